@@ -1,0 +1,179 @@
+/**
+ * Validation of untrusted input into typed wire values. Unknown fields are dropped (ably-js sends
+ * `size` on every message, newer clients send fields we do not know); wrong types are rejected with
+ * a message that names the field.
+ *
+ * Two levels of failure, because they end differently:
+ * - the envelope (action, channel, msgSerial, …) is broken: {@link AblyError}, the connection fails;
+ * - the payload (messages, presence) is broken: {@link PayloadError}, carrying the envelope so the
+ *   server can NACK that one publish and keep the connection.
+ */
+import { AblyError, Err, type ErrorDef } from './errors.js';
+import { normaliseInboundData } from './encoding.js';
+import type { Data, Message, PresenceMessage, ProtocolMessage } from './types.js';
+
+/** A publish whose envelope is sound but whose messages are not; the server NACKs it. */
+export class PayloadError extends AblyError {
+  readonly envelope: ProtocolMessage;
+  constructor(def: ErrorDef, message: string, envelope: ProtocolMessage) {
+    super(def, message);
+    this.envelope = envelope;
+  }
+}
+
+type Obj = Record<string, unknown>;
+
+export function isPlainObject(value: unknown): value is Obj {
+  if (value === null || typeof value !== 'object' || Array.isArray(value) || value instanceof Uint8Array) return false;
+  const proto: unknown = Object.getPrototypeOf(value);
+  return proto === Object.prototype || proto === null;
+}
+
+function fail(def: ErrorDef, message: string): never {
+  throw new AblyError(def, message);
+}
+
+function optString(obj: Obj, key: string, where: string, def: ErrorDef = Err.badRequest): string | undefined {
+  const v = obj[key];
+  if (v === undefined || v === null) return undefined;
+  if (typeof v !== 'string') fail(def, `${where}.${key} must be a string`);
+  return v;
+}
+
+function optInt(obj: Obj, key: string, where: string, min = 0): number | undefined {
+  const v = obj[key];
+  if (v === undefined || v === null) return undefined;
+  if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < min) {
+    fail(Err.badRequest, `${where}.${key} must be an integer >= ${min}`);
+  }
+  return v;
+}
+
+function optNumber(obj: Obj, key: string, where: string): number | undefined {
+  const v = obj[key];
+  if (v === undefined || v === null) return undefined;
+  if (typeof v !== 'number' || !Number.isFinite(v)) fail(Err.badRequest, `${where}.${key} must be a number`);
+  return v;
+}
+
+function optObject(obj: Obj, key: string, where: string): Obj | undefined {
+  const v = obj[key];
+  if (v === undefined || v === null) return undefined;
+  if (!isPlainObject(v)) fail(Err.badRequest, `${where}.${key} must be an object`);
+  return v;
+}
+
+function optData(obj: Obj, where: string): Data | undefined {
+  const v = obj.data;
+  if (v === undefined || v === null) return undefined;
+  if (typeof v === 'string' || v instanceof Uint8Array) return v;
+  return fail(Err.invalidDataOrEncoding, `${where}.data must be a string or binary (encode objects as JSON with encoding "json")`);
+}
+
+/** ATTACH params: ably-js passes `channelOptions.params` unchanged, so values may be numbers or booleans. */
+function parseParams(obj: Obj): Record<string, string> | undefined {
+  const raw = optObject(obj, 'params', 'ProtocolMessage');
+  if (!raw) return undefined;
+  const params: Record<string, string> = {};
+  for (const [k, v] of Object.entries(raw)) {
+    if (typeof v === 'string') params[k] = v;
+    else if (typeof v === 'number' || typeof v === 'boolean') params[k] = String(v);
+    else fail(Err.badRequest, `ProtocolMessage.params.${k} must be a string`);
+  }
+  return params;
+}
+
+/** Validates one message of a publish (realtime MESSAGE or REST body). */
+export function parseMessage(raw: unknown, where = 'message'): Message {
+  if (!isPlainObject(raw)) fail(Err.badRequest, `${where} must be an object`);
+  const msg: Message = {};
+  const id = optString(raw, 'id', where, Err.invalidMessageId);
+  if (id !== undefined) msg.id = id;
+  const clientId = optString(raw, 'clientId', where, Err.invalidClientId);
+  if (clientId !== undefined) msg.clientId = clientId;
+  const connectionId = optString(raw, 'connectionId', where);
+  if (connectionId !== undefined) msg.connectionId = connectionId;
+  const connectionKey = optString(raw, 'connectionKey', where);
+  if (connectionKey !== undefined) msg.connectionKey = connectionKey;
+  const name = optString(raw, 'name', where);
+  if (name !== undefined) msg.name = name;
+  const data = optData(raw, where);
+  if (data !== undefined) msg.data = data;
+  const encoding = optString(raw, 'encoding', where, Err.invalidDataOrEncoding);
+  if (encoding !== undefined) msg.encoding = encoding;
+  const extras = optObject(raw, 'extras', where);
+  if (extras !== undefined) msg.extras = extras;
+  const timestamp = optNumber(raw, 'timestamp', where);
+  if (timestamp !== undefined) msg.timestamp = timestamp;
+  const action = optInt(raw, 'action', where);
+  if (action !== undefined) msg.action = action;
+  return normaliseInboundData(msg);
+}
+
+/** Validates one presence message. */
+export function parsePresenceMessage(raw: unknown, where = 'presence'): PresenceMessage {
+  if (!isPlainObject(raw)) fail(Err.badRequest, `${where} must be an object`);
+  const action = optInt(raw, 'action', where);
+  if (action === undefined) fail(Err.badRequest, `${where}.action is required`);
+  const pm: PresenceMessage = { action };
+  const id = optString(raw, 'id', where, Err.invalidMessageId);
+  if (id !== undefined) pm.id = id;
+  const clientId = optString(raw, 'clientId', where, Err.invalidClientId);
+  if (clientId !== undefined) pm.clientId = clientId;
+  const connectionId = optString(raw, 'connectionId', where);
+  if (connectionId !== undefined) pm.connectionId = connectionId;
+  const data = optData(raw, where);
+  if (data !== undefined) pm.data = data;
+  const encoding = optString(raw, 'encoding', where, Err.invalidDataOrEncoding);
+  if (encoding !== undefined) pm.encoding = encoding;
+  const extras = optObject(raw, 'extras', where);
+  if (extras !== undefined) pm.extras = extras;
+  const timestamp = optNumber(raw, 'timestamp', where);
+  if (timestamp !== undefined) pm.timestamp = timestamp;
+  return normaliseInboundData(pm);
+}
+
+function parseArray<T>(raw: unknown, key: string, parse: (item: unknown, where: string) => T): T[] {
+  if (!Array.isArray(raw)) fail(Err.badRequest, `ProtocolMessage.${key} must be an array`);
+  const out: T[] = new Array<T>(raw.length);
+  for (let i = 0; i < raw.length; i++) out[i] = parse(raw[i], `${key}[${i}]`);
+  return out;
+}
+
+/**
+ * Validates a decoded client frame into a ProtocolMessage. Throws {@link AblyError} when the
+ * envelope is unusable and {@link PayloadError} when only `messages`/`presence` are.
+ */
+export function parseProtocolMessage(raw: unknown): ProtocolMessage {
+  if (!isPlainObject(raw)) fail(Err.badRequest, 'ProtocolMessage must be an object');
+  const where = 'ProtocolMessage';
+  const action = optInt(raw, 'action', where);
+  if (action === undefined) fail(Err.badRequest, 'ProtocolMessage.action is required');
+  const pm: ProtocolMessage = { action };
+  const id = optString(raw, 'id', where);
+  if (id !== undefined) pm.id = id;
+  const channel = optString(raw, 'channel', where, Err.invalidChannelName);
+  if (channel !== undefined) pm.channel = channel;
+  const channelSerial = optString(raw, 'channelSerial', where);
+  if (channelSerial !== undefined) pm.channelSerial = channelSerial;
+  const msgSerial = optInt(raw, 'msgSerial', where);
+  if (msgSerial !== undefined) pm.msgSerial = msgSerial;
+  const flags = optInt(raw, 'flags', where);
+  if (flags !== undefined) pm.flags = flags;
+  const params = parseParams(raw);
+  if (params !== undefined) pm.params = params;
+  const auth = optObject(raw, 'auth', where);
+  if (auth !== undefined) {
+    const accessToken = optString(auth, 'accessToken', `${where}.auth`);
+    if (accessToken === undefined) fail(Err.badRequest, 'ProtocolMessage.auth.accessToken is required');
+    pm.auth = { accessToken };
+  }
+  try {
+    if (raw.messages !== undefined && raw.messages !== null) pm.messages = parseArray(raw.messages, 'messages', parseMessage);
+    if (raw.presence !== undefined && raw.presence !== null) pm.presence = parseArray(raw.presence, 'presence', parsePresenceMessage);
+  } catch (err) {
+    if (err instanceof AblyError) throw new PayloadError(err, err.message, pm);
+    throw err;
+  }
+  return pm;
+}
