@@ -1,0 +1,85 @@
+/**
+ * Turns credentials into an AuthContext: which app, which key, what capability, which clientId.
+ * Basic auth (an API key) is checked here; tokens and JWTs go through the TokenVerifier the node
+ * provides, so that every node can verify them without shared state.
+ */
+import { AblyError, Err } from '@encke/protocol';
+import { parseKeyString, type App } from '../apps/app.js';
+import type { AppRegistry } from '../apps/registry.js';
+import type { Capability } from './capability.js';
+import { secretsEqual } from './secret.js';
+
+export interface Credentials {
+  /** A whole API key, `appId.keyId:secret` (basic auth). */
+  key?: string;
+  /** A token string: an encke token or an Ably JWT (token auth). */
+  token?: string;
+}
+
+export interface AuthContext {
+  readonly app: App;
+  /** `appId.keyId` of the key the credentials derive from. */
+  readonly keyName: string;
+  readonly capability: Capability;
+  readonly method: 'basic' | 'token';
+  /** The clientId the credentials bind: a token's clientId (possibly `*`), never set for basic auth. */
+  readonly clientId: string | undefined;
+  /** Token issue and expiry times (ms); undefined for basic auth. */
+  readonly issued?: number;
+  readonly expires?: number;
+}
+
+/** Verifies token strings; provided by the token module (issue: token auth). */
+export interface TokenVerifier {
+  verify(token: string): Promise<AuthContext>;
+}
+
+/** Verifies an API key against the registry; any mismatch is 40101, with no hint which part was wrong. */
+export function authenticateKey(registry: AppRegistry, key: string): AuthContext {
+  const parsed = parseKeyString(key);
+  if (!parsed) throw new AblyError(Err.invalidCredentials, 'Invalid key: expected appId.keyId:secret');
+  const apiKey = registry.findKey(`${parsed.appId}.${parsed.keyId}`);
+  // Compare against a dummy when the key is unknown, so timing does not tell which keys exist.
+  const ok = secretsEqual(parsed.secret, apiKey?.secret ?? '\u0000unknown-key\u0000') && apiKey !== undefined;
+  const app = apiKey && registry.get(apiKey.appId);
+  if (!ok || !apiKey || !app) throw new AblyError(Err.invalidCredentials, 'Invalid credentials: key not recognised or secret wrong');
+  return { app, keyName: apiKey.name, capability: apiKey.capability, method: 'basic', clientId: undefined };
+}
+
+export async function authenticate(registry: AppRegistry, tokens: TokenVerifier | undefined, creds: Credentials): Promise<AuthContext> {
+  if (creds.key !== undefined) return authenticateKey(registry, creds.key);
+  if (creds.token !== undefined) {
+    if (!tokens) throw new AblyError(Err.tokenUnrecognised, 'Token authentication is not available');
+    return tokens.verify(creds.token);
+  }
+  throw new AblyError(Err.invalidCredentials, 'No credentials: give key or access_token');
+}
+
+/**
+ * The clientId a connection runs as (RSA7, RSA12): basic auth may claim any clientId; a token's
+ * clientId is binding, `*` lets the connection pick one. `*` itself is never an identity.
+ */
+export function resolveClientId(auth: AuthContext, requested: string | undefined): string | undefined {
+  if (requested !== undefined && (requested === '' || requested === '*')) {
+    throw new AblyError(Err.invalidClientId, `Invalid clientId ${JSON.stringify(requested)}`);
+  }
+  if (auth.method === 'basic') return requested;
+  const bound = auth.clientId;
+  if (bound === '*') return requested ?? '*';
+  if (requested !== undefined && requested !== bound) {
+    throw new AblyError(Err.incompatibleCredentials, `Mismatched clientId: the token is for ${JSON.stringify(bound ?? null)}, the connection asked for ${JSON.stringify(requested)}`);
+  }
+  return bound;
+}
+
+/**
+ * The clientId a message or presence item may carry on a connection whose clientId is
+ * `connectionClientId` (`*` = wildcard, undefined = anonymous basic auth). Throws 40012 on spoofing.
+ */
+export function checkItemClientId(auth: AuthContext, connectionClientId: string | undefined, itemClientId: string | undefined): string | undefined {
+  if (itemClientId === undefined) return connectionClientId === '*' ? undefined : connectionClientId;
+  if (itemClientId === '' || itemClientId === '*') throw new AblyError(Err.invalidClientId, `Invalid clientId ${JSON.stringify(itemClientId)}`);
+  if (connectionClientId === '*' || itemClientId === connectionClientId) return itemClientId;
+  if (connectionClientId === undefined && auth.method === 'basic') return itemClientId;
+  throw new AblyError(Err.invalidClientId, `Mismatched clientId: the connection is ${JSON.stringify(connectionClientId ?? null)}, the message says ${JSON.stringify(itemClientId)}`);
+}

@@ -1,0 +1,72 @@
+/**
+ * A channel as one node sees it: the local subscribers, and the events that arrived from the engine
+ * during the current tick. At the end of the tick (FlushScheduler) the events are framed once and
+ * the same frame goes to every subscriber that wants all of them; only subscribers that must see a
+ * subset (echo=false publishers, attachments that started mid-batch, missing modes) get their own.
+ */
+import { Flag } from '@encke/protocol';
+import type { ChannelEvent, ChannelKey } from '../engine/engine.js';
+import { OutboundFrame } from '../wire/frame.js';
+import { eventsToProtocolMessage, runsByKind } from './batch.js';
+import type { Subscriber } from './subscriber.js';
+import type { Flushable } from '../util/scheduler.js';
+
+export class LocalChannel implements Flushable {
+  readonly subscribers = new Set<Subscriber>();
+  pending: ChannelEvent[] = [];
+  flushQueued = false;
+  /** Engine subscription in progress or done. */
+  engineSubscribed: Promise<void> | null = null;
+
+  constructor(
+    readonly key: ChannelKey,
+    readonly appId: string,
+    readonly name: string,
+  ) {}
+
+  /** Delivers the events gathered this tick. */
+  flush(): void {
+    const events = this.pending;
+    this.pending = [];
+    if (events.length === 0 || this.subscribers.size === 0) return;
+    for (const run of runsByKind(events)) this.deliverRun(run);
+  }
+
+  private deliverRun(run: ChannelEvent[]): void {
+    const first = run[0]!;
+    const last = run[run.length - 1]!;
+    const mode = first.kind === 'message' ? Flag.SUBSCRIBE : Flag.PRESENCE_SUBSCRIBE;
+    const publishers = first.kind === 'message' ? publishersOf(run) : null;
+    let shared: OutboundFrame | undefined;
+    for (const sub of this.subscribers) {
+      if (!sub.live) {
+        sub.buffer(run);
+        continue;
+      }
+      if (sub.cursor >= last.seq) continue;
+      if ((sub.modes & mode) === 0) {
+        sub.cursor = last.seq;
+        continue;
+      }
+      const skipOwn = !sub.echo && publishers !== null && publishers.has(sub.connectionId);
+      if (sub.cursor < first.seq && !skipOwn) {
+        sub.send((shared ??= new OutboundFrame(eventsToProtocolMessage(this.name, run))));
+      } else {
+        const subset = selectFor(sub, run);
+        if (subset.length > 0) sub.send(new OutboundFrame(eventsToProtocolMessage(this.name, subset)));
+      }
+      sub.cursor = last.seq;
+    }
+  }
+}
+
+function publishersOf(run: readonly ChannelEvent[]): Set<string> {
+  const ids = new Set<string>();
+  for (const e of run) if (e.connectionId !== undefined) ids.add(e.connectionId);
+  return ids;
+}
+
+/** The events of `run` that `sub` should get: after its cursor, and not its own when echo is off. */
+export function selectFor(sub: Subscriber, run: readonly ChannelEvent[]): ChannelEvent[] {
+  return run.filter((e) => e.seq > sub.cursor && (sub.echo || e.kind !== 'message' || e.connectionId !== sub.connectionId));
+}

@@ -1,0 +1,90 @@
+/**
+ * The engine seam: everything that must be shared between nodes. The memory engine is the default
+ * and the reference; a Redis engine implements the same interfaces and passes the same test suite.
+ * The engine never imports sessions or transports: it stores, orders and fans out channel events,
+ * and the node turns them into frames.
+ */
+import type { Message, PresenceMessage } from '@encke/protocol';
+
+/** A channel within an app: `<appId>:<channelName>` (app ids never contain `:`). */
+export type ChannelKey = string;
+
+export function channelKey(appId: string, name: string): ChannelKey {
+  return `${appId}:${name}`;
+}
+
+export function splitChannelKey(key: ChannelKey): { appId: string; name: string } {
+  const i = key.indexOf(':');
+  return { appId: key.slice(0, i), name: key.slice(i + 1) };
+}
+
+export type EventKind = 'message' | 'presence';
+
+/** What a publisher hands the engine: one published ProtocolMessage's worth of items. */
+export interface ChannelEventInput {
+  kind: EventKind;
+  /** `<connectionId>:<msgSerial>` of the publishing ProtocolMessage, when there is one. */
+  id?: string;
+  connectionId?: string;
+  timestamp: number;
+  messages?: Message[];
+  presence?: PresenceMessage[];
+}
+
+/** An event in a channel's log: the input plus its place in the channel's order. */
+export interface ChannelEvent extends ChannelEventInput {
+  /** Position in the channel's log, strictly increasing within an epoch. */
+  seq: number;
+  /** `formatSerial(epoch, seq)`: the channelSerial clients resume from. */
+  serial: string;
+}
+
+/** The end of a channel's log: where a new attachment starts. */
+export interface ChannelHead {
+  epoch: string;
+  seq: number;
+  serial: string;
+}
+
+export interface ReplayResult {
+  events: ChannelEvent[];
+  /** False when the log no longer reaches back to the requested position (or it is from another epoch). */
+  complete: boolean;
+}
+
+export interface PublishOutcome {
+  /** The appended event; null when every message was a duplicate of an earlier idempotent publish. */
+  event: ChannelEvent | null;
+  /** One serial per input message, in order (the original serial for duplicates). */
+  serials: string[];
+}
+
+export interface PublishOptions {
+  /** Messages whose `id` was published on this channel within this many ms are dropped as duplicates. */
+  idempotencyWindow?: number;
+}
+
+/** Receives every event of every channel this node subscribed to, in log order per channel. */
+export type EngineListener = (key: ChannelKey, event: ChannelEvent) => void;
+
+/** The channel half of the engine: serial assignment, the bounded message log and fan-out. */
+export interface ChannelStore {
+  /** Atomically assigns the next serial, appends to the log and fans out to every subscribed node. */
+  publish(key: ChannelKey, input: ChannelEventInput, options?: PublishOptions): Promise<PublishOutcome>;
+  /** The channel's current head, creating the channel's epoch if it has none. */
+  head(key: ChannelKey): Promise<ChannelHead>;
+  /** Events strictly after `seq` of `epoch`, oldest first, at most `limit`. */
+  readAfter(key: ChannelKey, epoch: string, seq: number, limit: number): Promise<ReplayResult>;
+  /** The newest `count` events of `kind` (all newer than `since` when given), oldest first. */
+  readLast(key: ChannelKey, kind: EventKind, count: number, since?: number): Promise<ChannelEvent[]>;
+  /** This node wants the events of `key` delivered to its listener. */
+  subscribe(key: ChannelKey): Promise<void>;
+  unsubscribe(key: ChannelKey): Promise<void>;
+}
+
+export interface Engine {
+  readonly channels: ChannelStore;
+  /** Sets the node's one listener for channel events. */
+  setListener(listener: EngineListener): void;
+  close(): Promise<void>;
+}

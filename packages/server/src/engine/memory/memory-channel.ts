@@ -1,0 +1,113 @@
+import type { Message } from '@encke/protocol';
+import { randomAlnum } from '../../util/ids.js';
+import { formatSerial, messageSerial } from '../../channels/serial.js';
+import type { ChannelEvent, ChannelEventInput, ChannelHead, EventKind, PublishOutcome, ReplayResult } from '../engine.js';
+
+interface SeenId {
+  serial: string;
+  at: number;
+}
+
+/** One channel's state in the memory engine: epoch, sequence, bounded log, idempotency window. */
+export class MemoryChannel {
+  readonly epoch = randomAlnum(8);
+  seq = 0;
+  subscribed = false;
+  touched: number;
+  private events: ChannelEvent[] = [];
+  /** Message id → serial of recent idempotent publishes, oldest first. */
+  private readonly seenIds = new Map<string, SeenId>();
+  private idWindow = 0;
+
+  constructor(now: number) {
+    this.touched = now;
+  }
+
+  head(): ChannelHead {
+    return { epoch: this.epoch, seq: this.seq, serial: formatSerial(this.epoch, this.seq) };
+  }
+
+  isEmpty(): boolean {
+    return this.events.length === 0 && this.seenIds.size === 0;
+  }
+
+  append(input: ChannelEventInput, now: number, idempotencyWindow: number): PublishOutcome {
+    this.touched = now;
+    const all = input.messages;
+    const dupes = idempotencyWindow > 0 && all ? this.findDuplicates(all, now, idempotencyWindow) : null;
+    const fresh = dupes && all ? all.filter((_, i) => dupes[i] === undefined) : all;
+    if (dupes && fresh?.length === 0) return { event: null, serials: dupes as string[] };
+    const seq = ++this.seq;
+    const serial = formatSerial(this.epoch, seq);
+    const event: ChannelEvent = { ...input, seq, serial };
+    if (fresh) {
+      event.messages = fresh;
+      for (let i = 0; i < fresh.length; i++) {
+        const msg = fresh[i]!;
+        msg.serial = messageSerial(serial, i);
+        if (idempotencyWindow > 0 && msg.id !== undefined) this.seenIds.set(msg.id, { serial: msg.serial, at: now });
+      }
+    }
+    this.events.push(event);
+    const serials = all ? all.map((m, i) => dupes?.[i] ?? m.serial!) : [];
+    return { event, serials };
+  }
+
+  /** For each message, the serial of an earlier publish with the same id within the window, if any. */
+  private findDuplicates(messages: readonly Message[], now: number, window: number): (string | undefined)[] | null {
+    this.idWindow = Math.max(this.idWindow, window);
+    this.trimIds(now);
+    let found: (string | undefined)[] | null = null;
+    for (let i = 0; i < messages.length; i++) {
+      const id = messages[i]!.id;
+      const seen = id === undefined ? undefined : this.seenIds.get(id);
+      if (seen && now - seen.at <= window) (found ??= new Array<string | undefined>(messages.length))[i] = seen.serial;
+    }
+    return found;
+  }
+
+  trim(now: number, maxCount: number, maxAge: number): void {
+    const events = this.events;
+    let drop = Math.max(0, events.length - maxCount);
+    while (drop < events.length && now - events[drop]!.timestamp > maxAge) drop++;
+    if (drop > 0) this.events = events.slice(drop);
+    this.trimIds(now);
+  }
+
+  private trimIds(now: number): void {
+    for (const [id, seen] of this.seenIds) {
+      if (now - seen.at <= this.idWindow) break;
+      this.seenIds.delete(id);
+    }
+  }
+
+  readAfter(epoch: string, seq: number, limit: number): ReplayResult {
+    if (epoch !== this.epoch || seq > this.seq) return { events: [], complete: false };
+    const oldest = this.events.length > 0 ? this.events[0]!.seq : this.seq + 1;
+    if (seq + 1 < oldest) return { events: [], complete: false };
+    const start = this.indexAfter(seq);
+    return { events: this.events.slice(start, start + limit), complete: true };
+  }
+
+  readLast(kind: EventKind, count: number, since?: number): ChannelEvent[] {
+    const out: ChannelEvent[] = [];
+    for (let i = this.events.length - 1; i >= 0 && out.length < count; i--) {
+      const event = this.events[i]!;
+      if (since !== undefined && event.timestamp < since) break;
+      if (event.kind === kind) out.push(event);
+    }
+    return out.reverse();
+  }
+
+  /** Index of the first event with seq > `seq` (binary search; seqs are increasing). */
+  private indexAfter(seq: number): number {
+    let lo = 0;
+    let hi = this.events.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (this.events[mid]!.seq <= seq) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo;
+  }
+}

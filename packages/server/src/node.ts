@@ -1,0 +1,162 @@
+/**
+ * An encke node: one HTTP(S) port serving WebSocket upgrades on `/`, comet under `/comet/`, and
+ * REST everywhere else, over the engine it is given. Wires apps, sessions, local channels and the
+ * engine together; owns the heartbeat loop and graceful drain.
+ */
+import { createServer as createHttpServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { Duplex } from 'node:stream';
+import { AblyError, Err } from '@encke/protocol';
+import { WebSocketServer } from 'ws';
+import { buildApps } from './apps/config.js';
+import { AppRegistry } from './apps/registry.js';
+import { LocalChannels } from './channels/registry.js';
+import { MemoryEngine } from './engine/memory/memory-engine.js';
+import type { Engine } from './engine/engine.js';
+import { answerPreflight, applyCors, sendError, sendJson } from './http/respond.js';
+import { resolveOptions, type ResolvedOptions, type ServerOptions } from './options.js';
+import type { NodeContext } from './session/context.js';
+import { SessionRegistry } from './session/registry.js';
+import { acceptWebSocket, heartbeatInterval } from './transports/websocket.js';
+import type { TimerHandle } from './util/clock.js';
+import { FlushScheduler } from './util/scheduler.js';
+
+export class EnckeServer {
+  readonly options: ResolvedOptions;
+  readonly ctx: NodeContext;
+  readonly engine: Engine;
+  private readonly http: Server;
+  private readonly wss: WebSocketServer;
+  private heartbeat: TimerHandle | undefined;
+  private closing = false;
+
+  constructor(options: ServerOptions = {}) {
+    const o = resolveOptions(options);
+    this.options = o;
+    this.engine =
+      o.engine ??
+      new MemoryEngine({
+        clock: o.clock,
+        logMaxCount: o.channelLogMaxCount,
+        logMaxAge: o.channelLogMaxAge,
+        channelRetention: Math.max(o.channelLogMaxAge, o.connectionStateTtl) * 2,
+      });
+    const apps = new AppRegistry();
+    for (const app of buildApps(o.apps, o.keys)) apps.add(app);
+    const scheduler = new FlushScheduler();
+    this.ctx = {
+      options: o,
+      clock: o.clock,
+      logger: o.logger,
+      engine: this.engine,
+      apps,
+      channels: new LocalChannels(this.engine, scheduler, o.logger),
+      sessions: new SessionRegistry(),
+      scheduler,
+      tokens: undefined,
+    };
+    this.wss = new WebSocketServer({
+      noServer: true,
+      perMessageDeflate: false,
+      clientTracking: false,
+      // Frames past maxFrameSize get an in-band 40009; ws itself only stops absurd ones.
+      maxPayload: o.maxFrameSize * 2,
+    });
+    this.http = createHttpServer((req, res) => this.onRequest(req, res));
+    this.http.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => this.onUpgrade(req, socket, head));
+    this.http.on('clientError', (_err, socket: Duplex) => socket.destroy());
+  }
+
+  get apps(): AppRegistry {
+    return this.ctx.apps;
+  }
+
+  /** Starts listening; resolves with the bound address (use port 0 for a free port). */
+  async listen(): Promise<AddressInfo> {
+    await new Promise<void>((resolve, reject) => {
+      this.http.once('error', reject);
+      this.http.listen(this.options.port, this.options.host, () => {
+        this.http.off('error', reject);
+        resolve();
+      });
+    });
+    const interval = heartbeatInterval(this.ctx);
+    this.heartbeat = this.ctx.clock.setInterval(() => this.tick(), interval);
+    const address = this.http.address() as AddressInfo;
+    this.ctx.logger.info({ host: address.address, port: address.port, serverId: this.options.serverId }, 'encke listening');
+    return address;
+  }
+
+  get address(): AddressInfo | undefined {
+    return (this.http.address() as AddressInfo | null) ?? undefined;
+  }
+
+  private tick(): void {
+    const now = this.ctx.clock.now();
+    for (const session of this.ctx.sessions.values()) session.transport?.tick(now);
+  }
+
+  private onUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
+    const url = new URL(req.url ?? '/', 'http://localhost');
+    if (this.closing || url.pathname !== '/') {
+      socket.end(`HTTP/1.1 ${this.closing ? '503 Service Unavailable' : '404 Not Found'}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
+      return;
+    }
+    acceptWebSocket(this.ctx, this.wss, req, socket, head, url.searchParams);
+  }
+
+  private onRequest(req: IncomingMessage, res: ServerResponse): void {
+    try {
+      if (req.method === 'OPTIONS') return answerPreflight(req, res);
+      applyCors(req, res);
+      const url = new URL(req.url ?? '/', 'http://localhost');
+      if (url.pathname === '/time' && req.method === 'GET') return sendJson(res, 200, [this.ctx.clock.now()]);
+      sendError(res, new AblyError(Err.notFound, `No such endpoint: ${req.method ?? 'GET'} ${url.pathname}`));
+    } catch (err) {
+      this.ctx.logger.error({ err }, 'request failed');
+      sendError(res, err);
+    }
+  }
+
+  /**
+   * Graceful drain (SIGTERM): stop accepting, tell every client DISCONNECTED so that it resumes on
+   * another node, and wait (up to `timeoutMs`) for the sockets to go.
+   */
+  async drain(timeoutMs = 5000): Promise<void> {
+    if (this.closing) return;
+    this.closing = true;
+    const closed = new Promise<void>((resolve) => this.http.close(() => resolve()));
+    const err = new AblyError(Err.disconnected, 'Server is shutting down; reconnect');
+    for (const session of [...this.ctx.sessions.values()]) session.disconnect(err);
+    this.ctx.scheduler.run();
+    this.http.closeIdleConnections();
+    const timer = setTimeout(() => this.http.closeAllConnections(), timeoutMs);
+    await closed;
+    clearTimeout(timer);
+    await this.shutdownState();
+  }
+
+  /** Immediate stop: every connection is dropped, state is discarded. */
+  async close(): Promise<void> {
+    if (!this.closing) {
+      this.closing = true;
+      for (const session of [...this.ctx.sessions.values()]) session.dispose('shutdown');
+      const closed = new Promise<void>((resolve) => this.http.close(() => resolve()));
+      this.http.closeAllConnections();
+      await closed;
+    }
+    await this.shutdownState();
+  }
+
+  private async shutdownState(): Promise<void> {
+    this.ctx.clock.clearInterval(this.heartbeat);
+    this.heartbeat = undefined;
+    for (const session of [...this.ctx.sessions.values()]) session.dispose('shutdown');
+    await this.engine.close();
+  }
+}
+
+/** Creates a server; call `listen()` to start it. */
+export function createServer(options: ServerOptions = {}): EnckeServer {
+  return new EnckeServer(options);
+}

@@ -1,0 +1,165 @@
+/**
+ * ATTACH and DETACH (RTL4, RTL5, protocol fact sheet §3.4).
+ *
+ * ATTACHED always carries the granted mode flags, the recognised params and a channelSerial:
+ * - an ATTACH with a channelSerial the log can continue from gets RESUMED, then every message after
+ *   that serial (HAS_BACKLOG when there are some), then live messages;
+ * - otherwise the attach starts at the channel's head (with an error saying why continuity was
+ *   lost, when the client asked for it), after any `rewind` backlog.
+ * ATTACHED's channelSerial is the position after which this attachment delivers everything, so it
+ * is both the client's resume cursor and its `attachSerial` for `history({untilAttach})`.
+ */
+import { AblyError, Action, Err, Flag, MODE_ALL, MODE_DEFAULT, parseModes, type ErrorInfo, type ProtocolMessage } from '@encke/protocol';
+import { allowedModes } from '../auth/capability.js';
+import { formatSerial, parseSerial } from '../channels/serial.js';
+import type { ChannelEvent, ChannelKey } from '../engine/engine.js';
+import { validateChannelName } from '../channels/names.js';
+import { Attachment } from './attachment.js';
+import type { NodeContext } from './context.js';
+import type { Session } from './session.js';
+
+interface Negotiated {
+  modes: number;
+  /** Params echoed in ATTACHED: only those the server recognised. */
+  params: Record<string, string> | undefined;
+  rewind: Rewind | undefined;
+}
+
+type Rewind = { count: number; since?: number };
+
+interface StartPoint {
+  cursor: number;
+  backlog: ChannelEvent[];
+  flags: number;
+  channelSerial: string;
+  error?: ErrorInfo;
+}
+
+const DURATION_RE = /^(\d{1,9})(ms|s|m|h)$/;
+const UNIT_MS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
+
+function parseRewind(value: string, ctx: NodeContext): Rewind {
+  const max = ctx.options.rewindMaxCount;
+  if (/^\d{1,9}$/.test(value)) return { count: Math.min(Number(value), max) };
+  const m = DURATION_RE.exec(value);
+  if (m) return { count: max, since: ctx.clock.now() - Number(m[1]) * UNIT_MS[m[2]!]! };
+  throw new AblyError(Err.invalidParameterValue, `Invalid rewind ${JSON.stringify(value)}: give a message count ("10") or a duration ("30s", "2m")`);
+}
+
+/** Modes and params for an ATTACH, within what the capability allows. */
+function negotiate(session: Session, name: string, pm: ProtocolMessage): Negotiated {
+  const allowed = allowedModes(session.auth.capability, name);
+  const params: Record<string, string> = {};
+  let requested = MODE_DEFAULT;
+  let explicit = false;
+  const modesParam = pm.params?.modes;
+  if (modesParam !== undefined) {
+    const parsed = parseModes(modesParam);
+    if (parsed === undefined) throw new AblyError(Err.invalidParameterValue, `Invalid modes ${JSON.stringify(modesParam)}`);
+    requested = parsed;
+    explicit = true;
+    params.modes = modesParam;
+  } else if (((pm.flags ?? 0) & MODE_ALL) !== 0) {
+    requested = (pm.flags ?? 0) & MODE_ALL;
+    explicit = true;
+  }
+  if (explicit && (requested & ~allowed) !== 0) {
+    throw new AblyError(Err.capabilityDenied, `Channel modes requested on "${name}" are not permitted by the capability`);
+  }
+  const modes = requested & allowed;
+  if (modes === 0) throw new AblyError(Err.capabilityDenied, `Channel denied access based on given capability: "${name}"`);
+  let rewind: Rewind | undefined;
+  const rewindParam = pm.params?.rewind;
+  if (rewindParam !== undefined) {
+    rewind = parseRewind(rewindParam, session.ctx);
+    params.rewind = rewindParam;
+  }
+  return { modes, params: Object.keys(params).length > 0 ? params : undefined, rewind };
+}
+
+/** Where the new attachment starts, and what it replays first. */
+async function startPoint(ctx: NodeContext, key: ChannelKey, pm: ProtocolMessage, rewind: Rewind | undefined): Promise<StartPoint> {
+  const store = ctx.engine.channels;
+  const head = await store.head(key);
+  const fresh: StartPoint = { cursor: head.seq, backlog: [], flags: 0, channelSerial: head.serial };
+  if (pm.channelSerial !== undefined) {
+    const from = parseSerial(pm.channelSerial);
+    if (!from || from.epoch !== head.epoch || from.seq > head.seq) {
+      return { ...fresh, error: new AblyError(Err.channelNoMatchingEpoch, 'Unable to resume channel: channelSerial not recognised').toErrorInfo() };
+    }
+    const replay = await store.readAfter(key, from.epoch, from.seq, ctx.options.channelLogMaxCount);
+    if (!replay.complete) {
+      return { ...fresh, error: new AblyError(Err.channelMessagesExpired, 'Unable to resume channel: messages expired from the channel log').toErrorInfo() };
+    }
+    const hasBacklog = replay.events.some((e) => e.kind === 'message');
+    return { cursor: from.seq, backlog: replay.events, flags: Flag.RESUMED | (hasBacklog ? Flag.HAS_BACKLOG : 0), channelSerial: pm.channelSerial };
+  }
+  // Never rewind a re-attach (ATTACH_RESUME from ably-js <= 2.26).
+  if (rewind && ((pm.flags ?? 0) & Flag.ATTACH_RESUME) === 0) {
+    const events = await store.readLast(key, 'message', rewind.count, rewind.since);
+    if (events.length === 0) return fresh;
+    return { cursor: head.seq, backlog: events, flags: Flag.HAS_BACKLOG, channelSerial: formatSerial(head.epoch, events[0]!.seq - 1) };
+  }
+  return fresh;
+}
+
+function channelOf(pm: ProtocolMessage): string {
+  if (pm.channel === undefined) throw new AblyError(Err.protocolError, `Action ${pm.action} without a channel`);
+  return pm.channel;
+}
+
+export async function attach(session: Session, pm: ProtocolMessage): Promise<void> {
+  const name = channelOf(pm);
+  const ctx = session.ctx;
+  let att: Attachment | undefined;
+  try {
+    validateChannelName(name, ctx.options.maxChannelNameLength);
+    const negotiated = negotiate(session, name, pm);
+    const previous = session.attachments.get(name);
+    if (previous) removeAttachment(session, previous);
+    else if (session.attachments.size >= ctx.options.maxChannelsPerConnection) {
+      throw new AblyError(Err.tooManyChannels, `A connection may have at most ${ctx.options.maxChannelsPerConnection} channels attached`);
+    }
+    const channel = ctx.channels.open(session.app.id, name);
+    att = new Attachment(session, channel, name, negotiated.modes);
+    const ready = ctx.channels.subscribe(channel, att);
+    session.attachments.set(name, att);
+    await ready;
+    const start = await startPoint(ctx, channel.key, pm, negotiated.rewind);
+    if (session.attachments.get(name) !== att) return; // detached or re-attached meanwhile
+    if (att.overflowed) throw new AblyError(Err.internalChannel, 'Too many messages arrived while attaching; retry');
+    const reply: ProtocolMessage = { action: Action.ATTACHED, channel: name, flags: negotiated.modes | start.flags, channelSerial: start.channelSerial };
+    if (negotiated.params) reply.params = negotiated.params;
+    if (start.error) reply.error = start.error;
+    session.send(reply);
+    att.goLive(start.cursor, start.backlog);
+  } catch (err) {
+    if (att && session.attachments.get(name) === att) removeAttachment(session, att);
+    const e = AblyError.from(err);
+    if (e.statusCode >= 500) {
+      // A server-side failure is not the client's fault: DETACHED makes ably-js retry the attach later.
+      ctx.logger.error({ err, channel: name }, 'attach failed');
+      session.send({ action: Action.DETACHED, channel: name, error: e.toErrorInfo() });
+    } else {
+      session.send({ action: Action.ERROR, channel: name, error: e.toErrorInfo() });
+    }
+  }
+}
+
+export function detach(session: Session, pm: ProtocolMessage): void {
+  const name = channelOf(pm);
+  const att = session.attachments.get(name);
+  if (att) removeAttachment(session, att);
+  session.send({ action: Action.DETACHED, channel: name });
+}
+
+function removeAttachment(session: Session, att: Attachment): void {
+  session.attachments.delete(att.name);
+  session.ctx.channels.remove(att.channel, att);
+}
+
+/** Drops every attachment (transport gone, connection closed); the client re-attaches on resume. */
+export function detachAll(session: Session): void {
+  for (const att of session.attachments.values()) session.ctx.channels.remove(att.channel, att);
+  session.attachments.clear();
+}

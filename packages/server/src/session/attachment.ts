@@ -1,0 +1,82 @@
+/**
+ * One session's attachment to one channel. Until its ATTACHED has been sent it is not live: events
+ * the channel receives meanwhile are buffered and released, after the ATTACHED and any backlog, in
+ * order and without repeats (ably-js drops messages that arrive before ATTACHED, RTL17).
+ */
+import { Flag } from '@encke/protocol';
+import { eventsToProtocolMessage, runsByKind } from '../channels/batch.js';
+import type { LocalChannel } from '../channels/local-channel.js';
+import { selectFor } from '../channels/local-channel.js';
+import type { Subscriber } from '../channels/subscriber.js';
+import type { ChannelEvent } from '../engine/engine.js';
+import { OutboundFrame } from '../wire/frame.js';
+import type { Session } from './session.js';
+
+/** Events buffered while attaching before the attach gives up (the client retries). */
+export const MAX_ATTACH_BUFFER = 10_000;
+/** Backlog events per ProtocolMessage. */
+const BACKLOG_CHUNK = 100;
+
+export class Attachment implements Subscriber {
+  live = false;
+  cursor = 0;
+  overflowed = false;
+  private buffered: ChannelEvent[] | null = null;
+
+  constructor(
+    readonly session: Session,
+    readonly channel: LocalChannel,
+    readonly name: string,
+    public modes: number,
+  ) {}
+
+  get connectionId(): string {
+    return this.session.id;
+  }
+
+  get echo(): boolean {
+    return this.session.echo;
+  }
+
+  buffer(events: readonly ChannelEvent[]): void {
+    const buf = (this.buffered ??= []);
+    if (buf.length + events.length > MAX_ATTACH_BUFFER) {
+      this.overflowed = true;
+      return;
+    }
+    for (const e of events) buf.push(e);
+  }
+
+  send(frame: OutboundFrame): void {
+    this.session.enqueue(frame);
+  }
+
+  /**
+   * Sends `backlog` (replayed or rewound events, oldest first), then whatever arrived while
+   * attaching and is newer, and from then on takes live events. `cursor` is the position the
+   * client has already seen (its channelSerial, or the head at attach time).
+   */
+  goLive(cursor: number, backlog: readonly ChannelEvent[]): void {
+    this.cursor = cursor;
+    const pending = this.buffered ?? [];
+    this.buffered = null;
+    this.deliver(backlog.filter((e) => e.kind === 'message'), true);
+    const lastBacklog = backlog.length > 0 ? backlog[backlog.length - 1]!.seq : cursor;
+    this.cursor = Math.max(cursor, lastBacklog);
+    this.deliver(pending, false);
+    this.live = true;
+  }
+
+  /** Delivers events newer than the cursor that this attachment's modes and echo setting allow. */
+  private deliver(events: readonly ChannelEvent[], backlog: boolean): void {
+    for (const run of runsByKind(events)) {
+      const mode = run[0]!.kind === 'message' ? Flag.SUBSCRIBE : Flag.PRESENCE_SUBSCRIBE;
+      const selected = (this.modes & mode) === 0 ? [] : backlog ? run.filter((e) => this.echo || e.connectionId !== this.connectionId) : selectFor(this, run);
+      for (let i = 0; i < selected.length; i += BACKLOG_CHUNK) {
+        this.send(new OutboundFrame(eventsToProtocolMessage(this.name, selected.slice(i, i + BACKLOG_CHUNK))));
+      }
+      const last = run[run.length - 1]!.seq;
+      if (last > this.cursor) this.cursor = last;
+    }
+  }
+}

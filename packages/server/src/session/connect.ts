@@ -1,0 +1,67 @@
+/**
+ * Opening a connection over any transport: authenticate, then either resume an existing session
+ * or start a new one, and answer CONNECTED (or a fatal ERROR).
+ *
+ * A failed resume is not fatal: CONNECTED with a new connectionId plus the reason (80018 for a
+ * malformed key, 80008 for an unknown or expired one), so the SDK resets msgSerial and carries on
+ * (RTN15c7). Bad credentials are fatal: ERROR 40101, the client goes FAILED.
+ */
+import { AblyError, Action, Err, type ErrorInfo } from '@encke/protocol';
+import { authenticate, resolveClientId, type AuthContext } from '../auth/authenticate.js';
+import type { Transport } from '../transports/transport.js';
+import { OutboundFrame } from '../wire/frame.js';
+import type { ConnectParams } from './connect-params.js';
+import { parseConnectionKey } from './connection-key.js';
+import type { NodeContext } from './context.js';
+import { Session } from './session.js';
+
+type ResumeResult = { session: Session; error?: undefined } | { session?: undefined; error: ErrorInfo };
+
+/** Finds the session `key` names, if the new credentials may take it over. */
+function findResumable(ctx: NodeContext, key: string, auth: AuthContext, clientId: string | undefined): ResumeResult {
+  const parsed = parseConnectionKey(key);
+  if (!parsed) return { error: new AblyError(Err.invalidConnectionKey, 'Unable to resume connection: invalid connection key').toErrorInfo() };
+  const session = ctx.sessions.get(parsed.connectionId);
+  // Another app's connection is reported exactly like an unknown one: nothing about it leaks.
+  if (!session || session.state === 'closed' || !session.ownsKey(key) || session.app.id !== auth.app.id) {
+    return { error: new AblyError(Err.connectionExpired, 'Unable to recover connection: connection expired or unknown').toErrorInfo() };
+  }
+  if (session.clientId !== clientId) {
+    return { error: new AblyError(Err.incompatibleRecoverAuth, 'Unable to recover connection: the clientId differs from the original connection').toErrorInfo() };
+  }
+  return { session };
+}
+
+export async function openConnection(ctx: NodeContext, params: ConnectParams, transport: Transport): Promise<Session | undefined> {
+  try {
+    if (!params.credentials) throw new AblyError(Err.invalidCredentials, 'No credentials: give key or access_token');
+    const auth = await authenticate(ctx.apps, ctx.tokens, params.credentials);
+    const clientId = resolveClientId(auth, params.clientId);
+    let error: ErrorInfo | undefined;
+    const resumeKey = params.resume ?? params.recover;
+    if (resumeKey !== undefined) {
+      const found = findResumable(ctx, resumeKey, auth, clientId);
+      if (found.session) {
+        const session = found.session;
+        session.bind(transport);
+        session.auth = auth;
+        session.echo = params.echo;
+        session.sendConnected();
+        transport.setOwner(session);
+        return session;
+      }
+      error = found.error;
+    }
+    const session = new Session(ctx, auth, clientId, params.echo);
+    ctx.sessions.add(session);
+    session.bind(transport);
+    session.sendConnected(error);
+    transport.setOwner(session);
+    return session;
+  } catch (err) {
+    const e = AblyError.from(err);
+    if (e.code === Err.internal.code) ctx.logger.error({ err }, 'connect failed');
+    transport.end(new OutboundFrame({ action: Action.ERROR, error: e.toErrorInfo() }));
+    return undefined;
+  }
+}

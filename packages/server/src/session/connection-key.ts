@@ -1,0 +1,38 @@
+/**
+ * Connection ids and keys. The key is `<connectionId>!<secret><generation>`: URL-safe (comet puts it
+ * unescaped in paths), different on every CONNECTED (ably-js only adopts a new connection when the
+ * key changes), and a bearer secret: resuming needs the secret, compared in constant time. Any
+ * generation of a connection's key resumes it, so a client that never saw the newest key (its
+ * CONNECTED was lost) can still come back.
+ */
+import { randomAlnum, randomId } from '../util/ids.js';
+
+const CONNECTION_ID_LENGTH = 12;
+const SECRET_LENGTH = 16;
+const KEY_RE = /^([A-Za-z0-9_-]{12})!([A-Za-z0-9]{16})([0-9a-z]{1,11})$/;
+
+export function newConnectionId(): string {
+  return randomId(9); // 12 base64url characters
+}
+
+export function newConnectionSecret(): string {
+  return randomAlnum(SECRET_LENGTH);
+}
+
+export function formatConnectionKey(connectionId: string, secret: string, generation: number): string {
+  return `${connectionId}!${secret}${generation.toString(36)}`;
+}
+
+export interface ParsedConnectionKey {
+  connectionId: string;
+  secret: string;
+  generation: number;
+}
+
+export function parseConnectionKey(key: string): ParsedConnectionKey | undefined {
+  const m = KEY_RE.exec(key);
+  if (!m) return undefined;
+  return { connectionId: m[1]!, secret: m[2]!, generation: parseInt(m[3]!, 36) };
+}
+
+export { CONNECTION_ID_LENGTH, SECRET_LENGTH };

@@ -1,0 +1,289 @@
+/**
+ * The per-connection state machine, independent of the transport that carries it. A session
+ * outlives its transport for `connectionStateTtl` so that the client can resume it; while it has no
+ * transport, channel traffic is not queued: the client re-attaches every channel with its last
+ * channelSerial and the channel log replays what it missed (RTN15c6, RTL3d).
+ */
+import { AblyError, Action, Err, PayloadError, actionName, type ErrorInfo, type ProtocolMessage } from '@encke/protocol';
+import type { AuthContext } from '../auth/authenticate.js';
+import type { TimerHandle } from '../util/clock.js';
+import type { Flushable } from '../util/scheduler.js';
+import { OutboundFrame } from '../wire/frame.js';
+import type { Inbound, Transport, TransportOwner } from '../transports/transport.js';
+import { attach, detach, detachAll } from './attach.js';
+import type { Attachment } from './attachment.js';
+import { formatConnectionKey, newConnectionId, newConnectionSecret, parseConnectionKey } from './connection-key.js';
+import type { NodeContext } from './context.js';
+import { claimMsgSerial, publish, rejectPayload, type AckRecord } from './publish.js';
+import { secretsEqual } from '../auth/secret.js';
+
+export type SessionState = 'connected' | 'disconnected' | 'closed';
+
+/** How many recent ACK/NACK replies a session keeps to answer re-sent publishes identically. */
+const ACK_MEMORY = 256;
+
+export class Session implements TransportOwner, Flushable {
+  flushQueued = false;
+  readonly id: string;
+  state: SessionState = 'connected';
+  transport: Transport | null = null;
+  auth: AuthContext;
+  clientId: string | undefined;
+  echo: boolean;
+  readonly attachments = new Map<string, Attachment>();
+  /** Highest msgSerial processed; anything at or below it is a re-send (RTN19a2). */
+  msgSerialHigh = -1;
+  private acks: Map<number, AckRecord> | null = null;
+  private readonly secret: string;
+  private keyGeneration = 0;
+  private out: OutboundFrame[] = [];
+  private inbox: Inbound[] = [];
+  private busy = false;
+  private expiry: TimerHandle | undefined = undefined;
+
+  constructor(
+    readonly ctx: NodeContext,
+    auth: AuthContext,
+    clientId: string | undefined,
+    echo: boolean,
+  ) {
+    this.id = newConnectionId();
+    this.secret = newConnectionSecret();
+    this.auth = auth;
+    this.clientId = clientId;
+    this.echo = echo;
+  }
+
+  get app(): AuthContext['app'] {
+    return this.auth.app;
+  }
+
+  /** Whether `key` is a key of this connection (any generation). */
+  ownsKey(key: string): boolean {
+    const parsed = parseConnectionKey(key);
+    return parsed !== undefined && parsed.connectionId === this.id && secretsEqual(parsed.secret, this.secret);
+  }
+
+  /** A fresh key for the next CONNECTED. */
+  nextKey(): string {
+    return formatConnectionKey(this.id, this.secret, ++this.keyGeneration);
+  }
+
+  // ---- transport binding ------------------------------------------------------------------------
+
+  /** Makes `transport` this session's transport, ending any previous one (it is superseded). */
+  bind(transport: Transport): void {
+    const previous = this.transport;
+    if (previous && previous !== transport) {
+      this.transport = null;
+      previous.end(new OutboundFrame({ action: Action.DISCONNECTED, error: new AblyError(Err.superseded, 'Connection resumed on another transport').toErrorInfo() }));
+      detachAll(this);
+    }
+    this.ctx.clock.clearTimeout(this.expiry);
+    this.expiry = undefined;
+    this.transport = transport;
+    this.state = 'connected';
+  }
+
+  /** Sends CONNECTED (with `error` after a failed resume or recover). */
+  sendConnected(error?: ErrorInfo): void {
+    const o = this.ctx.options;
+    const connectionKey = this.nextKey();
+    const pm: ProtocolMessage = {
+      action: Action.CONNECTED,
+      connectionId: this.id,
+      connectionDetails: {
+        connectionKey,
+        maxMessageSize: o.maxMessageSize,
+        maxFrameSize: o.maxFrameSize,
+        maxInboundRate: o.maxInboundRate,
+        connectionStateTtl: o.connectionStateTtl,
+        maxIdleInterval: o.maxIdleInterval,
+        serverId: o.serverId,
+      },
+    };
+    if (this.clientId !== undefined) pm.connectionDetails!.clientId = this.clientId;
+    if (error) pm.error = error;
+    this.send(pm);
+  }
+
+  transportGone(transport: Transport): void {
+    if (transport !== this.transport) return;
+    this.transport = null;
+    this.out = [];
+    detachAll(this);
+    if (this.state !== 'connected') return;
+    this.state = 'disconnected';
+    this.expiry = this.ctx.clock.setTimeout(() => this.dispose('expired'), this.ctx.options.connectionStateTtl);
+  }
+
+  // ---- outbound ---------------------------------------------------------------------------------
+
+  send(pm: ProtocolMessage): void {
+    this.enqueue(new OutboundFrame(pm));
+  }
+
+  enqueue(frame: OutboundFrame): void {
+    if (!this.transport) return;
+    this.out.push(frame);
+    this.ctx.scheduler.session(this);
+  }
+
+  flush(): void {
+    const frames = this.out;
+    if (frames.length === 0) return;
+    this.out = [];
+    this.transport?.write(frames);
+  }
+
+  // ---- inbound ----------------------------------------------------------------------------------
+
+  /** Client messages are handled one at a time, in order: a publish's ACK precedes the next reply. */
+  receive(pm: Inbound): void {
+    if (this.state === 'closed') return;
+    if (this.busy) {
+      if (this.inbox.length >= this.ctx.options.maxInboundQueue) {
+        this.fail(new AblyError(Err.rateLimited, `More than ${this.ctx.options.maxInboundQueue} messages waiting to be processed`));
+        return;
+      }
+      this.inbox.push(pm);
+      return;
+    }
+    this.process(pm);
+  }
+
+  private process(pm: Inbound): void {
+    let pending: Promise<void> | void;
+    try {
+      pending = pm instanceof PayloadError ? rejectPayload(this, pm) : this.dispatch(pm);
+    } catch (err) {
+      this.onError(err, pm);
+      return;
+    }
+    if (!pending) return;
+    this.busy = true;
+    pending.then(
+      () => this.next(),
+      (err: unknown) => {
+        this.onError(err, pm);
+        this.next();
+      },
+    );
+  }
+
+  private next(): void {
+    this.busy = false;
+    while (!this.busy && this.inbox.length > 0 && this.state !== 'closed') this.process(this.inbox.shift()!);
+  }
+
+  private dispatch(pm: ProtocolMessage): Promise<void> | void {
+    switch (pm.action) {
+      case Action.HEARTBEAT:
+        // connection.ping(): echo the id (RTN13e).
+        this.send(pm.id !== undefined ? { action: Action.HEARTBEAT, id: pm.id } : { action: Action.HEARTBEAT });
+        return;
+      case Action.CLOSE:
+        this.close();
+        return;
+      case Action.DISCONNECT:
+        // The client is dropping this transport and will resume: keep the state.
+        if (this.transport) {
+          const t = this.transport;
+          t.end();
+          this.transportGone(t);
+        }
+        return;
+      case Action.ATTACH:
+        return attach(this, pm);
+      case Action.DETACH:
+        return detach(this, pm);
+      case Action.MESSAGE:
+        return publish(this, pm);
+      case Action.PRESENCE:
+      case Action.OBJECT:
+      case Action.ANNOTATION:
+        return this.reject(pm, new AblyError(Err.badRequest, `${actionName(pm.action)} is not supported by this server`));
+      case Action.SYNC:
+        return;
+      default:
+        throw new AblyError(Err.protocolError, `Unexpected ${actionName(pm.action)} (action ${pm.action}) from client`);
+    }
+  }
+
+  /** NACKs a message that expects an ACK, or fails the channel of one that does not. */
+  private reject(pm: ProtocolMessage, err: AblyError): void {
+    if (pm.msgSerial !== undefined) {
+      if (claimMsgSerial(this, pm.msgSerial, pm.action)) this.nack(pm.msgSerial, err);
+    } else if (pm.channel !== undefined) {
+      this.send({ action: Action.ERROR, channel: pm.channel, error: err.toErrorInfo() });
+    }
+  }
+
+  private onError(err: unknown, pm: Inbound): void {
+    const e = AblyError.from(err);
+    if (e.code === Err.internal.code) this.ctx.logger.error({ err, connectionId: this.id, action: pm instanceof PayloadError ? pm.envelope.action : pm.action }, 'error handling client message');
+    this.fail(e);
+  }
+
+  // ---- acknowledgements -------------------------------------------------------------------------
+
+  /** Remembers and sends the reply to msgSerial so that a re-send gets the same answer. */
+  acknowledge(record: AckRecord): void {
+    const acks = (this.acks ??= new Map());
+    acks.set(record.msgSerial, record);
+    if (acks.size > ACK_MEMORY) acks.delete(acks.keys().next().value!);
+    this.send(record.error
+      ? { action: Action.NACK, msgSerial: record.msgSerial, count: 1, error: record.error }
+      : { action: Action.ACK, msgSerial: record.msgSerial, count: 1, res: [{ serials: record.serials ?? [] }] });
+  }
+
+  nack(msgSerial: number, err: AblyError): void {
+    this.acknowledge({ msgSerial, error: err.toErrorInfo() });
+  }
+
+  /** The remembered reply to a re-sent msgSerial, if still remembered. */
+  previousAck(msgSerial: number): AckRecord | undefined {
+    return this.acks?.get(msgSerial);
+  }
+
+  // ---- endings ----------------------------------------------------------------------------------
+
+  /** Client CLOSE: answer CLOSED, end the transport, forget the connection (RTN12). */
+  close(): void {
+    const t = this.transport;
+    this.transport = null;
+    t?.end(new OutboundFrame({ action: Action.CLOSED }));
+    this.dispose('closed');
+  }
+
+  /** A fatal connection error: ERROR to the client, then the connection is gone (FAILED). */
+  fail(err: AblyError): void {
+    const t = this.transport;
+    this.transport = null;
+    t?.end(new OutboundFrame({ action: Action.ERROR, error: err.toErrorInfo() }));
+    this.dispose('failed');
+  }
+
+  /**
+   * Tells the client to go away and come back (DISCONNECTED), keeping the state for a resume:
+   * node drain, token expiry.
+   */
+  disconnect(err: AblyError): void {
+    const t = this.transport;
+    if (!t) return;
+    t.end(new OutboundFrame({ action: Action.DISCONNECTED, error: err.toErrorInfo() }));
+    this.transportGone(t);
+  }
+
+  dispose(reason: 'closed' | 'failed' | 'expired' | 'shutdown'): void {
+    if (this.state === 'closed') return;
+    this.state = 'closed';
+    this.ctx.clock.clearTimeout(this.expiry);
+    this.expiry = undefined;
+    this.inbox = [];
+    this.out = [];
+    detachAll(this);
+    this.ctx.sessions.remove(this);
+    if (this.ctx.logger.isLevelEnabled('debug')) this.ctx.logger.debug({ connectionId: this.id, reason }, 'connection disposed');
+  }
+}

@@ -1,0 +1,159 @@
+/**
+ * The WebSocket transport (protocol fact sheet §1.2, ably-js wire notes §2). One ProtocolMessage per
+ * frame: text for JSON, binary for msgpack. The `ws` library does the handshake, frame parsing,
+ * pings and close; outbound frames are pre-framed once (OutboundFrame.ws) and written straight to
+ * the socket, several per tick in one corked write.
+ *
+ * Auth failures are sent in-band after the upgrade (ERROR, then close): ably-js treats a refused
+ * upgrade as a network error and retries forever.
+ */
+import type { IncomingMessage } from 'node:http';
+import type { Duplex } from 'node:stream';
+import { AblyError, Action, Err, PayloadError, decodeFrame, parseProtocolMessage, type Format } from '@encke/protocol';
+import { WebSocket, type RawData, type WebSocketServer } from 'ws';
+import { parseConnectParams, type ConnectParams } from '../session/connect-params.js';
+import { openConnection } from '../session/connect.js';
+import type { NodeContext } from '../session/context.js';
+import { OutboundFrame } from '../wire/frame.js';
+import type { Inbound, Transport, TransportOwner } from './transport.js';
+
+/** Frames a client may send before its connection is established (auth is asynchronous). */
+const MAX_EARLY_FRAMES = 100;
+const HEARTBEAT = new OutboundFrame({ action: Action.HEARTBEAT });
+
+export class WebSocketTransport implements Transport {
+  readonly kind = 'web_socket' as const;
+  private owner: TransportOwner | null = null;
+  private early: Inbound[] | null = [];
+  private ended = false;
+  private lastInbound: number;
+  private lastOutbound: number;
+
+  constructor(
+    private readonly ctx: NodeContext,
+    private readonly ws: WebSocket,
+    private readonly socket: Duplex,
+    readonly format: Format,
+    private readonly heartbeats: boolean,
+  ) {
+    this.lastInbound = this.lastOutbound = ctx.clock.now();
+    ws.on('message', (data: RawData, isBinary: boolean) => this.onMessage(data, isBinary));
+    ws.on('pong', () => {
+      this.lastInbound = this.ctx.clock.now();
+    });
+    ws.on('close', () => this.onClose());
+    ws.on('error', (err: Error) => {
+      if (this.ctx.logger.isLevelEnabled('debug')) this.ctx.logger.debug({ err: err.message }, 'websocket error');
+    });
+  }
+
+  setOwner(owner: TransportOwner): void {
+    this.owner = owner;
+    const early = this.early;
+    this.early = null;
+    if (early) for (const pm of early) owner.receive(pm);
+  }
+
+  private onMessage(data: RawData, isBinary: boolean): void {
+    if (this.ended) return;
+    this.lastInbound = this.ctx.clock.now();
+    const bytes = Array.isArray(data) ? Buffer.concat(data) : Buffer.isBuffer(data) ? data : Buffer.from(data);
+    let inbound: Inbound;
+    try {
+      if (bytes.byteLength > this.ctx.options.maxFrameSize) {
+        throw new AblyError(Err.maxMessageSizeExceeded, `Frame of ${bytes.byteLength} bytes exceeds maxFrameSize ${this.ctx.options.maxFrameSize}`);
+      }
+      // ably-js sends JSON as text and msgpack as binary; JSON in a binary frame is accepted too.
+      inbound = parseProtocolMessage(decodeFrame(this.format === 'json' && !isBinary ? bytes.toString('utf8') : bytes, this.format));
+    } catch (err) {
+      if (err instanceof PayloadError) inbound = err;
+      else return this.fatal(AblyError.from(err));
+    }
+    if (this.owner) {
+      this.owner.receive(inbound);
+    } else if (this.early) {
+      if (this.early.length >= MAX_EARLY_FRAMES) return this.fatal(new AblyError(Err.protocolError, 'Too many messages before CONNECTED'));
+      this.early.push(inbound);
+    }
+  }
+
+  /** A broken frame: ERROR to the client and the connection is gone. */
+  private fatal(err: AblyError): void {
+    if (this.owner) this.owner.fail(err);
+    else this.end(new OutboundFrame({ action: Action.ERROR, error: err.toErrorInfo() }));
+  }
+
+  write(frames: readonly OutboundFrame[]): void {
+    if (this.ended || this.ws.readyState !== WebSocket.OPEN) return;
+    const socket = this.socket;
+    if (frames.length === 1) {
+      socket.write(frames[0]!.ws(this.format));
+    } else {
+      socket.cork();
+      for (const f of frames) socket.write(f.ws(this.format));
+      socket.uncork();
+    }
+    this.lastOutbound = this.ctx.clock.now();
+    if (socket.writableLength > this.ctx.options.maxOutboundBuffer) this.slowConsumer();
+  }
+
+  /** The client reads slower than it is sent to: drop the transport; it resumes and replays from the log. */
+  private slowConsumer(): void {
+    this.ctx.logger.warn({ buffered: this.socket.writableLength }, 'dropping slow websocket consumer');
+    this.ended = true;
+    this.ws.terminate();
+    this.owner?.transportGone(this);
+  }
+
+  end(final?: OutboundFrame): void {
+    if (this.ended) return;
+    if (final) this.write([final]);
+    this.ended = true;
+    this.early = null;
+    if (this.ws.readyState === WebSocket.OPEN) this.ws.close(1000);
+    else this.ws.terminate();
+  }
+
+  tick(now: number): void {
+    if (this.ended) return;
+    const interval = heartbeatInterval(this.ctx);
+    if (now - this.lastInbound > this.ctx.options.maxIdleInterval + interval) {
+      // No pong or message for too long: the peer is gone without a FIN.
+      this.ended = true;
+      this.ws.terminate();
+      this.owner?.transportGone(this);
+      return;
+    }
+    if (this.heartbeats && now - this.lastOutbound >= interval) this.write([HEARTBEAT]);
+    if (now - this.lastInbound >= interval && this.ws.readyState === WebSocket.OPEN) this.ws.ping();
+  }
+
+  private onClose(): void {
+    this.early = null;
+    if (this.ended) return;
+    this.ended = true;
+    this.owner?.transportGone(this);
+  }
+}
+
+/** How often the node checks each transport; a silent one gets a ping or HEARTBEAT at that pace. */
+export function heartbeatInterval(ctx: NodeContext): number {
+  return Math.max(50, Math.floor(ctx.options.maxIdleInterval / 3));
+}
+
+/** Accepts a WebSocket upgrade on `/` and starts the connection over it. */
+export function acceptWebSocket(ctx: NodeContext, wss: WebSocketServer, req: IncomingMessage, socket: Duplex, head: Buffer, query: URLSearchParams): void {
+  wss.handleUpgrade(req, socket, head, (ws) => {
+    let params: ConnectParams;
+    try {
+      params = parseConnectParams(query);
+    } catch (err) {
+      const format: Format = query.get('format') === 'msgpack' ? 'msgpack' : 'json';
+      const t = new WebSocketTransport(ctx, ws, socket, format, false);
+      t.end(new OutboundFrame({ action: Action.ERROR, error: AblyError.from(err).toErrorInfo() }));
+      return;
+    }
+    const transport = new WebSocketTransport(ctx, ws, socket, params.format, params.heartbeats);
+    openConnection(ctx, params, transport).catch((err: unknown) => ctx.logger.error({ err }, 'websocket connect failed'));
+  });
+}

@@ -1,0 +1,55 @@
+/**
+ * Coalesces output per tick. During a tick, channels collect the events the engine delivered and
+ * sessions collect the frames they must send. At the end of the tick (setImmediate, after the I/O
+ * that produced them) every dirty channel flushes into its subscribers' sessions, then every dirty
+ * session writes all its frames in one go: one socket write per connection per tick, however many
+ * messages and channels were involved.
+ */
+export interface Flushable {
+  flushQueued: boolean;
+  flush(): void;
+}
+
+export class FlushScheduler {
+  private channels: Flushable[] = [];
+  private sessions: Flushable[] = [];
+  private scheduled = false;
+  private readonly runBound = (): void => this.run();
+
+  channel(item: Flushable): void {
+    if (item.flushQueued) return;
+    item.flushQueued = true;
+    this.channels.push(item);
+    this.schedule();
+  }
+
+  session(item: Flushable): void {
+    if (item.flushQueued) return;
+    item.flushQueued = true;
+    this.sessions.push(item);
+    this.schedule();
+  }
+
+  private schedule(): void {
+    if (this.scheduled) return;
+    this.scheduled = true;
+    setImmediate(this.runBound);
+  }
+
+  /** Runs both phases now (also used by tests and on shutdown). */
+  run(): void {
+    this.scheduled = false;
+    const channels = this.channels;
+    this.channels = [];
+    for (const c of channels) {
+      c.flushQueued = false;
+      c.flush();
+    }
+    const sessions = this.sessions;
+    this.sessions = [];
+    for (const s of sessions) {
+      s.flushQueued = false;
+      s.flush();
+    }
+  }
+}

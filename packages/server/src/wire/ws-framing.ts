@@ -1,0 +1,27 @@
+/**
+ * Server-to-client WebSocket framing (RFC 6455 §5.2): unmasked, FIN set, no extensions. Framing a
+ * message ourselves lets one prepared buffer be written to every subscriber's socket, which is what
+ * makes fan-out cheap; the `ws` library still does the handshake, parsing, pings and close.
+ */
+export const WS_OPCODE_TEXT = 0x1;
+export const WS_OPCODE_BINARY = 0x2;
+
+export function wsFrame(payload: string | Uint8Array, opcode: number): Buffer {
+  const length = typeof payload === 'string' ? Buffer.byteLength(payload, 'utf8') : payload.byteLength;
+  const headerLength = length < 126 ? 2 : length < 65536 ? 4 : 10;
+  const frame = Buffer.allocUnsafe(headerLength + length);
+  frame[0] = 0x80 | opcode;
+  if (length < 126) {
+    frame[1] = length;
+  } else if (length < 65536) {
+    frame[1] = 126;
+    frame.writeUInt16BE(length, 2);
+  } else {
+    frame[1] = 127;
+    frame.writeUInt32BE(Math.floor(length / 2 ** 32), 2);
+    frame.writeUInt32BE(length >>> 0, 6);
+  }
+  if (typeof payload === 'string') frame.write(payload, headerLength, 'utf8');
+  else frame.set(payload, headerLength);
+  return frame;
+}
