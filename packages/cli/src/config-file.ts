@@ -1,0 +1,35 @@
+/**
+ * The config file: JSON holding any plain-valued server option plus `apps`. Unknown fields are
+ * errors (a typo must not silently fall back to a default). Documented in docs/configuration.md.
+ */
+import { readFileSync } from 'node:fs';
+import { DEFAULTS, type ServerOptions } from '@encke/server';
+
+const FILE_OPTIONS = new Set<string>([...Object.keys(DEFAULTS), 'apps', 'keys', 'serverId']);
+
+export function loadConfigFile(path: string): ServerOptions {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (err) {
+    throw new Error(`Cannot read config file ${path}: ${(err as Error).message}`);
+  }
+  let value: unknown;
+  try {
+    value = JSON.parse(text) as unknown;
+  } catch (err) {
+    throw new Error(`Config file ${path} is not valid JSON: ${(err as Error).message}`);
+  }
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) throw new Error(`Config file ${path} must hold a JSON object`);
+  const config = value as Record<string, unknown>;
+  for (const [field, v] of Object.entries(config)) {
+    if (!FILE_OPTIONS.has(field)) throw new Error(`Config file ${path}: unknown field "${field}"`);
+    const expected = typeof (DEFAULTS as Record<string, unknown>)[field];
+    if (expected !== 'undefined' && typeof v !== expected) throw new Error(`Config file ${path}: "${field}" must be a ${expected}`);
+  }
+  if (config.apps !== undefined && !Array.isArray(config.apps)) throw new Error(`Config file ${path}: "apps" must be an array`);
+  if (config.keys !== undefined && (!Array.isArray(config.keys) || !config.keys.every((k) => typeof k === 'string'))) {
+    throw new Error(`Config file ${path}: "keys" must be an array of key strings`);
+  }
+  return config as ServerOptions;
+}
