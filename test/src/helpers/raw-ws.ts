@@ -7,6 +7,8 @@ import WebSocket from 'ws';
 
 export class RawClient {
   readonly received: ProtocolMessage[] = [];
+  /** Everything received, in order, never consumed. */
+  readonly log: ProtocolMessage[] = [];
   closed = false;
   closeCode: number | undefined;
   private waiters: (() => void)[] = [];
@@ -17,7 +19,9 @@ export class RawClient {
   ) {
     ws.on('message', (data: Buffer, isBinary: boolean) => {
       const frame = isBinary ? new Uint8Array(data) : data.toString('utf8');
-      this.received.push(decodeFrame(this.format === 'json' && isBinary ? Buffer.from(data).toString('utf8') : frame, this.format) as ProtocolMessage);
+      const pm = decodeFrame(this.format === 'json' && isBinary ? Buffer.from(data).toString('utf8') : frame, this.format) as ProtocolMessage;
+      this.received.push(pm);
+      this.log.push(pm);
       this.wake();
     });
     ws.on('close', (code: number) => {
@@ -94,7 +98,14 @@ export class RawClient {
     }
   }
 
+  /** Closes like the SDK does: CLOSE, then the socket (the server forgets the connection). */
   close(): void {
+    if (this.ws.readyState === WebSocket.OPEN) this.send({ action: Action.CLOSE });
     this.ws.close();
+  }
+
+  /** Drops the socket without CLOSE (the server keeps the connection for a resume). */
+  drop(): void {
+    this.ws.terminate();
   }
 }
