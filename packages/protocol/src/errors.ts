@@ -18,6 +18,7 @@ function def(code: number, statusCode: number, message: string): ErrorDef {
 export const Err = {
   // 400
   badRequest: def(40000, 400, 'Bad request'),
+  unsupportedMediaType: def(40000, 415, 'Unsupported media type'),
   invalidRequestBody: def(40001, 400, 'Invalid request body'),
   invalidParameterName: def(40002, 400, 'Invalid parameter name'),
   invalidParameterValue: def(40003, 400, 'Invalid parameter value'),
@@ -27,6 +28,7 @@ export const Err = {
   invalidMessageId: def(40007, 400, 'Invalid message id'),
   invalidContentLength: def(40008, 400, 'Invalid content length'),
   maxMessageSizeExceeded: def(40009, 400, 'Maximum message length exceeded'),
+  requestTooLarge: def(40009, 413, 'Request body too large'),
   invalidChannelName: def(40010, 400, 'Invalid channel name'),
   invalidClientId: def(40012, 400, 'Invalid clientId'),
   invalidDataOrEncoding: def(40013, 400, 'Invalid message data or encoding'),

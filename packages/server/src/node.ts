@@ -13,7 +13,9 @@ import { AppRegistry } from './apps/registry.js';
 import { LocalChannels } from './channels/registry.js';
 import { MemoryEngine } from './engine/memory/memory-engine.js';
 import type { Engine } from './engine/engine.js';
-import { answerPreflight, applyCors, sendError, sendJson } from './http/respond.js';
+import { answerPreflight, applyCors, sendError } from './http/respond.js';
+import { Router } from './http/router.js';
+import { registerRestRoutes } from './rest/routes.js';
 import { resolveOptions, type ResolvedOptions, type ServerOptions } from './options.js';
 import type { NodeContext } from './session/context.js';
 import { SessionRegistry } from './session/registry.js';
@@ -27,6 +29,7 @@ export class EnckeServer {
   readonly engine: Engine;
   private readonly http: Server;
   private readonly wss: WebSocketServer;
+  private readonly router = new Router();
   private heartbeat: TimerHandle | undefined;
   private closing = false;
 
@@ -62,6 +65,7 @@ export class EnckeServer {
       // Frames past maxFrameSize get an in-band 40009; ws itself only stops absurd ones.
       maxPayload: o.maxFrameSize * 2,
     });
+    registerRestRoutes(this.router, this.ctx);
     this.http = createHttpServer((req, res) => this.onRequest(req, res));
     this.http.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => this.onUpgrade(req, socket, head));
     this.http.on('clientError', (_err, socket: Duplex) => socket.destroy());
@@ -106,16 +110,26 @@ export class EnckeServer {
   }
 
   private onRequest(req: IncomingMessage, res: ServerResponse): void {
+    const method = req.method ?? 'GET';
+    if (method === 'OPTIONS') return answerPreflight(req, res);
+    applyCors(req, res);
+    const url = new URL(req.url ?? '/', 'http://localhost');
+    const secure = 'encrypted' in req.socket && req.socket.encrypted === true;
+    let result: void | Promise<void>;
     try {
-      if (req.method === 'OPTIONS') return answerPreflight(req, res);
-      applyCors(req, res);
-      const url = new URL(req.url ?? '/', 'http://localhost');
-      if (url.pathname === '/time' && req.method === 'GET') return sendJson(res, 200, [this.ctx.clock.now()]);
-      sendError(res, new AblyError(Err.notFound, `No such endpoint: ${req.method ?? 'GET'} ${url.pathname}`));
+      const match = this.router.match(method, url.pathname);
+      if (!match) throw new AblyError(Err.notFound, `No such endpoint: ${method} ${url.pathname}`);
+      result = match.handler({ req, res, method, url, params: match.params, secure });
     } catch (err) {
-      this.ctx.logger.error({ err }, 'request failed');
-      sendError(res, err);
+      return this.requestFailed(res, err);
     }
+    if (result) result.catch((err: unknown) => this.requestFailed(res, err));
+  }
+
+  private requestFailed(res: ServerResponse, err: unknown): void {
+    const e = AblyError.from(err);
+    if (e.statusCode >= 500) this.ctx.logger.error({ err }, 'request failed');
+    sendError(res, e);
   }
 
   /**

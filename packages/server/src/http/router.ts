@@ -1,0 +1,73 @@
+/**
+ * A small router for the HTTP side (REST and comet). Patterns are paths with `:name` segments;
+ * segment values are percent-decoded after splitting, so a channel name may contain `/` (ably-js
+ * sends `encodeURIComponent(name)`). A malformed escape is the client's error (40000), not a crash.
+ */
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { AblyError, Err } from '@encke/protocol';
+
+export interface HttpRequest {
+  readonly req: IncomingMessage;
+  readonly res: ServerResponse;
+  readonly method: string;
+  readonly url: URL;
+  readonly params: Readonly<Record<string, string>>;
+  /** True when the request arrived over TLS. */
+  readonly secure: boolean;
+}
+
+export type Handler = (request: HttpRequest) => void | Promise<void>;
+
+interface Route {
+  method: string;
+  segments: string[];
+  handler: Handler;
+}
+
+export interface RouteMatch {
+  handler: Handler;
+  params: Record<string, string>;
+}
+
+export class Router {
+  private readonly routes: Route[] = [];
+
+  add(method: string, pattern: string, handler: Handler): this {
+    this.routes.push({ method, segments: pattern.split('/').filter(Boolean), handler });
+    return this;
+  }
+
+  /** The route for `method` and `pathname`; 40500 when the path exists for other methods only. */
+  match(method: string, pathname: string): RouteMatch | undefined {
+    const parts = pathname.split('/').filter(Boolean);
+    let pathMatched = false;
+    for (const route of this.routes) {
+      const params = matchSegments(route.segments, parts);
+      if (!params) continue;
+      if (route.method === method || (method === 'HEAD' && route.method === 'GET')) return { handler: route.handler, params };
+      pathMatched = true;
+    }
+    if (pathMatched) throw new AblyError(Err.methodNotAllowed, `Method ${method} not allowed on ${pathname}`);
+    return undefined;
+  }
+}
+
+function matchSegments(pattern: string[], parts: string[]): Record<string, string> | undefined {
+  if (pattern.length !== parts.length) return undefined;
+  const params: Record<string, string> = {};
+  for (let i = 0; i < pattern.length; i++) {
+    const p = pattern[i]!;
+    const part = parts[i]!;
+    if (p.startsWith(':')) params[p.slice(1)] = decodeSegment(part);
+    else if (p !== part) return undefined;
+  }
+  return params;
+}
+
+function decodeSegment(segment: string): string {
+  try {
+    return decodeURIComponent(segment);
+  } catch {
+    throw new AblyError(Err.badRequest, `Malformed percent-encoding in path segment ${JSON.stringify(segment.slice(0, 100))}`);
+  }
+}

@@ -1,0 +1,12 @@
+/**
+ * REST endpoints (protocol fact sheet §5). Each group of endpoints lives in its own file and
+ * registers its routes here.
+ */
+import type { NodeContext } from '../session/context.js';
+import { sendJson } from '../http/respond.js';
+import type { Router } from '../http/router.js';
+
+export function registerRestRoutes(router: Router, ctx: NodeContext): void {
+  // Always JSON, no auth: ably-js uses it for queryTime and token timestamps.
+  router.add('GET', '/time', ({ res }) => sendJson(res, 200, [ctx.clock.now()]));
+}
