@@ -47,6 +47,12 @@ export interface ServerOptions {
   maxOutboundBuffer?: number;
   /** Port to listen on (0 picks a free one). @default 8080 */
   port?: number;
+  /** Presence members one channel may hold (91003 past it). @default 20000 */
+  presenceMaxMembers?: number;
+  /** How long (ms) a member stays present after its transport drops abruptly, unless it resumes; clients may set `remainPresentFor`. @default 15000 */
+  presenceRemainPresentFor?: number;
+  /** Members per SYNC message after ATTACHED. @default 100 */
+  presenceSyncPageSize?: number;
   /** Most messages a `rewind=N` attach param may ask for. @default 100 */
   rewindMaxCount?: number;
   /** This node's id, in CONNECTED and logs. @default "encke-" + random */
@@ -71,6 +77,9 @@ export const DEFAULTS = {
   maxMessageSize: 65_536,
   maxOutboundBuffer: 8 * 1024 * 1024,
   port: 8080,
+  presenceMaxMembers: 20_000,
+  presenceRemainPresentFor: 15_000,
+  presenceSyncPageSize: 100,
   rewindMaxCount: 100,
 } as const satisfies Partial<ResolvedOptions>;
 
@@ -87,6 +96,8 @@ const POSITIVE_INTEGER_OPTIONS = [
   'maxInboundRate',
   'maxMessageSize',
   'maxOutboundBuffer',
+  'presenceMaxMembers',
+  'presenceSyncPageSize',
   'rewindMaxCount',
 ] as const;
 
@@ -105,6 +116,9 @@ export function resolveOptions(options: ServerOptions = {}): ResolvedOptions {
   for (const name of POSITIVE_INTEGER_OPTIONS) {
     const value = resolved[name];
     if (!Number.isSafeInteger(value) || value <= 0) throw new Error(`Option ${name} must be a positive integer, got ${String(value)}`);
+  }
+  if (!Number.isSafeInteger(resolved.presenceRemainPresentFor) || resolved.presenceRemainPresentFor < 0) {
+    throw new Error(`Option presenceRemainPresentFor must be an integer >= 0, got ${String(resolved.presenceRemainPresentFor)}`);
   }
   if (!Number.isSafeInteger(resolved.port) || resolved.port < 0 || resolved.port > 65535) {
     throw new Error(`Option port must be an integer from 0 to 65535, got ${String(resolved.port)}`);

@@ -64,6 +64,33 @@ export interface PublishOptions {
   idempotencyWindow?: number;
 }
 
+export interface PresenceOptions {
+  /** Members a channel may hold; an enter past it is refused with 91003. */
+  maxMembers: number;
+}
+
+/** What an ATTACH needs, read as of one instant so that replay, members and head agree. */
+export interface AttachQuery {
+  /** Replay everything after this position (a resumed attach). */
+  from?: { epoch: string; seq: number };
+  /** Otherwise, the newest messages to replay (a rewind). */
+  rewind?: { count: number; since?: number };
+  /** Most events a replay may return. */
+  replayLimit: number;
+  /** Include the presence set. */
+  members: boolean;
+}
+
+export interface AttachState {
+  head: ChannelHead;
+  /** Present when `from` was given: events after it up to `head`. */
+  replay?: ReplayResult;
+  /** Present when `rewind` was given: messages up to `head`, oldest first. */
+  rewound?: ChannelEvent[];
+  /** The presence set at `head` (action PRESENT), when asked for. */
+  members: PresenceMessage[];
+}
+
 /** Receives every event of every channel this node subscribed to, in log order per channel. */
 export type EngineListener = (key: ChannelKey, event: ChannelEvent) => void;
 
@@ -77,6 +104,20 @@ export interface ChannelStore {
   readAfter(key: ChannelKey, epoch: string, seq: number, limit: number): Promise<ReplayResult>;
   /** The newest `count` events of `kind` (all newer than `since` when given), oldest first. */
   readLast(key: ChannelKey, kind: EventKind, count: number, since?: number): Promise<ChannelEvent[]>;
+  /**
+   * Applies one connection's presence changes (ENTER / UPDATE / LEAVE) atomically: updates the
+   * member set, appends the effective changes as one presence event and fans it out. An ENTER of a
+   * present member becomes an UPDATE; an ENTER or UPDATE with the id the member already has (the
+   * SDK's automatic re-enter after a resume) and a LEAVE of an absent member change nothing.
+   * Throws 91003 when new members would exceed `maxMembers`.
+   */
+  presence(key: ChannelKey, input: ChannelEventInput, options: PresenceOptions): Promise<ChannelEvent | null>;
+  /** Removes every member of `connectionId` with server-synthesised LEAVEs (ids not prefixed by the connectionId). */
+  leaveConnection(key: ChannelKey, connectionId: string, timestamp: number): Promise<ChannelEvent | null>;
+  /** The current presence set (action PRESENT). */
+  members(key: ChannelKey): Promise<PresenceMessage[]>;
+  /** Head, replay or rewind, and members, as of one instant. */
+  attachState(key: ChannelKey, query: AttachQuery): Promise<AttachState>;
   /** This node wants the events of `key` delivered to its listener. */
   subscribe(key: ChannelKey): Promise<void>;
   unsubscribe(key: ChannelKey): Promise<void>;

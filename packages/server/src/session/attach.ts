@@ -9,12 +9,13 @@
  * ATTACHED's channelSerial is the position after which this attachment delivers everything, so it
  * is both the client's resume cursor and its `attachSerial` for `history({untilAttach})`.
  */
-import { AblyError, Action, Err, Flag, MODE_ALL, MODE_DEFAULT, parseModes, type ErrorInfo, type ProtocolMessage } from '@encke/protocol';
+import { AblyError, Action, Err, Flag, MODE_ALL, MODE_DEFAULT, parseModes, type ErrorInfo, type PresenceMessage, type ProtocolMessage } from '@encke/protocol';
 import { allowedModes } from '../auth/capability.js';
 import { formatSerial, parseSerial } from '../channels/serial.js';
 import type { ChannelEvent, ChannelKey } from '../engine/engine.js';
 import { validateChannelName } from '../channels/names.js';
 import { Attachment } from './attachment.js';
+import { sendSync } from './presence.js';
 import type { NodeContext } from './context.js';
 import type { Session } from './session.js';
 
@@ -32,6 +33,7 @@ interface StartPoint {
   backlog: ChannelEvent[];
   flags: number;
   channelSerial: string;
+  members: PresenceMessage[];
   error?: ErrorInfo;
 }
 
@@ -77,30 +79,33 @@ function negotiate(session: Session, name: string, pm: ProtocolMessage): Negotia
   return { modes, params: Object.keys(params).length > 0 ? params : undefined, rewind };
 }
 
-/** Where the new attachment starts, and what it replays first. */
-async function startPoint(ctx: NodeContext, key: ChannelKey, pm: ProtocolMessage, rewind: Rewind | undefined): Promise<StartPoint> {
-  const store = ctx.engine.channels;
-  const head = await store.head(key);
-  const fresh: StartPoint = { cursor: head.seq, backlog: [], flags: 0, channelSerial: head.serial };
+/** Where the new attachment starts, what it replays first, and the presence set to SYNC. */
+async function startPoint(ctx: NodeContext, key: ChannelKey, pm: ProtocolMessage, rewind: Rewind | undefined, withMembers: boolean): Promise<StartPoint> {
+  const from = pm.channelSerial !== undefined ? parseSerial(pm.channelSerial) : undefined;
+  // Never rewind a re-attach: one with a channelSerial, or ATTACH_RESUME from ably-js <= 2.26.
+  const rewinding = rewind !== undefined && pm.channelSerial === undefined && ((pm.flags ?? 0) & Flag.ATTACH_RESUME) === 0;
+  const state = await ctx.engine.channels.attachState(key, {
+    ...(from ? { from: { epoch: from.epoch, seq: from.seq } } : {}),
+    ...(rewinding ? { rewind } : {}),
+    replayLimit: ctx.options.channelLogMaxCount,
+    members: withMembers,
+  });
+  const { head, members } = state;
+  const fresh: StartPoint = { cursor: head.seq, backlog: [], flags: 0, channelSerial: head.serial, members };
   if (pm.channelSerial !== undefined) {
-    const from = parseSerial(pm.channelSerial);
-    if (!from || from.epoch !== head.epoch || from.seq > head.seq) {
+    if (!from || !state.replay || from.epoch !== head.epoch || from.seq > head.seq) {
       return { ...fresh, error: new AblyError(Err.channelNoMatchingEpoch, 'Unable to resume channel: channelSerial not recognised').toErrorInfo() };
     }
-    const replay = await store.readAfter(key, from.epoch, from.seq, ctx.options.channelLogMaxCount);
-    if (!replay.complete) {
+    if (!state.replay.complete) {
       return { ...fresh, error: new AblyError(Err.channelMessagesExpired, 'Unable to resume channel: messages expired from the channel log').toErrorInfo() };
     }
-    const hasBacklog = replay.events.some((e) => e.kind === 'message');
-    return { cursor: from.seq, backlog: replay.events, flags: Flag.RESUMED | (hasBacklog ? Flag.HAS_BACKLOG : 0), channelSerial: pm.channelSerial };
+    const events = state.replay.events;
+    const hasBacklog = events.some((e) => e.kind === 'message');
+    return { cursor: from.seq, backlog: events, flags: Flag.RESUMED | (hasBacklog ? Flag.HAS_BACKLOG : 0), channelSerial: pm.channelSerial, members };
   }
-  // Never rewind a re-attach (ATTACH_RESUME from ably-js <= 2.26).
-  if (rewind && ((pm.flags ?? 0) & Flag.ATTACH_RESUME) === 0) {
-    const events = await store.readLast(key, 'message', rewind.count, rewind.since);
-    if (events.length === 0) return fresh;
-    return { cursor: head.seq, backlog: events, flags: Flag.HAS_BACKLOG, channelSerial: formatSerial(head.epoch, events[0]!.seq - 1) };
-  }
-  return fresh;
+  const rewound = state.rewound ?? [];
+  if (rewound.length === 0) return fresh;
+  return { cursor: head.seq, backlog: rewound, flags: Flag.HAS_BACKLOG, channelSerial: formatSerial(head.epoch, rewound[0]!.seq - 1), members };
 }
 
 function channelOf(pm: ProtocolMessage): string {
@@ -125,13 +130,18 @@ export async function attach(session: Session, pm: ProtocolMessage): Promise<voi
     const ready = ctx.channels.subscribe(channel, att);
     session.attachments.set(name, att);
     await ready;
-    const start = await startPoint(ctx, channel.key, pm, negotiated.rewind);
+    const syncPresence = (negotiated.modes & Flag.PRESENCE_SUBSCRIBE) !== 0;
+    const start = await startPoint(ctx, channel.key, pm, negotiated.rewind, syncPresence);
     if (session.attachments.get(name) !== att) return; // detached or re-attached meanwhile
     if (att.overflowed) throw new AblyError(Err.internalChannel, 'Too many messages arrived while attaching; retry');
-    const reply: ProtocolMessage = { action: Action.ATTACHED, channel: name, flags: negotiated.modes | start.flags, channelSerial: start.channelSerial };
+    // HAS_PRESENCE only when members exist, and then a SYNC must follow or presence.get() hangs.
+    const hasPresence = start.members.length > 0;
+    const flags = negotiated.modes | start.flags | (hasPresence ? Flag.HAS_PRESENCE : 0);
+    const reply: ProtocolMessage = { action: Action.ATTACHED, channel: name, flags, channelSerial: start.channelSerial };
     if (negotiated.params) reply.params = negotiated.params;
     if (start.error) reply.error = start.error;
     session.send(reply);
+    if (hasPresence) sendSync(session, name, start.members);
     att.goLive(start.cursor, start.backlog);
   } catch (err) {
     if (att && session.attachments.get(name) === att) removeAttachment(session, att);
@@ -146,10 +156,12 @@ export async function attach(session: Session, pm: ProtocolMessage): Promise<voi
   }
 }
 
-export function detach(session: Session, pm: ProtocolMessage): void {
+/** DETACH: the attachment goes, and so do this connection's presence members on the channel. */
+export async function detach(session: Session, pm: ProtocolMessage): Promise<void> {
   const name = channelOf(pm);
   const att = session.attachments.get(name);
   if (att) removeAttachment(session, att);
+  await session.leavePresence(name);
   session.send({ action: Action.DETACHED, channel: name });
 }
 

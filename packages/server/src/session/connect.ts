@@ -46,13 +46,19 @@ export async function openConnection(ctx: NodeContext, params: ConnectParams, tr
         session.bind(transport);
         session.auth = auth;
         session.echo = params.echo;
+        session.remainPresentFor = params.remainPresentFor ?? ctx.options.presenceRemainPresentFor;
         session.sendConnected();
         transport.setOwner(session);
         return session;
       }
       error = found.error;
     }
-    const session = new Session(ctx, auth, clientId, params.echo);
+    const session = new Session(ctx, {
+      auth,
+      clientId,
+      echo: params.echo,
+      remainPresentFor: params.remainPresentFor ?? ctx.options.presenceRemainPresentFor,
+    });
     ctx.sessions.add(session);
     session.bind(transport);
     session.sendConnected(error);

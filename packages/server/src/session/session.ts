@@ -4,7 +4,7 @@
  * transport, channel traffic is not queued: the client re-attaches every channel with its last
  * channelSerial and the channel log replays what it missed (RTN15c6, RTL3d).
  */
-import { AblyError, Action, Err, PayloadError, actionName, type ErrorInfo, type ProtocolMessage } from '@encke/protocol';
+import { AblyError, Action, Err, PayloadError, PresenceAction, actionName, type ErrorInfo, type PresenceMessage, type ProtocolMessage } from '@encke/protocol';
 import type { AuthContext } from '../auth/authenticate.js';
 import type { TimerHandle } from '../util/clock.js';
 import type { Flushable } from '../util/scheduler.js';
@@ -15,12 +15,21 @@ import type { Attachment } from './attachment.js';
 import { formatConnectionKey, newConnectionId, newConnectionSecret, parseConnectionKey } from './connection-key.js';
 import type { NodeContext } from './context.js';
 import { claimMsgSerial, publish, rejectPayload, type AckRecord } from './publish.js';
+import { leaveChannel, presence, syncRequest } from './presence.js';
 import { secretsEqual } from '../auth/secret.js';
 
 export type SessionState = 'connected' | 'disconnected' | 'closed';
 
 /** How many recent ACK/NACK replies a session keeps to answer re-sent publishes identically. */
 const ACK_MEMORY = 256;
+
+export interface SessionParams {
+  auth: AuthContext;
+  clientId: string | undefined;
+  echo: boolean;
+  /** ms this connection's presence members stay after its transport drops abruptly. */
+  remainPresentFor: number;
+}
 
 export class Session implements TransportOwner, Flushable {
   flushQueued = false;
@@ -30,6 +39,7 @@ export class Session implements TransportOwner, Flushable {
   auth: AuthContext;
   clientId: string | undefined;
   echo: boolean;
+  remainPresentFor: number;
   readonly attachments = new Map<string, Attachment>();
   /** Highest msgSerial processed; anything at or below it is a re-send (RTN19a2). */
   msgSerialHigh = -1;
@@ -40,18 +50,20 @@ export class Session implements TransportOwner, Flushable {
   private inbox: Inbound[] = [];
   private busy = false;
   private expiry: TimerHandle | undefined = undefined;
+  /** channel → clientIds this connection has entered there. */
+  private members: Map<string, Set<string>> | null = null;
+  private leaveTimer: TimerHandle | undefined = undefined;
 
   constructor(
     readonly ctx: NodeContext,
-    auth: AuthContext,
-    clientId: string | undefined,
-    echo: boolean,
+    params: SessionParams,
   ) {
     this.id = newConnectionId();
     this.secret = newConnectionSecret();
-    this.auth = auth;
-    this.clientId = clientId;
-    this.echo = echo;
+    this.auth = params.auth;
+    this.clientId = params.clientId;
+    this.echo = params.echo;
+    this.remainPresentFor = params.remainPresentFor;
   }
 
   get app(): AuthContext['app'] {
@@ -81,6 +93,9 @@ export class Session implements TransportOwner, Flushable {
     }
     this.ctx.clock.clearTimeout(this.expiry);
     this.expiry = undefined;
+    // Resumed within remainPresentFor: the members never left.
+    this.ctx.clock.clearTimeout(this.leaveTimer);
+    this.leaveTimer = undefined;
     this.transport = transport;
     this.state = 'connected';
   }
@@ -115,6 +130,42 @@ export class Session implements TransportOwner, Flushable {
     if (this.state !== 'connected') return;
     this.state = 'disconnected';
     this.expiry = this.ctx.clock.setTimeout(() => this.dispose('expired'), this.ctx.options.connectionStateTtl);
+    if (this.members) this.leaveTimer = this.ctx.clock.setTimeout(() => this.leaveAll(), this.remainPresentFor);
+  }
+
+  // ---- presence membership ------------------------------------------------------------------------
+
+  /** Records which clientIds this connection has present on `channel` after applied changes. */
+  trackMembers(channel: string, changes: readonly PresenceMessage[]): void {
+    for (const change of changes) {
+      if (change.clientId === undefined) continue;
+      const set = (this.members ??= new Map()).get(channel);
+      if (change.action === PresenceAction.LEAVE) {
+        set?.delete(change.clientId);
+        if (set?.size === 0) this.members.delete(channel);
+      } else if (set) {
+        set.add(change.clientId);
+      } else {
+        this.members.set(channel, new Set([change.clientId]));
+      }
+    }
+    if (this.members?.size === 0) this.members = null;
+  }
+
+  /** Makes this connection's members on `channel` leave (DETACH); resolves when done. */
+  leavePresence(channel: string): Promise<void> | undefined {
+    if (!this.members?.delete(channel)) return undefined;
+    if (this.members.size === 0) this.members = null;
+    return leaveChannel(this, channel);
+  }
+
+  /** Every member of this connection leaves, on every channel. */
+  private leaveAll(): void {
+    this.ctx.clock.clearTimeout(this.leaveTimer);
+    this.leaveTimer = undefined;
+    const channels = this.members;
+    this.members = null;
+    if (channels) for (const channel of channels.keys()) void leaveChannel(this, channel);
   }
 
   // ---- outbound ---------------------------------------------------------------------------------
@@ -200,11 +251,12 @@ export class Session implements TransportOwner, Flushable {
       case Action.MESSAGE:
         return publish(this, pm);
       case Action.PRESENCE:
+        return presence(this, pm);
+      case Action.SYNC:
+        return syncRequest(this, pm);
       case Action.OBJECT:
       case Action.ANNOTATION:
         return this.reject(pm, new AblyError(Err.badRequest, `${actionName(pm.action)} is not supported by this server`));
-      case Action.SYNC:
-        return;
       default:
         throw new AblyError(Err.protocolError, `Unexpected ${actionName(pm.action)} (action ${pm.action}) from client`);
     }
@@ -283,6 +335,8 @@ export class Session implements TransportOwner, Flushable {
     this.inbox = [];
     this.out = [];
     detachAll(this);
+    // Closed, failed or expired: members leave at once (a closing connection does not linger).
+    this.leaveAll();
     this.ctx.sessions.remove(this);
     if (this.ctx.logger.isLevelEnabled('debug')) this.ctx.logger.debug({ connectionId: this.id, reason }, 'connection disposed');
   }

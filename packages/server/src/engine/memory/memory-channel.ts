@@ -1,17 +1,19 @@
-import type { Message } from '@encke/protocol';
+import type { Message, PresenceMessage } from '@encke/protocol';
 import { randomAlnum } from '../../util/ids.js';
 import { formatSerial, messageSerial } from '../../channels/serial.js';
 import type { ChannelEvent, ChannelEventInput, ChannelHead, EventKind, PublishOutcome, ReplayResult } from '../engine.js';
+import { diffPresence, synthesiseLeaves } from '../presence-set.js';
 
 interface SeenId {
   serial: string;
   at: number;
 }
 
-/** One channel's state in the memory engine: epoch, sequence, bounded log, idempotency window. */
+/** One channel's state in the memory engine: epoch, sequence, bounded log, idempotency window, presence set. */
 export class MemoryChannel {
   readonly epoch = randomAlnum(8);
   seq = 0;
+  readonly members = new Map<string, PresenceMessage>();
   subscribed = false;
   touched: number;
   private events: ChannelEvent[] = [];
@@ -28,27 +30,50 @@ export class MemoryChannel {
   }
 
   isEmpty(): boolean {
-    return this.events.length === 0 && this.seenIds.size === 0;
+    return this.events.length === 0 && this.seenIds.size === 0 && this.members.size === 0;
+  }
+
+  /** Appends an event with the next serial. */
+  private appendEvent(input: ChannelEventInput, now: number): ChannelEvent {
+    this.touched = now;
+    const seq = ++this.seq;
+    const event: ChannelEvent = { ...input, seq, serial: formatSerial(this.epoch, seq) };
+    this.events.push(event);
+    return event;
+  }
+
+  applyPresence(input: ChannelEventInput, now: number, maxMembers: number): ChannelEvent | null {
+    const diff = diffPresence(this.members, input.presence ?? [], maxMembers);
+    for (const [key, member] of diff.upserts) this.members.set(key, member);
+    for (const key of diff.removals) this.members.delete(key);
+    if (diff.effective.length === 0) return null;
+    return this.appendEvent({ ...input, presence: diff.effective }, now);
+  }
+
+  leaveConnection(connectionId: string, timestamp: number, now: number): ChannelEvent | null {
+    const leaving: PresenceMessage[] = [];
+    for (const [key, m] of this.members) {
+      if (m.connectionId !== connectionId) continue;
+      leaving.push(m);
+      this.members.delete(key);
+    }
+    if (leaving.length === 0) return null;
+    return this.appendEvent({ kind: 'presence', timestamp, presence: synthesiseLeaves(leaving, timestamp, randomAlnum(12)) }, now);
   }
 
   append(input: ChannelEventInput, now: number, idempotencyWindow: number): PublishOutcome {
-    this.touched = now;
     const all = input.messages;
     const dupes = idempotencyWindow > 0 && all ? this.findDuplicates(all, now, idempotencyWindow) : null;
     const fresh = dupes && all ? all.filter((_, i) => dupes[i] === undefined) : all;
     if (dupes && fresh?.length === 0) return { event: null, serials: dupes as string[] };
-    const seq = ++this.seq;
-    const serial = formatSerial(this.epoch, seq);
-    const event: ChannelEvent = { ...input, seq, serial };
+    const event = this.appendEvent(fresh ? { ...input, messages: fresh } : input, now);
     if (fresh) {
-      event.messages = fresh;
       for (let i = 0; i < fresh.length; i++) {
         const msg = fresh[i]!;
-        msg.serial = messageSerial(serial, i);
+        msg.serial = messageSerial(event.serial, i);
         if (idempotencyWindow > 0 && msg.id !== undefined) this.seenIds.set(msg.id, { serial: msg.serial, at: now });
       }
     }
-    this.events.push(event);
     const serials = all ? all.map((m, i) => dupes?.[i] ?? m.serial!) : [];
     return { event, serials };
   }

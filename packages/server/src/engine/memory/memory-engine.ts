@@ -3,7 +3,10 @@
  * engine interfaces; the Redis engine must behave the same (shared test suite).
  */
 import type { Clock, TimerHandle } from '../../util/clock.js';
+import type { PresenceMessage } from '@encke/protocol';
 import type {
+  AttachQuery,
+  AttachState,
   ChannelEvent,
   ChannelEventInput,
   ChannelHead,
@@ -12,6 +15,7 @@ import type {
   Engine,
   EngineListener,
   EventKind,
+  PresenceOptions,
   PublishOptions,
   PublishOutcome,
   ReplayResult,
@@ -52,9 +56,48 @@ export class MemoryEngine implements Engine, ChannelStore {
     const ch = this.channel(key);
     const now = this.options.clock.now();
     const outcome = ch.append(input, now, options?.idempotencyWindow ?? 0);
-    ch.trim(now, this.options.logMaxCount, this.options.logMaxAge);
-    if (outcome.event && ch.subscribed) this.listener(key, outcome.event);
+    this.emit(key, ch, outcome.event, now);
     return Promise.resolve(outcome);
+  }
+
+  presence(key: ChannelKey, input: ChannelEventInput, options: PresenceOptions): Promise<ChannelEvent | null> {
+    try {
+      const ch = this.channel(key);
+      const now = this.options.clock.now();
+      const event = ch.applyPresence(input, now, options.maxMembers);
+      this.emit(key, ch, event, now);
+      return Promise.resolve(event);
+    } catch (err) {
+      return Promise.reject(err);
+    }
+  }
+
+  leaveConnection(key: ChannelKey, connectionId: string, timestamp: number): Promise<ChannelEvent | null> {
+    const ch = this.map.get(key);
+    if (!ch) return Promise.resolve(null);
+    const now = this.options.clock.now();
+    const event = ch.leaveConnection(connectionId, timestamp, now);
+    this.emit(key, ch, event, now);
+    return Promise.resolve(event);
+  }
+
+  members(key: ChannelKey): Promise<PresenceMessage[]> {
+    return Promise.resolve([...(this.map.get(key)?.members.values() ?? [])]);
+  }
+
+  attachState(key: ChannelKey, query: AttachQuery): Promise<AttachState> {
+    const ch = this.channel(key);
+    ch.trim(this.options.clock.now(), this.options.logMaxCount, this.options.logMaxAge);
+    const state: AttachState = { head: ch.head(), members: query.members ? [...ch.members.values()] : [] };
+    if (query.from) state.replay = ch.readAfter(query.from.epoch, query.from.seq, query.replayLimit);
+    else if (query.rewind) state.rewound = ch.readLast('message', query.rewind.count, query.rewind.since);
+    return Promise.resolve(state);
+  }
+
+  /** Trims the log after an append and hands the event to the node if it listens to the channel. */
+  private emit(key: ChannelKey, ch: MemoryChannel, event: ChannelEvent | null, now: number): void {
+    ch.trim(now, this.options.logMaxCount, this.options.logMaxAge);
+    if (event && ch.subscribed) this.listener(key, event);
   }
 
   head(key: ChannelKey): Promise<ChannelHead> {
