@@ -4,7 +4,7 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { Action, Err, encodeMsgpackValue, type ErrorDef, type Format, type ProtocolMessage } from '@encke/protocol';
+import { Action, Err, PresenceAction, encodeMsgpackValue, type ErrorDef, type Format, type ProtocolMessage } from '@encke/protocol';
 import { eventually } from './helpers/ably.js';
 import { RawClient } from './helpers/raw-ws.js';
 import { KEYS, startServer, type TestServer } from './helpers/server.js';
@@ -63,6 +63,13 @@ const CASES: Case[] = [
   { name: 'attach to an overlong name', send: (c) => c.send({ action: Action.ATTACH, channel: 'n'.repeat(3000) }), expect: { channelError: Err.invalidChannelName, channel: 'n'.repeat(3000) } },
   { name: 'attach with an invalid rewind', send: (c) => c.send({ action: Action.ATTACH, channel: 'r', params: { rewind: 'soon' } }), expect: { channelError: Err.invalidParameterValue, channel: 'r' } },
   { name: 'attach with unknown modes', send: (c) => c.send({ action: Action.ATTACH, channel: 'm', params: { modes: 'everything' } }), expect: { channelError: Err.invalidParameterValue, channel: 'm' } },
+  { name: 'presence without a clientId', send: (c) => c.send({ action: Action.PRESENCE, channel: 'p', msgSerial: 0, presence: [{ action: PresenceAction.ENTER }] }), expect: { nack: Err.presenceNoClientId } },
+  { name: 'presence with a server-only action (PRESENT)', send: (c) => c.send({ action: Action.PRESENCE, channel: 'p', msgSerial: 0, presence: [{ action: PresenceAction.PRESENT, clientId: 'a' }] }), expect: { nack: Err.badRequest } },
+  { name: 'presence with no items', send: (c) => c.send({ action: Action.PRESENCE, channel: 'p', msgSerial: 0, presence: [] }), expect: { nack: Err.badRequest } },
+  { name: 'presence item without an action', send: (c) => c.sendRaw('{"action":14,"channel":"p","msgSerial":0,"presence":[{"clientId":"a"}]}', false), expect: { nack: Err.badRequest } },
+  { name: 'presence data that is a number', send: (c) => c.sendRaw('{"action":14,"channel":"p","msgSerial":0,"presence":[{"action":2,"clientId":"a","data":5}]}', false), expect: { nack: Err.invalidDataOrEncoding } },
+  { name: 'presence clientId "*"', send: (c) => c.send({ action: Action.PRESENCE, channel: 'p', msgSerial: 0, presence: [{ action: PresenceAction.ENTER, clientId: '*' }] }), expect: { nack: Err.invalidClientId } },
+  { name: 'oversize presence data', send: (c) => c.send({ action: Action.PRESENCE, channel: 'p', msgSerial: 0, presence: [{ action: PresenceAction.ENTER, clientId: 'a', data: big }] }), expect: { nack: Err.maxMessageSizeExceeded } },
   { name: 'msgpack: truncated frame', format: 'msgpack', send: (c) => c.sendRaw(Buffer.from([0x84, 0xa6, 0x61, 0x63]), true), expect: { fatal: Err.badRequest } },
   { name: 'msgpack: text frame on a msgpack connection', format: 'msgpack', send: (c) => c.sendRaw('{"action":0}', false), expect: { fatal: Err.badRequest } },
   { name: 'msgpack: a map key that is not a string', format: 'msgpack', send: (c) => c.sendRaw(Buffer.from([0x81, 0x01, 0x00]), true), expect: { fatal: Err.badRequest } },

@@ -4,6 +4,7 @@
  */
 import assert from 'node:assert/strict';
 import { afterEach, beforeEach, describe, it } from 'node:test';
+import { AblyError, Err, PresenceAction, type PresenceMessage } from '@encke/protocol';
 import { FakeClock, parseSerial, type ChannelEvent, type Engine } from '@encke/server';
 
 export interface EngineFactoryOptions {
@@ -147,6 +148,77 @@ export function engineSuite(name: string, factory: EngineFactory): void {
       const otherHead = await engine.channels.head(key('y'));
       assert.notEqual(otherHead.epoch, from.epoch, 'epochs differ between channels');
       assert.equal((await engine.channels.readAfter(key('y'), from.epoch, 0, 10)).complete, false);
+    });
+
+    const member = (connectionId: string, clientId: string, action: number, id: string, data?: string): PresenceMessage => ({
+      action,
+      connectionId,
+      clientId,
+      id,
+      timestamp: clock.now(),
+      ...(data !== undefined ? { data } : {}),
+    });
+    const presenceInput = (items: PresenceMessage[]) => ({ kind: 'presence' as const, timestamp: clock.now(), presence: items });
+    const limits = { maxMembers: 3 };
+
+    it('applies presence: enter, re-enter as update, identical re-enter and absent leave as no-ops', async () => {
+      const k = key('p');
+      const e1 = await engine.channels.presence(k, presenceInput([member('c1', 'alice', PresenceAction.ENTER, 'c1:0:0', 'hi')]), limits);
+      assert.equal(e1!.presence![0]!.action, PresenceAction.ENTER);
+      assert.equal(await engine.channels.presence(k, presenceInput([member('c1', 'alice', PresenceAction.ENTER, 'c1:0:0', 'hi')]), limits), null, 'same id: no-op');
+      const e2 = await engine.channels.presence(k, presenceInput([member('c1', 'alice', PresenceAction.ENTER, 'c1:1:0', 'again')]), limits);
+      assert.equal(e2!.presence![0]!.action, PresenceAction.UPDATE, 're-enter is an update');
+      assert.equal(await engine.channels.presence(k, presenceInput([member('c1', 'bob', PresenceAction.LEAVE, 'c1:2:0')]), limits), null, 'leave of an absent member: no-op');
+      const members = await engine.channels.members(k);
+      assert.deepEqual(members.map((m) => [m.clientId, m.action, m.data]), [['alice', PresenceAction.PRESENT, 'again']]);
+      const leave = await engine.channels.presence(k, presenceInput([member('c1', 'alice', PresenceAction.LEAVE, 'c1:3:0')]), limits);
+      assert.equal(leave!.presence![0]!.data, 'again', 'a leave without data carries the member data');
+      assert.deepEqual(await engine.channels.members(k), []);
+      assert.ok(parseSerial(leave!.serial)!.seq > parseSerial(e2!.serial)!.seq, 'presence events take serials in the channel order');
+    });
+
+    it('keys members by connection and clientId, and refuses enters past maxMembers with 91003', async () => {
+      const k = key('limit');
+      await engine.channels.presence(k, presenceInput([member('c1', 'a', PresenceAction.ENTER, 'c1:0:0'), member('c2', 'a', PresenceAction.ENTER, 'c2:0:0')]), limits);
+      await engine.channels.presence(k, presenceInput([member('c1', 'b', PresenceAction.ENTER, 'c1:1:0')]), limits);
+      assert.equal((await engine.channels.members(k)).length, 3);
+      await assert.rejects(engine.channels.presence(k, presenceInput([member('c3', 'z', PresenceAction.ENTER, 'c3:0:0')]), limits), (e: AblyError) => e.code === Err.presenceMemberLimit.code);
+      // An update of a present member is still allowed at the limit.
+      assert.notEqual(await engine.channels.presence(k, presenceInput([member('c1', 'b', PresenceAction.UPDATE, 'c1:2:0', 'x')]), limits), null);
+    });
+
+    it("synthesises leaves for a connection's members, with ids the SDK treats as synthesised", async () => {
+      const k = key('conn');
+      await engine.channels.subscribe(k);
+      await engine.channels.presence(k, presenceInput([member('conn-A', 'a', PresenceAction.ENTER, 'conn-A:0:0', 'da'), member('conn-A', 'b', PresenceAction.ENTER, 'conn-A:0:1'), member('conn-B', 'c', PresenceAction.ENTER, 'conn-B:0:0')]), limits);
+      clock.advance(10);
+      const event = await engine.channels.leaveConnection(k, 'conn-A', clock.now());
+      assert.deepEqual(event!.presence!.map((p) => [p.action, p.clientId, p.connectionId, p.data]), [[PresenceAction.LEAVE, 'a', 'conn-A', 'da'], [PresenceAction.LEAVE, 'b', 'conn-A', undefined]]);
+      for (const p of event!.presence!) {
+        assert.ok(!p.id!.startsWith('conn-A'), 'synthesised id');
+        assert.equal(p.timestamp, clock.now());
+      }
+      assert.deepEqual((await engine.channels.members(k)).map((m) => m.clientId), ['c']);
+      assert.equal(await engine.channels.leaveConnection(k, 'conn-A', clock.now()), null);
+      await settle();
+      assert.equal(delivered.filter(([, e]) => e.kind === 'presence').length, 2);
+      assert.equal((await engine.channels.readLast(k, 'presence', 10)).length, 2, 'presence history is in the log');
+    });
+
+    it('reads head, replay and members for an attach as of one instant', async () => {
+      const k = key('attach');
+      const first = await engine.channels.publish(k, message('m1'));
+      await engine.channels.presence(k, presenceInput([member('c1', 'a', PresenceAction.ENTER, 'c1:0:0')]), limits);
+      await engine.channels.publish(k, message('m2'));
+      const from = parseSerial(first.event!.serial)!;
+      const state = await engine.channels.attachState(k, { from, replayLimit: 100, members: true });
+      assert.equal(state.replay!.complete, true);
+      assert.deepEqual(state.replay!.events.map((e) => e.kind), ['presence', 'message']);
+      assert.equal(state.head.seq, state.replay!.events.at(-1)!.seq);
+      assert.deepEqual(state.members.map((m) => m.clientId), ['a']);
+      const rewound = await engine.channels.attachState(k, { rewind: { count: 5 }, replayLimit: 100, members: false });
+      assert.deepEqual(rewound.rewound!.map((e) => e.messages![0]!.name), ['m1', 'm2']);
+      assert.deepEqual(rewound.members, []);
     });
   });
 }
