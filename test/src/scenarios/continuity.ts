@@ -114,6 +114,25 @@ export function continuityScenarios(variants: Variant[], label: string): void {
         }
       });
 
+      it('messages with their own id are delivered once when published again within the window', async () => {
+        const publisher = await connect(realtime(ts, variant));
+        const subscriber = await connect(realtime(ts, variant));
+        try {
+          const got = new Collector();
+          await subscriber.channels.get('idempotent').subscribe(got.listener);
+          const channel = publisher.channels.get('idempotent');
+          const first = await channel.publish({ id: 'order-42', name: 'n', data: 'first' });
+          const again = await channel.publish({ id: 'order-42', name: 'n', data: 'again' });
+          await channel.publish({ id: 'order-43', name: 'n', data: 'next' });
+          await got.waitFor(2);
+          await sleep(200);
+          assert.deepEqual(got.items.map((m) => [m.id, m.data]), [['order-42', 'first'], ['order-43', 'next']]);
+          assert.deepEqual(again?.serials, first?.serials, 'the retry is answered with the original serial');
+        } finally {
+          await closeAll(publisher, subscriber);
+        }
+      });
+
       it('recover after a page reload continues the channel without loss, with msgSerial continuity', async () => {
         const proxy = await KillableProxy.start(ts.port);
         const first = realtime(ts, variant, { port: proxy.port, clientId: 'reloader', ...FAST_RETRY });
