@@ -127,5 +127,10 @@ export interface Engine {
   readonly channels: ChannelStore;
   /** Sets the node's one listener for channel events. */
   setListener(listener: EngineListener): void;
+  /**
+   * Sets what to call when the engine may have missed events (its connection to shared state was
+   * lost and restored): the node then fetches, per channel, what came after the last event it saw.
+   */
+  setResyncListener(listener: () => void): void;
   close(): Promise<void>;
 }

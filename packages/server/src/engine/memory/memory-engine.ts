@@ -47,6 +47,9 @@ export class MemoryEngine implements Engine, ChannelStore {
     this.listener = listener;
   }
 
+  /** The memory engine never misses events. */
+  setResyncListener(): void {}
+
   async close(): Promise<void> {
     this.options.clock.clearInterval(this.sweeper);
     this.map.clear();

@@ -1,0 +1,182 @@
+/**
+ * Lua scripts of the Redis engine. Each runs atomically on the server, so assigning a serial,
+ * appending to the log, trimming it and publishing the event to every node are one step.
+ *
+ * A channel is three keys under one hash tag: `m` (hash: e = epoch, s = last seq, t = last
+ * timestamp), `l` (list of log entries, oldest first, contiguous seqs ending at `s`) and `p` (hash:
+ * presence member key → msgpack member). A log entry is a 15-digit timestamp followed by the msgpack
+ * event body; what is published is `<epoch>|<seq>|<entry>`.
+ *
+ * Serials are formatted here exactly as channels/serial.ts formats them (base 36, 11 digits; message
+ * index 3 digits): the engine contract suite checks that the two agree.
+ */
+const PRELUDE = `
+local function b36(n, width)
+  local digits = '0123456789abcdefghijklmnopqrstuvwxyz'
+  local s = ''
+  repeat
+    local d = n % 36
+    s = string.sub(digits, d + 1, d + 1) .. s
+    n = math.floor(n / 36)
+  until n == 0
+  if #s < width then s = string.rep('0', width - #s) .. s end
+  return s
+end
+
+local function ensure_epoch(meta, candidate)
+  local e = redis.call('HGET', meta, 'e')
+  if not e then
+    redis.call('HSET', meta, 'e', candidate, 's', 0, 't', 0)
+    e = candidate
+  end
+  return e
+end
+
+-- Drops entries past the count bound and older than the age bound; returns the log length.
+local function trim(log, now, maxCount, maxAge)
+  local len = redis.call('LLEN', log)
+  if len > maxCount then
+    redis.call('LTRIM', log, len - maxCount, -1)
+    len = maxCount
+  end
+  while len > 0 do
+    local first = redis.call('LINDEX', log, 0)
+    if tonumber(string.sub(first, 1, 15)) < now - maxAge then
+      redis.call('LPOP', log)
+      len = len - 1
+    else
+      break
+    end
+  end
+  return len
+end
+
+local function touch(meta, log, retention)
+  redis.call('PEXPIRE', meta, retention)
+  redis.call('PEXPIRE', log, retention)
+end
+
+-- Appends one event and publishes it; timestamps never go backwards within a channel.
+local function append(meta, log, epoch, now, body, maxCount, maxAge, retention, topic)
+  local seq = redis.call('HINCRBY', meta, 's', 1)
+  local t = math.max(now, tonumber(redis.call('HGET', meta, 't')) or 0)
+  redis.call('HSET', meta, 't', t)
+  local entry = string.format('%015d', t) .. body
+  redis.call('RPUSH', log, entry)
+  trim(log, now, maxCount, maxAge)
+  touch(meta, log, retention)
+  redis.call('PUBLISH', topic, epoch .. '|' .. seq .. '|' .. entry)
+  return seq, t
+end
+`;
+
+/**
+ * KEYS: meta, log, then one idempotency key per message id. ARGV: now, maxCount, maxAge,
+ * retention, topic, epoch candidate, body, id window (ms), then the index of each id's message.
+ * Returns {'dup', serial-or-'' per id} when any id was seen (nothing appended), else
+ * {'ok', epoch, seq, t}.
+ */
+export const PUBLISH = `${PRELUDE}
+local meta, log = KEYS[1], KEYS[2]
+local now, maxCount, maxAge, retention = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3]), tonumber(ARGV[4])
+local nIds = #KEYS - 2
+if nIds > 0 then
+  local found, any = {}, false
+  for i = 1, nIds do
+    local v = redis.call('GET', KEYS[2 + i])
+    if v then any = true; found[i] = v else found[i] = '' end
+  end
+  if any then return {'dup', unpack(found)} end
+end
+local epoch = ensure_epoch(meta, ARGV[6])
+local seq, t = append(meta, log, epoch, now, ARGV[7], maxCount, maxAge, retention, ARGV[5])
+local serial = epoch .. '-' .. b36(seq, 11)
+for i = 1, nIds do
+  redis.call('SET', KEYS[2 + i], serial .. ':' .. b36(tonumber(ARGV[8 + i]), 3), 'PX', tonumber(ARGV[8]))
+end
+return {'ok', epoch, tostring(seq), tostring(t)}
+`;
+
+/**
+ * Compare-and-set of presence members, plus the event. KEYS: meta, log, members. ARGV: now,
+ * maxCount, maxAge, retention, topic, epoch candidate, body ('' = no event), maxMembers, added,
+ * then three counted groups: expectations (key, value or '' for absent), upserts (key, value),
+ * removals (key). Returns {'retry'} when a member changed since it was read, {'full'} past
+ * maxMembers, {'noop'} with no event, else {'ok', epoch, seq, t}.
+ */
+export const PRESENCE = `${PRELUDE}
+local meta, log, members = KEYS[1], KEYS[2], KEYS[3]
+local now, maxCount, maxAge, retention = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3]), tonumber(ARGV[4])
+local i = 10
+local nExpect = tonumber(ARGV[i]); i = i + 1
+for _ = 1, nExpect do
+  local current = redis.call('HGET', members, ARGV[i])
+  local expected = ARGV[i + 1]
+  if (expected == '' and current) or (expected ~= '' and current ~= expected) then return {'retry'} end
+  i = i + 2
+end
+local added = tonumber(ARGV[9])
+if added > 0 and redis.call('HLEN', members) + added > tonumber(ARGV[8]) then return {'full'} end
+local nUpsert = tonumber(ARGV[i]); i = i + 1
+for _ = 1, nUpsert do
+  redis.call('HSET', members, ARGV[i], ARGV[i + 1])
+  i = i + 2
+end
+local nRemove = tonumber(ARGV[i]); i = i + 1
+for _ = 1, nRemove do
+  redis.call('HDEL', members, ARGV[i])
+  i = i + 1
+end
+if ARGV[7] == '' then return {'noop'} end
+local epoch = ensure_epoch(meta, ARGV[6])
+local seq, t = append(meta, log, epoch, now, ARGV[7], maxCount, maxAge, retention, ARGV[5])
+return {'ok', epoch, tostring(seq), tostring(t)}
+`;
+
+/**
+ * Everything an ATTACH (or a read) needs, as of one instant. KEYS: meta, log, members. ARGV: now,
+ * maxCount, maxAge, retention, epoch candidate, mode ('none' | 'from' | 'all'), from epoch, from
+ * seq, limit, with members ('1' | '0'). Returns {epoch, seq, oldest, status, members, entries}:
+ * status is 'complete' or 'incomplete' for mode 'from'; entries start at seq `from + 1` (mode
+ * 'from') or at `oldest` (mode 'all').
+ */
+export const READ = `${PRELUDE}
+local meta, log, members = KEYS[1], KEYS[2], KEYS[3]
+local now, maxCount, maxAge, retention = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3]), tonumber(ARGV[4])
+local epoch = ensure_epoch(meta, ARGV[5])
+local len = trim(log, now, maxCount, maxAge)
+touch(meta, log, retention)
+local seq = tonumber(redis.call('HGET', meta, 's'))
+local oldest = seq - len + 1
+local memberValues = {}
+if ARGV[10] == '1' then memberValues = redis.call('HVALS', members) end
+local entries, status = {}, ''
+local mode = ARGV[6]
+if mode == 'from' then
+  local fromSeq = tonumber(ARGV[8])
+  if ARGV[7] ~= epoch or fromSeq > seq or fromSeq + 1 < oldest then
+    status = 'incomplete'
+  else
+    status = 'complete'
+    local start = fromSeq - oldest + 1
+    entries = redis.call('LRANGE', log, start, start + tonumber(ARGV[9]) - 1)
+  end
+elseif mode == 'all' then
+  entries = redis.call('LRANGE', log, 0, -1)
+end
+return {epoch, tostring(seq), tostring(oldest), status, memberValues, entries}
+`;
+
+/** The members of one connection. KEYS: members. ARGV: member key prefix. Returns key, value pairs. */
+export const CONNECTION_MEMBERS = `
+local out = {}
+local prefix = ARGV[1]
+local all = redis.call('HGETALL', KEYS[1])
+for i = 1, #all, 2 do
+  if string.sub(all[i], 1, #prefix) == prefix then
+    out[#out + 1] = all[i]
+    out[#out + 1] = all[i + 1]
+  end
+end
+return out
+`;

@@ -1,0 +1,365 @@
+/**
+ * The Redis engine: channel logs, serials, presence and fan-out shared by every node. Writes are Lua
+ * scripts (serial + append + trim + PUBLISH in one atomic step); each node SUBSCRIBEs only to the
+ * channels its clients attached. A single Redis (not Redis Cluster) is supported; keys of one
+ * channel share a hash tag so that the layout would suit a cluster later.
+ */
+import { AblyError, Err, type PresenceMessage } from '@encke/protocol';
+import { Redis } from 'ioredis';
+import type { Clock } from '../../util/clock.js';
+import { randomAlnum } from '../../util/ids.js';
+import type { Logger } from '../../util/logger.js';
+import type {
+  AttachQuery,
+  AttachState,
+  ChannelEvent,
+  ChannelEventInput,
+  ChannelHead,
+  ChannelKey,
+  ChannelStore,
+  Engine,
+  EngineListener,
+  EventKind,
+  PresenceOptions,
+  PublishOptions,
+  PublishOutcome,
+  ReplayResult,
+} from '../engine.js';
+import { diffPresence, memberKey, synthesiseLeaves, type MemberLookup } from '../presence-set.js';
+import { formatSerial } from '../../channels/serial.js';
+import { decodeEntry, decodeMember, decodePublished, encodeEventBody, encodeMember } from './codec.js';
+import { CONNECTION_MEMBERS, PRESENCE, PUBLISH, READ } from './lua.js';
+import { LuaScript } from './script.js';
+
+export interface RedisEngineOptions {
+  /** `redis://[:password@]host:port[/db]` */
+  url: string;
+  /** Prefix of every key and pub/sub channel, so several deployments can share one Redis. */
+  prefix: string;
+  clock: Clock;
+  logger: Logger;
+  logMaxCount: number;
+  logMaxAge: number;
+  /** How long an unused channel keeps its keys (and epoch). */
+  channelRetention: number;
+}
+
+const scripts = {
+  publish: new LuaScript(PUBLISH),
+  presence: new LuaScript(PRESENCE),
+  read: new LuaScript(READ),
+  connectionMembers: new LuaScript(CONNECTION_MEMBERS),
+};
+
+/** Concurrent presence changes on one channel retry their compare-and-set this many times. */
+const PRESENCE_ATTEMPTS = 20;
+
+function text(value: unknown): string {
+  return Buffer.isBuffer(value) ? value.toString('utf8') : String(value);
+}
+
+interface ReadResult {
+  epoch: string;
+  seq: number;
+  oldest: number;
+  status: string;
+  members: Buffer[];
+  entries: Buffer[];
+}
+
+export class RedisEngine implements Engine, ChannelStore {
+  readonly channels: ChannelStore = this;
+  private readonly cmd: Redis;
+  private readonly sub: Redis;
+  private listener: EngineListener = () => {};
+  private resyncListener: () => void = () => {};
+  private readonly topics = new Set<string>();
+  private everReady = false;
+  private closed = false;
+
+  constructor(private readonly options: RedisEngineOptions) {
+    const common = { maxRetriesPerRequest: 3, retryStrategy: (attempt: number) => Math.min(attempt * 200, 2000), lazyConnect: true };
+    this.cmd = new Redis(options.url, { ...common, connectionName: 'encke-cmd' });
+    this.sub = new Redis(options.url, { ...common, connectionName: 'encke-sub', autoResubscribe: false });
+    this.sub.on('messageBuffer', (topic: Buffer, payload: Buffer) => this.onPublished(topic.toString('utf8'), payload));
+    for (const [name, conn] of [['commands', this.cmd], ['subscriber', this.sub]] as const) {
+      conn.on('error', (err: Error) => {
+        if (!this.closed) options.logger.warn({ redis: name, err: err.message }, 'redis connection error');
+      });
+      conn.on('reconnecting', () => {
+        if (!this.closed) options.logger.warn({ redis: name }, 'redis connection lost; reconnecting');
+      });
+    }
+    this.sub.on('ready', () => this.onSubscriberReady());
+  }
+
+  /** Creates the engine and waits until both Redis connections are up. */
+  static async connect(options: RedisEngineOptions): Promise<RedisEngine> {
+    const engine = new RedisEngine(options);
+    await Promise.all([engine.cmd.connect(), engine.sub.connect()]);
+    return engine;
+  }
+
+  setListener(listener: EngineListener): void {
+    this.listener = listener;
+  }
+
+  setResyncListener(listener: () => void): void {
+    this.resyncListener = listener;
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    await Promise.allSettled([this.cmd.quit(), this.sub.quit()]);
+  }
+
+  // ---- keys ---------------------------------------------------------------------------------------
+
+  private keys(key: ChannelKey): [meta: string, log: string, members: string] {
+    const base = `${this.options.prefix}{${key}}`;
+    return [`${base}:m`, `${base}:l`, `${base}:p`];
+  }
+
+  private topic(key: ChannelKey): string {
+    return `${this.options.prefix}ev:${key}`;
+  }
+
+  private limits(): number[] {
+    const o = this.options;
+    return [o.clock.now(), o.logMaxCount, o.logMaxAge, o.channelRetention];
+  }
+
+  // ---- fan-out ------------------------------------------------------------------------------------
+
+  private onPublished(topic: string, payload: Buffer): void {
+    const prefix = `${this.options.prefix}ev:`;
+    if (!topic.startsWith(prefix)) return;
+    let event: ChannelEvent;
+    try {
+      event = decodePublished(payload);
+    } catch (err) {
+      this.options.logger.error({ err }, 'undecodable event from redis');
+      return;
+    }
+    this.listener(topic.slice(prefix.length), event);
+  }
+
+  /** After a reconnect: subscribe again, then let the node fetch what it may have missed. */
+  private onSubscriberReady(): void {
+    if (!this.everReady) {
+      this.everReady = true;
+      return;
+    }
+    const topics = [...this.topics];
+    this.options.logger.info({ channels: topics.length }, 'redis connection restored; resubscribing and resyncing');
+    const resubscribed = topics.length > 0 ? this.sub.subscribe(...topics) : Promise.resolve(0);
+    resubscribed.then(
+      () => this.resyncListener(),
+      (err: unknown) => this.options.logger.error({ err }, 'redis resubscribe failed'),
+    );
+  }
+
+  async subscribe(key: ChannelKey): Promise<void> {
+    const topic = this.topic(key);
+    this.topics.add(topic);
+    await this.sub.subscribe(topic);
+  }
+
+  async unsubscribe(key: ChannelKey): Promise<void> {
+    const topic = this.topic(key);
+    this.topics.delete(topic);
+    await this.sub.unsubscribe(topic);
+  }
+
+  // ---- writes -------------------------------------------------------------------------------------
+
+  async publish(key: ChannelKey, input: ChannelEventInput, options?: PublishOptions): Promise<PublishOutcome> {
+    const window = options?.idempotencyWindow ?? 0;
+    const all = input.messages ?? [];
+    const known: (string | undefined)[] = new Array<string | undefined>(all.length);
+    // At most one retry per message: each pass either appends or finds more duplicates.
+    for (let attempt = 0; attempt <= all.length; attempt++) {
+      const fresh = all.map((m, i) => ({ m, i })).filter(({ i }) => known[i] === undefined);
+      if (all.length > 0 && fresh.length === 0) return { event: null, serials: known as string[] };
+      const withIds = window > 0 ? fresh.filter(({ m }) => m.id !== undefined) : [];
+      const [meta, log] = this.keys(key);
+      const idKeys = withIds.map(({ m }) => `${this.options.prefix}{${key}}:i:${m.id!}`);
+      const indexes = withIds.map(({ m }) => fresh.findIndex((f) => f.m === m));
+      const eventInput: ChannelEventInput = input.messages ? { ...input, messages: fresh.map(({ m }) => m) } : input;
+      const reply = (await scripts.publish.run(this.cmd, [meta, log, ...idKeys], [
+        ...this.limits(),
+        this.topic(key),
+        randomAlnum(8),
+        encodeEventBody(eventInput),
+        window,
+        ...indexes,
+      ])) as Buffer[];
+      if (text(reply[0]) === 'dup') {
+        withIds.forEach(({ i }, j) => {
+          const serial = text(reply[1 + j]);
+          if (serial !== '') known[i] = serial;
+        });
+        continue;
+      }
+      const event = this.eventFrom(eventInput, reply);
+      const messages = event.messages ?? [];
+      let next = 0;
+      const serials = all.map((_, i) => known[i] ?? messages[next++]!.serial!);
+      return { event, serials };
+    }
+    throw new AblyError(Err.internalChannel, 'Publish could not settle duplicates');
+  }
+
+  /** The event the publish scripts appended, from their reply `{'ok', epoch, seq, t}`. */
+  private eventFrom(input: ChannelEventInput, reply: Buffer[]): ChannelEvent {
+    const epoch = text(reply[1]);
+    const seq = Number(text(reply[2]));
+    const serial = formatSerial(epoch, seq);
+    const event: ChannelEvent = { ...input, seq, serial, timestamp: Number(text(reply[3])) };
+    if (input.messages) event.messages = input.messages.map((m, i) => Object.assign(m, { serial: `${serial}:${i.toString(36).padStart(3, '0')}` }));
+    return event;
+  }
+
+  async presence(key: ChannelKey, input: ChannelEventInput, options: PresenceOptions): Promise<ChannelEvent | null> {
+    const changes = input.presence ?? [];
+    const touched = [...new Set(changes.map((c) => memberKey(c.connectionId, c.clientId)))];
+    const [, , membersKey] = this.keys(key);
+    for (let attempt = 0; attempt < PRESENCE_ATTEMPTS; attempt++) {
+      const snapshot = await this.cmd.pipeline().hmgetBuffer(membersKey, ...touched).hlen(membersKey).exec();
+      const values = (snapshot?.[0]?.[1] ?? []) as (Buffer | null)[];
+      const size = Number(snapshot?.[1]?.[1] ?? 0);
+      const current = new Map<string, Buffer>();
+      touched.forEach((k, i) => {
+        const v = values[i];
+        if (v) current.set(k, v);
+      });
+      const lookup: MemberLookup = { get: (k) => (current.has(k) ? decodeMember(current.get(k)!) : undefined), size };
+      const diff = diffPresence(lookup, changes, options.maxMembers);
+      const expectations = touched.flatMap((k) => [k, current.get(k) ?? '']);
+      const added = diff.upserts.filter(([k]) => !current.has(k)).length;
+      const outcome = await this.casPresence(key, diff.effective.length > 0 ? { ...input, presence: diff.effective } : null, options.maxMembers, added, expectations, diff.upserts, diff.removals);
+      if (outcome !== 'retry') return outcome;
+    }
+    throw new AblyError(Err.internalChannel, 'Presence update could not complete under contention; retry');
+  }
+
+  /** Runs the presence compare-and-set; 'retry' when a member changed since it was read. */
+  private async casPresence(
+    key: ChannelKey,
+    event: ChannelEventInput | null,
+    maxMembers: number,
+    added: number,
+    expectations: (string | Buffer)[],
+    upserts: [string, PresenceMessage][],
+    removals: string[],
+  ): Promise<ChannelEvent | null | 'retry'> {
+    const [meta, log, members] = this.keys(key);
+    const reply = (await scripts.presence.run(this.cmd, [meta, log, members], [
+      ...this.limits(),
+      this.topic(key),
+      randomAlnum(8),
+      event ? encodeEventBody(event) : '',
+      maxMembers,
+      added,
+      expectations.length / 2,
+      ...expectations,
+      upserts.length,
+      ...upserts.flatMap(([k, m]) => [k, encodeMember(m)]),
+      removals.length,
+      ...removals,
+    ])) as Buffer[];
+    const status = text(reply[0]);
+    if (status === 'retry') return 'retry';
+    if (status === 'full') throw new AblyError(Err.presenceMemberLimit, `This channel has reached its limit of ${maxMembers} presence members`);
+    if (status === 'noop' || !event) return null;
+    return this.eventFrom(event, reply);
+  }
+
+  async leaveConnection(key: ChannelKey, connectionId: string, timestamp: number): Promise<ChannelEvent | null> {
+    const [, , members] = this.keys(key);
+    for (let attempt = 0; attempt < PRESENCE_ATTEMPTS; attempt++) {
+      const pairs = (await scripts.connectionMembers.run(this.cmd, [members], [memberKey(connectionId, '')])) as Buffer[];
+      if (pairs.length === 0) return null;
+      const keys: string[] = [];
+      const leaving: PresenceMessage[] = [];
+      const expectations: (string | Buffer)[] = [];
+      for (let i = 0; i < pairs.length; i += 2) {
+        const k = text(pairs[i]);
+        keys.push(k);
+        leaving.push(decodeMember(pairs[i + 1]!));
+        expectations.push(k, pairs[i + 1]!);
+      }
+      const event: ChannelEventInput = { kind: 'presence', timestamp, presence: synthesiseLeaves(leaving, timestamp, randomAlnum(12)) };
+      const outcome = await this.casPresence(key, event, Number.MAX_SAFE_INTEGER, 0, expectations, [], keys);
+      if (outcome !== 'retry') return outcome;
+    }
+    throw new AblyError(Err.internalChannel, 'Presence leave could not complete under contention');
+  }
+
+  // ---- reads --------------------------------------------------------------------------------------
+
+  private async read(key: ChannelKey, mode: 'none' | 'from' | 'all', from?: { epoch: string; seq: number }, limit = 0, withMembers = false): Promise<ReadResult> {
+    const reply = (await scripts.read.run(this.cmd, this.keys(key), [
+      ...this.limits(),
+      randomAlnum(8),
+      mode,
+      from?.epoch ?? '',
+      from?.seq ?? 0,
+      limit,
+      withMembers ? '1' : '0',
+    ])) as [Buffer, Buffer, Buffer, Buffer, Buffer[], Buffer[]];
+    return {
+      epoch: text(reply[0]),
+      seq: Number(text(reply[1])),
+      oldest: Number(text(reply[2])),
+      status: text(reply[3]),
+      members: reply[4],
+      entries: reply[5],
+    };
+  }
+
+  private static head(r: ReadResult): ChannelHead {
+    return { epoch: r.epoch, seq: r.seq, serial: formatSerial(r.epoch, r.seq) };
+  }
+
+  private static replay(r: ReadResult, fromSeq: number): ReplayResult {
+    if (r.status !== 'complete') return { events: [], complete: false };
+    return { events: r.entries.map((e, i) => decodeEntry(e, r.epoch, fromSeq + 1 + i)), complete: true };
+  }
+
+  private static lastOf(r: ReadResult, kind: EventKind, count: number, since?: number): ChannelEvent[] {
+    const out: ChannelEvent[] = [];
+    for (let i = r.entries.length - 1; i >= 0 && out.length < count; i--) {
+      const event = decodeEntry(r.entries[i]!, r.epoch, r.oldest + i);
+      if (since !== undefined && event.timestamp < since) break;
+      if (event.kind === kind) out.push(event);
+    }
+    return out.reverse();
+  }
+
+  async head(key: ChannelKey): Promise<ChannelHead> {
+    return RedisEngine.head(await this.read(key, 'none'));
+  }
+
+  async readAfter(key: ChannelKey, epoch: string, seq: number, limit: number): Promise<ReplayResult> {
+    return RedisEngine.replay(await this.read(key, 'from', { epoch, seq }, limit), seq);
+  }
+
+  async readLast(key: ChannelKey, kind: EventKind, count: number, since?: number): Promise<ChannelEvent[]> {
+    return RedisEngine.lastOf(await this.read(key, 'all'), kind, count, since);
+  }
+
+  async members(key: ChannelKey): Promise<PresenceMessage[]> {
+    const [, , members] = this.keys(key);
+    return (await this.cmd.hvalsBuffer(members)).map(decodeMember);
+  }
+
+  async attachState(key: ChannelKey, query: AttachQuery): Promise<AttachState> {
+    const mode = query.from ? 'from' : query.rewind ? 'all' : 'none';
+    const r = await this.read(key, mode, query.from, query.replayLimit, query.members);
+    const state: AttachState = { head: RedisEngine.head(r), members: r.members.map(decodeMember) };
+    if (query.from) state.replay = RedisEngine.replay(r, query.from.seq);
+    else if (query.rewind) state.rewound = RedisEngine.lastOf(r, 'message', query.rewind.count, query.rewind.since);
+    return state;
+  }
+}
