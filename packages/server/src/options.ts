@@ -45,15 +45,34 @@ export interface ServerOptions {
   maxMessageSize?: number;
   /** Bytes that may wait in one connection's socket before it is dropped as a slow consumer. @default 8388608 */
   maxOutboundBuffer?: number;
+  /**
+   * Longest life (ms) of a token from a key with `revocableTokens`: a TokenRequest's ttl is capped to
+   * it, and a JWT older than this is expired. Revocations are kept this long. @default 3600000
+   */
+  maxRevocableTokenTtl?: number;
+  /** Targets one `revokeTokens` request may name. @default 100 */
+  maxRevocationTargets?: number;
+  /** Longest ttl (ms) a TokenRequest may ask for (40003 past it). @default 86400000 */
+  maxTokenTtl?: number;
   /** Port to listen on (0 picks a free one). @default 8080 */
   port?: number;
   /** Most messages a `rewind=N` attach param may ask for. @default 100 */
   rewindMaxCount?: number;
   /** This node's id, in CONNECTED and logs. @default "encke-" + random */
   serverId?: string;
+  /** PEM certificate chain: with `tlsKey`, the port serves HTTPS and WSS instead of HTTP and WS. @default none */
+  tlsCert?: string | Buffer;
+  /** PEM private key for `tlsCert`. @default none */
+  tlsKey?: string | Buffer;
+  /**
+   * How far (ms) a signed TokenRequest's timestamp may be from the server's time (40104 past it);
+   * its nonce is remembered that long after the timestamp, so it cannot be replayed. @default 600000
+   */
+  tokenRequestWindow?: number;
 }
 
-export type ResolvedOptions = Required<Omit<ServerOptions, 'engine'>> & { engine?: Engine };
+type OptionalOptions = 'engine' | 'tlsCert' | 'tlsKey';
+export type ResolvedOptions = Required<Omit<ServerOptions, OptionalOptions>> & Pick<ServerOptions, OptionalOptions>;
 
 /** Defaults of every option that has a plain value. */
 export const DEFAULTS = {
@@ -70,8 +89,12 @@ export const DEFAULTS = {
   maxInboundRate: 50,
   maxMessageSize: 65_536,
   maxOutboundBuffer: 8 * 1024 * 1024,
+  maxRevocableTokenTtl: 3_600_000,
+  maxRevocationTargets: 100,
+  maxTokenTtl: 86_400_000,
   port: 8080,
   rewindMaxCount: 100,
+  tokenRequestWindow: 600_000,
 } as const satisfies Partial<ResolvedOptions>;
 
 const POSITIVE_INTEGER_OPTIONS = [
@@ -87,7 +110,11 @@ const POSITIVE_INTEGER_OPTIONS = [
   'maxInboundRate',
   'maxMessageSize',
   'maxOutboundBuffer',
+  'maxRevocableTokenTtl',
+  'maxRevocationTargets',
+  'maxTokenTtl',
   'rewindMaxCount',
+  'tokenRequestWindow',
 ] as const;
 
 /** Fills in defaults and checks values; throws an Error naming the bad option. */
@@ -111,6 +138,9 @@ export function resolveOptions(options: ServerOptions = {}): ResolvedOptions {
   }
   if (resolved.maxMessageSize > resolved.maxFrameSize) {
     throw new Error('Option maxMessageSize must not exceed maxFrameSize');
+  }
+  if ((resolved.tlsCert === undefined) !== (resolved.tlsKey === undefined)) {
+    throw new Error('Options tlsCert and tlsKey must be given together');
   }
   return resolved;
 }
