@@ -133,3 +133,30 @@ export async function fetchToken(port: number, key: string, spec: TokenSpec = {}
   if (res.status !== 200) throw new Error(`requestToken failed: ${res.status} ${JSON.stringify(res.body)}`);
   return (res.body as { token: string }).token;
 }
+
+export interface RawTokenRequest {
+  keyName: string;
+  ttl?: number;
+  capability?: string;
+  clientId?: string;
+  timestamp: number;
+  nonce: string;
+  mac: string;
+}
+
+let nonceCounter = 0;
+
+/** A TokenRequest signed here field by field (RSA9), so tests can sign what no SDK would. */
+export function signTokenRequest(key: string, fields: Partial<Omit<RawTokenRequest, 'keyName' | 'mac'>> = {}): RawTokenRequest {
+  const { keyName, secret } = splitKey(key);
+  const req: RawTokenRequest = {
+    keyName,
+    ...fields,
+    timestamp: fields.timestamp ?? Date.now(),
+    nonce: fields.nonce ?? `nonce-${Date.now()}-${++nonceCounter}-padding`,
+    mac: '',
+  };
+  const text = `${keyName}\n${req.ttl ?? ''}\n${req.capability ?? ''}\n${req.clientId ?? ''}\n${req.timestamp}\n${req.nonce}\n`;
+  req.mac = createHmac('sha256', secret).update(text).digest('base64');
+  return req;
+}
