@@ -56,6 +56,12 @@ describe('requestToken', () => {
     assert.equal(res.body.expires - res.body.issued, 5000);
   });
 
+  it('GET on requestToken is 404 40400, as on Ably', async () => {
+    const res = await rest(ts, 'json').request('get', '/keys/ablyjs.test/requestToken', 3, {}, null, {});
+    assert.equal(res.statusCode, 404);
+    assert.equal(res.errorCode, Err.notFound.code);
+  });
+
   it('the SDK surfaces a refused TokenRequest with its code', async () => {
     const client = rest(ts, 'json', { key: KEYS.subscribeOnly });
     await assert.rejects(client.auth.requestToken({ capability: { '*': ['publish'] } }), (err: { code: number; statusCode: number }) => err.code === Err.capabilityDenied.code && err.statusCode === 401);

@@ -86,4 +86,8 @@ async function revokeTokens(ctx: NodeContext, request: HttpRequest): Promise<voi
 export function registerTokenRoutes(router: Router, ctx: NodeContext): void {
   router.add('POST', '/keys/:keyName/requestToken', (request) => requestToken(ctx, request));
   router.add('POST', '/keys/:keyName/revokeTokens', (request) => revokeTokens(ctx, request));
+  // Real Ably answers other methods here with 404 40400, not 405 (ably-js test rest/request).
+  router.add('GET', '/keys/:keyName/requestToken', ({ method, url }) => {
+    throw new AblyError(Err.notFound, `No such endpoint: ${method} ${url.pathname}`);
+  });
 }
