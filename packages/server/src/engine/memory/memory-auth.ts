@@ -60,8 +60,4 @@ export class MemoryAuthStore implements AuthStore {
     for (const [key, until] of this.nonces) if (until <= now) this.nonces.delete(key);
     for (const [key, stored] of this.revoked) if (stored.retainUntil <= now) this.revoked.delete(key);
   }
-
-  get size(): number {
-    return this.nonces.size + this.revoked.size;
-  }
 }
