@@ -49,7 +49,17 @@ describe('encke serve flags', () => {
     assert.equal(p.devKey, undefined);
   });
 
+  it('reads --tls-cert and --tls-key files into the TLS options', () => {
+    const cert = configFile('-----BEGIN CERTIFICATE-----\n');
+    const key = configFile('-----BEGIN PRIVATE KEY-----\n');
+    const p = parseCommand(['serve', '--key', 'a.b:secret123', '--tls-cert', cert, '--tls-key', key], {});
+    assert.equal(p.options.tlsCert?.toString(), '-----BEGIN CERTIFICATE-----\n');
+    assert.equal(p.options.tlsKey?.toString(), '-----BEGIN PRIVATE KEY-----\n');
+  });
+
   const bad: [string, string[], RegExp][] = [
+    ['--tls-cert without --tls-key', ['serve', '--tls-cert', configFile('x')], /--tls-cert and --tls-key must be given together/],
+    ['an unreadable --tls-key', ['serve', '--tls-cert', configFile('x'), '--tls-key', '/nonexistent/key.pem'], /Cannot read --tls-key file/],
     ['a bad port', ['serve', '--port', 'eighty'], /--port/],
     ['an unknown command', ['launch'], /Unknown command/],
     ['an unknown flag', ['serve', '--nope'], /Unknown option/],

@@ -2,6 +2,7 @@
  * `encke serve …`: flags and config file → ServerOptions → a running server.
  */
 import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { createServer, type ServerOptions } from '@encke/server';
 import { pino } from 'pino';
@@ -16,6 +17,8 @@ Options:
   --host H          address to listen on (default 127.0.0.1; 0.0.0.0 for every interface)
   --config FILE     JSON config file with apps, keys and options (see docs/configuration.md)
   --key K           a full-capability API key appId.keyId:secret (repeatable)
+  --tls-cert FILE   PEM certificate chain: serve HTTPS and WSS (with --tls-key)
+  --tls-key FILE    PEM private key of --tls-cert
   --log-level L     fatal, error, warn, info, debug or trace (default info; env LOG_LEVEL)
   -h, --help        show this help
 
@@ -40,6 +43,8 @@ export function parseCommand(argv: string[], env: NodeJS.ProcessEnv = process.en
       config: { type: 'string' },
       key: { type: 'string', multiple: true },
       'log-level': { type: 'string' },
+      'tls-cert': { type: 'string' },
+      'tls-key': { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
   });
@@ -56,12 +61,25 @@ export function parseCommand(argv: string[], env: NodeJS.ProcessEnv = process.en
   }
   if (values.host !== undefined) options.host = values.host;
   if (values.key) options.keys = [...(options.keys ?? []), ...values.key];
+  if ((values['tls-cert'] === undefined) !== (values['tls-key'] === undefined)) throw new Error('--tls-cert and --tls-key must be given together');
+  if (values['tls-cert'] !== undefined && values['tls-key'] !== undefined) {
+    options.tlsCert = readPem(values['tls-cert'], '--tls-cert');
+    options.tlsKey = readPem(values['tls-key'], '--tls-key');
+  }
   let devKey: string | undefined;
   if (!options.apps?.length && !options.keys?.length) {
     devKey = `dev.${randomBytes(4).toString('hex')}:${randomBytes(18).toString('base64url')}`;
     options.keys = [devKey];
   }
   return { command: 'serve', options, logLevel, devKey };
+}
+
+function readPem(path: string, flag: string): Buffer {
+  try {
+    return readFileSync(path);
+  } catch (err) {
+    throw new Error(`Cannot read ${flag} file ${path}: ${(err as Error).message}`);
+  }
 }
 
 export async function main(argv: string[]): Promise<number> {
@@ -85,11 +103,13 @@ export async function main(argv: string[]): Promise<number> {
     return 2;
   }
   const address = await server.listen();
+  const tls = parsed.options.tlsCert !== undefined;
+  const scheme = tls ? 'https' : 'http';
   if (parsed.devKey) {
     process.stdout.write(
-      `\nencke is running on http://${address.address}:${address.port} with a development app.\n` +
+      `\nencke is running on ${scheme}://${address.address}:${address.port} with a development app.\n` +
         `API key: ${parsed.devKey}\n` +
-        `Connect with: new Ably.Realtime({ key: '${parsed.devKey}', endpoint: '${address.address}', port: ${address.port}, tls: false })\n\n`,
+        `Connect with: new Ably.Realtime({ key: '${parsed.devKey}', endpoint: '${address.address}', ${tls ? `tlsPort: ${address.port}` : `port: ${address.port}, tls: false`} })\n\n`,
     );
   }
   await new Promise<void>((resolve) => {

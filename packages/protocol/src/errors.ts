@@ -42,6 +42,7 @@ export const Err = {
   basicAuthOverNonTls: def(40103, 401, 'Invalid use of Basic auth over non-TLS transport'),
   timestampNotCurrent: def(40104, 401, 'Timestamp not current'),
   nonceReplayed: def(40105, 401, 'Nonce value replayed'),
+  revocationNotEnabled: def(40121, 400, 'Token revocation not enabled'),
   keyError: def(40130, 401, 'Key error'),
   keyRevoked: def(40131, 401, 'Key revoked'),
   tokenError: def(40140, 401, 'Token error'),
@@ -53,6 +54,7 @@ export const Err = {
   capabilityDenied: def(40160, 401, 'Operation not permitted with provided capability'),
   identifiedClientRequired: def(40161, 401, 'Operation not permitted as it requires an identified client'),
   basicAuthRequired: def(40162, 401, 'Operation requires basic auth'),
+  revocationNotEnabledForKey: def(40164, 401, 'Token revocation not enabled for API key'),
   // 403
   forbidden: def(40300, 403, 'Forbidden'),
   tlsRequired: def(40311, 403, 'Operation requires TLS connection'),

@@ -8,3 +8,6 @@ export { formatSerial, parseSerial } from './channels/serial.js';
 export { systemClock, FakeClock, type Clock } from './util/clock.js';
 export { silentLogger, type Logger } from './util/logger.js';
 export * as capability from './auth/capability.js';
+export { TokenService, DEFAULT_TOKEN_TTL, type TokenDetails, type TokenParams } from './auth/tokens.js';
+export type { AuthContext, TokenVerifier } from './auth/authenticate.js';
+export * as tokenCodec from './auth/token-codec.js';

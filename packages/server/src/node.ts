@@ -4,12 +4,14 @@
  * engine together; owns the heartbeat loop and graceful drain.
  */
 import { createServer as createHttpServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer as createHttpsServer, type Server as HttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { AblyError, Err } from '@encke/protocol';
 import { WebSocketServer } from 'ws';
 import { buildApps } from './apps/config.js';
 import { AppRegistry } from './apps/registry.js';
+import { TokenService } from './auth/tokens.js';
 import { LocalChannels } from './channels/registry.js';
 import { MemoryEngine } from './engine/memory/memory-engine.js';
 import type { Engine } from './engine/engine.js';
@@ -19,6 +21,7 @@ import { registerRestRoutes } from './rest/routes.js';
 import { resolveOptions, type ResolvedOptions, type ServerOptions } from './options.js';
 import type { NodeContext } from './session/context.js';
 import { SessionRegistry } from './session/registry.js';
+import { enforceRevocation } from './session/revocation.js';
 import { acceptWebSocket, heartbeatInterval } from './transports/websocket.js';
 import type { TimerHandle } from './util/clock.js';
 import { FlushScheduler } from './util/scheduler.js';
@@ -27,7 +30,7 @@ export class EnckeServer {
   readonly options: ResolvedOptions;
   readonly ctx: NodeContext;
   readonly engine: Engine;
-  private readonly http: Server;
+  private readonly http: Server | HttpsServer;
   private readonly wss: WebSocketServer;
   private readonly router = new Router();
   private heartbeat: TimerHandle | undefined;
@@ -56,8 +59,9 @@ export class EnckeServer {
       channels: new LocalChannels(this.engine, scheduler, o.logger),
       sessions: new SessionRegistry(),
       scheduler,
-      tokens: undefined,
+      tokens: new TokenService({ apps, store: this.engine.auth, clock: o.clock, options: o }),
     };
+    this.engine.auth.setRevocationListener((revocation) => enforceRevocation(this.ctx, revocation));
     this.wss = new WebSocketServer({
       noServer: true,
       perMessageDeflate: false,
@@ -66,7 +70,9 @@ export class EnckeServer {
       maxPayload: o.maxFrameSize * 2,
     });
     registerRestRoutes(this.router, this.ctx);
-    this.http = createHttpServer((req, res) => this.onRequest(req, res));
+    const onRequest = (req: IncomingMessage, res: ServerResponse): void => this.onRequest(req, res);
+    // With a certificate the one port serves HTTPS and WSS; plain HTTP is then refused by TLS itself.
+    this.http = o.tlsCert !== undefined ? createHttpsServer({ cert: o.tlsCert, key: o.tlsKey }, onRequest) : createHttpServer(onRequest);
     this.http.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => this.onUpgrade(req, socket, head));
     this.http.on('clientError', (_err, socket: Duplex) => socket.destroy());
   }
@@ -87,7 +93,7 @@ export class EnckeServer {
     const interval = heartbeatInterval(this.ctx);
     this.heartbeat = this.ctx.clock.setInterval(() => this.tick(), interval);
     const address = this.http.address() as AddressInfo;
-    this.ctx.logger.info({ host: address.address, port: address.port, serverId: this.options.serverId }, 'encke listening');
+    this.ctx.logger.info({ host: address.address, port: address.port, tls: this.options.tlsCert !== undefined, serverId: this.options.serverId }, 'encke listening');
     return address;
   }
 

@@ -45,6 +45,15 @@ export interface ServerOptions {
   maxMessageSize?: number;
   /** Bytes that may wait in one connection's socket before it is dropped as a slow consumer. @default 8388608 */
   maxOutboundBuffer?: number;
+  /**
+   * Longest life (ms) of a token from a key with `revocableTokens`: a TokenRequest's ttl is capped to
+   * it, and a JWT older than this is expired. Revocations are kept this long. @default 3600000
+   */
+  maxRevocableTokenTtl?: number;
+  /** Targets one `revokeTokens` request may name. @default 100 */
+  maxRevocationTargets?: number;
+  /** Longest ttl (ms) a TokenRequest may ask for (40003 past it). @default 86400000 */
+  maxTokenTtl?: number;
   /** Port to listen on (0 picks a free one). @default 8080 */
   port?: number;
   /** Presence members one channel may hold (91003 past it). @default 20000 */
@@ -57,9 +66,19 @@ export interface ServerOptions {
   rewindMaxCount?: number;
   /** This node's id, in CONNECTED and logs. @default "encke-" + random */
   serverId?: string;
+  /** PEM certificate chain: with `tlsKey`, the port serves HTTPS and WSS instead of HTTP and WS. @default none */
+  tlsCert?: string | Buffer;
+  /** PEM private key for `tlsCert`. @default none */
+  tlsKey?: string | Buffer;
+  /**
+   * How far (ms) a signed TokenRequest's timestamp may be from the server's time (40104 past it);
+   * its nonce is remembered that long after the timestamp, so it cannot be replayed. @default 600000
+   */
+  tokenRequestWindow?: number;
 }
 
-export type ResolvedOptions = Required<Omit<ServerOptions, 'engine'>> & { engine?: Engine };
+type OptionalOptions = 'engine' | 'tlsCert' | 'tlsKey';
+export type ResolvedOptions = Required<Omit<ServerOptions, OptionalOptions>> & Pick<ServerOptions, OptionalOptions>;
 
 /** Defaults of every option that has a plain value. */
 export const DEFAULTS = {
@@ -76,11 +95,15 @@ export const DEFAULTS = {
   maxInboundRate: 50,
   maxMessageSize: 65_536,
   maxOutboundBuffer: 8 * 1024 * 1024,
+  maxRevocableTokenTtl: 3_600_000,
+  maxRevocationTargets: 100,
+  maxTokenTtl: 86_400_000,
   port: 8080,
   presenceMaxMembers: 20_000,
   presenceRemainPresentFor: 15_000,
   presenceSyncPageSize: 100,
   rewindMaxCount: 100,
+  tokenRequestWindow: 600_000,
 } as const satisfies Partial<ResolvedOptions>;
 
 const POSITIVE_INTEGER_OPTIONS = [
@@ -96,9 +119,13 @@ const POSITIVE_INTEGER_OPTIONS = [
   'maxInboundRate',
   'maxMessageSize',
   'maxOutboundBuffer',
+  'maxRevocableTokenTtl',
+  'maxRevocationTargets',
+  'maxTokenTtl',
   'presenceMaxMembers',
   'presenceSyncPageSize',
   'rewindMaxCount',
+  'tokenRequestWindow',
 ] as const;
 
 /** Fills in defaults and checks values; throws an Error naming the bad option. */
@@ -125,6 +152,9 @@ export function resolveOptions(options: ServerOptions = {}): ResolvedOptions {
   }
   if (resolved.maxMessageSize > resolved.maxFrameSize) {
     throw new Error('Option maxMessageSize must not exceed maxFrameSize');
+  }
+  if ((resolved.tlsCert === undefined) !== (resolved.tlsKey === undefined)) {
+    throw new Error('Options tlsCert and tlsKey must be given together');
   }
   return resolved;
 }

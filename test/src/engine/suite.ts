@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { afterEach, beforeEach, describe, it } from 'node:test';
 import { AblyError, Err, PresenceAction, type PresenceMessage } from '@encke/protocol';
-import { FakeClock, parseSerial, type ChannelEvent, type Engine } from '@encke/server';
+import { FakeClock, parseSerial, type ChannelEvent, type Engine, type TokenRevocation } from '@encke/server';
 
 export interface EngineFactoryOptions {
   clock: FakeClock;
@@ -139,6 +139,43 @@ export function engineSuite(name: string, factory: EngineFactory): void {
       clock.advance(11_000);
       const later = await engine.channels.publish(key('idem'), message('a', { id: 'msg-1' }), opts);
       assert.notEqual(later.event, null);
+    });
+
+    it('claims a TokenRequest nonce once per key until it expires', async () => {
+      const keyName = key('k');
+      const until = clock.now() + 10_000;
+      assert.equal(await engine.auth.claimNonce(keyName, 'nonce-0123456789abcdef', until), true);
+      assert.equal(await engine.auth.claimNonce(keyName, 'nonce-0123456789abcdef', until), false, 'a replay');
+      assert.equal(await engine.auth.claimNonce(key('other'), 'nonce-0123456789abcdef', until), true, 'keys are apart');
+      const racing = await Promise.all([1, 2, 3].map(() => engine.auth.claimNonce(keyName, 'racing-0123456789abcdef', until)));
+      assert.deepEqual(racing.filter(Boolean).length, 1, 'exactly one concurrent claim wins');
+      clock.advance(10_001);
+      assert.equal(await engine.auth.claimNonce(keyName, 'nonce-0123456789abcdef', clock.now() + 10_000), true, 'claimable again once expired');
+    });
+
+    it('stores token revocations by key and target, replaces them, announces them and forgets them', async () => {
+      const heard: TokenRevocation[] = [];
+      engine.auth.setRevocationListener((r) => heard.push(r));
+      const keyName = key('k');
+      const now = clock.now();
+      await engine.auth.revoke(
+        [
+          { keyName, target: 'clientId:a', issuedBefore: now, appliesAt: now },
+          { keyName, target: 'revocationKey:g', issuedBefore: now, appliesAt: now + 30_000 },
+        ],
+        now + 60_000,
+      );
+      await settle();
+      assert.deepEqual(heard.map((r) => r.target).sort(), ['clientId:a', 'revocationKey:g']);
+      const found = await engine.auth.revocations(keyName, ['clientId:a', 'clientId:b', 'revocationKey:g']);
+      assert.deepEqual(found.map((r) => [r.target, r.appliesAt - now]).sort(), [['clientId:a', 0], ['revocationKey:g', 30_000]]);
+      assert.deepEqual(await engine.auth.revocations(key('other'), ['clientId:a']), [], 'keys are apart');
+      clock.advance(1000);
+      await engine.auth.revoke([{ keyName, target: 'clientId:a', issuedBefore: clock.now(), appliesAt: clock.now() }], clock.now() + 60_000);
+      const replaced = await engine.auth.revocations(keyName, ['clientId:a']);
+      assert.deepEqual(replaced.map((r) => r.issuedBefore), [clock.now()], 'a later revocation replaces');
+      clock.advance(60_001);
+      assert.deepEqual(await engine.auth.revocations(keyName, ['clientId:a', 'revocationKey:g']), [], 'forgotten after retainUntil');
     });
 
     it('keeps channels and apps apart', async () => {

@@ -8,6 +8,7 @@ export const KEYS = {
   full: `${APP_ID}.full:full-secret-0001`,
   subscribeOnly: `${APP_ID}.subonly:subonly-secret-01`,
   limited: `${APP_ID}.limited:limited-secret-001`,
+  revocable: `${APP_ID}.revocable:revocable-secret-01`,
   other: 'otherapp.main:other-secret-0001',
 } as const;
 
@@ -18,6 +19,7 @@ export const TEST_APPS: AppConfig[] = [
       { key: KEYS.full },
       { key: KEYS.subscribeOnly, capability: { '*': ['subscribe'] } },
       { key: KEYS.limited, capability: { 'allowed:*': ['*'], 'readonly:*': ['subscribe'] } },
+      { key: KEYS.revocable, revocableTokens: true },
     ],
   },
   { id: 'otherapp', keys: [{ key: KEYS.other }] },

@@ -27,6 +27,10 @@ export interface AuthContext {
   /** Token issue and expiry times (ms); undefined for basic auth. */
   readonly issued?: number;
   readonly expires?: number;
+  /** The token can be revoked: its key had `revocableTokens` when it was issued. */
+  readonly revocable?: boolean;
+  /** A JWT's `x-ably-revocation-key` claim, a revocation target (`revocationKey:<value>`). */
+  readonly revocationKey?: string;
 }
 
 /** Verifies token strings; provided by the token module (issue: token auth). */
@@ -53,6 +57,16 @@ export async function authenticate(registry: AppRegistry, tokens: TokenVerifier 
     return tokens.verify(creds.token);
   }
   throw new AblyError(Err.invalidCredentials, 'No credentials: give key or access_token');
+}
+
+/**
+ * An app with `tlsOnly` refuses plain connections and requests: 40103 for basic auth (the key
+ * itself crossed the network in the clear), 40311 otherwise (Ably error docs for both codes).
+ */
+export function checkTls(auth: AuthContext, secure: boolean): void {
+  if (secure || !auth.app.tlsOnly) return;
+  if (auth.method === 'basic') throw new AblyError(Err.basicAuthOverNonTls, `Invalid use of Basic auth over non-TLS transport: application ${auth.app.id} requires TLS`);
+  throw new AblyError(Err.tlsRequired, `Application requires TLS connections; applicationId = ${auth.app.id}`);
 }
 
 /**

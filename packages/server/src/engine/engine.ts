@@ -123,8 +123,41 @@ export interface ChannelStore {
   unsubscribe(key: ChannelKey): Promise<void>;
 }
 
+/**
+ * A token revocation (`POST /keys/:keyName/revokeTokens`): revocable tokens of `keyName` that match
+ * `target` (`clientId:x`, `revocationKey:y`) and were issued before `issuedBefore` are refused from
+ * `appliesAt` on.
+ */
+export interface TokenRevocation {
+  keyName: string;
+  target: string;
+  issuedBefore: number;
+  appliesAt: number;
+}
+
+export type RevocationListener = (revocation: TokenRevocation) => void;
+
+/** The auth half of the engine: what every node must agree on about tokens. */
+export interface AuthStore {
+  /**
+   * Atomically records a TokenRequest nonce of `keyName`, remembered until `expiresAt`. False when it
+   * is already recorded and not yet past `expiresAt`: a replay.
+   */
+  claimNonce(keyName: string, nonce: string, expiresAt: number): Promise<boolean>;
+  /**
+   * Stores revocations, each kept until `retainUntil` (a later one for the same key and target
+   * replaces it), and announces every one to the revocation listener of every node.
+   */
+  revoke(revocations: readonly TokenRevocation[], retainUntil: number): Promise<void>;
+  /** The stored revocations of `keyName` whose target is one of `targets`. */
+  revocations(keyName: string, targets: readonly string[]): Promise<TokenRevocation[]>;
+  /** Sets the node's one listener for revocations made on any node. */
+  setRevocationListener(listener: RevocationListener): void;
+}
+
 export interface Engine {
   readonly channels: ChannelStore;
+  readonly auth: AuthStore;
   /** Sets the node's one listener for channel events. */
   setListener(listener: EngineListener): void;
   /**

@@ -5,8 +5,10 @@
 import type { NodeContext } from '../session/context.js';
 import { sendJson } from '../http/respond.js';
 import type { Router } from '../http/router.js';
+import { registerTokenRoutes } from './tokens.js';
 
 export function registerRestRoutes(router: Router, ctx: NodeContext): void {
   // Always JSON, no auth: ably-js uses it for queryTime and token timestamps.
   router.add('GET', '/time', ({ res }) => sendJson(res, 200, [ctx.clock.now()]));
+  registerTokenRoutes(router, ctx);
 }

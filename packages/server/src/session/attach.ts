@@ -165,7 +165,8 @@ export async function detach(session: Session, pm: ProtocolMessage): Promise<voi
   session.send({ action: Action.DETACHED, channel: name });
 }
 
-function removeAttachment(session: Session, att: Attachment): void {
+/** Ends one attachment (detach, failed attach, capability withdrawn by a reauth). */
+export function removeAttachment(session: Session, att: Attachment): void {
   session.attachments.delete(att.name);
   session.ctx.channels.remove(att.channel, att);
 }

@@ -21,6 +21,8 @@ export interface ConnectParams {
   /** ms a member stays present after its transport drops (presence). */
   remainPresentFor: number | undefined;
   agent: string | undefined;
+  /** The connection arrived over TLS (an app with `tlsOnly` refuses others). */
+  secure: boolean;
 }
 
 function bool(value: string | null, name: string, fallback: boolean): boolean {
@@ -30,7 +32,7 @@ function bool(value: string | null, name: string, fallback: boolean): boolean {
   throw new AblyError(Err.invalidParameterValue, `Invalid ${name} ${JSON.stringify(value)}: expected true or false`);
 }
 
-export function parseConnectParams(query: URLSearchParams): ConnectParams {
+export function parseConnectParams(query: URLSearchParams, secure = false): ConnectParams {
   const format = query.get('format') ?? 'json';
   if (format !== 'json' && format !== 'msgpack') {
     throw new AblyError(Err.invalidParameterValue, `Invalid format ${JSON.stringify(format)}: expected json or msgpack`);
@@ -63,5 +65,6 @@ export function parseConnectParams(query: URLSearchParams): ConnectParams {
     version,
     remainPresentFor,
     agent: query.get('agent') ?? undefined,
+    secure,
   };
 }

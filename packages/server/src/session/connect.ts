@@ -7,7 +7,7 @@
  * (RTN15c7). Bad credentials are fatal: ERROR 40101, the client goes FAILED.
  */
 import { AblyError, Action, Err, type ErrorInfo } from '@encke/protocol';
-import { authenticate, resolveClientId, type AuthContext } from '../auth/authenticate.js';
+import { authenticate, checkTls, resolveClientId, type AuthContext } from '../auth/authenticate.js';
 import type { Transport } from '../transports/transport.js';
 import { OutboundFrame } from '../wire/frame.js';
 import type { ConnectParams } from './connect-params.js';
@@ -36,6 +36,7 @@ export async function openConnection(ctx: NodeContext, params: ConnectParams, tr
   try {
     if (!params.credentials) throw new AblyError(Err.invalidCredentials, 'No credentials: give key or access_token');
     const auth = await authenticate(ctx.apps, ctx.tokens, params.credentials);
+    checkTls(auth, params.secure);
     const clientId = resolveClientId(auth, params.clientId);
     let error: ErrorInfo | undefined;
     const resumeKey = params.resume ?? params.recover;
@@ -44,7 +45,7 @@ export async function openConnection(ctx: NodeContext, params: ConnectParams, tr
       if (found.session) {
         const session = found.session;
         session.bind(transport);
-        session.auth = auth;
+        session.setAuth(auth, clientId);
         session.echo = params.echo;
         session.remainPresentFor = params.remainPresentFor ?? ctx.options.presenceRemainPresentFor;
         session.sendConnected();

@@ -1,5 +1,5 @@
 import type { AppRegistry } from '../apps/registry.js';
-import type { TokenVerifier } from '../auth/authenticate.js';
+import type { TokenService } from '../auth/tokens.js';
 import type { LocalChannels } from '../channels/registry.js';
 import type { Engine } from '../engine/engine.js';
 import type { ResolvedOptions } from '../options.js';
@@ -18,5 +18,6 @@ export interface NodeContext {
   readonly channels: LocalChannels;
   readonly sessions: SessionRegistry;
   readonly scheduler: FlushScheduler;
-  readonly tokens: TokenVerifier | undefined;
+  /** Issues and verifies tokens (encke tokens and Ably JWTs). */
+  readonly tokens: TokenService;
 }

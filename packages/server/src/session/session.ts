@@ -16,12 +16,15 @@ import { formatConnectionKey, newConnectionId, newConnectionSecret, parseConnect
 import type { NodeContext } from './context.js';
 import { claimMsgSerial, publish, rejectPayload, type AckRecord } from './publish.js';
 import { leaveChannel, presence, syncRequest } from './presence.js';
+import { reauthorize } from './reauth.js';
 import { secretsEqual } from '../auth/secret.js';
 
 export type SessionState = 'connected' | 'disconnected' | 'closed';
 
 /** How many recent ACK/NACK replies a session keeps to answer re-sent publishes identically. */
 const ACK_MEMORY = 256;
+/** Longest delay a timer takes (2^31 - 1 ms); a token expiring later is re-checked then. */
+const MAX_TIMER_DELAY = 2_147_483_647;
 
 export interface SessionParams {
   auth: AuthContext;
@@ -53,6 +56,8 @@ export class Session implements TransportOwner, Flushable {
   /** channel → clientIds this connection has entered there. */
   private members: Map<string, Set<string>> | null = null;
   private leaveTimer: TimerHandle | undefined = undefined;
+  /** Fires at the token's expiry; set only while the session has a transport and a token. */
+  private tokenTimer: TimerHandle | undefined = undefined;
 
   constructor(
     readonly ctx: NodeContext,
@@ -74,6 +79,31 @@ export class Session implements TransportOwner, Flushable {
   ownsKey(key: string): boolean {
     const parsed = parseConnectionKey(key);
     return parsed !== undefined && parsed.connectionId === this.id && secretsEqual(parsed.secret, this.secret);
+  }
+
+  /** Adopts new credentials (resume, in-band AUTH); while connected, the session ends at the token's expiry. */
+  setAuth(auth: AuthContext, clientId: string | undefined): void {
+    this.auth = auth;
+    this.clientId = clientId;
+    this.armTokenExpiry();
+  }
+
+  /**
+   * At the token's expiry the client is sent DISCONNECTED 40142 and the state is kept: the SDK gets
+   * a new token and resumes, and the channel log replays what it missed (RTN15h).
+   */
+  private armTokenExpiry(): void {
+    this.ctx.clock.clearTimeout(this.tokenTimer);
+    this.tokenTimer = undefined;
+    const expires = this.auth.expires;
+    if (expires === undefined || !this.transport) return;
+    const delay = Math.min(Math.max(0, expires - this.ctx.clock.now()), MAX_TIMER_DELAY);
+    this.tokenTimer = this.ctx.clock.setTimeout(() => {
+      this.tokenTimer = undefined;
+      if (this.auth.expires !== expires) return;
+      if (this.ctx.clock.now() < expires) this.armTokenExpiry();
+      else this.disconnect(new AblyError(Err.tokenExpired, 'Token expired'));
+    }, delay);
   }
 
   /** A fresh key for the next CONNECTED. */
@@ -98,6 +128,7 @@ export class Session implements TransportOwner, Flushable {
     this.leaveTimer = undefined;
     this.transport = transport;
     this.state = 'connected';
+    this.armTokenExpiry();
   }
 
   /** Sends CONNECTED (with `error` after a failed resume or recover). */
@@ -126,6 +157,8 @@ export class Session implements TransportOwner, Flushable {
     if (transport !== this.transport) return;
     this.transport = null;
     this.out = [];
+    this.ctx.clock.clearTimeout(this.tokenTimer);
+    this.tokenTimer = undefined;
     detachAll(this);
     if (this.state !== 'connected') return;
     this.state = 'disconnected';
@@ -257,6 +290,8 @@ export class Session implements TransportOwner, Flushable {
       case Action.OBJECT:
       case Action.ANNOTATION:
         return this.reject(pm, new AblyError(Err.badRequest, `${actionName(pm.action)} is not supported by this server`));
+      case Action.AUTH:
+        return reauthorize(this, pm);
       default:
         throw new AblyError(Err.protocolError, `Unexpected ${actionName(pm.action)} (action ${pm.action}) from client`);
     }
@@ -331,7 +366,8 @@ export class Session implements TransportOwner, Flushable {
     if (this.state === 'closed') return;
     this.state = 'closed';
     this.ctx.clock.clearTimeout(this.expiry);
-    this.expiry = undefined;
+    this.ctx.clock.clearTimeout(this.tokenTimer);
+    this.expiry = this.tokenTimer = undefined;
     this.inbox = [];
     this.out = [];
     detachAll(this);

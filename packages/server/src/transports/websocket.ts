@@ -146,7 +146,7 @@ export function acceptWebSocket(ctx: NodeContext, wss: WebSocketServer, req: Inc
   wss.handleUpgrade(req, socket, head, (ws) => {
     let params: ConnectParams;
     try {
-      params = parseConnectParams(query);
+      params = parseConnectParams(query, 'encrypted' in socket && socket.encrypted === true);
     } catch (err) {
       const format: Format = query.get('format') === 'msgpack' ? 'msgpack' : 'json';
       const t = new WebSocketTransport(ctx, ws, socket, format, false);

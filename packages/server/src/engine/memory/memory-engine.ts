@@ -7,6 +7,7 @@ import type { PresenceMessage } from '@encke/protocol';
 import type {
   AttachQuery,
   AttachState,
+  AuthStore,
   ChannelEvent,
   ChannelEventInput,
   ChannelHead,
@@ -20,6 +21,7 @@ import type {
   PublishOutcome,
   ReplayResult,
 } from '../engine.js';
+import { MemoryAuthStore } from './memory-auth.js';
 import { MemoryChannel } from './memory-channel.js';
 
 export interface MemoryEngineOptions {
@@ -34,11 +36,14 @@ export interface MemoryEngineOptions {
 
 export class MemoryEngine implements Engine, ChannelStore {
   readonly channels: ChannelStore = this;
+  readonly auth: AuthStore;
+  private readonly authStore: MemoryAuthStore;
   private readonly map = new Map<ChannelKey, MemoryChannel>();
   private listener: EngineListener = () => {};
   private readonly sweeper: TimerHandle;
 
   constructor(private readonly options: MemoryEngineOptions) {
+    this.auth = this.authStore = new MemoryAuthStore(options.clock);
     const every = Math.max(1000, Math.min(30_000, Math.floor(options.logMaxAge / 2)));
     this.sweeper = options.clock.setInterval(() => this.sweep(), every);
   }
@@ -149,9 +154,10 @@ export class MemoryEngine implements Engine, ChannelStore {
     return ch;
   }
 
-  /** Trims every log by age and forgets channels that are unused, empty and past retention. */
+  /** Trims every log by age, forgets channels that are unused, empty and past retention, and old auth state. */
   private sweep(): void {
     const now = this.options.clock.now();
+    this.authStore.sweep(now);
     for (const [key, ch] of this.map) {
       ch.trim(now, this.options.logMaxCount, this.options.logMaxAge);
       if (!ch.subscribed && ch.isEmpty() && now - ch.touched > this.options.channelRetention) this.map.delete(key);

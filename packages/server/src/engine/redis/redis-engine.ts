@@ -10,6 +10,7 @@ import type { Clock } from '../../util/clock.js';
 import { randomAlnum } from '../../util/ids.js';
 import type { Logger } from '../../util/logger.js';
 import type {
+  AuthStore,
   AttachQuery,
   AttachState,
   ChannelEvent,
@@ -30,6 +31,7 @@ import { formatSerial } from '../../channels/serial.js';
 import { decodeEntry, decodeMember, decodePublished, encodeEventBody, encodeMember } from './codec.js';
 import { CONNECTION_MEMBERS, PRESENCE, PUBLISH, READ } from './lua.js';
 import { LuaScript } from './script.js';
+import { RedisAuthStore } from './redis-auth.js';
 
 export interface RedisEngineOptions {
   /** `redis://[:password@]host:port[/db]` */
@@ -69,6 +71,8 @@ interface ReadResult {
 
 export class RedisEngine implements Engine, ChannelStore {
   readonly channels: ChannelStore = this;
+  readonly auth: AuthStore;
+  private readonly authStore: RedisAuthStore;
   private readonly cmd: Redis;
   private readonly sub: Redis;
   private listener: EngineListener = () => {};
@@ -91,12 +95,15 @@ export class RedisEngine implements Engine, ChannelStore {
       });
     }
     this.sub.on('ready', () => this.onSubscriberReady());
+    this.auth = this.authStore = new RedisAuthStore(this.cmd, options.clock, options.prefix);
+    this.topics.add(this.authStore.topic);
   }
 
   /** Creates the engine and waits until both Redis connections are up. */
   static async connect(options: RedisEngineOptions): Promise<RedisEngine> {
     const engine = new RedisEngine(options);
     await Promise.all([engine.cmd.connect(), engine.sub.connect()]);
+    await engine.sub.subscribe(engine.authStore.topic);
     return engine;
   }
 
@@ -132,6 +139,10 @@ export class RedisEngine implements Engine, ChannelStore {
   // ---- fan-out ------------------------------------------------------------------------------------
 
   private onPublished(topic: string, payload: Buffer): void {
+    if (topic === this.authStore.topic) {
+      this.authStore.announced(payload.toString('utf8'));
+      return;
+    }
     const prefix = `${this.options.prefix}ev:`;
     if (!topic.startsWith(prefix)) return;
     let event: ChannelEvent;
