@@ -103,6 +103,21 @@ describe('comet', () => {
     });
   }
 
+  for (const format of ['json', 'msgpack'] as const) {
+    it(`answers a poll with every frame written since the last one, in one array (${format}, 20 frames)`, async () => {
+      const client = await RawCometClient.connect(ts.port, { format, stream: false, autoRecv: false });
+      try {
+        const ids = Array.from({ length: 20 }, (_, i) => `p${i}`);
+        await client.send(ids.map((id) => ({ action: Action.HEARTBEAT, id })));
+        const res = await client.recv();
+        assert.equal(res.headers['content-type'], format === 'json' ? JSON_TYPE : MSGPACK_TYPE);
+        assert.deepEqual(res.batches, [ids.map((id) => ({ action: Action.HEARTBEAT, id }))]);
+      } finally {
+        await client.close();
+      }
+    });
+  }
+
   it('streams several arrays, one per line, on one held recv', async () => {
     const sub = await RawCometClient.connect(ts.port, { stream: true, autoRecv: true });
     const pub = await RawClient.connect(ts.port, KEYS.full);

@@ -12,8 +12,9 @@
  * - An idle recv gets a HEARTBEAT every maxIdleInterval/3 (the node's heartbeat loop calls `tick`).
  * - No recv for maxIdleInterval plus one heartbeat interval: the transport is gone, the session
  *   stays resumable for connectionStateTtl.
- * - A final frame (ERROR, DISCONNECTED, CLOSED) ends the held recv; if none is held it waits, for
- *   one recv or maxIdleInterval, so that the client still learns why its connection ended.
+ * - A final frame (ERROR, DISCONNECTED, CLOSED) ends the held recv. If none is held, an ERROR or
+ *   DISCONNECTED waits for one recv (at most maxIdleInterval) so that the client still learns why
+ *   its connection ended.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { Action, type AblyError, type Format } from '@encke/protocol';
@@ -176,8 +177,9 @@ export class CometTransport implements Transport {
     if (this.recv) {
       this.endRecv(frames);
       this.finish(false);
-    } else if (final && this.keys.length > 0) {
-      // Keep the final frame for the client's next recv.
+    } else if (final && final.pm.action !== Action.CLOSED && this.keys.length > 0) {
+      // Keep the final ERROR or DISCONNECTED for the client's next recv. (CLOSED answers the
+      // client's own CLOSE, which no client waits for.)
       this.ended = true;
       this.queue = frames;
       this.linger = this.ctx.clock.setTimeout(() => this.finish(false), this.ctx.options.maxIdleInterval);

@@ -2,19 +2,42 @@
  * The comet transports of this node, by the connection keys they have carried in CONNECTED. A comet
  * request names its connection by key; the key maps to the one transport that handed it out, so a
  * stale request with an older key of a resumed connection never reaches the newer transport.
+ *
+ * Keys are bearer secrets: entries are found by the connectionId part and the whole key is then
+ * compared in constant time, as a resume does.
  */
 import { AblyError, Err } from '@encke/protocol';
+import { secretsEqual } from '../../auth/secret.js';
+import { parseConnectionKey } from '../../session/connection-key.js';
 import type { CometTransport } from './comet-transport.js';
 
+interface Entry {
+  readonly key: string;
+  readonly transport: CometTransport;
+}
+
 export class CometRegistry {
-  private readonly byKey = new Map<string, CometTransport>();
+  private readonly byConnection = new Map<string, Entry[]>();
+  private count = 0;
 
   add(key: string, transport: CometTransport): void {
-    this.byKey.set(key, transport);
+    const id = parseConnectionKey(key)?.connectionId;
+    if (id === undefined) return;
+    const entries = this.byConnection.get(id);
+    if (entries) entries.push({ key, transport });
+    else this.byConnection.set(id, [{ key, transport }]);
+    this.count++;
   }
 
   remove(key: string, transport: CometTransport): void {
-    if (this.byKey.get(key) === transport) this.byKey.delete(key);
+    const id = parseConnectionKey(key)?.connectionId;
+    const entries = id === undefined ? undefined : this.byConnection.get(id);
+    if (!entries) return;
+    const i = entries.findIndex((e) => e.key === key && e.transport === transport);
+    if (i < 0) return;
+    entries.splice(i, 1);
+    this.count--;
+    if (entries.length === 0) this.byConnection.delete(id!);
   }
 
   /**
@@ -23,14 +46,19 @@ export class CometRegistry {
    * codes but resumes on others) reconnects with `resume=` instead of giving up.
    */
   find(key: string, appId: string): CometTransport {
-    const transport = this.byKey.get(key);
-    if (!transport || transport.appId !== appId) {
+    const id = parseConnectionKey(key)?.connectionId;
+    const entries = id === undefined ? undefined : this.byConnection.get(id);
+    let found: CometTransport | undefined;
+    // Every entry is compared, so the timing does not tell which generation matched.
+    for (const e of entries ?? []) if (secretsEqual(key, e.key)) found = e.transport;
+    if (!found || found.appId !== appId) {
       throw new AblyError(Err.connectionNotFound, 'Connection not found: unknown or expired connection key');
     }
-    return transport;
+    return found;
   }
 
+  /** Keys registered (each live or lingering transport has one or a few). */
   get size(): number {
-    return this.byKey.size;
+    return this.count;
   }
 }
