@@ -41,17 +41,18 @@ export class CometRegistry {
   }
 
   /**
-   * The transport `key` names, if it belongs to `appId`. An unknown, expired or other app's key
-   * gets the same 80022, so nothing about other apps leaks, and ably-js (which FAILs on 4xxxx
-   * codes but resumes on others) reconnects with `resume=` instead of giving up.
+   * The transport `key` names, if it belongs to `appId` (and is live, unless `ended` transports
+   * still holding a final frame will do). An unknown, expired, ended or other app's key gets the
+   * same 80022, so nothing about other apps leaks, and ably-js (which FAILs on 4xxxx codes but
+   * resumes on others) reconnects with `resume=` instead of giving up.
    */
-  find(key: string, appId: string): CometTransport {
+  find(key: string, appId: string, ended = false): CometTransport {
     const id = parseConnectionKey(key)?.connectionId;
     const entries = id === undefined ? undefined : this.byConnection.get(id);
     let found: CometTransport | undefined;
     // Every entry is compared, so the timing does not tell which generation matched.
     for (const e of entries ?? []) if (secretsEqual(key, e.key)) found = e.transport;
-    if (!found || found.appId !== appId) {
+    if (!found || found.appId !== appId || (found.isEnded && !ended)) {
       throw new AblyError(Err.connectionNotFound, 'Connection not found: unknown or expired connection key');
     }
     return found;

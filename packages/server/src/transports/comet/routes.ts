@@ -26,7 +26,7 @@ import { CometRegistry } from './registry.js';
 import { acceptedFormat, decodeQueryBody, parseSendBody } from './wire.js';
 
 /** The cookie that names the serving node, for load balancers that want sticky comet requests. */
-export const SERVER_COOKIE = 'encke_server';
+const SERVER_COOKIE = 'encke_server';
 
 export function registerCometRoutes(router: Router, ctx: NodeContext): CometRegistry {
   const registry = new CometRegistry();
@@ -70,9 +70,7 @@ function parseStream(value: string | null): boolean {
 /** Authenticates the request and finds the live transport its key names (or, for a recv, a lingering one). */
 async function transportFor(ctx: NodeContext, registry: CometRegistry, { req, url, params }: HttpRequest, lingering = false): Promise<CometTransport> {
   const auth = await authenticate(ctx.apps, ctx.tokens, requestCredentials(url.searchParams, req.headers.authorization) ?? {});
-  const transport = registry.find(params.key!, auth.app.id);
-  if (transport.isEnded && !lingering) throw new AblyError(Err.connectionNotFound, 'Connection not found: unknown or expired connection key');
-  return transport;
+  return registry.find(params.key!, auth.app.id, lingering);
 }
 
 /**
