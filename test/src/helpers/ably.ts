@@ -90,7 +90,7 @@ export async function closeAll(...clients: Ably.Realtime[]): Promise<void> {
         const done = (): void => resolve();
         c.connection.once('closed', done);
         c.connection.once('failed', done);
-        setTimeout(done, 2000);
+        setTimeout(done, 2000).unref();
       });
     }),
   );
