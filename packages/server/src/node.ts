@@ -18,11 +18,14 @@ import type { Engine } from './engine/engine.js';
 import { answerPreflight, applyCors, sendError } from './http/respond.js';
 import { Router } from './http/router.js';
 import { registerRestRoutes } from './rest/routes.js';
+import type { CometRegistry } from './transports/comet/registry.js';
+import { registerCometRoutes } from './transports/comet/routes.js';
 import { resolveOptions, type ResolvedOptions, type ServerOptions } from './options.js';
 import type { NodeContext } from './session/context.js';
 import { SessionRegistry } from './session/registry.js';
 import { enforceRevocation } from './session/revocation.js';
-import { acceptWebSocket, heartbeatInterval } from './transports/websocket.js';
+import { heartbeatInterval } from './transports/transport.js';
+import { acceptWebSocket } from './transports/websocket.js';
 import type { TimerHandle } from './util/clock.js';
 import { FlushScheduler } from './util/scheduler.js';
 
@@ -30,6 +33,8 @@ export class EnckeServer {
   readonly options: ResolvedOptions;
   readonly ctx: NodeContext;
   readonly engine: Engine;
+  /** The comet transports by connection key. */
+  readonly comet: CometRegistry;
   private readonly http: Server | HttpsServer;
   private readonly wss: WebSocketServer;
   private readonly router = new Router();
@@ -69,6 +74,7 @@ export class EnckeServer {
       // Frames past maxFrameSize get an in-band 40009; ws itself only stops absurd ones.
       maxPayload: o.maxFrameSize * 2,
     });
+    this.comet = registerCometRoutes(this.router, this.ctx);
     registerRestRoutes(this.router, this.ctx);
     const onRequest = (req: IncomingMessage, res: ServerResponse): void => this.onRequest(req, res);
     // With a certificate the one port serves HTTPS and WSS; plain HTTP is then refused by TLS itself.

@@ -33,7 +33,23 @@ export interface ServerOptions {
   maxChannelNameLength?: number;
   /** Channels one connection may have attached at once (90010 past it). @default 1000 */
   maxChannelsPerConnection?: number;
-  /** Largest WebSocket frame or comet body accepted (bytes). Sent in CONNECTED. @default 524288 */
+  /**
+   * Largest comet send body accepted (bytes; also the `body` query parameter of a GET send). The
+   * SDK batches everything it queued during the previous send into one body, so this is several
+   * frames' worth. @default 2097152
+   */
+  maxCometBodySize?: number;
+  /**
+   * Frames that may wait for a comet connection's next recv; past it the connection is dropped as
+   * a slow consumer (the client resumes and the channel logs replay what it missed). @default 5000
+   */
+  maxCometQueue?: number;
+  /**
+   * Longest time (ms) a streaming comet recv is held open before the server ends it and the client
+   * opens the next one; well under the SDK's 90 s recvTimeout and most proxies' limits. @default 30000
+   */
+  maxCometStreamDuration?: number;
+  /** Largest WebSocket frame accepted (bytes). Sent in CONNECTED. @default 524288 */
   maxFrameSize?: number;
   /** Longest silence (ms) the server allows itself towards a client; heartbeats keep within it. Sent in CONNECTED. @default 15000 */
   maxIdleInterval?: number;
@@ -89,6 +105,9 @@ export const DEFAULTS = {
   idempotencyWindow: 120_000,
   maxChannelNameLength: 2048,
   maxChannelsPerConnection: 1000,
+  maxCometBodySize: 2 * 1024 * 1024,
+  maxCometQueue: 5000,
+  maxCometStreamDuration: 30_000,
   maxFrameSize: 524_288,
   maxIdleInterval: 15_000,
   maxInboundQueue: 1000,
@@ -113,6 +132,9 @@ const POSITIVE_INTEGER_OPTIONS = [
   'idempotencyWindow',
   'maxChannelNameLength',
   'maxChannelsPerConnection',
+  'maxCometBodySize',
+  'maxCometQueue',
+  'maxCometStreamDuration',
   'maxFrameSize',
   'maxIdleInterval',
   'maxInboundQueue',
@@ -155,6 +177,9 @@ export function resolveOptions(options: ServerOptions = {}): ResolvedOptions {
   }
   if ((resolved.tlsCert === undefined) !== (resolved.tlsKey === undefined)) {
     throw new Error('Options tlsCert and tlsKey must be given together');
+  }
+  if (resolved.maxMessageSize > resolved.maxCometBodySize) {
+    throw new Error('Option maxMessageSize must not exceed maxCometBodySize');
   }
   return resolved;
 }

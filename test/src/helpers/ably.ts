@@ -19,6 +19,12 @@ export const WS_VARIANTS: Variant[] = [
   { name: 'websocket msgpack', transport: 'web_socket', format: 'msgpack' },
 ];
 
+/** Comet always speaks JSON (ably-js ignores useBinaryProtocol on it); Node streams unless told not to. */
+export const COMET_VARIANTS: Variant[] = [
+  { name: 'comet streaming', transport: 'comet', format: 'json' },
+  { name: 'comet polling', transport: 'comet', format: 'json', transportParams: { stream: false } },
+];
+
 export function realtime(ts: TestServer, variant: Variant, options: Ably.ClientOptions = {}): Ably.Realtime {
   return new Ably.Realtime({
     key: KEYS.full,
@@ -84,7 +90,7 @@ export async function closeAll(...clients: Ably.Realtime[]): Promise<void> {
         const done = (): void => resolve();
         c.connection.once('closed', done);
         c.connection.once('failed', done);
-        setTimeout(done, 2000);
+        setTimeout(done, 2000).unref();
       });
     }),
   );

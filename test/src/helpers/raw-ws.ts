@@ -2,32 +2,25 @@
  * A protocol-level WebSocket client for tests that must send what no SDK would: malformed frames,
  * wrong types, unknown actions. Frames are decoded with the protocol package's codecs.
  */
-import { Action, decodeFrame, encodeProtocolMessage, actionName, type Format, type ProtocolMessage } from '@encke/protocol';
+import { Action, decodeFrame, encodeProtocolMessage, type Format, type ProtocolMessage } from '@encke/protocol';
 import WebSocket from 'ws';
+import { Inbox } from './inbox.js';
 
-export class RawClient {
-  readonly received: ProtocolMessage[] = [];
-  /** Everything received, in order, never consumed. */
-  readonly log: ProtocolMessage[] = [];
-  closed = false;
+export class RawClient extends Inbox {
   closeCode: number | undefined;
-  private waiters: (() => void)[] = [];
 
   private constructor(
     readonly ws: WebSocket,
     readonly format: Format,
   ) {
+    super();
     ws.on('message', (data: Buffer, isBinary: boolean) => {
       const frame = isBinary ? new Uint8Array(data) : data.toString('utf8');
-      const pm = decodeFrame(this.format === 'json' && isBinary ? Buffer.from(data).toString('utf8') : frame, this.format) as ProtocolMessage;
-      this.received.push(pm);
-      this.log.push(pm);
-      this.wake();
+      this.push(decodeFrame(this.format === 'json' && isBinary ? Buffer.from(data).toString('utf8') : frame, this.format) as ProtocolMessage);
     });
     ws.on('close', (code: number) => {
-      this.closed = true;
       this.closeCode = code;
-      this.wake();
+      this.markClosed();
     });
     ws.on('error', () => {});
   }
@@ -49,12 +42,6 @@ export class RawClient {
     return client;
   }
 
-  private wake(): void {
-    const waiters = this.waiters;
-    this.waiters = [];
-    for (const w of waiters) w();
-  }
-
   send(pm: ProtocolMessage): void {
     const payload = encodeProtocolMessage(pm, this.format);
     this.ws.send(payload, { binary: this.format === 'msgpack' });
@@ -62,40 +49,6 @@ export class RawClient {
 
   sendRaw(data: string | Buffer, binary: boolean): void {
     this.ws.send(data, { binary });
-  }
-
-  /** Waits for the next message with `action` (consuming it and everything before it). */
-  async next(action: number, timeoutMs = 5000, filter: (pm: ProtocolMessage) => boolean = () => true): Promise<ProtocolMessage> {
-    const deadline = Date.now() + timeoutMs;
-    for (;;) {
-      const i = this.received.findIndex((pm) => pm.action === action && filter(pm));
-      if (i >= 0) return this.received.splice(0, i + 1)[i]!;
-      if (this.closed) throw new Error(`socket closed while waiting for ${actionName(action)}; got ${JSON.stringify(this.received)}`);
-      const left = deadline - Date.now();
-      if (left <= 0) throw new Error(`no ${actionName(action)} within ${timeoutMs} ms; got ${JSON.stringify(this.received)}`);
-      await new Promise<void>((resolve) => {
-        const t = setTimeout(resolve, left);
-        this.waiters.push(() => {
-          clearTimeout(t);
-          resolve();
-        });
-      });
-    }
-  }
-
-  /** Resolves when the server has closed the socket. */
-  async waitClosed(timeoutMs = 5000): Promise<void> {
-    const deadline = Date.now() + timeoutMs;
-    while (!this.closed) {
-      if (Date.now() > deadline) throw new Error('socket not closed');
-      await new Promise<void>((resolve) => {
-        const t = setTimeout(resolve, 50);
-        this.waiters.push(() => {
-          clearTimeout(t);
-          resolve();
-        });
-      });
-    }
   }
 
   /** Closes like the SDK does: CLOSE, then the socket (the server forgets the connection). */

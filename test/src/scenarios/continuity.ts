@@ -225,7 +225,8 @@ export function continuityScenarios(variants: Variant[], label: string): void {
   describe(`${label}: after connectionStateTtl`, () => {
     for (const variant of variants) {
       it(`${variant.name}: a resume after the TTL reports 80008 and the channel resumed:false`, async () => {
-        const ts = await startServer({ connectionStateTtl: 800, channelLogMaxAge: 800 });
+        // A short maxIdleInterval: a comet client between two recvs is only known gone after it.
+        const ts = await startServer({ connectionStateTtl: 800, channelLogMaxAge: 800, maxIdleInterval: 400 });
         const proxy = await KillableProxy.start(ts.port);
         const client = realtime(ts, variant, { port: proxy.port, ...FAST_RETRY });
         const publisher = realtime(ts, variant);

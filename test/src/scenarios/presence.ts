@@ -20,7 +20,8 @@ export function presenceScenarios(variants: Variant[], label: string): void {
     describe(`${label}: ${variant.name}`, () => {
       let ts: TestServer;
       before(async () => {
-        ts = await startServer({ presenceSyncPageSize: 5, presenceMaxMembers: 150 });
+        // A short maxIdleInterval: a comet client between two recvs is only known gone after it.
+        ts = await startServer({ presenceSyncPageSize: 5, presenceMaxMembers: 150, maxIdleInterval: 1000 });
       });
       after(async () => {
         await ts.close();

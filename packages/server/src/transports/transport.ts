@@ -4,6 +4,7 @@
  * into the session (`session.receive`), and it writes what the session flushes.
  */
 import type { AblyError, Format, PayloadError, ProtocolMessage } from '@encke/protocol';
+import type { NodeContext } from '../session/context.js';
 import type { OutboundFrame } from '../wire/frame.js';
 
 export type TransportKind = 'web_socket' | 'comet';
@@ -35,4 +36,9 @@ export interface TransportOwner {
   transportGone(transport: Transport): void;
   /** The client broke the protocol (undecodable frame): fail the connection. */
   fail(err: AblyError): void;
+}
+
+/** How often the node checks each transport; a silent one gets a ping or HEARTBEAT at that pace. */
+export function heartbeatInterval(ctx: NodeContext): number {
+  return Math.max(50, Math.floor(ctx.options.maxIdleInterval / 3));
 }

@@ -15,7 +15,7 @@ import { parseConnectParams, type ConnectParams } from '../session/connect-param
 import { openConnection } from '../session/connect.js';
 import type { NodeContext } from '../session/context.js';
 import { OutboundFrame } from '../wire/frame.js';
-import type { Inbound, Transport, TransportOwner } from './transport.js';
+import { heartbeatInterval, type Inbound, type Transport, type TransportOwner } from './transport.js';
 
 /** Frames a client may send before its connection is established (auth is asynchronous). */
 const MAX_EARLY_FRAMES = 100;
@@ -134,11 +134,6 @@ export class WebSocketTransport implements Transport {
     this.ended = true;
     this.owner?.transportGone(this);
   }
-}
-
-/** How often the node checks each transport; a silent one gets a ping or HEARTBEAT at that pace. */
-export function heartbeatInterval(ctx: NodeContext): number {
-  return Math.max(50, Math.floor(ctx.options.maxIdleInterval / 3));
 }
 
 /** Accepts a WebSocket upgrade on `/` and starts the connection over it. */

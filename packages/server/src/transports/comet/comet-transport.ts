@@ -1,0 +1,278 @@
+/**
+ * The comet transport (protocol fact sheet §1.3, ably-js wire notes §3): one connection carried by
+ * a series of HTTP requests. The connect request is the first recv; later recvs fetch what the
+ * session wrote; sends push client messages into the session.
+ *
+ * - At most one recv is held at a time. A newer recv ends the older one cleanly (an empty array).
+ * - Frames written while no recv is held wait in a bounded queue and go out together, in order, on
+ *   the next recv. Everything the server sends travels this one ordered path, replies to sends
+ *   included, so nothing is ever reordered between two HTTP responses.
+ * - Stream mode (default) keeps a recv open and writes one array per batch; it is recycled after
+ *   `maxCometStreamDuration`. Polling mode (`stream=false`) answers each recv with one array.
+ * - An idle recv gets a HEARTBEAT every maxIdleInterval/3 (the node's heartbeat loop calls `tick`).
+ * - No recv for maxIdleInterval plus one heartbeat interval: the transport is gone, the session
+ *   stays resumable for connectionStateTtl.
+ * - A final frame (ERROR, DISCONNECTED, CLOSED) ends the held recv. If none is held, an ERROR or
+ *   DISCONNECTED waits for one recv (at most maxIdleInterval) so that the client still learns why
+ *   its connection ended.
+ */
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { Action, type AblyError, type Format } from '@encke/protocol';
+import { headerSafe } from '../../http/respond.js';
+import type { NodeContext } from '../../session/context.js';
+import type { TimerHandle } from '../../util/clock.js';
+import { OutboundFrame } from '../../wire/frame.js';
+import { heartbeatInterval, type Inbound, type Transport, type TransportOwner } from '../transport.js';
+import type { CometRegistry } from './registry.js';
+import { acceptedFormat, contentType, encodeBatch } from './wire.js';
+
+const HEARTBEAT = new OutboundFrame({ action: Action.HEARTBEAT });
+/** Connection keys one transport answers to (a CONNECTED after reauth hands out a new one). */
+const MAX_KEYS = 4;
+
+/** A held recv: the response frames are written to. */
+interface Recv {
+  readonly res: ServerResponse;
+  readonly format: Format;
+  readonly started: number;
+  /** Headers sent: a stream is open and may take more batches. */
+  open: boolean;
+}
+
+export class CometTransport implements Transport {
+  readonly kind = 'comet' as const;
+  /** The connection's app, once authenticated: every later request must be for the same app. */
+  appId: string | undefined = undefined;
+  private owner: TransportOwner | null = null;
+  private recv: Recv | null = null;
+  private queue: OutboundFrame[] = [];
+  private readonly keys: string[] = [];
+  private ended = false;
+  private lastRecvEnd: number;
+  /** The held recv was cut by the client side; the transport is gone at the next tick unless another recv comes. */
+  private recvAborted = false;
+  private lastOutbound: number;
+  private linger: TimerHandle | undefined = undefined;
+
+  constructor(
+    private readonly ctx: NodeContext,
+    private readonly registry: CometRegistry,
+    /** The connection's body format; a request's `Accept` may ask for the other one. */
+    readonly format: Format,
+    /** Stream mode: hold a recv open across batches. */
+    readonly stream: boolean,
+  ) {
+    this.lastRecvEnd = this.lastOutbound = ctx.clock.now();
+  }
+
+  get isEnded(): boolean {
+    return this.ended;
+  }
+
+  /** A recv is being held (stream open or poll waiting). */
+  get recvHeld(): boolean {
+    return this.recv !== null;
+  }
+
+  setOwner(owner: TransportOwner): void {
+    this.owner = owner;
+  }
+
+  // ---- client → server --------------------------------------------------------------------------
+
+  /** Messages of one send, in order. */
+  receive(messages: readonly Inbound[]): void {
+    const owner = this.owner;
+    if (!owner || this.ended) return;
+    for (const pm of messages) owner.receive(pm);
+  }
+
+  /** The client broke the protocol (undecodable send): fail the connection. */
+  fail(err: AblyError): void {
+    if (this.owner && !this.ended) this.owner.fail(err);
+  }
+
+  /** `GET …/disconnect`: the client drops this transport and will resume; the state stays. */
+  disconnect(): void {
+    if (this.ended) return;
+    this.finish(false);
+    this.owner?.transportGone(this);
+  }
+
+  // ---- recv -------------------------------------------------------------------------------------
+
+  /** Holds `res` as the recv, ending any older one, and delivers whatever is queued. */
+  attachRecv(req: IncomingMessage, res: ServerResponse): void {
+    if (res.destroyed || req.socket.destroyed) return;
+    const format = acceptedFormat(req) ?? this.format;
+    if (this.ended) {
+      // Lingering only to tell the client why the connection ended.
+      const frames = this.queue;
+      this.finish(false);
+      respond(res, frames, format);
+      return;
+    }
+    if (this.recv) this.endRecv([]);
+    this.recvAborted = false;
+    const recv: Recv = { res, format, started: this.ctx.clock.now(), open: false };
+    this.recv = recv;
+    res.on('close', () => this.recvClosed(recv));
+    if (this.queue.length > 0) {
+      const frames = this.queue;
+      this.queue = [];
+      this.deliver(frames);
+    }
+  }
+
+  /**
+   * A held recv closed before the server ended it: the client's connection died, or the client is
+   * closing (ably-js aborts its recv and sends /close without waiting). Unless a /close, /disconnect
+   * or new recv follows, the transport is gone at the next tick, as a WebSocket's would be, rather
+   * than after the no-recv timeout. Frames written to it may be lost; the resume replays them.
+   */
+  private recvClosed(recv: Recv): void {
+    if (this.recv !== recv) return;
+    this.recv = null;
+    this.lastRecvEnd = this.ctx.clock.now();
+    this.recvAborted = true;
+  }
+
+  /** Writes a batch to the held recv: another line of a stream, or the whole answer to a poll. */
+  private deliver(frames: readonly OutboundFrame[]): void {
+    const recv = this.recv!;
+    this.lastOutbound = this.ctx.clock.now();
+    if (!this.stream) {
+      this.endRecv(frames);
+      return;
+    }
+    if (!recv.open) {
+      recv.res.writeHead(200, heldHeaders(recv.format));
+      recv.open = true;
+    }
+    recv.res.write(encodeBatch(frames, recv.format));
+    if (recv.res.writableLength > this.ctx.options.maxOutboundBuffer) this.slowConsumer();
+  }
+
+  /** Ends the held recv with `frames` as its last batch (an empty array if nothing was written). */
+  private endRecv(frames: readonly OutboundFrame[]): void {
+    const recv = this.recv!;
+    this.recv = null;
+    this.lastRecvEnd = this.lastOutbound = this.ctx.clock.now();
+    if (recv.open) {
+      if (frames.length > 0) recv.res.write(encodeBatch(frames, recv.format));
+      recv.res.end();
+    } else {
+      respond(recv.res, frames, recv.format);
+    }
+  }
+
+  // ---- Transport --------------------------------------------------------------------------------
+
+  write(frames: readonly OutboundFrame[]): void {
+    if (this.ended) return;
+    this.noteKeys(frames);
+    if (this.recv) {
+      this.deliver(frames);
+      return;
+    }
+    for (const f of frames) this.queue.push(f);
+    if (this.queue.length > this.ctx.options.maxCometQueue) this.slowConsumer();
+  }
+
+  end(final?: OutboundFrame): void {
+    if (this.ended) return;
+    if (final) this.queue.push(final);
+    const frames = this.queue;
+    this.queue = [];
+    if (this.recv) {
+      this.endRecv(frames);
+      this.finish(false);
+    } else if (final && final.pm.action !== Action.CLOSED && this.keys.length > 0) {
+      // Keep the final ERROR or DISCONNECTED for the client's next recv. (CLOSED answers the
+      // client's own CLOSE, which no client waits for.)
+      this.ended = true;
+      this.queue = frames;
+      this.linger = this.ctx.clock.setTimeout(() => this.finish(false), this.ctx.options.maxIdleInterval);
+    } else {
+      this.finish(false);
+    }
+  }
+
+  tick(now: number): void {
+    if (this.ended) return;
+    const interval = heartbeatInterval(this.ctx);
+    const recv = this.recv;
+    if (!recv) {
+      if (this.recvAborted || now - this.lastRecvEnd > this.ctx.options.maxIdleInterval + interval) this.gone();
+      return;
+    }
+    if (this.stream && now - recv.started >= this.ctx.options.maxCometStreamDuration) this.endRecv([]);
+    else if (now - this.lastOutbound >= interval) this.deliver([HEARTBEAT]);
+  }
+
+  // ---- endings ----------------------------------------------------------------------------------
+
+  /** The client stopped fetching, or cannot keep up: drop the transport; the session stays resumable. */
+  private gone(): void {
+    this.finish(true);
+    this.owner?.transportGone(this);
+  }
+
+  private slowConsumer(): void {
+    this.ctx.logger.warn({ queued: this.queue.length, buffered: this.recv?.res.writableLength ?? 0 }, 'dropping slow comet consumer');
+    this.gone();
+  }
+
+  /** Ends for good: the held recv is ended (or cut, `abort`), the keys are forgotten. */
+  private finish(abort: boolean): void {
+    this.ended = true;
+    this.queue = [];
+    this.ctx.clock.clearTimeout(this.linger);
+    this.linger = undefined;
+    if (this.recv) {
+      if (abort) {
+        this.recv.res.destroy();
+        this.recv = null;
+      } else {
+        this.endRecv([]);
+      }
+    }
+    for (const key of this.keys) this.registry.remove(key, this);
+    this.keys.length = 0;
+  }
+
+  /** Registers the connection key of every CONNECTED this transport carries. */
+  private noteKeys(frames: readonly OutboundFrame[]): void {
+    for (const f of frames) {
+      const key = f.pm.action === Action.CONNECTED ? f.pm.connectionDetails?.connectionKey : undefined;
+      if (key === undefined) continue;
+      this.registry.add(key, this);
+      this.keys.push(key);
+      if (this.keys.length > MAX_KEYS) this.registry.remove(this.keys.shift()!, this);
+    }
+  }
+}
+
+/** Headers of a recv response; held responses must not be cached or buffered by proxies. */
+function heldHeaders(format: Format): Record<string, string> {
+  return { 'Content-Type': contentType(format), 'Cache-Control': 'no-store', 'X-Accel-Buffering': 'no' };
+}
+
+/**
+ * Answers a recv in one piece. The status is 200 unless the batch ends with a fatal ERROR: then it
+ * is that error's status with the X-Ably-Error headers, and the body is still the protocol message
+ * array (ably-js acts on an array whatever the status; plain clients see a failed request).
+ */
+function respond(res: ServerResponse, frames: readonly OutboundFrame[], format: Format): void {
+  const body = encodeBatch(frames, format);
+  const last = frames[frames.length - 1]?.pm;
+  const headers: Record<string, string | number> = { ...heldHeaders(format), 'Content-Length': body.length };
+  let status = 200;
+  if (last?.action === Action.ERROR && last.error) {
+    status = last.error.statusCode;
+    headers['X-Ably-ErrorCode'] = String(last.error.code);
+    headers['X-Ably-ErrorMessage'] = headerSafe(last.error.message);
+  }
+  res.writeHead(status, headers);
+  res.end(body);
+}

@@ -1,0 +1,100 @@
+/**
+ * The comet endpoints (protocol fact sheet §1.3; the wire format is in docs/protocol.md):
+ *
+ *   GET  /comet/connect             connection params as for WebSocket, plus `stream`; the first recv
+ *   GET  /comet/<key>/recv          held until there is something to send or a HEARTBEAT is due
+ *   POST /comet/<key>/send          body: array of ProtocolMessages (JSON or msgpack by Content-Type)
+ *   GET  /comet/<key>/send?body=…   the same array, URL-encoded JSON, for clients that cannot POST
+ *   GET  /comet/<key>/close         CLOSE: the connection state is discarded
+ *   GET  /comet/<key>/disconnect    the transport goes; the state stays for a resume
+ *
+ * Every request authenticates (`key` / `access_token` query params as the SDKs send them, or an
+ * `Authorization: Basic|Bearer` header) and must be for the connection's app. Bad credentials are
+ * 40101 (the SDK fails); an unknown, expired or other app's key is 80022 (the SDK resumes).
+ */
+import { AblyError, Action, Err, type Format } from '@encke/protocol';
+import { authenticate, checkTls } from '../../auth/authenticate.js';
+import { credentialsFromHeader, requestCredentials } from '../../auth/credentials.js';
+import { decodeBody, readBody, requestFormat } from '../../http/body.js';
+import type { HttpRequest, Router } from '../../http/router.js';
+import { parseConnectParams } from '../../session/connect-params.js';
+import { openConnection } from '../../session/connect.js';
+import type { NodeContext } from '../../session/context.js';
+import type { Inbound } from '../transport.js';
+import { CometTransport } from './comet-transport.js';
+import { CometRegistry } from './registry.js';
+import { acceptedFormat, decodeQueryBody, parseSendBody } from './wire.js';
+
+/** The cookie that names the serving node, for load balancers that want sticky comet requests. */
+const SERVER_COOKIE = 'encke_server';
+
+export function registerCometRoutes(router: Router, ctx: NodeContext): CometRegistry {
+  const registry = new CometRegistry();
+  router.add('GET', '/comet/connect', (r) => connect(ctx, registry, r));
+  router.add('GET', '/comet/:key/recv', async (r) => (await transportFor(ctx, registry, r, true)).attachRecv(r.req, r.res));
+  router.add('POST', '/comet/:key/send', async (r) => send(ctx, await transportFor(ctx, registry, r), r));
+  router.add('GET', '/comet/:key/send', async (r) => send(ctx, await transportFor(ctx, registry, r), r));
+  router.add('GET', '/comet/:key/close', async (r) => {
+    (await transportFor(ctx, registry, r)).receive([{ action: Action.CLOSE }]);
+    noContent(r);
+  });
+  router.add('GET', '/comet/:key/disconnect', async (r) => {
+    // Handled by the transport, not queued in the session: a queued DISCONNECT could otherwise
+    // reach the session after the client's resume and drop the new transport.
+    (await transportFor(ctx, registry, r)).disconnect();
+    noContent(r);
+  });
+  return registry;
+}
+
+async function connect(ctx: NodeContext, registry: CometRegistry, { req, res, url, secure }: HttpRequest): Promise<void> {
+  const query = url.searchParams;
+  const params = parseConnectParams(query, secure);
+  params.credentials ??= credentialsFromHeader(req.headers.authorization);
+  const stream = parseStream(query.get('stream'));
+  // ably-js sends no `format` on comet and always speaks JSON; other clients may ask for msgpack.
+  const format: Format = query.has('format') ? params.format : (acceptedFormat(req) ?? 'json');
+  const transport = new CometTransport(ctx, registry, format, stream);
+  res.setHeader('Set-Cookie', `${SERVER_COOKIE}=${encodeURIComponent(ctx.options.serverId)}; Path=/; HttpOnly; SameSite=Lax${secure ? '; Secure' : ''}`);
+  transport.attachRecv(req, res);
+  const session = await openConnection(ctx, params, transport);
+  if (session) transport.appId = session.app.id;
+}
+
+function parseStream(value: string | null): boolean {
+  if (value === null || value === 'true') return true;
+  if (value === 'false') return false;
+  throw new AblyError(Err.invalidParameterValue, `Invalid stream ${JSON.stringify(value)}: expected true or false`);
+}
+
+/** Authenticates the request and finds the live transport its key names (or, for a recv, a lingering one). */
+async function transportFor(ctx: NodeContext, registry: CometRegistry, { req, url, params, secure }: HttpRequest, lingering = false): Promise<CometTransport> {
+  const auth = await authenticate(ctx.apps, ctx.tokens, requestCredentials(url.searchParams, req.headers.authorization) ?? {});
+  checkTls(auth, secure);
+  return registry.find(params.key!, auth.app.id, lingering);
+}
+
+/**
+ * A send: every message goes to the session in order and the request is answered 204 at once. The
+ * replies (ACK, NACK, ATTACHED, …) come down the recv, the one ordered path from server to client.
+ * An undecodable body is a protocol error: the connection fails, as for a broken WebSocket frame.
+ */
+async function send(ctx: NodeContext, transport: CometTransport, r: HttpRequest): Promise<void> {
+  const max = ctx.options.maxCometBodySize;
+  let messages: Inbound[];
+  try {
+    const raw = r.method === 'POST' ? decodeBody(await readBody(r.req, max), requestFormat(r.req)) : decodeQueryBody(r.url.searchParams, max);
+    messages = parseSendBody(raw);
+  } catch (err) {
+    // The request itself broke (client gone mid-body): nothing to answer, the connection is fine.
+    if (!(err instanceof AblyError)) return void r.res.destroy();
+    transport.fail(err);
+    throw err;
+  }
+  transport.receive(messages);
+  noContent(r);
+}
+
+function noContent({ res }: HttpRequest): void {
+  res.writeHead(204, { 'Cache-Control': 'no-store' }).end();
+}
