@@ -2,6 +2,7 @@ export { createServer, EnckeServer } from './node.js';
 export { resolveOptions, DEFAULTS, type ServerOptions, type ResolvedOptions } from './options.js';
 export { buildApp, buildApps, ConfigError, type AppConfig, type KeyConfig, type NamespaceConfig } from './apps/config.js';
 export type { App, ApiKey, Namespace } from './apps/app.js';
+export type { AppRecord, ChannelFixture, CreateAppResult, PresenceFixture } from './apps/record.js';
 export { MemoryEngine, type MemoryEngineOptions } from './engine/memory/memory-engine.js';
 export * from './engine/engine.js';
 export { formatSerial, parseSerial } from './channels/serial.js';

@@ -5,6 +5,7 @@
 import assert from 'node:assert/strict';
 import { afterEach, beforeEach, describe, it } from 'node:test';
 import { FakeClock, parseSerial, type ChannelEvent, type Engine } from '@encke/server';
+import { restEngineSuite } from './suite-rest.js';
 
 export interface EngineFactoryOptions {
   clock: FakeClock;
@@ -149,4 +150,5 @@ export function engineSuite(name: string, factory: EngineFactory): void {
       assert.equal((await engine.channels.readAfter(key('y'), from.epoch, 0, 10)).complete, false);
     });
   });
+  restEngineSuite(name, factory);
 }

@@ -1,7 +1,18 @@
 import type { Message } from '@encke/protocol';
 import { randomAlnum } from '../../util/ids.js';
 import { formatSerial, messageSerial } from '../../channels/serial.js';
-import type { ChannelEvent, ChannelEventInput, ChannelHead, EventKind, PublishOutcome, ReplayResult } from '../engine.js';
+import type {
+  ChannelEvent,
+  ChannelEventInput,
+  ChannelHead,
+  EventKind,
+  HistoryEntry,
+  HistoryPage,
+  HistoryQuery,
+  LogRetention,
+  PublishOutcome,
+  ReplayResult,
+} from '../engine.js';
 
 interface SeenId {
   serial: string;
@@ -14,13 +25,23 @@ export class MemoryChannel {
   seq = 0;
   subscribed = false;
   touched: number;
+  retention: LogRetention;
   private events: ChannelEvent[] = [];
   /** Message id → serial of recent idempotent publishes, oldest first. */
   private readonly seenIds = new Map<string, SeenId>();
   private idWindow = 0;
 
-  constructor(now: number) {
+  constructor(
+    now: number,
+    private readonly defaultRetention: LogRetention,
+  ) {
     this.touched = now;
+    this.retention = defaultRetention;
+  }
+
+  /** Whether the log holds events (after trimming). */
+  get hasEvents(): boolean {
+    return this.events.length > 0;
   }
 
   head(): ChannelHead {
@@ -31,8 +52,9 @@ export class MemoryChannel {
     return this.events.length === 0 && this.seenIds.size === 0;
   }
 
-  append(input: ChannelEventInput, now: number, idempotencyWindow: number): PublishOutcome {
+  append(input: ChannelEventInput, now: number, idempotencyWindow: number, retention?: LogRetention): PublishOutcome {
     this.touched = now;
+    this.retention = retention ?? this.defaultRetention;
     const all = input.messages;
     const dupes = idempotencyWindow > 0 && all ? this.findDuplicates(all, now, idempotencyWindow) : null;
     const fresh = dupes && all ? all.filter((_, i) => dupes[i] === undefined) : all;
@@ -66,7 +88,8 @@ export class MemoryChannel {
     return found;
   }
 
-  trim(now: number, maxCount: number, maxAge: number): void {
+  trim(now: number): void {
+    const { maxCount, maxAge } = this.retention;
     const events = this.events;
     let drop = Math.max(0, events.length - maxCount);
     while (drop < events.length && now - events[drop]!.timestamp > maxAge) drop++;
@@ -99,6 +122,59 @@ export class MemoryChannel {
     return out.reverse();
   }
 
+  /** A page of history (see HistoryQuery): scans from the query's position in its direction. */
+  history(query: HistoryQuery): HistoryPage {
+    const head = this.head();
+    if (query.epoch !== undefined && query.epoch !== this.epoch) return { head, entries: [], more: false, stale: true };
+    const entries: HistoryEntry[] = [];
+    let more = false;
+    const visit = (event: ChannelEvent, index: number): boolean => {
+      if (entries.length === query.limit) {
+        more = true;
+        return false;
+      }
+      entries.push({ event, index });
+      return true;
+    };
+    if (query.direction === 'backwards') this.scanBackwards(query, visit);
+    else this.scanForwards(query, visit);
+    return { head, entries, more, stale: false };
+  }
+
+  private matches(event: ChannelEvent, query: HistoryQuery): boolean {
+    return (
+      event.kind === query.kind &&
+      (query.start === undefined || event.timestamp >= query.start) &&
+      (query.end === undefined || event.timestamp <= query.end)
+    );
+  }
+
+  private scanBackwards(query: HistoryQuery, visit: (event: ChannelEvent, index: number) => boolean): void {
+    const after = query.after;
+    const topSeq = Math.min(query.untilSeq ?? Infinity, after ? after.seq : Infinity);
+    for (let i = this.indexAfter(topSeq) - 1; i >= 0; i--) {
+      const event = this.events[i]!;
+      if (!this.matches(event, query)) continue;
+      let index = itemCount(event, query.kind) - 1;
+      if (after && event.seq === after.seq) index = Math.min(index, after.index - 1);
+      for (; index >= 0; index--) if (!visit(event, index)) return;
+    }
+  }
+
+  private scanForwards(query: HistoryQuery, visit: (event: ChannelEvent, index: number) => boolean): void {
+    const after = query.after;
+    const untilSeq = query.untilSeq ?? Infinity;
+    for (let i = after ? this.indexAfter(after.seq - 1) : 0; i < this.events.length; i++) {
+      const event = this.events[i]!;
+      if (event.seq > untilSeq) return;
+      if (!this.matches(event, query)) continue;
+      const count = itemCount(event, query.kind);
+      for (let index = after && event.seq === after.seq ? after.index + 1 : 0; index < count; index++) {
+        if (!visit(event, index)) return;
+      }
+    }
+  }
+
   /** Index of the first event with seq > `seq` (binary search; seqs are increasing). */
   private indexAfter(seq: number): number {
     let lo = 0;
@@ -110,4 +186,8 @@ export class MemoryChannel {
     }
     return lo;
   }
+}
+
+function itemCount(event: ChannelEvent, kind: EventKind): number {
+  return (kind === 'message' ? event.messages?.length : event.presence?.length) ?? 0;
 }
