@@ -29,6 +29,8 @@ export interface ServerOptions {
   keys?: string[];
   /** pino-compatible logger. @default a silent logger */
   logger?: Logger;
+  /** Channel publishes one batch publish request (`POST /messages`) may make: specs × channels. @default 1000 */
+  maxBatchChannels?: number;
   /** Longest channel name accepted (characters). @default 2048 */
   maxChannelNameLength?: number;
   /** Channels one connection may have attached at once (90010 past it). @default 1000 */
@@ -45,12 +47,28 @@ export interface ServerOptions {
   maxMessageSize?: number;
   /** Bytes that may wait in one connection's socket before it is dropped as a slow consumer. @default 8388608 */
   maxOutboundBuffer?: number;
+  /** Largest REST request body accepted (bytes); 40009 (413) past it. @default 2097152 */
+  maxRequestBodySize?: number;
+  /** Age (ms) after which messages leave the log of a channel in a `persisted` namespace. @default 86400000 */
+  persistedHistoryMaxAge?: number;
+  /** Messages kept per channel in a `persisted` namespace. @default 10000 */
+  persistedHistoryMaxCount?: number;
   /** Port to listen on (0 picks a free one). @default 8080 */
   port?: number;
   /** Most messages a `rewind=N` attach param may ask for. @default 100 */
   rewindMaxCount?: number;
+  /** Sandbox mode: `POST /apps` creates apps (and `POST /stats` loads stats) for SDK test suites. @default false */
+  sandbox?: boolean;
+  /** How long (ms) a sandbox app lives unless deleted first. @default 86400000 */
+  sandboxAppTtl?: number;
+  /** Sandbox apps that may exist at once (40300 past it). @default 1000 */
+  sandboxMaxApps?: number;
   /** This node's id, in CONNECTED and logs. @default "encke-" + random */
   serverId?: string;
+  /** How often (ms) the node adds its stats counts to the engine (GET /stats adds the asking app's first). @default 5000 */
+  statsFlushInterval?: number;
+  /** Stats intervals kept per app and unit (minute, hour, day, month); the oldest go first. @default 10080 */
+  statsMaxIntervals?: number;
 }
 
 export type ResolvedOptions = Required<Omit<ServerOptions, 'engine'>> & { engine?: Engine };
@@ -62,6 +80,7 @@ export const DEFAULTS = {
   connectionStateTtl: 120_000,
   host: '127.0.0.1',
   idempotencyWindow: 120_000,
+  maxBatchChannels: 1000,
   maxChannelNameLength: 2048,
   maxChannelsPerConnection: 1000,
   maxFrameSize: 524_288,
@@ -70,8 +89,16 @@ export const DEFAULTS = {
   maxInboundRate: 50,
   maxMessageSize: 65_536,
   maxOutboundBuffer: 8 * 1024 * 1024,
+  maxRequestBodySize: 2 * 1024 * 1024,
+  persistedHistoryMaxAge: 86_400_000,
+  persistedHistoryMaxCount: 10_000,
   port: 8080,
   rewindMaxCount: 100,
+  sandbox: false,
+  sandboxAppTtl: 86_400_000,
+  sandboxMaxApps: 1000,
+  statsFlushInterval: 5000,
+  statsMaxIntervals: 10_080,
 } as const satisfies Partial<ResolvedOptions>;
 
 const POSITIVE_INTEGER_OPTIONS = [
@@ -79,6 +106,7 @@ const POSITIVE_INTEGER_OPTIONS = [
   'channelLogMaxCount',
   'connectionStateTtl',
   'idempotencyWindow',
+  'maxBatchChannels',
   'maxChannelNameLength',
   'maxChannelsPerConnection',
   'maxFrameSize',
@@ -87,7 +115,14 @@ const POSITIVE_INTEGER_OPTIONS = [
   'maxInboundRate',
   'maxMessageSize',
   'maxOutboundBuffer',
+  'maxRequestBodySize',
+  'persistedHistoryMaxAge',
+  'persistedHistoryMaxCount',
   'rewindMaxCount',
+  'sandboxAppTtl',
+  'sandboxMaxApps',
+  'statsFlushInterval',
+  'statsMaxIntervals',
 ] as const;
 
 /** Fills in defaults and checks values; throws an Error naming the bad option. */
@@ -112,5 +147,9 @@ export function resolveOptions(options: ServerOptions = {}): ResolvedOptions {
   if (resolved.maxMessageSize > resolved.maxFrameSize) {
     throw new Error('Option maxMessageSize must not exceed maxFrameSize');
   }
+  if (resolved.maxMessageSize > resolved.maxRequestBodySize) {
+    throw new Error('Option maxMessageSize must not exceed maxRequestBodySize');
+  }
+  if (typeof resolved.sandbox !== 'boolean') throw new Error(`Option sandbox must be true or false, got ${String(resolved.sandbox)}`);
   return resolved;
 }

@@ -71,7 +71,7 @@ export interface LogRetention {
 export interface PublishOptions {
   /** Messages whose `id` was published on this channel within this many ms are dropped as duplicates. */
   idempotencyWindow?: number;
-  /** The channel's log retention from now on; the engine default when absent. */
+  /** The channel's log retention from now on; when absent the channel keeps its current one (the engine default at first). */
   retention?: LogRetention;
 }
 

@@ -54,6 +54,7 @@ export async function openConnection(ctx: NodeContext, params: ConnectParams, tr
     }
     const session = new Session(ctx, auth, clientId, params.echo);
     ctx.sessions.add(session);
+    ctx.stats.count(auth.app.id, 'connections.all.opened');
     session.bind(transport);
     session.sendConnected(error);
     transport.setOwner(session);

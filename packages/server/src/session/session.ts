@@ -16,6 +16,7 @@ import { formatConnectionKey, newConnectionId, newConnectionSecret, parseConnect
 import type { NodeContext } from './context.js';
 import { claimMsgSerial, publish, rejectPayload, type AckRecord } from './publish.js';
 import { secretsEqual } from '../auth/secret.js';
+import { countDelivered } from '../stats/counters.js';
 
 export type SessionState = 'connected' | 'disconnected' | 'closed';
 
@@ -125,6 +126,7 @@ export class Session implements TransportOwner, Flushable {
 
   enqueue(frame: OutboundFrame): void {
     if (!this.transport) return;
+    countDelivered(this.ctx.stats, this.auth.app.id, frame);
     this.out.push(frame);
     this.ctx.scheduler.session(this);
   }

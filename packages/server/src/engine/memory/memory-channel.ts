@@ -31,12 +31,9 @@ export class MemoryChannel {
   private readonly seenIds = new Map<string, SeenId>();
   private idWindow = 0;
 
-  constructor(
-    now: number,
-    private readonly defaultRetention: LogRetention,
-  ) {
+  constructor(now: number, retention: LogRetention) {
     this.touched = now;
-    this.retention = defaultRetention;
+    this.retention = retention;
   }
 
   /** Whether the log holds events (after trimming). */
@@ -54,7 +51,7 @@ export class MemoryChannel {
 
   append(input: ChannelEventInput, now: number, idempotencyWindow: number, retention?: LogRetention): PublishOutcome {
     this.touched = now;
-    this.retention = retention ?? this.defaultRetention;
+    if (retention) this.retention = retention;
     const all = input.messages;
     const dupes = idempotencyWindow > 0 && all ? this.findDuplicates(all, now, idempotencyWindow) : null;
     const fresh = dupes && all ? all.filter((_, i) => dupes[i] === undefined) : all;
