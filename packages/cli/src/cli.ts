@@ -16,10 +16,11 @@ Options:
   --host H          address to listen on (default 127.0.0.1; 0.0.0.0 for every interface)
   --config FILE     JSON config file with apps, keys and options (see docs/configuration.md)
   --key K           a full-capability API key appId.keyId:secret (repeatable)
+  --sandbox         sandbox mode: POST /apps creates apps for SDK test suites, POST /stats loads stats
   --log-level L     fatal, error, warn, info, debug or trace (default info; env LOG_LEVEL)
   -h, --help        show this help
 
-With neither --config nor --key, a development app is created and its key printed.
+With neither --config nor --key (nor --sandbox), a development app is created and its key printed.
 `;
 
 export interface ParsedCommand {
@@ -40,6 +41,7 @@ export function parseCommand(argv: string[], env: NodeJS.ProcessEnv = process.en
       config: { type: 'string' },
       key: { type: 'string', multiple: true },
       'log-level': { type: 'string' },
+      sandbox: { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },
     },
   });
@@ -56,8 +58,9 @@ export function parseCommand(argv: string[], env: NodeJS.ProcessEnv = process.en
   }
   if (values.host !== undefined) options.host = values.host;
   if (values.key) options.keys = [...(options.keys ?? []), ...values.key];
+  if (values.sandbox) options.sandbox = true;
   let devKey: string | undefined;
-  if (!options.apps?.length && !options.keys?.length) {
+  if (!options.apps?.length && !options.keys?.length && !options.sandbox) {
     devKey = `dev.${randomBytes(4).toString('hex')}:${randomBytes(18).toString('base64url')}`;
     options.keys = [devKey];
   }
@@ -85,6 +88,9 @@ export async function main(argv: string[]): Promise<number> {
     return 2;
   }
   const address = await server.listen();
+  if (parsed.options.sandbox) {
+    process.stdout.write(`\nencke is running in sandbox mode on http://${address.address}:${address.port}: POST /apps creates an app.\n\n`);
+  }
   if (parsed.devKey) {
     process.stdout.write(
       `\nencke is running on http://${address.address}:${address.port} with a development app.\n` +
