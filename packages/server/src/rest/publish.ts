@@ -13,7 +13,7 @@
  */
 import { AblyError, Err, isPlainObject, parseMessage, type Message } from '@encke/protocol';
 import type { AuthContext } from '../auth/authenticate.js';
-import { publishMessages, type PublishSource } from '../channels/publish.js';
+import { checkPublish, publishMessages, type PublishSource } from '../channels/publish.js';
 import type { HttpRequest, Router } from '../http/router.js';
 import { parseConnectionKey } from '../session/connection-key.js';
 import type { NodeContext } from '../session/context.js';
@@ -71,6 +71,7 @@ async function publishTo(ctx: NodeContext, source: PublishSource, name: string, 
 
 async function publishOne(ctx: NodeContext, http: HttpRequest, auth: AuthContext): Promise<void> {
   const name = http.params.channel!;
+  checkPublish(ctx, auth, name); // before reading a body that would be refused anyway
   const messages = parseMessages(await readRequestBody(ctx, http));
   const { messageId, serials } = await publishTo(ctx, sourceFor(ctx, http, auth, messages), name, messages);
   reply(http, 201, { channel: name, messageId, serials });

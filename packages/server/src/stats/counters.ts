@@ -15,6 +15,20 @@ export type StatsDirection = 'inbound' | 'outbound';
 export type StatsTransport = 'realtime' | 'rest';
 export type StatsMessageType = 'messages' | 'presence';
 
+type EntryNames = { count: string; data: string };
+
+/** Entry names of message counts by direction, transport and type, made once (counting is on the delivery path). */
+const MESSAGE_ENTRIES = {} as Record<StatsDirection, Record<StatsTransport, Record<StatsMessageType, EntryNames>>>;
+for (const direction of ['inbound', 'outbound'] as const) {
+  MESSAGE_ENTRIES[direction] = { realtime: {}, rest: {} } as Record<StatsTransport, Record<StatsMessageType, EntryNames>>;
+  for (const transport of ['realtime', 'rest'] as const) {
+    for (const type of ['messages', 'presence'] as const) {
+      const prefix = `messages.${direction}.${transport}.${type}`;
+      MESSAGE_ENTRIES[direction][transport][type] = { count: `${prefix}.count`, data: `${prefix}.data` };
+    }
+  }
+}
+
 interface MinuteCounts {
   minute: number;
   entries: Record<string, number>;
@@ -35,8 +49,8 @@ export class StatsCounters {
     private readonly logger: Logger,
   ) {}
 
-  /** Adds `value` to entry `name` of `appId`'s current minute. */
-  count(appId: string, name: string, value = 1): void {
+  /** The entries of `appId`'s current minute (the previous minute is put aside when it has passed). */
+  private entriesNow(appId: string): Record<string, number> {
     const minute = intervalStart('minute', this.clock.now());
     let counts = this.apps.get(appId);
     if (!counts) this.apps.set(appId, (counts = { current: { minute, entries: {} }, finished: [] }));
@@ -44,7 +58,13 @@ export class StatsCounters {
       counts.finished.push(counts.current);
       counts.current = { minute, entries: {} };
     }
-    counts.current.entries[name] = (counts.current.entries[name] ?? 0) + value;
+    return counts.current.entries;
+  }
+
+  /** Adds `value` to entry `name` of `appId`'s current minute. */
+  count(appId: string, name: string, value = 1): void {
+    const entries = this.entriesNow(appId);
+    entries[name] = (entries[name] ?? 0) + value;
   }
 
   /** Counts messages (count and data bytes) published or delivered. */
@@ -53,9 +73,10 @@ export class StatsCounters {
   }
 
   countItems(appId: string, direction: StatsDirection, transport: StatsTransport, type: StatsMessageType, count: number, bytes: number): void {
-    const prefix = `messages.${direction}.${transport}.${type}`;
-    this.count(appId, `${prefix}.count`, count);
-    this.count(appId, `${prefix}.data`, bytes);
+    const names = MESSAGE_ENTRIES[direction][transport][type];
+    const entries = this.entriesNow(appId);
+    entries[names.count] = (entries[names.count] ?? 0) + count;
+    entries[names.data] = (entries[names.data] ?? 0) + bytes;
   }
 
   /** Adds the counts so far (of one app, or all) to the store. Never rejects: failures are logged and the counts dropped. */
@@ -78,15 +99,18 @@ function totalDataSize(items: readonly (Message | PresenceMessage)[]): number {
   return bytes;
 }
 
-/** Data bytes of each outbound frame's items, computed once per frame (the same frame goes to many subscribers). */
-const frameBytes = new WeakMap<OutboundFrame, number>();
+/** Data bytes of the last frame counted: a channel hands the same frame to its subscribers one after another. */
+let lastFrame: OutboundFrame | undefined;
+let lastFrameBytes = 0;
 
 /** Counts a MESSAGE or PRESENCE frame sent to one realtime connection of `appId`. */
 export function countDelivered(stats: StatsCounters, appId: string, frame: OutboundFrame): void {
   const pm = frame.pm;
   const items = pm.action === Action.MESSAGE ? pm.messages : pm.action === Action.PRESENCE ? pm.presence : undefined;
   if (!items) return;
-  let bytes = frameBytes.get(frame);
-  if (bytes === undefined) frameBytes.set(frame, (bytes = totalDataSize(items)));
-  stats.countItems(appId, 'outbound', 'realtime', pm.action === Action.MESSAGE ? 'messages' : 'presence', items.length, bytes);
+  if (frame !== lastFrame) {
+    lastFrame = frame;
+    lastFrameBytes = totalDataSize(items);
+  }
+  stats.countItems(appId, 'outbound', 'realtime', pm.action === Action.MESSAGE ? 'messages' : 'presence', items.length, lastFrameBytes);
 }
