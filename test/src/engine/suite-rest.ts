@@ -105,6 +105,9 @@ export function restEngineSuite(name: string, factory: EngineFactory): void {
       const all: HistoryQuery = { kind: 'message', direction: 'backwards', limit: 1000 };
       assert.equal((await engine.channels.history(key('short'), all)).entries.length, LOG_MAX_COUNT);
       assert.equal((await engine.channels.history(key('long'), all)).entries.length, LOG_MAX_COUNT + 10);
+      // A publish without a retention (presence, say) keeps the channel's longer one.
+      await engine.channels.publish(key('long'), { kind: 'presence', timestamp: clock.now(), presence: [{ action: 2, clientId: 'c' }] });
+      assert.equal((await engine.channels.history(key('long'), all)).entries.length, LOG_MAX_COUNT + 10);
       clock.advance(120_000);
       assert.equal((await engine.channels.history(key('short'), all)).entries.length, 0);
       assert.equal((await engine.channels.history(key('long'), all)).entries.length, LOG_MAX_COUNT + 10);

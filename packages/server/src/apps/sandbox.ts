@@ -118,13 +118,13 @@ function parseLimits(raw: unknown): Record<string, Record<string, number>> {
 export function parseAppDescription(raw: unknown, appId: string, now: number, ttl: number): SandboxApp {
   if (!isPlainObject(raw)) bad('body', 'must be a JSON object');
   const keyIds = new Set<string>();
-  const keys = (raw.keys === undefined ? [{}] : list(raw, 'keys', MAX_KEYS)).map((k, i) => {
-    let id: string;
-    do id = randomAlnum(6);
-    while (keyIds.has(id));
+  const newKeyId = (): string => {
+    let id = randomAlnum(6);
+    while (keyIds.has(id)) id = randomAlnum(6);
     keyIds.add(id);
-    return parseKey(k, `keys[${i}]`, id);
-  });
+    return id;
+  };
+  const keys = (raw.keys === undefined ? [{}] : list(raw, 'keys', MAX_KEYS)).map((k, i) => parseKey(k, `keys[${i}]`, newKeyId()));
   if (keys.length === 0) bad('keys', 'must hold at least one key');
   const namespaces = list(raw, 'namespaces', MAX_NAMESPACES).map((n, i) => parseNamespace(n, `namespaces[${i}]`));
   const config: AppConfig = { id: appId, keys, namespaces: namespaces.map((n) => n.config) };

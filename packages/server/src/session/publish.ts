@@ -52,7 +52,12 @@ export async function publish(session: Session, pm: ProtocolMessage): Promise<vo
 async function publishMessages(session: Session, pm: ProtocolMessage, msgSerial: number): Promise<string[]> {
   const name = pm.channel;
   if (name === undefined) throw new AblyError(Err.invalidChannelName, 'MESSAGE without a channel');
-  const source = { auth: session.auth, clientId: session.clientId, connectionId: session.id, idPrefix: `${session.id}:${msgSerial}`, transport: 'realtime' as const };
-  const outcome = await publishToChannel(session.ctx, source, name, pm.messages ?? []);
+  const outcome = await publishToChannel(session.ctx, {
+    auth: session.auth,
+    clientId: session.clientId,
+    connectionId: session.id,
+    idPrefix: `${session.id}:${msgSerial}`,
+    transport: 'realtime',
+  }, name, pm.messages ?? []);
   return outcome.serials;
 }
