@@ -35,6 +35,13 @@ describe('encke serve flags', () => {
     assert.deepEqual(p.options.keys, [p.devKey]);
   });
 
+  it('turns on sandbox mode, with no development app', () => {
+    const p = parseCommand(['serve', '--sandbox'], {});
+    assert.equal(p.options.sandbox, true);
+    assert.equal(p.devKey, undefined);
+    assert.equal(parseCommand(['serve', '--config', configFile({ sandbox: true })], {}).options.sandbox, true);
+  });
+
   it('shows help', () => {
     assert.equal(parseCommand(['--help'], {}).command, 'help');
     assert.equal(parseCommand([], {}).command, 'help');

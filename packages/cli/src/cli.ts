@@ -19,10 +19,11 @@ Options:
   --key K           a full-capability API key appId.keyId:secret (repeatable)
   --tls-cert FILE   PEM certificate chain: serve HTTPS and WSS (with --tls-key)
   --tls-key FILE    PEM private key of --tls-cert
+  --sandbox         sandbox mode: POST /apps creates apps for SDK test suites, POST /stats loads stats
   --log-level L     fatal, error, warn, info, debug or trace (default info; env LOG_LEVEL)
   -h, --help        show this help
 
-With neither --config nor --key, a development app is created and its key printed.
+With neither --config nor --key (nor --sandbox), a development app is created and its key printed.
 `;
 
 export interface ParsedCommand {
@@ -45,6 +46,7 @@ export function parseCommand(argv: string[], env: NodeJS.ProcessEnv = process.en
       'log-level': { type: 'string' },
       'tls-cert': { type: 'string' },
       'tls-key': { type: 'string' },
+      sandbox: { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },
     },
   });
@@ -66,8 +68,9 @@ export function parseCommand(argv: string[], env: NodeJS.ProcessEnv = process.en
     options.tlsCert = readPem(values['tls-cert'], '--tls-cert');
     options.tlsKey = readPem(values['tls-key'], '--tls-key');
   }
+  if (values.sandbox) options.sandbox = true;
   let devKey: string | undefined;
-  if (!options.apps?.length && !options.keys?.length) {
+  if (!options.apps?.length && !options.keys?.length && !options.sandbox) {
     devKey = `dev.${randomBytes(4).toString('hex')}:${randomBytes(18).toString('base64url')}`;
     options.keys = [devKey];
   }
@@ -105,6 +108,9 @@ export async function main(argv: string[]): Promise<number> {
   const address = await server.listen();
   const tls = parsed.options.tlsCert !== undefined;
   const scheme = tls ? 'https' : 'http';
+  if (parsed.options.sandbox) {
+    process.stdout.write(`\nencke is running in sandbox mode on ${scheme}://${address.address}:${address.port}: POST /apps creates an app.\n\n`);
+  }
   if (parsed.devKey) {
     process.stdout.write(
       `\nencke is running on ${scheme}://${address.address}:${address.port} with a development app.\n` +

@@ -26,6 +26,7 @@ import { SessionRegistry } from './session/registry.js';
 import { enforceRevocation } from './session/revocation.js';
 import { heartbeatInterval } from './transports/transport.js';
 import { acceptWebSocket } from './transports/websocket.js';
+import { StatsCounters } from './stats/counters.js';
 import type { TimerHandle } from './util/clock.js';
 import { FlushScheduler } from './util/scheduler.js';
 
@@ -39,6 +40,7 @@ export class EnckeServer {
   private readonly wss: WebSocketServer;
   private readonly router = new Router();
   private heartbeat: TimerHandle | undefined;
+  private statsFlush: TimerHandle | undefined;
   private closing = false;
 
   constructor(options: ServerOptions = {}) {
@@ -51,8 +53,9 @@ export class EnckeServer {
         logMaxCount: o.channelLogMaxCount,
         logMaxAge: o.channelLogMaxAge,
         channelRetention: Math.max(o.channelLogMaxAge, o.connectionStateTtl) * 2,
+        statsMaxIntervals: o.statsMaxIntervals,
       });
-    const apps = new AppRegistry();
+    const apps = new AppRegistry(this.engine.apps);
     for (const app of buildApps(o.apps, o.keys)) apps.add(app);
     const scheduler = new FlushScheduler();
     this.ctx = {
@@ -61,9 +64,10 @@ export class EnckeServer {
       logger: o.logger,
       engine: this.engine,
       apps,
-      channels: new LocalChannels(this.engine, scheduler, o.logger),
+      channels: new LocalChannels(this.engine, scheduler, o.logger, o.serverId),
       sessions: new SessionRegistry(),
       scheduler,
+      stats: new StatsCounters(o.clock, this.engine.stats, o.logger),
       tokens: new TokenService({ apps, store: this.engine.auth, clock: o.clock, options: o }),
     };
     this.engine.auth.setRevocationListener((revocation) => enforceRevocation(this.ctx, revocation));
@@ -98,6 +102,7 @@ export class EnckeServer {
     });
     const interval = heartbeatInterval(this.ctx);
     this.heartbeat = this.ctx.clock.setInterval(() => this.tick(), interval);
+    this.statsFlush = this.ctx.clock.setInterval(() => void this.ctx.stats.flush(), this.options.statsFlushInterval);
     const address = this.http.address() as AddressInfo;
     this.ctx.logger.info({ host: address.address, port: address.port, tls: this.options.tlsCert !== undefined, serverId: this.options.serverId }, 'encke listening');
     return address;
@@ -176,8 +181,10 @@ export class EnckeServer {
 
   private async shutdownState(): Promise<void> {
     this.ctx.clock.clearInterval(this.heartbeat);
-    this.heartbeat = undefined;
+    this.ctx.clock.clearInterval(this.statsFlush);
+    this.heartbeat = this.statsFlush = undefined;
     for (const session of [...this.ctx.sessions.values()]) session.dispose('shutdown');
+    await this.ctx.stats.flush();
     await this.engine.close();
   }
 }

@@ -29,6 +29,8 @@ export interface ServerOptions {
   keys?: string[];
   /** pino-compatible logger. @default a silent logger */
   logger?: Logger;
+  /** Channel publishes one batch publish request (`POST /messages`) may make: specs × channels. @default 1000 */
+  maxBatchChannels?: number;
   /** Longest channel name accepted (characters). @default 2048 */
   maxChannelNameLength?: number;
   /** Channels one connection may have attached at once (90010 past it). @default 1000 */
@@ -61,6 +63,8 @@ export interface ServerOptions {
   maxMessageSize?: number;
   /** Bytes that may wait in one connection's socket before it is dropped as a slow consumer. @default 8388608 */
   maxOutboundBuffer?: number;
+  /** Largest REST request body accepted (bytes); 40009 (413) past it. @default 2097152 */
+  maxRequestBodySize?: number;
   /**
    * Longest life (ms) of a token from a key with `revocableTokens`: a TokenRequest's ttl is capped to
    * it, and a JWT older than this is expired. Revocations are kept this long. @default 3600000
@@ -70,6 +74,10 @@ export interface ServerOptions {
   maxRevocationTargets?: number;
   /** Longest ttl (ms) a TokenRequest may ask for (40003 past it). @default 86400000 */
   maxTokenTtl?: number;
+  /** Age (ms) after which messages leave the log of a channel in a `persisted` namespace. @default 86400000 */
+  persistedHistoryMaxAge?: number;
+  /** Messages kept per channel in a `persisted` namespace. @default 10000 */
+  persistedHistoryMaxCount?: number;
   /** Port to listen on (0 picks a free one). @default 8080 */
   port?: number;
   /** Presence members one channel may hold (91003 past it). @default 20000 */
@@ -80,8 +88,18 @@ export interface ServerOptions {
   presenceSyncPageSize?: number;
   /** Most messages a `rewind=N` attach param may ask for. @default 100 */
   rewindMaxCount?: number;
+  /** Sandbox mode: `POST /apps` creates apps (and `POST /stats` loads stats) for SDK test suites. @default false */
+  sandbox?: boolean;
+  /** How long (ms) a sandbox app lives unless deleted first. @default 86400000 */
+  sandboxAppTtl?: number;
+  /** Sandbox apps that may exist at once (40300 past it). @default 1000 */
+  sandboxMaxApps?: number;
   /** This node's id, in CONNECTED and logs. @default "encke-" + random */
   serverId?: string;
+  /** How often (ms) the node adds its stats counts to the engine (GET /stats adds the asking app's first). @default 5000 */
+  statsFlushInterval?: number;
+  /** Stats intervals kept per app and unit (minute, hour, day, month); the oldest go first. @default 10080 */
+  statsMaxIntervals?: number;
   /** PEM certificate chain: with `tlsKey`, the port serves HTTPS and WSS instead of HTTP and WS. @default none */
   tlsCert?: string | Buffer;
   /** PEM private key for `tlsCert`. @default none */
@@ -103,6 +121,7 @@ export const DEFAULTS = {
   connectionStateTtl: 120_000,
   host: '127.0.0.1',
   idempotencyWindow: 120_000,
+  maxBatchChannels: 1000,
   maxChannelNameLength: 2048,
   maxChannelsPerConnection: 1000,
   maxCometBodySize: 2 * 1024 * 1024,
@@ -114,14 +133,22 @@ export const DEFAULTS = {
   maxInboundRate: 50,
   maxMessageSize: 65_536,
   maxOutboundBuffer: 8 * 1024 * 1024,
+  maxRequestBodySize: 2 * 1024 * 1024,
   maxRevocableTokenTtl: 3_600_000,
   maxRevocationTargets: 100,
   maxTokenTtl: 86_400_000,
+  persistedHistoryMaxAge: 86_400_000,
+  persistedHistoryMaxCount: 10_000,
   port: 8080,
   presenceMaxMembers: 20_000,
   presenceRemainPresentFor: 15_000,
   presenceSyncPageSize: 100,
   rewindMaxCount: 100,
+  sandbox: false,
+  sandboxAppTtl: 86_400_000,
+  sandboxMaxApps: 1000,
+  statsFlushInterval: 5000,
+  statsMaxIntervals: 10_080,
   tokenRequestWindow: 600_000,
 } as const satisfies Partial<ResolvedOptions>;
 
@@ -130,6 +157,7 @@ const POSITIVE_INTEGER_OPTIONS = [
   'channelLogMaxCount',
   'connectionStateTtl',
   'idempotencyWindow',
+  'maxBatchChannels',
   'maxChannelNameLength',
   'maxChannelsPerConnection',
   'maxCometBodySize',
@@ -141,12 +169,19 @@ const POSITIVE_INTEGER_OPTIONS = [
   'maxInboundRate',
   'maxMessageSize',
   'maxOutboundBuffer',
+  'maxRequestBodySize',
   'maxRevocableTokenTtl',
   'maxRevocationTargets',
   'maxTokenTtl',
+  'persistedHistoryMaxAge',
+  'persistedHistoryMaxCount',
   'presenceMaxMembers',
   'presenceSyncPageSize',
   'rewindMaxCount',
+  'sandboxAppTtl',
+  'sandboxMaxApps',
+  'statsFlushInterval',
+  'statsMaxIntervals',
   'tokenRequestWindow',
 ] as const;
 
@@ -181,5 +216,9 @@ export function resolveOptions(options: ServerOptions = {}): ResolvedOptions {
   if (resolved.maxMessageSize > resolved.maxCometBodySize) {
     throw new Error('Option maxMessageSize must not exceed maxCometBodySize');
   }
+  if (resolved.maxMessageSize > resolved.maxRequestBodySize) {
+    throw new Error('Option maxMessageSize must not exceed maxRequestBodySize');
+  }
+  if (typeof resolved.sandbox !== 'boolean') throw new Error(`Option sandbox must be true or false, got ${String(resolved.sandbox)}`);
   return resolved;
 }

@@ -1,10 +1,29 @@
+/**
+ * Every app this node can serve: the configured ones (from the config file and `--key`), kept
+ * here, and the sandbox ones (`POST /apps`), kept in the engine's app store so that every node
+ * sees them, and looked up there on each authentication.
+ */
+import type { AppStore } from '../engine/engine.js';
 import type { ApiKey, App } from './app.js';
+import { buildApp } from './config.js';
 
-/** Every app this node knows, and their keys by name (`appId.keyId`). */
+/** Apps built from store records are cached by id; past this many the cache starts again. */
+const BUILT_APPS_CACHED = 1000;
+
+export interface KeyLookup {
+  key: ApiKey;
+  app: App;
+}
+
 export class AppRegistry {
   private readonly apps = new Map<string, App>();
   private readonly keys = new Map<string, ApiKey>();
+  /** Apps built from store records, with the record's creation time (a re-created id is rebuilt). */
+  private readonly built = new Map<string, { created: number; app: App }>();
 
+  constructor(private readonly store?: AppStore) {}
+
+  /** Adds a configured app. */
   add(app: App): void {
     if (this.apps.has(app.id)) throw new Error(`Duplicate app id "${app.id}"`);
     this.apps.set(app.id, app);
@@ -12,20 +31,55 @@ export class AppRegistry {
   }
 
   remove(appId: string): boolean {
+    this.built.delete(appId);
     const app = this.apps.get(appId);
     if (!app) return false;
     for (const key of app.keys) this.keys.delete(key.name);
     return this.apps.delete(appId);
   }
 
+  /** A configured app. */
   get(appId: string): App | undefined {
     return this.apps.get(appId);
   }
 
+  /** A key of a configured app. */
   findKey(keyName: string): ApiKey | undefined {
     return this.keys.get(keyName);
   }
 
+  /** A configured app, or else one in the engine's app store. */
+  async lookupApp(appId: string): Promise<App | undefined> {
+    const configured = this.apps.get(appId);
+    if (configured || !this.store) return configured;
+    const record = await this.store.get(appId);
+    if (!record) {
+      this.built.delete(appId);
+      return undefined;
+    }
+    const cached = this.built.get(appId);
+    if (cached?.created === record.created) return cached.app;
+    const app = buildApp(record.config, `app ${appId}`);
+    if (this.built.size >= BUILT_APPS_CACHED) this.built.clear();
+    this.built.set(appId, { created: record.created, app });
+    return app;
+  }
+
+  /** The key named `appId.keyId` and its app, configured or in the store. */
+  async lookupKey(keyName: string): Promise<KeyLookup | undefined> {
+    const key = this.keys.get(keyName);
+    if (key) {
+      const app = this.apps.get(key.appId);
+      return app && { key, app };
+    }
+    const dot = keyName.indexOf('.');
+    if (dot <= 0) return undefined;
+    const app = await this.lookupApp(keyName.slice(0, dot));
+    const found = app?.keys.find((k) => k.name === keyName);
+    return app && found ? { key: found, app } : undefined;
+  }
+
+  /** Configured apps. */
   all(): IterableIterator<App> {
     return this.apps.values();
   }

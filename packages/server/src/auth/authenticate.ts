@@ -38,16 +38,18 @@ export interface TokenVerifier {
   verify(token: string): Promise<AuthContext>;
 }
 
-/** Verifies an API key against the registry; any mismatch is 40101, with no hint which part was wrong. */
-export function authenticateKey(registry: AppRegistry, key: string): AuthContext {
+/**
+ * Verifies an API key against the registry (configured apps, then the engine's app store for
+ * sandbox apps); any mismatch is 40101, with no hint which part was wrong.
+ */
+export async function authenticateKey(registry: AppRegistry, key: string): Promise<AuthContext> {
   const parsed = parseKeyString(key);
   if (!parsed) throw new AblyError(Err.invalidCredentials, 'Invalid key: expected appId.keyId:secret');
-  const apiKey = registry.findKey(`${parsed.appId}.${parsed.keyId}`);
+  const found = await registry.lookupKey(`${parsed.appId}.${parsed.keyId}`);
   // Compare against a dummy when the key is unknown, so timing does not tell which keys exist.
-  const ok = secretsEqual(parsed.secret, apiKey?.secret ?? '\u0000unknown-key\u0000') && apiKey !== undefined;
-  const app = apiKey && registry.get(apiKey.appId);
-  if (!ok || !apiKey || !app) throw new AblyError(Err.invalidCredentials, 'Invalid credentials: key not recognised or secret wrong');
-  return { app, keyName: apiKey.name, capability: apiKey.capability, method: 'basic', clientId: undefined };
+  const ok = secretsEqual(parsed.secret, found?.key.secret ?? '\u0000unknown-key\u0000') && found !== undefined;
+  if (!ok || !found) throw new AblyError(Err.invalidCredentials, 'Invalid credentials: key not recognised or secret wrong');
+  return { app: found.app, keyName: found.key.name, capability: found.key.capability, method: 'basic', clientId: undefined };
 }
 
 export async function authenticate(registry: AppRegistry, tokens: TokenVerifier | undefined, creds: Credentials): Promise<AuthContext> {

@@ -66,7 +66,7 @@ export class TokenService implements TokenVerifier {
 
   async verify(token: string): Promise<AuthContext> {
     let auth: AuthContext;
-    if (isEnckeToken(token)) auth = this.verifyEnckeToken(token);
+    if (isEnckeToken(token)) auth = await this.verifyEnckeToken(token);
     else if (looksLikeJwt(token)) auth = await this.verifyJwt(token);
     else throw new AblyError(Err.tokenUnrecognised, 'Token unrecognised: neither an encke token nor a JWT');
     if (await this.isRevoked(auth)) throw new AblyError(Err.tokenRevoked, 'Token revoked');
@@ -83,10 +83,10 @@ export class TokenService implements TokenVerifier {
     return found.some((r) => auth.issued! < r.issuedBefore && r.appliesAt <= now);
   }
 
-  private verifyEnckeToken(token: string): AuthContext {
+  private async verifyEnckeToken(token: string): Promise<AuthContext> {
     const decoded = decodeToken(token);
     const { claims } = decoded;
-    const found = this.keyAndApp(claims.keyName);
+    const found = await this.keyAndApp(claims.keyName);
     // An unknown key and a bad signature look the same: a forged token learns nothing.
     if (!found || !decoded.verify(found.key.secret)) throw new AblyError(Err.tokenUnrecognised, 'Token unrecognised: signature or key not valid');
     if (claims.expires <= this.deps.clock.now()) throw new AblyError(Err.tokenExpired, 'Token expired');
@@ -104,7 +104,7 @@ export class TokenService implements TokenVerifier {
   }
 
   private async verifyJwt(token: string): Promise<AuthContext> {
-    const found = this.keyAndApp(jwtKeyName(token));
+    const found = await this.keyAndApp(jwtKeyName(token));
     if (!found) throw new AblyError(Err.invalidJwt, 'Invalid JWT: kid names no known key');
     const { key, app } = found;
     const claims = await verifyJwt(token, key, {
@@ -131,9 +131,8 @@ export class TokenService implements TokenVerifier {
     return capability;
   }
 
-  private keyAndApp(keyName: string): { key: ApiKey; app: App } | undefined {
-    const key = this.deps.apps.findKey(keyName);
-    const app = key && this.deps.apps.get(key.appId);
-    return key && app ? { key, app } : undefined;
+  /** The key and its app, configured or created in sandbox mode (held by the engine). */
+  private keyAndApp(keyName: string): Promise<{ key: ApiKey; app: App } | undefined> {
+    return this.deps.apps.lookupKey(keyName);
   }
 }

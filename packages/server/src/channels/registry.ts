@@ -1,9 +1,11 @@
 /**
  * The node's local channels: which sessions on this node are attached where. A channel exists here
  * while it has local subscribers; the first one subscribes the node to the channel at the engine,
- * and the last one to leave unsubscribes it.
+ * and the last one to leave unsubscribes it. Changes in who is attached are reported to the engine
+ * as this node's occupancy of the channel, once per tick.
  */
-import { channelKey, type ChannelEvent, type ChannelKey, type Engine } from '../engine/engine.js';
+import { Flag } from '@encke/protocol';
+import { channelKey, type ChannelEvent, type ChannelKey, type Engine, type OccupancyMetrics } from '../engine/engine.js';
 import type { Logger } from '../util/logger.js';
 import type { FlushScheduler } from '../util/scheduler.js';
 import { LocalChannel } from './local-channel.js';
@@ -11,11 +13,14 @@ import type { Subscriber } from './subscriber.js';
 
 export class LocalChannels {
   private readonly map = new Map<ChannelKey, LocalChannel>();
+  /** Channels whose subscribers changed this tick, with their subscribers then. */
+  private occupancyChanged = new Map<ChannelKey, LocalChannel>();
 
   constructor(
     private readonly engine: Engine,
     private readonly scheduler: FlushScheduler,
     private readonly logger: Logger,
+    private readonly nodeId: string,
   ) {
     engine.setListener((key, event) => this.onEvent(key, event));
   }
@@ -41,16 +46,34 @@ export class LocalChannels {
   /** Adds `sub` to `ch`; resolves once this node receives the channel's events from the engine. */
   subscribe(ch: LocalChannel, sub: Subscriber): Promise<void> {
     ch.subscribers.add(sub);
+    this.reportOccupancy(ch);
     return (ch.engineSubscribed ??= this.engine.channels.subscribe(ch.key));
   }
 
   remove(ch: LocalChannel, sub: Subscriber): void {
-    if (!ch.subscribers.delete(sub) || ch.subscribers.size > 0) return;
+    if (!ch.subscribers.delete(sub)) return;
+    this.reportOccupancy(ch);
+    if (ch.subscribers.size > 0) return;
     if (this.map.get(ch.key) === ch) this.map.delete(ch.key);
     ch.engineSubscribed = null;
     this.engine.channels.unsubscribe(ch.key).catch((err: unknown) => {
       this.logger.warn({ err, channel: ch.name }, 'engine unsubscribe failed');
     });
+  }
+
+  private reportOccupancy(ch: LocalChannel): void {
+    if (this.occupancyChanged.size === 0) setImmediate(() => this.flushOccupancy());
+    this.occupancyChanged.set(ch.key, ch);
+  }
+
+  private flushOccupancy(): void {
+    const changed = this.occupancyChanged;
+    this.occupancyChanged = new Map();
+    for (const [key, ch] of changed) {
+      this.engine.channels.setOccupancy(key, this.nodeId, occupancyOf(ch)).catch((err: unknown) => {
+        this.logger.warn({ err, channel: ch.name }, 'engine occupancy update failed');
+      });
+    }
   }
 
   get(appId: string, name: string): LocalChannel | undefined {
@@ -60,4 +83,20 @@ export class LocalChannels {
   get size(): number {
     return this.map.size;
   }
+}
+
+/** This node's attachments to `ch` by what their modes permit; null when there are none. */
+function occupancyOf(ch: LocalChannel): OccupancyMetrics | null {
+  if (ch.subscribers.size === 0) return null;
+  const m: OccupancyMetrics = { connections: 0, publishers: 0, subscribers: 0, presenceConnections: 0, presenceSubscribers: 0, objectPublishers: 0, objectSubscribers: 0 };
+  for (const { modes } of ch.subscribers) {
+    m.connections++;
+    if (modes & Flag.PUBLISH) m.publishers++;
+    if (modes & Flag.SUBSCRIBE) m.subscribers++;
+    if (modes & Flag.PRESENCE) m.presenceConnections++;
+    if (modes & Flag.PRESENCE_SUBSCRIBE) m.presenceSubscribers++;
+    if (modes & Flag.OBJECT_PUBLISH) m.objectPublishers++;
+    if (modes & Flag.OBJECT_SUBSCRIBE) m.objectSubscribers++;
+  }
+  return m;
 }

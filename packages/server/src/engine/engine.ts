@@ -5,6 +5,7 @@
  * and the node turns them into frames.
  */
 import type { Message, PresenceMessage } from '@encke/protocol';
+import type { AppRecord, CreateAppResult } from '../apps/record.js';
 
 /** A channel within an app: `<appId>:<channelName>` (app ids never contain `:`). */
 export type ChannelKey = string;
@@ -59,9 +60,89 @@ export interface PublishOutcome {
   serials: string[];
 }
 
+/** How long a channel's log keeps events: the engine default, or longer for persisted namespaces. */
+export interface LogRetention {
+  /** Age (ms) after which events leave the log. */
+  maxAge: number;
+  /** Events kept. */
+  maxCount: number;
+}
+
 export interface PublishOptions {
   /** Messages whose `id` was published on this channel within this many ms are dropped as duplicates. */
   idempotencyWindow?: number;
+  /** The channel's log retention from now on; when absent the channel keeps its current one (the engine default at first). */
+  retention?: LogRetention;
+}
+
+export type HistoryDirection = 'backwards' | 'forwards';
+
+/** One item of the log: item `index` of the event at `seq`. */
+export interface LogPosition {
+  seq: number;
+  index: number;
+}
+
+/**
+ * A page of history. Positions (`after`, `untilSeq`) belong to `epoch`; paging by position never
+ * skips or repeats an item however many events arrive meanwhile.
+ */
+export interface HistoryQuery {
+  kind: EventKind;
+  direction: HistoryDirection;
+  /** Most items on the page. */
+  limit: number;
+  /** Only events stamped at or after `start` / at or before `end` (ms). */
+  start?: number;
+  end?: number;
+  /** The epoch of `after` and `untilSeq`; a page for another epoch is `stale` and empty. */
+  epoch?: string;
+  /** Continue past this item: items older than it (backwards) or newer (forwards). */
+  after?: LogPosition;
+  /** Only events with seq at or below this (the head when paging started, or an attach point). */
+  untilSeq?: number;
+}
+
+export interface HistoryEntry {
+  event: ChannelEvent;
+  /** Index of the item in `event.messages` or `event.presence`. */
+  index: number;
+}
+
+export interface HistoryPage {
+  /** The channel's head when read; null when the channel has no state. */
+  head: ChannelHead | null;
+  /** Items in query order. */
+  entries: HistoryEntry[];
+  /** More items match past the last entry. */
+  more: boolean;
+  /** `epoch` was given and is not the channel's current epoch. */
+  stale: boolean;
+}
+
+/** Connections attached to a channel, by what their channel modes permit (Ably occupancy metrics). */
+export interface OccupancyMetrics {
+  connections: number;
+  publishers: number;
+  subscribers: number;
+  presenceConnections: number;
+  presenceSubscribers: number;
+  objectPublishers: number;
+  objectSubscribers: number;
+}
+
+export interface ChannelListQuery {
+  /** Only names starting with this. */
+  prefix?: string;
+  /** Only names sorting after this (the last name of the previous page). */
+  after?: string;
+  limit: number;
+}
+
+export interface ChannelList {
+  /** Active channel names, sorted. */
+  names: string[];
+  more: boolean;
 }
 
 export interface PresenceOptions {
@@ -118,9 +199,57 @@ export interface ChannelStore {
   members(key: ChannelKey): Promise<PresenceMessage[]>;
   /** Head, replay or rewind, and members, as of one instant. */
   attachState(key: ChannelKey, query: AttachQuery): Promise<AttachState>;
+  /** A page of message or presence history. */
+  history(key: ChannelKey, query: HistoryQuery): Promise<HistoryPage>;
   /** This node wants the events of `key` delivered to its listener. */
   subscribe(key: ChannelKey): Promise<void>;
   unsubscribe(key: ChannelKey): Promise<void>;
+  /** Records node `nodeId`'s attachments to `key` (null: it has none left). */
+  setOccupancy(key: ChannelKey, nodeId: string, metrics: OccupancyMetrics | null): Promise<void>;
+  /** The sum over every node; null when no node has attachments. */
+  occupancy(key: ChannelKey): Promise<OccupancyMetrics | null>;
+  /** Active channels of an app: with attachments on some node, or with events in their log. */
+  list(appId: string, query: ChannelListQuery): Promise<ChannelList>;
+}
+
+export type StatsUnit = 'minute' | 'hour' | 'day' | 'month';
+
+/** One interval of an app's stats: flat entry names (`messages.inbound.realtime.messages.count`) → values. */
+export interface StatsRecord {
+  unit: StatsUnit;
+  /** Interval start (ms, UTC). */
+  start: number;
+  /** Start of the newest minute that contributed. */
+  lastMinute: number;
+  entries: Record<string, number>;
+}
+
+export interface StatsQuery {
+  unit: StatsUnit;
+  /** Interval starts from `from` to `to` inclusive (ms). */
+  from: number;
+  to: number;
+  direction: HistoryDirection;
+  limit: number;
+}
+
+/**
+ * Per-app stats, kept per minute and rolled up into hours, days and months as they are added.
+ * Nodes count locally and add their counts every few seconds.
+ */
+export interface StatsStore {
+  /** Merges `entries` into the minute starting at `minute` and its hour, day and month (`mergeStatsEntry`). */
+  add(appId: string, minute: number, entries: Readonly<Record<string, number>>): Promise<void>;
+  read(appId: string, query: StatsQuery): Promise<{ records: StatsRecord[]; more: boolean }>;
+}
+
+/** Apps created at runtime (sandbox `POST /apps`), visible to every node. */
+export interface AppStore {
+  /** Stores `record` unless its id is taken or `maxApps` apps exist. */
+  create(record: AppRecord, maxApps: number): Promise<CreateAppResult>;
+  /** The app, unless unknown or expired. */
+  get(appId: string): Promise<AppRecord | undefined>;
+  delete(appId: string): Promise<boolean>;
 }
 
 /**
@@ -158,6 +287,8 @@ export interface AuthStore {
 export interface Engine {
   readonly channels: ChannelStore;
   readonly auth: AuthStore;
+  readonly stats: StatsStore;
+  readonly apps: AppStore;
   /** Sets the node's one listener for channel events. */
   setListener(listener: EngineListener): void;
   /**

@@ -6,9 +6,19 @@ import type { NodeContext } from '../session/context.js';
 import { sendJson } from '../http/respond.js';
 import type { Router } from '../http/router.js';
 import { registerTokenRoutes } from './tokens.js';
+import { registerAppRoutes } from './apps.js';
+import { registerChannelRoutes } from './channels.js';
+import { registerHistoryRoutes } from './history.js';
+import { registerPublishRoutes } from './publish.js';
+import { registerStatsRoutes } from './stats.js';
 
 export function registerRestRoutes(router: Router, ctx: NodeContext): void {
   // Always JSON, no auth: ably-js uses it for queryTime and token timestamps.
   router.add('GET', '/time', ({ res }) => sendJson(res, 200, [ctx.clock.now()]));
   registerTokenRoutes(router, ctx);
+  registerPublishRoutes(router, ctx);
+  registerHistoryRoutes(router, ctx);
+  registerChannelRoutes(router, ctx);
+  registerStatsRoutes(router, ctx);
+  registerAppRoutes(router, ctx);
 }

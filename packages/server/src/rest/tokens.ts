@@ -24,10 +24,10 @@ import type { NodeContext } from '../session/context.js';
 export const TOKEN_BODY_LIMIT = 2 * MAX_CAPABILITY_LENGTH + 16 * 1024;
 
 /** Basic auth with the key named in the path; 40162 for token auth, 40102 for another key. */
-function basicAuthFor(ctx: NodeContext, request: HttpRequest, keyName: string): AuthContext {
+async function basicAuthFor(ctx: NodeContext, request: HttpRequest, keyName: string): Promise<AuthContext> {
   const creds = credentialsFromHeader(request.req.headers.authorization);
   if (!creds || creds.key === undefined) throw new AblyError(Err.basicAuthRequired, 'This operation requires basic auth with the API key');
-  const auth = authenticateKey(ctx.apps, creds.key);
+  const auth = await authenticateKey(ctx.apps, creds.key);
   if (auth.keyName !== keyName) throw new AblyError(Err.incompatibleCredentials, `The credentials are for key ${auth.keyName}, not ${keyName}`);
   checkTls(auth, request.secure);
   return auth;
@@ -44,7 +44,7 @@ async function requestToken(ctx: NodeContext, request: HttpRequest): Promise<voi
   const now = ctx.clock.now();
   let details;
   if (request.req.headers.authorization !== undefined) {
-    basicAuthFor(ctx, request, keyName);
+    await basicAuthFor(ctx, request, keyName);
     if (!isPlainObject(body)) throw new AblyError(Err.invalidRequestBody, 'Token params must be a JSON object');
     details = ctx.tokens.issue(ctx.apps.findKey(keyName)!, parseTokenParams(body));
   } else {
@@ -60,7 +60,7 @@ type RevokeResult = { target: string; issuedBefore: number; appliesAt: number } 
 
 async function revokeTokens(ctx: NodeContext, request: HttpRequest): Promise<void> {
   const keyName = request.params.keyName!;
-  const auth = basicAuthFor(ctx, request, keyName);
+  const auth = await basicAuthFor(ctx, request, keyName);
   if (!ctx.apps.findKey(auth.keyName)?.revocableTokens) {
     throw new AblyError(Err.revocationNotEnabledForKey, `Token revocation is not enabled for key ${keyName} (set revocableTokens)`);
   }

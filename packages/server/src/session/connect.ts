@@ -61,6 +61,7 @@ export async function openConnection(ctx: NodeContext, params: ConnectParams, tr
       remainPresentFor: params.remainPresentFor ?? ctx.options.presenceRemainPresentFor,
     });
     ctx.sessions.add(session);
+    ctx.stats.count(auth.app.id, 'connections.all.opened');
     session.bind(transport);
     session.sendConnected(error);
     transport.setOwner(session);

@@ -18,6 +18,7 @@ import { claimMsgSerial, publish, rejectPayload, type AckRecord } from './publis
 import { leaveChannel, presence, syncRequest } from './presence.js';
 import { reauthorize } from './reauth.js';
 import { secretsEqual } from '../auth/secret.js';
+import { countDelivered } from '../stats/counters.js';
 
 export type SessionState = 'connected' | 'disconnected' | 'closed';
 
@@ -209,6 +210,7 @@ export class Session implements TransportOwner, Flushable {
 
   enqueue(frame: OutboundFrame): void {
     if (!this.transport) return;
+    countDelivered(this.ctx.stats, this.auth.app.id, frame);
     this.out.push(frame);
     this.ctx.scheduler.session(this);
   }

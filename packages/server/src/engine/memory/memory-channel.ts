@@ -1,7 +1,18 @@
 import type { Message, PresenceMessage } from '@encke/protocol';
 import { randomAlnum } from '../../util/ids.js';
 import { formatSerial, messageSerial } from '../../channels/serial.js';
-import type { ChannelEvent, ChannelEventInput, ChannelHead, EventKind, PublishOutcome, ReplayResult } from '../engine.js';
+import type {
+  ChannelEvent,
+  ChannelEventInput,
+  ChannelHead,
+  EventKind,
+  HistoryPage,
+  HistoryQuery,
+  LogRetention,
+  PublishOutcome,
+  ReplayResult,
+} from '../engine.js';
+import { historyPage } from '../history.js';
 import { diffPresence, synthesiseLeaves } from '../presence-set.js';
 
 interface SeenId {
@@ -16,13 +27,20 @@ export class MemoryChannel {
   readonly members = new Map<string, PresenceMessage>();
   subscribed = false;
   touched: number;
+  retention: LogRetention;
   private events: ChannelEvent[] = [];
   /** Message id → serial of recent idempotent publishes, oldest first. */
   private readonly seenIds = new Map<string, SeenId>();
   private idWindow = 0;
 
-  constructor(now: number) {
+  constructor(now: number, retention: LogRetention) {
     this.touched = now;
+    this.retention = retention;
+  }
+
+  /** Whether the log holds events (after trimming). */
+  get hasEvents(): boolean {
+    return this.events.length > 0;
   }
 
   head(): ChannelHead {
@@ -61,7 +79,9 @@ export class MemoryChannel {
     return this.appendEvent({ kind: 'presence', timestamp, presence: synthesiseLeaves(leaving, timestamp, randomAlnum(12)) }, now);
   }
 
-  append(input: ChannelEventInput, now: number, idempotencyWindow: number): PublishOutcome {
+  append(input: ChannelEventInput, now: number, idempotencyWindow: number, retention?: LogRetention): PublishOutcome {
+    this.touched = now;
+    if (retention) this.retention = retention;
     const all = input.messages;
     const dupes = idempotencyWindow > 0 && all ? this.findDuplicates(all, now, idempotencyWindow) : null;
     const fresh = dupes && all ? all.filter((_, i) => dupes[i] === undefined) : all;
@@ -91,7 +111,8 @@ export class MemoryChannel {
     return found;
   }
 
-  trim(now: number, maxCount: number, maxAge: number): void {
+  trim(now: number): void {
+    const { maxCount, maxAge } = this.retention;
     const events = this.events;
     let drop = Math.max(0, events.length - maxCount);
     while (drop < events.length && now - events[drop]!.timestamp > maxAge) drop++;
@@ -122,6 +143,11 @@ export class MemoryChannel {
       if (event.kind === kind) out.push(event);
     }
     return out.reverse();
+  }
+
+  /** A page of history (see HistoryQuery). */
+  history(query: HistoryQuery): HistoryPage {
+    return historyPage(this.events, this.head(), query);
   }
 
   /** Index of the first event with seq > `seq` (binary search; seqs are increasing). */

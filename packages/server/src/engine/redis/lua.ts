@@ -3,8 +3,9 @@
  * appending to the log, trimming it and publishing the event to every node are one step.
  *
  * A channel is three keys under one hash tag: `m` (hash: e = epoch, s = last seq, t = last
- * timestamp), `l` (list of log entries, oldest first, contiguous seqs ending at `s`) and `p` (hash:
- * presence member key → msgpack member). A log entry is a 15-digit timestamp followed by the msgpack
+ * timestamp, rc / ra = the channel's own log retention when it has one), `l` (list of log entries,
+ * oldest first, contiguous seqs ending at `s`) and `p` (hash: presence member key → msgpack member).
+ * Every append also scores the channel in its app's active set (for channel enumeration). A log entry is a 15-digit timestamp followed by the msgpack
  * event body; what is published is `<epoch>|<seq>|<entry>`.
  *
  * Serials are formatted here exactly as channels/serial.ts formats them (base 36, 11 digits; message
@@ -32,6 +33,13 @@ local function ensure_epoch(meta, candidate)
   return e
 end
 
+-- The channel's log retention (count, age) and how long its keys live: its own, or the defaults.
+local function retention_of(meta, defCount, defAge, defKeep)
+  local count = tonumber(redis.call('HGET', meta, 'rc')) or defCount
+  local age = tonumber(redis.call('HGET', meta, 'ra')) or defAge
+  return count, age, math.max(defKeep, age * 2)
+end
+
 -- Drops entries past the count bound and older than the age bound; returns the log length.
 local function trim(log, now, maxCount, maxAge)
   local len = redis.call('LLEN', log)
@@ -57,57 +65,70 @@ local function touch(meta, log, retention)
 end
 
 -- Appends one event and publishes it; timestamps never go backwards within a channel.
-local function append(meta, log, epoch, now, body, maxCount, maxAge, retention, topic)
+local function append(meta, log, epoch, now, body, defCount, defAge, defKeep, topic, active, name)
+  local maxCount, maxAge, keep = retention_of(meta, defCount, defAge, defKeep)
   local seq = redis.call('HINCRBY', meta, 's', 1)
   local t = math.max(now, tonumber(redis.call('HGET', meta, 't')) or 0)
   redis.call('HSET', meta, 't', t)
   local entry = string.format('%015d', t) .. body
   redis.call('RPUSH', log, entry)
   trim(log, now, maxCount, maxAge)
-  touch(meta, log, retention)
+  touch(meta, log, keep)
+  redis.call('ZADD', active, now, name)
   redis.call('PUBLISH', topic, epoch .. '|' .. seq .. '|' .. entry)
   return seq, t
 end
 `;
 
 /**
- * KEYS: meta, log, then one idempotency key per message id. ARGV: now, maxCount, maxAge,
- * retention, topic, epoch candidate, body, id window (ms), then the index of each id's message.
- * Returns {'dup', serial-or-'' per id} when any id was seen (nothing appended), else
+ * KEYS: meta, log, the app's active set, then one idempotency key per message id. ARGV: now,
+ * maxCount, maxAge, key retention, topic, epoch candidate, body, id window (ms), channel name, the
+ * channel's own retention count and age ('' = keep what it has), then the index of each id's
+ * message. Returns {'dup', serial-or-'' per id} when any id was seen (nothing appended), else
  * {'ok', epoch, seq, t}.
  */
 export const PUBLISH = `${PRELUDE}
-local meta, log = KEYS[1], KEYS[2]
+local meta, log, active = KEYS[1], KEYS[2], KEYS[3]
 local now, maxCount, maxAge, retention = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3]), tonumber(ARGV[4])
-local nIds = #KEYS - 2
+local nIds = #KEYS - 3
+-- An id key holds '<serial>|<time published>'; it counts within the window by the node's clock
+-- (its TTL only cleans up).
 if nIds > 0 then
   local found, any = {}, false
   for i = 1, nIds do
-    local v = redis.call('GET', KEYS[2 + i])
-    if v then any = true; found[i] = v else found[i] = '' end
+    local v = redis.call('GET', KEYS[3 + i])
+    found[i] = ''
+    if v then
+      local bar = string.find(v, '|', 1, true)
+      if now - tonumber(string.sub(v, bar + 1)) <= tonumber(ARGV[8]) then
+        any = true
+        found[i] = string.sub(v, 1, bar - 1)
+      end
+    end
   end
   if any then return {'dup', unpack(found)} end
 end
 local epoch = ensure_epoch(meta, ARGV[6])
-local seq, t = append(meta, log, epoch, now, ARGV[7], maxCount, maxAge, retention, ARGV[5])
+if ARGV[10] ~= '' then redis.call('HSET', meta, 'rc', ARGV[10], 'ra', ARGV[11]) end
+local seq, t = append(meta, log, epoch, now, ARGV[7], maxCount, maxAge, retention, ARGV[5], active, ARGV[9])
 local serial = epoch .. '-' .. b36(seq, 11)
 for i = 1, nIds do
-  redis.call('SET', KEYS[2 + i], serial .. ':' .. b36(tonumber(ARGV[8 + i]), 3), 'PX', tonumber(ARGV[8]))
+  redis.call('SET', KEYS[3 + i], serial .. ':' .. b36(tonumber(ARGV[11 + i]), 3) .. '|' .. now, 'PX', tonumber(ARGV[8]))
 end
 return {'ok', epoch, tostring(seq), tostring(t)}
 `;
 
 /**
- * Compare-and-set of presence members, plus the event. KEYS: meta, log, members. ARGV: now,
- * maxCount, maxAge, retention, topic, epoch candidate, body ('' = no event), maxMembers, added,
- * then three counted groups: expectations (key, value or '' for absent), upserts (key, value),
+ * Compare-and-set of presence members, plus the event. KEYS: meta, log, members, the app's active
+ * set. ARGV: now, maxCount, maxAge, retention, topic, epoch candidate, body ('' = no event),
+ * maxMembers, added, channel name, then three counted groups: expectations (key, value or '' for absent), upserts (key, value),
  * removals (key). Returns {'retry'} when a member changed since it was read, {'full'} past
  * maxMembers, {'noop'} with no event, else {'ok', epoch, seq, t}.
  */
 export const PRESENCE = `${PRELUDE}
-local meta, log, members = KEYS[1], KEYS[2], KEYS[3]
+local meta, log, members, active = KEYS[1], KEYS[2], KEYS[3], KEYS[4]
 local now, maxCount, maxAge, retention = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3]), tonumber(ARGV[4])
-local i = 10
+local i = 11
 local nExpect = tonumber(ARGV[i]); i = i + 1
 for _ = 1, nExpect do
   local current = redis.call('HGET', members, ARGV[i])
@@ -129,7 +150,7 @@ for _ = 1, nRemove do
 end
 if ARGV[7] == '' then return {'noop'} end
 local epoch = ensure_epoch(meta, ARGV[6])
-local seq, t = append(meta, log, epoch, now, ARGV[7], maxCount, maxAge, retention, ARGV[5])
+local seq, t = append(meta, log, epoch, now, ARGV[7], maxCount, maxAge, retention, ARGV[5], active, ARGV[10])
 return {'ok', epoch, tostring(seq), tostring(t)}
 `;
 
@@ -144,8 +165,9 @@ export const READ = `${PRELUDE}
 local meta, log, members = KEYS[1], KEYS[2], KEYS[3]
 local now, maxCount, maxAge, retention = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3]), tonumber(ARGV[4])
 local epoch = ensure_epoch(meta, ARGV[5])
-local len = trim(log, now, maxCount, maxAge)
-touch(meta, log, retention)
+local count, age, keep = retention_of(meta, maxCount, maxAge, retention)
+local len = trim(log, now, count, age)
+touch(meta, log, keep)
 local seq = tonumber(redis.call('HGET', meta, 's'))
 local oldest = seq - len + 1
 local memberValues = {}

@@ -1,11 +1,24 @@
 /**
  * The Redis engine's auth store: TokenRequest nonces (SET NX with a TTL, so a replay on any node is
  * seen) and token revocations (a key per key name and target, announced to every node over pub/sub).
- * TTLs are relative to the node's clock, so nodes need not share a clock with Redis.
+ * Expiry is judged by the node's clock (stored times); Redis TTLs only clean up.
  */
 import type { Redis } from 'ioredis';
 import type { Clock } from '../../util/clock.js';
 import type { AuthStore, RevocationListener, TokenRevocation } from '../engine.js';
+import { LuaScript } from './script.js';
+
+/** KEYS: nonce key. ARGV: now, expiresAt, ttl. The stored expiry is judged by the node's clock. */
+const CLAIM_NONCE = new LuaScript(`
+local expires = tonumber(redis.call('GET', KEYS[1]))
+if expires and expires > tonumber(ARGV[1]) then return 0 end
+redis.call('SET', KEYS[1], ARGV[2], 'PX', ARGV[3])
+return 1
+`);
+
+interface StoredRevocation extends TokenRevocation {
+  retainUntil: number;
+}
 
 export class RedisAuthStore implements AuthStore {
   private listener: RevocationListener = () => {};
@@ -26,15 +39,15 @@ export class RedisAuthStore implements AuthStore {
   }
 
   async claimNonce(keyName: string, nonce: string, expiresAt: number): Promise<boolean> {
-    const result = await this.cmd.set(`${this.prefix}nonce:${keyName}\n${nonce}`, '1', 'PX', this.ttl(expiresAt), 'NX');
-    return result === 'OK';
+    const claimed = await CLAIM_NONCE.run(this.cmd, [`${this.prefix}nonce:${keyName}\n${nonce}`], [this.clock.now(), expiresAt, this.ttl(expiresAt)]);
+    return Number(claimed) === 1;
   }
 
   async revoke(revocations: readonly TokenRevocation[], retainUntil: number): Promise<void> {
     if (revocations.length === 0) return;
     const ttl = this.ttl(retainUntil);
     const pipeline = this.cmd.pipeline();
-    for (const r of revocations) pipeline.set(`${this.prefix}revoked:${r.keyName}\n${r.target}`, JSON.stringify(r), 'PX', ttl);
+    for (const r of revocations) pipeline.set(`${this.prefix}revoked:${r.keyName}\n${r.target}`, JSON.stringify({ ...r, retainUntil }), 'PX', ttl);
     pipeline.publish(this.topic, JSON.stringify(revocations));
     const results = await pipeline.exec();
     const failed = results?.find(([err]) => err);
@@ -44,7 +57,12 @@ export class RedisAuthStore implements AuthStore {
   async revocations(keyName: string, targets: readonly string[]): Promise<TokenRevocation[]> {
     if (targets.length === 0) return [];
     const values = await this.cmd.mget(...targets.map((t) => `${this.prefix}revoked:${keyName}\n${t}`));
-    return values.filter((v): v is string => v !== null).map((v) => JSON.parse(v) as TokenRevocation);
+    const now = this.clock.now();
+    return values
+      .filter((v): v is string => v !== null)
+      .map((v) => JSON.parse(v) as StoredRevocation)
+      .filter((r) => r.retainUntil > now)
+      .map(({ retainUntil: _retainUntil, ...r }) => r);
   }
 
   setRevocationListener(listener: RevocationListener): void {

@@ -9,6 +9,16 @@ import { Redis } from 'ioredis';
 import type { Clock } from '../../util/clock.js';
 import { randomAlnum } from '../../util/ids.js';
 import type { Logger } from '../../util/logger.js';
+import {
+  splitChannelKey,
+  type AppStore,
+  type ChannelList,
+  type ChannelListQuery,
+  type HistoryPage,
+  type HistoryQuery,
+  type OccupancyMetrics,
+  type StatsStore,
+} from '../engine.js';
 import type {
   AuthStore,
   AttachQuery,
@@ -32,6 +42,11 @@ import { decodeEntry, decodeMember, decodePublished, encodeEventBody, encodeMemb
 import { CONNECTION_MEMBERS, PRESENCE, PUBLISH, READ } from './lua.js';
 import { LuaScript } from './script.js';
 import { RedisAuthStore } from './redis-auth.js';
+import { RedisApps } from './redis-apps.js';
+import { RedisDirectory } from './redis-directory.js';
+import { RedisNodes } from './redis-nodes.js';
+import { RedisStats } from './redis-stats.js';
+import { historyPage } from '../history.js';
 
 export interface RedisEngineOptions {
   /** `redis://[:password@]host:port[/db]` */
@@ -44,6 +59,12 @@ export interface RedisEngineOptions {
   logMaxAge: number;
   /** How long an unused channel keeps its keys (and epoch). */
   channelRetention: number;
+  /** This node's id (its serverId): names its occupancy and its liveness. */
+  nodeId: string;
+  /** A node silent for this long (ms) is dead: its occupancy no longer counts. */
+  nodeTimeout: number;
+  /** Stats intervals kept per app and unit. */
+  statsMaxIntervals: number;
 }
 
 const scripts = {
@@ -72,7 +93,11 @@ interface ReadResult {
 export class RedisEngine implements Engine, ChannelStore {
   readonly channels: ChannelStore = this;
   readonly auth: AuthStore;
+  readonly stats: StatsStore;
+  readonly apps: AppStore;
   private readonly authStore: RedisAuthStore;
+  private readonly nodes: RedisNodes;
+  private readonly directory: RedisDirectory;
   private readonly cmd: Redis;
   private readonly sub: Redis;
   private listener: EngineListener = () => {};
@@ -97,6 +122,10 @@ export class RedisEngine implements Engine, ChannelStore {
     this.sub.on('ready', () => this.onSubscriberReady());
     this.auth = this.authStore = new RedisAuthStore(this.cmd, options.clock, options.prefix);
     this.topics.add(this.authStore.topic);
+    this.stats = new RedisStats(this.cmd, options.prefix, options.statsMaxIntervals);
+    this.apps = new RedisApps(this.cmd, options.clock, options.prefix);
+    this.nodes = new RedisNodes(this.cmd, options.clock, options.logger, options.prefix, options.nodeId, options.nodeTimeout);
+    this.directory = new RedisDirectory(this.cmd, options.clock, options.prefix, this.nodes, options.logMaxAge);
   }
 
   /** Creates the engine and waits until both Redis connections are up. */
@@ -104,6 +133,7 @@ export class RedisEngine implements Engine, ChannelStore {
     const engine = new RedisEngine(options);
     await Promise.all([engine.cmd.connect(), engine.sub.connect()]);
     await engine.sub.subscribe(engine.authStore.topic);
+    await engine.nodes.start();
     return engine;
   }
 
@@ -116,6 +146,8 @@ export class RedisEngine implements Engine, ChannelStore {
   }
 
   async close(): Promise<void> {
+    this.nodes.stop();
+    await this.nodes.leave().catch(() => undefined);
     this.closed = true;
     await Promise.allSettled([this.cmd.quit(), this.sub.quit()]);
   }
@@ -194,15 +226,20 @@ export class RedisEngine implements Engine, ChannelStore {
       if (all.length > 0 && fresh.length === 0) return { event: null, serials: known as string[] };
       const withIds = window > 0 ? fresh.filter(({ m }) => m.id !== undefined) : [];
       const [meta, log] = this.keys(key);
+      const { appId, name } = splitChannelKey(key);
       const idKeys = withIds.map(({ m }) => `${this.options.prefix}{${key}}:i:${m.id!}`);
       const indexes = withIds.map(({ m }) => fresh.findIndex((f) => f.m === m));
       const eventInput: ChannelEventInput = input.messages ? { ...input, messages: fresh.map(({ m }) => m) } : input;
-      const reply = (await scripts.publish.run(this.cmd, [meta, log, ...idKeys], [
+      const retention = options?.retention;
+      const reply = (await scripts.publish.run(this.cmd, [meta, log, this.directory.activeKey(appId), ...idKeys], [
         ...this.limits(),
         this.topic(key),
         randomAlnum(8),
         encodeEventBody(eventInput),
         window,
+        name,
+        retention ? retention.maxCount : '',
+        retention ? retention.maxAge : '',
         ...indexes,
       ])) as Buffer[];
       if (text(reply[0]) === 'dup') {
@@ -265,13 +302,15 @@ export class RedisEngine implements Engine, ChannelStore {
     removals: string[],
   ): Promise<ChannelEvent | null | 'retry'> {
     const [meta, log, members] = this.keys(key);
-    const reply = (await scripts.presence.run(this.cmd, [meta, log, members], [
+    const { appId, name } = splitChannelKey(key);
+    const reply = (await scripts.presence.run(this.cmd, [meta, log, members, this.directory.activeKey(appId)], [
       ...this.limits(),
       this.topic(key),
       randomAlnum(8),
       event ? encodeEventBody(event) : '',
       maxMembers,
       added,
+      name,
       expectations.length / 2,
       ...expectations,
       upserts.length,
@@ -372,5 +411,28 @@ export class RedisEngine implements Engine, ChannelStore {
     if (query.from) state.replay = RedisEngine.replay(r, query.from.seq);
     else if (query.rewind) state.rewound = RedisEngine.lastOf(r, 'message', query.rewind.count, query.rewind.since);
     return state;
+  }
+
+  async history(key: ChannelKey, query: HistoryQuery): Promise<HistoryPage> {
+    const r = await this.read(key, 'all');
+    const head = RedisEngine.head(r);
+    if (r.seq === 0 && r.entries.length === 0) return { head: null, entries: [], more: false, stale: query.epoch !== undefined && query.epoch !== r.epoch };
+    const events = r.entries.map((e, i) => decodeEntry(e, r.epoch, r.oldest + i));
+    return historyPage(events, head, query);
+  }
+
+  setOccupancy(key: ChannelKey, nodeId: string, metrics: OccupancyMetrics | null): Promise<void> {
+    return this.directory.setOccupancy(key, nodeId, metrics);
+  }
+
+  occupancy(key: ChannelKey): Promise<OccupancyMetrics | null> {
+    return this.directory.occupancy(key);
+  }
+
+  list(appId: string, query: ChannelListQuery): Promise<ChannelList> {
+    return this.directory.list(appId, query, (key) => {
+      const [meta, log] = this.keys(key);
+      return [meta, log];
+    });
   }
 }

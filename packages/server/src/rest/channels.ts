@@ -1,0 +1,72 @@
+/**
+ * Channel metadata: `GET /channels/<name>` (ChannelDetails: status and occupancy, RSL8) and
+ * `GET /channels` (enumeration of active channels, by `prefix`, paged by name). Both need the
+ * `channel-metadata` capability; enumeration lists only channels it covers.
+ *
+ * A channel is active while some connection is attached to it (on any node) or its log holds
+ * events. `presenceMembers` is 0 until the presence store exists.
+ */
+import { AblyError, Err } from '@encke/protocol';
+import type { AuthContext } from '../auth/authenticate.js';
+import { allows } from '../auth/capability.js';
+import { validateChannelName } from '../channels/names.js';
+import { channelKey, type OccupancyMetrics } from '../engine/engine.js';
+import type { HttpRequest, Router } from '../http/router.js';
+import type { NodeContext } from '../session/context.js';
+import { pageLinks, parseLimit } from './query.js';
+import { appRoute, reply, requireCapability } from './request.js';
+
+export function registerChannelRoutes(router: Router, ctx: NodeContext): void {
+  appRoute(router, ctx, 'GET', '/channels/:channel', (http, auth) => channelStatus(ctx, http, auth));
+  appRoute(router, ctx, 'GET', '/channels', (http, auth) => listChannels(ctx, http, auth));
+}
+
+const NO_OCCUPANCY: OccupancyMetrics = {
+  connections: 0,
+  publishers: 0,
+  subscribers: 0,
+  presenceConnections: 0,
+  presenceSubscribers: 0,
+  objectPublishers: 0,
+  objectSubscribers: 0,
+};
+
+async function channelDetails(ctx: NodeContext, appId: string, name: string): Promise<object> {
+  const key = channelKey(appId, name);
+  const store = ctx.engine.channels;
+  const occupancy = await store.occupancy(key);
+  const isActive =
+    occupancy !== null || (await store.readLast(key, 'message', 1)).length > 0 || (await store.readLast(key, 'presence', 1)).length > 0;
+  // TODO(presence): presenceMembers from the presence store.
+  const metrics = { ...(occupancy ?? NO_OCCUPANCY), presenceMembers: 0 };
+  return { channelId: name, name, status: { isActive, occupancy: { metrics } } };
+}
+
+async function channelStatus(ctx: NodeContext, http: HttpRequest, auth: AuthContext): Promise<void> {
+  const name = http.params.channel!;
+  validateChannelName(name, ctx.options.maxChannelNameLength);
+  requireCapability(auth, name, 'channel-metadata');
+  reply(http, 200, await channelDetails(ctx, auth.app.id, name));
+}
+
+/** Whether the capability grants channel-metadata on any resource at all. */
+function grantsMetadata(auth: AuthContext): boolean {
+  for (const ops of auth.capability.values()) if (ops.has('channel-metadata') || ops.has('*')) return true;
+  return false;
+}
+
+async function listChannels(ctx: NodeContext, http: HttpRequest, auth: AuthContext): Promise<void> {
+  if (!grantsMetadata(auth)) throw new AblyError(Err.capabilityDenied, 'Permission denied: channel-metadata is not permitted on any channel');
+  const q = http.url.searchParams;
+  const limit = parseLimit(q);
+  const by = q.get('by') ?? 'value';
+  if (by !== 'value' && by !== 'id') throw new AblyError(Err.invalidParameterValue, `Invalid by ${JSON.stringify(by.slice(0, 20))}: expected value or id`);
+  const prefix = q.get('prefix') ?? undefined;
+  const after = q.get('cursor') ?? undefined;
+  const page = await ctx.engine.channels.list(auth.app.id, { prefix, after, limit });
+  const names = page.names.filter((name) => allows(auth.capability, name, 'channel-metadata'));
+  const items = by === 'id' ? names : await Promise.all(names.map((name) => channelDetails(ctx, auth.app.id, name)));
+  const last = page.names[page.names.length - 1];
+  const next = page.more && last !== undefined ? last : undefined;
+  reply(http, 200, items, { Link: pageLinks('channels', http.url, { limit: String(limit), by }, next) });
+}

@@ -1,0 +1,116 @@
+/**
+ * The node's stats counters: per app and per minute, counted in memory (a map update per event)
+ * and added to the engine's stats store every `statsFlushInterval`, so that every node's counts
+ * end up in the same per-minute records. Entry names follow Ably's flat stats.
+ */
+import { Action, dataSize, type Message, type PresenceMessage } from '@encke/protocol';
+import type { StatsStore } from '../engine/engine.js';
+import type { OutboundFrame } from '../wire/frame.js';
+import type { Clock } from '../util/clock.js';
+import type { Logger } from '../util/logger.js';
+import { withRollups } from './entries.js';
+import { intervalStart } from './intervals.js';
+
+export type StatsDirection = 'inbound' | 'outbound';
+export type StatsTransport = 'realtime' | 'rest';
+export type StatsMessageType = 'messages' | 'presence';
+
+type EntryNames = { count: string; data: string };
+
+/** Entry names of message counts by direction, transport and type, made once (counting is on the delivery path). */
+const MESSAGE_ENTRIES = {} as Record<StatsDirection, Record<StatsTransport, Record<StatsMessageType, EntryNames>>>;
+for (const direction of ['inbound', 'outbound'] as const) {
+  MESSAGE_ENTRIES[direction] = { realtime: {}, rest: {} } as Record<StatsTransport, Record<StatsMessageType, EntryNames>>;
+  for (const transport of ['realtime', 'rest'] as const) {
+    for (const type of ['messages', 'presence'] as const) {
+      const prefix = `messages.${direction}.${transport}.${type}`;
+      MESSAGE_ENTRIES[direction][transport][type] = { count: `${prefix}.count`, data: `${prefix}.data` };
+    }
+  }
+}
+
+interface MinuteCounts {
+  minute: number;
+  entries: Record<string, number>;
+}
+
+/** One app's counts: the current minute, and finished minutes not yet added to the store. */
+interface AppCounts {
+  current: MinuteCounts;
+  finished: MinuteCounts[];
+}
+
+export class StatsCounters {
+  private apps = new Map<string, AppCounts>();
+
+  constructor(
+    private readonly clock: Clock,
+    private readonly store: StatsStore,
+    private readonly logger: Logger,
+  ) {}
+
+  /** The entries of `appId`'s current minute (the previous minute is put aside when it has passed). */
+  private entriesNow(appId: string): Record<string, number> {
+    const minute = intervalStart('minute', this.clock.now());
+    let counts = this.apps.get(appId);
+    if (!counts) this.apps.set(appId, (counts = { current: { minute, entries: {} }, finished: [] }));
+    else if (counts.current.minute !== minute) {
+      counts.finished.push(counts.current);
+      counts.current = { minute, entries: {} };
+    }
+    return counts.current.entries;
+  }
+
+  /** Adds `value` to entry `name` of `appId`'s current minute. */
+  count(appId: string, name: string, value = 1): void {
+    const entries = this.entriesNow(appId);
+    entries[name] = (entries[name] ?? 0) + value;
+  }
+
+  /** Counts messages (count and data bytes) published or delivered. */
+  countMessages(appId: string, direction: StatsDirection, transport: StatsTransport, type: StatsMessageType, items: readonly (Message | PresenceMessage)[]): void {
+    this.countItems(appId, direction, transport, type, items.length, totalDataSize(items));
+  }
+
+  countItems(appId: string, direction: StatsDirection, transport: StatsTransport, type: StatsMessageType, count: number, bytes: number): void {
+    const names = MESSAGE_ENTRIES[direction][transport][type];
+    const entries = this.entriesNow(appId);
+    entries[names.count] = (entries[names.count] ?? 0) + count;
+    entries[names.data] = (entries[names.data] ?? 0) + bytes;
+  }
+
+  /** Adds the counts so far (of one app, or all) to the store. Never rejects: failures are logged and the counts dropped. */
+  async flush(appId?: string): Promise<void> {
+    const selected = appId === undefined ? [...this.apps] : this.apps.has(appId) ? [[appId, this.apps.get(appId)!] as const] : [];
+    if (appId === undefined) this.apps = new Map();
+    else this.apps.delete(appId);
+    const writes: Promise<void>[] = [];
+    for (const [id, counts] of selected) {
+      for (const m of [...counts.finished, counts.current]) writes.push(this.store.add(id, m.minute, withRollups(m.entries)));
+    }
+    const results = await Promise.allSettled(writes);
+    for (const r of results) if (r.status === 'rejected') this.logger.warn({ err: r.reason }, 'stats flush failed');
+  }
+}
+
+function totalDataSize(items: readonly (Message | PresenceMessage)[]): number {
+  let bytes = 0;
+  for (const item of items) bytes += dataSize(item.data);
+  return bytes;
+}
+
+/** Data bytes of the last frame counted: a channel hands the same frame to its subscribers one after another. */
+let lastFrame: OutboundFrame | undefined;
+let lastFrameBytes = 0;
+
+/** Counts a MESSAGE or PRESENCE frame sent to one realtime connection of `appId`. */
+export function countDelivered(stats: StatsCounters, appId: string, frame: OutboundFrame): void {
+  const pm = frame.pm;
+  const items = pm.action === Action.MESSAGE ? pm.messages : pm.action === Action.PRESENCE ? pm.presence : undefined;
+  if (!items) return;
+  if (frame !== lastFrame) {
+    lastFrame = frame;
+    lastFrameBytes = totalDataSize(items);
+  }
+  stats.countItems(appId, 'outbound', 'realtime', pm.action === Action.MESSAGE ? 'messages' : 'presence', items.length, lastFrameBytes);
+}

@@ -1,0 +1,194 @@
+/**
+ * Sandbox mode as SDK test suites use it: provision an app from ably-common's
+ * `test-app-setup.json` over `POST /apps`, connect with each returned key and check its capability
+ * is enforced, load stats fixtures over `POST /stats`, then delete the app.
+ */
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { after, before, describe, it } from 'node:test';
+import * as Ably from 'ably';
+import { Err } from '@encke/protocol';
+import { closeAll, connect, connectionState, realtime, rest } from './helpers/ably.js';
+import { KEYS, startServer, type TestServer } from './helpers/server.js';
+
+const SETUP = JSON.parse(readFileSync(new URL('../fixtures/ably-common/test-app-setup.json', import.meta.url), 'utf8')) as { post_apps: { keys: unknown[]; namespaces: unknown[] } };
+const LOG_MAX_COUNT = 5;
+
+interface SandboxKey {
+  keyName: string;
+  keyStr: string;
+  keySecret: string;
+  capability: string;
+  revocableTokens: boolean;
+}
+
+interface SandboxAppResponse {
+  appId: string;
+  accountId: string;
+  keys: SandboxKey[];
+  namespaces: { id: string; persisted: boolean; pushEnabled?: boolean }[];
+  endpoint: string;
+  port: number;
+  tls: boolean;
+}
+
+type Check = [op: 'attach' | 'publish', channel: string, allowed: boolean];
+
+/** What each key of test-app-setup.json may do, by index. */
+const CAPABILITY_CHECKS: Check[][] = [
+  [['attach', 'anything', true], ['publish', 'anything', true]],
+  [['attach', 'cansubscribe:x', true], ['publish', 'cansubscribe:x', false], ['publish', 'canpublish:x', true], ['attach', 'elsewhere', false]],
+  [['publish', 'channel0', true], ['attach', 'channel3', true], ['publish', 'channel3', false], ['attach', 'channel9', false], ['publish', 'channel6', true]],
+  [['attach', 'anything', true], ['publish', 'anything', false]],
+  [['attach', 'anything', true], ['publish', 'anything', true]],
+  [['attach', 'anything', true], ['publish', 'anything', true]],
+];
+
+/** The stats fixtures of ably-js's rest/stats test, a year back. */
+const YEAR = new Date().getUTCFullYear() - 1;
+const STATS_FIXTURES = [
+  { intervalId: `${YEAR}-02-03:15:03`, inbound: { realtime: { messages: { count: 50, data: 5000 } } }, outbound: { realtime: { messages: { count: 20, data: 2000 } } } },
+  { intervalId: `${YEAR}-02-03:15:04`, inbound: { realtime: { messages: { count: 60, data: 6000 } } }, outbound: { realtime: { messages: { count: 10, data: 1000 } } } },
+  {
+    intervalId: `${YEAR}-02-03:15:05`,
+    inbound: { realtime: { messages: { count: 70, data: 7000 } } },
+    outbound: { realtime: { messages: { count: 40, data: 4000 } } },
+    persisted: { presence: { count: 20, data: 2000 } },
+    connections: { tls: { peak: 20, opened: 10 } },
+    channels: { peak: 50, opened: 30 },
+    apiRequests: { succeeded: 50, failed: 10 },
+    tokenRequests: { succeeded: 60, failed: 20 },
+  },
+  { intervalId: `${YEAR}-03-03:15:07`, inbound: { realtime: { messages: { count: 15, data: 4000 } } }, outbound: { realtime: { messages: { count: 33, data: 3000 } } } },
+];
+
+describe('sandbox', () => {
+  let ts: TestServer;
+  let app: SandboxAppResponse;
+  const post = (path: string, body: unknown, key?: string): Promise<Response> =>
+    fetch(`http://127.0.0.1:${ts.port}${path}`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', accept: 'application/json', ...(key ? { authorization: `Basic ${Buffer.from(key).toString('base64')}` } : {}) },
+      body: typeof body === 'string' ? body : JSON.stringify(body),
+    });
+  const del = (appId: string, key: string): Promise<Response> =>
+    fetch(`http://127.0.0.1:${ts.port}/apps/${appId}`, { method: 'DELETE', headers: { authorization: `Basic ${Buffer.from(key).toString('base64')}` } });
+  const keyOf = (i: number): string => app.keys[i]!.keyStr;
+
+  before(async () => {
+    ts = await startServer({ sandbox: true, sandboxMaxApps: 2, channelLogMaxCount: LOG_MAX_COUNT });
+    const res = await post('/apps', SETUP.post_apps);
+    assert.equal(res.status, 201);
+    app = (await res.json()) as SandboxAppResponse;
+  });
+  after(async () => {
+    await ts.close();
+  });
+
+  it('answers the app with its keys, namespaces and where to connect', () => {
+    assert.match(app.appId, /^[A-Za-z0-9]+$/);
+    assert.equal(typeof app.accountId, 'string');
+    assert.equal(app.keys.length, SETUP.post_apps.keys.length);
+    assert.equal(app.namespaces.length, SETUP.post_apps.namespaces.length);
+    for (const key of app.keys) {
+      assert.ok(key.keyName.startsWith(`${app.appId}.`));
+      assert.equal(key.keyStr, `${key.keyName}:${key.keySecret}`);
+    }
+    assert.deepEqual(JSON.parse(app.keys[0]!.capability), { '*': ['*'] });
+    assert.deepEqual(JSON.parse(app.keys[3]!.capability), { '*': ['subscribe'] });
+    assert.equal(app.keys[4]!.revocableTokens, true);
+    assert.deepEqual(app.namespaces.map((n) => [n.id, n.persisted]), [['persisted', true], ['pushenabled', false], ['mutable', false]]);
+    assert.equal(app.namespaces[1]!.pushEnabled, true);
+    assert.deepEqual([app.endpoint, app.port, app.tls], ['127.0.0.1', ts.port, false]);
+  });
+
+  CAPABILITY_CHECKS.forEach((checks, i) => {
+    it(`enforces the capability of key ${i} over realtime`, async () => {
+      const client = realtime(ts, { name: 'json', transport: 'web_socket', format: 'json' }, { key: keyOf(i) });
+      try {
+        await connect(client);
+        for (const [op, name, allowed] of checks) {
+          const channel = client.channels.get(name);
+          const attempt = op === 'attach' ? channel.attach() : channel.publish('probe', 'x');
+          if (allowed) await attempt;
+          else await assert.rejects(attempt, (err: Ably.ErrorInfo) => err.code === Err.capabilityDenied.code, `${op} ${name} must be refused`);
+          client.channels.release(name);
+        }
+      } finally {
+        await closeAll(client);
+      }
+    });
+  });
+
+  it('keeps more history in a persisted namespace', async () => {
+    const client = rest(ts, 'msgpack', { key: keyOf(0) });
+    for (const name of ['persisted:kept', 'plain']) {
+      for (let i = 0; i < LOG_MAX_COUNT + 3; i++) await client.channels.get(name).publish(String(i), 'x');
+    }
+    assert.equal((await client.channels.get('persisted:kept').history()).items.length, LOG_MAX_COUNT + 3);
+    assert.equal((await client.channels.get('plain').history()).items.length, LOG_MAX_COUNT);
+  });
+
+  it('loads stats fixtures and answers them by minute and hour, paged', async () => {
+    assert.equal((await post('/stats', STATS_FIXTURES, keyOf(0))).status, 201);
+    const client = rest(ts, 'json', { key: keyOf(0) });
+    const total = (items: Ably.Stats[], entry: string): number => items.reduce((n, s) => n + (s.entries[entry] ?? 0), 0);
+    const minutes = await client.stats({ start: `${YEAR}-02-03:15:03`, end: `${YEAR}-02-03:15:05`, direction: 'forwards' } as unknown as Ably.StatsParams);
+    assert.equal(minutes.items.length, 3);
+    assert.equal(total(minutes.items, 'messages.inbound.all.messages.count'), 180);
+    assert.equal(total(minutes.items, 'messages.outbound.all.messages.count'), 70);
+    const hours = await client.stats({ start: `${YEAR}-02-03:15`, end: `${YEAR}-02-03:18`, direction: 'forwards', by: 'hour' } as unknown as Ably.StatsParams);
+    assert.equal(hours.items.length, 1);
+    assert.equal(total(hours.items, 'messages.inbound.all.messages.count'), 180);
+    assert.equal(hours.items[0]!.entries['connections.all.peak'], 20);
+    assert.equal(hours.items[0]!.entries['apiRequests.tokenRequests.succeeded'], 60);
+    let page = await client.stats({ end: `${YEAR}-02-03:15:05`, limit: 1 } as unknown as Ably.StatsParams);
+    const data: number[] = [];
+    for (;;) {
+      data.push(total(page.items, 'messages.inbound.all.messages.data'));
+      if (!page.hasNext()) break;
+      page = (await page.next())!;
+    }
+    assert.deepEqual(data, [7000, 6000, 5000]);
+    assert.equal(total((await page.first()).items, 'messages.inbound.all.messages.data'), 7000);
+  });
+
+  it('refuses bad app descriptions and more apps than allowed', async () => {
+    for (const [body, code] of [
+      ['{"keys":', Err.badRequest.code],
+      [{ keys: 5 }, Err.invalidRequestBody.code],
+      [{ keys: [{ capability: '{"a":["fly"]}' }] }, Err.invalidRequestBody.code],
+      [{ keys: [{}], namespaces: [{ id: 'a:b' }] }, Err.invalidRequestBody.code],
+      [{ keys: [{}], channels: [{ name: 'x', presence: [{ data: 'no clientId' }] }] }, Err.invalidRequestBody.code],
+    ] as const) {
+      const res = await post('/apps', body);
+      assert.equal(res.status, 400, JSON.stringify(body));
+      assert.equal(((await res.json()) as { error: { code: number } }).error.code, code);
+    }
+    const second = (await (await post('/apps', { keys: [{}] })).json()) as SandboxAppResponse;
+    const third = await post('/apps', { keys: [{}] });
+    assert.equal(third.status, 403);
+    assert.equal(((await third.json()) as { error: { code: number } }).error.code, Err.forbidden.code);
+    assert.equal((await del(second.appId, second.keys[0]!.keyStr)).status, 204);
+  });
+
+  it('deletes an app only with its first key, and then refuses its keys', async () => {
+    for (const [appId, key] of [
+      [app.appId, keyOf(1)],
+      [app.appId, KEYS.full],
+      ['testapp', KEYS.full],
+    ] as const) {
+      const res = await del(appId, key);
+      assert.equal(res.status, Err.forbidden.statusCode, `${appId} with ${key.split(':')[0]}`);
+      assert.equal(res.headers.get('x-ably-errorcode'), String(Err.forbidden.code));
+    }
+    const client = realtime(ts, { name: 'json', transport: 'web_socket', format: 'json' }, { key: keyOf(0) });
+    await connect(client);
+    const failed = connectionState(client, 'failed').catch(() => null);
+    assert.equal((await del(app.appId, keyOf(0))).status, 204);
+    await failed;
+    assert.equal(client.connection.errorReason?.code, Err.invalidCredentials.code);
+    await assert.rejects(rest(ts, 'json', { key: keyOf(0) }).channels.get('x').publish('a', 'b'), (err: Ably.ErrorInfo) => err.code === Err.invalidCredentials.code);
+    assert.equal((await del(app.appId, keyOf(0))).status, 401, 'a deleted app\'s key no longer authenticates');
+  });
+});
