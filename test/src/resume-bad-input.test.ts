@@ -79,6 +79,19 @@ describe('resume with bad connection keys', () => {
     client.drop();
   });
 
+  it('DISCONNECT from the client ends that transport and keeps the connection for a resume', async () => {
+    const { client, connected } = await connectResuming(ts.port, KEYS.full, victimKey);
+    assert.equal(connected.connectionId, victimId);
+    victimKey = connected.connectionDetails!.connectionKey;
+    client.send({ action: Action.DISCONNECT });
+    await client.waitClosed();
+    const again = await connectResuming(ts.port, KEYS.full, victimKey);
+    assert.equal(again.connected.connectionId, victimId);
+    assert.equal(again.connected.error, undefined);
+    victimKey = again.connected.connectionDetails!.connectionKey;
+    again.client.drop();
+  });
+
   it('two concurrent resumes of one key: the newer wins, the older is told 80016, no data crosses', async () => {
     const [a, b] = await Promise.all([RawClient.open(ts.port, query(KEYS.full, `&resume=${encodeURIComponent(victimKey)}`)), RawClient.open(ts.port, query(KEYS.full, `&resume=${encodeURIComponent(victimKey)}`))]);
     const [ca, cb] = await Promise.all([a.next(Action.CONNECTED), b.next(Action.CONNECTED)]);

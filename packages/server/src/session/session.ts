@@ -272,7 +272,8 @@ export class Session implements TransportOwner, Flushable {
         this.close();
         return;
       case Action.DISCONNECT:
-        // The client is dropping this transport and will resume: keep the state.
+        // Transports handle DISCONNECT themselves (they know which transport it came from); one
+        // that reaches the session ends whatever transport it has now, keeping the state.
         if (this.transport) {
           const t = this.transport;
           t.end();

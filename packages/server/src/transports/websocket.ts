@@ -69,6 +69,16 @@ export class WebSocketTransport implements Transport {
       if (err instanceof PayloadError) inbound = err;
       else return this.fatal(AblyError.from(err));
     }
+    if (!(inbound instanceof PayloadError) && inbound.action === Action.DISCONNECT) {
+      // The client is dropping this transport to resume on another. Handled here, not queued in
+      // the session: queued behind a slow publish it could reach the session after the resume and
+      // drop the new transport instead of this one.
+      this.ended = true;
+      this.early = null;
+      this.ws.close(1000);
+      this.owner?.transportGone(this);
+      return;
+    }
     if (this.owner) {
       this.owner.receive(inbound);
     } else if (this.early) {
