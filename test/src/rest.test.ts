@@ -259,6 +259,41 @@ for (const format of FORMATS) {
       assert.equal(member.id, 'conn1234abcd:0:0');
     });
 
+    it('gets the presence set, filtered by clientId and connectionId, paged, and counts members in the status', async () => {
+      const name = fresh('presence-get');
+      const live = await connect(realtime(ts, { name: 'ws', transport: 'web_socket', format }));
+      try {
+        const ch = live.channels.get(name);
+        for (const clientId of ['ann', 'ben', 'cat', 'dan', 'eve']) await ch.presence.enterClient(clientId, { who: clientId });
+        const all = await client.channels.get(name).presence.get();
+        assert.deepEqual(all.items.map((m) => m.clientId).sort(), ['ann', 'ben', 'cat', 'dan', 'eve']);
+        assert.ok(all.items.every((m) => m.action === 'present' && m.connectionId === live.connection.id));
+        assert.deepEqual(all.items.find((m) => m.clientId === 'cat')?.data, { who: 'cat' });
+        const byClient = await client.channels.get(name).presence.get({ clientId: 'ben' });
+        assert.deepEqual(byClient.items.map((m) => m.clientId), ['ben']);
+        assert.equal((await client.channels.get(name).presence.get({ connectionId: 'nobody' })).items.length, 0);
+        const seen: string[] = [];
+        let page = await client.channels.get(name).presence.get({ limit: 2 });
+        for (;;) {
+          seen.push(...page.items.map((m) => m.clientId!));
+          if (!page.hasNext()) break;
+          page = (await page.next())!;
+        }
+        assert.deepEqual([...seen].sort(), ['ann', 'ben', 'cat', 'dan', 'eve'], 'pages cover the set once');
+        assert.equal(seen.length, 5);
+        const status = await client.channels.get(name).status();
+        assert.equal(status.status.occupancy.metrics.presenceMembers, 5);
+        // ably-js hands back the body as is: {successCount, failureCount, results}.
+        const batch = (await client.batchPresence([name, 'nobody-here'])) as unknown as { successCount: number; results: Ably.BatchPresenceSuccessResult[] };
+        assert.equal(batch.successCount, 2);
+        const [first, second] = batch.results;
+        assert.equal(first!.presence.length, 5);
+        assert.equal(second!.presence.length, 0);
+      } finally {
+        await closeAll(live);
+      }
+    });
+
     it('refuses what the capability does not allow', async () => {
       const subOnly = rest(ts, format, { key: KEYS.subscribeOnly });
       const name = fresh('denied');

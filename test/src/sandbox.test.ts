@@ -120,6 +120,16 @@ describe('sandbox', () => {
     });
   });
 
+  it('pre-enters the presence members of the app description', async () => {
+    const client = new Ably.Rest({ key: keyOf(0), endpoint: '127.0.0.1', port: ts.port, tls: false, useBinaryProtocol: false, logLevel: 0 });
+    const members = await client.channels.get('persisted:presence_fixtures').presence.get();
+    const byClient = new Map(members.items.map((m) => [m.clientId, m]));
+    assert.deepEqual([...byClient.keys()].sort(), ['client_bool', 'client_decoded', 'client_encoded', 'client_int', 'client_json', 'client_string']);
+    assert.equal(new Set(members.items.map((m) => m.connectionId)).size, 1, 'one connection holds them all');
+    assert.equal(byClient.get('client_string')!.data, 'This is a string clientData payload');
+    assert.deepEqual(byClient.get('client_decoded')!.data, { example: { json: 'Object' } });
+  });
+
   it('keeps more history in a persisted namespace', async () => {
     const client = rest(ts, 'msgpack', { key: keyOf(0) });
     for (const name of ['persisted:kept', 'plain']) {

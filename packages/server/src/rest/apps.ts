@@ -4,8 +4,10 @@
  * with basic auth of the app's first key removes it. Apps live in the engine's app store, so every
  * node serves them; they expire after `sandboxAppTtl`.
  */
-import { AblyError, Err, type Format } from '@encke/protocol';
+import { AblyError, Err, PresenceAction, parsePresenceMessage, type Format } from '@encke/protocol';
+import type { ChannelFixture } from '../apps/record.js';
 import { describeApp, parseAppDescription, type SandboxEndpoint } from '../apps/sandbox.js';
+import { channelKey } from '../engine/engine.js';
 import type { AuthContext } from '../auth/authenticate.js';
 import { responseFormat, sendBody } from '../http/body.js';
 import type { HttpRequest, Router } from '../http/router.js';
@@ -43,12 +45,29 @@ async function createApp(ctx: NodeContext, http: HttpRequest): Promise<void> {
     const result = await ctx.engine.apps.create(app.record, ctx.options.sandboxMaxApps);
     if (result === 'full') throw new AblyError(Err.forbidden, `At most ${ctx.options.sandboxMaxApps} sandbox apps may exist; delete some first`);
     if (result === 'exists') continue;
+    await seedPresence(ctx, appId, app.record.channels ?? []);
     ctx.logger.info({ appId, keys: app.record.config.keys.length }, 'sandbox app created');
     const format: Format = responseFormat(http.req);
     sendBody(http.res, 201, describeApp(app, endpointOf(http)), format);
     return;
   }
   throw new AblyError(Err.internal, 'Could not find a free app id');
+}
+
+/**
+ * Enters the members an app description asks for, as one connection that never closes (real Ably's
+ * fixture channel `persisted:presence_fixtures` has six members sharing one connectionId).
+ */
+async function seedPresence(ctx: NodeContext, appId: string, channels: readonly ChannelFixture[]): Promise<void> {
+  const now = ctx.clock.now();
+  for (const channel of channels) {
+    if (channel.presence.length === 0) continue;
+    const connectionId = `fixture${randomAlnum(5)}`;
+    const presence = channel.presence.map((m, i) =>
+      parsePresenceMessage({ ...m, action: PresenceAction.ENTER, connectionId, id: `${connectionId}:0:${i}`, timestamp: now }),
+    );
+    await ctx.engine.channels.presence(channelKey(appId, channel.name), { kind: 'presence', connectionId, timestamp: now, presence }, { maxMembers: ctx.options.presenceMaxMembers });
+  }
 }
 
 async function deleteApp(ctx: NodeContext, http: HttpRequest, auth: AuthContext): Promise<void> {

@@ -3,8 +3,8 @@
  * `GET /channels` (enumeration of active channels, by `prefix`, paged by name). Both need the
  * `channel-metadata` capability; enumeration lists only channels it covers.
  *
- * A channel is active while some connection is attached to it (on any node) or its log holds
- * events. `presenceMembers` is 0 until the presence store exists.
+ * A channel is active while some connection is attached to it (on any node), its log holds
+ * events, or it has presence members.
  */
 import { AblyError, Err } from '@encke/protocol';
 import type { AuthContext } from '../auth/authenticate.js';
@@ -34,11 +34,13 @@ const NO_OCCUPANCY: OccupancyMetrics = {
 async function channelDetails(ctx: NodeContext, appId: string, name: string): Promise<object> {
   const key = channelKey(appId, name);
   const store = ctx.engine.channels;
-  const occupancy = await store.occupancy(key);
+  const [occupancy, members] = await Promise.all([store.occupancy(key), store.members(key)]);
   const isActive =
-    occupancy !== null || (await store.readLast(key, 'message', 1)).length > 0 || (await store.readLast(key, 'presence', 1)).length > 0;
-  // TODO(presence): presenceMembers from the presence store.
-  const metrics = { ...(occupancy ?? NO_OCCUPANCY), presenceMembers: 0 };
+    occupancy !== null ||
+    members.length > 0 ||
+    (await store.readLast(key, 'message', 1)).length > 0 ||
+    (await store.readLast(key, 'presence', 1)).length > 0;
+  const metrics = { ...(occupancy ?? NO_OCCUPANCY), presenceMembers: members.length };
   return { channelId: name, name, status: { isActive, occupancy: { metrics } } };
 }
 
