@@ -17,6 +17,7 @@ Options:
   --host H          address to listen on (default 127.0.0.1; 0.0.0.0 for every interface)
   --config FILE     JSON config file with apps, keys and options (see docs/configuration.md)
   --key K           a full-capability API key appId.keyId:secret (repeatable)
+  --redis URL       join a cluster: share state through Redis (redis://[:password@]host:port[/db])
   --tls-cert FILE   PEM certificate chain: serve HTTPS and WSS (with --tls-key)
   --tls-key FILE    PEM private key of --tls-cert
   --sandbox         sandbox mode: POST /apps creates apps for SDK test suites, POST /stats loads stats
@@ -43,6 +44,7 @@ export function parseCommand(argv: string[], env: NodeJS.ProcessEnv = process.en
       host: { type: 'string' },
       config: { type: 'string' },
       key: { type: 'string', multiple: true },
+      redis: { type: 'string' },
       'log-level': { type: 'string' },
       'tls-cert': { type: 'string' },
       'tls-key': { type: 'string' },
@@ -63,6 +65,10 @@ export function parseCommand(argv: string[], env: NodeJS.ProcessEnv = process.en
   }
   if (values.host !== undefined) options.host = values.host;
   if (values.key) options.keys = [...(options.keys ?? []), ...values.key];
+  if (values.redis !== undefined) {
+    if (!/^rediss?:\/\//.test(values.redis)) throw new Error(`--redis must be a redis:// or rediss:// URL, got ${values.redis}`);
+    options.redis = values.redis;
+  }
   if ((values['tls-cert'] === undefined) !== (values['tls-key'] === undefined)) throw new Error('--tls-cert and --tls-key must be given together');
   if (values['tls-cert'] !== undefined && values['tls-key'] !== undefined) {
     options.tlsCert = readPem(values['tls-cert'], '--tls-cert');

@@ -13,7 +13,7 @@ import { buildApps } from './apps/config.js';
 import { AppRegistry } from './apps/registry.js';
 import { TokenService } from './auth/tokens.js';
 import { LocalChannels } from './channels/registry.js';
-import { MemoryEngine } from './engine/memory/memory-engine.js';
+import { createEngine } from './engine/create.js';
 import type { Engine } from './engine/engine.js';
 import { answerPreflight, applyCors, sendError } from './http/respond.js';
 import { Router } from './http/router.js';
@@ -24,6 +24,7 @@ import { resolveOptions, type ResolvedOptions, type ServerOptions } from './opti
 import type { NodeContext } from './session/context.js';
 import { SessionRegistry } from './session/registry.js';
 import { enforceRevocation } from './session/revocation.js';
+import { onTakeover } from './session/shared-state.js';
 import { heartbeatInterval } from './transports/transport.js';
 import { acceptWebSocket } from './transports/websocket.js';
 import { StatsCounters } from './stats/counters.js';
@@ -46,15 +47,7 @@ export class EnckeServer {
   constructor(options: ServerOptions = {}) {
     const o = resolveOptions(options);
     this.options = o;
-    this.engine =
-      o.engine ??
-      new MemoryEngine({
-        clock: o.clock,
-        logMaxCount: o.channelLogMaxCount,
-        logMaxAge: o.channelLogMaxAge,
-        channelRetention: Math.max(o.channelLogMaxAge, o.connectionStateTtl) * 2,
-        statsMaxIntervals: o.statsMaxIntervals,
-      });
+    this.engine = createEngine(o);
     const apps = new AppRegistry(this.engine.apps);
     for (const app of buildApps(o.apps, o.keys)) apps.add(app);
     const scheduler = new FlushScheduler();
@@ -71,6 +64,7 @@ export class EnckeServer {
       tokens: new TokenService({ apps, store: this.engine.auth, clock: o.clock, options: o }),
     };
     this.engine.auth.setRevocationListener((revocation) => enforceRevocation(this.ctx, revocation));
+    this.engine.connections?.setTakeoverListener((connectionId, owner) => onTakeover(this.ctx, connectionId, owner));
     this.wss = new WebSocketServer({
       noServer: true,
       perMessageDeflate: false,
@@ -93,6 +87,7 @@ export class EnckeServer {
 
   /** Starts listening; resolves with the bound address (use port 0 for a free port). */
   async listen(): Promise<AddressInfo> {
+    await this.engine.start();
     await new Promise<void>((resolve, reject) => {
       this.http.once('error', reject);
       this.http.listen(this.options.port, this.options.host, () => {

@@ -74,6 +74,8 @@ export interface ServerOptions {
   maxRevocationTargets?: number;
   /** Longest ttl (ms) a TokenRequest may ask for (40003 past it). @default 86400000 */
   maxTokenTtl?: number;
+  /** With `redis`: a node silent for this long (ms) is dead; its occupancy stops counting and its connections' members leave. @default 15000 */
+  nodeTimeout?: number;
   /** Age (ms) after which messages leave the log of a channel in a `persisted` namespace. @default 86400000 */
   persistedHistoryMaxAge?: number;
   /** Messages kept per channel in a `persisted` namespace. @default 10000 */
@@ -86,6 +88,10 @@ export interface ServerOptions {
   presenceRemainPresentFor?: number;
   /** Members per SYNC message after ATTACHED. @default 100 */
   presenceSyncPageSize?: number;
+  /** Redis URL (`redis://[:password@]host:port[/db]`): run as one node of a cluster sharing that Redis. @default none (the memory engine) */
+  redis?: string;
+  /** Prefix of every Redis key and pub/sub channel, so that several deployments can share one Redis. @default "encke:" */
+  redisPrefix?: string;
   /** Most messages a `rewind=N` attach param may ask for. @default 100 */
   rewindMaxCount?: number;
   /** Sandbox mode: `POST /apps` creates apps (and `POST /stats` loads stats) for SDK test suites. @default false */
@@ -111,7 +117,7 @@ export interface ServerOptions {
   tokenRequestWindow?: number;
 }
 
-type OptionalOptions = 'engine' | 'tlsCert' | 'tlsKey';
+type OptionalOptions = 'engine' | 'tlsCert' | 'tlsKey' | 'redis';
 export type ResolvedOptions = Required<Omit<ServerOptions, OptionalOptions>> & Pick<ServerOptions, OptionalOptions>;
 
 /** Defaults of every option that has a plain value. */
@@ -137,12 +143,14 @@ export const DEFAULTS = {
   maxRevocableTokenTtl: 3_600_000,
   maxRevocationTargets: 100,
   maxTokenTtl: 86_400_000,
+  nodeTimeout: 15_000,
   persistedHistoryMaxAge: 86_400_000,
   persistedHistoryMaxCount: 10_000,
   port: 8080,
   presenceMaxMembers: 20_000,
   presenceRemainPresentFor: 15_000,
   presenceSyncPageSize: 100,
+  redisPrefix: 'encke:',
   rewindMaxCount: 100,
   sandbox: false,
   sandboxAppTtl: 86_400_000,
@@ -173,6 +181,7 @@ const POSITIVE_INTEGER_OPTIONS = [
   'maxRevocableTokenTtl',
   'maxRevocationTargets',
   'maxTokenTtl',
+  'nodeTimeout',
   'persistedHistoryMaxAge',
   'persistedHistoryMaxCount',
   'presenceMaxMembers',

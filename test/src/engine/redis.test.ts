@@ -23,4 +23,5 @@ engineSuite('redis', async ({ clock, logMaxCount, logMaxAge }) =>
     nodeId: `node-${Math.random().toString(36).slice(2, 8)}`,
     nodeTimeout: 10_000,
     statsMaxIntervals: 10_080,
+    connectionStateTtl: 120_000,
   }));

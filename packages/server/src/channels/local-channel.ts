@@ -17,6 +17,11 @@ export class LocalChannel implements Flushable {
   flushQueued = false;
   /** Engine subscription in progress or done. */
   engineSubscribed: Promise<void> | null = null;
+  /** Epoch and seq of the last event accepted from the engine (gap detection). */
+  lastEpoch: string | undefined = undefined;
+  lastSeq = 0;
+  /** Events held back while a gap is being filled from the log; null when no fill is running. */
+  holding: ChannelEvent[] | null = null;
 
   constructor(
     readonly key: ChannelKey,

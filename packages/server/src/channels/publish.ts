@@ -22,6 +22,8 @@ export interface PublishSource {
   readonly connectionId: string | undefined;
   /** Messages without an id get `<idPrefix>:<index>`; also the event id. */
   readonly idPrefix: string;
+  /** The realtime publish's msgSerial: a shared engine records it with the append. */
+  readonly msgSerial?: number;
   readonly transport: StatsTransport;
 }
 
@@ -81,7 +83,13 @@ export async function publishMessages(ctx: NodeContext, source: PublishSource, n
   const outcome = await ctx.engine.channels.publish(
     channelKey(appId, name),
     source.connectionId !== undefined ? { ...event, connectionId: source.connectionId } : event,
-    { idempotencyWindow: withIds ? ctx.options.idempotencyWindow : 0, retention: retentionFor(ctx, source.auth, name) },
+    {
+      idempotencyWindow: withIds ? ctx.options.idempotencyWindow : 0,
+      retention: retentionFor(ctx, source.auth, name),
+      ...(source.msgSerial !== undefined && source.connectionId !== undefined && ctx.engine.connections
+        ? { connection: { id: source.connectionId, msgSerial: source.msgSerial } }
+        : {}),
+    },
   );
   if (outcome.event) ctx.stats.countMessages(appId, 'inbound', source.transport, 'messages', outcome.event.messages ?? []);
   return outcome;

@@ -3,13 +3,22 @@
  * while it has local subscribers; the first one subscribes the node to the channel at the engine,
  * and the last one to leave unsubscribes it. Changes in who is attached are reported to the engine
  * as this node's occupancy of the channel, once per tick.
+ *
+ * Events arrive from the engine in log order, each with its seq. A gap (an event whose seq is not
+ * the next one: pub/sub lost messages while the node's connection to Redis was down) is filled
+ * from the channel log before anything later is delivered; a duplicate is dropped. So subscribers
+ * see every event once and in order whatever the engine's transport did.
  */
 import { Flag } from '@encke/protocol';
 import { channelKey, type ChannelEvent, type ChannelKey, type Engine, type OccupancyMetrics } from '../engine/engine.js';
+import { formatSerial, parseSerial } from './serial.js';
 import type { Logger } from '../util/logger.js';
 import type { FlushScheduler } from '../util/scheduler.js';
 import { LocalChannel } from './local-channel.js';
 import type { Subscriber } from './subscriber.js';
+
+/** Most events one gap fill reads from the log. */
+const FILL_LIMIT = 10_000;
 
 export class LocalChannels {
   private readonly map = new Map<ChannelKey, LocalChannel>();
@@ -23,13 +32,73 @@ export class LocalChannels {
     private readonly nodeId: string,
   ) {
     engine.setListener((key, event) => this.onEvent(key, event));
+    engine.setResyncListener(() => this.resync());
   }
 
   private onEvent(key: ChannelKey, event: ChannelEvent): void {
     const ch = this.map.get(key);
-    if (!ch) return;
+    if (ch) this.accept(ch, event);
+  }
+
+  /** Takes an event in order: delivers it, drops a duplicate, or fills the gap before it. */
+  private accept(ch: LocalChannel, event: ChannelEvent): void {
+    if (ch.holding) {
+      ch.holding.push(event);
+      return;
+    }
+    const epoch = parseSerial(event.serial)?.epoch;
+    if (epoch !== ch.lastEpoch) {
+      // The first event seen (nothing to compare with), or the channel started a new life: its
+      // subscribers' positions belong to the old one.
+      if (ch.lastEpoch !== undefined && epoch !== undefined) {
+        this.logger.warn({ channel: ch.name }, 'channel state was lost (new epoch); attachments continue without continuity');
+        const before = formatSerial(epoch, event.seq - 1);
+        for (const sub of ch.subscribers) sub.continuityLost(before, event.seq - 1);
+      }
+      ch.lastEpoch = epoch;
+      ch.lastSeq = event.seq - 1;
+    }
+    if (event.seq <= ch.lastSeq) return;
+    if (event.seq > ch.lastSeq + 1) {
+      this.fill(ch, [event]);
+      return;
+    }
+    ch.lastSeq = event.seq;
     ch.pending.push(event);
     this.scheduler.channel(ch);
+  }
+
+  /** Reads what came after the last accepted event from the log, then releases `held` in order. */
+  private fill(ch: LocalChannel, held: ChannelEvent[]): void {
+    ch.holding = held;
+    const epoch = ch.lastEpoch!;
+    const from = ch.lastSeq;
+    this.engine.channels.readAfter(ch.key, epoch, from, FILL_LIMIT).then(
+      (replay) => {
+        if (!replay.complete) {
+          this.logger.error({ channel: ch.name, after: from }, 'events lost for local subscribers: the channel log no longer reaches back to them');
+          const first = ch.holding?.[0];
+          if (first) ch.lastSeq = first.seq - 1;
+        }
+        this.release(ch, replay.events);
+      },
+      (err: unknown) => {
+        this.logger.error({ err, channel: ch.name }, 'filling an event gap from the channel log failed');
+        this.release(ch, []);
+      },
+    );
+  }
+
+  private release(ch: LocalChannel, events: readonly ChannelEvent[]): void {
+    const held = ch.holding ?? [];
+    ch.holding = null;
+    for (const e of events) this.accept(ch, e);
+    for (const e of held) this.accept(ch, e);
+  }
+
+  /** The engine may have missed events (its connection came back): catch every channel up. */
+  private resync(): void {
+    for (const ch of this.map.values()) if (ch.lastEpoch !== undefined && !ch.holding) this.fill(ch, []);
   }
 
   /** The local channel for `appId`/`name`, created if needed (it is dropped again when its last subscriber leaves). */

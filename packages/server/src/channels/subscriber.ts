@@ -15,4 +15,9 @@ export interface Subscriber {
   /** Holds events that arrive before the attachment is live. */
   buffer(events: readonly ChannelEvent[]): void;
   send(frame: OutboundFrame): void;
+  /**
+   * The channel's log started a new life (its state was lost: a Redis restart without
+   * persistence): continue from `serial` of the new epoch, and tell the client continuity was lost.
+   */
+  continuityLost(serial: string, seq: number): void;
 }

@@ -71,6 +71,12 @@ export interface LogRetention {
 export interface PublishOptions {
   /** Messages whose `id` was published on this channel within this many ms are dropped as duplicates. */
   idempotencyWindow?: number;
+  /**
+   * The publishing connection and the msgSerial of this publish: a shared engine records it with
+   * the append (one atomic step), so that a connection resumed on another node after its node died
+   * still knows which msgSerials were published (exactly once across node failure).
+   */
+  connection?: { id: string; msgSerial: number };
   /** The channel's log retention from now on; when absent the channel keeps its current one (the engine default at first). */
   retention?: LogRetention;
 }
@@ -148,6 +154,8 @@ export interface ChannelList {
 export interface PresenceOptions {
   /** Members a channel may hold; an enter past it is refused with 91003. */
   maxMembers: number;
+  /** As PublishOptions.connection. */
+  connection?: { id: string; msgSerial: number };
 }
 
 /** What an ATTACH needs, read as of one instant so that replay, members and head agree. */
@@ -284,11 +292,54 @@ export interface AuthStore {
   setRevocationListener(listener: RevocationListener): void;
 }
 
+/** A connection as every node can see it (shared engines only): enough to resume it anywhere. */
+export interface ConnectionRecord {
+  connectionId: string;
+  appId: string;
+  /** SHA-256 (hex) of the connection key's secret; the secret itself is never stored. */
+  secretHash: string;
+  clientId?: string;
+  /** Highest msgSerial processed (kept current by publishes, see PublishOptions.connection). */
+  msgSerial: number;
+  remainPresentFor: number;
+  /** Channels where the connection has presence members. */
+  presenceChannels: string[];
+  /** The node that owns the connection. */
+  owner: string;
+}
+
+/** Called on the node that owned `connectionId` when another node took it over (a resume there). */
+export type TakeoverListener = (connectionId: string, newOwner: string) => void;
+
+/**
+ * Connection state shared between nodes, so that a resume (or recover) can arrive at any node. The
+ * owner keeps the record current; a record of a connection without a transport expires.
+ */
+export interface ConnectionStore {
+  /** Creates or replaces the record of a live connection (no expiry while live). */
+  save(record: ConnectionRecord): Promise<void>;
+  load(connectionId: string): Promise<ConnectionRecord | undefined>;
+  /**
+   * Makes `owner` the owner (with a new secret hash), live again, and tells the previous owner to
+   * let go (its takeover listener). Resolves with the previous owner.
+   */
+  claim(connectionId: string, owner: string, secretHash: string): Promise<string | undefined>;
+  /** The connection lost its transport: resumable for `ttl` ms, then forgotten (unless claimed). */
+  suspend(connectionId: string, ttl: number): Promise<void>;
+  setPresenceChannels(connectionId: string, channels: readonly string[]): Promise<void>;
+  remove(connectionId: string): Promise<void>;
+  setTakeoverListener(listener: TakeoverListener): void;
+}
+
 export interface Engine {
   readonly channels: ChannelStore;
   readonly auth: AuthStore;
+  /** Present in engines shared between nodes; a single node keeps its connections to itself. */
+  readonly connections?: ConnectionStore;
   readonly stats: StatsStore;
   readonly apps: AppStore;
+  /** Connects to shared state (a no-op for the memory engine); the node awaits it before listening. */
+  start(): Promise<void>;
   /** Sets the node's one listener for channel events. */
   setListener(listener: EngineListener): void;
   /**

@@ -3,7 +3,7 @@
  * the channel receives meanwhile are buffered and released, after the ATTACHED and any backlog, in
  * order and without repeats (ably-js drops messages that arrive before ATTACHED, RTL17).
  */
-import { Flag } from '@encke/protocol';
+import { AblyError, Action, Err, Flag } from '@encke/protocol';
 import { eventsToProtocolMessage, runsByKind } from '../channels/batch.js';
 import type { LocalChannel } from '../channels/local-channel.js';
 import { selectFor } from '../channels/local-channel.js';
@@ -49,6 +49,17 @@ export class Attachment implements Subscriber {
 
   send(frame: OutboundFrame): void {
     this.session.enqueue(frame);
+  }
+
+  /**
+   * An unsolicited ATTACHED without RESUMED tells the SDK that continuity was lost (RTL12: it emits
+   * `update` with `resumed: false`); delivery goes on from the new epoch.
+   */
+  continuityLost(serial: string, seq: number): void {
+    this.cursor = seq;
+    if (!this.live) return;
+    const err = new AblyError(Err.channelNoMatchingEpoch, 'Channel continuity lost: the channel state was reset');
+    this.send(new OutboundFrame({ action: Action.ATTACHED, channel: this.name, flags: this.modes, channelSerial: serial, error: err.toErrorInfo() }));
   }
 
   /**

@@ -56,7 +56,7 @@ export async function presence(session: Session, pm: ProtocolMessage): Promise<v
     await ctx.engine.channels.presence(
       channelKey(session.app.id, name),
       { kind: 'presence', id: `${session.id}:${msgSerial}`, connectionId: session.id, timestamp: now, presence: changes },
-      { maxMembers: ctx.options.presenceMaxMembers },
+      { maxMembers: ctx.options.presenceMaxMembers, ...(ctx.engine.connections ? { connection: { id: session.id, msgSerial } } : {}) },
     );
     session.trackMembers(name, changes);
     session.acknowledge({ msgSerial, serials: changes.map(() => null) });

@@ -57,6 +57,7 @@ async function publishMessages(session: Session, pm: ProtocolMessage, msgSerial:
     clientId: session.clientId,
     connectionId: session.id,
     idPrefix: `${session.id}:${msgSerial}`,
+    msgSerial,
     transport: 'realtime',
   }, name, pm.messages ?? []);
   return outcome.serials;

@@ -19,8 +19,13 @@ import { leaveChannel, presence, syncRequest } from './presence.js';
 import { reauthorize } from './reauth.js';
 import { secretsEqual } from '../auth/secret.js';
 import { countDelivered } from '../stats/counters.js';
+import type { ConnectionRecord } from '../engine/engine.js';
+import { forgetConnection, recordPresenceChannels, suspendConnection } from './shared-state.js';
 
 export type SessionState = 'connected' | 'disconnected' | 'closed';
+
+/** Stands in for the clientIds of a channel a taken-over connection had members on: never "empty". */
+const UNKNOWN_MEMBERS = '\u0000restored';
 
 /** How many recent ACK/NACK replies a session keeps to answer re-sent publishes identically. */
 const ACK_MEMORY = 256;
@@ -60,16 +65,34 @@ export class Session implements TransportOwner, Flushable {
   /** Fires at the token's expiry; set only while the session has a transport and a token. */
   private tokenTimer: TimerHandle | undefined = undefined;
 
+  /** A new connection, or (`restored`) one taken over from another node. */
   constructor(
     readonly ctx: NodeContext,
     params: SessionParams,
+    restored?: ConnectionRecord,
   ) {
-    this.id = newConnectionId();
+    this.id = restored?.connectionId ?? newConnectionId();
     this.secret = newConnectionSecret();
     this.auth = params.auth;
     this.clientId = params.clientId;
     this.echo = params.echo;
     this.remainPresentFor = params.remainPresentFor;
+    if (restored) {
+      this.msgSerialHigh = restored.msgSerial;
+      if (restored.presenceChannels.length > 0) {
+        this.members = new Map(restored.presenceChannels.map((channel) => [channel, new Set([UNKNOWN_MEMBERS])]));
+      }
+    }
+  }
+
+  /** The secret part of this connection's keys (hashed into shared state, never stored). */
+  get connectionSecret(): string {
+    return this.secret;
+  }
+
+  /** Channels where this connection has presence members. */
+  presenceChannels(): string[] {
+    return this.members ? [...this.members.keys()] : [];
   }
 
   get app(): AuthContext['app'] {
@@ -164,6 +187,7 @@ export class Session implements TransportOwner, Flushable {
     if (this.state !== 'connected') return;
     this.state = 'disconnected';
     this.expiry = this.ctx.clock.setTimeout(() => this.dispose('expired'), this.ctx.options.connectionStateTtl);
+    suspendConnection(this);
     if (this.members) this.leaveTimer = this.ctx.clock.setTimeout(() => this.leaveAll(), this.remainPresentFor);
   }
 
@@ -171,6 +195,8 @@ export class Session implements TransportOwner, Flushable {
 
   /** Records which clientIds this connection has present on `channel` after applied changes. */
   trackMembers(channel: string, changes: readonly PresenceMessage[]): void {
+    const before = this.members?.size ?? 0;
+    const had = this.members?.has(channel) ?? false;
     for (const change of changes) {
       if (change.clientId === undefined) continue;
       const set = (this.members ??= new Map()).get(channel);
@@ -184,12 +210,14 @@ export class Session implements TransportOwner, Flushable {
       }
     }
     if (this.members?.size === 0) this.members = null;
+    if ((this.members?.size ?? 0) !== before || (this.members?.has(channel) ?? false) !== had) recordPresenceChannels(this);
   }
 
   /** Makes this connection's members on `channel` leave (DETACH); resolves when done. */
   leavePresence(channel: string): Promise<void> | undefined {
     if (!this.members?.delete(channel)) return undefined;
     if (this.members.size === 0) this.members = null;
+    recordPresenceChannels(this);
     return leaveChannel(this, channel);
   }
 
@@ -354,6 +382,14 @@ export class Session implements TransportOwner, Flushable {
     this.dispose('failed');
   }
 
+  /** Another node took this connection over: end the transport it may still have here and forget it. */
+  relinquish(): void {
+    const t = this.transport;
+    this.transport = null;
+    t?.end(new OutboundFrame({ action: Action.DISCONNECTED, error: new AblyError(Err.superseded, 'Connection resumed on another node').toErrorInfo() }));
+    this.dispose('moved');
+  }
+
   /**
    * Tells the client to go away and come back (DISCONNECTED), keeping the state for a resume:
    * node drain, token expiry.
@@ -365,7 +401,12 @@ export class Session implements TransportOwner, Flushable {
     this.transportGone(t);
   }
 
-  dispose(reason: 'closed' | 'failed' | 'expired' | 'shutdown'): void {
+  /**
+   * Forgets the connection on this node. Closed, failed or expired: it is gone everywhere and its
+   * members leave at once. Moved (another node took it over), or this node shutting down while
+   * state is shared: it lives on elsewhere, so its members stay and its shared record is kept.
+   */
+  dispose(reason: 'closed' | 'failed' | 'expired' | 'shutdown' | 'moved'): void {
     if (this.state === 'closed') return;
     this.state = 'closed';
     this.ctx.clock.clearTimeout(this.expiry);
@@ -374,8 +415,14 @@ export class Session implements TransportOwner, Flushable {
     this.inbox = [];
     this.out = [];
     detachAll(this);
-    // Closed, failed or expired: members leave at once (a closing connection does not linger).
-    this.leaveAll();
+    const livesOn = reason === 'moved' || (reason === 'shutdown' && this.ctx.engine.connections !== undefined);
+    if (livesOn) {
+      this.ctx.clock.clearTimeout(this.leaveTimer);
+      this.leaveTimer = undefined;
+    } else {
+      forgetConnection(this);
+      this.leaveAll();
+    }
     this.ctx.sessions.remove(this);
     if (this.ctx.logger.isLevelEnabled('debug')) this.ctx.logger.debug({ connectionId: this.id, reason }, 'connection disposed');
   }

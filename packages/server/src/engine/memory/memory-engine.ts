@@ -73,6 +73,11 @@ export class MemoryEngine implements Engine, ChannelStore {
     this.listener = listener;
   }
 
+  /** Nothing to connect to. */
+  start(): Promise<void> {
+    return Promise.resolve();
+  }
+
   /** The memory engine never misses events. */
   setResyncListener(): void {}
 

@@ -25,13 +25,32 @@ export class RedisDirectory {
     return `${this.prefix}{${key}}:o`;
   }
 
+  /** The channels a node has reported occupancy on (so that a dead node's reports can be removed). */
+  private nodeChannels(nodeId: string): string {
+    return `${this.prefix}node:${nodeId}:occ`;
+  }
+
   async setOccupancy(key: ChannelKey, nodeId: string, metrics: OccupancyMetrics | null): Promise<void> {
     if (!metrics) {
-      await this.cmd.hdel(this.occupancyKey(key), nodeId);
+      await this.cmd.pipeline().hdel(this.occupancyKey(key), nodeId).srem(this.nodeChannels(nodeId), key).exec();
       return;
     }
     const { appId, name } = splitChannelKey(key);
-    await this.cmd.pipeline().hset(this.occupancyKey(key), nodeId, JSON.stringify(metrics)).zadd(this.activeKey(appId), this.clock.now(), name).exec();
+    await this.cmd
+      .pipeline()
+      .hset(this.occupancyKey(key), nodeId, JSON.stringify(metrics))
+      .sadd(this.nodeChannels(nodeId), key)
+      .zadd(this.activeKey(appId), this.clock.now(), name)
+      .exec();
+  }
+
+  /** Removes every occupancy report of a (dead) node. */
+  async forgetNode(nodeId: string): Promise<void> {
+    const keys = await this.cmd.smembers(this.nodeChannels(nodeId));
+    const pipeline = this.cmd.pipeline();
+    for (const key of keys) pipeline.hdel(this.occupancyKey(key), nodeId);
+    pipeline.del(this.nodeChannels(nodeId));
+    await pipeline.exec();
   }
 
   async occupancy(key: ChannelKey): Promise<OccupancyMetrics | null> {

@@ -12,6 +12,7 @@ import type { Logger } from '../../util/logger.js';
 import {
   splitChannelKey,
   type AppStore,
+  type ConnectionStore,
   type ChannelList,
   type ChannelListQuery,
   type HistoryPage,
@@ -43,6 +44,8 @@ import { CONNECTION_MEMBERS, PRESENCE, PUBLISH, READ } from './lua.js';
 import { LuaScript } from './script.js';
 import { RedisAuthStore } from './redis-auth.js';
 import { RedisApps } from './redis-apps.js';
+import { RedisConnections } from './redis-connections.js';
+import { RedisReaper } from './redis-reaper.js';
 import { RedisDirectory } from './redis-directory.js';
 import { RedisNodes } from './redis-nodes.js';
 import { RedisStats } from './redis-stats.js';
@@ -65,6 +68,8 @@ export interface RedisEngineOptions {
   nodeTimeout: number;
   /** Stats intervals kept per app and unit. */
   statsMaxIntervals: number;
+  /** How long a connection of a dead node stays resumable elsewhere. */
+  connectionStateTtl: number;
 }
 
 const scripts = {
@@ -76,6 +81,17 @@ const scripts = {
 
 /** Concurrent presence changes on one channel retry their compare-and-set this many times. */
 const PRESENCE_ATTEMPTS = 20;
+
+/** The Redis URL without its password, for logs. */
+function redactUrl(url: string): string {
+  try {
+    const u = new URL(url);
+    if (u.password) u.password = '***';
+    return u.toString();
+  } catch {
+    return 'redis://?';
+  }
+}
 
 function text(value: unknown): string {
   return Buffer.isBuffer(value) ? value.toString('utf8') : String(value);
@@ -96,8 +112,11 @@ export class RedisEngine implements Engine, ChannelStore {
   readonly stats: StatsStore;
   readonly apps: AppStore;
   private readonly authStore: RedisAuthStore;
+  readonly connections: ConnectionStore;
+  private readonly connectionStore: RedisConnections;
   private readonly nodes: RedisNodes;
   private readonly directory: RedisDirectory;
+  private readonly reaper: RedisReaper;
   private readonly cmd: Redis;
   private readonly sub: Redis;
   private listener: EngineListener = () => {};
@@ -126,15 +145,35 @@ export class RedisEngine implements Engine, ChannelStore {
     this.apps = new RedisApps(this.cmd, options.clock, options.prefix);
     this.nodes = new RedisNodes(this.cmd, options.clock, options.logger, options.prefix, options.nodeId, options.nodeTimeout);
     this.directory = new RedisDirectory(this.cmd, options.clock, options.prefix, this.nodes, options.logMaxAge);
+    this.connections = this.connectionStore = new RedisConnections(this.cmd, options.prefix);
+    this.topics.add(this.connectionStore.nodeTopic(options.nodeId));
+    this.reaper = new RedisReaper({
+      cmd: this.cmd,
+      clock: options.clock,
+      logger: options.logger,
+      prefix: options.prefix,
+      nodes: this.nodes,
+      connections: this.connectionStore,
+      directory: this.directory,
+      connectionStateTtl: options.connectionStateTtl,
+      leaveConnection: (key, connectionId, timestamp) => this.leaveConnection(key, connectionId, timestamp),
+    });
   }
 
-  /** Creates the engine and waits until both Redis connections are up. */
+  /** Creates the engine and waits until it is connected. */
   static async connect(options: RedisEngineOptions): Promise<RedisEngine> {
     const engine = new RedisEngine(options);
-    await Promise.all([engine.cmd.connect(), engine.sub.connect()]);
-    await engine.sub.subscribe(engine.authStore.topic);
-    await engine.nodes.start();
+    await engine.start();
     return engine;
+  }
+
+  /** Connects both Redis connections, subscribes to revocations and starts the node heartbeat. */
+  async start(): Promise<void> {
+    await Promise.all([this.cmd.connect(), this.sub.connect()]);
+    await this.sub.subscribe(this.authStore.topic, this.connectionStore.nodeTopic(this.options.nodeId));
+    await this.nodes.start();
+    this.reaper.start();
+    this.options.logger.info({ redis: redactUrl(this.options.url), nodeId: this.options.nodeId }, 'redis engine connected');
   }
 
   setListener(listener: EngineListener): void {
@@ -146,6 +185,7 @@ export class RedisEngine implements Engine, ChannelStore {
   }
 
   async close(): Promise<void> {
+    this.reaper.stop();
     this.nodes.stop();
     await this.nodes.leave().catch(() => undefined);
     this.closed = true;
@@ -173,6 +213,10 @@ export class RedisEngine implements Engine, ChannelStore {
   private onPublished(topic: string, payload: Buffer): void {
     if (topic === this.authStore.topic) {
       this.authStore.announced(payload.toString('utf8'));
+      return;
+    }
+    if (topic === this.connectionStore.nodeTopic(this.options.nodeId)) {
+      this.connectionStore.heard(payload.toString('utf8'));
       return;
     }
     const prefix = `${this.options.prefix}ev:`;
@@ -240,6 +284,8 @@ export class RedisEngine implements Engine, ChannelStore {
         name,
         retention ? retention.maxCount : '',
         retention ? retention.maxAge : '',
+        options?.connection ? this.connectionStore.key(options.connection.id) : '',
+        options?.connection?.msgSerial ?? 0,
         ...indexes,
       ])) as Buffer[];
       if (text(reply[0]) === 'dup') {
@@ -285,7 +331,7 @@ export class RedisEngine implements Engine, ChannelStore {
       const diff = diffPresence(lookup, changes, options.maxMembers);
       const expectations = touched.flatMap((k) => [k, current.get(k) ?? '']);
       const added = diff.upserts.filter(([k]) => !current.has(k)).length;
-      const outcome = await this.casPresence(key, diff.effective.length > 0 ? { ...input, presence: diff.effective } : null, options.maxMembers, added, expectations, diff.upserts, diff.removals);
+      const outcome = await this.casPresence(key, diff.effective.length > 0 ? { ...input, presence: diff.effective } : null, options, added, expectations, diff.upserts, diff.removals);
       if (outcome !== 'retry') return outcome;
     }
     throw new AblyError(Err.internalChannel, 'Presence update could not complete under contention; retry');
@@ -295,7 +341,7 @@ export class RedisEngine implements Engine, ChannelStore {
   private async casPresence(
     key: ChannelKey,
     event: ChannelEventInput | null,
-    maxMembers: number,
+    options: PresenceOptions,
     added: number,
     expectations: (string | Buffer)[],
     upserts: [string, PresenceMessage][],
@@ -308,9 +354,11 @@ export class RedisEngine implements Engine, ChannelStore {
       this.topic(key),
       randomAlnum(8),
       event ? encodeEventBody(event) : '',
-      maxMembers,
+      options.maxMembers,
       added,
       name,
+      options.connection ? this.connectionStore.key(options.connection.id) : '',
+      options.connection?.msgSerial ?? 0,
       expectations.length / 2,
       ...expectations,
       upserts.length,
@@ -320,7 +368,7 @@ export class RedisEngine implements Engine, ChannelStore {
     ])) as Buffer[];
     const status = text(reply[0]);
     if (status === 'retry') return 'retry';
-    if (status === 'full') throw new AblyError(Err.presenceMemberLimit, `This channel has reached its limit of ${maxMembers} presence members`);
+    if (status === 'full') throw new AblyError(Err.presenceMemberLimit, `This channel has reached its limit of ${options.maxMembers} presence members`);
     if (status === 'noop' || !event) return null;
     return this.eventFrom(event, reply);
   }
@@ -340,7 +388,7 @@ export class RedisEngine implements Engine, ChannelStore {
         expectations.push(k, pairs[i + 1]!);
       }
       const event: ChannelEventInput = { kind: 'presence', timestamp, presence: synthesiseLeaves(leaving, timestamp, randomAlnum(12)) };
-      const outcome = await this.casPresence(key, event, Number.MAX_SAFE_INTEGER, 0, expectations, [], keys);
+      const outcome = await this.casPresence(key, event, { maxMembers: Number.MAX_SAFE_INTEGER }, 0, expectations, [], keys);
       if (outcome !== 'retry') return outcome;
     }
     throw new AblyError(Err.internalChannel, 'Presence leave could not complete under contention');

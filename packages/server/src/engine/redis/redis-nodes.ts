@@ -39,9 +39,12 @@ export class RedisNodes {
     await this.cmd.zadd(this.key, this.clock.now(), this.nodeId);
   }
 
-  /** Removes this node at once (graceful stop): its state need not wait for the timeout. */
+  /**
+   * Marks this node dead at once (graceful stop): another node cleans up after it without waiting
+   * for the timeout; connections that resume elsewhere meanwhile are left alone.
+   */
   async leave(): Promise<void> {
-    await this.cmd.zrem(this.key, this.nodeId);
+    await this.cmd.zadd(this.key, 0, this.nodeId);
   }
 
   /**

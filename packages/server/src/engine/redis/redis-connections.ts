@@ -1,0 +1,111 @@
+/**
+ * Connections in Redis, so that any node can resume them: a hash per connection, a set per node of
+ * the connections it owns (for dead-node cleanup), and a pub/sub channel per node on which it hears
+ * that another node took one of its connections over.
+ */
+import type { Redis } from 'ioredis';
+import type { ConnectionRecord, ConnectionStore, TakeoverListener } from '../engine.js';
+import { LuaScript } from './script.js';
+
+/**
+ * KEYS: connection hash. ARGV: owner, secret hash, key prefix, connection id. Sets the owner and
+ * secret hash, makes the record live again (no expiry), moves it between the node sets and tells
+ * the previous owner. Returns the previous owner ('' if none).
+ */
+const CLAIM = new LuaScript(`
+local previous = redis.call('HGET', KEYS[1], 'o') or ''
+redis.call('HSET', KEYS[1], 'o', ARGV[1], 'h', ARGV[2])
+redis.call('PERSIST', KEYS[1])
+local prefix, id = ARGV[3], ARGV[4]
+if previous ~= '' and previous ~= ARGV[1] then
+  redis.call('SREM', prefix .. 'node:' .. previous .. ':conns', id)
+  redis.call('PUBLISH', prefix .. 'node:' .. previous, 'takeover|' .. id .. '|' .. ARGV[1])
+end
+redis.call('SADD', prefix .. 'node:' .. ARGV[1] .. ':conns', id)
+return previous
+`);
+
+/** KEYS: connection hash. ARGV: channels JSON. Only an existing record: a disposed one stays gone. */
+const SET_PRESENCE_CHANNELS = new LuaScript(`
+if redis.call('EXISTS', KEYS[1]) == 1 then redis.call('HSET', KEYS[1], 'pc', ARGV[1]) end
+return 1
+`);
+
+export class RedisConnections implements ConnectionStore {
+  private listener: TakeoverListener = () => {};
+
+  constructor(
+    private readonly cmd: Redis,
+    private readonly prefix: string,
+  ) {}
+
+  key(connectionId: string): string {
+    return `${this.prefix}conn:${connectionId}`;
+  }
+
+  nodeSet(nodeId: string): string {
+    return `${this.prefix}node:${nodeId}:conns`;
+  }
+
+  /** The pub/sub channel a node listens on for takeovers of its connections. */
+  nodeTopic(nodeId: string): string {
+    return `${this.prefix}node:${nodeId}`;
+  }
+
+  async save(r: ConnectionRecord): Promise<void> {
+    const fields = ['a', r.appId, 'h', r.secretHash, 'ms', String(r.msgSerial), 'rp', String(r.remainPresentFor), 'pc', JSON.stringify(r.presenceChannels), 'o', r.owner];
+    if (r.clientId !== undefined) fields.push('c', r.clientId);
+    await this.cmd.pipeline().del(this.key(r.connectionId)).hset(this.key(r.connectionId), ...fields).sadd(this.nodeSet(r.owner), r.connectionId).exec();
+  }
+
+  async load(connectionId: string): Promise<ConnectionRecord | undefined> {
+    const h = await this.cmd.hgetall(this.key(connectionId));
+    if (h.a === undefined || h.h === undefined || h.o === undefined) return undefined;
+    const record: ConnectionRecord = {
+      connectionId,
+      appId: h.a,
+      secretHash: h.h,
+      msgSerial: Number(h.ms ?? -1),
+      remainPresentFor: Number(h.rp ?? 0),
+      presenceChannels: JSON.parse(h.pc ?? '[]') as string[],
+      owner: h.o,
+    };
+    if (h.c !== undefined) record.clientId = h.c;
+    return record;
+  }
+
+  async claim(connectionId: string, owner: string, secretHash: string): Promise<string | undefined> {
+    const previous = String(await CLAIM.run(this.cmd, [this.key(connectionId)], [owner, secretHash, this.prefix, connectionId]));
+    return previous === '' ? undefined : previous;
+  }
+
+  async suspend(connectionId: string, ttl: number): Promise<void> {
+    await this.cmd.pexpire(this.key(connectionId), Math.max(1, ttl));
+  }
+
+  async setPresenceChannels(connectionId: string, channels: readonly string[]): Promise<void> {
+    await SET_PRESENCE_CHANNELS.run(this.cmd, [this.key(connectionId)], [JSON.stringify(channels)]);
+  }
+
+  async remove(connectionId: string): Promise<void> {
+    const owner = await this.cmd.hget(this.key(connectionId), 'o');
+    const pipeline = this.cmd.pipeline().del(this.key(connectionId));
+    if (owner) pipeline.srem(this.nodeSet(owner), connectionId);
+    await pipeline.exec();
+  }
+
+  /** Connections `nodeId` owns. */
+  ownedBy(nodeId: string): Promise<string[]> {
+    return this.cmd.smembers(this.nodeSet(nodeId));
+  }
+
+  setTakeoverListener(listener: TakeoverListener): void {
+    this.listener = listener;
+  }
+
+  /** A message on this node's topic. */
+  heard(payload: string): void {
+    const [kind, connectionId, owner] = payload.split('|');
+    if (kind === 'takeover' && connectionId && owner) this.listener(connectionId, owner);
+  }
+}
