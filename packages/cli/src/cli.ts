@@ -18,6 +18,7 @@ Options:
   --config FILE     JSON config file with apps, keys and options (see docs/configuration.md)
   --key K           a full-capability API key appId.keyId:secret (repeatable)
   --redis URL       join a cluster: share state through Redis (redis://[:password@]host:port[/db])
+  --advertise-url U with --redis: the URL other nodes reach this one at (default: from --host/--port)
   --tls-cert FILE   PEM certificate chain: serve HTTPS and WSS (with --tls-key)
   --tls-key FILE    PEM private key of --tls-cert
   --sandbox         sandbox mode: POST /apps creates apps for SDK test suites, POST /stats loads stats
@@ -45,6 +46,7 @@ export function parseCommand(argv: string[], env: NodeJS.ProcessEnv = process.en
       config: { type: 'string' },
       key: { type: 'string', multiple: true },
       redis: { type: 'string' },
+      'advertise-url': { type: 'string' },
       'log-level': { type: 'string' },
       'tls-cert': { type: 'string' },
       'tls-key': { type: 'string' },
@@ -69,6 +71,7 @@ export function parseCommand(argv: string[], env: NodeJS.ProcessEnv = process.en
     if (!/^rediss?:\/\//.test(values.redis)) throw new Error(`--redis must be a redis:// or rediss:// URL, got ${values.redis}`);
     options.redis = values.redis;
   }
+  if (values['advertise-url'] !== undefined) options.advertiseUrl = values['advertise-url'];
   if ((values['tls-cert'] === undefined) !== (values['tls-key'] === undefined)) throw new Error('--tls-cert and --tls-key must be given together');
   if (values['tls-cert'] !== undefined && values['tls-key'] !== undefined) {
     options.tlsCert = readPem(values['tls-cert'], '--tls-cert');

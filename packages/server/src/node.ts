@@ -6,6 +6,7 @@
 import { createServer as createHttpServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { createServer as createHttpsServer, type Server as HttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
+import { hostname } from 'node:os';
 import type { Duplex } from 'node:stream';
 import { AblyError, Err } from '@encke/protocol';
 import { WebSocketServer } from 'ws';
@@ -99,8 +100,17 @@ export class EnckeServer {
     this.heartbeat = this.ctx.clock.setInterval(() => this.tick(), interval);
     this.statsFlush = this.ctx.clock.setInterval(() => void this.ctx.stats.flush(), this.options.statsFlushInterval);
     const address = this.http.address() as AddressInfo;
+    await this.engine.connections?.advertise(this.options.advertiseUrl ?? this.listenUrl(address));
     this.ctx.logger.info({ host: address.address, port: address.port, tls: this.options.tlsCert !== undefined, serverId: this.options.serverId }, 'encke listening');
     return address;
+  }
+
+  /** This node's URL as other nodes on the network reach it. */
+  private listenUrl(address: AddressInfo): string {
+    const scheme = this.options.tlsCert !== undefined ? 'https' : 'http';
+    const wildcard = address.address === '0.0.0.0' || address.address === '::';
+    const host = wildcard ? hostname() : address.family === 'IPv6' ? `[${address.address}]` : address.address;
+    return `${scheme}://${host}:${address.port}`;
   }
 
   get address(): AddressInfo | undefined {

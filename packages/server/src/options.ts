@@ -9,6 +9,11 @@ import { randomAlnum } from './util/ids.js';
 import { silentLogger, type Logger } from './util/logger.js';
 
 export interface ServerOptions {
+  /**
+   * With `redis`: the URL other nodes use to reach this one (comet requests for its connections are
+   * forwarded there). @default scheme://host:port of the listener (the machine's hostname when listening on every interface)
+   */
+  advertiseUrl?: string;
   /** Apps with their keys, capabilities and namespaces. @default [] */
   apps?: AppConfig[];
   /** Age (ms) after which messages leave a channel's log (history, rewind, resume). @default 120000 */
@@ -117,7 +122,7 @@ export interface ServerOptions {
   tokenRequestWindow?: number;
 }
 
-type OptionalOptions = 'engine' | 'tlsCert' | 'tlsKey' | 'redis';
+type OptionalOptions = 'advertiseUrl' | 'engine' | 'tlsCert' | 'tlsKey' | 'redis';
 export type ResolvedOptions = Required<Omit<ServerOptions, OptionalOptions>> & Pick<ServerOptions, OptionalOptions>;
 
 /** Defaults of every option that has a plain value. */

@@ -329,6 +329,17 @@ export interface ConnectionStore {
   setPresenceChannels(connectionId: string, channels: readonly string[]): Promise<void>;
   remove(connectionId: string): Promise<void>;
   setTakeoverListener(listener: TakeoverListener): void;
+  /** Publishes the URL other nodes use to reach this node (comet requests are forwarded there). */
+  advertise(url: string): Promise<void>;
+  /** Where a connection lives: its owner, that node's URL and whether it is alive. */
+  locate(connectionId: string): Promise<ConnectionLocation | undefined>;
+}
+
+export interface ConnectionLocation {
+  appId: string;
+  owner: string;
+  url: string | undefined;
+  alive: boolean;
 }
 
 export interface Engine {

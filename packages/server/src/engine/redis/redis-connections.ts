@@ -4,7 +4,8 @@
  * that another node took one of its connections over.
  */
 import type { Redis } from 'ioredis';
-import type { ConnectionRecord, ConnectionStore, TakeoverListener } from '../engine.js';
+import type { ConnectionLocation, ConnectionRecord, ConnectionStore, TakeoverListener } from '../engine.js';
+import type { RedisNodes } from './redis-nodes.js';
 import { LuaScript } from './script.js';
 
 /**
@@ -37,7 +38,28 @@ export class RedisConnections implements ConnectionStore {
   constructor(
     private readonly cmd: Redis,
     private readonly prefix: string,
+    private readonly nodes: RedisNodes,
   ) {}
+
+  private get urls(): string {
+    return `${this.prefix}nodes:url`;
+  }
+
+  async advertise(url: string): Promise<void> {
+    await this.cmd.hset(this.urls, this.nodes.nodeId, url);
+  }
+
+  /** Forgets a dead node's URL. */
+  async forgetNode(nodeId: string): Promise<void> {
+    await this.cmd.hdel(this.urls, nodeId);
+  }
+
+  async locate(connectionId: string): Promise<ConnectionLocation | undefined> {
+    const [appId, owner] = await this.cmd.hmget(this.key(connectionId), 'a', 'o');
+    if (!appId || !owner) return undefined;
+    const [url, [alive]] = await Promise.all([this.cmd.hget(this.urls, owner), this.nodes.alive([owner])]);
+    return { appId, owner, url: url ?? undefined, alive: alive === true };
+  }
 
   key(connectionId: string): string {
     return `${this.prefix}conn:${connectionId}`;

@@ -145,7 +145,7 @@ export class RedisEngine implements Engine, ChannelStore {
     this.apps = new RedisApps(this.cmd, options.clock, options.prefix);
     this.nodes = new RedisNodes(this.cmd, options.clock, options.logger, options.prefix, options.nodeId, options.nodeTimeout);
     this.directory = new RedisDirectory(this.cmd, options.clock, options.prefix, this.nodes, options.logMaxAge);
-    this.connections = this.connectionStore = new RedisConnections(this.cmd, options.prefix);
+    this.connections = this.connectionStore = new RedisConnections(this.cmd, options.prefix, this.nodes);
     this.topics.add(this.connectionStore.nodeTopic(options.nodeId));
     this.reaper = new RedisReaper({
       cmd: this.cmd,

@@ -74,6 +74,7 @@ export class RedisReaper {
       await this.d.cmd.srem(connections.nodeSet(dead), connectionId);
     }
     await this.d.directory.forgetNode(dead);
+    await connections.forgetNode(dead);
     await this.d.nodes.forget(dead);
     logger.warn({ node: dead, connections: owned.length, presenceChannelsLeft: left }, 'cleaned up after a dead node');
   }

@@ -47,14 +47,19 @@ export class CometRegistry {
    * resumes on others) reconnects with `resume=` instead of giving up.
    */
   find(key: string, appId: string, ended = false): CometTransport {
+    const found = this.lookup(key, appId, ended);
+    if (!found) throw new AblyError(Err.connectionNotFound, 'Connection not found: unknown or expired connection key');
+    return found;
+  }
+
+  /** The transport `key` names on this node, if it is live (or `ended` and lingering) and of `appId`. */
+  lookup(key: string, appId: string, ended = false): CometTransport | undefined {
     const id = parseConnectionKey(key)?.connectionId;
     const entries = id === undefined ? undefined : this.byConnection.get(id);
     let found: CometTransport | undefined;
     // Every entry is compared, so the timing does not tell which generation matched.
     for (const e of entries ?? []) if (secretsEqual(key, e.key)) found = e.transport;
-    if (!found || found.appId !== appId || (found.isEnded && !ended)) {
-      throw new AblyError(Err.connectionNotFound, 'Connection not found: unknown or expired connection key');
-    }
+    if (!found || found.appId !== appId || (found.isEnded && !ended)) return undefined;
     return found;
   }
 

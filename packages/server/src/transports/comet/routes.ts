@@ -24,6 +24,7 @@ import type { Inbound } from '../transport.js';
 import { CometTransport } from './comet-transport.js';
 import { CometRegistry } from './registry.js';
 import { acceptedFormat, decodeQueryBody, parseSendBody } from './wire.js';
+import { forwardToOwner } from './forward.js';
 
 /** The cookie that names the serving node, for load balancers that want sticky comet requests. */
 const SERVER_COOKIE = 'encke_server';
@@ -31,17 +32,23 @@ const SERVER_COOKIE = 'encke_server';
 export function registerCometRoutes(router: Router, ctx: NodeContext): CometRegistry {
   const registry = new CometRegistry();
   router.add('GET', '/comet/connect', (r) => connect(ctx, registry, r));
-  router.add('GET', '/comet/:key/recv', async (r) => (await transportFor(ctx, registry, r, true)).attachRecv(r.req, r.res));
-  router.add('POST', '/comet/:key/send', async (r) => send(ctx, await transportFor(ctx, registry, r), r));
-  router.add('GET', '/comet/:key/send', async (r) => send(ctx, await transportFor(ctx, registry, r), r));
-  router.add('GET', '/comet/:key/close', async (r) => {
-    (await transportFor(ctx, registry, r)).receive([{ action: Action.CLOSE }]);
+  const keyed = (method: string, path: string, handle: (t: CometTransport, r: HttpRequest) => void | Promise<void>, lingering = false): void => {
+    router.add(method, path, async (r) => {
+      const t = await transportFor(ctx, registry, r, lingering);
+      if (t) await handle(t, r);
+    });
+  };
+  keyed('GET', '/comet/:key/recv', (t, r) => t.attachRecv(r.req, r.res), true);
+  keyed('POST', '/comet/:key/send', (t, r) => send(ctx, t, r));
+  keyed('GET', '/comet/:key/send', (t, r) => send(ctx, t, r));
+  keyed('GET', '/comet/:key/close', (t, r) => {
+    t.receive([{ action: Action.CLOSE }]);
     noContent(r);
   });
-  router.add('GET', '/comet/:key/disconnect', async (r) => {
-    // Handled by the transport, not queued in the session: a queued DISCONNECT could otherwise
-    // reach the session after the client's resume and drop the new transport.
-    (await transportFor(ctx, registry, r)).disconnect();
+  // Handled by the transport, not queued in the session: a queued DISCONNECT could otherwise reach
+  // the session after the client's resume and drop the new transport.
+  keyed('GET', '/comet/:key/disconnect', (t, r) => {
+    t.disconnect();
     noContent(r);
   });
   return registry;
@@ -67,11 +74,17 @@ function parseStream(value: string | null): boolean {
   throw new AblyError(Err.invalidParameterValue, `Invalid stream ${JSON.stringify(value)}: expected true or false`);
 }
 
-/** Authenticates the request and finds the live transport its key names (or, for a recv, a lingering one). */
-async function transportFor(ctx: NodeContext, registry: CometRegistry, { req, url, params, secure }: HttpRequest, lingering = false): Promise<CometTransport> {
-  const auth = await authenticate(ctx.apps, ctx.tokens, requestCredentials(url.searchParams, req.headers.authorization) ?? {});
-  checkTls(auth, secure);
-  return registry.find(params.key!, auth.app.id, lingering);
+/**
+ * Authenticates the request and finds the live transport its key names (or, for a recv, a lingering
+ * one). A connection another node owns gets the request forwarded there (undefined: answered).
+ */
+async function transportFor(ctx: NodeContext, registry: CometRegistry, r: HttpRequest, lingering = false): Promise<CometTransport | undefined> {
+  const auth = await authenticate(ctx.apps, ctx.tokens, requestCredentials(r.url.searchParams, r.req.headers.authorization) ?? {});
+  checkTls(auth, r.secure);
+  const local = registry.lookup(r.params.key!, auth.app.id, lingering);
+  if (local) return local;
+  if (await forwardToOwner(ctx, r, auth.app.id)) return undefined;
+  throw new AblyError(Err.connectionNotFound, 'Connection not found: unknown or expired connection key');
 }
 
 /**
