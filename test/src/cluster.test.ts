@@ -110,6 +110,35 @@ describe('cluster of three nodes on Redis', () => {
     }
   });
 
+  it('a publish whose ACK was lost when its node went down is not published twice by the node that takes over', async () => {
+    const balancer = await Balancer.start([cluster.ports[0]!], 'tcp');
+    const publisher = client(balancer.port, { ...FAST_RETRY });
+    const subscriber = client(cluster.ports[1]!);
+    try {
+      await Promise.all([connect(publisher), connect(subscriber)]);
+      const id = publisher.connection.id;
+      const got = new Collector();
+      await subscriber.channels.get('once').subscribe(got.listener);
+      await publisher.channels.get('once').publish('n', 'before');
+      // Node 0 appends the next publish (and records its msgSerial) but its ACK never arrives.
+      balancer.holdDownstream();
+      const pending = publisher.channels.get('once').publish('n', 'exactly-once');
+      await got.waitFor(2);
+      balancer.setUpstreams([cluster.ports[2]!]);
+      await cluster.nodes[0]!.close();
+      balancer.killAll();
+      await pending;
+      await publisher.channels.get('once').publish('n', 'after');
+      await got.waitFor(3);
+      await sleep(300);
+      assert.deepEqual(got.items.map((m) => m.data), ['before', 'exactly-once', 'after']);
+      assert.equal(publisher.connection.id, id, 'resumed on node 2 with the same connection');
+    } finally {
+      await closeAll(publisher, subscriber);
+      await balancer.close();
+    }
+  });
+
   it('serves a comet connection whose requests go round-robin to different nodes', async () => {
     const balancer = await Balancer.start(cluster.ports, 'http');
     const cometClient = client(balancer.port, { transports: ['comet'], clientId: 'roamer' });

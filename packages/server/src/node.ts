@@ -176,7 +176,11 @@ export class EnckeServer {
   async close(): Promise<void> {
     if (!this.closing) {
       this.closing = true;
-      for (const session of [...this.ctx.sessions.values()]) session.dispose('shutdown');
+      for (const session of [...this.ctx.sessions.values()]) {
+        // Upgraded sockets are no longer the HTTP server's to close: each transport goes itself.
+        session.transport?.terminate();
+        session.dispose('shutdown');
+      }
       const closed = new Promise<void>((resolve) => this.http.close(() => resolve()));
       this.http.closeAllConnections();
       await closed;

@@ -10,6 +10,8 @@ import net from 'node:net';
 export class Balancer {
   private readonly server: net.Server | http.Server;
   private readonly sockets = new Set<net.Socket>();
+  /** Open TCP-mode connections: client side, node side. */
+  private readonly pairs = new Set<[net.Socket, net.Socket]>();
   private next = 0;
   port = 0;
   /** Which upstream each accepted connection or request went to, in order. */
@@ -56,11 +58,13 @@ export class Balancer {
     const upstream = net.connect(this.pick(), '127.0.0.1');
     this.sockets.add(upstream);
     let connected = false;
+    const pair: [net.Socket, net.Socket] = [client, upstream];
     upstream.once('connect', () => {
       connected = true;
       if (first.length > 0) upstream.write(first);
       client.pipe(upstream);
       upstream.pipe(client);
+      this.pairs.add(pair);
     });
     upstream.on('error', () => {
       if (!connected && attempt < this.upstreams.length) return this.pipeTcp(client, first, attempt + 1);
@@ -68,6 +72,7 @@ export class Balancer {
     });
     upstream.on('close', () => {
       this.sockets.delete(upstream);
+      this.pairs.delete(pair);
       if (connected) client.destroy();
     });
     client.on('error', () => upstream.destroy());
@@ -86,6 +91,14 @@ export class Balancer {
     });
     res.on('close', () => upstream.destroy());
     req.pipe(upstream);
+  }
+
+  /** Stops forwarding node → client on open TCP connections (e.g. so that an ACK is never seen). */
+  holdDownstream(): void {
+    for (const [client, upstream] of this.pairs) {
+      upstream.unpipe(client);
+      upstream.pause();
+    }
   }
 
   /** Cuts every connection through the balancer at once. */

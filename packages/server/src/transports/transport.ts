@@ -21,6 +21,8 @@ export interface Transport {
   end(final?: OutboundFrame): void;
   /** Periodic liveness work: heartbeat when idle, give up on a peer that has gone silent. */
   tick(now: number): void;
+  /** Drops the transport at once, with nothing more written (immediate server stop). */
+  terminate(): void;
   /** Starts routing client messages to `owner` (after CONNECTED has been queued). */
   setOwner(owner: TransportOwner): void;
 }

@@ -124,6 +124,12 @@ export class WebSocketTransport implements Transport {
     else this.ws.terminate();
   }
 
+  terminate(): void {
+    this.ended = true;
+    this.early = null;
+    this.ws.terminate();
+  }
+
   tick(now: number): void {
     if (this.ended) return;
     const interval = heartbeatInterval(this.ctx);

@@ -98,6 +98,7 @@ export const PUBLISH = `${PRELUDE}
 local meta, log, active = KEYS[1], KEYS[2], KEYS[3]
 local now, maxCount, maxAge, retention = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3]), tonumber(ARGV[4])
 local nIds = #KEYS - 3
+record_msg_serial(ARGV[12], ARGV[13])
 -- An id key holds '<serial>|<time published>'; it counts within the window by the node's clock
 -- (its TTL only cleans up).
 if nIds > 0 then

@@ -179,6 +179,10 @@ export class CometTransport implements Transport {
     if (this.queue.length > this.ctx.options.maxCometQueue) this.slowConsumer();
   }
 
+  terminate(): void {
+    if (!this.ended) this.finish(true);
+  }
+
   end(final?: OutboundFrame): void {
     if (this.ended) return;
     if (final) this.queue.push(final);
