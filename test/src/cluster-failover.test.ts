@@ -11,7 +11,7 @@ import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import * as Ably from 'ably';
 import type { Logger } from '@encke/server';
-import { Collector, closeAll, connect, connectionState, eventually, sleep } from './helpers/ably.js';
+import { Collector, closeAll, connect, eventually, sleep } from './helpers/ably.js';
 import { Balancer } from './helpers/balancer.js';
 import { startCluster } from './helpers/cluster.js';
 import { TestRedis } from './helpers/redis.js';

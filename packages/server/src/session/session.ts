@@ -4,7 +4,7 @@
  * transport, channel traffic is not queued: the client re-attaches every channel with its last
  * channelSerial and the channel log replays what it missed (RTN15c6, RTL3d).
  */
-import { AblyError, Action, Err, PayloadError, PresenceAction, actionName, type ErrorInfo, type PresenceMessage, type ProtocolMessage } from '@encke/protocol';
+import { AblyError, Action, Err, PayloadError, actionName, type ErrorInfo, type PresenceMessage, type ProtocolMessage } from '@encke/protocol';
 import type { AuthContext } from '../auth/authenticate.js';
 import type { TimerHandle } from '../util/clock.js';
 import type { Flushable } from '../util/scheduler.js';
@@ -15,17 +15,15 @@ import type { Attachment } from './attachment.js';
 import { formatConnectionKey, newConnectionId, newConnectionSecret, parseConnectionKey } from './connection-key.js';
 import type { NodeContext } from './context.js';
 import { claimMsgSerial, publish, rejectPayload, type AckRecord } from './publish.js';
-import { leaveChannel, presence, syncRequest } from './presence.js';
+import { presence, syncRequest } from './presence.js';
+import { Membership } from './membership.js';
 import { reauthorize } from './reauth.js';
 import { secretsEqual } from '../auth/secret.js';
 import { countDelivered } from '../stats/counters.js';
 import type { ConnectionRecord } from '../engine/engine.js';
-import { forgetConnection, recordPresenceChannels, suspendConnection } from './shared-state.js';
+import { forgetConnection, suspendConnection } from './shared-state.js';
 
 export type SessionState = 'connected' | 'disconnected' | 'closed';
-
-/** Stands in for the clientIds of a channel a taken-over connection had members on: never "empty". */
-const UNKNOWN_MEMBERS = '\u0000restored';
 
 /** How many recent ACK/NACK replies a session keeps to answer re-sent publishes identically. */
 const ACK_MEMORY = 256;
@@ -59,9 +57,8 @@ export class Session implements TransportOwner, Flushable {
   private inbox: Inbound[] = [];
   private busy = false;
   private expiry: TimerHandle | undefined = undefined;
-  /** channel → clientIds this connection has entered there. */
-  private members: Map<string, Set<string>> | null = null;
-  private leaveTimer: TimerHandle | undefined = undefined;
+  /** This connection's presence members; created when it first has some. */
+  private membership: Membership | null = null;
   /** Fires at the token's expiry; set only while the session has a transport and a token. */
   private tokenTimer: TimerHandle | undefined = undefined;
 
@@ -79,9 +76,7 @@ export class Session implements TransportOwner, Flushable {
     this.remainPresentFor = params.remainPresentFor;
     if (restored) {
       this.msgSerialHigh = restored.msgSerial;
-      if (restored.presenceChannels.length > 0) {
-        this.members = new Map(restored.presenceChannels.map((channel) => [channel, new Set([UNKNOWN_MEMBERS])]));
-      }
+      if (restored.presenceChannels.length > 0) this.membership = new Membership(this, restored.presenceChannels);
     }
   }
 
@@ -92,7 +87,7 @@ export class Session implements TransportOwner, Flushable {
 
   /** Channels where this connection has presence members. */
   presenceChannels(): string[] {
-    return this.members ? [...this.members.keys()] : [];
+    return this.membership?.channels() ?? [];
   }
 
   get app(): AuthContext['app'] {
@@ -148,8 +143,7 @@ export class Session implements TransportOwner, Flushable {
     this.ctx.clock.clearTimeout(this.expiry);
     this.expiry = undefined;
     // Resumed within remainPresentFor: the members never left.
-    this.ctx.clock.clearTimeout(this.leaveTimer);
-    this.leaveTimer = undefined;
+    this.membership?.cancelLeave();
     this.transport = transport;
     this.state = 'connected';
     this.armTokenExpiry();
@@ -188,46 +182,19 @@ export class Session implements TransportOwner, Flushable {
     this.state = 'disconnected';
     this.expiry = this.ctx.clock.setTimeout(() => this.dispose('expired'), this.ctx.options.connectionStateTtl);
     suspendConnection(this);
-    if (this.members) this.leaveTimer = this.ctx.clock.setTimeout(() => this.leaveAll(), this.remainPresentFor);
+    this.membership?.scheduleLeave(this.remainPresentFor);
   }
 
   // ---- presence membership ------------------------------------------------------------------------
 
   /** Records which clientIds this connection has present on `channel` after applied changes. */
   trackMembers(channel: string, changes: readonly PresenceMessage[]): void {
-    const before = this.members?.size ?? 0;
-    const had = this.members?.has(channel) ?? false;
-    for (const change of changes) {
-      if (change.clientId === undefined) continue;
-      const set = (this.members ??= new Map()).get(channel);
-      if (change.action === PresenceAction.LEAVE) {
-        set?.delete(change.clientId);
-        if (set?.size === 0) this.members.delete(channel);
-      } else if (set) {
-        set.add(change.clientId);
-      } else {
-        this.members.set(channel, new Set([change.clientId]));
-      }
-    }
-    if (this.members?.size === 0) this.members = null;
-    if ((this.members?.size ?? 0) !== before || (this.members?.has(channel) ?? false) !== had) recordPresenceChannels(this);
+    (this.membership ??= new Membership(this)).track(channel, changes);
   }
 
   /** Makes this connection's members on `channel` leave (DETACH); resolves when done. */
   leavePresence(channel: string): Promise<void> | undefined {
-    if (!this.members?.delete(channel)) return undefined;
-    if (this.members.size === 0) this.members = null;
-    recordPresenceChannels(this);
-    return leaveChannel(this, channel);
-  }
-
-  /** Every member of this connection leaves, on every channel. */
-  private leaveAll(): void {
-    this.ctx.clock.clearTimeout(this.leaveTimer);
-    this.leaveTimer = undefined;
-    const channels = this.members;
-    this.members = null;
-    if (channels) for (const channel of channels.keys()) void leaveChannel(this, channel);
+    return this.membership?.leave(channel);
   }
 
   // ---- outbound ---------------------------------------------------------------------------------
@@ -417,11 +384,10 @@ export class Session implements TransportOwner, Flushable {
     detachAll(this);
     const livesOn = reason === 'moved' || (reason === 'shutdown' && this.ctx.engine.connections !== undefined);
     if (livesOn) {
-      this.ctx.clock.clearTimeout(this.leaveTimer);
-      this.leaveTimer = undefined;
+      this.membership?.cancelLeave();
     } else {
       forgetConnection(this);
-      this.leaveAll();
+      this.membership?.leaveAll();
     }
     this.ctx.sessions.remove(this);
     if (this.ctx.logger.isLevelEnabled('debug')) this.ctx.logger.debug({ connectionId: this.id, reason }, 'connection disposed');

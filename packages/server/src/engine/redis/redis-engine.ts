@@ -37,10 +37,11 @@ import type {
   PublishOutcome,
   ReplayResult,
 } from '../engine.js';
-import { diffPresence, memberKey, synthesiseLeaves, type MemberLookup } from '../presence-set.js';
 import { formatSerial } from '../../channels/serial.js';
-import { decodeEntry, decodeMember, decodePublished, encodeEventBody, encodeMember } from './codec.js';
-import { CONNECTION_MEMBERS, PRESENCE, PUBLISH, READ } from './lua.js';
+import { decodeEntry, decodeMember, decodePublished, encodeEventBody } from './codec.js';
+import { PUBLISH, READ } from './lua.js';
+import { RedisLayout, eventFrom, text } from './redis-layout.js';
+import { RedisPresence } from './redis-presence.js';
 import { LuaScript } from './script.js';
 import { RedisAuthStore } from './redis-auth.js';
 import { RedisApps } from './redis-apps.js';
@@ -74,13 +75,8 @@ export interface RedisEngineOptions {
 
 const scripts = {
   publish: new LuaScript(PUBLISH),
-  presence: new LuaScript(PRESENCE),
   read: new LuaScript(READ),
-  connectionMembers: new LuaScript(CONNECTION_MEMBERS),
 };
-
-/** Concurrent presence changes on one channel retry their compare-and-set this many times. */
-const PRESENCE_ATTEMPTS = 20;
 
 /** The Redis URL without its password, for logs. */
 function redactUrl(url: string): string {
@@ -93,9 +89,6 @@ function redactUrl(url: string): string {
   }
 }
 
-function text(value: unknown): string {
-  return Buffer.isBuffer(value) ? value.toString('utf8') : String(value);
-}
 
 interface ReadResult {
   epoch: string;
@@ -117,6 +110,8 @@ export class RedisEngine implements Engine, ChannelStore {
   private readonly nodes: RedisNodes;
   private readonly directory: RedisDirectory;
   private readonly reaper: RedisReaper;
+  private readonly layout: RedisLayout;
+  private readonly presenceStore: RedisPresence;
   private readonly cmd: Redis;
   private readonly sub: Redis;
   private listener: EngineListener = () => {};
@@ -146,6 +141,8 @@ export class RedisEngine implements Engine, ChannelStore {
     this.nodes = new RedisNodes(this.cmd, options.clock, options.logger, options.prefix, options.nodeId, options.nodeTimeout);
     this.directory = new RedisDirectory(this.cmd, options.clock, options.prefix, this.nodes, options.logMaxAge);
     this.connections = this.connectionStore = new RedisConnections(this.cmd, options.prefix, this.nodes);
+    this.layout = new RedisLayout(options);
+    this.presenceStore = new RedisPresence(this.cmd, this.layout, (appId) => this.directory.activeKey(appId), (id) => this.connectionStore.key(id));
     this.topics.add(this.connectionStore.nodeTopic(options.nodeId));
     this.reaper = new RedisReaper({
       cmd: this.cmd,
@@ -192,22 +189,6 @@ export class RedisEngine implements Engine, ChannelStore {
     await Promise.allSettled([this.cmd.quit(), this.sub.quit()]);
   }
 
-  // ---- keys ---------------------------------------------------------------------------------------
-
-  private keys(key: ChannelKey): [meta: string, log: string, members: string] {
-    const base = `${this.options.prefix}{${key}}`;
-    return [`${base}:m`, `${base}:l`, `${base}:p`];
-  }
-
-  private topic(key: ChannelKey): string {
-    return `${this.options.prefix}ev:${key}`;
-  }
-
-  private limits(): number[] {
-    const o = this.options;
-    return [o.clock.now(), o.logMaxCount, o.logMaxAge, o.channelRetention];
-  }
-
   // ---- fan-out ------------------------------------------------------------------------------------
 
   private onPublished(topic: string, payload: Buffer): void {
@@ -247,13 +228,13 @@ export class RedisEngine implements Engine, ChannelStore {
   }
 
   async subscribe(key: ChannelKey): Promise<void> {
-    const topic = this.topic(key);
+    const topic = this.layout.topic(key);
     this.topics.add(topic);
     await this.sub.subscribe(topic);
   }
 
   async unsubscribe(key: ChannelKey): Promise<void> {
-    const topic = this.topic(key);
+    const topic = this.layout.topic(key);
     this.topics.delete(topic);
     await this.sub.unsubscribe(topic);
   }
@@ -269,15 +250,15 @@ export class RedisEngine implements Engine, ChannelStore {
       const fresh = all.map((m, i) => ({ m, i })).filter(({ i }) => known[i] === undefined);
       if (all.length > 0 && fresh.length === 0) return { event: null, serials: known as string[] };
       const withIds = window > 0 ? fresh.filter(({ m }) => m.id !== undefined) : [];
-      const [meta, log] = this.keys(key);
+      const [meta, log] = this.layout.channel(key);
       const { appId, name } = splitChannelKey(key);
       const idKeys = withIds.map(({ m }) => `${this.options.prefix}{${key}}:i:${m.id!}`);
       const indexes = withIds.map(({ m }) => fresh.findIndex((f) => f.m === m));
       const eventInput: ChannelEventInput = input.messages ? { ...input, messages: fresh.map(({ m }) => m) } : input;
       const retention = options?.retention;
       const reply = (await scripts.publish.run(this.cmd, [meta, log, this.directory.activeKey(appId), ...idKeys], [
-        ...this.limits(),
-        this.topic(key),
+        ...this.layout.limits(),
+        this.layout.topic(key),
         randomAlnum(8),
         encodeEventBody(eventInput),
         window,
@@ -295,7 +276,7 @@ export class RedisEngine implements Engine, ChannelStore {
         });
         continue;
       }
-      const event = this.eventFrom(eventInput, reply);
+      const event = eventFrom(eventInput, reply);
       const messages = event.messages ?? [];
       let next = 0;
       const serials = all.map((_, i) => known[i] ?? messages[next++]!.serial!);
@@ -304,101 +285,11 @@ export class RedisEngine implements Engine, ChannelStore {
     throw new AblyError(Err.internalChannel, 'Publish could not settle duplicates');
   }
 
-  /** The event the publish scripts appended, from their reply `{'ok', epoch, seq, t}`. */
-  private eventFrom(input: ChannelEventInput, reply: Buffer[]): ChannelEvent {
-    const epoch = text(reply[1]);
-    const seq = Number(text(reply[2]));
-    const serial = formatSerial(epoch, seq);
-    const event: ChannelEvent = { ...input, seq, serial, timestamp: Number(text(reply[3])) };
-    if (input.messages) event.messages = input.messages.map((m, i) => Object.assign(m, { serial: `${serial}:${i.toString(36).padStart(3, '0')}` }));
-    return event;
-  }
-
-  async presence(key: ChannelKey, input: ChannelEventInput, options: PresenceOptions): Promise<ChannelEvent | null> {
-    const changes = input.presence ?? [];
-    const touched = [...new Set(changes.map((c) => memberKey(c.connectionId, c.clientId)))];
-    const [, , membersKey] = this.keys(key);
-    for (let attempt = 0; attempt < PRESENCE_ATTEMPTS; attempt++) {
-      const snapshot = await this.cmd.pipeline().hmgetBuffer(membersKey, ...touched).hlen(membersKey).exec();
-      const values = (snapshot?.[0]?.[1] ?? []) as (Buffer | null)[];
-      const size = Number(snapshot?.[1]?.[1] ?? 0);
-      const current = new Map<string, Buffer>();
-      touched.forEach((k, i) => {
-        const v = values[i];
-        if (v) current.set(k, v);
-      });
-      const lookup: MemberLookup = { get: (k) => (current.has(k) ? decodeMember(current.get(k)!) : undefined), size };
-      const diff = diffPresence(lookup, changes, options.maxMembers);
-      const expectations = touched.flatMap((k) => [k, current.get(k) ?? '']);
-      const added = diff.upserts.filter(([k]) => !current.has(k)).length;
-      const outcome = await this.casPresence(key, diff.effective.length > 0 ? { ...input, presence: diff.effective } : null, options, added, expectations, diff.upserts, diff.removals);
-      if (outcome !== 'retry') return outcome;
-    }
-    throw new AblyError(Err.internalChannel, 'Presence update could not complete under contention; retry');
-  }
-
-  /** Runs the presence compare-and-set; 'retry' when a member changed since it was read. */
-  private async casPresence(
-    key: ChannelKey,
-    event: ChannelEventInput | null,
-    options: PresenceOptions,
-    added: number,
-    expectations: (string | Buffer)[],
-    upserts: [string, PresenceMessage][],
-    removals: string[],
-  ): Promise<ChannelEvent | null | 'retry'> {
-    const [meta, log, members] = this.keys(key);
-    const { appId, name } = splitChannelKey(key);
-    const reply = (await scripts.presence.run(this.cmd, [meta, log, members, this.directory.activeKey(appId)], [
-      ...this.limits(),
-      this.topic(key),
-      randomAlnum(8),
-      event ? encodeEventBody(event) : '',
-      options.maxMembers,
-      added,
-      name,
-      options.connection ? this.connectionStore.key(options.connection.id) : '',
-      options.connection?.msgSerial ?? 0,
-      expectations.length / 2,
-      ...expectations,
-      upserts.length,
-      ...upserts.flatMap(([k, m]) => [k, encodeMember(m)]),
-      removals.length,
-      ...removals,
-    ])) as Buffer[];
-    const status = text(reply[0]);
-    if (status === 'retry') return 'retry';
-    if (status === 'full') throw new AblyError(Err.presenceMemberLimit, `This channel has reached its limit of ${options.maxMembers} presence members`);
-    if (status === 'noop' || !event) return null;
-    return this.eventFrom(event, reply);
-  }
-
-  async leaveConnection(key: ChannelKey, connectionId: string, timestamp: number): Promise<ChannelEvent | null> {
-    const [, , members] = this.keys(key);
-    for (let attempt = 0; attempt < PRESENCE_ATTEMPTS; attempt++) {
-      const pairs = (await scripts.connectionMembers.run(this.cmd, [members], [memberKey(connectionId, '')])) as Buffer[];
-      if (pairs.length === 0) return null;
-      const keys: string[] = [];
-      const leaving: PresenceMessage[] = [];
-      const expectations: (string | Buffer)[] = [];
-      for (let i = 0; i < pairs.length; i += 2) {
-        const k = text(pairs[i]);
-        keys.push(k);
-        leaving.push(decodeMember(pairs[i + 1]!));
-        expectations.push(k, pairs[i + 1]!);
-      }
-      const event: ChannelEventInput = { kind: 'presence', timestamp, presence: synthesiseLeaves(leaving, timestamp, randomAlnum(12)) };
-      const outcome = await this.casPresence(key, event, { maxMembers: Number.MAX_SAFE_INTEGER }, 0, expectations, [], keys);
-      if (outcome !== 'retry') return outcome;
-    }
-    throw new AblyError(Err.internalChannel, 'Presence leave could not complete under contention');
-  }
-
   // ---- reads --------------------------------------------------------------------------------------
 
   private async read(key: ChannelKey, mode: 'none' | 'from' | 'all', from?: { epoch: string; seq: number }, limit = 0, withMembers = false): Promise<ReadResult> {
-    const reply = (await scripts.read.run(this.cmd, this.keys(key), [
-      ...this.limits(),
+    const reply = (await scripts.read.run(this.cmd, this.layout.channel(key), [
+      ...this.layout.limits(),
       randomAlnum(8),
       mode,
       from?.epoch ?? '',
@@ -447,9 +338,16 @@ export class RedisEngine implements Engine, ChannelStore {
     return RedisEngine.lastOf(await this.read(key, 'all'), kind, count, since);
   }
 
-  async members(key: ChannelKey): Promise<PresenceMessage[]> {
-    const [, , members] = this.keys(key);
-    return (await this.cmd.hvalsBuffer(members)).map(decodeMember);
+  presence(key: ChannelKey, input: ChannelEventInput, options: PresenceOptions): Promise<ChannelEvent | null> {
+    return this.presenceStore.presence(key, input, options);
+  }
+
+  leaveConnection(key: ChannelKey, connectionId: string, timestamp: number): Promise<ChannelEvent | null> {
+    return this.presenceStore.leaveConnection(key, connectionId, timestamp);
+  }
+
+  members(key: ChannelKey): Promise<PresenceMessage[]> {
+    return this.presenceStore.members(key);
   }
 
   async attachState(key: ChannelKey, query: AttachQuery): Promise<AttachState> {
@@ -479,7 +377,7 @@ export class RedisEngine implements Engine, ChannelStore {
 
   list(appId: string, query: ChannelListQuery): Promise<ChannelList> {
     return this.directory.list(appId, query, (key) => {
-      const [meta, log] = this.keys(key);
+      const [meta, log] = this.layout.channel(key);
       return [meta, log];
     });
   }

@@ -1,0 +1,52 @@
+/**
+ * Where things live in Redis (keys, pub/sub topics), the log limits every script takes, and how a
+ * script's reply becomes a channel event.
+ */
+import { formatSerial, messageSerial } from '../../channels/serial.js';
+import type { Clock } from '../../util/clock.js';
+import type { ChannelEvent, ChannelEventInput, ChannelKey } from '../engine.js';
+
+export function text(value: unknown): string {
+  return Buffer.isBuffer(value) ? value.toString('utf8') : String(value);
+}
+
+export interface LayoutOptions {
+  prefix: string;
+  clock: Clock;
+  logMaxCount: number;
+  logMaxAge: number;
+  channelRetention: number;
+}
+
+export class RedisLayout {
+  constructor(private readonly o: LayoutOptions) {}
+
+  get prefix(): string {
+    return this.o.prefix;
+  }
+
+  /** A channel's meta hash, log list and presence hash, under one hash tag. */
+  channel(key: ChannelKey): [meta: string, log: string, members: string] {
+    const base = `${this.o.prefix}{${key}}`;
+    return [`${base}:m`, `${base}:l`, `${base}:p`];
+  }
+
+  topic(key: ChannelKey): string {
+    return `${this.o.prefix}ev:${key}`;
+  }
+
+  /** now, maxCount, maxAge, key retention: the first arguments of every channel script. */
+  limits(): number[] {
+    return [this.o.clock.now(), this.o.logMaxCount, this.o.logMaxAge, this.o.channelRetention];
+  }
+}
+
+/** The event a write script appended, from its reply `{'ok', epoch, seq, t}`. */
+export function eventFrom(input: ChannelEventInput, reply: Buffer[]): ChannelEvent {
+  const epoch = text(reply[1]);
+  const seq = Number(text(reply[2]));
+  const serial = formatSerial(epoch, seq);
+  const event: ChannelEvent = { ...input, seq, serial, timestamp: Number(text(reply[3])) };
+  if (input.messages) event.messages = input.messages.map((m, i) => Object.assign(m, { serial: messageSerial(serial, i) }));
+  return event;
+}
