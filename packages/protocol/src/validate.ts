@@ -83,28 +83,36 @@ function parseParams(obj: Obj): Record<string, string> | undefined {
   return params;
 }
 
+/** The fields messages and presence messages share. */
+type CommonFields = Pick<Message & PresenceMessage, 'id' | 'clientId' | 'connectionId' | 'data' | 'encoding' | 'extras' | 'timestamp'>;
+
+/** Copies the shared fields of `raw` that are present, validated, onto `target`. */
+function parseCommonFields<T extends CommonFields>(raw: Obj, where: string, target: T): T {
+  const id = optString(raw, 'id', where, Err.invalidMessageId);
+  if (id !== undefined) target.id = id;
+  const clientId = optString(raw, 'clientId', where, Err.invalidClientId);
+  if (clientId !== undefined) target.clientId = clientId;
+  const connectionId = optString(raw, 'connectionId', where);
+  if (connectionId !== undefined) target.connectionId = connectionId;
+  const data = optData(raw, where);
+  if (data !== undefined) target.data = data;
+  const encoding = optString(raw, 'encoding', where, Err.invalidDataOrEncoding);
+  if (encoding !== undefined) target.encoding = encoding;
+  const extras = optObject(raw, 'extras', where);
+  if (extras !== undefined) target.extras = extras;
+  const timestamp = optNumber(raw, 'timestamp', where);
+  if (timestamp !== undefined) target.timestamp = timestamp;
+  return target;
+}
+
 /** Validates one message of a publish (realtime MESSAGE or REST body). */
 export function parseMessage(raw: unknown, where = 'message'): Message {
   if (!isPlainObject(raw)) fail(Err.badRequest, `${where} must be an object`);
-  const msg: Message = {};
-  const id = optString(raw, 'id', where, Err.invalidMessageId);
-  if (id !== undefined) msg.id = id;
-  const clientId = optString(raw, 'clientId', where, Err.invalidClientId);
-  if (clientId !== undefined) msg.clientId = clientId;
-  const connectionId = optString(raw, 'connectionId', where);
-  if (connectionId !== undefined) msg.connectionId = connectionId;
+  const msg = parseCommonFields<Message>(raw, where, {});
   const connectionKey = optString(raw, 'connectionKey', where);
   if (connectionKey !== undefined) msg.connectionKey = connectionKey;
   const name = optString(raw, 'name', where);
   if (name !== undefined) msg.name = name;
-  const data = optData(raw, where);
-  if (data !== undefined) msg.data = data;
-  const encoding = optString(raw, 'encoding', where, Err.invalidDataOrEncoding);
-  if (encoding !== undefined) msg.encoding = encoding;
-  const extras = optObject(raw, 'extras', where);
-  if (extras !== undefined) msg.extras = extras;
-  const timestamp = optNumber(raw, 'timestamp', where);
-  if (timestamp !== undefined) msg.timestamp = timestamp;
   const action = optInt(raw, 'action', where);
   if (action !== undefined) msg.action = action;
   return normaliseInboundData(msg);
@@ -115,22 +123,7 @@ export function parsePresenceMessage(raw: unknown, where = 'presence'): Presence
   if (!isPlainObject(raw)) fail(Err.badRequest, `${where} must be an object`);
   const action = optInt(raw, 'action', where);
   if (action === undefined) fail(Err.badRequest, `${where}.action is required`);
-  const pm: PresenceMessage = { action };
-  const id = optString(raw, 'id', where, Err.invalidMessageId);
-  if (id !== undefined) pm.id = id;
-  const clientId = optString(raw, 'clientId', where, Err.invalidClientId);
-  if (clientId !== undefined) pm.clientId = clientId;
-  const connectionId = optString(raw, 'connectionId', where);
-  if (connectionId !== undefined) pm.connectionId = connectionId;
-  const data = optData(raw, where);
-  if (data !== undefined) pm.data = data;
-  const encoding = optString(raw, 'encoding', where, Err.invalidDataOrEncoding);
-  if (encoding !== undefined) pm.encoding = encoding;
-  const extras = optObject(raw, 'extras', where);
-  if (extras !== undefined) pm.extras = extras;
-  const timestamp = optNumber(raw, 'timestamp', where);
-  if (timestamp !== undefined) pm.timestamp = timestamp;
-  return normaliseInboundData(pm);
+  return normaliseInboundData(parseCommonFields<PresenceMessage>(raw, where, { action }));
 }
 
 function parseArray<T>(raw: unknown, key: string, parse: (item: unknown, where: string) => T): T[] {
