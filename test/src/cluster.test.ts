@@ -69,6 +69,13 @@ describe('cluster of three nodes on Redis', () => {
       const rest = new Ably.Rest({ key: KEYS.full, endpoint: '127.0.0.1', port: p2, tls: false, logLevel: 0 });
       const history = await rest.channels.get('x').history({ direction: 'forwards' });
       assert.deepEqual(history.items.map((m) => m.name), ['n', 'bin']);
+
+      // Publishing on behalf of a realtime connection another node holds.
+      await rest.channels.get('x').publish({ name: 'on-behalf', data: 'via rest', connectionKey: a.connection.key! });
+      await gotC.waitFor(3);
+      assert.equal(gotC.items[2]!.connectionId, a.connection.id);
+      assert.equal(gotC.items[2]!.clientId, 'a');
+      await assert.rejects(rest.channels.get('x').publish({ name: 'forged', connectionKey: `${a.connection.id}!AAAAAAAAAAAAAAAA1` }), (e: Ably.ErrorInfo) => e.code === 40006);
       const status = await rest.channels.get('x').status();
       assert.equal(status.status.occupancy.metrics.connections, 3, 'occupancy summed over the nodes');
       assert.equal(status.status.occupancy.metrics.presenceMembers, 1);

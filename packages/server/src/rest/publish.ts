@@ -15,7 +15,9 @@ import { AblyError, Err, isPlainObject, parseMessage, type Message } from '@enck
 import type { AuthContext } from '../auth/authenticate.js';
 import { checkPublish, publishMessages, type PublishSource } from '../channels/publish.js';
 import type { HttpRequest, Router } from '../http/router.js';
+import { secretsEqual } from '../auth/secret.js';
 import { parseConnectionKey } from '../session/connection-key.js';
+import { secretHash } from '../session/shared-state.js';
 import type { NodeContext } from '../session/context.js';
 import { randomId } from '../util/ids.js';
 import { appRoute, protocolVersion, readRequestBody, reply, requestClientId } from './request.js';
@@ -34,26 +36,34 @@ function parseMessages(raw: unknown): Message[] {
   return [parseMessage(raw, 'message')];
 }
 
-/** The session a publish names by `connectionKey`, checked to be a connection of the same app. */
-function onBehalfOf(ctx: NodeContext, auth: AuthContext, messages: readonly Message[]): { connectionId: string; clientId: string | undefined } | undefined {
+/**
+ * The connection a publish names by `connectionKey`, checked to be a connection of the same app: on
+ * this node, or (in a cluster) on any node, by its shared record.
+ */
+async function onBehalfOf(ctx: NodeContext, auth: AuthContext, messages: readonly Message[]): Promise<{ connectionId: string; clientId: string | undefined } | undefined> {
   const keys = new Set<string>();
   for (const m of messages) if (m.connectionKey !== undefined) keys.add(m.connectionKey);
   if (keys.size === 0) return undefined;
   if (keys.size > 1) throw new AblyError(Err.invalidConnectionIdInMessage, 'The messages of one publish name different connectionKeys');
   const key = [...keys][0]!;
   const parsed = parseConnectionKey(key);
-  const session = parsed && ctx.sessions.get(parsed.connectionId);
+  const unknown = new AblyError(Err.invalidConnectionIdInMessage, 'The connectionKey does not name a connection of this app');
+  if (!parsed) throw unknown;
+  const session = ctx.sessions.get(parsed.connectionId);
   // Another app's connection is refused exactly like an unknown one.
-  if (!session || session.state === 'closed' || !session.ownsKey(key) || session.app.id !== auth.app.id) {
-    throw new AblyError(Err.invalidConnectionIdInMessage, 'The connectionKey does not name a connection of this app');
+  if (session && session.state !== 'closed') {
+    if (!session.ownsKey(key) || session.app.id !== auth.app.id) throw unknown;
+    return { connectionId: session.id, clientId: session.clientId };
   }
-  return { connectionId: session.id, clientId: session.clientId };
+  const record = await ctx.engine.connections?.load(parsed.connectionId);
+  if (!record || record.appId !== auth.app.id || !secretsEqual(secretHash(parsed.secret), record.secretHash)) throw unknown;
+  return { connectionId: record.connectionId, clientId: record.clientId };
 }
 
 /** Who publishes `messages` for this request. */
-function sourceFor(ctx: NodeContext, http: HttpRequest, auth: AuthContext, messages: readonly Message[]): PublishSource {
+async function sourceFor(ctx: NodeContext, http: HttpRequest, auth: AuthContext, messages: readonly Message[]): Promise<PublishSource> {
   let clientId = requestClientId(http, auth);
-  const connection = onBehalfOf(ctx, auth, messages);
+  const connection = await onBehalfOf(ctx, auth, messages);
   if (connection?.clientId !== undefined && connection.clientId !== '*') {
     if (clientId !== undefined && clientId !== '*' && clientId !== connection.clientId) {
       throw new AblyError(Err.invalidClientId, `Mismatched clientId: the request is ${JSON.stringify(clientId)}, the connection ${JSON.stringify(connection.clientId)}`);
@@ -73,7 +83,7 @@ async function publishOne(ctx: NodeContext, http: HttpRequest, auth: AuthContext
   const name = http.params.channel!;
   checkPublish(ctx, auth, name); // before reading a body that would be refused anyway
   const messages = parseMessages(await readRequestBody(ctx, http));
-  const { messageId, serials } = await publishTo(ctx, sourceFor(ctx, http, auth, messages), name, messages);
+  const { messageId, serials } = await publishTo(ctx, await sourceFor(ctx, http, auth, messages), name, messages);
   reply(http, 201, { channel: name, messageId, serials });
 }
 
@@ -102,7 +112,7 @@ async function publishSpec(ctx: NodeContext, http: HttpRequest, auth: AuthContex
     spec.channels.map(async (channel): Promise<ChannelResult> => {
       try {
         const messages = spec.messages.map((m) => parseMessage(m));
-        return { channel, messageId: (await publishTo(ctx, sourceFor(ctx, http, auth, messages), channel, messages)).messageId };
+        return { channel, messageId: (await publishTo(ctx, await sourceFor(ctx, http, auth, messages), channel, messages)).messageId };
       } catch (err) {
         const e = AblyError.from(err);
         if (e.statusCode >= 500) ctx.logger.error({ err, channel }, 'batch publish failed');
