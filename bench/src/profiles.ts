@@ -1,0 +1,87 @@
+/**
+ * The scenarios and how long each is run. `full` is the reported run (≥3 runs, medians);
+ * `quick` is the development loop (one run, shorter steps, fewer idle connections, under 2 min).
+ */
+import type { Job, RampParams } from './jobs.js';
+import type { StackId } from './stacks.js';
+
+export type ScenarioId = 's1' | 's2' | 's3' | 's4';
+
+export interface Scenario {
+  id: ScenarioId;
+  title: string;
+  stacks: StackId[];
+  /** The generator's job, less the stack, port and server pid. */
+  job: Omit<Job, 'stack' | 'port' | 'serverPid'>;
+  /** Upper bound for one case (open + measure), ms. */
+  timeoutMs: number;
+}
+
+export interface Profile {
+  name: 'quick' | 'full';
+  runs: number;
+  scenarios: Scenario[];
+}
+
+const WS_STACKS: StackId[] = ['bare-ws', 'encke-ws-json', 'encke-ws-msgpack', 'socketio-ws', 'faye-ws'];
+const POLLING_STACKS: StackId[] = ['encke-comet', 'socketio-polling', 'faye-longpoll'];
+const PAYLOAD_BYTES = 200;
+const CONCURRENCY = 200;
+
+function ramp(stepMs: number, maxSteps: number): RampParams {
+  return { start: 40_000, growth: 1.6, precision: 1.12, stepMs, maxSteps };
+}
+
+function scenarios(quick: boolean): Scenario[] {
+  const stepMs = quick ? 1000 : 2000;
+  return [
+    {
+      id: 's1',
+      title: 'S1 fan-out: 1,000 subscribers on one channel, 200-byte messages',
+      stacks: quick ? ['bare-ws', 'encke-ws-json', 'encke-ws-msgpack', 'encke-comet', 'socketio-polling'] : [...WS_STACKS, ...POLLING_STACKS],
+      job: {
+        connections: 1000,
+        concurrency: CONCURRENCY,
+        layout: 'shared',
+        payloadBytes: PAYLOAD_BYTES,
+        ownPerShared: 0,
+        fixed: { rate: 20_000, seconds: quick ? 3 : 8 },
+        ramp: ramp(stepMs, quick ? 10 : 14),
+      },
+      timeoutMs: 240_000,
+    },
+    {
+      id: 's2',
+      title: 'S2: 2,000 connections, each on its own channel plus one shared channel',
+      stacks: quick ? ['bare-ws', 'encke-ws-json', 'encke-ws-msgpack'] : WS_STACKS,
+      job: {
+        connections: 2000,
+        concurrency: CONCURRENCY,
+        layout: 'own+shared',
+        payloadBytes: PAYLOAD_BYTES,
+        ownPerShared: 200,
+        ramp: ramp(stepMs, quick ? 10 : 14),
+      },
+      timeoutMs: 240_000,
+    },
+    {
+      id: 's3',
+      title: `S3: ${quick ? '2,000' : '10,000'} idle connections, each subscribed to its own channel`,
+      stacks: quick ? ['bare-ws', 'encke-ws-json', 'encke-comet'] : [...WS_STACKS, 'encke-comet'],
+      job: { connections: quick ? 2000 : 10_000, concurrency: CONCURRENCY, layout: 'own', payloadBytes: PAYLOAD_BYTES, ownPerShared: 0, hold: true },
+      timeoutMs: 180_000,
+    },
+    {
+      id: 's4',
+      title: 'S4: 1,000 long-polling subscribers, 1 message/s each',
+      stacks: quick ? ['encke-comet', 'socketio-polling'] : POLLING_STACKS,
+      job: { connections: 1000, concurrency: CONCURRENCY, layout: 'shared', payloadBytes: PAYLOAD_BYTES, ownPerShared: 0, fixed: { rate: 1000, seconds: quick ? 4 : 10 } },
+      timeoutMs: 120_000,
+    },
+  ];
+}
+
+export function profile(name: 'quick' | 'full', runs?: number): Profile {
+  const quick = name === 'quick';
+  return { name, runs: runs ?? (quick ? 1 : 3), scenarios: scenarios(quick) };
+}
