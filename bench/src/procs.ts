@@ -13,6 +13,7 @@ const GENERATOR_MAIN = fileURLToPath(new URL('./generator.js', import.meta.url))
 const SERVER_CORE = 0;
 const GENERATOR_CORE = 1;
 const START_TIMEOUT_MS = 20_000;
+const STOP_TIMEOUT_MS = 5_000;
 
 function hasTaskset(): boolean {
   try {
@@ -56,7 +57,9 @@ export class ServerProcess {
   ) {}
 
   static async start(kind: ServerKind): Promise<ServerProcess> {
-    const child = fork(SERVER_MAIN, [kind], { execArgv: ['--expose-gc'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+    const profileDir = process.env.BENCH_CPU_PROF;
+    const execArgv = ['--expose-gc', ...(profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : [])];
+    const child = fork(SERVER_MAIN, [kind], { execArgv, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
     pin(child.pid, SERVER_CORE);
     const ready = new Promise<number>((resolve, reject) => {
       child.once('message', (m: { type: string; port: number }) => (m.type === 'ready' ? resolve(m.port) : reject(new Error('unexpected message'))));
@@ -86,9 +89,10 @@ export class ServerProcess {
 
   async stop(): Promise<void> {
     if (!running(this.child)) return;
+    // Disconnecting lets the server exit on its own (and write a CPU profile when asked to).
     const exited = new Promise<void>((resolve) => this.child.once('exit', () => resolve()));
-    this.child.kill('SIGKILL');
-    await exited;
+    this.child.disconnect();
+    await bounded(exited, STOP_TIMEOUT_MS, 'server stop', this.child).catch(() => undefined);
   }
 }
 
