@@ -73,9 +73,10 @@ function channelsFor(job: Job, i: number): string[] {
   }
 }
 
-async function openAll(client: BenchClient, job: Job): Promise<{ conns: Conn[]; ms: number }> {
+async function openAll(client: BenchClient, job: Job): Promise<{ conns: Conn[]; ms: number; cpu: { generatorCpu: number; serverCpu: number | null } }> {
   const conns: Conn[] = [];
   const started = performance.now();
+  const cpu = new CpuMeter(job.serverPid);
   let next = 0;
   const worker = async (): Promise<void> => {
     while (next < job.connections) {
@@ -84,7 +85,7 @@ async function openAll(client: BenchClient, job: Job): Promise<{ conns: Conn[]; 
     }
   };
   await Promise.all(Array.from({ length: Math.min(job.concurrency, job.connections) }, worker));
-  return { conns, ms: performance.now() - started };
+  return { conns, ms: performance.now() - started, cpu: cpu.read() };
 }
 
 class Runner {
@@ -183,8 +184,8 @@ class Runner {
 async function run(job: Job): Promise<JobResult> {
   const runner = new Runner(job);
   const client = STACKS[job.stack].client(runner.context());
-  const { conns, ms } = await openAll(client, job);
-  const result: JobResult = { open: { connections: conns.length, ms: Math.round(ms), perSecond: Math.round((conns.length / ms) * 1000) }, lost: 0 };
+  const { conns, ms, cpu } = await openAll(client, job);
+  const result: JobResult = { open: { connections: conns.length, ms: Math.round(ms), perSecond: Math.round((conns.length / ms) * 1000), ...cpu }, lost: 0 };
   if (job.hold) {
     send({ type: 'opened', connections: conns.length, ms });
     await new Promise<void>((resolve) => process.on('message', (m: RunnerMessage) => m.type === 'finish' && resolve()));

@@ -54,7 +54,7 @@ export interface StepResult {
 }
 
 export interface JobResult {
-  open: { connections: number; ms: number; perSecond: number };
+  open: { connections: number; ms: number; perSecond: number; generatorCpu: number; serverCpu: number | null };
   fixed?: { offered: number; delivered: number; latency: Latency; generatorCpu: number; serverCpu: number | null };
   ramp?: { max: number; steps: StepResult[]; note: string };
   lost: number;

@@ -52,7 +52,7 @@ async function runCase(scenario: Scenario, stack: StackId, run: number): Promise
 function describe(c: CaseResult): string {
   if (c.problem) return c.problem;
   const r = c.result!;
-  const parts = [`open ${r.open.connections} in ${r.open.ms} ms`];
+  const parts = [`open ${r.open.connections} in ${r.open.ms} ms (cpu server ${r.open.serverCpu}, generator ${r.open.generatorCpu})`];
   if (r.fixed) parts.push(`fixed p50/p99/p99.9 ${r.fixed.latency.p50}/${r.fixed.latency.p99}/${r.fixed.latency.p999} ms, delivered ${r.fixed.delivered}/${r.fixed.offered}`);
   if (r.ramp) parts.push(`max ${r.ramp.max}/s (${r.ramp.steps.length} steps, ${r.ramp.note})`);
   if (c.memory) parts.push(`rss +${((c.memory.loaded.rss - c.memory.baseline.rss) / 1048576).toFixed(1)} MiB`);
