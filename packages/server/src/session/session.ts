@@ -37,6 +37,8 @@ export class Session implements TransportOwner, Flushable {
   private readonly secret: string;
   private keyGeneration = 0;
   private out: OutboundFrame[] = [];
+  /** The ACK at the end of `out`, still unencoded: the next consecutive ACK joins it (count > 1). */
+  private openAck: ProtocolMessage | null = null;
   private inbox: Inbound[] = [];
   private busy = false;
   private expiry: TimerHandle | undefined = undefined;
@@ -111,6 +113,7 @@ export class Session implements TransportOwner, Flushable {
     if (transport !== this.transport) return;
     this.transport = null;
     this.out = [];
+    this.openAck = null;
     detachAll(this);
     if (this.state !== 'connected') return;
     this.state = 'disconnected';
@@ -126,11 +129,13 @@ export class Session implements TransportOwner, Flushable {
   enqueue(frame: OutboundFrame): void {
     if (!this.transport) return;
     this.out.push(frame);
+    this.openAck = null;
     this.ctx.scheduler.session(this);
   }
 
   flush(): void {
     const frames = this.out;
+    this.openAck = null;
     if (frames.length === 0) return;
     this.out = [];
     this.transport?.write(frames);
@@ -232,9 +237,19 @@ export class Session implements TransportOwner, Flushable {
     const acks = (this.acks ??= new Map());
     acks.set(record.msgSerial, record);
     if (acks.size > ACK_MEMORY) acks.delete(acks.keys().next().value!);
-    this.send(record.error
-      ? { action: Action.NACK, msgSerial: record.msgSerial, count: 1, error: record.error }
-      : { action: Action.ACK, msgSerial: record.msgSerial, count: 1, res: [{ serials: record.serials ?? [] }] });
+    if (record.error) return this.send({ action: Action.NACK, msgSerial: record.msgSerial, count: 1, error: record.error });
+    const result = { serials: record.serials ?? [] };
+    // Publishes answered in one tick go out as one ACK {msgSerial, count: n, res: [n results]}
+    // (RTN7a: an ACK may acknowledge a range): one encoding and one frame instead of n.
+    const open = this.openAck;
+    if (open && open.msgSerial! + open.count! === record.msgSerial) {
+      open.count!++;
+      open.res!.push(result);
+      return;
+    }
+    const ack: ProtocolMessage = { action: Action.ACK, msgSerial: record.msgSerial, count: 1, res: [result] };
+    this.send(ack);
+    if (this.transport) this.openAck = ack;
   }
 
   nack(msgSerial: number, err: AblyError): void {
