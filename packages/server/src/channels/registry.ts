@@ -9,6 +9,8 @@ import type { FlushScheduler } from '../util/scheduler.js';
 import { LocalChannel } from './local-channel.js';
 import type { Subscriber } from './subscriber.js';
 
+const SUBSCRIBED: Promise<void> = Promise.resolve();
+
 export class LocalChannels {
   private readonly map = new Map<ChannelKey, LocalChannel>();
 
@@ -41,7 +43,17 @@ export class LocalChannels {
   /** Adds `sub` to `ch`; resolves once this node receives the channel's events from the engine. */
   subscribe(ch: LocalChannel, sub: Subscriber): Promise<void> {
     ch.subscribers.add(sub);
-    return (ch.engineSubscribed ??= this.engine.channels.subscribe(ch.key));
+    if (ch.engineSubscribed) return ch.engineSubscribed;
+    const pending = this.engine.channels.subscribe(ch.key);
+    ch.engineSubscribed = pending;
+    // Once done, every channel shares one settled promise instead of keeping its own (48 bytes each).
+    pending.then(
+      () => {
+        if (ch.engineSubscribed === pending) ch.engineSubscribed = SUBSCRIBED;
+      },
+      () => undefined,
+    );
+    return pending;
   }
 
   remove(ch: LocalChannel, sub: Subscriber): void {
