@@ -2,7 +2,8 @@
  * Summarises a V8 `.cpuprofile` (from `BENCH_CPU_PROF=dir npm run bench…`, which starts each
  * server with `--cpu-prof`): self time per function and per file, the biggest first.
  *
- *   node bench/dist/profile-summary.js <file.cpuprofile> [top]
+ *   node bench/dist/profile-summary.js <file.cpuprofile> [top] [from-s] [to-s]
+ *   node bench/dist/profile-summary.js <file.cpuprofile> timeline
  */
 import { readFileSync } from 'node:fs';
 
@@ -33,12 +34,29 @@ function top(map: Map<string, number>, total: number, n: number): string[] {
     .map(([k, v]) => `${((100 * v) / total).toFixed(1).padStart(5)}%  ${k}`);
 }
 
-export function summarise(profile: CpuProfile, n = 25): string {
+/** Busy (non-idle) sampled time per 100 ms, to find the phases of a run. */
+export function timeline(profile: CpuProfile): string {
+  const idle = new Set(profile.nodes.filter((node) => node.callFrame.functionName === '(idle)').map((node) => node.id));
+  const busy: number[] = [];
+  let at = 0;
+  profile.samples.forEach((id, i) => {
+    at += profile.timeDeltas[i] ?? 0;
+    const slot = Math.floor(at / 100_000);
+    busy[slot] = (busy[slot] ?? 0) + (idle.has(id) ? 0 : (profile.timeDeltas[i] ?? 0));
+  });
+  return Array.from(busy, (b, i) => `${(i / 10).toFixed(1)}s ${'#'.repeat(Math.round((b ?? 0) / 5000))}`).join('\n');
+}
+
+/** Summary of the samples between `from` and `to` seconds after the profile started. */
+export function summarise(profile: CpuProfile, n = 25, from = 0, to = Infinity): string {
   const byId = new Map(profile.nodes.map((node) => [node.id, node]));
   const selfTime = new Map<number, number>();
   let total = 0;
+  let at = 0;
   profile.samples.forEach((id, i) => {
     const dt = profile.timeDeltas[i] ?? 0;
+    at += dt;
+    if (at < from * 1e6 || at > to * 1e6) return;
     selfTime.set(id, (selfTime.get(id) ?? 0) + dt);
     total += dt;
   });
@@ -82,6 +100,8 @@ export function summarise(profile: CpuProfile, n = 25): string {
 
 if (process.argv[1]?.endsWith('profile-summary.js')) {
   const file = process.argv[2];
-  if (!file) throw new Error('usage: profile-summary.js <file.cpuprofile> [top]');
-  console.log(summarise(JSON.parse(readFileSync(file, 'utf8')) as CpuProfile, Number(process.argv[3] ?? 25)));
+  if (!file) throw new Error('usage: profile-summary.js <file.cpuprofile> [top] [from-s] [to-s] | timeline');
+  const profile = JSON.parse(readFileSync(file, 'utf8')) as CpuProfile;
+  const [top, from, to] = process.argv.slice(3);
+  console.log(top === 'timeline' ? timeline(profile) : summarise(profile, Number(top ?? 25), Number(from ?? 0), Number(to ?? Infinity)));
 }

@@ -26,7 +26,7 @@ export interface Profile {
 const WS_STACKS: StackId[] = ['bare-ws', 'encke-ws-json', 'encke-ws-msgpack', 'socketio-ws', 'faye-ws'];
 const POLLING_STACKS: StackId[] = ['encke-comet', 'socketio-polling', 'faye-longpoll'];
 const PAYLOAD_BYTES = 200;
-const CONCURRENCY = 200;
+const CONCURRENCY = 500;
 
 function ramp(stepMs: number, maxSteps: number): RampParams {
   return { start: 40_000, growth: 1.6, precision: 1.12, stepMs, maxSteps };
