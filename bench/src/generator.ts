@@ -10,11 +10,18 @@ import { Sink } from './payload.js';
 import { STACKS } from './stacks.js';
 
 const SETTLE_FRACTION = 0.2;
-/** A step is sustained when the publisher kept this share of the asked-for rate… */
+/** A step is sustained when the publisher kept this share of the asked-for rate, */
 const MIN_OFFERED_SHARE = 0.9;
-/** …and what is still missing at its end is at most this much time's worth of traffic (or two messages). */
+/** the backlog (published, not yet delivered) grew during the measured window by at most this share of what was offered in it, */
+const MAX_BACKLOG_GROWTH = 0.03;
+/** and what is still missing at the end is at most this much time's worth of traffic (or two messages). */
 const MAX_BACKLOG_SECONDS = 0.25;
 const DRAIN_TIMEOUT_MS = 3000;
+/** Other processes using this much CPU (cores) make a failed step worth trying again. */
+const BUSY_MACHINE = 0.25;
+const MAX_TRIES = 3;
+/** A best step with the generator this busy measured the generator, not the server: the report says so. */
+const GENERATOR_BOUND = 0.95;
 const MAX_PUBLISHER_BACKLOG = 1024 * 1024;
 const CLK_TCK = 100;
 
@@ -40,24 +47,50 @@ function serverCpuSeconds(pid: number): number | null {
   }
 }
 
-/** Measures CPU use of this process and the server between `start()` and `stop()`. */
+/** CPU seconds the whole machine has been busy (Linux /proc/stat), or null elsewhere. */
+function machineBusySeconds(): number | null {
+  try {
+    const [, ...fields] = readFileSync('/proc/stat', 'latin1').split('\n', 1)[0]!.trim().split(/\s+/);
+    const n = fields.map(Number);
+    const idle = (n[3] ?? 0) + (n[4] ?? 0);
+    return (n.slice(0, 8).reduce((a, b) => a + b, 0) - idle) / CLK_TCK;
+  } catch {
+    return null;
+  }
+}
+
+export interface CpuUse {
+  generatorCpu: number;
+  serverCpu: number | null;
+  /** Everything else on the machine (other users' work): a busy machine makes a step noisy. */
+  otherCpu: number | null;
+}
+
+/** Measures CPU use of this process, the server and the rest of the machine from construction to `read()`. */
 class CpuMeter {
   private cpu = process.cpuUsage();
-  private server: number | null;
+  private readonly server: number | null;
+  private readonly machine: number | null;
   private at = performance.now();
 
   constructor(private readonly serverPid: number) {
     this.server = serverCpuSeconds(serverPid);
+    this.machine = machineBusySeconds();
   }
 
-  read(): { generatorCpu: number; serverCpu: number | null } {
+  read(): CpuUse {
     const seconds = (performance.now() - this.at) / 1000;
     const used = process.cpuUsage(this.cpu);
     const server = serverCpuSeconds(this.serverPid);
+    const machine = machineBusySeconds();
     const round = (x: number): number => Math.round(x * 100) / 100;
+    const generatorCpu = (used.user + used.system) / 1e6 / seconds;
+    const serverCpu = server === null || this.server === null ? null : (server - this.server) / seconds;
+    const machineCpu = machine === null || this.machine === null ? null : (machine - this.machine) / seconds;
     return {
-      generatorCpu: round((used.user + used.system) / 1e6 / seconds),
-      serverCpu: server === null || this.server === null ? null : round((server - this.server) / seconds),
+      generatorCpu: round(generatorCpu),
+      serverCpu: serverCpu === null ? null : round(serverCpu),
+      otherCpu: machineCpu === null || serverCpu === null ? null : round(Math.max(0, machineCpu - serverCpu - generatorCpu)),
     };
   }
 }
@@ -73,7 +106,7 @@ function channelsFor(job: Job, i: number): string[] {
   }
 }
 
-async function openAll(client: BenchClient, job: Job): Promise<{ conns: Conn[]; ms: number; cpu: { generatorCpu: number; serverCpu: number | null } }> {
+async function openAll(client: BenchClient, job: Job): Promise<{ conns: Conn[]; ms: number; cpu: CpuUse }> {
   const conns: Conn[] = [];
   const started = performance.now();
   const cpu = new CpuMeter(job.serverPid);
@@ -132,6 +165,7 @@ class Runner {
     sink.latency.reset();
     const dw = sink.delivered;
     const ow = load.offered;
+    const backlogBefore = ow - o0 - (dw - d0);
     const tw = performance.now();
     const cpu = new CpuMeter(this.job.serverPid);
     await sleep(stepMs * (1 - SETTLE_FRACTION));
@@ -139,13 +173,16 @@ class Runner {
     const offered = (load.offered - ow) / seconds;
     const delivered = (sink.delivered - dw) / seconds;
     const backlog = load.offered - o0 - (sink.delivered - d0);
+    const growth = backlog - backlogBefore;
+    const slack = 2 * load.largestMessage;
     const usage = cpu.read();
     const latency = latencyOf(sink);
     load.setRate(0);
     const ok =
       this.lost === lost0 &&
       offered >= MIN_OFFERED_SHARE * target &&
-      backlog <= Math.max(offered * MAX_BACKLOG_SECONDS, 2 * load.largestMessage) &&
+      growth <= Math.max(MAX_BACKLOG_GROWTH * (load.offered - ow), slack) &&
+      backlog <= Math.max(offered * MAX_BACKLOG_SECONDS, slack) &&
       load.publisherBacklog < MAX_PUBLISHER_BACKLOG;
     const drained = await this.waitDrained(load, d0, o0);
     return { target: Math.round(target), offered: Math.round(offered), delivered: Math.round(delivered), backlog, ok, drained, latency, ...usage };
@@ -158,8 +195,15 @@ class Runner {
     let rate = p.start;
     let note = 'step budget used up';
     while (steps.length < p.maxSteps) {
-      const s = await this.step(load, rate, p.stepMs);
+      let s = await this.step(load, rate, p.stepMs);
       steps.push(s);
+      // A shared machine has hiccups: a failed step counts only if it fails again, and a step
+      // failed while other processes were busy is tried up to MAX_TRIES times.
+      for (let tries = 1; !s.ok && s.drained && this.lost === 0 && steps.length < p.maxSteps; tries++) {
+        if (tries >= (s.otherCpu !== null && s.otherCpu > BUSY_MACHINE ? MAX_TRIES : 2)) break;
+        s = await this.step(load, rate, p.stepMs);
+        steps.push(s);
+      }
       if (s.ok && (!best || s.delivered > best.delivered)) best = s;
       if (!s.ok) lowestFailed = Math.min(lowestFailed ?? Infinity, s.target);
       if (this.lost > 0) {
@@ -177,6 +221,9 @@ class Runner {
         break;
       } else rate = Math.sqrt(best.target * lowestFailed);
     }
+    // A generator at its limit when the best step was measured: the server sustains at least that
+    // (the generator may be busy at one rate and not at a higher one, once the server batches).
+    if (best && best.generatorCpu >= GENERATOR_BOUND) note = `generator-bound at ${best.delivered}/s (${note}): the server sustains at least this`;
     return { max: best?.delivered ?? 0, steps, note };
   }
 }

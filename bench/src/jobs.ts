@@ -51,11 +51,13 @@ export interface StepResult {
   /** CPU use of the generator and the server during the step (1 = one core). */
   generatorCpu: number;
   serverCpu: number | null;
+  /** CPU used by other processes on the machine meanwhile (1 = one core). */
+  otherCpu: number | null;
 }
 
 export interface JobResult {
-  open: { connections: number; ms: number; perSecond: number; generatorCpu: number; serverCpu: number | null };
-  fixed?: { offered: number; delivered: number; latency: Latency; generatorCpu: number; serverCpu: number | null };
+  open: { connections: number; ms: number; perSecond: number; generatorCpu: number; serverCpu: number | null; otherCpu: number | null };
+  fixed?: { offered: number; delivered: number; latency: Latency; generatorCpu: number; serverCpu: number | null; otherCpu: number | null };
   ramp?: { max: number; steps: StepResult[]; note: string };
   lost: number;
 }

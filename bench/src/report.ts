@@ -55,6 +55,11 @@ export function markdown(profile: Profile, cases: readonly CaseResult[], info: R
       .map((c) => `- ${STACKS[c.stack].label}, run ${c.run}: ramp ended: ${c.result!.ramp!.note}`);
     if (notes.length + rampNotes.length > 0) lines.push(...new Set([...notes, ...rampNotes]), '');
   }
+  const others = cases.flatMap((c) => [c.result?.open.otherCpu, c.result?.fixed?.otherCpu, ...(c.result?.ramp?.steps.map((s) => s.otherCpu) ?? [])]).filter((x): x is number => typeof x === 'number');
+  if (others.length > 0) {
+    const busy = others.filter((x) => x > 0.25).length;
+    lines.push(`Machine noise: other processes used ${(others.reduce((a, b) => a + b, 0) / others.length).toFixed(2)} cores on average while measuring (more than 0.25 cores in ${busy} of ${others.length} measurements).`, '');
+  }
   lines.push('## Targets (issue 9)', '', '| target | median | |', '|---|---|---|');
   for (const t of targets(cases)) lines.push(`| ${t.label} | ${t.shown} | ${t.pass === undefined ? 'not measured' : t.pass ? 'met' : '**missed**'} |`);
   lines.push('');
