@@ -2,7 +2,7 @@
  * The client of the bare `ws` reference server: text frames `s:<channel>` (answered `ok:<channel>`)
  * and `p:<channel>:<payload>`; deliveries are the bare payload, one frame per message.
  */
-import { STEP_TIMEOUT_MS, waiter, within, type BenchClient, type ClientContext, type Conn, type Pub } from './client.js';
+import { STEP_TIMEOUT_MS, publisherOn, waiter, within, type BenchClient, type ClientContext, type Conn, type Pub } from './client.js';
 import { RawWs } from './raw-ws.js';
 
 export class BareWsClient implements BenchClient {
@@ -31,12 +31,6 @@ export class BareWsClient implements BenchClient {
 
   async publisher(): Promise<Pub> {
     const ws = await RawWs.connect(this.ctx.port, '/', { onMessage() {}, onClose() {} });
-    return {
-      publish: (channel, payload) => ws.sendText(`p:${channel}:${payload}`),
-      get backlog() {
-        return ws.buffered;
-      },
-      close: () => ws.close(),
-    };
+    return publisherOn(ws, (channel, payload) => ws.sendText(`p:${channel}:${payload}`));
   }
 }

@@ -30,6 +30,34 @@ export interface BenchClient {
   publisher(): Promise<Pub>;
 }
 
+/** A publisher on one connection that reports its socket's backlog. */
+export function publisherOn(conn: { readonly buffered: number; close(): void }, publish: (channel: string, payload: string) => void): Pub {
+  return {
+    publish,
+    get backlog() {
+      return conn.buffered;
+    },
+    close: () => conn.close(),
+  };
+}
+
+/**
+ * A polling stack's client: its subscribers poll, its publisher is the stack's WebSocket one, so
+ * that the polling stacks measure polling subscribers.
+ */
+export abstract class PollingClient implements BenchClient {
+  constructor(
+    protected readonly ctx: ClientContext,
+    private readonly ws: BenchClient,
+  ) {}
+
+  abstract subscribe(channels: readonly string[]): Promise<Conn>;
+
+  publisher(): Promise<Pub> {
+    return this.ws.publisher();
+  }
+}
+
 /** A promise with its resolve/reject, for protocol steps answered asynchronously. */
 export interface Waiter {
   promise: Promise<void>;

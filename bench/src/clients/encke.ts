@@ -4,8 +4,8 @@
  * (`/comet/connect`, `/comet/<connectionKey>/send` and `/recv`, JSON, `stream=false`).
  */
 import { Action, decodeFrame, encodeJson, encodeMsgpack, type Format, type ProtocolMessage } from '@encke/protocol';
-import { STEP_TIMEOUT_MS, waiter, within, type BenchClient, type ClientContext, type Conn, type Pub, type Waiter } from './client.js';
-import { RawHttp } from './raw-http.js';
+import { PollingClient, STEP_TIMEOUT_MS, publisherOn, waiter, within, type BenchClient, type ClientContext, type Conn, type Pub, type Waiter } from './client.js';
+import { PollLoop, RawHttp } from './raw-http.js';
 import { RawWs } from './raw-ws.js';
 
 /** The full-capability key the encke bench server is started with. */
@@ -112,23 +112,12 @@ export class EnckeWsClient implements BenchClient {
     });
     await within(hs.connected.promise, STEP_TIMEOUT_MS, 'encke publisher CONNECTED');
     let msgSerial = 0;
-    return {
-      publish: (channel, data) => this.send(ws, { action: Action.MESSAGE, channel, msgSerial: msgSerial++, messages: [{ name: 'm', data }] }),
-      get backlog() {
-        return ws.buffered;
-      },
-      close: () => ws.close(),
-    };
+    return publisherOn(ws, (channel, data) => this.send(ws, { action: Action.MESSAGE, channel, msgSerial: msgSerial++, messages: [{ name: 'm', data }] }));
   }
 }
 
 /** Comet long-polling (the fact sheet's §1.3): always JSON, auth in the query of every request. */
-export class EnckeCometClient implements BenchClient {
-  constructor(
-    private readonly ctx: ClientContext,
-    private readonly ws: BenchClient,
-  ) {}
-
+export class EnckeCometClient extends PollingClient {
   /** Whether the server serves comet (the transport may not be merged yet). */
   static async available(port: number): Promise<boolean> {
     const conn = new RawHttp(port);
@@ -155,44 +144,22 @@ export class EnckeCometClient implements BenchClient {
       for (const pm of asMessages(JSON.parse(body.toString('utf8')))) ok = hs.handle(pm) && ok;
       return ok;
     };
-    const poller = new RawHttp(ctx.port);
-    const sender = new RawHttp(ctx.port);
-    const first = await poller.request('GET', `/comet/connect?${auth}&heartbeats=true&v=${PROTOCOL_VERSION}&stream=false`);
+    const loop = new PollLoop(ctx.port, ctx.lost);
+    const first = await loop.poller.request('GET', `/comet/connect?${auth}&heartbeats=true&v=${PROTOCOL_VERSION}&stream=false`);
     handleBody(first.body);
     await within(hs.connected.promise, STEP_TIMEOUT_MS, 'comet CONNECTED');
     const base = `/comet/${hs.connectionKey}`;
-    let state = 'attaching' as 'attaching' | 'live' | 'closed';
-    const closed = (): boolean => state === 'closed';
-    const poll = async (): Promise<void> => {
-      while (state !== 'closed') {
-        const res = await poller.request('GET', `${base}/recv?${auth}`);
-        if (closed()) return;
-        if (res.status >= 400 || !handleBody(res.body)) throw new Error(`comet recv: ${res.status} ${res.body.toString('utf8').slice(0, 200)}`);
-      }
-    };
-    poll().catch((err: unknown) => {
-      const wasLive = state === 'live';
-      state = 'closed';
-      hs.attached.reject(err instanceof Error ? err : new Error(String(err)));
-      if (wasLive) ctx.lost();
-    });
+    loop.start(
+      async () => {
+        const res = await loop.poller.request('GET', `${base}/recv?${auth}`);
+        if (!loop.closed && (res.status >= 400 || !handleBody(res.body))) throw new Error(`comet recv: ${res.status} ${res.body.toString('utf8').slice(0, 200)}`);
+      },
+      (err) => hs.attached.reject(err),
+    );
     hs.expect(channels);
-    const sent = await sender.request('POST', `${base}/send?${auth}`, JSON.stringify(channels.map((channel) => ({ action: Action.ATTACH, channel }))));
+    const sent = await loop.sender.request('POST', `${base}/send?${auth}`, JSON.stringify(channels.map((channel) => ({ action: Action.ATTACH, channel }))));
     handleBody(sent.body);
     await within(hs.attached.promise, STEP_TIMEOUT_MS, 'comet ATTACHED');
-    sender.close();
-    state = 'live';
-    return {
-      close: () => {
-        state = 'closed';
-        poller.close();
-        sender.request('GET', `${base}/close?${auth}`).then(() => sender.close(), () => undefined);
-      },
-    };
-  }
-
-  /** The publisher uses WebSocket JSON: the comet stack measures comet subscribers. */
-  publisher(): Promise<Pub> {
-    return this.ws.publisher();
+    return loop.live((sender) => sender.request('GET', `${base}/close?${auth}`));
   }
 }

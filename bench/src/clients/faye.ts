@@ -3,8 +3,8 @@
  * handshake, subscribe, and one `/meta/connect` outstanding at all times (sent again whenever the
  * server answers one). Channel `x` is Bayeux channel `/x`.
  */
-import { STEP_TIMEOUT_MS, waiter, within, type BenchClient, type ClientContext, type Conn, type Pub, type Waiter } from './client.js';
-import { RawHttp } from './raw-http.js';
+import { PollingClient, STEP_TIMEOUT_MS, publisherOn, waiter, within, type BenchClient, type ClientContext, type Conn, type Pub, type Waiter } from './client.js';
+import { PollLoop } from './raw-http.js';
 import { RawWs } from './raw-ws.js';
 
 const MOUNT = '/faye';
@@ -108,55 +108,31 @@ export class FayeWsClient implements BenchClient {
     const session = new FayeSession('websocket');
     const ws = await this.open(session, false, () => false);
     ws.sendText(session.connect());
-    return {
-      publish: (channel, payload) => ws.sendText(session.publish(channel, payload)),
-      get backlog() {
-        return ws.buffered;
-      },
-      close: () => ws.close(),
-    };
+    return publisherOn(ws, (channel, payload) => ws.sendText(session.publish(channel, payload)));
   }
 }
 
-export class FayeLongPollingClient implements BenchClient {
-  constructor(
-    private readonly ctx: ClientContext,
-    private readonly ws: BenchClient,
-  ) {}
-
+export class FayeLongPollingClient extends PollingClient {
   async subscribe(channels: readonly string[]): Promise<Conn> {
     const { ctx } = this;
     const session = new FayeSession('long-polling');
-    const poller = new RawHttp(ctx.port);
-    const post = (body: string): Promise<Buffer> => poller.request('POST', MOUNT, body).then((r) => r.body);
+    const loop = new PollLoop(ctx.port, ctx.lost);
+    const post = (body: string): Promise<Buffer> => loop.poller.request('POST', MOUNT, body).then((r) => r.body);
     session.handle(await post(session.handshake()));
     await within(session.handshaken.promise, STEP_TIMEOUT_MS, 'faye handshake');
     session.handle(await post(session.subscribe(channels)));
     await within(session.subscribed.promise, STEP_TIMEOUT_MS, 'faye subscribe');
-    let state = 'live' as 'live' | 'closed';
-    const poll = async (): Promise<void> => {
-      while (state === 'live') {
+    const conn = loop.live(() => Promise.resolve());
+    loop.start(
+      async () => {
         const body = await post(session.connect());
-        if (state !== 'live') return;
+        if (loop.closed) return;
         // A reply with payloads is only parsed when something in it failed.
-        if (ctx.sink.scan(body) > 0 && body.indexOf(META_CONNECT) >= 0 && body.indexOf(UNSUCCESSFUL) < 0) continue;
+        if (ctx.sink.scan(body) > 0 && body.indexOf(META_CONNECT) >= 0 && body.indexOf(UNSUCCESSFUL) < 0) return;
         if (!session.handle(body)) throw new Error(`faye connect: no reply in ${body.toString('utf8').slice(0, 200)}`);
-      }
-    };
-    poll().catch(() => {
-      if (state === 'live') ctx.lost();
-      state = 'closed';
-    });
-    return {
-      close: () => {
-        state = 'closed';
-        poller.close();
       },
-    };
-  }
-
-  /** The publisher uses WebSocket: the long-polling stack measures long-polling subscribers. */
-  publisher(): Promise<Pub> {
-    return this.ws.publisher();
+      () => undefined,
+    );
+    return conn;
   }
 }

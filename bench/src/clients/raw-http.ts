@@ -131,3 +131,55 @@ export class RawHttp {
     }
   }
 }
+
+/**
+ * A long-polling subscriber's connections and request loop: one poll at a time on `poller`,
+ * set-up and goodbye requests on `sender` (closed while live, so that 10,000 idle pollers hold
+ * 10,000 sockets, not 20,000).
+ */
+export class PollLoop {
+  readonly poller: RawHttp;
+  readonly sender: RawHttp;
+  private state: 'opening' | 'live' | 'closed' = 'opening';
+
+  constructor(
+    port: number,
+    private readonly lost: () => void,
+  ) {
+    this.poller = new RawHttp(port);
+    this.sender = new RawHttp(port);
+  }
+
+  get closed(): boolean {
+    return this.state === 'closed';
+  }
+
+  /** Runs `poll` until closed; a failure rejects set-up through `fail`, or counts as a lost subscriber once live. */
+  start(poll: () => Promise<void>, fail: (err: Error) => void): void {
+    const loop = async (): Promise<void> => {
+      while (!this.closed) await poll();
+    };
+    loop().catch((err: unknown) => {
+      const wasLive = this.state === 'live';
+      this.state = 'closed';
+      fail(err instanceof Error ? err : new Error(String(err)));
+      if (wasLive) this.lost();
+    });
+  }
+
+  /** Set-up is done: from now on a failure is a lost subscriber; `goodbye` is sent on close. */
+  live(goodbye: (sender: RawHttp) => Promise<unknown>): { close(): void } {
+    this.sender.close();
+    if (this.state === 'opening') this.state = 'live';
+    return {
+      close: () => {
+        this.state = 'closed';
+        this.poller.close();
+        goodbye(this.sender).then(
+          () => this.sender.close(),
+          () => undefined,
+        );
+      },
+    };
+  }
+}

@@ -3,8 +3,8 @@
  * WebSocket (one packet per frame) and HTTP long-polling (packets joined by U+001E). The bench
  * server's events: `join` (rooms, acknowledged) and `p` (room, payload) → `m` (payload) to the room.
  */
-import { STEP_TIMEOUT_MS, waiter, within, type BenchClient, type ClientContext, type Conn, type Pub, type Waiter } from './client.js';
-import { RawHttp } from './raw-http.js';
+import { PollingClient, STEP_TIMEOUT_MS, publisherOn, waiter, within, type BenchClient, type ClientContext, type Conn, type Pub, type Waiter } from './client.js';
+import { PollLoop } from './raw-http.js';
 import { RawWs } from './raw-ws.js';
 
 const EIO = '/socket.io/?EIO=4';
@@ -81,71 +81,39 @@ export class SocketIoWsClient implements BenchClient {
 
   async publisher(): Promise<Pub> {
     const ws = await this.connect(() => false, new SioHandshake(), () => false);
-    return {
-      publish: (room, payload) => ws.sendText(`42${JSON.stringify(['p', room, payload])}`),
-      get backlog() {
-        return ws.buffered;
-      },
-      close: () => ws.close(),
-    };
+    return publisherOn(ws, (room, payload) => ws.sendText(`42${JSON.stringify(['p', room, payload])}`));
   }
 }
 
-export class SocketIoPollingClient implements BenchClient {
-  constructor(
-    private readonly ctx: ClientContext,
-    private readonly ws: BenchClient,
-  ) {}
-
+export class SocketIoPollingClient extends PollingClient {
   async subscribe(channels: readonly string[]): Promise<Conn> {
     const { ctx } = this;
     const hs = new SioHandshake();
-    const poller = new RawHttp(ctx.port);
-    const sender = new RawHttp(ctx.port);
+    const loop = new PollLoop(ctx.port, ctx.lost);
     const handle = async (path: string, body: Buffer): Promise<void> => {
       if (ctx.sink.scan(body) > 0 && body.indexOf(SEPARATOR + PING) < 0 && body[0] !== PING.charCodeAt(0)) return;
       for (const p of body.toString('utf8').split(SEPARATOR)) {
         const reply = hs.packet(p);
-        if (reply) await sender.request('POST', path, reply, TEXT);
+        if (reply) await loop.sender.request('POST', path, reply, TEXT);
       }
     };
-    const open = await poller.request('GET', `${EIO}&transport=polling`);
+    const open = await loop.poller.request('GET', `${EIO}&transport=polling`);
     await handle('', open.body);
     await within(hs.open.promise, STEP_TIMEOUT_MS, 'socket.io polling open');
     const path = `${EIO}&transport=polling&sid=${encodeURIComponent(hs.sid)}`;
-    let state = 'opening' as 'opening' | 'live' | 'closed';
-    const closed = (): boolean => state === 'closed';
-    const poll = async (): Promise<void> => {
-      while (state !== 'closed') {
-        const res = await poller.request('GET', path);
-        if (closed()) return;
+    loop.start(
+      async () => {
+        const res = await loop.poller.request('GET', path);
+        if (loop.closed) return;
         if (res.status !== 200) throw new Error(`socket.io poll: ${res.status} ${res.body.toString('utf8').slice(0, 200)}`);
         await handle(path, res.body);
-      }
-    };
-    poll().catch((err: unknown) => {
-      const wasLive = state === 'live';
-      state = 'closed';
-      hs.fail(err instanceof Error ? err : new Error(String(err)));
-      if (wasLive) ctx.lost();
-    });
-    await sender.request('POST', path, CONNECT, TEXT);
-    await within(hs.connected.promise, STEP_TIMEOUT_MS, 'socket.io polling connect');
-    await sender.request('POST', path, joinPacket(channels), TEXT);
-    await within(hs.joined.promise, STEP_TIMEOUT_MS, 'socket.io polling join');
-    sender.close();
-    state = 'live';
-    return {
-      close: () => {
-        state = 'closed';
-        poller.close();
-        sender.request('POST', path, '1', TEXT).then(() => sender.close(), () => undefined);
       },
-    };
-  }
-
-  /** The publisher uses WebSocket: the polling stack measures polling subscribers. */
-  publisher(): Promise<Pub> {
-    return this.ws.publisher();
+      (err) => hs.fail(err),
+    );
+    await loop.sender.request('POST', path, CONNECT, TEXT);
+    await within(hs.connected.promise, STEP_TIMEOUT_MS, 'socket.io polling connect');
+    await loop.sender.request('POST', path, joinPacket(channels), TEXT);
+    await within(hs.joined.promise, STEP_TIMEOUT_MS, 'socket.io polling join');
+    return loop.live((sender) => sender.request('POST', path, '1', TEXT));
   }
 }
