@@ -37,7 +37,7 @@ export class Session implements TransportOwner, Flushable {
   private readonly secret: string;
   private keyGeneration = 0;
   private out: OutboundFrame[] = [];
-  /** The ACK at the end of `out`, still unencoded: the next consecutive ACK joins it (count > 1). */
+  /** The last ACK queued; while it is still the last frame in `out` (unsent), the next consecutive ACK joins it. */
   private openAck: ProtocolMessage | null = null;
   private inbox: Inbound[] = [];
   private busy = false;
@@ -113,7 +113,6 @@ export class Session implements TransportOwner, Flushable {
     if (transport !== this.transport) return;
     this.transport = null;
     this.out = [];
-    this.openAck = null;
     detachAll(this);
     if (this.state !== 'connected') return;
     this.state = 'disconnected';
@@ -129,13 +128,11 @@ export class Session implements TransportOwner, Flushable {
   enqueue(frame: OutboundFrame): void {
     if (!this.transport) return;
     this.out.push(frame);
-    this.openAck = null;
     this.ctx.scheduler.session(this);
   }
 
   flush(): void {
     const frames = this.out;
-    this.openAck = null;
     if (frames.length === 0) return;
     this.out = [];
     this.transport?.write(frames);
@@ -242,14 +239,14 @@ export class Session implements TransportOwner, Flushable {
     // Publishes answered in one tick go out as one ACK {msgSerial, count: n, res: [n results]}
     // (RTN7a: an ACK may acknowledge a range): one encoding and one frame instead of n.
     const open = this.openAck;
-    if (open && open.msgSerial! + open.count! === record.msgSerial) {
+    if (open && this.out[this.out.length - 1]?.pm === open && open.msgSerial! + open.count! === record.msgSerial) {
       open.count!++;
       open.res!.push(result);
       return;
     }
     const ack: ProtocolMessage = { action: Action.ACK, msgSerial: record.msgSerial, count: 1, res: [result] };
+    this.openAck = ack;
     this.send(ack);
-    if (this.transport) this.openAck = ack;
   }
 
   nack(msgSerial: number, err: AblyError): void {

@@ -153,13 +153,11 @@ export function heartbeatInterval(ctx: NodeContext): number {
   return Math.max(50, Math.floor(ctx.options.maxIdleInterval / 3));
 }
 
-/**
- * Accepts a WebSocket upgrade on `/` and starts the connection over it. The socket stays corked
- * until the transport writes its first frame, so the 101 response and CONNECTED leave in one write:
- * a syscall less per connection (~25 µs of ~300 µs while thousands connect, bench S3). The client
- * waits for CONNECTED anyway, and an upgrade that fails or a socket that closes early is destroyed.
- */
+/** Accepts a WebSocket upgrade on `/` and starts the connection over it. */
 export function acceptWebSocket(ctx: NodeContext, wss: WebSocketServer, req: IncomingMessage, socket: Duplex, head: Buffer, query: URLSearchParams): void {
+  // The socket stays corked until the transport writes its first frame, so that the 101 response
+  // and CONNECTED leave in one write: a syscall less per connection (bench S3). The client waits
+  // for CONNECTED anyway; an upgrade that fails ends (and so uncorks) the socket itself.
   socket.cork();
   wss.handleUpgrade(req, socket, head, (ws) => {
     let params: ConnectParams;
