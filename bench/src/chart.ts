@@ -43,12 +43,14 @@ export function chartSvg(profile: Profile, cases: readonly CaseResult[], subtitl
         const w = (s.median / top) * plotW;
         const color = COLORS[stack] ?? PEER_COLOR;
         parts.push(`<rect x="${LABEL_W}" y="${y}" width="${w.toFixed(1)}" height="${BAR_H}" fill="${color}"/>`);
+        let end = w;
         if (s.n > 1) {
           const x0 = LABEL_W + (s.min / top) * plotW;
           const x1 = LABEL_W + (s.max / top) * plotW;
+          end = Math.max(w, x1 - LABEL_W);
           parts.push(`<line x1="${x0.toFixed(1)}" x2="${x1.toFixed(1)}" y1="${y + BAR_H / 2}" y2="${y + BAR_H / 2}" stroke="#222" stroke-width="1.5"/>`);
         }
-        parts.push(`<text x="${LABEL_W + w + 6}" y="${y + 13}" font-size="11">${fmt(s.median)}</text>`);
+        parts.push(`<text x="${(LABEL_W + end + 6).toFixed(1)}" y="${y + 13}" font-size="11">${fmt(s.median)}</text>`);
       } else {
         parts.push(`<text x="${LABEL_W + 6}" y="${y + 13}" font-size="11" fill="#888">not measured</text>`);
       }

@@ -3,8 +3,9 @@
  * process and a fresh generator process, then the report (markdown + JSON) and the chart (PNG).
  *
  *   node bench/dist/run.js [--quick] [--runs N] [--stacks a,b] [--scenarios s1,s3] [--out DIR]
+ *   node bench/dist/run.js --render DIR   (report.md and chart.png again from DIR/report.json)
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -13,8 +14,8 @@ import { chartPng, chartSvg } from './chart.js';
 import type { MemoryReport } from './servers/main.js';
 import type { CaseResult } from './metrics.js';
 import { PINNING, ServerProcess, pinSelf, runGenerator } from './procs.js';
-import { profile as makeProfile, type Scenario, type ScenarioId } from './profiles.js';
-import { markdown } from './report.js';
+import { profile as makeProfile, type Profile, type Scenario, type ScenarioId } from './profiles.js';
+import { markdown, type RunInfo } from './report.js';
 import { STACKS, STACK_IDS, type StackId } from './stacks.js';
 
 /** Idle time before S3 reads the server's memory, so that connection set-up garbage is gone. */
@@ -68,8 +69,10 @@ async function main(): Promise<void> {
       stacks: { type: 'string' },
       scenarios: { type: 'string' },
       out: { type: 'string' },
+      render: { type: 'string' },
     },
   });
+  if (args.render) return render(args.render);
   const profile = makeProfile(args.quick ? 'quick' : 'full', args.runs ? Number(args.runs) : undefined);
   const onlyStacks = args.stacks?.split(',') as StackId[] | undefined;
   const onlyScenarios = args.scenarios?.split(',') as ScenarioId[] | undefined;
@@ -98,12 +101,23 @@ async function main(): Promise<void> {
   };
   const out = args.out ?? join(RESULTS, profile.name === 'full' ? '' : 'quick');
   mkdirSync(out, { recursive: true });
+  writeFileSync(join(out, 'report.json'), JSON.stringify({ profile, info, cases }, null, 1));
+  process.stdout.write(write(out, profile, cases, info));
+  log(`wrote ${out}`);
+}
+
+/** Writes report.md and chart.png into `out`; returns the report. */
+function write(out: string, profile: Profile, cases: CaseResult[], info: RunInfo): string {
   const report = markdown(profile, cases, info);
   writeFileSync(join(out, 'report.md'), report);
-  writeFileSync(join(out, 'report.json'), JSON.stringify({ profile, info, cases }, null, 1));
   writeFileSync(join(out, 'chart.png'), chartPng(chartSvg(profile, cases, `${profile.name}, ${info.date}, ${info.machine}`)));
-  process.stdout.write(report);
-  log(`wrote ${out}`);
+  return report;
+}
+
+function render(dir: string): void {
+  const saved = JSON.parse(readFileSync(join(dir, 'report.json'), 'utf8')) as { profile: Profile; info: RunInfo; cases: CaseResult[] };
+  write(dir, saved.profile, saved.cases, saved.info);
+  log(`rendered ${dir}`);
 }
 
 main().catch((err: unknown) => {
