@@ -154,7 +154,8 @@ describe('attach with bad channelSerials', () => {
 
   it('a serial the bounded log no longer reaches → ATTACHED without RESUMED, 90003', async () => {
     for (let i = 1; i <= 5; i++) client.send({ action: Action.MESSAGE, channel: 'a', msgSerial: i, messages: [{ data: String(i) }] });
-    for (let i = 1; i <= 5; i++) await client.next(Action.ACK);
+    // Publishes answered in one tick may share one ACK range (count > 1).
+    for (let acked = 0; acked < 5; ) acked += (await client.next(Action.ACK)).count ?? 1;
     const attached = await reattach('a', serialA);
     assert.equal((attached.flags ?? 0) & Flag.RESUMED, 0);
     assert.equal(attached.error?.code, Err.channelMessagesExpired.code);

@@ -20,6 +20,8 @@ import type { Subscriber } from './subscriber.js';
 /** Most events one gap fill reads from the log. */
 const FILL_LIMIT = 10_000;
 
+const SUBSCRIBED: Promise<void> = Promise.resolve();
+
 export class LocalChannels {
   private readonly map = new Map<ChannelKey, LocalChannel>();
   /** Channels whose subscribers changed this tick, with their subscribers then. */
@@ -116,7 +118,17 @@ export class LocalChannels {
   subscribe(ch: LocalChannel, sub: Subscriber): Promise<void> {
     ch.subscribers.add(sub);
     this.reportOccupancy(ch);
-    return (ch.engineSubscribed ??= this.engine.channels.subscribe(ch.key));
+    if (ch.engineSubscribed) return ch.engineSubscribed;
+    const pending = this.engine.channels.subscribe(ch.key);
+    ch.engineSubscribed = pending;
+    // Once done, every channel shares one settled promise instead of keeping its own (48 bytes each).
+    pending.then(
+      () => {
+        if (ch.engineSubscribed === pending) ch.engineSubscribed = SUBSCRIBED;
+      },
+      () => undefined,
+    );
+    return pending;
   }
 
   remove(ch: LocalChannel, sub: Subscriber): void {

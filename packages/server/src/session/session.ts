@@ -54,6 +54,8 @@ export class Session implements TransportOwner, Flushable {
   private readonly secret: string;
   private keyGeneration = 0;
   private out: OutboundFrame[] = [];
+  /** The last ACK queued; while it is still the last frame in `out` (unsent), the next consecutive ACK joins it. */
+  private openAck: ProtocolMessage | null = null;
   private inbox: Inbound[] = [];
   private busy = false;
   private expiry: TimerHandle | undefined = undefined;
@@ -317,9 +319,19 @@ export class Session implements TransportOwner, Flushable {
     const acks = (this.acks ??= new Map());
     acks.set(record.msgSerial, record);
     if (acks.size > ACK_MEMORY) acks.delete(acks.keys().next().value!);
-    this.send(record.error
-      ? { action: Action.NACK, msgSerial: record.msgSerial, count: 1, error: record.error }
-      : { action: Action.ACK, msgSerial: record.msgSerial, count: 1, res: [{ serials: record.serials ?? [] }] });
+    if (record.error) return this.send({ action: Action.NACK, msgSerial: record.msgSerial, count: 1, error: record.error });
+    const result = { serials: record.serials ?? [] };
+    // Publishes answered in one tick go out as one ACK {msgSerial, count: n, res: [n results]}
+    // (RTN7a: an ACK may acknowledge a range): one encoding and one frame instead of n.
+    const open = this.openAck;
+    if (open && this.out[this.out.length - 1]?.pm === open && open.msgSerial! + open.count! === record.msgSerial) {
+      open.count!++;
+      open.res!.push(result);
+      return;
+    }
+    const ack: ProtocolMessage = { action: Action.ACK, msgSerial: record.msgSerial, count: 1, res: [result] };
+    this.openAck = ack;
+    this.send(ack);
   }
 
   nack(msgSerial: number, err: AblyError): void {

@@ -26,6 +26,8 @@ export class WebSocketTransport implements Transport {
   private owner: TransportOwner | null = null;
   private early: Inbound[] | null = [];
   private ended = false;
+  /** The socket is corked from the upgrade until the first frame (CONNECTED or ERROR) is written. */
+  private corked: boolean;
   private lastInbound: number;
   private lastOutbound: number;
 
@@ -36,6 +38,7 @@ export class WebSocketTransport implements Transport {
     readonly format: Format,
     private readonly heartbeats: boolean,
   ) {
+    this.corked = socket.writableCorked > 0;
     this.lastInbound = this.lastOutbound = ctx.clock.now();
     ws.on('message', (data: RawData, isBinary: boolean) => this.onMessage(data, isBinary));
     ws.on('pong', () => {
@@ -96,7 +99,12 @@ export class WebSocketTransport implements Transport {
   write(frames: readonly OutboundFrame[]): void {
     if (this.ended || this.ws.readyState !== WebSocket.OPEN) return;
     const socket = this.socket;
-    if (frames.length === 1) {
+    if (this.corked) {
+      // The 101 response is still in the socket's buffer: it and CONNECTED go out in one write.
+      this.corked = false;
+      for (const f of frames) socket.write(f.ws(this.format));
+      socket.uncork();
+    } else if (frames.length === 1) {
       socket.write(frames[0]!.ws(this.format));
     } else {
       socket.cork();
@@ -118,6 +126,10 @@ export class WebSocketTransport implements Transport {
   end(final?: OutboundFrame): void {
     if (this.ended) return;
     if (final) this.write([final]);
+    if (this.corked) {
+      this.corked = false;
+      this.socket.uncork();
+    }
     this.ended = true;
     this.early = null;
     if (this.ws.readyState === WebSocket.OPEN) this.ws.close(1000);
@@ -154,6 +166,10 @@ export class WebSocketTransport implements Transport {
 
 /** Accepts a WebSocket upgrade on `/` and starts the connection over it. */
 export function acceptWebSocket(ctx: NodeContext, wss: WebSocketServer, req: IncomingMessage, socket: Duplex, head: Buffer, query: URLSearchParams): void {
+  // The socket stays corked until the transport writes its first frame, so that the 101 response
+  // and CONNECTED leave in one write: a syscall less per connection (bench S3). The client waits
+  // for CONNECTED anyway; an upgrade that fails ends (and so uncorks) the socket itself.
+  socket.cork();
   wss.handleUpgrade(req, socket, head, (ws) => {
     let params: ConnectParams;
     try {

@@ -1,4 +1,24 @@
-import { randomBytes } from 'node:crypto';
+import { randomFillSync } from 'node:crypto';
+
+/**
+ * Random bytes are taken from a pool refilled from the CSPRNG 4 KiB at a time (as Node's own
+ * randomUUID does): randomBytes() per id cost ~3 µs, three times per new connection; a pooled take
+ * costs ~0.3 µs. The bytes are the same CSPRNG output either way, and no view of the pool is kept.
+ */
+const POOL_SIZE = 4096;
+const pool = Buffer.allocUnsafe(POOL_SIZE);
+let poolOffset = POOL_SIZE;
+
+function take(bytes: number): Buffer {
+  if (bytes > POOL_SIZE) return randomFillSync(Buffer.allocUnsafe(bytes));
+  if (poolOffset + bytes > POOL_SIZE) {
+    randomFillSync(pool);
+    poolOffset = 0;
+  }
+  const out = pool.subarray(poolOffset, poolOffset + bytes);
+  poolOffset += bytes;
+  return out;
+}
 
 /**
  * Random URL-safe identifiers ([A-Za-z0-9_-]). Connection keys appear unescaped in comet URL paths,
@@ -6,14 +26,19 @@ import { randomBytes } from 'node:crypto';
  * `:`, `/` or `!` beyond the key separator.
  */
 export function randomId(bytes: number): string {
-  return randomBytes(bytes).toString('base64url');
+  return take(bytes).toString('base64url');
 }
 
-/** Random id of `[A-Za-z0-9]` only, for ids that other code splits on `-` or `_` (sync ids, epochs). */
+const ALNUM = Buffer.from('ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789', 'latin1');
+
+/**
+ * Random id of `[A-Za-z0-9]` only, for ids that other code splits on `-` or `_` (sync ids, epochs).
+ * Built as one flat string: `+=` per character leaves a chain of cons strings that every
+ * connection secret kept alive (~160 bytes per connection).
+ */
 export function randomAlnum(length: number): string {
-  const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
-  const bytes = randomBytes(length);
-  let out = '';
-  for (let i = 0; i < length; i++) out += alphabet[bytes[i]! % alphabet.length];
-  return out;
+  const bytes = take(length);
+  const out = Buffer.allocUnsafe(length);
+  for (let i = 0; i < length; i++) out[i] = ALNUM[bytes[i]! % ALNUM.length]!;
+  return out.toString('latin1');
 }

@@ -29,8 +29,8 @@ export class MemoryChannel {
   touched: number;
   retention: LogRetention;
   private events: ChannelEvent[] = [];
-  /** Message id → serial of recent idempotent publishes, oldest first. */
-  private readonly seenIds = new Map<string, SeenId>();
+  /** Message id → serial of recent idempotent publishes, oldest first; made on first use (~90 bytes a channel). */
+  private seenIds: Map<string, SeenId> | null = null;
   private idWindow = 0;
 
   constructor(now: number, retention: LogRetention) {
@@ -48,7 +48,7 @@ export class MemoryChannel {
   }
 
   isEmpty(): boolean {
-    return this.events.length === 0 && this.seenIds.size === 0 && this.members.size === 0;
+    return this.events.length === 0 && (this.seenIds?.size ?? 0) === 0 && this.members.size === 0;
   }
 
   /** Appends an event with the next serial. */
@@ -91,7 +91,7 @@ export class MemoryChannel {
       for (let i = 0; i < fresh.length; i++) {
         const msg = fresh[i]!;
         msg.serial = messageSerial(event.serial, i);
-        if (idempotencyWindow > 0 && msg.id !== undefined) this.seenIds.set(msg.id, { serial: msg.serial, at: now });
+        if (idempotencyWindow > 0 && msg.id !== undefined) (this.seenIds ??= new Map()).set(msg.id, { serial: msg.serial, at: now });
       }
     }
     const serials = all ? all.map((m, i) => dupes?.[i] ?? m.serial!) : [];
@@ -105,7 +105,7 @@ export class MemoryChannel {
     let found: (string | undefined)[] | null = null;
     for (let i = 0; i < messages.length; i++) {
       const id = messages[i]!.id;
-      const seen = id === undefined ? undefined : this.seenIds.get(id);
+      const seen = id === undefined ? undefined : this.seenIds?.get(id);
       if (seen && now - seen.at <= window) (found ??= new Array<string | undefined>(messages.length))[i] = seen.serial;
     }
     return found;
@@ -121,9 +121,11 @@ export class MemoryChannel {
   }
 
   private trimIds(now: number): void {
-    for (const [id, seen] of this.seenIds) {
+    const ids = this.seenIds;
+    if (!ids) return;
+    for (const [id, seen] of ids) {
       if (now - seen.at <= this.idWindow) break;
-      this.seenIds.delete(id);
+      ids.delete(id);
     }
   }
 

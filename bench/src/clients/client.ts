@@ -1,0 +1,89 @@
+/**
+ * What a stack's load-generator client must do. Every stack speaks its own protocol at the wire
+ * level (no SDKs): thousands of subscribers live in one generator process.
+ */
+import type { Sink } from '../payload.js';
+
+export interface ClientContext {
+  port: number;
+  sink: Sink;
+  /** A subscriber lost its connection (the step or run is then not sustained). */
+  lost(): void;
+}
+
+/** One subscriber connection. */
+export interface Conn {
+  close(): void;
+}
+
+/** The connection that publishes the load. */
+export interface Pub {
+  publish(channel: string, payload: string): void;
+  /** Bytes not yet taken by the kernel: a growing number means the server does not keep up. */
+  readonly backlog: number;
+  close(): void;
+}
+
+export interface BenchClient {
+  /** Opens a subscriber on `channels`; resolves once it is subscribed to all of them. */
+  subscribe(channels: readonly string[]): Promise<Conn>;
+  publisher(): Promise<Pub>;
+}
+
+/** A publisher on one connection that reports its socket's backlog. */
+export function publisherOn(conn: { readonly buffered: number; close(): void }, publish: (channel: string, payload: string) => void): Pub {
+  return {
+    publish,
+    get backlog() {
+      return conn.buffered;
+    },
+    close: () => conn.close(),
+  };
+}
+
+/**
+ * A polling stack's client: its subscribers poll, its publisher is the stack's WebSocket one, so
+ * that the polling stacks measure polling subscribers.
+ */
+export abstract class PollingClient implements BenchClient {
+  constructor(
+    protected readonly ctx: ClientContext,
+    private readonly ws: BenchClient,
+  ) {}
+
+  abstract subscribe(channels: readonly string[]): Promise<Conn>;
+
+  publisher(): Promise<Pub> {
+    return this.ws.publisher();
+  }
+}
+
+/** A promise with its resolve/reject, for protocol steps answered asynchronously. */
+export interface Waiter {
+  promise: Promise<void>;
+  resolve(): void;
+  reject(err: Error): void;
+}
+
+export function waiter(): Waiter {
+  let resolve!: () => void;
+  let reject!: (err: Error) => void;
+  const promise = new Promise<void>((res, rej) => {
+    resolve = res;
+    reject = rej;
+  });
+  // A step may fail after nobody waits for it any more (a connection closing at the end).
+  promise.catch(() => undefined);
+  return { promise, resolve, reject };
+}
+
+/** Rejects when `promise` takes longer than `ms` (each protocol step is bounded in time). */
+export function within<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`${what}: no answer within ${ms} ms`)), ms);
+  });
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+}
+
+export const STEP_TIMEOUT_MS = 15_000;

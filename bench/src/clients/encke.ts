@@ -1,0 +1,165 @@
+/**
+ * encke's clients, speaking the Ably protocol directly: WebSocket in JSON or MessagePack
+ * (`/?key=…&format=…&heartbeats=false&v=6`, ATTACH, then MESSAGE frames), and comet long-polling
+ * (`/comet/connect`, `/comet/<connectionKey>/send` and `/recv`, JSON, `stream=false`).
+ */
+import { Action, decodeFrame, encodeJson, encodeMsgpack, type Format, type ProtocolMessage } from '@encke/protocol';
+import { PollingClient, STEP_TIMEOUT_MS, publisherOn, waiter, within, type BenchClient, type ClientContext, type Conn, type Pub, type Waiter } from './client.js';
+import { PollLoop, RawHttp } from './raw-http.js';
+import { RawWs } from './raw-ws.js';
+
+/** The full-capability key the encke bench server is started with. */
+export const ENCKE_KEY = 'bench.k1:bench-secret-not-for-production';
+const PROTOCOL_VERSION = 6;
+
+function asMessages(decoded: unknown): ProtocolMessage[] {
+  if (Array.isArray(decoded)) return decoded as ProtocolMessage[];
+  return decoded && typeof decoded === 'object' ? [decoded as ProtocolMessage] : [];
+}
+
+/** Tracks CONNECTED and ATTACHED for one connection during set-up. */
+class Handshake {
+  readonly connected: Waiter = waiter();
+  readonly attached: Waiter = waiter();
+  connectionKey = '';
+  private awaiting = new Set<string>();
+
+  expect(channels: readonly string[]): void {
+    this.awaiting = new Set(channels);
+    if (this.awaiting.size === 0) this.attached.resolve();
+  }
+
+  /** Handles control messages; false when the connection is unusable. */
+  handle(pm: ProtocolMessage): boolean {
+    switch (pm.action) {
+      case Action.CONNECTED:
+        this.connectionKey = pm.connectionDetails?.connectionKey ?? '';
+        this.connected.resolve();
+        return true;
+      case Action.ATTACHED:
+        if (pm.channel !== undefined && this.awaiting.delete(pm.channel) && this.awaiting.size === 0) this.attached.resolve();
+        return true;
+      case Action.ERROR:
+      case Action.DISCONNECTED:
+      case Action.CLOSED: {
+        const err = new Error(`encke: action ${pm.action} ${JSON.stringify(pm.error ?? {})}`);
+        this.connected.reject(err);
+        this.attached.reject(err);
+        return false;
+      }
+      default:
+        return true;
+    }
+  }
+}
+
+export class EnckeWsClient implements BenchClient {
+  constructor(
+    private readonly ctx: ClientContext,
+    private readonly format: Format,
+  ) {}
+
+  private path(): string {
+    return `/?key=${encodeURIComponent(ENCKE_KEY)}&format=${this.format}&heartbeats=false&v=${PROTOCOL_VERSION}`;
+  }
+
+  private encode(pm: ProtocolMessage): string | Uint8Array {
+    return this.format === 'json' ? encodeJson(pm) : encodeMsgpack(pm);
+  }
+
+  private send(ws: RawWs, pm: ProtocolMessage): void {
+    const bytes = this.encode(pm);
+    if (typeof bytes === 'string') ws.sendText(bytes);
+    else ws.sendBinary(bytes);
+  }
+
+  async subscribe(channels: readonly string[]): Promise<Conn> {
+    const { ctx, format } = this;
+    const hs = new Handshake();
+    let live = false;
+    const ws = await RawWs.connect(ctx.port, this.path(), {
+      onMessage(payload) {
+        if (ctx.sink.scan(payload) > 0) return;
+        for (const pm of asMessages(decodeFrame(format === 'json' ? payload.toString('utf8') : payload, format))) {
+          if (!hs.handle(pm) && live) ws.close();
+        }
+      },
+      onClose() {
+        const err = new Error('encke: connection closed');
+        hs.connected.reject(err);
+        hs.attached.reject(err);
+        if (live) ctx.lost();
+      },
+    });
+    await within(hs.connected.promise, STEP_TIMEOUT_MS, 'encke CONNECTED');
+    hs.expect(channels);
+    for (const channel of channels) this.send(ws, { action: Action.ATTACH, channel });
+    await within(hs.attached.promise, STEP_TIMEOUT_MS, 'encke ATTACHED');
+    live = true;
+    return ws;
+  }
+
+  async publisher(): Promise<Pub> {
+    const hs = new Handshake();
+    const ws = await RawWs.connect(this.ctx.port, this.path(), {
+      onMessage: (payload) => {
+        // ACKs are not decoded: only CONNECTED (and errors) matter to the publisher.
+        if (hs.connectionKey === '') for (const pm of asMessages(decodeFrame(this.format === 'json' ? payload.toString('utf8') : payload, this.format))) hs.handle(pm);
+      },
+      onClose() {
+        hs.connected.reject(new Error('encke publisher: connection closed'));
+      },
+    });
+    await within(hs.connected.promise, STEP_TIMEOUT_MS, 'encke publisher CONNECTED');
+    let msgSerial = 0;
+    return publisherOn(ws, (channel, data) => this.send(ws, { action: Action.MESSAGE, channel, msgSerial: msgSerial++, messages: [{ name: 'm', data }] }));
+  }
+}
+
+/** Comet long-polling (the fact sheet's §1.3): always JSON, auth in the query of every request. */
+export class EnckeCometClient extends PollingClient {
+  /** Whether the server serves comet (the transport may not be merged yet). */
+  static async available(port: number): Promise<boolean> {
+    const conn = new RawHttp(port);
+    try {
+      const res = await conn.request('GET', `/comet/connect?key=${encodeURIComponent(ENCKE_KEY)}&heartbeats=true&v=${PROTOCOL_VERSION}&stream=false`);
+      if (res.status !== 200) return false;
+      const pm = asMessages(JSON.parse(res.body.toString('utf8')))[0];
+      const key = pm?.connectionDetails?.connectionKey;
+      if (pm?.action !== Action.CONNECTED || key === undefined) return false;
+      await conn.request('GET', `/comet/${key}/close?key=${encodeURIComponent(ENCKE_KEY)}`);
+      return true;
+    } finally {
+      conn.close();
+    }
+  }
+
+  async subscribe(channels: readonly string[]): Promise<Conn> {
+    const { ctx } = this;
+    const auth = `key=${encodeURIComponent(ENCKE_KEY)}`;
+    const hs = new Handshake();
+    const handleBody = (body: Buffer): boolean => {
+      if (body.length === 0 || ctx.sink.scan(body) > 0) return true;
+      let ok = true;
+      for (const pm of asMessages(JSON.parse(body.toString('utf8')))) ok = hs.handle(pm) && ok;
+      return ok;
+    };
+    const loop = new PollLoop(ctx.port, ctx.lost);
+    const first = await loop.poller.request('GET', `/comet/connect?${auth}&heartbeats=true&v=${PROTOCOL_VERSION}&stream=false`);
+    handleBody(first.body);
+    await within(hs.connected.promise, STEP_TIMEOUT_MS, 'comet CONNECTED');
+    const base = `/comet/${hs.connectionKey}`;
+    loop.start(
+      async () => {
+        const res = await loop.poller.request('GET', `${base}/recv?${auth}`);
+        if (!loop.closed && (res.status >= 400 || !handleBody(res.body))) throw new Error(`comet recv: ${res.status} ${res.body.toString('utf8').slice(0, 200)}`);
+      },
+      (err) => hs.attached.reject(err),
+    );
+    hs.expect(channels);
+    const sent = await loop.sender.request('POST', `${base}/send?${auth}`, JSON.stringify(channels.map((channel) => ({ action: Action.ATTACH, channel }))));
+    handleBody(sent.body);
+    await within(hs.attached.promise, STEP_TIMEOUT_MS, 'comet ATTACHED');
+    return loop.live((sender) => sender.request('GET', `${base}/close?${auth}`));
+  }
+}

@@ -1,0 +1,185 @@
+/**
+ * A minimal keep-alive HTTP/1.1 client on one bare TCP socket, one request at a time: what a
+ * long-polling subscriber needs, at a small fraction of node:http's cost per response (the
+ * generator must turn 1,000 poll responses around within a few milliseconds). Understands
+ * Content-Length and chunked bodies; reconnects when the server closes the connection.
+ */
+import { connect, type Socket } from 'node:net';
+
+const READ_BUFFER = Buffer.allocUnsafe(256 * 1024);
+const HEADER_END = Buffer.from('\r\n\r\n');
+const CRLF = Buffer.from('\r\n');
+const MAX_HEADER = 64 * 1024;
+const REQUEST_TIMEOUT_MS = 60_000;
+
+export interface RawAnswer {
+  status: number;
+  body: Buffer;
+}
+
+interface Pending {
+  resolve(answer: RawAnswer): void;
+  reject(err: Error): void;
+  timer: NodeJS.Timeout;
+}
+
+export class RawHttp {
+  private socket: Socket | null = null;
+  private buf: Buffer = Buffer.alloc(0);
+  private pending: Pending | null = null;
+  private closeAfter = false;
+
+  constructor(private readonly port: number) {}
+
+  request(method: 'GET' | 'POST', path: string, body?: string, contentType = 'application/json'): Promise<RawAnswer> {
+    if (this.pending) return Promise.reject(new Error('RawHttp: one request at a time'));
+    const socket = this.socket ?? this.open();
+    let head = `${method} ${path} HTTP/1.1\r\nHost: 127.0.0.1:${this.port}\r\n`;
+    if (body !== undefined) head += `Content-Type: ${contentType}\r\nContent-Length: ${Buffer.byteLength(body)}\r\n`;
+    socket.write(`${head}\r\n${body ?? ''}`);
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => this.fail(new Error(`${method} ${path}: timed out`)), REQUEST_TIMEOUT_MS);
+      this.pending = { resolve, reject, timer };
+    });
+  }
+
+  close(): void {
+    this.socket?.destroy();
+    this.socket = null;
+  }
+
+  private open(): Socket {
+    const socket = connect({
+      host: '127.0.0.1',
+      port: this.port,
+      noDelay: true,
+      onread: {
+        buffer: READ_BUFFER,
+        callback: (n: number, b: Uint8Array): boolean => {
+          const chunk = (b as Buffer).subarray(0, n);
+          this.buf = this.buf.length === 0 ? Buffer.from(chunk) : Buffer.concat([this.buf, chunk]);
+          this.parse();
+          return true;
+        },
+      },
+    });
+    socket.on('error', (err) => this.fail(err));
+    socket.on('close', () => {
+      if (this.socket === socket) this.socket = null;
+      this.buf = Buffer.alloc(0);
+      this.fail(new Error('connection closed'));
+    });
+    this.socket = socket;
+    return socket;
+  }
+
+  private fail(err: Error): void {
+    const p = this.pending;
+    if (!p) return;
+    this.pending = null;
+    clearTimeout(p.timer);
+    this.close();
+    p.reject(err);
+  }
+
+  private parse(): void {
+    const buf = this.buf;
+    const end = buf.indexOf(HEADER_END);
+    if (end < 0) {
+      if (buf.length > MAX_HEADER) this.fail(new Error('response header too long'));
+      return;
+    }
+    const header = buf.toString('latin1', 0, end).toLowerCase();
+    const status = Number(header.slice(9, 12));
+    const bodyStart = end + 4;
+    let body: Buffer | undefined;
+    let consumed = 0;
+    const length = /\r\ncontent-length:\s*(\d+)/.exec(header);
+    if (length) {
+      const n = Number(length[1]);
+      if (buf.length - bodyStart < n) return;
+      body = buf.subarray(bodyStart, bodyStart + n);
+      consumed = bodyStart + n;
+    } else if (/\r\ntransfer-encoding:\s*chunked/.test(header)) {
+      const chunks: Buffer[] = [];
+      let pos = bodyStart;
+      for (;;) {
+        const lineEnd = buf.indexOf(CRLF, pos);
+        if (lineEnd < 0) return;
+        const size = parseInt(buf.toString('latin1', pos, lineEnd), 16);
+        if (buf.length < lineEnd + 2 + size + 2) return;
+        if (size === 0) {
+          consumed = lineEnd + 4;
+          break;
+        }
+        chunks.push(buf.subarray(lineEnd + 2, lineEnd + 2 + size));
+        pos = lineEnd + 2 + size + 2;
+      }
+      body = Buffer.concat(chunks);
+    } else {
+      body = Buffer.alloc(0);
+      consumed = bodyStart;
+    }
+    this.closeAfter = /\r\nconnection:\s*close/.test(header);
+    this.buf = consumed >= buf.length ? Buffer.alloc(0) : buf.subarray(consumed);
+    const p = this.pending;
+    this.pending = null;
+    if (this.closeAfter) this.close();
+    if (p) {
+      clearTimeout(p.timer);
+      p.resolve({ status, body });
+    }
+  }
+}
+
+/**
+ * A long-polling subscriber's connections and request loop: one poll at a time on `poller`,
+ * set-up and goodbye requests on `sender` (closed while live, so that 10,000 idle pollers hold
+ * 10,000 sockets, not 20,000).
+ */
+export class PollLoop {
+  readonly poller: RawHttp;
+  readonly sender: RawHttp;
+  private state: 'opening' | 'live' | 'closed' = 'opening';
+
+  constructor(
+    port: number,
+    private readonly lost: () => void,
+  ) {
+    this.poller = new RawHttp(port);
+    this.sender = new RawHttp(port);
+  }
+
+  get closed(): boolean {
+    return this.state === 'closed';
+  }
+
+  /** Runs `poll` until closed; a failure rejects set-up through `fail`, or counts as a lost subscriber once live. */
+  start(poll: () => Promise<void>, fail: (err: Error) => void): void {
+    const loop = async (): Promise<void> => {
+      while (!this.closed) await poll();
+    };
+    loop().catch((err: unknown) => {
+      const wasLive = this.state === 'live';
+      this.state = 'closed';
+      fail(err instanceof Error ? err : new Error(String(err)));
+      if (wasLive) this.lost();
+    });
+  }
+
+  /** Set-up is done: from now on a failure is a lost subscriber; `goodbye` is sent on close. */
+  live(goodbye: (sender: RawHttp) => Promise<unknown>): { close(): void } {
+    this.sender.close();
+    if (this.state === 'opening') this.state = 'live';
+    return {
+      close: () => {
+        this.state = 'closed';
+        this.poller.close();
+        goodbye(this.sender).then(
+          () => this.sender.close(),
+          () => undefined,
+        );
+      },
+    };
+  }
+}

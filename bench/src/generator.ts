@@ -1,0 +1,263 @@
+/**
+ * The load generator process: opens a stack's subscribers and its publisher, runs the job (fixed
+ * rate, ramp, or hold idle) and reports over IPC. Pinned to its own core by the runner.
+ */
+import { readFileSync } from 'node:fs';
+import type { BenchClient, ClientContext, Conn } from './clients/client.js';
+import type { GeneratorMessage, Job, JobResult, Latency, RampParams, RunnerMessage, StepResult } from './jobs.js';
+import { Load, Mix, ownChannel } from './load.js';
+import { Sink } from './payload.js';
+import { STACKS } from './stacks.js';
+
+const SETTLE_FRACTION = 0.2;
+/** A step is sustained when the publisher kept this share of the asked-for rate, */
+const MIN_OFFERED_SHARE = 0.9;
+/** the backlog (published, not yet delivered) grew during the measured window by at most this share of what was offered in it, */
+const MAX_BACKLOG_GROWTH = 0.03;
+/** and what is still missing at the end is at most this much time's worth of traffic (or two messages). */
+const MAX_BACKLOG_SECONDS = 0.25;
+const DRAIN_TIMEOUT_MS = 3000;
+/** Other processes using this much CPU (cores) make a failed step worth trying again. */
+const BUSY_MACHINE = 0.25;
+const MAX_TRIES = 3;
+/** A best step with the generator this busy measured the generator, not the server: the report says so. */
+const GENERATOR_BOUND = 0.95;
+const MAX_PUBLISHER_BACKLOG = 1024 * 1024;
+const CLK_TCK = 100;
+
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+function send(msg: GeneratorMessage): void {
+  process.send!(msg);
+}
+
+function latencyOf(sink: Sink): Latency {
+  const h = sink.latency;
+  const ms = (us: number): number => Math.round(us / 10) / 100;
+  return { p50: ms(h.quantile(0.5)), p99: ms(h.quantile(0.99)), p999: ms(h.quantile(0.999)), samples: h.total };
+}
+
+/** CPU seconds the server process has used (Linux /proc), or null elsewhere. */
+function serverCpuSeconds(pid: number): number | null {
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, 'latin1').split(') ')[1]!.split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / CLK_TCK;
+  } catch {
+    return null;
+  }
+}
+
+/** CPU seconds the whole machine has been busy (Linux /proc/stat), or null elsewhere. */
+function machineBusySeconds(): number | null {
+  try {
+    const [, ...fields] = readFileSync('/proc/stat', 'latin1').split('\n', 1)[0]!.trim().split(/\s+/);
+    const n = fields.map(Number);
+    const idle = (n[3] ?? 0) + (n[4] ?? 0);
+    return (n.slice(0, 8).reduce((a, b) => a + b, 0) - idle) / CLK_TCK;
+  } catch {
+    return null;
+  }
+}
+
+export interface CpuUse {
+  generatorCpu: number;
+  serverCpu: number | null;
+  /** Everything else on the machine (other users' work): a busy machine makes a step noisy. */
+  otherCpu: number | null;
+}
+
+/** Measures CPU use of this process, the server and the rest of the machine from construction to `read()`. */
+class CpuMeter {
+  private cpu = process.cpuUsage();
+  private readonly server: number | null;
+  private readonly machine: number | null;
+  private at = performance.now();
+
+  constructor(private readonly serverPid: number) {
+    this.server = serverCpuSeconds(serverPid);
+    this.machine = machineBusySeconds();
+  }
+
+  read(): CpuUse {
+    const seconds = (performance.now() - this.at) / 1000;
+    const used = process.cpuUsage(this.cpu);
+    const server = serverCpuSeconds(this.serverPid);
+    const machine = machineBusySeconds();
+    const round = (x: number): number => Math.round(x * 100) / 100;
+    const generatorCpu = (used.user + used.system) / 1e6 / seconds;
+    const serverCpu = server === null || this.server === null ? null : (server - this.server) / seconds;
+    const machineCpu = machine === null || this.machine === null ? null : (machine - this.machine) / seconds;
+    return {
+      generatorCpu: round(generatorCpu),
+      serverCpu: serverCpu === null ? null : round(serverCpu),
+      otherCpu: machineCpu === null || serverCpu === null ? null : round(Math.max(0, machineCpu - serverCpu - generatorCpu)),
+    };
+  }
+}
+
+function channelsFor(job: Job, i: number): string[] {
+  switch (job.layout) {
+    case 'shared':
+      return ['shared'];
+    case 'own':
+      return [ownChannel(i)];
+    case 'own+shared':
+      return [ownChannel(i), 'shared'];
+  }
+}
+
+async function openAll(client: BenchClient, job: Job): Promise<{ conns: Conn[]; ms: number; cpu: CpuUse }> {
+  const conns: Conn[] = [];
+  const started = performance.now();
+  const cpu = new CpuMeter(job.serverPid);
+  let next = 0;
+  const worker = async (): Promise<void> => {
+    while (next < job.connections) {
+      const i = next++;
+      conns.push(await client.subscribe(channelsFor(job, i)));
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(job.concurrency, job.connections) }, worker));
+  return { conns, ms: performance.now() - started, cpu: cpu.read() };
+}
+
+class Runner {
+  lost = 0;
+  readonly sink = new Sink();
+
+  constructor(private readonly job: Job) {}
+
+  context(): ClientContext {
+    return { port: this.job.port, sink: this.sink, lost: () => this.lost++ };
+  }
+
+  async waitDrained(load: Load, base: number, offeredBase: number): Promise<boolean> {
+    const until = performance.now() + DRAIN_TIMEOUT_MS;
+    while (performance.now() < until) {
+      if (this.sink.delivered - base >= load.offered - offeredBase) return true;
+      await sleep(20);
+    }
+    return false;
+  }
+
+  async fixed(load: Load, rate: number, seconds: number): Promise<NonNullable<JobResult['fixed']>> {
+    const { sink } = this;
+    load.setRate(rate);
+    await sleep(500);
+    sink.latency.reset();
+    const d0 = sink.delivered;
+    const o0 = load.offered;
+    const cpu = new CpuMeter(this.job.serverPid);
+    await sleep(seconds * 1000);
+    const result = { offered: load.offered - o0, delivered: sink.delivered - d0, latency: latencyOf(sink), ...cpu.read() };
+    load.setRate(0);
+    await this.waitDrained(load, sink.delivered, load.offered);
+    return result;
+  }
+
+  async step(load: Load, target: number, stepMs: number): Promise<StepResult> {
+    const { sink } = this;
+    const d0 = sink.delivered;
+    const o0 = load.offered;
+    const lost0 = this.lost;
+    load.setRate(target);
+    await sleep(stepMs * SETTLE_FRACTION);
+    sink.latency.reset();
+    const dw = sink.delivered;
+    const ow = load.offered;
+    const backlogBefore = ow - o0 - (dw - d0);
+    const tw = performance.now();
+    const cpu = new CpuMeter(this.job.serverPid);
+    await sleep(stepMs * (1 - SETTLE_FRACTION));
+    const seconds = (performance.now() - tw) / 1000;
+    const offered = (load.offered - ow) / seconds;
+    const delivered = (sink.delivered - dw) / seconds;
+    const backlog = load.offered - o0 - (sink.delivered - d0);
+    const growth = backlog - backlogBefore;
+    const slack = 2 * load.largestMessage;
+    const usage = cpu.read();
+    const latency = latencyOf(sink);
+    load.setRate(0);
+    const ok =
+      this.lost === lost0 &&
+      offered >= MIN_OFFERED_SHARE * target &&
+      growth <= Math.max(MAX_BACKLOG_GROWTH * (load.offered - ow), slack) &&
+      backlog <= Math.max(offered * MAX_BACKLOG_SECONDS, slack) &&
+      load.publisherBacklog < MAX_PUBLISHER_BACKLOG;
+    const drained = await this.waitDrained(load, d0, o0);
+    return { target: Math.round(target), offered: Math.round(offered), delivered: Math.round(delivered), backlog, ok, drained, latency, ...usage };
+  }
+
+  async ramp(load: Load, p: RampParams): Promise<NonNullable<JobResult['ramp']>> {
+    const steps: StepResult[] = [];
+    let best: StepResult | undefined;
+    let lowestFailed: number | undefined;
+    let rate = p.start;
+    let note = 'step budget used up';
+    while (steps.length < p.maxSteps) {
+      let s = await this.step(load, rate, p.stepMs);
+      steps.push(s);
+      // A shared machine has hiccups: a failed step counts only if it fails again, and a step
+      // failed while other processes were busy is tried up to MAX_TRIES times.
+      for (let tries = 1; !s.ok && s.drained && this.lost === 0 && steps.length < p.maxSteps; tries++) {
+        if (tries >= (s.otherCpu !== null && s.otherCpu > BUSY_MACHINE ? MAX_TRIES : 2)) break;
+        s = await this.step(load, rate, p.stepMs);
+        steps.push(s);
+      }
+      if (s.ok && (!best || s.delivered > best.delivered)) best = s;
+      if (!s.ok) lowestFailed = Math.min(lowestFailed ?? Infinity, s.target);
+      if (this.lost > 0) {
+        note = `subscribers lost at ${s.target}/s`;
+        break;
+      }
+      if (!s.drained) {
+        note = `backlog did not drain after ${s.target}/s`;
+        break;
+      }
+      if (lowestFailed === undefined) rate *= p.growth;
+      else if (!best) rate = rate / p.growth;
+      else if (lowestFailed / best.target <= p.precision) {
+        note = 'converged';
+        break;
+      } else rate = Math.sqrt(best.target * lowestFailed);
+    }
+    // A generator at its limit when the best step was measured: the server sustains at least that
+    // (the generator may be busy at one rate and not at a higher one, once the server batches).
+    if (best && best.generatorCpu >= GENERATOR_BOUND) note = `generator-bound at ${best.delivered}/s (${note}): the server sustains at least this`;
+    return { max: best?.delivered ?? 0, steps, note };
+  }
+}
+
+async function run(job: Job): Promise<JobResult> {
+  const runner = new Runner(job);
+  const client = STACKS[job.stack].client(runner.context());
+  const { conns, ms, cpu } = await openAll(client, job);
+  const result: JobResult = { open: { connections: conns.length, ms: Math.round(ms), perSecond: Math.round((conns.length / ms) * 1000), ...cpu }, lost: 0 };
+  if (job.hold) {
+    send({ type: 'opened', connections: conns.length, ms });
+    await new Promise<void>((resolve) => process.on('message', (m: RunnerMessage) => m.type === 'finish' && resolve()));
+  }
+  if (job.fixed || job.ramp) {
+    const pub = await client.publisher();
+    const shared = job.layout === 'own' ? 0 : job.connections;
+    const load = new Load(pub, new Mix(shared, job.layout === 'shared' ? 0 : job.connections, job.ownPerShared), job.payloadBytes);
+    if (job.fixed) result.fixed = await runner.fixed(load, job.fixed.rate, job.fixed.seconds);
+    if (job.ramp) result.ramp = await runner.ramp(load, job.ramp);
+    load.stop();
+    pub.close();
+  }
+  result.lost = runner.lost;
+  for (const c of conns) c.close();
+  return result;
+}
+
+process.once('message', (m: RunnerMessage) => {
+  if (m.type !== 'job') return;
+  run(m.job)
+    .then((result) => send({ type: 'result', result }))
+    .catch((err: unknown) => send({ type: 'error', message: err instanceof Error ? err.message : String(err) }))
+    .finally(() => {
+      process.disconnect();
+      setTimeout(() => process.exit(0), 200).unref();
+    });
+});

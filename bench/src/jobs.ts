@@ -1,0 +1,70 @@
+/** What the runner asks of a generator process, and what it answers (over IPC). */
+import type { StackId } from './stacks.js';
+
+export interface RampParams {
+  /** First rate tried, deliveries/s. */
+  start: number;
+  /** Factor between steps until a step fails; then the interval is bisected. */
+  growth: number;
+  /** Stop bisecting once failing/sustained rates are within this factor. */
+  precision: number;
+  stepMs: number;
+  maxSteps: number;
+}
+
+export type ChannelLayout = 'shared' | 'own' | 'own+shared';
+
+export interface Job {
+  stack: StackId;
+  port: number;
+  serverPid: number;
+  connections: number;
+  /** Connections being opened at once. */
+  concurrency: number;
+  layout: ChannelLayout;
+  payloadBytes: number;
+  /** Messages to own channels published per message on the shared channel (S2's mix). */
+  ownPerShared: number;
+  fixed?: { rate: number; seconds: number };
+  ramp?: RampParams;
+  /** S3: after opening, report `opened` and hold the connections until told `finish`. */
+  hold?: boolean;
+}
+
+export interface Latency {
+  p50: number;
+  p99: number;
+  p999: number;
+  samples: number;
+}
+
+export interface StepResult {
+  /** Asked-for rate, deliveries/s. */
+  target: number;
+  offered: number;
+  delivered: number;
+  /** Deliveries still missing at the end of the step. */
+  backlog: number;
+  ok: boolean;
+  drained: boolean;
+  latency: Latency;
+  /** CPU use of the generator and the server during the step (1 = one core). */
+  generatorCpu: number;
+  serverCpu: number | null;
+  /** CPU used by other processes on the machine meanwhile (1 = one core). */
+  otherCpu: number | null;
+}
+
+export interface JobResult {
+  open: { connections: number; ms: number; perSecond: number; generatorCpu: number; serverCpu: number | null; otherCpu: number | null };
+  fixed?: { offered: number; delivered: number; latency: Latency; generatorCpu: number; serverCpu: number | null; otherCpu: number | null };
+  ramp?: { max: number; steps: StepResult[]; note: string };
+  lost: number;
+}
+
+export type GeneratorMessage =
+  | { type: 'opened'; connections: number; ms: number }
+  | { type: 'result'; result: JobResult }
+  | { type: 'error'; message: string };
+
+export type RunnerMessage = { type: 'job'; job: Job } | { type: 'finish' };

@@ -1,0 +1,123 @@
+/**
+ * The processes of one case: the server under test and the load generator, each pinned to its own
+ * core with `taskset` when the machine has it and two cores or more. Every wait is bounded.
+ */
+import { execFileSync, fork, type ChildProcess } from 'node:child_process';
+import { availableParallelism } from 'node:os';
+import { fileURLToPath } from 'node:url';
+import type { GeneratorMessage, Job, JobResult } from './jobs.js';
+import type { MemoryReport, ServerKind } from './servers/main.js';
+
+const SERVER_MAIN = fileURLToPath(new URL('./servers/main.js', import.meta.url));
+const GENERATOR_MAIN = fileURLToPath(new URL('./generator.js', import.meta.url));
+const SERVER_CORE = 0;
+const GENERATOR_CORE = 1;
+const START_TIMEOUT_MS = 20_000;
+const STOP_TIMEOUT_MS = 5_000;
+
+function hasTaskset(): boolean {
+  try {
+    execFileSync('taskset', ['-V'], { stdio: 'ignore' });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+export const PINNING = availableParallelism() >= 2 && hasTaskset();
+
+function pin(pid: number | undefined, core: number): void {
+  if (!PINNING || pid === undefined) return;
+  execFileSync('taskset', ['-a', '-p', '-c', String(core), String(pid)], { stdio: 'ignore' });
+}
+
+/** Pins the runner itself beside the generator, off the server's core. */
+export function pinSelf(): void {
+  pin(process.pid, GENERATOR_CORE);
+}
+
+/** Settles like `promise`, or kills `child` and rejects when it takes longer than `ms`. */
+function bounded<T>(promise: Promise<T>, ms: number, what: string, child: ChildProcess): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const expired = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`${what}: gave up after ${ms} ms`));
+    }, ms);
+  });
+  return Promise.race([promise, expired]).finally(() => clearTimeout(timer));
+}
+
+const running = (child: ChildProcess): boolean => child.exitCode === null && child.signalCode === null;
+
+export class ServerProcess {
+  private constructor(
+    private readonly child: ChildProcess,
+    readonly port: number,
+  ) {}
+
+  static async start(kind: ServerKind): Promise<ServerProcess> {
+    const profileDir = process.env.BENCH_CPU_PROF;
+    const execArgv = ['--expose-gc', ...(profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : [])];
+    const child = fork(SERVER_MAIN, [kind], { execArgv, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+    pin(child.pid, SERVER_CORE);
+    const ready = new Promise<number>((resolve, reject) => {
+      child.once('message', (m: { type: string; port: number }) => (m.type === 'ready' ? resolve(m.port) : reject(new Error('unexpected message'))));
+      child.once('exit', (code) => reject(new Error(`${kind} server exited (${code})`)));
+    });
+    const port = await bounded(ready, START_TIMEOUT_MS, `${kind} server start`, child);
+    return new ServerProcess(child, port);
+  }
+
+  get pid(): number {
+    return this.child.pid!;
+  }
+
+  /** RSS and heap after full GCs. */
+  async memory(): Promise<MemoryReport> {
+    const answer = new Promise<MemoryReport>((resolve) => {
+      const on = (m: MemoryReport): void => {
+        if (m.type !== 'memory') return;
+        this.child.off('message', on);
+        resolve(m);
+      };
+      this.child.on('message', on);
+    });
+    this.child.send({ type: 'memory' });
+    return bounded(answer, START_TIMEOUT_MS, 'server memory', this.child);
+  }
+
+  async stop(): Promise<void> {
+    if (!running(this.child)) return;
+    // Disconnecting lets the server exit on its own (and write a CPU profile when asked to).
+    const exited = new Promise<void>((resolve) => this.child.once('exit', () => resolve()));
+    this.child.disconnect();
+    await bounded(exited, STOP_TIMEOUT_MS, 'server stop', this.child).catch(() => undefined);
+  }
+}
+
+/** Runs one job in a fresh generator process; `onOpened` runs while an S3 job holds its connections. */
+export async function runGenerator(job: Job, timeoutMs: number, onOpened?: (opened: { connections: number; ms: number }) => Promise<void>): Promise<JobResult> {
+  const child = fork(GENERATOR_MAIN, [], { execArgv: ['--max-old-space-size=4096'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  pin(child.pid, GENERATOR_CORE);
+  const done = new Promise<JobResult>((resolve, reject) => {
+    child.on('message', (m: GeneratorMessage) => {
+      if (m.type === 'result') resolve(m.result);
+      else if (m.type === 'error') reject(new Error(m.message));
+      else if (m.type === 'opened') {
+        const hold = onOpened ? onOpened(m) : Promise.resolve();
+        hold.then(
+          () => child.send({ type: 'finish' }),
+          (err: unknown) => reject(err instanceof Error ? err : new Error(String(err))),
+        );
+      }
+    });
+    child.once('exit', (code) => reject(new Error(`generator exited (${code}) without a result`)));
+  });
+  child.send({ type: 'job', job });
+  try {
+    return await bounded(done, timeoutMs, `${job.stack} job`, child);
+  } finally {
+    if (running(child)) child.kill('SIGKILL');
+  }
+}

@@ -1,0 +1,126 @@
+/**
+ * `npm run bench` / `npm run bench:quick`: every scenario × stack × run, each case in a fresh server
+ * process and a fresh generator process, then the report (markdown + JSON) and the chart (PNG).
+ *
+ *   node bench/dist/run.js [--quick] [--runs N] [--stacks a,b] [--scenarios s1,s3] [--out DIR]
+ *   node bench/dist/run.js --render DIR   (report.md and chart.png again from DIR/report.json)
+ */
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpus, totalmem } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { chartPng, chartSvg } from './chart.js';
+import type { MemoryReport } from './servers/main.js';
+import type { CaseResult } from './metrics.js';
+import { PINNING, ServerProcess, pinSelf, runGenerator } from './procs.js';
+import { profile as makeProfile, type Profile, type Scenario, type ScenarioId } from './profiles.js';
+import { markdown, type RunInfo } from './report.js';
+import { STACKS, STACK_IDS, type StackId } from './stacks.js';
+
+/** Idle time before S3 reads the server's memory, so that connection set-up garbage is gone. */
+const S3_SETTLE_MS = 1000;
+const RESULTS = fileURLToPath(new URL('../results/', import.meta.url));
+
+function log(text: string): void {
+  process.stderr.write(`${new Date().toISOString().slice(11, 19)} ${text}\n`);
+}
+
+async function runCase(scenario: Scenario, stack: StackId, run: number): Promise<CaseResult> {
+  const c: CaseResult = { scenario: scenario.id, stack, run };
+  const server = await ServerProcess.start(STACKS[stack].server);
+  try {
+    const check = STACKS[stack].available;
+    if (check && !(await check(server.port))) {
+      c.problem = 'not served by this build (skipped)';
+      return c;
+    }
+    const baseline: MemoryReport | undefined = scenario.job.hold ? await server.memory() : undefined;
+    let loaded: MemoryReport | undefined;
+    c.result = await runGenerator({ ...scenario.job, stack, port: server.port, serverPid: server.pid }, scenario.timeoutMs, async () => {
+      await new Promise((r) => setTimeout(r, S3_SETTLE_MS));
+      loaded = await server.memory();
+    });
+    if (baseline && loaded) c.memory = { baseline, loaded };
+  } catch (err) {
+    c.problem = `failed: ${err instanceof Error ? err.message : String(err)}`;
+  } finally {
+    await server.stop();
+  }
+  return c;
+}
+
+function describe(c: CaseResult): string {
+  if (c.problem) return c.problem;
+  const r = c.result!;
+  const parts = [`open ${r.open.connections} in ${r.open.ms} ms (cpu server ${r.open.serverCpu}, generator ${r.open.generatorCpu})`];
+  if (r.fixed) parts.push(`fixed p50/p99/p99.9 ${r.fixed.latency.p50}/${r.fixed.latency.p99}/${r.fixed.latency.p999} ms, delivered ${r.fixed.delivered}/${r.fixed.offered}`);
+  if (r.ramp) parts.push(`max ${r.ramp.max}/s (${r.ramp.steps.length} steps, ${r.ramp.note})`);
+  if (c.memory) parts.push(`rss +${((c.memory.loaded.rss - c.memory.baseline.rss) / 1048576).toFixed(1)} MiB`);
+  if (r.lost) parts.push(`lost ${r.lost}`);
+  return parts.join('; ');
+}
+
+async function main(): Promise<void> {
+  const { values: args } = parseArgs({
+    options: {
+      quick: { type: 'boolean', default: false },
+      runs: { type: 'string' },
+      stacks: { type: 'string' },
+      scenarios: { type: 'string' },
+      out: { type: 'string' },
+      render: { type: 'string' },
+    },
+  });
+  if (args.render) return render(args.render);
+  const profile = makeProfile(args.quick ? 'quick' : 'full', args.runs ? Number(args.runs) : undefined);
+  const onlyStacks = args.stacks?.split(',') as StackId[] | undefined;
+  const onlyScenarios = args.scenarios?.split(',') as ScenarioId[] | undefined;
+  for (const s of onlyStacks ?? []) if (!STACK_IDS.includes(s)) throw new Error(`unknown stack ${s}; known: ${STACK_IDS.join(', ')}`);
+  profile.scenarios = profile.scenarios
+    .filter((s) => !onlyScenarios || onlyScenarios.includes(s.id))
+    .map((s) => ({ ...s, stacks: s.stacks.filter((st) => !onlyStacks || onlyStacks.includes(st)) }));
+  pinSelf();
+  const started = performance.now();
+  const cases: CaseResult[] = [];
+  for (let run = 1; run <= profile.runs; run++) {
+    for (const scenario of profile.scenarios) {
+      for (const stack of scenario.stacks) {
+        const c = await runCase(scenario, stack, run);
+        cases.push(c);
+        log(`run ${run} ${scenario.id} ${stack}: ${describe(c)}`);
+      }
+    }
+  }
+  const info = {
+    date: new Date().toISOString().slice(0, 10),
+    machine: `${cpus().length} × ${cpus()[0]?.model.trim() ?? 'cpu'}, ${Math.round(totalmem() / 2 ** 30)} GiB`,
+    node: process.versions.node,
+    pinned: PINNING,
+    seconds: (performance.now() - started) / 1000,
+  };
+  const out = args.out ?? join(RESULTS, profile.name === 'full' ? '' : 'quick');
+  mkdirSync(out, { recursive: true });
+  writeFileSync(join(out, 'report.json'), JSON.stringify({ profile, info, cases }, null, 1));
+  process.stdout.write(write(out, profile, cases, info));
+  log(`wrote ${out}`);
+}
+
+/** Writes report.md and chart.png into `out`; returns the report. */
+function write(out: string, profile: Profile, cases: CaseResult[], info: RunInfo): string {
+  const report = markdown(profile, cases, info);
+  writeFileSync(join(out, 'report.md'), report);
+  writeFileSync(join(out, 'chart.png'), chartPng(chartSvg(profile, cases, `${profile.name}, ${info.date}, ${info.machine}`)));
+  return report;
+}
+
+function render(dir: string): void {
+  const saved = JSON.parse(readFileSync(join(dir, 'report.json'), 'utf8')) as { profile: Profile; info: RunInfo; cases: CaseResult[] };
+  write(dir, saved.profile, saved.cases, saved.info);
+  log(`rendered ${dir}`);
+}
+
+main().catch((err: unknown) => {
+  console.error(err);
+  process.exit(1);
+});

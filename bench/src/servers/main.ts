@@ -1,0 +1,63 @@
+/**
+ * One server under test, in its own process (pinned to its own core by the runner). Started as
+ * `node servers/main.js <kind>`; answers over IPC:
+ *   → {type:'ready', port}          once listening on 127.0.0.1 (port 0: a free one)
+ *   ← {type:'memory'}  → {type:'memory', rss, heapUsed}   after two full GCs (needs --expose-gc)
+ * and exits when the runner disconnects.
+ */
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { startBareWs } from './bare-ws.js';
+import { startEncke } from './encke.js';
+import { startFaye } from './faye.js';
+import { startSocketIo } from './socketio.js';
+
+export type ServerKind = 'encke' | 'bare-ws' | 'socketio' | 'faye';
+
+export interface MemoryReport {
+  type: 'memory';
+  rss: number;
+  heapUsed: number;
+}
+
+const starters: Record<ServerKind, () => Promise<number>> = {
+  encke: startEncke,
+  'bare-ws': () => withHttp(startBareWs),
+  socketio: () => withHttp(startSocketIo),
+  faye: () => withHttp(startFaye),
+};
+
+async function withHttp(attach: (server: Server) => void): Promise<number> {
+  const server = createServer((_req, res) => {
+    res.statusCode = 404;
+    res.end();
+  });
+  attach(server);
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return (server.address() as AddressInfo).port;
+}
+
+function memory(): MemoryReport {
+  const gc = (globalThis as { gc?: () => void }).gc;
+  gc?.();
+  gc?.();
+  const m = process.memoryUsage();
+  return { type: 'memory', rss: m.rss, heapUsed: m.heapUsed };
+}
+
+async function main(): Promise<void> {
+  const kind = process.argv[2] as ServerKind;
+  const start = starters[kind];
+  if (!start || !process.send) throw new Error(`usage: (forked) main.js ${Object.keys(starters).join('|')}`);
+  const port = await start();
+  process.on('message', (msg: { type?: string }) => {
+    if (msg.type === 'memory') process.send!(memory());
+  });
+  process.on('disconnect', () => process.exit(0));
+  process.send({ type: 'ready', port });
+}
+
+main().catch((err: unknown) => {
+  console.error(err);
+  process.exit(1);
+});

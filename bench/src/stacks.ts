@@ -1,0 +1,51 @@
+/**
+ * The stacks measured side by side. Each is a server (run in its own process) and a wire-level
+ * client for the load generator. A stack whose server lacks a transport (encke's comet before it
+ * is merged) is skipped with a note instead of failing the run.
+ */
+import type { BenchClient, ClientContext } from './clients/client.js';
+import { BareWsClient } from './clients/bare.js';
+import { EnckeCometClient, EnckeWsClient } from './clients/encke.js';
+import { FayeLongPollingClient, FayeWsClient } from './clients/faye.js';
+import { SocketIoPollingClient, SocketIoWsClient } from './clients/socketio.js';
+import type { ServerKind } from './servers/main.js';
+
+export const STACK_IDS = [
+  'bare-ws',
+  'encke-ws-json',
+  'encke-ws-msgpack',
+  'encke-comet',
+  'socketio-ws',
+  'socketio-polling',
+  'faye-ws',
+  'faye-longpoll',
+] as const;
+export type StackId = (typeof STACK_IDS)[number];
+
+export interface Stack {
+  id: StackId;
+  label: string;
+  server: ServerKind;
+  transport: 'websocket' | 'polling';
+  client(ctx: ClientContext): BenchClient;
+  /** Checks that the server serves this stack's transport (run once per server start). */
+  available?(port: number): Promise<boolean>;
+}
+
+export const STACKS: Record<StackId, Stack> = {
+  'bare-ws': { id: 'bare-ws', label: 'bare ws (reference)', server: 'bare-ws', transport: 'websocket', client: (c) => new BareWsClient(c) },
+  'encke-ws-json': { id: 'encke-ws-json', label: 'encke WS JSON', server: 'encke', transport: 'websocket', client: (c) => new EnckeWsClient(c, 'json') },
+  'encke-ws-msgpack': { id: 'encke-ws-msgpack', label: 'encke WS msgpack', server: 'encke', transport: 'websocket', client: (c) => new EnckeWsClient(c, 'msgpack') },
+  'encke-comet': {
+    id: 'encke-comet',
+    label: 'encke comet',
+    server: 'encke',
+    transport: 'polling',
+    client: (c) => new EnckeCometClient(c, new EnckeWsClient(c, 'json')),
+    available: (port) => EnckeCometClient.available(port).catch(() => false),
+  },
+  'socketio-ws': { id: 'socketio-ws', label: 'Socket.IO WS', server: 'socketio', transport: 'websocket', client: (c) => new SocketIoWsClient(c) },
+  'socketio-polling': { id: 'socketio-polling', label: 'Socket.IO polling', server: 'socketio', transport: 'polling', client: (c) => new SocketIoPollingClient(c, new SocketIoWsClient(c)) },
+  'faye-ws': { id: 'faye-ws', label: 'Faye WS', server: 'faye', transport: 'websocket', client: (c) => new FayeWsClient(c) },
+  'faye-longpoll': { id: 'faye-longpoll', label: 'Faye long-polling', server: 'faye', transport: 'polling', client: (c) => new FayeLongPollingClient(c, new FayeWsClient(c)) },
+};
