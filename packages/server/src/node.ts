@@ -123,12 +123,15 @@ export class EnckeServer {
   }
 
   private onUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
-    const url = new URL(req.url ?? '/', 'http://localhost');
-    if (this.closing || url.pathname !== '/') {
+    // The path and query only (a full URL parse costs more than the rest of the routing).
+    const target = req.url ?? '/';
+    const q = target.indexOf('?');
+    const path = q < 0 ? target : target.slice(0, q);
+    if (this.closing || path !== '/') {
       socket.end(`HTTP/1.1 ${this.closing ? '503 Service Unavailable' : '404 Not Found'}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
       return;
     }
-    acceptWebSocket(this.ctx, this.wss, req, socket, head, url.searchParams);
+    acceptWebSocket(this.ctx, this.wss, req, socket, head, new URLSearchParams(q < 0 ? '' : target.slice(q + 1)));
   }
 
   private onRequest(req: IncomingMessage, res: ServerResponse): void {

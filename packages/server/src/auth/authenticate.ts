@@ -4,10 +4,10 @@
  * provides, so that every node can verify them without shared state.
  */
 import { AblyError, Err } from '@encke/protocol';
-import { parseKeyString, type App } from '../apps/app.js';
+import { parseKeyString, type ApiKey, type App } from '../apps/app.js';
 import type { AppRegistry } from '../apps/registry.js';
 import type { Capability } from './capability.js';
-import { secretsEqual } from './secret.js';
+import { matchesDigest, secretDigest } from './secret.js';
 
 export interface Credentials {
   /** A whole API key, `appId.keyId:secret` (basic auth). */
@@ -42,14 +42,24 @@ export interface TokenVerifier {
  * Verifies an API key against the registry (configured apps, then the engine's app store for
  * sandbox apps); any mismatch is 40101, with no hint which part was wrong.
  */
+const UNKNOWN_KEY_DIGEST = secretDigest('\u0000unknown-key\u0000');
+
+/** Per key: the digest of its secret and its (immutable) basic-auth context, made once. */
+const keyState = new WeakMap<ApiKey, { digest: Buffer; context: AuthContext }>();
+
 export async function authenticateKey(registry: AppRegistry, key: string): Promise<AuthContext> {
   const parsed = parseKeyString(key);
   if (!parsed) throw new AblyError(Err.invalidCredentials, 'Invalid key: expected appId.keyId:secret');
   const found = await registry.lookupKey(`${parsed.appId}.${parsed.keyId}`);
+  let state = found && keyState.get(found.key);
+  if (found && !state) {
+    const context: AuthContext = { app: found.app, keyName: found.key.name, capability: found.key.capability, method: 'basic', clientId: undefined };
+    keyState.set(found.key, (state = { digest: secretDigest(found.key.secret), context }));
+  }
   // Compare against a dummy when the key is unknown, so timing does not tell which keys exist.
-  const ok = secretsEqual(parsed.secret, found?.key.secret ?? '\u0000unknown-key\u0000') && found !== undefined;
-  if (!ok || !found) throw new AblyError(Err.invalidCredentials, 'Invalid credentials: key not recognised or secret wrong');
-  return { app: found.app, keyName: found.key.name, capability: found.key.capability, method: 'basic', clientId: undefined };
+  const ok = matchesDigest(parsed.secret, state?.digest ?? UNKNOWN_KEY_DIGEST) && state !== undefined;
+  if (!ok || !state) throw new AblyError(Err.invalidCredentials, 'Invalid credentials: key not recognised or secret wrong');
+  return state.context;
 }
 
 export async function authenticate(registry: AppRegistry, tokens: TokenVerifier | undefined, creds: Credentials): Promise<AuthContext> {

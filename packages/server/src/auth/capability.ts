@@ -103,6 +103,9 @@ function segmentsMatch(pattern: string, name: string): boolean {
 
 /** Whether resource pattern `resource` covers channel `name`. */
 export function resourceMatches(resource: string, name: string): boolean {
+  // The common cases first, without splitting anything.
+  if (resource === name) return true;
+  if (resource === '*' && !name.startsWith('[')) return true;
   const r = splitQualifier(resource);
   const n = splitQualifier(name);
   // `[?param=…]name` is an ordinary channel with attach params: match on the bare name.

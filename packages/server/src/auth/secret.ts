@@ -1,11 +1,19 @@
-import { createHash, timingSafeEqual } from 'node:crypto';
+import { hash, timingSafeEqual } from 'node:crypto';
 
 /**
  * Compares two secrets in constant time. Both are hashed first so that neither the content nor the
  * length of the expected secret leaks through timing.
  */
 export function secretsEqual(given: string, expected: string): boolean {
-  const a = createHash('sha256').update(given).digest();
-  const b = createHash('sha256').update(expected).digest();
-  return timingSafeEqual(a, b);
+  return matchesDigest(given, secretDigest(expected));
+}
+
+/** The digest a secret is compared by; compute it once for a secret that is checked often. */
+export function secretDigest(secret: string): Buffer {
+  return hash('sha256', secret, 'buffer');
+}
+
+/** Whether `given` is the secret whose digest is `expected`, in constant time. */
+export function matchesDigest(given: string, expected: Buffer): boolean {
+  return timingSafeEqual(secretDigest(given), expected);
 }

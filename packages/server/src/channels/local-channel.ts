@@ -13,7 +13,8 @@ import type { Flushable } from '../util/scheduler.js';
 
 export class LocalChannel implements Flushable {
   readonly subscribers = new Set<Subscriber>();
-  pending: ChannelEvent[] = [];
+  /** Events from the engine this tick; null when none. */
+  pending: ChannelEvent[] | null = null;
   flushQueued = false;
   /** Engine subscription in progress or done. */
   engineSubscribed: Promise<void> | null = null;
@@ -32,8 +33,8 @@ export class LocalChannel implements Flushable {
   /** Delivers the events gathered this tick. */
   flush(): void {
     const events = this.pending;
-    this.pending = [];
-    if (events.length === 0 || this.subscribers.size === 0) return;
+    this.pending = null;
+    if (!events || this.subscribers.size === 0) return;
     for (const run of runsByKind(events)) this.deliverRun(run);
   }
 

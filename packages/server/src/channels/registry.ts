@@ -66,7 +66,7 @@ export class LocalChannels {
       return;
     }
     ch.lastSeq = event.seq;
-    ch.pending.push(event);
+    (ch.pending ??= []).push(event);
     this.scheduler.channel(ch);
   }
 
@@ -143,6 +143,7 @@ export class LocalChannels {
   }
 
   private reportOccupancy(ch: LocalChannel): void {
+    if (!this.engine.shared) return;
     if (this.occupancyChanged.size === 0) setImmediate(() => this.flushOccupancy());
     this.occupancyChanged.set(ch.key, ch);
   }
@@ -155,6 +156,22 @@ export class LocalChannels {
         this.logger.warn({ err, channel: ch.name }, 'engine occupancy update failed');
       });
     }
+  }
+
+  /** This node's attachments to a channel by mode; null when it has none. */
+  occupancy(appId: string, name: string): OccupancyMetrics | null {
+    const ch = this.map.get(channelKey(appId, name));
+    return ch ? occupancyOf(ch) : null;
+  }
+
+  /** Names of this node's channels of `appId` with local attachments, matching a prefix, after `after`. */
+  names(appId: string, prefix = '', after?: string): string[] {
+    const start = `${appId}:${prefix}`;
+    const names: string[] = [];
+    for (const ch of this.map.values()) {
+      if (ch.subscribers.size > 0 && ch.key.startsWith(start) && (after === undefined || ch.name > after)) names.push(ch.name);
+    }
+    return names;
   }
 
   get(appId: string, name: string): LocalChannel | undefined {

@@ -343,6 +343,11 @@ export interface ConnectionLocation {
 }
 
 export interface Engine {
+  /**
+   * Whether several nodes share this engine. A node reports its occupancy only to a shared engine;
+   * with a single-node engine it answers from its own local channels.
+   */
+  readonly shared: boolean;
   readonly channels: ChannelStore;
   readonly auth: AuthStore;
   /** Present in engines shared between nodes; a single node keeps its connections to itself. */

@@ -10,7 +10,7 @@ import { AblyError, Err } from '@encke/protocol';
 import type { AuthContext } from '../auth/authenticate.js';
 import { allows } from '../auth/capability.js';
 import { validateChannelName } from '../channels/names.js';
-import { channelKey, type OccupancyMetrics } from '../engine/engine.js';
+import { channelKey, type ChannelList, type OccupancyMetrics } from '../engine/engine.js';
 import type { HttpRequest, Router } from '../http/router.js';
 import type { NodeContext } from '../session/context.js';
 import { pageLinks, parseLimit } from './query.js';
@@ -34,7 +34,8 @@ const NO_OCCUPANCY: OccupancyMetrics = {
 async function channelDetails(ctx: NodeContext, appId: string, name: string): Promise<object> {
   const key = channelKey(appId, name);
   const store = ctx.engine.channels;
-  const [occupancy, members] = await Promise.all([store.occupancy(key), store.members(key)]);
+  // A shared engine sums every node's reports; a single node answers from its own channels.
+  const [occupancy, members] = await Promise.all([ctx.engine.shared ? store.occupancy(key) : ctx.channels.occupancy(appId, name), store.members(key)]);
   const isActive =
     occupancy !== null ||
     members.length > 0 ||
@@ -57,6 +58,15 @@ function grantsMetadata(auth: AuthContext): boolean {
   return false;
 }
 
+/** Active channels: the engine's, and (with a single-node engine) those attached on this node. */
+async function activeChannels(ctx: NodeContext, appId: string, prefix: string | undefined, after: string | undefined, limit: number): Promise<ChannelList> {
+  const page = await ctx.engine.channels.list(appId, { prefix, after, limit });
+  if (ctx.engine.shared) return page;
+  const names = [...new Set([...page.names, ...ctx.channels.names(appId, prefix, after)])].sort();
+  // Local names past the engine's last may hide unread engine names, so the page ends at the first limit.
+  return { names: names.slice(0, limit), more: page.more || names.length > limit };
+}
+
 async function listChannels(ctx: NodeContext, http: HttpRequest, auth: AuthContext): Promise<void> {
   if (!grantsMetadata(auth)) throw new AblyError(Err.capabilityDenied, 'Permission denied: channel-metadata is not permitted on any channel');
   const q = http.url.searchParams;
@@ -65,7 +75,7 @@ async function listChannels(ctx: NodeContext, http: HttpRequest, auth: AuthConte
   if (by !== 'value' && by !== 'id') throw new AblyError(Err.invalidParameterValue, `Invalid by ${JSON.stringify(by.slice(0, 20))}: expected value or id`);
   const prefix = q.get('prefix') ?? undefined;
   const after = q.get('cursor') ?? undefined;
-  const page = await ctx.engine.channels.list(auth.app.id, { prefix, after, limit });
+  const page = await activeChannels(ctx, auth.app.id, prefix, after, limit);
   const names = page.names.filter((name) => allows(auth.capability, name, 'channel-metadata'));
   const items = by === 'id' ? names : await Promise.all(names.map((name) => channelDetails(ctx, auth.app.id, name)));
   const last = page.names[page.names.length - 1];

@@ -53,10 +53,12 @@ export class Session implements TransportOwner, Flushable {
   private acks: Map<number, AckRecord> | null = null;
   private readonly secret: string;
   private keyGeneration = 0;
-  private out: OutboundFrame[] = [];
+  /** Frames waiting for this tick's flush; null when none (most connections, most of the time). */
+  private out: OutboundFrame[] | null = null;
   /** The last ACK queued; while it is still the last frame in `out` (unsent), the next consecutive ACK joins it. */
   private openAck: ProtocolMessage | null = null;
-  private inbox: Inbound[] = [];
+  /** Client messages waiting while one is being handled; null when none. */
+  private inbox: Inbound[] | null = null;
   private busy = false;
   private expiry: TimerHandle | undefined = undefined;
   /** This connection's presence members; created when it first has some. */
@@ -176,7 +178,7 @@ export class Session implements TransportOwner, Flushable {
   transportGone(transport: Transport): void {
     if (transport !== this.transport) return;
     this.transport = null;
-    this.out = [];
+    this.out = null;
     this.ctx.clock.clearTimeout(this.tokenTimer);
     this.tokenTimer = undefined;
     detachAll(this);
@@ -208,14 +210,14 @@ export class Session implements TransportOwner, Flushable {
   enqueue(frame: OutboundFrame): void {
     if (!this.transport) return;
     countDelivered(this.ctx.stats, this.auth.app.id, frame);
-    this.out.push(frame);
+    (this.out ??= []).push(frame);
     this.ctx.scheduler.session(this);
   }
 
   flush(): void {
     const frames = this.out;
-    if (frames.length === 0) return;
-    this.out = [];
+    if (!frames) return;
+    this.out = null;
     this.transport?.write(frames);
   }
 
@@ -225,11 +227,12 @@ export class Session implements TransportOwner, Flushable {
   receive(pm: Inbound): void {
     if (this.state === 'closed') return;
     if (this.busy) {
-      if (this.inbox.length >= this.ctx.options.maxInboundQueue) {
+      const inbox = (this.inbox ??= []);
+      if (inbox.length >= this.ctx.options.maxInboundQueue) {
         this.fail(new AblyError(Err.rateLimited, `More than ${this.ctx.options.maxInboundQueue} messages waiting to be processed`));
         return;
       }
-      this.inbox.push(pm);
+      inbox.push(pm);
       return;
     }
     this.process(pm);
@@ -256,7 +259,11 @@ export class Session implements TransportOwner, Flushable {
 
   private next(): void {
     this.busy = false;
-    while (!this.busy && this.inbox.length > 0 && this.state !== 'closed') this.process(this.inbox.shift()!);
+    while (!this.busy && this.inbox && this.state !== 'closed') {
+      const pm = this.inbox.shift()!;
+      if (this.inbox.length === 0) this.inbox = null;
+      this.process(pm);
+    }
   }
 
   private dispatch(pm: ProtocolMessage): Promise<void> | void {
@@ -324,7 +331,7 @@ export class Session implements TransportOwner, Flushable {
     // Publishes answered in one tick go out as one ACK {msgSerial, count: n, res: [n results]}
     // (RTN7a: an ACK may acknowledge a range): one encoding and one frame instead of n.
     const open = this.openAck;
-    if (open && this.out[this.out.length - 1]?.pm === open && open.msgSerial! + open.count! === record.msgSerial) {
+    if (open && this.out?.[this.out.length - 1]?.pm === open && open.msgSerial! + open.count! === record.msgSerial) {
       open.count!++;
       open.res!.push(result);
       return;
@@ -391,8 +398,8 @@ export class Session implements TransportOwner, Flushable {
     this.ctx.clock.clearTimeout(this.expiry);
     this.ctx.clock.clearTimeout(this.tokenTimer);
     this.expiry = this.tokenTimer = undefined;
-    this.inbox = [];
-    this.out = [];
+    this.inbox = null;
+    this.out = null;
     detachAll(this);
     const livesOn = reason === 'moved' || (reason === 'shutdown' && this.ctx.engine.connections !== undefined);
     if (livesOn) {

@@ -17,6 +17,22 @@ import type { NodeContext } from '../session/context.js';
 import { OutboundFrame } from '../wire/frame.js';
 import { heartbeatInterval, type Inbound, type Transport, type TransportOwner } from './transport.js';
 
+const TRANSPORT = Symbol('encke.transport');
+type TransportSocket = WebSocket & { [TRANSPORT]: WebSocketTransport };
+
+function onWsMessage(this: WebSocket, data: RawData, isBinary: boolean): void {
+  (this as TransportSocket)[TRANSPORT].handleMessage(data, isBinary);
+}
+function onWsPong(this: WebSocket): void {
+  (this as TransportSocket)[TRANSPORT].handlePong();
+}
+function onWsClose(this: WebSocket): void {
+  (this as TransportSocket)[TRANSPORT].handleClose();
+}
+function onWsError(this: WebSocket, err: Error): void {
+  (this as TransportSocket)[TRANSPORT].handleError(err);
+}
+
 /** Frames a client may send before its connection is established (auth is asynchronous). */
 const MAX_EARLY_FRAMES = 100;
 const HEARTBEAT = new OutboundFrame({ action: Action.HEARTBEAT });
@@ -40,14 +56,33 @@ export class WebSocketTransport implements Transport {
   ) {
     this.corked = socket.writableCorked > 0;
     this.lastInbound = this.lastOutbound = ctx.clock.now();
-    ws.on('message', (data: RawData, isBinary: boolean) => this.onMessage(data, isBinary));
-    ws.on('pong', () => {
-      this.lastInbound = this.ctx.clock.now();
-    });
-    ws.on('close', () => this.onClose());
-    ws.on('error', (err: Error) => {
-      if (this.ctx.logger.isLevelEnabled('debug')) this.ctx.logger.debug({ err: err.message }, 'websocket error');
-    });
+    // One set of listener functions for every connection (no closures per connection): `ws` calls
+    // them with `this` = the WebSocket, which points back at its transport.
+    (ws as TransportSocket)[TRANSPORT] = this;
+    ws.on('message', onWsMessage);
+    ws.on('pong', onWsPong);
+    ws.on('close', onWsClose);
+    ws.on('error', onWsError);
+  }
+
+  /** @internal for the shared listeners */
+  handleMessage(data: RawData, isBinary: boolean): void {
+    this.onMessage(data, isBinary);
+  }
+
+  /** @internal for the shared listeners */
+  handlePong(): void {
+    this.lastInbound = this.ctx.clock.now();
+  }
+
+  /** @internal for the shared listeners */
+  handleClose(): void {
+    this.onClose();
+  }
+
+  /** @internal for the shared listeners */
+  handleError(err: Error): void {
+    if (this.ctx.logger.isLevelEnabled('debug')) this.ctx.logger.debug({ err: err.message }, 'websocket error');
   }
 
   setOwner(owner: TransportOwner): void {

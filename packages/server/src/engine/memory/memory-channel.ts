@@ -15,6 +15,8 @@ import type {
 import { historyPage } from '../history.js';
 import { diffPresence, synthesiseLeaves } from '../presence-set.js';
 
+const NO_MEMBERS: ReadonlyMap<string, PresenceMessage> = new Map();
+
 interface SeenId {
   serial: string;
   at: number;
@@ -24,7 +26,8 @@ interface SeenId {
 export class MemoryChannel {
   readonly epoch = randomAlnum(8);
   seq = 0;
-  readonly members = new Map<string, PresenceMessage>();
+  /** The presence set; null while nobody is present (most channels). */
+  private memberMap: Map<string, PresenceMessage> | null = null;
   subscribed = false;
   touched: number;
   retention: LogRetention;
@@ -38,6 +41,11 @@ export class MemoryChannel {
     this.retention = retention;
   }
 
+  /** The presence set (an empty one while nobody is present). */
+  get members(): ReadonlyMap<string, PresenceMessage> {
+    return this.memberMap ?? NO_MEMBERS;
+  }
+
   /** Whether the log holds events (after trimming). */
   get hasEvents(): boolean {
     return this.events.length > 0;
@@ -48,7 +56,7 @@ export class MemoryChannel {
   }
 
   isEmpty(): boolean {
-    return this.events.length === 0 && (this.seenIds?.size ?? 0) === 0 && this.members.size === 0;
+    return this.events.length === 0 && (this.seenIds?.size ?? 0) === 0 && this.memberMap === null;
   }
 
   /** Appends an event with the next serial. */
@@ -62,19 +70,24 @@ export class MemoryChannel {
 
   applyPresence(input: ChannelEventInput, now: number, maxMembers: number): ChannelEvent | null {
     const diff = diffPresence(this.members, input.presence ?? [], maxMembers);
-    for (const [key, member] of diff.upserts) this.members.set(key, member);
-    for (const key of diff.removals) this.members.delete(key);
+    const members = (this.memberMap ??= new Map());
+    for (const [key, member] of diff.upserts) members.set(key, member);
+    for (const key of diff.removals) members.delete(key);
+    if (members.size === 0) this.memberMap = null;
     if (diff.effective.length === 0) return null;
     return this.appendEvent({ ...input, presence: diff.effective }, now);
   }
 
   leaveConnection(connectionId: string, timestamp: number, now: number): ChannelEvent | null {
     const leaving: PresenceMessage[] = [];
-    for (const [key, m] of this.members) {
+    const members = this.memberMap;
+    if (!members) return null;
+    for (const [key, m] of members) {
       if (m.connectionId !== connectionId) continue;
       leaving.push(m);
-      this.members.delete(key);
+      members.delete(key);
     }
+    if (members.size === 0) this.memberMap = null;
     if (leaving.length === 0) return null;
     return this.appendEvent({ kind: 'presence', timestamp, presence: synthesiseLeaves(leaving, timestamp, randomAlnum(12)) }, now);
   }

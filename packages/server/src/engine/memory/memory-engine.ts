@@ -47,6 +47,7 @@ export interface MemoryEngineOptions {
 }
 
 export class MemoryEngine implements Engine, ChannelStore {
+  readonly shared = false;
   readonly channels: ChannelStore = this;
   readonly auth: AuthStore;
   private readonly authStore: MemoryAuthStore;

@@ -100,6 +100,7 @@ interface ReadResult {
 }
 
 export class RedisEngine implements Engine, ChannelStore {
+  readonly shared = true;
   readonly channels: ChannelStore = this;
   readonly auth: AuthStore;
   readonly stats: StatsStore;
