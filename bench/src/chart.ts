@@ -18,7 +18,7 @@ const LABEL_W = 190;
 const BAR_H = 18;
 const GAP = 6;
 const PANEL_PAD = 44;
-const COLORS: Partial<Record<StackId, string>> = { 'bare-ws': '#888888', 'encke-ws-json': '#1f6feb', 'encke-ws-msgpack': '#0b4fb3', 'encke-comet': '#5aa0ff' };
+const COLORS: Partial<Record<StackId, string>> = { 'bare-ws': '#888888', 'encke-ws-json': '#1f6feb', 'encke-ws-msgpack': '#0b4fb3', 'encke-comet': '#5aa0ff', 'encke-comet-stream': '#9cc4ff' };
 const PEER_COLOR = '#e39b2d';
 
 const esc = (s: string): string => s.replace(/&/g, '&amp;').replace(/</g, '&lt;');

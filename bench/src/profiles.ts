@@ -25,7 +25,7 @@ export interface Profile {
 }
 
 const WS_STACKS: StackId[] = ['bare-ws', 'encke-ws-json', 'encke-ws-msgpack', 'socketio-ws', 'faye-ws'];
-const POLLING_STACKS: StackId[] = ['encke-comet', 'socketio-polling', 'faye-longpoll'];
+const POLLING_STACKS: StackId[] = ['encke-comet', 'encke-comet-stream', 'socketio-polling', 'faye-longpoll'];
 const PAYLOAD_BYTES = 200;
 const CONCURRENCY = 500;
 
@@ -67,14 +67,14 @@ function scenarios(quick: boolean): Scenario[] {
     {
       id: 's3',
       title: 'S3: 10,000 idle connections, each subscribed to its own channel',
-      stacks: quick ? ['bare-ws', 'encke-ws-json', 'encke-comet'] : [...WS_STACKS, 'encke-comet'],
+      stacks: quick ? ['bare-ws', 'encke-ws-json', 'encke-comet'] : [...WS_STACKS, 'encke-comet', 'encke-comet-stream'],
       job: { connections: 10_000, concurrency: CONCURRENCY, layout: 'own', payloadBytes: PAYLOAD_BYTES, ownPerShared: 0, hold: true },
       timeoutMs: 180_000,
     },
     {
       id: 's4',
-      title: 'S4: 1,000 long-polling subscribers, 1 message/s each',
-      stacks: quick ? ['encke-comet', 'socketio-polling'] : POLLING_STACKS,
+      title: 'S4: 1,000 long-polling or streaming subscribers, 1 message/s each',
+      stacks: quick ? ['encke-comet', 'encke-comet-stream', 'socketio-polling'] : POLLING_STACKS,
       job: { connections: 1000, concurrency: CONCURRENCY, layout: 'shared', payloadBytes: PAYLOAD_BYTES, ownPerShared: 0, fixed: { rate: 1000, seconds: quick ? 3 : 10 } },
       timeoutMs: 120_000,
     },

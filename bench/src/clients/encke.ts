@@ -118,6 +118,15 @@ export class EnckeWsClient implements BenchClient {
 
 /** Comet long-polling (the fact sheet's §1.3): always JSON, auth in the query of every request. */
 export class EnckeCometClient extends PollingClient {
+  constructor(
+    ctx: ClientContext,
+    ws: BenchClient,
+    /** Streaming (ably-js's default on Node): recv responses stay open, one line per batch. */
+    private readonly stream = false,
+  ) {
+    super(ctx, ws);
+  }
+
   /** Whether the server serves comet (the transport may not be merged yet). */
   static async available(port: number): Promise<boolean> {
     const conn = new RawHttp(port);
@@ -145,17 +154,44 @@ export class EnckeCometClient extends PollingClient {
       return ok;
     };
     const loop = new PollLoop(ctx.port, ctx.lost);
-    const first = await loop.poller.request('GET', `/comet/connect?${auth}&heartbeats=true&v=${PROTOCOL_VERSION}&stream=false`);
-    handleBody(first.body);
-    await within(hs.connected.promise, STEP_TIMEOUT_MS, 'comet CONNECTED');
-    const base = `/comet/${hs.connectionKey}`;
-    loop.start(
-      async () => {
-        const res = await loop.poller.request('GET', `${base}/recv?${auth}`);
-        if (!loop.closed && (res.status >= 400 || !handleBody(res.body))) throw new Error(`comet recv: ${res.status} ${res.body.toString('utf8').slice(0, 200)}`);
-      },
-      (err) => hs.attached.reject(err),
-    );
+    let base = '';
+    if (this.stream) {
+      // One line per batch; a chunk holds whole lines or part of one.
+      let partial = '';
+      const onChunk = (chunk: Buffer): void => {
+        if (ctx.sink.scan(chunk) > 0) return;
+        const text = partial + chunk.toString('utf8');
+        const end = text.lastIndexOf('\n');
+        partial = text.slice(end + 1);
+        for (const line of text.slice(0, end + 1).split('\n')) if (line !== '' && !handleBody(Buffer.from(line)) && !loop.closed) loop.poller.close();
+      };
+      const streamed = (path: string): Promise<unknown> =>
+        loop.poller.request('GET', path, undefined, undefined, onChunk).then((res) => {
+          if (!loop.closed && res.status >= 400) throw new Error(`comet stream: ${res.status}`);
+        });
+      let current: Promise<unknown> = streamed(`/comet/connect?${auth}&heartbeats=true&v=${PROTOCOL_VERSION}`);
+      await within(hs.connected.promise, STEP_TIMEOUT_MS, 'comet CONNECTED');
+      base = `/comet/${hs.connectionKey}`;
+      loop.start(
+        async () => {
+          await current;
+          current = streamed(`${base}/recv?${auth}`);
+        },
+        (err) => hs.attached.reject(err),
+      );
+    } else {
+      const first = await loop.poller.request('GET', `/comet/connect?${auth}&heartbeats=true&v=${PROTOCOL_VERSION}&stream=false`);
+      handleBody(first.body);
+      await within(hs.connected.promise, STEP_TIMEOUT_MS, 'comet CONNECTED');
+      base = `/comet/${hs.connectionKey}`;
+      loop.start(
+        async () => {
+          const res = await loop.poller.request('GET', `${base}/recv?${auth}`);
+          if (!loop.closed && (res.status >= 400 || !handleBody(res.body))) throw new Error(`comet recv: ${res.status} ${res.body.toString('utf8').slice(0, 200)}`);
+        },
+        (err) => hs.attached.reject(err),
+      );
+    }
     hs.expect(channels);
     const sent = await loop.sender.request('POST', `${base}/send?${auth}`, JSON.stringify(channels.map((channel) => ({ action: Action.ATTACH, channel }))));
     handleBody(sent.body);

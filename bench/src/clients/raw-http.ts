@@ -21,6 +21,8 @@ interface Pending {
   resolve(answer: RawAnswer): void;
   reject(err: Error): void;
   timer: NodeJS.Timeout;
+  /** Streaming: each chunk of a chunked body as it arrives (the answer's body is then empty). */
+  onChunk: ((chunk: Buffer) => void) | undefined;
 }
 
 export class RawHttp {
@@ -31,7 +33,7 @@ export class RawHttp {
 
   constructor(private readonly port: number) {}
 
-  request(method: 'GET' | 'POST', path: string, body?: string, contentType = 'application/json'): Promise<RawAnswer> {
+  request(method: 'GET' | 'POST', path: string, body?: string, contentType = 'application/json', onChunk?: (chunk: Buffer) => void): Promise<RawAnswer> {
     if (this.pending) return Promise.reject(new Error('RawHttp: one request at a time'));
     const socket = this.socket ?? this.open();
     let head = `${method} ${path} HTTP/1.1\r\nHost: 127.0.0.1:${this.port}\r\n`;
@@ -39,7 +41,7 @@ export class RawHttp {
     socket.write(`${head}\r\n${body ?? ''}`);
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => this.fail(new Error(`${method} ${path}: timed out`)), REQUEST_TIMEOUT_MS);
-      this.pending = { resolve, reject, timer };
+      this.pending = { resolve, reject, timer, onChunk };
     });
   }
 
@@ -101,18 +103,24 @@ export class RawHttp {
       body = buf.subarray(bodyStart, bodyStart + n);
       consumed = bodyStart + n;
     } else if (/\r\ntransfer-encoding:\s*chunked/.test(header)) {
+      const onChunk = this.pending?.onChunk;
       const chunks: Buffer[] = [];
       let pos = bodyStart;
       for (;;) {
         const lineEnd = buf.indexOf(CRLF, pos);
-        if (lineEnd < 0) return;
+        if (lineEnd < 0 || buf.length < lineEnd + 2 + parseInt(buf.toString('latin1', pos, lineEnd), 16) + 2) {
+          // Incomplete: a streaming reader takes what is complete now and keeps the header for the rest.
+          if (onChunk && pos > bodyStart) this.buf = Buffer.concat([buf.subarray(0, bodyStart), buf.subarray(pos)]);
+          return;
+        }
         const size = parseInt(buf.toString('latin1', pos, lineEnd), 16);
-        if (buf.length < lineEnd + 2 + size + 2) return;
         if (size === 0) {
           consumed = lineEnd + 4;
           break;
         }
-        chunks.push(buf.subarray(lineEnd + 2, lineEnd + 2 + size));
+        const chunk = buf.subarray(lineEnd + 2, lineEnd + 2 + size);
+        if (onChunk) onChunk(chunk);
+        else chunks.push(chunk);
         pos = lineEnd + 2 + size + 2;
       }
       body = Buffer.concat(chunks);

@@ -6,11 +6,26 @@
 import { encodeJson, encodeMsgpack, type Format, type ProtocolMessage } from '@encke/protocol';
 import { wsFrame, WS_OPCODE_BINARY, WS_OPCODE_TEXT } from './ws-framing.js';
 
+/** msgpack fixarray header of one element. */
+const ONE_ELEMENT_ARRAY = Buffer.from([0x91]);
+
+/** `payload` framed as one HTTP/1.1 chunk: `<size in hex>\r\n<payload>\r\n`. */
+export function httpChunk(payload: Uint8Array): Buffer {
+  const head = `${payload.byteLength.toString(16)}\r\n`;
+  const chunk = Buffer.allocUnsafe(head.length + payload.byteLength + 2);
+  chunk.write(head, 0, 'latin1');
+  chunk.set(payload, head.length);
+  chunk.write('\r\n', head.length + payload.byteLength, 'latin1');
+  return chunk;
+}
+
 export class OutboundFrame {
   private jsonText: string | undefined = undefined;
   private msgpackBytes: Uint8Array | undefined = undefined;
   private wsText: Buffer | undefined = undefined;
   private wsBinary: Buffer | undefined = undefined;
+  private cometJson: Buffer | undefined = undefined;
+  private cometMsgpack: Buffer | undefined = undefined;
 
   constructor(readonly pm: ProtocolMessage) {}
 
@@ -24,6 +39,16 @@ export class OutboundFrame {
 
   payload(format: Format): string | Uint8Array {
     return format === 'json' ? this.json() : this.msgpack();
+  }
+
+  /**
+   * This frame alone as one chunk of a streamed comet response: the body (`[<json>]\n`, or a
+   * one-element msgpack array) framed for HTTP/1.1 chunked encoding, so that the same bytes go to
+   * every streaming subscriber in one socket write.
+   */
+  cometChunk(format: Format): Buffer {
+    if (format === 'json') return (this.cometJson ??= httpChunk(Buffer.from(`[${this.json()}]\n`)));
+    return (this.cometMsgpack ??= httpChunk(Buffer.concat([ONE_ELEMENT_ARRAY, this.msgpack()])));
   }
 
   /** A complete WebSocket frame: JSON as text, msgpack as binary (ably-js needs exactly that). */
