@@ -67,7 +67,7 @@ function scenarios(quick: boolean): Scenario[] {
     {
       id: 's3',
       title: 'S3: 10,000 idle connections, each subscribed to its own channel',
-      stacks: quick ? ['bare-ws', 'encke-ws-json', 'encke-comet'] : [...WS_STACKS, 'encke-comet', 'encke-comet-stream'],
+      stacks: quick ? ['bare-ws', 'encke-ws-json', 'encke-comet'] : [...WS_STACKS, 'encke-comet', 'encke-comet-stream', 'socketio-polling'],
       job: { connections: 10_000, concurrency: CONCURRENCY, layout: 'own', payloadBytes: PAYLOAD_BYTES, ownPerShared: 0, hold: true },
       timeoutMs: 180_000,
     },
