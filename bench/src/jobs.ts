@@ -12,17 +12,26 @@ export interface RampParams {
   maxSteps: number;
 }
 
-export type ChannelLayout = 'shared' | 'own' | 'own+shared';
+/**
+ * How the connections use channels: `shared` one channel for all, `own` one each, `own+shared`
+ * both; `presence`: every connection a presence member of one channel (entered, subscribed to
+ * presence), and the load is the members updating their data in turn (S6).
+ */
+export type ChannelLayout = 'shared' | 'own' | 'own+shared' | 'presence';
 
 export interface Job {
   stack: StackId;
-  port: number;
-  serverPid: number;
+  /** The stack's nodes: connection i opens on node i mod n, the publisher on the first. */
+  ports: number[];
+  /** Every server-side process of the stack (nodes, redis-server), for CPU use. */
+  serverPids: number[];
   connections: number;
   /** Connections being opened at once. */
   concurrency: number;
   layout: ChannelLayout;
   payloadBytes: number;
+  /** Publishing connections (on the first node), taking the messages in turn. @default 1 */
+  publishers?: number;
   /** Messages to own channels published per message on the shared channel (S2's mix). */
   ownPerShared: number;
   fixed?: { rate: number; seconds: number };
@@ -57,8 +66,22 @@ export interface StepResult {
 
 export interface JobResult {
   open: { connections: number; ms: number; perSecond: number; generatorCpu: number; serverCpu: number | null; otherCpu: number | null };
-  fixed?: { offered: number; delivered: number; latency: Latency; generatorCpu: number; serverCpu: number | null; otherCpu: number | null };
+  fixed?: {
+    offered: number;
+    delivered: number;
+    /** Offered minus delivered over the whole fixed phase once drained: 0 when nothing was lost (negative: duplicates). */
+    missing: number;
+    latency: Latency;
+    generatorCpu: number;
+    serverCpu: number | null;
+    otherCpu: number | null;
+  };
   ramp?: { max: number; steps: StepResult[]; note: string };
+  /**
+   * Deliveries offered in the whole case and not received once everything drained (at most 20 s
+   * after the last step): 0 when nothing was lost, also through the ramp's overloaded steps.
+   */
+  missing?: number;
   lost: number;
 }
 
