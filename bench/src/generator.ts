@@ -231,8 +231,10 @@ async function run(job: Job): Promise<JobResult> {
     if (job.fixed) result.fixed = await runner.fixed(load, job.fixed.rate, job.fixed.seconds);
     if (job.ramp) result.ramp = await runner.ramp(load, job.ramp);
     load.stop();
-    await runner.waitDrained(load, 0, 0, FINAL_DRAIN_TIMEOUT_MS);
-    result.missing = load.offered - runner.sink.delivered;
+    if (job.countMissing) {
+      await runner.waitDrained(load, 0, 0, FINAL_DRAIN_TIMEOUT_MS);
+      result.missing = load.offered - runner.sink.delivered;
+    }
   }
   // Read before closing: a connection closed here reports itself lost.
   result.lost = runner.lost;

@@ -36,6 +36,11 @@ export interface Job {
   ownPerShared: number;
   fixed?: { rate: number; seconds: number };
   ramp?: RampParams;
+  /**
+   * After the last step, wait (at most 20 s) for everything still on its way and report what never
+   * arrived (`JobResult.missing`): S5's "nothing lost", also through the ramp's overloaded steps.
+   */
+  countMissing?: boolean;
   /** S3: after opening, report `opened` and hold the connections until told `finish`. */
   hold?: boolean;
 }
@@ -77,10 +82,7 @@ export interface JobResult {
     otherCpu: number | null;
   };
   ramp?: { max: number; steps: StepResult[]; note: string };
-  /**
-   * Deliveries offered in the whole case and not received once everything drained (at most 20 s
-   * after the last step): 0 when nothing was lost, also through the ramp's overloaded steps.
-   */
+  /** With `countMissing`: deliveries offered in the whole case and never received (0: nothing lost). */
   missing?: number;
   lost: number;
 }

@@ -35,33 +35,43 @@ const perThousand = (c: CaseResult, field: 'rss' | 'heapUsed'): number | undefin
   return ((m.loaded[field] - m.baseline[field]) / n) * 1000 / MIB;
 };
 
+const PERCENTILES = { p50: 'p50', p99: 'p99', p999: 'p99.9' } as const;
+
+/** p50/p99/p99.9 of the fixed-rate phase; `at` says at what rate. */
+function latencies(scenario: ScenarioId, at = ''): Metric[] {
+  return (Object.keys(PERCENTILES) as (keyof typeof PERCENTILES)[]).map((key) => ({
+    scenario,
+    key,
+    label: `${PERCENTILES[key]}${at}`,
+    unit: 'ms',
+    ratio: false,
+    digits: 2,
+    get: (c: CaseResult) => c.result?.fixed?.latency[key],
+  }));
+}
+
+const maxSustained = (scenario: ScenarioId): Metric => ({ scenario, key: 'max', label: 'max sustained deliveries/s', unit: '/s', ratio: true, digits: 0, get: (c) => c.result?.ramp?.max });
+const serverCpu = (scenario: ScenarioId, at = ''): Metric => ({ scenario, key: 'cpu', label: `server CPU${at}`, unit: 'cores', ratio: false, digits: 2, get: (c) => c.result?.fixed?.serverCpu ?? undefined });
+const missingAtEnd = (scenario: ScenarioId): Metric => ({ scenario, key: 'end', label: 'missing at the end', unit: 'deliveries', ratio: false, digits: 0, get: (c) => c.result?.missing });
+
+/** S1's and S5's numbers: the ramp's maximum, then latency and server CPU at the fixed 20k/s. */
+const fanOut = (scenario: ScenarioId): Metric[] => [maxSustained(scenario), ...latencies(scenario, ' @20k/s'), serverCpu(scenario, ' @20k/s')];
+
 export const METRICS: Metric[] = [
-  { scenario: 's1', key: 'max', label: 'max sustained deliveries/s', unit: '/s', ratio: true, digits: 0, get: (c) => c.result?.ramp?.max },
-  { scenario: 's1', key: 'p50', label: 'p50 @20k/s', unit: 'ms', ratio: false, digits: 2, get: (c) => c.result?.fixed?.latency.p50 },
-  { scenario: 's1', key: 'p99', label: 'p99 @20k/s', unit: 'ms', ratio: false, digits: 2, get: (c) => c.result?.fixed?.latency.p99 },
-  { scenario: 's1', key: 'p999', label: 'p99.9 @20k/s', unit: 'ms', ratio: false, digits: 2, get: (c) => c.result?.fixed?.latency.p999 },
-  { scenario: 's1', key: 'cpu', label: 'server CPU @20k/s', unit: 'cores', ratio: false, digits: 2, get: (c) => c.result?.fixed?.serverCpu ?? undefined },
-  { scenario: 's2', key: 'max', label: 'max sustained deliveries/s', unit: '/s', ratio: true, digits: 0, get: (c) => c.result?.ramp?.max },
+  ...fanOut('s1'),
+  maxSustained('s2'),
   { scenario: 's3', key: 'open', label: 'open rate', unit: 'conn/s', ratio: true, digits: 0, get: (c) => c.result?.open.perSecond },
   { scenario: 's3', key: 'rss', label: 'RSS per 1,000', unit: 'MiB', ratio: true, digits: 2, get: (c) => perThousand(c, 'rss') },
   { scenario: 's3', key: 'heap', label: 'heap per 1,000', unit: 'MiB', ratio: true, digits: 2, get: (c) => perThousand(c, 'heapUsed') },
-  { scenario: 's4', key: 'p50', label: 'p50', unit: 'ms', ratio: false, digits: 2, get: (c) => c.result?.fixed?.latency.p50 },
-  { scenario: 's4', key: 'p99', label: 'p99', unit: 'ms', ratio: false, digits: 2, get: (c) => c.result?.fixed?.latency.p99 },
-  { scenario: 's4', key: 'p999', label: 'p99.9', unit: 'ms', ratio: false, digits: 2, get: (c) => c.result?.fixed?.latency.p999 },
+  ...latencies('s4'),
   { scenario: 's4', key: 'delivered', label: 'delivered', unit: '%', ratio: false, digits: 1, get: (c) => (c.result?.fixed ? (100 * c.result.fixed.delivered) / Math.max(1, c.result.fixed.offered) : undefined) },
-  { scenario: 's5', key: 'max', label: 'max sustained deliveries/s', unit: '/s', ratio: true, digits: 0, get: (c) => c.result?.ramp?.max },
-  { scenario: 's5', key: 'p50', label: 'p50 @20k/s', unit: 'ms', ratio: false, digits: 2, get: (c) => c.result?.fixed?.latency.p50 },
-  { scenario: 's5', key: 'p99', label: 'p99 @20k/s', unit: 'ms', ratio: false, digits: 2, get: (c) => c.result?.fixed?.latency.p99 },
-  { scenario: 's5', key: 'p999', label: 'p99.9 @20k/s', unit: 'ms', ratio: false, digits: 2, get: (c) => c.result?.fixed?.latency.p999 },
-  { scenario: 's5', key: 'cpu', label: 'server CPU @20k/s', unit: 'cores', ratio: false, digits: 2, get: (c) => c.result?.fixed?.serverCpu ?? undefined },
+  ...fanOut('s5'),
   { scenario: 's5', key: 'missing', label: 'missing @20k/s', unit: 'deliveries', ratio: false, digits: 0, get: (c) => c.result?.fixed?.missing },
-  { scenario: 's5', key: 'end', label: 'missing at the end', unit: 'deliveries', ratio: false, digits: 0, get: (c) => c.result?.missing },
-  { scenario: 's5b', key: 'max', label: 'max sustained deliveries/s', unit: '/s', ratio: true, digits: 0, get: (c) => c.result?.ramp?.max },
-  { scenario: 's5b', key: 'end', label: 'missing at the end', unit: 'deliveries', ratio: false, digits: 0, get: (c) => c.result?.missing },
-  { scenario: 's6', key: 'p50', label: 'p50', unit: 'ms', ratio: false, digits: 2, get: (c) => c.result?.fixed?.latency.p50 },
-  { scenario: 's6', key: 'p99', label: 'p99', unit: 'ms', ratio: false, digits: 2, get: (c) => c.result?.fixed?.latency.p99 },
-  { scenario: 's6', key: 'p999', label: 'p99.9', unit: 'ms', ratio: false, digits: 2, get: (c) => c.result?.fixed?.latency.p999 },
-  { scenario: 's6', key: 'cpu', label: 'server CPU', unit: 'cores', ratio: false, digits: 2, get: (c) => c.result?.fixed?.serverCpu ?? undefined },
+  missingAtEnd('s5'),
+  maxSustained('s5b'),
+  missingAtEnd('s5b'),
+  ...latencies('s6'),
+  serverCpu('s6'),
   { scenario: 's6', key: 'missing', label: 'missing', unit: 'deliveries', ratio: false, digits: 0, get: (c) => c.result?.fixed?.missing },
 ];
 
