@@ -4,21 +4,33 @@
  */
 import { Resvg } from '@resvg/resvg-js';
 import { METRICS, summarise, values, type CaseResult } from './metrics.js';
-import type { Profile } from './profiles.js';
+import type { Profile, ScenarioId } from './profiles.js';
 import { STACKS, type StackId } from './stacks.js';
 
-const PANELS: { scenario: 's1' | 's2' | 's3' | 's4'; key: string; title: string }[] = [
+const PANELS: { scenario: ScenarioId; key: string; title: string }[] = [
   { scenario: 's1', key: 'max', title: 'S1 fan-out: max sustained deliveries/s (higher is better)' },
   { scenario: 's2', key: 'max', title: 'S2 own + shared channels: max sustained deliveries/s (higher is better)' },
   { scenario: 's1', key: 'p99', title: 'S1 p99 latency at 20k deliveries/s, ms (lower is better)' },
   { scenario: 's3', key: 'rss', title: 'S3 RSS per 1,000 idle connections, MiB (lower is better)' },
+  { scenario: 's5', key: 'max', title: 'S5 cluster, 1 publisher: max sustained deliveries/s (higher is better)' },
+  { scenario: 's5b', key: 'max', title: 'S5b cluster, 10 publishers: max sustained deliveries/s (higher is better)' },
+  { scenario: 's5', key: 'p99', title: 'S5 cluster: p99 latency at 20k deliveries/s, ms (lower is better)' },
+  { scenario: 's6', key: 'p99', title: 'S6 typing indicators, 100 members: p99 update latency, ms (lower is better)' },
 ];
 const WIDTH = 900;
 const LABEL_W = 190;
 const BAR_H = 18;
 const GAP = 6;
 const PANEL_PAD = 44;
-const COLORS: Partial<Record<StackId, string>> = { 'bare-ws': '#888888', 'encke-ws-json': '#1f6feb', 'encke-ws-msgpack': '#0b4fb3', 'encke-comet': '#5aa0ff', 'encke-comet-stream': '#9cc4ff' };
+const COLORS: Partial<Record<StackId, string>> = {
+  'bare-ws': '#888888',
+  'encke-ws-json': '#1f6feb',
+  'encke-ws-msgpack': '#0b4fb3',
+  'encke-comet': '#5aa0ff',
+  'encke-comet-stream': '#9cc4ff',
+  'encke-redis-1': '#2f9e8f',
+  'encke-cluster-2': '#1b6b60',
+};
 const PEER_COLOR = '#e39b2d';
 
 const esc = (s: string): string => s.replace(/&/g, '&amp;').replace(/</g, '&lt;');

@@ -2,8 +2,8 @@
  * The load generator process: opens a stack's subscribers and its publisher, runs the job (fixed
  * rate, ramp, or hold idle) and reports over IPC. Pinned to its own core by the runner.
  */
-import { readFileSync } from 'node:fs';
-import type { BenchClient, ClientContext, Conn } from './clients/client.js';
+import { roundRobin, type BenchClient, type ClientContext, type Conn, type Pub } from './clients/client.js';
+import { CpuMeter, type CpuUse } from './cpu.js';
 import type { GeneratorMessage, Job, JobResult, Latency, RampParams, RunnerMessage, StepResult } from './jobs.js';
 import { Load, Mix, ownChannel } from './load.js';
 import { Sink } from './payload.js';
@@ -17,13 +17,16 @@ const MAX_BACKLOG_GROWTH = 0.03;
 /** and what is still missing at the end is at most this much time's worth of traffic (or two messages). */
 const MAX_BACKLOG_SECONDS = 0.25;
 const DRAIN_TIMEOUT_MS = 3000;
+/** At the end of a case, the wait for every delivery still on its way (after the ramp's overloads). */
+const FINAL_DRAIN_TIMEOUT_MS = 20_000;
 /** Other processes using this much CPU (cores) make a failed step worth trying again. */
 const BUSY_MACHINE = 0.25;
 const MAX_TRIES = 3;
 /** A best step with the generator this busy measured the generator, not the server: the report says so. */
 const GENERATOR_BOUND = 0.95;
 const MAX_PUBLISHER_BACKLOG = 1024 * 1024;
-const CLK_TCK = 100;
+/** S6: the channel the members are present on. */
+const PRESENCE_CHANNEL = 'typing';
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
@@ -37,68 +40,12 @@ function latencyOf(sink: Sink): Latency {
   return { p50: ms(h.quantile(0.5)), p99: ms(h.quantile(0.99)), p999: ms(h.quantile(0.999)), samples: h.total };
 }
 
-/** CPU seconds the server process has used (Linux /proc), or null elsewhere. */
-function serverCpuSeconds(pid: number): number | null {
-  try {
-    const fields = readFileSync(`/proc/${pid}/stat`, 'latin1').split(') ')[1]!.split(' ');
-    return (Number(fields[11]) + Number(fields[12])) / CLK_TCK;
-  } catch {
-    return null;
-  }
-}
-
-/** CPU seconds the whole machine has been busy (Linux /proc/stat), or null elsewhere. */
-function machineBusySeconds(): number | null {
-  try {
-    const [, ...fields] = readFileSync('/proc/stat', 'latin1').split('\n', 1)[0]!.trim().split(/\s+/);
-    const n = fields.map(Number);
-    const idle = (n[3] ?? 0) + (n[4] ?? 0);
-    return (n.slice(0, 8).reduce((a, b) => a + b, 0) - idle) / CLK_TCK;
-  } catch {
-    return null;
-  }
-}
-
-export interface CpuUse {
-  generatorCpu: number;
-  serverCpu: number | null;
-  /** Everything else on the machine (other users' work): a busy machine makes a step noisy. */
-  otherCpu: number | null;
-}
-
-/** Measures CPU use of this process, the server and the rest of the machine from construction to `read()`. */
-class CpuMeter {
-  private cpu = process.cpuUsage();
-  private readonly server: number | null;
-  private readonly machine: number | null;
-  private at = performance.now();
-
-  constructor(private readonly serverPid: number) {
-    this.server = serverCpuSeconds(serverPid);
-    this.machine = machineBusySeconds();
-  }
-
-  read(): CpuUse {
-    const seconds = (performance.now() - this.at) / 1000;
-    const used = process.cpuUsage(this.cpu);
-    const server = serverCpuSeconds(this.serverPid);
-    const machine = machineBusySeconds();
-    const round = (x: number): number => Math.round(x * 100) / 100;
-    const generatorCpu = (used.user + used.system) / 1e6 / seconds;
-    const serverCpu = server === null || this.server === null ? null : (server - this.server) / seconds;
-    const machineCpu = machine === null || this.machine === null ? null : (machine - this.machine) / seconds;
-    return {
-      generatorCpu: round(generatorCpu),
-      serverCpu: serverCpu === null ? null : round(serverCpu),
-      otherCpu: machineCpu === null || serverCpu === null ? null : round(Math.max(0, machineCpu - serverCpu - generatorCpu)),
-    };
-  }
-}
-
 function channelsFor(job: Job, i: number): string[] {
   switch (job.layout) {
     case 'shared':
       return ['shared'];
+    case 'presence':
+      return [PRESENCE_CHANNEL];
     case 'own':
       return [ownChannel(i)];
     case 'own+shared':
@@ -106,19 +53,53 @@ function channelsFor(job: Job, i: number): string[] {
   }
 }
 
-async function openAll(client: BenchClient, job: Job): Promise<{ conns: Conn[]; ms: number; cpu: CpuUse }> {
+/** One client per node of the stack: connection i opens on node i mod n. */
+function clientsFor(job: Job, ctx: Omit<ClientContext, 'port'>): BenchClient[] {
+  return job.ports.map((port) => STACKS[job.stack].client({ ...ctx, port }));
+}
+
+/** Opens a presence member for connection `i`. */
+function member(client: BenchClient, job: Job, i: number): Promise<Pub> {
+  if (!client.member) throw new Error(`${job.stack} has no presence client`);
+  return client.member(PRESENCE_CHANNEL, `member-${i}`);
+}
+
+interface Opened {
+  conns: Conn[];
+  /** The presence layout's members (also in `conns`). */
+  members: Pub[];
+  ms: number;
+  cpu: CpuUse;
+}
+
+async function openAll(clients: BenchClient[], job: Job): Promise<Opened> {
   const conns: Conn[] = [];
+  const members: Pub[] = [];
   const started = performance.now();
-  const cpu = new CpuMeter(job.serverPid);
+  const cpu = new CpuMeter(job.serverPids);
   let next = 0;
   const worker = async (): Promise<void> => {
     while (next < job.connections) {
       const i = next++;
-      conns.push(await client.subscribe(channelsFor(job, i)));
+      const client = clients[i % clients.length]!;
+      if (job.layout !== 'presence') conns.push(await client.subscribe(channelsFor(job, i)));
+      else {
+        const m = await member(client, job, i);
+        members.push(m);
+        conns.push(m);
+      }
     }
   };
   await Promise.all(Array.from({ length: Math.min(job.concurrency, job.connections) }, worker));
-  return { conns, ms: performance.now() - started, cpu: cpu.read() };
+  return { conns, members, ms: performance.now() - started, cpu: cpu.read() };
+}
+
+/** The load's publisher: the job's publishers on the first node in turn, or the members themselves. */
+async function publisherFor(clients: BenchClient[], job: Job, members: Pub[]): Promise<Pub> {
+  if (job.layout === 'presence') return roundRobin(members);
+  const pubs: Pub[] = [];
+  for (let i = 0; i < (job.publishers ?? 1); i++) pubs.push(await clients[0]!.publisher());
+  return pubs.length === 1 ? pubs[0]! : roundRobin(pubs);
 }
 
 class Runner {
@@ -127,12 +108,13 @@ class Runner {
 
   constructor(private readonly job: Job) {}
 
-  context(): ClientContext {
-    return { port: this.job.port, sink: this.sink, lost: () => this.lost++ };
+  /** The context of the clients, less the port (one client per node). */
+  context(): Omit<ClientContext, 'port'> {
+    return { sink: this.sink, lost: () => this.lost++ };
   }
 
-  async waitDrained(load: Load, base: number, offeredBase: number): Promise<boolean> {
-    const until = performance.now() + DRAIN_TIMEOUT_MS;
+  async waitDrained(load: Load, base: number, offeredBase: number, timeoutMs = DRAIN_TIMEOUT_MS): Promise<boolean> {
+    const until = performance.now() + timeoutMs;
     while (performance.now() < until) {
       if (this.sink.delivered - base >= load.offered - offeredBase) return true;
       await sleep(20);
@@ -142,17 +124,19 @@ class Runner {
 
   async fixed(load: Load, rate: number, seconds: number): Promise<NonNullable<JobResult['fixed']>> {
     const { sink } = this;
+    const dStart = sink.delivered;
+    const oStart = load.offered;
     load.setRate(rate);
     await sleep(500);
     sink.latency.reset();
     const d0 = sink.delivered;
     const o0 = load.offered;
-    const cpu = new CpuMeter(this.job.serverPid);
+    const cpu = new CpuMeter(this.job.serverPids);
     await sleep(seconds * 1000);
-    const result = { offered: load.offered - o0, delivered: sink.delivered - d0, latency: latencyOf(sink), ...cpu.read() };
+    const measured = { offered: load.offered - o0, delivered: sink.delivered - d0, latency: latencyOf(sink), ...cpu.read() };
     load.setRate(0);
-    await this.waitDrained(load, sink.delivered, load.offered);
-    return result;
+    await this.waitDrained(load, dStart, oStart);
+    return { ...measured, missing: load.offered - oStart - (sink.delivered - dStart) };
   }
 
   async step(load: Load, target: number, stepMs: number): Promise<StepResult> {
@@ -167,7 +151,7 @@ class Runner {
     const ow = load.offered;
     const backlogBefore = ow - o0 - (dw - d0);
     const tw = performance.now();
-    const cpu = new CpuMeter(this.job.serverPid);
+    const cpu = new CpuMeter(this.job.serverPids);
     await sleep(stepMs * (1 - SETTLE_FRACTION));
     const seconds = (performance.now() - tw) / 1000;
     const offered = (load.offered - ow) / seconds;
@@ -207,7 +191,7 @@ class Runner {
       if (s.ok && (!best || s.delivered > best.delivered)) best = s;
       if (!s.ok) lowestFailed = Math.min(lowestFailed ?? Infinity, s.target);
       if (this.lost > 0) {
-        note = `subscribers lost at ${s.target}/s`;
+        note = `connections lost at ${s.target}/s`;
         break;
       }
       if (!s.drained) {
@@ -230,23 +214,31 @@ class Runner {
 
 async function run(job: Job): Promise<JobResult> {
   const runner = new Runner(job);
-  const client = STACKS[job.stack].client(runner.context());
-  const { conns, ms, cpu } = await openAll(client, job);
+  const clients = clientsFor(job, runner.context());
+  const { conns, members, ms, cpu } = await openAll(clients, job);
   const result: JobResult = { open: { connections: conns.length, ms: Math.round(ms), perSecond: Math.round((conns.length / ms) * 1000), ...cpu }, lost: 0 };
   if (job.hold) {
     send({ type: 'opened', connections: conns.length, ms });
     await new Promise<void>((resolve) => process.on('message', (m: RunnerMessage) => m.type === 'finish' && resolve()));
   }
+  let pub: Pub | undefined;
   if (job.fixed || job.ramp) {
-    const pub = await client.publisher();
+    pub = await publisherFor(clients, job, members);
+    // A presence update reaches every member, like a message on the shared channel.
     const shared = job.layout === 'own' ? 0 : job.connections;
-    const load = new Load(pub, new Mix(shared, job.layout === 'shared' ? 0 : job.connections, job.ownPerShared), job.payloadBytes);
+    const own = job.layout === 'shared' || job.layout === 'presence' ? 0 : job.connections;
+    const load = new Load(pub, new Mix(shared, own, job.ownPerShared), job.payloadBytes);
     if (job.fixed) result.fixed = await runner.fixed(load, job.fixed.rate, job.fixed.seconds);
     if (job.ramp) result.ramp = await runner.ramp(load, job.ramp);
     load.stop();
-    pub.close();
+    if (job.countMissing) {
+      await runner.waitDrained(load, 0, 0, FINAL_DRAIN_TIMEOUT_MS);
+      result.missing = load.offered - runner.sink.delivered;
+    }
   }
+  // Read before closing: a connection closed here reports itself lost.
   result.lost = runner.lost;
+  pub?.close();
   for (const c of conns) c.close();
   return result;
 }

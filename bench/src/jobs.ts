@@ -12,21 +12,35 @@ export interface RampParams {
   maxSteps: number;
 }
 
-export type ChannelLayout = 'shared' | 'own' | 'own+shared';
+/**
+ * How the connections use channels: `shared` one channel for all, `own` one each, `own+shared`
+ * both; `presence`: every connection a presence member of one channel (entered, subscribed to
+ * presence), and the load is the members updating their data in turn (S6).
+ */
+export type ChannelLayout = 'shared' | 'own' | 'own+shared' | 'presence';
 
 export interface Job {
   stack: StackId;
-  port: number;
-  serverPid: number;
+  /** The stack's nodes: connection i opens on node i mod n, the publisher on the first. */
+  ports: number[];
+  /** Every server-side process of the stack (nodes, redis-server), for CPU use. */
+  serverPids: number[];
   connections: number;
   /** Connections being opened at once. */
   concurrency: number;
   layout: ChannelLayout;
   payloadBytes: number;
+  /** Publishing connections (on the first node), taking the messages in turn. @default 1 */
+  publishers?: number;
   /** Messages to own channels published per message on the shared channel (S2's mix). */
   ownPerShared: number;
   fixed?: { rate: number; seconds: number };
   ramp?: RampParams;
+  /**
+   * After the last step, wait (at most 20 s) for everything still on its way and report what never
+   * arrived (`JobResult.missing`): S5's "nothing lost", also through the ramp's overloaded steps.
+   */
+  countMissing?: boolean;
   /** S3: after opening, report `opened` and hold the connections until told `finish`. */
   hold?: boolean;
 }
@@ -57,8 +71,19 @@ export interface StepResult {
 
 export interface JobResult {
   open: { connections: number; ms: number; perSecond: number; generatorCpu: number; serverCpu: number | null; otherCpu: number | null };
-  fixed?: { offered: number; delivered: number; latency: Latency; generatorCpu: number; serverCpu: number | null; otherCpu: number | null };
+  fixed?: {
+    offered: number;
+    delivered: number;
+    /** Offered minus delivered over the whole fixed phase once drained: 0 when nothing was lost (negative: duplicates). */
+    missing: number;
+    latency: Latency;
+    generatorCpu: number;
+    serverCpu: number | null;
+    otherCpu: number | null;
+  };
   ramp?: { max: number; steps: StepResult[]; note: string };
+  /** With `countMissing`: deliveries offered in the whole case and never received (0: nothing lost). */
+  missing?: number;
   lost: number;
 }
 

@@ -1,6 +1,7 @@
 /**
  * The processes of one case: the server under test and the load generator, each pinned to its own
- * core with `taskset` when the machine has it and two cores or more. Every wait is bounded.
+ * core with `taskset` when the machine has it and two cores or more. Every server-side process of a
+ * stack (several nodes, redis-server) shares the server core. Every wait is bounded.
  */
 import { execFileSync, fork, type ChildProcess } from 'node:child_process';
 import { availableParallelism } from 'node:os';
@@ -31,13 +32,18 @@ function pin(pid: number | undefined, core: number): void {
   execFileSync('taskset', ['-a', '-p', '-c', String(core), String(pid)], { stdio: 'ignore' });
 }
 
+/** Pins a server-side process (a node, redis-server) to the server core. */
+export function pinServer(pid: number | undefined): void {
+  pin(pid, SERVER_CORE);
+}
+
 /** Pins the runner itself beside the generator, off the server's core. */
 export function pinSelf(): void {
   pin(process.pid, GENERATOR_CORE);
 }
 
 /** Settles like `promise`, or kills `child` and rejects when it takes longer than `ms`. */
-function bounded<T>(promise: Promise<T>, ms: number, what: string, child: ChildProcess): Promise<T> {
+export function bounded<T>(promise: Promise<T>, ms: number, what: string, child: ChildProcess): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
   const expired = new Promise<never>((_, reject) => {
     timer = setTimeout(() => {
@@ -48,7 +54,7 @@ function bounded<T>(promise: Promise<T>, ms: number, what: string, child: ChildP
   return Promise.race([promise, expired]).finally(() => clearTimeout(timer));
 }
 
-const running = (child: ChildProcess): boolean => child.exitCode === null && child.signalCode === null;
+export const running = (child: ChildProcess): boolean => child.exitCode === null && child.signalCode === null;
 
 export class ServerProcess {
   private constructor(
@@ -56,11 +62,12 @@ export class ServerProcess {
     readonly port: number,
   ) {}
 
-  static async start(kind: ServerKind): Promise<ServerProcess> {
+  /** Starts a server of `kind`; `args` follow the kind on main.js' command line. */
+  static async start(kind: ServerKind, args: readonly string[] = []): Promise<ServerProcess> {
     const profileDir = process.env.BENCH_CPU_PROF;
     const execArgv = ['--expose-gc', ...(profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : [])];
-    const child = fork(SERVER_MAIN, [kind], { execArgv, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
-    pin(child.pid, SERVER_CORE);
+    const child = fork(SERVER_MAIN, [kind, ...args], { execArgv, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+    pinServer(child.pid);
     const ready = new Promise<number>((resolve, reject) => {
       child.once('message', (m: { type: string; port: number }) => (m.type === 'ready' ? resolve(m.port) : reject(new Error('unexpected message'))));
       child.once('exit', (code) => reject(new Error(`${kind} server exited (${code})`)));

@@ -29,11 +29,15 @@ function ratioCell(s: Summary | undefined): string {
 export function markdown(profile: Profile, cases: readonly CaseResult[], info: RunInfo): string {
   const lines: string[] = [];
   lines.push(`# encke benchmark report (${profile.name})`, '');
-  lines.push(`${info.date} · ${info.machine} · Node ${info.node} · server and generator ${info.pinned ? 'pinned to separate cores (taskset)' : 'not pinned'} · ${profile.runs} run(s) · ${Math.round(info.seconds)} s`, '');
-  lines.push('Cells: median over runs (min–max). `× ref`: the median of per-run ratios to bare ws in the same run.', '');
+  const pinning = info.pinned ? 'server and generator pinned to separate cores (taskset; every server process of a stack on the server core)' : 'server and generator not pinned';
+  lines.push(`${info.date} · ${info.machine} · Node ${info.node} · ${pinning} · ${profile.runs} run(s) · ${Math.round(info.seconds)} s`, '');
+  lines.push(`Cells: median over runs (min–max). \`× ref\`: the median of per-run ratios to the scenario's reference (bare ws unless the scenario names another) in the same run.`, '');
   for (const scenario of profile.scenarios) {
     const metrics = METRICS.filter((m) => m.scenario === scenario.id);
+    const reference = scenario.reference ?? REFERENCE;
     lines.push(`## ${scenario.title}`, '');
+    if (scenario.reference) lines.push(`Reference for \`× ref\`: ${STACKS[reference].label}.`, '');
+    if (scenario.note) lines.push(scenario.note, '');
     const header = ['stack'];
     for (const m of metrics) header.push(`${m.label} (${m.unit})`, ...(m.ratio ? ['× ref'] : []));
     lines.push(`| ${header.join(' | ')} |`, `|${header.map(() => '---').join('|')}|`);
@@ -42,7 +46,7 @@ export function markdown(profile: Profile, cases: readonly CaseResult[], info: R
       const row = [STACKS[stack].label];
       for (const m of metrics) {
         row.push(cell(summarise(values(cases, m, stack)), m.digits));
-        if (m.ratio) row.push(stack === REFERENCE ? '1' : ratioCell(summarise(ratios(cases, m, stack))));
+        if (m.ratio) row.push(stack === reference ? '1' : ratioCell(summarise(ratios(cases, m, stack, reference))));
       }
       if (problem && row.slice(1).every((c) => c === '–' || c === '')) {
         lines.push(`| ${row[0]} | ${problem.replace(/\|/g, '/')} |${' |'.repeat(row.length - 2)}`);
@@ -60,8 +64,10 @@ export function markdown(profile: Profile, cases: readonly CaseResult[], info: R
     const busy = others.filter((x) => x > 0.25).length;
     lines.push(`Machine noise: other processes used ${(others.reduce((a, b) => a + b, 0) / others.length).toFixed(2)} cores on average while measuring (more than 0.25 cores in ${busy} of ${others.length} measurements).`, '');
   }
-  lines.push('## Targets (issue 9)', '', '| target | median | |', '|---|---|---|');
-  for (const t of targets(cases)) lines.push(`| ${t.label} | ${t.shown} | ${t.pass === undefined ? 'not measured' : t.pass ? 'met' : '**missed**'} |`);
+  lines.push('## Targets', '', 'Judged on the median over runs; losses on the worst run.', '', '| issue | target | measured | |', '|---|---|---|---|');
+  for (const t of targets(cases).filter((t) => profile.scenarios.some((s) => s.id === t.scenario))) {
+    lines.push(`| ${t.issue} | ${t.label} | ${t.shown} | ${t.pass === undefined ? 'not measured' : t.pass ? 'met' : '**missed**'} |`);
+  }
   lines.push('');
   return lines.join('\n');
 }

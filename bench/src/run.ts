@@ -3,6 +3,7 @@
  * process and a fresh generator process, then the report (markdown + JSON) and the chart (PNG).
  *
  *   node bench/dist/run.js [--quick] [--runs N] [--stacks a,b] [--scenarios s1,s3] [--out DIR]
+ *   (a full run of some scenarios or stacks writes to results/<scenario ids>/, never over the main report)
  *   node bench/dist/run.js --render DIR   (report.md and chart.png again from DIR/report.json)
  */
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -13,7 +14,8 @@ import { parseArgs } from 'node:util';
 import { chartPng, chartSvg } from './chart.js';
 import type { MemoryReport } from './servers/main.js';
 import type { CaseResult } from './metrics.js';
-import { PINNING, ServerProcess, pinSelf, runGenerator } from './procs.js';
+import { Deployment } from './deployment.js';
+import { PINNING, pinSelf, runGenerator } from './procs.js';
 import { profile as makeProfile, type Profile, type Scenario, type ScenarioId } from './profiles.js';
 import { markdown, type RunInfo } from './report.js';
 import { STACKS, STACK_IDS, type StackId } from './stacks.js';
@@ -28,24 +30,25 @@ function log(text: string): void {
 
 async function runCase(scenario: Scenario, stack: StackId, run: number): Promise<CaseResult> {
   const c: CaseResult = { scenario: scenario.id, stack, run };
-  const server = await ServerProcess.start(STACKS[stack].server);
+  let server: Deployment | undefined;
   try {
+    server = await Deployment.start(STACKS[stack]);
     const check = STACKS[stack].available;
-    if (check && !(await check(server.port))) {
+    if (check && !(await check(server.ports[0]!))) {
       c.problem = 'not served by this build (skipped)';
       return c;
     }
     const baseline: MemoryReport | undefined = scenario.job.hold ? await server.memory() : undefined;
     let loaded: MemoryReport | undefined;
-    c.result = await runGenerator({ ...scenario.job, stack, port: server.port, serverPid: server.pid }, scenario.timeoutMs, async () => {
+    c.result = await runGenerator({ ...scenario.job, stack, ports: server.ports, serverPids: server.pids }, scenario.timeoutMs, async () => {
       await new Promise((r) => setTimeout(r, S3_SETTLE_MS));
-      loaded = await server.memory();
+      loaded = await server!.memory();
     });
     if (baseline && loaded) c.memory = { baseline, loaded };
   } catch (err) {
     c.problem = `failed: ${err instanceof Error ? err.message : String(err)}`;
   } finally {
-    await server.stop();
+    await server?.stop();
   }
   return c;
 }
@@ -54,9 +57,10 @@ function describe(c: CaseResult): string {
   if (c.problem) return c.problem;
   const r = c.result!;
   const parts = [`open ${r.open.connections} in ${r.open.ms} ms (cpu server ${r.open.serverCpu}, generator ${r.open.generatorCpu})`];
-  if (r.fixed) parts.push(`fixed p50/p99/p99.9 ${r.fixed.latency.p50}/${r.fixed.latency.p99}/${r.fixed.latency.p999} ms, delivered ${r.fixed.delivered}/${r.fixed.offered}`);
+  if (r.fixed) parts.push(`fixed p50/p99/p99.9 ${r.fixed.latency.p50}/${r.fixed.latency.p99}/${r.fixed.latency.p999} ms, delivered ${r.fixed.delivered}/${r.fixed.offered}, missing after drain ${r.fixed.missing}`);
   if (r.ramp) parts.push(`max ${r.ramp.max}/s (${r.ramp.steps.length} steps, ${r.ramp.note})`);
   if (c.memory) parts.push(`rss +${((c.memory.loaded.rss - c.memory.baseline.rss) / 1048576).toFixed(1)} MiB`);
+  if (r.missing !== undefined) parts.push(`missing at the end ${r.missing}`);
   if (r.lost) parts.push(`lost ${r.lost}`);
   return parts.join('; ');
 }
@@ -77,8 +81,9 @@ async function main(): Promise<void> {
   const onlyStacks = args.stacks?.split(',') as StackId[] | undefined;
   const onlyScenarios = args.scenarios?.split(',') as ScenarioId[] | undefined;
   for (const s of onlyStacks ?? []) if (!STACK_IDS.includes(s)) throw new Error(`unknown stack ${s}; known: ${STACK_IDS.join(', ')}`);
+  for (const s of onlyScenarios ?? []) if (!profile.scenarios.some((x) => x.id === s)) throw new Error(`unknown scenario ${s}; known: ${profile.scenarios.map((x) => x.id).join(', ')}`);
   profile.scenarios = profile.scenarios
-    .filter((s) => !onlyScenarios || onlyScenarios.includes(s.id))
+    .filter((s) => (onlyScenarios ? onlyScenarios.includes(s.id) : !s.optional))
     .map((s) => ({ ...s, stacks: s.stacks.filter((st) => !onlyStacks || onlyStacks.includes(st)) }));
   pinSelf();
   const started = performance.now();
@@ -99,11 +104,21 @@ async function main(): Promise<void> {
     pinned: PINNING,
     seconds: (performance.now() - started) / 1000,
   };
-  const out = args.out ?? join(RESULTS, profile.name === 'full' ? '' : 'quick');
+  const out = args.out ?? defaultOut(profile, Boolean(onlyScenarios || onlyStacks));
   mkdirSync(out, { recursive: true });
   writeFileSync(join(out, 'report.json'), JSON.stringify({ profile, info, cases }, null, 1));
   process.stdout.write(write(out, profile, cases, info));
   log(`wrote ${out}`);
+}
+
+/**
+ * Where a run writes: the full run `results/`, the quick run `results/quick/`; a full run of some
+ * scenarios or stacks only `results/<scenario ids>/` (e.g. `results/s5-s6/`), so that it never
+ * overwrites the main report.
+ */
+function defaultOut(profile: Profile, partial: boolean): string {
+  if (profile.name === 'quick') return join(RESULTS, 'quick');
+  return partial ? join(RESULTS, profile.scenarios.map((s) => s.id).join('-')) : RESULTS;
 }
 
 /** Writes report.md and chart.png into `out`; returns the report. */

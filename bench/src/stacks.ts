@@ -1,7 +1,8 @@
 /**
- * The stacks measured side by side. Each is a server (run in its own process) and a wire-level
- * client for the load generator. A stack whose server lacks a transport (encke's comet before it
- * is merged) is skipped with a note instead of failing the run.
+ * The stacks measured side by side. Each is a server (one or more nodes, each in its own process,
+ * and for encke clusters a redis-server started by the harness) and a wire-level client for the
+ * load generator. A stack whose server lacks a transport (encke's comet before it is merged) is
+ * skipped with a note instead of failing the run.
  */
 import type { BenchClient, ClientContext } from './clients/client.js';
 import { BareWsClient } from './clients/bare.js';
@@ -16,6 +17,8 @@ export const STACK_IDS = [
   'encke-ws-msgpack',
   'encke-comet',
   'encke-comet-stream',
+  'encke-redis-1',
+  'encke-cluster-2',
   'socketio-ws',
   'socketio-polling',
   'faye-ws',
@@ -27,6 +30,10 @@ export interface Stack {
   id: StackId;
   label: string;
   server: ServerKind;
+  /** Server processes (nodes of one deployment); connections spread over them. @default 1 */
+  nodes?: number;
+  /** The nodes share a redis-server the harness starts (`--redis`): encke's Redis engine. */
+  redis?: boolean;
   transport: 'websocket' | 'polling';
   client(ctx: ClientContext): BenchClient;
   /** Checks that the server serves this stack's transport (run once per server start). */
@@ -53,6 +60,8 @@ export const STACKS: Record<StackId, Stack> = {
     client: (c) => new EnckeCometClient(c, new EnckeWsClient(c, 'json'), true),
     available: (port) => EnckeCometClient.available(port).catch(() => false),
   },
+  'encke-redis-1': { id: 'encke-redis-1', label: 'encke 1 node + Redis', server: 'encke', redis: true, transport: 'websocket', client: (c) => new EnckeWsClient(c, 'json') },
+  'encke-cluster-2': { id: 'encke-cluster-2', label: 'encke 2 nodes + Redis', server: 'encke', nodes: 2, redis: true, transport: 'websocket', client: (c) => new EnckeWsClient(c, 'json') },
   'socketio-ws': { id: 'socketio-ws', label: 'Socket.IO WS', server: 'socketio', transport: 'websocket', client: (c) => new SocketIoWsClient(c) },
   'socketio-polling': { id: 'socketio-polling', label: 'Socket.IO polling', server: 'socketio', transport: 'polling', client: (c) => new SocketIoPollingClient(c, new SocketIoWsClient(c)) },
   'faye-ws': { id: 'faye-ws', label: 'Faye WS', server: 'faye', transport: 'websocket', client: (c) => new FayeWsClient(c) },

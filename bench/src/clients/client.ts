@@ -7,7 +7,7 @@ import type { Sink } from '../payload.js';
 export interface ClientContext {
   port: number;
   sink: Sink;
-  /** A subscriber lost its connection (the step or run is then not sustained). */
+  /** A subscriber (or a publisher that reports it) lost its connection: the step or run is then not sustained. */
   lost(): void;
 }
 
@@ -28,6 +28,11 @@ export interface BenchClient {
   /** Opens a subscriber on `channels`; resolves once it is subscribed to all of them. */
   subscribe(channels: readonly string[]): Promise<Conn>;
   publisher(): Promise<Pub>;
+  /**
+   * Stacks with presence: opens a member of `channel` as `clientId`, entered and subscribed to the
+   * channel's presence. Its `publish` updates the member's presence data with the payload.
+   */
+  member?(channel: string, clientId: string): Promise<Pub>;
 }
 
 /** A publisher on one connection that reports its socket's backlog. */
@@ -38,6 +43,23 @@ export function publisherOn(conn: { readonly buffered: number; close(): void }, 
       return conn.buffered;
     },
     close: () => conn.close(),
+  };
+}
+
+/** Several publishers as one: each publish goes to the next in turn. */
+export function roundRobin(pubs: readonly Pub[]): Pub {
+  let next = 0;
+  return {
+    publish(channel, payload) {
+      pubs[next]!.publish(channel, payload);
+      next = (next + 1) % pubs.length;
+    },
+    get backlog() {
+      return pubs.reduce((sum, p) => sum + p.backlog, 0);
+    },
+    close() {
+      for (const p of pubs) p.close();
+    },
   };
 }
 

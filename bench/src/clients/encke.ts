@@ -1,9 +1,10 @@
 /**
  * encke's clients, speaking the Ably protocol directly: WebSocket in JSON or MessagePack
- * (`/?key=…&format=…&heartbeats=false&v=6`, ATTACH, then MESSAGE frames), and comet long-polling
- * (`/comet/connect`, `/comet/<connectionKey>/send` and `/recv`, JSON, `stream=false`).
+ * (`/?key=…&format=…&heartbeats=false&v=6`, ATTACH, then MESSAGE frames), presence members on
+ * the same connections (`clientId` query param, PRESENCE ENTER then UPDATE), and comet
+ * long-polling (`/comet/connect`, `/comet/<connectionKey>/send` and `/recv`, JSON, `stream=false`).
  */
-import { Action, decodeFrame, encodeJson, encodeMsgpack, type Format, type ProtocolMessage } from '@encke/protocol';
+import { Action, PresenceAction, decodeFrame, encodeJson, encodeMsgpack, type Format, type ProtocolMessage } from '@encke/protocol';
 import { PollingClient, STEP_TIMEOUT_MS, publisherOn, waiter, within, type BenchClient, type ClientContext, type Conn, type Pub, type Waiter } from './client.js';
 import { PollLoop, RawHttp } from './raw-http.js';
 import { RawWs } from './raw-ws.js';
@@ -17,10 +18,19 @@ function asMessages(decoded: unknown): ProtocolMessage[] {
   return decoded && typeof decoded === 'object' ? [decoded as ProtocolMessage] : [];
 }
 
-/** Tracks CONNECTED and ATTACHED for one connection during set-up. */
+/**
+ * A typing indicator's presence data: `{typing}` plus, on updates, the send time `at` (the
+ * payload marker the generator finds in every delivery, see payload.ts).
+ */
+function typingData(typing: boolean, at?: string): string {
+  return JSON.stringify(at === undefined ? { typing } : { typing, at });
+}
+
+/** Tracks CONNECTED, ATTACHED and a presence member's first ACK for one connection during set-up. */
 class Handshake {
   readonly connected: Waiter = waiter();
   readonly attached: Waiter = waiter();
+  readonly acked: Waiter = waiter();
   connectionKey = '';
   private awaiting = new Set<string>();
 
@@ -39,12 +49,18 @@ class Handshake {
       case Action.ATTACHED:
         if (pm.channel !== undefined && this.awaiting.delete(pm.channel) && this.awaiting.size === 0) this.attached.resolve();
         return true;
+      case Action.ACK:
+        this.acked.resolve();
+        return true;
+      // A refused presence update is a failure of the run, like a lost connection.
+      case Action.NACK:
       case Action.ERROR:
       case Action.DISCONNECTED:
       case Action.CLOSED: {
         const err = new Error(`encke: action ${pm.action} ${JSON.stringify(pm.error ?? {})}`);
         this.connected.reject(err);
         this.attached.reject(err);
+        this.acked.reject(err);
         return false;
       }
       default:
@@ -59,8 +75,9 @@ export class EnckeWsClient implements BenchClient {
     private readonly format: Format,
   ) {}
 
-  private path(): string {
-    return `/?key=${encodeURIComponent(ENCKE_KEY)}&format=${this.format}&heartbeats=false&v=${PROTOCOL_VERSION}`;
+  private path(clientId?: string): string {
+    const id = clientId === undefined ? '' : `&clientId=${encodeURIComponent(clientId)}`;
+    return `/?key=${encodeURIComponent(ENCKE_KEY)}${id}&format=${this.format}&heartbeats=false&v=${PROTOCOL_VERSION}`;
   }
 
   private encode(pm: ProtocolMessage): string | Uint8Array {
@@ -73,11 +90,15 @@ export class EnckeWsClient implements BenchClient {
     else ws.sendBinary(bytes);
   }
 
-  async subscribe(channels: readonly string[]): Promise<Conn> {
+  /**
+   * Opens a connection whose deliveries go to the sink and attaches `channels`. The connection
+   * counts as lost if it closes once `goLive()` was called.
+   */
+  private async open(channels: readonly string[], clientId?: string): Promise<{ ws: RawWs; hs: Handshake; goLive(): void }> {
     const { ctx, format } = this;
     const hs = new Handshake();
     let live = false;
-    const ws = await RawWs.connect(ctx.port, this.path(), {
+    const ws = await RawWs.connect(ctx.port, this.path(clientId), {
       onMessage(payload) {
         if (ctx.sink.scan(payload) > 0) return;
         for (const pm of asMessages(decodeFrame(format === 'json' ? payload.toString('utf8') : payload, format))) {
@@ -88,6 +109,7 @@ export class EnckeWsClient implements BenchClient {
         const err = new Error('encke: connection closed');
         hs.connected.reject(err);
         hs.attached.reject(err);
+        hs.acked.reject(err);
         if (live) ctx.lost();
       },
     });
@@ -95,19 +117,46 @@ export class EnckeWsClient implements BenchClient {
     hs.expect(channels);
     for (const channel of channels) this.send(ws, { action: Action.ATTACH, channel });
     await within(hs.attached.promise, STEP_TIMEOUT_MS, 'encke ATTACHED');
-    live = true;
+    return { ws, hs, goLive: () => (live = true) };
+  }
+
+  async subscribe(channels: readonly string[]): Promise<Conn> {
+    const { ws, goLive } = await this.open(channels);
+    goLive();
     return ws;
   }
 
+  /**
+   * A presence member (the default attach modes include PRESENCE and PRESENCE_SUBSCRIBE): enters
+   * with `{typing:false}`, then each update toggles `typing` and carries the send time.
+   */
+  async member(channel: string, clientId: string): Promise<Pub> {
+    const { ws, hs, goLive } = await this.open([channel], clientId);
+    const enter = { action: PresenceAction.ENTER, data: typingData(false), encoding: 'json' };
+    this.send(ws, { action: Action.PRESENCE, channel, msgSerial: 0, presence: [enter] });
+    await within(hs.acked.promise, STEP_TIMEOUT_MS, 'encke presence ENTER');
+    goLive();
+    let msgSerial = 1;
+    let typing = false;
+    return publisherOn(ws, (_channel, stamp) => {
+      typing = !typing;
+      const update = { action: PresenceAction.UPDATE, data: typingData(typing, stamp), encoding: 'json' };
+      this.send(ws, { action: Action.PRESENCE, channel, msgSerial: msgSerial++, presence: [update] });
+    });
+  }
+
   async publisher(): Promise<Pub> {
+    const { ctx } = this;
     const hs = new Handshake();
-    const ws = await RawWs.connect(this.ctx.port, this.path(), {
+    const ws = await RawWs.connect(ctx.port, this.path(), {
       onMessage: (payload) => {
         // ACKs are not decoded: only CONNECTED (and errors) matter to the publisher.
         if (hs.connectionKey === '') for (const pm of asMessages(decodeFrame(this.format === 'json' ? payload.toString('utf8') : payload, this.format))) hs.handle(pm);
       },
       onClose() {
         hs.connected.reject(new Error('encke publisher: connection closed'));
+        // The server failed the publisher (e.g. past maxInboundQueue): what it still offers is lost.
+        if (hs.connectionKey !== '') ctx.lost();
       },
     });
     await within(hs.connected.promise, STEP_TIMEOUT_MS, 'encke publisher CONNECTED');

@@ -1,6 +1,7 @@
 /**
- * One server under test, in its own process (pinned to its own core by the runner). Started as
- * `node servers/main.js <kind>`; answers over IPC:
+ * One server under test, in its own process (pinned to the server core by the runner). Started as
+ * `node servers/main.js <kind> [redis URL]` (encke only: a node of a cluster on that Redis);
+ * answers over IPC:
  *   → {type:'ready', port}          once listening on 127.0.0.1 (port 0: a free one)
  *   ← {type:'memory'}  → {type:'memory', rss, heapUsed}   after two full GCs (needs --expose-gc)
  * and exits when the runner disconnects.
@@ -20,7 +21,7 @@ export interface MemoryReport {
   heapUsed: number;
 }
 
-const starters: Record<ServerKind, () => Promise<number>> = {
+const starters: Record<ServerKind, (redis?: string) => Promise<number>> = {
   encke: startEncke,
   'bare-ws': () => withHttp(startBareWs),
   socketio: () => withHttp(startSocketIo),
@@ -49,7 +50,7 @@ async function main(): Promise<void> {
   const kind = process.argv[2] as ServerKind;
   const start = starters[kind];
   if (!start || !process.send) throw new Error(`usage: (forked) main.js ${Object.keys(starters).join('|')}`);
-  const port = await start();
+  const port = await start(process.argv[3]);
   process.on('message', (msg: { type?: string }) => {
     if (msg.type === 'memory') process.send!(memory());
   });
