@@ -140,8 +140,8 @@ const CLUSTER_NOTE =
   'so the ratios are the cost of going through Redis and of a second node on the same one-core budget, not scale-out.';
 
 const CLUSTER_PUBLISHERS_NOTE =
-  `Processes, pinning and spread as in S5, the publishers all on the first node. A connection's publishes are handled one at a time (each ACK in order), so with the Redis engine one publisher has one Redis round trip in flight; ` +
-  `${CLUSTER_PUBLISHERS} publishers have ${CLUSTER_PUBLISHERS}, and the nodes can batch what arrives in one turn of the event loop again. S5 and S5b side by side separate that pipeline from the cost of Redis itself.`;
+  `Processes, pinning and spread as in S5, the publishers all on the first node. A connection's publishes overlap in the engine up to a bound (their ACKs in order); ` +
+  `${CLUSTER_PUBLISHERS} publishers spread the same rate over ${CLUSTER_PUBLISHERS} such pipelines. S5 and S5b side by side show whether one connection's pipeline is the limit.`;
 
 const TYPING_NOTE =
   'Each member is its own connection (Ably protocol over WebSocket, clientId member-<i>), attached with presence subscribe and entered with {typing:false}; ' +

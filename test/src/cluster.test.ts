@@ -84,6 +84,30 @@ describe('cluster of three nodes on Redis', () => {
     }
   });
 
+  it('pipelines one connection\'s publishes through Redis, in order, each acknowledged', async () => {
+    for (const useBinaryProtocol of [false, true]) {
+      const publisher = client(cluster.ports[0]!, { useBinaryProtocol });
+      const subscriber = client(cluster.ports[1]!, { useBinaryProtocol });
+      const channel = `burst-${useBinaryProtocol ? 'msgpack' : 'json'}`;
+      try {
+        await Promise.all([connect(publisher), connect(subscriber)]);
+        const got = new Collector();
+        await subscriber.channels.get(channel).subscribe(got.listener);
+        // 300 publishes without waiting: more than the pipeline holds at once, all ACKed.
+        const ch = publisher.channels.get(channel);
+        await Promise.all(Array.from({ length: 300 }, (_, i) => ch.publish('n', String(i))));
+        await got.waitFor(300);
+        const expected = Array.from({ length: 300 }, (_, i) => i);
+        assert.deepEqual(numbers(got.items), expected, 'delivered in publish order');
+        const rest = new Ably.Rest({ key: KEYS.full, endpoint: '127.0.0.1', port: cluster.ports[2]!, tls: false, logLevel: 0 });
+        const history = await rest.channels.get(channel).history({ direction: 'forwards', limit: 1000 });
+        assert.deepEqual(numbers(history.items), expected, 'stored once each, in order');
+      } finally {
+        await closeAll(publisher, subscriber);
+      }
+    }
+  });
+
   it('resumes a WebSocket connection on another node with nothing lost', async () => {
     const balancer = await Balancer.start(cluster.ports, 'tcp');
     const publisher = client(cluster.ports[2]!);

@@ -13,3 +13,4 @@ export * as capability from './auth/capability.js';
 export { TokenService, DEFAULT_TOKEN_TTL, type TokenDetails, type TokenParams } from './auth/tokens.js';
 export type { AuthContext, TokenVerifier } from './auth/authenticate.js';
 export * as tokenCodec from './auth/token-codec.js';
+export { InboundQueue, PUBLISH_PIPELINE, type InboundHandler } from './session/inbound.js';

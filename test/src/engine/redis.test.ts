@@ -1,5 +1,7 @@
-import { after, before } from 'node:test';
-import { RedisEngine, silentLogger } from '@encke/server';
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { Err, PresenceAction } from '@encke/protocol';
+import { FakeClock, RedisEngine, channelKey, silentLogger } from '@encke/server';
 import { TestRedis } from '../helpers/redis.js';
 import { engineSuite } from './suite.js';
 
@@ -11,17 +13,50 @@ after(async () => {
   await redis.close();
 });
 
-engineSuite('redis', async ({ clock, logMaxCount, logMaxAge }) =>
-  RedisEngine.connect({
+const random = (): string => Math.random().toString(36).slice(2, 8);
+
+function connect(clock: FakeClock, logMaxCount: number, logMaxAge: number, prefix = `t${random()}:`, nodeId = `node-${random()}`): Promise<RedisEngine> {
+  return RedisEngine.connect({
     url: redis.url,
-    prefix: `t${Math.random().toString(36).slice(2, 8)}:`,
+    prefix,
     clock,
     logger: silentLogger,
     logMaxCount,
     logMaxAge,
     channelRetention: logMaxAge * 2,
-    nodeId: `node-${Math.random().toString(36).slice(2, 8)}`,
+    nodeId,
     nodeTimeout: 10_000,
     statsMaxIntervals: 10_080,
     connectionStateTtl: 120_000,
-  }));
+  });
+}
+
+engineSuite('redis', async ({ clock, logMaxCount, logMaxAge }) => connect(clock, logMaxCount, logMaxAge));
+
+describe('redis engine: a connection taken over by another node', () => {
+  it('refuses the old node\'s publishes and presence still in flight, and records the new node\'s', async () => {
+    const clock = new FakeClock(1_700_000_000_000);
+    const prefix = `t${random()}:`;
+    const a = await connect(clock, 100, 60_000, prefix, 'node-a');
+    const b = await connect(clock, 100, 60_000, prefix, 'node-b');
+    try {
+      const k = channelKey('app', 'moved');
+      const record = { connectionId: 'conn-1', appId: 'app', secretHash: 'h1', msgSerial: 4, remainPresentFor: 0, presenceChannels: [], owner: 'node-a' };
+      await a.connections.save(record);
+      const event = (name: string) => ({ kind: 'message' as const, id: `conn-1:${name}`, timestamp: clock.now(), messages: [{ id: `conn-1:${name}:0`, name }] });
+      await a.channels.publish(k, event('5'), { connection: { id: 'conn-1', msgSerial: 5 } });
+      assert.equal(await b.connections.claim('conn-1', 'node-b', 'h2'), 'node-a');
+      await assert.rejects(a.channels.publish(k, event('6'), { connection: { id: 'conn-1', msgSerial: 6 } }), (err: { code?: number }) => err.code === Err.superseded.code);
+      const enter = { kind: 'presence' as const, timestamp: clock.now(), presence: [{ action: PresenceAction.ENTER, clientId: 'c', connectionId: 'conn-1', id: 'conn-1:7:0', timestamp: clock.now() }] };
+      await assert.rejects(a.channels.presence(k, enter, { maxMembers: 10, connection: { id: 'conn-1', msgSerial: 7 } }), (err: { code?: number }) => err.code === Err.superseded.code);
+      assert.equal((await b.connections.load('conn-1'))?.msgSerial, 5, 'the refused writes recorded nothing');
+      await b.channels.publish(k, event('6'), { connection: { id: 'conn-1', msgSerial: 6 } });
+      assert.equal((await b.connections.load('conn-1'))?.msgSerial, 6);
+      assert.deepEqual((await b.channels.readLast(k, 'message', 10)).map((e) => e.messages?.[0]?.name), ['5', '6'], 'the log has each message once');
+      assert.deepEqual(await b.channels.members(k), [], 'the refused enter left no member');
+    } finally {
+      await a.close();
+      await b.close();
+    }
+  });
+});

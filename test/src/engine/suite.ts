@@ -17,9 +17,13 @@ export interface EngineFactoryOptions {
 export type EngineFactory = (options: EngineFactoryOptions) => Promise<Engine>;
 
 
-/** Lets asynchronous fan-out (pub/sub between nodes) arrive. */
-async function settle(): Promise<void> {
-  for (let i = 0; i < 5; i++) await new Promise((r) => setImmediate(r));
+/** Waits for asynchronous fan-out (pub/sub between nodes) to bring what `done` expects. */
+async function until(done: () => boolean, what: string): Promise<void> {
+  const deadline = Date.now() + 5000;
+  while (!done()) {
+    if (Date.now() > deadline) assert.fail(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 2));
+  }
 }
 
 export function engineSuite(name: string, factory: EngineFactory): void {
@@ -73,14 +77,17 @@ export function engineSuite(name: string, factory: EngineFactory): void {
 
     it('fans out only subscribed channels, in publish order', async () => {
       await engine.channels.subscribe(key('on'));
+      await engine.channels.subscribe(key('marker'));
       await engine.channels.publish(key('off'), message('ignored'));
       for (const n of ['1', '2', '3']) await engine.channels.publish(key('on'), message(n));
-      await settle();
+      await until(() => delivered.length >= 3, 'three deliveries');
       assert.deepEqual(delivered.map(([k, e]) => [k, e.messages![0]!.name]), [[key('on'), '1'], [key('on'), '2'], [key('on'), '3']]);
       await engine.channels.unsubscribe(key('on'));
       await engine.channels.publish(key('on'), message('after'));
-      await settle();
-      assert.equal(delivered.length, 3);
+      // Fan-out keeps publish order: once the marker is in, 'after' would have been too.
+      await engine.channels.publish(key('marker'), message('marker'));
+      await until(() => delivered.length >= 4, 'the marker');
+      assert.deepEqual(delivered.slice(3).map(([k]) => k), [key('marker')]);
     });
 
     it('replays everything after a serial, and reports when it cannot', async () => {
@@ -166,7 +173,7 @@ export function engineSuite(name: string, factory: EngineFactory): void {
         ],
         now + 60_000,
       );
-      await settle();
+      await until(() => heard.length >= 2, 'both revocations');
       assert.deepEqual(heard.map((r) => r.target).sort(), ['clientId:a', 'revocationKey:g']);
       const found = await engine.auth.revocations(keyName, ['clientId:a', 'clientId:b', 'revocationKey:g']);
       assert.deepEqual(found.map((r) => [r.target, r.appliesAt - now]).sort(), [['clientId:a', 0], ['revocationKey:g', 30_000]]);
@@ -240,7 +247,7 @@ export function engineSuite(name: string, factory: EngineFactory): void {
       }
       assert.deepEqual((await engine.channels.members(k)).map((m) => m.clientId), ['c']);
       assert.equal(await engine.channels.leaveConnection(k, 'conn-A', clock.now()), null);
-      await settle();
+      await until(() => delivered.filter(([, e]) => e.kind === 'presence').length >= 2, 'two presence events');
       assert.equal(delivered.filter(([, e]) => e.kind === 'presence').length, 2);
       assert.equal((await engine.channels.readLast(k, 'presence', 10)).length, 2, 'presence history is in the log');
     });

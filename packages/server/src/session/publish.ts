@@ -6,7 +6,7 @@
  * (RTN19a2); it gets the same answer again and is not published twice. Messages with their own
  * `id` are also deduplicated by id on the channel within `idempotencyWindow`.
  */
-import { AblyError, Err, type ErrorInfo, type ProtocolMessage, type PayloadError } from '@encke/protocol';
+import { AblyError, Err, PayloadError, type ErrorInfo, type ProtocolMessage } from '@encke/protocol';
 import { publishMessages as publishToChannel } from '../channels/publish.js';
 import type { Session } from './session.js';
 
@@ -22,13 +22,26 @@ export interface AckRecord {
  * again and the caller must do nothing more.
  */
 export function claimMsgSerial(session: Session, msgSerial: number | undefined, action: number): msgSerial is number {
-  if (msgSerial === undefined) throw new AblyError(Err.protocolError, `Action ${action} without msgSerial`);
-  if (msgSerial > session.msgSerialHigh) {
-    session.msgSerialHigh = msgSerial;
-    return true;
-  }
-  session.acknowledge(session.previousAck(msgSerial) ?? { msgSerial, serials: [] });
+  if (isNewMsgSerial(session, required(msgSerial, action))) return true;
+  answerAgain(session, msgSerial!);
   return false;
+}
+
+function required(msgSerial: number | undefined, action: number): number {
+  if (msgSerial === undefined) throw new AblyError(Err.protocolError, `Action ${action} without msgSerial`);
+  return msgSerial;
+}
+
+/** Whether `msgSerial` is new (and now the highest processed); false for a re-send. */
+function isNewMsgSerial(session: Session, msgSerial: number): boolean {
+  if (msgSerial <= session.msgSerialHigh) return false;
+  session.msgSerialHigh = msgSerial;
+  return true;
+}
+
+/** Sends a re-sent msgSerial the answer it had. */
+function answerAgain(session: Session, msgSerial: number): void {
+  session.acknowledge(session.previousAck(msgSerial) ?? { msgSerial, serials: [] });
 }
 
 /** NACKs a publish whose messages did not validate, keeping the exactly-once bookkeeping. */
@@ -36,17 +49,24 @@ export function rejectPayload(session: Session, err: PayloadError): void {
   if (claimMsgSerial(session, err.envelope.msgSerial, err.envelope.action)) session.nack(err.envelope.msgSerial!, err);
 }
 
-export async function publish(session: Session, pm: ProtocolMessage): Promise<void> {
-  if (!claimMsgSerial(session, pm.msgSerial, pm.action)) return;
-  const msgSerial = pm.msgSerial!;
-  try {
-    const serials = await publishMessages(session, pm, msgSerial);
-    session.acknowledge({ msgSerial, serials });
-  } catch (err) {
-    const e = AblyError.from(err);
-    if (e.statusCode >= 500) session.ctx.logger.error({ err, connectionId: session.id, channel: pm.channel }, 'publish failed');
-    session.nack(msgSerial, e);
-  }
+/**
+ * Starts a publish (MESSAGE, or one whose messages did not validate) now; resolves, once the
+ * engine has answered, to what sends the ACK or NACK. The session calls it in msgSerial order, so a
+ * re-send looks up its earlier answer only after that answer exists.
+ */
+export function startPublish(session: Session, pm: ProtocolMessage | PayloadError): Promise<() => void> {
+  const envelope = pm instanceof PayloadError ? pm.envelope : pm;
+  const msgSerial = required(envelope.msgSerial, envelope.action);
+  if (!isNewMsgSerial(session, msgSerial)) return Promise.resolve(() => answerAgain(session, msgSerial));
+  if (pm instanceof PayloadError) return Promise.resolve(() => session.nack(msgSerial, pm));
+  return publishMessages(session, pm, msgSerial).then(
+    (serials) => () => session.acknowledge({ msgSerial, serials }),
+    (err: unknown) => {
+      const e = AblyError.from(err);
+      if (e.statusCode >= 500) session.ctx.logger.error({ err, connectionId: session.id, channel: pm.channel }, 'publish failed');
+      return () => session.nack(msgSerial, e);
+    },
+  );
 }
 
 async function publishMessages(session: Session, pm: ProtocolMessage, msgSerial: number): Promise<string[]> {

@@ -14,7 +14,8 @@ import { attach, detach, detachAll } from './attach.js';
 import type { Attachment } from './attachment.js';
 import { formatConnectionKey, newConnectionId, newConnectionSecret, parseConnectionKey } from './connection-key.js';
 import type { NodeContext } from './context.js';
-import { claimMsgSerial, publish, rejectPayload, type AckRecord } from './publish.js';
+import { claimMsgSerial, rejectPayload, startPublish, type AckRecord } from './publish.js';
+import { InboundQueue, type InboundHandler } from './inbound.js';
 import { presence, syncRequest } from './presence.js';
 import { Membership } from './membership.js';
 import { reauthorize } from './reauth.js';
@@ -38,7 +39,7 @@ export interface SessionParams {
   remainPresentFor: number;
 }
 
-export class Session implements TransportOwner, Flushable {
+export class Session implements TransportOwner, Flushable, InboundHandler {
   flushQueued = false;
   readonly id: string;
   state: SessionState = 'connected';
@@ -57,9 +58,8 @@ export class Session implements TransportOwner, Flushable {
   private out: OutboundFrame[] | null = null;
   /** The last ACK queued; while it is still the last frame in `out` (unsent), the next consecutive ACK joins it. */
   private openAck: ProtocolMessage | null = null;
-  /** Client messages waiting while one is being handled; null when none. */
-  private inbox: Inbound[] | null = null;
-  private busy = false;
+  /** The order client messages are handled in; created with the first one. */
+  private inbound: InboundQueue | null = null;
   private expiry: TimerHandle | undefined = undefined;
   /** This connection's presence members; created when it first has some. */
   private membership: Membership | null = null;
@@ -223,47 +223,26 @@ export class Session implements TransportOwner, Flushable {
 
   // ---- inbound ----------------------------------------------------------------------------------
 
-  /** Client messages are handled one at a time, in order: a publish's ACK precedes the next reply. */
+  /** Client messages, handled in order (inbound.ts): a publish's ACK precedes the next reply. */
   receive(pm: Inbound): void {
     if (this.state === 'closed') return;
-    if (this.busy) {
-      const inbox = (this.inbox ??= []);
-      if (inbox.length >= this.ctx.options.maxInboundQueue) {
-        this.fail(new AblyError(Err.rateLimited, `More than ${this.ctx.options.maxInboundQueue} messages waiting to be processed`));
-        return;
-      }
-      inbox.push(pm);
-      return;
-    }
-    this.process(pm);
+    (this.inbound ??= new InboundQueue(this)).receive(pm);
   }
 
-  private process(pm: Inbound): void {
-    let pending: Promise<void> | void;
-    try {
-      pending = pm instanceof PayloadError ? rejectPayload(this, pm) : this.dispatch(pm);
-    } catch (err) {
-      this.onError(err, pm);
-      return;
-    }
-    if (!pending) return;
-    this.busy = true;
-    pending.then(
-      () => this.next(),
-      (err: unknown) => {
-        this.onError(err, pm);
-        this.next();
-      },
-    );
+  get closed(): boolean {
+    return this.state === 'closed';
   }
 
-  private next(): void {
-    this.busy = false;
-    while (!this.busy && this.inbox && this.state !== 'closed') {
-      const pm = this.inbox.shift()!;
-      if (this.inbox.length === 0) this.inbox = null;
-      this.process(pm);
-    }
+  get maxWaiting(): number {
+    return this.ctx.options.maxInboundQueue;
+  }
+
+  handle(pm: Inbound): Promise<void> | void {
+    return pm instanceof PayloadError ? rejectPayload(this, pm) : this.dispatch(pm);
+  }
+
+  publish(pm: Inbound): Promise<() => void> {
+    return startPublish(this, pm);
   }
 
   private dispatch(pm: ProtocolMessage): Promise<void> | void {
@@ -288,8 +267,6 @@ export class Session implements TransportOwner, Flushable {
         return attach(this, pm);
       case Action.DETACH:
         return detach(this, pm);
-      case Action.MESSAGE:
-        return publish(this, pm);
       case Action.PRESENCE:
         return presence(this, pm);
       case Action.SYNC:
@@ -313,7 +290,7 @@ export class Session implements TransportOwner, Flushable {
     }
   }
 
-  private onError(err: unknown, pm: Inbound): void {
+  failed(err: unknown, pm: Inbound): void {
     const e = AblyError.from(err);
     if (e.code === Err.internal.code) this.ctx.logger.error({ err, connectionId: this.id, action: pm instanceof PayloadError ? pm.envelope.action : pm.action }, 'error handling client message');
     this.fail(e);
@@ -398,7 +375,7 @@ export class Session implements TransportOwner, Flushable {
     this.ctx.clock.clearTimeout(this.expiry);
     this.ctx.clock.clearTimeout(this.tokenTimer);
     this.expiry = this.tokenTimer = undefined;
-    this.inbox = null;
+    this.inbound?.clear();
     this.out = null;
     detachAll(this);
     const livesOn = reason === 'moved' || (reason === 'shutdown' && this.ctx.engine.connections !== undefined);

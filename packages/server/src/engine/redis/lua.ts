@@ -60,10 +60,14 @@ local function trim(log, now, maxCount, maxAge)
 end
 
 -- Records the publishing connection's msgSerial with the append (exactly once across node failure).
-local function record_msg_serial(conn, msgSerial)
-  if conn == '' or redis.call('EXISTS', conn) == 0 then return end
+-- False when another node has taken the connection over since: a publish still in flight from the
+-- old node must not land, as the client re-sends it to the new one.
+local function record_msg_serial(conn, msgSerial, owner)
+  if conn == '' or redis.call('EXISTS', conn) == 0 then return true end
+  if redis.call('HGET', conn, 'o') ~= owner then return false end
   local current = tonumber(redis.call('HGET', conn, 'ms')) or -1
   if tonumber(msgSerial) > current then redis.call('HSET', conn, 'ms', msgSerial) end
+  return true
 end
 
 local function touch(meta, log, retention)
@@ -91,14 +95,15 @@ end
  * KEYS: meta, log, the app's active set, then one idempotency key per message id. ARGV: now,
  * maxCount, maxAge, key retention, topic, epoch candidate, body, id window (ms), channel name, the
  * channel's own retention count and age ('' = keep what it has), the publishing connection's hash
- * key ('' = none) and msgSerial, then the index of each id's message. Returns {'dup', serial-or-'' per id} when any id was seen (nothing appended), else
- * {'ok', epoch, seq, t}.
+ * key ('' = none), its msgSerial and this node's id, then the index of each id's message. Returns
+ * {'moved'} when another node owns the connection now, {'dup', serial-or-'' per id} when any id
+ * was seen (nothing appended in either case), else {'ok', epoch, seq, t}.
  */
 export const PUBLISH = `${PRELUDE}
 local meta, log, active = KEYS[1], KEYS[2], KEYS[3]
 local now, maxCount, maxAge, retention = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3]), tonumber(ARGV[4])
 local nIds = #KEYS - 3
-record_msg_serial(ARGV[12], ARGV[13])
+if not record_msg_serial(ARGV[12], ARGV[13], ARGV[14]) then return {'moved'} end
 -- An id key holds '<serial>|<time published>'; it counts within the window by the node's clock
 -- (its TTL only cleans up).
 if nIds > 0 then
@@ -121,7 +126,7 @@ if ARGV[10] ~= '' then redis.call('HSET', meta, 'rc', ARGV[10], 'ra', ARGV[11]) 
 local seq, t = append(meta, log, epoch, now, ARGV[7], maxCount, maxAge, retention, ARGV[5], active, ARGV[9])
 local serial = epoch .. '-' .. b36(seq, 11)
 for i = 1, nIds do
-  redis.call('SET', KEYS[3 + i], serial .. ':' .. b36(tonumber(ARGV[13 + i]), 3) .. '|' .. now, 'PX', tonumber(ARGV[8]))
+  redis.call('SET', KEYS[3 + i], serial .. ':' .. b36(tonumber(ARGV[14 + i]), 3) .. '|' .. now, 'PX', tonumber(ARGV[8]))
 end
 return {'ok', epoch, tostring(seq), tostring(t)}
 `;
@@ -129,16 +134,17 @@ return {'ok', epoch, tostring(seq), tostring(t)}
 /**
  * Compare-and-set of presence members, plus the event. KEYS: meta, log, members, the app's active
  * set. ARGV: now, maxCount, maxAge, retention, topic, epoch candidate, body ('' = no event),
- * maxMembers, added, channel name, the connection's hash key ('' = none) and msgSerial, then three
- * counted groups: expectations (key, value or '' for absent), upserts (key, value),
- * removals (key). Returns {'retry'} when a member changed since it was read, {'full'} past
- * maxMembers, {'noop'} with no event, else {'ok', epoch, seq, t}.
+ * maxMembers, added, channel name, the connection's hash key ('' = none), its msgSerial and this
+ * node's id, then three counted groups: expectations (key, value or '' for absent), upserts (key,
+ * value), removals (key). Returns {'moved'} when another node owns the connection now, {'retry'}
+ * when a member changed since it was read, {'full'} past maxMembers, {'noop'} with no event, else
+ * {'ok', epoch, seq, t}.
  */
 export const PRESENCE = `${PRELUDE}
 local meta, log, members, active = KEYS[1], KEYS[2], KEYS[3], KEYS[4]
 local now, maxCount, maxAge, retention = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3]), tonumber(ARGV[4])
-record_msg_serial(ARGV[11], ARGV[12])
-local i = 13
+if not record_msg_serial(ARGV[11], ARGV[12], ARGV[13]) then return {'moved'} end
+local i = 14
 local nExpect = tonumber(ARGV[i]); i = i + 1
 for _ = 1, nExpect do
   local current = redis.call('HGET', members, ARGV[i])

@@ -40,7 +40,7 @@ import type {
 import { formatSerial } from '../../channels/serial.js';
 import { decodeEntry, decodeMember, decodePublished, encodeEventBody } from './codec.js';
 import { PUBLISH, READ } from './lua.js';
-import { RedisLayout, eventFrom, text } from './redis-layout.js';
+import { RedisLayout, checkNotMoved, eventFrom, text } from './redis-layout.js';
 import { RedisPresence } from './redis-presence.js';
 import { LuaScript } from './script.js';
 import { RedisAuthStore } from './redis-auth.js';
@@ -143,7 +143,7 @@ export class RedisEngine implements Engine, ChannelStore {
     this.directory = new RedisDirectory(this.cmd, options.clock, options.prefix, this.nodes, options.logMaxAge);
     this.connections = this.connectionStore = new RedisConnections(this.cmd, options.prefix, this.nodes);
     this.layout = new RedisLayout(options);
-    this.presenceStore = new RedisPresence(this.cmd, this.layout, (appId) => this.directory.activeKey(appId), (id) => this.connectionStore.key(id));
+    this.presenceStore = new RedisPresence(this.cmd, this.layout, (appId) => this.directory.activeKey(appId), (id) => this.connectionStore.key(id), options.nodeId);
     this.topics.add(this.connectionStore.nodeTopic(options.nodeId));
     this.reaper = new RedisReaper({
       cmd: this.cmd,
@@ -268,8 +268,10 @@ export class RedisEngine implements Engine, ChannelStore {
         retention ? retention.maxAge : '',
         options?.connection ? this.connectionStore.key(options.connection.id) : '',
         options?.connection?.msgSerial ?? 0,
+        this.options.nodeId,
         ...indexes,
       ])) as Buffer[];
+      checkNotMoved(text(reply[0]));
       if (text(reply[0]) === 'dup') {
         withIds.forEach(({ i }, j) => {
           const serial = text(reply[1 + j]);

@@ -2,12 +2,21 @@
  * Where things live in Redis (keys, pub/sub topics), the log limits every script takes, and how a
  * script's reply becomes a channel event.
  */
+import { AblyError, Err } from '@encke/protocol';
 import { formatSerial, messageSerial } from '../../channels/serial.js';
 import type { Clock } from '../../util/clock.js';
 import type { ChannelEvent, ChannelEventInput, ChannelKey } from '../engine.js';
 
 export function text(value: unknown): string {
   return Buffer.isBuffer(value) ? value.toString('utf8') : String(value);
+}
+
+/**
+ * A write script's answer when the connection it was made for belongs to another node now: the
+ * write did not land (the client re-sends it to the node that took the connection over).
+ */
+export function checkNotMoved(status: string): void {
+  if (status === 'moved') throw new AblyError(Err.superseded, 'Connection resumed on another node');
 }
 
 export interface LayoutOptions {

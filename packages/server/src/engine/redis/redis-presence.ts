@@ -11,7 +11,7 @@ import { splitChannelKey, type ChannelEvent, type ChannelEventInput, type Channe
 import { diffPresence, memberKey, synthesiseLeaves, type MemberLookup } from '../presence-set.js';
 import { decodeMember, encodeEventBody, encodeMember } from './codec.js';
 import { CONNECTION_MEMBERS, PRESENCE } from './lua.js';
-import { eventFrom, text, type RedisLayout } from './redis-layout.js';
+import { checkNotMoved, eventFrom, text, type RedisLayout } from './redis-layout.js';
 import { LuaScript } from './script.js';
 
 const PRESENCE_SCRIPT = new LuaScript(PRESENCE);
@@ -26,6 +26,7 @@ export class RedisPresence {
     private readonly layout: RedisLayout,
     private readonly activeKey: (appId: string) => string,
     private readonly connectionKey: (connectionId: string) => string,
+    private readonly nodeId: string,
   ) {}
 
   async presence(key: ChannelKey, input: ChannelEventInput, options: PresenceOptions): Promise<ChannelEvent | null> {
@@ -73,6 +74,7 @@ export class RedisPresence {
       name,
       options.connection ? this.connectionKey(options.connection.id) : '',
       options.connection?.msgSerial ?? 0,
+      this.nodeId,
       expectations.length / 2,
       ...expectations,
       upserts.length,
@@ -81,6 +83,7 @@ export class RedisPresence {
       ...removals,
     ])) as Buffer[];
     const status = text(reply[0]);
+    checkNotMoved(status);
     if (status === 'retry') return 'retry';
     if (status === 'full') throw new AblyError(Err.presenceMemberLimit, `This channel has reached its limit of ${options.maxMembers} presence members`);
     if (status === 'noop' || !event) return null;

@@ -1,0 +1,129 @@
+/**
+ * The order a connection's messages are handled in. One at a time, in arrival order, with one
+ * exception: consecutive publishes (MESSAGE) go to the engine without waiting for each other's
+ * answers, up to PUBLISH_PIPELINE at once, so that a shared engine's round trips overlap instead of
+ * adding up. Their ACKs and NACKs still go out in msgSerial order (an ACK completes every earlier
+ * message in the SDK's queue, RTN7a). Anything else waits until the publishes before it have been
+ * answered, so that, say, the DETACHED for a DETACH never overtakes the ACK of an earlier publish,
+ * and a re-sent msgSerial finds the answer of the publish it repeats.
+ *
+ * The engine sees the publishes in arrival order (each call starts synchronously); a shared engine
+ * keeps that order on its single command connection.
+ */
+import { AblyError, Action, Err, PayloadError } from '@encke/protocol';
+import type { Inbound } from '../transports/transport.js';
+
+/** Publishes of one connection that may be awaiting the engine at once. */
+export const PUBLISH_PIPELINE = 64;
+
+export interface InboundHandler {
+  readonly closed: boolean;
+  /** Bound on messages waiting to start (`maxInboundQueue`). */
+  readonly maxWaiting: number;
+  /** Handles anything but a publish; a promise holds every later message until it settles. */
+  handle(pm: Inbound): Promise<void> | void;
+  /** Starts a publish now; resolves to what sends its answer, called in msgSerial order. */
+  publish(pm: Inbound): Promise<() => void>;
+  /** A message could not be handled: the connection fails. */
+  failed(err: unknown, pm: Inbound): void;
+}
+
+const RESOLVED: Promise<void> = Promise.resolve();
+
+function isPublish(pm: Inbound): boolean {
+  return (pm instanceof PayloadError ? pm.envelope.action : pm.action) === Action.MESSAGE;
+}
+
+export class InboundQueue {
+  /** Messages waiting to start; null when none. */
+  private waiting: Inbound[] | null = null;
+  /** A message other than a publish is being handled. */
+  private busy = false;
+  /** Publishes started and not yet answered. */
+  private publishing = 0;
+  /** Settles once every publish started so far has been answered. */
+  private answered: Promise<void> = RESOLVED;
+
+  constructor(private readonly handler: InboundHandler) {}
+
+  receive(pm: Inbound): void {
+    if (this.waiting !== null || !this.mayStart(pm)) {
+      const waiting = (this.waiting ??= []);
+      if (waiting.length >= this.handler.maxWaiting) {
+        this.handler.failed(new AblyError(Err.rateLimited, `More than ${this.handler.maxWaiting} messages waiting to be processed`), pm);
+        return;
+      }
+      waiting.push(pm);
+      return;
+    }
+    this.start(pm);
+  }
+
+  /** Drops what is waiting (the connection is gone). */
+  clear(): void {
+    this.waiting = null;
+  }
+
+  private mayStart(pm: Inbound): boolean {
+    if (this.busy) return false;
+    return this.publishing === 0 || (this.publishing < PUBLISH_PIPELINE && isPublish(pm));
+  }
+
+  private start(pm: Inbound): void {
+    if (isPublish(pm)) this.startPublish(pm);
+    else this.startOther(pm);
+  }
+
+  private startPublish(pm: Inbound): void {
+    let answer: Promise<() => void>;
+    try {
+      answer = this.handler.publish(pm);
+    } catch (err) {
+      this.handler.failed(err, pm);
+      return;
+    }
+    this.publishing++;
+    const turn = this.answered
+      .then(() => answer)
+      .then((send) => send())
+      .catch((err: unknown) => this.handler.failed(err, pm));
+    this.answered = turn;
+    void turn.then(() => {
+      this.publishing--;
+      this.next();
+    });
+  }
+
+  private startOther(pm: Inbound): void {
+    let pending: Promise<void> | void;
+    try {
+      pending = this.handler.handle(pm);
+    } catch (err) {
+      this.handler.failed(err, pm);
+      return;
+    }
+    if (!pending) return;
+    this.busy = true;
+    pending.then(
+      () => this.done(),
+      (err: unknown) => {
+        this.handler.failed(err, pm);
+        this.done();
+      },
+    );
+  }
+
+  private done(): void {
+    this.busy = false;
+    this.next();
+  }
+
+  /** Starts waiting messages while they may start. */
+  private next(): void {
+    while (this.waiting !== null && !this.handler.closed && this.mayStart(this.waiting[0]!)) {
+      const pm = this.waiting.shift()!;
+      if (this.waiting.length === 0) this.waiting = null;
+      this.start(pm);
+    }
+  }
+}

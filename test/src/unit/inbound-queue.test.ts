@@ -1,0 +1,156 @@
+/**
+ * The order a connection's messages are handled in: publishes overlap, their answers keep
+ * msgSerial order, everything else waits its turn, and the waiting line is bounded.
+ */
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { AblyError, Action, Err, PayloadError, type ProtocolMessage } from '@encke/protocol';
+import { InboundQueue, PUBLISH_PIPELINE, type InboundHandler } from '@encke/server';
+
+type Inbound = ProtocolMessage | PayloadError;
+
+interface Deferred<T> {
+  promise: Promise<T>;
+  resolve(value: T): void;
+  reject(err: unknown): void;
+}
+
+function deferred<T>(): Deferred<T> {
+  let resolve!: (value: T) => void;
+  let reject!: (err: unknown) => void;
+  const promise = new Promise<T>((res, rej) => {
+    resolve = res;
+    reject = rej;
+  });
+  return { promise, resolve, reject };
+}
+
+/** Lets every pending promise reaction run. */
+const turns = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
+
+/** A handler whose publishes and other messages settle when the test says. */
+class Recorder implements InboundHandler {
+  closed = false;
+  readonly maxWaiting: number;
+  /** What happened, in order: `start:<label>`, `answer:<label>`, `failed:<code>`. */
+  readonly log: string[] = [];
+  readonly pending = new Map<string, Deferred<void>>();
+
+  constructor(maxWaiting = 1000) {
+    this.maxWaiting = maxWaiting;
+  }
+
+  handle(pm: Inbound): Promise<void> | void {
+    const label = labelOf(pm);
+    this.log.push(`start:${label}`);
+    if (pm instanceof PayloadError || pm.action === Action.HEARTBEAT) return;
+    const d = deferred<void>();
+    this.pending.set(label, d);
+    return d.promise;
+  }
+
+  publish(pm: Inbound): Promise<() => void> {
+    const label = labelOf(pm);
+    this.log.push(`start:${label}`);
+    const d = deferred<void>();
+    this.pending.set(label, d);
+    return d.promise.then(
+      () => () => void this.log.push(`answer:${label}`),
+      () => () => void this.log.push(`nack:${label}`),
+    );
+  }
+
+  failed(err: unknown): void {
+    this.log.push(`failed:${AblyError.from(err).code}`);
+  }
+
+  settle(label: string, ok = true): void {
+    const d = this.pending.get(label);
+    assert.ok(d, `nothing pending for ${label}`);
+    if (ok) d.resolve();
+    else d.reject(new Error('engine said no'));
+  }
+}
+
+function labelOf(pm: Inbound): string {
+  const e = pm instanceof PayloadError ? pm.envelope : pm;
+  return e.action === Action.MESSAGE ? `m${e.msgSerial}` : `${e.action}:${e.channel ?? ''}`;
+}
+
+const message = (msgSerial: number): ProtocolMessage => ({ action: Action.MESSAGE, channel: 'c', msgSerial, messages: [{ data: 'x' }] });
+const detach = (channel: string): ProtocolMessage => ({ action: Action.DETACH, channel });
+
+describe('inbound order', () => {
+  it('starts consecutive publishes at once and answers them in msgSerial order', async () => {
+    const h = new Recorder();
+    const q = new InboundQueue(h);
+    for (let i = 0; i < 3; i++) q.receive(message(i));
+    assert.deepEqual(h.log, ['start:m0', 'start:m1', 'start:m2']);
+    h.settle('m2');
+    h.settle('m1');
+    await turns();
+    assert.deepEqual(h.log.slice(3), [], 'no answer overtakes m0');
+    h.settle('m0', false);
+    await turns();
+    assert.deepEqual(h.log.slice(3), ['nack:m0', 'answer:m1', 'answer:m2']);
+  });
+
+  it('holds anything but a publish until the publishes before it are answered', async () => {
+    const h = new Recorder();
+    const q = new InboundQueue(h);
+    q.receive(message(0));
+    q.receive(detach('c'));
+    q.receive(message(1));
+    assert.deepEqual(h.log, ['start:m0'], 'the DETACH waits, and the publish after it too');
+    h.settle('m0');
+    await turns();
+    assert.deepEqual(h.log, ['start:m0', 'answer:m0', `start:${Action.DETACH}:c`]);
+    h.settle(`${Action.DETACH}:c`);
+    await turns();
+    assert.deepEqual(h.log.slice(3), ['start:m1']);
+  });
+
+  it('starts no more than PUBLISH_PIPELINE publishes at once', async () => {
+    const h = new Recorder();
+    const q = new InboundQueue(h);
+    for (let i = 0; i <= PUBLISH_PIPELINE; i++) q.receive(message(i));
+    assert.equal(h.log.length, PUBLISH_PIPELINE);
+    h.settle('m0');
+    await turns();
+    assert.ok(h.log.includes(`start:m${PUBLISH_PIPELINE}`), 'the next starts once one is answered');
+  });
+
+  it('keeps the order of a payload error among publishes', async () => {
+    const h = new Recorder();
+    const q = new InboundQueue(h);
+    q.receive(message(0));
+    q.receive(new PayloadError(Err.badRequest, 'bad data', { action: Action.MESSAGE, channel: 'c', msgSerial: 1 }));
+    assert.deepEqual(h.log, ['start:m0', 'start:m1'], 'a payload error is a publish too (its NACK is ordered)');
+  });
+
+  it('fails the connection past maxWaiting and starts nothing more after it closes', async () => {
+    const h = new Recorder(2);
+    const q = new InboundQueue(h);
+    q.receive(detach('a'));
+    q.receive(detach('b'));
+    q.receive(detach('c'));
+    q.receive(detach('d'));
+    assert.deepEqual(h.log, [`start:${Action.DETACH}:a`, `failed:${Err.rateLimited.code}`]);
+    h.closed = true;
+    h.settle(`${Action.DETACH}:a`);
+    await turns();
+    assert.equal(h.log.length, 2, 'nothing starts on a closed connection');
+  });
+
+  it('reports a handler that throws and goes on with the next message', async () => {
+    const h = new Recorder();
+    h.handle = (pm) => {
+      h.log.push(`start:${labelOf(pm)}`);
+      throw new AblyError(Err.protocolError, 'unexpected');
+    };
+    const q = new InboundQueue(h);
+    q.receive(detach('a'));
+    q.receive(message(0));
+    assert.deepEqual(h.log, [`start:${Action.DETACH}:a`, `failed:${Err.protocolError.code}`, 'start:m0']);
+  });
+});
