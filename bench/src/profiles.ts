@@ -37,6 +37,9 @@ const POLLING_STACKS: StackId[] = ['encke-comet', 'encke-comet-stream', 'socketi
 const CLUSTER_STACKS: StackId[] = ['encke-ws-json', 'encke-redis-1', 'encke-cluster-2'];
 /** S5b: publishing connections (S5 has one). */
 const CLUSTER_PUBLISHERS = 10;
+const S4_NOTE =
+  'Each message goes to all 1,000 subscribers at once, so its latency percentiles are the time to write 1,000 sockets one after another. ' +
+  'bare ws and encke over WebSocket receive the same burst, for reference: what that costs on this machine without HTTP.';
 /** S6: 100 members, each updating every 2 s: 50 updates/s, each delivered to the 100 members. */
 const TYPING_MEMBERS = 100;
 const TYPING_UPDATE_INTERVAL_S = 2;
@@ -90,7 +93,8 @@ function scenarios(quick: boolean): Scenario[] {
     {
       id: 's4',
       title: 'S4: 1,000 long-polling or streaming subscribers, 1 message/s each',
-      stacks: quick ? ['encke-comet', 'encke-comet-stream', 'socketio-polling'] : POLLING_STACKS,
+      stacks: ['bare-ws', 'encke-ws-json', ...(quick ? (['encke-comet', 'encke-comet-stream', 'socketio-polling'] as StackId[]) : POLLING_STACKS)],
+      note: S4_NOTE,
       job: { ...FAN_OUT, fixed: { rate: 1000, seconds: quick ? 3 : 10 } },
       timeoutMs: 120_000,
     },

@@ -30,6 +30,8 @@ export class RawHttp {
   private buf: Buffer = Buffer.alloc(0);
   private pending: Pending | null = null;
   private closeAfter = false;
+  /** The status of the streamed response being read (0: none, reading a response header). */
+  private streamStatus = 0;
 
   constructor(private readonly port: number) {}
 
@@ -69,6 +71,7 @@ export class RawHttp {
     socket.on('close', () => {
       if (this.socket === socket) this.socket = null;
       this.buf = Buffer.alloc(0);
+      this.streamStatus = 0;
       this.fail(new Error('connection closed'));
     });
     this.socket = socket;
@@ -85,6 +88,10 @@ export class RawHttp {
   }
 
   private parse(): void {
+    if (this.streamStatus !== 0) {
+      this.parseStream();
+      return;
+    }
     const buf = this.buf;
     const end = buf.indexOf(HEADER_END);
     if (end < 0) {
@@ -97,39 +104,63 @@ export class RawHttp {
     let body: Buffer | undefined;
     let consumed = 0;
     const length = /\r\ncontent-length:\s*(\d+)/.exec(header);
+    this.closeAfter = /\r\nconnection:\s*close/.test(header);
     if (length) {
       const n = Number(length[1]);
       if (buf.length - bodyStart < n) return;
       body = buf.subarray(bodyStart, bodyStart + n);
       consumed = bodyStart + n;
     } else if (/\r\ntransfer-encoding:\s*chunked/.test(header)) {
-      const onChunk = this.pending?.onChunk;
+      if (this.pending?.onChunk) {
+        // Streaming: from here on the buffer holds body bytes only, handed over chunk by chunk.
+        this.streamStatus = status;
+        this.buf = buf.subarray(bodyStart);
+        this.parseStream();
+        return;
+      }
       const chunks: Buffer[] = [];
       let pos = bodyStart;
       for (;;) {
-        const lineEnd = buf.indexOf(CRLF, pos);
-        if (lineEnd < 0 || buf.length < lineEnd + 2 + parseInt(buf.toString('latin1', pos, lineEnd), 16) + 2) {
-          // Incomplete: a streaming reader takes what is complete now and keeps the header for the rest.
-          if (onChunk && pos > bodyStart) this.buf = Buffer.concat([buf.subarray(0, bodyStart), buf.subarray(pos)]);
-          return;
-        }
-        const size = parseInt(buf.toString('latin1', pos, lineEnd), 16);
-        if (size === 0) {
-          consumed = lineEnd + 4;
+        const next = chunkAt(buf, pos);
+        if (!next) return;
+        if (next.size === 0) {
+          consumed = next.end;
           break;
         }
-        const chunk = buf.subarray(lineEnd + 2, lineEnd + 2 + size);
-        if (onChunk) onChunk(chunk);
-        else chunks.push(chunk);
-        pos = lineEnd + 2 + size + 2;
+        chunks.push(buf.subarray(next.start, next.start + next.size));
+        pos = next.end;
       }
       body = Buffer.concat(chunks);
     } else {
       body = Buffer.alloc(0);
       consumed = bodyStart;
     }
-    this.closeAfter = /\r\nconnection:\s*close/.test(header);
     this.buf = consumed >= buf.length ? Buffer.alloc(0) : buf.subarray(consumed);
+    this.answer(status, body);
+  }
+
+  /** The body of a streamed chunked response: each complete chunk goes to `onChunk` as it arrives. */
+  private parseStream(): void {
+    const buf = this.buf;
+    const onChunk = this.pending?.onChunk;
+    let pos = 0;
+    for (;;) {
+      const next = chunkAt(buf, pos);
+      if (!next) {
+        this.buf = pos === 0 ? buf : buf.subarray(pos);
+        return;
+      }
+      pos = next.end;
+      if (next.size === 0) break;
+      onChunk?.(buf.subarray(next.start, next.start + next.size));
+    }
+    const status = this.streamStatus;
+    this.streamStatus = 0;
+    this.buf = pos >= buf.length ? Buffer.alloc(0) : buf.subarray(pos);
+    this.answer(status, Buffer.alloc(0));
+  }
+
+  private answer(status: number, body: Buffer): void {
     const p = this.pending;
     this.pending = null;
     if (this.closeAfter) this.close();
@@ -137,7 +168,25 @@ export class RawHttp {
       clearTimeout(p.timer);
       p.resolve({ status, body });
     }
+    if (this.buf.length > 0 && this.pending) this.parse();
   }
+}
+
+/** The chunk whose size line starts at `pos`: where its data starts, its size, and where the next begins; undefined until complete. */
+function chunkAt(buf: Buffer, pos: number): { start: number; size: number; end: number } | undefined {
+  const lineEnd = buf.indexOf(CRLF, pos);
+  if (lineEnd < 0) return undefined;
+  let size = 0;
+  for (let i = pos; i < lineEnd; i++) {
+    const c = buf[i]!;
+    const digit = c <= 0x39 ? c - 0x30 : (c | 0x20) - 0x57;
+    if (digit < 0 || digit > 15) break; // chunk extensions (;…) end the size
+    size = size * 16 + digit;
+  }
+  const start = lineEnd + 2;
+  // The last chunk (size 0) ends with an empty trailer line: "0\r\n\r\n".
+  const end = start + size + 2;
+  return buf.length < end ? undefined : { start, size, end };
 }
 
 /**
