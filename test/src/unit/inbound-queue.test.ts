@@ -64,6 +64,11 @@ class Recorder implements InboundHandler {
     this.log.push(`failed:${AblyError.from(err).code}`);
   }
 
+  idles = 0;
+  idle(): void {
+    this.idles++;
+  }
+
   settle(label: string, ok = true): void {
     const d = this.pending.get(label);
     assert.ok(d, `nothing pending for ${label}`);
@@ -90,9 +95,11 @@ describe('inbound order', () => {
     h.settle('m1');
     await turns();
     assert.deepEqual(h.log.slice(3), [], 'no answer overtakes m0');
+    assert.equal(h.idles, 0);
     h.settle('m0', false);
     await turns();
     assert.deepEqual(h.log.slice(3), ['nack:m0', 'answer:m1', 'answer:m2']);
+    assert.equal(h.idles, 1, 'idle once every answer is out');
   });
 
   it('holds anything but a publish until the publishes before it are answered', async () => {

@@ -26,6 +26,8 @@ export interface InboundHandler {
   publish(pm: Inbound): Promise<() => void>;
   /** A message could not be handled: the connection fails. */
   failed(err: unknown, pm: Inbound): void;
+  /** Nothing is waiting or under way: the handler may drop this queue (an idle connection keeps none). */
+  idle(): void;
 }
 
 const RESOLVED: Promise<void> = Promise.resolve();
@@ -57,6 +59,7 @@ export class InboundQueue {
       return;
     }
     this.start(pm);
+    this.checkIdle();
   }
 
   /** Drops what is waiting (the connection is gone). */
@@ -91,6 +94,7 @@ export class InboundQueue {
     void turn.then(() => {
       this.publishing--;
       this.next();
+      this.checkIdle();
     });
   }
 
@@ -116,6 +120,11 @@ export class InboundQueue {
   private done(): void {
     this.busy = false;
     this.next();
+    this.checkIdle();
+  }
+
+  private checkIdle(): void {
+    if (!this.busy && this.publishing === 0 && this.waiting === null) this.handler.idle();
   }
 
   /** Starts waiting messages while they may start. */

@@ -245,6 +245,10 @@ export class Session implements TransportOwner, Flushable, InboundHandler {
     return startPublish(this, pm);
   }
 
+  idle(): void {
+    this.inbound = null;
+  }
+
   private dispatch(pm: ProtocolMessage): Promise<void> | void {
     switch (pm.action) {
       case Action.HEARTBEAT:
