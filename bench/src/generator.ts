@@ -122,12 +122,12 @@ class Runner {
     return false;
   }
 
-  async fixed(load: Load, rate: number, seconds: number): Promise<NonNullable<JobResult['fixed']>> {
+  async fixed(load: Load, rate: number, seconds: number, warmupSeconds = 0.5): Promise<NonNullable<JobResult['fixed']>> {
     const { sink } = this;
     const dStart = sink.delivered;
     const oStart = load.offered;
     load.setRate(rate);
-    await sleep(500);
+    await sleep(warmupSeconds * 1000);
     sink.latency.reset();
     const d0 = sink.delivered;
     const o0 = load.offered;
@@ -228,7 +228,7 @@ async function run(job: Job): Promise<JobResult> {
     const shared = job.layout === 'own' ? 0 : job.connections;
     const own = job.layout === 'shared' || job.layout === 'presence' ? 0 : job.connections;
     const load = new Load(pub, new Mix(shared, own, job.ownPerShared), job.payloadBytes);
-    if (job.fixed) result.fixed = await runner.fixed(load, job.fixed.rate, job.fixed.seconds);
+    if (job.fixed) result.fixed = await runner.fixed(load, job.fixed.rate, job.fixed.seconds, job.fixed.warmupSeconds);
     if (job.ramp) result.ramp = await runner.ramp(load, job.ramp);
     load.stop();
     if (job.countMissing) {

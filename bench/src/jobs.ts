@@ -34,7 +34,8 @@ export interface Job {
   publishers?: number;
   /** Messages to own channels published per message on the shared channel (S2's mix). */
   ownPerShared: number;
-  fixed?: { rate: number; seconds: number };
+  /** A fixed rate for `seconds`, measured after `warmupSeconds` at that rate (default 0.5). */
+  fixed?: { rate: number; seconds: number; warmupSeconds?: number };
   ramp?: RampParams;
   /**
    * After the last step, wait (at most 20 s) for everything still on its way and report what never

@@ -17,3 +17,14 @@ export function secretDigest(secret: string): Buffer {
 export function matchesDigest(given: string, expected: Buffer): boolean {
   return timingSafeEqual(secretDigest(given), expected);
 }
+
+/**
+ * Compares a secret whose length is public (a connection key: fixed format) in constant time for
+ * that length, without hashing: the hot path of every comet request and resume.
+ */
+export function sameLengthSecretsEqual(given: string, expected: string): boolean {
+  if (given.length !== expected.length) return false;
+  let diff = 0;
+  for (let i = 0; i < given.length; i++) diff |= given.charCodeAt(i) ^ expected.charCodeAt(i);
+  return diff === 0;
+}

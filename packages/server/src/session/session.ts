@@ -19,7 +19,7 @@ import { InboundQueue, type InboundHandler } from './inbound.js';
 import { presence, syncRequest } from './presence.js';
 import { Membership } from './membership.js';
 import { reauthorize } from './reauth.js';
-import { secretsEqual } from '../auth/secret.js';
+import { sameLengthSecretsEqual } from '../auth/secret.js';
 import { countDelivered } from '../stats/counters.js';
 import type { ConnectionRecord } from '../engine/engine.js';
 import { forgetConnection, suspendConnection } from './shared-state.js';
@@ -101,7 +101,7 @@ export class Session implements TransportOwner, Flushable, InboundHandler {
   /** Whether `key` is a key of this connection (any generation). */
   ownsKey(key: string): boolean {
     const parsed = parseConnectionKey(key);
-    return parsed !== undefined && parsed.connectionId === this.id && secretsEqual(parsed.secret, this.secret);
+    return parsed !== undefined && parsed.connectionId === this.id && sameLengthSecretsEqual(parsed.secret, this.secret);
   }
 
   /** Adopts new credentials (resume, in-band AUTH); while connected, the session ends at the token's expiry. */

@@ -24,7 +24,7 @@ import type { TimerHandle } from '../../util/clock.js';
 import { OutboundFrame, httpChunk } from '../../wire/frame.js';
 import { heartbeatInterval, type Inbound, type Transport, type TransportOwner } from '../transport.js';
 import type { CometRegistry } from './registry.js';
-import { acceptedFormat, contentType, encodeBatch } from './wire.js';
+import { acceptedFormat, contentType, encodeBatch, jsonBatch } from './wire.js';
 
 const HEARTBEAT = new OutboundFrame({ action: Action.HEARTBEAT });
 /** Connection keys one transport answers to (a CONNECTED after reauth hands out a new one). */
@@ -284,9 +284,9 @@ function heldHeaders(format: Format): Record<string, string> {
  * array (ably-js acts on an array whatever the status; plain clients see a failed request).
  */
 function respond(res: ServerResponse, frames: readonly OutboundFrame[], format: Format): void {
-  const body = encodeBatch(frames, format);
+  const body = format === 'json' ? jsonBatch(frames) : encodeBatch(frames, format);
   const last = frames[frames.length - 1]?.pm;
-  const headers: Record<string, string | number> = { ...heldHeaders(format), 'Content-Length': body.length };
+  const headers: Record<string, string | number> = { ...heldHeaders(format), 'Content-Length': typeof body === 'string' ? Buffer.byteLength(body) : body.length };
   let status = 200;
   if (last?.action === Action.ERROR && last.error) {
     status = last.error.statusCode;

@@ -7,7 +7,7 @@
  * compared in constant time, as a resume does.
  */
 import { AblyError, Err } from '@encke/protocol';
-import { secretsEqual } from '../../auth/secret.js';
+import { sameLengthSecretsEqual } from '../../auth/secret.js';
 import { parseConnectionKey } from '../../session/connection-key.js';
 import type { CometTransport } from './comet-transport.js';
 
@@ -58,7 +58,7 @@ export class CometRegistry {
     const entries = id === undefined ? undefined : this.byConnection.get(id);
     let found: CometTransport | undefined;
     // Every entry is compared, so the timing does not tell which generation matched.
-    for (const e of entries ?? []) if (secretsEqual(key, e.key)) found = e.transport;
+    for (const e of entries ?? []) if (sameLengthSecretsEqual(key, e.key)) found = e.transport;
     if (!found || found.appId !== appId || (found.isEnded && !ended)) return undefined;
     return found;
   }

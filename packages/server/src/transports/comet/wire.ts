@@ -23,11 +23,7 @@ const EMPTY_MSGPACK = Buffer.from([0x90]);
 /** One batch of frames as a comet body chunk: a JSON array line, or a msgpack array. */
 export function encodeBatch(frames: readonly OutboundFrame[], format: Format): Buffer {
   if (frames.length === 0) return format === 'json' ? EMPTY_JSON : EMPTY_MSGPACK;
-  if (format === 'json') {
-    let text = '[';
-    for (let i = 0; i < frames.length; i++) text += (i === 0 ? '' : ',') + frames[i]!.json();
-    return Buffer.from(text + ']\n');
-  }
+  if (format === 'json') return Buffer.from(jsonBatch(frames));
   const parts: Uint8Array[] = [msgpackArrayHeader(frames.length)];
   for (const f of frames) parts.push(f.msgpack());
   return Buffer.concat(parts);
@@ -86,4 +82,15 @@ export function decodeQueryBody(query: URLSearchParams, maxBytes: number): unkno
   const size = Buffer.byteLength(text, 'utf8');
   if (size > maxBytes) throw new AblyError(Err.requestTooLarge, `Request body of ${size} bytes exceeds the limit of ${maxBytes}`);
   return decodeJson(text);
+}
+
+/**
+ * A JSON batch as text (`[<frame>,…]\n`). A whole response given as text goes out with its header
+ * in one write; node:http sends a Buffer body as a second piece.
+ */
+export function jsonBatch(frames: readonly OutboundFrame[]): string {
+  if (frames.length === 1) return `[${frames[0]!.json()}]\n`;
+  let text = '[';
+  for (let i = 0; i < frames.length; i++) text += (i === 0 ? '' : ',') + frames[i]!.json();
+  return text + ']\n';
 }
