@@ -188,7 +188,11 @@ describe('cluster of three nodes on Redis', () => {
       await toOther.waitFor(20);
       assert.deepEqual(toComet.items.filter((m) => m.name === 'from-other').map((m) => m.data), Array.from({ length: 10 }, (_, i) => String(i)));
       assert.deepEqual(toOther.items.filter((m) => m.name === 'from-comet').map((m) => m.data), Array.from({ length: 10 }, (_, i) => String(i)));
+      // The ACK of the enter can reach the comet client before the event reaches node 0's subscriber.
+      const entered = new Collector<Ably.PresenceMessage>();
+      await other.channels.get('rr').presence.subscribe('enter', entered.listener);
       await cometClient.channels.get('rr').presence.enter();
+      await entered.waitFor(1);
       assert.deepEqual((await other.channels.get('rr').presence.get()).map((m) => m.clientId), ['roamer']);
       assert.ok(new Set(balancer.routed).size === 3, 'requests reached every node');
     } finally {
