@@ -155,4 +155,32 @@ describe('cluster failover', () => {
       await cluster.close();
     }
   });
+  it('state lost while a node was not listening: what was published since reaches its subscribers', async () => {
+    const cluster = await startCluster(redis, 2);
+    const subscriber = client(cluster.ports[0]!);
+    const publisher = client(cluster.ports[1]!);
+    try {
+      await Promise.all([connect(subscriber), connect(publisher)]);
+      const got = new Collector();
+      await subscriber.channels.get('renewed').subscribe(got.listener);
+      const channel = publisher.channels.get('renewed');
+      for (let i = 0; i < 3; i++) await channel.publish('n', String(i));
+      await got.waitFor(3);
+      // Redis loses everything and drops its subscribers (they reconnect after ~200 ms): the next
+      // publishes start a new life of the channel that no node hears of.
+      await redis.command('FLUSHALL');
+      await redis.command('CLIENT', 'KILL', 'TYPE', 'pubsub');
+      await channel.publish('n', '3');
+      await channel.publish('n', '4');
+      await sleep(800);
+      // Node 0 hears of the new life with this one, and fills what came before it from the log.
+      await channel.publish('n', '5');
+      await got.waitFor(6, 10_000);
+      await sleep(200);
+      assert.deepEqual(got.items.map((m) => Number(m.data)), range(6));
+    } finally {
+      await closeAll(subscriber, publisher);
+      await cluster.close();
+    }
+  });
 });

@@ -7,6 +7,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { Action, Err, type ProtocolMessage } from '@encke/protocol';
 import { Collector, closeAll, connect, connectionState, eventually, realtime, type Variant } from './helpers/ably.js';
+import { makeJwt } from './helpers/auth.js';
 import { KillableProxy } from './helpers/proxy.js';
 import { cometRequest, JSON_TYPE, MSGPACK_TYPE, RawCometClient } from './helpers/raw-comet.js';
 import { RawClient } from './helpers/raw-ws.js';
@@ -86,8 +87,9 @@ describe('comet', () => {
         const seen: string[] = [];
         for (let cycle = 0; cycle < cycles; cycle++) {
           // Separate publishes (each ACKed before the next) go out as separate MESSAGE frames.
+          // Multi-byte characters: Content-Length counts bytes, not characters.
           const perCycle = 1 + (cycle % 3);
-          for (let i = 0; i < perCycle; i++) await publishAcked(pub, 'queue', sent, String(sent++));
+          for (let i = 0; i < perCycle; i++) await publishAcked(pub, 'queue', sent, `${sent++}·é😀`);
           const res = await sub.recv();
           assert.equal(res.status, 200);
           assert.equal(res.batches.length, 1, 'one array per poll');
@@ -95,7 +97,7 @@ describe('comet', () => {
           assert.equal(batch.length, perCycle, `cycle ${cycle}: all queued frames in one response`);
           seen.push(...messageData(batch));
         }
-        assert.deepEqual(seen, Array.from({ length: sent }, (_, i) => String(i)));
+        assert.deepEqual(seen, Array.from({ length: sent }, (_, i) => `${i}·é😀`));
       } finally {
         pub.close();
         await sub.close();
@@ -360,4 +362,29 @@ describe('comet resume with the SDK', () => {
       }
     });
   }
+});
+
+describe('comet with tokens', () => {
+  let ts: TestServer;
+  before(async () => {
+    ts = await startServer({ maxIdleInterval: 300 });
+  });
+  after(async () => {
+    await ts.close();
+  });
+
+  it('serves a connection on its token until the token expires, then refuses it (40142)', async () => {
+    const token = makeJwt(KEYS.full, { ttl: 2000 });
+    const auth = `access_token=${encodeURIComponent(token)}`;
+    const res = await cometRequest(ts.port, `/comet/connect?${auth}&heartbeats=true&v=6&stream=false`);
+    const key = res.batches[0]![0]!.connectionDetails!.connectionKey!;
+    // Requests repeating the connection's own token are served...
+    for (let i = 0; i < 3; i++) assert.equal((await cometRequest(ts.port, `/comet/${key}/recv?${auth}`)).status, 200);
+    // ...but not once it has expired: neither the connection nor a remembered verification outlives it.
+    const expires = JSON.parse(Buffer.from(token.split('.')[1]!, 'base64url').toString()).exp * 1000;
+    await new Promise((resolve) => setTimeout(resolve, expires - Date.now() + 50));
+    const late = await cometRequest(ts.port, `/comet/${key}/recv?${auth}`);
+    assert.equal(late.status, 401);
+    assert.equal((late.body as { error?: { code?: number } }).error?.code, Err.tokenExpired.code);
+  });
 });

@@ -4,6 +4,7 @@
  * serves other requests afterwards. Also: no request reads another app's data.
  */
 import assert from 'node:assert/strict';
+import { connect as connectTcp } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { Err, encodeMsgpackValue, type ErrorDef } from '@encke/protocol';
 import { KEYS, startServer, type TestServer } from './helpers/server.js';
@@ -145,6 +146,20 @@ describe('rest bad input', () => {
       assert.equal((await call({ method: 'POST', path: '/channels/still-up/messages', body: '{"data":"ok"}' })).status, 201);
     });
   }
+
+  it('routes an absolute-form request target (as proxies send it) like its path and query', async () => {
+    const raw = await new Promise<string>((resolve, reject) => {
+      const socket = connectTcp(ts.port, '127.0.0.1', () => {
+        socket.end(`GET http://127.0.0.1:${ts.port}/channels/known/messages?limit=1 HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: ${basic(KEYS.full)}\r\nConnection: close\r\n\r\n`);
+      });
+      let text = '';
+      socket.on('data', (d) => (text += d.toString()));
+      socket.on('end', () => resolve(text));
+      socket.on('error', reject);
+    });
+    assert.match(raw, /^HTTP\/1\.1 200 /);
+    assert.deepEqual((JSON.parse(raw.slice(raw.indexOf('\r\n\r\n') + 4)) as { data: string }[]).map((m) => m.data), ['two']);
+  });
 
   it('pages with a real cursor once the bad ones are refused', async () => {
     const first = await call({ path: '/channels/known/messages?limit=1' });

@@ -17,7 +17,7 @@ import { LocalChannels } from './channels/registry.js';
 import { createEngine } from './engine/create.js';
 import type { Engine } from './engine/engine.js';
 import { answerPreflight, applyCors, sendError } from './http/respond.js';
-import { Router } from './http/router.js';
+import { RequestUrl, Router } from './http/router.js';
 import { registerRestRoutes } from './rest/routes.js';
 import type { CometRegistry } from './transports/comet/registry.js';
 import { registerCometRoutes } from './transports/comet/routes.js';
@@ -138,7 +138,7 @@ export class EnckeServer {
     const method = req.method ?? 'GET';
     if (method === 'OPTIONS') return answerPreflight(req, res);
     applyCors(req, res);
-    const url = new URL(req.url ?? '/', 'http://localhost');
+    const url = new RequestUrl(req.url ?? '/');
     const secure = 'encrypted' in req.socket && req.socket.encrypted === true;
     let result: void | Promise<void>;
     try {

@@ -70,6 +70,24 @@ export class TestRedis {
     await exited;
   }
 
+  /** Runs one command on a connection of its own; resolves with the first line of the reply. */
+  command(...args: string[]): Promise<string> {
+    const request = `*${args.length}\r\n${args.map((a) => `$${Buffer.byteLength(a)}\r\n${a}\r\n`).join('')}`;
+    return new Promise((resolve, reject) => {
+      const socket = net.connect(this.port, '127.0.0.1', () => socket.write(request));
+      let reply = '';
+      socket.on('data', (d: Buffer) => {
+        reply += d.toString();
+        const end = reply.indexOf('\r\n');
+        if (end < 0) return;
+        socket.end();
+        if (reply.startsWith('-')) reject(new Error(`redis: ${reply.slice(1, end)}`));
+        else resolve(reply.slice(1, end));
+      });
+      socket.on('error', reject);
+    });
+  }
+
   /** Stops and starts again on the same port. */
   async restart(): Promise<void> {
     await this.stop();

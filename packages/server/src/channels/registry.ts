@@ -50,15 +50,18 @@ export class LocalChannels {
     }
     const epoch = parseSerial(event.serial)?.epoch;
     if (epoch !== ch.lastEpoch) {
-      // The first event seen (nothing to compare with), or the channel started a new life: its
-      // subscribers' positions belong to the old one.
-      if (ch.lastEpoch !== undefined && epoch !== undefined) {
+      // The first event seen (nothing to compare with): the subscribers attached at the head. Or
+      // the channel started a new life (Redis lost its state): the subscribers' positions belong
+      // to the old one. They continue from the start of the new life, so that what was published
+      // in it before this node heard of it (while it was reconnecting) is filled from the log.
+      const renewed = ch.lastEpoch !== undefined && epoch !== undefined;
+      if (renewed) {
         this.logger.warn({ channel: ch.name }, 'channel state was lost (new epoch); attachments continue without continuity');
-        const before = formatSerial(epoch, event.seq - 1);
-        for (const sub of ch.subscribers) sub.continuityLost(before, event.seq - 1);
+        const start = formatSerial(epoch, 0);
+        for (const sub of ch.subscribers) sub.continuityLost(start, 0);
       }
       ch.lastEpoch = epoch;
-      ch.lastSeq = event.seq - 1;
+      ch.lastSeq = renewed ? 0 : event.seq - 1;
     }
     if (event.seq <= ch.lastSeq) return;
     if (event.seq > ch.lastSeq + 1) {

@@ -6,11 +6,41 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { AblyError, Err } from '@encke/protocol';
 
+/**
+ * A request target's path and query. Splitting at `?` and parsing the query only when asked costs
+ * a fraction of `new URL()` (a comet poll pays it on every request). The path is left as sent,
+ * not normalised: the router decodes each segment itself.
+ */
+export class RequestUrl {
+  readonly pathname: string;
+  private readonly query: string;
+  private params: URLSearchParams | undefined;
+
+  constructor(target: string) {
+    if (!target.startsWith('/')) {
+      // Absolute form (`GET http://host/path`), as some proxies send it.
+      const url = new URL(target, 'http://localhost');
+      this.pathname = url.pathname;
+      this.query = url.search;
+      return;
+    }
+    const hash = target.indexOf('#');
+    const t = hash < 0 ? target : target.slice(0, hash);
+    const q = t.indexOf('?');
+    this.pathname = q < 0 ? t : t.slice(0, q);
+    this.query = q < 0 ? '' : t.slice(q + 1);
+  }
+
+  get searchParams(): URLSearchParams {
+    return (this.params ??= new URLSearchParams(this.query));
+  }
+}
+
 export interface HttpRequest {
   readonly req: IncomingMessage;
   readonly res: ServerResponse;
   readonly method: string;
-  readonly url: URL;
+  readonly url: RequestUrl;
   readonly params: Readonly<Record<string, string>>;
   /** True when the request arrived over TLS. */
   readonly secure: boolean;

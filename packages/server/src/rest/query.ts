@@ -69,7 +69,7 @@ function queryString(params: [string, string][]): string {
  * more items follow, `next` (this query with `nextCursor`). `effective` holds the values the query
  * ran with (limit, direction…), so that every link has params (ably-js ignores a link without).
  */
-export function pageLinks(resource: string, url: URL, effective: Record<string, string>, nextCursor: string | undefined): string {
+export function pageLinks(resource: string, url: { readonly searchParams: URLSearchParams }, effective: Record<string, string>, nextCursor: string | undefined): string {
   const params: [string, string][] = [...url.searchParams].filter(([k]) => !NOT_LINKED.has(k) && !(k in effective));
   params.push(...Object.entries(effective));
   const links = [`<./${resource}?${queryString(params)}>; rel="first"`];

@@ -21,6 +21,7 @@ export function httpChunk(payload: Uint8Array): Buffer {
 
 export class OutboundFrame {
   private jsonText: string | undefined = undefined;
+  private jsonLength: number | undefined = undefined;
   private msgpackBytes: Uint8Array | undefined = undefined;
   private wsText: Buffer | undefined = undefined;
   private wsBinary: Buffer | undefined = undefined;
@@ -31,6 +32,11 @@ export class OutboundFrame {
 
   json(): string {
     return (this.jsonText ??= encodeJson(this.pm));
+  }
+
+  /** The UTF-8 length of `json()`, counted once for every connection the frame goes to. */
+  jsonBytes(): number {
+    return (this.jsonLength ??= Buffer.byteLength(this.json()));
   }
 
   msgpack(): Uint8Array {

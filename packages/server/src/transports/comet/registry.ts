@@ -54,13 +54,18 @@ export class CometRegistry {
 
   /** The transport `key` names on this node, if it is live (or `ended` and lingering) and of `appId`. */
   lookup(key: string, appId: string, ended = false): CometTransport | undefined {
+    const found = this.byKey(key, ended);
+    return found?.appId === appId ? found : undefined;
+  }
+
+  /** The transport `key` names on this node, if it is live (or `ended` and lingering), whatever its app. */
+  byKey(key: string, ended = false): CometTransport | undefined {
     const id = parseConnectionKey(key)?.connectionId;
     const entries = id === undefined ? undefined : this.byConnection.get(id);
     let found: CometTransport | undefined;
     // Every entry is compared, so the timing does not tell which generation matched.
     for (const e of entries ?? []) if (sameLengthSecretsEqual(key, e.key)) found = e.transport;
-    if (!found || found.appId !== appId || (found.isEnded && !ended)) return undefined;
-    return found;
+    return !found || (found.isEnded && !ended) ? undefined : found;
   }
 
   /** Keys registered (each live or lingering transport has one or a few). */

@@ -13,7 +13,8 @@
  * 40101 (the SDK fails); an unknown, expired or other app's key is 80022 (the SDK resumes).
  */
 import { AblyError, Action, Err, type Format } from '@encke/protocol';
-import { authenticate, checkTls } from '../../auth/authenticate.js';
+import { authenticate, checkTls, type AuthContext, type Credentials } from '../../auth/authenticate.js';
+import { sameLengthSecretsEqual } from '../../auth/secret.js';
 import { credentialsFromHeader, requestCredentials } from '../../auth/credentials.js';
 import { decodeBody, readBody, requestFormat } from '../../http/body.js';
 import type { HttpRequest, Router } from '../../http/router.js';
@@ -79,13 +80,48 @@ function parseStream(value: string | null): boolean {
  * one). A connection another node owns gets the request forwarded there (undefined: answered).
  */
 async function transportFor(ctx: NodeContext, registry: CometRegistry, r: HttpRequest, lingering = false): Promise<CometTransport | undefined> {
-  const auth = await authenticate(ctx.apps, ctx.tokens, requestCredentials(r.url.searchParams, r.req.headers.authorization) ?? {});
+  const credentials = requestCredentials(r.url.searchParams, r.req.headers.authorization) ?? {};
+  const found = registry.byKey(r.params.key!, lingering);
+  const reused = found && verified.get(found)?.reuse(credentials, ctx.clock.now());
+  const auth = reused ?? (await authenticate(ctx.apps, ctx.tokens, credentials));
   checkTls(auth, r.secure);
-  const local = registry.lookup(r.params.key!, auth.app.id, lingering);
-  if (local) return local;
+  if (found && found.appId === auth.app.id) {
+    if (!reused) verified.set(found, new VerifiedCredentials(credentials, auth));
+    return found;
+  }
   if (await forwardToOwner(ctx, r, auth.app.id)) return undefined;
   throw new AblyError(Err.connectionNotFound, 'Connection not found: unknown or expired connection key');
 }
+
+/**
+ * The credentials a transport's last request authenticated with. A comet request is one more frame
+ * of a connection that is already authenticated: a request carrying the very same key or token
+ * (ably-js repeats it on every request) reuses the result instead of verifying it again, like the
+ * frames of a WebSocket, until the token expires. Revocation and app deletion end the session and
+ * with it the transport; anything else (another credential, a new token after reauth) is verified.
+ */
+class VerifiedCredentials {
+  private readonly credential: string;
+
+  constructor(
+    credentials: Credentials,
+    private readonly auth: AuthContext,
+  ) {
+    this.credential = credentialString(credentials);
+  }
+
+  reuse(credentials: Credentials, now: number): AuthContext | undefined {
+    if (this.auth.expires !== undefined && this.auth.expires <= now) return undefined;
+    // Constant time for the length: what leaks is whether the lengths are equal, never the content.
+    return sameLengthSecretsEqual(credentialString(credentials), this.credential) ? this.auth : undefined;
+  }
+}
+
+function credentialString(c: Credentials): string {
+  return c.key !== undefined ? `k:${c.key}` : c.token !== undefined ? `t:${c.token}` : '';
+}
+
+const verified = new WeakMap<CometTransport, VerifiedCredentials>();
 
 /**
  * A send: every message goes to the session in order and the request is answered 204 at once. The

@@ -84,6 +84,13 @@ export function decodeQueryBody(query: URLSearchParams, maxBytes: number): unkno
   return decodeJson(text);
 }
 
+/** The UTF-8 length of `jsonBatch(frames)`, from the frames' own counts (no pass over the batch). */
+export function jsonBatchBytes(frames: readonly OutboundFrame[]): number {
+  let n = frames.length === 0 ? 3 : frames.length + 2;
+  for (const f of frames) n += f.jsonBytes();
+  return n;
+}
+
 /**
  * A JSON batch as text (`[<frame>,…]\n`). A whole response given as text goes out with its header
  * in one write; node:http sends a Buffer body as a second piece.
