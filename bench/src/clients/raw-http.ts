@@ -211,10 +211,19 @@ export class PollLoop {
     return this.state === 'closed';
   }
 
-  /** Runs `poll` until closed; a failure rejects set-up through `fail`, or counts as a lost subscriber once live. */
+  /**
+   * Runs `poll` until closed; a failure rejects set-up through `fail`, or counts as a lost subscriber
+   * once live. Each next poll is sent after the generator has read every response that is ready
+   * (setImmediate runs after the I/O phase): a thousand pollers in one process must not delay each
+   * other's reads with their re-polls, as separate browsers would not. Every polling stack runs
+   * this same loop.
+   */
   start(poll: () => Promise<void>, fail: (err: Error) => void): void {
     const loop = async (): Promise<void> => {
-      while (!this.closed) await poll();
+      while (!this.closed) {
+        await poll();
+        await new Promise<void>((resolve) => setImmediate(resolve));
+      }
     };
     loop().catch((err: unknown) => {
       const wasLive = this.state === 'live';
