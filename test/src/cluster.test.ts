@@ -6,9 +6,11 @@
 import assert from 'node:assert/strict';
 import { after, afterEach, before, beforeEach, describe, it } from 'node:test';
 import * as Ably from 'ably';
+import { Action } from '@encke/protocol';
 import { Collector, closeAll, connect, connectionState, sleep } from './helpers/ably.js';
 import { Balancer } from './helpers/balancer.js';
 import { startCluster, type TestCluster } from './helpers/cluster.js';
+import { RawClient } from './helpers/raw-ws.js';
 import { TestRedis } from './helpers/redis.js';
 import { KEYS } from './helpers/server.js';
 
@@ -167,6 +169,26 @@ describe('cluster of three nodes on Redis', () => {
     } finally {
       await closeAll(publisher, subscriber);
       await balancer.close();
+    }
+  });
+
+  it('slows a publisher that outpaces Redis instead of dropping it (its sends wait in TCP)', async () => {
+    // A small queue bound and large messages: without reading less, 1,000 publishes sent at once
+    // would overrun 200 waiting messages long before Redis answered them (42910, connection failed).
+    const small = await startCluster(redis, 1, { maxInboundQueue: 200 });
+    const raw = await RawClient.connect(small.ports[0]!, KEYS.full, 'json', '&echo=false');
+    try {
+      raw.send({ action: Action.ATTACH, channel: 'flood' });
+      await raw.next(Action.ATTACHED);
+      const data = 'x'.repeat(2000);
+      for (let i = 0; i < 1000; i++) raw.send({ action: Action.MESSAGE, channel: 'flood', msgSerial: i, messages: [{ data }] });
+      await raw.next(Action.ACK, 30_000, (pm) => pm.msgSerial! + (pm.count ?? 1) === 1000);
+      const acked = raw.log.filter((pm) => pm.action === Action.ACK).reduce((n, pm) => n + (pm.count ?? 1), 0);
+      assert.equal(acked, 1000, 'every publish acknowledged');
+      assert.deepEqual(raw.log.filter((pm) => pm.action !== Action.ACK && pm.action !== Action.HEARTBEAT).map((pm) => pm.action), [Action.CONNECTED, Action.ATTACHED]);
+    } finally {
+      raw.close();
+      await small.close();
     }
   });
 

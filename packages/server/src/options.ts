@@ -60,7 +60,7 @@ export interface ServerOptions {
   maxFrameSize?: number;
   /** Longest silence (ms) the server allows itself towards a client; heartbeats keep within it. Sent in CONNECTED. @default 15000 */
   maxIdleInterval?: number;
-  /** Client ProtocolMessages waiting to be processed on one connection before it is failed. @default 1000 */
+  /** Client ProtocolMessages waiting to be processed on one connection before it is failed (reading pauses at half). @default 1000 */
   maxInboundQueue?: number;
   /** Inbound messages per second advertised to clients in CONNECTED. @default 50 */
   maxInboundRate?: number;

@@ -69,6 +69,14 @@ class Recorder implements InboundHandler {
     this.idles++;
   }
 
+  pause(): void {
+    this.log.push('pause');
+  }
+
+  resume(): void {
+    this.log.push('resume');
+  }
+
   settle(label: string, ok = true): void {
     const d = this.pending.get(label);
     assert.ok(d, `nothing pending for ${label}`);
@@ -142,11 +150,27 @@ describe('inbound order', () => {
     q.receive(detach('b'));
     q.receive(detach('c'));
     q.receive(detach('d'));
-    assert.deepEqual(h.log, [`start:${Action.DETACH}:a`, `failed:${Err.rateLimited.code}`]);
+    assert.deepEqual(h.log, [`start:${Action.DETACH}:a`, 'pause', `failed:${Err.rateLimited.code}`]);
     h.closed = true;
     h.settle(`${Action.DETACH}:a`);
     await turns();
-    assert.equal(h.log.length, 2, 'nothing starts on a closed connection');
+    assert.equal(h.log.length, 3, 'nothing starts (or reads again) on a closed connection');
+  });
+
+  it('stops reading at half the bound and reads again at a quarter', async () => {
+    const h = new Recorder(8);
+    const q = new InboundQueue(h);
+    q.receive(detach('a'));
+    for (let i = 0; i < 4; i++) q.receive(message(i));
+    // The DETACH is under way, four publishes wait: half of 8.
+    assert.deepEqual(h.log, [`start:${Action.DETACH}:a`, 'pause']);
+    q.receive(message(4));
+    assert.equal(h.log.filter((e) => e === 'pause').length, 1, 'told once');
+    h.settle(`${Action.DETACH}:a`);
+    await turns();
+    // Every waiting publish started (the pipeline takes them all): nothing waits, reading resumes.
+    assert.deepEqual(h.log.slice(2), ['start:m0', 'start:m1', 'start:m2', 'start:m3', 'start:m4', 'resume']);
+    assert.ok(!h.log.some((e) => e.startsWith('failed')), 'nobody failed');
   });
 
   it('reports a handler that throws and goes on with the next message', async () => {

@@ -9,6 +9,11 @@
  *
  * The engine sees the publishes in arrival order (each call starts synchronously); a shared engine
  * keeps that order on its single command connection.
+ *
+ * A client that sends faster than the engine answers is slowed down, not dropped: once half of
+ * `maxWaiting` messages wait, the handler stops reading the transport (the client's sends wait in
+ * TCP), and reads again once a quarter are left. The bound itself stays as the last resort for what
+ * was already read (one socket read can hold many frames).
  */
 import { AblyError, Action, Err, PayloadError } from '@encke/protocol';
 import type { Inbound } from '../transports/transport.js';
@@ -28,6 +33,9 @@ export interface InboundHandler {
   failed(err: unknown, pm: Inbound): void;
   /** Nothing is waiting or under way: the handler may drop this queue (an idle connection keeps none). */
   idle(): void;
+  /** Too much is waiting: stop taking messages from the client until `resume`. */
+  pause(): void;
+  resume(): void;
 }
 
 const RESOLVED: Promise<void> = Promise.resolve();
@@ -45,6 +53,8 @@ export class InboundQueue {
   private publishing = 0;
   /** Settles once every publish started so far has been answered. */
   private answered: Promise<void> = RESOLVED;
+  /** The handler was told to stop reading. */
+  private paused = false;
 
   constructor(private readonly handler: InboundHandler) {}
 
@@ -56,6 +66,10 @@ export class InboundQueue {
         return;
       }
       waiting.push(pm);
+      if (!this.paused && waiting.length >= this.handler.maxWaiting / 2) {
+        this.paused = true;
+        this.handler.pause();
+      }
       return;
     }
     this.start(pm);
@@ -133,6 +147,10 @@ export class InboundQueue {
       const pm = this.waiting.shift()!;
       if (this.waiting.length === 0) this.waiting = null;
       this.start(pm);
+    }
+    if (this.paused && (this.waiting?.length ?? 0) <= this.handler.maxWaiting / 4 && !this.handler.closed) {
+      this.paused = false;
+      this.handler.resume();
     }
   }
 }

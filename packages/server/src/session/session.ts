@@ -249,6 +249,14 @@ export class Session implements TransportOwner, Flushable, InboundHandler {
     this.inbound = null;
   }
 
+  pause(): void {
+    this.transport?.pauseReading();
+  }
+
+  resume(): void {
+    this.transport?.resumeReading();
+  }
+
   private dispatch(pm: ProtocolMessage): Promise<void> | void {
     switch (pm.action) {
       case Action.HEARTBEAT:

@@ -25,6 +25,12 @@ export interface Transport {
   terminate(): void;
   /** Starts routing client messages to `owner` (after CONNECTED has been queued). */
   setOwner(owner: TransportOwner): void;
+  /**
+   * Stops reading client messages until `resumeReading` (the session is behind): the client's
+   * sends wait in TCP. Transports without a stream to hold back (comet) do nothing.
+   */
+  pauseReading(): void;
+  resumeReading(): void;
 }
 
 /** A client message, or a publish whose payload failed validation (the session NACKs it in turn). */

@@ -46,6 +46,8 @@ export class WebSocketTransport implements Transport {
   private corked: boolean;
   private lastInbound: number;
   private lastOutbound: number;
+  /** Reading is held back (`pauseReading`). */
+  private paused = false;
 
   constructor(
     private readonly ctx: NodeContext,
@@ -177,8 +179,20 @@ export class WebSocketTransport implements Transport {
     this.ws.terminate();
   }
 
+  pauseReading(): void {
+    this.paused = true;
+    this.ws.pause();
+  }
+
+  resumeReading(): void {
+    this.paused = false;
+    this.ws.resume();
+  }
+
   tick(now: number): void {
     if (this.ended) return;
+    // Not reading (the session is behind) is not the peer's silence.
+    if (this.paused) this.lastInbound = now;
     const interval = heartbeatInterval(this.ctx);
     if (now - this.lastInbound > this.ctx.options.maxIdleInterval + interval) {
       // No pong or message for too long: the peer is gone without a FIN.

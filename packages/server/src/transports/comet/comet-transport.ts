@@ -184,6 +184,11 @@ export class CometTransport implements Transport {
     if (!this.ended) this.finish(true);
   }
 
+  /** A send is taken whole when it arrives; its size is bounded by `maxCometBodySize`. */
+  pauseReading(): void {}
+
+  resumeReading(): void {}
+
   end(final?: OutboundFrame): void {
     if (this.ended) return;
     if (final) this.queue.push(final);
