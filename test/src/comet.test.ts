@@ -240,6 +240,16 @@ describe('comet', () => {
     await eventually(() => ts.server.ctx.sessions.size === 0 && ts.server.comet.size === 0, 2000, 'connection gone');
   });
 
+  it('close discards the state even when the transport is already gone (ably-js aborts its recv as it closes)', async () => {
+    const client = await RawCometClient.connect(ts.port, { stream: false, autoRecv: false });
+    const session = ts.server.ctx.sessions.get(client.connectionId)!;
+    await eventually(() => session.state === 'disconnected', 3000, 'transport gone');
+    const res = await client.request('close');
+    assert.equal(res.status, 204);
+    await eventually(() => ts.server.ctx.sessions.size === 0 && ts.server.comet.size === 0, 2000, 'state discarded');
+    client.drop();
+  });
+
   it('drops a connection that stops fetching, and keeps it resumable', async () => {
     const client = await RawCometClient.connect(ts.port, { stream: false, autoRecv: false });
     const session = ts.server.ctx.sessions.get(client.connectionId)!;

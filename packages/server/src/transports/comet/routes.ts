@@ -20,6 +20,7 @@ import { decodeBody, readBody, requestFormat } from '../../http/body.js';
 import type { HttpRequest, Router } from '../../http/router.js';
 import { parseConnectParams } from '../../session/connect-params.js';
 import { openConnection } from '../../session/connect.js';
+import { parseConnectionKey } from '../../session/connection-key.js';
 import type { NodeContext } from '../../session/context.js';
 import type { Inbound } from '../transport.js';
 import { CometTransport } from './comet-transport.js';
@@ -42,8 +43,9 @@ export function registerCometRoutes(router: Router, ctx: NodeContext): CometRegi
   keyed('GET', '/comet/:key/recv', (t, r) => t.attachRecv(r.req, r.res), true);
   keyed('POST', '/comet/:key/send', (t, r) => send(ctx, t, r));
   keyed('GET', '/comet/:key/send', (t, r) => send(ctx, t, r));
-  keyed('GET', '/comet/:key/close', (t, r) => {
-    t.receive([{ action: Action.CLOSE }]);
+  router.add('GET', '/comet/:key/close', async (r) => {
+    const t = await transportFor(ctx, registry, r, false, true);
+    if (t) t.receive([{ action: Action.CLOSE }]);
     noContent(r);
   });
   // Handled by the transport, not queued in the session: a queued DISCONNECT could otherwise reach
@@ -79,7 +81,7 @@ function parseStream(value: string | null): boolean {
  * Authenticates the request and finds the live transport its key names (or, for a recv, a lingering
  * one). A connection another node owns gets the request forwarded there (undefined: answered).
  */
-async function transportFor(ctx: NodeContext, registry: CometRegistry, r: HttpRequest, lingering = false): Promise<CometTransport | undefined> {
+async function transportFor(ctx: NodeContext, registry: CometRegistry, r: HttpRequest, lingering = false, closing = false): Promise<CometTransport | undefined> {
   const credentials = requestCredentials(r.url.searchParams, r.req.headers.authorization) ?? {};
   const found = registry.byKey(r.params.key!, lingering);
   const reused = found && verified.get(found)?.reuse(credentials, ctx.clock.now());
@@ -89,8 +91,22 @@ async function transportFor(ctx: NodeContext, registry: CometRegistry, r: HttpRe
     if (!reused) verified.set(found, new VerifiedCredentials(credentials, auth));
     return found;
   }
+  if (closing && closeOrphan(ctx, r.params.key!, auth.app.id)) return undefined;
   if (await forwardToOwner(ctx, r, auth.app.id)) return undefined;
   throw new AblyError(Err.connectionNotFound, 'Connection not found: unknown or expired connection key');
+}
+
+/**
+ * A `/close` for a connection whose transport is already gone (ably-js aborts its recv as it sends
+ * /close; the abort may be noticed first): the client still means to discard the state, so the
+ * session, kept here for a resume, is closed. Not when another transport has taken it up.
+ */
+function closeOrphan(ctx: NodeContext, key: string, appId: string): boolean {
+  const id = parseConnectionKey(key)?.connectionId;
+  const session = id === undefined ? undefined : ctx.sessions.get(id);
+  if (!session || session.app.id !== appId || session.transport || !session.ownsKey(key)) return false;
+  session.close();
+  return true;
 }
 
 /**
