@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { Action, Err, type ErrorDef, type ProtocolMessage } from '@encke/protocol';
 import { tokenCodec } from '@encke/server';
-import { basicAuth, fetchToken, makeJwt, postJson, signTokenRequest } from './helpers/auth.js';
+import { basicAuth, fetchToken, makeJwt, postJson, signTokenRequest, type RestReply } from './helpers/auth.js';
 import { eventually, sleep } from './helpers/ably.js';
 import { RawClient } from './helpers/raw-ws.js';
 import { KEYS, startServer, type TestServer } from './helpers/server.js';
@@ -20,7 +20,7 @@ const secretOf = (key: string): string => key.slice(key.indexOf(':') + 1);
 
 interface HttpCase {
   name: string;
-  send: (port: number) => Promise<{ status: number; body: any }>;
+  send: (port: number) => Promise<{ status: number; body: RestReply | undefined }>;
   expect: ErrorDef;
 }
 
@@ -180,9 +180,9 @@ describe('token auth bad input', () => {
   it('HTTP: revokeTokens answers per target: unsupported and malformed targets fail alone', async () => {
     const res = await revokeTokens(ts.port, KEYS.revocable, { targets: ['clientId:ok', 'channel:room', 'nonsense', 'clientId:'] });
     assert.equal(res.status, 200);
-    assert.equal(res.body.successCount, 1);
-    assert.equal(res.body.failureCount, 3);
-    assert.deepEqual(res.body.results.map((r: any) => r.error?.code ?? 'ok'), ['ok', Err.revocationNotEnabled.code, Err.invalidParameterValue.code, Err.invalidParameterValue.code]);
+    assert.equal(res.body?.successCount, 1);
+    assert.equal(res.body?.failureCount, 3);
+    assert.deepEqual(res.body?.results?.map((r) => r.error?.code ?? 'ok'), ['ok', Err.revocationNotEnabled.code, Err.invalidParameterValue.code, Err.invalidParameterValue.code]);
   });
 
   for (const tc of CONNECT_CASES) {

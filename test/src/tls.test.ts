@@ -86,7 +86,7 @@ describe('TLS', () => {
     await raw.waitClosed();
     const res = await postJson(plain.port, '/keys/secure.main/requestToken', signTokenRequest(SECURE_KEY));
     assert.equal(res.status, 403);
-    assert.equal(res.body.error.code, Err.tlsRequired.code);
+    assert.equal(res.body?.error?.code, Err.tlsRequired.code);
     // Other apps are unaffected on the same plain port.
     const other = await RawClient.connect(plain.port, KEYS.full);
     other.close();

@@ -111,15 +111,28 @@ export class TokenBackend {
   }
 }
 
+/** What tests read from a REST answer: an error, TokenDetails, or a revocation result. */
+export interface RestReply {
+  error?: { code: number; statusCode: number; message: string };
+  token?: string;
+  clientId?: string;
+  capability?: string;
+  issued?: number;
+  expires?: number;
+  successCount?: number;
+  failureCount?: number;
+  results?: { appliesAt?: number; error?: { code: number } }[];
+}
+
 /** POSTs a body to a REST path of the server and returns status and parsed JSON body. */
-export async function postJson(port: number, path: string, body: unknown, headers: Record<string, string> = {}): Promise<{ status: number; body: any; headers: Headers }> {
+export async function postJson(port: number, path: string, body: unknown, headers: Record<string, string> = {}): Promise<{ status: number; body: RestReply | undefined; headers: Headers }> {
   const res = await fetch(`http://127.0.0.1:${port}${path}`, {
     method: 'POST',
     headers: { 'content-type': 'application/json', ...headers },
     body: typeof body === 'string' ? body : JSON.stringify(body),
   });
   const text = await res.text();
-  return { status: res.status, body: text ? (JSON.parse(text) as unknown) : undefined, headers: res.headers };
+  return { status: res.status, body: text ? (JSON.parse(text) as RestReply) : undefined, headers: res.headers };
 }
 
 export function basicAuth(key: string): Record<string, string> {
@@ -131,7 +144,7 @@ export async function fetchToken(port: number, key: string, spec: TokenSpec = {}
   const tr = await makeTokenRequest(key, spec);
   const res = await postJson(port, `/keys/${tr.keyName}/requestToken`, tr);
   if (res.status !== 200) throw new Error(`requestToken failed: ${res.status} ${JSON.stringify(res.body)}`);
-  return (res.body as { token: string }).token;
+  return res.body!.token!;
 }
 
 export interface RawTokenRequest {

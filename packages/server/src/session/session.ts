@@ -4,21 +4,20 @@
  * transport, channel traffic is not queued: the client re-attaches every channel with its last
  * channelSerial and the channel log replays what it missed (RTN15c6, RTL3d).
  */
-import { AblyError, Action, Err, PayloadError, actionName, type ErrorInfo, type PresenceMessage, type ProtocolMessage } from '@encke/protocol';
+import { AblyError, Action, Err, PayloadError, type ErrorInfo, type PresenceMessage, type ProtocolMessage } from '@encke/protocol';
 import type { AuthContext } from '../auth/authenticate.js';
 import type { TimerHandle } from '../util/clock.js';
 import type { Flushable } from '../util/scheduler.js';
 import { OutboundFrame } from '../wire/frame.js';
 import type { Inbound, Transport, TransportOwner } from '../transports/transport.js';
-import { attach, detach, detachAll } from './attach.js';
+import { detachAll } from './attach.js';
 import type { Attachment } from './attachment.js';
 import { formatConnectionKey, newConnectionId, newConnectionSecret, parseConnectionKey } from './connection-key.js';
 import type { NodeContext } from './context.js';
-import { claimMsgSerial, rejectPayload, startPublish, type AckRecord } from './publish.js';
+import { rejectPayload, startPublish, type AckRecord } from './publish.js';
+import { dispatch } from './dispatch.js';
 import { InboundQueue, type InboundHandler } from './inbound.js';
-import { presence, syncRequest } from './presence.js';
 import { Membership } from './membership.js';
-import { reauthorize } from './reauth.js';
 import { sameLengthSecretsEqual } from '../auth/secret.js';
 import { countDelivered } from '../stats/counters.js';
 import type { ConnectionRecord } from '../engine/engine.js';
@@ -238,7 +237,7 @@ export class Session implements TransportOwner, Flushable, InboundHandler {
   }
 
   handle(pm: Inbound): Promise<void> | void {
-    return pm instanceof PayloadError ? rejectPayload(this, pm) : this.dispatch(pm);
+    return pm instanceof PayloadError ? rejectPayload(this, pm) : dispatch(this, pm);
   }
 
   publish(pm: Inbound): Promise<() => void> {
@@ -255,51 +254,6 @@ export class Session implements TransportOwner, Flushable, InboundHandler {
 
   resume(): void {
     this.transport?.resumeReading();
-  }
-
-  private dispatch(pm: ProtocolMessage): Promise<void> | void {
-    switch (pm.action) {
-      case Action.HEARTBEAT:
-        // connection.ping(): echo the id (RTN13e).
-        this.send(pm.id !== undefined ? { action: Action.HEARTBEAT, id: pm.id } : { action: Action.HEARTBEAT });
-        return;
-      case Action.CLOSE:
-        this.close();
-        return;
-      case Action.DISCONNECT:
-        // Transports handle DISCONNECT themselves (they know which transport it came from); one
-        // that reaches the session ends whatever transport it has now, keeping the state.
-        if (this.transport) {
-          const t = this.transport;
-          t.end();
-          this.transportGone(t);
-        }
-        return;
-      case Action.ATTACH:
-        return attach(this, pm);
-      case Action.DETACH:
-        return detach(this, pm);
-      case Action.PRESENCE:
-        return presence(this, pm);
-      case Action.SYNC:
-        return syncRequest(this, pm);
-      case Action.OBJECT:
-      case Action.ANNOTATION:
-        return this.reject(pm, new AblyError(Err.badRequest, `${actionName(pm.action)} is not supported by this server`));
-      case Action.AUTH:
-        return reauthorize(this, pm);
-      default:
-        throw new AblyError(Err.protocolError, `Unexpected ${actionName(pm.action)} (action ${pm.action}) from client`);
-    }
-  }
-
-  /** NACKs a message that expects an ACK, or fails the channel of one that does not. */
-  private reject(pm: ProtocolMessage, err: AblyError): void {
-    if (pm.msgSerial !== undefined) {
-      if (claimMsgSerial(this, pm.msgSerial, pm.action)) this.nack(pm.msgSerial, err);
-    } else if (pm.channel !== undefined) {
-      this.send({ action: Action.ERROR, channel: pm.channel, error: err.toErrorInfo() });
-    }
   }
 
   failed(err: unknown, pm: Inbound): void {

@@ -47,15 +47,9 @@ export class CometRegistry {
    * resumes on others) reconnects with `resume=` instead of giving up.
    */
   find(key: string, appId: string, ended = false): CometTransport {
-    const found = this.lookup(key, appId, ended);
-    if (!found) throw new AblyError(Err.connectionNotFound, 'Connection not found: unknown or expired connection key');
-    return found;
-  }
-
-  /** The transport `key` names on this node, if it is live (or `ended` and lingering) and of `appId`. */
-  lookup(key: string, appId: string, ended = false): CometTransport | undefined {
     const found = this.byKey(key, ended);
-    return found?.appId === appId ? found : undefined;
+    if (!found || found.appId !== appId) throw new AblyError(Err.connectionNotFound, 'Connection not found: unknown or expired connection key');
+    return found;
   }
 
   /** The transport `key` names on this node, if it is live (or `ended` and lingering), whatever its app. */
