@@ -14,3 +14,4 @@ export { TokenService, DEFAULT_TOKEN_TTL, type TokenDetails, type TokenParams } 
 export type { AuthContext, TokenVerifier } from './auth/authenticate.js';
 export * as tokenCodec from './auth/token-codec.js';
 export { InboundQueue, PUBLISH_PIPELINE, type InboundHandler } from './session/inbound.js';
+export { vcdiffEncode, MAX_VCDIFF_INPUT, type VcdiffOptions } from './delta/vcdiff.js';
