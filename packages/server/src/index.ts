@@ -15,3 +15,5 @@ export type { AuthContext, TokenVerifier } from './auth/authenticate.js';
 export * as tokenCodec from './auth/token-codec.js';
 export { InboundQueue, PUBLISH_PIPELINE, type InboundHandler } from './session/inbound.js';
 export { vcdiffEncode, MAX_VCDIFF_INPUT, type VcdiffOptions } from './delta/vcdiff.js';
+export { compileFilter, MAX_FILTER_LENGTH, type FilterInput, type MessageFilter } from './filter/filter.js';
+export { parseQualifiedName, type QualifiedName } from './filter/qualified-name.js';
