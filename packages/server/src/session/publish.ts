@@ -6,7 +6,7 @@
  * (RTN19a2); it gets the same answer again and is not published twice. Messages with their own
  * `id` are also deduplicated by id on the channel within `idempotencyWindow`.
  */
-import { AblyError, Err, PayloadError, type ErrorInfo, type ProtocolMessage } from '@encke/protocol';
+import { AblyError, Err, Flag, PayloadError, type ErrorInfo, type ProtocolMessage } from '@encke/protocol';
 import { publishMessages as publishToChannel } from '../channels/publish.js';
 import type { Session } from './session.js';
 
@@ -72,6 +72,7 @@ export function startPublish(session: Session, pm: ProtocolMessage | PayloadErro
 async function publishMessages(session: Session, pm: ProtocolMessage, msgSerial: number): Promise<string[]> {
   const name = pm.channel;
   if (name === undefined) throw new AblyError(Err.invalidChannelName, 'MESSAGE without a channel');
+  requireMode(session, name, Flag.PUBLISH, 'publish a message', 'PUBLISH');
   const outcome = await publishToChannel(session.ctx, {
     auth: session.auth,
     clientId: session.clientId,
@@ -81,4 +82,16 @@ async function publishMessages(session: Session, pm: ProtocolMessage, msgSerial:
     transport: 'realtime',
   }, name, pm.messages ?? []);
   return outcome.serials;
+}
+
+/**
+ * Refuses an operation on a channel this connection attached without the mode it needs (40165,
+ * ably-common errors/codes/40165.md). Publishing without an attachment is allowed: only modes the
+ * client narrowed at attach restrict it.
+ */
+export function requireMode(session: Session, channel: string, mode: number, operation: string, modeName: string): void {
+  const att = session.attachments.get(channel);
+  if (att && (att.modes & mode) === 0) {
+    throw new AblyError(Err.channelModeNotRequested, `Unable to ${operation} as client did not request the ${modeName} mode when attaching`);
+  }
 }
