@@ -49,7 +49,7 @@ export async function presence(session: Session, pm: ProtocolMessage): Promise<v
     if (!allows(session.auth.capability, name, 'presence')) {
       throw new AblyError(Err.capabilityDenied, `Permission denied: presence not permitted on channel "${name}"`);
     }
-    requireMode(session, name, Flag.PRESENCE, 'enter, update or leave presence', 'PRESENCE');
+    requireMode(session, name, Flag.PRESENCE, 'presence', 'enter, update or leave presence', 'PRESENCE');
     const items = pm.presence;
     if (!items || items.length === 0) throw new AblyError(Err.badRequest, 'PRESENCE without presence messages');
     const now = ctx.clock.now();

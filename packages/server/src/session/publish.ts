@@ -7,6 +7,7 @@
  * `id` are also deduplicated by id on the channel within `idempotencyWindow`.
  */
 import { AblyError, Err, Flag, PayloadError, type ErrorInfo, type ProtocolMessage } from '@encke/protocol';
+import { allows, type Operation } from '../auth/capability.js';
 import { publishMessages as publishToChannel } from '../channels/publish.js';
 import type { Session } from './session.js';
 
@@ -72,7 +73,7 @@ export function startPublish(session: Session, pm: ProtocolMessage | PayloadErro
 async function publishMessages(session: Session, pm: ProtocolMessage, msgSerial: number): Promise<string[]> {
   const name = pm.channel;
   if (name === undefined) throw new AblyError(Err.invalidChannelName, 'MESSAGE without a channel');
-  requireMode(session, name, Flag.PUBLISH, 'publish a message', 'PUBLISH');
+  requireMode(session, name, Flag.PUBLISH, 'publish', 'publish a message', 'PUBLISH');
   const outcome = await publishToChannel(session.ctx, {
     auth: session.auth,
     clientId: session.clientId,
@@ -85,13 +86,14 @@ async function publishMessages(session: Session, pm: ProtocolMessage, msgSerial:
 }
 
 /**
- * Refuses an operation on a channel this connection attached without the mode it needs (40165,
- * ably-common errors/codes/40165.md). Publishing without an attachment is allowed: only modes the
- * client narrowed at attach restrict it.
+ * Refuses an operation the capability allows on a channel this connection attached without the
+ * mode it needs (40165, ably-common errors/codes/40165.md: "the credentials permit the operation;
+ * the mode was not requested"); what the capability denies stays a 40160 from the capability check.
+ * Publishing without an attachment is allowed: only modes the client narrowed at attach restrict it.
  */
-export function requireMode(session: Session, channel: string, mode: number, operation: string, modeName: string): void {
+export function requireMode(session: Session, channel: string, mode: number, op: Operation, operation: string, modeName: string): void {
   const att = session.attachments.get(channel);
-  if (att && (att.modes & mode) === 0) {
+  if (att && (att.modes & mode) === 0 && allows(session.auth.capability, channel, op)) {
     throw new AblyError(Err.channelModeNotRequested, `Unable to ${operation} as client did not request the ${modeName} mode when attaching`);
   }
 }
