@@ -17,3 +17,4 @@ export { InboundQueue, PUBLISH_PIPELINE, type InboundHandler } from './session/i
 export { vcdiffEncode, MAX_VCDIFF_INPUT, type VcdiffOptions } from './delta/vcdiff.js';
 export { compileFilter, MAX_FILTER_LENGTH, type FilterInput, type MessageFilter } from './filter/filter.js';
 export { parseQualifiedName, type QualifiedName } from './filter/qualified-name.js';
+export { applyAnnotation, validateAnnotation, AnnotationAction, MAX_SUMMARY_CLIENT_IDS, type AnnotationInput, type Summary } from './annotations/summary.js';
