@@ -18,3 +18,4 @@ export { vcdiffEncode, MAX_VCDIFF_INPUT, type VcdiffOptions } from './delta/vcdi
 export { compileFilter, MAX_FILTER_LENGTH, type FilterInput, type MessageFilter } from './filter/filter.js';
 export { parseQualifiedName, type QualifiedName } from './filter/qualified-name.js';
 export { applyAnnotation, validateAnnotation, AnnotationAction, MAX_SUMMARY_CLIENT_IDS, type AnnotationInput, type Summary } from './annotations/summary.js';
+export { DeltaRun, deltaForm, payloadBytes, DELTA_FORMAT, type ChainEnd } from './delta/delta-run.js';
