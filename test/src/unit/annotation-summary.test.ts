@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
 import { AblyError } from '@encke/protocol';
-import { AnnotationAction, applyAnnotation, MAX_SUMMARY_CLIENT_IDS, type AnnotationInput, type Summary } from '@encke/server';
+import { AnnotationAction, applyAnnotation, MAX_SUMMARY_CLIENT_IDS, type AnnotationInput, type Summary } from '@encke/server/internal';
 
 const SEED = 20261206;
 const C = AnnotationAction.CREATE;

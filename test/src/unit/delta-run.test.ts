@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import * as vcdiffDecoder from '@ably/vcdiff-decoder';
 import type { Message } from '@encke/protocol';
-import { DeltaRun, type ChainEnd } from '@encke/server';
+import { DeltaRun, type ChainEnd } from '@encke/server/internal';
 
 const utf8 = new TextEncoder();
 

@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
 import { AblyError } from '@encke/protocol';
-import { compileFilter, parseQualifiedName, MAX_FILTER_LENGTH, type FilterInput } from '@encke/server';
+import { compileFilter, parseQualifiedName, MAX_FILTER_LENGTH, type FilterInput } from '@encke/server/internal';
 
 const SEED = 20261206;
 const ICE: FilterInput = { name: 'ice-cream', clientId: 'kiosk-1', extras: { headers: { flavor: 'strawberry', cost: 35, temp: 3, vegan: false, tag: '' } } };

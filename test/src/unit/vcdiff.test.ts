@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import * as vcdiffDecoder from '@ably/vcdiff-decoder';
 import fc from 'fast-check';
-import { vcdiffEncode, MAX_VCDIFF_INPUT } from '@encke/server';
+import { vcdiffEncode, MAX_VCDIFF_INPUT } from '@encke/server/internal';
 
 const SEED = 20261206;
 const utf8 = new TextEncoder();
