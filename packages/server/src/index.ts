@@ -1,5 +1,5 @@
-export { createServer, EnckeServer } from './node.js';
-export { resolveOptions, DEFAULTS, type ServerOptions, type ResolvedOptions } from './options.js';
+export { createServer, EnckeServer, SANDBOX_WARNING } from './node.js';
+export { resolveOptions, DEFAULTS, isLoopbackHost, type ServerOptions, type ResolvedOptions } from './options.js';
 export { buildApp, buildApps, ConfigError, type AppConfig, type KeyConfig, type NamespaceConfig } from './apps/config.js';
 export type { App, ApiKey, Namespace } from './apps/app.js';
 export type { AppRecord, ChannelFixture, CreateAppResult, PresenceFixture } from './apps/record.js';

@@ -32,6 +32,10 @@ import { StatsCounters } from './stats/counters.js';
 import type { TimerHandle } from './util/clock.js';
 import { FlushScheduler } from './util/scheduler.js';
 
+/** The banner of sandbox mode: it must never be mistaken for a production setup. */
+export const SANDBOX_WARNING =
+  'SANDBOX MODE IS UNAUTHENTICATED: anyone who can reach this port can create apps (POST /apps) and get their keys. Use it for SDK test suites only.';
+
 export class EnckeServer {
   readonly options: ResolvedOptions;
   readonly ctx: NodeContext;
@@ -102,6 +106,7 @@ export class EnckeServer {
     const address = this.http.address() as AddressInfo;
     await this.engine.connections?.advertise(this.options.advertiseUrl ?? this.listenUrl(address));
     this.ctx.logger.info({ host: address.address, port: address.port, tls: this.options.tlsCert !== undefined, serverId: this.options.serverId }, 'encke listening');
+    if (this.options.sandbox) this.ctx.logger.warn({ host: address.address, port: address.port }, SANDBOX_WARNING);
     return address;
   }
 
@@ -136,9 +141,11 @@ export class EnckeServer {
 
   private onRequest(req: IncomingMessage, res: ServerResponse): void {
     const method = req.method ?? 'GET';
-    if (method === 'OPTIONS') return answerPreflight(req, res);
-    applyCors(req, res);
     const url = new RequestUrl(req.url ?? '/');
+    const preflight = method === 'OPTIONS';
+    const cors = this.router.allowsCors(preflight ? String(req.headers['access-control-request-method'] ?? '') : method, url.pathname);
+    if (preflight) return cors ? answerPreflight(req, res) : void res.writeHead(204).end();
+    if (cors) applyCors(req, res);
     const secure = 'encrypted' in req.socket && req.socket.encrypted === true;
     let result: void | Promise<void>;
     try {

@@ -148,7 +148,7 @@ async function send(ctx: NodeContext, transport: CometTransport, r: HttpRequest)
   const max = ctx.options.maxCometBodySize;
   let messages: Inbound[];
   try {
-    const raw = r.method === 'POST' ? decodeBody(await readBody(r.req, max), requestFormat(r.req)) : decodeQueryBody(r.url.searchParams, max);
+    const raw = r.method === 'POST' ? decodeBody(await readBody(r.req, max), requestFormat(r.req), max) : decodeQueryBody(r.url.searchParams, max);
     messages = parseSendBody(raw);
   } catch (err) {
     // The request itself broke (client gone mid-body): nothing to answer, the connection is fine.
