@@ -160,7 +160,9 @@ export class EnckeServer {
 
   private requestFailed(res: ServerResponse, err: unknown): void {
     const e = AblyError.from(err);
+    // A refusal is the client's business (debug); only the server's own failures are errors.
     if (e.statusCode >= 500) this.ctx.logger.error({ err }, 'request failed');
+    else if (this.ctx.logger.isLevelEnabled('debug')) this.ctx.logger.debug({ code: e.code, message: e.message }, 'request refused');
     sendError(res, e);
   }
 

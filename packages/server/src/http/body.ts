@@ -12,8 +12,14 @@ export const MSGPACK_TYPE = 'application/x-msgpack';
  * A body the client stopped sending (it closed or reset the connection): the client's doing, not
  * a server error, so it is a 400 and never logged as a failure. Nobody is left to read the answer.
  */
-export function clientAborted(): AblyError {
-  return new AblyError(Err.badRequest, 'Request aborted by the client before its body was complete');
+export class ClientAbortError extends AblyError {
+  constructor() {
+    super(Err.badRequest, 'Request aborted by the client before its body was complete');
+  }
+}
+
+function clientAborted(): ClientAbortError {
+  return new ClientAbortError();
 }
 
 /** Reads the whole body; 40009 (413) past `maxBytes`, without buffering more than that. */

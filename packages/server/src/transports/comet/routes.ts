@@ -16,7 +16,7 @@ import { AblyError, Action, Err, type Format } from '@encke/protocol';
 import { authenticate, checkTls, type AuthContext, type Credentials } from '../../auth/authenticate.js';
 import { sameLengthSecretsEqual } from '../../auth/secret.js';
 import { credentialsFromHeader, requestCredentials } from '../../auth/credentials.js';
-import { decodeBody, readBody, requestFormat } from '../../http/body.js';
+import { ClientAbortError, decodeBody, readBody, requestFormat } from '../../http/body.js';
 import type { HttpRequest, Router } from '../../http/router.js';
 import { parseConnectParams } from '../../session/connect-params.js';
 import { openConnection } from '../../session/connect.js';
@@ -152,7 +152,10 @@ async function send(ctx: NodeContext, transport: CometTransport, r: HttpRequest)
     messages = parseSendBody(raw);
   } catch (err) {
     // The request itself broke (client gone mid-body): nothing to answer, the connection is fine.
-    if (!(err instanceof AblyError)) return void r.res.destroy();
+    if (!(err instanceof AblyError) || err instanceof ClientAbortError) {
+      if (ctx.logger.isLevelEnabled('debug')) ctx.logger.debug({ err: (err as Error).message }, 'comet send aborted by the client');
+      return void r.res.destroy();
+    }
     transport.fail(err);
     throw err;
   }
