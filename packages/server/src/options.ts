@@ -134,7 +134,21 @@ export interface ServerOptions {
 }
 
 type OptionalOptions = 'advertiseUrl' | 'engine' | 'tlsCert' | 'tlsKey' | 'redis';
-export type ResolvedOptions = Required<Omit<ServerOptions, OptionalOptions>> & Pick<ServerOptions, OptionalOptions>;
+
+/** Values derived from the options when they are resolved (not settable themselves). */
+export interface DerivedOptions {
+  /**
+   * How often (ms) the node visits every transport: a silent one gets a ping or HEARTBEAT at that
+   * pace, and one silent for `maxIdleInterval` plus this is gone. A third of `maxIdleInterval`,
+   * at least 50.
+   */
+  readonly heartbeatInterval: number;
+}
+
+export type ResolvedOptions = Required<Omit<ServerOptions, OptionalOptions>> & Pick<ServerOptions, OptionalOptions> & DerivedOptions;
+
+/** Shortest heartbeat interval (ms), whatever `maxIdleInterval` is. */
+const MIN_HEARTBEAT_INTERVAL = 50;
 
 /** Defaults of every option that has a plain value. */
 export const DEFAULTS = {
@@ -253,7 +267,7 @@ export function resolveOptions(options: ServerOptions = {}): ResolvedOptions {
   if (resolved.sandbox && !resolved.sandboxPublic && !isLoopbackHost(resolved.host)) {
     throw new Error(`Sandbox mode is unauthenticated: it listens only on a loopback address (127.0.0.1, ::1, localhost), not ${resolved.host}; set sandboxPublic (--sandbox-public) to expose it anyway`);
   }
-  return resolved;
+  return { ...resolved, heartbeatInterval: Math.max(MIN_HEARTBEAT_INTERVAL, Math.floor(resolved.maxIdleInterval / 3)) };
 }
 
 /** Whether `host` names only this machine: 127.0.0.0/8, ::1 or localhost. */

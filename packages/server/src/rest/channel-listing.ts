@@ -16,7 +16,7 @@
  */
 import type { AuthContext } from '../auth/authenticate.js';
 import { allows } from '../auth/capability.js';
-import type { ChannelList } from '../engine/engine.js';
+import type { ChannelList } from '../engine/channel-store.js';
 
 /** Names one request may read from the engine in all (visible or not). */
 export const MAX_SCANNED = 10_000;
