@@ -5,3 +5,4 @@ export * from './encoding.js';
 export * from './validate.js';
 export * from './codec.js';
 export * from './limits.js';
+export * from './dashboard.js';

@@ -29,6 +29,9 @@ export class LocalChannel implements Flushable {
   deltaChain: ChainEnd = NO_CHAIN;
   /** Deltas encoded on this channel (for stats and tests). */
   deltasEncoded = 0;
+  /** Messages and presence messages that reached this channel's subscribers here, and the deliveries made (the admin dashboard's rates). */
+  itemsIn = 0;
+  itemsOut = 0;
 
   constructor(
     readonly key: ChannelKey,
@@ -47,6 +50,8 @@ export class LocalChannel implements Flushable {
   private deliverRun(run: ChannelEvent[]): void {
     const first = run[0]!;
     const last = run[run.length - 1]!;
+    const items = itemCount(run);
+    this.itemsIn += items;
     const mode = first.kind === 'message' ? Flag.SUBSCRIBE : Flag.PRESENCE_SUBSCRIBE;
     const publishers = first.kind === 'message' ? publishersOf(run) : null;
     let shared: OutboundFrame | undefined;
@@ -64,12 +69,16 @@ export class LocalChannel implements Flushable {
       const skipOwn = !sub.echo && publishers !== null && publishers.has(sub.connectionId);
       if (sub.delta && publishers !== null) {
         deltas ??= new RunDeltas(this.name, run, this.deltaChain);
-        deltas.deliver(sub, sub.cursor < first.seq && !skipOwn ? null : selectFor(sub, run));
+        const subset = sub.cursor < first.seq && !skipOwn ? null : selectFor(sub, run);
+        deltas.deliver(sub, subset);
+        this.itemsOut += subset ? itemCount(subset) : items;
       } else if (sub.cursor < first.seq && !skipOwn) {
         sub.send((shared ??= new OutboundFrame(eventsToProtocolMessage(this.name, run))));
+        this.itemsOut += items;
       } else {
         const subset = selectFor(sub, run);
         if (subset.length > 0) sub.send(new OutboundFrame(eventsToProtocolMessage(this.name, subset)));
+        this.itemsOut += itemCount(subset);
       }
       sub.cursor = last.seq;
     }
@@ -78,6 +87,12 @@ export class LocalChannel implements Flushable {
     this.deltaChain = deltas ? deltas.end() : NO_CHAIN;
     if (deltas) this.deltasEncoded += deltas.encoded;
   }
+}
+
+function itemCount(events: readonly ChannelEvent[]): number {
+  let n = 0;
+  for (const e of events) n += (e.messages?.length ?? 0) + (e.presence?.length ?? 0);
+  return n;
 }
 
 function publishersOf(run: readonly ChannelEvent[]): Set<string> {
