@@ -21,6 +21,7 @@ import { RequestUrl, Router } from './http/router.js';
 import { registerRestRoutes } from './rest/routes.js';
 import type { CometRegistry } from './transports/comet/registry.js';
 import { registerCometRoutes } from './transports/comet/routes.js';
+import { registerEventStreamRoutes } from './transports/sse/routes.js';
 import { resolveOptions, type ResolvedOptions, type ServerOptions } from './options.js';
 import type { NodeContext } from './session/context.js';
 import { SessionRegistry } from './session/registry.js';
@@ -74,6 +75,7 @@ export class EnckeServer {
       maxPayload: o.maxFrameSize * 2,
     });
     this.comet = registerCometRoutes(this.router, this.ctx);
+    registerEventStreamRoutes(this.router, this.ctx);
     registerRestRoutes(this.router, this.ctx);
     const onRequest = (req: IncomingMessage, res: ServerResponse): void => this.onRequest(req, res);
     // With a certificate the one port serves HTTPS and WSS; plain HTTP is then refused by TLS itself.
