@@ -4,11 +4,10 @@
  * get, history, and a network drop mid-stream with nothing lost.
  */
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import { AblyPage, sdkOptions, type PageClient, type Sdk } from '../helpers/browser-ably.js';
-import { PageServer, launchBrowser, type TestBrowser } from '../helpers/browser.js';
+import { useBrowserFixture } from '../helpers/browser.js';
 import { KillableProxy } from '../helpers/proxy.js';
-import { startServer, type TestServer } from '../helpers/server.js';
 
 export interface BrowserVariant {
   name: string;
@@ -32,28 +31,14 @@ async function onTransport(client: PageClient, transport: string): Promise<void>
 
 export function browserSdkScenarios(sdk: Sdk, variants: BrowserVariant[]): void {
   describe(`${sdk === 'ably' ? 'ably-js 2.x' : 'ably-js 1.2.50'} browser build in Chromium, cross-origin`, () => {
-    let ts: TestServer;
-    let pages: PageServer;
-    let browser: TestBrowser;
-
-    before(async () => {
-      ts = await startServer();
-      pages = await PageServer.start();
-      browser = await launchBrowser();
-    });
-
-    after(async () => {
-      await browser?.close();
-      await pages?.close();
-      await ts?.close();
-    });
+    const f = useBrowserFixture();
 
     for (const v of variants) {
       it(`${v.name}: connect, publish/subscribe, presence enter+get, history`, async () => {
-        const page = await AblyPage.open(browser, pages, sdk);
+        const page = await AblyPage.open(f.browser, f.pages, sdk);
         try {
-          const alice = await page.create('alice', sdkOptions(sdk, ts.port, v.transports, { clientId: 'alice' }));
-          const bob = await page.create('bob', sdkOptions(sdk, ts.port, v.transports, { clientId: 'bob' }));
+          const alice = await page.create('alice', sdkOptions(sdk, f.ts.port, v.transports, { clientId: 'alice' }));
+          const bob = await page.create('bob', sdkOptions(sdk, f.ts.port, v.transports, { clientId: 'bob' }));
           await alice.waitState('connected');
           await bob.waitState('connected');
           await onTransport(alice, v.expect);
@@ -82,7 +67,7 @@ export function browserSdkScenarios(sdk: Sdk, variants: BrowserVariant[]): void 
           await alice.close();
           await bob.close();
         } catch (err) {
-          console.log(browser.log.join('\n'));
+          console.log(f.browser.log.join('\n'));
           throw err;
         } finally {
           await page.close();
@@ -90,12 +75,12 @@ export function browserSdkScenarios(sdk: Sdk, variants: BrowserVariant[]): void 
       });
 
       it(`${v.name}: a network drop mid-stream loses nothing`, async () => {
-        const proxy = await KillableProxy.start(ts.port);
-        const page = await AblyPage.open(browser, pages, sdk);
+        const proxy = await KillableProxy.start(f.ts.port);
+        const page = await AblyPage.open(f.browser, f.pages, sdk);
         try {
           const channel = `drop-${v.name}`;
           const sub = await page.create('sub', sdkOptions(sdk, proxy.port, v.transports, FAST_RETRY));
-          const pub = await page.create('pub', sdkOptions(sdk, ts.port, v.transports));
+          const pub = await page.create('pub', sdkOptions(sdk, f.ts.port, v.transports));
           await sub.waitState('connected');
           await pub.waitState('connected');
           await onTransport(sub, v.expect);
@@ -118,7 +103,7 @@ export function browserSdkScenarios(sdk: Sdk, variants: BrowserVariant[]): void 
           await sub.close();
           await pub.close();
         } catch (err) {
-          console.log(browser.log.join('\n'));
+          console.log(f.browser.log.join('\n'));
           throw err;
         } finally {
           await page.close();
