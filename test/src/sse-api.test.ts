@@ -6,7 +6,8 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { FakeClock, type TokenParams } from '@encke/server';
+import type { TokenParams } from '@encke/server';
+import { FakeClock } from '@encke/server/internal';
 import { closeAll, connect, realtime, rest } from './helpers/ably.js';
 import { EventStreamReader } from './helpers/event-stream.js';
 import { KEYS, startServer, type TestServer } from './helpers/server.js';
@@ -184,7 +185,7 @@ describe('SSE API: /sse and /event-stream', () => {
     await r.until(() => r.lastEventId !== '', 'the initial position');
     await publish('sse-after', { name: 'fine' });
     assert.deepEqual(names(await r.eventsNamed('message', 1)), ['fine']);
-    assert.equal(ts.server.ctx.sessions.size >= 1, true);
+    assert.equal(ts.server.inspect.connections >= 1, true);
   });
 });
 
@@ -209,15 +210,15 @@ describe('SSE API: keepalives, heartbeats and the end of a stream', () => {
 
   async function sessionsBecome(n: number): Promise<void> {
     const deadline = Date.now() + 3000;
-    while (ts.server.ctx.sessions.size !== n && Date.now() < deadline) await new Promise((res) => setTimeout(res, 20));
-    assert.equal(ts.server.ctx.sessions.size, n);
+    while (ts.server.inspect.connections !== n && Date.now() < deadline) await new Promise((res) => setTimeout(res, 20));
+    assert.equal(ts.server.inspect.connections, n);
   }
 
   it('the session of a stream goes when the client goes', async () => {
     await sessionsBecome(0);
     const r = await EventStreamReader.open(`${base}/sse?channels=gone&v=1.2&key=${K}`);
     await r.until(() => r.lastEventId !== '', 'the initial position');
-    assert.equal(ts.server.ctx.sessions.size, 1);
+    assert.equal(ts.server.inspect.connections, 1);
     r.cut();
     await sessionsBecome(0);
   });
@@ -234,7 +235,7 @@ describe('SSE API: token expiry (fake clock)', () => {
 
   it('sends the documented error event (40142) and ends the stream', async () => {
     const params: TokenParams = { ttl: 5000 };
-    const token = ts.server.ctx.tokens.issue(ts.server.apps.findKey('testapp.full')!, params).token;
+    const token = ts.server.tokens.issue(ts.server.apps.findKey('testapp.full')!, params).token;
     const r = await EventStreamReader.open(`http://127.0.0.1:${ts.port}/sse?channels=t&v=1.2&accessToken=${encodeURIComponent(token)}`);
     await r.until(() => r.lastEventId !== '', 'the initial position');
     clock.advance(5001);

@@ -123,7 +123,21 @@ export interface ServerOptions {
 }
 
 type OptionalOptions = 'advertiseUrl' | 'engine' | 'tlsCert' | 'tlsKey' | 'redis';
-export type ResolvedOptions = Required<Omit<ServerOptions, OptionalOptions>> & Pick<ServerOptions, OptionalOptions>;
+
+/** Values derived from the options when they are resolved (not settable themselves). */
+export interface DerivedOptions {
+  /**
+   * How often (ms) the node visits every transport: a silent one gets a ping or HEARTBEAT at that
+   * pace, and one silent for `maxIdleInterval` plus this is gone. A third of `maxIdleInterval`,
+   * at least 50.
+   */
+  readonly heartbeatInterval: number;
+}
+
+export type ResolvedOptions = Required<Omit<ServerOptions, OptionalOptions>> & Pick<ServerOptions, OptionalOptions> & DerivedOptions;
+
+/** Shortest heartbeat interval (ms), whatever `maxIdleInterval` is. */
+const MIN_HEARTBEAT_INTERVAL = 50;
 
 /** Defaults of every option that has a plain value. */
 export const DEFAULTS = {
@@ -234,5 +248,5 @@ export function resolveOptions(options: ServerOptions = {}): ResolvedOptions {
     throw new Error('Option maxMessageSize must not exceed maxRequestBodySize');
   }
   if (typeof resolved.sandbox !== 'boolean') throw new Error(`Option sandbox must be true or false, got ${String(resolved.sandbox)}`);
-  return resolved;
+  return { ...resolved, heartbeatInterval: Math.max(MIN_HEARTBEAT_INTERVAL, Math.floor(resolved.maxIdleInterval / 3)) };
 }

@@ -9,7 +9,7 @@
 import { AblyError, Err } from '@encke/protocol';
 import type { ApiKey, App } from '../apps/app.js';
 import type { AppRegistry } from '../apps/registry.js';
-import type { AuthStore } from '../engine/engine.js';
+import type { AuthStore } from '../engine/auth-store.js';
 import type { ResolvedOptions } from '../options.js';
 import type { Clock } from '../util/clock.js';
 import type { AuthContext, TokenVerifier } from './authenticate.js';

@@ -7,11 +7,11 @@
 import { AblyError, Err, PresenceAction, parsePresenceMessage, type Format } from '@encke/protocol';
 import type { ChannelFixture } from '../apps/record.js';
 import { describeApp, parseAppDescription, type SandboxEndpoint } from '../apps/sandbox.js';
-import { channelKey } from '../engine/engine.js';
+import { channelKey } from '../engine/channel-store.js';
 import type { AuthContext } from '../auth/authenticate.js';
 import { responseFormat, sendBody } from '../http/body.js';
 import type { HttpRequest, Router } from '../http/router.js';
-import type { NodeContext } from '../session/context.js';
+import type { NodeContext } from '../context.js';
 import { randomAlnum } from '../util/ids.js';
 import { appRoute, readRequestBody } from './request.js';
 
@@ -81,7 +81,7 @@ async function deleteApp(ctx: NodeContext, http: HttpRequest, auth: AuthContext)
   await ctx.engine.apps.delete(appId);
   ctx.apps.remove(appId);
   const gone = new AblyError(Err.invalidCredentials, 'The app has been deleted');
-  for (const session of [...ctx.sessions.values()]) if (session.app.id === appId) session.fail(gone);
+  for (const session of [...ctx.sessions.values()]) if (session.appId === appId) session.fail(gone);
   ctx.logger.info({ appId }, 'sandbox app deleted');
   http.res.writeHead(204).end();
 }

@@ -10,9 +10,9 @@ import { AblyError, Err } from '@encke/protocol';
 import type { AuthContext } from '../auth/authenticate.js';
 import { allows } from '../auth/capability.js';
 import { validateChannelName } from '../channels/names.js';
-import { channelKey, type ChannelList, type OccupancyMetrics } from '../engine/engine.js';
+import { channelKey, type ChannelList, type OccupancyMetrics } from '../engine/channel-store.js';
 import type { HttpRequest, Router } from '../http/router.js';
-import type { NodeContext } from '../session/context.js';
+import type { NodeContext } from '../context.js';
 import { pageLinks, parseLimit } from './query.js';
 import { appRoute, reply, requireCapability } from './request.js';
 

@@ -11,7 +11,7 @@ import { allows, type Operation } from '../auth/capability.js';
 import { requestCredentials } from '../auth/credentials.js';
 import { decodeBody, readBody, requestFormat, responseFormat, sendBody } from '../http/body.js';
 import type { HttpRequest, Router } from '../http/router.js';
-import type { NodeContext } from '../session/context.js';
+import type { NodeContext } from '../context.js';
 
 export type AppHandler = (http: HttpRequest, auth: AuthContext) => Promise<void>;
 

@@ -6,9 +6,9 @@
  */
 import { AblyError, Err } from '@encke/protocol';
 import type { AuthContext } from '../auth/authenticate.js';
-import type { StatsRecord, StatsUnit } from '../engine/engine.js';
+import type { StatsRecord, StatsUnit } from '../engine/stats-store.js';
 import type { HttpRequest, Router } from '../http/router.js';
-import type { NodeContext } from '../session/context.js';
+import type { NodeContext } from '../context.js';
 import { withRollups } from '../stats/entries.js';
 import { parseStatsFixture } from '../stats/fixtures.js';
 import { STATS_UNITS, formatIntervalId, intervalEnd, parseIntervalId } from '../stats/intervals.js';

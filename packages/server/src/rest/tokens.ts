@@ -14,8 +14,8 @@ import { parseTokenParams, redeemSignedRequest } from '../auth/token-request.js'
 import { decodeBody, readBody, requestFormat, responseFormat, sendBody } from '../http/body.js';
 import { sendJson } from '../http/respond.js';
 import type { HttpRequest, Router } from '../http/router.js';
-import type { TokenRevocation } from '../engine/engine.js';
-import type { NodeContext } from '../session/context.js';
+import type { TokenRevocation } from '../engine/auth-store.js';
+import type { NodeContext } from '../context.js';
 
 /**
  * Largest body either endpoint reads: a capability JSON-escaped inside the TokenRequest (at most

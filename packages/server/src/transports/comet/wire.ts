@@ -12,7 +12,7 @@ import type { IncomingMessage } from 'node:http';
 import { AblyError, Err, PayloadError, decodeJson, parseProtocolMessage, type Format } from '@encke/protocol';
 import { JSON_TYPE, MSGPACK_TYPE } from '../../http/body.js';
 import type { OutboundFrame } from '../../wire/frame.js';
-import type { Inbound } from '../transport.js';
+import type { Inbound } from '../../session/port.js';
 
 /** The name of the query parameter that carries the messages of a `GET …/send`. */
 export const SEND_QUERY_PARAM = 'body';

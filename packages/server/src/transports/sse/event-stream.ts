@@ -12,9 +12,9 @@
 import type { ServerResponse } from 'node:http';
 import { AblyError, Action, Err, Flag, type ErrorInfo, type ProtocolMessage } from '@encke/protocol';
 import { sendError } from '../../http/respond.js';
-import type { NodeContext } from '../../session/context.js';
+import type { NodeContext } from '../../context.js';
 import type { OutboundFrame } from '../../wire/frame.js';
-import { heartbeatInterval, type Transport, type TransportOwner } from '../transport.js';
+import type { ConnectionIssued, Transport, TransportOwner } from '../../session/port.js';
 import { errorEvent, frameItems, itemEvent, keepalive, positionMark, type StreamStyle } from './events.js';
 import type { EventStreamParams } from './params.js';
 import { alreadySeen, encodePositions, type ResumePoint } from './positions.js';
@@ -23,7 +23,7 @@ import { alreadySeen, encodePositions, type ResumePoint } from './positions.js';
 const LISTEN = Flag.SUBSCRIBE | Flag.PRESENCE_SUBSCRIBE;
 
 export class EventStreamTransport implements Transport {
-  readonly kind = 'comet' as const;
+  readonly kind = 'sse' as const;
   readonly format = 'json' as const;
   private owner: TransportOwner | null = null;
   private opened = false;
@@ -45,7 +45,8 @@ export class EventStreamTransport implements Transport {
     res.on('close', () => this.clientGone());
   }
 
-  setOwner(owner: TransportOwner): void {
+  connected(owner: TransportOwner, _issued: ConnectionIssued): void {
+    if (this.owner) return; // a CONNECTED after reauth: the channels are attached already
     this.owner = owner;
     this.params.channels.forEach((channel, i) => {
       const pm: ProtocolMessage = { action: Action.ATTACH, channel, flags: LISTEN };
@@ -75,7 +76,7 @@ export class EventStreamTransport implements Transport {
   }
 
   tick(now: number): void {
-    if (this.opened && !this.ended && now - this.lastWrite >= heartbeatInterval(this.ctx)) this.send(keepalive(this.style, this.params.heartbeats));
+    if (this.opened && !this.ended && now - this.lastWrite >= this.ctx.options.heartbeatInterval) this.send(keepalive(this.style, this.params.heartbeats));
   }
 
   terminate(): void {

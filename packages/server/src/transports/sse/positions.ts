@@ -10,7 +10,7 @@
  * so a stream cut in the middle of one publish of several messages repeats none of them.
  */
 import { AblyError, Err } from '@encke/protocol';
-import { formatSerial, parseMessageSerial, parseSerial } from '../../channels/serial.js';
+import { formatSerial, parseMessageSerial, parseSerial } from '../../engine/serial.js';
 
 const SEPARATOR = '~';
 /** Longest position accepted (a message serial is ~50 characters). */

@@ -11,7 +11,7 @@ import { AblyError, Err } from '@encke/protocol';
 import type { HttpRequest, Router } from '../../http/router.js';
 import { parseConnectParams } from '../../session/connect-params.js';
 import { openConnection } from '../../session/connect.js';
-import type { NodeContext } from '../../session/context.js';
+import type { NodeContext } from '../../context.js';
 import { EventStreamTransport } from './event-stream.js';
 import type { StreamStyle } from './events.js';
 import { parseEventStreamParams } from './params.js';
