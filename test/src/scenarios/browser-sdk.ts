@@ -55,7 +55,12 @@ export function browserSdkScenarios(sdk: Sdk, variants: BrowserVariant[]): void 
           ]);
 
           await alice.enter(channel, 'here');
-          const members = await bob.presence(channel);
+          // Bob learns of the enter from his own transport, which may lag alice's ACK (a poll).
+          let members = await bob.presence(channel);
+          for (const deadline = Date.now() + 10_000; members.length === 0 && Date.now() < deadline; ) {
+            await new Promise((resolve) => setTimeout(resolve, 50));
+            members = await bob.presence(channel);
+          }
           assert.deepEqual(members.map((m) => [m.clientId, m.data]), [['alice', 'here']]);
 
           const history = await bob.history(channel);
@@ -64,6 +69,10 @@ export function browserSdkScenarios(sdk: Sdk, variants: BrowserVariant[]): void 
             ['text', 'second'],
           ]);
           assert.equal((await alice.info()).transport, v.expect, 'still on the same transport');
+          const path = await alice.activeTransports();
+          const ids = new Set(path.map((p) => p.split(' ')[1]));
+          assert.equal(ids.size, 1, `one connection all along: ${path.join(', ')}`);
+          if (v.transports === undefined) assert.match(path[0]!, /^xhr_(polling|streaming) /, `comet first: ${path.join(', ')}`);
           await alice.close();
           await bob.close();
         } catch (err) {
