@@ -3,9 +3,9 @@
  * the engine interfaces (to plug in another engine), the clock and logger interfaces. Test helpers
  * and internals are in `@encke/server/internal` (internal.ts), not here.
  */
-export { createServer, EnckeNode } from './node.js';
+export { createServer, EnckeNode, SANDBOX_WARNING } from './node.js';
 export type { ConnectionInspection, NodeInspector } from './inspect.js';
-export { resolveOptions, DEFAULTS, type ServerOptions, type ResolvedOptions, type DerivedOptions } from './options.js';
+export { resolveOptions, DEFAULTS, isLoopbackHost, type ServerOptions, type ResolvedOptions, type DerivedOptions } from './options.js';
 export { buildApp, buildApps, ConfigError, type AppConfig, type KeyConfig, type NamespaceConfig } from './apps/config.js';
 export type { App, ApiKey, Namespace } from './apps/app.js';
 export type { AppRecord, ChannelFixture, CreateAppResult, PresenceFixture } from './apps/record.js';

@@ -35,6 +35,10 @@ import { acceptWebSocket } from './transports/websocket.js';
 import type { TimerHandle } from './util/clock.js';
 import { FlushScheduler } from './util/scheduler.js';
 
+/** The banner of sandbox mode: it must never be mistaken for a production setup. */
+export const SANDBOX_WARNING =
+  'SANDBOX MODE IS UNAUTHENTICATED: anyone who can reach this port can create apps (POST /apps) and get their keys. Use it for SDK test suites only.';
+
 /** What the engine tells this node, handed to where it belongs (`engine.start(events)`). */
 class NodeEvents implements EngineEvents {
   constructor(private readonly ctx: NodeContext) {}
@@ -140,6 +144,7 @@ export class EnckeNode {
     const address = this.http.address() as AddressInfo;
     await this.engine.connections?.advertise(this.options.advertiseUrl ?? this.listenUrl(address));
     this.ctx.logger.info({ host: address.address, port: address.port, tls: this.options.tlsCert !== undefined, serverId: this.options.serverId }, 'encke listening');
+    if (this.options.sandbox) this.ctx.logger.warn({ host: address.address, port: address.port }, SANDBOX_WARNING);
     return address;
   }
 
@@ -177,9 +182,11 @@ export class EnckeNode {
 
   private onRequest(req: IncomingMessage, res: ServerResponse): void {
     const method = req.method ?? 'GET';
-    if (method === 'OPTIONS') return answerPreflight(req, res);
-    applyCors(req, res);
     const url = new RequestUrl(req.url ?? '/');
+    const preflight = method === 'OPTIONS';
+    const cors = this.router.allowsCors(preflight ? String(req.headers['access-control-request-method'] ?? '') : method, url.pathname);
+    if (preflight) return cors ? answerPreflight(req, res) : void res.writeHead(204).end();
+    if (cors) applyCors(req, res);
     const secure = 'encrypted' in req.socket && req.socket.encrypted === true;
     let result: void | Promise<void>;
     try {
@@ -194,7 +201,9 @@ export class EnckeNode {
 
   private requestFailed(res: ServerResponse, err: unknown): void {
     const e = AblyError.from(err);
+    // A refusal is the client's business (debug); only the server's own failures are errors.
     if (e.statusCode >= 500) this.ctx.logger.error({ err }, 'request failed');
+    else if (this.ctx.logger.isLevelEnabled('debug')) this.ctx.logger.debug({ code: e.code, message: e.message }, 'request refused');
     sendError(res, e);
   }
 

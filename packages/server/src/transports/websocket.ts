@@ -9,7 +9,7 @@
  */
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
-import { AblyError, Action, Err, PayloadError, decodeFrame, parseProtocolMessage, type Format } from '@encke/protocol';
+import { AblyError, Action, Err, PayloadError, decodeFrame, decodeLimits, parseProtocolMessage, type Format } from '@encke/protocol';
 import { WebSocket, type RawData, type WebSocketServer } from 'ws';
 import type { NodeContext } from '../context.js';
 import { parseConnectParams, type ConnectParams } from '../session/connect-params.js';
@@ -106,7 +106,8 @@ export class WebSocketTransport implements Transport {
         throw new AblyError(Err.maxMessageSizeExceeded, `Frame of ${bytes.byteLength} bytes exceeds maxFrameSize ${this.ctx.options.maxFrameSize}`);
       }
       // ably-js sends JSON as text and msgpack as binary; JSON in a binary frame is accepted too.
-      inbound = parseProtocolMessage(decodeFrame(this.format === 'json' && !isBinary ? bytes.toString('utf8') : bytes, this.format));
+      const text = this.format === 'json' && !isBinary ? bytes.toString('utf8') : bytes;
+      inbound = parseProtocolMessage(decodeFrame(text, this.format, decodeLimits(this.ctx.options.maxFrameSize)));
     } catch (err) {
       if (err instanceof PayloadError) inbound = err;
       else return this.fatal(AblyError.from(err));

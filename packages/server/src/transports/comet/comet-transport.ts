@@ -24,10 +24,15 @@ import type { TimerHandle } from '../../util/clock.js';
 import { OutboundFrame } from '../../wire/frame.js';
 import type { RecvMode } from './framing/select.js';
 import { closeStream, openStream, respond, writeBatch, type Recv } from './recv.js';
-import type { CometRegistry } from './registry.js';
 import { acceptedFormat } from './wire.js';
 
 const HEARTBEAT = new OutboundFrame({ action: Action.HEARTBEAT });
+
+/** Where a comet transport's keys are registered (CometRegistry): requests with them reach it. */
+export interface CometKeys {
+  issued(transport: CometTransport, issued: ConnectionIssued): void;
+  forget(transport: CometTransport, connectionId: string): void;
+}
 
 export class CometTransport implements Transport {
   readonly kind = 'comet' as const;
@@ -45,7 +50,7 @@ export class CometTransport implements Transport {
 
   constructor(
     private readonly ctx: NodeContext,
-    private readonly registry: CometRegistry,
+    private readonly registry: CometKeys,
     /** The connection's body format; a request's `Accept` may ask for the other one. */
     readonly format: Format,
     /** Stream mode: hold a recv open across batches. */

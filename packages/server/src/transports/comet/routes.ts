@@ -21,7 +21,7 @@ import { AblyError, Action, Err, type Format } from '@encke/protocol';
 import { authenticate, checkTls } from '../../auth/authenticate.js';
 import { credentialsFromHeader, requestCredentials } from '../../auth/credentials.js';
 import type { NodeContext } from '../../context.js';
-import { decodeBody, readBody, requestFormat } from '../../http/body.js';
+import { ClientAbortError, decodeBody, readBody, requestFormat } from '../../http/body.js';
 import type { Handler, HttpRequest, Router } from '../../http/router.js';
 import { parseConnectParams } from '../../session/connect-params.js';
 import { openConnection } from '../../session/connect.js';
@@ -120,11 +120,14 @@ async function send(ctx: NodeContext, transport: CometTransport, r: HttpRequest)
   const max = ctx.options.maxCometBodySize;
   let messages: Inbound[];
   try {
-    const raw = r.method === 'POST' ? decodeBody(await readBody(r.req, max), requestFormat(r.req)) : decodeQueryBody(r.url.searchParams, max);
+    const raw = r.method === 'POST' ? decodeBody(await readBody(r.req, max), requestFormat(r.req), max) : decodeQueryBody(r.url.searchParams, max);
     messages = parseSendBody(raw);
   } catch (err) {
     // The request itself broke (client gone mid-body): nothing to answer, the connection is fine.
-    if (!(err instanceof AblyError)) return void r.res.destroy();
+    if (!(err instanceof AblyError) || err instanceof ClientAbortError) {
+      if (ctx.logger.isLevelEnabled('debug')) ctx.logger.debug({ err: (err as Error).message }, 'comet send aborted by the client');
+      return void r.res.destroy();
+    }
     transport.fail(err);
     throw err;
   }
