@@ -30,6 +30,13 @@ export interface ServerOptions {
   /** Time source; tests pass a fake clock. @default the system clock */
   clock?: Clock;
   /**
+   * The reconnect delay (ms) a comet recv framed as Server-Sent Events tells the browser to use
+   * (`retry:`) after the stream ends; the browser then resumes it with Last-Event-ID. @default 1000
+   */
+  cometSseRetry?: number;
+  /** How long (ms) a connection's state outlives its transport, for resume. Sent in CONNECTED. @default 120000 */
+  connectionStateTtl?: number;
+  /**
    * Serve the chat demo (examples/chat) at `/`, with its token endpoint `GET /demo/token` that hands
    * any visitor a token for the `chat:*` channels under a clientId of their choice. Off in
    * production; `encke serve` turns it on in development mode and with `--demo`. @default false
@@ -39,8 +46,6 @@ export interface ServerOptions {
   demoAssets?: string;
   /** The key (`appId.keyId`) the demo's token endpoint issues tokens from. @default the first key of the first app */
   demoKey?: string;
-  /** How long (ms) a connection's state outlives its transport, for resume. Sent in CONNECTED. @default 120000 */
-  connectionStateTtl?: number;
   /** Shared state; the memory engine when not given. @default a MemoryEngine */
   engine?: Engine;
   /** Address to listen on. @default "127.0.0.1" */
@@ -75,8 +80,19 @@ export interface ServerOptions {
   maxCometStreamDuration?: number;
   /** Largest WebSocket frame accepted (bytes). Sent in CONNECTED. @default 524288 */
   maxFrameSize?: number;
+  /**
+   * Largest request head (request line with its query, plus headers) in bytes. Script-tag (JSONP)
+   * clients send messages in the URL (`GET …/send?body=`), URL-encoded: room for a message of
+   * maxMessageSize in any script. A bigger head is refused by Node (431). @default 262144
+   */
+  maxHeaderSize?: number;
   /** Longest silence (ms) the server allows itself towards a client; heartbeats keep within it. Sent in CONNECTED. @default 15000 */
   maxIdleInterval?: number;
+  /**
+   * Bytes a forever-iframe (htmlfile) recv document may grow to before the server ends it and the
+   * page opens the next one, so the page does not hold an ever-growing document. @default 1048576
+   */
+  maxIframeBytes?: number;
   /** Client ProtocolMessages waiting to be processed on one connection before it is failed (reading pauses at half). @default 1000 */
   maxInboundQueue?: number;
   /** Inbound messages per second advertised to clients in CONNECTED. @default 50 */
@@ -172,6 +188,7 @@ export const DEFAULTS = {
   adminPublishInterval: 1000,
   channelLogMaxAge: 120_000,
   channelLogMaxCount: 1000,
+  cometSseRetry: 1000,
   connectionStateTtl: 120_000,
   demo: false,
   host: '127.0.0.1',
@@ -183,7 +200,9 @@ export const DEFAULTS = {
   maxCometQueue: 5000,
   maxCometStreamDuration: 30_000,
   maxFrameSize: 524_288,
+  maxHeaderSize: 262_144,
   maxIdleInterval: 15_000,
+  maxIframeBytes: 1_048_576,
   maxInboundQueue: 1000,
   maxInboundRate: 50,
   maxMessageSize: 65_536,
@@ -215,6 +234,7 @@ const POSITIVE_INTEGER_OPTIONS = [
   'adminPublishInterval',
   'channelLogMaxAge',
   'channelLogMaxCount',
+  'cometSseRetry',
   'connectionStateTtl',
   'idempotencyWindow',
   'maxBatchChannels',
@@ -224,7 +244,9 @@ const POSITIVE_INTEGER_OPTIONS = [
   'maxCometQueue',
   'maxCometStreamDuration',
   'maxFrameSize',
+  'maxHeaderSize',
   'maxIdleInterval',
+  'maxIframeBytes',
   'maxInboundQueue',
   'maxInboundRate',
   'maxMessageSize',
