@@ -32,7 +32,9 @@ describe('encke serve flags', () => {
   it('creates a development key when nothing defines an app', () => {
     const p = parseCommand(['serve'], {});
     assert.match(p.devKey ?? '', /^dev\.[0-9a-f]{8}:[A-Za-z0-9_-]{24}$/);
-    assert.deepEqual(p.options.keys, [p.devKey]);
+    assert.deepEqual(p.options.apps?.[0]?.keys, [{ key: p.devKey }]);
+    assert.equal(p.options.demo, true);
+    assert.ok((p.options.adminPassword ?? '').length >= 16);
   });
 
   it('turns on sandbox mode, with no development app', () => {

@@ -15,8 +15,9 @@ const TRANSPORT_KEY = 'encke-chat:transport';
 const ROOMS_KEY = 'encke-chat:rooms';
 /** Plain polling asks this often: a chat wants typing indicators within half a second. */
 const POLL_INTERVAL = 250;
-/** Reconnect soon after a drop (the library's default waits 15 s). */
+/** Reconnect soon after a drop, and keep trying every few seconds once offline (the library's defaults: 15 s and 30 s). */
 const RETRY_AFTER = 2000;
+const RETRY_OFFLINE_AFTER = 5000;
 
 interface State {
   me: string;
@@ -45,6 +46,7 @@ function newClient(me: string): Realtime {
     ...(transport ? { transports: [transport] } : {}),
     pollInterval: POLL_INTERVAL,
     disconnectedRetryTimeout: RETRY_AFTER,
+    suspendedRetryTimeout: RETRY_OFFLINE_AFTER,
   });
   const show = (change?: ConnectionStateChange): void =>
     renderConnection(client.connection.state, client.connection.transport, change?.reason?.message ?? client.connection.errorReason?.message);
@@ -53,9 +55,17 @@ function newClient(me: string): Realtime {
   return client;
 }
 
+/** Rooms live in the address as `#room/<name>`; other fragments (the skip link's) are not rooms. */
+const ROOM_HASH = /^#room\/(.+)$/;
+
+function roomInHash(): string | undefined {
+  const m = ROOM_HASH.exec(location.hash);
+  const room = m ? decodeURIComponent(m[1]!) : undefined;
+  return room !== undefined && ROOM.test(room) ? room : undefined;
+}
+
 function currentRoom(): string {
-  const hash = decodeURIComponent(location.hash.slice(1));
-  return ROOM.test(hash) ? hash : DEFAULT_ROOMS[0]!;
+  return roomInHash() ?? state?.room?.name ?? DEFAULT_ROOMS[0]!;
 }
 
 function savedRooms(): string[] {
@@ -73,7 +83,7 @@ function renderRooms(active: string): void {
     ...rooms.map((room) => {
       const li = document.createElement('li');
       const a = document.createElement('a');
-      a.href = `#${room}`;
+      a.href = `#room/${room}`;
       a.textContent = `# ${room}`;
       if (room === active) a.setAttribute('aria-current', 'page');
       li.append(a);
@@ -169,7 +179,7 @@ function setUpForms(): void {
     if (!ROOM.test(room)) return input.reportValidity();
     localStorage.setItem(ROOMS_KEY, JSON.stringify([...new Set([...savedRooms(), room])]));
     input.value = '';
-    location.hash = room;
+    location.hash = `room/${room}`;
   });
   const box = byId<HTMLTextAreaElement>('composer-text');
   byId<HTMLFormElement>('composer').addEventListener('submit', (e) => {
@@ -193,9 +203,10 @@ function boot(): void {
   setUpPicker();
   setUpForms();
   window.addEventListener('hashchange', () => {
-    if (state && currentRoom() !== state.room?.name) void enterRoom(state, currentRoom());
+    const room = roomInHash();
+    if (state && room !== undefined && room !== state.room?.name) void enterRoom(state, room);
   });
-  renderConnection('closed', undefined);
+  renderConnection('idle', undefined);
   const me = cleanName(sessionStorage.getItem(NAME_KEY) ?? '');
   if (me) start(me);
 }

@@ -87,6 +87,9 @@ export class Room {
   retry(id: string): void {
     const m = this.log.get(id);
     if (!m || m.delivery !== 'failed') return;
+    // A connection that gave up (suspended) waits long before trying again: try now.
+    const state = this.client.connection.state;
+    if (state === 'suspended' || state === 'disconnected') this.client.connect();
     this.log.retrying(id);
     this.publish(id, m.text);
   }

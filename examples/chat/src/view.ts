@@ -23,7 +23,7 @@ export function avatar(name: string): HTMLElement {
   return a;
 }
 
-const DELIVERY_TEXT: Record<Delivery, string> = { pending: 'Sending…', acknowledged: 'Delivered', failed: 'Not sent', received: '' };
+const DELIVERY_TEXT: Record<Delivery, string> = { pending: 'Sending…', acknowledged: '✓ Delivered', failed: 'Not sent', received: '' };
 const time = new Intl.DateTimeFormat(undefined, { hour: '2-digit', minute: '2-digit' });
 
 export class MessagesView {
@@ -63,21 +63,21 @@ export class MessagesView {
   private contents(m: ChatMessage): Node[] {
     const head = el('p', 'meta');
     head.append(el('span', 'author', m.clientId === this.me ? `${m.clientId} (you)` : m.clientId), el('time', 'when', time.format(m.timestamp)));
-    const body = el('p', 'text', m.text);
-    const nodes: Node[] = [avatar(m.clientId), head, body];
-    if (m.delivery !== 'received') {
-      const state = el('p', `delivery ${m.delivery}`, DELIVERY_TEXT[m.delivery]);
-      if (m.delivery === 'failed') {
-        state.title = m.error ?? '';
-        const again = el('button', 'retry', 'Retry');
-        again.type = 'button';
-        again.setAttribute('aria-label', `Send "${m.text.slice(0, 40)}" again`);
-        again.addEventListener('click', () => this.retry(m.id));
-        state.append(' ', again);
-      }
-      nodes.push(state);
-    }
-    return nodes;
+    if (m.delivery !== 'received') head.append(this.delivery(m));
+    return [avatar(m.clientId), head, el('p', 'text', m.text)];
+  }
+
+  /** The delivery state of one of our messages, beside its time; failed ones get a Retry button. */
+  private delivery(m: ChatMessage): HTMLElement {
+    const state = el('span', `delivery ${m.delivery}`, DELIVERY_TEXT[m.delivery]);
+    if (m.delivery !== 'failed') return state;
+    state.title = m.error ?? '';
+    const again = el('button', 'retry', 'Retry');
+    again.type = 'button';
+    again.setAttribute('aria-label', `Send "${m.text.slice(0, 40)}" again`);
+    again.addEventListener('click', () => this.retry(m.id));
+    state.append(' ', again);
+    return state;
   }
 }
 
@@ -103,9 +103,11 @@ export function renderTyping(names: readonly string[]): void {
   byId('typing').textContent = typingSentence(names);
 }
 
-export type Health = 'ok' | 'busy' | 'down';
+export type Health = 'ok' | 'busy' | 'down' | 'idle';
 
 const STATES: Record<string, { text: string; health: Health }> = {
+  /** Before joining: no connection yet, nothing wrong. */
+  idle: { text: 'Not joined yet', health: 'idle' },
   initialized: { text: 'Connecting…', health: 'busy' },
   connecting: { text: 'Connecting…', health: 'busy' },
   connected: { text: 'Connected', health: 'ok' },

@@ -7,6 +7,7 @@ import { parseArgs } from 'node:util';
 import { SANDBOX_WARNING, createServer, type ServerOptions } from '@encke/server';
 import { pino } from 'pino';
 import { loadConfigFile } from './config-file.js';
+import { setUpWeb, webBanner, type WebSetup } from './web.js';
 
 export const USAGE = `Usage: encke serve [options]
 
@@ -24,10 +25,12 @@ Options:
   --sandbox         sandbox mode: POST /apps creates apps for SDK test suites, POST /stats loads stats
                     (unauthenticated: refused on a non-loopback --host unless --sandbox-public)
   --sandbox-public  let --sandbox listen on a non-loopback address (anyone reaching it can create apps)
+  --demo            serve the chat demo at / (and its token endpoint) with a config file too
   --log-level L     fatal, error, warn, info, debug or trace (default info; env LOG_LEVEL)
   -h, --help        show this help
 
-With neither --config nor --key (nor --sandbox), a development app is created and its key printed.
+With neither --config nor --key (nor --sandbox), a development app is created and its key printed,
+the chat demo is served at / and the admin dashboard at /admin (a ready link is printed).
 `;
 
 export interface ParsedCommand {
@@ -35,6 +38,7 @@ export interface ParsedCommand {
   options: ServerOptions;
   logLevel: string;
   devKey: string | undefined;
+  web: WebSetup;
 }
 
 /** Parses argv (without node and script) into what to run. Throws Error with a usage message. */
@@ -54,12 +58,13 @@ export function parseCommand(argv: string[], env: NodeJS.ProcessEnv = process.en
       'tls-key': { type: 'string' },
       sandbox: { type: 'boolean' },
       'sandbox-public': { type: 'boolean' },
+      demo: { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },
     },
   });
   const logLevel = values['log-level'] ?? env.LOG_LEVEL ?? 'info';
   if (values.help || positionals.length === 0 || positionals[0] === 'help') {
-    return { command: 'help', options: {}, logLevel, devKey: undefined };
+    return { command: 'help', options: {}, logLevel, devKey: undefined, web: { devAdminPassword: undefined } };
   }
   if (positionals[0] !== 'serve' || positionals.length > 1) throw new Error(`Unknown command: ${positionals.join(' ')}\n\n${USAGE}`);
   const options: ServerOptions = values.config ? loadConfigFile(values.config) : {};
@@ -85,9 +90,11 @@ export function parseCommand(argv: string[], env: NodeJS.ProcessEnv = process.en
   let devKey: string | undefined;
   if (!options.apps?.length && !options.keys?.length && !options.sandbox) {
     devKey = `dev.${randomBytes(4).toString('hex')}:${randomBytes(18).toString('base64url')}`;
-    options.keys = [devKey];
+    // The chat's rooms keep a day of history (a persisted namespace), not the default two minutes.
+    options.apps = [{ id: devKey.slice(0, devKey.indexOf('.')), keys: [{ key: devKey }], namespaces: [{ id: 'chat', persisted: true }] }];
   }
-  return { command: 'serve', options, logLevel, devKey };
+  const web = setUpWeb(options, devKey !== undefined, values.demo === true);
+  return { command: 'serve', options, logLevel, devKey, web };
 }
 
 function readPem(path: string, flag: string): Buffer {
@@ -129,9 +136,12 @@ export async function main(argv: string[]): Promise<number> {
     process.stdout.write(
       `\nencke is running on ${scheme}://${address.address}:${address.port} with a development app.\n` +
         `API key: ${parsed.devKey}\n` +
-        `Connect with: new Ably.Realtime({ key: '${parsed.devKey}', endpoint: '${address.address}', ${tls ? `tlsPort: ${address.port}` : `port: ${address.port}, tls: false`} })\n\n`,
+        `Connect with: new Ably.Realtime({ key: '${parsed.devKey}', endpoint: '${address.address}', ${tls ? `tlsPort: ${address.port}` : `port: ${address.port}, tls: false`} })\n`,
     );
   }
+  const web = webBanner(`${scheme}://${address.address}:${address.port}`, parsed.options, parsed.web);
+  if (web.length > 0) process.stdout.write(`${parsed.devKey ? '' : '\n'}${web.join('\n')}\n\n`);
+  else if (parsed.devKey) process.stdout.write('\n');
   await new Promise<void>((resolve) => {
     const stop = (signal: string): void => {
       logger.info({ signal }, 'draining: clients are told to reconnect');

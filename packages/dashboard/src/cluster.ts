@@ -23,6 +23,8 @@ interface NodeState {
   /** Local time the last snapshot arrived. */
   seenAt: number;
   rates: Rates;
+  /** Whether `rates` come from two snapshots (the first one of a node has none). */
+  measured: boolean;
   channelRates: Map<string, Rates>;
 }
 
@@ -88,7 +90,7 @@ export class Cluster {
         if (grew > 0) (this.errorEvents.get(code) ?? this.errorEvents.set(code, []).get(code)!).push([now, grew]);
       }
     }
-    this.nodes.set(s.node.id, { last: s, seenAt: now, rates, channelRates });
+    this.nodes.set(s.node.id, { last: s, seenAt: now, rates, measured: same, channelRates });
   }
 
   liveness(n: NodeState, now: number): Liveness {
@@ -107,6 +109,11 @@ export class Cluster {
 
   get heardFrom(): boolean {
     return this.nodes.size > 0;
+  }
+
+  /** Whether some live node has measured rates (a chart point would mean something). */
+  hasRates(now: number): boolean {
+    return this.live(now).some((n) => n.measured);
   }
 
   rates(now: number): Rates {

@@ -4,13 +4,12 @@
  * snapshots into a Cluster, and redraws once a second. No polling: the feed is pushed by encke.
  */
 import { Realtime, type Message } from '@encke/client';
-import { DASHBOARD_SNAPSHOT, DASHBOARD_VERSION, type DashboardSnapshot } from '@encke/protocol/dashboard';
+import { DASHBOARD_CHANNEL, DASHBOARD_SNAPSHOT, DASHBOARD_VERSION, type DashboardSnapshot } from '@encke/protocol/dashboard';
 import { drawChart, formatRate, WINDOW, type Point } from './chart.js';
 import { Cluster } from './cluster.js';
 import { transportLabel } from './format.js';
 import { byId, renderApps, renderChannels, renderErrors, renderNodes, renderTransports } from './render.js';
 
-const FEED_CHANNEL = 'dashboard';
 const REDRAW_EVERY = 1000;
 
 const cluster = new Cluster();
@@ -36,7 +35,7 @@ function feedStatus(): void {
 function redraw(): void {
   const now = Date.now();
   const rates = cluster.rates(now);
-  if (cluster.heardFrom) {
+  if (cluster.hasRates(now)) {
     series.push({ t: now / 1000, in: rates.in, out: rates.out });
     while (series.length > 0 && series[0]!.t < now / 1000 - WINDOW - 2) series.shift();
   }
@@ -74,7 +73,7 @@ function boot(): void {
     disconnectedRetryTimeout: 2000,
   });
   client.connection.on(() => feedStatus());
-  void client.channels.get(FEED_CHANNEL).subscribe(DASHBOARD_SNAPSHOT, onSnapshot);
+  void client.channels.get(DASHBOARD_CHANNEL).subscribe(DASHBOARD_SNAPSHOT, onSnapshot);
   byId<HTMLInputElement>('channel-search').addEventListener('input', () => renderChannels(cluster, Date.now(), byId<HTMLInputElement>('channel-search').value));
   redraw();
   setInterval(redraw, REDRAW_EVERY);

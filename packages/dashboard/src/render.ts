@@ -1,4 +1,5 @@
 /** Tables and figures of the dashboard, with an empty state for each. Text goes in as text, never HTML. */
+import { DASHBOARD_APP, DASHBOARD_CHANNEL } from '@encke/protocol/dashboard';
 import type { DashboardApp } from '@encke/protocol';
 import type { ChannelRow, Cluster, ErrorRow, NodeRow } from './cluster.js';
 import { ago, bytes, duration, formatRate, transportLabel } from './format.js';
@@ -64,6 +65,12 @@ function badge(text: string, kind: string): HTMLElement {
   return b;
 }
 
+function withBadge(text: string, b: HTMLElement): HTMLElement {
+  const span = document.createElement('span');
+  span.append(text, ' ', b);
+  return span;
+}
+
 export function renderTransports(cluster: Cluster, now: number): void {
   const { byTransport, resumable } = cluster.connections(now);
   const rows: Cell[][] = [...byTransport]
@@ -79,7 +86,7 @@ export function renderChannels(cluster: Cluster, now: number, query: string): vo
   const matching = q ? rows.filter((r) => r.name.toLowerCase().includes(q) || r.app.toLowerCase().includes(q)) : rows;
   const shown = matching.slice(0, TOP_CHANNELS);
   const cells = (r: ChannelRow): Cell[] => [
-    r.name,
+    r.app === DASHBOARD_APP && r.name === DASHBOARD_CHANNEL ? withBadge(r.name, badge('this feed', 'info')) : r.name,
     { text: r.app, className: 'muted' },
     r.connections,
     r.subscribers,

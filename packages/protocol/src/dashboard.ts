@@ -6,6 +6,9 @@
  * consecutive snapshots of the same node (and notices a restart when `node.startedAt` changes).
  */
 
+/** The server's internal app that carries the feed, and the feed's channel in it. */
+export const DASHBOARD_APP = 'encke-admin';
+export const DASHBOARD_CHANNEL = 'dashboard';
 /** The message name of a snapshot on the dashboard channel. */
 export const DASHBOARD_SNAPSHOT = 'snapshot';
 /** The snapshot format; a page ignores snapshots of a version it does not know. */

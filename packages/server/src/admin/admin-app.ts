@@ -6,16 +6,16 @@
  * page gets tokens for `dashboard`, subscribe only).
  */
 import { createHmac } from 'node:crypto';
+import { DASHBOARD_APP, DASHBOARD_CHANNEL } from '@encke/protocol';
 import type { App } from '../apps/app.js';
 import { buildApp } from '../apps/config.js';
 import type { AuthContext } from '../auth/authenticate.js';
 import { parseCapability, type Capability } from '../auth/capability.js';
 
-/** The admin app's id: configured apps may not use it (the registry refuses a duplicate id). */
-export const ADMIN_APP_ID = 'encke-admin';
+/** The admin app's id (configured apps may not use it: the registry refuses a duplicate id) and its key. */
+export const ADMIN_APP_ID = DASHBOARD_APP;
 export const ADMIN_KEY_ID = 'dashboard';
-/** The channel each node publishes its snapshots on. */
-export const DASHBOARD_CHANNEL = 'dashboard';
+export { DASHBOARD_CHANNEL };
 /** What a dashboard page's token allows: hearing the feed, nothing else. */
 export const VIEWER_CAPABILITY: Capability = parseCapability({ [DASHBOARD_CHANNEL]: ['subscribe'] });
 

@@ -1,0 +1,45 @@
+/**
+ * The chat demo and the admin dashboard, as `encke serve` sets them up. In development mode (no
+ * config, no key) both are on: the chat of this clone (examples/chat, built by `npm run build`) at
+ * `/`, and the dashboard at `/admin` behind a password made up for this run, printed as a ready
+ * link (`/admin#password=…`: the fragment never reaches a server or a log). With a config file the
+ * chat is on only with `--demo` (or `"demo": true`), the dashboard only with `adminPassword`.
+ */
+import { randomBytes } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { ServerOptions } from '@encke/server';
+
+/** The built chat of this clone: packages/cli/dist → examples/chat/dist. */
+export const CHAT_DIST = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..', 'examples', 'chat', 'dist');
+const ADMIN_PASSWORD_BYTES = 18;
+
+export interface WebSetup {
+  /** The dashboard password made up for this run (development mode), to print as a link. */
+  devAdminPassword: string | undefined;
+}
+
+/** Fills in the demo and dashboard options: `dev` is development mode, `demo` the --demo flag. */
+export function setUpWeb(options: ServerOptions, dev: boolean, demo: boolean): WebSetup {
+  if (dev || demo) options.demo = true;
+  if (options.demo && options.demoAssets === undefined) options.demoAssets = CHAT_DIST;
+  let devAdminPassword: string | undefined;
+  if (dev && options.adminPassword === undefined) {
+    devAdminPassword = randomBytes(ADMIN_PASSWORD_BYTES).toString('base64url');
+    options.adminPassword = devAdminPassword;
+  }
+  return { devAdminPassword };
+}
+
+/** Banner lines saying where the chat and the dashboard are. */
+export function webBanner(url: string, options: ServerOptions, setup: WebSetup): string[] {
+  const lines: string[] = [];
+  if (options.demo) {
+    const built = options.demoAssets !== undefined && existsSync(join(options.demoAssets, 'index.html'));
+    lines.push(built ? `Chat demo:        ${url}/   (open it in two windows)` : `Chat demo:        not built: run npm run build, then restart (${url}/ says so meanwhile)`);
+  }
+  if (setup.devAdminPassword !== undefined) lines.push(`Admin dashboard:  ${url}/admin#password=${setup.devAdminPassword}`);
+  else if (options.adminPassword !== undefined) lines.push(`Admin dashboard:  ${url}/admin   (sign in with the adminPassword of the config)`);
+  return lines;
+}

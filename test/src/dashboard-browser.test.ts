@@ -1,0 +1,139 @@
+/**
+ * The admin dashboard in Chromium: it refuses everything without the admin password, and once
+ * signed in (through the ready link the dev server prints) it shows the node's connections as the
+ * server counts them and a message rate that moves while the chat runs. Screenshots of the
+ * dashboard empty and busy go to docs/screenshots/.
+ */
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { launchBrowser, type TestBrowser } from './helpers/browser.js';
+import { ADMIN_PASSWORD, ChatPage, dashboardConnections, dashboardRates, installProbes, openDashboard, screenshotPath, startChatServer, type ProbeWindow } from './helpers/chat.js';
+import type { TestServer } from './helpers/server.js';
+
+let browser: TestBrowser;
+
+before(async () => {
+  browser = await launchBrowser();
+  await installProbes(browser);
+});
+
+after(async () => {
+  await browser.close();
+});
+
+/** Waits until the dashboard shows `n` connections. */
+async function waitConnections(page: import('playwright-core').Page, n: number): Promise<void> {
+  await page.waitForFunction((want) => (globalThis as unknown as ProbeWindow).probes.text('[data-testid="connections-total"]') === String(want), n, { timeout: 15_000 });
+}
+
+async function tokenStatus(page: import('playwright-core').Page): Promise<number> {
+  return page.evaluate(async () => (await fetch('/admin/token')).status);
+}
+
+describe('admin dashboard: access', () => {
+  let server: TestServer;
+  before(async () => {
+    server = await startChatServer();
+    await browser.context.clearCookies();
+  });
+  after(async () => {
+    await browser.context.clearCookies();
+    await server.close();
+  });
+
+  it('refuses without the admin password: the sign-in page, no data, no token', async () => {
+    const page = await browser.context.newPage();
+    try {
+      const res = await page.goto(`http://127.0.0.1:${server.port}/admin`);
+      assert.equal(res?.status(), 401);
+      assert.equal(await page.locator('#password').count(), 1);
+      assert.equal(await page.locator('[data-testid="connections-total"]').count(), 0);
+      assert.equal(await tokenStatus(page), 401);
+      await page.fill('#password', 'not-the-admin-password');
+      await page.press('#password', 'Enter');
+      await page.waitForFunction(() => ((globalThis as unknown as ProbeWindow).probes.text('#login-error') ?? '').includes('Wrong admin password'));
+      assert.equal(await tokenStatus(page), 401);
+      await page.goto(`http://127.0.0.1:${server.port}/admin`);
+      await page.setViewportSize({ width: 1280, height: 720 });
+      await page.screenshot({ path: screenshotPath('dashboard-sign-in.png') });
+    } finally {
+      await page.close();
+    }
+  });
+
+  it('signs in through the ready link (password in the fragment, removed from the address), and out again', async () => {
+    const page = await openDashboard(browser, server);
+    try {
+      assert.equal(new URL(page.url()).hash, '');
+      assert.equal(await tokenStatus(page), 200);
+      await page.click('text=Log out');
+      await page.waitForSelector('#password');
+      assert.equal(await tokenStatus(page), 401);
+    } finally {
+      await page.close();
+    }
+  });
+
+  it('signs in with the form', async () => {
+    const page = await browser.open(`http://127.0.0.1:${server.port}/admin`);
+    try {
+      await page.fill('#password', ADMIN_PASSWORD);
+      await page.press('#password', 'Enter');
+      await page.waitForSelector('#feed[data-state="connected"]', { timeout: 15_000 });
+    } finally {
+      await page.close();
+    }
+  });
+});
+
+describe('admin dashboard: live figures while the chat runs', () => {
+  let server: TestServer;
+  before(async () => {
+    server = await startChatServer();
+  });
+  after(async () => {
+    await server.close();
+  });
+
+  it('shows the connections the server counts and a message rate that moves', async () => {
+    const dash = await openDashboard(browser, server);
+    const people: ChatPage[] = [];
+    try {
+      await dash.setViewportSize({ width: 1280, height: 900 });
+      await waitConnections(dash, 1); // itself
+      assert.equal(server.server.inspect.connections, 1);
+      await new Promise((r) => setTimeout(r, 3000)); // a few seconds of chart
+      await dash.screenshot({ path: screenshotPath('dashboard-empty.png'), fullPage: true });
+
+      for (const name of ['Ana', 'Bo', 'Cy', 'Di', 'Ed']) people.push(await ChatPage.join(browser, server, name, undefined, { room: 'general' }));
+      await waitConnections(dash, 6);
+      assert.equal(server.server.inspect.connections, 6);
+
+      const idle = await dashboardRates(dash);
+      const charts: string[] = [];
+      let busiest = { in: 0, out: 0 };
+      for (let i = 0; i < 40; i++) {
+        await people[i % people.length]!.send(`message ${i}`);
+        if (i % 8 === 7) {
+          const r = await dashboardRates(dash);
+          busiest = { in: Math.max(busiest.in, r.in), out: Math.max(busiest.out, r.out) };
+          charts.push((await dash.getAttribute('#chart polyline[data-series="in"]', 'points')) ?? '');
+        }
+        if (i === 32) await dash.screenshot({ path: screenshotPath('dashboard-busy.png'), fullPage: true });
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      assert.match((await dash.textContent('#channels')) ?? '', /chat:general/);
+      assert.ok(busiest.in > idle.in + 1, `messages in/s never rose: idle ${idle.in}, busiest ${busiest.in}`);
+      assert.ok(busiest.out > busiest.in, `each message goes to 5 subscribers: out ${busiest.out} ≤ in ${busiest.in}`);
+      assert.ok(new Set(charts).size > 1, 'the chart did not move');
+
+      await people.pop()!.close();
+      await people.pop()!.close();
+      await waitConnections(dash, 4);
+      assert.equal(await dashboardConnections(dash), server.server.inspect.connections);
+    } finally {
+      for (const p of people) await p.close();
+      await dash.close();
+    }
+  });
+});
