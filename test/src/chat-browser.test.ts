@@ -7,8 +7,7 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { launchBrowser, type TestBrowser } from './helpers/browser.js';
-import { ChatPage, installProbes, REMAIN_PRESENT_FOR, startChatServer, type ProbeWindow } from './helpers/chat.js';
+import { ChatPage, useBrowser, REMAIN_PRESENT_FOR, startChatServer, type ProbeWindow } from './helpers/chat.js';
 import type { TestServer } from './helpers/server.js';
 
 /** Every transport the client library has (the picker must offer exactly these, after "Automatic"). */
@@ -20,16 +19,8 @@ const TYPING_GONE_WITHIN = 3000;
 /** A closed tab's member leaves within this long (comet: the server notices the silence). */
 const TAB_CLOSE_LEAVES_WITHIN = REMAIN_PRESENT_FOR + 10_000;
 
-let browser: TestBrowser;
-
-before(async () => {
-  browser = await launchBrowser();
-  await installProbes(browser);
-});
-
-after(async () => {
-  await browser.close();
-});
+/** One Chromium for this file. */
+const browser = useBrowser();
 
 async function closeAll(pages: ChatPage[]): Promise<void> {
   for (const p of pages) await p.close();
@@ -41,20 +32,20 @@ async function typingAt(page: ChatPage, since: number, match: (text: string) => 
   for (;;) {
     const hit = (await page.typingLog()).find((e) => e.t >= since && match(e.text));
     if (hit) return hit.t;
-    if (Date.now() > deadline) throw new Error(`${page.name}: typing line never matched; log ${JSON.stringify(await page.typingLog())}; browser log:\n${browser.log.slice(-20).join('\n')}`);
+    if (Date.now() > deadline) throw new Error(`${page.name}: typing line never matched; log ${JSON.stringify(await page.typingLog())}; browser log:\n${browser().log.slice(-20).join('\n')}`);
     await new Promise((r) => setTimeout(r, 50));
   }
 }
 
 async function twoPages(server: TestServer, transport: string, room: string): Promise<void> {
-  const ana = await ChatPage.join(browser, server, 'Ana', transport, { room });
+  const ana = await ChatPage.join(browser(), server, 'Ana', transport, { room });
   const pages = [ana];
   try {
     assert.equal(await ana.transport(), transport);
     const firstId = await ana.send('first, before Bo joins');
     await ana.waitDelivery(firstId, 'acknowledged');
 
-    const bo = await ChatPage.join(browser, server, 'Bo', transport, { room });
+    const bo = await ChatPage.join(browser(), server, 'Bo', transport, { room });
     pages.push(bo);
     await bo.waitMessage('first, before Bo joins'); // history on join
     await ana.waitMember('Bo');
@@ -91,11 +82,11 @@ async function twoPages(server: TestServer, transport: string, room: string): Pr
 async function fivePages(server: TestServer, transport: string, room: string): Promise<void> {
   const pages: ChatPage[] = [];
   try {
-    const ana = await ChatPage.join(browser, server, 'Ana', transport, { room });
+    const ana = await ChatPage.join(browser(), server, 'Ana', transport, { room });
     pages.push(ana);
-    const bo = await ChatPage.join(browser, server, 'Bo', transport, { room, cuttable: true });
+    const bo = await ChatPage.join(browser(), server, 'Bo', transport, { room, cuttable: true });
     pages.push(bo);
-    for (const name of ['Cy', 'Di', 'Ed']) pages.push(await ChatPage.join(browser, server, name, transport, { room }));
+    for (const name of ['Cy', 'Di', 'Ed']) pages.push(await ChatPage.join(browser(), server, name, transport, { room }));
     const [, , cy, di, ed] = pages as [ChatPage, ChatPage, ChatPage, ChatPage, ChatPage];
     for (const p of pages) for (const other of pages) await p.waitMember(other.name);
     assert.deepEqual((await ana.members()).sort(), ['Ana', 'Bo', 'Cy', 'Di', 'Ed']);
@@ -134,7 +125,7 @@ describe('chat demo: the transport picker', () => {
   it('offers automatic and every transport of the client library', async () => {
     const server = await startChatServer();
     try {
-      const page = await browser.open(`http://127.0.0.1:${server.port}/`);
+      const page = await browser().open(`http://127.0.0.1:${server.port}/`);
       const values = await page.evaluate(() => (globalThis as unknown as ProbeWindow).probes.optionValues('#transport'));
       assert.deepEqual(values, ['', ...CHAT_TRANSPORTS]);
       await page.close();

@@ -6,19 +6,10 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { launchBrowser, type TestBrowser } from './helpers/browser.js';
-import { ChatPage, installProbes, screenshotPath, startChatServer, type ProbeWindow } from './helpers/chat.js';
+import { ChatPage, useBrowser, screenshotPath, startChatServer, type ProbeWindow } from './helpers/chat.js';
 
-let browser: TestBrowser;
-
-before(async () => {
-  browser = await launchBrowser();
-  await installProbes(browser);
-});
-
-after(async () => {
-  await browser.close();
-});
+/** One Chromium for this file. */
+const browser = useBrowser();
 
 /** How many rows of `page` hold exactly `text`. */
 async function count(page: ChatPage, text: string): Promise<number> {
@@ -28,8 +19,8 @@ async function count(page: ChatPage, text: string): Promise<number> {
 describe('chat demo: delivery state', () => {
   it('pending while the network is gone, acknowledged once it is back, delivered once', async () => {
     const server = await startChatServer();
-    const ana = await ChatPage.join(browser, server, 'Ana', undefined, { room: 'delivery', cuttable: true });
-    const bo = await ChatPage.join(browser, server, 'Bo', undefined, { room: 'delivery' });
+    const ana = await ChatPage.join(browser(), server, 'Ana', undefined, { room: 'delivery', cuttable: true });
+    const bo = await ChatPage.join(browser(), server, 'Bo', undefined, { room: 'delivery' });
     try {
       ana.cutNetwork();
       await ana.page.waitForSelector('#conn[data-state="disconnected"]', { timeout: 10_000 });
@@ -50,8 +41,8 @@ describe('chat demo: delivery state', () => {
 
   it('failed when the server refuses the message (NACK), with the reason; retry fails the same way', async () => {
     const server = await startChatServer({ maxMessageSize: 2048 });
-    const ana = await ChatPage.join(browser, server, 'Ana', undefined, { room: 'nack' });
-    const bo = await ChatPage.join(browser, server, 'Bo', undefined, { room: 'nack' });
+    const ana = await ChatPage.join(browser(), server, 'Ana', undefined, { room: 'nack' });
+    const bo = await ChatPage.join(browser(), server, 'Bo', undefined, { room: 'nack' });
     try {
       const big = '€'.repeat(700); // 2,100 bytes of UTF-8 within the 2,000-character box
       const id = await ana.send(big);
@@ -72,8 +63,8 @@ describe('chat demo: delivery state', () => {
 
   it('failed when the connection gives up (suspended); Retry from the keyboard delivers it once', async () => {
     const server = await startChatServer({ connectionStateTtl: 2000 });
-    const ana = await ChatPage.join(browser, server, 'Ana', undefined, { room: 'suspend', cuttable: true });
-    const bo = await ChatPage.join(browser, server, 'Bo', undefined, { room: 'suspend' });
+    const ana = await ChatPage.join(browser(), server, 'Ana', undefined, { room: 'suspend', cuttable: true });
+    const bo = await ChatPage.join(browser(), server, 'Bo', undefined, { room: 'suspend' });
     try {
       ana.cutNetwork();
       await ana.page.waitForSelector('#conn[data-state="disconnected"]', { timeout: 10_000 });
@@ -99,7 +90,7 @@ describe('chat demo: delivery state', () => {
 describe('chat demo: keyboard only', () => {
   it('joins, sends, reaches every control with Tab and changes room with Enter', async () => {
     const server = await startChatServer();
-    const page = await browser.open(`http://127.0.0.1:${server.port}/`);
+    const page = await browser().open(`http://127.0.0.1:${server.port}/`);
     try {
       const active = (): Promise<string> => page.evaluate(() => (globalThis as unknown as ProbeWindow).probes.activeId());
       assert.equal(await active(), 'join-name'); // focused on load
@@ -134,7 +125,7 @@ describe('chat demo: screenshots', () => {
     const server = await startChatServer();
     const people: ChatPage[] = [];
     try {
-      for (const name of ['Ana Lima', 'Bo', 'Cy Okafor']) people.push(await ChatPage.join(browser, server, name, undefined, { room: 'general' }));
+      for (const name of ['Ana Lima', 'Bo', 'Cy Okafor']) people.push(await ChatPage.join(browser(), server, name, undefined, { room: 'general' }));
       const [ana, bo, cy] = people as [ChatPage, ChatPage, ChatPage];
       await ana.send('Morning! Is the release still on for today?');
       await bo.send('Yes, after the last test run. Cy is checking the dashboard.');
@@ -151,7 +142,7 @@ describe('chat demo: screenshots', () => {
       await cy.page.waitForFunction(() => ((globalThis as unknown as ProbeWindow).probes.text('#typing') ?? '').includes('Bo is typing'));
       await cy.page.screenshot({ path: screenshotPath('chat-phone.png') });
       // The join screen as a newcomer sees it.
-      const fresh = await browser.open(`http://127.0.0.1:${server.port}/`);
+      const fresh = await browser().open(`http://127.0.0.1:${server.port}/`);
       await fresh.setViewportSize({ width: 1280, height: 760 });
       await fresh.screenshot({ path: screenshotPath('chat-join.png') });
       await fresh.close();

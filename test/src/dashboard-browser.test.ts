@@ -6,20 +6,11 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { launchBrowser, type TestBrowser } from './helpers/browser.js';
-import { ADMIN_PASSWORD, ChatPage, dashboardConnections, dashboardRates, installProbes, openDashboard, screenshotPath, startChatServer, type ProbeWindow } from './helpers/chat.js';
+import { ADMIN_PASSWORD, ChatPage, dashboardConnections, dashboardRates, useBrowser, openDashboard, screenshotPath, startChatServer, type ProbeWindow } from './helpers/chat.js';
 import type { TestServer } from './helpers/server.js';
 
-let browser: TestBrowser;
-
-before(async () => {
-  browser = await launchBrowser();
-  await installProbes(browser);
-});
-
-after(async () => {
-  await browser.close();
-});
+/** One Chromium for this file. */
+const browser = useBrowser();
 
 /** Waits until the dashboard shows `n` connections. */
 async function waitConnections(page: import('playwright-core').Page, n: number): Promise<void> {
@@ -34,15 +25,15 @@ describe('admin dashboard: access', () => {
   let server: TestServer;
   before(async () => {
     server = await startChatServer();
-    await browser.context.clearCookies();
+    await browser().context.clearCookies();
   });
   after(async () => {
-    await browser.context.clearCookies();
+    await browser().context.clearCookies();
     await server.close();
   });
 
   it('refuses without the admin password: the sign-in page, no data, no token', async () => {
-    const page = await browser.context.newPage();
+    const page = await browser().context.newPage();
     try {
       const res = await page.goto(`http://127.0.0.1:${server.port}/admin`);
       assert.equal(res?.status(), 401);
@@ -62,7 +53,7 @@ describe('admin dashboard: access', () => {
   });
 
   it('signs in through the ready link (password in the fragment, removed from the address), and out again', async () => {
-    const page = await openDashboard(browser, server);
+    const page = await openDashboard(browser(), server);
     try {
       assert.equal(new URL(page.url()).hash, '');
       assert.equal(await tokenStatus(page), 200);
@@ -75,7 +66,7 @@ describe('admin dashboard: access', () => {
   });
 
   it('signs in with the form', async () => {
-    const page = await browser.open(`http://127.0.0.1:${server.port}/admin`);
+    const page = await browser().open(`http://127.0.0.1:${server.port}/admin`);
     try {
       await page.fill('#password', ADMIN_PASSWORD);
       await page.press('#password', 'Enter');
@@ -96,7 +87,7 @@ describe('admin dashboard: live figures while the chat runs', () => {
   });
 
   it('shows the connections the server counts and a message rate that moves', async () => {
-    const dash = await openDashboard(browser, server);
+    const dash = await openDashboard(browser(), server);
     const people: ChatPage[] = [];
     try {
       await dash.setViewportSize({ width: 1280, height: 900 });
@@ -105,7 +96,7 @@ describe('admin dashboard: live figures while the chat runs', () => {
       await new Promise((r) => setTimeout(r, 3000)); // a few seconds of chart
       await dash.screenshot({ path: screenshotPath('dashboard-empty.png'), fullPage: true });
 
-      for (const name of ['Ana', 'Bo', 'Cy', 'Di', 'Ed']) people.push(await ChatPage.join(browser, server, name, undefined, { room: 'general' }));
+      for (const name of ['Ana', 'Bo', 'Cy', 'Di', 'Ed']) people.push(await ChatPage.join(browser(), server, name, undefined, { room: 'general' }));
       await waitConnections(dash, 6);
       assert.equal(server.server.inspect.connections, 6);
 

@@ -8,7 +8,8 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Page } from 'playwright-core';
 import type { ServerOptions } from '@encke/server';
-import type { TestBrowser } from './browser.js';
+import { after, before } from 'node:test';
+import { launchBrowser, type TestBrowser } from './browser.js';
 import { KillableProxy } from './proxy.js';
 import { startServer, type TestServer } from './server.js';
 
@@ -48,6 +49,22 @@ export interface ProbeWindow {
 /** Installs the probes in every page `browser` opens from now on. */
 export async function installProbes(browser: TestBrowser): Promise<void> {
   await browser.context.addInitScript({ path: PROBES });
+}
+
+/** One browser for the test file (with the probes), launched before its tests and closed after. */
+export function useBrowser(): () => TestBrowser {
+  let browser: TestBrowser | undefined;
+  before(async () => {
+    browser = await launchBrowser();
+    await installProbes(browser);
+  });
+  after(async () => {
+    await browser?.close();
+  });
+  return () => {
+    if (!browser) throw new Error('the browser starts in before()');
+    return browser;
+  };
 }
 
 /** How long a member stays present after its network goes (the server's timeout under test). */
