@@ -6,3 +6,7 @@ export { FakeClock } from './util/clock.js';
 export { InboundQueue, PUBLISH_PIPELINE, type InboundHandler } from './session/inbound.js';
 export * as capability from './auth/capability.js';
 export * as tokenCodec from './auth/token-codec.js';
+/** For fault-injection tests of the last resort (issue 12): what a bug could make throw. */
+export { OutboundFrame } from './wire/frame.js';
+export { Session } from './session/session.js';
+export type { Faults, FaultKind, LimitName } from './util/faults.js';

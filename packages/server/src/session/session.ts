@@ -203,7 +203,7 @@ export class Session implements TransportOwner, Flushable {
     if (this.clientId !== undefined) pm.connectionDetails!.clientId = this.clientId;
     if (error) pm.error = error;
     this.send(pm);
-    this.bound?.connected(this, { connectionId: this.id, appId: this.appId, connectionKey });
+    this.bound?.connected(this, { connectionId: this.id, appId: this.appId, connectionKey, auth: this.auth });
   }
 
   transportGone(transport: Transport): void {

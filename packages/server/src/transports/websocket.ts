@@ -15,7 +15,7 @@ import type { NodeContext } from '../context.js';
 import { parseConnectParams, type ConnectParams } from '../session/connect-params.js';
 import { openConnection } from '../session/connect.js';
 import type { Inbound, Transport, TransportOwner } from '../session/port.js';
-import { OutboundFrame } from '../wire/frame.js';
+import { OutboundFrame, encodableFrames } from '../wire/frame.js';
 
 const TRANSPORT = Symbol('encke.transport');
 type TransportSocket = WebSocket & { [TRANSPORT]: WebSocketTransport };
@@ -69,7 +69,13 @@ export class WebSocketTransport implements Transport {
 
   /** @internal for the shared listeners */
   handleMessage(data: RawData, isBinary: boolean): void {
-    this.onMessage(data, isBinary);
+    try {
+      this.onMessage(data, isBinary);
+    } catch (err) {
+      // The last resort for this connection: it ends (50000), the process and the others go on.
+      this.ctx.faults.report('connection', err, {}, 'connection failed: unexpected error handling a frame');
+      this.fatal(new AblyError(Err.internal, 'Internal error; the connection was closed', { cause: err }));
+    }
   }
 
   /** @internal for the shared listeners */
@@ -136,8 +142,11 @@ export class WebSocketTransport implements Transport {
     else this.end(new OutboundFrame({ action: Action.ERROR, error: err.toErrorInfo() }));
   }
 
-  write(frames: readonly OutboundFrame[]): void {
+  write(all: readonly OutboundFrame[]): void {
     if (this.ended || this.ws.readyState !== WebSocket.OPEN) return;
+    // A frame no encoder takes is dropped here, for this connection only (reported as a fault).
+    const frames = encodableFrames(all, this.format, this.ctx.faults);
+    if (frames.length === 0) return;
     const socket = this.socket;
     if (this.corked) {
       // The 101 response is still in the socket's buffer: it and CONNECTED go out in one write.

@@ -22,7 +22,7 @@ import type { NodeContext } from '../../context.js';
 import { headerSafe } from '../../http/respond.js';
 import type { ConnectionIssued, Inbound, Transport, TransportOwner } from '../../session/port.js';
 import type { TimerHandle } from '../../util/clock.js';
-import { OutboundFrame, httpChunk } from '../../wire/frame.js';
+import { OutboundFrame, encodableFrames, httpChunk } from '../../wire/frame.js';
 import type { CometRegistry } from './registry.js';
 import { acceptedFormat, contentType, encodeBatch, jsonBatch, jsonBatchBytes } from './wire.js';
 
@@ -170,8 +170,11 @@ export class CometTransport implements Transport {
 
   // ---- Transport --------------------------------------------------------------------------------
 
-  write(frames: readonly OutboundFrame[]): void {
+  write(all: readonly OutboundFrame[]): void {
     if (this.ended) return;
+    // A frame no encoder takes is dropped here, for this connection only (reported as a fault).
+    const frames = encodableFrames(all, this.recv?.format ?? this.format, this.ctx.faults);
+    if (frames.length === 0) return;
     if (this.recv) {
       this.deliver(frames);
       return;
