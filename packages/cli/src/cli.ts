@@ -111,6 +111,15 @@ export async function main(argv: string[]): Promise<number> {
     return 0;
   }
   const logger = pino({ level: parsed.logLevel, base: undefined });
+  // The process's last resort: the server isolates faults per connection, so an exception that
+  // gets this far is a bug outside any connection. It is logged as one and the process exits
+  // (never kept running in an unknown state); the supervisor restarts it, clients resume.
+  const fatal = (kind: string) => (err: unknown): void => {
+    logger.fatal({ err, kind }, 'uncaught error outside any connection: exiting');
+    process.exit(70);
+  };
+  process.on('uncaughtException', fatal('uncaughtException'));
+  process.on('unhandledRejection', fatal('unhandledRejection'));
   let server;
   try {
     server = createServer({ ...parsed.options, logger });
