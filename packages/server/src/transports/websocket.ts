@@ -41,6 +41,8 @@ export class WebSocketTransport implements Transport {
   readonly kind = 'web_socket' as const;
   private owner: TransportOwner | null = null;
   private early: Inbound[] | null = [];
+  /** Bytes of the frames held in `early`. */
+  private earlyBytes = 0;
   private ended = false;
   /** The socket is corked from the upgrade until the first frame (CONNECTED or ERROR) is written. */
   private corked: boolean;
@@ -131,7 +133,12 @@ export class WebSocketTransport implements Transport {
     if (this.owner) {
       this.owner.receive(inbound);
     } else if (this.early) {
-      if (this.early.length >= MAX_EARLY_FRAMES) return this.fatal(new AblyError(Err.protocolError, 'Too many messages before CONNECTED'));
+      // Held only while the credentials are verified: at most MAX_EARLY_FRAMES, and no more bytes
+      // than one frame in all, so an unauthenticated client cannot make the node hold much.
+      this.earlyBytes += bytes.byteLength;
+      if (this.early.length >= MAX_EARLY_FRAMES || this.earlyBytes > this.ctx.options.maxFrameSize) {
+        return this.fatal(new AblyError(Err.protocolError, 'Too many messages before CONNECTED'));
+      }
       this.early.push(inbound);
     }
   }
