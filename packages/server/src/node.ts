@@ -16,6 +16,7 @@ import { TokenService } from './auth/tokens.js';
 import { LocalChannels } from './channels/registry.js';
 import { createEngine } from './engine/create.js';
 import type { Engine } from './engine/engine.js';
+import { registerHealthRoutes, type Readiness } from './http/health.js';
 import { answerPreflight, applyCors, sendError } from './http/respond.js';
 import { RequestUrl, Router } from './http/router.js';
 import { registerRestRoutes } from './rest/routes.js';
@@ -44,6 +45,7 @@ export class EnckeServer {
   private heartbeat: TimerHandle | undefined;
   private statsFlush: TimerHandle | undefined;
   private closing = false;
+  private draining = false;
 
   constructor(options: ServerOptions = {}) {
     const o = resolveOptions(options);
@@ -73,6 +75,7 @@ export class EnckeServer {
       // Frames past maxFrameSize get an in-band 40009; ws itself only stops absurd ones.
       maxPayload: o.maxFrameSize * 2,
     });
+    registerHealthRoutes(this.router, () => this.readiness());
     this.comet = registerCometRoutes(this.router, this.ctx);
     registerRestRoutes(this.router, this.ctx);
     const onRequest = (req: IncomingMessage, res: ServerResponse): void => this.onRequest(req, res);
@@ -115,6 +118,20 @@ export class EnckeServer {
 
   get address(): AddressInfo | undefined {
     return (this.http.address() as AddressInfo | null) ?? undefined;
+  }
+
+  /** What `GET /ready` answers: ready unless draining or the engine lost its shared state. */
+  readiness(): Readiness {
+    const engine = this.engine.isReady?.() ?? true;
+    return { ready: engine && !this.draining, draining: this.draining, engine };
+  }
+
+  /**
+   * Marks the node as draining (`/ready` answers 503) while it still serves everything, so that a
+   * load balancer stops sending it new connections before `drain()` closes the listener.
+   */
+  startDraining(): void {
+    this.draining = true;
   }
 
   private tick(): void {
@@ -163,7 +180,7 @@ export class EnckeServer {
    */
   async drain(timeoutMs = 5000): Promise<void> {
     if (this.closing) return;
-    this.closing = true;
+    this.closing = this.draining = true;
     const closed = new Promise<void>((resolve) => this.http.close(() => resolve()));
     const err = new AblyError(Err.disconnected, 'Server is shutting down; reconnect');
     for (const session of [...this.ctx.sessions.values()]) session.disconnect(err);

@@ -95,6 +95,11 @@ export interface ServerOptions {
   presenceSyncPageSize?: number;
   /** Redis URL (`redis://[:password@]host:port[/db]`): run as one node of a cluster sharing that Redis. @default none (the memory engine) */
   redis?: string;
+  /**
+   * With `redis`: how long (ms) `listen()` keeps retrying an unreachable Redis at start before it
+   * fails with one clear error (the CLI then exits with status 1). @default 10000
+   */
+  redisConnectTimeout?: number;
   /** Prefix of every Redis key and pub/sub channel, so that several deployments can share one Redis. @default "encke:" */
   redisPrefix?: string;
   /** Most messages a `rewind=N` attach param may ask for. @default 100 */
@@ -155,6 +160,7 @@ export const DEFAULTS = {
   presenceMaxMembers: 20_000,
   presenceRemainPresentFor: 15_000,
   presenceSyncPageSize: 100,
+  redisConnectTimeout: 10_000,
   redisPrefix: 'encke:',
   rewindMaxCount: 100,
   sandbox: false,
@@ -191,6 +197,7 @@ const POSITIVE_INTEGER_OPTIONS = [
   'persistedHistoryMaxCount',
   'presenceMaxMembers',
   'presenceSyncPageSize',
+  'redisConnectTimeout',
   'rewindMaxCount',
   'sandboxAppTtl',
   'sandboxMaxApps',

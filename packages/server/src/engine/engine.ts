@@ -356,6 +356,8 @@ export interface Engine {
   readonly apps: AppStore;
   /** Connects to shared state (a no-op for the memory engine); the node awaits it before listening. */
   start(): Promise<void>;
+  /** False while shared state is unreachable (the node's /ready answers 503). @default always true when absent */
+  isReady?(): boolean;
   /** Sets the node's one listener for channel events. */
   setListener(listener: EngineListener): void;
   /**

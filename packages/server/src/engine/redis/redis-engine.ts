@@ -45,6 +45,7 @@ import { RedisPresence } from './redis-presence.js';
 import { LuaScript } from './script.js';
 import { RedisAuthStore } from './redis-auth.js';
 import { RedisApps } from './redis-apps.js';
+import { connectWithin, DEFAULT_CONNECT_TIMEOUT } from './connect.js';
 import { RedisConnections } from './redis-connections.js';
 import { RedisReaper } from './redis-reaper.js';
 import { RedisDirectory } from './redis-directory.js';
@@ -71,6 +72,8 @@ export interface RedisEngineOptions {
   statsMaxIntervals: number;
   /** How long a connection of a dead node stays resumable elsewhere. */
   connectionStateTtl: number;
+  /** How long (ms) `start()` retries an unreachable Redis before failing. @default 10000 */
+  connectTimeout?: number;
 }
 
 const scripts = {
@@ -167,11 +170,16 @@ export class RedisEngine implements Engine, ChannelStore {
 
   /** Connects both Redis connections, subscribes to revocations and starts the node heartbeat. */
   async start(): Promise<void> {
-    await Promise.all([this.cmd.connect(), this.sub.connect()]);
+    await connectWithin([this.cmd, this.sub], redactUrl(this.options.url), this.options.connectTimeout ?? DEFAULT_CONNECT_TIMEOUT);
     await this.sub.subscribe(this.authStore.topic, this.connectionStore.nodeTopic(this.options.nodeId));
     await this.nodes.start();
     this.reaper.start();
     this.options.logger.info({ redis: redactUrl(this.options.url), nodeId: this.options.nodeId }, 'redis engine connected');
+  }
+
+  /** Both connections to Redis are up (the node's /ready). */
+  isReady(): boolean {
+    return !this.closed && this.cmd.status === 'ready' && this.sub.status === 'ready';
   }
 
   setListener(listener: EngineListener): void {
