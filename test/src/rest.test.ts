@@ -6,7 +6,8 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import * as Ably from 'ably';
 import { PresenceAction } from '@encke/protocol';
-import { FakeClock, channelKey } from '@encke/server';
+import { channelKey } from '@encke/server';
+import { FakeClock } from '@encke/server/internal';
 import { Collector, closeAll, connect, realtime, rest, type Format } from './helpers/ably.js';
 import { APP_ID, KEYS, startServer, type TestServer } from './helpers/server.js';
 

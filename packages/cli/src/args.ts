@@ -28,6 +28,8 @@ Options:
   --tls-cert FILE             PEM certificate chain: serve HTTPS and WSS (with --tls-key)
   --tls-key FILE              PEM private key of --tls-cert
   --sandbox                   sandbox mode: POST /apps creates apps for SDK test suites, POST /stats loads stats
+                              (unauthenticated: refused on a non-loopback --host unless --sandbox-public)
+  --sandbox-public            let --sandbox listen on a non-loopback address (anyone reaching it can create apps)
   --log-level L               fatal, error, warn, info, debug, trace or silent (default info; env LOG_LEVEL)
   --log-format F              json or pretty (default pretty when stdout is a terminal, else json; env LOG_FORMAT)
   --drain-delay MS            on SIGTERM/SIGINT, answer 503 on /ready this long before draining (default 0)
@@ -53,6 +55,7 @@ const FLAGS = {
   'tls-cert': { type: 'string' },
   'tls-key': { type: 'string' },
   sandbox: { type: 'boolean' },
+  'sandbox-public': { type: 'boolean' },
   'log-level': { type: 'string' },
   'log-format': { type: 'string' },
   'drain-delay': { type: 'string' },
@@ -105,6 +108,7 @@ export function parseCommand(argv: string[], env: NodeJS.ProcessEnv = process.en
   if (values['advertise-url'] !== undefined) options.advertiseUrl = values['advertise-url'];
   readTls(values['tls-cert'], values['tls-key'], options);
   if (values.sandbox) options.sandbox = true;
+  if (values['sandbox-public']) options.sandboxPublic = true;
   const definesApps = Boolean(options.apps?.length || options.keys?.length || options.sandbox);
   return {
     command: 'serve',

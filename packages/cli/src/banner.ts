@@ -3,6 +3,7 @@
  * and for the development app its key and a line to paste into an app.
  */
 import type { AddressInfo } from 'node:net';
+import { SANDBOX_WARNING } from '@encke/server';
 
 export interface BannerInput {
   version: string;
@@ -16,7 +17,7 @@ export function banner({ version, address, tls, sandbox, devKey }: BannerInput):
   const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
   const url = `${tls ? 'https' : 'http'}://${host}:${address.port}`;
   const lines = [`encke ${version} is running on ${url} (health: ${url}/health, readiness: ${url}/ready)`];
-  if (sandbox) lines.push('Sandbox mode: POST /apps creates an app.');
+  if (sandbox) lines.push('Sandbox mode: POST /apps creates an app.', `WARNING: ${SANDBOX_WARNING}`);
   if (devKey) {
     const endpoint = address.address === '0.0.0.0' || address.address === '::' ? '127.0.0.1' : address.address;
     const port = tls ? `tlsPort: ${address.port}` : `port: ${address.port}, tls: false`;

@@ -35,6 +35,7 @@ export const Err = {
   unsupportedProtocolVersion: def(40017, 400, 'Unsupported protocol version'),
   batchError: def(40020, 400, 'Batch error'),
   invalidPublishRequest: def(40030, 400, 'Invalid publish request'),
+  invalidExtras: def(40032, 400, 'Invalid publish request (impermissible extras field)'),
   // 401
   unauthorized: def(40100, 401, 'Unauthorized'),
   invalidCredentials: def(40101, 401, 'Invalid credentials'),

@@ -104,12 +104,23 @@ export interface ServerOptions {
   redisPrefix?: string;
   /** Most messages a `rewind=N` attach param may ask for. @default 100 */
   rewindMaxCount?: number;
-  /** Sandbox mode: `POST /apps` creates apps (and `POST /stats` loads stats) for SDK test suites. @default false */
+  /**
+   * Sandbox mode: `POST /apps` creates apps (and `POST /stats` loads stats) for SDK test suites.
+   * Unauthenticated by design, so it refuses to listen on anything but a loopback address unless
+   * `sandboxPublic` is set. @default false
+   */
   sandbox?: boolean;
   /** How long (ms) a sandbox app lives unless deleted first. @default 86400000 */
   sandboxAppTtl?: number;
   /** Sandbox apps that may exist at once (40300 past it). @default 1000 */
   sandboxMaxApps?: number;
+  /** Largest body of a sandbox request (`POST /apps`, `POST /stats`; bytes); 40009 (413) past it. @default 65536 */
+  sandboxMaxBodySize?: number;
+  /**
+   * Lets sandbox mode listen on a non-loopback address, where anyone who reaches the port can
+   * create apps. @default false
+   */
+  sandboxPublic?: boolean;
   /** This node's id, in CONNECTED and logs. @default "encke-" + random */
   serverId?: string;
   /** How often (ms) the node adds its stats counts to the engine (GET /stats adds the asking app's first). @default 5000 */
@@ -128,7 +139,21 @@ export interface ServerOptions {
 }
 
 type OptionalOptions = 'advertiseUrl' | 'engine' | 'tlsCert' | 'tlsKey' | 'redis';
-export type ResolvedOptions = Required<Omit<ServerOptions, OptionalOptions>> & Pick<ServerOptions, OptionalOptions>;
+
+/** Values derived from the options when they are resolved (not settable themselves). */
+export interface DerivedOptions {
+  /**
+   * How often (ms) the node visits every transport: a silent one gets a ping or HEARTBEAT at that
+   * pace, and one silent for `maxIdleInterval` plus this is gone. A third of `maxIdleInterval`,
+   * at least 50.
+   */
+  readonly heartbeatInterval: number;
+}
+
+export type ResolvedOptions = Required<Omit<ServerOptions, OptionalOptions>> & Pick<ServerOptions, OptionalOptions> & DerivedOptions;
+
+/** Shortest heartbeat interval (ms), whatever `maxIdleInterval` is. */
+const MIN_HEARTBEAT_INTERVAL = 50;
 
 /** Defaults of every option that has a plain value. */
 export const DEFAULTS = {
@@ -166,6 +191,8 @@ export const DEFAULTS = {
   sandbox: false,
   sandboxAppTtl: 86_400_000,
   sandboxMaxApps: 1000,
+  sandboxMaxBodySize: 65_536,
+  sandboxPublic: false,
   statsFlushInterval: 5000,
   statsMaxIntervals: 10_080,
   tokenRequestWindow: 600_000,
@@ -201,6 +228,7 @@ const POSITIVE_INTEGER_OPTIONS = [
   'rewindMaxCount',
   'sandboxAppTtl',
   'sandboxMaxApps',
+  'sandboxMaxBodySize',
   'statsFlushInterval',
   'statsMaxIntervals',
   'tokenRequestWindow',
@@ -240,6 +268,17 @@ export function resolveOptions(options: ServerOptions = {}): ResolvedOptions {
   if (resolved.maxMessageSize > resolved.maxRequestBodySize) {
     throw new Error('Option maxMessageSize must not exceed maxRequestBodySize');
   }
-  if (typeof resolved.sandbox !== 'boolean') throw new Error(`Option sandbox must be true or false, got ${String(resolved.sandbox)}`);
-  return resolved;
+  for (const name of ['sandbox', 'sandboxPublic'] as const) {
+    if (typeof resolved[name] !== 'boolean') throw new Error(`Option ${name} must be true or false, got ${String(resolved[name])}`);
+  }
+  if (resolved.sandbox && !resolved.sandboxPublic && !isLoopbackHost(resolved.host)) {
+    throw new Error(`Sandbox mode is unauthenticated: it listens only on a loopback address (127.0.0.1, ::1, localhost), not ${resolved.host}; set sandboxPublic (--sandbox-public) to expose it anyway`);
+  }
+  return { ...resolved, heartbeatInterval: Math.max(MIN_HEARTBEAT_INTERVAL, Math.floor(resolved.maxIdleInterval / 3)) };
+}
+
+/** Whether `host` names only this machine: 127.0.0.0/8, ::1 or localhost. */
+export function isLoopbackHost(host: string): boolean {
+  const h = host.toLowerCase().replace(/^\[(.*)\]$/, '$1');
+  return h === 'localhost' || h === '::1' || /^127(\.\d{1,3}){3}$/.test(h) || /^::ffff:127(\.\d{1,3}){3}$/.test(h);
 }

@@ -5,7 +5,7 @@
  * subset (echo=false publishers, attachments that started mid-batch, missing modes) get their own.
  */
 import { Flag } from '@encke/protocol';
-import type { ChannelEvent, ChannelKey } from '../engine/engine.js';
+import type { ChannelEvent, ChannelKey } from '../engine/channel-store.js';
 import { OutboundFrame } from '../wire/frame.js';
 import { eventsToProtocolMessage, runsByKind } from './batch.js';
 import type { Subscriber } from './subscriber.js';

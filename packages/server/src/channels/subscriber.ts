@@ -1,4 +1,4 @@
-import type { ChannelEvent } from '../engine/engine.js';
+import type { ChannelEvent } from '../engine/channel-store.js';
 import type { OutboundFrame } from '../wire/frame.js';
 
 /** What a local channel needs of an attachment to deliver to it. */

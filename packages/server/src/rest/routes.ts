@@ -2,7 +2,7 @@
  * REST endpoints (protocol fact sheet §5). Each group of endpoints lives in its own file and
  * registers its routes here.
  */
-import type { NodeContext } from '../session/context.js';
+import type { NodeContext } from '../context.js';
 import { sendJson } from '../http/respond.js';
 import type { Router } from '../http/router.js';
 import { registerTokenRoutes } from './tokens.js';

@@ -8,34 +8,55 @@ import { eventsToProtocolMessage, runsByKind } from '../channels/batch.js';
 import type { LocalChannel } from '../channels/local-channel.js';
 import { selectFor } from '../channels/local-channel.js';
 import type { Subscriber } from '../channels/subscriber.js';
-import type { ChannelEvent } from '../engine/engine.js';
+import type { ChannelEvent } from '../engine/channel-store.js';
 import { OutboundFrame } from '../wire/frame.js';
-import type { Session } from './session.js';
 
 /** Events buffered while attaching before the attach gives up (the client retries). */
 export const MAX_ATTACH_BUFFER = 10_000;
 /** Backlog events per ProtocolMessage. */
 const BACKLOG_CHUNK = 100;
 
+/** What an attachment needs of its connection. */
+export interface AttachmentOwner {
+  readonly id: string;
+  /** False when the connection asked not to get its own messages back. */
+  readonly echo: boolean;
+  /** Queues a frame for the connection's next flush. */
+  enqueue(frame: OutboundFrame): void;
+}
+
 export class Attachment implements Subscriber {
   live = false;
   cursor = 0;
   overflowed = false;
   private buffered: ChannelEvent[] | null = null;
+  private granted: number;
 
   constructor(
-    readonly session: Session,
+    private readonly owner: AttachmentOwner,
     readonly channel: LocalChannel,
     readonly name: string,
-    public modes: number,
-  ) {}
+    modes: number,
+  ) {
+    this.granted = modes;
+  }
 
   get connectionId(): string {
-    return this.session.id;
+    return this.owner.id;
   }
 
   get echo(): boolean {
-    return this.session.echo;
+    return this.owner.echo;
+  }
+
+  /** Granted channel mode flags. */
+  get modes(): number {
+    return this.granted;
+  }
+
+  /** Keeps only `modes` of the granted modes (a reauth's capability allows fewer). */
+  narrow(modes: number): void {
+    this.granted &= modes;
   }
 
   buffer(events: readonly ChannelEvent[]): void {
@@ -48,7 +69,7 @@ export class Attachment implements Subscriber {
   }
 
   send(frame: OutboundFrame): void {
-    this.session.enqueue(frame);
+    this.owner.enqueue(frame);
   }
 
   /**

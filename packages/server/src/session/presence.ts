@@ -7,7 +7,7 @@ import { AblyError, Action, Err, PresenceAction, dataSize, type PresenceMessage,
 import { checkItemClientId } from '../auth/authenticate.js';
 import { allows } from '../auth/capability.js';
 import { validateChannelName } from '../channels/names.js';
-import { channelKey } from '../engine/engine.js';
+import { channelKey } from '../engine/channel-store.js';
 import { randomAlnum } from '../util/ids.js';
 import { claimMsgSerial } from './publish.js';
 import type { Session } from './session.js';
@@ -87,7 +87,7 @@ export async function syncRequest(session: Session, pm: ProtocolMessage): Promis
   const att = name === undefined ? undefined : session.attachments.get(name);
   if (!att || !att.live) return;
   const members = await session.ctx.engine.channels.members(att.channel.key);
-  if (session.attachments.get(att.name) === att) sendSync(session, att.name, members);
+  if (session.attachments.isCurrent(att)) sendSync(session, att.name, members);
 }
 
 /** Removes this connection's members from `channel` (detach, close, remainPresentFor elapsed). */

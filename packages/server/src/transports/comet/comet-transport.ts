@@ -18,17 +18,15 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { Action, type AblyError, type Format } from '@encke/protocol';
+import type { NodeContext } from '../../context.js';
 import { headerSafe } from '../../http/respond.js';
-import type { NodeContext } from '../../session/context.js';
+import type { ConnectionIssued, Inbound, Transport, TransportOwner } from '../../session/port.js';
 import type { TimerHandle } from '../../util/clock.js';
 import { OutboundFrame, httpChunk } from '../../wire/frame.js';
-import { heartbeatInterval, type Inbound, type Transport, type TransportOwner } from '../transport.js';
 import type { CometRegistry } from './registry.js';
 import { acceptedFormat, contentType, encodeBatch, jsonBatch, jsonBatchBytes } from './wire.js';
 
 const HEARTBEAT = new OutboundFrame({ action: Action.HEARTBEAT });
-/** Connection keys one transport answers to (a CONNECTED after reauth hands out a new one). */
-const MAX_KEYS = 4;
 
 /** A held recv: the response frames are written to. */
 interface Recv {
@@ -41,12 +39,11 @@ interface Recv {
 
 export class CometTransport implements Transport {
   readonly kind = 'comet' as const;
-  /** The connection's app, once authenticated: every later request must be for the same app. */
-  appId: string | undefined = undefined;
   private owner: TransportOwner | null = null;
+  /** The connection's id once a CONNECTED went through this transport (its keys are registered under it). */
+  private connectionId: string | undefined = undefined;
   private recv: Recv | null = null;
   private queue: OutboundFrame[] = [];
-  private readonly keys: string[] = [];
   private ended = false;
   private lastRecvEnd: number;
   /** The held recv was cut by the client side; the transport is gone at the next tick unless another recv comes. */
@@ -74,8 +71,12 @@ export class CometTransport implements Transport {
     return this.recv !== null;
   }
 
-  setOwner(owner: TransportOwner): void {
+  /** A CONNECTED goes through this transport: requests with its key reach the transport from now on. */
+  connected(owner: TransportOwner, issued: ConnectionIssued): void {
+    if (this.ended) return;
     this.owner = owner;
+    this.connectionId = issued.connectionId;
+    this.registry.issued(this, issued);
   }
 
   // ---- client → server --------------------------------------------------------------------------
@@ -171,7 +172,6 @@ export class CometTransport implements Transport {
 
   write(frames: readonly OutboundFrame[]): void {
     if (this.ended) return;
-    this.noteKeys(frames);
     if (this.recv) {
       this.deliver(frames);
       return;
@@ -197,7 +197,7 @@ export class CometTransport implements Transport {
     if (this.recv) {
       this.endRecv(frames);
       this.finish(false);
-    } else if (final && final.pm.action !== Action.CLOSED && this.keys.length > 0) {
+    } else if (final && final.pm.action !== Action.CLOSED && this.connectionId !== undefined) {
       // Keep the final ERROR or DISCONNECTED for the client's next recv. (CLOSED answers the
       // client's own CLOSE, which no client waits for.)
       this.ended = true;
@@ -210,7 +210,7 @@ export class CometTransport implements Transport {
 
   tick(now: number): void {
     if (this.ended) return;
-    const interval = heartbeatInterval(this.ctx);
+    const interval = this.ctx.options.heartbeatInterval;
     const recv = this.recv;
     if (!recv) {
       if (this.recvAborted || now - this.lastRecvEnd > this.ctx.options.maxIdleInterval + interval) this.gone();
@@ -233,7 +233,7 @@ export class CometTransport implements Transport {
     this.gone();
   }
 
-  /** Ends for good: the held recv is ended (or cut, `abort`), the keys are forgotten. */
+  /** Ends for good: the held recv is ended (or cut, `abort`), the registry forgets the transport. */
   private finish(abort: boolean): void {
     this.ended = true;
     this.queue = [];
@@ -247,19 +247,7 @@ export class CometTransport implements Transport {
         this.endRecv([]);
       }
     }
-    for (const key of this.keys) this.registry.remove(key, this);
-    this.keys.length = 0;
-  }
-
-  /** Registers the connection key of every CONNECTED this transport carries. */
-  private noteKeys(frames: readonly OutboundFrame[]): void {
-    for (const f of frames) {
-      const key = f.pm.action === Action.CONNECTED ? f.pm.connectionDetails?.connectionKey : undefined;
-      if (key === undefined) continue;
-      this.registry.add(key, this);
-      this.keys.push(key);
-      if (this.keys.length > MAX_KEYS) this.registry.remove(this.keys.shift()!, this);
-    }
+    if (this.connectionId !== undefined) this.registry.forget(this, this.connectionId);
   }
 }
 

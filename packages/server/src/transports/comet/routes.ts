@@ -13,20 +13,18 @@
  * 40101 (the SDK fails); an unknown, expired or other app's key is 80022 (the SDK resumes).
  */
 import { AblyError, Action, Err, type Format } from '@encke/protocol';
-import { authenticate, checkTls, type AuthContext, type Credentials } from '../../auth/authenticate.js';
-import { sameLengthSecretsEqual } from '../../auth/secret.js';
+import { authenticate, checkTls } from '../../auth/authenticate.js';
 import { credentialsFromHeader, requestCredentials } from '../../auth/credentials.js';
-import { decodeBody, readBody, requestFormat } from '../../http/body.js';
+import type { NodeContext } from '../../context.js';
+import { ClientAbortError, decodeBody, readBody, requestFormat } from '../../http/body.js';
 import type { HttpRequest, Router } from '../../http/router.js';
 import { parseConnectParams } from '../../session/connect-params.js';
 import { openConnection } from '../../session/connect.js';
-import { parseConnectionKey } from '../../session/connection-key.js';
-import type { NodeContext } from '../../session/context.js';
-import type { Inbound } from '../transport.js';
+import type { Inbound } from '../../session/port.js';
 import { CometTransport } from './comet-transport.js';
-import { CometRegistry } from './registry.js';
-import { acceptedFormat, decodeQueryBody, parseSendBody } from './wire.js';
 import { forwardToOwner } from './forward.js';
+import { CometRegistry, VerifiedCredentials } from './registry.js';
+import { acceptedFormat, decodeQueryBody, parseSendBody } from './wire.js';
 
 /** The cookie that names the serving node, for load balancers that want sticky comet requests. */
 const SERVER_COOKIE = 'encke_server';
@@ -67,8 +65,7 @@ async function connect(ctx: NodeContext, registry: CometRegistry, { req, res, ur
   const transport = new CometTransport(ctx, registry, format, stream);
   res.setHeader('Set-Cookie', `${SERVER_COOKIE}=${encodeURIComponent(ctx.options.serverId)}; Path=/; HttpOnly; SameSite=Lax${secure ? '; Secure' : ''}`);
   transport.attachRecv(req, res);
-  const session = await openConnection(ctx, params, transport);
-  if (session) transport.appId = session.app.id;
+  await openConnection(ctx, params, transport);
 }
 
 function parseStream(value: string | null): boolean {
@@ -79,65 +76,31 @@ function parseStream(value: string | null): boolean {
 
 /**
  * Authenticates the request and finds the live transport its key names (or, for a recv, a lingering
- * one). A connection another node owns gets the request forwarded there (undefined: answered).
+ * one). Without one here, the connection is looked up: a `/close` for this node's connection whose
+ * transport is already gone closes it; a connection another node owns gets the request forwarded
+ * there (undefined: answered). Anything else is 80022.
  */
 async function transportFor(ctx: NodeContext, registry: CometRegistry, r: HttpRequest, lingering = false, closing = false): Promise<CometTransport | undefined> {
+  const key = r.params.key!;
   const credentials = requestCredentials(r.url.searchParams, r.req.headers.authorization) ?? {};
-  const found = registry.byKey(r.params.key!, lingering);
-  const reused = found && verified.get(found)?.reuse(credentials, ctx.clock.now());
+  const found = registry.find(key, lingering);
+  const reused = found?.verified?.reuse(credentials, ctx.clock.now());
   const auth = reused ?? (await authenticate(ctx.apps, ctx.tokens, credentials));
   checkTls(auth, r.secure);
   if (found && found.appId === auth.app.id) {
-    if (!reused) verified.set(found, new VerifiedCredentials(credentials, auth));
-    return found;
+    if (!reused) found.verified = new VerifiedCredentials(credentials, auth);
+    return found.transport;
   }
-  if (closing && closeOrphan(ctx, r.params.key!, auth.app.id)) return undefined;
-  if (await forwardToOwner(ctx, r, auth.app.id)) return undefined;
+  const connection = await ctx.sessions.lookup(key, auth.app.id);
+  // ably-js aborts its recv as it sends /close, and the abort may be noticed first: the client
+  // still means to discard the state, kept here for a resume. Not when another transport took it up.
+  if (closing && connection.where === 'local' && !connection.session.transport) {
+    connection.session.close();
+    return undefined;
+  }
+  if (connection.where === 'remote' && (await forwardToOwner(ctx, r, connection.record))) return undefined;
   throw new AblyError(Err.connectionNotFound, 'Connection not found: unknown or expired connection key');
 }
-
-/**
- * A `/close` for a connection whose transport is already gone (ably-js aborts its recv as it sends
- * /close; the abort may be noticed first): the client still means to discard the state, so the
- * session, kept here for a resume, is closed. Not when another transport has taken it up.
- */
-function closeOrphan(ctx: NodeContext, key: string, appId: string): boolean {
-  const id = parseConnectionKey(key)?.connectionId;
-  const session = id === undefined ? undefined : ctx.sessions.get(id);
-  if (!session || session.app.id !== appId || session.transport || !session.ownsKey(key)) return false;
-  session.close();
-  return true;
-}
-
-/**
- * The credentials a transport's last request authenticated with. A comet request is one more frame
- * of a connection that is already authenticated: a request carrying the very same key or token
- * (ably-js repeats it on every request) reuses the result instead of verifying it again, like the
- * frames of a WebSocket, until the token expires. Revocation and app deletion end the session and
- * with it the transport; anything else (another credential, a new token after reauth) is verified.
- */
-class VerifiedCredentials {
-  private readonly credential: string;
-
-  constructor(
-    credentials: Credentials,
-    private readonly auth: AuthContext,
-  ) {
-    this.credential = credentialString(credentials);
-  }
-
-  reuse(credentials: Credentials, now: number): AuthContext | undefined {
-    if (this.auth.expires !== undefined && this.auth.expires <= now) return undefined;
-    // Constant time for the length: what leaks is whether the lengths are equal, never the content.
-    return sameLengthSecretsEqual(credentialString(credentials), this.credential) ? this.auth : undefined;
-  }
-}
-
-function credentialString(c: Credentials): string {
-  return c.key !== undefined ? `k:${c.key}` : c.token !== undefined ? `t:${c.token}` : '';
-}
-
-const verified = new WeakMap<CometTransport, VerifiedCredentials>();
 
 /**
  * A send: every message goes to the session in order and the request is answered 204 at once. The
@@ -148,11 +111,14 @@ async function send(ctx: NodeContext, transport: CometTransport, r: HttpRequest)
   const max = ctx.options.maxCometBodySize;
   let messages: Inbound[];
   try {
-    const raw = r.method === 'POST' ? decodeBody(await readBody(r.req, max), requestFormat(r.req)) : decodeQueryBody(r.url.searchParams, max);
+    const raw = r.method === 'POST' ? decodeBody(await readBody(r.req, max), requestFormat(r.req), max) : decodeQueryBody(r.url.searchParams, max);
     messages = parseSendBody(raw);
   } catch (err) {
     // The request itself broke (client gone mid-body): nothing to answer, the connection is fine.
-    if (!(err instanceof AblyError)) return void r.res.destroy();
+    if (!(err instanceof AblyError) || err instanceof ClientAbortError) {
+      if (ctx.logger.isLevelEnabled('debug')) ctx.logger.debug({ err: (err as Error).message }, 'comet send aborted by the client');
+      return void r.res.destroy();
+    }
     transport.fail(err);
     throw err;
   }
