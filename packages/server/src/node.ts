@@ -110,7 +110,7 @@ export class EnckeNode {
       // Frames past maxFrameSize get an in-band 40009; ws itself only stops absurd ones.
       maxPayload: o.maxFrameSize * 2,
     });
-    registerHealthRoutes(this.router, () => this.readiness());
+    registerHealthRoutes(this.router, o.serverId, () => this.readiness());
     this.inspect = new NodeInspector(this.ctx, registerCometRoutes(this.router, this.ctx));
     registerRestRoutes(this.router, this.ctx);
     const onRequest = (req: IncomingMessage, res: ServerResponse): void => this.onRequest(req, res);

@@ -19,8 +19,10 @@ const NO_STORE = { 'Cache-Control': 'no-store' };
 const HTTP_OK = 200;
 const HTTP_UNAVAILABLE = 503;
 
-export function registerHealthRoutes(router: Router, readiness: () => Readiness): void {
-  router.add('GET', '/health', ({ res }) => sendJson(res, HTTP_OK, { status: 'ok' }, NO_STORE));
+/** `serverId` in /health tells which node answered (behind a load balancer). */
+export function registerHealthRoutes(router: Router, serverId: string, readiness: () => Readiness): void {
+  const health = { status: 'ok', serverId };
+  router.add('GET', '/health', ({ res }) => sendJson(res, HTTP_OK, health, NO_STORE));
   router.add('GET', '/ready', ({ res }) => {
     const r = readiness();
     sendJson(res, r.ready ? HTTP_OK : HTTP_UNAVAILABLE, r, NO_STORE);
