@@ -56,4 +56,12 @@ export default tseslint.config(
       'import-x/no-restricted-paths': ['error', { basePath: SERVER, zones: layers }],
     },
   },
+  {
+    // Small files and functions (project rules): split a file past 400 lines, a function past 60.
+    files: ['packages/*/src/**/*.ts'],
+    rules: {
+      'max-lines': ['error', { max: 400 }],
+      'max-lines-per-function': ['error', { max: 60, skipBlankLines: true, skipComments: true }],
+    },
+  },
 );

@@ -23,10 +23,15 @@ import { headerSafe } from '../../http/respond.js';
 import type { ConnectionIssued, Inbound, Transport, TransportOwner } from '../../session/port.js';
 import type { TimerHandle } from '../../util/clock.js';
 import { OutboundFrame, httpChunk } from '../../wire/frame.js';
-import type { CometRegistry } from './registry.js';
 import { acceptedFormat, contentType, encodeBatch, jsonBatch, jsonBatchBytes } from './wire.js';
 
 const HEARTBEAT = new OutboundFrame({ action: Action.HEARTBEAT });
+
+/** Where a comet transport's keys are registered (CometRegistry): requests with them reach it. */
+export interface CometKeys {
+  issued(transport: CometTransport, issued: ConnectionIssued): void;
+  forget(transport: CometTransport, connectionId: string): void;
+}
 
 /** A held recv: the response frames are written to. */
 interface Recv {
@@ -53,7 +58,7 @@ export class CometTransport implements Transport {
 
   constructor(
     private readonly ctx: NodeContext,
-    private readonly registry: CometRegistry,
+    private readonly registry: CometKeys,
     /** The connection's body format; a request's `Accept` may ask for the other one. */
     readonly format: Format,
     /** Stream mode: hold a recv open across batches. */

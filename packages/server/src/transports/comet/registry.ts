@@ -12,7 +12,7 @@ import type { AuthContext, Credentials } from '../../auth/authenticate.js';
 import { sameLengthSecretsEqual } from '../../auth/secret.js';
 import { parseConnectionKey } from '../../session/connection-key.js';
 import type { ConnectionIssued } from '../../session/port.js';
-import type { CometTransport } from './comet-transport.js';
+import type { CometKeys, CometTransport } from './comet-transport.js';
 
 /** Connection keys one transport answers to (a CONNECTED after reauth hands out a new one). */
 const MAX_KEYS = 4;
@@ -57,7 +57,7 @@ export interface CometConnection {
   verified: VerifiedCredentials | undefined;
 }
 
-export class CometRegistry {
+export class CometRegistry implements CometKeys {
   /** Records by connectionId: a resumed connection may briefly have a lingering old transport and a new one. */
   private readonly byConnection = new Map<string, CometConnection[]>();
   private keyCount = 0;
