@@ -56,6 +56,7 @@ export const Err = {
   identifiedClientRequired: def(40161, 401, 'Operation not permitted as it requires an identified client'),
   basicAuthRequired: def(40162, 401, 'Operation requires basic auth'),
   revocationNotEnabledForKey: def(40164, 401, 'Token revocation not enabled for API key'),
+  channelModeNotRequested: def(40165, 401, 'Channel mode not requested when attaching'),
   // 403
   forbidden: def(40300, 403, 'Forbidden'),
   tlsRequired: def(40311, 403, 'Operation requires TLS connection'),

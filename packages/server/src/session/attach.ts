@@ -18,12 +18,15 @@ import type { Attachment } from './attachment.js';
 import { sendSync } from './presence.js';
 import type { NodeContext } from '../context.js';
 import type { Session } from './session.js';
+import { DELTA_FORMAT } from '../delta/delta-run.js';
 
 interface Negotiated {
   modes: number;
   /** Params echoed in ATTACHED: only those the server recognised. */
   params: Record<string, string> | undefined;
   rewind: Rewind | undefined;
+  /** Messages as VCDIFF deltas (`delta: 'vcdiff'`). */
+  delta: boolean;
 }
 
 type Rewind = { count: number; since?: number };
@@ -76,7 +79,12 @@ function negotiate(session: Session, name: string, pm: ProtocolMessage): Negotia
     rewind = parseRewind(rewindParam, session.ctx);
     params.rewind = rewindParam;
   }
-  return { modes, params: Object.keys(params).length > 0 ? params : undefined, rewind };
+  const deltaParam = pm.params?.delta;
+  if (deltaParam !== undefined && deltaParam !== DELTA_FORMAT) {
+    throw new AblyError(Err.invalidParameterValue, `Invalid delta ${JSON.stringify(String(deltaParam).slice(0, 40))}: the only delta format is "${DELTA_FORMAT}"`);
+  }
+  if (deltaParam !== undefined) params.delta = deltaParam;
+  return { modes, params: Object.keys(params).length > 0 ? params : undefined, rewind, delta: deltaParam !== undefined };
 }
 
 /** Where the new attachment starts, what it replays first, and the presence set to SYNC. */
@@ -127,6 +135,7 @@ export async function attach(session: Session, pm: ProtocolMessage): Promise<voi
     }
     const added = session.attachments.add(name, negotiated.modes);
     att = added.attachment;
+    att.delta = negotiated.delta;
     await added.ready;
     const syncPresence = (negotiated.modes & Flag.PRESENCE_SUBSCRIBE) !== 0;
     const start = await startPoint(ctx, att.channel.key, pm, negotiated.rewind, syncPresence);

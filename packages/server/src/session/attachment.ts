@@ -29,6 +29,9 @@ export class Attachment implements Subscriber {
   live = false;
   cursor = 0;
   overflowed = false;
+  /** Takes deltas (`delta: 'vcdiff'` at attach). */
+  delta = false;
+  deltaFrom: string | undefined = undefined;
   private buffered: ChannelEvent[] | null = null;
   private granted: number;
 
@@ -105,7 +108,12 @@ export class Attachment implements Subscriber {
       const mode = run[0]!.kind === 'message' ? Flag.SUBSCRIBE : Flag.PRESENCE_SUBSCRIBE;
       const selected = (this.modes & mode) === 0 ? [] : backlog ? run.filter((e) => this.echo || e.connectionId !== this.connectionId) : selectFor(this, run);
       for (let i = 0; i < selected.length; i += BACKLOG_CHUNK) {
-        this.send(new OutboundFrame(eventsToProtocolMessage(this.name, selected.slice(i, i + BACKLOG_CHUNK))));
+        const pm = eventsToProtocolMessage(this.name, selected.slice(i, i + BACKLOG_CHUNK));
+        this.send(new OutboundFrame(pm));
+        // Backlog goes whole: the delta chain restarts from its last message (RTL18: a client that
+        // re-attached after a decode failure gets a full message first).
+        const messages = pm.messages;
+        if (messages && messages.length > 0) this.deltaFrom = messages[messages.length - 1]!.id;
       }
       const last = run[run.length - 1]!.seq;
       if (last > this.cursor) this.cursor = last;

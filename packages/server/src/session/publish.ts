@@ -8,7 +8,8 @@
  * Messages with their own `id` are also deduplicated by id on the channel within
  * `idempotencyWindow`.
  */
-import { AblyError, Err, PayloadError, type ProtocolMessage } from '@encke/protocol';
+import { AblyError, Err, Flag, PayloadError, type ProtocolMessage } from '@encke/protocol';
+import { allows, type Operation } from '../auth/capability.js';
 import type { Session } from './session.js';
 
 /**
@@ -59,6 +60,7 @@ export function startPublish(session: Session, pm: ProtocolMessage | PayloadErro
 async function publishMessages(session: Session, pm: ProtocolMessage, msgSerial: number): Promise<string[]> {
   const name = pm.channel;
   if (name === undefined) throw new AblyError(Err.invalidChannelName, 'MESSAGE without a channel');
+  requireMode(session, name, Flag.PUBLISH, 'publish', 'publish a message', 'PUBLISH');
   const source = {
     auth: session.auth,
     clientId: session.clientId,
@@ -69,4 +71,17 @@ async function publishMessages(session: Session, pm: ProtocolMessage, msgSerial:
   };
   const outcome = await session.ctx.publisher.publish(source, name, pm.messages ?? []);
   return outcome.serials;
+}
+
+/**
+ * Refuses an operation the capability allows on a channel this connection attached without the
+ * mode it needs (40165, ably-common errors/codes/40165.md: "the credentials permit the operation;
+ * the mode was not requested"); what the capability denies stays a 40160 from the capability check.
+ * Publishing without an attachment is allowed: only modes the client narrowed at attach restrict it.
+ */
+export function requireMode(session: Session, channel: string, mode: number, op: Operation, operation: string, modeName: string): void {
+  const att = session.attachments.get(channel);
+  if (att && (att.modes & mode) === 0 && allows(session.auth.capability, channel, op)) {
+    throw new AblyError(Err.channelModeNotRequested, `Unable to ${operation} as client did not request the ${modeName} mode when attaching`);
+  }
 }
