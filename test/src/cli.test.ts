@@ -64,6 +64,12 @@ describe('encke serve flags', () => {
     assert.equal(p.configPath, path);
   });
 
+  it('reads the metrics token from the flag or METRICS_TOKEN', () => {
+    assert.equal(serve(['serve', '--metrics-token', 'tok-1']).options.metricsToken, 'tok-1');
+    assert.equal((parseCommand(['serve'], { METRICS_TOKEN: 'tok-2' }) as ServeCommand).options.metricsToken, 'tok-2');
+    assert.equal(serve(['serve']).options.metricsToken, undefined);
+  });
+
   it('reads log level and format from flags or the environment, drain timings and the Redis connect timeout', () => {
     const p = serve(['serve', '--log-level', 'debug', '--log-format', 'pretty', '--drain-delay', '250', '--drain-timeout', '900', '--redis-connect-timeout', '1500']);
     assert.deepEqual([p.logLevel, p.logFormat, p.drainDelay, p.drainTimeout, p.options.redisConnectTimeout], ['debug', 'pretty', 250, 900, 1500]);
@@ -199,6 +205,35 @@ describe('encke serve logs', () => {
     } finally {
       pretty.kill();
       quiet.kill();
+    }
+  });
+
+  it('connection lifecycle at info and refused credentials at warn, with reason codes and no secrets', { timeout: 60_000 }, async () => {
+    const secret = 'log-secret-value-0001';
+    const p = spawnEncke(['serve', '--port', '0', '--key', `logapp.k:${secret}`]);
+    try {
+      const port = await p.started();
+      const wrong = sdk('logapp.k:not-the-secret-0001', port);
+      await connectionState(wrong, 'failed').catch(() => undefined);
+      wrong.close();
+      const good = sdk(`logapp.k:${secret}`, port);
+      await connect(good);
+      const id = good.connection.id!;
+      await closeAll(good);
+      await p.waitFor(/"msg":"connection ended"/);
+      const lines = p.jsonLines();
+      const refused = lines.find((l) => l.msg === 'connection refused');
+      assert.equal(refused?.level, 'warn');
+      assert.equal(refused?.code, 40101);
+      assert.equal(refused?.transport, 'web_socket');
+      const opened = lines.find((l) => l.msg === 'connection opened');
+      assert.deepEqual([opened?.level, opened?.connectionId, opened?.keyName, opened?.transport, opened?.format], ['info', id, 'logapp.k', 'web_socket', 'msgpack']);
+      const ended = lines.find((l) => l.msg === 'connection ended');
+      assert.deepEqual([ended?.level, ended?.connectionId, ended?.reason], ['info', id, 'closed']);
+      assert.doesNotMatch(p.stdout, new RegExp(`${secret}|not-the-secret`), 'no secrets in logs');
+      assert.doesNotMatch(p.stdout, /connectionKey|"key"/);
+    } finally {
+      p.kill();
     }
   });
 

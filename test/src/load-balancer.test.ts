@@ -100,7 +100,15 @@ describe('behind a real load balancer (docs/deployment.md)', () => {
         nodes[1]!.kill('SIGKILL');
         await pump(100);
         await Promise.all(publishes);
-        await Promise.all(collectors.map((c, i) => c.waitFor(sent, 60_000).catch((err: Error) => Promise.reject(new Error(`${SUBSCRIBERS[i]!.name}: ${err.message}`)))));
+        await Promise.all(
+          collectors.map((c, i) =>
+            c.waitFor(sent, 60_000).catch((err: Error) => {
+              const got = new Set(c.items.map((m) => Number(m.data)));
+              const missing = [...Array(sent).keys()].filter((n) => !got.has(n));
+              throw new Error(`${SUBSCRIBERS[i]!.name}: ${err.message}; missing ${missing.join(',')}; state ${subscribers[i]!.connection.state}`);
+            }),
+          ),
+        );
         await sleep(300);
         for (const [i, c] of collectors.entries()) {
           assert.deepEqual(c.items.map((m) => Number(m.data)), [...Array(sent).keys()], `${SUBSCRIBERS[i]!.name}: every message once, in order`);

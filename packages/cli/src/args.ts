@@ -30,6 +30,7 @@ Options:
   --sandbox                   sandbox mode: POST /apps creates apps for SDK test suites, POST /stats loads stats
                               (unauthenticated: refused on a non-loopback --host unless --sandbox-public)
   --sandbox-public            let --sandbox listen on a non-loopback address (anyone reaching it can create apps)
+  --metrics-token T           require "Authorization: Bearer T" on GET /metrics (default: open; env METRICS_TOKEN)
   --log-level L               fatal, error, warn, info, debug, trace or silent (default info; env LOG_LEVEL)
   --log-format F              json or pretty (default pretty when stdout is a terminal, else json; env LOG_FORMAT)
   --drain-delay MS            on SIGTERM/SIGINT, answer 503 on /ready this long before draining (default 0)
@@ -56,6 +57,7 @@ const FLAGS = {
   'tls-key': { type: 'string' },
   sandbox: { type: 'boolean' },
   'sandbox-public': { type: 'boolean' },
+  'metrics-token': { type: 'string' },
   'log-level': { type: 'string' },
   'log-format': { type: 'string' },
   'drain-delay': { type: 'string' },
@@ -109,6 +111,8 @@ export function parseCommand(argv: string[], env: NodeJS.ProcessEnv = process.en
   readTls(values['tls-cert'], values['tls-key'], options);
   if (values.sandbox) options.sandbox = true;
   if (values['sandbox-public']) options.sandboxPublic = true;
+  const metricsToken = values['metrics-token'] ?? env.METRICS_TOKEN;
+  if (metricsToken !== undefined && metricsToken !== '') options.metricsToken = metricsToken;
   const definesApps = Boolean(options.apps?.length || options.keys?.length || options.sandbox);
   return {
     command: 'serve',

@@ -79,6 +79,8 @@ export interface ServerOptions {
   maxRevocationTargets?: number;
   /** Longest ttl (ms) a TokenRequest may ask for (40003 past it). @default 86400000 */
   maxTokenTtl?: number;
+  /** When set, `GET /metrics` needs `Authorization: Bearer <metricsToken>`. @default none (open) */
+  metricsToken?: string;
   /** With `redis`: a node silent for this long (ms) is dead; its occupancy stops counting and its connections' members leave. @default 15000 */
   nodeTimeout?: number;
   /** Age (ms) after which messages leave the log of a channel in a `persisted` namespace. @default 86400000 */
@@ -138,7 +140,7 @@ export interface ServerOptions {
   tokenRequestWindow?: number;
 }
 
-type OptionalOptions = 'advertiseUrl' | 'engine' | 'tlsCert' | 'tlsKey' | 'redis';
+type OptionalOptions = 'advertiseUrl' | 'engine' | 'tlsCert' | 'tlsKey' | 'redis' | 'metricsToken';
 
 /** Values derived from the options when they are resolved (not settable themselves). */
 export interface DerivedOptions {

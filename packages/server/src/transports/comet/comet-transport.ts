@@ -115,7 +115,7 @@ export class CometTransport implements Transport {
       // Lingering only to tell the client why the connection ended.
       const frames = this.queue;
       this.finish(false);
-      respond(res, frames, format);
+      this.ctx.metrics.wrote('comet', respond(res, frames, format));
       return;
     }
     if (this.recv) this.endRecv([]);
@@ -156,7 +156,7 @@ export class CometTransport implements Transport {
       recv.res.flushHeaders();
       recv.open = true;
     }
-    writeLine(recv, frames);
+    this.ctx.metrics.wrote('comet', writeLine(recv, frames));
     if ((recv.res.socket?.writableLength ?? 0) > this.ctx.options.maxOutboundBuffer) this.slowConsumer();
   }
 
@@ -166,10 +166,10 @@ export class CometTransport implements Transport {
     this.recv = null;
     this.lastRecvEnd = this.lastOutbound = this.ctx.clock.now();
     if (recv.open) {
-      if (frames.length > 0) writeLine(recv, frames);
+      if (frames.length > 0) this.ctx.metrics.wrote('comet', writeLine(recv, frames));
       recv.res.end();
     } else {
-      respond(recv.res, frames, recv.format);
+      this.ctx.metrics.wrote('comet', respond(recv.res, frames, recv.format));
     }
   }
 
@@ -235,6 +235,7 @@ export class CometTransport implements Transport {
 
   private slowConsumer(): void {
     this.ctx.logger.warn({ queued: this.queue.length, buffered: this.recv?.res.writableLength ?? 0 }, 'dropping slow comet consumer');
+    this.ctx.metrics.slowConsumer('comet', this.queue.length);
     this.gone();
   }
 
@@ -262,13 +263,16 @@ export class CometTransport implements Transport {
  * subscriber, one socket write each, instead of node:http's cork, three-part writev and uncork per
  * response. Node still ends the response (`0\r\n\r\n`) in `res.end()`.
  */
-function writeLine(recv: Recv, frames: readonly OutboundFrame[]): void {
+function writeLine(recv: Recv, frames: readonly OutboundFrame[]): number {
   const socket = recv.res.socket;
   if (!socket || !(recv.res as { chunkedEncoding?: boolean }).chunkedEncoding) {
-    recv.res.write(encodeBatch(frames, recv.format));
-    return;
+    const body = encodeBatch(frames, recv.format);
+    recv.res.write(body);
+    return body.byteLength;
   }
-  socket.write(frames.length === 1 ? frames[0]!.cometChunk(recv.format) : httpChunk(encodeBatch(frames, recv.format)));
+  const chunk = frames.length === 1 ? frames[0]!.cometChunk(recv.format) : httpChunk(encodeBatch(frames, recv.format));
+  socket.write(chunk);
+  return chunk.byteLength;
 }
 
 /** Headers of a recv response; held responses must not be cached or buffered by proxies. */
@@ -283,7 +287,8 @@ const MSGPACK_HEADERS: readonly string[] = Object.entries(heldHeaders('msgpack')
  * is that error's status with the X-Ably-Error headers, and the body is still the protocol message
  * array (ably-js acts on an array whatever the status; plain clients see a failed request).
  */
-function respond(res: ServerResponse, frames: readonly OutboundFrame[], format: Format): void {
+/** Returns the body's size in bytes. */
+function respond(res: ServerResponse, frames: readonly OutboundFrame[], format: Format): number {
   const body = format === 'json' ? jsonBatch(frames) : encodeBatch(frames, format);
   const length = typeof body === 'string' ? jsonBatchBytes(frames) : body.length;
   const last = frames[frames.length - 1]?.pm;
@@ -296,4 +301,5 @@ function respond(res: ServerResponse, frames: readonly OutboundFrame[], format: 
   }
   res.writeHead(status, headers);
   res.end(body);
+  return length;
 }
