@@ -8,6 +8,7 @@
   var clients = {};
   var received = {};
   var states = {};
+  var active = {};
 
   function client(name) {
     var c = clients[name];
@@ -27,6 +28,11 @@
       var c = new Ctor(options);
       clients[name] = c;
       states[name] = [];
+      active[name] = [];
+      // Every transport that became active, with the connection id then (an upgrade keeps it).
+      c.connection.connectionManager.on('transport.active', function (t) {
+        active[name].push(t.shortName + ' ' + c.connection.id);
+      });
       c.connection.on(function (change) {
         states[name].push(change.current + (change.reason ? ' ' + change.reason.code + ' ' + change.reason.message : ''));
       });
@@ -56,6 +62,10 @@
 
     states: function (name) {
       return states[name].slice();
+    },
+
+    activeTransports: function (name) {
+      return active[name].slice();
     },
 
     info: function (name) {

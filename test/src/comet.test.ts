@@ -38,7 +38,7 @@ describe('comet', () => {
     const res = await cometRequest(ts.port, `/comet/connect?${FULL}&heartbeats=true&v=6&stream=false`);
     assert.equal(res.status, 200);
     assert.equal(res.headers['content-type'], JSON_TYPE);
-    assert.equal(res.headers['cache-control'], 'no-store');
+    assert.equal(res.headers['cache-control'], 'no-store, no-transform');
     assert.equal(res.headers['x-accel-buffering'], 'no');
     assert.match(String(res.headers['set-cookie']), new RegExp(`^encke_server=${ts.server.options.serverId}; Path=/; HttpOnly`));
     const [connected] = res.batches.flat();

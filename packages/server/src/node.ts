@@ -36,6 +36,7 @@ import { SessionRegistry } from './session/registry.js';
 import { enforceRevocation } from './session/revocation.js';
 import { StatsCounters } from './stats/counters.js';
 import { registerCometRoutes } from './transports/comet/routes.js';
+import { registerEventStreamRoutes } from './transports/sse/routes.js';
 import { acceptWebSocket } from './transports/websocket.js';
 import type { TimerHandle } from './util/clock.js';
 import { FlushScheduler } from './util/scheduler.js';
@@ -126,12 +127,14 @@ export class EnckeNode {
     registerHealthRoutes(this.router, o.serverId, () => this.readiness());
     registerMetricsRoute(this.router, new PrometheusExporter(this.metrics), o.metricsToken);
     this.inspect = new NodeInspector(this.ctx, registerCometRoutes(this.router, this.ctx));
+    registerEventStreamRoutes(this.router, this.ctx);
     registerRestRoutes(this.router, this.ctx);
     const onRequest = (req: IncomingMessage, res: ServerResponse): void => this.onRequest(req, res);
     // With a certificate the one port serves HTTPS and WSS; plain HTTP is then refused by TLS itself.
-    this.http = o.tlsCert !== undefined ? createHttpsServer({ cert: o.tlsCert, key: o.tlsKey }, onRequest) : createHttpServer(onRequest);
+    const head = { maxHeaderSize: o.maxHeaderSize };
+    this.http = o.tlsCert !== undefined ? createHttpsServer({ cert: o.tlsCert, key: o.tlsKey, ...head }, onRequest) : createHttpServer(head, onRequest);
     this.http.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => this.onUpgrade(req, socket, head));
-    this.http.on('clientError', (_err, socket: Duplex) => socket.destroy());
+    this.http.on('clientError', (err: NodeJS.ErrnoException, socket: Duplex) => refuseMalformed(err, socket));
   }
 
   get apps(): AppRegistry {
@@ -176,7 +179,10 @@ export class EnckeNode {
 
   private tick(): void {
     const now = this.ctx.clock.now();
-    for (const session of this.ctx.sessions.values()) session.transport?.tick(now);
+    for (const session of this.ctx.sessions.values()) {
+      session.transport?.tick(now);
+      session.upgrades?.tick(now);
+    }
   }
 
   private onUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
@@ -279,6 +285,22 @@ export class EnckeNode {
     await this.ctx.stats.flush();
     await this.engine.close();
   }
+}
+
+/**
+ * A request HTTP itself cannot parse. A head over `maxHeaderSize` (a script-tag send whose message
+ * does not fit in a URL) is told so with 431 before the socket goes; anything else is dropped.
+ */
+function refuseMalformed(err: NodeJS.ErrnoException, socket: Duplex): void {
+  if (err.code === 'HPE_HEADER_OVERFLOW' && socket.writable) {
+    socket.on('error', () => socket.destroy());
+    socket.end('HTTP/1.1 431 Request Header Fields Too Large\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
+    // Read what the client is still sending, so that closing does not reset the answer away.
+    socket.resume();
+    setTimeout(() => socket.destroy(), 1000).unref();
+    return;
+  }
+  socket.destroy();
 }
 
 /** Creates a node; call `listen()` to start it. */

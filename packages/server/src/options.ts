@@ -22,6 +22,11 @@ export interface ServerOptions {
   channelLogMaxCount?: number;
   /** Time source; tests pass a fake clock. @default the system clock */
   clock?: Clock;
+  /**
+   * The reconnect delay (ms) a comet recv framed as Server-Sent Events tells the browser to use
+   * (`retry:`) after the stream ends; the browser then resumes it with Last-Event-ID. @default 1000
+   */
+  cometSseRetry?: number;
   /** How long (ms) a connection's state outlives its transport, for resume. Sent in CONNECTED. @default 120000 */
   connectionStateTtl?: number;
   /** Shared state; the memory engine when not given. @default a MemoryEngine */
@@ -58,8 +63,19 @@ export interface ServerOptions {
   maxCometStreamDuration?: number;
   /** Largest WebSocket frame accepted (bytes). Sent in CONNECTED. @default 524288 */
   maxFrameSize?: number;
+  /**
+   * Largest request head (request line with its query, plus headers) in bytes. Script-tag (JSONP)
+   * clients send messages in the URL (`GET …/send?body=`), URL-encoded: room for a message of
+   * maxMessageSize in any script. A bigger head is refused by Node (431). @default 262144
+   */
+  maxHeaderSize?: number;
   /** Longest silence (ms) the server allows itself towards a client; heartbeats keep within it. Sent in CONNECTED. @default 15000 */
   maxIdleInterval?: number;
+  /**
+   * Bytes a forever-iframe (htmlfile) recv document may grow to before the server ends it and the
+   * page opens the next one, so the page does not hold an ever-growing document. @default 1048576
+   */
+  maxIframeBytes?: number;
   /** Client ProtocolMessages waiting to be processed on one connection before it is failed (reading pauses at half). @default 1000 */
   maxInboundQueue?: number;
   /** Inbound messages per second advertised to clients in CONNECTED. @default 50 */
@@ -161,6 +177,7 @@ const MIN_HEARTBEAT_INTERVAL = 50;
 export const DEFAULTS = {
   channelLogMaxAge: 120_000,
   channelLogMaxCount: 1000,
+  cometSseRetry: 1000,
   connectionStateTtl: 120_000,
   host: '127.0.0.1',
   idempotencyWindow: 120_000,
@@ -171,7 +188,9 @@ export const DEFAULTS = {
   maxCometQueue: 5000,
   maxCometStreamDuration: 30_000,
   maxFrameSize: 524_288,
+  maxHeaderSize: 262_144,
   maxIdleInterval: 15_000,
+  maxIframeBytes: 1_048_576,
   maxInboundQueue: 1000,
   maxInboundRate: 50,
   maxMessageSize: 65_536,
@@ -203,6 +222,7 @@ export const DEFAULTS = {
 const POSITIVE_INTEGER_OPTIONS = [
   'channelLogMaxAge',
   'channelLogMaxCount',
+  'cometSseRetry',
   'connectionStateTtl',
   'idempotencyWindow',
   'maxBatchChannels',
@@ -212,7 +232,9 @@ const POSITIVE_INTEGER_OPTIONS = [
   'maxCometQueue',
   'maxCometStreamDuration',
   'maxFrameSize',
+  'maxHeaderSize',
   'maxIdleInterval',
+  'maxIframeBytes',
   'maxInboundQueue',
   'maxInboundRate',
   'maxMessageSize',

@@ -32,6 +32,7 @@ interface Driver {
   create(name: string, options: Record<string, unknown>): void;
   waitState(name: string, state: string, timeoutMs: number): Promise<string>;
   states(name: string): string[];
+  activeTransports(name: string): string[];
   info(name: string): ConnectionInfo;
   subscribe(name: string, channel: string): Promise<void>;
   received(name: string, channel: string): PageMessage[];
@@ -98,6 +99,11 @@ export class PageClient {
 
   states(): Promise<string[]> {
     return this.call((d, n) => d.states(n));
+  }
+
+  /** `<transport> <connectionId>` for every transport that became active, in order. */
+  activeTransports(): Promise<string[]> {
+    return this.call((d, n) => d.activeTransports(n));
   }
 
   info(): Promise<ConnectionInfo> {

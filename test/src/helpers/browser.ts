@@ -22,7 +22,10 @@ import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { dirname, extname, join, normalize, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { after, before } from 'node:test';
+import type { ServerOptions } from '@encke/server';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import { startServer, type TestServer } from './server.js';
 
 /** The flags every browser test runs Chromium with (project rules). */
 export const CHROMIUM_ARGS: readonly string[] = [
@@ -178,4 +181,30 @@ function pageFile(path: string): string | undefined {
 function send(res: ServerResponse, status: number, type: string, body: string | Buffer): void {
   res.writeHead(status, { 'Content-Type': type, 'Cache-Control': 'no-store' });
   res.end(body);
+}
+
+/** What a browser test file shares: an encke server, the page server (another origin), Chromium. */
+export interface BrowserFixture {
+  ts: TestServer;
+  pages: PageServer;
+  browser: TestBrowser;
+}
+
+/**
+ * Starts the server, the page server and Chromium before the tests of the enclosing suite and
+ * stops them after; the fields are set once `before` has run.
+ */
+export function useBrowserFixture(options: ServerOptions = {}): BrowserFixture {
+  const fixture = {} as BrowserFixture;
+  before(async () => {
+    fixture.ts = await startServer(options);
+    fixture.pages = await PageServer.start();
+    fixture.browser = await launchBrowser();
+  });
+  after(async () => {
+    await fixture.browser?.close();
+    await fixture.pages?.close();
+    await fixture.ts?.close();
+  });
+  return fixture;
 }

@@ -15,6 +15,7 @@ import { OutboundFrame } from '../wire/frame.js';
 import type { ConnectParams } from './connect-params.js';
 import type { Transport } from './port.js';
 import { Session, type SessionParams } from './session.js';
+import { upgradeTransport } from './upgrade.js';
 
 type ResumeResult = { session: Session; error?: undefined } | { session?: undefined; error: ErrorInfo };
 
@@ -76,13 +77,24 @@ export async function openConnection(ctx: NodeContext, params: ConnectParams, tr
       remainPresentFor: params.remainPresentFor ?? ctx.options.presenceRemainPresentFor,
     };
     let error: ErrorInfo | undefined;
-    const resumeKey = params.resume ?? params.recover;
+    const resumeKey = params.resume ?? params.recover ?? params.upgrade;
     if (resumeKey !== undefined) {
       const found = await findResumable(ctx, resumeKey, sessionParams);
       if (found.session) {
-        found.session.bind(transport, sessionParams);
-        opened(ctx, found.session, transport, 'ok');
+        if (resumeKey === params.upgrade) {
+          upgradeTransport(found.session, transport, sessionParams);
+          ctx.logger.info({ connectionId: found.session.id, transport: transport.kind, format: transport.format }, 'connection upgraded its transport');
+        } else {
+          found.session.bind(transport, sessionParams);
+          opened(ctx, found.session, transport, 'ok');
+        }
         return found.session;
+      }
+      // A failed upgrade is abandoned, not a new connection: the client keeps the one it has.
+      if (resumeKey === params.upgrade) {
+        if (found.error) ctx.metrics.errorSent(found.error.code);
+        transport.end(new OutboundFrame({ action: Action.DISCONNECTED, error: found.error }));
+        return undefined;
       }
       error = found.error;
     }

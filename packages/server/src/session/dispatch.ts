@@ -82,6 +82,10 @@ function dispatch(session: Session, pm: ProtocolMessage): Promise<void> | void {
       return reject(session, pm, new AblyError(Err.badRequest, `${actionName(pm.action)} is not supported by this server`));
     case Action.AUTH:
       return reauthorize(session, pm);
+    case Action.ACTIVATE:
+      // ably-js 1.x activates an upgrade transport on that transport (upgrade.ts handles it there);
+      // one reaching the session came on the transport already active: nothing to switch.
+      return;
     default:
       throw new AblyError(Err.protocolError, `Unexpected ${actionName(pm.action)} (action ${pm.action}) from client`);
   }

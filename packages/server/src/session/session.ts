@@ -25,6 +25,7 @@ import { Dispatcher } from './dispatch.js';
 import { InboundQueue } from './inbound.js';
 import { Membership } from './membership.js';
 import type { Inbound, Transport, TransportOwner } from './port.js';
+import type { Upgrades } from './upgrade.js';
 
 export type SessionState = 'connected' | 'disconnected' | 'closed';
 
@@ -64,6 +65,8 @@ export class Session implements TransportOwner, Flushable {
   private membership: Membership | null = null;
   /** Fires at the token's expiry; set only while the session has a transport and a token. */
   private tokenTimer: TimerHandle | undefined = undefined;
+  /** Transports waiting for ACTIVATE (ably-js 1.x upgrade, upgrade.ts); null when none. */
+  upgrades: Upgrades | null = null;
 
   /** A new connection, or (`restored`) one taken over from another node. */
   constructor(
@@ -166,6 +169,12 @@ export class Session implements TransportOwner, Flushable {
    * remainPresentFor), and answers CONNECTED.
    */
   bind(transport: Transport, params: SessionParams, error?: ErrorInfo): void {
+    this.adopt(transport, params);
+    this.sendConnected(error);
+  }
+
+  /** `bind` without CONNECTED: an upgrade transport that already had its own (upgrade.ts). */
+  adopt(transport: Transport, params: SessionParams): void {
     const previous = this.bound;
     if (previous && previous !== transport) {
       this.bound = null;
@@ -180,11 +189,14 @@ export class Session implements TransportOwner, Flushable {
     this.current = 'connected';
     this.params = params;
     this.armTokenExpiry();
-    this.sendConnected(error);
   }
 
-  /** Sends CONNECTED (with `error` after a failed resume or recover) with a new key, and tells the transport. */
-  sendConnected(error?: ErrorInfo): void {
+  /**
+   * Sends CONNECTED (with `error` after a failed resume or recover) with a new key, and tells the
+   * transport. `to` another transport than the bound one (an upgrade candidate) gets it directly,
+   * with `owner` as the one its client messages go to.
+   */
+  sendConnected(error?: ErrorInfo, to: Transport | null = this.bound, owner: TransportOwner = this): void {
     const o = this.ctx.options;
     const connectionKey = formatConnectionKey(this.id, this.secret, ++this.keyGeneration);
     const pm: ProtocolMessage = {
@@ -202,11 +214,13 @@ export class Session implements TransportOwner, Flushable {
     };
     if (this.clientId !== undefined) pm.connectionDetails!.clientId = this.clientId;
     if (error) pm.error = error;
-    this.send(pm);
-    this.bound?.connected(this, { connectionId: this.id, appId: this.appId, connectionKey });
+    if (to === this.bound) this.send(pm);
+    else to?.write([new OutboundFrame(pm)]);
+    to?.connected(owner, { connectionId: this.id, appId: this.appId, connectionKey });
   }
 
   transportGone(transport: Transport): void {
+    if (this.upgrades?.forget(transport)) return;
     if (transport !== this.bound) return;
     this.bound = null;
     this.out = null;
@@ -353,6 +367,7 @@ export class Session implements TransportOwner, Flushable {
     this.inbound?.clear();
     this.out = null;
     this.attachments.clear();
+    this.upgrades?.endAll();
     const livesOn = reason === 'moved' || (reason === 'shutdown' && this.ctx.records.shared);
     if (livesOn) {
       this.membership?.cancelLeave();

@@ -19,11 +19,12 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { Action, type AblyError, type Format } from '@encke/protocol';
 import type { NodeContext } from '../../context.js';
-import { headerSafe } from '../../http/respond.js';
 import type { ConnectionIssued, Inbound, Transport, TransportOwner } from '../../session/port.js';
 import type { TimerHandle } from '../../util/clock.js';
-import { OutboundFrame, httpChunk } from '../../wire/frame.js';
-import { acceptedFormat, contentType, encodeBatch, jsonBatch, jsonBatchBytes } from './wire.js';
+import { OutboundFrame } from '../../wire/frame.js';
+import type { RecvMode } from './framing/select.js';
+import { closeStream, openStream, respond, writeBatch, type Recv } from './recv.js';
+import { acceptedFormat } from './wire.js';
 
 const HEARTBEAT = new OutboundFrame({ action: Action.HEARTBEAT });
 
@@ -31,15 +32,6 @@ const HEARTBEAT = new OutboundFrame({ action: Action.HEARTBEAT });
 export interface CometKeys {
   issued(transport: CometTransport, issued: ConnectionIssued): void;
   forget(transport: CometTransport, connectionId: string): void;
-}
-
-/** A held recv: the response frames are written to. */
-interface Recv {
-  readonly res: ServerResponse;
-  readonly format: Format;
-  readonly started: number;
-  /** Headers sent: a stream is open and may take more batches. */
-  open: boolean;
 }
 
 export class CometTransport implements Transport {
@@ -107,20 +99,23 @@ export class CometTransport implements Transport {
 
   // ---- recv -------------------------------------------------------------------------------------
 
-  /** Holds `res` as the recv, ending any older one, and delivers whatever is queued. */
-  attachRecv(req: IncomingMessage, res: ServerResponse): void {
+  /**
+   * Holds `res` as the recv, answered as `mode` says, ending any older one, and delivers whatever
+   * is queued. A plain poll (`mode.short`) is answered at once, with `[]` if nothing is queued.
+   */
+  attachRecv(req: IncomingMessage, res: ServerResponse, mode: RecvMode): void {
     if (res.destroyed || req.socket.destroyed) return;
-    const format = acceptedFormat(req) ?? this.format;
+    const format = mode.framing ? 'json' : (acceptedFormat(req) ?? this.format);
     if (this.ended) {
       // Lingering only to tell the client why the connection ended.
       const frames = this.queue;
       this.finish(false);
-      this.ctx.metrics.wrote('comet', respond(res, frames, format));
+      this.ctx.metrics.wrote('comet', respond(res, frames, format, mode.framing));
       return;
     }
     if (this.recv) this.endRecv([]);
     this.recvAborted = false;
-    const recv: Recv = { res, format, started: this.ctx.clock.now(), open: false };
+    const recv: Recv = { res, format, mode, started: this.ctx.clock.now(), open: false, bytes: 0 };
     this.recv = recv;
     res.on('close', () => this.recvClosed(recv));
     if (this.queue.length > 0) {
@@ -128,6 +123,7 @@ export class CometTransport implements Transport {
       this.queue = [];
       this.deliver(frames);
     }
+    if (mode.short && this.recv === recv) this.endRecv([]);
   }
 
   /**
@@ -147,17 +143,17 @@ export class CometTransport implements Transport {
   private deliver(frames: readonly OutboundFrame[]): void {
     const recv = this.recv!;
     this.lastOutbound = this.ctx.clock.now();
-    if (!this.stream) {
+    if (!recv.mode.stream) {
       this.endRecv(frames);
       return;
     }
-    if (!recv.open) {
-      recv.res.writeHead(200, heldHeaders(recv.format));
-      recv.res.flushHeaders();
-      recv.open = true;
-    }
-    this.ctx.metrics.wrote('comet', writeLine(recv, frames));
+    if (!recv.open) openStream(recv);
+    const before = recv.bytes;
+    writeBatch(recv, frames);
+    this.ctx.metrics.wrote('comet', recv.bytes - before);
     if ((recv.res.socket?.writableLength ?? 0) > this.ctx.options.maxOutboundBuffer) this.slowConsumer();
+    // A forever-iframe's document is ended after a byte budget; the page opens the next one.
+    else if (recv.mode.framing?.name === 'htmlfile' && recv.bytes >= this.ctx.options.maxIframeBytes) this.endRecv([]);
   }
 
   /** Ends the held recv with `frames` as its last batch (an empty array if nothing was written). */
@@ -166,10 +162,12 @@ export class CometTransport implements Transport {
     this.recv = null;
     this.lastRecvEnd = this.lastOutbound = this.ctx.clock.now();
     if (recv.open) {
-      if (frames.length > 0) this.ctx.metrics.wrote('comet', writeLine(recv, frames));
-      recv.res.end();
+      const before = recv.bytes;
+      if (frames.length > 0) writeBatch(recv, frames);
+      this.ctx.metrics.wrote('comet', recv.bytes - before);
+      closeStream(recv);
     } else {
-      this.ctx.metrics.wrote('comet', respond(recv.res, frames, recv.format));
+      this.ctx.metrics.wrote('comet', respond(recv.res, frames, recv.format, recv.mode.framing));
     }
   }
 
@@ -221,7 +219,7 @@ export class CometTransport implements Transport {
       if (this.recvAborted || now - this.lastRecvEnd > this.ctx.options.maxIdleInterval + interval) this.gone();
       return;
     }
-    if (this.stream && now - recv.started >= this.ctx.options.maxCometStreamDuration) this.endRecv([]);
+    if (recv.mode.stream && now - recv.started >= this.ctx.options.maxCometStreamDuration) this.endRecv([]);
     else if (now - this.lastOutbound >= interval) this.deliver([HEARTBEAT]);
   }
 
@@ -255,51 +253,4 @@ export class CometTransport implements Transport {
     }
     if (this.connectionId !== undefined) this.registry.forget(this, this.connectionId);
   }
-}
-
-/**
- * Writes a batch to an open streamed recv. With chunked encoding the chunk is framed here and
- * written to the socket directly: a single frame's chunk is made once and shared by every
- * subscriber, one socket write each, instead of node:http's cork, three-part writev and uncork per
- * response. Node still ends the response (`0\r\n\r\n`) in `res.end()`.
- */
-function writeLine(recv: Recv, frames: readonly OutboundFrame[]): number {
-  const socket = recv.res.socket;
-  if (!socket || !(recv.res as { chunkedEncoding?: boolean }).chunkedEncoding) {
-    const body = encodeBatch(frames, recv.format);
-    recv.res.write(body);
-    return body.byteLength;
-  }
-  const chunk = frames.length === 1 ? frames[0]!.cometChunk(recv.format) : httpChunk(encodeBatch(frames, recv.format));
-  socket.write(chunk);
-  return chunk.byteLength;
-}
-
-/** Headers of a recv response; held responses must not be cached or buffered by proxies. */
-function heldHeaders(format: Format): Record<string, string> {
-  return { 'Content-Type': contentType(format), 'Cache-Control': 'no-store', 'X-Accel-Buffering': 'no' };
-}
-const JSON_HEADERS: readonly string[] = Object.entries(heldHeaders('json')).flat();
-const MSGPACK_HEADERS: readonly string[] = Object.entries(heldHeaders('msgpack')).flat();
-
-/**
- * Answers a recv in one piece. The status is 200 unless the batch ends with a fatal ERROR: then it
- * is that error's status with the X-Ably-Error headers, and the body is still the protocol message
- * array (ably-js acts on an array whatever the status; plain clients see a failed request).
- */
-/** Returns the body's size in bytes. */
-function respond(res: ServerResponse, frames: readonly OutboundFrame[], format: Format): number {
-  const body = format === 'json' ? jsonBatch(frames) : encodeBatch(frames, format);
-  const length = typeof body === 'string' ? jsonBatchBytes(frames) : body.length;
-  const last = frames[frames.length - 1]?.pm;
-  // Flat [name, value, …] headers: no object to build and walk on every poll.
-  const headers = [...(format === 'json' ? JSON_HEADERS : MSGPACK_HEADERS), 'Content-Length', String(length)];
-  let status = 200;
-  if (last?.action === Action.ERROR && last.error) {
-    status = last.error.statusCode;
-    headers.push('X-Ably-ErrorCode', String(last.error.code), 'X-Ably-ErrorMessage', headerSafe(last.error.message));
-  }
-  res.writeHead(status, headers);
-  res.end(body);
-  return length;
 }

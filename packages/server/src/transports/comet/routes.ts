@@ -8,6 +8,11 @@
  *   GET  /comet/<key>/close         CLOSE: the connection state is discarded
  *   GET  /comet/<key>/disconnect    the transport goes; the state stays for a resume
  *
+ * Connect and recv are answered in the framing the request asks for (framing/select.ts: JSON lines
+ * or msgpack, JSONP, SSE, forever-iframe, multipart) and mode (stream, long poll, plain poll).
+ * A request with `envelope=jsonp&callback=<name>` gets every answer, errors and 204s included, as
+ * `<name>({statusCode, response, headers})`.
+ *
  * Every request authenticates (`key` / `access_token` query params as the SDKs send them, or an
  * `Authorization: Basic|Bearer` header) and must be for the connection's app. Bad credentials are
  * 40101 (the SDK fails); an unknown, expired or other app's key is 80022 (the SDK resumes).
@@ -17,12 +22,14 @@ import { authenticate, checkTls } from '../../auth/authenticate.js';
 import { credentialsFromHeader, requestCredentials } from '../../auth/credentials.js';
 import type { NodeContext } from '../../context.js';
 import { ClientAbortError, decodeBody, readBody, requestFormat } from '../../http/body.js';
-import type { HttpRequest, Router } from '../../http/router.js';
+import type { Handler, HttpRequest, Router } from '../../http/router.js';
 import { parseConnectParams } from '../../session/connect-params.js';
 import { openConnection } from '../../session/connect.js';
 import type { Inbound } from '../../session/port.js';
 import { CometTransport } from './comet-transport.js';
 import { forwardToOwner } from './forward.js';
+import { jsonpError, jsonpNoContent } from './framing/jsonp.js';
+import { jsonpCallbackOf, recvMode } from './framing/select.js';
 import { CometRegistry, VerifiedCredentials } from './registry.js';
 import { acceptedFormat, decodeQueryBody, parseSendBody } from './wire.js';
 
@@ -31,17 +38,18 @@ const SERVER_COOKIE = 'encke_server';
 
 export function registerCometRoutes(router: Router, ctx: NodeContext): CometRegistry {
   const registry = new CometRegistry();
-  router.add('GET', '/comet/connect', (r) => connect(ctx, registry, r));
+  const route = (method: string, path: string, handle: Handler): void => void router.add(method, path, jsonpAware(ctx, handle));
+  route('GET', '/comet/connect', (r) => connect(ctx, registry, r));
   const keyed = (method: string, path: string, handle: (t: CometTransport, r: HttpRequest) => void | Promise<void>, lingering = false): void => {
-    router.add(method, path, async (r) => {
+    route(method, path, async (r) => {
       const t = await transportFor(ctx, registry, r, lingering);
       if (t) await handle(t, r);
     });
   };
-  keyed('GET', '/comet/:key/recv', (t, r) => t.attachRecv(r.req, r.res), true);
+  keyed('GET', '/comet/:key/recv', (t, r) => t.attachRecv(r.req, r.res, recvMode(r.url.searchParams, r.req, t.stream, ctx.options.cometSseRetry)), true);
   keyed('POST', '/comet/:key/send', (t, r) => send(ctx, t, r));
   keyed('GET', '/comet/:key/send', (t, r) => send(ctx, t, r));
-  router.add('GET', '/comet/:key/close', async (r) => {
+  route('GET', '/comet/:key/close', async (r) => {
     const t = await transportFor(ctx, registry, r, false, true);
     if (t) t.receive([{ action: Action.CLOSE }]);
     noContent(r);
@@ -59,12 +67,13 @@ async function connect(ctx: NodeContext, registry: CometRegistry, { req, res, ur
   const query = url.searchParams;
   const params = parseConnectParams(query, secure);
   params.credentials ??= credentialsFromHeader(req.headers.authorization);
-  const stream = parseStream(query.get('stream'));
+  const mode = recvMode(query, req, parseStream(query.get('stream')), ctx.options.cometSseRetry);
   // ably-js sends no `format` on comet and always speaks JSON; other clients may ask for msgpack.
-  const format: Format = query.has('format') ? params.format : (acceptedFormat(req) ?? 'json');
-  const transport = new CometTransport(ctx, registry, format, stream);
+  const format: Format = mode.framing ? 'json' : query.has('format') ? params.format : (acceptedFormat(req) ?? 'json');
+  // Later recvs default to the mode of the first one (a script-tag client never streams).
+  const transport = new CometTransport(ctx, registry, format, mode.stream);
   res.setHeader('Set-Cookie', `${SERVER_COOKIE}=${encodeURIComponent(ctx.options.serverId)}; Path=/; HttpOnly; SameSite=Lax${secure ? '; Secure' : ''}`);
-  transport.attachRecv(req, res);
+  transport.attachRecv(req, res, mode);
   await openConnection(ctx, params, transport);
 }
 
@@ -126,6 +135,26 @@ async function send(ctx: NodeContext, transport: CometTransport, r: HttpRequest)
   noContent(r);
 }
 
-function noContent({ res }: HttpRequest): void {
-  res.writeHead(204, { 'Cache-Control': 'no-store' }).end();
+function noContent({ res, url }: HttpRequest): void {
+  const callback = jsonpCallbackOf(url.searchParams);
+  if (callback !== undefined) jsonpNoContent(res, callback);
+  else res.writeHead(204, { 'Cache-Control': 'no-store' }).end();
+}
+
+/**
+ * Errors of a JSONP request are answered as JSONP: a script element runs nothing from an error
+ * status, so the client would only see a script error. Other requests' errors go to the node.
+ */
+function jsonpAware(ctx: NodeContext, handle: Handler): Handler {
+  return async (r) => {
+    try {
+      await handle(r);
+    } catch (err) {
+      const callback = jsonpCallbackOf(r.url.searchParams);
+      if (callback === undefined || r.res.headersSent) throw err;
+      const e = AblyError.from(err);
+      if (e.statusCode >= 500) ctx.logger.error({ err }, 'comet request failed');
+      jsonpError(r.res, callback, e);
+    }
+  };
 }
