@@ -8,6 +8,7 @@ import type { TokenService } from './auth/tokens.js';
 import type { LocalChannels } from './channels/local-channels.js';
 import type { ChannelPublisher } from './channels/publisher.js';
 import type { Engine } from './engine/engine.js';
+import type { Metrics } from './metrics/metrics.js';
 import type { ResolvedOptions } from './options.js';
 import type { ConnectionRecords } from './session/connection-records.js';
 import type { SessionRegistry } from './session/registry.js';
@@ -38,4 +39,6 @@ export interface NodeContext {
   readonly tokens: TokenService;
   /** The last resort for exceptions nothing else handled: logged at error level and counted. */
   readonly faults: Faults;
+  /** Operational metrics every layer reports into (/metrics, `node.metrics.snapshot()`). */
+  readonly metrics: Metrics;
 }

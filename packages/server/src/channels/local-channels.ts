@@ -9,6 +9,7 @@
  * from the channel log before anything later is delivered; a duplicate is dropped. So subscribers
  * see every event once and in order whatever the engine's transport did.
  */
+import type { Metrics } from '../metrics/metrics.js';
 import { AblyError, Err, Flag } from '@encke/protocol';
 import { channelKey, type ChannelEvent, type ChannelKey, type OccupancyMetrics } from '../engine/channel-store.js';
 import type { Engine } from '../engine/engine.js';
@@ -34,6 +35,7 @@ export class LocalChannels {
     private readonly scheduler: FlushScheduler,
     private readonly logger: Logger,
     private readonly nodeId: string,
+    private readonly metrics: Metrics,
     /** Channels this node may have attached at once (`maxChannels`); a new one past it is refused with 40114. */
     private readonly maxChannels = Infinity,
     private readonly faults?: Faults,
@@ -118,7 +120,7 @@ export class LocalChannels {
         this.faults?.limitReached('maxChannels', { appId });
         throw new AblyError(Err.channelLimit, `This server has its limit of ${this.maxChannels} channels attached; no new channel can be attached now`);
       }
-      ch = new LocalChannel(key, appId, name);
+      ch = new LocalChannel(key, appId, name, this.metrics);
       this.map.set(key, ch);
     }
     return ch;
