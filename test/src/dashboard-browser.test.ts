@@ -6,7 +6,7 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { ADMIN_PASSWORD, ChatPage, dashboardConnections, dashboardRates, useBrowser, openDashboard, screenshotPath, startChatServer, type ProbeWindow } from './helpers/chat.js';
+import { ADMIN_PASSWORD, ChatPage, dashboardConnections, dashboardRates, metricsConnections, useBrowser, openDashboard, screenshotPath, startChatServer, type ProbeWindow } from './helpers/chat.js';
 import type { TestServer } from './helpers/server.js';
 
 /** One Chromium for this file. */
@@ -93,12 +93,14 @@ describe('admin dashboard: live figures while the chat runs', () => {
       await dash.setViewportSize({ width: 1280, height: 900 });
       await waitConnections(dash, 1); // itself
       assert.equal(server.server.inspect.connections, 1);
+      assert.equal(await metricsConnections(server), 1);
       await new Promise((r) => setTimeout(r, 3000)); // a few seconds of chart
       await dash.screenshot({ path: screenshotPath('dashboard-empty.png'), fullPage: true });
 
       for (const name of ['Ana', 'Bo', 'Cy', 'Di', 'Ed']) people.push(await ChatPage.join(browser(), server, name, undefined, { room: 'general' }));
       await waitConnections(dash, 6);
       assert.equal(server.server.inspect.connections, 6);
+      assert.equal(await metricsConnections(server), 6);
 
       const idle = await dashboardRates(dash);
       const charts: string[] = [];
@@ -122,6 +124,7 @@ describe('admin dashboard: live figures while the chat runs', () => {
       await people.pop()!.close();
       await waitConnections(dash, 4);
       assert.equal(await dashboardConnections(dash), server.server.inspect.connections);
+      assert.equal(await metricsConnections(server), 4);
     } finally {
       for (const p of people) await p.close();
       await dash.close();

@@ -12,7 +12,7 @@ import * as Ably from 'ably';
 import { createServer, type ServerOptions } from '@encke/server';
 import { FakeClock } from '@encke/server/internal';
 import { closeAll, connect } from './helpers/ably.js';
-import { ADMIN_PASSWORD, CHAT_DIST, startChatServer } from './helpers/chat.js';
+import { ADMIN_PASSWORD, CHAT_DIST, metricSamples, startChatServer } from './helpers/chat.js';
 import { KEYS, startServer, TEST_APPS, type TestServer } from './helpers/server.js';
 
 const base = (ts: TestServer): string => `http://127.0.0.1:${ts.port}`;
@@ -324,6 +324,49 @@ describe('admin dashboard: the feed', () => {
       await assert.rejects(viewer.channels.get('other').attach(), (e: Ably.ErrorInfo) => e.code === 40160);
     } finally {
       await closeAll(viewer, chatter);
+    }
+  });
+});
+
+describe('admin dashboard: the same numbers as /metrics', () => {
+  it('connections by transport and format, messages in and out, errors by code: as /metrics reads them', async () => {
+    const clock = new FakeClock(Date.now());
+    const ts = await startChatServer({ clock });
+    const cookie = await signIn(ts);
+    const viewer = sdk(ts, { useBinaryProtocol: false, authCallback: (_p, done) => void fetch(`${base(ts)}/admin/token`, { headers: { cookie } }).then((r) => r.json()).then((d) => done(null, d as Ably.TokenDetails), (e: Error) => done(e.message, null)) });
+    const chatter = sdk(ts, { key: KEYS.full, useBinaryProtocol: true });
+    try {
+      await connect(viewer);
+      await connect(chatter);
+      const room = chatter.channels.get('chat:numbers');
+      const echoed: Ably.Message[] = [];
+      await room.subscribe((m) => void echoed.push(m));
+      for (let i = 0; i < 5; i++) await room.publish('n', `m${i}`);
+      while (echoed.length < 5) await new Promise((r) => setTimeout(r, 20));
+      for (let i = 0; i < 3; i++) assert.equal((await fetch(`${base(ts)}/no-such-thing`)).status, 404);
+      const snapshots: Ably.Message[] = [];
+      await viewer.channels.get('dashboard').subscribe('snapshot', (m) => void snapshots.push(m));
+      clock.advance(1000); // one snapshot (the publisher runs on the server's clock)
+      while (snapshots.length < 1) await new Promise((r) => setTimeout(r, 20));
+      const snap = snapshots[0]!.data as { metrics: { connections: Record<string, Record<string, number>>; messagesIn: number; messagesOut: number; errors: Record<string, number> } };
+      const exposition = await (await fetch(`${base(ts)}/metrics`)).text();
+
+      const connections = metricSamples(exposition, 'encke_connections');
+      for (const [transport, byFormat] of Object.entries(snap.metrics.connections)) {
+        for (const [format, n] of Object.entries(byFormat)) assert.equal(connections.get(`{transport="${transport}",format="${format}"}`), n, `${transport}/${format}`);
+      }
+      assert.equal(snap.metrics.connections.web_socket?.json, 1); // the viewer
+      assert.equal(snap.metrics.connections.web_socket?.msgpack, 1); // the chatter
+      assert.equal(snap.metrics.errors['40400'], 3);
+      assert.equal(metricSamples(exposition, 'encke_errors_total').get('{code="40400"}'), 3);
+      // /metrics was read after the snapshot's own publish: one more in, and one more out (to the viewer).
+      const sum = (m: Map<string, number>): number => [...m.values()].reduce((a, b) => a + b, 0);
+      assert.equal(sum(metricSamples(exposition, 'encke_messages_in_total')), snap.metrics.messagesIn + 1);
+      assert.equal(sum(metricSamples(exposition, 'encke_messages_out_total')), snap.metrics.messagesOut + 1);
+      assert.equal(snap.metrics.messagesIn, 5);
+    } finally {
+      await closeAll(viewer, chatter);
+      await ts.close();
     }
   });
 });

@@ -9,7 +9,7 @@ import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { ServerOptions } from '@encke/server';
+import type { AppConfig, ServerOptions } from '@encke/server';
 
 /** The built chat of this clone: packages/cli/dist → examples/chat/dist. */
 export const CHAT_DIST = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..', 'examples', 'chat', 'dist');
@@ -30,6 +30,11 @@ export function setUpWeb(options: ServerOptions, dev: boolean, demo: boolean): W
     options.adminPassword = devAdminPassword;
   }
   return { devAdminPassword };
+}
+
+/** The development app of `key`: its `chat` namespace persisted, so a chat room keeps a day of history (not two minutes). */
+export function devApp(key: string): AppConfig {
+  return { id: key.slice(0, key.indexOf('.')), keys: [{ key }], namespaces: [{ id: 'chat', persisted: true }] };
 }
 
 /** Banner lines saying where the chat and the dashboard are. */

@@ -8,11 +8,13 @@ import type { TokenService } from './auth/tokens.js';
 import type { LocalChannels } from './channels/local-channels.js';
 import type { ChannelPublisher } from './channels/publisher.js';
 import type { Engine } from './engine/engine.js';
+import type { Metrics } from './metrics/metrics.js';
 import type { ResolvedOptions } from './options.js';
 import type { ConnectionRecords } from './session/connection-records.js';
 import type { SessionRegistry } from './session/registry.js';
 import type { StatsCounters } from './stats/counters.js';
 import type { Clock } from './util/clock.js';
+import type { Faults } from './util/faults.js';
 import type { Logger } from './util/logger.js';
 import type { FlushScheduler } from './util/scheduler.js';
 
@@ -35,4 +37,8 @@ export interface NodeContext {
   readonly stats: StatsCounters;
   /** Issues and verifies tokens (encke tokens and Ably JWTs). */
   readonly tokens: TokenService;
+  /** The last resort for exceptions nothing else handled: logged at error level and counted. */
+  readonly faults: Faults;
+  /** Operational metrics every layer reports into (/metrics, `node.metrics.snapshot()`). */
+  readonly metrics: Metrics;
 }

@@ -22,6 +22,12 @@ import type { ChannelEvent, ChannelKey } from './engine/channel-store.js';
 import { registerDemoRoutes } from './demo/routes.js';
 import { createEngine } from './engine/create.js';
 import type { Engine, EngineEvents } from './engine/engine.js';
+import { registerHealthRoutes, type Readiness } from './http/health.js';
+import { registerMetricsRoute } from './http/metrics-route.js';
+import { instrumentEngine } from './engine/instrumented.js';
+import { Metrics } from './metrics/metrics.js';
+import { PrometheusExporter } from './metrics/prometheus.js';
+import { countConnections } from './session/count.js';
 import { answerPreflight, applyCors, sendError } from './http/respond.js';
 import { RequestUrl, Router } from './http/router.js';
 import { NodeInspector } from './inspect.js';
@@ -29,17 +35,21 @@ import { resolveOptions, type ResolvedOptions, type ServerOptions } from './opti
 import { registerRestRoutes } from './rest/routes.js';
 import { ConnectionRecords } from './session/connection-records.js';
 import { SessionRegistry } from './session/registry.js';
+import { Session } from './session/session.js';
 import { enforceRevocation } from './session/revocation.js';
 import { StatsCounters } from './stats/counters.js';
 import { registerCometRoutes } from './transports/comet/routes.js';
 import { registerEventStreamRoutes } from './transports/sse/routes.js';
 import { acceptWebSocket } from './transports/websocket.js';
 import type { TimerHandle } from './util/clock.js';
-import { FlushScheduler } from './util/scheduler.js';
+import { Faults } from './util/faults.js';
+import { FlushScheduler, type Flushable } from './util/scheduler.js';
 
 /** The banner of sandbox mode: it must never be mistaken for a production setup. */
 export const SANDBOX_WARNING =
   'SANDBOX MODE IS UNAUTHENTICATED: anyone who can reach this port can create apps (POST /apps) and get their keys. Use it for SDK test suites only.';
+
+const HTTP_UNAUTHORIZED = 401;
 
 /** What the engine tells this node, handed to where it belongs (`engine.start(events)`). */
 class NodeEvents implements EngineEvents {
@@ -50,6 +60,7 @@ class NodeEvents implements EngineEvents {
   }
 
   onResync(): void {
+    this.ctx.metrics.redisReconnected();
     this.ctx.channels.resync();
   }
 
@@ -63,11 +74,13 @@ class NodeEvents implements EngineEvents {
   }
 }
 
-/** Builds the node's services around `engine`. */
-function buildContext(o: ResolvedOptions, engine: Engine): NodeContext {
+/** Builds the node's services around `engine` (timed into `metrics`). */
+function buildContext(o: ResolvedOptions, untimed: Engine, metrics: Metrics): NodeContext {
+  const engine = instrumentEngine(untimed, metrics);
   const apps = new AppRegistry(engine.apps);
   for (const app of buildApps(o.apps, o.keys)) apps.add(app);
-  const scheduler = new FlushScheduler();
+  const faults = new Faults(o.logger);
+  const scheduler = new FlushScheduler((item, err) => flushFailed(faults, item, err));
   const stats = new StatsCounters(o.clock, engine.stats, o.logger);
   const records = new ConnectionRecords(engine.connections, o.serverId, o.connectionStateTtl, o.logger);
   return {
@@ -76,19 +89,46 @@ function buildContext(o: ResolvedOptions, engine: Engine): NodeContext {
     logger: o.logger,
     engine,
     apps,
-    channels: new LocalChannels(engine, scheduler, o.logger, o.serverId),
-    publisher: new ChannelPublisher(o, o.clock, engine, stats),
+    channels: new LocalChannels(engine, scheduler, o.logger, o.serverId, metrics, o.maxChannels, faults),
+    publisher: new ChannelPublisher(o, o.clock, engine, stats, metrics),
     sessions: new SessionRegistry(records),
     records,
     scheduler,
     stats,
     tokens: new TokenService({ apps, store: engine.auth, clock: o.clock, options: o }),
+    faults,
+    metrics,
   };
+}
+
+/**
+ * An exception while writing one connection's frames ends that connection (ERROR 50000) and no
+ * other; one while a channel hands out its events is logged (its subscribers catch up from the log
+ * on their next attach). Both are counted faults.
+ */
+function flushFailed(faults: Faults, item: Flushable, err: unknown): void {
+  if (item instanceof Session) {
+    faults.report('connection', err, { connectionId: item.id }, 'connection failed: unexpected error while writing to it');
+    failSession(item, err);
+  } else {
+    faults.report('channel', err, {}, 'channel delivery failed: unexpected error');
+  }
+}
+
+/** Ends a session after a fault with ERROR 50000; if even that fails, drops its transport. */
+function failSession(session: Session, err: unknown): void {
+  try {
+    session.fail(new AblyError(Err.internal, 'Internal error; the connection was closed', { cause: err }));
+  } catch {
+    session.transport?.terminate();
+  }
 }
 
 export class EnckeNode {
   readonly options: ResolvedOptions;
   readonly engine: Engine;
+  /** This node's metrics: `snapshot()` holds the numbers `GET /metrics` exports. */
+  readonly metrics = new Metrics();
   /** What this node holds, for tests and operators. */
   readonly inspect: NodeInspector;
   private readonly ctx: NodeContext;
@@ -98,6 +138,7 @@ export class EnckeNode {
   private heartbeat: TimerHandle | undefined;
   private statsFlush: TimerHandle | undefined;
   private closing = false;
+  private draining = false;
   /** The admin dashboard (`adminPassword`), if on. */
   private readonly admin: Admin | undefined;
   /** Why the chat demo (`demo`) cannot be served, if it cannot. */
@@ -107,7 +148,8 @@ export class EnckeNode {
     const o = resolveOptions(options);
     this.options = o;
     this.engine = createEngine(o);
-    this.ctx = buildContext(o, this.engine);
+    this.ctx = buildContext(o, this.engine, this.metrics);
+    this.metrics.setConnectionCounter(() => countConnections(this.ctx.sessions.values()));
     this.wss = new WebSocketServer({
       noServer: true,
       perMessageDeflate: false,
@@ -115,6 +157,8 @@ export class EnckeNode {
       // Frames past maxFrameSize get an in-band 40009; ws itself only stops absurd ones.
       maxPayload: o.maxFrameSize * 2,
     });
+    registerHealthRoutes(this.router, o.serverId, () => this.readiness());
+    registerMetricsRoute(this.router, new PrometheusExporter(this.metrics), o.metricsToken);
     this.inspect = new NodeInspector(this.ctx, registerCometRoutes(this.router, this.ctx));
     registerEventStreamRoutes(this.router, this.ctx);
     registerRestRoutes(this.router, this.ctx);
@@ -174,9 +218,19 @@ export class EnckeNode {
   private tick(): void {
     const now = this.ctx.clock.now();
     for (const session of this.ctx.sessions.values()) {
-      session.transport?.tick(now);
-      session.upgrades?.tick(now);
+      try {
+        session.transport?.tick(now);
+        session.upgrades?.tick(now);
+      } catch (err) {
+        this.ctx.faults.report('timer', err, { connectionId: session.id }, 'connection failed: unexpected error in its heartbeat tick');
+        failSession(session, err);
+      }
     }
+  }
+
+  /** Faults the last resort caught (counted by kind; a metrics exporter's hook). */
+  get faults(): Faults {
+    return this.ctx.faults;
   }
 
   private onUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
@@ -212,10 +266,29 @@ export class EnckeNode {
 
   private requestFailed(res: ServerResponse, err: unknown): void {
     const e = AblyError.from(err);
+    this.ctx.metrics.errorSent(e.code);
     // A refusal is the client's business (debug); only the server's own failures are errors.
     if (e.statusCode >= 500) this.ctx.logger.error({ err }, 'request failed');
-    else if (this.ctx.logger.isLevelEnabled('debug')) this.ctx.logger.debug({ code: e.code, message: e.message }, 'request refused');
+    else if (e.statusCode === HTTP_UNAUTHORIZED) {
+      // The code and reason only: the request's path and query may hold keys or tokens.
+      this.ctx.metrics.authFailed(e.code);
+      this.ctx.logger.warn({ code: e.code, statusCode: e.statusCode, reason: e.message }, 'request refused: credentials');
+    } else if (this.ctx.logger.isLevelEnabled('debug')) this.ctx.logger.debug({ code: e.code, message: e.message }, 'request refused');
     sendError(res, e);
+  }
+
+  /** What `GET /ready` answers: ready unless draining or the engine lost its shared state. */
+  readiness(): Readiness {
+    const engine = this.engine.isReady?.() ?? true;
+    return { ready: engine && !this.draining, draining: this.draining, engine };
+  }
+
+  /**
+   * Marks the node as draining (`/ready` answers 503) while it still serves everything, so that a
+   * load balancer stops sending it new connections before `drain()` closes the listener.
+   */
+  startDraining(): void {
+    this.draining = true;
   }
 
   /**
@@ -224,7 +297,7 @@ export class EnckeNode {
    */
   async drain(timeoutMs = 5000): Promise<void> {
     if (this.closing) return;
-    this.closing = true;
+    this.closing = this.draining = true;
     const closed = new Promise<void>((resolve) => this.http.close(() => resolve()));
     const err = new AblyError(Err.disconnected, 'Server is shutting down; reconnect');
     for (const session of [...this.ctx.sessions.values()]) session.disconnect(err);

@@ -60,6 +60,12 @@ export interface ServerOptions {
   maxBatchChannels?: number;
   /** Longest channel name accepted (characters). @default 2048 */
   maxChannelNameLength?: number;
+  /**
+   * Channels this node holds state for at once: attached here, or (memory engine) with a log or
+   * presence members. Attaching to, publishing on or entering a new channel past it is refused with
+   * 40114. @default 100000
+   */
+  maxChannels?: number;
   /** Channels one connection may have attached at once (90010 past it). @default 1000 */
   maxChannelsPerConnection?: number;
   /**
@@ -78,6 +84,13 @@ export interface ServerOptions {
    * opens the next one; well under the SDK's 90 s recvTimeout and most proxies' limits. @default 30000
    */
   maxCometStreamDuration?: number;
+  /**
+   * Connections this node serves at once (connected, or kept for a resume). A new connection past
+   * it gets DISCONNECTED with 50004 (the SDK retries later, or on another node). @default 100000
+   */
+  maxConnections?: number;
+  /** Connections of one app on this node at once; a new one past it is refused with 40111 (fatal). @default 100000 */
+  maxConnectionsPerApp?: number;
   /** Largest WebSocket frame accepted (bytes). Sent in CONNECTED. @default 524288 */
   maxFrameSize?: number;
   /**
@@ -112,6 +125,8 @@ export interface ServerOptions {
   maxRevocationTargets?: number;
   /** Longest ttl (ms) a TokenRequest may ask for (40003 past it). @default 86400000 */
   maxTokenTtl?: number;
+  /** When set, `GET /metrics` needs `Authorization: Bearer <metricsToken>`. @default none (open) */
+  metricsToken?: string;
   /** With `redis`: a node silent for this long (ms) is dead; its occupancy stops counting and its connections' members leave. @default 15000 */
   nodeTimeout?: number;
   /** Age (ms) after which messages leave the log of a channel in a `persisted` namespace. @default 86400000 */
@@ -122,12 +137,19 @@ export interface ServerOptions {
   port?: number;
   /** Presence members one channel may hold (91003 past it). @default 20000 */
   presenceMaxMembers?: number;
+  /** Presence members all channels together may hold on this node (memory engine; 91003 past it). @default 1000000 */
+  presenceMaxMembersTotal?: number;
   /** How long (ms) a member stays present after its transport drops abruptly, unless it resumes; clients may set `remainPresentFor`. @default 15000 */
   presenceRemainPresentFor?: number;
   /** Members per SYNC message after ATTACHED. @default 100 */
   presenceSyncPageSize?: number;
   /** Redis URL (`redis://[:password@]host:port[/db]`): run as one node of a cluster sharing that Redis. @default none (the memory engine) */
   redis?: string;
+  /**
+   * With `redis`: how long (ms) `listen()` keeps retrying an unreachable Redis at start before it
+   * fails with one clear error (the CLI then exits with status 1). @default 10000
+   */
+  redisConnectTimeout?: number;
   /** Prefix of every Redis key and pub/sub channel, so that several deployments can share one Redis. @default "encke:" */
   redisPrefix?: string;
   /** Most messages a `rewind=N` attach param may ask for. @default 100 */
@@ -166,7 +188,7 @@ export interface ServerOptions {
   tokenRequestWindow?: number;
 }
 
-type OptionalOptions = 'adminPassword' | 'advertiseUrl' | 'demoAssets' | 'demoKey' | 'engine' | 'tlsCert' | 'tlsKey' | 'redis';
+type OptionalOptions = 'adminPassword' | 'advertiseUrl' | 'demoAssets' | 'demoKey' | 'engine' | 'tlsCert' | 'tlsKey' | 'redis' | 'metricsToken';
 
 /** Values derived from the options when they are resolved (not settable themselves). */
 export interface DerivedOptions {
@@ -195,10 +217,13 @@ export const DEFAULTS = {
   idempotencyWindow: 120_000,
   maxBatchChannels: 1000,
   maxChannelNameLength: 2048,
+  maxChannels: 100_000,
   maxChannelsPerConnection: 1000,
   maxCometBodySize: 2 * 1024 * 1024,
   maxCometQueue: 5000,
   maxCometStreamDuration: 30_000,
+  maxConnections: 100_000,
+  maxConnectionsPerApp: 100_000,
   maxFrameSize: 524_288,
   maxHeaderSize: 262_144,
   maxIdleInterval: 15_000,
@@ -216,8 +241,10 @@ export const DEFAULTS = {
   persistedHistoryMaxCount: 10_000,
   port: 8080,
   presenceMaxMembers: 20_000,
+  presenceMaxMembersTotal: 1_000_000,
   presenceRemainPresentFor: 15_000,
   presenceSyncPageSize: 100,
+  redisConnectTimeout: 10_000,
   redisPrefix: 'encke:',
   rewindMaxCount: 100,
   sandbox: false,
@@ -239,10 +266,13 @@ const POSITIVE_INTEGER_OPTIONS = [
   'idempotencyWindow',
   'maxBatchChannels',
   'maxChannelNameLength',
+  'maxChannels',
   'maxChannelsPerConnection',
   'maxCometBodySize',
   'maxCometQueue',
   'maxCometStreamDuration',
+  'maxConnections',
+  'maxConnectionsPerApp',
   'maxFrameSize',
   'maxHeaderSize',
   'maxIdleInterval',
@@ -259,7 +289,9 @@ const POSITIVE_INTEGER_OPTIONS = [
   'persistedHistoryMaxAge',
   'persistedHistoryMaxCount',
   'presenceMaxMembers',
+  'presenceMaxMembersTotal',
   'presenceSyncPageSize',
+  'redisConnectTimeout',
   'rewindMaxCount',
   'sandboxAppTtl',
   'sandboxMaxApps',

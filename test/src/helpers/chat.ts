@@ -231,3 +231,19 @@ export async function dashboardRates(page: Page): Promise<{ in: number; out: num
   const value = async (id: string): Promise<number> => Number((await page.getAttribute(`[data-testid="${id}"]`, 'data-value')) ?? 'NaN');
   return { in: await value('rate-in'), out: await value('rate-out') };
 }
+
+/** `name{labels} value` samples of a Prometheus text exposition (`GET /metrics`), by label set. */
+export function metricSamples(text: string, name: string): Map<string, number> {
+  const out = new Map<string, number>();
+  for (const line of text.split('\n')) {
+    const m = /^(\w+)(\{[^}]*\})? (\S+)$/.exec(line);
+    if (m && m[1] === name) out.set(m[2] ?? '', Number(m[3]));
+  }
+  return out;
+}
+
+/** Connections `GET /metrics` counts (every transport and format). */
+export async function metricsConnections(server: TestServer): Promise<number> {
+  const text = await (await fetch(`http://127.0.0.1:${server.port}/metrics`)).text();
+  return [...metricSamples(text, 'encke_connections').values()].reduce((a, b) => a + b, 0);
+}
