@@ -7,7 +7,7 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { ChatPage, useBrowser, REMAIN_PRESENT_FOR, startChatServer, type ProbeWindow } from './helpers/chat.js';
+import { ChatPage, MAX_IDLE_INTERVAL, REMAIN_PRESENT_FOR, startChatServer, useBrowser, type ProbeWindow } from './helpers/chat.js';
 import type { TestServer } from './helpers/server.js';
 
 /** Every transport the client library has (the picker must offer exactly these, after "Automatic"). */
@@ -16,8 +16,11 @@ export const CHAT_TRANSPORTS = ['web_socket', 'xhr_streaming', 'xhr_polling', 'p
 /** The requirements under test. */
 const TYPING_SHOWN_WITHIN = 500;
 const TYPING_GONE_WITHIN = 3000;
-/** A closed tab's member leaves within this long (comet: the server notices the silence). */
-const TAB_CLOSE_LEAVES_WITHIN = REMAIN_PRESENT_FOR + 10_000;
+/**
+ * A closed tab's member leaves within this long: at once when its CLOSE gets out (WebSocket,
+ * streaming), else (a long-poll between polls) once the server's idle limit notices the silence.
+ */
+const TAB_CLOSE_LEAVES_WITHIN = REMAIN_PRESENT_FOR + 2 * MAX_IDLE_INTERVAL + 4000;
 
 /** One Chromium for this file. */
 const browser = useBrowser();

@@ -69,6 +69,11 @@ export function useBrowser(): () => TestBrowser {
 
 /** How long a member stays present after its network goes (the server's timeout under test). */
 export const REMAIN_PRESENT_FOR = 1500;
+/**
+ * The server's idle limit under test: it also bounds how long a comet connection whose page went
+ * away unannounced (a long-poll between polls) stays connected.
+ */
+export const MAX_IDLE_INTERVAL = 3000;
 
 /** A server with the chat demo and the dashboard on, and short timeouts for presence and resume. */
 export function startChatServer(options: ServerOptions = {}): Promise<TestServer> {
@@ -77,6 +82,7 @@ export function startChatServer(options: ServerOptions = {}): Promise<TestServer
     demoAssets: CHAT_DIST,
     adminPassword: ADMIN_PASSWORD,
     presenceRemainPresentFor: REMAIN_PRESENT_FOR,
+    maxIdleInterval: MAX_IDLE_INTERVAL,
     ...options,
   });
 }
