@@ -31,6 +31,13 @@ globalThis.probes = {
     const el = document.querySelector(selector);
     return el ? el.textContent || '' : null;
   },
+  count(selector) {
+    return document.querySelectorAll(selector).length;
+  },
+  /** Whether the page is wider than the window (something sticks out sideways). */
+  overflowsSideways() {
+    return document.documentElement.scrollWidth > window.innerWidth;
+  },
   activeId() {
     const el = document.activeElement;
     return el ? el.id || `${el.tagName.toLowerCase()}${el.getAttribute('href') ? `[href="${el.getAttribute('href')}"]` : ''}${el.className ? `.${String(el.className).split(' ')[0]}` : ''}` : '';

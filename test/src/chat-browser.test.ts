@@ -104,6 +104,9 @@ async function fivePages(server: TestServer, transport: string, room: string): P
       const shown = await typingAt(p, pressed, (t) => t.includes('Di is typing'));
       assert.ok(shown - pressed <= TYPING_SHOWN_WITHIN, `typing shown on ${p.name} ${shown - pressed} ms after the keystroke`);
     }
+    // Several at once.
+    const second = await cy.keystroke('y');
+    await typingAt(ed, second, (t) => t === 'Di and Cy are typing…');
 
     // A closed tab leaves: at once where the client's CLOSE gets out as the page goes (WebSocket,
     // streaming), else when the server's timeouts notice it is gone.

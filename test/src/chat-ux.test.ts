@@ -5,6 +5,7 @@
  * (desktop and phone), written to docs/screenshots/.
  */
 import assert from 'node:assert/strict';
+import * as Ably from 'ably';
 import { after, before, describe, it } from 'node:test';
 import { ChatPage, useBrowser, screenshotPath, startChatServer, type ProbeWindow } from './helpers/chat.js';
 
@@ -87,6 +88,57 @@ describe('chat demo: delivery state', () => {
   });
 });
 
+describe('chat demo: who is typing', () => {
+  it('the sender throttles: a steady typer sends about one update a second, then one "stopped"', async () => {
+    const server = await startChatServer();
+    const bo = await ChatPage.join(browser(), server, 'Bo', undefined, { room: 'throttle' });
+    const watcher = new Ably.Realtime({ authUrl: `http://127.0.0.1:${server.port}/demo/token`, authParams: { clientId: 'Watcher' }, clientId: 'Watcher', endpoint: '127.0.0.1', port: server.port, tls: false, logLevel: 0, disableConnectivityCheck: true });
+    try {
+      const updates: { t: number; typing: boolean }[] = [];
+      await watcher.channels.get('chat:throttle').presence.subscribe('update', (p) => {
+        if (p.clientId === 'Bo') updates.push({ t: Date.now(), typing: (p.data as { typing?: boolean }).typing === true });
+      });
+      await bo.page.focus('#composer-text');
+      const started = Date.now();
+      for (let i = 0; i < 30; i++) {
+        await bo.page.keyboard.type('x');
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      const typedFor = Date.now() - started;
+      await new Promise((r) => setTimeout(r, 2500)); // idle: "stopped" follows
+      const typing = updates.filter((u) => u.typing);
+      assert.ok(typing.length >= 2 && typing.length <= Math.ceil(typedFor / 1000) + 1, `${typing.length} typing updates for ${typedFor} ms of typing: ${JSON.stringify(updates)}`);
+      assert.deepEqual(updates.filter((u) => !u.typing).length, 1);
+      assert.equal(updates.at(-1)?.typing, false);
+    } finally {
+      watcher.close();
+      await bo.close();
+      await server.close();
+    }
+  });
+
+  it('the receiver lets a typer who vanished expire within 3 s, while their member stays for the server\'s timeout', async () => {
+    const server = await startChatServer({ presenceRemainPresentFor: 20_000 });
+    const ana = await ChatPage.join(browser(), server, 'Ana', undefined, { room: 'vanish' });
+    const bo = await ChatPage.join(browser(), server, 'Bo', undefined, { room: 'vanish', cuttable: true });
+    try {
+      await ana.waitMember('Bo');
+      await ana.recordTyping();
+      const pressed = await bo.keystroke('q');
+      await ana.page.waitForFunction(() => ((globalThis as unknown as ProbeWindow).probes.text('#typing') ?? '').includes('Bo is typing'));
+      bo.cutNetwork(); // Bo's "stopped" never gets out
+      await ana.page.waitForFunction(() => (globalThis as unknown as ProbeWindow).probes.text('#typing') === '', null, { timeout: 6000 });
+      const gone = (await ana.typingLog()).find((e) => e.text === '')!.t;
+      assert.ok(gone - pressed <= 3000, `typing expired ${gone - pressed} ms after the last keystroke`);
+      assert.ok(await ana.page.evaluate(() => (globalThis as unknown as ProbeWindow).probes.hasMember('Bo')), 'Bo is still present (remainPresentFor)');
+    } finally {
+      await ana.close();
+      await bo.close();
+      await server.close();
+    }
+  });
+});
+
 describe('chat demo: keyboard only', () => {
   it('joins, sends, reaches every control with Tab and changes room with Enter', async () => {
     const server = await startChatServer();
@@ -141,6 +193,7 @@ describe('chat demo: screenshots', () => {
       await bo.page.keyboard.type('…');
       await cy.page.waitForFunction(() => ((globalThis as unknown as ProbeWindow).probes.text('#typing') ?? '').includes('Bo is typing'));
       await cy.page.screenshot({ path: screenshotPath('chat-phone.png') });
+      assert.equal(await cy.page.evaluate(() => (globalThis as unknown as ProbeWindow).probes.overflowsSideways()), false, 'the phone layout sticks out sideways');
       // The join screen as a newcomer sees it.
       const fresh = await browser().open(`http://127.0.0.1:${server.port}/`);
       await fresh.setViewportSize({ width: 1280, height: 760 });

@@ -6,7 +6,9 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { ADMIN_PASSWORD, ChatPage, dashboardConnections, dashboardRates, metricsConnections, useBrowser, openDashboard, screenshotPath, startChatServer, type ProbeWindow } from './helpers/chat.js';
+import { ADMIN_PASSWORD, ChatPage, dashboardConnections, dashboardRates, metricsConnections, useBrowser, openDashboard, CHAT_DIST, screenshotPath, startChatServer, type ProbeWindow } from './helpers/chat.js';
+import { startCluster } from './helpers/cluster.js';
+import { TestRedis } from './helpers/redis.js';
 import type { TestServer } from './helpers/server.js';
 
 /** One Chromium for this file. */
@@ -128,6 +130,40 @@ describe('admin dashboard: live figures while the chat runs', () => {
     } finally {
       for (const p of people) await p.close();
       await dash.close();
+    }
+  });
+});
+
+describe('admin dashboard: a cluster', () => {
+  let redis: TestRedis;
+  before(async () => {
+    redis = await TestRedis.start();
+  });
+  after(async () => {
+    await redis.stop();
+  });
+
+  it('a dashboard on one node hears every node, with its load; a node that stops turns silent', async () => {
+    const cluster = await startCluster(redis, 2, { adminPassword: ADMIN_PASSWORD, demo: true, demoAssets: CHAT_DIST, adminPublishInterval: 500 });
+    const [first, second] = cluster.ports as [number, number];
+    const dash = await openDashboard(browser(), { port: first });
+    const chat = await ChatPage.join(browser(), { port: second }, 'Ana', undefined, { room: 'cluster' });
+    try {
+      await dash.waitForFunction(() => (globalThis as unknown as ProbeWindow).probes.count('#nodes .badge.live') === 2, null, { timeout: 15_000 }).catch(async () => {
+        throw new Error(`nodes: ${await dash.textContent('#nodes')}`);
+      });
+      const nodes = (await dash.textContent('#nodes')) ?? '';
+      for (const node of cluster.nodes) assert.ok(nodes.includes(node.options.serverId), `${node.options.serverId} missing from ${nodes}`);
+      await waitConnections(dash, 2); // the dashboard on one node, Ana on the other
+      await chat.close();
+      await cluster.nodes[1]!.close();
+      await dash.waitForFunction(() => (globalThis as unknown as ProbeWindow).probes.count('#nodes .badge.silent') === 1, null, { timeout: 15_000 });
+      assert.equal(await dash.locator('#nodes .badge.live').count(), 1);
+      await waitConnections(dash, 1);
+    } finally {
+      await chat.close();
+      await dash.close();
+      await cluster.close();
     }
   });
 });

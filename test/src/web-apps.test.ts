@@ -157,6 +157,20 @@ describe('chat demo: static files', () => {
     assert.equal((await fetch(`${base(ts)}/demo/chat.css`)).headers.get('content-type'), 'text/css; charset=utf-8');
   });
 
+  it('loads nothing from anywhere else (no CDN): every script, style and icon is its own', async () => {
+    for (const path of ['/', '/demo/index.html']) {
+      const html = await (await fetch(`${base(ts)}${path}`)).text();
+      const refs = [...html.matchAll(/(?:src|href)="([^"]+)"/g)].map((m) => m[1]!);
+      assert.ok(refs.length >= 3, path);
+      for (const ref of refs) assert.match(ref, /^(\/demo\/|#)/, `${path} refers to ${ref}`);
+    }
+    const cookie = await signIn(ts);
+    for (const path of ['/admin', '/admin/login.html']) {
+      const html = await (await fetch(`${base(ts)}${path}`, { headers: { cookie } })).text();
+      for (const m of html.matchAll(/(?:src|href|action)="([^"]+)"/g)) assert.match(m[1]!, /^\/admin(\/|$)/, `${path} refers to ${m[1]}`);
+    }
+  });
+
   it('answers 304 to a matching ETag', async () => {
     const first = await fetch(`${base(ts)}/demo/chat.js`);
     const etag = first.headers.get('etag') ?? '';

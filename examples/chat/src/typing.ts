@@ -12,7 +12,8 @@
 
 export const THROTTLE = 1000;
 export const IDLE = 1500;
-export const EXPIRY = 3000;
+/** Long enough to outlast the gap between a steady typer's signals (THROTTLE plus latency), short enough to stay under 3 s. */
+export const EXPIRY = 2500;
 
 export interface Timers {
   now(): number;

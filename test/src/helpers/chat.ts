@@ -38,6 +38,8 @@ export interface Probes {
   hasMember(name: string): boolean;
   optionValues(selector: string): string[];
   text(selector: string): string | null;
+  count(selector: string): number;
+  overflowsSideways(): boolean;
   activeId(): string;
 }
 
@@ -110,7 +112,7 @@ export class ChatPage {
    * Opens the chat (through a KillableProxy of its own when `cuttable`), picks `transport` in the
    * picker (undefined: automatic), joins `room` as `name` and waits until connected and present.
    */
-  static async join(browser: TestBrowser, server: TestServer, name: string, transport: string | undefined, opts: { room?: string; cuttable?: boolean } = {}): Promise<ChatPage> {
+  static async join(browser: TestBrowser, server: Pick<TestServer, 'port'>, name: string, transport: string | undefined, opts: { room?: string; cuttable?: boolean } = {}): Promise<ChatPage> {
     const proxy = opts.cuttable ? await KillableProxy.start(server.port) : undefined;
     const port = proxy?.port ?? server.port;
     const page = await browser.open(`http://127.0.0.1:${port}/${opts.room ? `#room/${opts.room}` : ''}`);
@@ -220,7 +222,7 @@ export class ChatPage {
 }
 
 /** Opens the dashboard through the ready link (`/admin#password=…`) and waits for the live feed. */
-export async function openDashboard(browser: TestBrowser, server: TestServer): Promise<Page> {
+export async function openDashboard(browser: TestBrowser, server: Pick<TestServer, 'port'>): Promise<Page> {
   const page = await browser.open(`http://127.0.0.1:${server.port}/admin#password=${encodeURIComponent(ADMIN_PASSWORD)}`);
   await page.waitForSelector('#feed[data-state="connected"]', { timeout: 15_000 });
   await page.waitForFunction(() => (globalThis as unknown as ProbeWindow).probes.text('[data-testid="connections-total"]') !== '–', null, { timeout: 15_000 });
