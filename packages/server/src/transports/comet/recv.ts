@@ -41,9 +41,10 @@ export function openStream(recv: Recv): void {
   const framing = recv.mode.framing;
   recv.res.writeHead(200, framing ? framedHeaders(framing) : heldHeaders(recv.format));
   recv.open = true;
+  // The head goes first: chunks are then written to the socket directly.
+  recv.res.flushHeaders();
   const preamble = framing?.preamble() ?? '';
-  if (preamble === '') recv.res.flushHeaders();
-  else write(recv, Buffer.from(preamble));
+  if (preamble !== '') write(recv, Buffer.from(preamble));
 }
 
 /** One key per framing for the per-frame piece cache (OutboundFrame.memo). */
