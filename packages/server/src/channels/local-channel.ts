@@ -9,6 +9,7 @@ import type { ChannelEvent, ChannelKey } from '../engine/channel-store.js';
 import { OutboundFrame } from '../wire/frame.js';
 import { eventsToProtocolMessage, runsByKind } from './batch.js';
 import { NO_CHAIN, RunDeltas } from './delta-delivery.js';
+import { RunFilters } from './filter-delivery.js';
 import type { ChainEnd } from '../delta/delta-run.js';
 import type { Subscriber } from './subscriber.js';
 import type { Flushable } from '../util/scheduler.js';
@@ -51,6 +52,7 @@ export class LocalChannel implements Flushable {
     const publishers = first.kind === 'message' ? publishersOf(run) : null;
     let shared: OutboundFrame | undefined;
     let deltas: RunDeltas | undefined;
+    let filters: RunFilters | undefined;
     for (const sub of this.subscribers) {
       if (!sub.live) {
         sub.buffer(run);
@@ -62,7 +64,10 @@ export class LocalChannel implements Flushable {
         continue;
       }
       const skipOwn = !sub.echo && publishers !== null && publishers.has(sub.connectionId);
-      if (sub.delta && publishers !== null) {
+      if (sub.filter && publishers !== null) {
+        filters ??= new RunFilters(run);
+        filters.deliver(sub, sub.filter, sub.cursor < first.seq && !skipOwn ? null : selectFor(sub, run));
+      } else if (sub.delta && publishers !== null) {
         deltas ??= new RunDeltas(this.name, run, this.deltaChain);
         deltas.deliver(sub, sub.cursor < first.seq && !skipOwn ? null : selectFor(sub, run));
       } else if (sub.cursor < first.seq && !skipOwn) {
