@@ -24,7 +24,7 @@ import type { TimerHandle } from '../../util/clock.js';
 import { OutboundFrame } from '../../wire/frame.js';
 import type { RecvMode } from './framing/select.js';
 import { closeStream, openStream, respond, writeBatch, type Recv } from './recv.js';
-import { SseReplay, sseEventId } from './sse-replay.js';
+import { SSE_REPLAY_FRAMES, SseReplay, sseEventId } from './sse-replay.js';
 import { acceptedFormat } from './wire.js';
 
 const HEARTBEAT = new OutboundFrame({ action: Action.HEARTBEAT });
@@ -177,7 +177,7 @@ export class CometTransport implements Transport {
     if (!recv.open) openStream(recv);
     const before = recv.bytes;
     if (recv.mode.framing?.name === 'sse') {
-      const count = (this.sse ??= new SseReplay(this.ctx.options.maxCometQueue)).record(frames);
+      const count = (this.sse ??= new SseReplay(Math.min(this.ctx.options.maxCometQueue, SSE_REPLAY_FRAMES))).record(frames);
       writeBatch(recv, frames, sseEventId(this.key, count));
     } else {
       writeBatch(recv, frames);

@@ -4,10 +4,14 @@
  * when the stream breaks the browser reconnects by itself with `Last-Event-ID`, which says how
  * many it has: the frames after that are written again, and nothing is lost or repeated.
  *
- * Bounded by `maxCometQueue`: a browser that comes back for frames no longer kept resumes the
- * connection instead (CONNECTED, its channels re-attach from the log).
+ * Only the last frames are kept (what a broken stream can have had in flight, with room to spare):
+ * a browser that comes back for older ones resumes the connection instead (CONNECTED, its channels
+ * re-attach from the log), so an SSE connection never holds more than this many frame references.
  */
 import type { OutboundFrame } from '../../wire/frame.js';
+
+/** Frames kept for a stream that comes back (or `maxCometQueue` if smaller). */
+export const SSE_REPLAY_FRAMES = 512;
 
 export class SseReplay {
   private frames: OutboundFrame[] = [];
