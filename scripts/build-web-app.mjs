@@ -1,5 +1,6 @@
 // Builds one browser app of the repository (the chat demo, the admin dashboard) into its dist/:
-// its entry points bundled by esbuild with @encke/client (ES modules, minified, source maps; no
+// its entry points bundled by esbuild with @encke/client (ES modules split into chunks, so each
+// transport loads only when used; minified, source maps; no
 // CDN, no framework), and every file of its static/ folder (HTML, CSS, icons) copied beside them.
 import { build } from 'esbuild';
 import { copyFile, mkdir, readdir, rm } from 'node:fs/promises';
@@ -14,6 +15,9 @@ export async function buildWebApp(dir, entryPoints) {
     entryPoints: Object.fromEntries(Object.entries(entryPoints).map(([name, file]) => [name, join(dir, file)])),
     outdir: out,
     bundle: true,
+    // Each transport of @encke/client is its own chunk, loaded only when it is used.
+    splitting: true,
+    chunkNames: 'chunk-[hash]',
     format: 'esm',
     platform: 'browser',
     target: ['es2022', 'chrome110', 'firefox110', 'safari16'],

@@ -3,10 +3,10 @@
  * demo token endpoint (`/demo/token`) issues a token for the chosen name, limited to `chat:*`.
  * The transport picker forces one transport of @encke/client (or lets it choose).
  */
-import { Realtime, type ConnectionStateChange, type TransportName } from '@encke/client';
+import { Realtime, type ConnectionStateChange } from '@encke/client';
 import { cleanName, DEFAULT_ROOMS, ROOM, transportLabel } from './names.js';
 import { Room } from './room.js';
-import { TRANSPORT_NAMES } from './transports.js';
+import { TRANSPORT_NAMES, type TransportName } from './transports.js';
 import { byId, MessagesView, renderConnection, renderMembers, renderTyping } from './view.js';
 
 const NAME_KEY = 'encke-chat:name';

@@ -1,4 +1,2 @@
-/** Every transport @encke/client has, for the picker. */
-import type { TransportName } from '@encke/client';
-
-export const TRANSPORT_NAMES: readonly TransportName[] = ['web_socket', 'xhr_streaming', 'xhr_polling', 'polling'];
+/** Every transport @encke/client has, for the picker: the library's own list, so the picker grows with it. */
+export { TRANSPORTS as TRANSPORT_NAMES, type TransportName } from '@encke/client/transports';

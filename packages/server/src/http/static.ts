@@ -11,7 +11,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { extname, join } from 'node:path';
 
 /** Most files and bytes one site may hold: a built app is a handful of small files. */
-export const MAX_SITE_FILES = 64;
+export const MAX_SITE_FILES = 256;
 export const MAX_SITE_BYTES = 8 * 1024 * 1024;
 
 /** File names a site may serve: plain names with a known extension. */
