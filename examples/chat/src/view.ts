@@ -92,6 +92,7 @@ export function renderMembers(me: string, members: readonly Member[]): void {
     ...members.map((m) => {
       const li = el('li', 'member');
       li.dataset.clientId = m.clientId;
+      li.title = m.connections > 1 ? `${m.clientId} (${m.connections} tabs)` : m.clientId;
       li.append(avatar(m.clientId), el('span', 'name', m.clientId === me ? `${m.clientId} (you)` : m.clientId));
       if (m.connections > 1) li.append(el('span', 'tabs', `${m.connections} tabs`));
       return li;
