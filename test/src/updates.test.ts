@@ -8,6 +8,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import * as Ably from 'ably';
+import * as vcdiffDecoder from '@ably/vcdiff-decoder';
 import { COMET_VARIANTS, Collector, WS_VARIANTS, closeAll, connect, realtime, rest, type Format } from './helpers/ably.js';
 import { startServer, type TestServer } from './helpers/server.js';
 
@@ -133,6 +134,56 @@ for (const variant of [...WS_VARIANTS, ...COMET_VARIANTS]) {
         assert.equal(latest.data, 'Hello world!');
       } finally {
         await closeAll(publisher, watcher);
+      }
+    });
+
+    it('delta subscribers decode updates, appends and summaries exactly, also one that skips its own changes', async () => {
+      const name = channelName('delta');
+      let decoded = 0;
+      const plugins = { vcdiff: { decode: (d: Uint8Array, b: Uint8Array) => (decoded++, vcdiffDecoder.decode(d, b)) } };
+      const publisher = await connect(realtime(ts, variant, { clientId: 'p' }));
+      const a = await connect(realtime(ts, variant, { plugins }));
+      const b = await connect(realtime(ts, variant, { plugins, echoMessages: false, clientId: 'b' }));
+      try {
+        const got = { a: new Collector<Ably.InboundMessage>(), b: new Collector<Ably.InboundMessage>() };
+        const chA = a.channels.get(name, { params: { delta: 'vcdiff' } });
+        const chB = b.channels.get(name, { params: { delta: 'vcdiff' } });
+        await chA.subscribe(got.a.listener);
+        await chB.subscribe(got.b.listener);
+        const reattached: string[] = [];
+        for (const ch of [chA, chB]) ch.on('attaching', (c) => reattached.push(c.reason?.message ?? ''));
+        const text = (i: number, edit = ''): string => `${JSON.stringify(Array.from({ length: 40 }, (_, k) => ({ k, i })))}${edit}`;
+        const pub = publisher.channels.get(name);
+        const s0 = (await pub.publish('t', text(0))).serials[0]!;
+        await chB.updateMessage({ serial: s0, data: text(0, ' edited') } as Ably.Message);
+        // Close to the update's payload: a delta for whoever got the update, whole for b, who did not.
+        await pub.publish('t', text(0, ' edited again'));
+        await pub.annotations.publish(s0, { type: 'seen:flag.v1' });
+        const s1 = (await pub.publish('t', text(1))).serials[0]!;
+        await chB.appendMessage({ serial: s1, data: ' more' } as Ably.Message);
+        await pub.publish('t', text(2));
+        const seenA = await got.a.waitFor(7);
+        assert.deepEqual(seenA.map((m) => [m.action, m.data]), [
+          ['message.create', text(0)],
+          ['message.update', text(0, ' edited')],
+          ['message.create', text(0, ' edited again')],
+          ['message.summary', undefined],
+          ['message.create', text(1)],
+          ['message.append', ' more'],
+          ['message.create', text(2)],
+        ]);
+        const seenB = await got.b.waitFor(5);
+        assert.deepEqual(seenB.map((m) => [m.action, m.data]), [
+          ['message.create', text(0)],
+          ['message.create', text(0, ' edited again')],
+          ['message.summary', undefined],
+          ['message.create', text(1)],
+          ['message.create', text(2)],
+        ]);
+        assert.ok(decoded >= 2, `deltas decoded: ${decoded}`);
+        assert.deepEqual(reattached, [], 'no decode failure made a channel re-attach');
+      } finally {
+        await closeAll(publisher, a, b);
       }
     });
   });

@@ -10,7 +10,7 @@
  * clientId is the changer's (an unidentified client holding only an `-own` form: 40166); an append
  * is an update. Annotations need `annotation-publish`.
  */
-import { AblyError, Err, MessageAction, type Annotation, type Message, type MessageVersion } from '@encke/protocol';
+import { AblyError, Err, MessageAction, isMutationAction, type Annotation, type Message, type MessageVersion } from '@encke/protocol';
 import { applyAnnotation, type Summary } from '../annotations/summary.js';
 import { namespaceOf } from '../apps/app.js';
 import { checkItemClientId, type AuthContext } from '../auth/authenticate.js';
@@ -67,7 +67,8 @@ export class MessageChanges {
    */
   async change(source: PublishSource, name: string, change: Message): Promise<string> {
     this.requireMutable(source.auth, name);
-    const action = change.action!;
+    const action = change.action ?? MessageAction.CREATE;
+    if (!isMutationAction(action)) throw new AblyError(Err.invalidParameterValue, `Message action ${action} does not change a message: use 1 (update), 2 (delete) or 5 (append)`);
     const serial = change.serial;
     if (serial === undefined || serial === '') throw new AblyError(Err.invalidParameterValue, 'An update, delete or append needs the serial of the message it changes');
     const ops = operationsFor(action);
@@ -82,7 +83,7 @@ export class MessageChanges {
       if (!any && stored.original.clientId !== source.clientId) {
         throw new AblyError(Err.capabilityDenied, `Permission denied: ${ops.own} only allows a client to ${ops.verb} its own messages`);
       }
-      const merged = mergeChange(stored.latest, change, version);
+      const merged = mergeChange(stored.latest, change, version, `${source.idPrefix}:0`);
       this.checkSize(merged);
       return [this.event(source, version.timestamp!, merged)];
     });
@@ -132,7 +133,7 @@ export class MessageChanges {
     const events = await this.amend(key, source, serial, (stored) => {
       let summary = (stored.latest.annotations?.summary ?? {}) as Summary;
       for (const a of prepared) summary = applyAnnotation(summary, { action: a.action, type: a.type!, name: a.name, clientId: a.clientId, count: a.count });
-      return [this.annotationEvent(source, now, prepared), summaryEvent(stored.latest, serial, summary, now)];
+      return [this.annotationEvent(source, now, prepared), summaryEvent(stored.latest, serial, summary, now, `${source.idPrefix}:summary`)];
     });
     this.stats.countMessages(source.auth.app.id, 'inbound', source.transport, 'messages', prepared);
     return events[0]!.annotations!.map((a) => a.serial!);
@@ -174,13 +175,13 @@ export class MessageChanges {
 }
 
 /**
- * The summary event: subscribers get the message's serial, identity and new summary (action
- * summary, no payload); history and `getMessage` the whole message with it.
+ * The summary event: subscribers get the message's serial, name, clientId, timestamp, version and
+ * new summary (action summary, no payload; an id of the delivery's own); history and `getMessage`
+ * the whole message with it.
  */
-function summaryEvent(latest: Message, serial: string, summary: Summary, now: number): ChannelEventInput {
+function summaryEvent(latest: Message, serial: string, summary: Summary, now: number, id: string): ChannelEventInput {
   const annotations = { summary };
-  const live: Message = { action: MessageAction.SUMMARY, serial, annotations };
-  if (latest.id !== undefined) live.id = latest.id;
+  const live: Message = { id, action: MessageAction.SUMMARY, serial, annotations };
   if (latest.name !== undefined) live.name = latest.name;
   if (latest.clientId !== undefined) live.clientId = latest.clientId;
   if (latest.timestamp !== undefined) live.timestamp = latest.timestamp;

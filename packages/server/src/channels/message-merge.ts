@@ -13,7 +13,8 @@
  *   whole accumulated message with action update, as Ably does.
  * - `version` gets the change's timestamp and operation (clientId, description, metadata); its
  *   serial is the change's own, given when the engine appends it. `serial`, `id`, `clientId`,
- *   `connectionId`, `timestamp` and `annotations` stay the message's.
+ *   `connectionId`, `timestamp` and `annotations` stay the message's; what subscribers get has an
+ *   id of its own.
  */
 import { AblyError, Err, MessageAction, type Data, type Message, type MessageVersion } from '@encke/protocol';
 
@@ -63,18 +64,23 @@ function setData(target: Message, data: Data | undefined, encoding: string | und
   else target.encoding = encoding;
 }
 
-/** `latest` after `change` (action update, delete or append) made at `version.timestamp` by `version.clientId`. */
-export function mergeChange(latest: Message, change: Message, version: MessageVersion): MergedChange {
+/**
+ * `latest` after `change` (action update, delete or append) made at `version.timestamp` by
+ * `version.clientId`; what subscribers get has the id `id` (the change's own: a delivery is told
+ * apart from the message's earlier ones by its id, as delta chains do).
+ */
+export function mergeChange(latest: Message, change: Message, version: MessageVersion, id: string): MergedChange {
   const full: Message = { ...latest, action: change.action === MessageAction.APPEND ? MessageAction.UPDATE : change.action!, version };
   if (change.name !== undefined) full.name = change.name;
   if (change.extras !== undefined) full.extras = change.extras;
   if (change.action !== MessageAction.APPEND) {
     if (change.data !== undefined) setData(full, change.data, change.encoding);
-    return { live: full };
+    // The message keeps its id; the engine gives it back (message-chain.ts latestForm).
+    return { live: { ...full, id } };
   }
   const joined = appended(latest, change);
   setData(full, joined.data, joined.encoding);
-  const live: Message = { ...full, action: MessageAction.APPEND };
+  const live: Message = { ...full, id, action: MessageAction.APPEND };
   setData(live, change.data, change.data === undefined ? undefined : change.encoding);
   delete live.annotations;
   return { live, full };

@@ -7,7 +7,8 @@
  *
  * - An update, delete or append is a message event with one message: `serial` = the changed
  *   message's serial, `action` 1, 2 or 5, `version.serial` = this event's message serial (a new
- *   version; filled in by `stampSerials` when the event has its place in the log).
+ *   version; filled in by `stampSerials` when the event has its place in the log), and an `id` of
+ *   its own (the message keeps the original's).
  * - An append delivers the fragment; the message as it now stands (data accumulated, action
  *   update, as Ably's rewind and history show it) is the event's `full`.
  * - Annotations are an annotation event, followed by a summary: a message event with action 4
@@ -28,9 +29,14 @@ export function isChainEvent(event: ChannelEventInput): boolean {
   return action !== undefined && action !== MessageAction.CREATE;
 }
 
-/** The message as it stands after chain event `event`. */
-export function chainLatest(event: ChannelEventInput): Message {
-  return event.full ?? event.messages![0]!;
+/**
+ * Message `original` as it stands after chain event `event`. What subscribers got has an id of its
+ * own (its delivery's: delta chains and logs tell deliveries apart by id); the message keeps the
+ * original's.
+ */
+export function latestForm(event: ChannelEventInput, original: Message): Message {
+  const m = event.full ?? event.messages![0]!;
+  return m.id === original.id ? m : { ...m, id: original.id };
 }
 
 /**
@@ -79,7 +85,7 @@ export function publishedMessage(event: ChannelEvent | undefined, index: number)
 /** A message's stored state from its original event and the event holding its latest form (if changed). */
 export function storedMessage(original: Message, originalSeq: number, latest: ChannelEvent | undefined): StoredMessage | null {
   if (!latest) return { original, latest: original, token: originalSeq };
-  return isChainEvent(latest) ? { original, latest: chainLatest(latest), token: latest.seq } : null;
+  return isChainEvent(latest) ? { original, latest: latestForm(latest, original), token: latest.seq } : null;
 }
 
 /**
@@ -87,8 +93,8 @@ export function storedMessage(original: Message, originalSeq: number, latest: Ch
  * form; presence and annotation events as they are. The same array when nothing was ever changed.
  */
 export function historyView(events: readonly ChannelEvent[]): readonly ChannelEvent[] {
-  let latest: Map<string, Message> | null = null;
-  for (const e of events) if (isChainEvent(e)) (latest ??= new Map()).set(e.messages![0]!.serial!, chainLatest(e));
+  let latest: Map<string, ChannelEvent> | null = null;
+  for (const e of events) if (isChainEvent(e)) (latest ??= new Map()).set(e.messages![0]!.serial!, e);
   if (!latest) return events;
   const out: ChannelEvent[] = [];
   for (const e of events) {
@@ -98,13 +104,13 @@ export function historyView(events: readonly ChannelEvent[]): readonly ChannelEv
   return out;
 }
 
-function withLatest(event: ChannelEvent, latest: ReadonlyMap<string, Message>): ChannelEvent {
+function withLatest(event: ChannelEvent, latest: ReadonlyMap<string, ChannelEvent>): ChannelEvent {
   const messages = event.messages;
   if (!messages) return event;
   let replaced: Message[] | null = null;
   for (let i = 0; i < messages.length; i++) {
-    const l = latest.get(messages[i]!.serial!);
-    if (l) (replaced ??= [...messages])[i] = l;
+    const last = latest.get(messages[i]!.serial!);
+    if (last) (replaced ??= [...messages])[i] = latestForm(last, messages[i]!);
   }
   return replaced ? { ...event, messages: replaced } : event;
 }
@@ -137,7 +143,7 @@ export function chainOf(events: readonly ChannelEvent[], serial: string, index: 
       for (const a of e.annotations ?? []) if (a.messageSerial === serial) annotations.push(a);
     } else if (isChainEvent(e)) {
       const m = e.messages![0]!;
-      if (m.serial === serial && isMutationAction(m.action)) versions.push(chainLatest(e));
+      if (m.serial === serial && isMutationAction(m.action)) versions.push(latestForm(e, original));
     }
   }
   return { versions, annotations };
