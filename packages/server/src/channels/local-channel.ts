@@ -11,6 +11,7 @@ import { NO_CHAIN, RunDeltas } from './delta-delivery.js';
 import { RunFilters } from './filter-delivery.js';
 import type { ChainEnd } from '../delta/delta-run.js';
 import type { Subscriber } from './subscriber.js';
+import type { Metrics } from '../metrics/metrics.js';
 import type { Flushable } from '../util/scheduler.js';
 
 export class LocalChannel implements Flushable {
@@ -34,6 +35,7 @@ export class LocalChannel implements Flushable {
     readonly key: ChannelKey,
     readonly appId: string,
     readonly name: string,
+    private readonly metrics: Metrics,
   ) {}
 
   /** Delivers the events gathered this tick. */
@@ -42,6 +44,9 @@ export class LocalChannel implements Flushable {
     this.pending = null;
     if (!events || this.subscribers.size === 0) return;
     for (const run of runsByKind(events)) this.deliverRun(run);
+    // Once per event and node, not per subscriber: publish accepted (its timestamp) → delivered here.
+    const now = Date.now();
+    for (const e of events) this.metrics.deliveryLatency.observe(Math.max(0, now - e.timestamp) / 1000);
   }
 
   private deliverRun(run: ChannelEvent[]): void {

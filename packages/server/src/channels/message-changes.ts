@@ -17,6 +17,7 @@ import { checkItemClientId, type AuthContext } from '../auth/authenticate.js';
 import { allows, type Operation } from '../auth/capability.js';
 import { channelKey, type ChannelEvent, type ChannelEventInput, type ChannelKey, type LogRetention, type StoredMessage } from '../engine/channel-store.js';
 import type { Engine } from '../engine/engine.js';
+import type { Metrics } from '../metrics/metrics.js';
 import type { ResolvedOptions } from '../options.js';
 import type { StatsCounters } from '../stats/counters.js';
 import type { Clock } from '../util/clock.js';
@@ -49,6 +50,7 @@ export class MessageChanges {
     private readonly clock: Clock,
     private readonly engine: Engine,
     private readonly stats: StatsCounters,
+    private readonly metrics: Metrics,
     /** The log retention of a channel with mutable messages (the persisted one, as Ably keeps them). */
     private readonly retention: LogRetention,
   ) {}
@@ -88,6 +90,7 @@ export class MessageChanges {
       return [this.event(source, version.timestamp!, merged)];
     });
     this.stats.countMessages(source.auth.app.id, 'inbound', source.transport, 'messages', events[0]!.messages!);
+    this.metrics.published(source.transport, 1);
     return events[0]!.messages![0]!.version!.serial!;
   }
 
@@ -136,6 +139,7 @@ export class MessageChanges {
       return [this.annotationEvent(source, now, prepared), summaryEvent(stored.latest, serial, summary, now, `${source.idPrefix}:summary`)];
     });
     this.stats.countMessages(source.auth.app.id, 'inbound', source.transport, 'messages', prepared);
+    this.metrics.published(source.transport, prepared.length);
     return events[0]!.annotations!.map((a) => a.serial!);
   }
 
