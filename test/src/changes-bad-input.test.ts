@@ -71,6 +71,12 @@ const REALTIME: Row[] = [
     status: 400,
     run: async (c) => (await c.client()).channels.get(c.channel).publish([{ name: 'new' }, { serial: c.serial, action: 'message.update' } as Ably.Message]),
   },
+  {
+    label: 'an update in a publish of several messages, without mutableMessages',
+    code: 93002,
+    status: 400,
+    run: async (c) => (await c.client()).channels.get('plain').publish([{ name: 'new' }, { serial: c.serial, action: 'message.update' } as Ably.Message]),
+  },
   { label: 'annotation on a channel without mutableMessages', code: 93002, status: 400, run: async (c) => (await c.client()).channels.get('plain').annotations.publish(c.serial, { type: 'r:total.v1' }) },
   {
     label: 'annotation without annotation-publish',
@@ -171,6 +177,7 @@ const REST_ROWS: RestRow[] = [
   { label: 'POST an empty array of annotations', method: 'post', path: (s) => `/channels/${enc(M)}/messages/${enc(s)}/annotations`, body: [], code: 40000, status: 400 },
   { label: 'POST an annotation without a type', method: 'post', path: (s) => `/channels/${enc(M)}/messages/${enc(s)}/annotations`, body: [{ name: 'x' }], code: 40003, status: 400 },
   { label: 'POST an annotation with a bad action', method: 'post', path: (s) => `/channels/${enc(M)}/messages/${enc(s)}/annotations`, body: [{ type: 'r:total.v1', action: 7 }], code: 40003, status: 400 },
+  { label: 'POST an annotation past maxMessageSize', method: 'post', path: (s) => `/channels/${enc(M)}/messages/${enc(s)}/annotations`, body: [{ type: 'r:total.v1', data: 'z'.repeat(70_000) }], code: 40009, status: 400 },
   { label: 'POST a count on a distinct annotation', method: 'post', path: (s) => `/channels/${enc(M)}/messages/${enc(s)}/annotations`, body: [{ type: 'r:distinct.v1', name: 'a', count: 2, clientId: 'c' }], code: 40003, status: 400 },
 ];
 

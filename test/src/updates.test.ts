@@ -199,6 +199,18 @@ for (const format of ['json', 'msgpack'] as Format[]) {
       await ts.close();
     });
 
+    it('keeps the persisted log for mutableMessages channels', async () => {
+      const small = await startServer({ channelLogMaxCount: 3 });
+      try {
+        const r = rest(small, format);
+        for (const name of ['mutable:long', 'short']) for (let i = 0; i < 5; i++) await r.channels.get(name).publish('n', String(i));
+        assert.equal((await r.channels.get('mutable:long').history()).items.length, 5);
+        assert.equal((await r.channels.get('short').history()).items.length, 3);
+      } finally {
+        await small.close();
+      }
+    });
+
     it('update, append and delete by PATCH, read back by getMessage and getMessageVersions (paged)', async () => {
       const channel = rest(ts, format, { clientId: 'writer' }).channels.get(`mutable:rest-${format}`);
       const { serials } = await channel.publish('doc', Buffer.from('ab'));
