@@ -6,6 +6,7 @@
  * `getMessage` and the version list show (the message as it now stands, an append accumulated).
  */
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
 import * as Ably from 'ably';
 import * as vcdiffDecoder from '@ably/vcdiff-decoder';
@@ -236,3 +237,25 @@ for (const format of ['json', 'msgpack'] as Format[]) {
     });
   });
 }
+
+describe('message updates in a sandbox app', () => {
+  it("follow the app description's namespaces (ably-common test-app-setup.json: `mutable`)", async () => {
+    const setup = JSON.parse(readFileSync(new URL('../fixtures/ably-common/test-app-setup.json', import.meta.url), 'utf8')) as { post_apps: unknown };
+    const ts = await startServer({ sandbox: true });
+    try {
+      const res = await fetch(`http://127.0.0.1:${ts.port}/apps`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(setup.post_apps) });
+      assert.equal(res.status, 201);
+      const app = (await res.json()) as { keys: { keyStr: string }[]; namespaces: { id: string; mutableMessages: boolean }[] };
+      assert.deepEqual(app.namespaces.filter((n) => n.mutableMessages).map((n) => n.id), ['mutable']);
+      const client = rest(ts, 'json', { key: app.keys[0]!.keyStr });
+      for (const [name, code] of [['mutable:sandboxed', 0], ['persisted:sandboxed', 93002]] as const) {
+        const { serials } = await client.channels.get(name).publish('m', 'v1');
+        const updated = client.channels.get(name).updateMessage({ serial: serials[0]!, data: 'v2' } as Ably.Message);
+        if (code === 0) assert.ok((await updated).versionSerial);
+        else await assert.rejects(updated, (e: Ably.ErrorInfo) => e.code === code);
+      }
+    } finally {
+      await ts.close();
+    }
+  });
+});

@@ -6,7 +6,7 @@
  * messages (`parseMessage`).
  */
 import { AblyError, Err, MessageAction, dataSize, isMutationAction, type Message } from '@encke/protocol';
-import { namespaceOf } from '../apps/app.js';
+import { namespaceOf, type Namespace } from '../apps/app.js';
 import { checkItemClientId, type AuthContext } from '../auth/authenticate.js';
 import { allows } from '../auth/capability.js';
 import { channelKey, type LogRetention, type PublishOutcome } from '../engine/channel-store.js';
@@ -69,7 +69,8 @@ export class ChannelPublisher {
     if (messages.length === 0) throw new AblyError(Err.badRequest, 'A publish needs at least one message');
     checkMessagesSize(messages, this.options.maxMessageSize);
     const now = this.clock.now();
-    const withIds = toStoredForm(source, messages, now, namespaceOf(source.auth.app, name)?.mutableMessages === true);
+    const ns = namespaceOf(source.auth.app, name);
+    const withIds = toStoredForm(source, messages, now, ns?.mutableMessages === true);
     const appId = source.auth.app.id;
     const event = { kind: 'message' as const, id: source.idPrefix, timestamp: now, messages };
     const outcome = await this.engine.channels.publish(
@@ -77,7 +78,7 @@ export class ChannelPublisher {
       source.connectionId !== undefined ? { ...event, connectionId: source.connectionId } : event,
       {
         idempotencyWindow: withIds ? this.options.idempotencyWindow : 0,
-        retention: this.retentionFor(source.auth, name),
+        retention: this.retentionFor(ns),
         ...(source.msgSerial !== undefined && source.connectionId !== undefined && this.engine.connections
           ? { connection: { id: source.connectionId, msgSerial: source.msgSerial } }
           : {}),
@@ -91,11 +92,10 @@ export class ChannelPublisher {
   }
 
   /**
-   * The log retention for channel `name`: longer in a `persisted` namespace, and in one with
+   * The log retention of a channel in namespace `ns`: longer when it is `persisted`, or has
    * `mutableMessages` (Ably persists messages that can be changed); the engine's default otherwise.
    */
-  private retentionFor(auth: AuthContext, name: string): LogRetention | undefined {
-    const ns = namespaceOf(auth.app, name);
+  private retentionFor(ns: Namespace | undefined): LogRetention | undefined {
     return ns?.persisted || ns?.mutableMessages ? persistedRetention(this.options) : undefined;
   }
 }
