@@ -1,0 +1,55 @@
+/**
+ * The client's one error type: an Error carrying an Ably ErrorInfo (code, statusCode, message),
+ * as ably-js's ErrorInfo does. Codes come from the protocol package's registry.
+ */
+import { Err, isTokenError, type ErrorDef } from '@encke/protocol/errors';
+import type { ErrorInfo as WireErrorInfo } from '@encke/protocol/types';
+
+export { Err, isTokenError };
+
+export class ErrorInfo extends Error implements WireErrorInfo {
+  readonly code: number;
+  readonly statusCode: number;
+  href?: string;
+  override cause?: ErrorInfo;
+
+  constructor(message: string, code: number, statusCode: number, cause?: ErrorInfo) {
+    super(message);
+    this.name = 'ErrorInfo';
+    this.code = code;
+    this.statusCode = statusCode;
+    if (cause) this.cause = cause;
+  }
+
+  /** An ErrorInfo for a registry entry, optionally with a more specific message. */
+  static of(def: ErrorDef, message?: string, cause?: ErrorInfo): ErrorInfo {
+    return new ErrorInfo(message ?? def.message, def.code, def.statusCode, cause);
+  }
+
+  /** A wire ErrorInfo (or anything thrown) as an ErrorInfo; `fallback` supplies what is missing. */
+  static from(value: unknown, fallback: ErrorDef = Err.internal): ErrorInfo {
+    if (value instanceof ErrorInfo) return value;
+    if (value !== null && typeof value === 'object') {
+      const v = value as Partial<WireErrorInfo> & { message?: unknown };
+      const code = typeof v.code === 'number' ? v.code : fallback.code;
+      const status = typeof v.statusCode === 'number' ? v.statusCode : fallback.statusCode;
+      const message = typeof v.message === 'string' ? v.message : fallback.message;
+      const err = new ErrorInfo(message, code, status);
+      if (typeof v.href === 'string') err.href = v.href;
+      return err;
+    }
+    return ErrorInfo.of(fallback, typeof value === 'string' ? value : undefined);
+  }
+
+  override toString(): string {
+    return `[ErrorInfo: ${this.message}; code=${this.code}; statusCode=${this.statusCode}]`;
+  }
+}
+
+/**
+ * Whether an error ends the connection for good (RTN14a, RTN15i): client errors in 40000–49999
+ * other than token errors (which are renewed) and rate limits; 50000+ and 80000+ are retried.
+ */
+export function isFatal(err: ErrorInfo): boolean {
+  return err.statusCode >= 400 && err.statusCode < 500 && !isTokenError(err.code) && err.code !== Err.rateLimited.code && err.code >= 40000 && err.code < 50000;
+}

@@ -1,0 +1,166 @@
+/**
+ * Client options: the shapes ably-js users know (`key`, `authCallback`, `endpoint`, `port`, `tls`,
+ * `transports`, `useBinaryProtocol`, …) plus encke's own (stall detection, tab sharing). Every
+ * field is optional; `resolveOptions` fills the defaults.
+ */
+import type { Clock } from './util/clock.js';
+import { realClock } from './util/clock.js';
+import type { AuthCallback, TokenDetails, TokenParams } from './auth/types.js';
+import type { TransportName } from './transports/names.js';
+
+/** A WebSocket constructor with the browser API (the browser's own, or the `ws` package in Node). */
+export type WebSocketConstructor = new (url: string, protocols?: string | string[]) => WebSocket;
+
+export interface ClientOptions {
+  /** An API key `appId.keyId:secret`: basic auth, or signs token requests with `useTokenAuth`. */
+  key?: string;
+  /** A token string or TokenDetails: token auth without renewal unless a renewal method is given too. */
+  token?: string | TokenDetails;
+  /** Called for a token, TokenDetails or signed TokenRequest whenever one is needed (connect, expiry, AUTH). */
+  authCallback?: AuthCallback;
+  /** A URL that answers a token, TokenDetails or TokenRequest (JSON or text). */
+  authUrl?: string;
+  /** @default 'GET' */
+  authMethod?: 'GET' | 'POST';
+  /** Extra query params (GET) or form fields (POST) for `authUrl`. */
+  authParams?: Record<string, string>;
+  /** Extra headers for `authUrl`. */
+  authHeaders?: Record<string, string>;
+  /** Token params for token requests (`ttl`, `capability`, `clientId`). */
+  defaultTokenParams?: TokenParams;
+  /** With a `key`, use tokens signed from it instead of basic auth. @default false */
+  useTokenAuth?: boolean;
+  /** The client's identity: sent as `clientId` (basic auth) and as the clientId of token requests. */
+  clientId?: string;
+
+  /** The server host. `realtimeHost` and `restHost` are accepted as aliases. @default 'localhost' */
+  endpoint?: string;
+  realtimeHost?: string;
+  restHost?: string;
+  /** Port for plain connections. @default 80 with `tls: false` and an `endpoint`, else 8080 for localhost */
+  port?: number;
+  /** Port for TLS connections. @default 443 */
+  tlsPort?: number;
+  /** Use `wss:` / `https:`. @default true, except for `localhost` and `127.0.0.1` */
+  tls?: boolean;
+
+  /**
+   * Transports to try, in order. Names: `web_socket`, `xhr_streaming` (fetch/XHR streaming),
+   * `xhr_polling` (long-polling), `polling` (plain polling), `sse`, `jsonp`, `iframe`, `multipart`.
+   * @default the best for the environment: ['web_socket', 'xhr_streaming', 'xhr_polling']
+   */
+  transports?: TransportName[];
+  /** MessagePack on the wire instead of JSON. @default false */
+  useBinaryProtocol?: boolean;
+  /** Extra query params on every connection request. */
+  transportParams?: Record<string, string | number | boolean>;
+  /** Connect when constructed. @default true */
+  autoConnect?: boolean;
+  /** Whether the server echoes this connection's own messages. @default true */
+  echoMessages?: boolean;
+  /** Queue publishes made while connecting or disconnected. @default true */
+  queueMessages?: boolean;
+  /** A recovery key from `connection.createRecoveryKey()` (e.g. saved across a page reload). */
+  recover?: string;
+  /** Browsers: close the connection when the page unloads. @default true */
+  closeOnUnload?: boolean;
+
+  /** Wait after a disconnection before reconnecting (then backoff and jitter, RTB1). @default 15000 */
+  disconnectedRetryTimeout?: number;
+  /** Wait between attempts while suspended. @default 30000 */
+  suspendedRetryTimeout?: number;
+  /** Wait for a channel re-attach after a failed attach. @default 15000 */
+  channelRetryTimeout?: number;
+  /** Deadline of a request that expects an answer (CONNECTED, ATTACHED, CLOSED, ping). @default 10000 */
+  realtimeRequestTimeout?: number;
+  /** A transport with no CONNECTED within this long is stalled (e.g. a buffering proxy): try the next. @default 4000 */
+  transportStallTimeout?: number;
+  /** Used until the server's CONNECTED says otherwise. @default 120000 */
+  connectionStateTtl?: number;
+  /** Plain polling: wait between polls. @default 1000 */
+  pollInterval?: number;
+  /** Remember the transport that worked for a host (localStorage in browsers). @default true */
+  rememberTransport?: boolean;
+
+  /** The WebSocket implementation (Node < 22 gets `ws` from the Node entry). */
+  webSocket?: WebSocketConstructor;
+  /** The fetch implementation. @default globalThis.fetch */
+  fetch?: typeof fetch;
+  /** Time source and timers (tests pass a fake clock). @default the real clock */
+  clock?: Clock;
+  /** 0 silent … 4 verbose. @default 1 */
+  logLevel?: number;
+  /** Where log lines go. @default console.log */
+  logHandler?: (message: string) => void;
+}
+
+export interface ResolvedOptions extends ClientOptions {
+  host: string;
+  tls: boolean;
+  port: number;
+  transports: TransportName[] | undefined;
+  format: 'json' | 'msgpack';
+  autoConnect: boolean;
+  echoMessages: boolean;
+  queueMessages: boolean;
+  closeOnUnload: boolean;
+  disconnectedRetryTimeout: number;
+  suspendedRetryTimeout: number;
+  channelRetryTimeout: number;
+  realtimeRequestTimeout: number;
+  transportStallTimeout: number;
+  connectionStateTtl: number;
+  pollInterval: number;
+  rememberTransport: boolean;
+  clock: Clock;
+  logLevel: number;
+}
+
+export const DEFAULTS = {
+  host: 'localhost',
+  tlsPort: 443,
+  port: 80,
+  localPort: 8080,
+  disconnectedRetryTimeout: 15_000,
+  suspendedRetryTimeout: 30_000,
+  channelRetryTimeout: 15_000,
+  realtimeRequestTimeout: 10_000,
+  transportStallTimeout: 4_000,
+  connectionStateTtl: 120_000,
+  pollInterval: 1_000,
+  logLevel: 1,
+} as const;
+
+function isLocal(host: string): boolean {
+  return host === 'localhost' || host === '127.0.0.1' || host === '[::1]';
+}
+
+/** Options as a string (a key or a token) or an object, with every default filled in. */
+export function resolveOptions(input: ClientOptions | string): ResolvedOptions {
+  const o: ClientOptions = typeof input === 'string' ? (input.includes(':') ? { key: input } : { token: input }) : input;
+  const host = o.endpoint ?? o.realtimeHost ?? o.restHost ?? DEFAULTS.host;
+  const tls = o.tls ?? !isLocal(host);
+  const port = tls ? (o.tlsPort ?? DEFAULTS.tlsPort) : (o.port ?? (isLocal(host) ? DEFAULTS.localPort : DEFAULTS.port));
+  return {
+    ...o,
+    host,
+    tls,
+    port,
+    transports: o.transports,
+    format: o.useBinaryProtocol ? 'msgpack' : 'json',
+    autoConnect: o.autoConnect ?? true,
+    echoMessages: o.echoMessages ?? true,
+    queueMessages: o.queueMessages ?? true,
+    closeOnUnload: o.closeOnUnload ?? true,
+    disconnectedRetryTimeout: o.disconnectedRetryTimeout ?? DEFAULTS.disconnectedRetryTimeout,
+    suspendedRetryTimeout: o.suspendedRetryTimeout ?? DEFAULTS.suspendedRetryTimeout,
+    channelRetryTimeout: o.channelRetryTimeout ?? DEFAULTS.channelRetryTimeout,
+    realtimeRequestTimeout: o.realtimeRequestTimeout ?? DEFAULTS.realtimeRequestTimeout,
+    transportStallTimeout: o.transportStallTimeout ?? DEFAULTS.transportStallTimeout,
+    connectionStateTtl: o.connectionStateTtl ?? DEFAULTS.connectionStateTtl,
+    pollInterval: o.pollInterval ?? DEFAULTS.pollInterval,
+    rememberTransport: o.rememberTransport ?? true,
+    clock: o.clock ?? realClock,
+    logLevel: o.logLevel ?? DEFAULTS.logLevel,
+  };
+}
