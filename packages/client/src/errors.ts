@@ -1,8 +1,8 @@
 /**
  * The client's one error type: an Error carrying an Ably ErrorInfo (code, statusCode, message),
- * as ably-js's ErrorInfo does. Codes come from the protocol package's registry.
+ * as ably-js's ErrorInfo does. Codes come from ./codes.ts (checked against the protocol registry).
  */
-import { Err, isTokenError, type ErrorDef } from '@encke/protocol/errors';
+import { Err, isTokenError, type CodeDef as ErrorDef } from './codes.js';
 import type { ErrorInfo as WireErrorInfo } from '@encke/protocol/types';
 
 export { Err, isTokenError };
