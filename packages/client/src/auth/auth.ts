@@ -138,7 +138,7 @@ export class Auth {
     const key = this.options.key ?? '';
     const colon = key.indexOf(':');
     const keyName = key.slice(0, colon);
-    const capability = params.capability === undefined ? '' : typeof params.capability === 'string' ? params.capability : JSON.stringify(params.capability);
+    const capability = params.capability ?? '';
     const req = {
       keyName,
       ttl: params.ttl ?? DEFAULT_TOKEN_TTL_MS,

@@ -10,7 +10,8 @@ export interface TokenDetails {
 
 export interface TokenParams {
   ttl?: number;
-  capability?: string | Record<string, string[]>;
+  /** JSON text of the capability, e.g. `'{"chat:*":["publish","subscribe"]}'`. */
+  capability?: string;
   clientId?: string;
   timestamp?: number;
   nonce?: string;
