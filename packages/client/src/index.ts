@@ -14,4 +14,6 @@ export type { Message, PresenceMessage, PresenceActionName, MessageData } from '
 export type { PaginatedResult } from './channel/paginated.js';
 export type { TokenDetails, TokenParams, TokenRequest, TokenLike, AuthCallback } from './auth/types.js';
 export type { TransportName } from './transports/names.js';
+export type { Transport, TransportContext, TransportModule, TransportSink } from './transports/transport.js';
+export type { Codec } from './codec/codec.js';
 export type { Clock } from './util/clock.js';

@@ -7,6 +7,7 @@ import type { Clock } from './util/clock.js';
 import { realClock } from './util/clock.js';
 import type { AuthCallback, TokenDetails, TokenParams } from './auth/types.js';
 import type { TransportName } from './transports/names.js';
+import type { TransportModule } from './transports/transport.js';
 
 /** A WebSocket constructor with the browser API (the browser's own, or the `ws` package in Node). */
 export type WebSocketConstructor = new (url: string, protocols?: string | string[]) => WebSocket;
@@ -82,6 +83,8 @@ export interface ClientOptions {
   /** Remember the transport that worked for a host (localStorage in browsers). @default true */
   rememberTransport?: boolean;
 
+  /** Transport implementations used instead of the built-in ones, by name (custom transports, tests). */
+  transportImplementations?: Partial<Record<TransportName, TransportModule>>;
   /** The WebSocket implementation (Node < 22 gets `ws` from the Node entry). */
   webSocket?: WebSocketConstructor;
   /** The fetch implementation. @default globalThis.fetch */

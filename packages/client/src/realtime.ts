@@ -82,7 +82,8 @@ export class Realtime {
         if (o.closeOnUnload) this.close();
       },
     });
-    if (o.autoConnect) this.manager.connect();
+    // Deferred so that listeners registered right after construction see `connecting`.
+    if (o.autoConnect) queueMicrotask(() => this.manager.state === 'initialized' && this.manager.connect());
   }
 
   connect(): void {

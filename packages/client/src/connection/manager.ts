@@ -194,7 +194,7 @@ export class ConnectionManager {
     for (let i = 0; i < order.length; i++) {
       const name = order[i] as TransportName;
       if (gen !== this.generation) return;
-      const mod = await loadTransport(name).catch(() => undefined);
+      const mod = this.options.transportImplementations?.[name] ?? (await loadTransport(name).catch(() => undefined));
       if (gen !== this.generation) return;
       if (!mod?.supported(ctx)) continue;
       const deadline = i < order.length - 1 ? this.options.transportStallTimeout : this.options.realtimeRequestTimeout;
