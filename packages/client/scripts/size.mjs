@@ -20,13 +20,14 @@ export const BUDGET = { core: 12 * 1024, extra: 3 * 1024 };
 const here = dirname(fileURLToPath(import.meta.url));
 const pkg = resolve(here, '..');
 
+const TRANSPORT_NAMES = new Set(['web_socket', 'xhr_polling', 'xhr_streaming', 'polling', 'sse', 'jsonp', 'iframe', 'multipart']);
 const gz = (bytes) => gzipSync(bytes, { level: 9 }).length;
 
 async function bundle(entryContents, resolveDir, splitting) {
   const outdir = mkdtempSync(join(tmpdir(), 'encke-size-'));
   try {
     const result = await build({
-      stdin: { contents: entryContents, resolveDir, loader: 'js', sourcefile: 'entry.js' },
+      stdin: { contents: entryContents, resolveDir, loader: 'js' },
       bundle: true,
       minify: true,
       format: 'esm',
@@ -48,7 +49,7 @@ async function bundle(entryContents, resolveDir, splitting) {
         gzip: gz(bytes),
         imports: meta.imports.map((i) => ({ path: relative(outdir, resolve(i.path)), kind: i.kind })),
         inputs: Object.keys(meta.inputs),
-        entry: meta.entryPoint !== undefined,
+        entry: meta.entryPoint === '<stdin>',
       };
     }
     return chunks;
@@ -78,7 +79,7 @@ export async function measure() {
   const core = closure(encke, entry);
   const transports = {
     web_socket: 'dist/transports/websocket.js',
-    xhr_polling: 'dist/transports/long-polling.js',
+    xhr_polling: 'dist/transports/comet.js',
     xhr_streaming: 'dist/transports/streaming.js',
     polling: 'dist/transports/polling.js',
     sse: 'dist/transports/sse.js',
@@ -86,6 +87,9 @@ export async function measure() {
     iframe: 'dist/transports/iframe.js',
     multipart: 'dist/transports/multipart.js',
     msgpack: 'dist/codec/msgpack.js',
+    presence: 'dist/channel/presence-core.js',
+    'history (REST paging)': 'dist/channel/paginated.js',
+    'authUrl / signed token requests': 'dist/auth/obtain.js',
   };
   const parts = {};
   for (const [name, src] of Object.entries(transports)) {
@@ -93,12 +97,17 @@ export async function measure() {
     if (c) parts[name] = closure(encke, c);
   }
   const base = new Set([...core, ...(parts.web_socket ?? []), ...(parts.xhr_polling ?? [])]);
-  const rows = [{ name: '@encke/client core (connection, channels, presence, auth, JSON)', ...sum(encke, core) }];
+  const rows = [{ name: '@encke/client core (connection, channels, pub/sub, auth, JSON)', ...sum(encke, core) }];
   rows.push({ name: '@encke/client core + web_socket + xhr_polling', ...sum(encke, base), budget: BUDGET.core });
   for (const [name, set] of Object.entries(parts)) {
-    if (name === 'web_socket' || name === 'xhr_polling') continue;
+    if (name === 'web_socket' || name === 'xhr_polling' || !TRANSPORT_NAMES.has(name)) continue;
     const extra = [...set].filter((c) => !base.has(c));
-    rows.push({ name: `  + ${name}`, ...sum(encke, extra), budget: name === 'msgpack' ? undefined : BUDGET.extra });
+    rows.push({ name: `  + ${name}`, ...sum(encke, extra), budget: BUDGET.extra });
+  }
+  for (const [name, set] of Object.entries(parts)) {
+    if (TRANSPORT_NAMES.has(name)) continue;
+    const extra = [...set].filter((c) => !base.has(c));
+    rows.push({ name: `  + ${name} (loaded on first use)`, ...sum(encke, extra) });
   }
   const ablyDir = dirname(fileURLToPath(import.meta.resolve('ably', import.meta.url)));
   const full = await bundle(`import * as Ably from 'ably'; globalThis.Ably = Ably;`, ablyDir, false);

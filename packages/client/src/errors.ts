@@ -40,10 +40,6 @@ export class ErrorInfo extends Error implements WireErrorInfo {
     }
     return ErrorInfo.of(fallback, typeof value === 'string' ? value : undefined);
   }
-
-  override toString(): string {
-    return `[ErrorInfo: ${this.message}; code=${this.code}; statusCode=${this.statusCode}]`;
-  }
 }
 
 /**

@@ -34,11 +34,11 @@ export interface ClientOptions {
   /** The client's identity: sent as `clientId` (basic auth) and as the clientId of token requests. */
   clientId?: string;
 
-  /** The server host. `realtimeHost` and `restHost` are accepted as aliases. @default 'localhost' */
+  /** The server host; `realtimeHost` and `restHost` are accepted as aliases. @default 'localhost' */
   endpoint?: string;
   realtimeHost?: string;
   restHost?: string;
-  /** Port for plain connections. @default 80 with `tls: false` and an `endpoint`, else 8080 for localhost */
+  /** Port for plain connections. @default 8080 for localhost and 127.0.0.1, else 80 */
   port?: number;
   /** Port for TLS connections. @default 443 */
   tlsPort?: number;
@@ -63,7 +63,7 @@ export interface ClientOptions {
   queueMessages?: boolean;
   /** A recovery key from `connection.createRecoveryKey()` (e.g. saved across a page reload). */
   recover?: string;
-  /** Browsers: close the connection when the page unloads. @default true */
+  /** Browsers: close the connection when the page unloads. @default true, false with `recover` */
   closeOnUnload?: boolean;
 
   /** Wait after a disconnection before reconnecting (then backoff and jitter, RTB1). @default 15000 */
@@ -91,10 +91,8 @@ export interface ClientOptions {
   fetch?: typeof fetch;
   /** Time source and timers (tests pass a fake clock). @default the real clock */
   clock?: Clock;
-  /** 0 silent … 4 verbose. @default 1 */
+  /** Accepted for ably-js compatibility; this client does not log (errors reach the application as ErrorInfo). */
   logLevel?: number;
-  /** Where log lines go. @default console.log */
-  logHandler?: (message: string) => void;
 }
 
 export interface ResolvedOptions extends ClientOptions {
@@ -119,11 +117,13 @@ export interface ResolvedOptions extends ClientOptions {
   logLevel: number;
 }
 
+/** Every default of a plain option (the host, port and TLS defaults depend on each other, below). */
 export const DEFAULTS = {
-  host: 'localhost',
-  tlsPort: 443,
-  port: 80,
-  localPort: 8080,
+  autoConnect: true,
+  echoMessages: true,
+  queueMessages: true,
+  closeOnUnload: true,
+  rememberTransport: true,
   disconnectedRetryTimeout: 15_000,
   suspendedRetryTimeout: 30_000,
   channelRetryTimeout: 15_000,
@@ -132,38 +132,20 @@ export const DEFAULTS = {
   connectionStateTtl: 120_000,
   pollInterval: 1_000,
   logLevel: 1,
-} as const;
+  clock: realClock,
+};
 
-function isLocal(host: string): boolean {
-  return host === 'localhost' || host === '127.0.0.1' || host === '[::1]';
-}
+const isLocal = (host: string): boolean => host === 'localhost' || host === '127.0.0.1' || host === '[::1]';
 
 /** Options as a string (a key or a token) or an object, with every default filled in. */
 export function resolveOptions(input: ClientOptions | string): ResolvedOptions {
   const o: ClientOptions = typeof input === 'string' ? (input.includes(':') ? { key: input } : { token: input }) : input;
-  const host = o.endpoint ?? o.realtimeHost ?? o.restHost ?? DEFAULTS.host;
+  const given = Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as ClientOptions;
+  const host = o.endpoint ?? o.realtimeHost ?? o.restHost ?? 'localhost';
   const tls = o.tls ?? !isLocal(host);
-  const port = tls ? (o.tlsPort ?? DEFAULTS.tlsPort) : (o.port ?? (isLocal(host) ? DEFAULTS.localPort : DEFAULTS.port));
-  return {
-    ...o,
-    host,
-    tls,
-    port,
-    transports: o.transports,
-    format: o.useBinaryProtocol ? 'msgpack' : 'json',
-    autoConnect: o.autoConnect ?? true,
-    echoMessages: o.echoMessages ?? true,
-    queueMessages: o.queueMessages ?? true,
-    closeOnUnload: o.closeOnUnload ?? true,
-    disconnectedRetryTimeout: o.disconnectedRetryTimeout ?? DEFAULTS.disconnectedRetryTimeout,
-    suspendedRetryTimeout: o.suspendedRetryTimeout ?? DEFAULTS.suspendedRetryTimeout,
-    channelRetryTimeout: o.channelRetryTimeout ?? DEFAULTS.channelRetryTimeout,
-    realtimeRequestTimeout: o.realtimeRequestTimeout ?? DEFAULTS.realtimeRequestTimeout,
-    transportStallTimeout: o.transportStallTimeout ?? DEFAULTS.transportStallTimeout,
-    connectionStateTtl: o.connectionStateTtl ?? DEFAULTS.connectionStateTtl,
-    pollInterval: o.pollInterval ?? DEFAULTS.pollInterval,
-    rememberTransport: o.rememberTransport ?? true,
-    clock: o.clock ?? realClock,
-    logLevel: o.logLevel ?? DEFAULTS.logLevel,
-  };
+  // Plain connections default to 8080 on this machine (encke's default port), 80 elsewhere.
+  const port = tls ? (o.tlsPort ?? 443) : (o.port ?? (isLocal(host) ? 8080 : 80));
+  // A page that recovers its connection after a reload must not close it on unload.
+  const closeOnUnload = o.closeOnUnload ?? o.recover === undefined;
+  return { ...DEFAULTS, ...given, host, tls, port, closeOnUnload, transports: o.transports, format: o.useBinaryProtocol ? 'msgpack' : 'json' };
 }

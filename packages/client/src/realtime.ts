@@ -13,6 +13,7 @@ import { Err, ErrorInfo } from './errors.js';
 import { resolveOptions, type ClientOptions, type ResolvedOptions } from './options.js';
 import { platform, watchPage } from './platform.js';
 import { getJson, type HttpContext } from './util/http.js';
+import { kit } from './kit.js';
 
 /** The auth API of a client (RSA). */
 export class RealtimeAuth {
@@ -58,16 +59,15 @@ export class Realtime {
     const o = resolveOptions(options);
     const webSocket = o.webSocket ?? platform.webSocket;
     if (webSocket) o.webSocket = webSocket;
-    if (o.closeOnUnload && o.recover === undefined && (options as ClientOptions).closeOnUnload === undefined) o.closeOnUnload = true;
     if (!o.key && o.token === undefined && !o.authCallback && !o.authUrl) {
       throw ErrorInfo.of(Err.invalidCredentials, 'No authentication options: give key, token, authCallback or authUrl');
     }
     this.options = o;
     const baseUrl = `${o.tls ? 'https' : 'http'}://${o.host}:${o.port}`;
     this.http = { fetch: o.fetch ?? globalThis.fetch.bind(globalThis), clock: o.clock };
-    const auth = new Auth(o, this.http, () => baseUrl);
+    const auth = new Auth(o, this.http, baseUrl);
     this.manager = new ConnectionManager(o, auth, this.http, () => loadCodec(o.format), baseUrl);
-    const pages: PageRequest = { http: this.http, header: () => auth.header(), timeoutMs: o.realtimeRequestTimeout };
+    const pages: PageRequest = { kit, http: this.http, header: () => auth.header(), timeoutMs: o.realtimeRequestTimeout };
     this.channels = new Channels(this.manager, pages);
     this.connection = new Connection(this.manager, () => this.channels.serials());
     this.auth = new RealtimeAuth(auth, this.manager);

@@ -31,10 +31,14 @@ export const Action = {
 export type ActionName = keyof typeof Action;
 export type ActionValue = (typeof Action)[ActionName];
 
-const actionNames: string[] = [];
-for (const [name, value] of Object.entries(Action)) actionNames[value] = name;
+// Built on first use, not at load, so that a browser bundle importing only `Action` drops it.
+let actionNames: string[] | undefined;
 /** The name of an action number, for logs and error messages. */
 export function actionName(action: number): string {
+  if (!actionNames) {
+    actionNames = [];
+    for (const [name, value] of Object.entries(Action)) actionNames[value] = name;
+  }
   return actionNames[action] ?? `UNKNOWN(${action})`;
 }
 

@@ -92,7 +92,9 @@ describe('WebSocket close codes (RFC 6455 §7.4.1) mapped as the Ably WebSocket 
 
   it('1015 (TLS failure, never sent on the wire) maps to failed too', async () => {
     const { closeOutcome } = await import('../../../packages/client/dist/transports/close-codes.js');
-    assert.deepEqual([closeOutcome(1015, '').state, closeOutcome(1015, '').error.code], ['failed', 80000]);
+    const { kit } = await import('../../../packages/client/dist/kit.js');
+    const outcome = closeOutcome(kit, 1015, '');
+    assert.deepEqual([outcome.state, outcome.error.code], ['failed', 80000]);
   });
 });
 

@@ -4,15 +4,16 @@
  * Tokens are renewed when the server says they are invalid (4014x), when it asks (AUTH), and
  * shortly before they expire.
  */
-import { Err, ErrorInfo, isTokenError } from '../errors.js';
+import { Err, ErrorInfo } from '../errors.js';
 import type { ResolvedOptions } from '../options.js';
-import { getJson, type HttpContext } from '../util/http.js';
-import { randomId, toBase64, utf8Encode } from '../util/bytes.js';
-import type { TokenDetails, TokenLike, TokenParams, TokenRequest } from './types.js';
+import type { HttpContext } from '../util/http.js';
+import { toBase64, utf8Encode } from '../util/bytes.js';
+import { kit } from '../kit.js';
+import type { ObtainContext } from './obtain.js';
+import type { TokenDetails, TokenLike, TokenParams } from './types.js';
 
 /** Renew this long before a token expires (or at half its life if that is shorter). */
 const RENEW_MARGIN_MS = 30_000;
-const DEFAULT_TOKEN_TTL_MS = 60 * 60 * 1000;
 
 export class Auth {
   /** The clientId the server confirmed for the connection, else the configured one. */
@@ -23,7 +24,7 @@ export class Auth {
   constructor(
     private readonly options: ResolvedOptions,
     private readonly http: HttpContext,
-    private readonly baseUrl: () => string,
+    private readonly baseUrl: string,
   ) {
     this.clientId = options.clientId;
     const t = options.token;
@@ -101,82 +102,31 @@ export class Auth {
 
   private obtain(params: TokenParams): Promise<TokenLike> {
     const o = this.options;
-    if (o.authCallback) {
-      const cb = o.authCallback;
-      return new Promise<TokenLike>((resolve, reject) => {
-        const done = (error: Error | string | null, value?: TokenLike | null): void => {
-          if (error) reject(error instanceof Error ? error : new Error(String(error)));
-          else if (value === undefined || value === null) reject(new Error('authCallback gave no token'));
-          else resolve(value);
-        };
-        const maybe = cb(params, done);
-        if (maybe && typeof maybe.then === 'function') maybe.then((v) => done(null, v), (e: unknown) => done(e instanceof Error ? e : String(e)));
-      });
-    }
-    if (o.authUrl) return this.fromAuthUrl(o.authUrl, params);
-    return this.signTokenRequest(params);
+    if (!o.authCallback) return this.obtainer().then((m) => (o.authUrl ? m.fromAuthUrl(this.obtainContext(), o.authUrl, params) : m.signTokenRequest(this.obtainContext(), params)));
+    const cb = o.authCallback;
+    return new Promise<TokenLike>((resolve, reject) => {
+      const done = (error: Error | string | null, value?: TokenLike | null): void => {
+        if (error) reject(error instanceof Error ? error : new Error(String(error)));
+        else if (value === undefined || value === null) reject(new Error('authCallback gave no token'));
+        else resolve(value);
+      };
+      const maybe = cb(params, done);
+      if (maybe && typeof maybe.then === 'function') maybe.then((v) => done(null, v), (e: unknown) => done(e instanceof Error ? e : String(e)));
+    });
   }
 
-  private async fromAuthUrl(authUrl: string, params: TokenParams): Promise<TokenLike> {
-    const o = this.options;
-    const fields: Record<string, string> = { ...o.authParams };
-    for (const [k, v] of Object.entries(params)) if (v !== undefined) fields[k] = typeof v === 'string' ? v : JSON.stringify(v);
-    const post = o.authMethod === 'POST';
-    const url = post ? authUrl : withQuery(authUrl, fields);
-    const headers: Record<string, string> = { ...o.authHeaders };
-    if (post) headers['content-type'] = 'application/x-www-form-urlencoded';
-    const res = await this.http.fetch(url, { method: post ? 'POST' : 'GET', headers, ...(post ? { body: new URLSearchParams(fields).toString() } : {}) });
-    const text = await res.text();
-    if (!res.ok) throw new ErrorInfo(`authUrl answered ${res.status}: ${text.slice(0, 200)}`, Err.authCallbackFailed.code, res.status);
-    const type = res.headers.get('content-type') ?? '';
-    if (!type.includes('json')) return text.trim();
-    return JSON.parse(text) as TokenLike;
+  private obtainer(): Promise<typeof import('./obtain.js')> {
+    return import('./obtain.js');
   }
 
-  /** Signs a TokenRequest with the key: HMAC-SHA256 over the fields, base64 (RSA9). */
-  private async signTokenRequest(params: TokenParams): Promise<TokenRequest> {
-    const key = this.options.key ?? '';
-    const colon = key.indexOf(':');
-    const keyName = key.slice(0, colon);
-    const capability = params.capability ?? '';
-    const req = {
-      keyName,
-      ttl: params.ttl ?? DEFAULT_TOKEN_TTL_MS,
-      capability,
-      clientId: params.clientId ?? '',
-      timestamp: params.timestamp ?? this.options.clock.now(),
-      nonce: params.nonce ?? randomId(16),
-    };
-    const text = `${keyName}\n${req.ttl}\n${capability}\n${req.clientId}\n${req.timestamp}\n${req.nonce}\n`;
-    const hmacKey = await crypto.subtle.importKey('raw', utf8Encode(key.slice(colon + 1)), { name: 'HMAC', hash: 'SHA-256' }, false, ['sign']);
-    const mac = toBase64(new Uint8Array(await crypto.subtle.sign('HMAC', hmacKey, utf8Encode(text))));
-    const out: TokenRequest = { keyName, ttl: req.ttl, timestamp: req.timestamp, nonce: req.nonce, mac };
-    if (capability) out.capability = capability;
-    if (req.clientId) out.clientId = req.clientId;
-    return out;
+  private obtainContext(): ObtainContext {
+    return { kit, options: this.options, http: this.http, baseUrl: this.baseUrl };
   }
 
   private async toDetails(value: TokenLike): Promise<TokenDetails> {
     if (typeof value === 'string') return { token: value };
-    if ('mac' in value) {
-      const url = `${this.baseUrl()}/keys/${encodeURIComponent(value.keyName)}/requestToken`;
-      const { body } = await getJson(this.http, url, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json', accept: 'application/json' },
-        body: JSON.stringify(value),
-        timeoutMs: this.options.realtimeRequestTimeout,
-      });
-      return body as TokenDetails;
-    }
+    if ('mac' in value) return (await this.obtainer()).requestToken(this.obtainContext(), value);
     if (typeof value.token !== 'string') throw ErrorInfo.of(Err.authCallbackFailed, 'Auth provider gave no token');
     return value;
   }
 }
-
-export function withQuery(url: string, params: Record<string, string>): string {
-  const q = new URLSearchParams(params).toString();
-  if (!q) return url;
-  return url + (url.includes('?') ? '&' : '?') + q;
-}
-
-export { isTokenError };

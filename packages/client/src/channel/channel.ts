@@ -11,7 +11,7 @@ import { Emitter, type Listener } from '../util/emitter.js';
 import { Timer } from '../util/clock.js';
 import { randomId } from '../util/bytes.js';
 import { decodeMessage, encodeData, type Message } from './message.js';
-import { getPage, type PaginatedResult, type PageRequest } from './paginated.js';
+import type { PaginatedResult, PageRequest } from './paginated.js';
 import { RealtimePresence } from './presence.js';
 
 export type ChannelState = 'initialized' | 'attaching' | 'attached' | 'detaching' | 'detached' | 'suspended' | 'failed';
@@ -70,8 +70,7 @@ export class RealtimeChannel {
   on(listener: Listener<ChannelStateChange>): void;
   on(events: ChannelEvent | ChannelEvent[], listener: Listener<ChannelStateChange>): void;
   on(a: ChannelEvent | ChannelEvent[] | Listener<ChannelStateChange>, b?: Listener<ChannelStateChange>): void {
-    if (typeof a === 'function') this.events.on(a);
-    else if (b) this.events.on(a, b);
+    this.events.on(a, b);
   }
 
   once(event?: ChannelEvent): Promise<ChannelStateChange> {
@@ -117,16 +116,14 @@ export class RealtimeChannel {
   subscribe(listener: Listener<Message>): Promise<ChannelStateChange | null>;
   subscribe(names: string | string[], listener: Listener<Message>): Promise<ChannelStateChange | null>;
   subscribe(a: string | string[] | Listener<Message>, b?: Listener<Message>): Promise<ChannelStateChange | null> {
-    if (typeof a === 'function') this.subscribers.on(a);
-    else if (b) this.subscribers.on(a, b);
+    this.subscribers.on(a, b);
     return this.attach();
   }
 
   unsubscribe(listener?: Listener<Message>): void;
   unsubscribe(names: string | string[], listener?: Listener<Message>): void;
   unsubscribe(a?: string | string[] | Listener<Message>, b?: Listener<Message>): void {
-    if (a === undefined || typeof a === 'function') this.subscribers.off(a);
-    else this.subscribers.off(a, b);
+    this.subscribers.off(a, b);
   }
 
   /** Publishes one message, or several in one ProtocolMessage; resolves on ACK (RTL6). */
@@ -141,16 +138,11 @@ export class RealtimeChannel {
     await this.conn.sendAckable({ action: Action.MESSAGE, channel: this.name, messages });
   }
 
-  history(params: HistoryParams = {}): Promise<PaginatedResult<Message>> {
-    const q = new URLSearchParams();
+  async history(params: HistoryParams = {}): Promise<PaginatedResult<Message>> {
     const { untilAttach, ...rest } = params;
-    for (const [k, v] of Object.entries(rest)) if (v !== undefined) q.set(k, String(v));
-    if (untilAttach) {
-      if (this.state !== 'attached' || !this.attachSerial) return Promise.reject(ErrorInfo.of(Err.badRequest, 'untilAttach needs an attached channel'));
-      q.set('from_serial', this.attachSerial);
-    }
-    const url = `${this.conn.baseUrl}/channels/${encodeURIComponent(this.name)}/messages?${q.toString()}`;
-    return getPage(this.pages, url, decodeMessage);
+    if (untilAttach && (this.state !== 'attached' || !this.attachSerial)) throw ErrorInfo.of(Err.badRequest, 'untilAttach needs an attached channel');
+    const query = untilAttach ? { ...rest, from_serial: this.attachSerial } : rest;
+    return (await import('./paginated.js')).history(this.pages, this.conn.baseUrl, this.name, 'messages', query);
   }
 
   // ---- driven by the connection ----

@@ -34,7 +34,6 @@ export interface PresenceMessage {
 }
 
 export type PresenceActionName = 'absent' | 'present' | 'enter' | 'leave' | 'update';
-export const PRESENCE_ACTIONS: readonly PresenceActionName[] = ['absent', 'present', 'enter', 'leave', 'update'];
 
 /** Encodes application data for the wire format. */
 export function encodeData(data: unknown, format: 'json' | 'msgpack'): { data?: string | Uint8Array; encoding?: string } {
@@ -68,20 +67,6 @@ export function decodeData(data: unknown, encoding: string | undefined): { data:
 export function decodeMessage(m: WireMessage): Message {
   const { data, encoding } = decodeData(m.data, m.encoding);
   const out: Message = { ...m, data };
-  if (encoding) out.encoding = encoding;
-  else delete out.encoding;
-  return out;
-}
-
-export function decodePresence(p: WirePresence): PresenceMessage {
-  const { data, encoding } = decodeData(p.data, p.encoding);
-  const out: PresenceMessage = {
-    ...p,
-    action: PRESENCE_ACTIONS[p.action] ?? 'present',
-    clientId: p.clientId ?? '',
-    connectionId: p.connectionId ?? '',
-    data,
-  };
   if (encoding) out.encoding = encoding;
   else delete out.encoding;
   return out;

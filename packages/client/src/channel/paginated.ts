@@ -1,6 +1,9 @@
-/** REST paging (TG): items of one page and the `Link` header's `next` and `first` relations. */
+/** REST paging (TG): items of one page and the `Link` header's `next` and `first` relations. Loaded on first use. */
+import type { PresenceMessage as WirePresence } from '@encke/protocol/types';
+import type { Kit } from '../kit.js';
+import type { Message, PresenceMessage } from './message.js';
+import { decodePresence } from './presence-message.js';
 import type { HttpContext } from '../util/http.js';
-import { getJson } from '../util/http.js';
 
 export interface PaginatedResult<T> {
   items: T[];
@@ -11,6 +14,7 @@ export interface PaginatedResult<T> {
 }
 
 export interface PageRequest {
+  kit: Kit;
   http: HttpContext;
   header: () => Promise<string>;
   timeoutMs: number;
@@ -25,8 +29,19 @@ function links(header: string | null, base: string): Record<string, string> {
   return out;
 }
 
+/** Channel history (`/messages`) or presence history (`/presence/history`), with its params as query. */
+export function history(req: PageRequest, baseUrl: string, channel: string, kind: 'messages', params: object): Promise<PaginatedResult<Message>>;
+export function history(req: PageRequest, baseUrl: string, channel: string, kind: 'presence/history', params: object): Promise<PaginatedResult<PresenceMessage>>;
+export function history(req: PageRequest, baseUrl: string, channel: string, kind: string, params: object): Promise<PaginatedResult<Message | PresenceMessage>> {
+  const q = new URLSearchParams();
+  for (const [k, v] of Object.entries(params)) if (v !== undefined) q.set(k, String(v));
+  const url = `${baseUrl}/channels/${encodeURIComponent(channel)}/${kind}?${q.toString()}`;
+  if (kind === 'messages') return getPage(req, url, req.kit.decodeMessage);
+  return getPage(req, url, (p: WirePresence) => decodePresence(req.kit, p));
+}
+
 export async function getPage<W, T>(req: PageRequest, url: string, map: (item: W) => T): Promise<PaginatedResult<T>> {
-  const { body, headers } = await getJson(req.http, url, {
+  const { body, headers } = await req.kit.getJson(req.http, url, {
     headers: { authorization: await req.header(), accept: 'application/json' },
     timeoutMs: req.timeoutMs,
   });

@@ -1,17 +1,16 @@
 /**
- * Realtime presence (RTP): enter/update/leave for this client (or any client with a wildcard
- * identity), the member set kept by PRESENCE and SYNC, `get` once the set is in sync, and
- * automatic re-entry of this connection's members after an attachment that lost them (RTP17).
+ * A channel's presence (RTP), as the application sees it. The member set and its SYNC logic live in
+ * presence-core.ts, loaded the first time presence is used or the server announces members; until
+ * then what arrives is kept, in order, for it.
  */
-import type { ProtocolMessage, PresenceMessage as WirePresence } from '@encke/protocol/types';
-import { Action, PresenceAction } from '@encke/protocol/constants';
-import { Err, ErrorInfo } from '../errors.js';
+import type { ProtocolMessage } from '@encke/protocol/types';
 import type { ConnectionManager } from '../connection/manager.js';
+import { kit } from '../kit.js';
 import { Emitter, type Listener } from '../util/emitter.js';
-import { decodePresence, encodeData, type PresenceActionName, type PresenceMessage } from './message.js';
-import { getPage, type PageRequest, type PaginatedResult } from './paginated.js';
-import { PresenceMap } from './presence-map.js';
 import type { HistoryParams, RealtimeChannel } from './channel.js';
+import type { PresenceActionName, PresenceMessage } from './message.js';
+import type { PageRequest, PaginatedResult } from './paginated.js';
+import type { PresenceCore } from './presence-core.js';
 
 export interface PresenceGetParams {
   clientId?: string;
@@ -20,15 +19,11 @@ export interface PresenceGetParams {
   waitForSync?: boolean;
 }
 
-type PresenceVerb = 'enter' | 'update' | 'leave';
-const VERB_ACTION = { enter: PresenceAction.ENTER, update: PresenceAction.UPDATE, leave: PresenceAction.LEAVE } as const;
-
 export class RealtimePresence {
-  private readonly map = new PresenceMap();
   private readonly subscribers = new Emitter<PresenceActionName, PresenceMessage>();
-  private readonly synced = new Emitter<'sync', void>();
-  /** This connection's own members, by clientId, to re-enter (RTP17). */
-  private readonly own = new Map<string, { data: unknown; id: string | undefined }>();
+  private core: PresenceCore | undefined;
+  private loading: Promise<PresenceCore> | undefined;
+  private backlog: ((core: PresenceCore) => void)[] = [];
 
   constructor(
     private readonly channel: RealtimeChannel,
@@ -36,8 +31,9 @@ export class RealtimePresence {
     private readonly pages: PageRequest,
   ) {}
 
+  /** Whether the member set is complete (no SYNC under way). */
   get syncComplete(): boolean {
-    return this.map.syncComplete;
+    return this.core?.syncComplete ?? this.loading === undefined;
   }
 
   enter(data?: unknown): Promise<void> {
@@ -59,18 +55,20 @@ export class RealtimePresence {
     return this.act('leave', clientId, data);
   }
 
+  private async act(verb: 'enter' | 'update' | 'leave', clientId: string | undefined, data: unknown): Promise<void> {
+    return (await this.load()).act(verb, clientId, data);
+  }
+
   /** The members; waits for the set to be in sync unless told not to (RTP11). */
   async get(params: PresenceGetParams = {}): Promise<PresenceMessage[]> {
-    await this.channel.attach();
-    if (params.waitForSync !== false && !this.map.syncComplete) await this.synced.once('sync');
-    return this.map.list(params);
+    return (await this.load()).get(params);
   }
 
   subscribe(listener: Listener<PresenceMessage>): Promise<void>;
   subscribe(actions: PresenceActionName | PresenceActionName[], listener: Listener<PresenceMessage>): Promise<void>;
   async subscribe(a: PresenceActionName | PresenceActionName[] | Listener<PresenceMessage>, b?: Listener<PresenceMessage>): Promise<void> {
-    if (typeof a === 'function') this.subscribers.on(a);
-    else if (b) this.subscribers.on(a, b);
+    this.subscribers.on(a, b);
+    await this.load();
     await this.channel.attach();
   }
 
@@ -78,77 +76,37 @@ export class RealtimePresence {
     this.subscribers.off(listener);
   }
 
-  history(params: Omit<HistoryParams, 'untilAttach'> = {}): Promise<PaginatedResult<PresenceMessage>> {
-    const q = new URLSearchParams();
-    for (const [k, v] of Object.entries(params)) if (v !== undefined) q.set(k, String(v));
-    const url = `${this.conn.baseUrl}/channels/${encodeURIComponent(this.channel.name)}/presence/history?${q.toString()}`;
-    return getPage(this.pages, url, decodePresence);
+  async history(params: Omit<HistoryParams, 'untilAttach'> = {}): Promise<PaginatedResult<PresenceMessage>> {
+    return (await import('./paginated.js')).history(this.pages, this.conn.baseUrl, this.channel.name, 'presence/history', params);
   }
 
-  private async act(verb: PresenceVerb, clientId: string | undefined, data: unknown): Promise<void> {
-    const id = clientId ?? this.conn.auth.clientId;
-    if (!id || id === '*') throw ErrorInfo.of(Err.presenceNoClientId, 'Presence needs a clientId (set clientId or use a token with one)');
-    if (verb !== 'leave' && this.channel.state !== 'attached') await this.channel.attach();
-    if (clientId === undefined) {
-      if (verb === 'leave') this.own.delete(id);
-      else this.own.set(id, { data, id: undefined });
-    }
-    await this.sendPresence(verb, id, data, undefined);
-  }
-
-  private sendPresence(verb: PresenceVerb, clientId: string, data: unknown, id: string | undefined): Promise<void> {
-    const item: WirePresence = { action: VERB_ACTION[verb], clientId, ...encodeData(data, this.conn.options.format) };
-    if (id) item.id = id;
-    return this.conn.sendAckable({ action: Action.PRESENCE, channel: this.channel.name, presence: [item] }).then(() => undefined);
-  }
-
-  // ---- driven by the channel ----
+  // ---- driven by the channel, in order ----
 
   onAttached(hasPresence: boolean, continued: boolean): void {
-    if (hasPresence) this.map.startSync();
-    else if (!continued) this.emitAll(this.map.clear(this.conn.options.clock.now()));
-    if (!hasPresence) this.synced.emit('sync', undefined);
-    if (!continued) this.reenter();
+    if (hasPresence || this.core || this.loading) this.run((c) => c.onAttached(hasPresence, continued));
   }
 
   onDetached(): void {
-    this.map.clear(this.conn.options.clock.now());
-    this.synced.emit('sync', undefined);
+    if (this.core || this.loading) this.run((c) => c.onDetached());
   }
 
   onMessage(pm: ProtocolMessage): void {
-    const items = (pm.presence ?? []).map((wire, i) => {
-      const m = decodePresence(wire);
-      m.id ??= `${pm.id ?? ''}:${i}`;
-      if (!m.connectionId) m.connectionId = pm.connectionId ?? '';
-      m.timestamp ??= pm.timestamp;
-      return m;
+    this.run((c) => c.onMessage(pm));
+  }
+
+  private run(step: (core: PresenceCore) => void): void {
+    if (this.core) return step(this.core);
+    this.backlog.push(step);
+    void this.load();
+  }
+
+  private load(): Promise<PresenceCore> {
+    this.loading ??= import('./presence-core.js').then(({ PresenceCore: Core }) => {
+      const core = new Core(kit, this.channel, this.conn, this.subscribers);
+      for (const step of this.backlog.splice(0)) step(core);
+      this.core = core;
+      return core;
     });
-    if (pm.action === Action.PRESENCE) {
-      for (const m of items) if (this.map.put(m)) this.subscribers.emit(m.action, m);
-      return;
-    }
-    // SYNC: `<syncId>:<cursor>`; an empty cursor (or no serial) ends it (RTP18).
-    this.map.startSync();
-    for (const m of items) if (this.map.put(m)) this.subscribers.emit('present', { ...m, action: 'present' });
-    const cursor = pm.channelSerial?.slice(pm.channelSerial.indexOf(':') + 1);
-    if (!cursor) {
-      this.emitAll(this.map.endSync(this.conn.options.clock.now()));
-      this.synced.emit('sync', undefined);
-    }
-  }
-
-  private emitAll(leaves: PresenceMessage[]): void {
-    for (const m of leaves) this.subscribers.emit('leave', m);
-  }
-
-  /** RTP17: re-enter this connection's members after an attachment that did not continue. */
-  private reenter(): void {
-    for (const [clientId, { data, id }] of this.own) {
-      this.sendPresence('enter', clientId, data, id).catch((err: unknown) => {
-        const reason = ErrorInfo.of(Err.presenceReenterFailed, `Automatic re-enter of ${clientId} failed`, ErrorInfo.from(err));
-        this.channel.events.emit('update', { previous: this.channel.state, current: this.channel.state, event: 'update', reason, resumed: false });
-      });
-    }
+    return this.loading;
   }
 }

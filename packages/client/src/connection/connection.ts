@@ -30,8 +30,7 @@ export class Connection {
   on(listener: Listener<ConnectionStateChange>): void;
   on(events: ConnectionEvent | ConnectionEvent[], listener: Listener<ConnectionStateChange>): void;
   on(a: ConnectionEvent | ConnectionEvent[] | Listener<ConnectionStateChange>, b?: Listener<ConnectionStateChange>): void {
-    if (typeof a === 'function') this.manager.events.on(a);
-    else if (b) this.manager.events.on(a, b);
+    this.manager.events.on(a, b);
   }
 
   once(listener: Listener<ConnectionStateChange>): void;
@@ -44,8 +43,7 @@ export class Connection {
   off(listener?: Listener<ConnectionStateChange>): void;
   off(events: ConnectionEvent | ConnectionEvent[], listener?: Listener<ConnectionStateChange>): void;
   off(a?: ConnectionEvent | ConnectionEvent[] | Listener<ConnectionStateChange>, b?: Listener<ConnectionStateChange>): void {
-    if (a === undefined || typeof a === 'function') this.manager.events.off(a);
-    else this.manager.events.off(a, b);
+    this.manager.events.off(a, b);
   }
 
   /** Resolves when the connection is in `state` (at once if it already is). */

@@ -10,6 +10,7 @@ import { Action } from '@encke/protocol/constants';
 import { Err, ErrorInfo, isFatal, isTokenError } from '../errors.js';
 import type { Auth } from '../auth/auth.js';
 import type { Codec } from '../codec/codec.js';
+import { kit } from '../kit.js';
 import type { ResolvedOptions } from '../options.js';
 import { Emitter } from '../util/emitter.js';
 import { Timer } from '../util/clock.js';
@@ -261,6 +262,7 @@ export class ConnectionManager {
     for (const [k, v] of Object.entries(o.transportParams ?? {})) params[k] = String(v);
     const auth = this.auth;
     return {
+      kit,
       options: o,
       codec: this.codec,
       http: this.http,

@@ -74,8 +74,4 @@ export class Outbox {
     this.queued = [];
     for (const e of all) e.reject(err);
   }
-
-  get pendingCount(): number {
-    return this.sent.length + this.queued.length;
-  }
 }

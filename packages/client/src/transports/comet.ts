@@ -3,13 +3,11 @@
  * also the first recv, then one recv at a time, and at most one send pending with everything
  * written meanwhile queued and sent together next. Replies come down the recv. How a recv is read
  * (held and streamed, long-polled, plainly polled, as SSE, JSONP, iframe or multipart) is the
- * only difference between the techniques, supplied by a Receiver.
+ * only difference between the techniques, supplied by a Receiver. Long-polling (`xhr_polling`)
+ * is this module's own transport; the others import the base from here.
  */
 import type { ProtocolMessage } from '@encke/protocol/types';
-import { Action } from '@encke/protocol/constants';
-import { Err, ErrorInfo } from '../errors.js';
-import { withQuery } from '../auth/auth.js';
-import { errorOf, responseError, send } from '../util/http.js';
+import type { ErrorInfo } from '../errors.js';
 import type { TransportName } from './names.js';
 import type { Transport, TransportContext, TransportSink } from './transport.js';
 
@@ -69,11 +67,12 @@ export class CometTransport implements Transport {
   }
 
   private url(op: string, extra?: Record<string, string>): string {
-    return withQuery(`${this.ctx.baseUrl}/comet/${this.key ?? ''}/${op}`, { ...this.ctx.authParams(), ...extra });
+    return this.ctx.kit.withQuery(`${this.ctx.baseUrl}/comet/${this.key ?? ''}/${op}`, { ...this.ctx.authParams(), ...extra });
   }
 
   private async recvLoop(): Promise<void> {
     const r = this.config.receiver;
+    const { Action, Err, ErrorInfo, withQuery } = this.ctx.kit;
     let url = withQuery(`${this.ctx.baseUrl}/comet/connect`, { ...this.ctx.params, ...r.connectParams });
     while (!this.done) {
       try {
@@ -126,12 +125,13 @@ export class CometTransport implements Transport {
   }
 
   private async request(url: string, init: { method?: string; headers?: Record<string, string>; body?: string | Uint8Array } = {}): Promise<void> {
+    const { kit } = this.ctx;
     try {
-      const res = await send(this.ctx.http, url, { ...init, timeoutMs: this.ctx.options.realtimeRequestTimeout, signal: this.abort.signal });
-      if (!res.ok) this.finish(await responseError(res));
-      else await res.arrayBuffer();
+      const res = await kit.send(this.ctx.http, url, { ...init, timeoutMs: this.ctx.options.realtimeRequestTimeout, signal: this.abort.signal });
+      const text = await res.text();
+      if (!res.ok) this.finish(kit.errorOf(res, text));
     } catch (err) {
-      this.finish(ErrorInfo.from(err, Err.disconnected));
+      this.finish(kit.ErrorInfo.from(err, kit.Err.disconnected));
     }
   }
 
@@ -174,9 +174,24 @@ async function* once(bytes: Uint8Array): AsyncIterable<Uint8Array> {
  * error is the failure reason.
  */
 export async function recvChunks(ctx: TransportContext, url: string, signal: AbortSignal): Promise<AsyncIterable<Uint8Array>> {
-  const res = await send(ctx.http, url, { timeoutMs: RECV_TIMEOUT_MS, signal, headers: { accept: ctx.codec.contentType } });
+  const res = await ctx.kit.send(ctx.http, url, { timeoutMs: RECV_TIMEOUT_MS, signal, headers: { accept: ctx.codec.contentType } });
   if (res.ok && res.body) return bodyChunks(res.body);
   const bytes = new Uint8Array(await res.arrayBuffer());
   if (res.ok || isArrayBody(bytes, ctx.codec.format)) return once(bytes);
-  throw errorOf(res, new TextDecoder().decode(bytes));
+  throw ctx.kit.errorOf(res, new TextDecoder().decode(bytes));
+}
+
+export const supported = (ctx: TransportContext): boolean => typeof ctx.http.fetch === 'function';
+
+/** Comet long-polling (`xhr_polling`): each recv is held until there is something, then read whole. */
+export function create(ctx: TransportContext, sink: TransportSink): Transport {
+  return new CometTransport(ctx, sink, {
+    name: 'xhr_polling',
+    receiver: {
+      connectParams: { stream: 'false' },
+      async *read(url, signal) {
+        yield* ctx.codec.batches(await recvChunks(ctx, url, signal));
+      },
+    },
+  });
 }

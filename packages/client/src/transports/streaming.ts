@@ -5,31 +5,35 @@
  * CONNECTED within `transportStallTimeout`; the connection then tries the next transport.
  */
 import type { ProtocolMessage } from '@encke/protocol/types';
-import { Err, ErrorInfo } from '../errors.js';
-import { CometTransport, recvChunks } from './comet.js';
-import type { Transport, TransportContext, TransportSink } from './transport.js';
+import type { ErrorInfo } from '../errors.js';
+import type * as Comet from './comet.js';
+import type { TransportContext, TransportModule } from './transport.js';
 
 const fetchStreams = (): boolean => typeof ReadableStream !== 'undefined' && typeof Response !== 'undefined' && 'body' in Response.prototype;
 
-export const supported = (ctx: TransportContext): boolean => (fetchStreams() && typeof ctx.http.fetch === 'function') || typeof XMLHttpRequest !== 'undefined';
-
-export function create(ctx: TransportContext, sink: TransportSink): Transport {
-  const viaFetch = fetchStreams() && ctx.options.transportParams?.['streamVia'] !== 'xhr';
-  return new CometTransport(ctx, sink, {
-    name: 'xhr_streaming',
-    receiver: {
-      connectParams: { stream: 'true' },
-      read: viaFetch
-        ? async function* (url, signal) {
-            yield* ctx.codec.batches(await recvChunks(ctx, url, signal));
-          }
-        : (url, signal) => xhrStream(ctx, url, signal),
+export function transport(comet: typeof Comet): TransportModule {
+  return {
+    supported: (ctx) => (fetchStreams() && comet.supported(ctx)) || typeof XMLHttpRequest !== 'undefined',
+    create(ctx, sink) {
+      const viaFetch = fetchStreams() && ctx.options.transportParams?.['streamVia'] !== 'xhr';
+      return new comet.CometTransport(ctx, sink, {
+        name: 'xhr_streaming',
+        receiver: {
+          connectParams: { stream: 'true' },
+          read: viaFetch
+            ? async function* (url, signal) {
+                yield* ctx.codec.batches(await comet.recvChunks(ctx, url, signal));
+              }
+            : (url, signal) => xhrStream(ctx, url, signal),
+        },
+      });
     },
-  });
+  };
 }
 
 /** XHR streaming: progress events deliver the body so far; complete lines are parsed as they come (JSON only). */
 async function* xhrStream(ctx: TransportContext, url: string, signal: AbortSignal): AsyncIterable<ProtocolMessage[]> {
+  const { Err, ErrorInfo } = ctx.kit;
   const xhr = new XMLHttpRequest();
   const pending: Uint8Array[] = [];
   let wake: (() => void) | undefined;
@@ -47,7 +51,7 @@ async function* xhrStream(ctx: TransportContext, url: string, signal: AbortSigna
   xhr.onprogress = push;
   xhr.onload = () => {
     push();
-    if (xhr.status >= 400 && !xhr.responseText.trimStart().startsWith('[')) failure = xhrError(xhr);
+    if (xhr.status >= 400 && !xhr.responseText.trimStart().startsWith('[')) failure = xhrError(ctx, xhr);
     ended = true;
     wake?.();
   };
@@ -73,7 +77,8 @@ async function* xhrStream(ctx: TransportContext, url: string, signal: AbortSigna
   yield* ctx.codec.batches(chunks());
 }
 
-function xhrError(xhr: XMLHttpRequest): ErrorInfo {
+function xhrError(ctx: TransportContext, xhr: XMLHttpRequest): ErrorInfo {
+  const { Err, ErrorInfo } = ctx.kit;
   try {
     const body = JSON.parse(xhr.responseText) as { error?: unknown };
     if (body.error) return ErrorInfo.from(body.error);

@@ -5,12 +5,15 @@
  */
 import type { ProtocolMessage } from '@encke/protocol/types';
 import type { Codec } from '../codec/codec.js';
+import type { Kit } from '../kit.js';
 import type { ErrorInfo } from '../errors.js';
 import type { ResolvedOptions } from '../options.js';
 import type { HttpContext } from '../util/http.js';
 import type { TransportName } from './names.js';
 
 export interface TransportContext {
+  /** The core's shared helpers (errors, HTTP, constants): transports import only types. */
+  readonly kit: Kit;
   readonly options: ResolvedOptions;
   readonly codec: Codec;
   readonly http: HttpContext;
@@ -54,10 +57,12 @@ export function loadTransport(name: TransportName): Promise<TransportModule> {
     case 'web_socket':
       return import('./websocket.js');
     case 'xhr_polling':
-      return import('./long-polling.js');
+      return import('./comet.js');
+    // The other comet techniques take the comet base as an argument instead of importing it, so
+    // that a bundler keeps it in the one file long-polling loads.
     case 'xhr_streaming':
-      return import('./streaming.js');
+      return Promise.all([import('./comet.js'), import('./streaming.js')]).then(([comet, m]) => m.transport(comet));
     case 'polling':
-      return import('./polling.js');
+      return Promise.all([import('./comet.js'), import('./polling.js')]).then(([comet, m]) => m.transport(comet));
   }
 }

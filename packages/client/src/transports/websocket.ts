@@ -3,9 +3,7 @@
  * is `ws[s]://host:port/?<connect params>`; the server speaks first (CONNECTED or ERROR).
  */
 import type { ProtocolMessage } from '@encke/protocol/types';
-import { Action } from '@encke/protocol/constants';
-import { Err, ErrorInfo } from '../errors.js';
-import { withQuery } from '../auth/auth.js';
+import type { ErrorInfo } from '../errors.js';
 import type { WebSocketConstructor } from '../options.js';
 import { closeOutcome, CloseCode } from './close-codes.js';
 import type { Transport, TransportContext, TransportSink } from './transport.js';
@@ -44,9 +42,10 @@ class WebSocketTransport implements Transport {
     private readonly ctx: TransportContext,
     private readonly sink: TransportSink,
   ) {
+    const { Err, ErrorInfo } = ctx.kit;
     const Ctor = constructorFor(ctx);
     if (!Ctor) throw ErrorInfo.of(Err.connectionFailed, 'No WebSocket in this runtime');
-    const url = withQuery(ctx.baseUrl.replace(/^http/, 'ws') + '/', ctx.params);
+    const url = ctx.kit.withQuery(ctx.baseUrl.replace(/^http/, 'ws') + '/', ctx.params);
     this.ws = new Ctor(url);
     this.ws.binaryType = 'arraybuffer';
     this.ws.onopen = () => {
@@ -67,7 +66,7 @@ class WebSocketTransport implements Transport {
   close(): void {
     if (this.done) return;
     this.closing = true;
-    this.send({ action: Action.CLOSE });
+    this.send({ action: this.ctx.kit.Action.CLOSE });
     // CLOSED normally arrives first and ends the socket; this only bounds the wait.
     this.ctx.options.clock.setTimeout(() => this.drop(), CLOSE_WAIT_MS);
   }
@@ -94,16 +93,17 @@ class WebSocketTransport implements Transport {
     try {
       pm = this.ctx.codec.decode(data);
     } catch (err) {
-      this.finish(ErrorInfo.from(err), true);
+      this.finish(this.ctx.kit.ErrorInfo.from(err), true);
       this.ws.close(CloseCode.PROTOCOL_ERROR);
       return;
     }
     this.sink.onMessage(pm);
-    if (pm.action === Action.CLOSED && this.closing) this.drop();
+    if (pm.action === this.ctx.kit.Action.CLOSED && this.closing) this.drop();
   }
 
   private closed(code: number, reason: string): void {
     if (this.done) return;
+    const { Err, ErrorInfo } = this.ctx.kit;
     if (!this.opened) {
       // Refused before any handshake: a 401 is an auth failure (final); anything else, or no
       // status at all (browsers hide it), is a transport failure and the next transport is tried.
@@ -113,7 +113,7 @@ class WebSocketTransport implements Transport {
       return;
     }
     if (this.closing && code === CloseCode.NORMAL) return this.finish(undefined);
-    const outcome = closeOutcome(code, reason);
+    const outcome = closeOutcome(this.ctx.kit, code, reason);
     this.finish(outcome.error, outcome.state === 'failed');
   }
 

@@ -33,8 +33,4 @@ export class Timer {
     if (this.handle !== undefined) this.clock.clearTimeout(this.handle);
     this.handle = undefined;
   }
-
-  get running(): boolean {
-    return this.handle !== undefined;
-  }
 }

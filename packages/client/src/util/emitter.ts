@@ -15,6 +15,8 @@ export class Emitter<K extends string, T> {
 
   on(listener: Listener<T>): void;
   on(events: K | readonly K[], listener: Listener<T>): void;
+  /** Either form, for wrappers that pass their arguments on. */
+  on(a: K | readonly K[] | Listener<T>, b?: Listener<T>): void;
   on(a: K | readonly K[] | Listener<T>, b?: Listener<T>): void {
     this.add(a, b, false);
   }
@@ -33,6 +35,7 @@ export class Emitter<K extends string, T> {
   /** Without arguments removes every listener; with a listener, that one wherever it is registered. */
   off(listener?: Listener<T>): void;
   off(events: K | readonly K[], listener?: Listener<T>): void;
+  off(a?: K | readonly K[] | Listener<T>, b?: Listener<T>): void;
   off(a?: K | readonly K[] | Listener<T>, b?: Listener<T>): void {
     if (a === undefined) {
       this.entries = [];
