@@ -8,7 +8,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { Action, Err, type ErrorDef, type ProtocolMessage } from '@encke/protocol';
-import { tokenCodec } from '@encke/server';
+import { tokenCodec } from '@encke/server/internal';
 import { basicAuth, fetchToken, makeJwt, postJson, signTokenRequest, type RestReply } from './helpers/auth.js';
 import { eventually, sleep } from './helpers/ably.js';
 import { RawClient } from './helpers/raw-ws.js';
@@ -194,7 +194,7 @@ describe('token auth bad input', () => {
       assert.equal(err.error?.code, tc.expect.code, err.error?.message);
       assert.equal(err.error?.statusCode, tc.expect.statusCode);
       await client.waitClosed();
-      await eventually(() => ts.server.ctx.sessions.size === 0, 2000, 'no session kept');
+      await eventually(() => ts.server.inspect.connections === 0, 2000, 'no session kept');
       await serverStillServes();
     });
   }
@@ -209,8 +209,8 @@ describe('token auth bad input', () => {
     assert.notEqual(reply.connectionId, connected.connectionId);
     assert.equal(reply.error?.code, Err.connectionExpired.code);
     theirs.close();
-    ts.server.ctx.sessions.get(connected.connectionId!)?.dispose('closed');
-    await eventually(() => ts.server.ctx.sessions.size === 0, 3000, 'no state left behind');
+    ts.server.inspect.discard(connected.connectionId!);
+    await eventually(() => ts.server.inspect.connections === 0, 3000, 'no state left behind');
   });
 
   for (const tc of LIVE_CASES) {
@@ -234,11 +234,11 @@ describe('token auth bad input', () => {
         const dis = await client.next(Action.DISCONNECTED);
         assert.equal(dis.error?.code, expect.disconnected.code, dis.error?.message);
         await client.waitClosed();
-        assert.equal(ts.server.ctx.sessions.size, 1, 'the connection is kept for a resume');
-        for (const s of [...ts.server.ctx.sessions.values()]) s.dispose('closed');
+        assert.equal(ts.server.inspect.connections, 1, 'the connection is kept for a resume');
+        for (const id of ts.server.inspect.connectionIds()) ts.server.inspect.discard(id);
       }
       await serverStillServes();
-      await eventually(() => ts.server.ctx.sessions.size === 0, 3000, 'no state left behind');
+      await eventually(() => ts.server.inspect.connections === 0, 3000, 'no state left behind');
     });
   }
 });

@@ -138,7 +138,7 @@ describe('comet bad input', () => {
     await c.send([{ action: Action.MESSAGE, channel: 'health', msgSerial: 0, messages: [{ name: 'ok', data: 'fine' }] }]);
     await c.next(Action.ACK);
     await c.close();
-    await eventually(() => ts.server.ctx.sessions.size === 1 && ts.server.comet.size === 1 && ts.server.ctx.channels.size === 0, 3000, 'only the bystander left');
+    await eventually(() => ts.server.inspect.connections === 1 && ts.server.inspect.cometKeys === 1 && ts.server.inspect.channels === 0, 3000, 'only the bystander left');
   }
 
   for (const tc of SEND_CASES) {

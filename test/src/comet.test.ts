@@ -38,15 +38,15 @@ describe('comet', () => {
     const res = await cometRequest(ts.port, `/comet/connect?${FULL}&heartbeats=true&v=6&stream=false`);
     assert.equal(res.status, 200);
     assert.equal(res.headers['content-type'], JSON_TYPE);
-    assert.equal(res.headers['cache-control'], 'no-store');
+    assert.equal(res.headers['cache-control'], 'no-store, no-transform');
     assert.equal(res.headers['x-accel-buffering'], 'no');
     assert.match(String(res.headers['set-cookie']), new RegExp(`^encke_server=${ts.server.options.serverId}; Path=/; HttpOnly`));
     const [connected] = res.batches.flat();
     assert.equal(connected?.action, Action.CONNECTED);
-    assert.equal(ts.server.comet.size, 1);
+    assert.equal(ts.server.inspect.cometKeys, 1);
     const key = connected.connectionDetails!.connectionKey!;
     await cometRequest(ts.port, `/comet/${key}/close?${FULL}`);
-    await eventually(() => ts.server.ctx.sessions.size === 0 && ts.server.comet.size === 0, 2000, 'connection closed');
+    await eventually(() => ts.server.inspect.connections === 0 && ts.server.inspect.cometKeys === 0, 2000, 'connection closed');
   });
 
   it('answers credentialed CORS on comet requests and preflights', async () => {
@@ -205,7 +205,7 @@ describe('comet', () => {
     const client = await RawCometClient.connect(ts.port, { stream: false, autoRecv: false });
     try {
       const older = client.recv();
-      await eventually(() => ts.server.comet.find(client.connectionKey, APP_ID).recvHeld, 2000, 'older recv held');
+      await eventually(() => ts.server.inspect.connection(client.connectionId)?.cometRecvHeld === true, 2000, 'older recv held');
       const newer = client.recv();
       const first = await older;
       assert.equal(first.status, 200);
@@ -226,7 +226,7 @@ describe('comet', () => {
     assert.equal(err?.error?.code, Err.protocolError.code);
     const again = await client.request('recv');
     assert.equal((again.body as { error: { code: number } }).error.code, Err.connectionNotFound.code);
-    await eventually(() => ts.server.ctx.sessions.size === 0 && ts.server.comet.size === 0, 2000, 'connection gone');
+    await eventually(() => ts.server.inspect.connections === 0 && ts.server.inspect.cometKeys === 0, 2000, 'connection gone');
   });
 
   it('keeps a final ERROR for the next recv when none is pending', async () => {
@@ -237,23 +237,21 @@ describe('comet', () => {
     assert.equal(res.headers['x-ably-errorcode'], String(Err.protocolError.code));
     assert.equal(res.batches[0]![0]!.action, Action.ERROR);
     assert.equal(res.batches[0]![0]!.error?.code, Err.protocolError.code);
-    await eventually(() => ts.server.ctx.sessions.size === 0 && ts.server.comet.size === 0, 2000, 'connection gone');
+    await eventually(() => ts.server.inspect.connections === 0 && ts.server.inspect.cometKeys === 0, 2000, 'connection gone');
   });
 
   it('close discards the state even when the transport is already gone (ably-js aborts its recv as it closes)', async () => {
     const client = await RawCometClient.connect(ts.port, { stream: false, autoRecv: false });
-    const session = ts.server.ctx.sessions.get(client.connectionId)!;
-    await eventually(() => session.state === 'disconnected', 3000, 'transport gone');
+    await eventually(() => ts.server.inspect.connection(client.connectionId)?.state === 'disconnected', 3000, 'transport gone');
     const res = await client.request('close');
     assert.equal(res.status, 204);
-    await eventually(() => ts.server.ctx.sessions.size === 0 && ts.server.comet.size === 0, 2000, 'state discarded');
+    await eventually(() => ts.server.inspect.connections === 0 && ts.server.inspect.cometKeys === 0, 2000, 'state discarded');
     client.drop();
   });
 
   it('drops a connection that stops fetching, and keeps it resumable', async () => {
     const client = await RawCometClient.connect(ts.port, { stream: false, autoRecv: false });
-    const session = ts.server.ctx.sessions.get(client.connectionId)!;
-    await eventually(() => session.state === 'disconnected', 3000, 'transport gone');
+    await eventually(() => ts.server.inspect.connection(client.connectionId)?.state === 'disconnected', 3000, 'transport gone');
     const stale = await client.request('recv');
     assert.equal((stale.body as { error: { code: number } }).error.code, Err.connectionNotFound.code);
     const resumed = await RawCometClient.connect(ts.port, { query: `&resume=${client.connectionKey}` });
@@ -268,21 +266,20 @@ describe('comet', () => {
     const client = await RawCometClient.connect(ts.port, { stream: true });
     const res = await client.request('disconnect');
     assert.equal(res.status, 204);
-    const session = ts.server.ctx.sessions.get(client.connectionId)!;
-    await eventually(() => session.state === 'disconnected', 2000);
+    await eventually(() => ts.server.inspect.connection(client.connectionId)?.state === 'disconnected', 2000);
     client.drop();
     const resumed = await RawCometClient.connect(ts.port, { query: `&resume=${client.connectionKey}` });
     assert.equal(resumed.connectionId, client.connectionId);
     await resumed.close();
     await resumed.next(Action.CLOSED);
-    await eventually(() => ts.server.ctx.sessions.size === 0 && ts.server.comet.size === 0, 2000, 'connection gone');
+    await eventually(() => ts.server.inspect.connections === 0 && ts.server.inspect.cometKeys === 0, 2000, 'connection gone');
   });
 
   it('resumes a WebSocket connection over comet, and a comet connection over WebSocket', async () => {
     const ws = await RawClient.connect(ts.port, KEYS.full);
     const wsConnected = ws.log[0]!;
     ws.drop();
-    await eventually(() => ts.server.ctx.sessions.get(wsConnected.connectionId!)?.state === 'disconnected', 2000);
+    await eventually(() => ts.server.inspect.connection(wsConnected.connectionId!)?.state === 'disconnected', 2000);
     const comet = await RawCometClient.connect(ts.port, { query: `&resume=${wsConnected.connectionDetails!.connectionKey}` });
     assert.equal(comet.connectionId, wsConnected.connectionId);
     assert.equal(comet.log[0]!.error, undefined);
@@ -296,7 +293,7 @@ describe('comet', () => {
     assert.equal((stale.body as { error: { code: number } }).error.code, Err.connectionNotFound.code);
     back.close();
     comet.drop();
-    await eventually(() => ts.server.ctx.sessions.size === 0 && ts.server.comet.size === 0, 2000, 'connection gone');
+    await eventually(() => ts.server.inspect.connections === 0 && ts.server.inspect.cometKeys === 0, 2000, 'connection gone');
   });
 
   it('tells a streaming recv DISCONNECTED when the server drains', async () => {

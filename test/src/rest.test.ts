@@ -6,7 +6,8 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import * as Ably from 'ably';
 import { PresenceAction } from '@encke/protocol';
-import { FakeClock, channelKey } from '@encke/server';
+import { channelKey } from '@encke/server';
+import { FakeClock } from '@encke/server/internal';
 import { Collector, closeAll, connect, realtime, rest, type Format } from './helpers/ably.js';
 import { APP_ID, KEYS, startServer, type TestServer } from './helpers/server.js';
 
@@ -31,6 +32,12 @@ for (const format of FORMATS) {
       const t0 = Date.now();
       const time = await client.time();
       assert.ok(time >= t0 - 1000 && time <= Date.now() + 1000, `time ${time}`);
+      // rest.request() decodes the answer in the client's format: one value, in that format.
+      const answer = await client.request('get', '/time', 3);
+      assert.equal(answer.statusCode, 200);
+      assert.equal(answer.items.length, 1);
+      const requested = answer.items[0] as unknown as number;
+      assert.ok(typeof requested === 'number' && requested >= t0 - 1000 && requested <= Date.now() + 1000, `request time ${String(requested)}`);
     });
 
     it('publishes one message and reads it back with every field', async () => {

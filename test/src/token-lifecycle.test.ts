@@ -6,7 +6,8 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { Action, Err } from '@encke/protocol';
-import { FakeClock, type TokenParams } from '@encke/server';
+import type { TokenParams } from '@encke/server';
+import { FakeClock } from '@encke/server/internal';
 import { basicAuth, postJson } from './helpers/auth.js';
 import { eventually } from './helpers/ably.js';
 import { RawClient } from './helpers/raw-ws.js';
@@ -26,7 +27,7 @@ describe('token lifecycle (fake clock)', () => {
 
   const keyName = (key: string): string => key.slice(0, key.indexOf(':'));
   function token(key: string, params: TokenParams): string {
-    return ts.server.ctx.tokens.issue(ts.server.apps.findKey(keyName(key))!, params).token;
+    return ts.server.tokens.issue(ts.server.apps.findKey(keyName(key))!, params).token;
   }
   async function open(accessToken: string, extra = ''): Promise<{ client: RawClient; connectionId: string; connectionKey: string }> {
     const client = await RawClient.open(ts.port, `access_token=${encodeURIComponent(accessToken)}&format=json&v=6${extra}`);
@@ -40,8 +41,8 @@ describe('token lifecycle (fake clock)', () => {
     assert.ok(!client.log.some((pm) => pm.action === Action.DISCONNECTED), 'not disconnected');
   }
   async function cleanUp(): Promise<void> {
-    for (const s of [...ts.server.ctx.sessions.values()]) s.dispose('closed');
-    await eventually(() => ts.server.ctx.sessions.size === 0, 2000, 'sessions gone');
+    for (const id of ts.server.inspect.connectionIds()) ts.server.inspect.discard(id);
+    await eventually(() => ts.server.inspect.connections === 0, 2000, 'sessions gone');
   }
 
   it('at expiry sends DISCONNECTED 40142 and keeps the connection; a new token resumes it', async () => {
@@ -53,7 +54,7 @@ describe('token lifecycle (fake clock)', () => {
     assert.equal(dis.error?.code, Err.tokenExpired.code);
     assert.equal(dis.error?.statusCode, 401);
     await client.waitClosed();
-    assert.equal(ts.server.ctx.sessions.get(connectionId)?.state, 'disconnected');
+    assert.equal(ts.server.inspect.connection(connectionId)?.state, 'disconnected');
     const resumed = await open(token(KEYS.full, { ttl: 60_000, clientId: 'exp' }), `&resume=${encodeURIComponent(connectionKey)}`);
     assert.equal(resumed.connectionId, connectionId);
     clock.advance(10_000);

@@ -114,7 +114,7 @@ describe('websocket bad input', () => {
         assert.equal(err.error?.statusCode, expect.fatal.statusCode);
         assert.equal(typeof err.error?.message, 'string');
         await client.waitClosed();
-        await eventually(() => ts.server.ctx.sessions.size === 0, 2000, 'failed session disposed');
+        await eventually(() => ts.server.inspect.connections === 0, 2000, 'failed session disposed');
       } else if ('nack' in expect) {
         const nack = await client.next(Action.NACK);
         assert.equal(nack.msgSerial, 0);
@@ -134,7 +134,7 @@ describe('websocket bad input', () => {
         client.close();
       }
       await serverStillServes();
-      await eventually(() => ts.server.ctx.sessions.size === 0 && ts.server.ctx.channels.size === 0, 3000, 'no state left behind');
+      await eventually(() => ts.server.inspect.connections === 0 && ts.server.inspect.channels === 0, 3000, 'no state left behind');
     });
   }
 
@@ -155,7 +155,7 @@ describe('websocket bad input', () => {
       const err = await client.next(Action.ERROR);
       assert.equal(err.error?.code, tc.code, err.error?.message);
       await client.waitClosed();
-      assert.equal(ts.server.ctx.sessions.size, 0);
+      assert.equal(ts.server.inspect.connections, 0);
       await serverStillServes();
     });
   }

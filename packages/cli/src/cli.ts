@@ -4,7 +4,7 @@
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { createServer, type ServerOptions } from '@encke/server';
+import { SANDBOX_WARNING, createServer, type ServerOptions } from '@encke/server';
 import { pino } from 'pino';
 import { loadConfigFile } from './config-file.js';
 
@@ -22,6 +22,8 @@ Options:
   --tls-cert FILE   PEM certificate chain: serve HTTPS and WSS (with --tls-key)
   --tls-key FILE    PEM private key of --tls-cert
   --sandbox         sandbox mode: POST /apps creates apps for SDK test suites, POST /stats loads stats
+                    (unauthenticated: refused on a non-loopback --host unless --sandbox-public)
+  --sandbox-public  let --sandbox listen on a non-loopback address (anyone reaching it can create apps)
   --log-level L     fatal, error, warn, info, debug or trace (default info; env LOG_LEVEL)
   -h, --help        show this help
 
@@ -51,6 +53,7 @@ export function parseCommand(argv: string[], env: NodeJS.ProcessEnv = process.en
       'tls-cert': { type: 'string' },
       'tls-key': { type: 'string' },
       sandbox: { type: 'boolean' },
+      'sandbox-public': { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },
     },
   });
@@ -78,6 +81,7 @@ export function parseCommand(argv: string[], env: NodeJS.ProcessEnv = process.en
     options.tlsKey = readPem(values['tls-key'], '--tls-key');
   }
   if (values.sandbox) options.sandbox = true;
+  if (values['sandbox-public']) options.sandboxPublic = true;
   let devKey: string | undefined;
   if (!options.apps?.length && !options.keys?.length && !options.sandbox) {
     devKey = `dev.${randomBytes(4).toString('hex')}:${randomBytes(18).toString('base64url')}`;
@@ -119,6 +123,7 @@ export async function main(argv: string[]): Promise<number> {
   const scheme = tls ? 'https' : 'http';
   if (parsed.options.sandbox) {
     process.stdout.write(`\nencke is running in sandbox mode on ${scheme}://${address.address}:${address.port}: POST /apps creates an app.\n\n`);
+    process.stderr.write(`WARNING: ${SANDBOX_WARNING}\n`);
   }
   if (parsed.devKey) {
     process.stdout.write(

@@ -9,6 +9,7 @@
 import { Decoder, Encoder, ExtensionCodec } from '@msgpack/msgpack';
 import { outboundData } from './encoding.js';
 import { AblyError, Err } from './errors.js';
+import { DEFAULT_DECODE_LIMITS, checkJson, checkMsgpack, type DecodeLimits } from './limits.js';
 import type { Format, Message, PresenceMessage, ProtocolMessage } from './types.js';
 
 const extensionCodec = new ExtensionCodec();
@@ -17,8 +18,12 @@ extensionCodec.register({ type: 0, encode: () => null, decode: () => undefined }
 const encoder = new Encoder({ ignoreUndefined: true });
 const decoder = new Decoder({ extensionCodec, useBigInt64: false });
 
-/** Decodes a msgpack value; throws 40000 on malformed input. */
-export function decodeMsgpack(bytes: Uint8Array): unknown {
+/**
+ * Decodes a msgpack value within `limits` (see limits.ts): 40000 on malformed input or nesting too
+ * deep, 40009 past a size bound. Nothing is allocated before the structure has been checked.
+ */
+export function decodeMsgpack(bytes: Uint8Array, limits: DecodeLimits = DEFAULT_DECODE_LIMITS): unknown {
+  checkMsgpack(bytes, limits);
   try {
     return decoder.decode(bytes);
   } catch (err) {
@@ -26,8 +31,9 @@ export function decodeMsgpack(bytes: Uint8Array): unknown {
   }
 }
 
-/** Parses JSON text; throws 40000 on malformed input. */
-export function decodeJson(text: string): unknown {
+/** Parses JSON text within `limits`: 40000 on malformed input or nesting too deep, 40009 past a size bound. */
+export function decodeJson(text: string, limits: DecodeLimits = DEFAULT_DECODE_LIMITS): unknown {
+  checkJson(text, limits);
   try {
     return JSON.parse(text) as unknown;
   } catch (err) {
@@ -75,10 +81,10 @@ export function encodeProtocolMessage(pm: ProtocolMessage, format: Format): stri
 }
 
 /** Decodes one frame into an untrusted value (validate it with parseProtocolMessage). */
-export function decodeFrame(frame: string | Uint8Array, format: Format): unknown {
+export function decodeFrame(frame: string | Uint8Array, format: Format, limits: DecodeLimits = DEFAULT_DECODE_LIMITS): unknown {
   if (format === 'json') {
-    return decodeJson(typeof frame === 'string' ? frame : Buffer.from(frame.buffer, frame.byteOffset, frame.byteLength).toString('utf8'));
+    return decodeJson(typeof frame === 'string' ? frame : Buffer.from(frame.buffer, frame.byteOffset, frame.byteLength).toString('utf8'), limits);
   }
   if (typeof frame === 'string') throw new AblyError(Err.badRequest, 'Expected a binary msgpack frame, got text');
-  return decodeMsgpack(frame);
+  return decodeMsgpack(frame, limits);
 }

@@ -35,6 +35,7 @@ export const Err = {
   unsupportedProtocolVersion: def(40017, 400, 'Unsupported protocol version'),
   batchError: def(40020, 400, 'Batch error'),
   invalidPublishRequest: def(40030, 400, 'Invalid publish request'),
+  invalidExtras: def(40032, 400, 'Invalid publish request (impermissible extras field)'),
   // 401
   unauthorized: def(40100, 401, 'Unauthorized'),
   invalidCredentials: def(40101, 401, 'Invalid credentials'),
@@ -56,6 +57,7 @@ export const Err = {
   identifiedClientRequired: def(40161, 401, 'Operation not permitted as it requires an identified client'),
   basicAuthRequired: def(40162, 401, 'Operation requires basic auth'),
   revocationNotEnabledForKey: def(40164, 401, 'Token revocation not enabled for API key'),
+  channelModeNotRequested: def(40165, 401, 'Channel mode not requested when attaching'),
   // 403
   forbidden: def(40300, 403, 'Forbidden'),
   tlsRequired: def(40311, 403, 'Operation requires TLS connection'),

@@ -4,3 +4,4 @@ export * from './errors.js';
 export * from './encoding.js';
 export * from './validate.js';
 export * from './codec.js';
+export * from './limits.js';

@@ -63,6 +63,45 @@ function optObject(obj: Obj, key: string, where: string): Obj | undefined {
   return v;
 }
 
+/**
+ * Deepest `extras` accepted (the extras object itself is level 1). With the levels of a
+ * ProtocolMessage or a REST envelope around it, this stays far within what every encoder
+ * serialises (msgpack: 100 levels), so anything accepted can be delivered, stored and replayed.
+ */
+export const MAX_EXTRAS_DEPTH = 32;
+
+function badExtras(where: string, problem: string): never {
+  throw new AblyError(Err.invalidExtras, `${where}.extras ${problem}`);
+}
+
+/**
+ * Checks that `extras` is plain JSON (objects, arrays, strings, finite numbers, booleans, null),
+ * nested at most {@link MAX_EXTRAS_DEPTH} levels, without `__proto__` keys (which msgpack
+ * decoders refuse): 40032 otherwise. Iterative, so no input can exhaust the stack.
+ */
+export function checkExtras(extras: Obj, where: string): void {
+  const stack: [value: unknown, depth: number][] = [[extras, 1]];
+  while (stack.length > 0) {
+    const [value, depth] = stack.pop()!;
+    if (value === null || typeof value === 'string' || typeof value === 'boolean') continue;
+    if (typeof value === 'number') {
+      if (!Number.isFinite(value)) badExtras(where, 'may hold only finite numbers');
+      continue;
+    }
+    const isArray = Array.isArray(value);
+    if (!isArray && !isPlainObject(value)) badExtras(where, 'must be plain JSON (objects, arrays, strings, numbers, booleans, null)');
+    if (depth > MAX_EXTRAS_DEPTH) badExtras(where, `must not be nested deeper than ${MAX_EXTRAS_DEPTH} levels`);
+    if (isArray) {
+      for (const item of value) stack.push([item, depth + 1]);
+    } else {
+      for (const key of Object.keys(value)) {
+        if (key === '__proto__') badExtras(where, 'must not have a "__proto__" key');
+        stack.push([value[key], depth + 1]);
+      }
+    }
+  }
+}
+
 function optData(obj: Obj, where: string): Data | undefined {
   const v = obj.data;
   if (v === undefined || v === null) return undefined;
@@ -99,7 +138,10 @@ function parseCommonFields<T extends CommonFields>(raw: Obj, where: string, targ
   const encoding = optString(raw, 'encoding', where, Err.invalidDataOrEncoding);
   if (encoding !== undefined) target.encoding = encoding;
   const extras = optObject(raw, 'extras', where);
-  if (extras !== undefined) target.extras = extras;
+  if (extras !== undefined) {
+    checkExtras(extras, where);
+    target.extras = extras;
+  }
   const timestamp = optNumber(raw, 'timestamp', where);
   if (timestamp !== undefined) target.timestamp = timestamp;
   return target;

@@ -13,31 +13,83 @@ import { WebSocketServer } from 'ws';
 import { buildApps } from './apps/config.js';
 import { AppRegistry } from './apps/registry.js';
 import { TokenService } from './auth/tokens.js';
-import { LocalChannels } from './channels/registry.js';
+import { LocalChannels } from './channels/local-channels.js';
+import { ChannelPublisher } from './channels/publisher.js';
+import type { NodeContext } from './context.js';
+import type { TokenRevocation } from './engine/auth-store.js';
+import type { ChannelEvent, ChannelKey } from './engine/channel-store.js';
 import { createEngine } from './engine/create.js';
-import type { Engine } from './engine/engine.js';
+import type { Engine, EngineEvents } from './engine/engine.js';
 import { answerPreflight, applyCors, sendError } from './http/respond.js';
 import { RequestUrl, Router } from './http/router.js';
-import { registerRestRoutes } from './rest/routes.js';
-import type { CometRegistry } from './transports/comet/registry.js';
-import { registerCometRoutes } from './transports/comet/routes.js';
+import { NodeInspector } from './inspect.js';
 import { resolveOptions, type ResolvedOptions, type ServerOptions } from './options.js';
-import type { NodeContext } from './session/context.js';
+import { registerRestRoutes } from './rest/routes.js';
+import { ConnectionRecords } from './session/connection-records.js';
 import { SessionRegistry } from './session/registry.js';
 import { enforceRevocation } from './session/revocation.js';
-import { onTakeover } from './session/shared-state.js';
-import { heartbeatInterval } from './transports/transport.js';
-import { acceptWebSocket } from './transports/websocket.js';
 import { StatsCounters } from './stats/counters.js';
+import { registerCometRoutes } from './transports/comet/routes.js';
+import { registerEventStreamRoutes } from './transports/sse/routes.js';
+import { acceptWebSocket } from './transports/websocket.js';
 import type { TimerHandle } from './util/clock.js';
 import { FlushScheduler } from './util/scheduler.js';
 
-export class EnckeServer {
+/** The banner of sandbox mode: it must never be mistaken for a production setup. */
+export const SANDBOX_WARNING =
+  'SANDBOX MODE IS UNAUTHENTICATED: anyone who can reach this port can create apps (POST /apps) and get their keys. Use it for SDK test suites only.';
+
+/** What the engine tells this node, handed to where it belongs (`engine.start(events)`). */
+class NodeEvents implements EngineEvents {
+  constructor(private readonly ctx: NodeContext) {}
+
+  onChannelEvent(key: ChannelKey, event: ChannelEvent): void {
+    this.ctx.channels.onEvent(key, event);
+  }
+
+  onResync(): void {
+    this.ctx.channels.resync();
+  }
+
+  onRevocation(revocation: TokenRevocation): void {
+    enforceRevocation(this.ctx, revocation);
+  }
+
+  /** Another node took a connection over: this node lets go of it (no presence leave, no record removal). */
+  onTakeover(connectionId: string, newOwner: string): void {
+    if (newOwner !== this.ctx.options.serverId) this.ctx.sessions.get(connectionId)?.relinquish();
+  }
+}
+
+/** Builds the node's services around `engine`. */
+function buildContext(o: ResolvedOptions, engine: Engine): NodeContext {
+  const apps = new AppRegistry(engine.apps);
+  for (const app of buildApps(o.apps, o.keys)) apps.add(app);
+  const scheduler = new FlushScheduler();
+  const stats = new StatsCounters(o.clock, engine.stats, o.logger);
+  const records = new ConnectionRecords(engine.connections, o.serverId, o.connectionStateTtl, o.logger);
+  return {
+    options: o,
+    clock: o.clock,
+    logger: o.logger,
+    engine,
+    apps,
+    channels: new LocalChannels(engine, scheduler, o.logger, o.serverId),
+    publisher: new ChannelPublisher(o, o.clock, engine, stats),
+    sessions: new SessionRegistry(records),
+    records,
+    scheduler,
+    stats,
+    tokens: new TokenService({ apps, store: engine.auth, clock: o.clock, options: o }),
+  };
+}
+
+export class EnckeNode {
   readonly options: ResolvedOptions;
-  readonly ctx: NodeContext;
   readonly engine: Engine;
-  /** The comet transports by connection key. */
-  readonly comet: CometRegistry;
+  /** What this node holds, for tests and operators. */
+  readonly inspect: NodeInspector;
+  private readonly ctx: NodeContext;
   private readonly http: Server | HttpsServer;
   private readonly wss: WebSocketServer;
   private readonly router = new Router();
@@ -49,23 +101,7 @@ export class EnckeServer {
     const o = resolveOptions(options);
     this.options = o;
     this.engine = createEngine(o);
-    const apps = new AppRegistry(this.engine.apps);
-    for (const app of buildApps(o.apps, o.keys)) apps.add(app);
-    const scheduler = new FlushScheduler();
-    this.ctx = {
-      options: o,
-      clock: o.clock,
-      logger: o.logger,
-      engine: this.engine,
-      apps,
-      channels: new LocalChannels(this.engine, scheduler, o.logger, o.serverId),
-      sessions: new SessionRegistry(),
-      scheduler,
-      stats: new StatsCounters(o.clock, this.engine.stats, o.logger),
-      tokens: new TokenService({ apps, store: this.engine.auth, clock: o.clock, options: o }),
-    };
-    this.engine.auth.setRevocationListener((revocation) => enforceRevocation(this.ctx, revocation));
-    this.engine.connections?.setTakeoverListener((connectionId, owner) => onTakeover(this.ctx, connectionId, owner));
+    this.ctx = buildContext(o, this.engine);
     this.wss = new WebSocketServer({
       noServer: true,
       perMessageDeflate: false,
@@ -73,22 +109,29 @@ export class EnckeServer {
       // Frames past maxFrameSize get an in-band 40009; ws itself only stops absurd ones.
       maxPayload: o.maxFrameSize * 2,
     });
-    this.comet = registerCometRoutes(this.router, this.ctx);
+    this.inspect = new NodeInspector(this.ctx, registerCometRoutes(this.router, this.ctx));
+    registerEventStreamRoutes(this.router, this.ctx);
     registerRestRoutes(this.router, this.ctx);
     const onRequest = (req: IncomingMessage, res: ServerResponse): void => this.onRequest(req, res);
     // With a certificate the one port serves HTTPS and WSS; plain HTTP is then refused by TLS itself.
-    this.http = o.tlsCert !== undefined ? createHttpsServer({ cert: o.tlsCert, key: o.tlsKey }, onRequest) : createHttpServer(onRequest);
+    const head = { maxHeaderSize: o.maxHeaderSize };
+    this.http = o.tlsCert !== undefined ? createHttpsServer({ cert: o.tlsCert, key: o.tlsKey, ...head }, onRequest) : createHttpServer(head, onRequest);
     this.http.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => this.onUpgrade(req, socket, head));
-    this.http.on('clientError', (_err, socket: Duplex) => socket.destroy());
+    this.http.on('clientError', (err: NodeJS.ErrnoException, socket: Duplex) => refuseMalformed(err, socket));
   }
 
   get apps(): AppRegistry {
     return this.ctx.apps;
   }
 
+  /** Issues and verifies this node's tokens. */
+  get tokens(): TokenService {
+    return this.ctx.tokens;
+  }
+
   /** Starts listening; resolves with the bound address (use port 0 for a free port). */
   async listen(): Promise<AddressInfo> {
-    await this.engine.start();
+    await this.engine.start(new NodeEvents(this.ctx));
     await new Promise<void>((resolve, reject) => {
       this.http.once('error', reject);
       this.http.listen(this.options.port, this.options.host, () => {
@@ -96,12 +139,12 @@ export class EnckeServer {
         resolve();
       });
     });
-    const interval = heartbeatInterval(this.ctx);
-    this.heartbeat = this.ctx.clock.setInterval(() => this.tick(), interval);
+    this.heartbeat = this.ctx.clock.setInterval(() => this.tick(), this.options.heartbeatInterval);
     this.statsFlush = this.ctx.clock.setInterval(() => void this.ctx.stats.flush(), this.options.statsFlushInterval);
     const address = this.http.address() as AddressInfo;
     await this.engine.connections?.advertise(this.options.advertiseUrl ?? this.listenUrl(address));
     this.ctx.logger.info({ host: address.address, port: address.port, tls: this.options.tlsCert !== undefined, serverId: this.options.serverId }, 'encke listening');
+    if (this.options.sandbox) this.ctx.logger.warn({ host: address.address, port: address.port }, SANDBOX_WARNING);
     return address;
   }
 
@@ -119,7 +162,10 @@ export class EnckeServer {
 
   private tick(): void {
     const now = this.ctx.clock.now();
-    for (const session of this.ctx.sessions.values()) session.transport?.tick(now);
+    for (const session of this.ctx.sessions.values()) {
+      session.transport?.tick(now);
+      session.upgrades?.tick(now);
+    }
   }
 
   private onUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
@@ -136,9 +182,11 @@ export class EnckeServer {
 
   private onRequest(req: IncomingMessage, res: ServerResponse): void {
     const method = req.method ?? 'GET';
-    if (method === 'OPTIONS') return answerPreflight(req, res);
-    applyCors(req, res);
     const url = new RequestUrl(req.url ?? '/');
+    const preflight = method === 'OPTIONS';
+    const cors = this.router.allowsCors(preflight ? String(req.headers['access-control-request-method'] ?? '') : method, url.pathname);
+    if (preflight) return cors ? answerPreflight(req, res) : void res.writeHead(204).end();
+    if (cors) applyCors(req, res);
     const secure = 'encrypted' in req.socket && req.socket.encrypted === true;
     let result: void | Promise<void>;
     try {
@@ -153,7 +201,9 @@ export class EnckeServer {
 
   private requestFailed(res: ServerResponse, err: unknown): void {
     const e = AblyError.from(err);
+    // A refusal is the client's business (debug); only the server's own failures are errors.
     if (e.statusCode >= 500) this.ctx.logger.error({ err }, 'request failed');
+    else if (this.ctx.logger.isLevelEnabled('debug')) this.ctx.logger.debug({ code: e.code, message: e.message }, 'request refused');
     sendError(res, e);
   }
 
@@ -201,7 +251,23 @@ export class EnckeServer {
   }
 }
 
-/** Creates a server; call `listen()` to start it. */
-export function createServer(options: ServerOptions = {}): EnckeServer {
-  return new EnckeServer(options);
+/**
+ * A request HTTP itself cannot parse. A head over `maxHeaderSize` (a script-tag send whose message
+ * does not fit in a URL) is told so with 431 before the socket goes; anything else is dropped.
+ */
+function refuseMalformed(err: NodeJS.ErrnoException, socket: Duplex): void {
+  if (err.code === 'HPE_HEADER_OVERFLOW' && socket.writable) {
+    socket.on('error', () => socket.destroy());
+    socket.end('HTTP/1.1 431 Request Header Fields Too Large\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
+    // Read what the client is still sending, so that closing does not reset the answer away.
+    socket.resume();
+    setTimeout(() => socket.destroy(), 1000).unref();
+    return;
+  }
+  socket.destroy();
+}
+
+/** Creates a node; call `listen()` to start it. */
+export function createServer(options: ServerOptions = {}): EnckeNode {
+  return new EnckeNode(options);
 }

@@ -22,6 +22,11 @@ export interface ServerOptions {
   channelLogMaxCount?: number;
   /** Time source; tests pass a fake clock. @default the system clock */
   clock?: Clock;
+  /**
+   * The reconnect delay (ms) a comet recv framed as Server-Sent Events tells the browser to use
+   * (`retry:`) after the stream ends; the browser then resumes it with Last-Event-ID. @default 1000
+   */
+  cometSseRetry?: number;
   /** How long (ms) a connection's state outlives its transport, for resume. Sent in CONNECTED. @default 120000 */
   connectionStateTtl?: number;
   /** Shared state; the memory engine when not given. @default a MemoryEngine */
@@ -58,8 +63,19 @@ export interface ServerOptions {
   maxCometStreamDuration?: number;
   /** Largest WebSocket frame accepted (bytes). Sent in CONNECTED. @default 524288 */
   maxFrameSize?: number;
+  /**
+   * Largest request head (request line with its query, plus headers) in bytes. Script-tag (JSONP)
+   * clients send messages in the URL (`GET …/send?body=`), URL-encoded: room for a message of
+   * maxMessageSize in any script. A bigger head is refused by Node (431). @default 262144
+   */
+  maxHeaderSize?: number;
   /** Longest silence (ms) the server allows itself towards a client; heartbeats keep within it. Sent in CONNECTED. @default 15000 */
   maxIdleInterval?: number;
+  /**
+   * Bytes a forever-iframe (htmlfile) recv document may grow to before the server ends it and the
+   * page opens the next one, so the page does not hold an ever-growing document. @default 1048576
+   */
+  maxIframeBytes?: number;
   /** Client ProtocolMessages waiting to be processed on one connection before it is failed (reading pauses at half). @default 1000 */
   maxInboundQueue?: number;
   /** Inbound messages per second advertised to clients in CONNECTED. @default 50 */
@@ -99,12 +115,23 @@ export interface ServerOptions {
   redisPrefix?: string;
   /** Most messages a `rewind=N` attach param may ask for. @default 100 */
   rewindMaxCount?: number;
-  /** Sandbox mode: `POST /apps` creates apps (and `POST /stats` loads stats) for SDK test suites. @default false */
+  /**
+   * Sandbox mode: `POST /apps` creates apps (and `POST /stats` loads stats) for SDK test suites.
+   * Unauthenticated by design, so it refuses to listen on anything but a loopback address unless
+   * `sandboxPublic` is set. @default false
+   */
   sandbox?: boolean;
   /** How long (ms) a sandbox app lives unless deleted first. @default 86400000 */
   sandboxAppTtl?: number;
   /** Sandbox apps that may exist at once (40300 past it). @default 1000 */
   sandboxMaxApps?: number;
+  /** Largest body of a sandbox request (`POST /apps`, `POST /stats`; bytes); 40009 (413) past it. @default 65536 */
+  sandboxMaxBodySize?: number;
+  /**
+   * Lets sandbox mode listen on a non-loopback address, where anyone who reaches the port can
+   * create apps. @default false
+   */
+  sandboxPublic?: boolean;
   /** This node's id, in CONNECTED and logs. @default "encke-" + random */
   serverId?: string;
   /** How often (ms) the node adds its stats counts to the engine (GET /stats adds the asking app's first). @default 5000 */
@@ -123,12 +150,27 @@ export interface ServerOptions {
 }
 
 type OptionalOptions = 'advertiseUrl' | 'engine' | 'tlsCert' | 'tlsKey' | 'redis';
-export type ResolvedOptions = Required<Omit<ServerOptions, OptionalOptions>> & Pick<ServerOptions, OptionalOptions>;
+
+/** Values derived from the options when they are resolved (not settable themselves). */
+export interface DerivedOptions {
+  /**
+   * How often (ms) the node visits every transport: a silent one gets a ping or HEARTBEAT at that
+   * pace, and one silent for `maxIdleInterval` plus this is gone. A third of `maxIdleInterval`,
+   * at least 50.
+   */
+  readonly heartbeatInterval: number;
+}
+
+export type ResolvedOptions = Required<Omit<ServerOptions, OptionalOptions>> & Pick<ServerOptions, OptionalOptions> & DerivedOptions;
+
+/** Shortest heartbeat interval (ms), whatever `maxIdleInterval` is. */
+const MIN_HEARTBEAT_INTERVAL = 50;
 
 /** Defaults of every option that has a plain value. */
 export const DEFAULTS = {
   channelLogMaxAge: 120_000,
   channelLogMaxCount: 1000,
+  cometSseRetry: 1000,
   connectionStateTtl: 120_000,
   host: '127.0.0.1',
   idempotencyWindow: 120_000,
@@ -139,7 +181,9 @@ export const DEFAULTS = {
   maxCometQueue: 5000,
   maxCometStreamDuration: 30_000,
   maxFrameSize: 524_288,
+  maxHeaderSize: 262_144,
   maxIdleInterval: 15_000,
+  maxIframeBytes: 1_048_576,
   maxInboundQueue: 1000,
   maxInboundRate: 50,
   maxMessageSize: 65_536,
@@ -160,6 +204,8 @@ export const DEFAULTS = {
   sandbox: false,
   sandboxAppTtl: 86_400_000,
   sandboxMaxApps: 1000,
+  sandboxMaxBodySize: 65_536,
+  sandboxPublic: false,
   statsFlushInterval: 5000,
   statsMaxIntervals: 10_080,
   tokenRequestWindow: 600_000,
@@ -168,6 +214,7 @@ export const DEFAULTS = {
 const POSITIVE_INTEGER_OPTIONS = [
   'channelLogMaxAge',
   'channelLogMaxCount',
+  'cometSseRetry',
   'connectionStateTtl',
   'idempotencyWindow',
   'maxBatchChannels',
@@ -177,7 +224,9 @@ const POSITIVE_INTEGER_OPTIONS = [
   'maxCometQueue',
   'maxCometStreamDuration',
   'maxFrameSize',
+  'maxHeaderSize',
   'maxIdleInterval',
+  'maxIframeBytes',
   'maxInboundQueue',
   'maxInboundRate',
   'maxMessageSize',
@@ -194,6 +243,7 @@ const POSITIVE_INTEGER_OPTIONS = [
   'rewindMaxCount',
   'sandboxAppTtl',
   'sandboxMaxApps',
+  'sandboxMaxBodySize',
   'statsFlushInterval',
   'statsMaxIntervals',
   'tokenRequestWindow',
@@ -233,6 +283,17 @@ export function resolveOptions(options: ServerOptions = {}): ResolvedOptions {
   if (resolved.maxMessageSize > resolved.maxRequestBodySize) {
     throw new Error('Option maxMessageSize must not exceed maxRequestBodySize');
   }
-  if (typeof resolved.sandbox !== 'boolean') throw new Error(`Option sandbox must be true or false, got ${String(resolved.sandbox)}`);
-  return resolved;
+  for (const name of ['sandbox', 'sandboxPublic'] as const) {
+    if (typeof resolved[name] !== 'boolean') throw new Error(`Option ${name} must be true or false, got ${String(resolved[name])}`);
+  }
+  if (resolved.sandbox && !resolved.sandboxPublic && !isLoopbackHost(resolved.host)) {
+    throw new Error(`Sandbox mode is unauthenticated: it listens only on a loopback address (127.0.0.1, ::1, localhost), not ${resolved.host}; set sandboxPublic (--sandbox-public) to expose it anyway`);
+  }
+  return { ...resolved, heartbeatInterval: Math.max(MIN_HEARTBEAT_INTERVAL, Math.floor(resolved.maxIdleInterval / 3)) };
+}
+
+/** Whether `host` names only this machine: 127.0.0.0/8, ::1 or localhost. */
+export function isLoopbackHost(host: string): boolean {
+  const h = host.toLowerCase().replace(/^\[(.*)\]$/, '$1');
+  return h === 'localhost' || h === '::1' || /^127(\.\d{1,3}){3}$/.test(h) || /^::ffff:127(\.\d{1,3}){3}$/.test(h);
 }

@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { Err, PresenceAction } from '@encke/protocol';
-import { FakeClock, RedisEngine, channelKey, silentLogger } from '@encke/server';
+import { RedisEngine, channelKey, silentLogger } from '@encke/server';
+import { FakeClock } from '@encke/server/internal';
 import { TestRedis } from '../helpers/redis.js';
 import { engineSuite } from './suite.js';
 
@@ -15,8 +16,8 @@ after(async () => {
 
 const random = (): string => Math.random().toString(36).slice(2, 8);
 
-function connect(clock: FakeClock, logMaxCount: number, logMaxAge: number, prefix = `t${random()}:`, nodeId = `node-${random()}`): Promise<RedisEngine> {
-  return RedisEngine.connect({
+function engine(clock: FakeClock, logMaxCount: number, logMaxAge: number, prefix = `t${random()}:`, nodeId = `node-${random()}`): RedisEngine {
+  return new RedisEngine({
     url: redis.url,
     prefix,
     clock,
@@ -31,7 +32,14 @@ function connect(clock: FakeClock, logMaxCount: number, logMaxAge: number, prefi
   });
 }
 
-engineSuite('redis', async ({ clock, logMaxCount, logMaxAge }) => connect(clock, logMaxCount, logMaxAge));
+/** A started engine whose events go nowhere. */
+async function connect(clock: FakeClock, logMaxCount: number, logMaxAge: number, prefix?: string, nodeId?: string): Promise<RedisEngine> {
+  const started = engine(clock, logMaxCount, logMaxAge, prefix, nodeId);
+  await started.start({ onChannelEvent: () => undefined, onResync: () => undefined, onRevocation: () => undefined, onTakeover: () => undefined });
+  return started;
+}
+
+engineSuite('redis', async ({ clock, logMaxCount, logMaxAge }) => engine(clock, logMaxCount, logMaxAge));
 
 describe('redis engine: a connection taken over by another node', () => {
   it('refuses the old node\'s publishes and presence still in flight, and records the new node\'s', async () => {

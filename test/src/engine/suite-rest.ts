@@ -4,7 +4,8 @@
  */
 import assert from 'node:assert/strict';
 import { afterEach, beforeEach, describe, it } from 'node:test';
-import { FakeClock, type AppRecord, type ChannelEventInput, type Engine, type HistoryQuery, type OccupancyMetrics } from '@encke/server';
+import type { AppRecord, ChannelEventInput, Engine, HistoryQuery, OccupancyMetrics } from '@encke/server';
+import { FakeClock } from '@encke/server/internal';
 import type { EngineFactory } from './suite.js';
 
 const LOG_MAX_COUNT = 50;

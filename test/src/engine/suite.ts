@@ -5,7 +5,8 @@
 import assert from 'node:assert/strict';
 import { afterEach, beforeEach, describe, it } from 'node:test';
 import { AblyError, Err, PresenceAction, type PresenceMessage } from '@encke/protocol';
-import { FakeClock, parseSerial, type ChannelEvent, type Engine, type TokenRevocation } from '@encke/server';
+import { parseSerial, type ChannelEvent, type Engine, type TokenRevocation } from '@encke/server';
+import { FakeClock } from '@encke/server/internal';
 import { restEngineSuite } from './suite-rest.js';
 
 export interface EngineFactoryOptions {
@@ -14,6 +15,7 @@ export interface EngineFactoryOptions {
   logMaxAge: number;
 }
 
+/** Makes an engine, not yet started: the suite starts it with its own event handler. */
 export type EngineFactory = (options: EngineFactoryOptions) => Promise<Engine>;
 
 
@@ -31,6 +33,7 @@ export function engineSuite(name: string, factory: EngineFactory): void {
     let clock: FakeClock;
     let engine: Engine;
     let delivered: [string, ChannelEvent][];
+    let heard: TokenRevocation[];
     let prefix = 0;
     let key: (ch: string) => string;
     const message = (name: string, extra: Record<string, unknown> = {}) => ({
@@ -44,7 +47,13 @@ export function engineSuite(name: string, factory: EngineFactory): void {
       clock = new FakeClock();
       engine = await factory({ clock, logMaxCount: 5, logMaxAge: 60_000 });
       delivered = [];
-      engine.setListener((k, e) => delivered.push([k, e]));
+      heard = [];
+      await engine.start({
+        onChannelEvent: (k, e) => delivered.push([k, e]),
+        onResync: () => undefined,
+        onRevocation: (r) => heard.push(r),
+        onTakeover: () => undefined,
+      });
       const p = `app${++prefix}${Math.random().toString(36).slice(2, 6)}`;
       key = (ch) => `${p}:${ch}`;
     });
@@ -162,8 +171,6 @@ export function engineSuite(name: string, factory: EngineFactory): void {
     });
 
     it('stores token revocations by key and target, replaces them, announces them and forgets them', async () => {
-      const heard: TokenRevocation[] = [];
-      engine.auth.setRevocationListener((r) => heard.push(r));
       const keyName = key('k');
       const now = clock.now();
       await engine.auth.revoke(

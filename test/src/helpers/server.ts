@@ -1,5 +1,5 @@
 /** Starts a real encke server on 127.0.0.1 and a free port, with a test app and keys. */
-import { createServer, type AppConfig, type EnckeServer, type ServerOptions } from '@encke/server';
+import { createServer, type AppConfig, type EnckeNode, type ServerOptions } from '@encke/server';
 
 export const APP_ID = 'testapp';
 
@@ -26,7 +26,7 @@ export const TEST_APPS: AppConfig[] = [
 ];
 
 export interface TestServer {
-  server: EnckeServer;
+  server: EnckeNode;
   port: number;
   close(): Promise<void>;
 }

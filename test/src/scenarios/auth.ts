@@ -46,9 +46,9 @@ export function authScenarios(variants: Variant[], label: string): void {
           try {
             assert.equal(client.auth.clientId, 'alice');
             assert.equal(b.calls, 1);
-            const session = ts.server.ctx.sessions.get(client.connection.id!);
-            assert.equal(session?.auth.method, 'token');
-            assert.equal(session?.clientId, 'alice');
+            const connection = ts.server.inspect.connection(client.connection.id!);
+            assert.equal(connection?.authMethod, 'token');
+            assert.equal(connection?.clientId, 'alice');
           } finally {
             await closeAll(client);
           }

@@ -253,7 +253,7 @@ export function continuityScenarios(variants: Variant[], label: string): void {
           await publisher.channels.get('ttl').publish('n', 'after');
           await got.waitFor(2);
           assert.deepEqual(got.items.map((m) => m.data), ['before', 'after']);
-          await eventually(() => ts.server.ctx.sessions.size === 2, 2000, 'the expired connection is gone');
+          await eventually(() => ts.server.inspect.connections === 2, 2000, 'the expired connection is gone');
         } finally {
           await closeAll(client, publisher);
           await proxy.close();

@@ -24,7 +24,7 @@ export function realtimeScenarios(variants: Variant[], label: string): void {
         try {
           assert.match(client.connection.id ?? '', /^[A-Za-z0-9_-]{12}$/);
           assert.match(client.connection.key ?? '', /^[A-Za-z0-9_-]{12}![A-Za-z0-9]+$/);
-          assert.equal(ts.server.ctx.sessions.size, 1);
+          assert.equal(ts.server.inspect.connections, 1);
         } finally {
           await closeAll(client);
         }
@@ -173,7 +173,7 @@ export function realtimeScenarios(variants: Variant[], label: string): void {
         assert.equal(channel.state, 'detached');
         client.close();
         await connectionState(client, 'closed');
-        await eventually(() => ts.server.ctx.sessions.size === 0 && ts.server.ctx.channels.size === 0, 3000, 'server state released');
+        await eventually(() => ts.server.inspect.connections === 0 && ts.server.inspect.channels === 0, 3000, 'server state released');
       });
     });
   }

@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { AblyError, Flag } from '@encke/protocol';
-import { capability } from '@encke/server';
+import { capability } from '@encke/server/internal';
 
 const { parseCapability, resourceMatches, allows, allowedModes, intersectCapabilities, capabilityToJson } = capability;
 

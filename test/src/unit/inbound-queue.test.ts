@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { AblyError, Action, Err, PayloadError, type ProtocolMessage } from '@encke/protocol';
-import { InboundQueue, PUBLISH_PIPELINE, type InboundHandler } from '@encke/server';
+import { InboundQueue, PUBLISH_PIPELINE, type InboundHandler } from '@encke/server/internal';
 
 type Inbound = ProtocolMessage | PayloadError;
 

@@ -3,7 +3,7 @@
  * here, and the sandbox ones (`POST /apps`), kept in the engine's app store so that every node
  * sees them, and looked up there on each authentication.
  */
-import type { AppStore } from '../engine/engine.js';
+import type { AppStore } from '../engine/app-store.js';
 import type { ApiKey, App } from './app.js';
 import { buildApp } from './config.js';
 

@@ -8,7 +8,7 @@
  * - `foo*` is literal;
  * - `[meta]*` matches metachannels, `[*]*` matches everything.
  */
-import { AblyError, Err, Flag } from '@encke/protocol';
+import { AblyError, Err, Flag, decodeJson, decodeLimits } from '@encke/protocol';
 
 export const OPERATIONS = [
   'subscribe',
@@ -51,7 +51,7 @@ export function parseCapability(input: unknown): Capability {
   if (typeof input === 'string') {
     if (input.length > MAX_CAPABILITY_LENGTH) invalid(`longer than ${MAX_CAPABILITY_LENGTH} characters`);
     try {
-      value = JSON.parse(input) as unknown;
+      value = decodeJson(input, decodeLimits(MAX_CAPABILITY_LENGTH));
     } catch {
       invalid('not valid JSON');
     }

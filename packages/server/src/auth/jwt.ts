@@ -46,11 +46,20 @@ export function jwtKeyName(token: string): string {
 
 export interface JwtVerifyOptions {
   now: number;
-  /** Longest accepted age (ms) since `iat`, for keys whose tokens are revocable. */
-  maxAge?: number;
+  /**
+   * Longest life (ms) from `iat`: a JWT whose `exp` is further away lives only this long, like a
+   * TokenRequest's ttl is bounded by `maxTokenTtl` (and `maxRevocableTokenTtl` for revocable keys).
+   */
+  maxAge: number;
+  /** How far (ms) `iat` may be ahead of the server's clock (the clients' clock skew). */
+  maxSkew: number;
 }
 
-/** Verifies signature and times, then reads the Ably claims. */
+/**
+ * Verifies signature and times, then reads the Ably claims. `expires` is the earlier of `exp` and
+ * `iat + maxAge`; a JWT already past it is expired (40142), one issued further than `maxSkew` in
+ * the future is invalid (40144).
+ */
 export async function verifyJwt(token: string, key: ApiKey, options: JwtVerifyOptions): Promise<JwtClaims> {
   let payload: JWTPayload;
   try {
@@ -58,7 +67,6 @@ export async function verifyJwt(token: string, key: ApiKey, options: JwtVerifyOp
       algorithms: ALGORITHMS,
       currentDate: new Date(options.now),
       requiredClaims: ['exp', 'iat'],
-      ...(options.maxAge !== undefined ? { maxTokenAge: Math.floor(options.maxAge / 1000) } : {}),
     }));
   } catch (err) {
     if (err instanceof errors.JWTExpired) throw new AblyError(Err.tokenExpired, 'Token expired: the JWT is past its exp (or too old for a revocable key)');
@@ -67,7 +75,11 @@ export async function verifyJwt(token: string, key: ApiKey, options: JwtVerifyOp
     if (err instanceof errors.JOSEError) invalid(err.message, err);
     throw err;
   }
-  return readAblyClaims(payload, key.name);
+  const claims = readAblyClaims(payload, key.name);
+  if (claims.issued > options.now + options.maxSkew) invalid('iat is in the future');
+  claims.expires = Math.min(claims.expires, claims.issued + options.maxAge);
+  if (claims.expires <= options.now) throw new AblyError(Err.tokenExpired, 'Token expired: the JWT is older than the longest token life this server allows');
+  return claims;
 }
 
 function readAblyClaims(payload: JWTPayload, keyName: string): JwtClaims {

@@ -6,7 +6,7 @@
  * re-authenticate. Pure functions; the store and the enforcement on live connections live elsewhere.
  */
 import { AblyError, Err, isPlainObject, type ErrorInfo } from '@encke/protocol';
-import type { TokenRevocation } from '../engine/engine.js';
+import type { TokenRevocation } from '../engine/auth-store.js';
 import type { AuthContext } from './authenticate.js';
 
 /** How long `allowReauthMargin` postpones a revocation (Ably docs: 30 seconds). */

@@ -9,7 +9,7 @@
  * into `access_token=` unescaped) and never appears in a JWT, so the two cannot be confused.
  */
 import { createHmac, timingSafeEqual } from 'node:crypto';
-import { AblyError, Err, isPlainObject } from '@encke/protocol';
+import { AblyError, Err, decodeJson, decodeLimits, isPlainObject } from '@encke/protocol';
 import { MAX_CAPABILITY_LENGTH } from './capability.js';
 
 const VERSION = 'e1';
@@ -79,7 +79,7 @@ export function decodeToken(token: string): DecodedToken {
   if (claimsText.length > MAX_CLAIMS_LENGTH) unrecognised('too long');
   let raw: unknown;
   try {
-    raw = JSON.parse(Buffer.from(claimsText, 'base64url').toString('utf8')) as unknown;
+    raw = decodeJson(Buffer.from(claimsText, 'base64url').toString('utf8'), decodeLimits(MAX_CLAIMS_LENGTH));
   } catch {
     unrecognised('malformed claims');
   }

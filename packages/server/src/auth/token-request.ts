@@ -11,7 +11,7 @@
 import { createHmac } from 'node:crypto';
 import { AblyError, Err, isPlainObject } from '@encke/protocol';
 import type { ApiKey } from '../apps/app.js';
-import type { AuthStore } from '../engine/engine.js';
+import type { AuthStore } from '../engine/auth-store.js';
 import { parseCapability } from './capability.js';
 import { secretsEqual } from './secret.js';
 import type { TokenDetails, TokenParams, TokenService } from './tokens.js';

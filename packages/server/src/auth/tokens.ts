@@ -9,7 +9,7 @@
 import { AblyError, Err } from '@encke/protocol';
 import type { ApiKey, App } from '../apps/app.js';
 import type { AppRegistry } from '../apps/registry.js';
-import type { AuthStore } from '../engine/engine.js';
+import type { AuthStore } from '../engine/auth-store.js';
 import type { ResolvedOptions } from '../options.js';
 import type { Clock } from '../util/clock.js';
 import type { AuthContext, TokenVerifier } from './authenticate.js';
@@ -42,7 +42,7 @@ export interface TokenServiceDeps {
   apps: AppRegistry;
   store: AuthStore;
   clock: Clock;
-  options: Pick<ResolvedOptions, 'maxTokenTtl' | 'maxRevocableTokenTtl'>;
+  options: Pick<ResolvedOptions, 'maxTokenTtl' | 'maxRevocableTokenTtl' | 'tokenRequestWindow'>;
 }
 
 export class TokenService implements TokenVerifier {
@@ -107,11 +107,12 @@ export class TokenService implements TokenVerifier {
     const found = await this.keyAndApp(jwtKeyName(token));
     if (!found) throw new AblyError(Err.invalidJwt, 'Invalid JWT: kid names no known key');
     const { key, app } = found;
+    const { maxTokenTtl, maxRevocableTokenTtl, tokenRequestWindow } = this.deps.options;
     const claims = await verifyJwt(token, key, {
       now: this.deps.clock.now(),
-      ...(key.revocableTokens ? { maxAge: this.deps.options.maxRevocableTokenTtl } : {}),
+      maxAge: key.revocableTokens ? Math.min(maxTokenTtl, maxRevocableTokenTtl) : maxTokenTtl,
+      maxSkew: tokenRequestWindow,
     });
-    const revocableExpiry = claims.issued + this.deps.options.maxRevocableTokenTtl;
     const auth: AuthContext = {
       app,
       keyName: key.name,
@@ -119,7 +120,7 @@ export class TokenService implements TokenVerifier {
       method: 'token',
       clientId: claims.clientId,
       issued: claims.issued,
-      expires: key.revocableTokens ? Math.min(claims.expires, revocableExpiry) : claims.expires,
+      expires: claims.expires,
       revocable: key.revocableTokens,
     };
     return claims.revocationKey !== undefined ? { ...auth, revocationKey: claims.revocationKey } : auth;

@@ -5,7 +5,7 @@
  * ProtocolMessage-level defaults (TM2a/c/f) that a batch of several publishes cannot share.
  */
 import { Action, type ProtocolMessage } from '@encke/protocol';
-import type { ChannelEvent } from '../engine/engine.js';
+import type { ChannelEvent } from '../engine/channel-store.js';
 
 export function eventsToProtocolMessage(channel: string, events: readonly ChannelEvent[]): ProtocolMessage {
   const first = events[0]!;

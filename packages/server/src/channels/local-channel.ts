@@ -5,9 +5,11 @@
  * subset (echo=false publishers, attachments that started mid-batch, missing modes) get their own.
  */
 import { Flag } from '@encke/protocol';
-import type { ChannelEvent, ChannelKey } from '../engine/engine.js';
+import type { ChannelEvent, ChannelKey } from '../engine/channel-store.js';
 import { OutboundFrame } from '../wire/frame.js';
 import { eventsToProtocolMessage, runsByKind } from './batch.js';
+import { NO_CHAIN, RunDeltas } from './delta-delivery.js';
+import type { ChainEnd } from '../delta/delta-run.js';
 import type { Subscriber } from './subscriber.js';
 import type { Flushable } from '../util/scheduler.js';
 
@@ -23,6 +25,10 @@ export class LocalChannel implements Flushable {
   lastSeq = 0;
   /** Events held back while a gap is being filled from the log; null when no fill is running. */
   holding: ChannelEvent[] | null = null;
+  /** The last message delivered and its payload, while subscribers take deltas (NO_CHAIN otherwise). */
+  deltaChain: ChainEnd = NO_CHAIN;
+  /** Deltas encoded on this channel (for stats and tests). */
+  deltasEncoded = 0;
 
   constructor(
     readonly key: ChannelKey,
@@ -44,6 +50,7 @@ export class LocalChannel implements Flushable {
     const mode = first.kind === 'message' ? Flag.SUBSCRIBE : Flag.PRESENCE_SUBSCRIBE;
     const publishers = first.kind === 'message' ? publishersOf(run) : null;
     let shared: OutboundFrame | undefined;
+    let deltas: RunDeltas | undefined;
     for (const sub of this.subscribers) {
       if (!sub.live) {
         sub.buffer(run);
@@ -55,7 +62,10 @@ export class LocalChannel implements Flushable {
         continue;
       }
       const skipOwn = !sub.echo && publishers !== null && publishers.has(sub.connectionId);
-      if (sub.cursor < first.seq && !skipOwn) {
+      if (sub.delta && publishers !== null) {
+        deltas ??= new RunDeltas(this.name, run, this.deltaChain);
+        deltas.deliver(sub, sub.cursor < first.seq && !skipOwn ? null : selectFor(sub, run));
+      } else if (sub.cursor < first.seq && !skipOwn) {
         sub.send((shared ??= new OutboundFrame(eventsToProtocolMessage(this.name, run))));
       } else {
         const subset = selectFor(sub, run);
@@ -63,6 +73,10 @@ export class LocalChannel implements Flushable {
       }
       sub.cursor = last.seq;
     }
+    if (publishers === null) return;
+    // The chain only advances while someone takes deltas; a later delta subscriber starts whole.
+    this.deltaChain = deltas ? deltas.end() : NO_CHAIN;
+    if (deltas) this.deltasEncoded += deltas.encoded;
   }
 }
 

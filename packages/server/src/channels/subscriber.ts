@@ -1,4 +1,4 @@
-import type { ChannelEvent } from '../engine/engine.js';
+import type { ChannelEvent } from '../engine/channel-store.js';
 import type { OutboundFrame } from '../wire/frame.js';
 
 /** What a local channel needs of an attachment to deliver to it. */
@@ -10,6 +10,10 @@ export interface Subscriber {
   readonly modes: number;
   /** False until ATTACHED (and any backlog) has been sent: events are buffered meanwhile. */
   readonly live: boolean;
+  /** Attached with `delta: 'vcdiff'`: messages come as deltas against the previous one it got. */
+  readonly delta: boolean;
+  /** Id of the last message this subscriber got (its delta base); undefined before the first. */
+  deltaFrom: string | undefined;
   /** Seq of the last event this subscriber has been given or has skipped. */
   cursor: number;
   /** Holds events that arrive before the attachment is live. */

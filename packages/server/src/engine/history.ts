@@ -4,7 +4,7 @@
  * strictly past `after` and never beyond `untilSeq`, so nothing is skipped or repeated while new
  * events arrive.
  */
-import type { ChannelEvent, ChannelHead, EventKind, HistoryEntry, HistoryPage, HistoryQuery } from './engine.js';
+import type { ChannelEvent, ChannelHead, EventKind, HistoryEntry, HistoryPage, HistoryQuery } from './channel-store.js';
 
 function itemCount(event: ChannelEvent, kind: EventKind): number {
   return (kind === 'message' ? event.messages?.length : event.presence?.length) ?? 0;

@@ -3,10 +3,24 @@
  * (ably-js on Node decodes success bodies with its own format and ignores Content-Type).
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { AblyError, Err, decodeJson, decodeMsgpack, encodeMsgpackValue, type Format } from '@encke/protocol';
+import { AblyError, Err, decodeJson, decodeLimits, decodeMsgpack, encodeMsgpackValue, type Format } from '@encke/protocol';
 
 export const JSON_TYPE = 'application/json';
 export const MSGPACK_TYPE = 'application/x-msgpack';
+
+/**
+ * A body the client stopped sending (it closed or reset the connection): the client's doing, not
+ * a server error, so it is a 400 and never logged as a failure. Nobody is left to read the answer.
+ */
+export class ClientAbortError extends AblyError {
+  constructor() {
+    super(Err.badRequest, 'Request aborted by the client before its body was complete');
+  }
+}
+
+function clientAborted(): ClientAbortError {
+  return new ClientAbortError();
+}
 
 /** Reads the whole body; 40009 (413) past `maxBytes`, without buffering more than that. */
 export function readBody(req: IncomingMessage, maxBytes: number): Promise<Buffer> {
@@ -29,14 +43,21 @@ export function readBody(req: IncomingMessage, maxBytes: number): Promise<Buffer
       chunks.push(chunk);
     });
     req.on('end', () => resolve(Buffer.concat(chunks, size)));
-    req.on('error', reject);
+    req.on('error', () => reject(clientAborted()));
+    req.on('close', () => {
+      if (!req.complete) reject(clientAborted());
+    });
   });
 }
 
-/** The format of the request body, from Content-Type; JSON when absent. 40000 (415) for others. */
-export function requestFormat(req: IncomingMessage): Format {
-  const type = (req.headers['content-type'] ?? JSON_TYPE).split(';')[0]!.trim().toLowerCase();
-  if (type === JSON_TYPE || type === 'text/plain' || type === '') return 'json';
+/**
+ * The format of the request body, from Content-Type; JSON when absent or `text/plain` unless
+ * `strict`. 40000 (415) for others.
+ */
+export function requestFormat(req: IncomingMessage, strict = false): Format {
+  const header = req.headers['content-type'];
+  const type = (header ?? (strict ? '' : JSON_TYPE)).split(';')[0]!.trim().toLowerCase();
+  if (type === JSON_TYPE || (!strict && (type === 'text/plain' || type === ''))) return 'json';
   if (type === MSGPACK_TYPE) return 'msgpack';
   throw new AblyError(Err.unsupportedMediaType, `Unsupported Content-Type ${JSON.stringify(type)}: use ${JSON_TYPE} or ${MSGPACK_TYPE}`);
 }
@@ -47,9 +68,11 @@ export function responseFormat(req: IncomingMessage): Format {
   return accept.includes(MSGPACK_TYPE) ? 'msgpack' : 'json';
 }
 
-export function decodeBody(body: Buffer, format: Format): unknown {
+/** Decodes a body read within `maxBytes`, with the decoders' depth and length bounds. */
+export function decodeBody(body: Buffer, format: Format, maxBytes: number): unknown {
   if (body.length === 0) throw new AblyError(Err.invalidRequestBody, 'Empty request body');
-  return format === 'json' ? decodeJson(body.toString('utf8')) : decodeMsgpack(body);
+  const limits = decodeLimits(maxBytes);
+  return format === 'json' ? decodeJson(body.toString('utf8'), limits) : decodeMsgpack(body, limits);
 }
 
 /** Sends `value` as JSON or msgpack; the value must already be in wire form for `format`. */

@@ -48,10 +48,19 @@ export interface HttpRequest {
 
 export type Handler = (request: HttpRequest) => void | Promise<void>;
 
+export interface RouteOptions {
+  /**
+   * Whether browsers on other origins may call the route (credentialed CORS). Off for the sandbox's
+   * unauthenticated routes, so that no web page can create apps and read their keys. @default true
+   */
+  cors?: boolean;
+}
+
 interface Route {
   method: string;
   segments: string[];
   handler: Handler;
+  cors: boolean;
 }
 
 export interface RouteMatch {
@@ -61,10 +70,20 @@ export interface RouteMatch {
 
 export class Router {
   private readonly routes: Route[] = [];
+  private readonly noCors: Route[] = [];
 
-  add(method: string, pattern: string, handler: Handler): this {
-    this.routes.push({ method, segments: pattern.split('/').filter(Boolean), handler });
+  add(method: string, pattern: string, handler: Handler, options: RouteOptions = {}): this {
+    const route = { method, segments: pattern.split('/').filter(Boolean), handler, cors: options.cors ?? true };
+    this.routes.push(route);
+    if (!route.cors) this.noCors.push(route);
     return this;
+  }
+
+  /** Whether cross-origin browsers may call `method` on `pathname` (for a preflight: the method it asks about). */
+  allowsCors(method: string, pathname: string): boolean {
+    if (this.noCors.length === 0) return true;
+    const parts = pathname.split('/').filter(Boolean);
+    return !this.noCors.some((route) => route.method === method && matchSegments(route.segments, parts) !== undefined);
   }
 
   /** The route for `method` and `pathname`; 40500 when the path exists for other methods only. */

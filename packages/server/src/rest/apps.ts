@@ -7,21 +7,21 @@
 import { AblyError, Err, PresenceAction, parsePresenceMessage, type Format } from '@encke/protocol';
 import type { ChannelFixture } from '../apps/record.js';
 import { describeApp, parseAppDescription, type SandboxEndpoint } from '../apps/sandbox.js';
-import { channelKey } from '../engine/engine.js';
+import { channelKey } from '../engine/channel-store.js';
 import type { AuthContext } from '../auth/authenticate.js';
 import { responseFormat, sendBody } from '../http/body.js';
 import type { HttpRequest, Router } from '../http/router.js';
-import type { NodeContext } from '../session/context.js';
+import type { NodeContext } from '../context.js';
 import { randomAlnum } from '../util/ids.js';
-import { appRoute, readRequestBody } from './request.js';
+import { appRoute, readSandboxBody } from './request.js';
 
 /** Attempts at a fresh random app id before giving up (ids are 10 random characters). */
 const APP_ID_ATTEMPTS = 5;
 
 export function registerAppRoutes(router: Router, ctx: NodeContext): void {
   if (!ctx.options.sandbox) return;
-  router.add('POST', '/apps', (http) => createApp(ctx, http));
-  appRoute(router, ctx, 'DELETE', '/apps/:appId', (http, auth) => deleteApp(ctx, http, auth));
+  router.add('POST', '/apps', (http) => createApp(ctx, http), { cors: false });
+  appRoute(router, ctx, 'DELETE', '/apps/:appId', (http, auth) => deleteApp(ctx, http, auth), { cors: false });
 }
 
 /** The host the client used to reach this server (Host header), its port and scheme. */
@@ -36,7 +36,7 @@ function endpointOf(http: HttpRequest): SandboxEndpoint {
 }
 
 async function createApp(ctx: NodeContext, http: HttpRequest): Promise<void> {
-  const body = await readRequestBody(ctx, http);
+  const body = await readSandboxBody(ctx, http);
   const now = ctx.clock.now();
   for (let attempt = 0; attempt < APP_ID_ATTEMPTS; attempt++) {
     const appId = randomAlnum(10);
@@ -81,7 +81,7 @@ async function deleteApp(ctx: NodeContext, http: HttpRequest, auth: AuthContext)
   await ctx.engine.apps.delete(appId);
   ctx.apps.remove(appId);
   const gone = new AblyError(Err.invalidCredentials, 'The app has been deleted');
-  for (const session of [...ctx.sessions.values()]) if (session.app.id === appId) session.fail(gone);
+  for (const session of [...ctx.sessions.values()]) if (session.appId === appId) session.fail(gone);
   ctx.logger.info({ appId }, 'sandbox app deleted');
   http.res.writeHead(204).end();
 }

@@ -8,11 +8,11 @@
  */
 import { AblyError, Err } from '@encke/protocol';
 import type { AuthContext } from '../auth/authenticate.js';
-import { allows } from '../auth/capability.js';
 import { validateChannelName } from '../channels/names.js';
-import { channelKey, type ChannelList, type OccupancyMetrics } from '../engine/engine.js';
+import { channelKey, type ChannelList, type OccupancyMetrics } from '../engine/channel-store.js';
 import type { HttpRequest, Router } from '../http/router.js';
-import type { NodeContext } from '../session/context.js';
+import type { NodeContext } from '../context.js';
+import { listVisible } from './channel-listing.js';
 import { pageLinks, parseLimit } from './query.js';
 import { appRoute, reply, requireCapability } from './request.js';
 
@@ -59,7 +59,7 @@ function grantsMetadata(auth: AuthContext): boolean {
 }
 
 /** Active channels: the engine's, and (with a single-node engine) those attached on this node. */
-async function activeChannels(ctx: NodeContext, appId: string, prefix: string | undefined, after: string | undefined, limit: number): Promise<ChannelList> {
+async function activeChannels(ctx: NodeContext, appId: string, prefix: string, after: string | undefined, limit: number): Promise<ChannelList> {
   const page = await ctx.engine.channels.list(appId, { prefix, after, limit });
   if (ctx.engine.shared) return page;
   const names = [...new Set([...page.names, ...ctx.channels.names(appId, prefix, after)])].sort();
@@ -73,12 +73,10 @@ async function listChannels(ctx: NodeContext, http: HttpRequest, auth: AuthConte
   const limit = parseLimit(q);
   const by = q.get('by') ?? 'value';
   if (by !== 'value' && by !== 'id') throw new AblyError(Err.invalidParameterValue, `Invalid by ${JSON.stringify(by.slice(0, 20))}: expected value or id`);
-  const prefix = q.get('prefix') ?? undefined;
+  const prefix = q.get('prefix') ?? '';
   const after = q.get('cursor') ?? undefined;
-  const page = await activeChannels(ctx, auth.app.id, prefix, after, limit);
-  const names = page.names.filter((name) => allows(auth.capability, name, 'channel-metadata'));
-  const items = by === 'id' ? names : await Promise.all(names.map((name) => channelDetails(ctx, auth.app.id, name)));
-  const last = page.names[page.names.length - 1];
-  const next = page.more && last !== undefined ? last : undefined;
+  const appId = auth.app.id;
+  const { names, next } = await listVisible(auth, (p, a, l) => activeChannels(ctx, appId, p, a, l), prefix, after, limit);
+  const items = by === 'id' ? names : await Promise.all(names.map((name) => channelDetails(ctx, appId, name)));
   reply(http, 200, items, { Link: pageLinks('channels', http.url, { limit: String(limit), by }, next) });
 }

@@ -11,10 +11,10 @@
 import { AblyError, Err, itemForJson, type Message, type PresenceMessage } from '@encke/protocol';
 import type { AuthContext } from '../auth/authenticate.js';
 import { validateChannelName } from '../channels/names.js';
-import { parseSerial } from '../channels/serial.js';
-import { channelKey, type EventKind, type HistoryEntry, type HistoryQuery, type LogPosition } from '../engine/engine.js';
+import { parseSerial } from '../engine/serial.js';
+import { channelKey, type EventKind, type HistoryEntry, type HistoryQuery, type LogPosition } from '../engine/channel-store.js';
 import type { HttpRequest, Router } from '../http/router.js';
-import type { NodeContext } from '../session/context.js';
+import type { NodeContext } from '../context.js';
 import { pageLinks, parseDirection, parseLimit, parseTimeRange } from './query.js';
 import { appRoute, outputFormat, reply, requireCapability } from './request.js';
 

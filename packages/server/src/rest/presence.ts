@@ -8,10 +8,10 @@ import { AblyError, Err, itemForJson, type PresenceMessage } from '@encke/protoc
 import type { AuthContext } from '../auth/authenticate.js';
 import { allows } from '../auth/capability.js';
 import { validateChannelName } from '../channels/names.js';
-import { channelKey } from '../engine/engine.js';
+import { channelKey } from '../engine/channel-store.js';
 import { memberKey } from '../engine/presence-set.js';
 import type { HttpRequest, Router } from '../http/router.js';
-import type { NodeContext } from '../session/context.js';
+import type { NodeContext } from '../context.js';
 import { pageLinks, parseLimit } from './query.js';
 import { appRoute, outputFormat, reply, requireCapability } from './request.js';
 

@@ -13,12 +13,9 @@
  */
 import { AblyError, Err, isPlainObject, parseMessage, type Message } from '@encke/protocol';
 import type { AuthContext } from '../auth/authenticate.js';
-import { checkPublish, publishMessages, type PublishSource } from '../channels/publish.js';
+import type { PublishSource } from '../channels/publisher.js';
+import type { NodeContext } from '../context.js';
 import type { HttpRequest, Router } from '../http/router.js';
-import { secretsEqual } from '../auth/secret.js';
-import { parseConnectionKey } from '../session/connection-key.js';
-import { secretHash } from '../session/shared-state.js';
-import type { NodeContext } from '../session/context.js';
 import { randomId } from '../util/ids.js';
 import { appRoute, protocolVersion, readRequestBody, reply, requestClientId } from './request.js';
 
@@ -45,19 +42,11 @@ async function onBehalfOf(ctx: NodeContext, auth: AuthContext, messages: readonl
   for (const m of messages) if (m.connectionKey !== undefined) keys.add(m.connectionKey);
   if (keys.size === 0) return undefined;
   if (keys.size > 1) throw new AblyError(Err.invalidConnectionIdInMessage, 'The messages of one publish name different connectionKeys');
-  const key = [...keys][0]!;
-  const parsed = parseConnectionKey(key);
-  const unknown = new AblyError(Err.invalidConnectionIdInMessage, 'The connectionKey does not name a connection of this app');
-  if (!parsed) throw unknown;
-  const session = ctx.sessions.get(parsed.connectionId);
+  const found = await ctx.sessions.lookup([...keys][0]!, auth.app.id);
   // Another app's connection is refused exactly like an unknown one.
-  if (session && session.state !== 'closed') {
-    if (!session.ownsKey(key) || session.app.id !== auth.app.id) throw unknown;
-    return { connectionId: session.id, clientId: session.clientId };
-  }
-  const record = await ctx.engine.connections?.load(parsed.connectionId);
-  if (!record || record.appId !== auth.app.id || !secretsEqual(secretHash(parsed.secret), record.secretHash)) throw unknown;
-  return { connectionId: record.connectionId, clientId: record.clientId };
+  if (found.where === 'unknown') throw new AblyError(Err.invalidConnectionIdInMessage, 'The connectionKey does not name a connection of this app');
+  if (found.where === 'local') return { connectionId: found.session.id, clientId: found.session.clientId };
+  return { connectionId: found.record.connectionId, clientId: found.record.clientId };
 }
 
 /** Who publishes `messages` for this request. */
@@ -75,13 +64,13 @@ async function sourceFor(ctx: NodeContext, http: HttpRequest, auth: AuthContext,
 
 /** Publishes on one channel; the message id of the first message (`<prefix>:0` when generated) and the serials. */
 async function publishTo(ctx: NodeContext, source: PublishSource, name: string, messages: Message[]): Promise<{ messageId: string; serials: string[] }> {
-  const outcome = await publishMessages(ctx, source, name, messages);
+  const outcome = await ctx.publisher.publish(source, name, messages);
   return { messageId: messages[0]!.id!, serials: outcome.serials };
 }
 
 async function publishOne(ctx: NodeContext, http: HttpRequest, auth: AuthContext): Promise<void> {
   const name = http.params.channel!;
-  checkPublish(ctx, auth, name); // before reading a body that would be refused anyway
+  ctx.publisher.check(auth, name); // before reading a body that would be refused anyway
   const messages = parseMessages(await readRequestBody(ctx, http));
   const { messageId, serials } = await publishTo(ctx, await sourceFor(ctx, http, auth, messages), name, messages);
   reply(http, 201, { channel: name, messageId, serials });

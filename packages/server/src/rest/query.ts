@@ -6,7 +6,7 @@
  * Every next page is the same query plus a `cursor`; the first page is the query without one.
  */
 import { AblyError, Err } from '@encke/protocol';
-import type { HistoryDirection } from '../engine/engine.js';
+import type { HistoryDirection } from '../engine/channel-store.js';
 
 /** Items per page when `limit` is not given, and the most a page may hold (Ably REST API). */
 export const DEFAULT_LIMIT = 100;

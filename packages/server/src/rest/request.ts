@@ -6,27 +6,32 @@
  * they cannot read `Link` headers).
  */
 import { AblyError, Err, MAX_PROTOCOL_VERSION, MIN_PROTOCOL_VERSION, type Format } from '@encke/protocol';
-import { authenticate, resolveClientId, type AuthContext } from '../auth/authenticate.js';
+import { authenticate, checkTls, resolveClientId, type AuthContext } from '../auth/authenticate.js';
 import { allows, type Operation } from '../auth/capability.js';
 import { requestCredentials } from '../auth/credentials.js';
 import { decodeBody, readBody, requestFormat, responseFormat, sendBody } from '../http/body.js';
-import type { HttpRequest, Router } from '../http/router.js';
-import type { NodeContext } from '../session/context.js';
+import type { HttpRequest, RouteOptions, Router } from '../http/router.js';
+import type { NodeContext } from '../context.js';
 
 export type AppHandler = (http: HttpRequest, auth: AuthContext) => Promise<void>;
 
-/** Authenticates the request's credentials (40101 without any). */
+/**
+ * Authenticates the request's credentials (40101 without any) and refuses a plain request to a
+ * `tlsOnly` app (40103 for a key, 40311 for a token or JWT), for every REST route alike.
+ */
 export async function authenticateRequest(ctx: NodeContext, http: HttpRequest): Promise<AuthContext> {
   const creds = requestCredentials(http.url.searchParams, http.req.headers.authorization);
   if (!creds) throw new AblyError(Err.invalidCredentials, 'No credentials: send Authorization: Basic <base64 key> or Bearer <base64 token>');
-  return authenticate(ctx.apps, ctx.tokens, creds);
+  const auth = await authenticate(ctx.apps, ctx.tokens, creds);
+  checkTls(auth, http.secure);
+  return auth;
 }
 
 /**
  * Registers an endpoint of an app: the handler runs with the request's authenticated credentials,
  * and the request counts in that app's stats as succeeded or failed.
  */
-export function appRoute(router: Router, ctx: NodeContext, method: string, pattern: string, handler: AppHandler): void {
+export function appRoute(router: Router, ctx: NodeContext, method: string, pattern: string, handler: AppHandler, options: RouteOptions = {}): void {
   router.add(method, pattern, async (http) => {
     const auth = await authenticateRequest(ctx, http);
     try {
@@ -36,7 +41,7 @@ export function appRoute(router: Router, ctx: NodeContext, method: string, patte
       ctx.stats.count(auth.app.id, 'apiRequests.other.failed');
       throw err;
     }
-  });
+  }, options);
 }
 
 const BASE64_RE = /^[A-Za-z0-9+/]*={0,2}$/;
@@ -77,7 +82,17 @@ export function protocolVersion(http: HttpRequest): number {
 export async function readRequestBody(ctx: NodeContext, http: HttpRequest): Promise<unknown> {
   const format = requestFormat(http.req);
   const body = await readBody(http.req, ctx.options.maxRequestBodySize);
-  return decodeBody(body, format);
+  return decodeBody(body, format, ctx.options.maxRequestBodySize);
+}
+
+/**
+ * A sandbox request's body: only with an explicit JSON or msgpack Content-Type (a type no web page
+ * can send cross-origin without a preflight, which sandbox routes refuse), within `sandboxMaxBodySize`.
+ */
+export async function readSandboxBody(ctx: NodeContext, http: HttpRequest): Promise<unknown> {
+  const format = requestFormat(http.req, true);
+  const body = await readBody(http.req, ctx.options.sandboxMaxBodySize);
+  return decodeBody(body, format, ctx.options.sandboxMaxBodySize);
 }
 
 /** The format of the answer: the `envelope` param when given, else what Accept asks for. */

@@ -6,21 +6,21 @@
  */
 import { AblyError, Err } from '@encke/protocol';
 import type { AuthContext } from '../auth/authenticate.js';
-import type { StatsRecord, StatsUnit } from '../engine/engine.js';
+import type { StatsRecord, StatsUnit } from '../engine/stats-store.js';
 import type { HttpRequest, Router } from '../http/router.js';
-import type { NodeContext } from '../session/context.js';
+import type { NodeContext } from '../context.js';
 import { withRollups } from '../stats/entries.js';
 import { parseStatsFixture } from '../stats/fixtures.js';
 import { STATS_UNITS, formatIntervalId, intervalEnd, parseIntervalId } from '../stats/intervals.js';
 import { pageLinks, parseDirection, parseLimit, parseMillis, parseTimeRange } from './query.js';
-import { appRoute, readRequestBody, reply } from './request.js';
+import { appRoute, readSandboxBody, reply } from './request.js';
 
 /** The schema Ably names in flat (v2+) stats records. */
 export const STATS_SCHEMA = 'https://schemas.ably.com/json/app-stats-0.0.5.json';
 
 export function registerStatsRoutes(router: Router, ctx: NodeContext): void {
   appRoute(router, ctx, 'GET', '/stats', (http, auth) => getStats(ctx, http, auth));
-  if (ctx.options.sandbox) appRoute(router, ctx, 'POST', '/stats', (http, auth) => loadFixtures(ctx, http, auth));
+  if (ctx.options.sandbox) appRoute(router, ctx, 'POST', '/stats', (http, auth) => loadFixtures(ctx, http, auth), { cors: false });
 }
 
 function requireStats(auth: AuthContext): void {
@@ -81,7 +81,8 @@ async function getStats(ctx: NodeContext, http: HttpRequest, auth: AuthContext):
 
 async function loadFixtures(ctx: NodeContext, http: HttpRequest, auth: AuthContext): Promise<void> {
   if (auth.method !== 'basic') throw new AblyError(Err.basicAuthRequired, 'Loading stats requires basic auth with a key of the app');
-  const body = await readRequestBody(ctx, http);
+  if (ctx.apps.get(auth.app.id)) throw new AblyError(Err.forbidden, 'Stats fixtures can be loaded only into sandbox apps; this app is configured');
+  const body = await readSandboxBody(ctx, http);
   const fixtures = (Array.isArray(body) ? body : [body]).map((raw, i) => parseStatsFixture(raw, `[${i}]`));
   for (const f of fixtures) await ctx.engine.stats.add(auth.app.id, f.minute, withRollups(f.entries));
   reply(http, 201, { loaded: fixtures.length });

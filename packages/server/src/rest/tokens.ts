@@ -6,6 +6,7 @@
  * answers in the format of Accept, like every other REST endpoint.
  */
 import { AblyError, Err, isPlainObject, type ErrorInfo } from '@encke/protocol';
+import type { ApiKey } from '../apps/app.js';
 import { authenticateKey, checkTls, type AuthContext } from '../auth/authenticate.js';
 import { MAX_CAPABILITY_LENGTH } from '../auth/capability.js';
 import { credentialsFromHeader } from '../auth/credentials.js';
@@ -14,8 +15,8 @@ import { parseTokenParams, redeemSignedRequest } from '../auth/token-request.js'
 import { decodeBody, readBody, requestFormat, responseFormat, sendBody } from '../http/body.js';
 import { sendJson } from '../http/respond.js';
 import type { HttpRequest, Router } from '../http/router.js';
-import type { TokenRevocation } from '../engine/engine.js';
-import type { NodeContext } from '../session/context.js';
+import type { TokenRevocation } from '../engine/auth-store.js';
+import type { NodeContext } from '../context.js';
 
 /**
  * Largest body either endpoint reads: a capability JSON-escaped inside the TokenRequest (at most
@@ -23,35 +24,44 @@ import type { NodeContext } from '../session/context.js';
  */
 export const TOKEN_BODY_LIMIT = 2 * MAX_CAPABILITY_LENGTH + 16 * 1024;
 
-/** Basic auth with the key named in the path; 40162 for token auth, 40102 for another key. */
-async function basicAuthFor(ctx: NodeContext, request: HttpRequest, keyName: string): Promise<AuthContext> {
+/**
+ * Basic auth with the key named in the path (configured or sandbox); 40162 for token auth, 40102
+ * for another key. Checked before the body is read.
+ */
+async function basicAuthFor(ctx: NodeContext, request: HttpRequest, keyName: string): Promise<{ auth: AuthContext; key: ApiKey }> {
   const creds = credentialsFromHeader(request.req.headers.authorization);
   if (!creds || creds.key === undefined) throw new AblyError(Err.basicAuthRequired, 'This operation requires basic auth with the API key');
   const auth = await authenticateKey(ctx.apps, creds.key);
   if (auth.keyName !== keyName) throw new AblyError(Err.incompatibleCredentials, `The credentials are for key ${auth.keyName}, not ${keyName}`);
   checkTls(auth, request.secure);
-  return auth;
+  const key = auth.app.keys.find((k) => k.name === keyName);
+  if (!key) throw new AblyError(Err.invalidCredentials, 'Invalid credentials: key not recognised');
+  return { auth, key };
 }
 
+/** The body, read and decoded within TOKEN_BODY_LIMIT (and the decoders' depth and length bounds). */
 async function readJsonOrMsgpack(request: HttpRequest): Promise<unknown> {
+  const format = requestFormat(request.req);
   const body = await readBody(request.req, TOKEN_BODY_LIMIT);
-  return decodeBody(body, requestFormat(request.req));
+  return decodeBody(body, format, TOKEN_BODY_LIMIT);
 }
 
 async function requestToken(ctx: NodeContext, request: HttpRequest): Promise<void> {
   const keyName = request.params.keyName!;
-  const body = await readJsonOrMsgpack(request);
-  const now = ctx.clock.now();
   let details;
   if (request.req.headers.authorization !== undefined) {
-    await basicAuthFor(ctx, request, keyName);
+    const { key } = await basicAuthFor(ctx, request, keyName);
+    const body = await readJsonOrMsgpack(request);
     if (!isPlainObject(body)) throw new AblyError(Err.invalidRequestBody, 'Token params must be a JSON object');
-    details = ctx.tokens.issue(ctx.apps.findKey(keyName)!, parseTokenParams(body));
+    details = ctx.tokens.issue(key, parseTokenParams(body));
   } else {
-    const key = ctx.apps.findKey(keyName);
-    const app = key && ctx.apps.get(key.appId);
-    if (app?.tlsOnly && !request.secure) throw new AblyError(Err.tlsRequired, `Application requires TLS connections; applicationId = ${app.id}`);
-    details = await redeemSignedRequest({ tokens: ctx.tokens, store: ctx.engine.auth, now, window: ctx.options.tokenRequestWindow }, keyName, key, body);
+    // A signed TokenRequest: the body is the credential, so it is read (bounded) in any case; the
+    // key is looked up first, so a tlsOnly app refuses before anything is decoded.
+    const found = await ctx.apps.lookupKey(keyName);
+    if (found?.app.tlsOnly && !request.secure) throw new AblyError(Err.tlsRequired, `Application requires TLS connections; applicationId = ${found.app.id}`);
+    const body = await readJsonOrMsgpack(request);
+    const deps = { tokens: ctx.tokens, store: ctx.engine.auth, now: ctx.clock.now(), window: ctx.options.tokenRequestWindow };
+    details = await redeemSignedRequest(deps, keyName, found?.key, body);
   }
   sendJson(request.res, 200, details);
 }
@@ -60,8 +70,8 @@ type RevokeResult = { target: string; issuedBefore: number; appliesAt: number } 
 
 async function revokeTokens(ctx: NodeContext, request: HttpRequest): Promise<void> {
   const keyName = request.params.keyName!;
-  const auth = await basicAuthFor(ctx, request, keyName);
-  if (!ctx.apps.findKey(auth.keyName)?.revocableTokens) {
+  const { key } = await basicAuthFor(ctx, request, keyName);
+  if (!key.revocableTokens) {
     throw new AblyError(Err.revocationNotEnabledForKey, `Token revocation is not enabled for key ${keyName} (set revocableTokens)`);
   }
   const now = ctx.clock.now();

@@ -11,19 +11,22 @@
  */
 import { AblyError, Action, Err, Flag, MODE_ALL, MODE_DEFAULT, parseModes, type ErrorInfo, type PresenceMessage, type ProtocolMessage } from '@encke/protocol';
 import { allowedModes } from '../auth/capability.js';
-import { formatSerial, parseSerial } from '../channels/serial.js';
-import type { ChannelEvent, ChannelKey } from '../engine/engine.js';
+import { formatSerial, parseSerial } from '../engine/serial.js';
+import type { ChannelEvent, ChannelKey } from '../engine/channel-store.js';
 import { validateChannelName } from '../channels/names.js';
-import { Attachment } from './attachment.js';
+import type { Attachment } from './attachment.js';
 import { sendSync } from './presence.js';
-import type { NodeContext } from './context.js';
+import type { NodeContext } from '../context.js';
 import type { Session } from './session.js';
+import { DELTA_FORMAT } from '../delta/delta-run.js';
 
 interface Negotiated {
   modes: number;
   /** Params echoed in ATTACHED: only those the server recognised. */
   params: Record<string, string> | undefined;
   rewind: Rewind | undefined;
+  /** Messages as VCDIFF deltas (`delta: 'vcdiff'`). */
+  delta: boolean;
 }
 
 type Rewind = { count: number; since?: number };
@@ -76,7 +79,12 @@ function negotiate(session: Session, name: string, pm: ProtocolMessage): Negotia
     rewind = parseRewind(rewindParam, session.ctx);
     params.rewind = rewindParam;
   }
-  return { modes, params: Object.keys(params).length > 0 ? params : undefined, rewind };
+  const deltaParam = pm.params?.delta;
+  if (deltaParam !== undefined && deltaParam !== DELTA_FORMAT) {
+    throw new AblyError(Err.invalidParameterValue, `Invalid delta ${JSON.stringify(String(deltaParam).slice(0, 40))}: the only delta format is "${DELTA_FORMAT}"`);
+  }
+  if (deltaParam !== undefined) params.delta = deltaParam;
+  return { modes, params: Object.keys(params).length > 0 ? params : undefined, rewind, delta: deltaParam !== undefined };
 }
 
 /** Where the new attachment starts, what it replays first, and the presence set to SYNC. */
@@ -121,18 +129,17 @@ export async function attach(session: Session, pm: ProtocolMessage): Promise<voi
     validateChannelName(name, ctx.options.maxChannelNameLength);
     const negotiated = negotiate(session, name, pm);
     const previous = session.attachments.get(name);
-    if (previous) removeAttachment(session, previous);
+    if (previous) session.attachments.remove(previous);
     else if (session.attachments.size >= ctx.options.maxChannelsPerConnection) {
       throw new AblyError(Err.tooManyChannels, `A connection may have at most ${ctx.options.maxChannelsPerConnection} channels attached`);
     }
-    const channel = ctx.channels.open(session.app.id, name);
-    att = new Attachment(session, channel, name, negotiated.modes);
-    const ready = ctx.channels.subscribe(channel, att);
-    session.attachments.set(name, att);
-    await ready;
+    const added = session.attachments.add(name, negotiated.modes);
+    att = added.attachment;
+    att.delta = negotiated.delta;
+    await added.ready;
     const syncPresence = (negotiated.modes & Flag.PRESENCE_SUBSCRIBE) !== 0;
-    const start = await startPoint(ctx, channel.key, pm, negotiated.rewind, syncPresence);
-    if (session.attachments.get(name) !== att) return; // detached or re-attached meanwhile
+    const start = await startPoint(ctx, att.channel.key, pm, negotiated.rewind, syncPresence);
+    if (!session.attachments.isCurrent(att)) return; // detached or re-attached meanwhile
     if (att.overflowed) throw new AblyError(Err.internalChannel, 'Too many messages arrived while attaching; retry');
     // HAS_PRESENCE only when members exist, and then a SYNC must follow or presence.get() hangs.
     const hasPresence = start.members.length > 0;
@@ -144,15 +151,20 @@ export async function attach(session: Session, pm: ProtocolMessage): Promise<voi
     if (hasPresence) sendSync(session, name, start.members);
     att.goLive(start.cursor, start.backlog);
   } catch (err) {
-    if (att && session.attachments.get(name) === att) removeAttachment(session, att);
-    const e = AblyError.from(err);
-    if (e.statusCode >= 500) {
-      // A server-side failure is not the client's fault: DETACHED makes ably-js retry the attach later.
-      ctx.logger.error({ err, channel: name }, 'attach failed');
-      session.send({ action: Action.DETACHED, channel: name, error: e.toErrorInfo() });
-    } else {
-      session.send({ action: Action.ERROR, channel: name, error: e.toErrorInfo() });
-    }
+    if (att && session.attachments.isCurrent(att)) session.attachments.remove(att);
+    attachFailed(session, name, err);
+  }
+}
+
+/** A failed ATTACH: ERROR for the channel, or DETACHED (the SDK retries later) when the server failed. */
+function attachFailed(session: Session, name: string, err: unknown): void {
+  const e = AblyError.from(err);
+  if (e.statusCode >= 500) {
+    // A server-side failure is not the client's fault: DETACHED makes ably-js retry the attach later.
+    session.ctx.logger.error({ err, channel: name }, 'attach failed');
+    session.send({ action: Action.DETACHED, channel: name, error: e.toErrorInfo() });
+  } else {
+    session.send({ action: Action.ERROR, channel: name, error: e.toErrorInfo() });
   }
 }
 
@@ -160,19 +172,7 @@ export async function attach(session: Session, pm: ProtocolMessage): Promise<voi
 export async function detach(session: Session, pm: ProtocolMessage): Promise<void> {
   const name = channelOf(pm);
   const att = session.attachments.get(name);
-  if (att) removeAttachment(session, att);
+  if (att) session.attachments.remove(att);
   await session.leavePresence(name);
   session.send({ action: Action.DETACHED, channel: name });
-}
-
-/** Ends one attachment (detach, failed attach, capability withdrawn by a reauth). */
-export function removeAttachment(session: Session, att: Attachment): void {
-  session.attachments.delete(att.name);
-  session.ctx.channels.remove(att.channel, att);
-}
-
-/** Drops every attachment (transport gone, connection closed); the client re-attaches on resume. */
-export function detachAll(session: Session): void {
-  for (const att of session.attachments.values()) session.ctx.channels.remove(att.channel, att);
-  session.attachments.clear();
 }

@@ -8,34 +8,58 @@ import { eventsToProtocolMessage, runsByKind } from '../channels/batch.js';
 import type { LocalChannel } from '../channels/local-channel.js';
 import { selectFor } from '../channels/local-channel.js';
 import type { Subscriber } from '../channels/subscriber.js';
-import type { ChannelEvent } from '../engine/engine.js';
+import type { ChannelEvent } from '../engine/channel-store.js';
 import { OutboundFrame } from '../wire/frame.js';
-import type { Session } from './session.js';
 
 /** Events buffered while attaching before the attach gives up (the client retries). */
 export const MAX_ATTACH_BUFFER = 10_000;
 /** Backlog events per ProtocolMessage. */
 const BACKLOG_CHUNK = 100;
 
+/** What an attachment needs of its connection. */
+export interface AttachmentOwner {
+  readonly id: string;
+  /** False when the connection asked not to get its own messages back. */
+  readonly echo: boolean;
+  /** Queues a frame for the connection's next flush. */
+  enqueue(frame: OutboundFrame): void;
+}
+
 export class Attachment implements Subscriber {
   live = false;
   cursor = 0;
   overflowed = false;
+  /** Takes deltas (`delta: 'vcdiff'` at attach). */
+  delta = false;
+  deltaFrom: string | undefined = undefined;
   private buffered: ChannelEvent[] | null = null;
+  private granted: number;
 
   constructor(
-    readonly session: Session,
+    private readonly owner: AttachmentOwner,
     readonly channel: LocalChannel,
     readonly name: string,
-    public modes: number,
-  ) {}
+    modes: number,
+  ) {
+    this.granted = modes;
+  }
 
   get connectionId(): string {
-    return this.session.id;
+    return this.owner.id;
   }
 
   get echo(): boolean {
-    return this.session.echo;
+    return this.owner.echo;
+  }
+
+  /** Granted channel mode flags. */
+  get modes(): number {
+    return this.granted;
+  }
+
+  /** Keeps only `modes` of the granted modes (a reauth's capability allows fewer). */
+  narrow(modes: number): void {
+    this.granted &= modes;
   }
 
   buffer(events: readonly ChannelEvent[]): void {
@@ -48,7 +72,7 @@ export class Attachment implements Subscriber {
   }
 
   send(frame: OutboundFrame): void {
-    this.session.enqueue(frame);
+    this.owner.enqueue(frame);
   }
 
   /**
@@ -84,7 +108,12 @@ export class Attachment implements Subscriber {
       const mode = run[0]!.kind === 'message' ? Flag.SUBSCRIBE : Flag.PRESENCE_SUBSCRIBE;
       const selected = (this.modes & mode) === 0 ? [] : backlog ? run.filter((e) => this.echo || e.connectionId !== this.connectionId) : selectFor(this, run);
       for (let i = 0; i < selected.length; i += BACKLOG_CHUNK) {
-        this.send(new OutboundFrame(eventsToProtocolMessage(this.name, selected.slice(i, i + BACKLOG_CHUNK))));
+        const pm = eventsToProtocolMessage(this.name, selected.slice(i, i + BACKLOG_CHUNK));
+        this.send(new OutboundFrame(pm));
+        // Backlog goes whole: the delta chain restarts from its last message (RTL18: a client that
+        // re-attached after a decode failure gets a full message first).
+        const messages = pm.messages;
+        if (messages && messages.length > 0) this.deltaFrom = messages[messages.length - 1]!.id;
       }
       const last = run[run.length - 1]!.seq;
       if (last > this.cursor) this.cursor = last;

@@ -17,6 +17,8 @@ export interface ConnectParams {
   format: Format;
   resume: string | undefined;
   recover: string | undefined;
+  /** ably-js 1.x: this transport upgrades the connection of this key (session/upgrade.ts). */
+  upgrade: string | undefined;
   version: number | undefined;
   /** ms a member stays present after its transport drops (presence). */
   remainPresentFor: number | undefined;
@@ -62,6 +64,7 @@ export function parseConnectParams(query: URLSearchParams, secure = false): Conn
     format,
     resume: query.get('resume') ?? undefined,
     recover: query.get('recover') ?? undefined,
+    upgrade: query.get('upgrade') ?? undefined,
     version,
     remainPresentFor,
     agent: query.get('agent') ?? undefined,

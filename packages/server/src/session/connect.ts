@@ -1,41 +1,59 @@
 /**
- * Opening a connection over any transport: authenticate, then either resume an existing session
- * or start a new one, and answer CONNECTED (or a fatal ERROR).
+ * Opening a connection over any transport: authenticate, then either resume an existing connection
+ * (on this node, or taken over from another node's shared record) or start a new one, and answer
+ * CONNECTED (or a fatal ERROR).
  *
  * A failed resume is not fatal: CONNECTED with a new connectionId plus the reason (80018 for a
  * malformed key, 80008 for an unknown or expired one), so the SDK resets msgSerial and carries on
  * (RTN15c7). Bad credentials are fatal: ERROR 40101, the client goes FAILED.
  */
 import { AblyError, Action, Err, type ErrorInfo } from '@encke/protocol';
-import { authenticate, checkTls, resolveClientId, type AuthContext } from '../auth/authenticate.js';
-import type { Transport } from '../transports/transport.js';
+import { authenticate, checkTls, resolveClientId } from '../auth/authenticate.js';
+import type { NodeContext } from '../context.js';
+import type { ConnectionRecord } from '../engine/connection-store.js';
 import { OutboundFrame } from '../wire/frame.js';
 import type { ConnectParams } from './connect-params.js';
-import { parseConnectionKey } from './connection-key.js';
-import type { NodeContext } from './context.js';
+import type { Transport } from './port.js';
 import { Session, type SessionParams } from './session.js';
-import { reclaimConnection, recordConnection, takeOver } from './shared-state.js';
+import { upgradeTransport } from './upgrade.js';
 
 type ResumeResult = { session: Session; error?: undefined } | { session?: undefined; error: ErrorInfo };
 
+const failedResume = (err: AblyError): ResumeResult => ({ error: err.toErrorInfo() });
+
 /**
- * Finds the session `key` names, if the new credentials may take it over: on this node, or (with a
- * shared engine) from another node's shared record.
+ * The connection `key` names, if the new credentials may resume it: this node's session, or
+ * (with a shared engine) one taken over from the node whose record it is.
  */
-async function findResumable(ctx: NodeContext, key: string, auth: AuthContext, params: SessionParams): Promise<ResumeResult> {
-  const parsed = parseConnectionKey(key);
-  if (!parsed) return { error: new AblyError(Err.invalidConnectionKey, 'Unable to resume connection: invalid connection key').toErrorInfo() };
-  const session = ctx.sessions.get(parsed.connectionId);
-  if (!session || session.state === 'closed') return takeOver(ctx, parsed, auth, params);
-  // Another app's connection is reported exactly like an unknown one: nothing about it leaks.
-  if (!session.ownsKey(key) || session.app.id !== auth.app.id) {
-    return { error: new AblyError(Err.connectionExpired, 'Unable to recover connection: connection expired or unknown').toErrorInfo() };
+async function findResumable(ctx: NodeContext, key: string, params: SessionParams): Promise<ResumeResult> {
+  const found = await ctx.sessions.lookup(key, params.auth.app.id);
+  if (found.where === 'unknown') {
+    return failedResume(
+      found.malformed
+        ? new AblyError(Err.invalidConnectionKey, 'Unable to resume connection: invalid connection key')
+        : new AblyError(Err.connectionExpired, 'Unable to recover connection: connection expired or unknown'),
+    );
   }
-  if (session.clientId !== params.clientId) {
-    return { error: new AblyError(Err.incompatibleRecoverAuth, 'Unable to recover connection: the clientId differs from the original connection').toErrorInfo() };
+  const clientId = found.where === 'local' ? found.session.clientId : found.record.clientId;
+  if (clientId !== params.clientId) {
+    return failedResume(new AblyError(Err.incompatibleRecoverAuth, 'Unable to recover connection: the clientId differs from the original connection'));
   }
-  if (session.state === 'disconnected') reclaimConnection(session);
-  return { session };
+  if (found.where === 'remote') return { session: await takeOver(ctx, found.record, params) };
+  if (found.session.state === 'disconnected') ctx.records.reclaim(found.session);
+  return { session: found.session };
+}
+
+/**
+ * A connection another node owned (or owned and died): this node takes it over from its shared
+ * record. The new owner has a new secret (the client adopts the key of the CONNECTED that follows)
+ * and tells the old owner to let go.
+ */
+async function takeOver(ctx: NodeContext, record: ConnectionRecord, params: SessionParams): Promise<Session> {
+  const session = new Session(ctx, params, record);
+  await ctx.records.claim(session);
+  ctx.sessions.add(session);
+  ctx.logger.info({ connectionId: session.id, from: record.owner }, 'connection taken over from another node');
+  return session;
 }
 
 export async function openConnection(ctx: NodeContext, params: ConnectParams, transport: Transport): Promise<Session | undefined> {
@@ -43,36 +61,33 @@ export async function openConnection(ctx: NodeContext, params: ConnectParams, tr
     if (!params.credentials) throw new AblyError(Err.invalidCredentials, 'No credentials: give key or access_token');
     const auth = await authenticate(ctx.apps, ctx.tokens, params.credentials);
     checkTls(auth, params.secure);
-    const clientId = resolveClientId(auth, params.clientId);
     const sessionParams: SessionParams = {
       auth,
-      clientId,
+      clientId: resolveClientId(auth, params.clientId),
       echo: params.echo,
       remainPresentFor: params.remainPresentFor ?? ctx.options.presenceRemainPresentFor,
     };
     let error: ErrorInfo | undefined;
-    const resumeKey = params.resume ?? params.recover;
+    const resumeKey = params.resume ?? params.recover ?? params.upgrade;
     if (resumeKey !== undefined) {
-      const found = await findResumable(ctx, resumeKey, auth, sessionParams);
+      const found = await findResumable(ctx, resumeKey, sessionParams);
       if (found.session) {
-        const session = found.session;
-        session.bind(transport);
-        session.setAuth(auth, clientId);
-        session.echo = params.echo;
-        session.remainPresentFor = sessionParams.remainPresentFor;
-        session.sendConnected();
-        transport.setOwner(session);
-        return session;
+        if (resumeKey === params.upgrade) upgradeTransport(found.session, transport, sessionParams);
+        else found.session.bind(transport, sessionParams);
+        return found.session;
+      }
+      // A failed upgrade is abandoned, not a new connection: the client keeps the one it has.
+      if (resumeKey === params.upgrade) {
+        transport.end(new OutboundFrame({ action: Action.DISCONNECTED, error: found.error }));
+        return undefined;
       }
       error = found.error;
     }
     const session = new Session(ctx, sessionParams);
     ctx.sessions.add(session);
-    recordConnection(session);
+    ctx.records.save(session);
     ctx.stats.count(auth.app.id, 'connections.all.opened');
-    session.bind(transport);
-    session.sendConnected(error);
-    transport.setOwner(session);
+    session.bind(transport, sessionParams, error);
     return session;
   } catch (err) {
     const e = AblyError.from(err);

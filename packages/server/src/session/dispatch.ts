@@ -1,17 +1,61 @@
 /**
- * What each client message other than a publish does (publishes go through publish.ts, in the
- * order inbound.ts keeps): heartbeat echo, CLOSE, a stray DISCONNECT, channel attach and detach,
- * presence, SYNC requests, in-band reauth. Unsupported actions are NACKed (or fail their channel);
- * an action no client may send fails the connection.
+ * What each client message does, in the order the inbound queue (inbound.ts) keeps: publishes go
+ * to publish.ts; everything else is dispatched here: heartbeat echo, CLOSE, a stray DISCONNECT,
+ * channel attach and detach, presence, SYNC requests, in-band reauth. Unsupported actions are
+ * NACKed (or fail their channel); an action no client may send fails the connection.
  */
-import { AblyError, Action, Err, actionName, type ProtocolMessage } from '@encke/protocol';
+import { AblyError, Action, Err, PayloadError, actionName, type ProtocolMessage } from '@encke/protocol';
 import { attach, detach } from './attach.js';
+import type { InboundHandler } from './inbound.js';
+import type { Inbound } from './port.js';
 import { presence, syncRequest } from './presence.js';
-import { claimMsgSerial } from './publish.js';
+import { claimMsgSerial, rejectPayload, startPublish } from './publish.js';
 import { reauthorize } from './reauth.js';
 import type { Session } from './session.js';
 
-export function dispatch(session: Session, pm: ProtocolMessage): Promise<void> | void {
+/** Hands a session's client messages, in the inbound queue's order, to what each one does. */
+export class Dispatcher implements InboundHandler {
+  constructor(private readonly session: Session) {}
+
+  get closed(): boolean {
+    return this.session.closed;
+  }
+
+  get maxWaiting(): number {
+    return this.session.ctx.options.maxInboundQueue;
+  }
+
+  handle(pm: Inbound): Promise<void> | void {
+    return pm instanceof PayloadError ? rejectPayload(this.session, pm) : dispatch(this.session, pm);
+  }
+
+  publish(pm: Inbound): Promise<() => void> {
+    return startPublish(this.session, pm);
+  }
+
+  failed(err: unknown, pm: Inbound): void {
+    const e = AblyError.from(err);
+    if (e.code === Err.internal.code) {
+      const action = pm instanceof PayloadError ? pm.envelope.action : pm.action;
+      this.session.ctx.logger.error({ err, connectionId: this.session.id, action }, 'error handling client message');
+    }
+    this.session.fail(e);
+  }
+
+  idle(): void {
+    this.session.inboundIdle();
+  }
+
+  pause(): void {
+    this.session.transport?.pauseReading();
+  }
+
+  resume(): void {
+    this.session.transport?.resumeReading();
+  }
+}
+
+function dispatch(session: Session, pm: ProtocolMessage): Promise<void> | void {
   switch (pm.action) {
     case Action.HEARTBEAT:
       // connection.ping(): echo the id (RTN13e).
@@ -23,11 +67,7 @@ export function dispatch(session: Session, pm: ProtocolMessage): Promise<void> |
     case Action.DISCONNECT:
       // Transports handle DISCONNECT themselves (they know which transport it came from); one
       // that reaches the session ends whatever transport it has now, keeping the state.
-      if (session.transport) {
-        const t = session.transport;
-        t.end();
-        session.transportGone(t);
-      }
+      session.dropTransport();
       return;
     case Action.ATTACH:
       return attach(session, pm);
@@ -42,6 +82,10 @@ export function dispatch(session: Session, pm: ProtocolMessage): Promise<void> |
       return reject(session, pm, new AblyError(Err.badRequest, `${actionName(pm.action)} is not supported by this server`));
     case Action.AUTH:
       return reauthorize(session, pm);
+    case Action.ACTIVATE:
+      // ably-js 1.x activates an upgrade transport on that transport (upgrade.ts handles it there);
+      // one reaching the session came on the transport already active: nothing to switch.
+      return;
     default:
       throw new AblyError(Err.protocolError, `Unexpected ${actionName(pm.action)} (action ${pm.action}) from client`);
   }

@@ -16,7 +16,7 @@
  * was already read (one socket read can hold many frames).
  */
 import { AblyError, Action, Err, PayloadError } from '@encke/protocol';
-import type { Inbound } from '../transports/transport.js';
+import type { Inbound } from './port.js';
 
 /** Publishes of one connection that may be awaiting the engine at once. */
 export const PUBLISH_PIPELINE = 64;

@@ -8,7 +8,6 @@ import { PresenceAction, type PresenceMessage } from '@encke/protocol';
 import type { TimerHandle } from '../util/clock.js';
 import { leaveChannel } from './presence.js';
 import type { Session } from './session.js';
-import { recordPresenceChannels } from './shared-state.js';
 
 /** Stands in for the clientIds of a channel a taken-over connection had members on: never "empty". */
 const UNKNOWN_MEMBERS = '\u0000restored';
@@ -48,13 +47,13 @@ export class Membership {
         this.members.set(channel, new Set([change.clientId]));
       }
     }
-    if (this.members.has(channel) !== had) recordPresenceChannels(this.session);
+    if (this.members.has(channel) !== had) this.session.ctx.records.presenceChannelsChanged(this.session);
   }
 
   /** The members on `channel` leave (DETACH); resolves when done. */
   leave(channel: string): Promise<void> | undefined {
     if (!this.members.delete(channel)) return undefined;
-    recordPresenceChannels(this.session);
+    this.session.ctx.records.presenceChannelsChanged(this.session);
     return leaveChannel(this.session, channel);
   }
 

@@ -3,13 +3,13 @@
  * the member set after ATTACHED, and the connection's members leaving when it detaches, closes, or
  * loses its transport for longer than `remainPresentFor` without resuming.
  */
-import { AblyError, Action, Err, PresenceAction, dataSize, type PresenceMessage, type ProtocolMessage } from '@encke/protocol';
+import { AblyError, Action, Err, Flag, PresenceAction, dataSize, type PresenceMessage, type ProtocolMessage } from '@encke/protocol';
 import { checkItemClientId } from '../auth/authenticate.js';
 import { allows } from '../auth/capability.js';
 import { validateChannelName } from '../channels/names.js';
-import { channelKey } from '../engine/engine.js';
+import { channelKey } from '../engine/channel-store.js';
 import { randomAlnum } from '../util/ids.js';
-import { claimMsgSerial } from './publish.js';
+import { claimMsgSerial, requireMode } from './publish.js';
 import type { Session } from './session.js';
 
 const CLIENT_ACTIONS: ReadonlySet<number> = new Set([PresenceAction.ENTER, PresenceAction.UPDATE, PresenceAction.LEAVE]);
@@ -49,6 +49,7 @@ export async function presence(session: Session, pm: ProtocolMessage): Promise<v
     if (!allows(session.auth.capability, name, 'presence')) {
       throw new AblyError(Err.capabilityDenied, `Permission denied: presence not permitted on channel "${name}"`);
     }
+    requireMode(session, name, Flag.PRESENCE, 'presence', 'enter, update or leave presence', 'PRESENCE');
     const items = pm.presence;
     if (!items || items.length === 0) throw new AblyError(Err.badRequest, 'PRESENCE without presence messages');
     const now = ctx.clock.now();
@@ -87,7 +88,7 @@ export async function syncRequest(session: Session, pm: ProtocolMessage): Promis
   const att = name === undefined ? undefined : session.attachments.get(name);
   if (!att || !att.live) return;
   const members = await session.ctx.engine.channels.members(att.channel.key);
-  if (session.attachments.get(att.name) === att) sendSync(session, att.name, members);
+  if (session.attachments.isCurrent(att)) sendSync(session, att.name, members);
 }
 
 /** Removes this connection's members from `channel` (detach, close, remainPresentFor elapsed). */

@@ -1,28 +1,23 @@
 /**
  * Realtime publish: MESSAGE from the client, answered by ACK `{msgSerial, count, res}` or NACK
- * `{msgSerial, count, error}` (protocol fact sheet §3.3).
+ * `{msgSerial, count, error}` (protocol fact sheet §3.3), through the node's one publish path
+ * (channels/publisher.ts, shared with REST).
  *
  * Exactly once: a msgSerial at or below the highest one processed is a re-send after a resume
- * (RTN19a2); it gets the same answer again and is not published twice. Messages with their own
- * `id` are also deduplicated by id on the channel within `idempotencyWindow`.
+ * (RTN19a2); it gets the same answer again and is not published twice (the session's AckLedger).
+ * Messages with their own `id` are also deduplicated by id on the channel within
+ * `idempotencyWindow`.
  */
-import { AblyError, Err, PayloadError, type ErrorInfo, type ProtocolMessage } from '@encke/protocol';
-import { publishMessages as publishToChannel } from '../channels/publish.js';
+import { AblyError, Err, Flag, PayloadError, type ProtocolMessage } from '@encke/protocol';
+import { allows, type Operation } from '../auth/capability.js';
 import type { Session } from './session.js';
-
-/** The answer given to one msgSerial: serials (ACK) or an error (NACK). */
-export interface AckRecord {
-  msgSerial: number;
-  serials?: (string | null)[];
-  error?: ErrorInfo;
-}
 
 /**
  * Claims `msgSerial` for processing. False when it is a re-send: the earlier answer has been sent
  * again and the caller must do nothing more.
  */
 export function claimMsgSerial(session: Session, msgSerial: number | undefined, action: number): msgSerial is number {
-  if (isNewMsgSerial(session, required(msgSerial, action))) return true;
+  if (session.acks.claim(required(msgSerial, action))) return true;
   answerAgain(session, msgSerial!);
   return false;
 }
@@ -32,16 +27,9 @@ function required(msgSerial: number | undefined, action: number): number {
   return msgSerial;
 }
 
-/** Whether `msgSerial` is new (and now the highest processed); false for a re-send. */
-function isNewMsgSerial(session: Session, msgSerial: number): boolean {
-  if (msgSerial <= session.msgSerialHigh) return false;
-  session.msgSerialHigh = msgSerial;
-  return true;
-}
-
 /** Sends a re-sent msgSerial the answer it had. */
 function answerAgain(session: Session, msgSerial: number): void {
-  session.acknowledge(session.previousAck(msgSerial) ?? { msgSerial, serials: [] });
+  session.acknowledge(session.acks.answered(msgSerial) ?? { msgSerial, serials: [] });
 }
 
 /** NACKs a publish whose messages did not validate, keeping the exactly-once bookkeeping. */
@@ -51,13 +39,13 @@ export function rejectPayload(session: Session, err: PayloadError): void {
 
 /**
  * Starts a publish (MESSAGE, or one whose messages did not validate) now; resolves, once the
- * engine has answered, to what sends the ACK or NACK. The session calls it in msgSerial order, so a
- * re-send looks up its earlier answer only after that answer exists.
+ * engine has answered, to what sends the ACK or NACK. The inbound queue calls it in msgSerial
+ * order, so a re-send looks up its earlier answer only after that answer exists.
  */
 export function startPublish(session: Session, pm: ProtocolMessage | PayloadError): Promise<() => void> {
   const envelope = pm instanceof PayloadError ? pm.envelope : pm;
   const msgSerial = required(envelope.msgSerial, envelope.action);
-  if (!isNewMsgSerial(session, msgSerial)) return Promise.resolve(() => answerAgain(session, msgSerial));
+  if (!session.acks.claim(msgSerial)) return Promise.resolve(() => answerAgain(session, msgSerial));
   if (pm instanceof PayloadError) return Promise.resolve(() => session.nack(msgSerial, pm));
   return publishMessages(session, pm, msgSerial).then(
     (serials) => () => session.acknowledge({ msgSerial, serials }),
@@ -72,13 +60,28 @@ export function startPublish(session: Session, pm: ProtocolMessage | PayloadErro
 async function publishMessages(session: Session, pm: ProtocolMessage, msgSerial: number): Promise<string[]> {
   const name = pm.channel;
   if (name === undefined) throw new AblyError(Err.invalidChannelName, 'MESSAGE without a channel');
-  const outcome = await publishToChannel(session.ctx, {
+  requireMode(session, name, Flag.PUBLISH, 'publish', 'publish a message', 'PUBLISH');
+  const source = {
     auth: session.auth,
     clientId: session.clientId,
     connectionId: session.id,
     idPrefix: `${session.id}:${msgSerial}`,
     msgSerial,
-    transport: 'realtime',
-  }, name, pm.messages ?? []);
+    transport: 'realtime' as const,
+  };
+  const outcome = await session.ctx.publisher.publish(source, name, pm.messages ?? []);
   return outcome.serials;
+}
+
+/**
+ * Refuses an operation the capability allows on a channel this connection attached without the
+ * mode it needs (40165, ably-common errors/codes/40165.md: "the credentials permit the operation;
+ * the mode was not requested"); what the capability denies stays a 40160 from the capability check.
+ * Publishing without an attachment is allowed: only modes the client narrowed at attach restrict it.
+ */
+export function requireMode(session: Session, channel: string, mode: number, op: Operation, operation: string, modeName: string): void {
+  const att = session.attachments.get(channel);
+  if (att && (att.modes & mode) === 0 && allows(session.auth.capability, channel, op)) {
+    throw new AblyError(Err.channelModeNotRequested, `Unable to ${operation} as client did not request the ${modeName} mode when attaching`);
+  }
 }

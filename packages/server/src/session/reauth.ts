@@ -13,7 +13,6 @@
 import { AblyError, Action, Err, Flag, isTokenError, type ProtocolMessage } from '@encke/protocol';
 import { resolveClientId, type AuthContext } from '../auth/authenticate.js';
 import { allowedModes } from '../auth/capability.js';
-import { removeAttachment } from './attach.js';
 import type { Session } from './session.js';
 
 export async function reauthorize(session: Session, pm: ProtocolMessage): Promise<void> {
@@ -48,11 +47,11 @@ function recheckAttachments(session: Session): void {
     const modes = att.modes & allowedModes(session.auth.capability, att.name);
     if (modes === att.modes) continue;
     if (modes === 0) {
-      removeAttachment(session, att);
+      session.attachments.remove(att);
       const err = new AblyError(Err.capabilityDenied, `Channel denied access based on the new capability: "${att.name}"`);
       session.send({ action: Action.ERROR, channel: att.name, error: err.toErrorInfo() });
     } else {
-      att.modes = modes;
+      att.narrow(modes);
       session.send({ action: Action.ATTACHED, channel: att.name, flags: modes | Flag.RESUMED });
     }
   }

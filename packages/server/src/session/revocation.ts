@@ -8,8 +8,8 @@
  */
 import { AblyError, Action, Err } from '@encke/protocol';
 import { revocationCovers } from '../auth/revocation.js';
-import type { TokenRevocation } from '../engine/engine.js';
-import type { NodeContext } from './context.js';
+import type { TokenRevocation } from '../engine/auth-store.js';
+import type { NodeContext } from '../context.js';
 import type { Session } from './session.js';
 
 function holders(ctx: NodeContext, revocation: TokenRevocation): Session[] {

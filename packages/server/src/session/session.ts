@@ -3,30 +3,32 @@
  * outlives its transport for `connectionStateTtl` so that the client can resume it; while it has no
  * transport, channel traffic is not queued: the client re-attaches every channel with its last
  * channelSerial and the channel log replays what it missed (RTN15c6, RTL3d).
+ *
+ * The session owns its state. What each client message does lives in the operation modules
+ * (dispatch.ts and what it calls), which change the session only through its methods and its
+ * collaborators: the attachments (attachments.ts), the exactly-once ledger (ack-ledger.ts), the
+ * inbound pipeline (inbound.ts) and the presence membership (membership.ts).
  */
-import { AblyError, Action, Err, PayloadError, type ErrorInfo, type PresenceMessage, type ProtocolMessage } from '@encke/protocol';
+import { AblyError, Action, Err, type ErrorInfo, type PresenceMessage, type ProtocolMessage } from '@encke/protocol';
 import type { AuthContext } from '../auth/authenticate.js';
+import { sameLengthSecretsEqual } from '../auth/secret.js';
+import type { NodeContext } from '../context.js';
+import type { ConnectionRecord } from '../engine/connection-store.js';
+import { countDelivered } from '../stats/counters.js';
 import type { TimerHandle } from '../util/clock.js';
 import type { Flushable } from '../util/scheduler.js';
 import { OutboundFrame } from '../wire/frame.js';
-import type { Inbound, Transport, TransportOwner } from '../transports/transport.js';
-import { detachAll } from './attach.js';
-import type { Attachment } from './attachment.js';
+import { AckLedger, type AckRecord } from './ack-ledger.js';
+import { Attachments } from './attachments.js';
 import { formatConnectionKey, newConnectionId, newConnectionSecret, parseConnectionKey } from './connection-key.js';
-import type { NodeContext } from './context.js';
-import { rejectPayload, startPublish, type AckRecord } from './publish.js';
-import { dispatch } from './dispatch.js';
-import { InboundQueue, type InboundHandler } from './inbound.js';
+import { Dispatcher } from './dispatch.js';
+import { InboundQueue } from './inbound.js';
 import { Membership } from './membership.js';
-import { sameLengthSecretsEqual } from '../auth/secret.js';
-import { countDelivered } from '../stats/counters.js';
-import type { ConnectionRecord } from '../engine/engine.js';
-import { forgetConnection, suspendConnection } from './shared-state.js';
+import type { Inbound, Transport, TransportOwner } from './port.js';
+import type { Upgrades } from './upgrade.js';
 
 export type SessionState = 'connected' | 'disconnected' | 'closed';
 
-/** How many recent ACK/NACK replies a session keeps to answer re-sent publishes identically. */
-const ACK_MEMORY = 256;
 /** Longest delay a timer takes (2^31 - 1 ms); a token expiring later is re-checked then. */
 const MAX_TIMER_DELAY = 2_147_483_647;
 
@@ -38,32 +40,33 @@ export interface SessionParams {
   remainPresentFor: number;
 }
 
-export class Session implements TransportOwner, Flushable, InboundHandler {
+export type DisposeReason = 'closed' | 'failed' | 'expired' | 'shutdown' | 'moved';
+
+export class Session implements TransportOwner, Flushable {
   flushQueued = false;
   readonly id: string;
-  state: SessionState = 'connected';
-  transport: Transport | null = null;
-  auth: AuthContext;
-  clientId: string | undefined;
-  echo: boolean;
-  remainPresentFor: number;
-  readonly attachments = new Map<string, Attachment>();
-  /** Highest msgSerial processed; anything at or below it is a re-send (RTN19a2). */
-  msgSerialHigh = -1;
-  private acks: Map<number, AckRecord> | null = null;
+  readonly appId: string;
+  /** What this connection has published: exactly-once answers to re-sent msgSerials. */
+  readonly acks: AckLedger;
+  readonly attachments: Attachments;
+  private current: SessionState = 'connected';
+  private bound: Transport | null = null;
+  private params: SessionParams;
   private readonly secret: string;
   private keyGeneration = 0;
   /** Frames waiting for this tick's flush; null when none (most connections, most of the time). */
   private out: OutboundFrame[] | null = null;
   /** The last ACK queued; while it is still the last frame in `out` (unsent), the next consecutive ACK joins it. */
   private openAck: ProtocolMessage | null = null;
-  /** The order client messages are handled in; created with the first one. */
+  /** The order client messages are handled in; exists only while some are waiting or under way. */
   private inbound: InboundQueue | null = null;
   private expiry: TimerHandle | undefined = undefined;
   /** This connection's presence members; created when it first has some. */
   private membership: Membership | null = null;
   /** Fires at the token's expiry; set only while the session has a transport and a token. */
   private tokenTimer: TimerHandle | undefined = undefined;
+  /** Transports waiting for ACTIVATE (ably-js 1.x upgrade, upgrade.ts); null when none. */
+  upgrades: Upgrades | null = null;
 
   /** A new connection, or (`restored`) one taken over from another node. */
   constructor(
@@ -72,15 +75,50 @@ export class Session implements TransportOwner, Flushable, InboundHandler {
     restored?: ConnectionRecord,
   ) {
     this.id = restored?.connectionId ?? newConnectionId();
+    this.appId = params.auth.app.id;
     this.secret = newConnectionSecret();
-    this.auth = params.auth;
-    this.clientId = params.clientId;
-    this.echo = params.echo;
-    this.remainPresentFor = params.remainPresentFor;
-    if (restored) {
-      this.msgSerialHigh = restored.msgSerial;
-      if (restored.presenceChannels.length > 0) this.membership = new Membership(this, restored.presenceChannels);
-    }
+    this.params = params;
+    this.acks = new AckLedger(restored?.msgSerial);
+    this.attachments = new Attachments(this, ctx.channels, this.appId);
+    if (restored && restored.presenceChannels.length > 0) this.membership = new Membership(this, restored.presenceChannels);
+  }
+
+  get state(): SessionState {
+    return this.current;
+  }
+
+  get closed(): boolean {
+    return this.current === 'closed';
+  }
+
+  /** The transport carrying the connection now; null while disconnected. */
+  get transport(): Transport | null {
+    return this.bound;
+  }
+
+  get auth(): AuthContext {
+    return this.params.auth;
+  }
+
+  get app(): AuthContext['app'] {
+    return this.params.auth.app;
+  }
+
+  get clientId(): string | undefined {
+    return this.params.clientId;
+  }
+
+  get echo(): boolean {
+    return this.params.echo;
+  }
+
+  get remainPresentFor(): number {
+    return this.params.remainPresentFor;
+  }
+
+  /** The highest msgSerial processed (kept in the shared record). */
+  get msgSerialHigh(): number {
+    return this.acks.high;
   }
 
   /** The secret part of this connection's keys (hashed into shared state, never stored). */
@@ -93,20 +131,15 @@ export class Session implements TransportOwner, Flushable, InboundHandler {
     return this.membership?.channels() ?? [];
   }
 
-  get app(): AuthContext['app'] {
-    return this.auth.app;
-  }
-
   /** Whether `key` is a key of this connection (any generation). */
   ownsKey(key: string): boolean {
     const parsed = parseConnectionKey(key);
     return parsed !== undefined && parsed.connectionId === this.id && sameLengthSecretsEqual(parsed.secret, this.secret);
   }
 
-  /** Adopts new credentials (resume, in-band AUTH); while connected, the session ends at the token's expiry. */
+  /** Adopts new credentials (in-band AUTH); while connected, the session ends at the token's expiry. */
   setAuth(auth: AuthContext, clientId: string | undefined): void {
-    this.auth = auth;
-    this.clientId = clientId;
+    this.params = { ...this.params, auth, clientId };
     this.armTokenExpiry();
   }
 
@@ -118,7 +151,7 @@ export class Session implements TransportOwner, Flushable, InboundHandler {
     this.ctx.clock.clearTimeout(this.tokenTimer);
     this.tokenTimer = undefined;
     const expires = this.auth.expires;
-    if (expires === undefined || !this.transport) return;
+    if (expires === undefined || !this.bound) return;
     const delay = Math.min(Math.max(0, expires - this.ctx.clock.now()), MAX_TIMER_DELAY);
     this.tokenTimer = this.ctx.clock.setTimeout(() => {
       this.tokenTimer = undefined;
@@ -128,34 +161,44 @@ export class Session implements TransportOwner, Flushable, InboundHandler {
     }, delay);
   }
 
-  /** A fresh key for the next CONNECTED. */
-  nextKey(): string {
-    return formatConnectionKey(this.id, this.secret, ++this.keyGeneration);
-  }
-
   // ---- transport binding ------------------------------------------------------------------------
 
-  /** Makes `transport` this session's transport, ending any previous one (it is superseded). */
-  bind(transport: Transport): void {
-    const previous = this.transport;
+  /**
+   * Makes `transport` this session's transport, ending any previous one (it is superseded), with
+   * the parameters of the connect request (a resume brings new credentials, echo and
+   * remainPresentFor), and answers CONNECTED.
+   */
+  bind(transport: Transport, params: SessionParams, error?: ErrorInfo): void {
+    this.adopt(transport, params);
+    this.sendConnected(error);
+  }
+
+  /** `bind` without CONNECTED: an upgrade transport that already had its own (upgrade.ts). */
+  adopt(transport: Transport, params: SessionParams): void {
+    const previous = this.bound;
     if (previous && previous !== transport) {
-      this.transport = null;
+      this.bound = null;
       previous.end(new OutboundFrame({ action: Action.DISCONNECTED, error: new AblyError(Err.superseded, 'Connection resumed on another transport').toErrorInfo() }));
-      detachAll(this);
+      this.attachments.clear();
     }
     this.ctx.clock.clearTimeout(this.expiry);
     this.expiry = undefined;
     // Resumed within remainPresentFor: the members never left.
     this.membership?.cancelLeave();
-    this.transport = transport;
-    this.state = 'connected';
+    this.bound = transport;
+    this.current = 'connected';
+    this.params = params;
     this.armTokenExpiry();
   }
 
-  /** Sends CONNECTED (with `error` after a failed resume or recover). */
-  sendConnected(error?: ErrorInfo): void {
+  /**
+   * Sends CONNECTED (with `error` after a failed resume or recover) with a new key, and tells the
+   * transport. `to` another transport than the bound one (an upgrade candidate) gets it directly,
+   * with `owner` as the one its client messages go to.
+   */
+  sendConnected(error?: ErrorInfo, to: Transport | null = this.bound, owner: TransportOwner = this): void {
     const o = this.ctx.options;
-    const connectionKey = this.nextKey();
+    const connectionKey = formatConnectionKey(this.id, this.secret, ++this.keyGeneration);
     const pm: ProtocolMessage = {
       action: Action.CONNECTED,
       connectionId: this.id,
@@ -171,21 +214,32 @@ export class Session implements TransportOwner, Flushable, InboundHandler {
     };
     if (this.clientId !== undefined) pm.connectionDetails!.clientId = this.clientId;
     if (error) pm.error = error;
-    this.send(pm);
+    if (to === this.bound) this.send(pm);
+    else to?.write([new OutboundFrame(pm)]);
+    to?.connected(owner, { connectionId: this.id, appId: this.appId, connectionKey });
   }
 
   transportGone(transport: Transport): void {
-    if (transport !== this.transport) return;
-    this.transport = null;
+    if (this.upgrades?.forget(transport)) return;
+    if (transport !== this.bound) return;
+    this.bound = null;
     this.out = null;
     this.ctx.clock.clearTimeout(this.tokenTimer);
     this.tokenTimer = undefined;
-    detachAll(this);
-    if (this.state !== 'connected') return;
-    this.state = 'disconnected';
+    this.attachments.clear();
+    if (this.current !== 'connected') return;
+    this.current = 'disconnected';
     this.expiry = this.ctx.clock.setTimeout(() => this.dispose('expired'), this.ctx.options.connectionStateTtl);
-    suspendConnection(this);
+    this.ctx.records.suspend(this);
     this.membership?.scheduleLeave(this.remainPresentFor);
+  }
+
+  /** A DISCONNECT that reached the session: end whatever transport it has now, keeping the state. */
+  dropTransport(): void {
+    const t = this.bound;
+    if (!t) return;
+    t.end();
+    this.transportGone(t);
   }
 
   // ---- presence membership ------------------------------------------------------------------------
@@ -207,8 +261,8 @@ export class Session implements TransportOwner, Flushable, InboundHandler {
   }
 
   enqueue(frame: OutboundFrame): void {
-    if (!this.transport) return;
-    countDelivered(this.ctx.stats, this.auth.app.id, frame);
+    if (!this.bound) return;
+    countDelivered(this.ctx.stats, this.appId, frame);
     (this.out ??= []).push(frame);
     this.ctx.scheduler.session(this);
   }
@@ -217,58 +271,12 @@ export class Session implements TransportOwner, Flushable, InboundHandler {
     const frames = this.out;
     if (!frames) return;
     this.out = null;
-    this.transport?.write(frames);
+    this.bound?.write(frames);
   }
-
-  // ---- inbound ----------------------------------------------------------------------------------
-
-  /** Client messages, handled in order (inbound.ts): a publish's ACK precedes the next reply. */
-  receive(pm: Inbound): void {
-    if (this.state === 'closed') return;
-    (this.inbound ??= new InboundQueue(this)).receive(pm);
-  }
-
-  get closed(): boolean {
-    return this.state === 'closed';
-  }
-
-  get maxWaiting(): number {
-    return this.ctx.options.maxInboundQueue;
-  }
-
-  handle(pm: Inbound): Promise<void> | void {
-    return pm instanceof PayloadError ? rejectPayload(this, pm) : dispatch(this, pm);
-  }
-
-  publish(pm: Inbound): Promise<() => void> {
-    return startPublish(this, pm);
-  }
-
-  idle(): void {
-    this.inbound = null;
-  }
-
-  pause(): void {
-    this.transport?.pauseReading();
-  }
-
-  resume(): void {
-    this.transport?.resumeReading();
-  }
-
-  failed(err: unknown, pm: Inbound): void {
-    const e = AblyError.from(err);
-    if (e.code === Err.internal.code) this.ctx.logger.error({ err, connectionId: this.id, action: pm instanceof PayloadError ? pm.envelope.action : pm.action }, 'error handling client message');
-    this.fail(e);
-  }
-
-  // ---- acknowledgements -------------------------------------------------------------------------
 
   /** Remembers and sends the reply to msgSerial so that a re-send gets the same answer. */
   acknowledge(record: AckRecord): void {
-    const acks = (this.acks ??= new Map());
-    acks.set(record.msgSerial, record);
-    if (acks.size > ACK_MEMORY) acks.delete(acks.keys().next().value!);
+    this.acks.remember(record);
     if (record.error) return this.send({ action: Action.NACK, msgSerial: record.msgSerial, count: 1, error: record.error });
     const result = { serials: record.serials ?? [] };
     // Publishes answered in one tick go out as one ACK {msgSerial, count: n, res: [n results]}
@@ -288,35 +296,43 @@ export class Session implements TransportOwner, Flushable, InboundHandler {
     this.acknowledge({ msgSerial, error: err.toErrorInfo() });
   }
 
-  /** The remembered reply to a re-sent msgSerial, if still remembered. */
-  previousAck(msgSerial: number): AckRecord | undefined {
-    return this.acks?.get(msgSerial);
+  // ---- inbound ----------------------------------------------------------------------------------
+
+  /** Client messages, handled in order (inbound.ts, dispatch.ts): a publish's ACK precedes the next reply. */
+  receive(pm: Inbound): void {
+    if (this.current === 'closed') return;
+    (this.inbound ??= new InboundQueue(new Dispatcher(this))).receive(pm);
+  }
+
+  /** Nothing is waiting or under way: an idle connection keeps no queue. */
+  inboundIdle(): void {
+    this.inbound = null;
   }
 
   // ---- endings ----------------------------------------------------------------------------------
 
   /** Client CLOSE: answer CLOSED, end the transport, forget the connection (RTN12). */
   close(): void {
-    const t = this.transport;
-    this.transport = null;
-    t?.end(new OutboundFrame({ action: Action.CLOSED }));
+    this.endWith(new OutboundFrame({ action: Action.CLOSED }));
     this.dispose('closed');
   }
 
   /** A fatal connection error: ERROR to the client, then the connection is gone (FAILED). */
   fail(err: AblyError): void {
-    const t = this.transport;
-    this.transport = null;
-    t?.end(new OutboundFrame({ action: Action.ERROR, error: err.toErrorInfo() }));
+    this.endWith(new OutboundFrame({ action: Action.ERROR, error: err.toErrorInfo() }));
     this.dispose('failed');
   }
 
   /** Another node took this connection over: end the transport it may still have here and forget it. */
   relinquish(): void {
-    const t = this.transport;
-    this.transport = null;
-    t?.end(new OutboundFrame({ action: Action.DISCONNECTED, error: new AblyError(Err.superseded, 'Connection resumed on another node').toErrorInfo() }));
+    this.endWith(new OutboundFrame({ action: Action.DISCONNECTED, error: new AblyError(Err.superseded, 'Connection resumed on another node').toErrorInfo() }));
     this.dispose('moved');
+  }
+
+  private endWith(final: OutboundFrame): void {
+    const t = this.bound;
+    this.bound = null;
+    t?.end(final);
   }
 
   /**
@@ -324,7 +340,7 @@ export class Session implements TransportOwner, Flushable, InboundHandler {
    * node drain, token expiry.
    */
   disconnect(err: AblyError): void {
-    const t = this.transport;
+    const t = this.bound;
     if (!t) return;
     t.end(new OutboundFrame({ action: Action.DISCONNECTED, error: err.toErrorInfo() }));
     this.transportGone(t);
@@ -335,20 +351,21 @@ export class Session implements TransportOwner, Flushable, InboundHandler {
    * members leave at once. Moved (another node took it over), or this node shutting down while
    * state is shared: it lives on elsewhere, so its members stay and its shared record is kept.
    */
-  dispose(reason: 'closed' | 'failed' | 'expired' | 'shutdown' | 'moved'): void {
-    if (this.state === 'closed') return;
-    this.state = 'closed';
+  dispose(reason: DisposeReason): void {
+    if (this.current === 'closed') return;
+    this.current = 'closed';
     this.ctx.clock.clearTimeout(this.expiry);
     this.ctx.clock.clearTimeout(this.tokenTimer);
     this.expiry = this.tokenTimer = undefined;
     this.inbound?.clear();
     this.out = null;
-    detachAll(this);
-    const livesOn = reason === 'moved' || (reason === 'shutdown' && this.ctx.engine.connections !== undefined);
+    this.attachments.clear();
+    this.upgrades?.endAll();
+    const livesOn = reason === 'moved' || (reason === 'shutdown' && this.ctx.records.shared);
     if (livesOn) {
       this.membership?.cancelLeave();
     } else {
-      forgetConnection(this);
+      this.ctx.records.forget(this);
       this.membership?.leaveAll();
     }
     this.ctx.sessions.remove(this);

@@ -4,7 +4,7 @@
  * end up in the same per-minute records. Entry names follow Ably's flat stats.
  */
 import { Action, dataSize, type Message, type PresenceMessage } from '@encke/protocol';
-import type { StatsStore } from '../engine/engine.js';
+import type { StatsStore } from '../engine/stats-store.js';
 import type { OutboundFrame } from '../wire/frame.js';
 import type { Clock } from '../util/clock.js';
 import type { Logger } from '../util/logger.js';

@@ -2,7 +2,7 @@
  * Stats intervals (Ably stats API): minutes, hours, days and months in UTC, named by interval ids
  * `yyyy-mm-dd:hh:mm`, `yyyy-mm-dd:hh`, `yyyy-mm-dd` and `yyyy-mm`.
  */
-import type { StatsUnit } from '../engine/engine.js';
+import type { StatsUnit } from '../engine/stats-store.js';
 
 export const STATS_UNITS: readonly StatsUnit[] = ['minute', 'hour', 'day', 'month'];
 

@@ -9,13 +9,13 @@
  */
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
-import { AblyError, Action, Err, PayloadError, decodeFrame, parseProtocolMessage, type Format } from '@encke/protocol';
+import { AblyError, Action, Err, PayloadError, decodeFrame, decodeLimits, parseProtocolMessage, type Format } from '@encke/protocol';
 import { WebSocket, type RawData, type WebSocketServer } from 'ws';
+import type { NodeContext } from '../context.js';
 import { parseConnectParams, type ConnectParams } from '../session/connect-params.js';
 import { openConnection } from '../session/connect.js';
-import type { NodeContext } from '../session/context.js';
+import type { Inbound, Transport, TransportOwner } from '../session/port.js';
 import { OutboundFrame } from '../wire/frame.js';
-import { heartbeatInterval, type Inbound, type Transport, type TransportOwner } from './transport.js';
 
 const TRANSPORT = Symbol('encke.transport');
 type TransportSocket = WebSocket & { [TRANSPORT]: WebSocketTransport };
@@ -87,7 +87,9 @@ export class WebSocketTransport implements Transport {
     if (this.ctx.logger.isLevelEnabled('debug')) this.ctx.logger.debug({ err: err.message }, 'websocket error');
   }
 
-  setOwner(owner: TransportOwner): void {
+  /** The first CONNECTED: client messages go to the session from now on (a WebSocket is not found by key). */
+  connected(owner: TransportOwner): void {
+    if (this.owner === owner) return;
     this.owner = owner;
     const early = this.early;
     this.early = null;
@@ -104,7 +106,8 @@ export class WebSocketTransport implements Transport {
         throw new AblyError(Err.maxMessageSizeExceeded, `Frame of ${bytes.byteLength} bytes exceeds maxFrameSize ${this.ctx.options.maxFrameSize}`);
       }
       // ably-js sends JSON as text and msgpack as binary; JSON in a binary frame is accepted too.
-      inbound = parseProtocolMessage(decodeFrame(this.format === 'json' && !isBinary ? bytes.toString('utf8') : bytes, this.format));
+      const text = this.format === 'json' && !isBinary ? bytes.toString('utf8') : bytes;
+      inbound = parseProtocolMessage(decodeFrame(text, this.format, decodeLimits(this.ctx.options.maxFrameSize)));
     } catch (err) {
       if (err instanceof PayloadError) inbound = err;
       else return this.fatal(AblyError.from(err));
@@ -193,7 +196,7 @@ export class WebSocketTransport implements Transport {
     if (this.ended) return;
     // Not reading (the session is behind) is not the peer's silence.
     if (this.paused) this.lastInbound = now;
-    const interval = heartbeatInterval(this.ctx);
+    const interval = this.ctx.options.heartbeatInterval;
     if (now - this.lastInbound > this.ctx.options.maxIdleInterval + interval) {
       // No pong or message for too long: the peer is gone without a FIN.
       this.ended = true;

@@ -27,6 +27,8 @@ export class OutboundFrame {
   private wsBinary: Buffer | undefined = undefined;
   private cometJson: Buffer | undefined = undefined;
   private cometMsgpack: Buffer | undefined = undefined;
+  /** Encodings of other framings (SSE, iframe, multipart, the SSE API), by framing. */
+  private others: Map<object, unknown> | undefined = undefined;
 
   constructor(readonly pm: ProtocolMessage) {}
 
@@ -55,6 +57,18 @@ export class OutboundFrame {
   cometChunk(format: Format): Buffer {
     if (format === 'json') return (this.cometJson ??= httpChunk(Buffer.from(`[${this.json()}]\n`)));
     return (this.cometMsgpack ??= httpChunk(Buffer.concat([ONE_ELEMENT_ARRAY, this.msgpack()])));
+  }
+
+  /**
+   * This frame as `by` frames it, made once: the same piece goes to every subscriber that uses
+   * that framing. `by` is a module-level constant (one entry per framing, never per connection).
+   */
+  memo<T>(by: object, make: (frame: OutboundFrame) => T): T {
+    const map = (this.others ??= new Map());
+    if (map.has(by)) return map.get(by) as T;
+    const made = make(this);
+    map.set(by, made);
+    return made;
   }
 
   /** A complete WebSocket frame: JSON as text, msgpack as binary (ably-js needs exactly that). */

@@ -1,7 +1,7 @@
 /** The memory engine's app store: sandbox apps until they expire or are deleted. */
 import type { AppRecord, CreateAppResult } from '../../apps/record.js';
 import type { Clock } from '../../util/clock.js';
-import type { AppStore } from '../engine.js';
+import type { AppStore } from '../app-store.js';
 
 export class MemoryApps implements AppStore {
   private readonly apps = new Map<string, AppRecord>();

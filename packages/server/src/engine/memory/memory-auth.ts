@@ -3,7 +3,7 @@
  * forgotten once past its time (checked on access, and swept with the channel logs).
  */
 import type { Clock } from '../../util/clock.js';
-import type { AuthStore, RevocationListener, TokenRevocation } from '../engine.js';
+import type { AuthStore, TokenRevocation } from '../auth-store.js';
 
 interface StoredRevocation {
   revocation: TokenRevocation;
@@ -18,9 +18,12 @@ function entryKey(keyName: string, item: string): string {
 export class MemoryAuthStore implements AuthStore {
   private readonly nonces = new Map<string, number>();
   private readonly revoked = new Map<string, StoredRevocation>();
-  private listener: RevocationListener = () => {};
 
-  constructor(private readonly clock: Clock) {}
+  constructor(
+    private readonly clock: Clock,
+    /** Tells the node of a revocation (as every node of a shared engine is told). */
+    private readonly announce: (revocation: TokenRevocation) => void,
+  ) {}
 
   claimNonce(keyName: string, nonce: string, expiresAt: number): Promise<boolean> {
     const key = entryKey(keyName, nonce);
@@ -36,7 +39,7 @@ export class MemoryAuthStore implements AuthStore {
     }
     // Announced after the call returns, as a shared engine's pub/sub would.
     queueMicrotask(() => {
-      for (const revocation of revocations) this.listener({ ...revocation });
+      for (const revocation of revocations) this.announce({ ...revocation });
     });
     return Promise.resolve();
   }
@@ -49,10 +52,6 @@ export class MemoryAuthStore implements AuthStore {
       if (stored && stored.retainUntil > now) found.push({ ...stored.revocation });
     }
     return Promise.resolve(found);
-  }
-
-  setRevocationListener(listener: RevocationListener): void {
-    this.listener = listener;
   }
 
   /** Forgets nonces and revocations past their time. */

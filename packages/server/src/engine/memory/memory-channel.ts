@@ -1,17 +1,7 @@
 import type { Message, PresenceMessage } from '@encke/protocol';
 import { randomAlnum } from '../../util/ids.js';
-import { formatSerial, messageSerial } from '../../channels/serial.js';
-import type {
-  ChannelEvent,
-  ChannelEventInput,
-  ChannelHead,
-  EventKind,
-  HistoryPage,
-  HistoryQuery,
-  LogRetention,
-  PublishOutcome,
-  ReplayResult,
-} from '../engine.js';
+import { formatSerial, messageSerial } from '../serial.js';
+import type { ChannelEvent, ChannelEventInput, ChannelHead, EventKind, HistoryPage, HistoryQuery, LogRetention, PublishOutcome, ReplayResult } from '../channel-store.js';
 import { historyPage } from '../history.js';
 import { diffPresence, synthesiseLeaves } from '../presence-set.js';
 

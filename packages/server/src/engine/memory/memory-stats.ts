@@ -1,7 +1,7 @@
 /** The memory engine's stats: per app and unit, intervals by start time, newest kept. */
 import { mergeStatsEntries } from '../../stats/entries.js';
 import { STATS_UNITS, intervalStart } from '../../stats/intervals.js';
-import type { StatsQuery, StatsRecord, StatsStore, StatsUnit } from '../engine.js';
+import type { StatsQuery, StatsRecord, StatsStore, StatsUnit } from '../stats-store.js';
 
 export class MemoryStats implements StatsStore {
   /** appId → unit → interval start → record. */

@@ -4,8 +4,8 @@
  * binary (msgpack bin).
  */
 import { decodeMsgpack, encodeMsgpackValue, type Message, type PresenceMessage } from '@encke/protocol';
-import { formatSerial, messageSerial } from '../../channels/serial.js';
-import type { ChannelEvent, ChannelEventInput } from '../engine.js';
+import { formatSerial, messageSerial } from '../serial.js';
+import type { ChannelEvent, ChannelEventInput } from '../channel-store.js';
 
 interface Body {
   k: 0 | 1;

@@ -8,7 +8,7 @@
  * Every append also scores the channel in its app's active set (for channel enumeration). A log entry is a 15-digit timestamp followed by the msgpack
  * event body; what is published is `<epoch>|<seq>|<entry>`.
  *
- * Serials are formatted here exactly as channels/serial.ts formats them (base 36, 11 digits; message
+ * Serials are formatted here exactly as engine/serial.ts formats them (base 36, 11 digits; message
  * index 3 digits): the engine contract suite checks that the two agree.
  */
 const PRELUDE = `

@@ -2,7 +2,7 @@
 import type { Redis } from 'ioredis';
 import type { AppRecord, CreateAppResult } from '../../apps/record.js';
 import type { Clock } from '../../util/clock.js';
-import type { AppStore } from '../engine.js';
+import type { AppStore } from '../app-store.js';
 import { LuaScript } from './script.js';
 
 /** KEYS: app key, index (zset of id by expiry). ARGV: now, id, record, expires, maxApps. */

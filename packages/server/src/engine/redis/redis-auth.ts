@@ -5,7 +5,7 @@
  */
 import type { Redis } from 'ioredis';
 import type { Clock } from '../../util/clock.js';
-import type { AuthStore, RevocationListener, TokenRevocation } from '../engine.js';
+import type { AuthStore, TokenRevocation } from '../auth-store.js';
 import { LuaScript } from './script.js';
 
 /** KEYS: nonce key. ARGV: now, expiresAt, ttl. The stored expiry is judged by the node's clock. */
@@ -21,12 +21,12 @@ interface StoredRevocation extends TokenRevocation {
 }
 
 export class RedisAuthStore implements AuthStore {
-  private listener: RevocationListener = () => {};
-
   constructor(
     private readonly cmd: Redis,
     private readonly clock: Clock,
     private readonly prefix: string,
+    /** Tells the node of a revocation announced by any node. */
+    private readonly announce: (revocation: TokenRevocation) => void,
   ) {}
 
   /** The pub/sub channel revocations are announced on. */
@@ -65,12 +65,8 @@ export class RedisAuthStore implements AuthStore {
       .map(({ retainUntil: _retainUntil, ...r }) => r);
   }
 
-  setRevocationListener(listener: RevocationListener): void {
-    this.listener = listener;
-  }
-
   /** A revocation announcement from any node (including this one). */
   announced(payload: string): void {
-    for (const r of JSON.parse(payload) as TokenRevocation[]) this.listener(r);
+    for (const r of JSON.parse(payload) as TokenRevocation[]) this.announce(r);
   }
 }

@@ -4,7 +4,7 @@
  * that another node took one of its connections over.
  */
 import type { Redis } from 'ioredis';
-import type { ConnectionLocation, ConnectionRecord, ConnectionStore, TakeoverListener } from '../engine.js';
+import type { ConnectionRecord, ConnectionStore, NodeAddress } from '../connection-store.js';
 import type { RedisNodes } from './redis-nodes.js';
 import { LuaScript } from './script.js';
 
@@ -33,12 +33,12 @@ return 1
 `);
 
 export class RedisConnections implements ConnectionStore {
-  private listener: TakeoverListener = () => {};
-
   constructor(
     private readonly cmd: Redis,
     private readonly prefix: string,
     private readonly nodes: RedisNodes,
+    /** Tells this node that another node took one of its connections over. */
+    private readonly takenOver: (connectionId: string, newOwner: string) => void,
   ) {}
 
   private get urls(): string {
@@ -54,11 +54,9 @@ export class RedisConnections implements ConnectionStore {
     await this.cmd.hdel(this.urls, nodeId);
   }
 
-  async locate(connectionId: string): Promise<ConnectionLocation | undefined> {
-    const [appId, owner] = await this.cmd.hmget(this.key(connectionId), 'a', 'o');
-    if (!appId || !owner) return undefined;
-    const [url, [alive]] = await Promise.all([this.cmd.hget(this.urls, owner), this.nodes.alive([owner])]);
-    return { appId, owner, url: url ?? undefined, alive: alive === true };
+  async node(nodeId: string): Promise<NodeAddress> {
+    const [url, [alive]] = await Promise.all([this.cmd.hget(this.urls, nodeId), this.nodes.alive([nodeId])]);
+    return { url: url ?? undefined, alive: alive === true };
   }
 
   key(connectionId: string): string {
@@ -121,13 +119,9 @@ export class RedisConnections implements ConnectionStore {
     return this.cmd.smembers(this.nodeSet(nodeId));
   }
 
-  setTakeoverListener(listener: TakeoverListener): void {
-    this.listener = listener;
-  }
-
   /** A message on this node's topic. */
   heard(payload: string): void {
     const [kind, connectionId, owner] = payload.split('|');
-    if (kind === 'takeover' && connectionId && owner) this.listener(connectionId, owner);
+    if (kind === 'takeover' && connectionId && owner) this.takenOver(connectionId, owner);
   }
 }

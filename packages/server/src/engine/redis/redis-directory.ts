@@ -5,7 +5,7 @@
  */
 import type { Redis } from 'ioredis';
 import type { Clock } from '../../util/clock.js';
-import { splitChannelKey, type ChannelKey, type ChannelList, type ChannelListQuery, type OccupancyMetrics } from '../engine.js';
+import { splitChannelKey, type ChannelKey, type ChannelList, type ChannelListQuery, type OccupancyMetrics } from '../channel-store.js';
 import type { RedisNodes } from './redis-nodes.js';
 
 export class RedisDirectory {

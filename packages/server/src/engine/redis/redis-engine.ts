@@ -1,56 +1,27 @@
 /**
- * The Redis engine: channel logs, serials, presence and fan-out shared by every node. Writes are Lua
- * scripts (serial + append + trim + PUBLISH in one atomic step); each node SUBSCRIBEs only to the
- * channels its clients attached. A single Redis (not Redis Cluster) is supported; keys of one
- * channel share a hash tag so that the layout would suit a cluster later.
+ * The Redis engine: channel logs, serials, presence and fan-out shared by every node, on two Redis
+ * connections (commands, and pub/sub). Each node SUBSCRIBEs only to the channels its clients
+ * attached, to revocations, and to its own topic (takeovers of its connections). A single Redis
+ * (not Redis Cluster) is supported; keys of one channel share a hash tag so that the layout would
+ * suit a cluster later. ioredis itself is loaded only when a Redis engine is made.
  */
-import { AblyError, Err, type PresenceMessage } from '@encke/protocol';
-import { Redis } from 'ioredis';
+import type { Redis } from 'ioredis';
 import type { Clock } from '../../util/clock.js';
-import { randomAlnum } from '../../util/ids.js';
 import type { Logger } from '../../util/logger.js';
-import {
-  splitChannelKey,
-  type AppStore,
-  type ConnectionStore,
-  type ChannelList,
-  type ChannelListQuery,
-  type HistoryPage,
-  type HistoryQuery,
-  type OccupancyMetrics,
-  type StatsStore,
-} from '../engine.js';
-import type {
-  AuthStore,
-  AttachQuery,
-  AttachState,
-  ChannelEvent,
-  ChannelEventInput,
-  ChannelHead,
-  ChannelKey,
-  ChannelStore,
-  Engine,
-  EngineListener,
-  EventKind,
-  PresenceOptions,
-  PublishOptions,
-  PublishOutcome,
-  ReplayResult,
-} from '../engine.js';
-import { formatSerial } from '../../channels/serial.js';
-import { decodeEntry, decodeMember, decodePublished, encodeEventBody } from './codec.js';
-import { PUBLISH, READ } from './lua.js';
-import { RedisLayout, checkNotMoved, eventFrom, text } from './redis-layout.js';
-import { RedisPresence } from './redis-presence.js';
-import { LuaScript } from './script.js';
-import { RedisAuthStore } from './redis-auth.js';
+import type { ChannelEvent } from '../channel-store.js';
+import type { Engine, EngineEvents } from '../engine.js';
+import { decodePublished } from './codec.js';
+import { redisClient } from './ioredis.js';
 import { RedisApps } from './redis-apps.js';
+import { RedisAuthStore } from './redis-auth.js';
+import { RedisChannelStore } from './redis-channel-store.js';
 import { RedisConnections } from './redis-connections.js';
-import { RedisReaper } from './redis-reaper.js';
 import { RedisDirectory } from './redis-directory.js';
+import { RedisLayout } from './redis-layout.js';
 import { RedisNodes } from './redis-nodes.js';
+import { RedisPresence } from './redis-presence.js';
+import { RedisReaper } from './redis-reaper.js';
 import { RedisStats } from './redis-stats.js';
-import { historyPage } from '../history.js';
 
 export interface RedisEngineOptions {
   /** `redis://[:password@]host:port[/db]` */
@@ -73,11 +44,6 @@ export interface RedisEngineOptions {
   connectionStateTtl: number;
 }
 
-const scripts = {
-  publish: new LuaScript(PUBLISH),
-  read: new LuaScript(READ),
-};
-
 /** The Redis URL without its password, for logs. */
 function redactUrl(url: string): string {
   try {
@@ -89,42 +55,29 @@ function redactUrl(url: string): string {
   }
 }
 
-
-interface ReadResult {
-  epoch: string;
-  seq: number;
-  oldest: number;
-  status: string;
-  members: Buffer[];
-  entries: Buffer[];
-}
-
-export class RedisEngine implements Engine, ChannelStore {
+export class RedisEngine implements Engine {
   readonly shared = true;
-  readonly channels: ChannelStore = this;
-  readonly auth: AuthStore;
-  readonly stats: StatsStore;
-  readonly apps: AppStore;
-  private readonly authStore: RedisAuthStore;
-  readonly connections: ConnectionStore;
-  private readonly connectionStore: RedisConnections;
+  readonly channels: RedisChannelStore;
+  readonly auth: RedisAuthStore;
+  readonly stats: RedisStats;
+  readonly apps: RedisApps;
+  readonly connections: RedisConnections;
   private readonly nodes: RedisNodes;
-  private readonly directory: RedisDirectory;
   private readonly reaper: RedisReaper;
-  private readonly layout: RedisLayout;
-  private readonly presenceStore: RedisPresence;
   private readonly cmd: Redis;
   private readonly sub: Redis;
-  private listener: EngineListener = () => {};
-  private resyncListener: () => void = () => {};
+  /** The node's handler, from `start` on. */
+  private events: EngineEvents | null = null;
+  /** Every topic subscribed to, to subscribe again after a reconnect. */
   private readonly topics = new Set<string>();
+  private readonly channelTopicPrefix: string;
   private everReady = false;
   private closed = false;
 
   constructor(private readonly options: RedisEngineOptions) {
     const common = { maxRetriesPerRequest: 3, retryStrategy: (attempt: number) => Math.min(attempt * 200, 2000), lazyConnect: true };
-    this.cmd = new Redis(options.url, { ...common, connectionName: 'encke-cmd' });
-    this.sub = new Redis(options.url, { ...common, connectionName: 'encke-sub', autoResubscribe: false });
+    this.cmd = redisClient(options.url, { ...common, connectionName: 'encke-cmd' });
+    this.sub = redisClient(options.url, { ...common, connectionName: 'encke-sub', autoResubscribe: false });
     this.sub.on('messageBuffer', (topic: Buffer, payload: Buffer) => this.onPublished(topic.toString('utf8'), payload));
     for (const [name, conn] of [['commands', this.cmd], ['subscriber', this.sub]] as const) {
       conn.on('error', (err: Error) => {
@@ -135,51 +88,43 @@ export class RedisEngine implements Engine, ChannelStore {
       });
     }
     this.sub.on('ready', () => this.onSubscriberReady());
-    this.auth = this.authStore = new RedisAuthStore(this.cmd, options.clock, options.prefix);
-    this.topics.add(this.authStore.topic);
+    const layout = new RedisLayout(options);
+    this.channelTopicPrefix = layout.topic('');
+    this.auth = new RedisAuthStore(this.cmd, options.clock, options.prefix, (revocation) => this.events?.onRevocation(revocation));
     this.stats = new RedisStats(this.cmd, options.prefix, options.statsMaxIntervals);
     this.apps = new RedisApps(this.cmd, options.clock, options.prefix);
     this.nodes = new RedisNodes(this.cmd, options.clock, options.logger, options.prefix, options.nodeId, options.nodeTimeout);
-    this.directory = new RedisDirectory(this.cmd, options.clock, options.prefix, this.nodes, options.logMaxAge);
-    this.connections = this.connectionStore = new RedisConnections(this.cmd, options.prefix, this.nodes);
-    this.layout = new RedisLayout(options);
-    this.presenceStore = new RedisPresence(this.cmd, this.layout, (appId) => this.directory.activeKey(appId), (id) => this.connectionStore.key(id), options.nodeId);
-    this.topics.add(this.connectionStore.nodeTopic(options.nodeId));
+    const directory = new RedisDirectory(this.cmd, options.clock, options.prefix, this.nodes, options.logMaxAge);
+    this.connections = new RedisConnections(this.cmd, options.prefix, this.nodes, (id, owner) => this.events?.onTakeover(id, owner));
+    const connectionKey = (id: string): string => this.connections.key(id);
+    const presence = new RedisPresence(this.cmd, layout, (appId) => directory.activeKey(appId), connectionKey, options.nodeId);
+    const topics = { subscribe: (topic: string) => this.subscribe(topic), unsubscribe: (topic: string) => this.unsubscribe(topic) };
+    this.channels = new RedisChannelStore(this.cmd, layout, directory, presence, topics, connectionKey, options.nodeId);
     this.reaper = new RedisReaper({
       cmd: this.cmd,
       clock: options.clock,
       logger: options.logger,
       prefix: options.prefix,
       nodes: this.nodes,
-      connections: this.connectionStore,
-      directory: this.directory,
+      connections: this.connections,
+      directory,
       connectionStateTtl: options.connectionStateTtl,
-      leaveConnection: (key, connectionId, timestamp) => this.leaveConnection(key, connectionId, timestamp),
+      leaveConnection: (key, connectionId, timestamp) => this.channels.leaveConnection(key, connectionId, timestamp),
     });
   }
 
-  /** Creates the engine and waits until it is connected. */
-  static async connect(options: RedisEngineOptions): Promise<RedisEngine> {
-    const engine = new RedisEngine(options);
-    await engine.start();
-    return engine;
-  }
-
-  /** Connects both Redis connections, subscribes to revocations and starts the node heartbeat. */
-  async start(): Promise<void> {
+  /**
+   * Connects both Redis connections, subscribes to revocations and to this node's topic, starts the
+   * node heartbeat and the reaper, and from then on tells `events` what happens.
+   */
+  async start(events: EngineEvents): Promise<void> {
+    this.events = events;
     await Promise.all([this.cmd.connect(), this.sub.connect()]);
-    await this.sub.subscribe(this.authStore.topic, this.connectionStore.nodeTopic(this.options.nodeId));
+    await this.subscribe(this.auth.topic);
+    await this.subscribe(this.connections.nodeTopic(this.options.nodeId));
     await this.nodes.start();
     this.reaper.start();
     this.options.logger.info({ redis: redactUrl(this.options.url), nodeId: this.options.nodeId }, 'redis engine connected');
-  }
-
-  setListener(listener: EngineListener): void {
-    this.listener = listener;
-  }
-
-  setResyncListener(listener: () => void): void {
-    this.resyncListener = listener;
   }
 
   async close(): Promise<void> {
@@ -187,22 +132,33 @@ export class RedisEngine implements Engine, ChannelStore {
     this.nodes.stop();
     await this.nodes.leave().catch(() => undefined);
     this.closed = true;
+    this.events = null;
     await Promise.allSettled([this.cmd.quit(), this.sub.quit()]);
+  }
+
+  private async subscribe(topic: string): Promise<void> {
+    this.topics.add(topic);
+    await this.sub.subscribe(topic);
+  }
+
+  private async unsubscribe(topic: string): Promise<void> {
+    this.topics.delete(topic);
+    await this.sub.unsubscribe(topic);
   }
 
   // ---- fan-out ------------------------------------------------------------------------------------
 
+  /** Routes what arrives on a topic: a revocation, a takeover of this node's connection, or a channel event. */
   private onPublished(topic: string, payload: Buffer): void {
-    if (topic === this.authStore.topic) {
-      this.authStore.announced(payload.toString('utf8'));
+    if (topic === this.auth.topic) {
+      this.auth.announced(payload.toString('utf8'));
       return;
     }
-    if (topic === this.connectionStore.nodeTopic(this.options.nodeId)) {
-      this.connectionStore.heard(payload.toString('utf8'));
+    if (topic === this.connections.nodeTopic(this.options.nodeId)) {
+      this.connections.heard(payload.toString('utf8'));
       return;
     }
-    const prefix = `${this.options.prefix}ev:`;
-    if (!topic.startsWith(prefix)) return;
+    if (!topic.startsWith(this.channelTopicPrefix)) return;
     let event: ChannelEvent;
     try {
       event = decodePublished(payload);
@@ -210,7 +166,7 @@ export class RedisEngine implements Engine, ChannelStore {
       this.options.logger.error({ err }, 'undecodable event from redis');
       return;
     }
-    this.listener(topic.slice(prefix.length), event);
+    this.events?.onChannelEvent(topic.slice(this.channelTopicPrefix.length), event);
   }
 
   /** After a reconnect: subscribe again, then let the node fetch what it may have missed. */
@@ -223,165 +179,8 @@ export class RedisEngine implements Engine, ChannelStore {
     this.options.logger.info({ channels: topics.length }, 'redis connection restored; resubscribing and resyncing');
     const resubscribed = topics.length > 0 ? this.sub.subscribe(...topics) : Promise.resolve(0);
     resubscribed.then(
-      () => this.resyncListener(),
+      () => this.events?.onResync(),
       (err: unknown) => this.options.logger.error({ err }, 'redis resubscribe failed'),
     );
-  }
-
-  async subscribe(key: ChannelKey): Promise<void> {
-    const topic = this.layout.topic(key);
-    this.topics.add(topic);
-    await this.sub.subscribe(topic);
-  }
-
-  async unsubscribe(key: ChannelKey): Promise<void> {
-    const topic = this.layout.topic(key);
-    this.topics.delete(topic);
-    await this.sub.unsubscribe(topic);
-  }
-
-  // ---- writes -------------------------------------------------------------------------------------
-
-  async publish(key: ChannelKey, input: ChannelEventInput, options?: PublishOptions): Promise<PublishOutcome> {
-    const window = options?.idempotencyWindow ?? 0;
-    const all = input.messages ?? [];
-    const known: (string | undefined)[] = new Array<string | undefined>(all.length);
-    // At most one retry per message: each pass either appends or finds more duplicates.
-    for (let attempt = 0; attempt <= all.length; attempt++) {
-      const fresh = all.map((m, i) => ({ m, i })).filter(({ i }) => known[i] === undefined);
-      if (all.length > 0 && fresh.length === 0) return { event: null, serials: known as string[] };
-      const withIds = window > 0 ? fresh.filter(({ m }) => m.id !== undefined) : [];
-      const [meta, log] = this.layout.channel(key);
-      const { appId, name } = splitChannelKey(key);
-      const idKeys = withIds.map(({ m }) => `${this.options.prefix}{${key}}:i:${m.id!}`);
-      const indexes = withIds.map(({ m }) => fresh.findIndex((f) => f.m === m));
-      const eventInput: ChannelEventInput = input.messages ? { ...input, messages: fresh.map(({ m }) => m) } : input;
-      const retention = options?.retention;
-      const reply = (await scripts.publish.run(this.cmd, [meta, log, this.directory.activeKey(appId), ...idKeys], [
-        ...this.layout.limits(),
-        this.layout.topic(key),
-        randomAlnum(8),
-        encodeEventBody(eventInput),
-        window,
-        name,
-        retention ? retention.maxCount : '',
-        retention ? retention.maxAge : '',
-        options?.connection ? this.connectionStore.key(options.connection.id) : '',
-        options?.connection?.msgSerial ?? 0,
-        this.options.nodeId,
-        ...indexes,
-      ])) as Buffer[];
-      checkNotMoved(text(reply[0]));
-      if (text(reply[0]) === 'dup') {
-        withIds.forEach(({ i }, j) => {
-          const serial = text(reply[1 + j]);
-          if (serial !== '') known[i] = serial;
-        });
-        continue;
-      }
-      const event = eventFrom(eventInput, reply);
-      const messages = event.messages ?? [];
-      let next = 0;
-      const serials = all.map((_, i) => known[i] ?? messages[next++]!.serial!);
-      return { event, serials };
-    }
-    throw new AblyError(Err.internalChannel, 'Publish could not settle duplicates');
-  }
-
-  // ---- reads --------------------------------------------------------------------------------------
-
-  private async read(key: ChannelKey, mode: 'none' | 'from' | 'all', from?: { epoch: string; seq: number }, limit = 0, withMembers = false): Promise<ReadResult> {
-    const reply = (await scripts.read.run(this.cmd, this.layout.channel(key), [
-      ...this.layout.limits(),
-      randomAlnum(8),
-      mode,
-      from?.epoch ?? '',
-      from?.seq ?? 0,
-      limit,
-      withMembers ? '1' : '0',
-    ])) as [Buffer, Buffer, Buffer, Buffer, Buffer[], Buffer[]];
-    return {
-      epoch: text(reply[0]),
-      seq: Number(text(reply[1])),
-      oldest: Number(text(reply[2])),
-      status: text(reply[3]),
-      members: reply[4],
-      entries: reply[5],
-    };
-  }
-
-  private static head(r: ReadResult): ChannelHead {
-    return { epoch: r.epoch, seq: r.seq, serial: formatSerial(r.epoch, r.seq) };
-  }
-
-  private static replay(r: ReadResult, fromSeq: number): ReplayResult {
-    if (r.status !== 'complete') return { events: [], complete: false };
-    return { events: r.entries.map((e, i) => decodeEntry(e, r.epoch, fromSeq + 1 + i)), complete: true };
-  }
-
-  private static lastOf(r: ReadResult, kind: EventKind, count: number, since?: number): ChannelEvent[] {
-    const out: ChannelEvent[] = [];
-    for (let i = r.entries.length - 1; i >= 0 && out.length < count; i--) {
-      const event = decodeEntry(r.entries[i]!, r.epoch, r.oldest + i);
-      if (since !== undefined && event.timestamp < since) break;
-      if (event.kind === kind) out.push(event);
-    }
-    return out.reverse();
-  }
-
-  async head(key: ChannelKey): Promise<ChannelHead> {
-    return RedisEngine.head(await this.read(key, 'none'));
-  }
-
-  async readAfter(key: ChannelKey, epoch: string, seq: number, limit: number): Promise<ReplayResult> {
-    return RedisEngine.replay(await this.read(key, 'from', { epoch, seq }, limit), seq);
-  }
-
-  async readLast(key: ChannelKey, kind: EventKind, count: number, since?: number): Promise<ChannelEvent[]> {
-    return RedisEngine.lastOf(await this.read(key, 'all'), kind, count, since);
-  }
-
-  presence(key: ChannelKey, input: ChannelEventInput, options: PresenceOptions): Promise<ChannelEvent | null> {
-    return this.presenceStore.presence(key, input, options);
-  }
-
-  leaveConnection(key: ChannelKey, connectionId: string, timestamp: number): Promise<ChannelEvent | null> {
-    return this.presenceStore.leaveConnection(key, connectionId, timestamp);
-  }
-
-  members(key: ChannelKey): Promise<PresenceMessage[]> {
-    return this.presenceStore.members(key);
-  }
-
-  async attachState(key: ChannelKey, query: AttachQuery): Promise<AttachState> {
-    const mode = query.from ? 'from' : query.rewind ? 'all' : 'none';
-    const r = await this.read(key, mode, query.from, query.replayLimit, query.members);
-    const state: AttachState = { head: RedisEngine.head(r), members: r.members.map(decodeMember) };
-    if (query.from) state.replay = RedisEngine.replay(r, query.from.seq);
-    else if (query.rewind) state.rewound = RedisEngine.lastOf(r, 'message', query.rewind.count, query.rewind.since);
-    return state;
-  }
-
-  async history(key: ChannelKey, query: HistoryQuery): Promise<HistoryPage> {
-    const r = await this.read(key, 'all');
-    const head = RedisEngine.head(r);
-    if (r.seq === 0 && r.entries.length === 0) return { head: null, entries: [], more: false, stale: query.epoch !== undefined && query.epoch !== r.epoch };
-    const events = r.entries.map((e, i) => decodeEntry(e, r.epoch, r.oldest + i));
-    return historyPage(events, head, query);
-  }
-
-  setOccupancy(key: ChannelKey, nodeId: string, metrics: OccupancyMetrics | null): Promise<void> {
-    return this.directory.setOccupancy(key, nodeId, metrics);
-  }
-
-  occupancy(key: ChannelKey): Promise<OccupancyMetrics | null> {
-    return this.directory.occupancy(key);
-  }
-
-  list(appId: string, query: ChannelListQuery): Promise<ChannelList> {
-    return this.directory.list(appId, query, (key) => {
-      const [meta, log] = this.layout.channel(key);
-      return [meta, log];
-    });
   }
 }

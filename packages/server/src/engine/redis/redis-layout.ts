@@ -3,9 +3,9 @@
  * script's reply becomes a channel event.
  */
 import { AblyError, Err } from '@encke/protocol';
-import { formatSerial, messageSerial } from '../../channels/serial.js';
+import { formatSerial, messageSerial } from '../serial.js';
 import type { Clock } from '../../util/clock.js';
-import type { ChannelEvent, ChannelEventInput, ChannelKey } from '../engine.js';
+import type { ChannelEvent, ChannelEventInput, ChannelKey } from '../channel-store.js';
 
 export function text(value: unknown): string {
   return Buffer.isBuffer(value) ? value.toString('utf8') : String(value);

@@ -7,7 +7,7 @@
 import { AblyError, Err, type PresenceMessage } from '@encke/protocol';
 import type { Redis } from 'ioredis';
 import { randomAlnum } from '../../util/ids.js';
-import { splitChannelKey, type ChannelEvent, type ChannelEventInput, type ChannelKey, type PresenceOptions } from '../engine.js';
+import { splitChannelKey, type ChannelEvent, type ChannelEventInput, type ChannelKey, type PresenceOptions } from '../channel-store.js';
 import { diffPresence, memberKey, synthesiseLeaves, type MemberLookup } from '../presence-set.js';
 import { decodeMember, encodeEventBody, encodeMember } from './codec.js';
 import { CONNECTION_MEMBERS, PRESENCE } from './lua.js';

@@ -7,7 +7,7 @@
 import type { Redis } from 'ioredis';
 import type { Clock, TimerHandle } from '../../util/clock.js';
 import type { Logger } from '../../util/logger.js';
-import { channelKey, type ChannelKey } from '../engine.js';
+import { channelKey, type ChannelKey } from '../channel-store.js';
 import type { RedisConnections } from './redis-connections.js';
 import type { RedisDirectory } from './redis-directory.js';
 import type { RedisNodes } from './redis-nodes.js';

@@ -5,7 +5,7 @@
  */
 import type { Redis } from 'ioredis';
 import { STATS_UNITS, intervalStart } from '../../stats/intervals.js';
-import type { StatsQuery, StatsRecord, StatsStore } from '../engine.js';
+import type { StatsQuery, StatsRecord, StatsStore } from '../stats-store.js';
 import { LuaScript } from './script.js';
 
 /** KEYS: index (zset), interval hash. ARGV: start, minute, maxIntervals, hash key prefix, then name, value pairs. */

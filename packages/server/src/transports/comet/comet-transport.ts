@@ -18,35 +18,29 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { Action, type AblyError, type Format } from '@encke/protocol';
-import { headerSafe } from '../../http/respond.js';
-import type { NodeContext } from '../../session/context.js';
+import type { NodeContext } from '../../context.js';
+import type { ConnectionIssued, Inbound, Transport, TransportOwner } from '../../session/port.js';
 import type { TimerHandle } from '../../util/clock.js';
-import { OutboundFrame, httpChunk } from '../../wire/frame.js';
-import { heartbeatInterval, type Inbound, type Transport, type TransportOwner } from '../transport.js';
-import type { CometRegistry } from './registry.js';
-import { acceptedFormat, contentType, encodeBatch, jsonBatch, jsonBatchBytes } from './wire.js';
+import { OutboundFrame } from '../../wire/frame.js';
+import type { RecvMode } from './framing/select.js';
+import { closeStream, openStream, respond, writeBatch, type Recv } from './recv.js';
+import { acceptedFormat } from './wire.js';
 
 const HEARTBEAT = new OutboundFrame({ action: Action.HEARTBEAT });
-/** Connection keys one transport answers to (a CONNECTED after reauth hands out a new one). */
-const MAX_KEYS = 4;
 
-/** A held recv: the response frames are written to. */
-interface Recv {
-  readonly res: ServerResponse;
-  readonly format: Format;
-  readonly started: number;
-  /** Headers sent: a stream is open and may take more batches. */
-  open: boolean;
+/** Where a comet transport's keys are registered (CometRegistry): requests with them reach it. */
+export interface CometKeys {
+  issued(transport: CometTransport, issued: ConnectionIssued): void;
+  forget(transport: CometTransport, connectionId: string): void;
 }
 
 export class CometTransport implements Transport {
   readonly kind = 'comet' as const;
-  /** The connection's app, once authenticated: every later request must be for the same app. */
-  appId: string | undefined = undefined;
   private owner: TransportOwner | null = null;
+  /** The connection's id once a CONNECTED went through this transport (its keys are registered under it). */
+  private connectionId: string | undefined = undefined;
   private recv: Recv | null = null;
   private queue: OutboundFrame[] = [];
-  private readonly keys: string[] = [];
   private ended = false;
   private lastRecvEnd: number;
   /** The held recv was cut by the client side; the transport is gone at the next tick unless another recv comes. */
@@ -56,7 +50,7 @@ export class CometTransport implements Transport {
 
   constructor(
     private readonly ctx: NodeContext,
-    private readonly registry: CometRegistry,
+    private readonly registry: CometKeys,
     /** The connection's body format; a request's `Accept` may ask for the other one. */
     readonly format: Format,
     /** Stream mode: hold a recv open across batches. */
@@ -74,8 +68,12 @@ export class CometTransport implements Transport {
     return this.recv !== null;
   }
 
-  setOwner(owner: TransportOwner): void {
+  /** A CONNECTED goes through this transport: requests with its key reach the transport from now on. */
+  connected(owner: TransportOwner, issued: ConnectionIssued): void {
+    if (this.ended) return;
     this.owner = owner;
+    this.connectionId = issued.connectionId;
+    this.registry.issued(this, issued);
   }
 
   // ---- client → server --------------------------------------------------------------------------
@@ -101,20 +99,23 @@ export class CometTransport implements Transport {
 
   // ---- recv -------------------------------------------------------------------------------------
 
-  /** Holds `res` as the recv, ending any older one, and delivers whatever is queued. */
-  attachRecv(req: IncomingMessage, res: ServerResponse): void {
+  /**
+   * Holds `res` as the recv, answered as `mode` says, ending any older one, and delivers whatever
+   * is queued. A plain poll (`mode.short`) is answered at once, with `[]` if nothing is queued.
+   */
+  attachRecv(req: IncomingMessage, res: ServerResponse, mode: RecvMode): void {
     if (res.destroyed || req.socket.destroyed) return;
-    const format = acceptedFormat(req) ?? this.format;
+    const format = mode.framing ? 'json' : (acceptedFormat(req) ?? this.format);
     if (this.ended) {
       // Lingering only to tell the client why the connection ended.
       const frames = this.queue;
       this.finish(false);
-      respond(res, frames, format);
+      respond(res, frames, format, mode.framing);
       return;
     }
     if (this.recv) this.endRecv([]);
     this.recvAborted = false;
-    const recv: Recv = { res, format, started: this.ctx.clock.now(), open: false };
+    const recv: Recv = { res, format, mode, started: this.ctx.clock.now(), open: false, bytes: 0 };
     this.recv = recv;
     res.on('close', () => this.recvClosed(recv));
     if (this.queue.length > 0) {
@@ -122,6 +123,7 @@ export class CometTransport implements Transport {
       this.queue = [];
       this.deliver(frames);
     }
+    if (mode.short && this.recv === recv) this.endRecv([]);
   }
 
   /**
@@ -141,17 +143,15 @@ export class CometTransport implements Transport {
   private deliver(frames: readonly OutboundFrame[]): void {
     const recv = this.recv!;
     this.lastOutbound = this.ctx.clock.now();
-    if (!this.stream) {
+    if (!recv.mode.stream) {
       this.endRecv(frames);
       return;
     }
-    if (!recv.open) {
-      recv.res.writeHead(200, heldHeaders(recv.format));
-      recv.res.flushHeaders();
-      recv.open = true;
-    }
-    writeLine(recv, frames);
+    if (!recv.open) openStream(recv);
+    writeBatch(recv, frames);
     if ((recv.res.socket?.writableLength ?? 0) > this.ctx.options.maxOutboundBuffer) this.slowConsumer();
+    // A forever-iframe's document is ended after a byte budget; the page opens the next one.
+    else if (recv.mode.framing?.name === 'htmlfile' && recv.bytes >= this.ctx.options.maxIframeBytes) this.endRecv([]);
   }
 
   /** Ends the held recv with `frames` as its last batch (an empty array if nothing was written). */
@@ -160,10 +160,10 @@ export class CometTransport implements Transport {
     this.recv = null;
     this.lastRecvEnd = this.lastOutbound = this.ctx.clock.now();
     if (recv.open) {
-      if (frames.length > 0) writeLine(recv, frames);
-      recv.res.end();
+      if (frames.length > 0) writeBatch(recv, frames);
+      closeStream(recv);
     } else {
-      respond(recv.res, frames, recv.format);
+      respond(recv.res, frames, recv.format, recv.mode.framing);
     }
   }
 
@@ -171,7 +171,6 @@ export class CometTransport implements Transport {
 
   write(frames: readonly OutboundFrame[]): void {
     if (this.ended) return;
-    this.noteKeys(frames);
     if (this.recv) {
       this.deliver(frames);
       return;
@@ -197,7 +196,7 @@ export class CometTransport implements Transport {
     if (this.recv) {
       this.endRecv(frames);
       this.finish(false);
-    } else if (final && final.pm.action !== Action.CLOSED && this.keys.length > 0) {
+    } else if (final && final.pm.action !== Action.CLOSED && this.connectionId !== undefined) {
       // Keep the final ERROR or DISCONNECTED for the client's next recv. (CLOSED answers the
       // client's own CLOSE, which no client waits for.)
       this.ended = true;
@@ -210,13 +209,13 @@ export class CometTransport implements Transport {
 
   tick(now: number): void {
     if (this.ended) return;
-    const interval = heartbeatInterval(this.ctx);
+    const interval = this.ctx.options.heartbeatInterval;
     const recv = this.recv;
     if (!recv) {
       if (this.recvAborted || now - this.lastRecvEnd > this.ctx.options.maxIdleInterval + interval) this.gone();
       return;
     }
-    if (this.stream && now - recv.started >= this.ctx.options.maxCometStreamDuration) this.endRecv([]);
+    if (recv.mode.stream && now - recv.started >= this.ctx.options.maxCometStreamDuration) this.endRecv([]);
     else if (now - this.lastOutbound >= interval) this.deliver([HEARTBEAT]);
   }
 
@@ -233,7 +232,7 @@ export class CometTransport implements Transport {
     this.gone();
   }
 
-  /** Ends for good: the held recv is ended (or cut, `abort`), the keys are forgotten. */
+  /** Ends for good: the held recv is ended (or cut, `abort`), the registry forgets the transport. */
   private finish(abort: boolean): void {
     this.ended = true;
     this.queue = [];
@@ -247,60 +246,6 @@ export class CometTransport implements Transport {
         this.endRecv([]);
       }
     }
-    for (const key of this.keys) this.registry.remove(key, this);
-    this.keys.length = 0;
+    if (this.connectionId !== undefined) this.registry.forget(this, this.connectionId);
   }
-
-  /** Registers the connection key of every CONNECTED this transport carries. */
-  private noteKeys(frames: readonly OutboundFrame[]): void {
-    for (const f of frames) {
-      const key = f.pm.action === Action.CONNECTED ? f.pm.connectionDetails?.connectionKey : undefined;
-      if (key === undefined) continue;
-      this.registry.add(key, this);
-      this.keys.push(key);
-      if (this.keys.length > MAX_KEYS) this.registry.remove(this.keys.shift()!, this);
-    }
-  }
-}
-
-/**
- * Writes a batch to an open streamed recv. With chunked encoding the chunk is framed here and
- * written to the socket directly: a single frame's chunk is made once and shared by every
- * subscriber, one socket write each, instead of node:http's cork, three-part writev and uncork per
- * response. Node still ends the response (`0\r\n\r\n`) in `res.end()`.
- */
-function writeLine(recv: Recv, frames: readonly OutboundFrame[]): void {
-  const socket = recv.res.socket;
-  if (!socket || !(recv.res as { chunkedEncoding?: boolean }).chunkedEncoding) {
-    recv.res.write(encodeBatch(frames, recv.format));
-    return;
-  }
-  socket.write(frames.length === 1 ? frames[0]!.cometChunk(recv.format) : httpChunk(encodeBatch(frames, recv.format)));
-}
-
-/** Headers of a recv response; held responses must not be cached or buffered by proxies. */
-function heldHeaders(format: Format): Record<string, string> {
-  return { 'Content-Type': contentType(format), 'Cache-Control': 'no-store', 'X-Accel-Buffering': 'no' };
-}
-const JSON_HEADERS: readonly string[] = Object.entries(heldHeaders('json')).flat();
-const MSGPACK_HEADERS: readonly string[] = Object.entries(heldHeaders('msgpack')).flat();
-
-/**
- * Answers a recv in one piece. The status is 200 unless the batch ends with a fatal ERROR: then it
- * is that error's status with the X-Ably-Error headers, and the body is still the protocol message
- * array (ably-js acts on an array whatever the status; plain clients see a failed request).
- */
-function respond(res: ServerResponse, frames: readonly OutboundFrame[], format: Format): void {
-  const body = format === 'json' ? jsonBatch(frames) : encodeBatch(frames, format);
-  const length = typeof body === 'string' ? jsonBatchBytes(frames) : body.length;
-  const last = frames[frames.length - 1]?.pm;
-  // Flat [name, value, …] headers: no object to build and walk on every poll.
-  const headers = [...(format === 'json' ? JSON_HEADERS : MSGPACK_HEADERS), 'Content-Length', String(length)];
-  let status = 200;
-  if (last?.action === Action.ERROR && last.error) {
-    status = last.error.statusCode;
-    headers.push('X-Ably-ErrorCode', String(last.error.code), 'X-Ably-ErrorMessage', headerSafe(last.error.message));
-  }
-  res.writeHead(status, headers);
-  res.end(body);
 }

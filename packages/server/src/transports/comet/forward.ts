@@ -5,9 +5,9 @@
  */
 import { request as httpRequest, type IncomingHttpHeaders } from 'node:http';
 import { request as httpsRequest } from 'node:https';
+import type { NodeContext } from '../../context.js';
+import type { ConnectionRecord } from '../../engine/connection-store.js';
 import type { HttpRequest } from '../../http/router.js';
-import type { NodeContext } from '../../session/context.js';
-import { parseConnectionKey } from '../../session/connection-key.js';
 
 export const FORWARDED_HEADER = 'x-encke-forwarded';
 
@@ -21,17 +21,15 @@ function endToEnd(headers: IncomingHttpHeaders): IncomingHttpHeaders {
 }
 
 /**
- * Forwards `r` to the live node that owns the connection its key names, when there is one; false
- * when the request is this node's to answer (not shared, already forwarded, unknown or dead owner,
- * another app's connection).
+ * Forwards `r` to the live node that owns the connection of `record` (the shared record its key
+ * names), when there is one; false when the request is this node's to answer (already forwarded,
+ * this node's own record, dead or unreachable owner).
  */
-export async function forwardToOwner(ctx: NodeContext, r: HttpRequest, appId: string): Promise<boolean> {
+export async function forwardToOwner(ctx: NodeContext, r: HttpRequest, record: ConnectionRecord): Promise<boolean> {
   const store = ctx.engine.connections;
-  if (!store || r.req.headers[FORWARDED_HEADER] !== undefined) return false;
-  const key = parseConnectionKey(r.params.key ?? '');
-  if (!key) return false;
-  const where = await store.locate(key.connectionId);
-  if (!where || where.appId !== appId || where.owner === ctx.options.serverId || !where.alive || !where.url) return false;
+  if (!store || r.req.headers[FORWARDED_HEADER] !== undefined || record.owner === ctx.options.serverId) return false;
+  const where = await store.node(record.owner);
+  if (!where.alive || !where.url) return false;
   const target = new URL(r.req.url ?? '/', where.url);
   const request = target.protocol === 'https:' ? httpsRequest : httpRequest;
   await new Promise<void>((resolve) => {
@@ -45,7 +43,7 @@ export async function forwardToOwner(ctx: NodeContext, r: HttpRequest, appId: st
       });
     });
     upstream.on('error', (err) => {
-      ctx.logger.warn({ err: err.message, owner: where.owner }, 'comet forward to the owning node failed');
+      ctx.logger.warn({ err: err.message, owner: record.owner }, 'comet forward to the owning node failed');
       // The client resumes through connect: any node takes the connection over.
       if (!r.res.headersSent) r.res.destroy();
       resolve();

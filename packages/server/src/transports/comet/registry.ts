@@ -1,69 +1,108 @@
 /**
- * The comet transports of this node, by the connection keys they have carried in CONNECTED. A comet
- * request names its connection by key; the key maps to the one transport that handed it out, so a
- * stale request with an older key of a resumed connection never reaches the newer transport.
+ * This node's comet connections, each one record: its transport, its app, the connection keys the
+ * session handed out through it (`Transport.connected`), and the credential its last request
+ * verified. A comet request names its connection by key; the key maps to the one transport that
+ * handed it out, so a stale request with an older key of a resumed connection never reaches the
+ * newer transport.
  *
- * Keys are bearer secrets: entries are found by the connectionId part and the whole key is then
+ * Keys are bearer secrets: records are found by the connectionId part and every key is then
  * compared in constant time, as a resume does.
  */
-import { AblyError, Err } from '@encke/protocol';
+import type { AuthContext, Credentials } from '../../auth/authenticate.js';
 import { sameLengthSecretsEqual } from '../../auth/secret.js';
 import { parseConnectionKey } from '../../session/connection-key.js';
-import type { CometTransport } from './comet-transport.js';
+import type { ConnectionIssued } from '../../session/port.js';
+import type { CometKeys, CometTransport } from './comet-transport.js';
 
-interface Entry {
-  readonly key: string;
-  readonly transport: CometTransport;
+/** Connection keys one transport answers to (a CONNECTED after reauth hands out a new one). */
+const MAX_KEYS = 4;
+
+/**
+ * The credentials a connection's last request authenticated with. A comet request is one more frame
+ * of a connection that is already authenticated: a request carrying the very same key or token
+ * (ably-js repeats it on every request) reuses the result instead of verifying it again, like the
+ * frames of a WebSocket, until the token expires. Revocation and app deletion end the session and
+ * with it the transport; anything else (another credential, a new token after reauth) is verified.
+ */
+export class VerifiedCredentials {
+  private readonly credential: string;
+
+  constructor(
+    credentials: Credentials,
+    private readonly auth: AuthContext,
+  ) {
+    this.credential = credentialString(credentials);
+  }
+
+  reuse(credentials: Credentials, now: number): AuthContext | undefined {
+    if (this.auth.expires !== undefined && this.auth.expires <= now) return undefined;
+    // Constant time for the length: what leaks is whether the lengths are equal, never the content.
+    return sameLengthSecretsEqual(credentialString(credentials), this.credential) ? this.auth : undefined;
+  }
 }
 
-export class CometRegistry {
-  private readonly byConnection = new Map<string, Entry[]>();
-  private count = 0;
+function credentialString(c: Credentials): string {
+  return c.key !== undefined ? `k:${c.key}` : c.token !== undefined ? `t:${c.token}` : '';
+}
 
-  add(key: string, transport: CometTransport): void {
-    const id = parseConnectionKey(key)?.connectionId;
-    if (id === undefined) return;
-    const entries = this.byConnection.get(id);
-    if (entries) entries.push({ key, transport });
-    else this.byConnection.set(id, [{ key, transport }]);
-    this.count++;
+/** One comet connection as this node's comet routes know it. */
+export interface CometConnection {
+  readonly transport: CometTransport;
+  readonly connectionId: string;
+  /** Every request must be for this app. */
+  readonly appId: string;
+  /** Keys handed out through the transport, oldest first (at most MAX_KEYS). */
+  readonly keys: string[];
+  /** What the last fully verified request authenticated with. */
+  verified: VerifiedCredentials | undefined;
+}
+
+export class CometRegistry implements CometKeys {
+  /** Records by connectionId: a resumed connection may briefly have a lingering old transport and a new one. */
+  private readonly byConnection = new Map<string, CometConnection[]>();
+  private keyCount = 0;
+
+  /** The session handed `transport` a key: requests with it reach the transport from now on. */
+  issued(transport: CometTransport, issued: ConnectionIssued): void {
+    let records = this.byConnection.get(issued.connectionId);
+    if (!records) this.byConnection.set(issued.connectionId, (records = []));
+    let record = records.find((r) => r.transport === transport);
+    if (!record) records.push((record = { transport, connectionId: issued.connectionId, appId: issued.appId, keys: [], verified: undefined }));
+    record.keys.push(issued.connectionKey);
+    this.keyCount++;
+    if (record.keys.length > MAX_KEYS) {
+      record.keys.shift();
+      this.keyCount--;
+    }
   }
 
-  remove(key: string, transport: CometTransport): void {
-    const id = parseConnectionKey(key)?.connectionId;
-    const entries = id === undefined ? undefined : this.byConnection.get(id);
-    if (!entries) return;
-    const i = entries.findIndex((e) => e.key === key && e.transport === transport);
+  /** The transport ended for good: its keys no longer reach it. */
+  forget(transport: CometTransport, connectionId: string): void {
+    const records = this.byConnection.get(connectionId);
+    const i = records?.findIndex((r) => r.transport === transport) ?? -1;
     if (i < 0) return;
-    entries.splice(i, 1);
-    this.count--;
-    if (entries.length === 0) this.byConnection.delete(id!);
+    this.keyCount -= records![i]!.keys.length;
+    records!.splice(i, 1);
+    if (records!.length === 0) this.byConnection.delete(connectionId);
   }
 
-  /**
-   * The transport `key` names, if it belongs to `appId` (and is live, unless `ended` transports
-   * still holding a final frame will do). An unknown, expired, ended or other app's key gets the
-   * same 80022, so nothing about other apps leaks, and ably-js (which FAILs on 4xxxx codes but
-   * resumes on others) reconnects with `resume=` instead of giving up.
-   */
-  find(key: string, appId: string, ended = false): CometTransport {
-    const found = this.byKey(key, ended);
-    if (!found || found.appId !== appId) throw new AblyError(Err.connectionNotFound, 'Connection not found: unknown or expired connection key');
-    return found;
-  }
-
-  /** The transport `key` names on this node, if it is live (or `ended` and lingering), whatever its app. */
-  byKey(key: string, ended = false): CometTransport | undefined {
+  /** The connection `key` names on this node, if its transport is live (or `lingering` with a final frame), whatever its app. */
+  find(key: string, lingering = false): CometConnection | undefined {
     const id = parseConnectionKey(key)?.connectionId;
-    const entries = id === undefined ? undefined : this.byConnection.get(id);
-    let found: CometTransport | undefined;
-    // Every entry is compared, so the timing does not tell which generation matched.
-    for (const e of entries ?? []) if (sameLengthSecretsEqual(key, e.key)) found = e.transport;
-    return !found || (found.isEnded && !ended) ? undefined : found;
+    const records = id === undefined ? undefined : this.byConnection.get(id);
+    let found: CometConnection | undefined;
+    // Every key is compared, so the timing does not tell which generation matched.
+    for (const r of records ?? []) for (const k of r.keys) if (sameLengthSecretsEqual(key, k)) found = r;
+    return !found || (found.transport.isEnded && !lingering) ? undefined : found;
+  }
+
+  /** The connection's live comet record, if it has one here (for inspection). */
+  byConnectionId(connectionId: string): CometConnection | undefined {
+    return this.byConnection.get(connectionId)?.find((r) => !r.transport.isEnded);
   }
 
   /** Keys registered (each live or lingering transport has one or a few). */
   get size(): number {
-    return this.count;
+    return this.keyCount;
   }
 }

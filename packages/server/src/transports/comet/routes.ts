@@ -8,42 +8,48 @@
  *   GET  /comet/<key>/close         CLOSE: the connection state is discarded
  *   GET  /comet/<key>/disconnect    the transport goes; the state stays for a resume
  *
+ * Connect and recv are answered in the framing the request asks for (framing/select.ts: JSON lines
+ * or msgpack, JSONP, SSE, forever-iframe, multipart) and mode (stream, long poll, plain poll).
+ * A request with `envelope=jsonp&callback=<name>` gets every answer, errors and 204s included, as
+ * `<name>({statusCode, response, headers})`.
+ *
  * Every request authenticates (`key` / `access_token` query params as the SDKs send them, or an
  * `Authorization: Basic|Bearer` header) and must be for the connection's app. Bad credentials are
  * 40101 (the SDK fails); an unknown, expired or other app's key is 80022 (the SDK resumes).
  */
 import { AblyError, Action, Err, type Format } from '@encke/protocol';
-import { authenticate, checkTls, type AuthContext, type Credentials } from '../../auth/authenticate.js';
-import { sameLengthSecretsEqual } from '../../auth/secret.js';
+import { authenticate, checkTls } from '../../auth/authenticate.js';
 import { credentialsFromHeader, requestCredentials } from '../../auth/credentials.js';
-import { decodeBody, readBody, requestFormat } from '../../http/body.js';
-import type { HttpRequest, Router } from '../../http/router.js';
+import type { NodeContext } from '../../context.js';
+import { ClientAbortError, decodeBody, readBody, requestFormat } from '../../http/body.js';
+import type { Handler, HttpRequest, Router } from '../../http/router.js';
 import { parseConnectParams } from '../../session/connect-params.js';
 import { openConnection } from '../../session/connect.js';
-import { parseConnectionKey } from '../../session/connection-key.js';
-import type { NodeContext } from '../../session/context.js';
-import type { Inbound } from '../transport.js';
+import type { Inbound } from '../../session/port.js';
 import { CometTransport } from './comet-transport.js';
-import { CometRegistry } from './registry.js';
-import { acceptedFormat, decodeQueryBody, parseSendBody } from './wire.js';
 import { forwardToOwner } from './forward.js';
+import { jsonpError, jsonpNoContent } from './framing/jsonp.js';
+import { jsonpCallbackOf, recvMode } from './framing/select.js';
+import { CometRegistry, VerifiedCredentials } from './registry.js';
+import { acceptedFormat, decodeQueryBody, parseSendBody } from './wire.js';
 
 /** The cookie that names the serving node, for load balancers that want sticky comet requests. */
 const SERVER_COOKIE = 'encke_server';
 
 export function registerCometRoutes(router: Router, ctx: NodeContext): CometRegistry {
   const registry = new CometRegistry();
-  router.add('GET', '/comet/connect', (r) => connect(ctx, registry, r));
+  const route = (method: string, path: string, handle: Handler): void => void router.add(method, path, jsonpAware(ctx, handle));
+  route('GET', '/comet/connect', (r) => connect(ctx, registry, r));
   const keyed = (method: string, path: string, handle: (t: CometTransport, r: HttpRequest) => void | Promise<void>, lingering = false): void => {
-    router.add(method, path, async (r) => {
+    route(method, path, async (r) => {
       const t = await transportFor(ctx, registry, r, lingering);
       if (t) await handle(t, r);
     });
   };
-  keyed('GET', '/comet/:key/recv', (t, r) => t.attachRecv(r.req, r.res), true);
+  keyed('GET', '/comet/:key/recv', (t, r) => t.attachRecv(r.req, r.res, recvMode(r.url.searchParams, r.req, t.stream, ctx.options.cometSseRetry)), true);
   keyed('POST', '/comet/:key/send', (t, r) => send(ctx, t, r));
   keyed('GET', '/comet/:key/send', (t, r) => send(ctx, t, r));
-  router.add('GET', '/comet/:key/close', async (r) => {
+  route('GET', '/comet/:key/close', async (r) => {
     const t = await transportFor(ctx, registry, r, false, true);
     if (t) t.receive([{ action: Action.CLOSE }]);
     noContent(r);
@@ -61,14 +67,14 @@ async function connect(ctx: NodeContext, registry: CometRegistry, { req, res, ur
   const query = url.searchParams;
   const params = parseConnectParams(query, secure);
   params.credentials ??= credentialsFromHeader(req.headers.authorization);
-  const stream = parseStream(query.get('stream'));
+  const mode = recvMode(query, req, parseStream(query.get('stream')), ctx.options.cometSseRetry);
   // ably-js sends no `format` on comet and always speaks JSON; other clients may ask for msgpack.
-  const format: Format = query.has('format') ? params.format : (acceptedFormat(req) ?? 'json');
-  const transport = new CometTransport(ctx, registry, format, stream);
+  const format: Format = mode.framing ? 'json' : query.has('format') ? params.format : (acceptedFormat(req) ?? 'json');
+  // Later recvs default to the mode of the first one (a script-tag client never streams).
+  const transport = new CometTransport(ctx, registry, format, mode.stream);
   res.setHeader('Set-Cookie', `${SERVER_COOKIE}=${encodeURIComponent(ctx.options.serverId)}; Path=/; HttpOnly; SameSite=Lax${secure ? '; Secure' : ''}`);
-  transport.attachRecv(req, res);
-  const session = await openConnection(ctx, params, transport);
-  if (session) transport.appId = session.app.id;
+  transport.attachRecv(req, res, mode);
+  await openConnection(ctx, params, transport);
 }
 
 function parseStream(value: string | null): boolean {
@@ -79,65 +85,31 @@ function parseStream(value: string | null): boolean {
 
 /**
  * Authenticates the request and finds the live transport its key names (or, for a recv, a lingering
- * one). A connection another node owns gets the request forwarded there (undefined: answered).
+ * one). Without one here, the connection is looked up: a `/close` for this node's connection whose
+ * transport is already gone closes it; a connection another node owns gets the request forwarded
+ * there (undefined: answered). Anything else is 80022.
  */
 async function transportFor(ctx: NodeContext, registry: CometRegistry, r: HttpRequest, lingering = false, closing = false): Promise<CometTransport | undefined> {
+  const key = r.params.key!;
   const credentials = requestCredentials(r.url.searchParams, r.req.headers.authorization) ?? {};
-  const found = registry.byKey(r.params.key!, lingering);
-  const reused = found && verified.get(found)?.reuse(credentials, ctx.clock.now());
+  const found = registry.find(key, lingering);
+  const reused = found?.verified?.reuse(credentials, ctx.clock.now());
   const auth = reused ?? (await authenticate(ctx.apps, ctx.tokens, credentials));
   checkTls(auth, r.secure);
   if (found && found.appId === auth.app.id) {
-    if (!reused) verified.set(found, new VerifiedCredentials(credentials, auth));
-    return found;
+    if (!reused) found.verified = new VerifiedCredentials(credentials, auth);
+    return found.transport;
   }
-  if (closing && closeOrphan(ctx, r.params.key!, auth.app.id)) return undefined;
-  if (await forwardToOwner(ctx, r, auth.app.id)) return undefined;
+  const connection = await ctx.sessions.lookup(key, auth.app.id);
+  // ably-js aborts its recv as it sends /close, and the abort may be noticed first: the client
+  // still means to discard the state, kept here for a resume. Not when another transport took it up.
+  if (closing && connection.where === 'local' && !connection.session.transport) {
+    connection.session.close();
+    return undefined;
+  }
+  if (connection.where === 'remote' && (await forwardToOwner(ctx, r, connection.record))) return undefined;
   throw new AblyError(Err.connectionNotFound, 'Connection not found: unknown or expired connection key');
 }
-
-/**
- * A `/close` for a connection whose transport is already gone (ably-js aborts its recv as it sends
- * /close; the abort may be noticed first): the client still means to discard the state, so the
- * session, kept here for a resume, is closed. Not when another transport has taken it up.
- */
-function closeOrphan(ctx: NodeContext, key: string, appId: string): boolean {
-  const id = parseConnectionKey(key)?.connectionId;
-  const session = id === undefined ? undefined : ctx.sessions.get(id);
-  if (!session || session.app.id !== appId || session.transport || !session.ownsKey(key)) return false;
-  session.close();
-  return true;
-}
-
-/**
- * The credentials a transport's last request authenticated with. A comet request is one more frame
- * of a connection that is already authenticated: a request carrying the very same key or token
- * (ably-js repeats it on every request) reuses the result instead of verifying it again, like the
- * frames of a WebSocket, until the token expires. Revocation and app deletion end the session and
- * with it the transport; anything else (another credential, a new token after reauth) is verified.
- */
-class VerifiedCredentials {
-  private readonly credential: string;
-
-  constructor(
-    credentials: Credentials,
-    private readonly auth: AuthContext,
-  ) {
-    this.credential = credentialString(credentials);
-  }
-
-  reuse(credentials: Credentials, now: number): AuthContext | undefined {
-    if (this.auth.expires !== undefined && this.auth.expires <= now) return undefined;
-    // Constant time for the length: what leaks is whether the lengths are equal, never the content.
-    return sameLengthSecretsEqual(credentialString(credentials), this.credential) ? this.auth : undefined;
-  }
-}
-
-function credentialString(c: Credentials): string {
-  return c.key !== undefined ? `k:${c.key}` : c.token !== undefined ? `t:${c.token}` : '';
-}
-
-const verified = new WeakMap<CometTransport, VerifiedCredentials>();
 
 /**
  * A send: every message goes to the session in order and the request is answered 204 at once. The
@@ -148,11 +120,14 @@ async function send(ctx: NodeContext, transport: CometTransport, r: HttpRequest)
   const max = ctx.options.maxCometBodySize;
   let messages: Inbound[];
   try {
-    const raw = r.method === 'POST' ? decodeBody(await readBody(r.req, max), requestFormat(r.req)) : decodeQueryBody(r.url.searchParams, max);
+    const raw = r.method === 'POST' ? decodeBody(await readBody(r.req, max), requestFormat(r.req), max) : decodeQueryBody(r.url.searchParams, max);
     messages = parseSendBody(raw);
   } catch (err) {
     // The request itself broke (client gone mid-body): nothing to answer, the connection is fine.
-    if (!(err instanceof AblyError)) return void r.res.destroy();
+    if (!(err instanceof AblyError) || err instanceof ClientAbortError) {
+      if (ctx.logger.isLevelEnabled('debug')) ctx.logger.debug({ err: (err as Error).message }, 'comet send aborted by the client');
+      return void r.res.destroy();
+    }
     transport.fail(err);
     throw err;
   }
@@ -160,6 +135,26 @@ async function send(ctx: NodeContext, transport: CometTransport, r: HttpRequest)
   noContent(r);
 }
 
-function noContent({ res }: HttpRequest): void {
-  res.writeHead(204, { 'Cache-Control': 'no-store' }).end();
+function noContent({ res, url }: HttpRequest): void {
+  const callback = jsonpCallbackOf(url.searchParams);
+  if (callback !== undefined) jsonpNoContent(res, callback);
+  else res.writeHead(204, { 'Cache-Control': 'no-store' }).end();
+}
+
+/**
+ * Errors of a JSONP request are answered as JSONP: a script element runs nothing from an error
+ * status, so the client would only see a script error. Other requests' errors go to the node.
+ */
+function jsonpAware(ctx: NodeContext, handle: Handler): Handler {
+  return async (r) => {
+    try {
+      await handle(r);
+    } catch (err) {
+      const callback = jsonpCallbackOf(r.url.searchParams);
+      if (callback === undefined || r.res.headersSent) throw err;
+      const e = AblyError.from(err);
+      if (e.statusCode >= 500) ctx.logger.error({ err }, 'comet request failed');
+      jsonpError(r.res, callback, e);
+    }
+  };
 }

@@ -9,10 +9,10 @@
  * encodings made once per format, never re-serialised per connection.
  */
 import type { IncomingMessage } from 'node:http';
-import { AblyError, Err, PayloadError, decodeJson, parseProtocolMessage, type Format } from '@encke/protocol';
+import { AblyError, Err, PayloadError, decodeJson, decodeLimits, parseProtocolMessage, type Format } from '@encke/protocol';
 import { JSON_TYPE, MSGPACK_TYPE } from '../../http/body.js';
 import type { OutboundFrame } from '../../wire/frame.js';
-import type { Inbound } from '../transport.js';
+import type { Inbound } from '../../session/port.js';
 
 /** The name of the query parameter that carries the messages of a `GET …/send`. */
 export const SEND_QUERY_PARAM = 'body';
@@ -81,7 +81,7 @@ export function decodeQueryBody(query: URLSearchParams, maxBytes: number): unkno
   if (text === null || text === '') throw new AblyError(Err.invalidRequestBody, `GET send needs the messages in the "${SEND_QUERY_PARAM}" query parameter`);
   const size = Buffer.byteLength(text, 'utf8');
   if (size > maxBytes) throw new AblyError(Err.requestTooLarge, `Request body of ${size} bytes exceeds the limit of ${maxBytes}`);
-  return decodeJson(text);
+  return decodeJson(text, decodeLimits(maxBytes));
 }
 
 /** The UTF-8 length of `jsonBatch(frames)`, from the frames' own counts (no pass over the batch). */

@@ -10,8 +10,9 @@
  * see every event once and in order whatever the engine's transport did.
  */
 import { Flag } from '@encke/protocol';
-import { channelKey, type ChannelEvent, type ChannelKey, type Engine, type OccupancyMetrics } from '../engine/engine.js';
-import { formatSerial, parseSerial } from './serial.js';
+import { channelKey, type ChannelEvent, type ChannelKey, type OccupancyMetrics } from '../engine/channel-store.js';
+import type { Engine } from '../engine/engine.js';
+import { formatSerial, parseSerial } from '../engine/serial.js';
 import type { Logger } from '../util/logger.js';
 import type { FlushScheduler } from '../util/scheduler.js';
 import { LocalChannel } from './local-channel.js';
@@ -32,12 +33,10 @@ export class LocalChannels {
     private readonly scheduler: FlushScheduler,
     private readonly logger: Logger,
     private readonly nodeId: string,
-  ) {
-    engine.setListener((key, event) => this.onEvent(key, event));
-    engine.setResyncListener(() => this.resync());
-  }
+  ) {}
 
-  private onEvent(key: ChannelKey, event: ChannelEvent): void {
+  /** An event from the engine (`EngineEvents.onChannelEvent`): delivered if this node still has the channel. */
+  onEvent(key: ChannelKey, event: ChannelEvent): void {
     const ch = this.map.get(key);
     if (ch) this.accept(ch, event);
   }
@@ -101,8 +100,8 @@ export class LocalChannels {
     for (const e of held) this.accept(ch, e);
   }
 
-  /** The engine may have missed events (its connection came back): catch every channel up. */
-  private resync(): void {
+  /** The engine may have missed events (its connection came back, `EngineEvents.onResync`): catch every channel up. */
+  resync(): void {
     for (const ch of this.map.values()) if (ch.lastEpoch !== undefined && !ch.holding) this.fill(ch, []);
   }
 

@@ -1,0 +1,68 @@
+/**
+ * ESLint (flat config), run by `npm test` (`npm run lint`). Its job is to keep the shape of the
+ * code: no import cycles, and data flowing one way through the server's layers
+ * (docs/architecture.md, "Layers"). Formatting is Prettier's (`npm run format:check`), not ESLint's.
+ */
+import tseslint from 'typescript-eslint';
+import importX from 'eslint-plugin-import-x';
+import { createTypeScriptImportResolver } from 'eslint-import-resolver-typescript';
+
+/** Server layers, lowest first. Each may import only from its own layer and the layers before it. */
+const SERVER = 'packages/server/src';
+/** The node: wires everything together; nothing below imports it. */
+const NODE = ['./node.ts', './inspect.ts', './index.ts', './internal.ts'];
+/** The node's services (context.ts) are visible to the session layer and above, not below it. */
+const UPPER = ['./session', './transports', './rest', './context.ts', ...NODE];
+const LOWER = ['./util', './wire', './engine', './stats', './apps', './auth', './channels', './http'];
+
+const layers = [
+  { target: './util', from: '.', except: ['./util'], message: 'util/ is the bottom layer: it imports nothing else of the server.' },
+  ...['./delta', './filter', './annotations'].map((dir) => ({ target: dir, from: '.', except: [dir], message: `${dir.slice(2)}/ is a pure module (codecs, expressions, reducers): it imports nothing else of the server.` })),
+  { target: './engine', from: ['./channels', './auth', './http', './wire', ...UPPER], message: 'The engine stores and fans out; it never imports channels, auth, sessions, transports or the node.' },
+  ...LOWER.filter((l) => l !== './engine' && l !== './util').map((target) => ({
+    target,
+    from: UPPER,
+    message: 'A lower layer (engine, channels, auth, apps, stats, wire, http, util) never imports session, transports, rest or the node.',
+  })),
+  { target: './session', from: ['./transports', './rest', ...NODE], message: 'The session declares the transport port (session/port.ts); it never imports a transport, REST or the node.' },
+  { target: './transports', from: ['./rest', ...NODE], message: 'A transport plugs into the session port; it never imports REST or the node.' },
+  { target: './rest', from: ['./transports', ...NODE], message: 'REST never imports transports or the node.' },
+  { target: './transports/websocket.ts', from: './transports/comet', message: 'Transports do not import each other.' },
+  { target: './transports/comet', from: './transports/websocket.ts', message: 'Transports do not import each other.' },
+];
+
+export default tseslint.config(
+  { ignores: ['**/dist/**', '**/node_modules/**', 'bench/results/**', 'test/fixtures/**', 'packages/cli/bin/**'] },
+  {
+    files: ['**/*.ts'],
+    languageOptions: { parser: tseslint.parser, ecmaVersion: 'latest', sourceType: 'module' },
+    plugins: { '@typescript-eslint': tseslint.plugin, 'import-x': importX },
+    settings: {
+      // The parser import-x reads imported files with (no-cycle follows imports through them).
+      'import-x/parsers': { '@typescript-eslint/parser': ['.ts'] },
+      'import-x/resolver-next': [createTypeScriptImportResolver({ project: 'tsconfig.json', noWarnOnMultipleProjects: true })],
+    },
+    rules: {
+      // No runtime import cycle anywhere (type-only imports have no runtime effect and are not counted).
+      'import-x/no-cycle': ['error', { ignoreExternal: true }],
+      'import-x/no-self-import': 'error',
+      // `import { type A }` with only types still loads the module at run time (verbatimModuleSyntax): say `import type`.
+      '@typescript-eslint/no-import-type-side-effects': 'error',
+      '@typescript-eslint/no-explicit-any': 'error',
+    },
+  },
+  {
+    files: [`${SERVER}/**/*.ts`],
+    rules: {
+      'import-x/no-restricted-paths': ['error', { basePath: SERVER, zones: layers }],
+    },
+  },
+  {
+    // Small files and functions (project rules): split a file past 400 lines, a function past 60.
+    files: ['packages/*/src/**/*.ts'],
+    rules: {
+      'max-lines': ['error', { max: 400 }],
+      'max-lines-per-function': ['error', { max: 60, skipBlankLines: true, skipComments: true }],
+    },
+  },
+);

@@ -1,0 +1,114 @@
+/**
+ * Publishing messages to a channel, the same for realtime MESSAGE and REST publishes (one
+ * ChannelPublisher per node): channel name and capability checks, size limit, clientId rules, the
+ * fields every stored message carries (id, clientId, connectionId, timestamp, action), idempotency
+ * by message id, the namespace's log retention, and the stats count. Callers have validated the
+ * messages (`parseMessage`).
+ */
+import { AblyError, Err, MessageAction, dataSize, type Message } from '@encke/protocol';
+import { namespaceOf } from '../apps/app.js';
+import { checkItemClientId, type AuthContext } from '../auth/authenticate.js';
+import { allows } from '../auth/capability.js';
+import { channelKey, type LogRetention, type PublishOutcome } from '../engine/channel-store.js';
+import type { Engine } from '../engine/engine.js';
+import type { ResolvedOptions } from '../options.js';
+import type { StatsCounters, StatsTransport } from '../stats/counters.js';
+import type { Clock } from '../util/clock.js';
+import { validateChannelName } from './names.js';
+
+/** Who publishes, and how messages without their own id are named. */
+export interface PublishSource {
+  readonly auth: AuthContext;
+  /** The clientId messages default to and are checked against (`*` wildcard, undefined anonymous). */
+  readonly clientId: string | undefined;
+  /** The realtime connection the messages come from, or are published on behalf of. */
+  readonly connectionId: string | undefined;
+  /** Messages without an id get `<idPrefix>:<index>`; also the event id. */
+  readonly idPrefix: string;
+  /** The realtime publish's msgSerial: a shared engine records it with the append. */
+  readonly msgSerial?: number;
+  readonly transport: StatsTransport;
+}
+
+/** Size of a message as the SDKs count it (TO3l8): name, data, clientId and extras. */
+export function messageSize(msg: Message): number {
+  let size = dataSize(msg.data);
+  if (msg.name !== undefined) size += Buffer.byteLength(msg.name, 'utf8');
+  if (msg.clientId !== undefined) size += Buffer.byteLength(msg.clientId, 'utf8');
+  if (msg.extras !== undefined) size += Buffer.byteLength(JSON.stringify(msg.extras), 'utf8');
+  return size;
+}
+
+export function checkMessagesSize(messages: readonly Message[], max: number): void {
+  let total = 0;
+  for (const m of messages) total += messageSize(m);
+  if (total > max) throw new AblyError(Err.maxMessageSizeExceeded, `Message size ${total} exceeds the maximum of ${max} bytes`);
+}
+
+export class ChannelPublisher {
+  constructor(
+    private readonly options: ResolvedOptions,
+    private readonly clock: Clock,
+    private readonly engine: Engine,
+    private readonly stats: StatsCounters,
+  ) {}
+
+  /** Checks that `auth` may publish on channel `name` (40010, 40160). */
+  check(auth: AuthContext, name: string): void {
+    validateChannelName(name, this.options.maxChannelNameLength);
+    if (!allows(auth.capability, name, 'publish')) {
+      throw new AblyError(Err.capabilityDenied, `Permission denied: publish not permitted on channel "${name}"`);
+    }
+  }
+
+  /** Publishes `messages` (mutated into their stored form) on channel `name`; one serial per message. */
+  async publish(source: PublishSource, name: string, messages: Message[]): Promise<PublishOutcome> {
+    this.check(source.auth, name);
+    if (messages.length === 0) throw new AblyError(Err.badRequest, 'A publish needs at least one message');
+    checkMessagesSize(messages, this.options.maxMessageSize);
+    const now = this.clock.now();
+    const withIds = toStoredForm(source, messages, now);
+    const appId = source.auth.app.id;
+    const event = { kind: 'message' as const, id: source.idPrefix, timestamp: now, messages };
+    const outcome = await this.engine.channels.publish(
+      channelKey(appId, name),
+      source.connectionId !== undefined ? { ...event, connectionId: source.connectionId } : event,
+      {
+        idempotencyWindow: withIds ? this.options.idempotencyWindow : 0,
+        retention: this.retentionFor(source.auth, name),
+        ...(source.msgSerial !== undefined && source.connectionId !== undefined && this.engine.connections
+          ? { connection: { id: source.connectionId, msgSerial: source.msgSerial } }
+          : {}),
+      },
+    );
+    if (outcome.event) this.stats.countMessages(appId, 'inbound', source.transport, 'messages', outcome.event.messages ?? []);
+    return outcome;
+  }
+
+  /** The log retention for channel `name`: longer in a `persisted` namespace, the engine's default otherwise. */
+  private retentionFor(auth: AuthContext, name: string): LogRetention | undefined {
+    if (!namespaceOf(auth.app, name)?.persisted) return undefined;
+    return { maxAge: this.options.persistedHistoryMaxAge, maxCount: this.options.persistedHistoryMaxCount };
+  }
+}
+
+/** Fills in what every stored message carries; true when some message has its own id (idempotent publish). */
+function toStoredForm(source: PublishSource, messages: Message[], now: number): boolean {
+  let withIds = false;
+  for (let i = 0; i < messages.length; i++) {
+    const m = messages[i]!;
+    if (m.action !== undefined && m.action !== MessageAction.CREATE) {
+      throw new AblyError(Err.mutableMessagesDisabled, 'Message updates, deletes and appends are not enabled on this channel');
+    }
+    if (m.id !== undefined) withIds = true;
+    else m.id = `${source.idPrefix}:${i}`;
+    const clientId = checkItemClientId(source.auth, source.clientId, m.clientId);
+    if (clientId !== undefined) m.clientId = clientId;
+    if (source.connectionId !== undefined) m.connectionId = source.connectionId;
+    else delete m.connectionId;
+    delete m.connectionKey;
+    m.timestamp ??= now;
+    m.action = MessageAction.CREATE;
+  }
+  return withIds;
+}

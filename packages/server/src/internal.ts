@@ -1,0 +1,13 @@
+/**
+ * `@encke/server/internal`: what the project's own tests and tools need beyond the public API
+ * (index.ts). Not a stable interface: anything here may change with the code it exposes.
+ */
+export { FakeClock } from './util/clock.js';
+export { InboundQueue, PUBLISH_PIPELINE, type InboundHandler } from './session/inbound.js';
+export * as capability from './auth/capability.js';
+export * as tokenCodec from './auth/token-codec.js';
+export { vcdiffEncode, MAX_VCDIFF_INPUT, type VcdiffOptions } from './delta/vcdiff.js';
+export { DeltaRun, deltaForm, payloadBytes, DELTA_FORMAT, type ChainEnd } from './delta/delta-run.js';
+export { compileFilter, MAX_FILTER_LENGTH, type FilterInput, type MessageFilter } from './filter/filter.js';
+export { parseQualifiedName, type QualifiedName } from './filter/qualified-name.js';
+export { applyAnnotation, validateAnnotation, AnnotationAction, MAX_SUMMARY_CLIENT_IDS, type AnnotationInput, type Summary } from './annotations/summary.js';

@@ -1,0 +1,117 @@
+/**
+ * Writing a recv response: the plain comet body (JSON lines or msgpack, the fast path every SDK
+ * uses) or a technique's framing (framing/). Streamed pieces of one frame are made once and shared
+ * by every subscriber on the same framing.
+ */
+import type { ServerResponse } from 'node:http';
+import { Action, type Format } from '@encke/protocol';
+import { headerSafe } from '../../http/respond.js';
+import { OutboundFrame, httpChunk } from '../../wire/frame.js';
+import type { Framing, FramingName } from './framing/framing.js';
+import type { RecvMode } from './framing/select.js';
+import { contentType, encodeBatch, jsonBatch, jsonBatchBytes } from './wire.js';
+
+/** A held recv: the response frames are written to. */
+export interface Recv {
+  readonly res: ServerResponse;
+  readonly format: Format;
+  readonly mode: RecvMode;
+  readonly started: number;
+  /** Headers sent: a stream is open and may take more batches. */
+  open: boolean;
+  /** Bytes written to the stream so far (the forever-iframe's budget). */
+  bytes: number;
+}
+
+/** Headers every held response carries: never cached, transformed or buffered by a proxy. */
+const HELD = { 'Cache-Control': 'no-store, no-transform', 'X-Accel-Buffering': 'no' } as const;
+
+function heldHeaders(format: Format): Record<string, string> {
+  return { 'Content-Type': contentType(format), ...HELD };
+}
+const JSON_HEADERS: readonly string[] = Object.entries(heldHeaders('json')).flat();
+const MSGPACK_HEADERS: readonly string[] = Object.entries(heldHeaders('msgpack')).flat();
+
+function framedHeaders(framing: Framing): Record<string, string> {
+  return { 'Content-Type': framing.contentType, 'X-Content-Type-Options': 'nosniff', ...HELD };
+}
+
+/** Sends the head of a stream and its framing's preamble. */
+export function openStream(recv: Recv): void {
+  const framing = recv.mode.framing;
+  recv.res.writeHead(200, framing ? framedHeaders(framing) : heldHeaders(recv.format));
+  recv.open = true;
+  const preamble = framing?.preamble() ?? '';
+  if (preamble === '') recv.res.flushHeaders();
+  else write(recv, Buffer.from(preamble));
+}
+
+/** One key per framing for the per-frame piece cache (OutboundFrame.memo). */
+const CHUNK_KEYS: Record<FramingName, object> = { json: {}, msgpack: {}, jsonp: {}, sse: {}, htmlfile: {}, multipart: {}, mixed: {} };
+
+/**
+ * Writes a batch to an open stream. With chunked encoding the chunk is framed here and written to
+ * the socket directly: a single frame's chunk is made once and shared by every subscriber, one
+ * socket write each, instead of node:http's cork, three-part writev and uncork per response.
+ * Node still ends the response (`0\r\n\r\n`) in `res.end()`.
+ */
+export function writeBatch(recv: Recv, frames: readonly OutboundFrame[], id?: string): void {
+  const framing = recv.mode.framing;
+  if (!framing) {
+    if (chunked(recv) && frames.length === 1) return writeChunk(recv, frames[0]!.cometChunk(recv.format));
+    return write(recv, encodeBatch(frames, recv.format));
+  }
+  if (chunked(recv) && frames.length === 1 && id === undefined) {
+    return writeChunk(recv, frames[0]!.memo(CHUNK_KEYS[framing.name], (f) => httpChunk(Buffer.from(framing.batch([f])))));
+  }
+  write(recv, Buffer.from(framing.batch(frames, id)));
+}
+
+/** Ends an open stream with the framing's epilogue. */
+export function closeStream(recv: Recv): void {
+  const epilogue = recv.mode.framing?.epilogue() ?? '';
+  if (epilogue !== '') write(recv, Buffer.from(epilogue));
+  recv.res.end();
+}
+
+function chunked(recv: Recv): boolean {
+  return recv.res.socket !== null && (recv.res as { chunkedEncoding?: boolean }).chunkedEncoding === true;
+}
+
+function writeChunk(recv: Recv, chunk: Buffer): void {
+  recv.bytes += chunk.length;
+  recv.res.socket!.write(chunk);
+}
+
+function write(recv: Recv, piece: Buffer): void {
+  if (chunked(recv)) return writeChunk(recv, httpChunk(piece));
+  recv.bytes += piece.length;
+  recv.res.write(piece);
+}
+
+/**
+ * Answers a recv in one piece. The status is 200 unless the batch ends with a fatal ERROR: then it
+ * is that error's status with the X-Ably-Error headers, and the body is still the protocol message
+ * array (ably-js acts on an array whatever the status; plain clients see a failed request). A
+ * framing may carry the status inside its body instead (JSONP: a script runs only from a 200).
+ */
+export function respond(res: ServerResponse, frames: readonly OutboundFrame[], format: Format, framing: Framing | undefined): void {
+  const last = frames[frames.length - 1]?.pm;
+  const fatal = last?.action === Action.ERROR && last.error ? last.error : undefined;
+  const status = fatal ? fatal.statusCode : 200;
+  const errorHeaders: Record<string, string> = fatal ? { 'X-Ably-ErrorCode': String(fatal.code), 'X-Ably-ErrorMessage': headerSafe(fatal.message) } : {};
+  if (framing) {
+    const answer = framing.whole(frames, status, errorHeaders);
+    const body = typeof answer.body === 'string' ? Buffer.from(answer.body) : answer.body;
+    res.writeHead(answer.status, { ...framedHeaders(framing), 'Content-Length': String(body.length), ...(answer.status === status ? errorHeaders : {}) });
+    res.end(body);
+    return;
+  }
+  const body = format === 'json' ? jsonBatch(frames) : encodeBatch(frames, format);
+  const length = typeof body === 'string' ? jsonBatchBytes(frames) : body.length;
+  // Flat [name, value, …] headers: no object to build and walk on every poll.
+  const headers = [...(format === 'json' ? JSON_HEADERS : MSGPACK_HEADERS), 'Content-Length', String(length)];
+  if (fatal) headers.push('X-Ably-ErrorCode', errorHeaders['X-Ably-ErrorCode']!, 'X-Ably-ErrorMessage', errorHeaders['X-Ably-ErrorMessage']!);
+  res.writeHead(status, headers);
+  res.end(body);
+}

@@ -1,0 +1,6 @@
+import { browserSdkScenarios } from './scenarios/browser-sdk.js';
+
+browserSdkScenarios('ably', [
+  { name: 'web_socket', transports: ['web_socket'], expect: 'web_socket' },
+  { name: 'xhr_polling', transports: ['xhr_polling'], expect: 'xhr_polling' },
+]);

@@ -1,0 +1,95 @@
+/**
+ * The server under fuzzing: the real `encke serve` command in a child process (so that a crash is
+ * seen as one, not as the fuzzer dying), on 127.0.0.1 and a free port, in sandbox mode with the
+ * test apps. It watches the child's exit, its error-level log lines and its peak RSS (VmHWM).
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+import { TEST_APPS } from '../helpers/server.js';
+
+const BIN = fileURLToPath(new URL('../../../packages/cli/bin/encke.js', import.meta.url));
+/** pino's number for `error`. */
+const PINO_ERROR = 50;
+
+export interface ServerLogLine {
+  level: number;
+  msg?: string;
+  [field: string]: unknown;
+}
+
+export class FuzzServer {
+  port = 0;
+  /** Log lines at error level or above: each one is a finding. */
+  readonly errors: ServerLogLine[] = [];
+  exitCode: number | null = null;
+  exitSignal: NodeJS.Signals | null = null;
+  private stderr = '';
+
+  private constructor(
+    private readonly child: ChildProcess,
+    private readonly dir: string,
+  ) {}
+
+  /** Starts the server and resolves once it listens. */
+  static async start(options: Record<string, unknown> = {}): Promise<FuzzServer> {
+    const dir = mkdtempSync(join(tmpdir(), 'encke-fuzz-'));
+    const config = join(dir, 'encke.json');
+    writeFileSync(config, JSON.stringify({ apps: TEST_APPS, sandbox: true, ...options }));
+    const child = spawn(process.execPath, [BIN, 'serve', '--config', config, '--host', '127.0.0.1', '--port', '0', '--log-level', 'info'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const server = new FuzzServer(child, dir);
+    child.stderr!.on('data', (d: Buffer) => (server.stderr = (server.stderr + d.toString()).slice(-20_000)));
+    const exited = new Promise<void>((resolve) =>
+      child.once('exit', (code, signal) => {
+        server.exitCode = code;
+        server.exitSignal = signal;
+        resolve();
+      }),
+    );
+    const listening = new Promise<void>((resolve) => {
+      createInterface({ input: child.stdout! }).on('line', (line) => {
+        let entry: ServerLogLine;
+        try {
+          entry = JSON.parse(line) as ServerLogLine;
+        } catch {
+          return; // the banner lines
+        }
+        if (entry.msg === 'encke listening') {
+          server.port = entry.port as number;
+          resolve();
+        }
+        if (entry.level >= PINO_ERROR) server.errors.push(entry);
+      });
+    });
+    await Promise.race([listening, exited.then(() => Promise.reject(new Error(`server exited at start: ${server.stderr}`)))]);
+    return server;
+  }
+
+  get alive(): boolean {
+    return this.exitCode === null && this.exitSignal === null;
+  }
+
+  /** Why the server is not alive, with its last words. */
+  get crash(): string {
+    return `server exited (code ${this.exitCode}, signal ${this.exitSignal}): ${this.stderr.slice(-4000)}`;
+  }
+
+  /** Current and peak resident set size of the server process (bytes). */
+  memory(): { rss: number; peak: number } {
+    const status = readFileSync(`/proc/${this.child.pid}/status`, 'utf8');
+    const kb = (field: string): number => Number(new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(status)?.[1] ?? 0) * 1024;
+    return { rss: kb('VmRSS'), peak: kb('VmHWM') };
+  }
+
+  async stop(): Promise<void> {
+    if (this.alive) {
+      const exited = new Promise((resolve) => this.child.once('exit', resolve));
+      this.child.kill('SIGTERM');
+      await exited;
+    }
+    rmSync(this.dir, { recursive: true, force: true });
+  }
+}

@@ -1,0 +1,49 @@
+/**
+ * Script-tag (JSONP) requests as a browser makes them: a plain GET whose answer is run as a script.
+ * The answer is run in a fresh `vm` context where the callbacks the tests use exist (`cb`,
+ * `app.on`, ably-js 1.x's `_ablyjs_jsonp._(n)`), and what it was called with is returned.
+ */
+import { request, type IncomingHttpHeaders } from 'node:http';
+import { runInNewContext } from 'node:vm';
+import type { ErrorInfo, ProtocolMessage } from '@encke/protocol';
+
+/** What the server passes to the callback. */
+export interface JsonpEnvelope {
+  statusCode: number;
+  response?: ProtocolMessage[] | { error: ErrorInfo };
+  headers?: Record<string, string>;
+}
+
+export interface JsonpAnswer {
+  status: number;
+  headers: IncomingHttpHeaders;
+  text: string;
+  /** The callback's argument, when the answer is a script that called it. */
+  envelope: JsonpEnvelope | undefined;
+}
+
+export function runJsonp(text: string): JsonpEnvelope | undefined {
+  let got: JsonpEnvelope | undefined;
+  const cb = (value: JsonpEnvelope): void => {
+    got = value;
+  };
+  runInNewContext(text, { cb, app: { on: cb }, _ablyjs_jsonp: { _: () => cb } }, { timeout: 1000 });
+  // Out of the vm context: plain data again.
+  return got === undefined ? undefined : (JSON.parse(JSON.stringify(got)) as JsonpEnvelope);
+}
+
+export function jsonpRequest(port: number, path: string): Promise<JsonpAnswer> {
+  return new Promise((resolve, reject) => {
+    const req = request({ host: '127.0.0.1', port, path }, (res) => {
+      let text = '';
+      res.setEncoding('utf8');
+      res.on('data', (c: string) => (text += c));
+      res.on('end', () => {
+        const script = String(res.headers['content-type']).startsWith('application/javascript');
+        resolve({ status: res.statusCode ?? 0, headers: res.headers, text, envelope: script ? runJsonp(text) : undefined });
+      });
+    });
+    req.on('error', reject);
+    req.end();
+  });
+}
