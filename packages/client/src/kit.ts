@@ -8,7 +8,7 @@ import { Action, Flag, PresenceAction } from '@encke/protocol/constants';
 import { Err, ErrorInfo } from './errors.js';
 import { Emitter } from './util/emitter.js';
 import { fromBase64, randomId, toBase64, utf8Encode } from './util/bytes.js';
-import { errorOf, getJson, send } from './util/http.js';
+import { errorOf, send } from './util/http.js';
 import { decodeData, decodeMessage, encodeData } from './channel/message.js';
 
 /** `url` with `params` added to its query. */
@@ -28,7 +28,6 @@ export const kit = {
   withQuery,
   send,
   errorOf,
-  getJson,
   toBase64,
   fromBase64,
   utf8Encode,

@@ -3,6 +3,18 @@ import WebSocket from 'ws';
 import { platform } from './platform.js';
 import type { WebSocketConstructor } from './options.js';
 
-platform.webSocket ??= WebSocket as unknown as WebSocketConstructor;
+/** `ws`, recording the HTTP status of a refused upgrade (browsers never see one): a 401 is an auth failure. */
+class NodeWebSocket extends WebSocket {
+  refusedStatus: number | undefined;
+  constructor(url: string) {
+    super(url);
+    this.on('error', (err: Error) => {
+      const m = /server response: (\d{3})/.exec(err.message);
+      if (m) this.refusedStatus = Number(m[1]);
+    });
+  }
+}
+
+platform.webSocket ??= NodeWebSocket as unknown as WebSocketConstructor;
 
 export * from './index.js';

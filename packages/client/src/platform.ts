@@ -8,25 +8,21 @@ export const platform: { webSocket: WebSocketConstructor | undefined } = {
   webSocket: (globalThis as { WebSocket?: WebSocketConstructor }).WebSocket,
 };
 
-interface PageEvents {
+/** Browser events the connection follows (RTN20): the network going and coming, the page going away. */
+export interface PageEvents {
   online(): void;
   offline(): void;
-  unload(): void;
+  pagehide(): void;
 }
 
-/** Browsers: network changes and page unload (RTN20). Returns a function that stops watching. */
+/** Browsers: network changes and page unload. Returns a function that stops watching. */
 export function watchPage(handlers: PageEvents): () => void {
   const w = (globalThis as { window?: Window }).window;
   if (!w?.addEventListener) return () => undefined;
-  const online = (): void => handlers.online();
-  const offline = (): void => handlers.offline();
-  const unload = (): void => handlers.unload();
-  w.addEventListener('online', online);
-  w.addEventListener('offline', offline);
-  w.addEventListener('pagehide', unload);
+  const names = ['online', 'offline', 'pagehide'] as const;
+  const listener = (ev: Event): void => handlers[ev.type as (typeof names)[number]]();
+  for (const n of names) w.addEventListener(n, listener);
   return () => {
-    w.removeEventListener('online', online);
-    w.removeEventListener('offline', offline);
-    w.removeEventListener('pagehide', unload);
+    for (const n of names) w.removeEventListener(n, listener);
   };
 }

@@ -7,12 +7,12 @@ import type { TokenDetails, TokenParams } from './auth/types.js';
 import { Channels } from './channel/channels.js';
 import type { PageRequest } from './channel/paginated.js';
 import { loadCodec } from './codec/codec.js';
-import { Connection } from './connection/connection.js';
+import type { Connection } from './connection/connection.js';
 import { ConnectionManager } from './connection/manager.js';
 import { Err, ErrorInfo } from './errors.js';
 import { resolveOptions, type ClientOptions, type ResolvedOptions } from './options.js';
 import { platform, watchPage } from './platform.js';
-import { getJson, type HttpContext } from './util/http.js';
+import type { HttpContext } from './util/http.js';
 import { kit } from './kit.js';
 
 /** The auth API of a client (RSA). */
@@ -33,16 +33,7 @@ export class RealtimeAuth {
 
   /** Gets a new token now and, if connected, applies it in band (RTC8); resolves once the server accepted it. */
   async authorize(tokenParams?: TokenParams): Promise<TokenDetails> {
-    const details = await this.inner.renew(tokenParams);
-    if (this.manager.state !== 'connected') {
-      this.manager.reauthorize(details.token);
-      return details;
-    }
-    const outcome = this.manager.events.once(['update', 'failed', 'disconnected', 'suspended', 'closed']);
-    this.manager.reauthorize(details.token);
-    const change = await outcome;
-    if (change.event !== 'update') throw change.reason ?? ErrorInfo.of(Err.connectionFailed);
-    return details;
+    return (await import('./extras.js')).authorize(kit, this.inner, this.manager, tokenParams);
   }
 }
 
@@ -69,7 +60,7 @@ export class Realtime {
     this.manager = new ConnectionManager(o, auth, this.http, () => loadCodec(o.format), baseUrl);
     const pages: PageRequest = { kit, http: this.http, header: () => auth.header(), timeoutMs: o.realtimeRequestTimeout };
     this.channels = new Channels(this.manager, pages);
-    this.connection = new Connection(this.manager, () => this.channels.serials());
+    this.connection = this.manager;
     this.auth = new RealtimeAuth(auth, this.manager);
     this.unwatch = watchPage({
       online: () => {
@@ -78,7 +69,7 @@ export class Realtime {
       offline: () => {
         if (this.manager.state === 'connected' || this.manager.state === 'connecting') this.manager.drop(ErrorInfo.of(Err.disconnected, 'The browser went offline'));
       },
-      unload: () => {
+      pagehide: () => {
         if (o.closeOnUnload) this.close();
       },
     });
@@ -97,7 +88,6 @@ export class Realtime {
 
   /** The server's time (`GET /time`). */
   async time(): Promise<number> {
-    const { body } = await getJson(this.http, `${this.manager.baseUrl}/time`, { timeoutMs: this.options.realtimeRequestTimeout });
-    return Array.isArray(body) && typeof body[0] === 'number' ? body[0] : Number.NaN;
+    return (await import('./extras.js')).time(kit, this.http, this.manager.baseUrl, this.options.realtimeRequestTimeout);
   }
 }

@@ -62,5 +62,5 @@ export async function closeClients(...clients: Realtime[]): Promise<void> {
 
 /** Whether the server holds a session for this connection id. */
 export function serverHas(ts: TestServer, connectionId: string | undefined): boolean {
-  return [...ts.server.ctx.sessions.values()].some((s) => s.id === connectionId);
+  return connectionId !== undefined && ts.server.inspect.connection(connectionId) !== undefined;
 }

@@ -43,20 +43,21 @@ export class Auth {
     return !!(o.authCallback || o.authUrl || o.key);
   }
 
-  /** Query params that authenticate a connection request. */
+  /** Query params that authenticate a connection request, getting a token first if one is needed. */
   async queryParams(): Promise<Record<string, string>> {
-    if (this.basic) {
-      const q: Record<string, string> = { key: this.options.key ?? '' };
-      return q;
-    }
-    const token = await this.token();
-    return { access_token: token.token };
+    if (!this.basic) await this.token();
+    return this.params();
+  }
+
+  /** The credentials as query params, as they are now (comet repeats them on every request). */
+  params(): Record<string, string> {
+    return this.basic ? { key: this.options.key ?? '' } : { access_token: this.tokenDetails?.token ?? '' };
   }
 
   /** The Authorization header of a REST request. */
   async header(): Promise<string> {
-    if (this.basic) return `Basic ${toBase64(utf8Encode(this.options.key ?? ''))}`;
-    return `Bearer ${toBase64(utf8Encode((await this.token()).token))}`;
+    const secret = this.basic ? (this.options.key ?? '') : (await this.token()).token;
+    return `${this.basic ? 'Basic' : 'Bearer'} ${toBase64(utf8Encode(secret))}`;
   }
 
   /** The current token, or a new one when there is none or it has expired. */
@@ -69,7 +70,7 @@ export class Auth {
   /** A new token, whatever the current one (one request at a time). */
   renew(params?: TokenParams): Promise<TokenDetails> {
     if (!this.canRenew) {
-      return Promise.reject(ErrorInfo.of(Err.noTokenRenewal, 'Token invalid or expired, and no means (key, authCallback or authUrl) to renew it'));
+      return Promise.reject(ErrorInfo.of(Err.noTokenRenewal));
     }
     this.pending ??= this.fetchToken({ ...this.options.defaultTokenParams, ...params }).finally(() => {
       this.pending = undefined;

@@ -4,6 +4,7 @@
  * uses one of them: a page with an authCallback that returns tokens never downloads it.
  */
 import type { Kit } from '../kit.js';
+import { getJson } from '../util/json-request.js';
 import type { ResolvedOptions } from '../options.js';
 import type { HttpContext } from '../util/http.js';
 import type { TokenDetails, TokenLike, TokenParams, TokenRequest } from './types.js';
@@ -57,7 +58,7 @@ export async function signTokenRequest(c: ObtainContext, params: TokenParams): P
 
 /** Exchanges a signed TokenRequest for TokenDetails. */
 export async function requestToken(c: ObtainContext, req: TokenRequest): Promise<TokenDetails> {
-  const { body } = await c.kit.getJson(c.http, `${c.baseUrl}/keys/${encodeURIComponent(req.keyName)}/requestToken`, {
+  const { body } = await getJson(c.kit, c.http, `${c.baseUrl}/keys/${encodeURIComponent(req.keyName)}/requestToken`, {
     method: 'POST',
     headers: { 'content-type': 'application/json', accept: 'application/json' },
     body: JSON.stringify(req),

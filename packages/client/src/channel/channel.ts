@@ -41,8 +41,8 @@ export interface HistoryParams {
   untilAttach?: boolean;
 }
 
-export class RealtimeChannel {
-  readonly events = new Emitter<ChannelEvent, ChannelStateChange>();
+/** A channel; `on`/`once`/`off` listen to its state changes. */
+export class RealtimeChannel extends Emitter<ChannelEvent, ChannelStateChange> {
   readonly presence: RealtimePresence;
   state: ChannelState = 'initialized';
   errorReason: ErrorInfo | undefined;
@@ -63,22 +63,9 @@ export class RealtimeChannel {
     private readonly pages: PageRequest,
     private options: ChannelOptions = {},
   ) {
+    super();
     this.timer = new Timer(conn.options.clock);
     this.presence = new RealtimePresence(this, conn, pages);
-  }
-
-  on(listener: Listener<ChannelStateChange>): void;
-  on(events: ChannelEvent | ChannelEvent[], listener: Listener<ChannelStateChange>): void;
-  on(a: ChannelEvent | ChannelEvent[] | Listener<ChannelStateChange>, b?: Listener<ChannelStateChange>): void {
-    this.events.on(a, b);
-  }
-
-  once(event?: ChannelEvent): Promise<ChannelStateChange> {
-    return this.events.once(event);
-  }
-
-  off(listener?: Listener<ChannelStateChange>): void {
-    this.events.off(listener);
   }
 
   setOptions(options: ChannelOptions): Promise<void> {
@@ -91,9 +78,8 @@ export class RealtimeChannel {
   attach(): Promise<ChannelStateChange | null> {
     if (this.state === 'attached') return Promise.resolve(null);
     const connState = this.conn.state;
-    if (connState === 'closing' || connState === 'closed' || connState === 'failed' || connState === 'suspended') {
-      return Promise.reject(ErrorInfo.of(Err.channelInvalidState, `Cannot attach while the connection is ${connState}`, this.conn.stateError()));
-    }
+    // RTL4b: no attaching on a connection that is closing, closed, failed or suspended.
+    if (connState === 'closing' || connState === 'closed' || connState === 'failed' || connState === 'suspended') return Promise.reject(this.conn.stateError());
     return new Promise((resolve, reject) => {
       this.waiters.push({ resolve, reject });
       if (this.state !== 'attaching') this.requestAttach();
@@ -102,7 +88,7 @@ export class RealtimeChannel {
 
   detach(): Promise<void> {
     if (this.state === 'initialized' || this.state === 'detached') return Promise.resolve();
-    if (this.state === 'failed') return Promise.reject(ErrorInfo.of(Err.channelInvalidState, 'Channel failed'));
+    if (this.state === 'failed') return Promise.reject(this.errorReason ?? ErrorInfo.of(Err.channelInvalidState));
     return new Promise((resolve, reject) => {
       this.detachWaiters.push({ resolve, reject });
       if (this.conn.state !== 'connected') return this.detached();
@@ -211,7 +197,7 @@ export class RealtimeChannel {
     const wasAttached = this.state === 'attached';
     if (wasAttached) {
       // RTL12: an ATTACHED while attached is an update, announced unless it continued the attachment.
-      if (!resumed || error) this.emit('attached', 'update', error, resumed);
+      if (!resumed || error) this.announce('attached', 'update', error, resumed);
     } else this.setState('attached', error, resumed);
     this.presence.onAttached(((pm.flags ?? 0) & Flag.HAS_PRESENCE) !== 0, resumed && wasAttached);
     for (const w of this.waiters.splice(0)) w.resolve(null);
@@ -260,13 +246,13 @@ export class RealtimeChannel {
     if (state === this.state && !reason) return;
     const previous = this.state;
     this.state = state;
-    this.emit(previous, state, reason, resumed);
+    this.announce(previous, state, reason, resumed);
   }
 
-  private emit(previous: ChannelState, event: ChannelEvent, reason: ErrorInfo | undefined, resumed: boolean): void {
+  private announce(previous: ChannelState, event: ChannelEvent, reason: ErrorInfo | undefined, resumed: boolean): void {
     if (reason) this.errorReason = reason;
     const change: ChannelStateChange = { previous, current: this.state, event, resumed };
     if (reason) change.reason = reason;
-    this.events.emit(event, change);
+    this.emit(event, change);
   }
 }

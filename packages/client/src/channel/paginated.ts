@@ -1,6 +1,7 @@
 /** REST paging (TG): items of one page and the `Link` header's `next` and `first` relations. Loaded on first use. */
 import type { PresenceMessage as WirePresence } from '@encke/protocol/types';
 import type { Kit } from '../kit.js';
+import { getJson } from '../util/json-request.js';
 import type { Message, PresenceMessage } from './message.js';
 import { decodePresence } from './presence-message.js';
 import type { HttpContext } from '../util/http.js';
@@ -41,7 +42,7 @@ export function history(req: PageRequest, baseUrl: string, channel: string, kind
 }
 
 export async function getPage<W, T>(req: PageRequest, url: string, map: (item: W) => T): Promise<PaginatedResult<T>> {
-  const { body, headers } = await req.kit.getJson(req.http, url, {
+  const { body, headers } = await getJson(req.kit, req.http, url, {
     headers: { authorization: await req.header(), accept: 'application/json' },
     timeoutMs: req.timeoutMs,
   });

@@ -107,7 +107,7 @@ export class PresenceCore {
       this.sendPresence('enter', clientId, data, id).catch((err: unknown) => {
         const { Err, ErrorInfo } = this.kit;
         const reason = ErrorInfo.of(Err.presenceReenterFailed, `Automatic re-enter of ${clientId} failed`, ErrorInfo.from(err));
-        this.channel.events.emit('update', { previous: this.channel.state, current: this.channel.state, event: 'update', reason, resumed: false });
+        this.channel.emit('update', { previous: this.channel.state, current: this.channel.state, event: 'update', reason, resumed: false });
       });
     }
   }

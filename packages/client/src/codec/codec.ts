@@ -49,8 +49,8 @@ export function codecOf(wire: WireFormat): Codec {
   return {
     format: wire.format,
     contentType: wire.contentType,
-    encode: (pm) => wire.encode(pm),
-    encodeBatch: (pms) => wire.encode(pms),
+    encode: wire.encode,
+    encodeBatch: wire.encode,
     decode(frame) {
       let value: unknown;
       try {
@@ -60,19 +60,10 @@ export function codecOf(wire: WireFormat): Codec {
       }
       return asProtocolMessage(value);
     },
+    // A body that does not parse fails the recv like a broken network: the transport is dropped
+    // and the connection resumes (a proxy that mangles one response need not end it).
     async *batches(chunks) {
-      const it = wire.values(chunks)[Symbol.asyncIterator]();
-      for (;;) {
-        let step: IteratorResult<unknown>;
-        try {
-          step = await it.next();
-        } catch (err) {
-          // A broken body and a broken network look alike here; only a decoder's own error is 80013.
-          throw err instanceof SyntaxError || (err instanceof Error && err.name === 'DecodeError') ? malformed(wire.format) : err;
-        }
-        if (step.done) return;
-        yield asBatch(step.value);
-      }
+      for await (const value of wire.values(chunks)) yield asBatch(value);
     },
   };
 }
@@ -84,20 +75,16 @@ export const jsonWire: WireFormat = {
   contentType: 'application/json',
   encode: (value) => JSON.stringify(value),
   decode: (frame) => JSON.parse(typeof frame === 'string' ? frame : text.decode(frame)) as unknown,
+  // One array per line; the last, unfinished line waits for the next chunk.
   async *values(chunks) {
-    const lines = new TextDecoder();
-    let buffered = '';
+    const utf8 = new TextDecoder();
+    let rest = '';
     for await (const chunk of chunks) {
-      buffered += lines.decode(chunk, { stream: true });
-      let nl: number;
-      while ((nl = buffered.indexOf('\n')) >= 0) {
-        const line = buffered.slice(0, nl).trim();
-        buffered = buffered.slice(nl + 1);
-        if (line) yield JSON.parse(line) as unknown;
-      }
+      const lines = (rest + utf8.decode(chunk, { stream: true })).split('\n');
+      rest = lines.pop() ?? '';
+      for (const line of lines) if (line.trim()) yield JSON.parse(line) as unknown;
     }
-    const rest = buffered.trim();
-    if (rest) yield JSON.parse(rest) as unknown;
+    if (rest.trim()) yield JSON.parse(rest) as unknown;
   },
 };
 

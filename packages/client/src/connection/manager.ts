@@ -7,54 +7,46 @@
  */
 import type { ConnectionDetails, ProtocolMessage } from '@encke/protocol/types';
 import { Action } from '@encke/protocol/constants';
-import { Err, ErrorInfo, isFatal, isTokenError } from '../errors.js';
+import { Err, ErrorInfo, isTokenError } from '../errors.js';
 import type { Auth } from '../auth/auth.js';
 import type { Codec } from '../codec/codec.js';
-import { kit } from '../kit.js';
 import type { ResolvedOptions } from '../options.js';
 import { Emitter } from '../util/emitter.js';
+import { kit } from '../kit.js';
 import { Timer } from '../util/clock.js';
 import type { HttpContext } from '../util/http.js';
-import { DEFAULT_ORDER, type TransportName } from '../transports/names.js';
-import { loadTransport, type Transport, type TransportContext } from '../transports/transport.js';
-import { tryTransport, type Outcome } from './attempt.js';
+import type { TransportName } from '../transports/names.js';
+import type { Transport } from '../transports/transport.js';
+import { Connector, type ConnectorHost } from './connector.js';
 import { Outbox, type PublishResult } from './outbox.js';
-import { rememberedTransport, rememberTransport, retryDelay, transportOrder } from './retry.js';
+import { rememberTransport, retryDelay } from './retry.js';
+import { parseRecoveryKey, type RecoveryKey } from './recovery.js';
+import type { Connection } from './connection.js';
 import type { ConnectionEvent, ConnectionState, ConnectionStateChange } from './types.js';
-
-/** The protocol version spoken: ACK `res` (serials), channelSerial resume, no connectionSerial. */
-export const PROTOCOL_VERSION = '5';
 
 /** What the channels need to hear from the connection. */
 export interface ConnectionHooks {
   onMessage(pm: ProtocolMessage): void;
   onConnected(resumed: boolean): void;
   onState(state: ConnectionState, reason: ErrorInfo | undefined): void;
-}
-
-/** The recovery key (RTN16g): enough to resume the connection and its channels in another page. */
-export interface RecoveryKey {
-  connectionKey: string;
-  msgSerial: number;
-  channelSerials: Record<string, string>;
+  /** channelSerials of attached channels, for the recovery key. */
+  serials(): Record<string, string>;
 }
 
 const SENDABLE: ReadonlySet<ConnectionState> = new Set(['connected']);
 const QUEUEABLE: ReadonlySet<ConnectionState> = new Set(['initialized', 'connecting', 'disconnected']);
 
-export class ConnectionManager {
-  readonly events = new Emitter<ConnectionEvent, ConnectionStateChange>();
+export class ConnectionManager extends Emitter<ConnectionEvent, ConnectionStateChange> implements ConnectorHost, Connection {
   state: ConnectionState = 'initialized';
   errorReason: ErrorInfo | undefined;
   id: string | undefined;
   key: string | undefined;
   details: ConnectionDetails | undefined;
-  transport: Transport | undefined;
+  /** The transport in use. */
+  active: Transport | undefined;
   readonly outbox = new Outbox();
   hooks: ConnectionHooks | undefined;
 
-  private generation = 0;
-  private connecting: Transport | undefined;
   private readonly retryTimer: Timer;
   private readonly idleTimer: Timer;
   private readonly closeTimer: Timer;
@@ -62,28 +54,51 @@ export class ConnectionManager {
   private retries = 0;
   /** When the connection was last known good (or the first attempt began): the suspend clock. */
   private lastGood: number | undefined;
-  private readonly demoted = new Set<TransportName>();
   private recover: RecoveryKey | undefined;
-  private codec: Codec | undefined;
-  private pings = new Map<string, () => void>();
+  private readonly connector: Connector;
+  /** Pings waiting for their HEARTBEAT, by id (extras.ts). */
+  readonly pings = new Map<string, () => void>();
 
   constructor(
     readonly options: ResolvedOptions,
     readonly auth: Auth,
-    private readonly http: HttpContext,
-    private readonly loadCodec: () => Promise<Codec>,
+    http: HttpContext,
+    loadCodec: () => Promise<Codec>,
     readonly baseUrl: string,
   ) {
+    super();
     const clock = options.clock;
     this.retryTimer = new Timer(clock);
     this.idleTimer = new Timer(clock);
     this.closeTimer = new Timer(clock);
     this.renewTimer = new Timer(clock);
     if (options.recover) this.recover = parseRecoveryKey(options.recover);
+    this.connector = new Connector(this, http, loadCodec);
+  }
+
+  get recoverKey(): string | undefined {
+    return this.recover?.connectionKey;
   }
 
   get recoveryChannelSerials(): Record<string, string> {
     return this.recover?.channelSerials ?? {};
+  }
+
+  get transport(): string | undefined {
+    return this.active?.name;
+  }
+
+  async whenState(state: ConnectionState): Promise<ConnectionStateChange | null> {
+    return this.state === state ? null : this.once(state);
+  }
+
+  async ping(): Promise<number> {
+    return (await import('../extras.js')).ping(kit, this);
+  }
+
+  createRecoveryKey(): string | null {
+    const ok = this.key && (this.state === 'connected' || this.state === 'connecting' || this.state === 'disconnected');
+    return ok ? JSON.stringify({ connectionKey: this.key, msgSerial: this.outbox.msgSerial, channelSerials: this.hooks?.serials() ?? {} }) : null;
   }
 
   connect(): void {
@@ -99,7 +114,7 @@ export class ConnectionManager {
         return;
       case 'connected': {
         this.setState('closing');
-        this.transport?.close();
+        this.active?.close();
         this.closeTimer.start(this.options.realtimeRequestTimeout, () => this.closed());
         return;
       }
@@ -114,32 +129,14 @@ export class ConnectionManager {
       return Promise.reject(this.stateError());
     }
     if (this.state === 'initialized') this.connect();
-    return this.outbox.add(pm, SENDABLE.has(this.state), (p) => this.transport?.send(p));
+    return this.outbox.add(pm, SENDABLE.has(this.state), (p) => this.active?.send(p));
   }
 
   /** Sends a message that is not ACKed (ATTACH, DETACH, SYNC, AUTH, HEARTBEAT) if connected. */
   send(pm: ProtocolMessage): boolean {
-    if (this.state !== 'connected' || !this.transport) return false;
-    this.transport.send(pm);
+    if (this.state !== 'connected' || !this.active) return false;
+    this.active.send(pm);
     return true;
-  }
-
-  /** Round trip of a HEARTBEAT carrying an id (RTN13). */
-  ping(): Promise<number> {
-    if (this.state !== 'connected') return Promise.reject(this.stateError());
-    const id = Math.random().toString(36).slice(2);
-    const start = this.options.clock.now();
-    return new Promise((resolve, reject) => {
-      const timer = this.options.clock.setTimeout(() => {
-        this.pings.delete(id);
-        reject(ErrorInfo.of(Err.timeout, 'Ping timed out'));
-      }, this.options.realtimeRequestTimeout);
-      this.pings.set(id, () => {
-        this.options.clock.clearTimeout(timer);
-        resolve(this.options.clock.now() - start);
-      });
-      this.send({ action: Action.HEARTBEAT, id });
-    });
   }
 
   /** After a new token: in band when connected (RTC8a), else the next connect uses it. */
@@ -151,25 +148,19 @@ export class ConnectionManager {
 
   /** Drops the transport as if the network went (used for `offline` and tests). */
   drop(reason: ErrorInfo): void {
-    const t = this.transport ?? this.connecting;
+    const t = this.connector.cancel() ?? this.active;
     if (!t) return;
-    this.generation++;
+    this.active = undefined;
     t.disconnect();
     this.lost(reason);
   }
 
+  /** Why nothing can be sent now (RTN7c): suspended 80002, closed 80017, failed its reason, else 80003. */
   stateError(): ErrorInfo {
-    switch (this.state) {
-      case 'suspended':
-        return ErrorInfo.of(Err.connectionSuspended, undefined, this.errorReason);
-      case 'closing':
-      case 'closed':
-        return ErrorInfo.of(Err.connectionClosed);
-      case 'failed':
-        return this.errorReason ?? ErrorInfo.of(Err.connectionFailed);
-      default:
-        return ErrorInfo.of(Err.disconnected, `Connection is ${this.state}`);
-    }
+    const s = this.state;
+    if (s === 'failed') return this.errorReason ?? ErrorInfo.of(Err.connectionFailed);
+    const def = s === 'suspended' ? Err.connectionSuspended : s === 'closing' || s === 'closed' ? Err.connectionClosed : Err.disconnected;
+    return ErrorInfo.of(def, `${def.message} (connection ${s})`, this.errorReason);
   }
 
   // ---- connecting ----
@@ -178,106 +169,15 @@ export class ConnectionManager {
     this.retryTimer.stop();
     this.lastGood ??= this.options.clock.now();
     this.setState('connecting', reason);
-    void this.attempt(++this.generation);
-  }
-
-  private async attempt(gen: number): Promise<void> {
-    let renewed = false;
-    let lastErr: ErrorInfo | undefined;
-    let ctx: TransportContext;
-    try {
-      ctx = await this.context();
-    } catch (err) {
-      if (gen === this.generation) this.refused(ErrorInfo.from(err), renewed);
-      return;
-    }
-    const order = this.order();
-    for (let i = 0; i < order.length; i++) {
-      const name = order[i] as TransportName;
-      if (gen !== this.generation) return;
-      const mod = this.options.transportImplementations?.[name] ?? (await loadTransport(name).catch(() => undefined));
-      if (gen !== this.generation) return;
-      if (!mod?.supported(ctx)) continue;
-      const deadline = i < order.length - 1 ? this.options.transportStallTimeout : this.options.realtimeRequestTimeout;
-      const outcome: Outcome = await tryTransport(mod, ctx, deadline, this.live, (t) => (this.connecting = t));
-      this.connecting = undefined;
-      if (gen !== this.generation) {
-        if (outcome.kind === 'connected') outcome.transport.disconnect();
-        return;
-      }
-      if (outcome.kind === 'connected') return this.activate(name, outcome.transport, outcome.pm);
-      const answered = outcome.kind === 'refused' || outcome.fatal || (outcome.err.code >= 40000 && outcome.err.code < 50000);
-      if (!answered) {
-        lastErr = outcome.err;
-        this.demoted.add(name);
-        continue;
-      }
-      if (isTokenError(outcome.err.code) && this.auth.canRenew && !renewed) {
-        // RTN14b: one new token and one more try; a second token error leaves us disconnected.
-        renewed = true;
-        try {
-          await this.auth.renew();
-          ctx = await this.context();
-        } catch (err) {
-          if (gen === this.generation) this.refused(ErrorInfo.from(err), true);
-          return;
-        }
-        if (gen !== this.generation) return;
-        i--;
-        continue;
-      }
-      if (outcome.kind === 'transport-failed' && outcome.fatal) return this.fail(outcome.err);
-      return this.refused(outcome.err, renewed);
-    }
-    this.lost(lastErr ?? ErrorInfo.of(Err.connectionFailed, 'No transport could connect'));
-  }
-
-  /** The server (or the auth provider) said no: fail if final, else retry later. */
-  private refused(err: ErrorInfo, renewed: boolean): void {
-    if (isTokenError(err.code) && !this.auth.canRenew) return this.fail(ErrorInfo.of(Err.noTokenRenewal, undefined, err));
-    if (isFatal(err) && !(isTokenError(err.code) && renewed)) return this.fail(err);
-    this.lost(err);
-  }
-
-  private order(): TransportName[] {
-    const base = this.options.transports ?? DEFAULT_ORDER;
-    const host = `${this.options.host}:${this.options.port}`;
-    const remembered = this.options.rememberTransport && !this.options.transports ? rememberedTransport(host) : undefined;
-    return transportOrder(base, remembered, this.demoted);
-  }
-
-  private async context(): Promise<TransportContext> {
-    this.codec ??= await this.loadCodec();
-    const o = this.options;
-    const params: Record<string, string> = {
-      ...(await this.auth.queryParams()),
-      format: this.codec.format,
-      heartbeats: 'true',
-      echo: String(o.echoMessages),
-      v: PROTOCOL_VERSION,
-    };
-    if (o.clientId && this.auth.basic) params['clientId'] = o.clientId;
-    if (this.key) params['resume'] = this.key;
-    else if (this.recover && !this.id) params['recover'] = this.recover.connectionKey;
-    for (const [k, v] of Object.entries(o.transportParams ?? {})) params[k] = String(v);
-    const auth = this.auth;
-    return {
-      kit,
-      options: o,
-      codec: this.codec,
-      http: this.http,
-      params,
-      baseUrl: this.baseUrl,
-      authParams: (): Record<string, string> => (auth.basic ? { key: o.key ?? '' } : { access_token: auth.tokenDetails?.token ?? '' }),
-    };
+    this.connector.start();
   }
 
   // ---- connected ----
 
-  private activate(name: TransportName, t: Transport, pm: ProtocolMessage): void {
-    this.transport = t;
+  activate(name: TransportName, t: Transport, pm: ProtocolMessage): void {
+    this.active = t;
     if (this.options.rememberTransport) rememberTransport(`${this.options.host}:${this.options.port}`, name);
-    this.demoted.delete(name);
+    this.connector.demoted.delete(name);
     const resumed = this.id !== undefined && this.id === pm.connectionId;
     const recovered = !this.id && this.recover !== undefined && pm.error === undefined;
     this.id = pm.connectionId;
@@ -301,13 +201,13 @@ export class ConnectionManager {
     if (d.clientId && d.clientId !== '*') this.auth.clientId = d.clientId;
   }
 
-  private readonly live = {
+  readonly live = {
     onMessage: (t: Transport, pm: ProtocolMessage): void => {
-      if (t === this.transport) this.onMessage(pm);
+      if (t === this.active) this.onMessage(pm);
     },
     onClose: (t: Transport, err: ErrorInfo | undefined, fatal: boolean): void => {
-      if (t !== this.transport) return;
-      this.transport = undefined;
+      if (t !== this.active) return;
+      this.active = undefined;
       if (this.state === 'closing') return this.closed();
       if (fatal && err) return this.fail(err);
       this.lost(err ?? ErrorInfo.of(Err.disconnected, 'Transport closed'));
@@ -346,8 +246,8 @@ export class ConnectionManager {
 
   /** DISCONNECTED or ERROR from the server while connected (RTN15h, RTN15i). */
   private serverEnded(err: ErrorInfo, isError: boolean): void {
-    const t = this.transport;
-    this.transport = undefined;
+    const t = this.active;
+    this.active = undefined;
     t?.disconnect();
     if (this.state === 'closing') return this.closed();
     if (isTokenError(err.code)) {
@@ -381,12 +281,12 @@ export class ConnectionManager {
     if (!maxIdle) return;
     const ms = maxIdle + this.options.realtimeRequestTimeout;
     this.idleTimer.start(ms, () => {
-      const t = this.transport;
+      const t = this.active;
       if (!t) return;
-      this.transport = undefined;
+      this.active = undefined;
       t.disconnect();
       // A stream that goes silent is likely buffered by a proxy: prefer another transport next.
-      this.demoted.add(t.name);
+      this.connector.demoted.add(t.name);
       this.lost(new ErrorInfo(`No activity seen from the server in ${ms} ms`, Err.disconnected.code, 408));
     });
   }
@@ -394,7 +294,7 @@ export class ConnectionManager {
   // ---- losing and ending ----
 
   /** Disconnected: retry, or suspended once connectionStateTtl has passed since the connection was good. */
-  private lost(reason: ErrorInfo): void {
+  lost(reason: ErrorInfo): void {
     const wasConnected = this.state === 'connected';
     this.idleTimer.stop();
     this.renewTimer.stop();
@@ -414,7 +314,7 @@ export class ConnectionManager {
     this.retryTimer.start(this.options.suspendedRetryTimeout, () => this.startConnecting());
   }
 
-  private fail(err: ErrorInfo): void {
+  fail(err: ErrorInfo): void {
     this.teardown();
     this.key = undefined;
     this.setState('failed', err);
@@ -430,11 +330,9 @@ export class ConnectionManager {
   }
 
   private teardown(): void {
-    this.generation++;
     for (const timer of [this.retryTimer, this.idleTimer, this.closeTimer, this.renewTimer]) timer.stop();
-    const t = this.transport ?? this.connecting;
-    this.transport = undefined;
-    this.connecting = undefined;
+    const t = this.connector.cancel() ?? this.active;
+    this.active = undefined;
     t?.disconnect();
   }
 
@@ -447,7 +345,7 @@ export class ConnectionManager {
     if (reason) change.reason = reason;
     if (retryIn !== undefined) change.retryIn = retryIn;
     this.hooks?.onState(state, reason);
-    this.events.emit(state, change);
+    this.emit(state, change);
   }
 
   private emitUpdate(reason: ErrorInfo | undefined): void {
@@ -456,17 +354,6 @@ export class ConnectionManager {
       change.reason = reason;
       this.errorReason = reason;
     }
-    this.events.emit('update', change);
-  }
-}
-
-/** Parses a recovery key; an unreadable one is ignored (a clean connection follows, RTN16f). */
-export function parseRecoveryKey(text: string): RecoveryKey | undefined {
-  try {
-    const v = JSON.parse(text) as Partial<RecoveryKey>;
-    if (typeof v.connectionKey !== 'string' || typeof v.msgSerial !== 'number') return undefined;
-    return { connectionKey: v.connectionKey, msgSerial: v.msgSerial, channelSerials: v.channelSerials ?? {} };
-  } catch {
-    return undefined;
+    this.emit('update', change);
   }
 }

@@ -11,7 +11,15 @@ import type { TransportContext, TransportModule } from './transport.js';
 
 const fetchStreams = (): boolean => typeof ReadableStream !== 'undefined' && typeof Response !== 'undefined' && 'body' in Response.prototype;
 
-export function transport(comet: typeof Comet): TransportModule {
+/**
+ * The comet base comes by dynamic import, not a static one, so that a bundler keeps it in the one
+ * file long-polling loads rather than splitting it into a chunk of its own.
+ */
+export async function load(): Promise<TransportModule> {
+  return transport(await import('./comet.js'));
+}
+
+function transport(comet: typeof Comet): TransportModule {
   return {
     supported: (ctx) => (fetchStreams() && comet.supported(ctx)) || typeof XMLHttpRequest !== 'undefined',
     create(ctx, sink) {

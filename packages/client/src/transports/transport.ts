@@ -58,11 +58,9 @@ export function loadTransport(name: TransportName): Promise<TransportModule> {
       return import('./websocket.js');
     case 'xhr_polling':
       return import('./comet.js');
-    // The other comet techniques take the comet base as an argument instead of importing it, so
-    // that a bundler keeps it in the one file long-polling loads.
     case 'xhr_streaming':
-      return Promise.all([import('./comet.js'), import('./streaming.js')]).then(([comet, m]) => m.transport(comet));
+      return import('./streaming.js').then((m) => m.load());
     case 'polling':
-      return Promise.all([import('./comet.js'), import('./polling.js')]).then(([comet, m]) => m.transport(comet));
+      return import('./polling.js').then((m) => m.load());
   }
 }

@@ -23,28 +23,19 @@ export function create(ctx: TransportContext, sink: TransportSink): Transport {
   return new WebSocketTransport(ctx, sink);
 }
 
-/** Node's `ws` says "Unexpected server response: 401" when the upgrade is refused with a status. */
-function refusedStatus(event: Event): number | undefined {
-  const message = (event as { message?: unknown }).message;
-  const m = typeof message === 'string' ? /server response: (\d{3})/.exec(message) : null;
-  return m ? Number(m[1]) : undefined;
-}
-
 class WebSocketTransport implements Transport {
   readonly name = 'web_socket' as const;
   private readonly ws: WebSocket;
   private done = false;
   private opened = false;
   private closing = false;
-  private refused: number | undefined;
 
   constructor(
     private readonly ctx: TransportContext,
     private readonly sink: TransportSink,
   ) {
-    const { Err, ErrorInfo } = ctx.kit;
-    const Ctor = constructorFor(ctx);
-    if (!Ctor) throw ErrorInfo.of(Err.connectionFailed, 'No WebSocket in this runtime');
+    // Only created when supported(ctx), so there is a constructor.
+    const Ctor = constructorFor(ctx) as WebSocketConstructor;
     const url = ctx.kit.withQuery(ctx.baseUrl.replace(/^http/, 'ws') + '/', ctx.params);
     this.ws = new Ctor(url);
     this.ws.binaryType = 'arraybuffer';
@@ -52,9 +43,6 @@ class WebSocketTransport implements Transport {
       this.opened = true;
     };
     this.ws.onmessage = (ev: MessageEvent) => this.receive(ev.data as string | ArrayBuffer);
-    this.ws.onerror = (ev: Event) => {
-      this.refused ??= refusedStatus(ev);
-    };
     this.ws.onclose = (ev: CloseEvent) => this.closed(ev.code, ev.reason);
   }
 
@@ -64,21 +52,14 @@ class WebSocketTransport implements Transport {
   }
 
   close(): void {
-    if (this.done) return;
-    this.closing = true;
     this.send({ action: this.ctx.kit.Action.CLOSE });
-    // CLOSED normally arrives first and ends the socket; this only bounds the wait.
-    this.ctx.options.clock.setTimeout(() => this.drop(), CLOSE_WAIT_MS);
+    // The manager drops the socket on CLOSED; this only bounds the wait for it.
+    this.ctx.options.clock.setTimeout(() => this.disconnect(), CLOSE_WAIT_MS);
   }
 
   disconnect(): void {
     if (this.done) return;
     this.closing = true;
-    this.drop();
-  }
-
-  private drop(): void {
-    if (this.done) return;
     this.finish(undefined);
     try {
       this.ws.close(CloseCode.NORMAL);
@@ -98,7 +79,6 @@ class WebSocketTransport implements Transport {
       return;
     }
     this.sink.onMessage(pm);
-    if (pm.action === this.ctx.kit.Action.CLOSED && this.closing) this.drop();
   }
 
   private closed(code: number, reason: string): void {
@@ -106,13 +86,14 @@ class WebSocketTransport implements Transport {
     const { Err, ErrorInfo } = this.ctx.kit;
     if (!this.opened) {
       // Refused before any handshake: a 401 is an auth failure (final); anything else, or no
-      // status at all (browsers hide it), is a transport failure and the next transport is tried.
-      const status = this.refused;
+      // status at all (browsers hide it; the Node entry records it), is a transport failure and
+      // the next transport is tried.
+      const status = (this.ws as { refusedStatus?: number }).refusedStatus;
       if (status === 401) this.finish(ErrorInfo.of(Err.unauthorized, 'WebSocket refused with 401'), true);
       else this.finish(ErrorInfo.of(Err.disconnected, `WebSocket connection failed${status ? ` (HTTP ${status})` : ''}`));
       return;
     }
-    if (this.closing && code === CloseCode.NORMAL) return this.finish(undefined);
+    if (this.closing) return this.finish(undefined);
     const outcome = closeOutcome(this.ctx.kit, code, reason);
     this.finish(outcome.error, outcome.state === 'failed');
   }

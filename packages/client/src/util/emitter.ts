@@ -37,21 +37,10 @@ export class Emitter<K extends string, T> {
   off(events: K | readonly K[], listener?: Listener<T>): void;
   off(a?: K | readonly K[] | Listener<T>, b?: Listener<T>): void;
   off(a?: K | readonly K[] | Listener<T>, b?: Listener<T>): void {
-    if (a === undefined) {
-      this.entries = [];
-      return;
-    }
     const listener = typeof a === 'function' ? a : b;
-    const events = typeof a === 'function' ? undefined : toList(a);
-    this.entries = this.entries.filter((e) => {
-      if (listener && e.listener !== listener) return true;
-      if (!events) return false;
-      if (!e.events) return true;
-      const rest = e.events.filter((k) => !events.includes(k));
-      if (rest.length === e.events.length) return true;
-      e.events = rest;
-      return rest.length > 0;
-    });
+    const events = a === undefined || typeof a === 'function' ? undefined : toList(a);
+    // Removes a registration matching the listener (if given) and any of the events (if given).
+    this.entries = this.entries.filter((e) => (listener && e.listener !== listener) || (events && !e.events?.some((k) => events.includes(k))));
   }
 
   /** Calls the listeners registered for `event` (and those for every event); a throwing listener does not stop the others. */

@@ -43,11 +43,6 @@ export async function send(ctx: HttpContext, url: string, req: HttpRequest): Pro
   }
 }
 
-/** The ErrorInfo of an HTTP error response (its body must not have been read yet). */
-export async function responseError(res: Response): Promise<ErrorInfo> {
-  return errorOf(res, await res.text());
-}
-
 /** The ErrorInfo of an HTTP error: the body's `{"error": …}`, else the `X-Ably-Error*` headers, else the status. */
 export function errorOf(res: Response, text: string): ErrorInfo {
   let body: unknown;
@@ -62,16 +57,4 @@ export function errorOf(res: Response, text: string): ErrorInfo {
   const headerCode = Number(res.headers.get('x-ably-errorcode'));
   const message = res.headers.get('x-ably-errormessage') ?? `HTTP ${res.status} from ${res.url.split('?')[0] ?? ''}`;
   return new ErrorInfo(message, headerCode || Err.disconnected.code, res.status);
-}
-
-/** A request whose JSON answer is returned; HTTP errors reject with their ErrorInfo. */
-export async function getJson(ctx: HttpContext, url: string, req: HttpRequest): Promise<{ body: unknown; headers: Headers }> {
-  const res = await send(ctx, url, req);
-  if (!res.ok) throw await responseError(res);
-  const text = await res.text();
-  try {
-    return { body: text === '' ? undefined : (JSON.parse(text) as unknown), headers: res.headers };
-  } catch {
-    throw ErrorInfo.of(Err.internal, 'Malformed JSON response');
-  }
 }
