@@ -78,6 +78,8 @@ export interface ClientOptions {
   transportStallTimeout?: number;
   /** Used until the server's CONNECTED says otherwise. @default 120000 */
   connectionStateTtl?: number;
+  /** `xhr_streaming` reads the body with fetch streams, or XMLHttpRequest progress events. @default 'fetch' where the runtime has streams */
+  streamingWith?: 'fetch' | 'xhr';
   /** Plain polling: wait between polls. @default 1000 */
   pollInterval?: number;
   /** Remember the transport that worked for a host (localStorage in browsers). @default true */

@@ -23,7 +23,7 @@ function transport(comet: typeof Comet): TransportModule {
   return {
     supported: (ctx) => (fetchStreams() && comet.supported(ctx)) || typeof XMLHttpRequest !== 'undefined',
     create(ctx, sink) {
-      const viaFetch = fetchStreams() && ctx.options.transportParams?.['streamVia'] !== 'xhr';
+      const viaFetch = fetchStreams() && ctx.options.streamingWith !== 'xhr';
       return new comet.CometTransport(ctx, sink, {
         name: 'xhr_streaming',
         receiver: {
