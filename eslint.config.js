@@ -17,6 +17,7 @@ const LOWER = ['./util', './wire', './engine', './stats', './apps', './auth', '.
 
 const layers = [
   { target: './util', from: '.', except: ['./util'], message: 'util/ is the bottom layer: it imports nothing else of the server.' },
+  { target: './metrics', from: '.', except: ['./metrics'], message: 'metrics/ is where every layer reports: it imports nothing else of the server.' },
   ...['./delta', './filter', './annotations'].map((dir) => ({ target: dir, from: '.', except: [dir], message: `${dir.slice(2)}/ is a pure module (codecs, expressions, reducers): it imports nothing else of the server.` })),
   { target: './engine', from: ['./channels', './auth', './http', './wire', ...UPPER], message: 'The engine stores and fans out; it never imports channels, auth, sessions, transports or the node.' },
   ...LOWER.filter((l) => l !== './engine' && l !== './util').map((target) => ({

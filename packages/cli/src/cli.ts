@@ -1,148 +1,113 @@
 /**
- * `encke serve …`: flags and config file → ServerOptions → a running server.
+ * `encke serve …`: flags and config file → a running server, its logs and banner, and a drain on
+ * SIGTERM/SIGINT. Failures are one line on stderr with an exit status (errors.ts).
  */
-import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { parseArgs } from 'node:util';
-import { SANDBOX_WARNING, createServer, type ServerOptions } from '@encke/server';
-import { pino } from 'pino';
-import { loadConfigFile } from './config-file.js';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { createServer, type EnckeServer } from '@encke/server';
+import type { Logger as PinoLogger } from 'pino';
+import { parseCommand, USAGE, type ServeCommand } from './args.js';
+import { banner } from './banner.js';
+import { loadOrCreateDevKey, type DevKey } from './dev-key.js';
+import { CliError, ExitCode, startError } from './errors.js';
+import { createLogger } from './log.js';
+import { onStop } from './signals.js';
 
-export const USAGE = `Usage: encke serve [options]
+export { parseCommand, USAGE, VALID_FLAGS, DEV_KEY_FILE, type ParsedCommand, type ServeCommand } from './args.js';
+export { CliError, ExitCode } from './errors.js';
+export { createLogger, formatPretty } from './log.js';
 
-Starts an encke realtime server (Ably protocol over WebSocket, comet and REST).
+/** Longest wait (ms) for a server that failed to start to release what it had opened. */
+const CLOSE_AFTER_FAILURE_LIMIT = 2000;
 
-Options:
-  --port N          port to listen on (default 8080; 0 picks a free port)
-  --host H          address to listen on (default 127.0.0.1; 0.0.0.0 for every interface)
-  --config FILE     JSON config file with apps, keys and options (see docs/configuration.md)
-  --key K           a full-capability API key appId.keyId:secret (repeatable)
-  --redis URL       join a cluster: share state through Redis (redis://[:password@]host:port[/db])
-  --advertise-url U with --redis: the URL other nodes reach this one at (default: from --host/--port)
-  --tls-cert FILE   PEM certificate chain: serve HTTPS and WSS (with --tls-key)
-  --tls-key FILE    PEM private key of --tls-cert
-  --sandbox         sandbox mode: POST /apps creates apps for SDK test suites, POST /stats loads stats
-                    (unauthenticated: refused on a non-loopback --host unless --sandbox-public)
-  --sandbox-public  let --sandbox listen on a non-loopback address (anyone reaching it can create apps)
-  --log-level L     fatal, error, warn, info, debug or trace (default info; env LOG_LEVEL)
-  -h, --help        show this help
-
-With neither --config nor --key (nor --sandbox), a development app is created and its key printed.
-`;
-
-export interface ParsedCommand {
-  command: 'serve' | 'help';
-  options: ServerOptions;
-  logLevel: string;
-  devKey: string | undefined;
-}
-
-/** Parses argv (without node and script) into what to run. Throws Error with a usage message. */
-export function parseCommand(argv: string[], env: NodeJS.ProcessEnv = process.env): ParsedCommand {
-  const { values, positionals } = parseArgs({
-    args: argv,
-    allowPositionals: true,
-    options: {
-      port: { type: 'string' },
-      host: { type: 'string' },
-      config: { type: 'string' },
-      key: { type: 'string', multiple: true },
-      redis: { type: 'string' },
-      'advertise-url': { type: 'string' },
-      'log-level': { type: 'string' },
-      'tls-cert': { type: 'string' },
-      'tls-key': { type: 'string' },
-      sandbox: { type: 'boolean' },
-      'sandbox-public': { type: 'boolean' },
-      help: { type: 'boolean', short: 'h' },
-    },
-  });
-  const logLevel = values['log-level'] ?? env.LOG_LEVEL ?? 'info';
-  if (values.help || positionals.length === 0 || positionals[0] === 'help') {
-    return { command: 'help', options: {}, logLevel, devKey: undefined };
-  }
-  if (positionals[0] !== 'serve' || positionals.length > 1) throw new Error(`Unknown command: ${positionals.join(' ')}\n\n${USAGE}`);
-  const options: ServerOptions = values.config ? loadConfigFile(values.config) : {};
-  if (values.port !== undefined) {
-    const port = Number(values.port);
-    if (!/^\d+$/.test(values.port) || port > 65535) throw new Error(`--port must be a number from 0 to 65535, got ${values.port}`);
-    options.port = port;
-  }
-  if (values.host !== undefined) options.host = values.host;
-  if (values.key) options.keys = [...(options.keys ?? []), ...values.key];
-  if (values.redis !== undefined) {
-    if (!/^rediss?:\/\//.test(values.redis)) throw new Error(`--redis must be a redis:// or rediss:// URL, got ${values.redis}`);
-    options.redis = values.redis;
-  }
-  if (values['advertise-url'] !== undefined) options.advertiseUrl = values['advertise-url'];
-  if ((values['tls-cert'] === undefined) !== (values['tls-key'] === undefined)) throw new Error('--tls-cert and --tls-key must be given together');
-  if (values['tls-cert'] !== undefined && values['tls-key'] !== undefined) {
-    options.tlsCert = readPem(values['tls-cert'], '--tls-cert');
-    options.tlsKey = readPem(values['tls-key'], '--tls-key');
-  }
-  if (values.sandbox) options.sandbox = true;
-  if (values['sandbox-public']) options.sandboxPublic = true;
-  let devKey: string | undefined;
-  if (!options.apps?.length && !options.keys?.length && !options.sandbox) {
-    devKey = `dev.${randomBytes(4).toString('hex')}:${randomBytes(18).toString('base64url')}`;
-    options.keys = [devKey];
-  }
-  return { command: 'serve', options, logLevel, devKey };
-}
-
-function readPem(path: string, flag: string): Buffer {
-  try {
-    return readFileSync(path);
-  } catch (err) {
-    throw new Error(`Cannot read ${flag} file ${path}: ${(err as Error).message}`);
-  }
-}
+/** This package's version (package.json ships in the tarball beside dist/). */
+export const VERSION = (JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }).version;
 
 export async function main(argv: string[]): Promise<number> {
-  let parsed: ParsedCommand;
   try {
-    parsed = parseCommand(argv);
+    const parsed = parseCommand(argv);
+    if (parsed.command === 'help') {
+      process.stdout.write(USAGE);
+      return ExitCode.ok;
+    }
+    if (parsed.command === 'version') {
+      process.stdout.write(`${VERSION}\n`);
+      return ExitCode.ok;
+    }
+    return await serve(parsed);
   } catch (err) {
-    process.stderr.write(`${(err as Error).message}\n`);
-    return 2;
+    const e = err instanceof CliError ? err : new CliError((err as Error).message ?? String(err), ExitCode.usage);
+    process.stderr.write(`encke: ${e.message.split('\n')[0]}\n`);
+    return e.exitCode;
   }
-  if (parsed.command === 'help') {
-    process.stdout.write(USAGE);
-    return 0;
+}
+
+async function serve(cmd: ServeCommand): Promise<number> {
+  const logger = createLogger(cmd.logLevel, cmd.logFormat);
+  let devKey: DevKey | undefined;
+  if (cmd.devKeyFile !== undefined) {
+    devKey = loadOrCreateDevKey(cmd.devKeyFile);
+    cmd.options.keys = [devKey.key];
   }
-  const logger = pino({ level: parsed.logLevel, base: undefined });
-  let server;
+  let server: EnckeServer;
   try {
-    server = createServer({ ...parsed.options, logger });
+    server = createServer({ ...cmd.options, logger });
   } catch (err) {
-    process.stderr.write(`${(err as Error).message}\n`);
-    return 2;
+    const where = cmd.configPath === undefined ? '' : `config file ${cmd.configPath}: `;
+    throw new CliError(`${where}${(err as Error).message}`, ExitCode.usage);
   }
-  const address = await server.listen();
-  const tls = parsed.options.tlsCert !== undefined;
-  const scheme = tls ? 'https' : 'http';
-  if (parsed.options.sandbox) {
-    process.stdout.write(`\nencke is running in sandbox mode on ${scheme}://${address.address}:${address.port}: POST /apps creates an app.\n\n`);
-    process.stderr.write(`WARNING: ${SANDBOX_WARNING}\n`);
+  const stopping = waitForStop(server, cmd, logger);
+  let address;
+  try {
+    address = await server.listen();
+  } catch (err) {
+    // Release what did start (e.g. Redis when the port was taken), but never wait on it for long.
+    await Promise.race([server.close().catch(() => undefined), sleep(CLOSE_AFTER_FAILURE_LIMIT)]);
+    throw startError(err, server.options.host, server.options.port);
   }
-  if (parsed.devKey) {
-    process.stdout.write(
-      `\nencke is running on ${scheme}://${address.address}:${address.port} with a development app.\n` +
-        `API key: ${parsed.devKey}\n` +
-        `Connect with: new Ably.Realtime({ key: '${parsed.devKey}', endpoint: '${address.address}', ${tls ? `tlsPort: ${address.port}` : `port: ${address.port}, tls: false`} })\n\n`,
-    );
-  }
-  await new Promise<void>((resolve) => {
-    const stop = (signal: string): void => {
-      logger.info({ signal }, 'draining: clients are told to reconnect');
-      server.drain().then(resolve, (err: unknown) => {
-        logger.error({ err }, 'drain failed');
-        resolve();
+  const file = cmd.devKeyFile;
+  process.stderr.write(
+    banner({
+      version: VERSION,
+      address,
+      tls: cmd.options.tlsCert !== undefined,
+      sandbox: cmd.options.sandbox === true,
+      devKey: devKey && file !== undefined ? { ...devKey, file } : undefined,
+    }),
+  );
+  return stopping;
+}
+
+/**
+ * Resolves with the exit status once a stop signal has drained the server. Later signals do not cut
+ * the drain short (it is bounded by --drain-delay + --drain-timeout): Ctrl-C under `npm start`
+ * reaches the server twice, from the terminal and forwarded by npm.
+ */
+function waitForStop(server: EnckeServer, cmd: ServeCommand, logger: PinoLogger): Promise<number> {
+  return new Promise((resolve) => {
+    let draining = false;
+    const unsubscribe = onStop((reason) => {
+      if (draining) {
+        logger.info({ reason }, 'already draining');
+        return;
+      }
+      draining = true;
+      void drain(server, cmd, logger, reason).then(() => {
+        unsubscribe();
+        resolve(ExitCode.ok);
       });
-    };
-    process.once('SIGTERM', () => stop('SIGTERM'));
-    process.once('SIGINT', () => stop('SIGINT'));
+    });
   });
+}
+
+async function drain(server: EnckeServer, cmd: ServeCommand, logger: PinoLogger, reason: string): Promise<void> {
+  server.startDraining();
+  logger.info({ reason, drainDelay: cmd.drainDelay, drainTimeout: cmd.drainTimeout }, 'draining: /ready answers 503, then clients are told to reconnect');
+  if (cmd.drainDelay > 0) await sleep(cmd.drainDelay);
+  try {
+    await server.drain(cmd.drainTimeout);
+  } catch (err) {
+    logger.error({ err }, 'drain failed');
+  }
   logger.info('stopped');
-  return 0;
 }

@@ -8,6 +8,7 @@ import type { TokenService } from './auth/tokens.js';
 import type { LocalChannels } from './channels/local-channels.js';
 import type { ChannelPublisher } from './channels/publisher.js';
 import type { Engine } from './engine/engine.js';
+import type { Metrics } from './metrics/metrics.js';
 import type { ResolvedOptions } from './options.js';
 import type { ConnectionRecords } from './session/connection-records.js';
 import type { SessionRegistry } from './session/registry.js';
@@ -35,4 +36,6 @@ export interface NodeContext {
   readonly stats: StatsCounters;
   /** Issues and verifies tokens (encke tokens and Ably JWTs). */
   readonly tokens: TokenService;
+  /** Operational metrics every layer reports into (/metrics, `node.metrics.snapshot()`). */
+  readonly metrics: Metrics;
 }

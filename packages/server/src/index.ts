@@ -20,6 +20,10 @@ export type * from './engine/app-store.js';
 export { formatSerial, parseSerial } from './engine/serial.js';
 export { systemClock, type Clock, type TimerHandle } from './util/clock.js';
 export { silentLogger, type Logger } from './util/logger.js';
+export { Metrics, type MetricsSnapshot, type ConnectionCounts, type DisconnectReason, type MessageSource, type MetricsTransport, type MetricsFormat } from './metrics/metrics.js';
+export type { HistogramSnapshot } from './metrics/histogram.js';
+export { FAMILIES as METRIC_FAMILIES } from './metrics/prometheus.js';
+export type { Readiness } from './http/health.js';
 export { TokenService, DEFAULT_TOKEN_TTL, type TokenDetails, type TokenParams } from './auth/tokens.js';
 export type { AuthContext, TokenVerifier } from './auth/authenticate.js';
 

@@ -20,6 +20,12 @@ import type { TokenRevocation } from './engine/auth-store.js';
 import type { ChannelEvent, ChannelKey } from './engine/channel-store.js';
 import { createEngine } from './engine/create.js';
 import type { Engine, EngineEvents } from './engine/engine.js';
+import { registerHealthRoutes, type Readiness } from './http/health.js';
+import { registerMetricsRoute } from './http/metrics-route.js';
+import { instrumentEngine } from './engine/instrumented.js';
+import { Metrics } from './metrics/metrics.js';
+import { PrometheusExporter } from './metrics/prometheus.js';
+import { countConnections } from './session/count.js';
 import { answerPreflight, applyCors, sendError } from './http/respond.js';
 import { RequestUrl, Router } from './http/router.js';
 import { NodeInspector } from './inspect.js';
@@ -39,6 +45,8 @@ import { FlushScheduler } from './util/scheduler.js';
 export const SANDBOX_WARNING =
   'SANDBOX MODE IS UNAUTHENTICATED: anyone who can reach this port can create apps (POST /apps) and get their keys. Use it for SDK test suites only.';
 
+const HTTP_UNAUTHORIZED = 401;
+
 /** What the engine tells this node, handed to where it belongs (`engine.start(events)`). */
 class NodeEvents implements EngineEvents {
   constructor(private readonly ctx: NodeContext) {}
@@ -48,6 +56,7 @@ class NodeEvents implements EngineEvents {
   }
 
   onResync(): void {
+    this.ctx.metrics.redisReconnected();
     this.ctx.channels.resync();
   }
 
@@ -61,8 +70,9 @@ class NodeEvents implements EngineEvents {
   }
 }
 
-/** Builds the node's services around `engine`. */
-function buildContext(o: ResolvedOptions, engine: Engine): NodeContext {
+/** Builds the node's services around `engine` (timed into `metrics`). */
+function buildContext(o: ResolvedOptions, untimed: Engine, metrics: Metrics): NodeContext {
+  const engine = instrumentEngine(untimed, metrics);
   const apps = new AppRegistry(engine.apps);
   for (const app of buildApps(o.apps, o.keys)) apps.add(app);
   const scheduler = new FlushScheduler();
@@ -74,19 +84,22 @@ function buildContext(o: ResolvedOptions, engine: Engine): NodeContext {
     logger: o.logger,
     engine,
     apps,
-    channels: new LocalChannels(engine, scheduler, o.logger, o.serverId),
-    publisher: new ChannelPublisher(o, o.clock, engine, stats),
+    channels: new LocalChannels(engine, scheduler, o.logger, o.serverId, metrics),
+    publisher: new ChannelPublisher(o, o.clock, engine, stats, metrics),
     sessions: new SessionRegistry(records),
     records,
     scheduler,
     stats,
     tokens: new TokenService({ apps, store: engine.auth, clock: o.clock, options: o }),
+    metrics,
   };
 }
 
 export class EnckeNode {
   readonly options: ResolvedOptions;
   readonly engine: Engine;
+  /** This node's metrics: `snapshot()` holds the numbers `GET /metrics` exports. */
+  readonly metrics = new Metrics();
   /** What this node holds, for tests and operators. */
   readonly inspect: NodeInspector;
   private readonly ctx: NodeContext;
@@ -96,12 +109,14 @@ export class EnckeNode {
   private heartbeat: TimerHandle | undefined;
   private statsFlush: TimerHandle | undefined;
   private closing = false;
+  private draining = false;
 
   constructor(options: ServerOptions = {}) {
     const o = resolveOptions(options);
     this.options = o;
     this.engine = createEngine(o);
-    this.ctx = buildContext(o, this.engine);
+    this.ctx = buildContext(o, this.engine, this.metrics);
+    this.metrics.setConnectionCounter(() => countConnections(this.ctx.sessions.values()));
     this.wss = new WebSocketServer({
       noServer: true,
       perMessageDeflate: false,
@@ -109,6 +124,8 @@ export class EnckeNode {
       // Frames past maxFrameSize get an in-band 40009; ws itself only stops absurd ones.
       maxPayload: o.maxFrameSize * 2,
     });
+    registerHealthRoutes(this.router, o.serverId, () => this.readiness());
+    registerMetricsRoute(this.router, new PrometheusExporter(this.metrics), o.metricsToken);
     this.inspect = new NodeInspector(this.ctx, registerCometRoutes(this.router, this.ctx));
     registerEventStreamRoutes(this.router, this.ctx);
     registerRestRoutes(this.router, this.ctx);
@@ -201,10 +218,29 @@ export class EnckeNode {
 
   private requestFailed(res: ServerResponse, err: unknown): void {
     const e = AblyError.from(err);
+    this.ctx.metrics.errorSent(e.code);
     // A refusal is the client's business (debug); only the server's own failures are errors.
     if (e.statusCode >= 500) this.ctx.logger.error({ err }, 'request failed');
-    else if (this.ctx.logger.isLevelEnabled('debug')) this.ctx.logger.debug({ code: e.code, message: e.message }, 'request refused');
+    else if (e.statusCode === HTTP_UNAUTHORIZED) {
+      // The code and reason only: the request's path and query may hold keys or tokens.
+      this.ctx.metrics.authFailed(e.code);
+      this.ctx.logger.warn({ code: e.code, statusCode: e.statusCode, reason: e.message }, 'request refused: credentials');
+    } else if (this.ctx.logger.isLevelEnabled('debug')) this.ctx.logger.debug({ code: e.code, message: e.message }, 'request refused');
     sendError(res, e);
+  }
+
+  /** What `GET /ready` answers: ready unless draining or the engine lost its shared state. */
+  readiness(): Readiness {
+    const engine = this.engine.isReady?.() ?? true;
+    return { ready: engine && !this.draining, draining: this.draining, engine };
+  }
+
+  /**
+   * Marks the node as draining (`/ready` answers 503) while it still serves everything, so that a
+   * load balancer stops sending it new connections before `drain()` closes the listener.
+   */
+  startDraining(): void {
+    this.draining = true;
   }
 
   /**
@@ -213,7 +249,7 @@ export class EnckeNode {
    */
   async drain(timeoutMs = 5000): Promise<void> {
     if (this.closing) return;
-    this.closing = true;
+    this.closing = this.draining = true;
     const closed = new Promise<void>((resolve) => this.http.close(() => resolve()));
     const err = new AblyError(Err.disconnected, 'Server is shutting down; reconnect');
     for (const session of [...this.ctx.sessions.values()]) session.disconnect(err);

@@ -95,6 +95,8 @@ export interface ServerOptions {
   maxRevocationTargets?: number;
   /** Longest ttl (ms) a TokenRequest may ask for (40003 past it). @default 86400000 */
   maxTokenTtl?: number;
+  /** When set, `GET /metrics` needs `Authorization: Bearer <metricsToken>`. @default none (open) */
+  metricsToken?: string;
   /** With `redis`: a node silent for this long (ms) is dead; its occupancy stops counting and its connections' members leave. @default 15000 */
   nodeTimeout?: number;
   /** Age (ms) after which messages leave the log of a channel in a `persisted` namespace. @default 86400000 */
@@ -111,6 +113,11 @@ export interface ServerOptions {
   presenceSyncPageSize?: number;
   /** Redis URL (`redis://[:password@]host:port[/db]`): run as one node of a cluster sharing that Redis. @default none (the memory engine) */
   redis?: string;
+  /**
+   * With `redis`: how long (ms) `listen()` keeps retrying an unreachable Redis at start before it
+   * fails with one clear error (the CLI then exits with status 1). @default 10000
+   */
+  redisConnectTimeout?: number;
   /** Prefix of every Redis key and pub/sub channel, so that several deployments can share one Redis. @default "encke:" */
   redisPrefix?: string;
   /** Most messages a `rewind=N` attach param may ask for. @default 100 */
@@ -149,7 +156,7 @@ export interface ServerOptions {
   tokenRequestWindow?: number;
 }
 
-type OptionalOptions = 'advertiseUrl' | 'engine' | 'tlsCert' | 'tlsKey' | 'redis';
+type OptionalOptions = 'advertiseUrl' | 'engine' | 'tlsCert' | 'tlsKey' | 'redis' | 'metricsToken';
 
 /** Values derived from the options when they are resolved (not settable themselves). */
 export interface DerivedOptions {
@@ -199,6 +206,7 @@ export const DEFAULTS = {
   presenceMaxMembers: 20_000,
   presenceRemainPresentFor: 15_000,
   presenceSyncPageSize: 100,
+  redisConnectTimeout: 10_000,
   redisPrefix: 'encke:',
   rewindMaxCount: 100,
   sandbox: false,
@@ -240,6 +248,7 @@ const POSITIVE_INTEGER_OPTIONS = [
   'persistedHistoryMaxCount',
   'presenceMaxMembers',
   'presenceSyncPageSize',
+  'redisConnectTimeout',
   'rewindMaxCount',
   'sandboxAppTtl',
   'sandboxMaxApps',

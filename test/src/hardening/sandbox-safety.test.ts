@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { Err, type ErrorDef } from '@encke/protocol';
 import { SANDBOX_WARNING, createServer, isLoopbackHost } from '@encke/server';
-import { parseCommand } from 'encke';
+import { parseCommand, type ServeCommand } from 'encke';
 import { RecordingLogger } from '../helpers/logs.js';
 import { KEYS, startServer, type TestServer } from '../helpers/server.js';
 
@@ -102,6 +102,6 @@ describe('sandbox safety (issue 12, finding 6)', () => {
       assert.doesNotThrow(() => createServer({ host, port: 0 }), `${host} without sandbox`);
     }
     for (const host of ['127.0.0.1', '127.0.0.2', 'localhost', '::1', '[::1]']) assert.ok(isLoopbackHost(host), host);
-    assert.equal(parseCommand(['serve', '--sandbox', '--sandbox-public', '--host', '0.0.0.0'], {}).options.sandboxPublic, true);
+    assert.equal((parseCommand(['serve', '--sandbox', '--sandbox-public', '--host', '0.0.0.0'], {}) as ServeCommand).options.sandboxPublic, true);
   });
 });

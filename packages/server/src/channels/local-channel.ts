@@ -9,8 +9,10 @@ import type { ChannelEvent, ChannelKey } from '../engine/channel-store.js';
 import { OutboundFrame } from '../wire/frame.js';
 import { eventsToProtocolMessage, runsByKind } from './batch.js';
 import { NO_CHAIN, RunDeltas } from './delta-delivery.js';
+import { RunFilters } from './filter-delivery.js';
 import type { ChainEnd } from '../delta/delta-run.js';
 import type { Subscriber } from './subscriber.js';
+import type { Metrics } from '../metrics/metrics.js';
 import type { Flushable } from '../util/scheduler.js';
 
 export class LocalChannel implements Flushable {
@@ -34,6 +36,7 @@ export class LocalChannel implements Flushable {
     readonly key: ChannelKey,
     readonly appId: string,
     readonly name: string,
+    private readonly metrics: Metrics,
   ) {}
 
   /** Delivers the events gathered this tick. */
@@ -42,6 +45,9 @@ export class LocalChannel implements Flushable {
     this.pending = null;
     if (!events || this.subscribers.size === 0) return;
     for (const run of runsByKind(events)) this.deliverRun(run);
+    // Once per event and node, not per subscriber: publish accepted (its timestamp) → delivered here.
+    const now = Date.now();
+    for (const e of events) this.metrics.deliveryLatency.observe(Math.max(0, now - e.timestamp) / 1000);
   }
 
   private deliverRun(run: ChannelEvent[]): void {
@@ -51,6 +57,7 @@ export class LocalChannel implements Flushable {
     const publishers = first.kind === 'message' ? publishersOf(run) : null;
     let shared: OutboundFrame | undefined;
     let deltas: RunDeltas | undefined;
+    let filters: RunFilters | undefined;
     for (const sub of this.subscribers) {
       if (!sub.live) {
         sub.buffer(run);
@@ -62,7 +69,10 @@ export class LocalChannel implements Flushable {
         continue;
       }
       const skipOwn = !sub.echo && publishers !== null && publishers.has(sub.connectionId);
-      if (sub.delta && publishers !== null) {
+      if (sub.filter && publishers !== null) {
+        filters ??= new RunFilters(run);
+        filters.deliver(sub, sub.filter, sub.cursor < first.seq && !skipOwn ? null : selectFor(sub, run));
+      } else if (sub.delta && publishers !== null) {
         deltas ??= new RunDeltas(this.name, run, this.deltaChain);
         deltas.deliver(sub, sub.cursor < first.seq && !skipOwn ? null : selectFor(sub, run));
       } else if (sub.cursor < first.seq && !skipOwn) {

@@ -9,6 +9,7 @@
  * from the channel log before anything later is delivered; a duplicate is dropped. So subscribers
  * see every event once and in order whatever the engine's transport did.
  */
+import type { Metrics } from '../metrics/metrics.js';
 import { Flag } from '@encke/protocol';
 import { channelKey, type ChannelEvent, type ChannelKey, type OccupancyMetrics } from '../engine/channel-store.js';
 import type { Engine } from '../engine/engine.js';
@@ -33,6 +34,7 @@ export class LocalChannels {
     private readonly scheduler: FlushScheduler,
     private readonly logger: Logger,
     private readonly nodeId: string,
+    private readonly metrics: Metrics,
   ) {}
 
   /** An event from the engine (`EngineEvents.onChannelEvent`): delivered if this node still has the channel. */
@@ -110,7 +112,7 @@ export class LocalChannels {
     const key = channelKey(appId, name);
     let ch = this.map.get(key);
     if (!ch) {
-      ch = new LocalChannel(key, appId, name);
+      ch = new LocalChannel(key, appId, name, this.metrics);
       this.map.set(key, ch);
     }
     return ch;

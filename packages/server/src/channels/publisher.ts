@@ -13,6 +13,7 @@ import { channelKey, type LogRetention, type PublishOutcome } from '../engine/ch
 import type { Engine } from '../engine/engine.js';
 import type { ResolvedOptions } from '../options.js';
 import type { StatsCounters, StatsTransport } from '../stats/counters.js';
+import type { Metrics } from '../metrics/metrics.js';
 import type { Clock } from '../util/clock.js';
 import { validateChannelName } from './names.js';
 
@@ -51,6 +52,7 @@ export class ChannelPublisher {
     private readonly clock: Clock,
     private readonly engine: Engine,
     private readonly stats: StatsCounters,
+    private readonly metrics: Metrics,
   ) {}
 
   /** Checks that `auth` may publish on channel `name` (40010, 40160). */
@@ -81,7 +83,10 @@ export class ChannelPublisher {
           : {}),
       },
     );
-    if (outcome.event) this.stats.countMessages(appId, 'inbound', source.transport, 'messages', outcome.event.messages ?? []);
+    if (outcome.event) {
+      this.stats.countMessages(appId, 'inbound', source.transport, 'messages', outcome.event.messages ?? []);
+      this.metrics.published(source.transport, outcome.event.messages?.length ?? 0);
+    }
     return outcome;
   }
 

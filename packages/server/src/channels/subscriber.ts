@@ -1,3 +1,4 @@
+import type { MessageFilter } from '../filter/filter.js';
 import type { ChannelEvent } from '../engine/channel-store.js';
 import type { OutboundFrame } from '../wire/frame.js';
 
@@ -14,6 +15,10 @@ export interface Subscriber {
   readonly delta: boolean;
   /** Id of the last message this subscriber got (its delta base); undefined before the first. */
   deltaFrom: string | undefined;
+  /** A subscription filter (`[filter=…]name`): only messages it passes are delivered. */
+  readonly filter: MessageFilter | undefined;
+  /** The channel name the subscriber knows the channel by (qualified for a filter). */
+  readonly name: string;
   /** Seq of the last event this subscriber has been given or has skipped. */
   cursor: number;
   /** Holds events that arrive before the attachment is live. */

@@ -19,6 +19,7 @@ export function createEngine(o: ResolvedOptions): Engine {
     ...shared,
     url: o.redis,
     prefix: o.redisPrefix,
+    connectTimeout: o.redisConnectTimeout,
     logger: o.logger,
     nodeId: o.serverId,
     nodeTimeout: o.nodeTimeout,

@@ -39,6 +39,8 @@ export interface Engine {
   readonly connections?: ConnectionStore;
   readonly stats: StatsStore;
   readonly apps: AppStore;
+  /** False while shared state is unreachable (the node's /ready answers 503). @default always true when absent */
+  isReady?(): boolean;
   /**
    * Connects to shared state (nothing to connect to for the memory engine) and starts telling
    * `events` what happens; the node awaits it before listening.

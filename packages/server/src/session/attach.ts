@@ -19,6 +19,11 @@ import { sendSync } from './presence.js';
 import type { NodeContext } from '../context.js';
 import type { Session } from './session.js';
 import { DELTA_FORMAT } from '../delta/delta-run.js';
+import { compileFilter, MAX_FILTER_LENGTH, type MessageFilter } from '../filter/filter.js';
+import { parseQualifiedName, type QualifiedName } from '../filter/qualified-name.js';
+
+/** Room for a `[filter=<base64>?params]` qualifier beyond the longest channel name. */
+const MAX_QUALIFIER_LENGTH = MAX_FILTER_LENGTH * 8 + 1024;
 
 interface Negotiated {
   modes: number;
@@ -51,11 +56,33 @@ function parseRewind(value: string, ctx: NodeContext): Rewind {
   throw new AblyError(Err.invalidParameterValue, `Invalid rewind ${JSON.stringify(value)}: give a message count ("10") or a duration ("30s", "2m")`);
 }
 
-/** Modes and params for an ATTACH, within what the capability allows. */
-function negotiate(session: Session, name: string, pm: ProtocolMessage): Negotiated {
-  const allowed = allowedModes(session.auth.capability, name);
+/** Compiled filters by expression: many subscribers of one filter share one compilation. */
+const filters = new Map<string, MessageFilter>();
+const MAX_CACHED_FILTERS = 1024;
+
+function filterFor(expression: string): MessageFilter {
+  let f = filters.get(expression);
+  if (!f) {
+    f = compileFilter(expression);
+    if (filters.size >= MAX_CACHED_FILTERS) filters.clear();
+    filters.set(expression, f);
+  }
+  return f;
+}
+
+/**
+ * Modes and params for an ATTACH, within what the capability allows. A filtered attachment
+ * (`[filter=…]name`) needs `subscribe` on `[filter]name` (or `[*]name`, `[*]*`; Ably docs,
+ * subscription filter capabilities), only subscribes, and takes no rewind or delta.
+ */
+function negotiate(session: Session, name: string, pm: ProtocolMessage, qualified: QualifiedName): Negotiated {
+  const filtered = qualified.filter !== undefined;
+  const resource = filtered ? `[filter]${qualified.base}` : qualified.base;
+  const allowed = allowedModes(session.auth.capability, resource) & (filtered ? Flag.SUBSCRIBE : MODE_ALL);
+  const given = qualified.params || pm.params ? { ...qualified.params, ...pm.params } : undefined;
+  pm = given ? { ...pm, params: given } : pm;
   const params: Record<string, string> = {};
-  let requested = MODE_DEFAULT;
+  let requested = filtered ? Flag.SUBSCRIBE : MODE_DEFAULT;
   let explicit = false;
   const modesParam = pm.params?.modes;
   if (modesParam !== undefined) {
@@ -74,12 +101,12 @@ function negotiate(session: Session, name: string, pm: ProtocolMessage): Negotia
   const modes = requested & allowed;
   if (modes === 0) throw new AblyError(Err.capabilityDenied, `Channel denied access based on given capability: "${name}"`);
   let rewind: Rewind | undefined;
-  const rewindParam = pm.params?.rewind;
+  const rewindParam = filtered ? undefined : pm.params?.rewind;
   if (rewindParam !== undefined) {
     rewind = parseRewind(rewindParam, session.ctx);
     params.rewind = rewindParam;
   }
-  const deltaParam = pm.params?.delta;
+  const deltaParam = filtered ? undefined : pm.params?.delta;
   if (deltaParam !== undefined && deltaParam !== DELTA_FORMAT) {
     throw new AblyError(Err.invalidParameterValue, `Invalid delta ${JSON.stringify(String(deltaParam).slice(0, 40))}: the only delta format is "${DELTA_FORMAT}"`);
   }
@@ -126,16 +153,20 @@ export async function attach(session: Session, pm: ProtocolMessage): Promise<voi
   const ctx = session.ctx;
   let att: Attachment | undefined;
   try {
-    validateChannelName(name, ctx.options.maxChannelNameLength);
-    const negotiated = negotiate(session, name, pm);
+    if (name.length > ctx.options.maxChannelNameLength + MAX_QUALIFIER_LENGTH) validateChannelName(name, ctx.options.maxChannelNameLength);
+    const qualified = parseQualifiedName(name);
+    validateChannelName(qualified.base, ctx.options.maxChannelNameLength);
+    const negotiated = negotiate(session, name, pm, qualified);
+    const filter = qualified.filter === undefined ? undefined : filterFor(qualified.filter);
     const previous = session.attachments.get(name);
     if (previous) session.attachments.remove(previous);
     else if (session.attachments.size >= ctx.options.maxChannelsPerConnection) {
       throw new AblyError(Err.tooManyChannels, `A connection may have at most ${ctx.options.maxChannelsPerConnection} channels attached`);
     }
-    const added = session.attachments.add(name, negotiated.modes);
+    const added = session.attachments.add(name, negotiated.modes, qualified.base);
     att = added.attachment;
     att.delta = negotiated.delta;
+    att.filter = filter;
     await added.ready;
     const syncPresence = (negotiated.modes & Flag.PRESENCE_SUBSCRIBE) !== 0;
     const start = await startPoint(ctx, att.channel.key, pm, negotiated.rewind, syncPresence);

@@ -10,6 +10,7 @@ import { selectFor } from '../channels/local-channel.js';
 import type { Subscriber } from '../channels/subscriber.js';
 import type { ChannelEvent } from '../engine/channel-store.js';
 import { OutboundFrame } from '../wire/frame.js';
+import type { MessageFilter } from '../filter/filter.js';
 
 /** Events buffered while attaching before the attach gives up (the client retries). */
 export const MAX_ATTACH_BUFFER = 10_000;
@@ -32,6 +33,8 @@ export class Attachment implements Subscriber {
   /** Takes deltas (`delta: 'vcdiff'` at attach). */
   delta = false;
   deltaFrom: string | undefined = undefined;
+  /** The subscription filter of a `[filter=…]name` attachment. */
+  filter: MessageFilter | undefined = undefined;
   private buffered: ChannelEvent[] | null = null;
   private granted: number;
 
@@ -109,6 +112,10 @@ export class Attachment implements Subscriber {
       const selected = (this.modes & mode) === 0 ? [] : backlog ? run.filter((e) => this.echo || e.connectionId !== this.connectionId) : selectFor(this, run);
       for (let i = 0; i < selected.length; i += BACKLOG_CHUNK) {
         const pm = eventsToProtocolMessage(this.name, selected.slice(i, i + BACKLOG_CHUNK));
+        if (this.filter && pm.messages) {
+          pm.messages = pm.messages.filter(this.filter);
+          if (pm.messages.length === 0) continue;
+        }
         this.send(new OutboundFrame(pm));
         // Backlog goes whole: the delta chain restarts from its last message (RTL18: a client that
         // re-attached after a decode failure gets a full message first).

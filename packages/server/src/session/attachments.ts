@@ -33,11 +33,11 @@ export class Attachments {
   }
 
   /**
-   * A new attachment to channel `name` with `modes`, subscribed to the local channel (replace any
+   * A new attachment to channel `name` (`base` for a qualified name) with `modes`, subscribed to the local channel (replace any
    * previous one first); `ready` resolves once this node receives the channel's events.
    */
-  add(name: string, modes: number): { attachment: Attachment; ready: Promise<void> } {
-    const channel = this.channels.open(this.appId, name);
+  add(name: string, modes: number, base: string = name): { attachment: Attachment; ready: Promise<void> } {
+    const channel = this.channels.open(this.appId, base);
     const attachment = new Attachment(this.owner, channel, name, modes);
     const ready = this.channels.subscribe(channel, attachment);
     this.byName.set(name, attachment);

@@ -56,6 +56,15 @@ async function takeOver(ctx: NodeContext, record: ConnectionRecord, params: Sess
   return session;
 }
 
+const HTTP_UNAUTHORIZED = 401;
+
+/** Counts and logs a connection that got CONNECTED (`resume`: whether it asked to resume, and how that went). */
+function opened(ctx: NodeContext, session: Session, transport: Transport, resume: 'none' | 'ok' | 'failed', resumeError?: number): void {
+  ctx.metrics.connected(resume);
+  const fields = { connectionId: session.id, transport: transport.kind, format: transport.format, keyName: session.auth.keyName, clientId: session.clientId };
+  ctx.logger.info(resume === 'none' ? fields : { ...fields, resume, ...(resumeError !== undefined ? { code: resumeError } : {}) }, resume === 'ok' ? 'connection resumed' : 'connection opened');
+}
+
 export async function openConnection(ctx: NodeContext, params: ConnectParams, transport: Transport): Promise<Session | undefined> {
   try {
     if (!params.credentials) throw new AblyError(Err.invalidCredentials, 'No credentials: give key or access_token');
@@ -72,12 +81,18 @@ export async function openConnection(ctx: NodeContext, params: ConnectParams, tr
     if (resumeKey !== undefined) {
       const found = await findResumable(ctx, resumeKey, sessionParams);
       if (found.session) {
-        if (resumeKey === params.upgrade) upgradeTransport(found.session, transport, sessionParams);
-        else found.session.bind(transport, sessionParams);
+        if (resumeKey === params.upgrade) {
+          upgradeTransport(found.session, transport, sessionParams);
+          ctx.logger.info({ connectionId: found.session.id, transport: transport.kind, format: transport.format }, 'connection upgraded its transport');
+        } else {
+          found.session.bind(transport, sessionParams);
+          opened(ctx, found.session, transport, 'ok');
+        }
         return found.session;
       }
       // A failed upgrade is abandoned, not a new connection: the client keeps the one it has.
       if (resumeKey === params.upgrade) {
+        if (found.error) ctx.metrics.errorSent(found.error.code);
         transport.end(new OutboundFrame({ action: Action.DISCONNECTED, error: found.error }));
         return undefined;
       }
@@ -88,9 +103,15 @@ export async function openConnection(ctx: NodeContext, params: ConnectParams, tr
     ctx.records.save(session);
     ctx.stats.count(auth.app.id, 'connections.all.opened');
     session.bind(transport, sessionParams, error);
+    opened(ctx, session, transport, resumeKey === undefined ? 'none' : 'failed', error?.code);
     return session;
   } catch (err) {
     const e = AblyError.from(err);
+    ctx.metrics.connectFailed();
+    ctx.metrics.errorSent(e.code);
+    if (e.statusCode === HTTP_UNAUTHORIZED) ctx.metrics.authFailed(e.code);
+    // Code and reason only: never the credentials.
+    ctx.logger.warn({ transport: transport.kind, code: e.code, statusCode: e.statusCode, reason: e.message }, 'connection refused');
     if (e.code === Err.internal.code) ctx.logger.error({ err }, 'connect failed');
     transport.end(new OutboundFrame({ action: Action.ERROR, error: e.toErrorInfo() }));
     return undefined;

@@ -47,12 +47,20 @@ export function startPublish(session: Session, pm: ProtocolMessage | PayloadErro
   const msgSerial = required(envelope.msgSerial, envelope.action);
   if (!session.acks.claim(msgSerial)) return Promise.resolve(() => answerAgain(session, msgSerial));
   if (pm instanceof PayloadError) return Promise.resolve(() => session.nack(msgSerial, pm));
+  const received = performance.now();
+  const ackLatency = session.ctx.metrics.ackLatency;
   return publishMessages(session, pm, msgSerial).then(
-    (serials) => () => session.acknowledge({ msgSerial, serials }),
+    (serials) => () => {
+      session.acknowledge({ msgSerial, serials });
+      ackLatency.observe((performance.now() - received) / 1000);
+    },
     (err: unknown) => {
       const e = AblyError.from(err);
       if (e.statusCode >= 500) session.ctx.logger.error({ err, connectionId: session.id, channel: pm.channel }, 'publish failed');
-      return () => session.nack(msgSerial, e);
+      return () => {
+        session.nack(msgSerial, e);
+        ackLatency.observe((performance.now() - received) / 1000);
+      };
     },
   );
 }

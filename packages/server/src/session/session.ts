@@ -229,6 +229,8 @@ export class Session implements TransportOwner, Flushable {
     this.attachments.clear();
     if (this.current !== 'connected') return;
     this.current = 'disconnected';
+    this.ctx.metrics.disconnected('transport_lost');
+    this.ctx.logger.info({ connectionId: this.id, transport: transport.kind }, 'connection lost its transport; resumable');
     this.expiry = this.ctx.clock.setTimeout(() => this.dispose('expired'), this.ctx.options.connectionStateTtl);
     this.ctx.records.suspend(this);
     this.membership?.scheduleLeave(this.remainPresentFor);
@@ -263,6 +265,9 @@ export class Session implements TransportOwner, Flushable {
   enqueue(frame: OutboundFrame): void {
     if (!this.bound) return;
     countDelivered(this.ctx.stats, this.appId, frame);
+    const pm = frame.pm;
+    if (pm.action === Action.MESSAGE || pm.action === Action.PRESENCE) this.ctx.metrics.delivered((pm.messages ?? pm.presence)?.length ?? 0);
+    else if (pm.error) this.ctx.metrics.errorSent(pm.error.code);
     (this.out ??= []).push(frame);
     this.ctx.scheduler.session(this);
   }
@@ -330,6 +335,7 @@ export class Session implements TransportOwner, Flushable {
   }
 
   private endWith(final: OutboundFrame): void {
+    if (final.pm.error) this.ctx.metrics.errorSent(final.pm.error.code);
     const t = this.bound;
     this.bound = null;
     t?.end(final);
@@ -342,6 +348,7 @@ export class Session implements TransportOwner, Flushable {
   disconnect(err: AblyError): void {
     const t = this.bound;
     if (!t) return;
+    this.ctx.metrics.errorSent(err.code);
     t.end(new OutboundFrame({ action: Action.DISCONNECTED, error: err.toErrorInfo() }));
     this.transportGone(t);
   }
@@ -369,6 +376,7 @@ export class Session implements TransportOwner, Flushable {
       this.membership?.leaveAll();
     }
     this.ctx.sessions.remove(this);
-    if (this.ctx.logger.isLevelEnabled('debug')) this.ctx.logger.debug({ connectionId: this.id, reason }, 'connection disposed');
+    this.ctx.metrics.disconnected(reason);
+    this.ctx.logger.info({ connectionId: this.id, reason }, 'connection ended');
   }
 }

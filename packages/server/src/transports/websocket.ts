@@ -139,18 +139,20 @@ export class WebSocketTransport implements Transport {
   write(frames: readonly OutboundFrame[]): void {
     if (this.ended || this.ws.readyState !== WebSocket.OPEN) return;
     const socket = this.socket;
+    let bytes = 0;
     if (this.corked) {
       // The 101 response is still in the socket's buffer: it and CONNECTED go out in one write.
       this.corked = false;
-      for (const f of frames) socket.write(f.ws(this.format));
+      for (const f of frames) bytes += writeFrame(socket, f.ws(this.format));
       socket.uncork();
     } else if (frames.length === 1) {
-      socket.write(frames[0]!.ws(this.format));
+      bytes = writeFrame(socket, frames[0]!.ws(this.format));
     } else {
       socket.cork();
-      for (const f of frames) socket.write(f.ws(this.format));
+      for (const f of frames) bytes += writeFrame(socket, f.ws(this.format));
       socket.uncork();
     }
+    this.ctx.metrics.wrote('web_socket', bytes);
     this.lastOutbound = this.ctx.clock.now();
     if (socket.writableLength > this.ctx.options.maxOutboundBuffer) this.slowConsumer();
   }
@@ -158,6 +160,7 @@ export class WebSocketTransport implements Transport {
   /** The client reads slower than it is sent to: drop the transport; it resumes and replays from the log. */
   private slowConsumer(): void {
     this.ctx.logger.warn({ buffered: this.socket.writableLength }, 'dropping slow websocket consumer');
+    this.ctx.metrics.slowConsumer('web_socket', 0);
     this.ended = true;
     this.ws.terminate();
     this.owner?.transportGone(this);
@@ -235,4 +238,10 @@ export function acceptWebSocket(ctx: NodeContext, wss: WebSocketServer, req: Inc
     const transport = new WebSocketTransport(ctx, ws, socket, params.format, params.heartbeats);
     openConnection(ctx, params, transport).catch((err: unknown) => ctx.logger.error({ err }, 'websocket connect failed'));
   });
+}
+
+/** Writes one encoded frame; returns its size for the bytes-out count. */
+function writeFrame(socket: Duplex, frame: Buffer): number {
+  socket.write(frame);
+  return frame.byteLength;
 }

@@ -13,6 +13,7 @@ import type { Engine, EngineEvents } from '../engine.js';
 import { decodePublished } from './codec.js';
 import { redisClient } from './ioredis.js';
 import { RedisApps } from './redis-apps.js';
+import { connectWithin, DEFAULT_CONNECT_TIMEOUT } from './connect.js';
 import { RedisAuthStore } from './redis-auth.js';
 import { RedisChannelStore } from './redis-channel-store.js';
 import { RedisConnections } from './redis-connections.js';
@@ -42,6 +43,8 @@ export interface RedisEngineOptions {
   statsMaxIntervals: number;
   /** How long a connection of a dead node stays resumable elsewhere. */
   connectionStateTtl: number;
+  /** How long (ms) `start()` retries an unreachable Redis before failing. @default 10000 */
+  connectTimeout?: number;
 }
 
 /** The Redis URL without its password, for logs. */
@@ -117,9 +120,14 @@ export class RedisEngine implements Engine {
    * Connects both Redis connections, subscribes to revocations and to this node's topic, starts the
    * node heartbeat and the reaper, and from then on tells `events` what happens.
    */
+  /** Both connections to Redis are up (the node's /ready). */
+  isReady(): boolean {
+    return !this.closed && this.cmd.status === 'ready' && this.sub.status === 'ready';
+  }
+
   async start(events: EngineEvents): Promise<void> {
     this.events = events;
-    await Promise.all([this.cmd.connect(), this.sub.connect()]);
+    await connectWithin([this.cmd, this.sub], redactUrl(this.options.url), this.options.connectTimeout ?? DEFAULT_CONNECT_TIMEOUT);
     await this.subscribe(this.auth.topic);
     await this.subscribe(this.connections.nodeTopic(this.options.nodeId));
     await this.nodes.start();

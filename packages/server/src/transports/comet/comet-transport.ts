@@ -110,7 +110,7 @@ export class CometTransport implements Transport {
       // Lingering only to tell the client why the connection ended.
       const frames = this.queue;
       this.finish(false);
-      respond(res, frames, format, mode.framing);
+      this.ctx.metrics.wrote('comet', respond(res, frames, format, mode.framing));
       return;
     }
     if (this.recv) this.endRecv([]);
@@ -148,7 +148,9 @@ export class CometTransport implements Transport {
       return;
     }
     if (!recv.open) openStream(recv);
+    const before = recv.bytes;
     writeBatch(recv, frames);
+    this.ctx.metrics.wrote('comet', recv.bytes - before);
     if ((recv.res.socket?.writableLength ?? 0) > this.ctx.options.maxOutboundBuffer) this.slowConsumer();
     // A forever-iframe's document is ended after a byte budget; the page opens the next one.
     else if (recv.mode.framing?.name === 'htmlfile' && recv.bytes >= this.ctx.options.maxIframeBytes) this.endRecv([]);
@@ -160,10 +162,12 @@ export class CometTransport implements Transport {
     this.recv = null;
     this.lastRecvEnd = this.lastOutbound = this.ctx.clock.now();
     if (recv.open) {
+      const before = recv.bytes;
       if (frames.length > 0) writeBatch(recv, frames);
+      this.ctx.metrics.wrote('comet', recv.bytes - before);
       closeStream(recv);
     } else {
-      respond(recv.res, frames, recv.format, recv.mode.framing);
+      this.ctx.metrics.wrote('comet', respond(recv.res, frames, recv.format, recv.mode.framing));
     }
   }
 
@@ -229,6 +233,7 @@ export class CometTransport implements Transport {
 
   private slowConsumer(): void {
     this.ctx.logger.warn({ queued: this.queue.length, buffered: this.recv?.res.writableLength ?? 0 }, 'dropping slow comet consumer');
+    this.ctx.metrics.slowConsumer('comet', this.queue.length);
     this.gone();
   }
 

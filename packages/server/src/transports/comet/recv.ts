@@ -95,7 +95,8 @@ function write(recv: Recv, piece: Buffer): void {
  * array (ably-js acts on an array whatever the status; plain clients see a failed request). A
  * framing may carry the status inside its body instead (JSONP: a script runs only from a 200).
  */
-export function respond(res: ServerResponse, frames: readonly OutboundFrame[], format: Format, framing: Framing | undefined): void {
+/** Returns the body's size in bytes (for the bytes-out metric). */
+export function respond(res: ServerResponse, frames: readonly OutboundFrame[], format: Format, framing: Framing | undefined): number {
   const last = frames[frames.length - 1]?.pm;
   const fatal = last?.action === Action.ERROR && last.error ? last.error : undefined;
   const status = fatal ? fatal.statusCode : 200;
@@ -105,7 +106,7 @@ export function respond(res: ServerResponse, frames: readonly OutboundFrame[], f
     const body = typeof answer.body === 'string' ? Buffer.from(answer.body) : answer.body;
     res.writeHead(answer.status, { ...framedHeaders(framing), 'Content-Length': String(body.length), ...(answer.status === status ? errorHeaders : {}) });
     res.end(body);
-    return;
+    return body.length;
   }
   const body = format === 'json' ? jsonBatch(frames) : encodeBatch(frames, format);
   const length = typeof body === 'string' ? jsonBatchBytes(frames) : body.length;
@@ -114,4 +115,5 @@ export function respond(res: ServerResponse, frames: readonly OutboundFrame[], f
   if (fatal) headers.push('X-Ably-ErrorCode', errorHeaders['X-Ably-ErrorCode']!, 'X-Ably-ErrorMessage', errorHeaders['X-Ably-ErrorMessage']!);
   res.writeHead(status, headers);
   res.end(body);
+  return length;
 }

@@ -1,0 +1,126 @@
+/**
+ * A real load balancer (Debian's HAProxy and nginx, configured exactly as docs/deployment.md says)
+ * round-robin in front of three `encke serve` nodes on a test-started Redis, with no stickiness:
+ * the official SDK over WebSocket (msgpack and JSON) and comet (streaming and polling) through it,
+ * a node killed with SIGKILL mid-stream, and every message delivered exactly once, in order.
+ */
+import assert from 'node:assert/strict';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import * as Ably from 'ably';
+import { closeAll, Collector, connect, sleep } from './helpers/ably.js';
+import { startHaproxy, startNginx, type LoadBalancer } from './helpers/load-balancers.js';
+import { httpGet, spawnEncke, tempDir, type EnckeProcess } from './helpers/process.js';
+import { TestRedis } from './helpers/redis.js';
+import { KEYS, TEST_APPS } from './helpers/server.js';
+
+const NODES = 3;
+
+function startNode(redis: TestRedis, prefix: string, i: number): EnckeProcess {
+  const config = join(tempDir('encke-lb-node-'), 'encke.json');
+  writeFileSync(config, JSON.stringify({ apps: TEST_APPS, redis: redis.url, redisPrefix: prefix, serverId: `${prefix}n${i}`, nodeTimeout: 1500 }));
+  return spawnEncke(['serve', '--config', config, '--port', '0', '--log-level', 'warn'], { detached: true });
+}
+
+type ClientKind = { name: string; options: Ably.ClientOptions };
+const SUBSCRIBERS: ClientKind[] = [
+  { name: 'websocket msgpack', options: { transports: ['web_socket'], useBinaryProtocol: true } },
+  { name: 'comet streaming', options: { transports: ['comet'] } },
+  { name: 'websocket json', options: { transports: ['web_socket'], useBinaryProtocol: false } },
+  { name: 'comet polling', options: { transports: ['comet'], transportParams: { stream: false } } },
+  { name: 'websocket msgpack 2', options: { transports: ['web_socket'], useBinaryProtocol: true } },
+  { name: 'comet streaming 2', options: { transports: ['comet'] } },
+];
+
+function client(port: number, options: Ably.ClientOptions): Ably.Realtime {
+  return new Ably.Realtime({
+    key: KEYS.full,
+    endpoint: '127.0.0.1',
+    port,
+    tls: false,
+    logLevel: 0,
+    disableConnectivityCheck: true,
+    disconnectedRetryTimeout: 200,
+    suspendedRetryTimeout: 200,
+    ...options,
+  });
+}
+
+const balancers: [string, (ports: number[]) => Promise<LoadBalancer>][] = [
+  ['HAProxy', startHaproxy],
+  ['nginx', startNginx],
+];
+
+describe('behind a real load balancer (docs/deployment.md)', () => {
+  let redis: TestRedis;
+  before(async () => {
+    redis = await TestRedis.start();
+  });
+  after(async () => {
+    await redis.close();
+  });
+
+  for (const [name, start] of balancers) {
+    it(`${name}: round-robin with no stickiness; WebSocket and comet; a node killed; nothing lost`, { timeout: 180_000 }, async () => {
+      const prefix = `lb${Math.random().toString(36).slice(2, 8)}:`;
+      const nodes = Array.from({ length: NODES }, (_, i) => startNode(redis, prefix, i));
+      let lb: LoadBalancer | undefined;
+      const clients: Ably.Realtime[] = [];
+      try {
+        const ports = await Promise.all(nodes.map((n) => n.started()));
+        lb = await start(ports);
+        const port = lb.port;
+        // Round-robin, no stickiness: six requests in a row reach each node twice.
+        const seen: string[] = [];
+        for (let i = 0; i < 2 * NODES; i++) {
+          const health = await httpGet(port, '/health');
+          assert.equal(health.status, 200);
+          seen.push((health.body as { serverId: string }).serverId);
+        }
+        for (let i = 0; i < NODES; i++) assert.equal(seen.filter((s) => s === `${prefix}n${i}`).length, 2, `node ${i} twice in ${seen.join(' ')}`);
+
+        const subscribers = SUBSCRIBERS.map((k) => client(port, k.options));
+        const publisher = client(port, { transports: ['web_socket'], useBinaryProtocol: false });
+        clients.push(...subscribers, publisher);
+        await Promise.all(clients.map((c) => connect(c)));
+        const ids = subscribers.map((s) => s.connection.id);
+        const collectors = subscribers.map(() => new Collector());
+        await Promise.all(subscribers.map((s, i) => s.channels.get('lb').subscribe(collectors[i]!.listener)));
+        const channel = publisher.channels.get('lb');
+        const publishes: Promise<unknown>[] = [];
+        let sent = 0;
+        const pump = async (count: number): Promise<void> => {
+          for (let i = 0; i < count; i++) {
+            publishes.push(channel.publish('n', String(sent++)));
+            await sleep(10);
+          }
+        };
+        await pump(60);
+        nodes[1]!.kill('SIGKILL');
+        await pump(100);
+        await Promise.all(publishes);
+        await Promise.all(
+          collectors.map((c, i) =>
+            c.waitFor(sent, 60_000).catch((err: Error) => {
+              const got = new Set(c.items.map((m) => Number(m.data)));
+              const missing = [...Array(sent).keys()].filter((n) => !got.has(n));
+              throw new Error(`${SUBSCRIBERS[i]!.name}: ${err.message}; missing ${missing.join(',')}; state ${subscribers[i]!.connection.state}`);
+            }),
+          ),
+        );
+        await sleep(300);
+        for (const [i, c] of collectors.entries()) {
+          assert.deepEqual(c.items.map((m) => Number(m.data)), [...Array(sent).keys()], `${SUBSCRIBERS[i]!.name}: every message once, in order`);
+          assert.equal(subscribers[i]!.connection.id, ids[i], `${SUBSCRIBERS[i]!.name} kept its connection (resumed)`);
+        }
+        // After the kill, the balancer sends nothing to the dead node.
+        for (let i = 0; i < 2 * NODES; i++) assert.notEqual(((await httpGet(port, '/health')).body as { serverId: string }).serverId, `${prefix}n1`);
+      } finally {
+        await closeAll(...clients);
+        await lb?.close();
+        for (const n of nodes) n.killGroup();
+      }
+    });
+  }
+});
