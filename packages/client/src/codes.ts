@@ -6,32 +6,33 @@
 export interface CodeDef {
   readonly code: number;
   readonly statusCode: number;
-  readonly message: string;
+  /** The default message; left out where every use gives its own (the registry has the title). */
+  readonly message?: string;
 }
 
-const d = (code: number, statusCode: number, message: string): CodeDef => ({ code, statusCode, message });
+const d = (code: number, statusCode: number, message?: string): CodeDef => (message === undefined ? { code, statusCode } : { code, statusCode, message });
 
 export const Err = {
   badRequest: d(40000, 400, 'Bad request'),
   unauthorized: d(40100, 401, 'Unauthorized'),
   invalidCredentials: d(40101, 401, 'Invalid credentials'),
   noTokenRenewal: d(40171, 403, 'No means provided to renew auth token'),
-  rateLimited: d(42910, 429, 'Rate limit exceeded; request rejected'),
+  rateLimited: d(42910, 429),
   internal: d(50000, 500, 'Internal error'),
   internalChannel: d(50001, 500, 'Internal channel error'),
-  timeout: d(50003, 504, 'Timeout error'),
+  timeout: d(50003, 504),
   connectionFailed: d(80000, 400, 'Connection failed'),
   connectionSuspended: d(80002, 400, 'Connection suspended'),
   disconnected: d(80003, 400, 'Disconnected'),
-  protocolError: d(80013, 400, 'Protocol error'),
-  connectionTimedOut: d(80014, 400, 'Connection timed out'),
+  protocolError: d(80013, 400),
+  connectionTimedOut: d(80014, 400),
   connectionClosed: d(80017, 400, 'Connection closed'),
-  authCallbackFailed: d(80019, 401, 'Client configured authentication provider request failed'),
+  authCallbackFailed: d(80019, 401),
   channelOperationFailed: d(90000, 400, 'Channel operation failed'),
   channelInvalidState: d(90001, 400, 'Channel operation failed (invalid channel state)'),
-  channelOperationTimeout: d(90007, 408, 'Channel operation timed out'),
-  presenceNoClientId: d(91000, 400, 'Unable to enter presence channel (no clientId)'),
-  presenceReenterFailed: d(91004, 400, 'Unable to automatically re-enter presence channel'),
+  channelOperationTimeout: d(90007, 408),
+  presenceNoClientId: d(91000, 400),
+  presenceReenterFailed: d(91004, 400),
 } as const;
 
 /** Token errors (40140–40149) are answered by renewing the token, not by failing (RTN14b, RTN15h). */

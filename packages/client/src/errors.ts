@@ -10,7 +10,6 @@ export { Err, isTokenError };
 export class ErrorInfo extends Error implements WireErrorInfo {
   readonly code: number;
   readonly statusCode: number;
-  href?: string;
   override cause?: ErrorInfo;
 
   constructor(message: string, code: number, statusCode: number, cause?: ErrorInfo) {
@@ -23,7 +22,7 @@ export class ErrorInfo extends Error implements WireErrorInfo {
 
   /** An ErrorInfo for a registry entry, optionally with a more specific message. */
   static of(def: ErrorDef, message?: string, cause?: ErrorInfo): ErrorInfo {
-    return new ErrorInfo(message ?? def.message, def.code, def.statusCode, cause);
+    return new ErrorInfo(message ?? def.message ?? `Error ${def.code}`, def.code, def.statusCode, cause);
   }
 
   /** A wire ErrorInfo (or anything thrown) as an ErrorInfo; `fallback` supplies what is missing. */
@@ -33,10 +32,8 @@ export class ErrorInfo extends Error implements WireErrorInfo {
       const v = value as Partial<WireErrorInfo> & { message?: unknown };
       const code = typeof v.code === 'number' ? v.code : fallback.code;
       const status = typeof v.statusCode === 'number' ? v.statusCode : fallback.statusCode;
-      const message = typeof v.message === 'string' ? v.message : fallback.message;
-      const err = new ErrorInfo(message, code, status);
-      if (typeof v.href === 'string') err.href = v.href;
-      return err;
+      const message = typeof v.message === 'string' ? v.message : (fallback.message ?? `Error ${code}`);
+      return new ErrorInfo(message, code, status);
     }
     return ErrorInfo.of(fallback, typeof value === 'string' ? value : undefined);
   }

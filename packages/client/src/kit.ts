@@ -4,10 +4,10 @@
  * bundler puts every piece of shared code in the core's one file instead of splitting it into
  * extra chunks that each page would download separately.
  */
-import { Action, Flag, PresenceAction } from '@encke/protocol/constants';
+import { Action, PresenceAction } from '@encke/protocol/constants';
 import { Err, ErrorInfo } from './errors.js';
 import { Emitter } from './util/emitter.js';
-import { fromBase64, randomId, toBase64, utf8Encode } from './util/bytes.js';
+import { randomId, toBase64, utf8Encode } from './util/bytes.js';
 import { errorOf, send } from './util/http.js';
 import { decodeData, decodeMessage, encodeData } from './channel/message.js';
 
@@ -20,7 +20,6 @@ export function withQuery(url: string, params: Record<string, string>): string {
 
 export const kit = {
   Action,
-  Flag,
   PresenceAction,
   Err,
   ErrorInfo,
@@ -29,7 +28,6 @@ export const kit = {
   send,
   errorOf,
   toBase64,
-  fromBase64,
   utf8Encode,
   randomId,
   encodeData,

@@ -58,6 +58,8 @@ export class ConnectionManager extends Emitter<ConnectionEvent, ConnectionStateC
   private readonly connector: Connector;
   /** Pings waiting for their HEARTBEAT, by id (extras.ts). */
   readonly pings = new Map<string, () => void>();
+  /** AUTHs sent and not yet answered by CONNECTED. */
+  private authPending = 0;
 
   constructor(
     readonly options: ResolvedOptions,
@@ -141,7 +143,7 @@ export class ConnectionManager extends Emitter<ConnectionEvent, ConnectionStateC
 
   /** After a new token: in band when connected (RTC8a), else the next connect uses it. */
   reauthorize(accessToken: string): void {
-    if (this.state === 'connected') this.send({ action: Action.AUTH, auth: { accessToken } });
+    if (this.state === 'connected' && this.send({ action: Action.AUTH, auth: { accessToken } })) this.authPending++;
     else if (this.state === 'connecting') this.startConnecting();
     this.scheduleRenewal();
   }
@@ -176,6 +178,7 @@ export class ConnectionManager extends Emitter<ConnectionEvent, ConnectionStateC
 
   activate(name: TransportName, t: Transport, pm: ProtocolMessage): void {
     this.active = t;
+    this.authPending = 0;
     if (this.options.rememberTransport) rememberTransport(`${this.options.host}:${this.options.port}`, name);
     this.connector.demoted.delete(name);
     const resumed = this.id !== undefined && this.id === pm.connectionId;
@@ -186,7 +189,11 @@ export class ConnectionManager extends Emitter<ConnectionEvent, ConnectionStateC
     this.recover = undefined;
     this.retries = 0;
     this.lastGood = undefined;
-    this.setState('connected', pm.error ? ErrorInfo.from(pm.error) : undefined);
+    // A CONNECTED on a live transport (an SSE stream the browser reconnected, resumed by the
+    // server) is a resume without a state change: announced as an update.
+    const reason = pm.error ? ErrorInfo.from(pm.error) : undefined;
+    if (this.state === 'connected') this.emitUpdate(reason);
+    else this.setState('connected', reason);
     this.resetIdle();
     this.scheduleRenewal();
     this.hooks?.onConnected(resumed || recovered);
@@ -225,7 +232,9 @@ export class ConnectionManager extends Emitter<ConnectionEvent, ConnectionStateC
       case Action.NACK:
         return this.outbox.nack(pm.msgSerial ?? 0, pm.count ?? 1, ErrorInfo.from(pm.error, Err.internalChannel));
       case Action.CONNECTED:
-        // RTN24: a CONNECTED while connected (after AUTH) updates details and emits `update`.
+        if (this.authPending === 0 && this.active) return this.activate(this.active.name, this.active, pm);
+        // RTN24: the answer to our AUTH updates details and emits `update`.
+        this.authPending--;
         this.adoptDetails(pm);
         return this.emitUpdate(pm.error ? ErrorInfo.from(pm.error) : undefined);
       case Action.DISCONNECTED:

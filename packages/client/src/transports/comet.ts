@@ -9,7 +9,7 @@
 import type { ProtocolMessage } from '@encke/protocol/types';
 import type { ErrorInfo } from '../errors.js';
 import type { TransportName } from './names.js';
-import type { Transport, TransportContext, TransportSink } from './transport.js';
+import type { Transport, TransportContext, TransportModule, TransportSink } from './transport.js';
 
 /** No deadline of our own on a held recv: the connection's idle timer notices a dead one. */
 const RECV_TIMEOUT_MS = 2 ** 31 - 1;
@@ -25,11 +25,13 @@ export interface Receiver {
   read(url: string, signal: AbortSignal): AsyncIterable<ProtocolMessage[]>;
 }
 
-/** Sends by GET with `?body=` for techniques that cannot POST (JSONP). */
 export interface CometConfig {
   name: TransportName;
   receiver: Receiver;
+  /** Sends by GET with `?body=` (JSON) for techniques that cannot POST (JSONP). */
   getSends?: boolean;
+  /** Makes a send or close request instead of fetch (JSONP: a script tag); rejects on failure. */
+  request?: (url: string, signal: AbortSignal) => Promise<void>;
 }
 
 export class CometTransport implements Transport {
@@ -111,22 +113,21 @@ export class CometTransport implements Transport {
       });
     } else if (this.closeRequested) {
       this.sending = true;
-      void this.request(this.url('close')).then(() => this.finish(undefined));
+      // keepalive: a close sent as the page goes away (pagehide) still reaches the server.
+      void this.request(this.url('close'), { keepalive: true }).then(() => this.finish(undefined));
     }
   }
 
   private post(batch: ProtocolMessage[]): Promise<void> {
+    if (this.config.getSends) return this.request(this.url('send', { body: JSON.stringify(batch) }));
     const body = this.ctx.codec.encodeBatch(batch);
-    if (this.config.getSends) {
-      const text = typeof body === 'string' ? body : '';
-      return this.request(this.url('send', { body: text }));
-    }
     return this.request(this.url('send'), { method: 'POST', headers: { 'content-type': this.ctx.codec.contentType }, body });
   }
 
-  private async request(url: string, init: { method?: string; headers?: Record<string, string>; body?: string | Uint8Array } = {}): Promise<void> {
+  private async request(url: string, init: { method?: string; headers?: Record<string, string>; body?: string | Uint8Array; keepalive?: boolean } = {}): Promise<void> {
     const { kit } = this.ctx;
     try {
+      if (this.config.request) return await this.config.request(url, this.abort.signal);
       const res = await kit.send(this.ctx.http, url, { ...init, timeoutMs: this.ctx.options.realtimeRequestTimeout, signal: this.abort.signal });
       const text = await res.text();
       if (!res.ok) this.finish(kit.errorOf(res, text));
@@ -157,13 +158,6 @@ export async function* bodyChunks(body: ReadableStream<Uint8Array>): AsyncIterab
   }
 }
 
-/** Whether an error response's body is a comet array after all (JSON `[`, or a msgpack array). */
-function isArrayBody(bytes: Uint8Array, format: 'json' | 'msgpack'): boolean {
-  const first = bytes[0] ?? 0;
-  if (format === 'msgpack') return (first >= 0x90 && first <= 0x9f) || first === 0xdc || first === 0xdd;
-  return new TextDecoder().decode(bytes.subarray(0, 16)).trimStart().startsWith('[');
-}
-
 async function* once(bytes: Uint8Array): AsyncIterable<Uint8Array> {
   yield bytes;
 }
@@ -177,21 +171,28 @@ export async function recvChunks(ctx: TransportContext, url: string, signal: Abo
   const res = await ctx.kit.send(ctx.http, url, { timeoutMs: RECV_TIMEOUT_MS, signal, headers: { accept: ctx.codec.contentType } });
   if (res.ok && res.body) return bodyChunks(res.body);
   const bytes = new Uint8Array(await res.arrayBuffer());
-  if (res.ok || isArrayBody(bytes, ctx.codec.format)) return once(bytes);
+  // An error in the connection's own format is a batch (a fatal ERROR with its status); any other
+  // (the `{"error": …}` of a refused request, a proxy's page) is the failure reason.
+  const batch = (res.headers.get('content-type') ?? '').startsWith(ctx.codec.contentType) && (ctx.codec.format === 'msgpack' || bytes[0] === 0x5b);
+  if (res.ok || batch) return once(bytes);
   throw ctx.kit.errorOf(res, new TextDecoder().decode(bytes));
 }
 
 export const supported = (ctx: TransportContext): boolean => typeof ctx.http.fetch === 'function';
 
 /** Comet long-polling (`xhr_polling`): each recv is held until there is something, then read whole. */
-export function create(ctx: TransportContext, sink: TransportSink): Transport {
-  return new CometTransport(ctx, sink, {
-    name: 'xhr_polling',
-    receiver: {
-      connectParams: { stream: 'false' },
-      async *read(url, signal) {
-        yield* ctx.codec.batches(await recvChunks(ctx, url, signal));
-      },
-    },
-  });
+export async function load(): Promise<TransportModule> {
+  return {
+    supported,
+    create: (ctx, sink) =>
+      new CometTransport(ctx, sink, {
+        name: 'xhr_polling',
+        receiver: {
+          connectParams: { stream: 'false' },
+          async *read(url, signal) {
+            yield* ctx.codec.batches(await recvChunks(ctx, url, signal));
+          },
+        },
+      }),
+  };
 }

@@ -51,16 +51,19 @@ export interface TransportModule {
   create(ctx: TransportContext, sink: TransportSink): Transport;
 }
 
+/** Each transport's module, imported on first use; every one exports `load()`. */
+const MODULES: Record<TransportName, () => Promise<{ load(): Promise<TransportModule> }>> = {
+  web_socket: () => import('./websocket.js'),
+  xhr_streaming: () => import('./streaming.js'),
+  xhr_polling: () => import('./comet.js'),
+  polling: () => import('./polling.js'),
+  sse: () => import('./sse.js'),
+  jsonp: () => import('./jsonp.js'),
+  iframe: () => import('./iframe.js'),
+  multipart: () => import('./multipart.js'),
+};
+
 /** Loads a transport's module on first use. */
 export function loadTransport(name: TransportName): Promise<TransportModule> {
-  switch (name) {
-    case 'web_socket':
-      return import('./websocket.js');
-    case 'xhr_polling':
-      return import('./comet.js');
-    case 'xhr_streaming':
-      return import('./streaming.js').then((m) => m.load());
-    case 'polling':
-      return import('./polling.js').then((m) => m.load());
-  }
+  return MODULES[name]().then((m) => m.load());
 }

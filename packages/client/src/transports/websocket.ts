@@ -6,21 +6,13 @@ import type { ProtocolMessage } from '@encke/protocol/types';
 import type { ErrorInfo } from '../errors.js';
 import type { WebSocketConstructor } from '../options.js';
 import { closeOutcome, CloseCode } from './close-codes.js';
-import type { Transport, TransportContext, TransportSink } from './transport.js';
+import type { Transport, TransportContext, TransportModule, TransportSink } from './transport.js';
 
 /** How long close() waits for CLOSED before dropping the socket. */
 const CLOSE_WAIT_MS = 1_000;
 
-function constructorFor(ctx: TransportContext): WebSocketConstructor | undefined {
-  return ctx.options.webSocket ?? (globalThis as { WebSocket?: WebSocketConstructor }).WebSocket;
-}
-
-export function supported(ctx: TransportContext): boolean {
-  return constructorFor(ctx) !== undefined;
-}
-
-export function create(ctx: TransportContext, sink: TransportSink): Transport {
-  return new WebSocketTransport(ctx, sink);
+export async function load(): Promise<TransportModule> {
+  return { supported: (ctx) => ctx.options.webSocket !== undefined, create: (ctx, sink) => new WebSocketTransport(ctx, sink) };
 }
 
 class WebSocketTransport implements Transport {
@@ -34,8 +26,8 @@ class WebSocketTransport implements Transport {
     private readonly ctx: TransportContext,
     private readonly sink: TransportSink,
   ) {
-    // Only created when supported(ctx), so there is a constructor.
-    const Ctor = constructorFor(ctx) as WebSocketConstructor;
+    // Only created when supported(ctx): the option is the runtime's WebSocket unless one was given.
+    const Ctor = ctx.options.webSocket as WebSocketConstructor;
     const url = ctx.kit.withQuery(ctx.baseUrl.replace(/^http/, 'ws') + '/', ctx.params);
     this.ws = new Ctor(url);
     this.ws.binaryType = 'arraybuffer';

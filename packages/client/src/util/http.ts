@@ -12,6 +12,8 @@ export interface HttpRequest {
   body?: string | Uint8Array;
   timeoutMs: number;
   signal?: AbortSignal;
+  /** Let the request outlive the page (a CLOSE sent on `pagehide`). */
+  keepalive?: boolean;
 }
 
 export interface HttpContext {
@@ -31,6 +33,7 @@ export async function send(ctx: HttpContext, url: string, req: HttpRequest): Pro
   }, req.timeoutMs);
   try {
     const init: RequestInit = { method: req.method ?? 'GET', signal: abort.signal };
+    if (req.keepalive) init.keepalive = true;
     if (req.headers) init.headers = req.headers;
     if (req.body !== undefined) init.body = req.body as BodyInit;
     return await ctx.fetch(url, init);
