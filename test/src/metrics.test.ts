@@ -8,11 +8,13 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import * as Ably from 'ably';
+import { Action } from '@encke/protocol';
 import { readFileSync } from 'node:fs';
 import { METRIC_FAMILIES, type MetricsSnapshot } from '@encke/server';
 import { DEPLOYMENT_DOC } from './helpers/deployment-doc.js';
 import { closeAll, Collector, connect, connectionState, eventually } from './helpers/ably.js';
 import { Balancer } from './helpers/balancer.js';
+import { RawCometClient } from './helpers/raw-comet.js';
 import { startCluster } from './helpers/cluster.js';
 import { httpGet } from './helpers/process.js';
 import { TestRedis } from './helpers/redis.js';
@@ -129,6 +131,28 @@ describe('metrics after a known workload', () => {
     await closeAll(wsJson);
     await eventually(() => ts.server.metrics.snapshot().disconnects.closed === 1, 5000, 'closed counted');
     assert.equal(ts.server.metrics.snapshot().connections.web_socket?.json, 1);
+  });
+});
+
+describe('slow consumers', () => {
+  it('a comet connection that stops fetching past maxCometQueue: one slow-consumer disconnect, its queue counted as dropped', { timeout: 30_000 }, async () => {
+    const ts = await startServer({ maxCometQueue: 5 });
+    const comet = await RawCometClient.connect(ts.port, { stream: false, autoRecv: false });
+    try {
+      await comet.send([{ action: Action.ATTACH, channel: 'slow' }]);
+      const rest = new Ably.Rest({ key: KEYS.full, endpoint: '127.0.0.1', port: ts.port, tls: false, logLevel: 0 });
+      for (let i = 0; i < 20 && ts.server.metrics.snapshot().slowConsumerDisconnects.comet === 0; i++) await rest.channels.get('slow').publish('n', String(i));
+      const m = ts.server.metrics.snapshot();
+      assert.deepEqual(m.slowConsumerDisconnects, { web_socket: 0, comet: 1 });
+      assert.deepEqual(m.queueDrops, { web_socket: 0, comet: 6 }, 'the queue past its limit of 5');
+      assert.equal(m.disconnects.transport_lost, 1);
+      const s = series((await httpGet(ts.port, '/metrics')).text);
+      assert.equal(s.get('encke_slow_consumer_disconnects_total{transport="comet"}'), 1);
+      assert.equal(s.get('encke_queue_drops_total{transport="comet"}'), 6);
+    } finally {
+      comet.drop();
+      await ts.close();
+    }
   });
 });
 

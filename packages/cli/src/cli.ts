@@ -44,6 +44,7 @@ export async function main(argv: string[]): Promise<number> {
 
 async function serve(cmd: ServeCommand): Promise<number> {
   const logger = createLogger(cmd.logLevel, cmd.logFormat);
+  exitOnUncaught(logger);
   let devKey: DevKey | undefined;
   if (cmd.devKeyFile !== undefined) {
     devKey = loadOrCreateDevKey(cmd.devKeyFile);
@@ -76,6 +77,22 @@ async function serve(cmd: ServeCommand): Promise<number> {
     }),
   );
   return stopping;
+}
+
+/**
+ * The process's last resort: the server isolates faults per connection (`node.faults`), so an
+ * exception that gets this far is a bug outside any connection. It is logged as one and the process
+ * exits (never kept running in an unknown state); the supervisor restarts it, clients resume.
+ */
+function exitOnUncaught(logger: PinoLogger): void {
+  const fatal =
+    (kind: string) =>
+    (err: unknown): void => {
+      logger.fatal({ err, kind }, 'uncaught error outside any connection: exiting');
+      process.exit(ExitCode.software);
+    };
+  process.on('uncaughtException', fatal('uncaughtException'));
+  process.on('unhandledRejection', fatal('unhandledRejection'));
 }
 
 /**

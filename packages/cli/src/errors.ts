@@ -6,6 +6,8 @@ export const ExitCode = {
   startFailed: 1,
   /** A bad command line or config file. */
   usage: 2,
+  /** A bug: an exception escaped every handler of the server (EX_SOFTWARE). */
+  software: 70,
 } as const;
 
 export class CliError extends Error {

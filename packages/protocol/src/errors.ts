@@ -40,6 +40,8 @@ export const Err = {
   unauthorized: def(40100, 401, 'Unauthorized'),
   invalidCredentials: def(40101, 401, 'Invalid credentials'),
   incompatibleCredentials: def(40102, 401, 'Incompatible credentials'),
+  connectionLimit: def(40111, 403, 'Account restricted (connection limits exceeded)'),
+  channelLimit: def(40114, 403, 'Account restricted (channel limits exceeded)'),
   basicAuthOverNonTls: def(40103, 401, 'Invalid use of Basic auth over non-TLS transport'),
   timestampNotCurrent: def(40104, 401, 'Timestamp not current'),
   nonceReplayed: def(40105, 401, 'Nonce value replayed'),

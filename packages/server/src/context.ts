@@ -14,6 +14,7 @@ import type { ConnectionRecords } from './session/connection-records.js';
 import type { SessionRegistry } from './session/registry.js';
 import type { StatsCounters } from './stats/counters.js';
 import type { Clock } from './util/clock.js';
+import type { Faults } from './util/faults.js';
 import type { Logger } from './util/logger.js';
 import type { FlushScheduler } from './util/scheduler.js';
 
@@ -36,6 +37,8 @@ export interface NodeContext {
   readonly stats: StatsCounters;
   /** Issues and verifies tokens (encke tokens and Ably JWTs). */
   readonly tokens: TokenService;
+  /** The last resort for exceptions nothing else handled: logged at error level and counted. */
+  readonly faults: Faults;
   /** Operational metrics every layer reports into (/metrics, `node.metrics.snapshot()`). */
   readonly metrics: Metrics;
 }

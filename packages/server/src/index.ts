@@ -29,3 +29,4 @@ export type { AuthContext, TokenVerifier } from './auth/authenticate.js';
 
 /** @deprecated The class is EnckeNode; this name stays while other branches move over. */
 export type EnckeServer = import('./node.js').EnckeNode;
+export type { Faults, FaultKind, LimitName } from './util/faults.js';

@@ -6,6 +6,10 @@ export { FakeClock } from './util/clock.js';
 export { InboundQueue, PUBLISH_PIPELINE, type InboundHandler } from './session/inbound.js';
 export * as capability from './auth/capability.js';
 export * as tokenCodec from './auth/token-codec.js';
+/** For fault-injection tests of the last resort (issue 12): what a bug could make throw. */
+export { OutboundFrame } from './wire/frame.js';
+export { Session } from './session/session.js';
+export type { Faults, FaultKind, LimitName } from './util/faults.js';
 export { vcdiffEncode, MAX_VCDIFF_INPUT, type VcdiffOptions } from './delta/vcdiff.js';
 export { DeltaRun, deltaForm, payloadBytes, DELTA_FORMAT, type ChainEnd } from './delta/delta-run.js';
 export { compileFilter, MAX_FILTER_LENGTH, type FilterInput, type MessageFilter } from './filter/filter.js';

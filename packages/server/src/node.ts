@@ -33,13 +33,15 @@ import { resolveOptions, type ResolvedOptions, type ServerOptions } from './opti
 import { registerRestRoutes } from './rest/routes.js';
 import { ConnectionRecords } from './session/connection-records.js';
 import { SessionRegistry } from './session/registry.js';
+import { Session } from './session/session.js';
 import { enforceRevocation } from './session/revocation.js';
 import { StatsCounters } from './stats/counters.js';
 import { registerCometRoutes } from './transports/comet/routes.js';
 import { registerEventStreamRoutes } from './transports/sse/routes.js';
 import { acceptWebSocket } from './transports/websocket.js';
 import type { TimerHandle } from './util/clock.js';
-import { FlushScheduler } from './util/scheduler.js';
+import { Faults } from './util/faults.js';
+import { FlushScheduler, type Flushable } from './util/scheduler.js';
 
 /** The banner of sandbox mode: it must never be mistaken for a production setup. */
 export const SANDBOX_WARNING =
@@ -75,7 +77,8 @@ function buildContext(o: ResolvedOptions, untimed: Engine, metrics: Metrics): No
   const engine = instrumentEngine(untimed, metrics);
   const apps = new AppRegistry(engine.apps);
   for (const app of buildApps(o.apps, o.keys)) apps.add(app);
-  const scheduler = new FlushScheduler();
+  const faults = new Faults(o.logger);
+  const scheduler = new FlushScheduler((item, err) => flushFailed(faults, item, err));
   const stats = new StatsCounters(o.clock, engine.stats, o.logger);
   const records = new ConnectionRecords(engine.connections, o.serverId, o.connectionStateTtl, o.logger);
   return {
@@ -84,15 +87,39 @@ function buildContext(o: ResolvedOptions, untimed: Engine, metrics: Metrics): No
     logger: o.logger,
     engine,
     apps,
-    channels: new LocalChannels(engine, scheduler, o.logger, o.serverId, metrics),
+    channels: new LocalChannels(engine, scheduler, o.logger, o.serverId, metrics, o.maxChannels, faults),
     publisher: new ChannelPublisher(o, o.clock, engine, stats, metrics),
     sessions: new SessionRegistry(records),
     records,
     scheduler,
     stats,
     tokens: new TokenService({ apps, store: engine.auth, clock: o.clock, options: o }),
+    faults,
     metrics,
   };
+}
+
+/**
+ * An exception while writing one connection's frames ends that connection (ERROR 50000) and no
+ * other; one while a channel hands out its events is logged (its subscribers catch up from the log
+ * on their next attach). Both are counted faults.
+ */
+function flushFailed(faults: Faults, item: Flushable, err: unknown): void {
+  if (item instanceof Session) {
+    faults.report('connection', err, { connectionId: item.id }, 'connection failed: unexpected error while writing to it');
+    failSession(item, err);
+  } else {
+    faults.report('channel', err, {}, 'channel delivery failed: unexpected error');
+  }
+}
+
+/** Ends a session after a fault with ERROR 50000; if even that fails, drops its transport. */
+function failSession(session: Session, err: unknown): void {
+  try {
+    session.fail(new AblyError(Err.internal, 'Internal error; the connection was closed', { cause: err }));
+  } catch {
+    session.transport?.terminate();
+  }
 }
 
 export class EnckeNode {
@@ -180,9 +207,19 @@ export class EnckeNode {
   private tick(): void {
     const now = this.ctx.clock.now();
     for (const session of this.ctx.sessions.values()) {
-      session.transport?.tick(now);
-      session.upgrades?.tick(now);
+      try {
+        session.transport?.tick(now);
+        session.upgrades?.tick(now);
+      } catch (err) {
+        this.ctx.faults.report('timer', err, { connectionId: session.id }, 'connection failed: unexpected error in its heartbeat tick');
+        failSession(session, err);
+      }
     }
+  }
+
+  /** Faults the last resort caught (counted by kind; a metrics exporter's hook). */
+  get faults(): Faults {
+    return this.ctx.faults;
   }
 
   private onUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {

@@ -43,6 +43,12 @@ export interface ServerOptions {
   maxBatchChannels?: number;
   /** Longest channel name accepted (characters). @default 2048 */
   maxChannelNameLength?: number;
+  /**
+   * Channels this node holds state for at once: attached here, or (memory engine) with a log or
+   * presence members. Attaching to, publishing on or entering a new channel past it is refused with
+   * 40114. @default 100000
+   */
+  maxChannels?: number;
   /** Channels one connection may have attached at once (90010 past it). @default 1000 */
   maxChannelsPerConnection?: number;
   /**
@@ -61,6 +67,13 @@ export interface ServerOptions {
    * opens the next one; well under the SDK's 90 s recvTimeout and most proxies' limits. @default 30000
    */
   maxCometStreamDuration?: number;
+  /**
+   * Connections this node serves at once (connected, or kept for a resume). A new connection past
+   * it gets DISCONNECTED with 50004 (the SDK retries later, or on another node). @default 100000
+   */
+  maxConnections?: number;
+  /** Connections of one app on this node at once; a new one past it is refused with 40111 (fatal). @default 100000 */
+  maxConnectionsPerApp?: number;
   /** Largest WebSocket frame accepted (bytes). Sent in CONNECTED. @default 524288 */
   maxFrameSize?: number;
   /**
@@ -107,6 +120,8 @@ export interface ServerOptions {
   port?: number;
   /** Presence members one channel may hold (91003 past it). @default 20000 */
   presenceMaxMembers?: number;
+  /** Presence members all channels together may hold on this node (memory engine; 91003 past it). @default 1000000 */
+  presenceMaxMembersTotal?: number;
   /** How long (ms) a member stays present after its transport drops abruptly, unless it resumes; clients may set `remainPresentFor`. @default 15000 */
   presenceRemainPresentFor?: number;
   /** Members per SYNC message after ATTACHED. @default 100 */
@@ -183,10 +198,13 @@ export const DEFAULTS = {
   idempotencyWindow: 120_000,
   maxBatchChannels: 1000,
   maxChannelNameLength: 2048,
+  maxChannels: 100_000,
   maxChannelsPerConnection: 1000,
   maxCometBodySize: 2 * 1024 * 1024,
   maxCometQueue: 5000,
   maxCometStreamDuration: 30_000,
+  maxConnections: 100_000,
+  maxConnectionsPerApp: 100_000,
   maxFrameSize: 524_288,
   maxHeaderSize: 262_144,
   maxIdleInterval: 15_000,
@@ -204,6 +222,7 @@ export const DEFAULTS = {
   persistedHistoryMaxCount: 10_000,
   port: 8080,
   presenceMaxMembers: 20_000,
+  presenceMaxMembersTotal: 1_000_000,
   presenceRemainPresentFor: 15_000,
   presenceSyncPageSize: 100,
   redisConnectTimeout: 10_000,
@@ -227,10 +246,13 @@ const POSITIVE_INTEGER_OPTIONS = [
   'idempotencyWindow',
   'maxBatchChannels',
   'maxChannelNameLength',
+  'maxChannels',
   'maxChannelsPerConnection',
   'maxCometBodySize',
   'maxCometQueue',
   'maxCometStreamDuration',
+  'maxConnections',
+  'maxConnectionsPerApp',
   'maxFrameSize',
   'maxHeaderSize',
   'maxIdleInterval',
@@ -247,6 +269,7 @@ const POSITIVE_INTEGER_OPTIONS = [
   'persistedHistoryMaxAge',
   'persistedHistoryMaxCount',
   'presenceMaxMembers',
+  'presenceMaxMembersTotal',
   'presenceSyncPageSize',
   'redisConnectTimeout',
   'rewindMaxCount',

@@ -69,6 +69,8 @@ async function readResponse(res: IncomingMessage, onBatch: ((batch: ProtocolMess
 export interface CometConnectOptions {
   /** Default: the test app's full key. */
   key?: string;
+  /** A token to authenticate with instead of a key (`access_token`). */
+  token?: string;
   /** Body format, asked for with `Accept` (and used for sends). Default json. */
   format?: Format;
   /** Default true (stream mode). */
@@ -100,7 +102,8 @@ export class RawCometClient extends Inbox {
 
   /** Connects and waits for CONNECTED; rejects if the connect response brings anything else. */
   static async connect(port: number, options: CometConnectOptions = {}): Promise<RawCometClient> {
-    const client = new RawCometClient(port, `key=${encodeURIComponent(options.key ?? KEYS.full)}`, options.format ?? 'json');
+    const auth = options.token !== undefined ? `access_token=${encodeURIComponent(options.token)}` : `key=${encodeURIComponent(options.key ?? KEYS.full)}`;
+    const client = new RawCometClient(port, auth, options.format ?? 'json');
     const query = `${client.auth}&heartbeats=true&v=6${options.stream === false ? '&stream=false' : ''}${options.query ?? ''}`;
     client.looping = options.autoRecv ?? true;
     client.fetch(`/comet/connect?${query}`)

@@ -10,10 +10,11 @@
  * see every event once and in order whatever the engine's transport did.
  */
 import type { Metrics } from '../metrics/metrics.js';
-import { Flag } from '@encke/protocol';
+import { AblyError, Err, Flag } from '@encke/protocol';
 import { channelKey, type ChannelEvent, type ChannelKey, type OccupancyMetrics } from '../engine/channel-store.js';
 import type { Engine } from '../engine/engine.js';
 import { formatSerial, parseSerial } from '../engine/serial.js';
+import type { Faults } from '../util/faults.js';
 import type { Logger } from '../util/logger.js';
 import type { FlushScheduler } from '../util/scheduler.js';
 import { LocalChannel } from './local-channel.js';
@@ -35,6 +36,9 @@ export class LocalChannels {
     private readonly logger: Logger,
     private readonly nodeId: string,
     private readonly metrics: Metrics,
+    /** Channels this node may have attached at once (`maxChannels`); a new one past it is refused with 40114. */
+    private readonly maxChannels = Infinity,
+    private readonly faults?: Faults,
   ) {}
 
   /** An event from the engine (`EngineEvents.onChannelEvent`): delivered if this node still has the channel. */
@@ -112,6 +116,10 @@ export class LocalChannels {
     const key = channelKey(appId, name);
     let ch = this.map.get(key);
     if (!ch) {
+      if (this.map.size >= this.maxChannels) {
+        this.faults?.limitReached('maxChannels', { appId });
+        throw new AblyError(Err.channelLimit, `This server has its limit of ${this.maxChannels} channels attached; no new channel can be attached now`);
+      }
       ch = new LocalChannel(key, appId, name, this.metrics);
       this.map.set(key, ch);
     }

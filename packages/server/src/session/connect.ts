@@ -49,6 +49,7 @@ async function findResumable(ctx: NodeContext, key: string, params: SessionParam
  * and tells the old owner to let go.
  */
 async function takeOver(ctx: NodeContext, record: ConnectionRecord, params: SessionParams): Promise<Session> {
+  ctx.sessions.admit(params.auth.app.id, ctx.options, ctx.faults);
   const session = new Session(ctx, params, record);
   await ctx.records.claim(session);
   ctx.sessions.add(session);
@@ -98,6 +99,7 @@ export async function openConnection(ctx: NodeContext, params: ConnectParams, tr
       }
       error = found.error;
     }
+    ctx.sessions.admit(auth.app.id, ctx.options, ctx.faults);
     const session = new Session(ctx, sessionParams);
     ctx.sessions.add(session);
     ctx.records.save(session);
@@ -113,7 +115,9 @@ export async function openConnection(ctx: NodeContext, params: ConnectParams, tr
     // Code and reason only: never the credentials.
     ctx.logger.warn({ transport: transport.kind, code: e.code, statusCode: e.statusCode, reason: e.message }, 'connection refused');
     if (e.code === Err.internal.code) ctx.logger.error({ err }, 'connect failed');
-    transport.end(new OutboundFrame({ action: Action.ERROR, error: e.toErrorInfo() }));
+    // A full node is not the client's fault: DISCONNECTED, so the SDK retries (RTN14d) rather than fails.
+    const action = e.code === Err.overloaded.code ? Action.DISCONNECTED : Action.ERROR;
+    transport.end(new OutboundFrame({ action, error: e.toErrorInfo() }));
     return undefined;
   }
 }

@@ -12,6 +12,7 @@
  * `transports/*` import this file; nothing in `session/` imports a transport.
  */
 import type { AblyError, Format, PayloadError, ProtocolMessage } from '@encke/protocol';
+import type { AuthContext } from '../auth/authenticate.js';
 import type { OutboundFrame } from '../wire/frame.js';
 
 export type TransportKind = 'web_socket' | 'comet' | 'sse';
@@ -25,6 +26,12 @@ export interface ConnectionIssued {
   readonly appId: string;
   /** The key this CONNECTED hands out (a new one each time: connect, resume, in-band reauth). */
   readonly connectionKey: string;
+  /**
+   * What the connection is authenticated as from now on (its credential's key, clientId and
+   * capability). A transport whose requests each carry credentials (comet) accepts only requests
+   * that grant exactly this, so that a connection key plus a weaker credential is no escalation.
+   */
+  readonly auth: AuthContext;
 }
 
 /** What a transport tells its session. */

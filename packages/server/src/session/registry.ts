@@ -3,7 +3,10 @@
  * connection by key that resume, recover, REST publishes on behalf of a connection, and comet
  * routing and close all use.
  */
+import { AblyError, Err } from '@encke/protocol';
 import type { ConnectionRecord } from '../engine/connection-store.js';
+import type { ResolvedOptions } from '../options.js';
+import type { Faults } from '../util/faults.js';
 import type { ConnectionRecords } from './connection-records.js';
 import { parseConnectionKey } from './connection-key.js';
 import type { Session } from './session.js';
@@ -23,15 +26,40 @@ const UNKNOWN: ConnectionLookup = { where: 'unknown', malformed: false };
 
 export class SessionRegistry {
   private readonly map = new Map<string, Session>();
+  /** Sessions per app, for `maxConnectionsPerApp`. */
+  private readonly perApp = new Map<string, number>();
 
   constructor(private readonly records: ConnectionRecords) {}
 
+  /**
+   * Throws unless a new session of `appId` fits: 50004 past `maxConnections` (the node is full: the
+   * SDK is told DISCONNECTED and retries), 40111 past `maxConnectionsPerApp`.
+   */
+  admit(appId: string, limits: Pick<ResolvedOptions, 'maxConnections' | 'maxConnectionsPerApp'>, faults: Faults): void {
+    if (this.map.size >= limits.maxConnections) {
+      faults.limitReached('maxConnections');
+      throw new AblyError(Err.overloaded, `This server is at its limit of ${limits.maxConnections} connections; retry later`);
+    }
+    if ((this.perApp.get(appId) ?? 0) >= limits.maxConnectionsPerApp) {
+      faults.limitReached('maxConnectionsPerApp', { appId });
+      throw new AblyError(Err.connectionLimit, `Connection limit of ${limits.maxConnectionsPerApp} reached for application ${appId}`);
+    }
+  }
+
   add(session: Session): void {
+    const previous = this.map.get(session.id);
+    if (previous === session) return;
+    if (previous) this.remove(previous);
     this.map.set(session.id, session);
+    this.perApp.set(session.appId, (this.perApp.get(session.appId) ?? 0) + 1);
   }
 
   remove(session: Session): void {
-    if (this.map.get(session.id) === session) this.map.delete(session.id);
+    if (this.map.get(session.id) !== session) return;
+    this.map.delete(session.id);
+    const n = (this.perApp.get(session.appId) ?? 1) - 1;
+    if (n > 0) this.perApp.set(session.appId, n);
+    else this.perApp.delete(session.appId);
   }
 
   get(connectionId: string): Session | undefined {

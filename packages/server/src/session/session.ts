@@ -216,7 +216,7 @@ export class Session implements TransportOwner, Flushable {
     if (error) pm.error = error;
     if (to === this.bound) this.send(pm);
     else to?.write([new OutboundFrame(pm)]);
-    to?.connected(owner, { connectionId: this.id, appId: this.appId, connectionKey });
+    to?.connected(owner, { connectionId: this.id, appId: this.appId, connectionKey, auth: this.auth });
   }
 
   transportGone(transport: Transport): void {

@@ -15,7 +15,7 @@ import type { NodeContext } from '../context.js';
 import { parseConnectParams, type ConnectParams } from '../session/connect-params.js';
 import { openConnection } from '../session/connect.js';
 import type { Inbound, Transport, TransportOwner } from '../session/port.js';
-import { OutboundFrame } from '../wire/frame.js';
+import { OutboundFrame, encodableFrames } from '../wire/frame.js';
 
 const TRANSPORT = Symbol('encke.transport');
 type TransportSocket = WebSocket & { [TRANSPORT]: WebSocketTransport };
@@ -41,6 +41,8 @@ export class WebSocketTransport implements Transport {
   readonly kind = 'web_socket' as const;
   private owner: TransportOwner | null = null;
   private early: Inbound[] | null = [];
+  /** Bytes of the frames held in `early`. */
+  private earlyBytes = 0;
   private ended = false;
   /** The socket is corked from the upgrade until the first frame (CONNECTED or ERROR) is written. */
   private corked: boolean;
@@ -69,7 +71,13 @@ export class WebSocketTransport implements Transport {
 
   /** @internal for the shared listeners */
   handleMessage(data: RawData, isBinary: boolean): void {
-    this.onMessage(data, isBinary);
+    try {
+      this.onMessage(data, isBinary);
+    } catch (err) {
+      // The last resort for this connection: it ends (50000), the process and the others go on.
+      this.ctx.faults.report('connection', err, {}, 'connection failed: unexpected error handling a frame');
+      this.fatal(new AblyError(Err.internal, 'Internal error; the connection was closed', { cause: err }));
+    }
   }
 
   /** @internal for the shared listeners */
@@ -125,7 +133,12 @@ export class WebSocketTransport implements Transport {
     if (this.owner) {
       this.owner.receive(inbound);
     } else if (this.early) {
-      if (this.early.length >= MAX_EARLY_FRAMES) return this.fatal(new AblyError(Err.protocolError, 'Too many messages before CONNECTED'));
+      // Held only while the credentials are verified: at most MAX_EARLY_FRAMES, and no more bytes
+      // than one frame in all, so an unauthenticated client cannot make the node hold much.
+      this.earlyBytes += bytes.byteLength;
+      if (this.early.length >= MAX_EARLY_FRAMES || this.earlyBytes > this.ctx.options.maxFrameSize) {
+        return this.fatal(new AblyError(Err.protocolError, 'Too many messages before CONNECTED'));
+      }
       this.early.push(inbound);
     }
   }
@@ -136,8 +149,11 @@ export class WebSocketTransport implements Transport {
     else this.end(new OutboundFrame({ action: Action.ERROR, error: err.toErrorInfo() }));
   }
 
-  write(frames: readonly OutboundFrame[]): void {
+  write(all: readonly OutboundFrame[]): void {
     if (this.ended || this.ws.readyState !== WebSocket.OPEN) return;
+    // A frame no encoder takes is dropped here, for this connection only (reported as a fault).
+    const frames = encodableFrames(all, this.format, this.ctx.faults);
+    if (frames.length === 0) return;
     const socket = this.socket;
     let bytes = 0;
     if (this.corked) {

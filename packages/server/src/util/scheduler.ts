@@ -10,11 +10,16 @@ export interface Flushable {
   flush(): void;
 }
 
+/** What to do with an exception one item's flush threw (the others of the tick still flush). */
+export type FlushFailed = (item: Flushable, err: unknown) => void;
+
 export class FlushScheduler {
   private channels: Flushable[] = [];
   private sessions: Flushable[] = [];
   private scheduled = false;
   private readonly runBound = (): void => this.run();
+
+  constructor(private readonly failed: FlushFailed = (_item, err) => setImmediate(() => { throw err; })) {}
 
   channel(item: Flushable): void {
     if (item.flushQueued) return;
@@ -41,15 +46,18 @@ export class FlushScheduler {
     this.scheduled = false;
     const channels = this.channels;
     this.channels = [];
-    for (const c of channels) {
-      c.flushQueued = false;
-      c.flush();
-    }
+    for (const c of channels) this.flushOne(c);
     const sessions = this.sessions;
     this.sessions = [];
-    for (const s of sessions) {
-      s.flushQueued = false;
-      s.flush();
+    for (const s of sessions) this.flushOne(s);
+  }
+
+  private flushOne(item: Flushable): void {
+    item.flushQueued = false;
+    try {
+      item.flush();
+    } catch (err) {
+      this.failed(item, err);
     }
   }
 }

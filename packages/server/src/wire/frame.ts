@@ -4,10 +4,17 @@
  * every subscriber, so a message is serialised once per wire format, never once per subscriber.
  */
 import { encodeJson, encodeMsgpack, type Format, type ProtocolMessage } from '@encke/protocol';
+import type { Faults } from '../util/faults.js';
 import { wsFrame, WS_OPCODE_BINARY, WS_OPCODE_TEXT } from './ws-framing.js';
 
 /** msgpack fixarray header of one element. */
 const ONE_ELEMENT_ARRAY = Buffer.from([0x91]);
+
+/** `frames` without those that do not encode in `format` (the same array when all do). */
+export function encodableFrames(frames: readonly OutboundFrame[], format: Format, faults: Faults): readonly OutboundFrame[] {
+  for (const f of frames) if (!f.encodes(format, faults)) return frames.filter((g) => g.encodes(format, faults));
+  return frames;
+}
 
 /** `payload` framed as one HTTP/1.1 chunk: `<size in hex>\r\n<payload>\r\n`. */
 export function httpChunk(payload: Uint8Array): Buffer {
@@ -30,7 +37,28 @@ export class OutboundFrame {
   /** Encodings of other framings (SSE, iframe, multipart, the SSE API), by framing. */
   private others: Map<object, unknown> | undefined = undefined;
 
+  /** An encoder refused this frame and that has been reported (once per frame, not per subscriber). */
+  private dropReported = false;
+
   constructor(readonly pm: ProtocolMessage) {}
+
+  /**
+   * Whether the frame encodes in `format` (the encoding is made now and kept). Validation makes
+   * every accepted message encodable, so a refusal is a bug: reported to `faults` once, and the
+   * caller drops the frame for its subscriber instead of failing the connection or the process.
+   */
+  encodes(format: Format, faults: Faults): boolean {
+    try {
+      this.payload(format);
+      return true;
+    } catch (err) {
+      if (!this.dropReported) {
+        this.dropReported = true;
+        faults.report('encode', err, { action: this.pm.action, channel: this.pm.channel, format }, 'frame dropped: it cannot be encoded');
+      }
+      return false;
+    }
+  }
 
   json(): string {
     return (this.jsonText ??= encodeJson(this.pm));

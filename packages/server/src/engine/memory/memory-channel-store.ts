@@ -2,7 +2,7 @@
  * The memory engine's channel store: every channel's state (MemoryChannel) in one map, per-node
  * occupancy, and delivery of each new event to the node when it subscribed to the channel.
  */
-import type { PresenceMessage } from '@encke/protocol';
+import { AblyError, Err, type PresenceMessage } from '@encke/protocol';
 import type { Clock } from '../../util/clock.js';
 import type {
   AttachQuery,
@@ -29,10 +29,24 @@ import { MemoryChannel } from './memory-channel.js';
 /** Hands a new event of a subscribed channel to the node. */
 export type DeliverEvent = (key: ChannelKey, event: ChannelEvent) => void;
 
+/** Bounds on what the store holds in all (the node's memory): channels, and presence members. */
+export interface MemoryStoreLimits {
+  /** Channels with state; a publish, presence or attach creating one more is refused with 40114. */
+  maxChannels: number;
+  /** Presence members across all channels; an enter past it is refused with 91003. */
+  maxMembers: number;
+}
+
+/** How often (ms) a full store sweeps expired channels before refusing a new one. */
+const FULL_SWEEP_INTERVAL = 1000;
+
 export class MemoryChannelStore implements ChannelStore {
   private readonly map = new Map<ChannelKey, MemoryChannel>();
   /** Channel → node → that node's attachments. */
   private readonly occupancies = new Map<ChannelKey, Map<string, OccupancyMetrics>>();
+  /** Presence members of every channel together. */
+  private memberTotal = 0;
+  private lastFullSweep = 0;
 
   constructor(
     private readonly clock: Clock,
@@ -40,10 +54,20 @@ export class MemoryChannelStore implements ChannelStore {
     /** How long an unused, empty channel keeps its epoch (so resuming clients keep continuity). */
     private readonly channelRetention: number,
     private readonly deliver: DeliverEvent,
+    private readonly limits: MemoryStoreLimits = { maxChannels: Infinity, maxMembers: Infinity },
   ) {}
 
+  /** Presence members held across all channels. */
+  get memberCount(): number {
+    return this.memberTotal;
+  }
+
+  get size(): number {
+    return this.map.size;
+  }
+
   publish(key: ChannelKey, input: ChannelEventInput, options?: PublishOptions): Promise<PublishOutcome> {
-    const ch = this.channel(key);
+    const ch = this.channel(key, true);
     const now = this.clock.now();
     const outcome = ch.append(input, now, options?.idempotencyWindow ?? 0, options?.retention);
     this.emit(key, ch, outcome.event, now);
@@ -52,9 +76,13 @@ export class MemoryChannelStore implements ChannelStore {
 
   presence(key: ChannelKey, input: ChannelEventInput, options: PresenceOptions): Promise<ChannelEvent | null> {
     try {
-      const ch = this.channel(key);
+      const ch = this.channel(key, true);
       const now = this.clock.now();
-      const event = ch.applyPresence(input, now, options.maxMembers);
+      const before = ch.members.size;
+      // The channel's own bound, or what the node's total leaves, whichever is lower.
+      const room = before + Math.max(0, this.limits.maxMembers - this.memberTotal);
+      const event = ch.applyPresence(input, now, Math.min(options.maxMembers, room));
+      this.memberTotal += ch.members.size - before;
       this.emit(key, ch, event, now);
       return Promise.resolve(event);
     } catch (err) {
@@ -66,7 +94,9 @@ export class MemoryChannelStore implements ChannelStore {
     const ch = this.map.get(key);
     if (!ch) return Promise.resolve(null);
     const now = this.clock.now();
+    const before = ch.members.size;
     const event = ch.leaveConnection(connectionId, timestamp, now);
+    this.memberTotal += ch.members.size - before;
     this.emit(key, ch, event, now);
     return Promise.resolve(event);
   }
@@ -76,7 +106,7 @@ export class MemoryChannelStore implements ChannelStore {
   }
 
   attachState(key: ChannelKey, query: AttachQuery): Promise<AttachState> {
-    const ch = this.channel(key);
+    const ch = this.channel(key, true);
     ch.trim(this.clock.now());
     const state: AttachState = { head: ch.head(), members: query.members ? [...ch.members.values()] : [] };
     if (query.from) state.replay = ch.readAfter(query.from.epoch, query.from.seq, query.replayLimit);
@@ -168,13 +198,26 @@ export class MemoryChannelStore implements ChannelStore {
     return Promise.resolve({ names: names.slice(0, query.limit), more: names.length > query.limit });
   }
 
-  private channel(key: ChannelKey): MemoryChannel {
+  /** The channel's state, created if needed (`bounded`: refused with 40114 past `maxChannels`). */
+  private channel(key: ChannelKey, bounded = false): MemoryChannel {
     let ch = this.map.get(key);
     if (!ch) {
+      if (bounded && this.map.size >= this.limits.maxChannels) this.refuseNewChannel();
       ch = new MemoryChannel(this.clock.now(), this.retention);
       this.map.set(key, ch);
     }
     return ch;
+  }
+
+  /** Full: expired channels are swept (at most once a second) and, if that frees nothing, the new one is refused. */
+  private refuseNewChannel(): void {
+    const now = this.clock.now();
+    if (now - this.lastFullSweep >= FULL_SWEEP_INTERVAL) {
+      this.lastFullSweep = now;
+      this.sweep(now);
+      if (this.map.size < this.limits.maxChannels) return;
+    }
+    throw new AblyError(Err.channelLimit, `This server holds its limit of ${this.limits.maxChannels} channels; no new channel can be used now`);
   }
 
   /** The channel with its log trimmed to now, if it has state. */
@@ -195,5 +238,6 @@ export class MemoryChannelStore implements ChannelStore {
   clear(): void {
     this.map.clear();
     this.occupancies.clear();
+    this.memberTotal = 0;
   }
 }

@@ -19,6 +19,10 @@ export interface MemoryEngineOptions {
   channelRetention: number;
   /** Stats intervals kept per app and unit. @default 10080 */
   statsMaxIntervals?: number;
+  /** Channels with state at once (40114 past it). @default unbounded */
+  maxChannels?: number;
+  /** Presence members across all channels (91003 past it). @default unbounded */
+  maxPresenceMembers?: number;
 }
 
 export class MemoryEngine implements Engine {
@@ -33,7 +37,8 @@ export class MemoryEngine implements Engine {
 
   constructor(private readonly options: MemoryEngineOptions) {
     const retention = { maxAge: options.logMaxAge, maxCount: options.logMaxCount };
-    this.channels = new MemoryChannelStore(options.clock, retention, options.channelRetention, (key, event) => this.events?.onChannelEvent(key, event));
+    const limits = { maxChannels: options.maxChannels ?? Infinity, maxMembers: options.maxPresenceMembers ?? Infinity };
+    this.channels = new MemoryChannelStore(options.clock, retention, options.channelRetention, (key, event) => this.events?.onChannelEvent(key, event), limits);
     this.auth = new MemoryAuthStore(options.clock, (revocation) => this.events?.onRevocation(revocation));
     this.stats = new MemoryStats(options.statsMaxIntervals ?? 10_080);
     this.apps = new MemoryApps(options.clock);

@@ -21,7 +21,7 @@ import { Action, type AblyError, type Format } from '@encke/protocol';
 import type { NodeContext } from '../../context.js';
 import type { ConnectionIssued, Inbound, Transport, TransportOwner } from '../../session/port.js';
 import type { TimerHandle } from '../../util/clock.js';
-import { OutboundFrame } from '../../wire/frame.js';
+import { OutboundFrame, encodableFrames } from '../../wire/frame.js';
 import type { RecvMode } from './framing/select.js';
 import { closeStream, openStream, respond, writeBatch, type Recv } from './recv.js';
 import { acceptedFormat } from './wire.js';
@@ -173,8 +173,11 @@ export class CometTransport implements Transport {
 
   // ---- Transport --------------------------------------------------------------------------------
 
-  write(frames: readonly OutboundFrame[]): void {
+  write(all: readonly OutboundFrame[]): void {
     if (this.ended) return;
+    // A frame no encoder takes is dropped here, for this connection only (reported as a fault).
+    const frames = encodableFrames(all, this.recv?.format ?? this.format, this.ctx.faults);
+    if (frames.length === 0) return;
     if (this.recv) {
       this.deliver(frames);
       return;

@@ -9,7 +9,9 @@
  * compared in constant time, as a resume does.
  */
 import type { AuthContext, Credentials } from '../../auth/authenticate.js';
+import { capabilityToJson } from '../../auth/capability.js';
 import { sameLengthSecretsEqual } from '../../auth/secret.js';
+import type { Clock } from '../../util/clock.js';
 import { parseConnectionKey } from '../../session/connection-key.js';
 import type { ConnectionIssued } from '../../session/port.js';
 import type { CometKeys, CometTransport } from './comet-transport.js';
@@ -45,6 +47,18 @@ function credentialString(c: Credentials): string {
   return c.key !== undefined ? `k:${c.key}` : c.token !== undefined ? `t:${c.token}` : '';
 }
 
+/** Whether two authentications grant exactly the same: key, method, clientId and capability. */
+export function sameGrant(a: AuthContext, b: AuthContext): boolean {
+  if (a === b) return true;
+  return a.app.id === b.app.id && a.keyName === b.keyName && a.method === b.method && a.clientId === b.clientId && capabilityToJson(a.capability) === capabilityToJson(b.capability);
+}
+
+/** A request whose credential the connection does not hold (yet): it waits for the session to take it. */
+interface BindWaiter {
+  readonly auth: AuthContext;
+  readonly resolve: (bound: boolean) => void;
+}
+
 /** One comet connection as this node's comet routes know it. */
 export interface CometConnection {
   readonly transport: CometTransport;
@@ -53,8 +67,12 @@ export interface CometConnection {
   readonly appId: string;
   /** Keys handed out through the transport, oldest first (at most MAX_KEYS). */
   readonly keys: string[];
-  /** What the last fully verified request authenticated with. */
+  /** What the connection is authenticated as (the session's, from its last CONNECTED): every request must grant the same. */
+  bound: AuthContext;
+  /** What the last fully verified request authenticated with (granting `bound`). */
   verified: VerifiedCredentials | undefined;
+  /** Requests waiting for the session to take their credential (an in-band reauth under way). */
+  waiters: BindWaiter[];
 }
 
 export class CometRegistry implements CometKeys {
@@ -67,7 +85,14 @@ export class CometRegistry implements CometKeys {
     let records = this.byConnection.get(issued.connectionId);
     if (!records) this.byConnection.set(issued.connectionId, (records = []));
     let record = records.find((r) => r.transport === transport);
-    if (!record) records.push((record = { transport, connectionId: issued.connectionId, appId: issued.appId, keys: [], verified: undefined }));
+    if (!record) records.push((record = { transport, connectionId: issued.connectionId, appId: issued.appId, keys: [], bound: issued.auth, verified: undefined, waiters: [] }));
+    if (record.bound !== issued.auth) {
+      record.bound = issued.auth;
+      record.verified = undefined;
+    }
+    const ready = record.waiters.filter((w) => sameGrant(w.auth, issued.auth));
+    record.waiters = record.waiters.filter((w) => !ready.includes(w));
+    for (const w of ready) w.resolve(true);
     record.keys.push(issued.connectionKey);
     this.keyCount++;
     if (record.keys.length > MAX_KEYS) {
@@ -76,11 +101,34 @@ export class CometRegistry implements CometKeys {
     }
   }
 
+  /**
+   * Resolves true once the connection is authenticated as `auth` (the session took the request's
+   * credential by in-band AUTH), false after `waitMs` or when the transport ends.
+   */
+  awaitBinding(record: CometConnection, auth: AuthContext, clock: Clock, waitMs: number): Promise<boolean> {
+    if (sameGrant(auth, record.bound)) return Promise.resolve(true);
+    return new Promise((resolve) => {
+      const waiter: BindWaiter = {
+        auth,
+        resolve: (bound) => {
+          clock.clearTimeout(timer);
+          resolve(bound);
+        },
+      };
+      const timer = clock.setTimeout(() => {
+        record.waiters = record.waiters.filter((w) => w !== waiter);
+        resolve(false);
+      }, waitMs);
+      record.waiters.push(waiter);
+    });
+  }
+
   /** The transport ended for good: its keys no longer reach it. */
   forget(transport: CometTransport, connectionId: string): void {
     const records = this.byConnection.get(connectionId);
     const i = records?.findIndex((r) => r.transport === transport) ?? -1;
     if (i < 0) return;
+    for (const w of records![i]!.waiters) w.resolve(false);
     this.keyCount -= records![i]!.keys.length;
     records!.splice(i, 1);
     if (records!.length === 0) this.byConnection.delete(connectionId);

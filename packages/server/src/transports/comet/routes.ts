@@ -18,7 +18,7 @@
  * 40101 (the SDK fails); an unknown, expired or other app's key is 80022 (the SDK resumes).
  */
 import { AblyError, Action, Err, type Format } from '@encke/protocol';
-import { authenticate, checkTls } from '../../auth/authenticate.js';
+import { authenticate, checkTls, type AuthContext, type Credentials } from '../../auth/authenticate.js';
 import { credentialsFromHeader, requestCredentials } from '../../auth/credentials.js';
 import type { NodeContext } from '../../context.js';
 import { ClientAbortError, decodeBody, readBody, requestFormat } from '../../http/body.js';
@@ -30,7 +30,7 @@ import { CometTransport } from './comet-transport.js';
 import { forwardToOwner } from './forward.js';
 import { jsonpError, jsonpNoContent } from './framing/jsonp.js';
 import { jsonpCallbackOf, recvMode } from './framing/select.js';
-import { CometRegistry, VerifiedCredentials } from './registry.js';
+import { CometRegistry, VerifiedCredentials, sameGrant, type CometConnection } from './registry.js';
 import { acceptedFormat, decodeQueryBody, parseSendBody } from './wire.js';
 
 /** The cookie that names the serving node, for load balancers that want sticky comet requests. */
@@ -42,16 +42,20 @@ export function registerCometRoutes(router: Router, ctx: NodeContext): CometRegi
   route('GET', '/comet/connect', (r) => connect(ctx, registry, r));
   const keyed = (method: string, path: string, handle: (t: CometTransport, r: HttpRequest) => void | Promise<void>, lingering = false): void => {
     route(method, path, async (r) => {
-      const t = await transportFor(ctx, registry, r, lingering);
-      if (t) await handle(t, r);
+      const found = await transportFor(ctx, registry, r, lingering);
+      if (found) await handle(await bound(ctx, registry, found), r);
     });
   };
   keyed('GET', '/comet/:key/recv', (t, r) => t.attachRecv(r.req, r.res, recvMode(r.url.searchParams, r.req, t.stream, ctx.options.cometSseRetry)), true);
-  keyed('POST', '/comet/:key/send', (t, r) => send(ctx, t, r));
-  keyed('GET', '/comet/:key/send', (t, r) => send(ctx, t, r));
+  for (const method of ['POST', 'GET']) {
+    route(method, '/comet/:key/send', async (r) => {
+      const found = await transportFor(ctx, registry, r);
+      if (found) await send(ctx, registry, found, r);
+    });
+  }
   route('GET', '/comet/:key/close', async (r) => {
-    const t = await transportFor(ctx, registry, r, false, true);
-    if (t) t.receive([{ action: Action.CLOSE }]);
+    const found = await transportFor(ctx, registry, r, false, true);
+    if (found) (await bound(ctx, registry, found)).receive([{ action: Action.CLOSE }]);
     noContent(r);
   });
   // Handled by the transport, not queued in the session: a queued DISCONNECT could otherwise reach
@@ -89,7 +93,7 @@ function parseStream(value: string | null): boolean {
  * transport is already gone closes it; a connection another node owns gets the request forwarded
  * there (undefined: answered). Anything else is 80022.
  */
-async function transportFor(ctx: NodeContext, registry: CometRegistry, r: HttpRequest, lingering = false, closing = false): Promise<CometTransport | undefined> {
+async function transportFor(ctx: NodeContext, registry: CometRegistry, r: HttpRequest, lingering = false, closing = false): Promise<Found | undefined> {
   const key = r.params.key!;
   const credentials = requestCredentials(r.url.searchParams, r.req.headers.authorization) ?? {};
   const found = registry.find(key, lingering);
@@ -97,8 +101,10 @@ async function transportFor(ctx: NodeContext, registry: CometRegistry, r: HttpRe
   const auth = reused ?? (await authenticate(ctx.apps, ctx.tokens, credentials));
   checkTls(auth, r.secure);
   if (found && found.appId === auth.app.id) {
-    if (!reused) found.verified = new VerifiedCredentials(credentials, auth);
-    return found.transport;
+    if (reused) return { record: found, unbound: undefined };
+    if (!sameGrant(auth, found.bound)) return { record: found, unbound: { auth, credentials } };
+    found.verified = new VerifiedCredentials(credentials, auth);
+    return { record: found, unbound: undefined };
   }
   const connection = await ctx.sessions.lookup(key, auth.app.id);
   // ably-js aborts its recv as it sends /close, and the abort may be noticed first: the client
@@ -112,12 +118,54 @@ async function transportFor(ctx: NodeContext, registry: CometRegistry, r: HttpRe
 }
 
 /**
+ * The connection a request names, and the credential it carries when that does not grant what the
+ * connection is authenticated as (another key, clientId or capability of the same app).
+ */
+interface Found {
+  record: CometConnection;
+  unbound: { auth: AuthContext; credentials: Credentials } | undefined;
+}
+
+/** How long a request with a new credential waits for the in-band AUTH that makes it the connection's. */
+const REAUTH_GRACE = 3000;
+
+function notTheConnections(): AblyError {
+  return new AblyError(Err.incompatibleCredentials, "The request's credentials are not the connection's: a comet request must carry the credential the connection is authenticated with");
+}
+
+/**
+ * The transport, once the request is known to act as the connection: a request whose credential
+ * grants something else (a connection key plus a weaker credential of the same app) would act
+ * with the connection's rights, so it is served only if the session takes that credential by
+ * in-band AUTH within REAUTH_GRACE (ably-js switches every request to the new token as it sends
+ * AUTH), and refused with 40102 otherwise, the connection untouched.
+ */
+async function bound(ctx: NodeContext, registry: CometRegistry, { record, unbound }: Found): Promise<CometTransport> {
+  if (!unbound) return record.transport;
+  if (!(await registry.awaitBinding(record, unbound.auth, ctx.clock, REAUTH_GRACE))) throw notTheConnections();
+  record.verified = new VerifiedCredentials(unbound.credentials, unbound.auth);
+  return record.transport;
+}
+
+/**
+ * A send whose credential the connection does not hold yet is the client's in-band reauth only if
+ * it starts with AUTH carrying that very token; anything else waits for the binding like any request.
+ */
+async function boundForSend(ctx: NodeContext, registry: CometRegistry, found: Found, messages: readonly Inbound[]): Promise<CometTransport> {
+  const first = messages[0];
+  const token = found.unbound?.credentials.token;
+  const reauth = first !== undefined && !(first instanceof AblyError) && first.action === Action.AUTH && token !== undefined && first.auth?.accessToken === token;
+  return reauth ? found.record.transport : bound(ctx, registry, found);
+}
+
+/**
  * A send: every message goes to the session in order and the request is answered 204 at once. The
  * replies (ACK, NACK, ATTACHED, …) come down the recv, the one ordered path from server to client.
  * An undecodable body is a protocol error: the connection fails, as for a broken WebSocket frame.
  */
-async function send(ctx: NodeContext, transport: CometTransport, r: HttpRequest): Promise<void> {
+async function send(ctx: NodeContext, registry: CometRegistry, found: Found, r: HttpRequest): Promise<void> {
   const max = ctx.options.maxCometBodySize;
+  let transport = found.unbound ? undefined : found.record.transport;
   let messages: Inbound[];
   try {
     const raw = r.method === 'POST' ? decodeBody(await readBody(r.req, max), requestFormat(r.req), max) : decodeQueryBody(r.url.searchParams, max);
@@ -128,9 +176,11 @@ async function send(ctx: NodeContext, transport: CometTransport, r: HttpRequest)
       if (ctx.logger.isLevelEnabled('debug')) ctx.logger.debug({ err: (err as Error).message }, 'comet send aborted by the client');
       return void r.res.destroy();
     }
-    transport.fail(err);
+    // A broken body fails the connection only when it is the connection's own request.
+    (transport ?? (await bound(ctx, registry, found))).fail(err);
     throw err;
   }
+  transport ??= await boundForSend(ctx, registry, found, messages);
   transport.receive(messages);
   noContent(r);
 }
