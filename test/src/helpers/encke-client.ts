@@ -10,8 +10,8 @@ export interface ClientVariant {
 }
 
 /** Every transport the Node runtime can use, in both formats. */
-// multipart joins once the server's multipart recv answers a well-formed HTTP response on main (BOARD-requests.md).
-export const NODE_TRANSPORTS: TransportName[] = ['web_socket', 'xhr_streaming', 'xhr_polling', 'polling'];
+/** sse, jsonp and iframe need a browser (EventSource, script tags, iframes): test/src/browser-client.test.ts. */
+export const NODE_TRANSPORTS: TransportName[] = ['web_socket', 'xhr_streaming', 'xhr_polling', 'polling', 'multipart'];
 export const CLIENT_VARIANTS: ClientVariant[] = NODE_TRANSPORTS.flatMap((transport) =>
   (['json', 'msgpack'] as const).map((format) => ({ name: `${transport} ${format}`, transport, format })),
 );
