@@ -74,6 +74,7 @@ function withBadge(text: string, b: HTMLElement): HTMLElement {
 export function renderTransports(cluster: Cluster, now: number): void {
   const { byTransport, resumable } = cluster.connections(now);
   const rows: Cell[][] = [...byTransport]
+    .filter(([, f]) => Object.values(f).some((n) => n > 0))
     .sort(([a], [b]) => a.localeCompare(b))
     .map(([t, f]) => [transportLabel(t), f.json ?? 0, f.msgpack ?? 0, Object.values(f).reduce((s, n) => s + n, 0)]);
   if (resumable > 0) rows.push([{ text: 'Waiting to resume', className: 'muted' }, '', '', resumable]);

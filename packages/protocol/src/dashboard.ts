@@ -68,7 +68,7 @@ export interface DashboardChannel {
   publishers: number;
   /** Presence members (the whole channel's, not this node's); null when not counted (only the busiest are). */
   presenceMembers: number | null;
-  /** Messages that reached this node's subscribers of the channel, and deliveries made (cumulative). */
+  /** Messages published on the channel (as this node received them), and messages and presence messages delivered to its subscribers here (cumulative). */
   messagesIn: number;
   messagesOut: number;
 }

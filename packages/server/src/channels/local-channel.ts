@@ -30,7 +30,10 @@ export class LocalChannel implements Flushable {
   deltaChain: ChainEnd = NO_CHAIN;
   /** Deltas encoded on this channel (for stats and tests). */
   deltasEncoded = 0;
-  /** Messages and presence messages that reached this channel's subscribers here, and the deliveries made (the admin dashboard's rates). */
+  /**
+   * The admin dashboard's rates, counted as /metrics counts the node's: messages that reached this
+   * channel here (published), and messages and presence messages delivered to its subscribers.
+   */
   itemsIn = 0;
   itemsOut = 0;
 
@@ -56,7 +59,7 @@ export class LocalChannel implements Flushable {
     const first = run[0]!;
     const last = run[run.length - 1]!;
     const items = itemCount(run);
-    this.itemsIn += items;
+    if (first.kind === 'message') this.itemsIn += items;
     const mode = MODE_FOR_KIND[first.kind];
     const publishers = first.kind === 'message' ? publishersOf(run) : null;
     let shared: OutboundFrame | undefined;
