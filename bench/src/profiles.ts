@@ -40,6 +40,8 @@ const TAIL_STACKS: StackId[] = ['bare-ws', 'encke-ws-json', 'encke-ws-msgpack', 
 /** S7 measures this long at 20k deliveries/s: several times every periodic job of a server (encke's heartbeat pass every 5 s). */
 const TAIL_SECONDS = 30;
 const TAIL_SECONDS_QUICK = 12;
+/** The other comet techniques (issue 15), measured in S3 and S4 beside long-polling and streaming. */
+const TECHNIQUE_STACKS: StackId[] = ['encke-sse', 'encke-htmlfile', 'encke-multipart', 'encke-jsonp', 'encke-sse-api'];
 /** S5b: publishing connections (S5 has one). */
 const CLUSTER_PUBLISHERS = 10;
 const S4_NOTE =
@@ -100,14 +102,14 @@ function scenarios(quick: boolean): Scenario[] {
     {
       id: 's3',
       title: 'S3: 10,000 idle connections, each subscribed to its own channel',
-      stacks: quick ? ['bare-ws', 'encke-ws-json', 'encke-comet'] : [...WS_STACKS, 'encke-comet', 'encke-comet-stream', 'socketio-polling'],
+      stacks: quick ? ['bare-ws', 'encke-ws-json', 'encke-comet'] : [...WS_STACKS, 'encke-comet', 'encke-comet-stream', ...TECHNIQUE_STACKS, 'socketio-polling'],
       job: { connections: 10_000, concurrency: CONCURRENCY, layout: 'own', payloadBytes: PAYLOAD_BYTES, ownPerShared: 0, hold: true },
       timeoutMs: 180_000,
     },
     {
       id: 's4',
       title: 'S4: 1,000 long-polling or streaming subscribers, 1 message/s each',
-      stacks: ['bare-ws', 'encke-ws-json', ...(quick ? (['encke-comet', 'encke-comet-stream', 'socketio-polling'] as StackId[]) : POLLING_STACKS)],
+      stacks: ['bare-ws', 'encke-ws-json', ...(quick ? (['encke-comet', 'encke-comet-stream', 'socketio-polling'] as StackId[]) : [...POLLING_STACKS, ...TECHNIQUE_STACKS])],
       note: S4_NOTE,
       // One message a second: the first five warm up (JIT) before measuring, as S1's first half
       // second does at 20 a second; the window starts between two messages so that it holds whole ones.

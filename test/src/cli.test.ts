@@ -8,7 +8,7 @@ import { after, before, describe, it } from 'node:test';
 import * as Ably from 'ably';
 import { CliError, createLogger, DEV_KEY_FILE, formatPretty, parseCommand, VALID_FLAGS, VERSION, type ServeCommand } from 'encke';
 import { closeAll, connect, connectionState } from './helpers/ably.js';
-import { REPO, runEncke, spawnEncke, tempDir } from './helpers/process.js';
+import { BIN, REPO, runEncke, spawnEncke, spawnProcess, tempDir } from './helpers/process.js';
 
 function configFile(content: unknown): string {
   const path = join(tempDir('encke-cli-'), 'encke.json');
@@ -234,6 +234,18 @@ describe('encke serve logs', () => {
       assert.doesNotMatch(p.stdout, /connectionKey|"key"/);
     } finally {
       p.kill();
+    }
+  });
+
+  it('pretty by default when stdout is a terminal (the real command under a pty)', { timeout: 60_000 }, async () => {
+    // util-linux `script` runs the command on a pseudo-terminal and copies what it shows.
+    const command = `${JSON.stringify(process.execPath)} ${JSON.stringify(BIN)} serve --port 0 --key app.k:secret-secret`;
+    const p = spawnProcess('script', ['-qfec', command, '/dev/null'], { detached: true });
+    try {
+      await p.waitFor(/INFO.* encke listening host=127\.0\.0\.1 port=\d+/);
+      assert.doesNotMatch(p.stdout, /"msg":"encke listening"/);
+    } finally {
+      p.killGroup();
     }
   });
 
