@@ -17,3 +17,5 @@ export { parseQualifiedName, type QualifiedName } from './filter/qualified-name.
 export { applyAnnotation, validateAnnotation, AnnotationAction, MAX_SUMMARY_CLIENT_IDS, type AnnotationInput, type Summary } from './annotations/summary.js';
 export { SlicedSweep, slicesFor, type SweepSource } from './util/sliced-sweep.js';
 export { FlushScheduler, type Flushable } from './util/scheduler.js';
+export { mergeChange, type MergedChange } from './channels/message-merge.js';
+export { historyView, lastPublished, chainOf, latestForm } from './engine/message-chain.js';
