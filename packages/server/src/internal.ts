@@ -19,3 +19,5 @@ export { SlicedSweep, slicesFor, type SweepSource } from './util/sliced-sweep.js
 export { FlushScheduler, type Flushable } from './util/scheduler.js';
 export { mergeChange, type MergedChange } from './channels/message-merge.js';
 export { historyView, lastPublished, chainOf, latestForm } from './engine/message-chain.js';
+export { StatsCounters } from './stats/counters.js';
+export type { StatsStore } from './engine/stats-store.js';

@@ -81,8 +81,11 @@ function buildContext(o: ResolvedOptions, untimed: Engine, metrics: Metrics): No
   const apps = new AppRegistry(engine.apps);
   for (const app of buildApps(o.apps, o.keys)) apps.add(app);
   const faults = new Faults(o.logger);
-  const scheduler = new FlushScheduler((item, err) => flushFailed(faults, item, err));
   const stats = new StatsCounters(o.clock, engine.stats, o.logger);
+  const scheduler = new FlushScheduler(
+    (item, err) => flushFailed(faults, item, err),
+    () => stats.settle(),
+  );
   const records = new ConnectionRecords(engine.connections, o.serverId, o.connectionStateTtl, o.logger);
   return {
     options: o,

@@ -14,7 +14,6 @@ import type { AuthContext } from '../auth/authenticate.js';
 import { sameLengthSecretsEqual } from '../auth/secret.js';
 import type { NodeContext } from '../context.js';
 import type { ConnectionRecord } from '../engine/connection-store.js';
-import { countDelivered } from '../stats/counters.js';
 import type { TimerHandle } from '../util/clock.js';
 import type { Flushable } from '../util/scheduler.js';
 import { OutboundFrame } from '../wire/frame.js';
@@ -264,7 +263,7 @@ export class Session implements TransportOwner, Flushable {
 
   enqueue(frame: OutboundFrame): void {
     if (!this.bound) return;
-    countDelivered(this.ctx.stats, this.appId, frame);
+    this.ctx.stats.delivered(this.appId, frame);
     const pm = frame.pm;
     if (pm.action === Action.MESSAGE || pm.action === Action.PRESENCE) this.ctx.metrics.delivered((pm.messages ?? pm.presence)?.length ?? 0);
     else if (pm.error) this.ctx.metrics.errorSent(pm.error.code);

@@ -19,7 +19,11 @@ export class FlushScheduler {
   private scheduled = false;
   private readonly runBound = (): void => this.run();
 
-  constructor(private readonly failed: FlushFailed = (_item, err) => setImmediate(() => { throw err; })) {}
+  constructor(
+    private readonly failed: FlushFailed = (_item, err) => setImmediate(() => { throw err; }),
+    /** Runs after each flush (the stats counters add up the tick's deliveries). */
+    private readonly flushed: () => void = () => undefined,
+  ) {}
 
   channel(item: Flushable): void {
     if (item.flushQueued) return;
@@ -57,6 +61,7 @@ export class FlushScheduler {
     this.sessions = [];
     for (const s of fanOut) this.flushOne(s);
     for (const s of earlier) this.flushOne(s);
+    this.flushed();
   }
 
   private flushOne(item: Flushable): void {
