@@ -4,19 +4,20 @@
  * checked on a shared machine (the latency itself needs a quiet one: `npm run bench`).
  *
  *   node bench/dist/probe.js [--stacks bare-ws,encke-ws-json] [--subscribers 200] [--messages 100]
- *     [--rate 20] [--warmup 200] [--callgrind DIR] [--heap-prof DIR] [--cpu-prof DIR] [--strace DIR] [--json FILE]
+ *     [--rate 20] [--warmup 200] [--idle MS] [--callgrind DIR] [--heap-prof DIR] [--cpu-prof DIR] [--strace DIR] [--json FILE]
  *
  * For each stack: a fresh server process (as in the bench), then from this process `subscribers`
  * connections on one channel and a publisher. Two phases are measured in the server between marks
  * (servers/probe-agent.ts): opening the second half of the subscribers (the first half warms the
  * server up), and `messages` 200-byte messages published at `rate` per second (0: each as soon as
  * the previous one reached every subscriber) after `warmup` unmeasured ones (default 200: the
- * JIT's optimising compiler runs on other threads, and valgrind counts them too). For each phase: bytes allocated (JS heap and Buffers), garbage collections and their
- * pauses, server CPU time, and with `--callgrind` the instructions the server executed (valgrind
- * counts them; slow, so use a few hundred subscribers).
+ * JIT's optimising compiler runs on other threads, and valgrind counts them too). With `--idle MS`
+ * a third phase holds the connections idle that long (the periodic work a server does for them). For each phase: bytes allocated (JS heap and Buffers), garbage collections and their
+ * pauses, server CPU time, and with `--callgrind` the instructions the server's main thread
+ * executed (valgrind counts them; slow, so use a few hundred subscribers).
  */
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import type { Conn, Pub } from './clients/client.js';
@@ -38,6 +39,8 @@ interface Options {
   messages: number;
   /** Messages published before the measured ones (until the JIT has settled). */
   warmup: number;
+  /** ms to hold the connections idle between the open and the delivery phases, measured (0: none). */
+  idle: number;
   rate: number;
   callgrind?: string;
   heapProf?: string;
@@ -49,7 +52,7 @@ interface Options {
 export interface PhaseCost {
   /** What the phase did: connections opened, or deliveries made. */
   units: number;
-  unit: 'open' | 'delivery';
+  unit: 'open' | 'delivery' | 'idle connection';
   report: ProbeReport;
   /** Instructions the server executed (valgrind), when counted. */
   instructions?: number;
@@ -58,6 +61,8 @@ export interface PhaseCost {
 export interface StackCost {
   stack: StackId;
   open: PhaseCost;
+  /** With `--idle`: the connections held idle for that long (heartbeat passes, timers). */
+  idle?: PhaseCost;
   deliver: PhaseCost;
 }
 
@@ -84,17 +89,19 @@ class InstructionCounter {
     execFileSync('callgrind_control', ['--instr=on', String(this.pid)], { stdio: 'ignore' });
   }
 
-  /** Dumps the counts since `start` and turns counting off; returns the instructions. */
+  /**
+   * Dumps the counts since `start` and turns counting off; returns the instructions of the main
+   * thread (JavaScript, and the GC work done on it): V8 compiles on other threads, and that
+   * varies from run to run, so those are left out.
+   */
   stop(): number {
     execFileSync('callgrind_control', ['--dump', String(this.pid)], { stdio: 'ignore' });
     execFileSync('callgrind_control', ['--instr=off', String(this.pid)], { stdio: 'ignore' });
     execFileSync('callgrind_control', ['--zero', String(this.pid)], { stdio: 'ignore' });
     this.dumps++;
-    const prefix = `callgrind.out.${this.pid}`;
-    const files = readdirSync(this.dir).filter((f) => f.startsWith(prefix) && f !== prefix).sort();
-    const file = files[files.length - 1];
-    if (!file) throw new Error(`no callgrind dump in ${this.dir}`);
-    const totals = /^(?:summary|totals): (\d+)/m.exec(readFileSync(join(this.dir, file), 'latin1'));
+    // With --separate-threads=yes each dump is one file per thread: callgrind.out.<pid>.<dump>-<thread>.
+    const main = `callgrind.out.${this.pid}.${this.dumps}-01`;
+    const totals = /^(?:summary|totals): (\d+)/m.exec(readFileSync(join(this.dir, main), 'latin1'));
     return Number(totals?.[1] ?? NaN);
   }
 }
@@ -106,7 +113,7 @@ function serverStart(o: Options, stack: StackId): ServerStart {
   if (!o.callgrind) return { nodeArgs };
   return {
     nodeArgs,
-    wrapper: ['valgrind', '--tool=callgrind', '--instr-atstart=no', `--callgrind-out-file=${join(o.callgrind, 'callgrind.out.%p')}`, '--trace-children=no'],
+    wrapper: ['valgrind', '--tool=callgrind', '--instr-atstart=no', '--separate-threads=yes', `--callgrind-out-file=${join(o.callgrind, 'callgrind.out.%p')}`, '--trace-children=no'],
     startTimeoutMs: VALGRIND_START_TIMEOUT_MS,
   };
 }
@@ -157,6 +164,7 @@ async function probeStack(stack: StackId, o: Options): Promise<StackCost> {
     const warm = Math.floor(o.subscribers / 2);
     await openMany(warm);
     const open = await measure(server, counter, () => openMany(o.subscribers - warm));
+    const idle = o.idle > 0 ? await measure(server, counter, () => sleep(o.idle).then(() => conns.length)) : undefined;
     pub = await client.publisher();
     const padding = paddingFor(PAYLOAD_BYTES);
     const publish = async (count: number): Promise<number> => {
@@ -178,6 +186,7 @@ async function probeStack(stack: StackId, o: Options): Promise<StackCost> {
     return {
       stack,
       open: { units: open.value, unit: 'open', report: open.report, ...(open.instructions === undefined ? {} : { instructions: open.instructions }) },
+      ...(idle ? { idle: { units: idle.value, unit: 'idle connection', report: idle.report, ...(idle.instructions === undefined ? {} : { instructions: idle.instructions }) } } : {}),
       deliver: { units: deliver.value, unit: 'delivery', report: deliver.report, ...(deliver.instructions === undefined ? {} : { instructions: deliver.instructions }) },
     };
   } finally {
@@ -198,12 +207,13 @@ export function describePhase(stack: StackId, p: PhaseCost): string {
   const r = p.report;
   const per = 1 / p.units;
   const parts = [
-    `${stack} ${p.unit === 'open' ? 'per open' : 'per delivery'} (${p.units}):`,
+    `${stack} per ${p.unit} (${p.units}):`,
     ...(p.instructions === undefined ? [] : [`${Math.round(p.instructions * per).toLocaleString('en-US')} instructions`]),
     `heap ${Math.round(r.heapAllocated * per)} B`,
     `external ${Math.round(r.externalAllocated * per)} B`,
     `cpu ${((r.cpuUserUs + r.cpuSystemUs) * per).toFixed(2)} µs (user ${(r.cpuUserUs * per).toFixed(2)})`,
     `GC per 10k: ${gcSummary(r, 10_000 * per)}`,
+    `event loop delay p99 ${r.loopDelay.p99} ms, max ${r.loopDelay.max} ms`,
   ];
   return parts.join(' · ');
 }
@@ -215,6 +225,7 @@ async function main(): Promise<void> {
       subscribers: { type: 'string', default: '200' },
       messages: { type: 'string', default: '100' },
       warmup: { type: 'string', default: '200' },
+      idle: { type: 'string', default: '0' },
       rate: { type: 'string', default: '20' },
       callgrind: { type: 'string' },
       'heap-prof': { type: 'string' },
@@ -234,6 +245,7 @@ async function main(): Promise<void> {
     subscribers: Number(args.subscribers),
     messages: Number(args.messages),
     warmup: Number(args.warmup),
+    idle: Number(args.idle),
     rate: Number(args.rate),
     ...(args.callgrind ? { callgrind: dir(args.callgrind)! } : {}),
     ...(args['heap-prof'] ? { heapProf: dir(args['heap-prof'])! } : {}),
@@ -244,7 +256,7 @@ async function main(): Promise<void> {
   for (const stack of stacks) {
     const r = await probeStack(stack, o);
     results.push(r);
-    process.stdout.write(`${describePhase(stack, r.open)}\n${describePhase(stack, r.deliver)}\n`);
+    for (const phase of [r.open, r.idle, r.deliver]) if (phase) process.stdout.write(`${describePhase(stack, phase)}\n`);
   }
   if (args.json) writeFileSync(args.json, JSON.stringify({ options: o, results }, null, 1));
 }

@@ -7,6 +7,7 @@
  * size before each collection less the used size after the previous one (or at the start), plus
  * the growth since the last one. `v8.GCProfiler` gives both sizes for every collection.
  */
+import { monitorEventLoopDelay, type IntervalHistogram } from 'node:perf_hooks';
 import { GCProfiler, getHeapStatistics } from 'node:v8';
 
 export interface GcKind {
@@ -28,6 +29,12 @@ export interface ProbeReport {
   cpuSystemUs: number;
   rssGrowth: number;
   heapUsedGrowth: number;
+  /**
+   * How late the event loop ran a 1 ms timer (ms): the longest stretch the server spent on one
+   * piece of work (a fan-out, a heartbeat pass). Inflated on a busy machine, but a pass that
+   * touches every connection at once stands out from one spread over its period.
+   */
+  loopDelay: { p99: number; max: number };
 }
 
 interface Sizes {
@@ -47,8 +54,12 @@ export class ProbeAgent {
   private startSizes: Sizes = { usedHeapSize: 0, externalMemory: 0 };
   private cpu = process.cpuUsage();
   private rss = 0;
+  private delay: IntervalHistogram | null = null;
 
   start(): void {
+    this.delay?.disable();
+    this.delay = monitorEventLoopDelay({ resolution: 1 });
+    this.delay.enable();
     this.profiler?.stop();
     this.profiler = new GCProfiler();
     const h = getHeapStatistics();
@@ -60,6 +71,10 @@ export class ProbeAgent {
 
   stop(): ProbeReport {
     const cpu = process.cpuUsage(this.cpu);
+    this.delay?.disable();
+    const ms = (ns: number): number => Math.round(ns / 1e4) / 100;
+    const loopDelay = this.delay ? { p99: ms(this.delay.percentile(99)), max: ms(this.delay.max) } : { p99: 0, max: 0 };
+    this.delay = null;
     const result = this.profiler?.stop() as unknown as { statistics: GcStatistic[] } | undefined;
     this.profiler = null;
     const h = getHeapStatistics();
@@ -89,6 +104,7 @@ export class ProbeAgent {
       cpuSystemUs: cpu.system,
       rssGrowth: process.memoryUsage.rss() - this.rss,
       heapUsedGrowth: end.usedHeapSize - this.startSizes.usedHeapSize,
+      loopDelay,
     };
   }
 }
