@@ -26,6 +26,12 @@ async function errorCode(res: Response): Promise<number | undefined> {
   return body.error?.code;
 }
 
+/** The SDK as the dashboard page uses its feed: tokens from /admin/token with the session cookie. */
+function dashboardViewer(ts: TestServer, cookie: string, options: Ably.ClientOptions = {}): Ably.Realtime {
+  const token = (): Promise<Ably.TokenDetails> => fetch(`${base(ts)}/admin/token`, { headers: { cookie } }).then((r) => r.json() as Promise<Ably.TokenDetails>);
+  return sdk(ts, { ...options, authCallback: (_params, done) => void token().then((d) => done(null, d), (e: Error) => done(e.message, null)) });
+}
+
 /** Signs in; returns the session cookie (name=value). */
 async function signIn(ts: TestServer, password = ADMIN_PASSWORD): Promise<string> {
   const res = await fetch(`${base(ts)}/admin/login`, { method: 'POST', headers: { 'Content-Type': 'application/json', Accept: 'application/json' }, body: JSON.stringify({ password }) });
@@ -314,7 +320,7 @@ describe('admin dashboard: the feed', () => {
 
   it('a dashboard token hears snapshots of this node (its connections, apps and keys, no secret) and may do nothing else', async () => {
     const cookie = await signIn(ts);
-    const viewer = sdk(ts, { authCallback: (_params, done) => void fetch(`${base(ts)}/admin/token`, { headers: { cookie } }).then((r) => r.json()).then((d) => done(null, d as Ably.TokenDetails), (e: Error) => done(e.message, null)) });
+    const viewer = dashboardViewer(ts, cookie);
     const chatter = sdk(ts, { key: KEYS.full, clientId: 'Ana' });
     try {
       await connect(viewer);
@@ -347,7 +353,7 @@ describe('admin dashboard: the same numbers as /metrics', () => {
     const clock = new FakeClock(Date.now());
     const ts = await startChatServer({ clock });
     const cookie = await signIn(ts);
-    const viewer = sdk(ts, { useBinaryProtocol: false, authCallback: (_p, done) => void fetch(`${base(ts)}/admin/token`, { headers: { cookie } }).then((r) => r.json()).then((d) => done(null, d as Ably.TokenDetails), (e: Error) => done(e.message, null)) });
+    const viewer = dashboardViewer(ts, cookie, { useBinaryProtocol: false });
     const chatter = sdk(ts, { key: KEYS.full, useBinaryProtocol: true });
     try {
       await connect(viewer);
