@@ -4,8 +4,8 @@
  */
 import { roundRobin, type BenchClient, type ClientContext, type Conn, type Pub } from './clients/client.js';
 import { CpuMeter, type CpuUse } from './cpu.js';
-import type { GeneratorMessage, Job, JobResult, Latency, RampParams, RunnerMessage, StepResult } from './jobs.js';
 import { Documents, STAMP_WIDTH } from './documents.js';
+import type { GeneratorMessage, Job, JobResult, Latency, RampParams, RunnerMessage, StepResult } from './jobs.js';
 import { Load, Mix, ownChannel } from './load.js';
 import { Sink, makePayload } from './payload.js';
 import { STACKS } from './stacks.js';
