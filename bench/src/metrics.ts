@@ -159,6 +159,14 @@ export function targets(cases: readonly CaseResult[]): Target[] {
     out.push(target('s1', 9, `S1 ${comet}: max sustained ≥ Socket.IO polling`, summarise(ratios(cases, metric('s1', 'max'), comet, 'socketio-polling')), (v) => v >= 1, x));
     out.push(target('s4', 9, `S4 ${comet}: p99 ≤ 25 ms at 1,000 deliveries/s`, of('s4', 'p99', comet), (v) => v <= 25, ms));
   }
+  // Issue 15: every HTTP technique's idle cost, and its latency against the same run's floors.
+  for (const stack of ['encke-sse', 'encke-htmlfile', 'encke-multipart', 'encke-jsonp', 'encke-sse-api'] as const) {
+    out.push(target('s3', 15, `S3 ${stack}: RSS ≤ 12 MiB per 1,000 idle connections`, of('s3', 'rss', stack), (v) => v <= 12, mib));
+  }
+  for (const stack of ['encke-comet-stream', 'encke-sse', 'encke-htmlfile', 'encke-multipart', 'encke-sse-api'] as const) {
+    out.push(target('s4', 15, `S4 ${stack}: p99 ≤ 1.2× bare ws`, summarise(ratios(cases, metric('s4', 'p99'), stack)), (v) => v <= 1.2, x));
+  }
+  out.push(target('s4', 15, 'S4 encke-jsonp: p99 ≤ 1.2× encke long-polling', summarise(ratios(cases, metric('s4', 'p99'), 'encke-jsonp', 'encke-comet')), (v) => v <= 1.2, x));
   for (const stack of ['encke-redis-1', 'encke-cluster-2'] as const) {
     out.push(target('s5', 8, `S5 ${stack}: nothing lost at 20k deliveries/s (missing after drain = 0)`, of('s5', 'missing', stack), (v) => v === 0, count, 'worst'));
   }

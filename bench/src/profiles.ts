@@ -35,6 +35,8 @@ export interface Profile {
 const WS_STACKS: StackId[] = ['bare-ws', 'encke-ws-json', 'encke-ws-msgpack', 'socketio-ws', 'faye-ws'];
 const POLLING_STACKS: StackId[] = ['encke-comet', 'encke-comet-stream', 'socketio-polling', 'faye-longpoll'];
 const CLUSTER_STACKS: StackId[] = ['encke-ws-json', 'encke-redis-1', 'encke-cluster-2'];
+/** The other comet techniques (issue 15), measured in S3 and S4 beside long-polling and streaming. */
+const TECHNIQUE_STACKS: StackId[] = ['encke-sse', 'encke-htmlfile', 'encke-multipart', 'encke-jsonp', 'encke-sse-api'];
 /** S5b: publishing connections (S5 has one). */
 const CLUSTER_PUBLISHERS = 10;
 const S4_NOTE =
@@ -86,14 +88,14 @@ function scenarios(quick: boolean): Scenario[] {
     {
       id: 's3',
       title: 'S3: 10,000 idle connections, each subscribed to its own channel',
-      stacks: quick ? ['bare-ws', 'encke-ws-json', 'encke-comet'] : [...WS_STACKS, 'encke-comet', 'encke-comet-stream', 'socketio-polling'],
+      stacks: quick ? ['bare-ws', 'encke-ws-json', 'encke-comet'] : [...WS_STACKS, 'encke-comet', 'encke-comet-stream', ...TECHNIQUE_STACKS, 'socketio-polling'],
       job: { connections: 10_000, concurrency: CONCURRENCY, layout: 'own', payloadBytes: PAYLOAD_BYTES, ownPerShared: 0, hold: true },
       timeoutMs: 180_000,
     },
     {
       id: 's4',
       title: 'S4: 1,000 long-polling or streaming subscribers, 1 message/s each',
-      stacks: ['bare-ws', 'encke-ws-json', ...(quick ? (['encke-comet', 'encke-comet-stream', 'socketio-polling'] as StackId[]) : POLLING_STACKS)],
+      stacks: ['bare-ws', 'encke-ws-json', ...(quick ? (['encke-comet', 'encke-comet-stream', 'socketio-polling'] as StackId[]) : [...POLLING_STACKS, ...TECHNIQUE_STACKS])],
       note: S4_NOTE,
       // One message a second: the first five warm up (JIT) before measuring, as S1's first half
       // second does at 20 a second; the window starts between two messages so that it holds whole ones.

@@ -2,7 +2,7 @@
  * `npm run bench` / `npm run bench:quick`: every scenario × stack × run, each case in a fresh server
  * process and a fresh generator process, then the report (markdown + JSON) and the chart (PNG).
  *
- *   node bench/dist/run.js [--quick] [--runs N] [--stacks a,b] [--scenarios s1,s3] [--out DIR]
+ *   node bench/dist/run.js [--quick] [--runs N] [--stacks a,b] [--scenarios s1,s3] [--out DIR] [--connections N]
  *   (a full run of some scenarios or stacks writes to results/<scenario ids>/, never over the main report)
  *   node bench/dist/run.js --render DIR   (report.md and chart.png again from DIR/report.json)
  */
@@ -74,6 +74,8 @@ async function main(): Promise<void> {
       scenarios: { type: 'string' },
       out: { type: 'string' },
       render: { type: 'string' },
+      // A check of the scenarios and stacks with at most N connections each (not a measurement).
+      connections: { type: 'string' },
     },
   });
   if (args.render) return render(args.render);
@@ -85,6 +87,11 @@ async function main(): Promise<void> {
   profile.scenarios = profile.scenarios
     .filter((s) => (onlyScenarios ? onlyScenarios.includes(s.id) : !s.optional))
     .map((s) => ({ ...s, stacks: s.stacks.filter((st) => !onlyStacks || onlyStacks.includes(st)) }));
+  const cap = args.connections === undefined ? undefined : Number(args.connections);
+  if (cap !== undefined) {
+    if (!Number.isSafeInteger(cap) || cap < 1) throw new Error('--connections takes a positive integer');
+    profile.scenarios = profile.scenarios.map((s) => ({ ...s, job: { ...s.job, connections: Math.min(s.job.connections, cap), concurrency: Math.min(s.job.concurrency, cap) } }));
+  }
   pinSelf();
   const started = performance.now();
   const cases: CaseResult[] = [];
@@ -104,7 +111,7 @@ async function main(): Promise<void> {
     pinned: PINNING,
     seconds: (performance.now() - started) / 1000,
   };
-  const out = args.out ?? defaultOut(profile, Boolean(onlyScenarios || onlyStacks));
+  const out = args.out ?? (cap !== undefined ? join(RESULTS, 'check') : defaultOut(profile, Boolean(onlyScenarios || onlyStacks)));
   mkdirSync(out, { recursive: true });
   writeFileSync(join(out, 'report.json'), JSON.stringify({ profile, info, cases }, null, 1));
   process.stdout.write(write(out, profile, cases, info));

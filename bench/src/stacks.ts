@@ -6,6 +6,7 @@
  */
 import type { BenchClient, ClientContext } from './clients/client.js';
 import { BareWsClient } from './clients/bare.js';
+import { EnckeSseApiClient, EnckeTechniqueClient, type Technique } from './clients/encke-techniques.js';
 import { EnckeCometClient, EnckeWsClient } from './clients/encke.js';
 import { FayeLongPollingClient, FayeWsClient } from './clients/faye.js';
 import { SocketIoPollingClient, SocketIoWsClient } from './clients/socketio.js';
@@ -17,6 +18,11 @@ export const STACK_IDS = [
   'encke-ws-msgpack',
   'encke-comet',
   'encke-comet-stream',
+  'encke-sse',
+  'encke-htmlfile',
+  'encke-multipart',
+  'encke-jsonp',
+  'encke-sse-api',
   'encke-redis-1',
   'encke-cluster-2',
   'socketio-ws',
@@ -60,6 +66,17 @@ export const STACKS: Record<StackId, Stack> = {
     client: (c) => new EnckeCometClient(c, new EnckeWsClient(c, 'json'), true),
     available: (port) => EnckeCometClient.available(port).catch(() => false),
   },
+  'encke-sse': technique('encke-sse', 'encke comet SSE', 'sse'),
+  'encke-htmlfile': technique('encke-htmlfile', 'encke forever-iframe', 'htmlfile'),
+  'encke-multipart': technique('encke-multipart', 'encke multipart', 'multipart'),
+  'encke-jsonp': technique('encke-jsonp', 'encke JSONP', 'jsonp'),
+  'encke-sse-api': {
+    id: 'encke-sse-api',
+    label: 'encke SSE API (/sse)',
+    server: 'encke',
+    transport: 'polling',
+    client: (c) => new EnckeSseApiClient(c, new EnckeWsClient(c, 'json')),
+  },
   'encke-redis-1': { id: 'encke-redis-1', label: 'encke 1 node + Redis', server: 'encke', redis: true, transport: 'websocket', client: (c) => new EnckeWsClient(c, 'json') },
   'encke-cluster-2': { id: 'encke-cluster-2', label: 'encke 2 nodes + Redis', server: 'encke', nodes: 2, redis: true, transport: 'websocket', client: (c) => new EnckeWsClient(c, 'json') },
   'socketio-ws': { id: 'socketio-ws', label: 'Socket.IO WS', server: 'socketio', transport: 'websocket', client: (c) => new SocketIoWsClient(c) },
@@ -67,3 +84,8 @@ export const STACKS: Record<StackId, Stack> = {
   'faye-ws': { id: 'faye-ws', label: 'Faye WS', server: 'faye', transport: 'websocket', client: (c) => new FayeWsClient(c) },
   'faye-longpoll': { id: 'faye-longpoll', label: 'Faye long-polling', server: 'faye', transport: 'polling', client: (c) => new FayeLongPollingClient(c, new FayeWsClient(c)) },
 };
+
+/** An encke comet technique (issue 15): the comet connection with its recv in another framing. */
+function technique(id: StackId, label: string, framing: Technique): Stack {
+  return { id, label, server: 'encke', transport: 'polling', client: (c) => new EnckeTechniqueClient(c, new EnckeWsClient(c, 'json'), framing) };
+}

@@ -11,7 +11,7 @@ import { RawWs } from './raw-ws.js';
 
 /** The full-capability key the encke bench server is started with. */
 export const ENCKE_KEY = 'bench.k1:bench-secret-not-for-production';
-const PROTOCOL_VERSION = 6;
+export const PROTOCOL_VERSION = 6;
 
 function asMessages(decoded: unknown): ProtocolMessage[] {
   if (Array.isArray(decoded)) return decoded as ProtocolMessage[];
@@ -27,7 +27,7 @@ function typingData(typing: boolean, at?: string): string {
 }
 
 /** Tracks CONNECTED, ATTACHED and a presence member's first ACK for one connection during set-up. */
-class Handshake {
+export class Handshake {
   readonly connected: Waiter = waiter();
   readonly attached: Waiter = waiter();
   readonly acked: Waiter = waiter();

@@ -37,6 +37,7 @@ import { Session } from './session/session.js';
 import { enforceRevocation } from './session/revocation.js';
 import { StatsCounters } from './stats/counters.js';
 import { registerCometRoutes } from './transports/comet/routes.js';
+import { registerBadgeRoutes } from './transports/badge/routes.js';
 import { registerEventStreamRoutes } from './transports/sse/routes.js';
 import { acceptWebSocket } from './transports/websocket.js';
 import type { TimerHandle } from './util/clock.js';
@@ -155,6 +156,7 @@ export class EnckeNode {
     registerMetricsRoute(this.router, new PrometheusExporter(this.metrics), o.metricsToken);
     this.inspect = new NodeInspector(this.ctx, registerCometRoutes(this.router, this.ctx));
     registerEventStreamRoutes(this.router, this.ctx);
+    registerBadgeRoutes(this.router, this.ctx);
     registerRestRoutes(this.router, this.ctx);
     const onRequest = (req: IncomingMessage, res: ServerResponse): void => this.onRequest(req, res);
     // With a certificate the one port serves HTTPS and WSS; plain HTTP is then refused by TLS itself.

@@ -11,6 +11,8 @@ export class KillableProxy {
   private blocked = false;
   /** How many times connections were killed. */
   kills = 0;
+  /** Everything clients sent through the proxy, as latin1 text (to count requests by method). */
+  sent = '';
   port = 0;
 
   private constructor(private readonly upstreamPort: number) {
@@ -32,6 +34,7 @@ export class KillableProxy {
     const upstream = net.connect(this.upstreamPort, '127.0.0.1');
     const pair: [net.Socket, net.Socket] = [client, upstream];
     this.pairs.add(pair);
+    client.on('data', (chunk: Buffer) => (this.sent += chunk.toString('latin1')));
     client.pipe(upstream);
     upstream.pipe(client);
     const drop = (): void => {

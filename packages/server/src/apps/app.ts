@@ -30,6 +30,8 @@ export interface App {
   readonly namespaces: ReadonlyMap<string, Namespace>;
   /** Refuse connections and requests that do not arrive over TLS (40311). */
   readonly tlsOnly: boolean;
+  /** Web origins (lowercase `scheme://host[:port]`) whose pages may use the app; any when absent (40300 otherwise). */
+  readonly allowedOrigins?: readonly string[];
 }
 
 export const APP_ID_RE = /^[A-Za-z0-9_-]{1,64}$/;

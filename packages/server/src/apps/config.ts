@@ -31,6 +31,12 @@ export interface AppConfig {
   namespaces?: NamespaceConfig[];
   /** Refuse plain (non-TLS) connections and requests. @default false */
   tlsOnly?: boolean;
+  /**
+   * Web origins (`https://app.example.com`, `http://localhost:3000`) whose pages may use the app:
+   * CORS requests, WebSocket upgrades, script tags and iframes from any other origin are refused
+   * (40300). Requests from no page (servers, curl) are not affected. @default any origin
+   */
+  allowedOrigins?: string[];
 }
 
 /** A config problem, with the path of the field (`apps[0].keys[1].secret`). */
@@ -100,7 +106,7 @@ function buildNamespace(raw: unknown, path: string): Namespace {
 /** Validates one app description. */
 export function buildApp(raw: unknown, path = 'app'): App {
   if (!isObject(raw)) throw new ConfigError(path, 'must be an object');
-  checkKeys(raw, ['id', 'keys', 'namespaces', 'tlsOnly'], path);
+  checkKeys(raw, ['id', 'keys', 'namespaces', 'tlsOnly', 'allowedOrigins'], path);
   if (typeof raw.id !== 'string' || !APP_ID_RE.test(raw.id)) throw new ConfigError(`${path}.id`, 'must be 1-64 characters of [A-Za-z0-9_-]');
   const appId = raw.id;
   if (!Array.isArray(raw.keys) || raw.keys.length === 0) throw new ConfigError(`${path}.keys`, 'must be a non-empty array');
@@ -118,7 +124,19 @@ export function buildApp(raw: unknown, path = 'app'): App {
       namespaces.set(ns.id, ns);
     });
   }
-  return { id: appId, keys, namespaces, tlsOnly: optBool(raw, 'tlsOnly', path) };
+  const app: App = { id: appId, keys, namespaces, tlsOnly: optBool(raw, 'tlsOnly', path) };
+  return raw.allowedOrigins === undefined ? app : { ...app, allowedOrigins: buildOrigins(raw.allowedOrigins, `${path}.allowedOrigins`) };
+}
+
+const ORIGIN_RE = /^https?:\/\/(?:[a-z0-9-]+(?:\.[a-z0-9-]+)*|\[[0-9a-f:.]+\])(?::\d{1,5})?$/;
+
+function buildOrigins(raw: unknown, path: string): string[] {
+  if (!Array.isArray(raw)) throw new ConfigError(path, 'must be an array of origins');
+  return raw.map((o, i) => {
+    const origin = typeof o === 'string' ? o.toLowerCase() : '';
+    if (!ORIGIN_RE.test(origin)) throw new ConfigError(`${path}[${i}]`, 'must be an origin: scheme://host[:port], no path');
+    return origin;
+  });
 }
 
 /** Apps from config plus apps implied by `--key` strings (full capability). */

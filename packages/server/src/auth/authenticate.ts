@@ -82,6 +82,18 @@ export function checkTls(auth: AuthContext, secure: boolean): void {
 }
 
 /**
+ * Refuses a request from a page whose origin the app does not allow (40300); any origin by default.
+ * `origin` may be a function: headers are only looked at for apps that restrict origins.
+ */
+export function checkOrigin(auth: AuthContext, origin: string | undefined | (() => string | undefined)): void {
+  const allowed = auth.app.allowedOrigins;
+  if (allowed === undefined) return;
+  if (typeof origin === 'function') origin = origin();
+  if (origin === undefined || allowed.includes(origin)) return;
+  throw new AblyError(Err.forbidden, `Origin ${origin.slice(0, 100)} is not allowed for application ${auth.app.id}`);
+}
+
+/**
  * The clientId a connection runs as (RSA7, RSA12): basic auth may claim any clientId; a token's
  * clientId is binding, `*` lets the connection pick one. `*` itself is never an identity.
  */

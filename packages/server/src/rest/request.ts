@@ -6,7 +6,8 @@
  * they cannot read `Link` headers).
  */
 import { AblyError, Err, MAX_PROTOCOL_VERSION, MIN_PROTOCOL_VERSION, type Format } from '@encke/protocol';
-import { authenticate, checkTls, resolveClientId, type AuthContext } from '../auth/authenticate.js';
+import { authenticate, checkOrigin, checkTls, resolveClientId, type AuthContext } from '../auth/authenticate.js';
+import { requestOrigin } from '../http/origin.js';
 import { allows, type Operation } from '../auth/capability.js';
 import { requestCredentials } from '../auth/credentials.js';
 import { decodeBody, readBody, requestFormat, responseFormat, sendBody } from '../http/body.js';
@@ -24,6 +25,7 @@ export async function authenticateRequest(ctx: NodeContext, http: HttpRequest): 
   if (!creds) throw new AblyError(Err.invalidCredentials, 'No credentials: send Authorization: Basic <base64 key> or Bearer <base64 token>');
   const auth = await authenticate(ctx.apps, ctx.tokens, creds);
   checkTls(auth, http.secure);
+  checkOrigin(auth, () => requestOrigin(http.req.headers));
   return auth;
 }
 

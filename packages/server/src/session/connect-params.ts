@@ -25,6 +25,8 @@ export interface ConnectParams {
   agent: string | undefined;
   /** The connection arrived over TLS (an app with `tlsOnly` refuses others). */
   secure: boolean;
+  /** The web origin of the page that opened it, if any (an app with `allowedOrigins` refuses others). */
+  origin: string | undefined;
 }
 
 function bool(value: string | null, name: string, fallback: boolean): boolean {
@@ -34,7 +36,7 @@ function bool(value: string | null, name: string, fallback: boolean): boolean {
   throw new AblyError(Err.invalidParameterValue, `Invalid ${name} ${JSON.stringify(value)}: expected true or false`);
 }
 
-export function parseConnectParams(query: URLSearchParams, secure = false): ConnectParams {
+export function parseConnectParams(query: URLSearchParams, secure = false, origin?: string): ConnectParams {
   const format = query.get('format') ?? 'json';
   if (format !== 'json' && format !== 'msgpack') {
     throw new AblyError(Err.invalidParameterValue, `Invalid format ${JSON.stringify(format)}: expected json or msgpack`);
@@ -69,5 +71,6 @@ export function parseConnectParams(query: URLSearchParams, secure = false): Conn
     remainPresentFor,
     agent: query.get('agent') ?? undefined,
     secure,
+    origin,
   };
 }

@@ -8,7 +8,7 @@
  * (RTN15c7). Bad credentials are fatal: ERROR 40101, the client goes FAILED.
  */
 import { AblyError, Action, Err, type ErrorInfo } from '@encke/protocol';
-import { authenticate, checkTls, resolveClientId } from '../auth/authenticate.js';
+import { authenticate, checkOrigin, checkTls, resolveClientId } from '../auth/authenticate.js';
 import type { NodeContext } from '../context.js';
 import type { ConnectionRecord } from '../engine/connection-store.js';
 import { OutboundFrame } from '../wire/frame.js';
@@ -71,6 +71,7 @@ export async function openConnection(ctx: NodeContext, params: ConnectParams, tr
     if (!params.credentials) throw new AblyError(Err.invalidCredentials, 'No credentials: give key or access_token');
     const auth = await authenticate(ctx.apps, ctx.tokens, params.credentials);
     checkTls(auth, params.secure);
+    checkOrigin(auth, params.origin);
     const sessionParams: SessionParams = {
       auth,
       clientId: resolveClientId(auth, params.clientId),

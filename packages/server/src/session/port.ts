@@ -15,7 +15,7 @@ import type { AblyError, Format, PayloadError, ProtocolMessage } from '@encke/pr
 import type { AuthContext } from '../auth/authenticate.js';
 import type { OutboundFrame } from '../wire/frame.js';
 
-export type TransportKind = 'web_socket' | 'comet' | 'sse';
+export type TransportKind = 'web_socket' | 'comet' | 'sse' | 'badge';
 
 /** A client message, or a publish whose payload failed validation (the session NACKs it in turn). */
 export type Inbound = ProtocolMessage | PayloadError;

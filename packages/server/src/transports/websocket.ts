@@ -12,6 +12,7 @@ import type { Duplex } from 'node:stream';
 import { AblyError, Action, Err, PayloadError, decodeFrame, decodeLimits, parseProtocolMessage, type Format } from '@encke/protocol';
 import { WebSocket, type RawData, type WebSocketServer } from 'ws';
 import type { NodeContext } from '../context.js';
+import { requestOrigin } from '../http/origin.js';
 import { parseConnectParams, type ConnectParams } from '../session/connect-params.js';
 import { openConnection } from '../session/connect.js';
 import type { Inbound, Transport, TransportOwner } from '../session/port.js';
@@ -244,7 +245,7 @@ export function acceptWebSocket(ctx: NodeContext, wss: WebSocketServer, req: Inc
   wss.handleUpgrade(req, socket, head, (ws) => {
     let params: ConnectParams;
     try {
-      params = parseConnectParams(query, 'encrypted' in socket && socket.encrypted === true);
+      params = parseConnectParams(query, 'encrypted' in socket && socket.encrypted === true, requestOrigin(req.headers));
     } catch (err) {
       const format: Format = query.get('format') === 'msgpack' ? 'msgpack' : 'json';
       const t = new WebSocketTransport(ctx, ws, socket, format, false);

@@ -24,6 +24,7 @@ import type { TimerHandle } from '../../util/clock.js';
 import { OutboundFrame, encodableFrames } from '../../wire/frame.js';
 import type { RecvMode } from './framing/select.js';
 import { closeStream, openStream, respond, writeBatch, type Recv } from './recv.js';
+import { SSE_REPLAY_FRAMES, SseReplay, sseEventId } from './sse-replay.js';
 import { acceptedFormat } from './wire.js';
 
 const HEARTBEAT = new OutboundFrame({ action: Action.HEARTBEAT });
@@ -39,6 +40,10 @@ export class CometTransport implements Transport {
   private owner: TransportOwner | null = null;
   /** The connection's id once a CONNECTED went through this transport (its keys are registered under it). */
   private connectionId: string | undefined = undefined;
+  /** The newest connection key this transport carried (SSE event ids name it). */
+  private key = '';
+  /** What the SSE streams of this connection wrote, until the browser confirms it; null until one is used. */
+  private sse: SseReplay | null = null;
   private recv: Recv | null = null;
   private queue: OutboundFrame[] = [];
   private ended = false;
@@ -73,6 +78,7 @@ export class CometTransport implements Transport {
     if (this.ended) return;
     this.owner = owner;
     this.connectionId = issued.connectionId;
+    this.key = issued.connectionKey;
     this.registry.issued(this, issued);
   }
 
@@ -104,6 +110,22 @@ export class CometTransport implements Transport {
    * is queued. A plain poll (`mode.short`) is answered at once, with `[]` if nothing is queued.
    */
   attachRecv(req: IncomingMessage, res: ServerResponse, mode: RecvMode): void {
+    this.attach(req, res, mode, undefined);
+  }
+
+  /**
+   * A Server-Sent Events stream coming back (`Last-Event-ID`) with the first `confirmed` frames:
+   * the ones after them are written again first. False when they are no longer kept (or this
+   * connection never streamed them): the client must resume instead.
+   */
+  continueStream(req: IncomingMessage, res: ServerResponse, mode: RecvMode, confirmed: number): boolean {
+    const again = this.ended ? undefined : this.sse?.after(confirmed);
+    if (!again) return false;
+    this.attach(req, res, mode, again);
+    return true;
+  }
+
+  private attach(req: IncomingMessage, res: ServerResponse, mode: RecvMode, again: OutboundFrame[] | undefined): void {
     if (res.destroyed || req.socket.destroyed) return;
     const format = mode.framing ? 'json' : (acceptedFormat(req) ?? this.format);
     if (this.ended) {
@@ -118,6 +140,10 @@ export class CometTransport implements Transport {
     const recv: Recv = { res, format, mode, started: this.ctx.clock.now(), open: false, bytes: 0 };
     this.recv = recv;
     res.on('close', () => this.recvClosed(recv));
+    if (again && again.length > 0) {
+      openStream(recv);
+      writeBatch(recv, again, sseEventId(this.key, this.sse!.count));
+    }
     if (this.queue.length > 0) {
       const frames = this.queue;
       this.queue = [];
@@ -136,7 +162,8 @@ export class CometTransport implements Transport {
     if (this.recv !== recv) return;
     this.recv = null;
     this.lastRecvEnd = this.ctx.clock.now();
-    this.recvAborted = true;
+    // An EventSource reconnects by itself (Last-Event-ID): wait for it as for any next recv.
+    this.recvAborted = recv.mode.framing?.name !== 'sse';
   }
 
   /** Writes a batch to the held recv: another line of a stream, or the whole answer to a poll. */
@@ -149,7 +176,12 @@ export class CometTransport implements Transport {
     }
     if (!recv.open) openStream(recv);
     const before = recv.bytes;
-    writeBatch(recv, frames);
+    if (recv.mode.framing?.name === 'sse') {
+      const count = (this.sse ??= new SseReplay(Math.min(this.ctx.options.maxCometQueue, SSE_REPLAY_FRAMES))).record(frames);
+      writeBatch(recv, frames, sseEventId(this.key, count));
+    } else {
+      writeBatch(recv, frames);
+    }
     this.ctx.metrics.wrote('comet', recv.bytes - before);
     if ((recv.res.socket?.writableLength ?? 0) > this.ctx.options.maxOutboundBuffer) this.slowConsumer();
     // A forever-iframe's document is ended after a byte budget; the page opens the next one.

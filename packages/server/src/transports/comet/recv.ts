@@ -41,9 +41,10 @@ export function openStream(recv: Recv): void {
   const framing = recv.mode.framing;
   recv.res.writeHead(200, framing ? framedHeaders(framing) : heldHeaders(recv.format));
   recv.open = true;
+  // The head goes first: chunks are then written to the socket directly.
+  recv.res.flushHeaders();
   const preamble = framing?.preamble() ?? '';
-  if (preamble === '') recv.res.flushHeaders();
-  else write(recv, Buffer.from(preamble));
+  if (preamble !== '') write(recv, Buffer.from(preamble));
 }
 
 /** One key per framing for the per-frame piece cache (OutboundFrame.memo). */
@@ -101,19 +102,36 @@ export function respond(res: ServerResponse, frames: readonly OutboundFrame[], f
   const fatal = last?.action === Action.ERROR && last.error ? last.error : undefined;
   const status = fatal ? fatal.statusCode : 200;
   const errorHeaders: Record<string, string> = fatal ? { 'X-Ably-ErrorCode': String(fatal.code), 'X-Ably-ErrorMessage': headerSafe(fatal.message) } : {};
+  let body: string | Buffer;
+  let length: number;
+  let headers: string[];
   if (framing) {
     const answer = framing.whole(frames, status, errorHeaders);
-    const body = typeof answer.body === 'string' ? Buffer.from(answer.body) : answer.body;
-    res.writeHead(answer.status, { ...framedHeaders(framing), 'Content-Length': String(body.length), ...(answer.status === status ? errorHeaders : {}) });
-    res.end(body);
-    return body.length;
+    body = answer.body;
+    length = typeof body === 'string' ? Buffer.byteLength(body) : body.length;
+    // A framing that carries the status inside (JSONP) answers 200 with no error headers.
+    headers = [...framedHeaderList(framing), 'Content-Length', String(length)];
+    if (answer.status !== status) return end(res, answer.status, headers, body, length);
+  } else {
+    body = format === 'json' ? jsonBatch(frames) : encodeBatch(frames, format);
+    length = typeof body === 'string' ? jsonBatchBytes(frames) : body.length;
+    // Flat [name, value, …] headers: no object to build and walk on every poll.
+    headers = [...(format === 'json' ? JSON_HEADERS : MSGPACK_HEADERS), 'Content-Length', String(length)];
   }
-  const body = format === 'json' ? jsonBatch(frames) : encodeBatch(frames, format);
-  const length = typeof body === 'string' ? jsonBatchBytes(frames) : body.length;
-  // Flat [name, value, …] headers: no object to build and walk on every poll.
-  const headers = [...(format === 'json' ? JSON_HEADERS : MSGPACK_HEADERS), 'Content-Length', String(length)];
   if (fatal) headers.push('X-Ably-ErrorCode', errorHeaders['X-Ably-ErrorCode']!, 'X-Ably-ErrorMessage', errorHeaders['X-Ably-ErrorMessage']!);
+  return end(res, status, headers, body, length);
+}
+
+function end(res: ServerResponse, status: number, headers: string[], body: string | Buffer, length: number): number {
   res.writeHead(status, headers);
   res.end(body);
   return length;
+}
+
+/** The flat headers of a framing's answers, made once per Content-Type. */
+const FRAMED_LISTS = new Map<string, readonly string[]>();
+function framedHeaderList(framing: Framing): readonly string[] {
+  let list = FRAMED_LISTS.get(framing.contentType);
+  if (!list) FRAMED_LISTS.set(framing.contentType, (list = Object.entries(framedHeaders(framing)).flat()));
+  return list;
 }

@@ -18,10 +18,11 @@
  * 40101 (the SDK fails); an unknown, expired or other app's key is 80022 (the SDK resumes).
  */
 import { AblyError, Action, Err, type Format } from '@encke/protocol';
-import { authenticate, checkTls, type AuthContext, type Credentials } from '../../auth/authenticate.js';
+import { authenticate, checkOrigin, checkTls, type AuthContext, type Credentials } from '../../auth/authenticate.js';
 import { credentialsFromHeader, requestCredentials } from '../../auth/credentials.js';
 import type { NodeContext } from '../../context.js';
 import { ClientAbortError, decodeBody, readBody, requestFormat } from '../../http/body.js';
+import { requestOrigin } from '../../http/origin.js';
 import type { Handler, HttpRequest, Router } from '../../http/router.js';
 import { parseConnectParams } from '../../session/connect-params.js';
 import { openConnection } from '../../session/connect.js';
@@ -31,6 +32,7 @@ import { forwardToOwner } from './forward.js';
 import { jsonpError, jsonpNoContent } from './framing/jsonp.js';
 import { jsonpCallbackOf, recvMode } from './framing/select.js';
 import { CometRegistry, VerifiedCredentials, sameGrant, type CometConnection } from './registry.js';
+import { parseSseEventId } from './sse-replay.js';
 import { acceptedFormat, decodeQueryBody, parseSendBody } from './wire.js';
 
 /** The cookie that names the serving node, for load balancers that want sticky comet requests. */
@@ -46,7 +48,7 @@ export function registerCometRoutes(router: Router, ctx: NodeContext): CometRegi
       if (found) await handle(await bound(ctx, registry, found), r);
     });
   };
-  keyed('GET', '/comet/:key/recv', (t, r) => t.attachRecv(r.req, r.res, recvMode(r.url.searchParams, r.req, t.stream, ctx.options.cometSseRetry)), true);
+  keyed('GET', '/comet/:key/recv', (t, r) => recv(ctx, t, r), true);
   for (const method of ['POST', 'GET']) {
     route(method, '/comet/:key/send', async (r) => {
       const found = await transportFor(ctx, registry, r);
@@ -67,18 +69,62 @@ export function registerCometRoutes(router: Router, ctx: NodeContext): CometRegi
   return registry;
 }
 
-async function connect(ctx: NodeContext, registry: CometRegistry, { req, res, url, secure }: HttpRequest): Promise<void> {
+async function connect(ctx: NodeContext, registry: CometRegistry, r: HttpRequest): Promise<void> {
+  const { req, res, url, secure } = r;
   const query = url.searchParams;
-  const params = parseConnectParams(query, secure);
+  const params = parseConnectParams(query, secure, pageOrigin(r));
   params.credentials ??= credentialsFromHeader(req.headers.authorization);
   const mode = recvMode(query, req, parseStream(query.get('stream')), ctx.options.cometSseRetry);
+  // An EventSource reconnecting to its connect URL says how far it got: continue the stream, or
+  // (frames no longer kept, connection elsewhere or gone) resume the connection.
+  const last = mode.framing?.name === 'sse' ? lastEventId(r) : undefined;
+  if (last) {
+    const live = await liveTransport(ctx, registry, r, last.key);
+    if (live?.continueStream(req, res, mode, last.count)) return;
+    params.resume ??= last.key;
+  }
   // ably-js sends no `format` on comet and always speaks JSON; other clients may ask for msgpack.
   const format: Format = mode.framing ? 'json' : query.has('format') ? params.format : (acceptedFormat(req) ?? 'json');
   // Later recvs default to the mode of the first one (a script-tag client never streams).
   const transport = new CometTransport(ctx, registry, format, mode.stream);
   res.setHeader('Set-Cookie', `${SERVER_COOKIE}=${encodeURIComponent(ctx.options.serverId)}; Path=/; HttpOnly; SameSite=Lax${secure ? '; Secure' : ''}`);
-  transport.attachRecv(req, res, mode);
+  // A plain poll's connect still waits for its CONNECTED, which is written right after.
+  transport.attachRecv(req, res, mode.short ? { ...mode, short: false } : mode);
   await openConnection(ctx, params, transport);
+}
+
+/** The `Last-Event-ID` of an SSE request (header, or `lastEventId` for polyfills); 40003 if not ours. */
+function lastEventId({ req, url }: HttpRequest): { key: string; count: number } | undefined {
+  const header = req.headers['last-event-id'];
+  const id = (typeof header === 'string' ? header : undefined) ?? url.searchParams.get('lastEventId') ?? undefined;
+  if (id === undefined || id === '') return undefined;
+  const parsed = parseSseEventId(id);
+  if (!parsed) throw new AblyError(Err.invalidParameterValue, 'Invalid Last-Event-ID: not an event id of a comet stream');
+  return parsed;
+}
+
+/**
+ * The live transport on this node that `key` names, if the request's credentials are the ones the
+ * connection holds; anything else goes through a resume, which checks them as a connect does.
+ */
+async function liveTransport(ctx: NodeContext, registry: CometRegistry, r: HttpRequest, key: string): Promise<CometTransport | undefined> {
+  const found = registry.find(key, false);
+  if (!found) return undefined;
+  const credentials = requestCredentials(r.url.searchParams, r.req.headers.authorization) ?? {};
+  const reused = found.verified?.reuse(credentials, ctx.clock.now());
+  const auth = reused ?? (await authenticate(ctx.apps, ctx.tokens, credentials));
+  checkTls(auth, r.secure);
+  checkOrigin(auth, () => pageOrigin(r));
+  return found.appId === auth.app.id && (reused !== undefined || sameGrant(auth, found.bound)) ? found.transport : undefined;
+}
+
+/**
+ * The origin of the page behind a request: a forever-iframe's `origin` param (where its messages
+ * are posted), else the request's own (Origin, or Referer for script tags and iframes).
+ */
+function pageOrigin(r: HttpRequest): string | undefined {
+  const target = r.url.searchParams.get('envelope') === 'htmlfile' ? r.url.searchParams.get('origin') : null;
+  return target !== null ? target.toLowerCase() : requestOrigin(r.req.headers);
 }
 
 function parseStream(value: string | null): boolean {
@@ -100,6 +146,7 @@ async function transportFor(ctx: NodeContext, registry: CometRegistry, r: HttpRe
   const reused = found?.verified?.reuse(credentials, ctx.clock.now());
   const auth = reused ?? (await authenticate(ctx.apps, ctx.tokens, credentials));
   checkTls(auth, r.secure);
+  checkOrigin(auth, () => pageOrigin(r));
   if (found && found.appId === auth.app.id) {
     if (reused) return { record: found, unbound: undefined };
     if (!sameGrant(auth, found.bound)) return { record: found, unbound: { auth, credentials } };
@@ -115,6 +162,16 @@ async function transportFor(ctx: NodeContext, registry: CometRegistry, r: HttpRe
   }
   if (connection.where === 'remote' && (await forwardToOwner(ctx, r, connection.record))) return undefined;
   throw new AblyError(Err.connectionNotFound, 'Connection not found: unknown or expired connection key');
+}
+
+/** A recv, in the framing and mode it asks for; an SSE one coming back continues where it was. */
+function recv(ctx: NodeContext, t: CometTransport, r: HttpRequest): void {
+  const mode = recvMode(r.url.searchParams, r.req, t.stream, ctx.options.cometSseRetry);
+  const last = mode.framing?.name === 'sse' ? lastEventId(r) : undefined;
+  if (!last) return t.attachRecv(r.req, r.res, mode);
+  if (!t.continueStream(r.req, r.res, mode, last.count)) {
+    throw new AblyError(Err.connectionNotFound, 'The stream cannot continue from this Last-Event-ID: resume the connection');
+  }
 }
 
 /**

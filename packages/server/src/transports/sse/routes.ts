@@ -9,6 +9,7 @@
  */
 import { AblyError, Err } from '@encke/protocol';
 import type { HttpRequest, Router } from '../../http/router.js';
+import { requestOrigin } from '../../http/origin.js';
 import { parseConnectParams } from '../../session/connect-params.js';
 import { openConnection } from '../../session/connect.js';
 import type { NodeContext } from '../../context.js';
@@ -30,7 +31,7 @@ async function stream(ctx: NodeContext, r: HttpRequest, style: StreamStyle): Pro
   const resume = params.lastEvent === undefined ? undefined : decodePositions(params.lastEvent, params.channels.length);
   const transport = new EventStreamTransport(ctx, r.res, params, style, resume);
   // The session's own connect params: a plain listener, no clientId, heartbeats from the transport.
-  const connect = parseConnectParams(new URLSearchParams(), r.secure);
+  const connect = parseConnectParams(new URLSearchParams(), r.secure, requestOrigin(r.req.headers));
   connect.credentials = params.credentials;
   await openConnection(ctx, connect, transport);
 }
