@@ -77,8 +77,11 @@ describe('comet', () => {
   for (const format of ['json', 'msgpack'] as const) {
     const cycles = format === 'json' ? 1000 : 200;
     it(`delivers frames queued between two recvs together and in order over ${cycles} cycles (${format}, polling)`, async () => {
-      const sub = await RawCometClient.connect(ts.port, { format, stream: false, autoRecv: false });
-      const pub = await RawClient.connect(ts.port, KEYS.full);
+      // A server of its own with the default idle interval: on a loaded machine the suite's
+      // 300 ms one can drop the publisher between two of its thousand round trips.
+      const own = await startServer();
+      const sub = await RawCometClient.connect(own.port, { format, stream: false, autoRecv: false });
+      const pub = await RawClient.connect(own.port, KEYS.full);
       try {
         await sub.send([{ action: Action.ATTACH, channel: 'queue' }]);
         await sub.recv();
@@ -101,6 +104,7 @@ describe('comet', () => {
       } finally {
         pub.close();
         await sub.close();
+        await own.close();
       }
     });
   }

@@ -15,6 +15,8 @@ export interface BrowserVariant {
   transports: string[] | undefined;
   /** The transport the client must end up on. */
   expect: string;
+  /** More client options (e.g. `useBinaryProtocol`). */
+  options?: Record<string, unknown>;
 }
 
 /** Retry at once after a drop instead of the SDK's 15 s. */
@@ -37,8 +39,8 @@ export function browserSdkScenarios(sdk: Sdk, variants: BrowserVariant[]): void 
       it(`${v.name}: connect, publish/subscribe, presence enter+get, history`, async () => {
         const page = await AblyPage.open(f.browser, f.pages, sdk);
         try {
-          const alice = await page.create('alice', sdkOptions(sdk, f.ts.port, v.transports, { clientId: 'alice' }));
-          const bob = await page.create('bob', sdkOptions(sdk, f.ts.port, v.transports, { clientId: 'bob' }));
+          const alice = await page.create('alice', sdkOptions(sdk, f.ts.port, v.transports, { ...v.options, clientId: 'alice' }));
+          const bob = await page.create('bob', sdkOptions(sdk, f.ts.port, v.transports, { ...v.options, clientId: 'bob' }));
           await alice.waitState('connected');
           await bob.waitState('connected');
           await onTransport(alice, v.expect);
@@ -88,8 +90,8 @@ export function browserSdkScenarios(sdk: Sdk, variants: BrowserVariant[]): void 
         const page = await AblyPage.open(f.browser, f.pages, sdk);
         try {
           const channel = `drop-${v.name}`;
-          const sub = await page.create('sub', sdkOptions(sdk, proxy.port, v.transports, FAST_RETRY));
-          const pub = await page.create('pub', sdkOptions(sdk, f.ts.port, v.transports));
+          const sub = await page.create('sub', sdkOptions(sdk, proxy.port, v.transports, { ...v.options, ...FAST_RETRY }));
+          const pub = await page.create('pub', sdkOptions(sdk, f.ts.port, v.transports, v.options));
           await sub.waitState('connected');
           await pub.waitState('connected');
           await onTransport(sub, v.expect);
@@ -109,6 +111,7 @@ export function browserSdkScenarios(sdk: Sdk, variants: BrowserVariant[]): void 
           const got = await sub.waitReceived(channel, 8);
           assert.deepEqual(got.map((m) => m.name), ['m0', 'm1', 'm2', 'm3', 'm4', 'm5', 'm6', 'm7']);
           assert.equal((await sub.info()).id, first.id, 'the connection resumed');
+          if (v.options?.useBinaryProtocol) assert.match(proxy.sent, /format=msgpack|application\/x-msgpack/, 'it spoke msgpack');
           await sub.close();
           await pub.close();
         } catch (err) {
