@@ -10,7 +10,7 @@ import { Decoder, Encoder, ExtensionCodec } from '@msgpack/msgpack';
 import { outboundData } from './encoding.js';
 import { AblyError, Err } from './errors.js';
 import { DEFAULT_DECODE_LIMITS, checkJson, checkMsgpack, type DecodeLimits } from './limits.js';
-import type { Format, Message, PresenceMessage, ProtocolMessage } from './types.js';
+import type { Annotation, Format, Message, PresenceMessage, ProtocolMessage } from './types.js';
 
 const extensionCodec = new ExtensionCodec();
 extensionCodec.register({ type: 0, encode: () => null, decode: () => undefined });
@@ -46,14 +46,16 @@ export function encodeMsgpackValue(value: unknown): Uint8Array {
   return encoder.encode(value);
 }
 
-function hasBinary(items: readonly (Message | PresenceMessage)[] | undefined): boolean {
+type Item = Message | PresenceMessage | Annotation;
+
+function hasBinary(items: readonly Item[] | undefined): boolean {
   if (!items) return false;
   for (const item of items) if (item.data instanceof Uint8Array) return true;
   return false;
 }
 
 /** A copy of `item` whose binary data is base64 for JSON. */
-export function itemForJson<T extends Message | PresenceMessage>(item: T): T {
+export function itemForJson<T extends Item>(item: T): T {
   if (!(item.data instanceof Uint8Array)) return item;
   const { data, encoding } = outboundData(item.data, item.encoding, 'json');
   return { ...item, data, encoding };
@@ -61,10 +63,11 @@ export function itemForJson<T extends Message | PresenceMessage>(item: T): T {
 
 /** The ProtocolMessage as it must be written for `format` (binary payloads base64'd for JSON). */
 export function toWire(pm: ProtocolMessage, format: Format): ProtocolMessage {
-  if (format === 'msgpack' || (!hasBinary(pm.messages) && !hasBinary(pm.presence))) return pm;
+  if (format === 'msgpack' || (!hasBinary(pm.messages) && !hasBinary(pm.presence) && !hasBinary(pm.annotations))) return pm;
   const out: ProtocolMessage = { ...pm };
   if (pm.messages) out.messages = pm.messages.map(itemForJson);
   if (pm.presence) out.presence = pm.presence.map(itemForJson);
+  if (pm.annotations) out.annotations = pm.annotations.map(itemForJson);
   return out;
 }
 

@@ -120,6 +120,17 @@ export const MessageAction = {
   APPEND: 5,
 } as const;
 
+/** Message actions a client may publish on an existing message (its `serial`): the mutations. */
+export function isMutationAction(action: number | undefined): boolean {
+  return action === MessageAction.UPDATE || action === MessageAction.DELETE || action === MessageAction.APPEND;
+}
+
+/** Annotation actions (TAN2b). */
+export const AnnotationAction = {
+  CREATE: 0,
+  DELETE: 1,
+} as const;
+
 /** Protocol versions (`v=` / `X-Ably-Version`) the server accepts; ably-js 2.x sends 3 to 6. */
 export const MIN_PROTOCOL_VERSION = 2;
 export const MAX_PROTOCOL_VERSION = 6;

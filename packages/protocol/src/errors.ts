@@ -59,6 +59,7 @@ export const Err = {
   basicAuthRequired: def(40162, 401, 'Operation requires basic auth'),
   revocationNotEnabledForKey: def(40164, 401, 'Token revocation not enabled for API key'),
   channelModeNotRequested: def(40165, 401, 'Channel mode not requested when attaching'),
+  unidentifiedOwnMessages: def(40166, 401, 'Unidentified client cannot modify own messages'),
   // 403
   forbidden: def(40300, 403, 'Forbidden'),
   tlsRequired: def(40311, 403, 'Operation requires TLS connection'),
@@ -94,7 +95,7 @@ export const Err = {
   presenceNotEntered: def(91002, 400, 'Unable to leave presence channel that is not entered'),
   presenceMemberLimit: def(91003, 400, 'Unable to enter presence channel (maximum member limit exceeded)'),
   presenceMemberLeft: def(91100, 400, 'Member implicitly left presence channel (connection closed)'),
-  mutableMessagesDisabled: def(93002, 400, 'Updates, deletes and annotations are not enabled on this channel'),
+  mutableMessagesDisabled: def(93002, 400, 'Message annotations, updates, appends and deletes are not enabled on this channel'),
 } as const satisfies Record<string, ErrorDef>;
 
 export type ErrorName = keyof typeof Err;

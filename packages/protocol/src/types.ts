@@ -16,13 +16,18 @@ export interface ErrorInfo {
   detail?: Record<string, string>;
 }
 
-/** The version object of a mutable message (TM2s). */
+/** The version object of a mutable message (TM2s); what a client sends as the operation is the same minus serial and timestamp. */
 export interface MessageVersion {
   serial?: string;
   timestamp?: number;
   clientId?: string;
   description?: string;
   metadata?: Record<string, string>;
+}
+
+/** `message.annotations` (TM2u): the roll-up of the message's annotations, by annotation type. */
+export interface MessageAnnotations {
+  summary?: Record<string, unknown>;
 }
 
 /** A channel message (TM2). */
@@ -41,6 +46,26 @@ export interface Message {
   action?: number;
   serial?: string;
   version?: MessageVersion;
+  annotations?: MessageAnnotations;
+}
+
+/** An annotation of a message (TAN1): `action` 0 create, 1 delete; `type` is `namespace:method.v1`. */
+export interface Annotation {
+  id?: string;
+  action: number;
+  clientId?: string;
+  connectionId?: string;
+  /** This annotation's own serial, in the channel's order. */
+  serial?: string;
+  /** The serial of the message it annotates. */
+  messageSerial?: string;
+  type?: string;
+  name?: string;
+  count?: number;
+  data?: Data;
+  encoding?: string;
+  extras?: Record<string, unknown>;
+  timestamp?: number;
 }
 
 /** A presence message (TP3). */
@@ -88,6 +113,7 @@ export interface ProtocolMessage {
   timestamp?: number;
   messages?: Message[];
   presence?: PresenceMessage[];
+  annotations?: Annotation[];
   auth?: { accessToken: string };
   params?: Record<string, string>;
   res?: PublishResult[];

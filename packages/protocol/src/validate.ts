@@ -10,7 +10,7 @@
  */
 import { AblyError, Err, type ErrorDef } from './errors.js';
 import { normaliseInboundData } from './encoding.js';
-import type { Data, Message, PresenceMessage, ProtocolMessage } from './types.js';
+import type { Annotation, Data, Message, MessageVersion, PresenceMessage, ProtocolMessage } from './types.js';
 
 /** A publish whose envelope is sound but whose messages are not; the server NACKs it. */
 export class PayloadError extends AblyError {
@@ -147,6 +147,27 @@ function parseCommonFields<T extends CommonFields>(raw: Obj, where: string, targ
   return target;
 }
 
+/**
+ * The operation of an update, delete or append (`version`: clientId, description, metadata of
+ * string values); the serial and timestamp a client may echo back are the server's to assign.
+ */
+function parseOperation(raw: Obj, where: string): MessageVersion {
+  const op: MessageVersion = {};
+  const clientId = optString(raw, 'clientId', where, Err.invalidClientId);
+  if (clientId !== undefined) op.clientId = clientId;
+  const description = optString(raw, 'description', where);
+  if (description !== undefined) op.description = description;
+  const metadata = optObject(raw, 'metadata', where);
+  if (metadata !== undefined) {
+    for (const [k, v] of Object.entries(metadata)) {
+      if (typeof v !== 'string') fail(Err.badRequest, `${where}.metadata.${k} must be a string`);
+      if (k === '__proto__') fail(Err.badRequest, `${where}.metadata must not have a "__proto__" key`);
+    }
+    op.metadata = metadata as Record<string, string>;
+  }
+  return op;
+}
+
 /** Validates one message of a publish (realtime MESSAGE or REST body). */
 export function parseMessage(raw: unknown, where = 'message'): Message {
   if (!isPlainObject(raw)) fail(Err.badRequest, `${where} must be an object`);
@@ -157,7 +178,28 @@ export function parseMessage(raw: unknown, where = 'message'): Message {
   if (name !== undefined) msg.name = name;
   const action = optInt(raw, 'action', where);
   if (action !== undefined) msg.action = action;
+  // An update, delete or append names its message by serial and describes itself in `version`.
+  const serial = optString(raw, 'serial', where, Err.invalidParameterValue);
+  if (serial !== undefined) msg.serial = serial;
+  const version = optObject(raw, 'version', where);
+  if (version !== undefined) msg.version = parseOperation(version, `${where}.version`);
   return normaliseInboundData(msg);
+}
+
+/** Validates one annotation (realtime ANNOTATION or REST body); the summary rules check its type later. */
+export function parseAnnotation(raw: unknown, where = 'annotation'): Annotation {
+  if (!isPlainObject(raw)) fail(Err.badRequest, `${where} must be an object`);
+  const action = optInt(raw, 'action', where) ?? 0;
+  const a = parseCommonFields<Annotation>(raw, where, { action });
+  const messageSerial = optString(raw, 'messageSerial', where, Err.invalidParameterValue);
+  if (messageSerial !== undefined) a.messageSerial = messageSerial;
+  const type = optString(raw, 'type', where, Err.invalidParameterValue);
+  if (type !== undefined) a.type = type;
+  const name = optString(raw, 'name', where, Err.invalidParameterValue);
+  if (name !== undefined) a.name = name;
+  const count = optInt(raw, 'count', where);
+  if (count !== undefined) a.count = count;
+  return normaliseInboundData(a);
 }
 
 /** Validates one presence message. */
@@ -206,6 +248,7 @@ export function parseProtocolMessage(raw: unknown): ProtocolMessage {
   try {
     if (raw.messages !== undefined && raw.messages !== null) pm.messages = parseArray(raw.messages, 'messages', parseMessage);
     if (raw.presence !== undefined && raw.presence !== null) pm.presence = parseArray(raw.presence, 'presence', parsePresenceMessage);
+    if (raw.annotations !== undefined && raw.annotations !== null) pm.annotations = parseArray(raw.annotations, 'annotations', parseAnnotation);
   } catch (err) {
     if (err instanceof AblyError) throw new PayloadError(err, err.message, pm);
     throw err;

@@ -6,6 +6,7 @@
 import type { AppRegistry } from './apps/registry.js';
 import type { TokenService } from './auth/tokens.js';
 import type { LocalChannels } from './channels/local-channels.js';
+import type { MessageChanges } from './channels/message-changes.js';
 import type { ChannelPublisher } from './channels/publisher.js';
 import type { Engine } from './engine/engine.js';
 import type { Metrics } from './metrics/metrics.js';
@@ -28,6 +29,8 @@ export interface NodeContext {
   readonly channels: LocalChannels;
   /** The one publish path of realtime and REST publishes. */
   readonly publisher: ChannelPublisher;
+  /** Updates, deletes, appends and annotations of published messages, realtime and REST alike. */
+  readonly changes: MessageChanges;
   /** This node's sessions, and the one lookup of a connection by key (here, on another node, or unknown). */
   readonly sessions: SessionRegistry;
   /** The shared records of this node's connections (kept with a shared engine; no-ops without one). */

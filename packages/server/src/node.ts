@@ -14,7 +14,8 @@ import { buildApps } from './apps/config.js';
 import { AppRegistry } from './apps/registry.js';
 import { TokenService } from './auth/tokens.js';
 import { LocalChannels } from './channels/local-channels.js';
-import { ChannelPublisher } from './channels/publisher.js';
+import { MessageChanges } from './channels/message-changes.js';
+import { ChannelPublisher, persistedRetention } from './channels/publisher.js';
 import type { NodeContext } from './context.js';
 import type { TokenRevocation } from './engine/auth-store.js';
 import type { ChannelEvent, ChannelKey } from './engine/channel-store.js';
@@ -90,6 +91,7 @@ function buildContext(o: ResolvedOptions, untimed: Engine, metrics: Metrics): No
     apps,
     channels: new LocalChannels(engine, scheduler, o.logger, o.serverId, metrics, o.maxChannels, faults),
     publisher: new ChannelPublisher(o, o.clock, engine, stats, metrics),
+    changes: new MessageChanges(o, o.clock, engine, stats, metrics, persistedRetention(o)),
     sessions: new SessionRegistry(records),
     records,
     scheduler,

@@ -112,9 +112,9 @@ export interface ServerOptions {
   metricsToken?: string;
   /** With `redis`: a node silent for this long (ms) is dead; its occupancy stops counting and its connections' members leave. @default 15000 */
   nodeTimeout?: number;
-  /** Age (ms) after which messages leave the log of a channel in a `persisted` namespace. @default 86400000 */
+  /** Age (ms) after which messages leave the log of a channel in a `persisted` (or `mutableMessages`) namespace. @default 86400000 */
   persistedHistoryMaxAge?: number;
-  /** Messages kept per channel in a `persisted` namespace. @default 10000 */
+  /** Events kept per channel in a `persisted` (or `mutableMessages`) namespace. @default 10000 */
   persistedHistoryMaxCount?: number;
   /** Port to listen on (0 picks a free one). @default 8080 */
   port?: number;

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { Err, PresenceAction } from '@encke/protocol';
+import { Err, MessageAction, PresenceAction } from '@encke/protocol';
 import { RedisEngine, channelKey, silentLogger } from '@encke/server';
 import { FakeClock } from '@encke/server/internal';
 import { TestRedis } from '../helpers/redis.js';
@@ -65,6 +65,34 @@ describe('redis engine: a connection taken over by another node', () => {
     } finally {
       await a.close();
       await b.close();
+    }
+  });
+});
+
+describe('redis engine: chains of messages that left the log', () => {
+  it('are dropped from the chain hash once it holds twice as many as the log', async () => {
+    const clock = new FakeClock(1_700_000_000_000);
+    const prefix = `t${random()}:`;
+    const e = await connect(clock, 5, 60_000, prefix);
+    try {
+      const k = channelKey('app', 'many');
+      const chainsKey = `${prefix}{${k}}:x`;
+      let most = 0;
+      for (let i = 0; i < 60; i++) {
+        const { serials } = await e.channels.publish(k, { kind: 'message', timestamp: clock.now(), messages: [{ name: `m${i}`, action: MessageAction.CREATE }] });
+        const stored = (await e.channels.message(k, serials[0]!))!;
+        const outcome = await e.channels.amend(k, {
+          serial: serials[0]!,
+          token: stored.token,
+          events: [{ kind: 'message', timestamp: clock.now(), messages: [{ ...stored.latest, action: MessageAction.UPDATE, version: { timestamp: clock.now() } }] }],
+        });
+        assert.equal(typeof outcome, 'object');
+        most = Math.max(most, Number(await redis.command('HLEN', chainsKey)));
+      }
+      assert.ok(most <= 2 * 5 + 17, `the chain hash held ${most} fields`);
+      assert.ok(Number(await redis.command('PTTL', chainsKey)) > 0, 'the chain hash expires with the channel');
+    } finally {
+      await e.close();
     }
   });
 });

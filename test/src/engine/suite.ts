@@ -7,6 +7,7 @@ import { afterEach, beforeEach, describe, it } from 'node:test';
 import { AblyError, Err, PresenceAction, type PresenceMessage } from '@encke/protocol';
 import { parseSerial, type ChannelEvent, type Engine, type TokenRevocation } from '@encke/server';
 import { FakeClock } from '@encke/server/internal';
+import { chainEngineSuite } from './suite-chains.js';
 import { restEngineSuite } from './suite-rest.js';
 
 export interface EngineFactoryOptions {
@@ -276,4 +277,5 @@ export function engineSuite(name: string, factory: EngineFactory): void {
     });
   });
   restEngineSuite(name, factory);
+  chainEngineSuite(name, factory);
 }

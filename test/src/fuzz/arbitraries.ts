@@ -28,9 +28,25 @@ const json = fc.oneof({ weight: 4, arbitrary: fc.jsonValue({ maxDepth: 4 }) }, {
 const data = fc.oneof(fc.string({ maxLength: 40 }), fc.uint8Array({ maxLength: 40 }), json, fc.constant(null));
 const encoding = fc.oneof(fc.constantFrom('json', 'base64', 'utf-8/base64', 'json/utf-8/base64', 'cipher+aes-128-cbc/base64', 'vcdiff'), fc.string({ maxLength: 10 }));
 
-const message = fc.record(
+/** The operation of an update, delete or append (`version`), with hostile values. */
+const version = fc.oneof(
+  fc.record(
+    {
+      clientId: fc.oneof(fc.constantFrom('*', '', 'me'), fc.string({ maxLength: 8 }), number),
+      description: fc.oneof(fc.string({ maxLength: 20 }), number),
+      metadata: fc.oneof(fc.dictionary(fc.string({ maxLength: 8 }), fc.oneof(fc.string({ maxLength: 8 }), number), { maxKeys: 3 }), json),
+      serial: fc.string({ maxLength: 20 }),
+    },
+    { requiredKeys: [] },
+  ),
+  json,
+);
+
+export const message = fc.record(
   {
     id: fc.oneof(fc.string({ maxLength: 20 }), number),
+    serial: fc.oneof(fc.string({ maxLength: 30 }), fc.constantFrom('abcdefgh-00000000001:000'), number),
+    version,
     name,
     data,
     encoding,
@@ -55,6 +71,22 @@ const presence = fc.record(
   { requiredKeys: [] },
 );
 
+export const annotation = fc.record(
+  {
+    action: fc.oneof(fc.constantFrom(0, 1), number),
+    messageSerial: fc.oneof(fc.string({ maxLength: 30 }), number),
+    type: fc.oneof(fc.constantFrom('r:total.v1', 'r:flag.v1', 'r:distinct.v1', 'r:unique.v1', 'r:multiple.v1', 'r:emoji.v1', ':total.v1'), fc.string({ maxLength: 12 }), number),
+    name: fc.oneof(name, number),
+    count: number,
+    clientId: fc.oneof(fc.constantFrom('*', '', 'me'), fc.string({ maxLength: 8 })),
+    data,
+    encoding,
+    extras: json,
+    id: fc.string({ maxLength: 20 }),
+  },
+  { requiredKeys: [] },
+);
+
 /** A client ProtocolMessage with hostile fields. */
 export const protocolMessage = fc.record(
   {
@@ -66,6 +98,7 @@ export const protocolMessage = fc.record(
     params: fc.dictionary(fc.string({ maxLength: 8 }), fc.oneof(fc.string({ maxLength: 8 }), number, json), { maxKeys: 4 }),
     messages: fc.oneof(fc.array(message, { maxLength: 4 }), json),
     presence: fc.oneof(fc.array(presence, { maxLength: 3 }), json),
+    annotations: fc.oneof(fc.array(annotation, { maxLength: 3 }), json),
     auth: fc.oneof(fc.record({ accessToken: fc.string({ maxLength: 40 }) }), json),
     connectionDetails: json,
   },

@@ -25,7 +25,7 @@ import {
   parseProtocolMessage,
   type Format,
 } from '@encke/protocol';
-import { encodeAny, inputFor, nest, protocolMessage } from './arbitraries.js';
+import { annotation, encodeAny, inputFor, message, nest, protocolMessage } from './arbitraries.js';
 import { FUZZ_SEED } from './targets.js';
 
 const RUNS = 300;
@@ -108,6 +108,40 @@ describe('fuzz: decoders and validators', () => {
       );
     });
   }
+
+  it('messages and annotations that validate have the types they declare (serial, version, annotation fields)', () => {
+    const optional = (v: unknown, type: string): boolean => v === undefined || typeof v === type;
+    // Sound envelopes, so that the payloads are what gets validated.
+    const payloads = fc.oneof(
+      fc.record({ action: fc.constant(Action.MESSAGE), channel: fc.constant('x'), msgSerial: fc.nat(), messages: fc.array(message, { maxLength: 3 }) }),
+      fc.record({ action: fc.constant(Action.ANNOTATION), channel: fc.constant('x'), msgSerial: fc.nat(), annotations: fc.array(annotation, { maxLength: 3 }) }),
+    );
+    fc.assert(
+      fc.property(payloads, (raw) => {
+        let pm;
+        try {
+          pm = parseProtocolMessage(raw);
+        } catch (err) {
+          assert.ok(err instanceof AblyError, `threw ${String(err)}`);
+          return;
+        }
+        for (const m of pm.messages ?? []) {
+          assert.ok(optional(m.serial, 'string'), 'message serial');
+          const v = m.version;
+          if (v === undefined) continue;
+          assert.ok(optional(v.clientId, 'string') && optional(v.description, 'string'), 'version fields');
+          assert.ok(Object.values(v.metadata ?? {}).every((x) => typeof x === 'string'), 'metadata values');
+        }
+        for (const a of pm.annotations ?? []) {
+          assert.ok(Number.isSafeInteger(a.action) && a.action >= 0, 'annotation action');
+          for (const f of ['type', 'name', 'messageSerial', 'clientId', 'id', 'encoding'] as const) assert.ok(optional(a[f], 'string'), `annotation ${f}`);
+          assert.ok(a.count === undefined || (Number.isSafeInteger(a.count) && a.count >= 0), 'annotation count');
+          assert.ok(a.data === undefined || typeof a.data === 'string' || a.data instanceof Uint8Array, 'annotation data');
+        }
+      }),
+      params,
+    );
+  });
 
   it('pre-allocation headers cost nothing: 1,000,000 announced elements per byte are refused at once', () => {
     fc.assert(

@@ -21,6 +21,8 @@ export const TEST_APPS: AppConfig[] = [
       { key: KEYS.limited, capability: { 'allowed:*': ['*'], 'readonly:*': ['subscribe'] } },
       { key: KEYS.revocable, revocableTokens: true },
     ],
+    // As the sandbox's test app (ably-common test-app-setup.json): updates, deletes, appends and annotations.
+    namespaces: [{ id: 'mutable', mutableMessages: true }],
   },
   { id: 'otherapp', keys: [{ key: KEYS.other }] },
 ];

@@ -13,9 +13,9 @@
  * `applyAnnotation` is a pure reducer over the summary in its wire shape, so an engine can keep the
  * summary beside the message and update it in one step per annotation.
  */
-import { AblyError, Err } from '@encke/protocol';
+import { AblyError, AnnotationAction, Err } from '@encke/protocol';
 
-export const AnnotationAction = { CREATE: 0, DELETE: 1 } as const;
+export { AnnotationAction };
 
 export interface AnnotationInput {
   action: number;

@@ -20,7 +20,7 @@ export interface Namespace {
   readonly id: string;
   /** History kept for this long (ms) instead of the server's channel log age. */
   readonly persisted: boolean;
-  /** Message updates, deletes and annotations allowed on these channels. */
+  /** Message updates, deletes, appends and annotations allowed on these channels (they keep the persisted log limits). */
   readonly mutableMessages: boolean;
 }
 

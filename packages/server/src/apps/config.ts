@@ -19,9 +19,12 @@ export interface KeyConfig {
 
 export interface NamespaceConfig {
   id: string;
-  /** Keep history for `persistedHistoryTtl` instead of the channel log age. @default false */
+  /** Keep history for `persistedHistoryMaxAge` / `persistedHistoryMaxCount` instead of the channel log limits. @default false */
   persisted?: boolean;
-  /** Allow message updates, deletes and annotations. @default false */
+  /**
+   * Allow message updates, deletes, appends and annotations (Ably's "Message annotations, updates,
+   * deletes and appends" channel rule); their channels keep the persisted log limits. @default false
+   */
   mutableMessages?: boolean;
 }
 

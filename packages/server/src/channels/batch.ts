@@ -4,16 +4,32 @@
  * item carries its own id, connectionId, clientId, timestamp and serial, so nothing depends on the
  * ProtocolMessage-level defaults (TM2a/c/f) that a batch of several publishes cannot share.
  */
-import { Action, type ProtocolMessage } from '@encke/protocol';
-import type { ChannelEvent } from '../engine/channel-store.js';
+import { Action, Flag, type ProtocolMessage } from '@encke/protocol';
+import type { ChannelEvent, EventKind } from '../engine/channel-store.js';
+
+/** The channel mode an attachment needs to be sent events of each kind. */
+export const MODE_FOR_KIND: Readonly<Record<EventKind, number>> = {
+  message: Flag.SUBSCRIBE,
+  presence: Flag.PRESENCE_SUBSCRIBE,
+  annotation: Flag.ANNOTATION_SUBSCRIBE,
+};
+
+function protocolMessageOf(channel: string, events: readonly ChannelEvent[]): ProtocolMessage {
+  const channelSerial = events[events.length - 1]!.serial;
+  switch (events[0]!.kind) {
+    case 'message':
+      return { action: Action.MESSAGE, channel, channelSerial, messages: flatten(events, 'messages') };
+    case 'presence':
+      return { action: Action.PRESENCE, channel, channelSerial, presence: flatten(events, 'presence') };
+    case 'annotation':
+      return { action: Action.ANNOTATION, channel, channelSerial, annotations: flatten(events, 'annotations') };
+  }
+}
 
 export function eventsToProtocolMessage(channel: string, events: readonly ChannelEvent[]): ProtocolMessage {
   const first = events[0]!;
   const last = events[events.length - 1]!;
-  const pm: ProtocolMessage =
-    first.kind === 'message'
-      ? { action: Action.MESSAGE, channel, channelSerial: last.serial, messages: flatten(events, 'messages') }
-      : { action: Action.PRESENCE, channel, channelSerial: last.serial, presence: flatten(events, 'presence') };
+  const pm = protocolMessageOf(channel, events);
   if (events.length === 1) {
     if (first.id !== undefined) pm.id = first.id;
     if (first.connectionId !== undefined) pm.connectionId = first.connectionId;
@@ -22,7 +38,7 @@ export function eventsToProtocolMessage(channel: string, events: readonly Channe
   return pm;
 }
 
-function flatten<K extends 'messages' | 'presence'>(events: readonly ChannelEvent[], field: K): NonNullable<ChannelEvent[K]> {
+function flatten<K extends 'messages' | 'presence' | 'annotations'>(events: readonly ChannelEvent[], field: K): NonNullable<ChannelEvent[K]> {
   if (events.length === 1) return events[0]![field] ?? ([] as NonNullable<ChannelEvent[K]>);
   const out: unknown[] = [];
   for (const e of events) {

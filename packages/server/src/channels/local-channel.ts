@@ -4,10 +4,9 @@
  * the same frame goes to every subscriber that wants all of them; only subscribers that must see a
  * subset (echo=false publishers, attachments that started mid-batch, missing modes) get their own.
  */
-import { Flag } from '@encke/protocol';
 import type { ChannelEvent, ChannelKey } from '../engine/channel-store.js';
 import { OutboundFrame } from '../wire/frame.js';
-import { eventsToProtocolMessage, runsByKind } from './batch.js';
+import { MODE_FOR_KIND, eventsToProtocolMessage, runsByKind } from './batch.js';
 import { NO_CHAIN, RunDeltas } from './delta-delivery.js';
 import { RunFilters } from './filter-delivery.js';
 import type { ChainEnd } from '../delta/delta-run.js';
@@ -53,7 +52,7 @@ export class LocalChannel implements Flushable {
   private deliverRun(run: ChannelEvent[]): void {
     const first = run[0]!;
     const last = run[run.length - 1]!;
-    const mode = first.kind === 'message' ? Flag.SUBSCRIBE : Flag.PRESENCE_SUBSCRIBE;
+    const mode = MODE_FOR_KIND[first.kind];
     const publishers = first.kind === 'message' ? publishersOf(run) : null;
     let shared: OutboundFrame | undefined;
     let deltas: RunDeltas | undefined;

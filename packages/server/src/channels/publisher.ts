@@ -5,8 +5,8 @@
  * by message id, the namespace's log retention, and the stats count. Callers have validated the
  * messages (`parseMessage`).
  */
-import { AblyError, Err, MessageAction, dataSize, type Message } from '@encke/protocol';
-import { namespaceOf } from '../apps/app.js';
+import { AblyError, Err, MessageAction, dataSize, isMutationAction, type Message } from '@encke/protocol';
+import { namespaceOf, type Namespace } from '../apps/app.js';
 import { checkItemClientId, type AuthContext } from '../auth/authenticate.js';
 import { allows } from '../auth/capability.js';
 import { channelKey, type LogRetention, type PublishOutcome } from '../engine/channel-store.js';
@@ -69,7 +69,8 @@ export class ChannelPublisher {
     if (messages.length === 0) throw new AblyError(Err.badRequest, 'A publish needs at least one message');
     checkMessagesSize(messages, this.options.maxMessageSize);
     const now = this.clock.now();
-    const withIds = toStoredForm(source, messages, now);
+    const ns = namespaceOf(source.auth.app, name);
+    const withIds = toStoredForm(source, messages, now, ns?.mutableMessages === true);
     const appId = source.auth.app.id;
     const event = { kind: 'message' as const, id: source.idPrefix, timestamp: now, messages };
     const outcome = await this.engine.channels.publish(
@@ -77,7 +78,7 @@ export class ChannelPublisher {
       source.connectionId !== undefined ? { ...event, connectionId: source.connectionId } : event,
       {
         idempotencyWindow: withIds ? this.options.idempotencyWindow : 0,
-        retention: this.retentionFor(source.auth, name),
+        retention: this.retentionFor(ns),
         ...(source.msgSerial !== undefined && source.connectionId !== undefined && this.engine.connections
           ? { connection: { id: source.connectionId, msgSerial: source.msgSerial } }
           : {}),
@@ -90,21 +91,40 @@ export class ChannelPublisher {
     return outcome;
   }
 
-  /** The log retention for channel `name`: longer in a `persisted` namespace, the engine's default otherwise. */
-  private retentionFor(auth: AuthContext, name: string): LogRetention | undefined {
-    if (!namespaceOf(auth.app, name)?.persisted) return undefined;
-    return { maxAge: this.options.persistedHistoryMaxAge, maxCount: this.options.persistedHistoryMaxCount };
+  /**
+   * The log retention of a channel in namespace `ns`: longer when it is `persisted`, or has
+   * `mutableMessages` (Ably persists messages that can be changed); the engine's default otherwise.
+   */
+  private retentionFor(ns: Namespace | undefined): LogRetention | undefined {
+    return ns?.persisted || ns?.mutableMessages ? persistedRetention(this.options) : undefined;
   }
 }
 
+/** The log retention of persisted and mutable channels. */
+export function persistedRetention(options: ResolvedOptions): LogRetention {
+  return { maxAge: options.persistedHistoryMaxAge, maxCount: options.persistedHistoryMaxCount };
+}
+
+/** Refuses a message action other than create in a publish of new messages. */
+function refuseAction(action: number, mutable: boolean): never {
+  if (!mutable && isMutationAction(action)) {
+    throw new AblyError(Err.mutableMessagesDisabled, 'Message annotations, updates, deletes and appends are not enabled on this channel (its namespace needs mutableMessages)');
+  }
+  throw new AblyError(
+    Err.invalidParameterValue,
+    isMutationAction(action) ? 'An update, delete or append must be published on its own' : `Message action ${action} cannot be published`,
+  );
+}
+
 /** Fills in what every stored message carries; true when some message has its own id (idempotent publish). */
-function toStoredForm(source: PublishSource, messages: Message[], now: number): boolean {
+function toStoredForm(source: PublishSource, messages: Message[], now: number, mutable: boolean): boolean {
   let withIds = false;
   for (let i = 0; i < messages.length; i++) {
     const m = messages[i]!;
-    if (m.action !== undefined && m.action !== MessageAction.CREATE) {
-      throw new AblyError(Err.mutableMessagesDisabled, 'Message updates, deletes and appends are not enabled on this channel');
-    }
+    if (m.action !== undefined && m.action !== MessageAction.CREATE) refuseAction(m.action, mutable);
+    // The serial and version of a new message are the server's to give.
+    if (m.serial !== undefined) delete m.serial;
+    if (m.version !== undefined) delete m.version;
     if (m.id !== undefined) withIds = true;
     else m.id = `${source.idPrefix}:${i}`;
     const clientId = checkItemClientId(source.auth, source.clientId, m.clientId);

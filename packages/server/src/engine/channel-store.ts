@@ -3,7 +3,7 @@
  * fan-out to the nodes subscribed to a channel, occupancy and channel listing. Each engine has one
  * class implementing it (MemoryChannelStore, RedisChannelStore).
  */
-import type { Message, PresenceMessage } from '@encke/protocol';
+import type { Annotation, Message, PresenceMessage } from '@encke/protocol';
 
 /** A channel within an app: `<appId>:<channelName>` (app ids never contain `:`). */
 export type ChannelKey = string;
@@ -17,9 +17,17 @@ export function splitChannelKey(key: ChannelKey): { appId: string; name: string 
   return { appId: key.slice(0, i), name: key.slice(i + 1) };
 }
 
-export type EventKind = 'message' | 'presence';
+export type EventKind = 'message' | 'presence' | 'annotation';
 
-/** What a publisher hands the engine: one published ProtocolMessage's worth of items. */
+/**
+ * What a publisher hands the engine: one published ProtocolMessage's worth of items.
+ *
+ * A message event is either a publish of new messages (action create) or one link of a message's
+ * chain (engine/message-chain.ts): an update, delete or append of one message, or the summary its
+ * annotations lead to. A chain event has one message, whose `serial` is the serial of the message
+ * it changes; an update, delete or append is a new version of it, whose `version.serial` is this
+ * event's message serial (filled in when the event gets its place in the log).
+ */
 export interface ChannelEventInput {
   kind: EventKind;
   /** `<connectionId>:<msgSerial>` of the publishing ProtocolMessage, when there is one. */
@@ -28,6 +36,13 @@ export interface ChannelEventInput {
   timestamp: number;
   messages?: Message[];
   presence?: PresenceMessage[];
+  annotations?: Annotation[];
+  /**
+   * A chain event whose message as delivered is not the message as it now stands (an append
+   * carries the fragment, a summary only the summary): the whole message after this event, for
+   * history, rewind, `getMessage` and later changes. Absent when it is `messages[0]` itself.
+   */
+  full?: Message;
 }
 
 /** An event in a channel's log: the input plus its place in the channel's order. */
@@ -178,6 +193,40 @@ export interface AttachState {
   members: PresenceMessage[];
 }
 
+/** A message of the log as first published and as it now stands (see message-chain.ts). */
+export interface StoredMessage {
+  original: Message;
+  /** The message after every update, delete, append and annotation summary so far. */
+  latest: Message;
+  /** Seq of the event that holds `latest` (the original's own while unchanged): what `amend` compares. */
+  token: number;
+}
+
+/** A change to one message: the chain events to append if its latest form is still `token`. */
+export interface AmendInput {
+  /** The message serial of the message changed. */
+  serial: string;
+  token: number;
+  /** Appended in order, each with the next serial; the last one holds the message's new latest form. */
+  events: ChannelEventInput[];
+  /** As PublishOptions.connection. */
+  connection?: { id: string; msgSerial: number };
+  /** As PublishOptions.retention. */
+  retention?: LogRetention;
+}
+
+/**
+ * What `amend` did: the appended events; `retry` when the message changed since it was read (read
+ * it again and recompute); `gone` when the log no longer holds it.
+ */
+export type AmendOutcome = { events: ChannelEvent[] } | 'retry' | 'gone';
+
+/** The chain of one message: every version (the original first) and every annotation, oldest first. */
+export interface MessageChain {
+  versions: Message[];
+  annotations: Annotation[];
+}
+
 /** The channel half of the engine: serial assignment, the bounded message log and fan-out. */
 export interface ChannelStore {
   /** Atomically assigns the next serial, appends to the log and fans out to every subscribed node. */
@@ -202,8 +251,17 @@ export interface ChannelStore {
   members(key: ChannelKey): Promise<PresenceMessage[]>;
   /** Head, replay or rewind, and members, as of one instant. */
   attachState(key: ChannelKey, query: AttachQuery): Promise<AttachState>;
-  /** A page of message or presence history. */
+  /** A page of message or presence history; messages as they now stand, in the places of their originals. */
   history(key: ChannelKey, query: HistoryQuery): Promise<HistoryPage>;
+  /** Message `serial` (a message serial of this channel) as stored; null when the log does not hold it. */
+  message(key: ChannelKey, serial: string): Promise<StoredMessage | null>;
+  /**
+   * Atomically checks that the message's latest form is still the one at `token`, appends the
+   * events with the next serials, records the last one as its latest form and fans them out.
+   */
+  amend(key: ChannelKey, input: AmendInput): Promise<AmendOutcome>;
+  /** The versions and annotations of message `serial`; null when the log does not hold it. */
+  chain(key: ChannelKey, serial: string): Promise<MessageChain | null>;
   /** This node wants the events of `key` delivered to its `EngineEvents.onChannelEvent`. */
   subscribe(key: ChannelKey): Promise<void>;
   unsubscribe(key: ChannelKey): Promise<void>;

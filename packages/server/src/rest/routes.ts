@@ -9,6 +9,7 @@ import { registerTokenRoutes } from './tokens.js';
 import { registerAppRoutes } from './apps.js';
 import { registerChannelRoutes } from './channels.js';
 import { registerHistoryRoutes } from './history.js';
+import { registerMessageRoutes } from './messages.js';
 import { registerPresenceRoutes } from './presence.js';
 import { registerPublishRoutes } from './publish.js';
 import { registerStatsRoutes } from './stats.js';
@@ -20,6 +21,7 @@ export function registerRestRoutes(router: Router, ctx: NodeContext): void {
   registerTokenRoutes(router, ctx);
   registerPublishRoutes(router, ctx);
   registerHistoryRoutes(router, ctx);
+  registerMessageRoutes(router, ctx);
   registerPresenceRoutes(router, ctx);
   registerChannelRoutes(router, ctx);
   registerStatsRoutes(router, ctx);

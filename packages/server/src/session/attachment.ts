@@ -3,8 +3,8 @@
  * the channel receives meanwhile are buffered and released, after the ATTACHED and any backlog, in
  * order and without repeats (ably-js drops messages that arrive before ATTACHED, RTL17).
  */
-import { AblyError, Action, Err, Flag } from '@encke/protocol';
-import { eventsToProtocolMessage, runsByKind } from '../channels/batch.js';
+import { AblyError, Action, Err } from '@encke/protocol';
+import { MODE_FOR_KIND, eventsToProtocolMessage, runsByKind } from '../channels/batch.js';
 import type { LocalChannel } from '../channels/local-channel.js';
 import { selectFor } from '../channels/local-channel.js';
 import type { Subscriber } from '../channels/subscriber.js';
@@ -98,7 +98,8 @@ export class Attachment implements Subscriber {
     this.cursor = cursor;
     const pending = this.buffered ?? [];
     this.buffered = null;
-    this.deliver(backlog.filter((e) => e.kind === 'message'), true);
+    // Presence is restored by the SYNC that follows ATTACHED, not replayed.
+    this.deliver(backlog.filter((e) => e.kind !== 'presence'), true);
     const lastBacklog = backlog.length > 0 ? backlog[backlog.length - 1]!.seq : cursor;
     this.cursor = Math.max(cursor, lastBacklog);
     this.deliver(pending, false);
@@ -108,7 +109,7 @@ export class Attachment implements Subscriber {
   /** Delivers events newer than the cursor that this attachment's modes and echo setting allow. */
   private deliver(events: readonly ChannelEvent[], backlog: boolean): void {
     for (const run of runsByKind(events)) {
-      const mode = run[0]!.kind === 'message' ? Flag.SUBSCRIBE : Flag.PRESENCE_SUBSCRIBE;
+      const mode = MODE_FOR_KIND[run[0]!.kind];
       const selected = (this.modes & mode) === 0 ? [] : backlog ? run.filter((e) => this.echo || e.connectionId !== this.connectionId) : selectFor(this, run);
       for (let i = 0; i < selected.length; i += BACKLOG_CHUNK) {
         const pm = eventsToProtocolMessage(this.name, selected.slice(i, i + BACKLOG_CHUNK));

@@ -6,6 +6,7 @@
  */
 import { AblyError, Action, Err, PayloadError, actionName, type ProtocolMessage } from '@encke/protocol';
 import { attach, detach } from './attach.js';
+import { annotate, changeMessage } from './changes.js';
 import type { InboundHandler } from './inbound.js';
 import type { Inbound } from './port.js';
 import { presence, syncRequest } from './presence.js';
@@ -77,8 +78,12 @@ function dispatch(session: Session, pm: ProtocolMessage): Promise<void> | void {
       return presence(session, pm);
     case Action.SYNC:
       return syncRequest(session, pm);
-    case Action.OBJECT:
+    case Action.MESSAGE:
+      // Only updates, deletes and appends come here; publishes go to publish.ts (inbound.ts).
+      return changeMessage(session, pm);
     case Action.ANNOTATION:
+      return annotate(session, pm);
+    case Action.OBJECT:
       return reject(session, pm, new AblyError(Err.badRequest, `${actionName(pm.action)} is not supported by this server`));
     case Action.AUTH:
       return reauthorize(session, pm);

@@ -15,7 +15,7 @@
  * TCP), and reads again once a quarter are left. The bound itself stays as the last resort for what
  * was already read (one socket read can hold many frames).
  */
-import { AblyError, Action, Err, PayloadError } from '@encke/protocol';
+import { AblyError, Action, Err, PayloadError, isMutationAction } from '@encke/protocol';
 import type { Inbound } from './port.js';
 
 /** Publishes of one connection that may be awaiting the engine at once. */
@@ -40,8 +40,13 @@ export interface InboundHandler {
 
 const RESOLVED: Promise<void> = Promise.resolve();
 
+/**
+ * A publish of new messages. An update, delete or append (like an annotation) reads the message it
+ * changes first, so it is handled one at a time, in order, like anything else.
+ */
 function isPublish(pm: Inbound): boolean {
-  return (pm instanceof PayloadError ? pm.envelope.action : pm.action) === Action.MESSAGE;
+  if (pm instanceof PayloadError) return pm.envelope.action === Action.MESSAGE;
+  return pm.action === Action.MESSAGE && !isMutationAction(pm.messages?.[0]?.action);
 }
 
 export class InboundQueue {

@@ -5,6 +5,8 @@
 import { AblyError, Err, type PresenceMessage } from '@encke/protocol';
 import type { Clock } from '../../util/clock.js';
 import type {
+  AmendInput,
+  AmendOutcome,
   AttachQuery,
   AttachState,
   ChannelEvent,
@@ -18,11 +20,13 @@ import type {
   HistoryPage,
   HistoryQuery,
   LogRetention,
+  MessageChain,
   OccupancyMetrics,
   PresenceOptions,
   PublishOptions,
   PublishOutcome,
   ReplayResult,
+  StoredMessage,
 } from '../channel-store.js';
 import { MemoryChannel } from './memory-channel.js';
 
@@ -139,6 +143,27 @@ export class MemoryChannelStore implements ChannelStore {
     const ch = this.trimmed(key);
     if (!ch) return Promise.resolve({ head: null, entries: [], more: false, stale: query.epoch !== undefined });
     return Promise.resolve(ch.history(query));
+  }
+
+  message(key: ChannelKey, serial: string): Promise<StoredMessage | null> {
+    return Promise.resolve(this.trimmed(key)?.message(serial) ?? null);
+  }
+
+  amend(key: ChannelKey, input: AmendInput): Promise<AmendOutcome> {
+    const ch = this.map.get(key);
+    if (!ch) return Promise.resolve('gone');
+    const now = this.clock.now();
+    ch.trim(now);
+    const outcome = ch.amend(input, now);
+    if (outcome !== 'retry' && outcome !== 'gone') {
+      ch.trim(now);
+      if (ch.subscribed) for (const event of outcome.events) this.deliver(key, event);
+    }
+    return Promise.resolve(outcome);
+  }
+
+  chain(key: ChannelKey, serial: string): Promise<MessageChain | null> {
+    return Promise.resolve(this.trimmed(key)?.chain(serial) ?? null);
   }
 
   subscribe(key: ChannelKey): Promise<void> {

@@ -1,8 +1,23 @@
 import type { Message, PresenceMessage } from '@encke/protocol';
 import { randomAlnum } from '../../util/ids.js';
-import { formatSerial, messageSerial } from '../serial.js';
-import type { ChannelEvent, ChannelEventInput, ChannelHead, EventKind, HistoryPage, HistoryQuery, LogRetention, PublishOutcome, ReplayResult } from '../channel-store.js';
+import { formatSerial, messageSerial, parseMessageSerial } from '../serial.js';
+import type {
+  AmendInput,
+  AmendOutcome,
+  ChannelEvent,
+  ChannelEventInput,
+  ChannelHead,
+  EventKind,
+  HistoryPage,
+  HistoryQuery,
+  LogRetention,
+  MessageChain,
+  PublishOutcome,
+  ReplayResult,
+  StoredMessage,
+} from '../channel-store.js';
 import { historyPage } from '../history.js';
+import { chainOf, historyView, indexOfSeq, isChainEvent, lastPublished, publishedMessage, stampSerials, storedMessage } from '../message-chain.js';
 import { diffPresence, synthesiseLeaves } from '../presence-set.js';
 
 const NO_MEMBERS: ReadonlyMap<string, PresenceMessage> = new Map();
@@ -25,6 +40,10 @@ export class MemoryChannel {
   /** Message id → serial of recent idempotent publishes, oldest first; made on first use (~90 bytes a channel). */
   private seenIds: Map<string, SeenId> | null = null;
   private idWindow = 0;
+  /** Changed messages: serial → seq of the event holding the message's latest form (message-chain.ts); null until the first change. */
+  private chains: Map<string, number> | null = null;
+  /** Chain events in the log: while there are some, history and rewind read through historyView. */
+  private chainEvents = 0;
 
   constructor(now: number, retention: LogRetention) {
     this.touched = now;
@@ -46,7 +65,7 @@ export class MemoryChannel {
   }
 
   isEmpty(): boolean {
-    return this.events.length === 0 && (this.seenIds?.size ?? 0) === 0 && this.memberMap === null;
+    return this.events.length === 0 && (this.seenIds?.size ?? 0) === 0 && this.memberMap === null && this.chains === null;
   }
 
   /** Appends an event with the next serial. */
@@ -119,8 +138,64 @@ export class MemoryChannel {
     const events = this.events;
     let drop = Math.max(0, events.length - maxCount);
     while (drop < events.length && now - events[drop]!.timestamp > maxAge) drop++;
-    if (drop > 0) this.events = events.slice(drop);
+    if (drop > 0) {
+      if (this.chainEvents > 0) this.forgetChains(events, drop);
+      this.events = events.slice(drop);
+    }
     this.trimIds(now);
+  }
+
+  /** Messages whose original leaves the log take their chains along. */
+  private forgetChains(events: readonly ChannelEvent[], drop: number): void {
+    const chains = this.chains;
+    for (let i = 0; i < drop; i++) {
+      const e = events[i]!;
+      if (isChainEvent(e)) this.chainEvents--;
+      else if (chains && e.kind === 'message') for (const m of e.messages ?? []) chains.delete(m.serial!);
+    }
+    if (chains?.size === 0) this.chains = null;
+  }
+
+  /** The message published as `serial` in this channel's log, and its latest form. */
+  message(serial: string): StoredMessage | null {
+    const at = this.locate(serial);
+    if (!at) return null;
+    const token = this.chains?.get(serial);
+    const latest = token === undefined ? undefined : this.events[indexOfSeq(this.events, token)];
+    if (token !== undefined && !latest) return null;
+    return storedMessage(at.message, at.seq, latest);
+  }
+
+  /** The event and message `serial` names, if the log holds it. */
+  private locate(serial: string): { seq: number; index: number; at: number; message: Message } | undefined {
+    const parsed = parseMessageSerial(serial);
+    if (!parsed || parsed.epoch !== this.epoch) return undefined;
+    const at = indexOfSeq(this.events, parsed.seq);
+    const message = publishedMessage(this.events[at], parsed.index);
+    return message ? { seq: parsed.seq, index: parsed.index, at, message } : undefined;
+  }
+
+  /** Appends a change of message `input.serial` if its latest form is still `input.token`. */
+  amend(input: AmendInput, now: number): AmendOutcome {
+    const current = this.message(input.serial);
+    if (!current) return 'gone';
+    if (current.token !== input.token) return 'retry';
+    this.touched = now;
+    if (input.retention) this.retention = input.retention;
+    const events = input.events.map((e) => {
+      const event = this.appendEvent(e, now);
+      stampSerials(event);
+      if (isChainEvent(event)) this.chainEvents++;
+      return event;
+    });
+    (this.chains ??= new Map()).set(input.serial, events[events.length - 1]!.seq);
+    return { events };
+  }
+
+  /** The versions and annotations of message `serial`. */
+  chain(serial: string): MessageChain | null {
+    const at = this.locate(serial);
+    return at ? chainOf(this.events.slice(at.at), serial, at.index) : null;
   }
 
   private trimIds(now: number): void {
@@ -141,6 +216,8 @@ export class MemoryChannel {
   }
 
   readLast(kind: EventKind, count: number, since?: number): ChannelEvent[] {
+    // Changed messages show as they now stand, in the places of their originals.
+    if (kind === 'message' && this.chainEvents > 0) return lastPublished(this.events, count, since);
     const out: ChannelEvent[] = [];
     for (let i = this.events.length - 1; i >= 0 && out.length < count; i--) {
       const event = this.events[i]!;
@@ -152,7 +229,8 @@ export class MemoryChannel {
 
   /** A page of history (see HistoryQuery). */
   history(query: HistoryQuery): HistoryPage {
-    return historyPage(this.events, this.head(), query);
+    const events = query.kind === 'message' && this.chainEvents > 0 ? historyView(this.events) : this.events;
+    return historyPage(events, this.head(), query);
   }
 
   /** Index of the first event with seq > `seq` (binary search; seqs are increasing). */

@@ -1,26 +1,52 @@
 /**
  * How channel events and presence members are stored in Redis: msgpack, with the parts Redis knows
- * (seq, timestamp, epoch) left out of the body and restored when reading. Binary payloads stay
- * binary (msgpack bin).
+ * (seq, timestamp, epoch) left out of the body and restored when reading, and so are the serials
+ * they determine (message-chain.ts `stampSerials`). Binary payloads stay binary (msgpack bin).
  */
-import { decodeMsgpack, encodeMsgpackValue, type Message, type PresenceMessage } from '@encke/protocol';
-import { formatSerial, messageSerial } from '../serial.js';
-import type { ChannelEvent, ChannelEventInput } from '../channel-store.js';
+import { MessageAction, decodeMsgpack, encodeMsgpackValue, isMutationAction, type Annotation, type Message, type PresenceMessage } from '@encke/protocol';
+import { formatSerial } from '../serial.js';
+import { stampSerials } from '../message-chain.js';
+import type { ChannelEvent, ChannelEventInput, EventKind } from '../channel-store.js';
 
 interface Body {
-  k: 0 | 1;
+  k: 0 | 1 | 2;
   i?: string;
   c?: string;
   m?: Message[];
   p?: PresenceMessage[];
+  a?: Annotation[];
+  f?: Message;
+}
+
+const KINDS: readonly EventKind[] = ['message', 'presence', 'annotation'];
+
+/** `m` without the version serial its event's place in the log gives it. */
+function withoutVersionSerial(m: Message): Message {
+  if (m.version?.serial === undefined) return m;
+  const { serial: _serial, ...version } = m.version;
+  return { ...m, version };
+}
+
+/**
+ * A message without what its event's place in the log gives it: a published message's serial, an
+ * update's, delete's or append's version serial (a summary keeps both: it makes no version).
+ */
+function storedForm(m: Message): Message {
+  if (m.action === undefined || m.action === MessageAction.CREATE) {
+    const { serial: _serial, ...rest } = m;
+    return rest;
+  }
+  return isMutationAction(m.action) ? withoutVersionSerial(m) : m;
 }
 
 export function encodeEventBody(input: ChannelEventInput): Buffer {
-  const body: Body = { k: input.kind === 'message' ? 0 : 1 };
+  const body: Body = { k: KINDS.indexOf(input.kind) as Body['k'] };
   if (input.id !== undefined) body.i = input.id;
   if (input.connectionId !== undefined) body.c = input.connectionId;
-  if (input.messages) body.m = input.messages.map(({ serial: _serial, ...m }) => m);
+  if (input.messages) body.m = input.messages.map(storedForm);
   if (input.presence) body.p = input.presence;
+  if (input.annotations) body.a = input.annotations.map(({ serial: _serial, ...a }) => a);
+  if (input.full) body.f = isMutationAction(input.messages?.[0]?.action) ? withoutVersionSerial(input.full) : input.full;
   return Buffer.from(encodeMsgpackValue(body));
 }
 
@@ -29,11 +55,14 @@ export function decodeEntry(entry: Buffer, epoch: string, seq: number): ChannelE
   const timestamp = Number(entry.subarray(0, 15).toString('latin1'));
   const body = decodeMsgpack(entry.subarray(15)) as Body;
   const serial = formatSerial(epoch, seq);
-  const event: ChannelEvent = { kind: body.k === 0 ? 'message' : 'presence', timestamp, seq, serial };
+  const event: ChannelEvent = { kind: KINDS[body.k] ?? 'message', timestamp, seq, serial };
   if (body.i !== undefined) event.id = body.i;
   if (body.c !== undefined) event.connectionId = body.c;
-  if (body.m) event.messages = body.m.map((m, i) => ({ ...m, serial: messageSerial(serial, i) }));
+  if (body.m) event.messages = body.m;
   if (body.p) event.presence = body.p;
+  if (body.a) event.annotations = body.a;
+  if (body.f) event.full = body.f;
+  stampSerials(event);
   return event;
 }
 

@@ -218,3 +218,75 @@ for i = 1, #all, 2 do
 end
 return out
 `;
+
+/**
+ * Appends the events of a change to one message (message-chain.ts) if the message's latest form
+ * is still the one it was computed from. KEYS: meta, log, chains, the app's active set. ARGV: now,
+ * maxCount, maxAge, key retention, topic, the message's epoch, channel name, the channel's own
+ * retention count and age ('' = keep), the connection's hash key ('' = none), its msgSerial, this
+ * node's id, the message serial, its event's seq, the expected token (seq of the event holding its
+ * latest form), then the event bodies. Returns {'moved'}, {'gone'} (the log no longer holds the
+ * message), {'retry'} (it changed since it was read), else {'ok', epoch, first seq, t}.
+ *
+ * Chains of messages that left the log are dropped once the hash holds twice as many as the log.
+ */
+export const AMEND = `${PRELUDE}
+local meta, log, chains, active = KEYS[1], KEYS[2], KEYS[3], KEYS[4]
+local now, defCount, defAge, defKeep = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3]), tonumber(ARGV[4])
+if not record_msg_serial(ARGV[10], ARGV[11], ARGV[12]) then return {'moved'} end
+local epoch = redis.call('HGET', meta, 'e')
+if epoch ~= ARGV[6] then return {'gone'} end
+if ARGV[8] ~= '' then redis.call('HSET', meta, 'rc', ARGV[8], 'ra', ARGV[9]) end
+local maxCount, maxAge, keep = retention_of(meta, defCount, defAge, defKeep)
+local len = trim(log, now, maxCount, maxAge)
+local s = tonumber(redis.call('HGET', meta, 's'))
+local target = tonumber(ARGV[14])
+if target < s - len + 1 or target > s then return {'gone'} end
+local current = tonumber(redis.call('HGET', chains, ARGV[13])) or target
+if current ~= tonumber(ARGV[15]) then return {'retry'} end
+local first, last, t
+for i = 16, #ARGV do
+  local seq, ts = append(meta, log, epoch, now, ARGV[i], defCount, defAge, defKeep, ARGV[5], active, ARGV[7])
+  first = first or seq
+  t = t or ts
+  last = seq
+end
+redis.call('HSET', chains, ARGV[13], last)
+redis.call('PEXPIRE', chains, keep)
+local n = redis.call('HLEN', chains)
+if n > 2 * maxCount + 16 then
+  local oldest = last - redis.call('LLEN', log) + 1
+  local fields = redis.call('HKEYS', chains)
+  for _, field in ipairs(fields) do
+    local digits = string.match(field, '%-(%w+):')
+    local seq = digits and tonumber(digits, 36)
+    if not seq or seq < oldest then redis.call('HDEL', chains, field) end
+  end
+end
+return {'ok', epoch, tostring(first), tostring(t)}
+`;
+
+/**
+ * A message of the log and the event holding its latest form. KEYS: meta, log, chains. ARGV: now,
+ * maxCount, maxAge, key retention, the message's epoch, its event's seq, the message serial.
+ * Returns {'gone'} when the log does not hold that event, else {'ok', token, original entry,
+ * latest entry ('' while unchanged)}.
+ */
+export const MESSAGE = `${PRELUDE}
+local meta, log, chains = KEYS[1], KEYS[2], KEYS[3]
+local now, defCount, defAge, defKeep = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3]), tonumber(ARGV[4])
+if redis.call('HGET', meta, 'e') ~= ARGV[5] then return {'gone'} end
+local maxCount, maxAge = retention_of(meta, defCount, defAge, defKeep)
+local len = trim(log, now, maxCount, maxAge)
+local s = tonumber(redis.call('HGET', meta, 's'))
+local oldest = s - len + 1
+local target = tonumber(ARGV[6])
+if target < oldest or target > s then return {'gone'} end
+local token = tonumber(redis.call('HGET', chains, ARGV[7])) or target
+local latest = ''
+if token ~= target then
+  if token < oldest or token > s then return {'gone'} end
+  latest = redis.call('LINDEX', log, token - oldest)
+end
+return {'ok', tostring(token), redis.call('LINDEX', log, target - oldest), latest}
+`;

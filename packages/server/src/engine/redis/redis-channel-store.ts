@@ -18,7 +18,11 @@ import {
   type ChannelList,
   type ChannelListQuery,
   type ChannelStore,
+  type AmendInput,
+  type AmendOutcome,
   type EventKind,
+  type MessageChain,
+  type StoredMessage,
   type HistoryPage,
   type HistoryQuery,
   type OccupancyMetrics,
@@ -28,11 +32,13 @@ import {
   type ReplayResult,
 } from '../channel-store.js';
 import { historyPage } from '../history.js';
+import { historyView, lastPublished } from '../message-chain.js';
 import { formatSerial } from '../serial.js';
 import { decodeEntry, decodeMember, encodeEventBody } from './codec.js';
 import { PUBLISH, READ } from './lua.js';
 import type { RedisDirectory } from './redis-directory.js';
 import { checkNotMoved, eventFrom, text, type RedisLayout } from './redis-layout.js';
+import type { RedisChains } from './redis-chains.js';
 import type { RedisPresence } from './redis-presence.js';
 import { LuaScript } from './script.js';
 
@@ -62,6 +68,7 @@ export class RedisChannelStore implements ChannelStore {
     private readonly layout: RedisLayout,
     private readonly directory: RedisDirectory,
     private readonly presenceSets: RedisPresence,
+    private readonly chains: RedisChains,
     private readonly topics: Topics,
     /** The Redis key of a connection's record (a write records the publishing connection's msgSerial there). */
     private readonly connectionKey: (connectionId: string) => string,
@@ -156,6 +163,8 @@ export class RedisChannelStore implements ChannelStore {
   }
 
   private static lastOf(r: ReadResult, kind: EventKind, count: number, since?: number): ChannelEvent[] {
+    // Messages as they now stand, in the places of their originals (message-chain.ts).
+    if (kind === 'message') return lastPublished(r.entries.map((e, i) => decodeEntry(e, r.epoch, r.oldest + i)), count, since);
     const out: ChannelEvent[] = [];
     for (let i = r.entries.length - 1; i >= 0 && out.length < count; i--) {
       const event = decodeEntry(r.entries[i]!, r.epoch, r.oldest + i);
@@ -203,7 +212,19 @@ export class RedisChannelStore implements ChannelStore {
     const head = RedisChannelStore.head(r);
     if (r.seq === 0 && r.entries.length === 0) return { head: null, entries: [], more: false, stale: query.epoch !== undefined && query.epoch !== r.epoch };
     const events = r.entries.map((e, i) => decodeEntry(e, r.epoch, r.oldest + i));
-    return historyPage(events, head, query);
+    return historyPage(query.kind === 'message' ? historyView(events) : events, head, query);
+  }
+
+  message(key: ChannelKey, serial: string): Promise<StoredMessage | null> {
+    return this.chains.message(key, serial);
+  }
+
+  amend(key: ChannelKey, input: AmendInput): Promise<AmendOutcome> {
+    return this.chains.amend(key, input);
+  }
+
+  chain(key: ChannelKey, serial: string): Promise<MessageChain | null> {
+    return this.chains.chain(key, serial);
   }
 
   setOccupancy(key: ChannelKey, nodeId: string, metrics: OccupancyMetrics | null): Promise<void> {

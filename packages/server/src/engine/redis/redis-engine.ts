@@ -20,6 +20,7 @@ import { RedisConnections } from './redis-connections.js';
 import { RedisDirectory } from './redis-directory.js';
 import { RedisLayout } from './redis-layout.js';
 import { RedisNodes } from './redis-nodes.js';
+import { RedisChains } from './redis-chains.js';
 import { RedisPresence } from './redis-presence.js';
 import { RedisReaper } from './redis-reaper.js';
 import { RedisStats } from './redis-stats.js';
@@ -101,8 +102,9 @@ export class RedisEngine implements Engine {
     this.connections = new RedisConnections(this.cmd, options.prefix, this.nodes, (id, owner) => this.events?.onTakeover(id, owner));
     const connectionKey = (id: string): string => this.connections.key(id);
     const presence = new RedisPresence(this.cmd, layout, (appId) => directory.activeKey(appId), connectionKey, options.nodeId);
+    const chains = new RedisChains(this.cmd, layout, (appId) => directory.activeKey(appId), connectionKey, options.nodeId);
     const topics = { subscribe: (topic: string) => this.subscribe(topic), unsubscribe: (topic: string) => this.unsubscribe(topic) };
-    this.channels = new RedisChannelStore(this.cmd, layout, directory, presence, topics, connectionKey, options.nodeId);
+    this.channels = new RedisChannelStore(this.cmd, layout, directory, presence, chains, topics, connectionKey, options.nodeId);
     this.reaper = new RedisReaper({
       cmd: this.cmd,
       clock: options.clock,

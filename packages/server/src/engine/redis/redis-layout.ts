@@ -3,7 +3,8 @@
  * script's reply becomes a channel event.
  */
 import { AblyError, Err } from '@encke/protocol';
-import { formatSerial, messageSerial } from '../serial.js';
+import { formatSerial } from '../serial.js';
+import { stampSerials } from '../message-chain.js';
 import type { Clock } from '../../util/clock.js';
 import type { ChannelEvent, ChannelEventInput, ChannelKey } from '../channel-store.js';
 
@@ -34,10 +35,13 @@ export class RedisLayout {
     return this.o.prefix;
   }
 
-  /** A channel's meta hash, log list and presence hash, under one hash tag. */
-  channel(key: ChannelKey): [meta: string, log: string, members: string] {
+  /**
+   * A channel's meta hash, log list, presence hash and chain hash (changed message serial → seq of
+   * the event holding its latest form, message-chain.ts), under one hash tag.
+   */
+  channel(key: ChannelKey): [meta: string, log: string, members: string, chains: string] {
     const base = `${this.o.prefix}{${key}}`;
-    return [`${base}:m`, `${base}:l`, `${base}:p`];
+    return [`${base}:m`, `${base}:l`, `${base}:p`, `${base}:x`];
   }
 
   topic(key: ChannelKey): string {
@@ -50,12 +54,11 @@ export class RedisLayout {
   }
 }
 
-/** The event a write script appended, from its reply `{'ok', epoch, seq, t}`. */
-export function eventFrom(input: ChannelEventInput, reply: Buffer[]): ChannelEvent {
+/** The event a write script appended, from its reply `{'ok', epoch, seq, t}` (`offset` events after the first it appended). */
+export function eventFrom(input: ChannelEventInput, reply: Buffer[], offset = 0): ChannelEvent {
   const epoch = text(reply[1]);
-  const seq = Number(text(reply[2]));
-  const serial = formatSerial(epoch, seq);
-  const event: ChannelEvent = { ...input, seq, serial, timestamp: Number(text(reply[3])) };
-  if (input.messages) event.messages = input.messages.map((m, i) => Object.assign(m, { serial: messageSerial(serial, i) }));
+  const seq = Number(text(reply[2])) + offset;
+  const event: ChannelEvent = { ...input, seq, serial: formatSerial(epoch, seq), timestamp: Number(text(reply[3])) };
+  stampSerials(event);
   return event;
 }

@@ -6,7 +6,7 @@
  *
  * The items of a frame are taken apart once (`OutboundFrame.memo`) and shared by every stream.
  */
-import { Action, type ErrorInfo } from '@encke/protocol';
+import { Action, MessageAction, isMutationAction, type ErrorInfo } from '@encke/protocol';
 import type { OutboundFrame } from '../../wire/frame.js';
 
 export type StreamStyle = 'sse' | 'json';
@@ -24,8 +24,22 @@ export interface FrameItems {
 
 interface WireItem {
   serial?: unknown;
+  action?: unknown;
+  version?: { serial?: unknown };
   data?: unknown;
   [field: string]: unknown;
+}
+
+/**
+ * The stream position an item marks: a new message's serial; an update's, delete's or append's
+ * version serial (its own place in the log; `serial` names the message it changed); none for a
+ * summary (the frame's channelSerial marks it), nor for presence.
+ */
+function positionOf(m: WireItem): string | undefined {
+  const action = typeof m.action === 'number' ? m.action : undefined;
+  if (isMutationAction(action)) return typeof m.version?.serial === 'string' ? m.version.serial : undefined;
+  if (action === MessageAction.SUMMARY) return undefined;
+  return typeof m.serial === 'string' ? m.serial : undefined;
 }
 
 const ITEMS_MEMO = {};
@@ -39,7 +53,7 @@ export function frameItems(frame: OutboundFrame): FrameItems {
     const channel = f.pm.channel;
     return {
       event: isMessage ? 'message' : 'presence',
-      serials: items.map((m) => (typeof m.serial === 'string' ? m.serial : undefined)),
+      serials: items.map(positionOf),
       enveloped: items.map((m) => JSON.stringify({ ...m, channel })),
       bare: items.map((m) => (typeof m.data === 'string' ? m.data : m.data === undefined ? '' : JSON.stringify(m.data))),
     };
