@@ -46,17 +46,25 @@ describe("the README's first example", () => {
   });
   after(() => ts.close());
 
-  const variants: [string, string][] = [
-    ['as written (WebSocket)', ''],
-    ["with transports: ['comet'] (streaming)", ", transports: ['comet']"],
-    ["with transports: ['comet'] and stream: false (long-polling)", ", transports: ['comet'], transportParams: { stream: false }"],
+  // [name, extra options, client module]: the official SDK, and encke's own client (the comment
+  // on the example's import line says either works).
+  const variants: [string, string, string][] = [
+    ['as written (WebSocket)', '', 'ably'],
+    ["with transports: ['comet'] (streaming)", ", transports: ['comet']", 'ably'],
+    ["with transports: ['comet'] and stream: false (long-polling)", ", transports: ['comet'], transportParams: { stream: false }", 'ably'],
+    ['with @encke/client (WebSocket)', '', '@encke/client'],
+    ["with @encke/client and transports: ['xhr_polling'] (long-polling)", ", transports: ['xhr_polling']", '@encke/client'],
   ];
-  for (const [name, extra] of variants) {
+  for (const [name, extra, client] of variants) {
     it(`${name}: prints the message and exits 0 by itself`, { timeout: 60_000 }, async () => {
       const example = firstExample();
       assert.match(example, /key: 'dev\.xxxx:yyyy'/);
       assert.match(example, /port: 8080, tls: false/);
-      const source = example.replace("'dev.xxxx:yyyy'", `'${KEYS.full}'`).replace('port: 8080, tls: false', `port: ${ts.port}, tls: false${extra}`);
+      assert.match(example, /^import \* as Ably from 'ably'; \/\/ or encke's own client: import \* as Ably from '@encke\/client';$/m);
+      const source = example
+        .replace("from 'ably';", `from '${client}';`)
+        .replace("'dev.xxxx:yyyy'", `'${KEYS.full}'`)
+        .replace('port: 8080, tls: false', `port: ${ts.port}, tls: false${extra}`);
       const r = await runModule(source);
       assert.equal(r.code, 0, r.stderr);
       assert.equal(r.stdout, 'greeting hello\n');

@@ -31,12 +31,27 @@ export const Action = {
 export type ActionName = keyof typeof Action;
 export type ActionValue = (typeof Action)[ActionName];
 
-const actionNames: string[] = [];
-for (const [name, value] of Object.entries(Action)) actionNames[value] = name;
+// Built on first use, not at load, so that a browser bundle importing only `Action` drops it.
+let actionNames: string[] | undefined;
 /** The name of an action number, for logs and error messages. */
 export function actionName(action: number): string {
+  if (!actionNames) {
+    actionNames = [];
+    for (const [name, value] of Object.entries(Action)) actionNames[value] = name;
+  }
   return actionNames[action] ?? `UNKNOWN(${action})`;
 }
+
+// Mode bits as plain constants, so that the derived masks below are constant expressions a
+// bundler can fold or drop (a browser bundle that imports only `Flag` keeps no mask).
+const PRESENCE = 1 << 16;
+const PUBLISH = 1 << 17;
+const SUBSCRIBE = 1 << 18;
+const PRESENCE_SUBSCRIBE = 1 << 19;
+const ANNOTATION_PUBLISH = 1 << 21;
+const ANNOTATION_SUBSCRIBE = 1 << 22;
+const OBJECT_SUBSCRIBE = 1 << 24;
+const OBJECT_PUBLISH = 1 << 25;
 
 /** ProtocolMessage flag bits (TR3). */
 export const Flag = {
@@ -46,47 +61,38 @@ export const Flag = {
   TRANSIENT: 1 << 4,
   ATTACH_RESUME: 1 << 5,
   HAS_OBJECTS: 1 << 7,
-  PRESENCE: 1 << 16,
-  PUBLISH: 1 << 17,
-  SUBSCRIBE: 1 << 18,
-  PRESENCE_SUBSCRIBE: 1 << 19,
-  ANNOTATION_PUBLISH: 1 << 21,
-  ANNOTATION_SUBSCRIBE: 1 << 22,
-  OBJECT_SUBSCRIBE: 1 << 24,
-  OBJECT_PUBLISH: 1 << 25,
+  PRESENCE,
+  PUBLISH,
+  SUBSCRIBE,
+  PRESENCE_SUBSCRIBE,
+  ANNOTATION_PUBLISH,
+  ANNOTATION_SUBSCRIBE,
+  OBJECT_SUBSCRIBE,
+  OBJECT_PUBLISH,
 } as const;
 
 /** Channel modes as they appear in `params.modes` and `channelOptions.modes`, with their flag bits. */
 export const ChannelMode = {
-  presence: Flag.PRESENCE,
-  publish: Flag.PUBLISH,
-  subscribe: Flag.SUBSCRIBE,
-  presence_subscribe: Flag.PRESENCE_SUBSCRIBE,
-  annotation_publish: Flag.ANNOTATION_PUBLISH,
-  annotation_subscribe: Flag.ANNOTATION_SUBSCRIBE,
-  object_subscribe: Flag.OBJECT_SUBSCRIBE,
-  object_publish: Flag.OBJECT_PUBLISH,
+  presence: PRESENCE,
+  publish: PUBLISH,
+  subscribe: SUBSCRIBE,
+  presence_subscribe: PRESENCE_SUBSCRIBE,
+  annotation_publish: ANNOTATION_PUBLISH,
+  annotation_subscribe: ANNOTATION_SUBSCRIBE,
+  object_subscribe: OBJECT_SUBSCRIBE,
+  object_publish: OBJECT_PUBLISH,
 } as const;
 export type ChannelModeName = keyof typeof ChannelMode;
 
 /** Every mode bit. */
-export const MODE_ALL =
-  Flag.PRESENCE |
-  Flag.PUBLISH |
-  Flag.SUBSCRIBE |
-  Flag.PRESENCE_SUBSCRIBE |
-  Flag.ANNOTATION_PUBLISH |
-  Flag.ANNOTATION_SUBSCRIBE |
-  Flag.OBJECT_SUBSCRIBE |
-  Flag.OBJECT_PUBLISH;
+export const MODE_ALL = PRESENCE | PUBLISH | SUBSCRIBE | PRESENCE_SUBSCRIBE | ANNOTATION_PUBLISH | ANNOTATION_SUBSCRIBE | OBJECT_SUBSCRIBE | OBJECT_PUBLISH;
 
 /**
  * Modes granted on an ATTACH that requests none: what real Ably grants a full-capability key
  * (3080192; ably-js test channel.test.js attachWithInvalidChannelParams). Annotation-subscribe and
  * the object modes are granted only when asked for.
  */
-export const MODE_DEFAULT =
-  Flag.PRESENCE | Flag.PUBLISH | Flag.SUBSCRIBE | Flag.PRESENCE_SUBSCRIBE | Flag.ANNOTATION_PUBLISH;
+export const MODE_DEFAULT = PRESENCE | PUBLISH | SUBSCRIBE | PRESENCE_SUBSCRIBE | ANNOTATION_PUBLISH;
 
 /** Parses a `modes` attach param (`"subscribe"`, `"presence,subscribe"`) into flag bits; undefined if invalid. */
 export function parseModes(value: string): number | undefined {

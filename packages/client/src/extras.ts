@@ -1,0 +1,50 @@
+/**
+ * Operations few pages use, loaded on first call: ping (RTN13), the server's time, and authorize()
+ * (RTC8). They take the core's helpers as arguments and import only types.
+ */
+import type { Auth } from './auth/auth.js';
+import type { TokenDetails, TokenParams } from './auth/types.js';
+import type { ConnectionManager } from './connection/manager.js';
+import type { Kit } from './kit.js';
+import type { HttpContext } from './util/http.js';
+import { getJson } from './util/json-request.js';
+
+/** Round trip of a HEARTBEAT carrying an id, in ms. */
+export function ping(kit: Kit, m: ConnectionManager): Promise<number> {
+  if (m.state !== 'connected') return Promise.reject(m.stateError());
+  const { clock, realtimeRequestTimeout } = m.options;
+  const id = kit.randomId();
+  const start = clock.now();
+  return new Promise((resolve, reject) => {
+    const timer = clock.setTimeout(() => {
+      m.pings.delete(id);
+      reject(kit.ErrorInfo.of(kit.Err.timeout, 'Ping timed out'));
+    }, realtimeRequestTimeout);
+    m.pings.set(id, () => {
+      m.pings.delete(id);
+      clock.clearTimeout(timer);
+      resolve(clock.now() - start);
+    });
+    m.send({ action: kit.Action.HEARTBEAT, id });
+  });
+}
+
+/** The server's time (`GET /time`). */
+export async function time(kit: Kit, http: HttpContext, baseUrl: string, timeoutMs: number): Promise<number> {
+  const { body } = await getJson(kit, http, `${baseUrl}/time`, { timeoutMs });
+  return Array.isArray(body) && typeof body[0] === 'number' ? body[0] : Number.NaN;
+}
+
+/** A new token now, applied in band when connected; resolves once the server accepted it. */
+export async function authorize(kit: Kit, auth: Auth, m: ConnectionManager, params: TokenParams | undefined): Promise<TokenDetails> {
+  const details = await auth.renew(params);
+  if (m.state !== 'connected') {
+    m.reauthorize(details.token);
+    return details;
+  }
+  const outcome = m.once(['update', 'failed', 'disconnected', 'suspended', 'closed']);
+  m.reauthorize(details.token);
+  const change = await outcome;
+  if (change.event !== 'update') throw change.reason ?? kit.ErrorInfo.of(kit.Err.connectionFailed);
+  return details;
+}

@@ -1,0 +1,38 @@
+/**
+ * What the core hands to the modules it loads on demand (transports, presence, REST, token
+ * fetching). Those modules import only types from the core and take these values from here, so a
+ * bundler puts every piece of shared code in the core's one file instead of splitting it into
+ * extra chunks that each page would download separately.
+ */
+import { Action, PresenceAction } from '@encke/protocol/constants';
+import { Err, ErrorInfo } from './errors.js';
+import { Emitter } from './util/emitter.js';
+import { randomId, toBase64, utf8Encode } from './util/bytes.js';
+import { errorOf, send } from './util/http.js';
+import { decodeData, decodeMessage, encodeData } from './channel/message.js';
+
+/** `url` with `params` added to its query. */
+export function withQuery(url: string, params: Record<string, string>): string {
+  const q = new URLSearchParams(params).toString();
+  if (!q) return url;
+  return url + (url.includes('?') ? '&' : '?') + q;
+}
+
+export const kit = {
+  Action,
+  PresenceAction,
+  Err,
+  ErrorInfo,
+  Emitter,
+  withQuery,
+  send,
+  errorOf,
+  toBase64,
+  utf8Encode,
+  randomId,
+  encodeData,
+  decodeMessage,
+  decodeData,
+} as const;
+
+export type Kit = typeof kit;
