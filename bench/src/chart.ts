@@ -11,6 +11,8 @@ const PANELS: { scenario: ScenarioId; key: string; title: string }[] = [
   { scenario: 's1', key: 'max', title: 'S1 fan-out: max sustained deliveries/s (higher is better)' },
   { scenario: 's2', key: 'max', title: 'S2 own + shared channels: max sustained deliveries/s (higher is better)' },
   { scenario: 's1', key: 'p99', title: 'S1 p99 latency at 20k deliveries/s, ms (lower is better)' },
+  { scenario: 's7', key: 'p99', title: 'S7 tail: p99 latency at 20k deliveries/s over 30 s, ms (lower is better)' },
+  { scenario: 's7', key: 'p999', title: 'S7 tail: p99.9 latency at 20k deliveries/s over 30 s, ms (lower is better)' },
   { scenario: 's3', key: 'rss', title: 'S3 RSS per 1,000 idle connections, MiB (lower is better)' },
   { scenario: 's5', key: 'max', title: 'S5 cluster, 1 publisher: max sustained deliveries/s (higher is better)' },
   { scenario: 's5b', key: 'max', title: 'S5b cluster, 10 publishers: max sustained deliveries/s (higher is better)' },

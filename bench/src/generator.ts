@@ -37,7 +37,7 @@ function send(msg: GeneratorMessage): void {
 function latencyOf(sink: Sink): Latency {
   const h = sink.latency;
   const ms = (us: number): number => Math.round(us / 10) / 100;
-  return { p50: ms(h.quantile(0.5)), p99: ms(h.quantile(0.99)), p999: ms(h.quantile(0.999)), samples: h.total };
+  return { p50: ms(h.quantile(0.5)), p99: ms(h.quantile(0.99)), p999: ms(h.quantile(0.999)), max: ms(h.max), samples: h.total };
 }
 
 function channelsFor(job: Job, i: number): string[] {
@@ -129,11 +129,13 @@ class Runner {
     load.setRate(rate);
     await sleep(warmupSeconds * 1000);
     sink.latency.reset();
+    load.stalls.reset();
     const d0 = sink.delivered;
     const o0 = load.offered;
     const cpu = new CpuMeter(this.job.serverPids);
     await sleep(seconds * 1000);
-    const measured = { offered: load.offered - o0, delivered: sink.delivered - d0, latency: latencyOf(sink), ...cpu.read() };
+    const stall = { p99: Math.round(load.stalls.quantile(0.99) / 10) / 100, max: Math.round(load.stalls.max / 10) / 100 };
+    const measured = { offered: load.offered - o0, delivered: sink.delivered - d0, latency: latencyOf(sink), generatorStall: stall, ...cpu.read() };
     load.setRate(0);
     await this.waitDrained(load, dStart, oStart);
     return { ...measured, missing: load.offered - oStart - (sink.delivered - dStart) };

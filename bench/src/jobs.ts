@@ -50,7 +50,19 @@ export interface Latency {
   p50: number;
   p99: number;
   p999: number;
+  /** The slowest delivery (ms). */
+  max?: number;
   samples: number;
+}
+
+/**
+ * How late the generator's 1 ms publish timer fired during a fixed-rate phase (ms): the time the
+ * generator's own event loop was busy (reading deliveries). A delivery read during such a stall is
+ * stamped late by up to that much, for every stack alike.
+ */
+export interface GeneratorStall {
+  p99: number;
+  max: number;
 }
 
 export interface StepResult {
@@ -78,6 +90,7 @@ export interface JobResult {
     /** Offered minus delivered over the whole fixed phase once drained: 0 when nothing was lost (negative: duplicates). */
     missing: number;
     latency: Latency;
+    generatorStall?: GeneratorStall;
     generatorCpu: number;
     serverCpu: number | null;
     otherCpu: number | null;
