@@ -45,7 +45,7 @@ With neither --config nor --key (nor --sandbox), a development app is used: its 
 kept in the dev key file and printed at every start; the chat demo is served at / and the admin
 dashboard at /admin, with a ready link printed (its password is made up for each start).
 Exit status: 0 after a drain, 1 when the server cannot start (port in use, Redis unreachable),
-2 for a bad command line or config file.
+2 for a bad command line or config file, 70 for an error that escaped every handler (a bug).
 `;
 
 const FLAGS = {
