@@ -72,6 +72,9 @@ describe('chat demo: delivery state', () => {
       const id = await ana.send('kept trying');
       await ana.page.waitForSelector('#conn[data-state="suspended"]', { timeout: 20_000 });
       await ana.waitDelivery(id, 'failed');
+      await ana.page.setViewportSize({ width: 1280, height: 760 });
+      await ana.page.screenshot({ path: screenshotPath('chat-offline.png') }); // offline, the message not sent, Retry
+      assert.equal(await ana.page.isVisible('#members-stale'), true, 'offline, the members list says it is the last known one');
       ana.proxy!.unblock();
       await ana.page.focus(`.message[data-id="${id}"] .retry`);
       await ana.page.keyboard.press('Enter');
@@ -80,6 +83,7 @@ describe('chat demo: delivery state', () => {
       await new Promise((r) => setTimeout(r, 500));
       assert.equal(await count(bo, 'kept trying'), 1);
       await bo.waitMember('Ana'); // back in the room after the new connection
+      await ana.page.waitForSelector('#members-stale', { state: 'hidden' });
     } finally {
       await ana.close();
       await bo.close();

@@ -6,13 +6,16 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { ADMIN_PASSWORD, ChatPage, dashboardConnections, dashboardRates, metricsConnections, useBrowser, openDashboard, CHAT_DIST, screenshotPath, startChatServer, type ProbeWindow } from './helpers/chat.js';
+import { ADMIN_PASSWORD, ChatPage, dashboardConnections, dashboardRates, metricsConnections, metricSamples, useBrowser, openDashboard, CHAT_DIST, screenshotPath, startChatServer, type ProbeWindow } from './helpers/chat.js';
 import { startCluster } from './helpers/cluster.js';
 import { TestRedis } from './helpers/redis.js';
 import type { TestServer } from './helpers/server.js';
 
 /** One Chromium for this file. */
 const browser = useBrowser();
+
+/** Messages in per second the busy screenshot waits for (the chat sends about 5, the feed 1). */
+const BUSY_RATE = 3;
 
 /** Waits until the dashboard shows `n` connections. */
 async function waitConnections(page: import('playwright-core').Page, n: number): Promise<void> {
@@ -107,16 +110,22 @@ describe('admin dashboard: live figures while the chat runs', () => {
       const idle = await dashboardRates(dash);
       const charts: string[] = [];
       let busiest = { in: 0, out: 0 };
+      let shot = false;
       for (let i = 0; i < 40; i++) {
         await people[i % people.length]!.send(`message ${i}`);
-        if (i % 8 === 7) {
+        if (i % 4 === 3) {
           const r = await dashboardRates(dash);
           busiest = { in: Math.max(busiest.in, r.in), out: Math.max(busiest.out, r.out) };
-          charts.push((await dash.getAttribute('#chart polyline[data-series="in"]', 'points')) ?? '');
+          if (i % 8 === 7) charts.push((await dash.getAttribute('#chart polyline[data-series="in"]', 'points')) ?? '');
+          // The README's "busy" picture: taken once the figures show the chat (not between two of its snapshots).
+          if (!shot && i >= 16 && r.in >= BUSY_RATE) {
+            await dash.screenshot({ path: screenshotPath('dashboard-busy.png'), fullPage: true });
+            shot = true;
+          }
         }
-        if (i === 32) await dash.screenshot({ path: screenshotPath('dashboard-busy.png'), fullPage: true });
         await new Promise((r) => setTimeout(r, 100));
       }
+      assert.ok(shot, `the dashboard never showed ${BUSY_RATE} messages in per second: busiest ${busiest.in}`);
       assert.match((await dash.textContent('#channels')) ?? '', /chat:general/);
       assert.ok(busiest.in > idle.in + 1, `messages in/s never rose: idle ${idle.in}, busiest ${busiest.in}`);
       assert.ok(busiest.out > busiest.in, `each message goes to 5 subscribers: out ${busiest.out} ≤ in ${busiest.in}`);
@@ -127,6 +136,62 @@ describe('admin dashboard: live figures while the chat runs', () => {
       await waitConnections(dash, 4);
       assert.equal(await dashboardConnections(dash), server.server.inspect.connections);
       assert.equal(await metricsConnections(server), 4);
+    } finally {
+      for (const p of people) await p.close();
+      await dash.close();
+    }
+  });
+});
+
+/** The rows of the dashboard's errors table: code, errors in the last 5 minutes, total. */
+async function errorRows(page: import('playwright-core').Page): Promise<{ code: string; recent: number; total: number }[]> {
+  return page.$$eval('#errors tbody tr', (rows) =>
+    rows
+      .map((tr) => [...tr.querySelectorAll('td')].map((td) => td.textContent ?? ''))
+      .filter((cells) => cells.length === 5)
+      .map(([code, , recent, total]) => ({ code: code!, recent: Number(recent), total: Number(total) })),
+  );
+}
+
+describe('admin dashboard: recent errors by code', () => {
+  let server: TestServer;
+  before(async () => {
+    server = await startChatServer();
+  });
+  after(async () => {
+    await server.close();
+  });
+
+  it('lists every error sent to a client by code, with the totals /metrics exports', async () => {
+    const dash = await openDashboard(browser(), server);
+    const people: ChatPage[] = [];
+    try {
+      await dash.setViewportSize({ width: 1280, height: 900 });
+      // Rates (and error increases) need two snapshots of the node.
+      await dash.waitForSelector('#chart polyline[data-series="in"]', { timeout: 15_000 });
+      assert.deepEqual(await errorRows(dash), []);
+      for (const name of ['Ana', 'Bo']) people.push(await ChatPage.join(browser(), server, name, undefined, { room: 'general' }));
+      const base = `http://127.0.0.1:${server.port}`;
+      const wrongKey = `Basic ${Buffer.from('testapp.full:not-the-secret').toString('base64')}`;
+      for (let i = 0; i < 3; i++) {
+        const res = await fetch(`${base}/channels/chat:general/messages`, { method: 'POST', headers: { authorization: wrongKey, 'content-type': 'application/json' }, body: '{"name":"x","data":"y"}' });
+        assert.equal(res.status, 401);
+      }
+      for (const id of ['', '-starts-with-a-dash']) assert.equal((await fetch(`${base}/demo/token?clientId=${encodeURIComponent(id)}`)).status, 400);
+      assert.equal((await fetch(`${base}/no-such-page`)).status, 404);
+      const want = { '40101': 3, '40012': 2, '40400': 1 };
+      await dash
+        .waitForFunction((n) => (globalThis as unknown as ProbeWindow).probes.text('[data-testid="errors-total"]') === String(n), 6, { timeout: 15_000 })
+        .catch(async () => {
+          throw new Error(`errors shown: ${JSON.stringify(await errorRows(dash))}`);
+        });
+      const rows = await errorRows(dash);
+      const exported = metricSamples(await (await fetch(`${base}/metrics`)).text(), 'encke_errors_total');
+      assert.deepEqual(Object.fromEntries(rows.map((r) => [r.code, r.recent])), want);
+      for (const r of rows) assert.equal(exported.get(`{code="${r.code}"}`), r.total, `code ${r.code}`);
+      assert.equal(rows.length, exported.size, 'the dashboard lists every code /metrics has');
+      assert.match((await dash.textContent('#errors')) ?? '', /Invalid credentials/);
+      await dash.screenshot({ path: screenshotPath('dashboard-errors.png'), fullPage: true });
     } finally {
       for (const p of people) await p.close();
       await dash.close();

@@ -28,19 +28,7 @@ export function hueOf(name: string): number {
   return h;
 }
 
-/** How each transport is shown; names the library has that are not listed here are shown as they are. */
-const TRANSPORT_LABELS: Readonly<Record<string, string>> = {
-  web_socket: 'WebSocket',
-  xhr_streaming: 'HTTP streaming',
-  xhr_polling: 'Long polling',
-  polling: 'Polling',
-  sse: 'Server-Sent Events',
-  jsonp: 'JSONP',
-  iframe: 'Forever iframe',
-  multipart: 'Multipart streaming',
-};
-
-export const transportLabel = (name: string): string => TRANSPORT_LABELS[name] ?? name;
+export { transportLabel } from '@encke/protocol/transport-labels';
 
 /** "Ana", "Ana and Bo", "Ana, Bo and Cy", "Ana, Bo and 3 others". */
 export function typingSentence(names: readonly string[]): string {

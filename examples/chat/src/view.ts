@@ -127,4 +127,8 @@ export function renderConnection(state: string, transport: string | undefined, r
   conn.dataset.transport = transport ?? '';
   byId('conn-state').textContent = reason && s.health === 'down' ? `${s.text}: ${reason}` : s.text;
   byId('conn-technique').textContent = state === 'connected' && transport ? `via ${transportLabel(transport)}` : '';
+  // Offline, the members list is what the page last heard: say so rather than show it as current.
+  const offline = s.health === 'down';
+  byId('chat').classList.toggle('offline', offline);
+  byId('members-stale').hidden = !offline;
 }

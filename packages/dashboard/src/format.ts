@@ -24,16 +24,4 @@ export function duration(ms: number): string {
   return `${Math.floor(s / 86_400)} d ${Math.floor((s % 86_400) / 3600)} h`;
 }
 
-const TRANSPORTS: Readonly<Record<string, string>> = {
-  web_socket: 'WebSocket',
-  comet: 'Comet (HTTP)',
-  xhr_streaming: 'HTTP streaming',
-  xhr_polling: 'Long polling',
-  polling: 'Polling',
-  sse: 'Server-Sent Events',
-  jsonp: 'JSONP',
-  iframe: 'Forever iframe',
-  multipart: 'Multipart',
-};
-
-export const transportLabel = (t: string): string => TRANSPORTS[t] ?? t;
+export { transportLabel } from '@encke/protocol/transport-labels';

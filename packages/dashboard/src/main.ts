@@ -54,7 +54,9 @@ function redraw(): void {
   renderChannels(cluster, now, byId<HTMLInputElement>('channel-search').value);
   renderNodes(cluster, now);
   const errors = renderErrors(cluster, now);
-  byId('kpi-errors').textContent = heard ? String(errors.reduce((s, e) => s + e.recent, 0)) : '–';
+  const recentErrors = errors.reduce((s, e) => s + e.recent, 0);
+  byId('kpi-errors').textContent = heard ? String(recentErrors) : '–';
+  byId('kpi-errors').classList.toggle('bad', recentErrors > 0);
   renderApps(cluster.apps(now));
   feedStatus();
 }

@@ -119,8 +119,14 @@ export function renderNodes(cluster: Cluster, now: number): void {
 
 export function renderErrors(cluster: Cluster, now: number): ErrorRow[] {
   const errors = cluster.errors(now);
-  const rows = errors.map((e): Cell[] => [num(e.code), e.title, e.recent, e.total, e.lastSeen === undefined ? { text: '–', className: 'muted' } : ago(now - e.lastSeen)]);
-  fillTable(byId('errors'), [num('Code'), 'Error', num('5 min'), num('Total'), 'Last'], rows, 'No errors sent to clients');
+  const rows = errors.map((e): Cell[] => [
+    { text: e.code, className: 'code' },
+    e.title,
+    e.recent,
+    e.total,
+    e.lastSeen === undefined ? { text: '–', className: 'muted' } : { text: ago(now - e.lastSeen), className: 'when' },
+  ]);
+  fillTable(byId('errors'), ['Code', 'Error', num('5 min'), num('Total'), 'Last'], rows, 'No errors sent to clients');
   return errors;
 }
 

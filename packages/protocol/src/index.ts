@@ -6,3 +6,4 @@ export * from './validate.js';
 export * from './codec.js';
 export * from './limits.js';
 export * from './dashboard.js';
+export * from './transport-labels.js';
