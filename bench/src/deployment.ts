@@ -9,7 +9,7 @@ import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { MemoryReport } from './servers/main.js';
-import { ServerProcess, bounded, pinServer, running } from './procs.js';
+import { ServerProcess, bounded, pinServer, running, type ServerStart } from './procs.js';
 import type { Stack } from './stacks.js';
 
 const REDIS_START_TIMEOUT_MS = 10_000;
@@ -88,11 +88,11 @@ export class Deployment {
   ) {}
 
   /** Starts redis-server (if the stack has one), then the stack's nodes one after the other. */
-  static async start(stack: Stack): Promise<Deployment> {
+  static async start(stack: Stack, how: ServerStart = {}): Promise<Deployment> {
     const redis = stack.redis ? await RedisProcess.start() : undefined;
     const deployment = new Deployment([], redis);
     try {
-      for (let i = 0; i < (stack.nodes ?? 1); i++) deployment.nodes.push(await ServerProcess.start(stack.server, redis ? [redis.url] : []));
+      for (let i = 0; i < (stack.nodes ?? 1); i++) deployment.nodes.push(await ServerProcess.start(stack.server, redis ? [redis.url] : [], how));
     } catch (err) {
       await deployment.stop();
       throw err;
@@ -114,8 +114,13 @@ export class Deployment {
     return this.nodes[0]!.memory();
   }
 
-  async stop(): Promise<void> {
-    await Promise.all(this.nodes.map((n) => n.stop()));
+  /** The first node's process (probe.ts asks it for its counts). */
+  get first(): ServerProcess {
+    return this.nodes[0]!;
+  }
+
+  async stop(timeoutMs?: number): Promise<void> {
+    await Promise.all(this.nodes.map((n) => n.stop(timeoutMs)));
     await this.redis?.stop();
   }
 }

@@ -11,16 +11,20 @@ const BUCKETS = EXACT + (31 - HALF_BITS) * HALF;
 export class Histogram {
   readonly counts = new Float64Array(BUCKETS);
   total = 0;
+  /** The largest value recorded (exact, not a bucket edge); 0 when empty. */
+  max = 0;
 
   record(us: number): void {
     const v = us <= 0 ? 0 : us >= MAX_VALUE ? MAX_VALUE : Math.floor(us);
     this.counts[bucketOf(v)]!++;
     this.total++;
+    if (v > this.max) this.max = v;
   }
 
   reset(): void {
     this.counts.fill(0);
     this.total = 0;
+    this.max = 0;
   }
 
   /** Adds counts sent over IPC (`toJSON` of another histogram). */

@@ -1,4 +1,5 @@
 /** What the runner asks of a generator process, and what it answers (over IPC). */
+import type { DocumentsResult } from './documents.js';
 import type { StackId } from './stacks.js';
 
 export interface RampParams {
@@ -44,13 +45,30 @@ export interface Job {
   countMissing?: boolean;
   /** S3: after opening, report `opened` and hold the connections until told `finish`. */
   hold?: boolean;
+  /**
+   * S8: publish 1 KB JSON documents (documents.ts) instead of padded payloads; every subscriber
+   * decodes and checks each one and counts its socket bytes (`JobResult.documents`).
+   */
+  documents?: boolean;
 }
 
 export interface Latency {
   p50: number;
   p99: number;
   p999: number;
+  /** The slowest delivery (ms). */
+  max?: number;
   samples: number;
+}
+
+/**
+ * How late the generator's 1 ms publish timer fired during a fixed-rate phase (ms): the time the
+ * generator's own event loop was busy (reading deliveries). A delivery read during such a stall is
+ * stamped late by up to that much, for every stack alike.
+ */
+export interface GeneratorStall {
+  p99: number;
+  max: number;
 }
 
 export interface StepResult {
@@ -78,6 +96,7 @@ export interface JobResult {
     /** Offered minus delivered over the whole fixed phase once drained: 0 when nothing was lost (negative: duplicates). */
     missing: number;
     latency: Latency;
+    generatorStall?: GeneratorStall;
     generatorCpu: number;
     serverCpu: number | null;
     otherCpu: number | null;
@@ -86,6 +105,8 @@ export interface JobResult {
   /** With `countMissing`: deliveries offered in the whole case and never received (0: nothing lost). */
   missing?: number;
   lost: number;
+  /** With `documents`: bytes per delivery and delta share over the fixed-rate phase, checks over the case. */
+  documents?: DocumentsResult;
 }
 
 export type GeneratorMessage =

@@ -4,6 +4,7 @@
  * every millisecond; credit is capped so that a stalled generator does not burst afterwards.
  */
 import type { Pub } from './clients/client.js';
+import { Histogram } from './histogram.js';
 import { makePayload, paddingFor } from './payload.js';
 
 const TICK_MS = 1;
@@ -46,6 +47,8 @@ export class Load {
   offered = 0;
   /** The most deliveries one message has been worth. */
   largestMessage = 0;
+  /** How late each timer tick fired (µs past TICK_MS): the generator's own event-loop stalls. */
+  readonly stalls = new Histogram();
   private rate = 0;
   private credit = 0;
   private last = performance.now();
@@ -83,6 +86,7 @@ export class Load {
     const dt = now - this.last;
     this.last = now;
     if (this.rate === 0) return;
+    this.stalls.record((dt - TICK_MS) * 1000);
     this.credit = Math.min(this.credit + (this.rate * dt) / 1000, (this.rate * MAX_CREDIT_MS) / 1000 + this.next.deliveries);
     while (this.credit >= this.next.deliveries) {
       this.credit -= this.next.deliveries;

@@ -1,4 +1,5 @@
 /** The numbers taken from each case, how they compare to the reference, and the targets. */
+import { DELTA_METRICS, DELTA_STACKS, MIN_DELTA_SHARE, S8_STACKS } from './delta-bench.js';
 import type { JobResult } from './jobs.js';
 import type { MemoryReport } from './servers/main.js';
 import type { ScenarioId } from './profiles.js';
@@ -35,19 +36,30 @@ const perThousand = (c: CaseResult, field: 'rss' | 'heapUsed'): number | undefin
   return ((m.loaded[field] - m.baseline[field]) / n) * 1000 / MIB;
 };
 
-const PERCENTILES = { p50: 'p50', p99: 'p99', p999: 'p99.9' } as const;
+const PERCENTILES = { p50: 'p50', p99: 'p99', p999: 'p99.9', max: 'max' } as const;
+type Percentile = keyof typeof PERCENTILES;
 
-/** p50/p99/p99.9 of the fixed-rate phase; `at` says at what rate. */
-function latencies(scenario: ScenarioId, at = ''): Metric[] {
-  return (Object.keys(PERCENTILES) as (keyof typeof PERCENTILES)[]).map((key) => ({
+/** p50/p99/p99.9 (and `more`) of the fixed-rate phase; `at` says at what rate; `ratio` adds per-run ratios to the reference. */
+function latencies(scenario: ScenarioId, at = '', ratio = false, keys: readonly Percentile[] = ['p50', 'p99', 'p999']): Metric[] {
+  return keys.map((key) => ({
     scenario,
     key,
     label: `${PERCENTILES[key]}${at}`,
     unit: 'ms',
-    ratio: false,
+    ratio,
     digits: 2,
     get: (c: CaseResult) => c.result?.fixed?.latency[key],
   }));
+}
+
+/** Throughput at p99 ≤ 50 ms: the highest delivered rate of a sustained ramp step whose p99 was within 50 ms. */
+const P99_BOUND_MS = 50;
+function maxWithinP99(c: CaseResult): number | undefined {
+  const steps = c.result?.ramp?.steps;
+  if (!steps) return undefined;
+  let best = 0;
+  for (const s of steps) if (s.ok && s.latency.p99 <= P99_BOUND_MS && s.delivered > best) best = s.delivered;
+  return best;
 }
 
 const maxSustained = (scenario: ScenarioId): Metric => ({ scenario, key: 'max', label: 'max sustained deliveries/s', unit: '/s', ratio: true, digits: 0, get: (c) => c.result?.ramp?.max });
@@ -55,15 +67,19 @@ const serverCpu = (scenario: ScenarioId, at = ''): Metric => ({ scenario, key: '
 const missingAtEnd = (scenario: ScenarioId): Metric => ({ scenario, key: 'end', label: 'missing at the end', unit: 'deliveries', ratio: false, digits: 0, get: (c) => c.result?.missing });
 
 /** S1's and S5's numbers: the ramp's maximum, then latency and server CPU at the fixed 20k/s. */
-const fanOut = (scenario: ScenarioId): Metric[] => [maxSustained(scenario), ...latencies(scenario, ' @20k/s'), serverCpu(scenario, ' @20k/s')];
+const fanOut = (scenario: ScenarioId): Metric[] => [maxSustained(scenario), ...latencies(scenario, ' @20k/s', scenario === 's1'), serverCpu(scenario, ' @20k/s')];
 
 export const METRICS: Metric[] = [
   ...fanOut('s1'),
+  { scenario: 's1', key: 'max50', label: `deliveries/s at p99 ≤ ${P99_BOUND_MS} ms`, unit: '/s', ratio: true, digits: 0, get: maxWithinP99 },
+  ...latencies('s7', '', true, ['p50', 'p99', 'p999', 'max']),
+  serverCpu('s7'),
+  { scenario: 's7', key: 'stall', label: 'generator stall p99', unit: 'ms', ratio: false, digits: 2, get: (c) => c.result?.fixed?.generatorStall?.p99 },
   maxSustained('s2'),
   { scenario: 's3', key: 'open', label: 'open rate', unit: 'conn/s', ratio: true, digits: 0, get: (c) => c.result?.open.perSecond },
   { scenario: 's3', key: 'rss', label: 'RSS per 1,000', unit: 'MiB', ratio: true, digits: 2, get: (c) => perThousand(c, 'rss') },
   { scenario: 's3', key: 'heap', label: 'heap per 1,000', unit: 'MiB', ratio: true, digits: 2, get: (c) => perThousand(c, 'heapUsed') },
-  ...latencies('s4'),
+  ...latencies('s4', '', true),
   { scenario: 's4', key: 'delivered', label: 'delivered', unit: '%', ratio: false, digits: 1, get: (c) => (c.result?.fixed ? (100 * c.result.fixed.delivered) / Math.max(1, c.result.fixed.offered) : undefined) },
   ...fanOut('s5'),
   { scenario: 's5', key: 'missing', label: 'missing @20k/s', unit: 'deliveries', ratio: false, digits: 0, get: (c) => c.result?.fixed?.missing },
@@ -73,6 +89,7 @@ export const METRICS: Metric[] = [
   ...latencies('s6'),
   serverCpu('s6'),
   { scenario: 's6', key: 'missing', label: 'missing', unit: 'deliveries', ratio: false, digits: 0, get: (c) => c.result?.fixed?.missing },
+  ...DELTA_METRICS,
 ];
 
 export interface Summary {
@@ -170,8 +187,38 @@ export function targets(cases: readonly CaseResult[]): Target[] {
   for (const stack of ['encke-redis-1', 'encke-cluster-2'] as const) {
     out.push(target('s5', 8, `S5 ${stack}: nothing lost at 20k deliveries/s (missing after drain = 0)`, of('s5', 'missing', stack), (v) => v === 0, count, 'worst'));
   }
+  out.push(...tailTargets(cases));
   for (const stack of ['encke-ws-json', 'encke-ws-msgpack'] as const) {
     out.push(target('s6', 5, `S6 ${stack}: typing update p99 ≤ 50 ms with 100 members`, of('s6', 'p99', stack), (v) => v <= 50, ms));
+  }
+  // Issue 14: correctness of what was measured (no speed target is set for deltas).
+  for (const stack of S8_STACKS) {
+    out.push(target('s8', 14, `S8 ${stack}: every document as published (mismatches = 0)`, of('s8', 'mismatches', stack), (v) => v === 0, count, 'worst'));
+  }
+  for (const stack of DELTA_STACKS) {
+    const pct = (v: number): string => `${v.toFixed(1)}% (worst run)`;
+    // Judged on the run with the fewest deltas.
+    const share = summarise(values(cases, metric('s8', 'deltas'), stack));
+    out.push(target('s8', 14, `S8 ${stack}: ≥ ${100 * MIN_DELTA_SHARE}% of deliveries as deltas`, share && { ...share, median: share.min }, (v) => v >= 100 * MIN_DELTA_SHARE, pct));
+  }
+  return out;
+}
+
+/** Issue 19: the tail at most 1.1× bare ws, opening and idle memory near it, throughput far past it (per-run ratios, medians). */
+function tailTargets(cases: readonly CaseResult[]): Target[] {
+  const out: Target[] = [];
+  const ratio = (scenario: ScenarioId, key: string, stack: StackId): Summary | undefined => summarise(ratios(cases, metric(scenario, key), stack));
+  for (const stack of ['encke-ws-json', 'encke-ws-msgpack', 'encke-comet-stream'] as const) {
+    out.push(target('s7', 19, `S7 ${stack}: p99 @20k/s ≤ 1.1× bare ws`, ratio('s7', 'p99', stack), (v) => v <= 1.1, x));
+    out.push(target('s7', 19, `S7 ${stack}: p99.9 @20k/s ≤ 1.1× bare ws`, ratio('s7', 'p999', stack), (v) => v <= 1.1, x));
+  }
+  for (const stack of ['encke-comet', 'encke-comet-stream'] as const) {
+    out.push(target('s4', 19, `S4 ${stack}: p99 ≤ 1.1× bare ws`, ratio('s4', 'p99', stack), (v) => v <= 1.1, x));
+  }
+  for (const stack of ['encke-ws-json', 'encke-ws-msgpack'] as const) {
+    out.push(target('s3', 19, `S3 ${stack}: open rate ≥ 0.8× bare ws`, ratio('s3', 'open', stack), (v) => v >= 0.8, x));
+    out.push(target('s3', 19, `S3 ${stack}: RSS per 1,000 idle ≤ 1.0× bare ws`, ratio('s3', 'rss', stack), (v) => v <= 1.0, x));
+    out.push(target('s1', 19, `S1 ${stack}: deliveries/s at p99 ≤ 50 ms ≥ 5× bare ws`, ratio('s1', 'max50', stack), (v) => v >= 5, x));
   }
   return out;
 }

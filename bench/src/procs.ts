@@ -56,6 +56,15 @@ export function bounded<T>(promise: Promise<T>, ms: number, what: string, child:
 
 export const running = (child: ChildProcess): boolean => child.exitCode === null && child.signalCode === null;
 
+/** How a server process is started beyond its kind (bench/src/probe.ts). */
+export interface ServerStart {
+  /** More node options (e.g. `--heap-prof`). */
+  nodeArgs?: readonly string[];
+  /** A program that runs node (`['valgrind', '--tool=callgrind', …]`). */
+  wrapper?: readonly string[];
+  startTimeoutMs?: number;
+}
+
 export class ServerProcess {
   private constructor(
     private readonly child: ChildProcess,
@@ -63,16 +72,21 @@ export class ServerProcess {
   ) {}
 
   /** Starts a server of `kind`; `args` follow the kind on main.js' command line. */
-  static async start(kind: ServerKind, args: readonly string[] = []): Promise<ServerProcess> {
+  static async start(kind: ServerKind, args: readonly string[] = [], how: ServerStart = {}): Promise<ServerProcess> {
     const profileDir = process.env.BENCH_CPU_PROF;
-    const execArgv = ['--expose-gc', ...(profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : [])];
-    const child = fork(SERVER_MAIN, [kind, ...args], { execArgv, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+    const execArgv = ['--expose-gc', ...(profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : []), ...(how.nodeArgs ?? [])];
+    // A wrapper (valgrind) runs node itself: fork starts `execPath ...execArgv main.js`, so node
+    // becomes the wrapper's first argument and the IPC channel passes through it.
+    const options = how.wrapper
+      ? { execPath: how.wrapper[0]!, execArgv: [...how.wrapper.slice(1), process.execPath, ...execArgv] }
+      : { execArgv };
+    const child = fork(SERVER_MAIN, [kind, ...args], { ...options, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
     pinServer(child.pid);
     const ready = new Promise<number>((resolve, reject) => {
       child.once('message', (m: { type: string; port: number }) => (m.type === 'ready' ? resolve(m.port) : reject(new Error('unexpected message'))));
       child.once('exit', (code) => reject(new Error(`${kind} server exited (${code})`)));
     });
-    const port = await bounded(ready, START_TIMEOUT_MS, `${kind} server start`, child);
+    const port = await bounded(ready, how.startTimeoutMs ?? START_TIMEOUT_MS, `${kind} server start`, child);
     return new ServerProcess(child, port);
   }
 
@@ -81,25 +95,30 @@ export class ServerProcess {
   }
 
   /** RSS and heap after full GCs. */
-  async memory(): Promise<MemoryReport> {
-    const answer = new Promise<MemoryReport>((resolve) => {
-      const on = (m: MemoryReport): void => {
-        if (m.type !== 'memory') return;
+  memory(): Promise<MemoryReport> {
+    return this.ask<MemoryReport>({ type: 'memory' }, 'memory');
+  }
+
+  /** Sends `msg` and resolves with the server's first answer of type `answer`. */
+  ask<T extends { type: string }>(msg: object, answer: string, timeoutMs = START_TIMEOUT_MS): Promise<T> {
+    const answered = new Promise<T>((resolve) => {
+      const on = (m: T): void => {
+        if (m.type !== answer) return;
         this.child.off('message', on);
         resolve(m);
       };
       this.child.on('message', on);
     });
-    this.child.send({ type: 'memory' });
-    return bounded(answer, START_TIMEOUT_MS, 'server memory', this.child);
+    this.child.send(msg);
+    return bounded(answered, timeoutMs, `server ${answer}`, this.child);
   }
 
-  async stop(): Promise<void> {
+  async stop(timeoutMs = STOP_TIMEOUT_MS): Promise<void> {
     if (!running(this.child)) return;
     // Disconnecting lets the server exit on its own (and write a CPU profile when asked to).
     const exited = new Promise<void>((resolve) => this.child.once('exit', () => resolve()));
     this.child.disconnect();
-    await bounded(exited, STOP_TIMEOUT_MS, 'server stop', this.child).catch(() => undefined);
+    await bounded(exited, timeoutMs, 'server stop', this.child).catch(() => undefined);
   }
 }
 

@@ -2,13 +2,14 @@
  * The scenarios and how long each is run. `full` is the reported run (≥3 runs, medians);
  * `quick` is the development loop (one run, shorter steps, fewer stacks): about 80 s today, about
  * 105 s once comet is served (its three cases join), under the 2 minutes it is allowed. S5, S5b and
- * S6 take about 85 s more in the quick profile, so they join the quick loop only when named
- * (`npm run bench:quick -- --scenarios s5,s5b,s6`).
+ * S6 take about 85 s more in the quick profile, and S8 (delta, six cases) about 80 s, so they join
+ * the quick loop only when named (`npm run bench:quick -- --scenarios s5,s5b,s6`, `-- --scenarios s8`).
  */
+import { deltaScenario } from './delta-bench.js';
 import type { Job, RampParams } from './jobs.js';
 import type { StackId } from './stacks.js';
 
-export type ScenarioId = 's1' | 's2' | 's3' | 's4' | 's5' | 's5b' | 's6';
+export type ScenarioId = 's1' | 's2' | 's3' | 's4' | 's5' | 's5b' | 's6' | 's7' | 's8';
 
 export interface Scenario {
   id: ScenarioId;
@@ -16,6 +17,8 @@ export interface Scenario {
   stacks: StackId[];
   /** The stack `× ref` ratios are taken to. @default 'bare-ws' */
   reference?: StackId;
+  /** Per-stack references instead (S8: each delta stack beside the same transport without delta). */
+  referenceOf?: Partial<Record<StackId, StackId>>;
   /** Said under the scenario's title in the report (how it is run, what its numbers mean). */
   note?: string;
   /** Run only when named with `--scenarios` (the quick profile's long scenarios). */
@@ -35,6 +38,11 @@ export interface Profile {
 const WS_STACKS: StackId[] = ['bare-ws', 'encke-ws-json', 'encke-ws-msgpack', 'socketio-ws', 'faye-ws'];
 const POLLING_STACKS: StackId[] = ['encke-comet', 'encke-comet-stream', 'socketio-polling', 'faye-longpoll'];
 const CLUSTER_STACKS: StackId[] = ['encke-ws-json', 'encke-redis-1', 'encke-cluster-2'];
+/** S7 (issue 19): the stacks whose tail is compared with bare ws, and Socket.IO as the peer. */
+const TAIL_STACKS: StackId[] = ['bare-ws', 'encke-ws-json', 'encke-ws-msgpack', 'encke-comet-stream', 'socketio-ws'];
+/** S7 measures this long at 20k deliveries/s: several times every periodic job of a server (encke's heartbeat pass every 5 s). */
+const TAIL_SECONDS = 30;
+const TAIL_SECONDS_QUICK = 12;
 /** The other comet techniques (issue 15), measured in S3 and S4 beside long-polling and streaming. */
 const TECHNIQUE_STACKS: StackId[] = ['encke-sse', 'encke-htmlfile', 'encke-multipart', 'encke-jsonp', 'encke-sse-api'];
 /** S5b: publishing connections (S5 has one). */
@@ -70,6 +78,15 @@ function scenarios(quick: boolean): Scenario[] {
       stacks: quick ? ['bare-ws', 'encke-ws-json', 'encke-ws-msgpack', 'encke-comet'] : [...WS_STACKS, ...POLLING_STACKS],
       job: fanOutJob(quick),
       timeoutMs: 240_000,
+    },
+    {
+      id: 's7',
+      title: `S7 tail: S1's fan-out at a fixed 20,000 deliveries/s for ${quick ? TAIL_SECONDS_QUICK : TAIL_SECONDS} s, every delivery timed`,
+      stacks: quick ? ['bare-ws', 'encke-ws-json', 'encke-ws-msgpack', 'encke-comet-stream'] : TAIL_STACKS,
+      note: TAIL_NOTE,
+      optional: quick,
+      job: { ...FAN_OUT, fixed: { rate: 20_000, seconds: quick ? TAIL_SECONDS_QUICK : TAIL_SECONDS, warmupSeconds: 2 } },
+      timeoutMs: 120_000,
     },
     {
       id: 's2',
@@ -138,6 +155,7 @@ function scenarios(quick: boolean): Scenario[] {
       },
       timeoutMs: 120_000,
     },
+    deltaScenario(quick, ramp(quick)),
   ];
 }
 
@@ -150,6 +168,12 @@ const CLUSTER_NOTE =
 const CLUSTER_PUBLISHERS_NOTE =
   `Processes, pinning and spread as in S5, the publishers all on the first node. A connection's publishes overlap in the engine up to a bound (their ACKs in order); ` +
   `${CLUSTER_PUBLISHERS} publishers spread the same rate over ${CLUSTER_PUBLISHERS} such pipelines. S5 and S5b side by side show whether one connection's pipeline is the limit.`;
+
+const TAIL_NOTE =
+  'The slow message, not the average (issue 19): 20 messages/s to 1,000 subscribers, each stamped at publish and timed at every subscriber\'s read, ' +
+  'for long enough to include every periodic job of a server several times (S1\'s 6 s window may miss them). ' +
+  '`× ref` is the per-run ratio to bare ws. Generator stall: how late the generator\'s 1 ms publish timer fired (its own event loop busy reading), ' +
+  'which delays the reads of every stack alike.';
 
 const TYPING_NOTE =
   'Each member is its own connection (Ably protocol over WebSocket, clientId member-<i>), attached with presence subscribe and entered with {typing:false}; ' +

@@ -15,6 +15,7 @@ import { DEPLOYMENT_DOC } from './helpers/deployment-doc.js';
 import { closeAll, Collector, connect, connectionState, eventually } from './helpers/ably.js';
 import { Balancer } from './helpers/balancer.js';
 import { RawCometClient } from './helpers/raw-comet.js';
+import { RawClient } from './helpers/raw-ws.js';
 import { startCluster } from './helpers/cluster.js';
 import { httpGet } from './helpers/process.js';
 import { TestRedis } from './helpers/redis.js';
@@ -151,6 +152,29 @@ describe('slow consumers', () => {
       assert.equal(s.get('encke_queue_drops_total{transport="comet"}'), 6);
     } finally {
       comet.drop();
+      await ts.close();
+    }
+  });
+});
+
+describe('slow consumers over WebSocket', () => {
+  it('a WebSocket client that stops reading past maxOutboundBuffer: one slow-consumer disconnect', { timeout: 60_000 }, async () => {
+    const ts = await startServer({ maxOutboundBuffer: 65_536 });
+    const ws = await RawClient.connect(ts.port, KEYS.full);
+    try {
+      ws.send({ action: Action.ATTACH, channel: 'slow-ws' });
+      await ws.next(Action.ATTACHED);
+      // Stop reading: the kernel's buffers fill, then the server's socket buffer grows.
+      (ws.ws as unknown as { _socket: { pause(): void } })._socket.pause();
+      const rest = new Ably.Rest({ key: KEYS.full, endpoint: '127.0.0.1', port: ts.port, tls: false, logLevel: 0 });
+      const data = 'x'.repeat(60_000);
+      for (let i = 0; i < 2000 && ts.server.metrics.snapshot().slowConsumerDisconnects.web_socket === 0; i++) await rest.channels.get('slow-ws').publish('n', data);
+      const m = ts.server.metrics.snapshot();
+      assert.deepEqual(m.slowConsumerDisconnects, { web_socket: 1, comet: 0 });
+      assert.equal(m.disconnects.transport_lost, 1);
+      assert.equal(series((await httpGet(ts.port, '/metrics')).text).get('encke_slow_consumer_disconnects_total{transport="web_socket"}'), 1);
+    } finally {
+      ws.drop();
       await ts.close();
     }
   });

@@ -4,6 +4,7 @@
  * answers over IPC:
  *   → {type:'ready', port}          once listening on 127.0.0.1 (port 0: a free one)
  *   ← {type:'memory'}  → {type:'memory', rss, heapUsed}   after two full GCs (needs --expose-gc)
+ *   ← {type:'probe', op:'start'}  ← {type:'probe', op:'stop'}  → ProbeReport   (probe-agent.ts)
  * and exits when the runner disconnects.
  */
 import { createServer, type Server } from 'node:http';
@@ -11,6 +12,7 @@ import type { AddressInfo } from 'node:net';
 import { startBareWs } from './bare-ws.js';
 import { startEncke } from './encke.js';
 import { startFaye } from './faye.js';
+import { ProbeAgent } from './probe-agent.js';
 import { startSocketIo } from './socketio.js';
 
 export type ServerKind = 'encke' | 'bare-ws' | 'socketio' | 'faye';
@@ -51,8 +53,13 @@ async function main(): Promise<void> {
   const start = starters[kind];
   if (!start || !process.send) throw new Error(`usage: (forked) main.js ${Object.keys(starters).join('|')}`);
   const port = await start(process.argv[3]);
-  process.on('message', (msg: { type?: string }) => {
+  const probe = new ProbeAgent();
+  process.on('message', (msg: { type?: string; op?: string }) => {
     if (msg.type === 'memory') process.send!(memory());
+    else if (msg.type === 'probe' && msg.op === 'start') {
+      probe.start();
+      process.send!({ type: 'probe-started' });
+    } else if (msg.type === 'probe' && msg.op === 'stop') process.send!(probe.stop());
   });
   process.on('disconnect', () => process.exit(0));
   process.send({ type: 'ready', port });

@@ -42,7 +42,7 @@ Options:
 With neither --config nor --key (nor --sandbox), a development app is used: its key is created once,
 kept in the dev key file and printed at every start.
 Exit status: 0 after a drain, 1 when the server cannot start (port in use, Redis unreachable),
-2 for a bad command line or config file.
+2 for a bad command line or config file, 70 for an error that escaped every handler (a bug).
 `;
 
 const FLAGS = {

@@ -17,5 +17,9 @@ export { DeltaRun, deltaForm, payloadBytes, DELTA_FORMAT, type ChainEnd } from '
 export { compileFilter, MAX_FILTER_LENGTH, type FilterInput, type MessageFilter } from './filter/filter.js';
 export { parseQualifiedName, type QualifiedName } from './filter/qualified-name.js';
 export { applyAnnotation, validateAnnotation, AnnotationAction, MAX_SUMMARY_CLIENT_IDS, type AnnotationInput, type Summary } from './annotations/summary.js';
+export { SlicedSweep, slicesFor, type SweepSource } from './util/sliced-sweep.js';
+export { FlushScheduler, type Flushable } from './util/scheduler.js';
 export { mergeChange, type MergedChange } from './channels/message-merge.js';
 export { historyView, lastPublished, chainOf, latestForm } from './engine/message-chain.js';
+export { StatsCounters } from './stats/counters.js';
+export type { StatsStore } from './engine/stats-store.js';

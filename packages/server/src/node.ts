@@ -44,6 +44,7 @@ import { acceptWebSocket } from './transports/websocket.js';
 import type { TimerHandle } from './util/clock.js';
 import { Faults } from './util/faults.js';
 import { FlushScheduler, type Flushable } from './util/scheduler.js';
+import { SlicedSweep, slicesFor } from './util/sliced-sweep.js';
 
 /** The banner of sandbox mode: it must never be mistaken for a production setup. */
 export const SANDBOX_WARNING =
@@ -80,8 +81,11 @@ function buildContext(o: ResolvedOptions, untimed: Engine, metrics: Metrics): No
   const apps = new AppRegistry(engine.apps);
   for (const app of buildApps(o.apps, o.keys)) apps.add(app);
   const faults = new Faults(o.logger);
-  const scheduler = new FlushScheduler((item, err) => flushFailed(faults, item, err));
   const stats = new StatsCounters(o.clock, engine.stats, o.logger);
+  const scheduler = new FlushScheduler(
+    (item, err) => flushFailed(faults, item, err),
+    () => stats.settle(),
+  );
   const records = new ConnectionRecords(engine.connections, o.serverId, o.connectionStateTtl, o.logger);
   return {
     options: o,
@@ -187,7 +191,9 @@ export class EnckeNode {
         resolve();
       });
     });
-    this.heartbeat = this.ctx.clock.setInterval(() => this.tick(), this.options.heartbeatInterval);
+    // Each connection is visited once a heartbeatInterval, a slice of them at a time (sliced-sweep.ts).
+    const sweep = new SlicedSweep(this.ctx.sessions, slicesFor(this.options.heartbeatInterval), (session) => this.tick(session));
+    this.heartbeat = this.ctx.clock.setInterval(() => sweep.step(), this.options.heartbeatInterval / sweep.slices);
     this.statsFlush = this.ctx.clock.setInterval(() => void this.ctx.stats.flush(), this.options.statsFlushInterval);
     const address = this.http.address() as AddressInfo;
     await this.engine.connections?.advertise(this.options.advertiseUrl ?? this.listenUrl(address));
@@ -208,16 +214,15 @@ export class EnckeNode {
     return (this.http.address() as AddressInfo | null) ?? undefined;
   }
 
-  private tick(): void {
+  /** One connection's heartbeat visit: pings, HEARTBEATs and the idle check are its transport's. */
+  private tick(session: Session): void {
     const now = this.ctx.clock.now();
-    for (const session of this.ctx.sessions.values()) {
-      try {
-        session.transport?.tick(now);
-        session.upgrades?.tick(now);
-      } catch (err) {
-        this.ctx.faults.report('timer', err, { connectionId: session.id }, 'connection failed: unexpected error in its heartbeat tick');
-        failSession(session, err);
-      }
+    try {
+      session.transport?.tick(now);
+      session.upgrades?.tick(now);
+    } catch (err) {
+      this.ctx.faults.report('timer', err, { connectionId: session.id }, 'connection failed: unexpected error in its heartbeat tick');
+      failSession(session, err);
     }
   }
 

@@ -1,10 +1,13 @@
 /**
- * Connection ids and keys. The key is `<connectionId>!<secret><generation>`: URL-safe (comet puts it
- * unescaped in paths), different on every CONNECTED (ably-js only adopts a new connection when the
- * key changes), and a bearer secret: resuming needs the secret, compared in constant time. Any
- * generation of a connection's key resumes it, so a client that never saw the newest key (its
- * CONNECTED was lost) can still come back.
+ * Connection ids and keys, and the CONNECTED that hands a key out. The key is
+ * `<connectionId>!<secret><generation>`: URL-safe (comet puts it unescaped in paths), different on
+ * every CONNECTED (ably-js only adopts a new connection when the key changes), and a bearer
+ * secret: resuming needs the secret, compared in constant time. Any generation of a connection's
+ * key resumes it, so a client that never saw the newest key (its CONNECTED was lost) can still
+ * come back.
  */
+import { Action, type ErrorInfo, type ProtocolMessage } from '@encke/protocol';
+import type { ResolvedOptions } from '../options.js';
 import { randomAlnum, randomId } from '../util/ids.js';
 
 const CONNECTION_ID_LENGTH = 12;
@@ -36,3 +39,23 @@ export function parseConnectionKey(key: string): ParsedConnectionKey | undefined
 }
 
 export { CONNECTION_ID_LENGTH, SECRET_LENGTH };
+
+/** The CONNECTED handing out `connectionKey` (with `error` after a failed resume or recover), and the node's limits. */
+export function connectedMessage(o: ResolvedOptions, connectionId: string, connectionKey: string, clientId: string | undefined, error?: ErrorInfo): ProtocolMessage {
+  const pm: ProtocolMessage = {
+    action: Action.CONNECTED,
+    connectionId,
+    connectionDetails: {
+      connectionKey,
+      maxMessageSize: o.maxMessageSize,
+      maxFrameSize: o.maxFrameSize,
+      maxInboundRate: o.maxInboundRate,
+      connectionStateTtl: o.connectionStateTtl,
+      maxIdleInterval: o.maxIdleInterval,
+      serverId: o.serverId,
+    },
+  };
+  if (clientId !== undefined) pm.connectionDetails!.clientId = clientId;
+  if (error) pm.error = error;
+  return pm;
+}

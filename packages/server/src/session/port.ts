@@ -53,7 +53,10 @@ export interface Transport {
    * messages go to `owner` (messages that arrived before are handed over now, in order).
    */
   connected(owner: TransportOwner, issued: ConnectionIssued): void;
-  /** Writes frames in order. Called once per tick with everything the session has for the client. */
+  /**
+   * Writes frames in order. Called once per tick with everything the session has for the client.
+   * `frames` is valid during the call only (a one-frame flush reuses one array): copy what is kept.
+   */
   write(frames: readonly OutboundFrame[]): void;
   /**
    * Ends the transport, writing `final` first when it can. The session has already let go of it

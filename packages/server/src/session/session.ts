@@ -14,13 +14,12 @@ import type { AuthContext } from '../auth/authenticate.js';
 import { sameLengthSecretsEqual } from '../auth/secret.js';
 import type { NodeContext } from '../context.js';
 import type { ConnectionRecord } from '../engine/connection-store.js';
-import { countDelivered } from '../stats/counters.js';
 import type { TimerHandle } from '../util/clock.js';
 import type { Flushable } from '../util/scheduler.js';
 import { OutboundFrame } from '../wire/frame.js';
 import { AckLedger, type AckRecord } from './ack-ledger.js';
 import { Attachments } from './attachments.js';
-import { formatConnectionKey, newConnectionId, newConnectionSecret, parseConnectionKey } from './connection-key.js';
+import { connectedMessage, formatConnectionKey, newConnectionId, newConnectionSecret, parseConnectionKey } from './connection-key.js';
 import { Dispatcher } from './dispatch.js';
 import { InboundQueue } from './inbound.js';
 import { Membership } from './membership.js';
@@ -28,6 +27,9 @@ import type { Inbound, Transport, TransportOwner } from './port.js';
 import type { Upgrades } from './upgrade.js';
 
 export type SessionState = 'connected' | 'disconnected' | 'closed';
+
+/** What a flush of a single frame hands its transport, refilled for each (see `Transport.write`). */
+const ONE_FRAME: OutboundFrame[] = [];
 
 /** Longest delay a timer takes (2^31 - 1 ms); a token expiring later is re-checked then. */
 const MAX_TIMER_DELAY = 2_147_483_647;
@@ -54,8 +56,10 @@ export class Session implements TransportOwner, Flushable {
   private params: SessionParams;
   private readonly secret: string;
   private keyGeneration = 0;
-  /** Frames waiting for this tick's flush; null when none (most connections, most of the time). */
-  private out: OutboundFrame[] | null = null;
+  /** The first frame waiting for this tick's flush; null when none (most connections, most of the time). */
+  private first: OutboundFrame | null = null;
+  /** The frames after `first`, when a tick has more than one for this connection (a fan-out has one). */
+  private more: OutboundFrame[] | null = null;
   /** The last ACK queued; while it is still the last frame in `out` (unsent), the next consecutive ACK joins it. */
   private openAck: ProtocolMessage | null = null;
   /** The order client messages are handled in; exists only while some are waiting or under way. */
@@ -197,23 +201,8 @@ export class Session implements TransportOwner, Flushable {
    * with `owner` as the one its client messages go to.
    */
   sendConnected(error?: ErrorInfo, to: Transport | null = this.bound, owner: TransportOwner = this): void {
-    const o = this.ctx.options;
     const connectionKey = formatConnectionKey(this.id, this.secret, ++this.keyGeneration);
-    const pm: ProtocolMessage = {
-      action: Action.CONNECTED,
-      connectionId: this.id,
-      connectionDetails: {
-        connectionKey,
-        maxMessageSize: o.maxMessageSize,
-        maxFrameSize: o.maxFrameSize,
-        maxInboundRate: o.maxInboundRate,
-        connectionStateTtl: o.connectionStateTtl,
-        maxIdleInterval: o.maxIdleInterval,
-        serverId: o.serverId,
-      },
-    };
-    if (this.clientId !== undefined) pm.connectionDetails!.clientId = this.clientId;
-    if (error) pm.error = error;
+    const pm = connectedMessage(this.ctx.options, this.id, connectionKey, this.clientId, error);
     if (to === this.bound) this.send(pm);
     else to?.write([new OutboundFrame(pm)]);
     to?.connected(owner, { connectionId: this.id, appId: this.appId, connectionKey, auth: this.auth });
@@ -223,7 +212,7 @@ export class Session implements TransportOwner, Flushable {
     if (this.upgrades?.forget(transport)) return;
     if (transport !== this.bound) return;
     this.bound = null;
-    this.out = null;
+    this.first = this.more = null;
     this.ctx.clock.clearTimeout(this.tokenTimer);
     this.tokenTimer = undefined;
     this.attachments.clear();
@@ -264,19 +253,41 @@ export class Session implements TransportOwner, Flushable {
 
   enqueue(frame: OutboundFrame): void {
     if (!this.bound) return;
-    countDelivered(this.ctx.stats, this.appId, frame);
+    this.ctx.stats.delivered(this.appId, frame);
     const pm = frame.pm;
     if (pm.action === Action.MESSAGE || pm.action === Action.PRESENCE) this.ctx.metrics.delivered((pm.messages ?? pm.presence)?.length ?? 0);
     else if (pm.error) this.ctx.metrics.errorSent(pm.error.code);
-    (this.out ??= []).push(frame);
+    // A delivery allocates nothing here: most connections get one frame a tick.
+    if (this.first === null) this.first = frame;
+    else if (this.more === null) this.more = [frame];
+    else this.more.push(frame);
     this.ctx.scheduler.session(this);
   }
 
   flush(): void {
-    const frames = this.out;
-    if (!frames) return;
-    this.out = null;
-    this.bound?.write(frames);
+    const first = this.first;
+    if (first === null) return;
+    const more = this.more;
+    this.first = this.more = null;
+    const transport = this.bound;
+    if (!transport) return;
+    if (more !== null) {
+      more.unshift(first);
+      transport.write(more);
+      return;
+    }
+    // One frame: the shared one-slot array (a transport keeps nothing of `frames` past `write`).
+    ONE_FRAME[0] = first;
+    try {
+      transport.write(ONE_FRAME);
+    } finally {
+      ONE_FRAME.pop();
+    }
+  }
+
+  /** The frame queued last this tick, if any. */
+  private lastQueued(): OutboundFrame | null {
+    return this.more !== null ? this.more[this.more.length - 1]! : this.first;
   }
 
   /** Remembers and sends the reply to msgSerial so that a re-send gets the same answer. */
@@ -287,7 +298,7 @@ export class Session implements TransportOwner, Flushable {
     // Publishes answered in one tick go out as one ACK {msgSerial, count: n, res: [n results]}
     // (RTN7a: an ACK may acknowledge a range): one encoding and one frame instead of n.
     const open = this.openAck;
-    if (open && this.out?.[this.out.length - 1]?.pm === open && open.msgSerial! + open.count! === record.msgSerial) {
+    if (open && this.lastQueued()?.pm === open && open.msgSerial! + open.count! === record.msgSerial) {
       open.count!++;
       open.res!.push(result);
       return;
@@ -365,7 +376,7 @@ export class Session implements TransportOwner, Flushable {
     this.ctx.clock.clearTimeout(this.tokenTimer);
     this.expiry = this.tokenTimer = undefined;
     this.inbound?.clear();
-    this.out = null;
+    this.first = this.more = null;
     this.attachments.clear();
     this.upgrades?.endAll();
     const livesOn = reason === 'moved' || (reason === 'shutdown' && this.ctx.records.shared);

@@ -42,6 +42,14 @@ interface AppCounts {
 
 export class StatsCounters {
   private apps = new Map<string, AppCounts>();
+  /**
+   * Deliveries of one frame to connections of one app, not yet added to the entries: a channel
+   * hands the same frame to its subscribers one after another, so counting them is an increment
+   * each, added up once (`settle`, at the end of the tick) instead of a map update per subscriber.
+   */
+  private pendingFrame: OutboundFrame | null = null;
+  private pendingApp = '';
+  private pendingCount = 0;
 
   constructor(
     private readonly clock: Clock,
@@ -79,8 +87,34 @@ export class StatsCounters {
     entries[names.data] = (entries[names.data] ?? 0) + bytes;
   }
 
+  /** Counts a MESSAGE or PRESENCE frame sent to one realtime connection of `appId` (other frames are not counted). */
+  delivered(appId: string, frame: OutboundFrame): void {
+    if (frame === this.pendingFrame && appId === this.pendingApp) {
+      this.pendingCount++;
+      return;
+    }
+    this.settle();
+    const action = frame.pm.action;
+    if (action !== Action.MESSAGE && action !== Action.PRESENCE) return;
+    this.pendingFrame = frame;
+    this.pendingApp = appId;
+    this.pendingCount = 1;
+  }
+
+  /** Adds the deliveries counted by `delivered` to the entries (the flush scheduler calls it at the end of each tick). */
+  settle(): void {
+    const frame = this.pendingFrame;
+    if (frame === null) return;
+    this.pendingFrame = null;
+    const pm = frame.pm;
+    const items = (pm.action === Action.MESSAGE ? pm.messages : pm.presence) ?? [];
+    const n = this.pendingCount;
+    this.countItems(this.pendingApp, 'outbound', 'realtime', pm.action === Action.MESSAGE ? 'messages' : 'presence', items.length * n, totalDataSize(items) * n);
+  }
+
   /** Adds the counts so far (of one app, or all) to the store. Never rejects: failures are logged and the counts dropped. */
   async flush(appId?: string): Promise<void> {
+    this.settle();
     const selected = appId === undefined ? [...this.apps] : this.apps.has(appId) ? [[appId, this.apps.get(appId)!] as const] : [];
     if (appId === undefined) this.apps = new Map();
     else this.apps.delete(appId);
@@ -99,18 +133,3 @@ function totalDataSize(items: readonly (Message | PresenceMessage)[]): number {
   return bytes;
 }
 
-/** Data bytes of the last frame counted: a channel hands the same frame to its subscribers one after another. */
-let lastFrame: OutboundFrame | undefined;
-let lastFrameBytes = 0;
-
-/** Counts a MESSAGE or PRESENCE frame sent to one realtime connection of `appId`. */
-export function countDelivered(stats: StatsCounters, appId: string, frame: OutboundFrame): void {
-  const pm = frame.pm;
-  const items = pm.action === Action.MESSAGE ? pm.messages : pm.action === Action.PRESENCE ? pm.presence : undefined;
-  if (!items) return;
-  if (frame !== lastFrame) {
-    lastFrame = frame;
-    lastFrameBytes = totalDataSize(items);
-  }
-  stats.countItems(appId, 'outbound', 'realtime', pm.action === Action.MESSAGE ? 'messages' : 'presence', items.length, lastFrameBytes);
-}

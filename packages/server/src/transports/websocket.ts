@@ -49,6 +49,8 @@ export class WebSocketTransport implements Transport {
   private corked: boolean;
   private lastInbound: number;
   private lastOutbound: number;
+  /** Something was written since the last heartbeat visit (`tick` turns it into `lastOutbound`, so a write reads no clock). */
+  private wrote = false;
   /** Reading is held back (`pauseReading`). */
   private paused = false;
 
@@ -170,7 +172,7 @@ export class WebSocketTransport implements Transport {
       socket.uncork();
     }
     this.ctx.metrics.wrote('web_socket', bytes);
-    this.lastOutbound = this.ctx.clock.now();
+    this.wrote = true;
     if (socket.writableLength > this.ctx.options.maxOutboundBuffer) this.slowConsumer();
   }
 
@@ -217,6 +219,11 @@ export class WebSocketTransport implements Transport {
     // Not reading (the session is behind) is not the peer's silence.
     if (this.paused) this.lastInbound = now;
     const interval = this.ctx.options.heartbeatInterval;
+    if (this.wrote) {
+      // Written since the last visit (at most an interval ago): not idle towards the client.
+      this.wrote = false;
+      this.lastOutbound = now;
+    }
     if (now - this.lastInbound > this.ctx.options.maxIdleInterval + interval) {
       // No pong or message for too long: the peer is gone without a FIN.
       this.ended = true;
@@ -224,7 +231,11 @@ export class WebSocketTransport implements Transport {
       this.owner?.transportGone(this);
       return;
     }
-    if (this.heartbeats && now - this.lastOutbound >= interval) this.write([HEARTBEAT]);
+    if (this.heartbeats && now - this.lastOutbound >= interval) {
+      this.write([HEARTBEAT]);
+      this.wrote = false;
+      this.lastOutbound = now;
+    }
     if (now - this.lastInbound >= interval && this.ws.readyState === WebSocket.OPEN) this.ws.ping();
   }
 

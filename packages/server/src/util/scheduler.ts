@@ -19,7 +19,11 @@ export class FlushScheduler {
   private scheduled = false;
   private readonly runBound = (): void => this.run();
 
-  constructor(private readonly failed: FlushFailed = (_item, err) => setImmediate(() => { throw err; })) {}
+  constructor(
+    private readonly failed: FlushFailed = (_item, err) => setImmediate(() => { throw err; }),
+    /** Runs after each flush (the stats counters add up the tick's deliveries). */
+    private readonly flushed: () => void = () => undefined,
+  ) {}
 
   channel(item: Flushable): void {
     if (item.flushQueued) return;
@@ -41,15 +45,23 @@ export class FlushScheduler {
     setImmediate(this.runBound);
   }
 
-  /** Runs both phases now (also used by tests and on shutdown). */
+  /**
+   * Runs both phases now (also used by tests and on shutdown). The sessions the channels fed write
+   * first, then those that had frames before (a publisher's ACK, an ATTACHED): a fan-out is not
+   * queued behind the replies of the tick that caused it. Each session's own frames keep their order.
+   */
   run(): void {
     this.scheduled = false;
+    const earlier = this.sessions;
+    this.sessions = [];
     const channels = this.channels;
     this.channels = [];
     for (const c of channels) this.flushOne(c);
-    const sessions = this.sessions;
+    const fanOut = this.sessions;
     this.sessions = [];
-    for (const s of sessions) this.flushOne(s);
+    for (const s of fanOut) this.flushOne(s);
+    for (const s of earlier) this.flushOne(s);
+    this.flushed();
   }
 
   private flushOne(item: Flushable): void {

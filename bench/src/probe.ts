@@ -1,0 +1,267 @@
+/**
+ * `npm run probe`: what one delivery and one connection open cost a server, counted in ways that
+ * do not depend on how busy the machine is, so that causes of tail latency can be found and fixes
+ * checked on a shared machine (the latency itself needs a quiet one: `npm run bench`).
+ *
+ *   node bench/dist/probe.js [--stacks bare-ws,encke-ws-json] [--subscribers 200] [--messages 100]
+ *     [--rate 20] [--warmup 200] [--idle MS] [--callgrind DIR] [--heap-prof DIR] [--cpu-prof DIR] [--strace DIR] [--json FILE]
+ *
+ * For each stack: a fresh server process (as in the bench), then from this process `subscribers`
+ * connections on one channel and a publisher. Two phases are measured in the server between marks
+ * (servers/probe-agent.ts): opening the second half of the subscribers (the first half warms the
+ * server up), and `messages` 200-byte messages published at `rate` per second (0: each as soon as
+ * the previous one reached every subscriber) after `warmup` unmeasured ones (default 200: the
+ * JIT's optimising compiler runs on other threads, and valgrind counts them too). With `--idle MS`
+ * a third phase holds the connections idle that long (the periodic work a server does for them). For each phase: bytes allocated (JS heap and Buffers), garbage collections and their
+ * pauses, server CPU time, and with `--callgrind` the instructions the server's main thread
+ * executed (valgrind counts them; slow, so use a few hundred subscribers).
+ */
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import type { Conn, Pub } from './clients/client.js';
+import { Deployment } from './deployment.js';
+import { makePayload, paddingFor, Sink } from './payload.js';
+import type { ServerStart } from './procs.js';
+import type { ProbeReport } from './servers/probe-agent.js';
+import { STACKS, STACK_IDS, type StackId } from './stacks.js';
+
+const PAYLOAD_BYTES = 200;
+const OPEN_CONCURRENCY = 50;
+const CHANNEL = 'shared';
+/** Longest wait for one message to reach every subscriber (valgrind makes the server ~50× slower). */
+const FAN_OUT_TIMEOUT_MS = 120_000;
+const VALGRIND_START_TIMEOUT_MS = 180_000;
+
+interface Options {
+  subscribers: number;
+  messages: number;
+  /** Messages published before the measured ones (until the JIT has settled). */
+  warmup: number;
+  /** ms to hold the connections idle between the open and the delivery phases, measured (0: none). */
+  idle: number;
+  rate: number;
+  callgrind?: string;
+  heapProf?: string;
+  cpuProf?: string;
+  /** Count the server's system calls during the delivery phase (strace -c) into this directory. */
+  strace?: string;
+}
+
+export interface PhaseCost {
+  /** What the phase did: connections opened, or deliveries made. */
+  units: number;
+  unit: 'open' | 'delivery' | 'idle connection';
+  report: ProbeReport;
+  /** Instructions the server executed (valgrind), when counted. */
+  instructions?: number;
+}
+
+export interface StackCost {
+  stack: StackId;
+  open: PhaseCost;
+  /** With `--idle`: the connections held idle for that long (heartbeat passes, timers). */
+  idle?: PhaseCost;
+  deliver: PhaseCost;
+}
+
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+async function until(done: () => boolean, timeoutMs: number, what: string): Promise<void> {
+  const end = performance.now() + timeoutMs;
+  while (!done()) {
+    if (performance.now() > end) throw new Error(`${what}: not done within ${timeoutMs} ms`);
+    await sleep(1);
+  }
+}
+
+/** Counts instructions in the server between `start` and `stop` (valgrind's callgrind_control). */
+class InstructionCounter {
+  private dumps = 0;
+
+  constructor(
+    private readonly dir: string,
+    private readonly pid: number,
+  ) {}
+
+  start(): void {
+    execFileSync('callgrind_control', ['--instr=on', String(this.pid)], { stdio: 'ignore' });
+  }
+
+  /**
+   * Dumps the counts since `start` and turns counting off; returns the instructions of the main
+   * thread (JavaScript, and the GC work done on it): V8 compiles on other threads, and that
+   * varies from run to run, so those are left out.
+   */
+  stop(): number {
+    execFileSync('callgrind_control', ['--dump', String(this.pid)], { stdio: 'ignore' });
+    execFileSync('callgrind_control', ['--instr=off', String(this.pid)], { stdio: 'ignore' });
+    execFileSync('callgrind_control', ['--zero', String(this.pid)], { stdio: 'ignore' });
+    this.dumps++;
+    // With --separate-threads=yes each dump is one file per thread: callgrind.out.<pid>.<dump>-<thread>.
+    const main = `callgrind.out.${this.pid}.${this.dumps}-01`;
+    const totals = /^(?:summary|totals): (\d+)/m.exec(readFileSync(join(this.dir, main), 'latin1'));
+    return Number(totals?.[1] ?? NaN);
+  }
+}
+
+function serverStart(o: Options, stack: StackId): ServerStart {
+  const nodeArgs: string[] = [];
+  if (o.heapProf) nodeArgs.push('--heap-prof', `--heap-prof-dir=${o.heapProf}`, `--heap-prof-name=${stack}.heapprofile`);
+  if (o.cpuProf) nodeArgs.push('--cpu-prof', `--cpu-prof-dir=${o.cpuProf}`, `--cpu-prof-name=${stack}.cpuprofile`);
+  if (!o.callgrind) return { nodeArgs };
+  return {
+    nodeArgs,
+    wrapper: ['valgrind', '--tool=callgrind', '--instr-atstart=no', '--separate-threads=yes', `--callgrind-out-file=${join(o.callgrind, 'callgrind.out.%p')}`, '--trace-children=no'],
+    startTimeoutMs: VALGRIND_START_TIMEOUT_MS,
+  };
+}
+
+/** `strace -c` attached to the server while a phase runs: system calls by kind, written to `file` when stopped. */
+async function straced<T>(pid: number, file: string, run: () => Promise<T>): Promise<T> {
+  const tracer: ChildProcess = spawn('strace', ['-c', '-f', '-p', String(pid), '-o', file], { stdio: 'ignore' });
+  await sleep(1000);
+  try {
+    return await run();
+  } finally {
+    const exited = new Promise((r) => tracer.once('exit', r));
+    tracer.kill('SIGINT');
+    await exited;
+  }
+}
+
+async function measure<T>(server: Deployment, counter: InstructionCounter | undefined, run: () => Promise<T>): Promise<{ value: T; report: ProbeReport; instructions?: number }> {
+  await server.first.ask({ type: 'probe', op: 'start' }, 'probe-started');
+  counter?.start();
+  const value = await run();
+  const instructions = counter?.stop();
+  const report = await server.first.ask<ProbeReport>({ type: 'probe', op: 'stop' }, 'probe');
+  return { value, report, ...(instructions === undefined ? {} : { instructions }) };
+}
+
+async function probeStack(stack: StackId, o: Options): Promise<StackCost> {
+  const server = await Deployment.start(STACKS[stack], serverStart(o, stack));
+  const counter = o.callgrind ? new InstructionCounter(o.callgrind, server.pids[0]!) : undefined;
+  const sink = new Sink();
+  sink.recording = false;
+  const client = STACKS[stack].client({ port: server.ports[0]!, sink, lost: () => undefined });
+  const conns: Conn[] = [];
+  let pub: Pub | undefined;
+  try {
+    const openMany = async (n: number): Promise<number> => {
+      let next = 0;
+      const worker = async (): Promise<void> => {
+        while (next < n) {
+          next++;
+          conns.push(await client.subscribe([CHANNEL]));
+        }
+      };
+      await Promise.all(Array.from({ length: Math.min(OPEN_CONCURRENCY, n) }, worker));
+      return n;
+    };
+    // The first half opens unmeasured (the server's JIT warms up on it), the second half is measured.
+    const warm = Math.floor(o.subscribers / 2);
+    await openMany(warm);
+    const open = await measure(server, counter, () => openMany(o.subscribers - warm));
+    const idle = o.idle > 0 ? await measure(server, counter, () => sleep(o.idle).then(() => conns.length)) : undefined;
+    pub = await client.publisher();
+    const padding = paddingFor(PAYLOAD_BYTES);
+    const publish = async (count: number): Promise<number> => {
+      const start = sink.delivered;
+      const interval = o.rate > 0 ? 1000 / o.rate : 0;
+      const t0 = performance.now();
+      for (let i = 0; i < count; i++) {
+        pub!.publish(CHANNEL, makePayload(PAYLOAD_BYTES, padding));
+        const expected = start + (i + 1) * conns.length;
+        if (interval === 0) await until(() => sink.delivered >= expected, FAN_OUT_TIMEOUT_MS, `${stack} fan-out`);
+        else await sleep(Math.max(0, t0 + (i + 1) * interval - performance.now()));
+      }
+      await until(() => sink.delivered >= start + count * conns.length, FAN_OUT_TIMEOUT_MS, `${stack} fan-out`);
+      return sink.delivered - start;
+    };
+    await publish(o.warmup);
+    const phase = (): Promise<number> => publish(o.messages);
+    const deliver = await measure(server, counter, o.strace ? () => straced(server.pids[0]!, join(o.strace!, `${stack}.strace`), phase) : phase);
+    return {
+      stack,
+      open: { units: open.value, unit: 'open', report: open.report, ...(open.instructions === undefined ? {} : { instructions: open.instructions }) },
+      ...(idle ? { idle: { units: idle.value, unit: 'idle connection', report: idle.report, ...(idle.instructions === undefined ? {} : { instructions: idle.instructions }) } } : {}),
+      deliver: { units: deliver.value, unit: 'delivery', report: deliver.report, ...(deliver.instructions === undefined ? {} : { instructions: deliver.instructions }) },
+    };
+  } finally {
+    pub?.close();
+    for (const c of conns) c.close();
+    await server.stop(o.callgrind ? VALGRIND_START_TIMEOUT_MS : undefined);
+  }
+}
+
+function gcSummary(r: ProbeReport, per: number): string {
+  return Object.entries(r.gc)
+    .map(([kind, g]) => `${kind} ${(g.count * per).toFixed(2)} (${(g.ms * per).toFixed(2)} ms, max ${g.maxMs.toFixed(2)})`)
+    .join(', ') || 'none';
+}
+
+/** One line per phase: per unit, and GCs per 10,000 units. */
+export function describePhase(stack: StackId, p: PhaseCost): string {
+  const r = p.report;
+  const per = 1 / p.units;
+  const parts = [
+    `${stack} per ${p.unit} (${p.units}):`,
+    ...(p.instructions === undefined ? [] : [`${Math.round(p.instructions * per).toLocaleString('en-US')} instructions`]),
+    `heap ${Math.round(r.heapAllocated * per)} B`,
+    `external ${Math.round(r.externalAllocated * per)} B`,
+    `cpu ${((r.cpuUserUs + r.cpuSystemUs) * per).toFixed(2)} µs (user ${(r.cpuUserUs * per).toFixed(2)})`,
+    `GC per 10k: ${gcSummary(r, 10_000 * per)}`,
+    `event loop delay p99 ${r.loopDelay.p99} ms, max ${r.loopDelay.max} ms`,
+  ];
+  return parts.join(' · ');
+}
+
+async function main(): Promise<void> {
+  const { values: args } = parseArgs({
+    options: {
+      stacks: { type: 'string', default: 'bare-ws,encke-ws-json,encke-ws-msgpack' },
+      subscribers: { type: 'string', default: '200' },
+      messages: { type: 'string', default: '100' },
+      warmup: { type: 'string', default: '200' },
+      idle: { type: 'string', default: '0' },
+      rate: { type: 'string', default: '20' },
+      callgrind: { type: 'string' },
+      'heap-prof': { type: 'string' },
+      'cpu-prof': { type: 'string' },
+      strace: { type: 'string' },
+      json: { type: 'string' },
+    },
+  });
+  const stacks = args.stacks.split(',') as StackId[];
+  for (const s of stacks) if (!STACK_IDS.includes(s)) throw new Error(`unknown stack ${s}; known: ${STACK_IDS.join(', ')}`);
+  const dir = (d: string | undefined): string | undefined => {
+    if (d === undefined) return undefined;
+    mkdirSync(d, { recursive: true });
+    return resolve(d);
+  };
+  const o: Options = {
+    subscribers: Number(args.subscribers),
+    messages: Number(args.messages),
+    warmup: Number(args.warmup),
+    idle: Number(args.idle),
+    rate: Number(args.rate),
+    ...(args.callgrind ? { callgrind: dir(args.callgrind)! } : {}),
+    ...(args['heap-prof'] ? { heapProf: dir(args['heap-prof'])! } : {}),
+    ...(args['cpu-prof'] ? { cpuProf: dir(args['cpu-prof'])! } : {}),
+    ...(args.strace ? { strace: dir(args.strace)! } : {}),
+  };
+  const results: StackCost[] = [];
+  for (const stack of stacks) {
+    const r = await probeStack(stack, o);
+    results.push(r);
+    for (const phase of [r.open, r.idle, r.deliver]) if (phase) process.stdout.write(`${describePhase(stack, phase)}\n`);
+  }
+  if (args.json) writeFileSync(args.json, JSON.stringify({ options: o, results }, null, 1));
+}
+
+main().catch((err: unknown) => {
+  console.error(err);
+  process.exit(1);
+});

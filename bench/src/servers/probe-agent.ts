@@ -1,0 +1,110 @@
+/**
+ * What a server process did between two marks, counted in ways that do not depend on how busy the
+ * machine is (bench/src/probe.ts reads it over IPC): bytes allocated on the V8 heap and outside it
+ * (Buffers), garbage collections by kind with their pauses, CPU time, and RSS / heap growth.
+ *
+ * Allocation is not counted by V8 itself; it is what the heap grew by between collections: the used
+ * size before each collection less the used size after the previous one (or at the start), plus
+ * the growth since the last one. `v8.GCProfiler` gives both sizes for every collection.
+ */
+import { monitorEventLoopDelay, type IntervalHistogram } from 'node:perf_hooks';
+import { GCProfiler, getHeapStatistics } from 'node:v8';
+
+export interface GcKind {
+  count: number;
+  /** Sum of the pauses (ms). */
+  ms: number;
+  /** Longest pause (ms). */
+  maxMs: number;
+}
+
+export interface ProbeReport {
+  type: 'probe';
+  /** Bytes allocated on the JS heap between the marks. */
+  heapAllocated: number;
+  /** Bytes allocated outside the heap (ArrayBuffers, Buffers) between the marks. */
+  externalAllocated: number;
+  gc: Record<string, GcKind>;
+  cpuUserUs: number;
+  cpuSystemUs: number;
+  rssGrowth: number;
+  heapUsedGrowth: number;
+  /**
+   * How late the event loop ran a 1 ms timer (ms): the longest stretch the server spent on one
+   * piece of work (a fan-out, a heartbeat pass). Inflated on a busy machine, but a pass that
+   * touches every connection at once stands out from one spread over its period.
+   */
+  loopDelay: { p99: number; max: number };
+}
+
+interface Sizes {
+  usedHeapSize: number;
+  externalMemory: number;
+}
+
+interface GcStatistic {
+  gcType: string;
+  cost: number;
+  beforeGC: { heapStatistics: Sizes };
+  afterGC: { heapStatistics: Sizes };
+}
+
+export class ProbeAgent {
+  private profiler: GCProfiler | null = null;
+  private startSizes: Sizes = { usedHeapSize: 0, externalMemory: 0 };
+  private cpu = process.cpuUsage();
+  private rss = 0;
+  private delay: IntervalHistogram | null = null;
+
+  start(): void {
+    this.delay?.disable();
+    this.delay = monitorEventLoopDelay({ resolution: 1 });
+    this.delay.enable();
+    this.profiler?.stop();
+    this.profiler = new GCProfiler();
+    const h = getHeapStatistics();
+    this.startSizes = { usedHeapSize: h.used_heap_size, externalMemory: h.external_memory };
+    this.rss = process.memoryUsage.rss();
+    this.cpu = process.cpuUsage();
+    this.profiler.start();
+  }
+
+  stop(): ProbeReport {
+    const cpu = process.cpuUsage(this.cpu);
+    this.delay?.disable();
+    const ms = (ns: number): number => Math.round(ns / 1e4) / 100;
+    const loopDelay = this.delay ? { p99: ms(this.delay.percentile(99)), max: ms(this.delay.max) } : { p99: 0, max: 0 };
+    this.delay = null;
+    const result = this.profiler?.stop() as unknown as { statistics: GcStatistic[] } | undefined;
+    this.profiler = null;
+    const h = getHeapStatistics();
+    const end: Sizes = { usedHeapSize: h.used_heap_size, externalMemory: h.external_memory };
+    let heapAllocated = 0;
+    let externalAllocated = 0;
+    let previous = this.startSizes;
+    const gc: Record<string, GcKind> = {};
+    for (const s of result?.statistics ?? []) {
+      heapAllocated += Math.max(0, s.beforeGC.heapStatistics.usedHeapSize - previous.usedHeapSize);
+      externalAllocated += Math.max(0, s.beforeGC.heapStatistics.externalMemory - previous.externalMemory);
+      previous = s.afterGC.heapStatistics;
+      const kind = (gc[s.gcType] ??= { count: 0, ms: 0, maxMs: 0 });
+      const ms = s.cost / 1000;
+      kind.count++;
+      kind.ms += ms;
+      kind.maxMs = Math.max(kind.maxMs, ms);
+    }
+    heapAllocated += Math.max(0, end.usedHeapSize - previous.usedHeapSize);
+    externalAllocated += Math.max(0, end.externalMemory - previous.externalMemory);
+    return {
+      type: 'probe',
+      heapAllocated,
+      externalAllocated,
+      gc,
+      cpuUserUs: cpu.user,
+      cpuSystemUs: cpu.system,
+      rssGrowth: process.memoryUsage.rss() - this.rss,
+      heapUsedGrowth: end.usedHeapSize - this.startSizes.usedHeapSize,
+      loopDelay,
+    };
+  }
+}
