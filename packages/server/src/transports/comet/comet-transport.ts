@@ -57,6 +57,8 @@ export class CometTransport implements Transport {
   /** The held recv was cut by the client side; the transport is gone at the next tick unless another recv comes. */
   private recvAborted = false;
   private lastOutbound: number;
+  /** A batch was streamed since the last heartbeat visit (`tick` turns it into `lastOutbound`: a delivery reads no clock). */
+  private streamed = false;
   private linger: TimerHandle | undefined = undefined;
 
   constructor(
@@ -189,7 +191,7 @@ export class CometTransport implements Transport {
   /** Writes a batch to the held recv: another line of a stream, or the whole answer to a poll. */
   private deliver(frames: readonly OutboundFrame[]): void {
     const recv = this.recv!;
-    this.lastOutbound = this.ctx.clock.now();
+    this.streamed = true;
     if (!recv.mode.stream) {
       this.endRecv(frames);
       return;
@@ -281,8 +283,16 @@ export class CometTransport implements Transport {
       if (this.recvAborted || now - this.lastRecvEnd > this.ctx.options.maxIdleInterval + interval) this.gone();
       return;
     }
-    if (recv.mode.stream && now - recv.started >= this.ctx.options.maxCometStreamDuration) this.endRecv([]);
-    else if (now - this.lastOutbound >= interval) this.deliver([HEARTBEAT]);
+    if (recv.mode.stream && now - recv.started >= this.ctx.options.maxCometStreamDuration) return this.endRecv([]);
+    if (this.streamed) {
+      // Written since the last visit (at most an interval ago): not idle towards the client.
+      this.streamed = false;
+      this.lastOutbound = now;
+    }
+    if (now - this.lastOutbound < interval) return;
+    this.deliver([HEARTBEAT]);
+    this.streamed = false;
+    this.lastOutbound = now;
   }
 
   // ---- endings ----------------------------------------------------------------------------------
