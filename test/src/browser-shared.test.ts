@@ -14,6 +14,7 @@ import type { ClientOptions } from '@encke/client';
 import { Collector, closeAll, connect, eventually, realtime } from './helpers/ably.js';
 import { launchBrowser, PageServer, type TestBrowser } from './helpers/browser.js';
 import { EnckePage, pageOptions, serveClient } from './helpers/browser-encke.js';
+import { assertExactlyOnceInOrder } from './helpers/numbered.js';
 import { startServer, type TestServer } from './helpers/server.js';
 
 const ABLY_WS = { name: 'ably websocket', transport: 'web_socket', format: 'json' } as const;
@@ -30,15 +31,6 @@ const MODES: Mode[] = [
   { name: 'SharedWorker', options: (pages) => ({ shareConnection: true, sharedWorkerUrl: pages.url('/client/worker.js') }), moves: false },
   { name: 'BroadcastChannel leader (forced)', options: () => ({ shareConnection: 'leader' }), moves: true },
 ];
-
-/** Asserts 0..count-1 exactly once, in order, saying what is missing or out of place. */
-function exactlyOnceInOrder(numbers: number[], count: number, who: string): void {
-  const missing = Array.from({ length: count }, (_, i) => i).filter((i) => !numbers.includes(i));
-  assert.deepEqual(missing, [], `${who}: missing ${missing.length}: ${missing.slice(0, 20).join(',')}`);
-  const bad = numbers.findIndex((n, i) => n !== i);
-  assert.equal(bad, -1, `${who}: position ${bad} has ${numbers[bad]} (around: ${numbers.slice(Math.max(0, bad - 3), bad + 3).join(',')})`);
-  assert.equal(numbers.length, count, `${who}: ${numbers.length} messages`);
-}
 
 describe('@encke/client in Chromium: tabs of one origin share one connection', () => {
   let pages: PageServer;
@@ -69,6 +61,18 @@ describe('@encke/client in Chromium: tabs of one origin share one connection', (
     const sdk = realtime(ts, ABLY_WS, { clientId: 'sdk' });
     await connect(sdk);
     return { ts, browser, tabs, sdk };
+  }
+
+  /** The SDK's view of a channel's members (`clientId=data`), once there are `n` (or after 10 s). */
+  async function members(sdk: Ably.Realtime, channel: string, n: number): Promise<string[]> {
+    let list: string[] = [];
+    const deadline = Date.now() + 10_000;
+    while (Date.now() < deadline) {
+      list = (await sdk.channels.get(channel).presence.get()).map((m) => `${m.clientId}=${String(m.data)}`).sort();
+      if (list.length === n) break;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    return list;
   }
 
   async function end(w: World): Promise<void> {
@@ -112,14 +116,7 @@ describe('@encke/client in Chromium: tabs of one origin share one connection', (
 
         for (const [i, tab] of tabs.entries()) await tab.enter('a', 'common', `here-${i + 1}`);
         const expected = ['tab-1=here-1', 'tab-2=here-2', 'tab-3=here-3'];
-        let members: string[] = [];
-        const deadline = Date.now() + 5000;
-        while (Date.now() < deadline) {
-          members = (await sdk.channels.get('common').presence.get()).map((m) => `${m.clientId}=${String(m.data)}`).sort();
-          if (members.length === 3) break;
-          await new Promise((r) => setTimeout(r, 100));
-        }
-        assert.deepEqual(members, expected, 'the SDK sees each tab as a member');
+        assert.deepEqual(await members(sdk, 'common', 3), expected, 'the SDK sees each tab as a member');
         for (const tab of tabs) assert.deepEqual((await tab.members('a', 'common')).sort(), expected);
         const connectionIds = new Set((await sdk.channels.get('common').presence.get()).map((m) => m.connectionId));
         assert.deepEqual([...connectionIds], [infos[0]!.id], 'all members are on the one shared connection');
@@ -154,12 +151,12 @@ describe('@encke/client in Chromium: tabs of one origin share one connection', (
         await Promise.all([down, up]);
         for (const [who, tab] of [['second', second], ['third', third]] as const) {
           const got = await tab.waitReceived('a', 'down', COUNT, 30_000).catch(() => tab.received('a', 'down'));
-          exactlyOnceInOrder(got.map((m) => Number(m.data)), COUNT, `${who} tab, down (${(await tab.info('a')).states.join(' ')})`);
+          assertExactlyOnceInOrder(got.map((m) => Number(m.data)), COUNT, `${who} tab, down (${(await tab.info('a')).states.join(' ')})`);
         }
         const upAtThird = await third.waitReceived('a', 'up', COUNT, 30_000).catch(() => third.received('a', 'up'));
-        exactlyOnceInOrder(upAtThird.map((m) => Number(m.data)), COUNT, 'third tab, up');
+        assertExactlyOnceInOrder(upAtThird.map((m) => Number(m.data)), COUNT, 'third tab, up');
         await atSdk.waitFor(COUNT, 30_000).catch(() => undefined);
-        exactlyOnceInOrder(atSdk.items.map((m) => Number(m.data)), COUNT, 'SDK, up');
+        assertExactlyOnceInOrder(atSdk.items.map((m) => Number(m.data)), COUNT, 'SDK, up');
 
         // Still one connection, the same one (continued by the next holder), and the closed tab has left.
         for (const tab of [second, third]) {
@@ -169,14 +166,7 @@ describe('@encke/client in Chromium: tabs of one origin share one connection', (
           assert.equal(info.states.some((s) => s.startsWith('disconnected')), mode.moves, info.states.join(' '));
         }
         await eventually(() => ts.server.inspect.connections === 2, 10_000, 'one shared connection + the SDK');
-        let members: string[] = [];
-        const deadline = Date.now() + 10_000;
-        while (Date.now() < deadline) {
-          members = (await sdk.channels.get('down').presence.get()).map((m) => `${m.clientId}=${String(m.data)}`).sort();
-          if (members.length === 2) break;
-          await new Promise((r) => setTimeout(r, 100));
-        }
-        assert.deepEqual(members, ['tab-2=here-2', 'tab-3=here-3']);
+        assert.deepEqual(await members(sdk, 'down', 2), ['tab-2=here-2', 'tab-3=here-3']);
       } finally {
         await end(w);
       }
