@@ -3,6 +3,7 @@
  * as SVG and rendered to PNG by resvg (no browser). Text uses the system's DejaVu/sans fonts.
  */
 import { Resvg } from '@resvg/resvg-js';
+import { DELTA_PANELS } from './delta-bench.js';
 import { METRICS, summarise, values, type CaseResult } from './metrics.js';
 import type { Profile, ScenarioId } from './profiles.js';
 import { STACKS, type StackId } from './stacks.js';
@@ -18,9 +19,10 @@ const PANELS: { scenario: ScenarioId; key: string; title: string }[] = [
   { scenario: 's5b', key: 'max', title: 'S5b cluster, 10 publishers: max sustained deliveries/s (higher is better)' },
   { scenario: 's5', key: 'p99', title: 'S5 cluster: p99 latency at 20k deliveries/s, ms (lower is better)' },
   { scenario: 's6', key: 'p99', title: 'S6 typing indicators, 100 members: p99 update latency, ms (lower is better)' },
+  ...DELTA_PANELS,
 ];
 const WIDTH = 900;
-const LABEL_W = 190;
+const LABEL_W = 220;
 const BAR_H = 18;
 const GAP = 6;
 const PANEL_PAD = 44;
@@ -32,11 +34,14 @@ const COLORS: Partial<Record<StackId, string>> = {
   'encke-comet-stream': '#9cc4ff',
   'encke-redis-1': '#2f9e8f',
   'encke-cluster-2': '#1b6b60',
+  'encke-ws-json-delta': '#7b3fe4',
+  'encke-ws-msgpack-delta': '#5a22b8',
+  'encke-comet-stream-delta': '#b38cf5',
 };
 const PEER_COLOR = '#e39b2d';
 
 const esc = (s: string): string => s.replace(/&/g, '&amp;').replace(/</g, '&lt;');
-const fmt = (v: number): string => (v >= 1000 ? `${Math.round(v / 1000)}k` : v >= 10 ? v.toFixed(0) : v.toFixed(2));
+const fmt = (v: number): string => (v >= 10_000 ? `${Math.round(v / 1000)}k` : v >= 10 ? Math.round(v).toLocaleString('en-US') : v.toFixed(2));
 
 export function chartSvg(profile: Profile, cases: readonly CaseResult[], subtitle: string): string {
   const parts: string[] = [];

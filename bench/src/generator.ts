@@ -4,9 +4,10 @@
  */
 import { roundRobin, type BenchClient, type ClientContext, type Conn, type Pub } from './clients/client.js';
 import { CpuMeter, type CpuUse } from './cpu.js';
+import { Documents, STAMP_WIDTH } from './documents.js';
 import type { GeneratorMessage, Job, JobResult, Latency, RampParams, RunnerMessage, StepResult } from './jobs.js';
 import { Load, Mix, ownChannel } from './load.js';
-import { Sink } from './payload.js';
+import { Sink, makePayload } from './payload.js';
 import { STACKS } from './stacks.js';
 
 const SETTLE_FRACTION = 0.2;
@@ -25,6 +26,8 @@ const MAX_TRIES = 3;
 /** A best step with the generator this busy measured the generator, not the server: the report says so. */
 const GENERATOR_BOUND = 0.95;
 const MAX_PUBLISHER_BACKLOG = 1024 * 1024;
+/** The channel of the `shared` layout (load.ts' Mix publishes to it by this name). */
+const SHARED_CHANNEL = 'shared';
 /** S6: the channel the members are present on. */
 const PRESENCE_CHANNEL = 'typing';
 
@@ -43,7 +46,7 @@ function latencyOf(sink: Sink): Latency {
 function channelsFor(job: Job, i: number): string[] {
   switch (job.layout) {
     case 'shared':
-      return ['shared'];
+      return [SHARED_CHANNEL];
     case 'presence':
       return [PRESENCE_CHANNEL];
     case 'own':
@@ -105,12 +108,30 @@ async function publisherFor(clients: BenchClient[], job: Job, members: Pub[]): P
 class Runner {
   lost = 0;
   readonly sink = new Sink();
+  /** S8's documents: published, decoded and checked by the clients. */
+  readonly documents: Documents | undefined;
 
-  constructor(private readonly job: Job) {}
+  constructor(private readonly job: Job) {
+    if (job.documents) this.documents = new Documents(this.sink);
+  }
 
   /** The context of the clients, less the port (one client per node). */
   context(): Omit<ClientContext, 'port'> {
-    return { sink: this.sink, lost: () => this.lost++ };
+    return { sink: this.sink, lost: () => this.lost++, ...(this.documents && { documents: this.documents }) };
+  }
+
+  /**
+   * S8: one document to every subscriber before measuring, so that each delta chain has its base
+   * and the fixed phase's bytes are those of a steady stream (the first message of a chain is whole).
+   */
+  async prime(pub: Pub, subscribers: number): Promise<void> {
+    const d0 = this.sink.delivered;
+    pub.publish(SHARED_CHANNEL, makePayload(STAMP_WIDTH, ''));
+    const until = performance.now() + DRAIN_TIMEOUT_MS;
+    while (this.sink.delivered - d0 < subscribers) {
+      if (performance.now() > until) throw new Error(`the first document reached ${this.sink.delivered - d0} of ${subscribers} subscribers`);
+      await sleep(20);
+    }
   }
 
   async waitDrained(load: Load, base: number, offeredBase: number, timeoutMs = DRAIN_TIMEOUT_MS): Promise<boolean> {
@@ -230,9 +251,14 @@ async function run(job: Job): Promise<JobResult> {
     const shared = job.layout === 'own' ? 0 : job.connections;
     const own = job.layout === 'shared' || job.layout === 'presence' ? 0 : job.connections;
     const load = new Load(pub, new Mix(shared, own, job.ownPerShared), job.payloadBytes);
+    const { documents } = runner;
+    if (documents) await runner.prime(pub, conns.length);
+    const beforeFixed = documents?.snapshot();
     if (job.fixed) result.fixed = await runner.fixed(load, job.fixed.rate, job.fixed.seconds, job.fixed.warmupSeconds);
+    const afterFixed = documents?.snapshot();
     if (job.ramp) result.ramp = await runner.ramp(load, job.ramp);
     load.stop();
+    if (documents) result.documents = documents.result(beforeFixed!, afterFixed!);
     if (job.countMissing) {
       await runner.waitDrained(load, 0, 0, FINAL_DRAIN_TIMEOUT_MS);
       result.missing = load.offered - runner.sink.delivered;

@@ -1,4 +1,5 @@
 /** What the runner asks of a generator process, and what it answers (over IPC). */
+import type { DocumentsResult } from './documents.js';
 import type { StackId } from './stacks.js';
 
 export interface RampParams {
@@ -44,6 +45,11 @@ export interface Job {
   countMissing?: boolean;
   /** S3: after opening, report `opened` and hold the connections until told `finish`. */
   hold?: boolean;
+  /**
+   * S8: publish 1 KB JSON documents (documents.ts) instead of padded payloads; every subscriber
+   * decodes and checks each one and counts its socket bytes (`JobResult.documents`).
+   */
+  documents?: boolean;
 }
 
 export interface Latency {
@@ -99,6 +105,8 @@ export interface JobResult {
   /** With `countMissing`: deliveries offered in the whole case and never received (0: nothing lost). */
   missing?: number;
   lost: number;
+  /** With `documents`: bytes per delivery and delta share over the fixed-rate phase, checks over the case. */
+  documents?: DocumentsResult;
 }
 
 export type GeneratorMessage =

@@ -1,4 +1,5 @@
 /** The numbers taken from each case, how they compare to the reference, and the targets. */
+import { DELTA_METRICS, DELTA_STACKS, MIN_DELTA_SHARE, S8_STACKS } from './delta-bench.js';
 import type { JobResult } from './jobs.js';
 import type { MemoryReport } from './servers/main.js';
 import type { ScenarioId } from './profiles.js';
@@ -88,6 +89,7 @@ export const METRICS: Metric[] = [
   ...latencies('s6'),
   serverCpu('s6'),
   { scenario: 's6', key: 'missing', label: 'missing', unit: 'deliveries', ratio: false, digits: 0, get: (c) => c.result?.fixed?.missing },
+  ...DELTA_METRICS,
 ];
 
 export interface Summary {
@@ -188,6 +190,16 @@ export function targets(cases: readonly CaseResult[]): Target[] {
   out.push(...tailTargets(cases));
   for (const stack of ['encke-ws-json', 'encke-ws-msgpack'] as const) {
     out.push(target('s6', 5, `S6 ${stack}: typing update p99 ≤ 50 ms with 100 members`, of('s6', 'p99', stack), (v) => v <= 50, ms));
+  }
+  // Issue 14: correctness of what was measured (no speed target is set for deltas).
+  for (const stack of S8_STACKS) {
+    out.push(target('s8', 14, `S8 ${stack}: every document as published (mismatches = 0)`, of('s8', 'mismatches', stack), (v) => v === 0, count, 'worst'));
+  }
+  for (const stack of DELTA_STACKS) {
+    const pct = (v: number): string => `${v.toFixed(1)}% (worst run)`;
+    // Judged on the run with the fewest deltas.
+    const share = summarise(values(cases, metric('s8', 'deltas'), stack));
+    out.push(target('s8', 14, `S8 ${stack}: ≥ ${100 * MIN_DELTA_SHARE}% of deliveries as deltas`, share && { ...share, median: share.min }, (v) => v >= 100 * MIN_DELTA_SHARE, pct));
   }
   return out;
 }

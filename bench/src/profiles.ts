@@ -2,13 +2,14 @@
  * The scenarios and how long each is run. `full` is the reported run (≥3 runs, medians);
  * `quick` is the development loop (one run, shorter steps, fewer stacks): about 80 s today, about
  * 105 s once comet is served (its three cases join), under the 2 minutes it is allowed. S5, S5b and
- * S6 take about 85 s more in the quick profile, so they join the quick loop only when named
- * (`npm run bench:quick -- --scenarios s5,s5b,s6`).
+ * S6 take about 85 s more in the quick profile, and S8 (delta, six cases) about 80 s, so they join
+ * the quick loop only when named (`npm run bench:quick -- --scenarios s5,s5b,s6`, `-- --scenarios s8`).
  */
+import { deltaScenario } from './delta-bench.js';
 import type { Job, RampParams } from './jobs.js';
 import type { StackId } from './stacks.js';
 
-export type ScenarioId = 's1' | 's2' | 's3' | 's4' | 's5' | 's5b' | 's6' | 's7';
+export type ScenarioId = 's1' | 's2' | 's3' | 's4' | 's5' | 's5b' | 's6' | 's7' | 's8';
 
 export interface Scenario {
   id: ScenarioId;
@@ -16,6 +17,8 @@ export interface Scenario {
   stacks: StackId[];
   /** The stack `× ref` ratios are taken to. @default 'bare-ws' */
   reference?: StackId;
+  /** Per-stack references instead (S8: each delta stack beside the same transport without delta). */
+  referenceOf?: Partial<Record<StackId, StackId>>;
   /** Said under the scenario's title in the report (how it is run, what its numbers mean). */
   note?: string;
   /** Run only when named with `--scenarios` (the quick profile's long scenarios). */
@@ -152,6 +155,7 @@ function scenarios(quick: boolean): Scenario[] {
       },
       timeoutMs: 120_000,
     },
+    deltaScenario(quick, ramp(quick)),
   ];
 }
 

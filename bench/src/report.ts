@@ -1,7 +1,7 @@
 /** The markdown report: one table per scenario (medians, min–max, ratios to bare ws), then targets. */
 import { METRICS, REFERENCE, ratios, summarise, targets, values, type CaseResult, type Summary } from './metrics.js';
 import type { Profile } from './profiles.js';
-import { STACKS } from './stacks.js';
+import { STACKS, type StackId } from './stacks.js';
 
 export interface RunInfo {
   date: string;
@@ -35,8 +35,12 @@ export function markdown(profile: Profile, cases: readonly CaseResult[], info: R
   for (const scenario of profile.scenarios) {
     const metrics = METRICS.filter((m) => m.scenario === scenario.id);
     const reference = scenario.reference ?? REFERENCE;
+    const referenceOf = (stack: StackId): StackId => scenario.referenceOf?.[stack] ?? reference;
     lines.push(`## ${scenario.title}`, '');
-    if (scenario.reference) lines.push(`Reference for \`× ref\`: ${STACKS[reference].label}.`, '');
+    if (scenario.referenceOf) {
+      const pairs = scenario.stacks.filter((s) => referenceOf(s) !== s).map((s) => `${STACKS[s].label} to ${STACKS[referenceOf(s)].label}`);
+      lines.push(`\`× ref\`: ${pairs.join('; ')}.`, '');
+    } else if (scenario.reference) lines.push(`Reference for \`× ref\`: ${STACKS[reference].label}.`, '');
     if (scenario.note) lines.push(scenario.note, '');
     const header = ['stack'];
     for (const m of metrics) header.push(`${m.label} (${m.unit})`, ...(m.ratio ? ['× ref'] : []));
@@ -46,7 +50,7 @@ export function markdown(profile: Profile, cases: readonly CaseResult[], info: R
       const row = [STACKS[stack].label];
       for (const m of metrics) {
         row.push(cell(summarise(values(cases, m, stack)), m.digits));
-        if (m.ratio) row.push(stack === reference ? '1' : ratioCell(summarise(ratios(cases, m, stack, reference))));
+        if (m.ratio) row.push(stack === referenceOf(stack) ? '1' : ratioCell(summarise(ratios(cases, m, stack, referenceOf(stack)))));
       }
       if (problem && row.slice(1).every((c) => c === '–' || c === '')) {
         lines.push(`| ${row[0]} | ${problem.replace(/\|/g, '/')} |${' |'.repeat(row.length - 2)}`);

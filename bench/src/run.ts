@@ -61,6 +61,11 @@ function describe(c: CaseResult): string {
   if (r.ramp) parts.push(`max ${r.ramp.max}/s (${r.ramp.steps.length} steps, ${r.ramp.note})`);
   if (c.memory) parts.push(`rss +${((c.memory.loaded.rss - c.memory.baseline.rss) / 1048576).toFixed(1)} MiB`);
   if (r.missing !== undefined) parts.push(`missing at the end ${r.missing}`);
+  const d = r.documents;
+  if (d) {
+    const pct = (v: number): string => `${(100 * v).toFixed(1)}%`;
+    parts.push(`${d.bytesPerDelivery.toFixed(0)} B/delivery, ${pct(d.deltaShare)} deltas, documents changed ${pct(d.changedShare)}, checked ${d.checked}, mismatches ${d.mismatches}, unchecked ${d.unchecked}, decoder calls ${d.decoderCalls}`);
+  }
   if (r.lost) parts.push(`lost ${r.lost}`);
   return parts.join('; ');
 }

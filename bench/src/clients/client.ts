@@ -2,11 +2,17 @@
  * What a stack's load-generator client must do. Every stack speaks its own protocol at the wire
  * level (no SDKs): thousands of subscribers live in one generator process.
  */
+import type { Documents } from '../documents.js';
 import type { Sink } from '../payload.js';
 
 export interface ClientContext {
   port: number;
   sink: Sink;
+  /**
+   * Document mode (S8, stacks that support it): the publisher publishes these JSON documents, and
+   * each subscriber decodes every message back into its document, checks it and counts its bytes.
+   */
+  documents?: Documents;
   /** A subscriber (or a publisher that reports it) lost its connection: the step or run is then not sustained. */
   lost(): void;
 }

@@ -4,7 +4,8 @@
  * the same connections (`clientId` query param, PRESENCE ENTER then UPDATE), and comet
  * long-polling (`/comet/connect`, `/comet/<connectionKey>/send` and `/recv`, JSON, `stream=false`).
  */
-import { Action, PresenceAction, decodeFrame, encodeJson, encodeMsgpack, type Format, type ProtocolMessage } from '@encke/protocol';
+import { Action, PresenceAction, decodeFrame, encodeJson, encodeMsgpack, type Format, type Message, type ProtocolMessage } from '@encke/protocol';
+import { DELTA_FORMAT } from '../documents.js';
 import { PollingClient, STEP_TIMEOUT_MS, publisherOn, waiter, within, type BenchClient, type ClientContext, type Conn, type Pub, type Waiter } from './client.js';
 import { PollLoop, RawHttp } from './raw-http.js';
 import { RawWs } from './raw-ws.js';
@@ -26,6 +27,22 @@ function typingData(typing: boolean, at?: string): string {
   return JSON.stringify(at === undefined ? { typing } : { typing, at });
 }
 
+/** How an encke subscriber attaches. */
+export interface AttachOptions {
+  /** Attach with `params: {delta: 'vcdiff'}` (S8; needs document mode to read the deltas). */
+  delta?: boolean;
+}
+
+/** The ATTACH params of `options`, if any. */
+function attachParams(options: AttachOptions): Record<string, string> | undefined {
+  return options.delta ? { delta: DELTA_FORMAT } : undefined;
+}
+
+/** A delta subscriber cannot find the send-time marker inside deltas: it must decode (document mode). */
+function checkDocumentMode(ctx: ClientContext, options: AttachOptions): void {
+  if (options.delta && !ctx.documents) throw new Error('delta stacks run only document scenarios (S8): deltas must be decoded to be counted');
+}
+
 /** Tracks CONNECTED, ATTACHED and a presence member's first ACK for one connection during set-up. */
 export class Handshake {
   readonly connected: Waiter = waiter();
@@ -33,6 +50,9 @@ export class Handshake {
   readonly acked: Waiter = waiter();
   connectionKey = '';
   private awaiting = new Set<string>();
+
+  /** `delta`: every ATTACHED must grant `delta: 'vcdiff'` back. */
+  constructor(private readonly delta = false) {}
 
   expect(channels: readonly string[]): void {
     this.awaiting = new Set(channels);
@@ -47,6 +67,10 @@ export class Handshake {
         this.connected.resolve();
         return true;
       case Action.ATTACHED:
+        if (this.delta && pm.params?.delta !== DELTA_FORMAT) {
+          this.attached.reject(new Error(`encke: ATTACHED ${pm.channel ?? ''} without delta=${DELTA_FORMAT}`));
+          return false;
+        }
         if (pm.channel !== undefined && this.awaiting.delete(pm.channel) && this.awaiting.size === 0) this.attached.resolve();
         return true;
       case Action.ACK:
@@ -73,7 +97,10 @@ export class EnckeWsClient implements BenchClient {
   constructor(
     private readonly ctx: ClientContext,
     private readonly format: Format,
-  ) {}
+    private readonly options: AttachOptions = {},
+  ) {
+    checkDocumentMode(ctx, options);
+  }
 
   private path(clientId?: string): string {
     const id = clientId === undefined ? '' : `&clientId=${encodeURIComponent(clientId)}`;
@@ -96,13 +123,16 @@ export class EnckeWsClient implements BenchClient {
    */
   private async open(channels: readonly string[], clientId?: string): Promise<{ ws: RawWs; hs: Handshake; goLive(): void }> {
     const { ctx, format } = this;
-    const hs = new Handshake();
+    const hs = new Handshake(this.options.delta);
+    // Document mode decodes every message; otherwise the send-time marker is found in the frame.
+    const reader = ctx.documents?.reader();
     let live = false;
     const ws = await RawWs.connect(ctx.port, this.path(clientId), {
       onMessage(payload) {
-        if (ctx.sink.scan(payload) > 0) return;
+        if (!reader && ctx.sink.scan(payload) > 0) return;
         for (const pm of asMessages(decodeFrame(format === 'json' ? payload.toString('utf8') : payload, format))) {
-          if (!hs.handle(pm) && live) ws.close();
+          if (reader && pm.action === Action.MESSAGE) reader(pm);
+          else if (!hs.handle(pm) && live) ws.close();
         }
       },
       onClose() {
@@ -113,9 +143,11 @@ export class EnckeWsClient implements BenchClient {
         if (live) ctx.lost();
       },
     });
+    ctx.documents?.track(ws);
     await within(hs.connected.promise, STEP_TIMEOUT_MS, 'encke CONNECTED');
     hs.expect(channels);
-    for (const channel of channels) this.send(ws, { action: Action.ATTACH, channel });
+    const params = attachParams(this.options);
+    for (const channel of channels) this.send(ws, { action: Action.ATTACH, channel, ...(params && { params }) });
     await within(hs.attached.promise, STEP_TIMEOUT_MS, 'encke ATTACHED');
     return { ws, hs, goLive: () => (live = true) };
   }
@@ -161,7 +193,10 @@ export class EnckeWsClient implements BenchClient {
     });
     await within(hs.connected.promise, STEP_TIMEOUT_MS, 'encke publisher CONNECTED');
     let msgSerial = 0;
-    return publisherOn(ws, (channel, data) => this.send(ws, { action: Action.MESSAGE, channel, msgSerial: msgSerial++, messages: [{ name: 'm', data }] }));
+    const { documents } = ctx;
+    // Document mode: the load's payload is just the send-time stamp, carried inside the next document.
+    const message = (data: string): Message => (documents ? { name: 'doc', data: documents.next(data), encoding: 'json' } : { name: 'm', data });
+    return publisherOn(ws, (channel, data) => this.send(ws, { action: Action.MESSAGE, channel, msgSerial: msgSerial++, messages: [message(data)] }));
   }
 }
 
@@ -172,8 +207,10 @@ export class EnckeCometClient extends PollingClient {
     ws: BenchClient,
     /** Streaming (ably-js's default on Node): recv responses stay open, one line per batch. */
     private readonly stream = false,
+    private readonly options: AttachOptions = {},
   ) {
     super(ctx, ws);
+    checkDocumentMode(ctx, options);
   }
 
   /** Whether the server serves comet (the transport may not be merged yet). */
@@ -195,20 +232,25 @@ export class EnckeCometClient extends PollingClient {
   async subscribe(channels: readonly string[]): Promise<Conn> {
     const { ctx } = this;
     const auth = `key=${encodeURIComponent(ENCKE_KEY)}`;
-    const hs = new Handshake();
+    const hs = new Handshake(this.options.delta);
+    const reader = ctx.documents?.reader();
     const handleBody = (body: Buffer): boolean => {
-      if (body.length === 0 || ctx.sink.scan(body) > 0) return true;
+      if (body.length === 0 || (!reader && ctx.sink.scan(body) > 0)) return true;
       let ok = true;
-      for (const pm of asMessages(JSON.parse(body.toString('utf8')))) ok = hs.handle(pm) && ok;
+      for (const pm of asMessages(JSON.parse(body.toString('utf8')))) {
+        if (reader && pm.action === Action.MESSAGE) reader(pm);
+        else ok = hs.handle(pm) && ok;
+      }
       return ok;
     };
     const loop = new PollLoop(ctx.port, ctx.lost);
+    ctx.documents?.track(loop.poller);
     let base = '';
     if (this.stream) {
       // One line per batch; a chunk holds whole lines or part of one.
       let partial = '';
       const onChunk = (chunk: Buffer): void => {
-        if (ctx.sink.scan(chunk) > 0) return;
+        if (!reader && ctx.sink.scan(chunk) > 0) return;
         const text = partial + chunk.toString('utf8');
         const end = text.lastIndexOf('\n');
         partial = text.slice(end + 1);
@@ -242,7 +284,9 @@ export class EnckeCometClient extends PollingClient {
       );
     }
     hs.expect(channels);
-    const sent = await loop.sender.request('POST', `${base}/send?${auth}`, JSON.stringify(channels.map((channel) => ({ action: Action.ATTACH, channel }))));
+    const params = attachParams(this.options);
+    const attach = channels.map((channel) => ({ action: Action.ATTACH, channel, ...(params && { params }) }));
+    const sent = await loop.sender.request('POST', `${base}/send?${auth}`, JSON.stringify(attach));
     handleBody(sent.body);
     await within(hs.attached.promise, STEP_TIMEOUT_MS, 'comet ATTACHED');
     return loop.live((sender) => sender.request('GET', `${base}/close?${auth}`));

@@ -32,6 +32,8 @@ export class RawHttp {
   private closeAfter = false;
   /** The status of the streamed response being read (0: none, reading a response header). */
   private streamStatus = 0;
+  /** Bytes read from the server so far, over every socket this client opened (headers included). */
+  received = 0;
 
   constructor(private readonly port: number) {}
 
@@ -61,6 +63,7 @@ export class RawHttp {
         buffer: READ_BUFFER,
         callback: (n: number, b: Uint8Array): boolean => {
           const chunk = (b as Buffer).subarray(0, n);
+          this.received += n;
           this.buf = this.buf.length === 0 ? Buffer.from(chunk) : Buffer.concat([this.buf, chunk]);
           this.parse();
           return true;

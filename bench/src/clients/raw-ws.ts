@@ -29,6 +29,8 @@ export class RawWs {
   private closed = false;
   private readonly mask = randomBytes(4);
   private lastBinary = false;
+  /** Bytes read from the socket so far (the upgrade's answer included). */
+  received = 0;
 
   private constructor(socket: Socket, private readonly handler: WsHandler) {
     this.socket = socket;
@@ -54,6 +56,7 @@ export class RawWs {
           buffer: READ_BUFFER,
           callback: (n: number, buf: Uint8Array): boolean => {
             const chunk = (buf as Buffer).subarray(0, n);
+            ws!.received += n;
             if (upgraded) ws!.onData(chunk);
             else onHandshake(Buffer.from(chunk));
             return true;
