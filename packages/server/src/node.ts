@@ -83,7 +83,7 @@ function buildContext(o: ResolvedOptions, untimed: Engine, metrics: Metrics): No
   const engine = instrumentEngine(untimed, metrics);
   const apps = new AppRegistry(engine.apps);
   for (const app of buildApps(o.apps, o.keys)) apps.add(app);
-  const faults = new Faults(o.logger);
+  const faults = new Faults(o.logger, metrics);
   const stats = new StatsCounters(o.clock, engine.stats, o.logger);
   const scheduler = new FlushScheduler(
     (item, err) => flushFailed(faults, item, err),
@@ -97,7 +97,7 @@ function buildContext(o: ResolvedOptions, untimed: Engine, metrics: Metrics): No
     engine,
     apps,
     channels: new LocalChannels(engine, scheduler, o.logger, o.serverId, metrics, o.maxChannels, faults),
-    publisher: new ChannelPublisher(o, o.clock, engine, stats, metrics),
+    publisher: new ChannelPublisher(o, o.clock, engine, stats, metrics, faults),
     changes: new MessageChanges(o, o.clock, engine, stats, metrics, persistedRetention(o)),
     sessions: new SessionRegistry(records),
     records,
