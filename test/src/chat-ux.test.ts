@@ -8,6 +8,7 @@ import assert from 'node:assert/strict';
 import * as Ably from 'ably';
 import { after, before, describe, it } from 'node:test';
 import { ChatPage, useBrowser, screenshotPath, startChatServer, type ProbeWindow } from './helpers/chat.js';
+import { KEYS } from './helpers/server.js';
 
 /** One Chromium for this file. */
 const browser = useBrowser();
@@ -205,6 +206,38 @@ describe('chat demo: screenshots', () => {
       await fresh.close();
     } finally {
       for (const p of people) await p.close();
+      await server.close();
+    }
+  });
+});
+
+describe('chat demo: no API key in the page', () => {
+  it('every request and socket of the page carries a token from /demo/token, none a key or its secret', async () => {
+    const server = await startChatServer();
+    const page = await browser().context.newPage();
+    const seen: { url: string; authorization: string }[] = [];
+    page.on('request', (r) => seen.push({ url: r.url(), authorization: r.headers().authorization ?? '' }));
+    page.on('websocket', (ws) => seen.push({ url: ws.url(), authorization: '' }));
+    try {
+      await page.goto(`http://127.0.0.1:${server.port}/#room/keyless`);
+      await page.fill('#join-name', 'Kim');
+      await page.press('#join-name', 'Enter');
+      await page.waitForSelector('#conn[data-state="connected"]', { timeout: 20_000 });
+      await page.fill('#composer-text', 'no key here');
+      await page.press('#composer-text', 'Enter');
+      await page.waitForSelector('.message.own[data-delivery="acknowledged"]', { timeout: 10_000 });
+      const secrets = Object.values(KEYS).map((k) => k.slice(k.indexOf(':') + 1));
+      for (const r of seen) {
+        for (const secret of secrets) assert.ok(!r.url.includes(secret) && !r.authorization.includes(secret), `a key secret in ${r.url}`);
+        assert.ok(!/[?&]key=/.test(r.url), `a key in ${r.url}`);
+        assert.ok(!r.authorization.startsWith('Basic '), `basic auth on ${r.url}`);
+      }
+      assert.ok(seen.some((r) => new URL(r.url).pathname === '/demo/token' && new URL(r.url).searchParams.get('clientId') === 'Kim'), 'the token came from the demo endpoint');
+      assert.ok(seen.some((r) => r.url.startsWith('ws://') && new URL(r.url).searchParams.has('access_token')), 'the connection is authenticated by a token');
+      const html = await page.content();
+      for (const secret of secrets) assert.ok(!html.includes(secret));
+    } finally {
+      await page.close();
       await server.close();
     }
   });

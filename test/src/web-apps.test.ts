@@ -368,7 +368,7 @@ describe('admin dashboard: the same numbers as /metrics', () => {
       await viewer.channels.get('dashboard').subscribe('snapshot', (m) => void snapshots.push(m));
       clock.advance(1000); // one snapshot (the publisher runs on the server's clock)
       while (snapshots.length < 1) await new Promise((r) => setTimeout(r, 20));
-      const snap = snapshots[0]!.data as { metrics: { connections: Record<string, Record<string, number>>; messagesIn: number; messagesOut: number; errors: Record<string, number> } };
+      const snap = snapshots[0]!.data as { metrics: { connections: Record<string, Record<string, number>>; messagesIn: number; messagesOut: number; errors: Record<string, number>; faults: Record<string, number> } };
       const exposition = await (await fetch(`${base(ts)}/metrics`)).text();
 
       const connections = metricSamples(exposition, 'encke_connections');
@@ -379,6 +379,9 @@ describe('admin dashboard: the same numbers as /metrics', () => {
       assert.equal(snap.metrics.connections.web_socket?.msgpack, 1); // the chatter
       assert.equal(snap.metrics.errors['40400'], 3);
       assert.equal(metricSamples(exposition, 'encke_errors_total').get('{code="40400"}'), 3);
+      const faults = metricSamples(exposition, 'encke_faults_total');
+      assert.ok(Object.keys(snap.metrics.faults).length > 0, 'fault kinds are listed (0 included)');
+      for (const [kind, n] of Object.entries(snap.metrics.faults)) assert.equal(faults.get(`{kind="${kind}"}`), n, `faults ${kind}`);
       // /metrics was read after the snapshot's own publish: one more in, and one more out (to the viewer).
       const sum = (m: Map<string, number>): number => [...m.values()].reduce((a, b) => a + b, 0);
       assert.equal(sum(metricSamples(exposition, 'encke_messages_in_total')), snap.metrics.messagesIn + 1);

@@ -5,8 +5,8 @@
  */
 
 export const WINDOW = 120;
-const W = 640;
-const H = 220;
+/** The drawing's size when the element has none yet (not laid out): the chart is drawn at its real size, so text is never stretched. */
+const DEFAULT_SIZE = { w: 640, h: 220 };
 const PAD = { left: 48, right: 12, top: 12, bottom: 26 };
 const SVG = 'http://www.w3.org/2000/svg';
 /** Gridlines: a 1, 2 or 5 × 10^n maximum divides into five round steps. */
@@ -41,14 +41,22 @@ function node<K extends keyof SVGElementTagNameMap>(tag: K, attrs: Record<string
   return e;
 }
 
-/** Polyline points of one series over the window ending at `now`. */
-export function pointsOf(series: readonly Point[], pick: (p: Point) => number, now: number, max: number): string {
-  const x = (t: number): number => PAD.left + ((t - (now - WINDOW)) / WINDOW) * (W - PAD.left - PAD.right);
-  const y = (v: number): number => PAD.top + (1 - v / max) * (H - PAD.top - PAD.bottom);
+interface Size {
+  w: number;
+  h: number;
+}
+
+/** Polyline points of one series over the window ending at `now`, in a drawing of `size`. */
+export function pointsOf(series: readonly Point[], pick: (p: Point) => number, now: number, max: number, size: Size = DEFAULT_SIZE): string {
+  const x = (t: number): number => PAD.left + ((t - (now - WINDOW)) / WINDOW) * (size.w - PAD.left - PAD.right);
+  const y = (v: number): number => PAD.top + (1 - v / max) * (size.h - PAD.top - PAD.bottom);
   return series.map((p) => `${x(p.t).toFixed(1)},${y(pick(p)).toFixed(1)}`).join(' ');
 }
 
 export function drawChart(svg: SVGSVGElement, series: readonly Point[], now: number): void {
+  const box = svg.getBoundingClientRect();
+  const size: Size = box.width > 0 && box.height > 0 ? { w: Math.round(box.width), h: Math.round(box.height) } : DEFAULT_SIZE;
+  const { w: W, h: H } = size;
   svg.setAttribute('viewBox', `0 0 ${W} ${H}`);
   const visible = series.filter((p) => p.t >= now - WINDOW);
   const max = niceMax(Math.max(0, ...visible.map((p) => Math.max(p.in, p.out))));
@@ -65,8 +73,8 @@ export function drawChart(svg: SVGSVGElement, series: readonly Point[], now: num
     parts.push(node('text', { x, y: H - 6, class: 'axis', 'text-anchor': anchor }, label));
   }
   if (visible.length > 1) {
-    parts.push(node('polyline', { points: pointsOf(visible, (p) => p.out, now, max), class: 'series out', 'data-series': 'out' }));
-    parts.push(node('polyline', { points: pointsOf(visible, (p) => p.in, now, max), class: 'series in', 'data-series': 'in' }));
+    parts.push(node('polyline', { points: pointsOf(visible, (p) => p.out, now, max, size), class: 'series out', 'data-series': 'out' }));
+    parts.push(node('polyline', { points: pointsOf(visible, (p) => p.in, now, max, size), class: 'series in', 'data-series': 'in' }));
   } else {
     parts.push(node('text', { x: W / 2, y: H / 2, class: 'waiting', 'text-anchor': 'middle' }, 'Waiting for the first seconds of data…'));
   }

@@ -189,6 +189,13 @@ export class Cluster {
       .sort((a, b) => b.recent - a.recent || b.total - a.total);
   }
 
+  /** Last-resort faults by kind, summed over the nodes heard from (cumulative since each started). */
+  faults(now: number): Record<string, number> {
+    const sum: Record<string, number> = {};
+    for (const n of this.current(now)) for (const [kind, count] of Object.entries(n.last.metrics.faults ?? {})) sum[kind] = (sum[kind] ?? 0) + count;
+    return sum;
+  }
+
   nodeRows(now: number): NodeRow[] {
     return this.current(now)
       .map((n) => ({

@@ -127,6 +127,11 @@ export function renderErrors(cluster: Cluster, now: number): ErrorRow[] {
     e.lastSeen === undefined ? { text: '–', className: 'muted' } : { text: ago(now - e.lastSeen), className: 'when' },
   ]);
   fillTable(byId('errors'), ['Code', 'Error', num('5 min'), num('Total'), 'Last'], rows, 'No errors sent to clients');
+  const faults = Object.entries(cluster.faults(now));
+  const line = byId('faults');
+  line.textContent = faults.length === 0 ? '' : `Faults: ${faults.map(([kind, n]) => `${kind} ${n}`).join(' · ')}`;
+  line.title = 'Exceptions the server caught as a last resort, by kind: each one is a bug (see the error log)';
+  line.classList.toggle('bad', faults.some(([, n]) => n > 0));
   return errors;
 }
 

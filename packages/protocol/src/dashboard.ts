@@ -57,6 +57,8 @@ export interface DashboardMetrics {
   messagesOut: number;
   /** Errors sent to clients by Ably error code, cumulative. */
   errors: Record<string, number>;
+  /** Exceptions the server's last resort caught (each one a bug), by kind, cumulative. */
+  faults: Record<string, number>;
 }
 
 export interface DashboardChannel {

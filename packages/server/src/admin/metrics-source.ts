@@ -17,6 +17,7 @@ export function metricsReader(ctx: NodeContext): MetricsReader {
       messagesIn: m.messagesIn.realtime + m.messagesIn.rest,
       messagesOut: m.messagesOut,
       errors: m.errors,
+      faults: m.faults,
     };
   };
 }
