@@ -186,7 +186,9 @@ export class EventStreamTransport implements Transport {
     if (this.ended || !this.opened) return;
     this.lastWrite = this.ctx.clock.now();
     this.res.write(text);
+    this.ctx.metrics.wrote('sse', Buffer.byteLength(text));
     if ((this.res.socket?.writableLength ?? 0) > this.ctx.options.maxOutboundBuffer) {
+      this.ctx.metrics.slowConsumer('sse', 0);
       // A slow consumer: drop it; it comes back with Last-Event-ID and misses nothing.
       this.ctx.logger.warn({ buffered: this.res.socket?.writableLength }, 'dropping slow event-stream consumer');
       this.terminate();
