@@ -98,13 +98,11 @@ describe('@encke/client in Chromium', () => {
   });
 
   const COUNT = 1000;
-  // The polled transports (xhr_polling, polling, jsonp) lose messages here: Chromium silently
-  // re-sends a GET whose reused connection was reset before any answer byte, so a recv answer the
-  // proxy cut is replaced by the answer to the retry, and the server counts the lost one as
-  // delivered. Needs a recv that says what it has (as SSE's Last-Event-ID does): requested on
-  // BOARD-requests.md (2026-12-06 06:45, issue 15); they join this table once main has it.
-  const CONTINUITY = TRANSPORTS.filter((t) => t !== 'xhr_polling' && t !== 'polling' && t !== 'jsonp');
-  for (const transport of CONTINUITY) {
+  // Every transport. The polled ones (xhr_polling, polling, jsonp) depend on acknowledged polling:
+  // Chromium silently re-sends a GET whose reused connection was reset before any answer byte, so
+  // the page sees only the retry's answer; the retry says what the page has (`ack=`) and the server
+  // writes the lost answer again (docs/protocol.md "Acknowledged polling").
+  for (const transport of TRANSPORTS) {
     it(`${transport}: 1,000 messages each way through a proxy cutting every ~0.5 s, exactly once, in order`, { timeout: 120_000 }, async () => {
       const proxy = await KillableProxy.start(f.ts.port);
       const p = await page();

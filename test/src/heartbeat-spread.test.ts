@@ -9,6 +9,8 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { Action } from '@encke/protocol';
 import { FakeClock, slicesFor } from '@encke/server/internal';
+import { RawCometClient } from './helpers/raw-comet.js';
+import type { Inbox } from './helpers/inbox.js';
 import { RawClient } from './helpers/raw-ws.js';
 import { KEYS, startServer, type TestServer } from './helpers/server.js';
 
@@ -71,4 +73,58 @@ describe('heartbeat pass spread over its period (fake clock)', () => {
       `every connection pinged once or twice in two periods: ${more.join(',')}`,
     );
   });
+});
+
+/** A connection under test: its inbox, a client HEARTBEAT with `id` (answered after what the server sent before), and its close. */
+interface Probe {
+  inbox: Inbox;
+  heartbeat(id: string): void;
+  close(): Promise<void>;
+}
+
+describe('HEARTBEAT to an idle connection that asked for them, once a heartbeatInterval (fake clock)', () => {
+  const transports: { name: string; open(port: number): Promise<Probe> }[] = [
+    {
+      name: 'WebSocket',
+      open: async (port) => {
+        const c = await RawClient.connect(port, KEYS.full);
+        return {
+          inbox: c,
+          heartbeat: (id) => c.send({ action: Action.HEARTBEAT, id }),
+          close: async () => {
+            c.close();
+            await c.waitClosed(2000);
+          },
+        };
+      },
+    },
+    {
+      name: 'comet streaming',
+      open: async (port) => {
+        const c = await RawCometClient.connect(port);
+        return { inbox: c, heartbeat: (id) => void c.send([{ action: Action.HEARTBEAT, id }]), close: () => c.close() };
+      },
+    },
+  ];
+  for (const { name, open } of transports) {
+    it(`${name}: one HEARTBEAT every period it was not written to`, async () => {
+      const clock = new FakeClock(Date.now());
+      const ts = await startServer({ clock, maxIdleInterval: MAX_IDLE_INTERVAL });
+      const client = await open(ts.port);
+      try {
+        const slices = slicesFor(HEARTBEAT_INTERVAL);
+        const periods = 4;
+        for (let s = 0; s < periods * slices; s++) clock.advance(HEARTBEAT_INTERVAL / slices);
+        client.heartbeat('probe');
+        await client.inbox.next(Action.HEARTBEAT, 5000, (pm) => pm.id === 'probe');
+        const beats = client.inbox.log.filter((pm) => pm.action === Action.HEARTBEAT && pm.id === undefined).length;
+        // CONNECTED was written in the first period; every later one gets its HEARTBEAT (the
+        // visit that finds a period without writes sends one): 3, or 4 counting the first.
+        assert.ok(beats >= periods - 1 && beats <= periods, `${beats} HEARTBEATs in ${periods} idle periods`);
+      } finally {
+        await client.close();
+        await ts.close();
+      }
+    });
+  }
 });

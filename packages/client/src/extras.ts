@@ -1,6 +1,7 @@
 /**
- * Operations few pages use, loaded on first call: ping (RTN13), the server's time, and authorize()
- * (RTC8). They take the core's helpers as arguments and import only types.
+ * Operations few pages use, loaded on first call: ping (RTN13), the server's time, authorize()
+ * (RTC8), and renewing a token before it expires (only clients with tokens load it). They take the
+ * core's helpers as arguments and import only types.
  */
 import type { Auth } from './auth/auth.js';
 import type { TokenDetails, TokenParams } from './auth/types.js';
@@ -33,6 +34,26 @@ export function ping(kit: Kit, m: ConnectionManager): Promise<number> {
 export async function time(kit: Kit, http: HttpContext, baseUrl: string, timeoutMs: number): Promise<number> {
   const { body } = await getJson(kit, http, `${baseUrl}/time`, { timeoutMs });
   return Array.isArray(body) && typeof body[0] === 'number' ? body[0] : Number.NaN;
+}
+
+/** Renew this long before a token expires (or at half its life if that is shorter). */
+const RENEW_MARGIN_MS = 30_000;
+
+/** Starts (or stops) the timer that renews the connection's token before it expires. */
+export function scheduleRenewal(kit: Kit, m: ConnectionManager): void {
+  const t = m.auth.tokenDetails;
+  if (!m.auth.canRenew || !t?.expires) return m.renewTimer.stop();
+  const left = t.expires - m.options.clock.now();
+  m.renewTimer.start(Math.max(0, left - Math.min(RENEW_MARGIN_MS, left / 2)), () => void renewAndReauth(kit, m));
+}
+
+/** A new token, applied in band (the server asked with AUTH, or the old one is about to expire). */
+export async function renewAndReauth(kit: Kit, m: ConnectionManager): Promise<void> {
+  try {
+    m.reauthorize((await m.auth.renew()).token);
+  } catch (err) {
+    m.lost(kit.ErrorInfo.from(err));
+  }
 }
 
 /** A new token now, applied in band when connected; resolves once the server accepted it. */

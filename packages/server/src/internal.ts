@@ -8,6 +8,8 @@ export * as capability from './auth/capability.js';
 export * as tokenCodec from './auth/token-codec.js';
 /** For fault-injection tests of the last resort (issue 12): what a bug could make throw. */
 export { OutboundFrame } from './wire/frame.js';
+/** Acknowledged polling and SSE continuation: what a comet connection keeps until the client confirms it. */
+export { RecvReplay, REPLAY_FRAMES } from './transports/comet/replay.js';
 export { Session } from './session/session.js';
 export type { Faults, FaultKind, LimitName } from './util/faults.js';
 export { vcdiffEncode, MAX_VCDIFF_INPUT, type VcdiffOptions } from './delta/vcdiff.js';

@@ -118,3 +118,75 @@ describe('@encke/client continuity', () => {
     });
   }
 });
+
+/**
+ * Chromium's silent retry, reproduced in Node with a `fetch` that does what the browser does when
+ * a reused keep-alive connection is cut before any answer byte: it sends the same GET again and
+ * hands the page only the retry's answer. Here every other recv's answer is read and thrown away
+ * and the request made again. With acknowledged polling the retry confirms the same position and
+ * the server writes the lost frames again; without `ack` (stripped from the URL: what a client
+ * that does not acknowledge sends) the thrown-away answers' messages are gone, which shows that
+ * the emulation does lose answers.
+ */
+describe('@encke/client acknowledged polling: a recv answer lost to a silent browser retry', () => {
+  let ts: TestServer;
+  before(async () => {
+    ts = await startServer({});
+  });
+  after(() => ts.close());
+
+  const RETRY_EVERY = 2;
+  const N = 200;
+
+  /** A fetch that answers every RETRY_EVERY-th recv from a second, identical request. */
+  function retryingFetch(stripAck: boolean): { fetch: typeof fetch; retries: () => number } {
+    let recvs = 0;
+    let retries = 0;
+    const impl = async (input: string | URL | Request, init?: RequestInit): Promise<Response> => {
+      let url = String(input);
+      if (!url.includes('/recv')) return fetch(input, init);
+      if (stripAck) url = url.replace(/&ack=\d+/, '');
+      if (++recvs % RETRY_EVERY !== 0) return fetch(url, init);
+      const first = await fetch(url, init);
+      await first.arrayBuffer();
+      retries++;
+      return fetch(url, init);
+    };
+    return { fetch: impl as typeof fetch, retries: () => retries };
+  }
+
+  async function run(v: (typeof CLIENT_VARIANTS)[number], stripAck: boolean): Promise<{ got: number[]; retries: number }> {
+    const emulation = retryingFetch(stripAck);
+    const channel = `silent-retry-${v.name.replace(/\s/g, '-')}-${stripAck}`;
+    const receiver = enckeClient(ts, v, { fetch: emulation.fetch });
+    const publisher = enckeClient(ts, { name: 'ws', transport: 'web_socket', format: 'json' });
+    try {
+      await Promise.all([reach(receiver, 'connected'), reach(publisher, 'connected')]);
+      const got = new Collector<Message>();
+      await receiver.channels.get(channel).subscribe('n', got.listener);
+      const ch = publisher.channels.get(channel);
+      for (let i = 0; i < N; i += 5) {
+        await ch.publish(Array.from({ length: 5 }, (_, k) => ({ name: 'n', data: i + k })));
+        await new Promise((r) => setTimeout(r, 25));
+      }
+      await got.waitFor(N, stripAck ? 3000 : 20_000).catch(() => undefined);
+      return { got: got.items.map((m) => m.data as number), retries: emulation.retries() };
+    } finally {
+      await closeClients(receiver, publisher);
+    }
+  }
+
+  for (const v of CLIENT_VARIANTS.filter((x) => x.transport === 'xhr_polling' || (x.transport === 'polling' && x.format === 'json'))) {
+    it(`${v.name}: every message exactly once, in order, although every other recv answer is lost`, { timeout: 60_000 }, async () => {
+      const { got, retries } = await run(v, false);
+      assert.ok(retries >= 5, `only ${retries} retries`);
+      assert.deepEqual(got, Array.from({ length: N }, (_, i) => i));
+    });
+  }
+
+  it('without ack the same emulation loses messages (what acknowledged polling prevents)', { timeout: 60_000 }, async () => {
+    const { got, retries } = await run(CLIENT_VARIANTS.find((x) => x.transport === 'xhr_polling' && x.format === 'json')!, true);
+    assert.ok(retries >= 5, `only ${retries} retries`);
+    assert.ok(got.length < N, `expected losses, got all ${got.length}`);
+  });
+});

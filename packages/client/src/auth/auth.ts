@@ -12,9 +12,6 @@ import { kit } from '../kit.js';
 import type { ObtainContext } from './obtain.js';
 import type { TokenDetails, TokenLike, TokenParams } from './types.js';
 
-/** Renew this long before a token expires (or at half its life if that is shorter). */
-const RENEW_MARGIN_MS = 30_000;
-
 export class Auth {
   /** The clientId the server confirmed for the connection, else the configured one. */
   clientId: string | undefined;
@@ -76,14 +73,6 @@ export class Auth {
       this.pending = undefined;
     });
     return this.pending;
-  }
-
-  /** When to renew the current token in the background, in ms from now (undefined: never). */
-  renewInMs(): number | undefined {
-    const t = this.tokenDetails;
-    if (this.basic || !this.canRenew || !t?.expires) return undefined;
-    const left = t.expires - this.options.clock.now();
-    return Math.max(0, left - Math.min(RENEW_MARGIN_MS, left / 2));
   }
 
   private async fetchToken(params: TokenParams): Promise<TokenDetails> {

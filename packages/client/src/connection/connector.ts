@@ -29,7 +29,7 @@ export interface ConnectorHost {
   /** The connectionKey of a recovery key, until the first connection. */
   readonly recoverKey: string | undefined;
   readonly live: LiveSink;
-  activate(name: TransportName, t: Transport, pm: ProtocolMessage): void;
+  activate(t: Transport, pm: ProtocolMessage): void;
   lost(err: ErrorInfo): void;
   fail(err: ErrorInfo): void;
 }
@@ -73,7 +73,7 @@ export class Connector {
     }
     const order = this.order();
     for (let i = 0; i < order.length; i++) {
-      const name = order[i] as TransportName;
+      const name = order[i]!;
       if (gen !== this.generation) return;
       const mod = this.host.options.transportImplementations?.[name] ?? (await loadTransport(name).catch(() => undefined));
       if (gen !== this.generation) return;
@@ -85,7 +85,7 @@ export class Connector {
         if (outcome.kind === 'connected') outcome.transport.disconnect();
         return;
       }
-      if (outcome.kind === 'connected') return this.host.activate(name, outcome.transport, outcome.pm);
+      if (outcome.kind === 'connected') return this.host.activate(outcome.transport, outcome.pm);
       const answered = outcome.kind === 'refused' || outcome.fatal || (outcome.err.code >= 40000 && outcome.err.code < 50000);
       if (!answered) {
         lastErr = outcome.err;
@@ -120,10 +120,9 @@ export class Connector {
   }
 
   private order(): TransportName[] {
-    const base = this.host.options.transports ?? DEFAULT_ORDER;
-    const host = `${this.host.options.host}:${this.host.options.port}`;
-    const remembered = this.host.options.rememberTransport && !this.host.options.transports ? rememberedTransport(host) : undefined;
-    return transportOrder(base, remembered, this.demoted);
+    const o = this.host.options;
+    const remembered = o.rememberTransport && !o.transports ? rememberedTransport(`${o.host}:${o.port}`) : undefined;
+    return transportOrder(o.transports ?? DEFAULT_ORDER, remembered, this.demoted);
   }
 
   private async context(): Promise<TransportContext> {

@@ -15,7 +15,6 @@ import { Emitter } from '../util/emitter.js';
 import { kit } from '../kit.js';
 import { Timer } from '../util/clock.js';
 import type { HttpContext } from '../util/http.js';
-import type { TransportName } from '../transports/names.js';
 import type { Transport } from '../transports/transport.js';
 import { Connector, type ConnectorHost } from './connector.js';
 import { Outbox, type PublishResult } from './outbox.js';
@@ -33,8 +32,8 @@ export interface ConnectionHooks {
   serials(): Record<string, string>;
 }
 
-const SENDABLE: ReadonlySet<ConnectionState> = new Set(['connected']);
-const QUEUEABLE: ReadonlySet<ConnectionState> = new Set(['initialized', 'connecting', 'disconnected']);
+/** States in which a publish waits for the connection (RTL6c2) when `queueMessages` allows. */
+const QUEUEABLE: readonly ConnectionState[] = ['initialized', 'connecting', 'disconnected'];
 
 export class ConnectionManager extends Emitter<ConnectionEvent, ConnectionStateChange> implements ConnectorHost, Connection {
   state: ConnectionState = 'initialized';
@@ -50,7 +49,8 @@ export class ConnectionManager extends Emitter<ConnectionEvent, ConnectionStateC
   private readonly retryTimer: Timer;
   private readonly idleTimer: Timer;
   private readonly closeTimer: Timer;
-  private readonly renewTimer: Timer;
+  /** Token renewal before expiry (extras.ts). */
+  readonly renewTimer: Timer;
   private retries = 0;
   /** When the connection was last known good (or the first attempt began): the suspend clock. */
   private lastGood: number | undefined;
@@ -127,11 +127,12 @@ export class ConnectionManager extends Emitter<ConnectionEvent, ConnectionStateC
 
   /** Sends a message that is ACKed (MESSAGE, PRESENCE): queued while not connected if allowed. */
   sendAckable(pm: ProtocolMessage): Promise<PublishResult | undefined> {
-    if (!SENDABLE.has(this.state) && !(this.options.queueMessages && QUEUEABLE.has(this.state))) {
+    const now = this.state === 'connected';
+    if (!now && !(this.options.queueMessages && QUEUEABLE.includes(this.state))) {
       return Promise.reject(this.stateError());
     }
     if (this.state === 'initialized') this.connect();
-    return this.outbox.add(pm, SENDABLE.has(this.state), (p) => this.active?.send(p));
+    return this.outbox.add(pm, now, (p) => this.active?.send(p));
   }
 
   /** Sends a message that is not ACKed (ATTACH, DETACH, SYNC, AUTH, HEARTBEAT) if connected. */
@@ -176,11 +177,11 @@ export class ConnectionManager extends Emitter<ConnectionEvent, ConnectionStateC
 
   // ---- connected ----
 
-  activate(name: TransportName, t: Transport, pm: ProtocolMessage): void {
+  activate(t: Transport, pm: ProtocolMessage): void {
     this.active = t;
     this.authPending = 0;
-    if (this.options.rememberTransport) rememberTransport(`${this.options.host}:${this.options.port}`, name);
-    this.connector.demoted.delete(name);
+    if (this.options.rememberTransport) rememberTransport(`${this.options.host}:${this.options.port}`, t.name);
+    this.connector.demoted.delete(t.name);
     const resumed = this.id !== undefined && this.id === pm.connectionId;
     const recovered = !this.id && this.recover !== undefined && pm.error === undefined;
     this.id = pm.connectionId;
@@ -232,7 +233,7 @@ export class ConnectionManager extends Emitter<ConnectionEvent, ConnectionStateC
       case Action.NACK:
         return this.outbox.nack(pm.msgSerial ?? 0, pm.count ?? 1, ErrorInfo.from(pm.error, Err.internalChannel));
       case Action.CONNECTED:
-        if (this.authPending === 0 && this.active) return this.activate(this.active.name, this.active, pm);
+        if (this.authPending === 0 && this.active) return this.activate(this.active, pm);
         // RTN24: the answer to our AUTH updates details and emits `update`.
         this.authPending--;
         this.adoptDetails(pm);
@@ -246,7 +247,7 @@ export class ConnectionManager extends Emitter<ConnectionEvent, ConnectionStateC
         if (this.state === 'closing') this.closed();
         return;
       case Action.AUTH:
-        void this.renewAndReauth();
+        void this.extras().then((x) => x.renewAndReauth(kit, this));
         return;
       default:
         this.hooks?.onMessage(pm);
@@ -269,19 +270,14 @@ export class ConnectionManager extends Emitter<ConnectionEvent, ConnectionStateC
     this.lost(err);
   }
 
-  private async renewAndReauth(): Promise<void> {
-    try {
-      const t = await this.auth.renew();
-      this.reauthorize(t.token);
-    } catch (err) {
-      this.lost(ErrorInfo.from(err));
-    }
+  /** Token auth: renewal before expiry is scheduled by extras.ts, loaded only by clients with tokens. */
+  private scheduleRenewal(): void {
+    if (!this.auth.basic) void this.extras().then((x) => x.scheduleRenewal(kit, this));
   }
 
-  private scheduleRenewal(): void {
-    const ms = this.auth.renewInMs();
-    if (ms === undefined) return this.renewTimer.stop();
-    this.renewTimer.start(ms, () => void this.renewAndReauth());
+  /** Token renewal (extras.ts), loaded on first use. */
+  private extras(): Promise<typeof import('../extras.js')> {
+    return import('../extras.js');
   }
 
   /** RTN23a: no inbound traffic for maxIdleInterval + realtimeRequestTimeout means the transport is dead. */

@@ -21,8 +21,11 @@ export interface Receiver {
   readonly recvParams?: Record<string, string>;
   /** Waits this long between recvs (plain polling). */
   readonly interval?: number;
-  /** One recv: yields each batch as it arrives, returns when the response has ended. */
-  read(url: string, signal: AbortSignal): AsyncIterable<ProtocolMessage[]>;
+  /**
+   * One recv: yields each batch as it arrives, returns when the response has ended. The answer's
+   * position (acknowledged polling, `ack: '0'` in connectParams: X-Encke-Position) goes to `at`.
+   */
+  read(url: string, signal: AbortSignal, at: (position: string | null | undefined) => void): AsyncIterable<ProtocolMessage[]>;
 }
 
 export interface CometConfig {
@@ -37,6 +40,8 @@ export interface CometConfig {
 export class CometTransport implements Transport {
   readonly name: TransportName;
   private key: string | undefined;
+  /** The position of the last answer received (acknowledged polling): the next recv confirms it (`ack`). */
+  private ack: string | null | undefined;
   private done = false;
   private queue: ProtocolMessage[] = [];
   private sending = false;
@@ -78,7 +83,7 @@ export class CometTransport implements Transport {
     let url = withQuery(`${this.ctx.baseUrl}/comet/connect`, { ...this.ctx.params, ...r.connectParams });
     while (!this.done) {
       try {
-        for await (const batch of r.read(url, this.abort.signal)) {
+        for await (const batch of r.read(url, this.abort.signal, (p) => (this.ack = p ?? this.ack))) {
           for (const pm of batch) {
             if (this.done) return;
             if (pm.action === Action.CONNECTED && pm.connectionDetails) this.key = pm.connectionDetails.connectionKey;
@@ -92,7 +97,7 @@ export class CometTransport implements Transport {
       if (this.done) return;
       if (!this.key) return this.finish(ErrorInfo.of(Err.disconnected, 'Comet connect ended without CONNECTED'));
       if (r.interval) await this.sleep(r.interval);
-      url = this.url('recv', r.recvParams);
+      url = this.url('recv', this.ack ? { ...r.recvParams, ack: this.ack } : r.recvParams);
     }
   }
 
@@ -167,8 +172,9 @@ async function* once(bytes: Uint8Array): AsyncIterable<Uint8Array> {
  * array of ProtocolMessages is read as one (a fatal ERROR comes with its status); any other HTTP
  * error is the failure reason.
  */
-export async function recvChunks(ctx: TransportContext, url: string, signal: AbortSignal): Promise<AsyncIterable<Uint8Array>> {
+export async function recvChunks(ctx: TransportContext, url: string, signal: AbortSignal, at?: (position: string | null) => void): Promise<AsyncIterable<Uint8Array>> {
   const res = await ctx.kit.send(ctx.http, url, { timeoutMs: RECV_TIMEOUT_MS, signal, headers: { accept: ctx.codec.contentType } });
+  at?.(res.headers.get('x-encke-position'));
   if (res.ok && res.body) return bodyChunks(res.body);
   const bytes = new Uint8Array(await res.arrayBuffer());
   // An error in the connection's own format is a batch (a fatal ERROR with its status); any other
@@ -180,7 +186,12 @@ export async function recvChunks(ctx: TransportContext, url: string, signal: Abo
 
 export const supported = (ctx: TransportContext): boolean => typeof ctx.http.fetch === 'function';
 
-/** Comet long-polling (`xhr_polling`): each recv is held until there is something, then read whole. */
+/**
+ * Comet long-polling (`xhr_polling`): each recv is held until there is something, then read whole,
+ * acknowledged (docs/protocol.md "Acknowledged polling"): an answer lost on the way (Chromium
+ * re-sends a GET whose reused connection was cut, and the page sees only the retry's answer) is
+ * written again by the server.
+ */
 export async function load(): Promise<TransportModule> {
   return {
     supported,
@@ -188,9 +199,9 @@ export async function load(): Promise<TransportModule> {
       new CometTransport(ctx, sink, {
         name: 'xhr_polling',
         receiver: {
-          connectParams: { stream: 'false' },
-          async *read(url, signal) {
-            yield* ctx.codec.batches(await recvChunks(ctx, url, signal));
+          connectParams: { stream: 'false', ack: '0' },
+          async *read(url, signal, at) {
+            yield* ctx.codec.batches(await recvChunks(ctx, url, signal, at));
           },
         },
       }),

@@ -15,6 +15,7 @@ export async function load(): Promise<TransportModule> {
 interface Envelope {
   statusCode: number;
   response?: unknown;
+  headers?: Record<string, string>;
 }
 
 type Registry = { _(n: number): (envelope: Envelope) => void; pending: Map<number, (envelope: Envelope) => void> };
@@ -71,11 +72,13 @@ function transport(comet: typeof Comet): TransportModule {
         name: 'jsonp',
         getSends: true,
         receiver: {
-          connectParams: { format: 'json' },
-          async *read(url, signal) {
+          // Acknowledged (the position comes inside the envelope): a lost answer is written again.
+          connectParams: { format: 'json', ack: '0' },
+          async *read(url, signal, at) {
             const env = await script(ctx, url, signal);
             const err = failure(ctx, env);
             if (err) throw err;
+            at(env.headers?.['X-Encke-Position']);
             if (Array.isArray(env.response)) yield env.response as ProtocolMessage[];
           },
         },

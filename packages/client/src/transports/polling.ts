@@ -20,11 +20,12 @@ function transport(comet: typeof Comet): TransportModule {
       new comet.CometTransport(ctx, sink, {
         name: 'polling',
         receiver: {
-          connectParams: { stream: 'false' },
+          // Acknowledged, as long-polling: a lost answer is written again.
+          connectParams: { stream: 'false', ack: '0' },
           recvParams: { wait: '0' },
           interval: ctx.options.pollInterval,
-          async *read(url, signal) {
-            yield* ctx.codec.batches(await comet.recvChunks(ctx, url, signal));
+          async *read(url, signal, at) {
+            yield* ctx.codec.batches(await comet.recvChunks(ctx, url, signal, at));
           },
         },
       }),

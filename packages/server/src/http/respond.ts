@@ -6,7 +6,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { AblyError } from '@encke/protocol';
 
-const EXPOSED_HEADERS = 'Link, X-Ably-ErrorCode, X-Ably-ErrorMessage, X-Ably-ServerId';
+const EXPOSED_HEADERS = 'Link, X-Ably-ErrorCode, X-Ably-ErrorMessage, X-Ably-ServerId, X-Encke-Position';
 const ALLOWED_HEADERS = 'authorization, content-type, accept, x-ably-version, ably-agent, x-ably-clientid, x-ably-lib';
 const ALLOWED_METHODS = 'GET, POST, PUT, PATCH, DELETE, OPTIONS';
 

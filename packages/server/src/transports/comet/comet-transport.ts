@@ -15,6 +15,9 @@
  * - A final frame (ERROR, DISCONNECTED, CLOSED) ends the held recv. If none is held, an ERROR or
  *   DISCONNECTED waits for one recv (at most maxIdleInterval) so that the client still learns why
  *   its connection ended.
+ * - What went to an SSE stream, or to the polled answers of a client that acknowledges them
+ *   (`ack=` on connect and every recv), is kept until the client confirms it (replay.ts): a client
+ *   coming back with an older position gets the frames after it again.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { Action, type AblyError, type Format } from '@encke/protocol';
@@ -25,7 +28,7 @@ import type { TimerHandle } from '../../util/clock.js';
 import { OutboundFrame, encodableFrames } from '../../wire/frame.js';
 import type { RecvMode } from './framing/select.js';
 import { buffered, closeStream, destroyRecv, openStream, respond, writeBatch, type Recv } from './recv.js';
-import { SSE_REPLAY_FRAMES, SseReplay, sseEventId } from './sse-replay.js';
+import { REPLAY_FRAMES, RecvReplay, sseEventId } from './replay.js';
 import { acceptedFormat } from './wire.js';
 
 const HEARTBEAT = new OutboundFrame({ action: Action.HEARTBEAT });
@@ -45,8 +48,11 @@ export class CometTransport implements Transport, ParkOwner, Parkable {
   private connectionId: string | undefined = undefined;
   /** The newest connection key this transport carried (SSE event ids name it). */
   private key = '';
-  /** What the SSE streams of this connection wrote, until the browser confirms it; null until one is used. */
-  private sse: SseReplay | null = null;
+  /**
+   * What the SSE streams or acknowledged polls of this connection wrote, until the client confirms
+   * it; null until an SSE stream is used or unless the connect asked for acknowledged polling.
+   */
+  private replay: RecvReplay | null = null;
   private recv: Recv | null = null;
   private queue: OutboundFrame[] = [];
   private ended = false;
@@ -54,6 +60,8 @@ export class CometTransport implements Transport, ParkOwner, Parkable {
   /** The held recv was cut by the client side; the transport is gone at the next tick unless another recv comes. */
   private recvAborted = false;
   private lastOutbound: number;
+  /** A batch was streamed since the last heartbeat visit (`tick` turns it into `lastOutbound`: a delivery reads no clock). */
+  private streamed = false;
   private linger: TimerHandle | undefined = undefined;
 
   constructor(
@@ -63,8 +71,15 @@ export class CometTransport implements Transport, ParkOwner, Parkable {
     readonly format: Format,
     /** Stream mode: hold a recv open across batches. */
     readonly stream: boolean,
+    /** The client acknowledges polled answers (`ack=0` on connect): each carries its position. */
+    acknowledged = false,
   ) {
     this.lastRecvEnd = this.lastOutbound = ctx.clock.now();
+    if (acknowledged) this.replay = this.newReplay();
+  }
+
+  private newReplay(): RecvReplay {
+    return new RecvReplay(Math.min(this.ctx.options.maxCometQueue, REPLAY_FRAMES));
   }
 
   get isEnded(): boolean {
@@ -122,13 +137,14 @@ export class CometTransport implements Transport, ParkOwner, Parkable {
   }
 
   /**
-   * A Server-Sent Events stream coming back (`Last-Event-ID`) with the first `confirmed` frames:
-   * the ones after them are written again first. False when they are no longer kept (or this
-   * connection never streamed them): the client must resume instead.
+   * A recv from a client that has the first `confirmed` frames: a Server-Sent Events stream coming
+   * back (`Last-Event-ID`) or an acknowledged poll (`ack=`). The frames after them are written
+   * again first. False when they are no longer kept (or this connection never wrote them): the
+   * client must resume instead.
    */
-  continueStream(req: IncomingMessage, res: ServerResponse, mode: RecvMode, confirmed: number): boolean {
-    const again = this.ended ? undefined : this.sse?.after(confirmed);
-    if (!again) return false;
+  continueAfter(req: IncomingMessage, res: ServerResponse, mode: RecvMode, confirmed: number): boolean {
+    const again = this.replay?.after(confirmed);
+    if (!again || (this.ended && mode.stream)) return false;
     this.attach(req, res, mode, again);
     return true;
   }
@@ -137,10 +153,11 @@ export class CometTransport implements Transport, ParkOwner, Parkable {
     if (res.destroyed || req.socket.destroyed) return;
     const format = mode.framing ? 'json' : (acceptedFormat(req) ?? this.format);
     if (this.ended) {
-      // Lingering only to tell the client why the connection ended.
+      // Lingering only to tell the client why the connection ended (after what it missed, if it says).
       const frames = this.queue;
       this.finish(false);
-      this.ctx.metrics.wrote('comet', respond(res, frames, format, mode.framing));
+      this.replay?.record(frames);
+      this.ctx.metrics.wrote('comet', respond(res, again ? [...again, ...frames] : frames, format, mode.framing, this.replay?.count));
       return;
     }
     if (this.recv) this.endRecv([]);
@@ -148,9 +165,14 @@ export class CometTransport implements Transport, ParkOwner, Parkable {
     const recv: Recv = { res, parked: null, format, mode, started: this.ctx.clock.now(), open: false, bytes: 0 };
     this.recv = recv;
     res.on('close', () => this.recvClosed(recv));
-    if (again && again.length > 0) {
+    if (again && again.length > 0 && mode.stream) {
       openStream(recv);
-      writeBatch(recv, again, sseEventId(this.key, this.sse!.count));
+      writeBatch(recv, again, sseEventId(this.key, this.replay!.count));
+    } else if (again && again.length > 0) {
+      // A poll: what the client missed and what is queued are one answer.
+      const frames = this.queue;
+      this.queue = [];
+      return this.endRecv(frames, again);
     }
     if (this.queue.length > 0) {
       const frames = this.queue;
@@ -196,7 +218,7 @@ export class CometTransport implements Transport, ParkOwner, Parkable {
   /** Writes a batch to the held recv: another line of a stream, or the whole answer to a poll. */
   private deliver(frames: readonly OutboundFrame[]): void {
     const recv = this.recv!;
-    this.lastOutbound = this.ctx.clock.now();
+    this.streamed = true;
     if (!recv.mode.stream) {
       this.endRecv(frames);
       return;
@@ -204,7 +226,7 @@ export class CometTransport implements Transport, ParkOwner, Parkable {
     if (!recv.open) openStream(recv);
     const before = recv.bytes;
     if (recv.mode.framing?.name === 'sse') {
-      const count = (this.sse ??= new SseReplay(Math.min(this.ctx.options.maxCometQueue, SSE_REPLAY_FRAMES))).record(frames);
+      const count = (this.replay ??= this.newReplay()).record(frames);
       writeBatch(recv, frames, sseEventId(this.key, count));
     } else {
       writeBatch(recv, frames);
@@ -215,8 +237,12 @@ export class CometTransport implements Transport, ParkOwner, Parkable {
     else if (recv.mode.framing?.name === 'htmlfile' && recv.bytes >= this.ctx.options.maxIframeBytes) this.endRecv([]);
   }
 
-  /** Ends the held recv with `frames` as its last batch (an empty array if nothing was written). */
-  private endRecv(frames: readonly OutboundFrame[]): void {
+  /**
+   * Ends the held recv with `frames` as its last batch (an empty array if nothing was written). A
+   * poll's answer starts with `again` (frames the client said it missed, already recorded) and,
+   * when the client acknowledges, carries the position after it.
+   */
+  private endRecv(frames: readonly OutboundFrame[], again?: readonly OutboundFrame[]): void {
     const recv = this.recv!;
     this.recv = null;
     this.lastRecvEnd = this.lastOutbound = this.ctx.clock.now();
@@ -225,9 +251,12 @@ export class CometTransport implements Transport, ParkOwner, Parkable {
       if (frames.length > 0) writeBatch(recv, frames);
       this.ctx.metrics.wrote('comet', recv.bytes - before);
       closeStream(recv);
-    } else {
-      this.ctx.metrics.wrote('comet', respond(recv.parked ?? recv.res!, frames, recv.format, recv.mode.framing));
+      return;
     }
+    const replay = recv.mode.stream ? null : this.replay;
+    replay?.record(frames);
+    const answer = again && again.length > 0 ? [...again, ...frames] : frames;
+    this.ctx.metrics.wrote('comet', respond(recv.parked ?? recv.res!, answer, recv.format, recv.mode.framing, replay?.count));
   }
 
   // ---- Transport --------------------------------------------------------------------------------
@@ -281,8 +310,16 @@ export class CometTransport implements Transport, ParkOwner, Parkable {
       if (this.recvAborted || now - this.lastRecvEnd > this.ctx.options.maxIdleInterval + interval) this.gone();
       return;
     }
-    if (recv.mode.stream && now - recv.started >= this.ctx.options.maxCometStreamDuration) this.endRecv([]);
-    else if (now - this.lastOutbound >= interval) this.deliver([HEARTBEAT]);
+    if (recv.mode.stream && now - recv.started >= this.ctx.options.maxCometStreamDuration) return this.endRecv([]);
+    if (this.streamed) {
+      // Written since the last visit (at most an interval ago): not idle towards the client.
+      this.streamed = false;
+      this.lastOutbound = now;
+    }
+    if (now - this.lastOutbound < interval) return;
+    this.deliver([HEARTBEAT]);
+    this.streamed = false;
+    this.lastOutbound = now;
   }
 
   // ---- endings ----------------------------------------------------------------------------------

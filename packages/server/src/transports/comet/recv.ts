@@ -111,23 +111,28 @@ function write(recv: Recv, piece: Buffer): void {
   recv.res!.write(piece);
 }
 
+/** The header of an acknowledged poll's answer: the position to send back as `ack` on the next recv. */
+export const POSITION_HEADER = 'X-Encke-Position';
+
 /**
  * Answers a recv in one piece. The status is 200 unless the batch ends with a fatal ERROR: then it
  * is that error's status with the X-Ably-Error headers, and the body is still the protocol message
  * array (ably-js acts on an array whatever the status; plain clients see a failed request). A
- * framing may carry the status inside its body instead (JSONP: a script runs only from a 200).
+ * framing may carry the status inside its body instead (JSONP: a script runs only from a 200), and
+ * then the headers too. `position`: an acknowledged poll's position, sent as X-Encke-Position.
+ * Returns the body's size in bytes (for the bytes-out metric).
  */
-/** Returns the body's size in bytes (for the bytes-out metric). */
-export function respond(res: ServerResponse | ParkedResponse, frames: readonly OutboundFrame[], format: Format, framing: Framing | undefined): number {
+export function respond(res: ServerResponse | ParkedResponse, frames: readonly OutboundFrame[], format: Format, framing: Framing | undefined, position?: number): number {
   const last = frames[frames.length - 1]?.pm;
   const fatal = last?.action === Action.ERROR && last.error ? last.error : undefined;
   const status = fatal ? fatal.statusCode : 200;
-  const errorHeaders: Record<string, string> = fatal ? { 'X-Ably-ErrorCode': String(fatal.code), 'X-Ably-ErrorMessage': headerSafe(fatal.message) } : {};
+  const answerHeaders: Record<string, string> = fatal ? { 'X-Ably-ErrorCode': String(fatal.code), 'X-Ably-ErrorMessage': headerSafe(fatal.message) } : {};
+  if (position !== undefined) answerHeaders[POSITION_HEADER] = String(position);
   let body: string | Buffer;
   let length: number;
   let headers: string[];
   if (framing) {
-    const answer = framing.whole(frames, status, errorHeaders);
+    const answer = framing.whole(frames, status, answerHeaders);
     body = answer.body;
     length = typeof body === 'string' ? Buffer.byteLength(body) : body.length;
     // A framing that carries the status inside (JSONP) answers 200 with no error headers.
@@ -139,7 +144,8 @@ export function respond(res: ServerResponse | ParkedResponse, frames: readonly O
     // Flat [name, value, …] headers: no object to build and walk on every poll.
     headers = [...(format === 'json' ? JSON_HEADERS : MSGPACK_HEADERS), 'Content-Length', String(length)];
   }
-  if (fatal) headers.push('X-Ably-ErrorCode', errorHeaders['X-Ably-ErrorCode']!, 'X-Ably-ErrorMessage', errorHeaders['X-Ably-ErrorMessage']!);
+  if (fatal) headers.push('X-Ably-ErrorCode', answerHeaders['X-Ably-ErrorCode']!, 'X-Ably-ErrorMessage', answerHeaders['X-Ably-ErrorMessage']!);
+  if (position !== undefined) headers.push(POSITION_HEADER, String(position));
   return end(res, status, headers, body, length);
 }
 

@@ -2,7 +2,8 @@
  * The comet endpoints (protocol fact sheet §1.3; the wire format is in docs/protocol.md):
  *
  *   GET  /comet/connect             connection params as for WebSocket, plus `stream`; the first recv
- *   GET  /comet/<key>/recv          held until there is something to send or a HEARTBEAT is due
+ *   GET  /comet/<key>/recv          held until there is something to send or a HEARTBEAT is due;
+ *                                   `ack=<position>` after a connect with `ack=0` (acknowledged polling)
  *   POST /comet/<key>/send          body: array of ProtocolMessages (JSON or msgpack by Content-Type)
  *   GET  /comet/<key>/send?body=…   the same array, URL-encoded JSON, for clients that cannot POST
  *   GET  /comet/<key>/close         CLOSE: the connection state is discarded
@@ -32,7 +33,7 @@ import { forwardToOwner } from './forward.js';
 import { jsonpError, jsonpNoContent } from './framing/jsonp.js';
 import { jsonpCallbackOf, recvMode } from './framing/select.js';
 import { CometRegistry, VerifiedCredentials, sameGrant, type CometConnection } from './registry.js';
-import { parseSseEventId } from './sse-replay.js';
+import { parseSseEventId } from './replay.js';
 import { acceptedFormat, decodeQueryBody, parseSendBody } from './wire.js';
 
 /** The cookie that names the serving node, for load balancers that want sticky comet requests. */
@@ -80,13 +81,14 @@ async function connect(ctx: NodeContext, registry: CometRegistry, r: HttpRequest
   const last = mode.framing?.name === 'sse' ? lastEventId(r) : undefined;
   if (last) {
     const live = await liveTransport(ctx, registry, r, last.key);
-    if (live?.continueStream(req, res, mode, last.count)) return;
+    if (live?.continueAfter(req, res, mode, last.count)) return;
     params.resume ??= last.key;
   }
+  if (mode.ack !== undefined && mode.ack !== 0) throw new AblyError(Err.invalidParameterValue, 'Invalid ack on connect: ack=0 asks for acknowledged polling');
   // ably-js sends no `format` on comet and always speaks JSON; other clients may ask for msgpack.
   const format: Format = mode.framing ? 'json' : query.has('format') ? params.format : (acceptedFormat(req) ?? 'json');
   // Later recvs default to the mode of the first one (a script-tag client never streams).
-  const transport = new CometTransport(ctx, registry, format, mode.stream);
+  const transport = new CometTransport(ctx, registry, format, mode.stream, mode.ack === 0);
   res.setHeader('Set-Cookie', `${SERVER_COOKIE}=${encodeURIComponent(ctx.options.serverId)}; Path=/; HttpOnly; SameSite=Lax${secure ? '; Secure' : ''}`);
   // A plain poll's connect still waits for its CONNECTED, which is written right after.
   transport.attachRecv(req, res, mode.short ? { ...mode, short: false } : mode);
@@ -164,13 +166,18 @@ async function transportFor(ctx: NodeContext, registry: CometRegistry, r: HttpRe
   throw new AblyError(Err.connectionNotFound, 'Connection not found: unknown or expired connection key');
 }
 
-/** A recv, in the framing and mode it asks for; an SSE one coming back continues where it was. */
+/**
+ * A recv, in the framing and mode it asks for; an SSE one coming back, or an acknowledged poll,
+ * continues after what the client has. When the server no longer has what it missed, the client
+ * must resume (80022, as for an unknown key).
+ */
 function recv(ctx: NodeContext, t: CometTransport, r: HttpRequest): void {
   const mode = recvMode(r.url.searchParams, r.req, t.stream, ctx.options.cometSseRetry);
-  const last = mode.framing?.name === 'sse' ? lastEventId(r) : undefined;
-  if (!last) return t.attachRecv(r.req, r.res, mode);
-  if (!t.continueStream(r.req, r.res, mode, last.count)) {
-    throw new AblyError(Err.connectionNotFound, 'The stream cannot continue from this Last-Event-ID: resume the connection');
+  const confirmed = mode.framing?.name === 'sse' ? lastEventId(r)?.count : mode.ack;
+  if (confirmed === undefined) return t.attachRecv(r.req, r.res, mode);
+  if (!t.continueAfter(r.req, r.res, mode, confirmed)) {
+    const what = mode.ack === undefined ? 'The stream cannot continue from this Last-Event-ID' : `The answers after position ${confirmed} are no longer kept`;
+    throw new AblyError(Err.connectionNotFound, `${what}: resume the connection`);
   }
 }
 

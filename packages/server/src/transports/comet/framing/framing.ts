@@ -35,10 +35,11 @@ export interface Framing {
   /** Written last when the server ends a streamed response. */
   epilogue(): string;
   /**
-   * A poll's answer: `frames` as the whole body. `status` and `errorHeaders` are what a plain HTTP
-   * answer would carry (a fatal ERROR's status and X-Ably-Error* headers).
+   * A poll's answer: `frames` as the whole body. `status` and `headers` are what a plain HTTP
+   * answer would carry (a fatal ERROR's status and X-Ably-Error* headers, an acknowledged poll's
+   * X-Encke-Position).
    */
-  whole(frames: readonly OutboundFrame[], status: number, errorHeaders: Readonly<Record<string, string>>): WholeAnswer;
+  whole(frames: readonly OutboundFrame[], status: number, headers: Readonly<Record<string, string>>): WholeAnswer;
 }
 
 /** `[<frame>,…]`: the frames' own JSON texts joined, never re-serialised. */

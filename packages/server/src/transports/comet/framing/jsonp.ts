@@ -38,8 +38,8 @@ export class JsonpFraming implements Framing {
     return '';
   }
 
-  whole(frames: readonly OutboundFrame[], status: number, errorHeaders: Readonly<Record<string, string>>): WholeAnswer {
-    return { status: 200, body: call(this.callback, status, jsonArray(frames), errorHeaders) };
+  whole(frames: readonly OutboundFrame[], status: number, headers: Readonly<Record<string, string>>): WholeAnswer {
+    return { status: 200, body: call(this.callback, status, jsonArray(frames), headers) };
   }
 }
 

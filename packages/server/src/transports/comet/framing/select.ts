@@ -8,8 +8,9 @@
  *   (none)                                JSON lines, or msgpack
  *
  * and, for a recv: `stream=true|false` (hold the response across batches; default: the
- * connection's mode, and always for sse/htmlfile/multipart) and `wait=0` (plain polling: answer at
- * once with whatever is queued, `[]` if nothing).
+ * connection's mode, and always for sse/htmlfile/multipart), `wait=0` (plain polling: answer at
+ * once with whatever is queued, `[]` if nothing) and `ack=<position>` (acknowledged polling: the
+ * client has everything up to that position; only on answers that are not streamed).
  */
 import type { IncomingMessage } from 'node:http';
 import { AblyError, Err } from '@encke/protocol';
@@ -30,6 +31,8 @@ export interface RecvMode {
   stream: boolean;
   /** Plain polling: answer at once, even with nothing. */
   short: boolean;
+  /** Acknowledged polling: the position the client confirms (`ack=`); undefined without one. */
+  ack?: number | undefined;
 }
 
 /** The JSONP callback of a request that asks for `envelope=jsonp` with a valid one (for error answers). */
@@ -76,6 +79,15 @@ const PLAIN_POLL: RecvMode = Object.freeze({ framing: undefined, stream: false, 
 
 /** The mode of a recv (or of connect, its first recv) on a connection whose default is `streamDefault`. */
 export function recvMode(query: URLSearchParams, req: IncomingMessage, streamDefault: boolean, sseRetryMs: number): RecvMode {
+  const mode = modeOf(query, req, streamDefault, sseRetryMs);
+  const ack = query.get('ack');
+  if (ack === null) return mode;
+  if (!/^\d{1,15}$/.test(ack)) throw new AblyError(Err.invalidParameterValue, `Invalid ack ${JSON.stringify(ack.slice(0, 20))}: expected the position of the last answer received`);
+  if (mode.stream) throw new AblyError(Err.invalidParameterValue, 'Invalid ack: only polled answers are acknowledged (stream=false, wait=0 or JSONP)');
+  return { ...mode, ack: Number(ack) };
+}
+
+function modeOf(query: URLSearchParams, req: IncomingMessage, streamDefault: boolean, sseRetryMs: number): RecvMode {
   const framing = requestFraming(query, req, sseRetryMs);
   const wait = query.get('wait');
   if (wait !== null && wait !== '0') throw new AblyError(Err.invalidParameterValue, `Invalid wait ${JSON.stringify(wait.slice(0, 20))}: only wait=0 (answer at once) is supported`);

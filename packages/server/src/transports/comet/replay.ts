@@ -1,27 +1,31 @@
 /**
- * What a comet connection wrote to its Server-Sent Events streams and the browser has not yet
- * confirmed. Each SSE batch's `id` is `<connectionKey>.<n>`, n counting the frames written so far;
- * when the stream breaks the browser reconnects by itself with `Last-Event-ID`, which says how
- * many it has: the frames after that are written again, and nothing is lost or repeated.
+ * What a comet connection wrote to the recvs a client confirms, until it confirms them: the
+ * Server-Sent Events streams (the browser's `Last-Event-ID`) and the polled answers of a client
+ * that acknowledges (`ack=<position>` on each recv, docs/protocol.md "Acknowledged polling"). A
+ * position is the count of frames written so far; a client coming back with position n has the
+ * first n frames: the ones after them are written again, so nothing is lost or repeated even when
+ * an answer died on the way (a browser silently re-sending a GET whose connection was cut).
  *
- * Only the last frames are kept (what a broken stream can have had in flight, with room to spare):
- * a browser that comes back for older ones resumes the connection instead (CONNECTED, its channels
- * re-attach from the log), so an SSE connection never holds more than this many frame references.
+ * Only the last frames are kept (what a broken stream or a lost answer can have carried, with room
+ * to spare): a client that comes back for older ones resumes the connection instead (CONNECTED,
+ * its channels re-attach from the log), so a connection never holds more than this many frame
+ * references.
  */
 import type { OutboundFrame } from '../../wire/frame.js';
 
-/** Frames kept for a stream that comes back (or `maxCometQueue` if smaller). */
-export const SSE_REPLAY_FRAMES = 512;
+/** Frames kept for a client that comes back (or `maxCometQueue` if smaller). */
+export const REPLAY_FRAMES = 512;
 
-export class SseReplay {
+export class RecvReplay {
   private frames: OutboundFrame[] = [];
   /** The count of frames before `frames[0]`. */
   private base = 0;
-  /** Frames written to SSE streams in all. */
+  /** Frames written in all. */
   private written = 0;
 
   constructor(private readonly limit: number) {}
 
+  /** The position after everything written so far. */
   get count(): number {
     return this.written;
   }
@@ -39,7 +43,7 @@ export class SseReplay {
   }
 
   /**
-   * The browser has the first `confirmed` frames: those are forgotten, and the ones after them
+   * The client has the first `confirmed` frames: those are forgotten, and the ones after them
    * returned to be written again. Undefined when `confirmed` is not a position this replay can
    * continue from (older than what is kept, or never written).
    */
