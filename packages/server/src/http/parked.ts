@@ -14,6 +14,10 @@
  * socket (TLS and HTTP/1.0 stay with node:http), nothing pipelined behind it, nothing buffered
  * in the response, and node:http's socket wiring as this module knows it (checked by the
  * listeners' names; an unknown wiring keeps the request in node:http, which is always correct).
+ * A request pipelined behind a parked one waits here and goes to node:http once the parked
+ * response is complete, in order. (One case differs: a pipelined request of which node:http's
+ * parser had already read a part when the held one was parked loses that part, and node:http
+ * refuses the rest with 400. No browser or SDK pipelines; comet clients wait for each answer.)
  */
 import { STATUS_CODES, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { createRequire } from 'node:module';
