@@ -4,7 +4,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { createServer, type EnckeServer } from '@encke/server';
+import { createServer, type EnckeNode } from '@encke/server';
 import type { Logger as PinoLogger } from 'pino';
 import { parseCommand, USAGE, type ServeCommand } from './args.js';
 import { banner } from './banner.js';
@@ -50,7 +50,7 @@ async function serve(cmd: ServeCommand): Promise<number> {
     devKey = loadOrCreateDevKey(cmd.devKeyFile);
     cmd.options.keys = [devKey.key];
   }
-  let server: EnckeServer;
+  let server: EnckeNode;
   try {
     server = createServer({ ...cmd.options, logger });
   } catch (err) {
@@ -100,7 +100,7 @@ function exitOnUncaught(logger: PinoLogger): void {
  * the drain short (it is bounded by --drain-delay + --drain-timeout): Ctrl-C under `npm start`
  * reaches the server twice, from the terminal and forwarded by npm.
  */
-function waitForStop(server: EnckeServer, cmd: ServeCommand, logger: PinoLogger): Promise<number> {
+function waitForStop(server: EnckeNode, cmd: ServeCommand, logger: PinoLogger): Promise<number> {
   return new Promise((resolve) => {
     let draining = false;
     const unsubscribe = onStop((reason) => {
@@ -117,7 +117,7 @@ function waitForStop(server: EnckeServer, cmd: ServeCommand, logger: PinoLogger)
   });
 }
 
-async function drain(server: EnckeServer, cmd: ServeCommand, logger: PinoLogger, reason: string): Promise<void> {
+async function drain(server: EnckeNode, cmd: ServeCommand, logger: PinoLogger, reason: string): Promise<void> {
   server.startDraining();
   logger.info({ reason, drainDelay: cmd.drainDelay, drainTimeout: cmd.drainTimeout }, 'draining: /ready answers 503, then clients are told to reconnect');
   if (cmd.drainDelay > 0) await sleep(cmd.drainDelay);

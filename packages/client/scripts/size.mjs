@@ -109,6 +109,19 @@ export async function measure() {
     const extra = [...set].filter((c) => !base.has(c));
     rows.push({ name: `  + ${name} (loaded on first use)`, ...sum(encke, extra) });
   }
+  // One connection per browser (shareConnection): loaded only by clients that set it.
+  const sharing = (srcs) => {
+    const set = new Set();
+    for (const src of srcs) {
+      const c = chunkOf(encke, src);
+      if (c) closure(encke, c, set);
+    }
+    return sum(encke, [...set].filter((c) => !base.has(c)));
+  };
+  rows.push({ name: '  + shareConnection, leader tab path (link, election, hub) (loaded when set)', ...sharing(['dist/shared/tab.js', 'dist/shared/leader.js']) });
+  rows.push({ name: '  + shareConnection, SharedWorker path in the page (link, port) (loaded when set)', ...sharing(['dist/shared/tab.js', 'dist/shared/worker-port.js']) });
+  const worker = await bundle(`import ${JSON.stringify(join(pkg, 'dist/shared/worker.js'))};`, pkg, false);
+  rows.push({ name: 'SharedWorker script (@encke/client/shared-worker, its own file)', ...sum(worker, Object.keys(worker)) });
   const ablyDir = dirname(fileURLToPath(import.meta.resolve('ably', import.meta.url)));
   const full = await bundle(`import * as Ably from 'ably'; globalThis.Ably = Ably;`, ablyDir, false);
   rows.push({ name: 'ably-js 2.x browser build (import from "ably")', ...sum(full, Object.keys(full)) });

@@ -85,6 +85,18 @@ export interface ClientOptions {
   /** Remember the transport that worked for a host (localStorage in browsers). @default true */
   rememberTransport?: boolean;
 
+  /**
+   * Browsers: the tabs of this origin with the same options share one connection (docs/client.md
+   * "One connection per browser"); each tab keeps its own channels, subscriptions and presence
+   * identity. `true`: a SharedWorker when `sharedWorkerUrl` is given and the browser has one, else a
+   * leader tab elected over BroadcastChannel and Web Locks that hands over when it closes; `'leader'`:
+   * always a leader tab. The sharing code is a module of its own, loaded only when this is set.
+   * @default false
+   */
+  shareConnection?: boolean | 'leader';
+  /** The URL of the bundled `@encke/client/shared-worker` module, for `shareConnection` with a SharedWorker. */
+  sharedWorkerUrl?: string;
+
   /** Transport implementations used instead of the built-in ones, by name (custom transports, tests). */
   transportImplementations?: Partial<Record<TransportName, TransportModule>>;
   /** The WebSocket implementation (Node < 22 gets `ws` from the Node entry). */

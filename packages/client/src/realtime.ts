@@ -51,7 +51,7 @@ export class Realtime {
     const webSocket = o.webSocket ?? platform.webSocket;
     if (webSocket) o.webSocket = webSocket;
     if (!o.key && o.token === undefined && !o.authCallback && !o.authUrl) {
-      throw ErrorInfo.of(Err.invalidCredentials, 'No authentication options: give key, token, authCallback or authUrl');
+      throw ErrorInfo.of(Err.invalidCredentials, 'No key, token, authCallback or authUrl');
     }
     this.options = o;
     const baseUrl = `${o.tls ? 'https' : 'http'}://${o.host}:${o.port}`;
@@ -91,3 +91,5 @@ export class Realtime {
     return (await import('./extras.js')).time(kit, this.http, this.manager.baseUrl, this.options.realtimeRequestTimeout);
   }
 }
+
+kit.late.Realtime = Realtime;

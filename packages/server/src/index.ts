@@ -27,6 +27,4 @@ export type { Readiness } from './http/health.js';
 export { TokenService, DEFAULT_TOKEN_TTL, type TokenDetails, type TokenParams } from './auth/tokens.js';
 export type { AuthContext, TokenVerifier } from './auth/authenticate.js';
 
-/** @deprecated The class is EnckeNode; this name stays while other branches move over. */
-export type EnckeServer = import('./node.js').EnckeNode;
 export type { Faults, FaultKind, LimitName } from './util/faults.js';

@@ -6,7 +6,7 @@
 import type { AuthContext } from './auth/authenticate.js';
 import type { NodeContext } from './context.js';
 import type { TransportKind } from './session/port.js';
-import type { SessionState } from './session/session.js';
+import type { SessionState } from './session/handle.js';
 import type { CometRegistry } from './transports/comet/registry.js';
 
 export interface ConnectionInspection {

@@ -34,6 +34,7 @@ import { resolveOptions, type ResolvedOptions, type ServerOptions } from './opti
 import { registerRestRoutes } from './rest/routes.js';
 import { ConnectionRecords } from './session/connection-records.js';
 import { SessionRegistry } from './session/registry.js';
+import type { SessionHandle } from './session/handle.js';
 import { Session } from './session/session.js';
 import { enforceRevocation } from './session/revocation.js';
 import { StatsCounters } from './stats/counters.js';
@@ -121,7 +122,7 @@ function flushFailed(faults: Faults, item: Flushable, err: unknown): void {
 }
 
 /** Ends a session after a fault with ERROR 50000; if even that fails, drops its transport. */
-function failSession(session: Session, err: unknown): void {
+function failSession(session: SessionHandle, err: unknown): void {
   try {
     session.fail(new AblyError(Err.internal, 'Internal error; the connection was closed', { cause: err }));
   } catch {
@@ -215,11 +216,10 @@ export class EnckeNode {
   }
 
   /** One connection's heartbeat visit: pings, HEARTBEATs and the idle check are its transport's. */
-  private tick(session: Session): void {
+  private tick(session: SessionHandle): void {
     const now = this.ctx.clock.now();
     try {
-      session.transport?.tick(now);
-      session.upgrades?.tick(now);
+      session.tick(now);
     } catch (err) {
       this.ctx.faults.report('timer', err, { connectionId: session.id }, 'connection failed: unexpected error in its heartbeat tick');
       failSession(session, err);

@@ -11,10 +11,13 @@ import type { PageServer, TestBrowser } from './browser.js';
 import { REPO } from './process.js';
 import { KEYS } from './server.js';
 
-/** Bundles packages/client for the browser and serves every chunk under /client/. */
+/**
+ * Bundles packages/client for the browser and serves every chunk under /client/: the page entry
+ * (`/client/index.js`) and the SharedWorker of shared connections (`/client/worker.js`).
+ */
 export async function serveClient(pages: PageServer): Promise<void> {
   const result = await build({
-    entryPoints: { index: join(REPO, 'packages/client/dist/index.js') },
+    entryPoints: { index: join(REPO, 'packages/client/dist/index.js'), worker: join(REPO, 'packages/client/dist/shared/worker.js') },
     bundle: true,
     splitting: true,
     format: 'esm',

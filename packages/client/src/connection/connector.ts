@@ -11,8 +11,8 @@ import { ErrorInfo, Err, isFatal, isTokenError } from '../errors.js';
 import { kit } from '../kit.js';
 import type { ResolvedOptions } from '../options.js';
 import type { HttpContext } from '../util/http.js';
-import { DEFAULT_ORDER, type TransportName } from '../transports/names.js';
-import { loadTransport, type Transport, type TransportContext } from '../transports/transport.js';
+import { DEFAULT_ORDER, type Attempt } from '../transports/names.js';
+import { loadTransport, type Transport, type TransportContext, type TransportModule } from '../transports/transport.js';
 import { tryTransport, type LiveSink, type Outcome } from './attempt.js';
 import { rememberedTransport, transportOrder } from './retry.js';
 
@@ -40,7 +40,7 @@ export class Connector {
   /** The transport being tried, if any. */
   connecting: Transport | undefined;
   /** Transports that failed or stalled: tried last until one of them works again. */
-  readonly demoted = new Set<TransportName>();
+  readonly demoted = new Set<string>();
   private codec: Codec | undefined;
 
   constructor(
@@ -75,7 +75,7 @@ export class Connector {
     for (let i = 0; i < order.length; i++) {
       const name = order[i]!;
       if (gen !== this.generation) return;
-      const mod = this.host.options.transportImplementations?.[name] ?? (await loadTransport(name).catch(() => undefined));
+      const mod = (this.host.options.transportImplementations as Record<string, TransportModule> | undefined)?.[name] ?? (await loadTransport(name).catch(() => undefined));
       if (gen !== this.generation) return;
       if (!mod?.supported(ctx)) continue;
       const deadline = i < order.length - 1 ? this.host.options.transportStallTimeout : this.host.options.realtimeRequestTimeout;
@@ -119,8 +119,10 @@ export class Connector {
     this.host.lost(err);
   }
 
-  private order(): TransportName[] {
+  private order(): Attempt[] {
     const o = this.host.options;
+    // Tabs that share one connection: the link to it is the only way (a second connection would defeat it).
+    if (o.shareConnection) return ['shared'];
     const remembered = o.rememberTransport && !o.transports ? rememberedTransport(`${o.host}:${o.port}`) : undefined;
     return transportOrder(o.transports ?? DEFAULT_ORDER, remembered, this.demoted);
   }

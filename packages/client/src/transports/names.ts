@@ -4,3 +4,9 @@ export type TransportName = (typeof TRANSPORTS)[number];
 
 /** The order tried when `transports` is not given: the best first, the most widely working last. */
 export const DEFAULT_ORDER: readonly TransportName[] = ['web_socket', 'xhr_streaming', 'xhr_polling'];
+
+/**
+ * What a connection attempt tries: a transport, or `shared`, a tab's link to the one connection the
+ * tabs of its origin share (`shareConnection`, shared/): a module of its own, loaded only then.
+ */
+export type Attempt = TransportName | 'shared';

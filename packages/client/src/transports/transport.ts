@@ -9,7 +9,7 @@ import type { Kit } from '../kit.js';
 import type { ErrorInfo } from '../errors.js';
 import type { ResolvedOptions } from '../options.js';
 import type { HttpContext } from '../util/http.js';
-import type { TransportName } from './names.js';
+import type { Attempt, TransportName } from './names.js';
 
 export interface TransportContext {
   /** The core's shared helpers (errors, HTTP, constants): transports import only types. */
@@ -52,7 +52,7 @@ export interface TransportModule {
 }
 
 /** Each transport's module, imported on first use; every one exports `load()`. */
-const MODULES: Record<TransportName, () => Promise<{ load(): Promise<TransportModule> }>> = {
+const MODULES: Record<Attempt, () => Promise<{ load(): Promise<TransportModule> }>> = {
   web_socket: () => import('./websocket.js'),
   xhr_streaming: () => import('./streaming.js'),
   xhr_polling: () => import('./comet.js'),
@@ -61,9 +61,10 @@ const MODULES: Record<TransportName, () => Promise<{ load(): Promise<TransportMo
   jsonp: () => import('./jsonp.js'),
   iframe: () => import('./iframe.js'),
   multipart: () => import('./multipart.js'),
+  shared: () => import('../shared/tab.js'),
 };
 
 /** Loads a transport's module on first use. */
-export function loadTransport(name: TransportName): Promise<TransportModule> {
+export function loadTransport(name: Attempt): Promise<TransportModule> {
   return MODULES[name]().then((m) => m.load());
 }

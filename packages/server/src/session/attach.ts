@@ -17,7 +17,7 @@ import { validateChannelName } from '../channels/names.js';
 import type { Attachment } from './attachment.js';
 import { sendSync } from './presence.js';
 import type { NodeContext } from '../context.js';
-import type { Session } from './session.js';
+import type { SessionWithContext } from './with-context.js';
 import { DELTA_FORMAT } from '../delta/delta-run.js';
 import { compileFilter, MAX_FILTER_LENGTH, type MessageFilter } from '../filter/filter.js';
 import { parseQualifiedName, type QualifiedName } from '../filter/qualified-name.js';
@@ -75,7 +75,7 @@ function filterFor(expression: string): MessageFilter {
  * (`[filter=…]name`) needs `subscribe` on `[filter]name` (or `[*]name`, `[*]*`; Ably docs,
  * subscription filter capabilities), only subscribes, and takes no rewind or delta.
  */
-function negotiate(session: Session, name: string, pm: ProtocolMessage, qualified: QualifiedName): Negotiated {
+function negotiate(session: SessionWithContext, name: string, pm: ProtocolMessage, qualified: QualifiedName): Negotiated {
   const filtered = qualified.filter !== undefined;
   const resource = filtered ? `[filter]${qualified.base}` : qualified.base;
   const allowed = allowedModes(session.auth.capability, resource) & (filtered ? Flag.SUBSCRIBE : MODE_ALL);
@@ -148,7 +148,7 @@ function channelOf(pm: ProtocolMessage): string {
   return pm.channel;
 }
 
-export async function attach(session: Session, pm: ProtocolMessage): Promise<void> {
+export async function attach(session: SessionWithContext, pm: ProtocolMessage): Promise<void> {
   const name = channelOf(pm);
   const ctx = session.ctx;
   let att: Attachment | undefined;
@@ -188,7 +188,7 @@ export async function attach(session: Session, pm: ProtocolMessage): Promise<voi
 }
 
 /** A failed ATTACH: ERROR for the channel, or DETACHED (the SDK retries later) when the server failed. */
-function attachFailed(session: Session, name: string, err: unknown): void {
+function attachFailed(session: SessionWithContext, name: string, err: unknown): void {
   const e = AblyError.from(err);
   if (e.statusCode >= 500) {
     // A server-side failure is not the client's fault: DETACHED makes ably-js retry the attach later.
@@ -200,7 +200,7 @@ function attachFailed(session: Session, name: string, err: unknown): void {
 }
 
 /** DETACH: the attachment goes, and so do this connection's presence members on the channel. */
-export async function detach(session: Session, pm: ProtocolMessage): Promise<void> {
+export async function detach(session: SessionWithContext, pm: ProtocolMessage): Promise<void> {
   const name = channelOf(pm);
   const att = session.attachments.get(name);
   if (att) session.attachments.remove(att);

@@ -9,9 +9,9 @@ import { AblyError, Err, Flag, MessageAction, type Annotation, type Message, typ
 import { allows } from '../auth/capability.js';
 import type { PublishSource } from '../channels/publisher.js';
 import { claimMsgSerial, requireMode } from './publish.js';
-import type { Session } from './session.js';
+import type { SessionWithContext } from './with-context.js';
 
-function sourceOf(session: Session, msgSerial: number): PublishSource {
+function sourceOf(session: SessionWithContext, msgSerial: number): PublishSource {
   return {
     auth: session.auth,
     clientId: session.clientId,
@@ -28,7 +28,7 @@ function channelOf(pm: ProtocolMessage): string {
 }
 
 /** Runs `work` for a message that expects an ACK; answers it with the serials or the error. */
-async function answered(session: Session, pm: ProtocolMessage, work: (msgSerial: number) => Promise<string[]>): Promise<void> {
+async function answered(session: SessionWithContext, pm: ProtocolMessage, work: (msgSerial: number) => Promise<string[]>): Promise<void> {
   if (!claimMsgSerial(session, pm.msgSerial, pm.action)) return;
   const msgSerial = pm.msgSerial;
   try {
@@ -41,7 +41,7 @@ async function answered(session: Session, pm: ProtocolMessage, work: (msgSerial:
 }
 
 /** An update, delete or append of one message. */
-export function changeMessage(session: Session, pm: ProtocolMessage): Promise<void> {
+export function changeMessage(session: SessionWithContext, pm: ProtocolMessage): Promise<void> {
   return answered(session, pm, async (msgSerial) => {
     const name = channelOf(pm);
     const messages = pm.messages ?? [];
@@ -55,7 +55,7 @@ export function changeMessage(session: Session, pm: ProtocolMessage): Promise<vo
  * A change is a publish: on a channel attached without PUBLISH it is refused with 40165 when the
  * capability would allow it (40160 from the capability check otherwise), as publish.ts does.
  */
-function requirePublishMode(session: Session, name: string, change: Message): void {
+function requirePublishMode(session: SessionWithContext, name: string, change: Message): void {
   const att = session.attachments.get(name);
   if (!att || (att.modes & Flag.PUBLISH) !== 0) return;
   const [any, own] = change.action === MessageAction.DELETE ? (['message-delete-any', 'message-delete-own'] as const) : (['message-update-any', 'message-update-own'] as const);
@@ -65,7 +65,7 @@ function requirePublishMode(session: Session, name: string, change: Message): vo
 }
 
 /** Annotations of one message. */
-export function annotate(session: Session, pm: ProtocolMessage): Promise<void> {
+export function annotate(session: SessionWithContext, pm: ProtocolMessage): Promise<void> {
   return answered(session, pm, (msgSerial) => {
     const name = channelOf(pm);
     const annotations: Annotation[] = pm.annotations ?? [];

@@ -14,10 +14,10 @@ import type { ConnectionRecord } from '../engine/connection-store.js';
 import { OutboundFrame } from '../wire/frame.js';
 import type { ConnectParams } from './connect-params.js';
 import type { Transport } from './port.js';
-import { Session, type SessionParams } from './session.js';
-import { upgradeTransport } from './upgrade.js';
+import type { SessionHandle, SessionParams } from './handle.js';
+import { Session } from './session.js';
 
-type ResumeResult = { session: Session; error?: undefined } | { session?: undefined; error: ErrorInfo };
+type ResumeResult = { session: SessionHandle; error?: undefined } | { session?: undefined; error: ErrorInfo };
 
 const failedResume = (err: AblyError): ResumeResult => ({ error: err.toErrorInfo() });
 
@@ -48,7 +48,7 @@ async function findResumable(ctx: NodeContext, key: string, params: SessionParam
  * record. The new owner has a new secret (the client adopts the key of the CONNECTED that follows)
  * and tells the old owner to let go.
  */
-async function takeOver(ctx: NodeContext, record: ConnectionRecord, params: SessionParams): Promise<Session> {
+async function takeOver(ctx: NodeContext, record: ConnectionRecord, params: SessionParams): Promise<SessionHandle> {
   ctx.sessions.admit(params.auth.app.id, ctx.options, ctx.faults);
   const session = new Session(ctx, params, record);
   await ctx.records.claim(session);
@@ -60,13 +60,13 @@ async function takeOver(ctx: NodeContext, record: ConnectionRecord, params: Sess
 const HTTP_UNAUTHORIZED = 401;
 
 /** Counts and logs a connection that got CONNECTED (`resume`: whether it asked to resume, and how that went). */
-function opened(ctx: NodeContext, session: Session, transport: Transport, resume: 'none' | 'ok' | 'failed', resumeError?: number): void {
+function opened(ctx: NodeContext, session: SessionHandle, transport: Transport, resume: 'none' | 'ok' | 'failed', resumeError?: number): void {
   ctx.metrics.connected(resume);
   const fields = { connectionId: session.id, transport: transport.kind, format: transport.format, keyName: session.auth.keyName, clientId: session.clientId };
   ctx.logger.info(resume === 'none' ? fields : { ...fields, resume, ...(resumeError !== undefined ? { code: resumeError } : {}) }, resume === 'ok' ? 'connection resumed' : 'connection opened');
 }
 
-export async function openConnection(ctx: NodeContext, params: ConnectParams, transport: Transport): Promise<Session | undefined> {
+export async function openConnection(ctx: NodeContext, params: ConnectParams, transport: Transport): Promise<SessionHandle | undefined> {
   try {
     if (!params.credentials) throw new AblyError(Err.invalidCredentials, 'No credentials: give key or access_token');
     const auth = await authenticate(ctx.apps, ctx.tokens, params.credentials);
@@ -84,7 +84,7 @@ export async function openConnection(ctx: NodeContext, params: ConnectParams, tr
       const found = await findResumable(ctx, resumeKey, sessionParams);
       if (found.session) {
         if (resumeKey === params.upgrade) {
-          upgradeTransport(found.session, transport, sessionParams);
+          found.session.upgrade(transport, sessionParams);
           ctx.logger.info({ connectionId: found.session.id, transport: transport.kind, format: transport.format }, 'connection upgraded its transport');
         } else {
           found.session.bind(transport, sessionParams);

@@ -12,11 +12,11 @@ import type { Inbound } from './port.js';
 import { presence, syncRequest } from './presence.js';
 import { claimMsgSerial, rejectPayload, startPublish } from './publish.js';
 import { reauthorize } from './reauth.js';
-import type { Session } from './session.js';
+import type { SessionWithContext } from './with-context.js';
 
 /** Hands a session's client messages, in the inbound queue's order, to what each one does. */
 export class Dispatcher implements InboundHandler {
-  constructor(private readonly session: Session) {}
+  constructor(private readonly session: SessionWithContext) {}
 
   get closed(): boolean {
     return this.session.closed;
@@ -56,7 +56,7 @@ export class Dispatcher implements InboundHandler {
   }
 }
 
-function dispatch(session: Session, pm: ProtocolMessage): Promise<void> | void {
+function dispatch(session: SessionWithContext, pm: ProtocolMessage): Promise<void> | void {
   switch (pm.action) {
     case Action.HEARTBEAT:
       // connection.ping(): echo the id (RTN13e).
@@ -97,7 +97,7 @@ function dispatch(session: Session, pm: ProtocolMessage): Promise<void> | void {
 }
 
 /** NACKs a message that expects an ACK, or fails the channel of one that does not. */
-function reject(session: Session, pm: ProtocolMessage, err: AblyError): void {
+function reject(session: SessionWithContext, pm: ProtocolMessage, err: AblyError): void {
   if (pm.msgSerial !== undefined) {
     if (claimMsgSerial(session, pm.msgSerial, pm.action)) session.nack(pm.msgSerial, err);
   } else if (pm.channel !== undefined) {

@@ -7,7 +7,7 @@
 import { PresenceAction, type PresenceMessage } from '@encke/protocol';
 import type { TimerHandle } from '../util/clock.js';
 import { leaveChannel } from './presence.js';
-import type { Session } from './session.js';
+import type { SessionWithContext } from './with-context.js';
 
 /** Stands in for the clientIds of a channel a taken-over connection had members on: never "empty". */
 const UNKNOWN_MEMBERS = '\u0000restored';
@@ -18,7 +18,7 @@ export class Membership {
   private leaveTimer: TimerHandle | undefined = undefined;
 
   constructor(
-    private readonly session: Session,
+    private readonly session: SessionWithContext,
     restoredChannels: readonly string[] = [],
   ) {
     for (const channel of restoredChannels) this.members.set(channel, new Set([UNKNOWN_MEMBERS]));

@@ -10,7 +10,7 @@ import { validateChannelName } from '../channels/names.js';
 import { channelKey } from '../engine/channel-store.js';
 import { randomAlnum } from '../util/ids.js';
 import { claimMsgSerial, requireMode } from './publish.js';
-import type { Session } from './session.js';
+import type { SessionWithContext } from './with-context.js';
 
 const CLIENT_ACTIONS: ReadonlySet<number> = new Set([PresenceAction.ENTER, PresenceAction.UPDATE, PresenceAction.LEAVE]);
 
@@ -22,7 +22,7 @@ function presenceSize(item: PresenceMessage): number {
 }
 
 /** Validates the items of a PRESENCE message into changes attributed to this connection. */
-function toChanges(session: Session, name: string, items: readonly PresenceMessage[], msgSerial: number, now: number): PresenceMessage[] {
+function toChanges(session: SessionWithContext, name: string, items: readonly PresenceMessage[], msgSerial: number, now: number): PresenceMessage[] {
   let size = 0;
   return items.map((item, i) => {
     if (!CLIENT_ACTIONS.has(item.action)) throw new AblyError(Err.badRequest, `Presence action ${item.action} cannot be sent by a client`);
@@ -38,7 +38,7 @@ function toChanges(session: Session, name: string, items: readonly PresenceMessa
 }
 
 /** PRESENCE from the client, ACKed like a publish. */
-export async function presence(session: Session, pm: ProtocolMessage): Promise<void> {
+export async function presence(session: SessionWithContext, pm: ProtocolMessage): Promise<void> {
   if (!claimMsgSerial(session, pm.msgSerial, pm.action)) return;
   const msgSerial = pm.msgSerial!;
   const ctx = session.ctx;
@@ -72,7 +72,7 @@ export async function presence(session: Session, pm: ProtocolMessage): Promise<v
  * Sends the member set as SYNC messages of `presenceSyncPageSize` members. channelSerial is
  * `<syncId>:<cursor>` with an empty cursor on the last page (ably-js parses `^([\w-]+):(.*)$`).
  */
-export function sendSync(session: Session, channel: string, members: readonly PresenceMessage[]): void {
+export function sendSync(session: SessionWithContext, channel: string, members: readonly PresenceMessage[]): void {
   const pageSize = session.ctx.options.presenceSyncPageSize;
   const syncId = randomAlnum(10);
   for (let start = 0, page = 1; start < members.length || start === 0; start += pageSize, page++) {
@@ -83,7 +83,7 @@ export function sendSync(session: Session, channel: string, members: readonly Pr
 }
 
 /** A client-requested SYNC (RTP... `channel.sync()`): the whole set again, if the channel is attached. */
-export async function syncRequest(session: Session, pm: ProtocolMessage): Promise<void> {
+export async function syncRequest(session: SessionWithContext, pm: ProtocolMessage): Promise<void> {
   const name = pm.channel;
   const att = name === undefined ? undefined : session.attachments.get(name);
   if (!att || !att.live) return;
@@ -92,7 +92,7 @@ export async function syncRequest(session: Session, pm: ProtocolMessage): Promis
 }
 
 /** Removes this connection's members from `channel` (detach, close, remainPresentFor elapsed). */
-export function leaveChannel(session: Session, channel: string): Promise<void> {
+export function leaveChannel(session: SessionWithContext, channel: string): Promise<void> {
   const ctx = session.ctx;
   return ctx.engine.channels.leaveConnection(channelKey(session.app.id, channel), session.id, ctx.clock.now()).then(
     () => undefined,

@@ -10,13 +10,13 @@
  */
 import { AblyError, Err, Flag, PayloadError, type ProtocolMessage } from '@encke/protocol';
 import { allows, type Operation } from '../auth/capability.js';
-import type { Session } from './session.js';
+import type { SessionWithContext } from './with-context.js';
 
 /**
  * Claims `msgSerial` for processing. False when it is a re-send: the earlier answer has been sent
  * again and the caller must do nothing more.
  */
-export function claimMsgSerial(session: Session, msgSerial: number | undefined, action: number): msgSerial is number {
+export function claimMsgSerial(session: SessionWithContext, msgSerial: number | undefined, action: number): msgSerial is number {
   if (session.acks.claim(required(msgSerial, action))) return true;
   answerAgain(session, msgSerial!);
   return false;
@@ -28,12 +28,12 @@ function required(msgSerial: number | undefined, action: number): number {
 }
 
 /** Sends a re-sent msgSerial the answer it had. */
-function answerAgain(session: Session, msgSerial: number): void {
+function answerAgain(session: SessionWithContext, msgSerial: number): void {
   session.acknowledge(session.acks.answered(msgSerial) ?? { msgSerial, serials: [] });
 }
 
 /** NACKs a publish whose messages did not validate, keeping the exactly-once bookkeeping. */
-export function rejectPayload(session: Session, err: PayloadError): void {
+export function rejectPayload(session: SessionWithContext, err: PayloadError): void {
   if (claimMsgSerial(session, err.envelope.msgSerial, err.envelope.action)) session.nack(err.envelope.msgSerial!, err);
 }
 
@@ -42,7 +42,7 @@ export function rejectPayload(session: Session, err: PayloadError): void {
  * engine has answered, to what sends the ACK or NACK. The inbound queue calls it in msgSerial
  * order, so a re-send looks up its earlier answer only after that answer exists.
  */
-export function startPublish(session: Session, pm: ProtocolMessage | PayloadError): Promise<() => void> {
+export function startPublish(session: SessionWithContext, pm: ProtocolMessage | PayloadError): Promise<() => void> {
   const envelope = pm instanceof PayloadError ? pm.envelope : pm;
   const msgSerial = required(envelope.msgSerial, envelope.action);
   if (!session.acks.claim(msgSerial)) return Promise.resolve(() => answerAgain(session, msgSerial));
@@ -65,7 +65,7 @@ export function startPublish(session: Session, pm: ProtocolMessage | PayloadErro
   );
 }
 
-async function publishMessages(session: Session, pm: ProtocolMessage, msgSerial: number): Promise<string[]> {
+async function publishMessages(session: SessionWithContext, pm: ProtocolMessage, msgSerial: number): Promise<string[]> {
   const name = pm.channel;
   if (name === undefined) throw new AblyError(Err.invalidChannelName, 'MESSAGE without a channel');
   requireMode(session, name, Flag.PUBLISH, 'publish', 'publish a message', 'PUBLISH');
@@ -87,7 +87,7 @@ async function publishMessages(session: Session, pm: ProtocolMessage, msgSerial:
  * the mode was not requested"); what the capability denies stays a 40160 from the capability check.
  * Publishing without an attachment is allowed: only modes the client narrowed at attach restrict it.
  */
-export function requireMode(session: Session, channel: string, mode: number, op: Operation, operation: string, modeName: string): void {
+export function requireMode(session: SessionWithContext, channel: string, mode: number, op: Operation, operation: string, modeName: string): void {
   const att = session.attachments.get(channel);
   if (att && (att.modes & mode) === 0 && allows(session.auth.capability, channel, op)) {
     throw new AblyError(Err.channelModeNotRequested, `Unable to ${operation} as client did not request the ${modeName} mode when attaching`);

@@ -13,9 +13,9 @@
 import { AblyError, Action, Err, Flag, isTokenError, type ProtocolMessage } from '@encke/protocol';
 import { resolveClientId, type AuthContext } from '../auth/authenticate.js';
 import { allowedModes } from '../auth/capability.js';
-import type { Session } from './session.js';
+import type { SessionWithContext } from './with-context.js';
 
-export async function reauthorize(session: Session, pm: ProtocolMessage): Promise<void> {
+export async function reauthorize(session: SessionWithContext, pm: ProtocolMessage): Promise<void> {
   const token = pm.auth?.accessToken;
   if (token === undefined) throw new AblyError(Err.badRequest, 'AUTH without auth.accessToken');
   let auth: AuthContext;
@@ -42,7 +42,7 @@ function reauthClientId(current: string | undefined, auth: AuthContext): string 
   return resolveClientId(auth, current === '*' ? undefined : current);
 }
 
-function recheckAttachments(session: Session): void {
+function recheckAttachments(session: SessionWithContext): void {
   for (const att of [...session.attachments.values()]) {
     const modes = att.modes & allowedModes(session.auth.capability, att.name);
     if (modes === att.modes) continue;

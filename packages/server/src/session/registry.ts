@@ -9,7 +9,7 @@ import type { ResolvedOptions } from '../options.js';
 import type { Faults } from '../util/faults.js';
 import type { ConnectionRecords } from './connection-records.js';
 import { parseConnectionKey } from './connection-key.js';
-import type { Session } from './session.js';
+import type { SessionHandle } from './handle.js';
 
 /**
  * Where the connection a key names is: a session on this node; a shared record (another node owns
@@ -17,7 +17,7 @@ import type { Session } from './session.js';
  * and a wrong secret are `unknown` exactly like a connection that never existed: nothing leaks.
  */
 export type ConnectionLookup =
-  | { readonly where: 'local'; readonly session: Session }
+  | { readonly where: 'local'; readonly session: SessionHandle }
   | { readonly where: 'remote'; readonly record: ConnectionRecord }
   | { readonly where: 'unknown'; readonly malformed: boolean };
 
@@ -25,7 +25,7 @@ const MALFORMED: ConnectionLookup = { where: 'unknown', malformed: true };
 const UNKNOWN: ConnectionLookup = { where: 'unknown', malformed: false };
 
 export class SessionRegistry {
-  private readonly map = new Map<string, Session>();
+  private readonly map = new Map<string, SessionHandle>();
   /** Sessions per app, for `maxConnectionsPerApp`. */
   private readonly perApp = new Map<string, number>();
 
@@ -46,7 +46,7 @@ export class SessionRegistry {
     }
   }
 
-  add(session: Session): void {
+  add(session: SessionHandle): void {
     const previous = this.map.get(session.id);
     if (previous === session) return;
     if (previous) this.remove(previous);
@@ -54,7 +54,7 @@ export class SessionRegistry {
     this.perApp.set(session.appId, (this.perApp.get(session.appId) ?? 0) + 1);
   }
 
-  remove(session: Session): void {
+  remove(session: SessionHandle): void {
     if (this.map.get(session.id) !== session) return;
     this.map.delete(session.id);
     const n = (this.perApp.get(session.appId) ?? 1) - 1;
@@ -62,11 +62,11 @@ export class SessionRegistry {
     else this.perApp.delete(session.appId);
   }
 
-  get(connectionId: string): Session | undefined {
+  get(connectionId: string): SessionHandle | undefined {
     return this.map.get(connectionId);
   }
 
-  values(): IterableIterator<Session> {
+  values(): IterableIterator<SessionHandle> {
     return this.map.values();
   }
 

@@ -10,10 +10,10 @@ import { AblyError, Action, Err } from '@encke/protocol';
 import { revocationCovers } from '../auth/revocation.js';
 import type { TokenRevocation } from '../engine/auth-store.js';
 import type { NodeContext } from '../context.js';
-import type { Session } from './session.js';
+import type { SessionHandle } from './handle.js';
 
-function holders(ctx: NodeContext, revocation: TokenRevocation): Session[] {
-  const found: Session[] = [];
+function holders(ctx: NodeContext, revocation: TokenRevocation): SessionHandle[] {
+  const found: SessionHandle[] = [];
   for (const session of ctx.sessions.values()) {
     if (session.state === 'connected' && session.transport && revocationCovers(revocation, session.auth)) found.push(session);
   }

@@ -23,10 +23,10 @@ import { connectedMessage, formatConnectionKey, newConnectionId, newConnectionSe
 import { Dispatcher } from './dispatch.js';
 import { InboundQueue } from './inbound.js';
 import { Membership } from './membership.js';
+import type { DisposeReason, SessionParams, SessionState } from './handle.js';
 import type { Inbound, Transport, TransportOwner } from './port.js';
-import type { Upgrades } from './upgrade.js';
-
-export type SessionState = 'connected' | 'disconnected' | 'closed';
+import { Upgrades } from './upgrade.js';
+import type { SessionWithContext } from './with-context.js';
 
 /** What a flush of a single frame hands its transport, refilled for each (see `Transport.write`). */
 const ONE_FRAME: OutboundFrame[] = [];
@@ -34,17 +34,7 @@ const ONE_FRAME: OutboundFrame[] = [];
 /** Longest delay a timer takes (2^31 - 1 ms); a token expiring later is re-checked then. */
 const MAX_TIMER_DELAY = 2_147_483_647;
 
-export interface SessionParams {
-  auth: AuthContext;
-  clientId: string | undefined;
-  echo: boolean;
-  /** ms this connection's presence members stay after its transport drops abruptly. */
-  remainPresentFor: number;
-}
-
-export type DisposeReason = 'closed' | 'failed' | 'expired' | 'shutdown' | 'moved';
-
-export class Session implements TransportOwner, Flushable {
+export class Session implements SessionWithContext, Flushable {
   flushQueued = false;
   readonly id: string;
   readonly appId: string;
@@ -70,7 +60,7 @@ export class Session implements TransportOwner, Flushable {
   /** Fires at the token's expiry; set only while the session has a transport and a token. */
   private tokenTimer: TimerHandle | undefined = undefined;
   /** Transports waiting for ACTIVATE (ably-js 1.x upgrade, upgrade.ts); null when none. */
-  upgrades: Upgrades | null = null;
+  private upgrades: Upgrades | null = null;
 
   /** A new connection, or (`restored`) one taken over from another node. */
   constructor(
@@ -208,6 +198,12 @@ export class Session implements TransportOwner, Flushable {
     to?.connected(owner, { connectionId: this.id, appId: this.appId, connectionKey, auth: this.auth });
   }
 
+  /** ably-js 1.x upgrade (`upgrade=<key>`): propose `transport`, or bind it if there is nothing to upgrade from. */
+  upgrade(transport: Transport, params: SessionParams): void {
+    if (!this.bound) return this.bind(transport, params);
+    (this.upgrades ??= new Upgrades(this)).propose(transport, params);
+  }
+
   transportGone(transport: Transport): void {
     if (this.upgrades?.forget(transport)) return;
     if (transport !== this.bound) return;
@@ -223,6 +219,12 @@ export class Session implements TransportOwner, Flushable {
     this.expiry = this.ctx.clock.setTimeout(() => this.dispose('expired'), this.ctx.options.connectionStateTtl);
     this.ctx.records.suspend(this);
     this.membership?.scheduleLeave(this.remainPresentFor);
+  }
+
+  /** The heartbeat visit: pings, HEARTBEATs and idle checks are its transports'. */
+  tick(now: number): void {
+    this.bound?.tick(now);
+    this.upgrades?.tick(now);
   }
 
   /** A DISCONNECT that reached the session: end whatever transport it has now, keeping the state. */

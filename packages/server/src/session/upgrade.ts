@@ -10,7 +10,7 @@
  */
 import { Action, PayloadError, type AblyError } from '@encke/protocol';
 import type { Inbound, Transport, TransportOwner } from './port.js';
-import type { Session, SessionParams } from './session.js';
+import type { SessionHandle, SessionParams } from './handle.js';
 
 /** Upgrade transports one connection may have waiting at once (ably-js tries two in parallel). */
 const MAX_CANDIDATES = 2;
@@ -40,7 +40,7 @@ class Candidate implements TransportOwner {
 export class Upgrades {
   private readonly waiting: Candidate[] = [];
 
-  constructor(readonly session: Session) {}
+  constructor(readonly session: SessionHandle) {}
 
   /** `transport` joins the connection and is sent its CONNECTED. */
   propose(transport: Transport, params: SessionParams): void {
@@ -75,10 +75,4 @@ export class Upgrades {
   endAll(): void {
     for (const c of this.waiting.splice(0)) c.transport.end();
   }
-}
-
-/** Upgrade (`upgrade=<key>` found `session`): propose `transport`, or bind it if there is nothing to upgrade from. */
-export function upgradeTransport(session: Session, transport: Transport, params: SessionParams): void {
-  if (!session.transport) return session.bind(transport, params);
-  (session.upgrades ??= new Upgrades(session)).propose(transport, params);
 }

@@ -1,0 +1,471 @@
+/**
+ * The pure parts of @encke/client's shared connection (packages/client/src/shared): the hub's
+ * routing between tabs and the one upstream connection (a scripted upstream), and leader election
+ * with handover (fake BroadcastChannel, fake Web Locks, fake clock). The browser paths run in
+ * test/src/browser-shared.test.ts.
+ */
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { Realtime, type ClientOptions, type TransportContext, type TransportSink } from '@encke/client';
+import type { ConnectionDetails, ProtocolMessage } from '@encke/protocol';
+import { Action, Flag, PresenceAction } from '@encke/protocol';
+import type { ConnectionHooks } from '@encke/client/internal/connection/manager';
+import type { ConnectionState } from '@encke/client/internal/connection/types';
+import { kit } from '@encke/client/internal/kit';
+import { resolveOptions } from '@encke/client/internal/options';
+import { Hub, type Upstream } from '@encke/client/internal/shared/hub';
+import { LeaderMedium, SERIAL_MARGIN, STATE_WAIT_MS, type Bus, type LeaderEnv } from '@encke/client/internal/shared/leader';
+import { HELLO_MS, Link } from '@encke/client/internal/shared/tab';
+import type { UpstreamClient } from '@encke/client/internal/shared/upstream';
+import { before as serialBefore, groupName, type ToHub, type ToTab } from '@encke/client/internal/shared/wire';
+import { FakeClock, settle } from '../helpers/fake-clock.js';
+
+type PublishResult = { serials: (string | null)[] };
+
+/** The real connection, scripted: what the hub sends, and ACK/NACK by hand. */
+class FakeUpstream implements Upstream {
+  state: ConnectionState = 'connected';
+  id: string | undefined = 'conn-1';
+  key: string | undefined = 'conn-1!key';
+  details: ConnectionDetails | undefined = { connectionKey: 'conn-1!key', clientId: undefined, maxIdleInterval: 15_000, connectionStateTtl: 120_000, maxMessageSize: 65536, maxFrameSize: 524288 } as ConnectionDetails;
+  transport: string | undefined = 'web_socket';
+  hooks: ConnectionHooks | undefined;
+  readonly sent: ProtocolMessage[] = [];
+  readonly ackable: { pm: ProtocolMessage; resolve(r: PublishResult | undefined): void; reject(e: InstanceType<typeof kit.ErrorInfo>): void }[] = [];
+
+  send(pm: ProtocolMessage): boolean {
+    this.sent.push(structuredClone(pm));
+    return true;
+  }
+  sendAckable(pm: ProtocolMessage): Promise<PublishResult | undefined> {
+    return new Promise((resolve, reject) => this.ackable.push({ pm: structuredClone(pm), resolve, reject }));
+  }
+  createRecoveryKey(): string | null {
+    return JSON.stringify({ connectionKey: this.key, msgSerial: this.ackable.length, channelSerials: this.hooks?.serials() ?? {} });
+  }
+  /** Plays a message from the server. */
+  receive(pm: ProtocolMessage): void {
+    this.hooks?.onMessage(pm);
+  }
+}
+
+function hubWorld(): { up: FakeUpstream; hub: Hub; posts: ToTab[]; to(tab: string): ProtocolMessage[]; tabSay(tab: string, pm: ProtocolMessage): void } {
+  const up = new FakeUpstream();
+  const posts: ToTab[] = [];
+  const hub = new Hub(kit, up, (m) => posts.push(structuredClone(m)), 'hub-1');
+  return {
+    up,
+    hub,
+    posts,
+    to: (tab) => posts.flatMap((m) => (m.t === 'pm' && m.to === tab ? [m.pm] : [])),
+    tabSay: (tab, pm) => hub.receive({ t: 'pm', tab, pm }),
+  };
+}
+
+const serial = (n: number): string => `ep1-${n.toString(36).padStart(11, '0')}`;
+const message = (channel: string, n: number): ProtocolMessage => ({ action: Action.MESSAGE, channel, channelSerial: serial(n), messages: [{ name: 'n', data: String(n) }] });
+const numbers = (pms: ProtocolMessage[]): number[] => pms.filter((p) => p.action === Action.MESSAGE).map((p) => Number(p.messages?.[0]?.data));
+
+describe('@encke/client shared connection: the hub routes between tabs and one connection', () => {
+  it('each tab is CONNECTED on the shared connection with its own clientId and no idle deadline', () => {
+    const w = hubWorld();
+    w.hub.receive({ t: 'open', tab: 'a', clientId: 'alice' });
+    w.hub.receive({ t: 'open', tab: 'b', clientId: 'bob' });
+    const [ca] = w.to('a');
+    const [cb] = w.to('b');
+    assert.equal(ca?.action, Action.CONNECTED);
+    assert.equal(ca?.connectionId, 'conn-1');
+    assert.equal(cb?.connectionId, 'conn-1');
+    assert.equal(ca?.connectionDetails?.clientId, 'alice');
+    assert.equal(cb?.connectionDetails?.clientId, 'bob');
+    assert.equal(ca?.connectionDetails?.maxIdleInterval, 0);
+    assert.equal((w.posts[0] as { transport?: string }).transport, 'web_socket');
+  });
+
+  it('a tab waiting while the connection is down is CONNECTED when it comes back; connected tabs lose their link', () => {
+    const w = hubWorld();
+    w.hub.receive({ t: 'open', tab: 'a' });
+    w.up.state = 'disconnected';
+    w.hub.onState('disconnected', undefined);
+    assert.deepEqual(
+      w.posts.filter((m) => m.t === 'lost').map((m) => (m as { to: string }).to),
+      ['a'],
+    );
+    w.hub.receive({ t: 'open', tab: 'a' });
+    w.hub.receive({ t: 'open', tab: 'b' });
+    w.hub.onState('disconnected', undefined);
+    assert.equal(w.posts.filter((m) => m.t === 'lost').length, 1, 'waiting links keep waiting');
+    w.up.state = 'connected';
+    w.hub.onConnected();
+    assert.equal(w.to('a').filter((p) => p.action === Action.CONNECTED).length, 2);
+    assert.equal(w.to('b').filter((p) => p.action === Action.CONNECTED).length, 1);
+  });
+
+  it('one ATTACH upstream for any number of tabs; each gets ATTACHED and the messages once; DETACH when the last leaves', () => {
+    const w = hubWorld();
+    for (const t of ['a', 'b', 'c']) w.hub.receive({ t: 'open', tab: t });
+    w.tabSay('a', { action: Action.ATTACH, channel: 'x' });
+    w.tabSay('b', { action: Action.ATTACH, channel: 'x' });
+    assert.deepEqual(
+      w.up.sent.map((p) => p.action),
+      [Action.ATTACH],
+    );
+    w.up.receive({ action: Action.ATTACHED, channel: 'x', channelSerial: serial(0) });
+    w.up.receive(message('x', 1));
+    assert.deepEqual(numbers(w.to('a')), [1]);
+    assert.deepEqual(numbers(w.to('b')), [1]);
+    assert.deepEqual(numbers(w.to('c')), [], 'a tab that did not attach hears nothing of the channel');
+    // A tab that comes later is attached at once, from where the hub is.
+    w.tabSay('c', { action: Action.ATTACH, channel: 'x' });
+    assert.equal(w.up.sent.length, 1);
+    const attached = w.to('c').find((p) => p.action === Action.ATTACHED);
+    assert.equal(attached?.channelSerial, serial(1));
+    assert.equal((attached?.flags ?? 0) & Flag.RESUMED, 0);
+    w.up.receive(message('x', 2));
+    assert.deepEqual([numbers(w.to('a')), numbers(w.to('b')), numbers(w.to('c'))], [[1, 2], [1, 2], [2]]);
+    for (const t of ['a', 'b']) w.tabSay(t, { action: Action.DETACH, channel: 'x' });
+    assert.equal(w.up.sent.length, 1, 'still one tab attached');
+    w.tabSay('c', { action: Action.DETACH, channel: 'x' });
+    assert.deepEqual(
+      w.up.sent.map((p) => p.action),
+      [Action.ATTACH, Action.DETACH],
+    );
+    assert.ok(w.to('c').some((p) => p.action === Action.DETACHED));
+  });
+
+  it('publishes go upstream without the tab msgSerial and with its clientId; ACK and NACK come back under the tab serial', async () => {
+    const w = hubWorld();
+    w.hub.receive({ t: 'open', tab: 'a', clientId: 'alice' });
+    w.hub.receive({ t: 'open', tab: 'b', clientId: 'bob' });
+    w.tabSay('a', { action: Action.MESSAGE, channel: 'x', msgSerial: 0, messages: [{ name: 'm', data: 'A' }] });
+    w.tabSay('b', { action: Action.MESSAGE, channel: 'x', msgSerial: 0, messages: [{ name: 'm', data: 'B' }] });
+    w.tabSay('a', { action: Action.MESSAGE, channel: 'x', msgSerial: 1, messages: [{ name: 'm', data: 'A2', clientId: 'alice' }] });
+    assert.deepEqual(
+      w.up.ackable.map((e) => [e.pm.msgSerial, e.pm.messages?.[0]?.clientId]),
+      [
+        [undefined, 'alice'],
+        [undefined, 'bob'],
+        [undefined, 'alice'],
+      ],
+    );
+    w.up.ackable[0]!.resolve({ serials: ['s0'] });
+    w.up.ackable[1]!.reject(new kit.ErrorInfo('no', 40160, 401));
+    w.up.ackable[2]!.resolve(undefined);
+    await settle();
+    const acks = (tab: string): unknown[] => w.to(tab).filter((p) => p.action === Action.ACK || p.action === Action.NACK).map((p) => [p.action, p.msgSerial, p.error?.code]);
+    assert.deepEqual(acks('a'), [
+      [Action.ACK, 0, undefined],
+      [Action.ACK, 1, undefined],
+    ]);
+    assert.deepEqual(acks('b'), [[Action.NACK, 0, 40160]]);
+    assert.deepEqual(w.to('a').find((p) => p.action === Action.ACK)?.res, [{ serials: ['s0'] }]);
+  });
+
+  it('a tab with echoMessages: false does not get its own messages back; the other tabs do', () => {
+    const w = hubWorld();
+    w.hub.receive({ t: 'open', tab: 'quiet', noEcho: true });
+    w.hub.receive({ t: 'open', tab: 'b' });
+    for (const t of ['quiet', 'b']) w.tabSay(t, { action: Action.ATTACH, channel: 'x' });
+    w.up.receive({ action: Action.ATTACHED, channel: 'x', channelSerial: serial(0) });
+    w.tabSay('quiet', { action: Action.MESSAGE, channel: 'x', msgSerial: 0, messages: [{ id: 'q:0', data: '1' }, { id: 'q:1', data: '1b' }] });
+    w.up.receive({ ...message('x', 1), messages: [{ id: 'q:0', data: '1' }, { id: 'q:1', data: '1b' }] });
+    w.up.receive({ ...message('x', 2), messages: [{ id: 'other:0', data: '2' }] });
+    assert.deepEqual(numbers(w.to('quiet')), [2]);
+    assert.deepEqual(numbers(w.to('b')), [1, 2]);
+  });
+
+  it('presence: each tab enters as its clientId; a clientId two tabs hold leaves when the last of them leaves or closes', () => {
+    const w = hubWorld();
+    for (const [t, c] of [
+      ['a', 'alice'],
+      ['b', 'alice'],
+      ['c', 'carol'],
+    ] as const)
+      w.hub.receive({ t: 'open', tab: t, clientId: c });
+    for (const t of ['a', 'b', 'c']) w.tabSay(t, { action: Action.ATTACH, channel: 'room' });
+    w.up.receive({ action: Action.ATTACHED, channel: 'room', channelSerial: serial(0) });
+    const enter = (t: string, action: number = PresenceAction.ENTER): void => w.tabSay(t, { action: Action.PRESENCE, channel: 'room', msgSerial: 0, presence: [{ action }] });
+    enter('a');
+    enter('b');
+    enter('c');
+    assert.deepEqual(
+      w.up.ackable.map((e) => e.pm.presence?.[0]?.clientId),
+      ['alice', 'alice', 'carol'],
+    );
+    enter('a', PresenceAction.LEAVE);
+    assert.equal(w.up.ackable.length, 3, 'tab b still holds alice: no LEAVE upstream');
+    assert.ok(w.to('a').some((p) => p.action === Action.ACK), 'the held LEAVE is ACKed to the tab');
+    w.tabSay('b', { action: Action.CLOSE });
+    assert.deepEqual(
+      w.up.ackable.slice(3).map((e) => [e.pm.presence?.[0]?.action, e.pm.presence?.[0]?.clientId]),
+      [[PresenceAction.LEAVE, 'alice']],
+    );
+    assert.ok(w.to('b').some((p) => p.action === Action.CLOSED));
+    assert.deepEqual(w.hub.holders(), { room: { carol: ['c'] } });
+  });
+
+  it('a tab joining an attached channel gets the members as a SYNC of its own', () => {
+    const w = hubWorld();
+    w.hub.receive({ t: 'open', tab: 'a' });
+    w.tabSay('a', { action: Action.ATTACH, channel: 'room' });
+    w.up.receive({ action: Action.ATTACHED, channel: 'room', channelSerial: serial(0), flags: Flag.HAS_PRESENCE });
+    w.up.receive({ action: Action.SYNC, channel: 'room', channelSerial: 'sync1:', connectionId: 'other', presence: [{ action: PresenceAction.PRESENT, clientId: 'x', data: 'X' }] });
+    w.up.receive({ action: Action.PRESENCE, channel: 'room', channelSerial: serial(1), connectionId: 'conn-1', presence: [{ action: PresenceAction.ENTER, clientId: 'y' }] });
+    w.up.receive({ action: Action.PRESENCE, channel: 'room', channelSerial: serial(2), connectionId: 'third', presence: [{ action: PresenceAction.ENTER, clientId: 'z' }] });
+    w.up.receive({ action: Action.PRESENCE, channel: 'room', channelSerial: serial(3), connectionId: 'third', presence: [{ action: PresenceAction.LEAVE, clientId: 'z' }] });
+    w.hub.receive({ t: 'open', tab: 'b' });
+    w.tabSay('b', { action: Action.ATTACH, channel: 'room' });
+    const [attached, sync] = w.to('b').slice(1);
+    assert.equal(attached?.action, Action.ATTACHED);
+    assert.ok(((attached?.flags ?? 0) & Flag.HAS_PRESENCE) !== 0);
+    assert.equal(sync?.action, Action.SYNC);
+    assert.equal(sync?.channelSerial?.endsWith(':'), true, 'one page: the sync ends with it');
+    assert.deepEqual(sync?.presence?.map((m) => [m.clientId, m.connectionId, m.action]).sort(), [
+      ['x', 'other', PresenceAction.PRESENT],
+      ['y', 'conn-1', PresenceAction.PRESENT],
+    ]);
+  });
+
+  it('exactly once per tab: a tab behind makes the hub attach again from its serial; tabs ahead skip the replay', () => {
+    const w = hubWorld();
+    for (const t of ['a', 'b']) w.hub.receive({ t: 'open', tab: t });
+    for (const t of ['a', 'b']) w.tabSay(t, { action: Action.ATTACH, channel: 'x' });
+    w.up.receive({ action: Action.ATTACHED, channel: 'x', channelSerial: serial(0) });
+    for (let n = 1; n <= 3; n++) w.up.receive(message('x', n));
+    // b's link drops after it had 1 (it missed 2 and 3) and comes back from serial 1.
+    w.hub.receive({ t: 'bye', tab: 'b' });
+    w.hub.receive({ t: 'open', tab: 'b' });
+    w.tabSay('b', { action: Action.ATTACH, channel: 'x', channelSerial: serial(1) });
+    assert.equal(w.up.sent.at(-1)?.channelSerial, serial(1), 'attached again from the serial of the tab behind');
+    w.up.receive({ action: Action.ATTACHED, channel: 'x', channelSerial: serial(1), flags: Flag.RESUMED });
+    for (let n = 2; n <= 4; n++) w.up.receive(message('x', n));
+    assert.deepEqual(numbers(w.to('a')), [1, 2, 3, 4], 'a: the replay of 2 and 3 is skipped');
+    // b's old link had 1..3 posted (2 and 3 never reached the tab, it says); its new link gets 2..4.
+    assert.deepEqual(numbers(w.to('b')), [1, 2, 3, 2, 3, 4]);
+    // A tab ahead of an attach under way skips what it has.
+    w.hub.receive({ t: 'open', tab: 'c' });
+    w.tabSay('c', { action: Action.ATTACH, channel: 'x', channelSerial: serial(4) });
+    const joined = w.to('c').find((p) => p.action === Action.ATTACHED);
+    assert.ok(((joined?.flags ?? 0) & Flag.RESUMED) !== 0, 'continues: RESUMED');
+    w.up.receive(message('x', 5));
+    assert.deepEqual(numbers(w.to('c')), [5]);
+  });
+
+  it('where tabs cannot share (Node: no Web Locks), a client with shareConnection fails with why instead of connecting alone', async () => {
+    const client = new Realtime({ key: 'app.key:secret', endpoint: '127.0.0.1', port: 9, tls: false, shareConnection: 'leader', rememberTransport: false });
+    const change = await client.connection.once('failed');
+    assert.equal(change?.reason?.code, 80000);
+    assert.match(change?.reason?.message ?? '', /shareConnection needs BroadcastChannel and Web Locks/);
+    client.close();
+  });
+
+  it('channelSerials compare within an epoch only', () => {
+    assert.equal(serialBefore(serial(1), serial(2)), true);
+    assert.equal(serialBefore(serial(2), serial(2)), false);
+    assert.equal(serialBefore(serial(10), serial(2)), false);
+    assert.equal(serialBefore('ep0-00000000001', 'ep1-00000000002'), false);
+    assert.equal(groupName(resolveOptions({ key: 'app.key:secret', endpoint: 'h.example', tls: true })), 'encke:wss://h.example:443/json/app.key');
+    assert.ok(!groupName(resolveOptions({ key: 'app.key:secret' })).includes('secret'));
+  });
+});
+
+// ---- election ----
+
+/** BroadcastChannels of one browser: a message goes to every other object of the same name, a task later. */
+class FakeBuses {
+  private readonly open = new Set<{ name: string; bus: Bus }>();
+  make(name: string): Bus {
+    const entry = { name, bus: undefined as unknown as Bus };
+    const buses = this.open;
+    entry.bus = {
+      onmessage: null,
+      postMessage(msg: ToHub | ToTab) {
+        const copy = structuredClone(msg);
+        for (const other of [...buses]) if (other !== entry && other.name === name) setImmediate(() => buses.has(other) && other.bus.onmessage?.({ data: copy }));
+      },
+      close: () => void buses.delete(entry),
+    };
+    buses.add(entry);
+    return entry.bus;
+  }
+}
+
+/** Web Locks: one holder per name, the others wait in order; abortable while waiting. */
+class FakeLocks {
+  private readonly queues = new Map<string, { held: () => Promise<void>; signal: AbortSignal }[]>();
+  private readonly busy = new Set<string>();
+  request(name: string, signal: AbortSignal, held: () => Promise<void>): void {
+    const q = this.queues.get(name) ?? [];
+    this.queues.set(name, q);
+    q.push({ held, signal });
+    this.next(name);
+  }
+  private next(name: string): void {
+    if (this.busy.has(name)) return;
+    const q = this.queues.get(name) ?? [];
+    let w = q.shift();
+    while (w?.signal.aborted) w = q.shift();
+    if (!w) return;
+    this.busy.add(name);
+    void w.held().finally(() => {
+      this.busy.delete(name);
+      this.next(name);
+    });
+  }
+}
+
+interface Browser {
+  clock: FakeClock;
+  buses: FakeBuses;
+  locks: FakeLocks;
+  /** Recovery keys each started connection was given, in order. */
+  recovered: (string | undefined)[];
+  upstreams: FakeUpstream[];
+  pagehides: (() => void)[];
+  env(): LeaderEnv;
+}
+
+function browser(): Browser {
+  const b: Browser = {
+    clock: new FakeClock(),
+    buses: new FakeBuses(),
+    locks: new FakeLocks(),
+    recovered: [],
+    upstreams: [],
+    pagehides: [],
+    env() {
+      const pagehide: { fn?: () => void } = {};
+      b.pagehides.push(() => pagehide.fn?.());
+      return {
+        kit,
+        clock: b.clock,
+        group: 'encke:test',
+        bus: (name) => b.buses.make(name),
+        lock: (name, signal, held) => b.locks.request(name, signal, held),
+        upstream: async (recover): Promise<UpstreamClient> => {
+          b.recovered.push(recover);
+          const up = new FakeUpstream();
+          b.upstreams.push(up);
+          return {
+            manager: up,
+            stop: () => {
+              up.state = 'disconnected';
+              up.hooks?.onState('disconnected', undefined);
+            },
+          };
+        },
+        pagehide(fn) {
+          pagehide.fn = fn;
+          return () => (pagehide.fn = undefined);
+        },
+      };
+    },
+  };
+  return b;
+}
+
+/** A tab's link over a medium, recording what its connection would hear. */
+function link(b: Browser, medium: LeaderMedium, clientId: string): { heard: ProtocolMessage[]; closed: unknown[]; link: Link } {
+  const heard: ProtocolMessage[] = [];
+  const closed: unknown[] = [];
+  const options = resolveOptions({ key: 'app.key:secret', clientId, clock: b.clock } satisfies ClientOptions);
+  const ctx = { kit, options } as unknown as TransportContext;
+  const sink: TransportSink = { onMessage: (pm) => heard.push(pm), onClose: (err) => closed.push(err?.code ?? 'clean') };
+  return { heard, closed, link: new Link(ctx, medium, sink) };
+}
+
+describe('@encke/client shared connection: leader election over BroadcastChannel + Web Locks (fake clock)', () => {
+  it('the first tab leads; the others link to its hub; one upstream connection', async () => {
+    const b = browser();
+    const media = [new LeaderMedium(b.env()), new LeaderMedium(b.env()), new LeaderMedium(b.env())];
+    await b.clock.advance(0);
+    assert.deepEqual(
+      media.map((m) => m.leader),
+      [true, false, false],
+    );
+    const links = media.map((m, i) => link(b, m, `tab-${i}`));
+    await b.clock.advance(HELLO_MS);
+    assert.equal(b.upstreams.length, 1);
+    for (const [i, l] of links.entries()) {
+      assert.equal(l.heard[0]?.action, Action.CONNECTED, `tab ${i}`);
+      assert.equal(l.heard[0]?.connectionDetails?.clientId, `tab-${i}`);
+    }
+  });
+
+  it('a link with no leader yet says hello every HELLO_MS until one answers', async () => {
+    const b = browser();
+    const env = b.env();
+    let release: (() => void) | undefined;
+    // The leader's connection takes a while to start.
+    const slow: LeaderEnv = { ...env, upstream: (r) => new Promise((resolve) => (release = () => void env.upstream(r).then(resolve))) };
+    const leader = new LeaderMedium(slow);
+    const follower = new LeaderMedium(b.env());
+    const l = link(b, follower, 'f');
+    const hellos: ToHub[] = [];
+    const spy = b.buses.make('encke:test');
+    spy.onmessage = (ev) => {
+      const m = ev.data as ToHub;
+      if (m.t === 'open') hellos.push(m);
+    };
+    await b.clock.advance(HELLO_MS * 4);
+    assert.ok(hellos.length >= 4, `${hellos.length} hellos`);
+    assert.equal(l.heard.length, 0);
+    release?.();
+    await b.clock.advance(HELLO_MS);
+    assert.ok(leader.leader);
+    assert.equal(l.heard[0]?.action, Action.CONNECTED);
+    const count = hellos.length;
+    await b.clock.advance(HELLO_MS * 4);
+    assert.ok(hellos.length <= count + 1, 'no more hellos once connected');
+  });
+
+  it('the leader goes: the next tab continues the connection from the last recovery key, takes over the holders, the links resume', async () => {
+    const b = browser();
+    const media = [new LeaderMedium(b.env()), new LeaderMedium(b.env()), new LeaderMedium(b.env())];
+    const links = media.map((m, i) => link(b, m, `tab-${i}`));
+    await b.clock.advance(HELLO_MS);
+    // Every tab enters presence on `room` (the hub broadcasts its state as it changes).
+    for (const l of links) l.link.send({ action: Action.ATTACH, channel: 'room' });
+    await b.clock.advance(0);
+    b.upstreams[0]!.receive({ action: Action.ATTACHED, channel: 'room', channelSerial: serial(0) });
+    for (const l of links) l.link.send({ action: Action.PRESENCE, channel: 'room', msgSerial: 0, presence: [{ action: PresenceAction.ENTER }] });
+    await b.clock.advance(0);
+    b.upstreams[0]!.receive(message('room', 1));
+    await b.clock.advance(0);
+    assert.ok(media[1]!.state?.recoveryKey, 'followers have the leader state');
+
+    b.pagehides[0]!(); // the leader tab closes
+    await b.clock.advance(STATE_WAIT_MS + HELLO_MS * 2);
+    assert.deepEqual(
+      media.map((m) => m.leader),
+      [false, true, false],
+    );
+    assert.equal(b.recovered.length, 2);
+    // From the leader's last state (sent as it stepped down, after its own member's LEAVE), msgSerial past a margin.
+    const recovered = JSON.parse(b.recovered[1] ?? '{}') as { connectionKey: string; msgSerial: number; channelSerials: unknown };
+    assert.equal(recovered.connectionKey, 'conn-1!key');
+    assert.equal(recovered.msgSerial, 4 + SERIAL_MARGIN, '3 enters + the LEAVE, then the margin');
+    assert.deepEqual(recovered.channelSerials, { room: serial(1) });
+    // The closed tab's member left on the old connection before it was dropped.
+    assert.deepEqual(
+      b.upstreams[0]!.ackable.slice(3).map((e) => [e.pm.presence?.[0]?.action, e.pm.presence?.[0]?.clientId]),
+      [[PresenceAction.LEAVE, 'tab-0']],
+    );
+    // The others' links ended (their connection resumes) …
+    for (const l of links.slice(1)) assert.deepEqual(l.closed, [80003]);
+    // … and a new link of each is CONNECTED by the new hub, which knows who holds which member.
+    const again = media.slice(1).map((m, i) => link(b, m, `tab-${i + 1}`));
+    await b.clock.advance(HELLO_MS);
+    for (const l of again) assert.equal(l.heard[0]?.action, Action.CONNECTED);
+    for (const l of again) l.link.send({ action: Action.ATTACH, channel: 'room', channelSerial: serial(1) });
+    await b.clock.advance(0);
+    assert.equal(b.upstreams[1]!.sent.filter((p) => p.action === Action.ATTACH).length, 1);
+    again[1]!.link.send({ action: Action.CLOSE });
+    await b.clock.advance(0);
+    assert.deepEqual(
+      b.upstreams[1]!.ackable.map((e) => [e.pm.presence?.[0]?.action, e.pm.presence?.[0]?.clientId]),
+      [[PresenceAction.LEAVE, 'tab-2']],
+      'a holder taken over from the previous leader leaves when its tab closes',
+    );
+  });
+});
