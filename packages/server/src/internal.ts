@@ -23,3 +23,6 @@ export { mergeChange, type MergedChange } from './channels/message-merge.js';
 export { historyView, lastPublished, chainOf, latestForm } from './engine/message-chain.js';
 export { StatsCounters } from './stats/counters.js';
 export type { StatsStore } from './engine/stats-store.js';
+/** The Redis engine's script calls (ordering across NOSCRIPT) and the publish script's source. */
+export { LuaScript, ScriptRunner, type ScriptClient } from './engine/redis/script.js';
+export { PUBLISH as PUBLISH_LUA } from './engine/redis/lua.js';

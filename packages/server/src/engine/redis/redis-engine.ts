@@ -24,6 +24,7 @@ import { RedisChains } from './redis-chains.js';
 import { RedisPresence } from './redis-presence.js';
 import { RedisReaper } from './redis-reaper.js';
 import { RedisStats } from './redis-stats.js';
+import { ScriptRunner } from './script.js';
 
 export interface RedisEngineOptions {
   /** `redis://[:password@]host:port[/db]` */
@@ -82,6 +83,8 @@ export class RedisEngine implements Engine {
     const common = { maxRetriesPerRequest: 3, retryStrategy: (attempt: number) => Math.min(attempt * 200, 2000), lazyConnect: true };
     this.cmd = redisClient(options.url, { ...common, connectionName: 'encke-cmd' });
     this.sub = redisClient(options.url, { ...common, connectionName: 'encke-sub', autoResubscribe: false });
+    // Every script runs on `cmd`, in call order (script.ts); its runner reports through our logger.
+    ScriptRunner.of(this.cmd, options.logger);
     this.sub.on('messageBuffer', (topic: Buffer, payload: Buffer) => this.onPublished(topic.toString('utf8'), payload));
     for (const [name, conn] of [['commands', this.cmd], ['subscriber', this.sub]] as const) {
       conn.on('error', (err: Error) => {
