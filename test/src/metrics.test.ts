@@ -98,7 +98,7 @@ describe('metrics after a known workload', () => {
     assert.deepEqual(m.errors, { [String(refusedCode)]: 1 }, 'the one refusal is the one error sent');
     assert.equal(m.disconnects.transport_lost, 1);
     assert.ok(m.bytesOut.web_socket > 0 && m.bytesOut.comet > 0);
-    assert.deepEqual(m.slowConsumerDisconnects, { web_socket: 0, comet: 0 });
+    assert.deepEqual(m.slowConsumerDisconnects, { web_socket: 0, comet: 0, sse: 0, badge: 0 });
 
     // The Prometheus text carries the same numbers.
     const answer = await httpGet(ts.port, '/metrics');
@@ -144,8 +144,8 @@ describe('slow consumers', () => {
       const rest = new Ably.Rest({ key: KEYS.full, endpoint: '127.0.0.1', port: ts.port, tls: false, logLevel: 0 });
       for (let i = 0; i < 20 && ts.server.metrics.snapshot().slowConsumerDisconnects.comet === 0; i++) await rest.channels.get('slow').publish('n', String(i));
       const m = ts.server.metrics.snapshot();
-      assert.deepEqual(m.slowConsumerDisconnects, { web_socket: 0, comet: 1 });
-      assert.deepEqual(m.queueDrops, { web_socket: 0, comet: 6 }, 'the queue past its limit of 5');
+      assert.deepEqual(m.slowConsumerDisconnects, { web_socket: 0, comet: 1, sse: 0, badge: 0 });
+      assert.deepEqual(m.queueDrops, { web_socket: 0, comet: 6, sse: 0, badge: 0 }, 'the queue past its limit of 5');
       assert.equal(m.disconnects.transport_lost, 1);
       const s = series((await httpGet(ts.port, '/metrics')).text);
       assert.equal(s.get('encke_slow_consumer_disconnects_total{transport="comet"}'), 1);
@@ -170,7 +170,7 @@ describe('slow consumers over WebSocket', () => {
       const data = 'x'.repeat(60_000);
       for (let i = 0; i < 2000 && ts.server.metrics.snapshot().slowConsumerDisconnects.web_socket === 0; i++) await rest.channels.get('slow-ws').publish('n', data);
       const m = ts.server.metrics.snapshot();
-      assert.deepEqual(m.slowConsumerDisconnects, { web_socket: 1, comet: 0 });
+      assert.deepEqual(m.slowConsumerDisconnects, { web_socket: 1, comet: 0, sse: 0, badge: 0 });
       assert.equal(m.disconnects.transport_lost, 1);
       assert.equal(series((await httpGet(ts.port, '/metrics')).text).get('encke_slow_consumer_disconnects_total{transport="web_socket"}'), 1);
     } finally {

@@ -15,6 +15,7 @@ import type { ResolvedOptions } from '../options.js';
 import type { StatsCounters, StatsTransport } from '../stats/counters.js';
 import type { Metrics } from '../metrics/metrics.js';
 import type { Clock } from '../util/clock.js';
+import type { Faults } from '../util/faults.js';
 import { validateChannelName } from './names.js';
 
 /** Who publishes, and how messages without their own id are named. */
@@ -53,6 +54,7 @@ export class ChannelPublisher {
     private readonly engine: Engine,
     private readonly stats: StatsCounters,
     private readonly metrics: Metrics,
+    private readonly faults?: Faults,
   ) {}
 
   /** Checks that `auth` may publish on channel `name` (40010, 40160). */
@@ -73,22 +75,33 @@ export class ChannelPublisher {
     const withIds = toStoredForm(source, messages, now, ns?.mutableMessages === true);
     const appId = source.auth.app.id;
     const event = { kind: 'message' as const, id: source.idPrefix, timestamp: now, messages };
-    const outcome = await this.engine.channels.publish(
-      channelKey(appId, name),
-      source.connectionId !== undefined ? { ...event, connectionId: source.connectionId } : event,
-      {
-        idempotencyWindow: withIds ? this.options.idempotencyWindow : 0,
-        retention: this.retentionFor(ns),
-        ...(source.msgSerial !== undefined && source.connectionId !== undefined && this.engine.connections
-          ? { connection: { id: source.connectionId, msgSerial: source.msgSerial } }
-          : {}),
-      },
-    );
+    let outcome: PublishOutcome;
+    try {
+      outcome = await this.engine.channels.publish(
+        channelKey(appId, name),
+        source.connectionId !== undefined ? { ...event, connectionId: source.connectionId } : event,
+        {
+          idempotencyWindow: withIds ? this.options.idempotencyWindow : 0,
+          retention: this.retentionFor(ns),
+          ...(source.msgSerial !== undefined && source.connectionId !== undefined && this.engine.connections
+            ? { connection: { id: source.connectionId, msgSerial: source.msgSerial } }
+            : {}),
+        },
+      );
+    } catch (err) {
+      this.refused(err, appId);
+    }
     if (outcome.event) {
       this.stats.countMessages(appId, 'inbound', source.transport, 'messages', outcome.event.messages ?? []);
       this.metrics.published(source.transport, outcome.event.messages?.length ?? 0);
     }
     return outcome;
+  }
+
+  /** The engine refused a new channel at its bound (the memory engine's maxChannels): counted as the node's own refusals are. */
+  private refused(err: unknown, appId: string): never {
+    if (err instanceof AblyError && err.code === Err.channelLimit.code) this.faults?.limitReached('maxChannels', { appId });
+    throw err;
   }
 
   /**

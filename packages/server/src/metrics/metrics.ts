@@ -8,7 +8,11 @@
  */
 import { Histogram, type HistogramSnapshot } from './histogram.js';
 
-export type MetricsTransport = 'web_socket' | 'comet';
+/**
+ * Where bytes go out: the Ably protocol over WebSocket or comet (every comet envelope: streamed,
+ * polled, SSE, forever-iframe, multipart), the SSE/raw streaming API (`sse`), occupancy badges.
+ */
+export type MetricsTransport = 'web_socket' | 'comet' | 'sse' | 'badge';
 export type MetricsFormat = 'json' | 'msgpack';
 export type MessageSource = 'realtime' | 'rest';
 /** Why a connection ended on this node, or `transport_lost` when only its transport went (it stays resumable). */
@@ -50,6 +54,8 @@ export interface MetricsSnapshot {
   authFailures: Record<string, number>;
   /** Requests refused by a resource limit, by Ably error code. */
   limitRefusals: Record<string, number>;
+  /** Last-resort faults (util/faults.ts), by kind: each one a bug. */
+  faults: Record<string, number>;
   /** Engine (shared state) operation latency and failures, by operation. */
   engineOperations: Record<string, HistogramSnapshot>;
   engineErrors: Record<string, number>;
@@ -58,7 +64,7 @@ export interface MetricsSnapshot {
 }
 
 function perTransport(): PerTransport {
-  return { web_socket: 0, comet: 0 };
+  return { web_socket: 0, comet: 0, sse: 0, badge: 0 };
 }
 
 /** Adds `n` to `key` of a bounded keyed count. */
@@ -72,6 +78,9 @@ export function emptyConnectionCounts(): { connections: ConnectionCounts; resuma
   return { connections: { web_socket: { json: 0, msgpack: 0 }, comet: { json: 0, msgpack: 0 } }, resumable: 0 };
 }
 
+/** The kinds of util/faults.ts, always shown (0 included); a kind added there shows up by itself. */
+const FAULT_KINDS = ['encode', 'connection', 'channel', 'timer'];
+
 export class Metrics {
   private readonly connects = { ok: 0, failed: 0 };
   private readonly resumes = { ok: 0, failed: 0 };
@@ -83,6 +92,7 @@ export class Metrics {
   private readonly slowConsumers = perTransport();
   private readonly authFailures = new Map<string, number>();
   private readonly limitRefusals = new Map<string, number>();
+  private readonly faults = new Map<string, number>(FAULT_KINDS.map((k) => [k, 0]));
   private readonly engineOps = new Map<string, Histogram>();
   private readonly engineErrors = new Map<string, number>();
   private redisReconnects = 0;
@@ -140,6 +150,11 @@ export class Metrics {
     bump(this.limitRefusals, String(code));
   }
 
+  /** A last-resort fault (util/faults.ts reports here, as the node's FaultSink). */
+  faulted(kind: string): void {
+    bump(this.faults, kind);
+  }
+
   engineOperation(op: string, seconds: number, failed: boolean): void {
     let h = this.engineOps.get(op);
     if (!h) {
@@ -174,6 +189,7 @@ export class Metrics {
       slowConsumerDisconnects: { ...this.slowConsumers },
       authFailures: Object.fromEntries(this.authFailures),
       limitRefusals: Object.fromEntries(this.limitRefusals),
+      faults: Object.fromEntries(this.faults),
       engineOperations: Object.fromEntries([...this.engineOps].map(([op, h]) => [op, h.snapshot()])),
       engineErrors: Object.fromEntries(this.engineErrors),
       redisReconnects: this.redisReconnects,

@@ -53,7 +53,7 @@ export const FAMILIES: readonly Family[] = [
   },
   { name: 'encke_messages_in_total', help: 'Messages accepted for publishing, by source', type: 'counter', samples: (s) => keyed('source', s.messagesIn) },
   { name: 'encke_messages_out_total', help: 'Messages and presence messages sent to clients', type: 'counter', samples: (s) => [{ value: s.messagesOut }] },
-  { name: 'encke_bytes_out_total', help: 'Bytes written to realtime clients, by transport', type: 'counter', samples: (s) => keyed('transport', s.bytesOut) },
+  { name: 'encke_bytes_out_total', help: 'Bytes written to clients, by transport (web_socket, comet, sse: the SSE/streaming API, badge)', type: 'counter', samples: (s) => keyed('transport', s.bytesOut) },
   { name: 'encke_ack_latency_seconds', help: 'Realtime publish received to ACK or NACK sent', type: 'histogram', samples: (s) => histogram('encke_ack_latency_seconds', s.ackLatency) },
   {
     name: 'encke_delivery_latency_seconds',
@@ -71,6 +71,7 @@ export const FAMILIES: readonly Family[] = [
   { name: 'encke_errors_total', help: 'Errors sent to clients (HTTP answers and realtime frames), by Ably error code', type: 'counter', samples: (s) => keyed('code', s.errors) },
   { name: 'encke_auth_failures_total', help: 'Refused credentials, by Ably error code', type: 'counter', samples: (s) => keyed('code', s.authFailures) },
   { name: 'encke_limit_refusals_total', help: 'Requests refused by a resource limit, by Ably error code', type: 'counter', samples: (s) => keyed('code', s.limitRefusals) },
+  { name: 'encke_faults_total', help: 'Exceptions caught by the last resort (each one a bug), by kind', type: 'counter', samples: (s) => keyed('kind', s.faults) },
   {
     name: 'encke_engine_operation_seconds',
     help: 'Engine (shared state) operation latency, by operation',

@@ -161,6 +161,7 @@ export async function attach(session: SessionWithContext, pm: ProtocolMessage): 
     const previous = session.attachments.get(name);
     if (previous) session.attachments.remove(previous);
     else if (session.attachments.size >= ctx.options.maxChannelsPerConnection) {
+      ctx.faults.limitReached('maxChannelsPerConnection', { appId: session.app.id });
       throw new AblyError(Err.tooManyChannels, `A connection may have at most ${ctx.options.maxChannelsPerConnection} channels attached`);
     }
     const added = session.attachments.add(name, negotiated.modes, qualified.base);

@@ -63,6 +63,7 @@ export async function presence(session: SessionWithContext, pm: ProtocolMessage)
     session.acknowledge({ msgSerial, serials: changes.map(() => null) });
   } catch (err) {
     const e = AblyError.from(err);
+    if (e.code === Err.presenceMemberLimit.code) ctx.faults.limitReached('presenceMaxMembers', { appId: session.app.id });
     if (e.statusCode >= 500) ctx.logger.error({ err, connectionId: session.id, channel: pm.channel }, 'presence failed');
     session.nack(msgSerial, e);
   }

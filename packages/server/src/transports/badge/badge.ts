@@ -89,7 +89,12 @@ export class BadgeTransport implements Transport {
       'X-Accel-Buffering': 'no',
       'X-Content-Type-Options': 'nosniff',
     });
-    this.res.write(`--${BADGE_BOUNDARY}\r\n${PART_HEAD}`);
+    this.put(`--${BADGE_BOUNDARY}\r\n${PART_HEAD}`);
+  }
+
+  private put(text: string): void {
+    this.res.write(text);
+    this.ctx.metrics.wrote('badge', Buffer.byteLength(text));
   }
 
   /**
@@ -101,8 +106,11 @@ export class BadgeTransport implements Transport {
     const svg = badgeSvg(this.members.size);
     this.shown = this.members.size;
     this.lastWrite = this.ctx.clock.now();
-    this.res.write(`${svg}\r\n--${BADGE_BOUNDARY}\r\n${PART_HEAD}`);
-    if ((this.res.socket?.writableLength ?? 0) > this.ctx.options.maxOutboundBuffer) this.terminate();
+    this.put(`${svg}\r\n--${BADGE_BOUNDARY}\r\n${PART_HEAD}`);
+    if ((this.res.socket?.writableLength ?? 0) > this.ctx.options.maxOutboundBuffer) {
+      this.ctx.metrics.slowConsumer('badge', 0);
+      this.terminate();
+    }
   }
 
   private fail(error: { code: number; statusCode: number; message: string } | undefined): void {

@@ -168,6 +168,7 @@ export class CometTransport implements Transport, ParkOwner, Parkable {
     if (again && again.length > 0 && mode.stream) {
       openStream(recv);
       writeBatch(recv, again, sseEventId(this.key, this.replay!.count));
+      this.ctx.metrics.wrote('comet', recv.bytes);
     } else if (again && again.length > 0) {
       // A poll: what the client missed and what is queued are one answer.
       const frames = this.queue;
@@ -223,8 +224,8 @@ export class CometTransport implements Transport, ParkOwner, Parkable {
       this.endRecv(frames);
       return;
     }
-    if (!recv.open) openStream(recv);
     const before = recv.bytes;
+    if (!recv.open) openStream(recv);
     if (recv.mode.framing?.name === 'sse') {
       const count = (this.replay ??= this.newReplay()).record(frames);
       writeBatch(recv, frames, sseEventId(this.key, count));
@@ -249,8 +250,8 @@ export class CometTransport implements Transport, ParkOwner, Parkable {
     if (recv.open) {
       const before = recv.bytes;
       if (frames.length > 0) writeBatch(recv, frames);
-      this.ctx.metrics.wrote('comet', recv.bytes - before);
       closeStream(recv);
+      this.ctx.metrics.wrote('comet', recv.bytes - before);
       return;
     }
     const replay = recv.mode.stream ? null : this.replay;

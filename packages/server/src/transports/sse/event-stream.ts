@@ -200,8 +200,10 @@ export class EventStreamTransport implements Transport, ParkOwner {
     this.lastWrite = this.ctx.clock.now();
     if (this.parked) this.parked.write(httpChunk(Buffer.from(text)));
     else this.res!.write(text);
+    this.ctx.metrics.wrote('sse', Buffer.byteLength(text));
     const buffered = this.parked ? this.parked.writableLength : (this.res!.socket?.writableLength ?? 0);
     if (buffered > this.ctx.options.maxOutboundBuffer) {
+      this.ctx.metrics.slowConsumer('sse', 0);
       // A slow consumer: drop it; it comes back with Last-Event-ID and misses nothing.
       this.ctx.logger.warn({ buffered }, 'dropping slow event-stream consumer');
       this.terminate();
