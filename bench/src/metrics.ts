@@ -98,7 +98,7 @@ export const METRICS: Metric[] = [
   { scenario: 's3', key: 'open', label: 'open rate', unit: 'conn/s', ratio: true, digits: 0, get: (c) => c.result?.open.perSecond },
   { scenario: 's3', key: 'rss', label: 'RSS per 1,000', unit: 'MiB', ratio: true, digits: 2, get: (c) => perThousand(c, 'rss') },
   { scenario: 's3', key: 'heap', label: 'heap per 1,000', unit: 'MiB', ratio: true, digits: 2, get: (c) => perThousand(c, 'heapUsed') },
-  { scenario: 's3', key: 'held-more', label: 'held per 1,000 more (old gen. + malloc)', unit: 'MiB', ratio: true, digits: 2, get: (c) => marginalPerThousand(c, residentWithoutYoung) },
+  { scenario: 's3', key: 'held-more', label: 'old gen. + malloc per 1,000 more', unit: 'MiB', ratio: true, digits: 2, get: (c) => marginalPerThousand(c, residentWithoutYoung) },
   { scenario: 's3', key: 'heap-more', label: 'heap per 1,000 more', unit: 'MiB', ratio: true, digits: 2, get: (c) => marginalPerThousand(c, (m) => m.heapUsed) },
   ...latencies('s4', '', true),
   { scenario: 's4', key: 'delivered', label: 'delivered', unit: '%', ratio: false, digits: 1, get: (c) => (c.result?.fixed ? (100 * c.result.fixed.delivered) / Math.max(1, c.result.fixed.offered) : undefined) },

@@ -135,8 +135,11 @@ export class ParkedResponse {
 
   /** The whole response (flat header list as `writeHead` takes it, Content-Length included). */
   answer(status: number, headers: readonly string[], body: string | Buffer): void {
+    // Head and body in one write, as node:http sends a response it is given whole.
+    this.socket.cork();
     this.socket.write(this.headOf(status, headers, ''));
     this.socket.write(body);
+    this.socket.uncork();
     this.answered();
   }
 
