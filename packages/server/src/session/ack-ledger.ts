@@ -1,9 +1,9 @@
 /**
  * A connection's exactly-once bookkeeping (RTN19a2): the highest msgSerial processed, and the
  * answers to the most recent ones, so that a msgSerial re-sent after a resume gets the same ACK or
- * NACK again instead of being published twice.
+ * NACK again instead of being published twice; and the ACK frames those answers go out in.
  */
-import type { ErrorInfo } from '@encke/protocol';
+import { Action, type ErrorInfo, type ProtocolMessage } from '@encke/protocol';
 
 /** How many recent ACK/NACK replies are kept to answer re-sent publishes identically. */
 const ACK_MEMORY = 256;
@@ -18,6 +18,8 @@ export interface AckRecord {
 export class AckLedger {
   /** Answers by msgSerial, oldest first; null until the first answer. */
   private answers: Map<number, AckRecord> | null = null;
+  /** The last ACK handed out; while it is still the last frame queued (unsent), the next consecutive ACK joins it. */
+  private openAck: ProtocolMessage | null = null;
 
   /** `highest`: the highest msgSerial processed (from a shared record after a takeover; -1 for a new connection). */
   constructor(private highest = -1) {}
@@ -38,6 +40,25 @@ export class AckLedger {
     const answers = (this.answers ??= new Map());
     answers.set(record.msgSerial, record);
     if (answers.size > ACK_MEMORY) answers.delete(answers.keys().next().value!);
+  }
+
+  /**
+   * Remembers `record` and returns the ACK or NACK to queue for it, or null when it joined the ACK
+   * handed out last, which is still `lastQueued` (the last frame queued and unsent): publishes
+   * answered in one tick go out as one ACK {msgSerial, count: n, res: [n results]} (RTN7a: an ACK
+   * may acknowledge a range), one encoding and one frame instead of n.
+   */
+  reply(record: AckRecord, lastQueued: ProtocolMessage | undefined): ProtocolMessage | null {
+    this.remember(record);
+    if (record.error) return { action: Action.NACK, msgSerial: record.msgSerial, count: 1, error: record.error };
+    const result = { serials: record.serials ?? [] };
+    const open = this.openAck;
+    if (open && lastQueued === open && open.msgSerial! + open.count! === record.msgSerial) {
+      open.count!++;
+      open.res!.push(result);
+      return null;
+    }
+    return (this.openAck = { action: Action.ACK, msgSerial: record.msgSerial, count: 1, res: [result] });
   }
 
   /** The answer given to `msgSerial`, if still remembered. */

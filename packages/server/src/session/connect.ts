@@ -109,16 +109,21 @@ export async function openConnection(ctx: NodeContext, params: ConnectParams, tr
     opened(ctx, session, transport, resumeKey === undefined ? 'none' : 'failed', error?.code);
     return session;
   } catch (err) {
-    const e = AblyError.from(err);
-    ctx.metrics.connectFailed();
-    ctx.metrics.errorSent(e.code);
-    if (e.statusCode === HTTP_UNAUTHORIZED) ctx.metrics.authFailed(e.code);
-    // Code and reason only: never the credentials.
-    ctx.logger.warn({ transport: transport.kind, code: e.code, statusCode: e.statusCode, reason: e.message }, 'connection refused');
-    if (e.code === Err.internal.code) ctx.logger.error({ err }, 'connect failed');
-    // A full node is not the client's fault: DISCONNECTED, so the SDK retries (RTN14d) rather than fails.
-    const action = e.code === Err.overloaded.code ? Action.DISCONNECTED : Action.ERROR;
-    transport.end(new OutboundFrame({ action, error: e.toErrorInfo() }));
+    refuse(ctx, transport, err);
     return undefined;
   }
+}
+
+/** A connect that failed: counted, logged without credentials, and answered on its transport. */
+function refuse(ctx: NodeContext, transport: Transport, err: unknown): void {
+  const e = AblyError.from(err);
+  ctx.metrics.connectFailed();
+  ctx.metrics.errorSent(e.code);
+  if (e.statusCode === HTTP_UNAUTHORIZED) ctx.metrics.authFailed(e.code);
+  // Code and reason only: never the credentials.
+  ctx.logger.warn({ transport: transport.kind, code: e.code, statusCode: e.statusCode, reason: e.message }, 'connection refused');
+  if (e.code === Err.internal.code) ctx.logger.error({ err }, 'connect failed');
+  // A full node is not the client's fault: DISCONNECTED, so the SDK retries (RTN14d) rather than fails.
+  const action = e.code === Err.overloaded.code ? Action.DISCONNECTED : Action.ERROR;
+  transport.end(new OutboundFrame({ action, error: e.toErrorInfo() }));
 }

@@ -7,6 +7,7 @@
  * come back.
  */
 import { Action, type ErrorInfo, type ProtocolMessage } from '@encke/protocol';
+import { sameLengthSecretsEqual } from '../auth/secret.js';
 import type { ResolvedOptions } from '../options.js';
 import { randomAlnum, randomId } from '../util/ids.js';
 
@@ -39,6 +40,12 @@ export function parseConnectionKey(key: string): ParsedConnectionKey | undefined
 }
 
 export { CONNECTION_ID_LENGTH, SECRET_LENGTH };
+
+/** Whether `key` is a key (any generation) of the connection with this id and secret; constant time in the secret. */
+export function isKeyOf(key: string, connectionId: string, secret: string): boolean {
+  const parsed = parseConnectionKey(key);
+  return parsed !== undefined && parsed.connectionId === connectionId && sameLengthSecretsEqual(parsed.secret, secret);
+}
 
 /** The CONNECTED handing out `connectionKey` (with `error` after a failed resume or recover), and the node's limits. */
 export function connectedMessage(o: ResolvedOptions, connectionId: string, connectionKey: string, clientId: string | undefined, error?: ErrorInfo): ProtocolMessage {

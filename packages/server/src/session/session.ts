@@ -11,7 +11,6 @@
  */
 import { AblyError, Action, Err, type ErrorInfo, type PresenceMessage, type ProtocolMessage } from '@encke/protocol';
 import type { AuthContext } from '../auth/authenticate.js';
-import { sameLengthSecretsEqual } from '../auth/secret.js';
 import type { NodeContext } from '../context.js';
 import type { ConnectionRecord } from '../engine/connection-store.js';
 import type { TimerHandle } from '../util/clock.js';
@@ -19,20 +18,22 @@ import type { Flushable } from '../util/scheduler.js';
 import { OutboundFrame } from '../wire/frame.js';
 import { AckLedger, type AckRecord } from './ack-ledger.js';
 import { Attachments } from './attachments.js';
-import { connectedMessage, formatConnectionKey, newConnectionId, newConnectionSecret, parseConnectionKey } from './connection-key.js';
+import { connectedMessage, formatConnectionKey, isKeyOf, newConnectionId, newConnectionSecret } from './connection-key.js';
 import { Dispatcher } from './dispatch.js';
 import { InboundQueue } from './inbound.js';
 import { Membership } from './membership.js';
 import type { DisposeReason, SessionParams, SessionState } from './handle.js';
 import type { Inbound, Transport, TransportOwner } from './port.js';
+import { TokenExpiry } from './token-expiry.js';
 import { Upgrades } from './upgrade.js';
 import type { SessionWithContext } from './with-context.js';
 
 /** What a flush of a single frame hands its transport, refilled for each (see `Transport.write`). */
 const ONE_FRAME: OutboundFrame[] = [];
 
-/** Longest delay a timer takes (2^31 - 1 ms); a token expiring later is re-checked then. */
-const MAX_TIMER_DELAY = 2_147_483_647;
+/** DISCONNECTED to a transport this connection moved away from (to another transport or node). */
+const superseded = (reason: string): OutboundFrame =>
+  new OutboundFrame({ action: Action.DISCONNECTED, error: new AblyError(Err.superseded, reason).toErrorInfo() });
 
 export class Session implements SessionWithContext, Flushable {
   flushQueued = false;
@@ -50,15 +51,13 @@ export class Session implements SessionWithContext, Flushable {
   private first: OutboundFrame | null = null;
   /** The frames after `first`, when a tick has more than one for this connection (a fan-out has one). */
   private more: OutboundFrame[] | null = null;
-  /** The last ACK queued; while it is still the last frame in `out` (unsent), the next consecutive ACK joins it. */
-  private openAck: ProtocolMessage | null = null;
   /** The order client messages are handled in; exists only while some are waiting or under way. */
   private inbound: InboundQueue | null = null;
   private expiry: TimerHandle | undefined = undefined;
   /** This connection's presence members; created when it first has some. */
   private membership: Membership | null = null;
-  /** Fires at the token's expiry; set only while the session has a transport and a token. */
-  private tokenTimer: TimerHandle | undefined = undefined;
+  /** Fires at the token's expiry while the session has a transport; made for the first token that expires. */
+  private tokenExpiry: TokenExpiry | null = null;
   /** Transports waiting for ACTIVATE (ably-js 1.x upgrade, upgrade.ts); null when none. */
   private upgrades: Upgrades | null = null;
 
@@ -74,7 +73,7 @@ export class Session implements SessionWithContext, Flushable {
     this.params = params;
     this.acks = new AckLedger(restored?.msgSerial);
     this.attachments = new Attachments(this, ctx.channels, this.appId);
-    if (restored && restored.presenceChannels.length > 0) this.membership = new Membership(this, restored.presenceChannels);
+    if (restored?.presenceChannels.length) this.membership = new Membership(this, restored.presenceChannels);
   }
 
   get state(): SessionState {
@@ -127,8 +126,7 @@ export class Session implements SessionWithContext, Flushable {
 
   /** Whether `key` is a key of this connection (any generation). */
   ownsKey(key: string): boolean {
-    const parsed = parseConnectionKey(key);
-    return parsed !== undefined && parsed.connectionId === this.id && sameLengthSecretsEqual(parsed.secret, this.secret);
+    return isKeyOf(key, this.id, this.secret);
   }
 
   /** Adopts new credentials (in-band AUTH); while connected, the session ends at the token's expiry. */
@@ -142,17 +140,13 @@ export class Session implements SessionWithContext, Flushable {
    * a new token and resumes, and the channel log replays what it missed (RTN15h).
    */
   private armTokenExpiry(): void {
-    this.ctx.clock.clearTimeout(this.tokenTimer);
-    this.tokenTimer = undefined;
+    this.tokenExpiry?.cancel();
     const expires = this.auth.expires;
     if (expires === undefined || !this.bound) return;
-    const delay = Math.min(Math.max(0, expires - this.ctx.clock.now()), MAX_TIMER_DELAY);
-    this.tokenTimer = this.ctx.clock.setTimeout(() => {
-      this.tokenTimer = undefined;
-      if (this.auth.expires !== expires) return;
-      if (this.ctx.clock.now() < expires) this.armTokenExpiry();
-      else this.disconnect(new AblyError(Err.tokenExpired, 'Token expired'));
-    }, delay);
+    this.tokenExpiry ??= new TokenExpiry(this.ctx.clock, (at) => {
+      if (this.auth.expires === at) this.disconnect(new AblyError(Err.tokenExpired, 'Token expired'));
+    });
+    this.tokenExpiry.arm(expires);
   }
 
   // ---- transport binding ------------------------------------------------------------------------
@@ -172,7 +166,7 @@ export class Session implements SessionWithContext, Flushable {
     const previous = this.bound;
     if (previous && previous !== transport) {
       this.bound = null;
-      previous.end(new OutboundFrame({ action: Action.DISCONNECTED, error: new AblyError(Err.superseded, 'Connection resumed on another transport').toErrorInfo() }));
+      previous.end(superseded('Connection resumed on another transport'));
       this.attachments.clear();
     }
     this.ctx.clock.clearTimeout(this.expiry);
@@ -209,8 +203,7 @@ export class Session implements SessionWithContext, Flushable {
     if (transport !== this.bound) return;
     this.bound = null;
     this.first = this.more = null;
-    this.ctx.clock.clearTimeout(this.tokenTimer);
-    this.tokenTimer = undefined;
+    this.tokenExpiry?.cancel();
     this.attachments.clear();
     if (this.current !== 'connected') return;
     this.current = 'disconnected';
@@ -294,20 +287,8 @@ export class Session implements SessionWithContext, Flushable {
 
   /** Remembers and sends the reply to msgSerial so that a re-send gets the same answer. */
   acknowledge(record: AckRecord): void {
-    this.acks.remember(record);
-    if (record.error) return this.send({ action: Action.NACK, msgSerial: record.msgSerial, count: 1, error: record.error });
-    const result = { serials: record.serials ?? [] };
-    // Publishes answered in one tick go out as one ACK {msgSerial, count: n, res: [n results]}
-    // (RTN7a: an ACK may acknowledge a range): one encoding and one frame instead of n.
-    const open = this.openAck;
-    if (open && this.lastQueued()?.pm === open && open.msgSerial! + open.count! === record.msgSerial) {
-      open.count!++;
-      open.res!.push(result);
-      return;
-    }
-    const ack: ProtocolMessage = { action: Action.ACK, msgSerial: record.msgSerial, count: 1, res: [result] };
-    this.openAck = ack;
-    this.send(ack);
+    const reply = this.acks.reply(record, this.lastQueued()?.pm);
+    if (reply) this.send(reply);
   }
 
   nack(msgSerial: number, err: AblyError): void {
@@ -343,7 +324,7 @@ export class Session implements SessionWithContext, Flushable {
 
   /** Another node took this connection over: end the transport it may still have here and forget it. */
   relinquish(): void {
-    this.endWith(new OutboundFrame({ action: Action.DISCONNECTED, error: new AblyError(Err.superseded, 'Connection resumed on another node').toErrorInfo() }));
+    this.endWith(superseded('Connection resumed on another node'));
     this.dispose('moved');
   }
 
@@ -375,8 +356,8 @@ export class Session implements SessionWithContext, Flushable {
     if (this.current === 'closed') return;
     this.current = 'closed';
     this.ctx.clock.clearTimeout(this.expiry);
-    this.ctx.clock.clearTimeout(this.tokenTimer);
-    this.expiry = this.tokenTimer = undefined;
+    this.tokenExpiry?.cancel();
+    this.expiry = undefined;
     this.inbound?.clear();
     this.first = this.more = null;
     this.attachments.clear();

@@ -86,14 +86,8 @@ export class RedisEngine implements Engine {
     // Every script runs on `cmd`, in call order (script.ts); its runner reports through our logger.
     ScriptRunner.of(this.cmd, options.logger);
     this.sub.on('messageBuffer', (topic: Buffer, payload: Buffer) => this.onPublished(topic.toString('utf8'), payload));
-    for (const [name, conn] of [['commands', this.cmd], ['subscriber', this.sub]] as const) {
-      conn.on('error', (err: Error) => {
-        if (!this.closed) options.logger.warn({ redis: name, err: err.message }, 'redis connection error');
-      });
-      conn.on('reconnecting', () => {
-        if (!this.closed) options.logger.warn({ redis: name }, 'redis connection lost; reconnecting');
-      });
-    }
+    this.logConnectionEvents('commands', this.cmd);
+    this.logConnectionEvents('subscriber', this.sub);
     this.sub.on('ready', () => this.onSubscriberReady());
     const layout = new RedisLayout(options);
     this.channelTopicPrefix = layout.topic('');
@@ -108,28 +102,44 @@ export class RedisEngine implements Engine {
     const chains = new RedisChains(this.cmd, layout, (appId) => directory.activeKey(appId), connectionKey, options.nodeId);
     const topics = { subscribe: (topic: string) => this.subscribe(topic), unsubscribe: (topic: string) => this.unsubscribe(topic) };
     this.channels = new RedisChannelStore(this.cmd, layout, directory, presence, chains, topics, connectionKey, options.nodeId);
-    this.reaper = new RedisReaper({
+    this.reaper = this.newReaper(directory);
+  }
+
+  /** Connection errors and reconnects are logged (until close), never thrown. */
+  private logConnectionEvents(name: 'commands' | 'subscriber', conn: Redis): void {
+    conn.on('error', (err: Error) => {
+      if (!this.closed) this.options.logger.warn({ redis: name, err: err.message }, 'redis connection error');
+    });
+    conn.on('reconnecting', () => {
+      if (!this.closed) this.options.logger.warn({ redis: name }, 'redis connection lost; reconnecting');
+    });
+  }
+
+  /** The reaper of dead nodes' connections and members (redis-reaper.ts). */
+  private newReaper(directory: RedisDirectory): RedisReaper {
+    const { clock, logger, prefix, connectionStateTtl } = this.options;
+    return new RedisReaper({
       cmd: this.cmd,
-      clock: options.clock,
-      logger: options.logger,
-      prefix: options.prefix,
+      clock,
+      logger,
+      prefix,
       nodes: this.nodes,
       connections: this.connections,
       directory,
-      connectionStateTtl: options.connectionStateTtl,
+      connectionStateTtl,
       leaveConnection: (key, connectionId, timestamp) => this.channels.leaveConnection(key, connectionId, timestamp),
     });
+  }
+
+  /** Both connections to Redis are up (the node's /ready). */
+  isReady(): boolean {
+    return !this.closed && this.cmd.status === 'ready' && this.sub.status === 'ready';
   }
 
   /**
    * Connects both Redis connections, subscribes to revocations and to this node's topic, starts the
    * node heartbeat and the reaper, and from then on tells `events` what happens.
    */
-  /** Both connections to Redis are up (the node's /ready). */
-  isReady(): boolean {
-    return !this.closed && this.cmd.status === 'ready' && this.sub.status === 'ready';
-  }
-
   async start(events: EngineEvents): Promise<void> {
     this.events = events;
     await connectWithin([this.cmd, this.sub], redactUrl(this.options.url), this.options.connectTimeout ?? DEFAULT_CONNECT_TIMEOUT);
