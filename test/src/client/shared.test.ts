@@ -101,6 +101,25 @@ describe('@encke/client shared connection: the hub routes between tabs and one c
     assert.equal(w.to('b').filter((p) => p.action === Action.CONNECTED).length, 1);
   });
 
+  it('a failed shared connection fails every tab with its reason: connected, waiting and later ones', () => {
+    const w = hubWorld();
+    w.hub.receive({ t: 'open', tab: 'a' });
+    w.up.state = 'disconnected';
+    w.hub.onState('disconnected', undefined);
+    w.hub.receive({ t: 'open', tab: 'a' });
+    w.hub.receive({ t: 'open', tab: 'b' });
+    w.up.state = 'failed';
+    w.hub.onState('failed', new kit.ErrorInfo('Invalid credentials', 40101, 401));
+    w.hub.receive({ t: 'open', tab: 'c' });
+    const lost = w.posts.flatMap((m) => (m.t === 'lost' ? [[m.to, m.error.code, m.fatal]] : []));
+    assert.deepEqual(lost, [
+      ['a', 80003, false],
+      ['a', 40101, true],
+      ['b', 40101, true],
+      ['c', 40101, true],
+    ]);
+  });
+
   it('one ATTACH upstream for any number of tabs; each gets ATTACHED and the messages once; DETACH when the last leaves', () => {
     const w = hubWorld();
     for (const t of ['a', 'b', 'c']) w.hub.receive({ t: 'open', tab: t });

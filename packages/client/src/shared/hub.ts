@@ -51,6 +51,8 @@ export class Hub implements ConnectionHooks {
   private readonly channels = new Map<string, Channel>();
   /** channel → clientId → the tabs that entered it: a LEAVE goes upstream when the last one leaves. */
   private readonly held = new Map<string, Map<string, Set<string>>>();
+  /** Why the shared connection failed (final): told to every tab that comes. */
+  private failure: WireError | undefined;
   /** Called after anything that changes what a successor needs to continue the connection. */
   changed: () => void = () => undefined;
 
@@ -89,7 +91,8 @@ export class Hub implements ConnectionHooks {
     }
     tab.live = true;
     tab.clientId = clientId;
-    if (this.up.state === 'connected') this.connectTab(tab);
+    if (this.failure) this.lose(tab, this.failure);
+    else if (this.up.state === 'connected') this.connectTab(tab);
   }
 
   /** The tab's link was dropped: nothing more goes to it until it opens again and re-attaches. */
@@ -140,12 +143,17 @@ export class Hub implements ConnectionHooks {
     const err = reason ?? ErrorInfo.of(Err.disconnected, `The shared connection is ${state}`);
     const error: WireError = { message: err.message, code: err.code, statusCode: err.statusCode };
     for (const ch of this.channels.values()) ch.state = 'detached';
+    // Failed is final: every tab hears why, also those still waiting and those that come later.
+    this.failure = state === 'failed' ? error : undefined;
     for (const tab of this.tabs.values()) {
       // A link still waiting for CONNECTED keeps waiting (up to its own deadline) for the next one.
-      if (!tab.connected) continue;
-      this.unlink(tab);
-      this.post({ t: 'lost', to: tab.id, hub: this.id, error, fatal: state === 'failed' });
+      if (tab.connected || (this.failure && tab.live)) this.lose(tab, error);
     }
+  }
+
+  private lose(tab: Tab, error: WireError): void {
+    this.unlink(tab);
+    this.post({ t: 'lost', to: tab.id, hub: this.id, error, fatal: this.failure !== undefined });
   }
 
   onMessage(pm: ProtocolMessage): void {

@@ -24,6 +24,8 @@ function heard(port: MessagePort, m: ToHub): void {
   }
   ports.set(m.tab, port);
   hub?.receive(m);
+  // A tab that closed its client is gone (its CLOSED has been posted): forget its port.
+  if (m.t === 'pm' && m.pm.action === kit.Action.CLOSE) ports.delete(m.tab);
 }
 
 (globalThis as unknown as { onconnect: ((ev: MessageEvent) => void) | null }).onconnect = (ev) => {
