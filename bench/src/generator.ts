@@ -75,14 +75,14 @@ interface Opened {
   cpu: CpuUse;
 }
 
-async function openAll(clients: BenchClient[], job: Job): Promise<Opened> {
+async function openAll(clients: BenchClient[], job: Job, from = 0, to = job.connections): Promise<Opened> {
   const conns: Conn[] = [];
   const members: Pub[] = [];
   const started = performance.now();
   const cpu = new CpuMeter(job.serverPids);
-  let next = 0;
+  let next = from;
   const worker = async (): Promise<void> => {
-    while (next < job.connections) {
+    while (next < to) {
       const i = next++;
       const client = clients[i % clients.length]!;
       if (job.layout !== 'presence') conns.push(await client.subscribe(channelsFor(job, i)));
@@ -93,8 +93,36 @@ async function openAll(clients: BenchClient[], job: Job): Promise<Opened> {
       }
     }
   };
-  await Promise.all(Array.from({ length: Math.min(job.concurrency, job.connections) }, worker));
+  await Promise.all(Array.from({ length: Math.min(job.concurrency, to - from) }, worker));
   return { conns, members, ms: performance.now() - started, cpu: cpu.read() };
+}
+
+function finished(): Promise<void> {
+  return new Promise<void>((resolve) => {
+    const on = (m: RunnerMessage): void => {
+      if (m.type !== 'finish') return;
+      process.off('message', on);
+      resolve();
+    };
+    process.on('message', on);
+  });
+}
+
+/**
+ * S3: the first half is opened and held while the runner reads the server's memory (`opened` with
+ * `half`), then the second half: what the second half adds is the cost of one more connection,
+ * without what a server grows once (its young generation, compiled code). One open as a whole.
+ */
+async function openHeld(clients: BenchClient[], job: Job): Promise<Opened> {
+  const half = Math.floor(job.connections / 2);
+  const first = await openAll(clients, job, 0, half);
+  send({ type: 'opened', connections: half, ms: first.ms, half: true });
+  await finished();
+  const second = await openAll(clients, job, half);
+  const ms = first.ms + second.ms;
+  const weigh = (a: number | null, b: number | null): number | null => (a === null || b === null ? null : Math.round(((a * first.ms + b * second.ms) / ms) * 100) / 100);
+  const cpu = { generatorCpu: weigh(first.cpu.generatorCpu, second.cpu.generatorCpu)!, serverCpu: weigh(first.cpu.serverCpu, second.cpu.serverCpu), otherCpu: weigh(first.cpu.otherCpu, second.cpu.otherCpu) };
+  return { conns: [...first.conns, ...second.conns], members: [...first.members, ...second.members], ms, cpu };
 }
 
 /** The load's publisher: the job's publishers on the first node in turn, or the members themselves. */
@@ -238,11 +266,11 @@ class Runner {
 async function run(job: Job): Promise<JobResult> {
   const runner = new Runner(job);
   const clients = clientsFor(job, runner.context());
-  const { conns, members, ms, cpu } = await openAll(clients, job);
+  const { conns, members, ms, cpu } = job.hold ? await openHeld(clients, job) : await openAll(clients, job);
   const result: JobResult = { open: { connections: conns.length, ms: Math.round(ms), perSecond: Math.round((conns.length / ms) * 1000), ...cpu }, lost: 0 };
   if (job.hold) {
     send({ type: 'opened', connections: conns.length, ms });
-    await new Promise<void>((resolve) => process.on('message', (m: RunnerMessage) => m.type === 'finish' && resolve()));
+    await finished();
   }
   let pub: Pub | undefined;
   if (job.fixed || job.ramp) {

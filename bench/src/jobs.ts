@@ -43,7 +43,7 @@ export interface Job {
    * arrived (`JobResult.missing`): S5's "nothing lost", also through the ramp's overloaded steps.
    */
   countMissing?: boolean;
-  /** S3: after opening, report `opened` and hold the connections until told `finish`. */
+  /** S3: open half, report `opened` (`half`) and wait for `finish`; open the rest, report `opened` and hold until `finish`. */
   hold?: boolean;
   /**
    * S8: publish 1 KB JSON documents (documents.ts) instead of padded payloads; every subscriber
@@ -110,7 +110,7 @@ export interface JobResult {
 }
 
 export type GeneratorMessage =
-  | { type: 'opened'; connections: number; ms: number }
+  | { type: 'opened'; connections: number; ms: number; half?: boolean }
   | { type: 'result'; result: JobResult }
   | { type: 'error'; message: string };
 

@@ -13,7 +13,8 @@ export interface CaseResult {
   stack: StackId;
   run: number;
   result?: JobResult;
-  memory?: { baseline: MemoryReport; loaded: MemoryReport };
+  /** S3: before opening, with the first half open (`halfConnections`), and with every connection open. */
+  memory?: { baseline: MemoryReport; loaded: MemoryReport; half?: MemoryReport; halfConnections?: number };
   /** Why the case has no numbers (skipped or failed). */
   problem?: string;
 }
@@ -34,6 +35,24 @@ const perThousand = (c: CaseResult, field: 'rss' | 'heapUsed'): number | undefin
   const n = c.result?.open.connections;
   if (!m || !n) return undefined;
   return ((m.loaded[field] - m.baseline[field]) / n) * 1000 / MIB;
+};
+
+/**
+ * The memory a server holds apart from V8's young generation: its old generation as committed, and
+ * what its mallocs hold. The young generation is sized by how much garbage was made lately (it
+ * grows to 2 × 16 MiB while connections open, whatever they keep), so RSS differences over a few
+ * thousand connections are mostly its noise; this is what the connections themselves hold.
+ */
+export function residentWithoutYoung(m: MemoryReport): number {
+  return m.heapTotal - m.newSpace + m.malloc;
+}
+
+/** What the second half of the connections added, per 1,000: the cost of more connections, without a server's one-off growth. */
+const marginalPerThousand = (c: CaseResult, get: (m: MemoryReport) => number): number | undefined => {
+  const m = c.memory;
+  const n = c.result?.open.connections;
+  if (!m?.half || !m.halfConnections || !n || n <= m.halfConnections) return undefined;
+  return ((get(m.loaded) - get(m.half)) / (n - m.halfConnections)) * 1000 / MIB;
 };
 
 const PERCENTILES = { p50: 'p50', p99: 'p99', p999: 'p99.9', max: 'max' } as const;
@@ -79,6 +98,8 @@ export const METRICS: Metric[] = [
   { scenario: 's3', key: 'open', label: 'open rate', unit: 'conn/s', ratio: true, digits: 0, get: (c) => c.result?.open.perSecond },
   { scenario: 's3', key: 'rss', label: 'RSS per 1,000', unit: 'MiB', ratio: true, digits: 2, get: (c) => perThousand(c, 'rss') },
   { scenario: 's3', key: 'heap', label: 'heap per 1,000', unit: 'MiB', ratio: true, digits: 2, get: (c) => perThousand(c, 'heapUsed') },
+  { scenario: 's3', key: 'held-more', label: 'old gen. + malloc per 1,000 more', unit: 'MiB', ratio: true, digits: 2, get: (c) => marginalPerThousand(c, residentWithoutYoung) },
+  { scenario: 's3', key: 'heap-more', label: 'heap per 1,000 more', unit: 'MiB', ratio: true, digits: 2, get: (c) => marginalPerThousand(c, (m) => m.heapUsed) },
   ...latencies('s4', '', true),
   { scenario: 's4', key: 'delivered', label: 'delivered', unit: '%', ratio: false, digits: 1, get: (c) => (c.result?.fixed ? (100 * c.result.fixed.delivered) / Math.max(1, c.result.fixed.offered) : undefined) },
   ...fanOut('s5'),

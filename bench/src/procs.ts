@@ -123,7 +123,7 @@ export class ServerProcess {
 }
 
 /** Runs one job in a fresh generator process; `onOpened` runs while an S3 job holds its connections. */
-export async function runGenerator(job: Job, timeoutMs: number, onOpened?: (opened: { connections: number; ms: number }) => Promise<void>): Promise<JobResult> {
+export async function runGenerator(job: Job, timeoutMs: number, onOpened?: (opened: { connections: number; ms: number; half?: boolean }) => Promise<void>): Promise<JobResult> {
   const child = fork(GENERATOR_MAIN, [], { execArgv: ['--max-old-space-size=4096'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
   pin(child.pid, GENERATOR_CORE);
   const done = new Promise<JobResult>((resolve, reject) => {

@@ -13,7 +13,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { chartPng, chartSvg } from './chart.js';
 import type { MemoryReport } from './servers/main.js';
-import type { CaseResult } from './metrics.js';
+import { residentWithoutYoung, type CaseResult } from './metrics.js';
 import { Deployment } from './deployment.js';
 import { PINNING, pinSelf, runGenerator } from './procs.js';
 import { profile as makeProfile, type Profile, type Scenario, type ScenarioId } from './profiles.js';
@@ -39,12 +39,19 @@ async function runCase(scenario: Scenario, stack: StackId, run: number): Promise
       return c;
     }
     const baseline: MemoryReport | undefined = scenario.job.hold ? await server.memory() : undefined;
+    if (baseline) await snapshot(server, `${stack}-${run}-baseline`);
     let loaded: MemoryReport | undefined;
-    c.result = await runGenerator({ ...scenario.job, stack, ports: server.ports, serverPids: server.pids }, scenario.timeoutMs, async () => {
+    let half: { report: MemoryReport; connections: number } | undefined;
+    c.result = await runGenerator({ ...scenario.job, stack, ports: server.ports, serverPids: server.pids }, scenario.timeoutMs, async (opened) => {
       await new Promise((r) => setTimeout(r, S3_SETTLE_MS));
+      if (opened.half) {
+        half = { report: await server!.memory(), connections: opened.connections };
+        return;
+      }
       loaded = await server!.memory();
+      await snapshot(server!, `${stack}-${run}-loaded`);
     });
-    if (baseline && loaded) c.memory = { baseline, loaded };
+    if (baseline && loaded) c.memory = { baseline, loaded, ...(half ? { half: half.report, halfConnections: half.connections } : {}) };
   } catch (err) {
     c.problem = `failed: ${err instanceof Error ? err.message : String(err)}`;
   } finally {
@@ -53,13 +60,41 @@ async function runCase(scenario: Scenario, stack: StackId, run: number): Promise
   return c;
 }
 
+/** How long writing one heap snapshot may take (2,000 held connections: a few seconds). */
+const SNAPSHOT_TIMEOUT_MS = 120_000;
+
+/**
+ * With `BENCH_HEAP_SNAPSHOT=DIR`, a held scenario (S3) writes the server's heap before the
+ * connections open and once they are held, as DIR/<stack>-<run>-{baseline,loaded}.heapsnapshot;
+ * `node bench/dist/heap-diff.js BASELINE LOADED N` says what each connection holds.
+ */
+async function snapshot(server: Deployment, name: string): Promise<void> {
+  const dir = process.env.BENCH_HEAP_SNAPSHOT;
+  if (!dir) return;
+  mkdirSync(dir, { recursive: true });
+  await server.first.ask({ type: 'snapshot', file: join(dir, `${name}.heapsnapshot`) }, 'snapshot', SNAPSHOT_TIMEOUT_MS);
+}
+
+function value(m: MemoryReport, k: 'rss' | 'heapUsed' | 'malloc' | 'oldAndMalloc'): number {
+  return k === 'oldAndMalloc' ? residentWithoutYoung(m) : m[k];
+}
+
 function describe(c: CaseResult): string {
   if (c.problem) return c.problem;
   const r = c.result!;
   const parts = [`open ${r.open.connections} in ${r.open.ms} ms (cpu server ${r.open.serverCpu}, generator ${r.open.generatorCpu})`];
   if (r.fixed) parts.push(`fixed p50/p99/p99.9 ${r.fixed.latency.p50}/${r.fixed.latency.p99}/${r.fixed.latency.p999} ms, delivered ${r.fixed.delivered}/${r.fixed.offered}, missing after drain ${r.fixed.missing}`);
   if (r.ramp) parts.push(`max ${r.ramp.max}/s (${r.ramp.steps.length} steps, ${r.ramp.note})`);
-  if (c.memory) parts.push(`rss +${((c.memory.loaded.rss - c.memory.baseline.rss) / 1048576).toFixed(1)} MiB`);
+  if (c.memory) {
+    const { baseline, loaded } = c.memory;
+    const grew = (k: 'rss' | 'heapUsed' | 'heapTotal' | 'newSpace' | 'external' | 'malloc'): string => ((loaded[k] - baseline[k]) / 1048576).toFixed(1);
+    parts.push(`rss +${grew('rss')} MiB (heap used +${grew('heapUsed')}, committed +${grew('heapTotal')}, of which young generation +${grew('newSpace')}; external +${grew('external')}; malloc +${grew('malloc')})`);
+    const { half, halfConnections } = c.memory;
+    if (half && halfConnections) {
+      const per = (k: 'rss' | 'heapUsed' | 'malloc' | 'oldAndMalloc'): string => (((value(loaded, k) - value(half, k)) / (r.open.connections - halfConnections) / 1024) * 1000 / 1024).toFixed(2);
+      parts.push(`second half, per 1,000: rss ${per('rss')} MiB, heap used ${per('heapUsed')}, malloc ${per('malloc')}, old generation committed + malloc ${per('oldAndMalloc')}`);
+    }
+  }
   if (r.missing !== undefined) parts.push(`missing at the end ${r.missing}`);
   const d = r.documents;
   if (d) {

@@ -3,12 +3,15 @@
  * `node servers/main.js <kind> [redis URL]` (encke only: a node of a cluster on that Redis);
  * answers over IPC:
  *   → {type:'ready', port}          once listening on 127.0.0.1 (port 0: a free one)
- *   ← {type:'memory'}  → {type:'memory', rss, heapUsed}   after two full GCs (needs --expose-gc)
+ *   ← {type:'memory'}  → {type:'memory', rss, heapUsed, …}   after two full GCs (needs --expose-gc)
+ *   ← {type:'snapshot', file}  → {type:'snapshot', file}   a V8 heap snapshot written to `file`
  *   ← {type:'probe', op:'start'}  ← {type:'probe', op:'stop'}  → ProbeReport   (probe-agent.ts)
  * and exits when the runner disconnects.
  */
+import { readFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { getHeapSpaceStatistics, writeHeapSnapshot } from 'node:v8';
 import { startBareWs } from './bare-ws.js';
 import { startEncke } from './encke.js';
 import { startFaye } from './faye.js';
@@ -21,6 +24,29 @@ export interface MemoryReport {
   type: 'memory';
   rss: number;
   heapUsed: number;
+  /** The V8 heap's committed size; its young generation (`newSpace`) is empty after the GCs but stays committed. */
+  heapTotal: number;
+  newSpace: number;
+  /** Memory of C++ objects bound to JavaScript ones, as V8 is told of it (Buffers included). */
+  external: number;
+  /**
+   * Resident bytes of the process's `[heap]` mapping (Linux; 0 elsewhere): what the main thread's
+   * small mallocs hold (node's and libuv's C++ objects: sockets, HTTP parsers), apart from V8's
+   * heap, which V8 maps itself.
+   */
+  malloc: number;
+}
+
+/** The `Rss:` of `[heap]` in /proc/self/smaps, in bytes. */
+function mallocResident(): number {
+  try {
+    const smaps = readFileSync('/proc/self/smaps', 'utf8');
+    const at = smaps.indexOf('[heap]\n');
+    const rss = at < 0 ? null : /\nRss:\s+(\d+) kB/.exec(smaps.slice(at));
+    return rss ? Number(rss[1]) * 1024 : 0;
+  } catch {
+    return 0;
+  }
 }
 
 const starters: Record<ServerKind, (redis?: string) => Promise<number>> = {
@@ -45,7 +71,8 @@ function memory(): MemoryReport {
   gc?.();
   gc?.();
   const m = process.memoryUsage();
-  return { type: 'memory', rss: m.rss, heapUsed: m.heapUsed };
+  const newSpace = getHeapSpaceStatistics().find((s) => s.space_name === 'new_space')?.space_size ?? 0;
+  return { type: 'memory', rss: m.rss, heapUsed: m.heapUsed, heapTotal: m.heapTotal, newSpace, external: m.external, malloc: mallocResident() };
 }
 
 async function main(): Promise<void> {
@@ -54,8 +81,9 @@ async function main(): Promise<void> {
   if (!start || !process.send) throw new Error(`usage: (forked) main.js ${Object.keys(starters).join('|')}`);
   const port = await start(process.argv[3]);
   const probe = new ProbeAgent();
-  process.on('message', (msg: { type?: string; op?: string }) => {
+  process.on('message', (msg: { type?: string; op?: string; file?: string }) => {
     if (msg.type === 'memory') process.send!(memory());
+    else if (msg.type === 'snapshot' && msg.file) process.send!({ type: 'snapshot', file: writeHeapSnapshot(msg.file) });
     else if (msg.type === 'probe' && msg.op === 'start') {
       probe.start();
       process.send!({ type: 'probe-started' });

@@ -17,6 +17,8 @@ export interface ConnectionInspection {
   readonly transport: TransportKind | null;
   /** A comet connection's recv is being held (stream open or poll waiting). */
   readonly cometRecvHeld: boolean;
+  /** That recv is parked: held off node:http (http/parked.ts). */
+  readonly cometRecvParked: boolean;
 }
 
 export class NodeInspector {
@@ -53,6 +55,7 @@ export class NodeInspector {
       authMethod: session.auth.method,
       transport: session.transport?.kind ?? null,
       cometRecvHeld: this.comet.byConnectionId(connectionId)?.transport.recvHeld ?? false,
+      cometRecvParked: this.comet.byConnectionId(connectionId)?.transport.recvParked ?? false,
     };
   }
 

@@ -23,10 +23,11 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { Action, type AblyError, type Format } from '@encke/protocol';
 import type { NodeContext } from '../../context.js';
 import type { ConnectionIssued, Inbound, Transport, TransportOwner } from '../../session/port.js';
+import { ParkedResponse, type ParkOwner, type Parkable } from '../../http/parked.js';
 import type { TimerHandle } from '../../util/clock.js';
 import { OutboundFrame, encodableFrames } from '../../wire/frame.js';
 import type { RecvMode } from './framing/select.js';
-import { closeStream, openStream, respond, writeBatch, type Recv } from './recv.js';
+import { buffered, closeStream, destroyRecv, openStream, respond, writeBatch, type Recv } from './recv.js';
 import { REPLAY_FRAMES, RecvReplay, sseEventId } from './replay.js';
 import { acceptedFormat } from './wire.js';
 
@@ -36,9 +37,11 @@ const HEARTBEAT = new OutboundFrame({ action: Action.HEARTBEAT });
 export interface CometKeys {
   issued(transport: CometTransport, issued: ConnectionIssued): void;
   forget(transport: CometTransport, connectionId: string): void;
+  /** The transport holds a recv: it is asked to `park()` it if it is still held a while later. */
+  holding(transport: CometTransport): void;
 }
 
-export class CometTransport implements Transport {
+export class CometTransport implements Transport, ParkOwner, Parkable {
   readonly kind = 'comet' as const;
   private owner: TransportOwner | null = null;
   /** The connection's id once a CONNECTED went through this transport (its keys are registered under it). */
@@ -86,6 +89,11 @@ export class CometTransport implements Transport {
   /** A recv is being held (stream open or poll waiting). */
   get recvHeld(): boolean {
     return this.recv !== null;
+  }
+
+  /** The held recv is parked off node:http. */
+  get recvParked(): boolean {
+    return this.recv?.parked != null;
   }
 
   /** A CONNECTED goes through this transport: requests with its key reach the transport from now on. */
@@ -154,7 +162,7 @@ export class CometTransport implements Transport {
     }
     if (this.recv) this.endRecv([]);
     this.recvAborted = false;
-    const recv: Recv = { res, format, mode, started: this.ctx.clock.now(), open: false, bytes: 0 };
+    const recv: Recv = { res, parked: null, format, mode, started: this.ctx.clock.now(), open: false, bytes: 0 };
     this.recv = recv;
     res.on('close', () => this.recvClosed(recv));
     if (again && again.length > 0 && mode.stream) {
@@ -173,6 +181,25 @@ export class CometTransport implements Transport {
       this.deliver(frames);
     }
     if (mode.short && this.recv === recv) this.endRecv([]);
+    if (this.recv === recv) this.registry.holding(this);
+  }
+
+  /**
+   * The held recv goes off node:http (http/parked.ts) when it can: an idle connection then costs
+   * its socket, its session and this transport, not node:http's per-request state.
+   */
+  park(): void {
+    const recv = this.recv;
+    const res = recv?.res;
+    if (!recv || !res || this.ended) return;
+    const parked = ParkedResponse.take(res.req, res, this);
+    if (!parked) return;
+    recv.parked = parked;
+    recv.res = null;
+  }
+
+  parkedClosed(parked: ParkedResponse): void {
+    if (this.recv?.parked === parked) this.recvClosed(this.recv);
   }
 
   /**
@@ -206,7 +233,7 @@ export class CometTransport implements Transport {
       writeBatch(recv, frames);
     }
     this.ctx.metrics.wrote('comet', recv.bytes - before);
-    if ((recv.res.socket?.writableLength ?? 0) > this.ctx.options.maxOutboundBuffer) this.slowConsumer();
+    if (buffered(recv) > this.ctx.options.maxOutboundBuffer) this.slowConsumer();
     // A forever-iframe's document is ended after a byte budget; the page opens the next one.
     else if (recv.mode.framing?.name === 'htmlfile' && recv.bytes >= this.ctx.options.maxIframeBytes) this.endRecv([]);
   }
@@ -230,7 +257,7 @@ export class CometTransport implements Transport {
     const replay = recv.mode.stream ? null : this.replay;
     replay?.record(frames);
     const answer = again && again.length > 0 ? [...again, ...frames] : frames;
-    this.ctx.metrics.wrote('comet', respond(recv.res, answer, recv.format, recv.mode.framing, replay?.count));
+    this.ctx.metrics.wrote('comet', respond(recv.parked ?? recv.res!, answer, recv.format, recv.mode.framing, replay?.count));
   }
 
   // ---- Transport --------------------------------------------------------------------------------
@@ -305,7 +332,7 @@ export class CometTransport implements Transport {
   }
 
   private slowConsumer(): void {
-    this.ctx.logger.warn({ queued: this.queue.length, buffered: this.recv?.res.writableLength ?? 0 }, 'dropping slow comet consumer');
+    this.ctx.logger.warn({ queued: this.queue.length, buffered: this.recv ? buffered(this.recv) : 0 }, 'dropping slow comet consumer');
     this.ctx.metrics.slowConsumer('comet', this.queue.length);
     this.gone();
   }
@@ -318,7 +345,7 @@ export class CometTransport implements Transport {
     this.linger = undefined;
     if (this.recv) {
       if (abort) {
-        this.recv.res.destroy();
+        destroyRecv(this.recv);
         this.recv = null;
       } else {
         this.endRecv([]);

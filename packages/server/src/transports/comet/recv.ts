@@ -5,6 +5,7 @@
  */
 import type { ServerResponse } from 'node:http';
 import { Action, type Format } from '@encke/protocol';
+import type { ParkedResponse } from '../../http/parked.js';
 import { headerSafe } from '../../http/respond.js';
 import { OutboundFrame, httpChunk } from '../../wire/frame.js';
 import type { Framing, FramingName } from './framing/framing.js';
@@ -13,7 +14,10 @@ import { contentType, encodeBatch, jsonBatch, jsonBatchBytes } from './wire.js';
 
 /** A held recv: the response frames are written to. */
 export interface Recv {
-  readonly res: ServerResponse;
+  /** node:http's response; null once the recv is parked (`parked` is then where it is written). */
+  res: ServerResponse | null;
+  /** The response taken off node:http while it is held (http/parked.ts). */
+  parked: ParkedResponse | null;
   readonly format: Format;
   readonly mode: RecvMode;
   readonly started: number;
@@ -39,10 +43,13 @@ function framedHeaders(framing: Framing): Record<string, string> {
 /** Sends the head of a stream and its framing's preamble. */
 export function openStream(recv: Recv): void {
   const framing = recv.mode.framing;
-  recv.res.writeHead(200, framing ? framedHeaders(framing) : heldHeaders(recv.format));
+  if (recv.parked) recv.parked.openChunked(framing ? framedHeaderList(framing) : recv.format === 'json' ? JSON_HEADERS : MSGPACK_HEADERS);
+  else {
+    recv.res!.writeHead(200, framing ? framedHeaders(framing) : heldHeaders(recv.format));
+    // The head goes first: chunks are then written to the socket directly.
+    recv.res!.flushHeaders();
+  }
   recv.open = true;
-  // The head goes first: chunks are then written to the socket directly.
-  recv.res.flushHeaders();
   const preamble = framing?.preamble() ?? '';
   if (preamble !== '') write(recv, Buffer.from(preamble));
 }
@@ -72,22 +79,36 @@ export function writeBatch(recv: Recv, frames: readonly OutboundFrame[], id?: st
 export function closeStream(recv: Recv): void {
   const epilogue = recv.mode.framing?.epilogue() ?? '';
   if (epilogue !== '') write(recv, Buffer.from(epilogue));
-  recv.res.end();
+  if (recv.parked) recv.parked.endChunked();
+  else recv.res!.end();
 }
 
+/** Bytes of the recv's response not yet taken by the kernel (the slow-consumer check). */
+export function buffered(recv: Recv): number {
+  return recv.parked ? recv.parked.writableLength : (recv.res!.socket?.writableLength ?? 0);
+}
+
+/** Cuts the recv's connection. */
+export function destroyRecv(recv: Recv): void {
+  (recv.parked ?? recv.res!).destroy();
+}
+
+/** A parked recv is always chunked (only such streams are parked once open). */
 function chunked(recv: Recv): boolean {
-  return recv.res.socket !== null && (recv.res as { chunkedEncoding?: boolean }).chunkedEncoding === true;
+  if (recv.parked) return true;
+  return recv.res!.socket !== null && (recv.res as { chunkedEncoding?: boolean }).chunkedEncoding === true;
 }
 
 function writeChunk(recv: Recv, chunk: Buffer): void {
   recv.bytes += chunk.length;
-  recv.res.socket!.write(chunk);
+  if (recv.parked) recv.parked.write(chunk);
+  else recv.res!.socket!.write(chunk);
 }
 
 function write(recv: Recv, piece: Buffer): void {
   if (chunked(recv)) return writeChunk(recv, httpChunk(piece));
   recv.bytes += piece.length;
-  recv.res.write(piece);
+  recv.res!.write(piece);
 }
 
 /** The header of an acknowledged poll's answer: the position to send back as `ack` on the next recv. */
@@ -101,7 +122,7 @@ export const POSITION_HEADER = 'X-Encke-Position';
  * then the headers too. `position`: an acknowledged poll's position, sent as X-Encke-Position.
  * Returns the body's size in bytes (for the bytes-out metric).
  */
-export function respond(res: ServerResponse, frames: readonly OutboundFrame[], format: Format, framing: Framing | undefined, position?: number): number {
+export function respond(res: ServerResponse | ParkedResponse, frames: readonly OutboundFrame[], format: Format, framing: Framing | undefined, position?: number): number {
   const last = frames[frames.length - 1]?.pm;
   const fatal = last?.action === Action.ERROR && last.error ? last.error : undefined;
   const status = fatal ? fatal.statusCode : 200;
@@ -128,9 +149,9 @@ export function respond(res: ServerResponse, frames: readonly OutboundFrame[], f
   return end(res, status, headers, body, length);
 }
 
-function end(res: ServerResponse, status: number, headers: string[], body: string | Buffer, length: number): number {
-  res.writeHead(status, headers);
-  res.end(body);
+function end(res: ServerResponse | ParkedResponse, status: number, headers: string[], body: string | Buffer, length: number): number {
+  if ('answer' in res) res.answer(status, headers, body);
+  else res.writeHead(status, headers).end(body);
   return length;
 }
 

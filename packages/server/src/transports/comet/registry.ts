@@ -11,6 +11,7 @@
 import type { AuthContext, Credentials } from '../../auth/authenticate.js';
 import { capabilityToJson } from '../../auth/capability.js';
 import { sameLengthSecretsEqual } from '../../auth/secret.js';
+import { ParkingLot } from '../../http/parked.js';
 import type { Clock } from '../../util/clock.js';
 import { parseConnectionKey } from '../../session/connection-key.js';
 import type { ConnectionIssued } from '../../session/port.js';
@@ -43,8 +44,17 @@ export class VerifiedCredentials {
   }
 }
 
+/**
+ * The last key credential made: the connections of one key share it instead of each keeping its
+ * own copy (keys are in the app configuration anyway; tokens are never kept here).
+ */
+let lastKeyCredential = '';
+
 function credentialString(c: Credentials): string {
-  return c.key !== undefined ? `k:${c.key}` : c.token !== undefined ? `t:${c.token}` : '';
+  if (c.key === undefined) return c.token !== undefined ? `t:${c.token}` : '';
+  const credential = `k:${c.key}`;
+  if (credential !== lastKeyCredential) lastKeyCredential = credential;
+  return lastKeyCredential;
 }
 
 /** Whether two authentications grant exactly the same: key, method, clientId and capability. */
@@ -72,33 +82,53 @@ export interface CometConnection {
   /** What the last fully verified request authenticated with (granting `bound`). */
   verified: VerifiedCredentials | undefined;
   /** Requests waiting for the session to take their credential (an in-band reauth under way). */
-  waiters: BindWaiter[];
+  waiters: readonly BindWaiter[];
 }
+
+/** The waiters of a connection with none (nearly always): one shared empty array. */
+const NO_WAITERS: readonly BindWaiter[] = Object.freeze([]);
+
+/** How long a recv is held before it is parked off node:http (http/parked.ts): one to two of these. */
+const PARK_AFTER_MS = 250;
 
 export class CometRegistry implements CometKeys {
   /** Records by connectionId: a resumed connection may briefly have a lingering old transport and a new one. */
   private readonly byConnection = new Map<string, CometConnection[]>();
   private keyCount = 0;
+  private readonly parking: ParkingLot;
+
+  constructor(clock: Clock) {
+    this.parking = new ParkingLot(clock, PARK_AFTER_MS);
+  }
+
+  /** `transport` holds a recv: parked if it is still held a period later. */
+  holding(transport: CometTransport): void {
+    this.parking.add(transport);
+  }
 
   /** The session handed `transport` a key: requests with it reach the transport from now on. */
   issued(transport: CometTransport, issued: ConnectionIssued): void {
-    let records = this.byConnection.get(issued.connectionId);
-    if (!records) this.byConnection.set(issued.connectionId, (records = []));
-    let record = records.find((r) => r.transport === transport);
-    if (!record) records.push((record = { transport, connectionId: issued.connectionId, appId: issued.appId, keys: [], bound: issued.auth, verified: undefined, waiters: [] }));
-    if (record.bound !== issued.auth) {
-      record.bound = issued.auth;
-      record.verified = undefined;
-    }
-    const ready = record.waiters.filter((w) => sameGrant(w.auth, issued.auth));
-    record.waiters = record.waiters.filter((w) => !ready.includes(w));
-    for (const w of ready) w.resolve(true);
-    record.keys.push(issued.connectionKey);
+    // Arrays made with their first element: an empty array that grows is allocated for 17.
+    const records = this.byConnection.get(issued.connectionId);
+    let record = records?.find((r) => r.transport === transport);
+    if (!record) {
+      record = { transport, connectionId: issued.connectionId, appId: issued.appId, keys: [issued.connectionKey], bound: issued.auth, verified: undefined, waiters: NO_WAITERS };
+      if (records) records.push(record);
+      else this.byConnection.set(issued.connectionId, [record]);
+    } else record.keys.push(issued.connectionKey);
     this.keyCount++;
     if (record.keys.length > MAX_KEYS) {
       record.keys.shift();
       this.keyCount--;
     }
+    if (record.bound !== issued.auth) {
+      record.bound = issued.auth;
+      record.verified = undefined;
+    }
+    if (record.waiters.length === 0) return;
+    const ready = record.waiters.filter((w) => sameGrant(w.auth, issued.auth));
+    record.waiters = record.waiters.filter((w) => !ready.includes(w));
+    for (const w of ready) w.resolve(true);
   }
 
   /**
@@ -119,7 +149,7 @@ export class CometRegistry implements CometKeys {
         record.waiters = record.waiters.filter((w) => w !== waiter);
         resolve(false);
       }, waitMs);
-      record.waiters.push(waiter);
+      record.waiters = [...record.waiters, waiter];
     });
   }
 

@@ -40,7 +40,7 @@ import { acceptedFormat, decodeQueryBody, parseSendBody } from './wire.js';
 const SERVER_COOKIE = 'encke_server';
 
 export function registerCometRoutes(router: Router, ctx: NodeContext): CometRegistry {
-  const registry = new CometRegistry();
+  const registry = new CometRegistry(ctx.clock);
   const route = (method: string, path: string, handle: Handler): void => void router.add(method, path, jsonpAware(ctx, handle));
   route('GET', '/comet/connect', (r) => connect(ctx, registry, r));
   const keyed = (method: string, path: string, handle: (t: CometTransport, r: HttpRequest) => void | Promise<void>, lingering = false): void => {

@@ -11,9 +11,10 @@
  */
 import type { ServerResponse } from 'node:http';
 import { AblyError, Action, Err, Flag, type ErrorInfo, type ProtocolMessage } from '@encke/protocol';
+import { ParkedResponse, type ParkOwner } from '../../http/parked.js';
 import { sendError } from '../../http/respond.js';
 import type { NodeContext } from '../../context.js';
-import type { OutboundFrame } from '../../wire/frame.js';
+import { httpChunk, type OutboundFrame } from '../../wire/frame.js';
 import type { ConnectionIssued, Transport, TransportOwner } from '../../session/port.js';
 import { errorEvent, frameItems, itemEvent, keepalive, positionMark, type StreamStyle } from './events.js';
 import type { EventStreamParams } from './params.js';
@@ -22,7 +23,7 @@ import { alreadySeen, encodePositions, type ResumePoint } from './positions.js';
 /** Modes an SSE stream attaches with: it only listens. */
 const LISTEN = Flag.SUBSCRIBE | Flag.PRESENCE_SUBSCRIBE;
 
-export class EventStreamTransport implements Transport {
+export class EventStreamTransport implements Transport, ParkOwner {
   readonly kind = 'sse' as const;
   readonly format = 'json' as const;
   private owner: TransportOwner | null = null;
@@ -32,17 +33,25 @@ export class EventStreamTransport implements Transport {
   private lastWrite: number;
   /** Each channel's position (see positions.ts), once attached. */
   private readonly positions: (string | undefined)[];
+  /** node:http's response, until the open stream is parked (http/parked.ts): then null. */
+  private res: ServerResponse | null;
+  private parked: ParkedResponse | null = null;
 
   constructor(
     private readonly ctx: NodeContext,
-    private readonly res: ServerResponse,
+    res: ServerResponse,
     private readonly params: EventStreamParams,
     private readonly style: StreamStyle,
     private readonly resume: readonly ResumePoint[] | undefined,
   ) {
     this.positions = params.channels.map(() => undefined);
     this.lastWrite = ctx.clock.now();
+    this.res = res;
     res.on('close', () => this.clientGone());
+  }
+
+  parkedClosed(): void {
+    this.clientGone();
   }
 
   connected(owner: TransportOwner, _issued: ConnectionIssued): void {
@@ -81,7 +90,7 @@ export class EventStreamTransport implements Transport {
 
   terminate(): void {
     this.ended = true;
-    this.res.destroy();
+    (this.parked ?? this.res!).destroy();
   }
 
   /** The stream is read whole by the client; nothing to hold back. */
@@ -157,7 +166,7 @@ export class EventStreamTransport implements Transport {
   private fatal(error: ErrorInfo): string {
     if (!this.opened) {
       this.ended = true;
-      sendError(this.res, new AblyError({ code: error.code, statusCode: error.statusCode, message: error.message }));
+      sendError(this.res!, new AblyError({ code: error.code, statusCode: error.statusCode, message: error.message }));
       this.closeSession();
       return '';
     }
@@ -172,25 +181,31 @@ export class EventStreamTransport implements Transport {
     return '';
   }
 
+  /** Sends the head; the stream, open for as long as the client listens, is then parked off node:http. */
   private open(): void {
     this.opened = true;
-    this.res.writeHead(200, {
+    const res = this.res!;
+    res.writeHead(200, {
       'Content-Type': this.style === 'sse' ? 'text/event-stream; charset=utf-8' : 'application/json; charset=utf-8',
       'Cache-Control': 'no-store, no-transform',
       'X-Accel-Buffering': 'no',
     });
-    this.res.flushHeaders();
+    res.flushHeaders();
+    this.parked = ParkedResponse.take(res.req, res, this) ?? null;
+    if (this.parked) this.res = null;
   }
 
   private send(text: string): void {
     if (this.ended || !this.opened) return;
     this.lastWrite = this.ctx.clock.now();
-    this.res.write(text);
+    if (this.parked) this.parked.write(httpChunk(Buffer.from(text)));
+    else this.res!.write(text);
     this.ctx.metrics.wrote('sse', Buffer.byteLength(text));
-    if ((this.res.socket?.writableLength ?? 0) > this.ctx.options.maxOutboundBuffer) {
+    const buffered = this.parked ? this.parked.writableLength : (this.res!.socket?.writableLength ?? 0);
+    if (buffered > this.ctx.options.maxOutboundBuffer) {
       this.ctx.metrics.slowConsumer('sse', 0);
       // A slow consumer: drop it; it comes back with Last-Event-ID and misses nothing.
-      this.ctx.logger.warn({ buffered: this.res.socket?.writableLength }, 'dropping slow event-stream consumer');
+      this.ctx.logger.warn({ buffered }, 'dropping slow event-stream consumer');
       this.terminate();
       this.closeSession();
     }
@@ -199,8 +214,9 @@ export class EventStreamTransport implements Transport {
   private finish(): void {
     if (this.ended) return;
     this.ended = true;
-    if (this.opened) this.res.end();
-    else if (!this.res.headersSent) sendError(this.res, new AblyError(Err.disconnected, 'Connection ended before the stream opened'));
+    if (this.parked) this.parked.endChunked();
+    else if (this.opened) this.res!.end();
+    else if (!this.res!.headersSent) sendError(this.res!, new AblyError(Err.disconnected, 'Connection ended before the stream opened'));
   }
 
   /** The stream's session is of no use once the stream is gone: close it (no resume by key). */

@@ -72,6 +72,11 @@ function flag(value: string | null, name: string): boolean | undefined {
   throw new AblyError(Err.invalidParameterValue, `Invalid ${name} ${JSON.stringify(value.slice(0, 20))}: expected true or false`);
 }
 
+// The plain body's modes, shared by every recv (a held recv keeps its mode).
+const PLAIN_STREAM: RecvMode = Object.freeze({ framing: undefined, stream: true, short: false });
+const PLAIN_LONG_POLL: RecvMode = Object.freeze({ framing: undefined, stream: false, short: false });
+const PLAIN_POLL: RecvMode = Object.freeze({ framing: undefined, stream: false, short: true });
+
 /** The mode of a recv (or of connect, its first recv) on a connection whose default is `streamDefault`. */
 export function recvMode(query: URLSearchParams, req: IncomingMessage, streamDefault: boolean, sseRetryMs: number): RecvMode {
   const mode = modeOf(query, req, streamDefault, sseRetryMs);
@@ -90,5 +95,7 @@ function modeOf(query: URLSearchParams, req: IncomingMessage, streamDefault: boo
   const asked = flag(query.get('stream'), 'stream');
   if (framing && !framing.streams) return { framing, stream: false, short };
   if (framing) return { framing, stream: asked ?? true, short: false };
-  return { framing, stream: !short && (asked ?? streamDefault), short };
+  if (short) return PLAIN_POLL;
+  return (asked ?? streamDefault) ? PLAIN_STREAM : PLAIN_LONG_POLL;
 }
+

@@ -1,0 +1,300 @@
+/**
+ * A held response taken off node:http ("parked"), so that an idle comet recv costs its socket and
+ * little else. While node:http holds a request it keeps, per connection, the HTTP parser (a C++
+ * object of ~2 KB), the IncomingMessage and ServerResponse with their stream states, headers and
+ * listener arrays, and eight bound socket listeners: about 5 KB per connection that a WebSocket
+ * sheds at its upgrade (bench/README.md, "Where a held comet recv's memory goes"). A parked
+ * response is the socket alone: node:http's listeners and parser are released as an upgrade
+ * releases them, the response is written raw (the head node:http would have written, then the
+ * body or chunks), and when the answer is complete the socket idles here until the client's next
+ * request, which goes back to node:http (`'connection'`, documented for injecting sockets) with
+ * the bytes already read.
+ *
+ * Only what node:http would have kept alive is parked: a complete GET over HTTP/1.1 on a plain TCP
+ * socket (TLS and HTTP/1.0 stay with node:http), nothing pipelined behind it, nothing buffered
+ * in the response, and node:http's socket wiring as this module knows it (checked by the
+ * listeners' names; an unknown wiring keeps the request in node:http, which is always correct).
+ * A request pipelined behind a parked one waits here and goes to node:http once the parked
+ * response is complete, in order. (One case differs: a pipelined request of which node:http's
+ * parser had already read a part when the held one was parked loses that part, and node:http
+ * refuses the rest with 400. No browser or SDK pipelines; comet clients wait for each answer.)
+ */
+import { STATUS_CODES, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createRequire } from 'node:module';
+import { Socket } from 'node:net';
+import type { Clock, TimerHandle } from '../util/clock.js';
+
+/** node:http's own parser release (what an upgrade does with the parser). */
+const { freeParser } = createRequire(import.meta.url)('_http_common') as { freeParser: (parser: unknown, req: unknown, socket: unknown) => void };
+
+/** The listeners node:http puts on a server socket (event → function names), removed when parking. */
+const HTTP_LISTENERS: Readonly<Record<string, readonly string[]>> = {
+  close: ['bound socketOnClose', 'onServerResponseClose'],
+  error: ['socketOnError'],
+  drain: ['bound socketOnDrain'],
+  data: ['bound socketOnData'],
+  end: ['bound socketOnEnd'],
+  timeout: ['socketOnTimeout'],
+  resume: ['onSocketResume'],
+  pause: ['onSocketPause'],
+};
+
+/** Bytes a client may send while its request is held (a pipelined request); more ends the socket. */
+const MAX_PENDING_BYTES = 64 * 1024;
+
+/** Told when a parked response's socket goes before the response was complete. */
+export interface ParkOwner {
+  parkedClosed(parked: ParkedResponse): void;
+}
+
+interface HttpParser {
+  _consumed?: boolean;
+  incoming?: unknown;
+  unconsume(): void;
+}
+
+const PARKED = Symbol('parked');
+
+interface HttpSocket extends Socket {
+  parser?: HttpParser | null;
+  server?: Server;
+  _httpMessage?: unknown;
+  [PARKED]?: ParkedResponse;
+}
+
+/** node:http's per-socket overrides of these methods (closures); Socket's own are on its prototype. */
+const WRAPPED_METHODS = ['on', 'addListener', 'prependListener', 'setEncoding'] as const;
+
+export class ParkedResponse {
+  /** Header lines set on the response before it was parked (CORS, cookies), sent with the head. */
+  private head: string;
+  /** Holding a response (else idle until the client's next request). */
+  private owner: ParkOwner | null;
+  /** What the client sent meanwhile, for node:http. */
+  private pending: Buffer | null = null;
+
+  private constructor(
+    readonly socket: HttpSocket,
+    owner: ParkOwner,
+    head: string,
+  ) {
+    this.owner = owner;
+    this.head = head;
+  }
+
+  /**
+   * Takes `res` off node:http if it can be parked (module doc); the caller then writes through the
+   * returned object only and drops `req` and `res`. Undefined: keep using `res`.
+   */
+  static take(req: IncomingMessage, res: ServerResponse, owner: ParkOwner): ParkedResponse | undefined {
+    const socket = req.socket as HttpSocket;
+    if (!parkable(req, res, socket)) return undefined;
+    const head = res.headersSent ? '' : headerLines(res);
+    const parser = socket.parser!;
+    if (parser._consumed) {
+      parser.unconsume();
+      parser._consumed = false;
+    }
+    for (const event of Object.keys(HTTP_LISTENERS)) {
+      for (const fn of socket.listeners(event)) if (HTTP_LISTENERS[event]!.includes(fn.name)) socket.removeListener(event, fn as () => void);
+    }
+    res.detachSocket(socket);
+    freeParser(parser, req, socket);
+    // Assigned, not deleted: deleting a property would turn the socket into a slow (dictionary) object.
+    for (const method of WRAPPED_METHODS) (socket as unknown as Record<string, unknown>)[method] = Socket.prototype[method];
+    dropTimer(socket);
+    // The client ending its side ends the socket (net does it): no HTTP connection is half-open.
+    socket.allowHalfOpen = false;
+    const parked = new ParkedResponse(socket, owner, head);
+    socket[PARKED] = parked;
+    socket.on('data', onData);
+    socket.on('error', onError);
+    socket.on('close', onClose);
+    return parked;
+  }
+
+  get writableLength(): number {
+    return this.socket.writableLength;
+  }
+
+  /** Sends the head of a chunked response (what `writeHead` then `flushHeaders` would send). */
+  openChunked(headers: readonly string[]): void {
+    this.socket.write(this.headOf(200, headers, 'Transfer-Encoding: chunked\r\n'));
+  }
+
+  /** Raw bytes of an open chunked response (already framed as chunks). */
+  write(bytes: Buffer): void {
+    this.socket.write(bytes);
+  }
+
+  /** Ends the open chunked response; the socket then waits for the client's next request. */
+  endChunked(): void {
+    this.socket.write('0\r\n\r\n');
+    this.answered();
+  }
+
+  /** The whole response (flat header list as `writeHead` takes it, Content-Length included). */
+  answer(status: number, headers: readonly string[], body: string | Buffer): void {
+    // Head and body in one write, as node:http sends a response it is given whole.
+    this.socket.cork();
+    this.socket.write(this.headOf(status, headers, ''));
+    this.socket.write(body);
+    this.socket.uncork();
+    this.answered();
+  }
+
+  destroy(): void {
+    this.socket.destroy();
+  }
+
+  private headOf(status: number, headers: readonly string[], framing: string): string {
+    let head = `HTTP/1.1 ${status} ${STATUS_CODES[status] ?? 'Unknown'}\r\n${this.head}`;
+    for (let i = 0; i + 1 < headers.length; i += 2) head += `${headers[i]}: ${headers[i + 1]}\r\n`;
+    const keepAlive = this.socket.server?.keepAliveTimeout ?? 0;
+    this.head = '';
+    return `${head}Date: ${new Date().toUTCString()}\r\nConnection: keep-alive\r\n${keepAlive > 0 ? `Keep-Alive: timeout=${Math.floor(keepAlive / 1000)}\r\n` : ''}${framing}\r\n`;
+  }
+
+  /** The response is complete: idle until the next request (as long as node:http's keep-alive would wait). */
+  private answered(): void {
+    this.owner = null;
+    if (this.pending) return this.unpark();
+    const server = this.socket.server;
+    if (!server?.listening) return void this.socket.end();
+    if (server.keepAliveTimeout > 0) this.socket.setTimeout(server.keepAliveTimeout, onTimeout);
+  }
+
+  /** Hands the socket back to node:http with what the client sent since it was parked. */
+  private unpark(): void {
+    const socket = this.socket;
+    const server = socket.server;
+    socket.removeListener('data', onData);
+    socket.removeListener('error', onError);
+    socket.removeListener('close', onClose);
+    if (socket.timeout) socket.setTimeout(0, onTimeout);
+    socket[PARKED] = undefined;
+    socket.allowHalfOpen = true;
+    const pending = this.pending;
+    this.pending = null;
+    if (!server?.listening || socket.destroyed) return void socket.destroy();
+    server.emit('connection', socket);
+    if (pending) socket.emit('data', pending);
+  }
+
+  /** The client sent bytes (its next request, or one pipelined behind the held one). */
+  received(chunk: Buffer): void {
+    this.pending = this.pending ? Buffer.concat([this.pending, chunk]) : chunk;
+    if (!this.owner) this.unpark();
+    else if (this.pending.length > MAX_PENDING_BYTES) this.socket.destroy();
+  }
+
+  /** The socket closed. */
+  closed(): void {
+    const owner = this.owner;
+    this.owner = null;
+    this.pending = null;
+    owner?.parkedClosed(this);
+  }
+}
+
+// Socket listeners: shared functions (`this` is the socket), no closure per connection.
+function onData(this: HttpSocket, chunk: Buffer): void {
+  this[PARKED]?.received(chunk);
+}
+
+function onError(this: HttpSocket): void {
+  this.destroy();
+}
+
+function onClose(this: HttpSocket): void {
+  this[PARKED]?.closed();
+}
+
+/** Idle past node:http's keep-alive timeout. */
+function onTimeout(this: HttpSocket): void {
+  this.destroy();
+}
+
+/**
+ * Clears the socket's idle timer and lets go of it: `setTimeout(0)` stops a timer but the socket
+ * keeps it (and a bound function) as long as it lives.
+ */
+function dropTimer(socket: HttpSocket): void {
+  if (socket.timeout) socket.setTimeout(0);
+  const timer = Object.getOwnPropertySymbols(socket).find((s) => s.description === 'timeout');
+  if (timer !== undefined) (socket as unknown as Record<symbol, unknown>)[timer] = null;
+}
+
+function parkable(req: IncomingMessage, res: ServerResponse, socket: HttpSocket): boolean {
+  const parser = socket.parser;
+  return (
+    socket instanceof Socket &&
+    !('encrypted' in socket) &&
+    !socket.destroyed &&
+    socket.readableFlowing !== false &&
+    socket.server !== undefined &&
+    req.method === 'GET' &&
+    req.httpVersion === '1.1' &&
+    req.complete &&
+    parser?.incoming === req &&
+    socket._httpMessage === res &&
+    !res.writableEnded &&
+    (res as { shouldKeepAlive?: boolean }).shouldKeepAlive === true &&
+    (!res.headersSent || (res as { chunkedEncoding?: boolean }).chunkedEncoding === true) &&
+    ((res as { outputData?: unknown[] }).outputData?.length ?? 1) === 0 &&
+    knownWiring(socket)
+  );
+}
+
+/** node:http's listeners are the ones this module removes, and nothing else listens for data. */
+function knownWiring(socket: HttpSocket): boolean {
+  const data = socket.listeners('data');
+  return data.length === 1 && data[0]!.name === HTTP_LISTENERS.data![0] && socket.listeners('close').some((fn) => fn.name === HTTP_LISTENERS.close![0]);
+}
+
+/** The header lines set on a response not yet sent (`name: value\r\n` each). */
+function headerLines(res: ServerResponse): string {
+  let lines = '';
+  for (const name of (res as ServerResponse & { getRawHeaderNames(): string[] }).getRawHeaderNames()) {
+    const value = res.getHeader(name);
+    for (const v of Array.isArray(value) ? value : [value]) lines += `${name}: ${String(v)}\r\n`;
+  }
+  return lines;
+}
+
+/** Something holding a response that it parks once the response has been held a while. */
+export interface Parkable {
+  park(): void;
+}
+
+/**
+ * Parks what has been held for at least one period, on one shared timer (no timer per request):
+ * a poll answered within the period (a busy connection) never pays for parking and unparking.
+ * Each firing parks the items added before the previous one.
+ */
+export class ParkingLot {
+  private fresh = new Set<Parkable>();
+  private due = new Set<Parkable>();
+  private timer: TimerHandle | undefined = undefined;
+
+  constructor(
+    private readonly clock: Clock,
+    private readonly periodMs: number,
+  ) {}
+
+  /** `item` holds a response now: it is asked to park after one to two periods. */
+  add(item: Parkable): void {
+    this.fresh.add(item);
+    this.timer ??= this.clock.setTimeout(() => this.fire(), this.periodMs);
+  }
+
+  private fire(): void {
+    this.timer = undefined;
+    const due = this.due;
+    this.due = this.fresh;
+    this.fresh = due;
+    for (const item of due) item.park();
+    due.clear();
+    if (this.due.size > 0) this.timer = this.clock.setTimeout(() => this.fire(), this.periodMs);
+  }
+}
