@@ -42,7 +42,8 @@ const RENEW_MARGIN_MS = 30_000;
 /** Starts (or stops) the timer that renews the connection's token before it expires. */
 export function scheduleRenewal(kit: Kit, m: ConnectionManager): void {
   const t = m.auth.tokenDetails;
-  if (!m.auth.canRenew || !t?.expires) return m.renewTimer.stop();
+  // This module loads asynchronously: the client may have been closed (or failed) meanwhile.
+  if (!m.auth.canRenew || !t?.expires || ended(m)) return m.renewTimer.stop();
   const left = t.expires - m.options.clock.now();
   m.renewTimer.start(Math.max(0, left - Math.min(RENEW_MARGIN_MS, left / 2)), () => void renewAndReauth(kit, m));
 }
@@ -52,8 +53,14 @@ export async function renewAndReauth(kit: Kit, m: ConnectionManager): Promise<vo
   try {
     m.reauthorize((await m.auth.renew()).token);
   } catch (err) {
-    m.lost(kit.ErrorInfo.from(err));
+    // A renewal that fails after close() (the auth server went with the app) must not revive the client.
+    if (!ended(m)) m.lost(kit.ErrorInfo.from(err));
   }
+}
+
+/** Closed or failed: nothing is retried or renewed any more. */
+function ended(m: ConnectionManager): boolean {
+  return m.state === 'closed' || m.state === 'failed';
 }
 
 /** A new token now, applied in band when connected; resolves once the server accepted it. */

@@ -253,6 +253,33 @@ describe('@encke/client connection state machine (fake clock)', () => {
     assert.equal(client.connection.errorReason?.code, 40142);
   });
 
+  it('a token renewal that fails after close() leaves the client closed: no retry loop keeps the process alive', async () => {
+    let calls = 0;
+    let failRenewal: (err: Error) => void = () => undefined;
+    const { ws, client, clock } = setup({
+      key: undefined,
+      authCallback: () => {
+        calls++;
+        if (calls === 1) return Promise.resolve({ token: 'tok-1', expires: clock.now() + 60_000 });
+        return new Promise<never>((_resolve, reject) => (failRenewal = reject));
+      },
+    });
+    await settle();
+    await ws.last.connected('conn-r', { maxIdleInterval: 0 });
+    // Renewal is scheduled by extras.ts, a module loaded on first use: let the import finish.
+    for (let i = 0; i < 100 && clock.nextIn === undefined; i++) await new Promise((r) => setTimeout(r, 10));
+    await clock.advance(60_000);
+    assert.equal(calls, 2, 'the renewal came due and is waiting for its token');
+    client.close();
+    await ws.last.receive({ action: Action.CLOSED });
+    assert.equal(client.connection.state, 'closed');
+    failRenewal(new Error('auth server gone'));
+    await clock.advance(600_000);
+    assert.equal(client.connection.state, 'closed');
+    assert.equal(ws.created.length, 1, 'no connection attempt after close()');
+    assert.equal(clock.nextIn, undefined, 'no timer left behind');
+  });
+
   it('a server DISCONNECTED while connected: disconnected, then an immediate resume', async () => {
     const { ws, client, clock } = setup();
     await settle();
