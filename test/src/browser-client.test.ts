@@ -103,7 +103,7 @@ describe('@encke/client in Chromium', () => {
   // the page sees only the retry's answer; the retry says what the page has (`ack=`) and the server
   // writes the lost answer again (docs/protocol.md "Acknowledged polling").
   for (const transport of TRANSPORTS) {
-    it(`${transport}: 1,000 messages each way through a proxy cutting every ~0.5 s, exactly once, in order`, { timeout: 120_000 }, async () => {
+    it(`${transport}: 1,000 messages each way through a proxy cutting every ~0.5 s, exactly once, in order`, { timeout: 240_000 }, async () => {
       const proxy = await KillableProxy.start(f.ts.port);
       const p = await page();
       const sdk = realtime(f.ts, ABLY_WS, { clientId: 'steady' });
