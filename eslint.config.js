@@ -12,7 +12,9 @@ const SERVER = 'packages/server/src';
 /** The node: wires everything together; nothing below imports it. */
 const NODE = ['./node.ts', './inspect.ts', './index.ts', './internal.ts'];
 /** The node's services (context.ts) are visible to the session layer and above, not below it. */
-const UPPER = ['./session', './transports', './rest', './context.ts', ...NODE];
+/** Web apps the node serves beside the protocol: the admin dashboard and the chat demo (HTTP adapters, like rest/). */
+const WEB = ['./admin', './demo'];
+const UPPER = ['./session', './transports', './rest', ...WEB, './context.ts', ...NODE];
 const LOWER = ['./util', './wire', './engine', './stats', './apps', './auth', './channels', './http'];
 
 const layers = [
@@ -25,9 +27,14 @@ const layers = [
     from: UPPER,
     message: 'A lower layer (engine, channels, auth, apps, stats, wire, http, util) never imports session, transports, rest or the node.',
   })),
-  { target: './session', from: ['./transports', './rest', ...NODE], message: 'The session declares the transport port (session/port.ts); it never imports a transport, REST or the node.' },
-  { target: './transports', from: ['./rest', ...NODE], message: 'A transport plugs into the session port; it never imports REST or the node.' },
-  { target: './rest', from: ['./transports', ...NODE], message: 'REST never imports transports or the node.' },
+  { target: './session', from: ['./transports', './rest', ...WEB, ...NODE], message: 'The session declares the transport port (session/port.ts); it never imports a transport, REST or the node.' },
+  { target: './transports', from: ['./rest', ...WEB, ...NODE], message: 'A transport plugs into the session port; it never imports REST or the node.' },
+  { target: './rest', from: ['./transports', ...WEB, ...NODE], message: 'REST never imports transports, the web apps or the node.' },
+  ...WEB.map((target) => ({
+    target,
+    from: ['./transports', './rest', ...WEB.filter((w) => w !== target), ...NODE],
+    message: `${target.slice(2)}/ is a web app the node serves: it uses sessions, channels and auth, never transports, REST, the other web app or the node.`,
+  })),
   { target: './transports/websocket.ts', from: './transports/comet', message: 'Transports do not import each other.' },
   { target: './transports/comet', from: './transports/websocket.ts', message: 'Transports do not import each other.' },
 ];

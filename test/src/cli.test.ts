@@ -38,6 +38,14 @@ describe('encke serve flags', () => {
   it('uses the development app (kept in the dev key file) when nothing defines an app', () => {
     assert.equal(serve(['serve']).devKeyFile, DEV_KEY_FILE);
     assert.equal(serve(['serve', '--dev-key-file', '/tmp/k.json']).devKeyFile, '/tmp/k.json');
+    const dev = serve(['serve']);
+    assert.equal(dev.options.demo, true);
+    assert.ok((dev.options.adminPassword ?? '').length >= 16);
+    assert.equal(dev.web.devAdminPassword, dev.options.adminPassword);
+    const configured = serve(['serve', '--key', 'a.b:secret123']);
+    assert.equal(configured.options.demo, undefined);
+    assert.equal(configured.options.adminPassword, undefined);
+    assert.equal(serve(['serve', '--key', 'a.b:secret123', '--demo']).options.demo, true);
   });
 
   it('turns on sandbox mode, with no development app', () => {

@@ -26,10 +26,10 @@ describe('the installable package', () => {
       .filter((line) => line.trim() !== 'npm ci')
       .map((line) => line.replaceAll('sudo ', '').replaceAll('/tmp/encke-dist', dist).replaceAll('/opt/encke', app))
       .join('\n');
-    assert.match(script, /npm pack -w packages\/protocol -w packages\/server -w packages\/cli/);
+    assert.match(script, /npm pack -w packages\/protocol -w packages\/dashboard -w examples\/chat -w packages\/server -w packages\/cli/);
     execFileSync('bash', ['-euo', 'pipefail', '-c', script], { cwd: REPO, stdio: 'pipe', env: { ...process.env, npm_config_prefer_offline: 'true', npm_config_audit: 'false', npm_config_fund: 'false' } });
     const tarballs = readdirSync(dist).filter((f) => f.endsWith('.tgz'));
-    assert.deepEqual(tarballs.sort(), [`encke-${VERSION}.tgz`, `encke-protocol-${VERSION}.tgz`, `encke-server-${VERSION}.tgz`]);
+    assert.deepEqual(tarballs.sort(), [`encke-${VERSION}.tgz`, `encke-chat-${VERSION}.tgz`, `encke-dashboard-${VERSION}.tgz`, `encke-protocol-${VERSION}.tgz`, `encke-server-${VERSION}.tgz`]);
     bin = join(app, 'node_modules/.bin/encke');
   });
 
@@ -48,6 +48,23 @@ describe('the installable package', () => {
     assert.equal((health.body as { status: string }).status, 'ok');
     const exit = await assertDrainsOn(p, 'SIGTERM');
     assert.equal(exit.code, 0);
+  });
+
+  it('the installed binary serves the chat demo with --demo (from the installed @encke/chat), not without', { timeout: 60_000 }, async () => {
+    for (const demo of [true, false]) {
+      const p = spawnProcess(bin, ['serve', '--port', '0', '--key', DRAIN_KEY, ...(demo ? ['--demo'] : [])], { cwd: app, detached: true });
+      const port = await p.started();
+      const page = await fetch(`http://127.0.0.1:${port}/`);
+      const html = await page.text();
+      if (demo) {
+        assert.equal(page.status, 200, html);
+        assert.match(html, /<title>encke chat<\/title>/);
+        const script = /src="(\/demo\/chat\.js)"/.exec(html)?.[1];
+        assert.equal((await fetch(`http://127.0.0.1:${port}${script}`)).status, 200);
+        assert.equal((await fetch(`http://127.0.0.1:${port}/demo/token?clientId=Ana`)).status, 200);
+      } else assert.equal(page.status, 404);
+      assert.equal((await assertDrainsOn(p, 'SIGTERM')).code, 0);
+    }
   });
 
   it('npx encke in the install directory drains on SIGTERM', { timeout: 60_000 }, async () => {

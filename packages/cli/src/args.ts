@@ -6,6 +6,7 @@ import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import type { ServerOptions } from '@encke/server';
 import { loadConfigFile } from './config-file.js';
+import { setUpWeb, type WebSetup } from './web.js';
 import { CliError, ExitCode } from './errors.js';
 import { LOG_FORMATS, LOG_LEVELS, type LogFormat, type LogLevelName } from './log.js';
 
@@ -30,6 +31,7 @@ Options:
   --sandbox                   sandbox mode: POST /apps creates apps for SDK test suites, POST /stats loads stats
                               (unauthenticated: refused on a non-loopback --host unless --sandbox-public)
   --sandbox-public            let --sandbox listen on a non-loopback address (anyone reaching it can create apps)
+  --demo                      serve the chat demo at / (and its token endpoint) with a config file too
   --metrics-token T           require "Authorization: Bearer T" on GET /metrics (default: open; env METRICS_TOKEN)
   --log-level L               fatal, error, warn, info, debug, trace or silent (default info; env LOG_LEVEL)
   --log-format F              json or pretty (default pretty when stdout is a terminal, else json; env LOG_FORMAT)
@@ -40,7 +42,8 @@ Options:
   -h, --help                  show this help
 
 With neither --config nor --key (nor --sandbox), a development app is used: its key is created once,
-kept in the dev key file and printed at every start.
+kept in the dev key file and printed at every start; the chat demo is served at / and the admin
+dashboard at /admin, with a ready link printed (its password is made up for each start).
 Exit status: 0 after a drain, 1 when the server cannot start (port in use, Redis unreachable),
 2 for a bad command line or config file, 70 for an error that escaped every handler (a bug).
 `;
@@ -57,6 +60,7 @@ const FLAGS = {
   'tls-key': { type: 'string' },
   sandbox: { type: 'boolean' },
   'sandbox-public': { type: 'boolean' },
+  demo: { type: 'boolean' },
   'metrics-token': { type: 'string' },
   'log-level': { type: 'string' },
   'log-format': { type: 'string' },
@@ -82,6 +86,8 @@ export interface ServeCommand {
   configPath: string | undefined;
   drainDelay: number;
   drainTimeout: number;
+  /** The chat demo and the dashboard as set up (the options already say so; this keeps what to print). */
+  web: WebSetup;
 }
 
 export type ParsedCommand = ServeCommand | { command: 'help' } | { command: 'version' };
@@ -114,6 +120,7 @@ export function parseCommand(argv: string[], env: NodeJS.ProcessEnv = process.en
   const metricsToken = values['metrics-token'] ?? env.METRICS_TOKEN;
   if (metricsToken !== undefined && metricsToken !== '') options.metricsToken = metricsToken;
   const definesApps = Boolean(options.apps?.length || options.keys?.length || options.sandbox);
+  const web = setUpWeb(options, !definesApps, values.demo === true);
   return {
     command: 'serve',
     options,
@@ -123,6 +130,7 @@ export function parseCommand(argv: string[], env: NodeJS.ProcessEnv = process.en
     configPath,
     drainDelay: values['drain-delay'] === undefined ? 0 : integer('--drain-delay', values['drain-delay'], 0),
     drainTimeout: values['drain-timeout'] === undefined ? DEFAULT_DRAIN_TIMEOUT : integer('--drain-timeout', values['drain-timeout'], 0),
+    web,
   };
 }
 

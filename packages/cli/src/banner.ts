@@ -11,11 +11,18 @@ export interface BannerInput {
   tls: boolean;
   sandbox: boolean;
   devKey?: { key: string; file: string; created: boolean };
+  /** Where the chat demo and the admin dashboard are (web.ts), when they are on. */
+  web?: readonly string[];
 }
 
-export function banner({ version, address, tls, sandbox, devKey }: BannerInput): string {
+/** The server's base URL as people reach it (`http://127.0.0.1:8080`). */
+export function baseUrl(address: AddressInfo, tls: boolean): string {
   const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
-  const url = `${tls ? 'https' : 'http'}://${host}:${address.port}`;
+  return `${tls ? 'https' : 'http'}://${host}:${address.port}`;
+}
+
+export function banner({ version, address, tls, sandbox, devKey, web }: BannerInput): string {
+  const url = baseUrl(address, tls);
   const lines = [`encke ${version} is running on ${url} (health: ${url}/health, readiness: ${url}/ready)`];
   if (sandbox) lines.push('Sandbox mode: POST /apps creates an app.', `WARNING: ${SANDBOX_WARNING}`);
   if (devKey) {
@@ -27,5 +34,6 @@ export function banner({ version, address, tls, sandbox, devKey }: BannerInput):
       `Connect with: new Ably.Realtime({ key: '${devKey.key}', endpoint: '${endpoint}', ${port} })`,
     );
   }
+  if (web) lines.push(...web);
   return `\n${lines.join('\n')}\n\n`;
 }

@@ -7,11 +7,12 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { createServer, type EnckeNode } from '@encke/server';
 import type { Logger as PinoLogger } from 'pino';
 import { parseCommand, USAGE, type ServeCommand } from './args.js';
-import { banner } from './banner.js';
+import { banner, baseUrl } from './banner.js';
 import { loadOrCreateDevKey, type DevKey } from './dev-key.js';
 import { CliError, ExitCode, startError } from './errors.js';
 import { createLogger } from './log.js';
 import { onStop } from './signals.js';
+import { devApp, webBanner } from './web.js';
 
 export { parseCommand, USAGE, VALID_FLAGS, DEV_KEY_FILE, type ParsedCommand, type ServeCommand } from './args.js';
 export { CliError, ExitCode } from './errors.js';
@@ -48,7 +49,7 @@ async function serve(cmd: ServeCommand): Promise<number> {
   let devKey: DevKey | undefined;
   if (cmd.devKeyFile !== undefined) {
     devKey = loadOrCreateDevKey(cmd.devKeyFile);
-    cmd.options.keys = [devKey.key];
+    cmd.options.apps = [devApp(devKey.key)];
   }
   let server: EnckeNode;
   try {
@@ -74,6 +75,7 @@ async function serve(cmd: ServeCommand): Promise<number> {
       tls: cmd.options.tlsCert !== undefined,
       sandbox: cmd.options.sandbox === true,
       devKey: devKey && file !== undefined ? { ...devKey, file } : undefined,
+      web: webBanner(baseUrl(address, cmd.options.tlsCert !== undefined), cmd.options, cmd.web),
     }),
   );
   return stopping;

@@ -5,7 +5,7 @@
 import { readFileSync } from 'node:fs';
 import { DEFAULTS, type ServerOptions } from '@encke/server';
 
-const FILE_OPTIONS = new Set<string>([...Object.keys(DEFAULTS), 'advertiseUrl', 'apps', 'keys', 'metricsToken', 'redis', 'serverId']);
+const FILE_OPTIONS = new Set<string>([...Object.keys(DEFAULTS), 'adminPassword', 'advertiseUrl', 'apps', 'demoAssets', 'demoKey', 'keys', 'metricsToken', 'redis', 'serverId']);
 
 export function loadConfigFile(path: string): ServerOptions {
   let text: string;
@@ -28,7 +28,9 @@ export function loadConfigFile(path: string): ServerOptions {
     if (expected !== 'undefined' && typeof v !== expected) throw new Error(`Config file ${path}: "${field}" must be a ${expected}`);
   }
   if (config.advertiseUrl !== undefined && typeof config.advertiseUrl !== 'string') throw new Error(`Config file ${path}: "advertiseUrl" must be a URL string`);
-  if (config.metricsToken !== undefined && typeof config.metricsToken !== 'string') throw new Error(`Config file ${path}: "metricsToken" must be a string`);
+  for (const field of ['adminPassword', 'demoAssets', 'demoKey', 'metricsToken'] as const) {
+    if (config[field] !== undefined && typeof config[field] !== 'string') throw new Error(`Config file ${path}: "${field}" must be a string`);
+  }
   if (config.serverId !== undefined && typeof config.serverId !== 'string') throw new Error(`Config file ${path}: "serverId" must be a string`);
   if (config.redis !== undefined && typeof config.redis !== 'string') throw new Error(`Config file ${path}: "redis" must be a URL string`);
   if (config.apps !== undefined && !Array.isArray(config.apps)) throw new Error(`Config file ${path}: "apps" must be an array`);

@@ -5,3 +5,5 @@ export * from './encoding.js';
 export * from './validate.js';
 export * from './codec.js';
 export * from './limits.js';
+export * from './dashboard.js';
+export * from './transport-labels.js';

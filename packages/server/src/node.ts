@@ -10,6 +10,7 @@ import { hostname } from 'node:os';
 import type { Duplex } from 'node:stream';
 import { AblyError, Err } from '@encke/protocol';
 import { WebSocketServer } from 'ws';
+import { setupAdmin, type Admin } from './admin/setup.js';
 import { buildApps } from './apps/config.js';
 import { AppRegistry } from './apps/registry.js';
 import { TokenService } from './auth/tokens.js';
@@ -19,6 +20,7 @@ import { ChannelPublisher, persistedRetention } from './channels/publisher.js';
 import type { NodeContext } from './context.js';
 import type { TokenRevocation } from './engine/auth-store.js';
 import type { ChannelEvent, ChannelKey } from './engine/channel-store.js';
+import { registerDemoRoutes } from './demo/routes.js';
 import { createEngine } from './engine/create.js';
 import type { Engine, EngineEvents } from './engine/engine.js';
 import { registerHealthRoutes, type Readiness } from './http/health.js';
@@ -145,6 +147,10 @@ export class EnckeNode {
   private statsFlush: TimerHandle | undefined;
   private closing = false;
   private draining = false;
+  /** The admin dashboard (`adminPassword`), if on. */
+  private readonly admin: Admin | undefined;
+  /** Why the chat demo (`demo`) cannot be served, if it cannot. */
+  private readonly demoProblem: string | undefined;
 
   constructor(options: ServerOptions = {}) {
     const o = resolveOptions(options);
@@ -165,6 +171,8 @@ export class EnckeNode {
     registerEventStreamRoutes(this.router, this.ctx);
     registerBadgeRoutes(this.router, this.ctx);
     registerRestRoutes(this.router, this.ctx);
+    this.admin = setupAdmin(this.router, this.ctx);
+    this.demoProblem = registerDemoRoutes(this.router, this.ctx);
     const onRequest = (req: IncomingMessage, res: ServerResponse): void => this.onRequest(req, res);
     // With a certificate the one port serves HTTPS and WSS; plain HTTP is then refused by TLS itself.
     const head = { maxHeaderSize: o.maxHeaderSize };
@@ -200,6 +208,9 @@ export class EnckeNode {
     await this.engine.connections?.advertise(this.options.advertiseUrl ?? this.listenUrl(address));
     this.ctx.logger.info({ host: address.address, port: address.port, tls: this.options.tlsCert !== undefined, serverId: this.options.serverId }, 'encke listening');
     if (this.options.sandbox) this.ctx.logger.warn({ host: address.address, port: address.port }, SANDBOX_WARNING);
+    this.admin?.publisher.start();
+    if (this.admin?.problem) this.ctx.logger.warn({ problem: this.admin.problem }, 'the admin dashboard page cannot be served');
+    if (this.demoProblem) this.ctx.logger.warn({ problem: this.demoProblem }, 'the chat demo cannot be served');
     return address;
   }
 
@@ -324,6 +335,7 @@ export class EnckeNode {
   }
 
   private async shutdownState(): Promise<void> {
+    this.admin?.publisher.stop();
     this.ctx.clock.clearInterval(this.heartbeat);
     this.ctx.clock.clearInterval(this.statsFlush);
     this.heartbeat = this.statsFlush = undefined;

@@ -10,6 +10,13 @@ import { silentLogger, type Logger } from './util/logger.js';
 
 export interface ServerOptions {
   /**
+   * The admin dashboard at `/admin`, protected by this password (at least 16 characters; give every
+   * node of a cluster the same). Never logged; compared in constant time. @default none: no dashboard
+   */
+  adminPassword?: string;
+  /** How often (ms) each node publishes its dashboard snapshot while a dashboard is open. @default 1000 */
+  adminPublishInterval?: number;
+  /**
    * With `redis`: the URL other nodes use to reach this one (comet requests for its connections are
    * forwarded there). @default scheme://host:port of the listener (the machine's hostname when listening on every interface)
    */
@@ -29,6 +36,16 @@ export interface ServerOptions {
   cometSseRetry?: number;
   /** How long (ms) a connection's state outlives its transport, for resume. Sent in CONNECTED. @default 120000 */
   connectionStateTtl?: number;
+  /**
+   * Serve the chat demo (examples/chat) at `/`, with its token endpoint `GET /demo/token` that hands
+   * any visitor a token for the `chat:*` channels under a clientId of their choice. Off in
+   * production; `encke serve` turns it on in development mode and with `--demo`. @default false
+   */
+  demo?: boolean;
+  /** Directory of the built chat app (`index.html`, `chat.js`, …) the demo serves. @default none (`encke serve` gives examples/chat/dist of a clone) */
+  demoAssets?: string;
+  /** The key (`appId.keyId`) the demo's token endpoint issues tokens from. @default the first key of the first app */
+  demoKey?: string;
   /** Shared state; the memory engine when not given. @default a MemoryEngine */
   engine?: Engine;
   /** Address to listen on. @default "127.0.0.1" */
@@ -171,7 +188,7 @@ export interface ServerOptions {
   tokenRequestWindow?: number;
 }
 
-type OptionalOptions = 'advertiseUrl' | 'engine' | 'tlsCert' | 'tlsKey' | 'redis' | 'metricsToken';
+type OptionalOptions = 'adminPassword' | 'advertiseUrl' | 'demoAssets' | 'demoKey' | 'engine' | 'tlsCert' | 'tlsKey' | 'redis' | 'metricsToken';
 
 /** Values derived from the options when they are resolved (not settable themselves). */
 export interface DerivedOptions {
@@ -190,10 +207,12 @@ const MIN_HEARTBEAT_INTERVAL = 50;
 
 /** Defaults of every option that has a plain value. */
 export const DEFAULTS = {
+  adminPublishInterval: 1000,
   channelLogMaxAge: 120_000,
   channelLogMaxCount: 1000,
   cometSseRetry: 1000,
   connectionStateTtl: 120_000,
+  demo: false,
   host: '127.0.0.1',
   idempotencyWindow: 120_000,
   maxBatchChannels: 1000,
@@ -239,6 +258,7 @@ export const DEFAULTS = {
 } as const satisfies Partial<ResolvedOptions>;
 
 const POSITIVE_INTEGER_OPTIONS = [
+  'adminPublishInterval',
   'channelLogMaxAge',
   'channelLogMaxCount',
   'cometSseRetry',
@@ -315,6 +335,7 @@ export function resolveOptions(options: ServerOptions = {}): ResolvedOptions {
   if (resolved.maxMessageSize > resolved.maxRequestBodySize) {
     throw new Error('Option maxMessageSize must not exceed maxRequestBodySize');
   }
+  checkWebOptions(resolved);
   for (const name of ['sandbox', 'sandboxPublic'] as const) {
     if (typeof resolved[name] !== 'boolean') throw new Error(`Option ${name} must be true or false, got ${String(resolved[name])}`);
   }
@@ -322,6 +343,20 @@ export function resolveOptions(options: ServerOptions = {}): ResolvedOptions {
     throw new Error(`Sandbox mode is unauthenticated: it listens only on a loopback address (127.0.0.1, ::1, localhost), not ${resolved.host}; set sandboxPublic (--sandbox-public) to expose it anyway`);
   }
   return { ...resolved, heartbeatInterval: Math.max(MIN_HEARTBEAT_INTERVAL, Math.floor(resolved.maxIdleInterval / 3)) };
+}
+
+/** Shortest admin password: it guards every app's names, keys (not secrets) and traffic figures. */
+export const MIN_ADMIN_PASSWORD_LENGTH = 16;
+
+/** The dashboard and demo options: types, and an admin password long enough to resist guessing. */
+function checkWebOptions(o: ResolvedOptions): void {
+  if (typeof o.demo !== 'boolean') throw new Error(`Option demo must be true or false, got ${String(o.demo)}`);
+  for (const name of ['adminPassword', 'demoAssets', 'demoKey'] as const) {
+    if (o[name] !== undefined && typeof o[name] !== 'string') throw new Error(`Option ${name} must be a string`);
+  }
+  if (o.adminPassword !== undefined && o.adminPassword.length < MIN_ADMIN_PASSWORD_LENGTH) {
+    throw new Error(`Option adminPassword must be at least ${MIN_ADMIN_PASSWORD_LENGTH} characters`);
+  }
 }
 
 /** Whether `host` names only this machine: 127.0.0.0/8, ::1 or localhost. */

@@ -23,6 +23,9 @@ export class AppRegistry {
 
   constructor(private readonly store?: AppStore) {}
 
+  /** Apps the server made for itself (the admin dashboard's): served like any other, never listed. */
+  private readonly internal = new Set<string>();
+
   /** Adds a configured app. */
   add(app: App): void {
     if (this.apps.has(app.id)) throw new Error(`Duplicate app id "${app.id}"`);
@@ -30,8 +33,15 @@ export class AppRegistry {
     for (const key of app.keys) this.keys.set(key.name, key);
   }
 
+  /** Adds an app of the server's own: it authenticates like a configured app but `all()` leaves it out. */
+  addInternal(app: App): void {
+    this.add(app);
+    this.internal.add(app.id);
+  }
+
   remove(appId: string): boolean {
     this.built.delete(appId);
+    this.internal.delete(appId);
     const app = this.apps.get(appId);
     if (!app) return false;
     for (const key of app.keys) this.keys.delete(key.name);
@@ -79,9 +89,9 @@ export class AppRegistry {
     return app && found ? { key: found, app } : undefined;
   }
 
-  /** Configured apps. */
-  all(): IterableIterator<App> {
-    return this.apps.values();
+  /** Configured apps (not the server's internal ones). */
+  *all(): IterableIterator<App> {
+    for (const app of this.apps.values()) if (!this.internal.has(app.id)) yield app;
   }
 
   get size(): number {

@@ -30,6 +30,12 @@ export class LocalChannel implements Flushable {
   deltaChain: ChainEnd = NO_CHAIN;
   /** Deltas encoded on this channel (for stats and tests). */
   deltasEncoded = 0;
+  /**
+   * The admin dashboard's rates, counted as /metrics counts the node's: messages that reached this
+   * channel here (published), and messages and presence messages delivered to its subscribers.
+   */
+  itemsIn = 0;
+  itemsOut = 0;
 
   constructor(
     readonly key: ChannelKey,
@@ -52,6 +58,8 @@ export class LocalChannel implements Flushable {
   private deliverRun(run: ChannelEvent[]): void {
     const first = run[0]!;
     const last = run[run.length - 1]!;
+    const items = itemCount(run);
+    if (first.kind === 'message') this.itemsIn += items;
     const mode = MODE_FOR_KIND[first.kind];
     const publishers = first.kind === 'message' ? publishersOf(run) : null;
     let shared: OutboundFrame | undefined;
@@ -69,16 +77,21 @@ export class LocalChannel implements Flushable {
       }
       const skipOwn = !sub.echo && publishers !== null && publishers.has(sub.connectionId);
       if (sub.filter && publishers !== null) {
+        // (What a filter lets through is not counted in itemsOut: the dashboard's per-channel rate leaves it out.)
         filters ??= new RunFilters(run);
         filters.deliver(sub, sub.filter, sub.cursor < first.seq && !skipOwn ? null : selectFor(sub, run));
       } else if (sub.delta && publishers !== null) {
         deltas ??= new RunDeltas(this.name, run, this.deltaChain);
-        deltas.deliver(sub, sub.cursor < first.seq && !skipOwn ? null : selectFor(sub, run));
+        const subset = sub.cursor < first.seq && !skipOwn ? null : selectFor(sub, run);
+        deltas.deliver(sub, subset);
+        this.itemsOut += subset ? itemCount(subset) : items;
       } else if (sub.cursor < first.seq && !skipOwn) {
         sub.send((shared ??= new OutboundFrame(eventsToProtocolMessage(this.name, run))));
+        this.itemsOut += items;
       } else {
         const subset = selectFor(sub, run);
         if (subset.length > 0) sub.send(new OutboundFrame(eventsToProtocolMessage(this.name, subset)));
+        this.itemsOut += itemCount(subset);
       }
       sub.cursor = last.seq;
     }
@@ -87,6 +100,12 @@ export class LocalChannel implements Flushable {
     this.deltaChain = deltas ? deltas.end() : NO_CHAIN;
     if (deltas) this.deltasEncoded += deltas.encoded;
   }
+}
+
+function itemCount(events: readonly ChannelEvent[]): number {
+  let n = 0;
+  for (const e of events) n += (e.messages?.length ?? 0) + (e.presence?.length ?? 0);
+  return n;
 }
 
 function publishersOf(run: readonly ChannelEvent[]): Set<string> {

@@ -186,6 +186,11 @@ export class LocalChannels {
     return names;
   }
 
+  /** Every channel with local attachments (the admin dashboard lists them). */
+  all(): IterableIterator<LocalChannel> {
+    return this.map.values();
+  }
+
   get(appId: string, name: string): LocalChannel | undefined {
     return this.map.get(channelKey(appId, name));
   }
