@@ -12,6 +12,7 @@ import { Action, Err, PresenceAction, type ProtocolMessage } from '@encke/protoc
 import { OutboundFrame, Session } from '@encke/server/internal';
 import { closeAll, connect, connectionState, eventually, realtime, WS_VARIANTS } from './helpers/ably.js';
 import { httpGet } from './helpers/process.js';
+import { RawCometClient } from './helpers/raw-comet.js';
 import { RawClient } from './helpers/raw-ws.js';
 import { KEYS, startServer, type TestServer } from './helpers/server.js';
 
@@ -106,6 +107,22 @@ describe('metrics: refusals at resource limits, by the code the client got', () 
       assert.equal(ts.server.faults.limits.maxChannelsPerConnection, 1);
     } finally {
       await closeAll(client);
+      await ts.close();
+    }
+  });
+
+  it('maxInboundQueue: 42910, once for the connection it fails', async () => {
+    const ts = await startServer({ maxInboundQueue: 4 });
+    const comet = await RawCometClient.connect(ts.port);
+    try {
+      // One send body holds 20 attaches: the queue takes what it may, the rest overflows it.
+      await comet.send(Array.from({ length: 20 }, (_, i) => ({ action: Action.ATTACH, channel: `q${i}` })));
+      const failed = await comet.next(Action.ERROR, 5000);
+      assert.equal(failed.error?.code, Err.rateLimited.code);
+      assert.equal((await scrape(ts)).get(refusals(Err.rateLimited.code)), 1);
+      assert.equal(ts.server.faults.limits.maxInboundQueue, 1);
+    } finally {
+      comet.drop();
       await ts.close();
     }
   });

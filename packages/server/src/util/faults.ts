@@ -24,7 +24,7 @@ export type FaultKind =
  * enter refused with 91003: past the channel's `presenceMaxMembers` or the node's
  * `presenceMaxMembersTotal` (memory engine).
  */
-export type LimitName = 'maxConnections' | 'maxConnectionsPerApp' | 'maxChannels' | 'maxChannelsPerConnection' | 'presenceMaxMembers';
+export type LimitName = 'maxConnections' | 'maxConnectionsPerApp' | 'maxChannels' | 'maxChannelsPerConnection' | 'presenceMaxMembers' | 'maxInboundQueue';
 
 /** The Ably error code each refusal is answered with (what `encke_limit_refusals_total` is labelled by). */
 export const LIMIT_CODES: Readonly<Record<LimitName, number>> = {
@@ -33,6 +33,7 @@ export const LIMIT_CODES: Readonly<Record<LimitName, number>> = {
   maxChannels: Err.channelLimit.code,
   maxChannelsPerConnection: Err.tooManyChannels.code,
   presenceMaxMembers: Err.presenceMemberLimit.code,
+  maxInboundQueue: Err.rateLimited.code,
 };
 
 /** Where faults and refusals are counted besides `counts` and `limits` (the node's metrics). */
@@ -44,7 +45,7 @@ export interface FaultSink {
 export class Faults {
   readonly counts: Record<FaultKind, number> = { encode: 0, connection: 0, channel: 0, timer: 0 };
   /** Refusals because a resource bound was reached, by option: not faults, but what an operator watches. */
-  readonly limits: Record<LimitName, number> = { maxConnections: 0, maxConnectionsPerApp: 0, maxChannels: 0, maxChannelsPerConnection: 0, presenceMaxMembers: 0 };
+  readonly limits: Record<LimitName, number> = { maxConnections: 0, maxConnectionsPerApp: 0, maxChannels: 0, maxChannelsPerConnection: 0, presenceMaxMembers: 0, maxInboundQueue: 0 };
   /** Called with every fault after it is logged and counted (a metrics exporter's hook). */
   onFault: ((kind: FaultKind) => void) | undefined = undefined;
   /** Called with every refusal at a resource bound (a metrics exporter's hook). */
