@@ -18,18 +18,51 @@ const UPPER = ['./session', './transports', './rest', ...WEB, './context.ts', ..
 const LOWER = ['./util', './wire', './engine', './stats', './apps', './auth', './channels', './http'];
 
 const layers = [
-  { target: './util', from: '.', except: ['./util'], message: 'util/ is the bottom layer: it imports nothing else of the server.' },
-  { target: './metrics', from: '.', except: ['./metrics'], message: 'metrics/ is where every layer reports: it imports nothing else of the server.' },
-  ...['./delta', './filter', './annotations'].map((dir) => ({ target: dir, from: '.', except: [dir], message: `${dir.slice(2)}/ is a pure module (codecs, expressions, reducers): it imports nothing else of the server.` })),
-  { target: './engine', from: ['./channels', './auth', './http', './wire', ...UPPER], message: 'The engine stores and fans out; it never imports channels, auth, sessions, transports or the node.' },
+  {
+    target: './util',
+    from: '.',
+    except: ['./util'],
+    message: 'util/ is the bottom layer: it imports nothing else of the server.',
+  },
+  {
+    target: './metrics',
+    from: '.',
+    except: ['./metrics'],
+    message: 'metrics/ is where every layer reports: it imports nothing else of the server.',
+  },
+  ...['./delta', './filter', './annotations'].map((dir) => ({
+    target: dir,
+    from: '.',
+    except: [dir],
+    message: `${dir.slice(2)}/ is a pure module (codecs, expressions, reducers): it imports nothing else of the server.`,
+  })),
+  {
+    target: './engine',
+    from: ['./channels', './auth', './http', './wire', ...UPPER],
+    message: 'The engine stores and fans out; it never imports channels, auth, sessions, transports or the node.',
+  },
   ...LOWER.filter((l) => l !== './engine' && l !== './util').map((target) => ({
     target,
     from: UPPER,
-    message: 'A lower layer (engine, channels, auth, apps, stats, wire, http, util) never imports session, transports, rest or the node.',
+    message:
+      'A lower layer (engine, channels, auth, apps, stats, wire, http, util) never imports session, transports, rest or the node.',
   })),
-  { target: './session', from: ['./transports', './rest', ...WEB, ...NODE], message: 'The session declares the transport port (session/port.ts); it never imports a transport, REST or the node.' },
-  { target: './transports', from: ['./rest', ...WEB, ...NODE], message: 'A transport plugs into the session port; it never imports REST or the node.' },
-  { target: './rest', from: ['./transports', ...WEB, ...NODE], message: 'REST never imports transports, the web apps or the node.' },
+  {
+    target: './session',
+    from: ['./transports', './rest', ...WEB, ...NODE],
+    message:
+      'The session declares the transport port (session/port.ts); it never imports a transport, REST or the node.',
+  },
+  {
+    target: './transports',
+    from: ['./rest', ...WEB, ...NODE],
+    message: 'A transport plugs into the session port; it never imports REST or the node.',
+  },
+  {
+    target: './rest',
+    from: ['./transports', ...WEB, ...NODE],
+    message: 'REST never imports transports, the web apps or the node.',
+  },
   ...WEB.map((target) => ({
     target,
     from: ['./transports', './rest', ...WEB.filter((w) => w !== target), ...NODE],
@@ -48,7 +81,9 @@ export default tseslint.config(
     settings: {
       // The parser import-x reads imported files with (no-cycle follows imports through them).
       'import-x/parsers': { '@typescript-eslint/parser': ['.ts'] },
-      'import-x/resolver-next': [createTypeScriptImportResolver({ project: 'tsconfig.json', noWarnOnMultipleProjects: true })],
+      'import-x/resolver-next': [
+        createTypeScriptImportResolver({ project: 'tsconfig.json', noWarnOnMultipleProjects: true }),
+      ],
     },
     rules: {
       // No runtime import cycle anywhere (type-only imports have no runtime effect and are not counted).

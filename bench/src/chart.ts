@@ -41,7 +41,8 @@ const COLORS: Partial<Record<StackId, string>> = {
 const PEER_COLOR = '#e39b2d';
 
 const esc = (s: string): string => s.replace(/&/g, '&amp;').replace(/</g, '&lt;');
-const fmt = (v: number): string => (v >= 10_000 ? `${Math.round(v / 1000)}k` : v >= 10 ? Math.round(v).toLocaleString('en-US') : v.toFixed(2));
+const fmt = (v: number): string =>
+  v >= 10_000 ? `${Math.round(v / 1000)}k` : v >= 10 ? Math.round(v).toLocaleString('en-US') : v.toFixed(2);
 
 export function chartSvg(profile: Profile, cases: readonly CaseResult[], subtitle: string): string {
   const parts: string[] = [];
@@ -57,7 +58,9 @@ export function chartSvg(profile: Profile, cases: readonly CaseResult[], subtitl
     y += 28;
     const plotW = WIDTH - LABEL_W - 80;
     for (const { stack, s } of rows) {
-      parts.push(`<text x="${LABEL_W - 8}" y="${y + 13}" font-size="12" text-anchor="end">${esc(STACKS[stack].label)}</text>`);
+      parts.push(
+        `<text x="${LABEL_W - 8}" y="${y + 13}" font-size="12" text-anchor="end">${esc(STACKS[stack].label)}</text>`,
+      );
       if (s) {
         const w = (s.median / top) * plotW;
         const color = COLORS[stack] ?? PEER_COLOR;
@@ -67,7 +70,9 @@ export function chartSvg(profile: Profile, cases: readonly CaseResult[], subtitl
           const x0 = LABEL_W + (s.min / top) * plotW;
           const x1 = LABEL_W + (s.max / top) * plotW;
           end = Math.max(w, x1 - LABEL_W);
-          parts.push(`<line x1="${x0.toFixed(1)}" x2="${x1.toFixed(1)}" y1="${y + BAR_H / 2}" y2="${y + BAR_H / 2}" stroke="#222" stroke-width="1.5"/>`);
+          parts.push(
+            `<line x1="${x0.toFixed(1)}" x2="${x1.toFixed(1)}" y1="${y + BAR_H / 2}" y2="${y + BAR_H / 2}" stroke="#222" stroke-width="1.5"/>`,
+          );
         }
         parts.push(`<text x="${(LABEL_W + end + 6).toFixed(1)}" y="${y + 13}" font-size="11">${fmt(s.median)}</text>`);
       } else {

@@ -71,7 +71,8 @@ export class CpuMeter {
     return {
       generatorCpu: round(generatorCpu),
       serverCpu: serverCpu === null ? null : round(serverCpu),
-      otherCpu: machineCpu === null || serverCpu === null ? null : round(Math.max(0, machineCpu - serverCpu - generatorCpu)),
+      otherCpu:
+        machineCpu === null || serverCpu === null ? null : round(Math.max(0, machineCpu - serverCpu - generatorCpu)),
     };
   }
 }

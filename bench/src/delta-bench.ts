@@ -34,7 +34,7 @@ const NOTE =
   'Identical deltas against byte-equal bases are decoded once in the generator and the result reused (decoding is a pure function), so the decoder does not become the limit. ' +
   'Bytes per delivery: socket bytes read by the subscribers over the fixed-rate phase (WebSocket frames or HTTP chunks, protocol envelopes, the delta or the document) ' +
   'divided by the documents delivered, after one document primed every chain. `× ref`: each delta stack against the same transport without delta, in the same run. ' +
-  'Changed: the share of a document\'s bytes that differ from the previous one (measured). Mismatches must be 0.';
+  "Changed: the share of a document's bytes that differ from the previous one (measured). Mismatches must be 0.";
 
 export function deltaScenario(quick: boolean, ramp: RampParams): Scenario {
   const subscribers = quick ? SUBSCRIBERS_QUICK : SUBSCRIBERS;
@@ -67,18 +67,91 @@ export function deltaScenario(quick: boolean, ramp: RampParams): Scenario {
 }
 
 const AT = ` @${MESSAGES_PER_SECOND} msg/s`;
-const docs = (c: CaseResult): NonNullable<NonNullable<CaseResult['result']>['documents']> | undefined => c.result?.documents;
+const docs = (c: CaseResult): NonNullable<NonNullable<CaseResult['result']>['documents']> | undefined =>
+  c.result?.documents;
 
 export const DELTA_METRICS: Metric[] = [
-  { scenario: 's8', key: 'bytes', label: `bytes on the wire per delivery${AT}`, unit: 'B', ratio: true, digits: 0, get: (c) => docs(c)?.bytesPerDelivery },
-  { scenario: 's8', key: 'max', label: 'max sustained deliveries/s', unit: '/s', ratio: true, digits: 0, get: (c) => c.result?.ramp?.max },
-  { scenario: 's8', key: 'p50', label: `p50${AT}`, unit: 'ms', ratio: false, digits: 2, get: (c) => c.result?.fixed?.latency.p50 },
-  { scenario: 's8', key: 'p99', label: `p99${AT}`, unit: 'ms', ratio: false, digits: 2, get: (c) => c.result?.fixed?.latency.p99 },
-  { scenario: 's8', key: 'cpu', label: `server CPU${AT}`, unit: 'cores', ratio: false, digits: 2, get: (c) => c.result?.fixed?.serverCpu ?? undefined },
-  { scenario: 's8', key: 'deltas', label: 'delivered as deltas', unit: '%', ratio: false, digits: 1, get: (c) => mapDefined(docs(c)?.deltaShare, (v) => 100 * v) },
-  { scenario: 's8', key: 'changed', label: 'document changed', unit: '%', ratio: false, digits: 1, get: (c) => mapDefined(docs(c)?.changedShare, (v) => 100 * v) },
-  { scenario: 's8', key: 'mismatches', label: 'mismatches', unit: 'deliveries', ratio: false, digits: 0, get: (c) => docs(c)?.mismatches },
-  { scenario: 's8', key: 'missing', label: `missing${AT}`, unit: 'deliveries', ratio: false, digits: 0, get: (c) => c.result?.fixed?.missing },
+  {
+    scenario: 's8',
+    key: 'bytes',
+    label: `bytes on the wire per delivery${AT}`,
+    unit: 'B',
+    ratio: true,
+    digits: 0,
+    get: (c) => docs(c)?.bytesPerDelivery,
+  },
+  {
+    scenario: 's8',
+    key: 'max',
+    label: 'max sustained deliveries/s',
+    unit: '/s',
+    ratio: true,
+    digits: 0,
+    get: (c) => c.result?.ramp?.max,
+  },
+  {
+    scenario: 's8',
+    key: 'p50',
+    label: `p50${AT}`,
+    unit: 'ms',
+    ratio: false,
+    digits: 2,
+    get: (c) => c.result?.fixed?.latency.p50,
+  },
+  {
+    scenario: 's8',
+    key: 'p99',
+    label: `p99${AT}`,
+    unit: 'ms',
+    ratio: false,
+    digits: 2,
+    get: (c) => c.result?.fixed?.latency.p99,
+  },
+  {
+    scenario: 's8',
+    key: 'cpu',
+    label: `server CPU${AT}`,
+    unit: 'cores',
+    ratio: false,
+    digits: 2,
+    get: (c) => c.result?.fixed?.serverCpu ?? undefined,
+  },
+  {
+    scenario: 's8',
+    key: 'deltas',
+    label: 'delivered as deltas',
+    unit: '%',
+    ratio: false,
+    digits: 1,
+    get: (c) => mapDefined(docs(c)?.deltaShare, (v) => 100 * v),
+  },
+  {
+    scenario: 's8',
+    key: 'changed',
+    label: 'document changed',
+    unit: '%',
+    ratio: false,
+    digits: 1,
+    get: (c) => mapDefined(docs(c)?.changedShare, (v) => 100 * v),
+  },
+  {
+    scenario: 's8',
+    key: 'mismatches',
+    label: 'mismatches',
+    unit: 'deliveries',
+    ratio: false,
+    digits: 0,
+    get: (c) => docs(c)?.mismatches,
+  },
+  {
+    scenario: 's8',
+    key: 'missing',
+    label: `missing${AT}`,
+    unit: 'deliveries',
+    ratio: false,
+    digits: 0,
+    get: (c) => c.result?.fixed?.missing,
+  },
 ];
 
 function mapDefined(v: number | undefined, f: (v: number) => number): number | undefined {
@@ -86,6 +159,14 @@ function mapDefined(v: number | undefined, f: (v: number) => number): number | u
 }
 
 export const DELTA_PANELS = [
-  { scenario: 's8', key: 'bytes', title: 'S8 delta: bytes on the wire per delivery of a 1 KB JSON document (lower is better)' },
-  { scenario: 's8', key: 'max', title: 'S8 delta: max sustained deliveries/s of 1 KB JSON documents (higher is better)' },
+  {
+    scenario: 's8',
+    key: 'bytes',
+    title: 'S8 delta: bytes on the wire per delivery of a 1 KB JSON document (lower is better)',
+  },
+  {
+    scenario: 's8',
+    key: 'max',
+    title: 'S8 delta: max sustained deliveries/s of 1 KB JSON documents (higher is better)',
+  },
 ] as const;

@@ -56,8 +56,12 @@ export class RedisProcess {
         seen += chunk.toString('utf8');
         if (REDIS_READY.test(seen)) resolve();
       });
-      child.once('error', (err: NodeJS.ErrnoException) => reject(new Error(err.code === 'ENOENT' ? REDIS_MISSING : err.message)));
-      child.once('exit', (code) => reject(new Error(`redis-server exited (${code}): ${seen.trim().split('\n').pop() ?? ''}`)));
+      child.once('error', (err: NodeJS.ErrnoException) =>
+        reject(new Error(err.code === 'ENOENT' ? REDIS_MISSING : err.message)),
+      );
+      child.once('exit', (code) =>
+        reject(new Error(`redis-server exited (${code}): ${seen.trim().split('\n').pop() ?? ''}`)),
+      );
     });
     try {
       await bounded(ready, REDIS_START_TIMEOUT_MS, 'redis-server start', child);
@@ -92,7 +96,8 @@ export class Deployment {
     const redis = stack.redis ? await RedisProcess.start() : undefined;
     const deployment = new Deployment([], redis);
     try {
-      for (let i = 0; i < (stack.nodes ?? 1); i++) deployment.nodes.push(await ServerProcess.start(stack.server, redis ? [redis.url] : [], how));
+      for (let i = 0; i < (stack.nodes ?? 1); i++)
+        deployment.nodes.push(await ServerProcess.start(stack.server, redis ? [redis.url] : [], how));
     } catch (err) {
       await deployment.stop();
       throw err;

@@ -225,7 +225,8 @@ export class Documents {
     const data = m.data;
     const key = `${String((m.extras?.delta as { from?: unknown }).from)}\n${m.encoding ?? ''}\n${typeof data === 'string' ? data : data instanceof Uint8Array ? Buffer.from(data.buffer, data.byteOffset, data.byteLength).toString('latin1') : ''}`;
     const known = this.decoded.get(key);
-    if (known && Buffer.from(known.base.buffer, known.base.byteOffset, known.base.byteLength).equals(base)) return known.doc;
+    if (known && Buffer.from(known.base.buffer, known.base.byteOffset, known.base.byteLength).equals(base))
+      return known.doc;
     const doc = decodeData(data, m.encoding, base);
     if (this.decoded.size >= DECODED_KEPT) this.decoded.delete(this.decoded.keys().next().value!);
     this.decoded.set(key, { base, doc });
@@ -246,7 +247,11 @@ export class Documents {
   }
 
   snapshot(): Snapshot {
-    return { bytes: this.meters.reduce((sum, m) => sum + m.received, 0), delivered: this.sink.delivered, deltas: this.deltas };
+    return {
+      bytes: this.meters.reduce((sum, m) => sum + m.received, 0),
+      delivered: this.sink.delivered,
+      deltas: this.deltas,
+    };
   }
 
   /** The result, with bytes and deltas per delivery since `from` (the fixed-rate phase). */
@@ -281,7 +286,8 @@ class DocumentChain {
     let doc: Uint8Array;
     try {
       const delta = m.extras?.delta as { from?: unknown; format?: unknown } | undefined;
-      if (delta !== undefined && (delta.format !== DELTA_FORMAT || delta.from !== this.lastId)) throw new Error('a delta from another base');
+      if (delta !== undefined && (delta.format !== DELTA_FORMAT || delta.from !== this.lastId))
+        throw new Error('a delta from another base');
       doc = delta === undefined ? decodeData(m.data, m.encoding, undefined) : this.docs.undoDelta(m, this.base);
       if (delta !== undefined) this.docs.deltas++;
     } catch {
@@ -311,7 +317,8 @@ export function decodeData(data: unknown, encoding: string | undefined, base: Ui
   while (steps.length > 0) {
     const step = steps.pop();
     if (step === 'base64' && typeof value === 'string') value = Buffer.from(value, 'base64');
-    else if (step === DELTA_FORMAT && value instanceof Uint8Array && base !== undefined) value = vcdiff.decode(value, base);
+    else if (step === DELTA_FORMAT && value instanceof Uint8Array && base !== undefined)
+      value = vcdiff.decode(value, base);
     else if (step === 'utf-8' && value instanceof Uint8Array) continue;
     else if (step === 'json' && steps.length === 0) break;
     else throw new Error(`cannot undo ${step}`);

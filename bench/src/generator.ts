@@ -40,7 +40,13 @@ function send(msg: GeneratorMessage): void {
 function latencyOf(sink: Sink): Latency {
   const h = sink.latency;
   const ms = (us: number): number => Math.round(us / 10) / 100;
-  return { p50: ms(h.quantile(0.5)), p99: ms(h.quantile(0.99)), p999: ms(h.quantile(0.999)), max: ms(h.max), samples: h.total };
+  return {
+    p50: ms(h.quantile(0.5)),
+    p99: ms(h.quantile(0.99)),
+    p999: ms(h.quantile(0.999)),
+    max: ms(h.max),
+    samples: h.total,
+  };
 }
 
 function channelsFor(job: Job, i: number): string[] {
@@ -120,8 +126,13 @@ async function openHeld(clients: BenchClient[], job: Job): Promise<Opened> {
   await finished();
   const second = await openAll(clients, job, half);
   const ms = first.ms + second.ms;
-  const weigh = (a: number | null, b: number | null): number | null => (a === null || b === null ? null : Math.round(((a * first.ms + b * second.ms) / ms) * 100) / 100);
-  const cpu = { generatorCpu: weigh(first.cpu.generatorCpu, second.cpu.generatorCpu)!, serverCpu: weigh(first.cpu.serverCpu, second.cpu.serverCpu), otherCpu: weigh(first.cpu.otherCpu, second.cpu.otherCpu) };
+  const weigh = (a: number | null, b: number | null): number | null =>
+    a === null || b === null ? null : Math.round(((a * first.ms + b * second.ms) / ms) * 100) / 100;
+  const cpu = {
+    generatorCpu: weigh(first.cpu.generatorCpu, second.cpu.generatorCpu)!,
+    serverCpu: weigh(first.cpu.serverCpu, second.cpu.serverCpu),
+    otherCpu: weigh(first.cpu.otherCpu, second.cpu.otherCpu),
+  };
   return { conns: [...first.conns, ...second.conns], members: [...first.members, ...second.members], ms, cpu };
 }
 
@@ -157,7 +168,8 @@ class Runner {
     pub.publish(SHARED_CHANNEL, makePayload(STAMP_WIDTH, ''));
     const until = performance.now() + DRAIN_TIMEOUT_MS;
     while (this.sink.delivered - d0 < subscribers) {
-      if (performance.now() > until) throw new Error(`the first document reached ${this.sink.delivered - d0} of ${subscribers} subscribers`);
+      if (performance.now() > until)
+        throw new Error(`the first document reached ${this.sink.delivered - d0} of ${subscribers} subscribers`);
       await sleep(20);
     }
   }
@@ -171,7 +183,12 @@ class Runner {
     return false;
   }
 
-  async fixed(load: Load, rate: number, seconds: number, warmupSeconds = 0.5): Promise<NonNullable<JobResult['fixed']>> {
+  async fixed(
+    load: Load,
+    rate: number,
+    seconds: number,
+    warmupSeconds = 0.5,
+  ): Promise<NonNullable<JobResult['fixed']>> {
     const { sink } = this;
     const dStart = sink.delivered;
     const oStart = load.offered;
@@ -183,8 +200,17 @@ class Runner {
     const o0 = load.offered;
     const cpu = new CpuMeter(this.job.serverPids);
     await sleep(seconds * 1000);
-    const stall = { p99: Math.round(load.stalls.quantile(0.99) / 10) / 100, max: Math.round(load.stalls.max / 10) / 100 };
-    const measured = { offered: load.offered - o0, delivered: sink.delivered - d0, latency: latencyOf(sink), generatorStall: stall, ...cpu.read() };
+    const stall = {
+      p99: Math.round(load.stalls.quantile(0.99) / 10) / 100,
+      max: Math.round(load.stalls.max / 10) / 100,
+    };
+    const measured = {
+      offered: load.offered - o0,
+      delivered: sink.delivered - d0,
+      latency: latencyOf(sink),
+      generatorStall: stall,
+      ...cpu.read(),
+    };
     load.setRate(0);
     await this.waitDrained(load, dStart, oStart);
     return { ...measured, missing: load.offered - oStart - (sink.delivered - dStart) };
@@ -220,7 +246,16 @@ class Runner {
       backlog <= Math.max(offered * MAX_BACKLOG_SECONDS, slack) &&
       load.publisherBacklog < MAX_PUBLISHER_BACKLOG;
     const drained = await this.waitDrained(load, d0, o0);
-    return { target: Math.round(target), offered: Math.round(offered), delivered: Math.round(delivered), backlog, ok, drained, latency, ...usage };
+    return {
+      target: Math.round(target),
+      offered: Math.round(offered),
+      delivered: Math.round(delivered),
+      backlog,
+      ok,
+      drained,
+      latency,
+      ...usage,
+    };
   }
 
   async ramp(load: Load, p: RampParams): Promise<NonNullable<JobResult['ramp']>> {
@@ -258,7 +293,8 @@ class Runner {
     }
     // A generator at its limit when the best step was measured: the server sustains at least that
     // (the generator may be busy at one rate and not at a higher one, once the server batches).
-    if (best && best.generatorCpu >= GENERATOR_BOUND) note = `generator-bound at ${best.delivered}/s (${note}): the server sustains at least this`;
+    if (best && best.generatorCpu >= GENERATOR_BOUND)
+      note = `generator-bound at ${best.delivered}/s (${note}): the server sustains at least this`;
     return { max: best?.delivered ?? 0, steps, note };
   }
 }
@@ -267,7 +303,10 @@ async function run(job: Job): Promise<JobResult> {
   const runner = new Runner(job);
   const clients = clientsFor(job, runner.context());
   const { conns, members, ms, cpu } = job.hold ? await openHeld(clients, job) : await openAll(clients, job);
-  const result: JobResult = { open: { connections: conns.length, ms: Math.round(ms), perSecond: Math.round((conns.length / ms) * 1000), ...cpu }, lost: 0 };
+  const result: JobResult = {
+    open: { connections: conns.length, ms: Math.round(ms), perSecond: Math.round((conns.length / ms) * 1000), ...cpu },
+    lost: 0,
+  };
   if (job.hold) {
     send({ type: 'opened', connections: conns.length, ms });
     await finished();

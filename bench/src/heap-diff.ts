@@ -36,7 +36,9 @@ export function tally(file: string): Map<string, Row> {
   const rows = new Map<string, Row>();
   for (let i = 0; i < snap.nodes.length; i += width) {
     const type = types[snap.nodes[i + typeAt]!]!;
-    const key = STRING_TYPES.has(type) ? '(strings)' : `${type}: ${snap.strings[snap.nodes[i + nameAt]!]!.slice(0, 60)}`;
+    const key = STRING_TYPES.has(type)
+      ? '(strings)'
+      : `${type}: ${snap.strings[snap.nodes[i + nameAt]!]!.slice(0, 60)}`;
     const row = rows.get(key) ?? { bytes: 0, count: 0 };
     row.bytes += snap.nodes[i + sizeAt]!;
     row.count++;
@@ -48,7 +50,8 @@ export function tally(file: string): Map<string, Row> {
 function main(): void {
   const [baseline, loaded, n, top] = process.argv.slice(2);
   const connections = Number(n);
-  if (!baseline || !loaded || !(connections > 0)) throw new Error('usage: heap-diff.js BASELINE LOADED CONNECTIONS [top]');
+  if (!baseline || !loaded || !(connections > 0))
+    throw new Error('usage: heap-diff.js BASELINE LOADED CONNECTIONS [top]');
   const before = tally(baseline);
   const after = tally(loaded);
   const diff = [...after].map(([key, row]) => {
@@ -57,7 +60,10 @@ function main(): void {
   });
   diff.sort((a, b) => b.bytes - a.bytes);
   const total = diff.reduce((sum, d) => sum + d.bytes, 0);
-  const out = [`per connection: ${total.toFixed(0)} B of heap (self sizes), ${connections} connections`, 'bytes/conn  objects/conn  what'];
+  const out = [
+    `per connection: ${total.toFixed(0)} B of heap (self sizes), ${connections} connections`,
+    'bytes/conn  objects/conn  what',
+  ];
   for (const d of diff.slice(0, Number(top ?? 40))) {
     if (Math.abs(d.bytes) < 1) break;
     out.push(`${d.bytes.toFixed(0).padStart(10)}  ${d.count.toFixed(2).padStart(12)}  ${d.key}`);

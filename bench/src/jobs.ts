@@ -89,7 +89,14 @@ export interface StepResult {
 }
 
 export interface JobResult {
-  open: { connections: number; ms: number; perSecond: number; generatorCpu: number; serverCpu: number | null; otherCpu: number | null };
+  open: {
+    connections: number;
+    ms: number;
+    perSecond: number;
+    generatorCpu: number;
+    serverCpu: number | null;
+    otherCpu: number | null;
+  };
   fixed?: {
     offered: number;
     delivered: number;

@@ -87,7 +87,10 @@ export class Load {
     this.last = now;
     if (this.rate === 0) return;
     this.stalls.record((dt - TICK_MS) * 1000);
-    this.credit = Math.min(this.credit + (this.rate * dt) / 1000, (this.rate * MAX_CREDIT_MS) / 1000 + this.next.deliveries);
+    this.credit = Math.min(
+      this.credit + (this.rate * dt) / 1000,
+      (this.rate * MAX_CREDIT_MS) / 1000 + this.next.deliveries,
+    );
     while (this.credit >= this.next.deliveries) {
       this.credit -= this.next.deliveries;
       this.offered += this.next.deliveries;

@@ -34,7 +34,7 @@ const perThousand = (c: CaseResult, field: 'rss' | 'heapUsed'): number | undefin
   const m = c.memory;
   const n = c.result?.open.connections;
   if (!m || !n) return undefined;
-  return ((m.loaded[field] - m.baseline[field]) / n) * 1000 / MIB;
+  return (((m.loaded[field] - m.baseline[field]) / n) * 1000) / MIB;
 };
 
 /**
@@ -52,14 +52,19 @@ const marginalPerThousand = (c: CaseResult, get: (m: MemoryReport) => number): n
   const m = c.memory;
   const n = c.result?.open.connections;
   if (!m?.half || !m.halfConnections || !n || n <= m.halfConnections) return undefined;
-  return ((get(m.loaded) - get(m.half)) / (n - m.halfConnections)) * 1000 / MIB;
+  return (((get(m.loaded) - get(m.half)) / (n - m.halfConnections)) * 1000) / MIB;
 };
 
 const PERCENTILES = { p50: 'p50', p99: 'p99', p999: 'p99.9', max: 'max' } as const;
 type Percentile = keyof typeof PERCENTILES;
 
 /** p50/p99/p99.9 (and `more`) of the fixed-rate phase; `at` says at what rate; `ratio` adds per-run ratios to the reference. */
-function latencies(scenario: ScenarioId, at = '', ratio = false, keys: readonly Percentile[] = ['p50', 'p99', 'p999']): Metric[] {
+function latencies(
+  scenario: ScenarioId,
+  at = '',
+  ratio = false,
+  keys: readonly Percentile[] = ['p50', 'p99', 'p999'],
+): Metric[] {
   return keys.map((key) => ({
     scenario,
     key,
@@ -81,35 +86,143 @@ function maxWithinP99(c: CaseResult): number | undefined {
   return best;
 }
 
-const maxSustained = (scenario: ScenarioId): Metric => ({ scenario, key: 'max', label: 'max sustained deliveries/s', unit: '/s', ratio: true, digits: 0, get: (c) => c.result?.ramp?.max });
-const serverCpu = (scenario: ScenarioId, at = ''): Metric => ({ scenario, key: 'cpu', label: `server CPU${at}`, unit: 'cores', ratio: false, digits: 2, get: (c) => c.result?.fixed?.serverCpu ?? undefined });
-const missingAtEnd = (scenario: ScenarioId): Metric => ({ scenario, key: 'end', label: 'missing at the end', unit: 'deliveries', ratio: false, digits: 0, get: (c) => c.result?.missing });
+const maxSustained = (scenario: ScenarioId): Metric => ({
+  scenario,
+  key: 'max',
+  label: 'max sustained deliveries/s',
+  unit: '/s',
+  ratio: true,
+  digits: 0,
+  get: (c) => c.result?.ramp?.max,
+});
+const serverCpu = (scenario: ScenarioId, at = ''): Metric => ({
+  scenario,
+  key: 'cpu',
+  label: `server CPU${at}`,
+  unit: 'cores',
+  ratio: false,
+  digits: 2,
+  get: (c) => c.result?.fixed?.serverCpu ?? undefined,
+});
+const missingAtEnd = (scenario: ScenarioId): Metric => ({
+  scenario,
+  key: 'end',
+  label: 'missing at the end',
+  unit: 'deliveries',
+  ratio: false,
+  digits: 0,
+  get: (c) => c.result?.missing,
+});
 
 /** S1's and S5's numbers: the ramp's maximum, then latency and server CPU at the fixed 20k/s. */
-const fanOut = (scenario: ScenarioId): Metric[] => [maxSustained(scenario), ...latencies(scenario, ' @20k/s', scenario === 's1'), serverCpu(scenario, ' @20k/s')];
+const fanOut = (scenario: ScenarioId): Metric[] => [
+  maxSustained(scenario),
+  ...latencies(scenario, ' @20k/s', scenario === 's1'),
+  serverCpu(scenario, ' @20k/s'),
+];
 
 export const METRICS: Metric[] = [
   ...fanOut('s1'),
-  { scenario: 's1', key: 'max50', label: `deliveries/s at p99 ≤ ${P99_BOUND_MS} ms`, unit: '/s', ratio: true, digits: 0, get: maxWithinP99 },
+  {
+    scenario: 's1',
+    key: 'max50',
+    label: `deliveries/s at p99 ≤ ${P99_BOUND_MS} ms`,
+    unit: '/s',
+    ratio: true,
+    digits: 0,
+    get: maxWithinP99,
+  },
   ...latencies('s7', '', true, ['p50', 'p99', 'p999', 'max']),
   serverCpu('s7'),
-  { scenario: 's7', key: 'stall', label: 'generator stall p99', unit: 'ms', ratio: false, digits: 2, get: (c) => c.result?.fixed?.generatorStall?.p99 },
+  {
+    scenario: 's7',
+    key: 'stall',
+    label: 'generator stall p99',
+    unit: 'ms',
+    ratio: false,
+    digits: 2,
+    get: (c) => c.result?.fixed?.generatorStall?.p99,
+  },
   maxSustained('s2'),
-  { scenario: 's3', key: 'open', label: 'open rate', unit: 'conn/s', ratio: true, digits: 0, get: (c) => c.result?.open.perSecond },
-  { scenario: 's3', key: 'rss', label: 'RSS per 1,000', unit: 'MiB', ratio: true, digits: 2, get: (c) => perThousand(c, 'rss') },
-  { scenario: 's3', key: 'heap', label: 'heap per 1,000', unit: 'MiB', ratio: true, digits: 2, get: (c) => perThousand(c, 'heapUsed') },
-  { scenario: 's3', key: 'held-more', label: 'old gen. + malloc per 1,000 more', unit: 'MiB', ratio: true, digits: 2, get: (c) => marginalPerThousand(c, residentWithoutYoung) },
-  { scenario: 's3', key: 'heap-more', label: 'heap per 1,000 more', unit: 'MiB', ratio: true, digits: 2, get: (c) => marginalPerThousand(c, (m) => m.heapUsed) },
+  {
+    scenario: 's3',
+    key: 'open',
+    label: 'open rate',
+    unit: 'conn/s',
+    ratio: true,
+    digits: 0,
+    get: (c) => c.result?.open.perSecond,
+  },
+  {
+    scenario: 's3',
+    key: 'rss',
+    label: 'RSS per 1,000',
+    unit: 'MiB',
+    ratio: true,
+    digits: 2,
+    get: (c) => perThousand(c, 'rss'),
+  },
+  {
+    scenario: 's3',
+    key: 'heap',
+    label: 'heap per 1,000',
+    unit: 'MiB',
+    ratio: true,
+    digits: 2,
+    get: (c) => perThousand(c, 'heapUsed'),
+  },
+  {
+    scenario: 's3',
+    key: 'held-more',
+    label: 'old gen. + malloc per 1,000 more',
+    unit: 'MiB',
+    ratio: true,
+    digits: 2,
+    get: (c) => marginalPerThousand(c, residentWithoutYoung),
+  },
+  {
+    scenario: 's3',
+    key: 'heap-more',
+    label: 'heap per 1,000 more',
+    unit: 'MiB',
+    ratio: true,
+    digits: 2,
+    get: (c) => marginalPerThousand(c, (m) => m.heapUsed),
+  },
   ...latencies('s4', '', true),
-  { scenario: 's4', key: 'delivered', label: 'delivered', unit: '%', ratio: false, digits: 1, get: (c) => (c.result?.fixed ? (100 * c.result.fixed.delivered) / Math.max(1, c.result.fixed.offered) : undefined) },
+  {
+    scenario: 's4',
+    key: 'delivered',
+    label: 'delivered',
+    unit: '%',
+    ratio: false,
+    digits: 1,
+    get: (c) => (c.result?.fixed ? (100 * c.result.fixed.delivered) / Math.max(1, c.result.fixed.offered) : undefined),
+  },
   ...fanOut('s5'),
-  { scenario: 's5', key: 'missing', label: 'missing @20k/s', unit: 'deliveries', ratio: false, digits: 0, get: (c) => c.result?.fixed?.missing },
+  {
+    scenario: 's5',
+    key: 'missing',
+    label: 'missing @20k/s',
+    unit: 'deliveries',
+    ratio: false,
+    digits: 0,
+    get: (c) => c.result?.fixed?.missing,
+  },
   missingAtEnd('s5'),
   maxSustained('s5b'),
   missingAtEnd('s5b'),
   ...latencies('s6'),
   serverCpu('s6'),
-  { scenario: 's6', key: 'missing', label: 'missing', unit: 'deliveries', ratio: false, digits: 0, get: (c) => c.result?.fixed?.missing },
+  {
+    scenario: 's6',
+    key: 'missing',
+    label: 'missing',
+    unit: 'deliveries',
+    ratio: false,
+    digits: 0,
+    get: (c) => c.result?.fixed?.missing,
+  },
   ...DELTA_METRICS,
 ];
 
@@ -130,11 +243,19 @@ export function summarise(values: readonly number[]): Summary | undefined {
 
 /** Values of one metric for one stack, one per run. */
 export function values(cases: readonly CaseResult[], m: Metric, stack: StackId): number[] {
-  return cases.filter((c) => c.scenario === m.scenario && c.stack === stack).map((c) => m.get(c)).filter((x): x is number => x !== undefined);
+  return cases
+    .filter((c) => c.scenario === m.scenario && c.stack === stack)
+    .map((c) => m.get(c))
+    .filter((x): x is number => x !== undefined);
 }
 
 /** Per-run ratios of one metric to the reference stack in the same run. */
-export function ratios(cases: readonly CaseResult[], m: Metric, stack: StackId, reference: StackId = REFERENCE): number[] {
+export function ratios(
+  cases: readonly CaseResult[],
+  m: Metric,
+  stack: StackId,
+  reference: StackId = REFERENCE,
+): number[] {
   const out: number[] = [];
   for (const c of cases) {
     if (c.scenario !== m.scenario || c.stack !== stack) continue;
@@ -171,10 +292,18 @@ function target(
 ): Target {
   const worst = (v: Summary): number => (Math.abs(v.min) > Math.abs(v.max) ? v.min : v.max);
   const value = s === undefined ? undefined : on === 'median' ? s.median : worst(s);
-  return { scenario, issue, label, value, pass: value === undefined ? undefined : test(value), shown: value === undefined ? 'not measured' : show(value) };
+  return {
+    scenario,
+    issue,
+    label,
+    value,
+    pass: value === undefined ? undefined : test(value),
+    shown: value === undefined ? 'not measured' : show(value),
+  };
 }
 
-const metric = (scenario: ScenarioId, key: string): Metric => METRICS.find((m) => m.scenario === scenario && m.key === key)!;
+const metric = (scenario: ScenarioId, key: string): Metric =>
+  METRICS.find((m) => m.scenario === scenario && m.key === key)!;
 const x = (v: number): string => `${v.toFixed(2)}×`;
 const ms = (v: number): string => `${v.toFixed(2)} ms`;
 const mib = (v: number): string => `${v.toFixed(2)} MiB`;
@@ -183,44 +312,172 @@ const count = (v: number): string => `${v} (worst run)`;
 /** The issues' targets, judged on medians of same-run ratios (and on the worst run for losses). */
 export function targets(cases: readonly CaseResult[]): Target[] {
   const out: Target[] = [];
-  const of = (scenario: ScenarioId, key: string, stack: StackId): Summary | undefined => summarise(values(cases, metric(scenario, key), stack));
+  const of = (scenario: ScenarioId, key: string, stack: StackId): Summary | undefined =>
+    summarise(values(cases, metric(scenario, key), stack));
   for (const stack of ['encke-ws-json', 'encke-ws-msgpack'] as const) {
-    out.push(target('s1', 9, `S1 ${stack}: max sustained ≥ 2× bare ws`, summarise(ratios(cases, metric('s1', 'max'), stack)), (v) => v >= 2, x));
+    out.push(
+      target(
+        's1',
+        9,
+        `S1 ${stack}: max sustained ≥ 2× bare ws`,
+        summarise(ratios(cases, metric('s1', 'max'), stack)),
+        (v) => v >= 2,
+        x,
+      ),
+    );
     out.push(target('s1', 9, `S1 ${stack}: p99 @20k/s ≤ 15 ms`, of('s1', 'p99', stack), (v) => v <= 15, ms));
-    out.push(target('s2', 9, `S2 ${stack}: max sustained ≥ 1.5× bare ws`, summarise(ratios(cases, metric('s2', 'max'), stack)), (v) => v >= 1.5, x));
+    out.push(
+      target(
+        's2',
+        9,
+        `S2 ${stack}: max sustained ≥ 1.5× bare ws`,
+        summarise(ratios(cases, metric('s2', 'max'), stack)),
+        (v) => v >= 1.5,
+        x,
+      ),
+    );
   }
-  out.push(target('s3', 9, 'S3 encke-ws-json: RSS ≤ 8 MiB per 1,000 idle attached connections', of('s3', 'rss', 'encke-ws-json'), (v) => v <= 8, mib));
-  out.push(target('s3', 9, 'S3 encke-ws-json: open rate ≥ 0.8× bare ws', summarise(ratios(cases, metric('s3', 'open'), 'encke-ws-json')), (v) => v >= 0.8, x));
+  out.push(
+    target(
+      's3',
+      9,
+      'S3 encke-ws-json: RSS ≤ 8 MiB per 1,000 idle attached connections',
+      of('s3', 'rss', 'encke-ws-json'),
+      (v) => v <= 8,
+      mib,
+    ),
+  );
+  out.push(
+    target(
+      's3',
+      9,
+      'S3 encke-ws-json: open rate ≥ 0.8× bare ws',
+      summarise(ratios(cases, metric('s3', 'open'), 'encke-ws-json')),
+      (v) => v >= 0.8,
+      x,
+    ),
+  );
   // Comet is measured both ways ably-js runs it: long-polling and streaming.
   for (const comet of ['encke-comet', 'encke-comet-stream'] as const) {
-    out.push(target('s3', 9, `S3 ${comet}: RSS ≤ 12 MiB per 1,000 idle connections`, of('s3', 'rss', comet), (v) => v <= 12, mib));
-    out.push(target('s1', 9, `S1 ${comet}: max sustained ≥ Socket.IO polling`, summarise(ratios(cases, metric('s1', 'max'), comet, 'socketio-polling')), (v) => v >= 1, x));
-    out.push(target('s4', 9, `S4 ${comet}: p99 ≤ 25 ms at 1,000 deliveries/s`, of('s4', 'p99', comet), (v) => v <= 25, ms));
+    out.push(
+      target(
+        's3',
+        9,
+        `S3 ${comet}: RSS ≤ 12 MiB per 1,000 idle connections`,
+        of('s3', 'rss', comet),
+        (v) => v <= 12,
+        mib,
+      ),
+    );
+    out.push(
+      target(
+        's1',
+        9,
+        `S1 ${comet}: max sustained ≥ Socket.IO polling`,
+        summarise(ratios(cases, metric('s1', 'max'), comet, 'socketio-polling')),
+        (v) => v >= 1,
+        x,
+      ),
+    );
+    out.push(
+      target('s4', 9, `S4 ${comet}: p99 ≤ 25 ms at 1,000 deliveries/s`, of('s4', 'p99', comet), (v) => v <= 25, ms),
+    );
   }
   // Issue 15: every HTTP technique's idle cost, and its latency against the same run's floors.
   for (const stack of ['encke-sse', 'encke-htmlfile', 'encke-multipart', 'encke-jsonp', 'encke-sse-api'] as const) {
-    out.push(target('s3', 15, `S3 ${stack}: RSS ≤ 12 MiB per 1,000 idle connections`, of('s3', 'rss', stack), (v) => v <= 12, mib));
+    out.push(
+      target(
+        's3',
+        15,
+        `S3 ${stack}: RSS ≤ 12 MiB per 1,000 idle connections`,
+        of('s3', 'rss', stack),
+        (v) => v <= 12,
+        mib,
+      ),
+    );
   }
-  for (const stack of ['encke-comet-stream', 'encke-sse', 'encke-htmlfile', 'encke-multipart', 'encke-sse-api'] as const) {
-    out.push(target('s4', 15, `S4 ${stack}: p99 ≤ 1.2× bare ws`, summarise(ratios(cases, metric('s4', 'p99'), stack)), (v) => v <= 1.2, x));
+  for (const stack of [
+    'encke-comet-stream',
+    'encke-sse',
+    'encke-htmlfile',
+    'encke-multipart',
+    'encke-sse-api',
+  ] as const) {
+    out.push(
+      target(
+        's4',
+        15,
+        `S4 ${stack}: p99 ≤ 1.2× bare ws`,
+        summarise(ratios(cases, metric('s4', 'p99'), stack)),
+        (v) => v <= 1.2,
+        x,
+      ),
+    );
   }
-  out.push(target('s4', 15, 'S4 encke-jsonp: p99 ≤ 1.2× encke long-polling', summarise(ratios(cases, metric('s4', 'p99'), 'encke-jsonp', 'encke-comet')), (v) => v <= 1.2, x));
+  out.push(
+    target(
+      's4',
+      15,
+      'S4 encke-jsonp: p99 ≤ 1.2× encke long-polling',
+      summarise(ratios(cases, metric('s4', 'p99'), 'encke-jsonp', 'encke-comet')),
+      (v) => v <= 1.2,
+      x,
+    ),
+  );
   for (const stack of ['encke-redis-1', 'encke-cluster-2'] as const) {
-    out.push(target('s5', 8, `S5 ${stack}: nothing lost at 20k deliveries/s (missing after drain = 0)`, of('s5', 'missing', stack), (v) => v === 0, count, 'worst'));
+    out.push(
+      target(
+        's5',
+        8,
+        `S5 ${stack}: nothing lost at 20k deliveries/s (missing after drain = 0)`,
+        of('s5', 'missing', stack),
+        (v) => v === 0,
+        count,
+        'worst',
+      ),
+    );
   }
   out.push(...tailTargets(cases));
   for (const stack of ['encke-ws-json', 'encke-ws-msgpack'] as const) {
-    out.push(target('s6', 5, `S6 ${stack}: typing update p99 ≤ 50 ms with 100 members`, of('s6', 'p99', stack), (v) => v <= 50, ms));
+    out.push(
+      target(
+        's6',
+        5,
+        `S6 ${stack}: typing update p99 ≤ 50 ms with 100 members`,
+        of('s6', 'p99', stack),
+        (v) => v <= 50,
+        ms,
+      ),
+    );
   }
   // Issue 14: correctness of what was measured (no speed target is set for deltas).
   for (const stack of S8_STACKS) {
-    out.push(target('s8', 14, `S8 ${stack}: every document as published (mismatches = 0)`, of('s8', 'mismatches', stack), (v) => v === 0, count, 'worst'));
+    out.push(
+      target(
+        's8',
+        14,
+        `S8 ${stack}: every document as published (mismatches = 0)`,
+        of('s8', 'mismatches', stack),
+        (v) => v === 0,
+        count,
+        'worst',
+      ),
+    );
   }
   for (const stack of DELTA_STACKS) {
     const pct = (v: number): string => `${v.toFixed(1)}% (worst run)`;
     // Judged on the run with the fewest deltas.
     const share = summarise(values(cases, metric('s8', 'deltas'), stack));
-    out.push(target('s8', 14, `S8 ${stack}: ≥ ${100 * MIN_DELTA_SHARE}% of deliveries as deltas`, share && { ...share, median: share.min }, (v) => v >= 100 * MIN_DELTA_SHARE, pct));
+    out.push(
+      target(
+        's8',
+        14,
+        `S8 ${stack}: ≥ ${100 * MIN_DELTA_SHARE}% of deliveries as deltas`,
+        share && { ...share, median: share.min },
+        (v) => v >= 100 * MIN_DELTA_SHARE,
+        pct,
+      ),
+    );
   }
   return out;
 }
@@ -228,18 +485,32 @@ export function targets(cases: readonly CaseResult[]): Target[] {
 /** Issue 19: the tail at most 1.1× bare ws, opening and idle memory near it, throughput far past it (per-run ratios, medians). */
 function tailTargets(cases: readonly CaseResult[]): Target[] {
   const out: Target[] = [];
-  const ratio = (scenario: ScenarioId, key: string, stack: StackId): Summary | undefined => summarise(ratios(cases, metric(scenario, key), stack));
+  const ratio = (scenario: ScenarioId, key: string, stack: StackId): Summary | undefined =>
+    summarise(ratios(cases, metric(scenario, key), stack));
   for (const stack of ['encke-ws-json', 'encke-ws-msgpack', 'encke-comet-stream'] as const) {
     out.push(target('s7', 19, `S7 ${stack}: p99 @20k/s ≤ 1.1× bare ws`, ratio('s7', 'p99', stack), (v) => v <= 1.1, x));
-    out.push(target('s7', 19, `S7 ${stack}: p99.9 @20k/s ≤ 1.1× bare ws`, ratio('s7', 'p999', stack), (v) => v <= 1.1, x));
+    out.push(
+      target('s7', 19, `S7 ${stack}: p99.9 @20k/s ≤ 1.1× bare ws`, ratio('s7', 'p999', stack), (v) => v <= 1.1, x),
+    );
   }
   for (const stack of ['encke-comet', 'encke-comet-stream'] as const) {
     out.push(target('s4', 19, `S4 ${stack}: p99 ≤ 1.1× bare ws`, ratio('s4', 'p99', stack), (v) => v <= 1.1, x));
   }
   for (const stack of ['encke-ws-json', 'encke-ws-msgpack'] as const) {
     out.push(target('s3', 19, `S3 ${stack}: open rate ≥ 0.8× bare ws`, ratio('s3', 'open', stack), (v) => v >= 0.8, x));
-    out.push(target('s3', 19, `S3 ${stack}: RSS per 1,000 idle ≤ 1.0× bare ws`, ratio('s3', 'rss', stack), (v) => v <= 1.0, x));
-    out.push(target('s1', 19, `S1 ${stack}: deliveries/s at p99 ≤ 50 ms ≥ 5× bare ws`, ratio('s1', 'max50', stack), (v) => v >= 5, x));
+    out.push(
+      target('s3', 19, `S3 ${stack}: RSS per 1,000 idle ≤ 1.0× bare ws`, ratio('s3', 'rss', stack), (v) => v <= 1.0, x),
+    );
+    out.push(
+      target(
+        's1',
+        19,
+        `S1 ${stack}: deliveries/s at p99 ≤ 50 ms ≥ 5× bare ws`,
+        ratio('s1', 'max50', stack),
+        (v) => v >= 5,
+        x,
+      ),
+    );
   }
   return out;
 }

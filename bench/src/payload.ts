@@ -56,5 +56,7 @@ export class Sink {
 }
 
 function indexOf(buf: Uint8Array, from: number): number {
-  return Buffer.isBuffer(buf) ? buf.indexOf(MARKER, from) : Buffer.from(buf.buffer, buf.byteOffset, buf.byteLength).indexOf(MARKER, from);
+  return Buffer.isBuffer(buf)
+    ? buf.indexOf(MARKER, from)
+    : Buffer.from(buf.buffer, buf.byteOffset, buf.byteLength).indexOf(MARKER, from);
 }

@@ -108,12 +108,20 @@ class InstructionCounter {
 
 function serverStart(o: Options, stack: StackId): ServerStart {
   const nodeArgs: string[] = [];
-  if (o.heapProf) nodeArgs.push('--heap-prof', `--heap-prof-dir=${o.heapProf}`, `--heap-prof-name=${stack}.heapprofile`);
+  if (o.heapProf)
+    nodeArgs.push('--heap-prof', `--heap-prof-dir=${o.heapProf}`, `--heap-prof-name=${stack}.heapprofile`);
   if (o.cpuProf) nodeArgs.push('--cpu-prof', `--cpu-prof-dir=${o.cpuProf}`, `--cpu-prof-name=${stack}.cpuprofile`);
   if (!o.callgrind) return { nodeArgs };
   return {
     nodeArgs,
-    wrapper: ['valgrind', '--tool=callgrind', '--instr-atstart=no', '--separate-threads=yes', `--callgrind-out-file=${join(o.callgrind, 'callgrind.out.%p')}`, '--trace-children=no'],
+    wrapper: [
+      'valgrind',
+      '--tool=callgrind',
+      '--instr-atstart=no',
+      '--separate-threads=yes',
+      `--callgrind-out-file=${join(o.callgrind, 'callgrind.out.%p')}`,
+      '--trace-children=no',
+    ],
     startTimeoutMs: VALGRIND_START_TIMEOUT_MS,
   };
 }
@@ -131,7 +139,11 @@ async function straced<T>(pid: number, file: string, run: () => Promise<T>): Pro
   }
 }
 
-async function measure<T>(server: Deployment, counter: InstructionCounter | undefined, run: () => Promise<T>): Promise<{ value: T; report: ProbeReport; instructions?: number }> {
+async function measure<T>(
+  server: Deployment,
+  counter: InstructionCounter | undefined,
+  run: () => Promise<T>,
+): Promise<{ value: T; report: ProbeReport; instructions?: number }> {
   await server.first.ask({ type: 'probe', op: 'start' }, 'probe-started');
   counter?.start();
   const value = await run();
@@ -182,12 +194,35 @@ async function probeStack(stack: StackId, o: Options): Promise<StackCost> {
     };
     await publish(o.warmup);
     const phase = (): Promise<number> => publish(o.messages);
-    const deliver = await measure(server, counter, o.strace ? () => straced(server.pids[0]!, join(o.strace!, `${stack}.strace`), phase) : phase);
+    const deliver = await measure(
+      server,
+      counter,
+      o.strace ? () => straced(server.pids[0]!, join(o.strace!, `${stack}.strace`), phase) : phase,
+    );
     return {
       stack,
-      open: { units: open.value, unit: 'open', report: open.report, ...(open.instructions === undefined ? {} : { instructions: open.instructions }) },
-      ...(idle ? { idle: { units: idle.value, unit: 'idle connection', report: idle.report, ...(idle.instructions === undefined ? {} : { instructions: idle.instructions }) } } : {}),
-      deliver: { units: deliver.value, unit: 'delivery', report: deliver.report, ...(deliver.instructions === undefined ? {} : { instructions: deliver.instructions }) },
+      open: {
+        units: open.value,
+        unit: 'open',
+        report: open.report,
+        ...(open.instructions === undefined ? {} : { instructions: open.instructions }),
+      },
+      ...(idle
+        ? {
+            idle: {
+              units: idle.value,
+              unit: 'idle connection',
+              report: idle.report,
+              ...(idle.instructions === undefined ? {} : { instructions: idle.instructions }),
+            },
+          }
+        : {}),
+      deliver: {
+        units: deliver.value,
+        unit: 'delivery',
+        report: deliver.report,
+        ...(deliver.instructions === undefined ? {} : { instructions: deliver.instructions }),
+      },
     };
   } finally {
     pub?.close();
@@ -197,9 +232,14 @@ async function probeStack(stack: StackId, o: Options): Promise<StackCost> {
 }
 
 function gcSummary(r: ProbeReport, per: number): string {
-  return Object.entries(r.gc)
-    .map(([kind, g]) => `${kind} ${(g.count * per).toFixed(2)} (${(g.ms * per).toFixed(2)} ms, max ${g.maxMs.toFixed(2)})`)
-    .join(', ') || 'none';
+  return (
+    Object.entries(r.gc)
+      .map(
+        ([kind, g]) =>
+          `${kind} ${(g.count * per).toFixed(2)} (${(g.ms * per).toFixed(2)} ms, max ${g.maxMs.toFixed(2)})`,
+      )
+      .join(', ') || 'none'
+  );
 }
 
 /** One line per phase: per unit, and GCs per 10,000 units. */
@@ -208,7 +248,9 @@ export function describePhase(stack: StackId, p: PhaseCost): string {
   const per = 1 / p.units;
   const parts = [
     `${stack} per ${p.unit} (${p.units}):`,
-    ...(p.instructions === undefined ? [] : [`${Math.round(p.instructions * per).toLocaleString('en-US')} instructions`]),
+    ...(p.instructions === undefined
+      ? []
+      : [`${Math.round(p.instructions * per).toLocaleString('en-US')} instructions`]),
     `heap ${Math.round(r.heapAllocated * per)} B`,
     `external ${Math.round(r.externalAllocated * per)} B`,
     `cpu ${((r.cpuUserUs + r.cpuSystemUs) * per).toFixed(2)} µs (user ${(r.cpuUserUs * per).toFixed(2)})`,
@@ -235,7 +277,8 @@ async function main(): Promise<void> {
     },
   });
   const stacks = args.stacks.split(',') as StackId[];
-  for (const s of stacks) if (!STACK_IDS.includes(s)) throw new Error(`unknown stack ${s}; known: ${STACK_IDS.join(', ')}`);
+  for (const s of stacks)
+    if (!STACK_IDS.includes(s)) throw new Error(`unknown stack ${s}; known: ${STACK_IDS.join(', ')}`);
   const dir = (d: string | undefined): string | undefined => {
     if (d === undefined) return undefined;
     mkdirSync(d, { recursive: true });
@@ -256,7 +299,8 @@ async function main(): Promise<void> {
   for (const stack of stacks) {
     const r = await probeStack(stack, o);
     results.push(r);
-    for (const phase of [r.open, r.idle, r.deliver]) if (phase) process.stdout.write(`${describePhase(stack, phase)}\n`);
+    for (const phase of [r.open, r.idle, r.deliver])
+      if (phase) process.stdout.write(`${describePhase(stack, phase)}\n`);
   }
   if (args.json) writeFileSync(args.json, JSON.stringify({ options: o, results }, null, 1));
 }

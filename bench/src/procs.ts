@@ -74,7 +74,11 @@ export class ServerProcess {
   /** Starts a server of `kind`; `args` follow the kind on main.js' command line. */
   static async start(kind: ServerKind, args: readonly string[] = [], how: ServerStart = {}): Promise<ServerProcess> {
     const profileDir = process.env.BENCH_CPU_PROF;
-    const execArgv = ['--expose-gc', ...(profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : []), ...(how.nodeArgs ?? [])];
+    const execArgv = [
+      '--expose-gc',
+      ...(profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : []),
+      ...(how.nodeArgs ?? []),
+    ];
     // A wrapper (valgrind) runs node itself: fork starts `execPath ...execArgv main.js`, so node
     // becomes the wrapper's first argument and the IPC channel passes through it.
     const options = how.wrapper
@@ -83,7 +87,9 @@ export class ServerProcess {
     const child = fork(SERVER_MAIN, [kind, ...args], { ...options, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
     pinServer(child.pid);
     const ready = new Promise<number>((resolve, reject) => {
-      child.once('message', (m: { type: string; port: number }) => (m.type === 'ready' ? resolve(m.port) : reject(new Error('unexpected message'))));
+      child.once('message', (m: { type: string; port: number }) =>
+        m.type === 'ready' ? resolve(m.port) : reject(new Error('unexpected message')),
+      );
       child.once('exit', (code) => reject(new Error(`${kind} server exited (${code})`)));
     });
     const port = await bounded(ready, how.startTimeoutMs ?? START_TIMEOUT_MS, `${kind} server start`, child);
@@ -123,8 +129,15 @@ export class ServerProcess {
 }
 
 /** Runs one job in a fresh generator process; `onOpened` runs while an S3 job holds its connections. */
-export async function runGenerator(job: Job, timeoutMs: number, onOpened?: (opened: { connections: number; ms: number; half?: boolean }) => Promise<void>): Promise<JobResult> {
-  const child = fork(GENERATOR_MAIN, [], { execArgv: ['--max-old-space-size=4096'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+export async function runGenerator(
+  job: Job,
+  timeoutMs: number,
+  onOpened?: (opened: { connections: number; ms: number; half?: boolean }) => Promise<void>,
+): Promise<JobResult> {
+  const child = fork(GENERATOR_MAIN, [], {
+    execArgv: ['--max-old-space-size=4096'],
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+  });
   pin(child.pid, GENERATOR_CORE);
   const done = new Promise<JobResult>((resolve, reject) => {
     child.on('message', (m: GeneratorMessage) => {

@@ -103,5 +103,9 @@ if (process.argv[1]?.endsWith('profile-summary.js')) {
   if (!file) throw new Error('usage: profile-summary.js <file.cpuprofile> [top] [from-s] [to-s] | timeline');
   const profile = JSON.parse(readFileSync(file, 'utf8')) as CpuProfile;
   const [top, from, to] = process.argv.slice(3);
-  console.log(top === 'timeline' ? timeline(profile) : summarise(profile, Number(top ?? 25), Number(from ?? 0), Number(to ?? Infinity)));
+  console.log(
+    top === 'timeline'
+      ? timeline(profile)
+      : summarise(profile, Number(top ?? 25), Number(from ?? 0), Number(to ?? Infinity)),
+  );
 }

@@ -59,11 +59,19 @@ const PAYLOAD_BYTES = 200;
 const CONCURRENCY = 500;
 
 function ramp(quick: boolean): RampParams {
-  return quick ? { start: 50_000, growth: 2, precision: 1.25, stepMs: 1000, maxSteps: 7 } : { start: 40_000, growth: 1.6, precision: 1.12, stepMs: 2000, maxSteps: 16 };
+  return quick
+    ? { start: 50_000, growth: 2, precision: 1.25, stepMs: 1000, maxSteps: 7 }
+    : { start: 40_000, growth: 1.6, precision: 1.12, stepMs: 2000, maxSteps: 16 };
 }
 
 /** 1,000 subscribers on one channel, 200-byte messages (S1, S4, S5). */
-const FAN_OUT = { connections: 1000, concurrency: CONCURRENCY, layout: 'shared', payloadBytes: PAYLOAD_BYTES, ownPerShared: 0 } as const;
+const FAN_OUT = {
+  connections: 1000,
+  concurrency: CONCURRENCY,
+  layout: 'shared',
+  payloadBytes: PAYLOAD_BYTES,
+  ownPerShared: 0,
+} as const;
 
 /** S1's and S5's numbers: latency at a fixed 20,000 deliveries/s, then the ramp. */
 function fanOutJob(quick: boolean): Scenario['job'] {
@@ -75,7 +83,9 @@ function scenarios(quick: boolean): Scenario[] {
     {
       id: 's1',
       title: 'S1 fan-out: 1,000 subscribers on one channel, 200-byte messages',
-      stacks: quick ? ['bare-ws', 'encke-ws-json', 'encke-ws-msgpack', 'encke-comet'] : [...WS_STACKS, ...POLLING_STACKS],
+      stacks: quick
+        ? ['bare-ws', 'encke-ws-json', 'encke-ws-msgpack', 'encke-comet']
+        : [...WS_STACKS, ...POLLING_STACKS],
       job: fanOutJob(quick),
       timeoutMs: 240_000,
     },
@@ -85,7 +95,10 @@ function scenarios(quick: boolean): Scenario[] {
       stacks: quick ? ['bare-ws', 'encke-ws-json', 'encke-ws-msgpack', 'encke-comet-stream'] : TAIL_STACKS,
       note: TAIL_NOTE,
       optional: quick,
-      job: { ...FAN_OUT, fixed: { rate: 20_000, seconds: quick ? TAIL_SECONDS_QUICK : TAIL_SECONDS, warmupSeconds: 2 } },
+      job: {
+        ...FAN_OUT,
+        fixed: { rate: 20_000, seconds: quick ? TAIL_SECONDS_QUICK : TAIL_SECONDS, warmupSeconds: 2 },
+      },
       timeoutMs: 120_000,
     },
     {
@@ -105,14 +118,29 @@ function scenarios(quick: boolean): Scenario[] {
     {
       id: 's3',
       title: 'S3: 10,000 idle connections, each subscribed to its own channel',
-      stacks: quick ? ['bare-ws', 'encke-ws-json', 'encke-comet'] : [...WS_STACKS, 'encke-comet', 'encke-comet-stream', ...TECHNIQUE_STACKS, 'socketio-polling'],
-      job: { connections: 10_000, concurrency: CONCURRENCY, layout: 'own', payloadBytes: PAYLOAD_BYTES, ownPerShared: 0, hold: true },
+      stacks: quick
+        ? ['bare-ws', 'encke-ws-json', 'encke-comet']
+        : [...WS_STACKS, 'encke-comet', 'encke-comet-stream', ...TECHNIQUE_STACKS, 'socketio-polling'],
+      job: {
+        connections: 10_000,
+        concurrency: CONCURRENCY,
+        layout: 'own',
+        payloadBytes: PAYLOAD_BYTES,
+        ownPerShared: 0,
+        hold: true,
+      },
       timeoutMs: 180_000,
     },
     {
       id: 's4',
       title: 'S4: 1,000 long-polling or streaming subscribers, 1 message/s each',
-      stacks: ['bare-ws', 'encke-ws-json', ...(quick ? (['encke-comet', 'encke-comet-stream', 'socketio-polling'] as StackId[]) : [...POLLING_STACKS, ...TECHNIQUE_STACKS])],
+      stacks: [
+        'bare-ws',
+        'encke-ws-json',
+        ...(quick
+          ? (['encke-comet', 'encke-comet-stream', 'socketio-polling'] as StackId[])
+          : [...POLLING_STACKS, ...TECHNIQUE_STACKS]),
+      ],
       note: S4_NOTE,
       // One message a second: the first five warm up (JIT) before measuring, as S1's first half
       // second does at 20 a second; the window starts between two messages so that it holds whole ones.
@@ -170,15 +198,15 @@ const CLUSTER_PUBLISHERS_NOTE =
   `${CLUSTER_PUBLISHERS} publishers spread the same rate over ${CLUSTER_PUBLISHERS} such pipelines. S5 and S5b side by side show whether one connection's pipeline is the limit.`;
 
 const TAIL_NOTE =
-  'The slow message, not the average (issue 19): 20 messages/s to 1,000 subscribers, each stamped at publish and timed at every subscriber\'s read, ' +
-  'for long enough to include every periodic job of a server several times (S1\'s 6 s window may miss them). ' +
-  '`× ref` is the per-run ratio to bare ws. Generator stall: how late the generator\'s 1 ms publish timer fired (its own event loop busy reading), ' +
+  "The slow message, not the average (issue 19): 20 messages/s to 1,000 subscribers, each stamped at publish and timed at every subscriber's read, " +
+  "for long enough to include every periodic job of a server several times (S1's 6 s window may miss them). " +
+  "`× ref` is the per-run ratio to bare ws. Generator stall: how late the generator's 1 ms publish timer fired (its own event loop busy reading), " +
   'which delays the reads of every stack alike.';
 
 const TYPING_NOTE =
   'Each member is its own connection (Ably protocol over WebSocket, clientId member-<i>), attached with presence subscribe and entered with {typing:false}; ' +
   'the members then send PRESENCE UPDATE in turn, toggling typing, with the send time in the data ({typing, at}). ' +
-  'Latency is from the updater\'s send to each member\'s receipt (the updater included). encke 2 nodes + Redis: members alternate between the nodes (full run only).';
+  "Latency is from the updater's send to each member's receipt (the updater included). encke 2 nodes + Redis: members alternate between the nodes (full run only).";
 
 export function profile(name: 'quick' | 'full', runs?: number): Profile {
   const quick = name === 'quick';

@@ -42,16 +42,21 @@ async function runCase(scenario: Scenario, stack: StackId, run: number): Promise
     if (baseline) await snapshot(server, `${stack}-${run}-baseline`);
     let loaded: MemoryReport | undefined;
     let half: { report: MemoryReport; connections: number } | undefined;
-    c.result = await runGenerator({ ...scenario.job, stack, ports: server.ports, serverPids: server.pids }, scenario.timeoutMs, async (opened) => {
-      await new Promise((r) => setTimeout(r, S3_SETTLE_MS));
-      if (opened.half) {
-        half = { report: await server!.memory(), connections: opened.connections };
-        return;
-      }
-      loaded = await server!.memory();
-      await snapshot(server!, `${stack}-${run}-loaded`);
-    });
-    if (baseline && loaded) c.memory = { baseline, loaded, ...(half ? { half: half.report, halfConnections: half.connections } : {}) };
+    c.result = await runGenerator(
+      { ...scenario.job, stack, ports: server.ports, serverPids: server.pids },
+      scenario.timeoutMs,
+      async (opened) => {
+        await new Promise((r) => setTimeout(r, S3_SETTLE_MS));
+        if (opened.half) {
+          half = { report: await server!.memory(), connections: opened.connections };
+          return;
+        }
+        loaded = await server!.memory();
+        await snapshot(server!, `${stack}-${run}-loaded`);
+      },
+    );
+    if (baseline && loaded)
+      c.memory = { baseline, loaded, ...(half ? { half: half.report, halfConnections: half.connections } : {}) };
   } catch (err) {
     c.problem = `failed: ${err instanceof Error ? err.message : String(err)}`;
   } finally {
@@ -72,7 +77,11 @@ async function snapshot(server: Deployment, name: string): Promise<void> {
   const dir = process.env.BENCH_HEAP_SNAPSHOT;
   if (!dir) return;
   mkdirSync(dir, { recursive: true });
-  await server.first.ask({ type: 'snapshot', file: join(dir, `${name}.heapsnapshot`) }, 'snapshot', SNAPSHOT_TIMEOUT_MS);
+  await server.first.ask(
+    { type: 'snapshot', file: join(dir, `${name}.heapsnapshot`) },
+    'snapshot',
+    SNAPSHOT_TIMEOUT_MS,
+  );
 }
 
 function value(m: MemoryReport, k: 'rss' | 'heapUsed' | 'malloc' | 'oldAndMalloc'): number {
@@ -82,24 +91,39 @@ function value(m: MemoryReport, k: 'rss' | 'heapUsed' | 'malloc' | 'oldAndMalloc
 function describe(c: CaseResult): string {
   if (c.problem) return c.problem;
   const r = c.result!;
-  const parts = [`open ${r.open.connections} in ${r.open.ms} ms (cpu server ${r.open.serverCpu}, generator ${r.open.generatorCpu})`];
-  if (r.fixed) parts.push(`fixed p50/p99/p99.9 ${r.fixed.latency.p50}/${r.fixed.latency.p99}/${r.fixed.latency.p999} ms, delivered ${r.fixed.delivered}/${r.fixed.offered}, missing after drain ${r.fixed.missing}`);
+  const parts = [
+    `open ${r.open.connections} in ${r.open.ms} ms (cpu server ${r.open.serverCpu}, generator ${r.open.generatorCpu})`,
+  ];
+  if (r.fixed)
+    parts.push(
+      `fixed p50/p99/p99.9 ${r.fixed.latency.p50}/${r.fixed.latency.p99}/${r.fixed.latency.p999} ms, delivered ${r.fixed.delivered}/${r.fixed.offered}, missing after drain ${r.fixed.missing}`,
+    );
   if (r.ramp) parts.push(`max ${r.ramp.max}/s (${r.ramp.steps.length} steps, ${r.ramp.note})`);
   if (c.memory) {
     const { baseline, loaded } = c.memory;
-    const grew = (k: 'rss' | 'heapUsed' | 'heapTotal' | 'newSpace' | 'external' | 'malloc'): string => ((loaded[k] - baseline[k]) / 1048576).toFixed(1);
-    parts.push(`rss +${grew('rss')} MiB (heap used +${grew('heapUsed')}, committed +${grew('heapTotal')}, of which young generation +${grew('newSpace')}; external +${grew('external')}; malloc +${grew('malloc')})`);
+    const grew = (k: 'rss' | 'heapUsed' | 'heapTotal' | 'newSpace' | 'external' | 'malloc'): string =>
+      ((loaded[k] - baseline[k]) / 1048576).toFixed(1);
+    parts.push(
+      `rss +${grew('rss')} MiB (heap used +${grew('heapUsed')}, committed +${grew('heapTotal')}, of which young generation +${grew('newSpace')}; external +${grew('external')}; malloc +${grew('malloc')})`,
+    );
     const { half, halfConnections } = c.memory;
     if (half && halfConnections) {
-      const per = (k: 'rss' | 'heapUsed' | 'malloc' | 'oldAndMalloc'): string => (((value(loaded, k) - value(half, k)) / (r.open.connections - halfConnections) / 1024) * 1000 / 1024).toFixed(2);
-      parts.push(`second half, per 1,000: rss ${per('rss')} MiB, heap used ${per('heapUsed')}, malloc ${per('malloc')}, old generation committed + malloc ${per('oldAndMalloc')}`);
+      const per = (k: 'rss' | 'heapUsed' | 'malloc' | 'oldAndMalloc'): string =>
+        ((((value(loaded, k) - value(half, k)) / (r.open.connections - halfConnections) / 1024) * 1000) / 1024).toFixed(
+          2,
+        );
+      parts.push(
+        `second half, per 1,000: rss ${per('rss')} MiB, heap used ${per('heapUsed')}, malloc ${per('malloc')}, old generation committed + malloc ${per('oldAndMalloc')}`,
+      );
     }
   }
   if (r.missing !== undefined) parts.push(`missing at the end ${r.missing}`);
   const d = r.documents;
   if (d) {
     const pct = (v: number): string => `${(100 * v).toFixed(1)}%`;
-    parts.push(`${d.bytesPerDelivery.toFixed(0)} B/delivery, ${pct(d.deltaShare)} deltas, documents changed ${pct(d.changedShare)}, checked ${d.checked}, mismatches ${d.mismatches}, unchecked ${d.unchecked}, decoder calls ${d.decoderCalls}`);
+    parts.push(
+      `${d.bytesPerDelivery.toFixed(0)} B/delivery, ${pct(d.deltaShare)} deltas, documents changed ${pct(d.changedShare)}, checked ${d.checked}, mismatches ${d.mismatches}, unchecked ${d.unchecked}, decoder calls ${d.decoderCalls}`,
+    );
   }
   if (r.lost) parts.push(`lost ${r.lost}`);
   return parts.join('; ');
@@ -122,15 +146,21 @@ async function main(): Promise<void> {
   const profile = makeProfile(args.quick ? 'quick' : 'full', args.runs ? Number(args.runs) : undefined);
   const onlyStacks = args.stacks?.split(',') as StackId[] | undefined;
   const onlyScenarios = args.scenarios?.split(',') as ScenarioId[] | undefined;
-  for (const s of onlyStacks ?? []) if (!STACK_IDS.includes(s)) throw new Error(`unknown stack ${s}; known: ${STACK_IDS.join(', ')}`);
-  for (const s of onlyScenarios ?? []) if (!profile.scenarios.some((x) => x.id === s)) throw new Error(`unknown scenario ${s}; known: ${profile.scenarios.map((x) => x.id).join(', ')}`);
+  for (const s of onlyStacks ?? [])
+    if (!STACK_IDS.includes(s)) throw new Error(`unknown stack ${s}; known: ${STACK_IDS.join(', ')}`);
+  for (const s of onlyScenarios ?? [])
+    if (!profile.scenarios.some((x) => x.id === s))
+      throw new Error(`unknown scenario ${s}; known: ${profile.scenarios.map((x) => x.id).join(', ')}`);
   profile.scenarios = profile.scenarios
     .filter((s) => (onlyScenarios ? onlyScenarios.includes(s.id) : !s.optional))
     .map((s) => ({ ...s, stacks: s.stacks.filter((st) => !onlyStacks || onlyStacks.includes(st)) }));
   const cap = args.connections === undefined ? undefined : Number(args.connections);
   if (cap !== undefined) {
     if (!Number.isSafeInteger(cap) || cap < 1) throw new Error('--connections takes a positive integer');
-    profile.scenarios = profile.scenarios.map((s) => ({ ...s, job: { ...s.job, connections: Math.min(s.job.connections, cap), concurrency: Math.min(s.job.concurrency, cap) } }));
+    profile.scenarios = profile.scenarios.map((s) => ({
+      ...s,
+      job: { ...s.job, connections: Math.min(s.job.connections, cap), concurrency: Math.min(s.job.concurrency, cap) },
+    }));
   }
   pinSelf();
   const started = performance.now();
@@ -151,7 +181,9 @@ async function main(): Promise<void> {
     pinned: PINNING,
     seconds: (performance.now() - started) / 1000,
   };
-  const out = args.out ?? (cap !== undefined ? join(RESULTS, 'check') : defaultOut(profile, Boolean(onlyScenarios || onlyStacks)));
+  const out =
+    args.out ??
+    (cap !== undefined ? join(RESULTS, 'check') : defaultOut(profile, Boolean(onlyScenarios || onlyStacks)));
   mkdirSync(out, { recursive: true });
   writeFileSync(join(out, 'report.json'), JSON.stringify({ profile, info, cases }, null, 1));
   process.stdout.write(write(out, profile, cases, info));
@@ -172,12 +204,19 @@ function defaultOut(profile: Profile, partial: boolean): string {
 function write(out: string, profile: Profile, cases: CaseResult[], info: RunInfo): string {
   const report = markdown(profile, cases, info);
   writeFileSync(join(out, 'report.md'), report);
-  writeFileSync(join(out, 'chart.png'), chartPng(chartSvg(profile, cases, `${profile.name}, ${info.date}, ${info.machine}`)));
+  writeFileSync(
+    join(out, 'chart.png'),
+    chartPng(chartSvg(profile, cases, `${profile.name}, ${info.date}, ${info.machine}`)),
+  );
   return report;
 }
 
 function render(dir: string): void {
-  const saved = JSON.parse(readFileSync(join(dir, 'report.json'), 'utf8')) as { profile: Profile; info: RunInfo; cases: CaseResult[] };
+  const saved = JSON.parse(readFileSync(join(dir, 'report.json'), 'utf8')) as {
+    profile: Profile;
+    info: RunInfo;
+    cases: CaseResult[];
+  };
   write(dir, saved.profile, saved.cases, saved.info);
   log(`rendered ${dir}`);
 }

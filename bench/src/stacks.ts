@@ -50,9 +50,27 @@ export interface Stack {
 }
 
 export const STACKS: Record<StackId, Stack> = {
-  'bare-ws': { id: 'bare-ws', label: 'bare ws (reference)', server: 'bare-ws', transport: 'websocket', client: (c) => new BareWsClient(c) },
-  'encke-ws-json': { id: 'encke-ws-json', label: 'encke WS JSON', server: 'encke', transport: 'websocket', client: (c) => new EnckeWsClient(c, 'json') },
-  'encke-ws-msgpack': { id: 'encke-ws-msgpack', label: 'encke WS msgpack', server: 'encke', transport: 'websocket', client: (c) => new EnckeWsClient(c, 'msgpack') },
+  'bare-ws': {
+    id: 'bare-ws',
+    label: 'bare ws (reference)',
+    server: 'bare-ws',
+    transport: 'websocket',
+    client: (c) => new BareWsClient(c),
+  },
+  'encke-ws-json': {
+    id: 'encke-ws-json',
+    label: 'encke WS JSON',
+    server: 'encke',
+    transport: 'websocket',
+    client: (c) => new EnckeWsClient(c, 'json'),
+  },
+  'encke-ws-msgpack': {
+    id: 'encke-ws-msgpack',
+    label: 'encke WS msgpack',
+    server: 'encke',
+    transport: 'websocket',
+    client: (c) => new EnckeWsClient(c, 'msgpack'),
+  },
   'encke-comet': {
     id: 'encke-comet',
     label: 'encke comet',
@@ -80,11 +98,38 @@ export const STACKS: Record<StackId, Stack> = {
     transport: 'polling',
     client: (c) => new EnckeSseApiClient(c, new EnckeWsClient(c, 'json')),
   },
-  'encke-redis-1': { id: 'encke-redis-1', label: 'encke 1 node + Redis', server: 'encke', redis: true, transport: 'websocket', client: (c) => new EnckeWsClient(c, 'json') },
-  'encke-cluster-2': { id: 'encke-cluster-2', label: 'encke 2 nodes + Redis', server: 'encke', nodes: 2, redis: true, transport: 'websocket', client: (c) => new EnckeWsClient(c, 'json') },
+  'encke-redis-1': {
+    id: 'encke-redis-1',
+    label: 'encke 1 node + Redis',
+    server: 'encke',
+    redis: true,
+    transport: 'websocket',
+    client: (c) => new EnckeWsClient(c, 'json'),
+  },
+  'encke-cluster-2': {
+    id: 'encke-cluster-2',
+    label: 'encke 2 nodes + Redis',
+    server: 'encke',
+    nodes: 2,
+    redis: true,
+    transport: 'websocket',
+    client: (c) => new EnckeWsClient(c, 'json'),
+  },
   // Delta compression (issue 14): subscribers attach with `params: {delta: 'vcdiff'}`; document scenarios (S8) only.
-  'encke-ws-json-delta': { id: 'encke-ws-json-delta', label: 'encke WS JSON + delta', server: 'encke', transport: 'websocket', client: (c) => new EnckeWsClient(c, 'json', { delta: true }) },
-  'encke-ws-msgpack-delta': { id: 'encke-ws-msgpack-delta', label: 'encke WS msgpack + delta', server: 'encke', transport: 'websocket', client: (c) => new EnckeWsClient(c, 'msgpack', { delta: true }) },
+  'encke-ws-json-delta': {
+    id: 'encke-ws-json-delta',
+    label: 'encke WS JSON + delta',
+    server: 'encke',
+    transport: 'websocket',
+    client: (c) => new EnckeWsClient(c, 'json', { delta: true }),
+  },
+  'encke-ws-msgpack-delta': {
+    id: 'encke-ws-msgpack-delta',
+    label: 'encke WS msgpack + delta',
+    server: 'encke',
+    transport: 'websocket',
+    client: (c) => new EnckeWsClient(c, 'msgpack', { delta: true }),
+  },
   'encke-comet-stream-delta': {
     id: 'encke-comet-stream-delta',
     label: 'encke comet streaming + delta',
@@ -93,13 +138,43 @@ export const STACKS: Record<StackId, Stack> = {
     client: (c) => new EnckeCometClient(c, new EnckeWsClient(c, 'json'), true, { delta: true }),
     available: (port) => EnckeCometClient.available(port).catch(() => false),
   },
-  'socketio-ws': { id: 'socketio-ws', label: 'Socket.IO WS', server: 'socketio', transport: 'websocket', client: (c) => new SocketIoWsClient(c) },
-  'socketio-polling': { id: 'socketio-polling', label: 'Socket.IO polling', server: 'socketio', transport: 'polling', client: (c) => new SocketIoPollingClient(c, new SocketIoWsClient(c)) },
-  'faye-ws': { id: 'faye-ws', label: 'Faye WS', server: 'faye', transport: 'websocket', client: (c) => new FayeWsClient(c) },
-  'faye-longpoll': { id: 'faye-longpoll', label: 'Faye long-polling', server: 'faye', transport: 'polling', client: (c) => new FayeLongPollingClient(c, new FayeWsClient(c)) },
+  'socketio-ws': {
+    id: 'socketio-ws',
+    label: 'Socket.IO WS',
+    server: 'socketio',
+    transport: 'websocket',
+    client: (c) => new SocketIoWsClient(c),
+  },
+  'socketio-polling': {
+    id: 'socketio-polling',
+    label: 'Socket.IO polling',
+    server: 'socketio',
+    transport: 'polling',
+    client: (c) => new SocketIoPollingClient(c, new SocketIoWsClient(c)),
+  },
+  'faye-ws': {
+    id: 'faye-ws',
+    label: 'Faye WS',
+    server: 'faye',
+    transport: 'websocket',
+    client: (c) => new FayeWsClient(c),
+  },
+  'faye-longpoll': {
+    id: 'faye-longpoll',
+    label: 'Faye long-polling',
+    server: 'faye',
+    transport: 'polling',
+    client: (c) => new FayeLongPollingClient(c, new FayeWsClient(c)),
+  },
 };
 
 /** An encke comet technique (issue 15): the comet connection with its recv in another framing. */
 function technique(id: StackId, label: string, framing: Technique): Stack {
-  return { id, label, server: 'encke', transport: 'polling', client: (c) => new EnckeTechniqueClient(c, new EnckeWsClient(c, 'json'), framing) };
+  return {
+    id,
+    label,
+    server: 'encke',
+    transport: 'polling',
+    client: (c) => new EnckeTechniqueClient(c, new EnckeWsClient(c, 'json'), framing),
+  };
 }

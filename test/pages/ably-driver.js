@@ -17,7 +17,14 @@
   }
 
   function plain(m) {
-    return { name: m.name, data: m.data, id: m.id, clientId: m.clientId, connectionId: m.connectionId, action: m.action };
+    return {
+      name: m.name,
+      data: m.data,
+      id: m.id,
+      clientId: m.clientId,
+      connectionId: m.connectionId,
+      action: m.action,
+    };
   }
 
   window.driver = {
@@ -34,7 +41,9 @@
         active[name].push(t.shortName + ' ' + c.connection.id);
       });
       c.connection.on(function (change) {
-        states[name].push(change.current + (change.reason ? ' ' + change.reason.code + ' ' + change.reason.message : ''));
+        states[name].push(
+          change.current + (change.reason ? ' ' + change.reason.code + ' ' + change.reason.message : ''),
+        );
       });
     },
 
@@ -82,9 +91,12 @@
     subscribe: function (name, channel) {
       var key = name + '/' + channel;
       received[key] = received[key] || [];
-      return client(name).channels.get(channel).subscribe(function (m) {
-        received[key].push(plain(m));
-      }).then(function () {});
+      return client(name)
+        .channels.get(channel)
+        .subscribe(function (m) {
+          received[key].push(plain(m));
+        })
+        .then(function () {});
     },
 
     received: function (name, channel) {
@@ -92,23 +104,35 @@
     },
 
     publish: function (name, channel, messageName, data) {
-      return client(name).channels.get(channel).publish(messageName, data).then(function () {});
+      return client(name)
+        .channels.get(channel)
+        .publish(messageName, data)
+        .then(function () {});
     },
 
     enter: function (name, channel, data) {
-      return client(name).channels.get(channel).presence.enter(data).then(function () {});
+      return client(name)
+        .channels.get(channel)
+        .presence.enter(data)
+        .then(function () {});
     },
 
     presence: function (name, channel) {
-      return client(name).channels.get(channel).presence.get().then(function (members) {
-        return members.map(plain);
-      });
+      return client(name)
+        .channels.get(channel)
+        .presence.get()
+        .then(function (members) {
+          return members.map(plain);
+        });
     },
 
     history: function (name, channel) {
-      return client(name).channels.get(channel).history({ direction: 'forwards' }).then(function (page) {
-        return page.items.map(plain);
-      });
+      return client(name)
+        .channels.get(channel)
+        .history({ direction: 'forwards' })
+        .then(function (page) {
+          return page.items.map(plain);
+        });
     },
 
     close: function (name) {
@@ -117,8 +141,12 @@
       delete clients[name];
       return new Promise(function (resolve) {
         if (c.connection.state === 'closed' || c.connection.state === 'failed') return resolve();
-        c.connection.once('closed', function () { resolve(); });
-        c.connection.once('failed', function () { resolve(); });
+        c.connection.once('closed', function () {
+          resolve();
+        });
+        c.connection.once('failed', function () {
+          resolve();
+        });
         c.close();
         setTimeout(resolve, 3000);
       });

@@ -11,12 +11,18 @@ globalThis.probes = {
   recordTyping() {
     this.typingLog = [];
     const el = document.getElementById('typing');
-    new MutationObserver(() => this.typingLog.push({ t: Date.now(), text: el.textContent || '' })).observe(el, { childList: true, characterData: true, subtree: true });
+    new MutationObserver(() => this.typingLog.push({ t: Date.now(), text: el.textContent || '' })).observe(el, {
+      childList: true,
+      characterData: true,
+      subtree: true,
+    });
   },
   /** Records when rows are added to the message list. */
   recordArrivals() {
     this.arrivals = [];
-    new MutationObserver(() => this.arrivals.push(Date.now())).observe(document.getElementById('messages'), { childList: true });
+    new MutationObserver(() => this.arrivals.push(Date.now())).observe(document.getElementById('messages'), {
+      childList: true,
+    });
   },
   members() {
     return [...document.querySelectorAll('#member-list .member')].map((e) => e.dataset.clientId || '');
@@ -40,6 +46,9 @@ globalThis.probes = {
   },
   activeId() {
     const el = document.activeElement;
-    return el ? el.id || `${el.tagName.toLowerCase()}${el.getAttribute('href') ? `[href="${el.getAttribute('href')}"]` : ''}${el.className ? `.${String(el.className).split(' ')[0]}` : ''}` : '';
+    return el
+      ? el.id ||
+          `${el.tagName.toLowerCase()}${el.getAttribute('href') ? `[href="${el.getAttribute('href')}"]` : ''}${el.className ? `.${String(el.className).split(' ')[0]}` : ''}`
+      : '';
   },
 };

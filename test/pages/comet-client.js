@@ -8,10 +8,31 @@
  */
 (function () {
   'use strict';
-  var A = { HEARTBEAT: 0, ACK: 1, NACK: 2, CONNECTED: 4, DISCONNECTED: 6, ERROR: 9, ATTACH: 10, ATTACHED: 11, MESSAGE: 15 };
+  var A = {
+    HEARTBEAT: 0,
+    ACK: 1,
+    NACK: 2,
+    CONNECTED: 4,
+    DISCONNECTED: 6,
+    ERROR: 9,
+    ATTACH: 10,
+    ATTACHED: 11,
+    MESSAGE: 15,
+  };
   var c = {
-    server: '', auth: '', technique: '', key: null, connectionId: null,
-    connects: 0, recvs: 0, msgSerial: 0, channels: {}, received: {}, acks: [], errors: [], stopped: false,
+    server: '',
+    auth: '',
+    technique: '',
+    key: null,
+    connectionId: null,
+    connects: 0,
+    recvs: 0,
+    msgSerial: 0,
+    channels: {},
+    received: {},
+    acks: [],
+    errors: [],
+    stopped: false,
   };
 
   function url(path, extra) {
@@ -31,11 +52,14 @@
           break;
         }
         case A.MESSAGE:
-          (pm.messages || []).forEach(function (m) { (c.received[pm.channel] = c.received[pm.channel] || []).push(m.name); });
+          (pm.messages || []).forEach(function (m) {
+            (c.received[pm.channel] = c.received[pm.channel] || []).push(m.name);
+          });
           c.channels[pm.channel] = pm.channelSerial;
           break;
         case A.ATTACHED:
-          if (c.channels[pm.channel] === undefined || c.channels[pm.channel] === null) c.channels[pm.channel] = pm.channelSerial;
+          if (c.channels[pm.channel] === undefined || c.channels[pm.channel] === null)
+            c.channels[pm.channel] = pm.channelSerial;
           break;
         case A.ACK:
           for (var i = 0; i < pm.count; i++) c.acks.push(pm.msgSerial + i);
@@ -50,7 +74,11 @@
   }
 
   function send(messages) {
-    return fetch(url('/comet/' + c.key + '/send'), { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(messages) });
+    return fetch(url('/comet/' + c.key + '/send'), {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify(messages),
+    });
   }
 
   function attach(channel) {
@@ -100,25 +128,42 @@
             if (body) handle(JSON.parse(body));
           });
         }
-        return readPieces(res, '\n', function (line) { if (line) handle(JSON.parse(line)); });
+        return readPieces(res, '\n', function (line) {
+          if (line) handle(JSON.parse(line));
+        });
       })
-      .catch(function (err) { c.errors.push(String(err)); })
+      .catch(function (err) {
+        c.errors.push(String(err));
+      })
       .then(function () {
-        if (c.technique === 'poll') setTimeout(function () { fetchLoop(false, extra, accept); }, 100);
+        if (c.technique === 'poll')
+          setTimeout(function () {
+            fetchLoop(false, extra, accept);
+          }, 100);
         else fetchLoop(false, extra, accept);
       });
   }
 
   var downstreams = {
-    fetch: function () { fetchLoop(true, 'stream=true'); },
-    poll: function () { fetchLoop(true, 'wait=0'); },
-    multipart: function () { fetchLoop(true, '', 'multipart/x-mixed-replace'); },
+    fetch: function () {
+      fetchLoop(true, 'stream=true');
+    },
+    poll: function () {
+      fetchLoop(true, 'wait=0');
+    },
+    multipart: function () {
+      fetchLoop(true, '', 'multipart/x-mixed-replace');
+    },
     sse: function () {
       // The browser's own EventSource: it reconnects by itself with Last-Event-ID.
       var es = new EventSource(url('/comet/connect', 'v=6'));
       c.source = es;
-      es.onopen = function () { c.recvs++; };
-      es.onmessage = function (e) { handle(JSON.parse(e.data)); };
+      es.onopen = function () {
+        c.recvs++;
+      };
+      es.onmessage = function (e) {
+        handle(JSON.parse(e.data));
+      };
     },
     iframe: function () {
       window.addEventListener('message', function (e) {
@@ -148,17 +193,34 @@
       c.technique = technique;
       downstreams[technique]();
     },
-    attach: function (channel) { return attach(channel).then(function (r) { return r.status; }); },
+    attach: function (channel) {
+      return attach(channel).then(function (r) {
+        return r.status;
+      });
+    },
     publish: function (channel, name) {
       var serial = c.msgSerial++;
-      return send([{ action: A.MESSAGE, channel: channel, msgSerial: serial, messages: [{ name: name, data: name }] }]).then(function (r) { return r.status; });
+      return send([
+        { action: A.MESSAGE, channel: channel, msgSerial: serial, messages: [{ name: name, data: name }] },
+      ]).then(function (r) {
+        return r.status;
+      });
     },
     stop: function () {
       c.stopped = true;
       if (c.source) c.source.close();
     },
     state: function () {
-      return { key: c.key, connectionId: c.connectionId, connects: c.connects, recvs: c.recvs, channels: c.channels, received: c.received, acks: c.acks, errors: c.errors };
+      return {
+        key: c.key,
+        connectionId: c.connectionId,
+        connects: c.connects,
+        recvs: c.recvs,
+        channels: c.channels,
+        received: c.received,
+        acks: c.acks,
+        errors: c.errors,
+      };
     },
   };
 })();

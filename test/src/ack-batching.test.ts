@@ -34,7 +34,13 @@ describe('ACK batching', () => {
       try {
         const socket = tcpSocketOf(client);
         socket.cork();
-        for (let i = 0; i < PUBLISHES; i++) client.send({ action: Action.MESSAGE, channel: `ack-${i % 3}`, msgSerial: i, messages: [{ name: 'n', data: String(i) }] });
+        for (let i = 0; i < PUBLISHES; i++)
+          client.send({
+            action: Action.MESSAGE,
+            channel: `ack-${i % 3}`,
+            msgSerial: i,
+            messages: [{ name: 'n', data: String(i) }],
+          });
         socket.uncork();
         const acks: ProtocolMessage[] = [];
         let covered = 0;
@@ -62,7 +68,9 @@ describe('ACK batching', () => {
       const client = await connect(realtime(ts, variant));
       try {
         // Different channels, so that ably-js cannot bundle them into one ProtocolMessage.
-        const results = await Promise.all(Array.from({ length: 30 }, (_, i) => client.channels.get(`sdk-ack-${i}`).publish('n', String(i))));
+        const results = await Promise.all(
+          Array.from({ length: 30 }, (_, i) => client.channels.get(`sdk-ack-${i}`).publish('n', String(i))),
+        );
         for (const r of results) assert.equal(r?.serials.length, 1);
         assert.equal(new Set(results.map((r) => r!.serials[0])).size, 30);
       } finally {

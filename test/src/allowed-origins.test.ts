@@ -20,11 +20,14 @@ const K = `key=${encodeURIComponent(LOCKED_KEY)}`;
 describe('allowed origins', () => {
   let ts: TestServer;
   before(async () => {
-    ts = await startServer({ apps: [...TEST_APPS, { id: 'locked', keys: [{ key: LOCKED_KEY }], allowedOrigins: [GOOD] }] });
+    ts = await startServer({
+      apps: [...TEST_APPS, { id: 'locked', keys: [{ key: LOCKED_KEY }], allowedOrigins: [GOOD] }],
+    });
   });
   after(() => ts.close());
 
-  const rest = (headers: Record<string, string>): Promise<Response> => fetch(`http://127.0.0.1:${ts.port}/channels/x/messages?${K}`, { headers });
+  const rest = (headers: Record<string, string>): Promise<Response> =>
+    fetch(`http://127.0.0.1:${ts.port}/channels/x/messages?${K}`, { headers });
 
   it('REST: the allowed origin and no origin pass, another origin is 40300', async () => {
     assert.equal((await rest({ Origin: GOOD })).status, 200);
@@ -36,14 +39,21 @@ describe('allowed origins', () => {
   });
 
   it('apps without allowedOrigins take any origin', async () => {
-    const res = await fetch(`http://127.0.0.1:${ts.port}/channels/x/messages?key=${encodeURIComponent(KEYS.full)}`, { headers: { Origin: BAD } });
+    const res = await fetch(`http://127.0.0.1:${ts.port}/channels/x/messages?key=${encodeURIComponent(KEYS.full)}`, {
+      headers: { Origin: BAD },
+    });
     assert.equal(res.status, 200);
   });
 
   it('WebSocket: a page of another origin gets ERROR 40300', async () => {
-    for (const [origin, ok] of [[GOOD, true], [BAD, false]] as const) {
+    for (const [origin, ok] of [
+      [GOOD, true],
+      [BAD, false],
+    ] as const) {
       const ws = new WebSocket(`ws://127.0.0.1:${ts.port}/?${K}&format=json&v=6`, { origin });
-      const first = await new Promise<{ action: number; error?: { code: number } }>((resolve) => ws.once('message', (d: Buffer) => resolve(JSON.parse(d.toString()) as never)));
+      const first = await new Promise<{ action: number; error?: { code: number } }>((resolve) =>
+        ws.once('message', (d: Buffer) => resolve(JSON.parse(d.toString()) as never)),
+      );
       assert.equal(first.action, ok ? Action.CONNECTED : Action.ERROR, origin);
       if (!ok) assert.equal(first.error?.code, Err.forbidden.code);
       ws.close();
@@ -54,13 +64,19 @@ describe('allowed origins', () => {
     const comet = await cometRequest(ts.port, `/comet/connect?${K}&v=6&stream=false`, { headers: { Origin: BAD } });
     assert.equal(comet.batches.flat().at(-1)?.error?.code, Err.forbidden.code);
     const jsonp = await new Promise<number | undefined>((resolve) => {
-      void fetch(`http://127.0.0.1:${ts.port}/comet/connect?${K}&v=2&envelope=jsonp&callback=cb`, { headers: { Referer: `${BAD}/page.html` } })
+      void fetch(`http://127.0.0.1:${ts.port}/comet/connect?${K}&v=2&envelope=jsonp&callback=cb`, {
+        headers: { Referer: `${BAD}/page.html` },
+      })
         .then((r) => r.text())
         .then((t) => resolve(/"code":(\d+)/.exec(t)?.[1] ? Number(/"code":(\d+)/.exec(t)![1]) : undefined));
     });
     assert.equal(jsonp, Err.forbidden.code);
     // Connect answers in its own framing, as for bad credentials: the ERROR is the document's only batch.
-    const iframe = await (await fetch(`http://127.0.0.1:${ts.port}/comet/connect?${K}&v=6&envelope=htmlfile&origin=${encodeURIComponent(BAD)}`)).text();
+    const iframe = await (
+      await fetch(
+        `http://127.0.0.1:${ts.port}/comet/connect?${K}&v=6&envelope=htmlfile&origin=${encodeURIComponent(BAD)}`,
+      )
+    ).text();
     assert.match(iframe, /<script>p\(\[\{"action":9,"error":\{[^}]*"code":40300/);
     const sse = await fetch(`http://127.0.0.1:${ts.port}/sse?channels=x&v=1.2&${K}`, { headers: { Origin: BAD } });
     assert.equal(sse.status, 403);
@@ -70,9 +86,17 @@ describe('allowed origins', () => {
 
   it('config refuses origins that are not scheme://host[:port]', () => {
     for (const bad of ['*', 'good.example', 'http://good.example/', 'ftp://x', 'http://a b']) {
-      assert.throws(() => buildApp({ id: 'a', keys: [{ key: 'a.k:secretsecret' }], allowedOrigins: [bad] }), ConfigError, bad);
+      assert.throws(
+        () => buildApp({ id: 'a', keys: [{ key: 'a.k:secretsecret' }], allowedOrigins: [bad] }),
+        ConfigError,
+        bad,
+      );
     }
-    const app = buildApp({ id: 'a', keys: [{ key: 'a.k:secretsecret' }], allowedOrigins: ['HTTP://Good.Example:8080'] });
+    const app = buildApp({
+      id: 'a',
+      keys: [{ key: 'a.k:secretsecret' }],
+      allowedOrigins: ['HTTP://Good.Example:8080'],
+    });
     assert.deepEqual(app.allowedOrigins, ['http://good.example:8080']);
   });
 });

@@ -8,7 +8,17 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import * as Ably from 'ably';
-import { COMET_VARIANTS, Collector, WS_VARIANTS, closeAll, connect, realtime, rest, sleep, type Format } from './helpers/ably.js';
+import {
+  COMET_VARIANTS,
+  Collector,
+  WS_VARIANTS,
+  closeAll,
+  connect,
+  realtime,
+  rest,
+  sleep,
+  type Format,
+} from './helpers/ably.js';
 import { startServer, type TestServer } from './helpers/server.js';
 
 const REACTION = 'reaction:distinct.v1';
@@ -25,7 +35,8 @@ for (const variant of [...WS_VARIANTS, ...COMET_VARIANTS]) {
     after(async () => {
       await ts.close();
     });
-    const channelName = (): string => `mutable:ann-${variant.format}-${variant.transport}-${variant.transportParams ? 'poll' : 'x'}-${++n}`;
+    const channelName = (): string =>
+      `mutable:ann-${variant.format}-${variant.transport}-${variant.transportParams ? 'poll' : 'x'}-${++n}`;
 
     it('publish and delete reach annotation subscribers; summaries reach every subscriber and getMessage', async () => {
       const name = channelName();
@@ -45,7 +56,10 @@ for (const variant of [...WS_VARIANTS, ...COMET_VARIANTS]) {
         assert.ok(!chPlain.modes.includes('annotation_subscribe'), 'annotation_subscribe only when asked for');
         // The SDK refuses (93001) but keeps the listener: the server must send nothing to it.
         const plainAnnotations = new Collector<Ably.Annotation>();
-        await assert.rejects(chPlain.annotations.subscribe(plainAnnotations.listener), (e: Ably.ErrorInfo) => e.code === 93001);
+        await assert.rejects(
+          chPlain.annotations.subscribe(plainAnnotations.listener),
+          (e: Ably.ErrorInfo) => e.code === 93001,
+        );
 
         const { serials } = await chA.publish('post', 'first!');
         const serial = serials[0]!;
@@ -55,23 +69,34 @@ for (const variant of [...WS_VARIANTS, ...COMET_VARIANTS]) {
         await chB.annotations.delete(serial, { type: REACTION, name: '👍' });
 
         const got = await annotations.waitFor(4);
-        assert.deepEqual(got.map((a) => [a.action, a.type, a.name, a.clientId]), [
-          ['annotation.create', REACTION, '👍', 'alice'],
-          ['annotation.create', REACTION, '👍', 'bob'],
-          ['annotation.create', VOTE, 'yes', 'bob'],
-          ['annotation.delete', REACTION, '👍', 'bob'],
-        ]);
+        assert.deepEqual(
+          got.map((a) => [a.action, a.type, a.name, a.clientId]),
+          [
+            ['annotation.create', REACTION, '👍', 'alice'],
+            ['annotation.create', REACTION, '👍', 'bob'],
+            ['annotation.create', VOTE, 'yes', 'bob'],
+            ['annotation.delete', REACTION, '👍', 'bob'],
+          ],
+        );
         assert.ok(got.every((a) => a.messageSerial === serial && a.serial! > serial));
         assert.equal(got[1]!.data, 'from bob');
         assert.equal(got[2]!.count, 3);
 
         const summaries = (await messages.waitFor(5)).slice(1);
         assert.ok(summaries.every((m) => m.action === 'message.summary' && m.serial === serial));
-        assert.deepEqual(summaries[1]!.annotations.summary[REACTION], { '👍': { total: 2, clientIds: ['alice', 'bob'], clipped: false } });
+        assert.deepEqual(summaries[1]!.annotations.summary[REACTION], {
+          '👍': { total: 2, clientIds: ['alice', 'bob'], clipped: false },
+        });
         const final = summaries[3]!.annotations.summary;
         assert.deepEqual(final[REACTION], { '👍': { total: 1, clientIds: ['alice'], clipped: false } });
-        assert.deepEqual(final[VOTE], { yes: { total: 3, clientIds: { bob: 3 }, totalUnidentified: 0, totalClientIds: 1, clipped: false } });
-        assert.deepEqual((await plainMessages.waitFor(5))[4]!.annotations.summary, final, 'summaries go to every subscriber');
+        assert.deepEqual(final[VOTE], {
+          yes: { total: 3, clientIds: { bob: 3 }, totalUnidentified: 0, totalClientIds: 1, clipped: false },
+        });
+        assert.deepEqual(
+          (await plainMessages.waitFor(5))[4]!.annotations.summary,
+          final,
+          'summaries go to every subscriber',
+        );
 
         for (const format of ['json', 'msgpack'] as Format[]) {
           const channel = rest(ts, format).channels.get(name);
@@ -82,9 +107,15 @@ for (const variant of [...WS_VARIANTS, ...COMET_VARIANTS]) {
           const history = await channel.history();
           assert.deepEqual(history.items[0]!.annotations?.summary, final);
           const page = await channel.annotations.get(serial, { limit: 3 });
-          assert.deepEqual(page.items.map((a) => a.clientId), ['alice', 'bob', 'bob']);
+          assert.deepEqual(
+            page.items.map((a) => a.clientId),
+            ['alice', 'bob', 'bob'],
+          );
           const rest2 = await page.next();
-          assert.deepEqual(rest2!.items.map((a) => a.action), ['annotation.delete']);
+          assert.deepEqual(
+            rest2!.items.map((a) => a.action),
+            ['annotation.delete'],
+          );
         }
         await sleep(50);
         assert.equal(annotations.items.length, 4, 'each annotation delivered once');
@@ -121,13 +152,19 @@ for (const format of ['json', 'msgpack'] as Format[]) {
         await r.annotations.publish(serials[0]!, { type: 'views:total.v1' });
         await r.annotations.delete(serials[0]!, { type: 'receipts:flag.v1' });
         const got = await annotations.waitFor(3);
-        assert.deepEqual(got.map((a) => [a.action, a.type, a.clientId]), [
-          ['annotation.create', 'receipts:flag.v1', 'carol'],
-          ['annotation.create', 'views:total.v1', 'carol'],
-          ['annotation.delete', 'receipts:flag.v1', 'carol'],
-        ]);
+        assert.deepEqual(
+          got.map((a) => [a.action, a.type, a.clientId]),
+          [
+            ['annotation.create', 'receipts:flag.v1', 'carol'],
+            ['annotation.create', 'views:total.v1', 'carol'],
+            ['annotation.delete', 'receipts:flag.v1', 'carol'],
+          ],
+        );
         const last = (await messages.waitFor(4))[3]!;
-        assert.deepEqual(last.annotations.summary, { 'receipts:flag.v1': { total: 0, clientIds: [], clipped: false }, 'views:total.v1': { total: 1 } });
+        assert.deepEqual(last.annotations.summary, {
+          'receipts:flag.v1': { total: 0, clientIds: [], clipped: false },
+          'views:total.v1': { total: 1 },
+        });
       } finally {
         await closeAll(watcher);
       }

@@ -30,13 +30,45 @@ const revokeTokens = (port: number, key: string, body: unknown, headers: Record<
   postJson(port, `/keys/${keyName(key)}/revokeTokens`, body, headers);
 
 const HTTP_CASES: HttpCase[] = [
-  { name: 'a wrong mac', send: (p) => requestToken(p, KEYS.full, { ...signTokenRequest(KEYS.full), mac: 'AAAA' + signTokenRequest(KEYS.full).mac.slice(4) }), expect: Err.invalidCredentials },
-  { name: 'a mac made with another key', send: (p) => requestToken(p, KEYS.full, { ...signTokenRequest(KEYS.limited), keyName: keyName(KEYS.full) }), expect: Err.invalidCredentials },
-  { name: 'a field changed after signing', send: (p) => requestToken(p, KEYS.full, { ...signTokenRequest(KEYS.full, { clientId: 'bob' }), clientId: 'admin' }), expect: Err.invalidCredentials },
-  { name: 'an unknown key', send: (p) => requestToken(p, 'testapp.nokey:whatever-secret', signTokenRequest('testapp.nokey:whatever-secret')), expect: Err.invalidCredentials },
-  { name: 'a keyName differing from the path', send: (p) => postJson(p, `/keys/${keyName(KEYS.full)}/requestToken`, signTokenRequest(KEYS.limited)), expect: Err.invalidCredentials },
-  { name: 'a stale timestamp (30 min old)', send: (p) => requestToken(p, KEYS.full, signTokenRequest(KEYS.full, { timestamp: Date.now() - 30 * 60_000 })), expect: Err.timestampNotCurrent },
-  { name: 'a timestamp 30 min in the future', send: (p) => requestToken(p, KEYS.full, signTokenRequest(KEYS.full, { timestamp: Date.now() + 30 * 60_000 })), expect: Err.timestampNotCurrent },
+  {
+    name: 'a wrong mac',
+    send: (p) =>
+      requestToken(p, KEYS.full, {
+        ...signTokenRequest(KEYS.full),
+        mac: 'AAAA' + signTokenRequest(KEYS.full).mac.slice(4),
+      }),
+    expect: Err.invalidCredentials,
+  },
+  {
+    name: 'a mac made with another key',
+    send: (p) => requestToken(p, KEYS.full, { ...signTokenRequest(KEYS.limited), keyName: keyName(KEYS.full) }),
+    expect: Err.invalidCredentials,
+  },
+  {
+    name: 'a field changed after signing',
+    send: (p) => requestToken(p, KEYS.full, { ...signTokenRequest(KEYS.full, { clientId: 'bob' }), clientId: 'admin' }),
+    expect: Err.invalidCredentials,
+  },
+  {
+    name: 'an unknown key',
+    send: (p) => requestToken(p, 'testapp.nokey:whatever-secret', signTokenRequest('testapp.nokey:whatever-secret')),
+    expect: Err.invalidCredentials,
+  },
+  {
+    name: 'a keyName differing from the path',
+    send: (p) => postJson(p, `/keys/${keyName(KEYS.full)}/requestToken`, signTokenRequest(KEYS.limited)),
+    expect: Err.invalidCredentials,
+  },
+  {
+    name: 'a stale timestamp (30 min old)',
+    send: (p) => requestToken(p, KEYS.full, signTokenRequest(KEYS.full, { timestamp: Date.now() - 30 * 60_000 })),
+    expect: Err.timestampNotCurrent,
+  },
+  {
+    name: 'a timestamp 30 min in the future',
+    send: (p) => requestToken(p, KEYS.full, signTokenRequest(KEYS.full, { timestamp: Date.now() + 30 * 60_000 })),
+    expect: Err.timestampNotCurrent,
+  },
   {
     name: 'a replayed nonce',
     send: async (p) => {
@@ -47,27 +79,106 @@ const HTTP_CASES: HttpCase[] = [
     },
     expect: Err.nonceReplayed,
   },
-  { name: 'a capability that is a JSON array', send: (p) => requestToken(p, KEYS.full, signTokenRequest(KEYS.full, { capability: '["*","publish"]' })), expect: Err.badRequest },
-  { name: 'a capability that is not JSON', send: (p) => requestToken(p, KEYS.full, signTokenRequest(KEYS.full, { capability: '{"a":' })), expect: Err.badRequest },
-  { name: 'a capability with an unknown operation', send: (p) => requestToken(p, KEYS.full, signTokenRequest(KEYS.full, { capability: '{"channel0":["publish_"]}' })), expect: Err.badRequest },
-  { name: 'a huge capability string', send: (p) => requestToken(p, KEYS.full, signTokenRequest(KEYS.full, { capability: JSON.stringify({ [HUGE]: ['publish'] }) })), expect: Err.badRequest },
-  { name: 'a capability outside the key (empty intersection)', send: (p) => requestToken(p, KEYS.subscribeOnly, signTokenRequest(KEYS.subscribeOnly, { capability: '{"*":["publish"]}' })), expect: Err.capabilityDenied },
-  { name: 'a ttl past maxTokenTtl', send: (p) => requestToken(p, KEYS.full, signTokenRequest(KEYS.full, { ttl: 90_000_000 })), expect: Err.invalidParameterValue },
-  { name: 'a negative ttl', send: (p) => requestToken(p, KEYS.full, signTokenRequest(KEYS.full, { ttl: -5 })), expect: Err.invalidParameterValue },
-  { name: 'a short nonce', send: (p) => requestToken(p, KEYS.full, signTokenRequest(KEYS.full, { nonce: 'short' })), expect: Err.invalidParameterValue },
-  { name: 'an empty clientId', send: (p) => requestToken(p, KEYS.full, signTokenRequest(KEYS.full, { clientId: '' })), expect: Err.invalidClientId },
+  {
+    name: 'a capability that is a JSON array',
+    send: (p) => requestToken(p, KEYS.full, signTokenRequest(KEYS.full, { capability: '["*","publish"]' })),
+    expect: Err.badRequest,
+  },
+  {
+    name: 'a capability that is not JSON',
+    send: (p) => requestToken(p, KEYS.full, signTokenRequest(KEYS.full, { capability: '{"a":' })),
+    expect: Err.badRequest,
+  },
+  {
+    name: 'a capability with an unknown operation',
+    send: (p) => requestToken(p, KEYS.full, signTokenRequest(KEYS.full, { capability: '{"channel0":["publish_"]}' })),
+    expect: Err.badRequest,
+  },
+  {
+    name: 'a huge capability string',
+    send: (p) =>
+      requestToken(p, KEYS.full, signTokenRequest(KEYS.full, { capability: JSON.stringify({ [HUGE]: ['publish'] }) })),
+    expect: Err.badRequest,
+  },
+  {
+    name: 'a capability outside the key (empty intersection)',
+    send: (p) =>
+      requestToken(p, KEYS.subscribeOnly, signTokenRequest(KEYS.subscribeOnly, { capability: '{"*":["publish"]}' })),
+    expect: Err.capabilityDenied,
+  },
+  {
+    name: 'a ttl past maxTokenTtl',
+    send: (p) => requestToken(p, KEYS.full, signTokenRequest(KEYS.full, { ttl: 90_000_000 })),
+    expect: Err.invalidParameterValue,
+  },
+  {
+    name: 'a negative ttl',
+    send: (p) => requestToken(p, KEYS.full, signTokenRequest(KEYS.full, { ttl: -5 })),
+    expect: Err.invalidParameterValue,
+  },
+  {
+    name: 'a short nonce',
+    send: (p) => requestToken(p, KEYS.full, signTokenRequest(KEYS.full, { nonce: 'short' })),
+    expect: Err.invalidParameterValue,
+  },
+  {
+    name: 'an empty clientId',
+    send: (p) => requestToken(p, KEYS.full, signTokenRequest(KEYS.full, { clientId: '' })),
+    expect: Err.invalidClientId,
+  },
   { name: 'a body that is not JSON', send: (p) => requestToken(p, KEYS.full, '{"keyName":'), expect: Err.badRequest },
   { name: 'a body that is an array', send: (p) => requestToken(p, KEYS.full, '[1,2]'), expect: Err.invalidRequestBody },
-  { name: 'a body past the size limit', send: (p) => requestToken(p, KEYS.full, { pad: 'y'.repeat(100_000) }), expect: Err.requestTooLarge },
-  { name: 'basic auth with another key', send: (p) => requestToken(p, KEYS.full, {}, basicAuth(KEYS.limited)), expect: Err.incompatibleCredentials },
-  { name: 'basic auth with a wrong secret', send: (p) => requestToken(p, KEYS.full, {}, basicAuth(`${keyName(KEYS.full)}:wrong-secret`)), expect: Err.invalidCredentials },
-  { name: 'token auth instead of basic auth', send: (p) => requestToken(p, KEYS.full, {}, { authorization: `Bearer ${Buffer.from('e1~x~y').toString('base64')}` }), expect: Err.basicAuthRequired },
-  { name: 'revokeTokens with token auth', send: (p) => revokeTokens(p, KEYS.revocable, { targets: ['clientId:a'] }, { authorization: 'Bearer eA==' }), expect: Err.basicAuthRequired },
-  { name: 'revokeTokens on a key without revocableTokens', send: (p) => revokeTokens(p, KEYS.full, { targets: ['clientId:a'] }), expect: Err.revocationNotEnabledForKey },
-  { name: 'revokeTokens with no targets', send: (p) => revokeTokens(p, KEYS.revocable, { targets: [] }), expect: Err.invalidRequestBody },
-  { name: 'revokeTokens with issuedBefore in the future', send: (p) => revokeTokens(p, KEYS.revocable, { targets: ['clientId:a'], issuedBefore: Date.now() + 60_000 }), expect: Err.invalidParameterValue },
-  { name: 'revokeTokens with too many targets', send: (p) => revokeTokens(p, KEYS.revocable, { targets: Array.from({ length: 101 }, (_, i) => `clientId:${i}`) }), expect: Err.invalidRequestBody },
-  { name: 'revokeTokens for another key', send: (p) => revokeTokens(p, KEYS.revocable, { targets: ['clientId:a'] }, basicAuth(KEYS.full)), expect: Err.incompatibleCredentials },
+  {
+    name: 'a body past the size limit',
+    send: (p) => requestToken(p, KEYS.full, { pad: 'y'.repeat(100_000) }),
+    expect: Err.requestTooLarge,
+  },
+  {
+    name: 'basic auth with another key',
+    send: (p) => requestToken(p, KEYS.full, {}, basicAuth(KEYS.limited)),
+    expect: Err.incompatibleCredentials,
+  },
+  {
+    name: 'basic auth with a wrong secret',
+    send: (p) => requestToken(p, KEYS.full, {}, basicAuth(`${keyName(KEYS.full)}:wrong-secret`)),
+    expect: Err.invalidCredentials,
+  },
+  {
+    name: 'token auth instead of basic auth',
+    send: (p) =>
+      requestToken(p, KEYS.full, {}, { authorization: `Bearer ${Buffer.from('e1~x~y').toString('base64')}` }),
+    expect: Err.basicAuthRequired,
+  },
+  {
+    name: 'revokeTokens with token auth',
+    send: (p) => revokeTokens(p, KEYS.revocable, { targets: ['clientId:a'] }, { authorization: 'Bearer eA==' }),
+    expect: Err.basicAuthRequired,
+  },
+  {
+    name: 'revokeTokens on a key without revocableTokens',
+    send: (p) => revokeTokens(p, KEYS.full, { targets: ['clientId:a'] }),
+    expect: Err.revocationNotEnabledForKey,
+  },
+  {
+    name: 'revokeTokens with no targets',
+    send: (p) => revokeTokens(p, KEYS.revocable, { targets: [] }),
+    expect: Err.invalidRequestBody,
+  },
+  {
+    name: 'revokeTokens with issuedBefore in the future',
+    send: (p) => revokeTokens(p, KEYS.revocable, { targets: ['clientId:a'], issuedBefore: Date.now() + 60_000 }),
+    expect: Err.invalidParameterValue,
+  },
+  {
+    name: 'revokeTokens with too many targets',
+    send: (p) => revokeTokens(p, KEYS.revocable, { targets: Array.from({ length: 101 }, (_, i) => `clientId:${i}`) }),
+    expect: Err.invalidRequestBody,
+  },
+  {
+    name: 'revokeTokens for another key',
+    send: (p) => revokeTokens(p, KEYS.revocable, { targets: ['clientId:a'] }, basicAuth(KEYS.full)),
+    expect: Err.incompatibleCredentials,
+  },
 ];
 
 interface ConnectCase {
@@ -80,7 +191,10 @@ interface ConnectCase {
 /** A token whose claims say `claimedKey` but whose signature is by `signingKey`. */
 function forged(claimedKey: string, signingKey: string): string {
   const now = Date.now();
-  return tokenCodec.encodeToken({ keyName: keyName(claimedKey), issued: now, expires: now + 60_000, capability: '{"*":["*"]}', revocable: false }, secretOf(signingKey));
+  return tokenCodec.encodeToken(
+    { keyName: keyName(claimedKey), issued: now, expires: now + 60_000, capability: '{"*":["*"]}', revocable: false },
+    secretOf(signingKey),
+  );
 }
 
 function tamper(token: string): string {
@@ -93,20 +207,73 @@ function tamper(token: string): string {
 
 const CONNECT_CASES: ConnectCase[] = [
   { name: 'garbage', token: () => 'not-a-token', expect: Err.tokenUnrecognised },
-  { name: 'a tampered encke token', token: async (p) => tamper(await fetchToken(p, KEYS.subscribeOnly, { clientId: 'x' })), expect: Err.tokenUnrecognised },
-  { name: 'a token signed with another app\'s key', token: () => forged(KEYS.full, KEYS.other), expect: Err.tokenUnrecognised },
-  { name: 'an expired encke token', token: async (p) => { const t = await fetchToken(p, KEYS.full, { ttl: 1 }); await sleep(20); return t; }, expect: Err.tokenExpired },
+  {
+    name: 'a tampered encke token',
+    token: async (p) => tamper(await fetchToken(p, KEYS.subscribeOnly, { clientId: 'x' })),
+    expect: Err.tokenUnrecognised,
+  },
+  {
+    name: "a token signed with another app's key",
+    token: () => forged(KEYS.full, KEYS.other),
+    expect: Err.tokenUnrecognised,
+  },
+  {
+    name: 'an expired encke token',
+    token: async (p) => {
+      const t = await fetchToken(p, KEYS.full, { ttl: 1 });
+      await sleep(20);
+      return t;
+    },
+    expect: Err.tokenExpired,
+  },
   { name: 'an alg:none JWT', token: () => makeJwt(KEYS.full, {}, { header: { alg: 'none' } }), expect: Err.invalidJwt },
   { name: 'an HS384 JWT', token: () => makeJwt(KEYS.full, {}, { header: { alg: 'HS384' } }), expect: Err.invalidJwt },
-  { name: 'a JWT signed with another app\'s key', token: () => makeJwt(KEYS.other, {}, { header: { kid: keyName(KEYS.full) } }), expect: Err.invalidJwt },
-  { name: 'a JWT with an unknown kid', token: () => makeJwt(KEYS.full, {}, { header: { kid: 'testapp.nokey' } }), expect: Err.invalidJwt },
-  { name: 'an expired JWT', token: () => makeJwt(KEYS.full, {}, { claims: { exp: Math.floor(Date.now() / 1000) - 10 } }), expect: Err.tokenExpired },
-  { name: 'a JWT without exp', token: () => makeJwt(KEYS.full, {}, { claims: { exp: undefined } }), expect: Err.invalidJwt },
-  { name: 'a JWT whose capability is not an object', token: () => makeJwt(KEYS.full, {}, { claims: { 'x-ably-capability': '["*"]' } }), expect: Err.invalidJwt },
-  { name: 'a JWT whose capability is not a string', token: () => makeJwt(KEYS.full, {}, { claims: { 'x-ably-capability': { '*': ['*'] } } }), expect: Err.invalidJwt },
-  { name: 'a JWT with a capability outside its key', token: () => makeJwt(KEYS.subscribeOnly, { capability: { x: ['publish'] } }), expect: Err.capabilityDenied },
-  { name: 'a revocable-key JWT older than maxRevocableTokenTtl', token: () => makeJwt(KEYS.revocable, { ttl: 10 * 3_600_000 }, { now: Date.now() - 2 * 3_600_000 }), expect: Err.tokenExpired },
-  { name: 'a token for alice with clientId=bob', token: () => makeJwt(KEYS.full, { clientId: 'alice' }), query: '&clientId=bob', expect: Err.incompatibleCredentials },
+  {
+    name: "a JWT signed with another app's key",
+    token: () => makeJwt(KEYS.other, {}, { header: { kid: keyName(KEYS.full) } }),
+    expect: Err.invalidJwt,
+  },
+  {
+    name: 'a JWT with an unknown kid',
+    token: () => makeJwt(KEYS.full, {}, { header: { kid: 'testapp.nokey' } }),
+    expect: Err.invalidJwt,
+  },
+  {
+    name: 'an expired JWT',
+    token: () => makeJwt(KEYS.full, {}, { claims: { exp: Math.floor(Date.now() / 1000) - 10 } }),
+    expect: Err.tokenExpired,
+  },
+  {
+    name: 'a JWT without exp',
+    token: () => makeJwt(KEYS.full, {}, { claims: { exp: undefined } }),
+    expect: Err.invalidJwt,
+  },
+  {
+    name: 'a JWT whose capability is not an object',
+    token: () => makeJwt(KEYS.full, {}, { claims: { 'x-ably-capability': '["*"]' } }),
+    expect: Err.invalidJwt,
+  },
+  {
+    name: 'a JWT whose capability is not a string',
+    token: () => makeJwt(KEYS.full, {}, { claims: { 'x-ably-capability': { '*': ['*'] } } }),
+    expect: Err.invalidJwt,
+  },
+  {
+    name: 'a JWT with a capability outside its key',
+    token: () => makeJwt(KEYS.subscribeOnly, { capability: { x: ['publish'] } }),
+    expect: Err.capabilityDenied,
+  },
+  {
+    name: 'a revocable-key JWT older than maxRevocableTokenTtl',
+    token: () => makeJwt(KEYS.revocable, { ttl: 10 * 3_600_000 }, { now: Date.now() - 2 * 3_600_000 }),
+    expect: Err.tokenExpired,
+  },
+  {
+    name: 'a token for alice with clientId=bob',
+    token: () => makeJwt(KEYS.full, { clientId: 'alice' }),
+    query: '&clientId=bob',
+    expect: Err.incompatibleCredentials,
+  },
 ];
 
 interface LiveCase {
@@ -125,19 +292,65 @@ const publishAs = (clientId: string | undefined): ProtocolMessage => ({
 });
 
 const LIVE_CASES: LiveCase[] = [
-  { name: 'a publish spoofing another clientId', token: () => makeJwt(KEYS.full, { clientId: 'alice' }), send: (c) => c.send(publishAs('mallory')), expect: { nack: Err.invalidClientId } },
-  { name: 'a publish naming a clientId on an anonymous token', token: () => makeJwt(KEYS.full), send: (c) => c.send(publishAs('someone')), expect: { nack: Err.invalidClientId } },
-  { name: 'a publish with clientId "*"', token: () => makeJwt(KEYS.full, { clientId: '*' }), send: (c) => c.send(publishAs('*')), expect: { nack: Err.invalidClientId } },
-  { name: 'a publish outside the token capability', token: () => makeJwt(KEYS.full, { capability: { other: ['publish'] } }), send: (c) => c.send(publishAs(undefined)), expect: { nack: Err.capabilityDenied } },
-  { name: 'AUTH with a garbage token', token: () => makeJwt(KEYS.full), send: (c) => c.send({ action: Action.AUTH, auth: { accessToken: 'garbage' } }), expect: { disconnected: Err.tokenUnrecognised } },
-  { name: 'AUTH with an expired JWT', token: () => makeJwt(KEYS.full), send: (c) => c.send({ action: Action.AUTH, auth: { accessToken: makeJwt(KEYS.full, {}, { claims: { exp: 1000 } }) } }), expect: { disconnected: Err.tokenExpired } },
+  {
+    name: 'a publish spoofing another clientId',
+    token: () => makeJwt(KEYS.full, { clientId: 'alice' }),
+    send: (c) => c.send(publishAs('mallory')),
+    expect: { nack: Err.invalidClientId },
+  },
+  {
+    name: 'a publish naming a clientId on an anonymous token',
+    token: () => makeJwt(KEYS.full),
+    send: (c) => c.send(publishAs('someone')),
+    expect: { nack: Err.invalidClientId },
+  },
+  {
+    name: 'a publish with clientId "*"',
+    token: () => makeJwt(KEYS.full, { clientId: '*' }),
+    send: (c) => c.send(publishAs('*')),
+    expect: { nack: Err.invalidClientId },
+  },
+  {
+    name: 'a publish outside the token capability',
+    token: () => makeJwt(KEYS.full, { capability: { other: ['publish'] } }),
+    send: (c) => c.send(publishAs(undefined)),
+    expect: { nack: Err.capabilityDenied },
+  },
+  {
+    name: 'AUTH with a garbage token',
+    token: () => makeJwt(KEYS.full),
+    send: (c) => c.send({ action: Action.AUTH, auth: { accessToken: 'garbage' } }),
+    expect: { disconnected: Err.tokenUnrecognised },
+  },
+  {
+    name: 'AUTH with an expired JWT',
+    token: () => makeJwt(KEYS.full),
+    send: (c) =>
+      c.send({ action: Action.AUTH, auth: { accessToken: makeJwt(KEYS.full, {}, { claims: { exp: 1000 } }) } }),
+    expect: { disconnected: Err.tokenExpired },
+  },
   {
     name: 'AUTH with a JWT carrying a huge capability',
     token: () => makeJwt(KEYS.full),
-    send: (c) => c.send({ action: Action.AUTH, auth: { accessToken: makeJwt(KEYS.full, {}, { claims: { 'x-ably-capability': JSON.stringify({ [HUGE]: ['publish'] }) } }) } }),
+    send: (c) =>
+      c.send({
+        action: Action.AUTH,
+        auth: {
+          accessToken: makeJwt(
+            KEYS.full,
+            {},
+            { claims: { 'x-ably-capability': JSON.stringify({ [HUGE]: ['publish'] }) } },
+          ),
+        },
+      }),
     expect: { disconnected: Err.invalidJwt },
   },
-  { name: 'AUTH with a token of another app', token: () => makeJwt(KEYS.full), send: (c) => c.send({ action: Action.AUTH, auth: { accessToken: makeJwt(KEYS.other) } }), expect: { fatal: Err.incompatibleCredentials } },
+  {
+    name: 'AUTH with a token of another app',
+    token: () => makeJwt(KEYS.full),
+    send: (c) => c.send({ action: Action.AUTH, auth: { accessToken: makeJwt(KEYS.other) } }),
+    expect: { fatal: Err.incompatibleCredentials },
+  },
   {
     name: 'AUTH with a token for another clientId',
     token: () => makeJwt(KEYS.full, { clientId: 'alice' }),
@@ -178,17 +391,25 @@ describe('token auth bad input', () => {
   }
 
   it('HTTP: revokeTokens answers per target: unsupported and malformed targets fail alone', async () => {
-    const res = await revokeTokens(ts.port, KEYS.revocable, { targets: ['clientId:ok', 'channel:room', 'nonsense', 'clientId:'] });
+    const res = await revokeTokens(ts.port, KEYS.revocable, {
+      targets: ['clientId:ok', 'channel:room', 'nonsense', 'clientId:'],
+    });
     assert.equal(res.status, 200);
     assert.equal(res.body?.successCount, 1);
     assert.equal(res.body?.failureCount, 3);
-    assert.deepEqual(res.body?.results?.map((r) => r.error?.code ?? 'ok'), ['ok', Err.revocationNotEnabled.code, Err.invalidParameterValue.code, Err.invalidParameterValue.code]);
+    assert.deepEqual(
+      res.body?.results?.map((r) => r.error?.code ?? 'ok'),
+      ['ok', Err.revocationNotEnabled.code, Err.invalidParameterValue.code, Err.invalidParameterValue.code],
+    );
   });
 
   for (const tc of CONNECT_CASES) {
     it(`connect with ${tc.name} → ERROR ${tc.expect.code}`, async () => {
       const token = await tc.token(ts.port);
-      const client = await RawClient.open(ts.port, `access_token=${encodeURIComponent(token)}&format=json&v=6${tc.query ?? ''}`);
+      const client = await RawClient.open(
+        ts.port,
+        `access_token=${encodeURIComponent(token)}&format=json&v=6${tc.query ?? ''}`,
+      );
       const err = await client.next(Action.ERROR);
       assert.equal(err.channel, undefined);
       assert.equal(err.error?.code, tc.expect.code, err.error?.message);
@@ -200,11 +421,17 @@ describe('token auth bad input', () => {
   }
 
   it('resuming a connection of one app with a token of another gets a new connection (80008)', async () => {
-    const mine = await RawClient.open(ts.port, `access_token=${encodeURIComponent(makeJwt(KEYS.full))}&format=json&v=6`);
+    const mine = await RawClient.open(
+      ts.port,
+      `access_token=${encodeURIComponent(makeJwt(KEYS.full))}&format=json&v=6`,
+    );
     const connected = await mine.next(Action.CONNECTED);
     mine.drop();
     const key = connected.connectionDetails!.connectionKey!;
-    const theirs = await RawClient.open(ts.port, `access_token=${encodeURIComponent(makeJwt(KEYS.other))}&resume=${encodeURIComponent(key)}&format=json&v=6`);
+    const theirs = await RawClient.open(
+      ts.port,
+      `access_token=${encodeURIComponent(makeJwt(KEYS.other))}&resume=${encodeURIComponent(key)}&format=json&v=6`,
+    );
     const reply = await theirs.next(Action.CONNECTED);
     assert.notEqual(reply.connectionId, connected.connectionId);
     assert.equal(reply.error?.code, Err.connectionExpired.code);
@@ -214,7 +441,12 @@ describe('token auth bad input', () => {
   });
 
   for (const tc of LIVE_CASES) {
-    const what = 'nack' in tc.expect ? `NACK ${tc.expect.nack.code}` : 'fatal' in tc.expect ? `ERROR ${tc.expect.fatal.code}` : `DISCONNECTED ${tc.expect.disconnected.code}`;
+    const what =
+      'nack' in tc.expect
+        ? `NACK ${tc.expect.nack.code}`
+        : 'fatal' in tc.expect
+          ? `ERROR ${tc.expect.fatal.code}`
+          : `DISCONNECTED ${tc.expect.disconnected.code}`;
     it(`live token connection: ${tc.name} → ${what}`, async () => {
       const client = await RawClient.open(ts.port, `access_token=${encodeURIComponent(tc.token())}&format=json&v=6`);
       await client.next(Action.CONNECTED);

@@ -70,7 +70,10 @@ describe('occupancy badge', () => {
     await badge.shows(2);
     await ann.channels.get('lobby').presence.leave();
     await badge.shows(1);
-    assert.deepEqual(badge.counts.filter((c, i, all) => i === 0 || all[i - 1] !== c), [0, 1, 2, 1]);
+    assert.deepEqual(
+      badge.counts.filter((c, i, all) => i === 0 || all[i - 1] !== c),
+      [0, 1, 2, 1],
+    );
     badge.res.destroy();
     await closeAll(ann, bob);
   });
@@ -89,7 +92,10 @@ describe('occupancy badge', () => {
 
   it('an <img> on a page of another origin shows the live count (screenshot)', async () => {
     const src = `http://127.0.0.1:${f.ts.port}/badge/stage?${K}`;
-    f.pages.route('/badge-page.html', `<!doctype html><html><body style="margin:0;background:#fff"><img id="badge" src="${src}"></body></html>`);
+    f.pages.route(
+      '/badge-page.html',
+      `<!doctype html><html><body style="margin:0;background:#fff"><img id="badge" src="${src}"></body></html>`,
+    );
     const page = await f.browser.open(f.pages.url('/badge-page.html'));
     const variant = { name: 'ws', transport: 'web_socket', format: 'json' } as const;
     const clients = await Promise.all(['a', 'b', 'c'].map((id) => connect(realtime(f.ts, variant, { clientId: id }))));
@@ -97,7 +103,11 @@ describe('occupancy badge', () => {
       for (const c of clients) await c.channels.get('stage').presence.enter();
       // The image is replaced in place: wait until it has the width of the "3 present" picture.
       await page.waitForFunction(() => {
-        const img = (globalThis as unknown as { document: { getElementById(id: string): { naturalWidth: number; complete: boolean } | null } }).document.getElementById('badge');
+        const img = (
+          globalThis as unknown as {
+            document: { getElementById(id: string): { naturalWidth: number; complete: boolean } | null };
+          }
+        ).document.getElementById('badge');
         return img !== null && img.naturalWidth > 0;
       });
       const shot = async (name: string): Promise<Buffer> => {

@@ -42,12 +42,18 @@ async function state(page: Page): Promise<PageState> {
   return page.evaluate(() => (globalThis as unknown as CometWindow).comet.state());
 }
 
-async function until(page: Page, what: string, ready: (s: PageState) => boolean, timeoutMs = 15_000): Promise<PageState> {
+async function until(
+  page: Page,
+  what: string,
+  ready: (s: PageState) => boolean,
+  timeoutMs = 15_000,
+): Promise<PageState> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const s = await state(page);
     if (ready(s)) return s;
-    if (Date.now() > deadline) throw new Error(`no ${what} within ${timeoutMs} ms: ${JSON.stringify(s).slice(0, 1500)}`);
+    if (Date.now() > deadline)
+      throw new Error(`no ${what} within ${timeoutMs} ms: ${JSON.stringify(s).slice(0, 1500)}`);
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
 }
@@ -56,11 +62,20 @@ const TECHNIQUES = ['fetch', 'poll', 'sse', 'iframe', 'multipart'] as const;
 
 describe('comet techniques in Chromium, cross-origin', () => {
   // Ticks every 500 ms (maxIdleInterval / 3), so streams are recycled at about 1.2 s.
-  const f = useBrowserFixture({ maxIdleInterval: 1500, maxCometStreamDuration: 1200, maxIframeBytes: 3000, cometSseRetry: 200 });
+  const f = useBrowserFixture({
+    maxIdleInterval: 1500,
+    maxCometStreamDuration: 1200,
+    maxIframeBytes: 3000,
+    cometSseRetry: 200,
+  });
 
   async function openPage(server: string, technique: string): Promise<Page> {
     const page = await f.browser.open(f.pages.url('/pages/comet-techniques.html'));
-    await page.evaluate(([s, a, t]) => (globalThis as unknown as CometWindow).comet.start(s, a, t), [server, AUTH, technique] as const);
+    await page.evaluate(([s, a, t]) => (globalThis as unknown as CometWindow).comet.start(s, a, t), [
+      server,
+      AUTH,
+      technique,
+    ] as const);
     await until(page, 'CONNECTED', (s) => s.key !== null);
     return page;
   }
@@ -88,7 +103,10 @@ describe('comet techniques in Chromium, cross-origin', () => {
         await until(page, 'ATTACHED', (s) => typeof s.channels[channel] === 'string');
         for (let i = 0; i < 3; i++) await publisher.publish(`m${i}`, 'x');
         await until(page, '3 messages', (s) => (s.received[channel]?.length ?? 0) >= 3);
-        assert.equal(await page.evaluate((c) => (globalThis as unknown as CometWindow).comet.publish(c, 'from-page'), channel), 204);
+        assert.equal(
+          await page.evaluate((c) => (globalThis as unknown as CometWindow).comet.publish(c, 'from-page'), channel),
+          204,
+        );
         await until(page, 'the ACK', (s) => s.acks.includes(0));
         // The stream is recycled (1.2 s, or the iframe's 3 KB budget) and the client opens the next.
         await until(page, 'a recycled stream', (x) => x.recvs >= 2);
@@ -137,7 +155,11 @@ describe('comet techniques in Chromium, cross-origin', () => {
       const statuses = await page.evaluate(async (u) => {
         const out: number[] = [];
         for (let i = 0; i < 3; i++) {
-          const res = await fetch(u, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ name: `p${i}`, data: 'x' }) });
+          const res = await fetch(u, {
+            method: 'POST',
+            headers: { 'Content-Type': 'application/json' },
+            body: JSON.stringify({ name: `p${i}`, data: 'x' }),
+          });
           out.push(res.status);
         }
         return out;

@@ -30,7 +30,8 @@ async function until(page: Page, what: string, ready: (r: Recorded) => boolean, 
   for (;;) {
     const r = await recorded(page);
     if (ready(r)) return r;
-    if (Date.now() > deadline) throw new Error(`no ${what} within ${timeoutMs} ms: ${JSON.stringify(r).slice(0, 1000)}`);
+    if (Date.now() > deadline)
+      throw new Error(`no ${what} within ${timeoutMs} ms: ${JSON.stringify(r).slice(0, 1000)}`);
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
 }
@@ -61,7 +62,10 @@ describe('native EventSource on /sse in Chromium, cross-origin', () => {
       const r = await until(page, '14 messages', (x) => x.events.length >= 14);
       await new Promise((resolve) => setTimeout(resolve, 200)); // room for a duplicate to show
       const names = (await recorded(page)).events.map((e) => (JSON.parse(e.data) as { name: string }).name);
-      assert.deepEqual(names, Array.from({ length: 14 }, (_, i) => `m${i}`));
+      assert.deepEqual(
+        names,
+        Array.from({ length: 14 }, (_, i) => `m${i}`),
+      );
       assert.ok(r.events.every((e) => e.type === 'message' && e.lastEventId !== ''));
       assert.equal(proxy.kills, 2);
     } catch (err) {

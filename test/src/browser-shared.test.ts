@@ -28,7 +28,11 @@ interface Mode {
 }
 
 const MODES: Mode[] = [
-  { name: 'SharedWorker', options: (pages) => ({ shareConnection: true, sharedWorkerUrl: pages.url('/client/worker.js') }), moves: false },
+  {
+    name: 'SharedWorker',
+    options: (pages) => ({ shareConnection: true, sharedWorkerUrl: pages.url('/client/worker.js') }),
+    moves: false,
+  },
   { name: 'BroadcastChannel leader (forced)', options: () => ({ shareConnection: 'leader' }), moves: true },
 ];
 
@@ -54,7 +58,14 @@ describe('@encke/client in Chromium: tabs of one origin share one connection', (
     const tabs: EnckePage[] = [];
     for (let i = 1; i <= n; i++) {
       const tab = await EnckePage.open(browser, pages);
-      await tab.create('a', pageOptions(ts.port, undefined, { clientId: `tab-${i}`, disconnectedRetryTimeout: 500, ...mode.options(pages) }));
+      await tab.create(
+        'a',
+        pageOptions(ts.port, undefined, {
+          clientId: `tab-${i}`,
+          disconnectedRetryTimeout: 500,
+          ...mode.options(pages),
+        }),
+      );
       await tab.connected('a');
       tabs.push(tab);
     }
@@ -82,94 +93,132 @@ describe('@encke/client in Chromium: tabs of one origin share one connection', (
   }
 
   for (const mode of MODES) {
-    it(`${mode.name}: three tabs, one server connection, each tab its own subscriptions and presence identity`, { timeout: 60_000 }, async () => {
-      const w = await world(mode, 3);
-      try {
-        const { ts, tabs, sdk } = w;
-        // The SDK is the second connection; the three tabs are one.
-        assert.equal(ts.server.inspect.connections, 2);
-        const infos = await Promise.all(tabs.map((t) => t.info('a')));
-        assert.equal(new Set(infos.map((i) => i.id)).size, 1, `tabs on ${infos.map((i) => i.id).join(', ')}`);
-        assert.ok(infos.every((i) => i.state === 'connected' && i.transport === 'web_socket'), JSON.stringify(infos));
+    it(
+      `${mode.name}: three tabs, one server connection, each tab its own subscriptions and presence identity`,
+      { timeout: 60_000 },
+      async () => {
+        const w = await world(mode, 3);
+        try {
+          const { ts, tabs, sdk } = w;
+          // The SDK is the second connection; the three tabs are one.
+          assert.equal(ts.server.inspect.connections, 2);
+          const infos = await Promise.all(tabs.map((t) => t.info('a')));
+          assert.equal(new Set(infos.map((i) => i.id)).size, 1, `tabs on ${infos.map((i) => i.id).join(', ')}`);
+          assert.ok(
+            infos.every((i) => i.state === 'connected' && i.transport === 'web_socket'),
+            JSON.stringify(infos),
+          );
 
-        for (const [i, tab] of tabs.entries()) {
-          await tab.subscribe('a', `own-${i + 1}`);
-          await tab.subscribe('a', 'common');
-        }
-        for (let i = 1; i <= 3; i++) await sdk.channels.get(`own-${i}`).publish('for', `tab-${i}`);
-        await sdk.channels.get('common').publish('all', 'everyone');
-        await tabs[1]!.publish('a', 'common', 'from-tab', 'hi from tab 2');
-        for (const [i, tab] of tabs.entries()) {
-          const own = await tab.waitReceived('a', `own-${i + 1}`, 1);
-          assert.deepEqual(own.map((m) => m.data), [`tab-${i + 1}`]);
-          const common = await tab.waitReceived('a', 'common', 2);
-          assert.deepEqual(common.map((m) => m.data).sort(), ['everyone', 'hi from tab 2']);
-        }
-        // Nothing more (no copy per tab of what the one connection received), and only its own channels.
-        await new Promise((r) => setTimeout(r, 300));
-        for (const [i, tab] of tabs.entries()) {
-          assert.equal((await tab.received('a', 'common')).length, 2, `tab-${i + 1} common`);
-          for (let j = 1; j <= 3; j++) assert.equal((await tab.received('a', `own-${j}`)).length, j === i + 1 ? 1 : 0, `tab-${i + 1} own-${j}`);
-        }
-        const fromTab = await sdk.channels.get('common').history();
-        assert.equal(fromTab.items.find((m) => m.name === 'from-tab')?.clientId, 'tab-2', 'a tab publishes as its own clientId');
-
-        for (const [i, tab] of tabs.entries()) await tab.enter('a', 'common', `here-${i + 1}`);
-        const expected = ['tab-1=here-1', 'tab-2=here-2', 'tab-3=here-3'];
-        assert.deepEqual(await members(sdk, 'common', 3), expected, 'the SDK sees each tab as a member');
-        for (const tab of tabs) assert.deepEqual((await tab.members('a', 'common')).sort(), expected);
-        const connectionIds = new Set((await sdk.channels.get('common').presence.get()).map((m) => m.connectionId));
-        assert.deepEqual([...connectionIds], [infos[0]!.id], 'all members are on the one shared connection');
-      } finally {
-        await end(w);
-      }
-    });
-
-    it(`${mode.name}: closing the first tab hands over; 1,000 messages each way exactly once, in order`, { timeout: 120_000 }, async () => {
-      const w = await world(mode, 3);
-      try {
-        const { ts, tabs, sdk } = w;
-        const [first, second, third] = tabs as [EnckePage, EnckePage, EnckePage];
-        const { id } = await first.info('a');
-        for (const tab of tabs) {
-          await tab.subscribe('a', 'down');
-          await tab.subscribe('a', 'up');
-        }
-        for (const [i, tab] of tabs.entries()) await tab.enter('a', 'down', `here-${i + 1}`);
-        const atSdk = new Collector<Ably.Message>();
-        await sdk.channels.get('up').subscribe('n', atSdk.listener);
-        const down = (async () => {
-          const ch = sdk.channels.get('down');
-          for (let i = 0; i < COUNT; i += 10) {
-            await ch.publish(Array.from({ length: 10 }, (_, k) => ({ name: 'n', data: String(i + k) })));
-            await new Promise((r) => setTimeout(r, 30));
+          for (const [i, tab] of tabs.entries()) {
+            await tab.subscribe('a', `own-${i + 1}`);
+            await tab.subscribe('a', 'common');
           }
-        })();
-        const up = second.publishNumbered('a', 'up', COUNT, 4000);
-        await new Promise((r) => setTimeout(r, 1200));
-        await first.page.close({ runBeforeUnload: true });
-        await Promise.all([down, up]);
-        for (const [who, tab] of [['second', second], ['third', third]] as const) {
-          const got = await tab.waitReceived('a', 'down', COUNT, 30_000).catch(() => tab.received('a', 'down'));
-          assertExactlyOnceInOrder(got.map((m) => Number(m.data)), COUNT, `${who} tab, down (${(await tab.info('a')).states.join(' ')})`);
-        }
-        const upAtThird = await third.waitReceived('a', 'up', COUNT, 30_000).catch(() => third.received('a', 'up'));
-        assertExactlyOnceInOrder(upAtThird.map((m) => Number(m.data)), COUNT, 'third tab, up');
-        await atSdk.waitFor(COUNT, 30_000).catch(() => undefined);
-        assertExactlyOnceInOrder(atSdk.items.map((m) => Number(m.data)), COUNT, 'SDK, up');
+          for (let i = 1; i <= 3; i++) await sdk.channels.get(`own-${i}`).publish('for', `tab-${i}`);
+          await sdk.channels.get('common').publish('all', 'everyone');
+          await tabs[1]!.publish('a', 'common', 'from-tab', 'hi from tab 2');
+          for (const [i, tab] of tabs.entries()) {
+            const own = await tab.waitReceived('a', `own-${i + 1}`, 1);
+            assert.deepEqual(
+              own.map((m) => m.data),
+              [`tab-${i + 1}`],
+            );
+            const common = await tab.waitReceived('a', 'common', 2);
+            assert.deepEqual(common.map((m) => m.data).sort(), ['everyone', 'hi from tab 2']);
+          }
+          // Nothing more (no copy per tab of what the one connection received), and only its own channels.
+          await new Promise((r) => setTimeout(r, 300));
+          for (const [i, tab] of tabs.entries()) {
+            assert.equal((await tab.received('a', 'common')).length, 2, `tab-${i + 1} common`);
+            for (let j = 1; j <= 3; j++)
+              assert.equal((await tab.received('a', `own-${j}`)).length, j === i + 1 ? 1 : 0, `tab-${i + 1} own-${j}`);
+          }
+          const fromTab = await sdk.channels.get('common').history();
+          assert.equal(
+            fromTab.items.find((m) => m.name === 'from-tab')?.clientId,
+            'tab-2',
+            'a tab publishes as its own clientId',
+          );
 
-        // Still one connection, the same one (continued by the next holder), and the closed tab has left.
-        for (const tab of [second, third]) {
-          const info = await tab.info('a');
-          assert.equal(info.id, id);
-          // Leader: the tab's link to the closed leader ended and resumed on the next; worker: never interrupted.
-          assert.equal(info.states.some((s) => s.startsWith('disconnected')), mode.moves, info.states.join(' '));
+          for (const [i, tab] of tabs.entries()) await tab.enter('a', 'common', `here-${i + 1}`);
+          const expected = ['tab-1=here-1', 'tab-2=here-2', 'tab-3=here-3'];
+          assert.deepEqual(await members(sdk, 'common', 3), expected, 'the SDK sees each tab as a member');
+          for (const tab of tabs) assert.deepEqual((await tab.members('a', 'common')).sort(), expected);
+          const connectionIds = new Set((await sdk.channels.get('common').presence.get()).map((m) => m.connectionId));
+          assert.deepEqual([...connectionIds], [infos[0]!.id], 'all members are on the one shared connection');
+        } finally {
+          await end(w);
         }
-        await eventually(() => ts.server.inspect.connections === 2, 10_000, 'one shared connection + the SDK');
-        assert.deepEqual(await members(sdk, 'down', 2), ['tab-2=here-2', 'tab-3=here-3']);
-      } finally {
-        await end(w);
-      }
-    });
+      },
+    );
+
+    it(
+      `${mode.name}: closing the first tab hands over; 1,000 messages each way exactly once, in order`,
+      { timeout: 120_000 },
+      async () => {
+        const w = await world(mode, 3);
+        try {
+          const { ts, tabs, sdk } = w;
+          const [first, second, third] = tabs as [EnckePage, EnckePage, EnckePage];
+          const { id } = await first.info('a');
+          for (const tab of tabs) {
+            await tab.subscribe('a', 'down');
+            await tab.subscribe('a', 'up');
+          }
+          for (const [i, tab] of tabs.entries()) await tab.enter('a', 'down', `here-${i + 1}`);
+          const atSdk = new Collector<Ably.Message>();
+          await sdk.channels.get('up').subscribe('n', atSdk.listener);
+          const down = (async () => {
+            const ch = sdk.channels.get('down');
+            for (let i = 0; i < COUNT; i += 10) {
+              await ch.publish(Array.from({ length: 10 }, (_, k) => ({ name: 'n', data: String(i + k) })));
+              await new Promise((r) => setTimeout(r, 30));
+            }
+          })();
+          const up = second.publishNumbered('a', 'up', COUNT, 4000);
+          await new Promise((r) => setTimeout(r, 1200));
+          await first.page.close({ runBeforeUnload: true });
+          await Promise.all([down, up]);
+          for (const [who, tab] of [
+            ['second', second],
+            ['third', third],
+          ] as const) {
+            const got = await tab.waitReceived('a', 'down', COUNT, 30_000).catch(() => tab.received('a', 'down'));
+            assertExactlyOnceInOrder(
+              got.map((m) => Number(m.data)),
+              COUNT,
+              `${who} tab, down (${(await tab.info('a')).states.join(' ')})`,
+            );
+          }
+          const upAtThird = await third.waitReceived('a', 'up', COUNT, 30_000).catch(() => third.received('a', 'up'));
+          assertExactlyOnceInOrder(
+            upAtThird.map((m) => Number(m.data)),
+            COUNT,
+            'third tab, up',
+          );
+          await atSdk.waitFor(COUNT, 30_000).catch(() => undefined);
+          assertExactlyOnceInOrder(
+            atSdk.items.map((m) => Number(m.data)),
+            COUNT,
+            'SDK, up',
+          );
+
+          // Still one connection, the same one (continued by the next holder), and the closed tab has left.
+          for (const tab of [second, third]) {
+            const info = await tab.info('a');
+            assert.equal(info.id, id);
+            // Leader: the tab's link to the closed leader ended and resumed on the next; worker: never interrupted.
+            assert.equal(
+              info.states.some((s) => s.startsWith('disconnected')),
+              mode.moves,
+              info.states.join(' '),
+            );
+          }
+          await eventually(() => ts.server.inspect.connections === 2, 10_000, 'one shared connection + the SDK');
+          assert.deepEqual(await members(sdk, 'down', 2), ['tab-2=here-2', 'tab-3=here-3']);
+        } finally {
+          await end(w);
+        }
+      },
+    );
   }
 });

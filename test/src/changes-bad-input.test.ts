@@ -27,33 +27,84 @@ interface Row {
 
 const FAKE_SERIAL = 'aaaaaaaa-0000000zzzz:000';
 
-const update = (ch: Ably.RealtimeChannel, serial: string, data: unknown = 'x'): Promise<unknown> => ch.updateMessage({ serial, data } as Ably.Message);
+const update = (ch: Ably.RealtimeChannel, serial: string, data: unknown = 'x'): Promise<unknown> =>
+  ch.updateMessage({ serial, data } as Ably.Message);
 
 const REALTIME: Row[] = [
-  { label: 'update on a channel without mutableMessages', code: 93002, status: 400, run: async (c) => update((await c.client()).channels.get('plain'), c.serial) },
-  { label: 'update of an unknown serial', code: 40400, status: 404, run: async (c) => update((await c.client()).channels.get(c.channel), FAKE_SERIAL) },
-  { label: 'update of a malformed serial', code: 40400, status: 404, run: async (c) => update((await c.client()).channels.get(c.channel), 'not-a-serial') },
-  { label: 'update without message-update capability', code: 40160, status: 401, run: async (c) => update((await c.client({ capability: { 'mutable:*': ['publish', 'subscribe'] } })).channels.get(c.channel), c.serial) },
+  {
+    label: 'update on a channel without mutableMessages',
+    code: 93002,
+    status: 400,
+    run: async (c) => update((await c.client()).channels.get('plain'), c.serial),
+  },
+  {
+    label: 'update of an unknown serial',
+    code: 40400,
+    status: 404,
+    run: async (c) => update((await c.client()).channels.get(c.channel), FAKE_SERIAL),
+  },
+  {
+    label: 'update of a malformed serial',
+    code: 40400,
+    status: 404,
+    run: async (c) => update((await c.client()).channels.get(c.channel), 'not-a-serial'),
+  },
+  {
+    label: 'update without message-update capability',
+    code: 40160,
+    status: 401,
+    run: async (c) =>
+      update(
+        (await c.client({ capability: { 'mutable:*': ['publish', 'subscribe'] } })).channels.get(c.channel),
+        c.serial,
+      ),
+  },
   {
     label: 'update with only message-update-own, unidentified',
     code: 40166,
     status: 401,
-    run: async (c) => update((await c.client({ capability: { 'mutable:*': ['publish', 'message-update-own'] } })).channels.get(c.channel), c.serial),
+    run: async (c) =>
+      update(
+        (await c.client({ capability: { 'mutable:*': ['publish', 'message-update-own'] } })).channels.get(c.channel),
+        c.serial,
+      ),
   },
   {
     label: "update of another client's message with only message-update-own",
     code: 40160,
     status: 401,
-    run: async (c) => update((await c.client({ clientId: 'mallory', capability: { 'mutable:*': ['publish', 'message-update-own'] } })).channels.get(c.channel), c.serial),
+    run: async (c) =>
+      update(
+        (
+          await c.client({ clientId: 'mallory', capability: { 'mutable:*': ['publish', 'message-update-own'] } })
+        ).channels.get(c.channel),
+        c.serial,
+      ),
   },
   {
     label: 'delete with only message-update-any',
     code: 40160,
     status: 401,
-    run: async (c) => (await c.client({ capability: { 'mutable:*': ['publish', 'message-update-any'] } })).channels.get(c.channel).deleteMessage({ serial: c.serial } as Ably.Message),
+    run: async (c) =>
+      (await c.client({ capability: { 'mutable:*': ['publish', 'message-update-any'] } })).channels
+        .get(c.channel)
+        .deleteMessage({ serial: c.serial } as Ably.Message),
   },
-  { label: 'append of binary to a string', code: 40013, status: 400, run: async (c) => (await c.client()).channels.get(c.channel).appendMessage({ serial: c.serial, data: Buffer.from('x') } as Ably.Message) },
-  { label: 'update past maxMessageSize', code: 40009, status: 400, run: async (c) => update((await c.client()).channels.get(c.channel), c.serial, 'y'.repeat(70_000)) },
+  {
+    label: 'append of binary to a string',
+    code: 40013,
+    status: 400,
+    run: async (c) =>
+      (await c.client()).channels
+        .get(c.channel)
+        .appendMessage({ serial: c.serial, data: Buffer.from('x') } as Ably.Message),
+  },
+  {
+    label: 'update past maxMessageSize',
+    code: 40009,
+    status: 400,
+    run: async (c) => update((await c.client()).channels.get(c.channel), c.serial, 'y'.repeat(70_000)),
+  },
   {
     label: 'update on an attachment without PUBLISH',
     code: 40165,
@@ -64,29 +115,66 @@ const REALTIME: Row[] = [
       return update(ch, c.serial);
     },
   },
-  { label: 'a client-sent summary', code: 40003, status: 400, run: async (c) => (await c.client()).channels.get(c.channel).publish({ name: 'x', action: 'message.summary' } as Ably.Message) },
+  {
+    label: 'a client-sent summary',
+    code: 40003,
+    status: 400,
+    run: async (c) =>
+      (await c.client()).channels.get(c.channel).publish({ name: 'x', action: 'message.summary' } as Ably.Message),
+  },
   {
     label: 'an update in a publish of several messages',
     code: 40003,
     status: 400,
-    run: async (c) => (await c.client()).channels.get(c.channel).publish([{ name: 'new' }, { serial: c.serial, action: 'message.update' } as Ably.Message]),
+    run: async (c) =>
+      (await c.client()).channels
+        .get(c.channel)
+        .publish([{ name: 'new' }, { serial: c.serial, action: 'message.update' } as Ably.Message]),
   },
   {
     label: 'an update in a publish of several messages, without mutableMessages',
     code: 93002,
     status: 400,
-    run: async (c) => (await c.client()).channels.get('plain').publish([{ name: 'new' }, { serial: c.serial, action: 'message.update' } as Ably.Message]),
+    run: async (c) =>
+      (await c.client()).channels
+        .get('plain')
+        .publish([{ name: 'new' }, { serial: c.serial, action: 'message.update' } as Ably.Message]),
   },
-  { label: 'annotation on a channel without mutableMessages', code: 93002, status: 400, run: async (c) => (await c.client()).channels.get('plain').annotations.publish(c.serial, { type: 'r:total.v1' }) },
+  {
+    label: 'annotation on a channel without mutableMessages',
+    code: 93002,
+    status: 400,
+    run: async (c) => (await c.client()).channels.get('plain').annotations.publish(c.serial, { type: 'r:total.v1' }),
+  },
   {
     label: 'annotation without annotation-publish',
     code: 40160,
     status: 401,
-    run: async (c) => (await c.client({ capability: { 'mutable:*': ['publish', 'subscribe'] } })).channels.get(c.channel).annotations.publish(c.serial, { type: 'r:total.v1' }),
+    run: async (c) =>
+      (await c.client({ capability: { 'mutable:*': ['publish', 'subscribe'] } })).channels
+        .get(c.channel)
+        .annotations.publish(c.serial, { type: 'r:total.v1' }),
   },
-  { label: 'annotation of an unknown serial', code: 40400, status: 404, run: async (c) => (await c.client()).channels.get(c.channel).annotations.publish(FAKE_SERIAL, { type: 'r:total.v1' }) },
-  { label: 'annotation of an unknown summarization', code: 40003, status: 400, run: async (c) => (await c.client()).channels.get(c.channel).annotations.publish(c.serial, { type: 'reaction:emoji.v1' }) },
-  { label: 'flag annotation by an unidentified client', code: 40161, status: 401, run: async (c) => (await c.client()).channels.get(c.channel).annotations.publish(c.serial, { type: 'r:flag.v1' }) },
+  {
+    label: 'annotation of an unknown serial',
+    code: 40400,
+    status: 404,
+    run: async (c) =>
+      (await c.client()).channels.get(c.channel).annotations.publish(FAKE_SERIAL, { type: 'r:total.v1' }),
+  },
+  {
+    label: 'annotation of an unknown summarization',
+    code: 40003,
+    status: 400,
+    run: async (c) =>
+      (await c.client()).channels.get(c.channel).annotations.publish(c.serial, { type: 'reaction:emoji.v1' }),
+  },
+  {
+    label: 'flag annotation by an unidentified client',
+    code: 40161,
+    status: 401,
+    run: async (c) => (await c.client()).channels.get(c.channel).annotations.publish(c.serial, { type: 'r:flag.v1' }),
+  },
   {
     label: 'annotation on an attachment without ANNOTATION_PUBLISH',
     code: 40165,
@@ -161,24 +249,148 @@ const M = 'mutable:rest-bad';
 const enc = encodeURIComponent;
 
 const REST_ROWS: RestRow[] = [
-  { label: 'GET of an unknown serial', method: 'get', path: () => `/channels/${enc(M)}/messages/${enc(FAKE_SERIAL)}`, code: 40400, status: 404 },
-  { label: 'GET versions of an unknown serial', method: 'get', path: () => `/channels/${enc(M)}/messages/${enc(FAKE_SERIAL)}/versions`, code: 40400, status: 404 },
-  { label: 'GET annotations of an unknown serial', method: 'get', path: () => `/channels/${enc(M)}/messages/${enc(FAKE_SERIAL)}/annotations`, code: 40400, status: 404 },
-  { label: 'GET without history capability', method: 'get', path: (s) => `/channels/${enc(M)}/messages/${enc(s)}`, key: KEYS.subscribeOnly, code: 40160, status: 401 },
-  { label: 'PATCH without an action', method: 'patch', path: (s) => `/channels/${enc(M)}/messages/${enc(s)}`, body: { data: 'x' }, code: 40003, status: 400 },
-  { label: 'PATCH with a create action', method: 'patch', path: (s) => `/channels/${enc(M)}/messages/${enc(s)}`, body: { action: 0, data: 'x' }, code: 40003, status: 400 },
-  { label: 'PATCH naming another serial', method: 'patch', path: (s) => `/channels/${enc(M)}/messages/${enc(s)}`, body: { action: 1, serial: FAKE_SERIAL }, code: 40003, status: 400 },
-  { label: 'PATCH with a body that is not a message', method: 'patch', path: (s) => `/channels/${enc(M)}/messages/${enc(s)}`, body: [1, 2], code: 40000, status: 400 },
-  { label: 'PATCH with metadata that is not strings', method: 'patch', path: (s) => `/channels/${enc(M)}/messages/${enc(s)}`, body: { action: 1, version: { metadata: { a: 1 } } }, code: 40000, status: 400 },
-  { label: 'PATCH on a channel without mutableMessages', method: 'patch', path: (s) => `/channels/plain/messages/${enc(s)}`, body: { action: 1 }, code: 93002, status: 400 },
-  { label: 'PATCH of an unknown serial', method: 'patch', path: () => `/channels/${enc(M)}/messages/${enc(FAKE_SERIAL)}`, body: { action: 2 }, code: 40400, status: 404 },
-  { label: 'PATCH without capability', method: 'patch', path: (s) => `/channels/${enc(M)}/messages/${enc(s)}`, body: { action: 1 }, key: KEYS.subscribeOnly, code: 40160, status: 401 },
-  { label: 'POST annotations naming another message', method: 'post', path: (s) => `/channels/${enc(M)}/messages/${enc(s)}/annotations`, body: [{ type: 'r:total.v1', messageSerial: FAKE_SERIAL }], code: 40003, status: 400 },
-  { label: 'POST an empty array of annotations', method: 'post', path: (s) => `/channels/${enc(M)}/messages/${enc(s)}/annotations`, body: [], code: 40000, status: 400 },
-  { label: 'POST an annotation without a type', method: 'post', path: (s) => `/channels/${enc(M)}/messages/${enc(s)}/annotations`, body: [{ name: 'x' }], code: 40003, status: 400 },
-  { label: 'POST an annotation with a bad action', method: 'post', path: (s) => `/channels/${enc(M)}/messages/${enc(s)}/annotations`, body: [{ type: 'r:total.v1', action: 7 }], code: 40003, status: 400 },
-  { label: 'POST an annotation past maxMessageSize', method: 'post', path: (s) => `/channels/${enc(M)}/messages/${enc(s)}/annotations`, body: [{ type: 'r:total.v1', data: 'z'.repeat(70_000) }], code: 40009, status: 400 },
-  { label: 'POST a count on a distinct annotation', method: 'post', path: (s) => `/channels/${enc(M)}/messages/${enc(s)}/annotations`, body: [{ type: 'r:distinct.v1', name: 'a', count: 2, clientId: 'c' }], code: 40003, status: 400 },
+  {
+    label: 'GET of an unknown serial',
+    method: 'get',
+    path: () => `/channels/${enc(M)}/messages/${enc(FAKE_SERIAL)}`,
+    code: 40400,
+    status: 404,
+  },
+  {
+    label: 'GET versions of an unknown serial',
+    method: 'get',
+    path: () => `/channels/${enc(M)}/messages/${enc(FAKE_SERIAL)}/versions`,
+    code: 40400,
+    status: 404,
+  },
+  {
+    label: 'GET annotations of an unknown serial',
+    method: 'get',
+    path: () => `/channels/${enc(M)}/messages/${enc(FAKE_SERIAL)}/annotations`,
+    code: 40400,
+    status: 404,
+  },
+  {
+    label: 'GET without history capability',
+    method: 'get',
+    path: (s) => `/channels/${enc(M)}/messages/${enc(s)}`,
+    key: KEYS.subscribeOnly,
+    code: 40160,
+    status: 401,
+  },
+  {
+    label: 'PATCH without an action',
+    method: 'patch',
+    path: (s) => `/channels/${enc(M)}/messages/${enc(s)}`,
+    body: { data: 'x' },
+    code: 40003,
+    status: 400,
+  },
+  {
+    label: 'PATCH with a create action',
+    method: 'patch',
+    path: (s) => `/channels/${enc(M)}/messages/${enc(s)}`,
+    body: { action: 0, data: 'x' },
+    code: 40003,
+    status: 400,
+  },
+  {
+    label: 'PATCH naming another serial',
+    method: 'patch',
+    path: (s) => `/channels/${enc(M)}/messages/${enc(s)}`,
+    body: { action: 1, serial: FAKE_SERIAL },
+    code: 40003,
+    status: 400,
+  },
+  {
+    label: 'PATCH with a body that is not a message',
+    method: 'patch',
+    path: (s) => `/channels/${enc(M)}/messages/${enc(s)}`,
+    body: [1, 2],
+    code: 40000,
+    status: 400,
+  },
+  {
+    label: 'PATCH with metadata that is not strings',
+    method: 'patch',
+    path: (s) => `/channels/${enc(M)}/messages/${enc(s)}`,
+    body: { action: 1, version: { metadata: { a: 1 } } },
+    code: 40000,
+    status: 400,
+  },
+  {
+    label: 'PATCH on a channel without mutableMessages',
+    method: 'patch',
+    path: (s) => `/channels/plain/messages/${enc(s)}`,
+    body: { action: 1 },
+    code: 93002,
+    status: 400,
+  },
+  {
+    label: 'PATCH of an unknown serial',
+    method: 'patch',
+    path: () => `/channels/${enc(M)}/messages/${enc(FAKE_SERIAL)}`,
+    body: { action: 2 },
+    code: 40400,
+    status: 404,
+  },
+  {
+    label: 'PATCH without capability',
+    method: 'patch',
+    path: (s) => `/channels/${enc(M)}/messages/${enc(s)}`,
+    body: { action: 1 },
+    key: KEYS.subscribeOnly,
+    code: 40160,
+    status: 401,
+  },
+  {
+    label: 'POST annotations naming another message',
+    method: 'post',
+    path: (s) => `/channels/${enc(M)}/messages/${enc(s)}/annotations`,
+    body: [{ type: 'r:total.v1', messageSerial: FAKE_SERIAL }],
+    code: 40003,
+    status: 400,
+  },
+  {
+    label: 'POST an empty array of annotations',
+    method: 'post',
+    path: (s) => `/channels/${enc(M)}/messages/${enc(s)}/annotations`,
+    body: [],
+    code: 40000,
+    status: 400,
+  },
+  {
+    label: 'POST an annotation without a type',
+    method: 'post',
+    path: (s) => `/channels/${enc(M)}/messages/${enc(s)}/annotations`,
+    body: [{ name: 'x' }],
+    code: 40003,
+    status: 400,
+  },
+  {
+    label: 'POST an annotation with a bad action',
+    method: 'post',
+    path: (s) => `/channels/${enc(M)}/messages/${enc(s)}/annotations`,
+    body: [{ type: 'r:total.v1', action: 7 }],
+    code: 40003,
+    status: 400,
+  },
+  {
+    label: 'POST an annotation past maxMessageSize',
+    method: 'post',
+    path: (s) => `/channels/${enc(M)}/messages/${enc(s)}/annotations`,
+    body: [{ type: 'r:total.v1', data: 'z'.repeat(70_000) }],
+    code: 40009,
+    status: 400,
+  },
+  {
+    label: 'POST a count on a distinct annotation',
+    method: 'post',
+    path: (s) => `/channels/${enc(M)}/messages/${enc(s)}/annotations`,
+    body: [{ type: 'r:distinct.v1', name: 'a', count: 2, clientId: 'c' }],
+    code: 40003,
+    status: 400,
+  },
 ];
 
 for (const format of ['json', 'msgpack'] as Format[]) {

@@ -8,7 +8,17 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import * as Ably from 'ably';
-import { COMET_VARIANTS, Collector, WS_VARIANTS, closeAll, connect, connectionState, realtime, rest, sleep } from './helpers/ably.js';
+import {
+  COMET_VARIANTS,
+  Collector,
+  WS_VARIANTS,
+  closeAll,
+  connect,
+  connectionState,
+  realtime,
+  rest,
+  sleep,
+} from './helpers/ably.js';
 import { EventStreamReader } from './helpers/event-stream.js';
 import { KillableProxy } from './helpers/proxy.js';
 import { KEYS, startServer, type TestServer } from './helpers/server.js';
@@ -54,14 +64,22 @@ for (const variant of [...WS_VARIANTS, ...COMET_VARIANTS]) {
         await messages.waitFor(4);
         await annotations.waitFor(1);
         await sleep(200);
-        assert.deepEqual(messages.items.map((m) => [m.action, m.data]), [
-          ['message.create', 'v1'],
-          ['message.update', 'v2'],
-          ['message.append', '+'],
-          ['message.summary', undefined],
-        ]);
-        assert.deepEqual(annotations.items.map((a) => [a.type, a.clientId, a.messageSerial]), [['seen:flag.v1', 'writer', serial]]);
-        assert.deepEqual(messages.items[3]!.annotations.summary, { 'seen:flag.v1': { total: 1, clientIds: ['writer'], clipped: false } });
+        assert.deepEqual(
+          messages.items.map((m) => [m.action, m.data]),
+          [
+            ['message.create', 'v1'],
+            ['message.update', 'v2'],
+            ['message.append', '+'],
+            ['message.summary', undefined],
+          ],
+        );
+        assert.deepEqual(
+          annotations.items.map((a) => [a.type, a.clientId, a.messageSerial]),
+          [['seen:flag.v1', 'writer', serial]],
+        );
+        assert.deepEqual(messages.items[3]!.annotations.summary, {
+          'seen:flag.v1': { total: 1, clientIds: ['writer'], clipped: false },
+        });
       } finally {
         await closeAll(reader);
         await proxy.close();
@@ -81,7 +99,8 @@ describe('changes on the SSE API', () => {
 
   it('streams updates and summaries as message events; a resume after an update repeats nothing', async () => {
     const name = 'mutable:sse';
-    const url = (extra = ''): string => `http://127.0.0.1:${ts.port}/sse?channels=${encodeURIComponent(name)}&v=1.2&key=${encodeURIComponent(KEYS.full)}${extra}`;
+    const url = (extra = ''): string =>
+      `http://127.0.0.1:${ts.port}/sse?channels=${encodeURIComponent(name)}&v=1.2&key=${encodeURIComponent(KEYS.full)}${extra}`;
     const writer = rest(ts, 'json', { clientId: 'w' }).channels.get(name);
     const first = await EventStreamReader.open(url(), {}, 'sse');
     try {
@@ -90,8 +109,17 @@ describe('changes on the SSE API', () => {
       const { versionSerial } = await writer.updateMessage({ serial: serials[0]!, data: 'v2' } as Ably.Message);
       await writer.annotations.publish(serials[0]!, { type: 'seen:total.v1' });
       const events = await first.eventsNamed('message', 3);
-      const parsed = events.map((e) => JSON.parse(e.data) as { action: number; data?: string; serial: string; version?: { serial?: string } });
-      assert.deepEqual(parsed.map((m) => [m.action, m.data]), [[0, 'v1'], [1, 'v2'], [4, undefined]]);
+      const parsed = events.map(
+        (e) => JSON.parse(e.data) as { action: number; data?: string; serial: string; version?: { serial?: string } },
+      );
+      assert.deepEqual(
+        parsed.map((m) => [m.action, m.data]),
+        [
+          [0, 'v1'],
+          [1, 'v2'],
+          [4, undefined],
+        ],
+      );
       assert.equal(parsed[1]!.version?.serial, versionSerial);
       assert.equal(events[1]!.lastEventId, versionSerial, "an update's position is its version serial");
       const resumeAt = events[1]!.lastEventId;
@@ -101,7 +129,14 @@ describe('changes on the SSE API', () => {
       try {
         const again = await resumed.eventsNamed('message', 2);
         const got = again.map((e) => JSON.parse(e.data) as { action: number; data?: string });
-        assert.deepEqual(got.map((m) => [m.action, m.data]), [[4, undefined], [0, 'after']], 'after the update: the summary and the new message, nothing before');
+        assert.deepEqual(
+          got.map((m) => [m.action, m.data]),
+          [
+            [4, undefined],
+            [0, 'after'],
+          ],
+          'after the update: the summary and the new message, nothing before',
+        );
       } finally {
         resumed.cut();
       }

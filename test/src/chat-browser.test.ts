@@ -8,7 +8,14 @@
 import assert from 'node:assert/strict';
 import { TRANSPORTS } from '@encke/client/transports';
 import { after, before, describe, it } from 'node:test';
-import { ChatPage, MAX_IDLE_INTERVAL, REMAIN_PRESENT_FOR, startChatServer, useBrowser, type ProbeWindow } from './helpers/chat.js';
+import {
+  ChatPage,
+  MAX_IDLE_INTERVAL,
+  REMAIN_PRESENT_FOR,
+  startChatServer,
+  useBrowser,
+  type ProbeWindow,
+} from './helpers/chat.js';
 import type { TestServer } from './helpers/server.js';
 
 /** Every transport the client library has: the picker must offer exactly these (after "Automatic"), and the scenario runs over each. */
@@ -31,12 +38,20 @@ async function closeAll(pages: ChatPage[]): Promise<void> {
 }
 
 /** Waits until `page`'s typing log has an entry after `since` matching `match`; returns its time. */
-async function typingAt(page: ChatPage, since: number, match: (text: string) => boolean, timeout = 6000): Promise<number> {
+async function typingAt(
+  page: ChatPage,
+  since: number,
+  match: (text: string) => boolean,
+  timeout = 6000,
+): Promise<number> {
   const deadline = Date.now() + timeout;
   for (;;) {
     const hit = (await page.typingLog()).find((e) => e.t >= since && match(e.text));
     if (hit) return hit.t;
-    if (Date.now() > deadline) throw new Error(`${page.name}: typing line never matched; log ${JSON.stringify(await page.typingLog())}; browser log:\n${browser().log.slice(-20).join('\n')}`);
+    if (Date.now() > deadline)
+      throw new Error(
+        `${page.name}: typing line never matched; log ${JSON.stringify(await page.typingLog())}; browser log:\n${browser().log.slice(-20).join('\n')}`,
+      );
     await new Promise((r) => setTimeout(r, 50));
   }
 }
@@ -63,9 +78,15 @@ async function twoPages(server: TestServer, transport: string, room: string): Pr
     await ana.recordTyping();
     const pressed = await bo.keystroke('h');
     const shown = await typingAt(ana, pressed, (t) => t.includes('Bo is typing'));
-    assert.ok(shown - pressed <= TYPING_SHOWN_WITHIN, `typing shown ${shown - pressed} ms after the keystroke over ${transport}`);
+    assert.ok(
+      shown - pressed <= TYPING_SHOWN_WITHIN,
+      `typing shown ${shown - pressed} ms after the keystroke over ${transport}`,
+    );
     const gone = await typingAt(ana, shown, (t) => t === '');
-    assert.ok(gone - pressed <= TYPING_GONE_WITHIN, `typing gone ${gone - pressed} ms after the last keystroke over ${transport}`);
+    assert.ok(
+      gone - pressed <= TYPING_GONE_WITHIN,
+      `typing gone ${gone - pressed} ms after the last keystroke over ${transport}`,
+    );
 
     // Typing again, then Enter: the indicator goes at once, with the message.
     const again = await bo.keystroke('i');
@@ -76,7 +97,10 @@ async function twoPages(server: TestServer, transport: string, room: string): Pr
     await ana.waitMessage('hi');
     const cleared = await typingAt(ana, sentAt, (t) => t === '');
     const arrived = (await ana.arrivals())[0]!;
-    assert.ok(cleared - sentAt <= TYPING_SHOWN_WITHIN, `typing cleared ${cleared - sentAt} ms after sending over ${transport}`);
+    assert.ok(
+      cleared - sentAt <= TYPING_SHOWN_WITHIN,
+      `typing cleared ${cleared - sentAt} ms after sending over ${transport}`,
+    );
     assert.ok(cleared <= arrived + 50, `typing cleared ${cleared - arrived} ms after the message arrived`);
   } finally {
     await closeAll(pages);
@@ -90,7 +114,8 @@ async function fivePages(server: TestServer, transport: string, room: string): P
     pages.push(ana);
     const bo = await ChatPage.join(browser(), server, 'Bo', transport, { room, cuttable: true });
     pages.push(bo);
-    for (const name of ['Cy', 'Di', 'Ed']) pages.push(await ChatPage.join(browser(), server, name, transport, { room }));
+    for (const name of ['Cy', 'Di', 'Ed'])
+      pages.push(await ChatPage.join(browser(), server, name, transport, { room }));
     const [, , cy, di, ed] = pages as [ChatPage, ChatPage, ChatPage, ChatPage, ChatPage];
     for (const p of pages) for (const other of pages) await p.waitMember(other.name);
     assert.deepEqual((await ana.members()).sort(), ['Ana', 'Bo', 'Cy', 'Di', 'Ed']);
@@ -103,7 +128,10 @@ async function fivePages(server: TestServer, transport: string, room: string): P
     const pressed = await di.keystroke('x');
     for (const p of [cy, ed]) {
       const shown = await typingAt(p, pressed, (t) => t.includes('Di is typing'));
-      assert.ok(shown - pressed <= TYPING_SHOWN_WITHIN, `typing shown on ${p.name} ${shown - pressed} ms after the keystroke`);
+      assert.ok(
+        shown - pressed <= TYPING_SHOWN_WITHIN,
+        `typing shown on ${p.name} ${shown - pressed} ms after the keystroke`,
+      );
     }
     // Several at once.
     const second = await cy.keystroke('y');
@@ -119,7 +147,10 @@ async function fivePages(server: TestServer, transport: string, room: string): P
     bo.cutNetwork();
     await ana.waitNoMember('Bo', REMAIN_PRESENT_FOR + 10_000);
     const left = Date.now() - cut;
-    assert.ok(left >= REMAIN_PRESENT_FOR - 200, `Bo left ${left} ms after the cut, before the server's ${REMAIN_PRESENT_FOR} ms`);
+    assert.ok(
+      left >= REMAIN_PRESENT_FOR - 200,
+      `Bo left ${left} ms after the cut, before the server's ${REMAIN_PRESENT_FOR} ms`,
+    );
     for (const p of [cy, ed]) await p.waitNoMember('Bo');
     assert.deepEqual((await cy.members()).sort(), ['Ana', 'Cy', 'Ed']);
     // Bo's own page says it lost the connection (once its client notices: at once, or when the server's heartbeats stop).
@@ -134,7 +165,9 @@ describe('chat demo: the transport picker', () => {
     const server = await startChatServer();
     try {
       const page = await browser().open(`http://127.0.0.1:${server.port}/`);
-      const values = await page.evaluate(() => (globalThis as unknown as ProbeWindow).probes.optionValues('#transport'));
+      const values = await page.evaluate(() =>
+        (globalThis as unknown as ProbeWindow).probes.optionValues('#transport'),
+      );
       assert.deepEqual(values, ['', ...CHAT_TRANSPORTS]);
       await page.close();
     } finally {

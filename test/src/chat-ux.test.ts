@@ -75,7 +75,11 @@ describe('chat demo: delivery state', () => {
       await ana.waitDelivery(id, 'failed');
       await ana.page.setViewportSize({ width: 1280, height: 760 });
       await ana.page.screenshot({ path: screenshotPath('chat-offline.png') }); // offline, the message not sent, Retry
-      assert.equal(await ana.page.isVisible('#members-stale'), true, 'offline, the members list says it is the last known one');
+      assert.equal(
+        await ana.page.isVisible('#members-stale'),
+        true,
+        'offline, the members list says it is the last known one',
+      );
       ana.proxy!.unblock();
       await ana.page.focus(`.message[data-id="${id}"] .retry`);
       await ana.page.keyboard.press('Enter');
@@ -97,11 +101,21 @@ describe('chat demo: who is typing', () => {
   it('the sender throttles: a steady typer sends about one update a second, then one "stopped"', async () => {
     const server = await startChatServer();
     const bo = await ChatPage.join(browser(), server, 'Bo', undefined, { room: 'throttle' });
-    const watcher = new Ably.Realtime({ authUrl: `http://127.0.0.1:${server.port}/demo/token`, authParams: { clientId: 'Watcher' }, clientId: 'Watcher', endpoint: '127.0.0.1', port: server.port, tls: false, logLevel: 0, disableConnectivityCheck: true });
+    const watcher = new Ably.Realtime({
+      authUrl: `http://127.0.0.1:${server.port}/demo/token`,
+      authParams: { clientId: 'Watcher' },
+      clientId: 'Watcher',
+      endpoint: '127.0.0.1',
+      port: server.port,
+      tls: false,
+      logLevel: 0,
+      disableConnectivityCheck: true,
+    });
     try {
       const updates: { t: number; typing: boolean }[] = [];
       await watcher.channels.get('chat:throttle').presence.subscribe('update', (p) => {
-        if (p.clientId === 'Bo') updates.push({ t: Date.now(), typing: (p.data as { typing?: boolean }).typing === true });
+        if (p.clientId === 'Bo')
+          updates.push({ t: Date.now(), typing: (p.data as { typing?: boolean }).typing === true });
       });
       await bo.page.focus('#composer-text');
       const started = Date.now();
@@ -112,7 +126,10 @@ describe('chat demo: who is typing', () => {
       const typedFor = Date.now() - started;
       await new Promise((r) => setTimeout(r, 2500)); // idle: "stopped" follows
       const typing = updates.filter((u) => u.typing);
-      assert.ok(typing.length >= 2 && typing.length <= Math.ceil(typedFor / 1000) + 1, `${typing.length} typing updates for ${typedFor} ms of typing: ${JSON.stringify(updates)}`);
+      assert.ok(
+        typing.length >= 2 && typing.length <= Math.ceil(typedFor / 1000) + 1,
+        `${typing.length} typing updates for ${typedFor} ms of typing: ${JSON.stringify(updates)}`,
+      );
       assert.deepEqual(updates.filter((u) => !u.typing).length, 1);
       assert.equal(updates.at(-1)?.typing, false);
     } finally {
@@ -122,7 +139,7 @@ describe('chat demo: who is typing', () => {
     }
   });
 
-  it('the receiver lets a typer who vanished expire within 3 s, while their member stays for the server\'s timeout', async () => {
+  it("the receiver lets a typer who vanished expire within 3 s, while their member stays for the server's timeout", async () => {
     const server = await startChatServer({ presenceRemainPresentFor: 20_000 });
     const ana = await ChatPage.join(browser(), server, 'Ana', undefined, { room: 'vanish' });
     const bo = await ChatPage.join(browser(), server, 'Bo', undefined, { room: 'vanish', cuttable: true });
@@ -130,12 +147,19 @@ describe('chat demo: who is typing', () => {
       await ana.waitMember('Bo');
       await ana.recordTyping();
       const pressed = await bo.keystroke('q');
-      await ana.page.waitForFunction(() => ((globalThis as unknown as ProbeWindow).probes.text('#typing') ?? '').includes('Bo is typing'));
+      await ana.page.waitForFunction(() =>
+        ((globalThis as unknown as ProbeWindow).probes.text('#typing') ?? '').includes('Bo is typing'),
+      );
       bo.cutNetwork(); // Bo's "stopped" never gets out
-      await ana.page.waitForFunction(() => (globalThis as unknown as ProbeWindow).probes.text('#typing') === '', null, { timeout: 6000 });
+      await ana.page.waitForFunction(() => (globalThis as unknown as ProbeWindow).probes.text('#typing') === '', null, {
+        timeout: 6000,
+      });
       const gone = (await ana.typingLog()).find((e) => e.text === '')!.t;
       assert.ok(gone - pressed <= 3000, `typing expired ${gone - pressed} ms after the last keystroke`);
-      assert.ok(await ana.page.evaluate(() => (globalThis as unknown as ProbeWindow).probes.hasMember('Bo')), 'Bo is still present (remainPresentFor)');
+      assert.ok(
+        await ana.page.evaluate(() => (globalThis as unknown as ProbeWindow).probes.hasMember('Bo')),
+        'Bo is still present (remainPresentFor)',
+      );
     } finally {
       await ana.close();
       await bo.close();
@@ -149,7 +173,8 @@ describe('chat demo: keyboard only', () => {
     const server = await startChatServer();
     const page = await browser().open(`http://127.0.0.1:${server.port}/`);
     try {
-      const active = (): Promise<string> => page.evaluate(() => (globalThis as unknown as ProbeWindow).probes.activeId());
+      const active = (): Promise<string> =>
+        page.evaluate(() => (globalThis as unknown as ProbeWindow).probes.activeId());
       assert.equal(await active(), 'join-name'); // focused on load
       await page.keyboard.type('Kim');
       await page.keyboard.press('Enter');
@@ -164,11 +189,16 @@ describe('chat demo: keyboard only', () => {
         reached.add(await active());
       }
       for (const id of ['transport', 'a[href="#room/random"]', 'room-name', 'composer-text', 'send', 'messages']) {
-        assert.ok([...reached].some((r) => r.startsWith(id)), `Tab never reached ${id}: ${[...reached].join(', ')}`);
+        assert.ok(
+          [...reached].some((r) => r.startsWith(id)),
+          `Tab never reached ${id}: ${[...reached].join(', ')}`,
+        );
       }
       await page.focus('a[href="#room/random"]');
       await page.keyboard.press('Enter');
-      await page.waitForFunction(() => (globalThis as unknown as ProbeWindow).probes.text('#room-title') === '# random');
+      await page.waitForFunction(
+        () => (globalThis as unknown as ProbeWindow).probes.text('#room-title') === '# random',
+      );
       await page.waitForFunction(() => (globalThis as unknown as ProbeWindow).probes.hasMember('Kim'));
     } finally {
       await page.close();
@@ -182,7 +212,8 @@ describe('chat demo: screenshots', () => {
     const server = await startChatServer();
     const people: ChatPage[] = [];
     try {
-      for (const name of ['Ana Lima', 'Bo', 'Cy Okafor']) people.push(await ChatPage.join(browser(), server, name, undefined, { room: 'general' }));
+      for (const name of ['Ana Lima', 'Bo', 'Cy Okafor'])
+        people.push(await ChatPage.join(browser(), server, name, undefined, { room: 'general' }));
       const [ana, bo, cy] = people as [ChatPage, ChatPage, ChatPage];
       await ana.send('Morning! Is the release still on for today?');
       await bo.send('Yes, after the last test run. Cy is checking the dashboard.');
@@ -191,14 +222,22 @@ describe('chat demo: screenshots', () => {
       for (const p of people) await p.waitMessage('Great, thanks both');
       await bo.page.focus('#composer-text');
       await bo.page.keyboard.type('On it', { delay: 30 });
-      await ana.page.waitForFunction(() => ((globalThis as unknown as ProbeWindow).probes.text('#typing') ?? '').includes('Bo is typing'));
+      await ana.page.waitForFunction(() =>
+        ((globalThis as unknown as ProbeWindow).probes.text('#typing') ?? '').includes('Bo is typing'),
+      );
       await ana.page.setViewportSize({ width: 1280, height: 760 });
       await ana.page.screenshot({ path: screenshotPath('chat-desktop.png') });
       await cy.page.setViewportSize({ width: 390, height: 760 });
       await bo.page.keyboard.type('…');
-      await cy.page.waitForFunction(() => ((globalThis as unknown as ProbeWindow).probes.text('#typing') ?? '').includes('Bo is typing'));
+      await cy.page.waitForFunction(() =>
+        ((globalThis as unknown as ProbeWindow).probes.text('#typing') ?? '').includes('Bo is typing'),
+      );
       await cy.page.screenshot({ path: screenshotPath('chat-phone.png') });
-      assert.equal(await cy.page.evaluate(() => (globalThis as unknown as ProbeWindow).probes.overflowsSideways()), false, 'the phone layout sticks out sideways');
+      assert.equal(
+        await cy.page.evaluate(() => (globalThis as unknown as ProbeWindow).probes.overflowsSideways()),
+        false,
+        'the phone layout sticks out sideways',
+      );
       // The join screen as a newcomer sees it.
       const fresh = await browser().open(`http://127.0.0.1:${server.port}/`);
       await fresh.setViewportSize({ width: 1280, height: 760 });
@@ -228,12 +267,21 @@ describe('chat demo: no API key in the page', () => {
       await page.waitForSelector('.message.own[data-delivery="acknowledged"]', { timeout: 10_000 });
       const secrets = Object.values(KEYS).map((k) => k.slice(k.indexOf(':') + 1));
       for (const r of seen) {
-        for (const secret of secrets) assert.ok(!r.url.includes(secret) && !r.authorization.includes(secret), `a key secret in ${r.url}`);
+        for (const secret of secrets)
+          assert.ok(!r.url.includes(secret) && !r.authorization.includes(secret), `a key secret in ${r.url}`);
         assert.ok(!/[?&]key=/.test(r.url), `a key in ${r.url}`);
         assert.ok(!r.authorization.startsWith('Basic '), `basic auth on ${r.url}`);
       }
-      assert.ok(seen.some((r) => new URL(r.url).pathname === '/demo/token' && new URL(r.url).searchParams.get('clientId') === 'Kim'), 'the token came from the demo endpoint');
-      assert.ok(seen.some((r) => r.url.startsWith('ws://') && new URL(r.url).searchParams.has('access_token')), 'the connection is authenticated by a token');
+      assert.ok(
+        seen.some(
+          (r) => new URL(r.url).pathname === '/demo/token' && new URL(r.url).searchParams.get('clientId') === 'Kim',
+        ),
+        'the token came from the demo endpoint',
+      );
+      assert.ok(
+        seen.some((r) => r.url.startsWith('ws://') && new URL(r.url).searchParams.has('access_token')),
+        'the connection is authenticated by a token',
+      );
       const html = await page.content();
       for (const secret of secrets) assert.ok(!html.includes(secret));
     } finally {

@@ -24,7 +24,9 @@ interface Running {
  * then one request: the banner is written before the server handles anything).
  */
 async function serve(args: string[]): Promise<Running> {
-  const child = spawn(process.execPath, [BIN, 'serve', '--port', '0', '--log-level', 'info', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [BIN, 'serve', '--port', '0', '--log-level', 'info', ...args], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let out = '';
   child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
   child.stderr!.on('data', (d: Buffer) => (out += d.toString()));
@@ -67,7 +69,11 @@ describe('encke serve: chat and dashboard', () => {
       assert.match(await page.text(), /encke chat/);
       const password = new URL(admin!).hash.slice('#password='.length);
       assert.equal((await fetch(`${r.url}/admin`)).status, 401);
-      const login = await fetch(`${r.url}/admin/login`, { method: 'POST', headers: { 'Content-Type': 'application/json', Accept: 'application/json' }, body: JSON.stringify({ password }) });
+      const login = await fetch(`${r.url}/admin/login`, {
+        method: 'POST',
+        headers: { 'Content-Type': 'application/json', Accept: 'application/json' },
+        body: JSON.stringify({ password }),
+      });
       assert.equal(login.status, 204);
       const cookie = (login.headers.get('set-cookie') ?? '').split(';')[0]!;
       assert.equal((await fetch(`${r.url}/admin`, { headers: { cookie } })).status, 200);
@@ -100,9 +106,15 @@ describe('encke serve: chat and dashboard', () => {
 
   it('a configured adminPassword turns the dashboard on and is never printed', async () => {
     const password = 'configured-admin-password-123';
-    const r = await serve(['--config', configFile({ adminPassword: password, apps: [{ id: 'prod', keys: [{ key: 'prod.k1:a-long-secret-value' }] }] })]);
+    const r = await serve([
+      '--config',
+      configFile({ adminPassword: password, apps: [{ id: 'prod', keys: [{ key: 'prod.k1:a-long-secret-value' }] }] }),
+    ]);
     try {
-      assert.match(r.out(), /Admin dashboard: +http:\/\/127\.0\.0\.1:\d+\/admin +\(sign in with the adminPassword of the config\)/);
+      assert.match(
+        r.out(),
+        /Admin dashboard: +http:\/\/127\.0\.0\.1:\d+\/admin +\(sign in with the adminPassword of the config\)/,
+      );
       assert.ok(!r.out().includes(password));
       assert.equal((await fetch(`${r.url}/admin`)).status, 401);
     } finally {

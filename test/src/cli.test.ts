@@ -6,7 +6,16 @@ import net from 'node:net';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import * as Ably from 'ably';
-import { CliError, createLogger, DEV_KEY_FILE, formatPretty, parseCommand, VALID_FLAGS, VERSION, type ServeCommand } from 'encke';
+import {
+  CliError,
+  createLogger,
+  DEV_KEY_FILE,
+  formatPretty,
+  parseCommand,
+  VALID_FLAGS,
+  VERSION,
+  type ServeCommand,
+} from 'encke';
 import { closeAll, connect, connectionState } from './helpers/ably.js';
 import { BIN, REPO, runEncke, spawnEncke, spawnProcess, tempDir } from './helpers/process.js';
 
@@ -23,12 +32,30 @@ function serve(argv: string[]): ServeCommand {
 }
 
 function sdk(key: string, port: number): Ably.Realtime {
-  return new Ably.Realtime({ key, endpoint: '127.0.0.1', port, tls: false, logLevel: 0, disableConnectivityCheck: true, disconnectedRetryTimeout: 60_000 });
+  return new Ably.Realtime({
+    key,
+    endpoint: '127.0.0.1',
+    port,
+    tls: false,
+    logLevel: 0,
+    disableConnectivityCheck: true,
+    disconnectedRetryTimeout: 60_000,
+  });
 }
 
 describe('encke serve flags', () => {
   it('parses port, host and repeated keys; no dev key when keys are given', () => {
-    const p = serve(['serve', '--port', '9000', '--host', '0.0.0.0', '--key', 'a.b:secret123', '--key', 'a.c:secret456']);
+    const p = serve([
+      'serve',
+      '--port',
+      '9000',
+      '--host',
+      '0.0.0.0',
+      '--key',
+      'a.b:secret123',
+      '--key',
+      'a.c:secret456',
+    ]);
     assert.equal(p.options.port, 9000);
     assert.equal(p.options.host, '0.0.0.0');
     assert.deepEqual(p.options.keys, ['a.b:secret123', 'a.c:secret456']);
@@ -63,7 +90,11 @@ describe('encke serve flags', () => {
   });
 
   it('loads a config file, flags win', () => {
-    const path = configFile({ port: 7000, maxMessageSize: 1024, apps: [{ id: 'app1', keys: [{ id: 'k1', secret: 'secret-k1-xx' }] }] });
+    const path = configFile({
+      port: 7000,
+      maxMessageSize: 1024,
+      apps: [{ id: 'app1', keys: [{ id: 'k1', secret: 'secret-k1-xx' }] }],
+    });
     const p = serve(['serve', '--config', path, '--port', '7001']);
     assert.equal(p.options.port, 7001);
     assert.equal(p.options.maxMessageSize, 1024);
@@ -79,8 +110,23 @@ describe('encke serve flags', () => {
   });
 
   it('reads log level and format from flags or the environment, drain timings and the Redis connect timeout', () => {
-    const p = serve(['serve', '--log-level', 'debug', '--log-format', 'pretty', '--drain-delay', '250', '--drain-timeout', '900', '--redis-connect-timeout', '1500']);
-    assert.deepEqual([p.logLevel, p.logFormat, p.drainDelay, p.drainTimeout, p.options.redisConnectTimeout], ['debug', 'pretty', 250, 900, 1500]);
+    const p = serve([
+      'serve',
+      '--log-level',
+      'debug',
+      '--log-format',
+      'pretty',
+      '--drain-delay',
+      '250',
+      '--drain-timeout',
+      '900',
+      '--redis-connect-timeout',
+      '1500',
+    ]);
+    assert.deepEqual(
+      [p.logLevel, p.logFormat, p.drainDelay, p.drainTimeout, p.options.redisConnectTimeout],
+      ['debug', 'pretty', 250, 900, 1500],
+    );
     const e = parseCommand(['serve'], { LOG_LEVEL: 'warn', LOG_FORMAT: 'json' }) as ServeCommand;
     assert.deepEqual([e.logLevel, e.logFormat, e.drainDelay, e.drainTimeout], ['warn', 'json', 0, 5000]);
     assert.equal(serve(['serve']).logFormat, undefined);
@@ -95,8 +141,16 @@ describe('encke serve flags', () => {
   });
 
   const bad: [string, string[], RegExp][] = [
-    ['--tls-cert without --tls-key', ['serve', '--tls-cert', configFile('x')], /--tls-cert and --tls-key must be given together/],
-    ['an unreadable --tls-key', ['serve', '--tls-cert', configFile('x'), '--tls-key', '/nonexistent/key.pem'], /cannot read --tls-key file/],
+    [
+      '--tls-cert without --tls-key',
+      ['serve', '--tls-cert', configFile('x')],
+      /--tls-cert and --tls-key must be given together/,
+    ],
+    [
+      'an unreadable --tls-key',
+      ['serve', '--tls-cert', configFile('x'), '--tls-key', '/nonexistent/key.pem'],
+      /cannot read --tls-key file/,
+    ],
     ['a bad port', ['serve', '--port', 'eighty'], /--port/],
     ['a port past 65535', ['serve', '--port', '65536'], /--port must be a whole number from 0 to 65535/],
     ['an unknown command', ['launch'], /unknown command "launch"/],
@@ -105,10 +159,18 @@ describe('encke serve flags', () => {
     ['a bad log level', ['serve', '--log-level', 'loud'], /--log-level must be one of/],
     ['a bad log format', ['serve', '--log-format', 'xml'], /--log-format must be one of json, pretty/],
     ['a negative drain timeout', ['serve', '--drain-timeout', '-1'], /--drain-timeout/],
-    ['a zero Redis connect timeout', ['serve', '--redis-connect-timeout', '0'], /--redis-connect-timeout must be a whole number from 1/],
+    [
+      'a zero Redis connect timeout',
+      ['serve', '--redis-connect-timeout', '0'],
+      /--redis-connect-timeout must be a whole number from 1/,
+    ],
     ['a config file that is not JSON', ['serve', '--config', configFile('{nope')], /not valid JSON/],
     ['a config file with an unknown field', ['serve', '--config', configFile({ prot: 1 })], /unknown field "prot"/],
-    ['a config option of the wrong type', ['serve', '--config', configFile({ maxMessageSize: 'big' })], /must be a number/],
+    [
+      'a config option of the wrong type',
+      ['serve', '--config', configFile({ maxMessageSize: 'big' })],
+      /must be a number/,
+    ],
     ['a missing config file', ['serve', '--config', '/nonexistent/encke.json'], /Cannot read config file/],
   ];
   for (const [name, argv, message] of bad) {
@@ -139,19 +201,75 @@ describe('encke command errors (the real command): one line on stderr and an exi
   const corruptDevKey = join(tempDir(), 'dev-key.json');
   writeFileSync(corruptDevKey, '{"key":"not-a-key"}');
   const table: { name: string; argv: () => string[]; exit: number; stderr: () => RegExp }[] = [
-    { name: 'unknown option, with the valid ones', argv: () => ['serve', '--nope'], exit: 2, stderr: () => new RegExp(`^encke: unknown option --nope \\(valid options: ${VALID_FLAGS.join(', ')}\\)$`) },
-    { name: 'unknown command', argv: () => ['start'], exit: 2, stderr: () => /^encke: unknown command "start" \(commands: serve; see encke --help\)$/ },
-    { name: 'bad log level', argv: () => ['serve', '--log-level', 'loud'], exit: 2, stderr: () => /^encke: --log-level must be one of fatal, error, warn, info, debug, trace, silent; got "loud"$/ },
-    { name: 'bad port', argv: () => ['serve', '--port', 'http'], exit: 2, stderr: () => /^encke: --port must be a whole number from 0 to 65535, got http$/ },
-    { name: 'config file that is not JSON (file named)', argv: () => ['serve', '--config', notJson], exit: 2, stderr: () => new RegExp(`^encke: Config file ${notJson} is not valid JSON: .+$`) },
-    { name: 'config file with a bad app (file named)', argv: () => ['serve', '--config', badApps], exit: 2, stderr: () => new RegExp(`^encke: config file ${badApps}: .*apps\\[0\\]\\.id.*$`) },
-    { name: 'dev key file that holds no key (file named)', argv: () => ['serve', '--dev-key-file', corruptDevKey], exit: 2, stderr: () => new RegExp(`^encke: dev key file ${corruptDevKey} does not hold a development key \\(delete it to create a new one\\)$`) },
-    { name: 'port in use', argv: () => ['serve', ...key, '--port', String(busyPort)], exit: 1, stderr: () => new RegExp(`^encke: port ${busyPort} on 127\\.0\\.0\\.1 is already in use \\(choose another with --port\\)$`) },
+    {
+      name: 'unknown option, with the valid ones',
+      argv: () => ['serve', '--nope'],
+      exit: 2,
+      stderr: () => new RegExp(`^encke: unknown option --nope \\(valid options: ${VALID_FLAGS.join(', ')}\\)$`),
+    },
+    {
+      name: 'unknown command',
+      argv: () => ['start'],
+      exit: 2,
+      stderr: () => /^encke: unknown command "start" \(commands: serve; see encke --help\)$/,
+    },
+    {
+      name: 'bad log level',
+      argv: () => ['serve', '--log-level', 'loud'],
+      exit: 2,
+      stderr: () => /^encke: --log-level must be one of fatal, error, warn, info, debug, trace, silent; got "loud"$/,
+    },
+    {
+      name: 'bad port',
+      argv: () => ['serve', '--port', 'http'],
+      exit: 2,
+      stderr: () => /^encke: --port must be a whole number from 0 to 65535, got http$/,
+    },
+    {
+      name: 'config file that is not JSON (file named)',
+      argv: () => ['serve', '--config', notJson],
+      exit: 2,
+      stderr: () => new RegExp(`^encke: Config file ${notJson} is not valid JSON: .+$`),
+    },
+    {
+      name: 'config file with a bad app (file named)',
+      argv: () => ['serve', '--config', badApps],
+      exit: 2,
+      stderr: () => new RegExp(`^encke: config file ${badApps}: .*apps\\[0\\]\\.id.*$`),
+    },
+    {
+      name: 'dev key file that holds no key (file named)',
+      argv: () => ['serve', '--dev-key-file', corruptDevKey],
+      exit: 2,
+      stderr: () =>
+        new RegExp(
+          `^encke: dev key file ${corruptDevKey} does not hold a development key \\(delete it to create a new one\\)$`,
+        ),
+    },
+    {
+      name: 'port in use',
+      argv: () => ['serve', ...key, '--port', String(busyPort)],
+      exit: 1,
+      stderr: () =>
+        new RegExp(`^encke: port ${busyPort} on 127\\.0\\.0\\.1 is already in use \\(choose another with --port\\)$`),
+    },
     {
       name: 'Redis unreachable: bounded retry, then exit 1',
-      argv: () => ['serve', ...key, '--port', '0', '--redis', `redis://127.0.0.1:${closedPort}`, '--redis-connect-timeout', '700'],
+      argv: () => [
+        'serve',
+        ...key,
+        '--port',
+        '0',
+        '--redis',
+        `redis://127.0.0.1:${closedPort}`,
+        '--redis-connect-timeout',
+        '700',
+      ],
       exit: 1,
-      stderr: () => new RegExp(`^encke: Redis at redis://127\\.0\\.0\\.1:${closedPort}/? unreachable after 700 ms \\(.*ECONNREFUSED.*\\); is it running\\? \\(--redis, --redis-connect-timeout\\)$`),
+      stderr: () =>
+        new RegExp(
+          `^encke: Redis at redis://127\\.0\\.0\\.1:${closedPort}/? unreachable after 700 ms \\(.*ECONNREFUSED.*\\); is it running\\? \\(--redis, --redis-connect-timeout\\)$`,
+        ),
     },
   ];
   for (const row of table) {
@@ -169,7 +287,10 @@ describe('encke command errors (the real command): one line on stderr and an exi
     const r = await runEncke(['--version']);
     assert.equal(r.code, 0);
     assert.equal(r.stdout, `${VERSION}\n`);
-    assert.equal(VERSION, (JSON.parse(readFileSync(join(REPO, 'packages/cli/package.json'), 'utf8')) as { version: string }).version);
+    assert.equal(
+      VERSION,
+      (JSON.parse(readFileSync(join(REPO, 'packages/cli/package.json'), 'utf8')) as { version: string }).version,
+    );
   });
 
   it('--help lists every flag and exits 0', async () => {
@@ -194,7 +315,10 @@ describe('encke serve logs', () => {
       assert.equal(listening?.level, 'info');
       assert.equal(listening?.port, port);
       assert.match(String(listening?.time), /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/);
-      assert.match(p.stderr, new RegExp(`encke ${VERSION.replace(/\./g, '\\.')} is running on http://127\\.0\\.0\\.1:${port}`));
+      assert.match(
+        p.stderr,
+        new RegExp(`encke ${VERSION.replace(/\./g, '\\.')} is running on http://127\\.0\\.0\\.1:${port}`),
+      );
       assert.doesNotMatch(p.stdout, /is running on/);
     } finally {
       p.kill();
@@ -207,7 +331,13 @@ describe('encke serve logs', () => {
     try {
       const port = await pretty.started();
       await pretty.waitFor(/encke listening/);
-      assert.match(pretty.stdout, new RegExp(`^\\d\\d:\\d\\d:\\d\\d\\.\\d{3} INFO  encke listening host=127\\.0\\.0\\.1 port=${port} tls=false serverId=encke-\\w+$`, 'm'));
+      assert.match(
+        pretty.stdout,
+        new RegExp(
+          `^\\d\\d:\\d\\d:\\d\\d\\.\\d{3} INFO  encke listening host=127\\.0\\.0\\.1 port=${port} tls=false serverId=encke-\\w+$`,
+          'm',
+        ),
+      );
       await quiet.started();
       assert.equal(quiet.stdout, '');
     } finally {
@@ -216,34 +346,41 @@ describe('encke serve logs', () => {
     }
   });
 
-  it('connection lifecycle at info and refused credentials at warn, with reason codes and no secrets', { timeout: 60_000 }, async () => {
-    const secret = 'log-secret-value-0001';
-    const p = spawnEncke(['serve', '--port', '0', '--key', `logapp.k:${secret}`]);
-    try {
-      const port = await p.started();
-      const wrong = sdk('logapp.k:not-the-secret-0001', port);
-      await connectionState(wrong, 'failed').catch(() => undefined);
-      wrong.close();
-      const good = sdk(`logapp.k:${secret}`, port);
-      await connect(good);
-      const id = good.connection.id!;
-      await closeAll(good);
-      await p.waitFor(/"msg":"connection ended"/);
-      const lines = p.jsonLines();
-      const refused = lines.find((l) => l.msg === 'connection refused');
-      assert.equal(refused?.level, 'warn');
-      assert.equal(refused?.code, 40101);
-      assert.equal(refused?.transport, 'web_socket');
-      const opened = lines.find((l) => l.msg === 'connection opened');
-      assert.deepEqual([opened?.level, opened?.connectionId, opened?.keyName, opened?.transport, opened?.format], ['info', id, 'logapp.k', 'web_socket', 'msgpack']);
-      const ended = lines.find((l) => l.msg === 'connection ended');
-      assert.deepEqual([ended?.level, ended?.connectionId, ended?.reason], ['info', id, 'closed']);
-      assert.doesNotMatch(p.stdout, new RegExp(`${secret}|not-the-secret`), 'no secrets in logs');
-      assert.doesNotMatch(p.stdout, /connectionKey|"key"/);
-    } finally {
-      p.kill();
-    }
-  });
+  it(
+    'connection lifecycle at info and refused credentials at warn, with reason codes and no secrets',
+    { timeout: 60_000 },
+    async () => {
+      const secret = 'log-secret-value-0001';
+      const p = spawnEncke(['serve', '--port', '0', '--key', `logapp.k:${secret}`]);
+      try {
+        const port = await p.started();
+        const wrong = sdk('logapp.k:not-the-secret-0001', port);
+        await connectionState(wrong, 'failed').catch(() => undefined);
+        wrong.close();
+        const good = sdk(`logapp.k:${secret}`, port);
+        await connect(good);
+        const id = good.connection.id!;
+        await closeAll(good);
+        await p.waitFor(/"msg":"connection ended"/);
+        const lines = p.jsonLines();
+        const refused = lines.find((l) => l.msg === 'connection refused');
+        assert.equal(refused?.level, 'warn');
+        assert.equal(refused?.code, 40101);
+        assert.equal(refused?.transport, 'web_socket');
+        const opened = lines.find((l) => l.msg === 'connection opened');
+        assert.deepEqual(
+          [opened?.level, opened?.connectionId, opened?.keyName, opened?.transport, opened?.format],
+          ['info', id, 'logapp.k', 'web_socket', 'msgpack'],
+        );
+        const ended = lines.find((l) => l.msg === 'connection ended');
+        assert.deepEqual([ended?.level, ended?.connectionId, ended?.reason], ['info', id, 'closed']);
+        assert.doesNotMatch(p.stdout, new RegExp(`${secret}|not-the-secret`), 'no secrets in logs');
+        assert.doesNotMatch(p.stdout, /connectionKey|"key"/);
+      } finally {
+        p.kill();
+      }
+    },
+  );
 
   it('pretty by default when stdout is a terminal (the real command under a pty)', { timeout: 60_000 }, async () => {
     // util-linux `script` runs the command on a pseudo-terminal and copies what it shows.
@@ -265,7 +402,10 @@ describe('encke serve logs', () => {
     };
     assert.match(out(true), /^\d\d:\d\d:\d\d\.\d{3} \x1b\[32mINFO \x1b\[0m hello a=1\n$/);
     assert.deepEqual(Object.keys(JSON.parse(out(false)) as object), ['level', 'time', 'a', 'msg']);
-    assert.equal(formatPretty({ level: 'warn', time: '2026-01-01T10:00:00.000Z', msg: 'x', reason: 'two words', code: 40101 }), '10:00:00.000 WARN  x reason="two words" code=40101');
+    assert.equal(
+      formatPretty({ level: 'warn', time: '2026-01-01T10:00:00.000Z', msg: 'x', reason: 'two words', code: 40101 }),
+      '10:00:00.000 WARN  x reason="two words" code=40101',
+    );
   });
 });
 
@@ -277,7 +417,10 @@ describe('the development key survives restarts', () => {
     try {
       await first.started();
       key = (await first.waitFor(/API key: (\S+)/))[1]!;
-      assert.match(first.stderr, new RegExp(`Development app created; its key is kept in ${DEV_KEY_FILE.replace('.', '\\.')}`));
+      assert.match(
+        first.stderr,
+        new RegExp(`Development app created; its key is kept in ${DEV_KEY_FILE.replace('.', '\\.')}`),
+      );
       first.kill('SIGTERM');
       assert.equal((await first.closed).code, 0);
     } finally {

@@ -21,7 +21,13 @@ class Reading {
   ended = false;
   private constructor(readonly destroy: () => void) {}
 
-  static open(port: number, path: string, headers: Record<string, string> = {}, method = 'GET', body?: string): Promise<Reading> {
+  static open(
+    port: number,
+    path: string,
+    headers: Record<string, string> = {},
+    method = 'GET',
+    body?: string,
+  ): Promise<Reading> {
     return new Promise((resolve, reject) => {
       const req = request({ host: '127.0.0.1', port, path, method, headers }, (res) => {
         const r = new Reading(() => res.destroy());
@@ -98,7 +104,13 @@ describe('comet techniques on two nodes behind a round-robin balancer (no sticki
       const recvOnce = async (): Promise<void> => {
         seen += await (await Reading.open(balancer.port, `/comet/${key}/recv?${K}${t.recv ?? ''}`)).done();
       };
-      const sent = await Reading.open(balancer.port, `/comet/${key}/send?${K}`, { 'Content-Type': 'application/json' }, 'POST', JSON.stringify([{ action: Action.ATTACH, channel }]));
+      const sent = await Reading.open(
+        balancer.port,
+        `/comet/${key}/send?${K}`,
+        { 'Content-Type': 'application/json' },
+        'POST',
+        JSON.stringify([{ action: Action.ATTACH, channel }]),
+      );
       await sent.done();
       const attached = (text: string): boolean => text.includes('"action":11');
       if (t.streams) await connect.until('ATTACHED', attached);
@@ -119,7 +131,10 @@ describe('comet techniques on two nodes behind a round-robin balancer (no sticki
     const id = /"connectionId":"([^"]+)"/.exec(first.text)![1];
     const lastId = /id: (\S+)/.exec(first.text)![1]!;
     first.destroy();
-    const second = await Reading.open(cluster.ports[1]!, `/comet/connect?${K}&v=6`, { Accept: 'text/event-stream', 'Last-Event-ID': lastId });
+    const second = await Reading.open(cluster.ports[1]!, `/comet/connect?${K}&v=6`, {
+      Accept: 'text/event-stream',
+      'Last-Event-ID': lastId,
+    });
     await second.until('CONNECTED', (text) => keyIn(text) !== undefined);
     assert.equal(/"connectionId":"([^"]+)"/.exec(second.text)![1], id);
     assert.ok(!/"error"/.test(second.text.slice(0, second.text.indexOf('connectionKey'))), 'resumed without error');

@@ -21,15 +21,40 @@ const BIN = fileURLToPath(new URL('../../packages/cli/bin/encke.js', import.meta
 const FAST_RETRY = { disconnectedRetryTimeout: 100, suspendedRetryTimeout: 100 } as const;
 
 function client(port: number, options: Ably.ClientOptions = {}): Ably.Realtime {
-  return new Ably.Realtime({ key: KEYS.full, endpoint: '127.0.0.1', port, tls: false, disableConnectivityCheck: true, logLevel: 0, ...FAST_RETRY, ...options });
+  return new Ably.Realtime({
+    key: KEYS.full,
+    endpoint: '127.0.0.1',
+    port,
+    tls: false,
+    disableConnectivityCheck: true,
+    logLevel: 0,
+    ...FAST_RETRY,
+    ...options,
+  });
 }
 
 /** An `encke serve` process in the cluster; resolves once it listens. */
-async function spawnNode(redisUrl: string, prefix: string, name: string): Promise<{ child: ChildProcess; port: number }> {
+async function spawnNode(
+  redisUrl: string,
+  prefix: string,
+  name: string,
+): Promise<{ child: ChildProcess; port: number }> {
   const dir = mkdtempSync(join(tmpdir(), 'encke-node-'));
   const config = join(dir, 'encke.json');
-  writeFileSync(config, JSON.stringify({ apps: TEST_APPS, redis: redisUrl, redisPrefix: prefix, serverId: name, nodeTimeout: 1500, port: 0 }));
-  const child = spawn(process.execPath, [BIN, 'serve', '--config', config, '--log-level', 'info'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  writeFileSync(
+    config,
+    JSON.stringify({
+      apps: TEST_APPS,
+      redis: redisUrl,
+      redisPrefix: prefix,
+      serverId: name,
+      nodeTimeout: 1500,
+      port: 0,
+    }),
+  );
+  const child = spawn(process.execPath, [BIN, 'serve', '--config', config, '--log-level', 'info'], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let out = '';
   child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
   child.stderr!.on('data', (d: Buffer) => (out += d.toString()));
@@ -58,7 +83,10 @@ describe('cluster failover', () => {
   it('kill -9 of a node mid-stream: its clients resume elsewhere, every message arrives exactly once, in order', async () => {
     const prefix = `k${Math.random().toString(36).slice(2, 8)}:`;
     const nodes = await Promise.all([0, 1, 2].map((i) => spawnNode(redis.url, prefix, `${prefix}n${i}`)));
-    const balancer = await Balancer.start(nodes.map((n) => n.port), 'tcp');
+    const balancer = await Balancer.start(
+      nodes.map((n) => n.port),
+      'tcp',
+    );
     // Six clients through a round-robin balancer, two on each node: the publisher (first) and one
     // subscriber are on the node that gets killed.
     const subscribers = Array.from({ length: 5 }, () => client(balancer.port));
@@ -90,7 +118,11 @@ describe('cluster failover', () => {
       await Promise.all(collectors.map((c) => c.waitFor(sent, 30_000)));
       await sleep(300);
       for (const [i, c] of collectors.entries()) {
-        assert.deepEqual(c.items.map((m) => Number(m.data)), range(sent), `subscriber ${i}: every message once, in order`);
+        assert.deepEqual(
+          c.items.map((m) => Number(m.data)),
+          range(sent),
+          `subscriber ${i}: every message once, in order`,
+        );
         assert.equal(subscribers[i]!.connection.id, ids[i], `subscriber ${i} kept its connection`);
       }
       assert.equal(balancer.routed[0], nodes[0]!.port, 'the publisher was on the killed node');
@@ -104,9 +136,11 @@ describe('cluster failover', () => {
 
   it('restart of Redis: the service recovers, says so in its logs, and delivery resumes', async () => {
     const lines: string[] = [];
-    const record = (level: string) => (obj: object | string, msg?: string): void => {
-      lines.push(`${level} ${typeof obj === 'string' ? obj : msg ?? ''}`);
-    };
+    const record =
+      (level: string) =>
+      (obj: object | string, msg?: string): void => {
+        lines.push(`${level} ${typeof obj === 'string' ? obj : (msg ?? '')}`);
+      };
     const logger: Logger = {
       fatal: record('fatal'),
       error: record('error'),
@@ -143,13 +177,22 @@ describe('cluster failover', () => {
         }
       }
       await got.waitFor(10, 15_000);
-      assert.deepEqual(got.items.map((m) => Number(m.data)), range(10));
+      assert.deepEqual(
+        got.items.map((m) => Number(m.data)),
+        range(10),
+      );
       assert.equal(subscriber.connection.state, 'connected');
       // Redis lost the channel's state (no persistence here): the SDK is told continuity was lost.
       await eventually(() => updates.length > 0, 5000, 'an update with resumed:false');
       assert.equal(updates[0]!.resumed, false);
-      assert.ok(lines.some((l) => l.includes('redis connection lost')), 'the outage is logged');
-      assert.ok(lines.some((l) => l.includes('redis connection restored')), 'the recovery is logged');
+      assert.ok(
+        lines.some((l) => l.includes('redis connection lost')),
+        'the outage is logged',
+      );
+      assert.ok(
+        lines.some((l) => l.includes('redis connection restored')),
+        'the recovery is logged',
+      );
     } finally {
       await closeAll(subscriber, publisher);
       await cluster.close();
@@ -177,7 +220,10 @@ describe('cluster failover', () => {
       await channel.publish('n', '5');
       await got.waitFor(6, 10_000);
       await sleep(200);
-      assert.deepEqual(got.items.map((m) => Number(m.data)), range(6));
+      assert.deepEqual(
+        got.items.map((m) => Number(m.data)),
+        range(6),
+      );
     } finally {
       await closeAll(subscriber, publisher);
       await cluster.close();

@@ -15,7 +15,15 @@ import { TestRedis } from './helpers/redis.js';
 import { KEYS } from './helpers/server.js';
 
 function client(port: number, options: Ably.ClientOptions = {}): Ably.Realtime {
-  return new Ably.Realtime({ key: KEYS.full, endpoint: '127.0.0.1', port, tls: false, disableConnectivityCheck: true, logLevel: 0, ...options });
+  return new Ably.Realtime({
+    key: KEYS.full,
+    endpoint: '127.0.0.1',
+    port,
+    tls: false,
+    disableConnectivityCheck: true,
+    logLevel: 0,
+    ...options,
+  });
 }
 
 function restOn(port: number, options: Ably.ClientOptions = {}): Ably.Rest {
@@ -63,12 +71,21 @@ describe('protocol features across two nodes on Redis', () => {
       const gotB = new Collector();
       await a.channels.get('deltas', { params: { delta: 'vcdiff' } }).subscribe(gotA.listener);
       await b.channels.get('deltas', { params: { delta: 'vcdiff' } }).subscribe(gotB.listener);
-      const docs = Array.from({ length: 30 }, (_, i) => ({ seq: i, rows: Array.from({ length: 30 }, (__, k) => ({ k, v: k === i % 30 ? i : 0 })) }));
+      const docs = Array.from({ length: 30 }, (_, i) => ({
+        seq: i,
+        rows: Array.from({ length: 30 }, (__, k) => ({ k, v: k === i % 30 ? i : 0 })),
+      }));
       for (const doc of docs) await publisher.channels.get('deltas').publish('doc', doc);
       await gotA.waitFor(docs.length);
       await gotB.waitFor(docs.length);
-      assert.deepEqual(gotA.items.map((m) => m.data), docs);
-      assert.deepEqual(gotB.items.map((m) => m.data), docs);
+      assert.deepEqual(
+        gotA.items.map((m) => m.data),
+        docs,
+      );
+      assert.deepEqual(
+        gotB.items.map((m) => m.data),
+        docs,
+      );
       assert.ok(d0.calls() >= docs.length - 2, `node 0 sent deltas (${d0.calls()} decoded)`);
       assert.ok(d1.calls() >= docs.length - 2, `node 1 sent deltas (${d1.calls()} decoded)`);
     } finally {
@@ -92,7 +109,11 @@ describe('protocol features across two nodes on Redis', () => {
       const { serials } = await w0.channels.get(name).publish('stream', '');
       const serial = serials[0]!;
       const fragments = Array.from({ length: 20 }, (_, i) => `<${i}>`);
-      await Promise.all(fragments.map((f, i) => (i % 2 === 0 ? w0 : w1).channels.get(name).appendMessage({ serial, data: f } as Ably.Message)));
+      await Promise.all(
+        fragments.map((f, i) =>
+          (i % 2 === 0 ? w0 : w1).channels.get(name).appendMessage({ serial, data: f } as Ably.Message),
+        ),
+      );
       await w1.channels.get(name).updateMessage({ serial, name: 'done' } as Ably.Message, { description: 'finished' });
       await got0.waitFor(22);
       await got1.waitFor(22);
@@ -116,7 +137,9 @@ describe('protocol features across two nodes on Redis', () => {
   it('sums annotations from both nodes into one summary, delivered to both', async () => {
     const [p0, p1] = cluster.ports as [number, number];
     const modes: Ably.ChannelMode[] = ['publish', 'subscribe', 'annotation_publish', 'annotation_subscribe'];
-    const users = Array.from({ length: 8 }, (_, i) => client(i % 2 === 0 ? p0 : p1, { clientId: `u${i}`, useBinaryProtocol: i % 4 < 2 }));
+    const users = Array.from({ length: 8 }, (_, i) =>
+      client(i % 2 === 0 ? p0 : p1, { clientId: `u${i}`, useBinaryProtocol: i % 4 < 2 }),
+    );
     const watcher = client(p1, { transports: ['comet'] });
     try {
       await Promise.all([...users, watcher].map(connect));
@@ -127,11 +150,19 @@ describe('protocol features across two nodes on Redis', () => {
       await ch.annotations.subscribe(annotations.listener);
       await ch.subscribe(messages.listener);
       const { serials } = await users[0]!.channels.get(name).publish('post', 'hello');
-      await Promise.all(users.map((u, i) => u.channels.get(name).annotations.publish(serials[0]!, { type: 'reaction:unique.v1', name: i < 5 ? '👍' : '🎉' })));
+      await Promise.all(
+        users.map((u, i) =>
+          u.channels
+            .get(name)
+            .annotations.publish(serials[0]!, { type: 'reaction:unique.v1', name: i < 5 ? '👍' : '🎉' }),
+        ),
+      );
       await annotations.waitFor(users.length);
       await messages.waitFor(1 + users.length);
       const expected = { '👍': ['u0', 'u1', 'u2', 'u3', 'u4'], '🎉': ['u5', 'u6', 'u7'] };
-      const summary = (await restOn(p0).channels.get(name).getMessage(serials[0]!)).annotations!.summary['reaction:unique.v1'] as Record<string, { total: number; clientIds: string[] }>;
+      const summary = (await restOn(p0).channels.get(name).getMessage(serials[0]!)).annotations!.summary[
+        'reaction:unique.v1'
+      ] as Record<string, { total: number; clientIds: string[] }>;
       for (const [emoji, ids] of Object.entries(expected)) {
         assert.equal(summary[emoji]!.total, ids.length);
         assert.deepEqual([...summary[emoji]!.clientIds].sort(), ids);

@@ -17,7 +17,15 @@ import { KEYS } from './helpers/server.js';
 const FAST_RETRY = { disconnectedRetryTimeout: 100, suspendedRetryTimeout: 100 } as const;
 
 function client(port: number, options: Ably.ClientOptions = {}): Ably.Realtime {
-  return new Ably.Realtime({ key: KEYS.full, endpoint: '127.0.0.1', port, tls: false, disableConnectivityCheck: true, logLevel: 0, ...options });
+  return new Ably.Realtime({
+    key: KEYS.full,
+    endpoint: '127.0.0.1',
+    port,
+    tls: false,
+    disableConnectivityCheck: true,
+    logLevel: 0,
+    ...options,
+  });
 }
 
 function numbers(items: Ably.Message[]): number[] {
@@ -55,7 +63,10 @@ describe('cluster of three nodes on Redis', () => {
       await a.channels.get('x').publish('bin', Buffer.from([1, 2, 3]));
       await gotA.waitFor(2);
       await gotC.waitFor(2);
-      assert.deepEqual(gotC.items.map((m) => m.name), ['n', 'bin']);
+      assert.deepEqual(
+        gotC.items.map((m) => m.name),
+        ['n', 'bin'],
+      );
       assert.deepEqual([...new Uint8Array(gotC.items[1]!.data as ArrayBuffer)], [1, 2, 3]);
 
       const seen = new Collector<Ably.PresenceMessage>();
@@ -70,14 +81,20 @@ describe('cluster of three nodes on Redis', () => {
 
       const rest = new Ably.Rest({ key: KEYS.full, endpoint: '127.0.0.1', port: p2, tls: false, logLevel: 0 });
       const history = await rest.channels.get('x').history({ direction: 'forwards' });
-      assert.deepEqual(history.items.map((m) => m.name), ['n', 'bin']);
+      assert.deepEqual(
+        history.items.map((m) => m.name),
+        ['n', 'bin'],
+      );
 
       // Publishing on behalf of a realtime connection another node holds.
       await rest.channels.get('x').publish({ name: 'on-behalf', data: 'via rest', connectionKey: a.connection.key! });
       await gotC.waitFor(3);
       assert.equal(gotC.items[2]!.connectionId, a.connection.id);
       assert.equal(gotC.items[2]!.clientId, 'a');
-      await assert.rejects(rest.channels.get('x').publish({ name: 'forged', connectionKey: `${a.connection.id}!AAAAAAAAAAAAAAAA1` }), (e: Ably.ErrorInfo) => e.code === 40006);
+      await assert.rejects(
+        rest.channels.get('x').publish({ name: 'forged', connectionKey: `${a.connection.id}!AAAAAAAAAAAAAAAA1` }),
+        (e: Ably.ErrorInfo) => e.code === 40006,
+      );
       const status = await rest.channels.get('x').status();
       assert.equal(status.status.occupancy.metrics.connections, 3, 'occupancy summed over the nodes');
       assert.equal(status.status.occupancy.metrics.presenceMembers, 1);
@@ -86,7 +103,7 @@ describe('cluster of three nodes on Redis', () => {
     }
   });
 
-  it('pipelines one connection\'s publishes through Redis, in order, each acknowledged', async () => {
+  it("pipelines one connection's publishes through Redis, in order, each acknowledged", async () => {
     for (const useBinaryProtocol of [false, true]) {
       const publisher = client(cluster.ports[0]!, { useBinaryProtocol });
       const subscriber = client(cluster.ports[1]!, { useBinaryProtocol });
@@ -101,7 +118,13 @@ describe('cluster of three nodes on Redis', () => {
         await got.waitFor(300);
         const expected = Array.from({ length: 300 }, (_, i) => i);
         assert.deepEqual(numbers(got.items), expected, 'delivered in publish order');
-        const rest = new Ably.Rest({ key: KEYS.full, endpoint: '127.0.0.1', port: cluster.ports[2]!, tls: false, logLevel: 0 });
+        const rest = new Ably.Rest({
+          key: KEYS.full,
+          endpoint: '127.0.0.1',
+          port: cluster.ports[2]!,
+          tls: false,
+          logLevel: 0,
+        });
         const history = await rest.channels.get(channel).history({ direction: 'forwards', limit: 1000 });
         assert.deepEqual(numbers(history.items), expected, 'stored once each, in order');
       } finally {
@@ -133,7 +156,10 @@ describe('cluster of three nodes on Redis', () => {
       }
       await got.waitFor(sent);
       await sleep(200);
-      assert.deepEqual(numbers(got.items), Array.from({ length: sent }, (_, i) => i));
+      assert.deepEqual(
+        numbers(got.items),
+        Array.from({ length: sent }, (_, i) => i),
+      );
       assert.equal(subscriber.connection.id, id, 'the same connection, resumed');
       assert.ok(reattached.length >= 4 && reattached.every((c) => c.resumed), 'every re-attach resumed');
       assert.ok(new Set(balancer.routed).size >= 3, 'the connection moved between nodes');
@@ -164,7 +190,10 @@ describe('cluster of three nodes on Redis', () => {
       await publisher.channels.get('once').publish('n', 'after');
       await got.waitFor(3);
       await sleep(300);
-      assert.deepEqual(got.items.map((m) => m.data), ['before', 'exactly-once', 'after']);
+      assert.deepEqual(
+        got.items.map((m) => m.data),
+        ['before', 'exactly-once', 'after'],
+      );
       assert.equal(publisher.connection.id, id, 'resumed on node 2 with the same connection');
     } finally {
       await closeAll(publisher, subscriber);
@@ -181,11 +210,15 @@ describe('cluster of three nodes on Redis', () => {
       raw.send({ action: Action.ATTACH, channel: 'flood' });
       await raw.next(Action.ATTACHED);
       const data = 'x'.repeat(2000);
-      for (let i = 0; i < 1000; i++) raw.send({ action: Action.MESSAGE, channel: 'flood', msgSerial: i, messages: [{ data }] });
+      for (let i = 0; i < 1000; i++)
+        raw.send({ action: Action.MESSAGE, channel: 'flood', msgSerial: i, messages: [{ data }] });
       await raw.next(Action.ACK, 30_000, (pm) => pm.msgSerial! + (pm.count ?? 1) === 1000);
       const acked = raw.log.filter((pm) => pm.action === Action.ACK).reduce((n, pm) => n + (pm.count ?? 1), 0);
       assert.equal(acked, 1000, 'every publish acknowledged');
-      assert.deepEqual(raw.log.filter((pm) => pm.action !== Action.ACK && pm.action !== Action.HEARTBEAT).map((pm) => pm.action), [Action.CONNECTED, Action.ATTACHED]);
+      assert.deepEqual(
+        raw.log.filter((pm) => pm.action !== Action.ACK && pm.action !== Action.HEARTBEAT).map((pm) => pm.action),
+        [Action.CONNECTED, Action.ATTACHED],
+      );
     } finally {
       raw.close();
       await small.close();
@@ -208,14 +241,23 @@ describe('cluster of three nodes on Redis', () => {
       }
       await toComet.waitFor(20);
       await toOther.waitFor(20);
-      assert.deepEqual(toComet.items.filter((m) => m.name === 'from-other').map((m) => m.data), Array.from({ length: 10 }, (_, i) => String(i)));
-      assert.deepEqual(toOther.items.filter((m) => m.name === 'from-comet').map((m) => m.data), Array.from({ length: 10 }, (_, i) => String(i)));
+      assert.deepEqual(
+        toComet.items.filter((m) => m.name === 'from-other').map((m) => m.data),
+        Array.from({ length: 10 }, (_, i) => String(i)),
+      );
+      assert.deepEqual(
+        toOther.items.filter((m) => m.name === 'from-comet').map((m) => m.data),
+        Array.from({ length: 10 }, (_, i) => String(i)),
+      );
       // The ACK of the enter can reach the comet client before the event reaches node 0's subscriber.
       const entered = new Collector<Ably.PresenceMessage>();
       await other.channels.get('rr').presence.subscribe('enter', entered.listener);
       await cometClient.channels.get('rr').presence.enter();
       await entered.waitFor(1);
-      assert.deepEqual((await other.channels.get('rr').presence.get()).map((m) => m.clientId), ['roamer']);
+      assert.deepEqual(
+        (await other.channels.get('rr').presence.get()).map((m) => m.clientId),
+        ['roamer'],
+      );
       assert.ok(new Set(balancer.routed).size === 3, 'requests reached every node');
     } finally {
       await closeAll(cometClient, other);
@@ -241,11 +283,17 @@ describe('cluster of three nodes on Redis', () => {
       await cluster.nodes[0]!.drain(2000);
       for (let i = 5; i < 10; i++) await publisher.channels.get('drain').publish('n', String(i));
       await got.waitFor(10);
-      assert.deepEqual(numbers(got.items), Array.from({ length: 10 }, (_, i) => i));
+      assert.deepEqual(
+        numbers(got.items),
+        Array.from({ length: 10 }, (_, i) => i),
+      );
       assert.equal(subscriber.connection.id, id);
       await sleep(2500);
       assert.equal(leaves.items.length, 0, 'the member stayed present across the move');
-      assert.deepEqual((await watcher.channels.get('drain').presence.get()).map((m) => m.clientId), ['drained']);
+      assert.deepEqual(
+        (await watcher.channels.get('drain').presence.get()).map((m) => m.clientId),
+        ['drained'],
+      );
     } finally {
       await closeAll(subscriber, publisher, watcher);
       await balancer.close();

@@ -41,16 +41,24 @@ class Poller {
   ) {}
 
   private query(extra: string): string {
-    const f = this.framing === 'jsonp' ? '&envelope=jsonp&callback=cb' : this.framing === 'msgpack' ? '&format=msgpack' : '';
+    const f =
+      this.framing === 'jsonp' ? '&envelope=jsonp&callback=cb' : this.framing === 'msgpack' ? '&format=msgpack' : '';
     return `${K}${f}${extra}`;
   }
 
   async get(path: string): Promise<Answer> {
     if (this.framing === 'jsonp') return this.jsonp(path);
-    const res = await cometRequest(this.ts.port, path, { headers: this.framing === 'msgpack' ? { accept: MSGPACK_TYPE } : {} });
+    const res = await cometRequest(this.ts.port, path, {
+      headers: this.framing === 'msgpack' ? { accept: MSGPACK_TYPE } : {},
+    });
     const header = res.headers[POSITION];
     const error = (res.body as { error?: { code: number } } | undefined)?.error;
-    return { status: res.status, messages: res.batches.flat(), position: header === undefined ? undefined : Number(header), error };
+    return {
+      status: res.status,
+      messages: res.batches.flat(),
+      position: header === undefined ? undefined : Number(header),
+      error,
+    };
   }
 
   /** A script-tag request: the answer run as the browser would run it. */
@@ -61,7 +69,12 @@ class Poller {
     const messages = Array.isArray(envelope.response) ? envelope.response : [];
     const error = Array.isArray(envelope.response) ? undefined : envelope.response?.error;
     const header = envelope.headers?.['X-Encke-Position'];
-    return { status: envelope.statusCode, messages, position: header === undefined ? undefined : Number(header), error };
+    return {
+      status: envelope.statusCode,
+      messages,
+      position: header === undefined ? undefined : Number(header),
+      error,
+    };
   }
 
   async connect(extra = '&ack=0'): Promise<Answer> {
@@ -75,16 +88,22 @@ class Poller {
 
   /** A recv: `ack` is the position confirmed (undefined: none sent); `wait0` answers at once. */
   recv(ack: number | undefined, wait0 = true): Promise<Answer> {
-    return this.get(`/comet/${this.key}/recv?${this.query(`${ack === undefined ? '' : `&ack=${ack}`}${wait0 ? '&wait=0' : ''}`)}`);
+    return this.get(
+      `/comet/${this.key}/recv?${this.query(`${ack === undefined ? '' : `&ack=${ack}`}${wait0 ? '&wait=0' : ''}`)}`,
+    );
   }
 
   async attach(channel: string): Promise<void> {
-    const res = await cometRequest(this.ts.port, `/comet/${this.key}/send?${K}`, { method: 'POST', body: JSON.stringify([{ action: Action.ATTACH, channel }]) });
+    const res = await cometRequest(this.ts.port, `/comet/${this.key}/send?${K}`, {
+      method: 'POST',
+      body: JSON.stringify([{ action: Action.ATTACH, channel }]),
+    });
     assert.equal(res.status, 204);
   }
 }
 
-const names = (pms: ProtocolMessage[]): string[] => pms.filter((pm) => pm.action === Action.MESSAGE).flatMap((pm) => pm.messages!.map((m) => m.name!));
+const names = (pms: ProtocolMessage[]): string[] =>
+  pms.filter((pm) => pm.action === Action.MESSAGE).flatMap((pm) => pm.messages!.map((m) => m.name!));
 
 /** Publishes `list` on `channel` one by one (each its own MESSAGE frame). */
 async function publish(ts: TestServer, channel: string, list: string[]): Promise<void> {
@@ -194,7 +213,9 @@ describe('comet: acknowledged polling', () => {
   });
 
   it('exposes X-Encke-Position to cross-origin pages', async () => {
-    const res = await cometRequest(ts.port, `/comet/connect?${K}&v=6&stream=false&ack=0`, { headers: { origin: 'http://page.example' } });
+    const res = await cometRequest(ts.port, `/comet/connect?${K}&v=6&stream=false&ack=0`, {
+      headers: { origin: 'http://page.example' },
+    });
     assert.match(String(res.headers['access-control-expose-headers']), /X-Encke-Position/);
     assert.equal(res.headers[POSITION], '1');
   });
@@ -259,9 +280,16 @@ describe('comet: acknowledged polling keeps a bounded number of frames', () => {
           refused = a;
           break;
         }
-        assert.ok(position - start <= LIMIT, `answered although ${position - start} frames since ${start} were written`);
+        assert.ok(
+          position - start <= LIMIT,
+          `answered although ${position - start} frames since ${start} were written`,
+        );
         const got = names(a.messages);
-        assert.deepEqual(got, Array.from({ length: got.length }, (_, i) => 'm' + i), 'everything since the confirmed position, in order');
+        assert.deepEqual(
+          got,
+          Array.from({ length: got.length }, (_, i) => 'm' + i),
+          'everything since the confirmed position, in order',
+        );
         position = a.position!;
         if (got.length === sent) break;
         await new Promise((r) => setTimeout(r, 20));
@@ -271,7 +299,9 @@ describe('comet: acknowledged polling keeps a bounded number of frames', () => {
     assert.ok(position - start > LIMIT, `refused only past the limit (${position - start} frames)`);
     assert.equal(refused.error?.code, Err.connectionNotFound.code);
     // The client's way back: resume with a new acknowledged transport.
-    const resumed = await new Poller(ts, 'json').get(`/comet/connect?${K}&v=6&stream=false&ack=0&resume=${encodeURIComponent(p.key)}`);
+    const resumed = await new Poller(ts, 'json').get(
+      `/comet/connect?${K}&v=6&stream=false&ack=0&resume=${encodeURIComponent(p.key)}`,
+    );
     const connectedAgain = resumed.messages.find((pm) => pm.action === Action.CONNECTED);
     assert.equal(connectedAgain?.connectionId, p.connectionId);
     assert.equal(connectedAgain?.error, undefined);
@@ -283,30 +313,39 @@ describe('RecvReplay (unit, property-based)', () => {
   it('after(c) returns exactly the frames written after c while c is kept, and forgets the rest', () => {
     const frame = (n: number): OutboundFrame => new OutboundFrame({ action: Action.MESSAGE, id: String(n) });
     fc.assert(
-      fc.property(fc.integer({ min: 1, max: 20 }), fc.array(fc.oneof(fc.record({ write: fc.integer({ min: 0, max: 6 }) }), fc.record({ confirm: fc.nat(60) })), { maxLength: 40 }), (limit, ops) => {
-        const replay = new RecvReplay(limit);
-        let written = 0;
-        // The model: the oldest position still continuable.
-        let base = 0;
-        for (const op of ops) {
-          if ('write' in op) {
-            const frames = Array.from({ length: op.write }, (_, i) => frame(written + i));
-            written += op.write;
-            base = Math.max(base, written - limit);
-            assert.equal(replay.record(frames), written);
-            continue;
+      fc.property(
+        fc.integer({ min: 1, max: 20 }),
+        fc.array(fc.oneof(fc.record({ write: fc.integer({ min: 0, max: 6 }) }), fc.record({ confirm: fc.nat(60) })), {
+          maxLength: 40,
+        }),
+        (limit, ops) => {
+          const replay = new RecvReplay(limit);
+          let written = 0;
+          // The model: the oldest position still continuable.
+          let base = 0;
+          for (const op of ops) {
+            if ('write' in op) {
+              const frames = Array.from({ length: op.write }, (_, i) => frame(written + i));
+              written += op.write;
+              base = Math.max(base, written - limit);
+              assert.equal(replay.record(frames), written);
+              continue;
+            }
+            const c = op.confirm;
+            const again = replay.after(c);
+            if (c < base || c > written) {
+              assert.equal(again, undefined, `position ${c} outside [${base}, ${written}]`);
+              continue;
+            }
+            assert.deepEqual(
+              again?.map((f) => Number(f.pm.id)),
+              Array.from({ length: written - c }, (_, i) => c + i),
+            );
+            base = c;
           }
-          const c = op.confirm;
-          const again = replay.after(c);
-          if (c < base || c > written) {
-            assert.equal(again, undefined, `position ${c} outside [${base}, ${written}]`);
-            continue;
-          }
-          assert.deepEqual(again?.map((f) => Number(f.pm.id)), Array.from({ length: written - c }, (_, i) => c + i));
-          base = c;
-        }
-        assert.equal(replay.after(written + 1), undefined, 'never a position not yet written');
-      }),
+          assert.equal(replay.after(written + 1), undefined, 'never a position not yet written');
+        },
+      ),
       { seed: 16, numRuns: 500 },
     );
   });

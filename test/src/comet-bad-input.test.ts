@@ -14,7 +14,10 @@ const FULL = `key=${encodeURIComponent(KEYS.full)}`;
 
 /** The ErrorInfo of an HTTP error response (`{"error": …}`) or of an ERROR array. */
 function errorOf(res: CometResponse): ErrorInfo | undefined {
-  return (res.body as { error?: ErrorInfo } | undefined)?.error ?? res.batches.flat().find((pm) => pm.action === Action.ERROR)?.error;
+  return (
+    (res.body as { error?: ErrorInfo } | undefined)?.error ??
+    res.batches.flat().find((pm) => pm.action === Action.ERROR)?.error
+  );
 }
 
 function assertHttpError(res: CometResponse, def: ErrorDef): void {
@@ -42,27 +45,78 @@ interface SendCase {
 
 const SEND_CASES: SendCase[] = [
   { name: 'malformed JSON', send: (c) => post(c, '[{"action":0'), expect: { fatal: Err.badRequest } },
-  { name: 'a body that is an object, not an array', send: (c) => post(c, '{"action":0}'), expect: { fatal: Err.badRequest } },
-  { name: 'a body that is JSON null', send: (c) => post(c, 'null'), expect: { fatal: Err.badRequest } },
-  { name: 'an array holding a non-object', send: (c) => post(c, '[{"action":0},7]'), expect: { fatal: Err.badRequest } },
-  { name: 'a message without an action', send: (c) => post(c, '[{"channel":"x"}]'), expect: { fatal: Err.badRequest } },
-  { name: 'a channel of the wrong type', send: (c) => post(c, '[{"action":10,"channel":42}]'), expect: { fatal: Err.invalidChannelName } },
-  { name: 'an empty body', send: (c) => post(c, ''), expect: { fatal: Err.invalidRequestBody } },
-  { name: 'msgpack: truncated body', send: (c) => post(c, Buffer.from([0x91, 0x84, 0xa6, 0x61]), MSGPACK_TYPE), expect: { fatal: Err.badRequest } },
-  { name: 'msgpack: a map, not an array', send: (c) => post(c, Buffer.from(encodeMsgpackValue({ action: 0 })), MSGPACK_TYPE), expect: { fatal: Err.badRequest } },
-  { name: 'an unsupported Content-Type', send: (c) => post(c, '<xml/>', 'text/xml'), expect: { fatal: Err.unsupportedMediaType } },
-  { name: 'a body over maxCometBodySize', send: (c) => post(c, JSON.stringify([{ action: 0, id: 'x'.repeat(MAX_BODY) }])), expect: { fatal: Err.requestTooLarge } },
   {
-    name: 'GET send: a body parameter over maxCometBodySize',
-    send: (c) => c.request('send', { query: `&body=${encodeURIComponent(JSON.stringify([{ action: 0, id: 'x'.repeat(MAX_BODY) }]))}` }),
+    name: 'a body that is an object, not an array',
+    send: (c) => post(c, '{"action":0}'),
+    expect: { fatal: Err.badRequest },
+  },
+  { name: 'a body that is JSON null', send: (c) => post(c, 'null'), expect: { fatal: Err.badRequest } },
+  {
+    name: 'an array holding a non-object',
+    send: (c) => post(c, '[{"action":0},7]'),
+    expect: { fatal: Err.badRequest },
+  },
+  { name: 'a message without an action', send: (c) => post(c, '[{"channel":"x"}]'), expect: { fatal: Err.badRequest } },
+  {
+    name: 'a channel of the wrong type',
+    send: (c) => post(c, '[{"action":10,"channel":42}]'),
+    expect: { fatal: Err.invalidChannelName },
+  },
+  { name: 'an empty body', send: (c) => post(c, ''), expect: { fatal: Err.invalidRequestBody } },
+  {
+    name: 'msgpack: truncated body',
+    send: (c) => post(c, Buffer.from([0x91, 0x84, 0xa6, 0x61]), MSGPACK_TYPE),
+    expect: { fatal: Err.badRequest },
+  },
+  {
+    name: 'msgpack: a map, not an array',
+    send: (c) => post(c, Buffer.from(encodeMsgpackValue({ action: 0 })), MSGPACK_TYPE),
+    expect: { fatal: Err.badRequest },
+  },
+  {
+    name: 'an unsupported Content-Type',
+    send: (c) => post(c, '<xml/>', 'text/xml'),
+    expect: { fatal: Err.unsupportedMediaType },
+  },
+  {
+    name: 'a body over maxCometBodySize',
+    send: (c) => post(c, JSON.stringify([{ action: 0, id: 'x'.repeat(MAX_BODY) }])),
     expect: { fatal: Err.requestTooLarge },
   },
-  { name: 'GET send without a body parameter', send: (c) => c.request('send'), expect: { fatal: Err.invalidRequestBody } },
-  { name: 'GET send with malformed JSON', send: (c) => c.request('send', { query: '&body=%5B%7B' }), expect: { fatal: Err.badRequest } },
+  {
+    name: 'GET send: a body parameter over maxCometBodySize',
+    send: (c) =>
+      c.request('send', {
+        query: `&body=${encodeURIComponent(JSON.stringify([{ action: 0, id: 'x'.repeat(MAX_BODY) }]))}`,
+      }),
+    expect: { fatal: Err.requestTooLarge },
+  },
+  {
+    name: 'GET send without a body parameter',
+    send: (c) => c.request('send'),
+    expect: { fatal: Err.invalidRequestBody },
+  },
+  {
+    name: 'GET send with malformed JSON',
+    send: (c) => c.request('send', { query: '&body=%5B%7B' }),
+    expect: { fatal: Err.badRequest },
+  },
   { name: 'an unknown action', send: (c) => post(c, '[{"action":99}]'), expect: { fatalOnRecv: Err.protocolError } },
-  { name: 'ACK from the client', send: (c) => post(c, '[{"action":1,"msgSerial":0,"count":1}]'), expect: { fatalOnRecv: Err.protocolError } },
-  { name: 'message data that is a number', send: (c) => post(c, '[{"action":15,"channel":"x","msgSerial":0,"messages":[{"data":42}]}]'), expect: { nack: Err.invalidDataOrEncoding } },
-  { name: 'messages that are not an array', send: (c) => post(c, '[{"action":15,"channel":"x","msgSerial":0,"messages":{"data":"a"}}]'), expect: { nack: Err.badRequest } },
+  {
+    name: 'ACK from the client',
+    send: (c) => post(c, '[{"action":1,"msgSerial":0,"count":1}]'),
+    expect: { fatalOnRecv: Err.protocolError },
+  },
+  {
+    name: 'message data that is a number',
+    send: (c) => post(c, '[{"action":15,"channel":"x","msgSerial":0,"messages":[{"data":42}]}]'),
+    expect: { nack: Err.invalidDataOrEncoding },
+  },
+  {
+    name: 'messages that are not an array',
+    send: (c) => post(c, '[{"action":15,"channel":"x","msgSerial":0,"messages":{"data":"a"}}]'),
+    expect: { nack: Err.badRequest },
+  },
 ];
 
 interface RequestCase {
@@ -77,21 +131,67 @@ const otherApp = `key=${encodeURIComponent(KEYS.other)}`;
 const unknownKey = 'AAAAAAAAAAAA!BBBBBBBBBBBBBBBB1';
 
 const REQUEST_CASES: RequestCase[] = [
-  { name: 'recv with a wrong secret', request: (v, port) => cometRequest(port, `/comet/${v.connectionKey}/recv?${wrongSecret}`), error: Err.invalidCredentials },
-  { name: 'recv without credentials', request: (v, port) => cometRequest(port, `/comet/${v.connectionKey}/recv`), error: Err.invalidCredentials },
-  { name: 'recv with an unsupported Authorization scheme', request: (v, port) => cometRequest(port, `/comet/${v.connectionKey}/recv`, { headers: { authorization: 'Digest abc' } }), error: Err.invalidCredentials },
-  { name: "recv for another app's connection", request: (v, port) => cometRequest(port, `/comet/${v.connectionKey}/recv?${otherApp}`), error: Err.connectionNotFound },
   {
-    name: "send for another app's connection",
-    request: (v, port) => cometRequest(port, `/comet/${v.connectionKey}/send?${otherApp}`, { method: 'POST', body: '[{"action":7}]', headers: { 'content-type': JSON_TYPE } }),
+    name: 'recv with a wrong secret',
+    request: (v, port) => cometRequest(port, `/comet/${v.connectionKey}/recv?${wrongSecret}`),
+    error: Err.invalidCredentials,
+  },
+  {
+    name: 'recv without credentials',
+    request: (v, port) => cometRequest(port, `/comet/${v.connectionKey}/recv`),
+    error: Err.invalidCredentials,
+  },
+  {
+    name: 'recv with an unsupported Authorization scheme',
+    request: (v, port) =>
+      cometRequest(port, `/comet/${v.connectionKey}/recv`, { headers: { authorization: 'Digest abc' } }),
+    error: Err.invalidCredentials,
+  },
+  {
+    name: "recv for another app's connection",
+    request: (v, port) => cometRequest(port, `/comet/${v.connectionKey}/recv?${otherApp}`),
     error: Err.connectionNotFound,
   },
-  { name: "close for another app's connection", request: (v, port) => cometRequest(port, `/comet/${v.connectionKey}/close?${otherApp}`), error: Err.connectionNotFound },
-  { name: 'recv for an unknown connection key', request: (_v, port) => cometRequest(port, `/comet/${unknownKey}/recv?${FULL}`), error: Err.connectionNotFound },
-  { name: 'recv for a malformed connection key', request: (_v, port) => cometRequest(port, `/comet/not-a-key/recv?${FULL}`), error: Err.connectionNotFound },
-  { name: 'send for an unknown connection key', request: (_v, port) => cometRequest(port, `/comet/${unknownKey}/send?${FULL}`, { method: 'POST', body: '[]' }), error: Err.connectionNotFound },
-  { name: 'a malformed escape in the key', request: (_v, port) => cometRequest(port, `/comet/%E0%A4%A/recv?${FULL}`), error: Err.badRequest },
-  { name: 'PUT on send', request: (v, port) => cometRequest(port, `/comet/${v.connectionKey}/send?${FULL}`, { method: 'PUT', body: '[]' }), error: Err.methodNotAllowed },
+  {
+    name: "send for another app's connection",
+    request: (v, port) =>
+      cometRequest(port, `/comet/${v.connectionKey}/send?${otherApp}`, {
+        method: 'POST',
+        body: '[{"action":7}]',
+        headers: { 'content-type': JSON_TYPE },
+      }),
+    error: Err.connectionNotFound,
+  },
+  {
+    name: "close for another app's connection",
+    request: (v, port) => cometRequest(port, `/comet/${v.connectionKey}/close?${otherApp}`),
+    error: Err.connectionNotFound,
+  },
+  {
+    name: 'recv for an unknown connection key',
+    request: (_v, port) => cometRequest(port, `/comet/${unknownKey}/recv?${FULL}`),
+    error: Err.connectionNotFound,
+  },
+  {
+    name: 'recv for a malformed connection key',
+    request: (_v, port) => cometRequest(port, `/comet/not-a-key/recv?${FULL}`),
+    error: Err.connectionNotFound,
+  },
+  {
+    name: 'send for an unknown connection key',
+    request: (_v, port) => cometRequest(port, `/comet/${unknownKey}/send?${FULL}`, { method: 'POST', body: '[]' }),
+    error: Err.connectionNotFound,
+  },
+  {
+    name: 'a malformed escape in the key',
+    request: (_v, port) => cometRequest(port, `/comet/%E0%A4%A/recv?${FULL}`),
+    error: Err.badRequest,
+  },
+  {
+    name: 'PUT on send',
+    request: (v, port) => cometRequest(port, `/comet/${v.connectionKey}/send?${FULL}`, { method: 'PUT', body: '[]' }),
+    error: Err.methodNotAllowed,
+  },
 ];
 
 interface ConnectCase {
@@ -105,13 +205,22 @@ const CONNECT_CASES: ConnectCase[] = [
   { name: 'no credentials', query: 'v=6', error: Err.invalidCredentials },
   { name: 'a wrong secret', query: `${wrongSecret}&v=6`, error: Err.invalidCredentials },
   { name: 'a malformed key', query: 'key=nonsense', error: Err.invalidCredentials },
-  { name: 'an unsupported Authorization scheme', query: 'v=6', headers: { authorization: 'Digest abc' }, error: Err.invalidCredentials },
+  {
+    name: 'an unsupported Authorization scheme',
+    query: 'v=6',
+    headers: { authorization: 'Digest abc' },
+    error: Err.invalidCredentials,
+  },
   { name: 'stream that is not a boolean', query: `${FULL}&stream=maybe`, error: Err.invalidParameterValue },
   { name: 'an unknown format', query: `${FULL}&format=xml`, error: Err.invalidParameterValue },
   { name: 'protocol version 1', query: `${FULL}&v=1`, error: Err.unsupportedProtocolVersion },
   { name: 'heartbeats that is not a boolean', query: `${FULL}&heartbeats=maybe`, error: Err.invalidParameterValue },
   { name: 'clientId "*" with a key', query: `${FULL}&clientId=*`, error: Err.invalidClientId },
-  { name: 'a resume key with a wrong app key', query: `${wrongSecret}&resume=${unknownKey}`, error: Err.invalidCredentials },
+  {
+    name: 'a resume key with a wrong app key',
+    query: `${wrongSecret}&resume=${unknownKey}`,
+    error: Err.invalidCredentials,
+  },
 ];
 
 describe('comet bad input', () => {
@@ -135,15 +244,27 @@ describe('comet bad input', () => {
     const c = await RawCometClient.connect(ts.port, { stream: false });
     await c.send([{ action: Action.ATTACH, channel: 'health' }]);
     await c.next(Action.ATTACHED);
-    await c.send([{ action: Action.MESSAGE, channel: 'health', msgSerial: 0, messages: [{ name: 'ok', data: 'fine' }] }]);
+    await c.send([
+      { action: Action.MESSAGE, channel: 'health', msgSerial: 0, messages: [{ name: 'ok', data: 'fine' }] },
+    ]);
     await c.next(Action.ACK);
     await c.close();
-    await eventually(() => ts.server.inspect.connections === 1 && ts.server.inspect.cometKeys === 1 && ts.server.inspect.channels === 0, 3000, 'only the bystander left');
+    await eventually(
+      () =>
+        ts.server.inspect.connections === 1 && ts.server.inspect.cometKeys === 1 && ts.server.inspect.channels === 0,
+      3000,
+      'only the bystander left',
+    );
   }
 
   for (const tc of SEND_CASES) {
     const expect = tc.expect;
-    const [what, def] = 'fatal' in expect ? ['fails', expect.fatal] : 'fatalOnRecv' in expect ? ['ERROR on recv', expect.fatalOnRecv] : ['NACK', expect.nack];
+    const [what, def] =
+      'fatal' in expect
+        ? ['fails', expect.fatal]
+        : 'fatalOnRecv' in expect
+          ? ['ERROR on recv', expect.fatalOnRecv]
+          : ['NACK', expect.nack];
     it(`send with ${tc.name} → ${what} ${def.code}`, async () => {
       const client = await RawCometClient.connect(ts.port);
       const res = await tc.send(client);

@@ -16,11 +16,17 @@ import { KEYS, startServer, type TestServer } from './helpers/server.js';
 const K = `key=${encodeURIComponent(KEYS.full)}`;
 
 /** A response read as text until it ends or `done(text)` holds (then the socket is cut). */
-function readText(port: number, path: string, headers: Record<string, string> = {}, done: (text: string) => boolean = () => false): Promise<{ status: number; type: string; text: string }> {
+function readText(
+  port: number,
+  path: string,
+  headers: Record<string, string> = {},
+  done: (text: string) => boolean = () => false,
+): Promise<{ status: number; type: string; text: string }> {
   return new Promise((resolve, reject) => {
     const req = request({ host: '127.0.0.1', port, path, headers }, (res) => {
       let text = '';
-      const finish = (): void => resolve({ status: res.statusCode ?? 0, type: String(res.headers['content-type']), text });
+      const finish = (): void =>
+        resolve({ status: res.statusCode ?? 0, type: String(res.headers['content-type']), text });
       res.setEncoding('utf8');
       res.on('data', (c: string) => {
         text += c;
@@ -62,7 +68,10 @@ describe('comet framings', () => {
     const empty = await cometRequest(ts.port, `/comet/${key}/recv?${K}&wait=0`);
     assert.deepEqual(empty.batches, [[]]);
     assert.ok(Date.now() - started < 1000, 'not held');
-    await cometRequest(ts.port, `/comet/${key}/send?${K}`, { method: 'POST', body: JSON.stringify([{ action: Action.ATTACH, channel: 'poll' }]) });
+    await cometRequest(ts.port, `/comet/${key}/send?${K}`, {
+      method: 'POST',
+      body: JSON.stringify([{ action: Action.ATTACH, channel: 'poll' }]),
+    });
     let got: ProtocolMessage[] = [];
     for (let i = 0; i < 50 && !got.some((pm) => pm.action === Action.ATTACHED); i++) {
       got = got.concat((await cometRequest(ts.port, `/comet/${key}/recv?${K}&wait=0`)).batches.flat());
@@ -71,20 +80,35 @@ describe('comet framings', () => {
   });
 
   for (const [what, query, accept, type] of [
-    ['Accept: multipart/x-mixed-replace', '', 'multipart/x-mixed-replace', 'multipart/x-mixed-replace; boundary=encke-batch'],
+    [
+      'Accept: multipart/x-mixed-replace',
+      '',
+      'multipart/x-mixed-replace',
+      'multipart/x-mixed-replace; boundary=encke-batch',
+    ],
     ['envelope=multipart', '&envelope=multipart', '', 'multipart/x-mixed-replace; boundary=encke-batch'],
     ['envelope=mixed', '&envelope=mixed', '', 'multipart/mixed; boundary=encke-batch'],
   ] as const) {
     it(`multipart via ${what}: one JSON part per batch, each followed by the boundary`, async () => {
-      const res = await readText(ts.port, `/comet/connect?${K}&v=6${query}`, accept ? { Accept: accept } : {}, (t) => t.includes('"action":4'));
+      const res = await readText(ts.port, `/comet/connect?${K}&v=6${query}`, accept ? { Accept: accept } : {}, (t) =>
+        t.includes('"action":4'),
+      );
       assert.equal(res.status, 200);
       assert.equal(res.type, type);
-      assert.match(res.text, /^--encke-batch\r\nContent-Type: application\/json\r\n\r\n\[\{"action":4,.*\}\]\r\n--encke-batch\r\n/s);
+      assert.match(
+        res.text,
+        /^--encke-batch\r\nContent-Type: application\/json\r\n\r\n\[\{"action":4,.*\}\]\r\n--encke-batch\r\n/s,
+      );
     });
   }
 
   it('htmlfile: a padded text/html document posting each batch to the parent origin', async () => {
-    const res = await readText(ts.port, `/comet/connect?${K}&v=6&envelope=htmlfile&origin=${encodeURIComponent('http://app.example:8080')}`, {}, (t) => t.includes('"action":4'));
+    const res = await readText(
+      ts.port,
+      `/comet/connect?${K}&v=6&envelope=htmlfile&origin=${encodeURIComponent('http://app.example:8080')}`,
+      {},
+      (t) => t.includes('"action":4'),
+    );
     assert.equal(res.status, 200);
     assert.equal(res.type, 'text/html; charset=utf-8');
     assert.match(res.text, /parent\.postMessage\(\{encke:m\},"http:\/\/app\.example:8080"\)/);
@@ -93,7 +117,10 @@ describe('comet framings', () => {
 
   it('htmlfile: message content cannot end the script, and the document ends at its byte budget', async () => {
     const key = await connectPoll();
-    await cometRequest(ts.port, `/comet/${key}/send?${K}`, { method: 'POST', body: JSON.stringify([{ action: Action.ATTACH, channel: 'iframe' }]) });
+    await cometRequest(ts.port, `/comet/${key}/send?${K}`, {
+      method: 'POST',
+      body: JSON.stringify([{ action: Action.ATTACH, channel: 'iframe' }]),
+    });
     await cometRequest(ts.port, `/comet/${key}/recv?${K}&stream=false`);
     const reading = readText(ts.port, `/comet/${key}/recv?${K}&envelope=htmlfile&callback=app.on`);
     const channel = rest(ts, 'json').channels.get('iframe');
@@ -110,9 +137,21 @@ describe('comet framings', () => {
   const bad: [string, string, number][] = [
     ['an unknown envelope', '&envelope=websocket', Err.invalidParameterValue.code],
     ['htmlfile without origin or callback', '&envelope=htmlfile', Err.invalidParameterValue.code],
-    ['htmlfile with a bad origin', `&envelope=htmlfile&origin=${encodeURIComponent('javascript:alert(1)')}`, Err.invalidParameterValue.code],
-    ['htmlfile with an origin with a path', `&envelope=htmlfile&origin=${encodeURIComponent('http://a.example/x')}`, Err.invalidParameterValue.code],
-    ['htmlfile with a bad callback', `&envelope=htmlfile&callback=${encodeURIComponent('a;b')}`, Err.invalidParameterValue.code],
+    [
+      'htmlfile with a bad origin',
+      `&envelope=htmlfile&origin=${encodeURIComponent('javascript:alert(1)')}`,
+      Err.invalidParameterValue.code,
+    ],
+    [
+      'htmlfile with an origin with a path',
+      `&envelope=htmlfile&origin=${encodeURIComponent('http://a.example/x')}`,
+      Err.invalidParameterValue.code,
+    ],
+    [
+      'htmlfile with a bad callback',
+      `&envelope=htmlfile&callback=${encodeURIComponent('a;b')}`,
+      Err.invalidParameterValue.code,
+    ],
     ['wait other than 0', '&wait=5', Err.invalidParameterValue.code],
     ['a bad stream flag', '&envelope=sse&stream=yes', Err.invalidParameterValue.code],
   ];
@@ -135,16 +174,23 @@ describe('comet: Server-Sent Events downstream', () => {
   after(() => ts.close());
 
   async function attachAndPublish(key: string, channel: string, names: string[]): Promise<void> {
-    await cometRequest(ts.port, `/comet/${key}/send?${K}`, { method: 'POST', body: JSON.stringify([{ action: Action.ATTACH, channel }]) });
+    await cometRequest(ts.port, `/comet/${key}/send?${K}`, {
+      method: 'POST',
+      body: JSON.stringify([{ action: Action.ATTACH, channel }]),
+    });
     await new Promise((resolve) => setTimeout(resolve, 100));
     for (const n of names) await rest(ts, 'json').channels.get(channel).publish(n, 'x');
   }
 
-  const batches = (r: EventStreamReader): ProtocolMessage[] => r.events.flatMap((e) => JSON.parse(e.data) as ProtocolMessage[]);
-  const names = (pms: ProtocolMessage[]): string[] => pms.filter((pm) => pm.action === Action.MESSAGE).flatMap((pm) => pm.messages!.map((m) => m.name!));
+  const batches = (r: EventStreamReader): ProtocolMessage[] =>
+    r.events.flatMap((e) => JSON.parse(e.data) as ProtocolMessage[]);
+  const names = (pms: ProtocolMessage[]): string[] =>
+    pms.filter((pm) => pm.action === Action.MESSAGE).flatMap((pm) => pm.messages!.map((m) => m.name!));
 
   it('streams batches as SSE events with ids <key>.<count> and a retry delay', async () => {
-    const r = await EventStreamReader.open(`http://127.0.0.1:${ts.port}/comet/connect?${K}&v=6`, { Accept: 'text/event-stream' });
+    const r = await EventStreamReader.open(`http://127.0.0.1:${ts.port}/comet/connect?${K}&v=6`, {
+      Accept: 'text/event-stream',
+    });
     assert.match(String(r.res.headers['content-type']), /^text\/event-stream/);
     await r.until(() => r.events.length >= 1, 'CONNECTED');
     assert.match(r.raw, /^retry: 250\n\n/);
@@ -157,7 +203,9 @@ describe('comet: Server-Sent Events downstream', () => {
   });
 
   it('a stream coming back with Last-Event-ID gets what came after, on the same connection', async () => {
-    const first = await EventStreamReader.open(`http://127.0.0.1:${ts.port}/comet/connect?${K}&v=6`, { Accept: 'text/event-stream' });
+    const first = await EventStreamReader.open(`http://127.0.0.1:${ts.port}/comet/connect?${K}&v=6`, {
+      Accept: 'text/event-stream',
+    });
     await first.until(() => first.events.length >= 1, 'CONNECTED');
     const key = keyOf(batches(first));
     await attachAndPublish(key, 'sse-back', ['a', 'b']);
@@ -166,7 +214,10 @@ describe('comet: Server-Sent Events downstream', () => {
     const confirmed = `${key}.1`;
     first.cut();
     await rest(ts, 'json').channels.get('sse-back').publish('c', 'x');
-    const second = await EventStreamReader.open(`http://127.0.0.1:${ts.port}/comet/connect?${K}&v=6`, { Accept: 'text/event-stream', 'Last-Event-ID': confirmed });
+    const second = await EventStreamReader.open(`http://127.0.0.1:${ts.port}/comet/connect?${K}&v=6`, {
+      Accept: 'text/event-stream',
+      'Last-Event-ID': confirmed,
+    });
     await second.until(() => names(batches(second)).length >= 3, 'the rest');
     assert.deepEqual(names(batches(second)), ['a', 'b', 'c']);
     assert.ok(!batches(second).some((pm) => pm.action === Action.CONNECTED), 'not a new CONNECTED: the same transport');
@@ -174,11 +225,16 @@ describe('comet: Server-Sent Events downstream', () => {
   });
 
   it('a Last-Event-ID this node cannot continue resumes the connection (CONNECTED, same id)', async () => {
-    const first = await EventStreamReader.open(`http://127.0.0.1:${ts.port}/comet/connect?${K}&v=6`, { Accept: 'text/event-stream' });
+    const first = await EventStreamReader.open(`http://127.0.0.1:${ts.port}/comet/connect?${K}&v=6`, {
+      Accept: 'text/event-stream',
+    });
     await first.until(() => first.events.length >= 1, 'CONNECTED');
     const connected = batches(first)[0]!;
     first.cut();
-    const second = await EventStreamReader.open(`http://127.0.0.1:${ts.port}/comet/connect?${K}&v=6`, { Accept: 'text/event-stream', 'Last-Event-ID': `${connected.connectionDetails!.connectionKey}.999` });
+    const second = await EventStreamReader.open(`http://127.0.0.1:${ts.port}/comet/connect?${K}&v=6`, {
+      Accept: 'text/event-stream',
+      'Last-Event-ID': `${connected.connectionDetails!.connectionKey}.999`,
+    });
     await second.until(() => second.events.length >= 1, 'CONNECTED');
     const again = batches(second)[0]!;
     assert.equal(again.action, Action.CONNECTED);
@@ -188,7 +244,9 @@ describe('comet: Server-Sent Events downstream', () => {
   });
 
   it('refuses a Last-Event-ID that is not one of its ids (40003)', async () => {
-    const res = await cometRequest(ts.port, `/comet/connect?${K}&v=6&envelope=sse`, { headers: { 'Last-Event-ID': '<script>' } });
+    const res = await cometRequest(ts.port, `/comet/connect?${K}&v=6&envelope=sse`, {
+      headers: { 'Last-Event-ID': '<script>' },
+    });
     assert.equal(res.status, 400);
     assert.equal((res.body as { error: { code: number } }).error.code, Err.invalidParameterValue.code);
   });

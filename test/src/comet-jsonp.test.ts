@@ -32,7 +32,10 @@ describe('comet JSONP (script-tag polling)', () => {
   after(() => ts.close());
 
   async function connect(callback = 'cb'): Promise<{ key: string; answer: JsonpAnswer }> {
-    const answer = await jsonpRequest(ts.port, `/comet/connect?${K}&v=2&stream=false&envelope=jsonp&callback=${encodeURIComponent(callback)}`);
+    const answer = await jsonpRequest(
+      ts.port,
+      `/comet/connect?${K}&v=2&stream=false&envelope=jsonp&callback=${encodeURIComponent(callback)}`,
+    );
     const [connected] = messages(answer);
     assert.equal(connected?.action, Action.CONNECTED);
     return { key: connected.connectionDetails!.connectionKey, answer };
@@ -80,18 +83,40 @@ describe('comet JSONP (script-tag polling)', () => {
     await send(key, [{ action: Action.ATTACH, channel: 'jsonp-safe' }]);
     await recv(key);
     const nasty = '</script><script>globalThis.pwned=1</script><!-- \u2028 \u2029 -->';
-    await send(key, [{ action: Action.MESSAGE, channel: 'jsonp-safe', msgSerial: 0, messages: [{ name: 'n', data: nasty }] }]);
+    await send(key, [
+      { action: Action.MESSAGE, channel: 'jsonp-safe', msgSerial: 0, messages: [{ name: 'n', data: nasty }] },
+    ]);
     const got = await recv(key);
     assert.ok(!/<\/script|<!--|\u2028|\u2029/i.test(got.text), got.text);
     const delivered = messages(got).find((pm) => pm.action === Action.MESSAGE);
     assert.equal(delivered?.messages?.[0]?.data, nasty);
   });
 
-  const badCallbacks = ['alert(document.cookie)', 'cb;alert(1)', 'a[0]', 'cb x', '</script>', 'cb()', 'cb(1,2)', 'cb(x)', '1abc', 'a..b', 'a.', '.a', 'x'.repeat(129), 'cb\u2028', 'cb%0a', 'eval("1")'];
+  const badCallbacks = [
+    'alert(document.cookie)',
+    'cb;alert(1)',
+    'a[0]',
+    'cb x',
+    '</script>',
+    'cb()',
+    'cb(1,2)',
+    'cb(x)',
+    '1abc',
+    'a..b',
+    'a.',
+    '.a',
+    'x'.repeat(129),
+    'cb\u2028',
+    'cb%0a',
+    'eval("1")',
+  ];
   for (const callback of badCallbacks) {
     it(`refuses the callback ${JSON.stringify(callback.slice(0, 30))} with a plain 40003, echoing nothing`, async () => {
       const before = ts.server.inspect.connections;
-      const a = await jsonpRequest(ts.port, `/comet/connect?${K}&v=2&envelope=jsonp&callback=${encodeURIComponent(callback)}`);
+      const a = await jsonpRequest(
+        ts.port,
+        `/comet/connect?${K}&v=2&envelope=jsonp&callback=${encodeURIComponent(callback)}`,
+      );
       assert.equal(a.status, 400);
       assert.match(String(a.headers['content-type']), /^application\/json/);
       assert.equal((JSON.parse(a.text) as { error: { code: number } }).error.code, Err.invalidParameterValue.code);
@@ -108,11 +133,21 @@ describe('comet JSONP (script-tag polling)', () => {
   });
 
   const errors: [string, string, number, number][] = [
-    ['a wrong key', `/comet/connect?key=${encodeURIComponent('testapp.full:nope')}&v=2&${JSONP}`, 401, Err.invalidCredentials.code],
+    [
+      'a wrong key',
+      `/comet/connect?key=${encodeURIComponent('testapp.full:nope')}&v=2&${JSONP}`,
+      401,
+      Err.invalidCredentials.code,
+    ],
     ['no credentials', `/comet/connect?v=2&${JSONP}`, 401, Err.invalidCredentials.code],
     ['an unsupported version', `/comet/connect?${K}&v=1&${JSONP}`, 400, Err.unsupportedProtocolVersion.code],
     ['a version that is not a number', `/comet/connect?${K}&v=two&${JSONP}`, 400, Err.unsupportedProtocolVersion.code],
-    ['an unknown connection key', `/comet/AAAAAAAAAAAA!aaaaaaaaaaaaaaaa0/recv?${K}&${JSONP}`, 400, Err.connectionNotFound.code],
+    [
+      'an unknown connection key',
+      `/comet/AAAAAAAAAAAA!aaaaaaaaaaaaaaaa0/recv?${K}&${JSONP}`,
+      400,
+      Err.connectionNotFound.code,
+    ],
     ['a bad stream flag', `/comet/connect?${K}&v=2&stream=maybe&${JSONP}`, 400, Err.invalidParameterValue.code],
   ];
   for (const [what, path, status, code] of errors) {
@@ -131,7 +166,10 @@ describe('comet JSONP (script-tag polling)', () => {
   }
 
   it('refuses a GET send without body (40001) or with broken JSON (40000), failing the connection', async () => {
-    for (const [q, code] of [['', Err.invalidRequestBody.code], ['&body=%5B%7B', Err.badRequest.code]] as const) {
+    for (const [q, code] of [
+      ['', Err.invalidRequestBody.code],
+      ['&body=%5B%7B', Err.badRequest.code],
+    ] as const) {
       const { key } = await connect();
       const a = await jsonpRequest(ts.port, `/comet/${key}/send?${K}&${JSONP}${q}`);
       assert.equal(errorCode(a), code);

@@ -25,7 +25,13 @@ interface Answer {
 }
 
 /** One GET over `agent`, the whole body read (`onText` sees it as it arrives). */
-function get(port: number, path: string, agent: Agent, headers: Record<string, string> = {}, onText?: (text: string) => void): Promise<Answer> {
+function get(
+  port: number,
+  path: string,
+  agent: Agent,
+  headers: Record<string, string> = {},
+  onText?: (text: string) => void,
+): Promise<Answer> {
   return new Promise((resolve, reject) => {
     const req = request({ host: '127.0.0.1', port, path, agent, headers }, (res) => {
       let body = '';
@@ -33,7 +39,9 @@ function get(port: number, path: string, agent: Agent, headers: Record<string, s
         body += chunk.toString('utf8');
         onText?.(chunk.toString('utf8'));
       });
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body, reused: req.reusedSocket }));
+      res.on('end', () =>
+        resolve({ status: res.statusCode ?? 0, headers: res.headers, body, reused: req.reusedSocket }),
+      );
       res.on('error', reject);
     });
     req.on('error', reject);
@@ -103,13 +111,19 @@ describe('comet: parked recvs', () => {
     assert.equal(res.headers.connection, 'keep-alive');
     assert.equal(Number(res.headers['content-length']), Buffer.byteLength(res.body));
     assert.ok(res.headers.date);
-    assert.deepEqual(messages(res.body).map((pm) => [pm.action, pm.channel]), [[Action.ATTACHED, 'parked-poll']]);
+    assert.deepEqual(
+      messages(res.body).map((pm) => [pm.action, pm.channel]),
+      [[Action.ATTACHED, 'parked-poll']],
+    );
     // The same socket goes back to node:http for the next recv, which is parked again.
     const next = get(ts.port, `/comet/${key}/recv?${FULL}`, agent);
     await eventually(() => ts.server.inspect.connection(id)?.cometRecvParked === true, 3000, 'next recv parked');
     const heartbeat = await next;
     assert.equal(heartbeat.reused, true);
-    assert.deepEqual(messages(heartbeat.body).map((pm) => pm.action), [Action.HEARTBEAT]);
+    assert.deepEqual(
+      messages(heartbeat.body).map((pm) => pm.action),
+      [Action.HEARTBEAT],
+    );
     await cometRequest(ts.port, `/comet/${key}/close?${FULL}`);
     agent.destroy();
   });
@@ -183,8 +197,14 @@ describe('comet: parked recvs', () => {
     await eventually(() => ts.server.inspect.connection(id)?.cometRecvParked === true, 3000, 'recv parked');
     socket.write('GET /health HTTP/1.1\r\nHost: x\r\n\r\n');
     // The recv is answered by the next heartbeat (at most a second), then /health.
-    const [, first, second] = await reader.until(/^HTTP\/1\.1 200 OK\r\n[\s\S]*?\r\n\r\n(\[.*\])\r?\n?HTTP\/1\.1 200 OK\r\n[\s\S]*?\r\n\r\n(\{.*\})/, 'both answers');
-    assert.deepEqual((JSON.parse(first!) as ProtocolMessage[]).map((pm) => pm.action), [Action.HEARTBEAT]);
+    const [, first, second] = await reader.until(
+      /^HTTP\/1\.1 200 OK\r\n[\s\S]*?\r\n\r\n(\[.*\])\r?\n?HTTP\/1\.1 200 OK\r\n[\s\S]*?\r\n\r\n(\{.*\})/,
+      'both answers',
+    );
+    assert.deepEqual(
+      (JSON.parse(first!) as ProtocolMessage[]).map((pm) => pm.action),
+      [Action.HEARTBEAT],
+    );
     assert.equal((JSON.parse(second!) as { status: string }).status, 'ok');
     socket.destroy();
     await cometRequest(ts.port, `/comet/${key}/close?${FULL}`);

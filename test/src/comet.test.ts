@@ -22,7 +22,9 @@ async function publishAcked(publisher: RawClient, channel: string, msgSerial: nu
 }
 
 function messageData(pms: readonly ProtocolMessage[]): string[] {
-  return pms.filter((pm) => pm.action === Action.MESSAGE).flatMap((pm) => (pm.messages ?? []).map((m) => String(m.data)));
+  return pms
+    .filter((pm) => pm.action === Action.MESSAGE)
+    .flatMap((pm) => (pm.messages ?? []).map((m) => String(m.data)));
 }
 
 describe('comet', () => {
@@ -40,13 +42,20 @@ describe('comet', () => {
     assert.equal(res.headers['content-type'], JSON_TYPE);
     assert.equal(res.headers['cache-control'], 'no-store, no-transform');
     assert.equal(res.headers['x-accel-buffering'], 'no');
-    assert.match(String(res.headers['set-cookie']), new RegExp(`^encke_server=${ts.server.options.serverId}; Path=/; HttpOnly`));
+    assert.match(
+      String(res.headers['set-cookie']),
+      new RegExp(`^encke_server=${ts.server.options.serverId}; Path=/; HttpOnly`),
+    );
     const [connected] = res.batches.flat();
     assert.equal(connected?.action, Action.CONNECTED);
     assert.equal(ts.server.inspect.cometKeys, 1);
     const key = connected.connectionDetails!.connectionKey!;
     await cometRequest(ts.port, `/comet/${key}/close?${FULL}`);
-    await eventually(() => ts.server.inspect.connections === 0 && ts.server.inspect.cometKeys === 0, 2000, 'connection closed');
+    await eventually(
+      () => ts.server.inspect.connections === 0 && ts.server.inspect.cometKeys === 0,
+      2000,
+      'connection closed',
+    );
   });
 
   it('answers credentialed CORS on comet requests and preflights', async () => {
@@ -56,7 +65,10 @@ describe('comet', () => {
     assert.equal(res.headers['access-control-allow-credentials'], 'true');
     assert.match(String(res.headers['access-control-expose-headers']), /Link.*X-Ably-ErrorCode.*X-Ably-ErrorMessage/);
     const key = res.batches[0]![0]!.connectionDetails!.connectionKey!;
-    const preflight = await cometRequest(ts.port, `/comet/${key}/send`, { method: 'OPTIONS', headers: { origin, 'access-control-request-method': 'POST' } });
+    const preflight = await cometRequest(ts.port, `/comet/${key}/send`, {
+      method: 'OPTIONS',
+      headers: { origin, 'access-control-request-method': 'POST' },
+    });
     assert.equal(preflight.status, 204);
     assert.equal(preflight.headers['access-control-allow-origin'], origin);
     assert.match(String(preflight.headers['access-control-allow-methods']), /POST/);
@@ -67,7 +79,11 @@ describe('comet', () => {
     const basic = { authorization: `Basic ${Buffer.from(KEYS.full).toString('base64')}` };
     const res = await cometRequest(ts.port, '/comet/connect?stream=false', { headers: basic });
     const key = res.batches[0]![0]!.connectionDetails!.connectionKey!;
-    const sent = await cometRequest(ts.port, `/comet/${key}/send`, { method: 'POST', headers: { ...basic, 'content-type': JSON_TYPE }, body: JSON.stringify([{ action: Action.HEARTBEAT, id: 'h' }]) });
+    const sent = await cometRequest(ts.port, `/comet/${key}/send`, {
+      method: 'POST',
+      headers: { ...basic, 'content-type': JSON_TYPE },
+      body: JSON.stringify([{ action: Action.HEARTBEAT, id: 'h' }]),
+    });
     assert.equal(sent.status, 204);
     const recv = await cometRequest(ts.port, `/comet/${key}/recv`, { headers: basic });
     assert.deepEqual(recv.batches, [[{ action: Action.HEARTBEAT, id: 'h' }]]);
@@ -100,7 +116,10 @@ describe('comet', () => {
           assert.equal(batch.length, perCycle, `cycle ${cycle}: all queued frames in one response`);
           seen.push(...messageData(batch));
         }
-        assert.deepEqual(seen, Array.from({ length: sent }, (_, i) => `${i}·é😀`));
+        assert.deepEqual(
+          seen,
+          Array.from({ length: sent }, (_, i) => `${i}·é😀`),
+        );
       } finally {
         pub.close();
         await sub.close();
@@ -144,7 +163,14 @@ describe('comet', () => {
     try {
       await sub.send([{ action: Action.ATTACH, channel: 'binary' }]);
       await sub.next(Action.ATTACHED);
-      await sub.send([{ action: Action.MESSAGE, channel: 'binary', msgSerial: 0, messages: [{ name: 'b', data: new Uint8Array([1, 2, 3]) }] }]);
+      await sub.send([
+        {
+          action: Action.MESSAGE,
+          channel: 'binary',
+          msgSerial: 0,
+          messages: [{ name: 'b', data: new Uint8Array([1, 2, 3]) }],
+        },
+      ]);
       assert.equal((await sub.next(Action.ACK)).msgSerial, 0);
       await eventually(() => sub.log.some((pm) => pm.action === Action.MESSAGE), 2000, 'MESSAGE received');
       const msg = sub.log.find((pm) => pm.action === Action.MESSAGE)!;
@@ -158,7 +184,10 @@ describe('comet', () => {
   it('takes a send as GET with the messages in the body query parameter', async () => {
     const client = await RawCometClient.connect(ts.port);
     try {
-      const res = await client.send([{ action: Action.MESSAGE, channel: 'get-send', msgSerial: 0, messages: [{ data: 'via GET' }] }], 'GET');
+      const res = await client.send(
+        [{ action: Action.MESSAGE, channel: 'get-send', msgSerial: 0, messages: [{ data: 'via GET' }] }],
+        'GET',
+      );
       assert.equal(res.status, 204);
       assert.equal((await client.next(Action.ACK)).msgSerial, 0);
     } finally {
@@ -209,7 +238,11 @@ describe('comet', () => {
     const client = await RawCometClient.connect(ts.port, { stream: false, autoRecv: false });
     try {
       const older = client.recv();
-      await eventually(() => ts.server.inspect.connection(client.connectionId)?.cometRecvHeld === true, 2000, 'older recv held');
+      await eventually(
+        () => ts.server.inspect.connection(client.connectionId)?.cometRecvHeld === true,
+        2000,
+        'older recv held',
+      );
       const newer = client.recv();
       const first = await older;
       assert.equal(first.status, 200);
@@ -230,7 +263,11 @@ describe('comet', () => {
     assert.equal(err?.error?.code, Err.protocolError.code);
     const again = await client.request('recv');
     assert.equal((again.body as { error: { code: number } }).error.code, Err.connectionNotFound.code);
-    await eventually(() => ts.server.inspect.connections === 0 && ts.server.inspect.cometKeys === 0, 2000, 'connection gone');
+    await eventually(
+      () => ts.server.inspect.connections === 0 && ts.server.inspect.cometKeys === 0,
+      2000,
+      'connection gone',
+    );
   });
 
   it('keeps a final ERROR for the next recv when none is pending', async () => {
@@ -241,21 +278,37 @@ describe('comet', () => {
     assert.equal(res.headers['x-ably-errorcode'], String(Err.protocolError.code));
     assert.equal(res.batches[0]![0]!.action, Action.ERROR);
     assert.equal(res.batches[0]![0]!.error?.code, Err.protocolError.code);
-    await eventually(() => ts.server.inspect.connections === 0 && ts.server.inspect.cometKeys === 0, 2000, 'connection gone');
+    await eventually(
+      () => ts.server.inspect.connections === 0 && ts.server.inspect.cometKeys === 0,
+      2000,
+      'connection gone',
+    );
   });
 
   it('close discards the state even when the transport is already gone (ably-js aborts its recv as it closes)', async () => {
     const client = await RawCometClient.connect(ts.port, { stream: false, autoRecv: false });
-    await eventually(() => ts.server.inspect.connection(client.connectionId)?.state === 'disconnected', 3000, 'transport gone');
+    await eventually(
+      () => ts.server.inspect.connection(client.connectionId)?.state === 'disconnected',
+      3000,
+      'transport gone',
+    );
     const res = await client.request('close');
     assert.equal(res.status, 204);
-    await eventually(() => ts.server.inspect.connections === 0 && ts.server.inspect.cometKeys === 0, 2000, 'state discarded');
+    await eventually(
+      () => ts.server.inspect.connections === 0 && ts.server.inspect.cometKeys === 0,
+      2000,
+      'state discarded',
+    );
     client.drop();
   });
 
   it('drops a connection that stops fetching, and keeps it resumable', async () => {
     const client = await RawCometClient.connect(ts.port, { stream: false, autoRecv: false });
-    await eventually(() => ts.server.inspect.connection(client.connectionId)?.state === 'disconnected', 3000, 'transport gone');
+    await eventually(
+      () => ts.server.inspect.connection(client.connectionId)?.state === 'disconnected',
+      3000,
+      'transport gone',
+    );
     const stale = await client.request('recv');
     assert.equal((stale.body as { error: { code: number } }).error.code, Err.connectionNotFound.code);
     const resumed = await RawCometClient.connect(ts.port, { query: `&resume=${client.connectionKey}` });
@@ -276,7 +329,11 @@ describe('comet', () => {
     assert.equal(resumed.connectionId, client.connectionId);
     await resumed.close();
     await resumed.next(Action.CLOSED);
-    await eventually(() => ts.server.inspect.connections === 0 && ts.server.inspect.cometKeys === 0, 2000, 'connection gone');
+    await eventually(
+      () => ts.server.inspect.connections === 0 && ts.server.inspect.cometKeys === 0,
+      2000,
+      'connection gone',
+    );
   });
 
   it('resumes a WebSocket connection over comet, and a comet connection over WebSocket', async () => {
@@ -284,7 +341,9 @@ describe('comet', () => {
     const wsConnected = ws.log[0]!;
     ws.drop();
     await eventually(() => ts.server.inspect.connection(wsConnected.connectionId!)?.state === 'disconnected', 2000);
-    const comet = await RawCometClient.connect(ts.port, { query: `&resume=${wsConnected.connectionDetails!.connectionKey}` });
+    const comet = await RawCometClient.connect(ts.port, {
+      query: `&resume=${wsConnected.connectionDetails!.connectionKey}`,
+    });
     assert.equal(comet.connectionId, wsConnected.connectionId);
     assert.equal(comet.log[0]!.error, undefined);
 
@@ -297,7 +356,11 @@ describe('comet', () => {
     assert.equal((stale.body as { error: { code: number } }).error.code, Err.connectionNotFound.code);
     back.close();
     comet.drop();
-    await eventually(() => ts.server.inspect.connections === 0 && ts.server.inspect.cometKeys === 0, 2000, 'connection gone');
+    await eventually(
+      () => ts.server.inspect.connections === 0 && ts.server.inspect.cometKeys === 0,
+      2000,
+      'connection gone',
+    );
   });
 
   it('tells a streaming recv DISCONNECTED when the server drains', async () => {
@@ -330,7 +393,10 @@ describe('comet stream recycling', () => {
       let n = 0;
       while (sub.recvCount < 4) await publishAcked(pub, 'recycle', n, String(n++));
       await eventually(() => messageData(sub.log).length === n, 3000, 'all messages received');
-      assert.deepEqual(messageData(sub.log), Array.from({ length: n }, (_, i) => String(i)));
+      assert.deepEqual(
+        messageData(sub.log),
+        Array.from({ length: n }, (_, i) => String(i)),
+      );
     } finally {
       pub.close();
       await sub.close();
@@ -365,7 +431,10 @@ describe('comet resume with the SDK', () => {
         for (let i = 10; i < 15; i++) await pubChannel.publish('n', String(i));
         await got.waitFor(15);
         assert.equal(client.connection.id, id, 'same connection after the resume');
-        assert.deepEqual(got.items.map((m) => m.data), Array.from({ length: 15 }, (_, i) => String(i)));
+        assert.deepEqual(
+          got.items.map((m) => m.data),
+          Array.from({ length: 15 }, (_, i) => String(i)),
+        );
       } finally {
         await closeAll(client, publisher);
         await proxy.close();

@@ -6,7 +6,20 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { ADMIN_PASSWORD, ChatPage, dashboardConnections, dashboardRates, metricsConnections, metricSamples, useBrowser, openDashboard, CHAT_DIST, screenshotPath, startChatServer, type ProbeWindow } from './helpers/chat.js';
+import {
+  ADMIN_PASSWORD,
+  ChatPage,
+  dashboardConnections,
+  dashboardRates,
+  metricsConnections,
+  metricSamples,
+  useBrowser,
+  openDashboard,
+  CHAT_DIST,
+  screenshotPath,
+  startChatServer,
+  type ProbeWindow,
+} from './helpers/chat.js';
 import { startCluster } from './helpers/cluster.js';
 import { TestRedis } from './helpers/redis.js';
 import type { TestServer } from './helpers/server.js';
@@ -19,7 +32,11 @@ const BUSY_RATE = 3;
 
 /** Waits until the dashboard shows `n` connections. */
 async function waitConnections(page: import('playwright-core').Page, n: number): Promise<void> {
-  await page.waitForFunction((want) => (globalThis as unknown as ProbeWindow).probes.text('[data-testid="connections-total"]') === String(want), n, { timeout: 15_000 });
+  await page.waitForFunction(
+    (want) => (globalThis as unknown as ProbeWindow).probes.text('[data-testid="connections-total"]') === String(want),
+    n,
+    { timeout: 15_000 },
+  );
 }
 
 async function tokenStatus(page: import('playwright-core').Page): Promise<number> {
@@ -47,7 +64,9 @@ describe('admin dashboard: access', () => {
       assert.equal(await tokenStatus(page), 401);
       await page.fill('#password', 'not-the-admin-password');
       await page.press('#password', 'Enter');
-      await page.waitForFunction(() => ((globalThis as unknown as ProbeWindow).probes.text('#login-error') ?? '').includes('Wrong admin password'));
+      await page.waitForFunction(() =>
+        ((globalThis as unknown as ProbeWindow).probes.text('#login-error') ?? '').includes('Wrong admin password'),
+      );
       assert.equal(await tokenStatus(page), 401);
       await page.goto(`http://127.0.0.1:${server.port}/admin`);
       await page.setViewportSize({ width: 1280, height: 720 });
@@ -102,7 +121,8 @@ describe('admin dashboard: live figures while the chat runs', () => {
       await new Promise((r) => setTimeout(r, 3000)); // a few seconds of chart
       await dash.screenshot({ path: screenshotPath('dashboard-empty.png'), fullPage: true });
 
-      for (const name of ['Ana', 'Bo', 'Cy', 'Di', 'Ed']) people.push(await ChatPage.join(browser(), server, name, undefined, { room: 'general' }));
+      for (const name of ['Ana', 'Bo', 'Cy', 'Di', 'Ed'])
+        people.push(await ChatPage.join(browser(), server, name, undefined, { room: 'general' }));
       await waitConnections(dash, 6);
       assert.equal(server.server.inspect.connections, 6);
       assert.equal(await metricsConnections(server), 6);
@@ -144,7 +164,9 @@ describe('admin dashboard: live figures while the chat runs', () => {
 });
 
 /** The rows of the dashboard's errors table: code, errors in the last 5 minutes, total. */
-async function errorRows(page: import('playwright-core').Page): Promise<{ code: string; recent: number; total: number }[]> {
+async function errorRows(
+  page: import('playwright-core').Page,
+): Promise<{ code: string; recent: number; total: number }[]> {
   return page.$$eval('#errors tbody tr', (rows) =>
     rows
       .map((tr) => [...tr.querySelectorAll('td')].map((td) => td.textContent ?? ''))
@@ -170,18 +192,28 @@ describe('admin dashboard: recent errors by code', () => {
       // Rates (and error increases) need two snapshots of the node.
       await dash.waitForSelector('#chart polyline[data-series="in"]', { timeout: 15_000 });
       assert.deepEqual(await errorRows(dash), []);
-      for (const name of ['Ana', 'Bo']) people.push(await ChatPage.join(browser(), server, name, undefined, { room: 'general' }));
+      for (const name of ['Ana', 'Bo'])
+        people.push(await ChatPage.join(browser(), server, name, undefined, { room: 'general' }));
       const base = `http://127.0.0.1:${server.port}`;
       const wrongKey = `Basic ${Buffer.from('testapp.full:not-the-secret').toString('base64')}`;
       for (let i = 0; i < 3; i++) {
-        const res = await fetch(`${base}/channels/chat:general/messages`, { method: 'POST', headers: { authorization: wrongKey, 'content-type': 'application/json' }, body: '{"name":"x","data":"y"}' });
+        const res = await fetch(`${base}/channels/chat:general/messages`, {
+          method: 'POST',
+          headers: { authorization: wrongKey, 'content-type': 'application/json' },
+          body: '{"name":"x","data":"y"}',
+        });
         assert.equal(res.status, 401);
       }
-      for (const id of ['', '-starts-with-a-dash']) assert.equal((await fetch(`${base}/demo/token?clientId=${encodeURIComponent(id)}`)).status, 400);
+      for (const id of ['', '-starts-with-a-dash'])
+        assert.equal((await fetch(`${base}/demo/token?clientId=${encodeURIComponent(id)}`)).status, 400);
       assert.equal((await fetch(`${base}/no-such-page`)).status, 404);
       const want = { '40101': 3, '40012': 2, '40400': 1 };
       await dash
-        .waitForFunction((n) => (globalThis as unknown as ProbeWindow).probes.text('[data-testid="errors-total"]') === String(n), 6, { timeout: 15_000 })
+        .waitForFunction(
+          (n) => (globalThis as unknown as ProbeWindow).probes.text('[data-testid="errors-total"]') === String(n),
+          6,
+          { timeout: 15_000 },
+        )
         .catch(async () => {
           throw new Error(`errors shown: ${JSON.stringify(await errorRows(dash))}`);
         });
@@ -209,20 +241,34 @@ describe('admin dashboard: a cluster', () => {
   });
 
   it('a dashboard on one node hears every node, with its load; a node that stops turns silent', async () => {
-    const cluster = await startCluster(redis, 2, { adminPassword: ADMIN_PASSWORD, demo: true, demoAssets: CHAT_DIST, adminPublishInterval: 500 });
+    const cluster = await startCluster(redis, 2, {
+      adminPassword: ADMIN_PASSWORD,
+      demo: true,
+      demoAssets: CHAT_DIST,
+      adminPublishInterval: 500,
+    });
     const [first, second] = cluster.ports as [number, number];
     const dash = await openDashboard(browser(), { port: first });
     const chat = await ChatPage.join(browser(), { port: second }, 'Ana', undefined, { room: 'cluster' });
     try {
-      await dash.waitForFunction(() => (globalThis as unknown as ProbeWindow).probes.count('#nodes .badge.live') === 2, null, { timeout: 15_000 }).catch(async () => {
-        throw new Error(`nodes: ${await dash.textContent('#nodes')}`);
-      });
+      await dash
+        .waitForFunction(() => (globalThis as unknown as ProbeWindow).probes.count('#nodes .badge.live') === 2, null, {
+          timeout: 15_000,
+        })
+        .catch(async () => {
+          throw new Error(`nodes: ${await dash.textContent('#nodes')}`);
+        });
       const nodes = (await dash.textContent('#nodes')) ?? '';
-      for (const node of cluster.nodes) assert.ok(nodes.includes(node.options.serverId), `${node.options.serverId} missing from ${nodes}`);
+      for (const node of cluster.nodes)
+        assert.ok(nodes.includes(node.options.serverId), `${node.options.serverId} missing from ${nodes}`);
       await waitConnections(dash, 2); // the dashboard on one node, Ana on the other
       await chat.close();
       await cluster.nodes[1]!.close();
-      await dash.waitForFunction(() => (globalThis as unknown as ProbeWindow).probes.count('#nodes .badge.silent') === 1, null, { timeout: 15_000 });
+      await dash.waitForFunction(
+        () => (globalThis as unknown as ProbeWindow).probes.count('#nodes .badge.silent') === 1,
+        null,
+        { timeout: 15_000 },
+      );
       assert.equal(await dash.locator('#nodes .badge.live').count(), 1);
       await waitConnections(dash, 1);
     } finally {

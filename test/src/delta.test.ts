@@ -36,14 +36,23 @@ class CountingDecoder {
 
 /** Message i of the stream: a ~1 KB JSON document changing a little each time; every 10th is binary, every 15th a string. */
 function payload(i: number): unknown {
-  const doc = { seq: i, prices: Array.from({ length: 20 }, (_, k) => ({ sym: `SYM${k}`, px: 100 + k + (k === i % 20 ? i : 0), vol: 1000 * k })) };
+  const doc = {
+    seq: i,
+    prices: Array.from({ length: 20 }, (_, k) => ({
+      sym: `SYM${k}`,
+      px: 100 + k + (k === i % 20 ? i : 0),
+      vol: 1000 * k,
+    })),
+  };
   if (i % 10 === 9) return Buffer.from(JSON.stringify(doc));
   if (i % 15 === 14) return `text ${JSON.stringify(doc)}`;
   return doc;
 }
 
 function comparable(data: unknown): unknown {
-  return Buffer.isBuffer(data) || data instanceof Uint8Array ? { bytes: Buffer.from(data as Uint8Array).toString('base64') } : data;
+  return Buffer.isBuffer(data) || data instanceof Uint8Array
+    ? { bytes: Buffer.from(data as Uint8Array).toString('base64') }
+    : data;
 }
 
 for (const variant of [...WS_VARIANTS, ...COMET_VARIANTS]) {
@@ -99,11 +108,16 @@ for (const variant of [...WS_VARIANTS, ...COMET_VARIANTS]) {
         // Deltas were really sent: all but the first message (and any that did not pay) to A.
         assert.ok(early.calls >= MESSAGES - 15, `subscriber a decoded ${early.calls} deltas`);
         assert.ok(late.calls >= MESSAGES - 30 - 15, `subscriber b decoded ${late.calls} deltas`);
-        assert.ok(early.deltaBytes * 10 < early.targetBytes, `deltas ${early.deltaBytes} bytes for ${early.targetBytes} bytes of payload`);
+        assert.ok(
+          early.deltaBytes * 10 < early.targetBytes,
+          `deltas ${early.deltaBytes} bytes for ${early.targetBytes} bytes of payload`,
+        );
         assert.deepEqual(unexpected, [], 'no decode failures where the decoder works');
         assert.deepEqual(reasons, [40018], 'one decode failure, reported with 40018, then a recovered chain');
         assert.equal(chC.state, 'attached');
-        t.diagnostic(`${variant.name}: a decoded ${early.calls} deltas, ${early.deltaBytes} bytes for ${early.targetBytes} payload bytes (${((100 * early.deltaBytes) / early.targetBytes).toFixed(1)}%); b ${late.calls}; c ${failing.calls}`);
+        t.diagnostic(
+          `${variant.name}: a decoded ${early.calls} deltas, ${early.deltaBytes} bytes for ${early.targetBytes} payload bytes (${((100 * early.deltaBytes) / early.targetBytes).toFixed(1)}%); b ${late.calls}; c ${failing.calls}`,
+        );
       } finally {
         await closeAll(publisher, a, b, c);
       }

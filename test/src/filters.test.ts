@@ -14,7 +14,15 @@ import { startServer, type TestServer } from './helpers/server.js';
 const APP = 'filterapp';
 const KEY = `${APP}.all:all-secret-000000001`;
 const PLAIN_KEY = `${APP}.plain:plain-secret-0000001`;
-const APPS: AppConfig[] = [{ id: APP, keys: [{ key: KEY, capability: { '[*]*': ['*'] } }, { key: PLAIN_KEY, capability: { '*': ['*'] } }] }];
+const APPS: AppConfig[] = [
+  {
+    id: APP,
+    keys: [
+      { key: KEY, capability: { '[*]*': ['*'] } },
+      { key: PLAIN_KEY, capability: { '*': ['*'] } },
+    ],
+  },
+];
 
 const STRAWBERRY_ICE = 'name == `"ice-cream"` && headers.flavor == `"strawberry"`';
 const CHEAP = "headers.cost < `50` || name == 'free'";
@@ -73,8 +81,14 @@ for (const variant of [...WS_VARIANTS, ...COMET_VARIANTS]) {
       const client = await connect(realtime(ts, variant, { key: KEY }));
       const plain = await connect(realtime(ts, variant, { key: PLAIN_KEY }));
       try {
-        await assert.rejects(client.channels.getDerived('bad', { filter: 'name ==' }).attach(), (e: Ably.ErrorInfo) => e.code === 40010);
-        await assert.rejects(plain.channels.getDerived('denied', { filter: CHEAP }).attach(), (e: Ably.ErrorInfo) => e.code === 40160);
+        await assert.rejects(
+          client.channels.getDerived('bad', { filter: 'name ==' }).attach(),
+          (e: Ably.ErrorInfo) => e.code === 40010,
+        );
+        await assert.rejects(
+          plain.channels.getDerived('denied', { filter: CHEAP }).attach(),
+          (e: Ably.ErrorInfo) => e.code === 40160,
+        );
         await plain.channels.get('denied').attach();
       } finally {
         await closeAll(client, plain);

@@ -31,27 +31,39 @@ describe('/health and /ready', () => {
     }
   });
 
-  it('/ready is 503 (draining) during the drain delay after SIGTERM, while /health and clients still work; then the drain', { timeout: 60_000 }, async () => {
-    const key = 'ready.k:ready-secret-0001';
-    const p = spawnEncke(['serve', '--port', '0', '--key', key, '--drain-delay', '1500']);
-    const client = new Ably.Realtime({ key, endpoint: '127.0.0.1', port: await p.started(), tls: false, logLevel: 0, disableConnectivityCheck: true, disconnectedRetryTimeout: 60_000 });
-    try {
-      await connect(client);
-      assert.equal((await httpGet(p.port, '/ready')).status, 200);
-      const disconnected = connectionState(client, 'disconnected', 20_000);
-      p.kill('SIGTERM');
-      await until(async () => (await httpGet(p.port, '/ready')).status === 503, '/ready 503 after SIGTERM');
-      assert.deepEqual((await httpGet(p.port, '/ready')).body, { ready: false, draining: true, engine: true });
-      assert.equal((await httpGet(p.port, '/health')).status, 200);
-      assert.equal(client.connection.state, 'connected', 'clients stay until the delay is over');
-      assert.equal((await disconnected)?.reason?.code, 80003);
-      assert.equal((await p.closed).code, 0);
-      await assert.rejects(httpGet(p.port, '/health'), /ECONNREFUSED/);
-    } finally {
-      await closeAll(client);
-      p.kill();
-    }
-  });
+  it(
+    '/ready is 503 (draining) during the drain delay after SIGTERM, while /health and clients still work; then the drain',
+    { timeout: 60_000 },
+    async () => {
+      const key = 'ready.k:ready-secret-0001';
+      const p = spawnEncke(['serve', '--port', '0', '--key', key, '--drain-delay', '1500']);
+      const client = new Ably.Realtime({
+        key,
+        endpoint: '127.0.0.1',
+        port: await p.started(),
+        tls: false,
+        logLevel: 0,
+        disableConnectivityCheck: true,
+        disconnectedRetryTimeout: 60_000,
+      });
+      try {
+        await connect(client);
+        assert.equal((await httpGet(p.port, '/ready')).status, 200);
+        const disconnected = connectionState(client, 'disconnected', 20_000);
+        p.kill('SIGTERM');
+        await until(async () => (await httpGet(p.port, '/ready')).status === 503, '/ready 503 after SIGTERM');
+        assert.deepEqual((await httpGet(p.port, '/ready')).body, { ready: false, draining: true, engine: true });
+        assert.equal((await httpGet(p.port, '/health')).status, 200);
+        assert.equal(client.connection.state, 'connected', 'clients stay until the delay is over');
+        assert.equal((await disconnected)?.reason?.code, 80003);
+        assert.equal((await p.closed).code, 0);
+        await assert.rejects(httpGet(p.port, '/health'), /ECONNREFUSED/);
+      } finally {
+        await closeAll(client);
+        p.kill();
+      }
+    },
+  );
 
   describe('on Redis', () => {
     let redis: TestRedis;
@@ -62,21 +74,25 @@ describe('/health and /ready', () => {
       await redis.close();
     });
 
-    it('/ready is 503 (engine) while Redis is down and 200 again once it is back; /health stays 200', { timeout: 60_000 }, async () => {
-      const cluster = await startCluster(redis, 1);
-      const port = cluster.ports[0]!;
-      try {
-        assert.deepEqual((await httpGet(port, '/ready')).body, READY);
-        await redis.stop();
-        await until(async () => (await httpGet(port, '/ready')).status === 503, '/ready 503 with Redis down');
-        assert.deepEqual((await httpGet(port, '/ready')).body, { ready: false, draining: false, engine: false });
-        assert.equal((await httpGet(port, '/health')).status, 200);
-        await redis.restart();
-        await until(async () => (await httpGet(port, '/ready')).status === 200, '/ready 200 with Redis back', 20_000);
-        assert.deepEqual((await httpGet(port, '/ready')).body, READY);
-      } finally {
-        await cluster.close();
-      }
-    });
+    it(
+      '/ready is 503 (engine) while Redis is down and 200 again once it is back; /health stays 200',
+      { timeout: 60_000 },
+      async () => {
+        const cluster = await startCluster(redis, 1);
+        const port = cluster.ports[0]!;
+        try {
+          assert.deepEqual((await httpGet(port, '/ready')).body, READY);
+          await redis.stop();
+          await until(async () => (await httpGet(port, '/ready')).status === 503, '/ready 503 with Redis down');
+          assert.deepEqual((await httpGet(port, '/ready')).body, { ready: false, draining: false, engine: false });
+          assert.equal((await httpGet(port, '/health')).status, 200);
+          await redis.restart();
+          await until(async () => (await httpGet(port, '/ready')).status === 200, '/ready 200 with Redis back', 20_000);
+          assert.deepEqual((await httpGet(port, '/ready')).body, READY);
+        } finally {
+          await cluster.close();
+        }
+      },
+    );
   });
 });

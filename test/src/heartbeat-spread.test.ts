@@ -28,7 +28,10 @@ describe('heartbeat pass spread over its period (fake clock)', () => {
     clock = new FakeClock(Date.now());
     ts = await startServer({ clock, maxIdleInterval: MAX_IDLE_INTERVAL });
     for (let i = 0; i < CONNECTIONS; i++) {
-      const client = await RawClient.open(ts.port, `key=${encodeURIComponent(KEYS.full)}&format=json&heartbeats=false&v=6`);
+      const client = await RawClient.open(
+        ts.port,
+        `key=${encodeURIComponent(KEYS.full)}&format=json&heartbeats=false&v=6`,
+      );
       await client.next(Action.CONNECTED);
       pings.push(0);
       client.ws.on('ping', () => pings[i]!++);
@@ -57,11 +60,18 @@ describe('heartbeat pass spread over its period (fake clock)', () => {
     // The first round starts when the first period ends: exactly one slice is pinged.
     clock.advance(HEARTBEAT_INTERVAL);
     await roundTrips('first');
-    assert.equal(pings.reduce((a, b) => a + b, 0), perSlice, `one slice of ${perSlice} pinged, not all ${CONNECTIONS}`);
+    assert.equal(
+      pings.reduce((a, b) => a + b, 0),
+      perSlice,
+      `one slice of ${perSlice} pinged, not all ${CONNECTIONS}`,
+    );
     // The round trips made every connection heard from now: nothing more is due this period.
     clock.advance(HEARTBEAT_INTERVAL - HEARTBEAT_INTERVAL / slices);
     await roundTrips('rest');
-    assert.equal(pings.reduce((a, b) => a + b, 0), perSlice);
+    assert.equal(
+      pings.reduce((a, b) => a + b, 0),
+      perSlice,
+    );
     // Silent again: within the next two rounds every connection is pinged, slice by slice.
     const before = [...pings];
     for (let s = 0; s < 2 * slices; s++) clock.advance(HEARTBEAT_INTERVAL / slices);

@@ -44,7 +44,8 @@ async function enter(client: RawClient, channel: string, msgSerial: number): Pro
   client.send({ action: Action.ATTACH, channel });
   await client.next(Action.ATTACHED, 5000, (pm) => pm.channel === channel);
   client.send({ action: Action.PRESENCE, channel, msgSerial, presence: [{ action: PresenceAction.ENTER, data: 'x' }] });
-  const answer = (): ProtocolMessage | undefined => client.log.find((pm) => (pm.action === Action.ACK || pm.action === Action.NACK) && pm.msgSerial === msgSerial);
+  const answer = (): ProtocolMessage | undefined =>
+    client.log.find((pm) => (pm.action === Action.ACK || pm.action === Action.NACK) && pm.msgSerial === msgSerial);
   await eventually(() => answer() !== undefined, 5000, `an answer to msgSerial ${msgSerial}`);
   return answer()!.action === Action.ACK ? 0 : (answer()!.error?.code ?? -1);
 }
@@ -87,7 +88,10 @@ describe('metrics: refusals at resource limits, by the code the client got', () 
     try {
       await connect(client);
       await client.channels.get('c1').attach();
-      await assert.rejects(client.channels.get('c2').attach(), (err: Ably.ErrorInfo) => err.code === Err.channelLimit.code);
+      await assert.rejects(
+        client.channels.get('c2').attach(),
+        (err: Ably.ErrorInfo) => err.code === Err.channelLimit.code,
+      );
       assert.equal((await restPublish(ts, 'c3')).status, 403);
       assert.equal((await scrape(ts)).get(refusals(Err.channelLimit.code)), 2);
     } finally {
@@ -102,7 +106,10 @@ describe('metrics: refusals at resource limits, by the code the client got', () 
     try {
       await connect(client);
       await client.channels.get('one').attach();
-      await assert.rejects(client.channels.get('two').attach(), (err: Ably.ErrorInfo) => err.code === Err.tooManyChannels.code);
+      await assert.rejects(
+        client.channels.get('two').attach(),
+        (err: Ably.ErrorInfo) => err.code === Err.tooManyChannels.code,
+      );
       assert.equal((await scrape(ts)).get(refusals(Err.tooManyChannels.code)), 1);
       assert.equal(ts.server.faults.limits.maxChannelsPerConnection, 1);
     } finally {
@@ -202,9 +209,12 @@ describe('metrics: the auth, stats and app stores', () => {
     const rest = new Ably.Rest({ key: KEYS.full, endpoint: '127.0.0.1', port: ts.port, tls: false, logLevel: 0 });
     try {
       await rest.auth.requestToken(); // a signed token request: its nonce is claimed in the auth store
-      const stats = (): Promise<Response> => fetch(`http://127.0.0.1:${ts.port}/stats?limit=1`, { headers: { authorization: basic(KEYS.full) } });
+      const stats = (): Promise<Response> =>
+        fetch(`http://127.0.0.1:${ts.port}/stats?limit=1`, { headers: { authorization: basic(KEYS.full) } });
       assert.equal((await stats()).status, 200); // read from the stats store
-      const unknownApp = await fetch(`http://127.0.0.1:${ts.port}/channels/x/messages`, { headers: { authorization: basic('noapp.key:secret-secret-01') } });
+      const unknownApp = await fetch(`http://127.0.0.1:${ts.port}/channels/x/messages`, {
+        headers: { authorization: basic('noapp.key:secret-secret-01') },
+      });
       assert.equal(unknownApp.status, 401); // not configured: looked up in the app store
       let s = await scrape(ts);
       assert.equal(s.get('encke_engine_operation_seconds_count{op="auth.claimNonce"}'), 1);

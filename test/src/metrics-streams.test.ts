@@ -23,7 +23,10 @@ async function series(ts: TestServer, name: string): Promise<number | undefined>
 async function publish(ts: TestServer, channel: string, data: string): Promise<void> {
   const res = await fetch(`http://127.0.0.1:${ts.port}/channels/${channel}/messages`, {
     method: 'POST',
-    headers: { authorization: `Basic ${Buffer.from(KEYS.full).toString('base64')}`, 'content-type': 'application/json' },
+    headers: {
+      authorization: `Basic ${Buffer.from(KEYS.full).toString('base64')}`,
+      'content-type': 'application/json',
+    },
     body: JSON.stringify({ name: 'n', data }),
   });
   assert.equal(res.status, 201);
@@ -61,7 +64,11 @@ describe('metrics: bytes out on the SSE API, the badge and the comet envelopes',
       assert.equal(r.status, 200);
       for (let i = 0; i < 3; i++) await publish(ts, 's', `m${i}`);
       await eventually(() => r.events.filter((e) => e.event === 'message').length === 3, 5000, 'three events');
-      await eventually(() => ts.server.metrics.snapshot().bytesOut.sse === Buffer.byteLength(r.raw), 5000, 'the bytes read are the bytes counted');
+      await eventually(
+        () => ts.server.metrics.snapshot().bytesOut.sse === Buffer.byteLength(r.raw),
+        5000,
+        'the bytes read are the bytes counted',
+      );
       assert.equal(await series(ts, 'encke_bytes_out_total{transport="sse"}'), Buffer.byteLength(r.raw));
     } finally {
       r.res.destroy();
@@ -75,7 +82,11 @@ describe('metrics: bytes out on the SSE API, the badge and the comet envelopes',
     try {
       assert.equal(badge.res.statusCode, 200);
       await eventually(() => badge.text.includes('</svg>'), 5000, 'the first image');
-      await eventually(() => ts.server.metrics.snapshot().bytesOut.badge === badge.bytes, 5000, 'the bytes read are the bytes counted');
+      await eventually(
+        () => ts.server.metrics.snapshot().bytesOut.badge === badge.bytes,
+        5000,
+        'the bytes read are the bytes counted',
+      );
       assert.equal(await series(ts, 'encke_bytes_out_total{transport="badge"}'), badge.bytes);
     } finally {
       badge.close();
@@ -95,7 +106,11 @@ describe('metrics: bytes out on the SSE API, the badge and the comet envelopes',
         await eventually(() => stream.text.includes('"connectionKey"'), 5000, 'CONNECTED');
         const read = stream.bytes;
         assert.ok(read > 0);
-        await eventually(() => ts.server.metrics.snapshot().bytesOut.comet >= read, 5000, 'at least the body read is counted');
+        await eventually(
+          () => ts.server.metrics.snapshot().bytesOut.comet >= read,
+          5000,
+          'at least the body read is counted',
+        );
         assert.ok((await series(ts, 'encke_bytes_out_total{transport="comet"}'))! >= read);
       } finally {
         stream.close();
@@ -106,19 +121,24 @@ describe('metrics: bytes out on the SSE API, the badge and the comet envelopes',
 });
 
 describe('metrics: slow consumers on the SSE API', () => {
-  it('a stream whose client stops reading past maxOutboundBuffer: one slow-consumer disconnect', { timeout: 60_000 }, async () => {
-    const ts = await startServer({ maxOutboundBuffer: 65_536 });
-    const r = await EventStreamReader.open(`http://127.0.0.1:${ts.port}/sse?channels=slow&v=1.2&key=${K}`);
-    try {
-      assert.equal(r.status, 200);
-      r.res.pause(); // the kernel's buffers fill, then the server's socket buffer grows
-      const data = 'x'.repeat(60_000);
-      for (let i = 0; i < 2000 && ts.server.metrics.snapshot().slowConsumerDisconnects.sse === 0; i++) await publish(ts, 'slow', data);
-      assert.equal(ts.server.metrics.snapshot().slowConsumerDisconnects.sse, 1);
-      assert.equal(await series(ts, 'encke_slow_consumer_disconnects_total{transport="sse"}'), 1);
-    } finally {
-      r.res.destroy();
-      await ts.close();
-    }
-  });
+  it(
+    'a stream whose client stops reading past maxOutboundBuffer: one slow-consumer disconnect',
+    { timeout: 60_000 },
+    async () => {
+      const ts = await startServer({ maxOutboundBuffer: 65_536 });
+      const r = await EventStreamReader.open(`http://127.0.0.1:${ts.port}/sse?channels=slow&v=1.2&key=${K}`);
+      try {
+        assert.equal(r.status, 200);
+        r.res.pause(); // the kernel's buffers fill, then the server's socket buffer grows
+        const data = 'x'.repeat(60_000);
+        for (let i = 0; i < 2000 && ts.server.metrics.snapshot().slowConsumerDisconnects.sse === 0; i++)
+          await publish(ts, 'slow', data);
+        assert.equal(ts.server.metrics.snapshot().slowConsumerDisconnects.sse, 1);
+        assert.equal(await series(ts, 'encke_slow_consumer_disconnects_total{transport="sse"}'), 1);
+      } finally {
+        r.res.destroy();
+        await ts.close();
+      }
+    },
+  );
 });

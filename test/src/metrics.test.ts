@@ -22,7 +22,16 @@ import { TestRedis } from './helpers/redis.js';
 import { KEYS, startServer, type TestServer } from './helpers/server.js';
 
 function client(port: number, options: Ably.ClientOptions = {}): Ably.Realtime {
-  return new Ably.Realtime({ key: KEYS.full, endpoint: '127.0.0.1', port, tls: false, logLevel: 0, disableConnectivityCheck: true, disconnectedRetryTimeout: 100, ...options });
+  return new Ably.Realtime({
+    key: KEYS.full,
+    endpoint: '127.0.0.1',
+    port,
+    tls: false,
+    logLevel: 0,
+    disableConnectivityCheck: true,
+    disconnectedRetryTimeout: 100,
+    ...options,
+  });
 }
 
 /** `name{labels} value` lines of the exposition text, by series. */
@@ -73,7 +82,10 @@ describe('metrics after a known workload', () => {
     // Five realtime publishes (five ACKs), one REST publish of two messages.
     for (let i = 0; i < 5; i++) await publisher.channels.get('metrics').publish('n', String(i));
     const rest = new Ably.Rest({ key: KEYS.full, endpoint: '127.0.0.1', port: ts.port, tls: false, logLevel: 0 });
-    await rest.channels.get('metrics').publish([{ name: 'r', data: 'a' }, { name: 'r', data: 'b' }]);
+    await rest.channels.get('metrics').publish([
+      { name: 'r', data: 'a' },
+      { name: 'r', data: 'b' },
+    ]);
     await Promise.all(collectors.map((c) => c.waitFor(7)));
 
     // A dropped transport resumed: the resumer's TCP connection is cut under it.
@@ -88,9 +100,17 @@ describe('metrics after a known workload', () => {
     assert.deepEqual(m.resumes, { ok: 1, failed: 0 });
     assert.deepEqual(m.authFailures, { [String(refusedCode)]: 1 });
     assert.deepEqual(m.messagesIn, { realtime: 5, rest: 2 });
-    assert.equal(m.messagesOut, 23, 'seven messages to each of three subscribers, and the two REST ones to the attached publisher (echo off hides only its own)');
+    assert.equal(
+      m.messagesOut,
+      23,
+      'seven messages to each of three subscribers, and the two REST ones to the attached publisher (echo off hides only its own)',
+    );
     assert.equal(m.ackLatency.count, 5);
-    assert.equal(m.deliveryLatency.count, 6, 'once per event on this node: five realtime publishes, one REST publish of two messages');
+    assert.equal(
+      m.deliveryLatency.count,
+      6,
+      'once per event on this node: five realtime publishes, one REST publish of two messages',
+    );
     assert.equal(m.engineOperations.publish?.count, 6, 'five realtime publishes and one REST publish');
     assert.deepEqual(m.engineErrors, {});
     assert.deepEqual(m.connections, { web_socket: { json: 2, msgpack: 2 }, comet: { json: 1, msgpack: 0 } });
@@ -136,48 +156,63 @@ describe('metrics after a known workload', () => {
 });
 
 describe('slow consumers', () => {
-  it('a comet connection that stops fetching past maxCometQueue: one slow-consumer disconnect, its queue counted as dropped', { timeout: 30_000 }, async () => {
-    const ts = await startServer({ maxCometQueue: 5 });
-    const comet = await RawCometClient.connect(ts.port, { stream: false, autoRecv: false });
-    try {
-      await comet.send([{ action: Action.ATTACH, channel: 'slow' }]);
-      const rest = new Ably.Rest({ key: KEYS.full, endpoint: '127.0.0.1', port: ts.port, tls: false, logLevel: 0 });
-      for (let i = 0; i < 20 && ts.server.metrics.snapshot().slowConsumerDisconnects.comet === 0; i++) await rest.channels.get('slow').publish('n', String(i));
-      const m = ts.server.metrics.snapshot();
-      assert.deepEqual(m.slowConsumerDisconnects, { web_socket: 0, comet: 1, sse: 0, badge: 0 });
-      assert.deepEqual(m.queueDrops, { web_socket: 0, comet: 6, sse: 0, badge: 0 }, 'the queue past its limit of 5');
-      assert.equal(m.disconnects.transport_lost, 1);
-      const s = series((await httpGet(ts.port, '/metrics')).text);
-      assert.equal(s.get('encke_slow_consumer_disconnects_total{transport="comet"}'), 1);
-      assert.equal(s.get('encke_queue_drops_total{transport="comet"}'), 6);
-    } finally {
-      comet.drop();
-      await ts.close();
-    }
-  });
+  it(
+    'a comet connection that stops fetching past maxCometQueue: one slow-consumer disconnect, its queue counted as dropped',
+    { timeout: 30_000 },
+    async () => {
+      const ts = await startServer({ maxCometQueue: 5 });
+      const comet = await RawCometClient.connect(ts.port, { stream: false, autoRecv: false });
+      try {
+        await comet.send([{ action: Action.ATTACH, channel: 'slow' }]);
+        const rest = new Ably.Rest({ key: KEYS.full, endpoint: '127.0.0.1', port: ts.port, tls: false, logLevel: 0 });
+        for (let i = 0; i < 20 && ts.server.metrics.snapshot().slowConsumerDisconnects.comet === 0; i++)
+          await rest.channels.get('slow').publish('n', String(i));
+        const m = ts.server.metrics.snapshot();
+        assert.deepEqual(m.slowConsumerDisconnects, { web_socket: 0, comet: 1, sse: 0, badge: 0 });
+        assert.deepEqual(m.queueDrops, { web_socket: 0, comet: 6, sse: 0, badge: 0 }, 'the queue past its limit of 5');
+        assert.equal(m.disconnects.transport_lost, 1);
+        const s = series((await httpGet(ts.port, '/metrics')).text);
+        assert.equal(s.get('encke_slow_consumer_disconnects_total{transport="comet"}'), 1);
+        assert.equal(s.get('encke_queue_drops_total{transport="comet"}'), 6);
+      } finally {
+        comet.drop();
+        await ts.close();
+      }
+    },
+  );
 });
 
 describe('slow consumers over WebSocket', () => {
-  it('a WebSocket client that stops reading past maxOutboundBuffer: one slow-consumer disconnect', { timeout: 60_000 }, async () => {
-    const ts = await startServer({ maxOutboundBuffer: 65_536 });
-    const ws = await RawClient.connect(ts.port, KEYS.full);
-    try {
-      ws.send({ action: Action.ATTACH, channel: 'slow-ws' });
-      await ws.next(Action.ATTACHED);
-      // Stop reading: the kernel's buffers fill, then the server's socket buffer grows.
-      (ws.ws as unknown as { _socket: { pause(): void } })._socket.pause();
-      const rest = new Ably.Rest({ key: KEYS.full, endpoint: '127.0.0.1', port: ts.port, tls: false, logLevel: 0 });
-      const data = 'x'.repeat(60_000);
-      for (let i = 0; i < 2000 && ts.server.metrics.snapshot().slowConsumerDisconnects.web_socket === 0; i++) await rest.channels.get('slow-ws').publish('n', data);
-      const m = ts.server.metrics.snapshot();
-      assert.deepEqual(m.slowConsumerDisconnects, { web_socket: 1, comet: 0, sse: 0, badge: 0 });
-      assert.equal(m.disconnects.transport_lost, 1);
-      assert.equal(series((await httpGet(ts.port, '/metrics')).text).get('encke_slow_consumer_disconnects_total{transport="web_socket"}'), 1);
-    } finally {
-      ws.drop();
-      await ts.close();
-    }
-  });
+  it(
+    'a WebSocket client that stops reading past maxOutboundBuffer: one slow-consumer disconnect',
+    { timeout: 60_000 },
+    async () => {
+      const ts = await startServer({ maxOutboundBuffer: 65_536 });
+      const ws = await RawClient.connect(ts.port, KEYS.full);
+      try {
+        ws.send({ action: Action.ATTACH, channel: 'slow-ws' });
+        await ws.next(Action.ATTACHED);
+        // Stop reading: the kernel's buffers fill, then the server's socket buffer grows.
+        (ws.ws as unknown as { _socket: { pause(): void } })._socket.pause();
+        const rest = new Ably.Rest({ key: KEYS.full, endpoint: '127.0.0.1', port: ts.port, tls: false, logLevel: 0 });
+        const data = 'x'.repeat(60_000);
+        for (let i = 0; i < 2000 && ts.server.metrics.snapshot().slowConsumerDisconnects.web_socket === 0; i++)
+          await rest.channels.get('slow-ws').publish('n', data);
+        const m = ts.server.metrics.snapshot();
+        assert.deepEqual(m.slowConsumerDisconnects, { web_socket: 1, comet: 0, sse: 0, badge: 0 });
+        assert.equal(m.disconnects.transport_lost, 1);
+        assert.equal(
+          series((await httpGet(ts.port, '/metrics')).text).get(
+            'encke_slow_consumer_disconnects_total{transport="web_socket"}',
+          ),
+          1,
+        );
+      } finally {
+        ws.drop();
+        await ts.close();
+      }
+    },
+  );
 });
 
 describe('the metric names', () => {

@@ -25,13 +25,69 @@ interface Row {
 const ALL_DEFAULT = ['publish', 'subscribe', 'presence', 'presence_subscribe', 'annotation_publish'];
 
 const TABLE: Row[] = [
-  { label: 'subscribe', options: { modes: ['subscribe'] }, granted: ['subscribe'], publish: 40165, enter: 40165, messages: true, presence: false },
-  { label: 'publish', options: { modes: ['publish'] }, granted: ['publish'], publish: 'ok', enter: 40165, messages: false, presence: false },
-  { label: 'presence', options: { modes: ['presence'] }, granted: ['presence'], publish: 40165, enter: 'ok', messages: false, presence: false },
-  { label: 'presence_subscribe', options: { modes: ['presence_subscribe'] }, granted: ['presence_subscribe'], publish: 40165, enter: 40165, messages: false, presence: true },
-  { label: 'publish + subscribe', options: { modes: ['publish', 'subscribe'] }, granted: ['publish', 'subscribe'], publish: 'ok', enter: 40165, messages: true, presence: false },
-  { label: 'modes param', options: { params: { modes: 'presence,presence_subscribe' } }, granted: ['presence', 'presence_subscribe'], publish: 40165, enter: 'ok', messages: false, presence: true },
-  { label: 'no modes (defaults)', options: {}, granted: ALL_DEFAULT, publish: 'ok', enter: 'ok', messages: true, presence: true },
+  {
+    label: 'subscribe',
+    options: { modes: ['subscribe'] },
+    granted: ['subscribe'],
+    publish: 40165,
+    enter: 40165,
+    messages: true,
+    presence: false,
+  },
+  {
+    label: 'publish',
+    options: { modes: ['publish'] },
+    granted: ['publish'],
+    publish: 'ok',
+    enter: 40165,
+    messages: false,
+    presence: false,
+  },
+  {
+    label: 'presence',
+    options: { modes: ['presence'] },
+    granted: ['presence'],
+    publish: 40165,
+    enter: 'ok',
+    messages: false,
+    presence: false,
+  },
+  {
+    label: 'presence_subscribe',
+    options: { modes: ['presence_subscribe'] },
+    granted: ['presence_subscribe'],
+    publish: 40165,
+    enter: 40165,
+    messages: false,
+    presence: true,
+  },
+  {
+    label: 'publish + subscribe',
+    options: { modes: ['publish', 'subscribe'] },
+    granted: ['publish', 'subscribe'],
+    publish: 'ok',
+    enter: 40165,
+    messages: true,
+    presence: false,
+  },
+  {
+    label: 'modes param',
+    options: { params: { modes: 'presence,presence_subscribe' } },
+    granted: ['presence', 'presence_subscribe'],
+    publish: 40165,
+    enter: 'ok',
+    messages: false,
+    presence: true,
+  },
+  {
+    label: 'no modes (defaults)',
+    options: {},
+    granted: ALL_DEFAULT,
+    publish: 'ok',
+    enter: 'ok',
+    messages: true,
+    presence: true,
+  },
 ];
 
 async function outcome(op: Promise<unknown>): Promise<Outcome> {
@@ -88,8 +144,16 @@ for (const variant of [...WS_VARIANTS, ...COMET_VARIANTS]) {
           await seen.waitFor(1);
           await seenPresence.waitFor(1);
           await sleep(100);
-          assert.equal(messages.items.some((m) => m.name === 'probe'), row.messages, 'probe message delivered');
-          assert.equal(presence.items.some((p) => p.clientId === 'other'), row.presence, 'probe presence delivered');
+          assert.equal(
+            messages.items.some((m) => m.name === 'probe'),
+            row.messages,
+            'probe message delivered',
+          );
+          assert.equal(
+            presence.items.some((p) => p.clientId === 'other'),
+            row.presence,
+            'probe presence delivered',
+          );
           await control.presence.leave();
           await control.detach();
         } finally {

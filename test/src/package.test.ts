@@ -26,10 +26,23 @@ describe('the installable package', () => {
       .filter((line) => line.trim() !== 'npm ci')
       .map((line) => line.replaceAll('sudo ', '').replaceAll('/tmp/encke-dist', dist).replaceAll('/opt/encke', app))
       .join('\n');
-    assert.match(script, /npm pack -w packages\/protocol -w packages\/dashboard -w examples\/chat -w packages\/server -w packages\/cli/);
-    execFileSync('bash', ['-euo', 'pipefail', '-c', script], { cwd: REPO, stdio: 'pipe', env: { ...process.env, npm_config_prefer_offline: 'true', npm_config_audit: 'false', npm_config_fund: 'false' } });
+    assert.match(
+      script,
+      /npm pack -w packages\/protocol -w packages\/dashboard -w examples\/chat -w packages\/server -w packages\/cli/,
+    );
+    execFileSync('bash', ['-euo', 'pipefail', '-c', script], {
+      cwd: REPO,
+      stdio: 'pipe',
+      env: { ...process.env, npm_config_prefer_offline: 'true', npm_config_audit: 'false', npm_config_fund: 'false' },
+    });
     const tarballs = readdirSync(dist).filter((f) => f.endsWith('.tgz'));
-    assert.deepEqual(tarballs.sort(), [`encke-${VERSION}.tgz`, `encke-chat-${VERSION}.tgz`, `encke-dashboard-${VERSION}.tgz`, `encke-protocol-${VERSION}.tgz`, `encke-server-${VERSION}.tgz`]);
+    assert.deepEqual(tarballs.sort(), [
+      `encke-${VERSION}.tgz`,
+      `encke-chat-${VERSION}.tgz`,
+      `encke-dashboard-${VERSION}.tgz`,
+      `encke-protocol-${VERSION}.tgz`,
+      `encke-server-${VERSION}.tgz`,
+    ]);
     bin = join(app, 'node_modules/.bin/encke');
   });
 
@@ -50,22 +63,29 @@ describe('the installable package', () => {
     assert.equal(exit.code, 0);
   });
 
-  it('the installed binary serves the chat demo with --demo (from the installed @encke/chat), not without', { timeout: 60_000 }, async () => {
-    for (const demo of [true, false]) {
-      const p = spawnProcess(bin, ['serve', '--port', '0', '--key', DRAIN_KEY, ...(demo ? ['--demo'] : [])], { cwd: app, detached: true });
-      const port = await p.started();
-      const page = await fetch(`http://127.0.0.1:${port}/`);
-      const html = await page.text();
-      if (demo) {
-        assert.equal(page.status, 200, html);
-        assert.match(html, /<title>encke chat<\/title>/);
-        const script = /src="(\/demo\/chat\.js)"/.exec(html)?.[1];
-        assert.equal((await fetch(`http://127.0.0.1:${port}${script}`)).status, 200);
-        assert.equal((await fetch(`http://127.0.0.1:${port}/demo/token?clientId=Ana`)).status, 200);
-      } else assert.equal(page.status, 404);
-      assert.equal((await assertDrainsOn(p, 'SIGTERM')).code, 0);
-    }
-  });
+  it(
+    'the installed binary serves the chat demo with --demo (from the installed @encke/chat), not without',
+    { timeout: 60_000 },
+    async () => {
+      for (const demo of [true, false]) {
+        const p = spawnProcess(bin, ['serve', '--port', '0', '--key', DRAIN_KEY, ...(demo ? ['--demo'] : [])], {
+          cwd: app,
+          detached: true,
+        });
+        const port = await p.started();
+        const page = await fetch(`http://127.0.0.1:${port}/`);
+        const html = await page.text();
+        if (demo) {
+          assert.equal(page.status, 200, html);
+          assert.match(html, /<title>encke chat<\/title>/);
+          const script = /src="(\/demo\/chat\.js)"/.exec(html)?.[1];
+          assert.equal((await fetch(`http://127.0.0.1:${port}${script}`)).status, 200);
+          assert.equal((await fetch(`http://127.0.0.1:${port}/demo/token?clientId=Ana`)).status, 200);
+        } else assert.equal(page.status, 404);
+        assert.equal((await assertDrainsOn(p, 'SIGTERM')).code, 0);
+      }
+    },
+  );
 
   it('npx encke in the install directory drains on SIGTERM', { timeout: 60_000 }, async () => {
     const p = spawnProcess('npx', ['encke', 'serve', '--port', '0', '--key', DRAIN_KEY], { cwd: app, detached: true });
@@ -93,14 +113,19 @@ describe('the installable package', () => {
     assert.equal(r.status, 0);
     // A unit with a typo is reported: the check can fail.
     writeFileSync(path, unit.replaceAll('/opt/encke', app).replace('KillSignal=', 'KilSignal='));
-    assert.match(spawnSync('systemd-analyze', ['verify', path], { encoding: 'utf8' }).stderr, /Unknown key 'KilSignal'/);
+    assert.match(
+      spawnSync('systemd-analyze', ['verify', path], { encoding: 'utf8' }).stderr,
+      /Unknown key 'KilSignal'/,
+    );
   });
 
   it("the unit's ExecStart flags are flags encke accepts", async () => {
     const exec = /^ExecStart=\S+ (.*)$/m.exec(docFile('encke.service'))![1]!.split(' ');
     const config = join(tempDir(), 'encke.json');
     writeFileSync(config, JSON.stringify({ apps: [{ id: 'app', keys: [{ id: 'k', secret: 'unit-secret-0001' }] }] }));
-    const args = exec.map((a) => (a === '/etc/encke/encke.json' ? config : a)).map((a) => (a === '8080' ? '0' : a === '0.0.0.0' ? '127.0.0.1' : a));
+    const args = exec
+      .map((a) => (a === '/etc/encke/encke.json' ? config : a))
+      .map((a) => (a === '8080' ? '0' : a === '0.0.0.0' ? '127.0.0.1' : a));
     const p = spawnProcess(bin, args, { cwd: app, detached: true });
     try {
       const port = await p.started();

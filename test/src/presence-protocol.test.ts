@@ -32,7 +32,11 @@ describe('presence on the wire', () => {
       action: Action.PRESENCE,
       channel: 'wire',
       msgSerial: 0,
-      presence: ['a', 'b', 'c', 'd', 'e'].map((clientId) => ({ action: PresenceAction.ENTER, clientId, data: `d-${clientId}` })),
+      presence: ['a', 'b', 'c', 'd', 'e'].map((clientId) => ({
+        action: PresenceAction.ENTER,
+        clientId,
+        data: `d-${clientId}`,
+      })),
     });
     const ack = await owner.next(Action.ACK);
     assert.deepEqual(ack.res, [{ serials: [null, null, null, null, null] }]);
@@ -45,7 +49,10 @@ describe('presence on the wire', () => {
     assert.equal(pages.length, 3);
     const syncId = pages[0]!.channelSerial!.split(':')[0]!;
     assert.match(syncId, /^[\w-]+$/);
-    assert.deepEqual(pages.map((p) => p.channelSerial), [`${syncId}:1`, `${syncId}:2`, `${syncId}:`]);
+    assert.deepEqual(
+      pages.map((p) => p.channelSerial),
+      [`${syncId}:1`, `${syncId}:2`, `${syncId}:`],
+    );
     const members = pages.flatMap((p) => p.presence ?? []);
     assert.deepEqual(members.map((m) => m.clientId).sort(), ['a', 'b', 'c', 'd', 'e']);
     for (const m of members) {

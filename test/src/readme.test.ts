@@ -22,7 +22,10 @@ function firstExample(): string {
 
 function runModule(source: string): Promise<{ code: number | null; stdout: string; stderr: string }> {
   // Beside the compiled tests, where `ably` resolves as it does in an app that installed it.
-  const file = join(fileURLToPath(new URL('.', import.meta.url)), `readme-example-${process.pid}-${Math.random().toString(36).slice(2)}.mjs`);
+  const file = join(
+    fileURLToPath(new URL('.', import.meta.url)),
+    `readme-example-${process.pid}-${Math.random().toString(36).slice(2)}.mjs`,
+  );
   writeFileSync(file, source);
   const child = spawn(process.execPath, [file], { stdio: ['ignore', 'pipe', 'pipe'] });
   let stdout = '';
@@ -51,16 +54,27 @@ describe("the README's first example", () => {
   const variants: [string, string, string][] = [
     ['as written (WebSocket)', '', 'ably'],
     ["with transports: ['comet'] (streaming)", ", transports: ['comet']", 'ably'],
-    ["with transports: ['comet'] and stream: false (long-polling)", ", transports: ['comet'], transportParams: { stream: false }", 'ably'],
+    [
+      "with transports: ['comet'] and stream: false (long-polling)",
+      ", transports: ['comet'], transportParams: { stream: false }",
+      'ably',
+    ],
     ['with @encke/client (WebSocket)', '', '@encke/client'],
-    ["with @encke/client and transports: ['xhr_polling'] (long-polling)", ", transports: ['xhr_polling']", '@encke/client'],
+    [
+      "with @encke/client and transports: ['xhr_polling'] (long-polling)",
+      ", transports: ['xhr_polling']",
+      '@encke/client',
+    ],
   ];
   for (const [name, extra, client] of variants) {
     it(`${name}: prints the message and exits 0 by itself`, { timeout: 60_000 }, async () => {
       const example = firstExample();
       assert.match(example, /key: 'dev\.xxxx:yyyy'/);
       assert.match(example, /port: 8080, tls: false/);
-      assert.match(example, /^import \* as Ably from 'ably'; \/\/ or encke's own client: import \* as Ably from '@encke\/client';$/m);
+      assert.match(
+        example,
+        /^import \* as Ably from 'ably'; \/\/ or encke's own client: import \* as Ably from '@encke\/client';$/m,
+      );
       const source = example
         .replace("from 'ably';", `from '${client}';`)
         .replace("'dev.xxxx:yyyy'", `'${KEYS.full}'`)

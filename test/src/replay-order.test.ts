@@ -10,7 +10,16 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type * as Ably from 'ably';
 import type { AttachQuery, AttachState, ChannelKey } from '@encke/server';
-import { COMET_VARIANTS, Collector, WS_VARIANTS, closeAll, connect, realtime, sleep, type Variant } from './helpers/ably.js';
+import {
+  COMET_VARIANTS,
+  Collector,
+  WS_VARIANTS,
+  closeAll,
+  connect,
+  realtime,
+  sleep,
+  type Variant,
+} from './helpers/ably.js';
 import { KillableProxy } from './helpers/proxy.js';
 import { TestRedis } from './helpers/redis.js';
 import { startServer, type TestServer } from './helpers/server.js';
@@ -122,4 +131,6 @@ before(async () => {
 after(async () => {
   await redis.close();
 });
-scenarios('redis engine', () => startServer({ redis: redis.url, redisPrefix: `r${Math.random().toString(36).slice(2, 8)}:` }));
+scenarios('redis engine', () =>
+  startServer({ redis: redis.url, redisPrefix: `r${Math.random().toString(36).slice(2, 8)}:` }),
+);

@@ -25,7 +25,11 @@ describe('requestToken', () => {
     it(`${format}: the SDK's auth.requestToken gets TokenDetails with the capability intersection`, async () => {
       const client = rest(ts, format, { key: KEYS.limited });
       const before = Date.now();
-      const details = await client.auth.requestToken({ clientId: 'sdk-user', ttl: 120_000, capability: { 'allowed:x': ['publish'], 'readonly:*': ['*'] } });
+      const details = await client.auth.requestToken({
+        clientId: 'sdk-user',
+        ttl: 120_000,
+        capability: { 'allowed:x': ['publish'], 'readonly:*': ['*'] },
+      });
       assert.equal((details as typeof details & { keyName?: string }).keyName, 'testapp.limited');
       assert.equal(details.clientId, 'sdk-user');
       assert.ok(details.issued >= before - 1000 && details.issued <= Date.now() + 1000);
@@ -48,7 +52,12 @@ describe('requestToken', () => {
   });
 
   it('basic auth with token params issues a token without a mac', async () => {
-    const res = await postJson(ts.port, '/keys/testapp.full/requestToken', { clientId: 'server-side', capability: '{"room":["subscribe"]}', ttl: 5000 }, basicAuth(KEYS.full));
+    const res = await postJson(
+      ts.port,
+      '/keys/testapp.full/requestToken',
+      { clientId: 'server-side', capability: '{"room":["subscribe"]}', ttl: 5000 },
+      basicAuth(KEYS.full),
+    );
     assert.equal(res.status, 200, JSON.stringify(res.body));
     assert.equal(res.headers.get('content-type'), 'application/json');
     assert.equal(res.body?.clientId, 'server-side');
@@ -64,6 +73,9 @@ describe('requestToken', () => {
 
   it('the SDK surfaces a refused TokenRequest with its code', async () => {
     const client = rest(ts, 'json', { key: KEYS.subscribeOnly });
-    await assert.rejects(client.auth.requestToken({ capability: { '*': ['publish'] } }), (err: { code: number; statusCode: number }) => err.code === Err.capabilityDenied.code && err.statusCode === 401);
+    await assert.rejects(
+      client.auth.requestToken({ capability: { '*': ['publish'] } }),
+      (err: { code: number; statusCode: number }) => err.code === Err.capabilityDenied.code && err.statusCode === 401,
+    );
   });
 });

@@ -37,7 +37,10 @@ for (const format of FORMATS) {
       assert.equal(answer.statusCode, 200);
       assert.equal(answer.items.length, 1);
       const requested = answer.items[0] as unknown as number;
-      assert.ok(typeof requested === 'number' && requested >= t0 - 1000 && requested <= Date.now() + 1000, `request time ${String(requested)}`);
+      assert.ok(
+        typeof requested === 'number' && requested >= t0 - 1000 && requested <= Date.now() + 1000,
+        `request time ${String(requested)}`,
+      );
     });
 
     it('publishes one message and reads it back with every field', async () => {
@@ -64,7 +67,10 @@ for (const format of FORMATS) {
       ]);
       assert.equal(result.serials.length, 3);
       const page = await channel.history({ direction: 'forwards' });
-      assert.deepEqual(page.items.map((m) => m.name), ['a', 'b', 'c']);
+      assert.deepEqual(
+        page.items.map((m) => m.name),
+        ['a', 'b', 'c'],
+      );
       assert.deepEqual(page.items[0]!.data, { x: 1 });
       assert.deepEqual(Buffer.from(page.items[1]!.data as Uint8Array), Buffer.from([1, 2, 3]));
       assert.equal(page.items[2]!.data, 'text');
@@ -85,7 +91,10 @@ for (const format of FORMATS) {
       const channel = carol.channels.get(fresh('client-id'));
       await channel.publish('hi', 'there');
       assert.equal((await channel.history()).items[0]!.clientId, 'carol');
-      await assert.rejects(channel.publish({ name: 'spoof', clientId: 'dave' }), (err: Ably.ErrorInfo) => err.code === 40012 && err.statusCode === 400);
+      await assert.rejects(
+        channel.publish({ name: 'spoof', clientId: 'dave' }),
+        (err: Ably.ErrorInfo) => err.code === 40012 && err.statusCode === 400,
+      );
     });
 
     it('pages history backwards and forwards without skips or repeats while messages keep arriving', async () => {
@@ -107,9 +116,15 @@ for (const format of FORMATS) {
         assert.deepEqual(seen, expected);
       }
       const latest = await channel.history({ limit: 2 });
-      assert.deepEqual(latest.items.map((m) => m.name), published.slice(-2).reverse());
+      assert.deepEqual(
+        latest.items.map((m) => m.name),
+        published.slice(-2).reverse(),
+      );
       const first = await (await latest.next())!.first();
-      assert.deepEqual(first.items.map((m) => m.name), published.slice(-2).reverse());
+      assert.deepEqual(
+        first.items.map((m) => m.name),
+        published.slice(-2).reverse(),
+      );
     });
 
     it('filters history by time', async () => {
@@ -122,7 +137,10 @@ for (const format of FORMATS) {
       await new Promise((r) => setTimeout(r, 5));
       await channel.publish('after', 'x');
       const page = await channel.history({ start, end });
-      assert.deepEqual(page.items.map((m) => m.name), ['inside']);
+      assert.deepEqual(
+        page.items.map((m) => m.name),
+        ['inside'],
+      );
     });
 
     it('answers history untilAttach up to the attach point of a realtime channel', async () => {
@@ -135,9 +153,15 @@ for (const format of FORMATS) {
         await channel.attach();
         await client.channels.get(name).publish('new', 'x');
         const all = await channel.history();
-        assert.deepEqual(all.items.map((m) => m.name), ['new', 'old2', 'old1']);
+        assert.deepEqual(
+          all.items.map((m) => m.name),
+          ['new', 'old2', 'old1'],
+        );
         const untilAttach = await channel.history({ untilAttach: true });
-        assert.deepEqual(untilAttach.items.map((m) => m.name), ['old2', 'old1']);
+        assert.deepEqual(
+          untilAttach.items.map((m) => m.name),
+          ['old2', 'old1'],
+        );
       } finally {
         await closeAll(rt);
       }
@@ -145,7 +169,11 @@ for (const format of FORMATS) {
 
     it('publishes on behalf of a realtime connection by its connectionKey', async () => {
       const name = fresh('on-behalf');
-      const rt = realtime(ts, { name: format, transport: 'web_socket', format }, { clientId: 'rt-client', echoMessages: false });
+      const rt = realtime(
+        ts,
+        { name: format, transport: 'web_socket', format },
+        { clientId: 'rt-client', echoMessages: false },
+      );
       try {
         await connect(rt);
         const received = new Collector();
@@ -184,7 +212,10 @@ for (const format of FORMATS) {
         assert.equal(details.channelId, name);
         assert.equal(details.status.isActive, true);
         const m = details.status.occupancy.metrics;
-        assert.deepEqual([m.connections, m.publishers, m.subscribers, m.presenceConnections, m.presenceSubscribers, m.presenceMembers], [2, 1, 2, 1, 1, 0]);
+        assert.deepEqual(
+          [m.connections, m.publishers, m.subscribers, m.presenceConnections, m.presenceSubscribers, m.presenceMembers],
+          [2, 1, 2, 1, 1, 0],
+        );
       } finally {
         await closeAll(a, b);
       }
@@ -217,7 +248,10 @@ for (const format of FORMATS) {
       assert.equal(denied.error.statusCode, 401);
       assert.equal(denied.error.code, 40160);
       const history = await client.channels.get('allowed:one').history({ direction: 'forwards' });
-      assert.deepEqual(history.items.slice(-2).map((m) => m.data), ['m1', 'm2']);
+      assert.deepEqual(
+        history.items.slice(-2).map((m) => m.data),
+        ['m1', 'm2'],
+      );
       const single = await limited.batchPublish({ channels: ['allowed:three'], messages: [{ data: 'solo' }] });
       assert.equal(single.successCount, 1);
     });
@@ -234,11 +268,23 @@ for (const format of FORMATS) {
       assert.ok(page.hasNext());
       const next = await page.next();
       assert.equal((next!.items[0] as Ably.Message).name, 'two');
-      const batch = await client.request('post', '/messages', 2, {}, { channels: [fresh('v2a'), fresh('v2b')], messages: { data: 'foo' } });
+      const batch = await client.request(
+        'post',
+        '/messages',
+        2,
+        {},
+        { channels: [fresh('v2a'), fresh('v2b')], messages: { data: 'foo' } },
+      );
       assert.equal(batch.statusCode, 201);
       assert.equal(batch.items.length, 2);
       assert.ok(!(batch.items[0] as { error?: unknown }).error);
-      const failed = await client.request('post', '/messages', 2, {}, { channels: [fresh('v2ok'), ':bad'], messages: { data: 'foo' } });
+      const failed = await client.request(
+        'post',
+        '/messages',
+        2,
+        {},
+        { channels: [fresh('v2ok'), ':bad'], messages: { data: 'foo' } },
+      );
       assert.equal(failed.statusCode, 400);
       assert.equal(failed.errorCode, 40020);
       const missing = await client.request('get', '/no/such/endpoint', 3);
@@ -271,13 +317,17 @@ for (const format of FORMATS) {
       const live = await connect(realtime(ts, { name: 'ws', transport: 'web_socket', format }));
       try {
         const ch = live.channels.get(name);
-        for (const clientId of ['ann', 'ben', 'cat', 'dan', 'eve']) await ch.presence.enterClient(clientId, { who: clientId });
+        for (const clientId of ['ann', 'ben', 'cat', 'dan', 'eve'])
+          await ch.presence.enterClient(clientId, { who: clientId });
         const all = await client.channels.get(name).presence.get();
         assert.deepEqual(all.items.map((m) => m.clientId).sort(), ['ann', 'ben', 'cat', 'dan', 'eve']);
         assert.ok(all.items.every((m) => m.action === 'present' && m.connectionId === live.connection.id));
         assert.deepEqual(all.items.find((m) => m.clientId === 'cat')?.data, { who: 'cat' });
         const byClient = await client.channels.get(name).presence.get({ clientId: 'ben' });
-        assert.deepEqual(byClient.items.map((m) => m.clientId), ['ben']);
+        assert.deepEqual(
+          byClient.items.map((m) => m.clientId),
+          ['ben'],
+        );
         assert.equal((await client.channels.get(name).presence.get({ connectionId: 'nobody' })).items.length, 0);
         const seen: string[] = [];
         let page = await client.channels.get(name).presence.get({ limit: 2 });
@@ -291,7 +341,10 @@ for (const format of FORMATS) {
         const status = await client.channels.get(name).status();
         assert.equal(status.status.occupancy.metrics.presenceMembers, 5);
         // ably-js hands back the body as is: {successCount, failureCount, results}.
-        const batch = (await client.batchPresence([name, 'nobody-here'])) as unknown as { successCount: number; results: Ably.BatchPresenceSuccessResult[] };
+        const batch = (await client.batchPresence([name, 'nobody-here'])) as unknown as {
+          successCount: number;
+          results: Ably.BatchPresenceSuccessResult[];
+        };
         assert.equal(batch.successCount, 2);
         const [first, second] = batch.results;
         assert.equal(first!.presence.length, 5);
@@ -304,7 +357,10 @@ for (const format of FORMATS) {
     it('refuses what the capability does not allow', async () => {
       const subOnly = rest(ts, format, { key: KEYS.subscribeOnly });
       const name = fresh('denied');
-      await assert.rejects(subOnly.channels.get(name).publish('x', 'y'), (err: Ably.ErrorInfo) => err.code === 40160 && err.statusCode === 401);
+      await assert.rejects(
+        subOnly.channels.get(name).publish('x', 'y'),
+        (err: Ably.ErrorInfo) => err.code === 40160 && err.statusCode === 401,
+      );
       await assert.rejects(subOnly.channels.get(name).history(), (err: Ably.ErrorInfo) => err.code === 40160);
       await assert.rejects(subOnly.channels.get(name).status(), (err: Ably.ErrorInfo) => err.code === 40160);
       await assert.rejects(subOnly.stats(), (err: Ably.ErrorInfo) => err.code === 40160);
@@ -321,7 +377,7 @@ for (const format of FORMATS) {
       await ts.close();
     });
 
-    it('counts the app\'s own traffic per minute and rolls it up into hours, days and months', async () => {
+    it("counts the app's own traffic per minute and rolls it up into hours, days and months", async () => {
       const client = rest(ts, format);
       const variant = { name: format, transport: 'web_socket' as const, format };
       const subscriber = realtime(ts, variant);
@@ -349,7 +405,11 @@ for (const format of FORMATS) {
         assert.equal(e['messages.outbound.realtime.messages.count'], 4);
         assert.equal(e['messages.all.all.count'], 8);
         assert.equal(e['connections.all.opened'], 1);
-        for (const [unit, intervalId] of [['hour', '2025-01-15:10'], ['day', '2025-01-15'], ['month', '2025-01']] as const) {
+        for (const [unit, intervalId] of [
+          ['hour', '2025-01-15:10'],
+          ['day', '2025-01-15'],
+          ['month', '2025-01'],
+        ] as const) {
           const page = await client.stats({ unit });
           assert.equal(page.items[0]!.intervalId, intervalId);
           assert.equal(page.items[0]!.entries['messages.inbound.all.messages.count'], 4);
@@ -357,14 +417,20 @@ for (const format of FORMATS) {
         clock.advance(60_000);
         await client.channels.get('counted').publish('later', 'x');
         const backwards = await client.stats({ unit: 'minute' });
-        assert.deepEqual(backwards.items.map((s) => s.intervalId), ['2025-01-15:10:31', '2025-01-15:10:30']);
+        assert.deepEqual(
+          backwards.items.map((s) => s.intervalId),
+          ['2025-01-15:10:31', '2025-01-15:10:30'],
+        );
         const forwards = await client.stats({ unit: 'minute', direction: 'forwards', limit: 1 });
         assert.equal(forwards.items[0]!.intervalId, '2025-01-15:10:30');
         const second = await forwards.next();
         assert.equal(second!.items[0]!.intervalId, '2025-01-15:10:31');
         assert.equal(second!.hasNext(), false);
         const ended = await client.stats({ end: '2025-01-15:10:30' } as unknown as Ably.StatsParams);
-        assert.deepEqual(ended.items.map((s) => s.intervalId), ['2025-01-15:10:30']);
+        assert.deepEqual(
+          ended.items.map((s) => s.intervalId),
+          ['2025-01-15:10:30'],
+        );
       } finally {
         await closeAll(subscriber);
       }
@@ -385,13 +451,21 @@ describe('rest: what browsers rely on', () => {
   });
 
   it('wraps answers in the envelope asked for, with the Link inside', async () => {
-    const res = await fetch(`http://127.0.0.1:${ts.port}/channels/browser/messages?limit=2&envelope=json`, { headers: auth });
+    const res = await fetch(`http://127.0.0.1:${ts.port}/channels/browser/messages?limit=2&envelope=json`, {
+      headers: auth,
+    });
     assert.equal(res.status, 200);
     assert.equal(res.headers.get('link'), null);
     const body = (await res.json()) as { statusCode: number; response: { name: string }[]; headers: { link: string } };
     assert.equal(body.statusCode, 200);
-    assert.deepEqual(body.response.map((m) => m.name), ['c', 'b']);
-    assert.match(body.headers.link, /^<\.\/messages\?[^>]*>; rel="first", <\.\/messages\?[^>]*cursor=[^>]*>; rel="next"$/);
+    assert.deepEqual(
+      body.response.map((m) => m.name),
+      ['c', 'b'],
+    );
+    assert.match(
+      body.headers.link,
+      /^<\.\/messages\?[^>]*>; rel="first", <\.\/messages\?[^>]*cursor=[^>]*>; rel="next"$/,
+    );
     assert.doesNotMatch(body.headers.link, /envelope|,[^ ]/, 'no envelope param, no unencoded comma');
   });
 
@@ -399,12 +473,18 @@ describe('rest: what browsers rely on', () => {
     const origin = 'https://app.example';
     const preflight = await fetch(`http://127.0.0.1:${ts.port}/channels/browser/messages`, {
       method: 'OPTIONS',
-      headers: { origin, 'access-control-request-method': 'POST', 'access-control-request-headers': 'authorization,content-type,x-ably-version' },
+      headers: {
+        origin,
+        'access-control-request-method': 'POST',
+        'access-control-request-headers': 'authorization,content-type,x-ably-version',
+      },
     });
     assert.equal(preflight.status, 204);
     assert.equal(preflight.headers.get('access-control-allow-origin'), origin);
     assert.equal(preflight.headers.get('access-control-allow-credentials'), 'true');
-    const res = await fetch(`http://127.0.0.1:${ts.port}/channels/browser/messages?limit=1`, { headers: { ...auth, origin } });
+    const res = await fetch(`http://127.0.0.1:${ts.port}/channels/browser/messages?limit=1`, {
+      headers: { ...auth, origin },
+    });
     assert.equal(res.headers.get('access-control-allow-origin'), origin);
     assert.match(res.headers.get('access-control-expose-headers') ?? '', /Link/);
     const denied = await fetch(`http://127.0.0.1:${ts.port}/stats`, { headers: { origin } });

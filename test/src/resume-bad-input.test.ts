@@ -13,7 +13,11 @@ function query(key: string, extra = ''): string {
   return `key=${encodeURIComponent(key)}&format=json&heartbeats=true&v=6${extra}`;
 }
 
-async function connectResuming(port: number, key: string, connectionKey: string): Promise<{ client: RawClient; connected: ProtocolMessage }> {
+async function connectResuming(
+  port: number,
+  key: string,
+  connectionKey: string,
+): Promise<{ client: RawClient; connected: ProtocolMessage }> {
   const client = await RawClient.open(port, query(key, `&resume=${encodeURIComponent(connectionKey)}`));
   return { client, connected: await client.next(Action.CONNECTED) };
 }
@@ -54,14 +58,21 @@ describe('resume with bad connection keys', () => {
   }
 
   const refused: [string, string, () => string, number][] = [
-    ['a forged key (right connection, wrong secret)', KEYS.full, () => victimKey.replace(/![A-Za-z0-9]{4}/, '!ZZZZ'), Err.connectionExpired.code],
+    [
+      'a forged key (right connection, wrong secret)',
+      KEYS.full,
+      () => victimKey.replace(/![A-Za-z0-9]{4}/, '!ZZZZ'),
+      Err.connectionExpired.code,
+    ],
     ["another app's credentials", KEYS.other, () => victimKey, Err.connectionExpired.code],
     ['an unknown connection', KEYS.full, () => 'AAAAAAAAAAAA!AAAAAAAAAAAAAAAA1', Err.connectionExpired.code],
     ['a different clientId', KEYS.full, () => victimKey, Err.incompatibleRecoverAuth.code],
   ];
   for (const [name, credentials, key, code] of refused) {
     it(`${name} → CONNECTED with a new id and ${code}, nothing of the original leaks`, async () => {
-      const extra = name.includes('clientId') ? `&clientId=intruder&resume=${encodeURIComponent(key())}` : `&resume=${encodeURIComponent(key())}`;
+      const extra = name.includes('clientId')
+        ? `&clientId=intruder&resume=${encodeURIComponent(key())}`
+        : `&resume=${encodeURIComponent(key())}`;
       const client = await RawClient.open(ts.port, query(credentials, extra));
       const connected = await client.next(Action.CONNECTED);
       assert.notEqual(connected.connectionId, victimId);
@@ -93,7 +104,10 @@ describe('resume with bad connection keys', () => {
   });
 
   it('two concurrent resumes of one key: the newer wins, the older is told 80016, no data crosses', async () => {
-    const [a, b] = await Promise.all([RawClient.open(ts.port, query(KEYS.full, `&resume=${encodeURIComponent(victimKey)}`)), RawClient.open(ts.port, query(KEYS.full, `&resume=${encodeURIComponent(victimKey)}`))]);
+    const [a, b] = await Promise.all([
+      RawClient.open(ts.port, query(KEYS.full, `&resume=${encodeURIComponent(victimKey)}`)),
+      RawClient.open(ts.port, query(KEYS.full, `&resume=${encodeURIComponent(victimKey)}`)),
+    ]);
     const [ca, cb] = await Promise.all([a.next(Action.CONNECTED), b.next(Action.CONNECTED)]);
     assert.equal(ca.connectionId, victimId);
     assert.equal(cb.connectionId, victimId);
@@ -140,7 +154,13 @@ describe('attach with bad channelSerials', () => {
 
   const cases: [string, string, () => string, number][] = [
     ["another channel's serial", 'b', () => serialA, Err.channelNoMatchingEpoch.code],
-    ['a serial from the future', 'a', () => serialA.replace(/-(\w+)$/, (_, seq: string) => `-${(parseInt(seq, 36) + 1000).toString(36).padStart(11, '0')}`), Err.channelNoMatchingEpoch.code],
+    [
+      'a serial from the future',
+      'a',
+      () =>
+        serialA.replace(/-(\w+)$/, (_, seq: string) => `-${(parseInt(seq, 36) + 1000).toString(36).padStart(11, '0')}`),
+      Err.channelNoMatchingEpoch.code,
+    ],
     ['garbage', 'a', () => 'definitely-not-a-serial', Err.channelNoMatchingEpoch.code],
     ['an empty string', 'a', () => '', Err.channelNoMatchingEpoch.code],
   ];
@@ -153,9 +173,10 @@ describe('attach with bad channelSerials', () => {
   }
 
   it('a serial the bounded log no longer reaches → ATTACHED without RESUMED, 90003', async () => {
-    for (let i = 1; i <= 5; i++) client.send({ action: Action.MESSAGE, channel: 'a', msgSerial: i, messages: [{ data: String(i) }] });
+    for (let i = 1; i <= 5; i++)
+      client.send({ action: Action.MESSAGE, channel: 'a', msgSerial: i, messages: [{ data: String(i) }] });
     // Publishes answered in one tick may share one ACK range (count > 1).
-    for (let acked = 0; acked < 5; ) acked += (await client.next(Action.ACK)).count ?? 1;
+    for (let acked = 0; acked < 5;) acked += (await client.next(Action.ACK)).count ?? 1;
     const attached = await reattach('a', serialA);
     assert.equal((attached.flags ?? 0) & Flag.RESUMED, 0);
     assert.equal(attached.error?.code, Err.channelMessagesExpired.code);
@@ -173,6 +194,9 @@ describe('attach with bad channelSerials', () => {
     assert.equal((attached.flags ?? 0) & Flag.HAS_BACKLOG, Flag.HAS_BACKLOG);
     assert.equal(attached.channelSerial, pSerial);
     const replayed = await client.next(Action.MESSAGE);
-    assert.deepEqual(replayed.messages?.map((m) => m.data), ['q']);
+    assert.deepEqual(
+      replayed.messages?.map((m) => m.data),
+      ['q'],
+    );
   });
 });

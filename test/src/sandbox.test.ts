@@ -11,7 +11,9 @@ import { Err } from '@encke/protocol';
 import { closeAll, connect, connectionState, realtime, rest } from './helpers/ably.js';
 import { KEYS, startServer, type TestServer } from './helpers/server.js';
 
-const SETUP = JSON.parse(readFileSync(new URL('../fixtures/ably-common/test-app-setup.json', import.meta.url), 'utf8')) as { post_apps: { keys: unknown[]; namespaces: unknown[] } };
+const SETUP = JSON.parse(
+  readFileSync(new URL('../fixtures/ably-common/test-app-setup.json', import.meta.url), 'utf8'),
+) as { post_apps: { keys: unknown[]; namespaces: unknown[] } };
 const LOG_MAX_COUNT = 5;
 
 interface SandboxKey {
@@ -36,19 +38,50 @@ type Check = [op: 'attach' | 'publish', channel: string, allowed: boolean];
 
 /** What each key of test-app-setup.json may do, by index. */
 const CAPABILITY_CHECKS: Check[][] = [
-  [['attach', 'anything', true], ['publish', 'anything', true]],
-  [['attach', 'cansubscribe:x', true], ['publish', 'cansubscribe:x', false], ['publish', 'canpublish:x', true], ['attach', 'elsewhere', false]],
-  [['publish', 'channel0', true], ['attach', 'channel3', true], ['publish', 'channel3', false], ['attach', 'channel9', false], ['publish', 'channel6', true]],
-  [['attach', 'anything', true], ['publish', 'anything', false]],
-  [['attach', 'anything', true], ['publish', 'anything', true]],
-  [['attach', 'anything', true], ['publish', 'anything', true]],
+  [
+    ['attach', 'anything', true],
+    ['publish', 'anything', true],
+  ],
+  [
+    ['attach', 'cansubscribe:x', true],
+    ['publish', 'cansubscribe:x', false],
+    ['publish', 'canpublish:x', true],
+    ['attach', 'elsewhere', false],
+  ],
+  [
+    ['publish', 'channel0', true],
+    ['attach', 'channel3', true],
+    ['publish', 'channel3', false],
+    ['attach', 'channel9', false],
+    ['publish', 'channel6', true],
+  ],
+  [
+    ['attach', 'anything', true],
+    ['publish', 'anything', false],
+  ],
+  [
+    ['attach', 'anything', true],
+    ['publish', 'anything', true],
+  ],
+  [
+    ['attach', 'anything', true],
+    ['publish', 'anything', true],
+  ],
 ];
 
 /** The stats fixtures of ably-js's rest/stats test, a year back. */
 const YEAR = new Date().getUTCFullYear() - 1;
 const STATS_FIXTURES = [
-  { intervalId: `${YEAR}-02-03:15:03`, inbound: { realtime: { messages: { count: 50, data: 5000 } } }, outbound: { realtime: { messages: { count: 20, data: 2000 } } } },
-  { intervalId: `${YEAR}-02-03:15:04`, inbound: { realtime: { messages: { count: 60, data: 6000 } } }, outbound: { realtime: { messages: { count: 10, data: 1000 } } } },
+  {
+    intervalId: `${YEAR}-02-03:15:03`,
+    inbound: { realtime: { messages: { count: 50, data: 5000 } } },
+    outbound: { realtime: { messages: { count: 20, data: 2000 } } },
+  },
+  {
+    intervalId: `${YEAR}-02-03:15:04`,
+    inbound: { realtime: { messages: { count: 60, data: 6000 } } },
+    outbound: { realtime: { messages: { count: 10, data: 1000 } } },
+  },
   {
     intervalId: `${YEAR}-02-03:15:05`,
     inbound: { realtime: { messages: { count: 70, data: 7000 } } },
@@ -59,7 +92,11 @@ const STATS_FIXTURES = [
     apiRequests: { succeeded: 50, failed: 10 },
     tokenRequests: { succeeded: 60, failed: 20 },
   },
-  { intervalId: `${YEAR}-03-03:15:07`, inbound: { realtime: { messages: { count: 15, data: 4000 } } }, outbound: { realtime: { messages: { count: 33, data: 3000 } } } },
+  {
+    intervalId: `${YEAR}-03-03:15:07`,
+    inbound: { realtime: { messages: { count: 15, data: 4000 } } },
+    outbound: { realtime: { messages: { count: 33, data: 3000 } } },
+  },
 ];
 
 describe('sandbox', () => {
@@ -68,11 +105,18 @@ describe('sandbox', () => {
   const post = (path: string, body: unknown, key?: string): Promise<Response> =>
     fetch(`http://127.0.0.1:${ts.port}${path}`, {
       method: 'POST',
-      headers: { 'content-type': 'application/json', accept: 'application/json', ...(key ? { authorization: `Basic ${Buffer.from(key).toString('base64')}` } : {}) },
+      headers: {
+        'content-type': 'application/json',
+        accept: 'application/json',
+        ...(key ? { authorization: `Basic ${Buffer.from(key).toString('base64')}` } : {}),
+      },
       body: typeof body === 'string' ? body : JSON.stringify(body),
     });
   const del = (appId: string, key: string): Promise<Response> =>
-    fetch(`http://127.0.0.1:${ts.port}/apps/${appId}`, { method: 'DELETE', headers: { authorization: `Basic ${Buffer.from(key).toString('base64')}` } });
+    fetch(`http://127.0.0.1:${ts.port}/apps/${appId}`, {
+      method: 'DELETE',
+      headers: { authorization: `Basic ${Buffer.from(key).toString('base64')}` },
+    });
   const keyOf = (i: number): string => app.keys[i]!.keyStr;
 
   before(async () => {
@@ -97,7 +141,14 @@ describe('sandbox', () => {
     assert.deepEqual(JSON.parse(app.keys[0]!.capability), { '*': ['*'] });
     assert.deepEqual(JSON.parse(app.keys[3]!.capability), { '*': ['subscribe'] });
     assert.equal(app.keys[4]!.revocableTokens, true);
-    assert.deepEqual(app.namespaces.map((n) => [n.id, n.persisted]), [['persisted', true], ['pushenabled', false], ['mutable', false]]);
+    assert.deepEqual(
+      app.namespaces.map((n) => [n.id, n.persisted]),
+      [
+        ['persisted', true],
+        ['pushenabled', false],
+        ['mutable', false],
+      ],
+    );
     assert.equal(app.namespaces[1]!.pushEnabled, true);
     assert.deepEqual([app.endpoint, app.port, app.tls], ['127.0.0.1', ts.port, false]);
   });
@@ -111,7 +162,12 @@ describe('sandbox', () => {
           const channel = client.channels.get(name);
           const attempt = op === 'attach' ? channel.attach() : channel.publish('probe', 'x');
           if (allowed) await attempt;
-          else await assert.rejects(attempt, (err: Ably.ErrorInfo) => err.code === Err.capabilityDenied.code, `${op} ${name} must be refused`);
+          else
+            await assert.rejects(
+              attempt,
+              (err: Ably.ErrorInfo) => err.code === Err.capabilityDenied.code,
+              `${op} ${name} must be refused`,
+            );
           client.channels.release(name);
         }
       } finally {
@@ -121,10 +177,24 @@ describe('sandbox', () => {
   });
 
   it('pre-enters the presence members of the app description', async () => {
-    const client = new Ably.Rest({ key: keyOf(0), endpoint: '127.0.0.1', port: ts.port, tls: false, useBinaryProtocol: false, logLevel: 0 });
+    const client = new Ably.Rest({
+      key: keyOf(0),
+      endpoint: '127.0.0.1',
+      port: ts.port,
+      tls: false,
+      useBinaryProtocol: false,
+      logLevel: 0,
+    });
     const members = await client.channels.get('persisted:presence_fixtures').presence.get();
     const byClient = new Map(members.items.map((m) => [m.clientId, m]));
-    assert.deepEqual([...byClient.keys()].sort(), ['client_bool', 'client_decoded', 'client_encoded', 'client_int', 'client_json', 'client_string']);
+    assert.deepEqual([...byClient.keys()].sort(), [
+      'client_bool',
+      'client_decoded',
+      'client_encoded',
+      'client_int',
+      'client_json',
+      'client_string',
+    ]);
     assert.equal(new Set(members.items.map((m) => m.connectionId)).size, 1, 'one connection holds them all');
     assert.equal(byClient.get('client_string')!.data, 'This is a string clientData payload');
     assert.deepEqual(byClient.get('client_decoded')!.data, { example: { json: 'Object' } });
@@ -142,12 +212,22 @@ describe('sandbox', () => {
   it('loads stats fixtures and answers them by minute and hour, paged', async () => {
     assert.equal((await post('/stats', STATS_FIXTURES, keyOf(0))).status, 201);
     const client = rest(ts, 'json', { key: keyOf(0) });
-    const total = (items: Ably.Stats[], entry: string): number => items.reduce((n, s) => n + (s.entries[entry] ?? 0), 0);
-    const minutes = await client.stats({ start: `${YEAR}-02-03:15:03`, end: `${YEAR}-02-03:15:05`, direction: 'forwards' } as unknown as Ably.StatsParams);
+    const total = (items: Ably.Stats[], entry: string): number =>
+      items.reduce((n, s) => n + (s.entries[entry] ?? 0), 0);
+    const minutes = await client.stats({
+      start: `${YEAR}-02-03:15:03`,
+      end: `${YEAR}-02-03:15:05`,
+      direction: 'forwards',
+    } as unknown as Ably.StatsParams);
     assert.equal(minutes.items.length, 3);
     assert.equal(total(minutes.items, 'messages.inbound.all.messages.count'), 180);
     assert.equal(total(minutes.items, 'messages.outbound.all.messages.count'), 70);
-    const hours = await client.stats({ start: `${YEAR}-02-03:15`, end: `${YEAR}-02-03:18`, direction: 'forwards', by: 'hour' } as unknown as Ably.StatsParams);
+    const hours = await client.stats({
+      start: `${YEAR}-02-03:15`,
+      end: `${YEAR}-02-03:18`,
+      direction: 'forwards',
+      by: 'hour',
+    } as unknown as Ably.StatsParams);
     assert.equal(hours.items.length, 1);
     assert.equal(total(hours.items, 'messages.inbound.all.messages.count'), 180);
     assert.equal(hours.items[0]!.entries['connections.all.peak'], 20);
@@ -198,7 +278,12 @@ describe('sandbox', () => {
     assert.equal((await del(app.appId, keyOf(0))).status, 204);
     await failed;
     assert.equal(client.connection.errorReason?.code, Err.invalidCredentials.code);
-    await assert.rejects(rest(ts, 'json', { key: keyOf(0) }).channels.get('x').publish('a', 'b'), (err: Ably.ErrorInfo) => err.code === Err.invalidCredentials.code);
-    assert.equal((await del(app.appId, keyOf(0))).status, 401, 'a deleted app\'s key no longer authenticates');
+    await assert.rejects(
+      rest(ts, 'json', { key: keyOf(0) })
+        .channels.get('x')
+        .publish('a', 'b'),
+      (err: Ably.ErrorInfo) => err.code === Err.invalidCredentials.code,
+    );
+    assert.equal((await del(app.appId, keyOf(0))).status, 401, "a deleted app's key no longer authenticates");
   });
 });

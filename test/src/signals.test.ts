@@ -13,8 +13,14 @@ const SERVE_ARGS = ['--port', '0', '--key', DRAIN_KEY, '--log-format', 'json'];
 
 const launchers: [string, () => EnckeProcess][] = [
   ['npm start', () => spawnProcess('npm', ['start', '--', ...SERVE_ARGS], { cwd: REPO, detached: true })],
-  ['npx encke serve (in the clone)', () => spawnProcess('npx', ['encke', 'serve', ...SERVE_ARGS], { cwd: REPO, detached: true })],
-  ['node packages/cli/bin/encke.js serve', () => spawnProcess(process.execPath, [BIN, 'serve', ...SERVE_ARGS], { cwd: REPO, detached: true })],
+  [
+    'npx encke serve (in the clone)',
+    () => spawnProcess('npx', ['encke', 'serve', ...SERVE_ARGS], { cwd: REPO, detached: true }),
+  ],
+  [
+    'node packages/cli/bin/encke.js serve',
+    () => spawnProcess(process.execPath, [BIN, 'serve', ...SERVE_ARGS], { cwd: REPO, detached: true }),
+  ],
 ];
 
 /** How each signal is sent: SIGTERM to the process, SIGINT to the process and as Ctrl-C does. */
@@ -29,10 +35,14 @@ describe('signals reach the server and drain it', () => {
     for (const { signal, to } of deliveries) {
       // npm runs `npx encke` in `sh -c`, which keeps a SIGINT sent to it alone; people send Ctrl-C.
       if (name.startsWith('npx') && signal === 'SIGINT' && to === 'process') continue;
-      it(`${signal} to ${name} (${to === 'group' ? 'Ctrl-C: the process group' : 'the process'})`, { timeout: 120_000 }, async () => {
-        const exit = await assertDrainsOn(launch(), signal, to);
-        assert.ok(exit.code === 0 || exit.signal === signal, `exit ${JSON.stringify(exit)}`);
-      });
+      it(
+        `${signal} to ${name} (${to === 'group' ? 'Ctrl-C: the process group' : 'the process'})`,
+        { timeout: 120_000 },
+        async () => {
+          const exit = await assertDrainsOn(launch(), signal, to);
+          assert.ok(exit.code === 0 || exit.signal === signal, `exit ${JSON.stringify(exit)}`);
+        },
+      );
     }
   }
 });

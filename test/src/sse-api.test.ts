@@ -23,7 +23,8 @@ interface Envelope {
   action?: number;
 }
 
-const names = (events: { data: string }[]): (string | undefined)[] => events.map((e) => (JSON.parse(e.data) as Envelope).name);
+const names = (events: { data: string }[]): (string | undefined)[] =>
+  events.map((e) => (JSON.parse(e.data) as Envelope).name);
 
 describe('SSE API: /sse and /event-stream', () => {
   let ts: TestServer;
@@ -39,7 +40,12 @@ describe('SSE API: /sse and /event-stream', () => {
     await ts.close();
   });
 
-  async function stream(query: string, headers: Record<string, string> = {}, path = '/sse', style: 'sse' | 'json' = 'sse'): Promise<EventStreamReader> {
+  async function stream(
+    query: string,
+    headers: Record<string, string> = {},
+    path = '/sse',
+    style: 'sse' | 'json' = 'sse',
+  ): Promise<EventStreamReader> {
     const r = await EventStreamReader.open(`${base}${path}?${query}`, headers, style);
     open.push(r);
     return r;
@@ -75,13 +81,18 @@ describe('SSE API: /sse and /event-stream', () => {
   });
 
   it('subscribes to several channels, split by a custom separator', async () => {
-    const r = await stream(`channels=${encodeURIComponent('sse,a|sse,b')}&separator=${encodeURIComponent('|')}&v=1.2&key=${K}`);
+    const r = await stream(
+      `channels=${encodeURIComponent('sse,a|sse,b')}&separator=${encodeURIComponent('|')}&v=1.2&key=${K}`,
+    );
     await r.until(() => r.lastEventId !== '', 'the initial position');
     assert.equal(r.lastEventId.split('~').length, 2, 'one position per channel');
     await publish('sse,a', { name: 'in-a' });
     await publish('sse,b', { name: 'in-b' });
     const events = await r.eventsNamed('message', 2);
-    assert.deepEqual(events.map((e) => (JSON.parse(e.data) as Envelope).channel), ['sse,a', 'sse,b']);
+    assert.deepEqual(
+      events.map((e) => (JSON.parse(e.data) as Envelope).channel),
+      ['sse,a', 'sse,b'],
+    );
   });
 
   for (const how of ['lastEvent param', 'Last-Event-ID header']) {
@@ -113,7 +124,9 @@ describe('SSE API: /sse and /event-stream', () => {
     const events = await first.eventsNamed('message', 3);
     first.cut();
     // As if the stream had been cut after the first item of the three.
-    const second = await stream(`channels=${channel}&v=1.2&key=${K}&lastEvent=${encodeURIComponent(events[0]!.lastEventId)}`);
+    const second = await stream(
+      `channels=${channel}&v=1.2&key=${K}&lastEvent=${encodeURIComponent(events[0]!.lastEventId)}`,
+    );
     await publish(channel, { name: 'd' });
     assert.deepEqual(names(await second.eventsNamed('message', 3)), ['b', 'c', 'd']);
   });
@@ -125,7 +138,9 @@ describe('SSE API: /sse and /event-stream', () => {
     await publish(channel, { name: 'r3' });
     const r = await stream(`channels=${channel}&v=1.2&rewind=2&key=${K}`);
     assert.deepEqual(names(await r.eventsNamed('message', 2)), ['r2', 'r3']);
-    const resumed = await stream(`channels=${channel}&v=1.2&rewind=2&key=${K}&lastEvent=${encodeURIComponent(r.lastEventId)}`);
+    const resumed = await stream(
+      `channels=${channel}&v=1.2&rewind=2&key=${K}&lastEvent=${encodeURIComponent(r.lastEventId)}`,
+    );
     await publish(channel, { name: 'r4' });
     assert.deepEqual(names(await resumed.eventsNamed('message', 1)), ['r4']);
   });
@@ -133,7 +148,9 @@ describe('SSE API: /sse and /event-stream', () => {
   it('streams presence events', async () => {
     const r = await stream(`channels=sse-presence&v=1.2&key=${K}`);
     await r.until(() => r.lastEventId !== '', 'the initial position');
-    const client = await connect(realtime(ts, { name: 'ws', transport: 'web_socket', format: 'json' }, { clientId: 'pat' }));
+    const client = await connect(
+      realtime(ts, { name: 'ws', transport: 'web_socket', format: 'json' }, { clientId: 'pat' }),
+    );
     await client.channels.get('sse-presence').presence.enter('hi');
     const [e] = await r.eventsNamed('presence', 1);
     const p = JSON.parse(e!.data) as Envelope;
@@ -163,9 +180,19 @@ describe('SSE API: /sse and /event-stream', () => {
     ['an empty separator', `channels=a&separator=&v=1.2&key=${K}`, 400, 40003],
     ['no credentials', `channels=x&v=1.2`, 401, 40101],
     ['a wrong key secret', `channels=x&v=1.2&key=${encodeURIComponent('testapp.full:wrong')}`, 401, 40101],
-    ['a channel outside the capability', `channels=elsewhere&v=1.2&key=${encodeURIComponent(KEYS.limited)}`, 401, 40160],
+    [
+      'a channel outside the capability',
+      `channels=elsewhere&v=1.2&key=${encodeURIComponent(KEYS.limited)}`,
+      401,
+      40160,
+    ],
     ['a lastEvent for another channel count', `channels=a,b&v=1.2&key=${K}&lastEvent=abc-00000000001`, 400, 40003],
-    ['a lastEvent that is not an id', `channels=a&v=1.2&key=${K}&lastEvent=${encodeURIComponent('<script>')}`, 400, 40003],
+    [
+      'a lastEvent that is not an id',
+      `channels=a&v=1.2&key=${K}&lastEvent=${encodeURIComponent('<script>')}`,
+      400,
+      40003,
+    ],
     ['enveloped=maybe', `channels=a&v=1.2&enveloped=maybe&key=${K}`, 400, 40003],
     ['heartbeats=1', `channels=a&v=1.2&heartbeats=1&key=${K}`, 400, 40003],
     ['rewind=lots', `channels=a&v=1.2&rewind=lots&key=${K}`, 400, 40003],
@@ -210,7 +237,8 @@ describe('SSE API: keepalives, heartbeats and the end of a stream', () => {
 
   async function sessionsBecome(n: number): Promise<void> {
     const deadline = Date.now() + 3000;
-    while (ts.server.inspect.connections !== n && Date.now() < deadline) await new Promise((res) => setTimeout(res, 20));
+    while (ts.server.inspect.connections !== n && Date.now() < deadline)
+      await new Promise((res) => setTimeout(res, 20));
     assert.equal(ts.server.inspect.connections, n);
   }
 
@@ -236,7 +264,9 @@ describe('SSE API: token expiry (fake clock)', () => {
   it('sends the documented error event (40142) and ends the stream', async () => {
     const params: TokenParams = { ttl: 5000 };
     const token = ts.server.tokens.issue(ts.server.apps.findKey('testapp.full')!, params).token;
-    const r = await EventStreamReader.open(`http://127.0.0.1:${ts.port}/sse?channels=t&v=1.2&accessToken=${encodeURIComponent(token)}`);
+    const r = await EventStreamReader.open(
+      `http://127.0.0.1:${ts.port}/sse?channels=t&v=1.2&accessToken=${encodeURIComponent(token)}`,
+    );
     await r.until(() => r.lastEventId !== '', 'the initial position');
     clock.advance(5001);
     const [e] = await r.eventsNamed('error', 1);

@@ -70,7 +70,14 @@ describe('TLS', () => {
   }
 
   it('a tlsOnly app refuses a plain connection with a key (40103)', async () => {
-    const client = new Ably.Realtime({ key: SECURE_KEY, endpoint: '127.0.0.1', port: plain.port, tls: false, disableConnectivityCheck: true, logLevel: 0 });
+    const client = new Ably.Realtime({
+      key: SECURE_KEY,
+      endpoint: '127.0.0.1',
+      port: plain.port,
+      tls: false,
+      disableConnectivityCheck: true,
+      logLevel: 0,
+    });
     try {
       assert.equal(await failedWith(client), Err.basicAuthOverNonTls.code);
     } finally {
@@ -79,7 +86,10 @@ describe('TLS', () => {
   });
 
   it('a tlsOnly app refuses a plain connection with a token (40311) and a plain requestToken', async () => {
-    const raw = await RawClient.open(plain.port, `access_token=${encodeURIComponent(makeJwt(SECURE_KEY))}&format=json&v=6`);
+    const raw = await RawClient.open(
+      plain.port,
+      `access_token=${encodeURIComponent(makeJwt(SECURE_KEY))}&format=json&v=6`,
+    );
     const err = await raw.next(Action.ERROR);
     assert.equal(err.error?.code, Err.tlsRequired.code);
     assert.equal(err.error?.statusCode, 403);

@@ -29,11 +29,21 @@ describe('token lifecycle (fake clock)', () => {
   function token(key: string, params: TokenParams): string {
     return ts.server.tokens.issue(ts.server.apps.findKey(keyName(key))!, params).token;
   }
-  async function open(accessToken: string, extra = ''): Promise<{ client: RawClient; connectionId: string; connectionKey: string }> {
-    const client = await RawClient.open(ts.port, `access_token=${encodeURIComponent(accessToken)}&format=json&v=6${extra}`);
+  async function open(
+    accessToken: string,
+    extra = '',
+  ): Promise<{ client: RawClient; connectionId: string; connectionKey: string }> {
+    const client = await RawClient.open(
+      ts.port,
+      `access_token=${encodeURIComponent(accessToken)}&format=json&v=6${extra}`,
+    );
     const connected = await client.next(Action.CONNECTED);
     assert.equal(connected.error, undefined);
-    return { client, connectionId: connected.connectionId!, connectionKey: connected.connectionDetails!.connectionKey! };
+    return {
+      client,
+      connectionId: connected.connectionId!,
+      connectionKey: connected.connectionDetails!.connectionKey!,
+    };
   }
   async function alive(client: RawClient, id: string): Promise<void> {
     client.send({ action: Action.HEARTBEAT, id });
@@ -55,7 +65,10 @@ describe('token lifecycle (fake clock)', () => {
     assert.equal(dis.error?.statusCode, 401);
     await client.waitClosed();
     assert.equal(ts.server.inspect.connection(connectionId)?.state, 'disconnected');
-    const resumed = await open(token(KEYS.full, { ttl: 60_000, clientId: 'exp' }), `&resume=${encodeURIComponent(connectionKey)}`);
+    const resumed = await open(
+      token(KEYS.full, { ttl: 60_000, clientId: 'exp' }),
+      `&resume=${encodeURIComponent(connectionKey)}`,
+    );
     assert.equal(resumed.connectionId, connectionId);
     clock.advance(10_000);
     await alive(resumed.client, 'after-resume');
@@ -82,7 +95,12 @@ describe('token lifecycle (fake clock)', () => {
     const stubborn = await open(token(KEYS.revocable, holder));
     const bystander = await open(token(KEYS.revocable, { ttl: 600_000, clientId: 'bystander' }));
     clock.advance(1);
-    const res = await postJson(ts.port, `/keys/${keyName(KEYS.revocable)}/revokeTokens`, { targets: ['clientId:victim'], allowReauthMargin: true }, basicAuth(KEYS.revocable));
+    const res = await postJson(
+      ts.port,
+      `/keys/${keyName(KEYS.revocable)}/revokeTokens`,
+      { targets: ['clientId:victim'], allowReauthMargin: true },
+      basicAuth(KEYS.revocable),
+    );
     assert.equal(res.status, 200, JSON.stringify(res.body));
     assert.equal(res.body?.results?.[0]?.appliesAt, clock.now() + 30_000);
     await obedient.client.next(Action.AUTH);
@@ -96,7 +114,10 @@ describe('token lifecycle (fake clock)', () => {
     assert.equal((await stubborn.client.next(Action.DISCONNECTED)).error?.code, Err.tokenRevoked.code);
     await alive(obedient.client, 'reauthorised');
     await alive(bystander.client, 'not-targeted');
-    assert.ok(!bystander.client.log.some((pm) => pm.action === Action.AUTH), 'the bystander was not asked to reauthorise');
+    assert.ok(
+      !bystander.client.log.some((pm) => pm.action === Action.AUTH),
+      'the bystander was not asked to reauthorise',
+    );
     obedient.client.close();
     bystander.client.close();
     await cleanUp();
@@ -106,7 +127,12 @@ describe('token lifecycle (fake clock)', () => {
     const accessToken = token(KEYS.revocable, { ttl: 600_000, clientId: 'gone' });
     const { client } = await open(accessToken);
     clock.advance(1);
-    const res = await postJson(ts.port, `/keys/${keyName(KEYS.revocable)}/revokeTokens`, { targets: ['clientId:gone'] }, basicAuth(KEYS.revocable));
+    const res = await postJson(
+      ts.port,
+      `/keys/${keyName(KEYS.revocable)}/revokeTokens`,
+      { targets: ['clientId:gone'] },
+      basicAuth(KEYS.revocable),
+    );
     assert.equal(res.body?.successCount, 1);
     assert.equal((await client.next(Action.DISCONNECTED)).error?.code, Err.tokenRevoked.code);
     const retry = await RawClient.open(ts.port, `access_token=${encodeURIComponent(accessToken)}&format=json&v=6`);

@@ -10,7 +10,16 @@ import { readFileSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
 import * as Ably from 'ably';
 import * as vcdiffDecoder from '@ably/vcdiff-decoder';
-import { COMET_VARIANTS, Collector, WS_VARIANTS, closeAll, connect, realtime, rest, type Format } from './helpers/ably.js';
+import {
+  COMET_VARIANTS,
+  Collector,
+  WS_VARIANTS,
+  closeAll,
+  connect,
+  realtime,
+  rest,
+  type Format,
+} from './helpers/ably.js';
 import { startServer, type TestServer } from './helpers/server.js';
 
 /** Waits for the first message of `channel` for which `pick` is true. */
@@ -37,7 +46,8 @@ for (const variant of [...WS_VARIANTS, ...COMET_VARIANTS]) {
     after(async () => {
       await ts.close();
     });
-    const channelName = (what: string): string => `mutable:${what}-${variant.format}-${variant.transport}-${variant.transportParams ? 'poll' : 'x'}-${++n}`;
+    const channelName = (what: string): string =>
+      `mutable:${what}-${variant.format}-${variant.transport}-${variant.transportParams ? 'poll' : 'x'}-${++n}`;
 
     it('update and delete reach subscribers whole, with their versions; history and getMessage show the latest', async () => {
       const name = channelName('upd');
@@ -48,14 +58,21 @@ for (const variant of [...WS_VARIANTS, ...COMET_VARIANTS]) {
         const sub = watcher.channels.get(name);
         const all = new Collector<Ably.InboundMessage>();
         await sub.subscribe(all.listener);
-        const { serials } = await pub.publish({ name: 'greeting', data: { text: 'hello wrold' }, extras: { headers: { lang: 'en' } } });
+        const { serials } = await pub.publish({
+          name: 'greeting',
+          data: { text: 'hello wrold' },
+          extras: { headers: { lang: 'en' } },
+        });
         const serial = serials[0]!;
         const [created] = await all.waitFor(1);
         assert.equal(created!.action, 'message.create');
         assert.equal(created!.serial, serial);
 
         const updated = next(sub, (m) => m.action === 'message.update');
-        const { versionSerial } = await pub.updateMessage({ serial, data: { text: 'hello world' } } as Ably.Message, { description: 'typo', metadata: { reason: 'spelling' } });
+        const { versionSerial } = await pub.updateMessage({ serial, data: { text: 'hello world' } } as Ably.Message, {
+          description: 'typo',
+          metadata: { reason: 'spelling' },
+        });
         assert.ok(versionSerial && versionSerial > serial, `version serial ${versionSerial} after ${serial}`);
         const u = await updated;
         assert.equal(u.serial, serial);
@@ -88,9 +105,18 @@ for (const variant of [...WS_VARIANTS, ...COMET_VARIANTS]) {
           assert.equal(page.items[0]!.action, 'message.delete');
           assert.equal(page.items[0]!.serial, serial);
           const versions = await r.channels.get(name).getMessageVersions(serial);
-          assert.deepEqual(versions.items.map((v) => v.action), ['message.create', 'message.update', 'message.delete']);
-          assert.deepEqual(versions.items.map((v) => v.data), [{ text: 'hello wrold' }, { text: 'hello world' }, {}]);
-          assert.deepEqual(versions.items.map((v) => v.version?.serial), [serial, versionSerial, del.versionSerial]);
+          assert.deepEqual(
+            versions.items.map((v) => v.action),
+            ['message.create', 'message.update', 'message.delete'],
+          );
+          assert.deepEqual(
+            versions.items.map((v) => v.data),
+            [{ text: 'hello wrold' }, { text: 'hello world' }, {}],
+          );
+          assert.deepEqual(
+            versions.items.map((v) => v.version?.serial),
+            [serial, versionSerial, del.versionSerial],
+          );
         }
       } finally {
         await closeAll(publisher, watcher);
@@ -110,11 +136,22 @@ for (const variant of [...WS_VARIANTS, ...COMET_VARIANTS]) {
         const serial = serials[0]!;
         const fragments = [' wor', 'ld', '!'];
         let last = '';
-        for (const f of fragments) last = (await pub.appendMessage({ serial, data: f } as Ably.Message, { clientId: 'model', description: 'token' })).versionSerial!;
+        for (const f of fragments)
+          last = (
+            await pub.appendMessage({ serial, data: f } as Ably.Message, { clientId: 'model', description: 'token' })
+          ).versionSerial!;
         const got = await all.waitFor(1 + fragments.length);
-        assert.deepEqual(got.map((m) => m.action), ['message.create', 'message.append', 'message.append', 'message.append']);
-        assert.deepEqual(got.map((m) => m.data), ['Hello', ...fragments]);
-        assert.ok(got.slice(1).every((m) => m.serial === serial && m.name === 'answer' && m.version.clientId === 'model'));
+        assert.deepEqual(
+          got.map((m) => m.action),
+          ['message.create', 'message.append', 'message.append', 'message.append'],
+        );
+        assert.deepEqual(
+          got.map((m) => m.data),
+          ['Hello', ...fragments],
+        );
+        assert.ok(
+          got.slice(1).every((m) => m.serial === serial && m.name === 'answer' && m.version.clientId === 'model'),
+        );
         assert.equal(got[3]!.version.serial, last);
 
         const late = await connect(realtime(ts, variant));
@@ -153,7 +190,8 @@ for (const variant of [...WS_VARIANTS, ...COMET_VARIANTS]) {
         await chB.subscribe(got.b.listener);
         const reattached: string[] = [];
         for (const ch of [chA, chB]) ch.on('attaching', (c) => reattached.push(c.reason?.message ?? ''));
-        const text = (i: number, edit = ''): string => `${JSON.stringify(Array.from({ length: 40 }, (_, k) => ({ k, i })))}${edit}`;
+        const text = (i: number, edit = ''): string =>
+          `${JSON.stringify(Array.from({ length: 40 }, (_, k) => ({ k, i })))}${edit}`;
         const pub = publisher.channels.get(name);
         const s0 = (await pub.publish('t', text(0))).serials[0]!;
         await chB.updateMessage({ serial: s0, data: text(0, ' edited') } as Ably.Message);
@@ -164,23 +202,29 @@ for (const variant of [...WS_VARIANTS, ...COMET_VARIANTS]) {
         await chB.appendMessage({ serial: s1, data: ' more' } as Ably.Message);
         await pub.publish('t', text(2));
         const seenA = await got.a.waitFor(7);
-        assert.deepEqual(seenA.map((m) => [m.action, m.data]), [
-          ['message.create', text(0)],
-          ['message.update', text(0, ' edited')],
-          ['message.create', text(0, ' edited again')],
-          ['message.summary', undefined],
-          ['message.create', text(1)],
-          ['message.append', ' more'],
-          ['message.create', text(2)],
-        ]);
+        assert.deepEqual(
+          seenA.map((m) => [m.action, m.data]),
+          [
+            ['message.create', text(0)],
+            ['message.update', text(0, ' edited')],
+            ['message.create', text(0, ' edited again')],
+            ['message.summary', undefined],
+            ['message.create', text(1)],
+            ['message.append', ' more'],
+            ['message.create', text(2)],
+          ],
+        );
         const seenB = await got.b.waitFor(5);
-        assert.deepEqual(seenB.map((m) => [m.action, m.data]), [
-          ['message.create', text(0)],
-          ['message.create', text(0, ' edited again')],
-          ['message.summary', undefined],
-          ['message.create', text(1)],
-          ['message.create', text(2)],
-        ]);
+        assert.deepEqual(
+          seenB.map((m) => [m.action, m.data]),
+          [
+            ['message.create', text(0)],
+            ['message.create', text(0, ' edited again')],
+            ['message.summary', undefined],
+            ['message.create', text(1)],
+            ['message.create', text(2)],
+          ],
+        );
         assert.ok(decoded >= 2, `deltas decoded: ${decoded}`);
         assert.deepEqual(reattached, [], 'no decode failure made a channel re-attach');
       } finally {
@@ -204,7 +248,8 @@ for (const format of ['json', 'msgpack'] as Format[]) {
       const small = await startServer({ channelLogMaxCount: 3 });
       try {
         const r = rest(small, format);
-        for (const name of ['mutable:long', 'short']) for (let i = 0; i < 5; i++) await r.channels.get(name).publish('n', String(i));
+        for (const name of ['mutable:long', 'short'])
+          for (let i = 0; i < 5; i++) await r.channels.get(name).publish('n', String(i));
         assert.equal((await r.channels.get('mutable:long').history()).items.length, 5);
         assert.equal((await r.channels.get('short').history()).items.length, 3);
       } finally {
@@ -217,7 +262,9 @@ for (const format of ['json', 'msgpack'] as Format[]) {
       const { serials } = await channel.publish('doc', Buffer.from('ab'));
       const serial = serials[0]!;
       const up = await channel.updateMessage({ serial, name: 'renamed' } as Ably.Message);
-      const ap = await channel.appendMessage({ serial, data: Buffer.from('cd') } as Ably.Message, { metadata: { step: '2' } });
+      const ap = await channel.appendMessage({ serial, data: Buffer.from('cd') } as Ably.Message, {
+        metadata: { step: '2' },
+      });
       const latest = await channel.getMessage(serial);
       assert.equal(latest.name, 'renamed');
       assert.deepEqual(Buffer.from(latest.data as Uint8Array), Buffer.from('abcd'), 'binary appended to binary');
@@ -227,28 +274,56 @@ for (const format of ['json', 'msgpack'] as Format[]) {
       assert.deepEqual(latest.version?.metadata, { step: '2' });
       const del = await channel.deleteMessage({ serial } as Ably.Message);
       const page1 = await channel.getMessageVersions(serial, { limit: 2 });
-      assert.deepEqual(page1.items.map((v) => v.version?.serial), [serial, up.versionSerial]);
+      assert.deepEqual(
+        page1.items.map((v) => v.version?.serial),
+        [serial, up.versionSerial],
+      );
       assert.ok(page1.hasNext());
       const page2 = await page1.next();
-      assert.deepEqual(page2!.items.map((v) => v.version?.serial), [ap.versionSerial, del.versionSerial]);
-      assert.deepEqual(page2!.items.map((v) => v.action), ['message.update', 'message.delete']);
+      assert.deepEqual(
+        page2!.items.map((v) => v.version?.serial),
+        [ap.versionSerial, del.versionSerial],
+      );
+      assert.deepEqual(
+        page2!.items.map((v) => v.action),
+        ['message.update', 'message.delete'],
+      );
       assert.equal(page2!.hasNext(), false);
-      assert.deepEqual(Buffer.from(page2!.items[1]!.data as Uint8Array), Buffer.from('abcd'), 'a delete without data keeps the data');
+      assert.deepEqual(
+        Buffer.from(page2!.items[1]!.data as Uint8Array),
+        Buffer.from('abcd'),
+        'a delete without data keeps the data',
+      );
     });
   });
 }
 
 describe('message updates in a sandbox app', () => {
   it("follow the app description's namespaces (ably-common test-app-setup.json: `mutable`)", async () => {
-    const setup = JSON.parse(readFileSync(new URL('../fixtures/ably-common/test-app-setup.json', import.meta.url), 'utf8')) as { post_apps: unknown };
+    const setup = JSON.parse(
+      readFileSync(new URL('../fixtures/ably-common/test-app-setup.json', import.meta.url), 'utf8'),
+    ) as { post_apps: unknown };
     const ts = await startServer({ sandbox: true });
     try {
-      const res = await fetch(`http://127.0.0.1:${ts.port}/apps`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(setup.post_apps) });
+      const res = await fetch(`http://127.0.0.1:${ts.port}/apps`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify(setup.post_apps),
+      });
       assert.equal(res.status, 201);
-      const app = (await res.json()) as { keys: { keyStr: string }[]; namespaces: { id: string; mutableMessages: boolean }[] };
-      assert.deepEqual(app.namespaces.filter((n) => n.mutableMessages).map((n) => n.id), ['mutable']);
+      const app = (await res.json()) as {
+        keys: { keyStr: string }[];
+        namespaces: { id: string; mutableMessages: boolean }[];
+      };
+      assert.deepEqual(
+        app.namespaces.filter((n) => n.mutableMessages).map((n) => n.id),
+        ['mutable'],
+      );
       const client = rest(ts, 'json', { key: app.keys[0]!.keyStr });
-      for (const [name, code] of [['mutable:sandboxed', 0], ['persisted:sandboxed', 93002]] as const) {
+      for (const [name, code] of [
+        ['mutable:sandboxed', 0],
+        ['persisted:sandboxed', 93002],
+      ] as const) {
         const { serials } = await client.channels.get(name).publish('m', 'v1');
         const updated = client.channels.get(name).updateMessage({ serial: serials[0]!, data: 'v2' } as Ably.Message);
         if (code === 0) assert.ok((await updated).versionSerial);

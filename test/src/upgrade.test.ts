@@ -20,7 +20,10 @@ describe('transport upgrade (ably-js 1.x, upgrade= and ACTIVATE)', () => {
   after(() => ts.close());
 
   const upgradeWs = (key: string, extra = ''): Promise<RawClient> =>
-    RawClient.open(ts.port, `key=${encodeURIComponent(KEYS.full)}&format=json&heartbeats=true&v=2&upgrade=${encodeURIComponent(key)}${extra}`);
+    RawClient.open(
+      ts.port,
+      `key=${encodeURIComponent(KEYS.full)}&format=json&heartbeats=true&v=2&upgrade=${encodeURIComponent(key)}${extra}`,
+    );
 
   it('a WebSocket joins the comet connection, takes over on ACTIVATE, and channels resume', async () => {
     const comet = await RawCometClient.connect(ts.port, { query: '&v=2' });
@@ -42,7 +45,11 @@ describe('transport upgrade (ably-js 1.x, upgrade= and ACTIVATE)', () => {
     assert.equal(ts.server.inspect.connection(comet.connectionId)?.transport, 'comet');
 
     ws.send({ action: Action.ACTIVATE });
-    await eventually(() => ts.server.inspect.connection(comet.connectionId)?.transport === 'web_socket', 2000, 'the WebSocket active');
+    await eventually(
+      () => ts.server.inspect.connection(comet.connectionId)?.transport === 'web_socket',
+      2000,
+      'the WebSocket active',
+    );
     await comet.waitClosed(2000);
 
     // The client re-attaches from the last channelSerial it saw: nothing twice, nothing lost.
@@ -67,7 +74,10 @@ describe('transport upgrade (ably-js 1.x, upgrade= and ACTIVATE)', () => {
     ws.send({ action: Action.MESSAGE, channel: 'up-once', msgSerial: 0, messages: [{ name: 'one' }] });
     assert.equal((await ws.next(Action.ACK)).msgSerial, 0);
     const history = await rest(ts, 'json').channels.get('up-once').history();
-    assert.deepEqual(history.items.map((m) => m.name), ['one']);
+    assert.deepEqual(
+      history.items.map((m) => m.name),
+      ['one'],
+    );
     ws.close();
   });
 
@@ -75,10 +85,16 @@ describe('transport upgrade (ably-js 1.x, upgrade= and ACTIVATE)', () => {
     const comet = await RawCometClient.connect(ts.port, { stream: false, query: '&v=2' });
     const ws = await upgradeWs(comet.connectionKey);
     await ws.next(Action.CONNECTED);
-    const streaming = await RawCometClient.connect(ts.port, { query: `&v=2&upgrade=${encodeURIComponent(comet.connectionKey)}` });
+    const streaming = await RawCometClient.connect(ts.port, {
+      query: `&v=2&upgrade=${encodeURIComponent(comet.connectionKey)}`,
+    });
     assert.equal(streaming.connectionId, comet.connectionId);
     ws.send({ action: Action.ACTIVATE });
-    await eventually(() => ts.server.inspect.connection(comet.connectionId)?.transport === 'web_socket', 2000, 'the WebSocket active');
+    await eventually(
+      () => ts.server.inspect.connection(comet.connectionId)?.transport === 'web_socket',
+      2000,
+      'the WebSocket active',
+    );
     await streaming.waitClosed(2000);
     ws.send({ action: Action.HEARTBEAT, id: 'still-here' });
     assert.equal((await ws.next(Action.HEARTBEAT, 2000, (pm) => pm.id === 'still-here')).id, 'still-here');

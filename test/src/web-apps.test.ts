@@ -18,7 +18,14 @@ import { KEYS, startServer, TEST_APPS, type TestServer } from './helpers/server.
 const base = (ts: TestServer): string => `http://127.0.0.1:${ts.port}`;
 
 function sdk(ts: TestServer, options: Ably.ClientOptions): Ably.Realtime {
-  return new Ably.Realtime({ endpoint: '127.0.0.1', port: ts.port, tls: false, logLevel: 0, disableConnectivityCheck: true, ...options });
+  return new Ably.Realtime({
+    endpoint: '127.0.0.1',
+    port: ts.port,
+    tls: false,
+    logLevel: 0,
+    disableConnectivityCheck: true,
+    ...options,
+  });
 }
 
 async function errorCode(res: Response): Promise<number | undefined> {
@@ -28,13 +35,25 @@ async function errorCode(res: Response): Promise<number | undefined> {
 
 /** The SDK as the dashboard page uses its feed: tokens from /admin/token with the session cookie. */
 function dashboardViewer(ts: TestServer, cookie: string, options: Ably.ClientOptions = {}): Ably.Realtime {
-  const token = (): Promise<Ably.TokenDetails> => fetch(`${base(ts)}/admin/token`, { headers: { cookie } }).then((r) => r.json() as Promise<Ably.TokenDetails>);
-  return sdk(ts, { ...options, authCallback: (_params, done) => void token().then((d) => done(null, d), (e: Error) => done(e.message, null)) });
+  const token = (): Promise<Ably.TokenDetails> =>
+    fetch(`${base(ts)}/admin/token`, { headers: { cookie } }).then((r) => r.json() as Promise<Ably.TokenDetails>);
+  return sdk(ts, {
+    ...options,
+    authCallback: (_params, done) =>
+      void token().then(
+        (d) => done(null, d),
+        (e: Error) => done(e.message, null),
+      ),
+  });
 }
 
 /** Signs in; returns the session cookie (name=value). */
 async function signIn(ts: TestServer, password = ADMIN_PASSWORD): Promise<string> {
-  const res = await fetch(`${base(ts)}/admin/login`, { method: 'POST', headers: { 'Content-Type': 'application/json', Accept: 'application/json' }, body: JSON.stringify({ password }) });
+  const res = await fetch(`${base(ts)}/admin/login`, {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/json', Accept: 'application/json' },
+    body: JSON.stringify({ password }),
+  });
   assert.equal(res.status, 204);
   return (res.headers.get('set-cookie') ?? '').split(';')[0]!;
 }
@@ -55,7 +74,14 @@ describe('web apps: off unless configured', () => {
 
   it('refuses an admin password shorter than 16 characters, and a configured app named encke-admin', () => {
     assert.throws(() => startServerSync({ adminPassword: 'short' }), /adminPassword must be at least 16/);
-    assert.throws(() => startServerSync({ adminPassword: ADMIN_PASSWORD, apps: [{ id: 'encke-admin', keys: [{ key: 'encke-admin.k:secret-secret' }] }] }), /Duplicate app id "encke-admin"/);
+    assert.throws(
+      () =>
+        startServerSync({
+          adminPassword: ADMIN_PASSWORD,
+          apps: [{ id: 'encke-admin', keys: [{ key: 'encke-admin.k:secret-secret' }] }],
+        }),
+      /Duplicate app id "encke-admin"/,
+    );
   });
 });
 
@@ -79,7 +105,14 @@ describe('chat demo: token endpoint', () => {
       const res = await fetch(`${base(ts)}/demo/token?clientId=${encodeURIComponent(clientId)}`);
       assert.equal(res.status, 200);
       assert.equal(res.headers.get('cache-control'), 'no-store');
-      const details = (await res.json()) as { token: string; clientId: string; capability: string; keyName: string; expires: number; issued: number };
+      const details = (await res.json()) as {
+        token: string;
+        clientId: string;
+        capability: string;
+        keyName: string;
+        expires: number;
+        issued: number;
+      };
       assert.equal(details.clientId, clientId.trim());
       assert.deepEqual(JSON.parse(details.capability), { 'chat:*': ['history', 'presence', 'publish', 'subscribe'] });
       assert.equal(details.keyName, KEYS.full.split(':')[0]);
@@ -117,7 +150,10 @@ describe('chat demo: token endpoint', () => {
       await room.presence.enter({ typing: false });
       await room.publish('chat', { text: 'hi' });
       const members = await room.presence.get();
-      assert.deepEqual(members.map((m) => m.clientId), ['Ana']);
+      assert.deepEqual(
+        members.map((m) => m.clientId),
+        ['Ana'],
+      );
       await assert.rejects(client.channels.get('private').attach(), (e: Ably.ErrorInfo) => e.code === 40160);
       await assert.rejects(client.channels.get('dashboard').attach(), (e: Ably.ErrorInfo) => e.code === 40160);
     } finally {
@@ -154,7 +190,10 @@ describe('chat demo: static files', () => {
     const page = await fetch(`${base(ts)}/`);
     assert.equal(page.status, 200);
     assert.equal(page.headers.get('content-type'), 'text/html; charset=utf-8');
-    assert.match(page.headers.get('content-security-policy') ?? '', /default-src 'self'.*script-src 'self'.*frame-ancestors 'none'/);
+    assert.match(
+      page.headers.get('content-security-policy') ?? '',
+      /default-src 'self'.*script-src 'self'.*frame-ancestors 'none'/,
+    );
     assert.equal(page.headers.get('x-content-type-options'), 'nosniff');
     assert.match(await page.text(), /<script type="module" src="\/demo\/chat.js">/);
     const js = await fetch(`${base(ts)}/demo/chat.js`);
@@ -173,7 +212,8 @@ describe('chat demo: static files', () => {
     const cookie = await signIn(ts);
     for (const path of ['/admin', '/admin/login.html']) {
       const html = await (await fetch(`${base(ts)}${path}`, { headers: { cookie } })).text();
-      for (const m of html.matchAll(/(?:src|href|action)="([^"]+)"/g)) assert.match(m[1]!, /^\/admin(\/|$)/, `${path} refers to ${m[1]}`);
+      for (const m of html.matchAll(/(?:src|href|action)="([^"]+)"/g))
+        assert.match(m[1]!, /^\/admin(\/|$)/, `${path} refers to ${m[1]}`);
     }
   });
 
@@ -185,7 +225,14 @@ describe('chat demo: static files', () => {
     assert.equal(again.status, 304);
   });
 
-  for (const path of ['/demo/nope.js', '/demo/..%2Fpackage.json', '/demo/%2e%2e%2fbuild.mjs', '/demo/.tsbuildinfo', '/demo/chat.js%00.html', '/demo/sub/chat.js']) {
+  for (const path of [
+    '/demo/nope.js',
+    '/demo/..%2Fpackage.json',
+    '/demo/%2e%2e%2fbuild.mjs',
+    '/demo/.tsbuildinfo',
+    '/demo/chat.js%00.html',
+    '/demo/sub/chat.js',
+  ]) {
     it(`serves nothing but the built files: ${path} is 404`, async () => {
       const res = await fetch(`${base(ts)}${path}`);
       assert.equal(res.status, 404);
@@ -226,11 +273,19 @@ describe('admin dashboard: sign-in and sessions', () => {
   });
 
   it('a correct password sets an HttpOnly, SameSite=Strict cookie for /admin; with it, the dashboard and a token', async () => {
-    const form = await fetch(`${base(ts)}/admin/login`, { method: 'POST', redirect: 'manual', headers: { 'Content-Type': 'application/x-www-form-urlencoded' }, body: `password=${encodeURIComponent(ADMIN_PASSWORD)}` });
+    const form = await fetch(`${base(ts)}/admin/login`, {
+      method: 'POST',
+      redirect: 'manual',
+      headers: { 'Content-Type': 'application/x-www-form-urlencoded' },
+      body: `password=${encodeURIComponent(ADMIN_PASSWORD)}`,
+    });
     assert.equal(form.status, 303);
     assert.equal(form.headers.get('location'), '/admin');
     const setCookie = form.headers.get('set-cookie') ?? '';
-    assert.match(setCookie, /^encke_admin=\d+\.[A-Za-z0-9_-]{43}; Path=\/admin; Max-Age=43200; HttpOnly; SameSite=Strict$/);
+    assert.match(
+      setCookie,
+      /^encke_admin=\d+\.[A-Za-z0-9_-]{43}; Path=\/admin; Max-Age=43200; HttpOnly; SameSite=Strict$/,
+    );
     const cookie = setCookie.split(';')[0]!;
     const page = await fetch(`${base(ts)}/admin`, { headers: { cookie } });
     assert.equal(page.status, 200);
@@ -243,14 +298,34 @@ describe('admin dashboard: sign-in and sessions', () => {
   });
 
   const badLogins: [string, RequestInit, number, number][] = [
-    ['a wrong password', { headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ password: 'wrong-password-00000' }) }, 401, 40101],
+    [
+      'a wrong password',
+      { headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ password: 'wrong-password-00000' }) },
+      401,
+      40101,
+    ],
     ['an empty body', { headers: { 'Content-Type': 'application/json' }, body: '' }, 400, 40001],
     ['JSON that is not JSON', { headers: { 'Content-Type': 'application/json' }, body: '{password' }, 400, 40001],
     ['a JSON array', { headers: { 'Content-Type': 'application/json' }, body: '["x"]' }, 400, 40001],
-    ['a password that is not a string', { headers: { 'Content-Type': 'application/json' }, body: '{"password":123}' }, 400, 40001],
-    ['a form without a password', { headers: { 'Content-Type': 'application/x-www-form-urlencoded' }, body: 'user=admin' }, 400, 40001],
+    [
+      'a password that is not a string',
+      { headers: { 'Content-Type': 'application/json' }, body: '{"password":123}' },
+      400,
+      40001,
+    ],
+    [
+      'a form without a password',
+      { headers: { 'Content-Type': 'application/x-www-form-urlencoded' }, body: 'user=admin' },
+      400,
+      40001,
+    ],
     ['text/plain', { headers: { 'Content-Type': 'text/plain' }, body: ADMIN_PASSWORD }, 415, 40000],
-    ['a body past 4 KiB', { headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ password: 'x'.repeat(5000) }) }, 413, 40009],
+    [
+      'a body past 4 KiB',
+      { headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ password: 'x'.repeat(5000) }) },
+      413,
+      40009,
+    ],
   ];
   for (const [name, init, status, code] of badLogins) {
     it(`refuses a login with ${name} (${code})`, async () => {
@@ -288,10 +363,18 @@ describe('admin dashboard: sign-in and sessions', () => {
   it('after 10 wrong passwords in 10 s every login is refused (42910) until the window passes', async () => {
     clock.advance(60_000);
     for (let i = 0; i < 10; i++) {
-      const res = await fetch(`${base(ts)}/admin/login`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ password: `guess-${i}` }) });
+      const res = await fetch(`${base(ts)}/admin/login`, {
+        method: 'POST',
+        headers: { 'Content-Type': 'application/json' },
+        body: JSON.stringify({ password: `guess-${i}` }),
+      });
       assert.equal(res.status, 401);
     }
-    const locked = await fetch(`${base(ts)}/admin/login`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ password: ADMIN_PASSWORD }) });
+    const locked = await fetch(`${base(ts)}/admin/login`, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify({ password: ADMIN_PASSWORD }),
+    });
     assert.equal(locked.status, 429);
     assert.equal(await errorCode(locked), 42910);
     clock.advance(10_001);
@@ -331,14 +414,27 @@ describe('admin dashboard: the feed', () => {
       await feed.subscribe('snapshot', (m) => void snapshots.push(m));
       const deadline = Date.now() + 10_000;
       while (snapshots.length < 2 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
-      const last = snapshots.at(-1)!.data as { version: number; node: { id: string }; metrics: { connections: Record<string, Record<string, number>> }; apps: { id: string; keys: { name: string }[] }[]; channels: { listed: { name: string; presenceMembers: number | null }[] } };
+      const last = snapshots.at(-1)!.data as {
+        version: number;
+        node: { id: string };
+        metrics: { connections: Record<string, Record<string, number>> };
+        apps: { id: string; keys: { name: string }[] }[];
+        channels: { listed: { name: string; presenceMembers: number | null }[] };
+      };
       assert.equal(last.version, 1);
       assert.equal(last.node.id, ts.server.options.serverId);
-      assert.equal(Object.values(last.metrics.connections.web_socket ?? {}).reduce((a, b) => a + b, 0), ts.server.inspect.connections);
-      assert.deepEqual(last.apps.map((a) => a.id), TEST_APPS.map((a) => a.id));
+      assert.equal(
+        Object.values(last.metrics.connections.web_socket ?? {}).reduce((a, b) => a + b, 0),
+        ts.server.inspect.connections,
+      );
+      assert.deepEqual(
+        last.apps.map((a) => a.id),
+        TEST_APPS.map((a) => a.id),
+      );
       assert.ok(last.channels.listed.some((c) => c.name === 'chat:general' && c.presenceMembers === 1));
       const text = JSON.stringify(snapshots.map((s) => s.data));
-      for (const key of Object.values(KEYS)) assert.ok(!text.includes(key.split(':')[1]!), 'a key secret is in the feed');
+      for (const key of Object.values(KEYS))
+        assert.ok(!text.includes(key.split(':')[1]!), 'a key secret is in the feed');
       assert.ok(!text.includes(ADMIN_PASSWORD));
       await assert.rejects(feed.publish('snapshot', {}), (e: Ably.ErrorInfo) => e.code === 40160);
       await assert.rejects(viewer.channels.get('other').attach(), (e: Ably.ErrorInfo) => e.code === 40160);
@@ -368,12 +464,21 @@ describe('admin dashboard: the same numbers as /metrics', () => {
       await viewer.channels.get('dashboard').subscribe('snapshot', (m) => void snapshots.push(m));
       clock.advance(1000); // one snapshot (the publisher runs on the server's clock)
       while (snapshots.length < 1) await new Promise((r) => setTimeout(r, 20));
-      const snap = snapshots[0]!.data as { metrics: { connections: Record<string, Record<string, number>>; messagesIn: number; messagesOut: number; errors: Record<string, number>; faults: Record<string, number> } };
+      const snap = snapshots[0]!.data as {
+        metrics: {
+          connections: Record<string, Record<string, number>>;
+          messagesIn: number;
+          messagesOut: number;
+          errors: Record<string, number>;
+          faults: Record<string, number>;
+        };
+      };
       const exposition = await (await fetch(`${base(ts)}/metrics`)).text();
 
       const connections = metricSamples(exposition, 'encke_connections');
       for (const [transport, byFormat] of Object.entries(snap.metrics.connections)) {
-        for (const [format, n] of Object.entries(byFormat)) assert.equal(connections.get(`{transport="${transport}",format="${format}"}`), n, `${transport}/${format}`);
+        for (const [format, n] of Object.entries(byFormat))
+          assert.equal(connections.get(`{transport="${transport}",format="${format}"}`), n, `${transport}/${format}`);
       }
       assert.equal(snap.metrics.connections.web_socket?.json, 1); // the viewer
       assert.equal(snap.metrics.connections.web_socket?.msgpack, 1); // the chatter
@@ -381,7 +486,8 @@ describe('admin dashboard: the same numbers as /metrics', () => {
       assert.equal(metricSamples(exposition, 'encke_errors_total').get('{code="40400"}'), 3);
       const faults = metricSamples(exposition, 'encke_faults_total');
       assert.ok(Object.keys(snap.metrics.faults).length > 0, 'fault kinds are listed (0 included)');
-      for (const [kind, n] of Object.entries(snap.metrics.faults)) assert.equal(faults.get(`{kind="${kind}"}`), n, `faults ${kind}`);
+      for (const [kind, n] of Object.entries(snap.metrics.faults))
+        assert.equal(faults.get(`{kind="${kind}"}`), n, `faults ${kind}`);
       // /metrics was read after the snapshot's own publish: one more in, and one more out (to the viewer).
       const sum = (m: Map<string, number>): number => [...m.values()].reduce((a, b) => a + b, 0);
       assert.equal(sum(metricSamples(exposition, 'encke_messages_in_total')), snap.metrics.messagesIn + 1);

@@ -2,7 +2,16 @@
  * The client of the bare `ws` reference server: text frames `s:<channel>` (answered `ok:<channel>`)
  * and `p:<channel>:<payload>`; deliveries are the bare payload, one frame per message.
  */
-import { STEP_TIMEOUT_MS, publisherOn, waiter, within, type BenchClient, type ClientContext, type Conn, type Pub } from './client.js';
+import {
+  STEP_TIMEOUT_MS,
+  publisherOn,
+  waiter,
+  within,
+  type BenchClient,
+  type ClientContext,
+  type Conn,
+  type Pub,
+} from './client.js';
 import { RawWs } from './raw-ws.js';
 
 export class BareWsClient implements BenchClient {

@@ -42,7 +42,10 @@ export interface BenchClient {
 }
 
 /** A publisher on one connection that reports its socket's backlog. */
-export function publisherOn(conn: { readonly buffered: number; close(): void }, publish: (channel: string, payload: string) => void): Pub {
+export function publisherOn(
+  conn: { readonly buffered: number; close(): void },
+  publish: (channel: string, payload: string) => void,
+): Pub {
   return {
     publish,
     get backlog() {

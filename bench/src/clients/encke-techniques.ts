@@ -72,7 +72,10 @@ export class EnckeTechniqueClient extends PollingClient {
     };
     let base = '';
     if (this.technique === 'jsonp') {
-      const first = await loop.poller.request('GET', `/comet/connect?${auth}&heartbeats=true&v=${PROTOCOL_VERSION}${envelope}`);
+      const first = await loop.poller.request(
+        'GET',
+        `/comet/connect?${auth}&heartbeats=true&v=${PROTOCOL_VERSION}${envelope}`,
+      );
       onText(first.body);
       await within(hs.connected.promise, STEP_TIMEOUT_MS, 'jsonp CONNECTED');
       base = `/comet/${hs.connectionKey}`;
@@ -89,7 +92,9 @@ export class EnckeTechniqueClient extends PollingClient {
         loop.poller.request('GET', path, undefined, undefined, onText).then((res) => {
           if (!loop.closed && res.status >= 400) throw new Error(`${this.technique} stream: ${res.status}`);
         });
-      let current: Promise<unknown> = streamed(`/comet/connect?${auth}&heartbeats=true&v=${PROTOCOL_VERSION}${envelope}`);
+      let current: Promise<unknown> = streamed(
+        `/comet/connect?${auth}&heartbeats=true&v=${PROTOCOL_VERSION}${envelope}`,
+      );
       await within(hs.connected.promise, STEP_TIMEOUT_MS, `${this.technique} CONNECTED`);
       base = `/comet/${hs.connectionKey}`;
       loop.start(
@@ -101,7 +106,11 @@ export class EnckeTechniqueClient extends PollingClient {
       );
     }
     hs.expect(channels);
-    await loop.sender.request('POST', `${base}/send?${auth}`, JSON.stringify(channels.map((channel) => ({ action: Action.ATTACH, channel }))));
+    await loop.sender.request(
+      'POST',
+      `${base}/send?${auth}`,
+      JSON.stringify(channels.map((channel) => ({ action: Action.ATTACH, channel }))),
+    );
     await within(hs.attached.promise, STEP_TIMEOUT_MS, `${this.technique} ATTACHED`);
     return loop.live((sender) => sender.request('GET', `${base}/close?${auth}`));
   }

@@ -4,9 +4,29 @@
  * the same connections (`clientId` query param, PRESENCE ENTER then UPDATE), and comet
  * long-polling (`/comet/connect`, `/comet/<connectionKey>/send` and `/recv`, JSON, `stream=false`).
  */
-import { Action, PresenceAction, decodeFrame, encodeJson, encodeMsgpack, type Format, type Message, type ProtocolMessage } from '@encke/protocol';
+import {
+  Action,
+  PresenceAction,
+  decodeFrame,
+  encodeJson,
+  encodeMsgpack,
+  type Format,
+  type Message,
+  type ProtocolMessage,
+} from '@encke/protocol';
 import { DELTA_FORMAT } from '../documents.js';
-import { PollingClient, STEP_TIMEOUT_MS, publisherOn, waiter, within, type BenchClient, type ClientContext, type Conn, type Pub, type Waiter } from './client.js';
+import {
+  PollingClient,
+  STEP_TIMEOUT_MS,
+  publisherOn,
+  waiter,
+  within,
+  type BenchClient,
+  type ClientContext,
+  type Conn,
+  type Pub,
+  type Waiter,
+} from './client.js';
 import { PollLoop, RawHttp } from './raw-http.js';
 import { RawWs } from './raw-ws.js';
 
@@ -40,7 +60,8 @@ function attachParams(options: AttachOptions): Record<string, string> | undefine
 
 /** A delta subscriber cannot find the send-time marker inside deltas: it must decode (document mode). */
 function checkDocumentMode(ctx: ClientContext, options: AttachOptions): void {
-  if (options.delta && !ctx.documents) throw new Error('delta stacks run only document scenarios (S8): deltas must be decoded to be counted');
+  if (options.delta && !ctx.documents)
+    throw new Error('delta stacks run only document scenarios (S8): deltas must be decoded to be counted');
 }
 
 /** Tracks CONNECTED, ATTACHED and a presence member's first ACK for one connection during set-up. */
@@ -71,7 +92,8 @@ export class Handshake {
           this.attached.reject(new Error(`encke: ATTACHED ${pm.channel ?? ''} without delta=${DELTA_FORMAT}`));
           return false;
         }
-        if (pm.channel !== undefined && this.awaiting.delete(pm.channel) && this.awaiting.size === 0) this.attached.resolve();
+        if (pm.channel !== undefined && this.awaiting.delete(pm.channel) && this.awaiting.size === 0)
+          this.attached.resolve();
         return true;
       case Action.ACK:
         this.acked.resolve();
@@ -121,7 +143,10 @@ export class EnckeWsClient implements BenchClient {
    * Opens a connection whose deliveries go to the sink and attaches `channels`. The connection
    * counts as lost if it closes once `goLive()` was called.
    */
-  private async open(channels: readonly string[], clientId?: string): Promise<{ ws: RawWs; hs: Handshake; goLive(): void }> {
+  private async open(
+    channels: readonly string[],
+    clientId?: string,
+  ): Promise<{ ws: RawWs; hs: Handshake; goLive(): void }> {
     const { ctx, format } = this;
     const hs = new Handshake(this.options.delta);
     // Document mode decodes every message; otherwise the send-time marker is found in the frame.
@@ -183,7 +208,11 @@ export class EnckeWsClient implements BenchClient {
     const ws = await RawWs.connect(ctx.port, this.path(), {
       onMessage: (payload) => {
         // ACKs are not decoded: only CONNECTED (and errors) matter to the publisher.
-        if (hs.connectionKey === '') for (const pm of asMessages(decodeFrame(this.format === 'json' ? payload.toString('utf8') : payload, this.format))) hs.handle(pm);
+        if (hs.connectionKey === '')
+          for (const pm of asMessages(
+            decodeFrame(this.format === 'json' ? payload.toString('utf8') : payload, this.format),
+          ))
+            hs.handle(pm);
       },
       onClose() {
         hs.connected.reject(new Error('encke publisher: connection closed'));
@@ -195,8 +224,11 @@ export class EnckeWsClient implements BenchClient {
     let msgSerial = 0;
     const { documents } = ctx;
     // Document mode: the load's payload is just the send-time stamp, carried inside the next document.
-    const message = (data: string): Message => (documents ? { name: 'doc', data: documents.next(data), encoding: 'json' } : { name: 'm', data });
-    return publisherOn(ws, (channel, data) => this.send(ws, { action: Action.MESSAGE, channel, msgSerial: msgSerial++, messages: [message(data)] }));
+    const message = (data: string): Message =>
+      documents ? { name: 'doc', data: documents.next(data), encoding: 'json' } : { name: 'm', data };
+    return publisherOn(ws, (channel, data) =>
+      this.send(ws, { action: Action.MESSAGE, channel, msgSerial: msgSerial++, messages: [message(data)] }),
+    );
   }
 }
 
@@ -217,7 +249,10 @@ export class EnckeCometClient extends PollingClient {
   static async available(port: number): Promise<boolean> {
     const conn = new RawHttp(port);
     try {
-      const res = await conn.request('GET', `/comet/connect?key=${encodeURIComponent(ENCKE_KEY)}&heartbeats=true&v=${PROTOCOL_VERSION}&stream=false`);
+      const res = await conn.request(
+        'GET',
+        `/comet/connect?key=${encodeURIComponent(ENCKE_KEY)}&heartbeats=true&v=${PROTOCOL_VERSION}&stream=false`,
+      );
       if (res.status !== 200) return false;
       const pm = asMessages(JSON.parse(res.body.toString('utf8')))[0];
       const key = pm?.connectionDetails?.connectionKey;
@@ -254,7 +289,8 @@ export class EnckeCometClient extends PollingClient {
         const text = partial + chunk.toString('utf8');
         const end = text.lastIndexOf('\n');
         partial = text.slice(end + 1);
-        for (const line of text.slice(0, end + 1).split('\n')) if (line !== '' && !handleBody(Buffer.from(line)) && !loop.closed) loop.poller.close();
+        for (const line of text.slice(0, end + 1).split('\n'))
+          if (line !== '' && !handleBody(Buffer.from(line)) && !loop.closed) loop.poller.close();
       };
       const streamed = (path: string): Promise<unknown> =>
         loop.poller.request('GET', path, undefined, undefined, onChunk).then((res) => {
@@ -271,14 +307,18 @@ export class EnckeCometClient extends PollingClient {
         (err) => hs.attached.reject(err),
       );
     } else {
-      const first = await loop.poller.request('GET', `/comet/connect?${auth}&heartbeats=true&v=${PROTOCOL_VERSION}&stream=false`);
+      const first = await loop.poller.request(
+        'GET',
+        `/comet/connect?${auth}&heartbeats=true&v=${PROTOCOL_VERSION}&stream=false`,
+      );
       handleBody(first.body);
       await within(hs.connected.promise, STEP_TIMEOUT_MS, 'comet CONNECTED');
       base = `/comet/${hs.connectionKey}`;
       loop.start(
         async () => {
           const res = await loop.poller.request('GET', `${base}/recv?${auth}`);
-          if (!loop.closed && (res.status >= 400 || !handleBody(res.body))) throw new Error(`comet recv: ${res.status} ${res.body.toString('utf8').slice(0, 200)}`);
+          if (!loop.closed && (res.status >= 400 || !handleBody(res.body)))
+            throw new Error(`comet recv: ${res.status} ${res.body.toString('utf8').slice(0, 200)}`);
         },
         (err) => hs.attached.reject(err),
       );

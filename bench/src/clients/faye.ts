@@ -3,7 +3,18 @@
  * handshake, subscribe, and one `/meta/connect` outstanding at all times (sent again whenever the
  * server answers one). Channel `x` is Bayeux channel `/x`.
  */
-import { PollingClient, STEP_TIMEOUT_MS, publisherOn, waiter, within, type BenchClient, type ClientContext, type Conn, type Pub, type Waiter } from './client.js';
+import {
+  PollingClient,
+  STEP_TIMEOUT_MS,
+  publisherOn,
+  waiter,
+  within,
+  type BenchClient,
+  type ClientContext,
+  type Conn,
+  type Pub,
+  type Waiter,
+} from './client.js';
 import { PollLoop } from './raw-http.js';
 import { RawWs } from './raw-ws.js';
 
@@ -31,17 +42,28 @@ class FayeSession {
   constructor(private readonly type: ConnectionType) {}
 
   handshake(): string {
-    return JSON.stringify([{ channel: '/meta/handshake', version: '1.0', supportedConnectionTypes: [this.type], id: String(++this.id) }]);
+    return JSON.stringify([
+      { channel: '/meta/handshake', version: '1.0', supportedConnectionTypes: [this.type], id: String(++this.id) },
+    ]);
   }
 
   subscribe(channels: readonly string[]): string {
     this.awaiting = channels.length;
     if (channels.length === 0) this.subscribed.resolve();
-    return JSON.stringify(channels.map((c) => ({ channel: '/meta/subscribe', clientId: this.clientId, subscription: `/${c}`, id: String(++this.id) })));
+    return JSON.stringify(
+      channels.map((c) => ({
+        channel: '/meta/subscribe',
+        clientId: this.clientId,
+        subscription: `/${c}`,
+        id: String(++this.id),
+      })),
+    );
   }
 
   connect(): string {
-    return JSON.stringify([{ channel: '/meta/connect', clientId: this.clientId, connectionType: this.type, id: String(++this.id) }]);
+    return JSON.stringify([
+      { channel: '/meta/connect', clientId: this.clientId, connectionType: this.type, id: String(++this.id) },
+    ]);
   }
 
   publish(channel: string, data: string): string {

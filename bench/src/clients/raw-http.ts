@@ -37,7 +37,13 @@ export class RawHttp {
 
   constructor(private readonly port: number) {}
 
-  request(method: 'GET' | 'POST', path: string, body?: string, contentType = 'application/json', onChunk?: (chunk: Buffer) => void): Promise<RawAnswer> {
+  request(
+    method: 'GET' | 'POST',
+    path: string,
+    body?: string,
+    contentType = 'application/json',
+    onChunk?: (chunk: Buffer) => void,
+  ): Promise<RawAnswer> {
     if (this.pending) return Promise.reject(new Error('RawHttp: one request at a time'));
     const socket = this.socket ?? this.open();
     let head = `${method} ${path} HTTP/1.1\r\nHost: 127.0.0.1:${this.port}\r\n`;

@@ -32,7 +32,10 @@ export class RawWs {
   /** Bytes read from the socket so far (the upgrade's answer included). */
   received = 0;
 
-  private constructor(socket: Socket, private readonly handler: WsHandler) {
+  private constructor(
+    socket: Socket,
+    private readonly handler: WsHandler,
+  ) {
     this.socket = socket;
   }
 

@@ -3,7 +3,18 @@
  * WebSocket (one packet per frame) and HTTP long-polling (packets joined by U+001E). The bench
  * server's events: `join` (rooms, acknowledged) and `p` (room, payload) → `m` (payload) to the room.
  */
-import { PollingClient, STEP_TIMEOUT_MS, publisherOn, waiter, within, type BenchClient, type ClientContext, type Conn, type Pub, type Waiter } from './client.js';
+import {
+  PollingClient,
+  STEP_TIMEOUT_MS,
+  publisherOn,
+  waiter,
+  within,
+  type BenchClient,
+  type ClientContext,
+  type Conn,
+  type Pub,
+  type Waiter,
+} from './client.js';
 import { PollLoop } from './raw-http.js';
 import { RawWs } from './raw-ws.js';
 
@@ -72,7 +83,11 @@ export class SocketIoWsClient implements BenchClient {
   async subscribe(channels: readonly string[]): Promise<Conn> {
     const hs = new SioHandshake();
     let live = false;
-    const ws = await this.connect((p) => this.ctx.sink.scan(p) > 0, hs, () => live);
+    const ws = await this.connect(
+      (p) => this.ctx.sink.scan(p) > 0,
+      hs,
+      () => live,
+    );
     ws.sendText(joinPacket(channels));
     await within(hs.joined.promise, STEP_TIMEOUT_MS, 'socket.io join');
     live = true;
@@ -80,7 +95,11 @@ export class SocketIoWsClient implements BenchClient {
   }
 
   async publisher(): Promise<Pub> {
-    const ws = await this.connect(() => false, new SioHandshake(), () => false);
+    const ws = await this.connect(
+      () => false,
+      new SioHandshake(),
+      () => false,
+    );
     return publisherOn(ws, (room, payload) => ws.sendText(`42${JSON.stringify(['p', room, payload])}`));
   }
 }
@@ -105,7 +124,8 @@ export class SocketIoPollingClient extends PollingClient {
       async () => {
         const res = await loop.poller.request('GET', path);
         if (loop.closed) return;
-        if (res.status !== 200) throw new Error(`socket.io poll: ${res.status} ${res.body.toString('utf8').slice(0, 200)}`);
+        if (res.status !== 200)
+          throw new Error(`socket.io poll: ${res.status} ${res.body.toString('utf8').slice(0, 200)}`);
         await handle(path, res.body);
       },
       (err) => hs.fail(err),

@@ -7,7 +7,12 @@ import { createServer } from '@encke/server';
 import { ENCKE_KEY } from '../clients/encke.js';
 
 export async function startEncke(redis?: string): Promise<number> {
-  const server = createServer({ host: '127.0.0.1', port: 0, keys: [ENCKE_KEY], ...(redis === undefined ? {} : { redis }) });
+  const server = createServer({
+    host: '127.0.0.1',
+    port: 0,
+    keys: [ENCKE_KEY],
+    ...(redis === undefined ? {} : { redis }),
+  });
   const address = await server.listen();
   return address.port;
 }

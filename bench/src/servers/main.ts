@@ -72,7 +72,15 @@ function memory(): MemoryReport {
   gc?.();
   const m = process.memoryUsage();
   const newSpace = getHeapSpaceStatistics().find((s) => s.space_name === 'new_space')?.space_size ?? 0;
-  return { type: 'memory', rss: m.rss, heapUsed: m.heapUsed, heapTotal: m.heapTotal, newSpace, external: m.external, malloc: mallocResident() };
+  return {
+    type: 'memory',
+    rss: m.rss,
+    heapUsed: m.heapUsed,
+    heapTotal: m.heapTotal,
+    newSpace,
+    external: m.external,
+    malloc: mallocResident(),
+  };
 }
 
 async function main(): Promise<void> {
@@ -83,7 +91,8 @@ async function main(): Promise<void> {
   const probe = new ProbeAgent();
   process.on('message', (msg: { type?: string; op?: string; file?: string }) => {
     if (msg.type === 'memory') process.send!(memory());
-    else if (msg.type === 'snapshot' && msg.file) process.send!({ type: 'snapshot', file: writeHeapSnapshot(msg.file) });
+    else if (msg.type === 'snapshot' && msg.file)
+      process.send!({ type: 'snapshot', file: writeHeapSnapshot(msg.file) });
     else if (msg.type === 'probe' && msg.op === 'start') {
       probe.start();
       process.send!({ type: 'probe-started' });

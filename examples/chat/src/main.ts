@@ -49,7 +49,11 @@ function newClient(me: string): Realtime {
     suspendedRetryTimeout: RETRY_OFFLINE_AFTER,
   });
   const show = (change?: ConnectionStateChange): void =>
-    renderConnection(client.connection.state, client.connection.transport, change?.reason?.message ?? client.connection.errorReason?.message);
+    renderConnection(
+      client.connection.state,
+      client.connection.transport,
+      change?.reason?.message ?? client.connection.errorReason?.message,
+    );
   client.connection.on(show);
   show();
   return client;
@@ -121,7 +125,12 @@ function start(me: string): void {
   localStorage.setItem(LAST_NAME_KEY, me);
   byId('join').hidden = true;
   byId('chat').hidden = false;
-  const s: State = { me, client: newClient(me), room: undefined, messages: new MessagesView(me, (id) => s.room?.retry(id)) };
+  const s: State = {
+    me,
+    client: newClient(me),
+    room: undefined,
+    messages: new MessagesView(me, (id) => s.room?.retry(id)),
+  };
   state = s;
   void enterRoom(s, currentRoom());
   byId<HTMLTextAreaElement>('composer-text').focus();

@@ -17,7 +17,10 @@ export function cleanName(raw: string): string | undefined {
 /** Up to two initials: "Ana Lima" → "AL", "bo" → "B". */
 export function initials(name: string): string {
   const words = name.split(/[\s._'-]+/u).filter(Boolean);
-  const letters = words.length > 1 ? [words[0]!, words[words.length - 1]!].map((w) => [...w][0]!) : [...(words[0] ?? '?')].slice(0, 1);
+  const letters =
+    words.length > 1
+      ? [words[0]!, words[words.length - 1]!].map((w) => [...w][0]!)
+      : [...(words[0] ?? '?')].slice(0, 1);
   return letters.join('').toUpperCase();
 }
 

@@ -29,7 +29,8 @@ interface PresenceData {
   typing?: unknown;
 }
 
-const isTyping = (data: unknown): boolean => typeof data === 'object' && data !== null && (data as PresenceData).typing === true;
+const isTyping = (data: unknown): boolean =>
+  typeof data === 'object' && data !== null && (data as PresenceData).typing === true;
 const textOf = (data: unknown): string | undefined => {
   const text = typeof data === 'object' && data !== null ? (data as { text?: unknown }).text : undefined;
   return typeof text === 'string' ? text : undefined;
@@ -37,7 +38,10 @@ const textOf = (data: unknown): string | undefined => {
 
 function newMessageId(): string {
   const bytes = crypto.getRandomValues(new Uint8Array(12));
-  return btoa(String.fromCharCode(...bytes)).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
+  return btoa(String.fromCharCode(...bytes))
+    .replace(/\+/g, '-')
+    .replace(/\//g, '_')
+    .replace(/=+$/, '');
 }
 
 export class Room {

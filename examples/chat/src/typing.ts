@@ -74,7 +74,10 @@ export class TypingBoard {
     const had = this.expiries.has(clientId);
     const old = this.expiries.get(clientId);
     if (old !== undefined) this.timers.clearTimeout(old);
-    this.expiries.set(clientId, this.timers.setTimeout(() => this.clear(clientId), EXPIRY));
+    this.expiries.set(
+      clientId,
+      this.timers.setTimeout(() => this.clear(clientId), EXPIRY),
+    );
     if (!had) this.changed(this.typers());
   }
 

@@ -9,7 +9,11 @@ export function byId<T extends HTMLElement>(id: string): T {
   return el as T;
 }
 
-function el<K extends keyof HTMLElementTagNameMap>(tag: K, className?: string, text?: string): HTMLElementTagNameMap[K] {
+function el<K extends keyof HTMLElementTagNameMap>(
+  tag: K,
+  className?: string,
+  text?: string,
+): HTMLElementTagNameMap[K] {
   const e = document.createElement(tag);
   if (className) e.className = className;
   if (text !== undefined) e.textContent = text;
@@ -23,7 +27,12 @@ export function avatar(name: string): HTMLElement {
   return a;
 }
 
-const DELIVERY_TEXT: Record<Delivery, string> = { pending: 'Sending…', acknowledged: '✓ Delivered', failed: 'Not sent', received: '' };
+const DELIVERY_TEXT: Record<Delivery, string> = {
+  pending: 'Sending…',
+  acknowledged: '✓ Delivered',
+  failed: 'Not sent',
+  received: '',
+};
 const time = new Intl.DateTimeFormat(undefined, { hour: '2-digit', minute: '2-digit' });
 
 export class MessagesView {
@@ -62,7 +71,10 @@ export class MessagesView {
 
   private contents(m: ChatMessage): Node[] {
     const head = el('p', 'meta');
-    head.append(el('span', 'author', m.clientId === this.me ? `${m.clientId} (you)` : m.clientId), el('time', 'when', time.format(m.timestamp)));
+    head.append(
+      el('span', 'author', m.clientId === this.me ? `${m.clientId} (you)` : m.clientId),
+      el('time', 'when', time.format(m.timestamp)),
+    );
     if (m.delivery !== 'received') head.append(this.delivery(m));
     return [avatar(m.clientId), head, el('p', 'text', m.text)];
   }

@@ -98,7 +98,10 @@ export function parseCommand(argv: string[], env: NodeJS.ProcessEnv = process.en
   if (values.version) return { command: 'version' };
   if (values.help || positionals.length === 0 || positionals[0] === 'help') return { command: 'help' };
   if (positionals[0] !== 'serve' || positionals.length > 1) {
-    throw new CliError(`unknown command "${positionals.join(' ')}" (commands: serve; see encke --help)`, ExitCode.usage);
+    throw new CliError(
+      `unknown command "${positionals.join(' ')}" (commands: serve; see encke --help)`,
+      ExitCode.usage,
+    );
   }
   const logLevel = oneOf('--log-level', values['log-level'] ?? env.LOG_LEVEL ?? 'info', LOG_LEVELS);
   const format = values['log-format'] ?? env.LOG_FORMAT;
@@ -109,10 +112,12 @@ export function parseCommand(argv: string[], env: NodeJS.ProcessEnv = process.en
   if (values.host !== undefined) options.host = values.host;
   if (values.key) options.keys = [...(options.keys ?? []), ...values.key];
   if (values.redis !== undefined) {
-    if (!/^rediss?:\/\//.test(values.redis)) throw new CliError(`--redis must be a redis:// or rediss:// URL, got ${values.redis}`);
+    if (!/^rediss?:\/\//.test(values.redis))
+      throw new CliError(`--redis must be a redis:// or rediss:// URL, got ${values.redis}`);
     options.redis = values.redis;
   }
-  if (values['redis-connect-timeout'] !== undefined) options.redisConnectTimeout = integer('--redis-connect-timeout', values['redis-connect-timeout'], 1);
+  if (values['redis-connect-timeout'] !== undefined)
+    options.redisConnectTimeout = integer('--redis-connect-timeout', values['redis-connect-timeout'], 1);
   if (values['advertise-url'] !== undefined) options.advertiseUrl = values['advertise-url'];
   readTls(values['tls-cert'], values['tls-key'], options);
   if (values.sandbox) options.sandbox = true;
@@ -129,12 +134,17 @@ export function parseCommand(argv: string[], env: NodeJS.ProcessEnv = process.en
     devKeyFile: definesApps ? undefined : (values['dev-key-file'] ?? DEV_KEY_FILE),
     configPath,
     drainDelay: values['drain-delay'] === undefined ? 0 : integer('--drain-delay', values['drain-delay'], 0),
-    drainTimeout: values['drain-timeout'] === undefined ? DEFAULT_DRAIN_TIMEOUT : integer('--drain-timeout', values['drain-timeout'], 0),
+    drainTimeout:
+      values['drain-timeout'] === undefined
+        ? DEFAULT_DRAIN_TIMEOUT
+        : integer('--drain-timeout', values['drain-timeout'], 0),
     web,
   };
 }
 
-function parseFlags(argv: string[]): ReturnType<typeof parseArgs<{ args: string[]; allowPositionals: true; options: typeof FLAGS }>> {
+function parseFlags(
+  argv: string[],
+): ReturnType<typeof parseArgs<{ args: string[]; allowPositionals: true; options: typeof FLAGS }>> {
   try {
     return parseArgs({ args: argv, allowPositionals: true, options: FLAGS });
   } catch (err) {
@@ -143,7 +153,8 @@ function parseFlags(argv: string[]): ReturnType<typeof parseArgs<{ args: string[
       const flag = /'([^']+)'/.exec(e.message)?.[1] ?? '?';
       throw new CliError(`unknown option ${flag} (valid options: ${VALID_FLAGS.join(', ')})`, ExitCode.usage);
     }
-    if (e.code === 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE') throw new CliError(e.message.split('\n')[0]!.replace(/^Option /, 'option '), ExitCode.usage);
+    if (e.code === 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE')
+      throw new CliError(e.message.split('\n')[0]!.replace(/^Option /, 'option '), ExitCode.usage);
     throw err;
   }
 }
@@ -155,12 +166,14 @@ function oneOf<T extends string>(flag: string, value: string, allowed: readonly 
 
 function integer(flag: string, text: string, min: number, max = Number.MAX_SAFE_INTEGER): number {
   const n = Number(text);
-  if (!/^\d+$/.test(text) || n < min || n > max) throw new CliError(`${flag} must be a whole number from ${min} to ${max}, got ${text}`, ExitCode.usage);
+  if (!/^\d+$/.test(text) || n < min || n > max)
+    throw new CliError(`${flag} must be a whole number from ${min} to ${max}, got ${text}`, ExitCode.usage);
   return n;
 }
 
 function readTls(cert: string | undefined, key: string | undefined, options: ServerOptions): void {
-  if ((cert === undefined) !== (key === undefined)) throw new CliError('--tls-cert and --tls-key must be given together');
+  if ((cert === undefined) !== (key === undefined))
+    throw new CliError('--tls-cert and --tls-key must be given together');
   if (cert === undefined || key === undefined) return;
   options.tlsCert = readPem(cert, '--tls-cert');
   options.tlsKey = readPem(key, '--tls-key');

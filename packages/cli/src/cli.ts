@@ -22,7 +22,9 @@ export { createLogger, formatPretty } from './log.js';
 const CLOSE_AFTER_FAILURE_LIMIT = 2000;
 
 /** This package's version (package.json ships in the tarball beside dist/). */
-export const VERSION = (JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }).version;
+export const VERSION = (
+  JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }
+).version;
 
 export async function main(argv: string[]): Promise<number> {
   try {
@@ -121,7 +123,10 @@ function waitForStop(server: EnckeNode, cmd: ServeCommand, logger: PinoLogger): 
 
 async function drain(server: EnckeNode, cmd: ServeCommand, logger: PinoLogger, reason: string): Promise<void> {
   server.startDraining();
-  logger.info({ reason, drainDelay: cmd.drainDelay, drainTimeout: cmd.drainTimeout }, 'draining: /ready answers 503, then clients are told to reconnect');
+  logger.info(
+    { reason, drainDelay: cmd.drainDelay, drainTimeout: cmd.drainTimeout },
+    'draining: /ready answers 503, then clients are told to reconnect',
+  );
   if (cmd.drainDelay > 0) await sleep(cmd.drainDelay);
   try {
     await server.drain(cmd.drainTimeout);

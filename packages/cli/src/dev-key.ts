@@ -30,11 +30,16 @@ export function loadOrCreateDevKey(path: string): DevKey {
   try {
     text = readFileSync(path, 'utf8');
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw new CliError(`cannot read dev key file ${path}: ${(err as Error).message}`, ExitCode.usage);
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT')
+      throw new CliError(`cannot read dev key file ${path}: ${(err as Error).message}`, ExitCode.usage);
   }
   if (text !== undefined) {
     const key = parseKeyFile(text);
-    if (key === undefined) throw new CliError(`dev key file ${path} does not hold a development key (delete it to create a new one)`, ExitCode.usage);
+    if (key === undefined)
+      throw new CliError(
+        `dev key file ${path} does not hold a development key (delete it to create a new one)`,
+        ExitCode.usage,
+      );
     return { key, created: false };
   }
   const key = newDevKey();

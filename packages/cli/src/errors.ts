@@ -24,9 +24,15 @@ export function startError(err: unknown, host: string, port: number): CliError {
   const e = err as Error & { code?: string };
   switch (e.code) {
     case 'EADDRINUSE':
-      return new CliError(`port ${port} on ${host} is already in use (choose another with --port)`, ExitCode.startFailed);
+      return new CliError(
+        `port ${port} on ${host} is already in use (choose another with --port)`,
+        ExitCode.startFailed,
+      );
     case 'EACCES':
-      return new CliError(`no permission to listen on ${host}:${port} (ports below 1024 need privileges; use --port)`, ExitCode.startFailed);
+      return new CliError(
+        `no permission to listen on ${host}:${port} (ports below 1024 need privileges; use --port)`,
+        ExitCode.startFailed,
+      );
     case 'EADDRNOTAVAIL':
       return new CliError(`cannot listen on ${host}: not an address of this machine (--host)`, ExitCode.startFailed);
     case 'ENOTFOUND':

@@ -15,7 +15,11 @@ export interface LineSink {
   isTTY?: boolean;
 }
 
-export function createLogger(level: LogLevelName, format: LogFormat | undefined, out: LineSink = process.stdout): PinoLogger {
+export function createLogger(
+  level: LogLevelName,
+  format: LogFormat | undefined,
+  out: LineSink = process.stdout,
+): PinoLogger {
   const chosen = format ?? (out.isTTY ? 'pretty' : 'json');
   const options = {
     level,

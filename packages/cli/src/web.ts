@@ -52,11 +52,16 @@ export function webBanner(url: string, options: ServerOptions, setup: WebSetup):
   const lines: string[] = [];
   if (options.demo) {
     const dir = options.demoAssets;
-    if (dir === undefined) lines.push(`Chat demo:        not installed: install the @encke/chat package beside encke (${url}/ says so meanwhile)`);
+    if (dir === undefined)
+      lines.push(
+        `Chat demo:        not installed: install the @encke/chat package beside encke (${url}/ says so meanwhile)`,
+      );
     else if (existsSync(join(dir, 'index.html'))) lines.push(`Chat demo:        ${url}/   (open it in two windows)`);
     else lines.push(`Chat demo:        not built: run npm run build, then restart (${url}/ says so meanwhile)`);
   }
-  if (setup.devAdminPassword !== undefined) lines.push(`Admin dashboard:  ${url}/admin#password=${setup.devAdminPassword}`);
-  else if (options.adminPassword !== undefined) lines.push(`Admin dashboard:  ${url}/admin   (sign in with the adminPassword of the config)`);
+  if (setup.devAdminPassword !== undefined)
+    lines.push(`Admin dashboard:  ${url}/admin#password=${setup.devAdminPassword}`);
+  else if (options.adminPassword !== undefined)
+    lines.push(`Admin dashboard:  ${url}/admin   (sign in with the adminPassword of the config)`);
   return lines;
 }

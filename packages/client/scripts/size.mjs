@@ -20,7 +20,16 @@ export const BUDGET = { core: 12 * 1024, extra: 3 * 1024 };
 const here = dirname(fileURLToPath(import.meta.url));
 const pkg = resolve(here, '..');
 
-const TRANSPORT_NAMES = new Set(['web_socket', 'xhr_polling', 'xhr_streaming', 'polling', 'sse', 'jsonp', 'iframe', 'multipart']);
+const TRANSPORT_NAMES = new Set([
+  'web_socket',
+  'xhr_polling',
+  'xhr_streaming',
+  'polling',
+  'sse',
+  'jsonp',
+  'iframe',
+  'multipart',
+]);
 const gz = (bytes) => gzipSync(bytes, { level: 9 }).length;
 
 async function bundle(entryContents, resolveDir, splitting) {
@@ -66,7 +75,8 @@ function closure(chunks, start, acc = new Set()) {
   return acc;
 }
 
-const sum = (chunks, names) => [...names].reduce((n, c) => ({ min: n.min + chunks[c].min, gzip: n.gzip + chunks[c].gzip }), { min: 0, gzip: 0 });
+const sum = (chunks, names) =>
+  [...names].reduce((n, c) => ({ min: n.min + chunks[c].min, gzip: n.gzip + chunks[c].gzip }), { min: 0, gzip: 0 });
 
 /** The chunk whose inputs include `srcFile` (e.g. dist/transports/websocket.js). */
 function chunkOf(chunks, srcFile) {
@@ -116,12 +126,24 @@ export async function measure() {
       const c = chunkOf(encke, src);
       if (c) closure(encke, c, set);
     }
-    return sum(encke, [...set].filter((c) => !base.has(c)));
+    return sum(
+      encke,
+      [...set].filter((c) => !base.has(c)),
+    );
   };
-  rows.push({ name: '  + shareConnection, leader tab path (link, election, hub) (loaded when set)', ...sharing(['dist/shared/tab.js', 'dist/shared/leader.js']) });
-  rows.push({ name: '  + shareConnection, SharedWorker path in the page (link, port) (loaded when set)', ...sharing(['dist/shared/tab.js', 'dist/shared/worker-port.js']) });
+  rows.push({
+    name: '  + shareConnection, leader tab path (link, election, hub) (loaded when set)',
+    ...sharing(['dist/shared/tab.js', 'dist/shared/leader.js']),
+  });
+  rows.push({
+    name: '  + shareConnection, SharedWorker path in the page (link, port) (loaded when set)',
+    ...sharing(['dist/shared/tab.js', 'dist/shared/worker-port.js']),
+  });
   const worker = await bundle(`import ${JSON.stringify(join(pkg, 'dist/shared/worker.js'))};`, pkg, false);
-  rows.push({ name: 'SharedWorker script (@encke/client/shared-worker, its own file)', ...sum(worker, Object.keys(worker)) });
+  rows.push({
+    name: 'SharedWorker script (@encke/client/shared-worker, its own file)',
+    ...sum(worker, Object.keys(worker)),
+  });
   const ablyDir = dirname(fileURLToPath(import.meta.resolve('ably', import.meta.url)));
   const full = await bundle(`import * as Ably from 'ably'; globalThis.Ably = Ably;`, ablyDir, false);
   rows.push({ name: 'ably-js 2.x browser build (import from "ably")', ...sum(full, Object.keys(full)) });
@@ -131,7 +153,10 @@ export async function measure() {
     ablyDir,
     false,
   );
-  rows.push({ name: 'ably-js modular: BaseRealtime + WebSocket + XHRPolling + fetch + presence', ...sum(modular, Object.keys(modular)) });
+  rows.push({
+    name: 'ably-js modular: BaseRealtime + WebSocket + XHRPolling + fetch + presence',
+    ...sum(modular, Object.keys(modular)),
+  });
   return rows;
 }
 

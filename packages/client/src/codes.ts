@@ -10,7 +10,8 @@ export interface CodeDef {
   readonly message?: string;
 }
 
-const d = (code: number, statusCode: number, message?: string): CodeDef => (message === undefined ? { code, statusCode } : { code, statusCode, message });
+const d = (code: number, statusCode: number, message?: string): CodeDef =>
+  message === undefined ? { code, statusCode } : { code, statusCode, message };
 
 export const Err = {
   badRequest: d(40000, 400, 'Bad request'),

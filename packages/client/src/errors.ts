@@ -46,5 +46,12 @@ export class ErrorInfo extends Error implements WireErrorInfo {
 export function isFatal(err: ErrorInfo): boolean {
   // RSA4d: an auth provider answering 403 is final too.
   if (err.code === Err.authCallbackFailed.code && err.statusCode === 403) return true;
-  return err.statusCode >= 400 && err.statusCode < 500 && !isTokenError(err.code) && err.code !== Err.rateLimited.code && err.code >= 40000 && err.code < 50000;
+  return (
+    err.statusCode >= 400 &&
+    err.statusCode < 500 &&
+    !isTokenError(err.code) &&
+    err.code !== Err.rateLimited.code &&
+    err.code >= 40000 &&
+    err.code < 50000
+  );
 }

@@ -64,7 +64,12 @@ function ended(m: ConnectionManager): boolean {
 }
 
 /** A new token now, applied in band when connected; resolves once the server accepted it. */
-export async function authorize(kit: Kit, auth: Auth, m: ConnectionManager, params: TokenParams | undefined): Promise<TokenDetails> {
+export async function authorize(
+  kit: Kit,
+  auth: Auth,
+  m: ConnectionManager,
+  params: TokenParams | undefined,
+): Promise<TokenDetails> {
   const details = await auth.renew(params);
   if (m.state !== 'connected') {
     m.reauthorize(details.token);

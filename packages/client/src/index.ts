@@ -7,7 +7,14 @@ export { ErrorInfo } from './errors.js';
 export type { ClientOptions, WebSocketConstructor } from './options.js';
 export type { Connection } from './connection/connection.js';
 export type { ConnectionState, ConnectionEvent, ConnectionStateChange } from './connection/types.js';
-export type { RealtimeChannel, ChannelState, ChannelEvent, ChannelStateChange, ChannelOptions, HistoryParams } from './channel/channel.js';
+export type {
+  RealtimeChannel,
+  ChannelState,
+  ChannelEvent,
+  ChannelStateChange,
+  ChannelOptions,
+  HistoryParams,
+} from './channel/channel.js';
 export type { Channels } from './channel/channels.js';
 export type { RealtimePresence, PresenceGetParams } from './channel/presence.js';
 export type { Message, PresenceMessage, PresenceActionName, MessageData } from './channel/message.js';

@@ -153,7 +153,8 @@ const isLocal = (host: string): boolean => host === 'localhost' || host === '127
 
 /** Options as a string (a key or a token) or an object, with every default filled in. */
 export function resolveOptions(input: ClientOptions | string): ResolvedOptions {
-  const o: ClientOptions = typeof input === 'string' ? (input.includes(':') ? { key: input } : { token: input }) : input;
+  const o: ClientOptions =
+    typeof input === 'string' ? (input.includes(':') ? { key: input } : { token: input }) : input;
   const given = Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as ClientOptions;
   const host = o.endpoint ?? o.realtimeHost ?? o.restHost ?? 'localhost';
   const tls = o.tls ?? !isLocal(host);
@@ -161,5 +162,14 @@ export function resolveOptions(input: ClientOptions | string): ResolvedOptions {
   const port = tls ? (o.tlsPort ?? 443) : (o.port ?? (isLocal(host) ? 8080 : 80));
   // A page that recovers its connection after a reload must not close it on unload.
   const closeOnUnload = o.closeOnUnload ?? o.recover === undefined;
-  return { ...DEFAULTS, ...given, host, tls, port, closeOnUnload, transports: o.transports, format: o.useBinaryProtocol ? 'msgpack' : 'json' };
+  return {
+    ...DEFAULTS,
+    ...given,
+    host,
+    tls,
+    port,
+    closeOnUnload,
+    transports: o.transports,
+    format: o.useBinaryProtocol ? 'msgpack' : 'json',
+  };
 }

@@ -58,7 +58,12 @@ export class Realtime {
     this.http = { fetch: o.fetch ?? globalThis.fetch.bind(globalThis), clock: o.clock };
     const auth = new Auth(o, this.http, baseUrl);
     this.manager = new ConnectionManager(o, auth, this.http, () => loadCodec(o.format), baseUrl);
-    const pages: PageRequest = { kit, http: this.http, header: () => auth.header(), timeoutMs: o.realtimeRequestTimeout };
+    const pages: PageRequest = {
+      kit,
+      http: this.http,
+      header: () => auth.header(),
+      timeoutMs: o.realtimeRequestTimeout,
+    };
     this.channels = new Channels(this.manager, pages);
     this.connection = this.manager;
     this.auth = new RealtimeAuth(auth, this.manager);
@@ -67,7 +72,8 @@ export class Realtime {
         if (this.manager.state === 'disconnected' || this.manager.state === 'suspended') this.manager.connect();
       },
       offline: () => {
-        if (this.manager.state === 'connected' || this.manager.state === 'connecting') this.manager.drop(ErrorInfo.of(Err.disconnected, 'The browser went offline'));
+        if (this.manager.state === 'connected' || this.manager.state === 'connecting')
+          this.manager.drop(ErrorInfo.of(Err.disconnected, 'The browser went offline'));
       },
       pagehide: () => {
         if (o.closeOnUnload) this.close();
@@ -88,7 +94,12 @@ export class Realtime {
 
   /** The server's time (`GET /time`). */
   async time(): Promise<number> {
-    return (await import('./extras.js')).time(kit, this.http, this.manager.baseUrl, this.options.realtimeRequestTimeout);
+    return (await import('./extras.js')).time(
+      kit,
+      this.http,
+      this.manager.baseUrl,
+      this.options.realtimeRequestTimeout,
+    );
   }
 }
 

@@ -34,7 +34,11 @@ export function formatRate(v: number): string {
   return v.toFixed(1);
 }
 
-function node<K extends keyof SVGElementTagNameMap>(tag: K, attrs: Record<string, string | number>, text?: string): SVGElementTagNameMap[K] {
+function node<K extends keyof SVGElementTagNameMap>(
+  tag: K,
+  attrs: Record<string, string | number>,
+  text?: string,
+): SVGElementTagNameMap[K] {
   const e = document.createElementNS(SVG, tag);
   for (const [k, v] of Object.entries(attrs)) e.setAttribute(k, String(v));
   if (text !== undefined) e.textContent = text;
@@ -47,7 +51,13 @@ interface Size {
 }
 
 /** Polyline points of one series over the window ending at `now`, in a drawing of `size`. */
-export function pointsOf(series: readonly Point[], pick: (p: Point) => number, now: number, max: number, size: Size = DEFAULT_SIZE): string {
+export function pointsOf(
+  series: readonly Point[],
+  pick: (p: Point) => number,
+  now: number,
+  max: number,
+  size: Size = DEFAULT_SIZE,
+): string {
   const x = (t: number): number => PAD.left + ((t - (now - WINDOW)) / WINDOW) * (size.w - PAD.left - PAD.right);
   const y = (v: number): number => PAD.top + (1 - v / max) * (size.h - PAD.top - PAD.bottom);
   return series.map((p) => `${x(p.t).toFixed(1)},${y(pick(p)).toFixed(1)}`).join(' ');
@@ -55,7 +65,8 @@ export function pointsOf(series: readonly Point[], pick: (p: Point) => number, n
 
 export function drawChart(svg: SVGSVGElement, series: readonly Point[], now: number): void {
   const box = svg.getBoundingClientRect();
-  const size: Size = box.width > 0 && box.height > 0 ? { w: Math.round(box.width), h: Math.round(box.height) } : DEFAULT_SIZE;
+  const size: Size =
+    box.width > 0 && box.height > 0 ? { w: Math.round(box.width), h: Math.round(box.height) } : DEFAULT_SIZE;
   const { w: W, h: H } = size;
   svg.setAttribute('viewBox', `0 0 ${W} ${H}`);
   const visible = series.filter((p) => p.t >= now - WINDOW);
@@ -65,18 +76,46 @@ export function drawChart(svg: SVGSVGElement, series: readonly Point[], now: num
   for (let i = 0; i <= STEPS; i++) {
     const y = PAD.top + (i / STEPS) * plotH;
     parts.push(node('line', { x1: PAD.left, x2: W - PAD.right, y1: y, y2: y, class: 'grid' }));
-    parts.push(node('text', { x: PAD.left - 8, y: y + 4, class: 'axis', 'text-anchor': 'end' }, formatRate(max * (1 - i / STEPS))));
+    parts.push(
+      node(
+        'text',
+        { x: PAD.left - 8, y: y + 4, class: 'axis', 'text-anchor': 'end' },
+        formatRate(max * (1 - i / STEPS)),
+      ),
+    );
   }
-  for (const [label, ago] of [[`-${WINDOW}s`, WINDOW], [`-${WINDOW / 2}s`, WINDOW / 2], ['now', 0]] as const) {
+  for (const [label, ago] of [
+    [`-${WINDOW}s`, WINDOW],
+    [`-${WINDOW / 2}s`, WINDOW / 2],
+    ['now', 0],
+  ] as const) {
     const x = PAD.left + ((WINDOW - ago) / WINDOW) * (W - PAD.left - PAD.right);
     const anchor = ago === WINDOW ? 'start' : ago === 0 ? 'end' : 'middle';
     parts.push(node('text', { x, y: H - 6, class: 'axis', 'text-anchor': anchor }, label));
   }
   if (visible.length > 1) {
-    parts.push(node('polyline', { points: pointsOf(visible, (p) => p.out, now, max, size), class: 'series out', 'data-series': 'out' }));
-    parts.push(node('polyline', { points: pointsOf(visible, (p) => p.in, now, max, size), class: 'series in', 'data-series': 'in' }));
+    parts.push(
+      node('polyline', {
+        points: pointsOf(visible, (p) => p.out, now, max, size),
+        class: 'series out',
+        'data-series': 'out',
+      }),
+    );
+    parts.push(
+      node('polyline', {
+        points: pointsOf(visible, (p) => p.in, now, max, size),
+        class: 'series in',
+        'data-series': 'in',
+      }),
+    );
   } else {
-    parts.push(node('text', { x: W / 2, y: H / 2, class: 'waiting', 'text-anchor': 'middle' }, 'Waiting for the first seconds of data…'));
+    parts.push(
+      node(
+        'text',
+        { x: W / 2, y: H / 2, class: 'waiting', 'text-anchor': 'middle' },
+        'Waiting for the first seconds of data…',
+      ),
+    );
   }
   svg.replaceChildren(...parts);
 }

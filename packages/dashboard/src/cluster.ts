@@ -76,12 +76,22 @@ export class Cluster {
     const same = prev !== undefined && prev.last.node.startedAt === s.node.startedAt && s.at > prev.last.at;
     if (prev && !same && prev.last.node.startedAt === s.node.startedAt) return; // late or repeated
     const ms = same ? s.at - prev.last.at : 0;
-    const rates: Rates = same ? { in: perSecond(s.metrics.messagesIn - prev.last.metrics.messagesIn, ms), out: perSecond(s.metrics.messagesOut - prev.last.metrics.messagesOut, ms) } : { in: 0, out: 0 };
+    const rates: Rates = same
+      ? {
+          in: perSecond(s.metrics.messagesIn - prev.last.metrics.messagesIn, ms),
+          out: perSecond(s.metrics.messagesOut - prev.last.metrics.messagesOut, ms),
+        }
+      : { in: 0, out: 0 };
     const before = new Map((same ? prev.last.channels.listed : []).map((c) => [channelKey(c), c]));
     const channelRates = new Map<string, Rates>();
     for (const c of s.channels.listed) {
       const b = before.get(channelKey(c));
-      channelRates.set(channelKey(c), b ? { in: perSecond(c.messagesIn - b.messagesIn, ms), out: perSecond(c.messagesOut - b.messagesOut, ms) } : { in: 0, out: 0 });
+      channelRates.set(
+        channelKey(c),
+        b
+          ? { in: perSecond(c.messagesIn - b.messagesIn, ms), out: perSecond(c.messagesOut - b.messagesOut, ms) }
+          : { in: 0, out: 0 },
+      );
     }
     for (const [code, title] of Object.entries(s.errorTitles)) this.titles.set(code, title);
     if (same) {
@@ -155,7 +165,16 @@ export class Cluster {
         const r = n.channelRates.get(key) ?? { in: 0, out: 0 };
         const row = rows.get(key);
         if (!row) {
-          rows.set(key, { key, app: c.app, name: c.name, connections: c.connections, subscribers: c.subscribers, publishers: c.publishers, presenceMembers: c.presenceMembers, rates: { ...r } });
+          rows.set(key, {
+            key,
+            app: c.app,
+            name: c.name,
+            connections: c.connections,
+            subscribers: c.subscribers,
+            publishers: c.publishers,
+            presenceMembers: c.presenceMembers,
+            rates: { ...r },
+          });
           continue;
         }
         row.connections += c.connections;
@@ -166,7 +185,12 @@ export class Cluster {
         row.rates.out += r.out;
       }
     }
-    const list = [...rows.values()].sort((a, b) => b.rates.out + b.rates.in - (a.rates.out + a.rates.in) || b.connections - a.connections || a.name.localeCompare(b.name));
+    const list = [...rows.values()].sort(
+      (a, b) =>
+        b.rates.out + b.rates.in - (a.rates.out + a.rates.in) ||
+        b.connections - a.connections ||
+        a.name.localeCompare(b.name),
+    );
     return { rows: list, total: Math.max(total, list.length) };
   }
 
@@ -179,12 +203,20 @@ export class Cluster {
 
   errors(now: number): ErrorRow[] {
     const totals = new Map<string, number>();
-    for (const n of this.current(now)) for (const [code, count] of Object.entries(n.last.metrics.errors)) totals.set(code, (totals.get(code) ?? 0) + count);
+    for (const n of this.current(now))
+      for (const [code, count] of Object.entries(n.last.metrics.errors))
+        totals.set(code, (totals.get(code) ?? 0) + count);
     return [...totals]
       .map(([code, total]) => {
         const events = (this.errorEvents.get(code) ?? []).filter(([t]) => now - t <= RECENT_ERRORS);
         this.errorEvents.set(code, events);
-        return { code, title: this.titles.get(code) ?? 'Error', total, recent: events.reduce((s, [, k]) => s + k, 0), lastSeen: events.at(-1)?.[0] };
+        return {
+          code,
+          title: this.titles.get(code) ?? 'Error',
+          total,
+          recent: events.reduce((s, [, k]) => s + k, 0),
+          lastSeen: events.at(-1)?.[0],
+        };
       })
       .sort((a, b) => b.recent - a.recent || b.total - a.total);
   }
@@ -192,7 +224,8 @@ export class Cluster {
   /** Last-resort faults by kind, summed over the nodes heard from (cumulative since each started). */
   faults(now: number): Record<string, number> {
     const sum: Record<string, number> = {};
-    for (const n of this.current(now)) for (const [kind, count] of Object.entries(n.last.metrics.faults ?? {})) sum[kind] = (sum[kind] ?? 0) + count;
+    for (const n of this.current(now))
+      for (const [kind, count] of Object.entries(n.last.metrics.faults ?? {})) sum[kind] = (sum[kind] ?? 0) + count;
     return sum;
   }
 
@@ -220,7 +253,8 @@ export class Cluster {
     const freshest = nodes[0];
     if (!freshest) return [];
     const connections = new Map<string, number>();
-    for (const n of this.live(now)) for (const a of n.last.apps) connections.set(a.id, (connections.get(a.id) ?? 0) + a.connections);
+    for (const n of this.live(now))
+      for (const a of n.last.apps) connections.set(a.id, (connections.get(a.id) ?? 0) + a.connections);
     return freshest.last.apps.map((a) => ({ ...a, connections: connections.get(a.id) ?? 0 }));
   }
 }

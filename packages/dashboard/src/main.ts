@@ -4,7 +4,12 @@
  * snapshots into a Cluster, and redraws once a second. No polling: the feed is pushed by encke.
  */
 import { Realtime, type Message } from '@encke/client';
-import { DASHBOARD_CHANNEL, DASHBOARD_SNAPSHOT, DASHBOARD_VERSION, type DashboardSnapshot } from '@encke/protocol/dashboard';
+import {
+  DASHBOARD_CHANNEL,
+  DASHBOARD_SNAPSHOT,
+  DASHBOARD_VERSION,
+  type DashboardSnapshot,
+} from '@encke/protocol/dashboard';
 import { drawChart, formatRate, WINDOW, type Point } from './chart.js';
 import { Cluster } from './cluster.js';
 import { transportLabel } from './format.js';
@@ -25,8 +30,10 @@ function feedStatus(): void {
   const state = client?.connection.state ?? 'initialized';
   const nodes = cluster.nodeRows(Date.now()).filter((n) => n.liveness === 'live').length;
   let text: string;
-  if (state === 'connected') text = `Live · ${nodes} node${nodes === 1 ? '' : 's'} reporting · via ${transportLabel(client?.connection.transport ?? '')}`;
-  else if (state === 'failed' || state === 'suspended') text = `Feed lost: ${client?.connection.errorReason?.message ?? state}. Reload, or sign in again.`;
+  if (state === 'connected')
+    text = `Live · ${nodes} node${nodes === 1 ? '' : 's'} reporting · via ${transportLabel(client?.connection.transport ?? '')}`;
+  else if (state === 'failed' || state === 'suspended')
+    text = `Feed lost: ${client?.connection.errorReason?.message ?? state}. Reload, or sign in again.`;
   else text = state === 'disconnected' ? 'Reconnecting to the live feed…' : 'Connecting to the live feed…';
   feed.dataset.state = state;
   byId('feed-text').textContent = text;
@@ -76,7 +83,9 @@ function boot(): void {
   });
   client.connection.on(() => feedStatus());
   void client.channels.get(DASHBOARD_CHANNEL).subscribe(DASHBOARD_SNAPSHOT, onSnapshot);
-  byId<HTMLInputElement>('channel-search').addEventListener('input', () => renderChannels(cluster, Date.now(), byId<HTMLInputElement>('channel-search').value));
+  byId<HTMLInputElement>('channel-search').addEventListener('input', () =>
+    renderChannels(cluster, Date.now(), byId<HTMLInputElement>('channel-search').value),
+  );
   redraw();
   setInterval(redraw, REDRAW_EVERY);
 }

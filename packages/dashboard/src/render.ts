@@ -30,10 +30,16 @@ function cell(tag: 'td' | 'th', c: Cell): HTMLTableCellElement {
 }
 
 const num = (text: string): Cell => ({ text, className: 'num' });
-const percent = (fraction: number): string => (fraction >= 0.1 ? `${Math.round(fraction * 100)}%` : `${(fraction * 100).toFixed(1)}%`);
+const percent = (fraction: number): string =>
+  fraction >= 0.1 ? `${Math.round(fraction * 100)}%` : `${(fraction * 100).toFixed(1)}%`;
 
 /** Fills `table` with a header row and `rows`, or one row saying `empty`. */
-export function fillTable(table: HTMLTableElement, headers: readonly Cell[], rows: readonly Cell[][], empty: string): void {
+export function fillTable(
+  table: HTMLTableElement,
+  headers: readonly Cell[],
+  rows: readonly Cell[][],
+  empty: string,
+): void {
   const head = document.createElement('thead');
   const hr = document.createElement('tr');
   for (const h of headers) {
@@ -96,25 +102,43 @@ export function renderChannels(cluster: Cluster, now: number, query: string): vo
     num(formatRate(r.rates.in)),
     num(formatRate(r.rates.out)),
   ];
-  const headers: Cell[] = ['Channel', 'App', num('Attached'), num('Subscribers'), num('Publishers'), num('Presence'), num('In / s'), num('Out / s')];
+  const headers: Cell[] = [
+    'Channel',
+    'App',
+    num('Attached'),
+    num('Subscribers'),
+    num('Publishers'),
+    num('Presence'),
+    num('In / s'),
+    num('Out / s'),
+  ];
   const empty = q ? `No channel matches “${query.trim()}”` : 'No channels with attachments yet';
   fillTable(byId('channels'), headers, shown.map(cells), empty);
   byId('channels-foot').textContent =
-    rows.length === 0 ? '' : `Showing ${shown.length} of ${q ? `${matching.length} matching, ` : ''}${total} channel${total === 1 ? '' : 's'}, busiest first.`;
+    rows.length === 0
+      ? ''
+      : `Showing ${shown.length} of ${q ? `${matching.length} matching, ` : ''}${total} channel${total === 1 ? '' : 's'}, busiest first.`;
 }
 
 export function renderNodes(cluster: Cluster, now: number): void {
-  const rows = cluster.nodeRows(now).map((n: NodeRow): Cell[] => [
-    n.id,
-    badge(n.liveness === 'live' ? 'live' : `silent ${ago(now - n.seenAt)}`, n.liveness),
-    n.engine,
-    n.connections,
-    num(percent(n.cpu)),
-    num(bytes(n.rss)),
-    num(`${n.eventLoopDelay.toFixed(1)} ms`),
-    num(duration(n.uptime)),
-  ]);
-  fillTable(byId('nodes'), ['Node', 'State', 'Engine', num('Conns'), num('CPU'), num('Memory'), num('Loop delay'), num('Up')], rows, 'No node has reported yet');
+  const rows = cluster
+    .nodeRows(now)
+    .map((n: NodeRow): Cell[] => [
+      n.id,
+      badge(n.liveness === 'live' ? 'live' : `silent ${ago(now - n.seenAt)}`, n.liveness),
+      n.engine,
+      n.connections,
+      num(percent(n.cpu)),
+      num(bytes(n.rss)),
+      num(`${n.eventLoopDelay.toFixed(1)} ms`),
+      num(duration(n.uptime)),
+    ]);
+  fillTable(
+    byId('nodes'),
+    ['Node', 'State', 'Engine', num('Conns'), num('CPU'), num('Memory'), num('Loop delay'), num('Up')],
+    rows,
+    'No node has reported yet',
+  );
 }
 
 export function renderErrors(cluster: Cluster, now: number): ErrorRow[] {
@@ -131,7 +155,10 @@ export function renderErrors(cluster: Cluster, now: number): ErrorRow[] {
   const line = byId('faults');
   line.textContent = faults.length === 0 ? '' : `Faults: ${faults.map(([kind, n]) => `${kind} ${n}`).join(' · ')}`;
   line.title = 'Exceptions the server caught as a last resort, by kind: each one is a bug (see the error log)';
-  line.classList.toggle('bad', faults.some(([, n]) => n > 0));
+  line.classList.toggle(
+    'bad',
+    faults.some(([, n]) => n > 0),
+  );
   return errors;
 }
 

@@ -63,7 +63,8 @@ export function itemForJson<T extends Item>(item: T): T {
 
 /** The ProtocolMessage as it must be written for `format` (binary payloads base64'd for JSON). */
 export function toWire(pm: ProtocolMessage, format: Format): ProtocolMessage {
-  if (format === 'msgpack' || (!hasBinary(pm.messages) && !hasBinary(pm.presence) && !hasBinary(pm.annotations))) return pm;
+  if (format === 'msgpack' || (!hasBinary(pm.messages) && !hasBinary(pm.presence) && !hasBinary(pm.annotations)))
+    return pm;
   const out: ProtocolMessage = { ...pm };
   if (pm.messages) out.messages = pm.messages.map(itemForJson);
   if (pm.presence) out.presence = pm.presence.map(itemForJson);
@@ -84,9 +85,18 @@ export function encodeProtocolMessage(pm: ProtocolMessage, format: Format): stri
 }
 
 /** Decodes one frame into an untrusted value (validate it with parseProtocolMessage). */
-export function decodeFrame(frame: string | Uint8Array, format: Format, limits: DecodeLimits = DEFAULT_DECODE_LIMITS): unknown {
+export function decodeFrame(
+  frame: string | Uint8Array,
+  format: Format,
+  limits: DecodeLimits = DEFAULT_DECODE_LIMITS,
+): unknown {
   if (format === 'json') {
-    return decodeJson(typeof frame === 'string' ? frame : Buffer.from(frame.buffer, frame.byteOffset, frame.byteLength).toString('utf8'), limits);
+    return decodeJson(
+      typeof frame === 'string'
+        ? frame
+        : Buffer.from(frame.buffer, frame.byteOffset, frame.byteLength).toString('utf8'),
+      limits,
+    );
   }
   if (typeof frame === 'string') throw new AblyError(Err.badRequest, 'Expected a binary msgpack frame, got text');
   return decodeMsgpack(frame, limits);

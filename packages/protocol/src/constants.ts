@@ -85,7 +85,15 @@ export const ChannelMode = {
 export type ChannelModeName = keyof typeof ChannelMode;
 
 /** Every mode bit. */
-export const MODE_ALL = PRESENCE | PUBLISH | SUBSCRIBE | PRESENCE_SUBSCRIBE | ANNOTATION_PUBLISH | ANNOTATION_SUBSCRIBE | OBJECT_SUBSCRIBE | OBJECT_PUBLISH;
+export const MODE_ALL =
+  PRESENCE |
+  PUBLISH |
+  SUBSCRIBE |
+  PRESENCE_SUBSCRIBE |
+  ANNOTATION_PUBLISH |
+  ANNOTATION_SUBSCRIBE |
+  OBJECT_SUBSCRIBE |
+  OBJECT_PUBLISH;
 
 /**
  * Modes granted on an ATTACH that requests none: what real Ably grants a full-capability key

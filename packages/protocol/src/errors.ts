@@ -101,7 +101,11 @@ export const Err = {
   presenceMemberLimit: def(91003, 400, 'Unable to enter presence channel (maximum member limit exceeded)'),
   presenceReenterFailed: def(91004, 400, 'Unable to automatically re-enter presence channel'),
   presenceMemberLeft: def(91100, 400, 'Member implicitly left presence channel (connection closed)'),
-  mutableMessagesDisabled: def(93002, 400, 'Message annotations, updates, appends and deletes are not enabled on this channel'),
+  mutableMessagesDisabled: def(
+    93002,
+    400,
+    'Message annotations, updates, appends and deletes are not enabled on this channel',
+  ),
 } as const satisfies Record<string, ErrorDef>;
 
 export type ErrorName = keyof typeof Err;

@@ -37,7 +37,12 @@ const LIMITS_CACHED = 16;
 export function decodeLimits(maxBytes: number): DecodeLimits {
   let limits = limitsBySize.get(maxBytes);
   if (!limits) {
-    limits = Object.freeze({ maxBytes, maxDepth: MAX_DECODE_DEPTH, maxContainerLength: MAX_CONTAINER_LENGTH, maxStringLength: maxBytes });
+    limits = Object.freeze({
+      maxBytes,
+      maxDepth: MAX_DECODE_DEPTH,
+      maxContainerLength: MAX_CONTAINER_LENGTH,
+      maxStringLength: maxBytes,
+    });
     if (limitsBySize.size >= LIMITS_CACHED) limitsBySize.clear();
     limitsBySize.set(maxBytes, limits);
   }
@@ -60,7 +65,8 @@ function malformed(message: string): never {
 }
 
 export function checkSize(length: number, limits: DecodeLimits): void {
-  if (length > limits.maxBytes) throw new AblyError(Err.maxMessageSizeExceeded, `Input of ${length} bytes exceeds the limit of ${limits.maxBytes}`);
+  if (length > limits.maxBytes)
+    throw new AblyError(Err.maxMessageSizeExceeded, `Input of ${length} bytes exceeds the limit of ${limits.maxBytes}`);
 }
 
 /** Byte lengths of the fixed-size msgpack values by head byte (0 = not fixed-size). */
@@ -68,9 +74,26 @@ const FIXED_SIZE = new Uint8Array(256);
 for (let b = 0; b <= 0x7f; b++) FIXED_SIZE[b] = 1;
 for (let b = 0xe0; b <= 0xff; b++) FIXED_SIZE[b] = 1;
 for (const [b, n] of [
-  [0xc0, 1], [0xc2, 1], [0xc3, 1], [0xca, 5], [0xcb, 9], [0xcc, 2], [0xcd, 3], [0xce, 5], [0xcf, 9],
-  [0xd0, 2], [0xd1, 3], [0xd2, 5], [0xd3, 9], [0xd4, 3], [0xd5, 4], [0xd6, 6], [0xd7, 10], [0xd8, 18],
-] as const) FIXED_SIZE[b] = n;
+  [0xc0, 1],
+  [0xc2, 1],
+  [0xc3, 1],
+  [0xca, 5],
+  [0xcb, 9],
+  [0xcc, 2],
+  [0xcd, 3],
+  [0xce, 5],
+  [0xcf, 9],
+  [0xd0, 2],
+  [0xd1, 3],
+  [0xd2, 5],
+  [0xd3, 9],
+  [0xd4, 3],
+  [0xd5, 4],
+  [0xd6, 6],
+  [0xd7, 10],
+  [0xd8, 18],
+] as const)
+  FIXED_SIZE[b] = n;
 
 /** Reads a big-endian unsigned length of `width` bytes at `pos`; malformed past the end. */
 function readLength(bytes: Uint8Array, pos: number, width: number): number {
@@ -83,10 +106,24 @@ function readLength(bytes: Uint8Array, pos: number, width: number): number {
 /** Width of the length field of str/bin/ext heads, and of array/map heads, by head byte. */
 function lengthWidth(b: number): number {
   switch (b) {
-    case 0xc4: case 0xc7: case 0xd9: return 1;
-    case 0xc5: case 0xc8: case 0xda: case 0xdc: case 0xde: return 2;
-    case 0xc6: case 0xc9: case 0xdb: case 0xdd: case 0xdf: return 4;
-    default: return 0;
+    case 0xc4:
+    case 0xc7:
+    case 0xd9:
+      return 1;
+    case 0xc5:
+    case 0xc8:
+    case 0xda:
+    case 0xdc:
+    case 0xde:
+      return 2;
+    case 0xc6:
+    case 0xc9:
+    case 0xdb:
+    case 0xdd:
+    case 0xdf:
+      return 4;
+    default:
+      return 0;
   }
 }
 
@@ -198,7 +235,8 @@ export function checkJson(text: string, limits: DecodeLimits): void {
     } else if (c === CLOSE_BRACKET || c === CLOSE_BRACE) {
       if (--depth < 0) return;
     } else if (c === COMMA && depth > 0) {
-      if (++commas[depth]! >= limits.maxContainerLength) tooLong('a container of entries', commas[depth]! + 1, limits.maxContainerLength);
+      if (++commas[depth]! >= limits.maxContainerLength)
+        tooLong('a container of entries', commas[depth]! + 1, limits.maxContainerLength);
     }
   }
 }

@@ -89,7 +89,8 @@ export function checkExtras(extras: Obj, where: string): void {
       continue;
     }
     const isArray = Array.isArray(value);
-    if (!isArray && !isPlainObject(value)) badExtras(where, 'must be plain JSON (objects, arrays, strings, numbers, booleans, null)');
+    if (!isArray && !isPlainObject(value))
+      badExtras(where, 'must be plain JSON (objects, arrays, strings, numbers, booleans, null)');
     if (depth > MAX_EXTRAS_DEPTH) badExtras(where, `must not be nested deeper than ${MAX_EXTRAS_DEPTH} levels`);
     if (isArray) {
       for (const item of value) stack.push([item, depth + 1]);
@@ -106,7 +107,10 @@ function optData(obj: Obj, where: string): Data | undefined {
   const v = obj.data;
   if (v === undefined || v === null) return undefined;
   if (typeof v === 'string' || v instanceof Uint8Array) return v;
-  return fail(Err.invalidDataOrEncoding, `${where}.data must be a string or binary (encode objects as JSON with encoding "json")`);
+  return fail(
+    Err.invalidDataOrEncoding,
+    `${where}.data must be a string or binary (encode objects as JSON with encoding "json")`,
+  );
 }
 
 /** ATTACH params: ably-js passes `channelOptions.params` unchanged, so values may be numbers or booleans. */
@@ -123,7 +127,10 @@ function parseParams(obj: Obj): Record<string, string> | undefined {
 }
 
 /** The fields messages and presence messages share. */
-type CommonFields = Pick<Message & PresenceMessage, 'id' | 'clientId' | 'connectionId' | 'data' | 'encoding' | 'extras' | 'timestamp'>;
+type CommonFields = Pick<
+  Message & PresenceMessage,
+  'id' | 'clientId' | 'connectionId' | 'data' | 'encoding' | 'extras' | 'timestamp'
+>;
 
 /** Copies the shared fields of `raw` that are present, validated, onto `target`. */
 function parseCommonFields<T extends CommonFields>(raw: Obj, where: string, target: T): T {
@@ -246,9 +253,12 @@ export function parseProtocolMessage(raw: unknown): ProtocolMessage {
     pm.auth = { accessToken };
   }
   try {
-    if (raw.messages !== undefined && raw.messages !== null) pm.messages = parseArray(raw.messages, 'messages', parseMessage);
-    if (raw.presence !== undefined && raw.presence !== null) pm.presence = parseArray(raw.presence, 'presence', parsePresenceMessage);
-    if (raw.annotations !== undefined && raw.annotations !== null) pm.annotations = parseArray(raw.annotations, 'annotations', parseAnnotation);
+    if (raw.messages !== undefined && raw.messages !== null)
+      pm.messages = parseArray(raw.messages, 'messages', parseMessage);
+    if (raw.presence !== undefined && raw.presence !== null)
+      pm.presence = parseArray(raw.presence, 'presence', parsePresenceMessage);
+    if (raw.annotations !== undefined && raw.annotations !== null)
+      pm.annotations = parseArray(raw.annotations, 'annotations', parseAnnotation);
   } catch (err) {
     if (err instanceof AblyError) throw new PayloadError(err, err.message, pm);
     throw err;

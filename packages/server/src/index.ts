@@ -5,8 +5,22 @@
  */
 export { createServer, EnckeNode, SANDBOX_WARNING } from './node.js';
 export type { ConnectionInspection, NodeInspector } from './inspect.js';
-export { resolveOptions, DEFAULTS, isLoopbackHost, type ServerOptions, type ResolvedOptions, type DerivedOptions } from './options.js';
-export { buildApp, buildApps, ConfigError, type AppConfig, type KeyConfig, type NamespaceConfig } from './apps/config.js';
+export {
+  resolveOptions,
+  DEFAULTS,
+  isLoopbackHost,
+  type ServerOptions,
+  type ResolvedOptions,
+  type DerivedOptions,
+} from './options.js';
+export {
+  buildApp,
+  buildApps,
+  ConfigError,
+  type AppConfig,
+  type KeyConfig,
+  type NamespaceConfig,
+} from './apps/config.js';
 export type { App, ApiKey, Namespace } from './apps/app.js';
 export type { AppRecord, ChannelFixture, CreateAppResult, PresenceFixture } from './apps/record.js';
 export { MemoryEngine, type MemoryEngineOptions } from './engine/memory/memory-engine.js';
@@ -20,7 +34,15 @@ export type * from './engine/app-store.js';
 export { formatSerial, parseSerial } from './engine/serial.js';
 export { systemClock, type Clock, type TimerHandle } from './util/clock.js';
 export { silentLogger, type Logger } from './util/logger.js';
-export { Metrics, type MetricsSnapshot, type ConnectionCounts, type DisconnectReason, type MessageSource, type MetricsTransport, type MetricsFormat } from './metrics/metrics.js';
+export {
+  Metrics,
+  type MetricsSnapshot,
+  type ConnectionCounts,
+  type DisconnectReason,
+  type MessageSource,
+  type MetricsTransport,
+  type MetricsFormat,
+} from './metrics/metrics.js';
 export type { HistogramSnapshot } from './metrics/histogram.js';
 export { FAMILIES as METRIC_FAMILIES } from './metrics/prometheus.js';
 export type { Readiness } from './http/health.js';

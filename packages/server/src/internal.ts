@@ -16,7 +16,14 @@ export { vcdiffEncode, MAX_VCDIFF_INPUT, type VcdiffOptions } from './delta/vcdi
 export { DeltaRun, deltaForm, payloadBytes, DELTA_FORMAT, type ChainEnd } from './delta/delta-run.js';
 export { compileFilter, MAX_FILTER_LENGTH, type FilterInput, type MessageFilter } from './filter/filter.js';
 export { parseQualifiedName, type QualifiedName } from './filter/qualified-name.js';
-export { applyAnnotation, validateAnnotation, AnnotationAction, MAX_SUMMARY_CLIENT_IDS, type AnnotationInput, type Summary } from './annotations/summary.js';
+export {
+  applyAnnotation,
+  validateAnnotation,
+  AnnotationAction,
+  MAX_SUMMARY_CLIENT_IDS,
+  type AnnotationInput,
+  type Summary,
+} from './annotations/summary.js';
 export { SlicedSweep, slicesFor, type SweepSource } from './util/sliced-sweep.js';
 export { FlushScheduler, type Flushable } from './util/scheduler.js';
 export { mergeChange, type MergedChange } from './channels/message-merge.js';

@@ -116,7 +116,12 @@ function buildContext(o: ResolvedOptions, untimed: Engine, metrics: Metrics): No
  */
 function flushFailed(faults: Faults, item: Flushable, err: unknown): void {
   if (item instanceof Session) {
-    faults.report('connection', err, { connectionId: item.id }, 'connection failed: unexpected error while writing to it');
+    faults.report(
+      'connection',
+      err,
+      { connectionId: item.id },
+      'connection failed: unexpected error while writing to it',
+    );
     failSession(item, err);
   } else {
     faults.report('channel', err, {}, 'channel delivery failed: unexpected error');
@@ -176,7 +181,10 @@ export class EnckeNode {
     const onRequest = (req: IncomingMessage, res: ServerResponse): void => this.onRequest(req, res);
     // With a certificate the one port serves HTTPS and WSS; plain HTTP is then refused by TLS itself.
     const head = { maxHeaderSize: o.maxHeaderSize };
-    this.http = o.tlsCert !== undefined ? createHttpsServer({ cert: o.tlsCert, key: o.tlsKey, ...head }, onRequest) : createHttpServer(head, onRequest);
+    this.http =
+      o.tlsCert !== undefined
+        ? createHttpsServer({ cert: o.tlsCert, key: o.tlsKey, ...head }, onRequest)
+        : createHttpServer(head, onRequest);
     this.http.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => this.onUpgrade(req, socket, head));
     this.http.on('clientError', (err: NodeJS.ErrnoException, socket: Duplex) => refuseMalformed(err, socket));
   }
@@ -201,15 +209,26 @@ export class EnckeNode {
       });
     });
     // Each connection is visited once a heartbeatInterval, a slice of them at a time (sliced-sweep.ts).
-    const sweep = new SlicedSweep(this.ctx.sessions, slicesFor(this.options.heartbeatInterval), (session) => this.tick(session));
+    const sweep = new SlicedSweep(this.ctx.sessions, slicesFor(this.options.heartbeatInterval), (session) =>
+      this.tick(session),
+    );
     this.heartbeat = this.ctx.clock.setInterval(() => sweep.step(), this.options.heartbeatInterval / sweep.slices);
     this.statsFlush = this.ctx.clock.setInterval(() => void this.ctx.stats.flush(), this.options.statsFlushInterval);
     const address = this.http.address() as AddressInfo;
     await this.engine.connections?.advertise(this.options.advertiseUrl ?? this.listenUrl(address));
-    this.ctx.logger.info({ host: address.address, port: address.port, tls: this.options.tlsCert !== undefined, serverId: this.options.serverId }, 'encke listening');
+    this.ctx.logger.info(
+      {
+        host: address.address,
+        port: address.port,
+        tls: this.options.tlsCert !== undefined,
+        serverId: this.options.serverId,
+      },
+      'encke listening',
+    );
     if (this.options.sandbox) this.ctx.logger.warn({ host: address.address, port: address.port }, SANDBOX_WARNING);
     this.admin?.publisher.start();
-    if (this.admin?.problem) this.ctx.logger.warn({ problem: this.admin.problem }, 'the admin dashboard page cannot be served');
+    if (this.admin?.problem)
+      this.ctx.logger.warn({ problem: this.admin.problem }, 'the admin dashboard page cannot be served');
     if (this.demoProblem) this.ctx.logger.warn({ problem: this.demoProblem }, 'the chat demo cannot be served');
     return address;
   }
@@ -232,7 +251,12 @@ export class EnckeNode {
     try {
       session.tick(now);
     } catch (err) {
-      this.ctx.faults.report('timer', err, { connectionId: session.id }, 'connection failed: unexpected error in its heartbeat tick');
+      this.ctx.faults.report(
+        'timer',
+        err,
+        { connectionId: session.id },
+        'connection failed: unexpected error in its heartbeat tick',
+      );
       failSession(session, err);
     }
   }
@@ -248,7 +272,9 @@ export class EnckeNode {
     const q = target.indexOf('?');
     const path = q < 0 ? target : target.slice(0, q);
     if (this.closing || path !== '/') {
-      socket.end(`HTTP/1.1 ${this.closing ? '503 Service Unavailable' : '404 Not Found'}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
+      socket.end(
+        `HTTP/1.1 ${this.closing ? '503 Service Unavailable' : '404 Not Found'}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`,
+      );
       return;
     }
     acceptWebSocket(this.ctx, this.wss, req, socket, head, new URLSearchParams(q < 0 ? '' : target.slice(q + 1)));
@@ -258,7 +284,10 @@ export class EnckeNode {
     const method = req.method ?? 'GET';
     const url = new RequestUrl(req.url ?? '/');
     const preflight = method === 'OPTIONS';
-    const cors = this.router.allowsCors(preflight ? String(req.headers['access-control-request-method'] ?? '') : method, url.pathname);
+    const cors = this.router.allowsCors(
+      preflight ? String(req.headers['access-control-request-method'] ?? '') : method,
+      url.pathname,
+    );
     if (preflight) return cors ? answerPreflight(req, res) : void res.writeHead(204).end();
     if (cors) applyCors(req, res);
     const secure = 'encrypted' in req.socket && req.socket.encrypted === true;
@@ -281,8 +310,12 @@ export class EnckeNode {
     else if (e.statusCode === HTTP_UNAUTHORIZED) {
       // The code and reason only: the request's path and query may hold keys or tokens.
       this.ctx.metrics.authFailed(e.code);
-      this.ctx.logger.warn({ code: e.code, statusCode: e.statusCode, reason: e.message }, 'request refused: credentials');
-    } else if (this.ctx.logger.isLevelEnabled('debug')) this.ctx.logger.debug({ code: e.code, message: e.message }, 'request refused');
+      this.ctx.logger.warn(
+        { code: e.code, statusCode: e.statusCode, reason: e.message },
+        'request refused: credentials',
+      );
+    } else if (this.ctx.logger.isLevelEnabled('debug'))
+      this.ctx.logger.debug({ code: e.code, message: e.message }, 'request refused');
     sendError(res, e);
   }
 

@@ -188,7 +188,16 @@ export interface ServerOptions {
   tokenRequestWindow?: number;
 }
 
-type OptionalOptions = 'adminPassword' | 'advertiseUrl' | 'demoAssets' | 'demoKey' | 'engine' | 'tlsCert' | 'tlsKey' | 'redis' | 'metricsToken';
+type OptionalOptions =
+  | 'adminPassword'
+  | 'advertiseUrl'
+  | 'demoAssets'
+  | 'demoKey'
+  | 'engine'
+  | 'tlsCert'
+  | 'tlsKey'
+  | 'redis'
+  | 'metricsToken';
 
 /** Values derived from the options when they are resolved (not settable themselves). */
 export interface DerivedOptions {
@@ -200,7 +209,9 @@ export interface DerivedOptions {
   readonly heartbeatInterval: number;
 }
 
-export type ResolvedOptions = Required<Omit<ServerOptions, OptionalOptions>> & Pick<ServerOptions, OptionalOptions> & DerivedOptions;
+export type ResolvedOptions = Required<Omit<ServerOptions, OptionalOptions>> &
+  Pick<ServerOptions, OptionalOptions> &
+  DerivedOptions;
 
 /** Shortest heartbeat interval (ms), whatever `maxIdleInterval` is. */
 const MIN_HEARTBEAT_INTERVAL = 50;
@@ -315,10 +326,13 @@ export function resolveOptions(options: ServerOptions = {}): ResolvedOptions {
   } as ResolvedOptions;
   for (const name of POSITIVE_INTEGER_OPTIONS) {
     const value = resolved[name];
-    if (!Number.isSafeInteger(value) || value <= 0) throw new Error(`Option ${name} must be a positive integer, got ${String(value)}`);
+    if (!Number.isSafeInteger(value) || value <= 0)
+      throw new Error(`Option ${name} must be a positive integer, got ${String(value)}`);
   }
   if (!Number.isSafeInteger(resolved.presenceRemainPresentFor) || resolved.presenceRemainPresentFor < 0) {
-    throw new Error(`Option presenceRemainPresentFor must be an integer >= 0, got ${String(resolved.presenceRemainPresentFor)}`);
+    throw new Error(
+      `Option presenceRemainPresentFor must be an integer >= 0, got ${String(resolved.presenceRemainPresentFor)}`,
+    );
   }
   if (!Number.isSafeInteger(resolved.port) || resolved.port < 0 || resolved.port > 65535) {
     throw new Error(`Option port must be an integer from 0 to 65535, got ${String(resolved.port)}`);
@@ -337,10 +351,13 @@ export function resolveOptions(options: ServerOptions = {}): ResolvedOptions {
   }
   checkWebOptions(resolved);
   for (const name of ['sandbox', 'sandboxPublic'] as const) {
-    if (typeof resolved[name] !== 'boolean') throw new Error(`Option ${name} must be true or false, got ${String(resolved[name])}`);
+    if (typeof resolved[name] !== 'boolean')
+      throw new Error(`Option ${name} must be true or false, got ${String(resolved[name])}`);
   }
   if (resolved.sandbox && !resolved.sandboxPublic && !isLoopbackHost(resolved.host)) {
-    throw new Error(`Sandbox mode is unauthenticated: it listens only on a loopback address (127.0.0.1, ::1, localhost), not ${resolved.host}; set sandboxPublic (--sandbox-public) to expose it anyway`);
+    throw new Error(
+      `Sandbox mode is unauthenticated: it listens only on a loopback address (127.0.0.1, ::1, localhost), not ${resolved.host}; set sandboxPublic (--sandbox-public) to expose it anyway`,
+    );
   }
   return { ...resolved, heartbeatInterval: Math.max(MIN_HEARTBEAT_INTERVAL, Math.floor(resolved.maxIdleInterval / 3)) };
 }

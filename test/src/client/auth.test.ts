@@ -46,7 +46,12 @@ describe('@encke/client auth', () => {
       }
 
       it('authCallback returning a promise of a token string', async () => {
-        const c = track(enckeClient(ts, v, { key: undefined, authCallback: () => fetchToken(ts.port, KEYS.full, { clientId: 'promised' }) }));
+        const c = track(
+          enckeClient(ts, v, {
+            key: undefined,
+            authCallback: () => fetchToken(ts.port, KEYS.full, { clientId: 'promised' }),
+          }),
+        );
         await reach(c, 'connected');
         assert.equal(c.auth.clientId, 'promised');
       });
@@ -58,7 +63,9 @@ describe('@encke/client auth', () => {
         const c = track(enckeClient(ts, v, { key: undefined, authUrl: url }));
         await reach(c, 'connected');
         assert.equal(c.auth.clientId, 'via-url');
-        const posted = track(enckeClient(ts, v, { key: undefined, authUrl: url, authMethod: 'POST', authParams: { user: 'x' } }));
+        const posted = track(
+          enckeClient(ts, v, { key: undefined, authUrl: url, authMethod: 'POST', authParams: { user: 'x' } }),
+        );
         await reach(posted, 'connected');
         assert.equal(backend.calls, 2);
       });
@@ -87,7 +94,12 @@ describe('@encke/client auth', () => {
       it("the server's 40142 at expiry: a new token and a resume of the same connection", async () => {
         let calls = 0;
         // Plain token strings: the client cannot know when they expire, so the server tells it.
-        const c = track(enckeClient(ts, v, { key: undefined, authCallback: () => (calls++, fetchToken(ts.port, KEYS.full, { clientId: 'expirer', ttl: 1500 })) }));
+        const c = track(
+          enckeClient(ts, v, {
+            key: undefined,
+            authCallback: () => (calls++, fetchToken(ts.port, KEYS.full, { clientId: 'expirer', ttl: 1500 })),
+          }),
+        );
         await reach(c, 'connected');
         const id = c.connection.id;
         const lost = await c.connection.once('disconnected');
@@ -120,7 +132,9 @@ describe('@encke/client auth', () => {
       it('a failing auth provider: disconnected with 80019, connects once it works again', async () => {
         const backend = new TokenBackend(KEYS.full, { clientId: 'flaky' }, 'tokenRequest');
         backend.refuse = true;
-        const c = track(enckeClient(ts, v, { key: undefined, authCallback: backend.callback, disconnectedRetryTimeout: 200 }));
+        const c = track(
+          enckeClient(ts, v, { key: undefined, authCallback: backend.callback, disconnectedRetryTimeout: 200 }),
+        );
         const change = await c.connection.once('disconnected');
         assert.equal(change.reason?.code, 80019);
         backend.refuse = false;
@@ -132,7 +146,12 @@ describe('@encke/client auth', () => {
   it('an authUrl answering 403 fails the connection (RSA4d)', async () => {
     const http = createServer((_req, res) => res.writeHead(403, { 'content-type': 'text/plain' }).end('no'));
     await new Promise<void>((resolve) => http.listen(0, '127.0.0.1', resolve));
-    const c = track(enckeClient(ts, CLIENT_VARIANTS[0]!, { key: undefined, authUrl: `http://127.0.0.1:${(http.address() as AddressInfo).port}/` }));
+    const c = track(
+      enckeClient(ts, CLIENT_VARIANTS[0]!, {
+        key: undefined,
+        authUrl: `http://127.0.0.1:${(http.address() as AddressInfo).port}/`,
+      }),
+    );
     try {
       const change = await c.connection.once(['failed', 'disconnected']);
       assert.equal(change.current, 'failed');
@@ -143,7 +162,9 @@ describe('@encke/client auth', () => {
   });
 
   it('a JWT given as the token connects without any renewal means', async () => {
-    const c = track(enckeClient(ts, CLIENT_VARIANTS[0]!, { key: undefined, token: makeJwt(KEYS.full, { clientId: 'jwt-only' }) }));
+    const c = track(
+      enckeClient(ts, CLIENT_VARIANTS[0]!, { key: undefined, token: makeJwt(KEYS.full, { clientId: 'jwt-only' }) }),
+    );
     await reach(c, 'connected');
     assert.equal(c.auth.clientId, 'jwt-only');
   });

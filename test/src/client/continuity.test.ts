@@ -45,34 +45,49 @@ describe('@encke/client continuity', () => {
   });
 
   for (const v of CLIENT_VARIANTS.filter((x) => x.format === 'json' || x.transport === 'web_socket')) {
-    it(`${v.name}: 1,000 messages each way through a proxy cutting every ${DROP_EVERY_MS} ms, exactly once, in order`, { timeout: 90_000 }, async () => {
-      const proxy = await KillableProxy.start(ts.port);
-      const channel = `continuity-${v.name.replace(/\s/g, '-')}`;
-      const dropped = enckeClient(ts, v, { port: proxy.port, disconnectedRetryTimeout: 100 });
-      const steady = enckeClient(ts, v);
-      const timer = setInterval(() => proxy.killAll(), DROP_EVERY_MS);
-      try {
-        await Promise.all([reach(dropped, 'connected'), reach(steady, 'connected')]);
-        const atDropped = new Collector<Message>();
-        const atSteady = new Collector<Message>();
-        await dropped.channels.get(channel).subscribe('n', atDropped.listener);
-        await steady.channels.get(channel).subscribe('n', atSteady.listener);
-        const id = dropped.connection.id;
-        // Each client hears its own messages too (echo), so each collector gets both streams.
-        await Promise.all([publishNumbered(dropped, channel, COUNT), publishNumbered(steady, channel, COUNT)]);
-        await Promise.all([atDropped.waitFor(2 * COUNT, 60_000), atSteady.waitFor(2 * COUNT, 60_000)]);
-        for (const [who, col] of [['dropped client', atDropped], ['steady client', atSteady]] as const) {
-          assertExactlyOnceInOrder(col.items.filter((m) => m.connectionId === id).map((m) => m.data as number), COUNT, `${who}, from the dropped client`);
-          assertExactlyOnceInOrder(col.items.filter((m) => m.connectionId !== id).map((m) => m.data as number), COUNT, `${who}, from the steady client`);
+    it(
+      `${v.name}: 1,000 messages each way through a proxy cutting every ${DROP_EVERY_MS} ms, exactly once, in order`,
+      { timeout: 90_000 },
+      async () => {
+        const proxy = await KillableProxy.start(ts.port);
+        const channel = `continuity-${v.name.replace(/\s/g, '-')}`;
+        const dropped = enckeClient(ts, v, { port: proxy.port, disconnectedRetryTimeout: 100 });
+        const steady = enckeClient(ts, v);
+        const timer = setInterval(() => proxy.killAll(), DROP_EVERY_MS);
+        try {
+          await Promise.all([reach(dropped, 'connected'), reach(steady, 'connected')]);
+          const atDropped = new Collector<Message>();
+          const atSteady = new Collector<Message>();
+          await dropped.channels.get(channel).subscribe('n', atDropped.listener);
+          await steady.channels.get(channel).subscribe('n', atSteady.listener);
+          const id = dropped.connection.id;
+          // Each client hears its own messages too (echo), so each collector gets both streams.
+          await Promise.all([publishNumbered(dropped, channel, COUNT), publishNumbered(steady, channel, COUNT)]);
+          await Promise.all([atDropped.waitFor(2 * COUNT, 60_000), atSteady.waitFor(2 * COUNT, 60_000)]);
+          for (const [who, col] of [
+            ['dropped client', atDropped],
+            ['steady client', atSteady],
+          ] as const) {
+            assertExactlyOnceInOrder(
+              col.items.filter((m) => m.connectionId === id).map((m) => m.data as number),
+              COUNT,
+              `${who}, from the dropped client`,
+            );
+            assertExactlyOnceInOrder(
+              col.items.filter((m) => m.connectionId !== id).map((m) => m.data as number),
+              COUNT,
+              `${who}, from the steady client`,
+            );
+          }
+          assert.ok(proxy.kills >= FLOW_MS / DROP_EVERY_MS / 2, `only ${proxy.kills} cuts happened`);
+          assert.equal(dropped.connection.id, id, 'every reconnection resumed the same connection');
+        } finally {
+          clearInterval(timer);
+          await closeClients(dropped, steady);
+          await proxy.close();
         }
-        assert.ok(proxy.kills >= FLOW_MS / DROP_EVERY_MS / 2, `only ${proxy.kills} cuts happened`);
-        assert.equal(dropped.connection.id, id, 'every reconnection resumed the same connection');
-      } finally {
-        clearInterval(timer);
-        await closeClients(dropped, steady);
-        await proxy.close();
-      }
-    });
+      },
+    );
   }
 
   for (const v of CLIENT_VARIANTS.filter((x) => x.format === 'json')) {
@@ -101,7 +116,10 @@ describe('@encke/client continuity', () => {
           const ch = fresh.channels.get('recovered');
           await ch.subscribe(got.listener);
           await got.waitFor(1);
-          assert.deepEqual(got.items.map((m) => m.data), ['while away']);
+          assert.deepEqual(
+            got.items.map((m) => m.data),
+            ['while away'],
+          );
         } finally {
           await closeClients(fresh);
         }
@@ -149,7 +167,10 @@ describe('@encke/client acknowledged polling: a recv answer lost to a silent bro
     return { fetch: impl as typeof fetch, retries: () => retries };
   }
 
-  async function run(v: (typeof CLIENT_VARIANTS)[number], stripAck: boolean): Promise<{ got: number[]; retries: number }> {
+  async function run(
+    v: (typeof CLIENT_VARIANTS)[number],
+    stripAck: boolean,
+  ): Promise<{ got: number[]; retries: number }> {
     const emulation = retryingFetch(stripAck);
     const channel = `silent-retry-${v.name.replace(/\s/g, '-')}-${stripAck}`;
     const receiver = enckeClient(ts, v, { fetch: emulation.fetch });
@@ -170,17 +191,33 @@ describe('@encke/client acknowledged polling: a recv answer lost to a silent bro
     }
   }
 
-  for (const v of CLIENT_VARIANTS.filter((x) => x.transport === 'xhr_polling' || (x.transport === 'polling' && x.format === 'json'))) {
-    it(`${v.name}: every message exactly once, in order, although every other recv answer is lost`, { timeout: 60_000 }, async () => {
-      const { got, retries } = await run(v, false);
-      assert.ok(retries >= 5, `only ${retries} retries`);
-      assert.deepEqual(got, Array.from({ length: N }, (_, i) => i));
-    });
+  for (const v of CLIENT_VARIANTS.filter(
+    (x) => x.transport === 'xhr_polling' || (x.transport === 'polling' && x.format === 'json'),
+  )) {
+    it(
+      `${v.name}: every message exactly once, in order, although every other recv answer is lost`,
+      { timeout: 60_000 },
+      async () => {
+        const { got, retries } = await run(v, false);
+        assert.ok(retries >= 5, `only ${retries} retries`);
+        assert.deepEqual(
+          got,
+          Array.from({ length: N }, (_, i) => i),
+        );
+      },
+    );
   }
 
-  it('without ack the same emulation loses messages (what acknowledged polling prevents)', { timeout: 60_000 }, async () => {
-    const { got, retries } = await run(CLIENT_VARIANTS.find((x) => x.transport === 'xhr_polling' && x.format === 'json')!, true);
-    assert.ok(retries >= 5, `only ${retries} retries`);
-    assert.ok(got.length < N, `expected losses, got all ${got.length}`);
-  });
+  it(
+    'without ack the same emulation loses messages (what acknowledged polling prevents)',
+    { timeout: 60_000 },
+    async () => {
+      const { got, retries } = await run(
+        CLIENT_VARIANTS.find((x) => x.transport === 'xhr_polling' && x.format === 'json')!,
+        true,
+      );
+      assert.ok(retries >= 5, `only ${retries} retries`);
+      assert.ok(got.length < N, `expected losses, got all ${got.length}`);
+    },
+  );
 });

@@ -11,10 +11,22 @@ import { closeClients, enckeClient, reach, type ClientVariant } from '../helpers
 import { startServer, type TestServer } from '../helpers/server.js';
 
 const PAIRS: [Variant, ClientVariant][] = [
-  [{ name: 'ably websocket json', transport: 'web_socket', format: 'json' }, { name: 'encke web_socket json', transport: 'web_socket', format: 'json' }],
-  [{ name: 'ably websocket msgpack', transport: 'web_socket', format: 'msgpack' }, { name: 'encke xhr_polling json', transport: 'xhr_polling', format: 'json' }],
-  [{ name: 'ably comet', transport: 'comet', format: 'json' }, { name: 'encke web_socket msgpack', transport: 'web_socket', format: 'msgpack' }],
-  [{ name: 'ably comet polling', transport: 'comet', format: 'json', transportParams: { stream: false } }, { name: 'encke xhr_streaming msgpack', transport: 'xhr_streaming', format: 'msgpack' }],
+  [
+    { name: 'ably websocket json', transport: 'web_socket', format: 'json' },
+    { name: 'encke web_socket json', transport: 'web_socket', format: 'json' },
+  ],
+  [
+    { name: 'ably websocket msgpack', transport: 'web_socket', format: 'msgpack' },
+    { name: 'encke xhr_polling json', transport: 'xhr_polling', format: 'json' },
+  ],
+  [
+    { name: 'ably comet', transport: 'comet', format: 'json' },
+    { name: 'encke web_socket msgpack', transport: 'web_socket', format: 'msgpack' },
+  ],
+  [
+    { name: 'ably comet polling', transport: 'comet', format: 'json', transportParams: { stream: false } },
+    { name: 'encke xhr_streaming msgpack', transport: 'xhr_streaming', format: 'msgpack' },
+  ],
 ];
 
 describe('interop: ably SDK ⇄ @encke/client', () => {

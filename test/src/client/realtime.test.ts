@@ -49,13 +49,22 @@ for (const variant of CLIENT_VARIANTS) {
       await chB.publish('text', 'hello');
       await chB.publish('json', { n: 1, list: [true, null, 'x'] });
       await chB.publish({ name: 'bytes', data: bytes });
-      await chB.publish([{ name: 'batch', data: 'one' }, { name: 'batch', data: 'two' }]);
+      await chB.publish([
+        { name: 'batch', data: 'one' },
+        { name: 'batch', data: 'two' },
+      ]);
       const items = await got.waitFor(5);
-      assert.deepEqual(items.map((m) => m.name), ['text', 'json', 'bytes', 'batch', 'batch']);
+      assert.deepEqual(
+        items.map((m) => m.name),
+        ['text', 'json', 'bytes', 'batch', 'batch'],
+      );
       assert.equal(items[0]?.data, 'hello');
       assert.deepEqual(items[1]?.data, { n: 1, list: [true, null, 'x'] });
       assert.deepEqual(new Uint8Array(items[2]?.data as Uint8Array), bytes);
-      assert.deepEqual(items.slice(3).map((m) => m.data), ['one', 'two']);
+      assert.deepEqual(
+        items.slice(3).map((m) => m.data),
+        ['one', 'two'],
+      );
       for (const m of items) {
         assert.equal(m.clientId, 'bob');
         assert.equal(m.connectionId, b.connection.id);
@@ -75,7 +84,10 @@ for (const variant of CLIENT_VARIANTS) {
       await ch.publish('y', 1);
       await ch.publish('x', 2);
       await all.waitFor(2);
-      assert.deepEqual(onlyX.items.map((m) => m.data), [2]);
+      assert.deepEqual(
+        onlyX.items.map((m) => m.data),
+        [2],
+      );
       ch.unsubscribe(all.listener);
       await ch.publish('x', 3);
       await onlyX.waitFor(2);
@@ -85,10 +97,13 @@ for (const variant of CLIENT_VARIANTS) {
     it('rejects a publish the capability forbids with the NACK error (40160); the connection stays up', async () => {
       const c = client({ key: KEYS.subscribeOnly });
       await reach(c, 'connected');
-      const err = await c.channels.get('readonly').publish('nope', 1).then(
-        () => assert.fail('publish should fail'),
-        (e: unknown) => e as { code: number; statusCode: number },
-      );
+      const err = await c.channels
+        .get('readonly')
+        .publish('nope', 1)
+        .then(
+          () => assert.fail('publish should fail'),
+          (e: unknown) => e as { code: number; statusCode: number },
+        );
       assert.equal(err.code, 40160);
       assert.equal(err.statusCode, 401);
       assert.equal(c.connection.state, 'connected');
@@ -109,16 +124,28 @@ for (const variant of CLIENT_VARIANTS) {
       const ch = c.channels.get('hist');
       for (let i = 0; i < 5; i++) await ch.publish('n', i);
       const page = await ch.history({ limit: 2 });
-      assert.deepEqual(page.items.map((m) => m.data), [4, 3]);
+      assert.deepEqual(
+        page.items.map((m) => m.data),
+        [4, 3],
+      );
       assert.ok(page.hasNext());
       const next = await page.next();
-      assert.deepEqual(next?.items.map((m) => m.data), [2, 1]);
+      assert.deepEqual(
+        next?.items.map((m) => m.data),
+        [2, 1],
+      );
       const fwd = await ch.history({ direction: 'forwards' });
-      assert.deepEqual(fwd.items.map((m) => m.data), [0, 1, 2, 3, 4]);
+      assert.deepEqual(
+        fwd.items.map((m) => m.data),
+        [0, 1, 2, 3, 4],
+      );
       await ch.attach();
       await ch.publish('n', 5);
       const until = await ch.history({ untilAttach: true });
-      assert.deepEqual(until.items.map((m) => m.data), [4, 3, 2, 1, 0]);
+      assert.deepEqual(
+        until.items.map((m) => m.data),
+        [4, 3, 2, 1, 0],
+      );
     });
 
     it('rewind param: a first attach replays the last messages', async () => {
@@ -132,7 +159,10 @@ for (const variant of CLIENT_VARIANTS) {
       const ch = reader.channels.get('rewinding', { params: { rewind: '2' } });
       await ch.subscribe(got.listener);
       await got.waitFor(2);
-      assert.deepEqual(got.items.map((m) => m.data), [1, 2]);
+      assert.deepEqual(
+        got.items.map((m) => m.data),
+        [1, 2],
+      );
       assert.equal(ch.params['rewind'], '2');
     });
 
@@ -146,9 +176,18 @@ for (const variant of CLIENT_VARIANTS) {
       await pa.enter({ mood: 'happy' });
       await pa.update('busy');
       await events.waitFor(2);
-      assert.deepEqual(events.items.map((e) => [e.action, e.clientId]), [['enter', 'anna'], ['update', 'anna']]);
+      assert.deepEqual(
+        events.items.map((e) => [e.action, e.clientId]),
+        [
+          ['enter', 'anna'],
+          ['update', 'anna'],
+        ],
+      );
       const members = await b.channels.get('lobby').presence.get();
-      assert.deepEqual(members.map((m) => [m.clientId, m.data, m.connectionId]), [['anna', 'busy', a.connection.id]]);
+      assert.deepEqual(
+        members.map((m) => [m.clientId, m.data, m.connectionId]),
+        [['anna', 'busy', a.connection.id]],
+      );
       await pa.leave();
       await events.waitFor(3);
       assert.equal(events.items[2]?.action, 'leave');
@@ -162,7 +201,10 @@ for (const variant of CLIENT_VARIANTS) {
       const late = client({ clientId: 'late' });
       await reach(late, 'connected');
       const members = await late.channels.get('synced').presence.get();
-      assert.deepEqual(members.map((m) => [m.clientId, m.data]), [['early', 'here']]);
+      assert.deepEqual(
+        members.map((m) => [m.clientId, m.data]),
+        [['early', 'here']],
+      );
       const hist = await late.channels.get('synced').presence.history();
       assert.ok(hist.items.some((m) => m.action === 'enter' && m.clientId === 'early'));
     });

@@ -14,7 +14,13 @@ import type { ConnectionState } from '@encke/client/internal/connection/types';
 import { kit } from '@encke/client/internal/kit';
 import { resolveOptions } from '@encke/client/internal/options';
 import { Hub, type Upstream } from '@encke/client/internal/shared/hub';
-import { LeaderMedium, SERIAL_MARGIN, STATE_WAIT_MS, type Bus, type LeaderEnv } from '@encke/client/internal/shared/leader';
+import {
+  LeaderMedium,
+  SERIAL_MARGIN,
+  STATE_WAIT_MS,
+  type Bus,
+  type LeaderEnv,
+} from '@encke/client/internal/shared/leader';
 import { HELLO_MS, Link } from '@encke/client/internal/shared/tab';
 import type { UpstreamClient } from '@encke/client/internal/shared/upstream';
 import { before as serialBefore, groupName, type ToHub, type ToTab } from '@encke/client/internal/shared/wire';
@@ -27,11 +33,22 @@ class FakeUpstream implements Upstream {
   state: ConnectionState = 'connected';
   id: string | undefined = 'conn-1';
   key: string | undefined = 'conn-1!key';
-  details: ConnectionDetails | undefined = { connectionKey: 'conn-1!key', clientId: undefined, maxIdleInterval: 15_000, connectionStateTtl: 120_000, maxMessageSize: 65536, maxFrameSize: 524288 } as ConnectionDetails;
+  details: ConnectionDetails | undefined = {
+    connectionKey: 'conn-1!key',
+    clientId: undefined,
+    maxIdleInterval: 15_000,
+    connectionStateTtl: 120_000,
+    maxMessageSize: 65536,
+    maxFrameSize: 524288,
+  } as ConnectionDetails;
   transport: string | undefined = 'web_socket';
   hooks: ConnectionHooks | undefined;
   readonly sent: ProtocolMessage[] = [];
-  readonly ackable: { pm: ProtocolMessage; resolve(r: PublishResult | undefined): void; reject(e: InstanceType<typeof kit.ErrorInfo>): void }[] = [];
+  readonly ackable: {
+    pm: ProtocolMessage;
+    resolve(r: PublishResult | undefined): void;
+    reject(e: InstanceType<typeof kit.ErrorInfo>): void;
+  }[] = [];
 
   send(pm: ProtocolMessage): boolean {
     this.sent.push(structuredClone(pm));
@@ -41,7 +58,11 @@ class FakeUpstream implements Upstream {
     return new Promise((resolve, reject) => this.ackable.push({ pm: structuredClone(pm), resolve, reject }));
   }
   createRecoveryKey(): string | null {
-    return JSON.stringify({ connectionKey: this.key, msgSerial: this.ackable.length, channelSerials: this.hooks?.serials() ?? {} });
+    return JSON.stringify({
+      connectionKey: this.key,
+      msgSerial: this.ackable.length,
+      channelSerials: this.hooks?.serials() ?? {},
+    });
   }
   /** Plays a message from the server. */
   receive(pm: ProtocolMessage): void {
@@ -49,7 +70,13 @@ class FakeUpstream implements Upstream {
   }
 }
 
-function hubWorld(): { up: FakeUpstream; hub: Hub; posts: ToTab[]; to(tab: string): ProtocolMessage[]; tabSay(tab: string, pm: ProtocolMessage): void } {
+function hubWorld(): {
+  up: FakeUpstream;
+  hub: Hub;
+  posts: ToTab[];
+  to(tab: string): ProtocolMessage[];
+  tabSay(tab: string, pm: ProtocolMessage): void;
+} {
   const up = new FakeUpstream();
   const posts: ToTab[] = [];
   const hub = new Hub(kit, up, (m) => posts.push(structuredClone(m)), 'hub-1');
@@ -63,8 +90,14 @@ function hubWorld(): { up: FakeUpstream; hub: Hub; posts: ToTab[]; to(tab: strin
 }
 
 const serial = (n: number): string => `ep1-${n.toString(36).padStart(11, '0')}`;
-const message = (channel: string, n: number): ProtocolMessage => ({ action: Action.MESSAGE, channel, channelSerial: serial(n), messages: [{ name: 'n', data: String(n) }] });
-const numbers = (pms: ProtocolMessage[]): number[] => pms.filter((p) => p.action === Action.MESSAGE).map((p) => Number(p.messages?.[0]?.data));
+const message = (channel: string, n: number): ProtocolMessage => ({
+  action: Action.MESSAGE,
+  channel,
+  channelSerial: serial(n),
+  messages: [{ name: 'n', data: String(n) }],
+});
+const numbers = (pms: ProtocolMessage[]): number[] =>
+  pms.filter((p) => p.action === Action.MESSAGE).map((p) => Number(p.messages?.[0]?.data));
 
 describe('@encke/client shared connection: the hub routes between tabs and one connection', () => {
   it('each tab is CONNECTED on the shared connection with its own clientId and no idle deadline', () => {
@@ -158,7 +191,12 @@ describe('@encke/client shared connection: the hub routes between tabs and one c
     w.hub.receive({ t: 'open', tab: 'b', clientId: 'bob' });
     w.tabSay('a', { action: Action.MESSAGE, channel: 'x', msgSerial: 0, messages: [{ name: 'm', data: 'A' }] });
     w.tabSay('b', { action: Action.MESSAGE, channel: 'x', msgSerial: 0, messages: [{ name: 'm', data: 'B' }] });
-    w.tabSay('a', { action: Action.MESSAGE, channel: 'x', msgSerial: 1, messages: [{ name: 'm', data: 'A2', clientId: 'alice' }] });
+    w.tabSay('a', {
+      action: Action.MESSAGE,
+      channel: 'x',
+      msgSerial: 1,
+      messages: [{ name: 'm', data: 'A2', clientId: 'alice' }],
+    });
     assert.deepEqual(
       w.up.ackable.map((e) => [e.pm.msgSerial, e.pm.messages?.[0]?.clientId]),
       [
@@ -171,7 +209,11 @@ describe('@encke/client shared connection: the hub routes between tabs and one c
     w.up.ackable[1]!.reject(new kit.ErrorInfo('no', 40160, 401));
     w.up.ackable[2]!.resolve(undefined);
     await settle();
-    const acks = (tab: string): unknown[] => w.to(tab).filter((p) => p.action === Action.ACK || p.action === Action.NACK).map((p) => [p.action, p.msgSerial, p.error?.code]);
+    const acks = (tab: string): unknown[] =>
+      w
+        .to(tab)
+        .filter((p) => p.action === Action.ACK || p.action === Action.NACK)
+        .map((p) => [p.action, p.msgSerial, p.error?.code]);
     assert.deepEqual(acks('a'), [
       [Action.ACK, 0, undefined],
       [Action.ACK, 1, undefined],
@@ -186,8 +228,22 @@ describe('@encke/client shared connection: the hub routes between tabs and one c
     w.hub.receive({ t: 'open', tab: 'b' });
     for (const t of ['quiet', 'b']) w.tabSay(t, { action: Action.ATTACH, channel: 'x' });
     w.up.receive({ action: Action.ATTACHED, channel: 'x', channelSerial: serial(0) });
-    w.tabSay('quiet', { action: Action.MESSAGE, channel: 'x', msgSerial: 0, messages: [{ id: 'q:0', data: '1' }, { id: 'q:1', data: '1b' }] });
-    w.up.receive({ ...message('x', 1), messages: [{ id: 'q:0', data: '1' }, { id: 'q:1', data: '1b' }] });
+    w.tabSay('quiet', {
+      action: Action.MESSAGE,
+      channel: 'x',
+      msgSerial: 0,
+      messages: [
+        { id: 'q:0', data: '1' },
+        { id: 'q:1', data: '1b' },
+      ],
+    });
+    w.up.receive({
+      ...message('x', 1),
+      messages: [
+        { id: 'q:0', data: '1' },
+        { id: 'q:1', data: '1b' },
+      ],
+    });
     w.up.receive({ ...message('x', 2), messages: [{ id: 'other:0', data: '2' }] });
     assert.deepEqual(numbers(w.to('quiet')), [2]);
     assert.deepEqual(numbers(w.to('b')), [1, 2]);
@@ -203,7 +259,8 @@ describe('@encke/client shared connection: the hub routes between tabs and one c
       w.hub.receive({ t: 'open', tab: t, clientId: c });
     for (const t of ['a', 'b', 'c']) w.tabSay(t, { action: Action.ATTACH, channel: 'room' });
     w.up.receive({ action: Action.ATTACHED, channel: 'room', channelSerial: serial(0) });
-    const enter = (t: string, action: number = PresenceAction.ENTER): void => w.tabSay(t, { action: Action.PRESENCE, channel: 'room', msgSerial: 0, presence: [{ action }] });
+    const enter = (t: string, action: number = PresenceAction.ENTER): void =>
+      w.tabSay(t, { action: Action.PRESENCE, channel: 'room', msgSerial: 0, presence: [{ action }] });
     enter('a');
     enter('b');
     enter('c');
@@ -213,7 +270,10 @@ describe('@encke/client shared connection: the hub routes between tabs and one c
     );
     enter('a', PresenceAction.LEAVE);
     assert.equal(w.up.ackable.length, 3, 'tab b still holds alice: no LEAVE upstream');
-    assert.ok(w.to('a').some((p) => p.action === Action.ACK), 'the held LEAVE is ACKed to the tab');
+    assert.ok(
+      w.to('a').some((p) => p.action === Action.ACK),
+      'the held LEAVE is ACKed to the tab',
+    );
     w.tabSay('b', { action: Action.CLOSE });
     assert.deepEqual(
       w.up.ackable.slice(3).map((e) => [e.pm.presence?.[0]?.action, e.pm.presence?.[0]?.clientId]),
@@ -228,10 +288,34 @@ describe('@encke/client shared connection: the hub routes between tabs and one c
     w.hub.receive({ t: 'open', tab: 'a' });
     w.tabSay('a', { action: Action.ATTACH, channel: 'room' });
     w.up.receive({ action: Action.ATTACHED, channel: 'room', channelSerial: serial(0), flags: Flag.HAS_PRESENCE });
-    w.up.receive({ action: Action.SYNC, channel: 'room', channelSerial: 'sync1:', connectionId: 'other', presence: [{ action: PresenceAction.PRESENT, clientId: 'x', data: 'X' }] });
-    w.up.receive({ action: Action.PRESENCE, channel: 'room', channelSerial: serial(1), connectionId: 'conn-1', presence: [{ action: PresenceAction.ENTER, clientId: 'y' }] });
-    w.up.receive({ action: Action.PRESENCE, channel: 'room', channelSerial: serial(2), connectionId: 'third', presence: [{ action: PresenceAction.ENTER, clientId: 'z' }] });
-    w.up.receive({ action: Action.PRESENCE, channel: 'room', channelSerial: serial(3), connectionId: 'third', presence: [{ action: PresenceAction.LEAVE, clientId: 'z' }] });
+    w.up.receive({
+      action: Action.SYNC,
+      channel: 'room',
+      channelSerial: 'sync1:',
+      connectionId: 'other',
+      presence: [{ action: PresenceAction.PRESENT, clientId: 'x', data: 'X' }],
+    });
+    w.up.receive({
+      action: Action.PRESENCE,
+      channel: 'room',
+      channelSerial: serial(1),
+      connectionId: 'conn-1',
+      presence: [{ action: PresenceAction.ENTER, clientId: 'y' }],
+    });
+    w.up.receive({
+      action: Action.PRESENCE,
+      channel: 'room',
+      channelSerial: serial(2),
+      connectionId: 'third',
+      presence: [{ action: PresenceAction.ENTER, clientId: 'z' }],
+    });
+    w.up.receive({
+      action: Action.PRESENCE,
+      channel: 'room',
+      channelSerial: serial(3),
+      connectionId: 'third',
+      presence: [{ action: PresenceAction.LEAVE, clientId: 'z' }],
+    });
     w.hub.receive({ t: 'open', tab: 'b' });
     w.tabSay('b', { action: Action.ATTACH, channel: 'room' });
     const [attached, sync] = w.to('b').slice(1);
@@ -271,7 +355,14 @@ describe('@encke/client shared connection: the hub routes between tabs and one c
   });
 
   it('where tabs cannot share (Node: no Web Locks), a client with shareConnection fails with why instead of connecting alone', async () => {
-    const client = new Realtime({ key: 'app.key:secret', endpoint: '127.0.0.1', port: 9, tls: false, shareConnection: 'leader', rememberTransport: false });
+    const client = new Realtime({
+      key: 'app.key:secret',
+      endpoint: '127.0.0.1',
+      port: 9,
+      tls: false,
+      shareConnection: 'leader',
+      rememberTransport: false,
+    });
     const change = await client.connection.once('failed');
     assert.equal(change?.reason?.code, 80000);
     assert.match(change?.reason?.message ?? '', /shareConnection needs BroadcastChannel and Web Locks/);
@@ -283,7 +374,10 @@ describe('@encke/client shared connection: the hub routes between tabs and one c
     assert.equal(serialBefore(serial(2), serial(2)), false);
     assert.equal(serialBefore(serial(10), serial(2)), false);
     assert.equal(serialBefore('ep0-00000000001', 'ep1-00000000002'), false);
-    assert.equal(groupName(resolveOptions({ key: 'app.key:secret', endpoint: 'h.example', tls: true })), 'encke:wss://h.example:443/json/app.key');
+    assert.equal(
+      groupName(resolveOptions({ key: 'app.key:secret', endpoint: 'h.example', tls: true })),
+      'encke:wss://h.example:443/json/app.key',
+    );
     assert.ok(!groupName(resolveOptions({ key: 'app.key:secret' })).includes('secret'));
   });
 });
@@ -300,7 +394,9 @@ class FakeBuses {
       onmessage: null,
       postMessage(msg: ToHub | ToTab) {
         const copy = structuredClone(msg);
-        for (const other of [...buses]) if (other !== entry && other.name === name) setImmediate(() => buses.has(other) && other.bus.onmessage?.({ data: copy }));
+        for (const other of [...buses])
+          if (other !== entry && other.name === name)
+            setImmediate(() => buses.has(other) && other.bus.onmessage?.({ data: copy }));
       },
       close: () => void buses.delete(entry),
     };
@@ -384,12 +480,19 @@ function browser(): Browser {
 }
 
 /** A tab's link over a medium, recording what its connection would hear. */
-function link(b: Browser, medium: LeaderMedium, clientId: string): { heard: ProtocolMessage[]; closed: unknown[]; link: Link } {
+function link(
+  b: Browser,
+  medium: LeaderMedium,
+  clientId: string,
+): { heard: ProtocolMessage[]; closed: unknown[]; link: Link } {
   const heard: ProtocolMessage[] = [];
   const closed: unknown[] = [];
   const options = resolveOptions({ key: 'app.key:secret', clientId, clock: b.clock } satisfies ClientOptions);
   const ctx = { kit, options } as unknown as TransportContext;
-  const sink: TransportSink = { onMessage: (pm) => heard.push(pm), onClose: (err) => closed.push(err?.code ?? 'clean') };
+  const sink: TransportSink = {
+    onMessage: (pm) => heard.push(pm),
+    onClose: (err) => closed.push(err?.code ?? 'clean'),
+  };
   return { heard, closed, link: new Link(ctx, medium, sink) };
 }
 
@@ -416,7 +519,10 @@ describe('@encke/client shared connection: leader election over BroadcastChannel
     const env = b.env();
     let release: (() => void) | undefined;
     // The leader's connection takes a while to start.
-    const slow: LeaderEnv = { ...env, upstream: (r) => new Promise((resolve) => (release = () => void env.upstream(r).then(resolve))) };
+    const slow: LeaderEnv = {
+      ...env,
+      upstream: (r) => new Promise((resolve) => (release = () => void env.upstream(r).then(resolve))),
+    };
     const leader = new LeaderMedium(slow);
     const follower = new LeaderMedium(b.env());
     const l = link(b, follower, 'f');
@@ -447,7 +553,13 @@ describe('@encke/client shared connection: leader election over BroadcastChannel
     for (const l of links) l.link.send({ action: Action.ATTACH, channel: 'room' });
     await b.clock.advance(0);
     b.upstreams[0]!.receive({ action: Action.ATTACHED, channel: 'room', channelSerial: serial(0) });
-    for (const l of links) l.link.send({ action: Action.PRESENCE, channel: 'room', msgSerial: 0, presence: [{ action: PresenceAction.ENTER }] });
+    for (const l of links)
+      l.link.send({
+        action: Action.PRESENCE,
+        channel: 'room',
+        msgSerial: 0,
+        presence: [{ action: PresenceAction.ENTER }],
+      });
     await b.clock.advance(0);
     b.upstreams[0]!.receive(message('room', 1));
     await b.clock.advance(0);
@@ -461,7 +573,11 @@ describe('@encke/client shared connection: leader election over BroadcastChannel
     );
     assert.equal(b.recovered.length, 2);
     // From the leader's last state (sent as it stepped down, after its own member's LEAVE), msgSerial past a margin.
-    const recovered = JSON.parse(b.recovered[1] ?? '{}') as { connectionKey: string; msgSerial: number; channelSerials: unknown };
+    const recovered = JSON.parse(b.recovered[1] ?? '{}') as {
+      connectionKey: string;
+      msgSerial: number;
+      channelSerials: unknown;
+    };
     assert.equal(recovered.connectionKey, 'conn-1!key');
     assert.equal(recovered.msgSerial, 4 + SERIAL_MARGIN, '3 enters + the LEAVE, then the margin');
     assert.deepEqual(recovered.channelSerials, { room: serial(1) });

@@ -13,11 +13,18 @@ interface Row {
   budget?: number;
 }
 
-it('core + web_socket + xhr_polling ≤ 12 KB and each extra transport ≤ 3 KB (min+gzip)', { timeout: 120_000 }, async () => {
-  const size = (await import('../../../packages/client/scripts/size.mjs' as string)) as { measure(): Promise<Row[]> };
-  const rows = await size.measure();
-  const budgeted = rows.filter((r) => r.budget !== undefined);
-  assert.ok(budgeted.length >= 2, 'the core and at least one extra transport are measured');
-  for (const r of budgeted) assert.ok(r.gzip <= (r.budget ?? 0), `${r.name.trim()}: ${r.gzip} B > ${r.budget} B`);
-  assert.ok(rows.some((r) => r.name.startsWith('ably-js')), 'the official SDK is measured beside it');
-});
+it(
+  'core + web_socket + xhr_polling ≤ 12 KB and each extra transport ≤ 3 KB (min+gzip)',
+  { timeout: 120_000 },
+  async () => {
+    const size = (await import('../../../packages/client/scripts/size.mjs' as string)) as { measure(): Promise<Row[]> };
+    const rows = await size.measure();
+    const budgeted = rows.filter((r) => r.budget !== undefined);
+    assert.ok(budgeted.length >= 2, 'the core and at least one extra transport are measured');
+    for (const r of budgeted) assert.ok(r.gzip <= (r.budget ?? 0), `${r.name.trim()}: ${r.gzip} B > ${r.budget} B`);
+    assert.ok(
+      rows.some((r) => r.name.startsWith('ably-js')),
+      'the official SDK is measured beside it',
+    );
+  },
+);

@@ -19,7 +19,15 @@ import { eventually } from '../helpers/ably.js';
 const CONNECTED = JSON.stringify({
   action: Action.CONNECTED,
   connectionId: 'rawconn00001',
-  connectionDetails: { connectionKey: 'rawconn00001!k', maxIdleInterval: 15000, connectionStateTtl: 120000, maxMessageSize: 65536, maxFrameSize: 524288, maxInboundRate: 50, serverId: 'raw' },
+  connectionDetails: {
+    connectionKey: 'rawconn00001!k',
+    maxIdleInterval: 15000,
+    connectionStateTtl: 120000,
+    maxMessageSize: 65536,
+    maxFrameSize: 524288,
+    maxInboundRate: 50,
+    serverId: 'raw',
+  },
 });
 
 /** A WebSocket server that does what `onSocket` says with each connection. */
@@ -39,7 +47,15 @@ async function rawWsServer(onSocket: (ws: WsSocket) => void): Promise<{ port: nu
 }
 
 function rawClient(port: number): Realtime {
-  return new Realtime({ key: KEYS.full, endpoint: '127.0.0.1', port, tls: false, transports: ['web_socket'], disconnectedRetryTimeout: 60_000, logLevel: 0 });
+  return new Realtime({
+    key: KEYS.full,
+    endpoint: '127.0.0.1',
+    port,
+    tls: false,
+    transports: ['web_socket'],
+    disconnectedRetryTimeout: 60_000,
+    logLevel: 0,
+  });
 }
 
 /** The first change to disconnected, suspended or failed. */
@@ -124,7 +140,9 @@ describe('refusals and errors at connect', () => {
 
   it('an in-band ERROR then close is reported as that ERROR, not as the close', async () => {
     const server = await rawWsServer((ws) => {
-      ws.send(JSON.stringify({ action: Action.ERROR, error: { code: 40101, statusCode: 401, message: 'bad key from test' } }));
+      ws.send(
+        JSON.stringify({ action: Action.ERROR, error: { code: 40101, statusCode: 401, message: 'bad key from test' } }),
+      );
       ws.close(1000);
     });
     const c = rawClient(server.port);
@@ -153,7 +171,11 @@ describe('refusals and errors at connect', () => {
     });
 
     it(`${v.name}: a failed recover is CONNECTED with a non-fatal error, reported to the application`, async () => {
-      const recover = JSON.stringify({ connectionKey: '_____!ablyjs_test_fake-key____', msgSerial: 0, channelSerials: {} });
+      const recover = JSON.stringify({
+        connectionKey: '_____!ablyjs_test_fake-key____',
+        msgSerial: 0,
+        channelSerials: {},
+      });
       const c = enckeClient(ts, v, { recover });
       try {
         const change = await reach(c, 'connected');
@@ -266,7 +288,15 @@ describe('TLS: non-default host, port and TLS; TLS-only apps', () => {
 
   for (const v of CLIENT_VARIANTS.filter((x) => x.format === 'json')) {
     it(`${v.name} over TLS on a non-default port: connects, publishes, reads history`, async () => {
-      const c = new Realtime({ key: SECURE_KEY, endpoint: '127.0.0.1', tls: true, tlsPort: secure.port, transports: [v.transport], pollInterval: 50, logLevel: 0 });
+      const c = new Realtime({
+        key: SECURE_KEY,
+        endpoint: '127.0.0.1',
+        tls: true,
+        tlsPort: secure.port,
+        transports: [v.transport],
+        pollInterval: 50,
+        logLevel: 0,
+      });
       try {
         await reach(c, 'connected');
         const ch = c.channels.get('over-tls');
@@ -279,7 +309,14 @@ describe('TLS: non-default host, port and TLS; TLS-only apps', () => {
     });
 
     it(`${v.name}: a TLS-only app refuses a plain connection (40103), failed`, async () => {
-      const c = new Realtime({ key: SECURE_KEY, endpoint: '127.0.0.1', tls: false, port: plain.port, transports: [v.transport], logLevel: 0 });
+      const c = new Realtime({
+        key: SECURE_KEY,
+        endpoint: '127.0.0.1',
+        tls: false,
+        port: plain.port,
+        transports: [v.transport],
+        logLevel: 0,
+      });
       try {
         const change = await firstLoss(c);
         assert.equal(change.current, 'failed');

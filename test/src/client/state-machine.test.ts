@@ -13,7 +13,13 @@ import { FakeModule } from '../helpers/fake-transport.js';
 
 const KEY = 'app.key:secret';
 
-function setup(options: ClientOptions = {}): { clock: FakeClock; ws: FakeModule; lp: FakeModule; client: Realtime; changes: ConnectionStateChange[] } {
+function setup(options: ClientOptions = {}): {
+  clock: FakeClock;
+  ws: FakeModule;
+  lp: FakeModule;
+  client: Realtime;
+  changes: ConnectionStateChange[];
+} {
   const clock = new FakeClock();
   const ws = new FakeModule('web_socket');
   const lp = new FakeModule('xhr_polling');
@@ -40,13 +46,23 @@ describe('@encke/client connection state machine (fake clock)', () => {
     assert.equal(client.connection.state, 'connecting');
     const params = ws.last.ctx.params;
     assert.deepEqual(
-      { key: params['key'], format: params['format'], heartbeats: params['heartbeats'], echo: params['echo'], v: params['v'], clientId: params['clientId'] },
+      {
+        key: params['key'],
+        format: params['format'],
+        heartbeats: params['heartbeats'],
+        echo: params['echo'],
+        v: params['v'],
+        clientId: params['clientId'],
+      },
       { key: KEY, format: 'json', heartbeats: 'true', echo: 'false', v: '5', clientId: 'me' },
     );
     assert.equal(ws.last.ctx.baseUrl, 'https://example.test:443');
     await ws.last.connected();
     assert.equal(client.connection.state, 'connected');
-    assert.deepEqual(changes.map((c) => c.current), ['connecting', 'connected']);
+    assert.deepEqual(
+      changes.map((c) => c.current),
+      ['connecting', 'connected'],
+    );
   });
 
   it('retries a failing connect after disconnectedRetryTimeout with backoff (1, 4/3, 5/3, 2, 2) and jitter in [0.8, 1]', async () => {
@@ -69,7 +85,11 @@ describe('@encke/client connection state machine (fake clock)', () => {
   });
 
   it('suspends once connectionStateTtl has passed without a connection, then retries every suspendedRetryTimeout with a clean connect', async () => {
-    const { ws, client, clock } = setup({ disconnectedRetryTimeout: 10_000, suspendedRetryTimeout: 30_000, connectionStateTtl: 60_000 });
+    const { ws, client, clock } = setup({
+      disconnectedRetryTimeout: 10_000,
+      suspendedRetryTimeout: 30_000,
+      connectionStateTtl: 60_000,
+    });
     await settle();
     await ws.last.connected('conn-first');
     const key = client.connection.key;
@@ -87,7 +107,10 @@ describe('@encke/client connection state machine (fake clock)', () => {
       await clock.advance(clock.nextIn ?? 0);
     }
     // The TTL counts from the loss; the server's connectionStateTtl (120 s in CONNECTED) wins over the option.
-    assert.ok(clock.now() - lossAt >= 120_000 && clock.now() - lossAt < 120_000 + 2 * 20_000, `suspended ${clock.now() - lossAt} ms after the loss`);
+    assert.ok(
+      clock.now() - lossAt >= 120_000 && clock.now() - lossAt < 120_000 + 2 * 20_000,
+      `suspended ${clock.now() - lossAt} ms after the loss`,
+    );
     const suspended = client.connection.errorReason;
     assert.equal(suspended?.code, 80003);
     const published = client.channels.get('x').publish('m', 1);
@@ -107,7 +130,10 @@ describe('@encke/client connection state machine (fake clock)', () => {
     const p1 = ch.publish('a', 1);
     const p2 = ch.publish('b', 2);
     await settle();
-    assert.deepEqual(ws.last.sentOf(Action.MESSAGE).map((pm) => pm.msgSerial), [0, 1]);
+    assert.deepEqual(
+      ws.last.sentOf(Action.MESSAGE).map((pm) => pm.msgSerial),
+      [0, 1],
+    );
     await ws.last.receive({ action: Action.ACK, msgSerial: 0, count: 1 });
     await p1;
     await ws.last.lose(lost());
@@ -118,7 +144,10 @@ describe('@encke/client connection state machine (fake clock)', () => {
     assert.equal(ws.last.ctx.params['resume'], key);
     await ws.last.connected('conn-resume');
     const resent = ws.last.sentOf(Action.MESSAGE);
-    assert.deepEqual(resent.map((pm) => [pm.msgSerial, pm.messages?.[0]?.name]), [[1, 'b']]);
+    assert.deepEqual(
+      resent.map((pm) => [pm.msgSerial, pm.messages?.[0]?.name]),
+      [[1, 'b']],
+    );
     await ws.last.receive({ action: Action.ACK, msgSerial: 1, count: 1 });
     await p2;
     const p3 = ch.publish('c', 3);
@@ -144,8 +173,14 @@ describe('@encke/client connection state machine (fake clock)', () => {
     assert.equal(client.connection.errorReason?.code, 80008);
     assert.equal(client.connection.id, 'conn-new');
     const resent = ws.last.sentOf(Action.MESSAGE);
-    assert.deepEqual(resent.map((pm) => pm.msgSerial), [0, 1]);
-    assert.deepEqual(resent.map((pm) => pm.messages?.[0]?.id), ids.slice(1));
+    assert.deepEqual(
+      resent.map((pm) => pm.msgSerial),
+      [0, 1],
+    );
+    assert.deepEqual(
+      resent.map((pm) => pm.messages?.[0]?.id),
+      ids.slice(1),
+    );
   });
 
   it('the idle timer: no traffic for maxIdleInterval + realtimeRequestTimeout drops the transport (80003, 408); a HEARTBEAT resets it', async () => {
@@ -223,7 +258,10 @@ describe('@encke/client connection state machine (fake clock)', () => {
   it('a fatal ERROR at connect fails; ERROR while connected fails; publishes are rejected with the reason', async () => {
     const { ws, client } = setup();
     await settle();
-    await ws.last.receive({ action: Action.ERROR, error: { code: 40101, statusCode: 401, message: 'Invalid credentials' } });
+    await ws.last.receive({
+      action: Action.ERROR,
+      error: { code: 40101, statusCode: 401, message: 'Invalid credentials' },
+    });
     await settle();
     assert.equal(client.connection.state, 'failed');
     assert.equal(client.connection.errorReason?.code, 40101);
@@ -284,7 +322,10 @@ describe('@encke/client connection state machine (fake clock)', () => {
     const { ws, client, clock } = setup();
     await settle();
     await ws.last.connected('conn-d');
-    await ws.last.receive({ action: Action.DISCONNECTED, error: { code: 80003, statusCode: 400, message: 'draining' } });
+    await ws.last.receive({
+      action: Action.DISCONNECTED,
+      error: { code: 80003, statusCode: 400, message: 'draining' },
+    });
     assert.equal(client.connection.state, 'disconnected');
     assert.equal(client.connection.errorReason?.message, 'draining');
     await clock.advance(0);
@@ -300,7 +341,13 @@ describe('@encke/client connection state machine (fake clock)', () => {
     await settle();
     assert.equal(ws.last.sentOf(Action.MESSAGE).length, 0);
     await ws.last.connected();
-    assert.deepEqual(ws.last.sentOf(Action.MESSAGE).map((pm) => [pm.msgSerial, pm.messages?.[0]?.name]), [[0, 'one'], [1, 'two']]);
+    assert.deepEqual(
+      ws.last.sentOf(Action.MESSAGE).map((pm) => [pm.msgSerial, pm.messages?.[0]?.name]),
+      [
+        [0, 'one'],
+        [1, 'two'],
+      ],
+    );
 
     const nq = setup({ queueMessages: false });
     await assert.rejects(nq.client.channels.get('q').publish('x', 1), (e: ErrorInfo) => e.code === 80003);
@@ -315,7 +362,12 @@ describe('@encke/client connection state machine (fake clock)', () => {
     const nacked = assert.rejects(ch.publish('c', 3), (e: ErrorInfo) => e.code === 40160 && e.message === 'denied');
     await ws.last.receive({ action: Action.ACK, msgSerial: 0, count: 2 });
     await Promise.all(ps);
-    await ws.last.receive({ action: Action.NACK, msgSerial: 2, count: 1, error: { code: 40160, statusCode: 401, message: 'denied' } });
+    await ws.last.receive({
+      action: Action.NACK,
+      msgSerial: 2,
+      count: 1,
+      error: { code: 40160, statusCode: 401, message: 'denied' },
+    });
     await nacked;
   });
 
@@ -348,16 +400,36 @@ describe('@encke/client connection state machine (fake clock)', () => {
     await ws.last.receive({ action: Action.ATTACHED, channel: 'cont', channelSerial: 'e-1', flags: Flag.SUBSCRIBE });
     await attaching;
     ch.on('update', (c) => updates.push(c as unknown as ConnectionStateChange));
-    await ws.last.receive({ action: Action.MESSAGE, channel: 'cont', channelSerial: 'e-7', messages: [{ name: 'm', data: 'x' }] });
+    await ws.last.receive({
+      action: Action.MESSAGE,
+      channel: 'cont',
+      channelSerial: 'e-7',
+      messages: [{ name: 'm', data: 'x' }],
+    });
     await ws.last.lose(lost());
     await clock.advance(0);
     await ws.last.connected('conn-c');
     assert.equal(ws.last.sentOf(Action.ATTACH)[0]?.channelSerial, 'e-7');
-    await ws.last.receive({ action: Action.ATTACHED, channel: 'cont', channelSerial: 'e-7', flags: Flag.RESUMED | Flag.SUBSCRIBE });
+    await ws.last.receive({
+      action: Action.ATTACHED,
+      channel: 'cont',
+      channelSerial: 'e-7',
+      flags: Flag.RESUMED | Flag.SUBSCRIBE,
+    });
     assert.equal(updates.length, 0);
-    await ws.last.receive({ action: Action.ATTACHED, channel: 'cont', channelSerial: 'e-9', flags: Flag.SUBSCRIBE, error: { code: 90003, statusCode: 400, message: 'lost' } });
+    await ws.last.receive({
+      action: Action.ATTACHED,
+      channel: 'cont',
+      channelSerial: 'e-9',
+      flags: Flag.SUBSCRIBE,
+      error: { code: 90003, statusCode: 400, message: 'lost' },
+    });
     assert.equal(updates.length, 1);
-    await ws.last.receive({ action: Action.DETACHED, channel: 'cont', error: { code: 90000, statusCode: 400, message: 'server detach' } });
+    await ws.last.receive({
+      action: Action.DETACHED,
+      channel: 'cont',
+      error: { code: 90000, statusCode: 400, message: 'server detach' },
+    });
     assert.equal(ch.state, 'attaching');
     assert.equal(ws.last.sentOf(Action.ATTACH).length, 2);
   });

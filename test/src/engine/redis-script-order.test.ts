@@ -62,10 +62,21 @@ interface Logged {
 }
 
 function recordingLogger(lines: Logged[]): Logger {
-  const at = (level: string) => (obj: object | string, msg?: string): void => {
-    lines.push({ level, msg: typeof obj === 'string' ? obj : msg ?? '' });
+  const at =
+    (level: string) =>
+    (obj: object | string, msg?: string): void => {
+      lines.push({ level, msg: typeof obj === 'string' ? obj : (msg ?? '') });
+    };
+  const logger: Logger = {
+    fatal: at('fatal'),
+    error: at('error'),
+    warn: at('warn'),
+    info: at('info'),
+    debug: () => {},
+    trace: () => {},
+    isLevelEnabled: () => true,
+    child: () => logger,
   };
-  const logger: Logger = { fatal: at('fatal'), error: at('error'), warn: at('warn'), info: at('info'), debug: () => {}, trace: () => {}, isLevelEnabled: () => true, child: () => logger };
   return logger;
 }
 
@@ -84,11 +95,21 @@ async function started(lines: Logged[] = []): Promise<RedisEngine> {
     statsMaxIntervals: 100,
     connectionStateTtl: 120_000,
   });
-  await engine.start({ onChannelEvent: () => undefined, onResync: () => undefined, onRevocation: () => undefined, onTakeover: () => undefined });
+  await engine.start({
+    onChannelEvent: () => undefined,
+    onResync: () => undefined,
+    onRevocation: () => undefined,
+    onTakeover: () => undefined,
+  });
   return engine;
 }
 
-const event = (name: string) => ({ kind: 'message' as const, id: `c:${name}`, timestamp: 1_700_000_000_000, messages: [{ id: `c:${name}:0`, name }] });
+const event = (name: string) => ({
+  kind: 'message' as const,
+  id: `c:${name}`,
+  timestamp: 1_700_000_000_000,
+  messages: [{ id: `c:${name}:0`, name }],
+});
 
 /** Names of the channel's messages in log (serial) order. */
 async function logOrder(engine: RedisEngine, name: string): Promise<string[]> {
@@ -131,7 +152,10 @@ describe('redis engine: writes run in call order across a server without the scr
       await eventually(() => engine.isReady(), 10_000, 'the engine reconnected');
       await Promise.all(interleave(engine, 'restarted'));
       assert.deepEqual(await logOrder(engine, 'restarted'), ['a', 'b']);
-      assert.deepEqual(lines.filter((l) => l.level === 'error'), []);
+      assert.deepEqual(
+        lines.filter((l) => l.level === 'error'),
+        [],
+      );
     } finally {
       await engine.close();
     }
@@ -169,7 +193,10 @@ describe('redis engine: writes run in call order across a server without the scr
       cli('SCRIPT', 'FLUSH');
       await Promise.all(interleave(engine, 'flushed'));
       assert.deepEqual(await logOrder(engine, 'flushed'), ['b', 'a']);
-      assert.ok(lines.some((l) => l.level === 'error' && /ran before an earlier one/.test(l.msg)), JSON.stringify(lines));
+      assert.ok(
+        lines.some((l) => l.level === 'error' && /ran before an earlier one/.test(l.msg)),
+        JSON.stringify(lines),
+      );
     } finally {
       await engine.close();
     }

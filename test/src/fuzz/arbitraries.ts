@@ -21,12 +21,22 @@ export function nest(levels: number): Record<string, unknown> {
   return value;
 }
 
-const name = fc.oneof(fc.string({ maxLength: 12 }), fc.constantFrom('fuzz', 'fuzz:a', '', ':x', '[meta]x', '*', 'a'.repeat(3000), 'x\ny'));
-const number = fc.oneof(fc.integer({ min: -3, max: 1000 }), fc.double(), fc.constantFrom(2 ** 53, -(2 ** 31), 1e300, Number.MAX_SAFE_INTEGER));
+const name = fc.oneof(
+  fc.string({ maxLength: 12 }),
+  fc.constantFrom('fuzz', 'fuzz:a', '', ':x', '[meta]x', '*', 'a'.repeat(3000), 'x\ny'),
+);
+const number = fc.oneof(
+  fc.integer({ min: -3, max: 1000 }),
+  fc.double(),
+  fc.constantFrom(2 ** 53, -(2 ** 31), 1e300, Number.MAX_SAFE_INTEGER),
+);
 const deep = fc.integer({ min: MAX_EXTRAS_DEPTH - 2, max: 200 }).map(nest);
 const json = fc.oneof({ weight: 4, arbitrary: fc.jsonValue({ maxDepth: 4 }) }, { weight: 1, arbitrary: deep });
 const data = fc.oneof(fc.string({ maxLength: 40 }), fc.uint8Array({ maxLength: 40 }), json, fc.constant(null));
-const encoding = fc.oneof(fc.constantFrom('json', 'base64', 'utf-8/base64', 'json/utf-8/base64', 'cipher+aes-128-cbc/base64', 'vcdiff'), fc.string({ maxLength: 10 }));
+const encoding = fc.oneof(
+  fc.constantFrom('json', 'base64', 'utf-8/base64', 'json/utf-8/base64', 'cipher+aes-128-cbc/base64', 'vcdiff'),
+  fc.string({ maxLength: 10 }),
+);
 
 /** The operation of an update, delete or append (`version`), with hostile values. */
 const version = fc.oneof(
@@ -34,7 +44,10 @@ const version = fc.oneof(
     {
       clientId: fc.oneof(fc.constantFrom('*', '', 'me'), fc.string({ maxLength: 8 }), number),
       description: fc.oneof(fc.string({ maxLength: 20 }), number),
-      metadata: fc.oneof(fc.dictionary(fc.string({ maxLength: 8 }), fc.oneof(fc.string({ maxLength: 8 }), number), { maxKeys: 3 }), json),
+      metadata: fc.oneof(
+        fc.dictionary(fc.string({ maxLength: 8 }), fc.oneof(fc.string({ maxLength: 8 }), number), { maxKeys: 3 }),
+        json,
+      ),
       serial: fc.string({ maxLength: 20 }),
     },
     { requiredKeys: [] },
@@ -75,7 +88,19 @@ export const annotation = fc.record(
   {
     action: fc.oneof(fc.constantFrom(0, 1), number),
     messageSerial: fc.oneof(fc.string({ maxLength: 30 }), number),
-    type: fc.oneof(fc.constantFrom('r:total.v1', 'r:flag.v1', 'r:distinct.v1', 'r:unique.v1', 'r:multiple.v1', 'r:emoji.v1', ':total.v1'), fc.string({ maxLength: 12 }), number),
+    type: fc.oneof(
+      fc.constantFrom(
+        'r:total.v1',
+        'r:flag.v1',
+        'r:distinct.v1',
+        'r:unique.v1',
+        'r:multiple.v1',
+        'r:emoji.v1',
+        ':total.v1',
+      ),
+      fc.string({ maxLength: 12 }),
+      number,
+    ),
     name: fc.oneof(name, number),
     count: number,
     clientId: fc.oneof(fc.constantFrom('*', '', 'me'), fc.string({ maxLength: 8 })),
@@ -90,12 +115,22 @@ export const annotation = fc.record(
 /** A client ProtocolMessage with hostile fields. */
 export const protocolMessage = fc.record(
   {
-    action: fc.oneof({ weight: 5, arbitrary: fc.constantFrom(...Object.values(Action).filter((a) => a !== Action.CLOSE && a !== Action.DISCONNECT)) }, { weight: 1, arbitrary: number }),
+    action: fc.oneof(
+      {
+        weight: 5,
+        arbitrary: fc.constantFrom(
+          ...Object.values(Action).filter((a) => a !== Action.CLOSE && a !== Action.DISCONNECT),
+        ),
+      },
+      { weight: 1, arbitrary: number },
+    ),
     channel: name,
     msgSerial: number,
     flags: number,
     channelSerial: fc.string({ maxLength: 30 }),
-    params: fc.dictionary(fc.string({ maxLength: 8 }), fc.oneof(fc.string({ maxLength: 8 }), number, json), { maxKeys: 4 }),
+    params: fc.dictionary(fc.string({ maxLength: 8 }), fc.oneof(fc.string({ maxLength: 8 }), number, json), {
+      maxKeys: 4,
+    }),
     messages: fc.oneof(fc.array(message, { maxLength: 4 }), json),
     presence: fc.oneof(fc.array(presence, { maxLength: 3 }), json),
     annotations: fc.oneof(fc.array(annotation, { maxLength: 3 }), json),
@@ -115,18 +150,42 @@ function mutate(bytes: Buffer): fc.Arbitrary<Buffer> {
       return out;
     }),
     at.map((i) => bytes.subarray(0, i)),
-    fc.tuple(at, fc.constantFrom([0xdc, 0xff, 0xff], [0xdd, 0xff, 0xff, 0xff, 0xff], [0xdf, 0x7f, 0xff, 0xff, 0xff], [0xdb, 0xff, 0xff, 0xff, 0xf0], [0xc1]), fc.integer({ min: 1, max: 2000 })).map(([i, header, times]) =>
-      Buffer.concat([bytes.subarray(0, i), Buffer.from(Array.from({ length: times }, () => header).flat()), bytes.subarray(i)]),
-    ),
-    fc.tuple(at, fc.constantFrom('[', '{"a":', '"', '\\', '\u0000', ',', ']]]]')).map(([i, text]) => Buffer.concat([bytes.subarray(0, i), Buffer.from(text.repeat(200)), bytes.subarray(i)])),
+    fc
+      .tuple(
+        at,
+        fc.constantFrom(
+          [0xdc, 0xff, 0xff],
+          [0xdd, 0xff, 0xff, 0xff, 0xff],
+          [0xdf, 0x7f, 0xff, 0xff, 0xff],
+          [0xdb, 0xff, 0xff, 0xff, 0xf0],
+          [0xc1],
+        ),
+        fc.integer({ min: 1, max: 2000 }),
+      )
+      .map(([i, header, times]) =>
+        Buffer.concat([
+          bytes.subarray(0, i),
+          Buffer.from(Array.from({ length: times }, () => header).flat()),
+          bytes.subarray(i),
+        ]),
+      ),
+    fc
+      .tuple(at, fc.constantFrom('[', '{"a":', '"', '\\', '\u0000', ',', ']]]]'))
+      .map(([i, text]) => Buffer.concat([bytes.subarray(0, i), Buffer.from(text.repeat(200)), bytes.subarray(i)])),
   );
 }
 
 /** Bodies built to cost a decoder: nesting, pre-allocation headers, long runs. */
 export const bombs = fc.oneof(
   fc.integer({ min: 1, max: 20_000 }).map((n) => Buffer.from('['.repeat(n) + ']'.repeat(n))),
-  fc.integer({ min: 1, max: 20_000 }).map((n) => Buffer.concat(Array.from({ length: n }, () => Buffer.from([0xdc, 0xff, 0xff])))),
-  fc.integer({ min: 1, max: 50_000 }).map((n) => Buffer.from([0xdd, 0, 0, (n >> 8) & 0xff, n & 0xff, ...Array.from({ length: Math.min(n, 4000) }, () => 0x90)])),
+  fc
+    .integer({ min: 1, max: 20_000 })
+    .map((n) => Buffer.concat(Array.from({ length: n }, () => Buffer.from([0xdc, 0xff, 0xff])))),
+  fc
+    .integer({ min: 1, max: 50_000 })
+    .map((n) =>
+      Buffer.from([0xdd, 0, 0, (n >> 8) & 0xff, n & 0xff, ...Array.from({ length: Math.min(n, 4000) }, () => 0x90)]),
+    ),
 );
 
 /** One input for a decoder of `format`: a well-formed encoding of `value`, a damaged one, noise or a bomb. */
@@ -135,20 +194,35 @@ export function inputFor(value: fc.Arbitrary<unknown>, format: Format): fc.Arbit
   return fc.oneof(
     { weight: 6, arbitrary: encoded },
     { weight: 3, arbitrary: encoded.chain(mutate) },
-    { weight: 1, arbitrary: format === 'json' ? fc.string({ maxLength: 200 }).map((s) => Buffer.from(s)) : fc.uint8Array({ maxLength: 200 }).map((b) => Buffer.from(b)) },
+    {
+      weight: 1,
+      arbitrary:
+        format === 'json'
+          ? fc.string({ maxLength: 200 }).map((s) => Buffer.from(s))
+          : fc.uint8Array({ maxLength: 200 }).map((b) => Buffer.from(b)),
+    },
     { weight: 1, arbitrary: bombs },
   );
 }
 
 /** A comet send body: an array of ProtocolMessages (or not). */
-export const cometBody = fc.oneof({ weight: 5, arbitrary: fc.array(protocolMessage, { minLength: 1, maxLength: 4 }) }, { weight: 1, arbitrary: fc.jsonValue({ maxDepth: 3 }) });
+export const cometBody = fc.oneof(
+  { weight: 5, arbitrary: fc.array(protocolMessage, { minLength: 1, maxLength: 4 }) },
+  { weight: 1, arbitrary: fc.jsonValue({ maxDepth: 3 }) },
+);
 
 /** A REST publish body: a message or an array of them (or not). */
 export const restMessages = fc.oneof(message, fc.array(message, { maxLength: 4 }), fc.jsonValue({ maxDepth: 3 }));
 
 /** A batch publish body. */
 export const batchBody = fc.oneof(
-  fc.record({ channels: fc.oneof(fc.array(name, { maxLength: 4 }), name, json), messages: fc.oneof(message, fc.array(message, { maxLength: 3 }), json) }, { requiredKeys: [] }),
+  fc.record(
+    {
+      channels: fc.oneof(fc.array(name, { maxLength: 4 }), name, json),
+      messages: fc.oneof(message, fc.array(message, { maxLength: 3 }), json),
+    },
+    { requiredKeys: [] },
+  ),
   fc.array(fc.record({ channels: fc.array(name, { maxLength: 3 }), messages: message }), { maxLength: 3 }),
 );
 
@@ -169,9 +243,36 @@ export const tokenBody = fc.record(
 /** A sandbox app description. */
 export const appDescription = fc.record(
   {
-    keys: fc.oneof(fc.array(fc.record({ capability: fc.oneof(fc.constant('{"*":["*"]}'), fc.string({ maxLength: 20 }), json), revocableTokens: fc.boolean() }, { requiredKeys: [] }), { maxLength: 3 }), json),
-    namespaces: fc.oneof(fc.array(fc.record({ id: name, persisted: fc.boolean() }, { requiredKeys: [] }), { maxLength: 3 }), json),
-    channels: fc.oneof(fc.array(fc.record({ name, presence: fc.array(fc.record({ clientId: name, data: fc.string({ maxLength: 10 }) }), { maxLength: 3 }) }, { requiredKeys: [] }), { maxLength: 3 }), json),
+    keys: fc.oneof(
+      fc.array(
+        fc.record(
+          {
+            capability: fc.oneof(fc.constant('{"*":["*"]}'), fc.string({ maxLength: 20 }), json),
+            revocableTokens: fc.boolean(),
+          },
+          { requiredKeys: [] },
+        ),
+        { maxLength: 3 },
+      ),
+      json,
+    ),
+    namespaces: fc.oneof(
+      fc.array(fc.record({ id: name, persisted: fc.boolean() }, { requiredKeys: [] }), { maxLength: 3 }),
+      json,
+    ),
+    channels: fc.oneof(
+      fc.array(
+        fc.record(
+          {
+            name,
+            presence: fc.array(fc.record({ clientId: name, data: fc.string({ maxLength: 10 }) }), { maxLength: 3 }),
+          },
+          { requiredKeys: [] },
+        ),
+        { maxLength: 3 },
+      ),
+      json,
+    ),
     limits: json,
   },
   { requiredKeys: [] },

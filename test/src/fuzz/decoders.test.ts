@@ -33,7 +33,10 @@ const LIMITS = decodeLimits(64 * 1024);
 const params = { seed: FUZZ_SEED, numRuns: RUNS };
 
 /** Runs `fn`; anything thrown must be an AblyError with one of `codes`. */
-function onlyAblyErrors(fn: () => unknown, codes: readonly number[] = [Err.badRequest.code, Err.maxMessageSizeExceeded.code]): unknown {
+function onlyAblyErrors(
+  fn: () => unknown,
+  codes: readonly number[] = [Err.badRequest.code, Err.maxMessageSizeExceeded.code],
+): unknown {
   try {
     return fn();
   } catch (err) {
@@ -55,7 +58,9 @@ describe('fuzz: decoders and validators', () => {
     it(`${format}: any input decodes or is refused with 40000/40009`, () => {
       fc.assert(
         fc.property(inputFor(protocolMessage, format), (bytes) => {
-          onlyAblyErrors(() => (format === 'json' ? decodeJson(bytes.toString('utf8'), LIMITS) : decodeMsgpack(bytes, LIMITS)));
+          onlyAblyErrors(() =>
+            format === 'json' ? decodeJson(bytes.toString('utf8'), LIMITS) : decodeMsgpack(bytes, LIMITS),
+          );
         }),
         params,
       );
@@ -69,7 +74,9 @@ describe('fuzz: decoders and validators', () => {
       fc.assert(
         fc.property(value, (v) => {
           const bytes = encodeAny(v, format);
-          const decoded = onlyAblyErrors(() => decodeFrame(format === 'json' ? bytes.toString('utf8') : bytes, format, LIMITS));
+          const decoded = onlyAblyErrors(() =>
+            decodeFrame(format === 'json' ? bytes.toString('utf8') : bytes, format, LIMITS),
+          );
           if (depthOf(v) <= MAX_DECODE_DEPTH) assert.deepEqual(normal(decoded), normal(v));
           else assert.equal(decoded, undefined);
         }),
@@ -80,13 +87,33 @@ describe('fuzz: decoders and validators', () => {
     it(`${format}: whatever parseProtocolMessage accepts, every encoder serialises and decodes again`, () => {
       // Inputs that once got through, always tried first.
       const examples: [Buffer][] = [
-        [encodeAny({ action: Action.MESSAGE, channel: 'x', msgSerial: 0, messages: [{ data: 'd', extras: nest(MAX_EXTRAS_DEPTH + 20) }] }, format)],
-        [Buffer.from(`{"action":${Action.MESSAGE},"channel":"x","messages":[{"extras":{"headers":{"__proto__":{"x":1}}}}]}`)],
-        [Buffer.from(`{"action":${Action.PRESENCE},"channel":"x","presence":[{"action":2,"extras":{"__proto__":[]}}]}`)],
+        [
+          encodeAny(
+            {
+              action: Action.MESSAGE,
+              channel: 'x',
+              msgSerial: 0,
+              messages: [{ data: 'd', extras: nest(MAX_EXTRAS_DEPTH + 20) }],
+            },
+            format,
+          ),
+        ],
+        [
+          Buffer.from(
+            `{"action":${Action.MESSAGE},"channel":"x","messages":[{"extras":{"headers":{"__proto__":{"x":1}}}}]}`,
+          ),
+        ],
+        [
+          Buffer.from(
+            `{"action":${Action.PRESENCE},"channel":"x","presence":[{"action":2,"extras":{"__proto__":[]}}]}`,
+          ),
+        ],
       ];
       fc.assert(
         fc.property(inputFor(protocolMessage, format), (bytes) => {
-          const raw = onlyAblyErrors(() => decodeFrame(format === 'json' ? bytes.toString('utf8') : bytes, format, LIMITS));
+          const raw = onlyAblyErrors(() =>
+            decodeFrame(format === 'json' ? bytes.toString('utf8') : bytes, format, LIMITS),
+          );
           if (raw === undefined) return;
           let pm;
           try {
@@ -113,8 +140,18 @@ describe('fuzz: decoders and validators', () => {
     const optional = (v: unknown, type: string): boolean => v === undefined || typeof v === type;
     // Sound envelopes, so that the payloads are what gets validated.
     const payloads = fc.oneof(
-      fc.record({ action: fc.constant(Action.MESSAGE), channel: fc.constant('x'), msgSerial: fc.nat(), messages: fc.array(message, { maxLength: 3 }) }),
-      fc.record({ action: fc.constant(Action.ANNOTATION), channel: fc.constant('x'), msgSerial: fc.nat(), annotations: fc.array(annotation, { maxLength: 3 }) }),
+      fc.record({
+        action: fc.constant(Action.MESSAGE),
+        channel: fc.constant('x'),
+        msgSerial: fc.nat(),
+        messages: fc.array(message, { maxLength: 3 }),
+      }),
+      fc.record({
+        action: fc.constant(Action.ANNOTATION),
+        channel: fc.constant('x'),
+        msgSerial: fc.nat(),
+        annotations: fc.array(annotation, { maxLength: 3 }),
+      }),
     );
     fc.assert(
       fc.property(payloads, (raw) => {
@@ -130,13 +167,20 @@ describe('fuzz: decoders and validators', () => {
           const v = m.version;
           if (v === undefined) continue;
           assert.ok(optional(v.clientId, 'string') && optional(v.description, 'string'), 'version fields');
-          assert.ok(Object.values(v.metadata ?? {}).every((x) => typeof x === 'string'), 'metadata values');
+          assert.ok(
+            Object.values(v.metadata ?? {}).every((x) => typeof x === 'string'),
+            'metadata values',
+          );
         }
         for (const a of pm.annotations ?? []) {
           assert.ok(Number.isSafeInteger(a.action) && a.action >= 0, 'annotation action');
-          for (const f of ['type', 'name', 'messageSerial', 'clientId', 'id', 'encoding'] as const) assert.ok(optional(a[f], 'string'), `annotation ${f}`);
+          for (const f of ['type', 'name', 'messageSerial', 'clientId', 'id', 'encoding'] as const)
+            assert.ok(optional(a[f], 'string'), `annotation ${f}`);
           assert.ok(a.count === undefined || (Number.isSafeInteger(a.count) && a.count >= 0), 'annotation count');
-          assert.ok(a.data === undefined || typeof a.data === 'string' || a.data instanceof Uint8Array, 'annotation data');
+          assert.ok(
+            a.data === undefined || typeof a.data === 'string' || a.data instanceof Uint8Array,
+            'annotation data',
+          );
         }
       }),
       params,
@@ -145,12 +189,16 @@ describe('fuzz: decoders and validators', () => {
 
   it('pre-allocation headers cost nothing: 1,000,000 announced elements per byte are refused at once', () => {
     fc.assert(
-      fc.property(fc.integer({ min: 1, max: 30_000 }), fc.constantFrom([0xdc, 0xff, 0xff], [0xdd, 0x00, 0x0f, 0x42, 0x40], [0xdf, 0x00, 0x0f, 0x42, 0x40]), (n, header) => {
-        const bytes = Buffer.from(Array.from({ length: n }, () => header).flat());
-        const heapBefore = process.memoryUsage().heapUsed;
-        onlyAblyErrors(() => decodeMsgpack(bytes, decodeLimits(1024 * 1024)));
-        assert.ok(process.memoryUsage().heapUsed - heapBefore < 32 * 1024 * 1024, 'no large allocation');
-      }),
+      fc.property(
+        fc.integer({ min: 1, max: 30_000 }),
+        fc.constantFrom([0xdc, 0xff, 0xff], [0xdd, 0x00, 0x0f, 0x42, 0x40], [0xdf, 0x00, 0x0f, 0x42, 0x40]),
+        (n, header) => {
+          const bytes = Buffer.from(Array.from({ length: n }, () => header).flat());
+          const heapBefore = process.memoryUsage().heapUsed;
+          onlyAblyErrors(() => decodeMsgpack(bytes, decodeLimits(1024 * 1024)));
+          assert.ok(process.memoryUsage().heapUsed - heapBefore < 32 * 1024 * 1024, 'no large allocation');
+        },
+      ),
       { ...params, numRuns: 50 },
     );
   });

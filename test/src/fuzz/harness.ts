@@ -39,7 +39,11 @@ export class FuzzServer {
     const dir = mkdtempSync(join(tmpdir(), 'encke-fuzz-'));
     const config = join(dir, 'encke.json');
     writeFileSync(config, JSON.stringify({ apps: TEST_APPS, sandbox: true, ...options }));
-    const child = spawn(process.execPath, [BIN, 'serve', '--config', config, '--host', '127.0.0.1', '--port', '0', '--log-level', 'info'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(
+      process.execPath,
+      [BIN, 'serve', '--config', config, '--host', '127.0.0.1', '--port', '0', '--log-level', 'info'],
+      { stdio: ['ignore', 'pipe', 'pipe'] },
+    );
     const server = new FuzzServer(child, dir);
     child.stderr!.on('data', (d: Buffer) => (server.stderr = (server.stderr + d.toString()).slice(-20_000)));
     const exited = new Promise<void>((resolve) =>
@@ -64,7 +68,10 @@ export class FuzzServer {
         if (entry.level >= PINO_ERROR) server.errors.push(entry);
       });
     });
-    await Promise.race([listening, exited.then(() => Promise.reject(new Error(`server exited at start: ${server.stderr}`)))]);
+    await Promise.race([
+      listening,
+      exited.then(() => Promise.reject(new Error(`server exited at start: ${server.stderr}`))),
+    ]);
     return server;
   }
 
@@ -80,7 +87,8 @@ export class FuzzServer {
   /** Current and peak resident set size of the server process (bytes). */
   memory(): { rss: number; peak: number } {
     const status = readFileSync(`/proc/${this.child.pid}/status`, 'utf8');
-    const kb = (field: string): number => Number(new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(status)?.[1] ?? 0) * 1024;
+    const kb = (field: string): number =>
+      Number(new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(status)?.[1] ?? 0) * 1024;
     return { rss: kb('VmRSS'), peak: kb('VmHWM') };
   }
 

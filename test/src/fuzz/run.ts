@@ -15,7 +15,8 @@ const MB = 1024 * 1024;
 async function main(): Promise<number> {
   const { values } = parseArgs({ options: { minutes: { type: 'string', default: '1' }, seed: { type: 'string' } } });
   const minutes = Number(values.minutes);
-  if (!Number.isFinite(minutes) || minutes <= 0) throw new Error(`--minutes must be a positive number, got ${values.minutes}`);
+  if (!Number.isFinite(minutes) || minutes <= 0)
+    throw new Error(`--minutes must be a positive number, got ${values.minutes}`);
   const baseSeed = values.seed !== undefined ? Number(values.seed) : Math.floor(Math.random() * 2 ** 31);
   const deadline = Date.now() + minutes * 60_000;
   const server = await FuzzServer.start();
@@ -43,7 +44,9 @@ async function main(): Promise<number> {
       }
       if (batch % TARGETS.length === 0) {
         const { rss, peak } = server.memory();
-        process.stdout.write(`  ${((Date.now() - started) / 60_000).toFixed(1)} min: ${total} inputs, server RSS ${(rss / MB).toFixed(0)} MB (peak ${(peak / MB).toFixed(0)} MB)\n`);
+        process.stdout.write(
+          `  ${((Date.now() - started) / 60_000).toFixed(1)} min: ${total} inputs, server RSS ${(rss / MB).toFixed(0)} MB (peak ${(peak / MB).toFixed(0)} MB)\n`,
+        );
       }
     }
     if (finding === undefined) await watcher.checkHealthy();
@@ -54,10 +57,16 @@ async function main(): Promise<number> {
   const memory = server.alive ? server.memory() : { rss: 0, peak: 0 };
   watcher.close();
   await server.stop();
-  process.stdout.write(`\nfuzz report: ${((Date.now() - started) / 60_000).toFixed(1)} minutes, base seed ${baseSeed}\n`);
+  process.stdout.write(
+    `\nfuzz report: ${((Date.now() - started) / 60_000).toFixed(1)} minutes, base seed ${baseSeed}\n`,
+  );
   for (const [name, n] of tried) process.stdout.write(`  ${name}: ${n} inputs\n`);
-  process.stdout.write(`inputs tried: ${total}\ncrashes: ${crashes}\nerror-level log lines: ${server.errors.length}\nfindings: ${finding === undefined ? 0 : 1}\n`);
-  process.stdout.write(`server max RSS (VmHWM): ${(memory.peak / MB).toFixed(1)} MB; final RSS ${(memory.rss / MB).toFixed(1)} MB\n`);
+  process.stdout.write(
+    `inputs tried: ${total}\ncrashes: ${crashes}\nerror-level log lines: ${server.errors.length}\nfindings: ${finding === undefined ? 0 : 1}\n`,
+  );
+  process.stdout.write(
+    `server max RSS (VmHWM): ${(memory.peak / MB).toFixed(1)} MB; final RSS ${(memory.rss / MB).toFixed(1)} MB\n`,
+  );
   if (finding !== undefined) process.stdout.write(`\nFINDING: ${finding}\n`);
   return finding === undefined && crashes === 0 ? 0 : 1;
 }

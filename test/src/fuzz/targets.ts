@@ -16,7 +16,16 @@ import { Action, Err, type ErrorInfo, type Format, type ProtocolMessage } from '
 import { RawCometClient, JSON_TYPE, MSGPACK_TYPE } from '../helpers/raw-comet.js';
 import { RawClient } from '../helpers/raw-ws.js';
 import { KEYS } from '../helpers/server.js';
-import { appDescription, batchBody, cometBody, encodeAny, inputFor, protocolMessage, restMessages, tokenBody } from './arbitraries.js';
+import {
+  appDescription,
+  batchBody,
+  cometBody,
+  encodeAny,
+  inputFor,
+  protocolMessage,
+  restMessages,
+  tokenBody,
+} from './arbitraries.js';
 import type { FuzzServer } from './harness.js';
 
 /** The seed of the CI run (fixed, so a failure is reproducible). */
@@ -55,7 +64,10 @@ async function settle(client: RawClient | RawCometClient, where: string): Promis
   try {
     await client.next(Action.ATTACHED, WAIT_MS, (pm) => pm.channel === SENTINEL);
   } catch (err) {
-    if (!client.closed) throw new Error(`${where}: neither answered nor ended within ${WAIT_MS} ms (${(err as Error).message.slice(0, 300)})`);
+    if (!client.closed)
+      throw new Error(
+        `${where}: neither answered nor ended within ${WAIT_MS} ms (${(err as Error).message.slice(0, 300)})`,
+      );
   }
   for (const pm of client.log) assertDocumented(pm.error, `${where} ${pm.action}`);
 }
@@ -85,8 +97,13 @@ function cometTarget(format: Format): Target {
     async run(server, input) {
       const client = await RawCometClient.connect(server.port, { format, query: '&clientId=fuzzer' });
       try {
-        const res = await client.request('send', { method: 'POST', body: input, headers: { 'content-type': format === 'json' ? JSON_TYPE : MSGPACK_TYPE } });
-        if (res.status !== 204) assertDocumented((res.body as { error?: ErrorInfo } | undefined)?.error, `${this.name} HTTP ${res.status}`);
+        const res = await client.request('send', {
+          method: 'POST',
+          body: input,
+          headers: { 'content-type': format === 'json' ? JSON_TYPE : MSGPACK_TYPE },
+        });
+        if (res.status !== 204)
+          assertDocumented((res.body as { error?: ErrorInfo } | undefined)?.error, `${this.name} HTTP ${res.status}`);
         if (!client.closed) await client.send([{ action: Action.ATTACH, channel: SENTINEL }]).catch(() => undefined);
         await settle(client, this.name);
       } finally {
@@ -96,7 +113,13 @@ function cometTarget(format: Format): Target {
   };
 }
 
-function restTarget(name: string, path: string, body: fc.Arbitrary<unknown>, format: Format, key: string | undefined): Target {
+function restTarget(
+  name: string,
+  path: string,
+  body: fc.Arbitrary<unknown>,
+  format: Format,
+  key: string | undefined,
+): Target {
   return {
     name: `REST ${name} ${format}`,
     input: inputFor(body, format),
@@ -106,7 +129,11 @@ function restTarget(name: string, path: string, body: fc.Arbitrary<unknown>, for
       const res = await fetch(`http://127.0.0.1:${server.port}${path}`, { method: 'POST', headers, body: input });
       const text = await res.text();
       if (res.status < 300) return;
-      assert.equal(res.headers.get('content-type'), JSON_TYPE, `${this.name}: error answered as ${res.headers.get('content-type')}`);
+      assert.equal(
+        res.headers.get('content-type'),
+        JSON_TYPE,
+        `${this.name}: error answered as ${res.headers.get('content-type')}`,
+      );
       const error = (JSON.parse(text) as { error?: ErrorInfo }).error;
       assert.ok(error, `${this.name}: HTTP ${res.status} without an ErrorInfo`);
       assert.equal(error.statusCode, res.status, `${this.name}: status ${res.status} for ${error.code}`);
@@ -142,7 +169,9 @@ export class Watcher {
   ) {}
 
   static async start(server: FuzzServer): Promise<Watcher> {
-    const clients = await Promise.all((['msgpack', 'json'] as Format[]).map((f) => RawClient.connect(server.port, KEYS.full, f)));
+    const clients = await Promise.all(
+      (['msgpack', 'json'] as Format[]).map((f) => RawClient.connect(server.port, KEYS.full, f)),
+    );
     for (const client of clients) {
       client.send({ action: Action.ATTACH, channel: FUZZ_CHANNEL });
       await client.next(Action.ATTACHED);
@@ -157,11 +186,19 @@ export class Watcher {
     const data = `watch-${++this.count}`;
     const auth = `Basic ${Buffer.from(KEYS.full).toString('base64')}`;
     const url = `http://127.0.0.1:${this.server.port}/channels/${FUZZ_CHANNEL}`;
-    const res = await fetch(`${url}/messages`, { method: 'POST', headers: { authorization: auth, 'content-type': JSON_TYPE }, body: encodeAny({ data }, 'json') });
+    const res = await fetch(`${url}/messages`, {
+      method: 'POST',
+      headers: { authorization: auth, 'content-type': JSON_TYPE },
+      body: encodeAny({ data }, 'json'),
+    });
     assert.equal(res.status, 201);
     for (const client of this.clients) {
       assert.ok(!client.closed, 'a watcher was disconnected');
-      const got: ProtocolMessage = await client.next(Action.MESSAGE, WAIT_MS, (pm) => pm.messages?.some((m) => m.data === data) ?? false);
+      const got: ProtocolMessage = await client.next(
+        Action.MESSAGE,
+        WAIT_MS,
+        (pm) => pm.messages?.some((m) => m.data === data) ?? false,
+      );
       assert.ok(got);
     }
     for (const accept of [JSON_TYPE, MSGPACK_TYPE]) {
@@ -179,7 +216,14 @@ export class Watcher {
 }
 
 /** Runs one input against a target, then the liveness checks every `every` inputs. */
-export async function runOne(target: Target, server: FuzzServer, watcher: Watcher, input: Buffer, index: number, every = 25): Promise<void> {
+export async function runOne(
+  target: Target,
+  server: FuzzServer,
+  watcher: Watcher,
+  input: Buffer,
+  index: number,
+  every = 25,
+): Promise<void> {
   await target.run(server, input);
   assert.ok(server.alive, server.crash);
   if (index % every === 0) await watcher.checkHealthy();

@@ -13,7 +13,21 @@ const KEYS = {
   public: 'enum.public:enum-public-secret1',
   mixed: 'enum.mixed:enum-mixed-secret-1',
 };
-const ACTIVE = ['aaa', 'exact-one', 'exact-one-more', 'private:alpha', 'private:beta', 'pub', 'public:a', 'public:b', 'public:c', 'publicity', 'room:chat', 'room:secret', 'zzz:chat'];
+const ACTIVE = [
+  'aaa',
+  'exact-one',
+  'exact-one-more',
+  'private:alpha',
+  'private:beta',
+  'pub',
+  'public:a',
+  'public:b',
+  'public:c',
+  'publicity',
+  'room:chat',
+  'room:secret',
+  'zzz:chat',
+];
 const VISIBLE: Record<keyof typeof KEYS, string[]> = {
   full: ACTIVE,
   public: ['public:a', 'public:b', 'public:c'],
@@ -29,7 +43,9 @@ interface Listing {
 describe('channel enumeration within the capability (issue 12, finding 4)', () => {
   let ts: TestServer;
   const get = (key: string, query: string): Promise<Response> =>
-    fetch(`http://127.0.0.1:${ts.port}/channels?${query}`, { headers: { authorization: `Basic ${Buffer.from(key).toString('base64')}` } });
+    fetch(`http://127.0.0.1:${ts.port}/channels?${query}`, {
+      headers: { authorization: `Basic ${Buffer.from(key).toString('base64')}` },
+    });
 
   /** Follows `Link rel="next"` from the first page to the last. */
   async function list(key: string, query: string): Promise<Listing> {
@@ -57,7 +73,15 @@ describe('channel enumeration within the capability (issue 12, finding 4)', () =
         keys: [
           { key: KEYS.full },
           { key: KEYS.public, capability: { 'public:*': ['channel-metadata'] } },
-          { key: KEYS.mixed, capability: { 'public:*': ['channel-metadata', 'subscribe'], 'exact-one': ['channel-metadata'], '*:chat': ['channel-metadata'], 'private:*': ['subscribe'] } },
+          {
+            key: KEYS.mixed,
+            capability: {
+              'public:*': ['channel-metadata', 'subscribe'],
+              'exact-one': ['channel-metadata'],
+              '*:chat': ['channel-metadata'],
+              'private:*': ['subscribe'],
+            },
+          },
         ],
       },
     ];
@@ -65,7 +89,10 @@ describe('channel enumeration within the capability (issue 12, finding 4)', () =
     for (const name of ACTIVE) {
       const res = await fetch(`http://127.0.0.1:${ts.port}/channels/${encodeURIComponent(name)}/messages`, {
         method: 'POST',
-        headers: { authorization: `Basic ${Buffer.from(KEYS.full).toString('base64')}`, 'content-type': 'application/json' },
+        headers: {
+          authorization: `Basic ${Buffer.from(KEYS.full).toString('base64')}`,
+          'content-type': 'application/json',
+        },
         body: '{"data":"x"}',
       });
       assert.equal(res.status, 201);
@@ -81,8 +108,13 @@ describe('channel enumeration within the capability (issue 12, finding 4)', () =
         it(`${who} key, limit=${limit}, by=${by}: exactly its channels, and cursors only ever name them`, async () => {
           const { names, cursors } = await list(KEYS[who], `limit=${limit}&by=${by}`);
           assert.deepEqual(names, VISIBLE[who]);
-          for (const cursor of cursors) assert.ok(VISIBLE[who].includes(cursor), `cursor ${cursor} names a channel the key may not see`);
-          assert.equal(cursors.length, Math.ceil(VISIBLE[who].length / limit) - 1, 'a next page only when there is more to see');
+          for (const cursor of cursors)
+            assert.ok(VISIBLE[who].includes(cursor), `cursor ${cursor} names a channel the key may not see`);
+          assert.equal(
+            cursors.length,
+            Math.ceil(VISIBLE[who].length / limit) - 1,
+            'a next page only when there is more to see',
+          );
         });
       }
     }
@@ -102,6 +134,9 @@ describe('channel enumeration within the capability (issue 12, finding 4)', () =
   });
 
   it('a cursor naming an invisible channel reveals nothing either', async () => {
-    assert.deepEqual(await list(KEYS.public, 'limit=1&by=id&cursor=private%3Aalpha'), { names: VISIBLE.public.slice(), cursors: ['public:a', 'public:b'] });
+    assert.deepEqual(await list(KEYS.public, 'limit=1&by=id&cursor=private%3Aalpha'), {
+      names: VISIBLE.public.slice(),
+      cursors: ['public:a', 'public:b'],
+    });
   });
 });

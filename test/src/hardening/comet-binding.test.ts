@@ -17,12 +17,19 @@ const SECRET = 'secret-channel';
 describe('comet requests bound to the connection credential (issue 12, finding 5)', () => {
   let ts: TestServer;
   const token = async (capability: Record<string, string[]>, clientId?: string): Promise<string> => {
-    const res = await postJson(ts.port, '/keys/testapp.full/requestToken', { capability: JSON.stringify(capability), ...(clientId ? { clientId } : {}) }, basicAuth(KEYS.full));
+    const res = await postJson(
+      ts.port,
+      '/keys/testapp.full/requestToken',
+      { capability: JSON.stringify(capability), ...(clientId ? { clientId } : {}) },
+      basicAuth(KEYS.full),
+    );
     assert.equal(res.status, 200);
     return res.body!.token!;
   };
   const as = (credential: { key?: string; token?: string }): string =>
-    credential.key !== undefined ? `key=${encodeURIComponent(credential.key)}` : `access_token=${encodeURIComponent(credential.token!)}`;
+    credential.key !== undefined
+      ? `key=${encodeURIComponent(credential.key)}`
+      : `access_token=${encodeURIComponent(credential.token!)}`;
 
   before(async () => {
     ts = await startServer();
@@ -42,7 +49,11 @@ describe('comet requests bound to the connection credential (issue 12, finding 5
       const victim = await RawCometClient.connect(ts.port, { key: KEYS.full });
       const creds = as(await credential());
       const path = (endpoint: string): string => `/comet/${victim.connectionKey}/${endpoint}?${creds}`;
-      const sent = await cometRequest(ts.port, path('send'), { method: 'POST', body: JSON.stringify([{ action: Action.ATTACH, channel: SECRET }]), headers: { 'content-type': JSON_TYPE } });
+      const sent = await cometRequest(ts.port, path('send'), {
+        method: 'POST',
+        body: JSON.stringify([{ action: Action.ATTACH, channel: SECRET }]),
+        headers: { 'content-type': JSON_TYPE },
+      });
       assert.equal(sent.status, 401);
       assert.equal((sent.body as { error: { code: number } }).error.code, Err.incompatibleCredentials.code);
       for (const endpoint of ['recv', 'close', 'disconnect']) {
@@ -62,7 +73,11 @@ describe('comet requests bound to the connection credential (issue 12, finding 5
     const capability = { '*': ['*'] };
     const victim = await RawCometClient.connect(ts.port, { token: await token(capability, 'same') });
     const twin = await token(capability, 'same');
-    const res = await cometRequest(ts.port, `/comet/${victim.connectionKey}/send?${as({ token: twin })}`, { method: 'POST', body: JSON.stringify([{ action: Action.ATTACH, channel: 'twin' }]), headers: { 'content-type': JSON_TYPE } });
+    const res = await cometRequest(ts.port, `/comet/${victim.connectionKey}/send?${as({ token: twin })}`, {
+      method: 'POST',
+      body: JSON.stringify([{ action: Action.ATTACH, channel: 'twin' }]),
+      headers: { 'content-type': JSON_TYPE },
+    });
     assert.equal(res.status, 204);
     await victim.next(Action.ATTACHED, 5000, (pm) => pm.channel === 'twin');
     await victim.close();
@@ -72,7 +87,11 @@ describe('comet requests bound to the connection credential (issue 12, finding 5
     const client = await RawCometClient.connect(ts.port, { token: await token({ '*': ['*'] }, 'reauth') });
     const narrower = await token({ 'allowed:*': ['*'] }, 'reauth');
     const send = (body: unknown[]): Promise<{ status: number }> =>
-      cometRequest(ts.port, `/comet/${client.connectionKey}/send?${as({ token: narrower })}`, { method: 'POST', body: JSON.stringify(body), headers: { 'content-type': JSON_TYPE } });
+      cometRequest(ts.port, `/comet/${client.connectionKey}/send?${as({ token: narrower })}`, {
+        method: 'POST',
+        body: JSON.stringify(body),
+        headers: { 'content-type': JSON_TYPE },
+      });
     assert.equal((await send([{ action: Action.AUTH, auth: { accessToken: narrower } }])).status, 204);
     await client.next(Action.CONNECTED);
     assert.equal((await send([{ action: Action.ATTACH, channel: 'allowed:x' }])).status, 204);

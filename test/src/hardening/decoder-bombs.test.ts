@@ -13,7 +13,8 @@ import { RawCometClient, MSGPACK_TYPE } from '../helpers/raw-comet.js';
 import { KEYS, startServer, type TestServer } from '../helpers/server.js';
 
 /** `dc ff ff` repeated: each header announces a 65,535-element array. */
-const bomb = (headers: number): Buffer => Buffer.concat(Array.from({ length: headers }, () => Buffer.from([0xdc, 0xff, 0xff])));
+const bomb = (headers: number): Buffer =>
+  Buffer.concat(Array.from({ length: headers }, () => Buffer.from([0xdc, 0xff, 0xff])));
 /** A map header announcing 4 billion entries, then nothing. */
 const MAP_BOMB = Buffer.from([0xdf, 0xff, 0xff, 0xff, 0xff]);
 /** A str32 header announcing 4 GB. */
@@ -34,11 +35,29 @@ interface Case {
 }
 
 const REST_CASES: Case[] = [
-  { name: 'requestToken of an unknown key, no credentials, 1,200 headers (the reproduction)', path: '/keys/no.such/requestToken', body: bomb(1200) },
-  { name: 'requestToken of an unknown key, no credentials, 16,000 headers', path: '/keys/no.such/requestToken', body: bomb(16_000) },
+  {
+    name: 'requestToken of an unknown key, no credentials, 1,200 headers (the reproduction)',
+    path: '/keys/no.such/requestToken',
+    body: bomb(1200),
+  },
+  {
+    name: 'requestToken of an unknown key, no credentials, 16,000 headers',
+    path: '/keys/no.such/requestToken',
+    body: bomb(16_000),
+  },
   { name: 'requestToken of a real key, no credentials', path: '/keys/testapp.full/requestToken', body: bomb(16_000) },
-  { name: 'requestToken, a map of 4 billion entries', path: '/keys/testapp.full/requestToken', body: MAP_BOMB, expect: Err.maxMessageSizeExceeded },
-  { name: 'requestToken, a 4 GB string', path: '/keys/testapp.full/requestToken', body: STRING_BOMB, expect: Err.maxMessageSizeExceeded },
+  {
+    name: 'requestToken, a map of 4 billion entries',
+    path: '/keys/testapp.full/requestToken',
+    body: MAP_BOMB,
+    expect: Err.maxMessageSizeExceeded,
+  },
+  {
+    name: 'requestToken, a 4 GB string',
+    path: '/keys/testapp.full/requestToken',
+    body: STRING_BOMB,
+    expect: Err.maxMessageSizeExceeded,
+  },
   { name: 'REST publish with a key', path: '/channels/bombed/messages', body: bomb(60_000), key: KEYS.full },
   { name: 'REST batch publish with a key', path: '/messages', body: bomb(60_000), key: KEYS.full },
   { name: 'sandbox POST /apps', path: '/apps', body: bomb(20_000) },
@@ -59,7 +78,10 @@ describe('msgpack pre-allocation bombs (issue 12, finding 2)', () => {
     });
     assert.equal(res.status, 201);
     await watcher.next(Action.MESSAGE, 5000, (pm) => pm.messages?.some((m) => m.data === data) ?? false);
-    assert.ok(process.memoryUsage().rss - startRss < RSS_GROWTH_LIMIT, `RSS grew by ${((process.memoryUsage().rss - startRss) / MB).toFixed(0)} MB`);
+    assert.ok(
+      process.memoryUsage().rss - startRss < RSS_GROWTH_LIMIT,
+      `RSS grew by ${((process.memoryUsage().rss - startRss) / MB).toFixed(0)} MB`,
+    );
   }
 
   before(async () => {
@@ -98,7 +120,11 @@ describe('msgpack pre-allocation bombs (issue 12, finding 2)', () => {
 
   it('a comet msgpack send of 100,000 headers fails only its own connection (40000)', async () => {
     const client = await RawCometClient.connect(ts.port, { format: 'msgpack' });
-    const res = await client.request('send', { method: 'POST', body: bomb(100_000), headers: { 'content-type': MSGPACK_TYPE } });
+    const res = await client.request('send', {
+      method: 'POST',
+      body: bomb(100_000),
+      headers: { 'content-type': MSGPACK_TYPE },
+    });
     assert.equal(res.status, 400);
     assert.equal((res.body as { error?: { code: number } }).error?.code, Err.badRequest.code);
     await client.waitClosed();

@@ -8,7 +8,16 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { Encoder } from '@msgpack/msgpack';
-import { Action, Err, MAX_EXTRAS_DEPTH, PresenceAction, decodeMsgpack, type ErrorDef, type Format, type ProtocolMessage } from '@encke/protocol';
+import {
+  Action,
+  Err,
+  MAX_EXTRAS_DEPTH,
+  PresenceAction,
+  decodeMsgpack,
+  type ErrorDef,
+  type Format,
+  type ProtocolMessage,
+} from '@encke/protocol';
 import { RawClient } from '../helpers/raw-ws.js';
 import { KEYS, startServer, type TestServer } from '../helpers/server.js';
 
@@ -53,14 +62,64 @@ interface RestCase {
 }
 
 const REST_CASES: RestCase[] = [
-  { name: 'JSON, extras 101 levels deep (the reproduction)', path: `/channels/${CHANNEL}/messages`, format: 'json', body: { data: 'd', extras: nest(101) }, expect: Err.badRequest },
-  { name: 'msgpack, extras 101 levels deep', path: `/channels/${CHANNEL}/messages`, format: 'msgpack', body: { data: 'd', extras: nest(101) }, expect: Err.badRequest },
-  { name: 'JSON, extras 10,000 levels deep', path: `/channels/${CHANNEL}/messages`, format: 'json', body: null, text: `{"data":"d","extras":${'{"a":'.repeat(10_000)}1${'}'.repeat(10_000)}}`, expect: Err.badRequest },
-  { name: 'JSON, extras one level past the limit', path: `/channels/${CHANNEL}/messages`, format: 'json', body: { data: 'd', extras: nest(MAX_EXTRAS_DEPTH + 1) }, expect: Err.invalidExtras },
-  { name: 'msgpack, extras one level past the limit', path: `/channels/${CHANNEL}/messages`, format: 'msgpack', body: [{ data: 'd', extras: nest(MAX_EXTRAS_DEPTH + 1) }], expect: Err.invalidExtras },
-  { name: 'JSON, extras with a __proto__ key', path: `/channels/${CHANNEL}/messages`, format: 'json', body: null, text: '{"data":"d","extras":{"headers":{"__proto__":{"x":1}}}}', expect: Err.invalidExtras },
-  { name: 'msgpack, extras holding binary', path: `/channels/${CHANNEL}/messages`, format: 'msgpack', body: { data: 'd', extras: { bin: new Uint8Array([1, 2]) } }, expect: Err.invalidExtras },
-  { name: 'batch publish, extras past the limit', path: '/messages', format: 'json', body: { channels: [CHANNEL], messages: { data: 'd', extras: nest(MAX_EXTRAS_DEPTH + 1) } }, expect: Err.invalidExtras },
+  {
+    name: 'JSON, extras 101 levels deep (the reproduction)',
+    path: `/channels/${CHANNEL}/messages`,
+    format: 'json',
+    body: { data: 'd', extras: nest(101) },
+    expect: Err.badRequest,
+  },
+  {
+    name: 'msgpack, extras 101 levels deep',
+    path: `/channels/${CHANNEL}/messages`,
+    format: 'msgpack',
+    body: { data: 'd', extras: nest(101) },
+    expect: Err.badRequest,
+  },
+  {
+    name: 'JSON, extras 10,000 levels deep',
+    path: `/channels/${CHANNEL}/messages`,
+    format: 'json',
+    body: null,
+    text: `{"data":"d","extras":${'{"a":'.repeat(10_000)}1${'}'.repeat(10_000)}}`,
+    expect: Err.badRequest,
+  },
+  {
+    name: 'JSON, extras one level past the limit',
+    path: `/channels/${CHANNEL}/messages`,
+    format: 'json',
+    body: { data: 'd', extras: nest(MAX_EXTRAS_DEPTH + 1) },
+    expect: Err.invalidExtras,
+  },
+  {
+    name: 'msgpack, extras one level past the limit',
+    path: `/channels/${CHANNEL}/messages`,
+    format: 'msgpack',
+    body: [{ data: 'd', extras: nest(MAX_EXTRAS_DEPTH + 1) }],
+    expect: Err.invalidExtras,
+  },
+  {
+    name: 'JSON, extras with a __proto__ key',
+    path: `/channels/${CHANNEL}/messages`,
+    format: 'json',
+    body: null,
+    text: '{"data":"d","extras":{"headers":{"__proto__":{"x":1}}}}',
+    expect: Err.invalidExtras,
+  },
+  {
+    name: 'msgpack, extras holding binary',
+    path: `/channels/${CHANNEL}/messages`,
+    format: 'msgpack',
+    body: { data: 'd', extras: { bin: new Uint8Array([1, 2]) } },
+    expect: Err.invalidExtras,
+  },
+  {
+    name: 'batch publish, extras past the limit',
+    path: '/messages',
+    format: 'json',
+    body: { channels: [CHANNEL], messages: { data: 'd', extras: nest(MAX_EXTRAS_DEPTH + 1) } },
+    expect: Err.invalidExtras,
+  },
 ];
 
 describe('deep extras (issue 12, finding 1)', () => {
@@ -71,7 +130,11 @@ describe('deep extras (issue 12, finding 1)', () => {
   const rest = (path: string, format: Format, body: Uint8Array | string, accept: Format = 'json'): Promise<Response> =>
     fetch(`http://127.0.0.1:${ts.port}${path}`, {
       method: 'POST',
-      headers: { authorization: basic(KEYS.full), 'content-type': format === 'json' ? 'application/json' : 'application/x-msgpack', accept: accept === 'json' ? 'application/json' : 'application/x-msgpack' },
+      headers: {
+        authorization: basic(KEYS.full),
+        'content-type': format === 'json' ? 'application/json' : 'application/x-msgpack',
+        accept: accept === 'json' ? 'application/json' : 'application/x-msgpack',
+      },
       body,
     });
 
@@ -109,10 +172,20 @@ describe('deep extras (issue 12, finding 1)', () => {
       const client = await RawClient.connect(ts.port, KEYS.full, format, '&clientId=deep-client');
       client.send({ action: Action.ATTACH, channel: CHANNEL });
       await client.next(Action.ATTACHED);
-      client.send({ action: Action.MESSAGE, channel: CHANNEL, msgSerial: 0, messages: [{ data: 'd', extras: nest(MAX_EXTRAS_DEPTH + 1) }] });
+      client.send({
+        action: Action.MESSAGE,
+        channel: CHANNEL,
+        msgSerial: 0,
+        messages: [{ data: 'd', extras: nest(MAX_EXTRAS_DEPTH + 1) }],
+      });
       const nack = await client.next(Action.NACK);
       assert.equal(nack.error?.code, Err.invalidExtras.code);
-      client.send({ action: Action.PRESENCE, channel: CHANNEL, msgSerial: 1, presence: [{ action: PresenceAction.ENTER, data: 'p', extras: nest(MAX_EXTRAS_DEPTH + 5) }] });
+      client.send({
+        action: Action.PRESENCE,
+        channel: CHANNEL,
+        msgSerial: 1,
+        presence: [{ action: PresenceAction.ENTER, data: 'p', extras: nest(MAX_EXTRAS_DEPTH + 5) }],
+      });
       assert.equal((await client.next(Action.NACK)).error?.code, Err.invalidExtras.code);
       client.send({ action: Action.MESSAGE, channel: CHANNEL, msgSerial: 2, messages: [{ data: 'fine' }] });
       assert.equal((await client.next(Action.ACK)).msgSerial, 2);
@@ -122,7 +195,12 @@ describe('deep extras (issue 12, finding 1)', () => {
 
     it(`realtime ${format}: a frame nested past the decoder's 64 levels fails that connection only (40000)`, async () => {
       const client = await RawClient.connect(ts.port, KEYS.full, format);
-      sendDeep(client, { action: Action.MESSAGE, channel: CHANNEL, msgSerial: 0, messages: [{ data: 'd', extras: nest(101) }] });
+      sendDeep(client, {
+        action: Action.MESSAGE,
+        channel: CHANNEL,
+        msgSerial: 0,
+        messages: [{ data: 'd', extras: nest(101) }],
+      });
       const error = await client.next(Action.ERROR);
       assert.equal(error.error?.code, Err.badRequest.code);
       assert.equal(error.error?.statusCode, 400);
@@ -133,18 +211,34 @@ describe('deep extras (issue 12, finding 1)', () => {
 
   it(`extras ${MAX_EXTRAS_DEPTH} levels deep are accepted and reach msgpack subscribers, rewind and history intact`, async () => {
     const extras = nest(MAX_EXTRAS_DEPTH);
-    assert.equal((await rest(`/channels/${CHANNEL}/messages`, 'msgpack', encodeMsgpackValue({ data: 'at-limit', extras }))).status, 201);
-    const live = await subscriber.next(Action.MESSAGE, 5000, (pm) => pm.messages?.some((m) => m.data === 'at-limit') ?? false);
+    assert.equal(
+      (await rest(`/channels/${CHANNEL}/messages`, 'msgpack', encodeMsgpackValue({ data: 'at-limit', extras }))).status,
+      201,
+    );
+    const live = await subscriber.next(
+      Action.MESSAGE,
+      5000,
+      (pm) => pm.messages?.some((m) => m.data === 'at-limit') ?? false,
+    );
     assert.equal(depthOf(live.messages!.find((m) => m.data === 'at-limit')!.extras), MAX_EXTRAS_DEPTH);
     const late = await RawClient.connect(ts.port, KEYS.full, 'msgpack');
     late.send({ action: Action.ATTACH, channel: CHANNEL, params: { rewind: '100' } });
-    const replay = await late.next(Action.MESSAGE, 5000, (pm) => pm.messages?.some((m) => m.data === 'at-limit') ?? false);
+    const replay = await late.next(
+      Action.MESSAGE,
+      5000,
+      (pm) => pm.messages?.some((m) => m.data === 'at-limit') ?? false,
+    );
     assert.equal(depthOf(replay.messages!.find((m) => m.data === 'at-limit')!.extras), MAX_EXTRAS_DEPTH);
     late.close();
-    const history = await fetch(`http://127.0.0.1:${ts.port}/channels/${CHANNEL}/messages`, { headers: { authorization: basic(KEYS.full), accept: 'application/x-msgpack' } });
+    const history = await fetch(`http://127.0.0.1:${ts.port}/channels/${CHANNEL}/messages`, {
+      headers: { authorization: basic(KEYS.full), accept: 'application/x-msgpack' },
+    });
     assert.equal(history.status, 200);
     const items = decodeMsgpack(new Uint8Array(await history.arrayBuffer())) as { data: string; extras?: unknown }[];
     assert.equal(depthOf(items.find((m) => m.data === 'at-limit')!.extras), MAX_EXTRAS_DEPTH);
-    assert.ok(items.every((m) => m.extras === undefined || depthOf(m.extras) <= MAX_EXTRAS_DEPTH), 'nothing deeper was stored');
+    assert.ok(
+      items.every((m) => m.extras === undefined || depthOf(m.extras) <= MAX_EXTRAS_DEPTH),
+      'nothing deeper was stored',
+    );
   });
 });

@@ -42,7 +42,10 @@ describe('fault isolation: the last resort logs, counts and ends at most one con
   async function publish(data: string): Promise<void> {
     const res = await fetch(`http://127.0.0.1:${ts.port}/channels/${CHANNEL}/messages`, {
       method: 'POST',
-      headers: { authorization: `Basic ${Buffer.from(KEYS.full).toString('base64')}`, 'content-type': 'application/json' },
+      headers: {
+        authorization: `Basic ${Buffer.from(KEYS.full).toString('base64')}`,
+        'content-type': 'application/json',
+      },
       body: JSON.stringify({ data }),
     });
     assert.equal(res.status, 201);
@@ -81,7 +84,10 @@ describe('fault isolation: the last resort logs, counts and ends at most one con
     await publish('after-poison');
     await json.next(Action.MESSAGE, 5000, (pm) => hasData(pm, POISON));
     for (const c of [json, msgpack, comet]) await c.next(Action.MESSAGE, 5000, (pm) => hasData(pm, 'after-poison'));
-    assert.ok(!msgpack.log.some((pm) => hasData(pm, POISON)) && !comet.log.some((pm) => hasData(pm, POISON)), 'msgpack subscribers never got the frame');
+    assert.ok(
+      !msgpack.log.some((pm) => hasData(pm, POISON)) && !comet.log.some((pm) => hasData(pm, POISON)),
+      'msgpack subscribers never got the frame',
+    );
     assert.equal(ts.server.faults.counts.encode, faults + 1);
     const errors = logger.at('error').slice(errorsBefore);
     assert.equal(errors.length, 1);
@@ -92,7 +98,7 @@ describe('fault isolation: the last resort logs, counts and ends at most one con
     await comet.close();
   });
 
-  it('an exception while handling one connection\'s frame fails that connection (50000) and no other', async () => {
+  it("an exception while handling one connection's frame fails that connection (50000) and no other", async () => {
     const faults = ts.server.faults.counts.connection;
     const original = Session.prototype.receive;
     patch(Session.prototype, 'receive', function (this: Session, pm) {
@@ -110,7 +116,7 @@ describe('fault isolation: the last resort logs, counts and ends at most one con
     bystander.close();
   });
 
-  it('an exception in one session\'s flush fails that session; the others of the tick are written', async () => {
+  it("an exception in one session's flush fails that session; the others of the tick are written", async () => {
     const faults = ts.server.faults.counts.connection;
     const [victim, bystander] = [await subscriber('json', 'flush-victim'), await subscriber('json')];
     const original = Session.prototype.flush;
@@ -126,12 +132,15 @@ describe('fault isolation: the last resort logs, counts and ends at most one con
     bystander.close();
   });
 
-  it('an exception in one connection\'s heartbeat tick fails that connection only', async () => {
+  it("an exception in one connection's heartbeat tick fails that connection only", async () => {
     const faults = ts.server.faults.counts.timer;
     const victim = await RawClient.connect(ts.port, KEYS.full, 'json', '&clientId=tick-victim');
     const bystander = await subscriber('json');
-    const id = ts.server.inspect.connectionIds().find((c) => ts.server.inspect.connection(c)?.clientId === 'tick-victim')!;
-    const transportOf = (session: Session): { tick(now: number): void } | null => session.transport as { tick(now: number): void } | null;
+    const id = ts.server.inspect
+      .connectionIds()
+      .find((c) => ts.server.inspect.connection(c)?.clientId === 'tick-victim')!;
+    const transportOf = (session: Session): { tick(now: number): void } | null =>
+      session.transport as { tick(now: number): void } | null;
     const original = Session.prototype.flush;
     let armed = false;
     // The victim's transport tick throws from the next heartbeat on.

@@ -8,7 +8,15 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import * as Ably from 'ably';
 import { Action, Err, PresenceAction, type ProtocolMessage } from '@encke/protocol';
-import { closeAll, connect, connectionState, eventually, realtime, WS_VARIANTS, COMET_VARIANTS } from '../helpers/ably.js';
+import {
+  closeAll,
+  connect,
+  connectionState,
+  eventually,
+  realtime,
+  WS_VARIANTS,
+  COMET_VARIANTS,
+} from '../helpers/ably.js';
 import { RawClient } from '../helpers/raw-ws.js';
 import { KEYS, startServer } from '../helpers/server.js';
 
@@ -35,7 +43,7 @@ describe('resource limits', () => {
     });
   }
 
-  it('past maxConnectionsPerApp the app\'s next client fails with 40111; other apps still connect', async () => {
+  it("past maxConnectionsPerApp the app's next client fails with 40111; other apps still connect", async () => {
     const ts = await startServer({ maxConnectionsPerApp: 2 });
     const variant = WS_VARIANTS[0]!;
     const clients = [realtime(ts, variant), realtime(ts, variant)];
@@ -60,11 +68,20 @@ describe('resource limits', () => {
     try {
       await connect(client);
       for (const name of ['c1', 'c2', 'c3']) await client.channels.get(name).attach();
-      await assert.rejects(client.channels.get('c4').attach(), (err: Ably.ErrorInfo) => err.code === Err.channelLimit.code && err.statusCode === 403);
-      const res = await fetch(`http://127.0.0.1:${ts.port}/channels/c5/messages`, { method: 'POST', headers: { authorization: basic(KEYS.full), 'content-type': 'application/json' }, body: '{"data":"x"}' });
+      await assert.rejects(
+        client.channels.get('c4').attach(),
+        (err: Ably.ErrorInfo) => err.code === Err.channelLimit.code && err.statusCode === 403,
+      );
+      const res = await fetch(`http://127.0.0.1:${ts.port}/channels/c5/messages`, {
+        method: 'POST',
+        headers: { authorization: basic(KEYS.full), 'content-type': 'application/json' },
+        body: '{"data":"x"}',
+      });
       assert.equal(res.status, 403);
       assert.equal(((await res.json()) as { error: { code: number } }).error.code, Err.channelLimit.code);
-      const received = new Promise<Ably.Message>((resolve) => void client.channels.get('c1').subscribe((m) => resolve(m)));
+      const received = new Promise<Ably.Message>(
+        (resolve) => void client.channels.get('c1').subscribe((m) => resolve(m)),
+      );
       await client.channels.get('c1').publish('still', 'works');
       assert.equal((await received).data, 'works');
       assert.ok(ts.server.faults.limits.maxChannels >= 1);
@@ -83,8 +100,16 @@ describe('resource limits', () => {
         client.send({ action: Action.ATTACH, channel });
         await client.next(Action.ATTACHED, 5000, (pm) => pm.channel === channel);
         const msgSerial = serial++;
-        client.send({ action: Action.PRESENCE, channel, msgSerial, presence: [{ action: PresenceAction.ENTER, clientId, data: 'x' }] });
-        const answer = (): ProtocolMessage | undefined => client.log.find((pm) => (pm.action === Action.ACK || pm.action === Action.NACK) && pm.msgSerial === msgSerial);
+        client.send({
+          action: Action.PRESENCE,
+          channel,
+          msgSerial,
+          presence: [{ action: PresenceAction.ENTER, clientId, data: 'x' }],
+        });
+        const answer = (): ProtocolMessage | undefined =>
+          client.log.find(
+            (pm) => (pm.action === Action.ACK || pm.action === Action.NACK) && pm.msgSerial === msgSerial,
+          );
         await eventually(() => answer() !== undefined, 5000, `an answer to msgSerial ${msgSerial}`);
         return answer()!.action === Action.ACK ? 0 : (answer()!.error?.code ?? -1);
       };

@@ -14,7 +14,8 @@ import { KEYS, startServer, type TestServer } from '../helpers/server.js';
 
 const MAX_BODY = 4096;
 const ORIGIN = 'https://some-web-page.example';
-const members = (n: number): { clientId: string; data: string }[] => Array.from({ length: n }, (_, i) => ({ clientId: `member-${i}`, data: 'x'.repeat(20) }));
+const members = (n: number): { clientId: string; data: string }[] =>
+  Array.from({ length: n }, (_, i) => ({ clientId: `member-${i}`, data: 'x'.repeat(20) }));
 
 interface Case {
   name: string;
@@ -24,11 +25,34 @@ interface Case {
 }
 
 const BAD_REQUESTS: Case[] = [
-  { name: 'text/plain body (what a page sends without a preflight)', headers: { 'content-type': 'text/plain' }, body: '{"keys":[{}]}', expect: Err.unsupportedMediaType },
-  { name: 'form body', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: 'keys=1', expect: Err.unsupportedMediaType },
+  {
+    name: 'text/plain body (what a page sends without a preflight)',
+    headers: { 'content-type': 'text/plain' },
+    body: '{"keys":[{}]}',
+    expect: Err.unsupportedMediaType,
+  },
+  {
+    name: 'form body',
+    headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    body: 'keys=1',
+    expect: Err.unsupportedMediaType,
+  },
   { name: 'no Content-Type', headers: {}, body: '{"keys":[{}]}', expect: Err.unsupportedMediaType },
-  { name: `body past sandboxMaxBodySize (${MAX_BODY})`, headers: { 'content-type': 'application/json' }, body: JSON.stringify({ keys: [{}], channels: [{ name: 'c', presence: members(1000) }] }), expect: Err.requestTooLarge },
-  { name: '100 channels of 1,000 members', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ keys: [{}], channels: Array.from({ length: 100 }, (_, i) => ({ name: `c${i}`, presence: members(1000) })) }), expect: Err.requestTooLarge },
+  {
+    name: `body past sandboxMaxBodySize (${MAX_BODY})`,
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ keys: [{}], channels: [{ name: 'c', presence: members(1000) }] }),
+    expect: Err.requestTooLarge,
+  },
+  {
+    name: '100 channels of 1,000 members',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({
+      keys: [{}],
+      channels: Array.from({ length: 100 }, (_, i) => ({ name: `c${i}`, presence: members(1000) })),
+    }),
+    expect: Err.requestTooLarge,
+  },
 ];
 
 describe('sandbox safety (issue 12, finding 6)', () => {
@@ -45,7 +69,10 @@ describe('sandbox safety (issue 12, finding 6)', () => {
   });
 
   it('warns at start that sandbox mode is unauthenticated', () => {
-    assert.ok(logger.at('warn').some((e) => e.msg === SANDBOX_WARNING), 'the sandbox banner is logged at warn');
+    assert.ok(
+      logger.at('warn').some((e) => e.msg === SANDBOX_WARNING),
+      'the sandbox banner is logged at warn',
+    );
     assert.match(SANDBOX_WARNING, /UNAUTHENTICATED/);
   });
 
@@ -60,16 +87,33 @@ describe('sandbox safety (issue 12, finding 6)', () => {
   }
 
   it('sandbox routes answer no CORS: a page can neither preflight nor read the answer', async () => {
-    const preflight = await fetch(url('/apps'), { method: 'OPTIONS', headers: { origin: ORIGIN, 'access-control-request-method': 'POST', 'access-control-request-headers': 'content-type' } });
+    const preflight = await fetch(url('/apps'), {
+      method: 'OPTIONS',
+      headers: {
+        origin: ORIGIN,
+        'access-control-request-method': 'POST',
+        'access-control-request-headers': 'content-type',
+      },
+    });
     assert.equal(preflight.headers.get('access-control-allow-origin'), null);
     assert.equal(preflight.headers.get('access-control-allow-credentials'), null);
-    const created = await fetch(url('/apps'), { method: 'POST', headers: { origin: ORIGIN, 'content-type': 'application/json' }, body: '{"keys":[{}]}' });
+    const created = await fetch(url('/apps'), {
+      method: 'POST',
+      headers: { origin: ORIGIN, 'content-type': 'application/json' },
+      body: '{"keys":[{}]}',
+    });
     assert.equal(created.status, 201);
     assert.equal(created.headers.get('access-control-allow-origin'), null);
     const { appId, keys } = (await created.json()) as { appId: string; keys: { keyStr: string }[] };
     const auth = { authorization: `Basic ${Buffer.from(keys[0]!.keyStr).toString('base64')}` };
-    for (const [method, path] of [['POST', '/stats'], ['DELETE', `/apps/${appId}`]] as const) {
-      const pre = await fetch(url(path), { method: 'OPTIONS', headers: { origin: ORIGIN, 'access-control-request-method': method } });
+    for (const [method, path] of [
+      ['POST', '/stats'],
+      ['DELETE', `/apps/${appId}`],
+    ] as const) {
+      const pre = await fetch(url(path), {
+        method: 'OPTIONS',
+        headers: { origin: ORIGIN, 'access-control-request-method': method },
+      });
       assert.equal(pre.headers.get('access-control-allow-origin'), null, `${method} ${path}`);
     }
     const deleted = await fetch(url(`/apps/${appId}`), { method: 'DELETE', headers: { origin: ORIGIN, ...auth } });
@@ -78,20 +122,47 @@ describe('sandbox safety (issue 12, finding 6)', () => {
   });
 
   it('the rest of the API keeps its CORS (browsers use the SDK against it)', async () => {
-    const pre = await fetch(url('/channels/x/messages'), { method: 'OPTIONS', headers: { origin: ORIGIN, 'access-control-request-method': 'POST' } });
+    const pre = await fetch(url('/channels/x/messages'), {
+      method: 'OPTIONS',
+      headers: { origin: ORIGIN, 'access-control-request-method': 'POST' },
+    });
     assert.equal(pre.headers.get('access-control-allow-origin'), ORIGIN);
-    const stats = await fetch(url('/stats'), { headers: { origin: ORIGIN, authorization: `Basic ${Buffer.from(KEYS.full).toString('base64')}` } });
+    const stats = await fetch(url('/stats'), {
+      headers: { origin: ORIGIN, authorization: `Basic ${Buffer.from(KEYS.full).toString('base64')}` },
+    });
     assert.equal(stats.status, 200);
     assert.equal(stats.headers.get('access-control-allow-origin'), ORIGIN);
   });
 
-  it('POST /stats refuses a configured app\'s key (40300), loads into a sandbox app', async () => {
-    const fixture = JSON.stringify([{ intervalId: '2020-01-01:10:00', inbound: { realtime: { messages: { count: 1, data: 1 } } } }]);
-    const configured = await fetch(url('/stats'), { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Basic ${Buffer.from(KEYS.full).toString('base64')}` }, body: fixture });
+  it("POST /stats refuses a configured app's key (40300), loads into a sandbox app", async () => {
+    const fixture = JSON.stringify([
+      { intervalId: '2020-01-01:10:00', inbound: { realtime: { messages: { count: 1, data: 1 } } } },
+    ]);
+    const configured = await fetch(url('/stats'), {
+      method: 'POST',
+      headers: {
+        'content-type': 'application/json',
+        authorization: `Basic ${Buffer.from(KEYS.full).toString('base64')}`,
+      },
+      body: fixture,
+    });
     assert.equal(configured.status, 403);
     assert.equal(((await configured.json()) as { error: { code: number } }).error.code, Err.forbidden.code);
-    const app = (await (await fetch(url('/apps'), { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"keys":[{}]}' })).json()) as { keys: { keyStr: string }[] };
-    const sandboxed = await fetch(url('/stats'), { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Basic ${Buffer.from(app.keys[0]!.keyStr).toString('base64')}` }, body: fixture });
+    const app = (await (
+      await fetch(url('/apps'), {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: '{"keys":[{}]}',
+      })
+    ).json()) as { keys: { keyStr: string }[] };
+    const sandboxed = await fetch(url('/stats'), {
+      method: 'POST',
+      headers: {
+        'content-type': 'application/json',
+        authorization: `Basic ${Buffer.from(app.keys[0]!.keyStr).toString('base64')}`,
+      },
+      body: fixture,
+    });
     assert.equal(sandboxed.status, 201);
   });
 
@@ -102,6 +173,10 @@ describe('sandbox safety (issue 12, finding 6)', () => {
       assert.doesNotThrow(() => createServer({ host, port: 0 }), `${host} without sandbox`);
     }
     for (const host of ['127.0.0.1', '127.0.0.2', 'localhost', '::1', '[::1]']) assert.ok(isLoopbackHost(host), host);
-    assert.equal((parseCommand(['serve', '--sandbox', '--sandbox-public', '--host', '0.0.0.0'], {}) as ServeCommand).options.sandboxPublic, true);
+    assert.equal(
+      (parseCommand(['serve', '--sandbox', '--sandbox-public', '--host', '0.0.0.0'], {}) as ServeCommand).options
+        .sandboxPublic,
+      true,
+    );
   });
 });

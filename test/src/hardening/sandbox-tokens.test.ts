@@ -27,7 +27,9 @@ describe('tokens for sandbox apps (issue 12, finding 7)', () => {
     const res = await fetch(`http://127.0.0.1:${ts.port}/apps`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ keys: [{}, { revocableTokens: true }, { capability: '{"public:*":["subscribe","publish"]}' }] }),
+      body: JSON.stringify({
+        keys: [{}, { revocableTokens: true }, { capability: '{"public:*":["subscribe","publish"]}' }],
+      }),
     });
     assert.equal(res.status, 201);
     app = (await res.json()) as SandboxApp;
@@ -49,7 +51,12 @@ describe('tokens for sandbox apps (issue 12, finding 7)', () => {
   }
 
   it('basic-auth requestToken with token params', async () => {
-    const res = await postJson(ts.port, `/keys/${app.keys[2]!.keyName}/requestToken`, { clientId: 'basic', capability: '{"public:x":["publish"]}' }, basicAuth(app.keys[2]!.keyStr));
+    const res = await postJson(
+      ts.port,
+      `/keys/${app.keys[2]!.keyName}/requestToken`,
+      { clientId: 'basic', capability: '{"public:x":["publish"]}' },
+      basicAuth(app.keys[2]!.keyStr),
+    );
     assert.equal(res.status, 200, JSON.stringify(res.body));
     assert.equal(res.body?.clientId, 'basic');
     assert.deepEqual(JSON.parse(res.body!.capability!), { 'public:x': ['publish'] });
@@ -60,7 +67,8 @@ describe('tokens for sandbox apps (issue 12, finding 7)', () => {
       for (const variant of WS_VARIANTS) {
         it(`${variant.name}: ${kind} through ${via} connects, publishes and subscribes`, async () => {
           const backend = new TokenBackend(key, { clientId: `${kind}-${via}` }, kind);
-          const options: Ably.ClientOptions = via === 'authCallback' ? { authCallback: backend.callback } : { authUrl: await backend.listen() };
+          const options: Ably.ClientOptions =
+            via === 'authCallback' ? { authCallback: backend.callback } : { authUrl: await backend.listen() };
           const client = realtime(ts, variant, { key: undefined, ...options });
           try {
             await connect(client);
@@ -84,6 +92,9 @@ describe('tokens for sandbox apps (issue 12, finding 7)', () => {
     const result = await client.auth.revokeTokens([{ type: 'clientId', value: 'someone' }]);
     assert.equal(result.successCount, 1);
     assert.equal(result.failureCount, 0);
-    await assert.rejects(rest(ts, 'json', { key }).auth.revokeTokens([{ type: 'clientId', value: 'someone' }]), (err: Ably.ErrorInfo) => err.code === 40164);
+    await assert.rejects(
+      rest(ts, 'json', { key }).auth.revokeTokens([{ type: 'clientId', value: 'someone' }]),
+      (err: Ably.ErrorInfo) => err.code === 40164,
+    );
   });
 });

@@ -28,13 +28,17 @@ describe('smaller items (issue 12, item 8)', () => {
   });
 
   const withJwt = (jwt: string): Promise<Response> =>
-    fetch(`http://127.0.0.1:${ts.port}/channels/jwt/messages`, { headers: { authorization: `Bearer ${Buffer.from(jwt).toString('base64')}` } });
+    fetch(`http://127.0.0.1:${ts.port}/channels/jwt/messages`, {
+      headers: { authorization: `Bearer ${Buffer.from(jwt).toString('base64')}` },
+    });
 
   /** POSTs the start of a 1,000-byte body, then drops the socket. */
   const abortedPost = (path: string): Promise<void> =>
     new Promise<void>((resolve, reject) => {
       const socket = connectTcp(ts.port, '127.0.0.1', () => {
-        socket.write(`POST ${path} HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Basic ${Buffer.from(KEYS.full).toString('base64')}\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n[{"action":15,"data":"tru`);
+        socket.write(
+          `POST ${path} HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Basic ${Buffer.from(KEYS.full).toString('base64')}\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n[{"action":15,"data":"tru`,
+        );
         setImmediate(() => {
           socket.destroy();
           resolve();
@@ -43,13 +47,25 @@ describe('smaller items (issue 12, item 8)', () => {
       socket.on('error', reject);
     });
 
-  for (const [name, path] of [['REST publish', '/channels/c/messages'], ['requestToken', `/keys/testapp.full/requestToken`]] as const) {
+  for (const [name, path] of [
+    ['REST publish', '/channels/c/messages'],
+    ['requestToken', `/keys/testapp.full/requestToken`],
+  ] as const) {
     it(`${name}: a body the client aborts is refused quietly, not logged as a server error`, async () => {
       const seen = logger.entries.length;
       await abortedPost(path);
-      await eventually(() => logger.entries.slice(seen).some((e) => e.msg === 'request refused' || e.level === 'error'), 5000, 'the abort is handled');
-      assert.deepEqual(logger.entries.slice(seen).filter((e) => e.level === 'error' || e.level === 'fatal'), []);
-      assert.ok(logger.entries.slice(seen).some((e) => e.msg === 'request refused' && e.fields.code === Err.badRequest.code));
+      await eventually(
+        () => logger.entries.slice(seen).some((e) => e.msg === 'request refused' || e.level === 'error'),
+        5000,
+        'the abort is handled',
+      );
+      assert.deepEqual(
+        logger.entries.slice(seen).filter((e) => e.level === 'error' || e.level === 'fatal'),
+        [],
+      );
+      assert.ok(
+        logger.entries.slice(seen).some((e) => e.msg === 'request refused' && e.fields.code === Err.badRequest.code),
+      );
     });
   }
 
@@ -57,10 +73,17 @@ describe('smaller items (issue 12, item 8)', () => {
     const client = await RawCometClient.connect(ts.port);
     const seen = logger.entries.length;
     await abortedPost(client.path('send'));
-    await eventually(() => logger.entries.slice(seen).some((e) => e.msg === 'comet send aborted by the client'), 5000, 'the abort is handled');
+    await eventually(
+      () => logger.entries.slice(seen).some((e) => e.msg === 'comet send aborted by the client'),
+      5000,
+      'the abort is handled',
+    );
     client.send([{ action: Action.ATTACH, channel: 'after-abort' }]).catch(() => {});
     await client.next(Action.ATTACHED);
-    assert.deepEqual(logger.entries.slice(seen).filter((e) => e.level === 'error' || e.level === 'fatal'), []);
+    assert.deepEqual(
+      logger.entries.slice(seen).filter((e) => e.level === 'error' || e.level === 'fatal'),
+      [],
+    );
     await client.close();
   });
 
@@ -70,7 +93,11 @@ describe('smaller items (issue 12, item 8)', () => {
     const res = await withJwt(old);
     assert.equal(res.status, 401);
     assert.equal(((await res.json()) as { error: { code: number } }).error.code, Err.tokenExpired.code);
-    assert.equal((await withJwt(makeJwt(KEYS.full, { ttl: 24 * 3_600_000 }, { now: now - MAX_TOKEN_TTL + 60_000 }))).status, 200, 'still within maxTokenTtl of its iat');
+    assert.equal(
+      (await withJwt(makeJwt(KEYS.full, { ttl: 24 * 3_600_000 }, { now: now - MAX_TOKEN_TTL + 60_000 }))).status,
+      200,
+      'still within maxTokenTtl of its iat',
+    );
   });
 
   it('a JWT issued further in the future than the allowed clock skew is refused (40144); within it, accepted', async () => {

@@ -29,7 +29,11 @@ const ROUTES: Route[] = [
 ];
 
 type Credential = 'key' | 'token' | 'jwt';
-const EXPECT: Record<Credential, ErrorDef> = { key: Err.basicAuthOverNonTls, token: Err.tlsRequired, jwt: Err.tlsRequired };
+const EXPECT: Record<Credential, ErrorDef> = {
+  key: Err.basicAuthOverNonTls,
+  token: Err.tlsRequired,
+  jwt: Err.tlsRequired,
+};
 
 describe('tlsOnly on every REST route (issue 12, finding 3)', () => {
   let plain: TestServer;
@@ -45,7 +49,11 @@ describe('tlsOnly on every REST route (issue 12, finding 3)', () => {
     secure = await startServer({ apps, tlsCert: cert.cert, tlsKey: cert.key });
     auth.key = `Basic ${Buffer.from(TLS_KEY).toString('base64')}`;
     // The token comes from the TLS server (requestToken itself refuses plain HTTP for this app).
-    const res = await fetch(`https://127.0.0.1:${secure.port}/keys/tlsapp.main/requestToken`, { method: 'POST', headers: { authorization: auth.key, 'content-type': 'application/json' }, body: '{}' });
+    const res = await fetch(`https://127.0.0.1:${secure.port}/keys/tlsapp.main/requestToken`, {
+      method: 'POST',
+      headers: { authorization: auth.key, 'content-type': 'application/json' },
+      body: '{}',
+    });
     assert.equal(res.status, 200);
     auth.token = `Bearer ${Buffer.from(((await res.json()) as { token: string }).token).toString('base64')}`;
     auth.jwt = `Bearer ${Buffer.from(makeJwt(TLS_KEY)).toString('base64')}`;
@@ -60,7 +68,11 @@ describe('tlsOnly on every REST route (issue 12, finding 3)', () => {
     for (const credential of ['key', 'token', 'jwt'] as const) {
       const expect = EXPECT[credential];
       it(`${route.method} ${route.path} with a ${credential} over plain HTTP: ${expect.statusCode} ${expect.code}; over HTTPS: 2xx`, async () => {
-        const init = { method: route.method, headers: { authorization: auth[credential], 'content-type': 'application/json' }, body: route.body };
+        const init = {
+          method: route.method,
+          headers: { authorization: auth[credential], 'content-type': 'application/json' },
+          body: route.body,
+        };
         const refused = await fetch(`http://127.0.0.1:${plain.port}${route.path}`, init);
         assert.equal(refused.status, expect.statusCode);
         assert.equal(((await refused.json()) as { error: { code: number } }).error.code, expect.code);
@@ -71,7 +83,11 @@ describe('tlsOnly on every REST route (issue 12, finding 3)', () => {
   }
 
   it('a plain request of a tlsOnly app is refused before its body is read', async () => {
-    const res = await fetch(`http://127.0.0.1:${plain.port}/channels/c/messages`, { method: 'POST', headers: { authorization: auth.key, 'content-type': 'application/json' }, body: '{"data":' });
+    const res = await fetch(`http://127.0.0.1:${plain.port}/channels/c/messages`, {
+      method: 'POST',
+      headers: { authorization: auth.key, 'content-type': 'application/json' },
+      body: '{"data":',
+    });
     assert.equal(res.status, 401);
     assert.equal(((await res.json()) as { error: { code: number } }).error.code, Err.basicAuthOverNonTls.code);
   });

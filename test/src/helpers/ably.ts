@@ -53,7 +53,11 @@ export function rest(ts: TestServer, format: Format, options: Ably.ClientOptions
 }
 
 /** Resolves at `state`, rejects if the connection reaches a terminal state first or time runs out. */
-export function connectionState(client: Ably.Realtime, state: Ably.ConnectionState, timeoutMs = 10_000): Promise<Ably.ConnectionStateChange | null> {
+export function connectionState(
+  client: Ably.Realtime,
+  state: Ably.ConnectionState,
+  timeoutMs = 10_000,
+): Promise<Ably.ConnectionStateChange | null> {
   if (client.connection.state === state) return Promise.resolve(null);
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => {
@@ -68,7 +72,9 @@ export function connectionState(client: Ably.Realtime, state: Ably.ConnectionSta
       } else if (change.current === 'failed' || change.current === 'closed') {
         clearTimeout(timer);
         client.connection.off(listener);
-        reject(new Error(`connection went ${change.current} while waiting for ${state}: ${change.reason?.message ?? ''}`));
+        reject(
+          new Error(`connection went ${change.current} while waiting for ${state}: ${change.reason?.message ?? ''}`),
+        );
       }
     };
     client.connection.on(listener);
@@ -116,7 +122,10 @@ export class Collector<T = Ably.Message> {
   waitFor(count: number, timeoutMs = 10_000): Promise<T[]> {
     if (this.items.length >= count) return Promise.resolve(this.items);
     return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`got ${this.items.length} of ${count} items within ${timeoutMs} ms`)), timeoutMs);
+      const timer = setTimeout(
+        () => reject(new Error(`got ${this.items.length} of ${count} items within ${timeoutMs} ms`)),
+        timeoutMs,
+      );
       this.waiters.push({
         count,
         resolve: () => {

@@ -22,10 +22,15 @@ function splitKey(key: string): { keyName: string; secret: string } {
   return { keyName: key.slice(0, colon), secret: key.slice(colon + 1) };
 }
 
-const b64url = (value: unknown): string => Buffer.from(typeof value === 'string' ? value : JSON.stringify(value)).toString('base64url');
+const b64url = (value: unknown): string =>
+  Buffer.from(typeof value === 'string' ? value : JSON.stringify(value)).toString('base64url');
 
 /** An Ably JWT signed HS256 with the key's secret; `header` and `claims` override the defaults. */
-export function makeJwt(key: string, spec: TokenSpec = {}, overrides: { header?: Record<string, unknown>; claims?: Record<string, unknown>; now?: number } = {}): string {
+export function makeJwt(
+  key: string,
+  spec: TokenSpec = {},
+  overrides: { header?: Record<string, unknown>; claims?: Record<string, unknown>; now?: number } = {},
+): string {
   const { keyName, secret } = splitKey(key);
   const now = Math.floor((overrides.now ?? Date.now()) / 1000);
   const header = { typ: 'JWT', alg: 'HS256', kid: keyName, ...overrides.header };
@@ -77,12 +82,16 @@ export class TokenBackend {
   async credential(): Promise<Ably.TokenRequest | string> {
     this.calls++;
     if (this.refuse) throw new Error('backend refuses');
-    if (this.kind === 'jwt') while (Math.floor(Date.now() / 1000) * 1000 < this.notBefore) await new Promise((r) => setTimeout(r, 50));
+    if (this.kind === 'jwt')
+      while (Math.floor(Date.now() / 1000) * 1000 < this.notBefore) await new Promise((r) => setTimeout(r, 50));
     return this.kind === 'jwt' ? makeJwt(this.key, this.spec) : makeTokenRequest(this.key, this.spec);
   }
 
   /** For `authCallback`. */
-  readonly callback = (_params: Ably.TokenParams, cb: (err: Ably.ErrorInfo | string | null, result: Ably.TokenRequest | string | null) => void): void => {
+  readonly callback = (
+    _params: Ably.TokenParams,
+    cb: (err: Ably.ErrorInfo | string | null, result: Ably.TokenRequest | string | null) => void,
+  ): void => {
     this.credential().then(
       (c) => cb(null, c),
       (err: Error) => cb(err.message, null),
@@ -125,7 +134,12 @@ export interface RestReply {
 }
 
 /** POSTs a body to a REST path of the server and returns status and parsed JSON body. */
-export async function postJson(port: number, path: string, body: unknown, headers: Record<string, string> = {}): Promise<{ status: number; body: RestReply | undefined; headers: Headers }> {
+export async function postJson(
+  port: number,
+  path: string,
+  body: unknown,
+  headers: Record<string, string> = {},
+): Promise<{ status: number; body: RestReply | undefined; headers: Headers }> {
   const res = await fetch(`http://127.0.0.1:${port}${path}`, {
     method: 'POST',
     headers: { 'content-type': 'application/json', ...headers },
@@ -160,7 +174,10 @@ export interface RawTokenRequest {
 let nonceCounter = 0;
 
 /** A TokenRequest signed here field by field (RSA9), so tests can sign what no SDK would. */
-export function signTokenRequest(key: string, fields: Partial<Omit<RawTokenRequest, 'keyName' | 'mac'>> = {}): RawTokenRequest {
+export function signTokenRequest(
+  key: string,
+  fields: Partial<Omit<RawTokenRequest, 'keyName' | 'mac'>> = {},
+): RawTokenRequest {
   const { keyName, secret } = splitKey(key);
   const req: RawTokenRequest = {
     keyName,

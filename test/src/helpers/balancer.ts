@@ -27,7 +27,9 @@ export class Balancer {
       const agent = new http.Agent({ keepAlive: false });
       this.server = http.createServer((req, res) => this.forward(req, res, agent));
       this.server.on('upgrade', (req: http.IncomingMessage, socket: net.Socket, head: Buffer) => {
-        const raw = `${req.method} ${req.url} HTTP/1.1\r\n${Object.entries(req.headers).map(([k, v]) => `${k}: ${String(v)}`).join('\r\n')}\r\n\r\n`;
+        const raw = `${req.method} ${req.url} HTTP/1.1\r\n${Object.entries(req.headers)
+          .map(([k, v]) => `${k}: ${String(v)}`)
+          .join('\r\n')}\r\n\r\n`;
         this.pipeTcp(socket, Buffer.concat([Buffer.from(raw), head]));
       });
     }
@@ -81,12 +83,16 @@ export class Balancer {
 
   private forward(req: http.IncomingMessage, res: http.ServerResponse, agent: http.Agent, attempt = 0): void {
     const port = this.pick();
-    const upstream = http.request({ host: '127.0.0.1', port, method: req.method, path: req.url, headers: req.headers, agent }, (answer) => {
-      res.writeHead(answer.statusCode ?? 502, answer.headers);
-      answer.pipe(res);
-    });
+    const upstream = http.request(
+      { host: '127.0.0.1', port, method: req.method, path: req.url, headers: req.headers, agent },
+      (answer) => {
+        res.writeHead(answer.statusCode ?? 502, answer.headers);
+        answer.pipe(res);
+      },
+    );
     upstream.on('error', () => {
-      if (!res.headersSent && attempt < this.upstreams.length && req.method === 'GET') return this.forward(req, res, agent, attempt + 1);
+      if (!res.headersSent && attempt < this.upstreams.length && req.method === 'GET')
+        return this.forward(req, res, agent, attempt + 1);
       res.destroy();
     });
     res.on('close', () => upstream.destroy());

@@ -49,24 +49,44 @@ type DriverWindow = { driver: Driver };
  * Client options that point either SDK at an encke server on 127.0.0.1:`port` over `transports`
  * (undefined: the SDK's default order). 2.x names the host `endpoint`; 1.x `realtimeHost`/`restHost`.
  */
-export function sdkOptions(sdk: Sdk, port: number, transports: string[] | undefined, extra: Record<string, unknown> = {}): Record<string, unknown> {
+export function sdkOptions(
+  sdk: Sdk,
+  port: number,
+  transports: string[] | undefined,
+  extra: Record<string, unknown> = {},
+): Record<string, unknown> {
   const host = sdk === 'ably' ? { endpoint: '127.0.0.1' } : { realtimeHost: '127.0.0.1', restHost: '127.0.0.1' };
-  return { key: KEYS.full, ...host, port, tls: false, disableConnectivityCheck: true, logLevel: 1, ...(transports ? { transports } : {}), ...extra };
+  return {
+    key: KEYS.full,
+    ...host,
+    port,
+    tls: false,
+    disableConnectivityCheck: true,
+    logLevel: 1,
+    ...(transports ? { transports } : {}),
+    ...extra,
+  };
 }
 
 /** A page that has loaded one SDK build and the driver. */
 export class AblyPage {
-  private constructor(readonly page: Page, readonly sdk: Sdk) {}
+  private constructor(
+    readonly page: Page,
+    readonly sdk: Sdk,
+  ) {}
 
   static async open(browser: TestBrowser, pages: PageServer, sdk: Sdk): Promise<AblyPage> {
     const page = await browser.open(pages.url(`/pages/ably-driver.html?sdk=${sdk}`));
-    await page.waitForFunction(() => "driver" in globalThis);
+    await page.waitForFunction(() => 'driver' in globalThis);
     return new AblyPage(page, sdk);
   }
 
   /** Creates client `name` in the page with `options` (see `sdkOptions`). */
   async create(name: string, options: Record<string, unknown>): Promise<PageClient> {
-    await this.page.evaluate(([n, o]) => (globalThis as unknown as DriverWindow).driver.create(n, o), [name, options] as const);
+    await this.page.evaluate(([n, o]) => (globalThis as unknown as DriverWindow).driver.create(n, o), [
+      name,
+      options,
+    ] as const);
     return new PageClient(this.page, name);
   }
 
@@ -82,12 +102,17 @@ export class PageClient {
     readonly name: string,
   ) {}
 
-  private call<A extends unknown[], R>(fn: (d: Driver, name: string, ...args: A) => R | Promise<R>, ...args: A): Promise<R> {
+  private call<A extends unknown[], R>(
+    fn: (d: Driver, name: string, ...args: A) => R | Promise<R>,
+    ...args: A
+  ): Promise<R> {
     // The function runs in the page: it is serialised there with its arguments.
     return this.page.evaluate(
       ([src, n, a]) => {
         const d = (globalThis as unknown as DriverWindow).driver;
-        return (new Function('d', 'n', 'a', `return (${src})(d, n, ...a)`) as (d: Driver, n: string, a: unknown[]) => unknown)(d, n, a);
+        return (
+          new Function('d', 'n', 'a', `return (${src})(d, n, ...a)`) as (d: Driver, n: string, a: unknown[]) => unknown
+        )(d, n, a);
       },
       [fn.toString(), this.name, args] as const,
     ) as Promise<R>;

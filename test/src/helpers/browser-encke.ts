@@ -17,7 +17,10 @@ import { KEYS } from './server.js';
  */
 export async function serveClient(pages: PageServer): Promise<void> {
   const result = await build({
-    entryPoints: { index: join(REPO, 'packages/client/dist/index.js'), worker: join(REPO, 'packages/client/dist/shared/worker.js') },
+    entryPoints: {
+      index: join(REPO, 'packages/client/dist/index.js'),
+      worker: join(REPO, 'packages/client/dist/shared/worker.js'),
+    },
     bundle: true,
     splitting: true,
     format: 'esm',
@@ -112,7 +115,9 @@ export class EnckePage {
   connected(id: string): Promise<{ id: string; transport: TransportName }> {
     return this.call('connected', id);
   }
-  info(id: string): Promise<{ state: string; transport: string | undefined; id: string | undefined; states: string[] }> {
+  info(
+    id: string,
+  ): Promise<{ state: string; transport: string | undefined; id: string | undefined; states: string[] }> {
     return this.call('info', id);
   }
   subscribe(id: string, channel: string): Promise<void> {
@@ -141,7 +146,12 @@ export class EnckePage {
   }
 
   /** Waits until `id` has received `count` messages on `channel`. */
-  async waitReceived(id: string, channel: string, count: number, timeoutMs = 20_000): Promise<{ name: string; data: unknown; connectionId: string }[]> {
+  async waitReceived(
+    id: string,
+    channel: string,
+    count: number,
+    timeoutMs = 20_000,
+  ): Promise<{ name: string; data: unknown; connectionId: string }[]> {
     const deadline = Date.now() + timeoutMs;
     for (;;) {
       const got = await this.received(id, channel);
@@ -153,6 +163,19 @@ export class EnckePage {
 }
 
 /** Options for a page client of the test server (cross-origin: the page is on another port). */
-export function pageOptions(port: number, transports: TransportName[] | undefined, extra: ClientOptions = {}): ClientOptions {
-  return { key: KEYS.full, endpoint: '127.0.0.1', port, tls: false, pollInterval: 50, rememberTransport: false, ...(transports ? { transports } : {}), ...extra };
+export function pageOptions(
+  port: number,
+  transports: TransportName[] | undefined,
+  extra: ClientOptions = {},
+): ClientOptions {
+  return {
+    key: KEYS.full,
+    endpoint: '127.0.0.1',
+    port,
+    tls: false,
+    pollInterval: 50,
+    rememberTransport: false,
+    ...(transports ? { transports } : {}),
+    ...extra,
+  };
 }

@@ -149,7 +149,10 @@ export class PageServer {
 
   /** Serves `path` (exact, without the query) with `handler`, or with fixed HTML. */
   route(path: string, handler: PageHandler | string): void {
-    this.routes.set(path, typeof handler === 'string' ? (_req, res) => send(res, 200, TYPES['.html']!, handler) : handler);
+    this.routes.set(
+      path,
+      typeof handler === 'string' ? (_req, res) => send(res, 200, TYPES['.html']!, handler) : handler,
+    );
   }
 
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {

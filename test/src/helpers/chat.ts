@@ -112,7 +112,13 @@ export class ChatPage {
    * Opens the chat (through a KillableProxy of its own when `cuttable`), picks `transport` in the
    * picker (undefined: automatic), joins `room` as `name` and waits until connected and present.
    */
-  static async join(browser: TestBrowser, server: Pick<TestServer, 'port'>, name: string, transport: string | undefined, opts: { room?: string; cuttable?: boolean } = {}): Promise<ChatPage> {
+  static async join(
+    browser: TestBrowser,
+    server: Pick<TestServer, 'port'>,
+    name: string,
+    transport: string | undefined,
+    opts: { room?: string; cuttable?: boolean } = {},
+  ): Promise<ChatPage> {
     const proxy = opts.cuttable ? await KillableProxy.start(server.port) : undefined;
     const port = proxy?.port ?? server.port;
     const page = await browser.open(`http://127.0.0.1:${port}/${opts.room ? `#room/${opts.room}` : ''}`);
@@ -126,7 +132,9 @@ export class ChatPage {
   }
 
   async waitConnected(transport?: string): Promise<void> {
-    const selector = transport ? `#conn[data-state="connected"][data-transport="${transport}"]` : '#conn[data-state="connected"]';
+    const selector = transport
+      ? `#conn[data-state="connected"][data-transport="${transport}"]`
+      : '#conn[data-state="connected"]';
     await this.page.waitForSelector(selector, { timeout: 20_000 });
   }
 
@@ -165,11 +173,15 @@ export class ChatPage {
   }
 
   async waitMember(name: string, timeout = 10_000): Promise<void> {
-    await this.page.waitForFunction((n) => (globalThis as unknown as ProbeWindow).probes.hasMember(n), name, { timeout });
+    await this.page.waitForFunction((n) => (globalThis as unknown as ProbeWindow).probes.hasMember(n), name, {
+      timeout,
+    });
   }
 
   async waitNoMember(name: string, timeout = 10_000): Promise<void> {
-    await this.page.waitForFunction((n) => !(globalThis as unknown as ProbeWindow).probes.hasMember(n), name, { timeout });
+    await this.page.waitForFunction((n) => !(globalThis as unknown as ProbeWindow).probes.hasMember(n), name, {
+      timeout,
+    });
   }
 
   async typingText(): Promise<string> {
@@ -223,9 +235,15 @@ export class ChatPage {
 
 /** Opens the dashboard through the ready link (`/admin#password=…`) and waits for the live feed. */
 export async function openDashboard(browser: TestBrowser, server: Pick<TestServer, 'port'>): Promise<Page> {
-  const page = await browser.open(`http://127.0.0.1:${server.port}/admin#password=${encodeURIComponent(ADMIN_PASSWORD)}`);
+  const page = await browser.open(
+    `http://127.0.0.1:${server.port}/admin#password=${encodeURIComponent(ADMIN_PASSWORD)}`,
+  );
   await page.waitForSelector('#feed[data-state="connected"]', { timeout: 15_000 });
-  await page.waitForFunction(() => (globalThis as unknown as ProbeWindow).probes.text('[data-testid="connections-total"]') !== '–', null, { timeout: 15_000 });
+  await page.waitForFunction(
+    () => (globalThis as unknown as ProbeWindow).probes.text('[data-testid="connections-total"]') !== '–',
+    null,
+    { timeout: 15_000 },
+  );
   return page;
 }
 
@@ -236,7 +254,8 @@ export async function dashboardConnections(page: Page): Promise<number> {
 
 /** The dashboard's messages in and out per second, as drawn last. */
 export async function dashboardRates(page: Page): Promise<{ in: number; out: number }> {
-  const value = async (id: string): Promise<number> => Number((await page.getAttribute(`[data-testid="${id}"]`, 'data-value')) ?? 'NaN');
+  const value = async (id: string): Promise<number> =>
+    Number((await page.getAttribute(`[data-testid="${id}"]`, 'data-value')) ?? 'NaN');
   return { in: await value('rate-in'), out: await value('rate-out') };
 }
 

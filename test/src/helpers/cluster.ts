@@ -15,7 +15,16 @@ export async function startCluster(redis: TestRedis, count: number, options: Ser
   const nodes: EnckeNode[] = [];
   const ports: number[] = [];
   for (let i = 0; i < count; i++) {
-    const server = createServer({ host: '127.0.0.1', port: 0, apps: TEST_APPS, redis: redis.url, redisPrefix: prefix, serverId: `${prefix}node${i}`, nodeTimeout: 1500, ...options });
+    const server = createServer({
+      host: '127.0.0.1',
+      port: 0,
+      apps: TEST_APPS,
+      redis: redis.url,
+      redisPrefix: prefix,
+      serverId: `${prefix}node${i}`,
+      nodeTimeout: 1500,
+      ...options,
+    });
     ports.push((await server.listen()).port);
     nodes.push(server);
   }

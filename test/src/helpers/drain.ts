@@ -11,9 +11,21 @@ import type { EnckeProcess, Exit } from './process.js';
 
 export const DRAIN_KEY = 'drain.k:drain-secret-0001';
 
-export async function assertDrainsOn(p: EnckeProcess, signal: NodeJS.Signals, to: 'process' | 'group' = 'process'): Promise<Exit> {
+export async function assertDrainsOn(
+  p: EnckeProcess,
+  signal: NodeJS.Signals,
+  to: 'process' | 'group' = 'process',
+): Promise<Exit> {
   const port = await p.started();
-  const client = new Ably.Realtime({ key: DRAIN_KEY, endpoint: '127.0.0.1', port, tls: false, logLevel: 0, disableConnectivityCheck: true, disconnectedRetryTimeout: 60_000 });
+  const client = new Ably.Realtime({
+    key: DRAIN_KEY,
+    endpoint: '127.0.0.1',
+    port,
+    tls: false,
+    logLevel: 0,
+    disableConnectivityCheck: true,
+    disconnectedRetryTimeout: 60_000,
+  });
   try {
     await connect(client);
     await client.channels.get('drain').attach();

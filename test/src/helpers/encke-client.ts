@@ -1,5 +1,11 @@
 /** encke's own client (@encke/client) pointed at a local server, per transport and format. */
-import { Realtime, type ClientOptions, type ConnectionState, type ConnectionStateChange, type TransportName } from '@encke/client';
+import {
+  Realtime,
+  type ClientOptions,
+  type ConnectionState,
+  type ConnectionStateChange,
+  type TransportName,
+} from '@encke/client';
 import type { TestServer } from './server.js';
 import { KEYS } from './server.js';
 
@@ -31,12 +37,20 @@ export function enckeClient(ts: TestServer, variant: ClientVariant, options: Cli
 }
 
 /** Resolves at `state`; rejects on failed/closed first, or after `timeoutMs`. */
-export function reach(client: Realtime, state: ConnectionState, timeoutMs = 10_000): Promise<ConnectionStateChange | null> {
+export function reach(
+  client: Realtime,
+  state: ConnectionState,
+  timeoutMs = 10_000,
+): Promise<ConnectionStateChange | null> {
   if (client.connection.state === state) return Promise.resolve(null);
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => {
       client.connection.off(listener);
-      reject(new Error(`connection did not reach ${state} within ${timeoutMs} ms (is ${client.connection.state}: ${client.connection.errorReason?.message ?? ''})`));
+      reject(
+        new Error(
+          `connection did not reach ${state} within ${timeoutMs} ms (is ${client.connection.state}: ${client.connection.errorReason?.message ?? ''})`,
+        ),
+      );
     }, timeoutMs);
     const listener = (change: ConnectionStateChange): void => {
       const terminal = change.current === 'failed' || change.current === 'closed';
@@ -44,7 +58,10 @@ export function reach(client: Realtime, state: ConnectionState, timeoutMs = 10_0
       clearTimeout(timer);
       client.connection.off(listener);
       if (change.current === state) resolve(change);
-      else reject(new Error(`connection went ${change.current} while waiting for ${state}: ${change.reason?.message ?? ''}`));
+      else
+        reject(
+          new Error(`connection went ${change.current} while waiting for ${state}: ${change.reason?.message ?? ''}`),
+        );
     };
     client.connection.on(listener);
   });
@@ -56,7 +73,11 @@ export async function closeClients(...clients: Realtime[]): Promise<void> {
       const s = c.connection.state;
       if (s === 'closed' || s === 'failed') return;
       c.close();
-      await Promise.race([c.connection.whenState('closed'), c.connection.whenState('failed'), new Promise((r) => setTimeout(r, 3000).unref())]);
+      await Promise.race([
+        c.connection.whenState('closed'),
+        c.connection.whenState('failed'),
+        new Promise((r) => setTimeout(r, 3000).unref()),
+      ]);
     }),
   );
 }

@@ -38,7 +38,11 @@ export class EventStreamReader {
   }
 
   /** Opens `url`; resolves with the reader once the answer's head has arrived. */
-  static open(url: string, headers: Record<string, string> = {}, style: 'sse' | 'json' = 'sse'): Promise<EventStreamReader> {
+  static open(
+    url: string,
+    headers: Record<string, string> = {},
+    style: 'sse' | 'json' = 'sse',
+  ): Promise<EventStreamReader> {
     return new Promise((resolve, reject) => {
       const req = request(url, { headers }, (res) => resolve(new EventStreamReader(res, style)));
       req.on('error', reject);

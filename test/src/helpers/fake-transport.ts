@@ -2,7 +2,14 @@
  * A scriptable transport for @encke/client: the test sees what the client sends and plays the
  * server (CONNECTED, ACK, close …) by hand, so the state machine runs on a fake clock.
  */
-import type { ErrorInfo, Transport, TransportContext, TransportModule, TransportName, TransportSink } from '@encke/client';
+import type {
+  ErrorInfo,
+  Transport,
+  TransportContext,
+  TransportModule,
+  TransportName,
+  TransportSink,
+} from '@encke/client';
 import { settle } from './fake-clock.js';
 import { Action, type ProtocolMessage } from '@encke/protocol';
 
@@ -38,7 +45,11 @@ export class FakeTransport implements Transport {
   }
 
   /** Plays CONNECTED. */
-  async connected(connectionId = 'conn00000001', details: Partial<NonNullable<ProtocolMessage['connectionDetails']>> = {}, extra: Partial<ProtocolMessage> = {}): Promise<void> {
+  async connected(
+    connectionId = 'conn00000001',
+    details: Partial<NonNullable<ProtocolMessage['connectionDetails']>> = {},
+    extra: Partial<ProtocolMessage> = {},
+  ): Promise<void> {
     await this.receive({
       action: Action.CONNECTED,
       connectionId,

@@ -48,23 +48,26 @@ export class HttpProxy {
 
   private forward(req: IncomingMessage, res: ServerResponse): void {
     const headers = { ...req.headers, host: `127.0.0.1:${this.upstreamPort}` };
-    const upstream = request({ host: '127.0.0.1', port: this.upstreamPort, method: req.method, path: req.url, headers }, (up) => {
-      const hold = this.options.bufferStreams === true && isStreamedRecv(req.url ?? '');
-      if (!hold) {
-        res.writeHead(up.statusCode ?? 502, up.headers);
-        up.pipe(res);
-        return;
-      }
-      this.buffered++;
-      const chunks: Buffer[] = [];
-      up.on('data', (c: Buffer) => chunks.push(c));
-      up.on('end', () => {
-        const body = Buffer.concat(chunks);
-        const { 'transfer-encoding': _chunked, ...rest } = up.headers;
-        res.writeHead(up.statusCode ?? 502, { ...rest, 'content-length': String(body.length) });
-        res.end(body);
-      });
-    });
+    const upstream = request(
+      { host: '127.0.0.1', port: this.upstreamPort, method: req.method, path: req.url, headers },
+      (up) => {
+        const hold = this.options.bufferStreams === true && isStreamedRecv(req.url ?? '');
+        if (!hold) {
+          res.writeHead(up.statusCode ?? 502, up.headers);
+          up.pipe(res);
+          return;
+        }
+        this.buffered++;
+        const chunks: Buffer[] = [];
+        up.on('data', (c: Buffer) => chunks.push(c));
+        up.on('end', () => {
+          const body = Buffer.concat(chunks);
+          const { 'transfer-encoding': _chunked, ...rest } = up.headers;
+          res.writeHead(up.statusCode ?? 502, { ...rest, 'content-length': String(body.length) });
+          res.end(body);
+        });
+      },
+    );
     upstream.on('error', () => res.destroy());
     res.on('close', () => upstream.destroy());
     req.pipe(upstream);

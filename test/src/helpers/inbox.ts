@@ -40,14 +40,20 @@ export class Inbox {
   }
 
   /** Waits for the next message with `action` (consuming it and everything before it). */
-  async next(action: number, timeoutMs = 5000, filter: (pm: ProtocolMessage) => boolean = () => true): Promise<ProtocolMessage> {
+  async next(
+    action: number,
+    timeoutMs = 5000,
+    filter: (pm: ProtocolMessage) => boolean = () => true,
+  ): Promise<ProtocolMessage> {
     const deadline = Date.now() + timeoutMs;
     for (;;) {
       const i = this.received.findIndex((pm) => pm.action === action && filter(pm));
       if (i >= 0) return this.received.splice(0, i + 1)[i]!;
-      if (this.closed) throw new Error(`closed while waiting for ${actionName(action)}; got ${JSON.stringify(this.received)}`);
+      if (this.closed)
+        throw new Error(`closed while waiting for ${actionName(action)}; got ${JSON.stringify(this.received)}`);
       const left = deadline - Date.now();
-      if (left <= 0) throw new Error(`no ${actionName(action)} within ${timeoutMs} ms; got ${JSON.stringify(this.received)}`);
+      if (left <= 0)
+        throw new Error(`no ${actionName(action)} within ${timeoutMs} ms; got ${JSON.stringify(this.received)}`);
       await this.wait(left);
     }
   }

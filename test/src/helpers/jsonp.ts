@@ -40,7 +40,12 @@ export function jsonpRequest(port: number, path: string): Promise<JsonpAnswer> {
       res.on('data', (c: string) => (text += c));
       res.on('end', () => {
         const script = String(res.headers['content-type']).startsWith('application/javascript');
-        resolve({ status: res.statusCode ?? 0, headers: res.headers, text, envelope: script ? runJsonp(text) : undefined });
+        resolve({
+          status: res.statusCode ?? 0,
+          headers: res.headers,
+          text,
+          envelope: script ? runJsonp(text) : undefined,
+        });
       });
     });
     req.on('error', reject);

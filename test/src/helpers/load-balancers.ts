@@ -40,7 +40,8 @@ function pointUpstreams(config: string, serverLine: RegExp, ports: number[]): st
 
 function requireCommand(command: string, versionFlag: string): void {
   const r = spawnSync(command, [versionFlag]);
-  if (r.error) throw new Error(`${command} is not installed: these tests need it (apt-get install ${command}; .ci/run does it)`);
+  if (r.error)
+    throw new Error(`${command} is not installed: these tests need it (apt-get install ${command}; .ci/run does it)`);
 }
 
 export async function startHaproxy(ports: number[]): Promise<LoadBalancer> {

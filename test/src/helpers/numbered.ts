@@ -6,6 +6,10 @@ export function assertExactlyOnceInOrder(numbers: number[], count: number, who: 
   const missing = Array.from({ length: count }, (_, i) => i).filter((i) => !numbers.includes(i));
   assert.deepEqual(missing, [], `${who}: missing ${missing.length}: ${missing.slice(0, 20).join(',')}`);
   const bad = numbers.findIndex((n, i) => n !== i);
-  assert.equal(bad, -1, `${who}: position ${bad} has ${numbers[bad]} (around: ${numbers.slice(Math.max(0, bad - 3), bad + 3).join(',')})`);
+  assert.equal(
+    bad,
+    -1,
+    `${who}: position ${bad} has ${numbers[bad]} (around: ${numbers.slice(Math.max(0, bad - 3), bad + 3).join(',')})`,
+  );
   assert.equal(numbers.length, count, `${who}: ${numbers.length} messages`);
 }

@@ -40,7 +40,8 @@ export class EnckeProcess {
     for (;;) {
       const m = pattern.exec(this.output);
       if (m) return m;
-      if (this.child.exitCode !== null || this.child.signalCode !== null) throw new Error(`process ended before ${pattern}: ${this.output}`);
+      if (this.child.exitCode !== null || this.child.signalCode !== null)
+        throw new Error(`process ended before ${pattern}: ${this.output}`);
       if (Date.now() > deadline) throw new Error(`timed out waiting for ${pattern}: ${this.output}`);
       await new Promise((r) => setTimeout(r, 50));
     }
@@ -86,7 +87,12 @@ export interface SpawnOptions {
 
 /** Runs `command args…` (default: node and the repo's bin). */
 export function spawnProcess(command: string, args: string[], options: SpawnOptions = {}): EnckeProcess {
-  const child = spawn(command, args, { cwd: options.cwd ?? tempDir(), env: { ...process.env, ...options.env }, stdio: ['ignore', 'pipe', 'pipe'], detached: options.detached ?? false });
+  const child = spawn(command, args, {
+    cwd: options.cwd ?? tempDir(),
+    env: { ...process.env, ...options.env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+    detached: options.detached ?? false,
+  });
   return new EnckeProcess(child);
 }
 
@@ -95,7 +101,10 @@ export function spawnEncke(args: string[], options: SpawnOptions = {}): EnckePro
 }
 
 /** Runs the bin to completion: exit code and output (for commands that stop by themselves). */
-export async function runEncke(args: string[], options: SpawnOptions = {}): Promise<Exit & { stdout: string; stderr: string }> {
+export async function runEncke(
+  args: string[],
+  options: SpawnOptions = {},
+): Promise<Exit & { stdout: string; stderr: string }> {
   const p = spawnEncke(args, options);
   const exit = await p.closed;
   return { ...exit, stdout: p.stdout, stderr: p.stderr };

@@ -33,15 +33,28 @@ export interface CometRequestOptions {
 /** One comet HTTP request; resolves when the response has ended. */
 export function cometRequest(port: number, path: string, options: CometRequestOptions = {}): Promise<CometResponse> {
   return new Promise((resolve, reject) => {
-    const req = request({ host: '127.0.0.1', port, path, method: options.method ?? 'GET', headers: options.headers, agent: options.agent }, (res) => {
-      readResponse(res, options.onBatch).then(resolve, reject);
-    });
+    const req = request(
+      {
+        host: '127.0.0.1',
+        port,
+        path,
+        method: options.method ?? 'GET',
+        headers: options.headers,
+        agent: options.agent,
+      },
+      (res) => {
+        readResponse(res, options.onBatch).then(resolve, reject);
+      },
+    );
     req.on('error', reject);
     req.end(options.body);
   });
 }
 
-async function readResponse(res: IncomingMessage, onBatch: ((batch: ProtocolMessage[]) => void) | undefined): Promise<CometResponse> {
+async function readResponse(
+  res: IncomingMessage,
+  onBatch: ((batch: ProtocolMessage[]) => void) | undefined,
+): Promise<CometResponse> {
   const result: CometResponse = { status: res.statusCode ?? 0, headers: res.headers, batches: [], body: undefined };
   const take = (value: unknown): void => {
     if (!Array.isArray(value)) {
@@ -102,11 +115,15 @@ export class RawCometClient extends Inbox {
 
   /** Connects and waits for CONNECTED; rejects if the connect response brings anything else. */
   static async connect(port: number, options: CometConnectOptions = {}): Promise<RawCometClient> {
-    const auth = options.token !== undefined ? `access_token=${encodeURIComponent(options.token)}` : `key=${encodeURIComponent(options.key ?? KEYS.full)}`;
+    const auth =
+      options.token !== undefined
+        ? `access_token=${encodeURIComponent(options.token)}`
+        : `key=${encodeURIComponent(options.key ?? KEYS.full)}`;
     const client = new RawCometClient(port, auth, options.format ?? 'json');
     const query = `${client.auth}&heartbeats=true&v=6${options.stream === false ? '&stream=false' : ''}${options.query ?? ''}`;
     client.looping = options.autoRecv ?? true;
-    client.fetch(`/comet/connect?${query}`)
+    client
+      .fetch(`/comet/connect?${query}`)
       .then(() => client.loop())
       .catch(() => client.markClosed());
     const connected = await client.next(Action.CONNECTED, 5000);
@@ -125,7 +142,11 @@ export class RawCometClient extends Inbox {
 
   /** One request of this client (its auth params added), bodies in its format. */
   request(endpoint: string, options: CometRequestOptions & { query?: string } = {}): Promise<CometResponse> {
-    return cometRequest(this.port, this.path(endpoint, options.query), { agent: this.agent, ...options, headers: { accept: this.accept, ...options.headers } });
+    return cometRequest(this.port, this.path(endpoint, options.query), {
+      agent: this.agent,
+      ...options,
+      headers: { accept: this.accept, ...options.headers },
+    });
   }
 
   private async fetch(path: string): Promise<CometResponse> {
@@ -137,7 +158,9 @@ export class RawCometClient extends Inbox {
         for (const pm of batch) this.push(pm);
       },
     });
-    const ending = res.batches.flat().find((pm) => pm.action === Action.ERROR || pm.action === Action.DISCONNECTED || pm.action === Action.CLOSED);
+    const ending = res.batches
+      .flat()
+      .find((pm) => pm.action === Action.ERROR || pm.action === Action.DISCONNECTED || pm.action === Action.CLOSED);
     if (res.status >= 400 || ending) {
       this.lastError = (res.body as { error?: ErrorInfo } | undefined)?.error ?? ending?.error;
       this.looping = false;
@@ -157,7 +180,8 @@ export class RawCometClient extends Inbox {
 
   /** POSTs `messages` in this client's format (or `GET …/send?body=` with `method: 'GET'`). */
   send(messages: ProtocolMessage[], method: 'GET' | 'POST' = 'POST'): Promise<CometResponse> {
-    if (method === 'GET') return this.request('send', { query: `&body=${encodeURIComponent(JSON.stringify(messages))}` });
+    if (method === 'GET')
+      return this.request('send', { query: `&body=${encodeURIComponent(JSON.stringify(messages))}` });
     const body = this.format === 'json' ? JSON.stringify(messages) : Buffer.from(encodeMsgpackValue(messages));
     return this.request('send', { method: 'POST', body, headers: { 'content-type': this.accept } });
   }

@@ -16,7 +16,12 @@ export class RawClient extends Inbox {
     super();
     ws.on('message', (data: Buffer, isBinary: boolean) => {
       const frame = isBinary ? new Uint8Array(data) : data.toString('utf8');
-      this.push(decodeFrame(this.format === 'json' && isBinary ? Buffer.from(data).toString('utf8') : frame, this.format) as ProtocolMessage);
+      this.push(
+        decodeFrame(
+          this.format === 'json' && isBinary ? Buffer.from(data).toString('utf8') : frame,
+          this.format,
+        ) as ProtocolMessage,
+      );
     });
     ws.on('close', (code: number) => {
       this.closeCode = code;
@@ -37,7 +42,11 @@ export class RawClient extends Inbox {
 
   /** Opens and waits for CONNECTED. */
   static async connect(port: number, key: string, format: Format = 'json', extra = ''): Promise<RawClient> {
-    const client = await RawClient.open(port, `key=${encodeURIComponent(key)}&format=${format}&heartbeats=true&v=6${extra}`, format);
+    const client = await RawClient.open(
+      port,
+      `key=${encodeURIComponent(key)}&format=${format}&heartbeats=true&v=6${extra}`,
+      format,
+    );
     await client.next(Action.CONNECTED);
     return client;
   }

@@ -48,7 +48,9 @@ export class TestRedis {
 
   static async start(): Promise<TestRedis> {
     if (spawnSync('redis-server', ['--version']).error) {
-      throw new Error('redis-server is not installed: these tests need it (apt-get install redis-server; .ci/run does it)');
+      throw new Error(
+        'redis-server is not installed: these tests need it (apt-get install redis-server; .ci/run does it)',
+      );
     }
     const redis = new TestRedis(await freePort());
     await redis.launch();
@@ -56,7 +58,11 @@ export class TestRedis {
   }
 
   private async launch(): Promise<void> {
-    this.child = spawn('redis-server', ['--port', String(this.port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', this.dir], { stdio: 'ignore' });
+    this.child = spawn(
+      'redis-server',
+      ['--port', String(this.port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', this.dir],
+      { stdio: 'ignore' },
+    );
     await waitForPort(this.port, 10_000);
   }
 

@@ -7,7 +7,17 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type * as Ably from 'ably';
 import { TokenBackend, type CredentialKind, type TokenSpec } from '../helpers/auth.js';
-import { Collector, closeAll, connect, connectionState, eventually, realtime, rest, sleep, type Variant } from '../helpers/ably.js';
+import {
+  Collector,
+  closeAll,
+  connect,
+  connectionState,
+  eventually,
+  realtime,
+  rest,
+  sleep,
+  type Variant,
+} from '../helpers/ably.js';
 import { RawClient } from '../helpers/raw-ws.js';
 import { KEYS, startServer, type TestServer } from '../helpers/server.js';
 import { Action, Err } from '@encke/protocol';
@@ -104,8 +114,14 @@ export function authScenarios(variants: Variant[], label: string): void {
               await sleep(50);
             }
             const items = await got.waitFor(count);
-            assert.deepEqual(items.map((m) => m.data), Array.from({ length: count }, (_, i) => String(i)));
-            assert.ok(expiries.length >= 1 && expiries.every((c) => c === Err.tokenExpired.code), `expiries: ${JSON.stringify(expiries)}`);
+            assert.deepEqual(
+              items.map((m) => m.data),
+              Array.from({ length: count }, (_, i) => String(i)),
+            );
+            assert.ok(
+              expiries.length >= 1 && expiries.every((c) => c === Err.tokenExpired.code),
+              `expiries: ${JSON.stringify(expiries)}`,
+            );
             assert.ok(b.calls >= 2, `token fetched ${b.calls} times`);
             assert.equal(sub.connection.id, id, 'the connection was resumed');
           } finally {
@@ -143,12 +159,21 @@ export function authScenarios(variants: Variant[], label: string): void {
           try {
             const got = new Collector();
             await watcher.channels.get('ids').subscribe(got.listener);
-            await assert.rejects(identified.channels.get('ids').publish({ name: 'spoof', data: 'x', clientId: 'mallory' }), isCode(Err.invalidClientId.code));
+            await assert.rejects(
+              identified.channels.get('ids').publish({ name: 'spoof', data: 'x', clientId: 'mallory' }),
+              isCode(Err.invalidClientId.code),
+            );
             await identified.channels.get('ids').publish({ name: 'own', data: 'x' });
             assert.equal(wildcard.auth.clientId, '*');
             await wildcard.channels.get('ids').publish({ name: 'chosen', data: 'x', clientId: 'carol' });
             const items = await got.waitFor(2);
-            assert.deepEqual(items.map((m) => [m.name, m.clientId]), [['own', 'alice'], ['chosen', 'carol']]);
+            assert.deepEqual(
+              items.map((m) => [m.name, m.clientId]),
+              [
+                ['own', 'alice'],
+                ['chosen', 'carol'],
+              ],
+            );
           } finally {
             await closeAll(identified, wildcard, watcher);
           }
@@ -161,7 +186,9 @@ export function authScenarios(variants: Variant[], label: string): void {
           try {
             const id = client.connection.id;
             const oldToken = (client.auth as unknown as { tokenDetails: Ably.TokenDetails }).tokenDetails.token;
-            const disconnected = new Promise<Ably.ConnectionStateChange>((resolve) => client.connection.once('disconnected', resolve));
+            const disconnected = new Promise<Ably.ConnectionStateChange>((resolve) =>
+              client.connection.once('disconnected', resolve),
+            );
             // The backend's next token must count as issued at or after the revocation point.
             const issuedBefore = (b.notBefore = Date.now());
             const result = await admin.auth.revokeTokens([{ type: 'clientId', value: 'victim' }], { issuedBefore });

@@ -6,7 +6,16 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type * as Ably from 'ably';
-import { Collector, closeAll, connect, connectionState, eventually, realtime, sleep, type Variant } from '../helpers/ably.js';
+import {
+  Collector,
+  closeAll,
+  connect,
+  connectionState,
+  eventually,
+  realtime,
+  sleep,
+  type Variant,
+} from '../helpers/ably.js';
 import { KillableProxy } from '../helpers/proxy.js';
 import { startServer, type TestServer } from '../helpers/server.js';
 
@@ -36,7 +45,9 @@ export function continuityScenarios(variants: Variant[], label: string): void {
         const SUBSCRIBERS = 4;
         const TARGET_KILLS = 100;
         const proxies = await Promise.all(Array.from({ length: SUBSCRIBERS + 1 }, () => KillableProxy.start(ts.port)));
-        const subscribers = proxies.slice(0, SUBSCRIBERS).map((p) => realtime(ts, variant, { port: p.port, ...FAST_RETRY }));
+        const subscribers = proxies
+          .slice(0, SUBSCRIBERS)
+          .map((p) => realtime(ts, variant, { port: p.port, ...FAST_RETRY }));
         const publisher = realtime(ts, variant, { port: proxies[SUBSCRIBERS]!.port, ...FAST_RETRY });
         try {
           await Promise.all([...subscribers, publisher].map(connect));
@@ -76,9 +87,14 @@ export function continuityScenarios(variants: Variant[], label: string): void {
           await sleep(200); // anything duplicated would arrive now
           for (const [i, c] of collectors.entries()) {
             assert.deepEqual(numbers(c.items), range(sent), `subscriber ${i} got every message once, in order`);
-            assert.equal(subscribers[i]!.connection.id, ids[i], `subscriber ${i} kept its connection (resumed every time)`);
+            assert.equal(
+              subscribers[i]!.connection.id,
+              ids[i],
+              `subscriber ${i} kept its connection (resumed every time)`,
+            );
             assert.ok(reattachments[i]!.length > 0, `subscriber ${i} was re-attached`);
-            for (const change of reattachments[i]!) assert.equal(change.resumed, true, `subscriber ${i} re-attached with continuity`);
+            for (const change of reattachments[i]!)
+              assert.equal(change.resumed, true, `subscriber ${i} re-attached with continuity`);
           }
           assert.ok(totalKills() >= TARGET_KILLS);
         } finally {
@@ -106,7 +122,10 @@ export function continuityScenarios(variants: Variant[], label: string): void {
           await channel.publish('m', 'twice');
           await got.waitFor(2);
           await sleep(200);
-          assert.deepEqual(got.items.map((m) => m.data), ['once', 'twice']);
+          assert.deepEqual(
+            got.items.map((m) => m.data),
+            ['once', 'twice'],
+          );
           assert.equal(result?.serials.length, 1);
         } finally {
           await closeAll(publisher, subscriber);
@@ -126,7 +145,13 @@ export function continuityScenarios(variants: Variant[], label: string): void {
           await channel.publish({ id: 'order-43', name: 'n', data: 'next' });
           await got.waitFor(2);
           await sleep(200);
-          assert.deepEqual(got.items.map((m) => [m.id, m.data]), [['order-42', 'first'], ['order-43', 'next']]);
+          assert.deepEqual(
+            got.items.map((m) => [m.id, m.data]),
+            [
+              ['order-42', 'first'],
+              ['order-43', 'next'],
+            ],
+          );
           assert.deepEqual(again?.serials, first?.serials, 'the retry is answered with the original serial');
         } finally {
           await closeAll(publisher, subscriber);
@@ -163,7 +188,10 @@ export function continuityScenarios(variants: Variant[], label: string): void {
           const channel = second.channels.get('recover');
           await channel.subscribe(after.listener);
           await after.waitFor(3);
-          assert.deepEqual(after.items.map((m) => m.data), ['3', '4', '5']);
+          assert.deepEqual(
+            after.items.map((m) => m.data),
+            ['3', '4', '5'],
+          );
           // msgSerial continues from the recovery key: this publish is new, not a "duplicate".
           await channel.publish('from-second', 'b');
           await watched.waitFor(8);
@@ -188,7 +216,10 @@ export function continuityScenarios(variants: Variant[], label: string): void {
           await ch.subscribe(got.listener);
           assert.equal((await attached).hasBacklog, true);
           await got.waitFor(3);
-          assert.deepEqual(got.items.map((m) => m.data), ['2', '3', '4']);
+          assert.deepEqual(
+            got.items.map((m) => m.data),
+            ['2', '3', '4'],
+          );
           assert.equal(ch.params.rewind, '3');
           // A resume must not rewind again: only the new message arrives.
           proxy.killAll();
@@ -197,7 +228,10 @@ export function continuityScenarios(variants: Variant[], label: string): void {
           await pub.publish('n', '5');
           await got.waitFor(4);
           await sleep(200);
-          assert.deepEqual(got.items.map((m) => m.data), ['2', '3', '4', '5']);
+          assert.deepEqual(
+            got.items.map((m) => m.data),
+            ['2', '3', '4', '5'],
+          );
 
           const timed = publisher.channels.get('rewind-time');
           await timed.publish('n', 'old');
@@ -208,7 +242,10 @@ export function continuityScenarios(variants: Variant[], label: string): void {
           await reader.channels.get('rewind-time', { params: { rewind: '500ms' } }).subscribe(byTime.listener);
           await byTime.waitFor(2);
           await sleep(100);
-          assert.deepEqual(byTime.items.map((m) => m.data), ['new1', 'new2']);
+          assert.deepEqual(
+            byTime.items.map((m) => m.data),
+            ['new1', 'new2'],
+          );
 
           const empty = reader.channels.get('rewind-empty', { params: { rewind: '10' } });
           const emptyAttached = new Promise<Ably.ChannelStateChange>((resolve) => empty.once('attached', resolve));
@@ -252,7 +289,10 @@ export function continuityScenarios(variants: Variant[], label: string): void {
           assert.equal(attached.resumed, false);
           await publisher.channels.get('ttl').publish('n', 'after');
           await got.waitFor(2);
-          assert.deepEqual(got.items.map((m) => m.data), ['before', 'after']);
+          assert.deepEqual(
+            got.items.map((m) => m.data),
+            ['before', 'after'],
+          );
           await eventually(() => ts.server.inspect.connections === 2, 2000, 'the expired connection is gone');
         } finally {
           await closeAll(client, publisher);

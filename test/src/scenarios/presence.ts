@@ -12,7 +12,9 @@ import { KEYS, startServer, type TestServer } from '../helpers/server.js';
 const FAST_RETRY = { disconnectedRetryTimeout: 100, suspendedRetryTimeout: 100 } as const;
 
 function summary(events: Ably.PresenceMessage[]): string[] {
-  return events.map((p) => `${p.action}:${p.clientId}:${typeof p.data === 'string' ? p.data : JSON.stringify(p.data ?? null)}`);
+  return events.map(
+    (p) => `${p.action}:${p.clientId}:${typeof p.data === 'string' ? p.data : JSON.stringify(p.data ?? null)}`,
+  );
 }
 
 export function presenceScenarios(variants: Variant[], label: string): void {
@@ -40,14 +42,23 @@ export function presenceScenarios(variants: Variant[], label: string): void {
           await clients[1]!.channels.get('room').presence.update({ status: 'away' });
           await clients[2]!.channels.get('room').presence.leave('bye');
           await seen.waitFor(5);
-          assert.deepEqual(summary(seen.items), ['enter:ann:hello from ann', 'enter:ben:hello from ben', 'enter:cat:hello from cat', 'update:ben:{"status":"away"}', 'leave:cat:bye']);
+          assert.deepEqual(summary(seen.items), [
+            'enter:ann:hello from ann',
+            'enter:ben:hello from ben',
+            'enter:cat:hello from cat',
+            'update:ben:{"status":"away"}',
+            'leave:cat:bye',
+          ]);
           const enter = seen.items[0]!;
           assert.equal(enter.connectionId, clients[0]!.connection.id);
           assert.ok(enter.id && enter.id.startsWith(`${clients[0]!.connection.id}:`));
           assert.ok(typeof enter.timestamp === 'number' && enter.timestamp > 0);
           late = await connect(realtime(ts, variant, { clientId: 'late' }));
           const members = await late.channels.get('room').presence.get();
-          assert.deepEqual(members.map((m) => `${m.clientId}:${JSON.stringify(m.data)}`).sort(), ['ann:"hello from ann"', 'ben:{"status":"away"}']);
+          assert.deepEqual(members.map((m) => `${m.clientId}:${JSON.stringify(m.data)}`).sort(), [
+            'ann:"hello from ann"',
+            'ben:{"status":"away"}',
+          ]);
           assert.ok(members.every((m) => m.action === 'present'));
         } finally {
           await closeAll(...clients, observer, ...(late ? [late] : []));
@@ -62,7 +73,10 @@ export function presenceScenarios(variants: Variant[], label: string): void {
           await Promise.all(Array.from({ length: 23 }, (_, i) => ch.presence.enterClient(`member-${i}`, { n: i })));
           const members = await late.channels.get('big-room').presence.get();
           assert.equal(members.length, 23);
-          assert.deepEqual(members.map((m) => m.clientId).sort(), Array.from({ length: 23 }, (_, i) => `member-${i}`).sort());
+          assert.deepEqual(
+            members.map((m) => m.clientId).sort(),
+            Array.from({ length: 23 }, (_, i) => `member-${i}`).sort(),
+          );
         } finally {
           await closeAll(owner, late);
         }
@@ -74,8 +88,14 @@ export function presenceScenarios(variants: Variant[], label: string): void {
         try {
           await wildcard.channels.get('proxy-room').presence.enterClient('someone', 'on behalf');
           const members = await alice.channels.get('proxy-room').presence.get();
-          assert.deepEqual(members.map((m) => m.clientId), ['someone']);
-          await assert.rejects(alice.channels.get('proxy-room').presence.enterClient('bob'), (err: Ably.ErrorInfo) => err.code === 40012);
+          assert.deepEqual(
+            members.map((m) => m.clientId),
+            ['someone'],
+          );
+          await assert.rejects(
+            alice.channels.get('proxy-room').presence.enterClient('bob'),
+            (err: Ably.ErrorInfo) => err.code === 40012,
+          );
           const seen = new Collector<Ably.PresenceMessage>();
           await wildcard.channels.get('proxy-room').presence.subscribe('enter', seen.listener);
           await alice.channels.get('proxy-room').presence.enterClient('alice', 'me');
@@ -89,14 +109,22 @@ export function presenceScenarios(variants: Variant[], label: string): void {
       it('refuses presence without the presence capability (40160)', async () => {
         const limited = await connect(realtime(ts, variant, { key: KEYS.subscribeOnly, clientId: 'ro' }));
         try {
-          await assert.rejects(limited.channels.get('ro-room').presence.enter(), (err: Ably.ErrorInfo) => err.code === 40160);
+          await assert.rejects(
+            limited.channels.get('ro-room').presence.enter(),
+            (err: Ably.ErrorInfo) => err.code === 40160,
+          );
         } finally {
           await closeAll(limited);
         }
       });
 
       it('a member whose connection closes leaves at once; one that detaches leaves too', async () => {
-        const leaver = await connect(realtime(ts, variant, { clientId: 'leaver', transportParams: { ...(variant.transportParams ?? {}), remainPresentFor: 20_000 } }));
+        const leaver = await connect(
+          realtime(ts, variant, {
+            clientId: 'leaver',
+            transportParams: { ...(variant.transportParams ?? {}), remainPresentFor: 20_000 },
+          }),
+        );
         const detacher = await connect(realtime(ts, variant, { clientId: 'detacher' }));
         const observer = await connect(realtime(ts, variant));
         try {
@@ -120,8 +148,18 @@ export function presenceScenarios(variants: Variant[], label: string): void {
         const params = { ...(variant.transportParams ?? {}), remainPresentFor: 600 };
         const dropProxy = await KillableProxy.start(ts.port);
         const resumeProxy = await KillableProxy.start(ts.port);
-        const dropped = realtime(ts, variant, { port: dropProxy.port, clientId: 'dropped', transportParams: params, ...FAST_RETRY });
-        const resumer = realtime(ts, variant, { port: resumeProxy.port, clientId: 'resumer', transportParams: { ...params, remainPresentFor: 3000 }, ...FAST_RETRY });
+        const dropped = realtime(ts, variant, {
+          port: dropProxy.port,
+          clientId: 'dropped',
+          transportParams: params,
+          ...FAST_RETRY,
+        });
+        const resumer = realtime(ts, variant, {
+          port: resumeProxy.port,
+          clientId: 'resumer',
+          transportParams: { ...params, remainPresentFor: 3000 },
+          ...FAST_RETRY,
+        });
         const observer = await connect(realtime(ts, variant));
         try {
           await Promise.all([connect(dropped), connect(resumer)]);
@@ -146,7 +184,10 @@ export function presenceScenarios(variants: Variant[], label: string): void {
           await sleep(3500);
           assert.equal(seen.items.length, 3, 'no leave for the resumed member');
           const members = await observer.channels.get('drops').presence.get();
-          assert.deepEqual(members.map((m) => m.clientId), ['resumer']);
+          assert.deepEqual(
+            members.map((m) => m.clientId),
+            ['resumer'],
+          );
         } finally {
           dropped.close();
           await closeAll(resumer, observer);
@@ -161,7 +202,9 @@ export function presenceScenarios(variants: Variant[], label: string): void {
         const reader = await connect(realtime(ts, variant, { clientId: 'reader' }));
         try {
           const room = crowd.channels.get('typing');
-          await Promise.all(Array.from({ length: 99 }, (_, i) => room.presence.enterClient(`user-${i}`, { typing: false })));
+          await Promise.all(
+            Array.from({ length: 99 }, (_, i) => room.presence.enterClient(`user-${i}`, { typing: false })),
+          );
           await typer.channels.get('typing').presence.enter({ typing: false });
           const updates = new Collector<Ably.PresenceMessage>();
           await reader.channels.get('typing').presence.subscribe('update', updates.listener);

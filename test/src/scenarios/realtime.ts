@@ -5,7 +5,16 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type * as Ably from 'ably';
-import { Collector, closeAll, connect, connectionState, eventually, realtime, sleep, type Variant } from '../helpers/ably.js';
+import {
+  Collector,
+  closeAll,
+  connect,
+  connectionState,
+  eventually,
+  realtime,
+  sleep,
+  type Variant,
+} from '../helpers/ably.js';
 import { KEYS, startServer, type TestServer } from '../helpers/server.js';
 
 export function realtimeScenarios(variants: Variant[], label: string): void {
@@ -36,7 +45,13 @@ export function realtimeScenarios(variants: Variant[], label: string): void {
           const channel = client.channels.get('attach-modes');
           await channel.attach();
           assert.equal(channel.state, 'attached');
-          assert.deepEqual([...(channel.modes ?? [])].sort(), ['annotation_publish', 'presence', 'presence_subscribe', 'publish', 'subscribe']);
+          assert.deepEqual([...(channel.modes ?? [])].sort(), [
+            'annotation_publish',
+            'presence',
+            'presence_subscribe',
+            'publish',
+            'subscribe',
+          ]);
           const limited = client.channels.get('attach-modes-sub', { modes: ['subscribe'] });
           await limited.attach();
           assert.deepEqual(limited.modes, ['subscribe']);
@@ -55,7 +70,10 @@ export function realtimeScenarios(variants: Variant[], label: string): void {
           await chA.subscribe(received.listener);
           const chB = b.channels.get('pubsub');
           const result = await chB.publish('greeting', 'hello world');
-          assert.ok(result && Array.isArray(result.serials) && result.serials.length === 1, `serials: ${JSON.stringify(result)}`);
+          assert.ok(
+            result && Array.isArray(result.serials) && result.serials.length === 1,
+            `serials: ${JSON.stringify(result)}`,
+          );
           assert.match(result.serials[0]!, /^[A-Za-z0-9]+-[0-9a-z]{11}:[0-9a-z]{3}$/);
           await chB.publish([
             { name: 'object', data: { n: 1, list: [1, 2] } },
@@ -70,7 +88,9 @@ export function realtimeScenarios(variants: Variant[], label: string): void {
           assert.ok(text!.id?.startsWith(`${b.connection.id}:0:`), text!.id);
           assert.ok(typeof text!.timestamp === 'number' && Math.abs(text!.timestamp - Date.now()) < 10_000);
           assert.deepEqual(object!.data, { n: 1, list: [1, 2] });
-          assert.ok(Buffer.isBuffer(binary!.data) || binary!.data instanceof ArrayBuffer || binary!.data instanceof Uint8Array);
+          assert.ok(
+            Buffer.isBuffer(binary!.data) || binary!.data instanceof ArrayBuffer || binary!.data instanceof Uint8Array,
+          );
           assert.deepEqual([...new Uint8Array(binary!.data as Uint8Array)], [0xde, 0xad, 0xbe, 0xef]);
         } finally {
           await closeAll(a, b);
@@ -105,7 +125,10 @@ export function realtimeScenarios(variants: Variant[], label: string): void {
           await others.waitFor(2);
           await own.waitFor(1);
           await sleep(100);
-          assert.deepEqual(own.items.map((m) => m.name), ['theirs']);
+          assert.deepEqual(
+            own.items.map((m) => m.name),
+            ['theirs'],
+          );
         } finally {
           await closeAll(quiet, other);
         }
@@ -118,7 +141,10 @@ export function realtimeScenarios(variants: Variant[], label: string): void {
           await assert.rejects(denied.attach(), (err: Ably.ErrorInfo) => err.code === 40160 && err.statusCode === 401);
           assert.equal(denied.state, 'failed');
           assert.equal(denied.errorReason?.code, 40160);
-          await assert.rejects(client.channels.get('readonly:x').publish('n', 'd'), (err: Ably.ErrorInfo) => err.code === 40160);
+          await assert.rejects(
+            client.channels.get('readonly:x').publish('n', 'd'),
+            (err: Ably.ErrorInfo) => err.code === 40160,
+          );
           const allowed = client.channels.get('allowed:room');
           await allowed.attach();
           await allowed.publish('n', 'd');
@@ -131,7 +157,9 @@ export function realtimeScenarios(variants: Variant[], label: string): void {
       it('fails the connection with 40101 for a bad key', async () => {
         const client = realtime(ts, variant, { key: 'testapp.full:wrong-secret' });
         try {
-          const change = await new Promise<Ably.ConnectionStateChange>((resolve) => client.connection.once('failed', resolve));
+          const change = await new Promise<Ably.ConnectionStateChange>((resolve) =>
+            client.connection.once('failed', resolve),
+          );
           assert.equal(change.reason?.code, 40101);
           assert.equal(client.connection.errorReason?.code, 40101);
         } finally {
@@ -173,7 +201,11 @@ export function realtimeScenarios(variants: Variant[], label: string): void {
         assert.equal(channel.state, 'detached');
         client.close();
         await connectionState(client, 'closed');
-        await eventually(() => ts.server.inspect.connections === 0 && ts.server.inspect.channels === 0, 3000, 'server state released');
+        await eventually(
+          () => ts.server.inspect.connections === 0 && ts.server.inspect.channels === 0,
+          3000,
+          'server state released',
+        );
       });
     });
   }

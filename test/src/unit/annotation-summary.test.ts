@@ -7,7 +7,13 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
 import { AblyError } from '@encke/protocol';
-import { AnnotationAction, applyAnnotation, MAX_SUMMARY_CLIENT_IDS, type AnnotationInput, type Summary } from '@encke/server/internal';
+import {
+  AnnotationAction,
+  applyAnnotation,
+  MAX_SUMMARY_CLIENT_IDS,
+  type AnnotationInput,
+  type Summary,
+} from '@encke/server/internal';
 
 const SEED = 20261206;
 const C = AnnotationAction.CREATE;
@@ -20,12 +26,26 @@ function run(annotations: AnnotationInput[]): Summary {
 describe('annotation summaries', () => {
   it('total.v1 counts creates minus deletes, identified or not', () => {
     const t = 'metrics:total.v1';
-    assert.deepEqual(run([{ action: C, type: t }, { action: C, type: t, clientId: 'a' }, { action: C, type: t }, { action: D, type: t }]), { [t]: { total: 2 } });
+    assert.deepEqual(
+      run([
+        { action: C, type: t },
+        { action: C, type: t, clientId: 'a' },
+        { action: C, type: t },
+        { action: D, type: t },
+      ]),
+      { [t]: { total: 2 } },
+    );
   });
 
   it('flag.v1 counts each client once', () => {
     const t = 'receipts:flag.v1';
-    const s = run([{ action: C, type: t, clientId: 'a' }, { action: C, type: t, clientId: 'b' }, { action: C, type: t, clientId: 'a' }, { action: D, type: t, clientId: 'b' }, { action: D, type: t, clientId: 'z' }]);
+    const s = run([
+      { action: C, type: t, clientId: 'a' },
+      { action: C, type: t, clientId: 'b' },
+      { action: C, type: t, clientId: 'a' },
+      { action: D, type: t, clientId: 'b' },
+      { action: D, type: t, clientId: 'z' },
+    ]);
     assert.deepEqual(s, { [t]: { total: 1, clientIds: ['a'], clipped: false } });
   });
 
@@ -39,7 +59,12 @@ describe('annotation summaries', () => {
       { action: C, type: t, clientId: 'c', name: '😂' },
       { action: D, type: t, clientId: 'c', name: '😂' },
     ]);
-    assert.deepEqual(s, { [t]: { '👍': { total: 2, clientIds: ['a', 'b'], clipped: false }, '❤️': { total: 1, clientIds: ['a'], clipped: false } } });
+    assert.deepEqual(s, {
+      [t]: {
+        '👍': { total: 2, clientIds: ['a', 'b'], clipped: false },
+        '❤️': { total: 1, clientIds: ['a'], clipped: false },
+      },
+    });
   });
 
   it('unique.v1 moves a client to the name it chose last', () => {
@@ -49,10 +74,15 @@ describe('annotation summaries', () => {
       { action: C, type: t, clientId: 'b', name: 'important' },
       { action: C, type: t, clientId: 'a', name: 'urgent' },
     ]);
-    assert.deepEqual(s, { [t]: { important: { total: 1, clientIds: ['b'], clipped: false }, urgent: { total: 1, clientIds: ['a'], clipped: false } } });
+    assert.deepEqual(s, {
+      [t]: {
+        important: { total: 1, clientIds: ['b'], clipped: false },
+        urgent: { total: 1, clientIds: ['a'], clipped: false },
+      },
+    });
   });
 
-  it('multiple.v1 adds counts per client and unidentified; a delete removes that client\'s contribution', () => {
+  it("multiple.v1 adds counts per client and unidentified; a delete removes that client's contribution", () => {
     const t = 'voting:multiple.v1';
     const s = run([
       { action: C, type: t, clientId: 'a', name: 'x', count: 3 },
@@ -72,7 +102,11 @@ describe('annotation summaries', () => {
 
   it('keeps counts exact past the listed client ids, marked clipped', () => {
     const t = 'receipts:flag.v1';
-    const many = Array.from({ length: MAX_SUMMARY_CLIENT_IDS + 5 }, (_, i) => ({ action: C, type: t, clientId: `c${i}` }));
+    const many = Array.from({ length: MAX_SUMMARY_CLIENT_IDS + 5 }, (_, i) => ({
+      action: C,
+      type: t,
+      clientId: `c${i}`,
+    }));
     const entry = run(many)[t] as { total: number; clientIds: string[]; clipped: boolean };
     assert.equal(entry.total, MAX_SUMMARY_CLIENT_IDS + 5);
     assert.equal(entry.clientIds.length, MAX_SUMMARY_CLIENT_IDS);
@@ -91,7 +125,12 @@ describe('annotation summaries', () => {
       [{ action: C, type: 'r:multiple.v1', name: 'x', count: 1.5 }, 40003],
       [{ action: C, type: 'r:flag.v1', clientId: 'a', count: 2 }, 40003],
     ];
-    for (const [a, code] of bad) assert.throws(() => applyAnnotation({}, a), (e: unknown) => e instanceof AblyError && e.code === code, JSON.stringify(a));
+    for (const [a, code] of bad)
+      assert.throws(
+        () => applyAnnotation({}, a),
+        (e: unknown) => e instanceof AblyError && e.code === code,
+        JSON.stringify(a),
+      );
   });
 
   it('keep their invariants over any sequence', () => {
@@ -118,7 +157,12 @@ describe('annotation summaries', () => {
             const e = entry as { total: number; clientIds: string[] };
             assert.equal(e.total, e.clientIds.length);
           } else if (type === 'r:multiple.v1') {
-            for (const e of Object.values(entry as Record<string, { total: number; clientIds: Record<string, number>; totalUnidentified: number; totalClientIds: number }>)) {
+            for (const e of Object.values(
+              entry as Record<
+                string,
+                { total: number; clientIds: Record<string, number>; totalUnidentified: number; totalClientIds: number }
+              >,
+            )) {
               assert.equal(e.total, Object.values(e.clientIds).reduce((x, y) => x + y, 0) + e.totalUnidentified);
               assert.equal(e.totalClientIds, Object.keys(e.clientIds).length);
               assert.ok(e.total > 0);
@@ -129,7 +173,8 @@ describe('annotation summaries', () => {
             for (const e of Object.values(names)) {
               assert.equal(e.total, e.clientIds.length);
               assert.ok(e.total > 0);
-              if (type === 'r:unique.v1') for (const c of e.clientIds) (assert.ok(!seen.has(c), 'a client under two names'), seen.add(c));
+              if (type === 'r:unique.v1')
+                for (const c of e.clientIds) (assert.ok(!seen.has(c), 'a client under two names'), seen.add(c));
             }
           }
         }

@@ -37,7 +37,7 @@ describe('resource matching', () => {
 });
 
 describe('operations and modes', () => {
-  const cap = parseCapability({ 'chat:*': ['subscribe', 'presence'], 'news': ['publish'], 'admin': ['*'] });
+  const cap = parseCapability({ 'chat:*': ['subscribe', 'presence'], news: ['publish'], admin: ['*'] });
   it('checks operations per channel', () => {
     assert.equal(allows(cap, 'chat:1', 'subscribe'), true);
     assert.equal(allows(cap, 'chat:1', 'publish'), false);
@@ -65,11 +65,17 @@ describe('parsing', () => {
   ];
   for (const [name, input] of bad) {
     it(`rejects ${name}`, () => {
-      assert.throws(() => parseCapability(input), (e: AblyError) => e instanceof AblyError && e.statusCode === 400);
+      assert.throws(
+        () => parseCapability(input),
+        (e: AblyError) => e instanceof AblyError && e.statusCode === 400,
+      );
     });
   }
   it('renders canonical JSON (sorted resources and operations)', () => {
-    assert.equal(capabilityToJson(parseCapability('{"b":["subscribe","publish"],"a":["*"]}')), '{"a":["*"],"b":["publish","subscribe"]}');
+    assert.equal(
+      capabilityToJson(parseCapability('{"b":["subscribe","publish"],"a":["*"]}')),
+      '{"a":["*"],"b":["publish","subscribe"]}',
+    );
   });
 });
 

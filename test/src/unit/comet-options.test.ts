@@ -19,6 +19,9 @@ describe('comet options', () => {
   }
 
   it('reject a comet body limit below maxMessageSize', () => {
-    assert.throws(() => resolveOptions({ maxMessageSize: 4096, maxCometBodySize: 2048 }), /maxMessageSize must not exceed maxCometBodySize/);
+    assert.throws(
+      () => resolveOptions({ maxMessageSize: 4096, maxCometBodySize: 2048 }),
+      /maxMessageSize must not exceed maxCometBodySize/,
+    );
   });
 });

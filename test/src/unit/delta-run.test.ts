@@ -98,7 +98,12 @@ describe('delta runs', () => {
   });
 
   it('marks deltas with extras.delta and the encoding ably-js decodes', () => {
-    const base = { id: 'p', data: JSON.stringify({ a: 'y'.repeat(100), n: 1 }), encoding: 'json', extras: { headers: { h: 'v' } } };
+    const base = {
+      id: 'p',
+      data: JSON.stringify({ a: 'y'.repeat(100), n: 1 }),
+      encoding: 'json',
+      extras: { headers: { h: 'v' } },
+    };
     const next = { ...base, id: 'q', data: JSON.stringify({ a: 'y'.repeat(100), n: 2 }) };
     const [first, second] = new DeltaRun([base, next], { id: undefined, payload: undefined }).all(false);
     assert.equal(first, base);

@@ -9,7 +9,11 @@ import { AblyError } from '@encke/protocol';
 import { compileFilter, parseQualifiedName, MAX_FILTER_LENGTH, type FilterInput } from '@encke/server/internal';
 
 const SEED = 20261206;
-const ICE: FilterInput = { name: 'ice-cream', clientId: 'kiosk-1', extras: { headers: { flavor: 'strawberry', cost: 35, temp: 3, vegan: false, tag: '' } } };
+const ICE: FilterInput = {
+  name: 'ice-cream',
+  clientId: 'kiosk-1',
+  extras: { headers: { flavor: 'strawberry', cost: 35, temp: 3, vegan: false, tag: '' } },
+};
 const TEA: FilterInput = { name: 'tea', extras: { headers: { flavor: 'earl grey', cost: 60 } } };
 const BARE: FilterInput = {};
 const ODD: FilterInput = { name: 'x', extras: { headers: ['not', 'an', 'object'] } };
@@ -80,7 +84,8 @@ const BAD: [string, string][] = [
 function assertFilterError(expression: string, mention: string): void {
   assert.throws(
     () => compileFilter(expression),
-    (err: unknown) => err instanceof AblyError && err.code === 40010 && err.statusCode === 400 && err.message.includes(mention),
+    (err: unknown) =>
+      err instanceof AblyError && err.code === 40010 && err.statusCode === 400 && err.message.includes(mention),
     `${JSON.stringify(expression.slice(0, 60))} should fail mentioning ${mention}`,
   );
 }
@@ -89,7 +94,11 @@ describe('subscription filter expressions', () => {
   it('select what the documented grammar says', () => {
     for (const [expression, expected] of TABLE) {
       const filter = compileFilter(expression);
-      assert.deepEqual([ICE, TEA, BARE, ODD].map((m) => filter(m)), expected, expression);
+      assert.deepEqual(
+        [ICE, TEA, BARE, ODD].map((m) => filter(m)),
+        expected,
+        expression,
+      );
     }
   });
 
@@ -101,14 +110,21 @@ describe('subscription filter expressions', () => {
   it('never crash: any text compiles or fails with 40010, and a compiled filter never throws', () => {
     const alphabet = fc.constantFrom(...'nameheadrsclItfo."\'`=!<>&|() 01{}[]:,\\x\u00e9'.split(''));
     const text = fc.oneof(fc.string({ maxLength: 80 }), fc.string({ unit: alphabet, maxLength: 80 }));
-    const message = fc.record({ name: fc.option(fc.string(), { nil: undefined }), clientId: fc.option(fc.string(), { nil: undefined }), extras: fc.option(fc.dictionary(fc.constantFrom('headers', 'push'), fc.jsonValue()), { nil: undefined }) });
+    const message = fc.record({
+      name: fc.option(fc.string(), { nil: undefined }),
+      clientId: fc.option(fc.string(), { nil: undefined }),
+      extras: fc.option(fc.dictionary(fc.constantFrom('headers', 'push'), fc.jsonValue()), { nil: undefined }),
+    });
     fc.assert(
       fc.property(text, fc.array(message, { maxLength: 4 }), (expression, messages) => {
         let filter;
         try {
           filter = compileFilter(expression);
         } catch (err) {
-          assert.ok(err instanceof AblyError && err.code === 40010, `unexpected ${String(err)} for ${JSON.stringify(expression)}`);
+          assert.ok(
+            err instanceof AblyError && err.code === 40010,
+            `unexpected ${String(err)} for ${JSON.stringify(expression)}`,
+          );
           return;
         }
         for (const m of messages) assert.equal(typeof filter(m as FilterInput), 'boolean');
@@ -122,14 +138,37 @@ describe('qualified channel names', () => {
   const b64 = (s: string): string => Buffer.from(s, 'utf8').toString('base64');
   it('split into base, filter and params', () => {
     assert.deepEqual(parseQualifiedName('plain'), { base: 'plain' });
-    assert.deepEqual(parseQualifiedName(`[filter=${b64('name == `"a"`')}]room:1`), { base: 'room:1', filter: 'name == `"a"`' });
-    assert.deepEqual(parseQualifiedName('[?rewind=1&delta=vcdiff]room'), { base: 'room', params: { rewind: '1', delta: 'vcdiff' } });
-    assert.deepEqual(parseQualifiedName(`[filter=${b64('héllo')}?rewind=2]r`), { base: 'r', filter: 'héllo', params: { rewind: '2' } });
+    assert.deepEqual(parseQualifiedName(`[filter=${b64('name == `"a"`')}]room:1`), {
+      base: 'room:1',
+      filter: 'name == `"a"`',
+    });
+    assert.deepEqual(parseQualifiedName('[?rewind=1&delta=vcdiff]room'), {
+      base: 'room',
+      params: { rewind: '1', delta: 'vcdiff' },
+    });
+    assert.deepEqual(parseQualifiedName(`[filter=${b64('héllo')}?rewind=2]r`), {
+      base: 'r',
+      filter: 'héllo',
+      params: { rewind: '2' },
+    });
   });
   it('refuse what cannot be used with 40010', () => {
-    const bad = ['[meta]log', '[filter=***]x', '[filter=]x', `[filter=${b64('a')}]`, '[?rewind=1', '[?=1]x', `[filter=${Buffer.from([0xff, 0xfe]).toString('base64')}]x`, `[filter=${b64('a')}][?x=1]y`];
+    const bad = [
+      '[meta]log',
+      '[filter=***]x',
+      '[filter=]x',
+      `[filter=${b64('a')}]`,
+      '[?rewind=1',
+      '[?=1]x',
+      `[filter=${Buffer.from([0xff, 0xfe]).toString('base64')}]x`,
+      `[filter=${b64('a')}][?x=1]y`,
+    ];
     for (const name of bad) {
-      assert.throws(() => parseQualifiedName(name), (e: unknown) => e instanceof AblyError && e.code === 40010, name);
+      assert.throws(
+        () => parseQualifiedName(name),
+        (e: unknown) => e instanceof AblyError && e.code === 40010,
+        name,
+      );
     }
   });
 });

@@ -32,20 +32,46 @@ function tree(name: string, files: Record<string, string>): string {
 }
 
 const cases: { name: string; files: Record<string, string>; cycle: string | null }[] = [
-  { name: 'acyclic', files: { 'a.ts': "import { b } from './b.js';\nexport const a = b;", 'b.ts': 'export const b = 1;' }, cycle: null },
-  { name: 'runtime', files: { 'a.ts': "import { b } from './b.js';\nexport const a = 1;", 'b.ts': "import { a } from './a.js';\nexport const b = a;" }, cycle: 'a.ts b.ts' },
+  {
+    name: 'acyclic',
+    files: { 'a.ts': "import { b } from './b.js';\nexport const a = b;", 'b.ts': 'export const b = 1;' },
+    cycle: null,
+  },
+  {
+    name: 'runtime',
+    files: {
+      'a.ts': "import { b } from './b.js';\nexport const a = 1;",
+      'b.ts': "import { a } from './a.js';\nexport const b = a;",
+    },
+    cycle: 'a.ts b.ts',
+  },
   {
     name: 'type-only',
-    files: { 'a.ts': "import type { B } from './b.js';\nexport interface A { b: B }", 'b.ts': "import type { A } from './a.js';\nexport interface B { a: A }" },
+    files: {
+      'a.ts': "import type { B } from './b.js';\nexport interface A { b: B }",
+      'b.ts': "import type { A } from './a.js';\nexport interface B { a: A }",
+    },
     cycle: 'a.ts b.ts',
   },
   {
     name: 'through a folder index and a re-export',
-    files: { 'a.ts': "export { c } from './dir/index.js';\nexport const a = 1;", 'dir/index.ts': "export { c } from './c.js';", 'dir/c.ts': "import { type A } from '../a.js';\nexport const c: A | 1 = 1;" },
+    files: {
+      'a.ts': "export { c } from './dir/index.js';\nexport const a = 1;",
+      'dir/index.ts': "export { c } from './c.js';",
+      'dir/c.ts': "import { type A } from '../a.js';\nexport const c: A | 1 = 1;",
+    },
     cycle: 'a.ts dir/c.ts dir/index.ts',
   },
-  { name: 'self-import', files: { 'a.ts': "import type { A as Self } from './a.js';\nexport interface A { next: Self }" }, cycle: 'a.ts' },
-  { name: 'packages only', files: { 'a.ts': "import { x } from 'a-package';\nimport { y } from 'node:fs';\nexport const a = [x, y];" }, cycle: null },
+  {
+    name: 'self-import',
+    files: { 'a.ts': "import type { A as Self } from './a.js';\nexport interface A { next: Self }" },
+    cycle: 'a.ts',
+  },
+  {
+    name: 'packages only',
+    files: { 'a.ts': "import { x } from 'a-package';\nimport { y } from 'node:fs';\nexport const a = [x, y];" },
+    cycle: null,
+  },
 ];
 
 describe('import cycles (scripts/import-cycles.mjs)', () => {

@@ -90,7 +90,12 @@ function labelOf(pm: Inbound): string {
   return e.action === Action.MESSAGE ? `m${e.msgSerial}` : `${e.action}:${e.channel ?? ''}`;
 }
 
-const message = (msgSerial: number): ProtocolMessage => ({ action: Action.MESSAGE, channel: 'c', msgSerial, messages: [{ data: 'x' }] });
+const message = (msgSerial: number): ProtocolMessage => ({
+  action: Action.MESSAGE,
+  channel: 'c',
+  msgSerial,
+  messages: [{ data: 'x' }],
+});
 const detach = (channel: string): ProtocolMessage => ({ action: Action.DETACH, channel });
 
 describe('inbound order', () => {

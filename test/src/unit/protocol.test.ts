@@ -25,7 +25,14 @@ const fixtures = new URL('../../fixtures/ably-common/', import.meta.url);
 const load = (name: string): unknown => JSON.parse(readFileSync(new URL(name, fixtures), 'utf8'));
 
 describe('msgpack fixtures (ably-common msgpack_test_fixtures.json)', () => {
-  const cases = load('msgpack_test_fixtures.json') as { name: string; data: unknown; encoding: string; numRepeat: number; type: string; msgpack: string }[];
+  const cases = load('msgpack_test_fixtures.json') as {
+    name: string;
+    data: unknown;
+    encoding: string;
+    numRepeat: number;
+    type: string;
+    msgpack: string;
+  }[];
   for (const c of cases) {
     it(`decodes and re-encodes "${c.name}"`, () => {
       // The fixtures are publishes without an action: {messages: [{data, encoding}], msgSerial: 0}.
@@ -45,10 +52,17 @@ describe('msgpack fixtures (ably-common msgpack_test_fixtures.json)', () => {
 });
 
 describe('message encodings (ably-common messages-encoding.json)', () => {
-  const { messages } = load('messages-encoding.json') as { messages: { data: string; encoding: string | null; expectedType: string; expectedHexValue?: string }[] };
+  const { messages } = load('messages-encoding.json') as {
+    messages: { data: string; encoding: string | null; expectedType: string; expectedHexValue?: string }[];
+  };
   for (const m of messages) {
     it(`${m.expectedType} with encoding ${String(m.encoding)} survives JSON → store → JSON and msgpack`, () => {
-      const raw = { action: Action.MESSAGE, channel: 'c', msgSerial: 0, messages: [{ data: m.data, ...(m.encoding ? { encoding: m.encoding } : {}) }] };
+      const raw = {
+        action: Action.MESSAGE,
+        channel: 'c',
+        msgSerial: 0,
+        messages: [{ data: m.data, ...(m.encoding ? { encoding: m.encoding } : {}) }],
+      };
       const pm = parseProtocolMessage(JSON.parse(JSON.stringify(raw)));
       const stored = pm.messages![0]!;
       if (m.expectedType === 'binary') {
@@ -69,10 +83,16 @@ describe('message encodings (ably-common messages-encoding.json)', () => {
 
 describe('data encoding', () => {
   it('strips a trailing base64 step into bytes and restores it for JSON', () => {
-    const item = normaliseInboundData<{ data?: string | Uint8Array; encoding?: string }>({ data: Buffer.from('héllo').toString('base64'), encoding: 'utf-8/base64' });
+    const item = normaliseInboundData<{ data?: string | Uint8Array; encoding?: string }>({
+      data: Buffer.from('héllo').toString('base64'),
+      encoding: 'utf-8/base64',
+    });
     assert.ok(item.data instanceof Uint8Array);
     assert.equal(item.encoding, 'utf-8');
-    assert.deepEqual(outboundData(item.data, item.encoding, 'json'), { data: Buffer.from('héllo').toString('base64'), encoding: 'utf-8/base64' });
+    assert.deepEqual(outboundData(item.data, item.encoding, 'json'), {
+      data: Buffer.from('héllo').toString('base64'),
+      encoding: 'utf-8/base64',
+    });
     assert.deepEqual(outboundData(item.data, item.encoding, 'msgpack'), { data: item.data, encoding: 'utf-8' });
   });
 
@@ -86,7 +106,10 @@ describe('data encoding', () => {
 
   it('rejects invalid base64 with 40013', () => {
     for (const bad of ['abc', '!!!!', 'ab=c']) {
-      assert.throws(() => normaliseInboundData({ data: bad, encoding: 'base64' }), (e: AblyError) => e.code === Err.invalidDataOrEncoding.code);
+      assert.throws(
+        () => normaliseInboundData({ data: bad, encoding: 'base64' }),
+        (e: AblyError) => e.code === Err.invalidDataOrEncoding.code,
+      );
     }
   });
 
@@ -102,16 +125,28 @@ describe('data encoding', () => {
 
 describe('validation', () => {
   it('drops unknown fields and keeps known ones', () => {
-    const pm = parseProtocolMessage({ action: 15, channel: 'c', msgSerial: 3, extra: 1, messages: [{ name: 'n', data: 'd', size: 5, action: 0, future: true }] });
+    const pm = parseProtocolMessage({
+      action: 15,
+      channel: 'c',
+      msgSerial: 3,
+      extra: 1,
+      messages: [{ name: 'n', data: 'd', size: 5, action: 0, future: true }],
+    });
     assert.deepEqual(pm, { action: 15, channel: 'c', msgSerial: 3, messages: [{ name: 'n', data: 'd', action: 0 }] });
   });
 
   it('stringifies non-string attach params (ably-js passes channelOptions.params unchanged)', () => {
-    assert.deepEqual(parseProtocolMessage({ action: 10, channel: 'c', params: { rewind: 1, x: true } }).params, { rewind: '1', x: 'true' });
+    assert.deepEqual(parseProtocolMessage({ action: 10, channel: 'c', params: { rewind: 1, x: true } }).params, {
+      rewind: '1',
+      x: 'true',
+    });
   });
 
   it('treats null as absent', () => {
-    assert.deepEqual(parseProtocolMessage({ action: 10, channel: 'c', channelSerial: null, flags: null }), { action: 10, channel: 'c' });
+    assert.deepEqual(parseProtocolMessage({ action: 10, channel: 'c', channelSerial: null, flags: null }), {
+      action: 10,
+      channel: 'c',
+    });
   });
 
   it('reports payload errors with the envelope, so the publish can be NACKed', () => {
@@ -127,7 +162,13 @@ describe('validation', () => {
 
   it('decodes the ext-0 undefined of ably msgpack-js non-sparse encoding', () => {
     // {"action": 0, "id": <ext 0>}
-    const bytes = Buffer.concat([Buffer.from([0x82, 0xa6]), Buffer.from('action'), Buffer.from([0x00, 0xa2]), Buffer.from('id'), Buffer.from([0xd4, 0x00, 0x00])]);
+    const bytes = Buffer.concat([
+      Buffer.from([0x82, 0xa6]),
+      Buffer.from('action'),
+      Buffer.from([0x00, 0xa2]),
+      Buffer.from('id'),
+      Buffer.from([0xd4, 0x00, 0x00]),
+    ]);
     assert.deepEqual(parseProtocolMessage(decodeFrame(bytes, 'msgpack')), { action: 0 });
   });
 
@@ -138,7 +179,10 @@ describe('validation', () => {
   });
 
   it('keeps msgpack str and bin distinct', () => {
-    const decoded = decodeMsgpack(encodeMsgpackValue({ s: 'abc', b: new Uint8Array([97, 98, 99]) })) as { s: unknown; b: unknown };
+    const decoded = decodeMsgpack(encodeMsgpackValue({ s: 'abc', b: new Uint8Array([97, 98, 99]) })) as {
+      s: unknown;
+      b: unknown;
+    };
     assert.equal(decoded.s, 'abc');
     assert.ok(decoded.b instanceof Uint8Array);
   });

@@ -34,7 +34,11 @@ class ModelRedis implements ScriptClient {
   callBuffer(command: string, args: Arg[]): Promise<unknown> {
     this.sent.push(command === 'SCRIPT' ? `SCRIPT ${String(args[0])}` : command);
     return new Promise((resolve, reject) => {
-      this.unrun.push({ command, args, answer: (ok, value) => this.unread.push(() => (ok ? resolve(value) : reject(value as Error))) });
+      this.unrun.push({
+        command,
+        args,
+        answer: (ok, value) => this.unread.push(() => (ok ? resolve(value) : reject(value as Error))),
+      });
     });
   }
 
@@ -92,7 +96,12 @@ class ModelRedis implements ScriptClient {
   }
 }
 
-function setUp(): { redis: ModelRedis; runner: ScriptRunner; script: LuaScript; call: (name: string) => Promise<unknown> } {
+function setUp(): {
+  redis: ModelRedis;
+  runner: ScriptRunner;
+  script: LuaScript;
+  call: (name: string) => Promise<unknown>;
+} {
   const script = new LuaScript(`return ARGV[1] -- ${Math.random()}`);
   const redis = new ModelRedis(new Map([[script.sha, script.source]]));
   const runner = new ScriptRunner(redis);

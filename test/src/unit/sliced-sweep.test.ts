@@ -7,7 +7,12 @@ import { describe, it } from 'node:test';
 import { SlicedSweep, slicesFor } from '@encke/server/internal';
 
 /** Runs `firings` steps; returns how many items each firing visited and how often each item was visited. */
-function drive(items: Map<string, number>, slices: number, firings: number, between?: (firing: number) => void): { perFiring: number[]; visits: Map<string, number> } {
+function drive(
+  items: Map<string, number>,
+  slices: number,
+  firings: number,
+  between?: (firing: number) => void,
+): { perFiring: number[]; visits: Map<string, number> } {
   const visits = new Map<string, number>();
   let visited = 0;
   const sweep = new SlicedSweep(items, slices, (v: number) => {
@@ -44,7 +49,11 @@ describe('SlicedSweep', () => {
       assert.ok(Math.max(...perFiring) <= most, `at most ${most} per firing, got ${Math.max(...perFiring)}`);
       assert.equal(visits.size, n);
       for (const [item, count] of visits) assert.equal(count, 3, `item ${item} visited once per period`);
-      assert.deepEqual(perFiring.slice(0, slices - 1), new Array(slices - 1).fill(0), 'nothing before the first period ends');
+      assert.deepEqual(
+        perFiring.slice(0, slices - 1),
+        new Array(slices - 1).fill(0),
+        'nothing before the first period ends',
+      );
     });
   }
 

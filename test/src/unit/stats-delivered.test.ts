@@ -26,8 +26,15 @@ function recordingStore(): { store: StatsStore; added: Map<string, Record<string
   return { store, added };
 }
 
-const messageFrame = (...data: string[]): OutboundFrame => new OutboundFrame({ action: Action.MESSAGE, channel: 'c', messages: data.map((d) => ({ data: d })) });
-const silent = { info() {}, warn() {}, error() {}, debug() {}, isLevelEnabled: () => false } as unknown as ConstructorParameters<typeof StatsCounters>[2];
+const messageFrame = (...data: string[]): OutboundFrame =>
+  new OutboundFrame({ action: Action.MESSAGE, channel: 'c', messages: data.map((d) => ({ data: d })) });
+const silent = {
+  info() {},
+  warn() {},
+  error() {},
+  debug() {},
+  isLevelEnabled: () => false,
+} as unknown as ConstructorParameters<typeof StatsCounters>[2];
 
 describe('StatsCounters.delivered', () => {
   it('counts every recipient of a shared frame, interleaved with other frames and apps', async () => {
@@ -35,7 +42,11 @@ describe('StatsCounters.delivered', () => {
     const { store, added } = recordingStore();
     const stats = new StatsCounters(clock, store, silent);
     const fanOut = messageFrame('abc', 'de');
-    const presence = new OutboundFrame({ action: Action.PRESENCE, channel: 'c', presence: [{ action: 2, clientId: 'x', data: 'p' }] });
+    const presence = new OutboundFrame({
+      action: Action.PRESENCE,
+      channel: 'c',
+      presence: [{ action: 2, clientId: 'x', data: 'p' }],
+    });
     const ack = new OutboundFrame({ action: Action.ACK, msgSerial: 0, count: 1 });
     for (let i = 0; i < 1000; i++) stats.delivered('app1', fanOut);
     stats.delivered('app1', ack);

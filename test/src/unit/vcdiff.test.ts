@@ -91,7 +91,15 @@ describe('vcdiff encoder', () => {
   });
 
   it('round-trips edge cases', () => {
-    const cases: [string, string][] = [['', ''], ['abc', ''], ['', 'abcabcabcabc'], ['same', 'same'], ['aaaa', 'aaaaaaaaaaaaaaaaaaaaaaa'], ['abcdefgh', 'hgfedcba'], ['x', 'xyxyxyxyxyxyxyxyxyxy']];
+    const cases: [string, string][] = [
+      ['', ''],
+      ['abc', ''],
+      ['', 'abcabcabcabc'],
+      ['same', 'same'],
+      ['aaaa', 'aaaaaaaaaaaaaaaaaaaaaaa'],
+      ['abcdefgh', 'hgfedcba'],
+      ['x', 'xyxyxyxyxyxyxyxyxyxy'],
+    ];
     for (const [s, t] of cases) roundTrips(utf8.encode(s), utf8.encode(t));
     // Copies from descending addresses: each address is one below a cached one (near mode must not go negative).
     const source = Uint8Array.from({ length: 1000 }, (_, i) => (i * 7919) % 251);
@@ -103,36 +111,55 @@ describe('vcdiff encoder', () => {
 
   it('round-trips arbitrary bytes, over one window or many', () => {
     fc.assert(
-      fc.property(fc.uint8Array({ maxLength: 3000 }), fc.uint8Array({ maxLength: 3000 }), fc.option(fc.integer({ min: 4, max: 2000 }), { nil: undefined }), (s, t, w) => {
-        roundTrips(s, t, w);
-      }),
+      fc.property(
+        fc.uint8Array({ maxLength: 3000 }),
+        fc.uint8Array({ maxLength: 3000 }),
+        fc.option(fc.integer({ min: 4, max: 2000 }), { nil: undefined }),
+        (s, t, w) => {
+          roundTrips(s, t, w);
+        },
+      ),
       { seed: SEED, numRuns: 300 },
     );
   });
 
   it('round-trips repetitive bytes (runs, self-copies, cache hits)', () => {
     const small = fc.uint8Array({ min: 0, max: 2, maxLength: 2000 });
-    fc.assert(fc.property(small, small, fc.integer({ min: 4, max: 600 }), (s, t, w) => void roundTrips(s, t, w)), { seed: SEED, numRuns: 300 });
+    fc.assert(
+      fc.property(small, small, fc.integer({ min: 4, max: 600 }), (s, t, w) => void roundTrips(s, t, w)),
+      { seed: SEED, numRuns: 300 },
+    );
   });
 
   it('round-trips targets made of copies, literals, self-copies and runs', () => {
     fc.assert(
-      fc.property(fc.uint8Array({ minLength: 1200, maxLength: 3000 }), fc.array(piece, { maxLength: 200 }), (source, pieces) => {
-        roundTrips(source, assemble(source, pieces));
-      }),
+      fc.property(
+        fc.uint8Array({ minLength: 1200, maxLength: 3000 }),
+        fc.array(piece, { maxLength: 200 }),
+        (source, pieces) => {
+          roundTrips(source, assemble(source, pieces));
+        },
+      ),
       { seed: SEED, numRuns: 400 },
     );
   });
 
   it('round-trips small edits, and their deltas stay small', () => {
     fc.assert(
-      fc.property(fc.uint8Array({ minLength: 1, maxLength: 4000 }), fc.array(edit, { minLength: 1, maxLength: 6 }), (source, edits) => {
-        const target = applyEdits(source, edits);
-        const delta = roundTrips(source, target);
-        const inserted = edits.reduce((n, e) => n + e.insert.length, 0);
-        // Header and window cost ~20 bytes; each edit at most its inserted bytes plus a few instructions.
-        assert.ok(delta.length <= 24 + inserted + 14 * edits.length, `delta ${delta.length} bytes for ${edits.length} edits inserting ${inserted} bytes`);
-      }),
+      fc.property(
+        fc.uint8Array({ minLength: 1, maxLength: 4000 }),
+        fc.array(edit, { minLength: 1, maxLength: 6 }),
+        (source, edits) => {
+          const target = applyEdits(source, edits);
+          const delta = roundTrips(source, target);
+          const inserted = edits.reduce((n, e) => n + e.insert.length, 0);
+          // Header and window cost ~20 bytes; each edit at most its inserted bytes plus a few instructions.
+          assert.ok(
+            delta.length <= 24 + inserted + 14 * edits.length,
+            `delta ${delta.length} bytes for ${edits.length} edits inserting ${inserted} bytes`,
+          );
+        },
+      ),
       { seed: SEED, numRuns: 300 },
     );
   });

@@ -17,7 +17,14 @@ import { REPO, tempDir } from '../helpers/process.js';
 
 /** Bundles one browser module of the repository and imports it. */
 async function load<T>(entry: string): Promise<T> {
-  const result = await build({ entryPoints: [join(REPO, entry)], bundle: true, format: 'esm', platform: 'node', write: false, logLevel: 'silent' });
+  const result = await build({
+    entryPoints: [join(REPO, entry)],
+    bundle: true,
+    format: 'esm',
+    platform: 'node',
+    write: false,
+    logLevel: 'silent',
+  });
   const file = join(tempDir('encke-web-app-'), 'module.mjs');
   writeFileSync(file, result.outputFiles[0]!.contents);
   return (await import(pathToFileURL(file).href)) as T;
@@ -67,8 +74,14 @@ interface TypingModule {
   THROTTLE: number;
   IDLE: number;
   EXPIRY: number;
-  TypingSender: new (send: (typing: boolean) => void, timers: Timers) => { keystroke(draftEmpty: boolean): void; stop(): void };
-  TypingBoard: new (changed: (typers: string[]) => void, timers: Timers) => { signal(id: string, typing: boolean): void; clear(id: string): void; reset(): void; typers(): string[] };
+  TypingSender: new (
+    send: (typing: boolean) => void,
+    timers: Timers,
+  ) => { keystroke(draftEmpty: boolean): void; stop(): void };
+  TypingBoard: new (
+    changed: (typers: string[]) => void,
+    timers: Timers,
+  ) => { signal(id: string, typing: boolean): void; clear(id: string): void; reset(): void; typers(): string[] };
 }
 
 interface LoggedMessage {
@@ -112,7 +125,10 @@ interface ClusterModule {
     hasRates(now: number): boolean;
     rates(now: number): Rates;
     connections(now: number): { byTransport: Map<string, Record<string, number>>; total: number; resumable: number };
-    channels(now: number): { rows: (Omit<DashboardChannel, 'messagesIn' | 'messagesOut'> & { rates: Rates })[]; total: number };
+    channels(now: number): {
+      rows: (Omit<DashboardChannel, 'messagesIn' | 'messagesOut'> & { rates: Rates })[];
+      total: number;
+    };
     errors(now: number): { code: string; title: string; total: number; recent: number; lastSeen: number | undefined }[];
     faults(now: number): Record<string, number>;
     nodeRows(now: number): { id: string; liveness: string; connections: number }[];
@@ -136,7 +152,10 @@ describe('chat: who is typing', () => {
     timers.advance(m.IDLE);
     const starts = sent.filter(([, typing]) => typing).map(([t]) => t);
     assert.deepEqual(starts, [0, m.THROTTLE, 2 * m.THROTTLE, 3 * m.THROTTLE]);
-    assert.deepEqual(sent.filter(([, typing]) => !typing), [[3400 + m.IDLE, false]]);
+    assert.deepEqual(
+      sent.filter(([, typing]) => !typing),
+      [[3400 + m.IDLE, false]],
+    );
     assert.ok(m.THROTTLE < m.EXPIRY, 'a steady typer renews before a receiver expires them');
   });
 
@@ -193,7 +212,15 @@ describe('chat: delivery states', () => {
     log.retrying('b');
     assert.equal(log.get('b')?.error, undefined);
     log.received('b', 'Ana', 'again', 3, true); // the echo confirms it
-    assert.deepEqual(states, ['a:pending', 'a:acknowledged', 'a:acknowledged', 'b:pending', 'b:failed', 'b:pending', 'b:acknowledged']);
+    assert.deepEqual(states, [
+      'a:pending',
+      'a:acknowledged',
+      'a:acknowledged',
+      'b:pending',
+      'b:failed',
+      'b:pending',
+      'b:acknowledged',
+    ]);
   });
 
   it('a message received twice (history and live) is listed once; others\' are "received"; the list is bounded', () => {
@@ -249,21 +276,55 @@ describe('chat: names', () => {
 const INTERVAL = 1000;
 
 /** A snapshot of `node` (started at `startedAt`) taken at `at`, with cumulative counters. */
-function snapshot(node: string, startedAt: number, at: number, c: { in: number; out: number; ws?: number; errors?: Record<string, number>; faults?: Record<string, number>; channels?: DashboardChannel[] }): DashboardSnapshot {
+function snapshot(
+  node: string,
+  startedAt: number,
+  at: number,
+  c: {
+    in: number;
+    out: number;
+    ws?: number;
+    errors?: Record<string, number>;
+    faults?: Record<string, number>;
+    channels?: DashboardChannel[];
+  },
+): DashboardSnapshot {
   return {
     version: 1,
     at,
     interval: INTERVAL,
     node: { id: node, startedAt, engine: 'redis', cpu: 0.1, rss: 1e8, heapUsed: 5e7, eventLoopDelay: 0.5 },
-    metrics: { connections: { web_socket: { json: c.ws ?? 1, msgpack: 0 }, comet: { json: 0, msgpack: 0 } }, resumable: 0, messagesIn: c.in, messagesOut: c.out, errors: c.errors ?? {}, faults: c.faults ?? { encode: 0, connection: 0 } },
+    metrics: {
+      connections: { web_socket: { json: c.ws ?? 1, msgpack: 0 }, comet: { json: 0, msgpack: 0 } },
+      resumable: 0,
+      messagesIn: c.in,
+      messagesOut: c.out,
+      errors: c.errors ?? {},
+      faults: c.faults ?? { encode: 0, connection: 0 },
+    },
     errorTitles: Object.fromEntries(Object.keys(c.errors ?? {}).map((code) => [code, `title ${code}`])),
     channels: { total: c.channels?.length ?? 0, listed: c.channels ?? [] },
     apps: [],
   };
 }
 
-function channel(name: string, subscribers: number, messagesIn: number, messagesOut: number, presenceMembers: number | null = null): DashboardChannel {
-  return { app: 'app', name, connections: subscribers, subscribers, publishers: subscribers, presenceMembers, messagesIn, messagesOut };
+function channel(
+  name: string,
+  subscribers: number,
+  messagesIn: number,
+  messagesOut: number,
+  presenceMembers: number | null = null,
+): DashboardChannel {
+  return {
+    app: 'app',
+    name,
+    connections: subscribers,
+    subscribers,
+    publishers: subscribers,
+    presenceMembers,
+    messagesIn,
+    messagesOut,
+  };
 }
 
 describe('dashboard: the cluster it hears', () => {
@@ -304,26 +365,54 @@ describe('dashboard: the cluster it hears', () => {
     cluster.accept(snapshot('b', 0, 1000, { in: 0, out: 0, ws: 1 }), 1000);
     const silentAt = 1000 + INTERVAL * m.SILENT_AFTER_INTERVALS + 1;
     cluster.accept(snapshot('b', 0, silentAt, { in: 0, out: 0, ws: 1 }), silentAt);
-    assert.deepEqual(cluster.nodeRows(silentAt).map((n) => [n.id, n.liveness]), [['a', 'silent'], ['b', 'live']]);
+    assert.deepEqual(
+      cluster.nodeRows(silentAt).map((n) => [n.id, n.liveness]),
+      [
+        ['a', 'silent'],
+        ['b', 'live'],
+      ],
+    );
     assert.equal(cluster.connections(silentAt).total, 1);
-    assert.deepEqual(cluster.nodeRows(1000 + m.FORGET_AFTER + 1).map((n) => n.id), ['b']);
+    assert.deepEqual(
+      cluster.nodeRows(1000 + m.FORGET_AFTER + 1).map((n) => n.id),
+      ['b'],
+    );
   });
 
   it('errors by code: totals over nodes; "recent" is what grew while listening, for RECENT_ERRORS', () => {
     const cluster = new m.Cluster();
     cluster.accept(snapshot('a', 0, 1000, { in: 0, out: 0, errors: { '40400': 5 } }), 1000);
     cluster.accept(snapshot('b', 0, 1000, { in: 0, out: 0, errors: { '40101': 1 } }), 1000);
-    assert.deepEqual(cluster.errors(1000).map((e) => [e.code, e.recent, e.total]), [['40400', 0, 5], ['40101', 0, 1]]);
+    assert.deepEqual(
+      cluster.errors(1000).map((e) => [e.code, e.recent, e.total]),
+      [
+        ['40400', 0, 5],
+        ['40101', 0, 1],
+      ],
+    );
     cluster.accept(snapshot('a', 0, 2000, { in: 0, out: 0, errors: { '40400': 5, '40012': 2 } }), 2000);
     cluster.accept(snapshot('b', 0, 2000, { in: 0, out: 0, errors: { '40101': 4 } }), 2000);
     const rows = cluster.errors(2500);
-    assert.deepEqual(rows.map((e) => [e.code, e.recent, e.total]), [['40101', 3, 4], ['40012', 2, 2], ['40400', 0, 5]]);
+    assert.deepEqual(
+      rows.map((e) => [e.code, e.recent, e.total]),
+      [
+        ['40101', 3, 4],
+        ['40012', 2, 2],
+        ['40400', 0, 5],
+      ],
+    );
     assert.equal(rows[1]!.title, 'title 40012');
     assert.equal(rows[1]!.lastSeen, 2000);
     const later = 2000 + m.RECENT_ERRORS + 1;
     cluster.accept(snapshot('a', 0, later, { in: 0, out: 0, errors: { '40400': 5, '40012': 2 } }), later);
     // Node b has been silent for FORGET_AFTER: its codes go with it.
-    assert.deepEqual(cluster.errors(later).map((e) => [e.code, e.recent, e.total]), [['40400', 0, 5], ['40012', 0, 2]]);
+    assert.deepEqual(
+      cluster.errors(later).map((e) => [e.code, e.recent, e.total]),
+      [
+        ['40400', 0, 5],
+        ['40012', 0, 2],
+      ],
+    );
   });
 
   it('faults by kind are summed over the nodes', () => {
@@ -333,12 +422,18 @@ describe('dashboard: the cluster it hears', () => {
     assert.deepEqual(cluster.faults(1000), { encode: 3, connection: 3 });
   });
 
-  it('channels of several nodes merge: attachments summed, presence the channel\'s, rate in as published once, out summed', () => {
+  it("channels of several nodes merge: attachments summed, presence the channel's, rate in as published once, out summed", () => {
     const cluster = new m.Cluster();
     cluster.accept(snapshot('a', 0, 1000, { in: 0, out: 0, channels: [channel('room', 2, 10, 20, 3)] }), 1000);
-    cluster.accept(snapshot('b', 0, 1000, { in: 0, out: 0, channels: [channel('room', 1, 10, 10, 3), channel('quiet', 1, 0, 0)] }), 1000);
+    cluster.accept(
+      snapshot('b', 0, 1000, { in: 0, out: 0, channels: [channel('room', 1, 10, 10, 3), channel('quiet', 1, 0, 0)] }),
+      1000,
+    );
     cluster.accept(snapshot('a', 0, 2000, { in: 0, out: 0, channels: [channel('room', 2, 15, 30, 3)] }), 2000);
-    cluster.accept(snapshot('b', 0, 2000, { in: 0, out: 0, channels: [channel('room', 1, 15, 15, 3), channel('quiet', 1, 0, 0)] }), 2000);
+    cluster.accept(
+      snapshot('b', 0, 2000, { in: 0, out: 0, channels: [channel('room', 1, 15, 15, 3), channel('quiet', 1, 0, 0)] }),
+      2000,
+    );
     const { rows, total } = cluster.channels(2000);
     assert.equal(total, 2);
     assert.deepEqual(

@@ -92,7 +92,12 @@ export class Auth {
 
   private obtain(params: TokenParams): Promise<TokenLike> {
     const o = this.options;
-    if (!o.authCallback) return this.obtainer().then((m) => (o.authUrl ? m.fromAuthUrl(this.obtainContext(), o.authUrl, params) : m.signTokenRequest(this.obtainContext(), params)));
+    if (!o.authCallback)
+      return this.obtainer().then((m) =>
+        o.authUrl
+          ? m.fromAuthUrl(this.obtainContext(), o.authUrl, params)
+          : m.signTokenRequest(this.obtainContext(), params),
+      );
     const cb = o.authCallback;
     return new Promise<TokenLike>((resolve, reject) => {
       const done = (error: Error | string | null, value?: TokenLike | null): void => {
@@ -101,7 +106,11 @@ export class Auth {
         else resolve(value);
       };
       const maybe = cb(params, done);
-      if (maybe && typeof maybe.then === 'function') maybe.then((v) => done(null, v), (e: unknown) => done(e instanceof Error ? e : String(e)));
+      if (maybe && typeof maybe.then === 'function')
+        maybe.then(
+          (v) => done(null, v),
+          (e: unknown) => done(e instanceof Error ? e : String(e)),
+        );
     });
   }
 

@@ -32,7 +32,12 @@ export async function fromAuthUrl(c: ObtainContext, authUrl: string, params: Tok
     ...(post ? { body: new URLSearchParams(fields).toString() } : {}),
   });
   const text = await res.text();
-  if (!res.ok) throw new c.kit.ErrorInfo(`authUrl answered ${res.status}: ${text.slice(0, 200)}`, c.kit.Err.authCallbackFailed.code, res.status);
+  if (!res.ok)
+    throw new c.kit.ErrorInfo(
+      `authUrl answered ${res.status}: ${text.slice(0, 200)}`,
+      c.kit.Err.authCallbackFailed.code,
+      res.status,
+    );
   return (res.headers.get('content-type') ?? '').includes('json') ? (JSON.parse(text) as TokenLike) : text.trim();
 }
 
@@ -48,7 +53,13 @@ export async function signTokenRequest(c: ObtainContext, params: TokenParams): P
   const timestamp = params.timestamp ?? c.options.clock.now();
   const nonce = params.nonce ?? kit.randomId(16);
   const text = `${keyName}\n${ttl}\n${capability}\n${clientId}\n${timestamp}\n${nonce}\n`;
-  const hmacKey = await crypto.subtle.importKey('raw', kit.utf8Encode(key.slice(colon + 1)), { name: 'HMAC', hash: 'SHA-256' }, false, ['sign']);
+  const hmacKey = await crypto.subtle.importKey(
+    'raw',
+    kit.utf8Encode(key.slice(colon + 1)),
+    { name: 'HMAC', hash: 'SHA-256' },
+    false,
+    ['sign'],
+  );
   const mac = kit.toBase64(new Uint8Array(await crypto.subtle.sign('HMAC', hmacKey, kit.utf8Encode(text))));
   const req: TokenRequest = { keyName, ttl, timestamp, nonce, mac };
   if (capability) req.capability = capability;

@@ -79,7 +79,8 @@ export class RealtimeChannel extends Emitter<ChannelEvent, ChannelStateChange> {
     if (this.state === 'attached') return Promise.resolve(null);
     const connState = this.conn.state;
     // RTL4b: no attaching on a connection that is closing, closed, failed or suspended.
-    if (connState === 'closing' || connState === 'closed' || connState === 'failed' || connState === 'suspended') return Promise.reject(this.conn.stateError());
+    if (connState === 'closing' || connState === 'closed' || connState === 'failed' || connState === 'suspended')
+      return Promise.reject(this.conn.stateError());
     return new Promise((resolve, reject) => {
       this.waiters.push({ resolve, reject });
       if (this.state !== 'attaching') this.requestAttach();
@@ -116,17 +117,26 @@ export class RealtimeChannel extends Emitter<ChannelEvent, ChannelStateChange> {
   publish(name: string | undefined, data?: unknown): Promise<void>;
   publish(message: Message | Message[]): Promise<void>;
   async publish(a: string | undefined | Message | Message[], data?: unknown): Promise<void> {
-    const list: Message[] = Array.isArray(a) ? a : typeof a === 'object' && a !== null ? [a] : [{ ...(a === undefined ? {} : { name: a }), data }];
+    const list: Message[] = Array.isArray(a)
+      ? a
+      : typeof a === 'object' && a !== null
+        ? [a]
+        : [{ ...(a === undefined ? {} : { name: a }), data }];
     const format = this.conn.options.format;
     const base = randomId(12);
     // Ids make publishes idempotent: re-sent after a failed resume, they are not stored twice (RTL6a1).
-    const messages: WireMessage[] = list.map(({ data, ...m }, i) => ({ ...m, id: m.id ?? `${base}:${i}`, ...encodeData(data, format) }));
+    const messages: WireMessage[] = list.map(({ data, ...m }, i) => ({
+      ...m,
+      id: m.id ?? `${base}:${i}`,
+      ...encodeData(data, format),
+    }));
     await this.conn.sendAckable({ action: Action.MESSAGE, channel: this.name, messages });
   }
 
   async history(params: HistoryParams = {}): Promise<PaginatedResult<Message>> {
     const { untilAttach, ...rest } = params;
-    if (untilAttach && (this.state !== 'attached' || !this.attachSerial)) throw ErrorInfo.of(Err.badRequest, 'untilAttach needs an attached channel');
+    if (untilAttach && (this.state !== 'attached' || !this.attachSerial))
+      throw ErrorInfo.of(Err.badRequest, 'untilAttach needs an attached channel');
     const query = untilAttach ? { ...rest, from_serial: this.attachSerial } : rest;
     return (await import('./paginated.js')).history(this.pages, this.conn.baseUrl, this.name, 'messages', query);
   }
@@ -149,7 +159,9 @@ export class RealtimeChannel extends Emitter<ChannelEvent, ChannelStateChange> {
     for (const m of this.options.modes ?? []) flags |= ChannelMode[m];
     if (flags) pm.flags = flags;
     this.conn.send(pm);
-    this.timer.start(this.conn.options.realtimeRequestTimeout, () => this.suspend(ErrorInfo.of(Err.channelOperationTimeout, 'Attach timed out')));
+    this.timer.start(this.conn.options.realtimeRequestTimeout, () =>
+      this.suspend(ErrorInfo.of(Err.channelOperationTimeout, 'Attach timed out')),
+    );
   }
 
   onConnected(): void {
@@ -160,9 +172,11 @@ export class RealtimeChannel extends Emitter<ChannelEvent, ChannelStateChange> {
   }
 
   onConnectionState(state: string, reason: ErrorInfo | undefined): void {
-    if (state === 'suspended' && (this.state === 'attached' || this.state === 'attaching')) this.suspend(ErrorInfo.of(Err.connectionSuspended, undefined, reason));
+    if (state === 'suspended' && (this.state === 'attached' || this.state === 'attaching'))
+      this.suspend(ErrorInfo.of(Err.connectionSuspended, undefined, reason));
     else if (state === 'closed' && this.state !== 'failed' && this.state !== 'initialized') this.detached();
-    else if (state === 'failed' && this.state !== 'initialized' && this.state !== 'detached') this.failed(reason ?? ErrorInfo.of(Err.connectionFailed));
+    else if (state === 'failed' && this.state !== 'initialized' && this.state !== 'detached')
+      this.failed(reason ?? ErrorInfo.of(Err.connectionFailed));
   }
 
   onMessage(pm: ProtocolMessage): void {
@@ -172,7 +186,8 @@ export class RealtimeChannel extends Emitter<ChannelEvent, ChannelStateChange> {
       case Action.DETACHED:
         if (this.state === 'detaching') return this.detached();
         // RTL13: the server detached us: re-attach at once; a failing re-attach suspends the channel.
-        if (this.state === 'attached' || this.state === 'attaching' || this.state === 'suspended') this.requestAttach(pm.error ? ErrorInfo.from(pm.error) : undefined);
+        if (this.state === 'attached' || this.state === 'attaching' || this.state === 'suspended')
+          this.requestAttach(pm.error ? ErrorInfo.from(pm.error) : undefined);
         return;
       case Action.ERROR:
         return this.failed(ErrorInfo.from(pm.error, Err.channelOperationFailed));
@@ -192,7 +207,9 @@ export class RealtimeChannel extends Emitter<ChannelEvent, ChannelStateChange> {
     if (pm.channelSerial) this.channelSerial = pm.channelSerial;
     if (!resumed || this.state !== 'attached') this.attachSerial = pm.channelSerial;
     this.params = pm.params ?? {};
-    this.modes = (Object.keys(ChannelMode) as ChannelModeName[]).filter((m) => ((pm.flags ?? 0) & ChannelMode[m]) !== 0);
+    this.modes = (Object.keys(ChannelMode) as ChannelModeName[]).filter(
+      (m) => ((pm.flags ?? 0) & ChannelMode[m]) !== 0,
+    );
     const error = pm.error ? ErrorInfo.from(pm.error) : undefined;
     const wasAttached = this.state === 'attached';
     if (wasAttached) {

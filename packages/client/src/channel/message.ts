@@ -8,7 +8,15 @@ import type { Message as WireMessage, PresenceMessage as WirePresence } from '@e
 import { fromBase64, toBase64, utf8Decode } from '../util/bytes.js';
 
 /** What an application may publish: text, bytes, or anything JSON can carry. */
-export type MessageData = string | Uint8Array | ArrayBuffer | number | boolean | null | readonly unknown[] | { readonly [key: string]: unknown };
+export type MessageData =
+  | string
+  | Uint8Array
+  | ArrayBuffer
+  | number
+  | boolean
+  | null
+  | readonly unknown[]
+  | { readonly [key: string]: unknown };
 
 export interface Message {
   id?: string;
@@ -36,7 +44,10 @@ export interface PresenceMessage {
 export type PresenceActionName = 'absent' | 'present' | 'enter' | 'leave' | 'update';
 
 /** Encodes application data for the wire format. */
-export function encodeData(data: unknown, format: 'json' | 'msgpack'): { data?: string | Uint8Array; encoding?: string } {
+export function encodeData(
+  data: unknown,
+  format: 'json' | 'msgpack',
+): { data?: string | Uint8Array; encoding?: string } {
   if (data === undefined) return {};
   if (typeof data === 'string') return { data };
   const bytes = data instanceof ArrayBuffer ? new Uint8Array(data) : data instanceof Uint8Array ? data : undefined;

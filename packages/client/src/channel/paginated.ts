@@ -31,9 +31,27 @@ function links(header: string | null, base: string): Record<string, string> {
 }
 
 /** Channel history (`/messages`) or presence history (`/presence/history`), with its params as query. */
-export function history(req: PageRequest, baseUrl: string, channel: string, kind: 'messages', params: object): Promise<PaginatedResult<Message>>;
-export function history(req: PageRequest, baseUrl: string, channel: string, kind: 'presence/history', params: object): Promise<PaginatedResult<PresenceMessage>>;
-export function history(req: PageRequest, baseUrl: string, channel: string, kind: string, params: object): Promise<PaginatedResult<Message | PresenceMessage>> {
+export function history(
+  req: PageRequest,
+  baseUrl: string,
+  channel: string,
+  kind: 'messages',
+  params: object,
+): Promise<PaginatedResult<Message>>;
+export function history(
+  req: PageRequest,
+  baseUrl: string,
+  channel: string,
+  kind: 'presence/history',
+  params: object,
+): Promise<PaginatedResult<PresenceMessage>>;
+export function history(
+  req: PageRequest,
+  baseUrl: string,
+  channel: string,
+  kind: string,
+  params: object,
+): Promise<PaginatedResult<Message | PresenceMessage>> {
   const q = new URLSearchParams();
   for (const [k, v] of Object.entries(params)) if (v !== undefined) q.set(k, String(v));
   const url = `${baseUrl}/channels/${encodeURIComponent(channel)}/${kind}?${q.toString()}`;

@@ -44,7 +44,8 @@ export class PresenceCore {
   async act(verb: PresenceVerb, clientId: string | undefined, data: unknown): Promise<void> {
     const { Err, ErrorInfo } = this.kit;
     const id = clientId ?? this.conn.auth.clientId;
-    if (!id || id === '*') throw ErrorInfo.of(Err.presenceNoClientId, 'Presence needs a clientId (set clientId or use a token with one)');
+    if (!id || id === '*')
+      throw ErrorInfo.of(Err.presenceNoClientId, 'Presence needs a clientId (set clientId or use a token with one)');
     if (verb !== 'leave' && this.channel.state !== 'attached') await this.channel.attach();
     if (clientId === undefined) {
       if (verb === 'leave') this.own.delete(id);
@@ -55,10 +56,13 @@ export class PresenceCore {
 
   private sendPresence(verb: PresenceVerb, clientId: string, data: unknown, id: string | undefined): Promise<void> {
     const { PresenceAction, Action } = this.kit;
-    const action = verb === 'enter' ? PresenceAction.ENTER : verb === 'update' ? PresenceAction.UPDATE : PresenceAction.LEAVE;
+    const action =
+      verb === 'enter' ? PresenceAction.ENTER : verb === 'update' ? PresenceAction.UPDATE : PresenceAction.LEAVE;
     const item: WirePresence = { action, clientId, ...this.kit.encodeData(data, this.conn.options.format) };
     if (id) item.id = id;
-    return this.conn.sendAckable({ action: Action.PRESENCE, channel: this.channel.name, presence: [item] }).then(() => undefined);
+    return this.conn
+      .sendAckable({ action: Action.PRESENCE, channel: this.channel.name, presence: [item] })
+      .then(() => undefined);
   }
 
   // ---- driven by the channel ----
@@ -106,8 +110,18 @@ export class PresenceCore {
     for (const [clientId, { data, id }] of this.own) {
       this.sendPresence('enter', clientId, data, id).catch((err: unknown) => {
         const { Err, ErrorInfo } = this.kit;
-        const reason = ErrorInfo.of(Err.presenceReenterFailed, `Automatic re-enter of ${clientId} failed`, ErrorInfo.from(err));
-        this.channel.emit('update', { previous: this.channel.state, current: this.channel.state, event: 'update', reason, resumed: false });
+        const reason = ErrorInfo.of(
+          Err.presenceReenterFailed,
+          `Automatic re-enter of ${clientId} failed`,
+          ErrorInfo.from(err),
+        );
+        this.channel.emit('update', {
+          previous: this.channel.state,
+          current: this.channel.state,
+          event: 'update',
+          reason,
+          resumed: false,
+        });
       });
     }
   }

@@ -66,7 +66,10 @@ export class RealtimePresence {
 
   subscribe(listener: Listener<PresenceMessage>): Promise<void>;
   subscribe(actions: PresenceActionName | PresenceActionName[], listener: Listener<PresenceMessage>): Promise<void>;
-  async subscribe(a: PresenceActionName | PresenceActionName[] | Listener<PresenceMessage>, b?: Listener<PresenceMessage>): Promise<void> {
+  async subscribe(
+    a: PresenceActionName | PresenceActionName[] | Listener<PresenceMessage>,
+    b?: Listener<PresenceMessage>,
+  ): Promise<void> {
     this.subscribers.on(a, b);
     await this.load();
     await this.channel.attach();
@@ -77,7 +80,13 @@ export class RealtimePresence {
   }
 
   async history(params: Omit<HistoryParams, 'untilAttach'> = {}): Promise<PaginatedResult<PresenceMessage>> {
-    return (await import('./paginated.js')).history(this.pages, this.conn.baseUrl, this.channel.name, 'presence/history', params);
+    return (await import('./paginated.js')).history(
+      this.pages,
+      this.conn.baseUrl,
+      this.channel.name,
+      'presence/history',
+      params,
+    );
   }
 
   // ---- driven by the channel, in order ----

@@ -34,7 +34,12 @@ export interface Codec {
 const malformed = (format: Format): ErrorInfo => ErrorInfo.of(Err.protocolError, `Malformed ${format} from server`);
 
 function asProtocolMessage(value: unknown): ProtocolMessage {
-  if (value === null || typeof value !== 'object' || Array.isArray(value) || typeof (value as { action?: unknown }).action !== 'number') {
+  if (
+    value === null ||
+    typeof value !== 'object' ||
+    Array.isArray(value) ||
+    typeof (value as { action?: unknown }).action !== 'number'
+  ) {
     throw ErrorInfo.of(Err.protocolError, 'Server sent something that is not a ProtocolMessage');
   }
   return value as ProtocolMessage;

@@ -20,7 +20,13 @@ export interface LiveSink {
   onClose(t: Transport, err: ErrorInfo | undefined, fatal: boolean): void;
 }
 
-export function tryTransport(mod: TransportModule, ctx: TransportContext, deadlineMs: number, live: LiveSink, started: (t: Transport) => void): Promise<Outcome> {
+export function tryTransport(
+  mod: TransportModule,
+  ctx: TransportContext,
+  deadlineMs: number,
+  live: LiveSink,
+  started: (t: Transport) => void,
+): Promise<Outcome> {
   return new Promise((resolve) => {
     let settled = false;
     let transport: Transport | undefined;
@@ -32,7 +38,11 @@ export function tryTransport(mod: TransportModule, ctx: TransportContext, deadli
       resolve(outcome);
     };
     const timer = ctx.options.clock.setTimeout(() => {
-      settle({ kind: 'transport-failed', err: ErrorInfo.of(Err.connectionTimedOut, `No CONNECTED within ${deadlineMs} ms`), fatal: false });
+      settle({
+        kind: 'transport-failed',
+        err: ErrorInfo.of(Err.connectionTimedOut, `No CONNECTED within ${deadlineMs} ms`),
+        fatal: false,
+      });
     }, deadlineMs);
     const sink: TransportSink = {
       onMessage(pm) {
@@ -41,14 +51,19 @@ export function tryTransport(mod: TransportModule, ctx: TransportContext, deadli
           return;
         }
         if (pm.action === Action.CONNECTED && transport) settle({ kind: 'connected', transport, pm });
-        else if (pm.action === Action.ERROR || pm.action === Action.DISCONNECTED) settle({ kind: 'refused', err: ErrorInfo.from(pm.error, Err.connectionFailed) });
+        else if (pm.action === Action.ERROR || pm.action === Action.DISCONNECTED)
+          settle({ kind: 'refused', err: ErrorInfo.from(pm.error, Err.connectionFailed) });
       },
       onClose(err, fatal) {
         if (settled) {
           if (transport) live.onClose(transport, err, fatal ?? false);
           return;
         }
-        settle({ kind: 'transport-failed', err: err ?? ErrorInfo.of(Err.disconnected, 'Transport closed before CONNECTED'), fatal: fatal ?? false });
+        settle({
+          kind: 'transport-failed',
+          err: err ?? ErrorInfo.of(Err.disconnected, 'Transport closed before CONNECTED'),
+          fatal: fatal ?? false,
+        });
       },
     };
     try {

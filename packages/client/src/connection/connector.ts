@@ -75,10 +75,13 @@ export class Connector {
     for (let i = 0; i < order.length; i++) {
       const name = order[i]!;
       if (gen !== this.generation) return;
-      const mod = (this.host.options.transportImplementations as Record<string, TransportModule> | undefined)?.[name] ?? (await loadTransport(name).catch(() => undefined));
+      const mod =
+        (this.host.options.transportImplementations as Record<string, TransportModule> | undefined)?.[name] ??
+        (await loadTransport(name).catch(() => undefined));
       if (gen !== this.generation) return;
       if (!mod?.supported(ctx)) continue;
-      const deadline = i < order.length - 1 ? this.host.options.transportStallTimeout : this.host.options.realtimeRequestTimeout;
+      const deadline =
+        i < order.length - 1 ? this.host.options.transportStallTimeout : this.host.options.realtimeRequestTimeout;
       const outcome: Outcome = await tryTransport(mod, ctx, deadline, this.host.live, (t) => (this.connecting = t));
       this.connecting = undefined;
       if (gen !== this.generation) {
@@ -86,7 +89,8 @@ export class Connector {
         return;
       }
       if (outcome.kind === 'connected') return this.host.activate(outcome.transport, outcome.pm);
-      const answered = outcome.kind === 'refused' || outcome.fatal || (outcome.err.code >= 40000 && outcome.err.code < 50000);
+      const answered =
+        outcome.kind === 'refused' || outcome.fatal || (outcome.err.code >= 40000 && outcome.err.code < 50000);
       if (!answered) {
         lastErr = outcome.err;
         this.demoted.add(name);
@@ -114,7 +118,8 @@ export class Connector {
 
   /** The server (or the auth provider) said no: fail if final, else retry later. */
   private refused(err: ErrorInfo, renewed: boolean): void {
-    if (isTokenError(err.code) && !this.host.auth.canRenew) return this.host.fail(ErrorInfo.of(Err.noTokenRenewal, undefined, err));
+    if (isTokenError(err.code) && !this.host.auth.canRenew)
+      return this.host.fail(ErrorInfo.of(Err.noTokenRenewal, undefined, err));
     if (isFatal(err) && !(isTokenError(err.code) && renewed)) return this.host.fail(err);
     this.host.lost(err);
   }

@@ -35,7 +35,10 @@ export interface ConnectionHooks {
 /** States in which a publish waits for the connection (RTL6c2) when `queueMessages` allows. */
 const QUEUEABLE: readonly ConnectionState[] = ['initialized', 'connecting', 'disconnected'];
 
-export class ConnectionManager extends Emitter<ConnectionEvent, ConnectionStateChange> implements ConnectorHost, Connection {
+export class ConnectionManager
+  extends Emitter<ConnectionEvent, ConnectionStateChange>
+  implements ConnectorHost, Connection
+{
   state: ConnectionState = 'initialized';
   errorReason: ErrorInfo | undefined;
   id: string | undefined;
@@ -100,7 +103,13 @@ export class ConnectionManager extends Emitter<ConnectionEvent, ConnectionStateC
 
   createRecoveryKey(): string | null {
     const ok = this.key && (this.state === 'connected' || this.state === 'connecting' || this.state === 'disconnected');
-    return ok ? JSON.stringify({ connectionKey: this.key, msgSerial: this.outbox.msgSerial, channelSerials: this.hooks?.serials() ?? {} }) : null;
+    return ok
+      ? JSON.stringify({
+          connectionKey: this.key,
+          msgSerial: this.outbox.msgSerial,
+          channelSerials: this.hooks?.serials() ?? {},
+        })
+      : null;
   }
 
   connect(): void {
@@ -162,7 +171,12 @@ export class ConnectionManager extends Emitter<ConnectionEvent, ConnectionStateC
   stateError(): ErrorInfo {
     const s = this.state;
     if (s === 'failed') return this.errorReason ?? ErrorInfo.of(Err.connectionFailed);
-    const def = s === 'suspended' ? Err.connectionSuspended : s === 'closing' || s === 'closed' ? Err.connectionClosed : Err.disconnected;
+    const def =
+      s === 'suspended'
+        ? Err.connectionSuspended
+        : s === 'closing' || s === 'closed'
+          ? Err.connectionClosed
+          : Err.disconnected;
     return ErrorInfo.of(def, `${def.message} (connection ${s})`, this.errorReason);
   }
 

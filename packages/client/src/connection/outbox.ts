@@ -25,7 +25,11 @@ export class Outbox {
   private queued: Entry[] = [];
 
   /** Adds a message; `transmit` is called now if there is a transport, else it waits. */
-  add(pm: ProtocolMessage, canSend: boolean, transmit: (pm: ProtocolMessage) => void): Promise<PublishResult | undefined> {
+  add(
+    pm: ProtocolMessage,
+    canSend: boolean,
+    transmit: (pm: ProtocolMessage) => void,
+  ): Promise<PublishResult | undefined> {
     return new Promise((resolve, reject) => {
       const entry: Entry = { pm, resolve, reject };
       if (canSend) this.transmit(entry, transmit);

@@ -44,7 +44,11 @@ export function rememberTransport(host: string, name: TransportName): void {
 }
 
 /** The order to try: `base`, with the remembered one first and the demoted ones last. */
-export function transportOrder(base: readonly TransportName[], remembered: string | undefined, demoted: ReadonlySet<string>): TransportName[] {
+export function transportOrder(
+  base: readonly TransportName[],
+  remembered: string | undefined,
+  demoted: ReadonlySet<string>,
+): TransportName[] {
   const order = base.filter((t) => !demoted.has(t));
   const idx = remembered === undefined ? -1 : order.indexOf(remembered as TransportName);
   if (idx > 0) order.unshift(...order.splice(idx, 1));

@@ -18,11 +18,14 @@ import type { ConnectionHooks, ConnectionManager } from '../connection/manager.j
 import type { ConnectionState } from '../connection/types.js';
 import type { ErrorInfo } from '../errors.js';
 import type { Kit } from '../kit.js';
-import { newChannel, track, type Channel } from './hub-channel.js';
+import { holdPresence, leaveMessage, newChannel, track, type Channel } from './hub-channel.js';
 import { before, type Holders, type TabPost, type ToHub, type WireError } from './wire.js';
 
 /** What the hub needs of the real connection (a ConnectionManager; a fake one in tests). */
-export type Upstream = Pick<ConnectionManager, 'state' | 'id' | 'key' | 'details' | 'transport' | 'hooks' | 'sendAckable' | 'send'>;
+export type Upstream = Pick<
+  ConnectionManager,
+  'state' | 'id' | 'key' | 'details' | 'transport' | 'hooks' | 'sendAckable' | 'send'
+>;
 
 interface TabChannel {
   /** The last channelSerial this tab has (from its ATTACH, then from what it was given). */
@@ -42,7 +45,6 @@ interface Tab {
   connected: boolean;
   readonly channels: Map<string, TabChannel>;
 }
-
 
 const LOST_STATES: readonly ConnectionState[] = ['disconnected', 'suspended', 'failed', 'closed'];
 
@@ -86,7 +88,14 @@ export class Hub implements ConnectionHooks {
     let tab = this.tabs.get(tabId);
     if (tab?.live) return; // a link still waiting says hello again
     if (!tab) {
-      tab = { id: tabId, clientId, noEcho: noEcho ? new Set() : undefined, live: true, connected: false, channels: new Map() };
+      tab = {
+        id: tabId,
+        clientId,
+        noEcho: noEcho ? new Set() : undefined,
+        live: true,
+        connected: false,
+        channels: new Map(),
+      };
       this.tabs.set(tabId, tab);
     }
     tab.live = true;
@@ -187,7 +196,8 @@ export class Hub implements ConnectionHooks {
   /** Who holds which presence identity: carried to the next leader with the recovery key. */
   holders(): Holders {
     const out: Holders = {};
-    for (const [channel, ids] of this.held) out[channel] = Object.fromEntries([...ids].map(([clientId, tabs]) => [clientId, [...tabs]]));
+    for (const [channel, ids] of this.held)
+      out[channel] = Object.fromEntries([...ids].map(([clientId, tabs]) => [clientId, [...tabs]]));
     return out;
   }
 
@@ -213,12 +223,22 @@ export class Hub implements ConnectionHooks {
   private connectTab(tab: Tab): void {
     const { Action } = this.kit;
     // The link is in memory: the tab has no idle deadline of its own (0; the hub has the real one).
-    const details: ConnectionDetails = { ...(this.up.details as ConnectionDetails), connectionKey: this.up.key ?? '', maxIdleInterval: 0 };
+    const details: ConnectionDetails = {
+      ...(this.up.details as ConnectionDetails),
+      connectionKey: this.up.key ?? '',
+      maxIdleInterval: 0,
+    };
     const clientId = tab.clientId ?? this.up.details?.clientId;
     if (clientId) details.clientId = clientId;
     tab.connected = true;
     const pm: ProtocolMessage = { action: Action.CONNECTED, connectionId: this.up.id, connectionDetails: details };
-    this.post({ t: 'pm', to: tab.id, hub: this.id, pm, ...(this.up.transport ? { transport: this.up.transport } : {}) });
+    this.post({
+      t: 'pm',
+      to: tab.id,
+      hub: this.id,
+      pm,
+      ...(this.up.transport ? { transport: this.up.transport } : {}),
+    });
   }
 
   private unlink(tab: Tab): void {
@@ -331,7 +351,7 @@ export class Hub implements ConnectionHooks {
     for (const [clientId, tabs] of held) {
       if (!tabs.delete(tab.id) || tabs.size > 0) continue;
       held.delete(clientId);
-      this.up.sendAckable(this.leave(name, clientId)).catch(() => undefined);
+      this.up.sendAckable(leaveMessage(this.kit, name, clientId)).catch(() => undefined);
     }
     if (held.size === 0) this.held.delete(name);
     if (!this.channels.has(name)) return;
@@ -346,11 +366,6 @@ export class Hub implements ConnectionHooks {
     return held;
   }
 
-  private leave(channel: string, clientId: string): ProtocolMessage {
-    const { Action, PresenceAction } = this.kit;
-    return { action: Action.PRESENCE, channel, presence: [{ action: PresenceAction.LEAVE, clientId }] };
-  }
-
   // ---- publishes and presence ----
 
   /** Sends upstream; the tab hears ACK or NACK under its own msgSerial. */
@@ -359,7 +374,13 @@ export class Hub implements ConnectionHooks {
     const { msgSerial, ...rest } = pm;
     const settled = this.up.sendAckable(rest).then(
       (res) => this.toTab(tab, { action: Action.ACK, msgSerial, count: 1, ...(res ? { res: [res] } : {}) }),
-      (err: ErrorInfo) => this.toTab(tab, { action: Action.NACK, msgSerial, count: 1, error: { message: err.message, code: err.code, statusCode: err.statusCode } }),
+      (err: ErrorInfo) =>
+        this.toTab(tab, {
+          action: Action.NACK,
+          msgSerial,
+          count: 1,
+          error: { message: err.message, code: err.code, statusCode: err.statusCode },
+        }),
     );
     void settled;
     this.changed();
@@ -367,21 +388,8 @@ export class Hub implements ConnectionHooks {
 
   /** ENTER/UPDATE go upstream; a LEAVE only when no other tab holds that clientId (else ACKed here). */
   private presence(tab: Tab, pm: ProtocolMessage): void {
-    const { Action, PresenceAction } = this.kit;
     const held = this.holdersOf(pm.channel ?? '');
-    const items = pm.presence ?? [];
-    let leaveHeld = items.length > 0;
-    for (const item of items) {
-      item.clientId ??= tab.clientId;
-      const id = item.clientId ?? '';
-      const holders = held.get(id) ?? new Set<string>();
-      held.set(id, holders);
-      if (item.action === PresenceAction.LEAVE) holders.delete(tab.id);
-      else holders.add(tab.id);
-      if (item.action !== PresenceAction.LEAVE || holders.size === 0) leaveHeld = false;
-      if (holders.size === 0) held.delete(id);
-    }
-    if (leaveHeld) return this.toTab(tab, { action: Action.ACK, msgSerial: pm.msgSerial, count: 1 });
-    this.forward(tab, pm);
+    if (!holdPresence(this.kit, held, tab.id, tab.clientId, pm.presence ?? [])) return this.forward(tab, pm);
+    this.toTab(tab, { action: this.kit.Action.ACK, msgSerial: pm.msgSerial, count: 1 });
   }
 }

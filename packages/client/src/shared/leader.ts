@@ -160,7 +160,11 @@ export class LeaderMedium implements Medium {
 /** The browser's BroadcastChannel, Web Locks and pagehide. */
 export function browserEnv(ctx: TransportContext): LeaderEnv {
   const o = ctx.options;
-  const w = globalThis as unknown as { navigator: { locks: { request(name: string, opts: { signal: AbortSignal }, cb: () => Promise<void>): Promise<void> } } } & Window;
+  const w = globalThis as unknown as {
+    navigator: {
+      locks: { request(name: string, opts: { signal: AbortSignal }, cb: () => Promise<void>): Promise<void> };
+    };
+  } & Window;
   return {
     kit: ctx.kit,
     clock: o.clock,

@@ -24,8 +24,11 @@ async function mediumFor(ctx: TransportContext): Promise<Medium> {
   const o = ctx.options;
   let m = media.get(o);
   if (!m) {
-    const worker = o.shareConnection === true && o.sharedWorkerUrl && typeof SharedWorker === 'function' && !o.authCallback;
-    m = worker ? import('./worker-port.js').then((w) => w.workerMedium(ctx)) : import('./leader.js').then((l) => l.leaderMedium(l.browserEnv(ctx)));
+    const worker =
+      o.shareConnection === true && o.sharedWorkerUrl && typeof SharedWorker === 'function' && !o.authCallback;
+    m = worker
+      ? import('./worker-port.js').then((w) => w.workerMedium(ctx))
+      : import('./leader.js').then((l) => l.leaderMedium(l.browserEnv(ctx)));
     media.set(o, m);
   }
   return m;
@@ -57,7 +60,12 @@ export class Link implements Transport {
   /** Says who this tab is to the hub. */
   private hi(): void {
     const o = this.ctx.options;
-    this.medium.post({ t: 'open', tab: this.medium.tab, ...(o.clientId ? { clientId: o.clientId } : {}), ...(o.echoMessages ? {} : { noEcho: true }) });
+    this.medium.post({
+      t: 'open',
+      tab: this.medium.tab,
+      ...(o.clientId ? { clientId: o.clientId } : {}),
+      ...(o.echoMessages ? {} : { noEcho: true }),
+    });
   }
 
   send(pm: ProtocolMessage): void {
@@ -81,14 +89,16 @@ export class Link implements Transport {
     if (m.t === 'state') return;
     if (m.t === 'leader') {
       // A new hub: the one this link had is gone (lost, and the tab resumes), or there was none yet.
-      if (this.hub !== undefined && m.hub !== this.hub) this.finish(kit.ErrorInfo.of(kit.Err.disconnected, 'The shared connection moved to another tab'));
+      if (this.hub !== undefined && m.hub !== this.hub)
+        this.finish(kit.ErrorInfo.of(kit.Err.disconnected, 'The shared connection moved to another tab'));
       else if (this.hub === undefined) this.hi();
       return;
     }
     if (m.to !== this.medium.tab) return;
     this.hub ??= m.hub;
     if (m.hub !== this.hub) return;
-    if (m.t === 'lost') return this.finish(new kit.ErrorInfo(m.error.message, m.error.code, m.error.statusCode), m.fatal);
+    if (m.t === 'lost')
+      return this.finish(new kit.ErrorInfo(m.error.message, m.error.code, m.error.statusCode), m.fatal);
     if (m.transport) this.name = m.transport as TransportName;
     this.sink.onMessage(m.pm);
     if (m.pm.action === kit.Action.CLOSED) {
@@ -109,7 +119,10 @@ export class Link implements Transport {
 /** Is sharing possible here: BroadcastChannel and Web Locks (leader election), or a SharedWorker. */
 export function possible(ctx: TransportContext): boolean {
   const g = globalThis as { BroadcastChannel?: unknown; navigator?: { locks?: unknown } };
-  return (typeof g.BroadcastChannel === 'function' && !!g.navigator?.locks) || (!!ctx.options.sharedWorkerUrl && typeof SharedWorker === 'function');
+  return (
+    (typeof g.BroadcastChannel === 'function' && !!g.navigator?.locks) ||
+    (!!ctx.options.sharedWorkerUrl && typeof SharedWorker === 'function')
+  );
 }
 
 export async function load(): Promise<TransportModule> {

@@ -20,7 +20,14 @@ export interface UpstreamClient {
  * token's, and tabs share it (or choose their own under a wildcard token).
  */
 export function upstreamOptions(o: Partial<ResolvedOptions>, recover: string | undefined): ClientOptions {
-  const out: ClientOptions & Record<string, unknown> = { ...o, tls: o.tls ?? false, useBinaryProtocol: o.format === 'msgpack', closeOnUnload: false, autoConnect: true, echoMessages: true };
+  const out: ClientOptions & Record<string, unknown> = {
+    ...o,
+    tls: o.tls ?? false,
+    useBinaryProtocol: o.format === 'msgpack',
+    closeOnUnload: false,
+    autoConnect: true,
+    echoMessages: true,
+  };
   for (const k of ['shareConnection', 'sharedWorkerUrl', 'recover', 'host', 'format']) delete out[k];
   if (o.host !== undefined) out.endpoint = o.host;
   if (o.port !== undefined) [out.port, out.tlsPort] = [o.port, o.port];
@@ -30,7 +37,12 @@ export function upstreamOptions(o: Partial<ResolvedOptions>, recover: string | u
 }
 
 /** Starts the shared connection with a Realtime constructor (imported by whoever hosts the hub). */
-export function startUpstream(kit: Kit, Client: typeof Realtime, o: Partial<ResolvedOptions>, recover: string | undefined): UpstreamClient {
+export function startUpstream(
+  kit: Kit,
+  Client: typeof Realtime,
+  o: Partial<ResolvedOptions>,
+  recover: string | undefined,
+): UpstreamClient {
   const client = new Client(upstreamOptions(o, recover));
   const manager = client.connection as ConnectionManager;
   return {

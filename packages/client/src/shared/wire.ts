@@ -57,7 +57,14 @@ export function before(a: string, b: string): boolean {
 }
 
 /** The group of tabs that share one connection: same server, format and credentials' name (never a secret). */
-export function groupName(o: { tls: boolean; host: string; port: number; format: string; key?: string; authUrl?: string }): string {
+export function groupName(o: {
+  tls: boolean;
+  host: string;
+  port: number;
+  format: string;
+  key?: string;
+  authUrl?: string;
+}): string {
   const who = o.key ? o.key.slice(0, o.key.indexOf(':')) : (o.authUrl ?? 'token');
   return `encke:${o.tls ? 'wss' : 'ws'}://${o.host}:${o.port}/${o.format}/${who}`;
 }

@@ -9,7 +9,15 @@ import type { Medium } from './medium.js';
 import { groupName, type ToHub, type ToTab } from './wire.js';
 
 /** Options that cannot (or must not) go to the worker. */
-const LOCAL_ONLY = new Set(['clock', 'fetch', 'webSocket', 'authCallback', 'transportImplementations', 'shareConnection', 'sharedWorkerUrl']);
+const LOCAL_ONLY = new Set([
+  'clock',
+  'fetch',
+  'webSocket',
+  'authCallback',
+  'transportImplementations',
+  'shareConnection',
+  'sharedWorkerUrl',
+]);
 
 export function workerMedium(ctx: TransportContext): Medium {
   const o = ctx.options;
@@ -19,7 +27,9 @@ export function workerMedium(ctx: TransportContext): Medium {
   port.onmessage = (ev: MessageEvent<ToTab>) => {
     for (const fn of [...listeners]) fn(ev.data);
   };
-  const options = Object.fromEntries(Object.entries(o).filter(([k, v]) => !LOCAL_ONLY.has(k) && typeof v !== 'function'));
+  const options = Object.fromEntries(
+    Object.entries(o).filter(([k, v]) => !LOCAL_ONLY.has(k) && typeof v !== 'function'),
+  );
   const post = (msg: ToHub): void => port.postMessage(msg);
   post({ t: 'init', options });
   return {

@@ -25,7 +25,11 @@ export interface Receiver {
    * One recv: yields each batch as it arrives, returns when the response has ended. The answer's
    * position (acknowledged polling, `ack: '0'` in connectParams: X-Encke-Position) goes to `at`.
    */
-  read(url: string, signal: AbortSignal, at: (position: string | null | undefined) => void): AsyncIterable<ProtocolMessage[]>;
+  read(
+    url: string,
+    signal: AbortSignal,
+    at: (position: string | null | undefined) => void,
+  ): AsyncIterable<ProtocolMessage[]>;
 }
 
 export interface CometConfig {
@@ -74,7 +78,10 @@ export class CometTransport implements Transport {
   }
 
   private url(op: string, extra?: Record<string, string>): string {
-    return this.ctx.kit.withQuery(`${this.ctx.baseUrl}/comet/${this.key ?? ''}/${op}`, { ...this.ctx.authParams(), ...extra });
+    return this.ctx.kit.withQuery(`${this.ctx.baseUrl}/comet/${this.key ?? ''}/${op}`, {
+      ...this.ctx.authParams(),
+      ...extra,
+    });
   }
 
   private async recvLoop(): Promise<void> {
@@ -126,14 +133,25 @@ export class CometTransport implements Transport {
   private post(batch: ProtocolMessage[]): Promise<void> {
     if (this.config.getSends) return this.request(this.url('send', { body: JSON.stringify(batch) }));
     const body = this.ctx.codec.encodeBatch(batch);
-    return this.request(this.url('send'), { method: 'POST', headers: { 'content-type': this.ctx.codec.contentType }, body });
+    return this.request(this.url('send'), {
+      method: 'POST',
+      headers: { 'content-type': this.ctx.codec.contentType },
+      body,
+    });
   }
 
-  private async request(url: string, init: { method?: string; headers?: Record<string, string>; body?: string | Uint8Array; keepalive?: boolean } = {}): Promise<void> {
+  private async request(
+    url: string,
+    init: { method?: string; headers?: Record<string, string>; body?: string | Uint8Array; keepalive?: boolean } = {},
+  ): Promise<void> {
     const { kit } = this.ctx;
     try {
       if (this.config.request) return await this.config.request(url, this.abort.signal);
-      const res = await kit.send(this.ctx.http, url, { ...init, timeoutMs: this.ctx.options.realtimeRequestTimeout, signal: this.abort.signal });
+      const res = await kit.send(this.ctx.http, url, {
+        ...init,
+        timeoutMs: this.ctx.options.realtimeRequestTimeout,
+        signal: this.abort.signal,
+      });
       const text = await res.text();
       if (!res.ok) this.finish(kit.errorOf(res, text));
     } catch (err) {
@@ -172,14 +190,25 @@ async function* once(bytes: Uint8Array): AsyncIterable<Uint8Array> {
  * array of ProtocolMessages is read as one (a fatal ERROR comes with its status); any other HTTP
  * error is the failure reason.
  */
-export async function recvChunks(ctx: TransportContext, url: string, signal: AbortSignal, at?: (position: string | null) => void): Promise<AsyncIterable<Uint8Array>> {
-  const res = await ctx.kit.send(ctx.http, url, { timeoutMs: RECV_TIMEOUT_MS, signal, headers: { accept: ctx.codec.contentType } });
+export async function recvChunks(
+  ctx: TransportContext,
+  url: string,
+  signal: AbortSignal,
+  at?: (position: string | null) => void,
+): Promise<AsyncIterable<Uint8Array>> {
+  const res = await ctx.kit.send(ctx.http, url, {
+    timeoutMs: RECV_TIMEOUT_MS,
+    signal,
+    headers: { accept: ctx.codec.contentType },
+  });
   at?.(res.headers.get('x-encke-position'));
   if (res.ok && res.body) return bodyChunks(res.body);
   const bytes = new Uint8Array(await res.arrayBuffer());
   // An error in the connection's own format is a batch (a fatal ERROR with its status); any other
   // (the `{"error": …}` of a refused request, a proxy's page) is the failure reason.
-  const batch = (res.headers.get('content-type') ?? '').startsWith(ctx.codec.contentType) && (ctx.codec.format === 'msgpack' || bytes[0] === 0x5b);
+  const batch =
+    (res.headers.get('content-type') ?? '').startsWith(ctx.codec.contentType) &&
+    (ctx.codec.format === 'msgpack' || bytes[0] === 0x5b);
   if (res.ok || batch) return once(bytes);
   throw ctx.kit.errorOf(res, new TextDecoder().decode(bytes));
 }

@@ -18,7 +18,10 @@ function transport(comet: typeof Comet): TransportModule {
     supported: (ctx) => comet.supported(ctx) && typeof document !== 'undefined' && typeof location !== 'undefined',
     create: (ctx, sink) => {
       const ask = { envelope: 'htmlfile', format: 'json', origin: location.origin };
-      return new comet.CometTransport(ctx, sink, { name: 'iframe', receiver: { connectParams: ask, recvParams: ask, read: frames } });
+      return new comet.CometTransport(ctx, sink, {
+        name: 'iframe',
+        receiver: { connectParams: ask, recvParams: ask, read: frames },
+      });
     },
   };
 }

@@ -61,7 +61,9 @@ function script(ctx: TransportContext, url: string, signal: AbortSignal): Promis
 function failure(ctx: TransportContext, env: Envelope): Error | undefined {
   if (env.statusCode < 400 || Array.isArray(env.response)) return undefined;
   const error = (env.response as { error?: unknown } | undefined)?.error;
-  return error ? ctx.kit.ErrorInfo.from(error) : new ctx.kit.ErrorInfo(`HTTP ${env.statusCode}`, ctx.kit.Err.disconnected.code, env.statusCode);
+  return error
+    ? ctx.kit.ErrorInfo.from(error)
+    : new ctx.kit.ErrorInfo(`HTTP ${env.statusCode}`, ctx.kit.Err.disconnected.code, env.statusCode);
 }
 
 function transport(comet: typeof Comet): TransportModule {

@@ -28,7 +28,11 @@ function transport(comet: typeof Comet): TransportModule {
 /** The JSON arrays of a multipart body, each once the delimiter after it has arrived. */
 async function* parts(ctx: TransportContext, url: string, signal: AbortSignal): AsyncIterable<ProtocolMessage[]> {
   const { kit } = ctx;
-  const res = await kit.send(ctx.http, url, { timeoutMs: 2 ** 31 - 1, signal, headers: { accept: 'multipart/x-mixed-replace' } });
+  const res = await kit.send(ctx.http, url, {
+    timeoutMs: 2 ** 31 - 1,
+    signal,
+    headers: { accept: 'multipart/x-mixed-replace' },
+  });
   const type = res.headers.get('content-type') ?? '';
   const boundary = /boundary="?([^";]+)"?/.exec(type)?.[1];
   if (!res.ok || !boundary || !res.body) throw kit.errorOf(res, await res.text());

@@ -9,7 +9,8 @@ import type { ErrorInfo } from '../errors.js';
 import type * as Comet from './comet.js';
 import type { TransportContext, TransportModule } from './transport.js';
 
-const fetchStreams = (): boolean => typeof ReadableStream !== 'undefined' && typeof Response !== 'undefined' && 'body' in Response.prototype;
+const fetchStreams = (): boolean =>
+  typeof ReadableStream !== 'undefined' && typeof Response !== 'undefined' && 'body' in Response.prototype;
 
 /**
  * The comet base comes by dynamic import, not a static one, so that a bundler keeps it in the one

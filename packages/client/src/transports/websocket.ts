@@ -12,7 +12,10 @@ import type { Transport, TransportContext, TransportModule, TransportSink } from
 const CLOSE_WAIT_MS = 1_000;
 
 export async function load(): Promise<TransportModule> {
-  return { supported: (ctx) => ctx.options.webSocket !== undefined, create: (ctx, sink) => new WebSocketTransport(ctx, sink) };
+  return {
+    supported: (ctx) => ctx.options.webSocket !== undefined,
+    create: (ctx, sink) => new WebSocketTransport(ctx, sink),
+  };
 }
 
 class WebSocketTransport implements Transport {
@@ -82,7 +85,8 @@ class WebSocketTransport implements Transport {
       // the next transport is tried.
       const status = (this.ws as { refusedStatus?: number }).refusedStatus;
       if (status === 401) this.finish(ErrorInfo.of(Err.unauthorized, 'WebSocket refused with 401'), true);
-      else this.finish(ErrorInfo.of(Err.disconnected, `WebSocket connection failed${status ? ` (HTTP ${status})` : ''}`));
+      else
+        this.finish(ErrorInfo.of(Err.disconnected, `WebSocket connection failed${status ? ` (HTTP ${status})` : ''}`));
       return;
     }
     if (this.closing) return this.finish(undefined);

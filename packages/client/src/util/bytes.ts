@@ -18,5 +18,7 @@ export const utf8Decode = (b: Uint8Array): string => new TextDecoder().decode(b)
 
 /** A random URL-safe id of about `n` characters (base64url of n·3/4 random bytes). */
 export function randomId(n = 12): string {
-  return toBase64(crypto.getRandomValues(new Uint8Array(Math.ceil((n * 3) / 4)))).replace(/[+/=]/g, (c) => (c === '+' ? '-' : c === '/' ? '_' : ''));
+  return toBase64(crypto.getRandomValues(new Uint8Array(Math.ceil((n * 3) / 4)))).replace(/[+/=]/g, (c) =>
+    c === '+' ? '-' : c === '/' ? '_' : '',
+  );
 }

@@ -40,7 +40,9 @@ export class Emitter<K extends string, T> {
     const listener = typeof a === 'function' ? a : b;
     const events = a === undefined || typeof a === 'function' ? undefined : toList(a);
     // Removes a registration matching the listener (if given) and any of the events (if given).
-    this.entries = this.entries.filter((e) => (listener && e.listener !== listener) || (events && !e.events?.some((k) => events.includes(k))));
+    this.entries = this.entries.filter(
+      (e) => (listener && e.listener !== listener) || (events && !e.events?.some((k) => events.includes(k))),
+    );
   }
 
   /** Calls the listeners registered for `event` (and those for every event); a throwing listener does not stop the others. */

@@ -54,7 +54,8 @@ export function errorOf(res: Response, text: string): ErrorInfo {
   } catch {
     body = undefined;
   }
-  const fromBody = body !== null && typeof body === 'object' && 'error' in body ? (body as { error: unknown }).error : undefined;
+  const fromBody =
+    body !== null && typeof body === 'object' && 'error' in body ? (body as { error: unknown }).error : undefined;
   if (fromBody) return ErrorInfo.from(fromBody);
   // Without the server's ErrorInfo (a proxy's page, say) the request just failed: retriable.
   const headerCode = Number(res.headers.get('x-ably-errorcode'));

@@ -27,7 +27,15 @@ export function derivedSecret(password: string, purpose: string): string {
 export function buildAdminApp(password: string): App {
   const secret = derivedSecret(password, 'app key');
   return buildApp(
-    { id: ADMIN_APP_ID, keys: [{ key: `${ADMIN_APP_ID}.${ADMIN_KEY_ID}:${secret}`, capability: { [DASHBOARD_CHANNEL]: ['subscribe', 'publish'] } }] },
+    {
+      id: ADMIN_APP_ID,
+      keys: [
+        {
+          key: `${ADMIN_APP_ID}.${ADMIN_KEY_ID}:${secret}`,
+          capability: { [DASHBOARD_CHANNEL]: ['subscribe', 'publish'] },
+        },
+      ],
+    },
     'admin app',
   );
 }

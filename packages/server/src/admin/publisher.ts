@@ -56,8 +56,16 @@ export class DashboardPublisher {
     try {
       if (!(await this.watched())) return;
       const snapshot = await takeSnapshot(this.source);
-      const source: PublishSource = { auth: this.auth, clientId: undefined, connectionId: undefined, idPrefix: randomId(12), transport: 'rest' };
-      await this.ctx.publisher.publish(source, DASHBOARD_CHANNEL, [{ name: DASHBOARD_SNAPSHOT, data: JSON.stringify(snapshot), encoding: 'json' }]);
+      const source: PublishSource = {
+        auth: this.auth,
+        clientId: undefined,
+        connectionId: undefined,
+        idPrefix: randomId(12),
+        transport: 'rest',
+      };
+      await this.ctx.publisher.publish(source, DASHBOARD_CHANNEL, [
+        { name: DASHBOARD_SNAPSHOT, data: JSON.stringify(snapshot), encoding: 'json' },
+      ]);
     } catch (err) {
       this.ctx.logger.warn({ err }, 'dashboard snapshot failed');
     } finally {

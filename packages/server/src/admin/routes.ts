@@ -34,7 +34,8 @@ class LoginThrottle {
       this.windowStart = now;
       this.failures = 0;
     }
-    if (this.failures >= LOGIN_FAILURES_PER_WINDOW) throw new AblyError(Err.rateLimited, 'Too many failed logins: try again in a few seconds');
+    if (this.failures >= LOGIN_FAILURES_PER_WINDOW)
+      throw new AblyError(Err.rateLimited, 'Too many failed logins: try again in a few seconds');
   }
 
   failed(): void {
@@ -56,8 +57,10 @@ export function loginPassword(body: Buffer, contentType: string | undefined): st
       throw new AblyError(Err.invalidRequestBody, 'Login body is not valid JSON');
     }
     password = isPlainObject(value) ? value.password : undefined;
-  } else throw new AblyError(Err.unsupportedMediaType, 'Log in with a form (application/x-www-form-urlencoded) or JSON');
-  if (typeof password !== 'string' || password.length === 0) throw new AblyError(Err.invalidRequestBody, 'Login needs a password');
+  } else
+    throw new AblyError(Err.unsupportedMediaType, 'Log in with a form (application/x-www-form-urlencoded) or JSON');
+  if (typeof password !== 'string' || password.length === 0)
+    throw new AblyError(Err.invalidRequestBody, 'Login needs a password');
   return password;
 }
 
@@ -77,8 +80,10 @@ export interface AdminSite {
 }
 
 function serve(site: StaticSite | string, http: HttpRequest, name: string, status = 200): void {
-  if (typeof site === 'string') throw new AblyError(Err.overloaded, `The admin dashboard is not available: ${site} (build it with npm run build)`);
-  if (!site.serve(http.req, http.res, name, status)) sendError(http.res, new AblyError(Err.notFound, `No such file: ${name}`));
+  if (typeof site === 'string')
+    throw new AblyError(Err.overloaded, `The admin dashboard is not available: ${site} (build it with npm run build)`);
+  if (!site.serve(http.req, http.res, name, status))
+    sendError(http.res, new AblyError(Err.notFound, `No such file: ${name}`));
 }
 
 export function registerAdminRoutes(router: Router, ctx: NodeContext, admin: AdminSite): void {
@@ -86,24 +91,40 @@ export function registerAdminRoutes(router: Router, ctx: NodeContext, admin: Adm
   const throttle = new LoginThrottle();
   const now = (): number => ctx.clock.now();
   const noCors = { cors: false };
-  router.add('GET', '/admin', (http) => {
-    const signedIn = sessions.valid(http.req, now());
-    serve(admin.site, http, signedIn ? 'index.html' : 'login.html', signedIn ? 200 : 401);
-  }, noCors);
-  router.add('GET', '/admin/token', (http) => {
-    if (!sessions.valid(http.req, now())) throw new AblyError(Err.unauthorized, 'The dashboard needs an admin session: log in at /admin');
-    const details = ctx.tokens.issue(admin.app.keys[0]!, { capability: VIEWER_CAPABILITY, ttl: VIEWER_TOKEN_TTL });
-    sendJson(http.res, 200, details, { 'Cache-Control': 'no-store' });
-  }, noCors);
-  router.add('POST', '/admin/login', async (http) => {
-    throttle.check(now());
-    const password = loginPassword(await readBody(http.req, LOGIN_BODY_LIMIT), http.req.headers['content-type']);
-    if (!secretsEqual(password, admin.password)) {
-      throttle.failed();
-      throw new AblyError(Err.invalidCredentials, 'Wrong admin password');
-    }
-    done(http, sessions.issue(now(), http.secure));
-  }, noCors);
+  router.add(
+    'GET',
+    '/admin',
+    (http) => {
+      const signedIn = sessions.valid(http.req, now());
+      serve(admin.site, http, signedIn ? 'index.html' : 'login.html', signedIn ? 200 : 401);
+    },
+    noCors,
+  );
+  router.add(
+    'GET',
+    '/admin/token',
+    (http) => {
+      if (!sessions.valid(http.req, now()))
+        throw new AblyError(Err.unauthorized, 'The dashboard needs an admin session: log in at /admin');
+      const details = ctx.tokens.issue(admin.app.keys[0]!, { capability: VIEWER_CAPABILITY, ttl: VIEWER_TOKEN_TTL });
+      sendJson(http.res, 200, details, { 'Cache-Control': 'no-store' });
+    },
+    noCors,
+  );
+  router.add(
+    'POST',
+    '/admin/login',
+    async (http) => {
+      throttle.check(now());
+      const password = loginPassword(await readBody(http.req, LOGIN_BODY_LIMIT), http.req.headers['content-type']);
+      if (!secretsEqual(password, admin.password)) {
+        throttle.failed();
+        throw new AblyError(Err.invalidCredentials, 'Wrong admin password');
+      }
+      done(http, sessions.issue(now(), http.secure));
+    },
+    noCors,
+  );
   router.add('POST', '/admin/logout', (http) => done(http, sessions.clear(http.secure)), noCors);
   router.add('GET', '/admin/:file', (http) => serve(admin.site, http, http.params.file!), noCors);
 }

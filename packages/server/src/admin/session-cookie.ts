@@ -28,7 +28,13 @@ export class AdminSessions {
   /** The Set-Cookie header value of a new session. */
   issue(now: number, secure: boolean): string {
     const expires = now + SESSION_TTL;
-    const attributes = [`${COOKIE_NAME}=${expires}.${this.mac(expires)}`, 'Path=/admin', `Max-Age=${SESSION_TTL / 1000}`, 'HttpOnly', 'SameSite=Strict'];
+    const attributes = [
+      `${COOKIE_NAME}=${expires}.${this.mac(expires)}`,
+      'Path=/admin',
+      `Max-Age=${SESSION_TTL / 1000}`,
+      'HttpOnly',
+      'SameSite=Strict',
+    ];
     if (secure) attributes.push('Secure');
     return attributes.join('; ');
   }

@@ -38,5 +38,8 @@ export function setupAdmin(router: Router, ctx: NodeContext): Admin | undefined 
   ctx.apps.addInternal(app);
   const site = dashboardSite();
   registerAdminRoutes(router, ctx, { site, app, password });
-  return { publisher: new DashboardPublisher(ctx, app, metricsReader(ctx)), problem: typeof site === 'string' ? site : undefined };
+  return {
+    publisher: new DashboardPublisher(ctx, app, metricsReader(ctx)),
+    problem: typeof site === 'string' ? site : undefined,
+  };
 }

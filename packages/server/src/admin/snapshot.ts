@@ -5,7 +5,14 @@
  * `MAX_LISTED_CHANNELS` channels, fewer when the snapshot would not fit in one message.
  */
 import { monitorEventLoopDelay, type IntervalHistogram } from 'node:perf_hooks';
-import { DASHBOARD_VERSION, Err, type DashboardApp, type DashboardChannel, type DashboardNode, type DashboardSnapshot } from '@encke/protocol';
+import {
+  DASHBOARD_VERSION,
+  Err,
+  type DashboardApp,
+  type DashboardChannel,
+  type DashboardNode,
+  type DashboardSnapshot,
+} from '@encke/protocol';
 import { capabilityToJson } from '../auth/capability.js';
 import type { LocalChannel } from '../channels/local-channel.js';
 import { channelKey } from '../engine/channel-store.js';
@@ -21,7 +28,8 @@ const SIZE_BUDGET = 0.9;
 
 /** Every title of the error registry by code (the first name of a code wins). */
 const ERROR_TITLES = new Map<string, string>();
-for (const def of Object.values(Err)) if (!ERROR_TITLES.has(String(def.code))) ERROR_TITLES.set(String(def.code), def.message);
+for (const def of Object.values(Err))
+  if (!ERROR_TITLES.has(String(def.code))) ERROR_TITLES.set(String(def.code), def.message);
 
 /** Resolution (ms) of the event-loop delay sampler; each sample includes it, so it is taken off the mean. */
 const LOOP_RESOLUTION = 10;
@@ -45,7 +53,12 @@ export class LoadSampler {
     const delay = Number.isFinite(this.loop.mean) ? Math.max(0, this.loop.mean / 1e6 - LOOP_RESOLUTION) : 0;
     this.loop.reset();
     const memory = process.memoryUsage();
-    return { cpu: (cpu.user + cpu.system) / elapsedMicros, rss: memory.rss, heapUsed: memory.heapUsed, eventLoopDelay: delay };
+    return {
+      cpu: (cpu.user + cpu.system) / elapsedMicros,
+      rss: memory.rss,
+      heapUsed: memory.heapUsed,
+      eventLoopDelay: delay,
+    };
   }
 
   stop(): void {
@@ -78,7 +91,9 @@ async function channels(ctx: NodeContext): Promise<DashboardSnapshot['channels']
   for (const ch of ctx.channels.all()) if (ch.subscribers.size > 0) rows.push(channelRow(ctx, ch));
   rows.sort(byActivity);
   const listed = rows.slice(0, MAX_LISTED_CHANNELS);
-  const counted = listed.filter((r) => (ctx.channels.occupancy(r.app, r.name)?.presenceSubscribers ?? 0) > 0).slice(0, PRESENCE_COUNTED_CHANNELS);
+  const counted = listed
+    .filter((r) => (ctx.channels.occupancy(r.app, r.name)?.presenceSubscribers ?? 0) > 0)
+    .slice(0, PRESENCE_COUNTED_CHANNELS);
   await Promise.all(
     counted.map(async (row) => {
       row.presenceMembers = (await ctx.engine.channels.members(channelKey(row.app, row.name))).length;
@@ -92,7 +107,11 @@ function apps(ctx: NodeContext): DashboardApp[] {
   for (const s of ctx.sessions.values()) connections.set(s.appId, (connections.get(s.appId) ?? 0) + 1);
   return [...ctx.apps.all()].map((app) => ({
     id: app.id,
-    keys: app.keys.map((k) => ({ name: k.name, capability: capabilityToJson(k.capability), revocableTokens: k.revocableTokens })),
+    keys: app.keys.map((k) => ({
+      name: k.name,
+      capability: capabilityToJson(k.capability),
+      revocableTokens: k.revocableTokens,
+    })),
     connections: connections.get(app.id) ?? 0,
     tlsOnly: app.tlsOnly,
   }));
@@ -115,7 +134,12 @@ export async function takeSnapshot(source: SnapshotSource): Promise<DashboardSna
     version: DASHBOARD_VERSION,
     at: ctx.clock.now(),
     interval: ctx.options.adminPublishInterval,
-    node: { id: ctx.options.serverId, startedAt: source.startedAt, engine: ctx.engine.shared ? 'redis' : 'memory', ...source.load.sample() },
+    node: {
+      id: ctx.options.serverId,
+      startedAt: source.startedAt,
+      engine: ctx.engine.shared ? 'redis' : 'memory',
+      ...source.load.sample(),
+    },
     metrics,
     errorTitles,
     channels: await channels(ctx),
@@ -128,5 +152,6 @@ export async function takeSnapshot(source: SnapshotSource): Promise<DashboardSna
 /** Halves the channel list until the snapshot's JSON fits in `bytes` (the list goes first: the rest is small). */
 function fitInto(snapshot: DashboardSnapshot, bytes: number): void {
   const listed = snapshot.channels.listed;
-  while (listed.length > 0 && Buffer.byteLength(JSON.stringify(snapshot)) > bytes) listed.length = Math.floor(listed.length / 2);
+  while (listed.length > 0 && Buffer.byteLength(JSON.stringify(snapshot)) > bytes)
+    listed.length = Math.floor(listed.length / 2);
 }

@@ -37,7 +37,8 @@ interface ClientCounts {
   totalClientIds: number;
   clipped: boolean;
 }
-export type SummaryEntry = { total: number } | ClientIdList | Record<string, ClientIdList> | Record<string, ClientCounts>;
+export type SummaryEntry =
+  { total: number } | ClientIdList | Record<string, ClientIdList> | Record<string, ClientCounts>;
 export type Summary = Record<string, SummaryEntry>;
 
 /** Client ids listed per summary entry before it is marked `clipped` (counts stay exact). */
@@ -53,17 +54,28 @@ function invalid(message: string): AblyError {
 /** The summarization method of a valid annotation; throws 40003 for one that cannot be summarised. */
 export function validateAnnotation(a: AnnotationInput): Method {
   const m = TYPE_RE.exec(a.type);
-  if (!m) throw invalid(`Invalid annotation type ${JSON.stringify(a.type.slice(0, 100))}: expected "<namespace>:<total|flag|distinct|unique|multiple>.v1"`);
+  if (!m)
+    throw invalid(
+      `Invalid annotation type ${JSON.stringify(a.type.slice(0, 100))}: expected "<namespace>:<total|flag|distinct|unique|multiple>.v1"`,
+    );
   const method = m[1] as Method;
-  if (a.action !== AnnotationAction.CREATE && a.action !== AnnotationAction.DELETE) throw invalid(`Invalid annotation action ${a.action}`);
+  if (a.action !== AnnotationAction.CREATE && a.action !== AnnotationAction.DELETE)
+    throw invalid(`Invalid annotation action ${a.action}`);
   if (method !== 'total' && method !== 'multiple' && a.clientId === undefined) {
     throw new AblyError(Err.identifiedClientRequired, `Annotations of type ${a.type} need an identified client`);
   }
-  if ((method === 'distinct' || method === 'unique' || method === 'multiple') && (a.name === undefined || a.name === '')) {
+  if (
+    (method === 'distinct' || method === 'unique' || method === 'multiple') &&
+    (a.name === undefined || a.name === '')
+  ) {
     throw invalid(`Annotations of type ${a.type} need a name`);
   }
   if (a.count !== undefined && (method !== 'multiple' || !Number.isSafeInteger(a.count) || a.count < 1)) {
-    throw invalid(method === 'multiple' ? 'An annotation count must be a positive integer' : `Annotations of type ${a.type} take no count`);
+    throw invalid(
+      method === 'multiple'
+        ? 'An annotation count must be a positive integer'
+        : `Annotations of type ${a.type} take no count`,
+    );
   }
   return method;
 }
@@ -91,28 +103,47 @@ function withName<T extends { total: number }>(byName: Record<string, T>, name: 
 
 function applyMultiple(byName: Record<string, ClientCounts>, a: AnnotationInput): Record<string, ClientCounts> {
   const name = a.name!;
-  const entry: ClientCounts = byName[name] ?? { total: 0, clientIds: {}, totalUnidentified: 0, totalClientIds: 0, clipped: false };
+  const entry: ClientCounts = byName[name] ?? {
+    total: 0,
+    clientIds: {},
+    totalUnidentified: 0,
+    totalClientIds: 0,
+    clipped: false,
+  };
   const clientIds = { ...entry.clientIds };
   let { total, totalUnidentified, clipped } = entry;
   if (a.action === AnnotationAction.CREATE) {
     const count = a.count ?? 1;
     total += count;
     if (a.clientId === undefined) totalUnidentified += count;
-    else if (a.clientId in clientIds || Object.keys(clientIds).length < MAX_SUMMARY_CLIENT_IDS) clientIds[a.clientId] = (clientIds[a.clientId] ?? 0) + count;
+    else if (a.clientId in clientIds || Object.keys(clientIds).length < MAX_SUMMARY_CLIENT_IDS)
+      clientIds[a.clientId] = (clientIds[a.clientId] ?? 0) + count;
     else clipped = true;
   } else if (a.clientId !== undefined && a.clientId in clientIds) {
     total -= clientIds[a.clientId]!;
     delete clientIds[a.clientId];
   }
-  return withName(byName, name, { total, clientIds, totalUnidentified, totalClientIds: Object.keys(clientIds).length, clipped });
+  return withName(byName, name, {
+    total,
+    clientIds,
+    totalUnidentified,
+    totalClientIds: Object.keys(clientIds).length,
+    clipped,
+  });
 }
 
-function applyByName(byName: Record<string, ClientIdList>, a: AnnotationInput, unique: boolean): Record<string, ClientIdList> {
+function applyByName(
+  byName: Record<string, ClientIdList>,
+  a: AnnotationInput,
+  unique: boolean,
+): Record<string, ClientIdList> {
   const name = a.name!;
   const clientId = a.clientId!;
   let out = byName;
   if (a.action === AnnotationAction.DELETE) return withName(out, name, listRemove(out[name] ?? EMPTY_LIST, clientId));
-  if (unique) for (const other of Object.keys(out)) if (other !== name) out = withName(out, other, listRemove(out[other]!, clientId));
+  if (unique)
+    for (const other of Object.keys(out))
+      if (other !== name) out = withName(out, other, listRemove(out[other]!, clientId));
   return withName(out, name, listAdd(out[name] ?? EMPTY_LIST, clientId));
 }
 

@@ -57,7 +57,9 @@ function isObject(value: unknown): value is Obj {
 }
 
 function checkKeys(obj: Obj, allowed: readonly string[], path: string): void {
-  for (const k of Object.keys(obj)) if (!allowed.includes(k)) throw new ConfigError(path, `unknown field "${k}" (expected one of ${allowed.join(', ')})`);
+  for (const k of Object.keys(obj))
+    if (!allowed.includes(k))
+      throw new ConfigError(path, `unknown field "${k}" (expected one of ${allowed.join(', ')})`);
 }
 
 function optBool(obj: Obj, field: string, path: string): boolean {
@@ -75,12 +77,15 @@ function buildKey(raw: unknown, appId: string, path: string): ApiKey {
   if (raw.key !== undefined) {
     const parsed = typeof raw.key === 'string' ? parseKeyString(raw.key) : undefined;
     if (!parsed) throw new ConfigError(`${path}.key`, 'must look like appId.keyId:secret');
-    if (parsed.appId !== appId) throw new ConfigError(`${path}.key`, `belongs to app "${parsed.appId}", not "${appId}"`);
+    if (parsed.appId !== appId)
+      throw new ConfigError(`${path}.key`, `belongs to app "${parsed.appId}", not "${appId}"`);
     keyId = parsed.keyId;
     secret = parsed.secret;
   }
-  if (typeof keyId !== 'string' || !KEY_ID_RE.test(keyId)) throw new ConfigError(`${path}.id`, 'must be 1-64 characters of [A-Za-z0-9_-]');
-  if (typeof secret !== 'string' || secret.length < 8) throw new ConfigError(`${path}.secret`, 'must be a string of at least 8 characters');
+  if (typeof keyId !== 'string' || !KEY_ID_RE.test(keyId))
+    throw new ConfigError(`${path}.id`, 'must be 1-64 characters of [A-Za-z0-9_-]');
+  if (typeof secret !== 'string' || secret.length < 8)
+    throw new ConfigError(`${path}.secret`, 'must be a string of at least 8 characters');
   let capability = FULL_CAPABILITY;
   if (raw.capability !== undefined) {
     try {
@@ -102,17 +107,24 @@ function buildKey(raw: unknown, appId: string, path: string): ApiKey {
 function buildNamespace(raw: unknown, path: string): Namespace {
   if (!isObject(raw)) throw new ConfigError(path, 'must be an object');
   checkKeys(raw, ['id', 'persisted', 'mutableMessages'], path);
-  if (typeof raw.id !== 'string' || !/^[^:[\]\s]{1,100}$/.test(raw.id)) throw new ConfigError(`${path}.id`, 'must be a name without ":", "[", "]" or spaces');
-  return { id: raw.id, persisted: optBool(raw, 'persisted', path), mutableMessages: optBool(raw, 'mutableMessages', path) };
+  if (typeof raw.id !== 'string' || !/^[^:[\]\s]{1,100}$/.test(raw.id))
+    throw new ConfigError(`${path}.id`, 'must be a name without ":", "[", "]" or spaces');
+  return {
+    id: raw.id,
+    persisted: optBool(raw, 'persisted', path),
+    mutableMessages: optBool(raw, 'mutableMessages', path),
+  };
 }
 
 /** Validates one app description. */
 export function buildApp(raw: unknown, path = 'app'): App {
   if (!isObject(raw)) throw new ConfigError(path, 'must be an object');
   checkKeys(raw, ['id', 'keys', 'namespaces', 'tlsOnly', 'allowedOrigins'], path);
-  if (typeof raw.id !== 'string' || !APP_ID_RE.test(raw.id)) throw new ConfigError(`${path}.id`, 'must be 1-64 characters of [A-Za-z0-9_-]');
+  if (typeof raw.id !== 'string' || !APP_ID_RE.test(raw.id))
+    throw new ConfigError(`${path}.id`, 'must be 1-64 characters of [A-Za-z0-9_-]');
   const appId = raw.id;
-  if (!Array.isArray(raw.keys) || raw.keys.length === 0) throw new ConfigError(`${path}.keys`, 'must be a non-empty array');
+  if (!Array.isArray(raw.keys) || raw.keys.length === 0)
+    throw new ConfigError(`${path}.keys`, 'must be a non-empty array');
   const keys = raw.keys.map((k, i) => buildKey(k, appId, `${path}.keys[${i}]`));
   const seen = new Set<string>();
   for (const [i, key] of keys.entries()) {
@@ -128,7 +140,9 @@ export function buildApp(raw: unknown, path = 'app'): App {
     });
   }
   const app: App = { id: appId, keys, namespaces, tlsOnly: optBool(raw, 'tlsOnly', path) };
-  return raw.allowedOrigins === undefined ? app : { ...app, allowedOrigins: buildOrigins(raw.allowedOrigins, `${path}.allowedOrigins`) };
+  return raw.allowedOrigins === undefined
+    ? app
+    : { ...app, allowedOrigins: buildOrigins(raw.allowedOrigins, `${path}.allowedOrigins`) };
 }
 
 const ORIGIN_RE = /^https?:\/\/(?:[a-z0-9-]+(?:\.[a-z0-9-]+)*|\[[0-9a-f:.]+\])(?::\d{1,5})?$/;
@@ -137,7 +151,8 @@ function buildOrigins(raw: unknown, path: string): string[] {
   if (!Array.isArray(raw)) throw new ConfigError(path, 'must be an array of origins');
   return raw.map((o, i) => {
     const origin = typeof o === 'string' ? o.toLowerCase() : '';
-    if (!ORIGIN_RE.test(origin)) throw new ConfigError(`${path}[${i}]`, 'must be an origin: scheme://host[:port], no path');
+    if (!ORIGIN_RE.test(origin))
+      throw new ConfigError(`${path}[${i}]`, 'must be an origin: scheme://host[:port], no path');
     return origin;
   });
 }

@@ -97,7 +97,10 @@ function parseChannel(raw: unknown, where: string): ChannelFixture {
   if (!isPlainObject(raw)) bad(where, 'must be an object');
   const name = optString(raw, 'name', where);
   if (!name) bad(`${where}.name`, 'is required');
-  return { name, presence: list(raw, 'presence', MAX_MEMBERS_PER_CHANNEL).map((m, i) => parseMember(m, `${where}.presence[${i}]`)) };
+  return {
+    name,
+    presence: list(raw, 'presence', MAX_MEMBERS_PER_CHANNEL).map((m, i) => parseMember(m, `${where}.presence[${i}]`)),
+  };
 }
 
 function parseLimits(raw: unknown): Record<string, Record<string, number>> {
@@ -124,7 +127,9 @@ export function parseAppDescription(raw: unknown, appId: string, now: number, tt
     keyIds.add(id);
     return id;
   };
-  const keys = (raw.keys === undefined ? [{}] : list(raw, 'keys', MAX_KEYS)).map((k, i) => parseKey(k, `keys[${i}]`, newKeyId()));
+  const keys = (raw.keys === undefined ? [{}] : list(raw, 'keys', MAX_KEYS)).map((k, i) =>
+    parseKey(k, `keys[${i}]`, newKeyId()),
+  );
   if (keys.length === 0) bad('keys', 'must hold at least one key');
   const namespaces = list(raw, 'namespaces', MAX_NAMESPACES).map((n, i) => parseNamespace(n, `namespaces[${i}]`));
   const config: AppConfig = { id: appId, keys, namespaces: namespaces.map((n) => n.config) };
@@ -140,7 +145,9 @@ export function parseAppDescription(raw: unknown, appId: string, now: number, tt
     created: now,
     expires: now + ttl,
     ...(raw.limits !== undefined ? { limits: parseLimits(raw.limits) } : {}),
-    ...(raw.channels !== undefined ? { channels: list(raw, 'channels', MAX_CHANNELS).map((c, i) => parseChannel(c, `channels[${i}]`)) } : {}),
+    ...(raw.channels !== undefined
+      ? { channels: list(raw, 'channels', MAX_CHANNELS).map((c, i) => parseChannel(c, `channels[${i}]`)) }
+      : {}),
   };
   return { record, namespaces: namespaces.map((n) => n.echo) };
 }

@@ -53,16 +53,27 @@ export async function authenticateKey(registry: AppRegistry, key: string): Promi
   const found = await registry.lookupKey(`${parsed.appId}.${parsed.keyId}`);
   let state = found && keyState.get(found.key);
   if (found && !state) {
-    const context: AuthContext = { app: found.app, keyName: found.key.name, capability: found.key.capability, method: 'basic', clientId: undefined };
+    const context: AuthContext = {
+      app: found.app,
+      keyName: found.key.name,
+      capability: found.key.capability,
+      method: 'basic',
+      clientId: undefined,
+    };
     keyState.set(found.key, (state = { digest: secretDigest(found.key.secret), context }));
   }
   // Compare against a dummy when the key is unknown, so timing does not tell which keys exist.
   const ok = matchesDigest(parsed.secret, state?.digest ?? UNKNOWN_KEY_DIGEST) && state !== undefined;
-  if (!ok || !state) throw new AblyError(Err.invalidCredentials, 'Invalid credentials: key not recognised or secret wrong');
+  if (!ok || !state)
+    throw new AblyError(Err.invalidCredentials, 'Invalid credentials: key not recognised or secret wrong');
   return state.context;
 }
 
-export async function authenticate(registry: AppRegistry, tokens: TokenVerifier | undefined, creds: Credentials): Promise<AuthContext> {
+export async function authenticate(
+  registry: AppRegistry,
+  tokens: TokenVerifier | undefined,
+  creds: Credentials,
+): Promise<AuthContext> {
   if (creds.key !== undefined) return authenticateKey(registry, creds.key);
   if (creds.token !== undefined) {
     if (!tokens) throw new AblyError(Err.tokenUnrecognised, 'Token authentication is not available');
@@ -77,7 +88,11 @@ export async function authenticate(registry: AppRegistry, tokens: TokenVerifier 
  */
 export function checkTls(auth: AuthContext, secure: boolean): void {
   if (secure || !auth.app.tlsOnly) return;
-  if (auth.method === 'basic') throw new AblyError(Err.basicAuthOverNonTls, `Invalid use of Basic auth over non-TLS transport: application ${auth.app.id} requires TLS`);
+  if (auth.method === 'basic')
+    throw new AblyError(
+      Err.basicAuthOverNonTls,
+      `Invalid use of Basic auth over non-TLS transport: application ${auth.app.id} requires TLS`,
+    );
   throw new AblyError(Err.tlsRequired, `Application requires TLS connections; applicationId = ${auth.app.id}`);
 }
 
@@ -105,7 +120,10 @@ export function resolveClientId(auth: AuthContext, requested: string | undefined
   const bound = auth.clientId;
   if (bound === '*') return requested ?? '*';
   if (requested !== undefined && requested !== bound) {
-    throw new AblyError(Err.incompatibleCredentials, `Mismatched clientId: the token is for ${JSON.stringify(bound ?? null)}, the connection asked for ${JSON.stringify(requested)}`);
+    throw new AblyError(
+      Err.incompatibleCredentials,
+      `Mismatched clientId: the token is for ${JSON.stringify(bound ?? null)}, the connection asked for ${JSON.stringify(requested)}`,
+    );
   }
   return bound;
 }
@@ -114,10 +132,18 @@ export function resolveClientId(auth: AuthContext, requested: string | undefined
  * The clientId a message or presence item may carry on a connection whose clientId is
  * `connectionClientId` (`*` = wildcard, undefined = anonymous basic auth). Throws 40012 on spoofing.
  */
-export function checkItemClientId(auth: AuthContext, connectionClientId: string | undefined, itemClientId: string | undefined): string | undefined {
+export function checkItemClientId(
+  auth: AuthContext,
+  connectionClientId: string | undefined,
+  itemClientId: string | undefined,
+): string | undefined {
   if (itemClientId === undefined) return connectionClientId === '*' ? undefined : connectionClientId;
-  if (itemClientId === '' || itemClientId === '*') throw new AblyError(Err.invalidClientId, `Invalid clientId ${JSON.stringify(itemClientId)}`);
+  if (itemClientId === '' || itemClientId === '*')
+    throw new AblyError(Err.invalidClientId, `Invalid clientId ${JSON.stringify(itemClientId)}`);
   if (connectionClientId === '*' || itemClientId === connectionClientId) return itemClientId;
   if (connectionClientId === undefined && auth.method === 'basic') return itemClientId;
-  throw new AblyError(Err.invalidClientId, `Mismatched clientId: the connection is ${JSON.stringify(connectionClientId ?? null)}, the message says ${JSON.stringify(itemClientId)}`);
+  throw new AblyError(
+    Err.invalidClientId,
+    `Mismatched clientId: the connection is ${JSON.stringify(connectionClientId ?? null)}, the message says ${JSON.stringify(itemClientId)}`,
+  );
 }

@@ -65,7 +65,8 @@ export function parseCapability(input: unknown): Capability {
     if (!Array.isArray(ops) || ops.length === 0) invalid(`operations for "${resource}" must be a non-empty array`);
     const set = new Set<string>();
     for (const op of ops) {
-      if (typeof op !== 'string' || !KNOWN_OPS.has(op)) invalid(`unknown operation ${JSON.stringify(op)} for "${resource}"`);
+      if (typeof op !== 'string' || !KNOWN_OPS.has(op))
+        invalid(`unknown operation ${JSON.stringify(op)} for "${resource}"`);
       set.add(op);
     }
     cap.set(resource, set);

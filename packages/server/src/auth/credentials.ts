@@ -22,7 +22,8 @@ export function credentialsFromHeader(header: string | undefined): Credentials |
   if (scheme === 'bearer') {
     // ably-js base64-encodes the token in the header (RSA3b); accept a raw token too.
     const decoded = Buffer.from(value, 'base64').toString('utf8');
-    const looksEncoded = /^[A-Za-z0-9+/]+={0,2}$/.test(value) && Buffer.from(decoded, 'utf8').toString('base64') === value;
+    const looksEncoded =
+      /^[A-Za-z0-9+/]+={0,2}$/.test(value) && Buffer.from(decoded, 'utf8').toString('base64') === value;
     return { token: looksEncoded && /^[\x20-\x7e]+$/.test(decoded) ? decoded : value };
   }
   throw new AblyError(Err.invalidCredentials, `Unsupported Authorization scheme "${scheme}"`);

@@ -69,7 +69,8 @@ export async function verifyJwt(token: string, key: ApiKey, options: JwtVerifyOp
       requiredClaims: ['exp', 'iat'],
     }));
   } catch (err) {
-    if (err instanceof errors.JWTExpired) throw new AblyError(Err.tokenExpired, 'Token expired: the JWT is past its exp (or too old for a revocable key)');
+    if (err instanceof errors.JWTExpired)
+      throw new AblyError(Err.tokenExpired, 'Token expired: the JWT is past its exp (or too old for a revocable key)');
     if (err instanceof errors.JOSEAlgNotAllowed) invalid('only HS256 is accepted', err);
     if (err instanceof errors.JWSSignatureVerificationFailed) invalid('signature verification failed', err);
     if (err instanceof errors.JOSEError) invalid(err.message, err);
@@ -78,7 +79,11 @@ export async function verifyJwt(token: string, key: ApiKey, options: JwtVerifyOp
   const claims = readAblyClaims(payload, key.name);
   if (claims.issued > options.now + options.maxSkew) invalid('iat is in the future');
   claims.expires = Math.min(claims.expires, claims.issued + options.maxAge);
-  if (claims.expires <= options.now) throw new AblyError(Err.tokenExpired, 'Token expired: the JWT is older than the longest token life this server allows');
+  if (claims.expires <= options.now)
+    throw new AblyError(
+      Err.tokenExpired,
+      'Token expired: the JWT is older than the longest token life this server allows',
+    );
   return claims;
 }
 
@@ -99,7 +104,8 @@ function readAblyClaims(payload: JWTPayload, keyName: string): JwtClaims {
   }
   const revocationKey = payload['x-ably-revocation-key'];
   if (revocationKey !== undefined) {
-    if (typeof revocationKey !== 'string' || revocationKey === '') invalid('x-ably-revocation-key must be a non-empty string');
+    if (typeof revocationKey !== 'string' || revocationKey === '')
+      invalid('x-ably-revocation-key must be a non-empty string');
     claims.revocationKey = revocationKey;
   }
   return claims;

@@ -45,14 +45,21 @@ export interface RevokeRequest {
 export function parseRevokeRequest(body: unknown, now: number, maxTargets: number): RevokeRequest {
   if (!isPlainObject(body)) throw new AblyError(Err.invalidRequestBody, 'revokeTokens body must be an object');
   const { targets, issuedBefore, allowReauthMargin } = body;
-  if (!Array.isArray(targets) || targets.length === 0) throw new AblyError(Err.invalidRequestBody, 'targets must be a non-empty array of "type:value" strings');
-  if (targets.length > maxTargets) throw new AblyError(Err.invalidRequestBody, `At most ${maxTargets} targets per request`);
-  if (!targets.every((t): t is string => typeof t === 'string')) throw new AblyError(Err.invalidRequestBody, 'targets must be strings');
+  if (!Array.isArray(targets) || targets.length === 0)
+    throw new AblyError(Err.invalidRequestBody, 'targets must be a non-empty array of "type:value" strings');
+  if (targets.length > maxTargets)
+    throw new AblyError(Err.invalidRequestBody, `At most ${maxTargets} targets per request`);
+  if (!targets.every((t): t is string => typeof t === 'string'))
+    throw new AblyError(Err.invalidRequestBody, 'targets must be strings');
   let before = now;
   if (issuedBefore !== undefined && issuedBefore !== null) {
-    if (typeof issuedBefore !== 'number' || !Number.isSafeInteger(issuedBefore)) throw new AblyError(Err.invalidParameterValue, 'issuedBefore must be a time in ms');
+    if (typeof issuedBefore !== 'number' || !Number.isSafeInteger(issuedBefore))
+      throw new AblyError(Err.invalidParameterValue, 'issuedBefore must be a time in ms');
     if (issuedBefore > now || issuedBefore < now - MAX_ISSUED_BEFORE_AGE) {
-      throw new AblyError(Err.invalidParameterValue, 'issuedBefore must not be in the future or more than an hour in the past');
+      throw new AblyError(
+        Err.invalidParameterValue,
+        'issuedBefore must not be in the future or more than an hour in the past',
+      );
     }
     before = issuedBefore;
   }
@@ -67,9 +74,16 @@ export function targetError(target: string): ErrorInfo | undefined {
   const colon = target.indexOf(':');
   const type = colon < 0 ? '' : target.slice(0, colon);
   const value = colon < 0 ? '' : target.slice(colon + 1);
-  if (type === 'channel') return new AblyError(Err.revocationNotEnabled, 'Revocation by channel is not supported by this server').toErrorInfo();
+  if (type === 'channel')
+    return new AblyError(
+      Err.revocationNotEnabled,
+      'Revocation by channel is not supported by this server',
+    ).toErrorInfo();
   if ((type !== 'clientId' && type !== 'revocationKey') || value === '' || target.length > MAX_TARGET_LENGTH) {
-    return new AblyError(Err.invalidParameterValue, `Invalid target ${JSON.stringify(target.slice(0, 100))}: expected clientId:<id> or revocationKey:<key>`).toErrorInfo();
+    return new AblyError(
+      Err.invalidParameterValue,
+      `Invalid target ${JSON.stringify(target.slice(0, 100))}: expected clientId:<id> or revocationKey:<key>`,
+    ).toErrorInfo();
   }
   return undefined;
 }

@@ -95,9 +95,16 @@ export function decodeToken(token: string): DecodedToken {
 function readClaims(raw: unknown): TokenClaims {
   if (!isPlainObject(raw)) unrecognised('malformed claims');
   const { k, i, x, c, u, r } = raw;
-  if (typeof k !== 'string' || typeof c !== 'string' || !Number.isSafeInteger(i) || !Number.isSafeInteger(x)) unrecognised('malformed claims');
+  if (typeof k !== 'string' || typeof c !== 'string' || !Number.isSafeInteger(i) || !Number.isSafeInteger(x))
+    unrecognised('malformed claims');
   if (u !== undefined && typeof u !== 'string') unrecognised('malformed claims');
-  const claims: TokenClaims = { keyName: k, issued: i as number, expires: x as number, capability: c, revocable: r === 1 };
+  const claims: TokenClaims = {
+    keyName: k,
+    issued: i as number,
+    expires: x as number,
+    capability: c,
+    revocable: r === 1,
+  };
   if (u !== undefined) claims.clientId = u;
   return claims;
 }

@@ -43,10 +43,12 @@ export function parseTokenParams(body: Obj): TokenParams {
   }
   const capability = body.capability;
   // An empty capability means "the key's capability" (ably-js signs it as an empty string).
-  if (capability !== undefined && capability !== null && capability !== '') params.capability = parseCapability(capability);
+  if (capability !== undefined && capability !== null && capability !== '')
+    params.capability = parseCapability(capability);
   const clientId = optString(body, 'clientId');
   if (clientId !== undefined) {
-    if (clientId === '' || clientId.length > MAX_CLIENT_ID_LENGTH) throw new AblyError(Err.invalidClientId, 'clientId must be a non-empty string of at most 1024 characters');
+    if (clientId === '' || clientId.length > MAX_CLIENT_ID_LENGTH)
+      throw new AblyError(Err.invalidClientId, 'clientId must be a non-empty string of at most 1024 characters');
     params.clientId = clientId;
   }
   return params;
@@ -72,18 +74,32 @@ export interface SignedRequestDeps {
  * Redeems a signed TokenRequest for `key`. `key` is undefined when the path names no known key;
  * the mac is then checked against a dummy secret, so the answer (40101) takes the same time.
  */
-export async function redeemSignedRequest(deps: SignedRequestDeps, keyName: string, key: ApiKey | undefined, raw: unknown): Promise<TokenDetails> {
+export async function redeemSignedRequest(
+  deps: SignedRequestDeps,
+  keyName: string,
+  key: ApiKey | undefined,
+  raw: unknown,
+): Promise<TokenDetails> {
   if (!isPlainObject(raw)) throw new AblyError(Err.invalidRequestBody, 'The TokenRequest must be a JSON object');
-  if (raw.keyName !== keyName) throw new AblyError(Err.invalidCredentials, 'TokenRequest keyName does not match the key in the path');
+  if (raw.keyName !== keyName)
+    throw new AblyError(Err.invalidCredentials, 'TokenRequest keyName does not match the key in the path');
   const timestamp = raw.timestamp;
   if (typeof timestamp !== 'number' || !Number.isSafeInteger(timestamp)) bad('timestamp must be a time in ms');
   const nonce = optString(raw, 'nonce');
-  if (nonce === undefined || nonce.length < MIN_NONCE_LENGTH || nonce.length > MAX_NONCE_LENGTH) bad(`nonce must be ${MIN_NONCE_LENGTH} to ${MAX_NONCE_LENGTH} characters`);
+  if (nonce === undefined || nonce.length < MIN_NONCE_LENGTH || nonce.length > MAX_NONCE_LENGTH)
+    bad(`nonce must be ${MIN_NONCE_LENGTH} to ${MAX_NONCE_LENGTH} characters`);
   const mac = optString(raw, 'mac');
   if (mac === undefined) bad('mac is required');
-  const expected = createHmac('sha256', key?.secret ?? '\u0000unknown-key\u0000').update(macText(raw, keyName, timestamp, nonce)).digest('base64');
-  if (!secretsEqual(mac, expected) || !key) throw new AblyError(Err.invalidCredentials, 'Invalid TokenRequest: mac does not match (or unknown key)');
-  if (Math.abs(deps.now - timestamp) > deps.window) throw new AblyError(Err.timestampNotCurrent, 'Timestamp not current: the TokenRequest is too old or from the future');
+  const expected = createHmac('sha256', key?.secret ?? '\u0000unknown-key\u0000')
+    .update(macText(raw, keyName, timestamp, nonce))
+    .digest('base64');
+  if (!secretsEqual(mac, expected) || !key)
+    throw new AblyError(Err.invalidCredentials, 'Invalid TokenRequest: mac does not match (or unknown key)');
+  if (Math.abs(deps.now - timestamp) > deps.window)
+    throw new AblyError(
+      Err.timestampNotCurrent,
+      'Timestamp not current: the TokenRequest is too old or from the future',
+    );
   const details = deps.tokens.issue(key, parseTokenParams(raw));
   if (!(await deps.store.claimNonce(keyName, nonce, timestamp + deps.window))) {
     throw new AblyError(Err.nonceReplayed, 'Nonce value replayed: this TokenRequest has been used already');

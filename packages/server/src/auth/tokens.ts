@@ -52,13 +52,24 @@ export class TokenService implements TokenVerifier {
   issue(key: ApiKey, params: TokenParams): TokenDetails {
     const { maxTokenTtl, maxRevocableTokenTtl } = this.deps.options;
     let ttl = params.ttl ?? DEFAULT_TOKEN_TTL;
-    if (ttl > maxTokenTtl) throw new AblyError(Err.invalidParameterValue, `Invalid ttl ${ttl}: at most ${maxTokenTtl} ms`);
+    if (ttl > maxTokenTtl)
+      throw new AblyError(Err.invalidParameterValue, `Invalid ttl ${ttl}: at most ${maxTokenTtl} ms`);
     // Revocable tokens live briefly, so that a revocation is complete once they have expired.
     if (key.revocableTokens) ttl = Math.min(ttl, maxRevocableTokenTtl);
     const capability = params.capability ? intersectCapabilities(key.capability, params.capability) : key.capability;
-    if (capability.size === 0) throw new AblyError(Err.capabilityDenied, 'Requested capability is not permitted by the key (empty intersection)');
+    if (capability.size === 0)
+      throw new AblyError(
+        Err.capabilityDenied,
+        'Requested capability is not permitted by the key (empty intersection)',
+      );
     const issued = this.deps.clock.now();
-    const details: TokenDetails = { token: '', keyName: key.name, issued, expires: issued + ttl, capability: capabilityToJson(capability) };
+    const details: TokenDetails = {
+      token: '',
+      keyName: key.name,
+      issued,
+      expires: issued + ttl,
+      capability: capabilityToJson(capability),
+    };
     if (params.clientId !== undefined) details.clientId = params.clientId;
     details.token = encodeToken({ ...details, revocable: key.revocableTokens }, key.secret);
     return details;
@@ -88,7 +99,8 @@ export class TokenService implements TokenVerifier {
     const { claims } = decoded;
     const found = await this.keyAndApp(claims.keyName);
     // An unknown key and a bad signature look the same: a forged token learns nothing.
-    if (!found || !decoded.verify(found.key.secret)) throw new AblyError(Err.tokenUnrecognised, 'Token unrecognised: signature or key not valid');
+    if (!found || !decoded.verify(found.key.secret))
+      throw new AblyError(Err.tokenUnrecognised, 'Token unrecognised: signature or key not valid');
     if (claims.expires <= this.deps.clock.now()) throw new AblyError(Err.tokenExpired, 'Token expired');
     const capability = this.effectiveCapability(found.key, parseCapability(claims.capability));
     return {

@@ -38,7 +38,10 @@ export function eventsToProtocolMessage(channel: string, events: readonly Channe
   return pm;
 }
 
-function flatten<K extends 'messages' | 'presence' | 'annotations'>(events: readonly ChannelEvent[], field: K): NonNullable<ChannelEvent[K]> {
+function flatten<K extends 'messages' | 'presence' | 'annotations'>(
+  events: readonly ChannelEvent[],
+  field: K,
+): NonNullable<ChannelEvent[K]> {
   if (events.length === 1) return events[0]![field] ?? ([] as NonNullable<ChannelEvent[K]>);
   const out: unknown[] = [];
   for (const e of events) {

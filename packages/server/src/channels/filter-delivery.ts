@@ -39,7 +39,12 @@ class FilteredRun {
   }
 
   deliver(sub: Subscriber, subset: readonly ChannelEvent[] | null): void {
-    const frame = subset === null ? (this.shared === undefined ? (this.shared = this.frame(this.run)) : this.shared) : this.frame(subset);
+    const frame =
+      subset === null
+        ? this.shared === undefined
+          ? (this.shared = this.frame(this.run))
+          : this.shared
+        : this.frame(subset);
     if (frame) sub.send(frame);
   }
 }

@@ -116,5 +116,7 @@ function publishersOf(run: readonly ChannelEvent[]): Set<string> {
 
 /** The events of `run` that `sub` should get: after its cursor, and not its own when echo is off. */
 export function selectFor(sub: Subscriber, run: readonly ChannelEvent[]): ChannelEvent[] {
-  return run.filter((e) => e.seq > sub.cursor && (sub.echo || e.kind !== 'message' || e.connectionId !== sub.connectionId));
+  return run.filter(
+    (e) => e.seq > sub.cursor && (sub.echo || e.kind !== 'message' || e.connectionId !== sub.connectionId),
+  );
 }

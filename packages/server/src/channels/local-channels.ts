@@ -61,7 +61,10 @@ export class LocalChannels {
       // in it before this node heard of it (while it was reconnecting) is filled from the log.
       const renewed = ch.lastEpoch !== undefined && epoch !== undefined;
       if (renewed) {
-        this.logger.warn({ channel: ch.name }, 'channel state was lost (new epoch); attachments continue without continuity');
+        this.logger.warn(
+          { channel: ch.name },
+          'channel state was lost (new epoch); attachments continue without continuity',
+        );
         const start = formatSerial(epoch, 0);
         for (const sub of ch.subscribers) sub.continuityLost(start, 0);
       }
@@ -86,7 +89,10 @@ export class LocalChannels {
     this.engine.channels.readAfter(ch.key, epoch, from, FILL_LIMIT).then(
       (replay) => {
         if (!replay.complete) {
-          this.logger.error({ channel: ch.name, after: from }, 'events lost for local subscribers: the channel log no longer reaches back to them');
+          this.logger.error(
+            { channel: ch.name, after: from },
+            'events lost for local subscribers: the channel log no longer reaches back to them',
+          );
           const first = ch.holding?.[0];
           if (first) ch.lastSeq = first.seq - 1;
         }
@@ -118,7 +124,10 @@ export class LocalChannels {
     if (!ch) {
       if (this.map.size >= this.maxChannels) {
         this.faults?.limitReached('maxChannels', { appId });
-        throw new AblyError(Err.channelLimit, `This server has its limit of ${this.maxChannels} channels attached; no new channel can be attached now`);
+        throw new AblyError(
+          Err.channelLimit,
+          `This server has its limit of ${this.maxChannels} channels attached; no new channel can be attached now`,
+        );
       }
       ch = new LocalChannel(key, appId, name, this.metrics);
       this.map.set(key, ch);
@@ -181,7 +190,8 @@ export class LocalChannels {
     const start = `${appId}:${prefix}`;
     const names: string[] = [];
     for (const ch of this.map.values()) {
-      if (ch.subscribers.size > 0 && ch.key.startsWith(start) && (after === undefined || ch.name > after)) names.push(ch.name);
+      if (ch.subscribers.size > 0 && ch.key.startsWith(start) && (after === undefined || ch.name > after))
+        names.push(ch.name);
     }
     return names;
   }
@@ -203,7 +213,15 @@ export class LocalChannels {
 /** This node's attachments to `ch` by what their modes permit; null when there are none. */
 function occupancyOf(ch: LocalChannel): OccupancyMetrics | null {
   if (ch.subscribers.size === 0) return null;
-  const m: OccupancyMetrics = { connections: 0, publishers: 0, subscribers: 0, presenceConnections: 0, presenceSubscribers: 0, objectPublishers: 0, objectSubscribers: 0 };
+  const m: OccupancyMetrics = {
+    connections: 0,
+    publishers: 0,
+    subscribers: 0,
+    presenceConnections: 0,
+    presenceSubscribers: 0,
+    objectPublishers: 0,
+    objectSubscribers: 0,
+  };
   for (const { modes } of ch.subscribers) {
     m.connections++;
     if (modes & Flag.PUBLISH) m.publishers++;

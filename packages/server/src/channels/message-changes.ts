@@ -10,12 +10,27 @@
  * clientId is the changer's (an unidentified client holding only an `-own` form: 40166); an append
  * is an update. Annotations need `annotation-publish`.
  */
-import { AblyError, Err, MessageAction, isMutationAction, type Annotation, type Message, type MessageVersion } from '@encke/protocol';
+import {
+  AblyError,
+  Err,
+  MessageAction,
+  isMutationAction,
+  type Annotation,
+  type Message,
+  type MessageVersion,
+} from '@encke/protocol';
 import { applyAnnotation, type Summary } from '../annotations/summary.js';
 import { namespaceOf } from '../apps/app.js';
 import { checkItemClientId, type AuthContext } from '../auth/authenticate.js';
 import { allows, type Operation } from '../auth/capability.js';
-import { channelKey, type ChannelEvent, type ChannelEventInput, type ChannelKey, type LogRetention, type StoredMessage } from '../engine/channel-store.js';
+import {
+  channelKey,
+  type ChannelEvent,
+  type ChannelEventInput,
+  type ChannelKey,
+  type LogRetention,
+  type StoredMessage,
+} from '../engine/channel-store.js';
 import type { Engine } from '../engine/engine.js';
 import type { Metrics } from '../metrics/metrics.js';
 import type { ResolvedOptions } from '../options.js';
@@ -30,7 +45,10 @@ const CHANGE_ATTEMPTS = 20;
 
 /** Bytes of an annotation as the message size limit counts them. */
 function annotationSize(a: Annotation): number {
-  return messageSize({ name: a.name, data: a.data, clientId: a.clientId, extras: a.extras }) + Buffer.byteLength(a.type ?? '', 'utf8');
+  return (
+    messageSize({ name: a.name, data: a.data, clientId: a.clientId, extras: a.extras }) +
+    Buffer.byteLength(a.type ?? '', 'utf8')
+  );
 }
 
 function notFound(serial: string): AblyError {
@@ -41,7 +59,11 @@ function notFound(serial: string): AblyError {
 function operationsFor(action: number): { any: Operation; own: Operation; verb: string } {
   return action === MessageAction.DELETE
     ? { any: 'message-delete-any', own: 'message-delete-own', verb: 'delete' }
-    : { any: 'message-update-any', own: 'message-update-own', verb: action === MessageAction.APPEND ? 'append to' : 'update' };
+    : {
+        any: 'message-update-any',
+        own: 'message-update-own',
+        verb: action === MessageAction.APPEND ? 'append to' : 'update',
+      };
 }
 
 export class MessageChanges {
@@ -59,7 +81,10 @@ export class MessageChanges {
   private requireMutable(auth: AuthContext, name: string): void {
     validateChannelName(name, this.options.maxChannelNameLength);
     if (!namespaceOf(auth.app, name)?.mutableMessages) {
-      throw new AblyError(Err.mutableMessagesDisabled, `Message annotations, updates, deletes and appends are not enabled on channel "${name}" (its namespace needs mutableMessages)`);
+      throw new AblyError(
+        Err.mutableMessagesDisabled,
+        `Message annotations, updates, deletes and appends are not enabled on channel "${name}" (its namespace needs mutableMessages)`,
+      );
     }
   }
 
@@ -70,9 +95,17 @@ export class MessageChanges {
   async change(source: PublishSource, name: string, change: Message): Promise<string> {
     this.requireMutable(source.auth, name);
     const action = change.action ?? MessageAction.CREATE;
-    if (!isMutationAction(action)) throw new AblyError(Err.invalidParameterValue, `Message action ${action} does not change a message: use 1 (update), 2 (delete) or 5 (append)`);
+    if (!isMutationAction(action))
+      throw new AblyError(
+        Err.invalidParameterValue,
+        `Message action ${action} does not change a message: use 1 (update), 2 (delete) or 5 (append)`,
+      );
     const serial = change.serial;
-    if (serial === undefined || serial === '') throw new AblyError(Err.invalidParameterValue, 'An update, delete or append needs the serial of the message it changes');
+    if (serial === undefined || serial === '')
+      throw new AblyError(
+        Err.invalidParameterValue,
+        'An update, delete or append needs the serial of the message it changes',
+      );
     const ops = operationsFor(action);
     const any = allows(source.auth.capability, name, ops.any);
     if (!any) this.checkOwnAllowed(source, name, ops);
@@ -83,7 +116,10 @@ export class MessageChanges {
     const key = channelKey(source.auth.app.id, name);
     const events = await this.amend(key, source, serial, (stored) => {
       if (!any && stored.original.clientId !== source.clientId) {
-        throw new AblyError(Err.capabilityDenied, `Permission denied: ${ops.own} only allows a client to ${ops.verb} its own messages`);
+        throw new AblyError(
+          Err.capabilityDenied,
+          `Permission denied: ${ops.own} only allows a client to ${ops.verb} its own messages`,
+        );
       }
       const merged = mergeChange(stored.latest, change, version, `${source.idPrefix}:0`);
       this.checkSize(merged);
@@ -94,19 +130,32 @@ export class MessageChanges {
     return events[0]!.messages![0]!.version!.serial!;
   }
 
-  private checkOwnAllowed(source: PublishSource, name: string, ops: { any: Operation; own: Operation; verb: string }): void {
+  private checkOwnAllowed(
+    source: PublishSource,
+    name: string,
+    ops: { any: Operation; own: Operation; verb: string },
+  ): void {
     if (!allows(source.auth.capability, name, ops.own)) {
-      throw new AblyError(Err.capabilityDenied, `Permission denied: ${ops.any} (or ${ops.own}) is needed to ${ops.verb} a message on channel "${name}"`);
+      throw new AblyError(
+        Err.capabilityDenied,
+        `Permission denied: ${ops.any} (or ${ops.own}) is needed to ${ops.verb} a message on channel "${name}"`,
+      );
     }
     if (source.clientId === undefined || source.clientId === '*') {
-      throw new AblyError(Err.unidentifiedOwnMessages, `Unable to ${ops.verb} message: unidentified clients need ${ops.any} (they have no messages of their own, so ${ops.own} does not apply)`);
+      throw new AblyError(
+        Err.unidentifiedOwnMessages,
+        `Unable to ${ops.verb} message: unidentified clients need ${ops.any} (they have no messages of their own, so ${ops.own} does not apply)`,
+      );
     }
   }
 
   private checkSize(merged: MergedChange): void {
     const size = messageSize(merged.full ?? merged.live);
     if (size > this.options.maxMessageSize) {
-      throw new AblyError(Err.maxMessageSizeExceeded, `The message would be ${size} bytes after this change, more than the maximum of ${this.options.maxMessageSize}`);
+      throw new AblyError(
+        Err.maxMessageSizeExceeded,
+        `The message would be ${size} bytes after this change, more than the maximum of ${this.options.maxMessageSize}`,
+      );
     }
   }
 
@@ -124,19 +173,35 @@ export class MessageChanges {
   async annotate(source: PublishSource, name: string, annotations: Annotation[]): Promise<string[]> {
     this.requireMutable(source.auth, name);
     if (!allows(source.auth.capability, name, 'annotation-publish')) {
-      throw new AblyError(Err.capabilityDenied, `Permission denied: annotation-publish not permitted on channel "${name}"`);
+      throw new AblyError(
+        Err.capabilityDenied,
+        `Permission denied: annotation-publish not permitted on channel "${name}"`,
+      );
     }
     const serial = annotations[0]?.messageSerial;
     if (serial === undefined || annotations.some((a) => a.messageSerial !== serial)) {
-      throw new AblyError(Err.invalidParameterValue, 'Annotations need the messageSerial of the message they annotate (one message per publish)');
+      throw new AblyError(
+        Err.invalidParameterValue,
+        'Annotations need the messageSerial of the message they annotate (one message per publish)',
+      );
     }
     const now = this.clock.now();
     const prepared = annotations.map((a, i) => this.prepare(source, a, i, now));
     const key = channelKey(source.auth.app.id, name);
     const events = await this.amend(key, source, serial, (stored) => {
       let summary = (stored.latest.annotations?.summary ?? {}) as Summary;
-      for (const a of prepared) summary = applyAnnotation(summary, { action: a.action, type: a.type!, name: a.name, clientId: a.clientId, count: a.count });
-      return [this.annotationEvent(source, now, prepared), summaryEvent(stored.latest, serial, summary, now, `${source.idPrefix}:summary`)];
+      for (const a of prepared)
+        summary = applyAnnotation(summary, {
+          action: a.action,
+          type: a.type!,
+          name: a.name,
+          clientId: a.clientId,
+          count: a.count,
+        });
+      return [
+        this.annotationEvent(source, now, prepared),
+        summaryEvent(stored.latest, serial, summary, now, `${source.idPrefix}:summary`),
+      ];
     });
     this.stats.countMessages(source.auth.app.id, 'inbound', source.transport, 'messages', prepared);
     this.metrics.published(source.transport, prepared.length);
@@ -145,9 +210,14 @@ export class MessageChanges {
 
   /** An annotation in its stored form: checked (type, size), with its id, clientId, connectionId and timestamp. */
   private prepare(source: PublishSource, a: Annotation, index: number, now: number): Annotation {
-    if (a.type === undefined || a.type === '') throw new AblyError(Err.invalidParameterValue, 'An annotation needs a type ("<namespace>:<method>.v1")');
+    if (a.type === undefined || a.type === '')
+      throw new AblyError(Err.invalidParameterValue, 'An annotation needs a type ("<namespace>:<method>.v1")');
     const size = annotationSize(a);
-    if (size > this.options.maxMessageSize) throw new AblyError(Err.maxMessageSizeExceeded, `Annotation size ${size} exceeds the maximum of ${this.options.maxMessageSize} bytes`);
+    if (size > this.options.maxMessageSize)
+      throw new AblyError(
+        Err.maxMessageSizeExceeded,
+        `Annotation size ${size} exceeds the maximum of ${this.options.maxMessageSize} bytes`,
+      );
     const out: Annotation = { ...a, id: a.id ?? `${source.idPrefix}:${index}`, timestamp: now };
     const clientId = checkItemClientId(source.auth, source.clientId, a.clientId);
     if (clientId === undefined) delete out.clientId;
@@ -164,13 +234,27 @@ export class MessageChanges {
   }
 
   /** Reads message `serial`, builds its change, and appends it if the message is still as read. */
-  private async amend(key: ChannelKey, source: PublishSource, serial: string, build: (stored: StoredMessage) => ChannelEventInput[]): Promise<ChannelEvent[]> {
-    const connection = source.msgSerial !== undefined && source.connectionId !== undefined && this.engine.connections ? { id: source.connectionId, msgSerial: source.msgSerial } : undefined;
+  private async amend(
+    key: ChannelKey,
+    source: PublishSource,
+    serial: string,
+    build: (stored: StoredMessage) => ChannelEventInput[],
+  ): Promise<ChannelEvent[]> {
+    const connection =
+      source.msgSerial !== undefined && source.connectionId !== undefined && this.engine.connections
+        ? { id: source.connectionId, msgSerial: source.msgSerial }
+        : undefined;
     for (let attempt = 0; attempt < CHANGE_ATTEMPTS; attempt++) {
       const stored = await this.engine.channels.message(key, serial);
       if (!stored) throw notFound(serial);
       const events = build(stored);
-      const outcome = await this.engine.channels.amend(key, { serial, token: stored.token, events, retention: this.retention, ...(connection ? { connection } : {}) });
+      const outcome = await this.engine.channels.amend(key, {
+        serial,
+        token: stored.token,
+        events,
+        retention: this.retention,
+        ...(connection ? { connection } : {}),
+      });
       if (outcome === 'gone') throw notFound(serial);
       if (outcome !== 'retry') return outcome.events;
     }

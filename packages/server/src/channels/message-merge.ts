@@ -46,14 +46,26 @@ function concat(a: Data, b: Data): Data | undefined {
 /** The message's data and encoding with `fragment` appended; 40013 when they cannot be joined. */
 function appended(message: Message, fragment: Message): Pick<Message, 'data' | 'encoding'> {
   if (fragment.data === undefined) return { data: message.data, encoding: message.encoding };
-  if (isEmpty(message.data) && message.encoding === undefined) return { data: fragment.data, encoding: fragment.encoding };
+  if (isEmpty(message.data) && message.encoding === undefined)
+    return { data: fragment.data, encoding: fragment.encoding };
   const encoding = message.encoding ?? '';
   if (encoding !== (fragment.encoding ?? '')) {
-    throw new AblyError(Err.invalidDataOrEncoding, `Cannot append data encoded ${JSON.stringify(fragment.encoding ?? '')} to a message encoded ${JSON.stringify(encoding)}`);
+    throw new AblyError(
+      Err.invalidDataOrEncoding,
+      `Cannot append data encoded ${JSON.stringify(fragment.encoding ?? '')} to a message encoded ${JSON.stringify(encoding)}`,
+    );
   }
-  if (OPAQUE_STEP.test(encoding)) throw new AblyError(Err.invalidDataOrEncoding, `Cannot append to a message whose data is encoded ${JSON.stringify(encoding)}`);
+  if (OPAQUE_STEP.test(encoding))
+    throw new AblyError(
+      Err.invalidDataOrEncoding,
+      `Cannot append to a message whose data is encoded ${JSON.stringify(encoding)}`,
+    );
   const data = concat(message.data!, fragment.data);
-  if (data === undefined) throw new AblyError(Err.invalidDataOrEncoding, 'Cannot append binary data to a string message, or a string to a binary one');
+  if (data === undefined)
+    throw new AblyError(
+      Err.invalidDataOrEncoding,
+      'Cannot append binary data to a string message, or a string to a binary one',
+    );
   return { data, encoding: message.encoding };
 }
 
@@ -70,7 +82,11 @@ function setData(target: Message, data: Data | undefined, encoding: string | und
  * apart from the message's earlier ones by its id, as delta chains do).
  */
 export function mergeChange(latest: Message, change: Message, version: MessageVersion, id: string): MergedChange {
-  const full: Message = { ...latest, action: change.action === MessageAction.APPEND ? MessageAction.UPDATE : change.action!, version };
+  const full: Message = {
+    ...latest,
+    action: change.action === MessageAction.APPEND ? MessageAction.UPDATE : change.action!,
+    version,
+  };
   if (change.name !== undefined) full.name = change.name;
   if (change.extras !== undefined) full.extras = change.extras;
   if (change.action !== MessageAction.APPEND) {

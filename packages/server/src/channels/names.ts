@@ -11,5 +11,9 @@ export function validateChannelName(name: string, maxLength: number): void {
   else if (name.startsWith(':')) problem = 'must not start with ":"';
   else if (name.startsWith('[')) problem = 'qualified channel names ("[...]name") are not supported';
   else if (/[\r\n\0]/.test(name)) problem = 'must not contain newlines or NUL';
-  if (problem) throw new AblyError(Err.invalidChannelName, `Invalid channel name ${JSON.stringify(name.slice(0, 100))}: ${problem}`);
+  if (problem)
+    throw new AblyError(
+      Err.invalidChannelName,
+      `Invalid channel name ${JSON.stringify(name.slice(0, 100))}: ${problem}`,
+    );
 }

@@ -44,7 +44,8 @@ export function messageSize(msg: Message): number {
 export function checkMessagesSize(messages: readonly Message[], max: number): void {
   let total = 0;
   for (const m of messages) total += messageSize(m);
-  if (total > max) throw new AblyError(Err.maxMessageSizeExceeded, `Message size ${total} exceeds the maximum of ${max} bytes`);
+  if (total > max)
+    throw new AblyError(Err.maxMessageSizeExceeded, `Message size ${total} exceeds the maximum of ${max} bytes`);
 }
 
 export class ChannelPublisher {
@@ -100,7 +101,8 @@ export class ChannelPublisher {
 
   /** The engine refused a new channel at its bound (the memory engine's maxChannels): counted as the node's own refusals are. */
   private refused(err: unknown, appId: string): never {
-    if (err instanceof AblyError && err.code === Err.channelLimit.code) this.faults?.limitReached('maxChannels', { appId });
+    if (err instanceof AblyError && err.code === Err.channelLimit.code)
+      this.faults?.limitReached('maxChannels', { appId });
     throw err;
   }
 
@@ -121,11 +123,16 @@ export function persistedRetention(options: ResolvedOptions): LogRetention {
 /** Refuses a message action other than create in a publish of new messages. */
 function refuseAction(action: number, mutable: boolean): never {
   if (!mutable && isMutationAction(action)) {
-    throw new AblyError(Err.mutableMessagesDisabled, 'Message annotations, updates, deletes and appends are not enabled on this channel (its namespace needs mutableMessages)');
+    throw new AblyError(
+      Err.mutableMessagesDisabled,
+      'Message annotations, updates, deletes and appends are not enabled on this channel (its namespace needs mutableMessages)',
+    );
   }
   throw new AblyError(
     Err.invalidParameterValue,
-    isMutationAction(action) ? 'An update, delete or append must be published on its own' : `Message action ${action} cannot be published`,
+    isMutationAction(action)
+      ? 'An update, delete or append must be published on its own'
+      : `Message action ${action} cannot be published`,
   );
 }
 

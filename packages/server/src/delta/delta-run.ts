@@ -28,13 +28,25 @@ export function payloadBytes(data: Data | undefined): Uint8Array | undefined {
 }
 
 /** `m` as a delta from `fromId` whose payload is `base`; undefined when the whole message is smaller. */
-export function deltaForm(m: Message, payload: Uint8Array | undefined, fromId: string | undefined, base: Uint8Array | undefined): Message | undefined {
+export function deltaForm(
+  m: Message,
+  payload: Uint8Array | undefined,
+  fromId: string | undefined,
+  base: Uint8Array | undefined,
+): Message | undefined {
   if (payload === undefined || base === undefined || fromId === undefined) return undefined;
   if (payload.length > MAX_VCDIFF_INPUT || base.length > MAX_VCDIFF_INPUT) return undefined;
   const delta = vcdiffEncode(base, payload);
   if (delta.length >= payload.length) return undefined;
-  const steps = [m.encoding, typeof m.data === 'string' ? 'utf-8' : undefined, DELTA_FORMAT].filter((s) => s !== undefined && s !== '');
-  return { ...m, data: delta, encoding: steps.join('/'), extras: { ...(m.extras ?? {}), delta: { from: fromId, format: DELTA_FORMAT } } };
+  const steps = [m.encoding, typeof m.data === 'string' ? 'utf-8' : undefined, DELTA_FORMAT].filter(
+    (s) => s !== undefined && s !== '',
+  );
+  return {
+    ...m,
+    data: delta,
+    encoding: steps.join('/'),
+    extras: { ...(m.extras ?? {}), delta: { from: fromId, format: DELTA_FORMAT } },
+  };
 }
 
 /** Where a channel's delta chain stands: the last message's id and payload. */

@@ -114,7 +114,11 @@ class Encoder {
       if (!best || length > best.length) best = { start, length, address };
     };
     let n = 0;
-    for (let cand = this.sourceChains.head[this.sourceChains.bucket(h)]!; cand >= 0 && n < MAX_CANDIDATES; cand = this.sourceChains.prev[cand]!, n++) {
+    for (
+      let cand = this.sourceChains.head[this.sourceChains.bucket(h)]!;
+      cand >= 0 && n < MAX_CANDIDATES;
+      cand = this.sourceChains.prev[cand]!, n++
+    ) {
       let len = 0;
       while (pos + len < winEnd && cand + len < source.length && source[cand + len] === target[pos + len]) len++;
       if (len < MATCH_WINDOW) continue;
@@ -175,7 +179,8 @@ class Encoder {
   /** Indexes the positions a COPY or RUN covered (so later bytes can copy from them) and returns `to`. */
   private skip(from: number, to: number, winStart: number, winEnd: number): number {
     const { target } = this;
-    for (let p = from; p < to && p + MATCH_WINDOW <= winEnd; p++) this.targetChains.insert(hashAt(target, p), p - winStart);
+    for (let p = from; p < to && p + MATCH_WINDOW <= winEnd; p++)
+      this.targetChains.insert(hashAt(target, p), p - winStart);
     return to;
   }
 

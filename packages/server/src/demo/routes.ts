@@ -16,7 +16,9 @@ import { loadSite, type StaticSite } from '../http/static.js';
 
 /** The channels the chat uses, and all a demo token may touch. */
 export const CHAT_NAMESPACE = 'chat';
-export const DEMO_CAPABILITY: Capability = parseCapability({ [`${CHAT_NAMESPACE}:*`]: ['subscribe', 'publish', 'presence', 'history'] });
+export const DEMO_CAPABILITY: Capability = parseCapability({
+  [`${CHAT_NAMESPACE}:*`]: ['subscribe', 'publish', 'presence', 'history'],
+});
 /** A demo token lives an hour; the page's client fetches the next one from the same endpoint. */
 export const DEMO_TOKEN_TTL = 3_600_000;
 /** A display name: letters or digits first, then letters, digits, spaces and `._'-`; 1 to 32 characters. */
@@ -34,14 +36,21 @@ export function demoKey(ctx: NodeContext): ApiKey | undefined {
 export function parseDemoClientId(value: string | null): string {
   const id = (value ?? '').normalize('NFC').trim();
   if (!DEMO_CLIENT_ID.test(id)) {
-    throw new AblyError(Err.invalidClientId, "Invalid clientId: 1 to 32 letters, digits, spaces or ._'- starting with a letter or digit");
+    throw new AblyError(
+      Err.invalidClientId,
+      "Invalid clientId: 1 to 32 letters, digits, spaces or ._'- starting with a letter or digit",
+    );
   }
   return id;
 }
 
 function issueDemoToken(ctx: NodeContext, http: HttpRequest): void {
   const key = demoKey(ctx);
-  if (!key) throw new AblyError(Err.overloaded, 'The demo has no key to issue tokens from: configure an app (or the demoKey option)');
+  if (!key)
+    throw new AblyError(
+      Err.overloaded,
+      'The demo has no key to issue tokens from: configure an app (or the demoKey option)',
+    );
   const clientId = parseDemoClientId(http.url.searchParams.get('clientId'));
   const details = ctx.tokens.issue(key, { clientId, capability: DEMO_CAPABILITY, ttl: DEMO_TOKEN_TTL });
   sendJson(http.res, 200, details, { 'Cache-Control': 'no-store' });

@@ -14,7 +14,8 @@ export function createEngine(o: ResolvedOptions): Engine {
     channelRetention: Math.max(o.channelLogMaxAge, o.connectionStateTtl) * 2,
     statsMaxIntervals: o.statsMaxIntervals,
   };
-  if (o.redis === undefined) return new MemoryEngine({ ...shared, maxChannels: o.maxChannels, maxPresenceMembers: o.presenceMaxMembersTotal });
+  if (o.redis === undefined)
+    return new MemoryEngine({ ...shared, maxChannels: o.maxChannels, maxPresenceMembers: o.presenceMaxMembersTotal });
   return new RedisEngine({
     ...shared,
     url: o.redis,

@@ -11,7 +11,11 @@ function itemCount(event: ChannelEvent, kind: EventKind): number {
 }
 
 function matches(event: ChannelEvent, query: HistoryQuery): boolean {
-  return event.kind === query.kind && (query.start === undefined || event.timestamp >= query.start) && (query.end === undefined || event.timestamp <= query.end);
+  return (
+    event.kind === query.kind &&
+    (query.start === undefined || event.timestamp >= query.start) &&
+    (query.end === undefined || event.timestamp <= query.end)
+  );
 }
 
 /** Index of the first event with seq > `seq` (binary search; seqs increase). */

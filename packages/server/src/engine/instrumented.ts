@@ -30,13 +30,25 @@ function timed<S extends object>(store: S, metrics: Metrics, prefix: string): S 
       const value: unknown = Reflect.get(target, prop, target);
       if (typeof value !== 'function') return value;
       let w = wrapped.get(prop);
-      if (w?.method !== value) wrapped.set(prop, (w = { method: value, fn: timedMethod(target, value as (...args: unknown[]) => unknown, prefix + String(prop), metrics) }));
+      if (w?.method !== value)
+        wrapped.set(
+          prop,
+          (w = {
+            method: value,
+            fn: timedMethod(target, value as (...args: unknown[]) => unknown, prefix + String(prop), metrics),
+          }),
+        );
       return w.fn;
     },
   });
 }
 
-function timedMethod(target: object, method: (...args: unknown[]) => unknown, op: string, metrics: Metrics): (...args: unknown[]) => unknown {
+function timedMethod(
+  target: object,
+  method: (...args: unknown[]) => unknown,
+  op: string,
+  metrics: Metrics,
+): (...args: unknown[]) => unknown {
   return (...args: unknown[]): unknown => {
     const start = performance.now();
     const result = method.apply(target, args);

@@ -83,7 +83,11 @@ export function publishedMessage(event: ChannelEvent | undefined, index: number)
 }
 
 /** A message's stored state from its original event and the event holding its latest form (if changed). */
-export function storedMessage(original: Message, originalSeq: number, latest: ChannelEvent | undefined): StoredMessage | null {
+export function storedMessage(
+  original: Message,
+  originalSeq: number,
+  latest: ChannelEvent | undefined,
+): StoredMessage | null {
   if (!latest) return { original, latest: original, token: originalSeq };
   return isChainEvent(latest) ? { original, latest: latestForm(latest, original), token: latest.seq } : null;
 }

@@ -30,13 +30,17 @@ export interface PresenceDiff {
 }
 
 /** Works out what `changes` do to a member set, without touching it. Throws 91003 past `maxMembers`. */
-export function diffPresence(members: MemberLookup, changes: readonly PresenceMessage[], maxMembers: number): PresenceDiff {
+export function diffPresence(
+  members: MemberLookup,
+  changes: readonly PresenceMessage[],
+  maxMembers: number,
+): PresenceDiff {
   const diff: PresenceDiff = { effective: [], upserts: [], removals: [] };
   const pending = new Map<string, PresenceMessage | null>();
   let added = 0;
   for (const item of changes) {
     const key = memberKey(item.connectionId, item.clientId);
-    const existing = pending.has(key) ? pending.get(key) ?? undefined : members.get(key);
+    const existing = pending.has(key) ? (pending.get(key) ?? undefined) : members.get(key);
     if (item.action === PresenceAction.LEAVE) {
       if (!existing) continue;
       pending.set(key, null);
@@ -55,7 +59,10 @@ export function diffPresence(members: MemberLookup, changes: readonly PresenceMe
     diff.effective.push({ ...item, action: existing ? PresenceAction.UPDATE : PresenceAction.ENTER });
   }
   if (added > 0 && members.size + added > maxMembers) {
-    throw new AblyError(Err.presenceMemberLimit, `This channel has reached its limit of ${maxMembers} presence members`);
+    throw new AblyError(
+      Err.presenceMemberLimit,
+      `This channel has reached its limit of ${maxMembers} presence members`,
+    );
   }
   for (const [key, item] of pending) {
     if (item) diff.upserts.push([key, asPresent(item)]);
@@ -65,7 +72,11 @@ export function diffPresence(members: MemberLookup, changes: readonly PresenceMe
 }
 
 /** Server-synthesised LEAVEs for members whose connection is gone (RTP2b1: compared by timestamp). */
-export function synthesiseLeaves(members: Iterable<PresenceMessage>, timestamp: number, idPrefix: string): PresenceMessage[] {
+export function synthesiseLeaves(
+  members: Iterable<PresenceMessage>,
+  timestamp: number,
+  idPrefix: string,
+): PresenceMessage[] {
   const leaves: PresenceMessage[] = [];
   for (const m of members) {
     const leave: PresenceMessage = { action: PresenceAction.LEAVE, id: `${idPrefix}:0:${leaves.length}`, timestamp };

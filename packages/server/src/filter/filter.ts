@@ -84,7 +84,9 @@ class Parser {
     if (t.kind === 'end') return 'end of expression';
     if (t.kind === 'ident') return `"${t.text}"`;
     if (t.kind === 'literal') return 'a literal';
-    return t.kind === 'cmp' ? `"${t.text}"` : { dot: '"."', and: '"&&"', or: '"||"', not: '"!"', lparen: '"("', rparen: '")"' }[t.kind];
+    return t.kind === 'cmp'
+      ? `"${t.text}"`
+      : { dot: '"."', and: '"&&"', or: '"||"', not: '"!"', lparen: '"("', rparen: '")"' }[t.kind];
   }
 
   parse(): Node {
@@ -145,7 +147,8 @@ class Parser {
     const op = t.text as Comparator;
     if (!COMPARATORS.includes(op)) throw filterError(t.at, `unknown comparator ${t.text}`);
     const right = this.primary();
-    if (this.peek().kind === 'cmp') throw filterError(this.peek().at, 'comparisons cannot be chained; use && and parentheses');
+    if (this.peek().kind === 'cmp')
+      throw filterError(this.peek().at, 'comparisons cannot be chained; use && and parentheses');
     return (m) => compare(op, left(m), right(m));
   }
 
@@ -167,7 +170,8 @@ class Parser {
 
   private field(root: Token): Node {
     const name = root.text!;
-    if (!ROOTS.has(name)) throw filterError(root.at, `unknown field "${name}"; filters can use name, clientId and headers.<name>`);
+    if (!ROOTS.has(name))
+      throw filterError(root.at, `unknown field "${name}"; filters can use name, clientId and headers.<name>`);
     const path: string[] = [];
     while (this.peek().kind === 'dot') {
       this.next();
@@ -180,7 +184,14 @@ class Parser {
     return (m) => {
       let v = get(m);
       for (const key of path) {
-        if (v === null || v === undefined || typeof v !== 'object' || Array.isArray(v) || !Object.prototype.hasOwnProperty.call(v, key)) return null;
+        if (
+          v === null ||
+          v === undefined ||
+          typeof v !== 'object' ||
+          Array.isArray(v) ||
+          !Object.prototype.hasOwnProperty.call(v, key)
+        )
+          return null;
         v = (v as Record<string, Json>)[key];
       }
       return v;
@@ -190,7 +201,8 @@ class Parser {
 
 /** Compiles a filter expression; throws 40010 for one that cannot be used. */
 export function compileFilter(expression: string): MessageFilter {
-  if (expression.length > MAX_FILTER_LENGTH) throw filterError(MAX_FILTER_LENGTH, `longer than ${MAX_FILTER_LENGTH} characters`);
+  if (expression.length > MAX_FILTER_LENGTH)
+    throw filterError(MAX_FILTER_LENGTH, `longer than ${MAX_FILTER_LENGTH} characters`);
   if (expression.trim() === '') throw filterError(0, 'empty expression');
   const node = new Parser(tokenize(expression)).parse();
   return (msg) => truthy(node(msg));

@@ -21,12 +21,17 @@ const FILTER_PREFIX = 'filter=';
 const MAX_NAME_PARAMS = 16;
 
 function invalid(name: string, problem: string): AblyError {
-  return new AblyError(Err.invalidChannelName, `Invalid channel name ${JSON.stringify(name.slice(0, 100))}: ${problem}`);
+  return new AblyError(
+    Err.invalidChannelName,
+    `Invalid channel name ${JSON.stringify(name.slice(0, 100))}: ${problem}`,
+  );
 }
 
 function decodeFilter(name: string, encoded: string): string {
-  if (encoded.length === 0 || encoded.length % 4 !== 0 || !BASE64_RE.test(encoded)) throw invalid(name, 'the filter is not base64');
-  if (encoded.length > MAX_FILTER_LENGTH * 8) throw invalid(name, `the filter is longer than ${MAX_FILTER_LENGTH} characters`);
+  if (encoded.length === 0 || encoded.length % 4 !== 0 || !BASE64_RE.test(encoded))
+    throw invalid(name, 'the filter is not base64');
+  if (encoded.length > MAX_FILTER_LENGTH * 8)
+    throw invalid(name, `the filter is longer than ${MAX_FILTER_LENGTH} characters`);
   try {
     return new TextDecoder('utf-8', { fatal: true }).decode(Buffer.from(encoded, 'base64'));
   } catch {

@@ -3,7 +3,15 @@
  * (ably-js on Node decodes success bodies with its own format and ignores Content-Type).
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { AblyError, Err, decodeJson, decodeLimits, decodeMsgpack, encodeMsgpackValue, type Format } from '@encke/protocol';
+import {
+  AblyError,
+  Err,
+  decodeJson,
+  decodeLimits,
+  decodeMsgpack,
+  encodeMsgpackValue,
+  type Format,
+} from '@encke/protocol';
 
 export const JSON_TYPE = 'application/json';
 export const MSGPACK_TYPE = 'application/x-msgpack';
@@ -27,7 +35,9 @@ export function readBody(req: IncomingMessage, maxBytes: number): Promise<Buffer
   const declared = Number(req.headers['content-length']);
   if (Number.isFinite(declared) && declared > maxBytes) {
     req.resume();
-    return Promise.reject(new AblyError(Err.requestTooLarge, `Request body of ${declared} bytes exceeds the limit of ${maxBytes}`));
+    return Promise.reject(
+      new AblyError(Err.requestTooLarge, `Request body of ${declared} bytes exceeds the limit of ${maxBytes}`),
+    );
   }
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
@@ -59,7 +69,10 @@ export function requestFormat(req: IncomingMessage, strict = false): Format {
   const type = (header ?? (strict ? '' : JSON_TYPE)).split(';')[0]!.trim().toLowerCase();
   if (type === JSON_TYPE || (!strict && (type === 'text/plain' || type === ''))) return 'json';
   if (type === MSGPACK_TYPE) return 'msgpack';
-  throw new AblyError(Err.unsupportedMediaType, `Unsupported Content-Type ${JSON.stringify(type)}: use ${JSON_TYPE} or ${MSGPACK_TYPE}`);
+  throw new AblyError(
+    Err.unsupportedMediaType,
+    `Unsupported Content-Type ${JSON.stringify(type)}: use ${JSON_TYPE} or ${MSGPACK_TYPE}`,
+  );
 }
 
 /** The format the client wants back, from Accept; JSON unless msgpack is asked for. */
@@ -76,8 +89,18 @@ export function decodeBody(body: Buffer, format: Format, maxBytes: number): unkn
 }
 
 /** Sends `value` as JSON or msgpack; the value must already be in wire form for `format`. */
-export function sendBody(res: ServerResponse, status: number, value: unknown, format: Format, headers: Record<string, string> = {}): void {
+export function sendBody(
+  res: ServerResponse,
+  status: number,
+  value: unknown,
+  format: Format,
+  headers: Record<string, string> = {},
+): void {
   const payload = format === 'json' ? Buffer.from(JSON.stringify(value)) : Buffer.from(encodeMsgpackValue(value));
-  res.writeHead(status, { 'Content-Type': format === 'json' ? JSON_TYPE : MSGPACK_TYPE, 'Content-Length': payload.length, ...headers });
+  res.writeHead(status, {
+    'Content-Type': format === 'json' ? JSON_TYPE : MSGPACK_TYPE,
+    'Content-Length': payload.length,
+    ...headers,
+  });
   res.end(payload);
 }

@@ -21,7 +21,11 @@ export function registerMetricsRoute(router: Router, exporter: PrometheusExporte
       throw new AblyError(Err.invalidCredentials, 'GET /metrics needs Authorization: Bearer <metricsToken>');
     }
     const text = await exporter.text();
-    res.writeHead(HTTP_OK, { 'Content-Type': exporter.contentType, 'Content-Length': Buffer.byteLength(text), 'Cache-Control': 'no-store' });
+    res.writeHead(HTTP_OK, {
+      'Content-Type': exporter.contentType,
+      'Content-Length': Buffer.byteLength(text),
+      'Cache-Control': 'no-store',
+    });
     res.end(text);
   });
 }

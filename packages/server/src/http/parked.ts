@@ -25,7 +25,9 @@ import { Socket } from 'node:net';
 import type { Clock, TimerHandle } from '../util/clock.js';
 
 /** node:http's own parser release (what an upgrade does with the parser). */
-const { freeParser } = createRequire(import.meta.url)('_http_common') as { freeParser: (parser: unknown, req: unknown, socket: unknown) => void };
+const { freeParser } = createRequire(import.meta.url)('_http_common') as {
+  freeParser: (parser: unknown, req: unknown, socket: unknown) => void;
+};
 
 /** The listeners node:http puts on a server socket (event → function names), removed when parking. */
 const HTTP_LISTENERS: Readonly<Record<string, readonly string[]>> = {
@@ -96,12 +98,14 @@ export class ParkedResponse {
       parser._consumed = false;
     }
     for (const event of Object.keys(HTTP_LISTENERS)) {
-      for (const fn of socket.listeners(event)) if (HTTP_LISTENERS[event]!.includes(fn.name)) socket.removeListener(event, fn as () => void);
+      for (const fn of socket.listeners(event))
+        if (HTTP_LISTENERS[event]!.includes(fn.name)) socket.removeListener(event, fn as () => void);
     }
     res.detachSocket(socket);
     freeParser(parser, req, socket);
     // Assigned, not deleted: deleting a property would turn the socket into a slow (dictionary) object.
-    for (const method of WRAPPED_METHODS) (socket as unknown as Record<string, unknown>)[method] = Socket.prototype[method];
+    for (const method of WRAPPED_METHODS)
+      (socket as unknown as Record<string, unknown>)[method] = Socket.prototype[method];
     dropTimer(socket);
     // The client ending its side ends the socket (net does it): no HTTP connection is half-open.
     socket.allowHalfOpen = false;
@@ -249,7 +253,11 @@ function parkable(req: IncomingMessage, res: ServerResponse, socket: HttpSocket)
 /** node:http's listeners are the ones this module removes, and nothing else listens for data. */
 function knownWiring(socket: HttpSocket): boolean {
   const data = socket.listeners('data');
-  return data.length === 1 && data[0]!.name === HTTP_LISTENERS.data![0] && socket.listeners('close').some((fn) => fn.name === HTTP_LISTENERS.close![0]);
+  return (
+    data.length === 1 &&
+    data[0]!.name === HTTP_LISTENERS.data![0] &&
+    socket.listeners('close').some((fn) => fn.name === HTTP_LISTENERS.close![0])
+  );
 }
 
 /** The header lines set on a response not yet sent (`name: value\r\n` each). */

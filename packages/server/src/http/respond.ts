@@ -33,7 +33,12 @@ export function answerPreflight(req: IncomingMessage, res: ServerResponse): void
   res.writeHead(204).end();
 }
 
-export function sendJson(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
+export function sendJson(
+  res: ServerResponse,
+  status: number,
+  body: unknown,
+  headers: Record<string, string> = {},
+): void {
   const text = JSON.stringify(body);
   res.writeHead(status, { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(text), ...headers });
   res.end(text);
@@ -45,8 +50,13 @@ export function sendError(res: ServerResponse, err: unknown): void {
     res.destroy();
     return;
   }
-  sendJson(res, e.statusCode, { error: e.toErrorInfo() }, {
-    'X-Ably-ErrorCode': String(e.code),
-    'X-Ably-ErrorMessage': headerSafe(e.message),
-  });
+  sendJson(
+    res,
+    e.statusCode,
+    { error: e.toErrorInfo() },
+    {
+      'X-Ably-ErrorCode': String(e.code),
+      'X-Ably-ErrorMessage': headerSafe(e.message),
+    },
+  );
 }

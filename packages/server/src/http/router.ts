@@ -93,7 +93,8 @@ export class Router {
     for (const route of this.routes) {
       const params = matchSegments(route.segments, parts);
       if (!params) continue;
-      if (route.method === method || (method === 'HEAD' && route.method === 'GET')) return { handler: route.handler, params };
+      if (route.method === method || (method === 'HEAD' && route.method === 'GET'))
+        return { handler: route.handler, params };
       pathMatched = true;
     }
     if (pathMatched) throw new AblyError(Err.methodNotAllowed, `Method ${method} not allowed on ${pathname}`);
@@ -117,6 +118,9 @@ function decodeSegment(segment: string): string {
   try {
     return decodeURIComponent(segment);
   } catch {
-    throw new AblyError(Err.badRequest, `Malformed percent-encoding in path segment ${JSON.stringify(segment.slice(0, 100))}`);
+    throw new AblyError(
+      Err.badRequest,
+      `Malformed percent-encoding in path segment ${JSON.stringify(segment.slice(0, 100))}`,
+    );
   }
 }

@@ -4,7 +4,9 @@
  */
 
 /** Bucket upper bounds (seconds) for latencies from sub-millisecond to seconds. */
-export const LATENCY_BUCKETS: readonly number[] = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
+export const LATENCY_BUCKETS: readonly number[] = [
+  0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10,
+];
 
 export interface HistogramSnapshot {
   /** Upper bounds, ascending; the last bucket (+Inf) is `count`. */

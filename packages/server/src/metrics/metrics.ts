@@ -18,7 +18,14 @@ export type MessageSource = 'realtime' | 'rest';
 /** Why a connection ended on this node, or `transport_lost` when only its transport went (it stays resumable). */
 export type DisconnectReason = 'closed' | 'failed' | 'expired' | 'shutdown' | 'moved' | 'transport_lost';
 
-export const DISCONNECT_REASONS: readonly DisconnectReason[] = ['closed', 'failed', 'expired', 'shutdown', 'moved', 'transport_lost'];
+export const DISCONNECT_REASONS: readonly DisconnectReason[] = [
+  'closed',
+  'failed',
+  'expired',
+  'shutdown',
+  'moved',
+  'transport_lost',
+];
 /** Most distinct keys a keyed count (error codes, engine operations) holds; further keys count as `other`. */
 export const MAX_KEYS = 64;
 export const OTHER = 'other';
@@ -84,7 +91,10 @@ const FAULT_KINDS = ['encode', 'connection', 'channel', 'timer'];
 export class Metrics {
   private readonly connects = { ok: 0, failed: 0 };
   private readonly resumes = { ok: 0, failed: 0 };
-  private readonly disconnects = Object.fromEntries(DISCONNECT_REASONS.map((r) => [r, 0])) as Record<DisconnectReason, number>;
+  private readonly disconnects = Object.fromEntries(DISCONNECT_REASONS.map((r) => [r, 0])) as Record<
+    DisconnectReason,
+    number
+  >;
   private readonly messagesIn: Record<MessageSource, number> = { realtime: 0, rest: 0 };
   private messagesOut = 0;
   private readonly bytesOut = perTransport();

@@ -28,7 +28,8 @@ export function registerAppRoutes(router: Router, ctx: NodeContext): void {
 function endpointOf(http: HttpRequest): SandboxEndpoint {
   let endpoint = http.req.socket.localAddress ?? '127.0.0.1';
   try {
-    if (http.req.headers.host) endpoint = new URL(`http://${http.req.headers.host}`).hostname.replace(/^\[(.*)\]$/, '$1');
+    if (http.req.headers.host)
+      endpoint = new URL(`http://${http.req.headers.host}`).hostname.replace(/^\[(.*)\]$/, '$1');
   } catch {
     // A malformed Host header: fall back to the socket's address.
   }
@@ -43,7 +44,11 @@ async function createApp(ctx: NodeContext, http: HttpRequest): Promise<void> {
     if (ctx.apps.get(appId)) continue;
     const app = parseAppDescription(body, appId, now, ctx.options.sandboxAppTtl);
     const result = await ctx.engine.apps.create(app.record, ctx.options.sandboxMaxApps);
-    if (result === 'full') throw new AblyError(Err.forbidden, `At most ${ctx.options.sandboxMaxApps} sandbox apps may exist; delete some first`);
+    if (result === 'full')
+      throw new AblyError(
+        Err.forbidden,
+        `At most ${ctx.options.sandboxMaxApps} sandbox apps may exist; delete some first`,
+      );
     if (result === 'exists') continue;
     await seedPresence(ctx, appId, app.record.channels ?? []);
     ctx.logger.info({ appId, keys: app.record.config.keys.length }, 'sandbox app created');
@@ -64,20 +69,32 @@ async function seedPresence(ctx: NodeContext, appId: string, channels: readonly 
     if (channel.presence.length === 0) continue;
     const connectionId = `fixture${randomAlnum(5)}`;
     const presence = channel.presence.map((m, i) =>
-      parsePresenceMessage({ ...m, action: PresenceAction.ENTER, connectionId, id: `${connectionId}:0:${i}`, timestamp: now }),
+      parsePresenceMessage({
+        ...m,
+        action: PresenceAction.ENTER,
+        connectionId,
+        id: `${connectionId}:0:${i}`,
+        timestamp: now,
+      }),
     );
-    await ctx.engine.channels.presence(channelKey(appId, channel.name), { kind: 'presence', connectionId, timestamp: now, presence }, { maxMembers: ctx.options.presenceMaxMembers });
+    await ctx.engine.channels.presence(
+      channelKey(appId, channel.name),
+      { kind: 'presence', connectionId, timestamp: now, presence },
+      { maxMembers: ctx.options.presenceMaxMembers },
+    );
   }
 }
 
 async function deleteApp(ctx: NodeContext, http: HttpRequest, auth: AuthContext): Promise<void> {
   const appId = http.params.appId!;
-  if (auth.method !== 'basic') throw new AblyError(Err.basicAuthRequired, 'Deleting an app requires basic auth with its first key');
+  if (auth.method !== 'basic')
+    throw new AblyError(Err.basicAuthRequired, 'Deleting an app requires basic auth with its first key');
   // The same answer whether or not the app exists: a key only ever learns about its own app.
   if (auth.app.id !== appId || auth.keyName !== auth.app.keys[0]?.name) {
     throw new AblyError(Err.forbidden, 'Deleting an app requires basic auth with its first key');
   }
-  if (ctx.apps.get(appId)) throw new AblyError(Err.forbidden, 'Only sandbox apps can be deleted; this app is configured');
+  if (ctx.apps.get(appId))
+    throw new AblyError(Err.forbidden, 'Only sandbox apps can be deleted; this app is configured');
   await ctx.engine.apps.delete(appId);
   ctx.apps.remove(appId);
   const gone = new AblyError(Err.invalidCredentials, 'The app has been deleted');

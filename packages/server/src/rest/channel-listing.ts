@@ -56,7 +56,14 @@ export function listingSources(auth: AuthContext, requested: string): Source[] {
 }
 
 /** Up to `want` visible names of one source after `after`, in order, within the scan budget. */
-async function scan(source: Source, auth: AuthContext, page: ListPage, after: string | undefined, want: number, budget: { left: number }): Promise<string[]> {
+async function scan(
+  source: Source,
+  auth: AuthContext,
+  page: ListPage,
+  after: string | undefined,
+  want: number,
+  budget: { left: number },
+): Promise<string[]> {
   if (source.exact) {
     if (after !== undefined && source.prefix <= after) return [];
     budget.left--;
@@ -77,7 +84,13 @@ async function scan(source: Source, auth: AuthContext, page: ListPage, after: st
 }
 
 /** One page of the visible channels under `requested` after `after`: names and the next cursor. */
-export async function listVisible(auth: AuthContext, page: ListPage, requested: string, after: string | undefined, limit: number): Promise<{ names: string[]; next: string | undefined }> {
+export async function listVisible(
+  auth: AuthContext,
+  page: ListPage,
+  requested: string,
+  after: string | undefined,
+  limit: number,
+): Promise<{ names: string[]; next: string | undefined }> {
   const budget = { left: MAX_SCANNED };
   const all = new Set<string>();
   for (const source of listingSources(auth, requested)) {

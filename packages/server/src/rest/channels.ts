@@ -35,7 +35,10 @@ async function channelDetails(ctx: NodeContext, appId: string, name: string): Pr
   const key = channelKey(appId, name);
   const store = ctx.engine.channels;
   // A shared engine sums every node's reports; a single node answers from its own channels.
-  const [occupancy, members] = await Promise.all([ctx.engine.shared ? store.occupancy(key) : ctx.channels.occupancy(appId, name), store.members(key)]);
+  const [occupancy, members] = await Promise.all([
+    ctx.engine.shared ? store.occupancy(key) : ctx.channels.occupancy(appId, name),
+    store.members(key),
+  ]);
   const isActive =
     occupancy !== null ||
     members.length > 0 ||
@@ -59,7 +62,13 @@ function grantsMetadata(auth: AuthContext): boolean {
 }
 
 /** Active channels: the engine's, and (with a single-node engine) those attached on this node. */
-async function activeChannels(ctx: NodeContext, appId: string, prefix: string, after: string | undefined, limit: number): Promise<ChannelList> {
+async function activeChannels(
+  ctx: NodeContext,
+  appId: string,
+  prefix: string,
+  after: string | undefined,
+  limit: number,
+): Promise<ChannelList> {
   const page = await ctx.engine.channels.list(appId, { prefix, after, limit });
   if (ctx.engine.shared) return page;
   const names = [...new Set([...page.names, ...ctx.channels.names(appId, prefix, after)])].sort();
@@ -68,15 +77,26 @@ async function activeChannels(ctx: NodeContext, appId: string, prefix: string, a
 }
 
 async function listChannels(ctx: NodeContext, http: HttpRequest, auth: AuthContext): Promise<void> {
-  if (!grantsMetadata(auth)) throw new AblyError(Err.capabilityDenied, 'Permission denied: channel-metadata is not permitted on any channel');
+  if (!grantsMetadata(auth))
+    throw new AblyError(Err.capabilityDenied, 'Permission denied: channel-metadata is not permitted on any channel');
   const q = http.url.searchParams;
   const limit = parseLimit(q);
   const by = q.get('by') ?? 'value';
-  if (by !== 'value' && by !== 'id') throw new AblyError(Err.invalidParameterValue, `Invalid by ${JSON.stringify(by.slice(0, 20))}: expected value or id`);
+  if (by !== 'value' && by !== 'id')
+    throw new AblyError(
+      Err.invalidParameterValue,
+      `Invalid by ${JSON.stringify(by.slice(0, 20))}: expected value or id`,
+    );
   const prefix = q.get('prefix') ?? '';
   const after = q.get('cursor') ?? undefined;
   const appId = auth.app.id;
-  const { names, next } = await listVisible(auth, (p, a, l) => activeChannels(ctx, appId, p, a, l), prefix, after, limit);
+  const { names, next } = await listVisible(
+    auth,
+    (p, a, l) => activeChannels(ctx, appId, p, a, l),
+    prefix,
+    after,
+    limit,
+  );
   const items = by === 'id' ? names : await Promise.all(names.map((name) => channelDetails(ctx, appId, name)));
   reply(http, 200, items, { Link: pageLinks('channels', http.url, { limit: String(limit), by }, next) });
 }

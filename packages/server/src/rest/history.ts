@@ -12,15 +12,25 @@ import { AblyError, Err, itemForJson, type Message, type PresenceMessage } from 
 import type { AuthContext } from '../auth/authenticate.js';
 import { validateChannelName } from '../channels/names.js';
 import { parseSerial } from '../engine/serial.js';
-import { channelKey, type EventKind, type HistoryEntry, type HistoryQuery, type LogPosition } from '../engine/channel-store.js';
+import {
+  channelKey,
+  type EventKind,
+  type HistoryEntry,
+  type HistoryQuery,
+  type LogPosition,
+} from '../engine/channel-store.js';
 import type { HttpRequest, Router } from '../http/router.js';
 import type { NodeContext } from '../context.js';
 import { pageLinks, parseDirection, parseLimit, parseTimeRange } from './query.js';
 import { appRoute, outputFormat, reply, requireCapability } from './request.js';
 
 export function registerHistoryRoutes(router: Router, ctx: NodeContext): void {
-  appRoute(router, ctx, 'GET', '/channels/:channel/messages', (http, auth) => history(ctx, http, auth, 'message', 'messages'));
-  appRoute(router, ctx, 'GET', '/channels/:channel/presence/history', (http, auth) => history(ctx, http, auth, 'presence', 'history'));
+  appRoute(router, ctx, 'GET', '/channels/:channel/messages', (http, auth) =>
+    history(ctx, http, auth, 'message', 'messages'),
+  );
+  appRoute(router, ctx, 'GET', '/channels/:channel/presence/history', (http, auth) =>
+    history(ctx, http, auth, 'presence', 'history'),
+  );
 }
 
 interface HistoryCursor {
@@ -59,7 +69,8 @@ function historyQuery(http: HttpRequest, kind: EventKind): HistoryQuery {
   } else if (fromSerial !== null) {
     // untilAttach: everything up to the attach point, the channelSerial of ATTACHED (docs/protocol.md).
     const from = parseSerial(fromSerial);
-    if (!from) throw new AblyError(Err.invalidParameterValue, 'Invalid from_serial: expected a channelSerial of this channel');
+    if (!from)
+      throw new AblyError(Err.invalidParameterValue, 'Invalid from_serial: expected a channelSerial of this channel');
     query.epoch = from.epoch;
     query.untilSeq = from.seq;
   }
@@ -78,21 +89,36 @@ function itemOf(entry: HistoryEntry, kind: EventKind): Message | PresenceMessage
   return filled;
 }
 
-async function history(ctx: NodeContext, http: HttpRequest, auth: AuthContext, kind: EventKind, resource: string): Promise<void> {
+async function history(
+  ctx: NodeContext,
+  http: HttpRequest,
+  auth: AuthContext,
+  kind: EventKind,
+  resource: string,
+): Promise<void> {
   const name = http.params.channel!;
   validateChannelName(name, ctx.options.maxChannelNameLength);
   requireCapability(auth, name, 'history');
   const query = historyQuery(http, kind);
   const page = await ctx.engine.channels.history(channelKey(auth.app.id, name), query);
   if (page.stale) {
-    throw new AblyError(Err.invalidParameterValue, 'The cursor or from_serial is not a position of this channel (or its history has been discarded)');
+    throw new AblyError(
+      Err.invalidParameterValue,
+      'The cursor or from_serial is not a position of this channel (or its history has been discarded)',
+    );
   }
   const format = outputFormat(http);
   const items = page.entries.map((e) => (format === 'json' ? itemForJson(itemOf(e, kind)) : itemOf(e, kind)));
   const last = page.entries[page.entries.length - 1];
   const next =
     page.more && page.head && last
-      ? formatHistoryCursor({ epoch: page.head.epoch, untilSeq: query.untilSeq ?? page.head.seq, after: { seq: last.event.seq, index: last.index } })
+      ? formatHistoryCursor({
+          epoch: page.head.epoch,
+          untilSeq: query.untilSeq ?? page.head.seq,
+          after: { seq: last.event.seq, index: last.index },
+        })
       : undefined;
-  reply(http, 200, items, { Link: pageLinks(resource, http.url, { limit: String(query.limit), direction: query.direction }, next) });
+  reply(http, 200, items, {
+    Link: pageLinks(resource, http.url, { limit: String(query.limit), direction: query.direction }, next),
+  });
 }

@@ -12,7 +12,16 @@
  * Reading needs `history` on the channel; the changes need what channels/message-changes.ts says.
  * Lists are paged oldest first by serial: a `next` link carries the serial of the last item given.
  */
-import { AblyError, Err, isPlainObject, itemForJson, parseAnnotation, parseMessage, type Annotation, type Message } from '@encke/protocol';
+import {
+  AblyError,
+  Err,
+  isPlainObject,
+  itemForJson,
+  parseAnnotation,
+  parseMessage,
+  type Annotation,
+  type Message,
+} from '@encke/protocol';
 import type { AuthContext } from '../auth/authenticate.js';
 import type { PublishSource } from '../channels/publisher.js';
 import { validateChannelName } from '../channels/names.js';
@@ -45,7 +54,13 @@ function target(ctx: NodeContext, http: HttpRequest): { name: string; serial: st
 }
 
 function source(http: HttpRequest, auth: AuthContext): PublishSource {
-  return { auth, clientId: requestClientId(http, auth), connectionId: undefined, idPrefix: randomId(9), transport: 'rest' };
+  return {
+    auth,
+    clientId: requestClientId(http, auth),
+    connectionId: undefined,
+    idPrefix: randomId(9),
+    transport: 'rest',
+  };
 }
 
 function forFormat<T extends Message | Annotation>(http: HttpRequest, item: T): T {
@@ -63,10 +78,13 @@ async function getMessage(ctx: NodeContext, http: HttpRequest, auth: AuthContext
 /** The body of a PATCH: one message (or an array of exactly one, as some clients send). */
 function changeOf(raw: unknown, serial: string): Message {
   const one: unknown = Array.isArray(raw) && raw.length === 1 ? raw[0] : raw;
-  if (!isPlainObject(one)) throw new AblyError(Err.badRequest, 'The body must be one message: {action, version?, name?, data?, extras?}');
+  if (!isPlainObject(one))
+    throw new AblyError(Err.badRequest, 'The body must be one message: {action, version?, name?, data?, extras?}');
   const change = parseMessage(one, 'message');
-  if (change.serial !== undefined && change.serial !== serial) throw new AblyError(Err.invalidParameterValue, 'The message serial in the body differs from the one in the path');
-  if (change.action === undefined) throw new AblyError(Err.invalidParameterValue, 'The message needs an action: 1 (update), 2 (delete) or 5 (append)');
+  if (change.serial !== undefined && change.serial !== serial)
+    throw new AblyError(Err.invalidParameterValue, 'The message serial in the body differs from the one in the path');
+  if (change.action === undefined)
+    throw new AblyError(Err.invalidParameterValue, 'The message needs an action: 1 (update), 2 (delete) or 5 (append)');
   return { ...change, serial };
 }
 
@@ -80,10 +98,12 @@ async function changeMessage(ctx: NodeContext, http: HttpRequest, auth: AuthCont
 /** The annotations of a POST body (one or an array), each of the message of the path. */
 function annotationsOf(raw: unknown, serial: string): Annotation[] {
   const items = Array.isArray(raw) ? raw : [raw];
-  if (items.length === 0) throw new AblyError(Err.badRequest, 'The body must be an annotation or a non-empty array of them');
+  if (items.length === 0)
+    throw new AblyError(Err.badRequest, 'The body must be an annotation or a non-empty array of them');
   return items.map((item, i) => {
     const a = parseAnnotation(item, `annotations[${i}]`);
-    if (a.messageSerial !== undefined && a.messageSerial !== serial) throw new AblyError(Err.invalidParameterValue, 'An annotation names another message than the path');
+    if (a.messageSerial !== undefined && a.messageSerial !== serial)
+      throw new AblyError(Err.invalidParameterValue, 'An annotation names another message than the path');
     return { ...a, messageSerial: serial };
   });
 }
@@ -100,7 +120,12 @@ function positionOf(item: Message | Annotation): string {
   return ('version' in item && item.version?.serial) || item.serial || '';
 }
 
-async function listChain(ctx: NodeContext, http: HttpRequest, auth: AuthContext, what: 'versions' | 'annotations'): Promise<void> {
+async function listChain(
+  ctx: NodeContext,
+  http: HttpRequest,
+  auth: AuthContext,
+  what: 'versions' | 'annotations',
+): Promise<void> {
   const { name, serial } = target(ctx, http);
   requireCapability(auth, name, 'history');
   const q = http.url.searchParams;
@@ -113,5 +138,10 @@ async function listChain(ctx: NodeContext, http: HttpRequest, auth: AuthContext,
   const page = start < 0 ? [] : all.slice(start, start + limit);
   const more = start >= 0 && start + limit < all.length;
   const next = more ? positionOf(page[page.length - 1]!) : undefined;
-  reply(http, 200, page.map((item) => forFormat(http, item)), { Link: pageLinks(what, http.url, { limit: String(limit) }, next) });
+  reply(
+    http,
+    200,
+    page.map((item) => forFormat(http, item)),
+    { Link: pageLinks(what, http.url, { limit: String(limit) }, next) },
+  );
 }

@@ -28,12 +28,20 @@ function sortKey(m: PresenceMessage): string {
 }
 
 /** Members of `name`, filtered by `clientId` / `connectionId`, in member-key order. */
-async function membersOf(ctx: NodeContext, appId: string, name: string, q: URLSearchParams): Promise<PresenceMessage[]> {
+async function membersOf(
+  ctx: NodeContext,
+  appId: string,
+  name: string,
+  q: URLSearchParams,
+): Promise<PresenceMessage[]> {
   const clientId = q.get('clientId');
   const connectionId = q.get('connectionId');
   const members = await ctx.engine.channels.members(channelKey(appId, name));
   return members
-    .filter((m) => (clientId === null || m.clientId === clientId) && (connectionId === null || m.connectionId === connectionId))
+    .filter(
+      (m) =>
+        (clientId === null || m.clientId === clientId) && (connectionId === null || m.connectionId === connectionId),
+    )
     .sort((a, b) => (sortKey(a) < sortKey(b) ? -1 : sortKey(a) > sortKey(b) ? 1 : 0));
 }
 
@@ -59,14 +67,19 @@ async function presenceGet(ctx: NodeContext, http: HttpRequest, auth: AuthContex
 
 async function batchPresence(ctx: NodeContext, http: HttpRequest, auth: AuthContext): Promise<void> {
   const names = (http.url.searchParams.get('channels') ?? '').split(',').filter((n) => n !== '');
-  if (names.length === 0) throw new AblyError(Err.invalidParameterValue, 'Batch presence needs channels=<name>,<name>…');
-  if (names.length > MAX_BATCH_CHANNELS) throw new AblyError(Err.batchError, `At most ${MAX_BATCH_CHANNELS} channels per batch presence request`);
+  if (names.length === 0)
+    throw new AblyError(Err.invalidParameterValue, 'Batch presence needs channels=<name>,<name>…');
+  if (names.length > MAX_BATCH_CHANNELS)
+    throw new AblyError(Err.batchError, `At most ${MAX_BATCH_CHANNELS} channels per batch presence request`);
   const results = await Promise.all(
     names.map(async (channel) => {
       try {
         validateChannelName(channel, ctx.options.maxChannelNameLength);
         if (!allows(auth.capability, channel, 'subscribe')) {
-          throw new AblyError(Err.capabilityDenied, `Permission denied: subscribe not permitted on channel "${channel}"`);
+          throw new AblyError(
+            Err.capabilityDenied,
+            `Permission denied: subscribe not permitted on channel "${channel}"`,
+          );
         }
         return { channel, presence: forWire(http, await membersOf(ctx, auth.app.id, channel, new URLSearchParams())) };
       } catch (err) {

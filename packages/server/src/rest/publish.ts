@@ -37,25 +37,39 @@ function parseMessages(raw: unknown): Message[] {
  * The connection a publish names by `connectionKey`, checked to be a connection of the same app: on
  * this node, or (in a cluster) on any node, by its shared record.
  */
-async function onBehalfOf(ctx: NodeContext, auth: AuthContext, messages: readonly Message[]): Promise<{ connectionId: string; clientId: string | undefined } | undefined> {
+async function onBehalfOf(
+  ctx: NodeContext,
+  auth: AuthContext,
+  messages: readonly Message[],
+): Promise<{ connectionId: string; clientId: string | undefined } | undefined> {
   const keys = new Set<string>();
   for (const m of messages) if (m.connectionKey !== undefined) keys.add(m.connectionKey);
   if (keys.size === 0) return undefined;
-  if (keys.size > 1) throw new AblyError(Err.invalidConnectionIdInMessage, 'The messages of one publish name different connectionKeys');
+  if (keys.size > 1)
+    throw new AblyError(Err.invalidConnectionIdInMessage, 'The messages of one publish name different connectionKeys');
   const found = await ctx.sessions.lookup([...keys][0]!, auth.app.id);
   // Another app's connection is refused exactly like an unknown one.
-  if (found.where === 'unknown') throw new AblyError(Err.invalidConnectionIdInMessage, 'The connectionKey does not name a connection of this app');
+  if (found.where === 'unknown')
+    throw new AblyError(Err.invalidConnectionIdInMessage, 'The connectionKey does not name a connection of this app');
   if (found.where === 'local') return { connectionId: found.session.id, clientId: found.session.clientId };
   return { connectionId: found.record.connectionId, clientId: found.record.clientId };
 }
 
 /** Who publishes `messages` for this request. */
-async function sourceFor(ctx: NodeContext, http: HttpRequest, auth: AuthContext, messages: readonly Message[]): Promise<PublishSource> {
+async function sourceFor(
+  ctx: NodeContext,
+  http: HttpRequest,
+  auth: AuthContext,
+  messages: readonly Message[],
+): Promise<PublishSource> {
   let clientId = requestClientId(http, auth);
   const connection = await onBehalfOf(ctx, auth, messages);
   if (connection?.clientId !== undefined && connection.clientId !== '*') {
     if (clientId !== undefined && clientId !== '*' && clientId !== connection.clientId) {
-      throw new AblyError(Err.invalidClientId, `Mismatched clientId: the request is ${JSON.stringify(clientId)}, the connection ${JSON.stringify(connection.clientId)}`);
+      throw new AblyError(
+        Err.invalidClientId,
+        `Mismatched clientId: the request is ${JSON.stringify(clientId)}, the connection ${JSON.stringify(connection.clientId)}`,
+      );
     }
     clientId = connection.clientId;
   }
@@ -63,7 +77,12 @@ async function sourceFor(ctx: NodeContext, http: HttpRequest, auth: AuthContext,
 }
 
 /** Publishes on one channel; the message id of the first message (`<prefix>:0` when generated) and the serials. */
-async function publishTo(ctx: NodeContext, source: PublishSource, name: string, messages: Message[]): Promise<{ messageId: string; serials: string[] }> {
+async function publishTo(
+  ctx: NodeContext,
+  source: PublishSource,
+  name: string,
+  messages: Message[],
+): Promise<{ messageId: string; serials: string[] }> {
   const outcome = await ctx.publisher.publish(source, name, messages);
   return { messageId: messages[0]!.id!, serials: outcome.serials };
 }
@@ -82,7 +101,8 @@ interface BatchSpec {
   messages: unknown[];
 }
 
-type ChannelResult = { channel: string; messageId: string } | { channel: string; error: ReturnType<AblyError['toErrorInfo']> };
+type ChannelResult =
+  { channel: string; messageId: string } | { channel: string; error: ReturnType<AblyError['toErrorInfo']> };
 
 function parseSpec(raw: unknown, where: string): BatchSpec {
   if (!isPlainObject(raw)) throw new AblyError(Err.badRequest, `${where} must be an object {channels, messages}`);
@@ -91,17 +111,26 @@ function parseSpec(raw: unknown, where: string): BatchSpec {
     throw new AblyError(Err.badRequest, `${where}.channels must be a non-empty array of channel names`);
   }
   const messages = Array.isArray(raw.messages) ? raw.messages : [raw.messages];
-  if (messages.length === 0 || raw.messages === undefined) throw new AblyError(Err.badRequest, `${where}.messages must be a message or a non-empty array of them`);
+  if (messages.length === 0 || raw.messages === undefined)
+    throw new AblyError(Err.badRequest, `${where}.messages must be a message or a non-empty array of them`);
   messages.forEach((m, i) => parseMessage(m, `${where}.messages[${i}]`));
   return { channels: channels as string[], messages };
 }
 
-async function publishSpec(ctx: NodeContext, http: HttpRequest, auth: AuthContext, spec: BatchSpec): Promise<ChannelResult[]> {
+async function publishSpec(
+  ctx: NodeContext,
+  http: HttpRequest,
+  auth: AuthContext,
+  spec: BatchSpec,
+): Promise<ChannelResult[]> {
   return Promise.all(
     spec.channels.map(async (channel): Promise<ChannelResult> => {
       try {
         const messages = spec.messages.map((m) => parseMessage(m));
-        return { channel, messageId: (await publishTo(ctx, await sourceFor(ctx, http, auth, messages), channel, messages)).messageId };
+        return {
+          channel,
+          messageId: (await publishTo(ctx, await sourceFor(ctx, http, auth, messages), channel, messages)).messageId,
+        };
       } catch (err) {
         const e = AblyError.from(err);
         if (e.statusCode >= 500) ctx.logger.error({ err, channel }, 'batch publish failed');
@@ -118,14 +147,22 @@ async function publishBatch(ctx: NodeContext, http: HttpRequest, auth: AuthConte
   const specs = (single ? [body] : body).map((s, i) => parseSpec(s, `specs[${i}]`));
   const total = specs.reduce((n, s) => n + s.channels.length, 0);
   if (total > ctx.options.maxBatchChannels) {
-    throw new AblyError(Err.batchError, `A batch may publish to at most ${ctx.options.maxBatchChannels} channels in all (this one: ${total})`);
+    throw new AblyError(
+      Err.batchError,
+      `A batch may publish to at most ${ctx.options.maxBatchChannels} channels in all (this one: ${total})`,
+    );
   }
   const results = await Promise.all(specs.map((spec) => publishSpec(ctx, http, auth, spec)));
   if (version < BATCH_RESULT_VERSION) {
     const flat = results.flat();
     if (flat.some((r) => 'error' in r)) {
       const error = new AblyError(Err.batchError, 'Batched response includes errors');
-      reply(http, 400, { error: error.toErrorInfo(), batchResponse: flat }, { 'X-Ably-ErrorCode': String(error.code), 'X-Ably-ErrorMessage': error.message });
+      reply(
+        http,
+        400,
+        { error: error.toErrorInfo(), batchResponse: flat },
+        { 'X-Ably-ErrorCode': String(error.code), 'X-Ably-ErrorMessage': error.message },
+      );
     } else {
       reply(http, 201, flat);
     }

@@ -21,7 +21,8 @@ export function parseLimit(query: URLSearchParams): number {
   const value = query.get('limit');
   if (value === null) return DEFAULT_LIMIT;
   const limit = Number(value);
-  if (!/^\d{1,4}$/.test(value) || limit < 1 || limit > MAX_LIMIT) invalid('limit', value, `expected an integer from 1 to ${MAX_LIMIT}`);
+  if (!/^\d{1,4}$/.test(value) || limit < 1 || limit > MAX_LIMIT)
+    invalid('limit', value, `expected an integer from 1 to ${MAX_LIMIT}`);
   return limit;
 }
 
@@ -45,14 +46,20 @@ export interface TimeRange {
 }
 
 /** `start` and `end` (inclusive), read by `parse`; 40003 when `start` is after `end`. */
-export function parseTimeRange(query: URLSearchParams, parse: (name: string, value: string) => number = parseMillis): TimeRange {
+export function parseTimeRange(
+  query: URLSearchParams,
+  parse: (name: string, value: string) => number = parseMillis,
+): TimeRange {
   const range: TimeRange = {};
   const start = query.get('start');
   const end = query.get('end');
   if (start !== null) range.start = parse('start', start);
   if (end !== null) range.end = parse('end', end);
   if (range.start !== undefined && range.end !== undefined && range.start > range.end) {
-    throw new AblyError(Err.invalidParameterValue, `Invalid time range: start (${range.start}) is after end (${range.end})`);
+    throw new AblyError(
+      Err.invalidParameterValue,
+      `Invalid time range: start (${range.start}) is after end (${range.end})`,
+    );
   }
   return range;
 }
@@ -69,10 +76,16 @@ function queryString(params: [string, string][]): string {
  * more items follow, `next` (this query with `nextCursor`). `effective` holds the values the query
  * ran with (limit, direction…), so that every link has params (ably-js ignores a link without).
  */
-export function pageLinks(resource: string, url: { readonly searchParams: URLSearchParams }, effective: Record<string, string>, nextCursor: string | undefined): string {
+export function pageLinks(
+  resource: string,
+  url: { readonly searchParams: URLSearchParams },
+  effective: Record<string, string>,
+  nextCursor: string | undefined,
+): string {
   const params: [string, string][] = [...url.searchParams].filter(([k]) => !NOT_LINKED.has(k) && !(k in effective));
   params.push(...Object.entries(effective));
   const links = [`<./${resource}?${queryString(params)}>; rel="first"`];
-  if (nextCursor !== undefined) links.push(`<./${resource}?${queryString([...params, ['cursor', nextCursor]])}>; rel="next"`);
+  if (nextCursor !== undefined)
+    links.push(`<./${resource}?${queryString([...params, ['cursor', nextCursor]])}>; rel="next"`);
   return links.join(', ');
 }

@@ -22,7 +22,11 @@ export type AppHandler = (http: HttpRequest, auth: AuthContext) => Promise<void>
  */
 export async function authenticateRequest(ctx: NodeContext, http: HttpRequest): Promise<AuthContext> {
   const creds = requestCredentials(http.url.searchParams, http.req.headers.authorization);
-  if (!creds) throw new AblyError(Err.invalidCredentials, 'No credentials: send Authorization: Basic <base64 key> or Bearer <base64 token>');
+  if (!creds)
+    throw new AblyError(
+      Err.invalidCredentials,
+      'No credentials: send Authorization: Basic <base64 key> or Bearer <base64 token>',
+    );
   const auth = await authenticate(ctx.apps, ctx.tokens, creds);
   checkTls(auth, http.secure);
   checkOrigin(auth, () => requestOrigin(http.req.headers));
@@ -33,17 +37,29 @@ export async function authenticateRequest(ctx: NodeContext, http: HttpRequest): 
  * Registers an endpoint of an app: the handler runs with the request's authenticated credentials,
  * and the request counts in that app's stats as succeeded or failed.
  */
-export function appRoute(router: Router, ctx: NodeContext, method: string, pattern: string, handler: AppHandler, options: RouteOptions = {}): void {
-  router.add(method, pattern, async (http) => {
-    const auth = await authenticateRequest(ctx, http);
-    try {
-      await handler(http, auth);
-      ctx.stats.count(auth.app.id, 'apiRequests.other.succeeded');
-    } catch (err) {
-      ctx.stats.count(auth.app.id, 'apiRequests.other.failed');
-      throw err;
-    }
-  }, options);
+export function appRoute(
+  router: Router,
+  ctx: NodeContext,
+  method: string,
+  pattern: string,
+  handler: AppHandler,
+  options: RouteOptions = {},
+): void {
+  router.add(
+    method,
+    pattern,
+    async (http) => {
+      const auth = await authenticateRequest(ctx, http);
+      try {
+        await handler(http, auth);
+        ctx.stats.count(auth.app.id, 'apiRequests.other.succeeded');
+      } catch (err) {
+        ctx.stats.count(auth.app.id, 'apiRequests.other.failed');
+        throw err;
+      }
+    },
+    options,
+  );
 }
 
 const BASE64_RE = /^[A-Za-z0-9+/]*={0,2}$/;
@@ -56,7 +72,8 @@ export function requestClientId(http: HttpRequest, auth: AuthContext): string | 
   const header = http.req.headers['x-ably-clientid'];
   let requested: string | undefined;
   if (typeof header === 'string') {
-    if (header.length % 4 !== 0 || !BASE64_RE.test(header)) throw new AblyError(Err.invalidClientId, 'X-Ably-ClientId must be the base64 of the clientId');
+    if (header.length % 4 !== 0 || !BASE64_RE.test(header))
+      throw new AblyError(Err.invalidClientId, 'X-Ably-ClientId must be the base64 of the clientId');
     requested = Buffer.from(header, 'base64').toString('utf8');
   }
   return resolveClientId(auth, requested);
@@ -75,7 +92,10 @@ export function protocolVersion(http: HttpRequest): number {
   if (typeof header !== 'string') return MAX_PROTOCOL_VERSION;
   const version = Number(header);
   if (!/^\d{1,4}$/.test(header) || version < MIN_PROTOCOL_VERSION) {
-    throw new AblyError(Err.unsupportedProtocolVersion, `Unsupported protocol version ${JSON.stringify(header.slice(0, 20))}`);
+    throw new AblyError(
+      Err.unsupportedProtocolVersion,
+      `Unsupported protocol version ${JSON.stringify(header.slice(0, 20))}`,
+    );
   }
   return version;
 }
@@ -102,7 +122,10 @@ export function outputFormat(http: HttpRequest): Format {
   const envelope = http.url.searchParams.get('envelope');
   if (envelope === null) return responseFormat(http.req);
   if (envelope !== 'json' && envelope !== 'msgpack') {
-    throw new AblyError(Err.invalidParameterValue, `Invalid envelope ${JSON.stringify(envelope.slice(0, 20))}: expected json or msgpack`);
+    throw new AblyError(
+      Err.invalidParameterValue,
+      `Invalid envelope ${JSON.stringify(envelope.slice(0, 20))}: expected json or msgpack`,
+    );
   }
   return envelope;
 }

@@ -20,13 +20,15 @@ export const STATS_SCHEMA = 'https://schemas.ably.com/json/app-stats-0.0.5.json'
 
 export function registerStatsRoutes(router: Router, ctx: NodeContext): void {
   appRoute(router, ctx, 'GET', '/stats', (http, auth) => getStats(ctx, http, auth));
-  if (ctx.options.sandbox) appRoute(router, ctx, 'POST', '/stats', (http, auth) => loadFixtures(ctx, http, auth), { cors: false });
+  if (ctx.options.sandbox)
+    appRoute(router, ctx, 'POST', '/stats', (http, auth) => loadFixtures(ctx, http, auth), { cors: false });
 }
 
 function requireStats(auth: AuthContext): void {
   // `stats` is an app-wide operation: it must be granted on `*`.
   const ops = [...auth.capability].filter(([resource]) => resource === '*' || resource === '[*]*').map(([, o]) => o);
-  if (!ops.some((o) => o.has('stats') || o.has('*'))) throw new AblyError(Err.capabilityDenied, 'Permission denied: stats not permitted');
+  if (!ops.some((o) => o.has('stats') || o.has('*')))
+    throw new AblyError(Err.capabilityDenied, 'Permission denied: stats not permitted');
 }
 
 /** A time as ms since the epoch or an interval id (`2024-02-03:15`): the start of that interval. */
@@ -37,7 +39,10 @@ function parseStatsTime(name: string, value: string): number {
 function parseUnit(query: URLSearchParams): StatsUnit {
   const value = query.get('unit') ?? query.get('by') ?? 'minute';
   if (!(STATS_UNITS as readonly string[]).includes(value)) {
-    throw new AblyError(Err.invalidParameterValue, `Invalid unit ${JSON.stringify(value.slice(0, 20))}: expected minute, hour, day or month`);
+    throw new AblyError(
+      Err.invalidParameterValue,
+      `Invalid unit ${JSON.stringify(value.slice(0, 20))}: expected minute, hour, day or month`,
+    );
   }
   return value as StatsUnit;
 }
@@ -50,7 +55,8 @@ function toWire(record: StatsRecord, appId: string, now: number): Record<string,
     appId,
     entries: record.entries,
   };
-  if (intervalEnd(record.unit, record.start) > now) out.inProgress = `${formatIntervalId('minute', record.lastMinute)}:00`;
+  if (intervalEnd(record.unit, record.start) > now)
+    out.inProgress = `${formatIntervalId('minute', record.lastMinute)}:00`;
   return out;
 }
 
@@ -80,8 +86,10 @@ async function getStats(ctx: NodeContext, http: HttpRequest, auth: AuthContext):
 }
 
 async function loadFixtures(ctx: NodeContext, http: HttpRequest, auth: AuthContext): Promise<void> {
-  if (auth.method !== 'basic') throw new AblyError(Err.basicAuthRequired, 'Loading stats requires basic auth with a key of the app');
-  if (ctx.apps.get(auth.app.id)) throw new AblyError(Err.forbidden, 'Stats fixtures can be loaded only into sandbox apps; this app is configured');
+  if (auth.method !== 'basic')
+    throw new AblyError(Err.basicAuthRequired, 'Loading stats requires basic auth with a key of the app');
+  if (ctx.apps.get(auth.app.id))
+    throw new AblyError(Err.forbidden, 'Stats fixtures can be loaded only into sandbox apps; this app is configured');
   const body = await readSandboxBody(ctx, http);
   const fixtures = (Array.isArray(body) ? body : [body]).map((raw, i) => parseStatsFixture(raw, `[${i}]`));
   for (const f of fixtures) await ctx.engine.stats.add(auth.app.id, f.minute, withRollups(f.entries));

@@ -28,11 +28,17 @@ export const TOKEN_BODY_LIMIT = 2 * MAX_CAPABILITY_LENGTH + 16 * 1024;
  * Basic auth with the key named in the path (configured or sandbox); 40162 for token auth, 40102
  * for another key. Checked before the body is read.
  */
-async function basicAuthFor(ctx: NodeContext, request: HttpRequest, keyName: string): Promise<{ auth: AuthContext; key: ApiKey }> {
+async function basicAuthFor(
+  ctx: NodeContext,
+  request: HttpRequest,
+  keyName: string,
+): Promise<{ auth: AuthContext; key: ApiKey }> {
   const creds = credentialsFromHeader(request.req.headers.authorization);
-  if (!creds || creds.key === undefined) throw new AblyError(Err.basicAuthRequired, 'This operation requires basic auth with the API key');
+  if (!creds || creds.key === undefined)
+    throw new AblyError(Err.basicAuthRequired, 'This operation requires basic auth with the API key');
   const auth = await authenticateKey(ctx.apps, creds.key);
-  if (auth.keyName !== keyName) throw new AblyError(Err.incompatibleCredentials, `The credentials are for key ${auth.keyName}, not ${keyName}`);
+  if (auth.keyName !== keyName)
+    throw new AblyError(Err.incompatibleCredentials, `The credentials are for key ${auth.keyName}, not ${keyName}`);
   checkTls(auth, request.secure);
   const key = auth.app.keys.find((k) => k.name === keyName);
   if (!key) throw new AblyError(Err.invalidCredentials, 'Invalid credentials: key not recognised');
@@ -58,9 +64,15 @@ async function requestToken(ctx: NodeContext, request: HttpRequest): Promise<voi
     // A signed TokenRequest: the body is the credential, so it is read (bounded) in any case; the
     // key is looked up first, so a tlsOnly app refuses before anything is decoded.
     const found = await ctx.apps.lookupKey(keyName);
-    if (found?.app.tlsOnly && !request.secure) throw new AblyError(Err.tlsRequired, `Application requires TLS connections; applicationId = ${found.app.id}`);
+    if (found?.app.tlsOnly && !request.secure)
+      throw new AblyError(Err.tlsRequired, `Application requires TLS connections; applicationId = ${found.app.id}`);
     const body = await readJsonOrMsgpack(request);
-    const deps = { tokens: ctx.tokens, store: ctx.engine.auth, now: ctx.clock.now(), window: ctx.options.tokenRequestWindow };
+    const deps = {
+      tokens: ctx.tokens,
+      store: ctx.engine.auth,
+      now: ctx.clock.now(),
+      window: ctx.options.tokenRequestWindow,
+    };
     details = await redeemSignedRequest(deps, keyName, found?.key, body);
   }
   sendJson(request.res, 200, details);
@@ -72,7 +84,10 @@ async function revokeTokens(ctx: NodeContext, request: HttpRequest): Promise<voi
   const keyName = request.params.keyName!;
   const { key } = await basicAuthFor(ctx, request, keyName);
   if (!key.revocableTokens) {
-    throw new AblyError(Err.revocationNotEnabledForKey, `Token revocation is not enabled for key ${keyName} (set revocableTokens)`);
+    throw new AblyError(
+      Err.revocationNotEnabledForKey,
+      `Token revocation is not enabled for key ${keyName} (set revocableTokens)`,
+    );
   }
   const now = ctx.clock.now();
   const parsed = parseRevokeRequest(await readJsonOrMsgpack(request), now, ctx.options.maxRevocationTargets);
@@ -88,9 +103,15 @@ async function revokeTokens(ctx: NodeContext, request: HttpRequest): Promise<voi
     results.push({ target, issuedBefore: parsed.issuedBefore, appliesAt: parsed.appliesAt });
   }
   // A revoked token expires at most maxRevocableTokenTtl after it was issued; until then the entry matters.
-  if (revocations.length > 0) await ctx.engine.auth.revoke(revocations, parsed.issuedBefore + ctx.options.maxRevocableTokenTtl);
+  if (revocations.length > 0)
+    await ctx.engine.auth.revoke(revocations, parsed.issuedBefore + ctx.options.maxRevocableTokenTtl);
   const failureCount = results.filter((r) => 'error' in r).length;
-  sendBody(request.res, 200, { successCount: results.length - failureCount, failureCount, results }, responseFormat(request.req));
+  sendBody(
+    request.res,
+    200,
+    { successCount: results.length - failureCount, failureCount, results },
+    responseFormat(request.req),
+  );
 }
 
 export function registerTokenRoutes(router: Router, ctx: NodeContext): void {

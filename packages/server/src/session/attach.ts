@@ -9,7 +9,18 @@
  * ATTACHED's channelSerial is the position after which this attachment delivers everything, so it
  * is both the client's resume cursor and its `attachSerial` for `history({untilAttach})`.
  */
-import { AblyError, Action, Err, Flag, MODE_ALL, MODE_DEFAULT, parseModes, type ErrorInfo, type PresenceMessage, type ProtocolMessage } from '@encke/protocol';
+import {
+  AblyError,
+  Action,
+  Err,
+  Flag,
+  MODE_ALL,
+  MODE_DEFAULT,
+  parseModes,
+  type ErrorInfo,
+  type PresenceMessage,
+  type ProtocolMessage,
+} from '@encke/protocol';
 import { allowedModes } from '../auth/capability.js';
 import { formatSerial, parseSerial } from '../engine/serial.js';
 import type { ChannelEvent, ChannelKey } from '../engine/channel-store.js';
@@ -53,7 +64,10 @@ function parseRewind(value: string, ctx: NodeContext): Rewind {
   if (/^\d{1,9}$/.test(value)) return { count: Math.min(Number(value), max) };
   const m = DURATION_RE.exec(value);
   if (m) return { count: max, since: ctx.clock.now() - Number(m[1]) * UNIT_MS[m[2]!]! };
-  throw new AblyError(Err.invalidParameterValue, `Invalid rewind ${JSON.stringify(value)}: give a message count ("10") or a duration ("30s", "2m")`);
+  throw new AblyError(
+    Err.invalidParameterValue,
+    `Invalid rewind ${JSON.stringify(value)}: give a message count ("10") or a duration ("30s", "2m")`,
+  );
 }
 
 /** Compiled filters by expression: many subscribers of one filter share one compilation. */
@@ -75,7 +89,12 @@ function filterFor(expression: string): MessageFilter {
  * (`[filter=…]name`) needs `subscribe` on `[filter]name` (or `[*]name`, `[*]*`; Ably docs,
  * subscription filter capabilities), only subscribes, and takes no rewind or delta.
  */
-function negotiate(session: SessionWithContext, name: string, pm: ProtocolMessage, qualified: QualifiedName): Negotiated {
+function negotiate(
+  session: SessionWithContext,
+  name: string,
+  pm: ProtocolMessage,
+  qualified: QualifiedName,
+): Negotiated {
   const filtered = qualified.filter !== undefined;
   const resource = filtered ? `[filter]${qualified.base}` : qualified.base;
   const allowed = allowedModes(session.auth.capability, resource) & (filtered ? Flag.SUBSCRIBE : MODE_ALL);
@@ -87,7 +106,8 @@ function negotiate(session: SessionWithContext, name: string, pm: ProtocolMessag
   const modesParam = pm.params?.modes;
   if (modesParam !== undefined) {
     const parsed = parseModes(modesParam);
-    if (parsed === undefined) throw new AblyError(Err.invalidParameterValue, `Invalid modes ${JSON.stringify(modesParam)}`);
+    if (parsed === undefined)
+      throw new AblyError(Err.invalidParameterValue, `Invalid modes ${JSON.stringify(modesParam)}`);
     requested = parsed;
     explicit = true;
     params.modes = modesParam;
@@ -96,10 +116,14 @@ function negotiate(session: SessionWithContext, name: string, pm: ProtocolMessag
     explicit = true;
   }
   if (explicit && (requested & ~allowed) !== 0) {
-    throw new AblyError(Err.capabilityDenied, `Channel modes requested on "${name}" are not permitted by the capability`);
+    throw new AblyError(
+      Err.capabilityDenied,
+      `Channel modes requested on "${name}" are not permitted by the capability`,
+    );
   }
   const modes = requested & allowed;
-  if (modes === 0) throw new AblyError(Err.capabilityDenied, `Channel denied access based on given capability: "${name}"`);
+  if (modes === 0)
+    throw new AblyError(Err.capabilityDenied, `Channel denied access based on given capability: "${name}"`);
   let rewind: Rewind | undefined;
   const rewindParam = filtered ? undefined : pm.params?.rewind;
   if (rewindParam !== undefined) {
@@ -108,17 +132,32 @@ function negotiate(session: SessionWithContext, name: string, pm: ProtocolMessag
   }
   const deltaParam = filtered ? undefined : pm.params?.delta;
   if (deltaParam !== undefined && deltaParam !== DELTA_FORMAT) {
-    throw new AblyError(Err.invalidParameterValue, `Invalid delta ${JSON.stringify(String(deltaParam).slice(0, 40))}: the only delta format is "${DELTA_FORMAT}"`);
+    throw new AblyError(
+      Err.invalidParameterValue,
+      `Invalid delta ${JSON.stringify(String(deltaParam).slice(0, 40))}: the only delta format is "${DELTA_FORMAT}"`,
+    );
   }
   if (deltaParam !== undefined) params.delta = deltaParam;
-  return { modes, params: Object.keys(params).length > 0 ? params : undefined, rewind, delta: deltaParam !== undefined };
+  return {
+    modes,
+    params: Object.keys(params).length > 0 ? params : undefined,
+    rewind,
+    delta: deltaParam !== undefined,
+  };
 }
 
 /** Where the new attachment starts, what it replays first, and the presence set to SYNC. */
-async function startPoint(ctx: NodeContext, key: ChannelKey, pm: ProtocolMessage, rewind: Rewind | undefined, withMembers: boolean): Promise<StartPoint> {
+async function startPoint(
+  ctx: NodeContext,
+  key: ChannelKey,
+  pm: ProtocolMessage,
+  rewind: Rewind | undefined,
+  withMembers: boolean,
+): Promise<StartPoint> {
   const from = pm.channelSerial !== undefined ? parseSerial(pm.channelSerial) : undefined;
   // Never rewind a re-attach: one with a channelSerial, or ATTACH_RESUME from ably-js <= 2.26.
-  const rewinding = rewind !== undefined && pm.channelSerial === undefined && ((pm.flags ?? 0) & Flag.ATTACH_RESUME) === 0;
+  const rewinding =
+    rewind !== undefined && pm.channelSerial === undefined && ((pm.flags ?? 0) & Flag.ATTACH_RESUME) === 0;
   const state = await ctx.engine.channels.attachState(key, {
     ...(from ? { from: { epoch: from.epoch, seq: from.seq } } : {}),
     ...(rewinding ? { rewind } : {}),
@@ -129,18 +168,42 @@ async function startPoint(ctx: NodeContext, key: ChannelKey, pm: ProtocolMessage
   const fresh: StartPoint = { cursor: head.seq, backlog: [], flags: 0, channelSerial: head.serial, members };
   if (pm.channelSerial !== undefined) {
     if (!from || !state.replay || from.epoch !== head.epoch || from.seq > head.seq) {
-      return { ...fresh, error: new AblyError(Err.channelNoMatchingEpoch, 'Unable to resume channel: channelSerial not recognised').toErrorInfo() };
+      return {
+        ...fresh,
+        error: new AblyError(
+          Err.channelNoMatchingEpoch,
+          'Unable to resume channel: channelSerial not recognised',
+        ).toErrorInfo(),
+      };
     }
     if (!state.replay.complete) {
-      return { ...fresh, error: new AblyError(Err.channelMessagesExpired, 'Unable to resume channel: messages expired from the channel log').toErrorInfo() };
+      return {
+        ...fresh,
+        error: new AblyError(
+          Err.channelMessagesExpired,
+          'Unable to resume channel: messages expired from the channel log',
+        ).toErrorInfo(),
+      };
     }
     const events = state.replay.events;
     const hasBacklog = events.some((e) => e.kind === 'message');
-    return { cursor: from.seq, backlog: events, flags: Flag.RESUMED | (hasBacklog ? Flag.HAS_BACKLOG : 0), channelSerial: pm.channelSerial, members };
+    return {
+      cursor: from.seq,
+      backlog: events,
+      flags: Flag.RESUMED | (hasBacklog ? Flag.HAS_BACKLOG : 0),
+      channelSerial: pm.channelSerial,
+      members,
+    };
   }
   const rewound = state.rewound ?? [];
   if (rewound.length === 0) return fresh;
-  return { cursor: head.seq, backlog: rewound, flags: Flag.HAS_BACKLOG, channelSerial: formatSerial(head.epoch, rewound[0]!.seq - 1), members };
+  return {
+    cursor: head.seq,
+    backlog: rewound,
+    flags: Flag.HAS_BACKLOG,
+    channelSerial: formatSerial(head.epoch, rewound[0]!.seq - 1),
+    members,
+  };
 }
 
 function channelOf(pm: ProtocolMessage): string {
@@ -153,7 +216,8 @@ export async function attach(session: SessionWithContext, pm: ProtocolMessage): 
   const ctx = session.ctx;
   let att: Attachment | undefined;
   try {
-    if (name.length > ctx.options.maxChannelNameLength + MAX_QUALIFIER_LENGTH) validateChannelName(name, ctx.options.maxChannelNameLength);
+    if (name.length > ctx.options.maxChannelNameLength + MAX_QUALIFIER_LENGTH)
+      validateChannelName(name, ctx.options.maxChannelNameLength);
     const qualified = parseQualifiedName(name);
     validateChannelName(qualified.base, ctx.options.maxChannelNameLength);
     const negotiated = negotiate(session, name, pm, qualified);
@@ -162,7 +226,10 @@ export async function attach(session: SessionWithContext, pm: ProtocolMessage): 
     if (previous) session.attachments.remove(previous);
     else if (session.attachments.size >= ctx.options.maxChannelsPerConnection) {
       ctx.faults.limitReached('maxChannelsPerConnection', { appId: session.app.id });
-      throw new AblyError(Err.tooManyChannels, `A connection may have at most ${ctx.options.maxChannelsPerConnection} channels attached`);
+      throw new AblyError(
+        Err.tooManyChannels,
+        `A connection may have at most ${ctx.options.maxChannelsPerConnection} channels attached`,
+      );
     }
     const added = session.attachments.add(name, negotiated.modes, qualified.base);
     att = added.attachment;
@@ -176,7 +243,12 @@ export async function attach(session: SessionWithContext, pm: ProtocolMessage): 
     // HAS_PRESENCE only when members exist, and then a SYNC must follow or presence.get() hangs.
     const hasPresence = start.members.length > 0;
     const flags = negotiated.modes | start.flags | (hasPresence ? Flag.HAS_PRESENCE : 0);
-    const reply: ProtocolMessage = { action: Action.ATTACHED, channel: name, flags, channelSerial: start.channelSerial };
+    const reply: ProtocolMessage = {
+      action: Action.ATTACHED,
+      channel: name,
+      flags,
+      channelSerial: start.channelSerial,
+    };
     if (negotiated.params) reply.params = negotiated.params;
     if (start.error) reply.error = start.error;
     session.send(reply);

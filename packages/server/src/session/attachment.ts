@@ -86,7 +86,15 @@ export class Attachment implements Subscriber {
     this.cursor = seq;
     if (!this.live) return;
     const err = new AblyError(Err.channelNoMatchingEpoch, 'Channel continuity lost: the channel state was reset');
-    this.send(new OutboundFrame({ action: Action.ATTACHED, channel: this.name, flags: this.modes, channelSerial: serial, error: err.toErrorInfo() }));
+    this.send(
+      new OutboundFrame({
+        action: Action.ATTACHED,
+        channel: this.name,
+        flags: this.modes,
+        channelSerial: serial,
+        error: err.toErrorInfo(),
+      }),
+    );
   }
 
   /**
@@ -99,7 +107,10 @@ export class Attachment implements Subscriber {
     const pending = this.buffered ?? [];
     this.buffered = null;
     // Presence is restored by the SYNC that follows ATTACHED, not replayed.
-    this.deliver(backlog.filter((e) => e.kind !== 'presence'), true);
+    this.deliver(
+      backlog.filter((e) => e.kind !== 'presence'),
+      true,
+    );
     const lastBacklog = backlog.length > 0 ? backlog[backlog.length - 1]!.seq : cursor;
     this.cursor = Math.max(cursor, lastBacklog);
     this.deliver(pending, false);
@@ -110,7 +121,12 @@ export class Attachment implements Subscriber {
   private deliver(events: readonly ChannelEvent[], backlog: boolean): void {
     for (const run of runsByKind(events)) {
       const mode = MODE_FOR_KIND[run[0]!.kind];
-      const selected = (this.modes & mode) === 0 ? [] : backlog ? run.filter((e) => this.echo || e.connectionId !== this.connectionId) : selectFor(this, run);
+      const selected =
+        (this.modes & mode) === 0
+          ? []
+          : backlog
+            ? run.filter((e) => this.echo || e.connectionId !== this.connectionId)
+            : selectFor(this, run);
       for (let i = 0; i < selected.length; i += BACKLOG_CHUNK) {
         const pm = eventsToProtocolMessage(this.name, selected.slice(i, i + BACKLOG_CHUNK));
         if (this.filter && pm.messages) {

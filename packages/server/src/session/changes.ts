@@ -5,7 +5,15 @@
  * of each annotation, NACK with the error. Each reads the message it changes before writing, so
  * the inbound queue hands them over one at a time, after the publishes before them are answered.
  */
-import { AblyError, Err, Flag, MessageAction, type Annotation, type Message, type ProtocolMessage } from '@encke/protocol';
+import {
+  AblyError,
+  Err,
+  Flag,
+  MessageAction,
+  type Annotation,
+  type Message,
+  type ProtocolMessage,
+} from '@encke/protocol';
 import { allows } from '../auth/capability.js';
 import type { PublishSource } from '../channels/publisher.js';
 import { claimMsgSerial, requireMode } from './publish.js';
@@ -28,14 +36,19 @@ function channelOf(pm: ProtocolMessage): string {
 }
 
 /** Runs `work` for a message that expects an ACK; answers it with the serials or the error. */
-async function answered(session: SessionWithContext, pm: ProtocolMessage, work: (msgSerial: number) => Promise<string[]>): Promise<void> {
+async function answered(
+  session: SessionWithContext,
+  pm: ProtocolMessage,
+  work: (msgSerial: number) => Promise<string[]>,
+): Promise<void> {
   if (!claimMsgSerial(session, pm.msgSerial, pm.action)) return;
   const msgSerial = pm.msgSerial;
   try {
     session.acknowledge({ msgSerial, serials: await work(msgSerial) });
   } catch (err) {
     const e = AblyError.from(err);
-    if (e.statusCode >= 500) session.ctx.logger.error({ err, connectionId: session.id, channel: pm.channel }, 'message change failed');
+    if (e.statusCode >= 500)
+      session.ctx.logger.error({ err, connectionId: session.id, channel: pm.channel }, 'message change failed');
     session.nack(msgSerial, e);
   }
 }
@@ -45,7 +58,11 @@ export function changeMessage(session: SessionWithContext, pm: ProtocolMessage):
   return answered(session, pm, async (msgSerial) => {
     const name = channelOf(pm);
     const messages = pm.messages ?? [];
-    if (messages.length !== 1) throw new AblyError(Err.invalidParameterValue, 'An update, delete or append must be published on its own, one message per MESSAGE');
+    if (messages.length !== 1)
+      throw new AblyError(
+        Err.invalidParameterValue,
+        'An update, delete or append must be published on its own, one message per MESSAGE',
+      );
     requirePublishMode(session, name, messages[0]!);
     return [await session.ctx.changes.change(sourceOf(session, msgSerial), name, messages[0]!)];
   });
@@ -58,9 +75,15 @@ export function changeMessage(session: SessionWithContext, pm: ProtocolMessage):
 function requirePublishMode(session: SessionWithContext, name: string, change: Message): void {
   const att = session.attachments.get(name);
   if (!att || (att.modes & Flag.PUBLISH) !== 0) return;
-  const [any, own] = change.action === MessageAction.DELETE ? (['message-delete-any', 'message-delete-own'] as const) : (['message-update-any', 'message-update-own'] as const);
+  const [any, own] =
+    change.action === MessageAction.DELETE
+      ? (['message-delete-any', 'message-delete-own'] as const)
+      : (['message-update-any', 'message-update-own'] as const);
   if (allows(session.auth.capability, name, any) || allows(session.auth.capability, name, own)) {
-    throw new AblyError(Err.channelModeNotRequested, 'Unable to change a message as client did not request the PUBLISH mode when attaching');
+    throw new AblyError(
+      Err.channelModeNotRequested,
+      'Unable to change a message as client did not request the PUBLISH mode when attaching',
+    );
   }
 }
 
@@ -70,7 +93,14 @@ export function annotate(session: SessionWithContext, pm: ProtocolMessage): Prom
     const name = channelOf(pm);
     const annotations: Annotation[] = pm.annotations ?? [];
     if (annotations.length === 0) throw new AblyError(Err.badRequest, 'ANNOTATION without annotations');
-    requireMode(session, name, Flag.ANNOTATION_PUBLISH, 'annotation-publish', 'publish an annotation', 'ANNOTATION_PUBLISH');
+    requireMode(
+      session,
+      name,
+      Flag.ANNOTATION_PUBLISH,
+      'annotation-publish',
+      'publish an annotation',
+      'ANNOTATION_PUBLISH',
+    );
     return session.ctx.changes.annotate(sourceOf(session, msgSerial), name, annotations);
   });
 }

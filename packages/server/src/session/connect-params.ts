@@ -39,7 +39,10 @@ function bool(value: string | null, name: string, fallback: boolean): boolean {
 export function parseConnectParams(query: URLSearchParams, secure = false, origin?: string): ConnectParams {
   const format = query.get('format') ?? 'json';
   if (format !== 'json' && format !== 'msgpack') {
-    throw new AblyError(Err.invalidParameterValue, `Invalid format ${JSON.stringify(format)}: expected json or msgpack`);
+    throw new AblyError(
+      Err.invalidParameterValue,
+      `Invalid format ${JSON.stringify(format)}: expected json or msgpack`,
+    );
   }
   const v = query.get('v');
   let version: number | undefined;

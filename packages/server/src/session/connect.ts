@@ -36,7 +36,12 @@ async function findResumable(ctx: NodeContext, key: string, params: SessionParam
   }
   const clientId = found.where === 'local' ? found.session.clientId : found.record.clientId;
   if (clientId !== params.clientId) {
-    return failedResume(new AblyError(Err.incompatibleRecoverAuth, 'Unable to recover connection: the clientId differs from the original connection'));
+    return failedResume(
+      new AblyError(
+        Err.incompatibleRecoverAuth,
+        'Unable to recover connection: the clientId differs from the original connection',
+      ),
+    );
   }
   if (found.where === 'remote') return { session: await takeOver(ctx, found.record, params) };
   if (found.session.state === 'disconnected') ctx.records.reclaim(found.session);
@@ -60,13 +65,32 @@ async function takeOver(ctx: NodeContext, record: ConnectionRecord, params: Sess
 const HTTP_UNAUTHORIZED = 401;
 
 /** Counts and logs a connection that got CONNECTED (`resume`: whether it asked to resume, and how that went). */
-function opened(ctx: NodeContext, session: SessionHandle, transport: Transport, resume: 'none' | 'ok' | 'failed', resumeError?: number): void {
+function opened(
+  ctx: NodeContext,
+  session: SessionHandle,
+  transport: Transport,
+  resume: 'none' | 'ok' | 'failed',
+  resumeError?: number,
+): void {
   ctx.metrics.connected(resume);
-  const fields = { connectionId: session.id, transport: transport.kind, format: transport.format, keyName: session.auth.keyName, clientId: session.clientId };
-  ctx.logger.info(resume === 'none' ? fields : { ...fields, resume, ...(resumeError !== undefined ? { code: resumeError } : {}) }, resume === 'ok' ? 'connection resumed' : 'connection opened');
+  const fields = {
+    connectionId: session.id,
+    transport: transport.kind,
+    format: transport.format,
+    keyName: session.auth.keyName,
+    clientId: session.clientId,
+  };
+  ctx.logger.info(
+    resume === 'none' ? fields : { ...fields, resume, ...(resumeError !== undefined ? { code: resumeError } : {}) },
+    resume === 'ok' ? 'connection resumed' : 'connection opened',
+  );
 }
 
-export async function openConnection(ctx: NodeContext, params: ConnectParams, transport: Transport): Promise<SessionHandle | undefined> {
+export async function openConnection(
+  ctx: NodeContext,
+  params: ConnectParams,
+  transport: Transport,
+): Promise<SessionHandle | undefined> {
   try {
     if (!params.credentials) throw new AblyError(Err.invalidCredentials, 'No credentials: give key or access_token');
     const auth = await authenticate(ctx.apps, ctx.tokens, params.credentials);
@@ -85,7 +109,10 @@ export async function openConnection(ctx: NodeContext, params: ConnectParams, tr
       if (found.session) {
         if (resumeKey === params.upgrade) {
           found.session.upgrade(transport, sessionParams);
-          ctx.logger.info({ connectionId: found.session.id, transport: transport.kind, format: transport.format }, 'connection upgraded its transport');
+          ctx.logger.info(
+            { connectionId: found.session.id, transport: transport.kind, format: transport.format },
+            'connection upgraded its transport',
+          );
         } else {
           found.session.bind(transport, sessionParams);
           opened(ctx, found.session, transport, 'ok');
@@ -121,7 +148,10 @@ function refuse(ctx: NodeContext, transport: Transport, err: unknown): void {
   ctx.metrics.errorSent(e.code);
   if (e.statusCode === HTTP_UNAUTHORIZED) ctx.metrics.authFailed(e.code);
   // Code and reason only: never the credentials.
-  ctx.logger.warn({ transport: transport.kind, code: e.code, statusCode: e.statusCode, reason: e.message }, 'connection refused');
+  ctx.logger.warn(
+    { transport: transport.kind, code: e.code, statusCode: e.statusCode, reason: e.message },
+    'connection refused',
+  );
   if (e.code === Err.internal.code) ctx.logger.error({ err }, 'connect failed');
   // A full node is not the client's fault: DISCONNECTED, so the SDK retries (RTN14d) rather than fails.
   const action = e.code === Err.overloaded.code ? Action.DISCONNECTED : Action.ERROR;

@@ -48,7 +48,13 @@ export function isKeyOf(key: string, connectionId: string, secret: string): bool
 }
 
 /** The CONNECTED handing out `connectionKey` (with `error` after a failed resume or recover), and the node's limits. */
-export function connectedMessage(o: ResolvedOptions, connectionId: string, connectionKey: string, clientId: string | undefined, error?: ErrorInfo): ProtocolMessage {
+export function connectedMessage(
+  o: ResolvedOptions,
+  connectionId: string,
+  connectionKey: string,
+  clientId: string | undefined,
+  error?: ErrorInfo,
+): ProtocolMessage {
   const pm: ProtocolMessage = {
     action: Action.CONNECTED,
     connectionId,

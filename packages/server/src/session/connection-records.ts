@@ -94,6 +94,8 @@ export class ConnectionRecords {
   }
 
   private bestEffort(what: string, work: Promise<unknown> | undefined): void {
-    work?.catch((err: unknown) => this.logger.warn({ err: (err as Error).message }, `shared connection state: ${what} failed`));
+    work?.catch((err: unknown) =>
+      this.logger.warn({ err: (err as Error).message }, `shared connection state: ${what} failed`),
+    );
   }
 }

@@ -2,7 +2,10 @@
 import { emptyConnectionCounts, type ConnectionCounts } from '../metrics/metrics.js';
 import type { SessionHandle } from './handle.js';
 
-export function countConnections(sessions: Iterable<SessionHandle>): { connections: ConnectionCounts; resumable: number } {
+export function countConnections(sessions: Iterable<SessionHandle>): {
+  connections: ConnectionCounts;
+  resumable: number;
+} {
   const counts = emptyConnectionCounts();
   for (const session of sessions) {
     const t = session.transport;

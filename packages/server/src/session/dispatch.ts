@@ -37,7 +37,8 @@ export class Dispatcher implements InboundHandler {
   failed(err: unknown, pm: Inbound): void {
     const e = AblyError.from(err);
     // More than maxInboundQueue messages read and waiting (inbound.ts): counted once per connection.
-    if (e.code === Err.rateLimited.code && !this.session.closed) this.session.ctx.faults.limitReached('maxInboundQueue', { appId: this.session.app.id });
+    if (e.code === Err.rateLimited.code && !this.session.closed)
+      this.session.ctx.faults.limitReached('maxInboundQueue', { appId: this.session.app.id });
     if (e.code === Err.internal.code) {
       const action = pm instanceof PayloadError ? pm.envelope.action : pm.action;
       this.session.ctx.logger.error({ err, connectionId: this.session.id, action }, 'error handling client message');
@@ -86,7 +87,11 @@ function dispatch(session: SessionWithContext, pm: ProtocolMessage): Promise<voi
     case Action.ANNOTATION:
       return annotate(session, pm);
     case Action.OBJECT:
-      return reject(session, pm, new AblyError(Err.badRequest, `${actionName(pm.action)} is not supported by this server`));
+      return reject(
+        session,
+        pm,
+        new AblyError(Err.badRequest, `${actionName(pm.action)} is not supported by this server`),
+      );
     case Action.AUTH:
       return reauthorize(session, pm);
     case Action.ACTIVATE:

@@ -67,7 +67,10 @@ export class InboundQueue {
     if (this.waiting !== null || !this.mayStart(pm)) {
       const waiting = (this.waiting ??= []);
       if (waiting.length >= this.handler.maxWaiting) {
-        this.handler.failed(new AblyError(Err.rateLimited, `More than ${this.handler.maxWaiting} messages waiting to be processed`), pm);
+        this.handler.failed(
+          new AblyError(Err.rateLimited, `More than ${this.handler.maxWaiting} messages waiting to be processed`),
+          pm,
+        );
         return;
       }
       waiting.push(pm);

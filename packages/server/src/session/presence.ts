@@ -3,7 +3,16 @@
  * the member set after ATTACHED, and the connection's members leaving when it detaches, closes, or
  * loses its transport for longer than `remainPresentFor` without resuming.
  */
-import { AblyError, Action, Err, Flag, PresenceAction, dataSize, type PresenceMessage, type ProtocolMessage } from '@encke/protocol';
+import {
+  AblyError,
+  Action,
+  Err,
+  Flag,
+  PresenceAction,
+  dataSize,
+  type PresenceMessage,
+  type ProtocolMessage,
+} from '@encke/protocol';
 import { checkItemClientId } from '../auth/authenticate.js';
 import { allows } from '../auth/capability.js';
 import { validateChannelName } from '../channels/names.js';
@@ -12,7 +21,11 @@ import { randomAlnum } from '../util/ids.js';
 import { claimMsgSerial, requireMode } from './publish.js';
 import type { SessionWithContext } from './with-context.js';
 
-const CLIENT_ACTIONS: ReadonlySet<number> = new Set([PresenceAction.ENTER, PresenceAction.UPDATE, PresenceAction.LEAVE]);
+const CLIENT_ACTIONS: ReadonlySet<number> = new Set([
+  PresenceAction.ENTER,
+  PresenceAction.UPDATE,
+  PresenceAction.LEAVE,
+]);
 
 function presenceSize(item: PresenceMessage): number {
   let size = dataSize(item.data);
@@ -22,17 +35,34 @@ function presenceSize(item: PresenceMessage): number {
 }
 
 /** Validates the items of a PRESENCE message into changes attributed to this connection. */
-function toChanges(session: SessionWithContext, name: string, items: readonly PresenceMessage[], msgSerial: number, now: number): PresenceMessage[] {
+function toChanges(
+  session: SessionWithContext,
+  name: string,
+  items: readonly PresenceMessage[],
+  msgSerial: number,
+  now: number,
+): PresenceMessage[] {
   let size = 0;
   return items.map((item, i) => {
-    if (!CLIENT_ACTIONS.has(item.action)) throw new AblyError(Err.badRequest, `Presence action ${item.action} cannot be sent by a client`);
+    if (!CLIENT_ACTIONS.has(item.action))
+      throw new AblyError(Err.badRequest, `Presence action ${item.action} cannot be sent by a client`);
     const clientId = checkItemClientId(session.auth, session.clientId, item.clientId);
-    if (clientId === undefined) throw new AblyError(Err.presenceNoClientId, `Unable to enter presence channel "${name}" without a clientId`);
+    if (clientId === undefined)
+      throw new AblyError(Err.presenceNoClientId, `Unable to enter presence channel "${name}" without a clientId`);
     size += presenceSize(item);
     if (size > session.ctx.options.maxMessageSize) {
-      throw new AblyError(Err.maxMessageSizeExceeded, `Presence data exceeds the maximum of ${session.ctx.options.maxMessageSize} bytes`);
+      throw new AblyError(
+        Err.maxMessageSizeExceeded,
+        `Presence data exceeds the maximum of ${session.ctx.options.maxMessageSize} bytes`,
+      );
     }
-    const change: PresenceMessage = { ...item, clientId, connectionId: session.id, id: item.id ?? `${session.id}:${msgSerial}:${i}`, timestamp: now };
+    const change: PresenceMessage = {
+      ...item,
+      clientId,
+      connectionId: session.id,
+      id: item.id ?? `${session.id}:${msgSerial}:${i}`,
+      timestamp: now,
+    };
     return change;
   });
 }
@@ -56,15 +86,26 @@ export async function presence(session: SessionWithContext, pm: ProtocolMessage)
     const changes = toChanges(session, name, items, msgSerial, now);
     await ctx.engine.channels.presence(
       channelKey(session.app.id, name),
-      { kind: 'presence', id: `${session.id}:${msgSerial}`, connectionId: session.id, timestamp: now, presence: changes },
-      { maxMembers: ctx.options.presenceMaxMembers, ...(ctx.engine.connections ? { connection: { id: session.id, msgSerial } } : {}) },
+      {
+        kind: 'presence',
+        id: `${session.id}:${msgSerial}`,
+        connectionId: session.id,
+        timestamp: now,
+        presence: changes,
+      },
+      {
+        maxMembers: ctx.options.presenceMaxMembers,
+        ...(ctx.engine.connections ? { connection: { id: session.id, msgSerial } } : {}),
+      },
     );
     session.trackMembers(name, changes);
     session.acknowledge({ msgSerial, serials: changes.map(() => null) });
   } catch (err) {
     const e = AblyError.from(err);
-    if (e.code === Err.presenceMemberLimit.code) ctx.faults.limitReached('presenceMaxMembers', { appId: session.app.id });
-    if (e.statusCode >= 500) ctx.logger.error({ err, connectionId: session.id, channel: pm.channel }, 'presence failed');
+    if (e.code === Err.presenceMemberLimit.code)
+      ctx.faults.limitReached('presenceMaxMembers', { appId: session.app.id });
+    if (e.statusCode >= 500)
+      ctx.logger.error({ err, connectionId: session.id, channel: pm.channel }, 'presence failed');
     session.nack(msgSerial, e);
   }
 }
@@ -78,7 +119,12 @@ export function sendSync(session: SessionWithContext, channel: string, members: 
   const syncId = randomAlnum(10);
   for (let start = 0, page = 1; start < members.length || start === 0; start += pageSize, page++) {
     const last = start + pageSize >= members.length;
-    session.send({ action: Action.SYNC, channel, channelSerial: `${syncId}:${last ? '' : String(page)}`, presence: members.slice(start, start + pageSize) });
+    session.send({
+      action: Action.SYNC,
+      channel,
+      channelSerial: `${syncId}:${last ? '' : String(page)}`,
+      presence: members.slice(start, start + pageSize),
+    });
     if (last) break;
   }
 }

@@ -16,7 +16,11 @@ import type { SessionWithContext } from './with-context.js';
  * Claims `msgSerial` for processing. False when it is a re-send: the earlier answer has been sent
  * again and the caller must do nothing more.
  */
-export function claimMsgSerial(session: SessionWithContext, msgSerial: number | undefined, action: number): msgSerial is number {
+export function claimMsgSerial(
+  session: SessionWithContext,
+  msgSerial: number | undefined,
+  action: number,
+): msgSerial is number {
   if (session.acks.claim(required(msgSerial, action))) return true;
   answerAgain(session, msgSerial!);
   return false;
@@ -56,7 +60,8 @@ export function startPublish(session: SessionWithContext, pm: ProtocolMessage | 
     },
     (err: unknown) => {
       const e = AblyError.from(err);
-      if (e.statusCode >= 500) session.ctx.logger.error({ err, connectionId: session.id, channel: pm.channel }, 'publish failed');
+      if (e.statusCode >= 500)
+        session.ctx.logger.error({ err, connectionId: session.id, channel: pm.channel }, 'publish failed');
       return () => {
         session.nack(msgSerial, e);
         ackLatency.observe((performance.now() - received) / 1000);
@@ -87,9 +92,19 @@ async function publishMessages(session: SessionWithContext, pm: ProtocolMessage,
  * the mode was not requested"); what the capability denies stays a 40160 from the capability check.
  * Publishing without an attachment is allowed: only modes the client narrowed at attach restrict it.
  */
-export function requireMode(session: SessionWithContext, channel: string, mode: number, op: Operation, operation: string, modeName: string): void {
+export function requireMode(
+  session: SessionWithContext,
+  channel: string,
+  mode: number,
+  op: Operation,
+  operation: string,
+  modeName: string,
+): void {
   const att = session.attachments.get(channel);
   if (att && (att.modes & mode) === 0 && allows(session.auth.capability, channel, op)) {
-    throw new AblyError(Err.channelModeNotRequested, `Unable to ${operation} as client did not request the ${modeName} mode when attaching`);
+    throw new AblyError(
+      Err.channelModeNotRequested,
+      `Unable to ${operation} as client did not request the ${modeName} mode when attaching`,
+    );
   }
 }

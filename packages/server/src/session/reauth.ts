@@ -28,7 +28,8 @@ export async function reauthorize(session: SessionWithContext, pm: ProtocolMessa
     return;
   }
   if (session.state !== 'connected' || !session.transport) return;
-  if (auth.app.id !== session.app.id) throw new AblyError(Err.incompatibleCredentials, 'The new token belongs to another app');
+  if (auth.app.id !== session.app.id)
+    throw new AblyError(Err.incompatibleCredentials, 'The new token belongs to another app');
   session.setAuth(auth, reauthClientId(session.clientId, auth));
   recheckAttachments(session);
   session.sendConnected();
@@ -48,7 +49,10 @@ function recheckAttachments(session: SessionWithContext): void {
     if (modes === att.modes) continue;
     if (modes === 0) {
       session.attachments.remove(att);
-      const err = new AblyError(Err.capabilityDenied, `Channel denied access based on the new capability: "${att.name}"`);
+      const err = new AblyError(
+        Err.capabilityDenied,
+        `Channel denied access based on the new capability: "${att.name}"`,
+      );
       session.send({ action: Action.ERROR, channel: att.name, error: err.toErrorInfo() });
     } else {
       att.narrow(modes);

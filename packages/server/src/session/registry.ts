@@ -38,11 +38,17 @@ export class SessionRegistry {
   admit(appId: string, limits: Pick<ResolvedOptions, 'maxConnections' | 'maxConnectionsPerApp'>, faults: Faults): void {
     if (this.map.size >= limits.maxConnections) {
       faults.limitReached('maxConnections');
-      throw new AblyError(Err.overloaded, `This server is at its limit of ${limits.maxConnections} connections; retry later`);
+      throw new AblyError(
+        Err.overloaded,
+        `This server is at its limit of ${limits.maxConnections} connections; retry later`,
+      );
     }
     if ((this.perApp.get(appId) ?? 0) >= limits.maxConnectionsPerApp) {
       faults.limitReached('maxConnectionsPerApp', { appId });
-      throw new AblyError(Err.connectionLimit, `Connection limit of ${limits.maxConnectionsPerApp} reached for application ${appId}`);
+      throw new AblyError(
+        Err.connectionLimit,
+        `Connection limit of ${limits.maxConnectionsPerApp} reached for application ${appId}`,
+      );
     }
   }
 
@@ -82,7 +88,8 @@ export class SessionRegistry {
     const parsed = parseConnectionKey(key);
     if (!parsed) return MALFORMED;
     const session = this.map.get(parsed.connectionId);
-    if (session && !session.closed) return session.ownsKey(key) && session.appId === appId ? { where: 'local', session } : UNKNOWN;
+    if (session && !session.closed)
+      return session.ownsKey(key) && session.appId === appId ? { where: 'local', session } : UNKNOWN;
     const record = await this.records.find(parsed, appId);
     return record ? { where: 'remote', record } : UNKNOWN;
   }

@@ -15,7 +15,8 @@ import type { SessionHandle } from './handle.js';
 function holders(ctx: NodeContext, revocation: TokenRevocation): SessionHandle[] {
   const found: SessionHandle[] = [];
   for (const session of ctx.sessions.values()) {
-    if (session.state === 'connected' && session.transport && revocationCovers(revocation, session.auth)) found.push(session);
+    if (session.state === 'connected' && session.transport && revocationCovers(revocation, session.auth))
+      found.push(session);
   }
   return found;
 }

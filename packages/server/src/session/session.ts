@@ -18,7 +18,13 @@ import type { Flushable } from '../util/scheduler.js';
 import { OutboundFrame } from '../wire/frame.js';
 import { AckLedger, type AckRecord } from './ack-ledger.js';
 import { Attachments } from './attachments.js';
-import { connectedMessage, formatConnectionKey, isKeyOf, newConnectionId, newConnectionSecret } from './connection-key.js';
+import {
+  connectedMessage,
+  formatConnectionKey,
+  isKeyOf,
+  newConnectionId,
+  newConnectionSecret,
+} from './connection-key.js';
 import { Dispatcher } from './dispatch.js';
 import { InboundQueue } from './inbound.js';
 import { Membership } from './membership.js';
@@ -208,7 +214,10 @@ export class Session implements SessionWithContext, Flushable {
     if (this.current !== 'connected') return;
     this.current = 'disconnected';
     this.ctx.metrics.disconnected('transport_lost');
-    this.ctx.logger.info({ connectionId: this.id, transport: transport.kind }, 'connection lost its transport; resumable');
+    this.ctx.logger.info(
+      { connectionId: this.id, transport: transport.kind },
+      'connection lost its transport; resumable',
+    );
     this.expiry = this.ctx.clock.setTimeout(() => this.dispose('expired'), this.ctx.options.connectionStateTtl);
     this.ctx.records.suspend(this);
     this.membership?.scheduleLeave(this.remainPresentFor);
@@ -250,7 +259,8 @@ export class Session implements SessionWithContext, Flushable {
     if (!this.bound) return;
     this.ctx.stats.delivered(this.appId, frame);
     const pm = frame.pm;
-    if (pm.action === Action.MESSAGE || pm.action === Action.PRESENCE) this.ctx.metrics.delivered((pm.messages ?? pm.presence)?.length ?? 0);
+    if (pm.action === Action.MESSAGE || pm.action === Action.PRESENCE)
+      this.ctx.metrics.delivered((pm.messages ?? pm.presence)?.length ?? 0);
     else if (pm.error) this.ctx.metrics.errorSent(pm.error.code);
     // A delivery allocates nothing here: most connections get one frame a tick.
     if (this.first === null) this.first = frame;

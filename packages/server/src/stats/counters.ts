@@ -20,7 +20,10 @@ type EntryNames = { count: string; data: string };
 /** Entry names of message counts by direction, transport and type, made once (counting is on the delivery path). */
 const MESSAGE_ENTRIES = {} as Record<StatsDirection, Record<StatsTransport, Record<StatsMessageType, EntryNames>>>;
 for (const direction of ['inbound', 'outbound'] as const) {
-  MESSAGE_ENTRIES[direction] = { realtime: {}, rest: {} } as Record<StatsTransport, Record<StatsMessageType, EntryNames>>;
+  MESSAGE_ENTRIES[direction] = { realtime: {}, rest: {} } as Record<
+    StatsTransport,
+    Record<StatsMessageType, EntryNames>
+  >;
   for (const transport of ['realtime', 'rest'] as const) {
     for (const type of ['messages', 'presence'] as const) {
       const prefix = `messages.${direction}.${transport}.${type}`;
@@ -76,11 +79,24 @@ export class StatsCounters {
   }
 
   /** Counts messages (count and data bytes) published or delivered. */
-  countMessages(appId: string, direction: StatsDirection, transport: StatsTransport, type: StatsMessageType, items: readonly (Message | PresenceMessage)[]): void {
+  countMessages(
+    appId: string,
+    direction: StatsDirection,
+    transport: StatsTransport,
+    type: StatsMessageType,
+    items: readonly (Message | PresenceMessage)[],
+  ): void {
     this.countItems(appId, direction, transport, type, items.length, totalDataSize(items));
   }
 
-  countItems(appId: string, direction: StatsDirection, transport: StatsTransport, type: StatsMessageType, count: number, bytes: number): void {
+  countItems(
+    appId: string,
+    direction: StatsDirection,
+    transport: StatsTransport,
+    type: StatsMessageType,
+    count: number,
+    bytes: number,
+  ): void {
     const names = MESSAGE_ENTRIES[direction][transport][type];
     const entries = this.entriesNow(appId);
     entries[names.count] = (entries[names.count] ?? 0) + count;
@@ -109,18 +125,27 @@ export class StatsCounters {
     const pm = frame.pm;
     const items = (pm.action === Action.MESSAGE ? pm.messages : pm.presence) ?? [];
     const n = this.pendingCount;
-    this.countItems(this.pendingApp, 'outbound', 'realtime', pm.action === Action.MESSAGE ? 'messages' : 'presence', items.length * n, totalDataSize(items) * n);
+    this.countItems(
+      this.pendingApp,
+      'outbound',
+      'realtime',
+      pm.action === Action.MESSAGE ? 'messages' : 'presence',
+      items.length * n,
+      totalDataSize(items) * n,
+    );
   }
 
   /** Adds the counts so far (of one app, or all) to the store. Never rejects: failures are logged and the counts dropped. */
   async flush(appId?: string): Promise<void> {
     this.settle();
-    const selected = appId === undefined ? [...this.apps] : this.apps.has(appId) ? [[appId, this.apps.get(appId)!] as const] : [];
+    const selected =
+      appId === undefined ? [...this.apps] : this.apps.has(appId) ? [[appId, this.apps.get(appId)!] as const] : [];
     if (appId === undefined) this.apps = new Map();
     else this.apps.delete(appId);
     const writes: Promise<void>[] = [];
     for (const [id, counts] of selected) {
-      for (const m of [...counts.finished, counts.current]) writes.push(this.store.add(id, m.minute, withRollups(m.entries)));
+      for (const m of [...counts.finished, counts.current])
+        writes.push(this.store.add(id, m.minute, withRollups(m.entries)));
     }
     const results = await Promise.allSettled(writes);
     for (const r of results) if (r.status === 'rejected') this.logger.warn({ err: r.reason }, 'stats flush failed');
@@ -132,4 +157,3 @@ function totalDataSize(items: readonly (Message | PresenceMessage)[]): number {
   for (const item of items) bytes += dataSize(item.data);
   return bytes;
 }
-

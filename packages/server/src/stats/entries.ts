@@ -29,7 +29,13 @@ export function withRollups(leaves: Readonly<Record<string, number>>): Record<st
   const out: Record<string, number> = { ...leaves };
   for (const [name, value] of Object.entries(leaves)) {
     const p = name.split('.');
-    if (p[0] === 'messages' && (p[1] === 'inbound' || p[1] === 'outbound') && p.length === 5 && p[2] !== 'all' && p[3] !== 'all') {
+    if (
+      p[0] === 'messages' &&
+      (p[1] === 'inbound' || p[1] === 'outbound') &&
+      p.length === 5 &&
+      p[2] !== 'all' &&
+      p[3] !== 'all'
+    ) {
       const [, dir, transport, type, metric] = p;
       addTo(out, `messages.${dir}.${transport}.all.${metric}`, value);
       addTo(out, `messages.${dir}.all.${type}.${metric}`, value);

@@ -51,7 +51,16 @@ const SECTIONS: Record<string, string> = {
 };
 
 /** Fields of a record that are not counts. */
-const NOT_COUNTS = new Set(['intervalId', 'unit', 'intervalGranularity', 'inProgress', 'schema', 'appId', 'intervalTime', 'all']);
+const NOT_COUNTS = new Set([
+  'intervalId',
+  'unit',
+  'intervalGranularity',
+  'inProgress',
+  'schema',
+  'appId',
+  'intervalTime',
+  'all',
+]);
 
 export function parseStatsFixture(raw: unknown, where: string): StatsFixture {
   if (!isPlainObject(raw)) bad(where, 'must be an object');

@@ -56,7 +56,8 @@ export function parseIntervalId(text: string): { unit: StatsUnit; start: number 
   const m = INTERVAL_ID_RE.exec(text);
   if (!m) return undefined;
   const [year, month, day = '01', hour = '00', minute = '00'] = m.slice(1);
-  const unit: StatsUnit = m[5] !== undefined ? 'minute' : m[4] !== undefined ? 'hour' : m[3] !== undefined ? 'day' : 'month';
+  const unit: StatsUnit =
+    m[5] !== undefined ? 'minute' : m[4] !== undefined ? 'hour' : m[3] !== undefined ? 'day' : 'month';
   const start = Date.UTC(Number(year), Number(month) - 1, Number(day), Number(hour), Number(minute));
   // Reject 2023-02-30 and 25:00: a real date formats back to the same id.
   return formatIntervalId(unit, start) === text ? { unit, start } : undefined;

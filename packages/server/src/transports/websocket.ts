@@ -9,7 +9,16 @@
  */
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
-import { AblyError, Action, Err, PayloadError, decodeFrame, decodeLimits, parseProtocolMessage, type Format } from '@encke/protocol';
+import {
+  AblyError,
+  Action,
+  Err,
+  PayloadError,
+  decodeFrame,
+  decodeLimits,
+  parseProtocolMessage,
+  type Format,
+} from '@encke/protocol';
 import { WebSocket, type RawData, type WebSocketServer } from 'ws';
 import type { NodeContext } from '../context.js';
 import { requestOrigin } from '../http/origin.js';
@@ -114,7 +123,10 @@ export class WebSocketTransport implements Transport {
     let inbound: Inbound;
     try {
       if (bytes.byteLength > this.ctx.options.maxFrameSize) {
-        throw new AblyError(Err.maxMessageSizeExceeded, `Frame of ${bytes.byteLength} bytes exceeds maxFrameSize ${this.ctx.options.maxFrameSize}`);
+        throw new AblyError(
+          Err.maxMessageSizeExceeded,
+          `Frame of ${bytes.byteLength} bytes exceeds maxFrameSize ${this.ctx.options.maxFrameSize}`,
+        );
       }
       // ably-js sends JSON as text and msgpack as binary; JSON in a binary frame is accepted too.
       const text = this.format === 'json' && !isBinary ? bytes.toString('utf8') : bytes;
@@ -248,7 +260,14 @@ export class WebSocketTransport implements Transport {
 }
 
 /** Accepts a WebSocket upgrade on `/` and starts the connection over it. */
-export function acceptWebSocket(ctx: NodeContext, wss: WebSocketServer, req: IncomingMessage, socket: Duplex, head: Buffer, query: URLSearchParams): void {
+export function acceptWebSocket(
+  ctx: NodeContext,
+  wss: WebSocketServer,
+  req: IncomingMessage,
+  socket: Duplex,
+  head: Buffer,
+  query: URLSearchParams,
+): void {
   // The socket stays corked until the transport writes its first frame, so that the 101 response
   // and CONNECTED leave in one write: a syscall less per connection (bench S3). The client waits
   // for CONNECTED anyway; an upgrade that fails ends (and so uncorks) the socket itself.
@@ -256,7 +275,11 @@ export function acceptWebSocket(ctx: NodeContext, wss: WebSocketServer, req: Inc
   wss.handleUpgrade(req, socket, head, (ws) => {
     let params: ConnectParams;
     try {
-      params = parseConnectParams(query, 'encrypted' in socket && socket.encrypted === true, requestOrigin(req.headers));
+      params = parseConnectParams(
+        query,
+        'encrypted' in socket && socket.encrypted === true,
+        requestOrigin(req.headers),
+      );
     } catch (err) {
       const format: Format = query.get('format') === 'msgpack' ? 'msgpack' : 'json';
       const t = new WebSocketTransport(ctx, ws, socket, format, false);
@@ -264,7 +287,9 @@ export function acceptWebSocket(ctx: NodeContext, wss: WebSocketServer, req: Inc
       return;
     }
     const transport = new WebSocketTransport(ctx, ws, socket, params.format, params.heartbeats);
-    openConnection(ctx, params, transport).catch((err: unknown) => ctx.logger.error({ err }, 'websocket connect failed'));
+    openConnection(ctx, params, transport).catch((err: unknown) =>
+      ctx.logger.error({ err }, 'websocket connect failed'),
+    );
   });
 }
 

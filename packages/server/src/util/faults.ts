@@ -24,7 +24,13 @@ export type FaultKind =
  * enter refused with 91003: past the channel's `presenceMaxMembers` or the node's
  * `presenceMaxMembersTotal` (memory engine).
  */
-export type LimitName = 'maxConnections' | 'maxConnectionsPerApp' | 'maxChannels' | 'maxChannelsPerConnection' | 'presenceMaxMembers' | 'maxInboundQueue';
+export type LimitName =
+  | 'maxConnections'
+  | 'maxConnectionsPerApp'
+  | 'maxChannels'
+  | 'maxChannelsPerConnection'
+  | 'presenceMaxMembers'
+  | 'maxInboundQueue';
 
 /** The Ably error code each refusal is answered with (what `encke_limit_refusals_total` is labelled by). */
 export const LIMIT_CODES: Readonly<Record<LimitName, number>> = {
@@ -45,7 +51,14 @@ export interface FaultSink {
 export class Faults {
   readonly counts: Record<FaultKind, number> = { encode: 0, connection: 0, channel: 0, timer: 0 };
   /** Refusals because a resource bound was reached, by option: not faults, but what an operator watches. */
-  readonly limits: Record<LimitName, number> = { maxConnections: 0, maxConnectionsPerApp: 0, maxChannels: 0, maxChannelsPerConnection: 0, presenceMaxMembers: 0, maxInboundQueue: 0 };
+  readonly limits: Record<LimitName, number> = {
+    maxConnections: 0,
+    maxConnectionsPerApp: 0,
+    maxChannels: 0,
+    maxChannelsPerConnection: 0,
+    presenceMaxMembers: 0,
+    maxInboundQueue: 0,
+  };
   /** Called with every fault after it is logged and counted (a metrics exporter's hook). */
   onFault: ((kind: FaultKind) => void) | undefined = undefined;
   /** Called with every refusal at a resource bound (a metrics exporter's hook). */
@@ -66,7 +79,8 @@ export class Faults {
   /** A request was refused because `name` was reached (logged at warn: the operator may raise it). */
   limitReached(name: LimitName, fields: Record<string, unknown> = {}): void {
     this.limits[name]++;
-    if (this.logger.isLevelEnabled('warn')) this.logger.warn({ ...fields, limit: name }, 'refused: resource limit reached');
+    if (this.logger.isLevelEnabled('warn'))
+      this.logger.warn({ ...fields, limit: name }, 'refused: resource limit reached');
     this.sink?.limitRefused(LIMIT_CODES[name]);
     this.onLimit?.(name);
   }

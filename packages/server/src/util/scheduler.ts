@@ -20,7 +20,10 @@ export class FlushScheduler {
   private readonly runBound = (): void => this.run();
 
   constructor(
-    private readonly failed: FlushFailed = (_item, err) => setImmediate(() => { throw err; }),
+    private readonly failed: FlushFailed = (_item, err) =>
+      setImmediate(() => {
+        throw err;
+      }),
     /** Runs after each flush (the stats counters add up the tick's deliveries). */
     private readonly flushed: () => void = () => undefined,
   ) {}

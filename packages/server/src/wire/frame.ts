@@ -11,7 +11,11 @@ import { wsFrame, WS_OPCODE_BINARY, WS_OPCODE_TEXT } from './ws-framing.js';
 const ONE_ELEMENT_ARRAY = Buffer.from([0x91]);
 
 /** `frames` without those that do not encode in `format` (the same array when all do). */
-export function encodableFrames(frames: readonly OutboundFrame[], format: Format, faults: Faults): readonly OutboundFrame[] {
+export function encodableFrames(
+  frames: readonly OutboundFrame[],
+  format: Format,
+  faults: Faults,
+): readonly OutboundFrame[] {
   for (const f of frames) if (!f.encodes(format, faults)) return frames.filter((g) => g.encodes(format, faults));
   return frames;
 }
@@ -54,7 +58,12 @@ export class OutboundFrame {
     } catch (err) {
       if (!this.dropReported) {
         this.dropReported = true;
-        faults.report('encode', err, { action: this.pm.action, channel: this.pm.channel, format }, 'frame dropped: it cannot be encoded');
+        faults.report(
+          'encode',
+          err,
+          { action: this.pm.action, channel: this.pm.channel, format },
+          'frame dropped: it cannot be encoded',
+        );
       }
       return false;
     }

@@ -242,7 +242,10 @@ export class MemoryChannelStore implements ChannelStore {
       this.sweep(now);
       if (this.map.size < this.limits.maxChannels) return;
     }
-    throw new AblyError(Err.channelLimit, `This server holds its limit of ${this.limits.maxChannels} channels; no new channel can be used now`);
+    throw new AblyError(
+      Err.channelLimit,
+      `This server holds its limit of ${this.limits.maxChannels} channels; no new channel can be used now`,
+    );
   }
 
   /** The channel with its log trimmed to now, if it has state. */

@@ -17,7 +17,16 @@ import type {
   StoredMessage,
 } from '../channel-store.js';
 import { historyPage } from '../history.js';
-import { chainOf, historyView, indexOfSeq, isChainEvent, lastPublished, publishedMessage, stampSerials, storedMessage } from '../message-chain.js';
+import {
+  chainOf,
+  historyView,
+  indexOfSeq,
+  isChainEvent,
+  lastPublished,
+  publishedMessage,
+  stampSerials,
+  storedMessage,
+} from '../message-chain.js';
 import { diffPresence, synthesiseLeaves } from '../presence-set.js';
 
 const NO_MEMBERS: ReadonlyMap<string, PresenceMessage> = new Map();
@@ -65,7 +74,9 @@ export class MemoryChannel {
   }
 
   isEmpty(): boolean {
-    return this.events.length === 0 && (this.seenIds?.size ?? 0) === 0 && this.memberMap === null && this.chains === null;
+    return (
+      this.events.length === 0 && (this.seenIds?.size ?? 0) === 0 && this.memberMap === null && this.chains === null
+    );
   }
 
   /** Appends an event with the next serial. */
@@ -98,7 +109,10 @@ export class MemoryChannel {
     }
     if (members.size === 0) this.memberMap = null;
     if (leaving.length === 0) return null;
-    return this.appendEvent({ kind: 'presence', timestamp, presence: synthesiseLeaves(leaving, timestamp, randomAlnum(12)) }, now);
+    return this.appendEvent(
+      { kind: 'presence', timestamp, presence: synthesiseLeaves(leaving, timestamp, randomAlnum(12)) },
+      now,
+    );
   }
 
   append(input: ChannelEventInput, now: number, idempotencyWindow: number, retention?: LogRetention): PublishOutcome {
@@ -113,7 +127,8 @@ export class MemoryChannel {
       for (let i = 0; i < fresh.length; i++) {
         const msg = fresh[i]!;
         msg.serial = messageSerial(event.serial, i);
-        if (idempotencyWindow > 0 && msg.id !== undefined) (this.seenIds ??= new Map()).set(msg.id, { serial: msg.serial, at: now });
+        if (idempotencyWindow > 0 && msg.id !== undefined)
+          (this.seenIds ??= new Map()).set(msg.id, { serial: msg.serial, at: now });
       }
     }
     const serials = all ? all.map((m, i) => dupes?.[i] ?? m.serial!) : [];

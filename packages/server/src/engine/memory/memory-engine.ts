@@ -38,7 +38,13 @@ export class MemoryEngine implements Engine {
   constructor(private readonly options: MemoryEngineOptions) {
     const retention = { maxAge: options.logMaxAge, maxCount: options.logMaxCount };
     const limits = { maxChannels: options.maxChannels ?? Infinity, maxMembers: options.maxPresenceMembers ?? Infinity };
-    this.channels = new MemoryChannelStore(options.clock, retention, options.channelRetention, (key, event) => this.events?.onChannelEvent(key, event), limits);
+    this.channels = new MemoryChannelStore(
+      options.clock,
+      retention,
+      options.channelRetention,
+      (key, event) => this.events?.onChannelEvent(key, event),
+      limits,
+    );
     this.auth = new MemoryAuthStore(options.clock, (revocation) => this.events?.onRevocation(revocation));
     this.stats = new MemoryStats(options.statsMaxIntervals ?? 10_080);
     this.apps = new MemoryApps(options.clock);

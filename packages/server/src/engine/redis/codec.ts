@@ -3,7 +3,15 @@
  * (seq, timestamp, epoch) left out of the body and restored when reading, and so are the serials
  * they determine (message-chain.ts `stampSerials`). Binary payloads stay binary (msgpack bin).
  */
-import { MessageAction, decodeMsgpack, encodeMsgpackValue, isMutationAction, type Annotation, type Message, type PresenceMessage } from '@encke/protocol';
+import {
+  MessageAction,
+  decodeMsgpack,
+  encodeMsgpackValue,
+  isMutationAction,
+  type Annotation,
+  type Message,
+  type PresenceMessage,
+} from '@encke/protocol';
 import { formatSerial } from '../serial.js';
 import { stampSerials } from '../message-chain.js';
 import type { ChannelEvent, ChannelEventInput, EventKind } from '../channel-store.js';
@@ -46,7 +54,8 @@ export function encodeEventBody(input: ChannelEventInput): Buffer {
   if (input.messages) body.m = input.messages.map(storedForm);
   if (input.presence) body.p = input.presence;
   if (input.annotations) body.a = input.annotations.map(({ serial: _serial, ...a }) => a);
-  if (input.full) body.f = isMutationAction(input.messages?.[0]?.action) ? withoutVersionSerial(input.full) : input.full;
+  if (input.full)
+    body.f = isMutationAction(input.messages?.[0]?.action) ? withoutVersionSerial(input.full) : input.full;
   return Buffer.from(encodeMsgpackValue(body));
 }
 

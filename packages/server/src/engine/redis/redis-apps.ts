@@ -32,7 +32,11 @@ export class RedisApps implements AppStore {
 
   async create(record: AppRecord, maxApps: number): Promise<CreateAppResult> {
     const id = record.config.id;
-    const result = await CREATE.run(this.cmd, [this.key(id), this.index], [this.clock.now(), id, JSON.stringify(record), record.expires, maxApps]);
+    const result = await CREATE.run(
+      this.cmd,
+      [this.key(id), this.index],
+      [this.clock.now(), id, JSON.stringify(record), record.expires, maxApps],
+    );
     return String(result) as CreateAppResult;
   }
 
@@ -44,7 +48,8 @@ export class RedisApps implements AppStore {
   }
 
   async delete(appId: string): Promise<boolean> {
-    const [[, removed] = [null, 0]] = (await this.cmd.pipeline().del(this.key(appId)).zrem(this.index, appId).exec()) ?? [];
+    const [[, removed] = [null, 0]] =
+      (await this.cmd.pipeline().del(this.key(appId)).zrem(this.index, appId).exec()) ?? [];
     return Number(removed) > 0;
   }
 }

@@ -39,7 +39,11 @@ export class RedisAuthStore implements AuthStore {
   }
 
   async claimNonce(keyName: string, nonce: string, expiresAt: number): Promise<boolean> {
-    const claimed = await CLAIM_NONCE.run(this.cmd, [`${this.prefix}nonce:${keyName}\n${nonce}`], [this.clock.now(), expiresAt, this.ttl(expiresAt)]);
+    const claimed = await CLAIM_NONCE.run(
+      this.cmd,
+      [`${this.prefix}nonce:${keyName}\n${nonce}`],
+      [this.clock.now(), expiresAt, this.ttl(expiresAt)],
+    );
     return Number(claimed) === 1;
   }
 
@@ -47,7 +51,8 @@ export class RedisAuthStore implements AuthStore {
     if (revocations.length === 0) return;
     const ttl = this.ttl(retainUntil);
     const pipeline = this.cmd.pipeline();
-    for (const r of revocations) pipeline.set(`${this.prefix}revoked:${r.keyName}\n${r.target}`, JSON.stringify({ ...r, retainUntil }), 'PX', ttl);
+    for (const r of revocations)
+      pipeline.set(`${this.prefix}revoked:${r.keyName}\n${r.target}`, JSON.stringify({ ...r, retainUntil }), 'PX', ttl);
     pipeline.publish(this.topic, JSON.stringify(revocations));
     const results = await pipeline.exec();
     const failed = results?.find(([err]) => err);

@@ -8,7 +8,14 @@
 import type { Redis } from 'ioredis';
 import { randomAlnum } from '../../util/ids.js';
 import { parseMessageSerial } from '../serial.js';
-import { splitChannelKey, type AmendInput, type AmendOutcome, type ChannelKey, type MessageChain, type StoredMessage } from '../channel-store.js';
+import {
+  splitChannelKey,
+  type AmendInput,
+  type AmendOutcome,
+  type ChannelKey,
+  type MessageChain,
+  type StoredMessage,
+} from '../channel-store.js';
 import { chainOf, publishedMessage, storedMessage } from '../message-chain.js';
 import { decodeEntry, encodeEventBody } from './codec.js';
 import { AMEND, MESSAGE, READ } from './lua.js';
@@ -37,7 +44,11 @@ export class RedisChains {
     const at = parseMessageSerial(serial);
     if (!at) return null;
     const [meta, log, , chains] = this.layout.channel(key);
-    const reply = (await scripts.message.run(this.cmd, [meta, log, chains], [...this.layout.limits(), at.epoch, at.seq, serial])) as Buffer[];
+    const reply = (await scripts.message.run(
+      this.cmd,
+      [meta, log, chains],
+      [...this.layout.limits(), at.epoch, at.seq, serial],
+    )) as Buffer[];
     if (text(reply[0]) !== 'ok') return null;
     const token = Number(text(reply[1]));
     const original = publishedMessage(decodeEntry(reply[2]!, at.epoch, at.seq), at.index);
@@ -52,21 +63,25 @@ export class RedisChains {
     const [meta, log, , chains] = this.layout.channel(key);
     const { appId, name } = splitChannelKey(key);
     const retention = input.retention;
-    const reply = (await scripts.amend.run(this.cmd, [meta, log, chains, this.activeKey(appId)], [
-      ...this.layout.limits(),
-      this.layout.topic(key),
-      at.epoch,
-      name,
-      retention ? retention.maxCount : '',
-      retention ? retention.maxAge : '',
-      input.connection ? this.connectionKey(input.connection.id) : '',
-      input.connection?.msgSerial ?? 0,
-      this.nodeId,
-      input.serial,
-      at.seq,
-      input.token,
-      ...input.events.map(encodeEventBody),
-    ])) as Buffer[];
+    const reply = (await scripts.amend.run(
+      this.cmd,
+      [meta, log, chains, this.activeKey(appId)],
+      [
+        ...this.layout.limits(),
+        this.layout.topic(key),
+        at.epoch,
+        name,
+        retention ? retention.maxCount : '',
+        retention ? retention.maxAge : '',
+        input.connection ? this.connectionKey(input.connection.id) : '',
+        input.connection?.msgSerial ?? 0,
+        this.nodeId,
+        input.serial,
+        at.seq,
+        input.token,
+        ...input.events.map(encodeEventBody),
+      ],
+    )) as Buffer[];
     const status = text(reply[0]);
     checkNotMoved(status);
     if (status === 'retry' || status === 'gone') return status;

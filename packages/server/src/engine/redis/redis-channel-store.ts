@@ -100,20 +100,24 @@ export class RedisChannelStore implements ChannelStore {
       const indexes = withIds.map(({ m }) => fresh.findIndex((f) => f.m === m));
       const eventInput: ChannelEventInput = input.messages ? { ...input, messages: fresh.map(({ m }) => m) } : input;
       const retention = options?.retention;
-      const reply = (await scripts.publish.run(this.cmd, [meta, log, this.directory.activeKey(appId), ...idKeys], [
-        ...this.layout.limits(),
-        this.layout.topic(key),
-        randomAlnum(8),
-        encodeEventBody(eventInput),
-        window,
-        name,
-        retention ? retention.maxCount : '',
-        retention ? retention.maxAge : '',
-        options?.connection ? this.connectionKey(options.connection.id) : '',
-        options?.connection?.msgSerial ?? 0,
-        this.nodeId,
-        ...indexes,
-      ])) as Buffer[];
+      const reply = (await scripts.publish.run(
+        this.cmd,
+        [meta, log, this.directory.activeKey(appId), ...idKeys],
+        [
+          ...this.layout.limits(),
+          this.layout.topic(key),
+          randomAlnum(8),
+          encodeEventBody(eventInput),
+          window,
+          name,
+          retention ? retention.maxCount : '',
+          retention ? retention.maxAge : '',
+          options?.connection ? this.connectionKey(options.connection.id) : '',
+          options?.connection?.msgSerial ?? 0,
+          this.nodeId,
+          ...indexes,
+        ],
+      )) as Buffer[];
       checkNotMoved(text(reply[0]));
       if (text(reply[0]) === 'dup') {
         withIds.forEach(({ i }, j) => {
@@ -133,7 +137,13 @@ export class RedisChannelStore implements ChannelStore {
 
   // ---- reads --------------------------------------------------------------------------------------
 
-  private async read(key: ChannelKey, mode: 'none' | 'from' | 'all', from?: { epoch: string; seq: number }, limit = 0, withMembers = false): Promise<ReadResult> {
+  private async read(
+    key: ChannelKey,
+    mode: 'none' | 'from' | 'all',
+    from?: { epoch: string; seq: number },
+    limit = 0,
+    withMembers = false,
+  ): Promise<ReadResult> {
     const reply = (await scripts.read.run(this.cmd, this.layout.channel(key), [
       ...this.layout.limits(),
       randomAlnum(8),
@@ -164,7 +174,12 @@ export class RedisChannelStore implements ChannelStore {
 
   private static lastOf(r: ReadResult, kind: EventKind, count: number, since?: number): ChannelEvent[] {
     // Messages as they now stand, in the places of their originals (message-chain.ts).
-    if (kind === 'message') return lastPublished(r.entries.map((e, i) => decodeEntry(e, r.epoch, r.oldest + i)), count, since);
+    if (kind === 'message')
+      return lastPublished(
+        r.entries.map((e, i) => decodeEntry(e, r.epoch, r.oldest + i)),
+        count,
+        since,
+      );
     const out: ChannelEvent[] = [];
     for (let i = r.entries.length - 1; i >= 0 && out.length < count; i--) {
       const event = decodeEntry(r.entries[i]!, r.epoch, r.oldest + i);
@@ -203,14 +218,16 @@ export class RedisChannelStore implements ChannelStore {
     const r = await this.read(key, mode, query.from, query.replayLimit, query.members);
     const state: AttachState = { head: RedisChannelStore.head(r), members: r.members.map(decodeMember) };
     if (query.from) state.replay = RedisChannelStore.replay(r, query.from.seq);
-    else if (query.rewind) state.rewound = RedisChannelStore.lastOf(r, 'message', query.rewind.count, query.rewind.since);
+    else if (query.rewind)
+      state.rewound = RedisChannelStore.lastOf(r, 'message', query.rewind.count, query.rewind.since);
     return state;
   }
 
   async history(key: ChannelKey, query: HistoryQuery): Promise<HistoryPage> {
     const r = await this.read(key, 'all');
     const head = RedisChannelStore.head(r);
-    if (r.seq === 0 && r.entries.length === 0) return { head: null, entries: [], more: false, stale: query.epoch !== undefined && query.epoch !== r.epoch };
+    if (r.seq === 0 && r.entries.length === 0)
+      return { head: null, entries: [], more: false, stale: query.epoch !== undefined && query.epoch !== r.epoch };
     const events = r.entries.map((e, i) => decodeEntry(e, r.epoch, r.oldest + i));
     return historyPage(query.kind === 'message' ? historyView(events) : events, head, query);
   }

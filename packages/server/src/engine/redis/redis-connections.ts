@@ -73,9 +73,27 @@ export class RedisConnections implements ConnectionStore {
   }
 
   async save(r: ConnectionRecord): Promise<void> {
-    const fields = ['a', r.appId, 'h', r.secretHash, 'ms', String(r.msgSerial), 'rp', String(r.remainPresentFor), 'pc', JSON.stringify(r.presenceChannels), 'o', r.owner];
+    const fields = [
+      'a',
+      r.appId,
+      'h',
+      r.secretHash,
+      'ms',
+      String(r.msgSerial),
+      'rp',
+      String(r.remainPresentFor),
+      'pc',
+      JSON.stringify(r.presenceChannels),
+      'o',
+      r.owner,
+    ];
     if (r.clientId !== undefined) fields.push('c', r.clientId);
-    await this.cmd.pipeline().del(this.key(r.connectionId)).hset(this.key(r.connectionId), ...fields).sadd(this.nodeSet(r.owner), r.connectionId).exec();
+    await this.cmd
+      .pipeline()
+      .del(this.key(r.connectionId))
+      .hset(this.key(r.connectionId), ...fields)
+      .sadd(this.nodeSet(r.owner), r.connectionId)
+      .exec();
   }
 
   async load(connectionId: string): Promise<ConnectionRecord | undefined> {
@@ -95,7 +113,9 @@ export class RedisConnections implements ConnectionStore {
   }
 
   async claim(connectionId: string, owner: string, secretHash: string): Promise<string | undefined> {
-    const previous = String(await CLAIM.run(this.cmd, [this.key(connectionId)], [owner, secretHash, this.prefix, connectionId]));
+    const previous = String(
+      await CLAIM.run(this.cmd, [this.key(connectionId)], [owner, secretHash, this.prefix, connectionId]),
+    );
     return previous === '' ? undefined : previous;
   }
 

@@ -5,7 +5,13 @@
  */
 import type { Redis } from 'ioredis';
 import type { Clock } from '../../util/clock.js';
-import { splitChannelKey, type ChannelKey, type ChannelList, type ChannelListQuery, type OccupancyMetrics } from '../channel-store.js';
+import {
+  splitChannelKey,
+  type ChannelKey,
+  type ChannelList,
+  type ChannelListQuery,
+  type OccupancyMetrics,
+} from '../channel-store.js';
 import type { RedisNodes } from './redis-nodes.js';
 
 export class RedisDirectory {
@@ -70,7 +76,11 @@ export class RedisDirectory {
     return sum;
   }
 
-  async list(appId: string, query: ChannelListQuery, logKeys: (key: ChannelKey) => [meta: string, log: string]): Promise<ChannelList> {
+  async list(
+    appId: string,
+    query: ChannelListQuery,
+    logKeys: (key: ChannelKey) => [meta: string, log: string],
+  ): Promise<ChannelList> {
     const prefix = query.prefix ?? '';
     const candidates = (await this.cmd.zrange(this.activeKey(appId), 0, -1))
       .filter((name) => name.startsWith(prefix) && (query.after === undefined || name > query.after))

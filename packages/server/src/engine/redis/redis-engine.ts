@@ -49,6 +49,13 @@ export interface RedisEngineOptions {
   connectTimeout?: number;
 }
 
+/** ioredis options of both connections: a command fails after 3 retries; reconnects back off to 2 s. */
+const CLIENT_OPTIONS = {
+  maxRetriesPerRequest: 3,
+  retryStrategy: (attempt: number) => Math.min(attempt * 200, 2000),
+  lazyConnect: true,
+};
+
 /** The Redis URL without its password, for logs. */
 function redactUrl(url: string): string {
   try {
@@ -80,9 +87,9 @@ export class RedisEngine implements Engine {
   private closed = false;
 
   constructor(private readonly options: RedisEngineOptions) {
-    const common = { maxRetriesPerRequest: 3, retryStrategy: (attempt: number) => Math.min(attempt * 200, 2000), lazyConnect: true };
-    this.cmd = redisClient(options.url, { ...common, connectionName: 'encke-cmd' });
-    this.sub = redisClient(options.url, { ...common, connectionName: 'encke-sub', autoResubscribe: false });
+    const { clock, prefix, nodeId } = options;
+    this.cmd = redisClient(options.url, { ...CLIENT_OPTIONS, connectionName: 'encke-cmd' });
+    this.sub = redisClient(options.url, { ...CLIENT_OPTIONS, connectionName: 'encke-sub', autoResubscribe: false });
     // Every script runs on `cmd`, in call order (script.ts); its runner reports through our logger.
     ScriptRunner.of(this.cmd, options.logger);
     this.sub.on('messageBuffer', (topic: Buffer, payload: Buffer) => this.onPublished(topic.toString('utf8'), payload));
@@ -91,17 +98,22 @@ export class RedisEngine implements Engine {
     this.sub.on('ready', () => this.onSubscriberReady());
     const layout = new RedisLayout(options);
     this.channelTopicPrefix = layout.topic('');
-    this.auth = new RedisAuthStore(this.cmd, options.clock, options.prefix, (revocation) => this.events?.onRevocation(revocation));
-    this.stats = new RedisStats(this.cmd, options.prefix, options.statsMaxIntervals);
-    this.apps = new RedisApps(this.cmd, options.clock, options.prefix);
-    this.nodes = new RedisNodes(this.cmd, options.clock, options.logger, options.prefix, options.nodeId, options.nodeTimeout);
-    const directory = new RedisDirectory(this.cmd, options.clock, options.prefix, this.nodes, options.logMaxAge);
-    this.connections = new RedisConnections(this.cmd, options.prefix, this.nodes, (id, owner) => this.events?.onTakeover(id, owner));
+    this.auth = new RedisAuthStore(this.cmd, clock, prefix, (revocation) => this.events?.onRevocation(revocation));
+    this.stats = new RedisStats(this.cmd, prefix, options.statsMaxIntervals);
+    this.apps = new RedisApps(this.cmd, clock, prefix);
+    this.nodes = new RedisNodes(this.cmd, clock, options.logger, prefix, nodeId, options.nodeTimeout);
+    const directory = new RedisDirectory(this.cmd, clock, prefix, this.nodes, options.logMaxAge);
+    const onTakeover = (id: string, owner: string): void => this.events?.onTakeover(id, owner);
+    this.connections = new RedisConnections(this.cmd, prefix, this.nodes, onTakeover);
     const connectionKey = (id: string): string => this.connections.key(id);
-    const presence = new RedisPresence(this.cmd, layout, (appId) => directory.activeKey(appId), connectionKey, options.nodeId);
-    const chains = new RedisChains(this.cmd, layout, (appId) => directory.activeKey(appId), connectionKey, options.nodeId);
-    const topics = { subscribe: (topic: string) => this.subscribe(topic), unsubscribe: (topic: string) => this.unsubscribe(topic) };
-    this.channels = new RedisChannelStore(this.cmd, layout, directory, presence, chains, topics, connectionKey, options.nodeId);
+    const activeKey = (appId: string): string => directory.activeKey(appId);
+    const presence = new RedisPresence(this.cmd, layout, activeKey, connectionKey, nodeId);
+    const chains = new RedisChains(this.cmd, layout, activeKey, connectionKey, nodeId);
+    const topics = {
+      subscribe: (topic: string) => this.subscribe(topic),
+      unsubscribe: (topic: string) => this.unsubscribe(topic),
+    };
+    this.channels = new RedisChannelStore(this.cmd, layout, directory, presence, chains, topics, connectionKey, nodeId);
     this.reaper = this.newReaper(directory);
   }
 
@@ -142,12 +154,19 @@ export class RedisEngine implements Engine {
    */
   async start(events: EngineEvents): Promise<void> {
     this.events = events;
-    await connectWithin([this.cmd, this.sub], redactUrl(this.options.url), this.options.connectTimeout ?? DEFAULT_CONNECT_TIMEOUT);
+    await connectWithin(
+      [this.cmd, this.sub],
+      redactUrl(this.options.url),
+      this.options.connectTimeout ?? DEFAULT_CONNECT_TIMEOUT,
+    );
     await this.subscribe(this.auth.topic);
     await this.subscribe(this.connections.nodeTopic(this.options.nodeId));
     await this.nodes.start();
     this.reaper.start();
-    this.options.logger.info({ redis: redactUrl(this.options.url), nodeId: this.options.nodeId }, 'redis engine connected');
+    this.options.logger.info(
+      { redis: redactUrl(this.options.url), nodeId: this.options.nodeId },
+      'redis engine connected',
+    );
   }
 
   async close(): Promise<void> {

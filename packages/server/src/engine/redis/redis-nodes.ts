@@ -25,9 +25,12 @@ export class RedisNodes {
 
   async start(): Promise<void> {
     await this.beat();
-    this.timer = this.clock.setInterval(() => {
-      this.beat().catch((err: unknown) => this.logger.warn({ err: (err as Error).message }, 'node heartbeat failed'));
-    }, Math.max(100, Math.floor(this.timeout / 3)));
+    this.timer = this.clock.setInterval(
+      () => {
+        this.beat().catch((err: unknown) => this.logger.warn({ err: (err as Error).message }, 'node heartbeat failed'));
+      },
+      Math.max(100, Math.floor(this.timeout / 3)),
+    );
   }
 
   stop(): void {

@@ -46,7 +46,13 @@ export class RedisReaper {
     try {
       for (const dead of await this.d.nodes.dead()) {
         if (dead === this.d.nodes.nodeId) continue;
-        const locked = await this.d.cmd.set(`${this.d.prefix}reap:${dead}`, this.d.nodes.nodeId, 'PX', this.d.nodes.timeout * 4, 'NX');
+        const locked = await this.d.cmd.set(
+          `${this.d.prefix}reap:${dead}`,
+          this.d.nodes.nodeId,
+          'PX',
+          this.d.nodes.timeout * 4,
+          'NX',
+        );
         if (locked === 'OK') await this.reap(dead);
       }
     } catch (err) {

@@ -52,7 +52,11 @@ export class RedisStats implements StatsStore {
       STATS_UNITS.map((unit) => {
         const base = this.base(appId, unit);
         const start = intervalStart(unit, minute);
-        return ADD.run(this.cmd, [`${base}:idx`, `${base}:${start}`], [start, minute, this.maxIntervals, `${base}:`, ...pairs]);
+        return ADD.run(
+          this.cmd,
+          [`${base}:idx`, `${base}:${start}`],
+          [start, minute, this.maxIntervals, `${base}:`, ...pairs],
+        );
       }),
     );
   }

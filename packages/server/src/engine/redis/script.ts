@@ -120,7 +120,8 @@ export class ScriptRunner {
 
   /** Call `n` found no script: sent again with its source; new calls wait until it is done. */
   private retry(n: number, script: LuaScript, keys: readonly string[], args: readonly Arg[]): Promise<unknown> {
-    if (this.held === null) this.logger?.warn({ script: script.sha }, 'redis had lost its Lua scripts; loading them again');
+    if (this.held === null)
+      this.logger?.warn({ script: script.sha }, 'redis had lost its Lua scripts; loading them again');
     this.held ??= [];
     this.loaded.clear();
     this.loaded.add(script.sha);

@@ -116,7 +116,13 @@ export class BadgeTransport implements Transport {
   private fail(error: { code: number; statusCode: number; message: string } | undefined): void {
     if (!this.opened && !this.ended) {
       this.ended = true;
-      sendError(this.res, new AblyError(error ?? { code: Err.internal.code, statusCode: 500, message: 'Channel detached' }, error?.message));
+      sendError(
+        this.res,
+        new AblyError(
+          error ?? { code: Err.internal.code, statusCode: 500, message: 'Channel detached' },
+          error?.message,
+        ),
+      );
       this.closeSession();
       return;
     }

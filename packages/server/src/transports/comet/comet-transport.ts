@@ -157,7 +157,10 @@ export class CometTransport implements Transport, ParkOwner, Parkable {
       const frames = this.queue;
       this.finish(false);
       this.replay?.record(frames);
-      this.ctx.metrics.wrote('comet', respond(res, again ? [...again, ...frames] : frames, format, mode.framing, this.replay?.count));
+      this.ctx.metrics.wrote(
+        'comet',
+        respond(res, again ? [...again, ...frames] : frames, format, mode.framing, this.replay?.count),
+      );
       return;
     }
     if (this.recv) this.endRecv([]);
@@ -257,7 +260,10 @@ export class CometTransport implements Transport, ParkOwner, Parkable {
     const replay = recv.mode.stream ? null : this.replay;
     replay?.record(frames);
     const answer = again && again.length > 0 ? [...again, ...frames] : frames;
-    this.ctx.metrics.wrote('comet', respond(recv.parked ?? recv.res!, answer, recv.format, recv.mode.framing, replay?.count));
+    this.ctx.metrics.wrote(
+      'comet',
+      respond(recv.parked ?? recv.res!, answer, recv.format, recv.mode.framing, replay?.count),
+    );
   }
 
   // ---- Transport --------------------------------------------------------------------------------
@@ -332,7 +338,10 @@ export class CometTransport implements Transport, ParkOwner, Parkable {
   }
 
   private slowConsumer(): void {
-    this.ctx.logger.warn({ queued: this.queue.length, buffered: this.recv ? buffered(this.recv) : 0 }, 'dropping slow comet consumer');
+    this.ctx.logger.warn(
+      { queued: this.queue.length, buffered: this.recv ? buffered(this.recv) : 0 },
+      'dropping slow comet consumer',
+    );
     this.ctx.metrics.slowConsumer('comet', this.queue.length);
     this.gone();
   }

@@ -12,7 +12,15 @@ import type { HttpRequest } from '../../http/router.js';
 export const FORWARDED_HEADER = 'x-encke-forwarded';
 
 /** Headers that belong to one hop, not to the request. */
-const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'upgrade', 'te', 'trailer']);
+const HOP_BY_HOP = new Set([
+  'connection',
+  'keep-alive',
+  'proxy-connection',
+  'transfer-encoding',
+  'upgrade',
+  'te',
+  'trailer',
+]);
 
 function endToEnd(headers: IncomingHttpHeaders): IncomingHttpHeaders {
   const out: IncomingHttpHeaders = {};
@@ -33,15 +41,19 @@ export async function forwardToOwner(ctx: NodeContext, r: HttpRequest, record: C
   const target = new URL(r.req.url ?? '/', where.url);
   const request = target.protocol === 'https:' ? httpsRequest : httpRequest;
   await new Promise<void>((resolve) => {
-    const upstream = request(target, { method: r.method, headers: { ...endToEnd(r.req.headers), [FORWARDED_HEADER]: ctx.options.serverId } }, (answer) => {
-      r.res.writeHead(answer.statusCode ?? 502, endToEnd(answer.headers));
-      answer.pipe(r.res);
-      answer.on('end', resolve);
-      answer.on('error', () => {
-        r.res.destroy();
-        resolve();
-      });
-    });
+    const upstream = request(
+      target,
+      { method: r.method, headers: { ...endToEnd(r.req.headers), [FORWARDED_HEADER]: ctx.options.serverId } },
+      (answer) => {
+        r.res.writeHead(answer.statusCode ?? 502, endToEnd(answer.headers));
+        answer.pipe(r.res);
+        answer.on('end', resolve);
+        answer.on('error', () => {
+          r.res.destroy();
+          resolve();
+        });
+      },
+    );
     upstream.on('error', (err) => {
       ctx.logger.warn({ err: err.message, owner: record.owner }, 'comet forward to the owning node failed');
       // The client resumes through connect: any node takes the connection over.

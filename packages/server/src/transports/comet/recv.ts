@@ -43,7 +43,10 @@ function framedHeaders(framing: Framing): Record<string, string> {
 /** Sends the head of a stream and its framing's preamble. */
 export function openStream(recv: Recv): void {
   const framing = recv.mode.framing;
-  if (recv.parked) recv.parked.openChunked(framing ? framedHeaderList(framing) : recv.format === 'json' ? JSON_HEADERS : MSGPACK_HEADERS);
+  if (recv.parked)
+    recv.parked.openChunked(
+      framing ? framedHeaderList(framing) : recv.format === 'json' ? JSON_HEADERS : MSGPACK_HEADERS,
+    );
   else {
     recv.res!.writeHead(200, framing ? framedHeaders(framing) : heldHeaders(recv.format));
     // The head goes first: chunks are then written to the socket directly.
@@ -55,7 +58,15 @@ export function openStream(recv: Recv): void {
 }
 
 /** One key per framing for the per-frame piece cache (OutboundFrame.memo). */
-const CHUNK_KEYS: Record<FramingName, object> = { json: {}, msgpack: {}, jsonp: {}, sse: {}, htmlfile: {}, multipart: {}, mixed: {} };
+const CHUNK_KEYS: Record<FramingName, object> = {
+  json: {},
+  msgpack: {},
+  jsonp: {},
+  sse: {},
+  htmlfile: {},
+  multipart: {},
+  mixed: {},
+};
 
 /**
  * Writes a batch to an open stream. With chunked encoding the chunk is framed here and written to
@@ -70,7 +81,10 @@ export function writeBatch(recv: Recv, frames: readonly OutboundFrame[], id?: st
     return write(recv, encodeBatch(frames, recv.format));
   }
   if (chunked(recv) && frames.length === 1 && id === undefined) {
-    return writeChunk(recv, frames[0]!.memo(CHUNK_KEYS[framing.name], (f) => httpChunk(Buffer.from(framing.batch([f])))));
+    return writeChunk(
+      recv,
+      frames[0]!.memo(CHUNK_KEYS[framing.name], (f) => httpChunk(Buffer.from(framing.batch([f])))),
+    );
   }
   write(recv, Buffer.from(framing.batch(frames, id)));
 }
@@ -122,11 +136,19 @@ export const POSITION_HEADER = 'X-Encke-Position';
  * then the headers too. `position`: an acknowledged poll's position, sent as X-Encke-Position.
  * Returns the body's size in bytes (for the bytes-out metric).
  */
-export function respond(res: ServerResponse | ParkedResponse, frames: readonly OutboundFrame[], format: Format, framing: Framing | undefined, position?: number): number {
+export function respond(
+  res: ServerResponse | ParkedResponse,
+  frames: readonly OutboundFrame[],
+  format: Format,
+  framing: Framing | undefined,
+  position?: number,
+): number {
   const last = frames[frames.length - 1]?.pm;
   const fatal = last?.action === Action.ERROR && last.error ? last.error : undefined;
   const status = fatal ? fatal.statusCode : 200;
-  const answerHeaders: Record<string, string> = fatal ? { 'X-Ably-ErrorCode': String(fatal.code), 'X-Ably-ErrorMessage': headerSafe(fatal.message) } : {};
+  const answerHeaders: Record<string, string> = fatal
+    ? { 'X-Ably-ErrorCode': String(fatal.code), 'X-Ably-ErrorMessage': headerSafe(fatal.message) }
+    : {};
   if (position !== undefined) answerHeaders[POSITION_HEADER] = String(position);
   let body: string | Buffer;
   let length: number;
@@ -144,12 +166,24 @@ export function respond(res: ServerResponse | ParkedResponse, frames: readonly O
     // Flat [name, value, …] headers: no object to build and walk on every poll.
     headers = [...(format === 'json' ? JSON_HEADERS : MSGPACK_HEADERS), 'Content-Length', String(length)];
   }
-  if (fatal) headers.push('X-Ably-ErrorCode', answerHeaders['X-Ably-ErrorCode']!, 'X-Ably-ErrorMessage', answerHeaders['X-Ably-ErrorMessage']!);
+  if (fatal)
+    headers.push(
+      'X-Ably-ErrorCode',
+      answerHeaders['X-Ably-ErrorCode']!,
+      'X-Ably-ErrorMessage',
+      answerHeaders['X-Ably-ErrorMessage']!,
+    );
   if (position !== undefined) headers.push(POSITION_HEADER, String(position));
   return end(res, status, headers, body, length);
 }
 
-function end(res: ServerResponse | ParkedResponse, status: number, headers: string[], body: string | Buffer, length: number): number {
+function end(
+  res: ServerResponse | ParkedResponse,
+  status: number,
+  headers: string[],
+  body: string | Buffer,
+  length: number,
+): number {
   if ('answer' in res) res.answer(status, headers, body);
   else res.writeHead(status, headers).end(body);
   return length;

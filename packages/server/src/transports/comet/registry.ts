@@ -60,7 +60,13 @@ function credentialString(c: Credentials): string {
 /** Whether two authentications grant exactly the same: key, method, clientId and capability. */
 export function sameGrant(a: AuthContext, b: AuthContext): boolean {
   if (a === b) return true;
-  return a.app.id === b.app.id && a.keyName === b.keyName && a.method === b.method && a.clientId === b.clientId && capabilityToJson(a.capability) === capabilityToJson(b.capability);
+  return (
+    a.app.id === b.app.id &&
+    a.keyName === b.keyName &&
+    a.method === b.method &&
+    a.clientId === b.clientId &&
+    capabilityToJson(a.capability) === capabilityToJson(b.capability)
+  );
 }
 
 /** A request whose credential the connection does not hold (yet): it waits for the session to take it. */
@@ -112,7 +118,15 @@ export class CometRegistry implements CometKeys {
     const records = this.byConnection.get(issued.connectionId);
     let record = records?.find((r) => r.transport === transport);
     if (!record) {
-      record = { transport, connectionId: issued.connectionId, appId: issued.appId, keys: [issued.connectionKey], bound: issued.auth, verified: undefined, waiters: NO_WAITERS };
+      record = {
+        transport,
+        connectionId: issued.connectionId,
+        appId: issued.appId,
+        keys: [issued.connectionKey],
+        bound: issued.auth,
+        verified: undefined,
+        waiters: NO_WAITERS,
+      };
       if (records) records.push(record);
       else this.byConnection.set(issued.connectionId, [record]);
     } else record.keys.push(issued.connectionKey);

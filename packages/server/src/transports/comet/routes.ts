@@ -41,9 +41,15 @@ const SERVER_COOKIE = 'encke_server';
 
 export function registerCometRoutes(router: Router, ctx: NodeContext): CometRegistry {
   const registry = new CometRegistry(ctx.clock);
-  const route = (method: string, path: string, handle: Handler): void => void router.add(method, path, jsonpAware(ctx, handle));
+  const route = (method: string, path: string, handle: Handler): void =>
+    void router.add(method, path, jsonpAware(ctx, handle));
   route('GET', '/comet/connect', (r) => connect(ctx, registry, r));
-  const keyed = (method: string, path: string, handle: (t: CometTransport, r: HttpRequest) => void | Promise<void>, lingering = false): void => {
+  const keyed = (
+    method: string,
+    path: string,
+    handle: (t: CometTransport, r: HttpRequest) => void | Promise<void>,
+    lingering = false,
+  ): void => {
     route(method, path, async (r) => {
       const found = await transportFor(ctx, registry, r, lingering);
       if (found) await handle(await bound(ctx, registry, found), r);
@@ -84,12 +90,16 @@ async function connect(ctx: NodeContext, registry: CometRegistry, r: HttpRequest
     if (live?.continueAfter(req, res, mode, last.count)) return;
     params.resume ??= last.key;
   }
-  if (mode.ack !== undefined && mode.ack !== 0) throw new AblyError(Err.invalidParameterValue, 'Invalid ack on connect: ack=0 asks for acknowledged polling');
+  if (mode.ack !== undefined && mode.ack !== 0)
+    throw new AblyError(Err.invalidParameterValue, 'Invalid ack on connect: ack=0 asks for acknowledged polling');
   // ably-js sends no `format` on comet and always speaks JSON; other clients may ask for msgpack.
   const format: Format = mode.framing ? 'json' : query.has('format') ? params.format : (acceptedFormat(req) ?? 'json');
   // Later recvs default to the mode of the first one (a script-tag client never streams).
   const transport = new CometTransport(ctx, registry, format, mode.stream, mode.ack === 0);
-  res.setHeader('Set-Cookie', `${SERVER_COOKIE}=${encodeURIComponent(ctx.options.serverId)}; Path=/; HttpOnly; SameSite=Lax${secure ? '; Secure' : ''}`);
+  res.setHeader(
+    'Set-Cookie',
+    `${SERVER_COOKIE}=${encodeURIComponent(ctx.options.serverId)}; Path=/; HttpOnly; SameSite=Lax${secure ? '; Secure' : ''}`,
+  );
   // A plain poll's connect still waits for its CONNECTED, which is written right after.
   transport.attachRecv(req, res, mode.short ? { ...mode, short: false } : mode);
   await openConnection(ctx, params, transport);
@@ -101,7 +111,8 @@ function lastEventId({ req, url }: HttpRequest): { key: string; count: number } 
   const id = (typeof header === 'string' ? header : undefined) ?? url.searchParams.get('lastEventId') ?? undefined;
   if (id === undefined || id === '') return undefined;
   const parsed = parseSseEventId(id);
-  if (!parsed) throw new AblyError(Err.invalidParameterValue, 'Invalid Last-Event-ID: not an event id of a comet stream');
+  if (!parsed)
+    throw new AblyError(Err.invalidParameterValue, 'Invalid Last-Event-ID: not an event id of a comet stream');
   return parsed;
 }
 
@@ -109,7 +120,12 @@ function lastEventId({ req, url }: HttpRequest): { key: string; count: number } 
  * The live transport on this node that `key` names, if the request's credentials are the ones the
  * connection holds; anything else goes through a resume, which checks them as a connect does.
  */
-async function liveTransport(ctx: NodeContext, registry: CometRegistry, r: HttpRequest, key: string): Promise<CometTransport | undefined> {
+async function liveTransport(
+  ctx: NodeContext,
+  registry: CometRegistry,
+  r: HttpRequest,
+  key: string,
+): Promise<CometTransport | undefined> {
   const found = registry.find(key, false);
   if (!found) return undefined;
   const credentials = requestCredentials(r.url.searchParams, r.req.headers.authorization) ?? {};
@@ -117,7 +133,9 @@ async function liveTransport(ctx: NodeContext, registry: CometRegistry, r: HttpR
   const auth = reused ?? (await authenticate(ctx.apps, ctx.tokens, credentials));
   checkTls(auth, r.secure);
   checkOrigin(auth, () => pageOrigin(r));
-  return found.appId === auth.app.id && (reused !== undefined || sameGrant(auth, found.bound)) ? found.transport : undefined;
+  return found.appId === auth.app.id && (reused !== undefined || sameGrant(auth, found.bound))
+    ? found.transport
+    : undefined;
 }
 
 /**
@@ -141,7 +159,13 @@ function parseStream(value: string | null): boolean {
  * transport is already gone closes it; a connection another node owns gets the request forwarded
  * there (undefined: answered). Anything else is 80022.
  */
-async function transportFor(ctx: NodeContext, registry: CometRegistry, r: HttpRequest, lingering = false, closing = false): Promise<Found | undefined> {
+async function transportFor(
+  ctx: NodeContext,
+  registry: CometRegistry,
+  r: HttpRequest,
+  lingering = false,
+  closing = false,
+): Promise<Found | undefined> {
   const key = r.params.key!;
   const credentials = requestCredentials(r.url.searchParams, r.req.headers.authorization) ?? {};
   const found = registry.find(key, lingering);
@@ -176,7 +200,10 @@ function recv(ctx: NodeContext, t: CometTransport, r: HttpRequest): void {
   const confirmed = mode.framing?.name === 'sse' ? lastEventId(r)?.count : mode.ack;
   if (confirmed === undefined) return t.attachRecv(r.req, r.res, mode);
   if (!t.continueAfter(r.req, r.res, mode, confirmed)) {
-    const what = mode.ack === undefined ? 'The stream cannot continue from this Last-Event-ID' : `The answers after position ${confirmed} are no longer kept`;
+    const what =
+      mode.ack === undefined
+        ? 'The stream cannot continue from this Last-Event-ID'
+        : `The answers after position ${confirmed} are no longer kept`;
     throw new AblyError(Err.connectionNotFound, `${what}: resume the connection`);
   }
 }
@@ -194,7 +221,10 @@ interface Found {
 const REAUTH_GRACE = 3000;
 
 function notTheConnections(): AblyError {
-  return new AblyError(Err.incompatibleCredentials, "The request's credentials are not the connection's: a comet request must carry the credential the connection is authenticated with");
+  return new AblyError(
+    Err.incompatibleCredentials,
+    "The request's credentials are not the connection's: a comet request must carry the credential the connection is authenticated with",
+  );
 }
 
 /**
@@ -215,10 +245,20 @@ async function bound(ctx: NodeContext, registry: CometRegistry, { record, unboun
  * A send whose credential the connection does not hold yet is the client's in-band reauth only if
  * it starts with AUTH carrying that very token; anything else waits for the binding like any request.
  */
-async function boundForSend(ctx: NodeContext, registry: CometRegistry, found: Found, messages: readonly Inbound[]): Promise<CometTransport> {
+async function boundForSend(
+  ctx: NodeContext,
+  registry: CometRegistry,
+  found: Found,
+  messages: readonly Inbound[],
+): Promise<CometTransport> {
   const first = messages[0];
   const token = found.unbound?.credentials.token;
-  const reauth = first !== undefined && !(first instanceof AblyError) && first.action === Action.AUTH && token !== undefined && first.auth?.accessToken === token;
+  const reauth =
+    first !== undefined &&
+    !(first instanceof AblyError) &&
+    first.action === Action.AUTH &&
+    token !== undefined &&
+    first.auth?.accessToken === token;
   return reauth ? found.record.transport : bound(ctx, registry, found);
 }
 
@@ -232,12 +272,16 @@ async function send(ctx: NodeContext, registry: CometRegistry, found: Found, r: 
   let transport = found.unbound ? undefined : found.record.transport;
   let messages: Inbound[];
   try {
-    const raw = r.method === 'POST' ? decodeBody(await readBody(r.req, max), requestFormat(r.req), max) : decodeQueryBody(r.url.searchParams, max);
+    const raw =
+      r.method === 'POST'
+        ? decodeBody(await readBody(r.req, max), requestFormat(r.req), max)
+        : decodeQueryBody(r.url.searchParams, max);
     messages = parseSendBody(raw);
   } catch (err) {
     // The request itself broke (client gone mid-body): nothing to answer, the connection is fine.
     if (!(err instanceof AblyError) || err instanceof ClientAbortError) {
-      if (ctx.logger.isLevelEnabled('debug')) ctx.logger.debug({ err: (err as Error).message }, 'comet send aborted by the client');
+      if (ctx.logger.isLevelEnabled('debug'))
+        ctx.logger.debug({ err: (err as Error).message }, 'comet send aborted by the client');
       return void r.res.destroy();
     }
     // A broken body fails the connection only when it is the connection's own request.

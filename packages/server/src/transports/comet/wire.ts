@@ -9,7 +9,15 @@
  * encodings made once per format, never re-serialised per connection.
  */
 import type { IncomingMessage } from 'node:http';
-import { AblyError, Err, PayloadError, decodeJson, decodeLimits, parseProtocolMessage, type Format } from '@encke/protocol';
+import {
+  AblyError,
+  Err,
+  PayloadError,
+  decodeJson,
+  decodeLimits,
+  parseProtocolMessage,
+  type Format,
+} from '@encke/protocol';
 import { JSON_TYPE, MSGPACK_TYPE } from '../../http/body.js';
 import type { OutboundFrame } from '../../wire/frame.js';
 import type { Inbound } from '../../session/port.js';
@@ -62,7 +70,8 @@ export function acceptedFormat(req: IncomingMessage): Format | undefined {
  * the whole body (nothing is delivered); a broken payload is kept as a PayloadError to be NACKed.
  */
 export function parseSendBody(raw: unknown): Inbound[] {
-  if (!Array.isArray(raw)) throw new AblyError(Err.badRequest, 'A comet send body must be an array of ProtocolMessages');
+  if (!Array.isArray(raw))
+    throw new AblyError(Err.badRequest, 'A comet send body must be an array of ProtocolMessages');
   const out: Inbound[] = [];
   for (const item of raw) {
     try {
@@ -78,9 +87,14 @@ export function parseSendBody(raw: unknown): Inbound[] {
 /** The JSON messages of a `GET …/send?body=<url-encoded JSON array>`. */
 export function decodeQueryBody(query: URLSearchParams, maxBytes: number): unknown {
   const text = query.get(SEND_QUERY_PARAM);
-  if (text === null || text === '') throw new AblyError(Err.invalidRequestBody, `GET send needs the messages in the "${SEND_QUERY_PARAM}" query parameter`);
+  if (text === null || text === '')
+    throw new AblyError(
+      Err.invalidRequestBody,
+      `GET send needs the messages in the "${SEND_QUERY_PARAM}" query parameter`,
+    );
   const size = Buffer.byteLength(text, 'utf8');
-  if (size > maxBytes) throw new AblyError(Err.requestTooLarge, `Request body of ${size} bytes exceeds the limit of ${maxBytes}`);
+  if (size > maxBytes)
+    throw new AblyError(Err.requestTooLarge, `Request body of ${size} bytes exceeds the limit of ${maxBytes}`);
   return decodeJson(text, decodeLimits(maxBytes));
 }
 

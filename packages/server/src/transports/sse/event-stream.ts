@@ -85,7 +85,8 @@ export class EventStreamTransport implements Transport, ParkOwner {
   }
 
   tick(now: number): void {
-    if (this.opened && !this.ended && now - this.lastWrite >= this.ctx.options.heartbeatInterval) this.send(keepalive(this.style, this.params.heartbeats));
+    if (this.opened && !this.ended && now - this.lastWrite >= this.ctx.options.heartbeatInterval)
+      this.send(keepalive(this.style, this.params.heartbeats));
   }
 
   terminate(): void {
@@ -216,7 +217,8 @@ export class EventStreamTransport implements Transport, ParkOwner {
     this.ended = true;
     if (this.parked) this.parked.endChunked();
     else if (this.opened) this.res!.end();
-    else if (!this.res!.headersSent) sendError(this.res!, new AblyError(Err.disconnected, 'Connection ended before the stream opened'));
+    else if (!this.res!.headersSent)
+      sendError(this.res!, new AblyError(Err.disconnected, 'Connection ended before the stream opened'));
   }
 
   /** The stream's session is of no use once the stream is gone: close it (no resume by key). */

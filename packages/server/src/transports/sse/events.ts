@@ -55,7 +55,9 @@ export function frameItems(frame: OutboundFrame): FrameItems {
       event: isMessage ? 'message' : 'presence',
       serials: items.map(positionOf),
       enveloped: items.map((m) => JSON.stringify({ ...m, channel })),
-      bare: items.map((m) => (typeof m.data === 'string' ? m.data : m.data === undefined ? '' : JSON.stringify(m.data))),
+      bare: items.map((m) =>
+        typeof m.data === 'string' ? m.data : m.data === undefined ? '' : JSON.stringify(m.data),
+      ),
     };
   });
 }
@@ -70,7 +72,13 @@ function sseData(text: string): string {
 }
 
 /** Item `i` of `items` as one event; `id` is the stream position after it (none: keep the last). */
-export function itemEvent(style: StreamStyle, items: FrameItems, i: number, enveloped: boolean, id: string | undefined): string {
+export function itemEvent(
+  style: StreamStyle,
+  items: FrameItems,
+  i: number,
+  enveloped: boolean,
+  id: string | undefined,
+): string {
   if (style === 'sse') {
     return `${id === undefined ? '' : `id: ${id}\n`}event: ${items.event}\n${sseData(enveloped ? items.enveloped[i]! : items.bare[i]!)}\n`;
   }

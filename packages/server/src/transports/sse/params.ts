@@ -27,24 +27,35 @@ function flag(query: URLSearchParams, name: string, fallback: boolean): boolean 
   if (value === null) return fallback;
   if (value === 'true') return true;
   if (value === 'false') return false;
-  throw new AblyError(Err.invalidParameterValue, `Invalid ${name} ${JSON.stringify(value.slice(0, 20))}: expected true or false`);
+  throw new AblyError(
+    Err.invalidParameterValue,
+    `Invalid ${name} ${JSON.stringify(value.slice(0, 20))}: expected true or false`,
+  );
 }
 
-export function parseEventStreamParams(query: URLSearchParams, req: IncomingMessage, maxChannels: number): EventStreamParams {
+export function parseEventStreamParams(
+  query: URLSearchParams,
+  req: IncomingMessage,
+  maxChannels: number,
+): EventStreamParams {
   const v = query.get('v');
   if (v === null) throw new AblyError(Err.badRequest, 'The v parameter is mandatory (the API version, e.g. v=1.2)');
-  if (!VERSION_RE.test(v)) throw new AblyError(Err.unsupportedProtocolVersion, `Unsupported API version ${JSON.stringify(v.slice(0, 20))}`);
+  if (!VERSION_RE.test(v))
+    throw new AblyError(Err.unsupportedProtocolVersion, `Unsupported API version ${JSON.stringify(v.slice(0, 20))}`);
   const separator = query.get('separator') ?? ',';
   if (separator === '' || separator.length > MAX_SEPARATOR_LENGTH) {
     throw new AblyError(Err.invalidParameterValue, `Invalid separator: 1 to ${MAX_SEPARATOR_LENGTH} characters`);
   }
   const list = query.get('channels') ?? query.get('channel');
-  if (list === null || list === '') throw new AblyError(Err.badRequest, 'The channels parameter is mandatory (one or more channel names)');
+  if (list === null || list === '')
+    throw new AblyError(Err.badRequest, 'The channels parameter is mandatory (one or more channel names)');
   const channels = [...new Set(list.split(separator))];
   if (channels.some((c) => c === '')) throw new AblyError(Err.invalidChannelName, 'Empty channel name in channels');
-  if (channels.length > maxChannels) throw new AblyError(Err.invalidParameterValue, `At most ${maxChannels} channels per stream`);
+  if (channels.length > maxChannels)
+    throw new AblyError(Err.invalidParameterValue, `At most ${maxChannels} channels per stream`);
   const header = req.headers['last-event-id'];
-  const lastEvent = (typeof header === 'string' && header !== '' ? header : undefined) ?? query.get('lastEvent') ?? undefined;
+  const lastEvent =
+    (typeof header === 'string' && header !== '' ? header : undefined) ?? query.get('lastEvent') ?? undefined;
   return {
     channels,
     credentials: requestCredentials(query, req.headers.authorization),

@@ -22,7 +22,9 @@ export const SSE_ACCEPT = 'text/event-stream';
 
 export function registerEventStreamRoutes(router: Router, ctx: NodeContext): void {
   router.add('GET', '/sse', (r) => stream(ctx, r, 'sse'));
-  router.add('GET', '/event-stream', (r) => stream(ctx, r, r.req.headers.accept?.includes(SSE_ACCEPT) ? 'sse' : 'json'));
+  router.add('GET', '/event-stream', (r) =>
+    stream(ctx, r, r.req.headers.accept?.includes(SSE_ACCEPT) ? 'sse' : 'json'),
+  );
 }
 
 async function stream(ctx: NodeContext, r: HttpRequest, style: StreamStyle): Promise<void> {

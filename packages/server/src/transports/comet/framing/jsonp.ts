@@ -15,7 +15,12 @@ import { scriptSafeJson } from './script-safe.js';
 export const JSONP_TYPE = 'application/javascript; charset=utf-8';
 
 /** `/**\/` first: a response can never start with bytes another content sniffer acts on. */
-function call(callback: string, statusCode: number, responseJson: string, headers: Readonly<Record<string, string>>): string {
+function call(
+  callback: string,
+  statusCode: number,
+  responseJson: string,
+  headers: Readonly<Record<string, string>>,
+): string {
   return `/**/${callback}({"statusCode":${statusCode},"response":${scriptSafeJson(responseJson)},"headers":${scriptSafeJson(JSON.stringify(headers))}});`;
 }
 

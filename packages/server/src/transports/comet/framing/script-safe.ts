@@ -15,9 +15,13 @@ const CALLBACK_RE = /^[A-Za-z_$][\w$]*(?:\.[A-Za-z_$][\w$]*)*(?:\(\d{1,9}\))?$/;
 
 /** The `callback` param, validated; 40003 when it is anything but a plain function reference. */
 export function parseCallback(value: string | null): string {
-  if (value === null || value === '') throw new AblyError(Err.invalidParameterValue, 'A callback parameter is required');
+  if (value === null || value === '')
+    throw new AblyError(Err.invalidParameterValue, 'A callback parameter is required');
   if (value.length > MAX_CALLBACK_LENGTH || !CALLBACK_RE.test(value)) {
-    throw new AblyError(Err.invalidParameterValue, `Invalid callback ${JSON.stringify(value.slice(0, 40))}: expected a JavaScript function name such as "app.onMessages"`);
+    throw new AblyError(
+      Err.invalidParameterValue,
+      `Invalid callback ${JSON.stringify(value.slice(0, 40))}: expected a JavaScript function name such as "app.onMessages"`,
+    );
   }
   return value;
 }
@@ -32,7 +36,10 @@ const ORIGIN_RE = /^https?:\/\/(?:[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*|\[[0-9A-Fa-f
 /** A web origin (`https://app.example.com:8443`), validated; 40003 otherwise. `*` is refused. */
 export function parseOrigin(value: string | null): string {
   if (value === null || value.length > 256 || !ORIGIN_RE.test(value)) {
-    throw new AblyError(Err.invalidParameterValue, `Invalid origin ${JSON.stringify((value ?? '').slice(0, 40))}: expected scheme://host[:port]`);
+    throw new AblyError(
+      Err.invalidParameterValue,
+      `Invalid origin ${JSON.stringify((value ?? '').slice(0, 40))}: expected scheme://host[:port]`,
+    );
   }
   return value;
 }
@@ -45,5 +52,8 @@ const UNSAFE_IN_SCRIPT = /[<\u2028\u2029]/;
  */
 export function scriptSafeJson(json: string): string {
   if (!UNSAFE_IN_SCRIPT.test(json)) return json;
-  return json.replace(/</g, '\\u003c').replace(/\u2028/g, '\\u2028').replace(/\u2029/g, '\\u2029');
+  return json
+    .replace(/</g, '\\u003c')
+    .replace(/\u2028/g, '\\u2028')
+    .replace(/\u2029/g, '\\u2029');
 }

@@ -50,7 +50,11 @@ export function requestFraming(query: URLSearchParams, req: IncomingMessage, sse
     case 'sse':
       return new SseFraming(sseRetryMs);
     case 'htmlfile':
-      return new HtmlfileFraming(query.has('origin') ? { origin: parseOrigin(query.get('origin')) } : { callback: parseCallback(query.get('callback')) });
+      return new HtmlfileFraming(
+        query.has('origin')
+          ? { origin: parseOrigin(query.get('origin')) }
+          : { callback: parseCallback(query.get('callback')) },
+      );
     case 'multipart':
       return new MultipartFraming('x-mixed-replace');
     case 'mixed':
@@ -61,7 +65,10 @@ export function requestFraming(query: URLSearchParams, req: IncomingMessage, sse
       if (accept.includes('multipart/mixed')) return new MultipartFraming('mixed');
       return undefined;
     default:
-      throw new AblyError(Err.invalidParameterValue, `Invalid envelope ${JSON.stringify(envelope.slice(0, 20))}: expected jsonp, sse, htmlfile, multipart or mixed`);
+      throw new AblyError(
+        Err.invalidParameterValue,
+        `Invalid envelope ${JSON.stringify(envelope.slice(0, 20))}: expected jsonp, sse, htmlfile, multipart or mixed`,
+      );
   }
 }
 
@@ -69,7 +76,10 @@ function flag(value: string | null, name: string): boolean | undefined {
   if (value === null) return undefined;
   if (value === 'true') return true;
   if (value === 'false') return false;
-  throw new AblyError(Err.invalidParameterValue, `Invalid ${name} ${JSON.stringify(value.slice(0, 20))}: expected true or false`);
+  throw new AblyError(
+    Err.invalidParameterValue,
+    `Invalid ${name} ${JSON.stringify(value.slice(0, 20))}: expected true or false`,
+  );
 }
 
 // The plain body's modes, shared by every recv (a held recv keeps its mode).
@@ -78,19 +88,36 @@ const PLAIN_LONG_POLL: RecvMode = Object.freeze({ framing: undefined, stream: fa
 const PLAIN_POLL: RecvMode = Object.freeze({ framing: undefined, stream: false, short: true });
 
 /** The mode of a recv (or of connect, its first recv) on a connection whose default is `streamDefault`. */
-export function recvMode(query: URLSearchParams, req: IncomingMessage, streamDefault: boolean, sseRetryMs: number): RecvMode {
+export function recvMode(
+  query: URLSearchParams,
+  req: IncomingMessage,
+  streamDefault: boolean,
+  sseRetryMs: number,
+): RecvMode {
   const mode = modeOf(query, req, streamDefault, sseRetryMs);
   const ack = query.get('ack');
   if (ack === null) return mode;
-  if (!/^\d{1,15}$/.test(ack)) throw new AblyError(Err.invalidParameterValue, `Invalid ack ${JSON.stringify(ack.slice(0, 20))}: expected the position of the last answer received`);
-  if (mode.stream) throw new AblyError(Err.invalidParameterValue, 'Invalid ack: only polled answers are acknowledged (stream=false, wait=0 or JSONP)');
+  if (!/^\d{1,15}$/.test(ack))
+    throw new AblyError(
+      Err.invalidParameterValue,
+      `Invalid ack ${JSON.stringify(ack.slice(0, 20))}: expected the position of the last answer received`,
+    );
+  if (mode.stream)
+    throw new AblyError(
+      Err.invalidParameterValue,
+      'Invalid ack: only polled answers are acknowledged (stream=false, wait=0 or JSONP)',
+    );
   return { ...mode, ack: Number(ack) };
 }
 
 function modeOf(query: URLSearchParams, req: IncomingMessage, streamDefault: boolean, sseRetryMs: number): RecvMode {
   const framing = requestFraming(query, req, sseRetryMs);
   const wait = query.get('wait');
-  if (wait !== null && wait !== '0') throw new AblyError(Err.invalidParameterValue, `Invalid wait ${JSON.stringify(wait.slice(0, 20))}: only wait=0 (answer at once) is supported`);
+  if (wait !== null && wait !== '0')
+    throw new AblyError(
+      Err.invalidParameterValue,
+      `Invalid wait ${JSON.stringify(wait.slice(0, 20))}: only wait=0 (answer at once) is supported`,
+    );
   const short = wait === '0';
   const asked = flag(query.get('stream'), 'stream');
   if (framing && !framing.streams) return { framing, stream: false, short };
@@ -98,4 +125,3 @@ function modeOf(query: URLSearchParams, req: IncomingMessage, streamDefault: boo
   if (short) return PLAIN_POLL;
   return (asked ?? streamDefault) ? PLAIN_STREAM : PLAIN_LONG_POLL;
 }
-
