@@ -1,5 +1,6 @@
 /** The markdown report: one table per scenario (medians, min–max, ratios to bare ws), then targets. */
-import { METRICS, REFERENCE, ratios, summarise, targets, values, type CaseResult, type Summary } from './metrics.js';
+import { METRICS, REFERENCE, ratios, summarise, values, type CaseResult, type Summary } from './metrics.js';
+import { targets } from './targets.js';
 import type { Profile } from './profiles.js';
 import { STACKS, type StackId } from './stacks.js';
 

@@ -75,11 +75,11 @@ export function changeMessage(session: SessionWithContext, pm: ProtocolMessage):
 function requirePublishMode(session: SessionWithContext, name: string, change: Message): void {
   const att = session.attachments.get(name);
   if (!att || (att.modes & Flag.PUBLISH) !== 0) return;
-  const [any, own] =
+  const [anyone, own] =
     change.action === MessageAction.DELETE
       ? (['message-delete-any', 'message-delete-own'] as const)
       : (['message-update-any', 'message-update-own'] as const);
-  if (allows(session.auth.capability, name, any) || allows(session.auth.capability, name, own)) {
+  if (allows(session.auth.capability, name, anyone) || allows(session.auth.capability, name, own)) {
     throw new AblyError(
       Err.channelModeNotRequested,
       'Unable to change a message as client did not request the PUBLISH mode when attaching',
