@@ -33,3 +33,5 @@ export type { StatsStore } from './engine/stats-store.js';
 /** The Redis engine's script calls (ordering across NOSCRIPT) and the publish script's source. */
 export { LuaScript, ScriptRunner, type ScriptClient } from './engine/redis/script.js';
 export { PUBLISH as PUBLISH_LUA } from './engine/redis/lua.js';
+/** What reaches each WebSocket connection, write by write (fan-out write tests). */
+export { WebSocketTransport } from './transports/websocket.js';

@@ -96,7 +96,7 @@ function buildContext(o: ResolvedOptions, untimed: Engine, metrics: Metrics): No
     logger: o.logger,
     engine,
     apps,
-    channels: new LocalChannels(engine, scheduler, o.logger, o.serverId, metrics, o.maxChannels, faults),
+    channels: new LocalChannels(engine, scheduler, o.logger, o.serverId, { metrics, stats }, o.maxChannels, faults),
     publisher: new ChannelPublisher(o, o.clock, engine, stats, metrics, faults),
     changes: new MessageChanges(o, o.clock, engine, stats, metrics, persistedRetention(o)),
     sessions: new SessionRegistry(records),
@@ -115,25 +115,23 @@ function buildContext(o: ResolvedOptions, untimed: Engine, metrics: Metrics): No
  * on their next attach). Both are counted faults.
  */
 function flushFailed(faults: Faults, item: Flushable, err: unknown): void {
-  if (item instanceof Session) {
-    faults.report(
-      'connection',
-      err,
-      { connectionId: item.id },
-      'connection failed: unexpected error while writing to it',
-    );
-    failSession(item, err);
-  } else {
-    faults.report('channel', err, {}, 'channel delivery failed: unexpected error');
-  }
+  if (!(item instanceof Session)) return faults.report('channel', err, {}, 'channel delivery failed: unexpected error');
+  const failed = 'connection failed: unexpected error while writing to it';
+  faults.report('connection', err, { connectionId: item.id }, failed);
+  failSession(item, err);
 }
 
-/** Ends a session after a fault with ERROR 50000; if even that fails, drops its transport. */
+/**
+ * Ends a session after a fault with ERROR 50000; if even that fails (the transport, taken first,
+ * throws again on the ERROR), drops its transport and forgets it.
+ */
 function failSession(session: SessionHandle, err: unknown): void {
+  const transport = session.transport;
   try {
     session.fail(new AblyError(Err.internal, 'Internal error; the connection was closed', { cause: err }));
   } catch {
-    session.transport?.terminate();
+    transport?.terminate();
+    session.dispose('failed');
   }
 }
 

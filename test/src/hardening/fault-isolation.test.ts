@@ -124,12 +124,41 @@ describe('fault isolation: the last resort logs, counts and ends at most one con
       if (this.clientId === 'flush-victim' && this.state === 'connected') throw new RangeError('a bug in flush');
       original.call(this);
     });
+    // The victim's next frame is queued (a fan-out written at once would not flush): an ATTACHED.
+    victim.send({ action: Action.ATTACH, channel: 'flush-victim-more' });
     await publish('to-both');
     await bystander.next(Action.MESSAGE, 5000, (pm) => hasData(pm, 'to-both'));
     await victim.waitClosed();
     assert.equal(ts.server.faults.counts.connection, faults + 1);
     await stillServed(bystander);
     bystander.close();
+  });
+
+  it('an exception writing a fan-out to one connection fails that connection; the fan-out reaches the others', async () => {
+    const faults = ts.server.faults.counts.connection;
+    // Each subscriber's session, caught as its ATTACHED is flushed.
+    const sessions = new Map<string, Session>();
+    const original = Session.prototype.flush;
+    patch(Session.prototype, 'flush', function (this: Session) {
+      if (this.clientId) sessions.set(this.clientId, this);
+      original.call(this);
+    });
+    const before = await subscriber('json', 'before-victim');
+    const victim = await subscriber('json', 'write-victim');
+    const after = await subscriber('msgpack', 'after-victim');
+    // The victim's transport throws on a one-frame write: the fan-out handed to it as the channel goes.
+    const transport = sessions.get('write-victim')!.transport!;
+    patch(transport, 'writeOne', () => {
+      throw new RangeError('a bug in writeOne');
+    });
+    await publish('fan-out');
+    for (const c of [before, after]) await c.next(Action.MESSAGE, 5000, (pm) => hasData(pm, 'fan-out'));
+    await victim.waitClosed();
+    assert.equal(ts.server.faults.counts.connection, faults + 1);
+    assert.ok(logger.at('error').some((e) => e.fields.fault === 'connection' && e.msg.includes('writing to it')));
+    await stillServed(before, after);
+    before.close();
+    after.close();
   });
 
   it("an exception in one connection's heartbeat tick fails that connection only", async () => {

@@ -2,6 +2,8 @@
  * The end-of-tick flush (util/scheduler.ts): channels hand out their events first; the sessions
  * they fed write before the sessions that already had frames queued (a publisher's ACK), so a
  * fan-out never waits behind the replies of the tick that caused it (issue 19); each item once.
+ * Only the run's last channel is told it is last: its frames may be written at once to connections
+ * with nothing queued (Session.deliverShared), as no other channel delivers after it in that run.
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
@@ -14,8 +16,8 @@ class Item implements Flushable {
     private readonly log: string[],
     private readonly onFlush: () => void = () => undefined,
   ) {}
-  flush(): void {
-    this.log.push(this.name);
+  flush(last: boolean): void {
+    this.log.push(last ? `${this.name} (last)` : this.name);
     this.onFlush();
   }
 }
@@ -34,8 +36,38 @@ describe('FlushScheduler', () => {
     scheduler.session(alsoSubscribed);
     scheduler.channel(channel);
     scheduler.run();
-    assert.deepEqual(log, ['channel', 'sub-1', 'sub-2', 'publisher-ack', 'publisher-also-subscriber']);
+    assert.deepEqual(log, ['channel (last)', 'sub-1', 'sub-2', 'publisher-ack', 'publisher-also-subscriber']);
     for (const item of [publisher, alsoSubscribed, channel, ...subscribers]) assert.equal(item.flushQueued, false);
+  });
+
+  it('tells the run its last channel, and no session', () => {
+    const log: string[] = [];
+    const scheduler = new FlushScheduler();
+    const session = new Item('session', log);
+    const late = new Item('queued-while-flushing', log);
+    const channels = ['a', 'b', 'c'].map((n) => new Item(n, log, () => scheduler.session(session)));
+    for (const c of channels) scheduler.channel(c);
+    scheduler.run();
+    assert.deepEqual(log, ['a', 'b', 'c (last)', 'session']);
+    // A channel queued during a run waits for the next run, where it is the last again.
+    scheduler.channel(new Item('d', log, () => scheduler.channel(late)));
+    scheduler.run();
+    scheduler.run();
+    assert.deepEqual(log.slice(4), ['d (last)', 'queued-while-flushing (last)']);
+  });
+
+  it('an item whose flush throws goes to the failure handler; the rest of the run is written', () => {
+    const log: string[] = [];
+    const failed: string[] = [];
+    const scheduler = new FlushScheduler((item, err) => failed.push(`${(item as Item).name}: ${String(err)}`));
+    const broken = new Item('broken', log, () => {
+      throw new Error('a bug');
+    });
+    for (const s of [new Item('s1', log), broken, new Item('s2', log)]) scheduler.session(s);
+    scheduler.fault(broken, new Error('outside its flush'));
+    scheduler.run();
+    assert.deepEqual(log, ['s1', 'broken', 's2']);
+    assert.deepEqual(failed, ['broken: Error: outside its flush', 'broken: Error: a bug']);
   });
 
   it('runs at the end of the tick on its own, and an item queued while flushing waits for the next run', async () => {

@@ -1,7 +1,9 @@
 /**
  * Outbound message stats count each delivery (issue 19: an increment per subscriber, added up once
  * per frame at the end of the tick): counts and data bytes per recipient, frames interleaved with
- * uncounted ones (ACKs), several apps, presence, and nothing lost when the store is flushed.
+ * uncounted ones (ACKs), several apps, presence, and nothing lost when the store is flushed. A
+ * channel's fan-out counts its shared frame once for all its recipients (`deliveredTo`): the same
+ * entries as one count per recipient.
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
@@ -76,5 +78,29 @@ describe('StatsCounters.delivered', () => {
     assert.equal(added.get('app')?.['messages.outbound.realtime.messages.count'], 1);
     await stats.flush();
     assert.equal(added.get('app')?.['messages.outbound.realtime.messages.count'], 1);
+  });
+
+  it('a fan-out counted once for its recipients adds what one count per recipient adds', async () => {
+    const clock = new FakeClock(10 * MINUTE);
+    const perRecipient = recordingStore();
+    const once = recordingStore();
+    const a = new StatsCounters(clock, perRecipient.store, silent);
+    const b = new StatsCounters(clock, once.store, silent);
+    const fanOut = messageFrame('abc', 'de');
+    const presence = new OutboundFrame({
+      action: Action.PRESENCE,
+      channel: 'c',
+      presence: [{ action: 2, clientId: 'x', data: 'pq' }],
+    });
+    const annotation = new OutboundFrame({ action: Action.ANNOTATION, channel: 'c', annotations: [] });
+    for (const frame of [fanOut, presence, annotation]) {
+      for (let i = 0; i < 1000; i++) a.delivered('app', frame);
+      b.deliveredTo('app', frame, 1000);
+    }
+    await a.flush();
+    await b.flush();
+    assert.deepEqual(once.added.get('app'), perRecipient.added.get('app'));
+    assert.equal(once.added.get('app')?.['messages.outbound.realtime.messages.count'], 2000);
+    assert.equal(once.added.get('app')?.['messages.outbound.realtime.presence.data'], 2000);
   });
 });

@@ -12,7 +12,14 @@ import { RunFilters } from './filter-delivery.js';
 import type { ChainEnd } from '../delta/delta-run.js';
 import type { Subscriber } from './subscriber.js';
 import type { Metrics } from '../metrics/metrics.js';
+import type { StatsCounters } from '../stats/counters.js';
 import type { Flushable } from '../util/scheduler.js';
+
+/** Where the node's channels count what they deliver (one object per node, shared by its channels). */
+export interface DeliveryCounters {
+  readonly metrics: Metrics;
+  readonly stats: StatsCounters;
+}
 
 export class LocalChannel implements Flushable {
   readonly subscribers = new Set<Subscriber>();
@@ -41,23 +48,30 @@ export class LocalChannel implements Flushable {
     readonly key: ChannelKey,
     readonly appId: string,
     readonly name: string,
-    private readonly metrics: Metrics,
+    private readonly counters: DeliveryCounters,
   ) {}
 
-  /** Delivers the events gathered this tick. */
-  flush(): void {
+  /**
+   * Delivers the events gathered this tick. `last`: no channel flushes after this one this tick
+   * (FlushScheduler), so the last run's fan-out may write connections with nothing queued at once.
+   */
+  flush(last: boolean): void {
     const events = this.pending;
     this.pending = null;
     if (!events || this.subscribers.size === 0) return;
-    for (const run of runsByKind(events)) this.deliverRun(run);
+    const runs = runsByKind(events);
+    for (let i = 0; i < runs.length; i++) this.deliverRun(runs[i]!, last && i === runs.length - 1);
     // Once per event and node, not per subscriber: publish accepted (its timestamp) → delivered here.
     const now = Date.now();
-    for (const e of events) this.metrics.deliveryLatency.observe(Math.max(0, now - e.timestamp) / 1000);
+    for (const e of events) this.counters.metrics.deliveryLatency.observe(Math.max(0, now - e.timestamp) / 1000);
   }
 
-  private deliverRun(run: ChannelEvent[]): void {
+  private deliverRun(run: ChannelEvent[], direct: boolean): void {
     const first = run[0]!;
     const last = run[run.length - 1]!;
+    // Read once: events come in many shapes, so each read of a field is a megamorphic lookup.
+    const firstSeq = first.seq;
+    const lastSeq = last.seq;
     const items = itemCount(run);
     if (first.kind === 'message') this.itemsIn += items;
     const mode = MODE_FOR_KIND[first.kind];
@@ -65,35 +79,44 @@ export class LocalChannel implements Flushable {
     let shared: OutboundFrame | undefined;
     let deltas: RunDeltas | undefined;
     let filters: RunFilters | undefined;
+    /** Subscribers given `shared`, and those of them it went out to (counted once, below). */
+    let takers = 0;
+    let recipients = 0;
     for (const sub of this.subscribers) {
       if (!sub.live) {
         sub.buffer(run);
         continue;
       }
-      if (sub.cursor >= last.seq) continue;
+      if (sub.cursor >= lastSeq) continue;
       if ((sub.modes & mode) === 0) {
-        sub.cursor = last.seq;
+        sub.cursor = lastSeq;
         continue;
       }
       const skipOwn = !sub.echo && publishers !== null && publishers.has(sub.connectionId);
       if (sub.filter && publishers !== null) {
         // (What a filter lets through is not counted in itemsOut: the dashboard's per-channel rate leaves it out.)
         filters ??= new RunFilters(run);
-        filters.deliver(sub, sub.filter, sub.cursor < first.seq && !skipOwn ? null : selectFor(sub, run));
+        filters.deliver(sub, sub.filter, sub.cursor < firstSeq && !skipOwn ? null : selectFor(sub, run));
       } else if (sub.delta && publishers !== null) {
         deltas ??= new RunDeltas(this.name, run, this.deltaChain);
-        const subset = sub.cursor < first.seq && !skipOwn ? null : selectFor(sub, run);
+        const subset = sub.cursor < firstSeq && !skipOwn ? null : selectFor(sub, run);
         deltas.deliver(sub, subset);
         this.itemsOut += subset ? itemCount(subset) : items;
-      } else if (sub.cursor < first.seq && !skipOwn) {
-        sub.send((shared ??= new OutboundFrame(eventsToProtocolMessage(this.name, run))));
-        this.itemsOut += items;
+      } else if (sub.cursor < firstSeq && !skipOwn) {
+        shared ??= new OutboundFrame(eventsToProtocolMessage(this.name, run));
+        takers++;
+        if (sub.deliverShared(shared, direct)) recipients++;
       } else {
         const subset = selectFor(sub, run);
         if (subset.length > 0) sub.send(new OutboundFrame(eventsToProtocolMessage(this.name, subset)));
         this.itemsOut += itemCount(subset);
       }
-      sub.cursor = last.seq;
+      sub.cursor = lastSeq;
+    }
+    this.itemsOut += items * takers;
+    if (recipients > 0) {
+      this.counters.metrics.delivered(items * recipients);
+      this.counters.stats.deliveredTo(this.appId, shared!, recipients);
     }
     if (publishers === null) return;
     // The chain only advances while someone takes deltas; a later delta subscriber starts whole.

@@ -9,7 +9,6 @@
  * from the channel log before anything later is delivered; a duplicate is dropped. So subscribers
  * see every event once and in order whatever the engine's transport did.
  */
-import type { Metrics } from '../metrics/metrics.js';
 import { AblyError, Err, Flag } from '@encke/protocol';
 import { channelKey, type ChannelEvent, type ChannelKey, type OccupancyMetrics } from '../engine/channel-store.js';
 import type { Engine } from '../engine/engine.js';
@@ -17,7 +16,7 @@ import { formatSerial, parseSerial } from '../engine/serial.js';
 import type { Faults } from '../util/faults.js';
 import type { Logger } from '../util/logger.js';
 import type { FlushScheduler } from '../util/scheduler.js';
-import { LocalChannel } from './local-channel.js';
+import { LocalChannel, type DeliveryCounters } from './local-channel.js';
 import type { Subscriber } from './subscriber.js';
 
 /** Most events one gap fill reads from the log. */
@@ -35,7 +34,7 @@ export class LocalChannels {
     private readonly scheduler: FlushScheduler,
     private readonly logger: Logger,
     private readonly nodeId: string,
-    private readonly metrics: Metrics,
+    private readonly counters: DeliveryCounters,
     /** Channels this node may have attached at once (`maxChannels`); a new one past it is refused with 40114. */
     private readonly maxChannels = Infinity,
     private readonly faults?: Faults,
@@ -129,7 +128,7 @@ export class LocalChannels {
           `This server has its limit of ${this.maxChannels} channels attached; no new channel can be attached now`,
         );
       }
-      ch = new LocalChannel(key, appId, name, this.metrics);
+      ch = new LocalChannel(key, appId, name, this.counters);
       this.map.set(key, ch);
     }
     return ch;

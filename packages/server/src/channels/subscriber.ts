@@ -25,6 +25,12 @@ export interface Subscriber {
   buffer(events: readonly ChannelEvent[]): void;
   send(frame: OutboundFrame): void;
   /**
+   * A frame the channel hands to all its subscribers that want the whole run (the fan-out),
+   * counted by the channel once for all: true when it goes out (the connection has a transport).
+   * `direct`: the tick's last frames (Session.deliverShared).
+   */
+  deliverShared(frame: OutboundFrame, direct: boolean): boolean;
+  /**
    * The channel's log started a new life (its state was lost: a Redis restart without
    * persistence): continue from `serial` of the new epoch, and tell the client continuity was lost.
    */

@@ -24,6 +24,8 @@ export interface AttachmentOwner {
   readonly echo: boolean;
   /** Queues a frame for the connection's next flush. */
   enqueue(frame: OutboundFrame): void;
+  /** A channel's fan-out frame, counted by the channel (Session.deliverShared). */
+  deliverShared(frame: OutboundFrame, direct: boolean): boolean;
 }
 
 export class Attachment implements Subscriber {
@@ -76,6 +78,10 @@ export class Attachment implements Subscriber {
 
   send(frame: OutboundFrame): void {
     this.owner.enqueue(frame);
+  }
+
+  deliverShared(frame: OutboundFrame, direct: boolean): boolean {
+    return this.owner.deliverShared(frame, direct);
   }
 
   /**

@@ -59,6 +59,11 @@ export interface Transport {
    */
   write(frames: readonly OutboundFrame[]): void;
   /**
+   * `write` of one frame: a tick's only frame, or a fan-out's delivery written as the channel hands
+   * it out (Session.deliverShared), the path every subscriber of a message takes.
+   */
+  writeOne(frame: OutboundFrame): void;
+  /**
    * Ends the transport, writing `final` first when it can. The session has already let go of it
    * (or is about to), so the transport must not report itself gone afterwards.
    */

@@ -34,9 +34,6 @@ import { TokenExpiry } from './token-expiry.js';
 import { Upgrades } from './upgrade.js';
 import type { SessionWithContext } from './with-context.js';
 
-/** What a flush of a single frame hands its transport, refilled for each (see `Transport.write`). */
-const ONE_FRAME: OutboundFrame[] = [];
-
 /** DISCONNECTED to a transport this connection moved away from (to another transport or node). */
 const superseded = (reason: string): OutboundFrame =>
   new OutboundFrame({ action: Action.DISCONNECTED, error: new AblyError(Err.superseded, reason).toErrorInfo() });
@@ -262,6 +259,31 @@ export class Session implements SessionWithContext, Flushable {
     if (pm.action === Action.MESSAGE || pm.action === Action.PRESENCE)
       this.ctx.metrics.delivered((pm.messages ?? pm.presence)?.length ?? 0);
     else if (pm.error) this.ctx.metrics.errorSent(pm.error.code);
+    this.queue(frame);
+  }
+
+  /**
+   * A channel's fan-out frame, counted by the channel: true if it goes out. `direct` (the tick's
+   * last channel, FlushScheduler): with nothing queued, no other frame comes this tick, so it is
+   * written now; anything queued (ATTACHED, ACK) goes first and the frame waits behind it.
+   */
+  deliverShared(frame: OutboundFrame, direct: boolean): boolean {
+    const transport = this.bound;
+    if (transport === null) return false;
+    if (!direct || this.first !== null) {
+      this.queue(frame);
+      return true;
+    }
+    try {
+      transport.writeOne(frame);
+    } catch (err) {
+      // As an exception in this session's flush: this connection fails, the fan-out goes on.
+      this.ctx.scheduler.fault(this, err);
+    }
+    return true;
+  }
+
+  private queue(frame: OutboundFrame): void {
     // A delivery allocates nothing here: most connections get one frame a tick.
     if (this.first === null) this.first = frame;
     else if (this.more === null) this.more = [frame];
@@ -276,18 +298,9 @@ export class Session implements SessionWithContext, Flushable {
     this.first = this.more = null;
     const transport = this.bound;
     if (!transport) return;
-    if (more !== null) {
-      more.unshift(first);
-      transport.write(more);
-      return;
-    }
-    // One frame: the shared one-slot array (a transport keeps nothing of `frames` past `write`).
-    ONE_FRAME[0] = first;
-    try {
-      transport.write(ONE_FRAME);
-    } finally {
-      ONE_FRAME.pop();
-    }
+    if (more === null) return transport.writeOne(first);
+    more.unshift(first);
+    transport.write(more);
   }
 
   /** The frame queued last this tick, if any. */

@@ -117,22 +117,30 @@ export class StatsCounters {
     this.pendingCount = 1;
   }
 
+  /**
+   * Counts a MESSAGE or PRESENCE frame (other frames are not counted) sent to `recipients` realtime
+   * connections of `appId` at once: a channel's fan-out counts its shared frame this way, once.
+   */
+  deliveredTo(appId: string, frame: OutboundFrame, recipients: number): void {
+    const pm = frame.pm;
+    if (pm.action !== Action.MESSAGE && pm.action !== Action.PRESENCE) return;
+    const items = (pm.action === Action.MESSAGE ? pm.messages : pm.presence) ?? [];
+    this.countItems(
+      appId,
+      'outbound',
+      'realtime',
+      pm.action === Action.MESSAGE ? 'messages' : 'presence',
+      items.length * recipients,
+      totalDataSize(items) * recipients,
+    );
+  }
+
   /** Adds the deliveries counted by `delivered` to the entries (the flush scheduler calls it at the end of each tick). */
   settle(): void {
     const frame = this.pendingFrame;
     if (frame === null) return;
     this.pendingFrame = null;
-    const pm = frame.pm;
-    const items = (pm.action === Action.MESSAGE ? pm.messages : pm.presence) ?? [];
-    const n = this.pendingCount;
-    this.countItems(
-      this.pendingApp,
-      'outbound',
-      'realtime',
-      pm.action === Action.MESSAGE ? 'messages' : 'presence',
-      items.length * n,
-      totalDataSize(items) * n,
-    );
+    this.deliveredTo(this.pendingApp, frame, this.pendingCount);
   }
 
   /** Adds the counts so far (of one app, or all) to the store. Never rejects: failures are logged and the counts dropped. */

@@ -165,27 +165,45 @@ export class WebSocketTransport implements Transport {
   }
 
   write(all: readonly OutboundFrame[]): void {
+    if (all.length === 1) return this.writeOne(all[0]!);
     if (this.ended || this.ws.readyState !== WebSocket.OPEN) return;
     // A frame no encoder takes is dropped here, for this connection only (reported as a fault).
     const frames = encodableFrames(all, this.format, this.ctx.faults);
     if (frames.length === 0) return;
     const socket = this.socket;
     let bytes = 0;
+    // Several frames in one corked write. The 101 response may still be in the socket's buffer
+    // (corked since the upgrade): it and CONNECTED go out in the same write.
+    if (!this.corked) socket.cork();
+    this.corked = false;
+    for (const f of frames) bytes += writeFrame(socket, f.ws(this.format));
+    socket.uncork();
+    this.afterWrite(bytes);
+  }
+
+  /**
+   * One frame: the frame's bytes, made once for every subscriber, straight to the socket. Every
+   * delivery of a fan-out comes this way, so it does no more than that and the bookkeeping.
+   */
+  writeOne(frame: OutboundFrame): void {
+    if (this.ended || this.ws.readyState !== WebSocket.OPEN) return;
+    // Null: no encoder takes the frame; dropped for this connection only (reported as a fault).
+    const bytes = frame.wsIfEncodes(this.format, this.ctx.faults);
+    if (bytes === null) return;
+    this.socket.write(bytes);
     if (this.corked) {
-      // The 101 response is still in the socket's buffer: it and CONNECTED go out in one write.
+      // The 101 response waited in the socket's buffer: it and CONNECTED go out in one write.
       this.corked = false;
-      for (const f of frames) bytes += writeFrame(socket, f.ws(this.format));
-      socket.uncork();
-    } else if (frames.length === 1) {
-      bytes = writeFrame(socket, frames[0]!.ws(this.format));
-    } else {
-      socket.cork();
-      for (const f of frames) bytes += writeFrame(socket, f.ws(this.format));
-      socket.uncork();
+      this.socket.uncork();
     }
+    this.afterWrite(bytes.length);
+  }
+
+  /** After a write: bytes out, not idle towards the client, and the slow-consumer check. */
+  private afterWrite(bytes: number): void {
     this.ctx.metrics.wrote('web_socket', bytes);
     this.wrote = true;
-    if (socket.writableLength > this.ctx.options.maxOutboundBuffer) this.slowConsumer();
+    if (this.socket.writableLength > this.ctx.options.maxOutboundBuffer) this.slowConsumer();
   }
 
   /** The client reads slower than it is sent to: drop the transport; it resumes and replays from the log. */
@@ -244,7 +262,7 @@ export class WebSocketTransport implements Transport {
       return;
     }
     if (this.heartbeats && now - this.lastOutbound >= interval) {
-      this.write([HEARTBEAT]);
+      this.writeOne(HEARTBEAT);
       this.wrote = false;
       this.lastOutbound = now;
     }

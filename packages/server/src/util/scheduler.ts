@@ -7,7 +7,12 @@
  */
 export interface Flushable {
   flushQueued: boolean;
-  flush(): void;
+  /**
+   * `last` (for channels): no channel flushes after this one in this run, so a connection that has
+   * nothing queued when it gets this channel's frame gets no other frame this tick, and the frame
+   * may be written at once (Session.deliverShared) with one write per connection per tick kept.
+   */
+  flush(last: boolean): void;
 }
 
 /** What to do with an exception one item's flush threw (the others of the tick still flush). */
@@ -52,6 +57,8 @@ export class FlushScheduler {
    * Runs both phases now (also used by tests and on shutdown). The sessions the channels fed write
    * first, then those that had frames before (a publisher's ACK, an ATTACHED): a fan-out is not
    * queued behind the replies of the tick that caused it. Each session's own frames keep their order.
+   * The last channel writes the connections that had nothing queued as it goes (the fast path of a
+   * fan-out): those go out before all the others.
    */
   run(): void {
     this.scheduled = false;
@@ -59,7 +66,8 @@ export class FlushScheduler {
     this.sessions = [];
     const channels = this.channels;
     this.channels = [];
-    for (const c of channels) this.flushOne(c);
+    const last = channels.length - 1;
+    for (let i = 0; i <= last; i++) this.flushOne(channels[i]!, i === last);
     const fanOut = this.sessions;
     this.sessions = [];
     for (const s of fanOut) this.flushOne(s);
@@ -67,10 +75,15 @@ export class FlushScheduler {
     this.flushed();
   }
 
-  private flushOne(item: Flushable): void {
+  /** An exception while writing `item` outside its flush (a fan-out written at once): handled as in its flush. */
+  fault(item: Flushable, err: unknown): void {
+    this.failed(item, err);
+  }
+
+  private flushOne(item: Flushable, last = false): void {
     item.flushQueued = false;
     try {
-      item.flush();
+      item.flush(last);
     } catch (err) {
       this.failed(item, err);
     }

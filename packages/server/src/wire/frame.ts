@@ -20,6 +20,22 @@ export function encodableFrames(
   return frames;
 }
 
+/** The one-slot array `writeAlone` lends a transport, refilled for each frame. */
+const ONE_FRAME: OutboundFrame[] = [];
+
+/**
+ * `sink.write` with `frame` alone, in a shared one-slot array emptied afterwards (a transport keeps
+ * nothing of `frames` past `write`): for transports whose `writeOne` is their `write`.
+ */
+export function writeAlone(sink: { write(frames: readonly OutboundFrame[]): void }, frame: OutboundFrame): void {
+  ONE_FRAME[0] = frame;
+  try {
+    sink.write(ONE_FRAME);
+  } finally {
+    ONE_FRAME.pop();
+  }
+}
+
 /** `payload` framed as one HTTP/1.1 chunk: `<size in hex>\r\n<payload>\r\n`. */
 export function httpChunk(payload: Uint8Array): Buffer {
   const head = `${payload.byteLength.toString(16)}\r\n`;
@@ -106,6 +122,16 @@ export class OutboundFrame {
     const made = make(this);
     map.set(by, made);
     return made;
+  }
+
+  /**
+   * `ws(format)` if the frame encodes in `format`, else null (reported once, see `encodes`): what a
+   * WebSocket delivery reads, once the first subscriber made it a field load.
+   */
+  wsIfEncodes(format: Format, faults: Faults): Buffer | null {
+    const made = format === 'json' ? this.wsText : this.wsBinary;
+    if (made !== undefined) return made;
+    return this.encodes(format, faults) ? this.ws(format) : null;
   }
 
   /** A complete WebSocket frame: JSON as text, msgpack as binary (ably-js needs exactly that). */

@@ -12,7 +12,7 @@ import { AblyError, Action, Err, Flag, PresenceAction, type PresenceMessage } fr
 import type { NodeContext } from '../../context.js';
 import { sendError } from '../../http/respond.js';
 import type { ConnectionIssued, Transport, TransportOwner } from '../../session/port.js';
-import type { OutboundFrame } from '../../wire/frame.js';
+import { writeAlone, type OutboundFrame } from '../../wire/frame.js';
 import { badgeSvg } from './svg.js';
 
 export const BADGE_BOUNDARY = 'encke-badge';
@@ -52,6 +52,10 @@ export class BadgeTransport implements Transport {
       else if (pm.action === Action.DISCONNECTED || pm.action === Action.CLOSED) this.finish();
     }
     if (this.opened && this.members.size !== this.shown) this.show();
+  }
+
+  writeOne(frame: OutboundFrame): void {
+    writeAlone(this, frame);
   }
 
   end(final?: OutboundFrame): void {

@@ -25,7 +25,7 @@ import type { NodeContext } from '../../context.js';
 import type { ConnectionIssued, Inbound, Transport, TransportOwner } from '../../session/port.js';
 import { ParkedResponse, type ParkOwner, type Parkable } from '../../http/parked.js';
 import type { TimerHandle } from '../../util/clock.js';
-import { OutboundFrame, encodableFrames } from '../../wire/frame.js';
+import { OutboundFrame, encodableFrames, writeAlone } from '../../wire/frame.js';
 import type { RecvMode } from './framing/select.js';
 import { buffered, closeStream, destroyRecv, openStream, respond, writeBatch, type Recv } from './recv.js';
 import { REPLAY_FRAMES, RecvReplay, sseEventId } from './replay.js';
@@ -279,6 +279,10 @@ export class CometTransport implements Transport, ParkOwner, Parkable {
     }
     for (const f of frames) this.queue.push(f);
     if (this.queue.length > this.ctx.options.maxCometQueue) this.slowConsumer();
+  }
+
+  writeOne(frame: OutboundFrame): void {
+    writeAlone(this, frame);
   }
 
   terminate(): void {

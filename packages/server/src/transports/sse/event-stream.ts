@@ -14,7 +14,7 @@ import { AblyError, Action, Err, Flag, type ErrorInfo, type ProtocolMessage } fr
 import { ParkedResponse, type ParkOwner } from '../../http/parked.js';
 import { sendError } from '../../http/respond.js';
 import type { NodeContext } from '../../context.js';
-import { httpChunk, type OutboundFrame } from '../../wire/frame.js';
+import { httpChunk, writeAlone, type OutboundFrame } from '../../wire/frame.js';
 import type { ConnectionIssued, Transport, TransportOwner } from '../../session/port.js';
 import { errorEvent, frameItems, itemEvent, keepalive, positionMark, type StreamStyle } from './events.js';
 import type { EventStreamParams } from './params.js';
@@ -73,6 +73,10 @@ export class EventStreamTransport implements Transport, ParkOwner {
       out += this.render(frame);
     }
     if (out !== '') this.send(out);
+  }
+
+  writeOne(frame: OutboundFrame): void {
+    writeAlone(this, frame);
   }
 
   end(final?: OutboundFrame): void {

@@ -1,0 +1,158 @@
+/**
+ * What reaches each WebSocket connection's socket, write by write, now that a fan-out's frame goes
+ * to a connection's transport as the channel hands it out when nothing is queued for it (issue 19,
+ * Session.deliverShared): frames queued earlier in the tick (an ATTACHED, an ACK) stay first and
+ * share the write; several channels delivering to one connection in one tick still make one
+ * write; the fan-out goes out before the publisher's ACK. Observed on the server, at the
+ * transport's write calls, with real clients over the wire.
+ */
+import assert from 'node:assert/strict';
+import type { Socket } from 'node:net';
+import { after, afterEach, before, describe, it } from 'node:test';
+import { Action, type Format, type ProtocolMessage } from '@encke/protocol';
+import { type OutboundFrame, WebSocketTransport } from '@encke/server/internal';
+import { RawClient } from './helpers/raw-ws.js';
+import { KEYS, startServer, type TestServer } from './helpers/server.js';
+
+/** One call of a transport's write (`write` or `writeOne`, the outermost when one calls the other). */
+interface WriteCall {
+  readonly transport: WebSocketTransport;
+  readonly frames: readonly ProtocolMessage[];
+}
+
+/** Records every write of every WebSocket transport until `stop`. */
+function recordWrites(): { calls: WriteCall[]; stop: () => void } {
+  const proto = WebSocketTransport.prototype;
+  const { write, writeOne } = proto;
+  const calls: WriteCall[] = [];
+  let depth = 0;
+  const record = <A>(transport: WebSocketTransport, frames: readonly OutboundFrame[], go: () => A): A => {
+    if (depth === 0) calls.push({ transport, frames: frames.map((f) => f.pm) });
+    depth++;
+    try {
+      return go();
+    } finally {
+      depth--;
+    }
+  };
+  proto.write = function (this: WebSocketTransport, frames: readonly OutboundFrame[]) {
+    record(this, frames, () => write.call(this, frames));
+  };
+  proto.writeOne = function (this: WebSocketTransport, frame: OutboundFrame) {
+    record(this, [frame], () => writeOne.call(this, frame));
+  };
+  return {
+    calls,
+    stop: () => {
+      proto.write = write;
+      proto.writeOne = writeOne;
+    },
+  };
+}
+
+/** The ws client's TCP socket (ws keeps it private), to send several frames in one write. */
+const tcpSocketOf = (client: RawClient): Socket => (client.ws as unknown as { _socket: Socket })._socket;
+
+/** Sends `pms` in one TCP write: the server reads them in one go and handles them in one tick. */
+function sendTogether(client: RawClient, pms: ProtocolMessage[]): void {
+  const socket = tcpSocketOf(client);
+  socket.cork();
+  for (const pm of pms) client.send(pm);
+  socket.uncork();
+}
+
+const publishOn = (channel: string, data: string, msgSerial: number): ProtocolMessage => ({
+  action: Action.MESSAGE,
+  channel,
+  msgSerial,
+  messages: [{ name: 'n', data }],
+});
+
+const carries = (pm: ProtocolMessage, data: string): boolean => pm.messages?.some((m) => m.data === data) ?? false;
+
+describe('fan-out writes', () => {
+  let ts: TestServer;
+  let rec: ReturnType<typeof recordWrites> | undefined;
+  const clients: RawClient[] = [];
+
+  before(async () => {
+    ts = await startServer();
+  });
+  afterEach(() => {
+    rec?.stop();
+    rec = undefined;
+    for (const c of clients.splice(0)) c.close();
+  });
+  after(async () => {
+    await ts.close();
+  });
+
+  async function client(format: Format, ...channels: string[]): Promise<RawClient> {
+    const c = await RawClient.connect(ts.port, KEYS.full, format);
+    clients.push(c);
+    for (const channel of channels) {
+      c.send({ action: Action.ATTACH, channel });
+      await c.next(Action.ATTACHED);
+    }
+    return c;
+  }
+
+  /** The write calls that carried a frame matching `match`, with the frames of each. */
+  const writesWith = (match: (pm: ProtocolMessage) => boolean): WriteCall[] =>
+    rec!.calls.filter((c) => c.frames.some(match));
+
+  for (const format of ['json', 'msgpack'] as const) {
+    it(`an ATTACHED and an ACK queued earlier in the tick go first, in the same write as the fan-out (${format})`, async () => {
+      const [self, other] = [await client(format), await client(format, 'order-a')];
+      rec = recordWrites();
+      // ATTACH then a publish on the same channel, read by the server in one go: the ATTACHED and
+      // the ACK are queued in the tick in which the channel hands out the message.
+      sendTogether(self, [{ action: Action.ATTACH, channel: 'order-a' }, publishOn('order-a', 'mine', 0)]);
+      await self.next(Action.MESSAGE, 5000, (pm) => carries(pm, 'mine'));
+      await other.next(Action.MESSAGE, 5000, (pm) => carries(pm, 'mine'));
+      const actions = self.log.slice(-3).map((pm) => pm.action);
+      assert.deepEqual(actions, [Action.ATTACHED, Action.ACK, Action.MESSAGE], 'in the order queued');
+      const [write, ...more] = writesWith((pm) => carries(pm, 'mine')).filter((c) =>
+        c.frames.some((pm) => pm.action === Action.ATTACHED),
+      );
+      assert.ok(write && more.length === 0, "the publisher's message went out in the write of its ATTACHED");
+      assert.deepEqual(
+        write.frames.map((pm) => pm.action),
+        [Action.ATTACHED, Action.ACK, Action.MESSAGE],
+      );
+    });
+
+    it(`several channels delivering to a connection in one tick make one write, in publish order (${format})`, async () => {
+      const channels = ['multi-a', 'multi-b', 'multi-c'];
+      const [publisher, subscriber] = [await client(format), await client(format, ...channels)];
+      rec = recordWrites();
+      sendTogether(
+        publisher,
+        channels.map((channel, i) => publishOn(channel, `to-${channel}`, i)),
+      );
+      for (const channel of channels) await subscriber.next(Action.MESSAGE, 5000, (pm) => pm.channel === channel);
+      const writes = writesWith((pm) => pm.action === Action.MESSAGE && channels.includes(pm.channel ?? ''));
+      assert.equal(writes.length, 1, 'one write to the subscriber for the three channels');
+      assert.deepEqual(
+        writes[0]!.frames.map((pm) => pm.channel),
+        channels,
+      );
+    });
+
+    it(`the fan-out is written before the publisher's ACK, one write per subscriber (${format})`, async () => {
+      const publisher = await client(format);
+      const subscribers = [await client(format, 'first'), await client(format, 'first')];
+      rec = recordWrites();
+      publisher.send(publishOn('first', 'fan', 0));
+      await publisher.next(Action.ACK);
+      for (const s of subscribers) await s.next(Action.MESSAGE, 5000, (pm) => carries(pm, 'fan'));
+      const fanOut = writesWith((pm) => carries(pm, 'fan'));
+      assert.equal(fanOut.length, subscribers.length);
+      assert.equal(new Set(fanOut.map((c) => c.transport)).size, subscribers.length, 'one write each');
+      for (const c of fanOut) assert.equal(c.frames.length, 1);
+      const ackAt = rec.calls.findIndex((c) => c.frames.some((pm) => pm.action === Action.ACK));
+      const lastFanOut = rec.calls.indexOf(fanOut[fanOut.length - 1]!);
+      assert.ok(ackAt > lastFanOut, "the ACK's write comes after every subscriber's");
+    });
+  }
+});
