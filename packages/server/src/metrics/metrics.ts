@@ -6,6 +6,7 @@
  * Few, fixed, low-cardinality names: never labelled by channel, client or connection. The names
  * and labels are listed in docs/deployment.md ("Metrics").
  */
+import { Action, type ProtocolMessage } from '@encke/protocol';
 import { Histogram, type HistogramSnapshot } from './histogram.js';
 
 /**
@@ -135,6 +136,13 @@ export class Metrics {
 
   delivered(count: number): void {
     this.messagesOut += count;
+  }
+
+  /** A frame sent to one client (outside a channel's fan-out, counted with `delivered`): its items or its error. */
+  sent(pm: ProtocolMessage): void {
+    if (pm.action === Action.MESSAGE || pm.action === Action.PRESENCE)
+      this.messagesOut += (pm.messages ?? pm.presence)?.length ?? 0;
+    else if (pm.error) this.errorSent(pm.error.code);
   }
 
   wrote(transport: MetricsTransport, bytes: number): void {

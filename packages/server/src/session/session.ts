@@ -264,10 +264,7 @@ export class Session implements SessionWithContext, Flushable {
   enqueue(frame: OutboundFrame): void {
     if (!this.bound) return;
     this.ctx.stats.delivered(this.appId, frame);
-    const pm = frame.pm;
-    if (pm.action === Action.MESSAGE || pm.action === Action.PRESENCE)
-      this.ctx.metrics.delivered((pm.messages ?? pm.presence)?.length ?? 0);
-    else if (pm.error) this.ctx.metrics.errorSent(pm.error.code);
+    this.ctx.metrics.sent(frame.pm);
     this.queue(frame);
   }
 
@@ -279,16 +276,13 @@ export class Session implements SessionWithContext, Flushable {
   deliverShared(frame: OutboundFrame, direct: boolean): boolean {
     const transport = this.bound;
     if (transport === null) return false;
-    if (!direct || this.first !== null) {
-      this.queue(frame);
-      return true;
-    }
-    try {
-      transport.writeOne(frame);
-    } catch (err) {
-      // As an exception in this session's flush: this connection fails, the fan-out goes on.
-      this.ctx.scheduler.fault(this, err);
-    }
+    if (direct && this.first === null) {
+      try {
+        transport.writeOne(frame);
+      } catch (err) {
+        this.ctx.scheduler.fault(this, err); // as in its flush: this connection fails, the fan-out goes on
+      }
+    } else this.queue(frame);
     return true;
   }
 
@@ -312,14 +306,9 @@ export class Session implements SessionWithContext, Flushable {
     transport.write(more);
   }
 
-  /** The frame queued last this tick, if any. */
-  private lastQueued(): OutboundFrame | null {
-    return this.more !== null ? this.more[this.more.length - 1]! : this.first;
-  }
-
   /** Remembers and sends the reply to msgSerial so that a re-send gets the same answer. */
   acknowledge(record: AckRecord): void {
-    const reply = this.acks.reply(record, this.lastQueued()?.pm);
+    const reply = this.acks.reply(record, (this.more !== null ? this.more[this.more.length - 1]! : this.first)?.pm);
     if (reply) this.send(reply);
   }
 
