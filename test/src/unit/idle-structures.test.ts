@@ -62,13 +62,15 @@ const dataOf = (sub: FakeSubscriber): unknown[] => sub.got.flatMap((pm) => (pm.m
 
 describe('LocalChannel subscribers: one without a Set, a Set from two', () => {
   it('keeps the order of arrival, each once, through 0 → 1 → 3 → 1 → 0', () => {
-    const ch = new LocalChannel(`${APP}:ch`, APP, 'ch', new Metrics());
+    const ch = new LocalChannel(`${APP}:ch`, 'ch', new Metrics());
     const [a, b, c] = ['a', 'b', 'c'].map((id) => new FakeSubscriber(id)) as [
       FakeSubscriber,
       FakeSubscriber,
       FakeSubscriber,
     ];
     assert.equal(ch.subscriberCount, 0);
+    assert.equal(ch.appId, APP);
+    assert.equal(new LocalChannel(`${APP}:a:b`, 'a:b', new Metrics()).appId, APP, 'a name with colons');
     assert.equal(ch.deleteSubscriber(a), false);
     ch.addSubscriber(a);
     ch.addSubscriber(a);
@@ -90,7 +92,7 @@ describe('LocalChannel subscribers: one without a Set, a Set from two', () => {
   });
 
   it('delivers the same to one subscriber, two, and one again', () => {
-    const ch = new LocalChannel(`${APP}:ch`, APP, 'ch', new Metrics());
+    const ch = new LocalChannel(`${APP}:ch`, 'ch', new Metrics());
     const a = new FakeSubscriber('a');
     const b = new FakeSubscriber('b');
     deliver(ch, 'nobody');
@@ -114,7 +116,7 @@ describe('Attachments: one without a Map', () => {
     const channels = {
       open(appId: string, name: string): LocalChannel {
         let ch = open.get(name);
-        if (!ch) open.set(name, (ch = new LocalChannel(`${appId}:${name}`, appId, name, new Metrics())));
+        if (!ch) open.set(name, (ch = new LocalChannel(`${appId}:${name}`, name, new Metrics())));
         return ch;
       },
       subscribe(ch: LocalChannel, sub: Subscriber): Promise<void> {
@@ -196,6 +198,24 @@ describe('MemoryChannel: no log until the first event', () => {
     assert.equal(Reflect.get(ch, 'log'), null);
     assert.equal(ch.hasEvents, false);
     assert.equal(ch.head().seq, 1, 'the position stays');
+  });
+
+  it('remembers idempotent publishes while their window lasts, then keeps nothing for them', () => {
+    const now = Date.now();
+    const window = 1000;
+    const ch = new MemoryChannel(now, RETENTION);
+    const publish = (at: number, id: string): string[] =>
+      ch.append({ kind: 'message', timestamp: at, messages: [{ id, data: id }] }, at, window).serials;
+    ch.append({ kind: 'message', timestamp: now, messages: [{ data: 'no id' }] }, now, window);
+    assert.equal(Reflect.get(ch, 'seenIds'), null, 'nothing to remember before a message with an id');
+    const [first] = publish(now, 'm1');
+    assert.deepEqual(publish(now + 10, 'm1'), [first], 'a re-send within the window gets the first serial');
+    assert.notEqual(publish(now + 20, 'm2')[0], first);
+    assert.equal(ch.head().seq, 3, 'the duplicate was not appended');
+    // Past the window every id is forgotten, and the map with them.
+    ch.trim(now + 20 + window + 1);
+    assert.equal(Reflect.get(ch, 'seenIds'), null);
+    assert.notEqual(publish(now + 30 + window, 'm1')[0], first, 'out of the window: a new publish');
   });
 
   it('counts how long it has been unused in whole ms, kept as a small integer', () => {
