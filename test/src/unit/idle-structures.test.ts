@@ -62,15 +62,13 @@ const dataOf = (sub: FakeSubscriber): unknown[] => sub.got.flatMap((pm) => (pm.m
 
 describe('LocalChannel subscribers: one without a Set, a Set from two', () => {
   it('keeps the order of arrival, each once, through 0 → 1 → 3 → 1 → 0', () => {
-    const ch = new LocalChannel(`${APP}:ch`, 'ch', new Metrics());
+    const ch = new LocalChannel(`${APP}:ch`, APP, 'ch', new Metrics());
     const [a, b, c] = ['a', 'b', 'c'].map((id) => new FakeSubscriber(id)) as [
       FakeSubscriber,
       FakeSubscriber,
       FakeSubscriber,
     ];
     assert.equal(ch.subscriberCount, 0);
-    assert.equal(ch.appId, APP);
-    assert.equal(new LocalChannel(`${APP}:a:b`, 'a:b', new Metrics()).appId, APP, 'a name with colons');
     assert.equal(ch.deleteSubscriber(a), false);
     ch.addSubscriber(a);
     ch.addSubscriber(a);
@@ -92,7 +90,7 @@ describe('LocalChannel subscribers: one without a Set, a Set from two', () => {
   });
 
   it('delivers the same to one subscriber, two, and one again', () => {
-    const ch = new LocalChannel(`${APP}:ch`, 'ch', new Metrics());
+    const ch = new LocalChannel(`${APP}:ch`, APP, 'ch', new Metrics());
     const a = new FakeSubscriber('a');
     const b = new FakeSubscriber('b');
     deliver(ch, 'nobody');
@@ -116,7 +114,7 @@ describe('Attachments: one without a Map', () => {
     const channels = {
       open(appId: string, name: string): LocalChannel {
         let ch = open.get(name);
-        if (!ch) open.set(name, (ch = new LocalChannel(`${appId}:${name}`, name, new Metrics())));
+        if (!ch) open.set(name, (ch = new LocalChannel(`${appId}:${name}`, appId, name, new Metrics())));
         return ch;
       },
       subscribe(ch: LocalChannel, sub: Subscriber): Promise<void> {

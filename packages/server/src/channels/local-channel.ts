@@ -46,14 +46,10 @@ export class LocalChannel implements Flushable {
 
   constructor(
     readonly key: ChannelKey,
+    readonly appId: string,
     readonly name: string,
     private readonly metrics: Metrics,
   ) {}
-
-  /** The channel's app: its key is `<appId>:<name>` (kept once, not in a field of its own per channel). */
-  get appId(): string {
-    return this.key.slice(0, this.key.length - this.name.length - 1);
-  }
 
   /** The local subscribers, in the order they came. */
   get subscribers(): Iterable<Subscriber> {

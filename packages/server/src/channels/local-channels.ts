@@ -129,7 +129,7 @@ export class LocalChannels {
           `This server has its limit of ${this.maxChannels} channels attached; no new channel can be attached now`,
         );
       }
-      ch = new LocalChannel(key, name, this.metrics);
+      ch = new LocalChannel(key, appId, name, this.metrics);
       this.map.set(key, ch);
     }
     return ch;
