@@ -33,3 +33,5 @@ export type { StatsStore } from './engine/stats-store.js';
 /** The Redis engine's script calls (ordering across NOSCRIPT) and the publish script's source. */
 export { LuaScript, ScriptRunner, type ScriptClient } from './engine/redis/script.js';
 export { PUBLISH as PUBLISH_LUA } from './engine/redis/lua.js';
+export { connectedFrame, hasConnectedTemplate } from './session/connected-frame.js';
+export { connectedMessage, formatConnectionKey } from './session/connection-key.js';
