@@ -24,27 +24,33 @@ const STR32 = 0xdb;
 const UINT8_MAX = 0xff;
 const UINT16_MAX = 0xffff;
 
-/** Bytes of a msgpack str header for a string of `length` UTF-8 bytes (the encoder's choice: the shortest). */
-function strHeadLength(length: number): number {
-  return length <= FIXSTR_MAX ? 1 : length <= UINT8_MAX ? 2 : length <= UINT16_MAX ? 3 : 5;
+/** The msgpack str header for a string of `length` UTF-8 bytes, as latin1 text (one char a byte). */
+function strHead(length: number): string {
+  if (length <= FIXSTR_MAX) return String.fromCharCode(FIXSTR | length);
+  if (length <= UINT8_MAX) return String.fromCharCode(STR8, length);
+  if (length <= UINT16_MAX) return String.fromCharCode(STR16, length >>> 8, length & UINT8_MAX);
+  return String.fromCharCode(
+    STR32,
+    length >>> 24,
+    (length >>> 16) & UINT8_MAX,
+    (length >>> 8) & UINT8_MAX,
+    length & UINT8_MAX,
+  );
 }
 
-/** Writes `s` (`length` UTF-8 bytes) as a msgpack str at `at`; returns where it ends. */
-function writeStr(out: Buffer, at: number, s: string, length: number): number {
-  const head = strHeadLength(length);
-  if (head === 1) out[at] = FIXSTR | length;
-  else if (head === 2) {
-    out[at] = STR8;
-    out[at + 1] = length;
-  } else if (head === 3) {
-    out[at] = STR16;
-    out.writeUInt16BE(length, at + 1);
-  } else {
-    out[at] = STR32;
-    out.writeUInt32BE(length, at + 1);
-  }
-  return at + head + out.write(s, at + head, 'utf8');
+/** `s` as a msgpack str in latin1 text: ids and keys are ASCII, so one char is one byte already. */
+function asciiStr(s: string): string {
+  return strHead(s.length) + s;
 }
+
+/** Any string as a msgpack str in latin1 text (its UTF-8 bytes, one char each). */
+function utf8Str(s: string): string {
+  const bytes = Buffer.from(s, 'utf8');
+  return strHead(bytes.length) + bytes.toString('latin1');
+}
+
+/** ids and keys are made of these (connection-key.ts); anything else takes the UTF-8 path. */
+const ASCII = /^[\x20-\x7e]*$/;
 
 /** The constant pieces of a node's CONNECTED in both formats. */
 interface Pieces {
@@ -52,15 +58,22 @@ interface Pieces {
   jsonHead: string;
   jsonDetailsHead: string;
   jsonDetailsTail: string;
-  /** The same in msgpack; the two map headers depend on whether there is a clientId. */
-  msgpackHead: Buffer;
-  msgpackDetailsKey: Buffer;
+  /**
+   * The same in msgpack, as latin1 text (one char a byte: the message is assembled as a string and
+   * turned into bytes in one call); the details' map header depends on whether there is a clientId.
+   */
+  msgpackHead: string;
+  msgpackDetailsKey: string;
   msgpackDetails: number;
-  msgpackKeyKey: Buffer;
-  msgpackDetailsTail: Buffer;
-  msgpackClientIdKey: Buffer;
+  msgpackKeyKey: string;
+  msgpackDetailsTail: string;
+  msgpackClientIdKey: string;
   jsonClientIdKey: string;
 }
+
+const pack = (value: unknown): Uint8Array => encodeMsgpackValue(value);
+const latin1 = (...parts: ArrayLike<number>[]): string =>
+  Buffer.concat(parts.map((p) => Uint8Array.from(p))).toString('latin1');
 
 /** Splits an encoding of the node's CONNECTED (empty id and key) into the pieces around the strings. */
 function piecesOf(o: ResolvedOptions): Pieces | undefined {
@@ -72,8 +85,8 @@ function piecesOf(o: ResolvedOptions): Pieces | undefined {
     return undefined;
   const json = JSON.stringify(details);
   const jsonKeyHead = '{"connectionKey":""';
-  const detailsBytes = Buffer.from(encodeMsgpackValue(details));
-  const keyKey = Buffer.from(encodeMsgpackValue('connectionKey'));
+  const detailsBytes = pack(details);
+  const keyKey = pack('connectionKey');
   const count = Object.keys(details).length;
   // One more entry (clientId) must still fit a fixmap; anything else goes through the encoder.
   if (count + 1 > FIXMAP_MAX || detailsBytes[0] !== (FIXMAP | count)) return undefined;
@@ -83,17 +96,12 @@ function piecesOf(o: ResolvedOptions): Pieces | undefined {
     jsonDetailsHead: `,"connectionDetails":{"connectionKey":`,
     jsonDetailsTail: json.slice(jsonKeyHead.length, -1),
     jsonClientIdKey: ',"clientId":',
-    msgpackHead: Buffer.concat([
-      Buffer.from([FIXMAP | keys.length]),
-      Buffer.from(encodeMsgpackValue('action')),
-      Buffer.from(encodeMsgpackValue(pm.action)),
-      Buffer.from(encodeMsgpackValue('connectionId')),
-    ]),
-    msgpackDetailsKey: Buffer.from(encodeMsgpackValue('connectionDetails')),
+    msgpackHead: latin1([FIXMAP | keys.length], pack('action'), pack(pm.action), pack('connectionId')),
+    msgpackDetailsKey: latin1(pack('connectionDetails')),
     msgpackDetails: count,
-    msgpackKeyKey: keyKey,
-    msgpackDetailsTail: detailsBytes.subarray(tailStart),
-    msgpackClientIdKey: Buffer.from(encodeMsgpackValue('clientId')),
+    msgpackKeyKey: latin1(keyKey),
+    msgpackDetailsTail: latin1(detailsBytes.subarray(tailStart)),
+    msgpackClientIdKey: latin1(pack('clientId')),
   };
 }
 
@@ -118,26 +126,13 @@ function encodeConnected(
     const client = clientId === undefined ? '' : p.jsonClientIdKey + JSON.stringify(clientId);
     return `${p.jsonHead}${JSON.stringify(connectionId)}${p.jsonDetailsHead}${JSON.stringify(connectionKey)}${p.jsonDetailsTail}${client}}}`;
   }
-  const idLength = Buffer.byteLength(connectionId);
-  const keyLength = Buffer.byteLength(connectionKey);
-  const clientLength = clientId === undefined ? 0 : Buffer.byteLength(clientId);
-  let size = p.msgpackHead.length + strHeadLength(idLength) + idLength + p.msgpackDetailsKey.length + 1;
-  size += p.msgpackKeyKey.length + strHeadLength(keyLength) + keyLength + p.msgpackDetailsTail.length;
-  if (clientId !== undefined) size += p.msgpackClientIdKey.length + strHeadLength(clientLength) + clientLength;
-  // One buffer, written in order: the encoder's layout, without its walk over two objects.
-  const out = Buffer.allocUnsafe(size);
-  let at = p.msgpackHead.copy(out, 0);
-  at = writeStr(out, at, connectionId, idLength);
-  at += p.msgpackDetailsKey.copy(out, at);
-  out[at++] = FIXMAP | (p.msgpackDetails + (clientId === undefined ? 0 : 1));
-  at += p.msgpackKeyKey.copy(out, at);
-  at = writeStr(out, at, connectionKey, keyLength);
-  at += p.msgpackDetailsTail.copy(out, at);
-  if (clientId !== undefined) {
-    at += p.msgpackClientIdKey.copy(out, at);
-    writeStr(out, at, clientId, clientLength);
-  }
-  return out;
+  const str = (v: string): string => (ASCII.test(v) ? asciiStr(v) : utf8Str(v));
+  const entries = p.msgpackDetails + (clientId === undefined ? 0 : 1);
+  // The encoder's layout, assembled as text and made bytes in one call (no walk over two objects).
+  let text = p.msgpackHead + str(connectionId) + p.msgpackDetailsKey + String.fromCharCode(FIXMAP | entries);
+  text += p.msgpackKeyKey + str(connectionKey) + p.msgpackDetailsTail;
+  if (clientId !== undefined) text += p.msgpackClientIdKey + str(clientId);
+  return Buffer.from(text, 'latin1');
 }
 
 /**
