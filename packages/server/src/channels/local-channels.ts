@@ -140,7 +140,7 @@ export class LocalChannels {
    * (nothing to wait for: the attach goes on without a microtask hop); otherwise resolves once it does.
    */
   subscribe(ch: LocalChannel, sub: Subscriber): Promise<void> | null {
-    ch.subscribers.add(sub);
+    ch.addSubscriber(sub);
     this.reportOccupancy(ch);
     if (ch.engineSubscribed === SUBSCRIBED) return null;
     if (ch.engineSubscribed) return ch.engineSubscribed;
@@ -157,9 +157,9 @@ export class LocalChannels {
   }
 
   remove(ch: LocalChannel, sub: Subscriber): void {
-    if (!ch.subscribers.delete(sub)) return;
+    if (!ch.deleteSubscriber(sub)) return;
     this.reportOccupancy(ch);
-    if (ch.subscribers.size > 0) return;
+    if (ch.subscriberCount > 0) return;
     if (this.map.get(ch.key) === ch) this.map.delete(ch.key);
     ch.engineSubscribed = null;
     this.engine.channels.unsubscribe(ch.key).catch((err: unknown) => {
@@ -194,7 +194,7 @@ export class LocalChannels {
     const start = `${appId}:${prefix}`;
     const names: string[] = [];
     for (const ch of this.map.values()) {
-      if (ch.subscribers.size > 0 && ch.key.startsWith(start) && (after === undefined || ch.name > after))
+      if (ch.subscriberCount > 0 && ch.key.startsWith(start) && (after === undefined || ch.name > after))
         names.push(ch.name);
     }
     return names;
@@ -216,7 +216,7 @@ export class LocalChannels {
 
 /** This node's attachments to `ch` by what their modes permit; null when there are none. */
 function occupancyOf(ch: LocalChannel): OccupancyMetrics | null {
-  if (ch.subscribers.size === 0) return null;
+  if (ch.subscriberCount === 0) return null;
   const m: OccupancyMetrics = {
     connections: 0,
     publishers: 0,
