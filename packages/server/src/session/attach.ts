@@ -26,6 +26,7 @@ import { formatSerial, parseSerial, type ParsedSerial } from '../engine/serial.j
 import type { AttachQuery, AttachState, ChannelEvent } from '../engine/channel-store.js';
 import { validateChannelName } from '../channels/names.js';
 import type { Attachment } from './attachment.js';
+import { attachedFrame } from './attached-frame.js';
 import { sendSync } from './presence.js';
 import type { NodeContext } from '../context.js';
 import type { SessionWithContext } from './with-context.js';
@@ -252,15 +253,20 @@ export async function attach(session: SessionWithContext, pm: ProtocolMessage): 
     // HAS_PRESENCE only when members exist, and then a SYNC must follow or presence.get() hangs.
     const hasPresence = start.members.length > 0;
     const flags = negotiated.modes | start.flags | (hasPresence ? Flag.HAS_PRESENCE : 0);
-    const reply: ProtocolMessage = {
-      action: Action.ATTACHED,
-      channel: name,
-      flags,
-      channelSerial: start.channelSerial,
-    };
-    if (negotiated.params) reply.params = negotiated.params;
-    if (start.error) reply.error = start.error;
-    session.send(reply);
+    if (negotiated.params || start.error) {
+      const reply: ProtocolMessage = {
+        action: Action.ATTACHED,
+        channel: name,
+        flags,
+        channelSerial: start.channelSerial,
+      };
+      if (negotiated.params) reply.params = negotiated.params;
+      if (start.error) reply.error = start.error;
+      session.send(reply);
+    } else {
+      // The usual ATTACHED, written from its template in the transport's format (attached-frame.ts).
+      session.enqueue(attachedFrame(session.transport?.format, name, flags, start.channelSerial));
+    }
     if (hasPresence) sendSync(session, name, start.members);
     att.goLive(start.cursor, start.backlog);
   } catch (err) {

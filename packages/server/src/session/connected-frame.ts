@@ -4,53 +4,14 @@
  * every open (JSON.stringify, or the msgpack encoder walking two objects) is most of what an open
  * spends on it, so the constant part is encoded once per node, from `connectedMessage` itself, and
  * an open only encodes its three strings. The bytes are the encoder's bytes exactly
- * (test/src/unit/connected-frame.test.ts checks that over random ids, keys, clientIds and limits).
+ * (test/src/unit/control-frames.test.ts checks that over random ids, keys, clientIds and limits).
  * CONNECTED with an error (a failed resume) is rare and goes through the encoder.
  */
 import { encodeMsgpackValue, type ErrorInfo, type Format, type ProtocolMessage } from '@encke/protocol';
+import { FIXMAP, FIXMAP_MAX, packedText, strText, textBytes } from '../wire/msgpack-text.js';
 import type { ResolvedOptions } from '../options.js';
 import { OutboundFrame } from '../wire/frame.js';
 import { connectedMessage } from './connection-key.js';
-
-/** msgpack fixmap: up to 15 entries, the count in the low nibble of a one-byte header. */
-const FIXMAP = 0x80;
-const FIXMAP_MAX = 15;
-/** msgpack str headers (the encoder's choice: the shortest that fits). */
-const FIXSTR = 0xa0;
-const FIXSTR_MAX = 31;
-const STR8 = 0xd9;
-const STR16 = 0xda;
-const STR32 = 0xdb;
-const UINT8_MAX = 0xff;
-const UINT16_MAX = 0xffff;
-
-/** The msgpack str header for a string of `length` UTF-8 bytes, as latin1 text (one char a byte). */
-function strHead(length: number): string {
-  if (length <= FIXSTR_MAX) return String.fromCharCode(FIXSTR | length);
-  if (length <= UINT8_MAX) return String.fromCharCode(STR8, length);
-  if (length <= UINT16_MAX) return String.fromCharCode(STR16, length >>> 8, length & UINT8_MAX);
-  return String.fromCharCode(
-    STR32,
-    length >>> 24,
-    (length >>> 16) & UINT8_MAX,
-    (length >>> 8) & UINT8_MAX,
-    length & UINT8_MAX,
-  );
-}
-
-/** `s` as a msgpack str in latin1 text: ids and keys are ASCII, so one char is one byte already. */
-function asciiStr(s: string): string {
-  return strHead(s.length) + s;
-}
-
-/** Any string as a msgpack str in latin1 text (its UTF-8 bytes, one char each). */
-function utf8Str(s: string): string {
-  const bytes = Buffer.from(s, 'utf8');
-  return strHead(bytes.length) + bytes.toString('latin1');
-}
-
-/** ids and keys are made of these (connection-key.ts); anything else takes the UTF-8 path. */
-const ASCII = /^[\x20-\x7e]*$/;
 
 /** The constant pieces of a node's CONNECTED in both formats. */
 interface Pieces {
@@ -71,10 +32,6 @@ interface Pieces {
   jsonClientIdKey: string;
 }
 
-const pack = (value: unknown): Uint8Array => encodeMsgpackValue(value);
-const latin1 = (...parts: ArrayLike<number>[]): string =>
-  Buffer.concat(parts.map((p) => Uint8Array.from(p))).toString('latin1');
-
 /** Splits an encoding of the node's CONNECTED (empty id and key) into the pieces around the strings. */
 function piecesOf(o: ResolvedOptions): Pieces | undefined {
   const pm = connectedMessage(o, '', '', undefined);
@@ -85,8 +42,8 @@ function piecesOf(o: ResolvedOptions): Pieces | undefined {
     return undefined;
   const json = JSON.stringify(details);
   const jsonKeyHead = '{"connectionKey":""';
-  const detailsBytes = pack(details);
-  const keyKey = pack('connectionKey');
+  const detailsBytes = encodeMsgpackValue(details);
+  const keyKey = packedText('connectionKey');
   const count = Object.keys(details).length;
   // One more entry (clientId) must still fit a fixmap; anything else goes through the encoder.
   if (count + 1 > FIXMAP_MAX || detailsBytes[0] !== (FIXMAP | count)) return undefined;
@@ -96,12 +53,12 @@ function piecesOf(o: ResolvedOptions): Pieces | undefined {
     jsonDetailsHead: `,"connectionDetails":{"connectionKey":`,
     jsonDetailsTail: json.slice(jsonKeyHead.length, -1),
     jsonClientIdKey: ',"clientId":',
-    msgpackHead: latin1([FIXMAP | keys.length], pack('action'), pack(pm.action), pack('connectionId')),
-    msgpackDetailsKey: latin1(pack('connectionDetails')),
+    msgpackHead: String.fromCharCode(FIXMAP | keys.length) + packedText('action', pm.action, 'connectionId'),
+    msgpackDetailsKey: packedText('connectionDetails'),
     msgpackDetails: count,
-    msgpackKeyKey: latin1(keyKey),
-    msgpackDetailsTail: latin1(detailsBytes.subarray(tailStart)),
-    msgpackClientIdKey: latin1(pack('clientId')),
+    msgpackKeyKey: keyKey,
+    msgpackDetailsTail: Buffer.from(detailsBytes.subarray(tailStart)).toString('latin1'),
+    msgpackClientIdKey: packedText('clientId'),
   };
 }
 
@@ -126,13 +83,12 @@ function encodeConnected(
     const client = clientId === undefined ? '' : p.jsonClientIdKey + JSON.stringify(clientId);
     return `${p.jsonHead}${JSON.stringify(connectionId)}${p.jsonDetailsHead}${JSON.stringify(connectionKey)}${p.jsonDetailsTail}${client}}}`;
   }
-  const str = (v: string): string => (ASCII.test(v) ? asciiStr(v) : utf8Str(v));
   const entries = p.msgpackDetails + (clientId === undefined ? 0 : 1);
   // The encoder's layout, assembled as text and made bytes in one call (no walk over two objects).
-  let text = p.msgpackHead + str(connectionId) + p.msgpackDetailsKey + String.fromCharCode(FIXMAP | entries);
-  text += p.msgpackKeyKey + str(connectionKey) + p.msgpackDetailsTail;
-  if (clientId !== undefined) text += p.msgpackClientIdKey + str(clientId);
-  return Buffer.from(text, 'latin1');
+  let text = p.msgpackHead + strText(connectionId) + p.msgpackDetailsKey + String.fromCharCode(FIXMAP | entries);
+  text += p.msgpackKeyKey + strText(connectionKey) + p.msgpackDetailsTail;
+  if (clientId !== undefined) text += p.msgpackClientIdKey + strText(clientId);
+  return textBytes(text);
 }
 
 /**

@@ -1,14 +1,21 @@
 /**
- * CONNECTED from the node's template (session/connected-frame.ts) is byte for byte what the
- * encoders make of the message, in JSON and msgpack, whatever the id, key, clientId and limits
- * (fast-check, fixed seed): a client cannot tell a templated CONNECTED from an encoded one.
+ * CONNECTED and ATTACHED from their templates (session/connected-frame.ts, attached-frame.ts,
+ * wire/msgpack-text.ts) are byte for byte what the encoders make of the messages, in JSON and
+ * msgpack, whatever the ids, keys, clientIds, limits, channel names, flags and serials (fast-check,
+ * fixed seed): a client cannot tell a templated frame from an encoded one.
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
-import { decodeMsgpack, encodeJson, encodeMsgpack, type Format } from '@encke/protocol';
+import { Action, decodeMsgpack, encodeJson, encodeMsgpack, type Format, type ProtocolMessage } from '@encke/protocol';
 import { resolveOptions, type ServerOptions } from '@encke/server';
-import { connectedFrame, connectedMessage, formatConnectionKey, hasConnectedTemplate } from '@encke/server/internal';
+import {
+  attachedFrame,
+  connectedFrame,
+  connectedMessage,
+  formatConnectionKey,
+  hasConnectedTemplate,
+} from '@encke/server/internal';
 
 const SEED = 19_060;
 const FORMATS: readonly Format[] = ['json', 'msgpack'];
@@ -45,6 +52,10 @@ function bytes(payload: string | Uint8Array): Buffer {
   return typeof payload === 'string' ? Buffer.from(payload) : Buffer.from(payload);
 }
 
+function encoded(pm: ProtocolMessage, format: Format): Buffer {
+  return bytes(format === 'json' ? encodeJson(pm) : encodeMsgpack(pm));
+}
+
 describe('CONNECTED from the template', () => {
   it('has a template with the default options', () => {
     assert.equal(hasConnectedTemplate(resolveOptions()), true);
@@ -66,12 +77,10 @@ describe('CONNECTED from the template', () => {
           for (const format of FORMATS) {
             const frame = connectedFrame(o, format, id, key, client);
             assert.deepEqual(frame.pm, pm, 'the frame carries the message itself');
-            const expected = format === 'json' ? encodeJson(pm) : encodeMsgpack(pm);
-            assert.deepEqual(bytes(frame.payload(format)), bytes(expected), format);
+            assert.deepEqual(bytes(frame.payload(format)), encoded(pm, format), format);
             // The other format is encoded from the message, as any frame's.
             const other: Format = format === 'json' ? 'msgpack' : 'json';
-            const otherExpected = other === 'json' ? encodeJson(pm) : encodeMsgpack(pm);
-            assert.deepEqual(bytes(frame.payload(other)), bytes(otherExpected), other);
+            assert.deepEqual(bytes(frame.payload(other)), encoded(pm, other), other);
           }
         },
       ),
@@ -109,5 +118,45 @@ describe('CONNECTED from the template', () => {
       const expected = format === 'json' ? encodeJson(pm) : encodeMsgpack(pm);
       assert.deepEqual(bytes(frame.payload(format)), bytes(expected));
     }
+  });
+});
+
+describe('ATTACHED from the template', () => {
+  /** Channel names of every msgpack str size and script; flags of every msgpack uint size and beyond. */
+  const channel = fc.oneof(
+    // Each msgpack str size's edges (ASCII, and 2-byte characters that cross them in UTF-8).
+    fc.constantFrom(31, 32, 255, 256, 65_535, 65_536).map((n) => 'c'.repeat(n)),
+    fc.constantFrom(15, 16, 127, 128).map((n) => 'é'.repeat(n)),
+    fc.string({ minLength: 1, maxLength: 40 }),
+    fc.string({ unit: 'grapheme', minLength: 1, maxLength: 40 }),
+    fc.string({ minLength: 250, maxLength: 300 }),
+    fc.string({ minLength: 65_530, maxLength: 65_540 }),
+  );
+  const flags = fc.oneof(
+    // Each msgpack integer size's edges, then anything.
+    fc.constantFrom(0, 0x7f, 0x80, 0xff, 0x100, 0xffff, 0x10000, 0xffffffff, 0x100000000),
+    fc.integer({ min: 0, max: 0x7f }),
+    fc.integer({ min: 0x80, max: 0xffff }),
+    fc.integer({ min: 0x10000, max: 0xffffffff }),
+    fc.integer({ min: 0x100000000, max: Number.MAX_SAFE_INTEGER }),
+  );
+  const serial = fc.oneof(fc.string({ maxLength: 40 }), fc.string({ unit: 'grapheme', maxLength: 10 }));
+
+  it('is byte for byte the encoders’ ATTACHED, in the transport’s format and the other', () => {
+    fc.assert(
+      fc.property(
+        fc.constantFrom<Format | undefined>('json', 'msgpack', undefined),
+        channel,
+        flags,
+        serial,
+        (format, name, f, s) => {
+          const frame = attachedFrame(format, name, f, s);
+          const pm: ProtocolMessage = { action: Action.ATTACHED, channel: name, flags: f, channelSerial: s };
+          assert.deepEqual(frame.pm, pm);
+          for (const each of FORMATS) assert.deepEqual(bytes(frame.payload(each)), encoded(pm, each), each);
+        },
+      ),
+      { seed: SEED, numRuns: 500 },
+    );
   });
 });
