@@ -130,7 +130,7 @@ export class Attachment implements Subscriber {
     this.cursor = cursor;
     if (backlog.length === 0 && this.buffered === null) {
       // Most attaches: nothing to replay, nothing arrived meanwhile.
-      this.live = true;
+      this.bits |= LIVE;
       return;
     }
     const pending = this.buffered ?? [];
