@@ -49,3 +49,5 @@ export { Metrics } from './metrics/metrics.js';
 export { connectedFrame, hasConnectedTemplate } from './session/connected-frame.js';
 export { attachedFrame } from './session/attached-frame.js';
 export { connectedMessage, formatConnectionKey } from './session/connection-key.js';
+/** Random ids: every character equally likely. */
+export { randomAlnum, randomId } from './util/ids.js';
