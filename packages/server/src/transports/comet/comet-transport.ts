@@ -8,7 +8,8 @@
  *   the next recv. Everything the server sends travels this one ordered path, replies to sends
  *   included, so nothing is ever reordered between two HTTP responses.
  * - Stream mode (default) keeps a recv open and writes one array per batch; it is recycled after
- *   `maxCometStreamDuration`. Polling mode (`stream=false`) answers each recv with one array.
+ *   `maxCometStreamDuration` at most (at random in its second half: recv.ts `streamLifetime`).
+ *   Polling mode (`stream=false`) answers each recv with one array.
  * - An idle recv gets a HEARTBEAT every maxIdleInterval/3 (the node's heartbeat loop calls `tick`).
  * - No recv for maxIdleInterval plus one heartbeat interval: the transport is gone, the session
  *   stays resumable for connectionStateTtl.
@@ -27,7 +28,16 @@ import { ParkedResponse, type ParkOwner, type Parkable } from '../../http/parked
 import type { TimerHandle } from '../../util/clock.js';
 import { OutboundFrame, encodableFrames } from '../../wire/frame.js';
 import type { RecvMode } from './framing/select.js';
-import { buffered, closeStream, destroyRecv, openStream, respond, writeBatch, type Recv } from './recv.js';
+import {
+  buffered,
+  closeStream,
+  destroyRecv,
+  openStream,
+  respond,
+  streamLifetime,
+  writeBatch,
+  type Recv,
+} from './recv.js';
 import { REPLAY_FRAMES, RecvReplay, sseEventId } from './replay.js';
 import { acceptedFormat } from './wire.js';
 
@@ -165,7 +175,8 @@ export class CometTransport implements Transport, ParkOwner, Parkable {
     }
     if (this.recv) this.endRecv([]);
     this.recvAborted = false;
-    const recv: Recv = { res, parked: null, format, mode, started: this.ctx.clock.now(), open: false, bytes: 0 };
+    const expires = this.ctx.clock.now() + streamLifetime(this.ctx.options.maxCometStreamDuration);
+    const recv: Recv = { res, parked: null, format, mode, expires, open: false, bytes: 0 };
     this.recv = recv;
     res.on('close', () => this.recvClosed(recv));
     if (again && again.length > 0 && mode.stream) {
@@ -317,7 +328,7 @@ export class CometTransport implements Transport, ParkOwner, Parkable {
       if (this.recvAborted || now - this.lastRecvEnd > this.ctx.options.maxIdleInterval + interval) this.gone();
       return;
     }
-    if (recv.mode.stream && now - recv.started >= this.ctx.options.maxCometStreamDuration) return this.endRecv([]);
+    if (recv.mode.stream && now >= recv.expires) return this.endRecv([]);
     if (this.streamed) {
       // Written since the last visit (at most an interval ago): not idle towards the client.
       this.streamed = false;
