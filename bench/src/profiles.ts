@@ -137,6 +137,7 @@ function scenarios(quick: boolean): Scenario[] {
       stacks: [
         'bare-ws',
         'encke-ws-json',
+        'encke-ws-msgpack',
         ...(quick
           ? (['encke-comet', 'encke-comet-stream', 'socketio-polling'] as StackId[])
           : [...POLLING_STACKS, ...TECHNIQUE_STACKS]),

@@ -33,3 +33,15 @@ export type { StatsStore } from './engine/stats-store.js';
 /** The Redis engine's script calls (ordering across NOSCRIPT) and the publish script's source. */
 export { LuaScript, ScriptRunner, type ScriptClient } from './engine/redis/script.js';
 export { PUBLISH as PUBLISH_LUA } from './engine/redis/lua.js';
+/** Idle memory (issue 19): the per-connection and per-channel structures made on first use. */
+export { LocalChannel } from './channels/local-channel.js';
+export type { Subscriber } from './channels/subscriber.js';
+export type { LocalChannels } from './channels/local-channels.js';
+export { Attachments } from './session/attachments.js';
+export type { AttachmentOwner } from './session/attachment.js';
+export { MemoryChannel } from './engine/memory/memory-channel.js';
+export { sharedParams } from './session/shared-params.js';
+export type { SessionParams } from './session/handle.js';
+export type { AuthContext } from './auth/authenticate.js';
+export { compactTime } from './util/compact-time.js';
+export { Metrics } from './metrics/metrics.js';

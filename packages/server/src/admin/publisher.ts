@@ -43,7 +43,7 @@ export class DashboardPublisher {
 
   /** Whether a dashboard listens: attached here, or (shared engine) on any node. */
   private async watched(): Promise<boolean> {
-    if ((this.ctx.channels.get(this.app.id, DASHBOARD_CHANNEL)?.subscribers.size ?? 0) > 0) return true;
+    if ((this.ctx.channels.get(this.app.id, DASHBOARD_CHANNEL)?.subscriberCount ?? 0) > 0) return true;
     if (!this.ctx.engine.shared) return false;
     const occupancy = await this.ctx.engine.channels.occupancy(channelKey(this.app.id, DASHBOARD_CHANNEL));
     return (occupancy?.subscribers ?? 0) > 0;

@@ -88,7 +88,7 @@ function byActivity(a: DashboardChannel, b: DashboardChannel): number {
 /** This node's channels, the busiest `MAX_LISTED_CHANNELS`, with presence counted for the first few. */
 async function channels(ctx: NodeContext): Promise<DashboardSnapshot['channels']> {
   const rows: DashboardChannel[] = [];
-  for (const ch of ctx.channels.all()) if (ch.subscribers.size > 0) rows.push(channelRow(ctx, ch));
+  for (const ch of ctx.channels.all()) if (ch.subscriberCount > 0) rows.push(channelRow(ctx, ch));
   rows.sort(byActivity);
   const listed = rows.slice(0, MAX_LISTED_CHANNELS);
   const counted = listed

@@ -137,7 +137,7 @@ export class LocalChannels {
 
   /** Adds `sub` to `ch`; resolves once this node receives the channel's events from the engine. */
   subscribe(ch: LocalChannel, sub: Subscriber): Promise<void> {
-    ch.subscribers.add(sub);
+    ch.addSubscriber(sub);
     this.reportOccupancy(ch);
     if (ch.engineSubscribed) return ch.engineSubscribed;
     const pending = this.engine.channels.subscribe(ch.key);
@@ -153,9 +153,9 @@ export class LocalChannels {
   }
 
   remove(ch: LocalChannel, sub: Subscriber): void {
-    if (!ch.subscribers.delete(sub)) return;
+    if (!ch.deleteSubscriber(sub)) return;
     this.reportOccupancy(ch);
-    if (ch.subscribers.size > 0) return;
+    if (ch.subscriberCount > 0) return;
     if (this.map.get(ch.key) === ch) this.map.delete(ch.key);
     ch.engineSubscribed = null;
     this.engine.channels.unsubscribe(ch.key).catch((err: unknown) => {
@@ -190,7 +190,7 @@ export class LocalChannels {
     const start = `${appId}:${prefix}`;
     const names: string[] = [];
     for (const ch of this.map.values()) {
-      if (ch.subscribers.size > 0 && ch.key.startsWith(start) && (after === undefined || ch.name > after))
+      if (ch.subscriberCount > 0 && ch.key.startsWith(start) && (after === undefined || ch.name > after))
         names.push(ch.name);
     }
     return names;
@@ -212,7 +212,7 @@ export class LocalChannels {
 
 /** This node's attachments to `ch` by what their modes permit; null when there are none. */
 function occupancyOf(ch: LocalChannel): OccupancyMetrics | null {
-  if (ch.subscribers.size === 0) return null;
+  if (ch.subscriberCount === 0) return null;
   const m: OccupancyMetrics = {
     connections: 0,
     publishers: 0,

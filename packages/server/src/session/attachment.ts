@@ -20,6 +20,8 @@ const BACKLOG_CHUNK = 100;
 /** What an attachment needs of its connection. */
 export interface AttachmentOwner {
   readonly id: string;
+  /** The app whose channels it attaches to. */
+  readonly appId: string;
   /** False when the connection asked not to get its own messages back. */
   readonly echo: boolean;
   /** Queues a frame for the connection's next flush. */

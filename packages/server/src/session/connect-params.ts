@@ -66,7 +66,8 @@ export function parseConnectParams(query: URLSearchParams, secure = false, origi
     clientId: query.get('clientId') ?? query.get('client_id') ?? undefined,
     echo: bool(query.get('echo'), 'echo', true),
     heartbeats: bool(query.get('heartbeats'), 'heartbeats', true),
-    format,
+    // The constant, not the query's copy of it: the transport keeps it for the connection's life.
+    format: format === 'msgpack' ? 'msgpack' : 'json',
     resume: query.get('resume') ?? undefined,
     recover: query.get('recover') ?? undefined,
     upgrade: query.get('upgrade') ?? undefined,

@@ -28,11 +28,15 @@ import {
 import { Dispatcher } from './dispatch.js';
 import { InboundQueue } from './inbound.js';
 import { Membership } from './membership.js';
+import { sharedParams } from './shared-params.js';
 import type { DisposeReason, SessionParams, SessionState } from './handle.js';
 import type { Inbound, Transport, TransportOwner } from './port.js';
 import { TokenExpiry } from './token-expiry.js';
 import { Upgrades } from './upgrade.js';
 import type { SessionWithContext } from './with-context.js';
+
+/** `msgSerialHigh` of a connection that has published nothing (AckLedger's start). */
+const NO_MSG_SERIAL = -1;
 
 /** What a flush of a single frame hands its transport, refilled for each (see `Transport.write`). */
 const ONE_FRAME: OutboundFrame[] = [];
@@ -45,8 +49,8 @@ export class Session implements SessionWithContext, Flushable {
   flushQueued = false;
   readonly id: string;
   readonly appId: string;
-  /** What this connection has published: exactly-once answers to re-sent msgSerials. */
-  readonly acks: AckLedger;
+  /** What this connection has published (exactly-once answers); made by its first publish. */
+  private ledger: AckLedger | null;
   readonly attachments: Attachments;
   private current: SessionState = 'connected';
   private bound: Transport | null = null;
@@ -76,10 +80,15 @@ export class Session implements SessionWithContext, Flushable {
     this.id = restored?.connectionId ?? newConnectionId();
     this.appId = params.auth.app.id;
     this.secret = newConnectionSecret();
-    this.params = params;
-    this.acks = new AckLedger(restored?.msgSerial);
-    this.attachments = new Attachments(this, ctx.channels, this.appId);
+    this.params = sharedParams(params);
+    this.ledger = restored ? new AckLedger(restored.msgSerial) : null;
+    this.attachments = new Attachments(this, ctx.channels);
     if (restored?.presenceChannels.length) this.membership = new Membership(this, restored.presenceChannels);
+  }
+
+  /** What this connection has published: exactly-once answers to re-sent msgSerials. */
+  get acks(): AckLedger {
+    return (this.ledger ??= new AckLedger());
   }
 
   get state(): SessionState {
@@ -117,7 +126,7 @@ export class Session implements SessionWithContext, Flushable {
 
   /** The highest msgSerial processed (kept in the shared record). */
   get msgSerialHigh(): number {
-    return this.acks.high;
+    return this.ledger?.high ?? NO_MSG_SERIAL;
   }
 
   /** The secret part of this connection's keys (hashed into shared state, never stored). */
@@ -137,7 +146,7 @@ export class Session implements SessionWithContext, Flushable {
 
   /** Adopts new credentials (in-band AUTH); while connected, the session ends at the token's expiry. */
   setAuth(auth: AuthContext, clientId: string | undefined): void {
-    this.params = { ...this.params, auth, clientId };
+    this.params = sharedParams({ ...this.params, auth, clientId });
     this.armTokenExpiry();
   }
 
@@ -181,7 +190,7 @@ export class Session implements SessionWithContext, Flushable {
     this.membership?.cancelLeave();
     this.bound = transport;
     this.current = 'connected';
-    this.params = params;
+    this.params = sharedParams(params);
     this.armTokenExpiry();
   }
 

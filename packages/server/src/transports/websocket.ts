@@ -8,6 +8,7 @@
  * upgrade as a network error and retries forever.
  */
 import type { IncomingMessage } from 'node:http';
+import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import {
   AblyError,
@@ -25,6 +26,7 @@ import { requestOrigin } from '../http/origin.js';
 import { parseConnectParams, type ConnectParams } from '../session/connect-params.js';
 import { openConnection } from '../session/connect.js';
 import type { Inbound, Transport, TransportOwner } from '../session/port.js';
+import { compactTime } from '../util/compact-time.js';
 import { OutboundFrame, encodableFrames } from '../wire/frame.js';
 
 const TRANSPORT = Symbol('encke.transport');
@@ -32,9 +34,6 @@ type TransportSocket = WebSocket & { [TRANSPORT]: WebSocketTransport };
 
 function onWsMessage(this: WebSocket, data: RawData, isBinary: boolean): void {
   (this as TransportSocket)[TRANSPORT].handleMessage(data, isBinary);
-}
-function onWsPong(this: WebSocket): void {
-  (this as TransportSocket)[TRANSPORT].handlePong();
 }
 function onWsClose(this: WebSocket): void {
   (this as TransportSocket)[TRANSPORT].handleClose();
@@ -48,7 +47,6 @@ const MAX_EARLY_FRAMES = 100;
 const HEARTBEAT = new OutboundFrame({ action: Action.HEARTBEAT });
 
 export class WebSocketTransport implements Transport {
-  readonly kind = 'web_socket' as const;
   private owner: TransportOwner | null = null;
   private early: Inbound[] | null = [];
   /** Bytes of the frames held in `early`. */
@@ -56,8 +54,16 @@ export class WebSocketTransport implements Transport {
   private ended = false;
   /** The socket is corked from the upgrade until the first frame (CONNECTED or ERROR) is written. */
   private corked: boolean;
+  /**
+   * When the peer was last heard from and last written to (compactTime: ms in a small integer).
+   * Heard from is noted by the heartbeat visit, from the socket's count of bytes read
+   * (`readMark`): no clock read per frame and no pong listener (a fourth listener grows `ws`'s
+   * listener table by ~100 bytes a connection, bench S3).
+   */
   private lastInbound: number;
   private lastOutbound: number;
+  /** The socket's `bytesRead` at the last visit. */
+  private readMark: number;
   /** Something was written since the last heartbeat visit (`tick` turns it into `lastOutbound`, so a write reads no clock). */
   private wrote = false;
   /** Reading is held back (`pauseReading`). */
@@ -66,17 +72,17 @@ export class WebSocketTransport implements Transport {
   constructor(
     private readonly ctx: NodeContext,
     private readonly ws: WebSocket,
-    private readonly socket: Duplex,
+    private readonly socket: Socket,
     readonly format: Format,
     private readonly heartbeats: boolean,
   ) {
     this.corked = socket.writableCorked > 0;
-    this.lastInbound = this.lastOutbound = ctx.clock.now();
+    this.lastInbound = this.lastOutbound = compactTime(ctx.clock.now());
+    this.readMark = socket.bytesRead;
     // One set of listener functions for every connection (no closures per connection): `ws` calls
     // them with `this` = the WebSocket, which points back at its transport.
     (ws as TransportSocket)[TRANSPORT] = this;
     ws.on('message', onWsMessage);
-    ws.on('pong', onWsPong);
     ws.on('close', onWsClose);
     ws.on('error', onWsError);
   }
@@ -92,9 +98,9 @@ export class WebSocketTransport implements Transport {
     }
   }
 
-  /** @internal for the shared listeners */
-  handlePong(): void {
-    this.lastInbound = this.ctx.clock.now();
+  /** What this transport is (the Transport port's tag; on the prototype, not in each object). */
+  get kind(): 'web_socket' {
+    return 'web_socket';
   }
 
   /** @internal for the shared listeners */
@@ -118,7 +124,6 @@ export class WebSocketTransport implements Transport {
 
   private onMessage(data: RawData, isBinary: boolean): void {
     if (this.ended) return;
-    this.lastInbound = this.ctx.clock.now();
     const bytes = Array.isArray(data) ? Buffer.concat(data) : Buffer.isBuffer(data) ? data : Buffer.from(data);
     let inbound: Inbound;
     try {
@@ -226,10 +231,16 @@ export class WebSocketTransport implements Transport {
     this.ws.resume();
   }
 
-  tick(now: number): void {
+  tick(clockNow: number): void {
     if (this.ended) return;
-    // Not reading (the session is behind) is not the peer's silence.
-    if (this.paused) this.lastInbound = now;
+    const now = compactTime(clockNow);
+    // Anything read since the last visit (a message, a pong) is the peer heard from. Not reading
+    // (the session is behind) is not the peer's silence either.
+    const read = this.socket.bytesRead;
+    if (read !== this.readMark || this.paused) {
+      this.readMark = read;
+      this.lastInbound = now;
+    }
     const interval = this.ctx.options.heartbeatInterval;
     if (this.wrote) {
       // Written since the last visit (at most an interval ago): not idle towards the client.
@@ -264,10 +275,13 @@ export function acceptWebSocket(
   ctx: NodeContext,
   wss: WebSocketServer,
   req: IncomingMessage,
-  socket: Duplex,
+  upgraded: Duplex,
   head: Buffer,
   query: URLSearchParams,
 ): void {
+  // node:http's 'upgrade' hands over a net.Socket (or a tls.TLSSocket, one of those) unless a
+  // server was made with another socket type, which this node never does.
+  const socket = upgraded as Socket;
   // The socket stays corked until the transport writes its first frame, so that the 101 response
   // and CONNECTED leave in one write: a syscall less per connection (bench S3). The client waits
   // for CONNECTED anyway; an upgrade that fails ends (and so uncorks) the socket itself.

@@ -175,7 +175,7 @@ export class MemoryChannelStore implements ChannelStore {
     const ch = this.map.get(key);
     if (ch) {
       ch.subscribed = false;
-      ch.touched = this.clock.now();
+      ch.touch(this.clock.now());
     }
     return Promise.resolve();
   }
@@ -259,7 +259,7 @@ export class MemoryChannelStore implements ChannelStore {
   sweep(now: number): void {
     for (const [key, ch] of this.map) {
       ch.trim(now);
-      if (!ch.subscribed && ch.isEmpty() && now - ch.touched > this.channelRetention) this.map.delete(key);
+      if (!ch.subscribed && ch.isEmpty() && ch.untouchedFor(now) > this.channelRetention) this.map.delete(key);
     }
   }
 

@@ -1,4 +1,5 @@
 import type { Message, PresenceMessage } from '@encke/protocol';
+import { compactTime } from '../../util/compact-time.js';
 import { randomAlnum } from '../../util/ids.js';
 import { formatSerial, messageSerial, parseMessageSerial } from '../serial.js';
 import type {
@@ -30,6 +31,8 @@ import {
 import { diffPresence, synthesiseLeaves } from '../presence-set.js';
 
 const NO_MEMBERS: ReadonlyMap<string, PresenceMessage> = new Map();
+/** The log of a channel without events (shared, never changed). */
+const NO_EVENTS: readonly ChannelEvent[] = Object.freeze([]);
 
 interface SeenId {
   serial: string;
@@ -43,9 +46,11 @@ export class MemoryChannel {
   /** The presence set; null while nobody is present (most channels). */
   private memberMap: Map<string, PresenceMessage> | null = null;
   subscribed = false;
-  touched: number;
+  /** When last used (compactTime: a small integer, not a heap number per channel). */
+  private touched: number;
   retention: LogRetention;
-  private events: ChannelEvent[] = [];
+  /** The log, oldest first; null while empty (a channel that is only attached to has none, bench S3). */
+  private log: ChannelEvent[] | null = null;
   /** Message id → serial of recent idempotent publishes, oldest first; made on first use (~90 bytes a channel). */
   private seenIds: Map<string, SeenId> | null = null;
   private idWindow = 0;
@@ -55,8 +60,23 @@ export class MemoryChannel {
   private chainEvents = 0;
 
   constructor(now: number, retention: LogRetention) {
-    this.touched = now;
+    this.touched = compactTime(now);
     this.retention = retention;
+  }
+
+  /** The log, oldest first (the shared empty one while there are no events). */
+  private get events(): readonly ChannelEvent[] {
+    return this.log ?? NO_EVENTS;
+  }
+
+  /** Marks the channel used at `now`. */
+  touch(now: number): void {
+    this.touched = compactTime(now);
+  }
+
+  /** ms since the channel was last used. */
+  untouchedFor(now: number): number {
+    return compactTime(now) - this.touched;
   }
 
   /** The presence set (an empty one while nobody is present). */
@@ -81,10 +101,10 @@ export class MemoryChannel {
 
   /** Appends an event with the next serial. */
   private appendEvent(input: ChannelEventInput, now: number): ChannelEvent {
-    this.touched = now;
+    this.touch(now);
     const seq = ++this.seq;
     const event: ChannelEvent = { ...input, seq, serial: formatSerial(this.epoch, seq) };
-    this.events.push(event);
+    (this.log ??= []).push(event);
     return event;
   }
 
@@ -116,7 +136,7 @@ export class MemoryChannel {
   }
 
   append(input: ChannelEventInput, now: number, idempotencyWindow: number, retention?: LogRetention): PublishOutcome {
-    this.touched = now;
+    this.touch(now);
     if (retention) this.retention = retention;
     const all = input.messages;
     const dupes = idempotencyWindow > 0 && all ? this.findDuplicates(all, now, idempotencyWindow) : null;
@@ -155,7 +175,7 @@ export class MemoryChannel {
     while (drop < events.length && now - events[drop]!.timestamp > maxAge) drop++;
     if (drop > 0) {
       if (this.chainEvents > 0) this.forgetChains(events, drop);
-      this.events = events.slice(drop);
+      this.log = drop < events.length ? events.slice(drop) : null;
     }
     this.trimIds(now);
   }
@@ -195,7 +215,7 @@ export class MemoryChannel {
     const current = this.message(input.serial);
     if (!current) return 'gone';
     if (current.token !== input.token) return 'retry';
-    this.touched = now;
+    this.touch(now);
     if (input.retention) this.retention = input.retention;
     const events = input.events.map((e) => {
       const event = this.appendEvent(e, now);
