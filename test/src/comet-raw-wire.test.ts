@@ -187,6 +187,26 @@ describe('comet on the wire: parked long polls fanned out to', () => {
     }
     for (const { raw } of polls) raw.socket.destroy();
   });
+
+  it("closes an answered parked poll's idle socket after the Keep-Alive timeout it announced, not before", async () => {
+    const { id, key, raw } = await poller('idle-after', undefined);
+    try {
+      const closed = new Promise<number>((resolve) => raw.socket.on('close', () => resolve(performance.now())));
+      raw.get(`/comet/${key}/recv?${FULL}`);
+      await eventually(() => ts.server.inspect.connection(id)?.cometRecvParked === true, 3000, 'recv parked');
+      await rest(ts, 'json').channels.get('idle-after').publish('n', 'last');
+      const answer = await raw.response(2, 'the answer');
+      const answeredAt = performance.now();
+      const timeout = Number(/timeout=(\d+)/.exec(header(answer, 'keep-alive')[0]!)![1]) * 1000;
+      const late = new Promise<number>((resolve) => setTimeout(() => resolve(Infinity), 3 * timeout).unref());
+      const elapsed = (await Promise.race([closed, late])) - answeredAt;
+      // Read a moment after it was written: a little slack below; one shared sweep: up to twice above.
+      assert.ok(elapsed >= timeout - 200, `closed ${Math.round(elapsed)} ms after the answer, before ${timeout}`);
+      assert.ok(elapsed <= 2 * timeout + 1000, `closed ${Math.round(elapsed)} ms after the answer`);
+    } finally {
+      raw.socket.destroy();
+    }
+  });
 });
 
 /** Each envelope: its query, and what its stream's body must start and end with. */

@@ -23,6 +23,7 @@ import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import { createRequire } from 'node:module';
 import { Socket } from 'node:net';
 import type { Clock, TimerHandle } from '../util/clock.js';
+import { keepAlive, keptAliveDone, type KeptAlive } from './keep-alive.js';
 import { headAndBody, responseHead, type SharedAnswer } from './raw-answer.js';
 
 /** node:http's own parser release (what an upgrade does with the parser). */
@@ -71,7 +72,7 @@ interface HttpSocket extends Socket {
 /** node:http's per-socket overrides of these methods (closures); Socket's own are on its prototype. */
 const WRAPPED_METHODS = ['on', 'addListener', 'prependListener', 'setEncoding'] as const;
 
-export class ParkedResponse {
+export class ParkedResponse implements KeptAlive {
   /** Header lines set on the response before it was parked (CORS, cookies), sent with the head. */
   private head: string;
   /** Holding a response (else idle until the client's next request). */
@@ -176,7 +177,17 @@ export class ParkedResponse {
     if (this.pending) return this.unpark();
     const server = this.socket.server;
     if (!server?.listening) return void this.socket.end();
-    if (server.keepAliveTimeout > 0) this.socket.setTimeout(server.keepAliveTimeout, onTimeout);
+    if (server.keepAliveTimeout > 0) keepAlive(this, server.keepAliveTimeout);
+  }
+
+  /** Idle past node:http's keep-alive timeout since answered (http/keep-alive.ts). */
+  expire(): void {
+    if (this.socket[PARKED] === this && this.owner === null) this.socket.destroy();
+  }
+
+  /** Waiting for the client's next request no longer (it came, or the socket closed). */
+  private stopKeepAlive(): void {
+    if (this.owner === null) keptAliveDone(this, this.socket.server?.keepAliveTimeout ?? 0);
   }
 
   /** Hands the socket back to node:http with what the client sent since it was parked. */
@@ -186,7 +197,7 @@ export class ParkedResponse {
     socket.removeListener('data', onData);
     socket.removeListener('error', onError);
     socket.removeListener('close', onClose);
-    if (socket.timeout) socket.setTimeout(0, onTimeout);
+    this.stopKeepAlive();
     socket[PARKED] = undefined;
     socket.allowHalfOpen = true;
     const pending = this.pending;
@@ -205,6 +216,7 @@ export class ParkedResponse {
 
   /** The socket closed. */
   closed(): void {
+    this.stopKeepAlive();
     const owner = this.owner;
     this.owner = null;
     this.pending = null;
@@ -223,11 +235,6 @@ function onError(this: HttpSocket): void {
 
 function onClose(this: HttpSocket): void {
   this[PARKED]?.closed();
-}
-
-/** Idle past node:http's keep-alive timeout. */
-function onTimeout(this: HttpSocket): void {
-  this.destroy();
 }
 
 /**

@@ -26,6 +26,7 @@ import type { NodeContext } from '../../context.js';
 import type { ConnectionIssued, Inbound, Transport, TransportOwner } from '../../session/port.js';
 import { ParkedResponse, type ParkOwner, type Parkable } from '../../http/parked.js';
 import type { TimerHandle } from '../../util/clock.js';
+import { compactTime } from '../../util/compact-time.js';
 import { OutboundFrame, encodableFrames } from '../../wire/frame.js';
 import type { RecvMode } from './framing/select.js';
 import {
@@ -175,7 +176,7 @@ export class CometTransport implements Transport, ParkOwner, Parkable {
     }
     if (this.recv) this.endRecv([]);
     this.recvAborted = false;
-    const expires = this.ctx.clock.now() + streamLifetime(this.ctx.options.maxCometStreamDuration);
+    const expires = compactTime(this.ctx.clock.now() + streamLifetime(this.ctx.options.maxCometStreamDuration));
     const recv: Recv = { res, parked: null, format, mode, expires, open: false, bytes: 0 };
     this.recv = recv;
     res.on('close', () => this.recvClosed(recv));
@@ -328,7 +329,7 @@ export class CometTransport implements Transport, ParkOwner, Parkable {
       if (this.recvAborted || now - this.lastRecvEnd > this.ctx.options.maxIdleInterval + interval) this.gone();
       return;
     }
-    if (recv.mode.stream && now >= recv.expires) return this.endRecv([]);
+    if (recv.mode.stream && compactTime(now) >= recv.expires) return this.endRecv([]);
     if (this.streamed) {
       // Written since the last visit (at most an interval ago): not idle towards the client.
       this.streamed = false;

@@ -21,7 +21,7 @@ export interface Recv {
   parked: ParkedResponse | null;
   readonly format: Format;
   readonly mode: RecvMode;
-  /** When a stream is ended for the client to open the next one (`streamLifetime`). */
+  /** When a stream is ended for the client to open the next one (`streamLifetime`; util/compact-time.ts). */
   readonly expires: number;
   /** Headers sent: a stream is open and may take more batches. */
   open: boolean;
