@@ -198,6 +198,24 @@ describe('MemoryChannel: no log until the first event', () => {
     assert.equal(ch.head().seq, 1, 'the position stays');
   });
 
+  it('remembers idempotent publishes while their window lasts, then keeps nothing for them', () => {
+    const now = Date.now();
+    const window = 1000;
+    const ch = new MemoryChannel(now, RETENTION);
+    const publish = (at: number, id: string): string[] =>
+      ch.append({ kind: 'message', timestamp: at, messages: [{ id, data: id }] }, at, window).serials;
+    ch.append({ kind: 'message', timestamp: now, messages: [{ data: 'no id' }] }, now, window);
+    assert.equal(Reflect.get(ch, 'seenIds'), null, 'nothing to remember before a message with an id');
+    const [first] = publish(now, 'm1');
+    assert.deepEqual(publish(now + 10, 'm1'), [first], 'a re-send within the window gets the first serial');
+    assert.notEqual(publish(now + 20, 'm2')[0], first);
+    assert.equal(ch.head().seq, 3, 'the duplicate was not appended');
+    // Past the window every id is forgotten, and the map with them.
+    ch.trim(now + 20 + window + 1);
+    assert.equal(Reflect.get(ch, 'seenIds'), null);
+    assert.notEqual(publish(now + 30 + window, 'm1')[0], first, 'out of the window: a new publish');
+  });
+
   it('counts how long it has been unused in whole ms, kept as a small integer', () => {
     const now = Date.now();
     const ch = new MemoryChannel(now, RETENTION);

@@ -28,12 +28,15 @@ export interface AttachmentOwner {
   enqueue(frame: OutboundFrame): void;
 }
 
+/** An attachment's booleans, bits of one small integer (one field per attachment, not three: bench S3). */
+const LIVE = 1;
+const OVERFLOWED = 2;
+const DELTA = 4;
+
 export class Attachment implements Subscriber {
-  live = false;
   cursor = 0;
-  overflowed = false;
-  /** Takes deltas (`delta: 'vcdiff'` at attach). */
-  delta = false;
+  /** LIVE, OVERFLOWED, DELTA (the accessors below). */
+  private bits = 0;
   deltaFrom: string | undefined = undefined;
   /** The subscription filter of a `[filter=…]name` attachment. */
   filter: MessageFilter | undefined = undefined;
@@ -47,6 +50,25 @@ export class Attachment implements Subscriber {
     modes: number,
   ) {
     this.granted = modes;
+  }
+
+  /** ATTACHED (and any backlog) has been sent: events go out as they come (Subscriber.live). */
+  get live(): boolean {
+    return (this.bits & LIVE) !== 0;
+  }
+
+  /** More events arrived while attaching than it buffers (MAX_ATTACH_BUFFER): the attach fails. */
+  get overflowed(): boolean {
+    return (this.bits & OVERFLOWED) !== 0;
+  }
+
+  /** Takes deltas (`delta: 'vcdiff'` at attach). */
+  get delta(): boolean {
+    return (this.bits & DELTA) !== 0;
+  }
+
+  set delta(on: boolean) {
+    this.bits = on ? this.bits | DELTA : this.bits & ~DELTA;
   }
 
   get connectionId(): string {
@@ -70,7 +92,7 @@ export class Attachment implements Subscriber {
   buffer(events: readonly ChannelEvent[]): void {
     const buf = (this.buffered ??= []);
     if (buf.length + events.length > MAX_ATTACH_BUFFER) {
-      this.overflowed = true;
+      this.bits |= OVERFLOWED;
       return;
     }
     for (const e of events) buf.push(e);
@@ -116,7 +138,7 @@ export class Attachment implements Subscriber {
     const lastBacklog = backlog.length > 0 ? backlog[backlog.length - 1]!.seq : cursor;
     this.cursor = Math.max(cursor, lastBacklog);
     this.deliver(pending, false);
-    this.live = true;
+    this.bits |= LIVE;
   }
 
   /** Delivers events newer than the cursor that this attachment's modes and echo setting allow. */

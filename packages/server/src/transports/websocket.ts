@@ -46,14 +46,24 @@ function onWsError(this: WebSocket, err: Error): void {
 const MAX_EARLY_FRAMES = 100;
 const HEARTBEAT = new OutboundFrame({ action: Action.HEARTBEAT });
 
+/**
+ * A transport's rarely written booleans, bits of one small integer (one field a connection, not
+ * four: bench S3). `wrote`, set by every write, stays a field of its own.
+ */
+const ENDED = 1;
+const CORKED = 2;
+const PAUSED = 4;
+const HEARTBEATS = 8;
+
 export class WebSocketTransport implements Transport {
   private owner: TransportOwner | null = null;
   private early: Inbound[] | null = [];
   /** Bytes of the frames held in `early`. */
   private earlyBytes = 0;
-  private ended = false;
-  /** The socket is corked from the upgrade until the first frame (CONNECTED or ERROR) is written. */
-  private corked: boolean;
+  /** ENDED, CORKED, PAUSED, HEARTBEATS (the accessors below). */
+  private flags: number;
+  /** Something was written since the last heartbeat visit (`tick` turns it into `lastOutbound`, so a write reads no clock). */
+  private wrote = false;
   /**
    * When the peer was last heard from and last written to (compactTime: ms in a small integer).
    * Heard from is noted by the heartbeat visit, from the socket's count of bytes read
@@ -64,19 +74,15 @@ export class WebSocketTransport implements Transport {
   private lastOutbound: number;
   /** The socket's `bytesRead` at the last visit. */
   private readMark: number;
-  /** Something was written since the last heartbeat visit (`tick` turns it into `lastOutbound`, so a write reads no clock). */
-  private wrote = false;
-  /** Reading is held back (`pauseReading`). */
-  private paused = false;
 
   constructor(
     private readonly ctx: NodeContext,
     private readonly ws: WebSocket,
     private readonly socket: Socket,
     readonly format: Format,
-    private readonly heartbeats: boolean,
+    heartbeats: boolean,
   ) {
-    this.corked = socket.writableCorked > 0;
+    this.flags = (socket.writableCorked > 0 ? CORKED : 0) | (heartbeats ? HEARTBEATS : 0);
     this.lastInbound = this.lastOutbound = compactTime(ctx.clock.now());
     this.readMark = socket.bytesRead;
     // One set of listener functions for every connection (no closures per connection): `ws` calls
@@ -96,6 +102,31 @@ export class WebSocketTransport implements Transport {
       this.ctx.faults.report('connection', err, {}, 'connection failed: unexpected error handling a frame');
       this.fatal(new AblyError(Err.internal, 'Internal error; the connection was closed', { cause: err }));
     }
+  }
+
+  private get ended(): boolean {
+    return (this.flags & ENDED) !== 0;
+  }
+  private set ended(on: boolean) {
+    this.flags = on ? this.flags | ENDED : this.flags & ~ENDED;
+  }
+  /** The socket is corked from the upgrade until the first frame (CONNECTED or ERROR) is written. */
+  private get corked(): boolean {
+    return (this.flags & CORKED) !== 0;
+  }
+  private set corked(on: boolean) {
+    this.flags = on ? this.flags | CORKED : this.flags & ~CORKED;
+  }
+  /** Reading is held back (`pauseReading`). */
+  private get paused(): boolean {
+    return (this.flags & PAUSED) !== 0;
+  }
+  private set paused(on: boolean) {
+    this.flags = on ? this.flags | PAUSED : this.flags & ~PAUSED;
+  }
+  /** The client asked for HEARTBEAT messages (`heartbeats=true`). */
+  private get heartbeats(): boolean {
+    return (this.flags & HEARTBEATS) !== 0;
   }
 
   /** What this transport is (the Transport port's tag; on the prototype, not in each object). */

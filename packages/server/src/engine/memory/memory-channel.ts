@@ -39,6 +39,22 @@ interface SeenId {
   at: number;
 }
 
+/** Message id → serial of recent idempotent publishes, oldest first, and the window they are kept for. */
+interface SeenIds {
+  readonly ids: Map<string, SeenId>;
+  window: number;
+}
+
+/**
+ * Changed messages (message-chain.ts): serial → seq of the event holding the message's latest form
+ * (null once no original is left), and the chain events in the log (while there are some, history
+ * and rewind read through historyView).
+ */
+interface Changes {
+  chains: Map<string, number> | null;
+  events: number;
+}
+
 /** One channel's state in the memory engine: epoch, sequence, bounded log, idempotency window, presence set. */
 export class MemoryChannel {
   readonly epoch = randomAlnum(8);
@@ -51,13 +67,10 @@ export class MemoryChannel {
   retention: LogRetention;
   /** The log, oldest first; null while empty (a channel that is only attached to has none, bench S3). */
   private log: ChannelEvent[] | null = null;
-  /** Message id → serial of recent idempotent publishes, oldest first; made on first use (~90 bytes a channel). */
-  private seenIds: Map<string, SeenId> | null = null;
-  private idWindow = 0;
-  /** Changed messages: serial → seq of the event holding the message's latest form (message-chain.ts); null until the first change. */
-  private chains: Map<string, number> | null = null;
-  /** Chain events in the log: while there are some, history and rewind read through historyView. */
-  private chainEvents = 0;
+  /** Idempotent publishes remembered; made by the first message with an id (one field, not two, a channel: bench S3). */
+  private seenIds: SeenIds | null = null;
+  /** Changed messages; null until the first change (one field, not two, a channel). */
+  private changes: Changes | null = null;
 
   constructor(now: number, retention: LogRetention) {
     this.touched = compactTime(now);
@@ -95,7 +108,10 @@ export class MemoryChannel {
 
   isEmpty(): boolean {
     return (
-      this.events.length === 0 && (this.seenIds?.size ?? 0) === 0 && this.memberMap === null && this.chains === null
+      this.events.length === 0 &&
+      (this.seenIds?.ids.size ?? 0) === 0 &&
+      this.memberMap === null &&
+      (this.changes?.chains ?? null) === null
     );
   }
 
@@ -148,7 +164,10 @@ export class MemoryChannel {
         const msg = fresh[i]!;
         msg.serial = messageSerial(event.serial, i);
         if (idempotencyWindow > 0 && msg.id !== undefined)
-          (this.seenIds ??= new Map()).set(msg.id, { serial: msg.serial, at: now });
+          (this.seenIds ??= { ids: new Map(), window: idempotencyWindow }).ids.set(msg.id, {
+            serial: msg.serial,
+            at: now,
+          });
       }
     }
     const serials = all ? all.map((m, i) => dupes?.[i] ?? m.serial!) : [];
@@ -157,12 +176,12 @@ export class MemoryChannel {
 
   /** For each message, the serial of an earlier publish with the same id within the window, if any. */
   private findDuplicates(messages: readonly Message[], now: number, window: number): (string | undefined)[] | null {
-    this.idWindow = Math.max(this.idWindow, window);
+    if (this.seenIds) this.seenIds.window = Math.max(this.seenIds.window, window);
     this.trimIds(now);
     let found: (string | undefined)[] | null = null;
     for (let i = 0; i < messages.length; i++) {
       const id = messages[i]!.id;
-      const seen = id === undefined ? undefined : this.seenIds?.get(id);
+      const seen = id === undefined ? undefined : this.seenIds?.ids.get(id);
       if (seen && now - seen.at <= window) (found ??= new Array<string | undefined>(messages.length))[i] = seen.serial;
     }
     return found;
@@ -174,28 +193,34 @@ export class MemoryChannel {
     let drop = Math.max(0, events.length - maxCount);
     while (drop < events.length && now - events[drop]!.timestamp > maxAge) drop++;
     if (drop > 0) {
-      if (this.chainEvents > 0) this.forgetChains(events, drop);
+      if (this.changes) this.forgetChains(this.changes, events, drop);
       this.log = drop < events.length ? events.slice(drop) : null;
     }
     this.trimIds(now);
   }
 
   /** Messages whose original leaves the log take their chains along. */
-  private forgetChains(events: readonly ChannelEvent[], drop: number): void {
-    const chains = this.chains;
+  private forgetChains(changes: Changes, events: readonly ChannelEvent[], drop: number): void {
+    const chains = changes.chains;
     for (let i = 0; i < drop; i++) {
       const e = events[i]!;
-      if (isChainEvent(e)) this.chainEvents--;
+      if (isChainEvent(e)) changes.events--;
       else if (chains && e.kind === 'message') for (const m of e.messages ?? []) chains.delete(m.serial!);
     }
-    if (chains?.size === 0) this.chains = null;
+    if (chains?.size === 0) changes.chains = null;
+    if (changes.chains === null && changes.events === 0) this.changes = null;
+  }
+
+  /** Chain events in the log (history and rewind then read through historyView). */
+  private get chainEvents(): number {
+    return this.changes?.events ?? 0;
   }
 
   /** The message published as `serial` in this channel's log, and its latest form. */
   message(serial: string): StoredMessage | null {
     const at = this.locate(serial);
     if (!at) return null;
-    const token = this.chains?.get(serial);
+    const token = this.changes?.chains?.get(serial);
     const latest = token === undefined ? undefined : this.events[indexOfSeq(this.events, token)];
     if (token !== undefined && !latest) return null;
     return storedMessage(at.message, at.seq, latest);
@@ -217,13 +242,14 @@ export class MemoryChannel {
     if (current.token !== input.token) return 'retry';
     this.touch(now);
     if (input.retention) this.retention = input.retention;
+    const changes = (this.changes ??= { chains: null, events: 0 });
     const events = input.events.map((e) => {
       const event = this.appendEvent(e, now);
       stampSerials(event);
-      if (isChainEvent(event)) this.chainEvents++;
+      if (isChainEvent(event)) changes.events++;
       return event;
     });
-    (this.chains ??= new Map()).set(input.serial, events[events.length - 1]!.seq);
+    (changes.chains ??= new Map()).set(input.serial, events[events.length - 1]!.seq);
     return { events };
   }
 
@@ -234,12 +260,14 @@ export class MemoryChannel {
   }
 
   private trimIds(now: number): void {
-    const ids = this.seenIds;
-    if (!ids) return;
+    const seenIds = this.seenIds;
+    if (!seenIds) return;
+    const ids = seenIds.ids;
     for (const [id, seen] of ids) {
-      if (now - seen.at <= this.idWindow) break;
+      if (now - seen.at <= seenIds.window) break;
       ids.delete(id);
     }
+    if (ids.size === 0) this.seenIds = null;
   }
 
   readAfter(epoch: string, seq: number, limit: number): ReplayResult {
