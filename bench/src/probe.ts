@@ -4,7 +4,12 @@
  * checked on a shared machine (the latency itself needs a quiet one: `npm run bench`).
  *
  *   node bench/dist/probe.js [--stacks bare-ws,encke-ws-json] [--subscribers 200] [--messages 100]
- *     [--rate 20] [--warmup 200] [--idle MS] [--callgrind DIR] [--heap-prof DIR] [--cpu-prof DIR] [--strace DIR] [--json FILE]
+ *     [--rate 20] [--warmup 200] [--idle MS] [--layout shared|own] [--callgrind DIR] [--heap-prof DIR]
+ *     [--cpu-prof DIR] [--strace DIR] [--json FILE]
+ *
+ * `--layout own` opens each subscriber on its own channel (`own-<i>`), as S3 does, so that the open
+ * phase counts creating a channel per connection as S3's opens do; there is then no shared channel
+ * to publish on, so the delivery phase is left out.
  *
  * For each stack: a fresh server process (as in the bench), then from this process `subscribers`
  * connections on one channel and a publisher. Two phases are measured in the server between marks
@@ -22,6 +27,7 @@ import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import type { Conn, Pub } from './clients/client.js';
 import { Deployment } from './deployment.js';
+import { ownChannel } from './load.js';
 import { makePayload, paddingFor, Sink } from './payload.js';
 import type { ServerStart } from './procs.js';
 import type { ProbeReport } from './servers/probe-agent.js';
@@ -34,8 +40,13 @@ const CHANNEL = 'shared';
 const FAN_OUT_TIMEOUT_MS = 120_000;
 const VALGRIND_START_TIMEOUT_MS = 180_000;
 
+/** Which channels the probe's subscribers attach to: all one channel, or each its own (S3). */
+type Layout = 'shared' | 'own';
+const LAYOUTS: readonly Layout[] = ['shared', 'own'];
+
 interface Options {
   subscribers: number;
+  layout: Layout;
   messages: number;
   /** Messages published before the measured ones (until the JIT has settled). */
   warmup: number;
@@ -63,7 +74,8 @@ export interface StackCost {
   open: PhaseCost;
   /** With `--idle`: the connections held idle for that long (heartbeat passes, timers). */
   idle?: PhaseCost;
-  deliver: PhaseCost;
+  /** Left out with `--layout own` (no channel has every subscriber). */
+  deliver?: PhaseCost;
 }
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
@@ -152,21 +164,52 @@ async function measure<T>(
   return { value, report, ...(instructions === undefined ? {} : { instructions }) };
 }
 
+/** A measured phase as a cost of `units` of `unit`. */
+function phaseCost(
+  unit: PhaseCost['unit'],
+  m: { value: number; report: ProbeReport; instructions?: number },
+): PhaseCost {
+  return {
+    units: m.value,
+    unit,
+    report: m.report,
+    ...(m.instructions === undefined ? {} : { instructions: m.instructions }),
+  };
+}
+
+/** Publishes `count` messages on the shared channel at `rate` (0: each after the previous one reached everyone). */
+async function publishMany(pub: Pub, sink: Sink, subscribers: number, rate: number, count: number): Promise<number> {
+  const padding = paddingFor(PAYLOAD_BYTES);
+  const start = sink.delivered;
+  const interval = rate > 0 ? 1000 / rate : 0;
+  const t0 = performance.now();
+  for (let i = 0; i < count; i++) {
+    pub.publish(CHANNEL, makePayload(PAYLOAD_BYTES, padding));
+    const expected = start + (i + 1) * subscribers;
+    if (interval === 0) await until(() => sink.delivered >= expected, FAN_OUT_TIMEOUT_MS, 'fan-out');
+    else await sleep(Math.max(0, t0 + (i + 1) * interval - performance.now()));
+  }
+  await until(() => sink.delivered >= start + count * subscribers, FAN_OUT_TIMEOUT_MS, 'fan-out');
+  return sink.delivered - start;
+}
+
 async function probeStack(stack: StackId, o: Options): Promise<StackCost> {
   const server = await Deployment.start(STACKS[stack], serverStart(o, stack));
   const counter = o.callgrind ? new InstructionCounter(o.callgrind, server.pids[0]!) : undefined;
   const sink = new Sink();
   sink.recording = false;
-  const client = STACKS[stack].client({ port: server.ports[0]!, sink, lost: () => undefined });
+  let lost = 0;
+  const client = STACKS[stack].client({ port: server.ports[0]!, sink, lost: () => lost++ });
   const conns: Conn[] = [];
   let pub: Pub | undefined;
   try {
     const openMany = async (n: number): Promise<number> => {
+      const base = conns.length;
       let next = 0;
       const worker = async (): Promise<void> => {
         while (next < n) {
-          next++;
-          conns.push(await client.subscribe([CHANNEL]));
+          const i = base + next++;
+          conns.push(await client.subscribe([o.layout === 'own' ? ownChannel(i) : CHANNEL]));
         }
       };
       await Promise.all(Array.from({ length: Math.min(OPEN_CONCURRENCY, n) }, worker));
@@ -175,55 +218,24 @@ async function probeStack(stack: StackId, o: Options): Promise<StackCost> {
     // The first half opens unmeasured (the server's JIT warms up on it), the second half is measured.
     const warm = Math.floor(o.subscribers / 2);
     await openMany(warm);
-    const open = await measure(server, counter, () => openMany(o.subscribers - warm));
-    const idle = o.idle > 0 ? await measure(server, counter, () => sleep(o.idle).then(() => conns.length)) : undefined;
+    const open = phaseCost('open', await measure(server, counter, () => openMany(o.subscribers - warm)));
+    // A connection the server dropped while idle would make the phase's counts wrong: say so.
+    if (lost > 0) process.stderr.write(`${stack}: ${lost} connections lost by the end of the open phase\n`);
+    const idle =
+      o.idle > 0
+        ? phaseCost('idle connection', await measure(server, counter, () => sleep(o.idle).then(() => conns.length)))
+        : undefined;
+    if (o.layout === 'own') return { stack, open, ...(idle ? { idle } : {}) };
     pub = await client.publisher();
-    const padding = paddingFor(PAYLOAD_BYTES);
-    const publish = async (count: number): Promise<number> => {
-      const start = sink.delivered;
-      const interval = o.rate > 0 ? 1000 / o.rate : 0;
-      const t0 = performance.now();
-      for (let i = 0; i < count; i++) {
-        pub!.publish(CHANNEL, makePayload(PAYLOAD_BYTES, padding));
-        const expected = start + (i + 1) * conns.length;
-        if (interval === 0) await until(() => sink.delivered >= expected, FAN_OUT_TIMEOUT_MS, `${stack} fan-out`);
-        else await sleep(Math.max(0, t0 + (i + 1) * interval - performance.now()));
-      }
-      await until(() => sink.delivered >= start + count * conns.length, FAN_OUT_TIMEOUT_MS, `${stack} fan-out`);
-      return sink.delivered - start;
-    };
-    await publish(o.warmup);
-    const phase = (): Promise<number> => publish(o.messages);
+    const publisher = pub;
+    await publishMany(publisher, sink, conns.length, o.rate, o.warmup);
+    const phase = (): Promise<number> => publishMany(publisher, sink, conns.length, o.rate, o.messages);
     const deliver = await measure(
       server,
       counter,
       o.strace ? () => straced(server.pids[0]!, join(o.strace!, `${stack}.strace`), phase) : phase,
     );
-    return {
-      stack,
-      open: {
-        units: open.value,
-        unit: 'open',
-        report: open.report,
-        ...(open.instructions === undefined ? {} : { instructions: open.instructions }),
-      },
-      ...(idle
-        ? {
-            idle: {
-              units: idle.value,
-              unit: 'idle connection',
-              report: idle.report,
-              ...(idle.instructions === undefined ? {} : { instructions: idle.instructions }),
-            },
-          }
-        : {}),
-      deliver: {
-        units: deliver.value,
-        unit: 'delivery',
-        report: deliver.report,
-        ...(deliver.instructions === undefined ? {} : { instructions: deliver.instructions }),
-      },
-    };
+    return { stack, open, ...(idle ? { idle } : {}), deliver: phaseCost('delivery', deliver) };
   } finally {
     pub?.close();
     for (const c of conns) c.close();
@@ -268,6 +280,7 @@ async function main(): Promise<void> {
       messages: { type: 'string', default: '100' },
       warmup: { type: 'string', default: '200' },
       idle: { type: 'string', default: '0' },
+      layout: { type: 'string', default: 'shared' },
       rate: { type: 'string', default: '20' },
       callgrind: { type: 'string' },
       'heap-prof': { type: 'string' },
@@ -279,6 +292,8 @@ async function main(): Promise<void> {
   const stacks = args.stacks.split(',') as StackId[];
   for (const s of stacks)
     if (!STACK_IDS.includes(s)) throw new Error(`unknown stack ${s}; known: ${STACK_IDS.join(', ')}`);
+  const layout = args.layout as Layout;
+  if (!LAYOUTS.includes(layout)) throw new Error(`unknown layout ${args.layout}; known: ${LAYOUTS.join(', ')}`);
   const dir = (d: string | undefined): string | undefined => {
     if (d === undefined) return undefined;
     mkdirSync(d, { recursive: true });
@@ -286,6 +301,7 @@ async function main(): Promise<void> {
   };
   const o: Options = {
     subscribers: Number(args.subscribers),
+    layout,
     messages: Number(args.messages),
     warmup: Number(args.warmup),
     idle: Number(args.idle),

@@ -45,3 +45,9 @@ export type { SessionParams } from './session/handle.js';
 export type { AuthContext } from './auth/authenticate.js';
 export { compactTime } from './util/compact-time.js';
 export { Metrics } from './metrics/metrics.js';
+/** Opens (issue 19): CONNECTED and ATTACHED from templates. */
+export { connectedFrame, hasConnectedTemplate } from './session/connected-frame.js';
+export { attachedFrame } from './session/attached-frame.js';
+export { connectedMessage, formatConnectionKey } from './session/connection-key.js';
+/** Random ids: every character equally likely. */
+export { randomAlnum, randomId } from './util/ids.js';

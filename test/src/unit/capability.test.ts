@@ -1,10 +1,12 @@
 /** Capability parsing, resource matching and intersection (Ably capability rules). */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import fc from 'fast-check';
 import { AblyError, Flag } from '@encke/protocol';
 import { capability } from '@encke/server/internal';
 
-const { parseCapability, resourceMatches, allows, allowedModes, intersectCapabilities, capabilityToJson } = capability;
+const { OPERATIONS, parseCapability, resourceMatches, allows, allowedModes, intersectCapabilities, capabilityToJson } =
+  capability;
 
 describe('resource matching', () => {
   const table: [resource: string, channel: string, matches: boolean][] = [
@@ -49,8 +51,41 @@ describe('operations and modes', () => {
     assert.equal(allowedModes(cap, 'chat:1'), Flag.SUBSCRIBE | Flag.PRESENCE_SUBSCRIBE | Flag.PRESENCE);
     assert.equal(allowedModes(cap, 'news'), Flag.PUBLISH);
     assert.equal(allowedModes(cap, 'other'), 0);
+    assert.equal(allowedModes(cap, 'admin'), ALL_MODES);
+  });
+  it('grants exactly the modes of the operations allowed on the channel (property, against `allows`)', () => {
+    const resource = fc.constantFrom('*', 'chat:*', 'chat:1', 'news', '[meta]*', '[*]*', 'a:*:c', '[meta]log');
+    const op = fc.constantFrom(...OPERATIONS, '*');
+    const name = fc.constantFrom('chat:1', 'chat:2:x', 'news', '[meta]log', 'a:b:c', 'other', '[?rewind=1]news');
+    const caps = fc.dictionary(resource, fc.uniqueArray(op, { minLength: 1, maxLength: 5 }), { maxKeys: 4 });
+    fc.assert(
+      fc.property(caps, name, (json, channel) => {
+        const c = parseCapability(json);
+        // The reference: each mode from the operation that grants it, as `allows` answers for it.
+        let expected = 0;
+        if (allows(c, channel, 'presence')) expected |= Flag.PRESENCE;
+        if (allows(c, channel, 'publish')) expected |= Flag.PUBLISH;
+        if (allows(c, channel, 'subscribe')) expected |= Flag.SUBSCRIBE | Flag.PRESENCE_SUBSCRIBE;
+        if (allows(c, channel, 'annotation-publish')) expected |= Flag.ANNOTATION_PUBLISH;
+        if (allows(c, channel, 'annotation-subscribe')) expected |= Flag.ANNOTATION_SUBSCRIBE;
+        if (allows(c, channel, 'object-subscribe')) expected |= Flag.OBJECT_SUBSCRIBE;
+        if (allows(c, channel, 'object-publish')) expected |= Flag.OBJECT_PUBLISH;
+        assert.equal(allowedModes(c, channel), expected, `${JSON.stringify(json)} on ${channel}`);
+      }),
+      { seed: 19_061, numRuns: 2000 },
+    );
   });
 });
+
+const ALL_MODES =
+  Flag.PRESENCE |
+  Flag.PUBLISH |
+  Flag.SUBSCRIBE |
+  Flag.PRESENCE_SUBSCRIBE |
+  Flag.ANNOTATION_PUBLISH |
+  Flag.ANNOTATION_SUBSCRIBE |
+  Flag.OBJECT_SUBSCRIBE |
+  Flag.OBJECT_PUBLISH;
 
 describe('parsing', () => {
   const bad: [string, unknown][] = [

@@ -75,13 +75,20 @@ export class AppRegistry {
     return app;
   }
 
+  /**
+   * A configured key and its app, found without waiting: undefined when the key is not configured
+   * (it may still be in the store: `lookupKey`). Connection opens take this path first, so that a
+   * configured key is verified in the same tick as the upgrade (no promise, no microtask hop).
+   */
+  configuredKey(keyName: string): KeyLookup | undefined {
+    const key = this.keys.get(keyName);
+    const app = key && this.apps.get(key.appId);
+    return key && app ? { key, app } : undefined;
+  }
+
   /** The key named `appId.keyId` and its app, configured or in the store. */
   async lookupKey(keyName: string): Promise<KeyLookup | undefined> {
-    const key = this.keys.get(keyName);
-    if (key) {
-      const app = this.apps.get(key.appId);
-      return app && { key, app };
-    }
+    if (this.keys.has(keyName)) return this.configuredKey(keyName);
     const dot = keyName.indexOf('.');
     if (dot <= 0) return undefined;
     const app = await this.lookupApp(keyName.slice(0, dot));

@@ -5,7 +5,7 @@
  */
 import { AblyError, Err } from '@encke/protocol';
 import { parseKeyString, type ApiKey, type App } from '../apps/app.js';
-import type { AppRegistry } from '../apps/registry.js';
+import type { AppRegistry, KeyLookup } from '../apps/registry.js';
 import type { Capability } from './capability.js';
 import { matchesDigest, secretDigest } from './secret.js';
 
@@ -38,21 +38,16 @@ export interface TokenVerifier {
   verify(token: string): Promise<AuthContext>;
 }
 
-/**
- * Verifies an API key against the registry (configured apps, then the engine's app store for
- * sandbox apps); any mismatch is 40101, with no hint which part was wrong.
- */
 const UNKNOWN_KEY_DIGEST = secretDigest('\u0000unknown-key\u0000');
 
 /** Per key: the digest of its secret and its (immutable) basic-auth context, made once. */
 const keyState = new WeakMap<ApiKey, { digest: Buffer; context: AuthContext }>();
 
-export async function authenticateKey(registry: AppRegistry, key: string): Promise<AuthContext> {
-  const parsed = parseKeyString(key);
-  if (!parsed) throw new AblyError(Err.invalidCredentials, 'Invalid key: expected appId.keyId:secret');
-  const found = await registry.lookupKey(`${parsed.appId}.${parsed.keyId}`);
-  let state = found && keyState.get(found.key);
-  if (found && !state) {
+/** The basic-auth context of `found` (made once per key) and the digest its secret is compared by. */
+function stateOf(found: KeyLookup | undefined): { digest: Buffer; context: AuthContext } | undefined {
+  if (!found) return undefined;
+  let state = keyState.get(found.key);
+  if (!state) {
     const context: AuthContext = {
       app: found.app,
       keyName: found.key.name,
@@ -62,11 +57,32 @@ export async function authenticateKey(registry: AppRegistry, key: string): Promi
     };
     keyState.set(found.key, (state = { digest: secretDigest(found.key.secret), context }));
   }
+  return state;
+}
+
+/** Checks `secret` against the key found (or a dummy when none was), in constant time either way. */
+function verifyKey(secret: string, found: KeyLookup | undefined): AuthContext {
+  const state = stateOf(found);
   // Compare against a dummy when the key is unknown, so timing does not tell which keys exist.
-  const ok = matchesDigest(parsed.secret, state?.digest ?? UNKNOWN_KEY_DIGEST) && state !== undefined;
+  const ok = matchesDigest(secret, state?.digest ?? UNKNOWN_KEY_DIGEST) && state !== undefined;
   if (!ok || !state)
     throw new AblyError(Err.invalidCredentials, 'Invalid credentials: key not recognised or secret wrong');
   return state.context;
+}
+
+function parsedKey(key: string): { keyName: string; secret: string } {
+  const parsed = parseKeyString(key);
+  if (!parsed) throw new AblyError(Err.invalidCredentials, 'Invalid key: expected appId.keyId:secret');
+  return { keyName: `${parsed.appId}.${parsed.keyId}`, secret: parsed.secret };
+}
+
+/**
+ * Verifies an API key against the registry (configured apps, then the engine's app store for
+ * sandbox apps); any mismatch is 40101, with no hint which part was wrong.
+ */
+export async function authenticateKey(registry: AppRegistry, key: string): Promise<AuthContext> {
+  const { keyName, secret } = parsedKey(key);
+  return verifyKey(secret, await registry.lookupKey(keyName));
 }
 
 export async function authenticate(
@@ -80,6 +96,19 @@ export async function authenticate(
     return tokens.verify(creds.token);
   }
   throw new AblyError(Err.invalidCredentials, 'No credentials: give key or access_token');
+}
+
+/**
+ * `authenticate` without waiting, for credentials that need nothing asynchronous: an API key of a
+ * configured app is verified here (the same constant-time check, the same errors); undefined when
+ * the credentials need `authenticate` (a token, or a key the engine's app store may hold). Opening
+ * a connection takes this path first, so that the common open answers CONNECTED in the upgrade's tick.
+ */
+export function authenticateNow(registry: AppRegistry, creds: Credentials): AuthContext | undefined {
+  if (creds.key === undefined) return undefined;
+  const { keyName, secret } = parsedKey(creds.key);
+  const found = registry.configuredKey(keyName);
+  return found ? verifyKey(secret, found) : undefined;
 }
 
 /**

@@ -133,20 +133,31 @@ export function allows(cap: Capability, name: string, op: Operation): boolean {
   return false;
 }
 
-/** Channel mode flag bits that `cap` permits on `name`. */
-export function allowedModes(cap: Capability, name: string): number {
-  const ops = operationsOn(cap, name);
-  const all = ops.has('*');
-  const has = (op: Operation): boolean => all || ops.has(op);
-  let modes = 0;
-  if (has('presence')) modes |= Flag.PRESENCE;
-  if (has('publish')) modes |= Flag.PUBLISH;
+/** Channel mode bits each operation grants; operations that grant no channel mode are absent. */
+const OP_MODES: ReadonlyMap<string, number> = new Map([
+  ['presence', Flag.PRESENCE],
+  ['publish', Flag.PUBLISH],
   // `subscribe` also grants presence subscribe and presence get (Ably capability docs).
-  if (has('subscribe')) modes |= Flag.SUBSCRIBE | Flag.PRESENCE_SUBSCRIBE;
-  if (has('annotation-publish')) modes |= Flag.ANNOTATION_PUBLISH;
-  if (has('annotation-subscribe')) modes |= Flag.ANNOTATION_SUBSCRIBE;
-  if (has('object-subscribe')) modes |= Flag.OBJECT_SUBSCRIBE;
-  if (has('object-publish')) modes |= Flag.OBJECT_PUBLISH;
+  ['subscribe', Flag.SUBSCRIBE | Flag.PRESENCE_SUBSCRIBE],
+  ['annotation-publish', Flag.ANNOTATION_PUBLISH],
+  ['annotation-subscribe', Flag.ANNOTATION_SUBSCRIBE],
+  ['object-subscribe', Flag.OBJECT_SUBSCRIBE],
+  ['object-publish', Flag.OBJECT_PUBLISH],
+]);
+/** What `*` (every operation) grants. */
+const ALL_OP_MODES = [...OP_MODES.values()].reduce((a, b) => a | b, 0);
+
+/**
+ * Channel mode flag bits that `cap` permits on `name`: the modes of every operation granted on a
+ * resource that covers `name`, nothing for anything else (deny by default). Every ATTACH asks, so
+ * it ORs bits as it goes instead of collecting the operations in a set first.
+ */
+export function allowedModes(cap: Capability, name: string): number {
+  let modes = 0;
+  for (const [resource, granted] of cap) {
+    if (!resourceMatches(resource, name)) continue;
+    for (const op of granted) modes |= op === '*' ? ALL_OP_MODES : (OP_MODES.get(op) ?? 0);
+  }
   return modes;
 }
 

@@ -135,10 +135,14 @@ export class LocalChannels {
     return ch;
   }
 
-  /** Adds `sub` to `ch`; resolves once this node receives the channel's events from the engine. */
-  subscribe(ch: LocalChannel, sub: Subscriber): Promise<void> {
+  /**
+   * Adds `sub` to `ch`. Null when this node already receives the channel's events from the engine
+   * (nothing to wait for: the attach goes on without a microtask hop); otherwise resolves once it does.
+   */
+  subscribe(ch: LocalChannel, sub: Subscriber): Promise<void> | null {
     ch.addSubscriber(sub);
     this.reportOccupancy(ch);
+    if (ch.engineSubscribed === SUBSCRIBED) return null;
     if (ch.engineSubscribed) return ch.engineSubscribed;
     const pending = this.engine.channels.subscribe(ch.key);
     ch.engineSubscribed = pending;

@@ -22,10 +22,11 @@ import {
   type ProtocolMessage,
 } from '@encke/protocol';
 import { allowedModes } from '../auth/capability.js';
-import { formatSerial, parseSerial } from '../engine/serial.js';
-import type { ChannelEvent, ChannelKey } from '../engine/channel-store.js';
+import { formatSerial, parseSerial, type ParsedSerial } from '../engine/serial.js';
+import type { AttachQuery, AttachState, ChannelEvent } from '../engine/channel-store.js';
 import { validateChannelName } from '../channels/names.js';
 import type { Attachment } from './attachment.js';
+import { attachedFrame } from './attached-frame.js';
 import { sendSync } from './presence.js';
 import type { NodeContext } from '../context.js';
 import type { SessionWithContext } from './with-context.js';
@@ -47,9 +48,12 @@ interface Negotiated {
 
 type Rewind = { count: number; since?: number };
 
+/** No backlog (most attaches): shared, never written to. */
+const NO_EVENTS: readonly ChannelEvent[] = [];
+
 interface StartPoint {
   cursor: number;
-  backlog: ChannelEvent[];
+  backlog: readonly ChannelEvent[];
   flags: number;
   channelSerial: string;
   members: PresenceMessage[];
@@ -146,26 +150,29 @@ function negotiate(
   };
 }
 
-/** Where the new attachment starts, what it replays first, and the presence set to SYNC. */
-async function startPoint(
+/** What the engine is asked for at attach: where to replay from, or how far to rewind, and the presence set. */
+function attachQuery(
   ctx: NodeContext,
-  key: ChannelKey,
   pm: ProtocolMessage,
+  from: ParsedSerial | undefined,
   rewind: Rewind | undefined,
   withMembers: boolean,
-): Promise<StartPoint> {
-  const from = pm.channelSerial !== undefined ? parseSerial(pm.channelSerial) : undefined;
+): AttachQuery {
+  const query: AttachQuery = { replayLimit: ctx.options.channelLogMaxCount, members: withMembers };
+  if (from) query.from = { epoch: from.epoch, seq: from.seq };
   // Never rewind a re-attach: one with a channelSerial, or ATTACH_RESUME from ably-js <= 2.26.
-  const rewinding =
-    rewind !== undefined && pm.channelSerial === undefined && ((pm.flags ?? 0) & Flag.ATTACH_RESUME) === 0;
-  const state = await ctx.engine.channels.attachState(key, {
-    ...(from ? { from: { epoch: from.epoch, seq: from.seq } } : {}),
-    ...(rewinding ? { rewind } : {}),
-    replayLimit: ctx.options.channelLogMaxCount,
-    members: withMembers,
-  });
+  else if (rewind !== undefined && pm.channelSerial === undefined && ((pm.flags ?? 0) & Flag.ATTACH_RESUME) === 0)
+    query.rewind = rewind;
+  return query;
+}
+
+/**
+ * Where the new attachment starts, what it replays first, and the presence set to SYNC, from what
+ * the engine answered (`state`) to `attachQuery`. Synchronous: the attach waits for the engine once.
+ */
+function startPoint(pm: ProtocolMessage, from: ParsedSerial | undefined, state: AttachState): StartPoint {
   const { head, members } = state;
-  const fresh: StartPoint = { cursor: head.seq, backlog: [], flags: 0, channelSerial: head.serial, members };
+  const fresh: StartPoint = { cursor: head.seq, backlog: NO_EVENTS, flags: 0, channelSerial: head.serial, members };
   if (pm.channelSerial !== undefined) {
     if (!from || !state.replay || from.epoch !== head.epoch || from.seq > head.seq) {
       return {
@@ -195,7 +202,7 @@ async function startPoint(
       members,
     };
   }
-  const rewound = state.rewound ?? [];
+  const rewound = state.rewound ?? NO_EVENTS;
   if (rewound.length === 0) return fresh;
   return {
     cursor: head.seq,
@@ -235,23 +242,31 @@ export async function attach(session: SessionWithContext, pm: ProtocolMessage): 
     att = added.attachment;
     att.delta = negotiated.delta;
     att.filter = filter;
-    await added.ready;
+    // Only a channel this node is not yet subscribed to at the engine waits for that first.
+    if (added.ready) await added.ready;
     const syncPresence = (negotiated.modes & Flag.PRESENCE_SUBSCRIBE) !== 0;
-    const start = await startPoint(ctx, att.channel.key, pm, negotiated.rewind, syncPresence);
+    const from = pm.channelSerial !== undefined ? parseSerial(pm.channelSerial) : undefined;
+    const query = attachQuery(ctx, pm, from, negotiated.rewind, syncPresence);
+    const start = startPoint(pm, from, await ctx.engine.channels.attachState(att.channel.key, query));
     if (!session.attachments.isCurrent(att)) return; // detached or re-attached meanwhile
     if (att.overflowed) throw new AblyError(Err.internalChannel, 'Too many messages arrived while attaching; retry');
     // HAS_PRESENCE only when members exist, and then a SYNC must follow or presence.get() hangs.
     const hasPresence = start.members.length > 0;
     const flags = negotiated.modes | start.flags | (hasPresence ? Flag.HAS_PRESENCE : 0);
-    const reply: ProtocolMessage = {
-      action: Action.ATTACHED,
-      channel: name,
-      flags,
-      channelSerial: start.channelSerial,
-    };
-    if (negotiated.params) reply.params = negotiated.params;
-    if (start.error) reply.error = start.error;
-    session.send(reply);
+    if (negotiated.params || start.error) {
+      const reply: ProtocolMessage = {
+        action: Action.ATTACHED,
+        channel: name,
+        flags,
+        channelSerial: start.channelSerial,
+      };
+      if (negotiated.params) reply.params = negotiated.params;
+      if (start.error) reply.error = start.error;
+      session.send(reply);
+    } else {
+      // The usual ATTACHED, written from its template in the transport's format (attached-frame.ts).
+      session.enqueue(attachedFrame(session.transport?.format, name, flags, start.channelSerial));
+    }
     if (hasPresence) sendSync(session, name, start.members);
     att.goLive(start.cursor, start.backlog);
   } catch (err) {

@@ -128,6 +128,11 @@ export class Attachment implements Subscriber {
    */
   goLive(cursor: number, backlog: readonly ChannelEvent[]): void {
     this.cursor = cursor;
+    if (backlog.length === 0 && this.buffered === null) {
+      // Most attaches: nothing to replay, nothing arrived meanwhile.
+      this.bits |= LIVE;
+      return;
+    }
     const pending = this.buffered ?? [];
     this.buffered = null;
     // Presence is restored by the SYNC that follows ATTACHED, not replayed.

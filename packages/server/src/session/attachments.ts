@@ -46,9 +46,9 @@ export class Attachments {
 
   /**
    * A new attachment to channel `name` (`base` for a qualified name) with `modes`, subscribed to the local channel (replace any
-   * previous one first); `ready` resolves once this node receives the channel's events.
+   * previous one first); `ready` resolves once this node receives the channel's events (null: it already does).
    */
-  add(name: string, modes: number, base: string = name): { attachment: Attachment; ready: Promise<void> } {
+  add(name: string, modes: number, base: string = name): { attachment: Attachment; ready: Promise<void> | null } {
     const channel = this.channels.open(this.owner.appId, base);
     const attachment = new Attachment(this.owner, channel, name, modes);
     const ready = this.channels.subscribe(channel, attachment);

@@ -8,7 +8,7 @@
  * (RTN15c7). Bad credentials are fatal: ERROR 40101, the client goes FAILED.
  */
 import { AblyError, Action, Err, type ErrorInfo } from '@encke/protocol';
-import { authenticate, checkOrigin, checkTls, resolveClientId } from '../auth/authenticate.js';
+import { authenticate, authenticateNow, checkOrigin, checkTls, resolveClientId } from '../auth/authenticate.js';
 import type { NodeContext } from '../context.js';
 import type { ConnectionRecord } from '../engine/connection-store.js';
 import { OutboundFrame } from '../wire/frame.js';
@@ -73,6 +73,8 @@ function opened(
   resumeError?: number,
 ): void {
   ctx.metrics.connected(resume);
+  // The fields are built only when the line is written (the library's default logger is silent).
+  if (!ctx.logger.isLevelEnabled('info')) return;
   const fields = {
     connectionId: session.id,
     transport: transport.kind,
@@ -93,7 +95,9 @@ export async function openConnection(
 ): Promise<SessionHandle | undefined> {
   try {
     if (!params.credentials) throw new AblyError(Err.invalidCredentials, 'No credentials: give key or access_token');
-    const auth = await authenticate(ctx.apps, ctx.tokens, params.credentials);
+    // A configured key is verified without waiting: the open then runs to CONNECTED in this tick.
+    const auth =
+      authenticateNow(ctx.apps, params.credentials) ?? (await authenticate(ctx.apps, ctx.tokens, params.credentials));
     checkTls(auth, params.secure);
     checkOrigin(auth, params.origin);
     const sessionParams: SessionParams = {

@@ -18,13 +18,8 @@ import type { Flushable } from '../util/scheduler.js';
 import { OutboundFrame } from '../wire/frame.js';
 import { AckLedger, type AckRecord } from './ack-ledger.js';
 import { Attachments } from './attachments.js';
-import {
-  connectedMessage,
-  formatConnectionKey,
-  isKeyOf,
-  newConnectionId,
-  newConnectionSecret,
-} from './connection-key.js';
+import { connectedFrame } from './connected-frame.js';
+import { formatConnectionKey, isKeyOf, newConnectionId, newConnectionSecret } from './connection-key.js';
 import { Dispatcher } from './dispatch.js';
 import { InboundQueue } from './inbound.js';
 import { Membership } from './membership.js';
@@ -201,9 +196,12 @@ export class Session implements SessionWithContext, Flushable {
    */
   sendConnected(error?: ErrorInfo, to: Transport | null = this.bound, owner: TransportOwner = this): void {
     const connectionKey = formatConnectionKey(this.id, this.secret, ++this.keyGeneration);
-    const pm = connectedMessage(this.ctx.options, this.id, connectionKey, this.clientId, error);
-    if (to === this.bound) this.send(pm);
-    else to?.write([new OutboundFrame(pm)]);
+    if (to) {
+      // Encoded from the node's template in the transport's format (connected-frame.ts).
+      const frame = connectedFrame(this.ctx.options, to.format, this.id, connectionKey, this.clientId, error);
+      if (to === this.bound) this.enqueue(frame);
+      else to.write([frame]);
+    }
     to?.connected(owner, { connectionId: this.id, appId: this.appId, connectionKey, auth: this.auth });
   }
 
@@ -223,10 +221,11 @@ export class Session implements SessionWithContext, Flushable {
     if (this.current !== 'connected') return;
     this.current = 'disconnected';
     this.ctx.metrics.disconnected('transport_lost');
-    this.ctx.logger.info(
-      { connectionId: this.id, transport: transport.kind },
-      'connection lost its transport; resumable',
-    );
+    if (this.ctx.logger.isLevelEnabled('info'))
+      this.ctx.logger.info(
+        { connectionId: this.id, transport: transport.kind },
+        'connection lost its transport; resumable',
+      );
     this.expiry = this.ctx.clock.setTimeout(() => this.dispose('expired'), this.ctx.options.connectionStateTtl);
     this.ctx.records.suspend(this);
     this.membership?.scheduleLeave(this.remainPresentFor);
@@ -390,6 +389,7 @@ export class Session implements SessionWithContext, Flushable {
     }
     this.ctx.sessions.remove(this);
     this.ctx.metrics.disconnected(reason);
-    this.ctx.logger.info({ connectionId: this.id, reason }, 'connection ended');
+    if (this.ctx.logger.isLevelEnabled('info'))
+      this.ctx.logger.info({ connectionId: this.id, reason }, 'connection ended');
   }
 }

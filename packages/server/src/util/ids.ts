@@ -30,6 +30,11 @@ export function randomId(bytes: number): string {
 }
 
 const ALNUM = Buffer.from('ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789', 'latin1');
+/**
+ * The largest multiple of 62 a byte can hold (248): a byte at or above it is drawn again, so that
+ * every character is equally likely (with `% 62` of any byte the first 8 would come 5/4 as often).
+ */
+const UNBIASED_BELOW = 256 - (256 % ALNUM.length);
 
 /**
  * Random id of `[A-Za-z0-9]` only, for ids that other code splits on `-` or `_` (sync ids, epochs).
@@ -37,8 +42,15 @@ const ALNUM = Buffer.from('ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0
  * connection secret kept alive (~160 bytes per connection).
  */
 export function randomAlnum(length: number): string {
-  const bytes = take(length);
   const out = Buffer.allocUnsafe(length);
-  for (let i = 0; i < length; i++) out[i] = ALNUM[bytes[i]! % ALNUM.length]!;
+  let filled = 0;
+  while (filled < length) {
+    // About 3% of the bytes are drawn again; each round takes only what is still missing.
+    const bytes = take(length - filled);
+    for (let i = 0; i < bytes.length && filled < length; i++) {
+      const b = bytes[i]!;
+      if (b < UNBIASED_BELOW) out[filled++] = ALNUM[b % ALNUM.length]!;
+    }
+  }
   return out.toString('latin1');
 }

@@ -47,6 +47,17 @@ export class OutboundFrame {
   constructor(readonly pm: ProtocolMessage) {}
 
   /**
+   * A frame of `pm` whose encoding is already made (JSON text or msgpack bytes, e.g. from a
+   * template): it is not encoded again in that format. `payload` must be what the encoder makes of `pm`.
+   */
+  static encoded(pm: ProtocolMessage, payload: string | Uint8Array): OutboundFrame {
+    const frame = new OutboundFrame(pm);
+    if (typeof payload === 'string') frame.jsonText = payload;
+    else frame.msgpackBytes = payload;
+    return frame;
+  }
+
+  /**
    * Whether the frame encodes in `format` (the encoding is made now and kept). Validation makes
    * every accepted message encodable, so a refusal is a bug: reported to `faults` once, and the
    * caller drops the frame for its subscriber instead of failing the connection or the process.
