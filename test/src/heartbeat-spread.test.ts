@@ -13,6 +13,7 @@ import { RawCometClient } from './helpers/raw-comet.js';
 import type { Inbox } from './helpers/inbox.js';
 import { RawClient } from './helpers/raw-ws.js';
 import { KEYS, startServer, type TestServer } from './helpers/server.js';
+import { eventually } from './helpers/ably.js';
 
 const CONNECTIONS = 40;
 const MAX_IDLE_INTERVAL = 15_000;
@@ -119,7 +120,8 @@ describe('HEARTBEAT to an idle connection that asked for them, once a heartbeatI
   for (const { name, open } of transports) {
     it(`${name}: one HEARTBEAT every period it was not written to`, async () => {
       const clock = new FakeClock(Date.now());
-      const ts = await startServer({ clock, maxIdleInterval: MAX_IDLE_INTERVAL });
+      // The stream must outlive the idle periods (it ends in the second half of this at the earliest).
+      const ts = await startServer({ clock, maxIdleInterval: MAX_IDLE_INTERVAL, maxCometStreamDuration: 60_000 });
       const client = await open(ts.port);
       try {
         const slices = slicesFor(HEARTBEAT_INTERVAL);
@@ -137,4 +139,36 @@ describe('HEARTBEAT to an idle connection that asked for them, once a heartbeatI
       }
     });
   }
+});
+
+describe('comet streams opened together end spread over the second half of maxCometStreamDuration (fake clock)', () => {
+  const STREAMS = 30;
+  const MAX_STREAM = 30_000;
+
+  it('none ends in the first half, some but not all by three quarters, all by the end', async () => {
+    const clock = new FakeClock(Date.now());
+    const ts = await startServer({ clock, maxIdleInterval: MAX_IDLE_INTERVAL, maxCometStreamDuration: MAX_STREAM });
+    const streams: RawCometClient[] = [];
+    try {
+      for (let i = 0; i < STREAMS; i++) streams.push(await RawCometClient.connect(ts.port));
+      const step = HEARTBEAT_INTERVAL / slicesFor(HEARTBEAT_INTERVAL);
+      const advanceTo = (ms: number): void => {
+        for (let t = 0; t + step <= ms; t += step) clock.advance(step);
+      };
+      const ended = (): number => streams.filter((s) => s.recvCount > 1).length;
+      // Every stream is visited once a heartbeat interval: one ends at the first visit after its time.
+      advanceTo(MAX_STREAM / 2 - step);
+      assert.equal(ended(), 0, 'no stream ends before half of maxCometStreamDuration');
+      // By three quarters, about a third has ended (a lifetime in [15, 22.5] s and the visit after it).
+      advanceTo(MAX_STREAM / 4 + step);
+      await eventually(() => ended() > 0, 5000, 'some streams ended');
+      // The clock stands still: the others cannot end meanwhile.
+      assert.ok(ended() < STREAMS, `${ended()} of ${STREAMS} ended by three quarters`);
+      advanceTo(MAX_STREAM / 4 + HEARTBEAT_INTERVAL);
+      await eventually(() => ended() === STREAMS, 5000, 'every stream ended by maxCometStreamDuration');
+    } finally {
+      for (const s of streams) await s.close();
+      await ts.close();
+    }
+  });
 });

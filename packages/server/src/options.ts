@@ -81,7 +81,9 @@ export interface ServerOptions {
   maxCometQueue?: number;
   /**
    * Longest time (ms) a streaming comet recv is held open before the server ends it and the client
-   * opens the next one; well under the SDK's 90 s recvTimeout and most proxies' limits. @default 30000
+   * opens the next one; well under the SDK's 90 s recvTimeout and most proxies' limits. Each stream
+   * ends at random in the second half of it (streams opened together are not renewed all at once).
+   * @default 30000
    */
   maxCometStreamDuration?: number;
   /**

@@ -19,10 +19,12 @@
  * parser had already read a part when the held one was parked loses that part, and node:http
  * refuses the rest with 400. No browser or SDK pipelines; comet clients wait for each answer.)
  */
-import { STATUS_CODES, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import { createRequire } from 'node:module';
 import { Socket } from 'node:net';
 import type { Clock, TimerHandle } from '../util/clock.js';
+import { keepAlive, keptAliveDone, type KeptAlive } from './keep-alive.js';
+import { headAndBody, responseHead, type SharedAnswer } from './raw-answer.js';
 
 /** node:http's own parser release (what an upgrade does with the parser). */
 const { freeParser } = createRequire(import.meta.url)('_http_common') as {
@@ -40,6 +42,9 @@ const HTTP_LISTENERS: Readonly<Record<string, readonly string[]>> = {
   resume: ['onSocketResume'],
   pause: ['onSocketPause'],
 };
+
+/** The framing line of a streamed response's head. */
+const CHUNKED = 'Transfer-Encoding: chunked\r\n';
 
 /** Bytes a client may send while its request is held (a pipelined request); more ends the socket. */
 const MAX_PENDING_BYTES = 64 * 1024;
@@ -67,7 +72,7 @@ interface HttpSocket extends Socket {
 /** node:http's per-socket overrides of these methods (closures); Socket's own are on its prototype. */
 const WRAPPED_METHODS = ['on', 'addListener', 'prependListener', 'setEncoding'] as const;
 
-export class ParkedResponse {
+export class ParkedResponse implements KeptAlive {
   /** Header lines set on the response before it was parked (CORS, cookies), sent with the head. */
   private head: string;
   /** Holding a response (else idle until the client's next request). */
@@ -123,7 +128,7 @@ export class ParkedResponse {
 
   /** Sends the head of a chunked response (what `writeHead` then `flushHeaders` would send). */
   openChunked(headers: readonly string[]): void {
-    this.socket.write(this.headOf(200, headers, 'Transfer-Encoding: chunked\r\n'));
+    this.socket.write(responseHead(200, this.takeLines(), headers, this.keepAliveMs(), CHUNKED));
   }
 
   /** Raw bytes of an open chunked response (already framed as chunks). */
@@ -139,11 +144,14 @@ export class ParkedResponse {
 
   /** The whole response (flat header list as `writeHead` takes it, Content-Length included). */
   answer(status: number, headers: readonly string[], body: string | Buffer): void {
-    // Head and body in one write, as node:http sends a response it is given whole.
-    this.socket.cork();
-    this.socket.write(this.headOf(status, headers, ''));
-    this.socket.write(body);
-    this.socket.uncork();
+    // Head and body as one Buffer in one write (raw-answer.ts says why).
+    this.socket.write(headAndBody(responseHead(status, this.takeLines(), headers, this.keepAliveMs(), ''), body));
+    this.answered();
+  }
+
+  /** A whole response that other parked responses send too: the same bytes, one write. */
+  answerShared(answer: SharedAnswer): void {
+    this.socket.write(answer.bytes(this.takeLines(), this.keepAliveMs()));
     this.answered();
   }
 
@@ -151,12 +159,16 @@ export class ParkedResponse {
     this.socket.destroy();
   }
 
-  private headOf(status: number, headers: readonly string[], framing: string): string {
-    let head = `HTTP/1.1 ${status} ${STATUS_CODES[status] ?? 'Unknown'}\r\n${this.head}`;
-    for (let i = 0; i + 1 < headers.length; i += 2) head += `${headers[i]}: ${headers[i + 1]}\r\n`;
-    const keepAlive = this.socket.server?.keepAliveTimeout ?? 0;
+  /** The header lines set before parking: sent with the first head only. */
+  private takeLines(): string {
+    const lines = this.head;
     this.head = '';
-    return `${head}Date: ${new Date().toUTCString()}\r\nConnection: keep-alive\r\n${keepAlive > 0 ? `Keep-Alive: timeout=${Math.floor(keepAlive / 1000)}\r\n` : ''}${framing}\r\n`;
+    return lines;
+  }
+
+  /** node:http's keep-alive timeout (what the Keep-Alive header says; 0: none). */
+  private keepAliveMs(): number {
+    return this.socket.server?.keepAliveTimeout ?? 0;
   }
 
   /** The response is complete: idle until the next request (as long as node:http's keep-alive would wait). */
@@ -165,7 +177,17 @@ export class ParkedResponse {
     if (this.pending) return this.unpark();
     const server = this.socket.server;
     if (!server?.listening) return void this.socket.end();
-    if (server.keepAliveTimeout > 0) this.socket.setTimeout(server.keepAliveTimeout, onTimeout);
+    if (server.keepAliveTimeout > 0) keepAlive(this, server.keepAliveTimeout);
+  }
+
+  /** Idle past node:http's keep-alive timeout since answered (http/keep-alive.ts). */
+  expire(): void {
+    if (this.socket[PARKED] === this && this.owner === null) this.socket.destroy();
+  }
+
+  /** Waiting for the client's next request no longer (it came, or the socket closed). */
+  private stopKeepAlive(): void {
+    if (this.owner === null) keptAliveDone(this, this.socket.server?.keepAliveTimeout ?? 0);
   }
 
   /** Hands the socket back to node:http with what the client sent since it was parked. */
@@ -175,7 +197,7 @@ export class ParkedResponse {
     socket.removeListener('data', onData);
     socket.removeListener('error', onError);
     socket.removeListener('close', onClose);
-    if (socket.timeout) socket.setTimeout(0, onTimeout);
+    this.stopKeepAlive();
     socket[PARKED] = undefined;
     socket.allowHalfOpen = true;
     const pending = this.pending;
@@ -194,6 +216,7 @@ export class ParkedResponse {
 
   /** The socket closed. */
   closed(): void {
+    this.stopKeepAlive();
     const owner = this.owner;
     this.owner = null;
     this.pending = null;
@@ -212,11 +235,6 @@ function onError(this: HttpSocket): void {
 
 function onClose(this: HttpSocket): void {
   this[PARKED]?.closed();
-}
-
-/** Idle past node:http's keep-alive timeout. */
-function onTimeout(this: HttpSocket): void {
-  this.destroy();
 }
 
 /**

@@ -8,7 +8,8 @@
  *   the next recv. Everything the server sends travels this one ordered path, replies to sends
  *   included, so nothing is ever reordered between two HTTP responses.
  * - Stream mode (default) keeps a recv open and writes one array per batch; it is recycled after
- *   `maxCometStreamDuration`. Polling mode (`stream=false`) answers each recv with one array.
+ *   `maxCometStreamDuration` at most (at random in its second half: recv.ts `streamLifetime`).
+ *   Polling mode (`stream=false`) answers each recv with one array.
  * - An idle recv gets a HEARTBEAT every maxIdleInterval/3 (the node's heartbeat loop calls `tick`).
  * - No recv for maxIdleInterval plus one heartbeat interval: the transport is gone, the session
  *   stays resumable for connectionStateTtl.
@@ -25,9 +26,19 @@ import type { NodeContext } from '../../context.js';
 import type { ConnectionIssued, Inbound, Transport, TransportOwner } from '../../session/port.js';
 import { ParkedResponse, type ParkOwner, type Parkable } from '../../http/parked.js';
 import type { TimerHandle } from '../../util/clock.js';
+import { compactTime } from '../../util/compact-time.js';
 import { OutboundFrame, encodableFrames, writeAlone } from '../../wire/frame.js';
 import type { RecvMode } from './framing/select.js';
-import { buffered, closeStream, destroyRecv, openStream, respond, writeBatch, type Recv } from './recv.js';
+import {
+  buffered,
+  closeStream,
+  destroyRecv,
+  openStream,
+  respond,
+  streamLifetime,
+  writeBatch,
+  type Recv,
+} from './recv.js';
 import { REPLAY_FRAMES, RecvReplay, sseEventId } from './replay.js';
 import { acceptedFormat } from './wire.js';
 
@@ -165,7 +176,8 @@ export class CometTransport implements Transport, ParkOwner, Parkable {
     }
     if (this.recv) this.endRecv([]);
     this.recvAborted = false;
-    const recv: Recv = { res, parked: null, format, mode, started: this.ctx.clock.now(), open: false, bytes: 0 };
+    const expires = compactTime(this.ctx.clock.now() + streamLifetime(this.ctx.options.maxCometStreamDuration));
+    const recv: Recv = { res, parked: null, format, mode, expires, open: false, bytes: 0 };
     this.recv = recv;
     res.on('close', () => this.recvClosed(recv));
     if (again && again.length > 0 && mode.stream) {
@@ -321,7 +333,7 @@ export class CometTransport implements Transport, ParkOwner, Parkable {
       if (this.recvAborted || now - this.lastRecvEnd > this.ctx.options.maxIdleInterval + interval) this.gone();
       return;
     }
-    if (recv.mode.stream && now - recv.started >= this.ctx.options.maxCometStreamDuration) return this.endRecv([]);
+    if (recv.mode.stream && compactTime(now) >= recv.expires) return this.endRecv([]);
     if (this.streamed) {
       // Written since the last visit (at most an interval ago): not idle towards the client.
       this.streamed = false;

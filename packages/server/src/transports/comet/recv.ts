@@ -6,6 +6,7 @@
 import type { ServerResponse } from 'node:http';
 import { Action, type Format } from '@encke/protocol';
 import type { ParkedResponse } from '../../http/parked.js';
+import { SharedAnswer } from '../../http/raw-answer.js';
 import { headerSafe } from '../../http/respond.js';
 import { OutboundFrame, httpChunk } from '../../wire/frame.js';
 import type { Framing, FramingName } from './framing/framing.js';
@@ -20,11 +21,26 @@ export interface Recv {
   parked: ParkedResponse | null;
   readonly format: Format;
   readonly mode: RecvMode;
-  readonly started: number;
+  /** When a stream is ended for the client to open the next one (`streamLifetime`; util/compact-time.ts). */
+  readonly expires: number;
   /** Headers sent: a stream is open and may take more batches. */
   open: boolean;
   /** Bytes written to the stream so far (the forever-iframe's budget). */
   bytes: number;
+}
+
+/**
+ * The share of `maxCometStreamDuration` over which the ends of streams are spread. Streams opened
+ * together (every client of a node reconnecting after a restart, a bench's subscribers) would
+ * otherwise all be ended in the same heartbeat pass, every `maxCometStreamDuration`, forever: each
+ * end brings a new request from its client (node:http parses it, the recv is routed, authenticated
+ * and parked again), so that a message published meanwhile waited behind a whole wave of them.
+ */
+const STREAM_END_SPREAD = 0.5;
+
+/** How long a stream is held: at most `maxDuration`, at least `(1 - STREAM_END_SPREAD)` of it, at random. */
+export function streamLifetime(maxDuration: number): number {
+  return maxDuration - Math.floor(Math.random() * maxDuration * STREAM_END_SPREAD);
 }
 
 /** Headers every held response carries: never cached, transformed or buffered by a proxy. */
@@ -143,6 +159,41 @@ export function respond(
   framing: Framing | undefined,
   position?: number,
 ): number {
+  if (frames.length === 1 && !framing && position === undefined && 'answerShared' in res) {
+    // A parked long poll answered with one frame (a fan-out): the frame's bytes, made once.
+    const shared = frames[0]!.memo(SHARED_ANSWER_KEYS[format], (f) => sharedAnswer([f], format));
+    res.answerShared(shared);
+    return shared.body.length;
+  }
+  const { status, headers, body, length } = answerOf(frames, format, framing, position);
+  if ('answer' in res) res.answer(status, headers, body);
+  else res.writeHead(status, headers).end(body);
+  return length;
+}
+
+/** One key per format for a frame's shared long-poll answer (OutboundFrame.memo). */
+const SHARED_ANSWER_KEYS: Record<Format, object> = { json: {}, msgpack: {} };
+
+function sharedAnswer(frames: readonly OutboundFrame[], format: Format): SharedAnswer {
+  const { status, headers, body } = answerOf(frames, format, undefined, undefined);
+  return new SharedAnswer(status, headers, typeof body === 'string' ? Buffer.from(body) : body);
+}
+
+interface Answer {
+  status: number;
+  /** Flat `[name, value, …]`, Content-Length included. */
+  headers: string[];
+  body: string | Buffer;
+  length: number;
+}
+
+/** Status, headers and body of a recv's whole answer (`respond`). */
+function answerOf(
+  frames: readonly OutboundFrame[],
+  format: Format,
+  framing: Framing | undefined,
+  position: number | undefined,
+): Answer {
   const last = frames[frames.length - 1]?.pm;
   const fatal = last?.action === Action.ERROR && last.error ? last.error : undefined;
   const status = fatal ? fatal.statusCode : 200;
@@ -159,7 +210,7 @@ export function respond(
     length = typeof body === 'string' ? Buffer.byteLength(body) : body.length;
     // A framing that carries the status inside (JSONP) answers 200 with no error headers.
     headers = [...framedHeaderList(framing), 'Content-Length', String(length)];
-    if (answer.status !== status) return end(res, answer.status, headers, body, length);
+    if (answer.status !== status) return { status: answer.status, headers, body, length };
   } else {
     body = format === 'json' ? jsonBatch(frames) : encodeBatch(frames, format);
     length = typeof body === 'string' ? jsonBatchBytes(frames) : body.length;
@@ -174,19 +225,7 @@ export function respond(
       answerHeaders['X-Ably-ErrorMessage']!,
     );
   if (position !== undefined) headers.push(POSITION_HEADER, String(position));
-  return end(res, status, headers, body, length);
-}
-
-function end(
-  res: ServerResponse | ParkedResponse,
-  status: number,
-  headers: string[],
-  body: string | Buffer,
-  length: number,
-): number {
-  if ('answer' in res) res.answer(status, headers, body);
-  else res.writeHead(status, headers).end(body);
-  return length;
+  return { status, headers, body, length };
 }
 
 /** The flat headers of a framing's answers, made once per Content-Type. */
