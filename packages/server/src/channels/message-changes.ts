@@ -55,12 +55,19 @@ function notFound(serial: string): AblyError {
   return new AblyError(Err.notFound, `No message with serial ${JSON.stringify(serial.slice(0, 80))} on this channel`);
 }
 
+/** The capability operations a change needs: on anyone's messages, or on the client's own. */
+interface ChangeOperations {
+  anyone: Operation;
+  own: Operation;
+  verb: string;
+}
+
 /** The capability operations an update (or append) and a delete need. */
-function operationsFor(action: number): { any: Operation; own: Operation; verb: string } {
+function operationsFor(action: number): ChangeOperations {
   return action === MessageAction.DELETE
-    ? { any: 'message-delete-any', own: 'message-delete-own', verb: 'delete' }
+    ? { anyone: 'message-delete-any', own: 'message-delete-own', verb: 'delete' }
     : {
-        any: 'message-update-any',
+        anyone: 'message-update-any',
         own: 'message-update-own',
         verb: action === MessageAction.APPEND ? 'append to' : 'update',
       };
@@ -107,15 +114,15 @@ export class MessageChanges {
         'An update, delete or append needs the serial of the message it changes',
       );
     const ops = operationsFor(action);
-    const any = allows(source.auth.capability, name, ops.any);
-    if (!any) this.checkOwnAllowed(source, name, ops);
+    const onAnyones = allows(source.auth.capability, name, ops.anyone);
+    if (!onAnyones) this.checkOwnAllowed(source, name, ops);
     const version: MessageVersion = { ...change.version, timestamp: this.clock.now() };
     const clientId = checkItemClientId(source.auth, source.clientId, change.version?.clientId);
     if (clientId === undefined) delete version.clientId;
     else version.clientId = clientId;
     const key = channelKey(source.auth.app.id, name);
     const events = await this.amend(key, source, serial, (stored) => {
-      if (!any && stored.original.clientId !== source.clientId) {
+      if (!onAnyones && stored.original.clientId !== source.clientId) {
         throw new AblyError(
           Err.capabilityDenied,
           `Permission denied: ${ops.own} only allows a client to ${ops.verb} its own messages`,
@@ -130,21 +137,17 @@ export class MessageChanges {
     return events[0]!.messages![0]!.version!.serial!;
   }
 
-  private checkOwnAllowed(
-    source: PublishSource,
-    name: string,
-    ops: { any: Operation; own: Operation; verb: string },
-  ): void {
+  private checkOwnAllowed(source: PublishSource, name: string, ops: ChangeOperations): void {
     if (!allows(source.auth.capability, name, ops.own)) {
       throw new AblyError(
         Err.capabilityDenied,
-        `Permission denied: ${ops.any} (or ${ops.own}) is needed to ${ops.verb} a message on channel "${name}"`,
+        `Permission denied: ${ops.anyone} (or ${ops.own}) is needed to ${ops.verb} a message on channel "${name}"`,
       );
     }
     if (source.clientId === undefined || source.clientId === '*') {
       throw new AblyError(
         Err.unidentifiedOwnMessages,
-        `Unable to ${ops.verb} message: unidentified clients need ${ops.any} (they have no messages of their own, so ${ops.own} does not apply)`,
+        `Unable to ${ops.verb} message: unidentified clients need ${ops.anyone} (they have no messages of their own, so ${ops.own} does not apply)`,
       );
     }
   }
