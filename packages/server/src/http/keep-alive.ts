@@ -9,6 +9,7 @@
  * http/parked.ts's ParkingLot): never before the Keep-Alive timeout its answer announced, so a
  * client reusing it within that time always finds it open.
  */
+import { Generations } from '../util/generations.js';
 
 /** An answered response waiting for its client's next request. */
 export interface KeptAlive {
@@ -16,22 +17,22 @@ export interface KeptAlive {
   expire(): void;
 }
 
+const expire = (item: KeptAlive): void => item.expire();
+
 class KeepAliveSweep {
-  private fresh = new Set<KeptAlive>();
-  private due = new Set<KeptAlive>();
+  private readonly items = new Generations<KeptAlive>();
   private timer: NodeJS.Timeout | undefined = undefined;
   private readonly fireBound = (): void => this.fire();
 
   constructor(private readonly timeoutMs: number) {}
 
   add(item: KeptAlive): void {
-    this.fresh.add(item);
+    this.items.add(item);
     this.arm();
   }
 
   forget(item: KeptAlive): void {
-    this.fresh.delete(item);
-    this.due.delete(item);
+    this.items.delete(item);
   }
 
   private arm(): void {
@@ -43,12 +44,7 @@ class KeepAliveSweep {
 
   private fire(): void {
     this.timer = undefined;
-    const due = this.due;
-    this.due = this.fresh;
-    this.fresh = due;
-    for (const item of due) item.expire();
-    due.clear();
-    if (this.due.size > 0) this.arm();
+    if (this.items.rotate(expire)) this.arm();
   }
 }
 

@@ -23,6 +23,7 @@ import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import { createRequire } from 'node:module';
 import { Socket } from 'node:net';
 import type { Clock, TimerHandle } from '../util/clock.js';
+import { Generations } from '../util/generations.js';
 import { keepAlive, keptAliveDone, type KeptAlive } from './keep-alive.js';
 import { headAndBody, responseHead, type SharedAnswer } from './raw-answer.js';
 
@@ -288,6 +289,8 @@ function headerLines(res: ServerResponse): string {
   return lines;
 }
 
+const park = (item: Parkable): void => item.park();
+
 /** Something holding a response that it parks once the response has been held a while. */
 export interface Parkable {
   park(): void;
@@ -299,8 +302,7 @@ export interface Parkable {
  * Each firing parks the items added before the previous one.
  */
 export class ParkingLot {
-  private fresh = new Set<Parkable>();
-  private due = new Set<Parkable>();
+  private readonly items = new Generations<Parkable>();
   private timer: TimerHandle | undefined = undefined;
 
   constructor(
@@ -310,17 +312,12 @@ export class ParkingLot {
 
   /** `item` holds a response now: it is asked to park after one to two periods. */
   add(item: Parkable): void {
-    this.fresh.add(item);
+    this.items.add(item);
     this.timer ??= this.clock.setTimeout(() => this.fire(), this.periodMs);
   }
 
   private fire(): void {
     this.timer = undefined;
-    const due = this.due;
-    this.due = this.fresh;
-    this.fresh = due;
-    for (const item of due) item.park();
-    due.clear();
-    if (this.due.size > 0) this.timer = this.clock.setTimeout(() => this.fire(), this.periodMs);
+    if (this.items.rotate(park)) this.timer = this.clock.setTimeout(() => this.fire(), this.periodMs);
   }
 }
