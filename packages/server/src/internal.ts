@@ -37,7 +37,7 @@ export { PUBLISH as PUBLISH_LUA } from './engine/redis/lua.js';
 export { LocalChannel } from './channels/local-channel.js';
 export type { Subscriber } from './channels/subscriber.js';
 export type { LocalChannels } from './channels/local-channels.js';
-export { Attachments } from './session/attachments.js';
+export { Attachments, type AttachmentHolder } from './session/attachments.js';
 export type { AttachmentOwner } from './session/attachment.js';
 export { MemoryChannel } from './engine/memory/memory-channel.js';
 export { sharedParams } from './session/shared-params.js';
