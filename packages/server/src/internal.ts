@@ -53,3 +53,8 @@ export { connectedMessage, formatConnectionKey } from './session/connection-key.
 export { randomAlnum, randomId } from './util/ids.js';
 /** What reaches each WebSocket connection, write by write (fan-out write tests). */
 export { WebSocketTransport } from './transports/websocket.js';
+/** Idle memory, second pass (issue 19): the session's on-demand state, derived secrets, lean attachments. */
+export { SessionFields } from './session/session-fields.js';
+export { Attachment } from './session/attachment.js';
+export { derivedConnectionSecret, isKeyOf } from './session/connection-key.js';
+export { epochOf } from './engine/memory/memory-channel.js';
