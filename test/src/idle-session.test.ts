@@ -6,11 +6,14 @@
  * early-frame buffer. What those objects carry comes back when it is used: a publish makes the
  * exactly-once ledger (a re-sent msgSerial gets the same ACK and is not published twice), the
  * channel's traffic state counts it, and a dropped connection resumes with a key of its derived
- * secret (a later generation of the same key) while a forged one does not.
+ * secret (a later generation of the same key) while a forged one does not. The transport is the
+ * `ws` WebSocket itself (one object per connection, not two); when `ws` terminates it on its own
+ * (as it does a peer that floods pings), the session still learns that its transport is gone.
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { Action, Err, type Format } from '@encke/protocol';
+import WebSocket from 'ws';
 import { Attachment, Session } from '@encke/server/internal';
 import { RawClient } from './helpers/raw-ws.js';
 import { KEYS, startServer, type TestServer } from './helpers/server.js';
@@ -51,6 +54,7 @@ for (const format of ['json', 'msgpack'] as Format[]) {
       assert.equal(Reflect.get(att.channel, 'traffic'), null, 'the channel has had no event');
       assert.equal(Reflect.get(session.transport!, 'early'), null, 'no early frames held');
       assert.equal(session.transport!.format, format);
+      assert.ok(session.transport instanceof WebSocket, 'the transport is the WebSocket itself');
       assert.equal(session.appId, session.app.id);
 
       const publish = { action: Action.MESSAGE, channel, msgSerial: 0, messages: [{ data: 'once' }] };
@@ -67,6 +71,27 @@ for (const format of ['json', 'msgpack'] as Format[]) {
       await client.next(Action.HEARTBEAT, 5000, (pm) => pm.id === 'after');
       assert.equal(client.log.filter((pm) => pm.action === Action.MESSAGE).length, 1, 'published once');
       client.close();
+    });
+
+    it('learns that its transport is gone when the WebSocket is terminated under it, and stays resumable', async () => {
+      const client = await RawClient.open(ts.port, query(), format);
+      const connected = await client.next(Action.CONNECTED);
+      const id = connected.connectionId!;
+      const session = sessions.get(id)!;
+      // What ws does to a peer that floods pings: terminate() on the WebSocket, nothing else.
+      session.transport!.terminate();
+      // The socket's 'close' comes on a later turn of the event loop.
+      for (let i = 0; i < 100 && ts.server.inspect.connection(id)?.state !== 'disconnected'; i++)
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      assert.equal(ts.server.inspect.connection(id)?.state, 'disconnected');
+      assert.equal(session.transport, null);
+      const resumed = await RawClient.open(
+        ts.port,
+        query(`&resume=${encodeURIComponent(connected.connectionDetails!.connectionKey)}`),
+        format,
+      );
+      assert.equal((await resumed.next(Action.CONNECTED)).connectionId, id);
+      resumed.close();
     });
 
     it('resumes with its derived secret, a later generation of the same key; a forged secret does not', async () => {

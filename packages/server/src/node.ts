@@ -9,7 +9,6 @@ import type { AddressInfo } from 'node:net';
 import { hostname } from 'node:os';
 import type { Duplex } from 'node:stream';
 import { AblyError, Err } from '@encke/protocol';
-import { WebSocketServer } from 'ws';
 import { setupAdmin, type Admin } from './admin/setup.js';
 import { buildApps } from './apps/config.js';
 import { AppRegistry } from './apps/registry.js';
@@ -43,7 +42,7 @@ import { StatsCounters } from './stats/counters.js';
 import { registerCometRoutes } from './transports/comet/routes.js';
 import { registerBadgeRoutes } from './transports/badge/routes.js';
 import { registerEventStreamRoutes } from './transports/sse/routes.js';
-import { acceptWebSocket } from './transports/websocket.js';
+import { acceptWebSocket, webSocketServer, type TransportServer } from './transports/websocket-server.js';
 import type { TimerHandle } from './util/clock.js';
 import { Faults } from './util/faults.js';
 import { FlushScheduler, type Flushable } from './util/scheduler.js';
@@ -144,7 +143,7 @@ export class EnckeNode {
   readonly inspect: NodeInspector;
   private readonly ctx: NodeContext;
   private readonly http: Server | HttpsServer;
-  private readonly wss: WebSocketServer;
+  private readonly wss: TransportServer;
   private readonly router = new Router();
   private heartbeat: TimerHandle | undefined;
   private statsFlush: TimerHandle | undefined;
@@ -161,13 +160,7 @@ export class EnckeNode {
     this.engine = createEngine(o);
     this.ctx = buildContext(o, this.engine, this.metrics);
     this.metrics.setConnectionCounter(() => countConnections(this.ctx.sessions.values()));
-    this.wss = new WebSocketServer({
-      noServer: true,
-      perMessageDeflate: false,
-      clientTracking: false,
-      // Frames past maxFrameSize get an in-band 40009; ws itself only stops absurd ones.
-      maxPayload: o.maxFrameSize * 2,
-    });
+    this.wss = webSocketServer(o.maxFrameSize);
     registerHealthRoutes(this.router, o.serverId, () => this.readiness());
     registerMetricsRoute(this.router, new PrometheusExporter(this.metrics), o.metricsToken);
     this.inspect = new NodeInspector(this.ctx, registerCometRoutes(this.router, this.ctx));

@@ -13,6 +13,7 @@ import { Flag, type PresenceMessage } from '@encke/protocol';
 import {
   Attachment,
   FakeClock,
+  InboundQueue,
   LocalChannel,
   MemoryChannel,
   Metrics,
@@ -23,6 +24,7 @@ import {
   isKeyOf,
   randomId,
   type AttachmentOwner,
+  type InboundHandler,
   type OutboundFrame,
   type StatsStore,
 } from '@encke/server/internal';
@@ -61,6 +63,18 @@ class Fields extends SessionFields {
   getSecret(): string | undefined {
     return this.ownSecret;
   }
+  get state(): string {
+    return this.current;
+  }
+  set state(state: 'connected' | 'disconnected' | 'closed') {
+    this.current = state;
+  }
+  nextKey(): number {
+    return this.nextKeyGeneration();
+  }
+  setInbound(queue: InboundQueue | null): void {
+    this.inbound = queue;
+  }
 }
 
 describe("SessionFields: a session's rare state in one object, made by the first part and dropped with the last", () => {
@@ -85,6 +99,34 @@ describe("SessionFields: a session's rare state in one object, made by the first
     f.setExpiry(undefined);
     assert.equal(Reflect.get(f, 'extras'), null, 'none left: dropped');
     assert.equal(f.getMore(), null);
+  });
+
+  it('keeps the state and the key generation in one small integer, each unchanged by the other', () => {
+    const f = new Fields();
+    assert.equal(f.state, 'connected');
+    assert.equal(f.nextKey(), 1);
+    assert.equal(f.nextKey(), 2);
+    f.state = 'disconnected';
+    assert.equal(f.state, 'disconnected');
+    assert.equal(f.nextKey(), 3, 'the generation survives a change of state');
+    assert.equal(f.state, 'disconnected', 'and the state a new key');
+    f.state = 'connected';
+    f.state = 'closed';
+    assert.equal(f.state, 'closed');
+    for (let i = 4; i < 1000; i++) assert.equal(f.nextKey(), i);
+    assert.equal(f.state, 'closed');
+    const status: unknown = Reflect.get(f, 'status');
+    assert.ok(Number.isInteger(status) && (status as number) < 2 ** 31, 'a small integer');
+  });
+
+  it('holds the inbound queue only while client messages are under way', () => {
+    const f = new Fields();
+    // Made, never run: the queue's handler is not called here.
+    const queue = new InboundQueue({} as InboundHandler);
+    f.setInbound(queue);
+    assert.ok(Reflect.get(f, 'extras') !== null);
+    f.setInbound(null);
+    assert.equal(Reflect.get(f, 'extras'), null, 'idle again: nothing kept');
   });
 
   it('makes the ack ledger by the first publish, and keeps it with what it answered', () => {

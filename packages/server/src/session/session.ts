@@ -47,14 +47,10 @@ export class Session extends SessionFields implements SessionWithContext, Flusha
   readonly id: string;
   /** @internal The attachments (the `attachments` view keeps them here: none, the one, or a Map). */
   attached: AttachmentSlot = null;
-  private current: SessionState = 'connected';
   private bound: Transport | null = null;
   private params: SessionParams;
-  private keyGeneration = 0;
   /** The first frame waiting for this tick's flush; null when none (most connections, most of the time). */
   private first: OutboundFrame | null = null;
-  /** The order client messages are handled in; exists only while some are waiting or under way. */
-  private inbound: InboundQueue | null = null;
 
   /** A new connection, or (`restored`) one taken over from another node. */
   constructor(
@@ -185,7 +181,7 @@ export class Session extends SessionFields implements SessionWithContext, Flusha
    * with `owner` as the one its client messages go to.
    */
   sendConnected(error?: ErrorInfo, to: Transport | null = this.bound, owner: TransportOwner = this): void {
-    const connectionKey = formatConnectionKey(this.id, this.connectionSecret, ++this.keyGeneration);
+    const connectionKey = formatConnectionKey(this.id, this.connectionSecret, this.nextKeyGeneration());
     if (to) {
       // Encoded from the node's template in the transport's format (connected-frame.ts).
       const frame = connectedFrame(this.ctx.options, to.format, this.id, connectionKey, this.clientId, error);
