@@ -53,3 +53,5 @@ export { connectedMessage, formatConnectionKey } from './session/connection-key.
 export { randomAlnum, randomId } from './util/ids.js';
 /** What reaches each WebSocket connection, write by write (fan-out write tests). */
 export { WebSocketTransport } from './transports/websocket.js';
+/** The connect query reader (answers as URLSearchParams does). */
+export { parseQuery } from './http/query-params.js';

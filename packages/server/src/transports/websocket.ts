@@ -23,6 +23,7 @@ import {
 import { WebSocket, type RawData, type WebSocketServer } from 'ws';
 import type { NodeContext } from '../context.js';
 import { requestOrigin } from '../http/origin.js';
+import { parseQuery } from '../http/query-params.js';
 import { parseConnectParams, type ConnectParams } from '../session/connect-params.js';
 import { openConnection } from '../session/connect.js';
 import type { Inbound, Transport, TransportOwner } from '../session/port.js';
@@ -319,15 +320,16 @@ export class WebSocketTransport implements Transport {
   }
 }
 
-/** Accepts a WebSocket upgrade on `/` and starts the connection over it. */
+/** Accepts a WebSocket upgrade on `/` (with the request's query string) and starts the connection over it. */
 export function acceptWebSocket(
   ctx: NodeContext,
   wss: WebSocketServer,
   req: IncomingMessage,
   upgraded: Duplex,
   head: Buffer,
-  query: URLSearchParams,
+  queryText: string,
 ): void {
+  const query = parseQuery(queryText);
   // node:http's 'upgrade' hands over a net.Socket (or a tls.TLSSocket, one of those) unless a
   // server was made with another socket type, which this node never does.
   const socket = upgraded as Socket;
