@@ -55,3 +55,5 @@ export { randomAlnum, randomId } from './util/ids.js';
 export { WebSocketTransport } from './transports/websocket.js';
 /** The connect query reader (answers as URLSearchParams does). */
 export { parseQuery } from './http/query-params.js';
+/** API key secrets compared without a digest, in time set by the given secret's length. */
+export { secretMatches } from './auth/secret.js';
