@@ -55,6 +55,8 @@ const ENDED = 1;
 const CORKED = 2;
 const PAUSED = 4;
 const HEARTBEATS = 8;
+/** Within the upgrade, before anything was read from the client (Transport.connectsAlone). */
+const ACCEPTING = 16;
 
 export class WebSocketTransport implements Transport {
   private owner: TransportOwner | null = null;
@@ -128,6 +130,15 @@ export class WebSocketTransport implements Transport {
   /** The client asked for HEARTBEAT messages (`heartbeats=true`). */
   private get heartbeats(): boolean {
     return (this.flags & HEARTBEATS) !== 0;
+  }
+
+  /** Transport.connectsAlone: CONNECTED, written within the upgrade with no client bytes read, is the tick's only frame. */
+  get connectsAlone(): boolean {
+    return (this.flags & ACCEPTING) !== 0;
+  }
+  /** @internal acceptWebSocket, around the open it runs within the upgrade */
+  set accepting(on: boolean) {
+    this.flags = on ? this.flags | ACCEPTING : this.flags & ~ACCEPTING;
   }
 
   /** What this transport is (the Transport port's tag; on the prototype, not in each object). */
@@ -352,9 +363,14 @@ export function acceptWebSocket(
       return;
     }
     const transport = new WebSocketTransport(ctx, ws, socket, params.format, params.heartbeats);
+    // Nothing but CONNECTED can be written to it in this tick when the client sent nothing with its
+    // upgrade request (`head`: read and answered later in this tick) and the open finishes here, before
+    // any await (a configured key). Then CONNECTED goes at once, in one write with the 101 response.
+    transport.accepting = head.length === 0;
     openConnection(ctx, params, transport).catch((err: unknown) =>
       ctx.logger.error({ err }, 'websocket connect failed'),
     );
+    transport.accepting = false;
   });
 }
 
