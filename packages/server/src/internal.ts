@@ -57,3 +57,5 @@ export { WebSocketTransport } from './transports/websocket.js';
 export { parseQuery } from './http/query-params.js';
 /** API key secrets compared without a digest, in time set by the given secret's length. */
 export { secretMatches } from './auth/secret.js';
+/** WebSocket framing (control-frames tests: a template's frame as the transport writes it). */
+export { wsFrame, WS_OPCODE_BINARY, WS_OPCODE_TEXT } from './wire/ws-framing.js';

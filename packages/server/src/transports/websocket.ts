@@ -224,7 +224,7 @@ export class WebSocketTransport implements Transport {
     // (corked since the upgrade): it and CONNECTED go out in the same write.
     if (!this.corked) socket.cork();
     this.corked = false;
-    for (const f of frames) bytes += writeFrame(socket, f.ws(this.format));
+    for (const f of frames) bytes += writeFrame(socket, f.wsWrite(this.format));
     socket.uncork();
     this.afterWrite(bytes);
   }
@@ -236,15 +236,15 @@ export class WebSocketTransport implements Transport {
   writeOne(frame: OutboundFrame): void {
     if (this.ended || this.ws.readyState !== WebSocket.OPEN) return;
     // Null: no encoder takes the frame; dropped for this connection only (reported as a fault).
-    const bytes = frame.wsIfEncodes(this.format, this.ctx.faults);
-    if (bytes === null) return;
-    this.socket.write(bytes);
+    const wire = frame.wsIfEncodes(this.format, this.ctx.faults);
+    if (wire === null) return;
+    const bytes = writeFrame(this.socket, wire);
     if (this.corked) {
       // The 101 response waited in the socket's buffer: it and CONNECTED go out in one write.
       this.corked = false;
       this.socket.uncork();
     }
-    this.afterWrite(bytes.length);
+    this.afterWrite(bytes);
   }
 
   /** After a write: bytes out, not idle towards the client, and the slow-consumer check. */
@@ -374,8 +374,9 @@ export function acceptWebSocket(
   });
 }
 
-/** Writes one encoded frame; returns its size for the bytes-out count. */
-function writeFrame(socket: Duplex, frame: Buffer): number {
-  socket.write(frame);
-  return frame.byteLength;
+/** Writes one encoded frame (a string is latin1 text: one char a byte); returns its size for the bytes-out count. */
+function writeFrame(socket: Duplex, frame: Buffer | string): number {
+  if (typeof frame === 'string') socket.write(frame, 'latin1');
+  else socket.write(frame);
+  return frame.length;
 }
