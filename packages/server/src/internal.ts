@@ -37,7 +37,7 @@ export { PUBLISH as PUBLISH_LUA } from './engine/redis/lua.js';
 export { LocalChannel } from './channels/local-channel.js';
 export type { Subscriber } from './channels/subscriber.js';
 export type { LocalChannels } from './channels/local-channels.js';
-export { Attachments } from './session/attachments.js';
+export { Attachments, type AttachmentHolder } from './session/attachments.js';
 export type { AttachmentOwner } from './session/attachment.js';
 export { MemoryChannel } from './engine/memory/memory-channel.js';
 export { sharedParams } from './session/shared-params.js';
@@ -59,3 +59,8 @@ export { parseQuery } from './http/query-params.js';
 export { secretMatches } from './auth/secret.js';
 /** WebSocket framing (control-frames tests: a template's frame as the transport writes it). */
 export { wsFrame, WS_OPCODE_BINARY, WS_OPCODE_TEXT } from './wire/ws-framing.js';
+/** Idle memory, second pass (issue 19): the session's on-demand state, derived secrets, lean attachments. */
+export { SessionFields } from './session/session-fields.js';
+export { Attachment } from './session/attachment.js';
+export { derivedConnectionSecret, isKeyOf } from './session/connection-key.js';
+export { epochOf } from './engine/memory/memory-channel.js';
