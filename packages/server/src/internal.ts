@@ -37,7 +37,7 @@ export { PUBLISH as PUBLISH_LUA } from './engine/redis/lua.js';
 export { LocalChannel } from './channels/local-channel.js';
 export type { Subscriber } from './channels/subscriber.js';
 export type { LocalChannels } from './channels/local-channels.js';
-export { Attachments } from './session/attachments.js';
+export { Attachments, type AttachmentHolder } from './session/attachments.js';
 export type { AttachmentOwner } from './session/attachment.js';
 export { MemoryChannel } from './engine/memory/memory-channel.js';
 export { sharedParams } from './session/shared-params.js';
@@ -53,3 +53,8 @@ export { connectedMessage, formatConnectionKey } from './session/connection-key.
 export { randomAlnum, randomId } from './util/ids.js';
 /** What reaches each WebSocket connection, write by write (fan-out write tests). */
 export { WebSocketTransport } from './transports/websocket.js';
+/** Idle memory, second pass (issue 19): the session's on-demand state, derived secrets, lean attachments. */
+export { SessionFields } from './session/session-fields.js';
+export { Attachment } from './session/attachment.js';
+export { derivedConnectionSecret, isKeyOf } from './session/connection-key.js';
+export { epochOf } from './engine/memory/memory-channel.js';

@@ -19,7 +19,7 @@ import {
   StatsCounters,
   compactTime,
   sharedParams,
-  type AttachmentOwner,
+  type AttachmentHolder,
   type AuthContext,
   type LocalChannels,
   type OutboundFrame,
@@ -125,7 +125,7 @@ describe('LocalChannel subscribers: one without a Set, a Set from two', () => {
   });
 });
 
-describe('Attachments: one without a Map', () => {
+describe('Attachments: one in a field of the session, a Map from two, no object of their own', () => {
   /** LocalChannels as Attachments uses it: open, subscribe, remove (what the channels hold is checked). */
   function fakeChannels(): { channels: LocalChannels; open: Map<string, LocalChannel> } {
     const open = new Map<string, LocalChannel>();
@@ -146,21 +146,24 @@ describe('Attachments: one without a Map', () => {
     };
     return { channels: channels as Pick<LocalChannels, keyof typeof channels> as LocalChannels, open };
   }
-  const owner: AttachmentOwner = {
+  /** A session as the attachments view sees it: its one field for them. */
+  const holder = (): AttachmentHolder => ({
     id: 'conn',
     appId: APP,
     echo: true,
     enqueue: () => undefined,
     deliverShared: () => true,
-  };
+    attached: null,
+  });
 
   it('adds, replaces, looks up and removes through 0 → 1 → 3 → 1 → 0', () => {
     const { channels, open } = fakeChannels();
+    const owner = holder();
     const atts = new Attachments(owner, channels);
     assert.equal(atts.size, 0);
     assert.deepEqual([...atts.values()], []);
     const x = atts.add('x', 1).attachment;
-    assert.equal(Reflect.get(atts, 'byName'), null, 'one attachment: no Map');
+    assert.equal(owner.attached, x, 'one attachment: in the field, no Map');
     assert.equal(atts.get('x'), x);
     assert.equal(atts.get('y'), undefined);
     // Re-attaching a name replaces its attachment (attach.ts removes the previous one first).
@@ -171,12 +174,12 @@ describe('Attachments: one without a Map', () => {
     const y = atts.add('y', 1).attachment;
     const z = atts.add('z', 1).attachment;
     assert.equal(atts.size, 3);
-    assert.ok(Reflect.get(atts, 'byName') instanceof Map);
+    assert.ok(owner.attached instanceof Map);
     assert.deepEqual([...atts.values()], [x2, y, z]);
     atts.remove(y);
     atts.remove(x2);
     assert.equal(atts.size, 1);
-    assert.equal(Reflect.get(atts, 'byName'), null, 'back to one: the Map is dropped');
+    assert.equal(owner.attached, atts.get('z'), 'back to one: the Map is dropped');
     assert.equal(atts.get('z'), z);
     assert.equal(atts.get('x'), undefined);
     assert.deepEqual([...open.keys()], ['z']);
@@ -188,6 +191,7 @@ describe('Attachments: one without a Map', () => {
 
   it('clear with several releases every channel', () => {
     const { channels, open } = fakeChannels();
+    const owner = holder();
     const atts = new Attachments(owner, channels);
     for (const name of ['a', 'b', 'c']) atts.add(name, 1);
     atts.clear();

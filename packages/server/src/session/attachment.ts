@@ -30,47 +30,83 @@ export interface AttachmentOwner {
   deliverShared(frame: OutboundFrame, direct: boolean): boolean;
 }
 
-/** An attachment's booleans, bits of one small integer (one field per attachment, not three: bench S3). */
-const LIVE = 1;
-const OVERFLOWED = 2;
-const DELTA = 4;
+/**
+ * An attachment's booleans, bits of the small integer that also holds its granted modes (mode flags
+ * are bits 16–25: Flag in @encke/protocol), one field per attachment, not four (bench S3).
+ */
+const LIVE = 1 << 28;
+const OVERFLOWED = 1 << 29;
+const DELTA = 1 << 30;
+const MODE_BITS = LIVE - 1;
+
+/** What only some attachments have: a qualified name, a filter, a delta base, events buffered while attaching. */
+class AttachmentExtras {
+  /** The name the client attached by, when it is not the channel's (`[filter=…]name`). */
+  name: string | undefined = undefined;
+  deltaFrom: string | undefined = undefined;
+  filter: MessageFilter | undefined = undefined;
+  buffered: ChannelEvent[] | null = null;
+}
 
 export class Attachment implements Subscriber {
   cursor = 0;
-  /** LIVE, OVERFLOWED, DELTA (the accessors below). */
-  private bits = 0;
-  deltaFrom: string | undefined = undefined;
-  /** The subscription filter of a `[filter=…]name` attachment. */
-  filter: MessageFilter | undefined = undefined;
-  private buffered: ChannelEvent[] | null = null;
-  private granted: number;
+  /** Granted modes, and LIVE, OVERFLOWED, DELTA (the accessors below). */
+  private state: number;
+  /** Null for most attachments (one field for four, bench S3). */
+  private extras: AttachmentExtras | null = null;
 
   constructor(
     private readonly owner: AttachmentOwner,
     readonly channel: LocalChannel,
-    readonly name: string,
+    name: string,
     modes: number,
   ) {
-    this.granted = modes;
+    this.state = modes & MODE_BITS;
+    if (name !== channel.name) this.more.name = name;
+  }
+
+  private get more(): AttachmentExtras {
+    return (this.extras ??= new AttachmentExtras());
+  }
+
+  /** The channel name the client knows the channel by (qualified for a filter). */
+  get name(): string {
+    return this.extras?.name ?? this.channel.name;
+  }
+
+  /** Id of the last message this subscriber got (its delta base); undefined before the first. */
+  get deltaFrom(): string | undefined {
+    return this.extras?.deltaFrom;
+  }
+  set deltaFrom(id: string | undefined) {
+    if (id !== undefined || this.extras !== null) this.more.deltaFrom = id;
+  }
+
+  /** The subscription filter of a `[filter=…]name` attachment. */
+  get filter(): MessageFilter | undefined {
+    return this.extras?.filter;
+  }
+  set filter(filter: MessageFilter | undefined) {
+    if (filter !== undefined || this.extras !== null) this.more.filter = filter;
   }
 
   /** ATTACHED (and any backlog) has been sent: events go out as they come (Subscriber.live). */
   get live(): boolean {
-    return (this.bits & LIVE) !== 0;
+    return (this.state & LIVE) !== 0;
   }
 
   /** More events arrived while attaching than it buffers (MAX_ATTACH_BUFFER): the attach fails. */
   get overflowed(): boolean {
-    return (this.bits & OVERFLOWED) !== 0;
+    return (this.state & OVERFLOWED) !== 0;
   }
 
   /** Takes deltas (`delta: 'vcdiff'` at attach). */
   get delta(): boolean {
-    return (this.bits & DELTA) !== 0;
+    return (this.state & DELTA) !== 0;
   }
 
   set delta(on: boolean) {
-    this.bits = on ? this.bits | DELTA : this.bits & ~DELTA;
+    this.state = on ? this.state | DELTA : this.state & ~DELTA;
   }
 
   get connectionId(): string {
@@ -83,18 +119,18 @@ export class Attachment implements Subscriber {
 
   /** Granted channel mode flags. */
   get modes(): number {
-    return this.granted;
+    return this.state & MODE_BITS;
   }
 
   /** Keeps only `modes` of the granted modes (a reauth's capability allows fewer). */
   narrow(modes: number): void {
-    this.granted &= modes;
+    this.state &= modes | ~MODE_BITS;
   }
 
   buffer(events: readonly ChannelEvent[]): void {
-    const buf = (this.buffered ??= []);
+    const buf = (this.more.buffered ??= []);
     if (buf.length + events.length > MAX_ATTACH_BUFFER) {
-      this.bits |= OVERFLOWED;
+      this.state |= OVERFLOWED;
       return;
     }
     for (const e of events) buf.push(e);
@@ -134,13 +170,14 @@ export class Attachment implements Subscriber {
    */
   goLive(cursor: number, backlog: readonly ChannelEvent[]): void {
     this.cursor = cursor;
-    if (backlog.length === 0 && this.buffered === null) {
+    const extras = this.extras;
+    if (backlog.length === 0 && (extras?.buffered ?? null) === null) {
       // Most attaches: nothing to replay, nothing arrived meanwhile.
-      this.bits |= LIVE;
+      this.state |= LIVE;
       return;
     }
-    const pending = this.buffered ?? [];
-    this.buffered = null;
+    const pending = extras?.buffered ?? [];
+    if (extras) extras.buffered = null;
     // Presence is restored by the SYNC that follows ATTACHED, not replayed.
     this.deliver(
       backlog.filter((e) => e.kind !== 'presence'),
@@ -149,7 +186,7 @@ export class Attachment implements Subscriber {
     const lastBacklog = backlog.length > 0 ? backlog[backlog.length - 1]!.seq : cursor;
     this.cursor = Math.max(cursor, lastBacklog);
     this.deliver(pending, false);
-    this.bits |= LIVE;
+    this.state |= LIVE;
   }
 
   /** Delivers events newer than the cursor that this attachment's modes and echo setting allow. */

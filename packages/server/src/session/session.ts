@@ -7,22 +7,30 @@
  * The session owns its state. What each client message does lives in the operation modules
  * (dispatch.ts and what it calls), which change the session only through its methods and its
  * collaborators: the attachments (attachments.ts), the exactly-once ledger (ack-ledger.ts), the
- * inbound pipeline (inbound.ts) and the presence membership (membership.ts).
+ * inbound pipeline (inbound.ts) and the presence membership (membership.ts). What few connections
+ * use (ack ledger, presence membership, timers, upgrades) is kept by SessionFields
+ * (session-fields.ts): one object made by the first of it, none for an idle connection (bench S3).
  */
 import { AblyError, Action, Err, type ErrorInfo, type PresenceMessage, type ProtocolMessage } from '@encke/protocol';
 import type { AuthContext } from '../auth/authenticate.js';
 import type { NodeContext } from '../context.js';
 import type { ConnectionRecord } from '../engine/connection-store.js';
-import type { TimerHandle } from '../util/clock.js';
 import type { Flushable } from '../util/scheduler.js';
 import { OutboundFrame } from '../wire/frame.js';
 import { AckLedger, type AckRecord } from './ack-ledger.js';
-import { Attachments } from './attachments.js';
+import { Attachments, type AttachmentHolder, type AttachmentSlot } from './attachments.js';
 import { connectedFrame } from './connected-frame.js';
-import { formatConnectionKey, isKeyOf, newConnectionId, newConnectionSecret } from './connection-key.js';
+import {
+  derivedConnectionSecret,
+  formatConnectionKey,
+  isKeyOf,
+  newConnectionId,
+  newConnectionSecret,
+} from './connection-key.js';
 import { Dispatcher } from './dispatch.js';
 import { InboundQueue } from './inbound.js';
 import { Membership } from './membership.js';
+import { SessionFields } from './session-fields.js';
 import { sharedParams } from './shared-params.js';
 import type { DisposeReason, SessionParams, SessionState } from './handle.js';
 import type { Inbound, Transport, TransportOwner } from './port.js';
@@ -30,38 +38,23 @@ import { TokenExpiry } from './token-expiry.js';
 import { Upgrades } from './upgrade.js';
 import type { SessionWithContext } from './with-context.js';
 
-/** `msgSerialHigh` of a connection that has published nothing (AckLedger's start). */
-const NO_MSG_SERIAL = -1;
-
 /** DISCONNECTED to a transport this connection moved away from (to another transport or node). */
 const superseded = (reason: string): OutboundFrame =>
   new OutboundFrame({ action: Action.DISCONNECTED, error: new AblyError(Err.superseded, reason).toErrorInfo() });
 
-export class Session implements SessionWithContext, Flushable {
+export class Session extends SessionFields implements SessionWithContext, Flushable, AttachmentHolder {
   flushQueued = false;
   readonly id: string;
-  readonly appId: string;
-  /** What this connection has published (exactly-once answers); made by its first publish. */
-  private ledger: AckLedger | null;
-  readonly attachments: Attachments;
+  /** @internal The attachments (the `attachments` view keeps them here: none, the one, or a Map). */
+  attached: AttachmentSlot = null;
   private current: SessionState = 'connected';
   private bound: Transport | null = null;
   private params: SessionParams;
-  private readonly secret: string;
   private keyGeneration = 0;
   /** The first frame waiting for this tick's flush; null when none (most connections, most of the time). */
   private first: OutboundFrame | null = null;
-  /** The frames after `first`, when a tick has more than one for this connection (a fan-out has one). */
-  private more: OutboundFrame[] | null = null;
   /** The order client messages are handled in; exists only while some are waiting or under way. */
   private inbound: InboundQueue | null = null;
-  private expiry: TimerHandle | undefined = undefined;
-  /** This connection's presence members; created when it first has some. */
-  private membership: Membership | null = null;
-  /** Fires at the token's expiry while the session has a transport; made for the first token that expires. */
-  private tokenExpiry: TokenExpiry | null = null;
-  /** Transports waiting for ACTIVATE (ably-js 1.x upgrade, upgrade.ts); null when none. */
-  private upgrades: Upgrades | null = null;
 
   /** A new connection, or (`restored`) one taken over from another node. */
   constructor(
@@ -69,18 +62,23 @@ export class Session implements SessionWithContext, Flushable {
     params: SessionParams,
     restored?: ConnectionRecord,
   ) {
+    super();
     this.id = restored?.connectionId ?? newConnectionId();
-    this.appId = params.auth.app.id;
-    this.secret = newConnectionSecret();
     this.params = sharedParams(params);
-    this.ledger = restored ? new AckLedger(restored.msgSerial) : null;
-    this.attachments = new Attachments(this, ctx.channels);
-    if (restored?.presenceChannels.length) this.membership = new Membership(this, restored.presenceChannels);
+    if (!restored) return;
+    // Taken over: a random secret of its own, so that no key handed out before comes back.
+    this.ownSecret = newConnectionSecret();
+    this.ledger = new AckLedger(restored.msgSerial);
+    if (restored.presenceChannels.length) this.membership = new Membership(this, restored.presenceChannels);
   }
 
-  /** What this connection has published: exactly-once answers to re-sent msgSerials. */
-  get acks(): AckLedger {
-    return (this.ledger ??= new AckLedger());
+  get appId(): string {
+    return this.params.auth.app.id;
+  }
+
+  /** This connection's attachments by channel name (a view over `attached`, made per use: attachments.ts). */
+  get attachments(): Attachments {
+    return new Attachments(this, this.ctx.channels);
   }
 
   get state(): SessionState {
@@ -116,14 +114,9 @@ export class Session implements SessionWithContext, Flushable {
     return this.params.remainPresentFor;
   }
 
-  /** The highest msgSerial processed (kept in the shared record). */
-  get msgSerialHigh(): number {
-    return this.ledger?.high ?? NO_MSG_SERIAL;
-  }
-
   /** The secret part of this connection's keys (hashed into shared state, never stored). */
   get connectionSecret(): string {
-    return this.secret;
+    return this.ownSecret ?? derivedConnectionSecret(this.id);
   }
 
   /** Channels where this connection has presence members. */
@@ -133,7 +126,7 @@ export class Session implements SessionWithContext, Flushable {
 
   /** Whether `key` is a key of this connection (any generation). */
   ownsKey(key: string): boolean {
-    return isKeyOf(key, this.id, this.secret);
+    return isKeyOf(key, this.id, this.connectionSecret);
   }
 
   /** Adopts new credentials (in-band AUTH); while connected, the session ends at the token's expiry. */
@@ -192,7 +185,7 @@ export class Session implements SessionWithContext, Flushable {
    * with `owner` as the one its client messages go to.
    */
   sendConnected(error?: ErrorInfo, to: Transport | null = this.bound, owner: TransportOwner = this): void {
-    const connectionKey = formatConnectionKey(this.id, this.secret, ++this.keyGeneration);
+    const connectionKey = formatConnectionKey(this.id, this.connectionSecret, ++this.keyGeneration);
     if (to) {
       // Encoded from the node's template in the transport's format (connected-frame.ts).
       const frame = connectedFrame(this.ctx.options, to.format, this.id, connectionKey, this.clientId, error);

@@ -47,23 +47,29 @@ const MAX_EARLY_FRAMES = 100;
 const HEARTBEAT = new OutboundFrame({ action: Action.HEARTBEAT });
 
 /**
- * A transport's rarely written booleans, bits of one small integer (one field a connection, not
- * four: bench S3). `wrote`, set by every write, stays a field of its own.
+ * A transport's booleans and its format, bits of one small integer (one field a connection, not
+ * six: bench S3).
  */
 const ENDED = 1;
 const CORKED = 2;
 const PAUSED = 4;
 const HEARTBEATS = 8;
+/** Something was written since the last heartbeat visit (`tick` turns it into `lastOutbound`, so a write reads no clock). */
+const WROTE = 16;
+const MSGPACK = 32;
+
+/** Client messages that came before the connection was established, and their bytes. */
+interface EarlyFrames {
+  readonly frames: Inbound[];
+  bytes: number;
+}
 
 export class WebSocketTransport implements Transport {
   private owner: TransportOwner | null = null;
-  private early: Inbound[] | null = [];
-  /** Bytes of the frames held in `early`. */
-  private earlyBytes = 0;
-  /** ENDED, CORKED, PAUSED, HEARTBEATS (the accessors below). */
+  /** Made by the first frame that comes before CONNECTED (auth is asynchronous); null again from then on. */
+  private early: EarlyFrames | null = null;
+  /** ENDED, CORKED, PAUSED, HEARTBEATS, WROTE, MSGPACK (the accessors below). */
   private flags: number;
-  /** Something was written since the last heartbeat visit (`tick` turns it into `lastOutbound`, so a write reads no clock). */
-  private wrote = false;
   /**
    * When the peer was last heard from and last written to (compactTime: ms in a small integer).
    * Heard from is noted by the heartbeat visit, from the socket's count of bytes read
@@ -79,10 +85,11 @@ export class WebSocketTransport implements Transport {
     private readonly ctx: NodeContext,
     private readonly ws: WebSocket,
     private readonly socket: Socket,
-    readonly format: Format,
+    format: Format,
     heartbeats: boolean,
   ) {
-    this.flags = (socket.writableCorked > 0 ? CORKED : 0) | (heartbeats ? HEARTBEATS : 0);
+    this.flags =
+      (socket.writableCorked > 0 ? CORKED : 0) | (heartbeats ? HEARTBEATS : 0) | (format === 'msgpack' ? MSGPACK : 0);
     this.lastInbound = this.lastOutbound = compactTime(ctx.clock.now());
     this.readMark = socket.bytesRead;
     // One set of listener functions for every connection (no closures per connection): `ws` calls
@@ -128,6 +135,17 @@ export class WebSocketTransport implements Transport {
   private get heartbeats(): boolean {
     return (this.flags & HEARTBEATS) !== 0;
   }
+  private get wrote(): boolean {
+    return (this.flags & WROTE) !== 0;
+  }
+  private set wrote(on: boolean) {
+    this.flags = on ? this.flags | WROTE : this.flags & ~WROTE;
+  }
+
+  /** The wire format the client asked for (`format=`). */
+  get format(): Format {
+    return (this.flags & MSGPACK) !== 0 ? 'msgpack' : 'json';
+  }
 
   /** What this transport is (the Transport port's tag; on the prototype, not in each object). */
   get kind(): 'web_socket' {
@@ -150,7 +168,7 @@ export class WebSocketTransport implements Transport {
     this.owner = owner;
     const early = this.early;
     this.early = null;
-    if (early) for (const pm of early) owner.receive(pm);
+    if (early) for (const pm of early.frames) owner.receive(pm);
   }
 
   private onMessage(data: RawData, isBinary: boolean): void {
@@ -183,14 +201,15 @@ export class WebSocketTransport implements Transport {
     }
     if (this.owner) {
       this.owner.receive(inbound);
-    } else if (this.early) {
+    } else {
       // Held only while the credentials are verified: at most MAX_EARLY_FRAMES, and no more bytes
       // than one frame in all, so an unauthenticated client cannot make the node hold much.
-      this.earlyBytes += bytes.byteLength;
-      if (this.early.length >= MAX_EARLY_FRAMES || this.earlyBytes > this.ctx.options.maxFrameSize) {
+      const early = (this.early ??= { frames: [], bytes: 0 });
+      early.bytes += bytes.byteLength;
+      if (early.frames.length >= MAX_EARLY_FRAMES || early.bytes > this.ctx.options.maxFrameSize) {
         return this.fatal(new AblyError(Err.protocolError, 'Too many messages before CONNECTED'));
       }
-      this.early.push(inbound);
+      early.frames.push(inbound);
     }
   }
 

@@ -44,13 +44,19 @@ const UNBIASED_BELOW = 256 - (256 % ALNUM.length);
 export function randomAlnum(length: number): string {
   const out = Buffer.allocUnsafe(length);
   let filled = 0;
-  while (filled < length) {
-    // About 3% of the bytes are drawn again; each round takes only what is still missing.
-    const bytes = take(length - filled);
-    for (let i = 0; i < bytes.length && filled < length; i++) {
-      const b = bytes[i]!;
-      if (b < UNBIASED_BELOW) out[filled++] = ALNUM[b % ALNUM.length]!;
-    }
-  }
+  // About 3% of the bytes are drawn again; each round takes only what is still missing.
+  while (filled < length) filled = fillAlnum(out, filled, take(length - filled));
   return out.toString('latin1');
+}
+
+/**
+ * `[A-Za-z0-9]` characters of `out` from `filled` on, made from `bytes` (each equally likely, as in
+ * randomAlnum: a byte at or above UNBIASED_BELOW is skipped); returns how many are filled now.
+ */
+export function fillAlnum(out: Buffer, filled: number, bytes: Uint8Array): number {
+  for (let i = 0; i < bytes.length && filled < out.length; i++) {
+    const b = bytes[i]!;
+    if (b < UNBIASED_BELOW) out[filled++] = ALNUM[b % ALNUM.length]!;
+  }
+  return filled;
 }

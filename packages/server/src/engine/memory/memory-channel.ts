@@ -55,26 +55,88 @@ interface Changes {
   events: number;
 }
 
+/**
+ * The first part of every memory channel's epoch: one random string per process, so that a
+ * channel's epoch is this and the channel's number (`epochOf`), kept as a small integer instead of
+ * a string of its own per channel (bench S3). Unique across restarts by the random part, and
+ * within one process by the number (a channel forgotten and made again gets a new one).
+ */
+const EPOCH_PREFIX = randomAlnum(8);
+/** The last channel number handed out (by every store of this process). */
+let channelsMade = 0;
+
+/** The epoch of channel number `generation`: `[A-Za-z0-9]` only, as serials require. */
+export function epochOf(generation: number): string {
+  return EPOCH_PREFIX + generation.toString(36);
+}
+
+/** A channel's rarely used state (presence set, idempotency window, changed messages), made by the first of them. */
+class ChannelExtras {
+  members: Map<string, PresenceMessage> | null = null;
+  seenIds: SeenIds | null = null;
+  changes: Changes | null = null;
+}
+
 /** One channel's state in the memory engine: epoch, sequence, bounded log, idempotency window, presence set. */
 export class MemoryChannel {
-  readonly epoch = randomAlnum(8);
+  /** The channel's number: its epoch is `epochOf(generation)`. */
+  private readonly generation = ++channelsMade;
   seq = 0;
-  /** The presence set; null while nobody is present (most channels). */
-  private memberMap: Map<string, PresenceMessage> | null = null;
   subscribed = false;
   /** When last used (compactTime: a small integer, not a heap number per channel). */
   private touched: number;
   retention: LogRetention;
   /** The log, oldest first; null while empty (a channel that is only attached to has none, bench S3). */
   private log: ChannelEvent[] | null = null;
-  /** Idempotent publishes remembered; made by the first message with an id (one field, not two, a channel: bench S3). */
-  private seenIds: SeenIds | null = null;
-  /** Changed messages; null until the first change (one field, not two, a channel). */
-  private changes: Changes | null = null;
+  /**
+   * The presence set, remembered idempotent publishes and changed messages; null while the channel
+   * has none of them (most channels): one field for three.
+   */
+  private extras: ChannelExtras | null = null;
 
   constructor(now: number, retention: LogRetention) {
     this.touched = compactTime(now);
     this.retention = retention;
+  }
+
+  /** This life of the channel's log (serial.ts). */
+  get epoch(): string {
+    return epochOf(this.generation);
+  }
+
+  /** The presence set; null while nobody is present (most channels). */
+  private get memberMap(): Map<string, PresenceMessage> | null {
+    return this.extras?.members ?? null;
+  }
+  private set memberMap(members: Map<string, PresenceMessage> | null) {
+    this.setExtra('members', members);
+  }
+
+  /** Idempotent publishes remembered; made by the first message with an id. */
+  private get seenIds(): SeenIds | null {
+    return this.extras?.seenIds ?? null;
+  }
+  private set seenIds(ids: SeenIds | null) {
+    this.setExtra('seenIds', ids);
+  }
+
+  /** Changed messages; null until the first change. */
+  private get changes(): Changes | null {
+    return this.extras?.changes ?? null;
+  }
+  private set changes(changes: Changes | null) {
+    this.setExtra('changes', changes);
+  }
+
+  /** Sets one of the rare parts; the holder goes when the last of them does. */
+  private setExtra<K extends keyof ChannelExtras>(key: K, value: ChannelExtras[K]): void {
+    const extras = this.extras;
+    if (extras === null) {
+      if (value !== null) (this.extras = new ChannelExtras())[key] = value;
+      return;
+    }
+    extras[key] = value;
+    if (extras.members === null && extras.seenIds === null && extras.changes === null) this.extras = null;
   }
 
   /** The log, oldest first (the shared empty one while there are no events). */
@@ -103,7 +165,8 @@ export class MemoryChannel {
   }
 
   head(): ChannelHead {
-    return { epoch: this.epoch, seq: this.seq, serial: formatSerial(this.epoch, this.seq) };
+    const epoch = this.epoch;
+    return { epoch, seq: this.seq, serial: formatSerial(epoch, this.seq) };
   }
 
   isEmpty(): boolean {

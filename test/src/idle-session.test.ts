@@ -1,0 +1,96 @@
+/**
+ * An idle attached WebSocket connection as the server keeps it, second pass (issue 19, bench S3),
+ * end to end over JSON and msgpack: after CONNECTED and ATTACHED the session keeps no object for its
+ * rare state, its attachment sits in a field of the session (no Attachments object, no Map), the
+ * attachment and its local channel keep no object for their rare parts, and the transport holds no
+ * early-frame buffer. What those objects carry comes back when it is used: a publish makes the
+ * exactly-once ledger (a re-sent msgSerial gets the same ACK and is not published twice), the
+ * channel's traffic state counts it, and a dropped connection resumes with a key of its derived
+ * secret (a later generation of the same key) while a forged one does not.
+ */
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { Action, Err, type Format } from '@encke/protocol';
+import { Attachment, Session } from '@encke/server/internal';
+import { RawClient } from './helpers/raw-ws.js';
+import { KEYS, startServer, type TestServer } from './helpers/server.js';
+
+for (const format of ['json', 'msgpack'] as Format[]) {
+  describe(`an idle attached connection keeps no rare state (${format})`, () => {
+    let ts: TestServer;
+    /** Every session that flushed, by connection id (Session.flush, patched for the test). */
+    const sessions = new Map<string, Session>();
+    const flush = Session.prototype.flush;
+    before(async () => {
+      Session.prototype.flush = function (this: Session): void {
+        sessions.set(this.id, this);
+        flush.call(this);
+      };
+      ts = await startServer();
+    });
+    after(async () => {
+      Session.prototype.flush = flush;
+      await ts.close();
+    });
+
+    const query = (extra = ''): string => `key=${encodeURIComponent(KEYS.full)}&format=${format}&v=6${extra}`;
+
+    it('keeps its attachment in a field and no extra objects; a publish brings back the ledger and the traffic counts', async () => {
+      const client = await RawClient.open(ts.port, query(), format);
+      const connected = await client.next(Action.CONNECTED);
+      const channel = `idle-${format}`;
+      client.send({ action: Action.ATTACH, channel });
+      await client.next(Action.ATTACHED, 5000, (pm) => pm.channel === channel);
+      const session = sessions.get(connected.connectionId!);
+      assert.ok(session, 'the session flushed CONNECTED');
+      assert.equal(Reflect.get(session, 'extras'), null, 'no rare state');
+      const att = session.attached;
+      assert.ok(att instanceof Attachment, 'the one attachment in the field, no Map');
+      assert.equal(att.name, channel);
+      assert.equal(Reflect.get(att, 'extras'), null);
+      assert.equal(Reflect.get(att.channel, 'traffic'), null, 'the channel has had no event');
+      assert.equal(Reflect.get(session.transport!, 'early'), null, 'no early frames held');
+      assert.equal(session.transport!.format, format);
+      assert.equal(session.appId, session.app.id);
+
+      const publish = { action: Action.MESSAGE, channel, msgSerial: 0, messages: [{ data: 'once' }] };
+      client.send(publish);
+      await client.next(Action.ACK, 5000, (pm) => pm.msgSerial === 0);
+      await client.next(Action.MESSAGE, 5000, (pm) => pm.channel === channel);
+      assert.ok(Reflect.get(session, 'extras') !== null, 'the ledger, made by the publish');
+      assert.equal(session.msgSerialHigh, 0);
+      assert.equal(att.channel.itemsIn, 1);
+      // Re-sent: the same answer, not published again.
+      client.send(publish);
+      await client.next(Action.ACK, 5000, (pm) => pm.msgSerial === 0);
+      client.send({ action: Action.HEARTBEAT, id: 'after' });
+      await client.next(Action.HEARTBEAT, 5000, (pm) => pm.id === 'after');
+      assert.equal(client.log.filter((pm) => pm.action === Action.MESSAGE).length, 1, 'published once');
+      client.close();
+    });
+
+    it('resumes with its derived secret, a later generation of the same key; a forged secret does not', async () => {
+      const first = await RawClient.open(ts.port, query(), format);
+      const connected = await first.next(Action.CONNECTED);
+      const id = connected.connectionId!;
+      const key = connected.connectionDetails!.connectionKey;
+      first.drop();
+      const resumed = await RawClient.open(ts.port, query(`&resume=${encodeURIComponent(key)}`), format);
+      const again = await resumed.next(Action.CONNECTED);
+      assert.equal(again.connectionId, id);
+      assert.equal(again.error, undefined);
+      const newKey = again.connectionDetails!.connectionKey;
+      assert.notEqual(newKey, key, 'a new key on every CONNECTED');
+      const secretOf = (k: string): string => k.slice(k.indexOf('!') + 1, k.indexOf('!') + 17);
+      assert.equal(secretOf(newKey), secretOf(key), 'the same secret, another generation');
+      resumed.drop();
+      const forgedSecret = [...secretOf(key)].map((c) => (c === 'A' ? 'B' : 'A')).join('');
+      const forged = key.replace(secretOf(key), forgedSecret);
+      const intruder = await RawClient.open(ts.port, query(`&resume=${encodeURIComponent(forged)}`), format);
+      const refused = await intruder.next(Action.CONNECTED);
+      assert.notEqual(refused.connectionId, id);
+      assert.equal(refused.error?.code, Err.connectionExpired.code);
+      intruder.close();
+    });
+  });
+}
