@@ -48,6 +48,8 @@ export { Metrics } from './metrics/metrics.js';
 /** Opens (issue 19): CONNECTED and ATTACHED from templates. */
 export { connectedFrame, hasConnectedTemplate } from './session/connected-frame.js';
 export { attachedFrame } from './session/attached-frame.js';
+export { replyFrame } from './session/ack-frame.js';
+export { AckLedger } from './session/ack-ledger.js';
 export { connectedMessage, formatConnectionKey } from './session/connection-key.js';
 /** Random ids: every character equally likely. */
 export { randomAlnum, randomId } from './util/ids.js';

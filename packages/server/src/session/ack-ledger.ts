@@ -4,6 +4,8 @@
  * NACK again instead of being published twice; and the ACK frames those answers go out in.
  */
 import { Action, type ErrorInfo, type ProtocolMessage } from '@encke/protocol';
+import type { OutboundFrame } from '../wire/frame.js';
+import { replyFrame } from './ack-frame.js';
 
 /** How many recent ACK/NACK replies are kept to answer re-sent publishes identically. */
 const ACK_MEMORY = 256;
@@ -43,14 +45,16 @@ export class AckLedger {
   }
 
   /**
-   * Remembers `record` and returns the ACK or NACK to queue for it, or null when it joined the ACK
-   * handed out last, which is still `lastQueued` (the last frame queued and unsent): publishes
-   * answered in one tick go out as one ACK {msgSerial, count: n, res: [n results]} (RTN7a: an ACK
-   * may acknowledge a range), one encoding and one frame instead of n.
+   * Remembers `record` and returns the frame of the ACK or NACK to queue for it, or null when it
+   * joined the ACK handed out last, which is still `lastQueued` (the last frame queued and unsent):
+   * publishes answered in one tick go out as one ACK {msgSerial, count: n, res: [n results]}
+   * (RTN7a: an ACK may acknowledge a range), one encoding and one frame instead of n. An ACK has
+   * exactly these four keys: its frame is written from a template (ack-frame.ts) when it goes out.
    */
-  reply(record: AckRecord, lastQueued: ProtocolMessage | undefined): ProtocolMessage | null {
+  reply(record: AckRecord, lastQueued: ProtocolMessage | undefined): OutboundFrame | null {
     this.remember(record);
-    if (record.error) return { action: Action.NACK, msgSerial: record.msgSerial, count: 1, error: record.error };
+    if (record.error)
+      return replyFrame({ action: Action.NACK, msgSerial: record.msgSerial, count: 1, error: record.error });
     const result = { serials: record.serials ?? [] };
     const open = this.openAck;
     if (open && lastQueued === open && open.msgSerial! + open.count! === record.msgSerial) {
@@ -58,7 +62,7 @@ export class AckLedger {
       open.res!.push(result);
       return null;
     }
-    return (this.openAck = { action: Action.ACK, msgSerial: record.msgSerial, count: 1, res: [result] });
+    return replyFrame((this.openAck = { action: Action.ACK, msgSerial: record.msgSerial, count: 1, res: [result] }));
   }
 
   /** The answer given to `msgSerial`, if still remembered. */

@@ -301,7 +301,7 @@ export class Session extends SessionFields implements SessionWithContext, Flusha
   /** Remembers and sends the reply to msgSerial so that a re-send gets the same answer. */
   acknowledge(record: AckRecord): void {
     const reply = this.acks.reply(record, (this.more !== null ? this.more[this.more.length - 1]! : this.first)?.pm);
-    if (reply) this.send(reply);
+    if (reply) this.enqueue(reply);
   }
 
   nack(msgSerial: number, err: AblyError): void {

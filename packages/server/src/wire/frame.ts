@@ -46,6 +46,19 @@ export function httpChunk(payload: Uint8Array): Buffer {
   return chunk;
 }
 
+/**
+ * How a frame's message becomes JSON text and msgpack bytes: the protocol's encoders, or a
+ * template that writes exactly their bytes faster for one kind of message (session/ack-frame.ts).
+ * Called once per frame and format, when a transport first asks.
+ */
+export interface FrameEncoding {
+  json(pm: ProtocolMessage): string;
+  msgpack(pm: ProtocolMessage): Uint8Array;
+}
+
+/** The protocol's encoders: every frame without a template. */
+const ENCODERS: FrameEncoding = { json: encodeJson, msgpack: encodeMsgpack };
+
 export class OutboundFrame {
   private jsonText: string | undefined = undefined;
   private jsonLength: number | undefined = undefined;
@@ -60,7 +73,10 @@ export class OutboundFrame {
   /** An encoder refused this frame and that has been reported (once per frame, not per subscriber). */
   private dropReported = false;
 
-  constructor(readonly pm: ProtocolMessage) {}
+  constructor(
+    readonly pm: ProtocolMessage,
+    private readonly encoding: FrameEncoding = ENCODERS,
+  ) {}
 
   /**
    * A frame of `pm` whose encoding is already made (JSON text or msgpack bytes, e.g. from a
@@ -97,7 +113,7 @@ export class OutboundFrame {
   }
 
   json(): string {
-    return (this.jsonText ??= encodeJson(this.pm));
+    return (this.jsonText ??= this.encoding.json(this.pm));
   }
 
   /** The UTF-8 length of `json()`, counted once for every connection the frame goes to. */
@@ -106,7 +122,7 @@ export class OutboundFrame {
   }
 
   msgpack(): Uint8Array {
-    return (this.msgpackBytes ??= encodeMsgpack(this.pm));
+    return (this.msgpackBytes ??= this.encoding.msgpack(this.pm));
   }
 
   payload(format: Format): string | Uint8Array {

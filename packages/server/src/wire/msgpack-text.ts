@@ -14,6 +14,12 @@ const FIXSTR_MAX = 31;
 const STR8 = 0xd9;
 const STR16 = 0xda;
 const STR32 = 0xdb;
+const FIXARRAY = 0x90;
+const FIXARRAY_MAX = 15;
+const ARRAY16 = 0xdc;
+const ARRAY32 = 0xdd;
+/** msgpack nil, as text. */
+export const NIL_TEXT = String.fromCharCode(0xc0);
 const POSITIVE_FIXINT_MAX = 0x7f;
 const UINT8 = 0xcc;
 const UINT16 = 0xcd;
@@ -47,6 +53,13 @@ export function uintText(n: number): string | undefined {
   if (n <= BYTE) return String.fromCharCode(UINT8, n);
   if (n <= UINT16_MAX) return String.fromCharCode(UINT16, n >>> 8, n & BYTE);
   return String.fromCharCode(UINT32, n >>> 24, (n >>> 16) & BYTE, (n >>> 8) & BYTE, n & BYTE);
+}
+
+/** The msgpack array header for `count` elements. */
+export function arrayHead(count: number): string {
+  if (count <= FIXARRAY_MAX) return String.fromCharCode(FIXARRAY | count);
+  if (count <= UINT16_MAX) return String.fromCharCode(ARRAY16, count >>> 8, count & BYTE);
+  return String.fromCharCode(ARRAY32, count >>> 24, (count >>> 16) & BYTE, (count >>> 8) & BYTE, count & BYTE);
 }
 
 /** What the encoder makes of `value`, as text (for a template's constant pieces, made once). */
