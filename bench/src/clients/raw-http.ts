@@ -14,6 +14,7 @@ const REQUEST_TIMEOUT_MS = 60_000;
 
 export interface RawAnswer {
   status: number;
+  /** The whole body, the answer's own bytes (empty for a streamed one: its chunks went to `onChunk`). */
   body: Buffer;
 }
 
@@ -21,7 +22,10 @@ interface Pending {
   resolve(answer: RawAnswer): void;
   reject(err: Error): void;
   timer: NodeJS.Timeout;
-  /** Streaming: each chunk of a chunked body as it arrives (the answer's body is then empty). */
+  /**
+   * Streaming: each chunk of a chunked body as it arrives (the answer's body is then empty). The
+   * chunk is a view of the shared read buffer, valid only during the call.
+   */
   onChunk: ((chunk: Buffer) => void) | undefined;
 }
 
@@ -70,8 +74,13 @@ export class RawHttp {
         callback: (n: number, b: Uint8Array): boolean => {
           const chunk = (b as Buffer).subarray(0, n);
           this.received += n;
-          this.buf = this.buf.length === 0 ? Buffer.from(chunk) : Buffer.concat([this.buf, chunk]);
+          // Parsed where it was read, as raw-ws.ts does: a copy of every read (a new pooled Buffer
+          // per delivery) ran the generator's V8 into a major GC every ~2 s at S7's rate, whose
+          // pauses delayed the reads of HTTP stacks only. What is left over is copied (the next
+          // read overwrites the shared buffer); bodies handed out are copies (answers are read later).
+          this.buf = this.buf.length === 0 ? chunk : Buffer.concat([this.buf, chunk]);
           this.parse();
+          if (this.buf.length > 0 && this.buf.buffer === READ_BUFFER.buffer) this.buf = Buffer.from(this.buf);
           return true;
         },
       },
@@ -117,7 +126,7 @@ export class RawHttp {
     if (length) {
       const n = Number(length[1]);
       if (buf.length - bodyStart < n) return;
-      body = buf.subarray(bodyStart, bodyStart + n);
+      body = Buffer.from(buf.subarray(bodyStart, bodyStart + n));
       consumed = bodyStart + n;
     } else if (/\r\ntransfer-encoding:\s*chunked/.test(header)) {
       if (this.pending?.onChunk) {

@@ -10,6 +10,7 @@ import { Decoder, Encoder, ExtensionCodec } from '@msgpack/msgpack';
 import { outboundData } from './encoding.js';
 import { AblyError, Err } from './errors.js';
 import { DEFAULT_DECODE_LIMITS, checkJson, checkMsgpack, type DecodeLimits } from './limits.js';
+import { NOT_SIMPLE, decodeSimpleMsgpack } from './msgpack-small.js';
 import type { Annotation, Format, Message, PresenceMessage, ProtocolMessage } from './types.js';
 
 const extensionCodec = new ExtensionCodec();
@@ -24,6 +25,9 @@ const decoder = new Decoder({ extensionCodec, useBigInt64: false });
  */
 export function decodeMsgpack(bytes: Uint8Array, limits: DecodeLimits = DEFAULT_DECODE_LIMITS): unknown {
   checkMsgpack(bytes, limits);
+  // Most client frames are small maps of ASCII strings and integers: decoded directly (msgpack-small.ts).
+  const simple = decodeSimpleMsgpack(bytes);
+  if (simple !== NOT_SIMPLE) return simple;
   try {
     return decoder.decode(bytes);
   } catch (err) {

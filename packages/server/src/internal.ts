@@ -55,6 +55,12 @@ export { connectedMessage, formatConnectionKey } from './session/connection-key.
 export { randomAlnum, randomId } from './util/ids.js';
 /** What reaches each WebSocket connection, write by write (fan-out write tests). */
 export { WebSocketTransport } from './transports/websocket.js';
+/** The connect query reader (answers as URLSearchParams does). */
+export { parseQuery } from './http/query-params.js';
+/** API key secrets compared without a digest, in time set by the given secret's length. */
+export { secretMatches } from './auth/secret.js';
+/** WebSocket framing (control-frames tests: a template's frame as the transport writes it). */
+export { wsFrame, WS_OPCODE_BINARY, WS_OPCODE_TEXT } from './wire/ws-framing.js';
 /** Idle memory, second pass (issue 19): the session's on-demand state, derived secrets, lean attachments. */
 export { SessionFields } from './session/session-fields.js';
 export { Attachment } from './session/attachment.js';

@@ -268,7 +268,7 @@ export class EnckeNode {
       );
       return;
     }
-    acceptWebSocket(this.ctx, this.wss, req, socket, head, new URLSearchParams(q < 0 ? '' : target.slice(q + 1)));
+    acceptWebSocket(this.ctx, this.wss, req, socket, head, q < 0 ? '' : target.slice(q + 1));
   }
 
   private onRequest(req: IncomingMessage, res: ServerResponse): void {

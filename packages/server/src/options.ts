@@ -82,8 +82,9 @@ export interface ServerOptions {
   /**
    * Longest time (ms) a streaming comet recv is held open before the server ends it and the client
    * opens the next one; well under the SDK's 90 s recvTimeout and most proxies' limits. Each stream
-   * ends at random in the second half of it (streams opened together are not renewed all at once).
-   * @default 30000
+   * ends at random in the second half of it (streams opened together are not renewed all at once),
+   * at the heartbeat visit after that, or, if it is still being written to, right after its next
+   * batch (at most one more heartbeat interval). @default 30000
    */
   maxCometStreamDuration?: number;
   /**

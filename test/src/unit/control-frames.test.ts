@@ -2,7 +2,8 @@
  * CONNECTED and ATTACHED from their templates (session/connected-frame.ts, attached-frame.ts,
  * wire/msgpack-text.ts) are byte for byte what the encoders make of the messages, in JSON and
  * msgpack, whatever the ids, keys, clientIds, limits, channel names, flags and serials (fast-check,
- * fixed seed): a client cannot tell a templated frame from an encoded one.
+ * fixed seed): a client cannot tell a templated frame from an encoded one. That holds for the
+ * WebSocket frame the transport writes too (a template's is latin1 text, no Buffer: wire/frame.ts).
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
@@ -15,6 +16,10 @@ import {
   connectedMessage,
   formatConnectionKey,
   hasConnectedTemplate,
+  wsFrame,
+  WS_OPCODE_BINARY,
+  WS_OPCODE_TEXT,
+  type OutboundFrame,
 } from '@encke/server/internal';
 
 const SEED = 19_060;
@@ -56,6 +61,14 @@ function encoded(pm: ProtocolMessage, format: Format): Buffer {
   return bytes(format === 'json' ? encodeJson(pm) : encodeMsgpack(pm));
 }
 
+/** The WebSocket frame the transport writes for `frame` in `format` (a string is latin1 text) is the encoder's, framed. */
+function assertWsFrame(frame: OutboundFrame, pm: ProtocolMessage, format: Format): void {
+  const wire = frame.wsWrite(format);
+  const written = typeof wire === 'string' ? Buffer.from(wire, 'latin1') : wire;
+  const opcode = format === 'json' ? WS_OPCODE_TEXT : WS_OPCODE_BINARY;
+  assert.deepEqual(written, wsFrame(encoded(pm, format), opcode), `${format} WebSocket frame`);
+}
+
 describe('CONNECTED from the template', () => {
   it('has a template with the default options', () => {
     assert.equal(hasConnectedTemplate(resolveOptions()), true);
@@ -81,6 +94,7 @@ describe('CONNECTED from the template', () => {
             // The other format is encoded from the message, as any frame's.
             const other: Format = format === 'json' ? 'msgpack' : 'json';
             assert.deepEqual(bytes(frame.payload(other)), encoded(pm, other), other);
+            for (const each of FORMATS) assertWsFrame(frame, pm, each);
           }
         },
       ),
@@ -153,7 +167,10 @@ describe('ATTACHED from the template', () => {
           const frame = attachedFrame(format, name, f, s);
           const pm: ProtocolMessage = { action: Action.ATTACHED, channel: name, flags: f, channelSerial: s };
           assert.deepEqual(frame.pm, pm);
-          for (const each of FORMATS) assert.deepEqual(bytes(frame.payload(each)), encoded(pm, each), each);
+          for (const each of FORMATS) {
+            assert.deepEqual(bytes(frame.payload(each)), encoded(pm, each), each);
+            assertWsFrame(frame, pm, each);
+          }
         },
       ),
       { seed: SEED, numRuns: 500 },

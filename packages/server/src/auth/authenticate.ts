@@ -7,7 +7,7 @@ import { AblyError, Err } from '@encke/protocol';
 import { parseKeyString, type ApiKey, type App } from '../apps/app.js';
 import type { AppRegistry, KeyLookup } from '../apps/registry.js';
 import type { Capability } from './capability.js';
-import { matchesDigest, secretDigest } from './secret.js';
+import { secretMatches } from './secret.js';
 
 export interface Credentials {
   /** A whole API key, `appId.keyId:secret` (basic auth). */
@@ -38,36 +38,35 @@ export interface TokenVerifier {
   verify(token: string): Promise<AuthContext>;
 }
 
-const UNKNOWN_KEY_DIGEST = secretDigest('\u0000unknown-key\u0000');
+/** What a secret is compared with when no key has the name given (the same work as for a key that exists). */
+const UNKNOWN_KEY_SECRET = '\u0000unknown-key\u0000';
 
-/** Per key: the digest of its secret and its (immutable) basic-auth context, made once. */
-const keyState = new WeakMap<ApiKey, { digest: Buffer; context: AuthContext }>();
+/** Per key: its (immutable) basic-auth context, made once. */
+const keyContexts = new WeakMap<ApiKey, AuthContext>();
 
-/** The basic-auth context of `found` (made once per key) and the digest its secret is compared by. */
-function stateOf(found: KeyLookup | undefined): { digest: Buffer; context: AuthContext } | undefined {
-  if (!found) return undefined;
-  let state = keyState.get(found.key);
-  if (!state) {
-    const context: AuthContext = {
+/** The basic-auth context of `found` (made once per key). */
+function contextOf(found: KeyLookup): AuthContext {
+  let context = keyContexts.get(found.key);
+  if (!context) {
+    context = {
       app: found.app,
       keyName: found.key.name,
       capability: found.key.capability,
       method: 'basic',
       clientId: undefined,
     };
-    keyState.set(found.key, (state = { digest: secretDigest(found.key.secret), context }));
+    keyContexts.set(found.key, context);
   }
-  return state;
+  return context;
 }
 
 /** Checks `secret` against the key found (or a dummy when none was), in constant time either way. */
 function verifyKey(secret: string, found: KeyLookup | undefined): AuthContext {
-  const state = stateOf(found);
   // Compare against a dummy when the key is unknown, so timing does not tell which keys exist.
-  const ok = matchesDigest(secret, state?.digest ?? UNKNOWN_KEY_DIGEST) && state !== undefined;
-  if (!ok || !state)
+  const ok = secretMatches(secret, found?.key.secret ?? UNKNOWN_KEY_SECRET);
+  if (!ok || !found)
     throw new AblyError(Err.invalidCredentials, 'Invalid credentials: key not recognised or secret wrong');
-  return state.context;
+  return contextOf(found);
 }
 
 function parsedKey(key: string): { keyName: string; secret: string } {

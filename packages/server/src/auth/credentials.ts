@@ -4,8 +4,9 @@
  */
 import { AblyError, Err } from '@encke/protocol';
 import type { Credentials } from './authenticate.js';
+import type { QueryParams } from '../http/query-params.js';
 
-export function credentialsFromQuery(query: URLSearchParams): Credentials | undefined {
+export function credentialsFromQuery(query: QueryParams): Credentials | undefined {
   const key = query.get('key');
   if (key !== null) return { key };
   const token = query.get('access_token') ?? query.get('accessToken');

@@ -7,7 +7,7 @@
  */
 import { Action, type Format, type ProtocolMessage } from '@encke/protocol';
 import { OutboundFrame } from '../wire/frame.js';
-import { FIXMAP, packedText, strText, textBytes, uintText } from '../wire/msgpack-text.js';
+import { FIXMAP, packedText, strText, uintText } from '../wire/msgpack-text.js';
 
 const JSON_CHANNEL = `{"action":${Action.ATTACHED},"channel":`;
 const JSON_FLAGS = ',"flags":';
@@ -17,8 +17,11 @@ const MSGPACK_CHANNEL = String.fromCharCode(FIXMAP | 4) + packedText('action', A
 const MSGPACK_FLAGS = packedText('flags');
 const MSGPACK_SERIAL = packedText('channelSerial');
 
-/** `pm` (an ATTACHED of exactly those four keys) in `format`; undefined when the encoder must do it. */
-function encodeAttached(pm: ProtocolMessage, format: Format): string | Buffer | undefined {
+/**
+ * `pm` (an ATTACHED of exactly those four keys) in `format`: JSON text, or msgpack bytes as latin1
+ * text (OutboundFrame.templated); undefined when the encoder must do it.
+ */
+function encodeAttached(pm: ProtocolMessage, format: Format): string | undefined {
   const { channel, flags, channelSerial } = pm;
   if (channel === undefined || flags === undefined || channelSerial === undefined) return undefined;
   if (format === 'json') {
@@ -27,9 +30,7 @@ function encodeAttached(pm: ProtocolMessage, format: Format): string | Buffer | 
   }
   const flagsText = uintText(flags);
   if (flagsText === undefined) return undefined;
-  return textBytes(
-    MSGPACK_CHANNEL + strText(channel) + MSGPACK_FLAGS + flagsText + MSGPACK_SERIAL + strText(channelSerial),
-  );
+  return MSGPACK_CHANNEL + strText(channel) + MSGPACK_FLAGS + flagsText + MSGPACK_SERIAL + strText(channelSerial);
 }
 
 /**
@@ -44,6 +45,6 @@ export function attachedFrame(
 ): OutboundFrame {
   // Keys in this order: the template writes them so.
   const pm: ProtocolMessage = { action: Action.ATTACHED, channel, flags, channelSerial };
-  const payload = format === undefined ? undefined : encodeAttached(pm, format);
-  return payload === undefined ? new OutboundFrame(pm) : OutboundFrame.encoded(pm, payload);
+  const text = format === undefined ? undefined : encodeAttached(pm, format);
+  return text === undefined || format === undefined ? new OutboundFrame(pm) : OutboundFrame.templated(pm, format, text);
 }

@@ -6,6 +6,7 @@
 import { AblyError, Err, MIN_PROTOCOL_VERSION, type Format } from '@encke/protocol';
 import type { Credentials } from '../auth/authenticate.js';
 import { credentialsFromQuery } from '../auth/credentials.js';
+import type { QueryParams } from '../http/query-params.js';
 
 export interface ConnectParams {
   credentials: Credentials | undefined;
@@ -36,7 +37,7 @@ function bool(value: string | null, name: string, fallback: boolean): boolean {
   throw new AblyError(Err.invalidParameterValue, `Invalid ${name} ${JSON.stringify(value)}: expected true or false`);
 }
 
-export function parseConnectParams(query: URLSearchParams, secure = false, origin?: string): ConnectParams {
+export function parseConnectParams(query: QueryParams, secure = false, origin?: string): ConnectParams {
   const format = query.get('format') ?? 'json';
   if (format !== 'json' && format !== 'msgpack') {
     throw new AblyError(

@@ -8,7 +8,7 @@
  * CONNECTED with an error (a failed resume) is rare and goes through the encoder.
  */
 import { encodeMsgpackValue, type ErrorInfo, type Format, type ProtocolMessage } from '@encke/protocol';
-import { FIXMAP, FIXMAP_MAX, packedText, strText, textBytes } from '../wire/msgpack-text.js';
+import { FIXMAP, FIXMAP_MAX, packedText, strText } from '../wire/msgpack-text.js';
 import type { ResolvedOptions } from '../options.js';
 import { OutboundFrame } from '../wire/frame.js';
 import { connectedMessage } from './connection-key.js';
@@ -71,24 +71,24 @@ function piecesFor(o: ResolvedOptions): Pieces | null {
   return pieces;
 }
 
-/** CONNECTED encoded from the template; the encoder's exact bytes (see the module comment). */
+/** CONNECTED encoded from the template: the encoder's exact JSON, or its msgpack bytes as latin1 text (see the module comment). */
 function encodeConnected(
   p: Pieces,
   format: Format,
   connectionId: string,
   connectionKey: string,
   clientId: string | undefined,
-): string | Uint8Array {
+): string {
   if (format === 'json') {
     const client = clientId === undefined ? '' : p.jsonClientIdKey + JSON.stringify(clientId);
     return `${p.jsonHead}${JSON.stringify(connectionId)}${p.jsonDetailsHead}${JSON.stringify(connectionKey)}${p.jsonDetailsTail}${client}}}`;
   }
   const entries = p.msgpackDetails + (clientId === undefined ? 0 : 1);
-  // The encoder's layout, assembled as text and made bytes in one call (no walk over two objects).
+  // The encoder's layout, assembled as text (no walk over two objects; the transport writes it as text).
   let text = p.msgpackHead + strText(connectionId) + p.msgpackDetailsKey + String.fromCharCode(FIXMAP | entries);
   text += p.msgpackKeyKey + strText(connectionKey) + p.msgpackDetailsTail;
   if (clientId !== undefined) text += p.msgpackClientIdKey + strText(clientId);
-  return textBytes(text);
+  return text;
 }
 
 /**
@@ -106,7 +106,7 @@ export function connectedFrame(
   const pm: ProtocolMessage = connectedMessage(o, connectionId, connectionKey, clientId, error);
   const pieces = error ? null : piecesFor(o);
   if (!pieces) return new OutboundFrame(pm);
-  return OutboundFrame.encoded(pm, encodeConnected(pieces, format, connectionId, connectionKey, clientId));
+  return OutboundFrame.templated(pm, format, encodeConnected(pieces, format, connectionId, connectionKey, clientId));
 }
 
 /** Whether this node's CONNECTED has a template (it has with every option a node accepts; the fallback is the encoder). */

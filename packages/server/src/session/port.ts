@@ -54,6 +54,13 @@ export interface Transport {
    */
   connected(owner: TransportOwner, issued: ConnectionIssued): void;
   /**
+   * True while no frame but the session's CONNECTED can be written to this transport in this tick
+   * (a WebSocket opened within its upgrade, before anything was read from the client): the
+   * CONNECTED is then written at once instead of at the end of the tick, with one write per
+   * connection per tick kept. Absent or false: it waits for the tick's flush like any frame.
+   */
+  readonly connectsAlone?: boolean;
+  /**
    * Writes frames in order. Called once per tick with everything the session has for the client.
    * `frames` is valid during the call only (a one-frame flush reuses one array): copy what is kept.
    */

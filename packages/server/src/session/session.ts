@@ -1,8 +1,8 @@
 /**
- * The per-connection state machine, independent of the transport that carries it. A session
- * outlives its transport for `connectionStateTtl` so that the client can resume it; while it has no
- * transport, channel traffic is not queued: the client re-attaches every channel with its last
- * channelSerial and the channel log replays what it missed (RTN15c6, RTL3d).
+ * The per-connection state machine, independent of the transport that carries it. A session outlives its
+ * transport for `connectionStateTtl` so that the client can resume it; while it has no transport, channel
+ * traffic is not queued: the client re-attaches every channel with its last channelSerial and the channel
+ * log replays what it missed (RTN15c6, RTL3d).
  *
  * The session owns its state. What each client message does lives in the operation modules
  * (dispatch.ts and what it calls), which change the session only through its methods and its
@@ -35,12 +35,8 @@ import { sharedParams } from './shared-params.js';
 import type { DisposeReason, SessionParams, SessionState } from './handle.js';
 import type { Inbound, Transport, TransportOwner } from './port.js';
 import { TokenExpiry } from './token-expiry.js';
-import { Upgrades } from './upgrade.js';
+import { Upgrades, superseded } from './upgrade.js';
 import type { SessionWithContext } from './with-context.js';
-
-/** DISCONNECTED to a transport this connection moved away from (to another transport or node). */
-const superseded = (reason: string): OutboundFrame =>
-  new OutboundFrame({ action: Action.DISCONNECTED, error: new AblyError(Err.superseded, reason).toErrorInfo() });
 
 export class Session extends SessionFields implements SessionWithContext, Flushable, AttachmentHolder {
   flushQueued = false;
@@ -183,9 +179,9 @@ export class Session extends SessionFields implements SessionWithContext, Flusha
   sendConnected(error?: ErrorInfo, to: Transport | null = this.bound, owner: TransportOwner = this): void {
     const connectionKey = formatConnectionKey(this.id, this.connectionSecret, this.nextKeyGeneration());
     if (to) {
-      // Encoded from the node's template in the transport's format (connected-frame.ts).
+      // From the node's template (connected-frame.ts); at once if no other frame can come this tick (connectsAlone).
       const frame = connectedFrame(this.ctx.options, to.format, this.id, connectionKey, this.clientId, error);
-      if (to === this.bound) this.enqueue(frame);
+      if (to === this.bound) this.enqueue(frame, to.connectsAlone === true);
       else to.write([frame]);
     }
     to?.connected(owner, { connectionId: this.id, appId: this.appId, connectionKey, auth: this.auth });
@@ -249,29 +245,35 @@ export class Session extends SessionFields implements SessionWithContext, Flusha
     this.enqueue(new OutboundFrame(pm));
   }
 
-  enqueue(frame: OutboundFrame): void {
+  /** `alone`: no other frame can come for this connection this tick, so with nothing queued it is written now. */
+  enqueue(frame: OutboundFrame, alone = false): void {
     if (!this.bound) return;
     this.ctx.stats.delivered(this.appId, frame);
     this.ctx.metrics.sent(frame.pm);
-    this.queue(frame);
+    if (alone && this.first === null) this.writeNow(this.bound, frame);
+    else this.queue(frame);
   }
 
   /**
-   * A channel's fan-out frame, counted by the channel: true if it goes out. `direct` (the tick's
-   * last channel, FlushScheduler): with nothing queued, no other frame comes this tick, so it is
-   * written now; anything queued (ATTACHED, ACK) goes first and the frame waits behind it.
+   * A channel's fan-out frame, counted by the channel: true if it goes out. `direct` (the tick's last channel,
+   * FlushScheduler): with nothing queued, no other frame comes this tick, so it is written now; anything
+   * queued (ATTACHED, ACK) goes first and the frame waits behind it.
    */
   deliverShared(frame: OutboundFrame, direct: boolean): boolean {
     const transport = this.bound;
     if (transport === null) return false;
-    if (direct && this.first === null) {
-      try {
-        transport.writeOne(frame);
-      } catch (err) {
-        this.ctx.scheduler.fault(this, err); // as in its flush: this connection fails, the fan-out goes on
-      }
-    } else this.queue(frame);
+    if (direct && this.first === null) this.writeNow(transport, frame);
+    else this.queue(frame);
     return true;
+  }
+
+  /** Writes `frame` at once (one write this tick); a throw fails this connection only, as in its flush. */
+  private writeNow(transport: Transport, frame: OutboundFrame): void {
+    try {
+      transport.writeOne(frame);
+    } catch (err) {
+      this.ctx.scheduler.fault(this, err);
+    }
   }
 
   private queue(frame: OutboundFrame): void {

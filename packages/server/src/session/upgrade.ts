@@ -8,9 +8,14 @@
  * candidates are ended; the client re-attaches every channel with its channelSerial and the
  * channel log fills the gap, as after a resume.
  */
-import { Action, PayloadError, type AblyError } from '@encke/protocol';
+import { AblyError, Action, Err, PayloadError } from '@encke/protocol';
+import { OutboundFrame } from '../wire/frame.js';
 import type { Inbound, Transport, TransportOwner } from './port.js';
 import type { SessionHandle, SessionParams } from './handle.js';
+
+/** DISCONNECTED to a transport this connection moved away from (to another transport or node). */
+export const superseded = (reason: string): OutboundFrame =>
+  new OutboundFrame({ action: Action.DISCONNECTED, error: new AblyError(Err.superseded, reason).toErrorInfo() });
 
 /** Upgrade transports one connection may have waiting at once (ably-js tries two in parallel). */
 const MAX_CANDIDATES = 2;

@@ -9,6 +9,7 @@ import { AblyError, Action, type Format } from '@encke/protocol';
 import { WebSocketServer, type Server } from 'ws';
 import type { NodeContext } from '../context.js';
 import { requestOrigin } from '../http/origin.js';
+import { parseQuery } from '../http/query-params.js';
 import { parseConnectParams, type ConnectParams } from '../session/connect-params.js';
 import { openConnection } from '../session/connect.js';
 import { OutboundFrame } from '../wire/frame.js';
@@ -28,15 +29,16 @@ export function webSocketServer(maxFrameSize: number): TransportServer {
   });
 }
 
-/** Accepts a WebSocket upgrade on `/` and starts the connection over it. */
+/** Accepts a WebSocket upgrade on `/` (with the request's query string) and starts the connection over it. */
 export function acceptWebSocket(
   ctx: NodeContext,
   wss: TransportServer,
   req: IncomingMessage,
   upgraded: Duplex,
   head: Buffer,
-  query: URLSearchParams,
+  queryText: string,
 ): void {
+  const query = parseQuery(queryText);
   // node:http's 'upgrade' hands over a net.Socket (or a tls.TLSSocket, one of those) unless a
   // server was made with another socket type, which this node never does.
   const socket = upgraded as Socket;
@@ -59,8 +61,12 @@ export function acceptWebSocket(
       return;
     }
     const transport = ws.start(ctx, socket, params.format, params.heartbeats);
+    // Only CONNECTED can go to it this tick if the client sent nothing with its upgrade (`head`, answered
+    // later this tick) and the open ends here, awaiting nothing (a configured key): it goes at once, with the 101.
+    transport.accepting = head.length === 0;
     openConnection(ctx, params, transport).catch((err: unknown) =>
       ctx.logger.error({ err }, 'websocket connect failed'),
     );
+    transport.accepting = false;
   });
 }

@@ -52,6 +52,8 @@ const HEARTBEATS = 8;
 /** Something was written since the last heartbeat visit (`tick` turns it into `lastOutbound`, so a write reads no clock). */
 const WROTE = 16;
 const MSGPACK = 32;
+/** Within the upgrade, before anything was read from the client (Transport.connectsAlone). */
+const ACCEPTING = 64;
 
 /** Client messages that came before the connection was established, and their bytes. */
 interface EarlyFrames {
@@ -71,7 +73,7 @@ export class WebSocketTransport extends WebSocket implements Transport {
   private owner: TransportOwner | null = null;
   /** Made by the first frame that comes before CONNECTED (auth is asynchronous); null again from then on. */
   private early: EarlyFrames | null = null;
-  /** ENDED, CORKED, PAUSED, HEARTBEATS, WROTE, MSGPACK (the accessors below). */
+  /** ENDED, CORKED, PAUSED, HEARTBEATS, WROTE, MSGPACK, ACCEPTING (the accessors below). */
   private flags = 0;
   /**
    * When the peer was last heard from and last written to (compactTime: ms in a small integer).
@@ -143,6 +145,15 @@ export class WebSocketTransport extends WebSocket implements Transport {
   /** The wire format the client asked for (`format=`). */
   get format(): Format {
     return (this.flags & MSGPACK) !== 0 ? 'msgpack' : 'json';
+  }
+
+  /** Transport.connectsAlone: CONNECTED, written within the upgrade with no client bytes read, is the tick's only frame. */
+  get connectsAlone(): boolean {
+    return (this.flags & ACCEPTING) !== 0;
+  }
+  /** @internal acceptWebSocket, around the open it runs within the upgrade */
+  set accepting(on: boolean) {
+    this.flags = on ? this.flags | ACCEPTING : this.flags & ~ACCEPTING;
   }
 
   /** What this transport is (the Transport port's tag; on the prototype, not in each object). */
@@ -229,7 +240,7 @@ export class WebSocketTransport extends WebSocket implements Transport {
     // (corked since the upgrade): it and CONNECTED go out in the same write.
     if (!this.corked) socket.cork();
     this.corked = false;
-    for (const f of frames) bytes += writeFrame(socket, f.ws(this.format));
+    for (const f of frames) bytes += writeFrame(socket, f.wsWrite(this.format));
     socket.uncork();
     this.afterWrite(bytes);
   }
@@ -241,15 +252,15 @@ export class WebSocketTransport extends WebSocket implements Transport {
   writeOne(frame: OutboundFrame): void {
     if (this.ended || this.readyState !== WebSocket.OPEN) return;
     // Null: no encoder takes the frame; dropped for this connection only (reported as a fault).
-    const bytes = frame.wsIfEncodes(this.format, this.ctx.faults);
-    if (bytes === null) return;
-    this.socket.write(bytes);
+    const wire = frame.wsIfEncodes(this.format, this.ctx.faults);
+    if (wire === null) return;
+    const bytes = writeFrame(this.socket, wire);
     if (this.corked) {
       // The 101 response waited in the socket's buffer: it and CONNECTED go out in one write.
       this.corked = false;
       this.socket.uncork();
     }
-    this.afterWrite(bytes.length);
+    this.afterWrite(bytes);
   }
 
   /** After a write: bytes out, not idle towards the client, and the slow-consumer check. */
@@ -340,8 +351,9 @@ export class WebSocketTransport extends WebSocket implements Transport {
   }
 }
 
-/** Writes one encoded frame; returns its size for the bytes-out count. */
-function writeFrame(socket: Duplex, frame: Buffer): number {
-  socket.write(frame);
-  return frame.byteLength;
+/** Writes one encoded frame (a string is latin1 text: one char a byte); returns its size for the bytes-out count. */
+function writeFrame(socket: Duplex, frame: Buffer | string): number {
+  if (typeof frame === 'string') socket.write(frame, 'latin1');
+  else socket.write(frame);
+  return frame.length;
 }

@@ -5,7 +5,7 @@
  */
 import { encodeJson, encodeMsgpack, type Format, type ProtocolMessage } from '@encke/protocol';
 import type { Faults } from '../util/faults.js';
-import { wsFrame, WS_OPCODE_BINARY, WS_OPCODE_TEXT } from './ws-framing.js';
+import { wsFrame, wsHeaderText, WS_OPCODE_BINARY, WS_OPCODE_TEXT } from './ws-framing.js';
 
 /** msgpack fixarray header of one element. */
 const ONE_ELEMENT_ARRAY = Buffer.from([0x91]);
@@ -67,6 +67,10 @@ export class OutboundFrame {
   private wsBinary: Buffer | undefined = undefined;
   private cometJson: Buffer | undefined = undefined;
   private cometMsgpack: Buffer | undefined = undefined;
+  /** A template's frame (`templated`): its msgpack bytes as latin1 text, and its WebSocket frame as latin1 text in `wireFormat`. */
+  private msgpackText: string | undefined = undefined;
+  private wsWire: string | undefined = undefined;
+  private wireFormat: Format | undefined = undefined;
   /** Encodings of other framings (SSE, iframe, multipart, the SSE API), by framing. */
   private others: Map<object, unknown> | undefined = undefined;
 
@@ -79,13 +83,23 @@ export class OutboundFrame {
   ) {}
 
   /**
-   * A frame of `pm` whose encoding is already made (JSON text or msgpack bytes, e.g. from a
-   * template): it is not encoded again in that format. `payload` must be what the encoder makes of `pm`.
+   * A frame of `pm` encoded from a template for one connection in `format` (CONNECTED, ATTACHED):
+   * `text` is what the encoder makes of `pm`, the JSON text, or for msgpack its bytes as latin1 text
+   * (one char a byte). The connection's WebSocket write takes the whole frame as latin1 text, so no
+   * Buffer is made for it (JSON only when ASCII, where UTF-8 and latin1 agree); any other reader
+   * gets the usual encodings, msgpack bytes made from `text` if asked.
    */
-  static encoded(pm: ProtocolMessage, payload: string | Uint8Array): OutboundFrame {
+  static templated(pm: ProtocolMessage, format: Format, text: string): OutboundFrame {
     const frame = new OutboundFrame(pm);
-    if (typeof payload === 'string') frame.jsonText = payload;
-    else frame.msgpackBytes = payload;
+    frame.wireFormat = format;
+    if (format === 'msgpack') {
+      frame.msgpackText = text;
+      frame.wsWire = wsHeaderText(text.length, WS_OPCODE_BINARY) + text;
+      return frame;
+    }
+    frame.jsonText = text;
+    const bytes = Buffer.byteLength(text);
+    if (bytes === text.length) frame.wsWire = wsHeaderText(bytes, WS_OPCODE_TEXT) + text;
     return frame;
   }
 
@@ -122,7 +136,9 @@ export class OutboundFrame {
   }
 
   msgpack(): Uint8Array {
-    return (this.msgpackBytes ??= this.encoding.msgpack(this.pm));
+    if (this.msgpackBytes !== undefined) return this.msgpackBytes;
+    const text = this.msgpackText;
+    return (this.msgpackBytes = text === undefined ? this.encoding.msgpack(this.pm) : Buffer.from(text, 'latin1'));
   }
 
   payload(format: Format): string | Uint8Array {
@@ -152,13 +168,19 @@ export class OutboundFrame {
   }
 
   /**
-   * `ws(format)` if the frame encodes in `format`, else null (reported once, see `encodes`): what a
-   * WebSocket delivery reads, once the first subscriber made it a field load.
+   * `wsWrite(format)` if the frame encodes in `format`, else null (reported once, see `encodes`): what
+   * a WebSocket delivery reads, once the first subscriber made it a field load. A string is latin1 text.
    */
-  wsIfEncodes(format: Format, faults: Faults): Buffer | null {
+  wsIfEncodes(format: Format, faults: Faults): Buffer | string | null {
     const made = format === 'json' ? this.wsText : this.wsBinary;
     if (made !== undefined) return made;
+    if (this.wsWire !== undefined && format === this.wireFormat) return this.wsWire;
     return this.encodes(format, faults) ? this.ws(format) : null;
+  }
+
+  /** The complete WebSocket frame to write: a template's latin1 text (`templated`), or the bytes. */
+  wsWrite(format: Format): Buffer | string {
+    return this.wsWire !== undefined && format === this.wireFormat ? this.wsWire : this.ws(format);
   }
 
   /** A complete WebSocket frame: JSON as text, msgpack as binary (ably-js needs exactly that). */

@@ -6,6 +6,30 @@
 export const WS_OPCODE_TEXT = 0x1;
 export const WS_OPCODE_BINARY = 0x2;
 
+/**
+ * The header of a frame of `length` payload bytes as latin1 text (one char a byte), for frames
+ * written to the socket as text (a template's CONNECTED or ATTACHED: no Buffer made for them).
+ */
+export function wsHeaderText(length: number, opcode: number): string {
+  const first = 0x80 | opcode;
+  if (length < 126) return String.fromCharCode(first, length);
+  if (length < 65536) return String.fromCharCode(first, 126, length >>> 8, length & 0xff);
+  const high = Math.floor(length / 2 ** 32);
+  const low = length >>> 0;
+  return String.fromCharCode(
+    first,
+    127,
+    high >>> 24,
+    (high >>> 16) & 0xff,
+    (high >>> 8) & 0xff,
+    high & 0xff,
+    low >>> 24,
+    (low >>> 16) & 0xff,
+    (low >>> 8) & 0xff,
+    low & 0xff,
+  );
+}
+
 export function wsFrame(payload: string | Uint8Array, opcode: number): Buffer {
   const length = typeof payload === 'string' ? Buffer.byteLength(payload, 'utf8') : payload.byteLength;
   const headerLength = length < 126 ? 2 : length < 65536 ? 4 : 10;

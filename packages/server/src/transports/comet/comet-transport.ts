@@ -177,7 +177,7 @@ export class CometTransport implements Transport, ParkOwner, Parkable {
     if (this.recv) this.endRecv([]);
     this.recvAborted = false;
     const expires = compactTime(this.ctx.clock.now() + streamLifetime(this.ctx.options.maxCometStreamDuration));
-    const recv: Recv = { res, parked: null, format, mode, expires, open: false, bytes: 0 };
+    const recv: Recv = { res, parked: null, format, mode, expires, open: false, ending: false, bytes: 0 };
     this.recv = recv;
     res.on('close', () => this.recvClosed(recv));
     if (again && again.length > 0 && mode.stream) {
@@ -249,8 +249,10 @@ export class CometTransport implements Transport, ParkOwner, Parkable {
     }
     this.ctx.metrics.wrote('comet', recv.bytes - before);
     if (buffered(recv) > this.ctx.options.maxOutboundBuffer) this.slowConsumer();
-    // A forever-iframe's document is ended after a byte budget; the page opens the next one.
-    else if (recv.mode.framing?.name === 'htmlfile' && recv.bytes >= this.ctx.options.maxIframeBytes) this.endRecv([]);
+    // An expired stream ends with this batch; a forever-iframe's document after a byte budget (the
+    // page opens the next one).
+    else if (recv.ending || (recv.mode.framing?.name === 'htmlfile' && recv.bytes >= this.ctx.options.maxIframeBytes))
+      this.endRecv([]);
   }
 
   /**
@@ -333,7 +335,13 @@ export class CometTransport implements Transport, ParkOwner, Parkable {
       if (this.recvAborted || now - this.lastRecvEnd > this.ctx.options.maxIdleInterval + interval) this.gone();
       return;
     }
-    if (recv.mode.stream && compactTime(now) >= recv.expires) return this.endRecv([]);
+    if (recv.mode.stream && !recv.ending && compactTime(now) >= recv.expires) {
+      // Until the client's next recv arrives, what is published waits. A stream written to since
+      // the last visit ends right after its next batch, when the channel has just delivered;
+      // one that was quiet ends now (so does one that is still ending at the next visit).
+      if (this.streamed) recv.ending = true;
+      else return this.endRecv([]);
+    } else if (recv.ending) return this.endRecv([]);
     if (this.streamed) {
       // Written since the last visit (at most an interval ago): not idle towards the client.
       this.streamed = false;

@@ -25,6 +25,11 @@ export interface Recv {
   readonly expires: number;
   /** Headers sent: a stream is open and may take more batches. */
   open: boolean;
+  /**
+   * Past `expires` while batches were still being written: the stream ends right after its next
+   * batch (or at the next heartbeat visit if none comes), not between two of them.
+   */
+  ending: boolean;
   /** Bytes written to the stream so far (the forever-iframe's budget). */
   bytes: number;
 }
