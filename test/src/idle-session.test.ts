@@ -77,6 +77,9 @@ for (const format of ['json', 'msgpack'] as Format[]) {
       const client = await RawClient.open(ts.port, query(), format);
       const connected = await client.next(Action.CONNECTED);
       const id = connected.connectionId!;
+      // ATTACHED goes out through the session's flush (CONNECTED may be written at the upgrade).
+      client.send({ action: Action.ATTACH, channel: `gone-${format}` });
+      await client.next(Action.ATTACHED);
       const session = sessions.get(id)!;
       // What ws does to a peer that floods pings: terminate() on the WebSocket, nothing else.
       session.transport!.terminate();
