@@ -11,46 +11,10 @@ import assert from 'node:assert/strict';
 import { connect, type Socket } from 'node:net';
 import { after, afterEach, before, describe, it } from 'node:test';
 import { Action, encodeProtocolMessage, type Format, type ProtocolMessage } from '@encke/protocol';
-import { type OutboundFrame, WebSocketTransport } from '@encke/server/internal';
 import { fetchToken } from './helpers/auth.js';
 import { RawClient } from './helpers/raw-ws.js';
+import { recordWrites, type WriteCall } from './helpers/write-spy.js';
 import { KEYS, startServer, type TestServer } from './helpers/server.js';
-
-/** One outermost write call of a WebSocket transport, and whether it came while its open could connect alone. */
-interface WriteCall {
-  readonly transport: WebSocketTransport;
-  readonly frames: readonly ProtocolMessage[];
-  readonly alone: boolean;
-}
-
-function recordWrites(): { calls: WriteCall[]; stop: () => void } {
-  const proto = WebSocketTransport.prototype;
-  const { write, writeOne } = proto;
-  const calls: WriteCall[] = [];
-  let depth = 0;
-  const record = (transport: WebSocketTransport, frames: readonly OutboundFrame[], go: () => void): void => {
-    if (depth === 0) calls.push({ transport, frames: frames.map((f) => f.pm), alone: transport.connectsAlone });
-    depth++;
-    try {
-      go();
-    } finally {
-      depth--;
-    }
-  };
-  proto.write = function (this: WebSocketTransport, frames: readonly OutboundFrame[]) {
-    record(this, frames, () => write.call(this, frames));
-  };
-  proto.writeOne = function (this: WebSocketTransport, frame: OutboundFrame) {
-    record(this, [frame], () => writeOne.call(this, frame));
-  };
-  return {
-    calls,
-    stop: () => {
-      proto.write = write;
-      proto.writeOne = writeOne;
-    },
-  };
-}
 
 /** A client frame (RFC 6455: masked), text for JSON, binary for msgpack. */
 function clientFrame(pm: ProtocolMessage, format: Format): Buffer {

@@ -10,45 +10,9 @@ import assert from 'node:assert/strict';
 import type { Socket } from 'node:net';
 import { after, afterEach, before, describe, it } from 'node:test';
 import { Action, type Format, type ProtocolMessage } from '@encke/protocol';
-import { type OutboundFrame, WebSocketTransport } from '@encke/server/internal';
 import { RawClient } from './helpers/raw-ws.js';
+import { recordWrites, type WriteCall } from './helpers/write-spy.js';
 import { KEYS, startServer, type TestServer } from './helpers/server.js';
-
-/** One call of a transport's write (`write` or `writeOne`, the outermost when one calls the other). */
-interface WriteCall {
-  readonly transport: WebSocketTransport;
-  readonly frames: readonly ProtocolMessage[];
-}
-
-/** Records every write of every WebSocket transport until `stop`. */
-function recordWrites(): { calls: WriteCall[]; stop: () => void } {
-  const proto = WebSocketTransport.prototype;
-  const { write, writeOne } = proto;
-  const calls: WriteCall[] = [];
-  let depth = 0;
-  const record = <A>(transport: WebSocketTransport, frames: readonly OutboundFrame[], go: () => A): A => {
-    if (depth === 0) calls.push({ transport, frames: frames.map((f) => f.pm) });
-    depth++;
-    try {
-      return go();
-    } finally {
-      depth--;
-    }
-  };
-  proto.write = function (this: WebSocketTransport, frames: readonly OutboundFrame[]) {
-    record(this, frames, () => write.call(this, frames));
-  };
-  proto.writeOne = function (this: WebSocketTransport, frame: OutboundFrame) {
-    record(this, [frame], () => writeOne.call(this, frame));
-  };
-  return {
-    calls,
-    stop: () => {
-      proto.write = write;
-      proto.writeOne = writeOne;
-    },
-  };
-}
 
 /** The ws client's TCP socket (ws keeps it private), to send several frames in one write. */
 const tcpSocketOf = (client: RawClient): Socket => (client.ws as unknown as { _socket: Socket })._socket;

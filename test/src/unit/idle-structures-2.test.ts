@@ -12,13 +12,10 @@ import { describe, it } from 'node:test';
 import { Flag, type PresenceMessage } from '@encke/protocol';
 import {
   Attachment,
-  FakeClock,
   InboundQueue,
   LocalChannel,
   MemoryChannel,
-  Metrics,
   SessionFields,
-  StatsCounters,
   derivedConnectionSecret,
   epochOf,
   isKeyOf,
@@ -26,22 +23,12 @@ import {
   type AttachmentOwner,
   type InboundHandler,
   type OutboundFrame,
-  type StatsStore,
 } from '@encke/server/internal';
+import { channelCounters } from '../helpers/channel-counters.js';
 
 const APP = 'app';
 const RETENTION = { maxAge: 60_000, maxCount: 100 };
 const ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
-
-const NO_STATS: StatsStore = {
-  add: () => Promise.resolve(),
-  read: () => Promise.resolve({ records: [], more: false }),
-};
-const QUIET = { warn() {}, isLevelEnabled: () => false } as unknown as ConstructorParameters<typeof StatsCounters>[2];
-const counters = (): ConstructorParameters<typeof LocalChannel>[3] => ({
-  metrics: new Metrics(),
-  stats: new StatsCounters(new FakeClock(0), NO_STATS, QUIET),
-});
 
 /** SessionFields with its protected state reachable, as Session uses it. */
 class Fields extends SessionFields {
@@ -181,7 +168,7 @@ describe('Attachment: modes and flags in one integer, rare parts in one object',
   const MODES = Flag.SUBSCRIBE | Flag.PUBLISH | Flag.PRESENCE | Flag.OBJECT_PUBLISH;
 
   it('keeps the granted modes apart from its flags through delta, narrow, buffering and going live', () => {
-    const ch = new LocalChannel(`${APP}:ch`, APP, 'ch', counters());
+    const ch = new LocalChannel(`${APP}:ch`, APP, 'ch', channelCounters());
     const att = new Attachment(owner, ch, 'ch', MODES);
     assert.equal(att.modes, MODES);
     assert.equal(att.name, 'ch');
@@ -206,7 +193,7 @@ describe('Attachment: modes and flags in one integer, rare parts in one object',
   });
 
   it('keeps a qualified name, a filter, a delta base and buffered events in its object', () => {
-    const ch = new LocalChannel(`${APP}:ch`, APP, 'ch', counters());
+    const ch = new LocalChannel(`${APP}:ch`, APP, 'ch', channelCounters());
     const att = new Attachment(owner, ch, '[?name=="a"]ch', Flag.SUBSCRIBE);
     assert.equal(att.name, '[?name=="a"]ch');
     assert.equal(att.channel.name, 'ch');
@@ -230,7 +217,7 @@ describe('Attachment: modes and flags in one integer, rare parts in one object',
 
 describe('LocalChannel: traffic state made by the first event', () => {
   it('keeps none while only attached, and counts and chains from the first event on', () => {
-    const ch = new LocalChannel(`${APP}:ch`, APP, 'ch', counters());
+    const ch = new LocalChannel(`${APP}:ch`, APP, 'ch', channelCounters());
     assert.equal(Reflect.get(ch, 'traffic'), null);
     assert.equal(ch.lastSeq, 0);
     assert.equal(ch.lastEpoch, undefined);

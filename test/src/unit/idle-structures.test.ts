@@ -12,11 +12,8 @@ import { describe, it } from 'node:test';
 import type { ProtocolMessage } from '@encke/protocol';
 import {
   Attachments,
-  FakeClock,
   LocalChannel,
   MemoryChannel,
-  Metrics,
-  StatsCounters,
   compactTime,
   sharedParams,
   type AttachmentHolder,
@@ -24,9 +21,9 @@ import {
   type LocalChannels,
   type OutboundFrame,
   type SessionParams,
-  type StatsStore,
   type Subscriber,
 } from '@encke/server/internal';
+import { channelCounters } from '../helpers/channel-counters.js';
 
 const APP = 'app';
 const RETENTION = { maxAge: 60_000, maxCount: 100 };
@@ -57,17 +54,6 @@ class FakeSubscriber implements Subscriber {
   continuityLost(): void {}
 }
 
-const NO_STATS: StatsStore = {
-  add: () => Promise.resolve(),
-  read: () => Promise.resolve({ records: [], more: false }),
-};
-const QUIET = { warn() {}, isLevelEnabled: () => false } as unknown as ConstructorParameters<typeof StatsCounters>[2];
-/** What a channel counts its deliveries in (LocalChannel's `counters`). */
-const counters = (): ConstructorParameters<typeof LocalChannel>[3] => ({
-  metrics: new Metrics(),
-  stats: new StatsCounters(new FakeClock(0), NO_STATS, QUIET),
-});
-
 let seq = 0;
 /** Hands `ch` one message event and flushes it, as LocalChannels and the scheduler do. */
 function deliver(ch: LocalChannel, data: string): void {
@@ -80,7 +66,7 @@ const dataOf = (sub: FakeSubscriber): unknown[] => sub.got.flatMap((pm) => (pm.m
 
 describe('LocalChannel subscribers: one in a field, a Set from two', () => {
   it('keeps the order of arrival, each once, through 0 → 1 → 3 → 1 → 0', () => {
-    const ch = new LocalChannel(`${APP}:ch`, APP, 'ch', counters());
+    const ch = new LocalChannel(`${APP}:ch`, APP, 'ch', channelCounters());
     const [a, b, c] = ['a', 'b', 'c'].map((id) => new FakeSubscriber(id)) as [
       FakeSubscriber,
       FakeSubscriber,
@@ -108,7 +94,7 @@ describe('LocalChannel subscribers: one in a field, a Set from two', () => {
   });
 
   it('delivers the same to one subscriber, two, and one again', () => {
-    const ch = new LocalChannel(`${APP}:ch`, APP, 'ch', counters());
+    const ch = new LocalChannel(`${APP}:ch`, APP, 'ch', channelCounters());
     const a = new FakeSubscriber('a');
     const b = new FakeSubscriber('b');
     deliver(ch, 'nobody');
@@ -132,7 +118,7 @@ describe('Attachments: one in a field of the session, a Map from two, no object 
     const channels = {
       open(appId: string, name: string): LocalChannel {
         let ch = open.get(name);
-        if (!ch) open.set(name, (ch = new LocalChannel(`${appId}:${name}`, appId, name, counters())));
+        if (!ch) open.set(name, (ch = new LocalChannel(`${appId}:${name}`, appId, name, channelCounters())));
         return ch;
       },
       subscribe(ch: LocalChannel, sub: Subscriber): Promise<void> {
