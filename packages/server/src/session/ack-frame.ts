@@ -26,14 +26,18 @@ type Results = readonly { serials: readonly (string | null)[] }[];
 
 /**
  * The results, when the template writes `pm` as the encoders do: its numbers are integers
- * 0..2^32-1 (written alike by both) and every result has its serials (the ledger's only key).
+ * 0..2^32-1 (written alike by both) and every result has its serials (the ledger's only key), each
+ * a string or null.
  */
 function templated(pm: ProtocolMessage): Results | undefined {
   const { msgSerial, count, res } = pm;
   if (msgSerial === undefined || count === undefined || !Array.isArray(res)) return undefined;
   if (uintText(msgSerial) === undefined || uintText(count) === undefined) return undefined;
-  for (const r of res) if (!Array.isArray(r.serials)) return undefined;
-  return res as Results;
+  for (const r of res) {
+    if (!Array.isArray(r.serials)) return undefined;
+    for (const s of r.serials) if (typeof s !== 'string' && s !== null) return undefined;
+  }
+  return res as Results; // checked above: every result's serials are strings or null
 }
 
 function ackJson(pm: ProtocolMessage): string {
