@@ -3,6 +3,12 @@
  * the metrics (`encke_engine_operation_seconds{op}`, `encke_engine_errors_total{op}`). The operation
  * label is the method name for the channel store (`publish`), `<store>.<method>` for the others
  * (`auth.claimNonce`, `stats.add`, `apps.get`, `connections.claim`): a fixed, small set.
+ *
+ * Every open calls the channel store two or three times (subscribe, attachState, setOccupancy), so
+ * the timing costs as little as it can (bench S3, callgrind: ~25k instructions an open before): each
+ * store's view is a plain object with one wrapper per method, made once (no Proxy trap per property
+ * read), and a wrapper hands the caller the store's own promise, observing it on the side, so an
+ * `await` on an engine call takes no extra promise and no extra microtask.
  */
 import type { Metrics } from '../metrics/metrics.js';
 import type { Engine } from './engine.js';
@@ -21,47 +27,42 @@ export function instrumentEngine(engine: Engine, metrics: Metrics): Engine {
   };
 }
 
-/** A view of `store` whose async methods report their latency and failures, as `<prefix><method>`. */
-function timed<S extends object>(store: S, metrics: Metrics, prefix: string): S {
-  // Each method's wrapper, made once, and again if the method itself was replaced (a test's fault).
-  const wrapped = new Map<PropertyKey, { method: unknown; fn: unknown }>();
-  return new Proxy(store, {
-    get(target, prop) {
-      const value: unknown = Reflect.get(target, prop, target);
-      if (typeof value !== 'function') return value;
-      let w = wrapped.get(prop);
-      if (w?.method !== value)
-        wrapped.set(
-          prop,
-          (w = {
-            method: value,
-            fn: timedMethod(target, value as (...args: unknown[]) => unknown, prefix + String(prop), metrics),
-          }),
-        );
-      return w.fn;
-    },
-  });
+/** The property names of `store`: its own and its classes' (not Object's). */
+function propertyNames(store: object): Set<string> {
+  const names = new Set<string>();
+  for (let o: object | null = store; o !== null && o !== Object.prototype; o = Object.getPrototypeOf(o) as object | null)
+    for (const name of Object.getOwnPropertyNames(o)) if (name !== 'constructor') names.add(name);
+  return names;
 }
 
-function timedMethod(
-  target: object,
-  method: (...args: unknown[]) => unknown,
-  op: string,
-  metrics: Metrics,
-): (...args: unknown[]) => unknown {
+/**
+ * A view of `store` whose methods report their latency and failures, as `<prefix><method>`. A wrapper
+ * looks the method up on `store` when called, so a method replaced on the store (a test's fault) is
+ * the one called and timed. Anything else the store has is read from it.
+ */
+function timed<S extends object>(store: S, metrics: Metrics, prefix: string): S {
+  const view: Record<string, unknown> = {};
+  for (const name of propertyNames(store)) {
+    if (typeof Reflect.get(store, name) === 'function') view[name] = timedMethod(store, name, prefix + name, metrics);
+    else Object.defineProperty(view, name, { get: () => Reflect.get(store, name), enumerable: true });
+  }
+  // The view has the store's methods and properties, so it is an S to its callers.
+  return view as S;
+}
+
+function timedMethod(store: object, name: string, op: string, metrics: Metrics): (...args: unknown[]) => unknown {
   return (...args: unknown[]): unknown => {
     const start = performance.now();
-    const result = method.apply(target, args);
+    const method: unknown = Reflect.get(store, name);
+    if (typeof method !== 'function') throw new TypeError(`engine store has no method ${name}`);
+    const result: unknown = Reflect.apply(method, store, args);
     if (!(result instanceof Promise)) return result;
-    return result.then(
-      (value: unknown) => {
-        metrics.engineOperation(op, (performance.now() - start) / 1000, false);
-        return value;
-      },
-      (err: unknown) => {
-        metrics.engineOperation(op, (performance.now() - start) / 1000, true);
-        throw err;
-      },
+    // Observed on the side; the caller gets `result` itself and handles its rejection. This reaction is
+    // registered first, so the operation is counted before the caller's own continuation runs.
+    result.then(
+      () => metrics.engineOperation(op, (performance.now() - start) / 1000, false),
+      () => metrics.engineOperation(op, (performance.now() - start) / 1000, true),
     );
+    return result;
   };
 }
