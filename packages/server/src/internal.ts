@@ -66,3 +66,5 @@ export { SessionFields } from './session/session-fields.js';
 export { Attachment } from './session/attachment.js';
 export { derivedConnectionSecret, isKeyOf } from './session/connection-key.js';
 export { epochOf } from './engine/memory/memory-channel.js';
+/** The engine's store calls timed into the metrics (engine/instrumented.ts). */
+export { instrumentEngine } from './engine/instrumented.js';
