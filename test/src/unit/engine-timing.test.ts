@@ -2,8 +2,10 @@
  * The engine's store calls, timed into the metrics (engine/instrumented.ts): each call is counted
  * under its operation label, a rejected one as an error too; the caller gets the store's own
  * promise (no extra promise, so no extra microtask per engine call on the open path, issue 19) and
- * the count is taken before the caller's continuation runs; a method replaced on the store after
- * the view was made (a test's fault) is the one called and timed; other properties read through.
+ * the count is taken before the caller's continuation runs; an answer given at once (the memory
+ * engine's attachState and subscribe) is timed as it returns, and a throw counted as failed; a
+ * method replaced on the store after the view was made (a test's fault) is the one called and
+ * timed; other properties read through.
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
@@ -66,7 +68,7 @@ describe('engine timing (instrumented engine)', () => {
     assert.equal(count(metrics, 'op'), 0, 'the channel store has its own labels');
   });
 
-  it('calls a method replaced after the view was made, passes synchronous results and fields through', () => {
+  it('calls a method replaced after the view was made; times answers given at once and throws; reads fields through', () => {
     const { stores, engine, metrics } = timedEngine();
     const seen: number[] = [];
     stores.channels.op = (value: number) => {
@@ -81,6 +83,12 @@ describe('engine timing (instrumented engine)', () => {
     assert.equal(timedStore(engine, 'channels').calls, 41, 'fields are read from the store');
     assert.equal(engine.shared, false);
     assert.equal(engine.isReady?.(), true);
-    assert.equal(count(metrics, 'sync'), 0, 'a synchronous result is not timed');
+    assert.equal(count(metrics, 'sync'), 1, 'an answer given at once is timed as it returns');
+    stores.channels.sync = () => {
+      throw new Error('channel store broke');
+    };
+    assert.throws(() => timedStore(engine, 'channels').sync(1), /channel store broke/);
+    assert.equal(count(metrics, 'sync'), 2);
+    assert.equal(errors(metrics, 'sync'), 1, 'a method that throws is counted as failed');
   });
 });

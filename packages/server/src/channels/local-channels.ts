@@ -144,6 +144,11 @@ export class LocalChannels {
     if (ch.engineSubscribed === SUBSCRIBED) return null;
     if (ch.engineSubscribed) return ch.engineSubscribed;
     const pending = this.engine.channels.subscribe(ch.key);
+    if (pending === undefined) {
+      // Subscribed at once (the memory engine): nothing to wait for.
+      ch.engineSubscribed = SUBSCRIBED;
+      return null;
+    }
     ch.engineSubscribed = pending;
     // Once done, every channel shares one settled promise instead of keeping its own (48 bytes each).
     pending.then(

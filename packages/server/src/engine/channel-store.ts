@@ -260,8 +260,11 @@ export interface ChannelStore {
   leaveConnection(key: ChannelKey, connectionId: string, timestamp: number): Promise<ChannelEvent | null>;
   /** The current presence set (action PRESENT). */
   members(key: ChannelKey): Promise<PresenceMessage[]>;
-  /** Head, replay or rewind, and members, as of one instant. */
-  attachState(key: ChannelKey, query: AttachQuery): Promise<AttachState>;
+  /**
+   * Head, replay or rewind, and members, as of one instant. An engine that has them at hand (the
+   * memory engine) answers at once, not with a promise: an open then attaches without a microtask hop.
+   */
+  attachState(key: ChannelKey, query: AttachQuery): AttachState | Promise<AttachState>;
   /** A page of message or presence history; messages as they now stand, in the places of their originals. */
   history(key: ChannelKey, query: HistoryQuery): Promise<HistoryPage>;
   /** Message `serial` (a message serial of this channel) as stored; null when the log does not hold it. */
@@ -273,8 +276,11 @@ export interface ChannelStore {
   amend(key: ChannelKey, input: AmendInput): Promise<AmendOutcome>;
   /** The versions and annotations of message `serial`; null when the log does not hold it. */
   chain(key: ChannelKey, serial: string): Promise<MessageChain | null>;
-  /** This node wants the events of `key` delivered to its `EngineEvents.onChannelEvent`. */
-  subscribe(key: ChannelKey): Promise<void>;
+  /**
+   * This node wants the events of `key` delivered to its `EngineEvents.onChannelEvent`: done when the
+   * promise resolves, or at once when there is none (the memory engine).
+   */
+  subscribe(key: ChannelKey): Promise<void> | void;
   unsubscribe(key: ChannelKey): Promise<void>;
   /** Records node `nodeId`'s attachments to `key` (null: it has none left). */
   setOccupancy(key: ChannelKey, nodeId: string, metrics: OccupancyMetrics | null): Promise<void>;

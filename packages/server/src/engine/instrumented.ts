@@ -8,7 +8,9 @@
  * the timing costs as little as it can (bench S3, callgrind: ~25k instructions an open before): each
  * store's view is a plain object with one wrapper per method, made once (no Proxy trap per property
  * read), and a wrapper hands the caller the store's own promise, observing it on the side, so an
- * `await` on an engine call takes no extra promise and no extra microtask.
+ * `await` on an engine call takes no extra promise and no extra microtask. A store may answer at
+ * once (not a promise: ChannelStore.attachState, subscribe); that is timed as it returns, and a
+ * method that throws is counted as failed.
  */
 import type { Metrics } from '../metrics/metrics.js';
 import type { Engine } from './engine.js';
@@ -55,8 +57,18 @@ function timedMethod(store: object, name: string, op: string, metrics: Metrics):
     const start = performance.now();
     const method: unknown = Reflect.get(store, name);
     if (typeof method !== 'function') throw new TypeError(`engine store has no method ${name}`);
-    const result: unknown = Reflect.apply(method, store, args);
-    if (!(result instanceof Promise)) return result;
+    let result: unknown;
+    try {
+      result = Reflect.apply(method, store, args);
+    } catch (err) {
+      metrics.engineOperation(op, (performance.now() - start) / 1000, true);
+      throw err;
+    }
+    if (!(result instanceof Promise)) {
+      // Answered at once (the memory engine's attachState, subscribe): timed as it returns.
+      metrics.engineOperation(op, (performance.now() - start) / 1000, false);
+      return result;
+    }
     // Observed on the side; the caller gets `result` itself and handles its rejection. This reaction is
     // registered first, so the operation is counted before the caller's own continuation runs.
     result.then(

@@ -247,7 +247,9 @@ export async function attach(session: SessionWithContext, pm: ProtocolMessage): 
     const syncPresence = (negotiated.modes & Flag.PRESENCE_SUBSCRIBE) !== 0;
     const from = pm.channelSerial !== undefined ? parseSerial(pm.channelSerial) : undefined;
     const query = attachQuery(ctx, pm, from, negotiated.rewind, syncPresence);
-    const start = startPoint(pm, from, await ctx.engine.channels.attachState(att.channel.key, query));
+    // The memory engine answers at once: no await, so an attach completes in the read that brought it.
+    const answer = ctx.engine.channels.attachState(att.channel.key, query);
+    const start = startPoint(pm, from, answer instanceof Promise ? await answer : answer);
     if (!session.attachments.isCurrent(att)) return; // detached or re-attached meanwhile
     if (att.overflowed) throw new AblyError(Err.internalChannel, 'Too many messages arrived while attaching; retry');
     // HAS_PRESENCE only when members exist, and then a SYNC must follow or presence.get() hangs.

@@ -109,13 +109,13 @@ export class MemoryChannelStore implements ChannelStore {
     return Promise.resolve([...(this.map.get(key)?.members.values() ?? [])]);
   }
 
-  attachState(key: ChannelKey, query: AttachQuery): Promise<AttachState> {
+  attachState(key: ChannelKey, query: AttachQuery): AttachState {
     const ch = this.channel(key, true);
     ch.trim(this.clock.now());
     const state: AttachState = { head: ch.head(), members: query.members ? [...ch.members.values()] : [] };
     if (query.from) state.replay = ch.readAfter(query.from.epoch, query.from.seq, query.replayLimit);
     else if (query.rewind) state.rewound = ch.readLast('message', query.rewind.count, query.rewind.since);
-    return Promise.resolve(state);
+    return state;
   }
 
   /** Trims the log after an append and hands the event to the node if it listens to the channel. */
@@ -166,9 +166,9 @@ export class MemoryChannelStore implements ChannelStore {
     return Promise.resolve(this.trimmed(key)?.chain(serial) ?? null);
   }
 
-  subscribe(key: ChannelKey): Promise<void> {
+  /** Subscribed at once: events of `key` are handed to the node from now on. */
+  subscribe(key: ChannelKey): void {
     this.channel(key).subscribed = true;
-    return Promise.resolve();
   }
 
   unsubscribe(key: ChannelKey): Promise<void> {
