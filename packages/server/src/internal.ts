@@ -52,7 +52,7 @@ export { replyFrame } from './session/ack-frame.js';
 export { AckLedger } from './session/ack-ledger.js';
 export { connectedMessage, formatConnectionKey } from './session/connection-key.js';
 /** Random ids: every character equally likely. */
-export { randomAlnum, randomId } from './util/ids.js';
+export { randomAlnum, randomId, fillAlnum, fillAlnumFromText } from './util/ids.js';
 /** What reaches each WebSocket connection, write by write (fan-out write tests). */
 export { WebSocketTransport } from './transports/websocket.js';
 /** The connect query reader (answers as URLSearchParams does). */

@@ -1,11 +1,16 @@
 /**
  * Random ids (util/ids.ts): connection secrets, sync ids and epochs are `randomAlnum`. Every
  * character must be equally likely: with `% 62` of a random byte, 8 of the 62 characters came 5/4
- * as often as the others (a connection secret lost a fraction of a bit per character).
+ * as often as the others (a connection secret lost a fraction of a bit per character). `randomId`
+ * encodes straight from the random pool, and a derived connection secret is made from a digest
+ * given as text (bench S3: no Buffer for either): the same ids and characters as before.
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { randomAlnum, randomId } from '@encke/server/internal';
+import fc from 'fast-check';
+import { derivedConnectionSecret, fillAlnum, fillAlnumFromText, randomAlnum, randomId } from '@encke/server/internal';
+
+const SEED = 19_300;
 
 const ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
 
@@ -43,5 +48,52 @@ describe('randomId', () => {
       assert.match(id, /^[A-Za-z0-9_-]+$/);
       assert.equal(Buffer.from(id, 'base64url').length, bytes);
     }
+  });
+
+  it('never repeats and keeps its length across many pool refills', () => {
+    // 10,000 ids of 9 bytes take the 4 KiB pool ~22 times over.
+    const seen = new Set<string>();
+    for (let i = 0; i < 10_000; i++) {
+      const id = randomId(9);
+      assert.equal(id.length, 12);
+      seen.add(id);
+    }
+    assert.equal(seen.size, 10_000);
+  });
+});
+
+describe('fillAlnumFromText', () => {
+  it('gives what fillAlnum gives for the same bytes (fast-check)', () => {
+    // Bytes around the rejection bound (248 = 4 × 62: from there a byte is drawn again) come often.
+    const byte = fc.oneof(fc.integer({ min: 0, max: 255 }), fc.constantFrom(0, 61, 62, 247, 248, 255));
+    fc.assert(
+      fc.property(fc.array(byte, { maxLength: 64 }), fc.nat(20), fc.nat(20), (list, size, from) => {
+        const bytes = Uint8Array.from(list);
+        const filled = Math.min(from, size);
+        const a = Buffer.alloc(size);
+        const b = Buffer.alloc(size);
+        const na = fillAlnum(a, filled, bytes);
+        const nb = fillAlnumFromText(b, filled, Buffer.from(bytes).toString('latin1'));
+        assert.equal(nb, na);
+        assert.deepEqual(b, a);
+      }),
+      { seed: SEED, numRuns: 500 },
+    );
+  });
+});
+
+describe('derivedConnectionSecret', () => {
+  it('is 16 characters of [A-Za-z0-9], the same for an id every time, and its own string', () => {
+    const first = derivedConnectionSecret('abcdefghijkl');
+    assert.match(first, /^[A-Za-z0-9]{16}$/);
+    const other = derivedConnectionSecret('abcdefghijkm');
+    assert.notEqual(other, first);
+    assert.equal(derivedConnectionSecret('abcdefghijkl'), first, 'a later derivation does not change an earlier one');
+  });
+
+  it('differs between ids', () => {
+    const seen = new Set<string>();
+    for (let i = 0; i < 5_000; i++) seen.add(derivedConnectionSecret(randomId(9)));
+    assert.equal(seen.size, 5_000);
   });
 });

@@ -32,7 +32,11 @@ export function instrumentEngine(engine: Engine, metrics: Metrics): Engine {
 /** The property names of `store`: its own and its classes' (not Object's). */
 function propertyNames(store: object): Set<string> {
   const names = new Set<string>();
-  for (let o: object | null = store; o !== null && o !== Object.prototype; o = Object.getPrototypeOf(o) as object | null)
+  for (
+    let o: object | null = store;
+    o !== null && o !== Object.prototype;
+    o = Object.getPrototypeOf(o) as object | null
+  )
     for (const name of Object.getOwnPropertyNames(o)) if (name !== 'constructor') names.add(name);
   return names;
 }

@@ -10,7 +10,7 @@ import * as crypto from 'node:crypto';
 import { Action, type ErrorInfo, type ProtocolMessage } from '@encke/protocol';
 import { sameLengthSecretsEqual } from '../auth/secret.js';
 import type { ResolvedOptions } from '../options.js';
-import { fillAlnum, randomAlnum, randomId } from '../util/ids.js';
+import { fillAlnumFromText, randomAlnum, randomId } from '../util/ids.js';
 
 const CONNECTION_ID_LENGTH = 12;
 const SECRET_LENGTH = 16;
@@ -28,14 +28,18 @@ export function newConnectionSecret(): string {
 const SECRET_KEY = crypto.randomBytes(32).toString('hex');
 
 /**
- * SHA-256 of a string in one call. `crypto.hash` (Node 20.12 and later) makes no Hash object, which
- * was most of what deriving a secret cost on every open (createHash: ~28k instructions of ~46k,
- * callgrind, bench `probe --layout own`); older Node 20 releases fall back to createHash.
+ * SHA-256 of a string in one call, as latin1 text (one char a byte; node's 'binary'). `crypto.hash` (Node 20.12 and
+ * later) makes no Hash object, which was most of what deriving a secret cost on every open
+ * (createHash: ~28k instructions of ~46k, callgrind, bench `probe --layout own`), and a text digest
+ * no Buffer (~7k more); older Node 20 releases fall back to createHash.
  */
-const sha256: (data: string) => Buffer =
+const sha256: (data: string) => string =
   typeof crypto.hash === 'function'
-    ? (data) => crypto.hash('sha256', data, 'buffer')
-    : (data) => crypto.createHash('sha256').update(data).digest();
+    ? (data) => crypto.hash('sha256', data, 'binary')
+    : (data) => crypto.createHash('sha256').update(data).digest('binary');
+
+/** Where a derived secret is assembled before it becomes a string (the derivation is synchronous). */
+const SECRET_SCRATCH = Buffer.allocUnsafe(SECRET_LENGTH);
 
 /**
  * The secret of a connection that started on this node, derived from its id instead of kept in a
@@ -47,15 +51,15 @@ const sha256: (data: string) => Buffer =
  * not come back.
  */
 export function derivedConnectionSecret(connectionId: string): string {
-  const out = Buffer.allocUnsafe(SECRET_LENGTH);
+  const out = SECRET_SCRATCH;
   let digest = sha256(SECRET_KEY + connectionId);
   // 32 bytes give 16 characters but for about one id in 10^30; then the digest is hashed on.
-  let filled = fillAlnum(out, 0, digest);
+  let filled = fillAlnumFromText(out, 0, digest);
   while (filled < SECRET_LENGTH) {
-    digest = sha256(SECRET_KEY + digest.toString('hex'));
-    filled = fillAlnum(out, filled, digest);
+    digest = sha256(SECRET_KEY + Buffer.from(digest, 'latin1').toString('hex'));
+    filled = fillAlnumFromText(out, filled, digest);
   }
-  return out.toString('latin1');
+  return out.toString('latin1', 0, SECRET_LENGTH);
 }
 
 export function formatConnectionKey(connectionId: string, secret: string, generation: number): string {

@@ -9,24 +9,33 @@ const POOL_SIZE = 4096;
 const pool = Buffer.allocUnsafe(POOL_SIZE);
 let poolOffset = POOL_SIZE;
 
-function take(bytes: number): Buffer {
-  if (bytes > POOL_SIZE) return randomFillSync(Buffer.allocUnsafe(bytes));
+/** Where `bytes` (at most POOL_SIZE) fresh random bytes start in the pool, refilled first if needed. */
+function reserve(bytes: number): number {
   if (poolOffset + bytes > POOL_SIZE) {
     randomFillSync(pool);
     poolOffset = 0;
   }
-  const out = pool.subarray(poolOffset, poolOffset + bytes);
+  const start = poolOffset;
   poolOffset += bytes;
-  return out;
+  return start;
+}
+
+function take(bytes: number): Buffer {
+  if (bytes > POOL_SIZE) return randomFillSync(Buffer.allocUnsafe(bytes));
+  const start = reserve(bytes);
+  return pool.subarray(start, start + bytes);
 }
 
 /**
  * Random URL-safe identifiers ([A-Za-z0-9_-]). Connection keys appear unescaped in comet URL paths,
  * and connection ids prefix message ids (`connectionId:msgSerial:index`), so neither may contain
- * `:`, `/` or `!` beyond the key separator.
+ * `:`, `/` or `!` beyond the key separator. Encoded straight from the pool (no Buffer made for the
+ * bytes: one a connection id, bench S3).
  */
 export function randomId(bytes: number): string {
-  return take(bytes).toString('base64url');
+  if (bytes > POOL_SIZE) return take(bytes).toString('base64url');
+  const start = reserve(bytes);
+  return pool.toString('base64url', start, start + bytes);
 }
 
 const ALNUM = Buffer.from('ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789', 'latin1');
@@ -56,6 +65,15 @@ export function randomAlnum(length: number): string {
 export function fillAlnum(out: Buffer, filled: number, bytes: Uint8Array): number {
   for (let i = 0; i < bytes.length && filled < out.length; i++) {
     const b = bytes[i]!;
+    if (b < UNBIASED_BELOW) out[filled++] = ALNUM[b % ALNUM.length]!;
+  }
+  return filled;
+}
+
+/** `fillAlnum` from bytes given as latin1 text (one char a byte: a digest made as text, with no Buffer for it). */
+export function fillAlnumFromText(out: Buffer, filled: number, bytes: string): number {
+  for (let i = 0; i < bytes.length && filled < out.length; i++) {
+    const b = bytes.charCodeAt(i);
     if (b < UNBIASED_BELOW) out[filled++] = ALNUM[b % ALNUM.length]!;
   }
   return filled;
