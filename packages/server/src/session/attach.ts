@@ -218,63 +218,116 @@ function channelOf(pm: ProtocolMessage): string {
   return pm.channel;
 }
 
-export async function attach(session: SessionWithContext, pm: ProtocolMessage): Promise<void> {
+/** What the first part of an attach settled: the new attachment, what it was granted, and what it waits for. */
+interface Begun {
+  att: Attachment;
+  negotiated: Negotiated;
+  /** The engine subscription of a channel new to this node (null: nothing to wait for). */
+  ready: Promise<void> | null;
+}
+
+/**
+ * ATTACH. With an engine that answers at once (the memory engine) it runs to its ATTACHED in the read
+ * that brought it, without a promise or a microtask hop (bench S3); otherwise it returns a promise
+ * while it waits for the engine (the inbound queue holds later messages until it settles).
+ */
+export function attach(session: SessionWithContext, pm: ProtocolMessage): Promise<void> | undefined {
   const name = channelOf(pm);
-  const ctx = session.ctx;
-  let att: Attachment | undefined;
+  let begun: Begun | undefined;
   try {
-    if (name.length > ctx.options.maxChannelNameLength + MAX_QUALIFIER_LENGTH)
-      validateChannelName(name, ctx.options.maxChannelNameLength);
-    const qualified = parseQualifiedName(name);
-    validateChannelName(qualified.base, ctx.options.maxChannelNameLength);
-    const negotiated = negotiate(session, name, pm, qualified);
-    const filter = qualified.filter === undefined ? undefined : filterFor(qualified.filter);
-    const previous = session.attachments.get(name);
-    if (previous) session.attachments.remove(previous);
-    else if (session.attachments.size >= ctx.options.maxChannelsPerConnection) {
-      ctx.faults.limitReached('maxChannelsPerConnection', { appId: session.app.id });
-      throw new AblyError(
-        Err.tooManyChannels,
-        `A connection may have at most ${ctx.options.maxChannelsPerConnection} channels attached`,
-      );
-    }
-    const added = session.attachments.add(name, negotiated.modes, qualified.base);
-    att = added.attachment;
-    att.delta = negotiated.delta;
-    att.filter = filter;
-    // Only a channel this node is not yet subscribed to at the engine waits for that first.
-    if (added.ready) await added.ready;
-    const syncPresence = (negotiated.modes & Flag.PRESENCE_SUBSCRIBE) !== 0;
-    const from = pm.channelSerial !== undefined ? parseSerial(pm.channelSerial) : undefined;
-    const query = attachQuery(ctx, pm, from, negotiated.rewind, syncPresence);
-    // The memory engine answers at once: no await, so an attach completes in the read that brought it.
-    const answer = ctx.engine.channels.attachState(att.channel.key, query);
-    const start = startPoint(pm, from, answer instanceof Promise ? await answer : answer);
-    if (!session.attachments.isCurrent(att)) return; // detached or re-attached meanwhile
-    if (att.overflowed) throw new AblyError(Err.internalChannel, 'Too many messages arrived while attaching; retry');
-    // HAS_PRESENCE only when members exist, and then a SYNC must follow or presence.get() hangs.
-    const hasPresence = start.members.length > 0;
-    const flags = negotiated.modes | start.flags | (hasPresence ? Flag.HAS_PRESENCE : 0);
-    if (negotiated.params || start.error) {
-      const reply: ProtocolMessage = {
-        action: Action.ATTACHED,
-        channel: name,
-        flags,
-        channelSerial: start.channelSerial,
-      };
-      if (negotiated.params) reply.params = negotiated.params;
-      if (start.error) reply.error = start.error;
-      session.send(reply);
-    } else {
-      // The usual ATTACHED, written from its template in the transport's format (attached-frame.ts).
-      session.enqueue(attachedFrame(session.transport?.format, name, flags, start.channelSerial));
-    }
-    if (hasPresence) sendSync(session, name, start.members);
-    att.goLive(start.cursor, start.backlog);
+    begun = begin(session, name, pm);
+    const ready = begun.ready;
+    if (ready === null) return query(session, pm, name, begun);
+    const attaching = begun;
+    return ready
+      .then(() => query(session, pm, name, attaching))
+      .catch((err: unknown) => failed(session, name, attaching.att, err));
   } catch (err) {
-    if (att && session.attachments.isCurrent(att)) session.attachments.remove(att);
-    attachFailed(session, name, err);
+    failed(session, name, begun?.att, err);
+    return undefined;
   }
+}
+
+/** Validates the ATTACH, negotiates its modes and adds the attachment (replacing one of the same name). */
+function begin(session: SessionWithContext, name: string, pm: ProtocolMessage): Begun {
+  const ctx = session.ctx;
+  if (name.length > ctx.options.maxChannelNameLength + MAX_QUALIFIER_LENGTH)
+    validateChannelName(name, ctx.options.maxChannelNameLength);
+  const qualified = parseQualifiedName(name);
+  validateChannelName(qualified.base, ctx.options.maxChannelNameLength);
+  const negotiated = negotiate(session, name, pm, qualified);
+  const filter = qualified.filter === undefined ? undefined : filterFor(qualified.filter);
+  const previous = session.attachments.get(name);
+  if (previous) session.attachments.remove(previous);
+  else if (session.attachments.size >= ctx.options.maxChannelsPerConnection) {
+    ctx.faults.limitReached('maxChannelsPerConnection', { appId: session.app.id });
+    throw new AblyError(
+      Err.tooManyChannels,
+      `A connection may have at most ${ctx.options.maxChannelsPerConnection} channels attached`,
+    );
+  }
+  const added = session.attachments.add(name, negotiated.modes, qualified.base);
+  const att = added.attachment;
+  att.delta = negotiated.delta;
+  att.filter = filter;
+  // Only a channel this node is not yet subscribed to at the engine waits for that first.
+  return { att, negotiated, ready: added.ready };
+}
+
+/** Asks the engine where the attachment starts; finishes at once if it answers at once. */
+function query(
+  session: SessionWithContext,
+  pm: ProtocolMessage,
+  name: string,
+  begun: Begun,
+): Promise<void> | undefined {
+  const syncPresence = (begun.negotiated.modes & Flag.PRESENCE_SUBSCRIBE) !== 0;
+  const from = pm.channelSerial !== undefined ? parseSerial(pm.channelSerial) : undefined;
+  const q = attachQuery(session.ctx, pm, from, begun.negotiated.rewind, syncPresence);
+  const answer = session.ctx.engine.channels.attachState(begun.att.channel.key, q);
+  if (!(answer instanceof Promise)) return finish(session, pm, name, begun, startPoint(pm, from, answer));
+  return answer
+    .then((state) => finish(session, pm, name, begun, startPoint(pm, from, state)))
+    .catch((err: unknown) => failed(session, name, begun.att, err));
+}
+
+/** ATTACHED (and any SYNC), then the attachment goes live: its backlog, then what arrived meanwhile. */
+function finish(
+  session: SessionWithContext,
+  pm: ProtocolMessage,
+  name: string,
+  begun: Begun,
+  start: StartPoint,
+): undefined {
+  const { att, negotiated } = begun;
+  if (!session.attachments.isCurrent(att)) return; // detached or re-attached meanwhile
+  if (att.overflowed) throw new AblyError(Err.internalChannel, 'Too many messages arrived while attaching; retry');
+  // HAS_PRESENCE only when members exist, and then a SYNC must follow or presence.get() hangs.
+  const hasPresence = start.members.length > 0;
+  const flags = negotiated.modes | start.flags | (hasPresence ? Flag.HAS_PRESENCE : 0);
+  if (negotiated.params || start.error) {
+    const reply: ProtocolMessage = {
+      action: Action.ATTACHED,
+      channel: name,
+      flags,
+      channelSerial: start.channelSerial,
+    };
+    if (negotiated.params) reply.params = negotiated.params;
+    if (start.error) reply.error = start.error;
+    session.send(reply);
+  } else {
+    // The usual ATTACHED, written from its template in the transport's format (attached-frame.ts).
+    session.enqueue(attachedFrame(session.transport?.format, name, flags, start.channelSerial));
+  }
+  if (hasPresence) sendSync(session, name, start.members);
+  att.goLive(start.cursor, start.backlog);
+  return undefined;
+}
+
+/** An attach that failed: its attachment goes (if still current), and the client is told. */
+function failed(session: SessionWithContext, name: string, att: Attachment | undefined, err: unknown): void {
+  if (att && session.attachments.isCurrent(att)) session.attachments.remove(att);
+  attachFailed(session, name, err);
 }
 
 /** A failed ATTACH: ERROR for the channel, or DETACHED (the SDK retries later) when the server failed. */
