@@ -44,9 +44,24 @@ const RESOLVED: Promise<void> = Promise.resolve();
  * A publish of new messages. An update, delete or append (like an annotation) reads the message it
  * changes first, so it is handled one at a time, in order, like anything else.
  */
-function isPublish(pm: Inbound): boolean {
+export function isPublish(pm: Inbound): boolean {
   if (pm instanceof PayloadError) return pm.envelope.action === Action.MESSAGE;
   return pm.action === Action.MESSAGE && !isMutationAction(pm.messages?.[0]?.action);
+}
+
+/**
+ * Starts `pm` (not a publish) for a connection with no queue: nothing waits and nothing is under
+ * way, so it goes now, as the queue would start it. Returns what it must be waited for, if anything:
+ * only then does the connection need a queue (`InboundQueue.holding`); an idle connection's ATTACH
+ * with an engine that answers at once makes none (bench S3: three objects an open).
+ */
+export function startAlone(handler: InboundHandler, pm: Inbound): Promise<void> | undefined {
+  try {
+    return handler.handle(pm) ?? undefined;
+  } catch (err) {
+    handler.failed(err, pm);
+    return undefined;
+  }
 }
 
 export class InboundQueue {
@@ -62,6 +77,13 @@ export class InboundQueue {
   private paused = false;
 
   constructor(private readonly handler: InboundHandler) {}
+
+  /** A queue for a connection whose message `pm` was started alone (`startAlone`) and returned `pending`. */
+  static holding(handler: InboundHandler, pending: Promise<void>, pm: Inbound): InboundQueue {
+    const queue = new InboundQueue(handler);
+    queue.wait(pending, pm);
+    return queue;
+  }
 
   receive(pm: Inbound): void {
     if (this.waiting !== null || !this.mayStart(pm)) {
@@ -121,14 +143,12 @@ export class InboundQueue {
   }
 
   private startOther(pm: Inbound): void {
-    let pending: Promise<void> | void;
-    try {
-      pending = this.handler.handle(pm);
-    } catch (err) {
-      this.handler.failed(err, pm);
-      return;
-    }
-    if (!pending) return;
+    const pending = startAlone(this.handler, pm);
+    if (pending) this.wait(pending, pm);
+  }
+
+  /** Holds every later message until `pending` (what `pm` returned) settles. */
+  private wait(pending: Promise<void>, pm: Inbound): void {
     this.busy = true;
     pending.then(
       () => this.done(),

@@ -28,7 +28,7 @@ import {
   newConnectionSecret,
 } from './connection-key.js';
 import { Dispatcher } from './dispatch.js';
-import { InboundQueue } from './inbound.js';
+import { InboundQueue, isPublish, startAlone } from './inbound.js';
 import { Membership } from './membership.js';
 import { SessionFields } from './session-fields.js';
 import { sharedParams } from './shared-params.js';
@@ -311,7 +311,13 @@ export class Session extends SessionFields implements SessionWithContext, Flusha
   /** Client messages, handled in order (inbound.ts, dispatch.ts): a publish's ACK precedes the next reply. */
   receive(pm: Inbound): void {
     if (this.current === 'closed') return;
-    (this.inbound ??= new InboundQueue(new Dispatcher(this))).receive(pm);
+    if (this.inbound !== null) return this.inbound.receive(pm);
+    // Nothing waiting or under way: anything but a publish starts now, and a queue is made only if it must be
+    // waited for (inbound.ts startAlone; bench S3: an idle connection's ATTACH makes none).
+    const handler = new Dispatcher(this);
+    if (isPublish(pm)) return (this.inbound = new InboundQueue(handler)).receive(pm);
+    const pending = startAlone(handler, pm);
+    if (pending) this.inbound = InboundQueue.holding(handler, pending, pm);
   }
 
   /** Nothing is waiting or under way: an idle connection keeps no queue. */
