@@ -122,8 +122,13 @@ describe('metrics: refusals at resource limits, by the code the client got', () 
     const ts = await startServer({ maxInboundQueue: 4 });
     const comet = await RawCometClient.connect(ts.port);
     try {
-      // One send body holds 20 attaches: the queue takes what it may, the rest overflows it.
-      await comet.send(Array.from({ length: 20 }, (_, i) => ({ action: Action.ATTACH, channel: `q${i}` })));
+      // One send body holds a DETACH (handled asynchronously: it waits for the channel's presence
+      // members to leave) and 20 attaches behind it: the queue takes what it may, the rest overflows
+      // it. (An ATTACH alone no longer waits with the memory engine: it completes as it is read.)
+      await comet.send([
+        { action: Action.DETACH, channel: 'q-first' },
+        ...Array.from({ length: 20 }, (_, i) => ({ action: Action.ATTACH, channel: `q${i}` })),
+      ]);
       const failed = await comet.next(Action.ERROR, 5000);
       assert.equal(failed.error?.code, Err.rateLimited.code);
       assert.equal((await scrape(ts)).get(refusals(Err.rateLimited.code)), 1);
