@@ -162,6 +162,20 @@ describe('comet: the next recv read on a parked socket', () => {
     await eventually(() => ts.server.inspect.connection(id)?.cometRecvHeld === false, 3000, 'cut noticed');
   });
 
+  it('notices a client cutting a recv held after a raw read', async () => {
+    const client = new RawClient(ts.port);
+    const { id, key } = await parkedPoll(client);
+    await attach(ts.port, key, 'raw-c');
+    await client.response('ATTACHED');
+    const before = raw();
+    client.send(recvHead(key));
+    await eventually(() => raw() === before + 1, 3000, 'recv read raw');
+    assert.equal(ts.server.inspect.connection(id)?.cometRecvHeld, true);
+    client.socket.destroy();
+    await eventually(() => ts.server.inspect.connection(id)?.cometRecvHeld === false, 3000, 'cut noticed');
+    await eventually(() => ts.server.inspect.connection(id)?.transport === null, 3000, 'transport gone');
+  });
+
   it('answers in the format the raw recv’s Accept asks for', async () => {
     const client = new RawClient(ts.port);
     const { key } = await parkedPoll(client);
@@ -230,6 +244,8 @@ describe('comet: the next recv read on a parked socket', () => {
     ['a wrong secret', (k) => recvHead(k, `key=${encodeURIComponent(`${KEYS.full.split(':')[0]}:wrong`)}&wait=0`), 401],
     ['an unknown connection key', () => recvHead('nosuch!key0', `${FULL}&wait=0`), 400],
     ['a bad parameter', (k) => recvHead(k, `${FULL}&wait=5`), 400],
+    ['a JSONP framing', (k) => recvHead(k, `${FULL}&envelope=jsonp&callback=cb&wait=0`), 200],
+    ['an ack position', (k) => recvHead(k, `${FULL}&ack=0&stream=false`), 400],
     ['HTTP/1.0', (k) => `GET /comet/${k}/recv?${FULL}&wait=0 HTTP/1.0\r\nHost: x\r\n\r\n`, 200],
   ];
   for (const [name, request, statuses] of refused) {

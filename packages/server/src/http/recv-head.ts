@@ -79,7 +79,7 @@ export function parseRecvHead(bytes: Buffer): RecvHead | undefined {
   let seen = 0;
   let lines = 0;
   let accept: string | undefined;
-  // Header lines up to the blank line that ends the head (the read's last two bytes).
+  // Header lines up to the blank line at the read's end (an earlier blank line has no colon).
   for (let at = eol + 2; at < n - 2; at = eol + 2) {
     eol = text.indexOf('\r\n', at);
     const colon = text.indexOf(':', at);
@@ -97,8 +97,9 @@ export function parseRecvHead(bytes: Buffer): RecvHead | undefined {
 }
 
 /**
- * Every byte visible ASCII, a space or a tab, except CRLF pairs ending lines (no bare CR or LF),
- * and the first blank line is the read's end: no body, nothing pipelined behind the head.
+ * The read ends with a blank line, and every byte is visible ASCII, a space or a tab, except CRLF
+ * pairs ending lines (no bare CR or LF). A blank line before the end (a body or a request
+ * pipelined behind) is refused as a header line without a colon.
  */
 function plainLines(b: Buffer): boolean {
   const n = b.length;
@@ -107,8 +108,6 @@ function plainLines(b: Buffer): boolean {
     const c = b[i]!;
     if ((c >= SPACE && c <= TILDE) || c === HTAB) continue;
     if (c !== CR || b[i + 1] !== LF) return false;
-    // A CRLF right after a CRLF is the blank line.
-    if (i >= 2 && b[i - 2] === CR && b[i - 1] === LF && i + 2 !== n) return false;
     i++;
   }
   return true;

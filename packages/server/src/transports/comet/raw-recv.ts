@@ -49,7 +49,13 @@ export class RawRecvReader implements NextRequestReader {
     if (mode.framing || mode.ack !== undefined) return false;
     parked.hold(transport);
     this.registry.rawRecvs++;
-    transport.attachParked(parked, head.accept, mode);
+    try {
+      transport.attachParked(parked, head.accept, mode);
+    } catch (err) {
+      // The bytes are taken: no route is left to answer a failure, so the socket goes (a fault).
+      this.ctx.logger.error({ err }, 'comet recv failed');
+      parked.destroy();
+    }
     return true;
   }
 }
