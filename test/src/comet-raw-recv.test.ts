@@ -56,7 +56,9 @@ class RawClient {
     const end = this.data.indexOf('\r\n\r\n');
     if (end < 0) return undefined;
     const [status, ...lines] = this.data.subarray(0, end).toString('latin1').split('\r\n');
-    const headers = new Map(lines.map((l) => [l.slice(0, l.indexOf(':')).toLowerCase(), l.slice(l.indexOf(':') + 1).trim()]));
+    const headers = new Map(
+      lines.map((l) => [l.slice(0, l.indexOf(':')).toLowerCase(), l.slice(l.indexOf(':') + 1).trim()]),
+    );
     let body: Buffer;
     let rest: number;
     if (headers.get('transfer-encoding') === 'chunked') {
@@ -152,7 +154,10 @@ describe('comet: the next recv read on a parked socket', () => {
     // The same head as the answer to node:http's recv (Date aside).
     first.headers.delete('date');
     second.headers.delete('date');
-    assert.deepEqual(second.headers, new Map([...first.headers].map(([n, v]) => [n, n === 'content-length' ? String(second.body.length) : v])));
+    assert.deepEqual(
+      second.headers,
+      new Map([...first.headers].map(([n, v]) => [n, n === 'content-length' ? String(second.body.length) : v])),
+    );
     assert.equal(second.headers.get('content-type'), JSON_TYPE);
     // A wait=0 poll is answered at once; the socket keeps serving recvs.
     client.send(recvHead(key, `${FULL}&wait=0`));
@@ -223,7 +228,11 @@ describe('comet: the next recv read on a parked socket', () => {
 
   /** Requests the reader must leave to node:http, sent on an idle parked socket; node:http's status. */
   const refused: [string, (key: string) => string | string[], number | number[] | 'dropped'][] = [
-    ['Content-Length with a body', (k) => `GET /comet/${k}/recv?${FULL}&wait=0 HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n\r\nhello`, 200],
+    [
+      'Content-Length with a body',
+      (k) => `GET /comet/${k}/recv?${FULL}&wait=0 HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n\r\nhello`,
+      200,
+    ],
     [
       'Transfer-Encoding: chunked',
       (k) => `GET /comet/${k}/recv?${FULL}&wait=0 HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n`,
@@ -235,11 +244,24 @@ describe('comet: the next recv read on a parked socket', () => {
         `GET /comet/${k}/recv?${FULL}&wait=0 HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n`,
       'dropped',
     ],
-    ['conflicting Content-Lengths', (k) => `GET /comet/${k}/recv?${FULL}&wait=0 HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\nContent-Length: 2\r\n\r\n`, 'dropped'],
-    ['a folded header line', (k) => `GET /comet/${k}/recv?${FULL}&wait=0 HTTP/1.1\r\nHost: x\r\nUser-Agent: a\r\n b\r\n\r\n`, 'dropped'],
+    [
+      'conflicting Content-Lengths',
+      (k) =>
+        `GET /comet/${k}/recv?${FULL}&wait=0 HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\nContent-Length: 2\r\n\r\n`,
+      'dropped',
+    ],
+    [
+      'a folded header line',
+      (k) => `GET /comet/${k}/recv?${FULL}&wait=0 HTTP/1.1\r\nHost: x\r\nUser-Agent: a\r\n b\r\n\r\n`,
+      'dropped',
+    ],
     ['bare LF line ends', (k) => `GET /comet/${k}/recv?${FULL}&wait=0 HTTP/1.1\nHost: x\n\n`, 'dropped'],
     ['two recvs pipelined in one read', (k) => recvHead(k, `${FULL}&wait=0`).repeat(2), [200, 200]],
-    ['a head split over two reads', (k) => [`GET /comet/${k}/recv?${FULL}&wait=0 HTT`, 'P/1.1\r\nHost: x\r\n\r\n'], 200],
+    [
+      'a head split over two reads',
+      (k) => [`GET /comet/${k}/recv?${FULL}&wait=0 HTT`, 'P/1.1\r\nHost: x\r\n\r\n'],
+      200,
+    ],
     ['an Origin (CORS)', (k) => recvHead(k, `${FULL}&wait=0`, 'Host: x\r\nOrigin: https://app.example\r\n'), 200],
     ['a wrong secret', (k) => recvHead(k, `key=${encodeURIComponent(`${KEYS.full.split(':')[0]}:wrong`)}&wait=0`), 401],
     ['an unknown connection key', () => recvHead('nosuch!key0', `${FULL}&wait=0`), 400],

@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { createRequire } from 'node:module';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
-import { MAX_RECV_HEAD_BYTES, MAX_RECV_HEADERS, parseRecvHead } from '@encke/server/internal';
+import { MAX_RECV_HEAD_BYTES, parseRecvHead } from '@encke/server/internal';
 
 const SEED = 19_319;
 const KEY = 'Ab3_x-Y9!s3cr3tK3y0';
@@ -79,7 +79,10 @@ describe('recv head reader: refused heads (node:http gets them untouched)', () =
     ['a bare LF inside a value', head(LINE, [HOST, 'User-Agent: a\nb'])],
     ['a CR in the request line', `GET /comet/${KEY}/recv?a=1\r HTTP/1.1\r\n${HOST}\r\n\r\n`],
     ['a NUL in a value', head(LINE, [HOST, 'User-Agent: a\0b'])],
-    ['a byte above 0x7e in a value', Buffer.concat([head(LINE, [HOST]).subarray(0, -4), Buffer.from('\r\nUser-Agent: \xe9\r\n\r\n', 'latin1')])],
+    [
+      'a byte above 0x7e in a value',
+      Buffer.concat([head(LINE, [HOST]).subarray(0, -4), Buffer.from('\r\nUser-Agent: \xe9\r\n\r\n', 'latin1')]),
+    ],
     ['a DEL in a value', head(LINE, [HOST, 'User-Agent: a\x7fb'])],
     ['no Host', head(LINE, ['Accept: application/json'])],
     ['Host twice', head(LINE, [HOST, HOST])],
@@ -94,7 +97,7 @@ describe('recv head reader: refused heads (node:http gets them untouched)', () =
     ['Last-Event-ID', head(LINE, [HOST, 'Last-Event-ID: x'])],
     ['Expect', head(LINE, [HOST, 'Expect: 100-continue'])],
     ['an unknown header', head(LINE, [HOST, 'X-Other: 1'])],
-    ['too many headers', head(LINE, [HOST, ...Array.from({ length: MAX_RECV_HEADERS }, () => 'Pragma: x')])],
+    ['Pragma twice', head(LINE, [HOST, 'Pragma: x', 'Pragma: y'])],
     ['oversize', head(LINE, [HOST, `User-Agent: ${'a'.repeat(MAX_RECV_HEAD_BYTES)}`])],
     ['POST', head(LINE.replace('GET', 'POST'), [HOST, 'Content-Length: 0'])],
     ['HEAD', head(LINE.replace('GET', 'HEAD'), [HOST])],
@@ -114,12 +117,17 @@ describe('recv head reader: refused heads (node:http gets them untouched)', () =
     ['connect', head(`GET /comet/connect HTTP/1.1`, [HOST])],
     ['a fragment', head(`GET /comet/${KEY}/recv?a=1#f HTTP/1.1`, [HOST])],
     ['a space in the query', head(`GET /comet/${KEY}/recv?a=1 b HTTP/1.1`, [HOST])],
-    ['a non-ASCII byte in the target', Buffer.from(`GET /comet/${KEY}/recv?a=\xe9 HTTP/1.1\r\n${HOST}\r\n\r\n`, 'latin1')],
+    [
+      'a non-ASCII byte in the target',
+      Buffer.from(`GET /comet/${KEY}/recv?a=\xe9 HTTP/1.1\r\n${HOST}\r\n\r\n`, 'latin1'),
+    ],
     ['empty', ''],
     ['only CRLFs', '\r\n\r\n'],
   ];
   for (const [name, bytes] of table) {
-    it(name, () => assert.equal(parseRecvHead(typeof bytes === 'string' ? Buffer.from(bytes, 'latin1') : bytes), undefined));
+    it(name, () =>
+      assert.equal(parseRecvHead(typeof bytes === 'string' ? Buffer.from(bytes, 'latin1') : bytes), undefined),
+    );
   }
 });
 
@@ -160,7 +168,16 @@ interface Parsed {
 function llhttp(bytes: Buffer): Parsed {
   const parser = new HTTPParser();
   parser.initialize(HTTPParser.REQUEST, {}, 0, 0);
-  const out: Parsed = { messages: 0, method: '', url: '', version: '', headers: [], keepAlive: false, body: false, consumed: 0 };
+  const out: Parsed = {
+    messages: 0,
+    method: '',
+    url: '',
+    version: '',
+    headers: [],
+    keepAlive: false,
+    body: false,
+    consumed: 0,
+  };
   parser[HTTPParser.kOnHeaders] = (headers: string[], url: string) => {
     out.headers.push(...headers);
     out.url += url;
@@ -201,7 +218,11 @@ function sameAsNode(bytes: Buffer): void {
   assert.equal(node.version, '1.1', what);
   assert.equal(node.keepAlive, true, what);
   assert.equal(node.body, false, what);
-  assert.equal(node.url, `/comet/${got.key}/recv${got.query === '' && !node.url.includes('?') ? '' : `?${got.query}`}`, what);
+  assert.equal(
+    node.url,
+    `/comet/${got.key}/recv${got.query === '' && !node.url.includes('?') ? '' : `?${got.query}`}`,
+    what,
+  );
   const names = node.headers.filter((_, i) => i % 2 === 0).map((n) => n.toLowerCase());
   assert.equal(new Set(names).size, names.length, `no header twice in ${what}`);
   assert.ok(names.includes('host'), what);
@@ -212,7 +233,7 @@ function sameAsNode(bytes: Buffer): void {
 }
 
 const keyChar = fc.constantFrom(...'Aa0z9-._~!'.split(''), '%', '/', '?', ' ', '#');
-const queryChar = fc.constantFrom(...'key=a&b%3A+!$\'()*,;:@/?'.split(''), ' ', '#', '\t', '\x7f', '\xe9');
+const queryChar = fc.constantFrom(..."key=a&b%3A+!$'()*,;:@/?".split(''), ' ', '#', '\t', '\x7f', '\xe9');
 const name = fc.constantFrom(
   'Host',
   'host',
@@ -230,17 +251,33 @@ const name = fc.constantFrom(
   'X-Other',
 );
 const value = fc.oneof(
-  fc.constantFrom('keep-alive', 'close', 'application/json', 'application/x-msgpack', '0', '5', 'chunked', 'websocket', ''),
+  fc.constantFrom(
+    'keep-alive',
+    'close',
+    'application/json',
+    'application/x-msgpack',
+    '0',
+    '5',
+    'chunked',
+    'websocket',
+    '',
+  ),
   fc.string({ unit: fc.constantFrom('a', ' ', '\t', ',', '\r', '\n', '\0', '\x7f', '\xe9'), maxLength: 6 }),
 );
-const headerLine = fc.tuple(name, fc.constantFrom(':', ': ', ' :', ':\t'), value).map(([n, sep, v]) => `${n}${sep}${v}`);
+const headerLine = fc
+  .tuple(name, fc.constantFrom(':', ': ', ' :', ':\t'), value)
+  .map(([n, sep, v]) => `${n}${sep}${v}`);
 const validHead = fc
   .tuple(
     fc.string({ unit: fc.constantFrom(...'Aa0z9-._~!'.split('')), minLength: 1, maxLength: 40 }),
-    fc.string({ unit: fc.constantFrom(...'key=a&b%3A+!$\'()*,;:@/?'.split('')), maxLength: 60 }),
+    fc.string({ unit: fc.constantFrom(..."key=a&b%3A+!$'()*,;:@/?".split('')), maxLength: 60 }),
     fc.subarray(['Accept: application/json', 'Connection: keep-alive', 'User-Agent: node', 'X-Ably-Version: 3']),
   )
-  .map(([key, query, extra]) => ({ key, query, bytes: head(`GET /comet/${key}/recv?${query} HTTP/1.1`, [HOST, ...extra]) }));
+  .map(([key, query, extra]) => ({
+    key,
+    query,
+    bytes: head(`GET /comet/${key}/recv?${query} HTTP/1.1`, [HOST, ...extra]),
+  }));
 
 /** Mostly `good`, sometimes `bad`: each piece of a head is usually right, so some heads are taken. */
 const mostly = <T>(good: fc.Arbitrary<T>, bad: fc.Arbitrary<T>): fc.Arbitrary<T> =>
@@ -296,13 +333,11 @@ describe('recv head reader against node:http’s parser', () => {
 
   it('never throws on random bytes, and what it takes node:http reads the same way', () => {
     const bytes = fc.uint8Array({ maxLength: 300 }).map((b) => Buffer.from(b));
-    const mutated = fc
-      .tuple(validHead, fc.nat(), fc.integer({ min: 0, max: 255 }))
-      .map(([{ bytes: b }, at, byte]) => {
-        const copy = Buffer.from(b);
-        copy[at % copy.length] = byte;
-        return copy;
-      });
+    const mutated = fc.tuple(validHead, fc.nat(), fc.integer({ min: 0, max: 255 })).map(([{ bytes: b }, at, byte]) => {
+      const copy = Buffer.from(b);
+      copy[at % copy.length] = byte;
+      return copy;
+    });
     fc.assert(fc.property(fc.oneof(bytes, mutated), sameAsNode), { seed: SEED, numRuns: 5000 });
   });
 });

@@ -95,7 +95,11 @@ async function connect(ctx: NodeContext, registry: CometRegistry, r: HttpRequest
   if (mode.ack !== undefined && mode.ack !== 0)
     throw new AblyError(Err.invalidParameterValue, 'Invalid ack on connect: ack=0 asks for acknowledged polling');
   // ably-js sends no `format` on comet and always speaks JSON; other clients may ask for msgpack.
-  const format: Format = mode.framing ? 'json' : query.has('format') ? params.format : (acceptedFormat(req.headers.accept) ?? 'json');
+  const format: Format = mode.framing
+    ? 'json'
+    : query.has('format')
+      ? params.format
+      : (acceptedFormat(req.headers.accept) ?? 'json');
   // Later recvs default to the mode of the first one (a script-tag client never streams).
   const transport = new CometTransport(ctx, registry, format, mode.stream, mode.ack === 0);
   res.setHeader(

@@ -114,12 +114,7 @@ export function recvMode(
   return { ...mode, ack: Number(ack) };
 }
 
-function modeOf(
-  query: QueryParams,
-  accept: string | undefined,
-  streamDefault: boolean,
-  sseRetryMs: number,
-): RecvMode {
+function modeOf(query: QueryParams, accept: string | undefined, streamDefault: boolean, sseRetryMs: number): RecvMode {
   const framing = requestFraming(query, accept, sseRetryMs);
   const wait = query.get('wait');
   if (wait !== null && wait !== '0')
