@@ -24,6 +24,7 @@ import type { NodeContext } from '../context.js';
 import type { Inbound, Transport, TransportOwner } from '../session/port.js';
 import { compactTime } from '../util/compact-time.js';
 import { OutboundFrame, encodableFrames } from '../wire/frame.js';
+import { WS_PING_FRAME } from '../wire/ws-framing.js';
 
 // One set of listener functions for every connection (no closures per connection): `ws` calls
 // them with `this` = the WebSocket, which is the transport.
@@ -340,7 +341,8 @@ export class WebSocketTransport extends WebSocket implements Transport {
       this.wrote = false;
       this.lastOutbound = now;
     }
-    if (now - this.lastInbound >= interval && this.readyState === WebSocket.OPEN) this.ping();
+    // The ping is one constant frame straight to the socket, as deliveries are (ws-framing.ts).
+    if (now - this.lastInbound >= interval && this.readyState === WebSocket.OPEN) this.socket.write(WS_PING_FRAME);
   }
 
   private onClose(): void {

@@ -3,7 +3,8 @@
  * transport asks for it. A channel batch builds one OutboundFrame and hands the same object to
  * every subscriber, so a message is serialised once per wire format, never once per subscriber.
  */
-import { encodeJson, encodeMsgpack, type Format, type ProtocolMessage } from '@encke/protocol';
+import { encodeJson, type Format, type ProtocolMessage } from '@encke/protocol';
+import { encodeMsgpackFast } from './msgpack-value.js';
 import type { Faults } from '../util/faults.js';
 import { wsFrame, wsHeaderText, WS_OPCODE_BINARY, WS_OPCODE_TEXT } from './ws-framing.js';
 
@@ -56,8 +57,11 @@ export interface FrameEncoding {
   msgpack(pm: ProtocolMessage): Uint8Array;
 }
 
-/** The protocol's encoders: every frame without a template. */
-const ENCODERS: FrameEncoding = { json: encodeJson, msgpack: encodeMsgpack };
+/**
+ * The protocol's encoders for every frame without a template; msgpack written by msgpack-value.ts
+ * (the encoder's bytes, ~10x fewer instructions), which hands anything unusual to the encoder.
+ */
+const ENCODERS: FrameEncoding = { json: encodeJson, msgpack: encodeMsgpackFast };
 
 export class OutboundFrame {
   private jsonText: string | undefined = undefined;
