@@ -3,7 +3,8 @@
  * `node servers/main.js <kind> [redis URL]` (encke only: a node of a cluster on that Redis);
  * answers over IPC:
  *   → {type:'ready', port}          once listening on 127.0.0.1 (port 0: a free one)
- *   ← {type:'memory'}  → {type:'memory', rss, heapUsed, …}   after two full GCs (needs --expose-gc)
+ *   ← {type:'memory'}  → {type:'memory', rss, heapUsed, …}   after two full GCs (needs --expose-gc), RSS 0.5 s later
+ *   ← {type:'breakdown'}  → Breakdown   resident memory by kind of mapping and V8 space (breakdown.ts)
  *   ← {type:'snapshot', file}  → {type:'snapshot', file}   a V8 heap snapshot written to `file`
  *   ← {type:'probe', op:'start'}  ← {type:'probe', op:'stop'}  → ProbeReport   (probe-agent.ts)
  * and exits when the runner disconnects.
@@ -13,6 +14,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { getHeapSpaceStatistics, writeHeapSnapshot } from 'node:v8';
 import { startBareWs } from './bare-ws.js';
+import { breakdown } from './breakdown.js';
 import { startEncke } from './encke.js';
 import { startFaye } from './faye.js';
 import { ProbeAgent } from './probe-agent.js';
@@ -66,15 +68,26 @@ async function withHttp(attach: (server: Server) => void): Promise<number> {
   return (server.address() as AddressInfo).port;
 }
 
-function memory(): MemoryReport {
+/**
+ * How long after its GCs the server reads RSS and malloc. V8 gives the pages a full GC freed back
+ * to the system from a helper thread, which on the pinned server core runs only once the main
+ * thread yields: read at once, RSS still held 2-7 MiB of them in about half the reads (and none in
+ * the others), more than the 10,000 connections' differences between stacks (bench/README,
+ * "Where the rest of the RSS was"). Heap figures are read right after the GCs, before anything
+ * else runs.
+ */
+const MEMORY_SETTLE_MS = 500;
+
+async function memory(): Promise<MemoryReport> {
   const gc = (globalThis as { gc?: () => void }).gc;
   gc?.();
   gc?.();
   const m = process.memoryUsage();
   const newSpace = getHeapSpaceStatistics().find((s) => s.space_name === 'new_space')?.space_size ?? 0;
+  await new Promise((resolve) => setTimeout(resolve, MEMORY_SETTLE_MS));
   return {
     type: 'memory',
-    rss: m.rss,
+    rss: process.memoryUsage.rss(),
     heapUsed: m.heapUsed,
     heapTotal: m.heapTotal,
     newSpace,
@@ -89,8 +102,9 @@ async function main(): Promise<void> {
   if (!start || !process.send) throw new Error(`usage: (forked) main.js ${Object.keys(starters).join('|')}`);
   const port = await start(process.argv[3]);
   const probe = new ProbeAgent();
-  process.on('message', (msg: { type?: string; op?: string; file?: string }) => {
-    if (msg.type === 'memory') process.send!(memory());
+  process.on('message', (msg: { type?: string; op?: string; file?: string; settleMs?: number }) => {
+    if (msg.type === 'memory') void memory().then((report) => process.send!(report));
+    else if (msg.type === 'breakdown') void breakdown(msg.settleMs ?? MEMORY_SETTLE_MS).then((b) => process.send!(b));
     else if (msg.type === 'snapshot' && msg.file)
       process.send!({ type: 'snapshot', file: writeHeapSnapshot(msg.file) });
     else if (msg.type === 'probe' && msg.op === 'start') {

@@ -7,6 +7,8 @@
  * size before each collection less the used size after the previous one (or at the start), plus
  * the growth since the last one. `v8.GCProfiler` gives both sizes for every collection.
  */
+import { writeFileSync } from 'node:fs';
+import { Session } from 'node:inspector';
 import { monitorEventLoopDelay, type IntervalHistogram } from 'node:perf_hooks';
 import { GCProfiler, getHeapStatistics } from 'node:v8';
 
@@ -55,8 +57,11 @@ export class ProbeAgent {
   private cpu = process.cpuUsage();
   private rss = 0;
   private delay: IntervalHistogram | null = null;
+  /** With `BENCH_ALLOC_PROF=FILE`: V8's sampling heap profiler between the marks, garbage included. */
+  private allocations: Session | null = null;
 
   start(): void {
+    this.startAllocations();
     this.delay?.disable();
     this.delay = monitorEventLoopDelay({ resolution: 1 });
     this.delay.enable();
@@ -69,7 +74,36 @@ export class ProbeAgent {
     this.profiler.start();
   }
 
+  /**
+   * Samples every allocation between the marks (one per 1 KB on average), including objects the
+   * GC has collected since: where the garbage comes from, not only what stays. The in-thread
+   * inspector session answers synchronously.
+   */
+  private startAllocations(): void {
+    if (!process.env.BENCH_ALLOC_PROF) return;
+    this.allocations?.disconnect();
+    const session = (this.allocations = new Session());
+    session.connect();
+    session.post('HeapProfiler.startSampling', {
+      samplingInterval: 1024,
+      includeObjectsCollectedByMajorGC: true,
+      includeObjectsCollectedByMinorGC: true,
+    });
+  }
+
+  private stopAllocations(): void {
+    const session = this.allocations;
+    const file = process.env.BENCH_ALLOC_PROF;
+    if (!session || !file) return;
+    this.allocations = null;
+    session.post('HeapProfiler.stopSampling', (err, result) => {
+      if (!err) writeFileSync(file, JSON.stringify(result.profile));
+      session.disconnect();
+    });
+  }
+
   stop(): ProbeReport {
+    this.stopAllocations();
     const cpu = process.cpuUsage(this.cpu);
     this.delay?.disable();
     const ms = (ns: number): number => Math.round(ns / 1e4) / 100;

@@ -42,6 +42,11 @@ export class NodeInspector {
     return this.comet.size;
   }
 
+  /** Comet recvs read on a parked socket without node:http (transports/comet/raw-recv.ts). */
+  get cometRawRecvs(): number {
+    return this.comet.rawRecvs;
+  }
+
   connectionIds(): string[] {
     return [...this.ctx.sessions.values()].map((s) => s.id);
   }

@@ -57,6 +57,8 @@ export { randomAlnum, randomId } from './util/ids.js';
 export { WebSocketTransport } from './transports/websocket.js';
 /** The connect query reader (answers as URLSearchParams does). */
 export { parseQuery } from './http/query-params.js';
+/** The strict head reader of a parked comet socket's next recv. */
+export { MAX_RECV_HEAD_BYTES, parseRecvHead, type RecvHead } from './http/recv-head.js';
 /** API key secrets compared without a digest, in time set by the given secret's length. */
 export { secretMatches } from './auth/secret.js';
 /** WebSocket framing (control-frames tests: a template's frame as the transport writes it). */

@@ -55,6 +55,15 @@ export interface ParkOwner {
   parkedClosed(parked: ParkedResponse): void;
 }
 
+/**
+ * Serves a client's next request on an idle parked socket without node:http when it can (a comet
+ * client's next recv: http/recv-head.ts). `read` gets the bytes of one read; true: it took them
+ * (and called `hold` if it holds the response), false: node:http gets them untouched.
+ */
+export interface NextRequestReader {
+  read(parked: ParkedResponse, bytes: Buffer): boolean;
+}
+
 interface HttpParser {
   _consumed?: boolean;
   incoming?: unknown;
@@ -85,6 +94,7 @@ export class ParkedResponse implements KeptAlive {
     readonly socket: HttpSocket,
     owner: ParkOwner,
     head: string,
+    private readonly reader: NextRequestReader | undefined,
   ) {
     this.owner = owner;
     this.head = head;
@@ -94,7 +104,12 @@ export class ParkedResponse implements KeptAlive {
    * Takes `res` off node:http if it can be parked (module doc); the caller then writes through the
    * returned object only and drops `req` and `res`. Undefined: keep using `res`.
    */
-  static take(req: IncomingMessage, res: ServerResponse, owner: ParkOwner): ParkedResponse | undefined {
+  static take(
+    req: IncomingMessage,
+    res: ServerResponse,
+    owner: ParkOwner,
+    reader?: NextRequestReader,
+  ): ParkedResponse | undefined {
     const socket = req.socket as HttpSocket;
     if (!parkable(req, res, socket)) return undefined;
     const head = res.headersSent ? '' : headerLines(res);
@@ -115,12 +130,23 @@ export class ParkedResponse implements KeptAlive {
     dropTimer(socket);
     // The client ending its side ends the socket (net does it): no HTTP connection is half-open.
     socket.allowHalfOpen = false;
-    const parked = new ParkedResponse(socket, owner, head);
+    const parked = new ParkedResponse(socket, owner, head, reader);
     socket[PARKED] = parked;
     socket.on('data', onData);
     socket.on('error', onError);
     socket.on('close', onClose);
     return parked;
+  }
+
+  /** The server still takes requests (a closing one ends idle sockets instead). */
+  get serving(): boolean {
+    return this.socket.server?.listening === true && !this.socket.destroyed;
+  }
+
+  /** A request read by the NextRequestReader: this response is held again, for `owner`. */
+  hold(owner: ParkOwner): void {
+    this.stopKeepAlive();
+    this.owner = owner;
   }
 
   get writableLength(): number {
@@ -210,6 +236,8 @@ export class ParkedResponse implements KeptAlive {
 
   /** The client sent bytes (its next request, or one pipelined behind the held one). */
   received(chunk: Buffer): void {
+    // An idle socket's next request, in one read: served here if the reader takes it.
+    if (this.owner === null && this.pending === null && this.reader?.read(this, chunk) === true) return;
     this.pending = this.pending ? Buffer.concat([this.pending, chunk]) : chunk;
     if (!this.owner) this.unpark();
     else if (this.pending.length > MAX_PENDING_BYTES) this.socket.destroy();

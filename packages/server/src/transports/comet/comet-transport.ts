@@ -24,7 +24,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { Action, type AblyError, type Format } from '@encke/protocol';
 import type { NodeContext } from '../../context.js';
 import type { ConnectionIssued, Inbound, Transport, TransportOwner } from '../../session/port.js';
-import { ParkedResponse, type ParkOwner, type Parkable } from '../../http/parked.js';
+import { ParkedResponse, type NextRequestReader, type ParkOwner, type Parkable } from '../../http/parked.js';
 import type { TimerHandle } from '../../util/clock.js';
 import { compactTime } from '../../util/compact-time.js';
 import { OutboundFrame, encodableFrames, writeAlone } from '../../wire/frame.js';
@@ -33,6 +33,7 @@ import {
   buffered,
   closeStream,
   destroyRecv,
+  heldRecv,
   openStream,
   respond,
   streamLifetime,
@@ -50,6 +51,8 @@ export interface CometKeys {
   forget(transport: CometTransport, connectionId: string): void;
   /** The transport holds a recv: it is asked to `park()` it if it is still held a while later. */
   holding(transport: CometTransport): void;
+  /** Reads a parked socket's next recv without node:http (raw-recv.ts). */
+  readonly nextRequest: NextRequestReader | undefined;
 }
 
 export class CometTransport implements Transport, ParkOwner, Parkable {
@@ -144,7 +147,13 @@ export class CometTransport implements Transport, ParkOwner, Parkable {
    * is queued. A plain poll (`mode.short`) is answered at once, with `[]` if nothing is queued.
    */
   attachRecv(req: IncomingMessage, res: ServerResponse, mode: RecvMode): void {
-    this.attach(req, res, mode, undefined);
+    if (res.destroyed || req.socket.destroyed) return;
+    this.attach(res, mode.framing ? 'json' : (acceptedFormat(req.headers.accept) ?? this.format), mode);
+  }
+
+  /** A plain recv read on a parked socket (raw-recv.ts), held there: as attachRecv, without node:http. */
+  attachParked(parked: ParkedResponse, accept: string | undefined, mode: RecvMode): void {
+    this.attach(parked, acceptedFormat(accept) ?? this.format, mode);
   }
 
   /**
@@ -156,13 +165,12 @@ export class CometTransport implements Transport, ParkOwner, Parkable {
   continueAfter(req: IncomingMessage, res: ServerResponse, mode: RecvMode, confirmed: number): boolean {
     const again = this.replay?.after(confirmed);
     if (!again || (this.ended && mode.stream)) return false;
-    this.attach(req, res, mode, again);
+    if (res.destroyed || req.socket.destroyed) return true;
+    this.attach(res, mode.framing ? 'json' : (acceptedFormat(req.headers.accept) ?? this.format), mode, again);
     return true;
   }
 
-  private attach(req: IncomingMessage, res: ServerResponse, mode: RecvMode, again: OutboundFrame[] | undefined): void {
-    if (res.destroyed || req.socket.destroyed) return;
-    const format = mode.framing ? 'json' : (acceptedFormat(req) ?? this.format);
+  private attach(res: ServerResponse | ParkedResponse, format: Format, mode: RecvMode, again?: OutboundFrame[]): void {
     if (this.ended) {
       // Lingering only to tell the client why the connection ended (after what it missed, if it says).
       const frames = this.queue;
@@ -177,9 +185,9 @@ export class CometTransport implements Transport, ParkOwner, Parkable {
     if (this.recv) this.endRecv([]);
     this.recvAborted = false;
     const expires = compactTime(this.ctx.clock.now() + streamLifetime(this.ctx.options.maxCometStreamDuration));
-    const recv: Recv = { res, parked: null, format, mode, expires, open: false, ending: false, bytes: 0 };
+    const recv = heldRecv(res, format, mode, expires);
     this.recv = recv;
-    res.on('close', () => this.recvClosed(recv));
+    recv.res?.on('close', () => this.recvClosed(recv));
     if (again && again.length > 0 && mode.stream) {
       openStream(recv);
       writeBatch(recv, again, sseEventId(this.key, this.replay!.count));
@@ -196,7 +204,7 @@ export class CometTransport implements Transport, ParkOwner, Parkable {
       this.deliver(frames);
     }
     if (mode.short && this.recv === recv) this.endRecv([]);
-    if (this.recv === recv) this.registry.holding(this);
+    if (this.recv === recv && !recv.parked) this.registry.holding(this);
   }
 
   /**
@@ -207,7 +215,7 @@ export class CometTransport implements Transport, ParkOwner, Parkable {
     const recv = this.recv;
     const res = recv?.res;
     if (!recv || !res || this.ended) return;
-    const parked = ParkedResponse.take(res.req, res, this);
+    const parked = ParkedResponse.take(res.req, res, this, this.registry.nextRequest);
     if (!parked) return;
     recv.parked = parked;
     recv.res = null;

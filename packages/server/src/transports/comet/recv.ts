@@ -5,7 +5,7 @@
  */
 import type { ServerResponse } from 'node:http';
 import { Action, type Format } from '@encke/protocol';
-import type { ParkedResponse } from '../../http/parked.js';
+import { ParkedResponse } from '../../http/parked.js';
 import { SharedAnswer } from '../../http/raw-answer.js';
 import { headerSafe } from '../../http/respond.js';
 import { OutboundFrame, httpChunk } from '../../wire/frame.js';
@@ -32,6 +32,15 @@ export interface Recv {
   ending: boolean;
   /** Bytes written to the stream so far (the forever-iframe's budget). */
   bytes: number;
+}
+
+/**
+ * A recv held on `res`: node:http's response, or a parked one (whose socket's close the transport
+ * hears through `parkedClosed`, not a listener).
+ */
+export function heldRecv(res: ServerResponse | ParkedResponse, format: Format, mode: RecvMode, expires: number): Recv {
+  const held = { format, mode, expires, open: false, ending: false, bytes: 0 };
+  return res instanceof ParkedResponse ? { res: null, parked: res, ...held } : { res, parked: null, ...held };
 }
 
 /**

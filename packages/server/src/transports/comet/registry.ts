@@ -11,7 +11,7 @@
 import type { AuthContext, Credentials } from '../../auth/authenticate.js';
 import { capabilityToJson } from '../../auth/capability.js';
 import { sameLengthSecretsEqual } from '../../auth/secret.js';
-import { ParkingLot } from '../../http/parked.js';
+import { ParkingLot, type NextRequestReader } from '../../http/parked.js';
 import type { Clock } from '../../util/clock.js';
 import { parseConnectionKey } from '../../session/connection-key.js';
 import type { ConnectionIssued } from '../../session/port.js';
@@ -102,6 +102,10 @@ export class CometRegistry implements CometKeys {
   private readonly byConnection = new Map<string, CometConnection[]>();
   private keyCount = 0;
   private readonly parking: ParkingLot;
+  /** Reads a parked socket's next recv without node:http (raw-recv.ts; set by the routes). */
+  nextRequest: NextRequestReader | undefined = undefined;
+  /** Recvs the NextRequestReader served (inspection). */
+  rawRecvs = 0;
 
   constructor(clock: Clock) {
     this.parking = new ParkingLot(clock, PARK_AFTER_MS);

@@ -33,6 +33,7 @@ import { forwardToOwner } from './forward.js';
 import { jsonpError, jsonpNoContent } from './framing/jsonp.js';
 import { jsonpCallbackOf, recvMode } from './framing/select.js';
 import { CometRegistry, VerifiedCredentials, sameGrant, type CometConnection } from './registry.js';
+import { RawRecvReader } from './raw-recv.js';
 import { parseSseEventId } from './replay.js';
 import { acceptedFormat, decodeQueryBody, parseSendBody } from './wire.js';
 
@@ -41,6 +42,7 @@ const SERVER_COOKIE = 'encke_server';
 
 export function registerCometRoutes(router: Router, ctx: NodeContext): CometRegistry {
   const registry = new CometRegistry(ctx.clock);
+  registry.nextRequest = new RawRecvReader(ctx, registry);
   const route = (method: string, path: string, handle: Handler): void =>
     void router.add(method, path, jsonpAware(ctx, handle));
   route('GET', '/comet/connect', (r) => connect(ctx, registry, r));
@@ -81,7 +83,7 @@ async function connect(ctx: NodeContext, registry: CometRegistry, r: HttpRequest
   const query = url.searchParams;
   const params = parseConnectParams(query, secure, pageOrigin(r));
   params.credentials ??= credentialsFromHeader(req.headers.authorization);
-  const mode = recvMode(query, req, parseStream(query.get('stream')), ctx.options.cometSseRetry);
+  const mode = recvMode(query, req.headers.accept, parseStream(query.get('stream')), ctx.options.cometSseRetry);
   // An EventSource reconnecting to its connect URL says how far it got: continue the stream, or
   // (frames no longer kept, connection elsewhere or gone) resume the connection.
   const last = mode.framing?.name === 'sse' ? lastEventId(r) : undefined;
@@ -93,7 +95,11 @@ async function connect(ctx: NodeContext, registry: CometRegistry, r: HttpRequest
   if (mode.ack !== undefined && mode.ack !== 0)
     throw new AblyError(Err.invalidParameterValue, 'Invalid ack on connect: ack=0 asks for acknowledged polling');
   // ably-js sends no `format` on comet and always speaks JSON; other clients may ask for msgpack.
-  const format: Format = mode.framing ? 'json' : query.has('format') ? params.format : (acceptedFormat(req) ?? 'json');
+  const format: Format = mode.framing
+    ? 'json'
+    : query.has('format')
+      ? params.format
+      : (acceptedFormat(req.headers.accept) ?? 'json');
   // Later recvs default to the mode of the first one (a script-tag client never streams).
   const transport = new CometTransport(ctx, registry, format, mode.stream, mode.ack === 0);
   res.setHeader(
@@ -196,7 +202,7 @@ async function transportFor(
  * must resume (80022, as for an unknown key).
  */
 function recv(ctx: NodeContext, t: CometTransport, r: HttpRequest): void {
-  const mode = recvMode(r.url.searchParams, r.req, t.stream, ctx.options.cometSseRetry);
+  const mode = recvMode(r.url.searchParams, r.req.headers.accept, t.stream, ctx.options.cometSseRetry);
   const confirmed = mode.framing?.name === 'sse' ? lastEventId(r)?.count : mode.ack;
   if (confirmed === undefined) return t.attachRecv(r.req, r.res, mode);
   if (!t.continueAfter(r.req, r.res, mode, confirmed)) {

@@ -8,7 +8,6 @@
  * Frames keep their per-format encoding cache (OutboundFrame), so a batch is assembled from
  * encodings made once per format, never re-serialised per connection.
  */
-import type { IncomingMessage } from 'node:http';
 import {
   AblyError,
   Err,
@@ -57,8 +56,7 @@ export function contentType(format: Format): string {
 }
 
 /** The format an `Accept` header names explicitly, if it names one we speak. */
-export function acceptedFormat(req: IncomingMessage): Format | undefined {
-  const accept = req.headers.accept;
+export function acceptedFormat(accept: string | undefined): Format | undefined {
   if (!accept) return undefined;
   if (accept.includes(MSGPACK_TYPE)) return 'msgpack';
   if (accept.includes(JSON_TYPE)) return 'json';

@@ -12,8 +12,8 @@
  * once with whatever is queued, `[]` if nothing) and `ack=<position>` (acknowledged polling: the
  * client has everything up to that position; only on answers that are not streamed).
  */
-import type { IncomingMessage } from 'node:http';
 import { AblyError, Err } from '@encke/protocol';
+import type { QueryParams } from '../../../http/query-params.js';
 import type { Framing } from './framing.js';
 import { HtmlfileFraming } from './htmlfile.js';
 import { JsonpFraming } from './jsonp.js';
@@ -41,9 +41,13 @@ export function jsonpCallbackOf(query: URLSearchParams): string | undefined {
 }
 
 /** The framing a request asks for; 40003 for an unknown envelope or a bad callback or origin. */
-export function requestFraming(query: URLSearchParams, req: IncomingMessage, sseRetryMs: number): Framing | undefined {
+export function requestFraming(
+  query: QueryParams,
+  acceptHeader: string | undefined,
+  sseRetryMs: number,
+): Framing | undefined {
   const envelope = query.get(ENVELOPE_PARAM);
-  const accept = req.headers.accept ?? '';
+  const accept = acceptHeader ?? '';
   switch (envelope) {
     case 'jsonp':
       return new JsonpFraming(parseCallback(query.get('callback')));
@@ -51,7 +55,7 @@ export function requestFraming(query: URLSearchParams, req: IncomingMessage, sse
       return new SseFraming(sseRetryMs);
     case 'htmlfile':
       return new HtmlfileFraming(
-        query.has('origin')
+        query.get('origin') !== null
           ? { origin: parseOrigin(query.get('origin')) }
           : { callback: parseCallback(query.get('callback')) },
       );
@@ -89,12 +93,12 @@ const PLAIN_POLL: RecvMode = Object.freeze({ framing: undefined, stream: false, 
 
 /** The mode of a recv (or of connect, its first recv) on a connection whose default is `streamDefault`. */
 export function recvMode(
-  query: URLSearchParams,
-  req: IncomingMessage,
+  query: QueryParams,
+  accept: string | undefined,
   streamDefault: boolean,
   sseRetryMs: number,
 ): RecvMode {
-  const mode = modeOf(query, req, streamDefault, sseRetryMs);
+  const mode = modeOf(query, accept, streamDefault, sseRetryMs);
   const ack = query.get('ack');
   if (ack === null) return mode;
   if (!/^\d{1,15}$/.test(ack))
@@ -110,8 +114,8 @@ export function recvMode(
   return { ...mode, ack: Number(ack) };
 }
 
-function modeOf(query: URLSearchParams, req: IncomingMessage, streamDefault: boolean, sseRetryMs: number): RecvMode {
-  const framing = requestFraming(query, req, sseRetryMs);
+function modeOf(query: QueryParams, accept: string | undefined, streamDefault: boolean, sseRetryMs: number): RecvMode {
+  const framing = requestFraming(query, accept, sseRetryMs);
   const wait = query.get('wait');
   if (wait !== null && wait !== '0')
     throw new AblyError(
