@@ -128,6 +128,18 @@ function lengthWidth(b: number): number {
 }
 
 /**
+ * A count per nesting level for one check, reused: every publish is checked, and a fresh array of
+ * `maxDepth + 1` numbers was most of its decoding's garbage. Checks are synchronous and never
+ * re-entered, and each writes a level's count when that level opens, so nothing is cleared between them.
+ */
+let levelScratch: number[] = [];
+
+function scratchFor(limits: DecodeLimits): number[] {
+  if (levelScratch.length <= limits.maxDepth) levelScratch = new Array<number>(limits.maxDepth + 1).fill(0);
+  return levelScratch;
+}
+
+/**
  * Checks the structure of one msgpack value against `limits` without building anything; throws
  * 40000/40009. Anything it lets through decodes within a small multiple of its size.
  */
@@ -135,7 +147,7 @@ export function checkMsgpack(bytes: Uint8Array, limits: DecodeLimits): void {
   checkSize(bytes.length, limits);
   const n = bytes.length;
   // remaining[d]: values still to read in the container open at depth d (d = 0: the top level).
-  const remaining = new Array<number>(limits.maxDepth + 1);
+  const remaining = scratchFor(limits);
   remaining[0] = 1;
   let depth = 0;
   let pos = 0;
@@ -217,7 +229,8 @@ export function checkJson(text: string, limits: DecodeLimits): void {
   const n = text.length;
   checkSize(n, limits);
   if (n <= limits.maxDepth && n <= limits.maxContainerLength && n <= limits.maxStringLength) return;
-  const commas = new Array<number>(limits.maxDepth + 1).fill(0);
+  // commas[d]: entries so far in the container open at depth d (set when it opens).
+  const commas = scratchFor(limits);
   let depth = 0;
   for (let i = 0; i < n; i++) {
     const c = text.charCodeAt(i);

@@ -158,6 +158,14 @@ describe('msgpack: the direct decoder for small frames', () => {
     ['a number key', [0x81, 0x01, 0xa1, 0x61], { 1: 'a' }],
     ['a nil key', [0x81, 0xc0, 0x01], 'refused'],
     ['a non-ASCII string', [0xa2, 0xc3, 0xa9], 'é'],
+    // From 16 bytes the direct decoder checks a string natively: ASCII is read, anything else is UTF-8.
+    ['a 16-byte ASCII string', [0xb0, ...Buffer.from('p'.repeat(16))], 'p'.repeat(16)],
+    ['a 20-byte string ending in é', [0xb4, ...Buffer.from(`${'a'.repeat(18)}é`)], `${'a'.repeat(18)}é`],
+    [
+      'a str8 string with a DEL and an é',
+      [0xd9, 0x22, ...Buffer.from(`${'\x7f'.repeat(32)}é`)],
+      `${'\x7f'.repeat(32)}é`,
+    ],
     ['a binary', [0xc4, 0x01, 0x07], Buffer.from([7])],
     ['ably ext-0 undefined', [0x81, 0xa1, 0x61, 0xd4, 0x00, 0x00], { a: undefined }],
     ['a float', [0xcb, 0x3f, 0xf8, 0, 0, 0, 0, 0, 0], 1.5],

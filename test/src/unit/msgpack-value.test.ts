@@ -11,7 +11,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
 import { Action, encodeMsgpack, type ProtocolMessage } from '@encke/protocol';
-import { OutboundFrame, encodeMsgpackFast, msgpackText } from '@encke/server/internal';
+import { OutboundFrame, encodeMsgpackFast, msgpackBytes } from '@encke/server/internal';
 
 const SEED = 19_063;
 
@@ -20,9 +20,9 @@ function library(value: unknown): Buffer {
 }
 
 function written(value: unknown): Buffer {
-  const text = msgpackText(value);
-  assert.notEqual(text, undefined, 'the writer takes the value');
-  return Buffer.from(text!, 'latin1');
+  const bytes = msgpackBytes(value);
+  assert.notEqual(bytes, undefined, 'the writer takes the value');
+  return bytes!;
 }
 
 function sameBytes(value: unknown): void {
@@ -174,14 +174,27 @@ describe('msgpack writer', () => {
       { f: new Float32Array([1.5]) },
     ];
     for (const v of others) {
-      assert.equal(msgpackText(v), undefined, `not written: ${String(v)}`);
+      assert.equal(msgpackBytes(v), undefined, `not written: ${String(v)}`);
       assert.deepEqual(Buffer.from(encodeMsgpackFast(v as ProtocolMessage)), library(v));
     }
     const bad = { n: 10n };
-    assert.equal(msgpackText(bad), undefined);
+    assert.equal(msgpackBytes(bad), undefined);
     assert.throws(() => encodeMsgpackFast(bad as unknown as ProtocolMessage));
     // A surrogate pair is a 4-byte char, written here.
     sameBytes({ s: 'pair 😀' });
+  });
+
+  it('writes each value afresh into its reused buffer: after a large or refused one, the next is exact', () => {
+    const big = { data: 'b'.repeat(200_000), bin: new Uint8Array(70_000).fill(7) };
+    sameBytes(big);
+    sameBytes({ small: 1 });
+    assert.equal(msgpackBytes({ half: 'written', then: new Date(0) }), undefined);
+    sameBytes({ after: 'a refused value', n: [1, 2, 3] });
+    // Results do not share the buffer: an earlier result is unchanged by a later write.
+    const first = msgpackBytes({ first: 'x'.repeat(40) })!;
+    const copy = Buffer.from(first);
+    msgpackBytes({ second: 'y'.repeat(40) });
+    assert.deepEqual(first, copy);
   });
 
   it('is what every outbound frame without a template encodes to in msgpack', () => {

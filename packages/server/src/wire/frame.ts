@@ -59,7 +59,7 @@ export interface FrameEncoding {
 
 /**
  * The protocol's encoders for every frame without a template; msgpack written by msgpack-value.ts
- * (the encoder's bytes, ~10x fewer instructions), which hands anything unusual to the encoder.
+ * (the encoder's bytes in about a third of its instructions), which hands anything unusual to the encoder.
  */
 const ENCODERS: FrameEncoding = { json: encodeJson, msgpack: encodeMsgpackFast };
 

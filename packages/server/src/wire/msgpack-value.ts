@@ -1,11 +1,11 @@
 /**
- * A value as msgpack, written as latin1 text (one char a byte) with the exact bytes the protocol's
- * encoder (@msgpack/msgpack, `ignoreUndefined`) writes for it, for every frame the server sends in
+ * A value as msgpack, with the exact bytes the protocol's encoder (@msgpack/msgpack,
+ * `ignoreUndefined`) writes for it, for every frame the server sends in
  * msgpack (a channel's MESSAGE, PRESENCE, ATTACHED…). The library walks a value with generic code
  * and copies each string into its buffer a char at a time in JavaScript: a 200-byte MESSAGE cost
  * about 150k instructions, the whole fan-out's difference between msgpack and JSON (bench/README).
- * Here a string is one regular-expression test and a concatenation, and the text becomes bytes in
- * one native copy.
+ * Here a string is one regular-expression test and one native copy (short ones a loop), written
+ * into one buffer reused from frame to frame (no garbage but the result).
  *
  * It writes the values ProtocolMessages are made of: plain objects (undefined entries left out),
  * arrays, strings, numbers, booleans, null and Uint8Arrays. For anything else (a Date, a Map, a
@@ -16,9 +16,9 @@
  */
 import { encodeMsgpack, type ProtocolMessage } from '@encke/protocol';
 
-const NIL = String.fromCharCode(0xc0);
-const FALSE = String.fromCharCode(0xc2);
-const TRUE = String.fromCharCode(0xc3);
+const NIL = 0xc0;
+const FALSE = 0xc2;
+const TRUE = 0xc3;
 const FIXMAP = 0x80;
 const MAP16 = 0xde;
 const MAP32 = 0xdf;
@@ -56,80 +56,148 @@ const INT32_MIN = -0x80000000;
 /** Deeper values go to the encoder (ProtocolMessages nest 3 deep, plus what `extras` holds). */
 const MAX_DEPTH = 32;
 
-/** Nothing this writer writes: the caller uses the encoder. */
-const UNSUPPORTED = undefined;
+/** The buffer values are written into, reused (encoding is synchronous and never re-entered). */
+const INITIAL_BYTES = 4096;
+/** Past this the buffer is given back after the frame: a large message does not stay allocated. */
+const KEPT_BYTES = 65_536;
+let out = Buffer.allocUnsafe(INITIAL_BYTES);
+let pos = 0;
 
 /** ASCII: one char is one UTF-8 byte already (ids, names, serials, most data). */
 const ASCII = /^[\x00-\x7f]*$/;
 /** A surrogate without its pair: the library's JS and native UTF-8 paths write it differently. */
 const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
+/** Shorter ASCII strings are copied by a loop (a native call costs more than a few chars). */
+const NATIVE_COPY_FROM = 16;
 
-/** Scratch space for numbers wider than a byte, written with the DataView calls the library makes. */
+/** Scratch space for 64-bit numbers, written with the DataView calls the library makes. */
 const scratch = new DataView(new ArrayBuffer(8));
 const scratchBytes = new Uint8Array(scratch.buffer);
 
-function scratchText(length: number): string {
-  let text = '';
-  for (let i = 0; i < length; i++) text += String.fromCharCode(scratchBytes[i]!);
-  return text;
+function ensure(bytes: number): void {
+  if (pos + bytes <= out.length) return;
+  const grown = Buffer.allocUnsafe(Math.max(out.length * 2, pos + bytes));
+  out.copy(grown, 0, 0, pos);
+  out = grown;
 }
 
-/** A header byte and a big-endian count of 0, 2 or 4 bytes (the fix-/16/32 forms of a size). */
-function sized(count: number, fix: number, fixEnd: number, op8: number, op16: number, op32: number): string {
-  if (count < fixEnd) return String.fromCharCode(fix + count);
-  if (op8 !== 0 && count < BYTE_END) return String.fromCharCode(op8, count);
-  if (count < WORD_END) return String.fromCharCode(op16, count >>> 8, count & 0xff);
-  return String.fromCharCode(op32, count >>> 24, (count >>> 16) & 0xff, (count >>> 8) & 0xff, count & 0xff);
+function byte(b: number): void {
+  out[pos++] = b;
 }
 
-function stringText(s: string): string | undefined {
-  if (ASCII.test(s)) return sized(s.length, FIXSTR, FIX_STR, STR8, STR16, STR32) + s;
-  if (LONE_SURROGATE.test(s)) return UNSUPPORTED;
-  const bytes = Buffer.from(s, 'utf8');
-  return sized(bytes.length, FIXSTR, FIX_STR, STR8, STR16, STR32) + bytes.toString('latin1');
+/** A header byte and a big-endian count of 0, 1, 2 or 4 bytes (the fix-/8/16/32 forms of a size). */
+function sized(count: number, fix: number, fixEnd: number, op8: number, op16: number, op32: number): void {
+  ensure(5);
+  if (count < fixEnd) return byte(fix + count);
+  if (op8 !== 0 && count < BYTE_END) {
+    byte(op8);
+    return byte(count);
+  }
+  if (count < WORD_END) {
+    byte(op16);
+    byte(count >>> 8);
+    return byte(count & 0xff);
+  }
+  byte(op32);
+  out.writeUInt32BE(count, pos);
+  pos += 4;
 }
 
-function binaryText(b: Uint8Array): string {
+function writeString(s: string): boolean {
+  if (ASCII.test(s)) {
+    const n = s.length;
+    sized(n, FIXSTR, FIX_STR, STR8, STR16, STR32);
+    ensure(n);
+    if (n < NATIVE_COPY_FROM) for (let i = 0; i < n; i++) out[pos++] = s.charCodeAt(i);
+    else pos += out.write(s, pos, 'latin1');
+    return true;
+  }
+  if (LONE_SURROGATE.test(s)) return false;
+  const n = Buffer.byteLength(s, 'utf8');
+  sized(n, FIXSTR, FIX_STR, STR8, STR16, STR32);
+  ensure(n);
+  pos += out.write(s, pos, 'utf8');
+  return true;
+}
+
+function writeBinary(b: Uint8Array): void {
   const size = b.byteLength;
   // bin has no fix- form: bin 8 from 0 bytes.
-  const head = size < BYTE_END ? String.fromCharCode(BIN8, size) : sized(size, 0, 0, 0, BIN16, BIN32);
-  return head + Buffer.from(b.buffer, b.byteOffset, size).toString('latin1');
+  if (size < BYTE_END) {
+    ensure(2);
+    byte(BIN8);
+    byte(size);
+  } else sized(size, 0, 0, 0, BIN16, BIN32);
+  ensure(size);
+  out.set(b, pos);
+  pos += size;
 }
 
-function integerText(n: number): string {
-  if (n >= 0) {
-    if (n < POSITIVE_FIXINT_END) return String.fromCharCode(n);
-    if (n < BYTE_END) return String.fromCharCode(UINT8, n);
-    if (n < WORD_END) return String.fromCharCode(UINT16, n >>> 8, n & 0xff);
-    if (n < UINT32_END) return String.fromCharCode(UINT32, n >>> 24, (n >>> 16) & 0xff, (n >>> 8) & 0xff, n & 0xff);
-    scratch.setUint32(0, n / UINT32_END);
-    scratch.setUint32(4, n);
-    return String.fromCharCode(UINT64) + scratchText(8);
+/** 8 bytes from the scratch DataView, after a one-byte head. */
+function wide(head: number): void {
+  ensure(9);
+  byte(head);
+  out.set(scratchBytes, pos);
+  pos += 8;
+}
+
+function writeUint(n: number): void {
+  ensure(5);
+  if (n < POSITIVE_FIXINT_END) return byte(n);
+  if (n < BYTE_END) {
+    byte(UINT8);
+    return byte(n);
   }
-  if (n >= NEGATIVE_FIXINT_MIN) return String.fromCharCode(NEGATIVE_FIXINT | (n - NEGATIVE_FIXINT_MIN));
-  if (n >= INT8_MIN) return String.fromCharCode(INT8, n & 0xff);
-  if (n >= INT16_MIN) return String.fromCharCode(INT16, (n >>> 8) & 0xff, n & 0xff);
-  if (n >= INT32_MIN)
-    return String.fromCharCode(INT32, (n >>> 24) & 0xff, (n >>> 16) & 0xff, (n >>> 8) & 0xff, n & 0xff);
+  if (n < WORD_END) {
+    byte(UINT16);
+    byte(n >>> 8);
+    return byte(n & 0xff);
+  }
+  if (n < UINT32_END) {
+    byte(UINT32);
+    out.writeUInt32BE(n, pos);
+    pos += 4;
+    return;
+  }
+  scratch.setUint32(0, n / UINT32_END);
+  scratch.setUint32(4, n);
+  wide(UINT64);
+}
+
+function writeInteger(n: number): void {
+  if (n >= 0) return writeUint(n);
+  ensure(5);
+  if (n >= NEGATIVE_FIXINT_MIN) return byte(NEGATIVE_FIXINT | (n - NEGATIVE_FIXINT_MIN));
+  if (n >= INT8_MIN) {
+    byte(INT8);
+    return byte(n & 0xff);
+  }
+  if (n >= INT16_MIN) {
+    byte(INT16);
+    byte((n >>> 8) & 0xff);
+    return byte(n & 0xff);
+  }
+  if (n >= INT32_MIN) {
+    byte(INT32);
+    out.writeInt32BE(n, pos);
+    pos += 4;
+    return;
+  }
   scratch.setUint32(0, Math.floor(n / UINT32_END));
   scratch.setUint32(4, n);
-  return String.fromCharCode(INT64) + scratchText(8);
+  wide(INT64);
 }
 
-function numberText(n: number): string {
-  if (Number.isSafeInteger(n)) return integerText(n);
+function writeNumber(n: number): void {
+  if (Number.isSafeInteger(n)) return writeInteger(n);
   scratch.setFloat64(0, n);
-  return String.fromCharCode(FLOAT64) + scratchText(8);
+  wide(FLOAT64);
 }
 
-function arrayText(a: readonly unknown[], depth: number): string | undefined {
-  let text = sized(a.length, FIXARRAY, FIX_COUNT, 0, ARRAY16, ARRAY32);
-  for (let i = 0; i < a.length; i++) {
-    const item = valueText(a[i], depth);
-    if (item === UNSUPPORTED) return UNSUPPORTED;
-    text += item;
-  }
-  return text;
+function writeArray(a: readonly unknown[], depth: number): boolean {
+  sized(a.length, FIXARRAY, FIX_COUNT, 0, ARRAY16, ARRAY32);
+  for (let i = 0; i < a.length; i++) if (!writeValue(a[i], depth)) return false;
+  return true;
 }
 
 function isPlainObject(v: object): v is Record<string, unknown> {
@@ -137,50 +205,66 @@ function isPlainObject(v: object): v is Record<string, unknown> {
   return proto === Object.prototype || proto === null;
 }
 
-function mapText(o: Record<string, unknown>, depth: number): string | undefined {
-  let entries = '';
+function writeMap(o: Record<string, unknown>, depth: number): boolean {
   let count = 0;
+  for (const key in o) if (Object.hasOwn(o, key) && o[key] !== undefined) count++;
+  sized(count, FIXMAP, FIX_COUNT, 0, MAP16, MAP32);
   for (const key in o) {
     if (!Object.hasOwn(o, key)) continue;
     const value = o[key];
     if (value === undefined) continue;
-    const k = stringText(key);
-    const v = valueText(value, depth);
-    if (k === UNSUPPORTED || v === UNSUPPORTED) return UNSUPPORTED;
-    entries += k + v;
-    count++;
+    if (!writeString(key) || !writeValue(value, depth)) return false;
   }
-  return sized(count, FIXMAP, FIX_COUNT, 0, MAP16, MAP32) + entries;
+  return true;
 }
 
-function valueText(v: unknown, depth: number): string | undefined {
+function writeValue(v: unknown, depth: number): boolean {
   switch (typeof v) {
     case 'string':
-      return stringText(v);
+      return writeString(v);
     case 'number':
-      return numberText(v);
+      writeNumber(v);
+      return true;
     case 'boolean':
-      return v ? TRUE : FALSE;
+      ensure(1);
+      byte(v ? TRUE : FALSE);
+      return true;
     case 'undefined':
-      return NIL;
+      ensure(1);
+      byte(NIL);
+      return true;
     case 'object':
-      if (v === null) return NIL;
-      if (depth >= MAX_DEPTH) return UNSUPPORTED;
-      if (Array.isArray(v)) return arrayText(v, depth + 1);
-      if (v instanceof Uint8Array) return binaryText(v);
-      return isPlainObject(v) ? mapText(v, depth + 1) : UNSUPPORTED;
+      if (v === null) {
+        ensure(1);
+        byte(NIL);
+        return true;
+      }
+      if (depth >= MAX_DEPTH) return false;
+      if (Array.isArray(v)) return writeArray(v, depth + 1);
+      if (v instanceof Uint8Array) {
+        writeBinary(v);
+        return true;
+      }
+      return isPlainObject(v) ? writeMap(v, depth + 1) : false;
     default:
-      return UNSUPPORTED;
+      return false;
   }
 }
 
-/** `value` as the encoder's msgpack bytes in latin1 text, or undefined: use the encoder. */
-export function msgpackText(value: unknown): string | undefined {
-  return valueText(value, 0);
+/** `value` as the encoder's msgpack bytes, or undefined: use the encoder. */
+export function msgpackBytes(value: unknown): Buffer | undefined {
+  pos = 0;
+  try {
+    if (!writeValue(value, 0)) return undefined;
+    const bytes = Buffer.allocUnsafe(pos);
+    out.copy(bytes, 0, 0, pos);
+    return bytes;
+  } finally {
+    if (out.length > KEPT_BYTES) out = Buffer.allocUnsafe(INITIAL_BYTES);
+  }
 }
 
 /** `pm` as msgpack: the encoder's bytes, written here when the writer takes every value in it. */
 export function encodeMsgpackFast(pm: ProtocolMessage): Uint8Array {
-  const text = msgpackText(pm);
-  return text === UNSUPPORTED ? encodeMsgpack(pm) : Buffer.from(text, 'latin1');
+  return msgpackBytes(pm) ?? encodeMsgpack(pm);
 }
