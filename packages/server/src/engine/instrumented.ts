@@ -29,14 +29,22 @@ export function instrumentEngine(engine: Engine, metrics: Metrics): Engine {
   };
 }
 
+/** A store's method, called with the store as `this` and the caller's arguments. */
+type Method = (this: object, ...args: unknown[]) => unknown;
+
+function isMethod(value: unknown): value is Method {
+  return typeof value === 'function';
+}
+
+/** `store[name]`, unknown until checked: any object can be read by name (no claim about what it holds). */
+function property(store: object, name: string): unknown {
+  return (store as { readonly [key: string]: unknown })[name];
+}
+
 /** The property names of `store`: its own and its classes' (not Object's). */
 function propertyNames(store: object): Set<string> {
   const names = new Set<string>();
-  for (
-    let o: object | null = store;
-    o !== null && o !== Object.prototype;
-    o = Object.getPrototypeOf(o) as object | null
-  )
+  for (let o: object | null = store; o !== null && o !== Object.prototype; o = Reflect.getPrototypeOf(o))
     for (const name of Object.getOwnPropertyNames(o)) if (name !== 'constructor') names.add(name);
   return names;
 }
@@ -49,8 +57,8 @@ function propertyNames(store: object): Set<string> {
 function timed<S extends object>(store: S, metrics: Metrics, prefix: string): S {
   const view: Record<string, unknown> = {};
   for (const name of propertyNames(store)) {
-    if (typeof Reflect.get(store, name) === 'function') view[name] = timedMethod(store, name, prefix + name, metrics);
-    else Object.defineProperty(view, name, { get: () => Reflect.get(store, name), enumerable: true });
+    if (isMethod(property(store, name))) view[name] = timedMethod(store, name, prefix + name, metrics);
+    else Object.defineProperty(view, name, { get: () => property(store, name), enumerable: true });
   }
   // The view has the store's methods and properties, so it is an S to its callers.
   return view as S;
@@ -59,11 +67,11 @@ function timed<S extends object>(store: S, metrics: Metrics, prefix: string): S 
 function timedMethod(store: object, name: string, op: string, metrics: Metrics): (...args: unknown[]) => unknown {
   return (...args: unknown[]): unknown => {
     const start = performance.now();
-    const method: unknown = Reflect.get(store, name);
-    if (typeof method !== 'function') throw new TypeError(`engine store has no method ${name}`);
+    const method = property(store, name);
+    if (!isMethod(method)) throw new TypeError(`engine store has no method ${name}`);
     let result: unknown;
     try {
-      result = Reflect.apply(method, store, args);
+      result = method.apply(store, args);
     } catch (err) {
       metrics.engineOperation(op, (performance.now() - start) / 1000, true);
       throw err;

@@ -14,7 +14,7 @@
  * test/src/unit/msgpack-value.test.ts compares the bytes with the encoder's over random values and
  * every size edge of the format.
  */
-import { encodeMsgpack, type ProtocolMessage } from '@encke/protocol';
+import { encodeMsgpack, isPlainObject, type ProtocolMessage } from '@encke/protocol';
 
 const NIL = 0xc0;
 const FALSE = 0xc2;
@@ -198,11 +198,6 @@ function writeArray(a: readonly unknown[], depth: number): boolean {
   sized(a.length, FIXARRAY, FIX_COUNT, 0, ARRAY16, ARRAY32);
   for (let i = 0; i < a.length; i++) if (!writeValue(a[i], depth)) return false;
   return true;
-}
-
-function isPlainObject(v: object): v is Record<string, unknown> {
-  const proto: unknown = Object.getPrototypeOf(v);
-  return proto === Object.prototype || proto === null;
 }
 
 function writeMap(o: Record<string, unknown>, depth: number): boolean {
