@@ -31,7 +31,7 @@ import { ownChannel } from './load.js';
 import { makePayload, paddingFor, Sink } from './payload.js';
 import type { ServerStart } from './procs.js';
 import type { ProbeReport } from './servers/probe-agent.js';
-import { STACKS, STACK_IDS, type StackId } from './stacks.js';
+import { STACKS, parseStackIds, type StackId } from './stacks.js';
 
 const PAYLOAD_BYTES = 200;
 const OPEN_CONCURRENCY = 50;
@@ -289,9 +289,7 @@ async function main(): Promise<void> {
       json: { type: 'string' },
     },
   });
-  const stacks = args.stacks.split(',') as StackId[];
-  for (const s of stacks)
-    if (!STACK_IDS.includes(s)) throw new Error(`unknown stack ${s}; known: ${STACK_IDS.join(', ')}`);
+  const stacks = parseStackIds(args.stacks);
   const layout = args.layout as Layout;
   if (!LAYOUTS.includes(layout)) throw new Error(`unknown layout ${args.layout}; known: ${LAYOUTS.join(', ')}`);
   const dir = (d: string | undefined): string | undefined => {

@@ -15,7 +15,7 @@ import { Deployment } from './deployment.js';
 import { pinSelf, runGenerator } from './procs.js';
 import { profile } from './profiles.js';
 import type { Breakdown } from './servers/breakdown.js';
-import { STACKS, type StackId } from './stacks.js';
+import { STACKS, parseStackIds, type StackId } from './stacks.js';
 
 const SETTLE_MS = 1000;
 const MIB = 1024 * 1024;
@@ -138,8 +138,7 @@ async function main(): Promise<void> {
     },
   });
   pinSelf();
-  const stacks = values.stacks.split(',') as StackId[];
-  for (const s of stacks) if (!STACKS[s]) throw new Error(`unknown stack ${s}`);
+  const stacks = parseStackIds(values.stacks);
   const connections = Number(values.connections);
   for (let run = 1; run <= Number(values.runs); run++) {
     const all: Measured[] = [];

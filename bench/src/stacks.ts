@@ -35,6 +35,18 @@ export const STACK_IDS = [
 ] as const;
 export type StackId = (typeof STACK_IDS)[number];
 
+function isStackId(id: string): id is StackId {
+  return (STACK_IDS as readonly string[]).includes(id);
+}
+
+/** A command line's comma-separated stack ids, each checked against STACK_IDS. */
+export function parseStackIds(text: string): StackId[] {
+  return text.split(',').map((id) => {
+    if (!isStackId(id)) throw new Error(`unknown stack ${id}; known: ${STACK_IDS.join(', ')}`);
+    return id;
+  });
+}
+
 export interface Stack {
   id: StackId;
   label: string;
