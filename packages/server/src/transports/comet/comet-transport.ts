@@ -34,6 +34,7 @@ import {
   closeStream,
   destroyRecv,
   heldRecv,
+  type RecvResponse,
   openStream,
   respond,
   streamLifetime,
@@ -148,12 +149,12 @@ export class CometTransport implements Transport, ParkOwner, Parkable {
    */
   attachRecv(req: IncomingMessage, res: ServerResponse, mode: RecvMode): void {
     if (res.destroyed || req.socket.destroyed) return;
-    this.attach(res, mode.framing ? 'json' : (acceptedFormat(req.headers.accept) ?? this.format), mode);
+    this.attach(res, req.headers.accept, mode);
   }
 
   /** A plain recv read on a parked socket (raw-recv.ts), held there: as attachRecv, without node:http. */
   attachParked(parked: ParkedResponse, accept: string | undefined, mode: RecvMode): void {
-    this.attach(parked, acceptedFormat(accept) ?? this.format, mode);
+    this.attach(parked, accept, mode);
   }
 
   /**
@@ -166,11 +167,12 @@ export class CometTransport implements Transport, ParkOwner, Parkable {
     const again = this.replay?.after(confirmed);
     if (!again || (this.ended && mode.stream)) return false;
     if (res.destroyed || req.socket.destroyed) return true;
-    this.attach(res, mode.framing ? 'json' : (acceptedFormat(req.headers.accept) ?? this.format), mode, again);
+    this.attach(res, req.headers.accept, mode, again);
     return true;
   }
 
-  private attach(res: ServerResponse | ParkedResponse, format: Format, mode: RecvMode, again?: OutboundFrame[]): void {
+  private attach(res: RecvResponse, accept: string | undefined, mode: RecvMode, again?: OutboundFrame[]): void {
+    const format: Format = mode.framing ? 'json' : (acceptedFormat(accept) ?? this.format);
     if (this.ended) {
       // Lingering only to tell the client why the connection ended (after what it missed, if it says).
       const frames = this.queue;

@@ -34,11 +34,14 @@ export interface Recv {
   bytes: number;
 }
 
+/** Where a recv is answered: node:http's response, or one taken off node:http (http/parked.ts). */
+export type RecvResponse = ServerResponse | ParkedResponse;
+
 /**
  * A recv held on `res`: node:http's response, or a parked one (whose socket's close the transport
  * hears through `parkedClosed`, not a listener).
  */
-export function heldRecv(res: ServerResponse | ParkedResponse, format: Format, mode: RecvMode, expires: number): Recv {
+export function heldRecv(res: RecvResponse, format: Format, mode: RecvMode, expires: number): Recv {
   const held = { format, mode, expires, open: false, ending: false, bytes: 0 };
   return res instanceof ParkedResponse ? { res: null, parked: res, ...held } : { res, parked: null, ...held };
 }
@@ -167,7 +170,7 @@ export const POSITION_HEADER = 'X-Encke-Position';
  * Returns the body's size in bytes (for the bytes-out metric).
  */
 export function respond(
-  res: ServerResponse | ParkedResponse,
+  res: RecvResponse,
   frames: readonly OutboundFrame[],
   format: Format,
   framing: Framing | undefined,
