@@ -142,23 +142,8 @@ function wide(head: number): void {
 }
 
 function writeUint(n: number): void {
-  ensure(5);
-  if (n < POSITIVE_FIXINT_END) return byte(n);
-  if (n < BYTE_END) {
-    byte(UINT8);
-    return byte(n);
-  }
-  if (n < WORD_END) {
-    byte(UINT16);
-    byte(n >>> 8);
-    return byte(n & 0xff);
-  }
-  if (n < UINT32_END) {
-    byte(UINT32);
-    out.writeUInt32BE(n, pos);
-    pos += 4;
-    return;
-  }
+  // A positive fixint is a fix- form whose header is the value itself (fix 0, up to 0x7f).
+  if (n < UINT32_END) return sized(n, 0, POSITIVE_FIXINT_END, UINT8, UINT16, UINT32);
   scratch.setUint32(0, n / UINT32_END);
   scratch.setUint32(4, n);
   wide(UINT64);
