@@ -11,61 +11,13 @@
 import assert from 'node:assert/strict';
 import { after, afterEach, before, describe, it } from 'node:test';
 import { Action, Err, type Format } from '@encke/protocol';
-import { FlushScheduler, InboundQueue, WebSocketTransport } from '@encke/server/internal';
+import { watchHandling, type HandlingSpy } from './helpers/handling-spy.js';
 import { RawClient } from './helpers/raw-ws.js';
 import { KEYS, startServer, type TestServer } from './helpers/server.js';
 
-interface Seen {
-  /** Per session queued (an ACK or NACK): whether the transport's message handler was running. */
-  repliesWhileHandling: boolean[];
-  /** Per channel queued for its end-of-tick flush (the fan-out): whether the handler was running. */
-  fanOutsWhileHandling: boolean[];
-  queueReceives: number;
-}
-
-/** What happened while a transport's message handler ran, and inbound queue use, until `stop`. */
-function watch(): Seen & { stop: () => void } {
-  const seen: Seen = { repliesWhileHandling: [], fanOutsWhileHandling: [], queueReceives: 0 };
-  const transport = WebSocketTransport.prototype;
-  const scheduler = FlushScheduler.prototype;
-  const queue = InboundQueue.prototype;
-  const { handleMessage } = transport;
-  const { session, channel } = scheduler;
-  const { receive } = queue;
-  let handling = false;
-  transport.handleMessage = function (this: WebSocketTransport, ...args: Parameters<typeof handleMessage>) {
-    handling = true;
-    try {
-      handleMessage.apply(this, args);
-    } finally {
-      handling = false;
-    }
-  };
-  scheduler.session = function (this: FlushScheduler, ...args: Parameters<typeof session>) {
-    seen.repliesWhileHandling.push(handling);
-    session.apply(this, args);
-  };
-  scheduler.channel = function (this: FlushScheduler, ...args: Parameters<typeof channel>) {
-    seen.fanOutsWhileHandling.push(handling);
-    channel.apply(this, args);
-  };
-  queue.receive = function (this: InboundQueue, ...args: Parameters<typeof receive>) {
-    seen.queueReceives++;
-    receive.apply(this, args);
-  };
-  return Object.assign(seen, {
-    stop: () => {
-      transport.handleMessage = handleMessage;
-      scheduler.session = session;
-      scheduler.channel = channel;
-      queue.receive = receive;
-    },
-  });
-}
-
 describe('a publish with an engine that answers at once', () => {
   let ts: TestServer;
-  let spy: ReturnType<typeof watch> | undefined;
+  let spy: HandlingSpy | undefined;
   const clients: RawClient[] = [];
 
   before(async () => {
@@ -92,7 +44,7 @@ describe('a publish with an engine that answers at once', () => {
       const publisher = await connect(format);
       publisher.send({ action: Action.ATTACH, channel });
       await publisher.next(Action.ATTACHED);
-      spy = watch();
+      spy = watchHandling();
       publisher.send({ action: Action.MESSAGE, channel, msgSerial: 0, messages: [{ name: 'n', data: 'd' }] });
       const ack = await publisher.next(Action.ACK);
       assert.equal(ack.msgSerial, 0);
@@ -101,18 +53,18 @@ describe('a publish with an engine that answers at once', () => {
       const echo = await publisher.next(Action.MESSAGE);
       assert.equal(echo.messages?.[0]?.data, 'd');
       assert.deepEqual(spy.fanOutsWhileHandling, [true], 'the engine handed the event over during the read');
-      assert.equal(spy.repliesWhileHandling[0], true, 'the ACK was queued before the handler returned');
+      assert.equal(spy.queuedWhileHandling[0], true, 'the ACK was queued before the handler returned');
       assert.equal(spy.queueReceives, 0, 'no inbound queue took the publish');
     });
 
     it(`NACKs a refused publish while the read is handled, and keeps msgSerial order after it (${format})`, async () => {
       const publisher = await connect(format, KEYS.limited);
-      spy = watch();
+      spy = watchHandling();
       publisher.send({ action: Action.MESSAGE, channel: 'readonly:x', msgSerial: 0, messages: [{ data: 'no' }] });
       const nack = await publisher.next(Action.NACK);
       assert.equal(nack.msgSerial, 0);
       assert.equal(nack.error?.code, Err.capabilityDenied.code);
-      assert.deepEqual(spy.repliesWhileHandling, [true], 'the NACK was queued before the handler returned');
+      assert.deepEqual(spy.queuedWhileHandling, [true], 'the NACK was queued before the handler returned');
       assert.equal(spy.queueReceives, 0);
       publisher.send({ action: Action.MESSAGE, channel: 'allowed:x', msgSerial: 1, messages: [{ data: 'yes' }] });
       const ack = await publisher.next(Action.ACK);
@@ -127,12 +79,12 @@ describe('a publish with an engine that answers at once', () => {
       const publisher = await connect(format);
       publisher.send({ action: Action.MESSAGE, channel, msgSerial: 0, messages: [{ data: 'once' }] });
       const first = await publisher.next(Action.ACK);
-      spy = watch();
+      spy = watchHandling();
       publisher.send({ action: Action.MESSAGE, channel, msgSerial: 0, messages: [{ data: 'once' }] });
       const again = await publisher.next(Action.ACK);
       assert.equal(again.msgSerial, 0);
       assert.deepEqual(again.res, first.res, 'the same serials as the first answer');
-      assert.deepEqual(spy.repliesWhileHandling, [true], 'the ACK was queued before the handler returned');
+      assert.deepEqual(spy.queuedWhileHandling, [true], 'the ACK was queued before the handler returned');
       publisher.send({ action: Action.MESSAGE, channel, msgSerial: 1, messages: [{ data: 'twice' }] });
       const next = await publisher.next(Action.ACK);
       assert.equal(next.msgSerial, 1);
