@@ -42,8 +42,18 @@ export type RecvResponse = ServerResponse | ParkedResponse;
  * hears through `parkedClosed`, not a listener).
  */
 export function heldRecv(res: RecvResponse, format: Format, mode: RecvMode, expires: number): Recv {
-  const held = { format, mode, expires, open: false, ending: false, bytes: 0 };
-  return res instanceof ParkedResponse ? { res: null, parked: res, ...held } : { res, parked: null, ...held };
+  // One literal, fields in one order: one object of one shape per recv (a spread copied them one by one).
+  const isParked = res instanceof ParkedResponse;
+  return {
+    res: isParked ? null : res,
+    parked: isParked ? res : null,
+    format,
+    mode,
+    expires,
+    open: false,
+    ending: false,
+    bytes: 0,
+  };
 }
 
 /**
