@@ -3,7 +3,14 @@
  * (index.ts). Not a stable interface: anything here may change with the code it exposes.
  */
 export { FakeClock } from './util/clock.js';
-export { InboundQueue, PUBLISH_PIPELINE, type InboundHandler } from './session/inbound.js';
+export {
+  InboundQueue,
+  PUBLISH_PIPELINE,
+  publishAlone,
+  type InboundHandler,
+  type SendAnswer,
+} from './session/inbound.js';
+export { hasEpoch } from './engine/serial.js';
 export * as capability from './auth/capability.js';
 export * as tokenCodec from './auth/token-codec.js';
 /** For fault-injection tests of the last resort (issue 12): what a bug could make throw. */
