@@ -11,48 +11,13 @@
 import assert from 'node:assert/strict';
 import { after, afterEach, before, describe, it } from 'node:test';
 import { Action, type Format } from '@encke/protocol';
-import { FlushScheduler, InboundQueue, WebSocketTransport } from '@encke/server/internal';
+import { watchHandling, type HandlingSpy } from './helpers/handling-spy.js';
 import { RawClient } from './helpers/raw-ws.js';
 import { KEYS, startServer, type TestServer } from './helpers/server.js';
 
-/** What happened while a transport's message handler ran, and inbound queue use, until `stop`. */
-function watch(): { queuedWhileHandling: boolean[]; queueReceives: number; stop: () => void } {
-  const seen = { queuedWhileHandling: [] as boolean[], queueReceives: 0 };
-  const transport = WebSocketTransport.prototype;
-  const scheduler = FlushScheduler.prototype;
-  const queue = InboundQueue.prototype;
-  const { handleMessage } = transport;
-  const { session } = scheduler;
-  const { receive } = queue;
-  let handling = false;
-  transport.handleMessage = function (this: WebSocketTransport, ...args: Parameters<typeof handleMessage>) {
-    handling = true;
-    try {
-      handleMessage.apply(this, args);
-    } finally {
-      handling = false;
-    }
-  };
-  scheduler.session = function (this: FlushScheduler, ...args: Parameters<typeof session>) {
-    seen.queuedWhileHandling.push(handling);
-    session.apply(this, args);
-  };
-  queue.receive = function (this: InboundQueue, ...args: Parameters<typeof receive>) {
-    seen.queueReceives++;
-    receive.apply(this, args);
-  };
-  return Object.assign(seen, {
-    stop: () => {
-      transport.handleMessage = handleMessage;
-      scheduler.session = session;
-      queue.receive = receive;
-    },
-  });
-}
-
 describe('an ATTACH with an engine that answers at once', () => {
   let ts: TestServer;
-  let spy: ReturnType<typeof watch> | undefined;
+  let spy: HandlingSpy | undefined;
   const clients: RawClient[] = [];
 
   before(async () => {
@@ -71,7 +36,7 @@ describe('an ATTACH with an engine that answers at once', () => {
     it(`queues its ATTACHED while the read is handled, with no inbound queue (${format})`, async () => {
       const client = await RawClient.connect(ts.port, KEYS.full, format);
       clients.push(client);
-      spy = watch();
+      spy = watchHandling();
       client.send({ action: Action.ATTACH, channel: `at-once-${format}` });
       const attached = await client.next(Action.ATTACHED);
       assert.equal(attached.channel, `at-once-${format}`);

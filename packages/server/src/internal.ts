@@ -3,7 +3,14 @@
  * (index.ts). Not a stable interface: anything here may change with the code it exposes.
  */
 export { FakeClock } from './util/clock.js';
-export { InboundQueue, PUBLISH_PIPELINE, type InboundHandler } from './session/inbound.js';
+export {
+  InboundQueue,
+  PUBLISH_PIPELINE,
+  publishAlone,
+  type InboundHandler,
+  type SendAnswer,
+} from './session/inbound.js';
+export { hasEpoch } from './engine/serial.js';
 export * as capability from './auth/capability.js';
 export * as tokenCodec from './auth/token-codec.js';
 /** For fault-injection tests of the last resort (issue 12): what a bug could make throw. */
@@ -71,3 +78,6 @@ export { derivedConnectionSecret, isKeyOf } from './session/connection-key.js';
 export { epochOf } from './engine/memory/memory-channel.js';
 /** The engine's store calls timed into the metrics (engine/instrumented.ts). */
 export { instrumentEngine } from './engine/instrumented.js';
+/** A comet connection's records and the re-check of a repeated raw recv (registry `again`). */
+export { CometRegistry, VerifiedCredentials, type Found } from './transports/comet/registry.js';
+export type { CometTransport } from './transports/comet/comet-transport.js';

@@ -5,7 +5,13 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { AblyError, Action, Err, PayloadError, type ProtocolMessage } from '@encke/protocol';
-import { InboundQueue, PUBLISH_PIPELINE, type InboundHandler } from '@encke/server/internal';
+import {
+  InboundQueue,
+  PUBLISH_PIPELINE,
+  publishAlone,
+  type InboundHandler,
+  type SendAnswer,
+} from '@encke/server/internal';
 
 type Inbound = ProtocolMessage | PayloadError;
 
@@ -49,9 +55,13 @@ class Recorder implements InboundHandler {
     return d.promise;
   }
 
-  publish(pm: Inbound): Promise<() => void> {
+  /** Publishes the engine answers at once (the memory engine): their answer is returned, not a promise. */
+  readonly atOnce = new Set<string>();
+
+  publish(pm: Inbound): SendAnswer | Promise<SendAnswer> {
     const label = labelOf(pm);
     this.log.push(`start:${label}`);
+    if (this.atOnce.has(label)) return () => void this.log.push(`answer:${label}`);
     const d = deferred<void>();
     this.pending.set(label, d);
     return d.promise.then(
@@ -188,5 +198,75 @@ describe('inbound order', () => {
     q.receive(detach('a'));
     q.receive(message(0));
     assert.deepEqual(h.log, [`start:${Action.DETACH}:a`, `failed:${Err.protocolError.code}`, 'start:m0']);
+  });
+});
+
+describe('publishes the engine answers at once', () => {
+  it('answers in the same call, with no promise, and the queue is idle again', () => {
+    const h = new Recorder();
+    h.atOnce.add('m0');
+    const q = new InboundQueue(h);
+    q.receive(message(0));
+    assert.deepEqual(h.log, ['start:m0', 'answer:m0'], 'answered before receive returned');
+    assert.equal(h.idles, 1);
+  });
+
+  it('keeps msgSerial order: an answer given at once waits for an earlier one still awaited', async () => {
+    const h = new Recorder();
+    h.atOnce.add('m1');
+    const q = new InboundQueue(h);
+    q.receive(message(0));
+    q.receive(message(1));
+    assert.deepEqual(h.log, ['start:m0', 'start:m1'], 'm1 is not answered before m0');
+    h.settle('m0');
+    await turns();
+    assert.deepEqual(h.log.slice(2), ['answer:m0', 'answer:m1']);
+    assert.equal(h.idles, 1);
+  });
+
+  it('starts what follows at once, each answer out before it', () => {
+    const h = new Recorder();
+    h.atOnce.add('m0');
+    h.atOnce.add('m1');
+    const q = new InboundQueue(h);
+    q.receive(message(0));
+    q.receive(detach('c'));
+    assert.deepEqual(h.log, ['start:m0', 'answer:m0', `start:${Action.DETACH}:c`]);
+    h.settle(`${Action.DETACH}:c`);
+    q.receive(message(1));
+    assert.equal(h.log.includes('start:m1'), false, 'the DETACH is still under way');
+  });
+
+  it('publishAlone sends an answer given at once and returns a pending one', () => {
+    const h = new Recorder();
+    h.atOnce.add('m0');
+    assert.equal(publishAlone(h, message(0)), undefined);
+    assert.deepEqual(h.log, ['start:m0', 'answer:m0']);
+    const pending = publishAlone(h, message(1));
+    assert.ok(pending instanceof Promise, 'the engine has not answered m1');
+    assert.deepEqual(h.log.slice(2), ['start:m1']);
+  });
+
+  it('reports an answer that throws, and a publish that throws, without stopping the queue', () => {
+    const h = new Recorder();
+    const q = new InboundQueue(h);
+    h.publish = (pm) => {
+      const label = labelOf(pm);
+      h.log.push(`start:${label}`);
+      if (label === 'm0') throw new AblyError(Err.protocolError, 'no msgSerial');
+      return () => {
+        throw new AblyError(Err.internal, 'cannot send');
+      };
+    };
+    q.receive(message(0));
+    q.receive(message(1));
+    q.receive(detach('c'));
+    assert.deepEqual(h.log, [
+      'start:m0',
+      `failed:${Err.protocolError.code}`,
+      'start:m1',
+      `failed:${Err.internal.code}`,
+      `start:${Action.DETACH}:c`,
+    ]);
   });
 });

@@ -12,7 +12,7 @@
 import { AblyError, Err, Flag } from '@encke/protocol';
 import { channelKey, type ChannelEvent, type ChannelKey, type OccupancyMetrics } from '../engine/channel-store.js';
 import type { Engine } from '../engine/engine.js';
-import { formatSerial, parseSerial } from '../engine/serial.js';
+import { formatSerial, hasEpoch, parseSerial } from '../engine/serial.js';
 import type { Faults } from '../util/faults.js';
 import type { Logger } from '../util/logger.js';
 import type { FlushScheduler } from '../util/scheduler.js';
@@ -52,7 +52,9 @@ export class LocalChannels {
       ch.holding.push(event);
       return;
     }
-    const epoch = parseSerial(event.serial)?.epoch;
+    const last = ch.lastEpoch;
+    // Nearly every event has the epoch of the one before: checked without parsing the serial.
+    const epoch = last !== undefined && hasEpoch(event.serial, last) ? last : parseSerial(event.serial)?.epoch;
     if (epoch !== ch.lastEpoch) {
       // The first event seen (nothing to compare with): the subscribers attached at the head. Or
       // the channel started a new life (Redis lost its state): the subscribers' positions belong

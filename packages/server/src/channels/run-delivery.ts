@@ -83,13 +83,19 @@ export class RunDelivery {
 
 function itemCount(events: readonly ChannelEvent[]): number {
   let n = 0;
-  for (const e of events) n += (e.messages?.length ?? 0) + (e.presence?.length ?? 0);
+  for (let i = 0; i < events.length; i++) {
+    const e = events[i]!;
+    n += (e.messages?.length ?? 0) + (e.presence?.length ?? 0);
+  }
   return n;
 }
 
 function publishersOf(run: readonly ChannelEvent[]): Set<string> {
   const ids = new Set<string>();
-  for (const e of run) if (e.connectionId !== undefined) ids.add(e.connectionId);
+  for (let i = 0; i < run.length; i++) {
+    const id = run[i]!.connectionId;
+    if (id !== undefined) ids.add(id);
+  }
   return ids;
 }
 

@@ -240,8 +240,16 @@ export interface MessageChain {
 
 /** The channel half of the engine: serial assignment, the bounded message log and fan-out. */
 export interface ChannelStore {
-  /** Atomically assigns the next serial, appends to the log and fans out to every subscribed node. */
-  publish(key: ChannelKey, input: ChannelEventInput, options?: PublishOptions): Promise<PublishOutcome>;
+  /**
+   * Atomically assigns the next serial, appends to the log and fans out to every subscribed node. A
+   * store that holds the log itself (memory) answers at once, as it returns, and a refusal is thrown;
+   * a shared one answers with a promise.
+   */
+  publish(
+    key: ChannelKey,
+    input: ChannelEventInput,
+    options?: PublishOptions,
+  ): PublishOutcome | Promise<PublishOutcome>;
   /** The channel's current head, creating the channel's epoch if it has none. */
   head(key: ChannelKey): Promise<ChannelHead>;
   /** Events strictly after `seq` of `epoch`, oldest first, at most `limit`. */

@@ -25,6 +25,36 @@ export function parseSerial(serial: string): ParsedSerial | undefined {
   return Number.isSafeInteger(seq) ? { epoch: m[1]!, seq } : undefined;
 }
 
+/** Char codes of the seq's base-36 digits and the epoch's separator. */
+const CHAR_0 = 0x30;
+const CHAR_9 = 0x39;
+const CHAR_A_LOWER = 0x61;
+const CHAR_Z_LOWER = 0x7a;
+const CHAR_DASH = 0x2d;
+const BASE = 36;
+
+/**
+ * Whether `serial` is a well-formed serial of epoch `epoch` (itself a parsed, well-formed epoch):
+ * exactly `parseSerial(serial)?.epoch === epoch`, without the regular expression's match array and
+ * strings. A node checks each event's epoch against the last one's (LocalChannels.accept), and all but
+ * the first event of a channel's life match it.
+ */
+export function hasEpoch(serial: string, epoch: string): boolean {
+  const n = epoch.length;
+  if (serial.length !== n + 1 + SEQ_DIGITS || !serial.startsWith(epoch) || serial.charCodeAt(n) !== CHAR_DASH)
+    return false;
+  let seq = 0;
+  for (let i = n + 1; i < serial.length; i++) {
+    const c = serial.charCodeAt(i);
+    if (c >= CHAR_0 && c <= CHAR_9) seq = seq * BASE + (c - CHAR_0);
+    else if (c >= CHAR_A_LOWER && c <= CHAR_Z_LOWER) seq = seq * BASE + (c - CHAR_A_LOWER + 10);
+    else return false;
+  }
+  // As parseSerial: 11 base-36 digits can exceed 2^53, and such a seq is no serial. (Rounding is
+  // monotonic, so a seq past the largest safe integer never computes to one at or below it.)
+  return seq <= Number.MAX_SAFE_INTEGER;
+}
+
 export function messageSerial(eventSerial: string, index: number): string {
   return `${eventSerial}:${index.toString(36).padStart(3, '0')}`;
 }

@@ -33,9 +33,14 @@ function templated(pm: ProtocolMessage): Results | undefined {
   const { msgSerial, count, res } = pm;
   if (msgSerial === undefined || count === undefined || !Array.isArray(res)) return undefined;
   if (uintText(msgSerial) === undefined || uintText(count) === undefined) return undefined;
-  for (const r of res) {
-    if (!Array.isArray(r.serials)) return undefined;
-    for (const s of r.serials) if (typeof s !== 'string' && s !== null) return undefined;
+  // Index loops: this runs once per ACK, mostly before the JIT would remove an iterator's garbage.
+  for (let i = 0; i < res.length; i++) {
+    const serials = res[i]!.serials;
+    if (!Array.isArray(serials)) return undefined;
+    for (let j = 0; j < serials.length; j++) {
+      const s: unknown = serials[j];
+      if (typeof s !== 'string' && s !== null) return undefined;
+    }
   }
   return res as Results; // checked above: every result's serials are strings or null
 }

@@ -7,7 +7,7 @@
 import { AblyError, Action, Err, PayloadError, actionName, type ProtocolMessage } from '@encke/protocol';
 import { attach, detach } from './attach.js';
 import { annotate, changeMessage } from './changes.js';
-import type { InboundHandler } from './inbound.js';
+import type { InboundHandler, SendAnswer } from './inbound.js';
 import type { Inbound } from './port.js';
 import { presence, syncRequest } from './presence.js';
 import { claimMsgSerial, rejectPayload, startPublish } from './publish.js';
@@ -30,7 +30,7 @@ export class Dispatcher implements InboundHandler {
     return pm instanceof PayloadError ? rejectPayload(this.session, pm) : dispatch(this.session, pm);
   }
 
-  publish(pm: Inbound): Promise<() => void> {
+  publish(pm: Inbound): SendAnswer | Promise<SendAnswer> {
     return startPublish(this.session, pm);
   }
 

@@ -18,6 +18,9 @@
 import { AblyError, Action, Err, PayloadError, isMutationAction } from '@encke/protocol';
 import type { Inbound } from './port.js';
 
+/** What sends a publish's ACK or NACK. */
+export type SendAnswer = () => void;
+
 /** Publishes of one connection that may be awaiting the engine at once. */
 export const PUBLISH_PIPELINE = 64;
 
@@ -27,8 +30,11 @@ export interface InboundHandler {
   readonly maxWaiting: number;
   /** Handles anything but a publish; a promise holds every later message until it settles. */
   handle(pm: Inbound): Promise<void> | void;
-  /** Starts a publish now; resolves to what sends its answer, called in msgSerial order. */
-  publish(pm: Inbound): Promise<() => void>;
+  /**
+   * Starts a publish now; returns what sends its answer (called in msgSerial order), or a promise of
+   * it while the engine has not answered.
+   */
+  publish(pm: Inbound): SendAnswer | Promise<SendAnswer>;
   /** A message could not be handled: the connection fails. */
   failed(err: unknown, pm: Inbound): void;
   /** Nothing is waiting or under way: the handler may drop this queue (an idle connection keeps none). */
@@ -64,6 +70,34 @@ export function startAlone(handler: InboundHandler, pm: Inbound): Promise<void> 
   }
 }
 
+/**
+ * Starts publish `pm` when no earlier publish awaits its answer (a connection with no queue, or a
+ * queue with none under way): an answer the engine gave at once is sent now, in the read that brought
+ * the publish (the memory engine: no promise, no queue, bench S7). Returns the engine's pending
+ * answer if it must be waited for: only then does the connection need a queue
+ * (`InboundQueue.awaiting`).
+ */
+export function publishAlone(handler: InboundHandler, pm: Inbound): Promise<SendAnswer> | undefined {
+  const answer = startOne(handler, pm);
+  if (answer === undefined || answer instanceof Promise) return answer;
+  try {
+    answer();
+  } catch (err) {
+    handler.failed(err, pm);
+  }
+  return undefined;
+}
+
+/** `handler.publish(pm)`; undefined when it threw (the handler was told). */
+function startOne(handler: InboundHandler, pm: Inbound): SendAnswer | Promise<SendAnswer> | undefined {
+  try {
+    return handler.publish(pm);
+  } catch (err) {
+    handler.failed(err, pm);
+    return undefined;
+  }
+}
+
 export class InboundQueue {
   /** Messages waiting to start; null when none. */
   private waiting: Inbound[] | null = null;
@@ -77,6 +111,13 @@ export class InboundQueue {
   private paused = false;
 
   constructor(private readonly handler: InboundHandler) {}
+
+  /** A queue for a connection whose publish `pm` was started alone (`publishAlone`) and awaits `answer`. */
+  static awaiting(handler: InboundHandler, answer: Promise<SendAnswer>, pm: Inbound): InboundQueue {
+    const queue = new InboundQueue(handler);
+    queue.inTurn(answer, pm);
+    return queue;
+  }
 
   /** A queue for a connection whose message `pm` was started alone (`startAlone`) and returned `pending`. */
   static holding(handler: InboundHandler, pending: Promise<void>, pm: Inbound): InboundQueue {
@@ -122,13 +163,17 @@ export class InboundQueue {
   }
 
   private startPublish(pm: Inbound): void {
-    let answer: Promise<() => void>;
-    try {
-      answer = this.handler.publish(pm);
-    } catch (err) {
-      this.handler.failed(err, pm);
+    if (this.publishing === 0) {
+      const pending = publishAlone(this.handler, pm);
+      if (pending) this.inTurn(pending, pm);
       return;
     }
+    const answer = startOne(this.handler, pm);
+    if (answer !== undefined) this.inTurn(answer, pm);
+  }
+
+  /** Sends `answer` once every earlier publish has been answered (msgSerial order). */
+  private inTurn(answer: SendAnswer | Promise<SendAnswer>, pm: Inbound): void {
     this.publishing++;
     const turn = this.answered
       .then(() => answer)

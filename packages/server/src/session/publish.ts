@@ -10,6 +10,8 @@
  */
 import { AblyError, Err, Flag, PayloadError, type ProtocolMessage } from '@encke/protocol';
 import { allows, type Operation } from '../auth/capability.js';
+import type { PublishOutcome } from '../engine/channel-store.js';
+import type { SendAnswer } from './inbound.js';
 import type { SessionWithContext } from './with-context.js';
 
 /**
@@ -42,35 +44,69 @@ export function rejectPayload(session: SessionWithContext, err: PayloadError): v
 }
 
 /**
- * Starts a publish (MESSAGE, or one whose messages did not validate) now; resolves, once the
- * engine has answered, to what sends the ACK or NACK. The inbound queue calls it in msgSerial
- * order, so a re-send looks up its earlier answer only after that answer exists.
+ * Starts a publish (MESSAGE, or one whose messages did not validate) now. Returns what sends the
+ * ACK or NACK: at once when the engine answered at once (the memory engine: no promise is made for
+ * the publish at all), else a promise of it, resolved once the engine has answered. The inbound
+ * queue calls it in msgSerial order, so a re-send looks up its earlier answer only after that
+ * answer exists.
  */
-export function startPublish(session: SessionWithContext, pm: ProtocolMessage | PayloadError): Promise<() => void> {
+export function startPublish(
+  session: SessionWithContext,
+  pm: ProtocolMessage | PayloadError,
+): SendAnswer | Promise<SendAnswer> {
   const envelope = pm instanceof PayloadError ? pm.envelope : pm;
   const msgSerial = required(envelope.msgSerial, envelope.action);
-  if (!session.acks.claim(msgSerial)) return Promise.resolve(() => answerAgain(session, msgSerial));
-  if (pm instanceof PayloadError) return Promise.resolve(() => session.nack(msgSerial, pm));
+  if (!session.acks.claim(msgSerial)) return () => answerAgain(session, msgSerial);
+  if (pm instanceof PayloadError) return () => session.nack(msgSerial, pm);
   const received = performance.now();
-  const ackLatency = session.ctx.metrics.ackLatency;
-  return publishMessages(session, pm, msgSerial).then(
-    (serials) => () => {
-      session.acknowledge({ msgSerial, serials });
-      ackLatency.observe((performance.now() - received) / 1000);
-    },
-    (err: unknown) => {
-      const e = AblyError.from(err);
-      if (e.statusCode >= 500)
-        session.ctx.logger.error({ err, connectionId: session.id, channel: pm.channel }, 'publish failed');
-      return () => {
-        session.nack(msgSerial, e);
-        ackLatency.observe((performance.now() - received) / 1000);
-      };
-    },
-  );
+  let answer: PublishOutcome | Promise<PublishOutcome>;
+  try {
+    answer = publishMessages(session, pm, msgSerial);
+  } catch (err) {
+    return refusal(session, pm, msgSerial, err, received);
+  }
+  if (answer instanceof Promise)
+    return answer.then(
+      (outcome) => acknowledgement(session, msgSerial, outcome.serials, received),
+      (err: unknown) => refusal(session, pm, msgSerial, err, received),
+    );
+  return acknowledgement(session, msgSerial, answer.serials, received);
 }
 
-async function publishMessages(session: SessionWithContext, pm: ProtocolMessage, msgSerial: number): Promise<string[]> {
+function acknowledgement(
+  session: SessionWithContext,
+  msgSerial: number,
+  serials: (string | null)[],
+  received: number,
+): SendAnswer {
+  return () => {
+    session.acknowledge({ msgSerial, serials });
+    session.ctx.metrics.ackLatency.observe((performance.now() - received) / 1000);
+  };
+}
+
+function refusal(
+  session: SessionWithContext,
+  pm: ProtocolMessage,
+  msgSerial: number,
+  err: unknown,
+  received: number,
+): SendAnswer {
+  const e = AblyError.from(err);
+  if (e.statusCode >= 500)
+    session.ctx.logger.error({ err, connectionId: session.id, channel: pm.channel }, 'publish failed');
+  return () => {
+    session.nack(msgSerial, e);
+    session.ctx.metrics.ackLatency.observe((performance.now() - received) / 1000);
+  };
+}
+
+/** Hands the messages to the node's publisher: the engine's answer, at once when it gives one at once. */
+function publishMessages(
+  session: SessionWithContext,
+  pm: ProtocolMessage,
+  msgSerial: number,
+): PublishOutcome | Promise<PublishOutcome> {
   const name = pm.channel;
   if (name === undefined) throw new AblyError(Err.invalidChannelName, 'MESSAGE without a channel');
   requireMode(session, name, Flag.PUBLISH, 'publish', 'publish a message', 'PUBLISH');
@@ -82,8 +118,7 @@ async function publishMessages(session: SessionWithContext, pm: ProtocolMessage,
     msgSerial,
     transport: 'realtime' as const,
   };
-  const outcome = await session.ctx.publisher.publish(source, name, pm.messages ?? []);
-  return outcome.serials;
+  return session.ctx.publisher.publishNow(source, name, pm.messages ?? []);
 }
 
 /**

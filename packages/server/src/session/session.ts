@@ -28,7 +28,7 @@ import {
   newConnectionSecret,
 } from './connection-key.js';
 import { Dispatcher } from './dispatch.js';
-import { InboundQueue, isPublish, startAlone } from './inbound.js';
+import { InboundQueue, isPublish, publishAlone, startAlone } from './inbound.js';
 import { Membership } from './membership.js';
 import { SessionFields } from './session-fields.js';
 import { sharedParams } from './shared-params.js';
@@ -315,7 +315,11 @@ export class Session extends SessionFields implements SessionWithContext, Flusha
     // Nothing waiting or under way: anything but a publish starts now, and a queue is made only if it must be
     // waited for (inbound.ts startAlone; bench S3: an idle connection's ATTACH makes none).
     const handler = new Dispatcher(this);
-    if (isPublish(pm)) return (this.inbound = new InboundQueue(handler)).receive(pm);
+    if (isPublish(pm)) {
+      const answer = publishAlone(handler, pm);
+      if (answer) this.inbound = InboundQueue.awaiting(handler, answer, pm);
+      return;
+    }
     const pending = startAlone(handler, pm);
     if (pending) this.inbound = InboundQueue.holding(handler, pending, pm);
   }

@@ -221,7 +221,8 @@ export class MemoryChannel {
     const dupes = idempotencyWindow > 0 && all ? this.findDuplicates(all, now, idempotencyWindow) : null;
     const fresh = dupes && all ? all.filter((_, i) => dupes[i] === undefined) : all;
     if (dupes && fresh?.length === 0) return { event: null, serials: dupes as string[] };
-    const event = this.appendEvent(fresh ? { ...input, messages: fresh } : input, now);
+    // The input is copied once (appendEvent), and a second time only when duplicates were left out.
+    const event = this.appendEvent(fresh !== all ? { ...input, messages: fresh } : input, now);
     if (fresh) {
       for (let i = 0; i < fresh.length; i++) {
         const msg = fresh[i]!;

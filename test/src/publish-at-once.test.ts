@@ -1,0 +1,100 @@
+/**
+ * A publish with the memory engine runs to its ACK in the read that brought it (issue 19, S7 tail: a
+ * publish's promise chain was a large part of its garbage): the engine answers at once
+ * (ChannelStore.publish), the publisher and the session's publish take no promise, and a connection
+ * with no earlier publish awaiting its answer sends the ACK (or NACK) without an inbound queue
+ * (inbound.ts publishAlone). The fan-out of the publish is still framed at the end of the tick, after
+ * the ACK was queued, as before. Observed on the server (the transport's message handler, the flush
+ * scheduler, the inbound queue), with real clients over the wire, JSON and msgpack; an engine that
+ * answers later (Redis) keeps its promises (cluster and engine suites).
+ */
+import assert from 'node:assert/strict';
+import { after, afterEach, before, describe, it } from 'node:test';
+import { Action, Err, type Format } from '@encke/protocol';
+import { watchHandling, type HandlingSpy } from './helpers/handling-spy.js';
+import { RawClient } from './helpers/raw-ws.js';
+import { KEYS, startServer, type TestServer } from './helpers/server.js';
+
+describe('a publish with an engine that answers at once', () => {
+  let ts: TestServer;
+  let spy: HandlingSpy | undefined;
+  const clients: RawClient[] = [];
+
+  before(async () => {
+    ts = await startServer();
+  });
+  afterEach(() => {
+    spy?.stop();
+    spy = undefined;
+    for (const c of clients.splice(0)) c.close();
+  });
+  after(async () => {
+    await ts.close();
+  });
+
+  async function connect(format: Format, key: string = KEYS.full): Promise<RawClient> {
+    const client = await RawClient.connect(ts.port, key, format);
+    clients.push(client);
+    return client;
+  }
+
+  for (const format of ['json', 'msgpack'] as const satisfies readonly Format[]) {
+    it(`queues its ACK while the read is handled, with no inbound queue, then the fan-out (${format})`, async () => {
+      const channel = `pub-at-once-${format}`;
+      const publisher = await connect(format);
+      publisher.send({ action: Action.ATTACH, channel });
+      await publisher.next(Action.ATTACHED);
+      spy = watchHandling();
+      publisher.send({ action: Action.MESSAGE, channel, msgSerial: 0, messages: [{ name: 'n', data: 'd' }] });
+      const ack = await publisher.next(Action.ACK);
+      assert.equal(ack.msgSerial, 0);
+      assert.equal(ack.count, 1);
+      assert.equal(ack.res?.length, 1);
+      const echo = await publisher.next(Action.MESSAGE);
+      assert.equal(echo.messages?.[0]?.data, 'd');
+      assert.deepEqual(spy.fanOutsWhileHandling, [true], 'the engine handed the event over during the read');
+      assert.equal(spy.queuedWhileHandling[0], true, 'the ACK was queued before the handler returned');
+      assert.equal(spy.queueReceives, 0, 'no inbound queue took the publish');
+    });
+
+    it(`NACKs a refused publish while the read is handled, and keeps msgSerial order after it (${format})`, async () => {
+      const publisher = await connect(format, KEYS.limited);
+      spy = watchHandling();
+      publisher.send({ action: Action.MESSAGE, channel: 'readonly:x', msgSerial: 0, messages: [{ data: 'no' }] });
+      const nack = await publisher.next(Action.NACK);
+      assert.equal(nack.msgSerial, 0);
+      assert.equal(nack.error?.code, Err.capabilityDenied.code);
+      assert.deepEqual(spy.queuedWhileHandling, [true], 'the NACK was queued before the handler returned');
+      assert.equal(spy.queueReceives, 0);
+      publisher.send({ action: Action.MESSAGE, channel: 'allowed:x', msgSerial: 1, messages: [{ data: 'yes' }] });
+      const ack = await publisher.next(Action.ACK);
+      assert.equal(ack.msgSerial, 1);
+    });
+
+    it(`answers a re-sent msgSerial with its earlier ACK, publishing it once (${format})`, async () => {
+      const channel = `pub-at-once-again-${format}`;
+      const subscriber = await connect(format);
+      subscriber.send({ action: Action.ATTACH, channel });
+      await subscriber.next(Action.ATTACHED);
+      const publisher = await connect(format);
+      publisher.send({ action: Action.MESSAGE, channel, msgSerial: 0, messages: [{ data: 'once' }] });
+      const first = await publisher.next(Action.ACK);
+      spy = watchHandling();
+      publisher.send({ action: Action.MESSAGE, channel, msgSerial: 0, messages: [{ data: 'once' }] });
+      const again = await publisher.next(Action.ACK);
+      assert.equal(again.msgSerial, 0);
+      assert.deepEqual(again.res, first.res, 'the same serials as the first answer');
+      assert.deepEqual(spy.queuedWhileHandling, [true], 'the ACK was queued before the handler returned');
+      publisher.send({ action: Action.MESSAGE, channel, msgSerial: 1, messages: [{ data: 'twice' }] });
+      const next = await publisher.next(Action.ACK);
+      assert.equal(next.msgSerial, 1);
+      assert.equal(spy.queueReceives, 0, 'answered without an inbound queue');
+      const delivered = [await subscriber.next(Action.MESSAGE), await subscriber.next(Action.MESSAGE)];
+      assert.deepEqual(
+        delivered.map((m) => m.messages?.[0]?.data),
+        ['once', 'twice'],
+        'the re-send was not published again',
+      );
+    });
+  }
+});
