@@ -169,6 +169,13 @@ export class OutboundFrame {
     return (this.cometMsgpack ??= httpChunk(Buffer.concat([ONE_ELEMENT_ARRAY, this.msgpack()])));
   }
 
+  /** `cometChunk(format)` if the frame encodes in `format`, else null (reported once, see `encodes`). */
+  cometIfEncodes(format: Format, faults: Faults): Buffer | null {
+    const made = format === 'json' ? this.cometJson : this.cometMsgpack;
+    if (made !== undefined) return made;
+    return this.encodes(format, faults) ? this.cometChunk(format) : null;
+  }
+
   /**
    * This frame as `by` frames it, made once: the same piece goes to every subscriber that uses
    * that framing. `by` is a module-level constant (one entry per framing, never per connection).
