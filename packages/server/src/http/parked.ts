@@ -290,8 +290,8 @@ function parkable(req: IncomingMessage, res: ServerResponse, socket: HttpSocket)
     parser?.incoming === req &&
     socket._httpMessage === res &&
     !res.writableEnded &&
-    (res as { shouldKeepAlive?: boolean }).shouldKeepAlive === true &&
-    (!res.headersSent || (res as { chunkedEncoding?: boolean }).chunkedEncoding === true) &&
+    res.shouldKeepAlive &&
+    (!res.headersSent || res.chunkedEncoding) &&
     ((res as { outputData?: unknown[] }).outputData?.length ?? 1) === 0 &&
     knownWiring(socket)
   );

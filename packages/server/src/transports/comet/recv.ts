@@ -151,9 +151,9 @@ export function destroyRecv(recv: Recv): void {
 }
 
 /** A parked recv is always chunked (only such streams are parked once open). */
-function chunked(recv: Recv): boolean {
+export function chunked(recv: Recv): boolean {
   if (recv.parked) return true;
-  return recv.res!.socket !== null && (recv.res as { chunkedEncoding?: boolean }).chunkedEncoding === true;
+  return recv.res!.socket !== null && recv.res!.chunkedEncoding;
 }
 
 function writeChunk(recv: Recv, chunk: Buffer): void {

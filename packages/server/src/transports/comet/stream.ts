@@ -11,7 +11,7 @@
  */
 import type { Socket } from 'node:net';
 import type { OutboundFrame } from '../../wire/frame.js';
-import { closeStream, openStream, writeBatch, type Recv } from './recv.js';
+import { chunked, closeStream, openStream, writeBatch, type Recv } from './recv.js';
 
 /** Writes `frames` as the next piece of `recv`'s stream, opening it first if needed; returns the bytes written. */
 export function streamBatch(recv: Recv, frames: readonly OutboundFrame[], id?: string): number {
@@ -46,8 +46,7 @@ export function streamDone(recv: Recv, maxIframeBytes: number): boolean {
 export function directSocket(recv: Recv): Socket | null {
   if (!recv.open || recv.ending || recv.mode.framing !== undefined) return null;
   if (recv.parked !== null) return recv.parked.socket;
-  const res = recv.res!;
-  return res.socket !== null && (res as { chunkedEncoding?: boolean }).chunkedEncoding === true ? res.socket : null;
+  return chunked(recv) ? recv.res!.socket : null;
 }
 
 /**
