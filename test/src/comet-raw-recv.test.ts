@@ -167,6 +167,41 @@ describe('comet: the next recv read on a parked socket', () => {
     await eventually(() => ts.server.inspect.connection(id)?.cometRecvHeld === false, 3000, 'cut noticed');
   });
 
+  it('serves the same head again and again there, until the connection is gone', async () => {
+    const client = new RawClient(ts.port);
+    const { id, key } = await parkedPoll(client);
+    const before = raw();
+    // Byte for byte the same recv each time, as the SDKs send it: each one read raw, held parked, answered.
+    const repeated = recvHead(key, `${FULL}&rnd=11`);
+    for (const [i, channel] of ['raw-x1', 'raw-x2', 'raw-x3'].entries()) {
+      await attach(ts.port, key, channel);
+      assert.deepEqual(
+        jsonMessages((await client.response(`ATTACHED ${channel}`)).body).map((pm) => pm.channel),
+        [channel],
+      );
+      client.send(repeated);
+      await eventually(() => raw() === before + i + 1, 3000, 'recv read raw');
+      assert.equal(parked(id), true);
+    }
+    await attach(ts.port, key, 'raw-x4');
+    await client.response('ATTACHED raw-x4');
+    // As long as the last one, but other bytes: read as what they say (a plain poll, answered at once).
+    const short = recvHead(key, `${FULL}&wait=0`);
+    assert.equal(short.length, repeated.length);
+    client.send(short);
+    assert.deepEqual(jsonMessages((await client.response('short poll')).body), []);
+    assert.equal(raw(), before + 4);
+    // Closed from another socket: the same bytes again reach node:http, whose route answers 80022.
+    assert.equal((await cometRequest(ts.port, `/comet/${key}/close?${FULL}`)).status, 204);
+    await eventually(() => ts.server.inspect.connection(id) === undefined, 3000, 'connection closed');
+    client.send(short);
+    const gone = await client.response('node:http’s answer');
+    assert.equal(gone.status, 400);
+    assert.equal(gone.headers.get('x-ably-errorcode'), '80022');
+    assert.equal(raw(), before + 4, 'not read raw');
+    client.socket.destroy();
+  });
+
   it('notices a client cutting a recv held after a raw read', async () => {
     const client = new RawClient(ts.port);
     const { id, key } = await parkedPoll(client);

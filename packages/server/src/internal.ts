@@ -78,3 +78,6 @@ export { derivedConnectionSecret, isKeyOf } from './session/connection-key.js';
 export { epochOf } from './engine/memory/memory-channel.js';
 /** The engine's store calls timed into the metrics (engine/instrumented.ts). */
 export { instrumentEngine } from './engine/instrumented.js';
+/** A comet connection's records and the re-check of a repeated raw recv (registry `again`). */
+export { CometRegistry, VerifiedCredentials, type Found } from './transports/comet/registry.js';
+export type { CometTransport } from './transports/comet/comet-transport.js';

@@ -45,7 +45,12 @@ const options = fc
     maxInboundRate: fc.integer({ min: 1, max: 100_000 }),
     connectionStateTtl: fc.integer({ min: 1, max: 2 ** 40 }),
     maxIdleInterval: fc.integer({ min: 1_000, max: 2 ** 31 }),
-    serverId: fc.oneof(fc.string({ minLength: 1, maxLength: 40 }), fc.string({ minLength: 300, maxLength: 310 })),
+    serverId: fc.oneof(
+      fc.string({ minLength: 1, maxLength: 40 }),
+      fc.string({ minLength: 300, maxLength: 310 }),
+      // Not ASCII: the JSON's length in bytes is not its length in characters.
+      fc.string({ unit: 'grapheme', minLength: 1, maxLength: 20 }),
+    ),
     messageShare: fc.double({ min: 0, max: 1, noNaN: true }),
   })
   .map(({ messageShare, ...o }): ServerOptions => {

@@ -257,16 +257,18 @@ function begin(session: SessionWithContext, name: string, pm: ProtocolMessage): 
   validateChannelName(qualified.base, ctx.options.maxChannelNameLength);
   const negotiated = negotiate(session, name, pm, qualified);
   const filter = qualified.filter === undefined ? undefined : filterFor(qualified.filter);
-  const previous = session.attachments.get(name);
-  if (previous) session.attachments.remove(previous);
-  else if (session.attachments.size >= ctx.options.maxChannelsPerConnection) {
+  // One view for the three uses (Session.attachments makes one per read).
+  const attachments = session.attachments;
+  const previous = attachments.get(name);
+  if (previous) attachments.remove(previous);
+  else if (attachments.size >= ctx.options.maxChannelsPerConnection) {
     ctx.faults.limitReached('maxChannelsPerConnection', { appId: session.app.id });
     throw new AblyError(
       Err.tooManyChannels,
       `A connection may have at most ${ctx.options.maxChannelsPerConnection} channels attached`,
     );
   }
-  const added = session.attachments.add(name, negotiated.modes, qualified.base);
+  const added = attachments.add(name, negotiated.modes, qualified.base);
   const att = added.attachment;
   att.delta = negotiated.delta;
   att.filter = filter;

@@ -6,7 +6,7 @@
  * (test/src/unit/control-frames.test.ts). Anything else (params, error) goes through the encoder.
  */
 import { Action, type Format, type ProtocolMessage } from '@encke/protocol';
-import { OutboundFrame } from '../wire/frame.js';
+import { isAscii, OutboundFrame } from '../wire/frame.js';
 import { FIXMAP, packedText, strText, uintText } from '../wire/msgpack-text.js';
 
 const JSON_CHANNEL = `{"action":${Action.ATTACHED},"channel":`;
@@ -46,5 +46,7 @@ export function attachedFrame(
   // Keys in this order: the template writes them so.
   const pm: ProtocolMessage = { action: Action.ATTACHED, channel, flags, channelSerial };
   const text = format === undefined ? undefined : encodeAttached(pm, format);
-  return text === undefined || format === undefined ? new OutboundFrame(pm) : OutboundFrame.templated(pm, format, text);
+  if (text === undefined || format === undefined) return new OutboundFrame(pm);
+  // The constant pieces and the flags are ASCII: so is the JSON if the name and the serial are.
+  return OutboundFrame.templated(pm, format, text, isAscii(channel) && isAscii(channelSerial));
 }

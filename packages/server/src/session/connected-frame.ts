@@ -10,7 +10,7 @@
 import { encodeMsgpackValue, type ErrorInfo, type Format, type ProtocolMessage } from '@encke/protocol';
 import { FIXMAP, FIXMAP_MAX, packedText, strText } from '../wire/msgpack-text.js';
 import type { ResolvedOptions } from '../options.js';
-import { OutboundFrame } from '../wire/frame.js';
+import { isAscii, OutboundFrame } from '../wire/frame.js';
 import { connectedMessage } from './connection-key.js';
 
 /** The constant pieces of a node's CONNECTED in both formats. */
@@ -30,6 +30,8 @@ interface Pieces {
   msgpackDetailsTail: string;
   msgpackClientIdKey: string;
   jsonClientIdKey: string;
+  /** The JSON pieces are ASCII (the limits are numbers; the serverId is an option). */
+  jsonAscii: boolean;
 }
 
 /** Splits an encoding of the node's CONNECTED (empty id and key) into the pieces around the strings. */
@@ -48,11 +50,13 @@ function piecesOf(o: ResolvedOptions): Pieces | undefined {
   // One more entry (clientId) must still fit a fixmap; anything else goes through the encoder.
   if (count + 1 > FIXMAP_MAX || detailsBytes[0] !== (FIXMAP | count)) return undefined;
   const tailStart = 1 + keyKey.length + 1; // header, "connectionKey", "" (0xa0)
+  const jsonDetailsTail = json.slice(jsonKeyHead.length, -1);
   return {
     jsonHead: `{"action":${pm.action},"connectionId":`,
     jsonDetailsHead: `,"connectionDetails":{"connectionKey":`,
-    jsonDetailsTail: json.slice(jsonKeyHead.length, -1),
+    jsonDetailsTail,
     jsonClientIdKey: ',"clientId":',
+    jsonAscii: isAscii(jsonDetailsTail),
     msgpackHead: String.fromCharCode(FIXMAP | keys.length) + packedText('action', pm.action, 'connectionId'),
     msgpackDetailsKey: packedText('connectionDetails'),
     msgpackDetails: count,
@@ -106,7 +110,13 @@ export function connectedFrame(
   const pm: ProtocolMessage = connectedMessage(o, connectionId, connectionKey, clientId, error);
   const pieces = error ? null : piecesFor(o);
   if (!pieces) return new OutboundFrame(pm);
-  return OutboundFrame.templated(pm, format, encodeConnected(pieces, format, connectionId, connectionKey, clientId));
+  const text = encodeConnected(pieces, format, connectionId, connectionKey, clientId);
+  const ascii =
+    pieces.jsonAscii &&
+    isAscii(connectionId) &&
+    isAscii(connectionKey) &&
+    (clientId === undefined || isAscii(clientId));
+  return OutboundFrame.templated(pm, format, text, ascii);
 }
 
 /** Whether this node's CONNECTED has a template (it has with every option a node accepts; the fallback is the encoder). */

@@ -64,9 +64,10 @@ export function acceptWebSocket(
     // Only CONNECTED can go to it this tick if the client sent nothing with its upgrade (`head`, answered
     // later this tick) and the open ends here, awaiting nothing (a configured key): it goes at once, with the 101.
     transport.accepting = head.length === 0;
-    openConnection(ctx, params, transport).catch((err: unknown) =>
-      ctx.logger.error({ err }, 'websocket connect failed'),
-    );
+    // A promise only when the open waits (a token, a resume): the usual open returns at once.
+    const opening = openConnection(ctx, params, transport);
+    if (opening instanceof Promise)
+      opening.catch((err: unknown) => ctx.logger.error({ err }, 'websocket connect failed'));
     transport.accepting = false;
   });
 }

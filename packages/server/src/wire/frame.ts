@@ -8,6 +8,13 @@ import { encodeMsgpackFast } from './msgpack-value.js';
 import type { Faults } from '../util/faults.js';
 import { wsFrame, wsHeaderText, WS_OPCODE_BINARY, WS_OPCODE_TEXT } from './ws-framing.js';
 
+const ASCII = /^[\x00-\x7f]*$/;
+
+/** Whether `text` is ASCII only (a template's piece: its UTF-8 length is then its length; no copy made to tell). */
+export function isAscii(text: string): boolean {
+  return ASCII.test(text);
+}
+
 /** msgpack fixarray header of one element. */
 const ONE_ELEMENT_ARRAY = Buffer.from([0x91]);
 
@@ -88,12 +95,13 @@ export class OutboundFrame {
 
   /**
    * A frame of `pm` encoded from a template for one connection in `format` (CONNECTED, ATTACHED):
+   * `ascii` when the caller knows `text` is ASCII (JSON only; see isAscii).
    * `text` is what the encoder makes of `pm`, the JSON text, or for msgpack its bytes as latin1 text
    * (one char a byte). The connection's WebSocket write takes the whole frame as latin1 text, so no
    * Buffer is made for it (JSON only when ASCII, where UTF-8 and latin1 agree); any other reader
    * gets the usual encodings, msgpack bytes made from `text` if asked.
    */
-  static templated(pm: ProtocolMessage, format: Format, text: string): OutboundFrame {
+  static templated(pm: ProtocolMessage, format: Format, text: string, ascii = false): OutboundFrame {
     const frame = new OutboundFrame(pm);
     frame.wireFormat = format;
     if (format === 'msgpack') {
@@ -102,7 +110,9 @@ export class OutboundFrame {
       return frame;
     }
     frame.jsonText = text;
-    const bytes = Buffer.byteLength(text);
+    // `ascii`: the caller checked the text's pieces (isAscii), so its UTF-8 length is its length. Counting it
+    // instead flattens the text (made of pieces) into a copy that the frame's write flattens again (bench S3).
+    const bytes = ascii ? text.length : Buffer.byteLength(text);
     if (bytes === text.length) frame.wsWire = wsHeaderText(bytes, WS_OPCODE_TEXT) + text;
     return frame;
   }
@@ -157,6 +167,13 @@ export class OutboundFrame {
   cometChunk(format: Format): Buffer {
     if (format === 'json') return (this.cometJson ??= httpChunk(Buffer.from(`[${this.json()}]\n`)));
     return (this.cometMsgpack ??= httpChunk(Buffer.concat([ONE_ELEMENT_ARRAY, this.msgpack()])));
+  }
+
+  /** `cometChunk(format)` if the frame encodes in `format`, else null (reported once, see `encodes`). */
+  cometIfEncodes(format: Format, faults: Faults): Buffer | null {
+    const made = format === 'json' ? this.cometJson : this.cometMsgpack;
+    if (made !== undefined) return made;
+    return this.encodes(format, faults) ? this.cometChunk(format) : null;
   }
 
   /**

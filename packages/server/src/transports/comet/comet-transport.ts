@@ -29,19 +29,9 @@ import type { TimerHandle } from '../../util/clock.js';
 import { compactTime } from '../../util/compact-time.js';
 import { OutboundFrame, encodableFrames, writeAlone } from '../../wire/frame.js';
 import type { RecvMode } from './framing/select.js';
-import {
-  buffered,
-  closeStream,
-  destroyRecv,
-  heldRecv,
-  type RecvResponse,
-  openStream,
-  respond,
-  streamLifetime,
-  writeBatch,
-  type Recv,
-} from './recv.js';
+import { buffered, destroyRecv, heldRecv, type RecvResponse, respond, streamLifetime, type Recv } from './recv.js';
 import { REPLAY_FRAMES, RecvReplay, sseEventId } from './replay.js';
+import { directSocket, streamBatch, streamDone, streamEnd, streamOne } from './stream.js';
 import { acceptedFormat } from './wire.js';
 
 const HEARTBEAT = new OutboundFrame({ action: Action.HEARTBEAT });
@@ -191,9 +181,7 @@ export class CometTransport implements Transport, ParkOwner, Parkable {
     this.recv = recv;
     recv.res?.on('close', () => this.recvClosed(recv));
     if (again && again.length > 0 && mode.stream) {
-      openStream(recv);
-      writeBatch(recv, again, sseEventId(this.key, this.replay!.count));
-      this.ctx.metrics.wrote('comet', recv.bytes);
+      this.ctx.metrics.wrote('comet', streamBatch(recv, again, sseEventId(this.key, this.replay!.count)));
     } else if (again && again.length > 0) {
       // A poll: what the client missed and what is queued are one answer.
       const frames = this.queue;
@@ -241,28 +229,22 @@ export class CometTransport implements Transport, ParkOwner, Parkable {
     this.recvAborted = recv.mode.framing?.name !== 'sse';
   }
 
-  /** Writes a batch to the held recv: another line of a stream, or the whole answer to a poll. */
+  /** Writes a batch to the held recv: another piece of a stream, or the whole answer to a poll. */
   private deliver(frames: readonly OutboundFrame[]): void {
     const recv = this.recv!;
     this.streamed = true;
-    if (!recv.mode.stream) {
-      this.endRecv(frames);
-      return;
-    }
-    const before = recv.bytes;
-    if (!recv.open) openStream(recv);
+    if (!recv.mode.stream) return this.endRecv(frames);
     if (recv.mode.framing?.name === 'sse') {
       const count = (this.replay ??= this.newReplay()).record(frames);
-      writeBatch(recv, frames, sseEventId(this.key, count));
-    } else {
-      writeBatch(recv, frames);
-    }
-    this.ctx.metrics.wrote('comet', recv.bytes - before);
+      this.streamedTo(recv, streamBatch(recv, frames, sseEventId(this.key, count)));
+    } else this.streamedTo(recv, streamBatch(recv, frames));
+  }
+
+  /** After a piece of the stream: bytes out, the slow-consumer check, and the stream's end if it is due. */
+  private streamedTo(recv: Recv, bytes: number): void {
+    this.ctx.metrics.wrote('comet', bytes);
     if (buffered(recv) > this.ctx.options.maxOutboundBuffer) this.slowConsumer();
-    // An expired stream ends with this batch; a forever-iframe's document after a byte budget (the
-    // page opens the next one).
-    else if (recv.ending || (recv.mode.framing?.name === 'htmlfile' && recv.bytes >= this.ctx.options.maxIframeBytes))
-      this.endRecv([]);
+    else if (streamDone(recv, this.ctx.options.maxIframeBytes)) this.endRecv([]);
   }
 
   /**
@@ -274,13 +256,7 @@ export class CometTransport implements Transport, ParkOwner, Parkable {
     const recv = this.recv!;
     this.recv = null;
     this.lastRecvEnd = this.lastOutbound = this.ctx.clock.now();
-    if (recv.open) {
-      const before = recv.bytes;
-      if (frames.length > 0) writeBatch(recv, frames);
-      closeStream(recv);
-      this.ctx.metrics.wrote('comet', recv.bytes - before);
-      return;
-    }
+    if (recv.open) return this.ctx.metrics.wrote('comet', streamEnd(recv, frames));
     const replay = recv.mode.stream ? null : this.replay;
     replay?.record(frames);
     const answer = again && again.length > 0 ? [...again, ...frames] : frames;
@@ -305,8 +281,18 @@ export class CometTransport implements Transport, ParkOwner, Parkable {
     if (this.queue.length > this.ctx.options.maxCometQueue) this.slowConsumer();
   }
 
+  /** A fan-out's frame: on an open plain stream its shared chunk in one write (stream.ts), else as a batch of one. */
   writeOne(frame: OutboundFrame): void {
-    writeAlone(this, frame);
+    const recv = this.recv;
+    const socket = recv === null || this.ended ? null : directSocket(recv);
+    if (recv === null || socket === null) return writeAlone(this, frame);
+    // A frame no encoder takes is dropped here, for this connection only (reported as a fault).
+    const chunk = frame.cometIfEncodes(recv.format, this.ctx.faults);
+    if (chunk === null) return;
+    this.streamed = true;
+    this.ctx.metrics.wrote('comet', streamOne(recv, socket, chunk));
+    // (Not ending, not a forever-iframe: the stream goes on after this frame.)
+    if (socket.writableLength > this.ctx.options.maxOutboundBuffer) this.slowConsumer();
   }
 
   terminate(): void {

@@ -42,8 +42,18 @@ export type RecvResponse = ServerResponse | ParkedResponse;
  * hears through `parkedClosed`, not a listener).
  */
 export function heldRecv(res: RecvResponse, format: Format, mode: RecvMode, expires: number): Recv {
-  const held = { format, mode, expires, open: false, ending: false, bytes: 0 };
-  return res instanceof ParkedResponse ? { res: null, parked: res, ...held } : { res, parked: null, ...held };
+  // One literal, fields in one order: one object of one shape per recv (a spread copied them one by one).
+  const isParked = res instanceof ParkedResponse;
+  return {
+    res: isParked ? null : res,
+    parked: isParked ? res : null,
+    format,
+    mode,
+    expires,
+    open: false,
+    ending: false,
+    bytes: 0,
+  };
 }
 
 /**
@@ -178,7 +188,7 @@ export function respond(
 ): number {
   if (frames.length === 1 && !framing && position === undefined && 'answerShared' in res) {
     // A parked long poll answered with one frame (a fan-out): the frame's bytes, made once.
-    const shared = frames[0]!.memo(SHARED_ANSWER_KEYS[format], (f) => sharedAnswer([f], format));
+    const shared = frames[0]!.memo(SHARED_ANSWER_KEYS[format], SHARED_ANSWER_MAKERS[format]);
     res.answerShared(shared);
     return shared.body.length;
   }
@@ -195,6 +205,12 @@ function sharedAnswer(frames: readonly OutboundFrame[], format: Format): SharedA
   const { status, headers, body } = answerOf(frames, format, undefined, undefined);
   return new SharedAnswer(status, headers, typeof body === 'string' ? Buffer.from(body) : body);
 }
+
+/** Per format, what makes a frame's shared answer (no closure made per answer). */
+const SHARED_ANSWER_MAKERS: Record<Format, (frame: OutboundFrame) => SharedAnswer> = {
+  json: (f) => sharedAnswer([f], 'json'),
+  msgpack: (f) => sharedAnswer([f], 'msgpack'),
+};
 
 interface Answer {
   status: number;

@@ -38,9 +38,13 @@ export class VerifiedCredentials {
   }
 
   reuse(credentials: Credentials, now: number): AuthContext | undefined {
-    if (this.auth.expires !== undefined && this.auth.expires <= now) return undefined;
     // Constant time for the length: what leaks is whether the lengths are equal, never the content.
-    return sameLengthSecretsEqual(credentialString(credentials), this.credential) ? this.auth : undefined;
+    return sameLengthSecretsEqual(credentialString(credentials), this.credential) ? this.current(now) : undefined;
+  }
+
+  /** What `reuse` gives for the very credential it holds: the authentication, until it expires. */
+  current(now: number): AuthContext | undefined {
+    return this.auth.expires !== undefined && this.auth.expires <= now ? undefined : this.auth;
   }
 }
 
@@ -89,6 +93,19 @@ export interface CometConnection {
   verified: VerifiedCredentials | undefined;
   /** Requests waiting for the session to take their credential (an in-band reauth under way). */
   waiters: readonly BindWaiter[];
+  /** Changes whenever `keys` change (a `Found` made before is then stale). */
+  keyVersion: number;
+}
+
+/**
+ * What `find(key, true)` returned for a key and the credential it verified, kept so that the very
+ * same request can be checked again without reading the key or the credential again (raw-recv.ts:
+ * a long poll repeats its recv byte for byte). `again` says whether both would give the same.
+ */
+export interface Found {
+  readonly record: CometConnection;
+  readonly keyVersion: number;
+  readonly verified: VerifiedCredentials;
 }
 
 /** The waiters of a connection with none (nearly always): one shared empty array. */
@@ -130,10 +147,14 @@ export class CometRegistry implements CometKeys {
         bound: issued.auth,
         verified: undefined,
         waiters: NO_WAITERS,
+        keyVersion: 0,
       };
       if (records) records.push(record);
       else this.byConnection.set(issued.connectionId, [record]);
-    } else record.keys.push(issued.connectionKey);
+    } else {
+      record.keys.push(issued.connectionKey);
+      record.keyVersion++;
+    }
     this.keyCount++;
     if (record.keys.length > MAX_KEYS) {
       record.keys.shift();
@@ -190,6 +211,21 @@ export class CometRegistry implements CometKeys {
     // Every key is compared, so the timing does not tell which generation matched.
     for (const r of records ?? []) for (const k of r.keys) if (sameLengthSecretsEqual(key, k)) found = r;
     return !found || (found.transport.isEnded && !lingering) ? undefined : found;
+  }
+
+  /**
+   * The record `found` names and its verified credential's authentication, if `find(key, true)` for
+   * the key it was found by and `verified.reuse` for the credential it verified would give them
+   * again: the record with the same keys (its keyVersion), still the last registered for its
+   * connection (`find` takes the last match; a forgotten record is not registered), the same
+   * VerifiedCredentials, not expired.
+   * Undefined when in doubt (a key reissued, a resume's newer record): the caller looks up anew.
+   */
+  again(found: Found, now: number): AuthContext | undefined {
+    const record = found.record;
+    if (record.keyVersion !== found.keyVersion || record.verified !== found.verified) return undefined;
+    const records = this.byConnection.get(record.connectionId);
+    return records?.[records.length - 1] === record ? found.verified.current(now) : undefined;
   }
 
   /** The connection's live comet record, if it has one here (for inspection). */

@@ -1,0 +1,194 @@
+/**
+ * A channel's fan-out to comet streams (transports/comet/stream.ts): on an open plain stream (JSON
+ * lines or msgpack, what the SDKs use) each frame goes out as its one shared HTTP chunk, written
+ * straight to the socket, parked or still held by node:http. Checked byte for byte on the wire: the
+ * chunk is `<size>\r\n[<frame>]\n\r\n` (JSON) or a one-element msgpack array, the same bytes on
+ * every stream of a format, counted in bytes out; a framed stream (SSE, multipart) gets its
+ * framing's piece instead, and a stream without chunked encoding (HTTP/1.0) the bare line.
+ */
+import assert from 'node:assert/strict';
+import { connect as tcpConnect, type Socket } from 'node:net';
+import { after, before, describe, it } from 'node:test';
+import { decode } from '@msgpack/msgpack';
+import { Action } from '@encke/protocol';
+import { eventually, rest } from './helpers/ably.js';
+import { cometRequest } from './helpers/raw-comet.js';
+import { KEYS, startServer, type TestServer } from './helpers/server.js';
+
+const FULL = `key=${encodeURIComponent(KEYS.full)}`;
+const HEAD_END = Buffer.from('\r\n\r\n');
+const CRLF = Buffer.from('\r\n');
+
+/** A raw TCP client holding one streamed recv: the response head and the body's pieces as sent. */
+class RawStream {
+  readonly socket: Socket;
+  bytes = Buffer.alloc(0);
+
+  constructor(port: number, request: string) {
+    this.socket = tcpConnect(port, '127.0.0.1');
+    this.socket.on('error', () => undefined);
+    this.socket.on('data', (chunk: Buffer) => (this.bytes = Buffer.concat([this.bytes, chunk])));
+    this.socket.write(request);
+  }
+
+  get head(): string {
+    const end = this.bytes.indexOf(HEAD_END);
+    return end < 0 ? '' : this.bytes.subarray(0, end).toString('latin1');
+  }
+
+  get body(): Buffer {
+    const end = this.bytes.indexOf(HEAD_END);
+    return end < 0 ? Buffer.alloc(0) : this.bytes.subarray(end + HEAD_END.length);
+  }
+
+  /** The body's complete chunks, each as sent (size line, payload, CRLF); throws on broken framing. */
+  chunks(): Buffer[] {
+    const body = this.body;
+    const out: Buffer[] = [];
+    for (let at = 0; ;) {
+      const lineEnd = body.indexOf(CRLF, at);
+      if (lineEnd < 0) return out;
+      const size = body.subarray(at, lineEnd).toString('latin1');
+      assert.match(size, /^[0-9a-f]+$/, 'a chunk starts with its size in lower-case hex');
+      const end = lineEnd + 2 + parseInt(size, 16) + 2;
+      if (body.length < end) return out;
+      assert.ok(body.subarray(end - 2, end).equals(CRLF), 'a chunk ends with CRLF');
+      out.push(body.subarray(at, end));
+      at = end;
+    }
+  }
+
+  text(): string {
+    return this.body.toString('utf8');
+  }
+}
+
+function payloadOf(chunk: Buffer): Buffer {
+  return chunk.subarray(chunk.indexOf(CRLF) + 2, chunk.length - 2);
+}
+
+/** The CONNECTED's connectionId and connectionKey: from the text (JSON, framings), or the first msgpack chunk. */
+function connectedOf(raw: RawStream): { id: string; key: string } | undefined {
+  const text = raw.text();
+  const key = /"connectionKey":"([^"]+)"/.exec(text)?.[1];
+  const id = /"connectionId":"([^"]+)"/.exec(text)?.[1];
+  if (key !== undefined && id !== undefined) return { id, key };
+  const first = raw.head.includes('application/x-msgpack') ? raw.chunks()[0] : undefined;
+  if (!first) return undefined;
+  const [pm] = decode(payloadOf(first)) as { connectionId: string; connectionDetails: { connectionKey: string } }[];
+  return { id: pm!.connectionId, key: pm!.connectionDetails.connectionKey };
+}
+
+/** Opens a stream (`GET /comet/connect`) attached to `channel`; returns the client and its connection id. */
+async function openStream(
+  ts: TestServer,
+  channel: string,
+  opts: { query?: string; headers?: string; version?: string } = {},
+): Promise<{ raw: RawStream; id: string }> {
+  const version = opts.version ?? '1.1';
+  const head = `GET /comet/connect?${FULL}&v=6${opts.query ?? ''} HTTP/${version}\r\nHost: 127.0.0.1\r\n`;
+  const raw = new RawStream(ts.port, `${head}${opts.headers ?? ''}\r\n`);
+  let connected: { id: string; key: string } | undefined;
+  await eventually(() => (connected = connectedOf(raw)) !== undefined, 3000, 'CONNECTED');
+  const { id, key } = connected!;
+  const body = encodeURIComponent(JSON.stringify([{ action: Action.ATTACH, channel }]));
+  const res = await cometRequest(ts.port, `/comet/${key}/send?${FULL}&body=${body}`);
+  assert.equal(res.status, 204, JSON.stringify(res.body));
+  await eventually(() => raw.bytes.includes(channel), 3000, 'ATTACHED');
+  return { raw, id };
+}
+
+describe('comet streams: a fan-out frame as one shared chunk', () => {
+  let ts: TestServer;
+  before(async () => {
+    // No heartbeat or renewal during a test: only the fan-out writes to the streams.
+    ts = await startServer({ maxIdleInterval: 60_000, maxCometStreamDuration: 120_000 });
+  });
+  after(() => ts.close());
+
+  it('JSON and msgpack streams, parked and held by node:http: the same chunk per format, counted in bytes out', async () => {
+    const channel = 'direct-plain';
+    const msgpack = 'Accept: application/x-msgpack\r\n';
+    const json = [await openStream(ts, channel), await openStream(ts, channel, { headers: 'Connection: close\r\n' })];
+    const binary = [
+      await openStream(ts, channel, { headers: msgpack }),
+      await openStream(ts, channel, { headers: `${msgpack}Connection: close\r\n` }),
+    ];
+    const all = [...json, ...binary];
+    // A kept-alive stream is parked; one whose client asked to close is never (node:http keeps it).
+    await eventually(
+      () => ts.server.inspect.connection(json[0]!.id)?.cometRecvParked === true,
+      3000,
+      'JSON stream parked',
+    );
+    await eventually(
+      () => ts.server.inspect.connection(binary[0]!.id)?.cometRecvParked === true,
+      3000,
+      'msgpack stream parked',
+    );
+    assert.equal(ts.server.inspect.connection(json[1]!.id)?.cometRecvParked, false);
+    assert.equal(ts.server.inspect.connection(binary[1]!.id)?.cometRecvParked, false);
+    const before = all.map(({ raw }) => raw.chunks().length);
+    const bytesBefore = ts.server.metrics.snapshot().bytesOut.comet;
+    await rest(ts, 'json').channels.get(channel).publish('n', 'fan-out-1');
+    await eventually(() => all.every(({ raw }, i) => raw.chunks().length === before[i]! + 1), 3000, 'one chunk each');
+    const chunks = all.map(({ raw }) => raw.chunks().at(-1)!);
+    for (const { raw } of all) assert.match(raw.head, /\r\nTransfer-Encoding: chunked(\r\n|$)/);
+    // JSON: one line holding a one-element array, the frame's own text.
+    const line = payloadOf(chunks[0]!).toString('utf8');
+    assert.ok(line.endsWith(']\n') && line.startsWith('[{'), line);
+    const [pm] = JSON.parse(line) as { action: number; messages: { data: string }[] }[];
+    assert.equal(pm!.action, Action.MESSAGE);
+    assert.equal(pm!.messages[0]!.data, 'fan-out-1');
+    assert.equal(chunks[0]!.subarray(0, chunks[0]!.indexOf(CRLF)).toString(), Buffer.byteLength(line).toString(16));
+    assert.ok(chunks[1]!.equals(chunks[0]!), 'the same JSON chunk, parked or not');
+    // msgpack: a one-element array of the same message.
+    const decoded = decode(payloadOf(chunks[2]!)) as { action: number; messages: { data: string }[] }[];
+    assert.equal(decoded.length, 1);
+    assert.equal(decoded[0]!.action, Action.MESSAGE);
+    assert.equal(decoded[0]!.messages[0]!.data, 'fan-out-1');
+    assert.ok(chunks[3]!.equals(chunks[2]!), 'the same msgpack chunk, parked or not');
+    // Bytes out: every chunk as written, framing included.
+    const written = chunks.reduce((n, c) => n + c.length, 0);
+    assert.equal(ts.server.metrics.snapshot().bytesOut.comet - bytesBefore, written);
+    for (const { raw } of all) raw.socket.destroy();
+  });
+
+  for (const framing of [
+    { name: 'SSE', query: '&envelope=sse', piece: /^id: [^\n]+\ndata: \[\{.*"fan-out-2".*\}\]\n\n$/s },
+    {
+      name: 'multipart',
+      query: '&envelope=multipart',
+      piece: /^Content-Type: application\/json\r\n\r\n\[\{.*"fan-out-2".*\}\]\r\n--encke-batch\r\n$/s,
+    },
+  ]) {
+    it(`${framing.name}: the frame goes out in its framing, not as a plain line`, async () => {
+      const channel = `direct-${framing.name}`;
+      const { raw, id } = await openStream(ts, channel, { query: framing.query });
+      await eventually(() => ts.server.inspect.connection(id)?.cometRecvParked === true, 3000, 'parked');
+      const count = raw.chunks().length;
+      await rest(ts, 'json').channels.get(channel).publish('n', 'fan-out-2');
+      await eventually(() => raw.chunks().length > count, 3000, 'the piece');
+      const piece = payloadOf(raw.chunks().at(-1)!).toString('utf8');
+      assert.match(piece, framing.piece);
+      raw.socket.destroy();
+    });
+  }
+
+  it('HTTP/1.0 (no chunked encoding): the frame is the bare JSON line', async () => {
+    const channel = 'direct-http10';
+    const { raw } = await openStream(ts, channel, { version: '1.0' });
+    assert.doesNotMatch(raw.head, /Transfer-Encoding/i);
+    await rest(ts, 'json').channels.get(channel).publish('n', 'fan-out-3');
+    await eventually(() => raw.text().includes('fan-out-3'), 3000, 'the frame');
+    // Nothing but JSON lines (CONNECTED, ATTACHED, the message): no chunk size line anywhere.
+    const lines = raw.text().split('\n');
+    assert.equal(lines.pop(), '', 'the body ends with a whole line');
+    for (const l of lines)
+      assert.ok(l.startsWith('[{') && l.endsWith('}]'), `a bare line: ${JSON.stringify(l.slice(0, 20))}`);
+    const last = JSON.parse(lines.at(-1)!) as { action: number; messages: { data: string }[] }[];
+    assert.equal(last[0]!.action, Action.MESSAGE);
+    assert.equal(last[0]!.messages[0]!.data, 'fan-out-3');
+    raw.socket.destroy();
+  });
+});
