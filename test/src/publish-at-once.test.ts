@@ -32,8 +32,8 @@ describe('a publish with an engine that answers at once', () => {
     await ts.close();
   });
 
-  async function connect(format: Format, key: string = KEYS.full): Promise<RawClient> {
-    const client = await RawClient.connect(ts.port, key, format);
+  async function connect(format: Format, key: string = KEYS.full, extra = ''): Promise<RawClient> {
+    const client = await RawClient.connect(ts.port, key, format, extra);
     clients.push(client);
     return client;
   }
@@ -95,6 +95,24 @@ describe('a publish with an engine that answers at once', () => {
         ['once', 'twice'],
         'the re-send was not published again',
       );
+    });
+
+    it(`keeps a publish of an echo=false connection from it, and no one else (${format})`, async () => {
+      const channel = `pub-at-once-echo-${format}`;
+      const quiet = await connect(format, KEYS.full, '&echo=false');
+      const other = await connect(format);
+      for (const c of [quiet, other]) {
+        c.send({ action: Action.ATTACH, channel });
+        await c.next(Action.ATTACHED);
+      }
+      quiet.send({ action: Action.MESSAGE, channel, msgSerial: 0, messages: [{ data: 'own' }] });
+      await quiet.next(Action.ACK);
+      assert.equal((await other.next(Action.MESSAGE)).messages?.[0]?.data, 'own');
+      other.send({ action: Action.MESSAGE, channel, msgSerial: 0, messages: [{ data: 'theirs' }] });
+      // The next MESSAGE the echo=false connection gets is the other's: its own never came.
+      const first = await quiet.next(Action.MESSAGE);
+      assert.equal(first.messages?.[0]?.data, 'theirs');
+      assert.equal((await other.next(Action.MESSAGE)).messages?.[0]?.data, 'theirs', 'echo on: its own comes back');
     });
   }
 });

@@ -20,8 +20,8 @@ export class RunDelivery {
   /** Messages and presence messages in the run. */
   readonly items: number;
   private readonly mode: number;
-  /** Connections that published the run's messages (null for presence and annotations). */
-  readonly publishers: Set<string> | null;
+  /** Connections that published the run's messages (`publishersOf`; null for presence and annotations). */
+  readonly publishers: Publishers | null;
   /** The frame of the whole run, made for the first subscriber that takes it. */
   shared: OutboundFrame | undefined = undefined;
   deltas: RunDeltas | undefined = undefined;
@@ -58,7 +58,8 @@ export class RunDelivery {
       return;
     }
     const publishers = this.publishers;
-    const whole = sub.cursor < this.firstSeq && (sub.echo || publishers === null || !publishers.has(sub.connectionId));
+    const whole =
+      sub.cursor < this.firstSeq && (sub.echo || publishers === null || !publishedBy(publishers, sub.connectionId));
     if (sub.filter && publishers !== null) {
       // (What a filter lets through is not counted in itemsOut: the dashboard's per-channel rate leaves it out.)
       this.filters ??= new RunFilters(this.run);
@@ -90,13 +91,26 @@ function itemCount(events: readonly ChannelEvent[]): number {
   return n;
 }
 
-function publishersOf(run: readonly ChannelEvent[]): Set<string> {
+/**
+ * The connections that published a run's messages: the one event's connection (undefined for none: a
+ * REST publish) for a run of one event, the common case, which then needs no Set (bench S7: ~150
+ * bytes a publish); a Set for a longer run.
+ */
+type Publishers = ReadonlySet<string> | string | undefined;
+
+function publishersOf(run: readonly ChannelEvent[]): Publishers {
+  if (run.length === 1) return run[0]!.connectionId;
   const ids = new Set<string>();
   for (let i = 0; i < run.length; i++) {
     const id = run[i]!.connectionId;
     if (id !== undefined) ids.add(id);
   }
   return ids;
+}
+
+/** Whether connection `id` published any of the run's messages. */
+function publishedBy(publishers: Publishers, id: string): boolean {
+  return typeof publishers === 'string' ? publishers === id : publishers !== undefined && publishers.has(id);
 }
 
 /** The events of `run` that `sub` should get: after its cursor, and not its own when echo is off. */
