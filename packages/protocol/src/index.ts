@@ -7,3 +7,4 @@ export * from './codec.js';
 export * from './limits.js';
 export * from './dashboard.js';
 export * from './transport-labels.js';
+export * from './text.js';

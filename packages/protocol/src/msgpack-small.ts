@@ -13,6 +13,7 @@
  * every error, is then the general decoder's. For what it does decode, the value is the one the
  * general decoder builds (test/src/unit/msgpack-small.test.ts compares the two over random values).
  */
+import { isAscii } from './text.js';
 
 /** Returned when the value holds something only the general decoder handles. */
 export const NOT_SIMPLE: unique symbol = Symbol('not simple msgpack');
@@ -35,7 +36,6 @@ export function decodeSimpleMsgpack(bytes: Uint8Array): unknown {
 
 /** Strings this long are checked by a regular expression (native) instead of a loop over their bytes. */
 const NATIVE_CHECK_FROM = 16;
-const ASCII_TEXT = /^[\x00-\x7f]*$/;
 
 /** The string of `length` bytes at `pos`, if every byte is ASCII (then UTF-8 and Latin-1 agree). */
 function ascii(length: number): string | typeof NOT_SIMPLE {
@@ -44,7 +44,7 @@ function ascii(length: number): string | typeof NOT_SIMPLE {
   if (length >= NATIVE_CHECK_FROM) {
     // A message's data: a JavaScript loop over its bytes was most of a publish's decoding.
     const text = input.toString('latin1', start, end);
-    if (!ASCII_TEXT.test(text)) return NOT_SIMPLE;
+    if (!isAscii(text)) return NOT_SIMPLE;
     pos = end;
     return text;
   }

@@ -5,8 +5,8 @@
  * serial instead of walking the object with the encoder. The bytes are the encoder's bytes exactly
  * (test/src/unit/control-frames.test.ts). Anything else (params, error) goes through the encoder.
  */
-import { Action, type Format, type ProtocolMessage } from '@encke/protocol';
-import { isAscii, OutboundFrame } from '../wire/frame.js';
+import { Action, isAscii, type Format, type ProtocolMessage } from '@encke/protocol';
+import { OutboundFrame } from '../wire/frame.js';
 import { FIXMAP, packedText, strText, uintText } from '../wire/msgpack-text.js';
 
 const JSON_CHANNEL = `{"action":${Action.ATTACHED},"channel":`;

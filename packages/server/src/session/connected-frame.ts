@@ -7,10 +7,10 @@
  * (test/src/unit/control-frames.test.ts checks that over random ids, keys, clientIds and limits).
  * CONNECTED with an error (a failed resume) is rare and goes through the encoder.
  */
-import { encodeMsgpackValue, type ErrorInfo, type Format, type ProtocolMessage } from '@encke/protocol';
+import { encodeMsgpackValue, isAscii, type ErrorInfo, type Format, type ProtocolMessage } from '@encke/protocol';
 import { FIXMAP, FIXMAP_MAX, packedText, strText } from '../wire/msgpack-text.js';
 import type { ResolvedOptions } from '../options.js';
-import { isAscii, OutboundFrame } from '../wire/frame.js';
+import { OutboundFrame } from '../wire/frame.js';
 import { connectedMessage } from './connection-key.js';
 
 /** The constant pieces of a node's CONNECTED in both formats. */

@@ -8,13 +8,6 @@ import { encodeMsgpackFast } from './msgpack-value.js';
 import type { Faults } from '../util/faults.js';
 import { wsFrame, wsHeaderText, WS_OPCODE_BINARY, WS_OPCODE_TEXT } from './ws-framing.js';
 
-const ASCII = /^[\x00-\x7f]*$/;
-
-/** Whether `text` is ASCII only (a template's piece: its UTF-8 length is then its length; no copy made to tell). */
-export function isAscii(text: string): boolean {
-  return ASCII.test(text);
-}
-
 /** msgpack fixarray header of one element. */
 const ONE_ELEMENT_ARRAY = Buffer.from([0x91]);
 

@@ -14,7 +14,7 @@
  * test/src/unit/msgpack-value.test.ts compares the bytes with the encoder's over random values and
  * every size edge of the format.
  */
-import { encodeMsgpack, isPlainObject, type ProtocolMessage } from '@encke/protocol';
+import { encodeMsgpack, isAscii, isPlainObject, type ProtocolMessage } from '@encke/protocol';
 
 const NIL = 0xc0;
 const FALSE = 0xc2;
@@ -63,8 +63,6 @@ const KEPT_BYTES = 65_536;
 let out = Buffer.allocUnsafe(INITIAL_BYTES);
 let pos = 0;
 
-/** ASCII: one char is one UTF-8 byte already (ids, names, serials, most data). */
-const ASCII = /^[\x00-\x7f]*$/;
 /** A surrogate without its pair: the library's JS and native UTF-8 paths write it differently. */
 const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
 /** Shorter ASCII strings are copied by a loop (a native call costs more than a few chars). */
@@ -104,7 +102,8 @@ function sized(count: number, fix: number, fixEnd: number, op8: number, op16: nu
 }
 
 function writeString(s: string): boolean {
-  if (ASCII.test(s)) {
+  // ASCII: one char is one UTF-8 byte already (ids, names, serials, most data).
+  if (isAscii(s)) {
     const n = s.length;
     sized(n, FIXSTR, FIX_STR, STR8, STR16, STR32);
     ensure(n);
