@@ -273,7 +273,7 @@ export function describePhase(stack: StackId, p: PhaseCost): string {
 }
 
 async function main(): Promise<void> {
-  const { values: args } = parseArgs({
+  const parsed = parseArgs({
     options: {
       stacks: { type: 'string', default: 'bare-ws,encke-ws-json,encke-ws-msgpack' },
       subscribers: { type: 'string', default: '200' },
@@ -289,9 +289,10 @@ async function main(): Promise<void> {
       json: { type: 'string' },
     },
   });
+  const args = parsed.values;
   const stacks = parseStackIds(args.stacks);
-  const layout = args.layout as Layout;
-  if (!LAYOUTS.includes(layout)) throw new Error(`unknown layout ${args.layout}; known: ${LAYOUTS.join(', ')}`);
+  const layout = LAYOUTS.find((known) => known === args.layout);
+  if (layout === undefined) throw new Error(`unknown layout ${args.layout}; known: ${LAYOUTS.join(', ')}`);
   const dir = (d: string | undefined): string | undefined => {
     if (d === undefined) return undefined;
     mkdirSync(d, { recursive: true });

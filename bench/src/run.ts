@@ -130,7 +130,7 @@ function describe(c: CaseResult): string {
 }
 
 async function main(): Promise<void> {
-  const { values: args } = parseArgs({
+  const parsed = parseArgs({
     options: {
       quick: { type: 'boolean', default: false },
       runs: { type: 'string' },
@@ -142,6 +142,7 @@ async function main(): Promise<void> {
       connections: { type: 'string' },
     },
   });
+  const args = parsed.values;
   if (args.render) return render(args.render);
   const profile = makeProfile(args.quick ? 'quick' : 'full', args.runs ? Number(args.runs) : undefined);
   const onlyStacks = args.stacks === undefined ? undefined : parseStackIds(args.stacks);
@@ -209,12 +210,29 @@ function write(out: string, profile: Profile, cases: CaseResult[], info: RunInfo
   return report;
 }
 
+/** What `run` saves as report.json and `--render` reads back. */
+interface SavedReport {
+  profile: Profile;
+  info: RunInfo;
+  cases: CaseResult[];
+}
+
+/** JSON.parse, its result unknown until checked. */
+const parseJson: (text: string) => unknown = JSON.parse;
+
+/** Whether `v` has report.json's three parts (the file is this tool's own output, checked for its shape only). */
+function isSavedReport(v: unknown): v is SavedReport {
+  if (typeof v !== 'object' || v === null || !('profile' in v) || !('info' in v) || !('cases' in v)) return false;
+  const { profile, info, cases } = v;
+  return (
+    typeof profile === 'object' && profile !== null && typeof info === 'object' && info !== null && Array.isArray(cases)
+  );
+}
+
 function render(dir: string): void {
-  const saved = JSON.parse(readFileSync(join(dir, 'report.json'), 'utf8')) as {
-    profile: Profile;
-    info: RunInfo;
-    cases: CaseResult[];
-  };
+  const file = join(dir, 'report.json');
+  const saved = parseJson(readFileSync(file, 'utf8'));
+  if (!isSavedReport(saved)) throw new Error(`${file} is not a report this tool saved`);
   write(dir, saved.profile, saved.cases, saved.info);
   log(`rendered ${dir}`);
 }

@@ -5,7 +5,15 @@
  */
 import { Agent, request, type IncomingHttpHeaders, type IncomingMessage } from 'node:http';
 import { decodeMultiStream } from '@msgpack/msgpack';
-import { Action, encodeMsgpackValue, type ErrorInfo, type Format, type ProtocolMessage } from '@encke/protocol';
+import {
+  Action,
+  decodeFrame,
+  encodeMsgpackValue,
+  parseProtocolMessage,
+  type ErrorInfo,
+  type Format,
+  type ProtocolMessage,
+} from '@encke/protocol';
 import { Inbox } from './inbox.js';
 import { KEYS } from './server.js';
 
@@ -199,4 +207,14 @@ export class RawCometClient extends Inbox {
     this.looping = false;
     this.agent.destroy();
   }
+}
+
+/**
+ * The protocol messages of one JSON line of a comet response (an array of frames), decoded and
+ * validated as the server validates a client's (fields only a server sends are left out).
+ */
+export function jsonLineMessages(line: string): ProtocolMessage[] {
+  const decoded = decodeFrame(line, 'json');
+  if (!Array.isArray(decoded)) throw new Error(`not a JSON array of frames: ${line.slice(0, 40)}`);
+  return decoded.map((item: unknown) => parseProtocolMessage(item));
 }

@@ -27,10 +27,26 @@ import { Generations } from '../util/generations.js';
 import { keepAlive, keptAliveDone, type KeptAlive } from './keep-alive.js';
 import { headAndBody, responseHead, type SharedAnswer } from './raw-answer.js';
 
-/** node:http's own parser release (what an upgrade does with the parser). */
-const { freeParser } = createRequire(import.meta.url)('_http_common') as {
-  freeParser: (parser: unknown, req: unknown, socket: unknown) => void;
-};
+/** node:http's parser release: `freeParser(parser, req, socket)` (what an upgrade does with the parser). */
+type FreeParser = (parser: unknown, req: unknown, socket: unknown) => void;
+
+/** node:http's own parser release, checked to be there with its three parameters (an internal module). */
+const freeParser = freeParserOf(requireUnknown('_http_common'));
+
+function requireUnknown(id: string): unknown {
+  const load: (id: string) => unknown = createRequire(import.meta.url);
+  return load(id);
+}
+
+function freeParserOf(mod: unknown): FreeParser {
+  const fn = typeof mod === 'object' && mod !== null && 'freeParser' in mod ? mod.freeParser : undefined;
+  if (!isFreeParser(fn)) throw new Error("node:http's _http_common.freeParser(parser, req, socket) is missing");
+  return fn;
+}
+
+function isFreeParser(fn: unknown): fn is FreeParser {
+  return typeof fn === 'function' && fn.length === 3;
+}
 
 /** The listeners node:http puts on a server socket (event → function names), removed when parking. */
 const HTTP_LISTENERS: Readonly<Record<string, readonly string[]>> = {

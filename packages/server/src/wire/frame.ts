@@ -174,7 +174,7 @@ export class OutboundFrame {
    * that framing. `by` is a module-level constant (one entry per framing, never per connection).
    */
   memo<T>(by: object, make: (frame: OutboundFrame) => T): T {
-    const map = (this.others ??= new Map());
+    const map = (this.others ??= new Map<object, unknown>());
     if (map.has(by)) return map.get(by) as T;
     const made = make(this);
     map.set(by, made);
