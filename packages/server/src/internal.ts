@@ -10,7 +10,7 @@ export {
   type InboundHandler,
   type SendAnswer,
 } from './session/inbound.js';
-export { hasEpoch } from './engine/serial.js';
+export { hasEpoch, messageSerial } from './engine/serial.js';
 export * as capability from './auth/capability.js';
 export * as tokenCodec from './auth/token-codec.js';
 /** For fault-injection tests of the last resort (issue 12): what a bug could make throw. */
