@@ -48,6 +48,7 @@ export { Attachments, type AttachmentHolder } from './session/attachments.js';
 export type { AttachmentOwner } from './session/attachment.js';
 export { MemoryChannel } from './engine/memory/memory-channel.js';
 export { storedEvent } from './engine/stored-event.js';
+export { channelKey } from './engine/channel-store.js';
 export { sharedParams } from './session/shared-params.js';
 export type { SessionParams } from './session/handle.js';
 export type { AuthContext } from './auth/authenticate.js';

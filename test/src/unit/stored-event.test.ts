@@ -7,10 +7,10 @@
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { setFlagsFromString } from 'node:v8';
 import fc from 'fast-check';
 import type { Message, PresenceMessage } from '@encke/protocol';
 import { MemoryChannel, storedEvent } from '@encke/server/internal';
+import { haveSameMap } from '../helpers/same-map.js';
 
 const SEED = 19_2026_1206;
 const RETENTION = { maxCount: 1_000, maxAge: 60_000 };
@@ -25,17 +25,6 @@ const NOW = 1_765_000_000_123;
  * made a new one for every call after (V8 12.4, node 20), so a few calls would not show it.
  */
 const CALLS = 40;
-
-type SameMap = (a: object, b: object) => boolean;
-
-function isSameMap(f: unknown): f is SameMap {
-  return typeof f === 'function' && f.length === 2;
-}
-
-setFlagsFromString('--allow-natives-syntax');
-const compiled: unknown = new Function('a', 'b', 'return %HaveSameMap(a, b)');
-if (!isSameMap(compiled)) throw new Error('%HaveSameMap is not available');
-const haveSameMap: SameMap = compiled;
 
 /** A publish's event input as the publisher makes it (channels/publisher.ts messageEvent): a fresh literal. */
 function messageInput(i: number, now: number, id?: string): Parameters<MemoryChannel['append']>[0] {

@@ -22,6 +22,7 @@ import type { StatsCounters, StatsTransport } from '../stats/counters.js';
 import type { Metrics } from '../metrics/metrics.js';
 import type { Clock } from '../util/clock.js';
 import type { Faults } from '../util/faults.js';
+import { flatString } from '../util/flat-string.js';
 import { validateChannelName } from './names.js';
 
 /** Who publishes, and how messages without their own id are named. */
@@ -196,7 +197,7 @@ function toStoredForm(source: PublishSource, messages: Message[], now: number, m
     if (m.serial !== undefined) delete m.serial;
     if (m.version !== undefined) delete m.version;
     if (m.id !== undefined) withIds = true;
-    else m.id = `${source.idPrefix}:${i}`;
+    else m.id = flatString([source.idPrefix, ':', i]);
     const clientId = checkItemClientId(source.auth, source.clientId, m.clientId);
     if (clientId !== undefined) m.clientId = clientId;
     if (source.connectionId !== undefined) m.connectionId = source.connectionId;

@@ -6,6 +6,8 @@
  *
  * A message's serial is its event's serial plus `:` and its index in the event (3 base-36 digits).
  */
+import { flatString } from '../util/flat-string.js';
+
 const SEQ_DIGITS = 11;
 const SERIAL_RE = /^([A-Za-z0-9]{1,32})-([0-9a-z]{11})$/;
 
@@ -22,8 +24,8 @@ const ZEROS: readonly string[] = Array.from({ length: SEQ_DIGITS + 1 }, (_, n) =
 
 export function formatSerial(epoch: string, seq: number): string {
   const digits = seq.toString(36);
-  // As padStart: digits past SEQ_DIGITS (no safe integer has them) are not padded.
-  return epoch + '-' + (ZEROS[SEQ_DIGITS - digits.length] ?? '') + digits;
+  // As padStart: digits past SEQ_DIGITS (no safe integer has them) are not padded. Flat: the log keeps it.
+  return flatString([epoch, '-', ZEROS[SEQ_DIGITS - digits.length] ?? '', digits]);
 }
 
 export function parseSerial(serial: string): ParsedSerial | undefined {
@@ -73,7 +75,7 @@ function indexSuffix(index: number): string {
 }
 
 export function messageSerial(eventSerial: string, index: number): string {
-  return eventSerial + (INDEX_SUFFIXES[index] ?? indexSuffix(index));
+  return flatString([eventSerial, INDEX_SUFFIXES[index] ?? indexSuffix(index)]);
 }
 
 export interface ParsedMessageSerial extends ParsedSerial {

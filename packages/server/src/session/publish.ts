@@ -12,6 +12,7 @@ import { AblyError, Err, Flag, PayloadError, type ProtocolMessage } from '@encke
 import { allows, type Operation } from '../auth/capability.js';
 import type { PublishOutcome } from '../engine/channel-store.js';
 import type { SendAnswer } from './inbound.js';
+import { flatString } from '../util/flat-string.js';
 import type { SessionWithContext } from './with-context.js';
 
 /**
@@ -114,7 +115,8 @@ function publishMessages(
     auth: session.auth,
     clientId: session.clientId,
     connectionId: session.id,
-    idPrefix: `${session.id}:${msgSerial}`,
+    // The event's id and the prefix of its messages' ids, which the log keeps: flat (util/flat-string.ts).
+    idPrefix: flatString([session.id, ':', msgSerial]),
     msgSerial,
     transport: 'realtime' as const,
   };
