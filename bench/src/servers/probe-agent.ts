@@ -10,7 +10,7 @@
 import { writeFileSync } from 'node:fs';
 import { Session } from 'node:inspector';
 import { monitorEventLoopDelay, type IntervalHistogram } from 'node:perf_hooks';
-import { GCProfiler, getHeapStatistics } from 'node:v8';
+import { GCProfiler, getHeapStatistics, setFlagsFromString } from 'node:v8';
 
 export interface GcKind {
   count: number;
@@ -83,6 +83,9 @@ export class ProbeAgent {
   private allocations: Session | null = null;
 
   start(): void {
+    // With BENCH_TRACE_GC set: V8's line per collection between the marks (what a scavenge kept:
+    // new_space_survived, promoted). Not in NODE_OPTIONS, which refuses the flag.
+    if (process.env.BENCH_TRACE_GC) setFlagsFromString('--trace-gc-nvp');
     this.startAllocations();
     this.delay?.disable();
     this.delay = monitorEventLoopDelay({ resolution: 1 });
@@ -125,6 +128,7 @@ export class ProbeAgent {
   }
 
   stop(): ProbeReport {
+    if (process.env.BENCH_TRACE_GC) setFlagsFromString('--no-trace-gc-nvp');
     this.stopAllocations();
     const cpu = process.cpuUsage(this.cpu);
     this.delay?.disable();
