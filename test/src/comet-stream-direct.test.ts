@@ -4,10 +4,13 @@
  * straight to the socket, parked or still held by node:http. Checked byte for byte on the wire: the
  * chunk is `<size>\r\n[<frame>]\n\r\n` (JSON) or a one-element msgpack array, the same bytes on
  * every stream of a format, counted in bytes out; a framed stream (SSE, multipart) gets its
- * framing's piece instead, and a stream without chunked encoding (HTTP/1.0) the bare line.
+ * framing's piece instead, and a stream without chunked encoding (HTTP/1.0) the bare line. A parked
+ * stream past its lifetime ends right after a fan-out frame: that frame's chunk and the end of the
+ * body in one socket write.
  */
 import assert from 'node:assert/strict';
-import { connect as tcpConnect, type Socket } from 'node:net';
+import { connect as tcpConnect, Socket } from 'node:net';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { after, before, describe, it } from 'node:test';
 import { decode } from '@msgpack/msgpack';
 import { Action } from '@encke/protocol';
@@ -190,5 +193,80 @@ describe('comet streams: a fan-out frame as one shared chunk', () => {
     assert.equal(last[0]!.action, Action.MESSAGE);
     assert.equal(last[0]!.messages?.[0]?.data, 'fan-out-3');
     raw.socket.destroy();
+  });
+});
+
+const TERMINATOR = Buffer.from('0\r\n\r\n');
+
+/** Every socket write the server makes meanwhile (the server runs in this process), as bytes, by socket. */
+class WriteSpy {
+  readonly writes: { socket: Socket; bytes: Buffer }[] = [];
+  private readonly original = Socket.prototype.write;
+
+  constructor() {
+    const { writes, original } = this;
+    const spied = function (this: Socket, data: string | Uint8Array, ...rest: unknown[]): boolean {
+      writes.push({ socket: this, bytes: typeof data === 'string' ? Buffer.from(data, 'latin1') : Buffer.from(data) });
+      return Reflect.apply(original, this, [data, ...rest]) === true;
+    };
+    Socket.prototype.write = spied;
+  }
+
+  /** What the server wrote to the peer of `client` (a socket of this process's raw client). */
+  to(client: Socket): Buffer[] {
+    return this.writes
+      .filter(({ socket }) => socket !== client && socket.remotePort === client.localPort)
+      .map(({ bytes }) => bytes);
+  }
+
+  restore(): void {
+    Socket.prototype.write = this.original;
+  }
+}
+
+describe('comet streams: a stream past its lifetime ends with its last fan-out frame', () => {
+  let ts: TestServer;
+  before(async () => {
+    // Streams live 500-1000 ms; the heartbeat pass visits each connection every second.
+    ts = await startServer({ maxIdleInterval: 3000, maxCometStreamDuration: 1000 });
+  });
+  after(() => ts.close());
+
+  it("JSON and msgpack: the frame's chunk and the end of the body in one write", async () => {
+    const channel = 'direct-last';
+    const spy = new WriteSpy();
+    try {
+      const streams = [
+        await openStream(ts, channel),
+        await openStream(ts, channel, { headers: 'Accept: application/x-msgpack\r\n' }),
+      ];
+      const parked = (id: string): boolean => ts.server.inspect.connection(id)?.cometRecvParked === true;
+      await eventually(() => streams.every(({ id }) => parked(id)), 3000, 'streams parked');
+      const ended = (raw: RawStream): boolean => raw.body.subarray(-TERMINATOR.length).equals(TERMINATOR);
+      const seen = streams.map(({ raw }) => raw.chunks().length);
+      const bytesBefore = ts.server.metrics.snapshot().bytesOut.comet;
+      // Written to all along, a stream is ended right after a fan-out frame once past its lifetime.
+      for (let i = 0; i < 100 && !streams.every(({ raw }) => ended(raw)); i++) {
+        await rest(ts, 'json').channels.get(channel).publish('n', `last-${i}`);
+        await sleep(40);
+      }
+      for (const { raw } of streams) {
+        assert.ok(ended(raw), 'the stream ended');
+        const chunks = raw.chunks();
+        assert.ok(chunks.at(-1)!.equals(TERMINATOR), 'the body ends with the last chunk');
+        const last = chunks.at(-2)!;
+        assert.ok(payloadOf(last).includes('last-'), 'it ended right after a fan-out frame');
+        const writes = spy.to(raw.socket);
+        assert.deepEqual(writes.at(-1), Buffer.concat([last, TERMINATOR]), 'the frame and the end: one write');
+        assert.ok(!writes.some((w) => w.equals(TERMINATOR)), 'no write of the end alone');
+      }
+      // Bytes out: every chunk written since, the last one included (the end of the body is not counted).
+      const written = streams.flatMap(({ raw }, i) => raw.chunks().slice(seen[i], -1));
+      const bytes = written.reduce((n, c) => n + c.length, 0);
+      assert.equal(ts.server.metrics.snapshot().bytesOut.comet - bytesBefore, bytes);
+      for (const { raw } of streams) raw.socket.destroy();
+    } finally {
+      spy.restore();
+    }
   });
 });

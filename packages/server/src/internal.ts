@@ -17,6 +17,8 @@ export * as tokenCodec from './auth/token-codec.js';
 export { OutboundFrame } from './wire/frame.js';
 /** Acknowledged polling and SSE continuation: what a comet connection keeps until the client confirms it. */
 export { RecvReplay, REPLAY_FRAMES } from './transports/comet/replay.js';
+/** When a held recv is recycled: a stream's lifetime; a poll reads no clock for it. */
+export { recvExpiry } from './transports/comet/recv.js';
 export { Session } from './session/session.js';
 export type { Faults, FaultKind, LimitName } from './util/faults.js';
 export { vcdiffEncode, MAX_VCDIFF_INPUT, type VcdiffOptions } from './delta/vcdiff.js';

@@ -29,9 +29,9 @@ import type { TimerHandle } from '../../util/clock.js';
 import { compactTime } from '../../util/compact-time.js';
 import { OutboundFrame, encodableFrames, writeAlone } from '../../wire/frame.js';
 import type { RecvMode } from './framing/select.js';
-import { buffered, destroyRecv, heldRecv, type RecvResponse, respond, streamLifetime, type Recv } from './recv.js';
+import { buffered, destroyRecv, heldRecv, recvExpiry, type RecvResponse, respond, type Recv } from './recv.js';
 import { REPLAY_FRAMES, RecvReplay, sseEventId } from './replay.js';
-import { directSocket, streamBatch, streamDone, streamEnd, streamOne } from './stream.js';
+import { directSocket, endingParked, streamBatch, streamDone, streamEnd, streamLast, streamOne } from './stream.js';
 import { acceptedFormat } from './wire.js';
 
 const HEARTBEAT = new OutboundFrame({ action: Action.HEARTBEAT });
@@ -139,12 +139,12 @@ export class CometTransport implements Transport, ParkOwner, Parkable {
    */
   attachRecv(req: IncomingMessage, res: ServerResponse, mode: RecvMode): void {
     if (res.destroyed || req.socket.destroyed) return;
-    this.attach(res, req.headers.accept, mode);
+    this.attach(res, acceptedFormat(req.headers.accept), mode);
   }
 
   /** A plain recv read on a parked socket (raw-recv.ts), held there: as attachRecv, without node:http. */
-  attachParked(parked: ParkedResponse, accept: string | undefined, mode: RecvMode): void {
-    this.attach(parked, accept, mode);
+  attachParked(parked: ParkedResponse, accepted: Format | undefined, mode: RecvMode): void {
+    this.attach(parked, accepted, mode);
   }
 
   /**
@@ -157,12 +157,12 @@ export class CometTransport implements Transport, ParkOwner, Parkable {
     const again = this.replay?.after(confirmed);
     if (!again || (this.ended && mode.stream)) return false;
     if (res.destroyed || req.socket.destroyed) return true;
-    this.attach(res, req.headers.accept, mode, again);
+    this.attach(res, acceptedFormat(req.headers.accept), mode, again);
     return true;
   }
 
-  private attach(res: RecvResponse, accept: string | undefined, mode: RecvMode, again?: OutboundFrame[]): void {
-    const format: Format = mode.framing ? 'json' : (acceptedFormat(accept) ?? this.format);
+  private attach(res: RecvResponse, accepted: Format | undefined, mode: RecvMode, again?: OutboundFrame[]): void {
+    const format: Format = mode.framing ? 'json' : (accepted ?? this.format);
     if (this.ended) {
       // Lingering only to tell the client why the connection ended (after what it missed, if it says).
       const frames = this.queue;
@@ -176,8 +176,7 @@ export class CometTransport implements Transport, ParkOwner, Parkable {
     }
     if (this.recv) this.endRecv([]);
     this.recvAborted = false;
-    const expires = compactTime(this.ctx.clock.now() + streamLifetime(this.ctx.options.maxCometStreamDuration));
-    const recv = heldRecv(res, format, mode, expires);
+    const recv = heldRecv(res, format, mode, recvExpiry(mode, this.ctx.clock, this.ctx.options.maxCometStreamDuration));
     this.recv = recv;
     recv.res?.on('close', () => this.recvClosed(recv));
     if (again && again.length > 0 && mode.stream) {
@@ -281,11 +280,12 @@ export class CometTransport implements Transport, ParkOwner, Parkable {
     if (this.queue.length > this.ctx.options.maxCometQueue) this.slowConsumer();
   }
 
-  /** A fan-out's frame: on an open plain stream its shared chunk in one write (stream.ts), else as a batch of one. */
+  /** A fan-out's frame: on an open plain stream its shared chunk in one write (stream.ts), else `writeLast`. */
   writeOne(frame: OutboundFrame): void {
-    const recv = this.recv;
-    const socket = recv === null || this.ended ? null : directSocket(recv);
-    if (recv === null || socket === null) return writeAlone(this, frame);
+    const recv = this.ended ? null : this.recv;
+    if (recv === null) return writeAlone(this, frame);
+    const socket = directSocket(recv);
+    if (socket === null) return this.writeLast(recv, frame);
     // A frame no encoder takes is dropped here, for this connection only (reported as a fault).
     const chunk = frame.cometIfEncodes(recv.format, this.ctx.faults);
     if (chunk === null) return;
@@ -293,6 +293,18 @@ export class CometTransport implements Transport, ParkOwner, Parkable {
     this.ctx.metrics.wrote('comet', streamOne(recv, socket, chunk));
     // (Not ending, not a forever-iframe: the stream goes on after this frame.)
     if (socket.writableLength > this.ctx.options.maxOutboundBuffer) this.slowConsumer();
+  }
+
+  /** A parked plain stream past its lifetime: the frame's chunk and its end in one write (`streamLast`); else a batch of one. */
+  private writeLast(recv: Recv, frame: OutboundFrame): void {
+    const parked = endingParked(recv);
+    const chunk = parked === null ? null : frame.cometIfEncodes(recv.format, this.ctx.faults);
+    if (parked === null || chunk === null || parked.writableLength + chunk.length > this.ctx.options.maxOutboundBuffer)
+      return writeAlone(this, frame);
+    this.streamed = true;
+    this.recv = null;
+    this.lastRecvEnd = this.lastOutbound = this.ctx.clock.now();
+    this.ctx.metrics.wrote('comet', streamLast(recv, parked, frame, chunk));
   }
 
   terminate(): void {

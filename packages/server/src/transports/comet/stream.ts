@@ -10,6 +10,8 @@
  * allocation. The bytes are those `writeBatch` writes for a batch of that one frame.
  */
 import type { Socket } from 'node:net';
+import type { Format } from '@encke/protocol';
+import { LAST_CHUNK, type ParkedResponse } from '../../http/parked.js';
 import type { OutboundFrame } from '../../wire/frame.js';
 import { chunked, closeStream, openStream, writeBatch, type Recv } from './recv.js';
 
@@ -56,5 +58,35 @@ export function directSocket(recv: Recv): Socket | null {
 export function streamOne(recv: Recv, socket: Socket, chunk: Buffer): number {
   recv.bytes += chunk.length;
   socket.write(chunk);
+  return chunk.length;
+}
+
+/**
+ * The parked response of a plain stream whose next frame is its last (`ending`: past its lifetime),
+ * or null. Such a stream ends in a fan-out (right after a batch, so that the client's next recv has
+ * the whole gap before the next message); its last frame and the end go out as one write
+ * (`streamLast`), not a batch, a second write and node's end of response.
+ */
+export function endingParked(recv: Recv): ParkedResponse | null {
+  return recv.ending && recv.open && recv.mode.framing === undefined ? recv.parked : null;
+}
+
+/** One key per format for a frame's last chunk with the end of the body (OutboundFrame.memo). */
+const LAST_KEYS: Record<Format, object> = { json: {}, msgpack: {} };
+const TERMINATOR = Buffer.from(LAST_CHUNK, 'latin1');
+/** Per format, what makes that piece (no closure per stream): the bytes `streamEnd` writes in two writes. */
+const LAST_MAKERS: Record<Format, (frame: OutboundFrame) => Buffer> = {
+  json: (f) => Buffer.concat([f.cometChunk('json'), TERMINATOR]),
+  msgpack: (f) => Buffer.concat([f.cometChunk('msgpack'), TERMINATOR]),
+};
+
+/**
+ * Ends `recv`'s stream (parked, from `endingParked`) with `frame`, whose chunk in `recv`'s format is
+ * `chunk`: the chunk and the end of the body in one write, made once per frame and format. Returns
+ * the bytes counted as written (the chunk's, as `streamEnd` counts them).
+ */
+export function streamLast(recv: Recv, parked: ParkedResponse, frame: OutboundFrame, chunk: Buffer): number {
+  recv.bytes += chunk.length;
+  parked.endChunkedWith(frame.memo(LAST_KEYS[recv.format], LAST_MAKERS[recv.format]));
   return chunk.length;
 }
