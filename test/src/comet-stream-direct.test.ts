@@ -87,7 +87,7 @@ async function openStream(
   ts: TestServer,
   channel: string,
   opts: { query?: string; headers?: string; version?: string } = {},
-): Promise<{ raw: RawStream; id: string }> {
+): Promise<{ raw: RawStream; id: string; key: string }> {
   const version = opts.version ?? '1.1';
   const head = `GET /comet/connect?${FULL}&v=6${opts.query ?? ''} HTTP/${version}\r\nHost: 127.0.0.1\r\n`;
   const raw = new RawStream(ts.port, `${head}${opts.headers ?? ''}\r\n`);
@@ -98,7 +98,7 @@ async function openStream(
   const res = await cometRequest(ts.port, `/comet/${key}/send?${FULL}&body=${body}`);
   assert.equal(res.status, 204, JSON.stringify(res.body));
   await eventually(() => raw.bytes.includes(channel), 3000, 'ATTACHED');
-  return { raw, id };
+  return { raw, id, key };
 }
 
 describe('comet streams: a fan-out frame as one shared chunk', () => {
@@ -246,9 +246,11 @@ describe('comet streams: a stream past its lifetime ends with its last fan-out f
       const seen = streams.map(({ raw }) => raw.chunks().length);
       const bytesBefore = ts.server.metrics.snapshot().bytesOut.comet;
       // Written to all along, a stream is ended right after a fan-out frame once past its lifetime.
-      for (let i = 0; i < 100 && !streams.every(({ raw }) => ended(raw)); i++) {
+      const endedAt = streams.map(() => -1);
+      for (let i = 0; i < 100 && endedAt.includes(-1); i++) {
         await rest(ts, 'json').channels.get(channel).publish('n', `last-${i}`);
         await sleep(40);
+        streams.forEach(({ raw }, s) => (endedAt[s] = endedAt[s] === -1 && ended(raw) ? i : endedAt[s]!));
       }
       for (const { raw } of streams) {
         assert.ok(ended(raw), 'the stream ended');
@@ -264,6 +266,23 @@ describe('comet streams: a stream past its lifetime ends with its last fan-out f
       const written = streams.flatMap(({ raw }, i) => raw.chunks().slice(seen[i], -1));
       const bytes = written.reduce((n, c) => n + c.length, 0);
       assert.equal(ts.server.metrics.snapshot().bytesOut.comet - bytesBefore, bytes);
+      // The renewal, read on the parked socket, sends its head at once: the next frame is then one write.
+      // (The stream that ended last: nothing was published after it, so nothing waits for its renewal.)
+      const { raw, key } = streams[endedAt.indexOf(Math.max(...endedAt))]!;
+      const renewal = spy.to(raw.socket).length;
+      const rawRecvs = ts.server.inspect.cometRawRecvs;
+      raw.socket.write(`GET /comet/${key}/recv?${FULL} HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n`);
+      await eventually(() => ts.server.inspect.cometRawRecvs === rawRecvs + 1, 3000, 'renewal read raw');
+      const head = spy.to(raw.socket).slice(renewal);
+      assert.equal(head.length, 1, 'the head, in the read that brought the renewal');
+      const text = head[0]!.toString('latin1');
+      assert.ok(text.startsWith('HTTP/1.1 200 OK\r\n') && text.endsWith('\r\n\r\n'), text);
+      assert.ok(text.includes('\r\nTransfer-Encoding: chunked\r\n'), text);
+      await rest(ts, 'json').channels.get(channel).publish('n', 'after-renewal');
+      await eventually(() => raw.bytes.includes('after-renewal'), 3000, 'the frame on the renewed stream');
+      const next = spy.to(raw.socket).slice(renewal + 1);
+      assert.equal(next.length, 1, 'the frame in one write');
+      assert.ok(next[0]!.includes('after-renewal') && !next[0]!.includes('HTTP/1.1'), next[0]!.toString());
       for (const { raw } of streams) raw.socket.destroy();
     } finally {
       spy.restore();

@@ -31,7 +31,7 @@ import { OutboundFrame, encodableFrames, writeAlone } from '../../wire/frame.js'
 import type { RecvMode } from './framing/select.js';
 import { buffered, destroyRecv, heldRecv, recvExpiry, type RecvResponse, respond, type Recv } from './recv.js';
 import { REPLAY_FRAMES, RecvReplay, sseEventId } from './replay.js';
-import { directSocket, endingParked, streamBatch, streamDone, streamEnd, streamLast, streamOne } from './stream.js';
+import * as streams from './stream.js';
 import { acceptedFormat } from './wire.js';
 
 const HEARTBEAT = new OutboundFrame({ action: Action.HEARTBEAT });
@@ -180,7 +180,7 @@ export class CometTransport implements Transport, ParkOwner, Parkable {
     this.recv = recv;
     recv.res?.on('close', () => this.recvClosed(recv));
     if (again && again.length > 0 && mode.stream) {
-      this.ctx.metrics.wrote('comet', streamBatch(recv, again, sseEventId(this.key, this.replay!.count)));
+      this.ctx.metrics.wrote('comet', streams.streamBatch(recv, again, sseEventId(this.key, this.replay!.count)));
     } else if (again && again.length > 0) {
       // A poll: what the client missed and what is queued are one answer.
       const frames = this.queue;
@@ -193,7 +193,9 @@ export class CometTransport implements Transport, ParkOwner, Parkable {
       this.deliver(frames);
     }
     if (mode.short && this.recv === recv) this.endRecv([]);
-    if (this.recv === recv && !recv.parked) this.registry.holding(this);
+    if (this.recv !== recv) return;
+    if (recv.parked) streams.openParked(recv);
+    else this.registry.holding(this);
   }
 
   /**
@@ -235,15 +237,15 @@ export class CometTransport implements Transport, ParkOwner, Parkable {
     if (!recv.mode.stream) return this.endRecv(frames);
     if (recv.mode.framing?.name === 'sse') {
       const count = (this.replay ??= this.newReplay()).record(frames);
-      this.streamedTo(recv, streamBatch(recv, frames, sseEventId(this.key, count)));
-    } else this.streamedTo(recv, streamBatch(recv, frames));
+      this.streamedTo(recv, streams.streamBatch(recv, frames, sseEventId(this.key, count)));
+    } else this.streamedTo(recv, streams.streamBatch(recv, frames));
   }
 
   /** After a piece of the stream: bytes out, the slow-consumer check, and the stream's end if it is due. */
   private streamedTo(recv: Recv, bytes: number): void {
     this.ctx.metrics.wrote('comet', bytes);
     if (buffered(recv) > this.ctx.options.maxOutboundBuffer) this.slowConsumer();
-    else if (streamDone(recv, this.ctx.options.maxIframeBytes)) this.endRecv([]);
+    else if (streams.streamDone(recv, this.ctx.options.maxIframeBytes)) this.endRecv([]);
   }
 
   /**
@@ -255,7 +257,7 @@ export class CometTransport implements Transport, ParkOwner, Parkable {
     const recv = this.recv!;
     this.recv = null;
     this.lastRecvEnd = this.lastOutbound = this.ctx.clock.now();
-    if (recv.open) return this.ctx.metrics.wrote('comet', streamEnd(recv, frames));
+    if (recv.open) return this.ctx.metrics.wrote('comet', streams.streamEnd(recv, frames));
     const replay = recv.mode.stream ? null : this.replay;
     replay?.record(frames);
     const answer = again && again.length > 0 ? [...again, ...frames] : frames;
@@ -284,27 +286,27 @@ export class CometTransport implements Transport, ParkOwner, Parkable {
   writeOne(frame: OutboundFrame): void {
     const recv = this.ended ? null : this.recv;
     if (recv === null) return writeAlone(this, frame);
-    const socket = directSocket(recv);
+    const socket = streams.directSocket(recv);
     if (socket === null) return this.writeLast(recv, frame);
     // A frame no encoder takes is dropped here, for this connection only (reported as a fault).
     const chunk = frame.cometIfEncodes(recv.format, this.ctx.faults);
     if (chunk === null) return;
     this.streamed = true;
-    this.ctx.metrics.wrote('comet', streamOne(recv, socket, chunk));
+    this.ctx.metrics.wrote('comet', streams.streamOne(recv, socket, chunk));
     // (Not ending, not a forever-iframe: the stream goes on after this frame.)
     if (socket.writableLength > this.ctx.options.maxOutboundBuffer) this.slowConsumer();
   }
 
   /** A parked plain stream past its lifetime: the frame's chunk and its end in one write (`streamLast`); else a batch of one. */
   private writeLast(recv: Recv, frame: OutboundFrame): void {
-    const parked = endingParked(recv);
+    const parked = streams.endingParked(recv);
     const chunk = parked === null ? null : frame.cometIfEncodes(recv.format, this.ctx.faults);
     if (parked === null || chunk === null || parked.writableLength + chunk.length > this.ctx.options.maxOutboundBuffer)
       return writeAlone(this, frame);
     this.streamed = true;
     this.recv = null;
     this.lastRecvEnd = this.lastOutbound = this.ctx.clock.now();
-    this.ctx.metrics.wrote('comet', streamLast(recv, parked, frame, chunk));
+    this.ctx.metrics.wrote('comet', streams.streamLast(recv, parked, frame, chunk));
   }
 
   terminate(): void {

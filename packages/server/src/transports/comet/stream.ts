@@ -15,6 +15,15 @@ import { LAST_CHUNK, type ParkedResponse } from '../../http/parked.js';
 import type { OutboundFrame } from '../../wire/frame.js';
 import { chunked, closeStream, openStream, writeBatch, type Recv } from './recv.js';
 
+/**
+ * A plain stream held on a parked socket (a renewal read there: raw-recv.ts) sends its head at
+ * once, in the quiet after the fan-out that ended the last one, rather than before its first batch:
+ * the next fan-out's frame is then one direct write (`directSocket`), not a batch after a head.
+ */
+export function openParked(recv: Recv): void {
+  if (recv.parked !== null && recv.mode.stream && !recv.open && recv.mode.framing === undefined) openStream(recv);
+}
+
 /** Writes `frames` as the next piece of `recv`'s stream, opening it first if needed; returns the bytes written. */
 export function streamBatch(recv: Recv, frames: readonly OutboundFrame[], id?: string): number {
   const before = recv.bytes;
