@@ -25,6 +25,7 @@ import type { Inbound, Transport, TransportOwner } from '../session/port.js';
 import { compactTime } from '../util/compact-time.js';
 import { OutboundFrame, encodableFrames } from '../wire/frame.js';
 import { WS_PING_FRAME } from '../wire/ws-framing.js';
+import { holdResponse, writeResponse, writeResponseWith, type SocketOptions } from './ws-handshake.js';
 
 // One set of listener functions for every connection (no closures per connection): `ws` calls
 // them with `this` = the WebSocket, which is the transport.
@@ -55,6 +56,8 @@ const WROTE = 16;
 const MSGPACK = 32;
 /** Within the upgrade, before anything was read from the client (Transport.connectsAlone). */
 const ACCEPTING = 64;
+/** The 101 response is held (ws-handshake.ts) to go out with the first frame written within the upgrade. */
+const HANDSHAKE = 128;
 
 /** Client messages that came before the connection was established, and their bytes. */
 interface EarlyFrames {
@@ -70,6 +73,8 @@ interface EarlyFrames {
 export class WebSocketTransport extends WebSocket implements Transport {
   // Set by `start`, right after `ws` has made this WebSocket and handed it the socket.
   private ctx!: NodeContext;
+  /** `ws`'s own (untyped in @types/ws): takes over `socket` after the handshake, as `ws`'s server calls it. */
+  declare setSocket: (socket: Duplex, head: Buffer, options: SocketOptions) => void;
   private socket!: Socket;
   private owner: TransportOwner | null = null;
   /** Made by the first frame that comes before CONNECTED (auth is asynchronous); null again from then on. */
@@ -92,7 +97,10 @@ export class WebSocketTransport extends WebSocket implements Transport {
     this.ctx = ctx;
     this.socket = socket;
     this.flags =
-      (socket.writableCorked > 0 ? CORKED : 0) | (heartbeats ? HEARTBEATS : 0) | (format === 'msgpack' ? MSGPACK : 0);
+      (this.flags & HANDSHAKE) |
+      (socket.writableCorked > 0 ? CORKED : 0) |
+      (heartbeats ? HEARTBEATS : 0) |
+      (format === 'msgpack' ? MSGPACK : 0);
     this.lastInbound = this.lastOutbound = compactTime(ctx.clock.now());
     this.readMark = socket.bytesRead;
     this.on('message', onWsMessage);
@@ -155,6 +163,28 @@ export class WebSocketTransport extends WebSocket implements Transport {
   /** @internal acceptWebSocket, around the open it runs within the upgrade */
   set accepting(on: boolean) {
     this.flags = on ? this.flags | ACCEPTING : this.flags & ~ACCEPTING;
+  }
+
+  /** @internal acceptWebSocket, within the upgrade: `response` (the 101) goes out with the first frame. */
+  holdHandshake(response: string): void {
+    holdResponse(response);
+    this.flags |= HANDSHAKE;
+  }
+
+  /**
+   * @internal acceptWebSocket, after the open within the upgrade: a 101 no frame took (a token, a resume) goes
+   * now, the socket corked until the first frame, as after `ws`'s own handshake.
+   */
+  releaseHandshake(): void {
+    if ((this.flags & HANDSHAKE) === 0) return;
+    this.socket.cork();
+    this.flags |= CORKED;
+    this.sendHandshake();
+  }
+
+  private sendHandshake(): void {
+    this.flags &= ~HANDSHAKE;
+    writeResponse(this.socket);
   }
 
   /** What this transport is (the Transport port's tag; on the prototype, not in each object). */
@@ -241,6 +271,7 @@ export class WebSocketTransport extends WebSocket implements Transport {
     // (corked since the upgrade): it and CONNECTED go out in the same write.
     if (!this.corked) socket.cork();
     this.corked = false;
+    if ((this.flags & HANDSHAKE) !== 0) this.sendHandshake();
     for (const f of frames) bytes += writeFrame(socket, f.wsWrite(this.format));
     socket.uncork();
     this.afterWrite(bytes);
@@ -255,7 +286,12 @@ export class WebSocketTransport extends WebSocket implements Transport {
     // Null: no encoder takes the frame; dropped for this connection only (reported as a fault).
     const wire = frame.wsIfEncodes(this.format, this.ctx.faults);
     if (wire === null) return;
-    const bytes = writeFrame(this.socket, wire);
+    let bytes: number;
+    if ((this.flags & HANDSHAKE) === 0) bytes = writeFrame(this.socket, wire);
+    else {
+      this.flags &= ~HANDSHAKE;
+      bytes = writeResponseWith(this.socket, wire);
+    }
     if (this.corked) {
       // The 101 response waited in the socket's buffer: it and CONNECTED go out in one write.
       this.corked = false;
@@ -283,6 +319,8 @@ export class WebSocketTransport extends WebSocket implements Transport {
   end(final?: OutboundFrame): void {
     if (this.ended) return;
     if (final) this.write([final]);
+    // Nothing written yet within the upgrade: the 101 goes before the close frame.
+    if ((this.flags & HANDSHAKE) !== 0) this.sendHandshake();
     if (this.corked) {
       this.corked = false;
       this.socket.uncork();
@@ -300,6 +338,7 @@ export class WebSocketTransport extends WebSocket implements Transport {
    */
   override terminate(): void {
     this.early = null;
+    this.flags &= ~HANDSHAKE; // a 101 still held is not written (the next upgrade holds its own)
     super.terminate();
   }
 
