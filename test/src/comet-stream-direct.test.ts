@@ -224,6 +224,22 @@ class WriteSpy {
   }
 }
 
+const ended = (raw: RawStream): boolean => raw.body.subarray(-TERMINATOR.length).equals(TERMINATOR);
+
+/**
+ * Publishes on `channel` until every stream has ended (written to all along, a stream is ended right
+ * after a fan-out frame once past its lifetime); returns after which publish each one ended.
+ */
+async function publishUntilEnded(ts: TestServer, channel: string, streams: { raw: RawStream }[]): Promise<number[]> {
+  const endedAt = streams.map(() => -1);
+  for (let i = 0; i < 100 && endedAt.includes(-1); i++) {
+    await rest(ts, 'json').channels.get(channel).publish('n', `last-${i}`);
+    await sleep(40);
+    streams.forEach(({ raw }, s) => (endedAt[s] = endedAt[s] === -1 && ended(raw) ? i : endedAt[s]!));
+  }
+  return endedAt;
+}
+
 describe('comet streams: a stream past its lifetime ends with its last fan-out frame', () => {
   let ts: TestServer;
   before(async () => {
@@ -242,16 +258,9 @@ describe('comet streams: a stream past its lifetime ends with its last fan-out f
       ];
       const parked = (id: string): boolean => ts.server.inspect.connection(id)?.cometRecvParked === true;
       await eventually(() => streams.every(({ id }) => parked(id)), 3000, 'streams parked');
-      const ended = (raw: RawStream): boolean => raw.body.subarray(-TERMINATOR.length).equals(TERMINATOR);
       const seen = streams.map(({ raw }) => raw.chunks().length);
       const bytesBefore = ts.server.metrics.snapshot().bytesOut.comet;
-      // Written to all along, a stream is ended right after a fan-out frame once past its lifetime.
-      const endedAt = streams.map(() => -1);
-      for (let i = 0; i < 100 && endedAt.includes(-1); i++) {
-        await rest(ts, 'json').channels.get(channel).publish('n', `last-${i}`);
-        await sleep(40);
-        streams.forEach(({ raw }, s) => (endedAt[s] = endedAt[s] === -1 && ended(raw) ? i : endedAt[s]!));
-      }
+      const endedAt = await publishUntilEnded(ts, channel, streams);
       for (const { raw } of streams) {
         assert.ok(ended(raw), 'the stream ended');
         const chunks = raw.chunks();
@@ -287,5 +296,23 @@ describe('comet streams: a stream past its lifetime ends with its last fan-out f
     } finally {
       spy.restore();
     }
+  });
+  it('a renewed stream ended before anything was written to it still carries an empty array', async () => {
+    const channel = 'direct-renewed-empty';
+    const stream = await openStream(ts, channel);
+    const { raw, id, key } = stream;
+    await eventually(() => ts.server.inspect.connection(id)?.cometRecvParked === true, 3000, 'parked');
+    await publishUntilEnded(ts, channel, [stream]);
+    const first = raw.bytes.length;
+    const rawRecvs = ts.server.inspect.cometRawRecvs;
+    raw.socket.write(`GET /comet/${key}/recv?${FULL} HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n`);
+    await eventually(() => ts.server.inspect.cometRawRecvs === rawRecvs + 1, 3000, 'renewal read raw');
+    // The client drops the transport: the held (already open) stream ends with nothing written to it.
+    assert.equal((await cometRequest(ts.port, `/comet/${key}/disconnect?${FULL}`)).status, 204);
+    await eventually(() => raw.bytes.length > first && ended(raw), 3000, 'the renewed stream ended');
+    const second = raw.bytes.subarray(first);
+    const body = second.subarray(second.indexOf(HEAD_END) + HEAD_END.length).toString('latin1');
+    assert.equal(body, '3\r\n[]\n\r\n0\r\n\r\n');
+    raw.socket.destroy();
   });
 });

@@ -32,10 +32,14 @@ export function streamBatch(recv: Recv, frames: readonly OutboundFrame[], id?: s
   return recv.bytes - before;
 }
 
-/** Ends the open stream with `frames` as its last batch (none if empty) and the framing's epilogue; returns the bytes written. */
+/**
+ * Ends the open stream with `frames` as its last batch (none if empty) and the framing's epilogue;
+ * returns the bytes written. A stream that got nothing yet (opened early by `openParked`) ends with
+ * an empty batch: every recv response carries at least one array, as a whole answer's `[]` does.
+ */
 export function streamEnd(recv: Recv, frames: readonly OutboundFrame[]): number {
   const before = recv.bytes;
-  if (frames.length > 0) writeBatch(recv, frames);
+  if (frames.length > 0 || recv.bytes === 0) writeBatch(recv, frames);
   closeStream(recv);
   return recv.bytes - before;
 }
