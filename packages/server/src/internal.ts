@@ -63,7 +63,7 @@ export { randomAlnum, randomId, fillAlnum, fillAlnumFromText } from './util/ids.
 /** What reaches each WebSocket connection, write by write (fan-out write tests). */
 export { WebSocketTransport } from './transports/websocket.js';
 /** The usual WebSocket handshake made by encke itself (issue 19, open rate; a subset of what `ws` accepts). */
-export { switchingProtocols } from './transports/ws-handshake.js';
+export { usualHandshake } from './transports/ws-handshake.js';
 /** The connect query reader (answers as URLSearchParams does). */
 export { parseQuery } from './http/query-params.js';
 /** The strict head reader of a parked comet socket's next recv. */
