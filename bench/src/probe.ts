@@ -30,7 +30,7 @@ import { Deployment } from './deployment.js';
 import { ownChannel } from './load.js';
 import { makePayload, paddingFor, Sink } from './payload.js';
 import type { ServerStart } from './procs.js';
-import type { ProbeReport } from './servers/probe-agent.js';
+import type { GcKind, ProbeReport } from './servers/probe-agent.js';
 import { STACKS, parseStackIds, type StackId } from './stacks.js';
 
 const PAYLOAD_BYTES = 200;
@@ -243,12 +243,18 @@ async function probeStack(stack: StackId, o: Options): Promise<StackCost> {
   }
 }
 
+/** What a collection kept on average (a scavenge's work is copying it): survived in the young generation, promoted. */
+function copied(g: GcKind): string {
+  const kb = (bytes: number): string => (bytes / g.count / 1024).toFixed(1);
+  return `, each kept ${kb(g.survived)} KB + promoted ${kb(g.promoted)} KB`;
+}
+
 function gcSummary(r: ProbeReport, per: number): string {
   return (
     Object.entries(r.gc)
       .map(
         ([kind, g]) =>
-          `${kind} ${(g.count * per).toFixed(2)} (${(g.ms * per).toFixed(2)} ms, max ${g.maxMs.toFixed(2)})`,
+          `${kind} ${(g.count * per).toFixed(2)} (${(g.ms * per).toFixed(2)} ms, max ${g.maxMs.toFixed(2)}${copied(g)})`,
       )
       .join(', ') || 'none'
   );

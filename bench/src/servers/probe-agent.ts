@@ -10,7 +10,7 @@
 import { writeFileSync } from 'node:fs';
 import { Session } from 'node:inspector';
 import { monitorEventLoopDelay, type IntervalHistogram } from 'node:perf_hooks';
-import { GCProfiler, getHeapStatistics } from 'node:v8';
+import { GCProfiler, getHeapStatistics, setFlagsFromString } from 'node:v8';
 
 export interface GcKind {
   count: number;
@@ -18,6 +18,13 @@ export interface GcKind {
   ms: number;
   /** Longest pause (ms). */
   maxMs: number;
+  /**
+   * Bytes the collections of this kind kept in the young generation (`new_space` after) and moved to
+   * the old one (old and large-object spaces' growth): what a scavenge copies, which its pause follows
+   * more than the garbage it frees. Counted for every kind; meaningful for Scavenge.
+   */
+  survived: number;
+  promoted: number;
 }
 
 export interface ProbeReport {
@@ -44,11 +51,26 @@ interface Sizes {
   externalMemory: number;
 }
 
+interface SpaceSize {
+  spaceName: string;
+  spaceUsedSize: number;
+}
+
 interface GcStatistic {
   gcType: string;
   cost: number;
-  beforeGC: { heapStatistics: Sizes };
-  afterGC: { heapStatistics: Sizes };
+  beforeGC: { heapStatistics: Sizes; heapSpaceStatistics: SpaceSize[] };
+  afterGC: { heapStatistics: Sizes; heapSpaceStatistics: SpaceSize[] };
+}
+
+/** Where a scavenge leaves what survives it, and where it promotes to (V8's heap space names). */
+const YOUNG_SPACES: ReadonlySet<string> = new Set(['new_space', 'new_large_object_space']);
+const OLD_SPACES: ReadonlySet<string> = new Set(['old_space', 'large_object_space']);
+
+function used(spaces: readonly SpaceSize[], names: ReadonlySet<string>): number {
+  let bytes = 0;
+  for (const s of spaces) if (names.has(s.spaceName)) bytes += s.spaceUsedSize;
+  return bytes;
 }
 
 export class ProbeAgent {
@@ -61,6 +83,9 @@ export class ProbeAgent {
   private allocations: Session | null = null;
 
   start(): void {
+    // With BENCH_TRACE_GC set: V8's line per collection between the marks (what a scavenge kept:
+    // new_space_survived, promoted). Not in NODE_OPTIONS, which refuses the flag.
+    if (process.env.BENCH_TRACE_GC) setFlagsFromString('--trace-gc-nvp');
     this.startAllocations();
     this.delay?.disable();
     this.delay = monitorEventLoopDelay({ resolution: 1 });
@@ -103,6 +128,7 @@ export class ProbeAgent {
   }
 
   stop(): ProbeReport {
+    if (process.env.BENCH_TRACE_GC) setFlagsFromString('--no-trace-gc-nvp');
     this.stopAllocations();
     const cpu = process.cpuUsage(this.cpu);
     this.delay?.disable();
@@ -121,9 +147,14 @@ export class ProbeAgent {
       heapAllocated += Math.max(0, s.beforeGC.heapStatistics.usedHeapSize - previous.usedHeapSize);
       externalAllocated += Math.max(0, s.beforeGC.heapStatistics.externalMemory - previous.externalMemory);
       previous = s.afterGC.heapStatistics;
-      const kind = (gc[s.gcType] ??= { count: 0, ms: 0, maxMs: 0 });
+      const kind = (gc[s.gcType] ??= { count: 0, ms: 0, maxMs: 0, survived: 0, promoted: 0 });
       const ms = s.cost / 1000;
       kind.count++;
+      kind.survived += used(s.afterGC.heapSpaceStatistics, YOUNG_SPACES);
+      kind.promoted += Math.max(
+        0,
+        used(s.afterGC.heapSpaceStatistics, OLD_SPACES) - used(s.beforeGC.heapSpaceStatistics, OLD_SPACES),
+      );
       kind.ms += ms;
       kind.maxMs = Math.max(kind.maxMs, ms);
     }

@@ -217,10 +217,28 @@ export function parsePresenceMessage(raw: unknown, where = 'presence'): Presence
   return normaliseInboundData(parseCommonFields<PresenceMessage>(raw, where, { action }));
 }
 
-function parseArray<T>(raw: unknown, key: string, parse: (item: unknown, where: string) => T): T[] {
+/** Items whose name (`messages[0]`, …) is made once, not per frame: most frames carry one or a few. */
+const NAMED_ITEMS = 8;
+type ItemKey = 'messages' | 'presence' | 'annotations';
+const ITEM_NAMES: Readonly<Record<ItemKey, readonly string[]>> = {
+  messages: itemNames('messages'),
+  presence: itemNames('presence'),
+  annotations: itemNames('annotations'),
+};
+
+function itemNames(key: ItemKey): string[] {
+  return Array.from({ length: NAMED_ITEMS }, (_, i) => `${key}[${i}]`);
+}
+
+/** The name errors give item `i` of `key` (only read in an error: a made string per item was garbage per publish). */
+function itemName(key: ItemKey, i: number): string {
+  return ITEM_NAMES[key][i] ?? `${key}[${i}]`;
+}
+
+function parseArray<T>(raw: unknown, key: ItemKey, parse: (item: unknown, where: string) => T): T[] {
   if (!Array.isArray(raw)) fail(Err.badRequest, `ProtocolMessage.${key} must be an array`);
   const out: T[] = new Array<T>(raw.length);
-  for (let i = 0; i < raw.length; i++) out[i] = parse(raw[i], `${key}[${i}]`);
+  for (let i = 0; i < raw.length; i++) out[i] = parse(raw[i], itemName(key, i));
   return out;
 }
 

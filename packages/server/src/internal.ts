@@ -10,7 +10,7 @@ export {
   type InboundHandler,
   type SendAnswer,
 } from './session/inbound.js';
-export { hasEpoch } from './engine/serial.js';
+export { hasEpoch, messageSerial } from './engine/serial.js';
 export * as capability from './auth/capability.js';
 export * as tokenCodec from './auth/token-codec.js';
 /** For fault-injection tests of the last resort (issue 12): what a bug could make throw. */
@@ -49,6 +49,7 @@ export type { LocalChannels } from './channels/local-channels.js';
 export { Attachments, type AttachmentHolder } from './session/attachments.js';
 export type { AttachmentOwner } from './session/attachment.js';
 export { MemoryChannel } from './engine/memory/memory-channel.js';
+export { storedEvent } from './engine/stored-event.js';
 export { sharedParams } from './session/shared-params.js';
 export type { SessionParams } from './session/handle.js';
 export type { AuthContext } from './auth/authenticate.js';
@@ -65,7 +66,7 @@ export { randomAlnum, randomId, fillAlnum, fillAlnumFromText } from './util/ids.
 /** What reaches each WebSocket connection, write by write (fan-out write tests). */
 export { WebSocketTransport } from './transports/websocket.js';
 /** The usual WebSocket handshake made by encke itself (issue 19, open rate; a subset of what `ws` accepts). */
-export { switchingProtocols } from './transports/ws-handshake.js';
+export { usualHandshake } from './transports/ws-handshake.js';
 /** The connect query reader (answers as URLSearchParams does). */
 export { parseQuery } from './http/query-params.js';
 /** The strict head reader of a parked comet socket's next recv. */

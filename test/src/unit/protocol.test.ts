@@ -160,6 +160,32 @@ describe('validation', () => {
     }
   });
 
+  it('names the bad item in a payload error, past the names made once too', () => {
+    const good = { data: 'x' };
+    const rows: [key: string, items: unknown[], message: string][] = [
+      ['messages', [{ data: 1 }], 'messages[0].data must be a string'],
+      ['messages', [good, good, { name: 3 }], 'messages[2].name must be a string'],
+      ['messages', [...Array<unknown>(7).fill(good), { id: 1 }], 'messages[7].id must be a string'],
+      ['messages', [...Array<unknown>(8).fill(good), { data: 1 }], 'messages[8].data must be a string'],
+      ['messages', [...Array<unknown>(12).fill(good), 5], 'messages[12] must be an object'],
+      ['presence', [{ action: 2 }, { clientId: 'c' }], 'presence[1].action is required'],
+      ['presence', [...Array<unknown>(9).fill({ action: 2 }), { action: 'x' }], 'presence[9].action must be'],
+      ['annotations', [{ type: 1 }], 'annotations[0].type must be a string'],
+      [
+        'annotations',
+        [...Array<unknown>(10).fill({ type: 't' }), { type: 1 }],
+        'annotations[10].type must be a string',
+      ],
+    ];
+    for (const [key, items, message] of rows) {
+      assert.throws(
+        () => parseProtocolMessage({ action: 15, channel: 'c', msgSerial: 1, [key]: items }),
+        (err: unknown) => err instanceof PayloadError && err.message.startsWith(message),
+        `${key} x${items.length}: ${message}`,
+      );
+    }
+  });
+
   it('decodes the ext-0 undefined of ably msgpack-js non-sparse encoding', () => {
     // {"action": 0, "id": <ext 0>}
     const bytes = Buffer.concat([

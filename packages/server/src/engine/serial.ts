@@ -14,8 +14,16 @@ export interface ParsedSerial {
   seq: number;
 }
 
+/**
+ * `'0'.repeat(n)` for every padding a seq can need: a serial is made once per publish (and one per
+ * message), and padStart made strings of its own for each (bench S7: a publish's garbage).
+ */
+const ZEROS: readonly string[] = Array.from({ length: SEQ_DIGITS + 1 }, (_, n) => '0'.repeat(n));
+
 export function formatSerial(epoch: string, seq: number): string {
-  return `${epoch}-${seq.toString(36).padStart(SEQ_DIGITS, '0')}`;
+  const digits = seq.toString(36);
+  // As padStart: digits past SEQ_DIGITS (no safe integer has them) are not padded.
+  return epoch + '-' + (ZEROS[SEQ_DIGITS - digits.length] ?? '') + digits;
 }
 
 export function parseSerial(serial: string): ParsedSerial | undefined {
@@ -55,8 +63,17 @@ export function hasEpoch(serial: string, epoch: string): boolean {
   return seq <= Number.MAX_SAFE_INTEGER;
 }
 
+/** Base-36 digits of a message's index in its event's serial. */
+const INDEX_DIGITS = 3;
+/** The suffixes of the first messages of an event (most publishes carry one), made once. */
+const INDEX_SUFFIXES: readonly string[] = Array.from({ length: BASE }, (_, i) => indexSuffix(i));
+
+function indexSuffix(index: number): string {
+  return `:${index.toString(36).padStart(INDEX_DIGITS, '0')}`;
+}
+
 export function messageSerial(eventSerial: string, index: number): string {
-  return `${eventSerial}:${index.toString(36).padStart(3, '0')}`;
+  return eventSerial + (INDEX_SUFFIXES[index] ?? indexSuffix(index));
 }
 
 export interface ParsedMessageSerial extends ParsedSerial {

@@ -61,10 +61,15 @@ function ackMsgpack(pm: ProtocolMessage): Uint8Array {
   if (!results) return encodeMsgpack(pm);
   let text = MSGPACK_HEAD + uintText(pm.msgSerial!)! + MSGPACK_COUNT + uintText(pm.count!)! + MSGPACK_RES;
   text += arrayHead(results.length);
-  for (const { serials } of results) {
+  // Index loops, as in `templated`.
+  for (let i = 0; i < results.length; i++) {
+    const serials = results[i]!.serials;
     text += MSGPACK_SERIALS + arrayHead(serials.length);
     // null (a presence or change ACK) is nil, as the encoder writes it.
-    for (const s of serials) text += typeof s === 'string' ? strText(s) : NIL_TEXT;
+    for (let j = 0; j < serials.length; j++) {
+      const s = serials[j];
+      text += typeof s === 'string' ? strText(s) : NIL_TEXT;
+    }
   }
   return textBytes(text);
 }

@@ -162,6 +162,7 @@ export class StatsCounters {
 
 function totalDataSize(items: readonly (Message | PresenceMessage)[]): number {
   let bytes = 0;
-  for (const item of items) bytes += dataSize(item.data);
+  // An index loop: this runs once per publish and fan-out, mostly in V8's baseline tier, where each iterator step allocates.
+  for (let i = 0; i < items.length; i++) bytes += dataSize(items[i]!.data);
   return bytes;
 }

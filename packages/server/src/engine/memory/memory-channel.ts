@@ -29,6 +29,7 @@ import {
   storedMessage,
 } from '../message-chain.js';
 import { diffPresence, synthesiseLeaves } from '../presence-set.js';
+import { storedEvent } from '../stored-event.js';
 
 const NO_MEMBERS: ReadonlyMap<string, PresenceMessage> = new Map();
 /** The log of a channel without events (shared, never changed). */
@@ -182,7 +183,7 @@ export class MemoryChannel {
   private appendEvent(input: ChannelEventInput, now: number): ChannelEvent {
     this.touch(now);
     const seq = ++this.seq;
-    const event: ChannelEvent = { ...input, seq, serial: formatSerial(this.epoch, seq) };
+    const event = storedEvent(input, seq, formatSerial(this.epoch, seq));
     (this.log ??= []).push(event);
     return event;
   }
@@ -194,7 +195,9 @@ export class MemoryChannel {
     for (const key of diff.removals) members.delete(key);
     if (members.size === 0) this.memberMap = null;
     if (diff.effective.length === 0) return null;
-    return this.appendEvent({ ...input, presence: diff.effective }, now);
+    const event = this.appendEvent(input, now);
+    event.presence = diff.effective;
+    return event;
   }
 
   leaveConnection(connectionId: string, timestamp: number, now: number): ChannelEvent | null {
@@ -221,8 +224,9 @@ export class MemoryChannel {
     const dupes = idempotencyWindow > 0 && all ? this.findDuplicates(all, now, idempotencyWindow) : null;
     const fresh = dupes && all ? all.filter((_, i) => dupes[i] === undefined) : all;
     if (dupes && fresh?.length === 0) return { event: null, serials: dupes as string[] };
-    // The input is copied once (appendEvent), and a second time only when duplicates were left out.
-    const event = this.appendEvent(fresh !== all ? { ...input, messages: fresh } : input, now);
+    // The input is copied once (appendEvent, field by field: stored-event.ts).
+    const event = this.appendEvent(input, now);
+    if (fresh !== all) event.messages = fresh;
     if (fresh) {
       for (let i = 0; i < fresh.length; i++) {
         const msg = fresh[i]!;
@@ -234,8 +238,7 @@ export class MemoryChannel {
           });
       }
     }
-    const serials = all ? all.map((m, i) => dupes?.[i] ?? m.serial!) : [];
-    return { event, serials };
+    return { event, serials: serialsOf(all, dupes) };
   }
 
   /** For each message, the serial of an earlier publish with the same id within the window, if any. */
@@ -376,4 +379,12 @@ export class MemoryChannel {
     }
     return lo;
   }
+}
+
+/** One serial per input message: its own, or that of the earlier publish it duplicates (an index loop: no closure per publish). */
+function serialsOf(messages: readonly Message[] | undefined, dupes: readonly (string | undefined)[] | null): string[] {
+  if (!messages) return [];
+  const serials = new Array<string>(messages.length);
+  for (let i = 0; i < messages.length; i++) serials[i] = dupes?.[i] ?? messages[i]!.serial!;
+  return serials;
 }

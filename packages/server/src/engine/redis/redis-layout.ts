@@ -5,6 +5,7 @@
 import { AblyError, Err } from '@encke/protocol';
 import { formatSerial } from '../serial.js';
 import { stampSerials } from '../message-chain.js';
+import { storedEvent } from '../stored-event.js';
 import type { Clock } from '../../util/clock.js';
 import type { ChannelEvent, ChannelEventInput, ChannelKey } from '../channel-store.js';
 
@@ -58,7 +59,8 @@ export class RedisLayout {
 export function eventFrom(input: ChannelEventInput, reply: Buffer[], offset = 0): ChannelEvent {
   const epoch = text(reply[1]);
   const seq = Number(text(reply[2])) + offset;
-  const event: ChannelEvent = { ...input, seq, serial: formatSerial(epoch, seq), timestamp: Number(text(reply[3])) };
+  const event = storedEvent(input, seq, formatSerial(epoch, seq));
+  event.timestamp = Number(text(reply[3]));
   stampSerials(event);
   return event;
 }
