@@ -4,10 +4,13 @@
  * straight to the socket, parked or still held by node:http. Checked byte for byte on the wire: the
  * chunk is `<size>\r\n[<frame>]\n\r\n` (JSON) or a one-element msgpack array, the same bytes on
  * every stream of a format, counted in bytes out; a framed stream (SSE, multipart) gets its
- * framing's piece instead, and a stream without chunked encoding (HTTP/1.0) the bare line.
+ * framing's piece instead, and a stream without chunked encoding (HTTP/1.0) the bare line. A parked
+ * stream past its lifetime ends right after a fan-out frame: that frame's chunk and the end of the
+ * body in one socket write.
  */
 import assert from 'node:assert/strict';
-import { connect as tcpConnect, type Socket } from 'node:net';
+import { connect as tcpConnect, Socket } from 'node:net';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { after, before, describe, it } from 'node:test';
 import { decode } from '@msgpack/msgpack';
 import { Action } from '@encke/protocol';
@@ -84,7 +87,7 @@ async function openStream(
   ts: TestServer,
   channel: string,
   opts: { query?: string; headers?: string; version?: string } = {},
-): Promise<{ raw: RawStream; id: string }> {
+): Promise<{ raw: RawStream; id: string; key: string }> {
   const version = opts.version ?? '1.1';
   const head = `GET /comet/connect?${FULL}&v=6${opts.query ?? ''} HTTP/${version}\r\nHost: 127.0.0.1\r\n`;
   const raw = new RawStream(ts.port, `${head}${opts.headers ?? ''}\r\n`);
@@ -95,7 +98,7 @@ async function openStream(
   const res = await cometRequest(ts.port, `/comet/${key}/send?${FULL}&body=${body}`);
   assert.equal(res.status, 204, JSON.stringify(res.body));
   await eventually(() => raw.bytes.includes(channel), 3000, 'ATTACHED');
-  return { raw, id };
+  return { raw, id, key };
 }
 
 describe('comet streams: a fan-out frame as one shared chunk', () => {
@@ -189,6 +192,127 @@ describe('comet streams: a fan-out frame as one shared chunk', () => {
     const last = jsonLineMessages(lines.at(-1)!);
     assert.equal(last[0]!.action, Action.MESSAGE);
     assert.equal(last[0]!.messages?.[0]?.data, 'fan-out-3');
+    raw.socket.destroy();
+  });
+});
+
+const TERMINATOR = Buffer.from('0\r\n\r\n');
+
+/** Every socket write the server makes meanwhile (the server runs in this process), as bytes, by socket. */
+class WriteSpy {
+  readonly writes: { socket: Socket; bytes: Buffer }[] = [];
+  private readonly original = Socket.prototype.write;
+
+  constructor() {
+    const { writes, original } = this;
+    const spied = function (this: Socket, data: string | Uint8Array, ...rest: unknown[]): boolean {
+      writes.push({ socket: this, bytes: typeof data === 'string' ? Buffer.from(data, 'latin1') : Buffer.from(data) });
+      return Reflect.apply(original, this, [data, ...rest]) === true;
+    };
+    Socket.prototype.write = spied;
+  }
+
+  /** What the server wrote to the peer of `client` (a socket of this process's raw client). */
+  to(client: Socket): Buffer[] {
+    return this.writes
+      .filter(({ socket }) => socket !== client && socket.remotePort === client.localPort)
+      .map(({ bytes }) => bytes);
+  }
+
+  restore(): void {
+    Socket.prototype.write = this.original;
+  }
+}
+
+const ended = (raw: RawStream): boolean => raw.body.subarray(-TERMINATOR.length).equals(TERMINATOR);
+
+/**
+ * Publishes on `channel` until every stream has ended (written to all along, a stream is ended right
+ * after a fan-out frame once past its lifetime); returns after which publish each one ended.
+ */
+async function publishUntilEnded(ts: TestServer, channel: string, streams: { raw: RawStream }[]): Promise<number[]> {
+  const endedAt = streams.map(() => -1);
+  for (let i = 0; i < 100 && endedAt.includes(-1); i++) {
+    await rest(ts, 'json').channels.get(channel).publish('n', `last-${i}`);
+    await sleep(40);
+    streams.forEach(({ raw }, s) => (endedAt[s] = endedAt[s] === -1 && ended(raw) ? i : endedAt[s]!));
+  }
+  return endedAt;
+}
+
+describe('comet streams: a stream past its lifetime ends with its last fan-out frame', () => {
+  let ts: TestServer;
+  before(async () => {
+    // Streams live 500-1000 ms; the heartbeat pass visits each connection every second.
+    ts = await startServer({ maxIdleInterval: 3000, maxCometStreamDuration: 1000 });
+  });
+  after(() => ts.close());
+
+  it("JSON and msgpack: the frame's chunk and the end of the body in one write", async () => {
+    const channel = 'direct-last';
+    const spy = new WriteSpy();
+    try {
+      const streams = [
+        await openStream(ts, channel),
+        await openStream(ts, channel, { headers: 'Accept: application/x-msgpack\r\n' }),
+      ];
+      const parked = (id: string): boolean => ts.server.inspect.connection(id)?.cometRecvParked === true;
+      await eventually(() => streams.every(({ id }) => parked(id)), 3000, 'streams parked');
+      const seen = streams.map(({ raw }) => raw.chunks().length);
+      const bytesBefore = ts.server.metrics.snapshot().bytesOut.comet;
+      const endedAt = await publishUntilEnded(ts, channel, streams);
+      for (const { raw } of streams) {
+        assert.ok(ended(raw), 'the stream ended');
+        const chunks = raw.chunks();
+        assert.ok(chunks.at(-1)!.equals(TERMINATOR), 'the body ends with the last chunk');
+        const last = chunks.at(-2)!;
+        assert.ok(payloadOf(last).includes('last-'), 'it ended right after a fan-out frame');
+        const writes = spy.to(raw.socket);
+        assert.deepEqual(writes.at(-1), Buffer.concat([last, TERMINATOR]), 'the frame and the end: one write');
+        assert.ok(!writes.some((w) => w.equals(TERMINATOR)), 'no write of the end alone');
+      }
+      // Bytes out: every chunk written since, the last one included (the end of the body is not counted).
+      const written = streams.flatMap(({ raw }, i) => raw.chunks().slice(seen[i], -1));
+      const bytes = written.reduce((n, c) => n + c.length, 0);
+      assert.equal(ts.server.metrics.snapshot().bytesOut.comet - bytesBefore, bytes);
+      // The renewal, read on the parked socket, sends its head at once: the next frame is then one write.
+      // (The stream that ended last: nothing was published after it, so nothing waits for its renewal.)
+      const { raw, key } = streams[endedAt.indexOf(Math.max(...endedAt))]!;
+      const renewal = spy.to(raw.socket).length;
+      const rawRecvs = ts.server.inspect.cometRawRecvs;
+      raw.socket.write(`GET /comet/${key}/recv?${FULL} HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n`);
+      await eventually(() => ts.server.inspect.cometRawRecvs === rawRecvs + 1, 3000, 'renewal read raw');
+      const head = spy.to(raw.socket).slice(renewal);
+      assert.equal(head.length, 1, 'the head, in the read that brought the renewal');
+      const text = head[0]!.toString('latin1');
+      assert.ok(text.startsWith('HTTP/1.1 200 OK\r\n') && text.endsWith('\r\n\r\n'), text);
+      assert.ok(text.includes('\r\nTransfer-Encoding: chunked\r\n'), text);
+      await rest(ts, 'json').channels.get(channel).publish('n', 'after-renewal');
+      await eventually(() => raw.bytes.includes('after-renewal'), 3000, 'the frame on the renewed stream');
+      const next = spy.to(raw.socket).slice(renewal + 1);
+      assert.equal(next.length, 1, 'the frame in one write');
+      assert.ok(next[0]!.includes('after-renewal') && !next[0]!.includes('HTTP/1.1'), next[0]!.toString());
+      for (const { raw } of streams) raw.socket.destroy();
+    } finally {
+      spy.restore();
+    }
+  });
+  it('a renewed stream ended before anything was written to it still carries an empty array', async () => {
+    const channel = 'direct-renewed-empty';
+    const stream = await openStream(ts, channel);
+    const { raw, id, key } = stream;
+    await eventually(() => ts.server.inspect.connection(id)?.cometRecvParked === true, 3000, 'parked');
+    await publishUntilEnded(ts, channel, [stream]);
+    const first = raw.bytes.length;
+    const rawRecvs = ts.server.inspect.cometRawRecvs;
+    raw.socket.write(`GET /comet/${key}/recv?${FULL} HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n`);
+    await eventually(() => ts.server.inspect.cometRawRecvs === rawRecvs + 1, 3000, 'renewal read raw');
+    // The client drops the transport: the held (already open) stream ends with nothing written to it.
+    assert.equal((await cometRequest(ts.port, `/comet/${key}/disconnect?${FULL}`)).status, 204);
+    await eventually(() => raw.bytes.length > first && ended(raw), 3000, 'the renewed stream ended');
+    const second = raw.bytes.subarray(first);
+    const body = second.subarray(second.indexOf(HEAD_END) + HEAD_END.length).toString('latin1');
+    assert.equal(body, '3\r\n[]\n\r\n0\r\n\r\n');
     raw.socket.destroy();
   });
 });

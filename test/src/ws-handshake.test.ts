@@ -11,7 +11,7 @@ import { createServer, type Server } from 'node:http';
 import { connect, type AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { WebSocketServer } from 'ws';
-import { KEYS, startServer, type TestServer } from './helpers/server.js';
+import { KEYS, TEST_APPS, startServer, type TestServer } from './helpers/server.js';
 
 const KEY = 'dGhlIHNhbXBsZSBub25jZQ==';
 const WS_TEXT_FRAME = 0x81;
@@ -45,7 +45,7 @@ function exchange(port: number, head: string, frame: boolean): Promise<Answer> {
       chunks++;
       const all = Buffer.concat(parts);
       const end = all.indexOf('\r\n\r\n');
-      if (all.subarray(0, 12).toString() === 'HTTP/1.1 101' && end >= 0 && (!frame || all.length > end + 4)) {
+      if (all.subarray(0, 12).toString() === 'HTTP/1.1 101' && end >= 0 && (!frame || frameAt(all, end + 4))) {
         finish(false);
       }
     });
@@ -54,9 +54,22 @@ function exchange(port: number, head: string, frame: boolean): Promise<Answer> {
   });
 }
 
+/** The first server frame behind the head (unmasked, text), once it has come whole. */
+function frameAt(bytes: Buffer, at: number): string | undefined {
+  if (bytes.length < at + 2) return undefined;
+  let length = bytes[at + 1]! & 0x7f;
+  let start = at + 2;
+  if (length === 126) {
+    if (bytes.length < at + 4) return undefined;
+    length = bytes.readUInt16BE(at + 2);
+    start = at + 4;
+  }
+  return bytes.length >= start + length ? bytes.toString('utf8', start, start + length) : undefined;
+}
+
 /** A request head for `/` with these header lines (after Host). */
-function requestHead(port: number, method: string, lines: string[]): string {
-  const query = `key=${encodeURIComponent(KEYS.full)}&format=json`;
+function requestHead(port: number, method: string, lines: string[], key: string = KEYS.full): string {
+  const query = `key=${encodeURIComponent(key)}&format=json`;
   return `${method} /?${query} HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\n${lines.map((l) => `${l}\r\n`).join('')}\r\n`;
 }
 
@@ -75,12 +88,38 @@ const ROWS: { name: string; method?: string; lines: string[]; upgrades: boolean;
     upgrades: true,
     encke: true,
   },
+  {
+    name: 'names in lower case',
+    lines: usual.map((l) => l.replace(/^[^:]+/, (n) => n.toLowerCase())),
+    upgrades: true,
+    encke: true,
+  },
+  {
+    name: 'names in upper case',
+    lines: usual.map((l) => l.replace(/^[^:]+/, (n) => n.toUpperCase())),
+    upgrades: true,
+    encke: true,
+  },
+  { name: 'an Origin line', lines: [...usual, 'Origin: https://a.example'], upgrades: true, encke: true },
+  {
+    name: 'two Origin lines (ws path)',
+    lines: [...usual, 'Origin: https://a.example', 'origin: https://b.example'],
+    upgrades: true,
+  },
+  { name: 'two Upgrade lines', lines: [...usual, 'upgrade: websocket'], upgrades: false },
+  { name: 'two version lines', lines: [...usual, 'sec-websocket-version: 13'], upgrades: false },
+  { name: 'two keys, one in lower case', lines: [...usual, `sec-websocket-key: ${KEY}`], upgrades: false },
   { name: 'a subprotocol offer (ws answers it)', lines: [...usual, 'Sec-WebSocket-Protocol: chat'], upgrades: true },
   { name: 'version written 013 (ws reads 13)', lines: replacing('Sec-WebSocket-Version', '013'), upgrades: true },
   { name: 'POST', method: 'POST', lines: usual, upgrades: false },
   { name: 'PUT', method: 'PUT', lines: usual, upgrades: false },
   { name: 'no key', lines: without('Sec-WebSocket-Key'), upgrades: false },
   { name: 'a short key', lines: replacing('Sec-WebSocket-Key', KEY.slice(1)), upgrades: false },
+  {
+    name: 'a key with a character after its padding',
+    lines: replacing('Sec-WebSocket-Key', `${KEY}x`),
+    upgrades: false,
+  },
   { name: 'a key with a URL-safe char', lines: replacing('Sec-WebSocket-Key', KEY.replace('Q', '-')), upgrades: false },
   { name: 'two keys', lines: [...usual, `Sec-WebSocket-Key: ${KEY}`], upgrades: false },
   { name: 'no version', lines: without('Sec-WebSocket-Version'), upgrades: false },
@@ -131,6 +170,54 @@ describe('WebSocket handshakes: encke answers as ws does', () => {
       const frame = ours.bytes.subarray(theirs.bytes.length);
       assert.equal(frame[0], WS_TEXT_FRAME);
       if (row.encke) assert.equal(ours.chunks, 1, 'the 101 and CONNECTED in one write');
+    });
+  }
+});
+
+describe("WebSocket handshakes: the page's origin, whoever made the handshake", () => {
+  const GOOD = 'http://good.example:8080';
+  const BAD = 'http://evil.example';
+  const LOCKED_KEY = 'locked.main:locked-secret-0001';
+  let ts: TestServer;
+
+  before(async () => {
+    ts = await startServer({
+      apps: [...TEST_APPS, { id: 'locked', keys: [{ key: LOCKED_KEY }], allowedOrigins: [GOOD] }],
+    });
+  });
+  after(() => ts.close());
+
+  const chat = 'Sec-WebSocket-Protocol: chat';
+  const ORIGIN_ROWS: { name: string; lines: string[]; allowed: boolean }[] = [
+    { name: 'the allowed Origin', lines: [`Origin: ${GOOD}`], allowed: true },
+    { name: 'another Origin', lines: [`origin: ${BAD}`], allowed: false },
+    { name: 'a Referer of the allowed origin', lines: [`Referer: ${GOOD}/page.html`], allowed: true },
+    { name: 'a Referer of another origin', lines: [`REFERER: ${BAD}/page.html`], allowed: false },
+    {
+      name: 'another Origin before an allowed Referer',
+      lines: [`Origin: ${BAD}`, `Referer: ${GOOD}/`],
+      allowed: false,
+    },
+    {
+      name: 'the allowed Origin twice (joined by node)',
+      lines: [`Origin: ${GOOD}`, `Origin: ${GOOD}`],
+      allowed: false,
+    },
+    {
+      name: 'two Referers, the first allowed (node keeps it)',
+      lines: [`Referer: ${GOOD}/`, `Referer: ${BAD}/`],
+      allowed: true,
+    },
+    { name: 'the allowed Origin, with a subprotocol (ws path)', lines: [`Origin: ${GOOD}`, chat], allowed: true },
+    { name: 'another Origin, with a subprotocol (ws path)', lines: [`Origin: ${BAD}`, chat], allowed: false },
+  ];
+  for (const row of ORIGIN_ROWS) {
+    it(`${row.name}: ${row.allowed ? 'CONNECTED' : 'ERROR 40300'}`, async () => {
+      const answer = await exchange(ts.port, requestHead(ts.port, 'GET', [...usual, ...row.lines], LOCKED_KEY), true);
+      const end = answer.bytes.indexOf('\r\n\r\n') + 4;
+      const frame = frameAt(answer.bytes, end) ?? '';
+      if (row.allowed) assert.match(frame, /"action":4[,}]/);
+      else assert.match(frame, /"action":9[,}][^]*"code":40300[,}]/);
     });
   }
 });

@@ -17,6 +17,8 @@ export * as tokenCodec from './auth/token-codec.js';
 export { OutboundFrame } from './wire/frame.js';
 /** Acknowledged polling and SSE continuation: what a comet connection keeps until the client confirms it. */
 export { RecvReplay, REPLAY_FRAMES } from './transports/comet/replay.js';
+/** When a held recv is recycled: a stream's lifetime; a poll reads no clock for it. */
+export { recvExpiry } from './transports/comet/recv.js';
 export { Session } from './session/session.js';
 export type { Faults, FaultKind, LimitName } from './util/faults.js';
 export { vcdiffEncode, MAX_VCDIFF_INPUT, type VcdiffOptions } from './delta/vcdiff.js';
@@ -65,7 +67,7 @@ export { randomAlnum, randomId, fillAlnum, fillAlnumFromText } from './util/ids.
 /** What reaches each WebSocket connection, write by write (fan-out write tests). */
 export { WebSocketTransport } from './transports/websocket.js';
 /** The usual WebSocket handshake made by encke itself (issue 19, open rate; a subset of what `ws` accepts). */
-export { switchingProtocols } from './transports/ws-handshake.js';
+export { usualHandshake } from './transports/ws-handshake.js';
 /** The connect query reader (answers as URLSearchParams does). */
 export { parseQuery } from './http/query-params.js';
 /** The strict head reader of a parked comet socket's next recv. */

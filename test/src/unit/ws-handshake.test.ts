@@ -1,34 +1,24 @@
 /**
  * The WebSocket handshake encke makes itself (transports/ws-handshake.ts, issue 19 open rate) against
- * `ws`'s own `handleUpgrade`, configured as the node configures it: for random request heads
- * (fast-check, fixed seed), whenever encke takes a handshake, `ws` accepts it too and writes the very
- * same 101 bytes; and on the handshakes encke means to take (GET, `Upgrade: websocket`, version 13 or
- * 8 written plainly, no subprotocol offer), it takes every one `ws` accepts. So encke accepts a
- * subset of what `ws` accepts, and everything else is answered by `ws` itself.
+ * `ws`'s own `handleUpgrade`, configured as the node configures it. Random request heads (fast-check,
+ * fixed seed: header names in any case, the handshake's lines missing, bad or twice) are parsed by
+ * node:http for real; on each request node hands over, whenever encke takes the handshake, `ws`
+ * accepts it too and writes the very same 101 bytes, and the Origin and Referer encke read are the
+ * ones `req.headers` gives; and on the heads encke means to take (GET, version 13 or 8 written
+ * plainly, no subprotocol offer, each of its lines once), it takes every one `ws` accepts. So encke
+ * accepts a subset of what `ws` accepts, and everything else is answered by `ws` itself.
  */
 import assert from 'node:assert/strict';
-import { IncomingMessage } from 'node:http';
-import { Socket } from 'node:net';
+import { createServer, type IncomingMessage, type Server } from 'node:http';
+import { connect, type AddressInfo } from 'node:net';
 import { Duplex } from 'node:stream';
-import { describe, it } from 'node:test';
+import { after, before, describe, it } from 'node:test';
 import fc from 'fast-check';
 import { WebSocketServer } from 'ws';
-import { switchingProtocols } from '@encke/server/internal';
+import { usualHandshake } from '@encke/server/internal';
 
 const SEED = 19501;
 const GOOD_KEY = 'dGhlIHNhbXBsZSBub25jZQ==';
-
-interface Head {
-  method: string;
-  headers: Record<string, string>;
-}
-
-function request(head: Head): IncomingMessage {
-  const req = new IncomingMessage(new Socket());
-  req.method = head.method;
-  req.headers = head.headers;
-  return req;
-}
 
 /** A socket that keeps what is written to it. */
 class Sink extends Duplex {
@@ -40,12 +30,12 @@ class Sink extends Duplex {
   }
 }
 
-/** What `ws` (as the node configures it) does with `head`: the bytes it wrote and whether it upgraded. */
-function wsAnswer(head: Head): { accepted: boolean; written: string } {
+/** What `ws` (as the node configures it) does with `req`: the bytes it wrote and whether it upgraded. */
+function wsAnswer(req: IncomingMessage): { accepted: boolean; written: string } {
   const wss = new WebSocketServer({ noServer: true, perMessageDeflate: false, clientTracking: false });
   const sink = new Sink();
   let accepted = false;
-  wss.handleUpgrade(request(head), sink, Buffer.alloc(0), (ws) => {
+  wss.handleUpgrade(req, sink, Buffer.alloc(0), (ws) => {
     accepted = true;
     ws.terminate();
   });
@@ -53,98 +43,149 @@ function wsAnswer(head: Head): { accepted: boolean; written: string } {
 }
 
 const base64Char = fc.constantFrom(...'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/');
-const key = fc.oneof(
+/** Visible ASCII and spaces: what a header value may hold (node:http refuses the rest before any upgrade). */
+const text = (maxLength: number): fc.Arbitrary<string> =>
+  fc.string({ unit: fc.integer({ min: 0x20, max: 0x7e }).map((c) => String.fromCharCode(c)), maxLength });
+const keyValue = fc.oneof(
   { weight: 6, arbitrary: fc.constant(GOOD_KEY) },
   { weight: 6, arbitrary: fc.array(base64Char, { minLength: 22, maxLength: 22 }).map((cs) => `${cs.join('')}==`) },
   fc.array(base64Char, { minLength: 20, maxLength: 24 }).map((cs) => cs.join('')),
   fc.array(base64Char, { minLength: 21, maxLength: 23 }).map((cs) => `${cs.join('')}==`),
-  fc.constantFrom(`${GOOD_KEY}, ${GOOD_KEY}`, ` ${GOOD_KEY}`, GOOD_KEY.replace('Q', '-'), `${GOOD_KEY}=`, ''),
-  fc.string({ maxLength: 30 }),
-  fc.constant(undefined),
+  fc.constantFrom(GOOD_KEY.replace('Q', '-'), `${GOOD_KEY}=`, ''),
+  text(30),
 );
-/** Mostly `usual` (so that most heads get past every check but one), else any of `others`, or absent. */
-const field = <T>(usual: fc.Arbitrary<T>, others: fc.Arbitrary<T>): fc.Arbitrary<T | undefined> =>
+/** Mostly `usual`, else one of `others`. */
+const mostly = (usual: fc.Arbitrary<string>, others: fc.Arbitrary<string>): fc.Arbitrary<string> =>
+  fc.oneof({ weight: 6, arbitrary: usual }, { weight: 1, arbitrary: others });
+const upgradeValue = mostly(
+  fc.constantFrom('websocket', 'WebSocket', 'WEBSOCKET'),
+  fc.constantFrom('websocket2', 'h2c', 'websocket, h2c', 'web socket', ''),
+);
+const versionValue = mostly(
+  fc.constantFrom('13', '8'),
+  fc.oneof(fc.constantFrom('12', '013', '13.0', '0xd', '1.3e1', '', '9', '13, 8', '08', '+13'), text(4)),
+);
+const originValue = fc.constantFrom('https://a.example', 'HTTPS://B.example', 'null', '', 'x');
+const refererValue = fc.constantFrom('https://a.example/page', 'not a url', '', 'https://c.example:8443/');
+/** A header name in some case: as written, lower, upper, or mixed at random. */
+const named = (name: string): fc.Arbitrary<string> =>
   fc.oneof(
-    { weight: 6, arbitrary: usual },
-    { weight: 1, arbitrary: others },
-    { weight: 1, arbitrary: fc.constant(undefined) },
+    fc.constant(name),
+    fc.constant(name.toLowerCase()),
+    fc.constant(name.toUpperCase()),
+    fc
+      .array(fc.boolean(), { minLength: name.length, maxLength: name.length })
+      .map((up) => [...name].map((c, i) => (up[i] ? c.toUpperCase() : c.toLowerCase())).join('')),
   );
-/** Mostly absent, else one of `values`. */
-const rare = (values: string[]): fc.Arbitrary<string | undefined> =>
-  fc.oneof({ weight: 3, arbitrary: fc.constant(undefined) }, { weight: 1, arbitrary: fc.constantFrom(...values) });
-const head: fc.Arbitrary<Head> = fc
+/** The lines of one header: mostly `usual` times (0 or 1), sometimes twice. */
+const lines = (name: string, value: fc.Arbitrary<string>, usual: 0 | 1): fc.Arbitrary<string[]> =>
+  fc
+    .oneof({ weight: 8, arbitrary: fc.constant(usual) }, fc.constantFrom(0, 1, 2))
+    .chain((n) => fc.array(fc.tuple(named(name), value), { minLength: n, maxLength: n }))
+    .map((pairs) => pairs.map(([n, v]) => `${n}: ${v}`));
+const requestHead: fc.Arbitrary<{ method: string; head: string }> = fc
   .record({
-    method: fc.oneof({ weight: 6, arbitrary: fc.constant('GET') }, fc.constantFrom('POST', 'get', 'HEAD', 'PUT')),
-    upgrade: field(
-      fc.constantFrom('websocket', 'WebSocket', 'WEBSOCKET'),
-      fc.constantFrom('websocket2', 'h2c', 'websocket, h2c', 'web socket', ''),
-    ),
-    key,
-    version: field(
-      fc.constantFrom('13', '8'),
-      fc.oneof(
-        fc.constantFrom('12', '013', '13.0', '0xd', '1.3e1', '', '9', '13, 8', '08', '+13'),
-        fc.string({ maxLength: 4 }),
-      ),
-    ),
-    protocol: rare(['chat', 'a, b', '', 'bad protocol', 'chat, chat', 'x,', '{}']),
-    extensions: rare(['permessage-deflate', 'permessage-deflate; client_max_window_bits', ';;=x']),
+    method: fc.oneof({ weight: 8, arbitrary: fc.constant('GET') }, fc.constantFrom('POST', 'PUT', 'HEAD')),
+    upgrade: lines('Upgrade', upgradeValue, 1),
+    key: lines('Sec-WebSocket-Key', keyValue, 1),
+    version: lines('Sec-WebSocket-Version', versionValue, 1),
+    protocol: lines('Sec-WebSocket-Protocol', fc.constantFrom('chat', 'a, b', 'bad protocol', 'chat, chat'), 0),
+    extensions: lines('Sec-WebSocket-Extensions', fc.constantFrom('permessage-deflate', ';;=x'), 0),
+    origin: lines('Origin', originValue, 0),
+    referer: lines('Referer', refererValue, 0),
+    order: fc.integer({ min: 0, max: 1000 }),
   })
-  .map(({ method, upgrade, key, version, protocol, extensions }) => {
-    const headers: Record<string, string> = { host: '127.0.0.1', connection: 'Upgrade' };
-    if (upgrade !== undefined) headers.upgrade = upgrade;
-    if (key !== undefined) headers['sec-websocket-key'] = key;
-    if (version !== undefined) headers['sec-websocket-version'] = version;
-    if (protocol !== undefined) headers['sec-websocket-protocol'] = protocol;
-    if (extensions !== undefined) headers['sec-websocket-extensions'] = extensions;
-    return { method, headers };
+  .map((r) => {
+    const all = [...r.upgrade, ...r.key, ...r.version, ...r.protocol, ...r.extensions, ...r.origin, ...r.referer];
+    // Some order other than the generator's: rotate by `order`.
+    const at = all.length === 0 ? 0 : r.order % all.length;
+    const ordered = [...all.slice(at), ...all.slice(0, at)];
+    const head = `${r.method} / HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: Upgrade\r\n${ordered.map((l) => `${l}\r\n`).join('')}\r\n`;
+    return { method: r.method, head };
   });
 
-/** The handshakes encke means to make itself (any other goes to `ws`). */
-function meantForEncke(h: Head): boolean {
-  const v = h.headers['sec-websocket-version'];
-  return h.method === 'GET' && (v === '13' || v === '8') && h.headers['sec-websocket-protocol'] === undefined;
+/** The heads encke means to take itself (any other goes to `ws`). */
+function meantForEncke(req: IncomingMessage): boolean {
+  const raw = req.rawHeaders;
+  const count = (name: string): number => raw.filter((v, i) => i % 2 === 0 && v.toLowerCase() === name).length;
+  const v = req.headers['sec-websocket-version'];
+  return (
+    req.method === 'GET' &&
+    (v === '13' || v === '8') &&
+    count('sec-websocket-protocol') === 0 &&
+    ['upgrade', 'sec-websocket-key', 'sec-websocket-version', 'origin', 'referer'].every((n) => count(n) <= 1)
+  );
 }
 
 describe("encke's WebSocket handshake against ws's handleUpgrade", () => {
-  it("takes only handshakes ws accepts, with ws's exact 101, and every one ws accepts that it means to take", () => {
-    let taken = 0;
-    let refused = 0;
-    fc.assert(
-      fc.property(head, (h) => {
-        const ours = switchingProtocols(request(h));
-        const theirs = wsAnswer(h);
-        if (ours !== undefined) {
-          taken++;
-          assert.ok(theirs.accepted, `ws refused what encke took: ${JSON.stringify(h)}`);
-          assert.equal(ours, theirs.written);
-        } else if (!theirs.accepted) refused++;
-        if (theirs.accepted && meantForEncke(h)) assert.equal(ours, theirs.written, JSON.stringify(h));
-      }),
-      { seed: SEED, numRuns: 4000 },
-    );
-    // The generator reaches both sides of every check.
-    assert.ok(taken > 200, `taken ${taken}`);
-    assert.ok(refused > 1000, `refused ${refused}`);
+  let server: Server;
+  let port: number;
+  let next: ((req: IncomingMessage | undefined) => void) | undefined;
+
+  /** `head` parsed by node:http: the upgrade request it hands over, or undefined (not an upgrade, refused). */
+  function parsed(head: string): Promise<IncomingMessage | undefined> {
+    return new Promise((resolve) => {
+      next = resolve;
+      const socket = connect(port, '127.0.0.1');
+      socket.on('error', () => {});
+      socket.on('close', () => resolve(undefined));
+      socket.write(head);
+    });
+  }
+
+  before(async () => {
+    server = createServer((_req, res) => res.destroy());
+    server.on('upgrade', (req: IncomingMessage, socket: Duplex) => {
+      socket.destroy();
+      next?.(req);
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    port = (server.address() as AddressInfo).port;
+  });
+  after(async () => {
+    server.closeAllConnections();
+    await new Promise((resolve) => server.close(resolve));
   });
 
-  it('takes what ably-js sends, and leaves a subprotocol offer to ws', () => {
-    const ably = {
-      method: 'GET',
-      headers: {
-        upgrade: 'websocket',
-        connection: 'Upgrade',
-        'sec-websocket-key': GOOD_KEY,
-        'sec-websocket-version': '13',
-      },
-    };
-    assert.equal(
-      switchingProtocols(request(ably)),
-      'HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n' +
-        'Sec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=\r\n\r\n',
+  it("takes only handshakes ws accepts, with ws's exact 101 and node's Origin/Referer, and all it means to take", async () => {
+    let taken = 0;
+    let refused = 0;
+    await fc.assert(
+      fc.asyncProperty(requestHead, async ({ head }) => {
+        const req = await parsed(head);
+        if (req === undefined) return;
+        const ours = usualHandshake(req);
+        const theirs = wsAnswer(req);
+        if (ours !== undefined) {
+          taken++;
+          assert.ok(theirs.accepted, `ws refused what encke took: ${JSON.stringify(head)}`);
+          assert.equal(ours.response, theirs.written);
+          assert.equal(ours.origin, req.headers.origin);
+          assert.equal(ours.referer, req.headers.referer);
+        } else if (!theirs.accepted) refused++;
+        if (theirs.accepted && meantForEncke(req)) assert.equal(ours?.response, theirs.written, JSON.stringify(head));
+      }),
+      { seed: SEED, numRuns: 1500 },
     );
-    const chat = { method: 'GET', headers: { ...ably.headers, 'sec-websocket-protocol': 'chat' } };
-    assert.equal(switchingProtocols(request(chat)), undefined);
+    // The generator reaches both sides of every check.
+    assert.ok(taken > 300, `taken ${taken}`);
+    assert.ok(refused > 300, `refused ${refused}`);
+  });
+
+  it('takes what ably-js sends, and leaves a subprotocol offer to ws', async () => {
+    const ably = `GET / HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: Upgrade\r\nUpgrade: websocket\r\nSec-WebSocket-Key: ${GOOD_KEY}\r\nSec-WebSocket-Version: 13\r\n`;
+    const req = await parsed(`${ably}\r\n`);
+    assert.ok(req);
+    assert.deepEqual(usualHandshake(req), {
+      response:
+        'HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n' +
+        'Sec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=\r\n\r\n',
+      origin: undefined,
+      referer: undefined,
+    });
+    const chat = await parsed(`${ably}Sec-WebSocket-Protocol: chat\r\n\r\n`);
+    assert.ok(chat);
+    assert.equal(usualHandshake(chat), undefined);
     assert.ok(wsAnswer(chat).written.includes('Sec-WebSocket-Protocol: chat\r\n'));
   });
 });

@@ -62,6 +62,8 @@ const HTTP_LISTENERS: Readonly<Record<string, readonly string[]>> = {
 
 /** The framing line of a streamed response's head. */
 const CHUNKED = 'Transfer-Encoding: chunked\r\n';
+/** The chunk that ends a chunked body (no trailers). */
+export const LAST_CHUNK = '0\r\n\r\n';
 
 /** Bytes a client may send while its request is held (a pipelined request); more ends the socket. */
 const MAX_PENDING_BYTES = 64 * 1024;
@@ -181,7 +183,16 @@ export class ParkedResponse implements KeptAlive {
 
   /** Ends the open chunked response; the socket then waits for the client's next request. */
   endChunked(): void {
-    this.socket.write('0\r\n\r\n');
+    this.socket.write(LAST_CHUNK);
+    this.answered();
+  }
+
+  /**
+   * Ends the open chunked response with `last`: its last chunk(s) followed by `LAST_CHUNK`, in one
+   * write (a stream's last batch and its end: one system call, not two).
+   */
+  endChunkedWith(last: Buffer): void {
+    this.socket.write(last);
     this.answered();
   }
 

@@ -16,7 +16,7 @@ import { parseConnectParams, type ConnectParams } from '../session/connect-param
 import { openConnection } from '../session/connect.js';
 import { OutboundFrame } from '../wire/frame.js';
 import { WebSocketTransport } from './websocket.js';
-import { switchingProtocols, type SocketOptions } from './ws-handshake.js';
+import { usualHandshake, type SocketOptions } from './ws-handshake.js';
 
 /** The WebSocket server of a node: its WebSockets are transports (WebSocketTransport). */
 export interface TransportServer {
@@ -69,29 +69,32 @@ export function acceptWebSocket(
   // server was made with another socket type, which this node never does.
   const socket = upgraded as Socket;
   // `ws` destroys a socket that is no longer readable or writable: its handleUpgrade does that here.
-  const response = socket.readable && socket.writable ? switchingProtocols(req) : undefined;
-  if (response === undefined) {
+  const handshake = socket.readable && socket.writable ? usualHandshake(req) : undefined;
+  if (handshake === undefined) {
     // The socket stays corked until the transport writes its first frame, so that `ws`'s 101 and
     // CONNECTED leave in one write; an upgrade that fails ends (and so uncorks) the socket itself.
     socket.cork();
-    server.wss.handleUpgrade(req, socket, head, (ws) => startConnection(ctx, req, socket, head, query, ws));
+    server.wss.handleUpgrade(req, socket, head, (ws) =>
+      startConnection(ctx, requestOrigin(req.headers), socket, head, query, ws),
+    );
     return;
   }
   // As `ws`'s completeUpgrade does after writing its 101, which waits for the first frame here.
   const ws = new ServerSideWebSocket(null, undefined, server.wss.options);
   ws.setSocket(socket, head, server.socketOptions);
-  ws.holdHandshake(response);
+  ws.holdHandshake(handshake.response);
   try {
-    startConnection(ctx, req, socket, head, query, ws);
+    const origin = requestOrigin({ origin: handshake.origin, referer: handshake.referer });
+    startConnection(ctx, origin, socket, head, query, ws);
   } finally {
     ws.releaseHandshake();
   }
 }
 
-/** Starts `ws`, just upgraded, as the transport of a connection opened with `query`. */
+/** Starts `ws`, just upgraded, as the transport of a connection opened with `query` from a page of `origin`. */
 function startConnection(
   ctx: NodeContext,
-  req: IncomingMessage,
+  origin: string | undefined,
   socket: Socket,
   head: Buffer,
   query: QueryParams,
@@ -99,7 +102,7 @@ function startConnection(
 ): void {
   let params: ConnectParams;
   try {
-    params = parseConnectParams(query, 'encrypted' in socket && socket.encrypted === true, requestOrigin(req.headers));
+    params = parseConnectParams(query, 'encrypted' in socket && socket.encrypted === true, origin);
   } catch (err) {
     const format: Format = query.get('format') === 'msgpack' ? 'msgpack' : 'json';
     const t = ws.start(ctx, socket, format, false);

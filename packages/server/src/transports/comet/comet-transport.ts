@@ -29,9 +29,9 @@ import type { TimerHandle } from '../../util/clock.js';
 import { compactTime } from '../../util/compact-time.js';
 import { OutboundFrame, encodableFrames, writeAlone } from '../../wire/frame.js';
 import type { RecvMode } from './framing/select.js';
-import { buffered, destroyRecv, heldRecv, type RecvResponse, respond, streamLifetime, type Recv } from './recv.js';
+import { buffered, destroyRecv, heldRecv, recvExpiry, type RecvResponse, respond, type Recv } from './recv.js';
 import { REPLAY_FRAMES, RecvReplay, sseEventId } from './replay.js';
-import { directSocket, streamBatch, streamDone, streamEnd, streamOne } from './stream.js';
+import * as streams from './stream.js';
 import { acceptedFormat } from './wire.js';
 
 const HEARTBEAT = new OutboundFrame({ action: Action.HEARTBEAT });
@@ -139,12 +139,12 @@ export class CometTransport implements Transport, ParkOwner, Parkable {
    */
   attachRecv(req: IncomingMessage, res: ServerResponse, mode: RecvMode): void {
     if (res.destroyed || req.socket.destroyed) return;
-    this.attach(res, req.headers.accept, mode);
+    this.attach(res, acceptedFormat(req.headers.accept), mode);
   }
 
   /** A plain recv read on a parked socket (raw-recv.ts), held there: as attachRecv, without node:http. */
-  attachParked(parked: ParkedResponse, accept: string | undefined, mode: RecvMode): void {
-    this.attach(parked, accept, mode);
+  attachParked(parked: ParkedResponse, accepted: Format | undefined, mode: RecvMode): void {
+    this.attach(parked, accepted, mode);
   }
 
   /**
@@ -157,12 +157,12 @@ export class CometTransport implements Transport, ParkOwner, Parkable {
     const again = this.replay?.after(confirmed);
     if (!again || (this.ended && mode.stream)) return false;
     if (res.destroyed || req.socket.destroyed) return true;
-    this.attach(res, req.headers.accept, mode, again);
+    this.attach(res, acceptedFormat(req.headers.accept), mode, again);
     return true;
   }
 
-  private attach(res: RecvResponse, accept: string | undefined, mode: RecvMode, again?: OutboundFrame[]): void {
-    const format: Format = mode.framing ? 'json' : (acceptedFormat(accept) ?? this.format);
+  private attach(res: RecvResponse, accepted: Format | undefined, mode: RecvMode, again?: OutboundFrame[]): void {
+    const format: Format = mode.framing ? 'json' : (accepted ?? this.format);
     if (this.ended) {
       // Lingering only to tell the client why the connection ended (after what it missed, if it says).
       const frames = this.queue;
@@ -176,12 +176,11 @@ export class CometTransport implements Transport, ParkOwner, Parkable {
     }
     if (this.recv) this.endRecv([]);
     this.recvAborted = false;
-    const expires = compactTime(this.ctx.clock.now() + streamLifetime(this.ctx.options.maxCometStreamDuration));
-    const recv = heldRecv(res, format, mode, expires);
+    const recv = heldRecv(res, format, mode, recvExpiry(mode, this.ctx.clock, this.ctx.options.maxCometStreamDuration));
     this.recv = recv;
     recv.res?.on('close', () => this.recvClosed(recv));
     if (again && again.length > 0 && mode.stream) {
-      this.ctx.metrics.wrote('comet', streamBatch(recv, again, sseEventId(this.key, this.replay!.count)));
+      this.ctx.metrics.wrote('comet', streams.streamBatch(recv, again, sseEventId(this.key, this.replay!.count)));
     } else if (again && again.length > 0) {
       // A poll: what the client missed and what is queued are one answer.
       const frames = this.queue;
@@ -194,7 +193,9 @@ export class CometTransport implements Transport, ParkOwner, Parkable {
       this.deliver(frames);
     }
     if (mode.short && this.recv === recv) this.endRecv([]);
-    if (this.recv === recv && !recv.parked) this.registry.holding(this);
+    if (this.recv !== recv) return;
+    if (recv.parked) streams.openParked(recv);
+    else this.registry.holding(this);
   }
 
   /**
@@ -236,15 +237,15 @@ export class CometTransport implements Transport, ParkOwner, Parkable {
     if (!recv.mode.stream) return this.endRecv(frames);
     if (recv.mode.framing?.name === 'sse') {
       const count = (this.replay ??= this.newReplay()).record(frames);
-      this.streamedTo(recv, streamBatch(recv, frames, sseEventId(this.key, count)));
-    } else this.streamedTo(recv, streamBatch(recv, frames));
+      this.streamedTo(recv, streams.streamBatch(recv, frames, sseEventId(this.key, count)));
+    } else this.streamedTo(recv, streams.streamBatch(recv, frames));
   }
 
   /** After a piece of the stream: bytes out, the slow-consumer check, and the stream's end if it is due. */
   private streamedTo(recv: Recv, bytes: number): void {
     this.ctx.metrics.wrote('comet', bytes);
     if (buffered(recv) > this.ctx.options.maxOutboundBuffer) this.slowConsumer();
-    else if (streamDone(recv, this.ctx.options.maxIframeBytes)) this.endRecv([]);
+    else if (streams.streamDone(recv, this.ctx.options.maxIframeBytes)) this.endRecv([]);
   }
 
   /**
@@ -256,7 +257,7 @@ export class CometTransport implements Transport, ParkOwner, Parkable {
     const recv = this.recv!;
     this.recv = null;
     this.lastRecvEnd = this.lastOutbound = this.ctx.clock.now();
-    if (recv.open) return this.ctx.metrics.wrote('comet', streamEnd(recv, frames));
+    if (recv.open) return this.ctx.metrics.wrote('comet', streams.streamEnd(recv, frames));
     const replay = recv.mode.stream ? null : this.replay;
     replay?.record(frames);
     const answer = again && again.length > 0 ? [...again, ...frames] : frames;
@@ -281,18 +282,31 @@ export class CometTransport implements Transport, ParkOwner, Parkable {
     if (this.queue.length > this.ctx.options.maxCometQueue) this.slowConsumer();
   }
 
-  /** A fan-out's frame: on an open plain stream its shared chunk in one write (stream.ts), else as a batch of one. */
+  /** A fan-out's frame: on an open plain stream its shared chunk in one write (stream.ts), else `writeLast`. */
   writeOne(frame: OutboundFrame): void {
-    const recv = this.recv;
-    const socket = recv === null || this.ended ? null : directSocket(recv);
-    if (recv === null || socket === null) return writeAlone(this, frame);
+    const recv = this.ended ? null : this.recv;
+    if (recv === null) return writeAlone(this, frame);
+    const socket = streams.directSocket(recv);
+    if (socket === null) return this.writeLast(recv, frame);
     // A frame no encoder takes is dropped here, for this connection only (reported as a fault).
     const chunk = frame.cometIfEncodes(recv.format, this.ctx.faults);
     if (chunk === null) return;
     this.streamed = true;
-    this.ctx.metrics.wrote('comet', streamOne(recv, socket, chunk));
+    this.ctx.metrics.wrote('comet', streams.streamOne(recv, socket, chunk));
     // (Not ending, not a forever-iframe: the stream goes on after this frame.)
     if (socket.writableLength > this.ctx.options.maxOutboundBuffer) this.slowConsumer();
+  }
+
+  /** A parked plain stream past its lifetime: the frame's chunk and its end in one write (`streamLast`); else a batch of one. */
+  private writeLast(recv: Recv, frame: OutboundFrame): void {
+    const parked = streams.endingParked(recv);
+    const chunk = parked === null ? null : frame.cometIfEncodes(recv.format, this.ctx.faults);
+    if (parked === null || chunk === null || parked.writableLength + chunk.length > this.ctx.options.maxOutboundBuffer)
+      return writeAlone(this, frame);
+    this.streamed = true;
+    this.recv = null;
+    this.lastRecvEnd = this.lastOutbound = this.ctx.clock.now();
+    this.ctx.metrics.wrote('comet', streams.streamLast(recv, parked, frame, chunk));
   }
 
   terminate(): void {

@@ -20,6 +20,7 @@
  * key's and credential's comparisons and the mode were most of a re-poll's cost.
  */
 import { timingSafeEqual } from 'node:crypto';
+import type { Format } from '@encke/protocol';
 import { checkOrigin, checkTls } from '../../auth/authenticate.js';
 import { credentialsFromQuery } from '../../auth/credentials.js';
 import type { NodeContext } from '../../context.js';
@@ -28,12 +29,14 @@ import { parseQuery } from '../../http/query-params.js';
 import { parseRecvHead } from '../../http/recv-head.js';
 import { recvMode, type RecvMode } from './framing/select.js';
 import type { CometRegistry, Found } from './registry.js';
+import { acceptedFormat } from './wire.js';
 
 /** A head served here, kept for the same socket's next read. */
 interface Repeat {
   /** The read's bytes as they came (the socket's own chunk, not copied). */
   readonly bytes: Buffer;
-  readonly accept: string | undefined;
+  /** The format its `Accept` names (`acceptedFormat`): read once with the head, not on every repeat. */
+  readonly accepted: Format | undefined;
   readonly mode: RecvMode;
   readonly found: Found;
 }
@@ -72,7 +75,7 @@ export class RawRecvReader implements NextRequestReader {
     parked.hold(transport);
     this.registry.rawRecvs++;
     try {
-      transport.attachParked(parked, known.accept, known.mode);
+      transport.attachParked(parked, known.accepted, known.mode);
     } catch (err) {
       // The bytes are taken: no route is left to answer a failure, so the socket goes (a fault).
       this.ctx.logger.error({ err }, 'comet recv failed');
@@ -97,7 +100,8 @@ export class RawRecvReader implements NextRequestReader {
       return undefined;
     }
     if (mode.framing || mode.ack !== undefined) return undefined;
-    return { bytes, accept: head.accept, mode, found: { record, keyVersion: record.keyVersion, verified } };
+    const accepted = acceptedFormat(head.accept);
+    return { bytes, accepted, mode, found: { record, keyVersion: record.keyVersion, verified } };
   }
 }
 

@@ -8,6 +8,8 @@ import { Action, type Format } from '@encke/protocol';
 import { ParkedResponse } from '../../http/parked.js';
 import { SharedAnswer } from '../../http/raw-answer.js';
 import { headerSafe } from '../../http/respond.js';
+import type { Clock } from '../../util/clock.js';
+import { compactTime } from '../../util/compact-time.js';
 import { OutboundFrame, httpChunk } from '../../wire/frame.js';
 import type { Framing, FramingName } from './framing/framing.js';
 import type { RecvMode } from './framing/select.js';
@@ -68,6 +70,17 @@ const STREAM_END_SPREAD = 0.5;
 /** How long a stream is held: at most `maxDuration`, at least `(1 - STREAM_END_SPREAD)` of it, at random. */
 export function streamLifetime(maxDuration: number): number {
   return maxDuration - Math.floor(Math.random() * maxDuration * STREAM_END_SPREAD);
+}
+
+/** A poll's `Recv.expires`: polls are answered, never recycled by lifetime (`tick` looks at streams only). */
+const POLL_EXPIRES = 0;
+
+/**
+ * When a recv held now in `mode` is ended for the next one (`Recv.expires`): a stream's lifetime
+ * from now. A poll reads no clock and draws no random number (every long-poll recv comes here).
+ */
+export function recvExpiry(mode: RecvMode, clock: Clock, maxStreamDuration: number): number {
+  return mode.stream ? compactTime(clock.now() + streamLifetime(maxStreamDuration)) : POLL_EXPIRES;
 }
 
 /** Headers every held response carries: never cached, transformed or buffered by a proxy. */

@@ -10,8 +10,19 @@
  * allocation. The bytes are those `writeBatch` writes for a batch of that one frame.
  */
 import type { Socket } from 'node:net';
+import type { Format } from '@encke/protocol';
+import { LAST_CHUNK, type ParkedResponse } from '../../http/parked.js';
 import type { OutboundFrame } from '../../wire/frame.js';
 import { chunked, closeStream, openStream, writeBatch, type Recv } from './recv.js';
+
+/**
+ * A plain stream held on a parked socket (a renewal read there: raw-recv.ts) sends its head at
+ * once, in the quiet after the fan-out that ended the last one, rather than before its first batch:
+ * the next fan-out's frame is then one direct write (`directSocket`), not a batch after a head.
+ */
+export function openParked(recv: Recv): void {
+  if (recv.parked !== null && recv.mode.stream && !recv.open && recv.mode.framing === undefined) openStream(recv);
+}
 
 /** Writes `frames` as the next piece of `recv`'s stream, opening it first if needed; returns the bytes written. */
 export function streamBatch(recv: Recv, frames: readonly OutboundFrame[], id?: string): number {
@@ -21,10 +32,14 @@ export function streamBatch(recv: Recv, frames: readonly OutboundFrame[], id?: s
   return recv.bytes - before;
 }
 
-/** Ends the open stream with `frames` as its last batch (none if empty) and the framing's epilogue; returns the bytes written. */
+/**
+ * Ends the open stream with `frames` as its last batch (none if empty) and the framing's epilogue;
+ * returns the bytes written. A stream that got nothing yet (opened early by `openParked`) ends with
+ * an empty batch: every recv response carries at least one array, as a whole answer's `[]` does.
+ */
 export function streamEnd(recv: Recv, frames: readonly OutboundFrame[]): number {
   const before = recv.bytes;
-  if (frames.length > 0) writeBatch(recv, frames);
+  if (frames.length > 0 || recv.bytes === 0) writeBatch(recv, frames);
   closeStream(recv);
   return recv.bytes - before;
 }
@@ -56,5 +71,35 @@ export function directSocket(recv: Recv): Socket | null {
 export function streamOne(recv: Recv, socket: Socket, chunk: Buffer): number {
   recv.bytes += chunk.length;
   socket.write(chunk);
+  return chunk.length;
+}
+
+/**
+ * The parked response of a plain stream whose next frame is its last (`ending`: past its lifetime),
+ * or null. Such a stream ends in a fan-out (right after a batch, so that the client's next recv has
+ * the whole gap before the next message); its last frame and the end go out as one write
+ * (`streamLast`), not a batch, a second write and node's end of response.
+ */
+export function endingParked(recv: Recv): ParkedResponse | null {
+  return recv.ending && recv.open && recv.mode.framing === undefined ? recv.parked : null;
+}
+
+/** One key per format for a frame's last chunk with the end of the body (OutboundFrame.memo). */
+const LAST_KEYS: Record<Format, object> = { json: {}, msgpack: {} };
+const TERMINATOR = Buffer.from(LAST_CHUNK, 'latin1');
+/** Per format, what makes that piece (no closure per stream): the bytes `streamEnd` writes in two writes. */
+const LAST_MAKERS: Record<Format, (frame: OutboundFrame) => Buffer> = {
+  json: (f) => Buffer.concat([f.cometChunk('json'), TERMINATOR]),
+  msgpack: (f) => Buffer.concat([f.cometChunk('msgpack'), TERMINATOR]),
+};
+
+/**
+ * Ends `recv`'s stream (parked, from `endingParked`) with `frame`, whose chunk in `recv`'s format is
+ * `chunk`: the chunk and the end of the body in one write, made once per frame and format. Returns
+ * the bytes counted as written (the chunk's, as `streamEnd` counts them).
+ */
+export function streamLast(recv: Recv, parked: ParkedResponse, frame: OutboundFrame, chunk: Buffer): number {
+  recv.bytes += chunk.length;
+  parked.endChunkedWith(frame.memo(LAST_KEYS[recv.format], LAST_MAKERS[recv.format]));
   return chunk.length;
 }
