@@ -205,9 +205,12 @@ class WriteSpy {
 
   constructor() {
     const { writes, original } = this;
-    const spied = function (this: Socket, data: string | Uint8Array, ...rest: unknown[]): boolean {
+    type Done = (err?: Error | null) => void;
+    const spied = function (this: Socket, data: string | Uint8Array, encoding?: BufferEncoding | Done, cb?: Done) {
       writes.push({ socket: this, bytes: typeof data === 'string' ? Buffer.from(data, 'latin1') : Buffer.from(data) });
-      return Reflect.apply(original, this, [data, ...rest]) === true;
+      // Writable's (chunk, cb) form as (chunk, undefined, cb): the one overload `call` sees.
+      if (typeof encoding === 'function') return original.call(this, data, undefined, encoding);
+      return original.call(this, data, encoding, cb);
     };
     Socket.prototype.write = spied;
   }

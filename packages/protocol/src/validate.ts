@@ -23,9 +23,15 @@ export class PayloadError extends AblyError {
 
 type Obj = Record<string, unknown>;
 
+/** Array.isArray, narrowing to elements of unknown type (it narrows `unknown` to `any[]`). */
+function isArrayValue(value: unknown): value is readonly unknown[] {
+  return Array.isArray(value);
+}
+
 export function isPlainObject(value: unknown): value is Obj {
   if (value === null || typeof value !== 'object' || Array.isArray(value) || value instanceof Uint8Array) return false;
-  const proto: unknown = Object.getPrototypeOf(value);
+  // Reflect's is typed (object | null); Object.getPrototypeOf's result is `any`.
+  const proto = Reflect.getPrototypeOf(value);
   return proto === Object.prototype || proto === null;
 }
 
@@ -88,7 +94,7 @@ export function checkExtras(extras: Obj, where: string): void {
       if (!Number.isFinite(value)) badExtras(where, 'may hold only finite numbers');
       continue;
     }
-    const isArray = Array.isArray(value);
+    const isArray = isArrayValue(value);
     if (!isArray && !isPlainObject(value))
       badExtras(where, 'must be plain JSON (objects, arrays, strings, numbers, booleans, null)');
     if (depth > MAX_EXTRAS_DEPTH) badExtras(where, `must not be nested deeper than ${MAX_EXTRAS_DEPTH} levels`);
@@ -236,7 +242,7 @@ function itemName(key: ItemKey, i: number): string {
 }
 
 function parseArray<T>(raw: unknown, key: ItemKey, parse: (item: unknown, where: string) => T): T[] {
-  if (!Array.isArray(raw)) fail(Err.badRequest, `ProtocolMessage.${key} must be an array`);
+  if (!isArrayValue(raw)) fail(Err.badRequest, `ProtocolMessage.${key} must be an array`);
   const out: T[] = new Array<T>(raw.length);
   for (let i = 0; i < raw.length; i++) out[i] = parse(raw[i], itemName(key, i));
   return out;

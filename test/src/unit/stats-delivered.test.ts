@@ -104,3 +104,30 @@ describe('StatsCounters.delivered', () => {
     assert.equal(once.added.get('app')?.['messages.outbound.realtime.presence.data'], 2000);
   });
 });
+
+describe('StatsCounters.flush', () => {
+  it('never rejects: a failing store write is logged with its error, the other apps are still written', async () => {
+    const clock = new FakeClock(10 * MINUTE);
+    const recorded = recordingStore();
+    const recording = recorded.store;
+    const added = recorded.added;
+    const failure = new Error('store down');
+    const store: StatsStore = {
+      add: (appId, minute, entries) =>
+        appId === 'bad' ? Promise.reject(failure) : recording.add(appId, minute, entries),
+      read: recording.read,
+    };
+    const warned: unknown[] = [];
+    const logger = {
+      ...silent,
+      warn: (fields: object | string, message?: string): void => void warned.push([fields, message]),
+    };
+    const stats = new StatsCounters(clock, store, logger);
+    stats.delivered('bad', messageFrame('x'));
+    stats.delivered('good', messageFrame('yz'));
+    await stats.flush();
+    assert.deepEqual(warned, [[{ err: failure }, 'stats flush failed']]);
+    assert.equal(added.get('good')?.['messages.outbound.realtime.messages.count'], 1);
+    assert.equal(added.get('bad'), undefined);
+  });
+});

@@ -151,12 +151,13 @@ export class StatsCounters {
     if (appId === undefined) this.apps = new Map();
     else this.apps.delete(appId);
     const writes: Promise<void>[] = [];
+    // Each write's failure is logged where it happens (a rejection's reason is unknown; allSettled types it `any`).
+    const failed = (err: unknown): void => this.logger.warn({ err }, 'stats flush failed');
     for (const [id, counts] of selected) {
       for (const m of [...counts.finished, counts.current])
-        writes.push(this.store.add(id, m.minute, withRollups(m.entries)));
+        writes.push(this.store.add(id, m.minute, withRollups(m.entries)).then(undefined, failed));
     }
-    const results = await Promise.allSettled(writes);
-    for (const r of results) if (r.status === 'rejected') this.logger.warn({ err: r.reason }, 'stats flush failed');
+    await Promise.all(writes);
   }
 }
 
