@@ -235,6 +235,30 @@ describe('comet: the next recv read on a parked socket', () => {
     client.socket.destroy();
   });
 
+  it('answers in the format a recv’s Accept asks for through node:http too (a new socket)', async () => {
+    const first = new RawClient(ts.port);
+    const { id, key } = await parkedPoll(first);
+    // A recv on a socket of its own: its first request, so node:http reads it, not the raw reader.
+    // It takes the place of the parked one, which is answered (empty) and released.
+    const client = new RawClient(ts.port);
+    const before = raw();
+    client.send(recvHead(key, FULL, `Host: x\r\nAccept: ${MSGPACK_TYPE}\r\n`));
+    await first.response('the recv replaced');
+    await eventually(() => ts.server.inspect.connection(id)?.cometRecvHeld === true, 3000, 'recv held');
+    await attach(ts.port, key, 'http-m');
+    const res = await client.response('msgpack answer');
+    assert.equal(raw(), before, 'not read raw');
+    assert.equal(res.headers.get('content-type'), MSGPACK_TYPE);
+    const pms = decode(res.body) as ProtocolMessage[];
+    // (A heartbeat may come first: this server sends one every second.)
+    assert.deepEqual(
+      pms.filter((pm) => pm.action !== Action.HEARTBEAT).map((pm) => [pm.action, pm.channel]),
+      [[Action.ATTACHED, 'http-m']],
+    );
+    first.socket.destroy();
+    client.socket.destroy();
+  });
+
   it('reads a stream’s renewal there and keeps streaming on it', async () => {
     const client = new RawClient(ts.port);
     client.send(`GET /comet/connect?${FULL}&heartbeats=true&v=6 HTTP/1.1\r\nHost: x\r\n\r\n`);
