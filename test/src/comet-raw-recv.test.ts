@@ -11,6 +11,7 @@ import { after, before, describe, it } from 'node:test';
 import { decode } from '@msgpack/msgpack';
 import { Action, type ProtocolMessage } from '@encke/protocol';
 import { eventually } from './helpers/ably.js';
+import { jsonBatch } from './helpers/json.js';
 import { cometRequest, JSON_TYPE, MSGPACK_TYPE } from './helpers/raw-comet.js';
 import { KEYS, startServer, type TestServer } from './helpers/server.js';
 
@@ -94,7 +95,7 @@ function jsonMessages(body: Buffer): ProtocolMessage[] {
     .toString('utf8')
     .split('\n')
     .filter((line) => line.trim() !== '')
-    .flatMap((line) => JSON.parse(line) as ProtocolMessage[]);
+    .flatMap(jsonBatch);
 }
 
 async function eventuallyMatch(client: RawClient, pattern: RegExp): Promise<RegExpExecArray> {

@@ -4,6 +4,7 @@
  * and see every status and header. With `autoRecv` it fetches continuously, as the SDK does.
  */
 import { Agent, request, type IncomingHttpHeaders, type IncomingMessage } from 'node:http';
+import { StringDecoder } from 'node:string_decoder';
 import { decodeMultiStream } from '@msgpack/msgpack';
 import {
   Action,
@@ -15,6 +16,7 @@ import {
   type ProtocolMessage,
 } from '@encke/protocol';
 import { Inbox } from './inbox.js';
+import { jsonValue } from './json.js';
 import { KEYS } from './server.js';
 
 export const JSON_TYPE = 'application/json';
@@ -77,13 +79,20 @@ async function readResponse(
     for await (const value of decodeMultiStream(res)) take(value);
     return result;
   }
+  // Lines as they come ('data' with a typed listener: the stream's async iterator yields `any`).
+  const decoder = new StringDecoder('utf8');
   let pending = '';
-  for await (const chunk of res) {
-    const lines = (pending + String(chunk)).split('\n');
-    pending = lines.pop()!;
-    for (const line of lines) if (line.trim() !== '') take(JSON.parse(line));
-  }
-  if (pending.trim() !== '') take(JSON.parse(pending));
+  await new Promise<void>((resolve, reject) => {
+    res.on('data', (chunk: Buffer) => {
+      const lines = (pending + decoder.write(chunk)).split('\n');
+      pending = lines.pop()!;
+      for (const line of lines) if (line.trim() !== '') take(jsonValue(line));
+    });
+    res.on('end', () => resolve());
+    res.on('error', reject);
+  });
+  pending += decoder.end();
+  if (pending.trim() !== '') take(jsonValue(pending));
   return result;
 }
 

@@ -20,20 +20,10 @@ import {
   MODE_DEFAULT,
   type ProtocolMessage,
 } from '@encke/protocol';
+import { jsonValue } from '../helpers/json.js';
 
 const fixtures = new URL('../../fixtures/ably-common/', import.meta.url);
-const load = (name: string): unknown => json(readFileSync(new URL(name, fixtures), 'utf8'));
-/** The fixture files are larger than a client frame may be. */
-const FIXTURE_LIMITS = {
-  maxBytes: Number.MAX_SAFE_INTEGER,
-  maxDepth: 64,
-  maxContainerLength: Number.MAX_SAFE_INTEGER,
-  maxStringLength: Number.MAX_SAFE_INTEGER,
-};
-/** JSON text as a value of unknown type (JSON.parse's is `any`), through the protocol's own decoder. */
-function json(text: string): unknown {
-  return decodeFrame(text, 'json', FIXTURE_LIMITS);
-}
+const load = (name: string): unknown => jsonValue(readFileSync(new URL(name, fixtures), 'utf8'));
 
 describe('msgpack fixtures (ably-common msgpack_test_fixtures.json)', () => {
   const cases = load('msgpack_test_fixtures.json') as {
@@ -54,7 +44,7 @@ describe('msgpack fixtures (ably-common msgpack_test_fixtures.json)', () => {
       else if (c.type === 'binary') assert.ok(msg.data instanceof Uint8Array);
       else {
         assert.equal(msg.encoding, 'json');
-        assert.deepEqual(json(msg.data as string), c.data);
+        assert.deepEqual(jsonValue(msg.data as string), c.data);
       }
       const again = parseProtocolMessage(decodeMsgpack(encodeMsgpack(pm)));
       assert.deepEqual(again, pm);
@@ -74,7 +64,7 @@ describe('message encodings (ably-common messages-encoding.json)', () => {
         msgSerial: 0,
         messages: [{ data: m.data, ...(m.encoding ? { encoding: m.encoding } : {}) }],
       };
-      const pm = parseProtocolMessage(json(JSON.stringify(raw)));
+      const pm = parseProtocolMessage(jsonValue(JSON.stringify(raw)));
       const stored = pm.messages![0]!;
       if (m.expectedType === 'binary') {
         // Stored as bytes, the base64 step removed.
@@ -82,7 +72,7 @@ describe('message encodings (ably-common messages-encoding.json)', () => {
         assert.equal(Buffer.from(stored.data).toString('hex'), m.expectedHexValue);
         assert.equal(stored.encoding, undefined);
       }
-      const viaJson = json(encodeJson(pm)) as ProtocolMessage;
+      const viaJson = jsonValue(encodeJson(pm)) as ProtocolMessage;
       assert.equal(viaJson.messages![0]!.data, m.data);
       assert.equal(viaJson.messages![0]!.encoding, m.encoding ?? undefined);
       const viaMsgpack = decodeMsgpack(encodeMsgpack(pm)) as ProtocolMessage;
@@ -126,7 +116,7 @@ describe('data encoding', () => {
 
   it('writes bytes as base64 in JSON and as bin in msgpack', () => {
     const pm: ProtocolMessage = { action: Action.MESSAGE, messages: [{ data: new Uint8Array([0xde, 0xad]) }] };
-    assert.deepEqual(json(encodeJson(pm)), {
+    assert.deepEqual(jsonValue(encodeJson(pm)), {
       action: Action.MESSAGE,
       messages: [{ data: '3q0=', encoding: 'base64' }],
     });
