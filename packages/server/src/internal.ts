@@ -50,6 +50,8 @@ export { Attachments, type AttachmentHolder } from './session/attachments.js';
 export type { AttachmentOwner } from './session/attachment.js';
 export { MemoryChannel } from './engine/memory/memory-channel.js';
 export { storedEvent } from './engine/stored-event.js';
+/** What a scavenge copies (issue 19): the channel log as bytes. */
+export { PackedLog } from './engine/memory/packed-log.js';
 export { channelKey } from './engine/channel-store.js';
 export { sharedParams } from './session/shared-params.js';
 export type { SessionParams } from './session/handle.js';

@@ -21,7 +21,6 @@ import { historyPage } from '../history.js';
 import {
   chainOf,
   historyView,
-  indexOfSeq,
   isChainEvent,
   lastPublished,
   publishedMessage,
@@ -30,10 +29,9 @@ import {
 } from '../message-chain.js';
 import { diffPresence, synthesiseLeaves } from '../presence-set.js';
 import { storedEvent } from '../stored-event.js';
+import { PackedLog } from './packed-log.js';
 
 const NO_MEMBERS: ReadonlyMap<string, PresenceMessage> = new Map();
-/** The log of a channel without events (shared, never changed). */
-const NO_EVENTS: readonly ChannelEvent[] = Object.freeze([]);
 
 interface SeenId {
   serial: string;
@@ -87,8 +85,11 @@ export class MemoryChannel {
   /** When last used (compactTime: a small integer, not a heap number per channel). */
   private touched: number;
   retention: LogRetention;
-  /** The log, oldest first; null while empty (a channel that is only attached to has none, bench S3). */
-  private log: ChannelEvent[] | null = null;
+  /**
+   * The log, oldest first, as bytes (packed-log.ts: no scavenge copies a stored event); null while
+   * empty (a channel that is only attached to has none, bench S3).
+   */
+  private log: PackedLog | null = null;
   /**
    * The presence set, remembered idempotent publishes and changed messages; null while the channel
    * has none of them (most channels): one field for three.
@@ -140,9 +141,14 @@ export class MemoryChannel {
     if (extras.members === null && extras.seenIds === null && extras.changes === null) this.extras = null;
   }
 
-  /** The log, oldest first (the shared empty one while there are no events). */
+  /** Events in the log. */
+  private get size(): number {
+    return this.log?.length ?? 0;
+  }
+
+  /** Every event of the log, decoded (for changed messages' rare readers). */
   private get events(): readonly ChannelEvent[] {
-    return this.log ?? NO_EVENTS;
+    return this.log?.all() ?? [];
   }
 
   /** Marks the channel used at `now`. */
@@ -162,7 +168,7 @@ export class MemoryChannel {
 
   /** Whether the log holds events (after trimming). */
   get hasEvents(): boolean {
-    return this.events.length > 0;
+    return this.size > 0;
   }
 
   head(): ChannelHead {
@@ -172,19 +178,23 @@ export class MemoryChannel {
 
   isEmpty(): boolean {
     return (
-      this.events.length === 0 &&
+      this.size === 0 &&
       (this.seenIds?.ids.size ?? 0) === 0 &&
       this.memberMap === null &&
       (this.changes?.chains ?? null) === null
     );
   }
 
-  /** Appends an event with the next serial. */
+  /** The event with the next serial, to be finished by the caller and then kept (`keep`). */
   private appendEvent(input: ChannelEventInput, now: number): ChannelEvent {
     this.touch(now);
     const seq = ++this.seq;
-    const event = storedEvent(input, seq, formatSerial(this.epoch, seq));
-    (this.log ??= []).push(event);
+    return storedEvent(input, seq, formatSerial(this.epoch, seq));
+  }
+
+  /** Writes a finished event into the log (its bytes: later changes to the object are not kept). */
+  private keep(event: ChannelEvent): ChannelEvent {
+    (this.log ??= new PackedLog()).push(event);
     return event;
   }
 
@@ -197,7 +207,7 @@ export class MemoryChannel {
     if (diff.effective.length === 0) return null;
     const event = this.appendEvent(input, now);
     event.presence = diff.effective;
-    return event;
+    return this.keep(event);
   }
 
   leaveConnection(connectionId: string, timestamp: number, now: number): ChannelEvent | null {
@@ -211,9 +221,11 @@ export class MemoryChannel {
     }
     if (members.size === 0) this.memberMap = null;
     if (leaving.length === 0) return null;
-    return this.appendEvent(
-      { kind: 'presence', timestamp, presence: synthesiseLeaves(leaving, timestamp, randomAlnum(12)) },
-      now,
+    return this.keep(
+      this.appendEvent(
+        { kind: 'presence', timestamp, presence: synthesiseLeaves(leaving, timestamp, randomAlnum(12)) },
+        now,
+      ),
     );
   }
 
@@ -238,6 +250,7 @@ export class MemoryChannel {
           });
       }
     }
+    this.keep(event);
     return { event, serials: serialsOf(all, dupes) };
   }
 
@@ -259,14 +272,11 @@ export class MemoryChannel {
     if (log) {
       const { maxCount, maxAge } = this.retention;
       let drop = Math.max(0, log.length - maxCount);
-      while (drop < log.length && now - log[drop]!.timestamp > maxAge) drop++;
-      if (drop > 0 && this.changes) this.forgetChains(this.changes, log, drop);
-      // In place: a full log drops an event on every publish, and copying the rest (slice) made
-      // each publish allocate and copy the whole log (20 KB at 1,000 events). For one event, shift:
-      // V8 moves a long array's start instead of moving its elements (splice moves them all).
+      while (drop < log.length && now - log.timestampAt(drop) > maxAge) drop++;
+      if (drop > 0 && this.changes) this.forgetChains(this.changes, log.slice(0, drop), drop);
+      // In place: the rings' start moves (packed-log.ts).
       if (drop === log.length) this.log = null;
-      else if (drop === 1) log.shift();
-      else if (drop > 1) log.splice(0, drop);
+      else if (drop > 0) log.drop(drop);
     }
     this.trimIds(now);
   }
@@ -293,7 +303,7 @@ export class MemoryChannel {
     const at = this.locate(serial);
     if (!at) return null;
     const token = this.changes?.chains?.get(serial);
-    const latest = token === undefined ? undefined : this.events[indexOfSeq(this.events, token)];
+    const latest = token === undefined ? undefined : this.eventAt(this.log?.indexOf(token) ?? -1);
     if (token !== undefined && !latest) return null;
     return storedMessage(at.message, at.seq, latest);
   }
@@ -302,9 +312,14 @@ export class MemoryChannel {
   private locate(serial: string): { seq: number; index: number; at: number; message: Message } | undefined {
     const parsed = parseMessageSerial(serial);
     if (!parsed || parsed.epoch !== this.epoch) return undefined;
-    const at = indexOfSeq(this.events, parsed.seq);
-    const message = publishedMessage(this.events[at], parsed.index);
+    const at = this.log?.indexOf(parsed.seq) ?? -1;
+    const message = publishedMessage(this.eventAt(at), parsed.index);
     return message ? { seq: parsed.seq, index: parsed.index, at, message } : undefined;
+  }
+
+  /** Event `i` of the log, decoded; undefined for -1 (not found). */
+  private eventAt(i: number): ChannelEvent | undefined {
+    return i >= 0 && this.log ? this.log.at(i) : undefined;
   }
 
   /** Appends a change of message `input.serial` if its latest form is still `input.token`. */
@@ -319,7 +334,7 @@ export class MemoryChannel {
       const event = this.appendEvent(e, now);
       stampSerials(event);
       if (isChainEvent(event)) changes.events++;
-      return event;
+      return this.keep(event);
     });
     (changes.chains ??= new Map()).set(input.serial, events[events.length - 1]!.seq);
     return { events };
@@ -328,7 +343,7 @@ export class MemoryChannel {
   /** The versions and annotations of message `serial`. */
   chain(serial: string): MessageChain | null {
     const at = this.locate(serial);
-    return at ? chainOf(this.events.slice(at.at), serial, at.index) : null;
+    return at && this.log ? chainOf(this.log.slice(at.at), serial, at.index) : null;
   }
 
   private trimIds(now: number): void {
@@ -344,40 +359,33 @@ export class MemoryChannel {
 
   readAfter(epoch: string, seq: number, limit: number): ReplayResult {
     if (epoch !== this.epoch || seq > this.seq) return { events: [], complete: false };
-    const oldest = this.events.length > 0 ? this.events[0]!.seq : this.seq + 1;
+    const log = this.log;
+    const oldest = log ? log.seqAt(0) : this.seq + 1;
     if (seq + 1 < oldest) return { events: [], complete: false };
-    const start = this.indexAfter(seq);
-    return { events: this.events.slice(start, start + limit), complete: true };
+    if (!log) return { events: [], complete: true };
+    const start = log.indexAfter(seq);
+    return { events: log.slice(start, start + limit), complete: true };
   }
 
   readLast(kind: EventKind, count: number, since?: number): ChannelEvent[] {
     // Changed messages show as they now stand, in the places of their originals.
     if (kind === 'message' && this.chainEvents > 0) return lastPublished(this.events, count, since);
     const out: ChannelEvent[] = [];
-    for (let i = this.events.length - 1; i >= 0 && out.length < count; i--) {
-      const event = this.events[i]!;
-      if (since !== undefined && event.timestamp < since) break;
-      if (event.kind === kind) out.push(event);
+    const log = this.log;
+    if (!log) return out;
+    // Kinds and timestamps are read without decoding; only the events returned are decoded.
+    for (let i = log.length - 1; i >= 0 && out.length < count; i--) {
+      if (since !== undefined && log.timestampAt(i) < since) break;
+      if (log.kindAt(i) === kind) out.push(log.at(i));
     }
     return out.reverse();
   }
 
   /** A page of history (see HistoryQuery). */
   history(query: HistoryQuery): HistoryPage {
-    const events = query.kind === 'message' && this.chainEvents > 0 ? historyView(this.events) : this.events;
-    return historyPage(events, this.head(), query);
-  }
-
-  /** Index of the first event with seq > `seq` (binary search; seqs are increasing). */
-  private indexAfter(seq: number): number {
-    let lo = 0;
-    let hi = this.events.length;
-    while (lo < hi) {
-      const mid = (lo + hi) >>> 1;
-      if (this.events[mid]!.seq <= seq) lo = mid + 1;
-      else hi = mid;
-    }
-    return lo;
+    if (query.kind === 'message' && this.chainEvents > 0)
+      return historyPage(historyView(this.events), this.head(), query);
+    return historyPage(this.log ?? [], this.head(), query);
   }
 }
 
