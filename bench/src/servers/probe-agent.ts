@@ -9,7 +9,7 @@
  */
 import { writeFileSync } from 'node:fs';
 import { Session } from 'node:inspector';
-import { monitorEventLoopDelay, type IntervalHistogram } from 'node:perf_hooks';
+import { PerformanceObserver, constants, monitorEventLoopDelay, type IntervalHistogram } from 'node:perf_hooks';
 import { GCProfiler, getHeapStatistics, setFlagsFromString } from 'node:v8';
 
 export interface GcKind {
@@ -101,8 +101,12 @@ export class ProbeAgent {
 
   /**
    * Samples every allocation between the marks (one per 1 KB on average), including objects the
-   * GC has collected since: where the garbage comes from, not only what stays. The in-thread
-   * inspector session answers synchronously.
+   * GC has collected since: where the garbage comes from, not only what stays. With
+   * `BENCH_ALLOC_LIVE` set too, only objects still alive at the end mark: what the phase kept,
+   * which is what its scavenges copied (survived, then promoted); with `BENCH_ALLOC_LIVE=N` (a
+   * number), sampling stops right after the phase's Nth scavenge instead: what was alive then is
+   * what that scavenge and the ones before it kept, including what dies before the next one. The
+   * in-thread inspector session answers synchronously.
    */
   private startAllocations(): void {
     if (!process.env.BENCH_ALLOC_PROF) return;
@@ -111,9 +115,24 @@ export class ProbeAgent {
     session.connect();
     session.post('HeapProfiler.startSampling', {
       samplingInterval: 1024,
-      includeObjectsCollectedByMajorGC: true,
-      includeObjectsCollectedByMinorGC: true,
+      includeObjectsCollectedByMajorGC: !process.env.BENCH_ALLOC_LIVE,
+      includeObjectsCollectedByMinorGC: !process.env.BENCH_ALLOC_LIVE,
     });
+    const after = Number(process.env.BENCH_ALLOC_LIVE);
+    if (after > 0) {
+      let seen = 0;
+      const observer = new PerformanceObserver((list) => {
+        for (const entry of list.getEntries()) {
+          const detail: unknown = Reflect.get(entry, 'detail');
+          const kind: unknown = typeof detail === 'object' && detail !== null ? Reflect.get(detail, 'kind') : undefined;
+          if (kind === constants.NODE_PERFORMANCE_GC_MINOR && ++seen === after) {
+            observer.disconnect();
+            this.stopAllocations();
+          }
+        }
+      });
+      observer.observe({ entryTypes: ['gc'] });
+    }
   }
 
   private stopAllocations(): void {
