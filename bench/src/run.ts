@@ -166,7 +166,7 @@ async function main(): Promise<void> {
   const cases: CaseResult[] = [];
   for (let run = 1; run <= profile.runs; run++) {
     for (const scenario of profile.scenarios) {
-      for (const stack of scenario.stacks) {
+      for (const stack of runOrder(scenario.stacks, run)) {
         const c = await runCase(scenario, stack, run);
         cases.push(c);
         log(`run ${run} ${scenario.id} ${stack}: ${describe(c)}`);
@@ -187,6 +187,16 @@ async function main(): Promise<void> {
   writeFileSync(join(out, 'report.json'), JSON.stringify({ profile, info, cases }, null, 1));
   process.stdout.write(write(out, profile, cases, info));
   log(`wrote ${out}`);
+}
+
+/**
+ * The order a run measures a scenario's stacks in: run r starts r - 1 places further along, so that
+ * over runs every stack is measured first, second, ... alike (a stack always measured third would
+ * carry whatever the machine does late in a scenario; `× ref` pairs cases by run, not by order).
+ */
+function runOrder<T>(stacks: readonly T[], run: number): T[] {
+  const shift = stacks.length === 0 ? 0 : (run - 1) % stacks.length;
+  return [...stacks.slice(shift), ...stacks.slice(0, shift)];
 }
 
 /**

@@ -52,7 +52,11 @@ for (const format of ['json', 'msgpack'] as Format[]) {
       assert.equal(att.name, channel);
       assert.equal(Reflect.get(att, 'extras'), null);
       assert.equal(Reflect.get(att.channel, 'traffic'), null, 'the channel has had no event');
-      assert.equal(Reflect.get(session.transport!, 'early'), null, 'no early frames held');
+      assert.equal(
+        Reflect.get(session.transport!, 'peer'),
+        session,
+        'no early frames held: the session takes the frames',
+      );
       assert.equal(session.transport!.format, format);
       assert.ok(session.transport instanceof WebSocket, 'the transport is the WebSocket itself');
       assert.equal(session.appId, session.app.id);

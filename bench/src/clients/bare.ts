@@ -40,6 +40,7 @@ export class BareWsClient implements BenchClient {
 
   async publisher(): Promise<Pub> {
     const ws = await RawWs.connect(this.ctx.port, '/', { onMessage() {}, onClose() {} });
+    ws.stampOnSend();
     return publisherOn(ws, (channel, payload) => ws.sendText(`p:${channel}:${payload}`));
   }
 }

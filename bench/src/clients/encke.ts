@@ -192,6 +192,7 @@ export class EnckeWsClient implements BenchClient {
     const enter = { action: PresenceAction.ENTER, data: typingData(false), encoding: 'json' };
     this.send(ws, { action: Action.PRESENCE, channel, msgSerial: 0, presence: [enter] });
     await within(hs.acked.promise, STEP_TIMEOUT_MS, 'encke presence ENTER');
+    ws.stampOnSend();
     goLive();
     let msgSerial = 1;
     let typing = false;
@@ -223,6 +224,9 @@ export class EnckeWsClient implements BenchClient {
     await within(hs.connected.promise, STEP_TIMEOUT_MS, 'encke publisher CONNECTED');
     let msgSerial = 0;
     const { documents } = ctx;
+    // Stamped as the frame is sent, as every stack's publisher is (raw-ws.ts); S8's documents are
+    // checked byte for byte against the copies kept, so they keep the stamp the load made.
+    if (!documents) ws.stampOnSend();
     // Document mode: the load's payload is just the send-time stamp, carried inside the next document.
     const message = (data: string): Message =>
       documents ? { name: 'doc', data: documents.next(data), encoding: 'json' } : { name: 'm', data };

@@ -130,6 +130,7 @@ export class FayeWsClient implements BenchClient {
     const session = new FayeSession('websocket');
     const ws = await this.open(session, false, () => false);
     ws.sendText(session.connect());
+    ws.stampOnSend();
     return publisherOn(ws, (channel, payload) => ws.sendText(session.publish(channel, payload)));
   }
 }

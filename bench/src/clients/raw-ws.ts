@@ -3,9 +3,15 @@
  * thousands of connections and read hundreds of thousands of frames a second: no per-frame
  * objects, no events per frame, payloads handed over as views of the received chunk.
  * Server frames are unmasked (RFC 6455 §5.1); client frames are masked with a per-connection key.
+ *
+ * A publisher's connection stamps on send (`stampOnSend`): the send time in a payload's marker
+ * (payload.ts) is written when the frame's bytes are complete, just before the socket write, so
+ * that the latency measured starts at the same point for every stack, whatever its client encodes
+ * (a template string, JSON.stringify, a JavaScript msgpack encoder: bench/README, `mpack`).
  */
 import { randomBytes } from 'node:crypto';
 import { connect, type Socket } from 'node:net';
+import { nowUs } from '../payload.js';
 
 const OP_CONT = 0x0;
 const OP_TEXT = 0x1;
@@ -15,6 +21,24 @@ const OP_PING = 0x9;
 const OP_PONG = 0xa;
 const HANDSHAKE_LIMIT = 16 * 1024;
 const READ_BUFFER = Buffer.allocUnsafe(256 * 1024);
+/** The send-time marker and its digits, as payload.ts writes them (`~BM` + 13 digits of µs). */
+const MARKER = Buffer.from('~BM', 'latin1');
+const STAMP_DIGITS = 13;
+const ZERO = 48;
+
+/**
+ * Writes the current time over the digits of the first send-time marker in `frame` from `from`
+ * (the digits keep their width: the frame's length does not change). No marker: nothing.
+ */
+function stampNow(frame: Buffer, from: number): void {
+  const at = frame.indexOf(MARKER, from);
+  if (at < 0 || at + MARKER.length + STAMP_DIGITS > frame.length) return;
+  let t = nowUs();
+  for (let i = at + MARKER.length + STAMP_DIGITS - 1; i >= at + MARKER.length; i--) {
+    frame[i] = ZERO + (t % 10);
+    t = Math.floor(t / 10);
+  }
+}
 
 export interface WsHandler {
   /** A data frame's payload (a view: copy it to keep it). */
@@ -29,6 +53,8 @@ export class RawWs {
   private closed = false;
   private readonly mask = randomBytes(4);
   private lastBinary = false;
+  /** Data frames get the send time written into their marker as they are sent (`stampOnSend`). */
+  private stamping = false;
   /** Bytes read from the socket so far (the upgrade's answer included). */
   received = 0;
 
@@ -108,6 +134,15 @@ export class RawWs {
     return this.socket.writableLength;
   }
 
+  /**
+   * From now on each data frame sent has the send time written into its payload's marker (if it has
+   * one) right before it is masked and written: the publisher's stamp does not include the time its
+   * client took to encode the message. Not for S8's documents, which are checked byte for byte.
+   */
+  stampOnSend(): void {
+    this.stamping = true;
+  }
+
   sendText(text: string): void {
     this.sendFrame(OP_TEXT, Buffer.from(text, 'utf8'));
   }
@@ -140,7 +175,11 @@ export class RawWs {
     }
     const m = this.mask;
     frame.set(m, headerLength - 4);
-    for (let i = 0; i < length; i++) frame[headerLength + i] = payload[i]! ^ m[i & 3]!;
+    // The payload is copied, stamped when asked (data frames only), then masked in place: the same
+    // steps for every frame of every stack.
+    frame.set(payload, headerLength);
+    if (this.stamping && opcode !== OP_PONG) stampNow(frame, headerLength);
+    for (let i = headerLength; i < frame.length; i++) frame[i] = frame[i]! ^ m[(i - headerLength) & 3]!;
     this.socket.write(frame);
   }
 

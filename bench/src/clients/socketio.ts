@@ -100,6 +100,7 @@ export class SocketIoWsClient implements BenchClient {
       new SioHandshake(),
       () => false,
     );
+    ws.stampOnSend();
     return publisherOn(ws, (room, payload) => ws.sendText(`42${JSON.stringify(['p', room, payload])}`));
   }
 }

@@ -9,16 +9,7 @@
  */
 import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
-import {
-  AblyError,
-  Action,
-  Err,
-  PayloadError,
-  decodeFrame,
-  decodeLimits,
-  parseProtocolMessage,
-  type Format,
-} from '@encke/protocol';
+import { AblyError, Action, Err, PayloadError, type Format } from '@encke/protocol';
 import { WebSocket, type RawData } from 'ws';
 import type { NodeContext } from '../context.js';
 import type { Inbound, Transport, TransportOwner } from '../session/port.js';
@@ -26,6 +17,8 @@ import { compactTime } from '../util/compact-time.js';
 import { OutboundFrame, encodableFrames } from '../wire/frame.js';
 import { WS_PING_FRAME } from '../wire/ws-framing.js';
 import { holdResponse, writeResponse, writeResponseWith, type SocketOptions } from './ws-handshake.js';
+import { EarlyFrames, decodeInbound, frameBytes } from './ws-inbound.js';
+import { pongCallback, shareWsDefaults, type PongCallback, type WsPerConnection } from './ws-shared.js';
 
 // One set of listener functions for every connection (no closures per connection): `ws` calls
 // them with `this` = the WebSocket, which is the transport.
@@ -39,8 +32,6 @@ function onWsError(this: WebSocket, err: Error): void {
   (this as WebSocketTransport).handleError(err);
 }
 
-/** Frames a client may send before its connection is established (auth is asynchronous). */
-const MAX_EARLY_FRAMES = 100;
 const HEARTBEAT = new OutboundFrame({ action: Action.HEARTBEAT });
 
 /**
@@ -59,28 +50,33 @@ const ACCEPTING = 64;
 /** The 101 response is held (ws-handshake.ts) to go out with the first frame written within the upgrade. */
 const HANDSHAKE = 128;
 
-/** Client messages that came before the connection was established, and their bytes. */
-interface EarlyFrames {
-  readonly frames: Inbound[];
-  bytes: number;
-}
-
 /**
  * The transport is the WebSocket itself: `ws` makes one of these for every upgrade (the server's
  * `WebSocket` option, websocket-server.ts), and `start` makes it a connection's transport. One
  * object per connection instead of two, and no pointers between them (bench S3: ~40 bytes).
  */
-export class WebSocketTransport extends WebSocket implements Transport {
+export class WebSocketTransport extends WebSocket implements Transport, WsPerConnection {
   // Set by `start`, right after `ws` has made this WebSocket and handed it the socket.
   private ctx!: NodeContext;
   /** `ws`'s own (untyped in @types/ws): takes over `socket` after the handshake, as `ws`'s server calls it. */
   declare setSocket: (socket: Duplex, head: Buffer, options: SocketOptions) => void;
-  private socket!: Socket;
-  private owner: TransportOwner | null = null;
-  /** Made by the first frame that comes before CONNECTED (auth is asynchronous); null again from then on. */
-  private early: EarlyFrames | null = null;
-  /** ENDED, CORKED, PAUSED, HEARTBEATS, WROTE, MSGPACK, ACCEPTING (the accessors below). */
-  private flags = 0;
+  /** `ws`'s own (untyped in @types/ws): the socket `setSocket` took (before `start`; no field of the transport's own). */
+  declare readonly _socket: Socket;
+  /** @internal `ws`'s own, shared (ws-shared.ts). */
+  declare _extensions: WsPerConnection['_extensions'];
+  declare _autoPongComplete: WsPerConnection['_autoPongComplete'];
+  declare _pendingAutoPongs: number;
+  /**
+   * Who takes the client's messages: the session (TransportOwner) once CONNECTED; before it, the
+   * frames held until then (EarlyFrames, made by the first frame that comes before CONNECTED: auth
+   * is asynchronous) or null. One field for both (bench S3).
+   */
+  private peer: TransportOwner | EarlyFrames | null = null;
+  /**
+   * ENDED, CORKED, PAUSED, HEARTBEATS, WROTE, MSGPACK, ACCEPTING (the accessors below). Its
+   * initializer, run once `ws`'s constructor has returned, shares `ws`'s per-connection defaults.
+   */
+  private flags: number = shareWsDefaults(this);
   /**
    * When the peer was last heard from and last written to (compactTime: ms in a small integer).
    * Heard from is noted by the heartbeat visit, from the socket's count of bytes read
@@ -92,10 +88,20 @@ export class WebSocketTransport extends WebSocket implements Transport {
   /** The socket's `bytesRead` at the last visit. */
   private readMark = 0;
 
-  /** Makes this WebSocket, just upgraded over `socket`, a transport of `format`. */
+  /** `ws`'s automatic pong gets the callback `ws` would have made for it (ws-shared.ts); any other goes as it is. */
+  override pong(data?: unknown, mask?: boolean, cb?: PongCallback): void {
+    super.pong(data, mask, pongCallback(this, cb));
+  }
+
+  /** The session once CONNECTED; null before. */
+  private get owner(): TransportOwner | null {
+    const peer = this.peer;
+    return peer instanceof EarlyFrames ? null : peer;
+  }
+
+  /** Makes this WebSocket, just upgraded over `socket` (its `setSocket` done), a transport of `format`. */
   start(ctx: NodeContext, socket: Socket, format: Format, heartbeats: boolean): this {
     this.ctx = ctx;
-    this.socket = socket;
     this.flags =
       (this.flags & HANDSHAKE) |
       (socket.writableCorked > 0 ? CORKED : 0) |
@@ -177,14 +183,14 @@ export class WebSocketTransport extends WebSocket implements Transport {
    */
   releaseHandshake(): void {
     if ((this.flags & HANDSHAKE) === 0) return;
-    this.socket.cork();
+    this._socket.cork();
     this.flags |= CORKED;
     this.sendHandshake();
   }
 
   private sendHandshake(): void {
     this.flags &= ~HANDSHAKE;
-    writeResponse(this.socket);
+    writeResponse(this._socket);
   }
 
   /** What this transport is (the Transport port's tag; on the prototype, not in each object). */
@@ -204,53 +210,43 @@ export class WebSocketTransport extends WebSocket implements Transport {
 
   /** The first CONNECTED: client messages go to the session from now on (a WebSocket is not found by key). */
   connected(owner: TransportOwner): void {
-    if (this.owner === owner) return;
-    this.owner = owner;
-    const early = this.early;
-    this.early = null;
-    if (early) for (const pm of early.frames) owner.receive(pm);
+    const early = this.peer;
+    if (early === owner) return;
+    this.peer = owner;
+    if (early instanceof EarlyFrames) for (const pm of early.frames) owner.receive(pm);
   }
 
   private onMessage(data: RawData, isBinary: boolean): void {
     if (this.ended) return;
-    const bytes = Array.isArray(data) ? Buffer.concat(data) : Buffer.isBuffer(data) ? data : Buffer.from(data);
+    const bytes = frameBytes(data);
     let inbound: Inbound;
     try {
-      if (bytes.byteLength > this.ctx.options.maxFrameSize) {
-        throw new AblyError(
-          Err.maxMessageSizeExceeded,
-          `Frame of ${bytes.byteLength} bytes exceeds maxFrameSize ${this.ctx.options.maxFrameSize}`,
-        );
-      }
-      // ably-js sends JSON as text and msgpack as binary; JSON in a binary frame is accepted too.
-      const text = this.format === 'json' && !isBinary ? bytes.toString('utf8') : bytes;
-      inbound = parseProtocolMessage(decodeFrame(text, this.format, decodeLimits(this.ctx.options.maxFrameSize)));
+      inbound = decodeInbound(bytes, isBinary, this.format, this.ctx.options.maxFrameSize);
     } catch (err) {
-      if (err instanceof PayloadError) inbound = err;
-      else return this.fatal(AblyError.from(err));
+      return this.fatal(AblyError.from(err));
     }
     if (!(inbound instanceof PayloadError) && inbound.action === Action.DISCONNECT) {
       // The client is dropping this transport to resume on another. Handled here, not queued in
       // the session: queued behind a slow publish it could reach the session after the resume and
       // drop the new transport instead of this one.
       this.ended = true;
-      this.early = null;
+      this.dropEarly();
       this.close(1000);
       this.owner?.transportGone(this);
       return;
     }
-    if (this.owner) {
-      this.owner.receive(inbound);
-    } else {
-      // Held only while the credentials are verified: at most MAX_EARLY_FRAMES, and no more bytes
-      // than one frame in all, so an unauthenticated client cannot make the node hold much.
-      const early = (this.early ??= { frames: [], bytes: 0 });
-      early.bytes += bytes.byteLength;
-      if (early.frames.length >= MAX_EARLY_FRAMES || early.bytes > this.ctx.options.maxFrameSize) {
-        return this.fatal(new AblyError(Err.protocolError, 'Too many messages before CONNECTED'));
-      }
-      early.frames.push(inbound);
+    const peer = this.peer;
+    if (peer !== null && !(peer instanceof EarlyFrames)) return peer.receive(inbound);
+    // Held only while the credentials are verified (EarlyFrames' limits).
+    const early = peer ?? (this.peer = new EarlyFrames());
+    if (!early.hold(inbound, bytes.byteLength, this.ctx.options.maxFrameSize)) {
+      this.fatal(new AblyError(Err.protocolError, 'Too many messages before CONNECTED'));
     }
+  }
+
+  /** Frames held before CONNECTED are dropped (the transport ends). */
+  private dropEarly(): void {
+    if (this.peer instanceof EarlyFrames) this.peer = null;
   }
 
   /** A broken frame: ERROR to the client and the connection is gone. */
@@ -265,7 +261,7 @@ export class WebSocketTransport extends WebSocket implements Transport {
     // A frame no encoder takes is dropped here, for this connection only (reported as a fault).
     const frames = encodableFrames(all, this.format, this.ctx.faults);
     if (frames.length === 0) return;
-    const socket = this.socket;
+    const socket = this._socket;
     let bytes = 0;
     // Several frames in one corked write. The 101 response may still be in the socket's buffer
     // (corked since the upgrade): it and CONNECTED go out in the same write.
@@ -287,15 +283,15 @@ export class WebSocketTransport extends WebSocket implements Transport {
     const wire = frame.wsIfEncodes(this.format, this.ctx.faults);
     if (wire === null) return;
     let bytes: number;
-    if ((this.flags & HANDSHAKE) === 0) bytes = writeFrame(this.socket, wire);
+    if ((this.flags & HANDSHAKE) === 0) bytes = writeFrame(this._socket, wire);
     else {
       this.flags &= ~HANDSHAKE;
-      bytes = writeResponseWith(this.socket, wire);
+      bytes = writeResponseWith(this._socket, wire);
     }
     if (this.corked) {
       // The 101 response waited in the socket's buffer: it and CONNECTED go out in one write.
       this.corked = false;
-      this.socket.uncork();
+      this._socket.uncork();
     }
     this.afterWrite(bytes);
   }
@@ -304,12 +300,12 @@ export class WebSocketTransport extends WebSocket implements Transport {
   private afterWrite(bytes: number): void {
     this.ctx.metrics.wrote('web_socket', bytes);
     this.wrote = true;
-    if (this.socket.writableLength > this.ctx.options.maxOutboundBuffer) this.slowConsumer();
+    if (this._socket.writableLength > this.ctx.options.maxOutboundBuffer) this.slowConsumer();
   }
 
   /** The client reads slower than it is sent to: drop the transport; it resumes and replays from the log. */
   private slowConsumer(): void {
-    this.ctx.logger.warn({ buffered: this.socket.writableLength }, 'dropping slow websocket consumer');
+    this.ctx.logger.warn({ buffered: this._socket.writableLength }, 'dropping slow websocket consumer');
     this.ctx.metrics.slowConsumer('web_socket', 0);
     this.ended = true;
     super.terminate();
@@ -323,10 +319,10 @@ export class WebSocketTransport extends WebSocket implements Transport {
     if ((this.flags & HANDSHAKE) !== 0) this.sendHandshake();
     if (this.corked) {
       this.corked = false;
-      this.socket.uncork();
+      this._socket.uncork();
     }
     this.ended = true;
-    this.early = null;
+    this.dropEarly();
     if (this.readyState === WebSocket.OPEN) this.close(1000);
     else super.terminate();
   }
@@ -337,7 +333,7 @@ export class WebSocketTransport extends WebSocket implements Transport {
    * the owner, if it still has this transport, as for any socket that closes.
    */
   override terminate(): void {
-    this.early = null;
+    this.dropEarly();
     this.flags &= ~HANDSHAKE; // a 101 still held is not written (the next upgrade holds its own)
     super.terminate();
   }
@@ -357,7 +353,7 @@ export class WebSocketTransport extends WebSocket implements Transport {
     const now = compactTime(clockNow);
     // Anything read since the last visit (a message, a pong) is the peer heard from. Not reading
     // (the session is behind) is not the peer's silence either.
-    const read = this.socket.bytesRead;
+    const read = this._socket.bytesRead;
     if (read !== this.readMark || this.paused) {
       this.readMark = read;
       this.lastInbound = now;
@@ -381,11 +377,11 @@ export class WebSocketTransport extends WebSocket implements Transport {
       this.lastOutbound = now;
     }
     // The ping is one constant frame straight to the socket, as deliveries are (ws-framing.ts).
-    if (now - this.lastInbound >= interval && this.readyState === WebSocket.OPEN) this.socket.write(WS_PING_FRAME);
+    if (now - this.lastInbound >= interval && this.readyState === WebSocket.OPEN) this._socket.write(WS_PING_FRAME);
   }
 
   private onClose(): void {
-    this.early = null;
+    this.dropEarly();
     if (this.ended) return;
     this.ended = true;
     this.owner?.transportGone(this);
