@@ -65,7 +65,8 @@ for (const format of ['json', 'msgpack'] as Format[]) {
       client.send(publish);
       await client.next(Action.ACK, 5000, (pm) => pm.msgSerial === 0);
       await client.next(Action.MESSAGE, 5000, (pm) => pm.channel === channel);
-      assert.ok(Reflect.get(session, 'extras') !== null, 'the ledger, made by the publish');
+      const extras: unknown = Reflect.get(session, 'extras');
+      assert.ok(extras !== null, 'the ledger, made by the publish');
       assert.equal(session.msgSerialHigh, 0);
       assert.equal(att.channel.itemsIn, 1);
       // Re-sent: the same answer, not published again.

@@ -3,6 +3,7 @@
  * handshake, subscribe, and one `/meta/connect` outstanding at all times (sent again whenever the
  * server answers one). Channel `x` is Bayeux channel `/x`.
  */
+import { isArrayValue, isPlainObject } from '@encke/protocol';
 import {
   PollingClient,
   STEP_TIMEOUT_MS,
@@ -27,6 +28,15 @@ interface BayeuxMessage {
   successful?: boolean;
   clientId?: string;
   error?: string;
+}
+
+/** A Bayeux reply body: an array of messages, each with a channel (checked, not cast). */
+function bayeuxMessages(text: string): BayeuxMessage[] {
+  const value = JSON.parse(text) as unknown;
+  const isMessage = (m: unknown): m is BayeuxMessage => isPlainObject(m) && typeof m.channel === 'string';
+  if (!isArrayValue(value) || !value.every(isMessage))
+    throw new Error(`faye: not a Bayeux reply: ${text.slice(0, 200)}`);
+  return [...value];
 }
 
 type ConnectionType = 'websocket' | 'long-polling';
@@ -73,7 +83,7 @@ class FayeSession {
   /** Handles meta replies; true when one was a `/meta/connect` reply (send the next connect). */
   handle(body: Buffer): boolean {
     let reconnect = false;
-    for (const m of JSON.parse(body.toString('utf8')) as BayeuxMessage[]) {
+    for (const m of bayeuxMessages(body.toString('utf8'))) {
       if (m.channel === '/meta/handshake') {
         if (!m.successful || !m.clientId) this.fail(new Error(`faye handshake: ${m.error ?? 'refused'}`));
         this.clientId = m.clientId ?? '';

@@ -3,6 +3,7 @@
  * WebSocket (one packet per frame) and HTTP long-polling (packets joined by U+001E). The bench
  * server's events: `join` (rooms, acknowledged) and `p` (room, payload) → `m` (payload) to the room.
  */
+import { isPlainObject } from '@encke/protocol';
 import {
   PollingClient,
   STEP_TIMEOUT_MS,
@@ -37,7 +38,9 @@ class SioHandshake {
   packet(p: string): string | undefined {
     if (p === PING) return PONG;
     if (p.startsWith('0{')) {
-      this.sid = (JSON.parse(p.slice(1)) as { sid: string }).sid;
+      const open = JSON.parse(p.slice(1)) as unknown;
+      if (!isPlainObject(open) || typeof open.sid !== 'string') throw new Error(`engine.io open without a sid: ${p}`);
+      this.sid = open.sid;
       this.open.resolve();
     } else if (p.startsWith(CONNECT)) {
       this.connected.resolve();

@@ -24,7 +24,7 @@ export class PayloadError extends AblyError {
 type Obj = Record<string, unknown>;
 
 /** Array.isArray, narrowing to elements of unknown type (it narrows `unknown` to `any[]`). */
-function isArrayValue(value: unknown): value is readonly unknown[] {
+export function isArrayValue(value: unknown): value is readonly unknown[] {
   return Array.isArray(value);
 }
 

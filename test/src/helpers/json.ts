@@ -3,7 +3,7 @@
  * result is typed `any`; the protocol's own decoder returns `unknown`, to be checked before use.
  * Limits far above a client frame's: test bodies and fixture files may be larger.
  */
-import { decodeFrame, isPlainObject, type ProtocolMessage } from '@encke/protocol';
+import { decodeFrame, isArrayValue, isPlainObject, type ProtocolMessage } from '@encke/protocol';
 
 const TEST_LIMITS = {
   maxBytes: Number.MAX_SAFE_INTEGER,
@@ -19,10 +19,6 @@ export function jsonValue(text: string): unknown {
 /** A ProtocolMessage as a server writes it: an object with a numeric action (its other fields as they came). */
 function isWireMessage(value: unknown): value is ProtocolMessage {
   return isPlainObject(value) && typeof value.action === 'number';
-}
-
-function isArrayValue(value: unknown): value is readonly unknown[] {
-  return Array.isArray(value);
 }
 
 /** JSON text of one batch a server wrote (an array of ProtocolMessages), checked for that shape. */
