@@ -200,7 +200,8 @@ describe('MemoryChannel: no log until the first event', () => {
     ch.trim(now);
     assert.equal(Reflect.get(ch, 'log'), null, 'trimming nothing makes nothing');
     const outcome = ch.append({ kind: 'message', timestamp: now, messages: [{ data: 'm' }] }, now, 0);
-    assert.ok(Reflect.get(ch, 'log') instanceof PackedLog, 'the log (as bytes: packed-log.ts)');
+    const log: unknown = Reflect.get(ch, 'log');
+    assert.ok(log instanceof PackedLog, 'the log (as bytes: packed-log.ts)');
     assert.deepEqual(
       ch.readAfter(ch.epoch, 0, 10).events.map((e) => e.seq),
       [1],
