@@ -189,6 +189,31 @@ describe('the channel log as bytes', () => {
     assert.deepStrictEqual(read, payload);
   });
 
+  it('decodes the whole log once for its whole-log readers, then keeps that in step with pushes and drops', () => {
+    const log = new PackedLog(64);
+    const event = (seq: number): Stored => ({
+      kind: 'message',
+      timestamp: NOW,
+      seq,
+      serial: `s${seq}`,
+      messages: [{ data: `m${seq}` }],
+    });
+    for (let seq = 1; seq <= 3; seq++) log.push(event(seq));
+    const all = log.all();
+    assert.equal(log.all(), all, 'the same array while the log holds it');
+    const e = event(4);
+    log.push(e);
+    e.messages![0]!.data = 'changed after the push';
+    log.drop(2);
+    assert.equal(log.all(), all);
+    assert.deepStrictEqual(all, [event(3), event(4)], 'as pushed, the dropped ones gone');
+    log.drop(2);
+    assert.deepStrictEqual(log.all(), []);
+    log.push(event(5));
+    assert.notEqual(log.all(), all, 'an emptied log decodes afresh');
+    assert.deepStrictEqual(log.all(), [event(5)]);
+  });
+
   it('keeps an event as it was pushed (later changes to the object are not in the log)', () => {
     const log = new PackedLog();
     const e: Stored = { kind: 'message', timestamp: NOW, seq: 1, serial: 's', messages: [{ data: 'a' }] };
