@@ -81,7 +81,8 @@ describe('LocalChannel subscribers: one in a field, a Set from two', () => {
     assert.equal(Reflect.get(ch, 'subs'), a, 'one subscriber: in the field itself, no array or Set');
     ch.addSubscriber(b);
     ch.addSubscriber(c);
-    assert.ok(Reflect.get(ch, 'subs') instanceof Set);
+    const subs: unknown = Reflect.get(ch, 'subs');
+    assert.ok(subs instanceof Set);
     assert.deepEqual([...ch.subscribers], [a, b, c]);
     assert.equal(ch.deleteSubscriber(b), true);
     assert.deepEqual([...ch.subscribers], [a, c]);
