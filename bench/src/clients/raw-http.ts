@@ -11,6 +11,66 @@ const HEADER_END = Buffer.from('\r\n\r\n');
 const CRLF = Buffer.from('\r\n');
 const MAX_HEADER = 64 * 1024;
 const REQUEST_TIMEOUT_MS = 60_000;
+/** No read by any RawHttp for this long: the burst being read is over, held follow-ups go out. */
+const QUIET_MS = 20;
+/** Follow-ups are never held longer than this, whatever arrives. */
+const MAX_HOLD_MS = 100;
+
+/**
+ * When the poll loops of this process send their follow-up requests (the next poll, a stream's
+ * renewal). One generator holds a thousand pollers, which in reality are a thousand processes that
+ * read their answers independently: a poller's next request must not delay another poller's read.
+ * Sending each next poll in the check phase after the read (`setImmediate`) was not enough: while
+ * the server is still writing a fan-out's answers, each check phase wrote the re-polls of the
+ * answers read so far (one `write` system call each, about what reading an answer costs), and the
+ * answers arriving meanwhile waited behind them, so the last subscribers' receipts were stamped
+ * ~8 ms after the server had written them (S4, long polling; 0 ms for WebSocket and streaming
+ * subscribers, which send nothing back). Now follow-ups are held until the generator has read what
+ * is arriving: every running loop holds one (nothing more can arrive for them), or no read for
+ * `QUIET_MS`, or at most `MAX_HOLD_MS`; then they all go out, in the order they were held.
+ */
+class FollowUps {
+  /** Reads by every RawHttp of this process. */
+  reads = 0;
+  /** Poll loops running (started, not ended). */
+  loops = 0;
+  private held: (() => void)[] = [];
+  private readsSeen = 0;
+  private since = 0;
+  private timer: NodeJS.Timeout | undefined = undefined;
+
+  /** Resolves when a follow-up request may go out. */
+  hold(): Promise<void> {
+    return new Promise((resolve) => {
+      if (this.held.length === 0) {
+        this.since = performance.now();
+        this.readsSeen = this.reads;
+        this.timer = setTimeout(this.check, QUIET_MS);
+      }
+      this.held.push(resolve);
+      if (this.held.length >= this.loops) this.release();
+    });
+  }
+
+  private readonly check = (): void => {
+    if (this.reads !== this.readsSeen && performance.now() - this.since < MAX_HOLD_MS) {
+      this.readsSeen = this.reads;
+      this.timer = setTimeout(this.check, QUIET_MS);
+      return;
+    }
+    this.release();
+  };
+
+  private release(): void {
+    clearTimeout(this.timer);
+    this.timer = undefined;
+    const held = this.held;
+    this.held = [];
+    for (const resolve of held) resolve();
+  }
+}
+
+const followUps = new FollowUps();
 
 export interface RawAnswer {
   status: number;
@@ -74,6 +134,7 @@ export class RawHttp {
         callback: (n: number, b: Uint8Array): boolean => {
           const chunk = (b as Buffer).subarray(0, n);
           this.received += n;
+          followUps.reads++;
           // Parsed where it was read, as raw-ws.ts does: a copy of every read (a new pooled Buffer
           // per delivery) ran the generator's V8 into a major GC every ~2 s at S7's rate, whose
           // pauses delayed the reads of HTTP stacks only. What is left over is copied (the next
@@ -231,16 +292,20 @@ export class PollLoop {
 
   /**
    * Runs `poll` until closed; a failure rejects set-up through `fail`, or counts as a lost subscriber
-   * once live. Each next poll is sent after the generator has read every response that is ready
-   * (setImmediate runs after the I/O phase): a thousand pollers in one process must not delay each
-   * other's reads with their re-polls, as separate browsers would not. Every polling stack runs
-   * this same loop.
+   * once live. Each next poll is sent once the generator has read what is arriving (`FollowUps`): a
+   * thousand pollers in one process must not delay each other's reads with their re-polls, as
+   * separate browsers would not. Every polling and streaming stack runs this same loop.
    */
   start(poll: () => Promise<void>, fail: (err: Error) => void): void {
     const loop = async (): Promise<void> => {
-      while (!this.closed) {
-        await poll();
-        await new Promise<void>((resolve) => setImmediate(resolve));
+      followUps.loops++;
+      try {
+        while (!this.closed) {
+          await poll();
+          await followUps.hold();
+        }
+      } finally {
+        followUps.loops--;
       }
     };
     loop().catch((err: unknown) => {
