@@ -297,16 +297,15 @@ export class CometTransport implements Transport, ParkOwner, Parkable {
     if (socket.writableLength > this.ctx.options.maxOutboundBuffer) this.slowConsumer();
   }
 
-  /** A parked plain stream past its lifetime: the frame's chunk and its end in one write (`streamLast`); else a batch of one. */
+  /** The frame ends the recv: a parked poll's shared answer, or a stream's last chunk and end, in one write (`lastWay`). */
   private writeLast(recv: Recv, frame: OutboundFrame): void {
-    const parked = streams.endingParked(recv);
-    const chunk = parked === null ? null : frame.cometIfEncodes(recv.format, this.ctx.faults);
-    if (parked === null || chunk === null || parked.writableLength + chunk.length > this.ctx.options.maxOutboundBuffer)
-      return writeAlone(this, frame);
+    const { faults, options } = this.ctx;
+    const way = streams.lastWay(recv, frame, this.replay === null, faults, options.maxOutboundBuffer);
+    if (way === streams.BATCH_WAY) return writeAlone(this, frame);
     this.streamed = true;
     this.recv = null;
     this.lastRecvEnd = this.lastOutbound = this.ctx.clock.now();
-    this.ctx.metrics.wrote('comet', streams.streamLast(recv, parked, frame, chunk));
+    this.ctx.metrics.wrote('comet', streams.writeLastWay(way, recv, frame));
   }
 
   terminate(): void {

@@ -199,16 +199,30 @@ export function respond(
   framing: Framing | undefined,
   position?: number,
 ): number {
-  if (frames.length === 1 && !framing && position === undefined && 'answerShared' in res) {
-    // A parked long poll answered with one frame (a fan-out): the frame's bytes, made once.
-    const shared = frames[0]!.memo(SHARED_ANSWER_KEYS[format], SHARED_ANSWER_MAKERS[format]);
-    res.answerShared(shared);
-    return shared.body.length;
-  }
+  if (frames.length === 1 && !framing && position === undefined && 'answerShared' in res)
+    return answerParked(res, frames[0]!, format);
   const { status, headers, body, length } = answerOf(frames, format, framing, position);
   if ('answer' in res) res.answer(status, headers, body);
   else res.writeHead(status, headers).end(body);
   return length;
+}
+
+/**
+ * A parked plain long poll (no framing) held by `recv`, or null: what a fan-out's frame may answer
+ * directly with `answerParked` (the transport checks the rest: not acknowledged, the frame encodes).
+ */
+export function parkedPoll(recv: Recv): ParkedResponse | null {
+  return recv.mode.stream || recv.mode.framing !== undefined ? null : recv.parked;
+}
+
+/**
+ * Answers a parked long poll with one frame (a fan-out's): the frame's whole answer, made once per
+ * format and shared by every poller (`SharedAnswer`), in one write. Returns the body's size.
+ */
+export function answerParked(parked: ParkedResponse, frame: OutboundFrame, format: Format): number {
+  const shared = frame.memo(SHARED_ANSWER_KEYS[format], SHARED_ANSWER_MAKERS[format]);
+  parked.answerShared(shared);
+  return shared.body.length;
 }
 
 /** One key per format for a frame's shared long-poll answer (OutboundFrame.memo). */

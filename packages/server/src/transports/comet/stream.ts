@@ -7,13 +7,15 @@
  * stream (JSON lines or msgpack arrays: what the SDKs and the bench use) that is the frame's chunk,
  * made once per format for every subscriber (`OutboundFrame.cometChunk`), in one socket write, as a
  * WebSocket delivery writes the frame's bytes: no batch array, no framing choice, no per-write
- * allocation. The bytes are those `writeBatch` writes for a batch of that one frame.
+ * allocation. The bytes are those `writeBatch` writes for a batch of that one frame. A frame that
+ * ends the recv (a parked long poll's answer, a stream's last chunk) is one write too (`lastWay`).
  */
 import type { Socket } from 'node:net';
 import type { Format } from '@encke/protocol';
 import { LAST_CHUNK, type ParkedResponse } from '../../http/parked.js';
+import type { Faults } from '../../util/faults.js';
 import type { OutboundFrame } from '../../wire/frame.js';
-import { chunked, closeStream, openStream, writeBatch, type Recv } from './recv.js';
+import { answerParked, chunked, closeStream, openStream, parkedPoll, writeBatch, type Recv } from './recv.js';
 
 /**
  * A plain stream held on a parked socket (a renewal read there: raw-recv.ts) sends its head at
@@ -102,4 +104,40 @@ export function streamLast(recv: Recv, parked: ParkedResponse, frame: OutboundFr
   recv.bytes += chunk.length;
   parked.endChunkedWith(frame.memo(LAST_KEYS[recv.format], LAST_MAKERS[recv.format]));
   return chunk.length;
+}
+
+/** `lastWay`: the frame goes the batch way (`writeAlone`), or is written by `writeLastWay`. */
+export const BATCH_WAY = 0;
+const POLL_ANSWER = 1;
+const STREAM_LAST = 2;
+
+/**
+ * How a fan-out's frame that ends `recv` goes out. A parked plain poll (`pollable`: its client does
+ * not acknowledge answers) gets the frame's shared answer in one write (`answerParked`), as a
+ * WebSocket gets the frame's bytes: no batch array, no framing choice, no answer built. A parked plain
+ * stream past its lifetime gets the frame's chunk and its end in one write (`streamLast`), if they fit
+ * in `maxBuffer`. Anything else goes the batch way, as does a frame that does not encode (dropped
+ * there, reported once).
+ */
+export function lastWay(
+  recv: Recv,
+  frame: OutboundFrame,
+  pollable: boolean,
+  faults: Faults,
+  maxBuffer: number,
+): number {
+  if (pollable && parkedPoll(recv) !== null) return frame.encodes(recv.format, faults) ? POLL_ANSWER : BATCH_WAY;
+  const parked = endingParked(recv);
+  const chunk = parked === null ? null : frame.cometIfEncodes(recv.format, faults);
+  return parked === null || chunk === null || parked.writableLength + chunk.length > maxBuffer
+    ? BATCH_WAY
+    : STREAM_LAST;
+}
+
+/** Writes `frame` to `recv` the way `lastWay` chose (not the batch way); returns the bytes counted as written. */
+export function writeLastWay(way: number, recv: Recv, frame: OutboundFrame): number {
+  const parked = recv.parked;
+  if (parked === null) return 0;
+  if (way === POLL_ANSWER) return answerParked(parked, frame, recv.format);
+  return streamLast(recv, parked, frame, frame.cometChunk(recv.format));
 }
