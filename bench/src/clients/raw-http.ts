@@ -11,63 +11,57 @@ const HEADER_END = Buffer.from('\r\n\r\n');
 const CRLF = Buffer.from('\r\n');
 const MAX_HEADER = 64 * 1024;
 const REQUEST_TIMEOUT_MS = 60_000;
-/** No read by any RawHttp for this long: the burst being read is over, held follow-ups go out. */
-const QUIET_MS = 20;
-/** Follow-ups are never held longer than this, whatever arrives. */
-const MAX_HOLD_MS = 100;
+/** Follow-up requests sent per event-loop turn, after that turn's reads (see `FollowUps`). */
+const FOLLOW_UPS_PER_TURN = 16;
+const COMPACT_AT = 1024;
 
 /**
- * When the poll loops of this process send their follow-up requests (the next poll, a stream's
- * renewal). One generator holds a thousand pollers, which in reality are a thousand processes that
- * read their answers independently: a poller's next request must not delay another poller's read.
- * Sending each next poll in the check phase after the read (`setImmediate`) was not enough: while
- * the server is still writing a fan-out's answers, each check phase wrote the re-polls of the
- * answers read so far (one `write` system call each, about what reading an answer costs), and the
- * answers arriving meanwhile waited behind them, so the last subscribers' receipts were stamped
- * ~8 ms after the server had written them (S4, long polling; 0 ms for WebSocket and streaming
- * subscribers, which send nothing back). Now follow-ups are held until the generator has read what
- * is arriving: every running loop holds one (nothing more can arrive for them), or no read for
- * `QUIET_MS`, or at most `MAX_HOLD_MS`; then they all go out, in the order they were held.
+ * When the poll loops of this process send their follow-up requests (the next poll). One generator
+ * holds a thousand pollers, which in reality are a thousand processes that read their answers
+ * independently: a poller's next request must not delay another poller's read. Sending every next
+ * poll in the check phase after the read that answered it (`setImmediate`) was not enough: while
+ * the server is still writing a fan-out's answers, each check phase wrote the re-polls of all the
+ * answers read in that turn (one `write` system call each, about what reading an answer costs), and
+ * the answers arriving meanwhile waited behind them; the generator fell behind the server by up to
+ * a thousand re-polls' worth, so the last subscribers' receipts were stamped 7–22 ms after the server
+ * had written them (S4, long polling; ~0 ms for WebSocket and streaming subscribers, which send
+ * nothing back). Now each turn's check phase sends at most `FOLLOW_UPS_PER_TURN` of them, in the
+ * order they were asked for, and the rest in the next turns, after those turns' reads: every
+ * readable socket is read (and stamped) before more follow-ups are written, no request waits for
+ * any other poller (no barrier, no timer), and once nothing arrives the turns run back to back.
  */
 class FollowUps {
-  /** Reads by every RawHttp of this process. */
-  reads = 0;
-  /** Poll loops running (started, not ended). */
-  loops = 0;
-  private held: (() => void)[] = [];
-  private readsSeen = 0;
-  private since = 0;
-  private timer: NodeJS.Timeout | undefined = undefined;
+  private readonly waiting: (() => void)[] = [];
+  private head = 0;
+  private scheduled = false;
 
   /** Resolves when a follow-up request may go out. */
   hold(): Promise<void> {
     return new Promise((resolve) => {
-      if (this.held.length === 0) {
-        this.since = performance.now();
-        this.readsSeen = this.reads;
-        this.timer = setTimeout(this.check, QUIET_MS);
+      this.waiting.push(resolve);
+      if (!this.scheduled) {
+        this.scheduled = true;
+        setImmediate(this.send);
       }
-      this.held.push(resolve);
-      if (this.held.length >= this.loops) this.release();
     });
   }
 
-  private readonly check = (): void => {
-    if (this.reads !== this.readsSeen && performance.now() - this.since < MAX_HOLD_MS) {
-      this.readsSeen = this.reads;
-      this.timer = setTimeout(this.check, QUIET_MS);
+  private readonly send = (): void => {
+    const end = Math.min(this.head + FOLLOW_UPS_PER_TURN, this.waiting.length);
+    for (; this.head < end; this.head++) this.waiting[this.head]!();
+    if (this.head < this.waiting.length) {
+      // At most one entry per poll loop is waiting; what was sent is dropped now and then.
+      if (this.head >= COMPACT_AT) {
+        this.waiting.splice(0, this.head);
+        this.head = 0;
+      }
+      setImmediate(this.send);
       return;
     }
-    this.release();
+    this.waiting.length = 0;
+    this.head = 0;
+    this.scheduled = false;
   };
-
-  private release(): void {
-    clearTimeout(this.timer);
-    this.timer = undefined;
-    const held = this.held;
-    this.held = [];
-    for (const resolve of held) resolve();
-  }
 }
 
 const followUps = new FollowUps();
@@ -134,7 +128,6 @@ export class RawHttp {
         callback: (n: number, b: Uint8Array): boolean => {
           const chunk = (b as Buffer).subarray(0, n);
           this.received += n;
-          followUps.reads++;
           // Parsed where it was read, as raw-ws.ts does: a copy of every read (a new pooled Buffer
           // per delivery) ran the generator's V8 into a major GC every ~2 s at S7's rate, whose
           // pauses delayed the reads of HTTP stacks only. What is left over is copied (the next
@@ -298,14 +291,9 @@ export class PollLoop {
    */
   start(poll: () => Promise<void>, fail: (err: Error) => void): void {
     const loop = async (): Promise<void> => {
-      followUps.loops++;
-      try {
-        while (!this.closed) {
-          await poll();
-          await followUps.hold();
-        }
-      } finally {
-        followUps.loops--;
+      while (!this.closed) {
+        await poll();
+        await followUps.hold();
       }
     };
     loop().catch((err: unknown) => {
