@@ -10,7 +10,7 @@ import assert from 'node:assert/strict';
 import { connect as tcpConnect, Socket } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { decode } from '@msgpack/msgpack';
-import { Action, isPlainObject, type ProtocolMessage } from '@encke/protocol';
+import { Action, isArrayValue, isPlainObject, type ProtocolMessage } from '@encke/protocol';
 import { closeAll, Collector, connect, eventually, realtime, rest, sleep, COMET_VARIANTS } from './helpers/ably.js';
 import { jsonBatch } from './helpers/json.js';
 import { cometRequest, MSGPACK_TYPE } from './helpers/raw-comet.js';
@@ -80,8 +80,6 @@ class RawPoller {
     return { status: Number(status!.split(' ')[1]), headers, body: bytes.subarray(end + HEAD_END.length), bytes };
   }
 }
-
-const isArrayValue = (value: unknown): value is readonly unknown[] => Array.isArray(value);
 
 /** A ProtocolMessage as a server writes it: an object with a numeric action. */
 const isWireMessage = (value: unknown): value is ProtocolMessage =>
