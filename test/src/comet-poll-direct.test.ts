@@ -237,7 +237,7 @@ describe('comet: a fan-out frame answers a parked long poll in one write', () =>
         await got.waitFor(i + 1);
       }
       assert.deepEqual(
-        got.items.map((m) => m.data),
+        got.items.map((m): unknown => m.data),
         ['sdk-0', 'sdk-1', 'sdk-2'],
       );
     } finally {
