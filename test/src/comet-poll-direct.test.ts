@@ -15,6 +15,7 @@ import { closeAll, Collector, connect, eventually, realtime, rest, sleep, COMET_
 import { jsonBatch } from './helpers/json.js';
 import { cometRequest, MSGPACK_TYPE } from './helpers/raw-comet.js';
 import { KEYS, startServer, type TestServer } from './helpers/server.js';
+import { SocketWriteSpy } from './helpers/socket-write-spy.js';
 
 const FULL = `key=${encodeURIComponent(KEYS.full)}`;
 const HEAD_END = '\r\n\r\n';
@@ -93,34 +94,6 @@ function messagesOf(res: Response): ProtocolMessage[] {
   return [...decoded];
 }
 
-/** Every socket write the server makes meanwhile (it runs in this process), as bytes, by socket. */
-class WriteSpy {
-  readonly writes: { socket: Socket; bytes: Buffer }[] = [];
-  private readonly original = Socket.prototype.write;
-
-  constructor() {
-    const { writes, original } = this;
-    type Done = (err?: Error | null) => void;
-    const spied = function (this: Socket, data: string | Uint8Array, encoding?: BufferEncoding | Done, cb?: Done) {
-      writes.push({ socket: this, bytes: typeof data === 'string' ? Buffer.from(data, 'latin1') : Buffer.from(data) });
-      if (typeof encoding === 'function') return original.call(this, data, undefined, encoding);
-      return original.call(this, data, encoding, cb);
-    };
-    Socket.prototype.write = spied;
-  }
-
-  /** What the server wrote to the peer of `client`. */
-  to(client: Socket): Buffer[] {
-    return this.writes
-      .filter(({ socket }) => socket !== client && socket.remotePort === client.localPort)
-      .map(({ bytes }) => bytes);
-  }
-
-  restore(): void {
-    Socket.prototype.write = this.original;
-  }
-}
-
 describe('comet: a fan-out frame answers a parked long poll in one write', () => {
   let ts: TestServer;
   before(async () => {
@@ -160,7 +133,7 @@ describe('comet: a fan-out frame answers a parked long poll in one write', () =>
       p.recv();
       await eventually(() => parked(p.id), 3000, 'recv parked');
     }
-    const spy = new WriteSpy();
+    const spy = new SocketWriteSpy();
     try {
       for (const round of [1, 2, 3]) {
         const bytesBefore = ts.server.metrics.snapshot().bytesOut.comet;

@@ -17,6 +17,7 @@ import { Action } from '@encke/protocol';
 import { eventually, rest } from './helpers/ably.js';
 import { cometRequest, jsonLineMessages } from './helpers/raw-comet.js';
 import { KEYS, startServer, type TestServer } from './helpers/server.js';
+import { SocketWriteSpy } from './helpers/socket-write-spy.js';
 
 const FULL = `key=${encodeURIComponent(KEYS.full)}`;
 const HEAD_END = Buffer.from('\r\n\r\n');
@@ -198,35 +199,6 @@ describe('comet streams: a fan-out frame as one shared chunk', () => {
 
 const TERMINATOR = Buffer.from('0\r\n\r\n');
 
-/** Every socket write the server makes meanwhile (the server runs in this process), as bytes, by socket. */
-class WriteSpy {
-  readonly writes: { socket: Socket; bytes: Buffer }[] = [];
-  private readonly original = Socket.prototype.write;
-
-  constructor() {
-    const { writes, original } = this;
-    type Done = (err?: Error | null) => void;
-    const spied = function (this: Socket, data: string | Uint8Array, encoding?: BufferEncoding | Done, cb?: Done) {
-      writes.push({ socket: this, bytes: typeof data === 'string' ? Buffer.from(data, 'latin1') : Buffer.from(data) });
-      // Writable's (chunk, cb) form as (chunk, undefined, cb): the one overload `call` sees.
-      if (typeof encoding === 'function') return original.call(this, data, undefined, encoding);
-      return original.call(this, data, encoding, cb);
-    };
-    Socket.prototype.write = spied;
-  }
-
-  /** What the server wrote to the peer of `client` (a socket of this process's raw client). */
-  to(client: Socket): Buffer[] {
-    return this.writes
-      .filter(({ socket }) => socket !== client && socket.remotePort === client.localPort)
-      .map(({ bytes }) => bytes);
-  }
-
-  restore(): void {
-    Socket.prototype.write = this.original;
-  }
-}
-
 const ended = (raw: RawStream): boolean => raw.body.subarray(-TERMINATOR.length).equals(TERMINATOR);
 
 /**
@@ -253,7 +225,7 @@ describe('comet streams: a stream past its lifetime ends with its last fan-out f
 
   it("JSON and msgpack: the frame's chunk and the end of the body in one write", async () => {
     const channel = 'direct-last';
-    const spy = new WriteSpy();
+    const spy = new SocketWriteSpy();
     try {
       const streams = [
         await openStream(ts, channel),

@@ -17,22 +17,20 @@ import WebSocket from 'ws';
 import { Attachment, Session } from '@encke/server/internal';
 import { RawClient } from './helpers/raw-ws.js';
 import { KEYS, startServer, type TestServer } from './helpers/server.js';
+import { recordSessions } from './helpers/session-spy.js';
 
 for (const format of ['json', 'msgpack'] as Format[]) {
   describe(`an idle attached connection keeps no rare state (${format})`, () => {
     let ts: TestServer;
     /** Every session that flushed, by connection id (Session.flush, patched for the test). */
     const sessions = new Map<string, Session>();
-    const flush = Session.prototype.flush;
+    let restore = (): void => {};
     before(async () => {
-      Session.prototype.flush = function (this: Session): void {
-        sessions.set(this.id, this);
-        flush.call(this);
-      };
+      restore = recordSessions(sessions);
       ts = await startServer();
     });
     after(async () => {
-      Session.prototype.flush = flush;
+      restore();
       await ts.close();
     });
 

@@ -15,6 +15,7 @@ import { Session, WebSocketTransport } from '@encke/server/internal';
 import { WS_VARIANTS, closeAll, connect, realtime } from './helpers/ably.js';
 import { RawClient } from './helpers/raw-ws.js';
 import { KEYS, startServer, type TestServer } from './helpers/server.js';
+import { recordSessions } from './helpers/session-spy.js';
 
 /** More than `ws`'s maxPendingAutoPongs (60): a pong that did not count down would end the connection. */
 const PINGS = 100;
@@ -23,16 +24,13 @@ describe('WebSocket transports share what ws makes per connection', () => {
   let ts: TestServer;
   /** Every session that flushed, by connection id (Session.flush, patched for the test). */
   const sessions = new Map<string, Session>();
-  const flush = Session.prototype.flush;
+  let restore = (): void => {};
   before(async () => {
-    Session.prototype.flush = function (this: Session): void {
-      sessions.set(this.id, this);
-      flush.call(this);
-    };
+    restore = recordSessions(sessions);
     ts = await startServer();
   });
   after(async () => {
-    Session.prototype.flush = flush;
+    restore();
     await ts.close();
   });
 
