@@ -70,6 +70,21 @@ describe('the ACK ledger remembers answers in rings', () => {
     );
   });
 
+  it('keeps one answer per msgSerial when a skipped msgSerial was answered after higher ones', () => {
+    const ledger = new AckLedger();
+    ledger.remember({ msgSerial: 0, serials: ['a:0'] });
+    ledger.remember({ msgSerial: 2, serials: ['a:2'] });
+    // msgSerial 1 was skipped; sent now, it is a re-send (publish.ts) answered with no serials, as the newest.
+    ledger.remember({ msgSerial: 1, serials: [] });
+    // 2 re-sent: its answer again, in its place, not a second entry.
+    ledger.remember({ msgSerial: 2, serials: ['a:2'] });
+    assert.equal(ledger.remembered, 3);
+    for (let m = 3; m < MEMORY + 1; m++) ledger.remember({ msgSerial: m, serials: [`a:${m}`] });
+    assert.equal(ledger.answered(0), undefined, 'the oldest forgotten past 256');
+    assert.deepStrictEqual(ledger.answered(2), { msgSerial: 2, serials: ['a:2'] });
+    assert.deepStrictEqual(ledger.answered(1), { msgSerial: 1, serials: [] });
+  });
+
   it('gives a re-sent msgSerial the ACK it had, byte for byte, 255 publishes later', () => {
     const ledger = new AckLedger();
     const first = ledger.reply({ msgSerial: 0, serials: ['abc:0'] }, undefined)!;

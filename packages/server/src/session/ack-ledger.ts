@@ -50,6 +50,11 @@ class AnswerRing {
   /** Ring position of the oldest answer. */
   private head = 0;
   private count = 0;
+  /**
+   * No msgSerial above this was ever answered. Not the newest's: a re-sent msgSerial too old to be
+   * remembered is answered again (publish.ts) and goes in as the newest, below earlier ones.
+   */
+  private max = -Infinity;
 
   get size(): number {
     return this.count;
@@ -67,8 +72,7 @@ class AnswerRing {
 
   set(msgSerial: number, answer: Answer): void {
     // A new msgSerial is higher than every one answered (claim): no search then.
-    const newest = this.count > 0 ? this.serials[this.slot(this.count - 1)]! : -Infinity;
-    const found = msgSerial > newest ? -1 : this.find(msgSerial);
+    const found = msgSerial > this.max ? -1 : this.find(msgSerial);
     if (found >= 0) {
       this.answers[found] = answer;
       return;
@@ -84,6 +88,7 @@ class AnswerRing {
     const s = this.slot(this.count++);
     this.serials[s] = msgSerial;
     this.answers[s] = answer;
+    if (msgSerial > this.max) this.max = msgSerial;
   }
 
   get(msgSerial: number): Answer | undefined {
