@@ -12,6 +12,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { chartPng, chartSvg } from './chart.js';
+import { parseJson } from './clients/client.js';
 import type { MemoryReport } from './servers/main.js';
 import { residentWithoutYoung, type CaseResult } from './metrics.js';
 import { Deployment } from './deployment.js';
@@ -226,9 +227,6 @@ interface SavedReport {
   info: RunInfo;
   cases: CaseResult[];
 }
-
-/** JSON.parse, its result unknown until checked. */
-const parseJson: (text: string) => unknown = JSON.parse;
 
 /** Whether `v` has report.json's three parts (the file is this tool's own output, checked for its shape only). */
 function isSavedReport(v: unknown): v is SavedReport {

@@ -18,6 +18,7 @@ import { Attachment, Session } from '@encke/server/internal';
 import { RawClient } from './helpers/raw-ws.js';
 import { KEYS, startServer, type TestServer } from './helpers/server.js';
 import { recordSessions } from './helpers/session-spy.js';
+import { field } from './helpers/field.js';
 
 for (const format of ['json', 'msgpack'] as Format[]) {
   describe(`an idle attached connection keeps no rare state (${format})`, () => {
@@ -44,17 +45,13 @@ for (const format of ['json', 'msgpack'] as Format[]) {
       await client.next(Action.ATTACHED, 5000, (pm) => pm.channel === channel);
       const session = sessions.get(connected.connectionId!);
       assert.ok(session, 'the session flushed CONNECTED');
-      assert.equal(Reflect.get(session, 'extras'), null, 'no rare state');
+      assert.equal(field(session, 'extras'), null, 'no rare state');
       const att = session.attached;
       assert.ok(att instanceof Attachment, 'the one attachment in the field, no Map');
       assert.equal(att.name, channel);
-      assert.equal(Reflect.get(att, 'extras'), null);
-      assert.equal(Reflect.get(att.channel, 'traffic'), null, 'the channel has had no event');
-      assert.equal(
-        Reflect.get(session.transport!, 'peer'),
-        session,
-        'no early frames held: the session takes the frames',
-      );
+      assert.equal(field(att, 'extras'), null);
+      assert.equal(field(att.channel, 'traffic'), null, 'the channel has had no event');
+      assert.equal(field(session.transport!, 'peer'), session, 'no early frames held: the session takes the frames');
       assert.equal(session.transport!.format, format);
       assert.ok(session.transport instanceof WebSocket, 'the transport is the WebSocket itself');
       assert.equal(session.appId, session.app.id);
@@ -63,7 +60,7 @@ for (const format of ['json', 'msgpack'] as Format[]) {
       client.send(publish);
       await client.next(Action.ACK, 5000, (pm) => pm.msgSerial === 0);
       await client.next(Action.MESSAGE, 5000, (pm) => pm.channel === channel);
-      const extras: unknown = Reflect.get(session, 'extras');
+      const extras: unknown = field(session, 'extras');
       assert.ok(extras !== null, 'the ledger, made by the publish');
       assert.equal(session.msgSerialHigh, 0);
       assert.equal(att.channel.itemsIn, 1);

@@ -16,6 +16,7 @@ import { WS_VARIANTS, closeAll, connect, realtime } from './helpers/ably.js';
 import { RawClient } from './helpers/raw-ws.js';
 import { KEYS, startServer, type TestServer } from './helpers/server.js';
 import { recordSessions } from './helpers/session-spy.js';
+import { field } from './helpers/field.js';
 
 /** More than `ws`'s maxPendingAutoPongs (60): a pong that did not count down would end the connection. */
 const PINGS = 100;
@@ -47,7 +48,7 @@ describe('WebSocket transports share what ws makes per connection', () => {
       try {
         const channel = `shared-${variant.format}`;
         const ca = a.channels.get(channel);
-        const got = new Promise<unknown>((resolve) => void ca.subscribe((m) => resolve(m.data)));
+        const got = new Promise<unknown>((resolve) => void ca.subscribe((m) => resolve(field(m, 'data'))));
         await ca.attach();
         await b.channels.get(channel).publish('m', 'hello');
         assert.equal(await got, 'hello');
@@ -60,7 +61,7 @@ describe('WebSocket transports share what ws makes per connection', () => {
         assert.deepEqual(Object.keys(ta._extensions), []);
         assert.equal(typeof ta._autoPongComplete, 'function');
         assert.equal(ta._autoPongComplete, tb._autoPongComplete, 'one pong mark');
-        assert.equal(Reflect.get(ta, 'peer'), sessions.get(a.connection.id!), 'the session takes the frames');
+        assert.equal(field(ta, 'peer'), sessions.get(a.connection.id!), 'the session takes the frames');
       } finally {
         await closeAll(a, b);
       }

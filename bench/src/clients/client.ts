@@ -5,6 +5,9 @@
 import type { Documents } from '../documents.js';
 import type { Sink } from '../payload.js';
 
+/** JSON.parse typed as what it is for text from a socket: a value to be checked before use. */
+export const parseJson: (text: string) => unknown = JSON.parse;
+
 export interface ClientContext {
   port: number;
   sink: Sink;

@@ -16,6 +16,7 @@ import {
 } from '@encke/protocol';
 import { DELTA_FORMAT } from '../documents.js';
 import {
+  parseJson,
   PollingClient,
   STEP_TIMEOUT_MS,
   publisherOn,
@@ -258,7 +259,7 @@ export class EnckeCometClient extends PollingClient {
         `/comet/connect?key=${encodeURIComponent(ENCKE_KEY)}&heartbeats=true&v=${PROTOCOL_VERSION}&stream=false`,
       );
       if (res.status !== 200) return false;
-      const pm = asMessages(JSON.parse(res.body.toString('utf8')))[0];
+      const pm = asMessages(parseJson(res.body.toString('utf8')))[0];
       const key = pm?.connectionDetails?.connectionKey;
       if (pm?.action !== Action.CONNECTED || key === undefined) return false;
       await conn.request('GET', `/comet/${key}/close?key=${encodeURIComponent(ENCKE_KEY)}`);
@@ -276,7 +277,7 @@ export class EnckeCometClient extends PollingClient {
     const handleBody = (body: Buffer): boolean => {
       if (body.length === 0 || (!reader && ctx.sink.scan(body) > 0)) return true;
       let ok = true;
-      for (const pm of asMessages(JSON.parse(body.toString('utf8')))) {
+      for (const pm of asMessages(parseJson(body.toString('utf8')))) {
         if (reader && pm.action === Action.MESSAGE) reader(pm);
         else ok = hs.handle(pm) && ok;
       }

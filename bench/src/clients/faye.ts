@@ -5,6 +5,7 @@
  */
 import { isArrayValue, isPlainObject } from '@encke/protocol';
 import {
+  parseJson,
   PollingClient,
   STEP_TIMEOUT_MS,
   publisherOn,
@@ -32,7 +33,7 @@ interface BayeuxMessage {
 
 /** A Bayeux reply body: an array of messages, each with a channel (checked, not cast). */
 function bayeuxMessages(text: string): BayeuxMessage[] {
-  const value = JSON.parse(text) as unknown;
+  const value = parseJson(text);
   const isMessage = (m: unknown): m is BayeuxMessage => isPlainObject(m) && typeof m.channel === 'string';
   if (!isArrayValue(value) || !value.every(isMessage))
     throw new Error(`faye: not a Bayeux reply: ${text.slice(0, 200)}`);

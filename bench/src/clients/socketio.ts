@@ -5,6 +5,7 @@
  */
 import { isPlainObject } from '@encke/protocol';
 import {
+  parseJson,
   PollingClient,
   STEP_TIMEOUT_MS,
   publisherOn,
@@ -38,7 +39,7 @@ class SioHandshake {
   packet(p: string): string | undefined {
     if (p === PING) return PONG;
     if (p.startsWith('0{')) {
-      const open = JSON.parse(p.slice(1)) as unknown;
+      const open = parseJson(p.slice(1));
       if (!isPlainObject(open) || typeof open.sid !== 'string') throw new Error(`engine.io open without a sid: ${p}`);
       this.sid = open.sid;
       this.open.resolve();

@@ -12,6 +12,9 @@ import { Session } from 'node:inspector';
 import { PerformanceObserver, constants, monitorEventLoopDelay, type IntervalHistogram } from 'node:perf_hooks';
 import { GCProfiler, getHeapStatistics, setFlagsFromString } from 'node:v8';
 
+/** A property read as what it is here (a GC entry's `detail` is typed `any`): a value checked before use. */
+const fieldOf: (target: object, key: string) => unknown = Reflect.get;
+
 export interface GcKind {
   count: number;
   /** Sum of the pauses (ms). */
@@ -123,8 +126,8 @@ export class ProbeAgent {
       let seen = 0;
       const observer = new PerformanceObserver((list) => {
         for (const entry of list.getEntries()) {
-          const detail: unknown = Reflect.get(entry, 'detail');
-          const kind: unknown = typeof detail === 'object' && detail !== null ? Reflect.get(detail, 'kind') : undefined;
+          const detail = fieldOf(entry, 'detail');
+          const kind: unknown = typeof detail === 'object' && detail !== null ? fieldOf(detail, 'kind') : undefined;
           if (kind === constants.NODE_PERFORMANCE_GC_MINOR && ++seen === after) {
             observer.disconnect();
             this.stopAllocations();

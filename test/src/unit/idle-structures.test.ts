@@ -25,6 +25,7 @@ import {
   type Subscriber,
 } from '@encke/server/internal';
 import { channelCounters } from '../helpers/channel-counters.js';
+import { field } from '../helpers/field.js';
 
 const APP = 'app';
 const RETENTION = { maxAge: 60_000, maxCount: 100 };
@@ -78,17 +79,17 @@ describe('LocalChannel subscribers: one in a field, a Set from two', () => {
     ch.addSubscriber(a);
     ch.addSubscriber(a);
     assert.equal(ch.subscriberCount, 1);
-    assert.equal(Reflect.get(ch, 'subs'), a, 'one subscriber: in the field itself, no array or Set');
+    assert.equal(field(ch, 'subs'), a, 'one subscriber: in the field itself, no array or Set');
     ch.addSubscriber(b);
     ch.addSubscriber(c);
-    const subs: unknown = Reflect.get(ch, 'subs');
+    const subs: unknown = field(ch, 'subs');
     assert.ok(subs instanceof Set);
     assert.deepEqual([...ch.subscribers], [a, b, c]);
     assert.equal(ch.deleteSubscriber(b), true);
     assert.deepEqual([...ch.subscribers], [a, c]);
     assert.equal(ch.deleteSubscriber(a), true);
     assert.deepEqual([...ch.subscribers], [c]);
-    assert.equal(Reflect.get(ch, 'subs'), c, 'back to one: the Set is dropped');
+    assert.equal(field(ch, 'subs'), c, 'back to one: the Set is dropped');
     assert.equal(ch.deleteSubscriber(a), false);
     assert.equal(ch.deleteSubscriber(c), true);
     assert.equal(ch.subscriberCount, 0);
@@ -193,15 +194,15 @@ describe('MemoryChannel: no log until the first event', () => {
   it('allocates the log on the first event and releases it when trimmed empty; reads the same throughout', () => {
     const now = Date.now();
     const ch = new MemoryChannel(now, RETENTION);
-    assert.equal(Reflect.get(ch, 'log'), null, 'attached only: no log array');
+    assert.equal(field(ch, 'log'), null, 'attached only: no log array');
     assert.equal(ch.hasEvents, false);
     assert.equal(ch.isEmpty(), true);
     assert.deepEqual(ch.readAfter(ch.epoch, 0, 10), { events: [], complete: true });
     assert.deepEqual(ch.readLast('message', 10), []);
     ch.trim(now);
-    assert.equal(Reflect.get(ch, 'log'), null, 'trimming nothing makes nothing');
+    assert.equal(field(ch, 'log'), null, 'trimming nothing makes nothing');
     const outcome = ch.append({ kind: 'message', timestamp: now, messages: [{ data: 'm' }] }, now, 0);
-    const log: unknown = Reflect.get(ch, 'log');
+    const log: unknown = field(ch, 'log');
     assert.ok(log instanceof PackedLog, 'the log (as bytes: packed-log.ts)');
     assert.deepEqual(
       ch.readAfter(ch.epoch, 0, 10).events.map((e) => e.seq),
@@ -210,7 +211,7 @@ describe('MemoryChannel: no log until the first event', () => {
     assert.equal(outcome.serials.length, 1);
     // Past maxAge the event leaves the log, and the array with it.
     ch.trim(now + RETENTION.maxAge + 1);
-    assert.equal(Reflect.get(ch, 'log'), null);
+    assert.equal(field(ch, 'log'), null);
     assert.equal(ch.hasEvents, false);
     assert.equal(ch.head().seq, 1, 'the position stays');
   });
@@ -222,14 +223,14 @@ describe('MemoryChannel: no log until the first event', () => {
     const publish = (at: number, id: string): string[] =>
       ch.append({ kind: 'message', timestamp: at, messages: [{ id, data: id }] }, at, window).serials;
     ch.append({ kind: 'message', timestamp: now, messages: [{ data: 'no id' }] }, now, window);
-    assert.equal(Reflect.get(ch, 'seenIds'), null, 'nothing to remember before a message with an id');
+    assert.equal(field(ch, 'seenIds'), null, 'nothing to remember before a message with an id');
     const [first] = publish(now, 'm1');
     assert.deepEqual(publish(now + 10, 'm1'), [first], 'a re-send within the window gets the first serial');
     assert.notEqual(publish(now + 20, 'm2')[0], first);
     assert.equal(ch.head().seq, 3, 'the duplicate was not appended');
     // Past the window every id is forgotten, and the map with them.
     ch.trim(now + 20 + window + 1);
-    assert.equal(Reflect.get(ch, 'seenIds'), null);
+    assert.equal(field(ch, 'seenIds'), null);
     assert.notEqual(publish(now + 30 + window, 'm1')[0], first, 'out of the window: a new publish');
   });
 
@@ -239,7 +240,7 @@ describe('MemoryChannel: no log until the first event', () => {
     assert.equal(ch.untouchedFor(now + 1234), 1234);
     ch.touch(now + 5000);
     assert.equal(ch.untouchedFor(now + 6000), 1000);
-    const stored: unknown = Reflect.get(ch, 'touched');
+    const stored: unknown = field(ch, 'touched');
     assert.ok(Number.isInteger(stored) && Math.abs(stored as number) <= SMI_MAX);
   });
 });

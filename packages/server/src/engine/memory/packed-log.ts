@@ -21,6 +21,9 @@ import { deserialize, serialize } from 'node:v8';
 import { isPlainObject } from '@encke/protocol';
 import type { ChannelEvent, EventKind } from '../channel-store.js';
 
+/** V8's deserializer typed as what it gives back here: a value checked before use (`isEvent`). */
+const deserializeValue: (bytes: Buffer) => unknown = deserialize;
+
 const KINDS: readonly EventKind[] = ['message', 'presence', 'annotation'];
 /** Numbers kept per event: seq, timestamp, kind, byte start, byte length. */
 const STRIDE = 5;
@@ -103,7 +106,7 @@ export class PackedLog {
     const start = this.index[s + START]!;
     // Decoded from a copy: V8's deserializer makes binary data (Uint8Array, Buffer) views of the
     // bytes it reads, and the ring's bytes are written over once the event leaves the log.
-    const value: unknown = deserialize(Buffer.from(this.bytes.subarray(start, start + this.index[s + LENGTH]!)));
+    const value = deserializeValue(Buffer.from(this.bytes.subarray(start, start + this.index[s + LENGTH]!)));
     if (!isEvent(value)) throw new Error('channel log: an event did not decode');
     return value;
   }
