@@ -1,9 +1,11 @@
 /**
  * ESLint (flat config), run by `npm test` (`npm run lint`). Its job is to keep the shape of the
- * code: no import cycles, and data flowing one way through the server's layers
- * (docs/architecture.md, "Layers"). Formatting is Prettier's (`npm run format:check`), not ESLint's.
+ * code: no import cycles, data flowing one way through the server's layers
+ * (docs/architecture.md, "Layers"), and no value typed `any` anywhere (docs/architecture.md, "Types:
+ * no any"). Formatting is Prettier's (`npm run format:check`), not ESLint's.
  */
 import tseslint from 'typescript-eslint';
+import noAnyValue from './scripts/eslint/no-any-value.js';
 import importX from 'eslint-plugin-import-x';
 import { createTypeScriptImportResolver } from 'eslint-import-resolver-typescript';
 
@@ -76,8 +78,18 @@ export default tseslint.config(
   { ignores: ['**/dist/**', '**/node_modules/**', 'bench/results/**', 'test/fixtures/**', 'packages/cli/bin/**'] },
   {
     files: ['**/*.ts'],
-    languageOptions: { parser: tseslint.parser, ecmaVersion: 'latest', sourceType: 'module' },
-    plugins: { '@typescript-eslint': tseslint.plugin, 'import-x': importX },
+    languageOptions: {
+      parser: tseslint.parser,
+      ecmaVersion: 'latest',
+      sourceType: 'module',
+      // Type information for the no-any rules: each file is checked in the program of its tsconfig.
+      parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname },
+    },
+    plugins: {
+      '@typescript-eslint': tseslint.plugin,
+      'import-x': importX,
+      local: { rules: { 'no-any-value': noAnyValue } },
+    },
     settings: {
       // The parser import-x reads imported files with (no-cycle follows imports through them).
       'import-x/parsers': { '@typescript-eslint/parser': ['.ts'] },
@@ -91,7 +103,15 @@ export default tseslint.config(
       'import-x/no-self-import': 'error',
       // `import { type A }` with only types still loads the module at run time (verbatimModuleSyntax): say `import type`.
       '@typescript-eslint/no-import-type-side-effects': 'error',
+      // No value typed `any` (docs/architecture.md, "Types: no any"): none written, none used unchecked, and
+      // (local/no-any-value) none at all, not even one flowing into `unknown`, which the no-unsafe-* rules allow.
       '@typescript-eslint/no-explicit-any': 'error',
+      '@typescript-eslint/no-unsafe-assignment': 'error',
+      '@typescript-eslint/no-unsafe-member-access': 'error',
+      '@typescript-eslint/no-unsafe-call': 'error',
+      '@typescript-eslint/no-unsafe-return': 'error',
+      '@typescript-eslint/no-unsafe-argument': 'error',
+      'local/no-any-value': 'error',
     },
   },
   {

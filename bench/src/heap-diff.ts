@@ -9,6 +9,7 @@
  * Strings are one row ("(strings)"), whatever their text. Self sizes only: a row is what objects of
  * that kind take themselves, not what they retain.
  */
+import { parseJson } from '@encke/protocol';
 import { readFileSync } from 'node:fs';
 
 interface Snapshot {
@@ -26,7 +27,7 @@ const STRING_TYPES = new Set(['string', 'concatenated string', 'sliced string'])
 
 /** Self size and count of every kind of object in a snapshot. */
 export function tally(file: string): Map<string, Row> {
-  const snap = JSON.parse(readFileSync(file, 'utf8')) as Snapshot;
+  const snap = parseJson(readFileSync(file, 'utf8')) as Snapshot;
   const fields = snap.snapshot.meta.node_fields;
   const types = snap.snapshot.meta.node_types[0];
   const width = fields.length;

@@ -5,6 +5,7 @@
  *   node bench/dist/profile-summary.js <file.cpuprofile> [top] [from-s] [to-s]
  *   node bench/dist/profile-summary.js <file.cpuprofile> timeline
  */
+import { parseJson } from '@encke/protocol';
 import { readFileSync } from 'node:fs';
 
 interface ProfileNode {
@@ -101,7 +102,7 @@ export function summarise(profile: CpuProfile, n = 25, from = 0, to = Infinity):
 if (process.argv[1]?.endsWith('profile-summary.js')) {
   const file = process.argv[2];
   if (!file) throw new Error('usage: profile-summary.js <file.cpuprofile> [top] [from-s] [to-s] | timeline');
-  const profile = JSON.parse(readFileSync(file, 'utf8')) as CpuProfile;
+  const profile = parseJson(readFileSync(file, 'utf8')) as CpuProfile;
   const [top, from, to] = process.argv.slice(3);
   console.log(
     top === 'timeline'

@@ -5,7 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { Action, Err } from '@encke/protocol';
+import { Action, Err, parseJson } from '@encke/protocol';
 import { buildApp, ConfigError } from '@encke/server';
 import WebSocket from 'ws';
 import { jsonpRequest } from './helpers/jsonp.js';
@@ -52,7 +52,7 @@ describe('allowed origins', () => {
     ] as const) {
       const ws = new WebSocket(`ws://127.0.0.1:${ts.port}/?${K}&format=json&v=6`, { origin });
       const first = await new Promise<{ action: number; error?: { code: number } }>((resolve) =>
-        ws.once('message', (d: Buffer) => resolve(JSON.parse(d.toString()) as never)),
+        ws.once('message', (d: Buffer) => resolve(parseJson(d.toString()) as never)),
       );
       assert.equal(first.action, ok ? Action.CONNECTED : Action.ERROR, origin);
       if (!ok) assert.equal(first.error?.code, Err.forbidden.code);

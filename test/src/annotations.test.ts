@@ -5,6 +5,7 @@
  * (`message.summary`, the summary reducer) reach every subscriber, and `getMessage`, history and
  * `annotations.get` (paged, oldest first) read them back.
  */
+import { dataOf } from './helpers/field.js';
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import * as Ably from 'ably';
@@ -79,7 +80,7 @@ for (const variant of [...WS_VARIANTS, ...COMET_VARIANTS]) {
           ],
         );
         assert.ok(got.every((a) => a.messageSerial === serial && a.serial! > serial));
-        assert.equal(got[1]!.data, 'from bob');
+        assert.equal(dataOf(got[1]!), 'from bob');
         assert.equal(got[2]!.count, 3);
 
         const summaries = (await messages.waitFor(5)).slice(1);
@@ -101,7 +102,7 @@ for (const variant of [...WS_VARIANTS, ...COMET_VARIANTS]) {
         for (const format of ['json', 'msgpack'] as Format[]) {
           const channel = rest(ts, format).channels.get(name);
           const latest = await channel.getMessage(serial);
-          assert.equal(latest.data, 'first!');
+          assert.equal(dataOf(latest), 'first!');
           assert.equal(latest.action, 'message.create', 'a summary makes no new version');
           assert.deepEqual(latest.annotations?.summary, final);
           const history = await channel.history();

@@ -7,7 +7,7 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { Action, Err, type ErrorDef, type ProtocolMessage } from '@encke/protocol';
+import { Action, Err, type ErrorDef, type ProtocolMessage, parseJson } from '@encke/protocol';
 import { tokenCodec } from '@encke/server/internal';
 import { basicAuth, fetchToken, makeJwt, postJson, signTokenRequest, type RestReply } from './helpers/auth.js';
 import { eventually, sleep } from './helpers/ably.js';
@@ -199,7 +199,7 @@ function forged(claimedKey: string, signingKey: string): string {
 
 function tamper(token: string): string {
   const [v, claims, sig] = token.split('~') as [string, string, string];
-  const decoded = JSON.parse(Buffer.from(claims, 'base64url').toString('utf8')) as Record<string, unknown>;
+  const decoded = parseJson(Buffer.from(claims, 'base64url').toString('utf8')) as Record<string, unknown>;
   decoded.c = '{"*":["*"]}';
   decoded.u = 'admin';
   return `${v}~${Buffer.from(JSON.stringify(decoded)).toString('base64url')}~${sig}`;

@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { request, type IncomingMessage } from 'node:http';
 import { describe, it } from 'node:test';
-import { Err } from '@encke/protocol';
+import { Err, parseJson } from '@encke/protocol';
 import { closeAll, connect, realtime } from './helpers/ably.js';
 import { useBrowserFixture } from './helpers/browser.js';
 import { KEYS } from './helpers/server.js';
@@ -86,7 +86,7 @@ describe('occupancy badge', () => {
     ] as const) {
       const badge = await BadgeReader.open(f.ts.port, path);
       await badge.ended;
-      assert.equal((JSON.parse(badge.raw) as { error: { code: number } }).error.code, code, path);
+      assert.equal((parseJson(badge.raw) as { error: { code: number } }).error.code, code, path);
     }
   });
 

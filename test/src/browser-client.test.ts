@@ -4,6 +4,7 @@
  * buffers streamed responses, and continuity per transport through a proxy that cuts the page's
  * connections every ~0.5 s while 1,000 numbered messages flow each way.
  */
+import { dataOf } from './helpers/field.js';
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type * as Ably from 'ably';
@@ -49,12 +50,12 @@ describe('@encke/client in Chromium', () => {
           assert.deepEqual(got.map((m) => m.name).sort(), ['from-page', 'from-sdk']);
           assert.equal(got.find((m) => m.name === 'from-sdk')?.data, 'hello page');
           const sdkGot = await atSdk.waitFor(2);
-          assert.deepEqual(sdkGot.find((m) => m.name === 'from-page')?.data, { n: 1 });
+          assert.deepEqual(dataOf(sdkGot.find((m) => m.name === 'from-page')), { n: 1 });
           await p.enter('a', channel, 'here');
           await new Promise((r) => setTimeout(r, 100));
           const members = await ably.channels.get(channel).presence.get();
           assert.deepEqual(
-            members.map((m) => `${m.clientId}=${String(m.data)}`),
+            members.map((m) => `${m.clientId}=${String(dataOf(m))}`),
             ['page=here'],
           );
           assert.deepEqual(await p.members('a', channel), ['page=here']);
@@ -153,7 +154,7 @@ describe('@encke/client in Chromium', () => {
           const streams: [string, number[]][] = [
             ['page, its own', atPage.filter((m) => m.connectionId === id).map((m) => Number(m.data))],
             ['page, from the SDK', atPage.filter((m) => m.connectionId !== id).map((m) => Number(m.data))],
-            ['SDK, from the page', atSdk.items.filter((m) => m.connectionId === id).map((m) => Number(m.data))],
+            ['SDK, from the page', atSdk.items.filter((m) => m.connectionId === id).map((m) => Number(dataOf(m)))],
           ];
           const missing = streams.map(
             ([who, ns]) =>

@@ -7,6 +7,7 @@
  * (leader) or any tab (worker) hands over with every message exactly once, in order, both ways.
  * Each test has its own server and browser, so nothing (workers, locks, connections) carries over.
  */
+import { dataOf } from './helpers/field.js';
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type * as Ably from 'ably';
@@ -79,7 +80,7 @@ describe('@encke/client in Chromium: tabs of one origin share one connection', (
     let list: string[] = [];
     const deadline = Date.now() + 10_000;
     while (Date.now() < deadline) {
-      list = (await sdk.channels.get(channel).presence.get()).map((m) => `${m.clientId}=${String(m.data)}`).sort();
+      list = (await sdk.channels.get(channel).presence.get()).map((m) => `${m.clientId}=${String(dataOf(m))}`).sort();
       if (list.length === n) break;
       await new Promise((r) => setTimeout(r, 100));
     }
@@ -197,7 +198,7 @@ describe('@encke/client in Chromium: tabs of one origin share one connection', (
           );
           await atSdk.waitFor(COUNT, 30_000).catch(() => undefined);
           assertExactlyOnceInOrder(
-            atSdk.items.map((m) => Number(m.data)),
+            atSdk.items.map((m) => Number(dataOf(m))),
             COUNT,
             'SDK, up',
           );

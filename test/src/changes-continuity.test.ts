@@ -5,6 +5,8 @@
  * (JSON, msgpack) and comet (streaming, long polling); and an SSE API stream resumed with its last
  * event id after an update repeats nothing.
  */
+import { dataOf } from './helpers/field.js';
+import { parseJson } from '@encke/protocol';
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import * as Ably from 'ably';
@@ -65,7 +67,7 @@ for (const variant of [...WS_VARIANTS, ...COMET_VARIANTS]) {
         await annotations.waitFor(1);
         await sleep(200);
         assert.deepEqual(
-          messages.items.map((m) => [m.action, m.data]),
+          messages.items.map((m) => [m.action, dataOf(m)]),
           [
             ['message.create', 'v1'],
             ['message.update', 'v2'],
@@ -110,7 +112,7 @@ describe('changes on the SSE API', () => {
       await writer.annotations.publish(serials[0]!, { type: 'seen:total.v1' });
       const events = await first.eventsNamed('message', 3);
       const parsed = events.map(
-        (e) => JSON.parse(e.data) as { action: number; data?: string; serial: string; version?: { serial?: string } },
+        (e) => parseJson(e.data) as { action: number; data?: string; serial: string; version?: { serial?: string } },
       );
       assert.deepEqual(
         parsed.map((m) => [m.action, m.data]),
@@ -128,7 +130,7 @@ describe('changes on the SSE API', () => {
       const resumed = await EventStreamReader.open(url(`&lastEvent=${encodeURIComponent(resumeAt)}`), {}, 'sse');
       try {
         const again = await resumed.eventsNamed('message', 2);
-        const got = again.map((e) => JSON.parse(e.data) as { action: number; data?: string });
+        const got = again.map((e) => parseJson(e.data) as { action: number; data?: string });
         assert.deepEqual(
           got.map((m) => [m.action, m.data]),
           [

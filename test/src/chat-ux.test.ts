@@ -4,6 +4,7 @@
  * that sends the same message once), keyboard-only use, and the screenshots the README shows
  * (desktop and phone), written to docs/screenshots/.
  */
+import { dataOf } from './helpers/field.js';
 import assert from 'node:assert/strict';
 import * as Ably from 'ably';
 import { after, before, describe, it } from 'node:test';
@@ -115,7 +116,7 @@ describe('chat demo: who is typing', () => {
       const updates: { t: number; typing: boolean }[] = [];
       await watcher.channels.get('chat:throttle').presence.subscribe('update', (p) => {
         if (p.clientId === 'Bo')
-          updates.push({ t: Date.now(), typing: (p.data as { typing?: boolean }).typing === true });
+          updates.push({ t: Date.now(), typing: (dataOf(p) as { typing?: boolean }).typing === true });
       });
       await bo.page.focus('#composer-text');
       const started = Date.now();

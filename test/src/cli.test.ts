@@ -1,4 +1,5 @@
 /** `encke serve`: flags, config files, one-line errors with exit codes, logs, the dev key, --version. */
+import { parseJson } from '@encke/protocol';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
@@ -289,7 +290,7 @@ describe('encke command errors (the real command): one line on stderr and an exi
     assert.equal(r.stdout, `${VERSION}\n`);
     assert.equal(
       VERSION,
-      (JSON.parse(readFileSync(join(REPO, 'packages/cli/package.json'), 'utf8')) as { version: string }).version,
+      (parseJson(readFileSync(join(REPO, 'packages/cli/package.json'), 'utf8')) as { version: string }).version,
     );
   });
 
@@ -401,7 +402,7 @@ describe('encke serve logs', () => {
       return text;
     };
     assert.match(out(true), /^\d\d:\d\d:\d\d\.\d{3} \x1b\[32mINFO \x1b\[0m hello a=1\n$/);
-    assert.deepEqual(Object.keys(JSON.parse(out(false)) as object), ['level', 'time', 'a', 'msg']);
+    assert.deepEqual(Object.keys(parseJson(out(false)) as object), ['level', 'time', 'a', 'msg']);
     assert.equal(
       formatPretty({ level: 'warn', time: '2026-01-01T10:00:00.000Z', msg: 'x', reason: 'two words', code: 40101 }),
       '10:00:00.000 WARN  x reason="two words" code=40101',
@@ -427,7 +428,7 @@ describe('the development key survives restarts', () => {
       first.kill();
     }
     const file = join(cwd, DEV_KEY_FILE);
-    assert.deepEqual(JSON.parse(readFileSync(file, 'utf8')), { key });
+    assert.deepEqual(parseJson(readFileSync(file, 'utf8')), { key });
     assert.equal(statSync(file).mode & 0o777, 0o600);
 
     const second = spawnEncke(['serve', '--port', '0'], { cwd });

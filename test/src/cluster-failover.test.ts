@@ -2,6 +2,7 @@
  * Failures in a cluster: a node killed with SIGKILL in the middle of a numbered publish stream (real
  * processes, started with the `encke serve` command), and a Redis restart.
  */
+import { dataOf } from './helpers/field.js';
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
@@ -119,7 +120,7 @@ describe('cluster failover', () => {
       await sleep(300);
       for (const [i, c] of collectors.entries()) {
         assert.deepEqual(
-          c.items.map((m) => Number(m.data)),
+          c.items.map((m) => Number(dataOf(m))),
           range(sent),
           `subscriber ${i}: every message once, in order`,
         );
@@ -178,7 +179,7 @@ describe('cluster failover', () => {
       }
       await got.waitFor(10, 15_000);
       assert.deepEqual(
-        got.items.map((m) => Number(m.data)),
+        got.items.map((m) => Number(dataOf(m))),
         range(10),
       );
       assert.equal(subscriber.connection.state, 'connected');
@@ -221,7 +222,7 @@ describe('cluster failover', () => {
       await got.waitFor(6, 10_000);
       await sleep(200);
       assert.deepEqual(
-        got.items.map((m) => Number(m.data)),
+        got.items.map((m) => Number(dataOf(m))),
         range(6),
       );
     } finally {

@@ -5,6 +5,7 @@
  * each, in one order every subscriber sees (the channel's serials); annotations from both nodes
  * sum up in one summary.
  */
+import { dataOf } from './helpers/field.js';
 import assert from 'node:assert/strict';
 import { after, afterEach, before, beforeEach, describe, it } from 'node:test';
 import * as Ably from 'ably';
@@ -79,11 +80,11 @@ describe('protocol features across two nodes on Redis', () => {
       await gotA.waitFor(docs.length);
       await gotB.waitFor(docs.length);
       assert.deepEqual(
-        gotA.items.map((m) => m.data),
+        gotA.items.map((m) => dataOf(m)),
         docs,
       );
       assert.deepEqual(
-        gotB.items.map((m) => m.data),
+        gotB.items.map((m) => dataOf(m)),
         docs,
       );
       assert.ok(d0.calls() >= docs.length - 2, `node 0 sent deltas (${d0.calls()} decoded)`);
@@ -119,10 +120,10 @@ describe('protocol features across two nodes on Redis', () => {
       await got1.waitFor(22);
       const order = (items: Ably.InboundMessage[]): string[] => items.map((m) => `${m.action}:${m.version.serial}`);
       assert.deepEqual(order(got1.items), order(got0.items), 'both nodes deliver the same changes in the same order');
-      const appendsSeen = got0.items.filter((m) => m.action === 'message.append').map((m) => m.data as string);
+      const appendsSeen = got0.items.filter((m) => m.action === 'message.append').map((m) => dataOf(m) as string);
       assert.deepEqual([...appendsSeen].sort(), [...fragments].sort(), 'each append once');
       const latest = await restOn(p1).channels.get(name).getMessage(serial);
-      assert.equal(latest.data, appendsSeen.join(''), 'the message accumulated the appends in the order delivered');
+      assert.equal(dataOf(latest), appendsSeen.join(''), 'the message accumulated the appends in the order delivered');
       assert.equal(latest.name, 'done');
       assert.equal(latest.version?.description, 'finished');
       const versions = await restOn(p0, { useBinaryProtocol: false }).channels.get(name).getMessageVersions(serial);

@@ -3,6 +3,7 @@
  * presence and history across nodes; resumes that land on another node; comet requests of one
  * connection sent round-robin to different nodes (no sticky sessions); drain.
  */
+import { dataOf } from './helpers/field.js';
 import assert from 'node:assert/strict';
 import { after, afterEach, before, beforeEach, describe, it } from 'node:test';
 import * as Ably from 'ably';
@@ -29,7 +30,7 @@ function client(port: number, options: Ably.ClientOptions = {}): Ably.Realtime {
 }
 
 function numbers(items: Ably.Message[]): number[] {
-  return items.map((m) => Number(m.data));
+  return items.map((m) => Number(dataOf(m)));
 }
 
 describe('cluster of three nodes on Redis', () => {
@@ -67,7 +68,7 @@ describe('cluster of three nodes on Redis', () => {
         gotC.items.map((m) => m.name),
         ['n', 'bin'],
       );
-      assert.deepEqual([...new Uint8Array(gotC.items[1]!.data as ArrayBuffer)], [1, 2, 3]);
+      assert.deepEqual([...new Uint8Array(dataOf(gotC.items[1]!) as ArrayBuffer)], [1, 2, 3]);
 
       const seen = new Collector<Ably.PresenceMessage>();
       await c.channels.get('x').presence.subscribe(seen.listener);
@@ -191,7 +192,7 @@ describe('cluster of three nodes on Redis', () => {
       await got.waitFor(3);
       await sleep(300);
       assert.deepEqual(
-        got.items.map((m) => m.data),
+        got.items.map((m) => dataOf(m)),
         ['before', 'exactly-once', 'after'],
       );
       assert.equal(publisher.connection.id, id, 'resumed on node 2 with the same connection');
@@ -242,11 +243,11 @@ describe('cluster of three nodes on Redis', () => {
       await toComet.waitFor(20);
       await toOther.waitFor(20);
       assert.deepEqual(
-        toComet.items.filter((m) => m.name === 'from-other').map((m) => m.data),
+        toComet.items.filter((m) => m.name === 'from-other').map((m) => dataOf(m)),
         Array.from({ length: 10 }, (_, i) => String(i)),
       );
       assert.deepEqual(
-        toOther.items.filter((m) => m.name === 'from-comet').map((m) => m.data),
+        toOther.items.filter((m) => m.name === 'from-comet').map((m) => dataOf(m)),
         Array.from({ length: 10 }, (_, i) => String(i)),
       );
       // The ACK of the enter can reach the comet client before the event reaches node 0's subscriber.

@@ -7,7 +7,7 @@
 import assert from 'node:assert/strict';
 import { request } from 'node:http';
 import { after, before, describe, it } from 'node:test';
-import { Action, Err, type ProtocolMessage } from '@encke/protocol';
+import { Action, Err, type ProtocolMessage, parseJson } from '@encke/protocol';
 import { rest } from './helpers/ably.js';
 import { EventStreamReader } from './helpers/event-stream.js';
 import { cometRequest } from './helpers/raw-comet.js';
@@ -183,7 +183,7 @@ describe('comet: Server-Sent Events downstream', () => {
   }
 
   const batches = (r: EventStreamReader): ProtocolMessage[] =>
-    r.events.flatMap((e) => JSON.parse(e.data) as ProtocolMessage[]);
+    r.events.flatMap((e) => parseJson(e.data) as ProtocolMessage[]);
   const names = (pms: ProtocolMessage[]): string[] =>
     pms.filter((pm) => pm.action === Action.MESSAGE).flatMap((pm) => pm.messages!.map((m) => m.name!));
 

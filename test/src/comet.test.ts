@@ -3,9 +3,10 @@
  * mode details, heartbeats, superseded recvs, resume (with the SDK, and across transports),
  * msgpack bodies, GET sends, headers, cookies and CORS.
  */
+import { dataOf } from './helpers/field.js';
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { Action, Err, type ProtocolMessage } from '@encke/protocol';
+import { Action, Err, isPlainObject, type ProtocolMessage, parseJson } from '@encke/protocol';
 import { Collector, closeAll, connect, connectionState, eventually, realtime, type Variant } from './helpers/ably.js';
 import { makeJwt } from './helpers/auth.js';
 import { KillableProxy } from './helpers/proxy.js';
@@ -432,7 +433,7 @@ describe('comet resume with the SDK', () => {
         await got.waitFor(15);
         assert.equal(client.connection.id, id, 'same connection after the resume');
         assert.deepEqual(
-          got.items.map((m) => m.data),
+          got.items.map((m) => dataOf(m)),
           Array.from({ length: 15 }, (_, i) => String(i)),
         );
       } finally {
@@ -461,7 +462,9 @@ describe('comet with tokens', () => {
     // Requests repeating the connection's own token are served...
     for (let i = 0; i < 3; i++) assert.equal((await cometRequest(ts.port, `/comet/${key}/recv?${auth}`)).status, 200);
     // ...but not once it has expired: neither the connection nor a remembered verification outlives it.
-    const expires = JSON.parse(Buffer.from(token.split('.')[1]!, 'base64url').toString()).exp * 1000;
+    const claims = parseJson(Buffer.from(token.split('.')[1]!, 'base64url').toString());
+    assert.ok(isPlainObject(claims) && typeof claims.exp === 'number');
+    const expires = claims.exp * 1000;
     await new Promise((resolve) => setTimeout(resolve, expires - Date.now() + 50));
     const late = await cometRequest(ts.port, `/comet/${key}/recv?${auth}`);
     assert.equal(late.status, 401);

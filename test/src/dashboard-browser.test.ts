@@ -163,13 +163,18 @@ describe('admin dashboard: live figures while the chat runs', () => {
   });
 });
 
+/** A table row as the page function sees it (the test project has no DOM types). */
+interface Row {
+  querySelectorAll(selector: 'td'): Iterable<{ readonly textContent: string | null }>;
+}
+
 /** The rows of the dashboard's errors table: code, errors in the last 5 minutes, total. */
 async function errorRows(
   page: import('playwright-core').Page,
 ): Promise<{ code: string; recent: number; total: number }[]> {
   return page.$$eval('#errors tbody tr', (rows) =>
     rows
-      .map((tr) => [...tr.querySelectorAll('td')].map((td) => td.textContent ?? ''))
+      .map((tr: Row) => [...tr.querySelectorAll('td')].map((td) => td.textContent ?? ''))
       .filter((cells) => cells.length === 5)
       .map(([code, , recent, total]) => ({ code: code!, recent: Number(recent), total: Number(total) })),
   );

@@ -5,6 +5,7 @@
  * different points each get a consistent chain, and a decode failure recovers (RTL18): the SDK
  * re-attaches from its last serial and the server restarts the chain with a whole message.
  */
+import { dataOf } from './helpers/field.js';
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import * as Ably from 'ably';
@@ -100,7 +101,7 @@ for (const variant of [...WS_VARIANTS, ...COMET_VARIANTS]) {
         await got.c.waitFor(MESSAGES);
 
         const published = Array.from({ length: MESSAGES }, (_, i) => [String(i), comparable(payload(i))]);
-        const stream = (col: Collector): unknown[] => col.items.map((m) => [m.name, comparable(m.data)]);
+        const stream = (col: Collector): unknown[] => col.items.map((m) => [m.name, comparable(dataOf(m))]);
         assert.deepEqual(stream(got.a), published);
         assert.deepEqual(stream(got.b), published.slice(30));
         assert.deepEqual(stream(got.c), published, 'the failing subscriber lost and repeated nothing');

@@ -4,6 +4,7 @@
  * the official SDK over WebSocket (msgpack and JSON) and comet (streaming and polling) through it,
  * a node killed with SIGKILL mid-stream, and every message delivered exactly once, in order.
  */
+import { dataOf } from './helpers/field.js';
 import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -117,7 +118,7 @@ describe('behind a real load balancer (docs/deployment.md)', () => {
           await Promise.all(
             collectors.map((c, i) =>
               c.waitFor(sent, 60_000).catch((err: Error) => {
-                const got = new Set(c.items.map((m) => Number(m.data)));
+                const got = new Set(c.items.map((m) => Number(dataOf(m))));
                 const missing = [...Array(sent).keys()].filter((n) => !got.has(n));
                 throw new Error(
                   `${SUBSCRIBERS[i]!.name}: ${err.message}; missing ${missing.join(',')}; state ${subscribers[i]!.connection.state}`,
@@ -128,7 +129,7 @@ describe('behind a real load balancer (docs/deployment.md)', () => {
           await sleep(300);
           for (const [i, c] of collectors.entries()) {
             assert.deepEqual(
-              c.items.map((m) => Number(m.data)),
+              c.items.map((m) => Number(dataOf(m))),
               [...Array(sent).keys()],
               `${SUBSCRIBERS[i]!.name}: every message once, in order`,
             );
@@ -206,7 +207,7 @@ describe('behind a real load balancer (docs/deployment.md)', () => {
         await sleep(300);
         for (const [i, c] of collectors.entries()) {
           assert.deepEqual(
-            c.items.map((m) => Number(m.data)),
+            c.items.map((m) => Number(dataOf(m))),
             [...Array(sent).keys()],
             `${SUBSCRIBERS[i]!.name}: every message once, in order`,
           );

@@ -6,6 +6,7 @@
  * replay has them too: the live copies must be dropped). Each way the subscriber must get every
  * message once and in order, over every transport, on the memory and on the Redis engine.
  */
+import { dataOf } from './helpers/field.js';
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type * as Ably from 'ably';
@@ -63,7 +64,7 @@ class ReplayGate {
 }
 
 function numbers(messages: Ably.Message[]): number[] {
-  return messages.map((m) => Number(m.data));
+  return messages.map((m) => Number(dataOf(m)));
 }
 
 function range(n: number): number[] {

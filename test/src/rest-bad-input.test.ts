@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { connect as connectTcp } from 'node:net';
 import { after, before, describe, it } from 'node:test';
-import { Err, encodeMsgpackValue, type ErrorDef } from '@encke/protocol';
+import { Err, encodeMsgpackValue, type ErrorDef, parseJson } from '@encke/protocol';
 import { KEYS, startServer, type TestServer } from './helpers/server.js';
 
 const MAX_MESSAGE_SIZE = 2048;
@@ -362,7 +362,7 @@ describe('rest bad input', () => {
       assert.equal(res.headers.get('content-type'), 'application/json');
       assert.equal(res.headers.get('x-ably-errorcode'), String(c.expect.code));
       assert.ok(res.headers.get('x-ably-errormessage'));
-      const body = JSON.parse(text) as { error: { code: number; statusCode: number; message: string } };
+      const body = parseJson(text) as { error: { code: number; statusCode: number; message: string } };
       assert.equal(body.error.code, c.expect.code);
       assert.equal(body.error.statusCode, c.expect.statusCode);
       assert.equal(typeof body.error.message, 'string');
@@ -388,7 +388,7 @@ describe('rest bad input', () => {
     });
     assert.match(raw, /^HTTP\/1\.1 200 /);
     assert.deepEqual(
-      (JSON.parse(raw.slice(raw.indexOf('\r\n\r\n') + 4)) as { data: string }[]).map((m) => m.data),
+      (parseJson(raw.slice(raw.indexOf('\r\n\r\n') + 4)) as { data: string }[]).map((m) => m.data),
       ['two'],
     );
   });

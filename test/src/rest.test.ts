@@ -2,6 +2,7 @@
  * The REST API driven by the official SDK's `Ably.Rest` (and `Ably.Realtime` where REST meets
  * realtime), once in JSON and once in msgpack.
  */
+import { dataOf, firstItem } from './helpers/field.js';
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import * as Ably from 'ably';
@@ -36,7 +37,7 @@ for (const format of FORMATS) {
       const answer = await client.request('get', '/time', 3);
       assert.equal(answer.statusCode, 200);
       assert.equal(answer.items.length, 1);
-      const requested = answer.items[0] as unknown as number;
+      const requested = firstItem(answer.items) as unknown as number;
       assert.ok(
         typeof requested === 'number' && requested >= t0 - 1000 && requested <= Date.now() + 1000,
         `request time ${String(requested)}`,
@@ -51,7 +52,7 @@ for (const format of FORMATS) {
       assert.equal(page.items.length, 1);
       const msg = page.items[0]!;
       assert.equal(msg.name, 'greeting');
-      assert.equal(msg.data, 'hello');
+      assert.equal(dataOf(msg), 'hello');
       assert.equal(msg.serial, result.serials[0]);
       assert.match(msg.id ?? '', /:0$/);
       assert.equal(typeof msg.timestamp, 'number');
@@ -71,9 +72,9 @@ for (const format of FORMATS) {
         page.items.map((m) => m.name),
         ['a', 'b', 'c'],
       );
-      assert.deepEqual(page.items[0]!.data, { x: 1 });
-      assert.deepEqual(Buffer.from(page.items[1]!.data as Uint8Array), Buffer.from([1, 2, 3]));
-      assert.equal(page.items[2]!.data, 'text');
+      assert.deepEqual(dataOf(page.items[0]!), { x: 1 });
+      assert.deepEqual(Buffer.from(dataOf(page.items[1]!) as Uint8Array), Buffer.from([1, 2, 3]));
+      assert.equal(dataOf(page.items[2]!), 'text');
     });
 
     it('does not duplicate a retried publish with the same message id', async () => {
@@ -231,7 +232,7 @@ for (const format of FORMATS) {
       const second = await first.next();
       assert.deepEqual(second!.items, [`${prefix}:c`]);
       const details = await client.request('get', '/channels', 3, { prefix: `${prefix}:a` });
-      assert.equal((details.items[0] as { channelId: string }).channelId, `${prefix}:a`);
+      assert.equal((firstItem(details.items) as { channelId: string }).channelId, `${prefix}:a`);
     });
 
     it('batch publishes, with a result per channel and capability failures', async () => {
@@ -249,7 +250,7 @@ for (const format of FORMATS) {
       assert.equal(denied.error.code, 40160);
       const history = await client.channels.get('allowed:one').history({ direction: 'forwards' });
       assert.deepEqual(
-        history.items.slice(-2).map((m) => m.data),
+        history.items.slice(-2).map((m) => dataOf(m)),
         ['m1', 'm2'],
       );
       const single = await limited.batchPublish({ channels: ['allowed:three'], messages: [{ data: 'solo' }] });
@@ -264,10 +265,10 @@ for (const format of FORMATS) {
       await client.request('post', path, 3, null, [{ name: 'two', data: 'second' }]);
       const page = await client.request('get', path, 3, { limit: 1, direction: 'forwards' });
       assert.equal(page.statusCode, 200);
-      assert.equal((page.items[0] as Ably.Message).name, 'one');
+      assert.equal((firstItem(page.items) as Ably.Message).name, 'one');
       assert.ok(page.hasNext());
       const next = await page.next();
-      assert.equal((next!.items[0] as Ably.Message).name, 'two');
+      assert.equal((firstItem(next!.items) as Ably.Message).name, 'two');
       const batch = await client.request(
         'post',
         '/messages',
@@ -277,7 +278,7 @@ for (const format of FORMATS) {
       );
       assert.equal(batch.statusCode, 201);
       assert.equal(batch.items.length, 2);
-      assert.ok(!(batch.items[0] as { error?: unknown }).error);
+      assert.ok(!(firstItem(batch.items) as { error?: unknown }).error);
       const failed = await client.request(
         'post',
         '/messages',
@@ -307,7 +308,7 @@ for (const format of FORMATS) {
       const member = page.items[0]!;
       assert.equal(member.action, 'enter');
       assert.equal(member.clientId, 'alice');
-      assert.equal(member.data, 'here');
+      assert.equal(dataOf(member), 'here');
       assert.equal(member.connectionId, 'conn1234abcd');
       assert.equal(member.id, 'conn1234abcd:0:0');
     });
@@ -322,7 +323,7 @@ for (const format of FORMATS) {
         const all = await client.channels.get(name).presence.get();
         assert.deepEqual(all.items.map((m) => m.clientId).sort(), ['ann', 'ben', 'cat', 'dan', 'eve']);
         assert.ok(all.items.every((m) => m.action === 'present' && m.connectionId === live.connection.id));
-        assert.deepEqual(all.items.find((m) => m.clientId === 'cat')?.data, { who: 'cat' });
+        assert.deepEqual(dataOf(all.items.find((m) => m.clientId === 'cat')), { who: 'cat' });
         const byClient = await client.channels.get(name).presence.get({ clientId: 'ben' });
         assert.deepEqual(
           byClient.items.map((m) => m.clientId),

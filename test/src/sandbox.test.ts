@@ -3,15 +3,16 @@
  * `test-app-setup.json` over `POST /apps`, connect with each returned key and check its capability
  * is enforced, load stats fixtures over `POST /stats`, then delete the app.
  */
+import { dataOf } from './helpers/field.js';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
 import * as Ably from 'ably';
-import { Err } from '@encke/protocol';
+import { Err, parseJson } from '@encke/protocol';
 import { closeAll, connect, connectionState, realtime, rest } from './helpers/ably.js';
 import { KEYS, startServer, type TestServer } from './helpers/server.js';
 
-const SETUP = JSON.parse(
+const SETUP = parseJson(
   readFileSync(new URL('../fixtures/ably-common/test-app-setup.json', import.meta.url), 'utf8'),
 ) as { post_apps: { keys: unknown[]; namespaces: unknown[] } };
 const LOG_MAX_COUNT = 5;
@@ -138,8 +139,8 @@ describe('sandbox', () => {
       assert.ok(key.keyName.startsWith(`${app.appId}.`));
       assert.equal(key.keyStr, `${key.keyName}:${key.keySecret}`);
     }
-    assert.deepEqual(JSON.parse(app.keys[0]!.capability), { '*': ['*'] });
-    assert.deepEqual(JSON.parse(app.keys[3]!.capability), { '*': ['subscribe'] });
+    assert.deepEqual(parseJson(app.keys[0]!.capability), { '*': ['*'] });
+    assert.deepEqual(parseJson(app.keys[3]!.capability), { '*': ['subscribe'] });
     assert.equal(app.keys[4]!.revocableTokens, true);
     assert.deepEqual(
       app.namespaces.map((n) => [n.id, n.persisted]),
@@ -196,8 +197,8 @@ describe('sandbox', () => {
       'client_string',
     ]);
     assert.equal(new Set(members.items.map((m) => m.connectionId)).size, 1, 'one connection holds them all');
-    assert.equal(byClient.get('client_string')!.data, 'This is a string clientData payload');
-    assert.deepEqual(byClient.get('client_decoded')!.data, { example: { json: 'Object' } });
+    assert.equal(dataOf(byClient.get('client_string')!), 'This is a string clientData payload');
+    assert.deepEqual(dataOf(byClient.get('client_decoded')!), { example: { json: 'Object' } });
   });
 
   it('keeps more history in a persisted namespace', async () => {

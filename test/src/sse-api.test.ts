@@ -4,6 +4,7 @@
  * twice, also from inside one publish of several messages), rewind, presence, keepalives and
  * heartbeats, error events, and a table of bad requests.
  */
+import { parseJson } from '@encke/protocol';
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { TokenParams } from '@encke/server';
@@ -24,7 +25,7 @@ interface Envelope {
 }
 
 const names = (events: { data: string }[]): (string | undefined)[] =>
-  events.map((e) => (JSON.parse(e.data) as Envelope).name);
+  events.map((e) => (parseJson(e.data) as Envelope).name);
 
 describe('SSE API: /sse and /event-stream', () => {
   let ts: TestServer;
@@ -65,7 +66,7 @@ describe('SSE API: /sse and /event-stream', () => {
     await publish('sse-basic', { name: 'one', data: 'a' });
     await publish('sse-basic', { name: 'two', data: { n: 2 } });
     const events = await r.eventsNamed('message', 2);
-    const [one, two] = events.map((e) => JSON.parse(e.data) as Envelope);
+    const [one, two] = events.map((e) => parseJson(e.data) as Envelope);
     assert.deepEqual([one!.name, one!.data, one!.channel], ['one', 'a', 'sse-basic']);
     assert.equal(two!.name, 'two');
     assert.equal(events[1]!.lastEventId, two!.serial, 'a one-channel id is the message serial');
@@ -90,7 +91,7 @@ describe('SSE API: /sse and /event-stream', () => {
     await publish('sse,b', { name: 'in-b' });
     const events = await r.eventsNamed('message', 2);
     assert.deepEqual(
-      events.map((e) => (JSON.parse(e.data) as Envelope).channel),
+      events.map((e) => (parseJson(e.data) as Envelope).channel),
       ['sse,a', 'sse,b'],
     );
   });
@@ -153,7 +154,7 @@ describe('SSE API: /sse and /event-stream', () => {
     );
     await client.channels.get('sse-presence').presence.enter('hi');
     const [e] = await r.eventsNamed('presence', 1);
-    const p = JSON.parse(e!.data) as Envelope;
+    const p = parseJson(e!.data) as Envelope;
     assert.deepEqual([p.clientId, p.data, p.channel, p.action], ['pat', 'hi', 'sse-presence', 2]);
     await closeAll(client);
   });
@@ -202,7 +203,7 @@ describe('SSE API: /sse and /event-stream', () => {
     it(`refuses ${what} with a plain HTTP error ${code}`, async () => {
       const r = await stream(query);
       assert.equal(r.status, status);
-      const body = JSON.parse(await r.body()) as { error: { code: number } };
+      const body = parseJson(await r.body()) as { error: { code: number } };
       assert.equal(body.error.code, code);
     });
   }
@@ -270,7 +271,7 @@ describe('SSE API: token expiry (fake clock)', () => {
     await r.until(() => r.lastEventId !== '', 'the initial position');
     clock.advance(5001);
     const [e] = await r.eventsNamed('error', 1);
-    const err = JSON.parse(e!.data) as { code: number; statusCode: number };
+    const err = parseJson(e!.data) as { code: number; statusCode: number };
     assert.deepEqual([err.code, err.statusCode], [40142, 401]);
     await r.waitEnd();
   });

@@ -3,6 +3,7 @@
  * requests tokens over it); an app with `tlsOnly` refuses plain connections and requests, 40103 for
  * basic auth and 40311 for tokens, and the server still serves other apps.
  */
+import { dataOf } from './helpers/field.js';
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import * as Ably from 'ably';
@@ -62,7 +63,7 @@ describe('TLS', () => {
         await withToken.channels.get('over-tls').subscribe(got.listener);
         await withKey.channels.get('over-tls').publish('hello', 'secure world');
         const [msg] = await got.waitFor(1);
-        assert.equal(msg!.data, 'secure world');
+        assert.equal(dataOf(msg!), 'secure world');
       } finally {
         await closeAll(withKey, withToken);
       }

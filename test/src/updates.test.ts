@@ -5,6 +5,8 @@
  * subscribers get (patch semantics, the append fragment, the version), what a rewind, history,
  * `getMessage` and the version list show (the message as it now stands, an append accumulated).
  */
+import { dataOf, extrasOf } from './helpers/field.js';
+import { parseJson } from '@encke/protocol';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
@@ -77,8 +79,8 @@ for (const variant of [...WS_VARIANTS, ...COMET_VARIANTS]) {
         const u = await updated;
         assert.equal(u.serial, serial);
         assert.equal(u.name, 'greeting', 'patch semantics: the name stays');
-        assert.deepEqual(u.data, { text: 'hello world' });
-        assert.deepEqual(u.extras, { headers: { lang: 'en' } });
+        assert.deepEqual(dataOf(u), { text: 'hello world' });
+        assert.deepEqual(extrasOf(u), { headers: { lang: 'en' } });
         assert.equal(u.clientId, 'author');
         assert.equal(u.version.serial, versionSerial);
         assert.equal(u.version.clientId, 'author', 'an identified client changes messages as itself');
@@ -90,7 +92,7 @@ for (const variant of [...WS_VARIANTS, ...COMET_VARIANTS]) {
         const del = await pub.deleteMessage({ serial, data: {} } as Ably.Message, { description: 'gone' });
         const d = await deleted;
         assert.equal(d.version.serial, del.versionSerial);
-        assert.deepEqual(d.data, {});
+        assert.deepEqual(dataOf(d), {});
         assert.equal(d.name, 'greeting');
         assert.ok(del.versionSerial! > versionSerial!);
 
@@ -110,7 +112,7 @@ for (const variant of [...WS_VARIANTS, ...COMET_VARIANTS]) {
             ['message.create', 'message.update', 'message.delete'],
           );
           assert.deepEqual(
-            versions.items.map((v) => v.data),
+            versions.items.map((v) => dataOf(v)),
             [{ text: 'hello wrold' }, { text: 'hello world' }, {}],
           );
           assert.deepEqual(
@@ -146,7 +148,7 @@ for (const variant of [...WS_VARIANTS, ...COMET_VARIANTS]) {
           ['message.create', 'message.append', 'message.append', 'message.append'],
         );
         assert.deepEqual(
-          got.map((m) => m.data),
+          got.map((m) => dataOf(m)),
           ['Hello', ...fragments],
         );
         assert.ok(
@@ -161,7 +163,7 @@ for (const variant of [...WS_VARIANTS, ...COMET_VARIANTS]) {
           await rewound.attach();
           const m = await first;
           assert.equal(m.action, 'message.update');
-          assert.equal(m.data, 'Hello world!');
+          assert.equal(dataOf(m), 'Hello world!');
           assert.equal(m.serial, serial);
           assert.equal(m.version.serial, last);
           assert.equal(m.version.description, 'token');
@@ -169,7 +171,7 @@ for (const variant of [...WS_VARIANTS, ...COMET_VARIANTS]) {
           await closeAll(late);
         }
         const latest = await rest(ts, variant.format).channels.get(name).getMessage(serial);
-        assert.equal(latest.data, 'Hello world!');
+        assert.equal(dataOf(latest), 'Hello world!');
       } finally {
         await closeAll(publisher, watcher);
       }
@@ -203,7 +205,7 @@ for (const variant of [...WS_VARIANTS, ...COMET_VARIANTS]) {
         await pub.publish('t', text(2));
         const seenA = await got.a.waitFor(7);
         assert.deepEqual(
-          seenA.map((m) => [m.action, m.data]),
+          seenA.map((m) => [m.action, dataOf(m)]),
           [
             ['message.create', text(0)],
             ['message.update', text(0, ' edited')],
@@ -216,7 +218,7 @@ for (const variant of [...WS_VARIANTS, ...COMET_VARIANTS]) {
         );
         const seenB = await got.b.waitFor(5);
         assert.deepEqual(
-          seenB.map((m) => [m.action, m.data]),
+          seenB.map((m) => [m.action, dataOf(m)]),
           [
             ['message.create', text(0)],
             ['message.create', text(0, ' edited again')],
@@ -267,7 +269,7 @@ for (const format of ['json', 'msgpack'] as Format[]) {
       });
       const latest = await channel.getMessage(serial);
       assert.equal(latest.name, 'renamed');
-      assert.deepEqual(Buffer.from(latest.data as Uint8Array), Buffer.from('abcd'), 'binary appended to binary');
+      assert.deepEqual(Buffer.from(dataOf(latest) as Uint8Array), Buffer.from('abcd'), 'binary appended to binary');
       assert.equal(latest.action, 'message.update');
       assert.equal(latest.version?.serial, ap.versionSerial);
       assert.equal(latest.version?.clientId, 'writer');
@@ -290,7 +292,7 @@ for (const format of ['json', 'msgpack'] as Format[]) {
       );
       assert.equal(page2!.hasNext(), false);
       assert.deepEqual(
-        Buffer.from(page2!.items[1]!.data as Uint8Array),
+        Buffer.from(dataOf(page2!.items[1]!) as Uint8Array),
         Buffer.from('abcd'),
         'a delete without data keeps the data',
       );
@@ -300,7 +302,7 @@ for (const format of ['json', 'msgpack'] as Format[]) {
 
 describe('message updates in a sandbox app', () => {
   it("follow the app description's namespaces (ably-common test-app-setup.json: `mutable`)", async () => {
-    const setup = JSON.parse(
+    const setup = parseJson(
       readFileSync(new URL('../fixtures/ably-common/test-app-setup.json', import.meta.url), 'utf8'),
     ) as { post_apps: unknown };
     const ts = await startServer({ sandbox: true });

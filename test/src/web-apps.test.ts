@@ -6,6 +6,8 @@
  * tampered and expired sessions); the dashboard token (subscribe to the feed only) and the feed
  * itself (the node's connections, apps and keys, never a secret).
  */
+import { dataOf } from './helpers/field.js';
+import { parseJson } from '@encke/protocol';
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import * as Ably from 'ably';
@@ -114,7 +116,7 @@ describe('chat demo: token endpoint', () => {
         issued: number;
       };
       assert.equal(details.clientId, clientId.trim());
-      assert.deepEqual(JSON.parse(details.capability), { 'chat:*': ['history', 'presence', 'publish', 'subscribe'] });
+      assert.deepEqual(parseJson(details.capability), { 'chat:*': ['history', 'presence', 'publish', 'subscribe'] });
       assert.equal(details.keyName, KEYS.full.split(':')[0]);
       assert.equal(details.expires - details.issued, 3_600_000);
     });
@@ -294,7 +296,7 @@ describe('admin dashboard: sign-in and sessions', () => {
     assert.equal(token.status, 200);
     const details = (await token.json()) as { keyName: string; capability: string };
     assert.equal(details.keyName, 'encke-admin.dashboard');
-    assert.deepEqual(JSON.parse(details.capability), { dashboard: ['subscribe'] });
+    assert.deepEqual(parseJson(details.capability), { dashboard: ['subscribe'] });
   });
 
   const badLogins: [string, RequestInit, number, number][] = [
@@ -414,7 +416,7 @@ describe('admin dashboard: the feed', () => {
       await feed.subscribe('snapshot', (m) => void snapshots.push(m));
       const deadline = Date.now() + 10_000;
       while (snapshots.length < 2 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
-      const last = snapshots.at(-1)!.data as {
+      const last = dataOf(snapshots.at(-1)!) as {
         version: number;
         node: { id: string };
         metrics: { connections: Record<string, Record<string, number>> };
@@ -432,7 +434,7 @@ describe('admin dashboard: the feed', () => {
         TEST_APPS.map((a) => a.id),
       );
       assert.ok(last.channels.listed.some((c) => c.name === 'chat:general' && c.presenceMembers === 1));
-      const text = JSON.stringify(snapshots.map((s) => s.data));
+      const text = JSON.stringify(snapshots.map((s) => dataOf(s)));
       for (const key of Object.values(KEYS))
         assert.ok(!text.includes(key.split(':')[1]!), 'a key secret is in the feed');
       assert.ok(!text.includes(ADMIN_PASSWORD));
@@ -464,7 +466,7 @@ describe('admin dashboard: the same numbers as /metrics', () => {
       await viewer.channels.get('dashboard').subscribe('snapshot', (m) => void snapshots.push(m));
       clock.advance(1000); // one snapshot (the publisher runs on the server's clock)
       while (snapshots.length < 1) await new Promise((r) => setTimeout(r, 20));
-      const snap = snapshots[0]!.data as {
+      const snap = dataOf(snapshots[0]!) as {
         metrics: {
           connections: Record<string, Record<string, number>>;
           messagesIn: number;

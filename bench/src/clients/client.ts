@@ -6,7 +6,7 @@ import type { Documents } from '../documents.js';
 import type { Sink } from '../payload.js';
 
 /** JSON.parse typed as what it is for text from a socket: a value to be checked before use. */
-export const parseJson: (text: string) => unknown = JSON.parse;
+export { parseJson } from '@encke/protocol';
 
 export interface ClientContext {
   port: number;

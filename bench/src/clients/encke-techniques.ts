@@ -5,7 +5,7 @@
  * SSE API (`/sse`, subscribe-only). Payloads are found by their marker whatever the framing; the
  * set-up messages (CONNECTED, ATTACHED) are read out of the framing by a small bracket scanner.
  */
-import { Action, type ProtocolMessage } from '@encke/protocol';
+import { Action, type ProtocolMessage, parseJson } from '@encke/protocol';
 import { PollingClient, STEP_TIMEOUT_MS, within, type ClientContext, type Conn, type BenchClient } from './client.js';
 import { ENCKE_KEY, Handshake, PROTOCOL_VERSION } from './encke.js';
 import { PollLoop } from './raw-http.js';
@@ -43,7 +43,7 @@ export function takeArrays(text: string): { arrays: ProtocolMessage[][]; rest: s
       else if ((c === ']' || c === '}') && --depth === 0) end = i;
     }
     if (end < 0) return { arrays, rest: text.slice(start) };
-    arrays.push(JSON.parse(text.slice(start, end + 1)) as ProtocolMessage[]);
+    arrays.push(parseJson(text.slice(start, end + 1)) as ProtocolMessage[]);
     from = end + 1;
   }
 }

@@ -4,6 +4,7 @@
  * The transport picker forces one transport of @encke/client (or lets it choose).
  */
 import { Realtime, type ConnectionStateChange } from '@encke/client';
+import { isArrayValue, parseJson } from '@encke/protocol/unknown';
 import { cleanName, DEFAULT_ROOMS, ROOM, transportLabel } from './names.js';
 import { Room } from './room.js';
 import { TRANSPORT_NAMES, type TransportName } from './transports.js';
@@ -74,8 +75,8 @@ function currentRoom(): string {
 
 function savedRooms(): string[] {
   try {
-    const saved = JSON.parse(localStorage.getItem(ROOMS_KEY) ?? '[]') as unknown;
-    return Array.isArray(saved) ? saved.filter((r): r is string => typeof r === 'string' && ROOM.test(r)) : [];
+    const saved = parseJson(localStorage.getItem(ROOMS_KEY) ?? '[]');
+    return isArrayValue(saved) ? saved.filter((r): r is string => typeof r === 'string' && ROOM.test(r)) : [];
   } catch {
     return [];
   }

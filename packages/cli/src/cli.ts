@@ -2,6 +2,7 @@
  * `encke serve …`: flags and config file → a running server, its logs and banner, and a drain on
  * SIGTERM/SIGINT. Failures are one line on stderr with an exit status (errors.ts).
  */
+import { parseJson } from '@encke/protocol';
 import { readFileSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { createServer, type EnckeNode } from '@encke/server';
@@ -23,7 +24,7 @@ const CLOSE_AFTER_FAILURE_LIMIT = 2000;
 
 /** This package's version (package.json ships in the tarball beside dist/). */
 export const VERSION = (
-  JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }
+  parseJson(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }
 ).version;
 
 export async function main(argv: string[]): Promise<number> {
@@ -61,7 +62,7 @@ async function serve(cmd: ServeCommand): Promise<number> {
     throw new CliError(`${where}${(err as Error).message}`, ExitCode.usage);
   }
   const stopping = waitForStop(server, cmd, logger);
-  let address;
+  let address: Awaited<ReturnType<EnckeNode['listen']>>;
   try {
     address = await server.listen();
   } catch (err) {

@@ -2,6 +2,7 @@
  * The config file: JSON holding any plain-valued server option plus `apps`. Unknown fields are
  * errors (a typo must not silently fall back to a default). Documented in docs/configuration.md.
  */
+import { parseJson, isArrayValue } from '@encke/protocol';
 import { readFileSync } from 'node:fs';
 import { DEFAULTS, type ServerOptions } from '@encke/server';
 
@@ -27,7 +28,7 @@ export function loadConfigFile(path: string): ServerOptions {
   }
   let value: unknown;
   try {
-    value = JSON.parse(text) as unknown;
+    value = parseJson(text) as unknown;
   } catch (err) {
     throw new Error(`Config file ${path} is not valid JSON: ${(err as Error).message}`);
   }
@@ -50,9 +51,9 @@ export function loadConfigFile(path: string): ServerOptions {
     throw new Error(`Config file ${path}: "serverId" must be a string`);
   if (config.redis !== undefined && typeof config.redis !== 'string')
     throw new Error(`Config file ${path}: "redis" must be a URL string`);
-  if (config.apps !== undefined && !Array.isArray(config.apps))
+  if (config.apps !== undefined && !isArrayValue(config.apps))
     throw new Error(`Config file ${path}: "apps" must be an array`);
-  if (config.keys !== undefined && (!Array.isArray(config.keys) || !config.keys.every((k) => typeof k === 'string'))) {
+  if (config.keys !== undefined && (!isArrayValue(config.keys) || !config.keys.every((k) => typeof k === 'string'))) {
     throw new Error(`Config file ${path}: "keys" must be an array of key strings`);
   }
   return config as ServerOptions;

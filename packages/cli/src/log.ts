@@ -2,6 +2,7 @@
  * The command's logger: pino writing one JSON object per line (for log collectors: journald, Loki,
  * CloudWatch…), or a short human form for terminals. Levels are written as names, times as ISO 8601.
  */
+import { parseJson } from '@encke/protocol';
 import { pino, type Logger as PinoLogger } from 'pino';
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
@@ -43,7 +44,7 @@ export class PrettySink {
   write(line: string): void {
     let record: Record<string, unknown>;
     try {
-      record = JSON.parse(line) as Record<string, unknown>;
+      record = parseJson(line) as Record<string, unknown>;
     } catch {
       this.out.write(line);
       return;

@@ -67,7 +67,8 @@ export function drawChart(svg: SVGSVGElement, series: readonly Point[], now: num
   const box = svg.getBoundingClientRect();
   const size: Size =
     box.width > 0 && box.height > 0 ? { w: Math.round(box.width), h: Math.round(box.height) } : DEFAULT_SIZE;
-  const { w: W, h: H } = size;
+  const W = size.w;
+  const H = size.h;
   svg.setAttribute('viewBox', `0 0 ${W} ${H}`);
   const visible = series.filter((p) => p.t >= now - WINDOW);
   const max = niceMax(Math.max(0, ...visible.map((p) => Math.max(p.in, p.out))));

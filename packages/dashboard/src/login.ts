@@ -3,6 +3,8 @@
  * rides in the fragment, which browsers never send to a server or put in a Referer, and this page
  * takes it out of the address bar before signing in with it.
  */
+import { parseJson, readField } from '@encke/protocol/unknown';
+
 const form = document.getElementById('login') as HTMLFormElement;
 const input = document.getElementById('password') as HTMLInputElement;
 const error = document.getElementById('login-error') as HTMLElement;
@@ -18,8 +20,14 @@ async function signIn(password: string): Promise<void> {
     location.replace('/admin');
     return;
   }
-  const body = (await res.json().catch(() => ({}))) as { error?: { message?: string } };
-  error.textContent = body.error?.message ?? `Sign-in failed (${res.status})`;
+  // The server answers {error: ErrorInfo}; anything else (a proxy's page, no body) says only the status.
+  const body = await res
+    .text()
+    .then(parseJson, () => undefined)
+    .catch(() => undefined);
+  const info = typeof body === 'object' && body !== null ? readField(body, 'error') : undefined;
+  const message = typeof info === 'object' && info !== null ? readField(info, 'message') : undefined;
+  error.textContent = typeof message === 'string' ? message : `Sign-in failed (${res.status})`;
   input.select();
 }
 

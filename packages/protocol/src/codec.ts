@@ -9,6 +9,7 @@
 import { Decoder, Encoder, ExtensionCodec } from '@msgpack/msgpack';
 import { outboundData } from './encoding.js';
 import { AblyError, Err } from './errors.js';
+import { parseJson } from './unknown.js';
 import { DEFAULT_DECODE_LIMITS, checkJson, checkMsgpack, type DecodeLimits } from './limits.js';
 import { NOT_SIMPLE, decodeSimpleMsgpack } from './msgpack-small.js';
 import type { Annotation, Format, Message, PresenceMessage, ProtocolMessage } from './types.js';
@@ -39,7 +40,7 @@ export function decodeMsgpack(bytes: Uint8Array, limits: DecodeLimits = DEFAULT_
 export function decodeJson(text: string, limits: DecodeLimits = DEFAULT_DECODE_LIMITS): unknown {
   checkJson(text, limits);
   try {
-    return JSON.parse(text) as unknown;
+    return parseJson(text);
   } catch (err) {
     throw new AblyError(Err.badRequest, `Malformed JSON: ${(err as Error).message}`);
   }

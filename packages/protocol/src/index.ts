@@ -8,3 +8,4 @@ export * from './limits.js';
 export * from './dashboard.js';
 export * from './transport-labels.js';
 export * from './text.js';
+export * from './unknown.js';

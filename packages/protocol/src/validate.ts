@@ -10,6 +10,7 @@
  */
 import { AblyError, Err, type ErrorDef } from './errors.js';
 import { normaliseInboundData } from './encoding.js';
+import { isArrayValue } from './unknown.js';
 import type { Annotation, Data, Message, MessageVersion, PresenceMessage, ProtocolMessage } from './types.js';
 
 /** A publish whose envelope is sound but whose messages are not; the server NACKs it. */
@@ -22,11 +23,6 @@ export class PayloadError extends AblyError {
 }
 
 type Obj = Record<string, unknown>;
-
-/** Array.isArray, narrowing to elements of unknown type (it narrows `unknown` to `any[]`). */
-export function isArrayValue(value: unknown): value is readonly unknown[] {
-  return Array.isArray(value);
-}
 
 export function isPlainObject(value: unknown): value is Obj {
   if (value === null || typeof value !== 'object' || Array.isArray(value) || value instanceof Uint8Array) return false;

@@ -2,6 +2,7 @@
  * Every option of the server in one place, alphabetical, each with its default. Every resource limit
  * is an explicit option. `docs/configuration.md` documents the same list; keep them together.
  */
+import { entriesOf } from '@encke/protocol';
 import type { AppConfig } from './apps/config.js';
 import type { Engine } from './engine/engine.js';
 import { systemClock, type Clock } from './util/clock.js';
@@ -317,7 +318,7 @@ const POSITIVE_INTEGER_OPTIONS = [
 
 /** Fills in defaults and checks values; throws an Error naming the bad option. */
 export function resolveOptions(options: ServerOptions = {}): ResolvedOptions {
-  const defined = Object.fromEntries(Object.entries(options).filter(([, v]) => v !== undefined)) as ServerOptions;
+  const defined = Object.fromEntries(entriesOf(options).filter(([, v]) => v !== undefined)) as ServerOptions;
   const resolved = {
     ...DEFAULTS,
     apps: [],

@@ -2,6 +2,7 @@
  * Interop through the server: the official ably SDK and @encke/client on one channel, messages and
  * presence both ways, on WebSocket and comet for each side.
  */
+import { dataOf } from '../helpers/field.js';
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type * as Ably from 'ably';
@@ -62,10 +63,10 @@ describe('interop: ably SDK ⇄ @encke/client', () => {
         const atEncke = await toEncke.waitFor(4);
         for (const items of [atAbly, atEncke]) {
           const byName = new Map(items.map((m) => [m.name, m]));
-          assert.deepEqual(byName.get('from-encke')?.data, { n: 1 });
-          assert.deepEqual(byName.get('from-ably')?.data, { n: 2 });
-          assert.deepEqual(new Uint8Array(byName.get('bin-from-encke')?.data as Uint8Array), bytes);
-          assert.deepEqual(new Uint8Array(byName.get('bin-from-ably')?.data as Uint8Array), bytes);
+          assert.deepEqual(dataOf(byName.get('from-encke')), { n: 1 });
+          assert.deepEqual(dataOf(byName.get('from-ably')), { n: 2 });
+          assert.deepEqual(new Uint8Array(dataOf(byName.get('bin-from-encke')) as Uint8Array), bytes);
+          assert.deepEqual(new Uint8Array(dataOf(byName.get('bin-from-ably')) as Uint8Array), bytes);
           assert.equal(byName.get('from-encke')?.clientId, 'encke-user');
           assert.equal(byName.get('from-ably')?.clientId, 'ably-user');
         }
@@ -82,7 +83,7 @@ describe('interop: ably SDK ⇄ @encke/client', () => {
         await enckePresence.waitFor(2);
         await ablyPresence.waitFor(2);
         const seenByEncke = (await enckeCh.presence.get()).map((m) => `${m.clientId}=${String(m.data)}`).sort();
-        const seenByAbly = (await ablyCh.presence.get()).map((m) => `${m.clientId}=${String(m.data)}`).sort();
+        const seenByAbly = (await ablyCh.presence.get()).map((m) => `${m.clientId}=${String(dataOf(m))}`).sort();
         assert.deepEqual(seenByEncke, ['ably-user=from ably', 'encke-user=from encke']);
         assert.deepEqual(seenByAbly, seenByEncke);
         await enckeCh.presence.leave();

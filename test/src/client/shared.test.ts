@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { Realtime, type ClientOptions, type TransportContext, type TransportSink } from '@encke/client';
 import type { ConnectionDetails, ProtocolMessage } from '@encke/protocol';
-import { Action, Flag, PresenceAction } from '@encke/protocol';
+import { Action, Flag, PresenceAction, parseJson } from '@encke/protocol';
 import type { ConnectionHooks } from '@encke/client/internal/connection/manager';
 import type { ConnectionState } from '@encke/client/internal/connection/types';
 import { kit } from '@encke/client/internal/kit';
@@ -573,7 +573,7 @@ describe('@encke/client shared connection: leader election over BroadcastChannel
     );
     assert.equal(b.recovered.length, 2);
     // From the leader's last state (sent as it stepped down, after its own member's LEAVE), msgSerial past a margin.
-    const recovered = JSON.parse(b.recovered[1] ?? '{}') as {
+    const recovered = parseJson(b.recovered[1] ?? '{}') as {
       connectionKey: string;
       msgSerial: number;
       channelSerials: unknown;

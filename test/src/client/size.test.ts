@@ -3,6 +3,8 @@
  * long-polling at most 12 KB min+gzip, each further transport at most 3 KB more, measured by
  * packages/client/scripts/size.mjs with esbuild exactly as the docs report it.
  */
+import { field } from '../helpers/field.js';
+import { importModule } from '../helpers/module.js';
 import assert from 'node:assert/strict';
 import { it } from 'node:test';
 
@@ -17,8 +19,12 @@ it(
   'core + web_socket + xhr_polling ≤ 12 KB and each extra transport ≤ 3 KB (min+gzip)',
   { timeout: 120_000 },
   async () => {
-    const size = (await import('../../../packages/client/scripts/size.mjs' as string)) as { measure(): Promise<Row[]> };
-    const rows = await size.measure();
+    const size = await importModule(new URL('../../../packages/client/scripts/size.mjs', import.meta.url).href);
+    assert.ok(typeof size === 'object' && size !== null);
+    const measure = field(size, 'measure');
+    assert.ok(typeof measure === 'function');
+    // scripts/size.mjs's measure() (checked above to be a function), documented to resolve to Rows.
+    const rows = await (measure as () => Promise<Row[]>)();
     const budgeted = rows.filter((r) => r.budget !== undefined);
     assert.ok(budgeted.length >= 2, 'the core and at least one extra transport are measured');
     for (const r of budgeted) assert.ok(r.gzip <= (r.budget ?? 0), `${r.name.trim()}: ${r.gzip} B > ${r.budget} B`);

@@ -5,7 +5,7 @@
  */
 import { Encoder } from '@msgpack/msgpack';
 import fc from 'fast-check';
-import { Action, MAX_EXTRAS_DEPTH, PresenceAction, type Format } from '@encke/protocol';
+import { Action, MAX_EXTRAS_DEPTH, PresenceAction, type Format, parseJson } from '@encke/protocol';
 
 /** Encodes anything, at any depth, as an attacker's client would (the protocol encoder stops at 100). */
 const rawEncoder = new Encoder({ maxDepth: 100_000, ignoreUndefined: true });
@@ -63,7 +63,7 @@ export const message = fc.record(
     name,
     data,
     encoding,
-    extras: fc.oneof(json, deep, fc.constant(JSON.parse('{"headers":{"__proto__":{"x":1}}}') as unknown)),
+    extras: fc.oneof(json, deep, fc.constant(parseJson('{"headers":{"__proto__":{"x":1}}}') as unknown)),
     clientId: fc.oneof(fc.constantFrom('*', '', 'me'), fc.string({ maxLength: 8 })),
     connectionKey: fc.string({ maxLength: 30 }),
     action: fc.oneof(fc.integer({ min: -1, max: 6 }), number),

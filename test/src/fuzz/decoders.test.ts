@@ -24,6 +24,9 @@ import {
   encodeMsgpackValue,
   parseProtocolMessage,
   type Format,
+  parseJson,
+  isArrayValue,
+  type ProtocolMessage,
 } from '@encke/protocol';
 import { annotation, encodeAny, inputFor, message, nest, protocolMessage } from './arbitraries.js';
 import { FUZZ_SEED } from './targets.js';
@@ -49,7 +52,8 @@ function onlyAblyErrors(
 function depthOf(value: unknown): number {
   if (value === null || typeof value !== 'object' || value instanceof Uint8Array) return 0;
   let max = 0;
-  for (const v of Array.isArray(value) ? value : Object.values(value)) max = Math.max(max, depthOf(v));
+  const items: readonly unknown[] = isArrayValue(value) ? value : Object.values(value);
+  for (const v of items) max = Math.max(max, depthOf(v));
   return max + 1;
 }
 
@@ -70,7 +74,7 @@ describe('fuzz: decoders and validators', () => {
       // `__proto__` keys are refused by the msgpack decoder (and by extras validation) on purpose.
       const plain = fc.jsonValue({ maxDepth: 6 }).filter((v) => !JSON.stringify(v).includes('"__proto__"'));
       const value = fc.oneof(plain, fc.integer({ min: 1, max: 2 * MAX_DECODE_DEPTH }).map(nest));
-      const normal = (v: unknown): unknown => JSON.parse(JSON.stringify(v)) as unknown; // -0 is 0 in JSON
+      const normal = (v: unknown): unknown => parseJson(JSON.stringify(v)) as unknown; // -0 is 0 in JSON
       fc.assert(
         fc.property(value, (v) => {
           const bytes = encodeAny(v, format);
@@ -115,7 +119,7 @@ describe('fuzz: decoders and validators', () => {
             decodeFrame(format === 'json' ? bytes.toString('utf8') : bytes, format, LIMITS),
           );
           if (raw === undefined) return;
-          let pm;
+          let pm: ProtocolMessage;
           try {
             pm = parseProtocolMessage(raw);
           } catch (err) {
@@ -155,7 +159,7 @@ describe('fuzz: decoders and validators', () => {
     );
     fc.assert(
       fc.property(payloads, (raw) => {
-        let pm;
+        let pm: ProtocolMessage;
         try {
           pm = parseProtocolMessage(raw);
         } catch (err) {

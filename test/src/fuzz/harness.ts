@@ -3,6 +3,7 @@
  * seen as one, not as the fuzzer dying), on 127.0.0.1 and a free port, in sandbox mode with the
  * test apps. It watches the child's exit, its error-level log lines and its peak RSS (VmHWM).
  */
+import { parseJson } from '@encke/protocol';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -57,7 +58,7 @@ export class FuzzServer {
       createInterface({ input: child.stdout! }).on('line', (line) => {
         let entry: ServerLogLine;
         try {
-          entry = JSON.parse(line) as ServerLogLine;
+          entry = parseJson(line) as ServerLogLine;
         } catch {
           return; // the banner lines
         }

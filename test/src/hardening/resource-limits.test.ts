@@ -4,6 +4,7 @@
  * the official SDK where it has a path, counted in `node.faults.limits`, and the node serves
  * everyone else (and the refused client once there is room again).
  */
+import { dataOf } from '../helpers/field.js';
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import * as Ably from 'ably';
@@ -83,7 +84,7 @@ describe('resource limits', () => {
         (resolve) => void client.channels.get('c1').subscribe((m) => resolve(m)),
       );
       await client.channels.get('c1').publish('still', 'works');
-      assert.equal((await received).data, 'works');
+      assert.equal(dataOf(await received), 'works');
       assert.ok(ts.server.faults.limits.maxChannels >= 1);
     } finally {
       await closeAll(client);

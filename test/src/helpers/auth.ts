@@ -4,6 +4,7 @@
  * server's JWT library is checked against an independent implementation), through an
  * `authCallback` or an `authUrl` served over HTTP.
  */
+import { parseJson } from '@encke/protocol';
 import { createHmac } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -146,7 +147,7 @@ export async function postJson(
     body: typeof body === 'string' ? body : JSON.stringify(body),
   });
   const text = await res.text();
-  return { status: res.status, body: text ? (JSON.parse(text) as RestReply) : undefined, headers: res.headers };
+  return { status: res.status, body: text ? (parseJson(text) as RestReply) : undefined, headers: res.headers };
 }
 
 export function basicAuth(key: string): Record<string, string> {

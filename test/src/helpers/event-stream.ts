@@ -3,6 +3,7 @@
  * parses events as the HTML spec says (fields, comments, the last event id), keeps everything it
  * read, and can be cut from the test at any moment (the socket destroyed, as a network drop).
  */
+import { parseJson } from '@encke/protocol';
 import { request, type IncomingMessage } from 'node:http';
 
 export interface SseEvent {
@@ -70,7 +71,7 @@ export class EventStreamReader {
 
   private jsonLine(line: string): void {
     if (line === '') this.keepalives++;
-    else this.lines.push(JSON.parse(line));
+    else this.lines.push(parseJson(line));
   }
 
   private sseLine(line: string): void {

@@ -62,7 +62,8 @@ export class HttpProxy {
         up.on('data', (c: Buffer) => chunks.push(c));
         up.on('end', () => {
           const body = Buffer.concat(chunks);
-          const { 'transfer-encoding': _chunked, ...rest } = up.headers;
+          const rest = { ...up.headers };
+          delete rest['transfer-encoding'];
           res.writeHead(up.statusCode ?? 502, { ...rest, 'content-length': String(body.length) });
           res.end(body);
         });

@@ -3,8 +3,9 @@
  * The answer is run in a fresh `vm` context where the callbacks the tests use exist (`cb`,
  * `app.on`, ably-js 1.x's `_ablyjs_jsonp._(n)`), and what it was called with is returned.
  */
+import { parseJson } from '@encke/protocol';
 import { request, type IncomingHttpHeaders } from 'node:http';
-import { runInNewContext } from 'node:vm';
+import { runInNewContext, type RunningScriptInNewContextOptions } from 'node:vm';
 import type { ErrorInfo, ProtocolMessage } from '@encke/protocol';
 
 /** What the server passes to the callback. */
@@ -22,14 +23,18 @@ export interface JsonpAnswer {
   envelope: JsonpEnvelope | undefined;
 }
 
+/** vm's runInNewContext, typed as what a script's completion value is here: unknown (unused). */
+const runScript: (code: string, context: object, options: RunningScriptInNewContextOptions) => unknown =
+  runInNewContext;
+
 export function runJsonp(text: string): JsonpEnvelope | undefined {
   let got: JsonpEnvelope | undefined;
   const cb = (value: JsonpEnvelope): void => {
     got = value;
   };
-  runInNewContext(text, { cb, app: { on: cb }, _ablyjs_jsonp: { _: () => cb } }, { timeout: 1000 });
+  runScript(text, { cb, app: { on: cb }, _ablyjs_jsonp: { _: () => cb } }, { timeout: 1000 });
   // Out of the vm context: plain data again.
-  return got === undefined ? undefined : (JSON.parse(JSON.stringify(got)) as JsonpEnvelope);
+  return got === undefined ? undefined : (parseJson(JSON.stringify(got)) as JsonpEnvelope);
 }
 
 export function jsonpRequest(port: number, path: string): Promise<JsonpAnswer> {

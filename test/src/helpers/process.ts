@@ -2,6 +2,7 @@
  * encke as people run it: a real `encke` process (the repo's bin, `npm start`, `npx encke`, or an
  * installed binary), its output collected, its port read from the banner, and HTTP probes.
  */
+import { parseJson } from '@encke/protocol';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import http from 'node:http';
@@ -59,7 +60,7 @@ export class EnckeProcess {
     return this.stdout
       .split('\n')
       .filter((l) => l !== '')
-      .map((l) => JSON.parse(l) as Record<string, unknown>);
+      .map((l) => parseJson(l) as Record<string, unknown>);
   }
 
   /** Signals the process (and, when it leads a group of its own, the group: nothing is left behind). */
@@ -124,7 +125,7 @@ export function httpGet(port: number, path: string, headers: Record<string, stri
       res.on('end', () => {
         let body: unknown = text;
         try {
-          body = JSON.parse(text);
+          body = parseJson(text);
         } catch {
           // not JSON
         }

@@ -3,6 +3,7 @@
  * format variant and once per kind of credential a backend hands out (a signed TokenRequest, an
  * Ably JWT), through `authCallback` and `authUrl`.
  */
+import { dataOf } from '../helpers/field.js';
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type * as Ably from 'ably';
@@ -115,7 +116,7 @@ export function authScenarios(variants: Variant[], label: string): void {
             }
             const items = await got.waitFor(count);
             assert.deepEqual(
-              items.map((m) => m.data),
+              items.map((m) => dataOf(m)),
               Array.from({ length: count }, (_, i) => String(i)),
             );
             assert.ok(

@@ -3,6 +3,7 @@
  * flow, resume within and after connectionStateTtl, recover after a "page reload", rewind.
  * Run once per transport/format variant.
  */
+import { dataOf } from '../helpers/field.js';
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type * as Ably from 'ably';
@@ -23,7 +24,7 @@ import { startServer, type TestServer } from '../helpers/server.js';
 const FAST_RETRY = { disconnectedRetryTimeout: 100, suspendedRetryTimeout: 100, realtimeRequestTimeout: 3000 } as const;
 
 function numbers(messages: Ably.Message[]): number[] {
-  return messages.map((m) => Number(m.data));
+  return messages.map((m) => Number(dataOf(m)));
 }
 
 function range(n: number): number[] {
@@ -123,7 +124,7 @@ export function continuityScenarios(variants: Variant[], label: string): void {
           await got.waitFor(2);
           await sleep(200);
           assert.deepEqual(
-            got.items.map((m) => m.data),
+            got.items.map((m) => dataOf(m)),
             ['once', 'twice'],
           );
           assert.equal(result?.serials.length, 1);
@@ -146,7 +147,7 @@ export function continuityScenarios(variants: Variant[], label: string): void {
           await got.waitFor(2);
           await sleep(200);
           assert.deepEqual(
-            got.items.map((m) => [m.id, m.data]),
+            got.items.map((m) => [m.id, dataOf(m)]),
             [
               ['order-42', 'first'],
               ['order-43', 'next'],
@@ -189,13 +190,13 @@ export function continuityScenarios(variants: Variant[], label: string): void {
           await channel.subscribe(after.listener);
           await after.waitFor(3);
           assert.deepEqual(
-            after.items.map((m) => m.data),
+            after.items.map((m) => dataOf(m)),
             ['3', '4', '5'],
           );
           // msgSerial continues from the recovery key: this publish is new, not a "duplicate".
           await channel.publish('from-second', 'b');
           await watched.waitFor(8);
-          assert.deepEqual(watched.items.map((m) => m.data).slice(-1), ['b']);
+          assert.deepEqual(watched.items.map((m) => dataOf(m)).slice(-1), ['b']);
         } finally {
           await closeAll(first, publisher, watcher, ...(second ? [second] : []));
           await proxy.close();
@@ -217,7 +218,7 @@ export function continuityScenarios(variants: Variant[], label: string): void {
           assert.equal((await attached).hasBacklog, true);
           await got.waitFor(3);
           assert.deepEqual(
-            got.items.map((m) => m.data),
+            got.items.map((m) => dataOf(m)),
             ['2', '3', '4'],
           );
           assert.equal(ch.params.rewind, '3');
@@ -229,7 +230,7 @@ export function continuityScenarios(variants: Variant[], label: string): void {
           await got.waitFor(4);
           await sleep(200);
           assert.deepEqual(
-            got.items.map((m) => m.data),
+            got.items.map((m) => dataOf(m)),
             ['2', '3', '4', '5'],
           );
 
@@ -243,7 +244,7 @@ export function continuityScenarios(variants: Variant[], label: string): void {
           await byTime.waitFor(2);
           await sleep(100);
           assert.deepEqual(
-            byTime.items.map((m) => m.data),
+            byTime.items.map((m) => dataOf(m)),
             ['new1', 'new2'],
           );
 
@@ -290,7 +291,7 @@ export function continuityScenarios(variants: Variant[], label: string): void {
           await publisher.channels.get('ttl').publish('n', 'after');
           await got.waitFor(2);
           assert.deepEqual(
-            got.items.map((m) => m.data),
+            got.items.map((m) => dataOf(m)),
             ['before', 'after'],
           );
           await eventually(() => ts.server.inspect.connections === 2, 2000, 'the expired connection is gone');

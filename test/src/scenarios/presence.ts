@@ -2,6 +2,7 @@
  * Presence with the official SDK: who is online and who is typing. Run once per transport/format
  * variant.
  */
+import { dataOf } from '../helpers/field.js';
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type * as Ably from 'ably';
@@ -12,9 +13,10 @@ import { KEYS, startServer, type TestServer } from '../helpers/server.js';
 const FAST_RETRY = { disconnectedRetryTimeout: 100, suspendedRetryTimeout: 100 } as const;
 
 function summary(events: Ably.PresenceMessage[]): string[] {
-  return events.map(
-    (p) => `${p.action}:${p.clientId}:${typeof p.data === 'string' ? p.data : JSON.stringify(p.data ?? null)}`,
-  );
+  return events.map((p) => {
+    const data = dataOf(p);
+    return `${p.action}:${p.clientId}:${typeof data === 'string' ? data : JSON.stringify(data ?? null)}`;
+  });
 }
 
 export function presenceScenarios(variants: Variant[], label: string): void {
@@ -55,7 +57,7 @@ export function presenceScenarios(variants: Variant[], label: string): void {
           assert.ok(typeof enter.timestamp === 'number' && enter.timestamp > 0);
           late = await connect(realtime(ts, variant, { clientId: 'late' }));
           const members = await late.channels.get('room').presence.get();
-          assert.deepEqual(members.map((m) => `${m.clientId}:${JSON.stringify(m.data)}`).sort(), [
+          assert.deepEqual(members.map((m) => `${m.clientId}:${JSON.stringify(dataOf(m))}`).sort(), [
             'ann:"hello from ann"',
             'ben:{"status":"away"}',
           ]);

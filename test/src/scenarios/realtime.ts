@@ -2,6 +2,7 @@
  * The realtime core driven by the official ably SDK: one scenario table, run once per transport
  * and format variant (WebSocket JSON and msgpack, comet streaming and polling).
  */
+import { dataOf } from '../helpers/field.js';
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type * as Ably from 'ably';
@@ -81,17 +82,19 @@ export function realtimeScenarios(variants: Variant[], label: string): void {
           ]);
           const [text, object, binary] = await received.waitFor(3);
           assert.equal(text!.name, 'greeting');
-          assert.equal(text!.data, 'hello world');
+          assert.equal(dataOf(text!), 'hello world');
           assert.equal(text!.clientId, 'bob');
           assert.equal(text!.connectionId, b.connection.id);
           assert.equal(text!.serial, result.serials[0]);
           assert.ok(text!.id?.startsWith(`${b.connection.id}:0:`), text!.id);
           assert.ok(typeof text!.timestamp === 'number' && Math.abs(text!.timestamp - Date.now()) < 10_000);
-          assert.deepEqual(object!.data, { n: 1, list: [1, 2] });
+          assert.deepEqual(dataOf(object!), { n: 1, list: [1, 2] });
           assert.ok(
-            Buffer.isBuffer(binary!.data) || binary!.data instanceof ArrayBuffer || binary!.data instanceof Uint8Array,
+            Buffer.isBuffer(dataOf(binary!)) ||
+              dataOf(binary!) instanceof ArrayBuffer ||
+              dataOf(binary!) instanceof Uint8Array,
           );
-          assert.deepEqual([...new Uint8Array(binary!.data as Uint8Array)], [0xde, 0xad, 0xbe, 0xef]);
+          assert.deepEqual([...new Uint8Array(dataOf(binary!) as Uint8Array)], [0xde, 0xad, 0xbe, 0xef]);
         } finally {
           await closeAll(a, b);
         }

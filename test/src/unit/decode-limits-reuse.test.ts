@@ -7,7 +7,15 @@
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { AblyError, Err, decodeJson, decodeMsgpack, encodeMsgpackValue, type DecodeLimits } from '@encke/protocol';
+import {
+  AblyError,
+  Err,
+  decodeJson,
+  decodeMsgpack,
+  encodeMsgpackValue,
+  type DecodeLimits,
+  parseJson,
+} from '@encke/protocol';
 
 /** Small bounds, so that texts a few bytes long reach them. */
 const SMALL: DecodeLimits = { maxBytes: 100_000, maxDepth: 4, maxContainerLength: 3, maxStringLength: 1_000 };
@@ -51,7 +59,7 @@ const CASES: Case[] = [
   ],
   ['4 deep (the bound)', [[[[1, 2, 3]]]], SMALL, null],
   ['5 deep', [[[[[1]]]]], SMALL, Err.badRequest.code],
-  ['20 deep with deeper limits', JSON.parse('['.repeat(20) + ']'.repeat(20)) as unknown, DEEP, null],
+  ['20 deep with deeper limits', parseJson('['.repeat(20) + ']'.repeat(20)) as unknown, DEEP, null],
   ['5 deep again with the small limits', [[[[[1]]]]], SMALL, Err.badRequest.code],
   ['an array of 3 after all that', [1, 2, 3], SMALL, null],
 ];

@@ -117,7 +117,7 @@ describe('subscription filter expressions', () => {
     });
     fc.assert(
       fc.property(text, fc.array(message, { maxLength: 4 }), (expression, messages) => {
-        let filter;
+        let filter: ReturnType<typeof compileFilter>;
         try {
           filter = compileFilter(expression);
         } catch (err) {

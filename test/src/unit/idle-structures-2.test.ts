@@ -7,6 +7,7 @@
  * representation is checked (private fields read with `Reflect.get`: they are what this is about)
  * together with the behaviour it must keep.
  */
+import { field } from '../helpers/field.js';
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { Flag, type PresenceMessage } from '@encke/protocol';
@@ -67,24 +68,24 @@ class Fields extends SessionFields {
 describe("SessionFields: a session's rare state in one object, made by the first part and dropped with the last", () => {
   it('keeps nothing for an idle session, makes one object for any part, and drops it when none is left', () => {
     const f = new Fields();
-    assert.equal(Reflect.get(f, 'extras'), null, 'idle: no object');
+    assert.equal(field(f, 'extras'), null, 'idle: no object');
     assert.equal(f.msgSerialHigh, -1);
     f.setMore(null);
     f.setExpiry(undefined);
-    assert.equal(Reflect.get(f, 'extras'), null, 'setting nothing makes nothing');
+    assert.equal(field(f, 'extras'), null, 'setting nothing makes nothing');
     const frames: OutboundFrame[] = [];
     f.setMore(frames);
     const timer = {};
     f.setExpiry(timer);
-    const extras: unknown = Reflect.get(f, 'extras');
+    const extras: unknown = field(f, 'extras');
     assert.ok(extras !== null && typeof extras === 'object');
     assert.equal(f.getMore(), frames);
     assert.equal(f.getExpiry(), timer);
     f.setMore(null);
-    assert.equal(Reflect.get(f, 'extras'), extras, 'one part left: kept');
+    assert.equal(field(f, 'extras'), extras, 'one part left: kept');
     assert.equal(f.getExpiry(), timer);
     f.setExpiry(undefined);
-    assert.equal(Reflect.get(f, 'extras'), null, 'none left: dropped');
+    assert.equal(field(f, 'extras'), null, 'none left: dropped');
     assert.equal(f.getMore(), null);
   });
 
@@ -102,7 +103,7 @@ describe("SessionFields: a session's rare state in one object, made by the first
     assert.equal(f.state, 'closed');
     for (let i = 4; i < 1000; i++) assert.equal(f.nextKey(), i);
     assert.equal(f.state, 'closed');
-    const status: unknown = Reflect.get(f, 'status');
+    const status: unknown = field(f, 'status');
     assert.ok(Number.isInteger(status) && (status as number) < 2 ** 31, 'a small integer');
   });
 
@@ -111,16 +112,16 @@ describe("SessionFields: a session's rare state in one object, made by the first
     // Made, never run: the queue's handler is not called here.
     const queue = new InboundQueue({} as InboundHandler);
     f.setInbound(queue);
-    assert.ok(Reflect.get(f, 'extras') !== null);
+    assert.ok(field(f, 'extras') !== null);
     f.setInbound(null);
-    assert.equal(Reflect.get(f, 'extras'), null, 'idle again: nothing kept');
+    assert.equal(field(f, 'extras'), null, 'idle again: nothing kept');
   });
 
   it('makes the ack ledger by the first publish, and keeps it with what it answered', () => {
     const f = new Fields();
     const ledger = f.acks;
     assert.equal(f.acks, ledger, 'one ledger');
-    assert.ok(Reflect.get(f, 'extras') !== null);
+    assert.ok(field(f, 'extras') !== null);
     f.setSecret('s');
     f.setSecret(undefined);
     assert.equal(f.acks, ledger, 'other parts coming and going keep it');
@@ -172,7 +173,7 @@ describe('Attachment: modes and flags in one integer, rare parts in one object',
     const att = new Attachment(owner, ch, 'ch', MODES);
     assert.equal(att.modes, MODES);
     assert.equal(att.name, 'ch');
-    assert.equal(Reflect.get(att, 'extras'), null, 'a plain attachment: no object');
+    assert.equal(field(att, 'extras'), null, 'a plain attachment: no object');
     att.delta = true;
     assert.equal(att.modes, MODES, 'delta is not a mode');
     assert.equal(att.delta, true);
@@ -189,7 +190,7 @@ describe('Attachment: modes and flags in one integer, rare parts in one object',
     assert.equal(att.live, true);
     att.deltaFrom = undefined;
     att.filter = undefined;
-    assert.equal(Reflect.get(att, 'extras'), null, 'clearing what it does not have makes nothing');
+    assert.equal(field(att, 'extras'), null, 'clearing what it does not have makes nothing');
   });
 
   it('keeps a qualified name, a filter, a delta base and buffered events in its object', () => {
@@ -200,12 +201,12 @@ describe('Attachment: modes and flags in one integer, rare parts in one object',
     const plain = new Attachment(owner, ch, 'ch', Flag.SUBSCRIBE);
     plain.deltaFrom = 'm1';
     assert.equal(plain.deltaFrom, 'm1');
-    assert.ok(Reflect.get(plain, 'extras') !== null);
+    assert.ok(field(plain, 'extras') !== null);
     const events = [{ kind: 'message' as const, timestamp: 0, seq: 1, serial: 'e-1', messages: [{ data: 'x' }] }];
     const sent: OutboundFrame[] = [];
     const buffering = new Attachment({ ...owner, enqueue: (f) => sent.push(f) }, ch, 'ch', Flag.SUBSCRIBE);
     buffering.buffer(events);
-    assert.ok(Reflect.get(buffering, 'extras') !== null);
+    assert.ok(field(buffering, 'extras') !== null);
     buffering.goLive(0, []);
     assert.deepEqual(
       sent.map((f) => f.pm.messages?.map((m) => m.data)),
@@ -218,15 +219,15 @@ describe('Attachment: modes and flags in one integer, rare parts in one object',
 describe('LocalChannel: traffic state made by the first event', () => {
   it('keeps none while only attached, and counts and chains from the first event on', () => {
     const ch = new LocalChannel(`${APP}:ch`, APP, 'ch', channelCounters());
-    assert.equal(Reflect.get(ch, 'traffic'), null);
+    assert.equal(field(ch, 'traffic'), null);
     assert.equal(ch.lastSeq, 0);
     assert.equal(ch.lastEpoch, undefined);
     assert.equal(ch.holding, null);
     assert.equal(ch.itemsIn + ch.itemsOut + ch.deltasEncoded, 0);
-    assert.equal(Reflect.get(ch, 'traffic'), null, 'reading makes nothing');
+    assert.equal(field(ch, 'traffic'), null, 'reading makes nothing');
     ch.lastEpoch = 'e';
     ch.lastSeq = 7;
-    assert.ok(Reflect.get(ch, 'traffic') !== null);
+    assert.ok(field(ch, 'traffic') !== null);
     assert.equal(ch.lastEpoch, 'e');
     assert.equal(ch.lastSeq, 7);
     const got: OutboundFrame[] = [];
@@ -257,8 +258,8 @@ describe('MemoryChannel: epoch from a number, rare parts in one object', () => {
     assert.notEqual(a.epoch, b.epoch);
     assert.equal(a.epoch, a.epoch);
     assert.match(a.epoch, /^[A-Za-z0-9]{1,32}$/);
-    assert.equal(typeof Reflect.get(a, 'generation'), 'number', 'kept as a number, not a string');
-    assert.equal(a.epoch, epochOf(Reflect.get(a, 'generation') as number));
+    assert.equal(typeof field(a, 'generation'), 'number', 'kept as a number, not a string');
+    assert.equal(a.epoch, epochOf(field(a, 'generation') as number));
     const outcome = a.append({ kind: 'message', timestamp: now, messages: [{ data: 'x' }] }, now, 0);
     assert.ok(outcome.event?.serial.startsWith(`${a.epoch}-`));
     assert.deepEqual(
@@ -271,14 +272,14 @@ describe('MemoryChannel: epoch from a number, rare parts in one object', () => {
   it('makes one object for presence, and drops it when the last member leaves', () => {
     const now = Date.now();
     const ch = new MemoryChannel(now, RETENTION);
-    assert.equal(Reflect.get(ch, 'extras'), null);
+    assert.equal(field(ch, 'extras'), null);
     const member: PresenceMessage = { action: 2, clientId: 'c', connectionId: 'conn', id: 'conn:0:0', timestamp: now };
     ch.applyPresence({ kind: 'presence', timestamp: now, presence: [member] }, now, 100);
     assert.equal(ch.members.size, 1);
-    assert.ok(Reflect.get(ch, 'extras') !== null);
+    assert.ok(field(ch, 'extras') !== null);
     ch.leaveConnection('conn', now + 1, now + 1);
     assert.equal(ch.members.size, 0);
-    assert.equal(Reflect.get(ch, 'extras'), null, 'nobody present and nothing else: dropped');
+    assert.equal(field(ch, 'extras'), null, 'nobody present and nothing else: dropped');
     assert.equal(ch.isEmpty(), false, 'the enter and leave are in the log');
   });
 });

@@ -3,6 +3,7 @@
  * drops its oldest event on every publish without copying the rest into a new array, events past
  * `maxAge` leave several at once, and what remains is the newest events in order.
  */
+import { field } from '../helpers/field.js';
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { MemoryChannel } from '@encke/server/internal';
@@ -27,14 +28,14 @@ describe('memory channel log: trimmed in place', () => {
     const now = 1_000_000;
     const ch = new MemoryChannel(now, { maxCount: MAX_COUNT, maxAge: MAX_AGE });
     for (let i = 0; i < MAX_COUNT; i++) publish(ch, now, `m${i}`);
-    const log: unknown = Reflect.get(ch, 'log');
+    const log: unknown = field(ch, 'log');
     for (let i = MAX_COUNT; i < MAX_COUNT + 50; i++) {
       publish(ch, now, `m${i}`);
       // Exactly maxCount events after every publish: seq i+1 is the newest, i+1-MAX_COUNT has left.
       assert.equal(ch.readAfter(ch.epoch, i - MAX_COUNT, 1).complete, false, `after publish ${i + 1}`);
       assert.equal(ch.readAfter(ch.epoch, i + 1 - MAX_COUNT, 1).complete, true, `after publish ${i + 1}`);
     }
-    assert.equal(Reflect.get(ch, 'log'), log, 'the same array: no copy of the log per publish');
+    assert.equal(field(ch, 'log'), log, 'the same array: no copy of the log per publish');
     assert.deepEqual(
       seqs(ch, 50),
       Array.from({ length: MAX_COUNT }, (_, i) => 51 + i),
@@ -53,6 +54,6 @@ describe('memory channel log: trimmed in place', () => {
     assert.equal(ch.readAfter(ch.epoch, 0, 10).complete, false, 'the log no longer reaches back to seq 1');
     ch.trim(t0 + 1000 + MAX_AGE + 1);
     assert.equal(ch.hasEvents, false);
-    assert.equal(Reflect.get(ch, 'log'), null);
+    assert.equal(field(ch, 'log'), null);
   });
 });

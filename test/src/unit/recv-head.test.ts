@@ -4,6 +4,8 @@
  * what it takes node:http's own parser (llhttp) reads the same way: one complete GET with the same
  * target, the same headers, no body, kept alive, every byte consumed (fast-check, fixed seed).
  */
+import { isArrayValue } from '@encke/protocol';
+import { field } from '../helpers/field.js';
 import assert from 'node:assert/strict';
 import { createRequire } from 'node:module';
 import { describe, it } from 'node:test';
@@ -148,10 +150,20 @@ interface HttpParserClass {
   kOnBody: number;
   kOnMessageComplete: number;
 }
-const { HTTPParser, methods } = createRequire(import.meta.url)('_http_common') as {
-  HTTPParser: HttpParserClass;
-  methods: string[];
-};
+/** `require`, typed as what a module it loads is until checked: unknown. */
+const load: (id: string) => unknown = createRequire(import.meta.url);
+const common = load('_http_common');
+assert.ok(typeof common === 'object' && common !== null, "node's _http_common");
+const parserClass = field(common, 'HTTPParser');
+const methodList = field(common, 'methods');
+assert.ok(typeof parserClass === 'function', '_http_common.HTTPParser');
+assert.ok(
+  isArrayValue(methodList) && methodList.every((m): m is string => typeof m === 'string'),
+  '_http_common.methods',
+);
+// node's own parser class, as _http_common exports it (checked above to be a function).
+const HTTPParser = parserClass as HttpParserClass;
+const methods: readonly string[] = methodList;
 
 interface Parsed {
   messages: number;
@@ -333,8 +345,8 @@ describe('recv head reader against node:http’s parser', () => {
 
   it('never throws on random bytes, and what it takes node:http reads the same way', () => {
     const bytes = fc.uint8Array({ maxLength: 300 }).map((b) => Buffer.from(b));
-    const mutated = fc.tuple(validHead, fc.nat(), fc.integer({ min: 0, max: 255 })).map(([{ bytes: b }, at, byte]) => {
-      const copy = Buffer.from(b);
+    const mutated = fc.tuple(validHead, fc.nat(), fc.integer({ min: 0, max: 255 })).map(([head, at, byte]) => {
+      const copy = Buffer.from(head.bytes);
       copy[at % copy.length] = byte;
       return copy;
     });

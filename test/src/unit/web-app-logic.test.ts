@@ -6,6 +6,7 @@
  * The modules are browser code (examples/chat, packages/dashboard), bundled here by esbuild as the
  * apps' own build does, then imported.
  */
+import { importModule } from '../helpers/module.js';
 import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -27,7 +28,7 @@ async function load<T>(entry: string): Promise<T> {
   });
   const file = join(tempDir('encke-web-app-'), 'module.mjs');
   writeFileSync(file, result.outputFiles[0]!.contents);
-  return (await import(pathToFileURL(file).href)) as T;
+  return (await importModule(pathToFileURL(file).href)) as T;
 }
 
 interface Timers {

@@ -110,8 +110,8 @@ export class RealtimePresence {
   }
 
   private load(): Promise<PresenceCore> {
-    this.loading ??= import('./presence-core.js').then(({ PresenceCore: Core }) => {
-      const core = new Core(kit, this.channel, this.conn, this.subscribers);
+    this.loading ??= import('./presence-core.js').then((m) => {
+      const core = new m.PresenceCore(kit, this.channel, this.conn, this.subscribers);
       for (const step of this.backlog.splice(0)) step(core);
       this.core = core;
       return core;

@@ -4,6 +4,7 @@
  * format only turns bytes into values and back; checking that a value is a ProtocolMessage (or an
  * array of them) is done here, once, for both.
  */
+import { parseJson } from '@encke/protocol/unknown';
 import type { Format, ProtocolMessage } from '@encke/protocol/types';
 import { Err, ErrorInfo } from '../errors.js';
 
@@ -14,7 +15,7 @@ export interface WireFormat {
   encode(value: unknown): string | Uint8Array<ArrayBuffer>;
   decode(frame: string | ArrayBuffer | Uint8Array): unknown;
   /** The values of a body made of several (JSON lines, concatenated msgpack), as they complete. */
-  values(chunks: AsyncIterable<Uint8Array>): AsyncIterable<unknown>;
+  values(chunks: AsyncIterable<Uint8Array, void, undefined>): AsyncIterable<unknown, void, undefined>;
 }
 
 export interface Codec {
@@ -28,7 +29,7 @@ export interface Codec {
   /** One WebSocket frame; a protocol error (80013) if it is not a ProtocolMessage. */
   decode(frame: string | ArrayBuffer | Uint8Array): ProtocolMessage;
   /** A comet recv body, read as it arrives: each array of ProtocolMessages once complete. */
-  batches(chunks: AsyncIterable<Uint8Array>): AsyncIterable<ProtocolMessage[]>;
+  batches(chunks: AsyncIterable<Uint8Array, void, undefined>): AsyncIterable<ProtocolMessage[], void, undefined>;
 }
 
 const malformed = (format: Format): ErrorInfo => ErrorInfo.of(Err.protocolError, `Malformed ${format} from server`);
@@ -79,7 +80,7 @@ export const jsonWire: WireFormat = {
   format: 'json',
   contentType: 'application/json',
   encode: (value) => JSON.stringify(value),
-  decode: (frame) => JSON.parse(typeof frame === 'string' ? frame : text.decode(frame)) as unknown,
+  decode: (frame) => parseJson(typeof frame === 'string' ? frame : text.decode(frame)) as unknown,
   // One array per line; the last, unfinished line waits for the next chunk.
   async *values(chunks) {
     const utf8 = new TextDecoder();
@@ -87,9 +88,9 @@ export const jsonWire: WireFormat = {
     for await (const chunk of chunks) {
       const lines = (rest + utf8.decode(chunk, { stream: true })).split('\n');
       rest = lines.pop() ?? '';
-      for (const line of lines) if (line.trim()) yield JSON.parse(line) as unknown;
+      for (const line of lines) if (line.trim()) yield parseJson(line) as unknown;
     }
-    if (rest.trim()) yield JSON.parse(rest) as unknown;
+    if (rest.trim()) yield parseJson(rest) as unknown;
   },
 };
 

@@ -362,7 +362,7 @@ export class Hub implements ConnectionHooks {
 
   private holdersOf(channel: string): Map<string, Set<string>> {
     let held = this.held.get(channel);
-    if (!held) this.held.set(channel, (held = new Map()));
+    if (!held) this.held.set(channel, (held = new Map<string, Set<string>>()));
     return held;
   }
 

@@ -29,7 +29,7 @@ export interface Receiver {
     url: string,
     signal: AbortSignal,
     at: (position: string | null | undefined) => void,
-  ): AsyncIterable<ProtocolMessage[]>;
+  ): AsyncIterable<ProtocolMessage[], void, undefined>;
 }
 
 export interface CometConfig {
@@ -168,7 +168,7 @@ export class CometTransport implements Transport {
 }
 
 /** The chunks of a fetch response body, as they arrive. */
-export async function* bodyChunks(body: ReadableStream<Uint8Array>): AsyncIterable<Uint8Array> {
+export async function* bodyChunks(body: ReadableStream<Uint8Array>): AsyncIterable<Uint8Array, void, undefined> {
   const reader = body.getReader();
   try {
     for (;;) {
@@ -181,7 +181,7 @@ export async function* bodyChunks(body: ReadableStream<Uint8Array>): AsyncIterab
   }
 }
 
-async function* once(bytes: Uint8Array): AsyncIterable<Uint8Array> {
+async function* once(bytes: Uint8Array): AsyncIterable<Uint8Array, void, undefined> {
   yield bytes;
 }
 
@@ -195,7 +195,7 @@ export async function recvChunks(
   url: string,
   signal: AbortSignal,
   at?: (position: string | null) => void,
-): Promise<AsyncIterable<Uint8Array>> {
+): Promise<AsyncIterable<Uint8Array, void, undefined>> {
   const res = await ctx.kit.send(ctx.http, url, {
     timeoutMs: RECV_TIMEOUT_MS,
     signal,

@@ -27,7 +27,7 @@ function transport(comet: typeof Comet): TransportModule {
 }
 
 /** The batches one iframe document delivers, until it has loaded completely. */
-async function* frames(url: string, signal: AbortSignal): AsyncIterable<ProtocolMessage[]> {
+async function* frames(url: string, signal: AbortSignal): AsyncIterable<ProtocolMessage[], void, undefined> {
   const frame = document.createElement('iframe');
   const server = new URL(url).origin;
   const queue: ProtocolMessage[][] = [];

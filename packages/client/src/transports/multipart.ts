@@ -3,6 +3,7 @@
  * JSON arrays of ProtocolMessages, each handed over when the boundary after it arrives; read with
  * fetch streams. Sends are the comet POSTs.
  */
+import { parseJson } from '@encke/protocol/unknown';
 import type { ProtocolMessage } from '@encke/protocol/types';
 import type * as Comet from './comet.js';
 import type { TransportContext, TransportModule } from './transport.js';
@@ -26,7 +27,11 @@ function transport(comet: typeof Comet): TransportModule {
 }
 
 /** The JSON arrays of a multipart body, each once the delimiter after it has arrived. */
-async function* parts(ctx: TransportContext, url: string, signal: AbortSignal): AsyncIterable<ProtocolMessage[]> {
+async function* parts(
+  ctx: TransportContext,
+  url: string,
+  signal: AbortSignal,
+): AsyncIterable<ProtocolMessage[], void, undefined> {
   const { kit } = ctx;
   const res = await kit.send(ctx.http, url, {
     timeoutMs: 2 ** 31 - 1,
@@ -49,7 +54,7 @@ async function* parts(ctx: TransportContext, url: string, signal: AbortSignal): 
     text = segments.pop() ?? '';
     for (const segment of segments) {
       const body = segment.slice(segment.indexOf('\r\n\r\n') + 4).trim();
-      if (segment.includes('\r\n\r\n') && body) yield JSON.parse(body) as ProtocolMessage[];
+      if (segment.includes('\r\n\r\n') && body) yield parseJson(body) as ProtocolMessage[];
     }
   }
 }

@@ -4,6 +4,7 @@
  * or breaks, the browser reconnects by itself with `Last-Event-ID` and the server continues after
  * what it has (or resumes the connection: a CONNECTED, which the connection handles as a resume).
  */
+import { parseJson } from '@encke/protocol/unknown';
 import type { ProtocolMessage } from '@encke/protocol/types';
 import type * as Comet from './comet.js';
 import type { TransportContext, TransportModule } from './transport.js';
@@ -27,13 +28,17 @@ function transport(comet: typeof Comet): TransportModule {
 }
 
 /** The batches of an EventSource until it closes for good (the browser's own reconnects included). */
-async function* events(ctx: TransportContext, url: string, signal: AbortSignal): AsyncIterable<ProtocolMessage[]> {
+async function* events(
+  ctx: TransportContext,
+  url: string,
+  signal: AbortSignal,
+): AsyncIterable<ProtocolMessage[], void, undefined> {
   const source = new EventSource(url);
   const queue: ProtocolMessage[][] = [];
   let wake: (() => void) | undefined;
   let failed = false;
   source.onmessage = (e: MessageEvent<string>) => {
-    queue.push(JSON.parse(e.data) as ProtocolMessage[]);
+    queue.push(parseJson(e.data) as ProtocolMessage[]);
     wake?.();
   };
   // CONNECTING after an error is the browser reconnecting by itself; CLOSED is final (an HTTP error).

@@ -4,6 +4,7 @@
  * them and XMLHttpRequest progress events otherwise. A proxy that buffers the body shows up as no
  * CONNECTED within `transportStallTimeout`; the connection then tries the next transport.
  */
+import { parseJson } from '@encke/protocol/unknown';
 import type { ProtocolMessage } from '@encke/protocol/types';
 import type { ErrorInfo } from '../errors.js';
 import type * as Comet from './comet.js';
@@ -41,7 +42,11 @@ function transport(comet: typeof Comet): TransportModule {
 }
 
 /** XHR streaming: progress events deliver the body so far; complete lines are parsed as they come (JSON only). */
-async function* xhrStream(ctx: TransportContext, url: string, signal: AbortSignal): AsyncIterable<ProtocolMessage[]> {
+async function* xhrStream(
+  ctx: TransportContext,
+  url: string,
+  signal: AbortSignal,
+): AsyncIterable<ProtocolMessage[], void, undefined> {
   const { Err, ErrorInfo } = ctx.kit;
   const xhr = new XMLHttpRequest();
   const pending: Uint8Array[] = [];
@@ -71,7 +76,7 @@ async function* xhrStream(ctx: TransportContext, url: string, signal: AbortSigna
   };
   signal.addEventListener('abort', () => xhr.abort());
   xhr.send();
-  async function* chunks(): AsyncIterable<Uint8Array> {
+  async function* chunks(): AsyncIterable<Uint8Array, void, undefined> {
     for (;;) {
       const next = pending.shift();
       if (next) {
@@ -89,7 +94,7 @@ async function* xhrStream(ctx: TransportContext, url: string, signal: AbortSigna
 function xhrError(ctx: TransportContext, xhr: XMLHttpRequest): ErrorInfo {
   const { Err, ErrorInfo } = ctx.kit;
   try {
-    const body = JSON.parse(xhr.responseText) as { error?: unknown };
+    const body = parseJson(xhr.responseText) as { error?: unknown };
     if (body.error) return ErrorInfo.from(body.error);
   } catch {
     // not JSON: a proxy's page

@@ -37,7 +37,8 @@ class WebSocketTransport implements Transport {
     this.ws.onopen = () => {
       this.opened = true;
     };
-    this.ws.onmessage = (ev: MessageEvent) => this.receive(ev.data as string | ArrayBuffer);
+    // binaryType 'arraybuffer': a frame's data is a string (text) or an ArrayBuffer (binary).
+    this.ws.onmessage = (ev: MessageEvent<string | ArrayBuffer>) => this.receive(ev.data);
     this.ws.onclose = (ev: CloseEvent) => this.closed(ev.code, ev.reason);
   }
 

@@ -3,6 +3,7 @@
  * error or timeout is retriable (80003 / 50003); an HTTP error carries the server's ErrorInfo
  * (`{"error": …}` body or `X-Ably-ErrorCode` headers).
  */
+import { parseJson } from '@encke/protocol/unknown';
 import { Err, ErrorInfo } from '../errors.js';
 import type { Clock } from './clock.js';
 
@@ -50,7 +51,7 @@ export async function send(ctx: HttpContext, url: string, req: HttpRequest): Pro
 export function errorOf(res: Response, text: string): ErrorInfo {
   let body: unknown;
   try {
-    body = JSON.parse(text) as unknown;
+    body = parseJson(text) as unknown;
   } catch {
     body = undefined;
   }

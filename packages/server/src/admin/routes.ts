@@ -5,7 +5,7 @@
  * token of the admin app that may only subscribe to the dashboard feed. None of these routes
  * allows other origins (no CORS), and nothing here answers any data without a session.
  */
-import { AblyError, Err, isPlainObject } from '@encke/protocol';
+import { AblyError, Err, isPlainObject, parseJson } from '@encke/protocol';
 import type { App } from '../apps/app.js';
 import { secretsEqual } from '../auth/secret.js';
 import type { NodeContext } from '../context.js';
@@ -52,7 +52,7 @@ export function loginPassword(body: Buffer, contentType: string | undefined): st
   else if (type === 'application/json') {
     let value: unknown;
     try {
-      value = JSON.parse(text) as unknown;
+      value = parseJson(text) as unknown;
     } catch {
       throw new AblyError(Err.invalidRequestBody, 'Login body is not valid JSON');
     }

@@ -2,6 +2,7 @@
  * App configuration: validation of untrusted config (a JSON file, or `POST /apps` in sandbox mode)
  * into typed apps, with errors that name the offending field.
  */
+import { isArrayValue } from '@encke/protocol';
 import { FULL_CAPABILITY, parseCapability } from '../auth/capability.js';
 import { APP_ID_RE, KEY_ID_RE, parseKeyString, type ApiKey, type App, type Namespace } from './app.js';
 
@@ -123,7 +124,7 @@ export function buildApp(raw: unknown, path = 'app'): App {
   if (typeof raw.id !== 'string' || !APP_ID_RE.test(raw.id))
     throw new ConfigError(`${path}.id`, 'must be 1-64 characters of [A-Za-z0-9_-]');
   const appId = raw.id;
-  if (!Array.isArray(raw.keys) || raw.keys.length === 0)
+  if (!isArrayValue(raw.keys) || raw.keys.length === 0)
     throw new ConfigError(`${path}.keys`, 'must be a non-empty array');
   const keys = raw.keys.map((k, i) => buildKey(k, appId, `${path}.keys[${i}]`));
   const seen = new Set<string>();
@@ -133,7 +134,7 @@ export function buildApp(raw: unknown, path = 'app'): App {
   }
   const namespaces = new Map<string, Namespace>();
   if (raw.namespaces !== undefined) {
-    if (!Array.isArray(raw.namespaces)) throw new ConfigError(`${path}.namespaces`, 'must be an array');
+    if (!isArrayValue(raw.namespaces)) throw new ConfigError(`${path}.namespaces`, 'must be an array');
     raw.namespaces.forEach((n, i) => {
       const ns = buildNamespace(n, `${path}.namespaces[${i}]`);
       namespaces.set(ns.id, ns);
@@ -148,7 +149,7 @@ export function buildApp(raw: unknown, path = 'app'): App {
 const ORIGIN_RE = /^https?:\/\/(?:[a-z0-9-]+(?:\.[a-z0-9-]+)*|\[[0-9a-f:.]+\])(?::\d{1,5})?$/;
 
 function buildOrigins(raw: unknown, path: string): string[] {
-  if (!Array.isArray(raw)) throw new ConfigError(path, 'must be an array of origins');
+  if (!isArrayValue(raw)) throw new ConfigError(path, 'must be an array of origins');
   return raw.map((o, i) => {
     const origin = typeof o === 'string' ? o.toLowerCase() : '';
     if (!ORIGIN_RE.test(origin))

@@ -97,7 +97,7 @@ export class AppRegistry {
   }
 
   /** Configured apps (not the server's internal ones). */
-  *all(): IterableIterator<App> {
+  *all(): Generator<App, void, undefined> {
     for (const app of this.apps.values()) if (!this.internal.has(app.id)) yield app;
   }
 

@@ -8,7 +8,7 @@
  * - `foo*` is literal;
  * - `[meta]*` matches metachannels, `[*]*` matches everything.
  */
-import { AblyError, Err, Flag, decodeJson, decodeLimits } from '@encke/protocol';
+import { AblyError, Err, Flag, decodeJson, decodeLimits, isArrayValue } from '@encke/protocol';
 
 export const OPERATIONS = [
   'subscribe',
@@ -62,7 +62,7 @@ export function parseCapability(input: unknown): Capability {
   const cap = new Map<string, ReadonlySet<string>>();
   for (const [resource, ops] of entries) {
     if (resource === '') invalid('empty resource name');
-    if (!Array.isArray(ops) || ops.length === 0) invalid(`operations for "${resource}" must be a non-empty array`);
+    if (!isArrayValue(ops) || ops.length === 0) invalid(`operations for "${resource}" must be a non-empty array`);
     const set = new Set<string>();
     for (const op of ops) {
       if (typeof op !== 'string' || !KNOWN_OPS.has(op))

@@ -5,7 +5,7 @@
  * With `allowReauthMargin` the revocation applies 30 s later, and holders are first asked to
  * re-authenticate. Pure functions; the store and the enforcement on live connections live elsewhere.
  */
-import { AblyError, Err, isPlainObject, type ErrorInfo } from '@encke/protocol';
+import { AblyError, Err, isPlainObject, type ErrorInfo, isArrayValue } from '@encke/protocol';
 import type { TokenRevocation } from '../engine/auth-store.js';
 import type { AuthContext } from './authenticate.js';
 
@@ -45,7 +45,7 @@ export interface RevokeRequest {
 export function parseRevokeRequest(body: unknown, now: number, maxTargets: number): RevokeRequest {
   if (!isPlainObject(body)) throw new AblyError(Err.invalidRequestBody, 'revokeTokens body must be an object');
   const { targets, issuedBefore, allowReauthMargin } = body;
-  if (!Array.isArray(targets) || targets.length === 0)
+  if (!isArrayValue(targets) || targets.length === 0)
     throw new AblyError(Err.invalidRequestBody, 'targets must be a non-empty array of "type:value" strings');
   if (targets.length > maxTargets)
     throw new AblyError(Err.invalidRequestBody, `At most ${maxTargets} targets per request`);
@@ -66,7 +66,11 @@ export function parseRevokeRequest(body: unknown, now: number, maxTargets: numbe
   if (allowReauthMargin !== undefined && allowReauthMargin !== null && typeof allowReauthMargin !== 'boolean') {
     throw new AblyError(Err.invalidParameterValue, 'allowReauthMargin must be true or false');
   }
-  return { targets, issuedBefore: before, appliesAt: allowReauthMargin === true ? now + REAUTH_MARGIN : now };
+  return {
+    targets: [...targets],
+    issuedBefore: before,
+    appliesAt: allowReauthMargin === true ? now + REAUTH_MARGIN : now,
+  };
 }
 
 /** Why a single target cannot be revoked, or undefined when it can. */

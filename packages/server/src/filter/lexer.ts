@@ -3,7 +3,7 @@
  * use (Ably docs, pub-sub/advanced#subscription-filters): identifiers (plain or "quoted"), `.`,
  * comparators, `&&`, `||`, `!`, parentheses, JSON literals in backticks and 'raw string' literals.
  */
-import { AblyError, Err } from '@encke/protocol';
+import { AblyError, Err, parseJson } from '@encke/protocol';
 
 export type TokenKind = 'ident' | 'literal' | 'dot' | 'cmp' | 'and' | 'or' | 'not' | 'lparen' | 'rparen' | 'end';
 export type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
@@ -40,7 +40,7 @@ function closing(text: string, start: number, quote: string): number {
 
 function jsonLiteral(text: string, at: number): Json {
   try {
-    return JSON.parse(text) as Json;
+    return parseJson(text) as Json;
   } catch {
     throw filterError(at, `${JSON.stringify(text.slice(0, 40))} is not a JSON value`);
   }

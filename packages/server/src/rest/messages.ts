@@ -21,6 +21,7 @@ import {
   parseMessage,
   type Annotation,
   type Message,
+  isArrayValue,
 } from '@encke/protocol';
 import type { AuthContext } from '../auth/authenticate.js';
 import type { PublishSource } from '../channels/publisher.js';
@@ -77,7 +78,7 @@ async function getMessage(ctx: NodeContext, http: HttpRequest, auth: AuthContext
 
 /** The body of a PATCH: one message (or an array of exactly one, as some clients send). */
 function changeOf(raw: unknown, serial: string): Message {
-  const one: unknown = Array.isArray(raw) && raw.length === 1 ? raw[0] : raw;
+  const one: unknown = isArrayValue(raw) && raw.length === 1 ? raw[0] : raw;
   if (!isPlainObject(one))
     throw new AblyError(Err.badRequest, 'The body must be one message: {action, version?, name?, data?, extras?}');
   const change = parseMessage(one, 'message');
@@ -97,7 +98,7 @@ async function changeMessage(ctx: NodeContext, http: HttpRequest, auth: AuthCont
 
 /** The annotations of a POST body (one or an array), each of the message of the path. */
 function annotationsOf(raw: unknown, serial: string): Annotation[] {
-  const items = Array.isArray(raw) ? raw : [raw];
+  const items = isArrayValue(raw) ? raw : [raw];
   if (items.length === 0)
     throw new AblyError(Err.badRequest, 'The body must be an annotation or a non-empty array of them');
   return items.map((item, i) => {

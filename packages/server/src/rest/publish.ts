@@ -11,7 +11,7 @@
  *   was an array); version 2 gets the flat per-channel array, or 400 40020 with `batchResponse`
  *   when any channel failed.
  */
-import { AblyError, Err, isPlainObject, parseMessage, type Message } from '@encke/protocol';
+import { AblyError, Err, isPlainObject, parseMessage, type Message, isArrayValue } from '@encke/protocol';
 import type { AuthContext } from '../auth/authenticate.js';
 import type { PublishSource } from '../channels/publisher.js';
 import type { NodeContext } from '../context.js';
@@ -29,7 +29,7 @@ export function registerPublishRoutes(router: Router, ctx: NodeContext): void {
 
 /** The messages of a body that is one message or an array of them. */
 function parseMessages(raw: unknown): Message[] {
-  if (Array.isArray(raw)) return raw.map((m, i) => parseMessage(m, `messages[${i}]`));
+  if (isArrayValue(raw)) return raw.map((m, i) => parseMessage(m, `messages[${i}]`));
   return [parseMessage(raw, 'message')];
 }
 
@@ -98,7 +98,7 @@ async function publishOne(ctx: NodeContext, http: HttpRequest, auth: AuthContext
 interface BatchSpec {
   channels: string[];
   /** Raw messages: parsed again for each channel, since publishing fills them in. */
-  messages: unknown[];
+  messages: readonly unknown[];
 }
 
 type ChannelResult =
@@ -107,14 +107,14 @@ type ChannelResult =
 function parseSpec(raw: unknown, where: string): BatchSpec {
   if (!isPlainObject(raw)) throw new AblyError(Err.badRequest, `${where} must be an object {channels, messages}`);
   const channels = typeof raw.channels === 'string' ? [raw.channels] : raw.channels;
-  if (!Array.isArray(channels) || channels.length === 0 || !channels.every((c) => typeof c === 'string')) {
+  if (!isArrayValue(channels) || channels.length === 0 || !channels.every((c): c is string => typeof c === 'string')) {
     throw new AblyError(Err.badRequest, `${where}.channels must be a non-empty array of channel names`);
   }
-  const messages = Array.isArray(raw.messages) ? raw.messages : [raw.messages];
+  const messages = isArrayValue(raw.messages) ? raw.messages : [raw.messages];
   if (messages.length === 0 || raw.messages === undefined)
     throw new AblyError(Err.badRequest, `${where}.messages must be a message or a non-empty array of them`);
   messages.forEach((m, i) => parseMessage(m, `${where}.messages[${i}]`));
-  return { channels: channels as string[], messages };
+  return { channels: [...channels], messages };
 }
 
 async function publishSpec(
@@ -143,7 +143,7 @@ async function publishSpec(
 async function publishBatch(ctx: NodeContext, http: HttpRequest, auth: AuthContext): Promise<void> {
   const version = protocolVersion(http);
   const body = await readRequestBody(ctx, http);
-  const single = !Array.isArray(body);
+  const single = !isArrayValue(body);
   const specs = (single ? [body] : body).map((s, i) => parseSpec(s, `specs[${i}]`));
   const total = specs.reduce((n, s) => n + s.channels.length, 0);
   if (total > ctx.options.maxBatchChannels) {

@@ -4,7 +4,7 @@
  * sandbox mode, `POST /stats` to load fixtures. Needs the `stats` capability. The answering node
  * adds its own pending counts first, so what it counted is in the answer.
  */
-import { AblyError, Err } from '@encke/protocol';
+import { AblyError, Err, isArrayValue } from '@encke/protocol';
 import type { AuthContext } from '../auth/authenticate.js';
 import type { StatsRecord, StatsUnit } from '../engine/stats-store.js';
 import type { HttpRequest, Router } from '../http/router.js';
@@ -91,7 +91,7 @@ async function loadFixtures(ctx: NodeContext, http: HttpRequest, auth: AuthConte
   if (ctx.apps.get(auth.app.id))
     throw new AblyError(Err.forbidden, 'Stats fixtures can be loaded only into sandbox apps; this app is configured');
   const body = await readSandboxBody(ctx, http);
-  const fixtures = (Array.isArray(body) ? body : [body]).map((raw, i) => parseStatsFixture(raw, `[${i}]`));
+  const fixtures = (isArrayValue(body) ? body : [body]).map((raw, i) => parseStatsFixture(raw, `[${i}]`));
   for (const f of fixtures) await ctx.engine.stats.add(auth.app.id, f.minute, withRollups(f.entries));
   reply(http, 201, { loaded: fixtures.length });
 }

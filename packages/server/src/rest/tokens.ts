@@ -5,6 +5,7 @@
  * requestToken always answers JSON (ably-js parses it as JSON whatever its protocol); revokeTokens
  * answers in the format of Accept, like every other REST endpoint.
  */
+import type { TokenDetails } from '../auth/tokens.js';
 import { AblyError, Err, isPlainObject, type ErrorInfo } from '@encke/protocol';
 import type { ApiKey } from '../apps/app.js';
 import { authenticateKey, checkTls, type AuthContext } from '../auth/authenticate.js';
@@ -54,7 +55,7 @@ async function readJsonOrMsgpack(request: HttpRequest): Promise<unknown> {
 
 async function requestToken(ctx: NodeContext, request: HttpRequest): Promise<void> {
   const keyName = request.params.keyName!;
-  let details;
+  let details: TokenDetails;
   if (request.req.headers.authorization !== undefined) {
     const { key } = await basicAuthFor(ctx, request, keyName);
     const body = await readJsonOrMsgpack(request);

@@ -31,7 +31,7 @@ const KINDS: readonly EventKind[] = ['message', 'presence', 'annotation'];
 /** `m` without the version serial its event's place in the log gives it. */
 function withoutVersionSerial(m: Message): Message {
   if (m.version?.serial === undefined) return m;
-  const { serial: _serial, ...version } = m.version;
+  const { serial, ...version } = m.version;
   return { ...m, version };
 }
 
@@ -41,7 +41,7 @@ function withoutVersionSerial(m: Message): Message {
  */
 function storedForm(m: Message): Message {
   if (m.action === undefined || m.action === MessageAction.CREATE) {
-    const { serial: _serial, ...rest } = m;
+    const { serial, ...rest } = m;
     return rest;
   }
   return isMutationAction(m.action) ? withoutVersionSerial(m) : m;
@@ -53,7 +53,7 @@ export function encodeEventBody(input: ChannelEventInput): Buffer {
   if (input.connectionId !== undefined) body.c = input.connectionId;
   if (input.messages) body.m = input.messages.map(storedForm);
   if (input.presence) body.p = input.presence;
-  if (input.annotations) body.a = input.annotations.map(({ serial: _serial, ...a }) => a);
+  if (input.annotations) body.a = input.annotations.map(({ serial, ...a }) => a);
   if (input.full)
     body.f = isMutationAction(input.messages?.[0]?.action) ? withoutVersionSerial(input.full) : input.full;
   return Buffer.from(encodeMsgpackValue(body));

@@ -1,4 +1,5 @@
 /** The Redis engine's app store: sandbox apps as JSON with a TTL, and an index to count them. */
+import { parseJson } from '@encke/protocol';
 import type { Redis } from 'ioredis';
 import type { AppRecord, CreateAppResult } from '../../apps/record.js';
 import type { Clock } from '../../util/clock.js';
@@ -43,7 +44,7 @@ export class RedisApps implements AppStore {
   async get(appId: string): Promise<AppRecord | undefined> {
     const text = await this.cmd.get(this.key(appId));
     if (text === null) return undefined;
-    const record = JSON.parse(text) as AppRecord;
+    const record = parseJson(text) as AppRecord;
     return record.expires > this.clock.now() ? record : undefined;
   }
 

@@ -3,6 +3,7 @@
  * seen) and token revocations (a key per key name and target, announced to every node over pub/sub).
  * Expiry is judged by the node's clock (stored times); Redis TTLs only clean up.
  */
+import { parseJson } from '@encke/protocol';
 import type { Redis } from 'ioredis';
 import type { Clock } from '../../util/clock.js';
 import type { AuthStore, TokenRevocation } from '../auth-store.js';
@@ -65,13 +66,13 @@ export class RedisAuthStore implements AuthStore {
     const now = this.clock.now();
     return values
       .filter((v): v is string => v !== null)
-      .map((v) => JSON.parse(v) as StoredRevocation)
+      .map((v) => parseJson(v) as StoredRevocation)
       .filter((r) => r.retainUntil > now)
-      .map(({ retainUntil: _retainUntil, ...r }) => r);
+      .map(({ retainUntil, ...r }) => r);
   }
 
   /** A revocation announcement from any node (including this one). */
   announced(payload: string): void {
-    for (const r of JSON.parse(payload) as TokenRevocation[]) this.announce(r);
+    for (const r of parseJson(payload) as TokenRevocation[]) this.announce(r);
   }
 }

@@ -3,6 +3,7 @@
  * the connections it owns (for dead-node cleanup), and a pub/sub channel per node on which it hears
  * that another node took one of its connections over.
  */
+import { parseJson } from '@encke/protocol';
 import type { Redis } from 'ioredis';
 import type { ConnectionRecord, ConnectionStore, NodeAddress } from '../connection-store.js';
 import type { RedisNodes } from './redis-nodes.js';
@@ -105,7 +106,7 @@ export class RedisConnections implements ConnectionStore {
       secretHash: h.h,
       msgSerial: Number(h.ms ?? -1),
       remainPresentFor: Number(h.rp ?? 0),
-      presenceChannels: JSON.parse(h.pc ?? '[]') as string[],
+      presenceChannels: parseJson(h.pc ?? '[]') as string[],
       owner: h.o,
     };
     if (h.c !== undefined) record.clientId = h.c;

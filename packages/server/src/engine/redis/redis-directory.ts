@@ -3,6 +3,7 @@
  * Occupancy of a dead node no longer counts; active channels are those with live occupancy or a
  * log that still holds events.
  */
+import { parseJson } from '@encke/protocol';
 import type { Redis } from 'ioredis';
 import type { Clock } from '../../util/clock.js';
 import {
@@ -69,7 +70,7 @@ export class RedisDirectory {
     let sum: OccupancyMetrics | null = null;
     ids.forEach((id, i) => {
       if (!alive[i]) return;
-      const m = JSON.parse(byNode[id]!) as OccupancyMetrics;
+      const m = parseJson(byNode[id]!) as OccupancyMetrics;
       if (!sum) sum = { ...m };
       else for (const k of Object.keys(sum) as (keyof OccupancyMetrics)[]) sum[k] += m[k];
     });

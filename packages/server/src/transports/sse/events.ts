@@ -6,7 +6,7 @@
  *
  * The items of a frame are taken apart once (`OutboundFrame.memo`) and shared by every stream.
  */
-import { Action, MessageAction, isMutationAction, type ErrorInfo } from '@encke/protocol';
+import { Action, MessageAction, isMutationAction, type ErrorInfo, parseJson } from '@encke/protocol';
 import type { OutboundFrame } from '../../wire/frame.js';
 
 export type StreamStyle = 'sse' | 'json';
@@ -48,7 +48,7 @@ const ITEMS_MEMO = {};
 export function frameItems(frame: OutboundFrame): FrameItems {
   return frame.memo(ITEMS_MEMO, (f) => {
     const isMessage = f.pm.action === Action.MESSAGE;
-    const wire = JSON.parse(f.json()) as { messages?: WireItem[]; presence?: WireItem[] };
+    const wire = parseJson(f.json()) as { messages?: WireItem[]; presence?: WireItem[] };
     const items = (isMessage ? wire.messages : wire.presence) ?? [];
     const channel = f.pm.channel;
     return {
