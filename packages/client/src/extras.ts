@@ -3,7 +3,7 @@
  * (RTC8), and renewing a token before it expires (only clients with tokens load it). They take the
  * core's helpers as arguments and import only types.
  */
-import { isArrayValue } from '@encke/protocol/unknown';
+import type { IsArrayValue } from './util/unknown.js';
 import type { Auth } from './auth/auth.js';
 import type { TokenDetails, TokenParams } from './auth/types.js';
 import type { ConnectionManager } from './connection/manager.js';
@@ -34,7 +34,7 @@ export function ping(kit: Kit, m: ConnectionManager): Promise<number> {
 /** The server's time (`GET /time`). */
 export async function time(kit: Kit, http: HttpContext, baseUrl: string, timeoutMs: number): Promise<number> {
   const { body } = await getJson(kit, http, `${baseUrl}/time`, { timeoutMs });
-  return isArrayValue(body) && typeof body[0] === 'number' ? body[0] : Number.NaN;
+  return (Array.isArray as IsArrayValue)(body) && typeof body[0] === 'number' ? body[0] : Number.NaN;
 }
 
 /** Renew this long before a token expires (or at half its life if that is shorter). */

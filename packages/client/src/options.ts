@@ -3,7 +3,7 @@
  * `transports`, `useBinaryProtocol`, …) plus encke's own (stall detection, tab sharing). Every
  * field is optional; `resolveOptions` fills the defaults.
  */
-import { entriesOf } from '@encke/protocol/unknown';
+import type { EntriesOf } from './util/unknown.js';
 import type { Clock } from './util/clock.js';
 import { realClock } from './util/clock.js';
 import type { AuthCallback, TokenDetails, TokenParams } from './auth/types.js';
@@ -156,7 +156,9 @@ const isLocal = (host: string): boolean => host === 'localhost' || host === '127
 export function resolveOptions(input: ClientOptions | string): ResolvedOptions {
   const o: ClientOptions =
     typeof input === 'string' ? (input.includes(':') ? { key: input } : { token: input }) : input;
-  const given = Object.fromEntries(entriesOf(o).filter(([, v]) => v !== undefined)) as ClientOptions;
+  const given = Object.fromEntries(
+    (Object.entries as EntriesOf)(o).filter(([, v]) => v !== undefined),
+  ) as ClientOptions;
   const host = o.endpoint ?? o.realtimeHost ?? o.restHost ?? 'localhost';
   const tls = o.tls ?? !isLocal(host);
   // Plain connections default to 8080 on this machine (encke's default port), 80 elsewhere.

@@ -3,7 +3,7 @@
  * TokenRequest for a token (`POST /keys/<keyName>/requestToken`). Loaded only when a client
  * uses one of them: a page with an authCallback that returns tokens never downloads it.
  */
-import { parseJson, entriesOf } from '@encke/protocol/unknown';
+import type { EntriesOf, ParseJson } from '../util/unknown.js';
 import type { Kit } from '../kit.js';
 import { getJson } from '../util/json-request.js';
 import type { ResolvedOptions } from '../options.js';
@@ -23,7 +23,7 @@ export interface ObtainContext {
 export async function fromAuthUrl(c: ObtainContext, authUrl: string, params: TokenParams): Promise<TokenLike> {
   const o = c.options;
   const fields: Record<string, string> = { ...o.authParams };
-  for (const [k, v] of entriesOf(params)) if (v !== undefined) fields[k] = String(v);
+  for (const [k, v] of (Object.entries as EntriesOf)(params)) if (v !== undefined) fields[k] = String(v);
   const post = o.authMethod === 'POST';
   const headers: Record<string, string> = { ...o.authHeaders };
   if (post) headers['content-type'] = 'application/x-www-form-urlencoded';
@@ -39,7 +39,9 @@ export async function fromAuthUrl(c: ObtainContext, authUrl: string, params: Tok
       c.kit.Err.authCallbackFailed.code,
       res.status,
     );
-  return (res.headers.get('content-type') ?? '').includes('json') ? (parseJson(text) as TokenLike) : text.trim();
+  return (res.headers.get('content-type') ?? '').includes('json')
+    ? ((JSON.parse as ParseJson)(text) as TokenLike)
+    : text.trim();
 }
 
 /** A TokenRequest signed with the key: HMAC-SHA256 over its fields, base64 (RSA9). */

@@ -4,7 +4,7 @@
  * (`base64`, `utf-8`, `json`) from the last; an unknown step (`cipher+…`, `vcdiff`) stops it and the
  * rest of the encoding is left on the message.
  */
-import { parseJson } from '@encke/protocol/unknown';
+import type { ParseJson } from '../util/unknown.js';
 import type { Message as WireMessage, PresenceMessage as WirePresence } from '@encke/protocol/types';
 import { fromBase64, toBase64, utf8Decode } from '../util/bytes.js';
 
@@ -66,7 +66,7 @@ export function decodeData(data: unknown, encoding: string | undefined): { data:
     try {
       if (step === 'base64' && typeof value === 'string') value = fromBase64(value);
       else if (step === 'utf-8' && value instanceof Uint8Array) value = utf8Decode(value);
-      else if (step === 'json' && typeof value === 'string') value = parseJson(value) as unknown;
+      else if (step === 'json' && typeof value === 'string') value = (JSON.parse as ParseJson)(value);
       else break;
     } catch {
       break;

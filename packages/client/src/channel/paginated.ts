@@ -1,5 +1,5 @@
 /** REST paging (TG): items of one page and the `Link` header's `next` and `first` relations. Loaded on first use. */
-import { entriesOf } from '@encke/protocol/unknown';
+import type { EntriesOf } from '../util/unknown.js';
 import type { PresenceMessage as WirePresence } from '@encke/protocol/types';
 import type { Kit } from '../kit.js';
 import { getJson } from '../util/json-request.js';
@@ -54,7 +54,7 @@ export function history(
   params: object,
 ): Promise<PaginatedResult<Message | PresenceMessage>> {
   const q = new URLSearchParams();
-  for (const [k, v] of entriesOf(params)) if (v !== undefined) q.set(k, String(v));
+  for (const [k, v] of (Object.entries as EntriesOf)(params)) if (v !== undefined) q.set(k, String(v));
   const url = `${baseUrl}/channels/${encodeURIComponent(channel)}/${kind}?${q.toString()}`;
   if (kind === 'messages') return getPage(req, url, req.kit.decodeMessage);
   return getPage(req, url, (p: WirePresence) => decodePresence(req.kit, p));

@@ -4,7 +4,7 @@
  * format only turns bytes into values and back; checking that a value is a ProtocolMessage (or an
  * array of them) is done here, once, for both.
  */
-import { parseJson } from '@encke/protocol/unknown';
+import type { ParseJson } from '../util/unknown.js';
 import type { Format, ProtocolMessage } from '@encke/protocol/types';
 import { Err, ErrorInfo } from '../errors.js';
 
@@ -80,7 +80,7 @@ export const jsonWire: WireFormat = {
   format: 'json',
   contentType: 'application/json',
   encode: (value) => JSON.stringify(value),
-  decode: (frame) => parseJson(typeof frame === 'string' ? frame : text.decode(frame)) as unknown,
+  decode: (frame) => (JSON.parse as ParseJson)(typeof frame === 'string' ? frame : text.decode(frame)),
   // One array per line; the last, unfinished line waits for the next chunk.
   async *values(chunks) {
     const utf8 = new TextDecoder();
@@ -88,9 +88,9 @@ export const jsonWire: WireFormat = {
     for await (const chunk of chunks) {
       const lines = (rest + utf8.decode(chunk, { stream: true })).split('\n');
       rest = lines.pop() ?? '';
-      for (const line of lines) if (line.trim()) yield parseJson(line) as unknown;
+      for (const line of lines) if (line.trim()) yield (JSON.parse as ParseJson)(line);
     }
-    if (rest.trim()) yield parseJson(rest) as unknown;
+    if (rest.trim()) yield (JSON.parse as ParseJson)(rest);
   },
 };
 

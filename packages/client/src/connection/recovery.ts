@@ -1,4 +1,4 @@
-import { parseJson } from '@encke/protocol/unknown';
+import type { ParseJson } from '../util/unknown.js';
 
 /** The recovery key (RTN16g): enough to continue a connection and its channels in another page. */
 export interface RecoveryKey {
@@ -10,7 +10,7 @@ export interface RecoveryKey {
 /** Parses a recovery key; an unreadable one is ignored (a clean connection follows, RTN16f). */
 export function parseRecoveryKey(text: string): RecoveryKey | undefined {
   try {
-    const v = parseJson(text) as Partial<RecoveryKey>;
+    const v = (JSON.parse as ParseJson)(text) as Partial<RecoveryKey>;
     if (typeof v.connectionKey !== 'string' || typeof v.msgSerial !== 'number') return undefined;
     return { connectionKey: v.connectionKey, msgSerial: v.msgSerial, channelSerials: v.channelSerials ?? {} };
   } catch {

@@ -8,7 +8,7 @@
  * over the holders, and announces itself; the other tabs' links end and resume on it, re-attaching
  * from their own channelSerials, so nothing is lost or doubled.
  */
-import { parseJson } from '@encke/protocol/unknown';
+import type { ParseJson } from '../util/unknown.js';
 import type { Kit } from '../kit.js';
 import type { Realtime } from '../realtime.js';
 import type { Clock } from '../util/clock.js';
@@ -57,7 +57,7 @@ export const SERIAL_MARGIN = 1000;
 
 /** The recovery key to continue from, with the msgSerial margin. */
 export function continueFrom(recoveryKey: string): string {
-  const key = parseJson(recoveryKey) as { msgSerial: number };
+  const key = (JSON.parse as ParseJson)(recoveryKey) as { msgSerial: number };
   return JSON.stringify({ ...key, msgSerial: key.msgSerial + SERIAL_MARGIN });
 }
 

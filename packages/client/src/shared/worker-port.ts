@@ -4,7 +4,7 @@
  * long as any tab is open. The first tab's options start it; functions (authCallback, clock,
  * fetch) cannot be sent to a worker, so a client with authCallback elects a leader tab instead.
  */
-import { entriesOf } from '@encke/protocol/unknown';
+import type { EntriesOf } from '../util/unknown.js';
 import type { TransportContext } from '../transports/transport.js';
 import type { Medium } from './medium.js';
 import { groupName, type ToHub, type ToTab } from './wire.js';
@@ -28,7 +28,9 @@ export function workerMedium(ctx: TransportContext): Medium {
   port.onmessage = (ev: MessageEvent<ToTab>) => {
     for (const fn of [...listeners]) fn(ev.data);
   };
-  const options = Object.fromEntries(entriesOf(o).filter(([k, v]) => !LOCAL_ONLY.has(k) && typeof v !== 'function'));
+  const options = Object.fromEntries(
+    (Object.entries as EntriesOf)(o).filter(([k, v]) => !LOCAL_ONLY.has(k) && typeof v !== 'function'),
+  );
   const post = (msg: ToHub): void => port.postMessage(msg);
   post({ t: 'init', options });
   return {

@@ -3,7 +3,7 @@
  * comet request (connect, recv, send, close) is a `<script>` whose answer calls
  * `_encke_jsonp._(n)({statusCode, response, headers})`; sends are GETs with `?body=`.
  */
-import { isArrayValue } from '@encke/protocol/unknown';
+import type { IsArrayValue } from '../util/unknown.js';
 import type { ProtocolMessage } from '@encke/protocol/types';
 import type * as Comet from './comet.js';
 import type { TransportContext, TransportModule } from './transport.js';
@@ -60,7 +60,7 @@ function script(ctx: TransportContext, url: string, signal: AbortSignal): Promis
 
 /** The error an envelope carries, if it is one (a fatal ERROR on a recv keeps its array response). */
 function failure(ctx: TransportContext, env: Envelope): Error | undefined {
-  if (env.statusCode < 400 || isArrayValue(env.response)) return undefined;
+  if (env.statusCode < 400 || Array.isArray(env.response)) return undefined;
   const error = (env.response as { error?: unknown } | undefined)?.error;
   return error
     ? ctx.kit.ErrorInfo.from(error)
@@ -82,7 +82,7 @@ function transport(comet: typeof Comet): TransportModule {
             const err = failure(ctx, env);
             if (err) throw err;
             at(env.headers?.['X-Encke-Position']);
-            if (isArrayValue(env.response)) yield env.response as ProtocolMessage[];
+            if ((Array.isArray as IsArrayValue)(env.response)) yield env.response as ProtocolMessage[];
           },
         },
         async request(url, signal) {

@@ -3,7 +3,7 @@
  * JSON arrays of ProtocolMessages, each handed over when the boundary after it arrives; read with
  * fetch streams. Sends are the comet POSTs.
  */
-import { parseJson } from '@encke/protocol/unknown';
+import type { ParseJson } from '../util/unknown.js';
 import type { ProtocolMessage } from '@encke/protocol/types';
 import type * as Comet from './comet.js';
 import type { TransportContext, TransportModule } from './transport.js';
@@ -54,7 +54,7 @@ async function* parts(
     text = segments.pop() ?? '';
     for (const segment of segments) {
       const body = segment.slice(segment.indexOf('\r\n\r\n') + 4).trim();
-      if (segment.includes('\r\n\r\n') && body) yield parseJson(body) as ProtocolMessage[];
+      if (segment.includes('\r\n\r\n') && body) yield (JSON.parse as ParseJson)(body) as ProtocolMessage[];
     }
   }
 }

@@ -4,7 +4,7 @@
  * or breaks, the browser reconnects by itself with `Last-Event-ID` and the server continues after
  * what it has (or resumes the connection: a CONNECTED, which the connection handles as a resume).
  */
-import { parseJson } from '@encke/protocol/unknown';
+import type { ParseJson } from '../util/unknown.js';
 import type { ProtocolMessage } from '@encke/protocol/types';
 import type * as Comet from './comet.js';
 import type { TransportContext, TransportModule } from './transport.js';
@@ -38,7 +38,7 @@ async function* events(
   let wake: (() => void) | undefined;
   let failed = false;
   source.onmessage = (e: MessageEvent<string>) => {
-    queue.push(parseJson(e.data) as ProtocolMessage[]);
+    queue.push((JSON.parse as ParseJson)(e.data) as ProtocolMessage[]);
     wake?.();
   };
   // CONNECTING after an error is the browser reconnecting by itself; CLOSED is final (an HTTP error).

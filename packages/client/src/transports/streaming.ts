@@ -4,7 +4,7 @@
  * them and XMLHttpRequest progress events otherwise. A proxy that buffers the body shows up as no
  * CONNECTED within `transportStallTimeout`; the connection then tries the next transport.
  */
-import { parseJson } from '@encke/protocol/unknown';
+import type { ParseJson } from '../util/unknown.js';
 import type { ProtocolMessage } from '@encke/protocol/types';
 import type { ErrorInfo } from '../errors.js';
 import type * as Comet from './comet.js';
@@ -94,7 +94,7 @@ async function* xhrStream(
 function xhrError(ctx: TransportContext, xhr: XMLHttpRequest): ErrorInfo {
   const { Err, ErrorInfo } = ctx.kit;
   try {
-    const body = parseJson(xhr.responseText) as { error?: unknown };
+    const body = (JSON.parse as ParseJson)(xhr.responseText) as { error?: unknown };
     if (body.error) return ErrorInfo.from(body.error);
   } catch {
     // not JSON: a proxy's page

@@ -3,7 +3,7 @@
  * error or timeout is retriable (80003 / 50003); an HTTP error carries the server's ErrorInfo
  * (`{"error": …}` body or `X-Ably-ErrorCode` headers).
  */
-import { parseJson } from '@encke/protocol/unknown';
+import type { ParseJson } from './unknown.js';
 import { Err, ErrorInfo } from '../errors.js';
 import type { Clock } from './clock.js';
 
@@ -51,7 +51,7 @@ export async function send(ctx: HttpContext, url: string, req: HttpRequest): Pro
 export function errorOf(res: Response, text: string): ErrorInfo {
   let body: unknown;
   try {
-    body = parseJson(text) as unknown;
+    body = (JSON.parse as ParseJson)(text);
   } catch {
     body = undefined;
   }

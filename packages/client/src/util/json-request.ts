@@ -1,5 +1,5 @@
 /** A REST request whose JSON answer is returned: used by the modules loaded on demand (history, tokens, time). */
-import { parseJson } from '@encke/protocol/unknown';
+import type { ParseJson } from './unknown.js';
 import type { Kit } from '../kit.js';
 import type { HttpContext, HttpRequest } from './http.js';
 
@@ -14,7 +14,7 @@ export async function getJson(
   const text = await res.text();
   if (!res.ok) throw kit.errorOf(res, text);
   try {
-    return { body: text === '' ? undefined : (parseJson(text) as unknown), headers: res.headers };
+    return { body: text === '' ? undefined : (JSON.parse as ParseJson)(text), headers: res.headers };
   } catch {
     throw kit.ErrorInfo.of(kit.Err.internal, 'Malformed JSON response');
   }
