@@ -8,7 +8,7 @@ import { connect, type Socket } from 'node:net';
 
 const READ_BUFFER = Buffer.allocUnsafe(256 * 1024);
 const HEADER_END = Buffer.from('\r\n\r\n');
-const CRLF = Buffer.from('\r\n');
+const EMPTY = Buffer.alloc(0);
 const MAX_HEADER = 64 * 1024;
 const REQUEST_TIMEOUT_MS = 60_000;
 /** Follow-up requests sent per event-loop turn, after that turn's reads (see `FollowUps`). */
@@ -194,13 +194,13 @@ export class RawHttp {
       let pos = bodyStart;
       for (;;) {
         const next = chunkAt(buf, pos);
-        if (!next) return;
-        if (next.size === 0) {
-          consumed = next.end;
+        if (next < 0) return;
+        if (chunkSize === 0) {
+          consumed = next;
           break;
         }
-        chunks.push(buf.subarray(next.start, next.start + next.size));
-        pos = next.end;
+        chunks.push(buf.subarray(chunkStart, chunkStart + chunkSize));
+        pos = next;
       }
       body = Buffer.concat(chunks);
     } else {
@@ -211,20 +211,25 @@ export class RawHttp {
     this.answer(status, body);
   }
 
-  /** The body of a streamed chunked response: each complete chunk goes to `onChunk` as it arrives. */
+  /**
+   * The body of a streamed chunked response: each complete chunk goes to `onChunk` as it arrives.
+   * Per read, as the WebSocket client's frame parser (raw-ws.ts): the size line read in JavaScript,
+   * one view per chunk handed out, nothing else made (bench/README, `cstrm2`).
+   */
   private parseStream(): void {
     const buf = this.buf;
     const onChunk = this.pending?.onChunk;
     let pos = 0;
     for (;;) {
       const next = chunkAt(buf, pos);
-      if (!next) {
-        this.buf = pos === 0 ? buf : buf.subarray(pos);
+      if (next < 0) {
+        this.buf = pos === 0 ? buf : pos >= buf.length ? EMPTY : buf.subarray(pos);
         return;
       }
-      pos = next.end;
-      if (next.size === 0) break;
-      onChunk?.(buf.subarray(next.start, next.start + next.size));
+      pos = next;
+      if (chunkSize === 0) break;
+      const start = chunkStart;
+      onChunk?.(buf.subarray(start, start + chunkSize));
     }
     const status = this.streamStatus;
     this.streamStatus = 0;
@@ -244,21 +249,34 @@ export class RawHttp {
   }
 }
 
-/** The chunk whose size line starts at `pos`: where its data starts, its size, and where the next begins; undefined until complete. */
-function chunkAt(buf: Buffer, pos: number): { start: number; size: number; end: number } | undefined {
-  const lineEnd = buf.indexOf(CRLF, pos);
-  if (lineEnd < 0) return undefined;
+/** Where the chunk `chunkAt` found last starts, and its size (no object per chunk). */
+let chunkStart = 0;
+let chunkSize = 0;
+
+/**
+ * The chunk whose size line starts at `pos`: sets `chunkStart` and `chunkSize` and returns where the
+ * next chunk begins; -1 until the chunk is complete. The size line is read here, byte by byte (it is
+ * a few bytes long): `Buffer.indexOf` for its CRLF was a call into C++ per chunk, and twice per read.
+ */
+function chunkAt(buf: Buffer, pos: number): number {
+  const n = buf.length;
   let size = 0;
-  for (let i = pos; i < lineEnd; i++) {
+  let i = pos;
+  for (; i < n; i++) {
     const c = buf[i]!;
     const digit = c <= 0x39 ? c - 0x30 : (c | 0x20) - 0x57;
     if (digit < 0 || digit > 15) break; // chunk extensions (;…) end the size
     size = size * 16 + digit;
   }
-  const start = lineEnd + 2;
+  while (i + 1 < n && (buf[i] !== 0x0d || buf[i + 1] !== 0x0a)) i++;
+  if (i + 1 >= n) return -1;
+  const start = i + 2;
   // The last chunk (size 0) ends with an empty trailer line: "0\r\n\r\n".
   const end = start + size + 2;
-  return buf.length < end ? undefined : { start, size, end };
+  if (n < end) return -1;
+  chunkStart = start;
+  chunkSize = size;
+  return end;
 }
 
 /**

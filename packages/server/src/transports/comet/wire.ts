@@ -14,6 +14,7 @@ import {
   PayloadError,
   decodeJson,
   decodeLimits,
+  isArrayValue,
   parseProtocolMessage,
   type Format,
 } from '@encke/protocol';
@@ -68,8 +69,7 @@ export function acceptedFormat(accept: string | undefined): Format | undefined {
  * the whole body (nothing is delivered); a broken payload is kept as a PayloadError to be NACKed.
  */
 export function parseSendBody(raw: unknown): Inbound[] {
-  if (!Array.isArray(raw))
-    throw new AblyError(Err.badRequest, 'A comet send body must be an array of ProtocolMessages');
+  if (!isArrayValue(raw)) throw new AblyError(Err.badRequest, 'A comet send body must be an array of ProtocolMessages');
   const out: Inbound[] = [];
   for (const item of raw) {
     try {
