@@ -20,6 +20,7 @@
  * runner SIGKILLs a generator after its result: its last second may be missing).
  * `node bench/dist/fanout-trace-report.js <dir>` joins them (fanout-trace-report.ts).
  */
+import { readField } from '@encke/protocol';
 import { appendFileSync, mkdirSync } from 'node:fs';
 import { Socket } from 'node:net';
 import { join } from 'node:path';
@@ -182,7 +183,8 @@ function hookReads(rec: Recorder): void {
   const proto = Socket.prototype;
   const push = proto.push;
   replace(proto, 'push', function (this: Socket, ...args: Parameters<typeof push>): boolean {
-    const chunk: unknown = args[0];
+    // Socket.push types its chunk `any`: read as unknown.
+    const chunk = readField(args, 0);
     if (chunk instanceof Uint8Array) {
       const now = monoUs();
       tracedStamps(chunk, (s) => rec.read(s, now));
