@@ -5,7 +5,7 @@
 import type { Message, PresenceMessage } from '@encke/protocol';
 import { randomAlnum } from '../../util/ids.js';
 
-export const NO_MEMBERS: ReadonlyMap<string, PresenceMessage> = new Map();
+export const NO_MEMBERS: ReadonlyMap<string, PresenceMessage> = new Map<string, PresenceMessage>();
 
 export interface SeenId {
   serial: string;

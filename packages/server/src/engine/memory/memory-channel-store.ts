@@ -184,7 +184,7 @@ export class MemoryChannelStore implements ChannelStore {
   setOccupancy(key: ChannelKey, nodeId: string, metrics: OccupancyMetrics | null): Promise<void> {
     let nodes = this.occupancies.get(key);
     if (metrics) {
-      if (!nodes) this.occupancies.set(key, (nodes = new Map()));
+      if (!nodes) this.occupancies.set(key, (nodes = new Map<string, OccupancyMetrics>()));
       nodes.set(nodeId, { ...metrics });
     } else if (nodes) {
       nodes.delete(nodeId);

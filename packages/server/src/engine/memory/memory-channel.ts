@@ -8,6 +8,7 @@ import {
   nextChannelNumber,
   serialsOf,
   type Changes,
+  type SeenId,
   type SeenIds,
 } from './channel-parts.js';
 import { formatSerial, messageSerial, parseMessageSerial } from '../serial.js';
@@ -166,7 +167,7 @@ export class MemoryChannel {
 
   applyPresence(input: ChannelEventInput, now: number, maxMembers: number): ChannelEvent | null {
     const diff = diffPresence(this.members, input.presence ?? [], maxMembers);
-    const members = (this.memberMap ??= new Map());
+    const members = (this.memberMap ??= new Map<string, PresenceMessage>());
     for (const [key, member] of diff.upserts) members.set(key, member);
     for (const key of diff.removals) members.delete(key);
     if (members.size === 0) this.memberMap = null;
@@ -210,7 +211,7 @@ export class MemoryChannel {
         const msg = fresh[i]!;
         msg.serial = messageSerial(event.serial, i);
         if (idempotencyWindow > 0 && msg.id !== undefined)
-          (this.seenIds ??= { ids: new Map(), window: idempotencyWindow }).ids.set(msg.id, {
+          (this.seenIds ??= { ids: new Map<string, SeenId>(), window: idempotencyWindow }).ids.set(msg.id, {
             serial: msg.serial,
             at: now,
           });
@@ -302,7 +303,7 @@ export class MemoryChannel {
       if (isChainEvent(event)) changes.events++;
       return this.keep(event);
     });
-    (changes.chains ??= new Map()).set(input.serial, events[events.length - 1]!.seq);
+    (changes.chains ??= new Map<string, number>()).set(input.serial, events[events.length - 1]!.seq);
     return { events };
   }
 
