@@ -108,6 +108,19 @@ export class MemoryChannel {
     if (extras.members === null && extras.seenIds === null && extras.changes === null) this.extras = null;
   }
 
+  /**
+   * Writes the events kept since the last call as bytes (packed-log.ts `pack`): the store calls it
+   * after the tick's fan-out; a read of the log does it first anyway.
+   */
+  pack(): void {
+    this.log?.pack();
+  }
+
+  /** Events kept and not yet written as bytes. */
+  get unpacked(): number {
+    return this.log?.unpackedCount ?? 0;
+  }
+
   /** Events in the log. */
   private get size(): number {
     return this.log?.length ?? 0;
@@ -159,7 +172,7 @@ export class MemoryChannel {
     return storedEvent(input, seq, formatSerial(this.epoch, seq));
   }
 
-  /** Writes a finished event into the log (its bytes: later changes to the object are not kept). */
+  /** Keeps a finished event, written as bytes after the tick's fan-out (`pack`): it must not change after this. */
   private keep(event: ChannelEvent): ChannelEvent {
     (this.log ??= new PackedLog()).push(event);
     return event;
