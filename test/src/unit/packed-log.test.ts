@@ -4,8 +4,8 @@
  * array of the events as they were stored: every event reads back deep-equal (strings of any
  * Unicode, binary data as Uint8Array and Buffer, extras, presence), with its seq, kind and
  * timestamp, and the seq searches agree, while both rings wrap and grow. Binary data read back is
- * the reader's own (not a view of bytes the ring writes over), and an event is kept as it was when
- * pushed.
+ * the reader's own (not a view of bytes the ring writes over), and an event is kept as it stands
+ * when packed (after the tick's fan-out, or at the first read of its contents, whichever is first).
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
@@ -214,12 +214,79 @@ describe('the channel log as bytes', () => {
     assert.deepStrictEqual(log.all(), [event(5)]);
   });
 
-  it('keeps an event as it was pushed (later changes to the object are not in the log)', () => {
+  it('keeps an event as it stands when packed: at the pack, or at the first read of its contents', () => {
     const log = new PackedLog();
     const e: Stored = { kind: 'message', timestamp: NOW, seq: 1, serial: 's', messages: [{ data: 'a' }] };
     log.push(e);
+    log.pack();
     e.messages![0]!.data = 'changed';
     assert.equal(log.at(0).messages![0]!.data, 'a');
     assert.notEqual(log.at(0), log.at(0), 'each read is a new object');
+    const f: Stored = { kind: 'message', timestamp: NOW, seq: 2, serial: 't', messages: [{ data: 'b' }] };
+    log.push(f);
+    assert.equal(log.at(1).messages![0]!.data, 'b', 'read before any pack');
+    f.messages![0]!.data = 'changed';
+    assert.equal(log.at(1).messages![0]!.data, 'b', 'the read packed it');
+  });
+
+  it('writes no bytes for a push until a pack or a read of contents; counts, seqs, kinds and times need none', () => {
+    const log = new PackedLog(64);
+    for (let seq = 1; seq <= 3; seq++)
+      log.push({ kind: seq === 2 ? 'presence' : 'message', timestamp: NOW + seq, seq, serial: `s${seq}` });
+    assert.equal(log.unpackedCount, 3);
+    assert.equal(log.length, 3);
+    assert.deepStrictEqual([log.seqAt(2), log.kindAt(1), log.timestampAt(0)], [3, 'presence', NOW + 1]);
+    assert.deepStrictEqual([log.indexOf(2), log.indexAfter(2)], [1, 2]);
+    assert.equal(log.unpackedCount, 3, 'none of these read bytes');
+    log.drop(1);
+    assert.equal(log.unpackedCount, 2, 'a dropped event is never written');
+    log.pack();
+    assert.equal(log.unpackedCount, 0);
+    assert.deepStrictEqual(
+      log.slice(0).map((e) => e.serial),
+      ['s2', 's3'],
+    );
+    log.push({ kind: 'message', timestamp: NOW, seq: 4, serial: 's4' });
+    assert.equal(log.at(0).serial, 's2', 'a read of a packed event');
+    assert.equal(log.unpackedCount, 1, 'leaves the newer ones as they are');
+    assert.equal(log.slice(1)[1]!.serial, 's4');
+    assert.equal(log.unpackedCount, 0, 'a read reaching one packs');
+  });
+
+  it('reads back every event with packs at any point, and drops of events never packed (property, fixed seed)', () => {
+    const step = fc.oneof(
+      { weight: 4, arbitrary: op },
+      { weight: 1, arbitrary: fc.constant({ pack: true as const }) },
+      { weight: 1, arbitrary: fc.constant({ read: true as const }) },
+    );
+    fc.assert(
+      fc.property(
+        fc.array(step, { minLength: 20, maxLength: 120 }),
+        fc.integer({ min: 16, max: 2048 }),
+        (ops, firstBytes) => {
+          const log = new PackedLog(firstBytes);
+          let model: Stored[] = [];
+          let seq = 0;
+          for (const o of ops) {
+            if ('push' in o) {
+              seq += 1 + (seq % 3);
+              const stored: Stored = { ...o.push, seq };
+              log.push(stored);
+              model.push(clone(stored));
+            } else if ('drop' in o) {
+              log.drop(o.drop);
+              model = model.slice(Math.min(o.drop, model.length));
+            } else if ('pack' in o) {
+              log.pack();
+              assert.equal(log.unpackedCount, 0);
+            } else check(log, model);
+            assert.equal(log.length, model.length);
+            for (let i = 0; i < model.length; i++) assert.equal(log.seqAt(i), model[i]!.seq);
+          }
+          check(log, model);
+        },
+      ),
+      { seed: SEED, numRuns: 100, endOnFailure: true },
+    );
   });
 });

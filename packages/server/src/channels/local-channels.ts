@@ -181,7 +181,7 @@ export class LocalChannels {
 
   private flushOccupancy(): void {
     const changed = this.occupancyChanged;
-    this.occupancyChanged = new Map();
+    this.occupancyChanged = new Map<ChannelKey, LocalChannel>();
     for (const [key, ch] of changed) {
       this.engine.channels.setOccupancy(key, this.nodeId, occupancyOf(ch)).catch((err: unknown) => {
         this.logger.warn({ err, channel: ch.name }, 'engine occupancy update failed');

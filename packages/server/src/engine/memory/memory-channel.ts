@@ -1,6 +1,16 @@
 import type { Message, PresenceMessage } from '@encke/protocol';
 import { compactTime } from '../../util/compact-time.js';
 import { randomAlnum } from '../../util/ids.js';
+import {
+  ChannelExtras,
+  NO_MEMBERS,
+  epochOf,
+  nextChannelNumber,
+  serialsOf,
+  type Changes,
+  type SeenId,
+  type SeenIds,
+} from './channel-parts.js';
 import { formatSerial, messageSerial, parseMessageSerial } from '../serial.js';
 import type {
   AmendInput,
@@ -31,55 +41,12 @@ import { diffPresence, synthesiseLeaves } from '../presence-set.js';
 import { storedEvent } from '../stored-event.js';
 import { PackedLog } from './packed-log.js';
 
-const NO_MEMBERS: ReadonlyMap<string, PresenceMessage> = new Map();
-
-interface SeenId {
-  serial: string;
-  at: number;
-}
-
-/** Message id → serial of recent idempotent publishes, oldest first, and the window they are kept for. */
-interface SeenIds {
-  readonly ids: Map<string, SeenId>;
-  window: number;
-}
-
-/**
- * Changed messages (message-chain.ts): serial → seq of the event holding the message's latest form
- * (null once no original is left), and the chain events in the log (while there are some, history
- * and rewind read through historyView).
- */
-interface Changes {
-  chains: Map<string, number> | null;
-  events: number;
-}
-
-/**
- * The first part of every memory channel's epoch: one random string per process, so that a
- * channel's epoch is this and the channel's number (`epochOf`), kept as a small integer instead of
- * a string of its own per channel (bench S3). Unique across restarts by the random part, and
- * within one process by the number (a channel forgotten and made again gets a new one).
- */
-const EPOCH_PREFIX = randomAlnum(8);
-/** The last channel number handed out (by every store of this process). */
-let channelsMade = 0;
-
-/** The epoch of channel number `generation`: `[A-Za-z0-9]` only, as serials require. */
-export function epochOf(generation: number): string {
-  return EPOCH_PREFIX + generation.toString(36);
-}
-
-/** A channel's rarely used state (presence set, idempotency window, changed messages), made by the first of them. */
-class ChannelExtras {
-  members: Map<string, PresenceMessage> | null = null;
-  seenIds: SeenIds | null = null;
-  changes: Changes | null = null;
-}
+export { epochOf } from './channel-parts.js';
 
 /** One channel's state in the memory engine: epoch, sequence, bounded log, idempotency window, presence set. */
 export class MemoryChannel {
   /** The channel's number: its epoch is `epochOf(generation)`. */
-  private readonly generation = ++channelsMade;
+  private readonly generation = nextChannelNumber();
   seq = 0;
   subscribed = false;
   /** When last used (compactTime: a small integer, not a heap number per channel). */
@@ -141,6 +108,19 @@ export class MemoryChannel {
     if (extras.members === null && extras.seenIds === null && extras.changes === null) this.extras = null;
   }
 
+  /**
+   * Writes the events kept since the last call as bytes (packed-log.ts `pack`): the store calls it
+   * after the tick's fan-out; a read of the log does it first anyway.
+   */
+  pack(): void {
+    this.log?.pack();
+  }
+
+  /** Events kept and not yet written as bytes. */
+  get unpacked(): number {
+    return this.log?.unpackedCount ?? 0;
+  }
+
   /** Events in the log. */
   private get size(): number {
     return this.log?.length ?? 0;
@@ -192,7 +172,7 @@ export class MemoryChannel {
     return storedEvent(input, seq, formatSerial(this.epoch, seq));
   }
 
-  /** Writes a finished event into the log (its bytes: later changes to the object are not kept). */
+  /** Keeps a finished event, written as bytes after the tick's fan-out (`pack`): it must not change after this. */
   private keep(event: ChannelEvent): ChannelEvent {
     (this.log ??= new PackedLog()).push(event);
     return event;
@@ -200,7 +180,7 @@ export class MemoryChannel {
 
   applyPresence(input: ChannelEventInput, now: number, maxMembers: number): ChannelEvent | null {
     const diff = diffPresence(this.members, input.presence ?? [], maxMembers);
-    const members = (this.memberMap ??= new Map());
+    const members = (this.memberMap ??= new Map<string, PresenceMessage>());
     for (const [key, member] of diff.upserts) members.set(key, member);
     for (const key of diff.removals) members.delete(key);
     if (members.size === 0) this.memberMap = null;
@@ -244,7 +224,7 @@ export class MemoryChannel {
         const msg = fresh[i]!;
         msg.serial = messageSerial(event.serial, i);
         if (idempotencyWindow > 0 && msg.id !== undefined)
-          (this.seenIds ??= { ids: new Map(), window: idempotencyWindow }).ids.set(msg.id, {
+          (this.seenIds ??= { ids: new Map<string, SeenId>(), window: idempotencyWindow }).ids.set(msg.id, {
             serial: msg.serial,
             at: now,
           });
@@ -336,7 +316,7 @@ export class MemoryChannel {
       if (isChainEvent(event)) changes.events++;
       return this.keep(event);
     });
-    (changes.chains ??= new Map()).set(input.serial, events[events.length - 1]!.seq);
+    (changes.chains ??= new Map<string, number>()).set(input.serial, events[events.length - 1]!.seq);
     return { events };
   }
 
@@ -387,12 +367,4 @@ export class MemoryChannel {
       return historyPage(historyView(this.events), this.head(), query);
     return historyPage(this.log ?? [], this.head(), query);
   }
-}
-
-/** One serial per input message: its own, or that of the earlier publish it duplicates (an index loop: no closure per publish). */
-function serialsOf(messages: readonly Message[] | undefined, dupes: readonly (string | undefined)[] | null): string[] {
-  if (!messages) return [];
-  const serials = new Array<string>(messages.length);
-  for (let i = 0; i < messages.length; i++) serials[i] = dupes?.[i] ?? messages[i]!.serial!;
-  return serials;
 }

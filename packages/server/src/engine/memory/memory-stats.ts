@@ -12,10 +12,10 @@ export class MemoryStats implements StatsStore {
 
   add(appId: string, minute: number, entries: Readonly<Record<string, number>>): Promise<void> {
     let units = this.apps.get(appId);
-    if (!units) this.apps.set(appId, (units = new Map()));
+    if (!units) this.apps.set(appId, (units = new Map<StatsUnit, Map<number, StatsRecord>>()));
     for (const unit of STATS_UNITS) {
       let intervals = units.get(unit);
-      if (!intervals) units.set(unit, (intervals = new Map()));
+      if (!intervals) units.set(unit, (intervals = new Map<number, StatsRecord>()));
       const start = intervalStart(unit, minute);
       let record = intervals.get(start);
       if (!record) {

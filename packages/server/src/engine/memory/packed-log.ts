@@ -16,6 +16,14 @@
  *
  * Both rings grow by doubling when full, copying what they hold; the byte ring's events are never
  * split at its end (an event that does not fit there starts at 0).
+ *
+ * An event is written as bytes when the store packs it (`pack`: after the fan-out of the tick that
+ * published it, bench S7: v8's serializer, ~33k instructions a publish, then no longer delays the
+ * first subscriber's write) or when a reader needs its bytes, whichever is first: until then the log
+ * holds the event object itself, already counted (seq, timestamp, kind) in the number ring, so that
+ * trimming and seq searches do not pack it. Every read of an event's contents packs first, so no
+ * reader can tell when an event was packed; what is kept is the event as it stands when packed (the
+ * memory channel changes no event once it has kept it).
  */
 import { deserialize, serialize } from 'node:v8';
 import { isPlainObject } from '@encke/protocol';
@@ -62,6 +70,10 @@ export class PackedLog {
   private bytes: Buffer;
   /** Where the next event's bytes go. */
   private writeAt = 0;
+  /** Events `0` to `packed - 1` are bytes; the newer ones are the objects in `unpacked`, oldest first. */
+  private packed = 0;
+  /** The newest events, not yet written as bytes (`pack`); null when there are none. */
+  private unpacked: ChannelEvent[] | null = null;
   /**
    * Every event decoded, once a reader has asked for the whole log (`all`: a channel with changed
    * messages, whose history and rewind fold every change into its original), then kept in step by
@@ -100,8 +112,14 @@ export class PackedLog {
     return KINDS[this.index[this.slot(i) + KIND]!]!;
   }
 
+  /** Events not yet written as bytes (`pack` writes them). */
+  get unpackedCount(): number {
+    return this.count - this.packed;
+  }
+
   /** Event `i` (0 is the oldest), decoded: a new object, deep-equal to the one stored. */
   at(i: number): ChannelEvent {
+    if (i >= this.packed) this.pack();
     const s = this.slot(i);
     const start = this.index[s + START]!;
     // Decoded from a copy: V8's deserializer makes binary data (Uint8Array, Buffer) views of the
@@ -146,40 +164,70 @@ export class PackedLog {
     return i >= 0 && this.seqAt(i) === seq ? i : -1;
   }
 
-  /** Appends `event` (its seq greater than every seq held); the log keeps its bytes, not the object. */
+  /**
+   * Appends `event` (its seq greater than every seq held), finished: the log keeps its bytes, not
+   * the object, written by `pack` (or the first read, whichever comes first).
+   */
   push(event: ChannelEvent): void {
-    const encoded = serialize(event);
     if (this.count * STRIDE === this.index.length) this.growIndex();
-    const at = this.place(encoded.length);
-    encoded.copy(this.bytes, at);
-    this.writeAt = at + encoded.length;
     const s = this.slot(this.count++);
     const index = this.index;
     index[s + SEQ] = event.seq;
     index[s + TIME] = event.timestamp;
     index[s + KIND] = kindCode(event.kind);
-    index[s + START] = at;
-    index[s + LENGTH] = encoded.length;
+    (this.unpacked ??= []).push(event);
     // Decoded from its bytes, as every read is (the caller's object may change after the push).
-    this.decoded?.push(this.at(this.count - 1));
+    if (this.decoded !== null) this.decoded.push(this.at(this.count - 1));
   }
 
-  /** Drops the `n` oldest events. */
+  /** Writes the events pushed since the last pack as bytes (oldest first); the log then holds no object of them. */
+  pack(): void {
+    const events = this.unpacked;
+    if (events === null) return;
+    let i = 0;
+    try {
+      for (; i < events.length; i++) this.write(events[i]!);
+    } finally {
+      // (An event the serializer refused stays an object, with those after it.)
+      if (i === events.length) this.unpacked = null;
+      else events.splice(0, i);
+    }
+  }
+
+  /** Writes `event`, the oldest not packed, into the byte ring. */
+  private write(event: ChannelEvent): void {
+    const encoded = serialize(event);
+    const at = this.place(encoded.length);
+    // (A typed array copy: Buffer.prototype.copy runs JavaScript argument checks first, ~3k instructions.)
+    this.bytes.set(encoded, at);
+    this.writeAt = at + encoded.length;
+    const s = this.slot(this.packed++);
+    this.index[s + START] = at;
+    this.index[s + LENGTH] = encoded.length;
+  }
+
+  /** Drops the `n` oldest events (those not packed yet are never written). */
   drop(n: number): void {
     const k = Math.min(n, this.count);
     this.head = (this.head + k) & (this.index.length / STRIDE - 1);
     this.count -= k;
+    if (k <= this.packed) this.packed -= k;
+    else {
+      this.unpacked!.splice(0, k - this.packed);
+      this.packed = 0;
+    }
     this.decoded?.splice(0, k);
     if (this.count === 0) {
       this.head = 0;
       this.writeAt = 0;
       this.decoded = null;
+      this.unpacked = null;
     }
   }
 
   /** Where `size` bytes go: after the newest event, at 0 if they do not fit at the end, or in a larger ring. */
   private place(size: number): number {
-    if (this.count === 0) {
+    if (this.packed === 0) {
       if (size > this.bytes.length) this.bytes = Buffer.allocUnsafeSlow(Math.max(size, 2 * this.bytes.length));
       return 0;
     }
@@ -197,10 +245,10 @@ export class PackedLog {
   /** A byte ring of at least twice the bytes held and room for `size` more, the events copied in order from 0. */
   private growBytes(size: number): void {
     let held = 0;
-    for (let i = 0; i < this.count; i++) held += this.index[this.slot(i) + LENGTH]!;
+    for (let i = 0; i < this.packed; i++) held += this.index[this.slot(i) + LENGTH]!;
     const next = Buffer.allocUnsafeSlow(Math.max(2 * this.bytes.length, 2 * (held + size)));
     let at = 0;
-    for (let i = 0; i < this.count; i++) {
+    for (let i = 0; i < this.packed; i++) {
       const s = this.slot(i);
       const start = this.index[s + START]!;
       const length = this.index[s + LENGTH]!;
