@@ -6,9 +6,11 @@
  * event exactly as published; history after it as well. Real server, real clients; JSON and msgpack.
  */
 import assert from 'node:assert/strict';
+import { Socket } from 'node:net';
 import { after, afterEach, before, describe, it } from 'node:test';
 import { Action, Flag, isArrayValue, isPlainObject, type Format, type ProtocolMessage } from '@encke/protocol';
 import { PackedLog, WebSocketTransport } from '@encke/server/internal';
+import { field } from './helpers/field.js';
 import { jsonValue } from './helpers/json.js';
 import { RawClient } from './helpers/raw-ws.js';
 import { KEYS, startServer, type TestServer } from './helpers/server.js';
@@ -78,13 +80,11 @@ function watchLog(): Watch {
 
 /** Sends `frames` in one socket write, so that the server reads them in one read (one tick). */
 function sendTogether(client: RawClient, frames: ProtocolMessage[]): void {
-  const socket = Reflect.get(client.ws, '_socket');
-  assert.ok(socket !== null && typeof socket === 'object' && 'cork' in socket && 'uncork' in socket);
-  const { cork, uncork } = socket;
-  assert.ok(typeof cork === 'function' && typeof uncork === 'function');
-  cork.call(socket);
+  const socket = field(client.ws, '_socket');
+  assert.ok(socket instanceof Socket, "ws's socket");
+  socket.cork();
   for (const pm of frames) client.send(pm);
-  uncork.call(socket);
+  socket.uncork();
 }
 
 describe("a publish's log entry, written after its fan-out", () => {
