@@ -13,20 +13,11 @@
 import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { TRACE_COLUMNS } from './fanout-trace.js';
-
-interface Line {
-  firstRead: number;
-  lastRead: number;
-  reads: number;
-  firstWrite: number;
-  lastWrite: number;
-  writes: number;
-}
+import { TRACE_COLUMNS, type StampRecord } from './fanout-trace.js';
 
 export interface TraceFile {
   role: string;
-  stamps: Map<number, Line>;
+  stamps: Map<number, StampRecord>;
   /** Earliest and latest time in the file (µs). */
   from: number;
   to: number;
@@ -36,7 +27,7 @@ export interface TraceFile {
 export function parseTrace(text: string): TraceFile {
   const lines = text.split('\n');
   const role = /^# (\S+)/.exec(lines[0] ?? '')?.[1] ?? 'unknown';
-  const stamps = new Map<number, Line>();
+  const stamps = new Map<number, StampRecord>();
   let from = Infinity;
   let to = -Infinity;
   for (const line of lines) {

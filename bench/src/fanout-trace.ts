@@ -35,14 +35,8 @@ const FLUSH_EVERY_MS = 500;
 /** The columns of a trace line, after the stamp (µs on CLOCK_MONOTONIC; 0: never). */
 export const TRACE_COLUMNS = ['firstRead', 'lastRead', 'reads', 'firstWrite', 'lastWrite', 'writes'] as const;
 
-interface StampRecord {
-  firstRead: number;
-  lastRead: number;
-  reads: number;
-  firstWrite: number;
-  lastWrite: number;
-  writes: number;
-}
+/** What a server process records per payload stamp: one number per trace column. */
+export type StampRecord = Record<(typeof TRACE_COLUMNS)[number], number>;
 
 /** Microseconds on CLOCK_MONOTONIC (process.hrtime's clock: the same in every process). */
 export function monoUs(): number {

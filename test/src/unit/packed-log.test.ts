@@ -94,6 +94,40 @@ function clone(value: unknown): unknown {
   return value;
 }
 
+/**
+ * The log beside its model (the events as they were stored): pushes with increasing seqs (with gaps
+ * unless `dense`: a channel's log skips no seq, but the log must not rely on it) and drops of the oldest.
+ */
+class Run {
+  readonly log: PackedLog;
+  model: Stored[] = [];
+  private seq = 0;
+
+  constructor(
+    firstBytes: number,
+    private readonly dense = false,
+  ) {
+    this.log = new PackedLog(firstBytes);
+  }
+
+  /** Applies a push or a drop; false for any other step (the caller's own). */
+  step(o: { push: Omit<Stored, 'seq'> } | { drop: number } | object): boolean {
+    if ('push' in o) {
+      this.seq = this.dense ? this.seq + 1 : this.seq + 1 + (this.seq % 3);
+      const stored: Stored = { ...o.push, seq: this.seq };
+      this.log.push(stored);
+      this.model.push(clone(stored));
+      return true;
+    }
+    if ('drop' in o) {
+      this.log.drop(o.drop);
+      this.model = this.model.slice(Math.min(o.drop, this.model.length));
+      return true;
+    }
+    return false;
+  }
+}
+
 function check(log: PackedLog, model: readonly Stored[]): void {
   assert.equal(log.length, model.length);
   for (let i = 0; i < model.length; i++) {
@@ -118,21 +152,10 @@ describe('the channel log as bytes', () => {
         fc.array(op, { minLength: 20, maxLength: 120 }),
         fc.integer({ min: 16, max: 2048 }),
         (ops, firstBytes) => {
-          const log = new PackedLog(firstBytes);
-          let model: Stored[] = [];
-          let seq = 0;
+          const run = new Run(firstBytes);
           for (const o of ops) {
-            if ('push' in o) {
-              // Seqs increase, with gaps (a channel's log skips no seq, but the log must not rely on it).
-              seq += 1 + (seq % 3);
-              const stored: Stored = { ...o.push, seq };
-              log.push(stored);
-              model.push(clone(stored));
-            } else {
-              log.drop(o.drop);
-              model = model.slice(Math.min(o.drop, model.length));
-            }
-            check(log, model);
+            run.step(o);
+            check(run.log, run.model);
           }
         },
       ),
@@ -146,20 +169,11 @@ describe('the channel log as bytes', () => {
         fc.array(tight, { minLength: 100, maxLength: 300 }),
         fc.integer({ min: 1, max: 200 }),
         (ops, firstBytes) => {
-          const log = new PackedLog(firstBytes);
-          let model: Stored[] = [];
-          let seq = 0;
+          const run = new Run(firstBytes, true);
           for (const o of ops) {
-            if ('push' in o) {
-              const stored: Stored = { ...o.push, seq: ++seq };
-              log.push(stored);
-              model.push(clone(stored));
-            } else {
-              log.drop(o.drop);
-              model = model.slice(Math.min(o.drop, model.length));
-            }
-            assert.equal(log.length, model.length);
-            for (let i = 0; i < model.length; i++) assert.deepStrictEqual(log.at(i), model[i]);
+            run.step(o);
+            assert.equal(run.log.length, run.model.length);
+            for (let i = 0; i < run.model.length; i++) assert.deepStrictEqual(run.log.at(i), run.model[i]);
           }
         },
       ),
@@ -264,26 +278,18 @@ describe('the channel log as bytes', () => {
         fc.array(step, { minLength: 20, maxLength: 120 }),
         fc.integer({ min: 16, max: 2048 }),
         (ops, firstBytes) => {
-          const log = new PackedLog(firstBytes);
-          let model: Stored[] = [];
-          let seq = 0;
+          const run = new Run(firstBytes);
+          const log = run.log;
           for (const o of ops) {
-            if ('push' in o) {
-              seq += 1 + (seq % 3);
-              const stored: Stored = { ...o.push, seq };
-              log.push(stored);
-              model.push(clone(stored));
-            } else if ('drop' in o) {
-              log.drop(o.drop);
-              model = model.slice(Math.min(o.drop, model.length));
-            } else if ('pack' in o) {
+            const pushedOrDropped = run.step(o);
+            if (!pushedOrDropped && 'pack' in o) {
               log.pack();
               assert.equal(log.unpackedCount, 0);
-            } else check(log, model);
-            assert.equal(log.length, model.length);
-            for (let i = 0; i < model.length; i++) assert.equal(log.seqAt(i), model[i]!.seq);
+            } else if (!pushedOrDropped) check(log, run.model);
+            assert.equal(log.length, run.model.length);
+            for (let i = 0; i < run.model.length; i++) assert.equal(log.seqAt(i), run.model[i]!.seq);
           }
-          check(log, model);
+          check(log, run.model);
         },
       ),
       { seed: SEED, numRuns: 100, endOnFailure: true },
