@@ -1,6 +1,7 @@
 /**
  * The REST API driven by the official SDK's `Ably.Rest` (and `Ably.Realtime` where REST meets
- * realtime), once in JSON and once in msgpack.
+ * realtime), once in JSON and once in msgpack. Stats are in rest-stats.test.ts, what browsers rely
+ * on in rest-browsers.test.ts.
  */
 import { dataOf, firstItem } from './helpers/field.js';
 import assert from 'node:assert/strict';
@@ -8,7 +9,6 @@ import { after, before, describe, it } from 'node:test';
 import * as Ably from 'ably';
 import { PresenceAction } from '@encke/protocol';
 import { channelKey } from '@encke/server';
-import { FakeClock } from '@encke/server/internal';
 import { Collector, closeAll, connect, realtime, rest, type Format } from './helpers/ably.js';
 import { APP_ID, KEYS, startServer, type TestServer } from './helpers/server.js';
 
@@ -367,130 +367,4 @@ for (const format of FORMATS) {
       await assert.rejects(subOnly.stats(), (err: Ably.ErrorInfo) => err.code === 40160);
     });
   });
-
-  describe(`rest stats: ${format}`, () => {
-    const clock = new FakeClock(Date.UTC(2025, 0, 15, 10, 30, 20));
-    let ts: TestServer;
-    before(async () => {
-      ts = await startServer({ clock });
-    });
-    after(async () => {
-      await ts.close();
-    });
-
-    it("counts the app's own traffic per minute and rolls it up into hours, days and months", async () => {
-      const client = rest(ts, format);
-      const variant = { name: format, transport: 'web_socket' as const, format };
-      const subscriber = realtime(ts, variant);
-      try {
-        await connect(subscriber);
-        const received = new Collector();
-        const channel = subscriber.channels.get('counted');
-        await channel.subscribe(received.listener);
-        await client.channels.get('counted').publish([{ data: 'ab' }, { data: 'cd' }]);
-        await client.channels.get('counted').publish('x', 'efg');
-        await channel.publish('from-realtime', 'h');
-        await received.waitFor(4);
-        const minute = await client.stats({ unit: 'minute' });
-        assert.equal(minute.items.length, 1);
-        const stats = minute.items[0]!;
-        assert.equal(stats.intervalId, '2025-01-15:10:30');
-        assert.equal((stats as unknown as { unit: string }).unit, 'minute');
-        assert.equal(typeof stats.schema, 'string');
-        assert.equal(typeof stats.inProgress, 'string');
-        const e = stats.entries;
-        assert.equal(e['messages.inbound.rest.messages.count'], 3);
-        assert.equal(e['messages.inbound.rest.messages.data'], 7);
-        assert.equal(e['messages.inbound.realtime.messages.count'], 1);
-        assert.equal(e['messages.inbound.all.messages.count'], 4);
-        assert.equal(e['messages.outbound.realtime.messages.count'], 4);
-        assert.equal(e['messages.all.all.count'], 8);
-        assert.equal(e['connections.all.opened'], 1);
-        for (const [unit, intervalId] of [
-          ['hour', '2025-01-15:10'],
-          ['day', '2025-01-15'],
-          ['month', '2025-01'],
-        ] as const) {
-          const page = await client.stats({ unit });
-          assert.equal(page.items[0]!.intervalId, intervalId);
-          assert.equal(page.items[0]!.entries['messages.inbound.all.messages.count'], 4);
-        }
-        clock.advance(60_000);
-        await client.channels.get('counted').publish('later', 'x');
-        const backwards = await client.stats({ unit: 'minute' });
-        assert.deepEqual(
-          backwards.items.map((s) => s.intervalId),
-          ['2025-01-15:10:31', '2025-01-15:10:30'],
-        );
-        const forwards = await client.stats({ unit: 'minute', direction: 'forwards', limit: 1 });
-        assert.equal(forwards.items[0]!.intervalId, '2025-01-15:10:30');
-        const second = await forwards.next();
-        assert.equal(second!.items[0]!.intervalId, '2025-01-15:10:31');
-        assert.equal(second!.hasNext(), false);
-        const ended = await client.stats({ end: '2025-01-15:10:30' } as unknown as Ably.StatsParams);
-        assert.deepEqual(
-          ended.items.map((s) => s.intervalId),
-          ['2025-01-15:10:30'],
-        );
-      } finally {
-        await closeAll(subscriber);
-      }
-    });
-  });
 }
-
-describe('rest: what browsers rely on', () => {
-  let ts: TestServer;
-  const auth = { authorization: `Basic ${Buffer.from(KEYS.full).toString('base64')}` };
-  before(async () => {
-    ts = await startServer();
-    const client = rest(ts, 'json');
-    for (const n of ['a', 'b', 'c']) await client.channels.get('browser').publish(n, 'x');
-  });
-  after(async () => {
-    await ts.close();
-  });
-
-  it('wraps answers in the envelope asked for, with the Link inside', async () => {
-    const res = await fetch(`http://127.0.0.1:${ts.port}/channels/browser/messages?limit=2&envelope=json`, {
-      headers: auth,
-    });
-    assert.equal(res.status, 200);
-    assert.equal(res.headers.get('link'), null);
-    const body = (await res.json()) as { statusCode: number; response: { name: string }[]; headers: { link: string } };
-    assert.equal(body.statusCode, 200);
-    assert.deepEqual(
-      body.response.map((m) => m.name),
-      ['c', 'b'],
-    );
-    assert.match(
-      body.headers.link,
-      /^<\.\/messages\?[^>]*>; rel="first", <\.\/messages\?[^>]*cursor=[^>]*>; rel="next"$/,
-    );
-    assert.doesNotMatch(body.headers.link, /envelope|,[^ ]/, 'no envelope param, no unencoded comma');
-  });
-
-  it('answers credentialed CORS on REST routes and their preflights', async () => {
-    const origin = 'https://app.example';
-    const preflight = await fetch(`http://127.0.0.1:${ts.port}/channels/browser/messages`, {
-      method: 'OPTIONS',
-      headers: {
-        origin,
-        'access-control-request-method': 'POST',
-        'access-control-request-headers': 'authorization,content-type,x-ably-version',
-      },
-    });
-    assert.equal(preflight.status, 204);
-    assert.equal(preflight.headers.get('access-control-allow-origin'), origin);
-    assert.equal(preflight.headers.get('access-control-allow-credentials'), 'true');
-    const res = await fetch(`http://127.0.0.1:${ts.port}/channels/browser/messages?limit=1`, {
-      headers: { ...auth, origin },
-    });
-    assert.equal(res.headers.get('access-control-allow-origin'), origin);
-    assert.match(res.headers.get('access-control-expose-headers') ?? '', /Link/);
-    const denied = await fetch(`http://127.0.0.1:${ts.port}/stats`, { headers: { origin } });
-    assert.equal(denied.status, 401);
-    assert.equal(denied.headers.get('access-control-allow-origin'), origin);
-    assert.match(denied.headers.get('access-control-expose-headers') ?? '', /X-Ably-ErrorCode/);
-  });
-});
