@@ -1,4 +1,5 @@
 /** Token state every node must agree on: redeemed TokenRequest nonces and revocations. */
+import { isPlainObject } from '@encke/protocol';
 
 /**
  * A token revocation (`POST /keys/:keyName/revokeTokens`): revocable tokens of `keyName` that match
@@ -10,6 +11,17 @@ export interface TokenRevocation {
   target: string;
   issuedBefore: number;
   appliesAt: number;
+}
+
+/** Whether a value (a revocation read back from a shared store) has a TokenRevocation's fields. */
+export function isTokenRevocation(value: unknown): value is TokenRevocation {
+  return (
+    isPlainObject(value) &&
+    typeof value.keyName === 'string' &&
+    typeof value.target === 'string' &&
+    typeof value.issuedBefore === 'number' &&
+    typeof value.appliesAt === 'number'
+  );
 }
 
 /** The auth half of the engine: what every node must agree on about tokens. */

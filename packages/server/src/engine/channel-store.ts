@@ -3,7 +3,7 @@
  * fan-out to the nodes subscribed to a channel, occupancy and channel listing. Each engine has one
  * class implementing it (MemoryChannelStore, RedisChannelStore).
  */
-import type { Annotation, Message, PresenceMessage } from '@encke/protocol';
+import { isPlainObject, type Annotation, type Message, type PresenceMessage } from '@encke/protocol';
 
 /** A channel within an app: `<appId>:<channelName>` (app ids never contain `:`). */
 export type ChannelKey = string;
@@ -159,6 +159,22 @@ export interface OccupancyMetrics {
   presenceSubscribers: number;
   objectPublishers: number;
   objectSubscribers: number;
+}
+
+/** The counts of OccupancyMetrics. */
+export const OCCUPANCY_FIELDS: readonly (keyof OccupancyMetrics)[] = [
+  'connections',
+  'publishers',
+  'subscribers',
+  'presenceConnections',
+  'presenceSubscribers',
+  'objectPublishers',
+  'objectSubscribers',
+];
+
+/** Whether a value (one node's occupancy report, read back from a shared store) has every count. */
+export function isOccupancyMetrics(value: unknown): value is OccupancyMetrics {
+  return isPlainObject(value) && OCCUPANCY_FIELDS.every((k) => typeof value[k] === 'number');
 }
 
 export interface ChannelListQuery {

@@ -1,9 +1,9 @@
 /** The Redis engine's app store: sandbox apps as JSON with a TTL, and an index to count them. */
-import { parseJson } from '@encke/protocol';
 import type { Redis } from 'ioredis';
-import type { AppRecord, CreateAppResult } from '../../apps/record.js';
+import { isAppRecord, type AppRecord, type CreateAppResult } from '../../apps/record.js';
 import type { Clock } from '../../util/clock.js';
 import type { AppStore } from '../app-store.js';
+import { parseRecord, type CorruptRecords } from './records.js';
 import { LuaScript } from './script.js';
 
 /** KEYS: app key, index (zset of id by expiry). ARGV: now, id, record, expires, maxApps. */
@@ -21,6 +21,7 @@ export class RedisApps implements AppStore {
     private readonly cmd: Redis,
     private readonly clock: Clock,
     private readonly prefix: string,
+    private readonly corrupt: CorruptRecords,
   ) {}
 
   private key(appId: string): string {
@@ -44,8 +45,10 @@ export class RedisApps implements AppStore {
   async get(appId: string): Promise<AppRecord | undefined> {
     const text = await this.cmd.get(this.key(appId));
     if (text === null) return undefined;
-    const record = parseJson(text) as AppRecord;
-    return record.expires > this.clock.now() ? record : undefined;
+    const record = parseRecord(text, isAppRecord);
+    // A corrupt record is no app (its id answers as unknown); it expires with its TTL.
+    if (record === undefined) this.corrupt.skipped('app');
+    return record !== undefined && record.expires > this.clock.now() ? record : undefined;
   }
 
   async delete(appId: string): Promise<boolean> {

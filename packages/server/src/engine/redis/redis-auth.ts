@@ -3,10 +3,11 @@
  * seen) and token revocations (a key per key name and target, announced to every node over pub/sub).
  * Expiry is judged by the node's clock (stored times); Redis TTLs only clean up.
  */
-import { parseJson } from '@encke/protocol';
+import { isArrayValue } from '@encke/protocol';
 import type { Redis } from 'ioredis';
 import type { Clock } from '../../util/clock.js';
-import type { AuthStore, TokenRevocation } from '../auth-store.js';
+import { isTokenRevocation, type AuthStore, type TokenRevocation } from '../auth-store.js';
+import { parseRecord, type CorruptRecords } from './records.js';
 import { LuaScript } from './script.js';
 
 /** KEYS: nonce key. ARGV: now, expiresAt, ttl. The stored expiry is judged by the node's clock. */
@@ -21,6 +22,10 @@ interface StoredRevocation extends TokenRevocation {
   retainUntil: number;
 }
 
+function isStoredRevocation(value: unknown): value is StoredRevocation {
+  return isTokenRevocation(value) && 'retainUntil' in value && typeof value.retainUntil === 'number';
+}
+
 export class RedisAuthStore implements AuthStore {
   constructor(
     private readonly cmd: Redis,
@@ -28,6 +33,7 @@ export class RedisAuthStore implements AuthStore {
     private readonly prefix: string,
     /** Tells the node of a revocation announced by any node. */
     private readonly announce: (revocation: TokenRevocation) => void,
+    private readonly corrupt: CorruptRecords,
   ) {}
 
   /** The pub/sub channel revocations are announced on. */
@@ -64,15 +70,26 @@ export class RedisAuthStore implements AuthStore {
     if (targets.length === 0) return [];
     const values = await this.cmd.mget(...targets.map((t) => `${this.prefix}revoked:${keyName}\n${t}`));
     const now = this.clock.now();
-    return values
-      .filter((v): v is string => v !== null)
-      .map((v) => parseJson(v) as StoredRevocation)
-      .filter((r) => r.retainUntil > now)
-      .map(({ retainUntil, ...r }) => r);
+    const found: TokenRevocation[] = [];
+    for (const v of values) {
+      if (v === null) continue;
+      const stored = parseRecord(v, isStoredRevocation);
+      if (stored === undefined) this.corrupt.skipped('revocation');
+      else if (stored.retainUntil > now) {
+        const { retainUntil, ...r } = stored;
+        found.push(r);
+      }
+    }
+    return found;
   }
 
-  /** A revocation announcement from any node (including this one). */
+  /** A revocation announcement from any node (including this one): a JSON array of revocations. */
   announced(payload: string): void {
-    for (const r of parseJson(payload) as TokenRevocation[]) this.announce(r);
+    const list = parseRecord(payload, isArrayValue);
+    if (list === undefined) return this.corrupt.skipped('revocation announcement');
+    for (const r of list) {
+      if (isTokenRevocation(r)) this.announce(r);
+      else this.corrupt.skipped('revocation announcement');
+    }
   }
 }

@@ -3,10 +3,11 @@
  * the connections it owns (for dead-node cleanup), and a pub/sub channel per node on which it hears
  * that another node took one of its connections over.
  */
-import { parseJson } from '@encke/protocol';
+import { isArrayValue } from '@encke/protocol';
 import type { Redis } from 'ioredis';
 import type { ConnectionRecord, ConnectionStore, NodeAddress } from '../connection-store.js';
 import type { RedisNodes } from './redis-nodes.js';
+import { parseRecord, type CorruptRecords } from './records.js';
 import { LuaScript } from './script.js';
 
 /**
@@ -33,6 +34,11 @@ if redis.call('EXISTS', KEYS[1]) == 1 then redis.call('HSET', KEYS[1], 'pc', ARG
 return 1
 `);
 
+/** A connection's presence channels as stored (`pc`): a JSON array of names. */
+function isChannelList(value: unknown): value is string[] {
+  return isArrayValue(value) && value.every((name) => typeof name === 'string');
+}
+
 export class RedisConnections implements ConnectionStore {
   constructor(
     private readonly cmd: Redis,
@@ -40,6 +46,7 @@ export class RedisConnections implements ConnectionStore {
     private readonly nodes: RedisNodes,
     /** Tells this node that another node took one of its connections over. */
     private readonly takenOver: (connectionId: string, newOwner: string) => void,
+    private readonly corrupt: CorruptRecords,
   ) {}
 
   private get urls(): string {
@@ -100,13 +107,19 @@ export class RedisConnections implements ConnectionStore {
   async load(connectionId: string): Promise<ConnectionRecord | undefined> {
     const h = await this.cmd.hgetall(this.key(connectionId));
     if (h.a === undefined || h.h === undefined || h.o === undefined) return undefined;
+    const presenceChannels = parseRecord(h.pc ?? '[]', isChannelList);
+    if (presenceChannels === undefined) {
+      // Not resumable, and the reaper cannot tell which channels to leave: as if it were gone.
+      this.corrupt.skipped('connection');
+      return undefined;
+    }
     const record: ConnectionRecord = {
       connectionId,
       appId: h.a,
       secretHash: h.h,
       msgSerial: Number(h.ms ?? -1),
       remainPresentFor: Number(h.rp ?? 0),
-      presenceChannels: parseJson(h.pc ?? '[]') as string[],
+      presenceChannels,
       owner: h.o,
     };
     if (h.c !== undefined) record.clientId = h.c;

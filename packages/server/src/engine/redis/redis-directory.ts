@@ -3,10 +3,11 @@
  * Occupancy of a dead node no longer counts; active channels are those with live occupancy or a
  * log that still holds events.
  */
-import { parseJson } from '@encke/protocol';
 import type { Redis } from 'ioredis';
 import type { Clock } from '../../util/clock.js';
 import {
+  isOccupancyMetrics,
+  OCCUPANCY_FIELDS,
   splitChannelKey,
   type ChannelKey,
   type ChannelList,
@@ -14,6 +15,7 @@ import {
   type OccupancyMetrics,
 } from '../channel-store.js';
 import type { RedisNodes } from './redis-nodes.js';
+import { parseRecord, type CorruptRecords } from './records.js';
 
 export class RedisDirectory {
   constructor(
@@ -22,6 +24,7 @@ export class RedisDirectory {
     private readonly prefix: string,
     private readonly nodes: RedisNodes,
     private readonly defaultMaxAge: number,
+    private readonly corrupt: CorruptRecords,
   ) {}
 
   activeKey(appId: string): string {
@@ -70,9 +73,10 @@ export class RedisDirectory {
     let sum: OccupancyMetrics | null = null;
     ids.forEach((id, i) => {
       if (!alive[i]) return;
-      const m = parseJson(byNode[id]!) as OccupancyMetrics;
+      const m = parseRecord(byNode[id]!, isOccupancyMetrics);
+      if (m === undefined) return this.corrupt.skipped('occupancy');
       if (!sum) sum = { ...m };
-      else for (const k of Object.keys(sum) as (keyof OccupancyMetrics)[]) sum[k] += m[k];
+      else for (const k of OCCUPANCY_FIELDS) sum[k] += m[k];
     });
     return sum;
   }

@@ -23,6 +23,7 @@ import { RedisNodes } from './redis-nodes.js';
 import { RedisChains } from './redis-chains.js';
 import { RedisPresence } from './redis-presence.js';
 import { RedisReaper } from './redis-reaper.js';
+import { CorruptRecords } from './records.js';
 import { RedisStats } from './redis-stats.js';
 import { ScriptRunner } from './script.js';
 
@@ -97,14 +98,21 @@ export class RedisEngine implements Engine {
     this.logConnectionEvents('subscriber', this.sub);
     this.sub.on('ready', () => this.onSubscriberReady());
     const layout = new RedisLayout(options);
+    const corrupt = new CorruptRecords(options.logger);
     this.channelTopicPrefix = layout.topic('');
-    this.auth = new RedisAuthStore(this.cmd, clock, prefix, (revocation) => this.events?.onRevocation(revocation));
+    this.auth = new RedisAuthStore(
+      this.cmd,
+      clock,
+      prefix,
+      (revocation) => this.events?.onRevocation(revocation),
+      corrupt,
+    );
     this.stats = new RedisStats(this.cmd, prefix, options.statsMaxIntervals);
-    this.apps = new RedisApps(this.cmd, clock, prefix);
+    this.apps = new RedisApps(this.cmd, clock, prefix, corrupt);
     this.nodes = new RedisNodes(this.cmd, clock, options.logger, prefix, nodeId, options.nodeTimeout);
-    const directory = new RedisDirectory(this.cmd, clock, prefix, this.nodes, options.logMaxAge);
+    const directory = new RedisDirectory(this.cmd, clock, prefix, this.nodes, options.logMaxAge, corrupt);
     const onTakeover = (id: string, owner: string): void => this.events?.onTakeover(id, owner);
-    this.connections = new RedisConnections(this.cmd, prefix, this.nodes, onTakeover);
+    this.connections = new RedisConnections(this.cmd, prefix, this.nodes, onTakeover, corrupt);
     const connectionKey = (id: string): string => this.connections.key(id);
     const activeKey = (appId: string): string => directory.activeKey(appId);
     const presence = new RedisPresence(this.cmd, layout, activeKey, connectionKey, nodeId);
