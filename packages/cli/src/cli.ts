@@ -2,7 +2,7 @@
  * `encke serve …`: flags and config file → a running server, its logs and banner, and a drain on
  * SIGTERM/SIGINT. Failures are one line on stderr with an exit status (errors.ts).
  */
-import { parseJson } from '@encke/protocol';
+import { isPlainObject, parseJson } from '@encke/protocol';
 import { readFileSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { createServer, type EnckeNode } from '@encke/server';
@@ -22,10 +22,14 @@ export { createLogger, formatPretty } from './log.js';
 /** Longest wait (ms) for a server that failed to start to release what it had opened. */
 const CLOSE_AFTER_FAILURE_LIMIT = 2000;
 
+/** The `version` of package.json text; 'unknown' if it has none (a damaged install still runs). */
+function versionOf(text: string): string {
+  const pkg = parseJson(text);
+  return isPlainObject(pkg) && typeof pkg.version === 'string' ? pkg.version : 'unknown';
+}
+
 /** This package's version (package.json ships in the tarball beside dist/). */
-export const VERSION = (
-  parseJson(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }
-).version;
+export const VERSION = versionOf(readFileSync(new URL('../package.json', import.meta.url), 'utf8'));
 
 export async function main(argv: string[]): Promise<number> {
   try {

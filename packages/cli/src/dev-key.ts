@@ -3,7 +3,7 @@
  * small state file (git-ignored, readable by its owner only) and reuses it after, so the key pasted
  * into an app keeps working. `--key`, a config file or `--sandbox` mean no development app at all.
  */
-import { parseJson } from '@encke/protocol';
+import { isPlainObject, parseJson } from '@encke/protocol';
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
@@ -55,8 +55,8 @@ export function loadOrCreateDevKey(path: string): DevKey {
 
 function parseKeyFile(text: string): string | undefined {
   try {
-    const value = parseJson(text) as { key?: unknown };
-    return typeof value.key === 'string' && DEV_KEY.test(value.key) ? value.key : undefined;
+    const value = parseJson(text);
+    return isPlainObject(value) && typeof value.key === 'string' && DEV_KEY.test(value.key) ? value.key : undefined;
   } catch {
     return undefined;
   }

@@ -2,7 +2,7 @@
  * The command's logger: pino writing one JSON object per line (for log collectors: journald, Loki,
  * CloudWatch…), or a short human form for terminals. Levels are written as names, times as ISO 8601.
  */
-import { parseJson } from '@encke/protocol';
+import { isPlainObject, parseJson } from '@encke/protocol';
 import { pino, type Logger as PinoLogger } from 'pino';
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
@@ -42,14 +42,19 @@ export class PrettySink {
   ) {}
 
   write(line: string): void {
-    let record: Record<string, unknown>;
-    try {
-      record = parseJson(line) as Record<string, unknown>;
-    } catch {
-      this.out.write(line);
-      return;
-    }
-    this.out.write(`${formatPretty(record, this.color)}\n`);
+    const record = logRecord(line);
+    // Not a JSON object (pino writes nothing else): written as it came.
+    this.out.write(record === undefined ? line : `${formatPretty(record, this.color)}\n`);
+  }
+}
+
+/** A pino line as its JSON object; undefined for anything else. */
+function logRecord(line: string): Record<string, unknown> | undefined {
+  try {
+    const value = parseJson(line);
+    return isPlainObject(value) ? value : undefined;
+  } catch {
+    return undefined;
   }
 }
 

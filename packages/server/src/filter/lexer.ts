@@ -3,7 +3,7 @@
  * use (Ably docs, pub-sub/advanced#subscription-filters): identifiers (plain or "quoted"), `.`,
  * comparators, `&&`, `||`, `!`, parentheses, JSON literals in backticks and 'raw string' literals.
  */
-import { AblyError, Err, parseJson } from '@encke/protocol';
+import { AblyError, Err, isArrayValue, isPlainObject, parseJson } from '@encke/protocol';
 
 export type TokenKind = 'ident' | 'literal' | 'dot' | 'cmp' | 'and' | 'or' | 'not' | 'lparen' | 'rparen' | 'end';
 export type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
@@ -38,12 +38,31 @@ function closing(text: string, start: number, quote: string): number {
   throw filterError(start, `unterminated ${quote === '`' ? 'literal' : 'string'}`);
 }
 
-function jsonLiteral(text: string, at: number): Json {
-  try {
-    return parseJson(text) as Json;
-  } catch {
-    throw filterError(at, `${JSON.stringify(text.slice(0, 40))} is not a JSON value`);
+/**
+ * Whether `value` is JSON data: null, booleans, numbers, strings, arrays and plain objects of them
+ * (what JSON.parse gives; checked, not assumed). Iterative: a literal nests as deep as its text allows.
+ */
+function isJson(value: unknown): value is Json {
+  const pending: unknown[] = [value];
+  while (pending.length > 0) {
+    const v = pending.pop();
+    if (v === null || typeof v === 'boolean' || typeof v === 'number' || typeof v === 'string') continue;
+    if (isArrayValue(v)) for (const item of v) pending.push(item);
+    else if (isPlainObject(v)) for (const item of Object.values(v)) pending.push(item);
+    else return false;
   }
+  return true;
+}
+
+function jsonLiteral(text: string, at: number): Json {
+  let value: unknown;
+  try {
+    value = parseJson(text);
+  } catch {
+    // not JSON at all: refused below (undefined is no JSON value)
+  }
+  if (!isJson(value)) throw filterError(at, `${JSON.stringify(text.slice(0, 40))} is not a JSON value`);
+  return value;
 }
 
 export function tokenize(text: string): Token[] {
@@ -61,7 +80,8 @@ export function tokenize(text: string): Token[] {
     } else if (c === '"') {
       const end = closing(text, i, '"');
       const name = jsonLiteral(text.slice(i, end + 1), i);
-      tokens.push({ kind: 'ident', at: i, text: name as string });
+      if (typeof name !== 'string') throw filterError(i, 'a quoted identifier is not a string');
+      tokens.push({ kind: 'ident', at: i, text: name });
       i = end + 1;
     } else if (c === '`') {
       const end = closing(text, i, '`');

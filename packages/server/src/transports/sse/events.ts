@@ -6,7 +6,15 @@
  *
  * The items of a frame are taken apart once (`OutboundFrame.memo`) and shared by every stream.
  */
-import { Action, MessageAction, isMutationAction, type ErrorInfo, parseJson } from '@encke/protocol';
+import {
+  Action,
+  MessageAction,
+  isArrayValue,
+  isMutationAction,
+  isPlainObject,
+  type ErrorInfo,
+  parseJson,
+} from '@encke/protocol';
 import type { OutboundFrame } from '../../wire/frame.js';
 
 export type StreamStyle = 'sse' | 'json';
@@ -22,12 +30,25 @@ export interface FrameItems {
   readonly bare: readonly string[];
 }
 
+/** A Message or PresenceMessage in wire form: its fields are read as unknown and checked where used. */
 interface WireItem {
-  serial?: unknown;
-  action?: unknown;
-  version?: { serial?: unknown };
-  data?: unknown;
-  [field: string]: unknown;
+  readonly [field: string]: unknown;
+}
+
+/** An item of a frame's JSON: an object (its fields are checked where they are read). */
+function isWireItem(value: unknown): value is WireItem {
+  return typeof value === 'object' && value !== null;
+}
+
+/**
+ * The `messages` or `presence` of a frame's JSON (the frame's own encoding, parsed once per frame):
+ * only what is read is checked, the array and that its items are objects. Any other shape would be
+ * an encoder bug: the frame is written as no items rather than throwing into the fan-out.
+ */
+function wireItems(json: string, field: 'messages' | 'presence'): readonly WireItem[] {
+  const wire = parseJson(json);
+  const items = isPlainObject(wire) ? wire[field] : undefined;
+  return isArrayValue(items) && items.every(isWireItem) ? items : [];
 }
 
 /**
@@ -37,7 +58,10 @@ interface WireItem {
  */
 function positionOf(m: WireItem): string | undefined {
   const action = typeof m.action === 'number' ? m.action : undefined;
-  if (isMutationAction(action)) return typeof m.version?.serial === 'string' ? m.version.serial : undefined;
+  if (isMutationAction(action)) {
+    const version = m.version;
+    return isPlainObject(version) && typeof version.serial === 'string' ? version.serial : undefined;
+  }
   if (action === MessageAction.SUMMARY) return undefined;
   return typeof m.serial === 'string' ? m.serial : undefined;
 }
@@ -48,8 +72,7 @@ const ITEMS_MEMO = {};
 export function frameItems(frame: OutboundFrame): FrameItems {
   return frame.memo(ITEMS_MEMO, (f) => {
     const isMessage = f.pm.action === Action.MESSAGE;
-    const wire = parseJson(f.json()) as { messages?: WireItem[]; presence?: WireItem[] };
-    const items = (isMessage ? wire.messages : wire.presence) ?? [];
+    const items = wireItems(f.json(), isMessage ? 'messages' : 'presence');
     const channel = f.pm.channel;
     return {
       event: isMessage ? 'message' : 'presence',
