@@ -9,13 +9,34 @@
  * Strings are one row ("(strings)"), whatever their text. Self sizes only: a row is what objects of
  * that kind take themselves, not what they retain.
  */
-import { parseJson } from '@encke/protocol';
+import { isArrayValue, isPlainObject, parseJson } from '@encke/protocol';
 import { readFileSync } from 'node:fs';
 
 interface Snapshot {
   snapshot: { meta: { node_fields: string[]; node_types: [string[], ...unknown[]] } };
   nodes: number[];
   strings: string[];
+}
+
+const isString = (v: unknown): v is string => typeof v === 'string';
+const isNumber = (v: unknown): v is number => typeof v === 'number';
+
+/** Whether `value` is a heap snapshot as far as `tally` reads it (the node fields, types, nodes and strings). */
+function isSnapshot(value: unknown): value is Snapshot {
+  if (!isPlainObject(value) || !isPlainObject(value.snapshot)) return false;
+  const meta = value.snapshot.meta;
+  if (!isPlainObject(meta) || !isArrayValue(meta.node_types)) return false;
+  const typeNames = meta.node_types[0];
+  return (
+    isArrayValue(meta.node_fields) &&
+    meta.node_fields.every(isString) &&
+    isArrayValue(typeNames) &&
+    typeNames.every(isString) &&
+    isArrayValue(value.nodes) &&
+    value.nodes.every(isNumber) &&
+    isArrayValue(value.strings) &&
+    value.strings.every(isString)
+  );
 }
 
 interface Row {
@@ -27,7 +48,8 @@ const STRING_TYPES = new Set(['string', 'concatenated string', 'sliced string'])
 
 /** Self size and count of every kind of object in a snapshot. */
 export function tally(file: string): Map<string, Row> {
-  const snap = parseJson(readFileSync(file, 'utf8')) as Snapshot;
+  const snap = parseJson(readFileSync(file, 'utf8'));
+  if (!isSnapshot(snap)) throw new Error(`${file}: not a V8 heap snapshot`);
   const fields = snap.snapshot.meta.node_fields;
   const types = snap.snapshot.meta.node_types[0];
   const width = fields.length;

@@ -5,7 +5,7 @@
  *   node bench/dist/profile-summary.js <file.cpuprofile> [top] [from-s] [to-s]
  *   node bench/dist/profile-summary.js <file.cpuprofile> timeline
  */
-import { parseJson } from '@encke/protocol';
+import { isArrayValue, isPlainObject, parseJson } from '@encke/protocol';
 import { readFileSync } from 'node:fs';
 
 interface ProfileNode {
@@ -18,6 +18,32 @@ interface CpuProfile {
   nodes: ProfileNode[];
   samples: number[];
   timeDeltas: number[];
+}
+
+const isNumber = (v: unknown): v is number => typeof v === 'number';
+
+function isProfileNode(v: unknown): v is ProfileNode {
+  if (!isPlainObject(v) || typeof v.id !== 'number' || !isPlainObject(v.callFrame)) return false;
+  const f = v.callFrame;
+  return (
+    typeof f.functionName === 'string' &&
+    typeof f.url === 'string' &&
+    typeof f.lineNumber === 'number' &&
+    (v.children === undefined || (isArrayValue(v.children) && v.children.every(isNumber)))
+  );
+}
+
+/** Whether `value` is a `.cpuprofile` as far as this file reads it (nodes, samples, time deltas). */
+function isCpuProfile(value: unknown): value is CpuProfile {
+  return (
+    isPlainObject(value) &&
+    isArrayValue(value.nodes) &&
+    value.nodes.every(isProfileNode) &&
+    isArrayValue(value.samples) &&
+    value.samples.every(isNumber) &&
+    isArrayValue(value.timeDeltas) &&
+    value.timeDeltas.every(isNumber)
+  );
 }
 
 function shortUrl(url: string): string {
@@ -102,7 +128,8 @@ export function summarise(profile: CpuProfile, n = 25, from = 0, to = Infinity):
 if (process.argv[1]?.endsWith('profile-summary.js')) {
   const file = process.argv[2];
   if (!file) throw new Error('usage: profile-summary.js <file.cpuprofile> [top] [from-s] [to-s] | timeline');
-  const profile = parseJson(readFileSync(file, 'utf8')) as CpuProfile;
+  const profile = parseJson(readFileSync(file, 'utf8'));
+  if (!isCpuProfile(profile)) throw new Error(`${file}: not a V8 .cpuprofile`);
   const [top, from, to] = process.argv.slice(3);
   console.log(
     top === 'timeline'

@@ -5,7 +5,7 @@
  * SSE API (`/sse`, subscribe-only). Payloads are found by their marker whatever the framing; the
  * set-up messages (CONNECTED, ATTACHED) are read out of the framing by a small bracket scanner.
  */
-import { Action, type ProtocolMessage, parseJson } from '@encke/protocol';
+import { Action, type ProtocolMessage, isArrayValue, isPlainObject, parseJson } from '@encke/protocol';
 import { PollingClient, STEP_TIMEOUT_MS, within, type ClientContext, type Conn, type BenchClient } from './client.js';
 import { ENCKE_KEY, Handshake, PROTOCOL_VERSION } from './encke.js';
 import { PollLoop } from './raw-http.js';
@@ -19,6 +19,19 @@ const ENVELOPE: Record<Technique, string> = {
   multipart: '&envelope=multipart',
   jsonp: '&envelope=jsonp&callback=cb',
 };
+
+/** A ProtocolMessage as a server writes it: an object with a numeric action (its other fields as they came). */
+function isWireMessage(value: unknown): value is ProtocolMessage {
+  return isPlainObject(value) && typeof value.action === 'number';
+}
+
+/** One JSON array of ProtocolMessages, checked for that shape. */
+function batchOf(text: string): ProtocolMessage[] {
+  const value = parseJson(text);
+  if (!isArrayValue(value) || !value.every(isWireMessage))
+    throw new Error(`not a batch of protocol messages: ${text.slice(0, 200)}`);
+  return [...value];
+}
 
 /**
  * The complete JSON arrays of ProtocolMessages (`[{"action":…}]`) in `text`, and what is left after
@@ -43,7 +56,7 @@ export function takeArrays(text: string): { arrays: ProtocolMessage[][]; rest: s
       else if ((c === ']' || c === '}') && --depth === 0) end = i;
     }
     if (end < 0) return { arrays, rest: text.slice(start) };
-    arrays.push(parseJson(text.slice(start, end + 1)) as ProtocolMessage[]);
+    arrays.push(batchOf(text.slice(start, end + 1)));
     from = end + 1;
   }
 }
