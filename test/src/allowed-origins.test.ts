@@ -5,9 +5,10 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { Action, Err, parseJson } from '@encke/protocol';
+import { Action, Err } from '@encke/protocol';
 import { buildApp, ConfigError } from '@encke/server';
 import WebSocket from 'ws';
+import { jsonMessage } from './helpers/json.js';
 import { jsonpRequest } from './helpers/jsonp.js';
 import { cometRequest } from './helpers/raw-comet.js';
 import { KEYS, TEST_APPS, startServer, type TestServer } from './helpers/server.js';
@@ -51,8 +52,8 @@ describe('allowed origins', () => {
       [BAD, false],
     ] as const) {
       const ws = new WebSocket(`ws://127.0.0.1:${ts.port}/?${K}&format=json&v=6`, { origin });
-      const first = await new Promise<{ action: number; error?: { code: number } }>((resolve) =>
-        ws.once('message', (d: Buffer) => resolve(parseJson(d.toString()) as never)),
+      const first = jsonMessage(
+        await new Promise<string>((resolve) => ws.once('message', (d: Buffer) => resolve(d.toString()))),
       );
       assert.equal(first.action, ok ? Action.CONNECTED : Action.ERROR, origin);
       if (!ok) assert.equal(first.error?.code, Err.forbidden.code);

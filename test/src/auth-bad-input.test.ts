@@ -7,10 +7,11 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { Action, Err, type ErrorDef, type ProtocolMessage, parseJson } from '@encke/protocol';
+import { Action, Err, type ErrorDef, type ProtocolMessage } from '@encke/protocol';
 import { tokenCodec } from '@encke/server/internal';
 import { basicAuth, fetchToken, makeJwt, postJson, signTokenRequest, type RestReply } from './helpers/auth.js';
 import { eventually, sleep } from './helpers/ably.js';
+import { jsonObject } from './helpers/json.js';
 import { RawClient } from './helpers/raw-ws.js';
 import { KEYS, startServer, type TestServer } from './helpers/server.js';
 
@@ -199,7 +200,7 @@ function forged(claimedKey: string, signingKey: string): string {
 
 function tamper(token: string): string {
   const [v, claims, sig] = token.split('~') as [string, string, string];
-  const decoded = parseJson(Buffer.from(claims, 'base64url').toString('utf8')) as Record<string, unknown>;
+  const decoded = jsonObject(Buffer.from(claims, 'base64url').toString('utf8'));
   decoded.c = '{"*":["*"]}';
   decoded.u = 'admin';
   return `${v}~${Buffer.from(JSON.stringify(decoded)).toString('base64url')}~${sig}`;

@@ -6,9 +6,10 @@
 import assert from 'node:assert/strict';
 import { request, type IncomingMessage } from 'node:http';
 import { describe, it } from 'node:test';
-import { Err, parseJson } from '@encke/protocol';
+import { Err } from '@encke/protocol';
 import { closeAll, connect, realtime } from './helpers/ably.js';
 import { useBrowserFixture } from './helpers/browser.js';
+import { jsonError } from './helpers/json.js';
 import { KEYS } from './helpers/server.js';
 
 const K = `key=${encodeURIComponent(KEYS.full)}`;
@@ -86,7 +87,7 @@ describe('occupancy badge', () => {
     ] as const) {
       const badge = await BadgeReader.open(f.ts.port, path);
       await badge.ended;
-      assert.equal((parseJson(badge.raw) as { error: { code: number } }).error.code, code, path);
+      assert.equal(jsonError(badge.raw).code, code, path);
     }
   });
 

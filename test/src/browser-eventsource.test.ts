@@ -3,12 +3,12 @@
  * events, and across cuts of the stream (every socket reset, as a network drop) the browser's
  * automatic reconnect with Last-Event-ID resumes with every message once, in order.
  */
-import { parseJson } from '@encke/protocol';
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { Page } from 'playwright-core';
 import { rest } from './helpers/ably.js';
 import { useBrowserFixture } from './helpers/browser.js';
+import { jsonObject, stringField } from './helpers/json.js';
 import { KillableProxy } from './helpers/proxy.js';
 import { KEYS } from './helpers/server.js';
 
@@ -62,7 +62,7 @@ describe('native EventSource on /sse in Chromium, cross-origin', () => {
       await publish(12, 14);
       const r = await until(page, '14 messages', (x) => x.events.length >= 14);
       await new Promise((resolve) => setTimeout(resolve, 200)); // room for a duplicate to show
-      const names = (await recorded(page)).events.map((e) => (parseJson(e.data) as { name: string }).name);
+      const names = (await recorded(page)).events.map((e) => stringField(jsonObject(e.data), 'name'));
       assert.deepEqual(
         names,
         Array.from({ length: 14 }, (_, i) => `m${i}`),

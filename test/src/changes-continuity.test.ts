@@ -6,7 +6,6 @@
  * event id after an update repeats nothing.
  */
 import { dataOf } from './helpers/field.js';
-import { parseJson } from '@encke/protocol';
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import * as Ably from 'ably';
@@ -22,6 +21,7 @@ import {
   sleep,
 } from './helpers/ably.js';
 import { EventStreamReader } from './helpers/event-stream.js';
+import { jsonObject, objectField } from './helpers/json.js';
 import { KillableProxy } from './helpers/proxy.js';
 import { KEYS, startServer, type TestServer } from './helpers/server.js';
 
@@ -111,9 +111,7 @@ describe('changes on the SSE API', () => {
       const { versionSerial } = await writer.updateMessage({ serial: serials[0]!, data: 'v2' } as Ably.Message);
       await writer.annotations.publish(serials[0]!, { type: 'seen:total.v1' });
       const events = await first.eventsNamed('message', 3);
-      const parsed = events.map(
-        (e) => parseJson(e.data) as { action: number; data?: string; serial: string; version?: { serial?: string } },
-      );
+      const parsed = events.map((e) => jsonObject(e.data));
       assert.deepEqual(
         parsed.map((m) => [m.action, m.data]),
         [
@@ -122,7 +120,7 @@ describe('changes on the SSE API', () => {
           [4, undefined],
         ],
       );
-      assert.equal(parsed[1]!.version?.serial, versionSerial);
+      assert.equal(objectField(parsed[1]!, 'version').serial, versionSerial);
       assert.equal(events[1]!.lastEventId, versionSerial, "an update's position is its version serial");
       const resumeAt = events[1]!.lastEventId;
       first.cut();
@@ -130,7 +128,7 @@ describe('changes on the SSE API', () => {
       const resumed = await EventStreamReader.open(url(`&lastEvent=${encodeURIComponent(resumeAt)}`), {}, 'sse');
       try {
         const again = await resumed.eventsNamed('message', 2);
-        const got = again.map((e) => parseJson(e.data) as { action: number; data?: string });
+        const got = again.map((e) => jsonObject(e.data));
         assert.deepEqual(
           got.map((m) => [m.action, m.data]),
           [

@@ -18,6 +18,7 @@ import {
   type ServeCommand,
 } from 'encke';
 import { closeAll, connect, connectionState } from './helpers/ably.js';
+import { jsonObject, stringField } from './helpers/json.js';
 import { BIN, REPO, runEncke, spawnEncke, spawnProcess, tempDir } from './helpers/process.js';
 
 function configFile(content: unknown): string {
@@ -290,7 +291,7 @@ describe('encke command errors (the real command): one line on stderr and an exi
     assert.equal(r.stdout, `${VERSION}\n`);
     assert.equal(
       VERSION,
-      (parseJson(readFileSync(join(REPO, 'packages/cli/package.json'), 'utf8')) as { version: string }).version,
+      stringField(jsonObject(readFileSync(join(REPO, 'packages/cli/package.json'), 'utf8')), 'version'),
     );
   });
 
@@ -402,7 +403,7 @@ describe('encke serve logs', () => {
       return text;
     };
     assert.match(out(true), /^\d\d:\d\d:\d\d\.\d{3} \x1b\[32mINFO \x1b\[0m hello a=1\n$/);
-    assert.deepEqual(Object.keys(parseJson(out(false)) as object), ['level', 'time', 'a', 'msg']);
+    assert.deepEqual(Object.keys(jsonObject(out(false))), ['level', 'time', 'a', 'msg']);
     assert.equal(
       formatPretty({ level: 'warn', time: '2026-01-01T10:00:00.000Z', msg: 'x', reason: 'two words', code: 40101 }),
       '10:00:00.000 WARN  x reason="two words" code=40101',

@@ -7,9 +7,10 @@
 import assert from 'node:assert/strict';
 import { request } from 'node:http';
 import { after, before, describe, it } from 'node:test';
-import { Action, Err, type ProtocolMessage, parseJson } from '@encke/protocol';
+import { Action, Err, type ProtocolMessage } from '@encke/protocol';
 import { rest } from './helpers/ably.js';
 import { EventStreamReader } from './helpers/event-stream.js';
+import { jsonBatch } from './helpers/json.js';
 import { cometRequest } from './helpers/raw-comet.js';
 import { KEYS, startServer, type TestServer } from './helpers/server.js';
 
@@ -182,8 +183,7 @@ describe('comet: Server-Sent Events downstream', () => {
     for (const n of names) await rest(ts, 'json').channels.get(channel).publish(n, 'x');
   }
 
-  const batches = (r: EventStreamReader): ProtocolMessage[] =>
-    r.events.flatMap((e) => parseJson(e.data) as ProtocolMessage[]);
+  const batches = (r: EventStreamReader): ProtocolMessage[] => r.events.flatMap((e) => jsonBatch(e.data));
   const names = (pms: ProtocolMessage[]): string[] =>
     pms.filter((pm) => pm.action === Action.MESSAGE).flatMap((pm) => pm.messages!.map((m) => m.name!));
 

@@ -7,7 +7,8 @@
 import assert from 'node:assert/strict';
 import { connect as connectTcp } from 'node:net';
 import { after, before, describe, it } from 'node:test';
-import { Action, Err, type ProtocolMessage, parseJson } from '@encke/protocol';
+import { Action, Err, type ProtocolMessage } from '@encke/protocol';
+import { jsonError } from './helpers/json.js';
 import { jsonpRequest, type JsonpAnswer } from './helpers/jsonp.js';
 import { KEYS, startServer, type TestServer } from './helpers/server.js';
 
@@ -119,7 +120,7 @@ describe('comet JSONP (script-tag polling)', () => {
       );
       assert.equal(a.status, 400);
       assert.match(String(a.headers['content-type']), /^application\/json/);
-      assert.equal((parseJson(a.text) as { error: { code: number } }).error.code, Err.invalidParameterValue.code);
+      assert.equal(jsonError(a.text).code, Err.invalidParameterValue.code);
       assert.equal(ts.server.inspect.connections, before, 'no connection was opened');
     });
   }
@@ -128,7 +129,7 @@ describe('comet JSONP (script-tag polling)', () => {
     for (const q of ['envelope=jsonp', 'envelope=jsonp&callback=', 'envelope=xml&callback=cb']) {
       const a = await jsonpRequest(ts.port, `/comet/connect?${K}&v=2&${q}`);
       assert.equal(a.status, 400, q);
-      assert.equal((parseJson(a.text) as { error: { code: number } }).error.code, Err.invalidParameterValue.code, q);
+      assert.equal(jsonError(a.text).code, Err.invalidParameterValue.code, q);
     }
   });
 

@@ -8,8 +8,9 @@ import assert from 'node:assert/strict';
 import { Agent, request, type IncomingHttpHeaders } from 'node:http';
 import { connect as tcpConnect, type Socket } from 'node:net';
 import { after, before, describe, it } from 'node:test';
-import { Action, type ProtocolMessage, parseJson } from '@encke/protocol';
+import { Action, type ProtocolMessage } from '@encke/protocol';
 import { eventually } from './helpers/ably.js';
+import { jsonBatch, jsonObject } from './helpers/json.js';
 import { cometRequest, JSON_TYPE } from './helpers/raw-comet.js';
 import { KEYS, startServer, type TestServer } from './helpers/server.js';
 
@@ -53,7 +54,7 @@ function messages(body: string): ProtocolMessage[] {
   return body
     .split('\n')
     .filter((line) => line.trim() !== '')
-    .flatMap((line) => parseJson(line) as ProtocolMessage[]);
+    .flatMap((line) => jsonBatch(line));
 }
 
 /** Connects in polling mode; the connection's id and key. */
@@ -202,10 +203,10 @@ describe('comet: parked recvs', () => {
       'both answers',
     );
     assert.deepEqual(
-      (parseJson(first!) as ProtocolMessage[]).map((pm) => pm.action),
+      jsonBatch(first!).map((pm) => pm.action),
       [Action.HEARTBEAT],
     );
-    assert.equal((parseJson(second!) as { status: string }).status, 'ok');
+    assert.equal(jsonObject(second!).status, 'ok');
     socket.destroy();
     await cometRequest(ts.port, `/comet/${key}/close?${FULL}`);
     agent.destroy();

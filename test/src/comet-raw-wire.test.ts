@@ -8,8 +8,9 @@
 import assert from 'node:assert/strict';
 import { connect as tcpConnect, type Socket } from 'node:net';
 import { after, before, describe, it } from 'node:test';
-import { Action, type ProtocolMessage, parseJson } from '@encke/protocol';
+import { Action, type ProtocolMessage } from '@encke/protocol';
 import { eventually, rest } from './helpers/ably.js';
+import { jsonBatch } from './helpers/json.js';
 import { cometRequest } from './helpers/raw-comet.js';
 import { KEYS, startServer, type TestServer } from './helpers/server.js';
 
@@ -119,7 +120,7 @@ function batches(body: Buffer): ProtocolMessage[][] {
     .toString('utf8')
     .split('\n')
     .filter((line) => line !== '')
-    .map((line) => parseJson(line) as ProtocolMessage[]);
+    .map((line) => jsonBatch(line));
 }
 
 async function send(ts: TestServer, key: string, messages: ProtocolMessage[]): Promise<void> {

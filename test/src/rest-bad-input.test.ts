@@ -6,8 +6,12 @@
 import assert from 'node:assert/strict';
 import { connect as connectTcp } from 'node:net';
 import { after, before, describe, it } from 'node:test';
-import { Err, encodeMsgpackValue, type ErrorDef, parseJson } from '@encke/protocol';
+import { Err, encodeMsgpackValue, type ErrorDef, isArrayValue, isPlainObject } from '@encke/protocol';
+import { jsonAs, jsonError } from './helpers/json.js';
 import { KEYS, startServer, type TestServer } from './helpers/server.js';
+
+/** A page of a channel's history as JSON: an array of message objects. */
+const isMessagePage = (v: unknown): v is Record<string, unknown>[] => isArrayValue(v) && v.every(isPlainObject);
 
 const MAX_MESSAGE_SIZE = 2048;
 const MAX_BODY = 4096;
@@ -362,10 +366,10 @@ describe('rest bad input', () => {
       assert.equal(res.headers.get('content-type'), 'application/json');
       assert.equal(res.headers.get('x-ably-errorcode'), String(c.expect.code));
       assert.ok(res.headers.get('x-ably-errormessage'));
-      const body = parseJson(text) as { error: { code: number; statusCode: number; message: string } };
-      assert.equal(body.error.code, c.expect.code);
-      assert.equal(body.error.statusCode, c.expect.statusCode);
-      assert.equal(typeof body.error.message, 'string');
+      const error = jsonError(text);
+      assert.equal(error.code, c.expect.code);
+      assert.equal(error.statusCode, c.expect.statusCode);
+      assert.equal(typeof error.message, 'string');
       // The server still serves everyone else.
       assert.equal(
         (await call({ method: 'POST', path: '/channels/still-up/messages', body: '{"data":"ok"}' })).status,
@@ -388,7 +392,7 @@ describe('rest bad input', () => {
     });
     assert.match(raw, /^HTTP\/1\.1 200 /);
     assert.deepEqual(
-      (parseJson(raw.slice(raw.indexOf('\r\n\r\n') + 4)) as { data: string }[]).map((m) => m.data),
+      jsonAs(raw.slice(raw.indexOf('\r\n\r\n') + 4), isMessagePage, 'a page of messages').map((m) => m.data),
       ['two'],
     );
   });

@@ -8,13 +8,24 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
 import * as Ably from 'ably';
-import { Err, parseJson } from '@encke/protocol';
+import { Err, isArrayValue, parseJson } from '@encke/protocol';
 import { closeAll, connect, connectionState, realtime, rest } from './helpers/ably.js';
+import { jsonObject, objectField } from './helpers/json.js';
 import { KEYS, startServer, type TestServer } from './helpers/server.js';
 
-const SETUP = parseJson(
-  readFileSync(new URL('../fixtures/ably-common/test-app-setup.json', import.meta.url), 'utf8'),
-) as { post_apps: { keys: unknown[]; namespaces: unknown[] } };
+/** The `post_apps` body of ably-common's test-app-setup.json. */
+const POST_APPS = objectField(
+  jsonObject(readFileSync(new URL('../fixtures/ably-common/test-app-setup.json', import.meta.url), 'utf8')),
+  'post_apps',
+);
+
+/** How many items `post_apps[key]` lists (it must be an array). */
+function setupCount(key: 'keys' | 'namespaces'): number {
+  const items = POST_APPS[key];
+  assert.ok(isArrayValue(items), `test-app-setup.json: post_apps.${key} is not an array`);
+  return items.length;
+}
+
 const LOG_MAX_COUNT = 5;
 
 interface SandboxKey {
@@ -122,7 +133,7 @@ describe('sandbox', () => {
 
   before(async () => {
     ts = await startServer({ sandbox: true, sandboxMaxApps: 2, channelLogMaxCount: LOG_MAX_COUNT });
-    const res = await post('/apps', SETUP.post_apps);
+    const res = await post('/apps', POST_APPS);
     assert.equal(res.status, 201);
     app = (await res.json()) as SandboxAppResponse;
   });
@@ -133,8 +144,8 @@ describe('sandbox', () => {
   it('answers the app with its keys, namespaces and where to connect', () => {
     assert.match(app.appId, /^[A-Za-z0-9]+$/);
     assert.equal(typeof app.accountId, 'string');
-    assert.equal(app.keys.length, SETUP.post_apps.keys.length);
-    assert.equal(app.namespaces.length, SETUP.post_apps.namespaces.length);
+    assert.equal(app.keys.length, setupCount('keys'));
+    assert.equal(app.namespaces.length, setupCount('namespaces'));
     for (const key of app.keys) {
       assert.ok(key.keyName.startsWith(`${app.appId}.`));
       assert.equal(key.keyStr, `${key.keyName}:${key.keySecret}`);

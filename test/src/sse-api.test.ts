@@ -4,13 +4,14 @@
  * twice, also from inside one publish of several messages), rewind, presence, keepalives and
  * heartbeats, error events, and a table of bad requests.
  */
-import { parseJson } from '@encke/protocol';
+import { isPlainObject } from '@encke/protocol';
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { TokenParams } from '@encke/server';
 import { FakeClock } from '@encke/server/internal';
 import { closeAll, connect, realtime, rest } from './helpers/ably.js';
 import { EventStreamReader } from './helpers/event-stream.js';
+import { isErrorFields, jsonAs, jsonError } from './helpers/json.js';
 import { KEYS, startServer, type TestServer } from './helpers/server.js';
 
 const K = encodeURIComponent(KEYS.full);
@@ -24,8 +25,18 @@ interface Envelope {
   action?: number;
 }
 
-const names = (events: { data: string }[]): (string | undefined)[] =>
-  events.map((e) => (parseJson(e.data) as Envelope).name);
+/** Whether an event's data has the fields an Envelope names, of their types where present. */
+function isEnvelope(v: unknown): v is Envelope {
+  return (
+    isPlainObject(v) &&
+    ['name', 'channel', 'serial', 'clientId'].every((k) => v[k] === undefined || typeof v[k] === 'string') &&
+    (v.action === undefined || typeof v.action === 'number')
+  );
+}
+
+const envelope = (text: string): Envelope => jsonAs(text, isEnvelope, 'an enveloped message');
+
+const names = (events: { data: string }[]): (string | undefined)[] => events.map((e) => envelope(e.data).name);
 
 describe('SSE API: /sse and /event-stream', () => {
   let ts: TestServer;
@@ -66,7 +77,7 @@ describe('SSE API: /sse and /event-stream', () => {
     await publish('sse-basic', { name: 'one', data: 'a' });
     await publish('sse-basic', { name: 'two', data: { n: 2 } });
     const events = await r.eventsNamed('message', 2);
-    const [one, two] = events.map((e) => parseJson(e.data) as Envelope);
+    const [one, two] = events.map((e) => envelope(e.data));
     assert.deepEqual([one!.name, one!.data, one!.channel], ['one', 'a', 'sse-basic']);
     assert.equal(two!.name, 'two');
     assert.equal(events[1]!.lastEventId, two!.serial, 'a one-channel id is the message serial');
@@ -91,7 +102,7 @@ describe('SSE API: /sse and /event-stream', () => {
     await publish('sse,b', { name: 'in-b' });
     const events = await r.eventsNamed('message', 2);
     assert.deepEqual(
-      events.map((e) => (parseJson(e.data) as Envelope).channel),
+      events.map((e) => envelope(e.data).channel),
       ['sse,a', 'sse,b'],
     );
   });
@@ -154,7 +165,7 @@ describe('SSE API: /sse and /event-stream', () => {
     );
     await client.channels.get('sse-presence').presence.enter('hi');
     const [e] = await r.eventsNamed('presence', 1);
-    const p = parseJson(e!.data) as Envelope;
+    const p = envelope(e!.data);
     assert.deepEqual([p.clientId, p.data, p.channel, p.action], ['pat', 'hi', 'sse-presence', 2]);
     await closeAll(client);
   });
@@ -165,7 +176,8 @@ describe('SSE API: /sse and /event-stream', () => {
     await new Promise((resolve) => setTimeout(resolve, 100));
     await publish('es-json', { name: 'j1', data: 'x' });
     await r.until(() => r.lines.length >= 1, 'a line');
-    const line = r.lines[0] as { id: string; event: string; data: Envelope };
+    const line = r.lines[0];
+    assert.ok(isPlainObject(line) && isEnvelope(line.data), `an event line: ${JSON.stringify(line)}`);
     assert.equal(line.event, 'message');
     assert.equal(line.data.name, 'j1');
     assert.equal(line.id, line.data.serial);
@@ -203,8 +215,7 @@ describe('SSE API: /sse and /event-stream', () => {
     it(`refuses ${what} with a plain HTTP error ${code}`, async () => {
       const r = await stream(query);
       assert.equal(r.status, status);
-      const body = parseJson(await r.body()) as { error: { code: number } };
-      assert.equal(body.error.code, code);
+      assert.equal(jsonError(await r.body()).code, code);
     });
   }
 
@@ -271,7 +282,7 @@ describe('SSE API: token expiry (fake clock)', () => {
     await r.until(() => r.lastEventId !== '', 'the initial position');
     clock.advance(5001);
     const [e] = await r.eventsNamed('error', 1);
-    const err = parseJson(e!.data) as { code: number; statusCode: number };
+    const err = jsonAs(e!.data, isErrorFields, 'an ErrorInfo');
     assert.deepEqual([err.code, err.statusCode], [40142, 401]);
     await r.waitEnd();
   });

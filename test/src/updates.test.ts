@@ -6,7 +6,6 @@
  * `getMessage` and the version list show (the message as it now stands, an append accumulated).
  */
 import { dataOf, extrasOf } from './helpers/field.js';
-import { parseJson } from '@encke/protocol';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
@@ -22,6 +21,7 @@ import {
   rest,
   type Format,
 } from './helpers/ably.js';
+import { jsonObject } from './helpers/json.js';
 import { startServer, type TestServer } from './helpers/server.js';
 
 /** Waits for the first message of `channel` for which `pick` is true. */
@@ -302,9 +302,9 @@ for (const format of ['json', 'msgpack'] as Format[]) {
 
 describe('message updates in a sandbox app', () => {
   it("follow the app description's namespaces (ably-common test-app-setup.json: `mutable`)", async () => {
-    const setup = parseJson(
+    const setup = jsonObject(
       readFileSync(new URL('../fixtures/ably-common/test-app-setup.json', import.meta.url), 'utf8'),
-    ) as { post_apps: unknown };
+    );
     const ts = await startServer({ sandbox: true });
     try {
       const res = await fetch(`http://127.0.0.1:${ts.port}/apps`, {

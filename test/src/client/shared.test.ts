@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { Realtime, type ClientOptions, type TransportContext, type TransportSink } from '@encke/client';
 import type { ConnectionDetails, ProtocolMessage } from '@encke/protocol';
-import { Action, Flag, PresenceAction, parseJson } from '@encke/protocol';
+import { Action, Flag, PresenceAction } from '@encke/protocol';
 import type { ConnectionHooks } from '@encke/client/internal/connection/manager';
 import type { ConnectionState } from '@encke/client/internal/connection/types';
 import { kit } from '@encke/client/internal/kit';
@@ -25,6 +25,7 @@ import { HELLO_MS, Link } from '@encke/client/internal/shared/tab';
 import type { UpstreamClient } from '@encke/client/internal/shared/upstream';
 import { before as serialBefore, groupName, type ToHub, type ToTab } from '@encke/client/internal/shared/wire';
 import { FakeClock, settle } from '../helpers/fake-clock.js';
+import { jsonObject } from '../helpers/json.js';
 
 type PublishResult = { serials: (string | null)[] };
 
@@ -573,11 +574,7 @@ describe('@encke/client shared connection: leader election over BroadcastChannel
     );
     assert.equal(b.recovered.length, 2);
     // From the leader's last state (sent as it stepped down, after its own member's LEAVE), msgSerial past a margin.
-    const recovered = parseJson(b.recovered[1] ?? '{}') as {
-      connectionKey: string;
-      msgSerial: number;
-      channelSerials: unknown;
-    };
+    const recovered = jsonObject(b.recovered[1] ?? '{}');
     assert.equal(recovered.connectionKey, 'conn-1!key');
     assert.equal(recovered.msgSerial, 4 + SERIAL_MARGIN, '3 enters + the LEAVE, then the margin');
     assert.deepEqual(recovered.channelSerials, { room: serial(1) });

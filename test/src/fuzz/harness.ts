@@ -3,7 +3,7 @@
  * seen as one, not as the fuzzer dying), on 127.0.0.1 and a free port, in sandbox mode with the
  * test apps. It watches the child's exit, its error-level log lines and its peak RSS (VmHWM).
  */
-import { parseJson } from '@encke/protocol';
+import { isPlainObject, parseJson } from '@encke/protocol';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -20,6 +20,15 @@ export interface ServerLogLine {
   level: number;
   msg?: string;
   [field: string]: unknown;
+}
+
+/** A pino line: an object with a numeric level (and a string msg, when it has one). */
+function isServerLogLine(value: unknown): value is ServerLogLine {
+  return (
+    isPlainObject(value) &&
+    typeof value.level === 'number' &&
+    (value.msg === undefined || typeof value.msg === 'string')
+  );
 }
 
 export class FuzzServer {
@@ -56,14 +65,17 @@ export class FuzzServer {
     );
     const listening = new Promise<void>((resolve) => {
       createInterface({ input: child.stdout! }).on('line', (line) => {
-        let entry: ServerLogLine;
+        let value: unknown;
         try {
-          entry = parseJson(line) as ServerLogLine;
+          value = parseJson(line);
         } catch {
           return; // the banner lines
         }
+        if (!isServerLogLine(value)) throw new Error(`not a pino log line: ${line}`);
+        const entry = value;
         if (entry.msg === 'encke listening') {
-          server.port = entry.port as number;
+          if (typeof entry.port !== 'number') throw new Error(`"encke listening" without a port: ${line}`);
+          server.port = entry.port;
           resolve();
         }
         if (entry.level >= PINO_ERROR) server.errors.push(entry);

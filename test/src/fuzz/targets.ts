@@ -12,8 +12,9 @@
  */
 import assert from 'node:assert/strict';
 import type fc from 'fast-check';
-import { Action, Err, type ErrorInfo, type Format, type ProtocolMessage, parseJson } from '@encke/protocol';
+import { Action, Err, type ErrorInfo, type Format, type ProtocolMessage } from '@encke/protocol';
 import { RawCometClient, JSON_TYPE, MSGPACK_TYPE } from '../helpers/raw-comet.js';
+import { isErrorFields, jsonObject } from '../helpers/json.js';
 import { RawClient } from '../helpers/raw-ws.js';
 import { KEYS } from '../helpers/server.js';
 import {
@@ -134,8 +135,8 @@ function restTarget(
         JSON_TYPE,
         `${this.name}: error answered as ${res.headers.get('content-type')}`,
       );
-      const error = (parseJson(text) as { error?: ErrorInfo }).error;
-      assert.ok(error, `${this.name}: HTTP ${res.status} without an ErrorInfo`);
+      const error = jsonObject(text).error;
+      assert.ok(isErrorFields(error), `${this.name}: HTTP ${res.status} without an ErrorInfo: ${text.slice(0, 300)}`);
       assert.equal(error.statusCode, res.status, `${this.name}: status ${res.status} for ${error.code}`);
       assertDocumented(error, `${this.name} HTTP ${res.status}`);
     },

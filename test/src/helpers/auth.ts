@@ -4,11 +4,12 @@
  * server's JWT library is checked against an independent implementation), through an
  * `authCallback` or an `authUrl` served over HTTP.
  */
-import { parseJson } from '@encke/protocol';
+import { isArrayValue, isPlainObject } from '@encke/protocol';
 import { createHmac } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import * as Ably from 'ably';
+import { isErrorFields, jsonAs } from './json.js';
 
 export interface TokenSpec {
   clientId?: string;
@@ -134,6 +135,29 @@ export interface RestReply {
   results?: { appliesAt?: number; error?: { code: number } }[];
 }
 
+const optional = (v: unknown, type: 'string' | 'number'): boolean => v === undefined || typeof v === type;
+
+/** A revocation result: its appliesAt, or its error. */
+function isRevokeResult(value: unknown): boolean {
+  return (
+    isPlainObject(value) &&
+    optional(value.appliesAt, 'number') &&
+    (value.error === undefined || isErrorFields(value.error))
+  );
+}
+
+/** Whether a REST answer's fields that RestReply names have their types (where present). */
+function isRestReply(value: unknown): value is RestReply {
+  if (!isPlainObject(value)) return false;
+  const { error, results } = value;
+  return (
+    (error === undefined || isErrorFields(error)) &&
+    ['token', 'clientId', 'capability'].every((k) => optional(value[k], 'string')) &&
+    ['issued', 'expires', 'successCount', 'failureCount'].every((k) => optional(value[k], 'number')) &&
+    (results === undefined || (isArrayValue(results) && results.every(isRevokeResult)))
+  );
+}
+
 /** POSTs a body to a REST path of the server and returns status and parsed JSON body. */
 export async function postJson(
   port: number,
@@ -147,7 +171,11 @@ export async function postJson(
     body: typeof body === 'string' ? body : JSON.stringify(body),
   });
   const text = await res.text();
-  return { status: res.status, body: text ? (parseJson(text) as RestReply) : undefined, headers: res.headers };
+  return {
+    status: res.status,
+    body: text ? jsonAs(text, isRestReply, 'a REST reply') : undefined,
+    headers: res.headers,
+  };
 }
 
 export function basicAuth(key: string): Record<string, string> {

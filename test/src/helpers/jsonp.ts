@@ -3,16 +3,29 @@
  * The answer is run in a fresh `vm` context where the callbacks the tests use exist (`cb`,
  * `app.on`, ably-js 1.x's `_ablyjs_jsonp._(n)`), and what it was called with is returned.
  */
-import { parseJson } from '@encke/protocol';
+import { isArrayValue, isPlainObject } from '@encke/protocol';
 import { request, type IncomingHttpHeaders } from 'node:http';
 import { runInNewContext, type RunningScriptInNewContextOptions } from 'node:vm';
-import type { ErrorInfo, ProtocolMessage } from '@encke/protocol';
+import type { ProtocolMessage } from '@encke/protocol';
+import { isErrorFields, isWireMessage, jsonAs, type ErrorFields } from './json.js';
 
 /** What the server passes to the callback. */
 export interface JsonpEnvelope {
   statusCode: number;
-  response?: ProtocolMessage[] | { error: ErrorInfo };
+  response?: ProtocolMessage[] | { error: ErrorFields };
   headers?: Record<string, string>;
+}
+
+/** Whether a callback's argument has the envelope's shape: a status, a batch or an error, string headers. */
+function isJsonpEnvelope(value: unknown): value is JsonpEnvelope {
+  if (!isPlainObject(value) || typeof value.statusCode !== 'number') return false;
+  const { response, headers } = value;
+  return (
+    (response === undefined ||
+      (isArrayValue(response) && response.every(isWireMessage)) ||
+      (isPlainObject(response) && isErrorFields(response.error))) &&
+    (headers === undefined || (isPlainObject(headers) && Object.values(headers).every((h) => typeof h === 'string')))
+  );
 }
 
 export interface JsonpAnswer {
@@ -28,13 +41,13 @@ const runScript: (code: string, context: object, options: RunningScriptInNewCont
   runInNewContext;
 
 export function runJsonp(text: string): JsonpEnvelope | undefined {
-  let got: JsonpEnvelope | undefined;
-  const cb = (value: JsonpEnvelope): void => {
+  let got: unknown;
+  const cb = (value: unknown): void => {
     got = value;
   };
   runScript(text, { cb, app: { on: cb }, _ablyjs_jsonp: { _: () => cb } }, { timeout: 1000 });
   // Out of the vm context: plain data again.
-  return got === undefined ? undefined : (parseJson(JSON.stringify(got)) as JsonpEnvelope);
+  return got === undefined ? undefined : jsonAs(JSON.stringify(got), isJsonpEnvelope, 'a JSONP envelope');
 }
 
 export function jsonpRequest(port: number, path: string): Promise<JsonpAnswer> {

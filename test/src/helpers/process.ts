@@ -9,6 +9,7 @@ import http from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { jsonObject } from './json.js';
 
 export const REPO = fileURLToPath(new URL('../../../', import.meta.url));
 export const BIN = join(REPO, 'packages/cli/bin/encke.js');
@@ -60,7 +61,7 @@ export class EnckeProcess {
     return this.stdout
       .split('\n')
       .filter((l) => l !== '')
-      .map((l) => parseJson(l) as Record<string, unknown>);
+      .map((l) => jsonObject(l));
   }
 
   /** Signals the process (and, when it leads a group of its own, the group: nothing is left behind). */
