@@ -6,6 +6,7 @@
  */
 import tseslint from 'typescript-eslint';
 import noAnyValue from './scripts/eslint/no-any-value.js';
+import noUncheckedCast from './scripts/eslint/no-unchecked-cast.js';
 import importX from 'eslint-plugin-import-x';
 import { createTypeScriptImportResolver } from 'eslint-import-resolver-typescript';
 
@@ -88,7 +89,7 @@ export default tseslint.config(
     plugins: {
       '@typescript-eslint': tseslint.plugin,
       'import-x': importX,
-      local: { rules: { 'no-any-value': noAnyValue } },
+      local: { rules: { 'no-any-value': noAnyValue, 'no-unchecked-cast': noUncheckedCast } },
     },
     settings: {
       // The parser import-x reads imported files with (no-cycle follows imports through them).
@@ -112,6 +113,8 @@ export default tseslint.config(
       '@typescript-eslint/no-unsafe-return': 'error',
       '@typescript-eslint/no-unsafe-argument': 'error',
       'local/no-any-value': 'error',
+      // No cast of an unchecked value: `parseJson(t) as T`, `readField(o, k) as T` (check it with a guard instead).
+      'local/no-unchecked-cast': 'error',
     },
   },
   {

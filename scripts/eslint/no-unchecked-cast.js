@@ -1,0 +1,77 @@
+/**
+ * ESLint rule `local/no-unchecked-cast`: no cast of an unchecked value. The functions through which
+ * outside values enter (protocol's unknown.ts: `parseJson`, `readField` and its test alias `field`;
+ * V8's `deserialize`) return `unknown` so that the value is checked before use; `parseJson(t) as T`
+ * (or `<T>readField(o, k)`) skips that check and only claims the shape. Reported: a TSAsExpression or
+ * type assertion to any type but `unknown` whose expression is a call of one of them, also through
+ * `!`, `?.` and an intermediate `as unknown` (`parseJson(t) as unknown as T`).
+ *
+ * The callee is matched by name, as written (`parseJson`, `v8.deserialize`) and, with type
+ * information, as declared: an import under another name (`readField as field`) is followed to the
+ * function it names.
+ */
+import ts from 'typescript';
+
+/** Functions whose result is an unchecked value (typed `unknown`), by their declared names. */
+const UNCHECKED = new Set(['parseJson', 'readField', 'deserialize', 'deserializeValue']);
+
+const isUnknownType = (typeNode) => typeNode?.type === 'TSUnknownKeyword';
+
+/** The expression a cast applies to, through `!`, `?.` and casts to `unknown`. */
+function castOperand(node) {
+  let n = node.expression;
+  for (;;) {
+    if (n.type === 'TSNonNullExpression' || n.type === 'ChainExpression') n = n.expression;
+    else if ((n.type === 'TSAsExpression' || n.type === 'TSTypeAssertion') && isUnknownType(n.typeAnnotation))
+      n = n.expression;
+    else return n;
+  }
+}
+
+/** The name a callee is written with: `f` of `f(…)`, `g` of `o.g(…)`. */
+function writtenName(callee) {
+  if (callee.type === 'Identifier') return callee.name;
+  if (callee.type === 'MemberExpression' && !callee.computed && callee.property.type === 'Identifier')
+    return callee.property.name;
+  return undefined;
+}
+
+export default {
+  meta: {
+    type: 'problem',
+    docs: { description: 'Disallow casting the unchecked result of parseJson, readField or deserialize.' },
+    messages: {
+      cast: '`{{name}}(…) as {{type}}` casts an unchecked value: what `{{name}}` returns is unknown until it is checked, and a cast only claims a shape. Check it instead: a type guard (isPlainObject, isArrayValue, a validator next to the type); in tests, test/src/helpers/json.ts (jsonValue, jsonObject, jsonBatch, …) or assert.',
+    },
+    schema: [],
+  },
+  create(context) {
+    const services = context.sourceCode.parserServices;
+    const checker = services?.program?.getTypeChecker();
+    const toTs = services?.esTreeNodeToTSNodeMap;
+
+    /** The declared name of the function a callee refers to, following renamed imports and re-exports. */
+    const declaredName = (callee) => {
+      if (!checker || !toTs) return undefined;
+      const tsNode = toTs.get(callee.type === 'MemberExpression' ? callee.property : callee);
+      let symbol = tsNode && checker.getSymbolAtLocation(tsNode);
+      if (symbol && symbol.flags & ts.SymbolFlags.Alias) symbol = checker.getAliasedSymbol(symbol);
+      return symbol?.getName();
+    };
+
+    const check = (node) => {
+      if (isUnknownType(node.typeAnnotation)) return;
+      const operand = castOperand(node);
+      if (operand.type !== 'CallExpression') return;
+      const written = writtenName(operand.callee);
+      const name = UNCHECKED.has(written) ? written : declaredName(operand.callee);
+      if (!UNCHECKED.has(name)) return;
+      context.report({
+        node,
+        messageId: 'cast',
+        data: { name: written ?? name, type: context.sourceCode.getText(node.typeAnnotation) },
+      });
+    };
+    return { TSAsExpression: check, TSTypeAssertion: check };
+  },
+};
