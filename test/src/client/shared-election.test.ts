@@ -1,0 +1,242 @@
+/**
+ * The pure parts of @encke/client's shared connection (packages/client/src/shared): leader election
+ * with handover (fake BroadcastChannel, fake Web Locks, fake clock). The hub's routing is in
+ * shared.test.ts; the browser paths run in test/src/browser-shared.test.ts.
+ */
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import type { ClientOptions, TransportContext, TransportSink } from '@encke/client';
+import type { ProtocolMessage } from '@encke/protocol';
+import { Action, PresenceAction } from '@encke/protocol';
+import { kit } from '@encke/client/internal/kit';
+import { resolveOptions } from '@encke/client/internal/options';
+import {
+  LeaderMedium,
+  SERIAL_MARGIN,
+  STATE_WAIT_MS,
+  type Bus,
+  type LeaderEnv,
+} from '@encke/client/internal/shared/leader';
+import { HELLO_MS, Link } from '@encke/client/internal/shared/tab';
+import type { UpstreamClient } from '@encke/client/internal/shared/upstream';
+import type { ToHub, ToTab } from '@encke/client/internal/shared/wire';
+import { FakeClock } from '../helpers/fake-clock.js';
+import { FakeUpstream, message, serial } from '../helpers/fake-upstream.js';
+import { jsonObject } from '../helpers/json.js';
+
+/** BroadcastChannels of one browser: a message goes to every other object of the same name, a task later. */
+class FakeBuses {
+  private readonly open = new Set<{ name: string; bus: Bus }>();
+  make(name: string): Bus {
+    const entry = { name, bus: undefined as unknown as Bus };
+    const buses = this.open;
+    entry.bus = {
+      onmessage: null,
+      postMessage(msg: ToHub | ToTab) {
+        const copy = structuredClone(msg);
+        for (const other of [...buses])
+          if (other !== entry && other.name === name)
+            setImmediate(() => buses.has(other) && other.bus.onmessage?.({ data: copy }));
+      },
+      close: () => void buses.delete(entry),
+    };
+    buses.add(entry);
+    return entry.bus;
+  }
+}
+
+/** Web Locks: one holder per name, the others wait in order; abortable while waiting. */
+class FakeLocks {
+  private readonly queues = new Map<string, { held: () => Promise<void>; signal: AbortSignal }[]>();
+  private readonly busy = new Set<string>();
+  request(name: string, signal: AbortSignal, held: () => Promise<void>): void {
+    const q = this.queues.get(name) ?? [];
+    this.queues.set(name, q);
+    q.push({ held, signal });
+    this.next(name);
+  }
+  private next(name: string): void {
+    if (this.busy.has(name)) return;
+    const q = this.queues.get(name) ?? [];
+    let w = q.shift();
+    while (w?.signal.aborted) w = q.shift();
+    if (!w) return;
+    this.busy.add(name);
+    void w.held().finally(() => {
+      this.busy.delete(name);
+      this.next(name);
+    });
+  }
+}
+
+interface Browser {
+  clock: FakeClock;
+  buses: FakeBuses;
+  locks: FakeLocks;
+  /** Recovery keys each started connection was given, in order. */
+  recovered: (string | undefined)[];
+  upstreams: FakeUpstream[];
+  pagehides: (() => void)[];
+  env(): LeaderEnv;
+}
+
+function browser(): Browser {
+  const b: Browser = {
+    clock: new FakeClock(),
+    buses: new FakeBuses(),
+    locks: new FakeLocks(),
+    recovered: [],
+    upstreams: [],
+    pagehides: [],
+    env() {
+      const pagehide: { fn?: () => void } = {};
+      b.pagehides.push(() => pagehide.fn?.());
+      return {
+        kit,
+        clock: b.clock,
+        group: 'encke:test',
+        bus: (name) => b.buses.make(name),
+        lock: (name, signal, held) => b.locks.request(name, signal, held),
+        upstream: async (recover): Promise<UpstreamClient> => {
+          b.recovered.push(recover);
+          const up = new FakeUpstream();
+          b.upstreams.push(up);
+          return {
+            manager: up,
+            stop: () => {
+              up.state = 'disconnected';
+              up.hooks?.onState('disconnected', undefined);
+            },
+          };
+        },
+        pagehide(fn) {
+          pagehide.fn = fn;
+          return () => (pagehide.fn = undefined);
+        },
+      };
+    },
+  };
+  return b;
+}
+
+/** A tab's link over a medium, recording what its connection would hear. */
+function link(
+  b: Browser,
+  medium: LeaderMedium,
+  clientId: string,
+): { heard: ProtocolMessage[]; closed: unknown[]; link: Link } {
+  const heard: ProtocolMessage[] = [];
+  const closed: unknown[] = [];
+  const options = resolveOptions({ key: 'app.key:secret', clientId, clock: b.clock } satisfies ClientOptions);
+  const ctx = { kit, options } as unknown as TransportContext;
+  const sink: TransportSink = {
+    onMessage: (pm) => heard.push(pm),
+    onClose: (err) => closed.push(err?.code ?? 'clean'),
+  };
+  return { heard, closed, link: new Link(ctx, medium, sink) };
+}
+
+describe('@encke/client shared connection: leader election over BroadcastChannel + Web Locks (fake clock)', () => {
+  it('the first tab leads; the others link to its hub; one upstream connection', async () => {
+    const b = browser();
+    const media = [new LeaderMedium(b.env()), new LeaderMedium(b.env()), new LeaderMedium(b.env())];
+    await b.clock.advance(0);
+    assert.deepEqual(
+      media.map((m) => m.leader),
+      [true, false, false],
+    );
+    const links = media.map((m, i) => link(b, m, `tab-${i}`));
+    await b.clock.advance(HELLO_MS);
+    assert.equal(b.upstreams.length, 1);
+    for (const [i, l] of links.entries()) {
+      assert.equal(l.heard[0]?.action, Action.CONNECTED, `tab ${i}`);
+      assert.equal(l.heard[0]?.connectionDetails?.clientId, `tab-${i}`);
+    }
+  });
+
+  it('a link with no leader yet says hello every HELLO_MS until one answers', async () => {
+    const b = browser();
+    const env = b.env();
+    let release: (() => void) | undefined;
+    // The leader's connection takes a while to start.
+    const slow: LeaderEnv = {
+      ...env,
+      upstream: (r) => new Promise((resolve) => (release = () => void env.upstream(r).then(resolve))),
+    };
+    const leader = new LeaderMedium(slow);
+    const follower = new LeaderMedium(b.env());
+    const l = link(b, follower, 'f');
+    const hellos: ToHub[] = [];
+    const spy = b.buses.make('encke:test');
+    spy.onmessage = (ev) => {
+      const m = ev.data as ToHub;
+      if (m.t === 'open') hellos.push(m);
+    };
+    await b.clock.advance(HELLO_MS * 4);
+    assert.ok(hellos.length >= 4, `${hellos.length} hellos`);
+    assert.equal(l.heard.length, 0);
+    release?.();
+    await b.clock.advance(HELLO_MS);
+    assert.ok(leader.leader);
+    assert.equal(l.heard[0]?.action, Action.CONNECTED);
+    const count = hellos.length;
+    await b.clock.advance(HELLO_MS * 4);
+    assert.ok(hellos.length <= count + 1, 'no more hellos once connected');
+  });
+
+  it('the leader goes: the next tab continues the connection from the last recovery key, takes over the holders, the links resume', async () => {
+    const b = browser();
+    const media = [new LeaderMedium(b.env()), new LeaderMedium(b.env()), new LeaderMedium(b.env())];
+    const links = media.map((m, i) => link(b, m, `tab-${i}`));
+    await b.clock.advance(HELLO_MS);
+    // Every tab enters presence on `room` (the hub broadcasts its state as it changes).
+    for (const l of links) l.link.send({ action: Action.ATTACH, channel: 'room' });
+    await b.clock.advance(0);
+    b.upstreams[0]!.receive({ action: Action.ATTACHED, channel: 'room', channelSerial: serial(0) });
+    for (const l of links)
+      l.link.send({
+        action: Action.PRESENCE,
+        channel: 'room',
+        msgSerial: 0,
+        presence: [{ action: PresenceAction.ENTER }],
+      });
+    await b.clock.advance(0);
+    b.upstreams[0]!.receive(message('room', 1));
+    await b.clock.advance(0);
+    assert.ok(media[1]!.state?.recoveryKey, 'followers have the leader state');
+
+    b.pagehides[0]!(); // the leader tab closes
+    await b.clock.advance(STATE_WAIT_MS + HELLO_MS * 2);
+    assert.deepEqual(
+      media.map((m) => m.leader),
+      [false, true, false],
+    );
+    assert.equal(b.recovered.length, 2);
+    // From the leader's last state (sent as it stepped down, after its own member's LEAVE), msgSerial past a margin.
+    const recovered = jsonObject(b.recovered[1] ?? '{}');
+    assert.equal(recovered.connectionKey, 'conn-1!key');
+    assert.equal(recovered.msgSerial, 4 + SERIAL_MARGIN, '3 enters + the LEAVE, then the margin');
+    assert.deepEqual(recovered.channelSerials, { room: serial(1) });
+    // The closed tab's member left on the old connection before it was dropped.
+    assert.deepEqual(
+      b.upstreams[0]!.ackable.slice(3).map((e) => [e.pm.presence?.[0]?.action, e.pm.presence?.[0]?.clientId]),
+      [[PresenceAction.LEAVE, 'tab-0']],
+    );
+    // The others' links ended (their connection resumes) …
+    for (const l of links.slice(1)) assert.deepEqual(l.closed, [80003]);
+    // … and a new link of each is CONNECTED by the new hub, which knows who holds which member.
+    const again = media.slice(1).map((m, i) => link(b, m, `tab-${i + 1}`));
+    await b.clock.advance(HELLO_MS);
+    for (const l of again) assert.equal(l.heard[0]?.action, Action.CONNECTED);
+    for (const l of again) l.link.send({ action: Action.ATTACH, channel: 'room', channelSerial: serial(1) });
+    await b.clock.advance(0);
+    assert.equal(b.upstreams[1]!.sent.filter((p) => p.action === Action.ATTACH).length, 1);
+    again[1]!.link.send({ action: Action.CLOSE });
+    await b.clock.advance(0);
+    assert.deepEqual(
+      b.upstreams[1]!.ackable.map((e) => [e.pm.presence?.[0]?.action, e.pm.presence?.[0]?.clientId]),
+      [[PresenceAction.LEAVE, 'tab-2']],
+      'a holder taken over from the previous leader leaves when its tab closes',
+    );
+  });
+});
