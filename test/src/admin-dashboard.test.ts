@@ -6,7 +6,7 @@
  * being off unless configured, are in web-apps.test.ts.
  */
 import { dataOf } from './helpers/field.js';
-import { parseJson } from '@encke/protocol';
+import { isArrayValue, isPlainObject, parseJson } from '@encke/protocol';
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type * as Ably from 'ably';
@@ -15,6 +15,60 @@ import { closeAll, connect } from './helpers/ably.js';
 import { ADMIN_PASSWORD, metricSamples, startChatServer } from './helpers/chat.js';
 import { KEYS, TEST_APPS, type TestServer } from './helpers/server.js';
 import { base, errorCode, sdk, signIn } from './helpers/web-apps.js';
+
+/** What these tests read of a dashboard snapshot (the feed's `data`, which the SDK types `any`). */
+interface Snapshot {
+  version: number;
+  node: { id: string };
+  metrics: {
+    connections: Record<string, Record<string, number>>;
+    messagesIn: number;
+    messagesOut: number;
+    errors: Record<string, number>;
+    faults: Record<string, number>;
+  };
+  apps: { id: string }[];
+  channels: { listed: { name: string; presenceMembers: number | null }[] };
+}
+
+const isRecordOf =
+  <T>(is: (v: unknown) => v is T) =>
+  (v: unknown): v is Record<string, T> =>
+    isPlainObject(v) && Object.values(v).every(is);
+const isNumber = (v: unknown): v is number => typeof v === 'number';
+
+function isSnapshot(v: unknown): v is Snapshot {
+  if (!isPlainObject(v) || typeof v.version !== 'number') return false;
+  const { node, apps, channels } = v;
+  const m = v.metrics;
+  return (
+    isPlainObject(node) &&
+    typeof node.id === 'string' &&
+    isPlainObject(m) &&
+    isRecordOf(isRecordOf(isNumber))(m.connections) &&
+    isNumber(m.messagesIn) &&
+    isNumber(m.messagesOut) &&
+    isRecordOf(isNumber)(m.errors) &&
+    isRecordOf(isNumber)(m.faults) &&
+    isArrayValue(apps) &&
+    apps.every((a) => isPlainObject(a) && typeof a.id === 'string') &&
+    isPlainObject(channels) &&
+    isArrayValue(channels.listed) &&
+    channels.listed.every(
+      (c) =>
+        isPlainObject(c) &&
+        typeof c.name === 'string' &&
+        (c.presenceMembers === null || typeof c.presenceMembers === 'number'),
+    )
+  );
+}
+
+/** A feed message's snapshot, checked (the test fails saying so when its shape is wrong). */
+function snapshotOf(m: Ably.Message | undefined): Snapshot {
+  const data = dataOf(m);
+  assert.ok(isSnapshot(data), `not a dashboard snapshot: ${JSON.stringify(data)}`);
+  return data;
+}
 
 /** The SDK as the dashboard page uses its feed: tokens from /admin/token with the session cookie. */
 function dashboardViewer(ts: TestServer, cookie: string, options: Ably.ClientOptions = {}): Ably.Realtime {
@@ -192,13 +246,7 @@ describe('admin dashboard: the feed', () => {
       await feed.subscribe('snapshot', (m) => void snapshots.push(m));
       const deadline = Date.now() + 10_000;
       while (snapshots.length < 2 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
-      const last = dataOf(snapshots.at(-1)!) as {
-        version: number;
-        node: { id: string };
-        metrics: { connections: Record<string, Record<string, number>> };
-        apps: { id: string; keys: { name: string }[] }[];
-        channels: { listed: { name: string; presenceMembers: number | null }[] };
-      };
+      const last = snapshotOf(snapshots.at(-1));
       assert.equal(last.version, 1);
       assert.equal(last.node.id, ts.server.options.serverId);
       assert.equal(
@@ -242,15 +290,7 @@ describe('admin dashboard: the same numbers as /metrics', () => {
       await viewer.channels.get('dashboard').subscribe('snapshot', (m) => void snapshots.push(m));
       clock.advance(1000); // one snapshot (the publisher runs on the server's clock)
       while (snapshots.length < 1) await new Promise((r) => setTimeout(r, 20));
-      const snap = dataOf(snapshots[0]!) as {
-        metrics: {
-          connections: Record<string, Record<string, number>>;
-          messagesIn: number;
-          messagesOut: number;
-          errors: Record<string, number>;
-          faults: Record<string, number>;
-        };
-      };
+      const snap = snapshotOf(snapshots[0]);
       const exposition = await (await fetch(`${base(ts)}/metrics`)).text();
 
       const connections = metricSamples(exposition, 'encke_connections');

@@ -4,7 +4,7 @@
  * that sends the same message once), keyboard-only use, and the screenshots the README shows
  * (desktop and phone), written to docs/screenshots/.
  */
-import { dataOf } from './helpers/field.js';
+import { dataOf, objectOf } from './helpers/field.js';
 import assert from 'node:assert/strict';
 import * as Ably from 'ably';
 import { after, before, describe, it } from 'node:test';
@@ -115,8 +115,7 @@ describe('chat demo: who is typing', () => {
     try {
       const updates: { t: number; typing: boolean }[] = [];
       await watcher.channels.get('chat:throttle').presence.subscribe('update', (p) => {
-        if (p.clientId === 'Bo')
-          updates.push({ t: Date.now(), typing: (dataOf(p) as { typing?: boolean }).typing === true });
+        if (p.clientId === 'Bo') updates.push({ t: Date.now(), typing: objectOf(dataOf(p)).typing === true });
       });
       await bo.page.focus('#composer-text');
       const started = Date.now();

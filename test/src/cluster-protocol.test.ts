@@ -5,7 +5,7 @@
  * each, in one order every subscriber sees (the channel's serials); annotations from both nodes
  * sum up in one summary.
  */
-import { dataOf } from './helpers/field.js';
+import { dataOf, stringOf } from './helpers/field.js';
 import assert from 'node:assert/strict';
 import { after, afterEach, before, beforeEach, describe, it } from 'node:test';
 import * as Ably from 'ably';
@@ -120,7 +120,7 @@ describe('protocol features across two nodes on Redis', () => {
       await got1.waitFor(22);
       const order = (items: Ably.InboundMessage[]): string[] => items.map((m) => `${m.action}:${m.version.serial}`);
       assert.deepEqual(order(got1.items), order(got0.items), 'both nodes deliver the same changes in the same order');
-      const appendsSeen = got0.items.filter((m) => m.action === 'message.append').map((m) => dataOf(m) as string);
+      const appendsSeen = got0.items.filter((m) => m.action === 'message.append').map((m) => stringOf(dataOf(m)));
       assert.deepEqual([...appendsSeen].sort(), [...fragments].sort(), 'each append once');
       const latest = await restOn(p1).channels.get(name).getMessage(serial);
       assert.equal(dataOf(latest), appendsSeen.join(''), 'the message accumulated the appends in the order delivered');

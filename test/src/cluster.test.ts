@@ -3,7 +3,7 @@
  * presence and history across nodes; resumes that land on another node; comet requests of one
  * connection sent round-robin to different nodes (no sticky sessions); drain.
  */
-import { dataOf } from './helpers/field.js';
+import { bytesOf, dataOf } from './helpers/field.js';
 import assert from 'node:assert/strict';
 import { after, afterEach, before, beforeEach, describe, it } from 'node:test';
 import * as Ably from 'ably';
@@ -68,7 +68,7 @@ describe('cluster of three nodes on Redis', () => {
         gotC.items.map((m) => m.name),
         ['n', 'bin'],
       );
-      assert.deepEqual([...new Uint8Array(dataOf(gotC.items[1]!) as ArrayBuffer)], [1, 2, 3]);
+      assert.deepEqual([...bytesOf(dataOf(gotC.items[1]))], [1, 2, 3]);
 
       const seen = new Collector<Ably.PresenceMessage>();
       await c.channels.get('x').presence.subscribe(seen.listener);

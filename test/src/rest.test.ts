@@ -3,7 +3,7 @@
  * realtime), once in JSON and once in msgpack. Stats are in rest-stats.test.ts, what browsers rely
  * on in rest-browsers.test.ts.
  */
-import { dataOf, firstItem } from './helpers/field.js';
+import { bytesOf, dataOf, firstItem, objectOf } from './helpers/field.js';
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import * as Ably from 'ably';
@@ -73,7 +73,7 @@ for (const format of FORMATS) {
         ['a', 'b', 'c'],
       );
       assert.deepEqual(dataOf(page.items[0]!), { x: 1 });
-      assert.deepEqual(Buffer.from(dataOf(page.items[1]!) as Uint8Array), Buffer.from([1, 2, 3]));
+      assert.deepEqual(Buffer.from(bytesOf(dataOf(page.items[1]))), Buffer.from([1, 2, 3]));
       assert.equal(dataOf(page.items[2]!), 'text');
     });
 
@@ -232,7 +232,7 @@ for (const format of FORMATS) {
       const second = await first.next();
       assert.deepEqual(second!.items, [`${prefix}:c`]);
       const details = await client.request('get', '/channels', 3, { prefix: `${prefix}:a` });
-      assert.equal((firstItem(details.items) as { channelId: string }).channelId, `${prefix}:a`);
+      assert.equal(objectOf(firstItem(details.items)).channelId, `${prefix}:a`);
     });
 
     it('batch publishes, with a result per channel and capability failures', async () => {
@@ -265,10 +265,10 @@ for (const format of FORMATS) {
       await client.request('post', path, 3, null, [{ name: 'two', data: 'second' }]);
       const page = await client.request('get', path, 3, { limit: 1, direction: 'forwards' });
       assert.equal(page.statusCode, 200);
-      assert.equal((firstItem(page.items) as Ably.Message).name, 'one');
+      assert.equal(objectOf(firstItem(page.items)).name, 'one');
       assert.ok(page.hasNext());
       const next = await page.next();
-      assert.equal((firstItem(next!.items) as Ably.Message).name, 'two');
+      assert.equal(objectOf(firstItem(next!.items)).name, 'two');
       const batch = await client.request(
         'post',
         '/messages',
@@ -278,7 +278,7 @@ for (const format of FORMATS) {
       );
       assert.equal(batch.statusCode, 201);
       assert.equal(batch.items.length, 2);
-      assert.ok(!(firstItem(batch.items) as { error?: unknown }).error);
+      assert.ok(!objectOf(firstItem(batch.items)).error);
       const failed = await client.request(
         'post',
         '/messages',

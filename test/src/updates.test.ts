@@ -5,7 +5,7 @@
  * subscribers get (patch semantics, the append fragment, the version), what a rewind, history,
  * `getMessage` and the version list show (the message as it now stands, an append accumulated).
  */
-import { dataOf, extrasOf } from './helpers/field.js';
+import { bytesOf, dataOf, extrasOf } from './helpers/field.js';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
@@ -269,7 +269,7 @@ for (const format of ['json', 'msgpack'] as Format[]) {
       });
       const latest = await channel.getMessage(serial);
       assert.equal(latest.name, 'renamed');
-      assert.deepEqual(Buffer.from(dataOf(latest) as Uint8Array), Buffer.from('abcd'), 'binary appended to binary');
+      assert.deepEqual(Buffer.from(bytesOf(dataOf(latest))), Buffer.from('abcd'), 'binary appended to binary');
       assert.equal(latest.action, 'message.update');
       assert.equal(latest.version?.serial, ap.versionSerial);
       assert.equal(latest.version?.clientId, 'writer');
@@ -292,7 +292,7 @@ for (const format of ['json', 'msgpack'] as Format[]) {
       );
       assert.equal(page2!.hasNext(), false);
       assert.deepEqual(
-        Buffer.from(dataOf(page2!.items[1]!) as Uint8Array),
+        Buffer.from(bytesOf(dataOf(page2!.items[1]))),
         Buffer.from('abcd'),
         'a delete without data keeps the data',
       );

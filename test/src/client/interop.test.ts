@@ -2,7 +2,7 @@
  * Interop through the server: the official ably SDK and @encke/client on one channel, messages and
  * presence both ways, on WebSocket and comet for each side.
  */
-import { dataOf } from '../helpers/field.js';
+import { bytesOf, dataOf } from '../helpers/field.js';
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type * as Ably from 'ably';
@@ -65,8 +65,8 @@ describe('interop: ably SDK ⇄ @encke/client', () => {
           const byName = new Map(items.map((m) => [m.name, m]));
           assert.deepEqual(dataOf(byName.get('from-encke')), { n: 1 });
           assert.deepEqual(dataOf(byName.get('from-ably')), { n: 2 });
-          assert.deepEqual(new Uint8Array(dataOf(byName.get('bin-from-encke')) as Uint8Array), bytes);
-          assert.deepEqual(new Uint8Array(dataOf(byName.get('bin-from-ably')) as Uint8Array), bytes);
+          assert.deepEqual(new Uint8Array(bytesOf(dataOf(byName.get('bin-from-encke')))), bytes);
+          assert.deepEqual(new Uint8Array(bytesOf(dataOf(byName.get('bin-from-ably')))), bytes);
           assert.equal(byName.get('from-encke')?.clientId, 'encke-user');
           assert.equal(byName.get('from-ably')?.clientId, 'ably-user');
         }

@@ -2,7 +2,7 @@
  * The realtime core driven by the official ably SDK: one scenario table, run once per transport
  * and format variant (WebSocket JSON and msgpack, comet streaming and polling).
  */
-import { dataOf } from '../helpers/field.js';
+import { bytesOf, dataOf } from '../helpers/field.js';
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type * as Ably from 'ably';
@@ -94,7 +94,7 @@ export function realtimeScenarios(variants: Variant[], label: string): void {
               dataOf(binary!) instanceof ArrayBuffer ||
               dataOf(binary!) instanceof Uint8Array,
           );
-          assert.deepEqual([...new Uint8Array(dataOf(binary!) as Uint8Array)], [0xde, 0xad, 0xbe, 0xef]);
+          assert.deepEqual([...bytesOf(dataOf(binary))], [0xde, 0xad, 0xbe, 0xef]);
         } finally {
           await closeAll(a, b);
         }

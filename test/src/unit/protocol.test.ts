@@ -20,7 +20,7 @@ import {
   MODE_DEFAULT,
   type ProtocolMessage,
 } from '@encke/protocol';
-import { jsonValue } from '../helpers/json.js';
+import { isWireMessage, jsonMessage, jsonValue } from '../helpers/json.js';
 
 const fixtures = new URL('../../fixtures/ably-common/', import.meta.url);
 const load = (name: string): unknown => jsonValue(readFileSync(new URL(name, fixtures), 'utf8'));
@@ -72,10 +72,11 @@ describe('message encodings (ably-common messages-encoding.json)', () => {
         assert.equal(Buffer.from(stored.data).toString('hex'), m.expectedHexValue);
         assert.equal(stored.encoding, undefined);
       }
-      const viaJson = jsonValue(encodeJson(pm)) as ProtocolMessage;
+      const viaJson = jsonMessage(encodeJson(pm));
       assert.equal(viaJson.messages![0]!.data, m.data);
       assert.equal(viaJson.messages![0]!.encoding, m.encoding ?? undefined);
-      const viaMsgpack = decodeMsgpack(encodeMsgpack(pm)) as ProtocolMessage;
+      const viaMsgpack = decodeMsgpack(encodeMsgpack(pm));
+      assert.ok(isWireMessage(viaMsgpack), 'a protocol message');
       if (m.expectedType === 'binary') assert.ok(viaMsgpack.messages![0]!.data instanceof Uint8Array);
       else assert.equal(viaMsgpack.messages![0]!.data, m.data);
     });
