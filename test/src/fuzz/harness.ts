@@ -17,7 +17,8 @@ const BIN = fileURLToPath(new URL('../../../packages/cli/bin/encke.js', import.m
 const PINO_ERROR = 50;
 
 export interface ServerLogLine {
-  level: number;
+  /** pino's level: its label (the CLI's formatter writes 'info', 'error', ...) or its number. */
+  level: number | string;
   msg?: string;
   [field: string]: unknown;
 }
@@ -26,9 +27,14 @@ export interface ServerLogLine {
 function isServerLogLine(value: unknown): value is ServerLogLine {
   return (
     isPlainObject(value) &&
-    typeof value.level === 'number' &&
+    (typeof value.level === 'number' || typeof value.level === 'string') &&
     (value.msg === undefined || typeof value.msg === 'string')
   );
+}
+
+/** Error level or above, as a label or a number. */
+function isErrorLevel(level: number | string): boolean {
+  return typeof level === 'number' ? level >= PINO_ERROR : level === 'error' || level === 'fatal';
 }
 
 export class FuzzServer {
@@ -78,7 +84,7 @@ export class FuzzServer {
           server.port = entry.port;
           resolve();
         }
-        if (entry.level >= PINO_ERROR) server.errors.push(entry);
+        if (isErrorLevel(entry.level)) server.errors.push(entry);
       });
     });
     await Promise.race([
