@@ -40,8 +40,36 @@ export async function fromAuthUrl(c: ObtainContext, authUrl: string, params: Tok
       res.status,
     );
   return (res.headers.get('content-type') ?? '').includes('json')
-    ? ((JSON.parse as ParseJson)(text) as TokenLike)
+    ? asTokenLike(c, (JSON.parse as ParseJson)(text))
     : text.trim();
+}
+
+/** An authUrl's JSON (the network's: checked): a token string, TokenDetails or a TokenRequest, else authCallbackFailed (80019). */
+function asTokenLike(c: ObtainContext, value: unknown): TokenLike {
+  if (typeof value === 'string' || isTokenDetails(value) || isTokenRequest(value)) return value;
+  throw c.kit.ErrorInfo.of(
+    c.kit.Err.authCallbackFailed,
+    'authUrl answered JSON that is no token, TokenDetails or TokenRequest',
+  );
+}
+
+function isTokenDetails(v: unknown): v is TokenDetails {
+  return typeof v === 'object' && v !== null && 'token' in v && typeof v.token === 'string';
+}
+
+function isTokenRequest(v: unknown): v is TokenRequest {
+  return (
+    typeof v === 'object' &&
+    v !== null &&
+    'keyName' in v &&
+    typeof v.keyName === 'string' &&
+    'mac' in v &&
+    typeof v.mac === 'string' &&
+    'nonce' in v &&
+    typeof v.nonce === 'string' &&
+    'timestamp' in v &&
+    typeof v.timestamp === 'number'
+  );
 }
 
 /** A TokenRequest signed with the key: HMAC-SHA256 over its fields, base64 (RSA9). */

@@ -28,6 +28,8 @@ export interface Codec {
   encodeBatch(pms: readonly ProtocolMessage[]): string | Uint8Array<ArrayBuffer>;
   /** One WebSocket frame; a protocol error (80013) if it is not a ProtocolMessage. */
   decode(frame: string | ArrayBuffer | Uint8Array): ProtocolMessage;
+  /** A decoded comet batch (an SSE event's, a JSONP envelope's): a protocol error (80013) if it is not an array of ProtocolMessages. */
+  batch(value: unknown): ProtocolMessage[];
   /** A comet recv body, read as it arrives: each array of ProtocolMessages once complete. */
   batches(chunks: AsyncIterable<Uint8Array, void, undefined>): AsyncIterable<ProtocolMessage[], void, undefined>;
 }
@@ -57,6 +59,7 @@ export function codecOf(wire: WireFormat): Codec {
     contentType: wire.contentType,
     encode: wire.encode,
     encodeBatch: wire.encode,
+    batch: asBatch,
     decode(frame) {
       let value: unknown;
       try {

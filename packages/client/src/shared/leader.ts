@@ -57,7 +57,10 @@ export const SERIAL_MARGIN = 1000;
 
 /** The recovery key to continue from, with the msgSerial margin. */
 export function continueFrom(recoveryKey: string): string {
-  const key = (JSON.parse as ParseJson)(recoveryKey) as { msgSerial: number };
+  const key = (JSON.parse as ParseJson)(recoveryKey);
+  // One without a msgSerial goes on as it is: the connection ignores an unreadable key (RTN16f).
+  if (typeof key !== 'object' || key === null || !('msgSerial' in key) || typeof key.msgSerial !== 'number')
+    return recoveryKey;
   return JSON.stringify({ ...key, msgSerial: key.msgSerial + SERIAL_MARGIN });
 }
 

@@ -4,7 +4,6 @@
  * `_encke_jsonp._(n)({statusCode, response, headers})`; sends are GETs with `?body=`.
  */
 import type { IsArrayValue } from '../util/unknown.js';
-import type { ProtocolMessage } from '@encke/protocol/types';
 import type * as Comet from './comet.js';
 import type { TransportContext, TransportModule } from './transport.js';
 
@@ -82,7 +81,7 @@ function transport(comet: typeof Comet): TransportModule {
             const err = failure(ctx, env);
             if (err) throw err;
             at(env.headers?.['X-Encke-Position']);
-            if ((Array.isArray as IsArrayValue)(env.response)) yield env.response as ProtocolMessage[];
+            if ((Array.isArray as IsArrayValue)(env.response)) yield ctx.codec.batch(env.response);
           },
         },
         async request(url, signal) {

@@ -54,7 +54,7 @@ async function* parts(
     text = segments.pop() ?? '';
     for (const segment of segments) {
       const body = segment.slice(segment.indexOf('\r\n\r\n') + 4).trim();
-      if (segment.includes('\r\n\r\n') && body) yield (JSON.parse as ParseJson)(body) as ProtocolMessage[];
+      if (segment.includes('\r\n\r\n') && body) yield ctx.codec.batch((JSON.parse as ParseJson)(body));
     }
   }
 }

@@ -34,11 +34,12 @@ async function* events(
   signal: AbortSignal,
 ): AsyncIterable<ProtocolMessage[], void, undefined> {
   const source = new EventSource(url);
-  const queue: ProtocolMessage[][] = [];
+  // Each event's JSON, parsed and checked as it is read (a malformed one fails the stream, not the page).
+  const queue: string[] = [];
   let wake: (() => void) | undefined;
   let failed = false;
   source.onmessage = (e: MessageEvent<string>) => {
-    queue.push((JSON.parse as ParseJson)(e.data) as ProtocolMessage[]);
+    queue.push(e.data);
     wake?.();
   };
   // CONNECTING after an error is the browser reconnecting by itself; CLOSED is final (an HTTP error).
@@ -50,8 +51,8 @@ async function* events(
   signal.addEventListener('abort', stop);
   try {
     for (;;) {
-      const batch = queue.shift();
-      if (batch) yield batch;
+      const data = queue.shift();
+      if (data !== undefined) yield ctx.codec.batch((JSON.parse as ParseJson)(data));
       else if (failed) throw ctx.kit.ErrorInfo.of(ctx.kit.Err.disconnected, 'Event stream failed');
       else if (signal.aborted) return;
       else await new Promise<void>((resolve) => (wake = resolve));

@@ -94,8 +94,8 @@ async function* xhrStream(
 function xhrError(ctx: TransportContext, xhr: XMLHttpRequest): ErrorInfo {
   const { Err, ErrorInfo } = ctx.kit;
   try {
-    const body = (JSON.parse as ParseJson)(xhr.responseText) as { error?: unknown };
-    if (body.error) return ErrorInfo.from(body.error);
+    const body = (JSON.parse as ParseJson)(xhr.responseText);
+    if (typeof body === 'object' && body !== null && 'error' in body && body.error) return ErrorInfo.from(body.error);
   } catch {
     // not JSON: a proxy's page
   }
