@@ -8,20 +8,42 @@
  *
  * The callee is matched by name, as written (`parseJson`, `v8.deserialize`) and, with type
  * information, as declared: an import under another name (`readField as field`) is followed to the
- * function it names.
+ * function it names. The tests' readers of the SDK's untyped fields (helpers/field.ts `dataOf`,
+ * `extrasOf`, `firstItem`; helpers/json.ts `jsonValue`; helpers/module.ts `importModule`) count too.
+ *
+ * Also reported, through `await` as well: a cast of what an HTTP body reader returns, `.json()`
+ * (`(await res.json()) as T`, `r.json() as Promise<T>`: fetch's Response.json resolves to unknown),
+ * and a cast of a `.body` typed `unknown` or `any` (`res.body as T` of the tests' httpGet answers).
  */
 import ts from 'typescript';
 
 /** Functions whose result is an unchecked value (typed `unknown`), by their declared names. */
-const UNCHECKED = new Set(['parseJson', 'readField', 'deserialize', 'deserializeValue']);
+const UNCHECKED = new Set([
+  'parseJson',
+  'readField',
+  'deserialize',
+  'deserializeValue',
+  'jsonValue',
+  'dataOf',
+  'extrasOf',
+  'firstItem',
+  'importModule',
+]);
+
+/** Methods whose result is an HTTP body read as JSON, unchecked: `Response.json()` (unknown), `Body.json()`. */
+const BODY_READERS = new Set(['json']);
+
+/** Properties that hold a body of unknown type where the type checker says so (`HttpAnswer.body`). */
+const BODY_FIELDS = new Set(['body']);
 
 const isUnknownType = (typeNode) => typeNode?.type === 'TSUnknownKeyword';
 
-/** The expression a cast applies to, through `!`, `?.` and casts to `unknown`. */
+/** The expression a cast applies to, through `!`, `?.`, `await` and casts to `unknown`. */
 function castOperand(node) {
   let n = node.expression;
   for (;;) {
-    if (n.type === 'TSNonNullExpression' || n.type === 'ChainExpression') n = n.expression;
+    if (n.type === 'TSNonNullExpression' || n.type === 'ChainExpression' || n.type === 'AwaitExpression')
+      n = n.type === 'AwaitExpression' ? n.argument : n.expression;
     else if ((n.type === 'TSAsExpression' || n.type === 'TSTypeAssertion') && isUnknownType(n.typeAnnotation))
       n = n.expression;
     else return n;
@@ -39,8 +61,11 @@ function writtenName(callee) {
 export default {
   meta: {
     type: 'problem',
-    docs: { description: 'Disallow casting the unchecked result of parseJson, readField or deserialize.' },
+    docs: {
+      description: 'Disallow casting an unchecked value: parseJson, readField, deserialize, .json(), an untyped .body.',
+    },
     messages: {
+      body: '`{{name}} as {{type}}` casts a body of unknown type: a cast only claims a shape. Check it instead: a type guard (isPlainObject, `in`); in tests, helpers/json.ts (isErrorFields, …), helpers/field.ts (objectOf, …) or assert.',
       cast: '`{{name}}(…) as {{type}}` casts an unchecked value: what `{{name}}` returns is unknown until it is checked, and a cast only claims a shape. Check it instead: a type guard (isPlainObject, isArrayValue, a validator next to the type); in tests, test/src/helpers/json.ts (jsonValue, jsonObject, jsonBatch, …) or assert.',
     },
     schema: [],
@@ -59,11 +84,38 @@ export default {
       return symbol?.getName();
     };
 
+    /** Whether the checker types `expression` unknown or any (no type information: assumed so). */
+    const untyped = (expression) => {
+      const tsNode = toTs?.get(expression);
+      if (!checker || !tsNode) return true;
+      return (checker.getTypeAtLocation(tsNode).flags & (ts.TypeFlags.Unknown | ts.TypeFlags.Any)) !== 0;
+    };
+
+    /** `res.body` (typed unknown or any): the name it is reported under, else undefined. */
+    const untypedBody = (operand) =>
+      operand.type === 'MemberExpression' &&
+      !operand.computed &&
+      BODY_FIELDS.has(operand.property.name) &&
+      untyped(operand)
+        ? `${context.sourceCode.getText(operand.object)}.${operand.property.name}`
+        : undefined;
+
     const check = (node) => {
       if (isUnknownType(node.typeAnnotation)) return;
       const operand = castOperand(node);
+      const body = untypedBody(operand);
+      if (body) {
+        const type = context.sourceCode.getText(node.typeAnnotation);
+        context.report({ node, messageId: 'body', data: { name: body, type } });
+        return;
+      }
       if (operand.type !== 'CallExpression') return;
       const written = writtenName(operand.callee);
+      if (operand.callee.type === 'MemberExpression' && BODY_READERS.has(written)) {
+        const type = context.sourceCode.getText(node.typeAnnotation);
+        context.report({ node, messageId: 'cast', data: { name: `.${written}`, type } });
+        return;
+      }
       const name = UNCHECKED.has(written) ? written : declaredName(operand.callee);
       if (!UNCHECKED.has(name)) return;
       context.report({

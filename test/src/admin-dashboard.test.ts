@@ -15,6 +15,7 @@ import { closeAll, connect } from './helpers/ably.js';
 import { ADMIN_PASSWORD, metricSamples, startChatServer } from './helpers/chat.js';
 import { KEYS, TEST_APPS, type TestServer } from './helpers/server.js';
 import { base, errorCode, sdk, signIn } from './helpers/web-apps.js';
+import { responseAs, isTokenFields } from './helpers/json.js';
 
 /** What these tests read of a dashboard snapshot (the feed's `data`, which the SDK types `any`). */
 interface Snapshot {
@@ -73,7 +74,7 @@ function snapshotOf(m: Ably.Message | undefined): Snapshot {
 /** The SDK as the dashboard page uses its feed: tokens from /admin/token with the session cookie. */
 function dashboardViewer(ts: TestServer, cookie: string, options: Ably.ClientOptions = {}): Ably.Realtime {
   const token = (): Promise<Ably.TokenDetails> =>
-    fetch(`${base(ts)}/admin/token`, { headers: { cookie } }).then((r) => r.json() as Promise<Ably.TokenDetails>);
+    fetch(`${base(ts)}/admin/token`, { headers: { cookie } }).then((r) => responseAs(r, isTokenFields, 'TokenDetails'));
   return sdk(ts, {
     ...options,
     authCallback: (_params, done) =>
@@ -124,7 +125,7 @@ describe('admin dashboard: sign-in and sessions', () => {
     assert.match(await page.text(), /connections-total/);
     const token = await fetch(`${base(ts)}/admin/token`, { headers: { cookie } });
     assert.equal(token.status, 200);
-    const details = (await token.json()) as { keyName: string; capability: string };
+    const details = await responseAs(token, isTokenFields, 'TokenDetails');
     assert.equal(details.keyName, 'encke-admin.dashboard');
     assert.deepEqual(parseJson(details.capability), { dashboard: ['subscribe'] });
   });

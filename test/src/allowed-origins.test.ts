@@ -8,7 +8,7 @@ import { after, before, describe, it } from 'node:test';
 import { Action, Err } from '@encke/protocol';
 import { buildApp, ConfigError } from '@encke/server';
 import WebSocket from 'ws';
-import { jsonMessage } from './helpers/json.js';
+import { jsonMessage, responseError } from './helpers/json.js';
 import { jsonpRequest } from './helpers/jsonp.js';
 import { cometRequest } from './helpers/raw-comet.js';
 import { KEYS, TEST_APPS, startServer, type TestServer } from './helpers/server.js';
@@ -35,7 +35,7 @@ describe('allowed origins', () => {
     assert.equal((await rest({})).status, 200);
     const refused = await rest({ Origin: BAD });
     assert.equal(refused.status, 403);
-    assert.equal(((await refused.json()) as { error: { code: number } }).error.code, Err.forbidden.code);
+    assert.equal((await responseError(refused)).code, Err.forbidden.code);
     assert.equal(refused.headers.get('access-control-allow-origin'), BAD, 'the page can read why');
   });
 

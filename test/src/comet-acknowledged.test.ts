@@ -16,6 +16,7 @@ import { rest } from './helpers/ably.js';
 import { runJsonp } from './helpers/jsonp.js';
 import { cometRequest, MSGPACK_TYPE } from './helpers/raw-comet.js';
 import { KEYS, startServer, type TestServer } from './helpers/server.js';
+import { bodyErrorIfAny, bodyError } from './helpers/json.js';
 
 const K = `key=${encodeURIComponent(KEYS.full)}`;
 const POSITION = 'x-encke-position';
@@ -52,7 +53,7 @@ class Poller {
       headers: this.framing === 'msgpack' ? { accept: MSGPACK_TYPE } : {},
     });
     const header = res.headers[POSITION];
-    const error = (res.body as { error?: { code: number } } | undefined)?.error;
+    const error = bodyErrorIfAny(res.body);
     return {
       status: res.status,
       messages: res.batches.flat(),
@@ -237,7 +238,7 @@ describe('comet: acknowledged polling', () => {
       const path = op === 'connect' ? `/comet/connect?${K}&v=6${query}` : `/comet/${p.key}/recv?${K}${query}`;
       const res = await cometRequest(ts.port, path);
       assert.equal(res.status, 400);
-      assert.equal((res.body as { error: { code: number } }).error.code, Err.invalidParameterValue.code);
+      assert.equal(bodyError(res.body).code, Err.invalidParameterValue.code);
       assert.equal(ts.server.inspect.connections, before);
       assert.equal(ts.server.inspect.connection(p.connectionId)?.state, 'connected');
     });

@@ -8,16 +8,14 @@ import { Action, Err, encodeMsgpackValue, type ErrorDef, type ErrorInfo } from '
 import { eventually } from './helpers/ably.js';
 import { cometRequest, JSON_TYPE, MSGPACK_TYPE, RawCometClient, type CometResponse } from './helpers/raw-comet.js';
 import { KEYS, startServer, type TestServer } from './helpers/server.js';
+import { bodyErrorIfAny } from './helpers/json.js';
 
 const MAX_BODY = 4096;
 const FULL = `key=${encodeURIComponent(KEYS.full)}`;
 
 /** The ErrorInfo of an HTTP error response (`{"error": …}`) or of an ERROR array. */
 function errorOf(res: CometResponse): ErrorInfo | undefined {
-  return (
-    (res.body as { error?: ErrorInfo } | undefined)?.error ??
-    res.batches.flat().find((pm) => pm.action === Action.ERROR)?.error
-  );
+  return bodyErrorIfAny(res.body) ?? res.batches.flat().find((pm) => pm.action === Action.ERROR)?.error;
 }
 
 function assertHttpError(res: CometResponse, def: ErrorDef): void {

@@ -10,7 +10,7 @@ import { after, before, describe, it } from 'node:test';
 import { Action, Err, type ProtocolMessage } from '@encke/protocol';
 import { rest } from './helpers/ably.js';
 import { EventStreamReader } from './helpers/event-stream.js';
-import { jsonBatch } from './helpers/json.js';
+import { bodyError, jsonBatch } from './helpers/json.js';
 import { cometRequest } from './helpers/raw-comet.js';
 import { KEYS, startServer, type TestServer } from './helpers/server.js';
 
@@ -161,7 +161,7 @@ describe('comet framings', () => {
       const before = ts.server.inspect.connections;
       const res = await cometRequest(ts.port, `/comet/connect?${K}&v=6${query}`);
       assert.equal(res.status, 400);
-      assert.equal((res.body as { error: { code: number } }).error.code, code);
+      assert.equal(bodyError(res.body).code, code);
       assert.equal(ts.server.inspect.connections, before);
     });
   }
@@ -248,6 +248,6 @@ describe('comet: Server-Sent Events downstream', () => {
       headers: { 'Last-Event-ID': '<script>' },
     });
     assert.equal(res.status, 400);
-    assert.equal((res.body as { error: { code: number } }).error.code, Err.invalidParameterValue.code);
+    assert.equal(bodyError(res.body).code, Err.invalidParameterValue.code);
   });
 });

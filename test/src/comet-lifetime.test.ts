@@ -14,6 +14,7 @@ import { KillableProxy } from './helpers/proxy.js';
 import { cometRequest, RawCometClient } from './helpers/raw-comet.js';
 import { RawClient } from './helpers/raw-ws.js';
 import { KEYS, startServer, type TestServer } from './helpers/server.js';
+import { bodyError } from './helpers/json.js';
 
 describe('comet stream recycling', () => {
   let ts: TestServer;
@@ -107,6 +108,6 @@ describe('comet with tokens', () => {
     await new Promise((resolve) => setTimeout(resolve, expires - Date.now() + 50));
     const late = await cometRequest(ts.port, `/comet/${key}/recv?${auth}`);
     assert.equal(late.status, 401);
-    assert.equal((late.body as { error?: { code?: number } }).error?.code, Err.tokenExpired.code);
+    assert.equal(bodyError(late.body).code, Err.tokenExpired.code);
   });
 });

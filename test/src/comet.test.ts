@@ -12,6 +12,7 @@ import { messageData, publishAcked } from './helpers/comet-messages.js';
 import { cometRequest, JSON_TYPE, MSGPACK_TYPE, RawCometClient } from './helpers/raw-comet.js';
 import { RawClient } from './helpers/raw-ws.js';
 import { KEYS, startServer, type TestServer } from './helpers/server.js';
+import { bodyError } from './helpers/json.js';
 
 const FULL = `key=${encodeURIComponent(KEYS.full)}`;
 
@@ -250,7 +251,7 @@ describe('comet', () => {
     const err = client.log.find((pm) => pm.action === Action.ERROR);
     assert.equal(err?.error?.code, Err.protocolError.code);
     const again = await client.request('recv');
-    assert.equal((again.body as { error: { code: number } }).error.code, Err.connectionNotFound.code);
+    assert.equal(bodyError(again.body).code, Err.connectionNotFound.code);
     await eventually(
       () => ts.server.inspect.connections === 0 && ts.server.inspect.cometKeys === 0,
       2000,
@@ -298,7 +299,7 @@ describe('comet', () => {
       'transport gone',
     );
     const stale = await client.request('recv');
-    assert.equal((stale.body as { error: { code: number } }).error.code, Err.connectionNotFound.code);
+    assert.equal(bodyError(stale.body).code, Err.connectionNotFound.code);
     const resumed = await RawCometClient.connect(ts.port, { query: `&resume=${client.connectionKey}` });
     const connected = resumed.log[0]!;
     assert.equal(connected.connectionId, client.connectionId);
@@ -341,7 +342,7 @@ describe('comet', () => {
     const superseded = await comet.next(Action.DISCONNECTED);
     assert.equal(superseded.error?.code, Err.superseded.code);
     const stale = await comet.request('send', { method: 'POST', body: '[]', headers: { 'content-type': JSON_TYPE } });
-    assert.equal((stale.body as { error: { code: number } }).error.code, Err.connectionNotFound.code);
+    assert.equal(bodyError(stale.body).code, Err.connectionNotFound.code);
     back.close();
     comet.drop();
     await eventually(

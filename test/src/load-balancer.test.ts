@@ -4,7 +4,7 @@
  * the official SDK over WebSocket (msgpack and JSON) and comet (streaming and polling) through it,
  * a node killed with SIGKILL mid-stream, and every message delivered exactly once, in order.
  */
-import { dataOf } from './helpers/field.js';
+import { dataOf, objectOf } from './helpers/field.js';
 import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -16,6 +16,7 @@ import { startHaproxy, startNginx, type LoadBalancer } from './helpers/load-bala
 import { httpGet, spawnEncke, tempDir, type EnckeProcess } from './helpers/process.js';
 import { TestRedis } from './helpers/redis.js';
 import { KEYS, TEST_APPS } from './helpers/server.js';
+import { stringField } from './helpers/json.js';
 
 const NODES = 3;
 
@@ -90,7 +91,7 @@ describe('behind a real load balancer (docs/deployment.md)', () => {
           for (let i = 0; i < 2 * NODES; i++) {
             const health = await httpGet(port, '/health');
             assert.equal(health.status, 200);
-            seen.push((health.body as { serverId: string }).serverId);
+            seen.push(stringField(objectOf(health.body), 'serverId'));
           }
           for (let i = 0; i < NODES; i++)
             assert.equal(seen.filter((s) => s === `${prefix}n${i}`).length, 2, `node ${i} twice in ${seen.join(' ')}`);
@@ -141,7 +142,7 @@ describe('behind a real load balancer (docs/deployment.md)', () => {
           }
           // After the kill, the balancer sends nothing to the dead node.
           for (let i = 0; i < 2 * NODES; i++)
-            assert.notEqual(((await httpGet(port, '/health')).body as { serverId: string }).serverId, `${prefix}n1`);
+            assert.notEqual(stringField(objectOf((await httpGet(port, '/health')).body), 'serverId'), `${prefix}n1`);
         } finally {
           await closeAll(...clients);
           await lb?.close();
@@ -189,7 +190,7 @@ describe('behind a real load balancer (docs/deployment.md)', () => {
         // HAProxy stops sending requests to the draining node (its /ready is 503) while it still listens.
         let inARow = 0;
         while (inARow < 2 * NODES) {
-          const serverId = ((await httpGet(port, '/health')).body as { serverId: string }).serverId;
+          const serverId = stringField(objectOf((await httpGet(port, '/health')).body), 'serverId');
           inARow = serverId === drained ? 0 : inARow + 1;
           publishes.push(channel.publish('n', String(sent++)));
           await sleep(20);

@@ -13,6 +13,7 @@ import { VERSION } from 'encke';
 import { docFile } from './helpers/deployment-doc.js';
 import { assertDrainsOn, DRAIN_KEY } from './helpers/drain.js';
 import { httpGet, REPO, runEncke, spawnProcess, tempDir } from './helpers/process.js';
+import { objectOf } from './helpers/field.js';
 
 describe('the installable package', () => {
   let app = '';
@@ -58,7 +59,7 @@ describe('the installable package', () => {
     const port = await p.started();
     const health = await httpGet(port, '/health');
     assert.equal(health.status, 200);
-    assert.equal((health.body as { status: string }).status, 'ok');
+    assert.equal(objectOf(health.body).status, 'ok');
     const exit = await assertDrainsOn(p, 'SIGTERM');
     assert.equal(exit.code, 0);
   });

@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { connect as connectTcp } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { isArrayValue, isPlainObject } from '@encke/protocol';
-import { jsonAs } from './helpers/json.js';
+import { jsonAs, objectField, responseObject, responseObjects } from './helpers/json.js';
 import { basic, callRest, startSeededServer, type Request } from './helpers/rest-bad-input.js';
 import { KEYS, type TestServer } from './helpers/server.js';
 
@@ -48,16 +48,15 @@ describe('rest bad input', () => {
     const history = await call({ key: KEYS.other, path: '/channels/known/messages' });
     assert.equal(history.status, 200);
     assert.deepEqual(await history.json(), []);
-    const status = (await (await call({ key: KEYS.other, path: '/channels/known' })).json()) as {
-      status: { isActive: boolean };
-    };
-    assert.equal(status.status.isActive, false);
+    const status = objectField(
+      await responseObject(await call({ key: KEYS.other, path: '/channels/known' })),
+      'status',
+    );
+    assert.equal(status.isActive, false);
     assert.deepEqual(await (await call({ key: KEYS.other, path: '/channels?by=id' })).json(), []);
-    const stats = (await (await call({ key: KEYS.other, path: '/stats' })).json()) as {
-      entries: Record<string, number>;
-    }[];
+    const stats = await responseObjects(await call({ key: KEYS.other, path: '/stats' }));
     assert.ok(
-      stats.every((s) => !s.entries['messages.inbound.rest.messages.count']),
+      stats.every((s) => !objectField(s, 'entries')['messages.inbound.rest.messages.count']),
       'no messages counted for the other app',
     );
   });

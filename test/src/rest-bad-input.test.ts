@@ -7,7 +7,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { Err, encodeMsgpackValue, type ErrorDef } from '@encke/protocol';
-import { jsonError } from './helpers/json.js';
+import { jsonError, responseObjects, stringField } from './helpers/json.js';
 import { callRest, MAX_BODY, MAX_MESSAGE_SIZE, startSeededServer, type Request } from './helpers/rest-bad-input.js';
 import { KEYS, type TestServer } from './helpers/server.js';
 
@@ -311,9 +311,8 @@ describe('rest bad input', () => {
   before(async () => {
     ts = await startSeededServer();
     cursors.otherChannel = nextCursor(await call({ path: '/channels/other-channel/messages?limit=1' }));
-    const serial = (
-      (await (await call({ path: '/channels/other-channel/messages?limit=1' })).json()) as { serial: string }[]
-    )[0]!.serial;
+    const [first] = await responseObjects(await call({ path: '/channels/other-channel/messages?limit=1' }));
+    const serial = stringField(first ?? {}, 'serial');
     cursors.fromSerialOtherChannel = serial.slice(0, serial.lastIndexOf(':'));
   });
   after(async () => {
@@ -346,7 +345,7 @@ describe('rest bad input', () => {
     const second = await call({ path: `/channels/known/messages?limit=1&cursor=${encodeURIComponent(cursor)}` });
     assert.equal(second.status, 200);
     assert.deepEqual(
-      ((await second.json()) as { data: string }[]).map((m) => m.data),
+      (await responseObjects(second)).map((m) => m.data),
       ['one'],
     );
   });

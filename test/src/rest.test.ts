@@ -37,7 +37,7 @@ for (const format of FORMATS) {
       const answer = await client.request('get', '/time', 3);
       assert.equal(answer.statusCode, 200);
       assert.equal(answer.items.length, 1);
-      const requested = firstItem(answer.items) as unknown as number;
+      const requested = firstItem(answer.items);
       assert.ok(
         typeof requested === 'number' && requested >= t0 - 1000 && requested <= Date.now() + 1000,
         `request time ${String(requested)}`,

@@ -10,8 +10,9 @@ import { after, before, describe, it } from 'node:test';
 import * as Ably from 'ably';
 import { Err, isArrayValue, parseJson } from '@encke/protocol';
 import { closeAll, connect, connectionState, realtime, rest } from './helpers/ably.js';
-import { jsonObject, objectField } from './helpers/json.js';
+import { jsonObject, objectField, responseError } from './helpers/json.js';
 import { KEYS, startServer, type TestServer } from './helpers/server.js';
+import { sandboxAppOf, type SandboxApp } from './helpers/sandbox-app.js';
 
 /** The `post_apps` body of ably-common's test-app-setup.json. */
 const POST_APPS = objectField(
@@ -27,24 +28,6 @@ function setupCount(key: 'keys' | 'namespaces'): number {
 }
 
 const LOG_MAX_COUNT = 5;
-
-interface SandboxKey {
-  keyName: string;
-  keyStr: string;
-  keySecret: string;
-  capability: string;
-  revocableTokens: boolean;
-}
-
-interface SandboxAppResponse {
-  appId: string;
-  accountId: string;
-  keys: SandboxKey[];
-  namespaces: { id: string; persisted: boolean; pushEnabled?: boolean }[];
-  endpoint: string;
-  port: number;
-  tls: boolean;
-}
 
 type Check = [op: 'attach' | 'publish', channel: string, allowed: boolean];
 
@@ -113,7 +96,7 @@ const STATS_FIXTURES = [
 
 describe('sandbox', () => {
   let ts: TestServer;
-  let app: SandboxAppResponse;
+  let app: SandboxApp;
   const post = (path: string, body: unknown, key?: string): Promise<Response> =>
     fetch(`http://127.0.0.1:${ts.port}${path}`, {
       method: 'POST',
@@ -135,7 +118,7 @@ describe('sandbox', () => {
     ts = await startServer({ sandbox: true, sandboxMaxApps: 2, channelLogMaxCount: LOG_MAX_COUNT });
     const res = await post('/apps', POST_APPS);
     assert.equal(res.status, 201);
-    app = (await res.json()) as SandboxAppResponse;
+    app = await sandboxAppOf(res);
   });
   after(async () => {
     await ts.close();
@@ -265,12 +248,12 @@ describe('sandbox', () => {
     ] as const) {
       const res = await post('/apps', body);
       assert.equal(res.status, 400, JSON.stringify(body));
-      assert.equal(((await res.json()) as { error: { code: number } }).error.code, code);
+      assert.equal((await responseError(res)).code, code);
     }
-    const second = (await (await post('/apps', { keys: [{}] })).json()) as SandboxAppResponse;
+    const second = await sandboxAppOf(await post('/apps', { keys: [{}] }));
     const third = await post('/apps', { keys: [{}] });
     assert.equal(third.status, 403);
-    assert.equal(((await third.json()) as { error: { code: number } }).error.code, Err.forbidden.code);
+    assert.equal((await responseError(third)).code, Err.forbidden.code);
     assert.equal((await del(second.appId, second.keys[0]!.keyStr)).status, 204);
   });
 

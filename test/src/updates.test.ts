@@ -23,6 +23,7 @@ import {
 } from './helpers/ably.js';
 import { jsonObject } from './helpers/json.js';
 import { startServer, type TestServer } from './helpers/server.js';
+import { sandboxAppOf } from './helpers/sandbox-app.js';
 
 /** Waits for the first message of `channel` for which `pick` is true. */
 function next(channel: Ably.RealtimeChannel, pick: (m: Ably.InboundMessage) => boolean): Promise<Ably.InboundMessage> {
@@ -313,10 +314,7 @@ describe('message updates in a sandbox app', () => {
         body: JSON.stringify(setup.post_apps),
       });
       assert.equal(res.status, 201);
-      const app = (await res.json()) as {
-        keys: { keyStr: string }[];
-        namespaces: { id: string; mutableMessages: boolean }[];
-      };
+      const app = await sandboxAppOf(res);
       assert.deepEqual(
         app.namespaces.filter((n) => n.mutableMessages).map((n) => n.id),
         ['mutable'],

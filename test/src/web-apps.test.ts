@@ -13,6 +13,7 @@ import { closeAll, connect } from './helpers/ably.js';
 import { ADMIN_PASSWORD, CHAT_DIST, startChatServer } from './helpers/chat.js';
 import { KEYS, startServer, type TestServer } from './helpers/server.js';
 import { base, errorCode, sdk, signIn } from './helpers/web-apps.js';
+import { responseAs, isTokenFields } from './helpers/json.js';
 
 describe('web apps: off unless configured', () => {
   it('a plain server serves neither the chat, its tokens nor /admin', async () => {
@@ -61,14 +62,7 @@ describe('chat demo: token endpoint', () => {
       const res = await fetch(`${base(ts)}/demo/token?clientId=${encodeURIComponent(clientId)}`);
       assert.equal(res.status, 200);
       assert.equal(res.headers.get('cache-control'), 'no-store');
-      const details = (await res.json()) as {
-        token: string;
-        clientId: string;
-        capability: string;
-        keyName: string;
-        expires: number;
-        issued: number;
-      };
+      const details = await responseAs(res, isTokenFields, 'TokenDetails');
       assert.equal(details.clientId, clientId.trim());
       assert.deepEqual(parseJson(details.capability), { 'chat:*': ['history', 'presence', 'publish', 'subscribe'] });
       assert.equal(details.keyName, KEYS.full.split(':')[0]);

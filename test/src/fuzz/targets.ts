@@ -14,7 +14,7 @@ import assert from 'node:assert/strict';
 import type fc from 'fast-check';
 import { Action, Err, type ErrorInfo, type Format, type ProtocolMessage } from '@encke/protocol';
 import { RawCometClient, JSON_TYPE, MSGPACK_TYPE } from '../helpers/raw-comet.js';
-import { isErrorFields, jsonObject } from '../helpers/json.js';
+import { bodyErrorIfAny, isErrorFields, jsonObject } from '../helpers/json.js';
 import { RawClient } from '../helpers/raw-ws.js';
 import { KEYS } from '../helpers/server.js';
 import {
@@ -103,8 +103,7 @@ function cometTarget(format: Format): Target {
           body: input,
           headers: { 'content-type': format === 'json' ? JSON_TYPE : MSGPACK_TYPE },
         });
-        if (res.status !== 204)
-          assertDocumented((res.body as { error?: ErrorInfo } | undefined)?.error, `${this.name} HTTP ${res.status}`);
+        if (res.status !== 204) assertDocumented(bodyErrorIfAny(res.body), `${this.name} HTTP ${res.status}`);
         if (!client.closed) await client.send([{ action: Action.ATTACH, channel: SENTINEL }]).catch(() => undefined);
         await settle(client, this.name);
       } finally {

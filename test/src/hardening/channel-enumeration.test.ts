@@ -4,9 +4,12 @@
  * whether a next page exists, whatever `prefix`, `limit` or `by`.
  */
 import assert from 'node:assert/strict';
+import { isArrayValue } from '@encke/protocol';
 import { after, before, describe, it } from 'node:test';
 import type { AppConfig } from '@encke/server';
 import { TEST_APPS, startServer, type TestServer } from '../helpers/server.js';
+import { responseAs, stringField } from '../helpers/json.js';
+import { objectOf } from '../helpers/field.js';
 
 const KEYS = {
   full: 'enum.full:enum-full-secret-01',
@@ -54,8 +57,8 @@ describe('channel enumeration within the capability (issue 12, finding 4)', () =
     for (let page = 0; page < 50; page++) {
       const res = await get(key, q);
       assert.equal(res.status, 200);
-      const items = (await res.json()) as (string | { name: string })[];
-      out.names.push(...items.map((i) => (typeof i === 'string' ? i : i.name)));
+      const items = await responseAs(res, isArrayValue, 'a JSON array');
+      out.names.push(...items.map((i) => (typeof i === 'string' ? i : stringField(objectOf(i), 'name'))));
       const next = /<\.\/channels\?([^>]*)>; rel="next"/.exec(res.headers.get('link') ?? '');
       if (!next) return out;
       const cursor = new URLSearchParams(next[1]).get('cursor')!;

@@ -11,6 +11,7 @@ import { Action, Err } from '@encke/protocol';
 import { basicAuth, postJson } from '../helpers/auth.js';
 import { cometRequest, JSON_TYPE, RawCometClient } from '../helpers/raw-comet.js';
 import { KEYS, startServer, type TestServer } from '../helpers/server.js';
+import { bodyError } from '../helpers/json.js';
 
 const SECRET = 'secret-channel';
 
@@ -55,11 +56,11 @@ describe('comet requests bound to the connection credential (issue 12, finding 5
         headers: { 'content-type': JSON_TYPE },
       });
       assert.equal(sent.status, 401);
-      assert.equal((sent.body as { error: { code: number } }).error.code, Err.incompatibleCredentials.code);
+      assert.equal(bodyError(sent.body).code, Err.incompatibleCredentials.code);
       for (const endpoint of ['recv', 'close', 'disconnect']) {
         const res = await cometRequest(ts.port, path(endpoint));
         assert.equal(res.status, 401, endpoint);
-        assert.equal((res.body as { error: { code: number } }).error.code, Err.incompatibleCredentials.code, endpoint);
+        assert.equal(bodyError(res.body).code, Err.incompatibleCredentials.code, endpoint);
       }
       // The victim's connection never attached the channel and still works.
       await victim.send([{ action: Action.ATTACH, channel: 'mine' }]);

@@ -11,6 +11,7 @@ import { Action, Err, type ErrorDef } from '@encke/protocol';
 import { RawClient } from '../helpers/raw-ws.js';
 import { RawCometClient, MSGPACK_TYPE } from '../helpers/raw-comet.js';
 import { KEYS, startServer, type TestServer } from '../helpers/server.js';
+import { responseObject, bodyErrorIfAny, bodyError } from '../helpers/json.js';
 
 /** `dc ff ff` repeated: each header announces a 65,535-element array. */
 const bomb = (headers: number): Buffer =>
@@ -102,9 +103,9 @@ describe('msgpack pre-allocation bombs (issue 12, finding 2)', () => {
       const headers: Record<string, string> = { 'content-type': MSGPACK_TYPE };
       if (c.key) headers.authorization = basic(c.key);
       const res = await fetch(`http://127.0.0.1:${ts.port}${c.path}`, { method: 'POST', headers, body: c.body });
-      const reply = (await res.json()) as { error?: { code: number; message: string } };
+      const reply = await responseObject(res);
       assert.equal(res.status, 400, JSON.stringify(reply));
-      assert.equal(reply.error?.code, expect.code);
+      assert.equal(bodyErrorIfAny(reply)?.code, expect.code);
       await stillServing();
     });
   }
@@ -126,7 +127,7 @@ describe('msgpack pre-allocation bombs (issue 12, finding 2)', () => {
       headers: { 'content-type': MSGPACK_TYPE },
     });
     assert.equal(res.status, 400);
-    assert.equal((res.body as { error?: { code: number } }).error?.code, Err.badRequest.code);
+    assert.equal(bodyError(res.body).code, Err.badRequest.code);
     await client.waitClosed();
     client.drop();
     await stillServing();

@@ -20,6 +20,7 @@ import {
 } from '@encke/protocol';
 import { RawClient } from '../helpers/raw-ws.js';
 import { KEYS, startServer, type TestServer } from '../helpers/server.js';
+import { responseObject, bodyErrorIfAny } from '../helpers/json.js';
 
 /** Extras of `levels` object levels (the extras object itself is level 1). */
 function nest(levels: number): Record<string, unknown> {
@@ -160,9 +161,9 @@ describe('deep extras (issue 12, finding 1)', () => {
     it(`REST ${c.name}: ${c.expect.statusCode} ${c.expect.code}`, async () => {
       const body = c.text ?? (c.format === 'json' ? JSON.stringify(c.body) : encodeMsgpackValue(c.body));
       const res = await rest(c.path, c.format, body);
-      const reply = (await res.json()) as { error?: { code: number } };
+      const reply = await responseObject(res);
       assert.equal(res.status, c.expect.statusCode, JSON.stringify(reply).slice(0, 300));
-      assert.equal(reply.error?.code, c.expect.code);
+      assert.equal(bodyErrorIfAny(reply)?.code, c.expect.code);
       await stillDelivering();
     });
   }

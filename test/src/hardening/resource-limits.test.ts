@@ -20,6 +20,7 @@ import {
 } from '../helpers/ably.js';
 import { RawClient } from '../helpers/raw-ws.js';
 import { KEYS, startServer } from '../helpers/server.js';
+import { responseError } from '../helpers/json.js';
 
 const basic = (key: string): string => `Basic ${Buffer.from(key).toString('base64')}`;
 
@@ -79,7 +80,7 @@ describe('resource limits', () => {
         body: '{"data":"x"}',
       });
       assert.equal(res.status, 403);
-      assert.equal(((await res.json()) as { error: { code: number } }).error.code, Err.channelLimit.code);
+      assert.equal((await responseError(res)).code, Err.channelLimit.code);
       const received = new Promise<Ably.Message>(
         (resolve) => void client.channels.get('c1').subscribe((m) => resolve(m)),
       );

@@ -11,6 +11,8 @@ import { SANDBOX_WARNING, createServer, isLoopbackHost } from '@encke/server';
 import { parseCommand, type ServeCommand } from 'encke';
 import { RecordingLogger } from '../helpers/logs.js';
 import { KEYS, startServer, type TestServer } from '../helpers/server.js';
+import { responseError } from '../helpers/json.js';
+import { sandboxAppOf } from '../helpers/sandbox-app.js';
 
 const MAX_BODY = 4096;
 const ORIGIN = 'https://some-web-page.example';
@@ -81,7 +83,7 @@ describe('sandbox safety (issue 12, finding 6)', () => {
       const before = appCount();
       const res = await fetch(url('/apps'), { method: 'POST', headers: c.headers, body: c.body });
       assert.equal(res.status, c.expect.statusCode);
-      assert.equal(((await res.json()) as { error: { code: number } }).error.code, c.expect.code);
+      assert.equal((await responseError(res)).code, c.expect.code);
       assert.equal(appCount(), before);
     });
   }
@@ -104,7 +106,7 @@ describe('sandbox safety (issue 12, finding 6)', () => {
     });
     assert.equal(created.status, 201);
     assert.equal(created.headers.get('access-control-allow-origin'), null);
-    const { appId, keys } = (await created.json()) as { appId: string; keys: { keyStr: string }[] };
+    const { appId, keys } = await sandboxAppOf(created);
     const auth = { authorization: `Basic ${Buffer.from(keys[0]!.keyStr).toString('base64')}` };
     for (const [method, path] of [
       ['POST', '/stats'],
@@ -147,14 +149,14 @@ describe('sandbox safety (issue 12, finding 6)', () => {
       body: fixture,
     });
     assert.equal(configured.status, 403);
-    assert.equal(((await configured.json()) as { error: { code: number } }).error.code, Err.forbidden.code);
-    const app = (await (
+    assert.equal((await responseError(configured)).code, Err.forbidden.code);
+    const app = await sandboxAppOf(
       await fetch(url('/apps'), {
         method: 'POST',
         headers: { 'content-type': 'application/json' },
         body: '{"keys":[{}]}',
-      })
-    ).json()) as { keys: { keyStr: string }[] };
+      }),
+    );
     const sandboxed = await fetch(url('/stats'), {
       method: 'POST',
       headers: {

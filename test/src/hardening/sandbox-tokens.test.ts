@@ -12,11 +12,7 @@ import * as Ably from 'ably';
 import { basicAuth, postJson, TokenBackend, type CredentialKind } from '../helpers/auth.js';
 import { closeAll, connect, realtime, rest, WS_VARIANTS, type Format } from '../helpers/ably.js';
 import { startServer, type TestServer } from '../helpers/server.js';
-
-interface SandboxApp {
-  appId: string;
-  keys: { keyName: string; keyStr: string }[];
-}
+import { sandboxAppOf, type SandboxApp } from '../helpers/sandbox-app.js';
 
 describe('tokens for sandbox apps (issue 12, finding 7)', () => {
   let ts: TestServer;
@@ -34,7 +30,7 @@ describe('tokens for sandbox apps (issue 12, finding 7)', () => {
       }),
     });
     assert.equal(res.status, 201);
-    app = (await res.json()) as SandboxApp;
+    app = await sandboxAppOf(res);
     key = app.keys[0]!.keyStr;
     revocableKey = app.keys[1]!.keyStr;
   });

@@ -8,6 +8,7 @@ import { Err, type ErrorDef } from '@encke/protocol';
 import { fetchToken, makeJwt } from '../helpers/auth.js';
 import { TEST_APPS, startServer, type TestServer } from '../helpers/server.js';
 import { makeTestCert, trustAnyCertificate, type TestCert } from '../helpers/tls.js';
+import { responseError, responseAs, isTokenFields } from '../helpers/json.js';
 
 const TLS_KEY = 'tlsapp.main:tls-only-secret-01';
 
@@ -55,7 +56,7 @@ describe('tlsOnly on every REST route (issue 12, finding 3)', () => {
       body: '{}',
     });
     assert.equal(res.status, 200);
-    auth.token = `Bearer ${Buffer.from(((await res.json()) as { token: string }).token).toString('base64')}`;
+    auth.token = `Bearer ${Buffer.from((await responseAs(res, isTokenFields, 'TokenDetails')).token).toString('base64')}`;
     auth.jwt = `Bearer ${Buffer.from(makeJwt(TLS_KEY)).toString('base64')}`;
   });
   after(async () => {
@@ -75,7 +76,7 @@ describe('tlsOnly on every REST route (issue 12, finding 3)', () => {
         };
         const refused = await fetch(`http://127.0.0.1:${plain.port}${route.path}`, init);
         assert.equal(refused.status, expect.statusCode);
-        assert.equal(((await refused.json()) as { error: { code: number } }).error.code, expect.code);
+        assert.equal((await responseError(refused)).code, expect.code);
         const served = await fetch(`https://127.0.0.1:${secure.port}${route.path}`, init);
         assert.ok(served.status >= 200 && served.status < 300, `${served.status} ${await served.text()}`);
       });
@@ -89,7 +90,7 @@ describe('tlsOnly on every REST route (issue 12, finding 3)', () => {
       body: '{"data":',
     });
     assert.equal(res.status, 401);
-    assert.equal(((await res.json()) as { error: { code: number } }).error.code, Err.basicAuthOverNonTls.code);
+    assert.equal((await responseError(res)).code, Err.basicAuthOverNonTls.code);
   });
 
   it('other apps are unaffected over plain HTTP', async () => {

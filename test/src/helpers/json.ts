@@ -64,6 +64,28 @@ export function isErrorFields(value: unknown): value is ErrorFields {
   );
 }
 
+/** The fields of a TokenDetails (a token endpoint's answer) that tests read. */
+export interface TokenFields {
+  token: string;
+  expires: number;
+  issued: number;
+  capability: string;
+  clientId?: string;
+  keyName?: string;
+}
+
+export function isTokenFields(value: unknown): value is TokenFields {
+  return (
+    isPlainObject(value) &&
+    typeof value.token === 'string' &&
+    typeof value.expires === 'number' &&
+    typeof value.issued === 'number' &&
+    typeof value.capability === 'string' &&
+    (value.clientId === undefined || typeof value.clientId === 'string') &&
+    (value.keyName === undefined || typeof value.keyName === 'string')
+  );
+}
+
 /** JSON text of an error body, `{"error": ErrorInfo}`: its ErrorInfo. */
 export function jsonError(text: string): ErrorFields {
   const error = jsonObject(text).error;
@@ -90,4 +112,52 @@ export function objectField(o: Record<string, unknown>, key: string): Record<str
   const v = o[key];
   if (!isPlainObject(v)) throw new Error(`field ${key} is not an object: ${JSON.stringify(o).slice(0, 300)}`);
   return v;
+}
+
+/** A fetch Response's body as JSON, of unknown type (read as text: a body that is not JSON fails saying so). */
+export async function responseJson(res: Response): Promise<unknown> {
+  return jsonValue(await res.text());
+}
+
+/** A fetch Response's JSON body checked by a guard: the value, or an Error saying what it is not. */
+export async function responseAs<T>(res: Response, is: (value: unknown) => value is T, what: string): Promise<T> {
+  return jsonAs(await res.text(), is, what);
+}
+
+/** A fetch Response's JSON body, an object (its fields of unknown type). */
+export async function responseObject(res: Response): Promise<Record<string, unknown>> {
+  return jsonObject(await res.text());
+}
+
+/** A fetch Response's JSON body, an array of objects (each one's fields of unknown type). */
+export async function responseObjects(res: Response): Promise<Record<string, unknown>[]> {
+  const value = await responseAs(res, isArrayValue, 'a JSON array');
+  if (!value.every(isPlainObject)) throw new Error(`not an array of objects: ${JSON.stringify(value).slice(0, 300)}`);
+  return [...value];
+}
+
+/** A fetch Response's error body, `{"error": ErrorInfo}`: its ErrorInfo. */
+export async function responseError(res: Response): Promise<ErrorFields> {
+  return jsonError(await res.text());
+}
+
+/** The ErrorInfo of a body already parsed (`{"error": ErrorInfo}`), or an Error saying what the body is. */
+export function bodyError(body: unknown): ErrorFields {
+  const error = bodyErrorIfAny(body);
+  if (error === undefined) throw new Error(`not an error body ({"error": ErrorInfo}): ${describe(body)}`);
+  return error;
+}
+
+/**
+ * The ErrorInfo of a body already parsed, or undefined when the body carries none (not an object, or
+ * no `error` field). An `error` field that is not an ErrorInfo is an Error, not undefined.
+ */
+export function bodyErrorIfAny(body: unknown): ErrorFields | undefined {
+  if (!isPlainObject(body) || body.error === undefined) return undefined;
+  if (!isErrorFields(body.error)) throw new Error(`not an ErrorInfo: ${describe(body.error)}`);
+  return body.error;
+}
+
+function describe(value: unknown): string {
+  return (typeof value === 'string' ? value : (JSON.stringify(value) ?? String(value))).slice(0, 300);
 }

@@ -16,7 +16,7 @@ import {
   type ProtocolMessage,
 } from '@encke/protocol';
 import { Inbox } from './inbox.js';
-import { jsonValue } from './json.js';
+import { bodyErrorIfAny, jsonValue } from './json.js';
 import { KEYS } from './server.js';
 
 export const JSON_TYPE = 'application/json';
@@ -179,7 +179,7 @@ export class RawCometClient extends Inbox {
       .flat()
       .find((pm) => pm.action === Action.ERROR || pm.action === Action.DISCONNECTED || pm.action === Action.CLOSED);
     if (res.status >= 400 || ending) {
-      this.lastError = (res.body as { error?: ErrorInfo } | undefined)?.error ?? ending?.error;
+      this.lastError = bodyErrorIfAny(res.body) ?? ending?.error;
       this.looping = false;
       this.markClosed();
     }

@@ -92,7 +92,12 @@ function channel(
 describe('dashboard: the cluster it hears', () => {
   let m: ClusterModule;
   before(async () => {
-    m = await loadBrowserModule<ClusterModule>('packages/dashboard/src/cluster.ts');
+    m = await loadBrowserModule<ClusterModule>('packages/dashboard/src/cluster.ts', {
+      SILENT_AFTER_INTERVALS: 'number',
+      FORGET_AFTER: 'number',
+      RECENT_ERRORS: 'number',
+      Cluster: 'function',
+    });
   });
 
   it('rates come from two snapshots of a node (none from the first), summed over nodes with their connections', () => {

@@ -92,7 +92,13 @@ interface NamesModule {
 describe('chat: who is typing', () => {
   let m: TypingModule;
   before(async () => {
-    m = await loadBrowserModule<TypingModule>('examples/chat/src/typing.ts');
+    m = await loadBrowserModule<TypingModule>('examples/chat/src/typing.ts', {
+      THROTTLE: 'number',
+      IDLE: 'number',
+      EXPIRY: 'number',
+      TypingSender: 'function',
+      TypingBoard: 'function',
+    });
   });
 
   it('the sender says "typing" at once, again at most once per THROTTLE while keys come, and "stopped" once after IDLE', () => {
@@ -150,7 +156,10 @@ describe('chat: who is typing', () => {
 describe('chat: delivery states', () => {
   let m: MessagesModule;
   before(async () => {
-    m = await loadBrowserModule<MessagesModule>('examples/chat/src/messages.ts');
+    m = await loadBrowserModule<MessagesModule>('examples/chat/src/messages.ts', {
+      MAX_MESSAGES: 'number',
+      MessageLog: 'function',
+    });
   });
 
   it('pending → acknowledged; failed with the reason → retry → pending → acknowledged; a late failure after an ACK is ignored', () => {
@@ -195,7 +204,12 @@ describe('chat: delivery states', () => {
 describe('chat: names', () => {
   let m: NamesModule;
   before(async () => {
-    m = await loadBrowserModule<NamesModule>('examples/chat/src/names.ts');
+    m = await loadBrowserModule<NamesModule>('examples/chat/src/names.ts', {
+      cleanName: 'function',
+      initials: 'function',
+      typingSentence: 'function',
+      transportLabel: 'function',
+    });
   });
 
   it('says who is typing for one, two, three and more people', () => {
