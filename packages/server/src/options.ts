@@ -2,7 +2,7 @@
  * Every option of the server in one place, alphabetical, each with its default. Every resource limit
  * is an explicit option. `docs/configuration.md` documents the same list; keep them together.
  */
-import { entriesOf } from '@encke/protocol';
+import { readField } from '@encke/protocol';
 import type { AppConfig } from './apps/config.js';
 import type { Engine } from './engine/engine.js';
 import { systemClock, type Clock } from './util/clock.js';
@@ -318,16 +318,15 @@ const POSITIVE_INTEGER_OPTIONS = [
 
 /** Fills in defaults and checks values; throws an Error naming the bad option. */
 export function resolveOptions(options: ServerOptions = {}): ResolvedOptions {
-  const defined = Object.fromEntries(entriesOf(options).filter(([, v]) => v !== undefined)) as ServerOptions;
-  const resolved = {
+  const resolved: Omit<ResolvedOptions, keyof DerivedOptions> = {
     ...DEFAULTS,
     apps: [],
     clock: systemClock,
     keys: [],
     logger: silentLogger,
     serverId: `encke-${randomAlnum(8)}`,
-    ...defined,
-  } as ResolvedOptions;
+    ...definedOptions(options),
+  };
   for (const name of POSITIVE_INTEGER_OPTIONS) {
     const value = resolved[name];
     if (!Number.isSafeInteger(value) || value <= 0)
@@ -366,11 +365,19 @@ export function resolveOptions(options: ServerOptions = {}): ResolvedOptions {
   return { ...resolved, heartbeatInterval: Math.max(MIN_HEARTBEAT_INTERVAL, Math.floor(resolved.maxIdleInterval / 3)) };
 }
 
+/** The options given, less those set to undefined (so that they take their defaults). */
+function definedOptions(options: ServerOptions): ServerOptions {
+  const defined = { ...options };
+  for (const name of Object.keys(defined))
+    if (readField(defined, name) === undefined) Reflect.deleteProperty(defined, name);
+  return defined;
+}
+
 /** Shortest admin password: it guards every app's names, keys (not secrets) and traffic figures. */
 export const MIN_ADMIN_PASSWORD_LENGTH = 16;
 
 /** The dashboard and demo options: types, and an admin password long enough to resist guessing. */
-function checkWebOptions(o: ResolvedOptions): void {
+function checkWebOptions(o: Omit<ResolvedOptions, keyof DerivedOptions>): void {
   if (typeof o.demo !== 'boolean') throw new Error(`Option demo must be true or false, got ${String(o.demo)}`);
   for (const name of ['adminPassword', 'demoAssets', 'demoKey'] as const) {
     if (o[name] !== undefined && typeof o[name] !== 'string') throw new Error(`Option ${name} must be a string`);

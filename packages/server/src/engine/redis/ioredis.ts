@@ -13,13 +13,29 @@ let loaded: RedisClass | undefined;
 /** `require`, typed as what a module it loads is until checked: unknown. */
 const load: (id: string) => unknown = createRequire(import.meta.url);
 
+/** Methods of ioredis's Redis the engine relies on (commands, pipelines, pub/sub, events, shutdown). */
+const METHODS = ['pipeline', 'evalsha', 'subscribe', 'unsubscribe', 'on', 'quit', 'hgetall', 'zadd'] as const;
+
+/**
+ * Whether `value` is ioredis's Redis class as its types describe it: a constructor whose instances
+ * have the methods the engine calls (a function whose prototype lacks one is another module's).
+ */
+function isRedisClass(value: unknown): value is RedisClass {
+  if (typeof value !== 'function') return false;
+  const prototype = readField(value, 'prototype');
+  return (
+    typeof prototype === 'object' &&
+    prototype !== null &&
+    METHODS.every((name) => typeof readField(prototype, name) === 'function')
+  );
+}
+
 function loadRedis(): RedisClass {
   const mod = load('ioredis');
   const Redis =
     typeof mod === 'function' || (typeof mod === 'object' && mod !== null) ? readField(mod, 'Redis') : undefined;
-  if (typeof Redis !== 'function') throw new Error('ioredis exports no Redis class');
-  // A function named Redis from the ioredis package its types describe.
-  return Redis as RedisClass;
+  if (!isRedisClass(Redis)) throw new Error('ioredis exports no Redis class');
+  return Redis;
 }
 
 export function redisClient(url: string, options: RedisOptions): Redis {
