@@ -118,6 +118,11 @@ export default tseslint.config(
     },
   },
   {
+    // Tests read what servers, browsers and fixture files give them: no cast of any call typed unknown or any.
+    files: ['test/src/**/*.ts'],
+    rules: { 'local/no-unchecked-cast': ['error', { calls: true }] },
+  },
+  {
     files: [`${SERVER}/**/*.ts`],
     rules: {
       'import-x/no-restricted-paths': ['error', { basePath: SERVER, zones: layers }],

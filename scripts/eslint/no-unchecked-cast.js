@@ -14,6 +14,10 @@
  * Also reported, through `await` as well: a cast of what an HTTP body reader returns, `.json()`
  * (`(await res.json()) as T`, `r.json() as Promise<T>`: fetch's Response.json resolves to unknown),
  * and a cast of a `.body` typed `unknown` or `any` (`res.body as T` of the tests' httpGet answers).
+ *
+ * With the option `{ calls: true }` (on for test/src in eslint.config.js) it reports a cast of any
+ * call whose result the type checker types `unknown` or `any`, whatever its name: a decoder's
+ * (`decode(bytes) as T`, `decodeMsgpack(b) as T`), a fixture loader's, a page driver's answer.
  */
 import ts from 'typescript';
 
@@ -68,9 +72,16 @@ export default {
       body: '`{{name}} as {{type}}` casts a body of unknown type: a cast only claims a shape. Check it instead: a type guard (isPlainObject, `in`); in tests, helpers/json.ts (isErrorFields, …), helpers/field.ts (objectOf, …) or assert.',
       cast: '`{{name}}(…) as {{type}}` casts an unchecked value: what `{{name}}` returns is unknown until it is checked, and a cast only claims a shape. Check it instead: a type guard (isPlainObject, isArrayValue, a validator next to the type); in tests, test/src/helpers/json.ts (jsonValue, jsonObject, jsonBatch, …) or assert.',
     },
-    schema: [],
+    schema: [
+      {
+        type: 'object',
+        properties: { calls: { type: 'boolean', description: 'Report a cast of any call typed unknown or any.' } },
+        additionalProperties: false,
+      },
+    ],
   },
   create(context) {
+    const anyCall = context.options[0]?.calls === true;
     const services = context.sourceCode.parserServices;
     const checker = services?.program?.getTypeChecker();
     const toTs = services?.esTreeNodeToTSNodeMap;
@@ -111,6 +122,12 @@ export default {
       }
       if (operand.type !== 'CallExpression') return;
       const written = writtenName(operand.callee);
+      if (anyCall && checker && untyped(operand)) {
+        const type = context.sourceCode.getText(node.typeAnnotation);
+        const name = written ?? context.sourceCode.getText(operand.callee).slice(0, 40);
+        context.report({ node, messageId: 'cast', data: { name, type } });
+        return;
+      }
       if (operand.callee.type === 'MemberExpression' && BODY_READERS.has(written)) {
         const type = context.sourceCode.getText(node.typeAnnotation);
         context.report({ node, messageId: 'cast', data: { name: `.${written}`, type } });

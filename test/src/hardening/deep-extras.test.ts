@@ -20,7 +20,7 @@ import {
 } from '@encke/protocol';
 import { RawClient } from '../helpers/raw-ws.js';
 import { KEYS, startServer, type TestServer } from '../helpers/server.js';
-import { responseObject, bodyErrorIfAny } from '../helpers/json.js';
+import { bodyErrorIfAny, objectsOf, responseObject } from '../helpers/json.js';
 
 /** Extras of `levels` object levels (the extras object itself is level 1). */
 function nest(levels: number): Record<string, unknown> {
@@ -235,7 +235,7 @@ describe('deep extras (issue 12, finding 1)', () => {
       headers: { authorization: basic(KEYS.full), accept: 'application/x-msgpack' },
     });
     assert.equal(history.status, 200);
-    const items = decodeMsgpack(new Uint8Array(await history.arrayBuffer())) as { data: string; extras?: unknown }[];
+    const items = objectsOf(decodeMsgpack(new Uint8Array(await history.arrayBuffer())));
     assert.equal(depthOf(items.find((m) => m.data === 'at-limit')!.extras), MAX_EXTRAS_DEPTH);
     assert.ok(
       items.every((m) => m.extras === undefined || depthOf(m.extras) <= MAX_EXTRAS_DEPTH),

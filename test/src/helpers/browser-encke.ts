@@ -3,10 +3,13 @@
  * each transport is a chunk loaded on demand, as in an app), served by the PageServer under
  * /client/, and a page that drives clients by id through `page.evaluate`.
  */
+import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { build } from 'esbuild';
 import type { Page } from 'playwright-core';
 import type { ClientOptions, TransportName } from '@encke/client';
+import { TRANSPORTS } from '@encke/client/transports';
+import { isArrayValue, isPlainObject } from '@encke/protocol';
 import type { PageServer, TestBrowser } from './browser.js';
 import { REPO } from './process.js';
 import { KEYS } from './server.js';
@@ -89,7 +92,30 @@ const DRIVER_HTML = `<!doctype html><meta charset="utf-8"><title>@encke/client d
   window.ready = true;
 </script>`;
 
-/** A page of the driver, and typed calls into it. */
+/** What the driver says of a client (`info`). */
+interface Info {
+  state: string;
+  transport: string | undefined;
+  id: string | undefined;
+  states: string[];
+}
+
+const isInfo = (v: unknown): v is Info =>
+  isPlainObject(v) &&
+  typeof v.state === 'string' &&
+  (v.transport === undefined || typeof v.transport === 'string') &&
+  (v.id === undefined || typeof v.id === 'string') &&
+  isArrayValue(v.states) &&
+  v.states.every((s) => typeof s === 'string');
+
+/** A message a page client received, as the driver reports it. */
+interface Received {
+  name: string;
+  data: unknown;
+  connectionId: string;
+}
+
+/** A page of the driver, and checked calls into it. */
 export class EnckePage {
   private constructor(readonly page: Page) {}
 
@@ -99,59 +125,77 @@ export class EnckePage {
     return new EnckePage(page);
   }
 
-  private call<T>(method: string, ...args: unknown[]): Promise<T> {
+  /** Calls the page's driver; its answer comes back through structured clone, unknown until checked. */
+  private call(method: string, ...args: unknown[]): Promise<unknown> {
     return this.page.evaluate(
       ([m, a]) => {
         const drive = (globalThis as unknown as { drive: Record<string, (...x: unknown[]) => unknown> }).drive;
-        return drive[m as string]!(...(a as unknown[])) as T;
+        return drive[m]!(...a);
       },
       [method, args] as const,
-    ) as Promise<T>;
+    );
   }
 
-  create(id: string, options: ClientOptions): Promise<void> {
-    return this.call('create', id, options);
+  /** A call whose answer `is` checks (the test fails showing the answer when it does not fit). */
+  private async ask<T>(is: (value: unknown) => value is T, method: string, ...args: unknown[]): Promise<T> {
+    const answer = await this.call(method, ...args);
+    assert.ok(is(answer), `${method}: unexpected answer ${JSON.stringify(answer)}`);
+    return answer;
+  }
+
+  async create(id: string, options: ClientOptions): Promise<void> {
+    await this.call('create', id, options);
   }
   connected(id: string): Promise<{ id: string; transport: TransportName }> {
-    return this.call('connected', id);
+    return this.ask(
+      (v): v is { id: string; transport: TransportName } =>
+        isPlainObject(v) && typeof v.id === 'string' && TRANSPORTS.some((t) => t === v.transport),
+      'connected',
+      id,
+    );
   }
-  info(
-    id: string,
-  ): Promise<{ state: string; transport: string | undefined; id: string | undefined; states: string[] }> {
-    return this.call('info', id);
+  info(id: string): Promise<Info> {
+    return this.ask(isInfo, 'info', id);
   }
-  subscribe(id: string, channel: string): Promise<void> {
-    return this.call('subscribe', id, channel);
+  async subscribe(id: string, channel: string): Promise<void> {
+    await this.call('subscribe', id, channel);
   }
-  received(id: string, channel: string): Promise<{ name: string; data: unknown; connectionId: string }[]> {
-    return this.call('received', id, channel);
+  received(id: string, channel: string): Promise<Received[]> {
+    return this.ask(
+      (v): v is Received[] =>
+        isArrayValue(v) &&
+        v.every((m) => isPlainObject(m) && typeof m.name === 'string' && typeof m.connectionId === 'string'),
+      'received',
+      id,
+      channel,
+    );
   }
-  publish(id: string, channel: string, name: string, data: unknown): Promise<void> {
-    return this.call('publish', id, channel, name, data);
+  async publish(id: string, channel: string, name: string, data: unknown): Promise<void> {
+    await this.call('publish', id, channel, name, data);
   }
-  publishNumbered(id: string, channel: string, count: number, spreadMs: number): Promise<void> {
-    return this.call('publishNumbered', id, channel, count, spreadMs);
+  async publishNumbered(id: string, channel: string, count: number, spreadMs: number): Promise<void> {
+    await this.call('publishNumbered', id, channel, count, spreadMs);
   }
-  enter(id: string, channel: string, data: string): Promise<void> {
-    return this.call('enter', id, channel, data);
+  async enter(id: string, channel: string, data: string): Promise<void> {
+    await this.call('enter', id, channel, data);
   }
   members(id: string, channel: string): Promise<string[]> {
-    return this.call('members', id, channel);
+    return this.ask(
+      (v): v is string[] => isArrayValue(v) && v.every((s) => typeof s === 'string'),
+      'members',
+      id,
+      channel,
+    );
   }
   history(id: string, channel: string): Promise<unknown[]> {
-    return this.call('history', id, channel);
+    return this.ask((v): v is unknown[] => isArrayValue(v), 'history', id, channel);
   }
-  close(id: string): Promise<void> {
-    return this.call('close', id);
+  async close(id: string): Promise<void> {
+    await this.call('close', id);
   }
 
   /** Waits until `id` has received `count` messages on `channel`. */
-  async waitReceived(
-    id: string,
-    channel: string,
-    count: number,
-    timeoutMs = 20_000,
-  ): Promise<{ name: string; data: unknown; connectionId: string }[]> {
+  async waitReceived(id: string, channel: string, count: number, timeoutMs = 20_000): Promise<Received[]> {
     const deadline = Date.now() + timeoutMs;
     for (;;) {
       const got = await this.received(id, channel);

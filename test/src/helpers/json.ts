@@ -26,8 +26,19 @@ export function isWireMessage(value: unknown): value is ProtocolMessage {
 
 /** JSON text of one batch a server wrote (an array of ProtocolMessages), checked for that shape. */
 export function jsonBatch(text: string): ProtocolMessage[] {
-  const value = jsonValue(text);
+  return batchOf(jsonValue(text), text);
+}
+
+/** A decoded batch (JSON or msgpack: an array of ProtocolMessages), checked for that shape; `text` shows it when not. */
+export function batchOf(value: unknown, text = describe(value)): ProtocolMessage[] {
   if (!isArrayValue(value) || !value.every(isWireMessage)) throw new Error(`not a batch of protocol messages: ${text}`);
+  return [...value];
+}
+
+/** A decoded value that must be an array of objects (each one's fields of unknown type). */
+export function objectsOf(value: unknown): Record<string, unknown>[] {
+  if (!isArrayValue(value) || !value.every(isPlainObject))
+    throw new Error(`not an array of objects: ${describe(value)}`);
   return [...value];
 }
 
@@ -46,6 +57,12 @@ export function jsonObject(text: string): Record<string, unknown> {
 /** JSON text of one ProtocolMessage as a server writes it (an object with a numeric action). */
 export function jsonMessage(text: string): ProtocolMessage {
   return jsonAs(text, isWireMessage, 'a protocol message');
+}
+
+/** A decoded ProtocolMessage (JSON or msgpack), checked as jsonMessage checks it. */
+export function messageOf(value: unknown): ProtocolMessage {
+  if (!isWireMessage(value)) throw new Error(`not a protocol message: ${describe(value)}`);
+  return value;
 }
 
 /** The fields of an ErrorInfo that tests read. */
@@ -131,9 +148,7 @@ export async function responseObject(res: Response): Promise<Record<string, unkn
 
 /** A fetch Response's JSON body, an array of objects (each one's fields of unknown type). */
 export async function responseObjects(res: Response): Promise<Record<string, unknown>[]> {
-  const value = await responseAs(res, isArrayValue, 'a JSON array');
-  if (!value.every(isPlainObject)) throw new Error(`not an array of objects: ${JSON.stringify(value).slice(0, 300)}`);
-  return [...value];
+  return objectsOf(await responseJson(res));
 }
 
 /** A fetch Response's error body, `{"error": ErrorInfo}`: its ErrorInfo. */
@@ -158,6 +173,7 @@ export function bodyErrorIfAny(body: unknown): ErrorFields | undefined {
   return body.error;
 }
 
+/** A value as a test failure shows it: its first 300 characters of JSON (bytes as a Buffer's JSON). */
 function describe(value: unknown): string {
   return (typeof value === 'string' ? value : (JSON.stringify(value) ?? String(value))).slice(0, 300);
 }

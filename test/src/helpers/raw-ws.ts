@@ -5,6 +5,7 @@
 import { Action, decodeFrame, encodeProtocolMessage, type Format, type ProtocolMessage } from '@encke/protocol';
 import WebSocket from 'ws';
 import { Inbox } from './inbox.js';
+import { messageOf } from './json.js';
 
 export class RawClient extends Inbox {
   closeCode: number | undefined;
@@ -16,11 +17,11 @@ export class RawClient extends Inbox {
     super();
     ws.on('message', (data: Buffer, isBinary: boolean) => {
       const frame = isBinary ? new Uint8Array(data) : data.toString('utf8');
+      // One ProtocolMessage per frame; anything else fails the test (jsonMessage's check).
       this.push(
-        decodeFrame(
-          this.format === 'json' && isBinary ? Buffer.from(data).toString('utf8') : frame,
-          this.format,
-        ) as ProtocolMessage,
+        messageOf(
+          decodeFrame(this.format === 'json' && isBinary ? Buffer.from(data).toString('utf8') : frame, this.format),
+        ),
       );
     });
     ws.on('close', (code: number) => {

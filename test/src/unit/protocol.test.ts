@@ -19,32 +19,65 @@ import {
   Flag,
   MODE_DEFAULT,
   type ProtocolMessage,
+  isArrayValue,
+  isPlainObject,
 } from '@encke/protocol';
-import { isWireMessage, jsonMessage, jsonValue } from '../helpers/json.js';
+import { objectOf, stringOf } from '../helpers/field.js';
+import { isWireMessage, jsonAs, jsonMessage, jsonValue } from '../helpers/json.js';
 
 const fixtures = new URL('../../fixtures/ably-common/', import.meta.url);
-const load = (name: string): unknown => jsonValue(readFileSync(new URL(name, fixtures), 'utf8'));
+/** A fixture file of ably-common, checked by `is` (the test fails saying which file did not fit). */
+function load<T>(name: string, is: (value: unknown) => value is T): T {
+  return jsonAs(readFileSync(new URL(name, fixtures), 'utf8'), is, `the shape of ${name}`);
+}
+
+interface MsgpackCase {
+  name: string;
+  data: unknown;
+  numRepeat: number;
+  type: string;
+  msgpack: string;
+}
+
+const isMsgpackCase = (v: unknown): v is MsgpackCase =>
+  isPlainObject(v) &&
+  typeof v.name === 'string' &&
+  typeof v.numRepeat === 'number' &&
+  typeof v.type === 'string' &&
+  typeof v.msgpack === 'string';
+
+interface EncodingCase {
+  data: string;
+  encoding: string | null;
+  expectedType: string;
+  expectedHexValue?: string;
+}
+
+const isEncodingCase = (v: unknown): v is EncodingCase =>
+  isPlainObject(v) &&
+  typeof v.data === 'string' &&
+  (v.encoding === null || typeof v.encoding === 'string') &&
+  typeof v.expectedType === 'string' &&
+  (v.expectedHexValue === undefined || typeof v.expectedHexValue === 'string');
+
+const arrayOf =
+  <T>(is: (v: unknown) => v is T) =>
+  (v: unknown): v is T[] =>
+    isArrayValue(v) && v.every(is);
 
 describe('msgpack fixtures (ably-common msgpack_test_fixtures.json)', () => {
-  const cases = load('msgpack_test_fixtures.json') as {
-    name: string;
-    data: unknown;
-    encoding: string;
-    numRepeat: number;
-    type: string;
-    msgpack: string;
-  }[];
+  const cases = load('msgpack_test_fixtures.json', arrayOf(isMsgpackCase));
   for (const c of cases) {
     it(`decodes and re-encodes "${c.name}"`, () => {
       // The fixtures are publishes without an action: {messages: [{data, encoding}], msgSerial: 0}.
-      const decoded = decodeMsgpack(Buffer.from(c.msgpack, 'base64')) as Record<string, unknown>;
+      const decoded = objectOf(decodeMsgpack(Buffer.from(c.msgpack, 'base64')));
       const pm = parseProtocolMessage({ action: Action.MESSAGE, ...decoded });
       const msg = pm.messages![0]!;
-      if (c.type === 'string') assert.equal(msg.data, (c.data as string).repeat(Math.max(1, c.numRepeat)));
+      if (c.type === 'string') assert.equal(msg.data, stringOf(c.data).repeat(Math.max(1, c.numRepeat)));
       else if (c.type === 'binary') assert.ok(msg.data instanceof Uint8Array);
       else {
         assert.equal(msg.encoding, 'json');
-        assert.deepEqual(jsonValue(msg.data as string), c.data);
+        assert.deepEqual(jsonValue(stringOf(msg.data)), c.data);
       }
       const again = parseProtocolMessage(decodeMsgpack(encodeMsgpack(pm)));
       assert.deepEqual(again, pm);
@@ -53,9 +86,10 @@ describe('msgpack fixtures (ably-common msgpack_test_fixtures.json)', () => {
 });
 
 describe('message encodings (ably-common messages-encoding.json)', () => {
-  const { messages } = load('messages-encoding.json') as {
-    messages: { data: string; encoding: string | null; expectedType: string; expectedHexValue?: string }[];
-  };
+  const { messages } = load(
+    'messages-encoding.json',
+    (v): v is { messages: EncodingCase[] } => isPlainObject(v) && arrayOf(isEncodingCase)(v.messages),
+  );
   for (const m of messages) {
     it(`${m.expectedType} with encoding ${String(m.encoding)} survives JSON → store → JSON and msgpack`, () => {
       const raw = {
@@ -210,10 +244,7 @@ describe('validation', () => {
   });
 
   it('keeps msgpack str and bin distinct', () => {
-    const decoded = decodeMsgpack(encodeMsgpackValue({ s: 'abc', b: new Uint8Array([97, 98, 99]) })) as {
-      s: unknown;
-      b: unknown;
-    };
+    const decoded = objectOf(decodeMsgpack(encodeMsgpackValue({ s: 'abc', b: new Uint8Array([97, 98, 99]) })));
     assert.equal(decoded.s, 'abc');
     assert.ok(decoded.b instanceof Uint8Array);
   });
