@@ -9,34 +9,20 @@
  * queue), with real clients over the wire, JSON and msgpack.
  */
 import assert from 'node:assert/strict';
-import { after, afterEach, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import { Action, type Format } from '@encke/protocol';
 import { watchHandling, type HandlingSpy } from './helpers/handling-spy.js';
 import { RawClient } from './helpers/raw-ws.js';
-import { KEYS, startServer, type TestServer } from './helpers/server.js';
+import { KEYS } from './helpers/server.js';
+import { serverPerSuite } from './helpers/suite.js';
 
 describe('an ATTACH with an engine that answers at once', () => {
-  let ts: TestServer;
-  let spy: HandlingSpy | undefined;
-  const clients: RawClient[] = [];
-
-  before(async () => {
-    ts = await startServer();
-  });
-  afterEach(() => {
-    spy?.stop();
-    spy = undefined;
-    for (const c of clients.splice(0)) c.close();
-  });
-  after(async () => {
-    await ts.close();
-  });
+  const suite = serverPerSuite();
 
   for (const format of ['json', 'msgpack'] as const satisfies readonly Format[]) {
     it(`queues its ATTACHED while the read is handled, with no inbound queue (${format})`, async () => {
-      const client = await RawClient.connect(ts.port, KEYS.full, format);
-      clients.push(client);
-      spy = watchHandling();
+      const client = suite.own(await RawClient.connect(suite.ts.port, KEYS.full, format));
+      const spy = suite.own(watchHandling());
       client.send({ action: Action.ATTACH, channel: `at-once-${format}` });
       const attached = await client.next(Action.ATTACHED);
       assert.equal(attached.channel, `at-once-${format}`);
@@ -45,8 +31,7 @@ describe('an ATTACH with an engine that answers at once', () => {
     });
 
     it(`a DETACH and a re-ATTACH right after it keep their order, each answered (${format})`, async () => {
-      const client = await RawClient.connect(ts.port, KEYS.full, format);
-      clients.push(client);
+      const client = suite.own(await RawClient.connect(suite.ts.port, KEYS.full, format));
       const channel = `at-once-again-${format}`;
       client.send({ action: Action.ATTACH, channel });
       await client.next(Action.ATTACHED);

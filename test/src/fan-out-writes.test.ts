@@ -8,11 +8,12 @@
  */
 import assert from 'node:assert/strict';
 import type { Socket } from 'node:net';
-import { after, afterEach, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import { Action, type Format, type ProtocolMessage } from '@encke/protocol';
 import { RawClient } from './helpers/raw-ws.js';
 import { recordWrites, type WriteCall } from './helpers/write-spy.js';
-import { KEYS, startServer, type TestServer } from './helpers/server.js';
+import { KEYS } from './helpers/server.js';
+import { serverPerSuite } from './helpers/suite.js';
 
 /** The ws client's TCP socket (ws keeps it private), to send several frames in one write. */
 const tcpSocketOf = (client: RawClient): Socket => (client.ws as unknown as { _socket: Socket })._socket;
@@ -35,25 +36,10 @@ const publishOn = (channel: string, data: string, msgSerial: number): ProtocolMe
 const carries = (pm: ProtocolMessage, data: string): boolean => pm.messages?.some((m) => m.data === data) ?? false;
 
 describe('fan-out writes', () => {
-  let ts: TestServer;
-  let rec: ReturnType<typeof recordWrites> | undefined;
-  const clients: RawClient[] = [];
-
-  before(async () => {
-    ts = await startServer();
-  });
-  afterEach(() => {
-    rec?.stop();
-    rec = undefined;
-    for (const c of clients.splice(0)) c.close();
-  });
-  after(async () => {
-    await ts.close();
-  });
+  const suite = serverPerSuite();
 
   async function client(format: Format, ...channels: string[]): Promise<RawClient> {
-    const c = await RawClient.connect(ts.port, KEYS.full, format);
-    clients.push(c);
+    const c = suite.own(await RawClient.connect(suite.ts.port, KEYS.full, format));
     for (const channel of channels) {
       c.send({ action: Action.ATTACH, channel });
       await c.next(Action.ATTACHED);
@@ -62,13 +48,13 @@ describe('fan-out writes', () => {
   }
 
   /** The write calls that carried a frame matching `match`, with the frames of each. */
-  const writesWith = (match: (pm: ProtocolMessage) => boolean): WriteCall[] =>
-    rec!.calls.filter((c) => c.frames.some(match));
+  const writesWith = (rec: { calls: WriteCall[] }, match: (pm: ProtocolMessage) => boolean): WriteCall[] =>
+    rec.calls.filter((c) => c.frames.some(match));
 
   for (const format of ['json', 'msgpack'] as const) {
     it(`an ATTACHED and an ACK queued earlier in the tick go first, in the same write as the fan-out (${format})`, async () => {
       const [self, other] = [await client(format), await client(format, 'order-a')];
-      rec = recordWrites();
+      const rec = suite.own(recordWrites());
       // ATTACH then a publish on the same channel, read by the server in one go: the ATTACHED and
       // the ACK are queued in the tick in which the channel hands out the message.
       sendTogether(self, [{ action: Action.ATTACH, channel: 'order-a' }, publishOn('order-a', 'mine', 0)]);
@@ -76,7 +62,7 @@ describe('fan-out writes', () => {
       await other.next(Action.MESSAGE, 5000, (pm) => carries(pm, 'mine'));
       const actions = self.log.slice(-3).map((pm) => pm.action);
       assert.deepEqual(actions, [Action.ATTACHED, Action.ACK, Action.MESSAGE], 'in the order queued');
-      const [write, ...more] = writesWith((pm) => carries(pm, 'mine')).filter((c) =>
+      const [write, ...more] = writesWith(rec, (pm) => carries(pm, 'mine')).filter((c) =>
         c.frames.some((pm) => pm.action === Action.ATTACHED),
       );
       assert.ok(write && more.length === 0, "the publisher's message went out in the write of its ATTACHED");
@@ -89,13 +75,13 @@ describe('fan-out writes', () => {
     it(`several channels delivering to a connection in one tick make one write, in publish order (${format})`, async () => {
       const channels = ['multi-a', 'multi-b', 'multi-c'];
       const [publisher, subscriber] = [await client(format), await client(format, ...channels)];
-      rec = recordWrites();
+      const rec = suite.own(recordWrites());
       sendTogether(
         publisher,
         channels.map((channel, i) => publishOn(channel, `to-${channel}`, i)),
       );
       for (const channel of channels) await subscriber.next(Action.MESSAGE, 5000, (pm) => pm.channel === channel);
-      const writes = writesWith((pm) => pm.action === Action.MESSAGE && channels.includes(pm.channel ?? ''));
+      const writes = writesWith(rec, (pm) => pm.action === Action.MESSAGE && channels.includes(pm.channel ?? ''));
       assert.equal(writes.length, 1, 'one write to the subscriber for the three channels');
       assert.deepEqual(
         writes[0]!.frames.map((pm) => pm.channel),
@@ -106,11 +92,11 @@ describe('fan-out writes', () => {
     it(`the fan-out is written before the publisher's ACK, one write per subscriber (${format})`, async () => {
       const publisher = await client(format);
       const subscribers = [await client(format, 'first'), await client(format, 'first')];
-      rec = recordWrites();
+      const rec = suite.own(recordWrites());
       publisher.send(publishOn('first', 'fan', 0));
       await publisher.next(Action.ACK);
       for (const s of subscribers) await s.next(Action.MESSAGE, 5000, (pm) => carries(pm, 'fan'));
-      const fanOut = writesWith((pm) => carries(pm, 'fan'));
+      const fanOut = writesWith(rec, (pm) => carries(pm, 'fan'));
       assert.equal(fanOut.length, subscribers.length);
       assert.equal(new Set(fanOut.map((c) => c.transport)).size, subscribers.length, 'one write each');
       for (const c of fanOut) assert.equal(c.frames.length, 1);

@@ -7,13 +7,14 @@
  */
 import assert from 'node:assert/strict';
 import { Socket } from 'node:net';
-import { after, afterEach, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import { Action, Flag, isArrayValue, isPlainObject, type Format, type ProtocolMessage } from '@encke/protocol';
 import { PackedLog, WebSocketTransport } from '@encke/server/internal';
 import { field } from './helpers/field.js';
 import { jsonValue } from './helpers/json.js';
 import { RawClient } from './helpers/raw-ws.js';
-import { KEYS, startServer, type TestServer } from './helpers/server.js';
+import { KEYS } from './helpers/server.js';
+import { serverPerSuite } from './helpers/suite.js';
 
 /**
  * What happened, in order: subscribers' socket writes, packs (with the events they wrote and the events
@@ -88,25 +89,10 @@ function sendTogether(client: RawClient, frames: ProtocolMessage[]): void {
 }
 
 describe("a publish's log entry, written after its fan-out", () => {
-  let ts: TestServer;
-  let watch: Watch | undefined;
-  const clients: RawClient[] = [];
-
-  before(async () => {
-    ts = await startServer({ channelLogMaxCount: 3 });
-  });
-  afterEach(() => {
-    watch?.stop();
-    watch = undefined;
-    for (const c of clients.splice(0)) c.close();
-  });
-  after(async () => {
-    await ts.close();
-  });
+  const suite = serverPerSuite({ channelLogMaxCount: 3 });
 
   async function attached(format: Format, channel: string, params?: Record<string, string>): Promise<RawClient> {
-    const client = await RawClient.connect(ts.port, KEYS.full, format);
-    clients.push(client);
+    const client = suite.own(await RawClient.connect(suite.ts.port, KEYS.full, format));
     client.send({ action: Action.ATTACH, channel, ...(params ? { params } : {}) });
     await client.next(Action.ATTACHED);
     return client;
@@ -118,7 +104,7 @@ describe("a publish's log entry, written after its fan-out", () => {
       const a = await attached(format, channel);
       const b = await attached(format, channel);
       const publisher = await attached(format, `${channel}-other`);
-      watch = watchLog();
+      const watch = suite.own(watchLog());
       publisher.send({ action: Action.MESSAGE, channel, msgSerial: 0, messages: [{ name: 'n', data: 'first' }] });
       assert.equal((await publisher.next(Action.ACK)).msgSerial, 0);
       for (const sub of [a, b]) assert.equal((await sub.next(Action.MESSAGE)).messages?.[0]?.data, 'first');
@@ -130,9 +116,8 @@ describe("a publish's log entry, written after its fan-out", () => {
     it(`is read exactly by an ATTACH with rewind in the read that brought the publish (${format})`, async () => {
       const channel = `log-rewind-${format}`;
       const sub = await attached(format, channel);
-      const client = await RawClient.connect(ts.port, KEYS.full, format);
-      clients.push(client);
-      watch = watchLog();
+      const client = suite.own(await RawClient.connect(suite.ts.port, KEYS.full, format));
+      const watch = suite.own(watchLog());
       const data = format === 'json' ? 'same tick \u00e9' : Buffer.from([0, 1, 2, 250]);
       sendTogether(client, [
         { action: Action.MESSAGE, channel, msgSerial: 0, messages: [{ name: 'tick', data, extras: { x: 1 } }] },
@@ -155,13 +140,12 @@ describe("a publish's log entry, written after its fan-out", () => {
     it(`is read exactly by a resume in the read that brought the publish, and by history after it (${format})`, async () => {
       const channel = `log-resume-${format}`;
       const first = await attached(format, channel);
-      const client = await RawClient.connect(ts.port, KEYS.full, format);
-      clients.push(client);
+      const client = suite.own(await RawClient.connect(suite.ts.port, KEYS.full, format));
       client.send({ action: Action.ATTACH, channel });
       const from = (await client.next(Action.ATTACHED)).channelSerial;
       client.send({ action: Action.DETACH, channel });
       await client.next(Action.DETACHED);
-      watch = watchLog();
+      const watch = suite.own(watchLog());
       sendTogether(client, [
         { action: Action.MESSAGE, channel, msgSerial: 0, messages: [{ data: 'resumed-1' }, { data: 'resumed-2' }] },
         { action: Action.ATTACH, channel, channelSerial: from },
@@ -181,7 +165,7 @@ describe("a publish's log entry, written after its fan-out", () => {
       assert.equal(watch.steps.filter((s) => s.startsWith('pack')).length, 1, 'nothing left to pack after it');
       const live = await first.next(Action.MESSAGE);
       assert.deepEqual(replayed.messages, live.messages);
-      const page = await fetch(`http://127.0.0.1:${ts.port}/channels/${channel}/messages?direction=forwards`, {
+      const page = await fetch(`http://127.0.0.1:${suite.ts.port}/channels/${channel}/messages?direction=forwards`, {
         headers: { authorization: `Basic ${Buffer.from(KEYS.full).toString('base64')}` },
       });
       const items = jsonValue(await page.text());
@@ -196,9 +180,9 @@ describe("a publish's log entry, written after its fan-out", () => {
   it('is written, and the log trimmed, after a REST publish that no connection hears (an immediate of its own)', async () => {
     const channel = 'log-rest-unheard';
     const auth = { authorization: `Basic ${Buffer.from(KEYS.full).toString('base64')}` };
-    watch = watchLog();
+    const watch = suite.own(watchLog());
     for (let i = 1; i <= 5; i++) {
-      const res = await fetch(`http://127.0.0.1:${ts.port}/channels/${channel}/messages`, {
+      const res = await fetch(`http://127.0.0.1:${suite.ts.port}/channels/${channel}/messages`, {
         method: 'POST',
         headers: { ...auth, 'content-type': 'application/json' },
         body: JSON.stringify({ data: `rest-${i}` }),
@@ -212,7 +196,7 @@ describe("a publish's log entry, written after its fan-out", () => {
       watch.steps.filter((s) => s !== 'write'),
       ['pack 1', 'held 1', 'pack 1', 'held 2', 'pack 1', 'held 3', 'pack 1', 'held 3', 'pack 1', 'held 3'],
     );
-    const page = await fetch(`http://127.0.0.1:${ts.port}/channels/${channel}/messages`, { headers: auth });
+    const page = await fetch(`http://127.0.0.1:${suite.ts.port}/channels/${channel}/messages`, { headers: auth });
     const items = jsonValue(await page.text());
     assert.ok(isArrayValue(items));
     assert.deepEqual(

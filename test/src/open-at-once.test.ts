@@ -7,12 +7,13 @@
  */
 import assert from 'node:assert/strict';
 import { createHook } from 'node:async_hooks';
-import { after, afterEach, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import { Action } from '@encke/protocol';
 import { WebSocketTransport } from '@encke/server/internal';
 import { fetchToken } from './helpers/auth.js';
 import { RawClient } from './helpers/raw-ws.js';
-import { KEYS, startServer, type TestServer } from './helpers/server.js';
+import { KEYS } from './helpers/server.js';
+import { serverPerSuite } from './helpers/suite.js';
 
 /** Promises made while the server runs a WebSocket open within its upgrade, one count per open, until `stop`. */
 function promisesPerOpen(): { counts: number[]; stop: () => void } {
@@ -53,40 +54,22 @@ function promisesPerOpen(): { counts: number[]; stop: () => void } {
 }
 
 describe('an open with a configured key returns at once', () => {
-  let ts: TestServer;
-  let watch: ReturnType<typeof promisesPerOpen> | undefined;
-  const clients: RawClient[] = [];
-
-  before(async () => {
-    ts = await startServer();
-  });
-  afterEach(() => {
-    watch?.stop();
-    watch = undefined;
-    for (const c of clients.splice(0)) c.close();
-  });
-  after(async () => {
-    await ts.close();
-  });
+  const suite = serverPerSuite();
 
   for (const format of ['json', 'msgpack'] as const) {
     it(`a key, no resume: no promise is made within the upgrade, and the connection works (${format})`, async () => {
-      watch = promisesPerOpen();
-      const c = await RawClient.connect(ts.port, KEYS.full, format);
-      clients.push(c);
+      const watch = suite.own(promisesPerOpen());
+      const c = suite.own(await RawClient.connect(suite.ts.port, KEYS.full, format));
       assert.deepEqual(watch.counts, [0]);
       c.send({ action: Action.ATTACH, channel: `at-once-${format}` });
       await c.next(Action.ATTACHED);
     });
 
     it(`a wrong key is refused within the upgrade, without a promise (${format})`, async () => {
-      watch = promisesPerOpen();
-      const c = await RawClient.open(
-        ts.port,
-        `key=${encodeURIComponent(`${KEYS.full}x`)}&format=${format}&v=6`,
-        format,
+      const watch = suite.own(promisesPerOpen());
+      const c = suite.own(
+        await RawClient.open(suite.ts.port, `key=${encodeURIComponent(`${KEYS.full}x`)}&format=${format}&v=6`, format),
       );
-      clients.push(c);
       const err = await c.next(Action.ERROR);
       assert.equal(err.error?.code, 40101);
       assert.deepEqual(watch.counts, [0]);
@@ -94,16 +77,18 @@ describe('an open with a configured key returns at once', () => {
   }
 
   it('a token (verified asynchronously) and a resume still wait: the open returns a promise', async () => {
-    const token = await fetchToken(ts.port, KEYS.full, { clientId: 'waits' });
-    watch = promisesPerOpen();
-    const t = await RawClient.open(ts.port, `access_token=${encodeURIComponent(token)}&format=json&v=6`, 'json');
-    clients.push(t);
+    const token = await fetchToken(suite.ts.port, KEYS.full, { clientId: 'waits' });
+    const watch = suite.own(promisesPerOpen());
+    const t = suite.own(
+      await RawClient.open(suite.ts.port, `access_token=${encodeURIComponent(token)}&format=json&v=6`, 'json'),
+    );
     const connected = await t.next(Action.CONNECTED);
     const key = connected.connectionDetails?.connectionKey;
     assert.ok(key);
     t.close();
-    const r = await RawClient.connect(ts.port, KEYS.full, 'json', `&resume=${encodeURIComponent(key)}`);
-    clients.push(r);
+    const r = suite.own(
+      await RawClient.connect(suite.ts.port, KEYS.full, 'json', `&resume=${encodeURIComponent(key)}`),
+    );
     assert.equal(watch.counts.length, 2);
     assert.ok(watch.counts[0]! > 0, 'the token open made its promise');
     assert.ok(watch.counts[1]! > 0, 'the resume made its promise');

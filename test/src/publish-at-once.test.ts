@@ -9,32 +9,18 @@
  * answers later (Redis) keeps its promises (cluster and engine suites).
  */
 import assert from 'node:assert/strict';
-import { after, afterEach, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import { Action, Err, type Format } from '@encke/protocol';
 import { watchHandling, type HandlingSpy } from './helpers/handling-spy.js';
 import { RawClient } from './helpers/raw-ws.js';
-import { KEYS, startServer, type TestServer } from './helpers/server.js';
+import { KEYS } from './helpers/server.js';
+import { serverPerSuite } from './helpers/suite.js';
 
 describe('a publish with an engine that answers at once', () => {
-  let ts: TestServer;
-  let spy: HandlingSpy | undefined;
-  const clients: RawClient[] = [];
-
-  before(async () => {
-    ts = await startServer();
-  });
-  afterEach(() => {
-    spy?.stop();
-    spy = undefined;
-    for (const c of clients.splice(0)) c.close();
-  });
-  after(async () => {
-    await ts.close();
-  });
+  const suite = serverPerSuite();
 
   async function connect(format: Format, key: string = KEYS.full, extra = ''): Promise<RawClient> {
-    const client = await RawClient.connect(ts.port, key, format, extra);
-    clients.push(client);
+    const client = suite.own(await RawClient.connect(suite.ts.port, key, format, extra));
     return client;
   }
 
@@ -44,7 +30,7 @@ describe('a publish with an engine that answers at once', () => {
       const publisher = await connect(format);
       publisher.send({ action: Action.ATTACH, channel });
       await publisher.next(Action.ATTACHED);
-      spy = watchHandling();
+      const spy = suite.own(watchHandling());
       publisher.send({ action: Action.MESSAGE, channel, msgSerial: 0, messages: [{ name: 'n', data: 'd' }] });
       const ack = await publisher.next(Action.ACK);
       assert.equal(ack.msgSerial, 0);
@@ -59,7 +45,7 @@ describe('a publish with an engine that answers at once', () => {
 
     it(`NACKs a refused publish while the read is handled, and keeps msgSerial order after it (${format})`, async () => {
       const publisher = await connect(format, KEYS.limited);
-      spy = watchHandling();
+      const spy = suite.own(watchHandling());
       publisher.send({ action: Action.MESSAGE, channel: 'readonly:x', msgSerial: 0, messages: [{ data: 'no' }] });
       const nack = await publisher.next(Action.NACK);
       assert.equal(nack.msgSerial, 0);
@@ -79,7 +65,7 @@ describe('a publish with an engine that answers at once', () => {
       const publisher = await connect(format);
       publisher.send({ action: Action.MESSAGE, channel, msgSerial: 0, messages: [{ data: 'once' }] });
       const first = await publisher.next(Action.ACK);
-      spy = watchHandling();
+      const spy = suite.own(watchHandling());
       publisher.send({ action: Action.MESSAGE, channel, msgSerial: 0, messages: [{ data: 'once' }] });
       const again = await publisher.next(Action.ACK);
       assert.equal(again.msgSerial, 0);
