@@ -7,30 +7,30 @@
 import type { ErrorInfo } from '../errors.js';
 import type { Kit } from '../kit.js';
 
-export const CloseCode = {
-  NORMAL: 1000,
-  PROTOCOL_ERROR: 1002,
-  REFUSE: 1003,
-  NO_UTF8: 1007,
-  POLICY_VIOLATION: 1008,
-  TOO_BIG: 1009,
-  EXTENSION: 1010,
-  UNEXPECTED_CONDITION: 1011,
-  TLS_ERROR: 1015,
-} as const;
+// Each a constant of its own, not fields of one object: the bundler writes the numbers where they
+// are used in this file and leaves no table behind (~40 B min+gzip of the core budget).
+export const NORMAL = 1000;
+export const PROTOCOL_ERROR = 1002;
+const REFUSE = 1003;
+const NO_UTF8 = 1007;
+const POLICY_VIOLATION = 1008;
+const TOO_BIG = 1009;
+const EXTENSION = 1010;
+const UNEXPECTED_CONDITION = 1011;
+const TLS_ERROR = 1015;
 
 type ErrName = keyof Kit['Err'];
 
 /** The codes that fail the connection, with the error each is reported as. */
 const FINAL: Record<number, ErrName> = {
-  [CloseCode.PROTOCOL_ERROR]: 'connectionFailed',
-  [CloseCode.REFUSE]: 'unauthorized',
-  [CloseCode.NO_UTF8]: 'connectionFailed',
-  [CloseCode.POLICY_VIOLATION]: 'unauthorized',
-  [CloseCode.TOO_BIG]: 'badRequest',
-  [CloseCode.EXTENSION]: 'connectionFailed',
-  [CloseCode.UNEXPECTED_CONDITION]: 'connectionFailed',
-  [CloseCode.TLS_ERROR]: 'connectionFailed',
+  [PROTOCOL_ERROR]: 'connectionFailed',
+  [REFUSE]: 'unauthorized',
+  [NO_UTF8]: 'connectionFailed',
+  [POLICY_VIOLATION]: 'unauthorized',
+  [TOO_BIG]: 'badRequest',
+  [EXTENSION]: 'connectionFailed',
+  [UNEXPECTED_CONDITION]: 'connectionFailed',
+  [TLS_ERROR]: 'connectionFailed',
 };
 
 export interface CloseOutcome {

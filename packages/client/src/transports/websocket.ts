@@ -5,7 +5,7 @@
 import type { ProtocolMessage } from '@encke/protocol/types';
 import type { ErrorInfo } from '../errors.js';
 import type { WebSocketConstructor } from '../options.js';
-import { closeOutcome, CloseCode } from './close-codes.js';
+import { closeOutcome, NORMAL, PROTOCOL_ERROR } from './close-codes.js';
 import type { Transport, TransportContext, TransportModule, TransportSink } from './transport.js';
 
 /** How long close() waits for CLOSED before dropping the socket. */
@@ -58,7 +58,7 @@ class WebSocketTransport implements Transport {
     this.closing = true;
     this.finish(undefined);
     try {
-      this.ws.close(CloseCode.NORMAL);
+      this.ws.close(NORMAL);
     } catch {
       // already closing
     }
@@ -71,7 +71,7 @@ class WebSocketTransport implements Transport {
       pm = this.ctx.codec.decode(data);
     } catch (err) {
       this.finish(this.ctx.kit.ErrorInfo.from(err), true);
-      this.ws.close(CloseCode.PROTOCOL_ERROR);
+      this.ws.close(PROTOCOL_ERROR);
       return;
     }
     this.sink.onMessage(pm);
