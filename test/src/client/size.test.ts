@@ -3,6 +3,7 @@
  * long-polling at most 12 KB min+gzip, each further transport at most 3 KB more, measured by
  * packages/client/scripts/size.mjs with esbuild exactly as the docs report it.
  */
+import { isArrayValue, isPlainObject } from '@encke/protocol';
 import { field } from '../helpers/field.js';
 import { importModule } from '../helpers/module.js';
 import assert from 'node:assert/strict';
@@ -15,6 +16,13 @@ interface Row {
   budget?: number;
 }
 
+const isRow = (v: unknown): v is Row =>
+  isPlainObject(v) &&
+  typeof v.name === 'string' &&
+  typeof v.min === 'number' &&
+  typeof v.gzip === 'number' &&
+  (v.budget === undefined || typeof v.budget === 'number');
+
 it(
   'core + web_socket + xhr_polling ≤ 12 KB and each extra transport ≤ 3 KB (min+gzip)',
   { timeout: 120_000 },
@@ -23,8 +31,9 @@ it(
     assert.ok(typeof size === 'object' && size !== null);
     const measure = field(size, 'measure');
     assert.ok(typeof measure === 'function');
-    // scripts/size.mjs's measure() (checked above to be a function), documented to resolve to Rows.
-    const rows = await (measure as () => Promise<Row[]>)();
+    // scripts/size.mjs's measure() (checked above to be a function); what it resolves to is checked.
+    const rows: unknown = await (measure as () => Promise<unknown>)();
+    assert.ok(isArrayValue(rows) && rows.every(isRow), `measure() resolves to rows: ${JSON.stringify(rows)}`);
     const budgeted = rows.filter((r) => r.budget !== undefined);
     assert.ok(budgeted.length >= 2, 'the core and at least one extra transport are measured');
     for (const r of budgeted) assert.ok(r.gzip <= (r.budget ?? 0), `${r.name.trim()}: ${r.gzip} B > ${r.budget} B`);
