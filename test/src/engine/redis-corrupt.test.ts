@@ -5,6 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import { encodeMsgpackValue } from '@encke/protocol';
 import { RedisEngine, channelKey, silentLogger, type Logger } from '@encke/server';
 import { FakeClock } from '@encke/server/internal';
 import { eventually } from '../helpers/ably.js';
@@ -28,6 +29,10 @@ interface Started {
   /** Warnings logged: their fields as JSON, and their message. */
   warnings: { fields: string; msg: string | undefined }[];
   revocations: string[];
+  /** Channel events heard on pub/sub: the channel and the first message's name. */
+  heard: string[];
+  /** Errors logged: their messages. */
+  errors: string[];
 }
 
 async function start(clock: FakeClock): Promise<Started> {
@@ -35,8 +40,11 @@ async function start(clock: FakeClock): Promise<Started> {
   const nodeId = 'node-c';
   const warnings: Started['warnings'] = [];
   const revocations: string[] = [];
+  const heard: string[] = [];
+  const errors: string[] = [];
   const logger: Logger = {
     ...silentLogger,
+    error: (obj: object | string, msg?: string) => errors.push(typeof obj === 'string' ? obj : (msg ?? '')),
     warn: (obj: object | string, msg?: string) =>
       warnings.push(typeof obj === 'string' ? { fields: '{}', msg: obj } : { fields: JSON.stringify(obj), msg }),
     child: () => logger,
@@ -55,12 +63,12 @@ async function start(clock: FakeClock): Promise<Started> {
     connectionStateTtl: 120_000,
   });
   await engine.start({
-    onChannelEvent: () => undefined,
+    onChannelEvent: (key, event) => heard.push(`${key} ${event.messages?.[0]?.name ?? ''}`),
     onResync: () => undefined,
     onRevocation: (r) => revocations.push(r.target),
     onTakeover: () => undefined,
   });
-  return { engine, prefix, nodeId, warnings, revocations };
+  return { engine, prefix, nodeId, warnings, revocations, heard, errors };
 }
 
 /** How many warnings named a record of `kind` (and checks that none logged a record's content). */
@@ -155,6 +163,69 @@ describe('redis engine: corrupt records', () => {
       await redis.command('HSET', `${s.prefix}conn:conn-bad`, 'pc', JSON.stringify([SECRET, 1]));
       assert.equal(await s.engine.connections.load('conn-bad'), undefined);
       assert.equal(logged(s, 'connection'), 1);
+    } finally {
+      await s.engine.close();
+    }
+  });
+
+  it('a channel event on pub/sub not in the shape encke writes: dropped and logged, the next one heard', async () => {
+    const clock = new FakeClock(1_700_000_000_000);
+    const s = await start(clock);
+    try {
+      const k = channelKey('app', 'events');
+      await s.engine.channels.subscribe(k);
+      const topic = `${s.prefix}ev:${k}`;
+      const entry = (body: unknown) =>
+        Buffer.concat([Buffer.from('e1|1|170000000000000'), Buffer.from(encodeMsgpackValue(body))]);
+      for (const body of [
+        { k: 0, m: SECRET },
+        { k: 7, m: [{ name: SECRET }] },
+        { k: 0, m: [SECRET] },
+        { k: 0, i: 5 },
+        [SECRET],
+      ])
+        await redis.command('PUBLISH', topic, entry(body));
+      await redis.command('PUBLISH', topic, Buffer.from(`e1|1|notatimestamp__${SECRET}`));
+      await s.engine.channels.publish(k, { kind: 'message', timestamp: clock.now(), messages: [{ name: 'good' }] });
+      await eventually(() => s.heard.length >= 1, 5000, 'the good event');
+      assert.deepEqual(s.heard, [`${k} good`]);
+      assert.equal(s.errors.length, 6, JSON.stringify(s.errors));
+      for (const e of s.errors) assert.ok(!e.includes(SECRET));
+    } finally {
+      await s.engine.close();
+    }
+  });
+
+  it('a corrupt log entry or presence member: the read fails with an internal error, not a made-up event', async () => {
+    const clock = new FakeClock(1_700_000_000_000);
+    const s = await start(clock);
+    try {
+      const k = channelKey('app', 'log');
+      const input = { kind: 'message' as const, timestamp: clock.now(), messages: [{ name: 'one' }] };
+      await s.engine.channels.publish(k, input);
+      const history = () => s.engine.channels.history(k, { kind: 'message', direction: 'backwards', limit: 10 });
+      assert.deepEqual(
+        (await history()).entries.map((e) => e.event.messages?.[e.index]?.name),
+        ['one'],
+      );
+      const corrupt = Buffer.concat([Buffer.from('170000000000000'), Buffer.from(encodeMsgpackValue({ k: 0, m: 1 }))]);
+      await redis.command('LSET', `${s.prefix}{${k}}:l`, '0', corrupt);
+      await assert.rejects(history(), (err: unknown) => err instanceof Error && /corrupt/.test(err.message));
+
+      const clientId = 'member';
+      const enter = {
+        kind: 'presence' as const,
+        timestamp: clock.now(),
+        presence: [{ action: 2, clientId, connectionId: 'c1' }],
+      };
+      await s.engine.channels.presence(k, { ...enter, connectionId: 'c1' }, { maxMembers: 10 });
+      assert.deepEqual(
+        (await s.engine.channels.members(k)).map((m) => m.clientId),
+        [clientId],
+      );
+      const member = Buffer.from(encodeMsgpackValue({ action: SECRET }));
+      assert.equal(await redis.command('HSET', `${s.prefix}{${k}}:p`, `c1\u0000${clientId}`, member), '0');
+      await assert.rejects(s.engine.channels.members(k), /corrupt/);
     } finally {
       await s.engine.close();
     }

@@ -76,9 +76,12 @@ export class TestRedis {
     await exited;
   }
 
-  /** Runs one command on a connection of its own; resolves with the first line of the reply. */
-  command(...args: string[]): Promise<string> {
-    const request = `*${args.length}\r\n${args.map((a) => `$${Buffer.byteLength(a)}\r\n${a}\r\n`).join('')}`;
+  /** Runs one command (arguments as text or bytes) on a connection of its own; resolves with the first line of the reply. */
+  command(...args: (string | Buffer)[]): Promise<string> {
+    const request = Buffer.concat([
+      Buffer.from(`*${args.length}\r\n`),
+      ...args.flatMap((a) => [Buffer.from(`$${Buffer.byteLength(a)}\r\n`), Buffer.from(a), Buffer.from('\r\n')]),
+    ]);
     return new Promise((resolve, reject) => {
       const socket = net.connect(this.port, '127.0.0.1', () => socket.write(request));
       let reply = '';

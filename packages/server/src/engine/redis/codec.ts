@@ -4,10 +4,14 @@
  * they determine (message-chain.ts `stampSerials`). Binary payloads stay binary (msgpack bin).
  */
 import {
+  AblyError,
+  Err,
   MessageAction,
   decodeMsgpack,
   encodeMsgpackValue,
+  isArrayValue,
   isMutationAction,
+  isPlainObject,
   type Annotation,
   type Message,
   type PresenceMessage,
@@ -27,6 +31,39 @@ interface Body {
 }
 
 const KINDS: readonly EventKind[] = ['message', 'presence', 'annotation'];
+
+const isObjects = (v: unknown): boolean => v === undefined || (isArrayValue(v) && v.every(isPlainObject));
+const isText = (v: unknown): boolean => v === undefined || typeof v === 'string';
+
+/**
+ * Whether a decoded body has the shape this module writes (Redis is shared: an entry may be corrupt or
+ * another writer's). Shallow: the messages in it were checked when they were published.
+ */
+function isBody(v: unknown): v is Body {
+  if (!isPlainObject(v)) return false;
+  const { k, i, c, m, p, a, f } = v;
+  return (
+    (k === 0 || k === 1 || k === 2) &&
+    isText(i) &&
+    isText(c) &&
+    isObjects(m) &&
+    isObjects(p) &&
+    isObjects(a) &&
+    (f === undefined || isPlainObject(f))
+  );
+}
+
+/** Whether a decoded member has the fields presence reads by (action, and ids when given). Shallow, as {@link isBody}. */
+function isMember(v: unknown): v is PresenceMessage {
+  return (
+    isPlainObject(v) && typeof v.action === 'number' && isText(v.id) && isText(v.clientId) && isText(v.connectionId)
+  );
+}
+
+/** What a read of a corrupt entry or member throws (its content is not in the error: it may hold anything). */
+function corrupt(what: string): AblyError {
+  return new AblyError(Err.internal, `A ${what} read from redis is corrupt`);
+}
 
 /** `m` without the version serial its event's place in the log gives it. */
 function withoutVersionSerial(m: Message): Message {
@@ -62,9 +99,10 @@ export function encodeEventBody(input: ChannelEventInput): Buffer {
 /** Decodes a log entry (`<15-digit timestamp><body>`) at `seq` of `epoch`. */
 export function decodeEntry(entry: Buffer, epoch: string, seq: number): ChannelEvent {
   const timestamp = Number(entry.subarray(0, 15).toString('latin1'));
-  const body = decodeMsgpack(entry.subarray(15)) as Body;
+  const body = decodeMsgpack(entry.subarray(15));
+  if (!Number.isSafeInteger(timestamp) || !isBody(body)) throw corrupt('channel log entry');
   const serial = formatSerial(epoch, seq);
-  const event: ChannelEvent = { kind: KINDS[body.k] ?? 'message', timestamp, seq, serial };
+  const event: ChannelEvent = { kind: KINDS[body.k]!, timestamp, seq, serial };
   if (body.i !== undefined) event.id = body.i;
   if (body.c !== undefined) event.connectionId = body.c;
   if (body.m) event.messages = body.m;
@@ -89,5 +127,7 @@ export function encodeMember(member: PresenceMessage): Buffer {
 }
 
 export function decodeMember(value: Buffer): PresenceMessage {
-  return decodeMsgpack(value) as PresenceMessage;
+  const member = decodeMsgpack(value);
+  if (!isMember(member)) throw corrupt('presence member');
+  return member;
 }
