@@ -74,6 +74,8 @@ export { usualHandshake } from './transports/ws-handshake.js';
 export { parseQuery } from './http/query-params.js';
 /** The strict head reader of a parked comet socket's next recv. */
 export { MAX_RECV_HEAD_BYTES, parseRecvHead, type RecvHead } from './http/recv-head.js';
+/** A held response taken off node:http (socket shape test: parking adds no property to the socket). */
+export { ParkedResponse, type ParkOwner } from './http/parked.js';
 /** API key secrets compared without a digest, in time set by the given secret's length. */
 export { secretMatches } from './auth/secret.js';
 /** WebSocket framing (control-frames tests: a template's frame as the transport writes it). */

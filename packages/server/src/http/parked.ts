@@ -88,14 +88,21 @@ interface HttpParser {
   unconsume(): void;
 }
 
-const PARKED = Symbol('parked');
-
 interface HttpSocket extends Socket {
   parser?: HttpParser | null;
   server?: Server;
   _httpMessage?: unknown;
-  [PARKED]?: ParkedResponse;
 }
+
+/**
+ * A parked socket's ParkedResponse, kept off the socket: a property on it (a symbol, as before) gave
+ * parked sockets a map of their own, a fifth socket map after node:http's three (a new connection,
+ * one serving a response, one kept alive after it) and a WebSocket's, which made the loads in node's
+ * write path (`_unrefTimer`'s `s[kTimeout]`, `writeGeneric`'s `self[kHandle]`) megamorphic: V8 keeps
+ * at most four maps inline (bench/README.md, "Comet streaming: a socket map fewer"). A parked socket
+ * keeps the map node:http gave it.
+ */
+const parkedOf = new WeakMap<Socket, ParkedResponse>();
 
 /** node:http's per-socket overrides of these methods (closures); Socket's own are on its prototype. */
 const WRAPPED_METHODS = ['on', 'addListener', 'prependListener', 'setEncoding'] as const;
@@ -149,7 +156,7 @@ export class ParkedResponse implements KeptAlive {
     // The client ending its side ends the socket (net does it): no HTTP connection is half-open.
     socket.allowHalfOpen = false;
     const parked = new ParkedResponse(socket, owner, head, reader);
-    socket[PARKED] = parked;
+    parkedOf.set(socket, parked);
     socket.on('data', onData);
     socket.on('error', onError);
     socket.on('close', onClose);
@@ -236,7 +243,7 @@ export class ParkedResponse implements KeptAlive {
 
   /** Idle past node:http's keep-alive timeout since answered (http/keep-alive.ts). */
   expire(): void {
-    if (this.socket[PARKED] === this && this.owner === null) this.socket.destroy();
+    if (parkedOf.get(this.socket) === this && this.owner === null) this.socket.destroy();
   }
 
   /** Waiting for the client's next request no longer (it came, or the socket closed). */
@@ -252,7 +259,7 @@ export class ParkedResponse implements KeptAlive {
     socket.removeListener('error', onError);
     socket.removeListener('close', onClose);
     this.stopKeepAlive();
-    socket[PARKED] = undefined;
+    parkedOf.delete(socket);
     socket.allowHalfOpen = true;
     const pending = this.pending;
     this.pending = null;
@@ -282,7 +289,7 @@ export class ParkedResponse implements KeptAlive {
 
 // Socket listeners: shared functions (`this` is the socket), no closure per connection.
 function onData(this: HttpSocket, chunk: Buffer): void {
-  this[PARKED]?.received(chunk);
+  parkedOf.get(this)?.received(chunk);
 }
 
 function onError(this: HttpSocket): void {
@@ -290,7 +297,7 @@ function onError(this: HttpSocket): void {
 }
 
 function onClose(this: HttpSocket): void {
-  this[PARKED]?.closed();
+  parkedOf.get(this)?.closed();
 }
 
 /**
