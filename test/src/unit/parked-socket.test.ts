@@ -49,8 +49,9 @@ interface Held {
 class RawClient {
   text = '';
   readonly socket: Socket;
-  constructor(port: number, path: string) {
+  constructor(port: number, path: string, clients: Socket[]) {
     this.socket = connect(port, '127.0.0.1');
+    clients.push(this.socket);
     this.socket.on('data', (chunk: Buffer) => (this.text += chunk.toString('latin1')));
     this.socket.write(`GET ${path} HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n`);
   }
@@ -66,6 +67,8 @@ describe('parked socket: no property of its own', () => {
   let port = 0;
   const held: Held[] = [];
   const waiting: (() => void)[] = [];
+  /** Every client socket, ended in `after` whatever the test did (a parked socket is no longer the server's). */
+  const clients: Socket[] = [];
 
   before(async () => {
     server = createServer((req, res) => {
@@ -81,6 +84,7 @@ describe('parked socket: no property of its own', () => {
   });
 
   after(async () => {
+    for (const socket of clients) socket.destroy();
     server.closeAllConnections();
     await new Promise((resolve) => server.close(resolve));
   });
@@ -92,9 +96,9 @@ describe('parked socket: no property of its own', () => {
   }
 
   it('keeps the keys and the V8 map node:http gave the socket, and still serves', async () => {
-    const parkedClient = new RawClient(port, '/hold');
+    const parkedClient = new RawClient(port, '/hold', clients);
     const a = await nextHeld();
-    const httpClient = new RawClient(port, '/hold');
+    const httpClient = new RawClient(port, '/hold', clients);
     const b = await nextHeld();
     const socket = a.req.socket;
     const keysBefore = ownKeys(socket);
@@ -121,7 +125,5 @@ describe('parked socket: no property of its own', () => {
 
     b.res.end('b');
     await httpClient.until('\r\n\r\nb');
-    parkedClient.socket.destroy();
-    httpClient.socket.destroy();
   });
 });
