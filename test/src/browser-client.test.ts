@@ -136,7 +136,9 @@ describe('@encke/client in Chromium', () => {
             for (let i = 0; i < COUNT; i += 10)
               await ch.publish(Array.from({ length: 10 }, (_, k) => ({ name: 'n', data: String(i + k) })));
           })();
-          await Promise.all([p.publishNumbered('a', channel, COUNT, 4000), fromSdk]);
+          // Spread over 6 s, ~12 cuts: a cut finds no connection while the page reconnects, which on a
+          // busy machine can take longer than a cut's period (4 s once gave only 3 cuts that hit one).
+          await Promise.all([p.publishNumbered('a', channel, COUNT, 6000), fromSdk]);
           // Whatever has arrived after the wait is checked, so that a failure says what is missing.
           const atPage = await p.waitReceived('a', channel, 2 * COUNT, 30_000).catch(() => p.received('a', channel));
           await atSdk.waitFor(2 * COUNT, 30_000).catch(() => undefined);
