@@ -45,6 +45,7 @@ for (const format of ['json', 'msgpack'] as Format[]) {
         assert.equal(e['messages.inbound.rest.messages.count'], 3);
         assert.equal(e['messages.inbound.rest.messages.data'], 7);
         assert.equal(e['messages.inbound.realtime.messages.count'], 1);
+        assert.equal(e['messages.inbound.realtime.messages.data'], 1);
         assert.equal(e['messages.inbound.all.messages.count'], 4);
         assert.equal(e['messages.outbound.realtime.messages.count'], 4);
         assert.equal(e['messages.all.all.count'], 8);

@@ -61,10 +61,42 @@ function u32(at: number): number {
   return input[at]! * 0x1000000 + ((input[at + 1]! << 16) | (input[at + 2]! << 8) | input[at + 3]!);
 }
 
+/**
+ * The keys client frames are made of, by length: a map's key that is one of them is matched against
+ * its bytes and the constant returned, without the native call that makes a string (bench/README,
+ * `pubpath2`: a publish's frame has six keys or more).
+ */
+const KEYS_BY_LENGTH: readonly (readonly string[])[] = (() => {
+  const byLength: string[][] = Array.from({ length: NATIVE_CHECK_FROM }, () => []);
+  for (const key of [
+    ...['action', 'id', 'channel', 'channelSerial', 'msgSerial', 'flags', 'params', 'auth', 'accessToken'],
+    ...['messages', 'presence', 'annotations', 'name', 'data', 'encoding', 'extras', 'clientId', 'connectionId'],
+    ...['connectionKey', 'timestamp', 'serial', 'version', 'type', 'count', 'description', 'metadata', 'size'],
+  ])
+    byLength[key.length]!.push(key);
+  return byLength;
+})();
+
+/** The key at `pos` when it is a short fixstr of a known key (then read), else undefined (nothing read). */
+function knownKey(): string | undefined {
+  const head = input[pos]!;
+  if (head < 0xa0 || head >= 0xa0 + NATIVE_CHECK_FROM) return undefined;
+  const length = head & 0x1f;
+  const keys = KEYS_BY_LENGTH[length]!;
+  const start = pos + 1;
+  next: for (let k = 0; k < keys.length; k++) {
+    const key = keys[k]!;
+    for (let i = 0; i < length; i++) if (input[start + i] !== key.charCodeAt(i)) continue next;
+    pos = start + length;
+    return key;
+  }
+  return undefined;
+}
+
 function map(size: number): object | typeof NOT_SIMPLE {
   const out: Record<string, unknown> = {};
   for (let i = 0; i < size; i++) {
-    const key = value();
+    const key = knownKey() ?? value();
     // Number keys, other key types and `__proto__`: the general decoder's rules and errors apply.
     if (typeof key !== 'string' || key === '__proto__') return NOT_SIMPLE;
     const v = value();

@@ -51,6 +51,11 @@ function optInt(obj: Obj, key: string, where: string, min = 0): number | undefin
   return v;
 }
 
+/** Whether `v` is what optInt accepts with its default minimum (0): checked inline on the hot fields. */
+function isUint(v: unknown): v is number {
+  return typeof v === 'number' && Number.isSafeInteger(v) && v >= 0;
+}
+
 function optNumber(obj: Obj, key: string, where: string): number | undefined {
   const v = obj[key];
   if (v === undefined || v === null) return undefined;
@@ -134,25 +139,42 @@ type CommonFields = Pick<
   'id' | 'clientId' | 'connectionId' | 'data' | 'encoding' | 'extras' | 'timestamp'
 >;
 
-/** Copies the shared fields of `raw` that are present, validated, onto `target`. */
+/**
+ * Copies the shared fields of `raw` that are present, validated, onto `target`. Each field is read
+ * once by name and its usual type checked here; anything else goes to the `opt…` helper, which
+ * answers null as absent and throws for a wrong type, with the same error as always. (The helpers'
+ * keyed reads and calls for every field were most of a publish's validation in V8's baseline tier,
+ * where code running 20 times a second stays: bench/README, `pubpath2`.)
+ */
 function parseCommonFields<T extends CommonFields>(raw: Obj, where: string, target: T): T {
-  const id = optString(raw, 'id', where, Err.invalidMessageId);
-  if (id !== undefined) target.id = id;
-  const clientId = optString(raw, 'clientId', where, Err.invalidClientId);
-  if (clientId !== undefined) target.clientId = clientId;
-  const connectionId = optString(raw, 'connectionId', where);
-  if (connectionId !== undefined) target.connectionId = connectionId;
-  const data = optData(raw, where);
-  if (data !== undefined) target.data = data;
-  const encoding = optString(raw, 'encoding', where, Err.invalidDataOrEncoding);
-  if (encoding !== undefined) target.encoding = encoding;
-  const extras = optObject(raw, 'extras', where);
-  if (extras !== undefined) {
-    checkExtras(extras, where);
-    target.extras = extras;
+  const id = raw.id;
+  if (typeof id === 'string') target.id = id;
+  else if (id !== undefined) optString(raw, 'id', where, Err.invalidMessageId);
+  const clientId = raw.clientId;
+  if (typeof clientId === 'string') target.clientId = clientId;
+  else if (clientId !== undefined) optString(raw, 'clientId', where, Err.invalidClientId);
+  const connectionId = raw.connectionId;
+  if (typeof connectionId === 'string') target.connectionId = connectionId;
+  else if (connectionId !== undefined) optString(raw, 'connectionId', where);
+  const data = raw.data;
+  if (typeof data === 'string') target.data = data;
+  else if (data !== undefined) {
+    const bytes = optData(raw, where);
+    if (bytes !== undefined) target.data = bytes;
   }
-  const timestamp = optNumber(raw, 'timestamp', where);
-  if (timestamp !== undefined) target.timestamp = timestamp;
+  const encoding = raw.encoding;
+  if (typeof encoding === 'string') target.encoding = encoding;
+  else if (encoding !== undefined) optString(raw, 'encoding', where, Err.invalidDataOrEncoding);
+  if (raw.extras !== undefined) {
+    const extras = optObject(raw, 'extras', where);
+    if (extras !== undefined) {
+      checkExtras(extras, where);
+      target.extras = extras;
+    }
+  }
+  const timestamp = raw.timestamp;
+  if (typeof timestamp === 'number' && Number.isFinite(timestamp)) target.timestamp = timestamp;
+  else if (timestamp !== undefined) optNumber(raw, 'timestamp', where);
   return target;
 }
 
@@ -177,21 +199,29 @@ function parseOperation(raw: Obj, where: string): MessageVersion {
   return op;
 }
 
-/** Validates one message of a publish (realtime MESSAGE or REST body). */
+/** Validates one message of a publish (realtime MESSAGE or REST body); fields read as in parseCommonFields. */
 export function parseMessage(raw: unknown, where = 'message'): Message {
   if (!isPlainObject(raw)) fail(Err.badRequest, `${where} must be an object`);
   const msg = parseCommonFields<Message>(raw, where, {});
-  const connectionKey = optString(raw, 'connectionKey', where);
-  if (connectionKey !== undefined) msg.connectionKey = connectionKey;
-  const name = optString(raw, 'name', where);
-  if (name !== undefined) msg.name = name;
-  const action = optInt(raw, 'action', where);
-  if (action !== undefined) msg.action = action;
+  const connectionKey = raw.connectionKey;
+  if (typeof connectionKey === 'string') msg.connectionKey = connectionKey;
+  else if (connectionKey !== undefined) optString(raw, 'connectionKey', where);
+  const name = raw.name;
+  if (typeof name === 'string') msg.name = name;
+  else if (name !== undefined) optString(raw, 'name', where);
+  if (raw.action !== undefined) {
+    const action = optInt(raw, 'action', where);
+    if (action !== undefined) msg.action = action;
+  }
   // An update, delete or append names its message by serial and describes itself in `version`.
-  const serial = optString(raw, 'serial', where, Err.invalidParameterValue);
-  if (serial !== undefined) msg.serial = serial;
-  const version = optObject(raw, 'version', where);
-  if (version !== undefined) msg.version = parseOperation(version, `${where}.version`);
+  if (raw.serial !== undefined) {
+    const serial = optString(raw, 'serial', where, Err.invalidParameterValue);
+    if (serial !== undefined) msg.serial = serial;
+  }
+  if (raw.version !== undefined) {
+    const version = optObject(raw, 'version', where);
+    if (version !== undefined) msg.version = parseOperation(version, `${where}.version`);
+  }
   return normaliseInboundData(msg);
 }
 
@@ -239,8 +269,10 @@ function itemName(key: ItemKey, i: number): string {
 
 function parseArray<T>(raw: unknown, key: ItemKey, parse: (item: unknown, where: string) => T): T[] {
   if (!isArrayValue(raw)) fail(Err.badRequest, `ProtocolMessage.${key} must be an array`);
-  const out: T[] = new Array<T>(raw.length);
-  for (let i = 0; i < raw.length; i++) out[i] = parse(raw[i], itemName(key, i));
+  // Filled by push, not made at its length: a pre-sized array has holes to V8, and JSON.stringify
+  // then reads each element through the generic lookup (bench/README, `pubpath2`).
+  const out: T[] = [];
+  for (let i = 0; i < raw.length; i++) out.push(parse(raw[i], itemName(key, i)));
   return out;
 }
 
@@ -251,26 +283,37 @@ function parseArray<T>(raw: unknown, key: ItemKey, parse: (item: unknown, where:
 export function parseProtocolMessage(raw: unknown): ProtocolMessage {
   if (!isPlainObject(raw)) fail(Err.badRequest, 'ProtocolMessage must be an object');
   const where = 'ProtocolMessage';
-  const action = optInt(raw, 'action', where);
+  // Fields read once by name and checked here, the rest through the `opt…` helpers (see parseCommonFields).
+  const rawAction = raw.action;
+  const action = isUint(rawAction) ? rawAction : optInt(raw, 'action', where);
   if (action === undefined) fail(Err.badRequest, 'ProtocolMessage.action is required');
   const pm: ProtocolMessage = { action };
-  const id = optString(raw, 'id', where);
-  if (id !== undefined) pm.id = id;
-  const channel = optString(raw, 'channel', where, Err.invalidChannelName);
-  if (channel !== undefined) pm.channel = channel;
-  const channelSerial = optString(raw, 'channelSerial', where);
-  if (channelSerial !== undefined) pm.channelSerial = channelSerial;
-  const msgSerial = optInt(raw, 'msgSerial', where);
-  if (msgSerial !== undefined) pm.msgSerial = msgSerial;
-  const flags = optInt(raw, 'flags', where);
-  if (flags !== undefined) pm.flags = flags;
-  const params = parseParams(raw);
-  if (params !== undefined) pm.params = params;
-  const auth = optObject(raw, 'auth', where);
-  if (auth !== undefined) {
-    const accessToken = optString(auth, 'accessToken', `${where}.auth`);
-    if (accessToken === undefined) fail(Err.badRequest, 'ProtocolMessage.auth.accessToken is required');
-    pm.auth = { accessToken };
+  const id = raw.id;
+  if (typeof id === 'string') pm.id = id;
+  else if (id !== undefined) optString(raw, 'id', where);
+  const channel = raw.channel;
+  if (typeof channel === 'string') pm.channel = channel;
+  else if (channel !== undefined) optString(raw, 'channel', where, Err.invalidChannelName);
+  const channelSerial = raw.channelSerial;
+  if (typeof channelSerial === 'string') pm.channelSerial = channelSerial;
+  else if (channelSerial !== undefined) optString(raw, 'channelSerial', where);
+  const msgSerial = raw.msgSerial;
+  if (isUint(msgSerial)) pm.msgSerial = msgSerial;
+  else if (msgSerial !== undefined) optInt(raw, 'msgSerial', where);
+  const flags = raw.flags;
+  if (isUint(flags)) pm.flags = flags;
+  else if (flags !== undefined) optInt(raw, 'flags', where);
+  if (raw.params !== undefined) {
+    const params = parseParams(raw);
+    if (params !== undefined) pm.params = params;
+  }
+  if (raw.auth !== undefined) {
+    const auth = optObject(raw, 'auth', where);
+    if (auth !== undefined) {
+      const accessToken = optString(auth, 'accessToken', `${where}.auth`);
+      if (accessToken === undefined) fail(Err.badRequest, 'ProtocolMessage.auth.accessToken is required');
+      pm.auth = { accessToken };
+    }
   }
   try {
     if (raw.messages !== undefined && raw.messages !== null)

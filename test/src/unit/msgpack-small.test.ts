@@ -54,7 +54,15 @@ const leaf = fc.oneof(
   fc.double(),
   fc.uint8Array({ maxLength: 8 }),
 );
-const key = fc.oneof(asciiString, fc.constantFrom('__proto__', 'constructor', 'action', '0', '12'), anyString);
+/** The keys the decoder matches from its table (`knownKey`), and near misses of them. */
+const KNOWN_KEYS = ['action', 'id', 'channel', 'msgSerial', 'messages', 'name', 'data', 'connectionKey', 'size'];
+const NEAR_MISSES = ['actioN', 'i', 'ids', 'channeL', 'messages1', 'nam', 'datA', 'connectionKez', 'siz', ''];
+const key = fc.oneof(
+  asciiString,
+  fc.constantFrom('__proto__', 'constructor', 'action', '0', '12'),
+  fc.constantFrom(...KNOWN_KEYS, ...NEAR_MISSES, 'dat\u00e9'),
+  anyString,
+);
 const { tree } = fc.letrec((tie) => ({
   tree: fc.oneof(
     { depthSize: 'small', withCrossShrink: true },
@@ -71,7 +79,7 @@ const { simple } = fc.letrec((tie) => ({
     fc.oneof(fc.integer({ min: -(2 ** 31), max: 2 ** 32 - 1 }), asciiString, fc.boolean(), fc.constant(null)),
     fc.array(tie('simple'), { maxLength: 5 }),
     fc.dictionary(
-      asciiString.filter((k) => k !== '__proto__'),
+      fc.oneof(asciiString, fc.constantFrom(...KNOWN_KEYS, ...NEAR_MISSES)).filter((k) => k !== '__proto__'),
       tie('simple'),
       { maxKeys: 5 },
     ),
@@ -126,6 +134,18 @@ describe('msgpack: the direct decoder for small frames', () => {
       }),
       { seed: SEED, numRuns: RUNS },
     );
+  });
+
+  it('reads known keys from its table and every other key from the bytes (a publish as ably-js sends it)', () => {
+    const publish = {
+      action: Action.MESSAGE,
+      channel: 'ch',
+      msgSerial: 7,
+      messages: [{ name: 'name', data: 'data', id: 'i', size: 1, nam: 2, actioN: 3, connectionKez: 'k' }],
+    };
+    const bytes = encodeMsgpack(publish);
+    assert.deepStrictEqual(decodeSimpleMsgpack(bytes), publish);
+    assert.deepStrictEqual(decodeSimpleMsgpack(bytes), reference.decode(bytes));
   });
 
   it('decodes an ATTACH as ably-js sends it directly', () => {

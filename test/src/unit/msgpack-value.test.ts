@@ -152,6 +152,39 @@ describe('msgpack writer', () => {
     for (const n of [15, 16, 127, 128, 32_767, 32_768]) sameBytes('é'.repeat(n));
   });
 
+  it('writes known keys from its table and short strings by a loop, as the encoder does', () => {
+    // Known keys (and near misses), strings on both sides of the loop's bound (64) and the fixstr/str8 edge,
+    // a non-ASCII char first, last or in the middle (the loop gives the string to the general path).
+    const strings = [15, 16, 31, 32, 33, 63, 64, 65].flatMap((n) => [
+      'k'.repeat(n),
+      `é${'k'.repeat(n - 1)}`,
+      `${'k'.repeat(n - 1)}é`,
+      `${'k'.repeat(n >> 1)}😀${'k'.repeat(n >> 1)}`,
+      `${'k'.repeat(n >> 1)}\ud800`,
+    ]);
+    for (const s of strings) {
+      if (/[\ud800-\udfff](?![\udc00-\udfff])/.test(s) && !s.includes('😀')) {
+        assert.equal(msgpackBytes({ id: s }), undefined, 'a lone surrogate goes to the encoder');
+        continue;
+      }
+      sameBytes({ id: s, [s]: s, name: [s] });
+    }
+    const keys = ['action', 'id', 'channel', 'messages', 'serials', 'summary', 'actio', 'Action', 'serialss', 'é'];
+    sameBytes(Object.fromEntries(keys.map((k, i) => [k, i])));
+  });
+
+  it('writes maps in one pass: 15 entries a fixmap, 16 or more (undefined ones not counted) the map 16 form', () => {
+    for (const n of [14, 15, 16, 17]) {
+      for (const holes of [0, 1, 2]) {
+        const entries: [string, unknown][] = Array.from({ length: n + holes }, (_, i) => [
+          i < 8 ? ['action', 'id', 'channel', 'data', 'name', 'serial', 'timestamp', 'extras'][i]! : `k${i}`,
+          i % 5 === 4 && holes > 0 ? undefined : { nested: 'x'.repeat(i * 40) },
+        ]);
+        sameBytes(Object.fromEntries(entries));
+      }
+    }
+  });
+
   it('leaves undefined map entries out and writes undefined array items as nil, as the encoder does', () => {
     sameBytes({ a: undefined, b: 1, c: undefined });
     sameBytes([undefined, null, 1]);

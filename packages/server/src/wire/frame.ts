@@ -6,7 +6,7 @@
 import { encodeJson, type Format, type ProtocolMessage } from '@encke/protocol';
 import { encodeMsgpackFast } from './msgpack-value.js';
 import type { Faults } from '../util/faults.js';
-import { wsFrame, wsHeaderText, WS_OPCODE_BINARY, WS_OPCODE_TEXT } from './ws-framing.js';
+import { wsFrame, wsHeaderText, wsTextFrame, WS_OPCODE_BINARY, WS_OPCODE_TEXT } from './ws-framing.js';
 
 /** msgpack fixarray header of one element. */
 const ONE_ELEMENT_ARRAY = Buffer.from([0x91]);
@@ -199,7 +199,7 @@ export class OutboundFrame {
 
   /** A complete WebSocket frame: JSON as text, msgpack as binary (ably-js needs exactly that). */
   ws(format: Format): Buffer {
-    if (format === 'json') return (this.wsText ??= wsFrame(this.json(), WS_OPCODE_TEXT));
+    if (format === 'json') return (this.wsText ??= wsTextFrame(this.json(), WS_OPCODE_TEXT));
     return (this.wsBinary ??= wsFrame(this.msgpack(), WS_OPCODE_BINARY));
   }
 }

@@ -4,8 +4,9 @@
  * msgpack (a channel's MESSAGE, PRESENCE, ATTACHED…). The library walks a value with generic code
  * and copies each string into its buffer a char at a time in JavaScript: a 200-byte MESSAGE cost
  * about 150k instructions, the whole fan-out's difference between msgpack and JSON (bench/README).
- * Here a string is one regular-expression test and one native copy (short ones a loop), written
- * into one buffer reused from frame to frame (no garbage but the result).
+ * Here a long string is one regular-expression test and one native copy, a short one a loop, a
+ * protocol key a copy from a table, each map one pass over its keys, all written into one buffer
+ * reused from frame to frame (no garbage but the result).
  *
  * It writes the values ProtocolMessages are made of: plain objects (undefined entries left out),
  * arrays, strings, numbers, booleans, null and Uint8Arrays. For anything else (a Date, a Map, a
@@ -65,8 +66,9 @@ let pos = 0;
 
 /** A surrogate without its pair: the library's JS and native UTF-8 paths write it differently. */
 const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
-/** Shorter ASCII strings are copied by a loop (a native call costs more than a few chars). */
-const NATIVE_COPY_FROM = 16;
+/** Shorter strings are checked and copied by a loop (a native call costs more than a few dozen chars); < 256. */
+const NATIVE_COPY_FROM = 64;
+const ASCII_MAX = 0x7f;
 
 /** Scratch space for 64-bit numbers, written with the DataView calls the library makes. */
 const scratch = new DataView(new ArrayBuffer(8));
@@ -101,16 +103,70 @@ function sized(count: number, fix: number, fixEnd: number, op8: number, op16: nu
   pos += 4;
 }
 
+/**
+ * The keys ProtocolMessages and their items are made of, each as its msgpack bytes (a fixstr: all
+ * are ASCII and shorter than 32 chars). A map's keys are written from here without the check and
+ * the native call a string takes (bench/README, `pubpath2`: ~14 keys a MESSAGE).
+ */
+const KEY_BYTES = new Map<string, Uint8Array>();
+for (const key of [
+  ...['action', 'id', 'channel', 'channelSerial', 'connectionId', 'connectionDetails', 'msgSerial', 'count'],
+  ...['error', 'flags', 'timestamp', 'messages', 'presence', 'annotations', 'auth', 'params', 'res', 'serials'],
+  ...['clientId', 'connectionKey', 'name', 'data', 'encoding', 'extras', 'serial', 'version', 'type'],
+  ...['messageSerial', 'code', 'statusCode', 'message', 'href', 'description', 'metadata', 'summary'],
+]) {
+  const bytes = new Uint8Array(key.length + 1);
+  bytes[0] = FIXSTR | key.length;
+  for (let i = 0; i < key.length; i++) bytes[i + 1] = key.charCodeAt(i);
+  KEY_BYTES.set(key, bytes);
+}
+
+/** A map's key: a known key's bytes copied, any other key as a string. */
+function writeKey(key: string): boolean {
+  const known = KEY_BYTES.get(key);
+  if (known === undefined) return writeString(key);
+  const n = known.length;
+  ensure(n);
+  for (let i = 0; i < n; i++) out[pos++] = known[i]!;
+  return true;
+}
+
 function writeString(s: string): boolean {
+  const n = s.length;
+  // Short (ids, names, serials, channel names): checked and copied in one loop, a fixstr or str 8; a
+  // non-ASCII char takes the general path. (A regular expression and a native write cost ~2.5k
+  // instructions a string, from compiled code.)
+  if (n < NATIVE_COPY_FROM) {
+    ensure(n + 2);
+    const start = pos;
+    if (n < FIX_STR) out[pos++] = FIXSTR | n;
+    else {
+      out[pos++] = STR8;
+      out[pos++] = n;
+    }
+    for (let i = 0; i < n; i++) {
+      const c = s.charCodeAt(i);
+      if (c > ASCII_MAX) {
+        pos = start;
+        return writeUtf8(s);
+      }
+      out[pos++] = c;
+    }
+    return true;
+  }
   // ASCII: one char is one UTF-8 byte already (ids, names, serials, most data).
   if (isAscii(s)) {
     const n = s.length;
     sized(n, FIXSTR, FIX_STR, STR8, STR16, STR32);
     ensure(n);
-    if (n < NATIVE_COPY_FROM) for (let i = 0; i < n; i++) out[pos++] = s.charCodeAt(i);
-    else pos += out.write(s, pos, 'latin1');
+    pos += out.write(s, pos, 'latin1');
     return true;
   }
+  return writeUtf8(s);
+}
+
+/** A string with a char past ASCII: its UTF-8 bytes (false for a lone surrogate: the encoder's). */
+function writeUtf8(s: string): boolean {
   if (LONE_SURROGATE.test(s)) return false;
   const n = Buffer.byteLength(s, 'utf8');
   sized(n, FIXSTR, FIX_STR, STR8, STR16, STR32);
@@ -184,7 +240,32 @@ function writeArray(a: readonly unknown[], depth: number): boolean {
   return true;
 }
 
+/**
+ * A map in one pass over its keys: the header's byte is kept free and written once the entries are
+ * counted, for maps of fewer than 16 entries (a fixmap: every map a ProtocolMessage is made of); a
+ * bigger one starts again with the header first (`writeMapCounted`). Counting the entries first was a
+ * second walk of every key (bench/README, `pubpath2`).
+ */
 function writeMap(o: Record<string, unknown>, depth: number): boolean {
+  ensure(1);
+  const head = pos++;
+  let count = 0;
+  for (const key in o) {
+    if (!Object.hasOwn(o, key)) continue;
+    const value = o[key];
+    if (value === undefined) continue;
+    if (++count === FIX_COUNT) {
+      pos = head;
+      return writeMapCounted(o, depth);
+    }
+    if (!writeKey(key) || !writeValue(value, depth)) return false;
+  }
+  // `out` may have grown meanwhile: the bytes so far were copied, so `head` is still the header's place.
+  out[head] = FIXMAP | count;
+  return true;
+}
+
+function writeMapCounted(o: Record<string, unknown>, depth: number): boolean {
   let count = 0;
   for (const key in o) if (Object.hasOwn(o, key) && o[key] !== undefined) count++;
   sized(count, FIXMAP, FIX_COUNT, 0, MAP16, MAP32);
@@ -192,7 +273,7 @@ function writeMap(o: Record<string, unknown>, depth: number): boolean {
     if (!Object.hasOwn(o, key)) continue;
     const value = o[key];
     if (value === undefined) continue;
-    if (!writeString(key) || !writeValue(value, depth)) return false;
+    if (!writeKey(key) || !writeValue(value, depth)) return false;
   }
   return true;
 }
