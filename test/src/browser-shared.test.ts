@@ -75,17 +75,27 @@ describe('@encke/client in Chromium: tabs of one origin share one connection', (
     return { ts, browser, tabs, sdk };
   }
 
-  /** The SDK's view of a channel's members (`clientId=data`), once there are `n` (or after 10 s). */
-  async function members(sdk: Ably.Realtime, channel: string, n: number): Promise<string[]> {
+  /**
+   * A list of members (`clientId=data`, sorted) read until it has `n` (or for 10 s): a member another
+   * tab entered reaches a tab through the shared connection's relay, after the server has it.
+   */
+  async function settled(read: () => Promise<string[]>, n: number): Promise<string[]> {
     let list: string[] = [];
     const deadline = Date.now() + 10_000;
     while (Date.now() < deadline) {
-      list = (await sdk.channels.get(channel).presence.get()).map((m) => `${m.clientId}=${String(dataOf(m))}`).sort();
+      list = (await read()).sort();
       if (list.length === n) break;
       await new Promise((r) => setTimeout(r, 100));
     }
     return list;
   }
+
+  /** The SDK's view of a channel's members, once there are `n`. */
+  const members = (sdk: Ably.Realtime, channel: string, n: number): Promise<string[]> =>
+    settled(
+      async () => (await sdk.channels.get(channel).presence.get()).map((m) => `${m.clientId}=${String(dataOf(m))}`),
+      n,
+    );
 
   async function end(w: World): Promise<void> {
     await closeAll(w.sdk);
@@ -143,7 +153,7 @@ describe('@encke/client in Chromium: tabs of one origin share one connection', (
           for (const [i, tab] of tabs.entries()) await tab.enter('a', 'common', `here-${i + 1}`);
           const expected = ['tab-1=here-1', 'tab-2=here-2', 'tab-3=here-3'];
           assert.deepEqual(await members(sdk, 'common', 3), expected, 'the SDK sees each tab as a member');
-          for (const tab of tabs) assert.deepEqual((await tab.members('a', 'common')).sort(), expected);
+          for (const tab of tabs) assert.deepEqual(await settled(() => tab.members('a', 'common'), 3), expected);
           const connectionIds = new Set((await sdk.channels.get('common').presence.get()).map((m) => m.connectionId));
           assert.deepEqual([...connectionIds], [infos[0]!.id], 'all members are on the one shared connection');
         } finally {
