@@ -15,7 +15,7 @@
  * (`(await res.json()) as T`, `r.json() as Promise<T>`: fetch's Response.json resolves to unknown),
  * and a cast of a `.body` typed `unknown` or `any` (`res.body as T` of the tests' httpGet answers).
  *
- * With the option `{ calls: true }` (on for test/src in eslint.config.js) it reports a cast of any
+ * With the option `{ calls: true }` (on everywhere in eslint.config.js) it reports a cast of any
  * call whose result the type checker types `unknown` or `any`, whatever its name: a decoder's
  * (`decode(bytes) as T`, `decodeMsgpack(b) as T`), a fixture loader's, a page driver's answer.
  */
