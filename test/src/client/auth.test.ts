@@ -161,6 +161,20 @@ describe('@encke/client auth', () => {
     }
   });
 
+  it('requestToken answering JSON that is no TokenDetails: not taken as a token, the connection waits with the error', async () => {
+    // The server's answer to the exchange of a signed TokenRequest, replaced by an object without a token.
+    const forged: typeof fetch = (input, init) =>
+      String(input instanceof Request ? input.url : input).includes('/requestToken')
+        ? Promise.resolve(Response.json({ keyName: 'testapp.full', expires: 1 }))
+        : fetch(input, init);
+    const c = track(
+      enckeClient(ts, CLIENT_VARIANTS[0]!, { useTokenAuth: true, fetch: forged, disconnectedRetryTimeout: 60_000 }),
+    );
+    const change = await c.connection.once(['failed', 'disconnected']);
+    assert.match(change.reason?.message ?? '', /no TokenDetails/);
+    assert.equal(c.auth.tokenDetails, undefined);
+  });
+
   it('a JWT given as the token connects without any renewal means', async () => {
     const c = track(
       enckeClient(ts, CLIENT_VARIANTS[0]!, { key: undefined, token: makeJwt(KEYS.full, { clientId: 'jwt-only' }) }),

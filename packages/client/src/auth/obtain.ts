@@ -106,5 +106,7 @@ export async function requestToken(c: ObtainContext, req: TokenRequest): Promise
     body: JSON.stringify(req),
     timeoutMs: c.options.realtimeRequestTimeout,
   });
-  return body as TokenDetails;
+  // The network's answer, checked as a malformed answer is (getJson): not cast.
+  if (isTokenDetails(body)) return body;
+  throw c.kit.ErrorInfo.of(c.kit.Err.internal, 'requestToken answered JSON that is no TokenDetails');
 }
