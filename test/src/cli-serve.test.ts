@@ -9,23 +9,10 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import * as Ably from 'ably';
 import { createLogger, DEV_KEY_FILE, formatPretty, VERSION } from 'encke';
-import { closeAll, connect, connectionState } from './helpers/ably.js';
+import { closeAll, connect, connectionState, realtimeAt } from './helpers/ably.js';
 import { jsonObject } from './helpers/json.js';
 import { BIN, REPO, spawnEncke, spawnProcess, tempDir } from './helpers/process.js';
-
-function sdk(key: string, port: number): Ably.Realtime {
-  return new Ably.Realtime({
-    key,
-    endpoint: '127.0.0.1',
-    port,
-    tls: false,
-    logLevel: 0,
-    disableConnectivityCheck: true,
-    disconnectedRetryTimeout: 60_000,
-  });
-}
 
 describe('encke serve logs', () => {
   it('JSON lines on stdout by default when piped; the banner on stderr', async () => {
@@ -77,10 +64,10 @@ describe('encke serve logs', () => {
       const p = spawnEncke(['serve', '--port', '0', '--key', `logapp.k:${secret}`]);
       try {
         const port = await p.started();
-        const wrong = sdk('logapp.k:not-the-secret-0001', port);
+        const wrong = realtimeAt(port, 'logapp.k:not-the-secret-0001');
         await connectionState(wrong, 'failed').catch(() => undefined);
         wrong.close();
-        const good = sdk(`logapp.k:${secret}`, port);
+        const good = realtimeAt(port, `logapp.k:${secret}`);
         await connect(good);
         const id = good.connection.id!;
         await closeAll(good);
@@ -158,7 +145,7 @@ describe('the development key survives restarts', () => {
       const port = await second.started();
       assert.equal((await second.waitFor(/API key: (\S+)/))[1], key);
       assert.match(second.stderr, /Development app reused/);
-      const client = sdk(key, port);
+      const client = realtimeAt(port, key);
       await connect(client);
       await closeAll(client);
     } finally {
@@ -169,7 +156,7 @@ describe('the development key survives restarts', () => {
     try {
       const port = await withKey.started();
       assert.doesNotMatch(withKey.stderr, /API key|Development app/);
-      const refused = sdk(key, port);
+      const refused = realtimeAt(port, key);
       const failed = connectionState(refused, 'failed').catch((err: Error) => err);
       await failed;
       assert.equal(refused.connection.state, 'failed');
@@ -193,7 +180,7 @@ describe('encke serve (the real command)', () => {
     try {
       const port = await p.started();
       const key = (await p.waitFor(/API key: (\S+)/))[1]!;
-      const client = sdk(key, port);
+      const client = realtimeAt(port, key);
       await connect(client);
       const channel = client.channels.get('cli');
       await channel.attach();

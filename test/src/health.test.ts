@@ -5,8 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import * as Ably from 'ably';
-import { closeAll, connect, connectionState } from './helpers/ably.js';
+import { closeAll, connect, connectionState, realtimeAt } from './helpers/ably.js';
 import { startCluster } from './helpers/cluster.js';
 import { httpGet, spawnEncke, until } from './helpers/process.js';
 import { TestRedis } from './helpers/redis.js';
@@ -37,15 +36,7 @@ describe('/health and /ready', () => {
     async () => {
       const key = 'ready.k:ready-secret-0001';
       const p = spawnEncke(['serve', '--port', '0', '--key', key, '--drain-delay', '1500']);
-      const client = new Ably.Realtime({
-        key,
-        endpoint: '127.0.0.1',
-        port: await p.started(),
-        tls: false,
-        logLevel: 0,
-        disableConnectivityCheck: true,
-        disconnectedRetryTimeout: 60_000,
-      });
+      const client = realtimeAt(await p.started(), key);
       try {
         await connect(client);
         assert.equal((await httpGet(p.port, '/ready')).status, 200);

@@ -40,6 +40,22 @@ export function realtime(ts: TestServer, variant: Variant, options: Ably.ClientO
   });
 }
 
+/**
+ * An SDK client of a server this test spawned (`encke serve`) at `port`, with `key`: WebSocket, no
+ * connectivity check, and no quick retry (a test that drops the server waits on purpose).
+ */
+export function realtimeAt(port: number, key: string): Ably.Realtime {
+  return new Ably.Realtime({
+    key,
+    endpoint: '127.0.0.1',
+    port,
+    tls: false,
+    logLevel: 0,
+    disableConnectivityCheck: true,
+    disconnectedRetryTimeout: 60_000,
+  });
+}
+
 export function rest(ts: TestServer, format: Format, options: Ably.ClientOptions = {}): Ably.Rest {
   return new Ably.Rest({
     key: KEYS.full,

@@ -5,8 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import net from 'node:net';
-import * as Ably from 'ably';
-import { closeAll, connect, connectionState } from './ably.js';
+import { closeAll, connect, connectionState, realtimeAt } from './ably.js';
 import type { EnckeProcess, Exit } from './process.js';
 
 export const DRAIN_KEY = 'drain.k:drain-secret-0001';
@@ -17,15 +16,7 @@ export async function assertDrainsOn(
   to: 'process' | 'group' = 'process',
 ): Promise<Exit> {
   const port = await p.started();
-  const client = new Ably.Realtime({
-    key: DRAIN_KEY,
-    endpoint: '127.0.0.1',
-    port,
-    tls: false,
-    logLevel: 0,
-    disableConnectivityCheck: true,
-    disconnectedRetryTimeout: 60_000,
-  });
+  const client = realtimeAt(port, DRAIN_KEY);
   try {
     await connect(client);
     await client.channels.get('drain').attach();
