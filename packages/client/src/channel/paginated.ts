@@ -1,6 +1,6 @@
 /** REST paging (TG): items of one page and the `Link` header's `next` and `first` relations. Loaded on first use. */
-import type { EntriesOf } from '../util/unknown.js';
-import type { PresenceMessage as WirePresence } from '@encke/protocol/types';
+import type { EntriesOf, IsArrayValue } from '../util/unknown.js';
+import type { Message as WireMessage, PresenceMessage as WirePresence } from '@encke/protocol/types';
 import type { Kit } from '../kit.js';
 import { getJson } from '../util/json-request.js';
 import type { Message, PresenceMessage } from './message.js';
@@ -31,6 +31,35 @@ function links(header: string | null, base: string): Record<string, string> {
   return out;
 }
 
+/** The wire type of each field of a history item that has one (`data` is anything JSON carries). */
+const FIELDS: Record<string, string> = {
+  id: 'string',
+  name: 'string',
+  clientId: 'string',
+  connectionId: 'string',
+  connectionKey: 'string',
+  encoding: 'string',
+  serial: 'string',
+  timestamp: 'number',
+  action: 'number',
+  extras: 'object',
+  version: 'object',
+  annotations: 'object',
+};
+
+/** A history item from the network: an object whose fields have their wire types (none null). */
+function isItem(v: unknown): v is WireMessage {
+  return (
+    typeof v == 'object' &&
+    v !== null &&
+    !Array.isArray(v) &&
+    (Object.entries as EntriesOf)(v).every(([k, x]) => x !== null && typeof x == (FIELDS[k] ?? typeof x))
+  );
+}
+
+/** A presence history item: one with its action. */
+const isPresence = (v: unknown): v is WirePresence => isItem(v) && typeof v.action == 'number';
+
 /** Channel history (`/messages`) or presence history (`/presence/history`), with its params as query. */
 export function history(
   req: PageRequest,
@@ -56,23 +85,32 @@ export function history(
   const q = new URLSearchParams();
   for (const [k, v] of (Object.entries as EntriesOf)(params)) if (v !== undefined) q.set(k, String(v));
   const url = `${baseUrl}/channels/${encodeURIComponent(channel)}/${kind}?${q.toString()}`;
-  if (kind === 'messages') return getPage(req, url, req.kit.decodeMessage);
-  return getPage(req, url, (p: WirePresence) => decodePresence(req.kit, p));
+  if (kind === 'messages') return getPage(req, url, isItem, req.kit.decodeMessage);
+  return getPage(req, url, isPresence, (p) => decodePresence(req.kit, p));
 }
 
-export async function getPage<W, T>(req: PageRequest, url: string, map: (item: W) => T): Promise<PaginatedResult<T>> {
+export async function getPage<W, T>(
+  req: PageRequest,
+  url: string,
+  is: (item: unknown) => item is W,
+  map: (item: W) => T,
+): Promise<PaginatedResult<T>> {
   const { body, headers } = await getJson(req.kit, req.http, url, {
     headers: { authorization: await req.header(), accept: 'application/json' },
     timeoutMs: req.timeoutMs,
   });
   const rel = links(headers.get('link'), url);
-  const items = (Array.isArray(body) ? (body as W[]) : []).map(map);
+  // The network's answer, checked as a malformed answer is (getJson): an array of items (none if empty).
+  const list = body === undefined ? [] : body;
+  if (!(Array.isArray as IsArrayValue)(list) || !list.every(is))
+    throw req.kit.ErrorInfo.of(req.kit.Err.internal, 'History answered JSON that is no array of items');
+  const items = list.map(map);
   const next = rel['next'];
   return {
     items,
     hasNext: () => next !== undefined,
     isLast: () => next === undefined,
-    next: () => (next === undefined ? Promise.resolve(null) : getPage(req, next, map)),
-    first: () => getPage(req, rel['first'] ?? url, map),
+    next: () => (next === undefined ? Promise.resolve(null) : getPage(req, next, is, map)),
+    first: () => getPage(req, rel['first'] ?? url, is, map),
   };
 }
