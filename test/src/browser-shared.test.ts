@@ -5,6 +5,8 @@
  * server-side connection (counted with the server's inspect API); each tab receives exactly its own
  * subscriptions and is a presence member of its own; closing the tab that holds the connection
  * (leader) or any tab (worker) hands over with every message exactly once, in order, both ways.
+ * What any script of the origin posts to a SharedWorker or on the BroadcastChannel is checked: a
+ * message of another shape is ignored (no forged tab is connected).
  * Each test has its own server and browser, so nothing (workers, locks, connections) carries over.
  */
 import { dataOf } from './helpers/field.js';
@@ -16,7 +18,7 @@ import { Collector, closeAll, connect, eventually, realtime } from './helpers/ab
 import { launchBrowser, PageServer, type TestBrowser } from './helpers/browser.js';
 import { EnckePage, pageOptions, serveClient } from './helpers/browser-encke.js';
 import { assertExactlyOnceInOrder } from './helpers/numbered.js';
-import { startServer, type TestServer } from './helpers/server.js';
+import { KEYS, startServer, type TestServer } from './helpers/server.js';
 
 const ABLY_WS = { name: 'ably websocket', transport: 'web_socket', format: 'json' } as const;
 const COUNT = 1000;
@@ -102,6 +104,63 @@ describe('@encke/client in Chromium: tabs of one origin share one connection', (
     await w.browser.close();
     await w.ts.close();
   }
+
+  it(
+    "a forged message to the SharedWorker or on the leader tab's BroadcastChannel is ignored: no forged tab is connected",
+    { timeout: 60_000 },
+    async () => {
+      const ts = await startServer({});
+      const browser = await launchBrowser();
+      try {
+        const tab = await EnckePage.open(browser, pages);
+        await tab.create('a', pageOptions(ts.port, undefined, { clientId: 'tab-1', shareConnection: 'leader' }));
+        await tab.connected('a');
+        // On each medium a forged hello (a clientId that is no string), then a real one: the hub connects
+        // (answers) them in order, so the first answer says whether the forged one was taken.
+        const group = `encke:ws://127.0.0.1:${ts.port}/json/${KEYS.full.slice(0, KEYS.full.indexOf(':'))}`;
+        const viaBus = await tab.page.evaluate(
+          (name) =>
+            new Promise<unknown>((resolve) => {
+              const bus = new BroadcastChannel(name);
+              bus.onmessage = (ev: { data: unknown }) => {
+                const d = ev.data;
+                const to = typeof d === 'object' && d !== null && 'to' in d ? d.to : undefined;
+                if (to === 'forged' || to === 'real') resolve(to);
+              };
+              bus.postMessage({ t: 'open', tab: 'forged', clientId: 5 });
+              bus.postMessage({ t: 'open', tab: 'real' });
+            }),
+          group,
+        );
+        const options = { key: KEYS.full, host: '127.0.0.1', port: ts.port, tls: false, format: 'json' };
+        const viaWorker = await tab.page.evaluate(
+          ([url, init]) =>
+            new Promise<unknown>((resolve) => {
+              interface Port {
+                onmessage: ((ev: { data: unknown }) => void) | null;
+                postMessage(m: unknown): void;
+              }
+              const g = globalThis as unknown as { SharedWorker: new (u: string, o: object) => { port: Port } };
+              const port = new g.SharedWorker(url, { type: 'module', name: 'forged' }).port;
+              port.onmessage = (ev) => {
+                const d = ev.data;
+                const to = typeof d === 'object' && d !== null && 'to' in d ? d.to : undefined;
+                if (to === 'forged' || to === 'real') resolve(to);
+              };
+              port.postMessage({ t: 'init', options: init });
+              port.postMessage({ t: 'open', tab: 'forged', clientId: 5 });
+              port.postMessage({ t: 'open', tab: 'real' });
+            }),
+          [pages.url('/client/worker.js'), options] as const,
+        );
+        assert.equal(viaWorker, 'real', 'the SharedWorker');
+        assert.equal(viaBus, 'real', 'the leader tab');
+      } finally {
+        await browser.close();
+        await ts.close();
+      }
+    },
+  );
 
   for (const mode of MODES) {
     it(

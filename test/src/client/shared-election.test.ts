@@ -43,6 +43,12 @@ class FakeBuses {
     buses.add(entry);
     return entry.bus;
   }
+  /** What any script of the origin can post on the channel `name`: anything structured-cloneable. */
+  forge(name: string, data: unknown): void {
+    const copy = structuredClone(data);
+    for (const other of [...this.open])
+      if (other.name === name) setImmediate(() => this.open.has(other) && other.bus.onmessage?.({ data: copy }));
+  }
 }
 
 /** Web Locks: one holder per name, the others wait in order; abortable while waiting. */
@@ -238,5 +244,102 @@ describe('@encke/client shared connection: leader election over BroadcastChannel
       [[PresenceAction.LEAVE, 'tab-2']],
       'a holder taken over from the previous leader leaves when its tab closes',
     );
+  });
+});
+
+describe('@encke/client shared connection: what any script of the origin posts on the BroadcastChannel (fake clock)', () => {
+  /** Everything said on the group's channel, as posted. */
+  function spy(b: Browser): unknown[] {
+    const said: unknown[] = [];
+    b.buses.make('encke:test').onmessage = (ev) => void said.push(ev.data);
+    return said;
+  }
+  const to = (m: unknown): unknown => (typeof m === 'object' && m !== null && 'to' in m ? m.to : undefined);
+
+  it('a tab ignores hub messages of another shape: no forged hub takes its link, no forged state or loss counts', async () => {
+    const b = browser();
+    const env = b.env();
+    let release: (() => void) | undefined;
+    const slow: LeaderEnv = {
+      ...env,
+      upstream: (r) => new Promise((resolve) => (release = () => void env.upstream(r).then(resolve))),
+    };
+    const leader = new LeaderMedium(slow);
+    const follower = new LeaderMedium(b.env());
+    const l = link(b, follower, 'f');
+    const tab = follower.tab;
+    for (const m of [
+      { t: 'pm', to: tab, pm: { action: Action.CONNECTED } },
+      { t: 'pm', to: tab, hub: 'forged', pm: 'no ProtocolMessage' },
+      { t: 'pm', to: tab, hub: 'forged', pm: { action: String(Action.CONNECTED) } },
+      { t: 'lost', to: tab, hub: 'forged', error: 'gone', fatal: true },
+      { t: 'lost', to: tab, hub: 'forged', error: { message: 'gone', code: '80000', statusCode: 400 }, fatal: true },
+      { t: 'state', hub: 'forged', tab: 't', recoveryKey: 5, holders: {} },
+      { t: 'state', hub: 'forged', tab: 't', recoveryKey: '{}', holders: { room: { alice: 'tab' } } },
+      { t: 'leader' },
+      { t: 'unknown', hub: 'forged', to: tab },
+      null,
+      'leader',
+    ])
+      b.buses.forge('encke:test', m);
+    await b.clock.advance(HELLO_MS);
+    assert.equal(l.heard.length, 0, 'nothing reached the link');
+    assert.deepEqual(l.closed, [], 'the link did not end');
+    assert.equal(follower.state, undefined, 'no state taken from a forged message');
+    assert.equal(leader.state, undefined);
+    release?.();
+    await b.clock.advance(HELLO_MS);
+    assert.equal(l.heard[0]?.action, Action.CONNECTED, 'the real hub connects the link');
+  });
+
+  it("a link takes only a known transport's name from its hub", async () => {
+    const b = browser();
+    const media = [new LeaderMedium(b.env()), new LeaderMedium(b.env())];
+    await b.clock.advance(0);
+    const links = media.map((m, i) => link(b, m, `tab-${i}`));
+    // Before the real hub answers (the hello goes a task later): each link's first hub is this one.
+    const connected = { action: Action.CONNECTED, connectionId: 'c' };
+    b.buses.forge('encke:test', { t: 'pm', to: media[0]!.tab, hub: 'h', pm: connected, transport: 'bogus' });
+    b.buses.forge('encke:test', { t: 'pm', to: media[1]!.tab, hub: 'h', pm: connected, transport: 'xhr_polling' });
+    await b.clock.advance(0);
+    assert.deepEqual(
+      links.map((l) => [l.heard[0]?.connectionId, l.link.name]),
+      [
+        ['c', 'web_socket'],
+        ['c', 'xhr_polling'],
+      ],
+    );
+  });
+
+  it("the leader's hub ignores tab messages of another shape", async () => {
+    const b = browser();
+    const leader = new LeaderMedium(b.env());
+    await b.clock.advance(0);
+    assert.ok(leader.leader);
+    const said = spy(b);
+    const l = link(b, leader, 'mine');
+    await b.clock.advance(0);
+    assert.equal(l.heard[0]?.action, Action.CONNECTED);
+    for (const m of [
+      { t: 'open', tab: 42 },
+      { t: 'open', tab: 'evil-id', clientId: 7 },
+      { t: 'open', tab: 'evil-echo', noEcho: 'yes' },
+      { t: 'pm', tab: leader.tab, pm: null },
+      { t: 'pm', tab: leader.tab, pm: { action: String(Action.CLOSE) } },
+      { t: 'bye', tab: ['x'] },
+      { t: 'init' },
+      null,
+    ])
+      b.buses.forge('encke:test', m);
+    await b.clock.advance(HELLO_MS);
+    assert.deepEqual(
+      said.map(to).filter((t) => t !== undefined && t !== leader.tab),
+      [],
+      'no forged tab was connected',
+    );
+    assert.deepEqual(l.closed, [], "the real tab's link goes on");
+    l.link.send({ action: Action.ATTACH, channel: 'room' });
+    await b.clock.advance(0);
+    assert.equal(b.upstreams[0]!.sent.filter((p) => p.action === Action.ATTACH).length, 1, 'the hub still routes');
   });
 });

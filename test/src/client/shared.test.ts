@@ -5,12 +5,13 @@
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { Realtime } from '@encke/client';
+import { Realtime, type TransportContext } from '@encke/client';
 import type { ProtocolMessage } from '@encke/protocol';
 import { Action, Flag, PresenceAction } from '@encke/protocol';
 import { kit } from '@encke/client/internal/kit';
 import { resolveOptions } from '@encke/client/internal/options';
 import { Hub } from '@encke/client/internal/shared/hub';
+import { workerMedium } from '@encke/client/internal/shared/worker-port';
 import { before as serialBefore, groupName, type ToTab } from '@encke/client/internal/shared/wire';
 import { settle } from '../helpers/fake-clock.js';
 import { FakeUpstream, message, serial } from '../helpers/fake-upstream.js';
@@ -51,6 +52,16 @@ describe('@encke/client shared connection: the hub routes between tabs and one c
     assert.equal(cb?.connectionDetails?.clientId, 'bob');
     assert.equal(ca?.connectionDetails?.maxIdleInterval, 0);
     assert.equal((w.posts[0] as { transport?: string }).transport, 'web_socket');
+  });
+
+  it("a CONNECTED without connectionDetails upstream: the tab's has none either (not a partial ConnectionDetails)", () => {
+    const w = hubWorld();
+    w.up.details = undefined;
+    w.hub.receive({ t: 'open', tab: 'a', clientId: 'alice' });
+    const [ca] = w.to('a');
+    assert.equal(ca?.action, Action.CONNECTED);
+    assert.equal(ca?.connectionId, 'conn-1');
+    assert.equal(ca?.connectionDetails, undefined);
   });
 
   it('a tab waiting while the connection is down is CONNECTED when it comes back; connected tabs lose their link', () => {
@@ -305,6 +316,36 @@ describe('@encke/client shared connection: the hub routes between tabs and one c
     assert.equal(change?.reason?.code, 80000);
     assert.match(change?.reason?.message ?? '', /shareConnection needs BroadcastChannel and Web Locks/);
     client.close();
+  });
+
+  it("a tab's SharedWorker port: only hub messages reach the links (anything else is ignored)", () => {
+    const port = {
+      onmessage: null as ((ev: { data: unknown }) => void) | null,
+      postMessage: (): void => undefined,
+      close: (): void => undefined,
+    };
+    const g = globalThis as { SharedWorker?: unknown };
+    g.SharedWorker = class {
+      port = port;
+    };
+    try {
+      const options = resolveOptions({ key: 'app.key:secret', shareConnection: true, sharedWorkerUrl: '/w.js' });
+      const medium = workerMedium({ kit, options } as unknown as TransportContext);
+      const heard: ToTab[] = [];
+      medium.listen((m) => heard.push(m));
+      const to = medium.tab;
+      for (const data of [
+        { t: 'pm', to, hub: 'h', pm: null },
+        { t: 'lost', to, hub: 'h', error: { message: 'x' }, fatal: true },
+        { t: 'open', tab: to },
+        'leader',
+        { t: 'leader', hub: 'h' },
+      ])
+        port.onmessage?.({ data });
+      assert.deepEqual(heard, [{ t: 'leader', hub: 'h' }]);
+    } finally {
+      delete g.SharedWorker;
+    }
   });
 
   it('channelSerials compare within an epoch only', () => {

@@ -222,16 +222,17 @@ export class Hub implements ConnectionHooks {
 
   private connectTab(tab: Tab): void {
     const { Action } = this.kit;
-    // The link is in memory: the tab has no idle deadline of its own (0; the hub has the real one).
-    const details: ConnectionDetails = {
-      ...(this.up.details as ConnectionDetails),
-      connectionKey: this.up.key ?? '',
-      maxIdleInterval: 0,
-    };
-    const clientId = tab.clientId ?? this.up.details?.clientId;
-    if (clientId) details.clientId = clientId;
+    const pm: ProtocolMessage = { action: Action.CONNECTED, connectionId: this.up.id };
+    // The server's details, as the tab: none if its CONNECTED had none (the tab then has what its own
+    // connection would). The link is in memory: no idle deadline of the tab's own (0; the hub has the real one).
+    const up = this.up.details;
+    if (up) {
+      const details: ConnectionDetails = { ...up, connectionKey: this.up.key ?? '', maxIdleInterval: 0 };
+      const clientId = tab.clientId ?? up.clientId;
+      if (clientId) details.clientId = clientId;
+      pm.connectionDetails = details;
+    }
     tab.connected = true;
-    const pm: ProtocolMessage = { action: Action.CONNECTED, connectionId: this.up.id, connectionDetails: details };
     this.post({
       t: 'pm',
       to: tab.id,

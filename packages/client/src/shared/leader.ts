@@ -14,9 +14,9 @@ import type { Realtime } from '../realtime.js';
 import type { Clock } from '../util/clock.js';
 import type { TransportContext } from '../transports/transport.js';
 import { Hub } from './hub.js';
-import { isToTab, type Medium } from './medium.js';
+import type { Medium } from './medium.js';
 import { startUpstream, type UpstreamClient } from './upstream.js';
-import { groupName, type ToHub, type ToTab } from './wire.js';
+import { groupName, isToHub, isToTab, type ToHub, type ToTab } from './wire.js';
 
 /** The part of BroadcastChannel used here. */
 export interface Bus {
@@ -85,7 +85,7 @@ export class LeaderMedium implements Medium {
   constructor(private readonly env: LeaderEnv) {
     this.tab = env.kit.randomId(9);
     this.bus = env.bus(env.group);
-    this.bus.onmessage = (ev) => this.heard(ev.data as ToHub | ToTab);
+    this.bus.onmessage = (ev) => this.heard(ev.data);
     env.lock(env.group, this.abort.signal, () => new Promise<void>((release) => void this.lead(release)));
     this.unwatch = env.pagehide(() => this.dispose());
   }
@@ -105,7 +105,8 @@ export class LeaderMedium implements Medium {
     return () => this.listeners.delete(fn);
   }
 
-  private heard(m: ToHub | ToTab): void {
+  /** What is said on the bus: a hub's message (checked: any script of the origin can post here), else nothing for this tab. */
+  private heard(m: unknown): void {
     if (!isToTab(m)) return;
     if (m.t === 'state') this.state = m;
     for (const fn of [...this.listeners]) fn(m);
@@ -125,10 +126,7 @@ export class LeaderMedium implements Medium {
       const recoveryKey = up.manager.createRecoveryKey();
       if (recoveryKey) this.say(bus, { t: 'state', hub: id, tab: this.tab, recoveryKey, holders: hub.holders() });
     };
-    bus.onmessage = (ev) => {
-      const m = ev.data as ToHub | ToTab;
-      if (!isToTab(m)) hub.receive(m);
-    };
+    bus.onmessage = (ev) => isToHub(ev.data) && hub.receive(ev.data);
     this.leading = { hub, bus, up, release };
     if (this.disposed) return this.stepDown();
     this.say(bus, { t: 'leader', hub: id });

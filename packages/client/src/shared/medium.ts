@@ -13,8 +13,3 @@ export interface Medium {
   /** The client is closed: leave (a leader hands the connection over). */
   dispose(): void;
 }
-
-/** Is this a hub's message (to tabs)? Tabs' and hubs' messages share the BroadcastChannel. */
-export function isToTab(m: ToHub | ToTab): m is ToTab {
-  return 'to' in m || m.t === 'leader' || m.t === 'state';
-}

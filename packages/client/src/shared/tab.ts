@@ -11,7 +11,7 @@ import type { ResolvedOptions } from '../options.js';
 import type { TransportName } from '../transports/names.js';
 import type { Transport, TransportContext, TransportModule, TransportSink } from '../transports/transport.js';
 import type { Medium } from './medium.js';
-import type { ToTab } from './wire.js';
+import { isTransportName, type ToTab } from './wire.js';
 
 /** A link with no hub yet says hello again this often (a leader may be starting). */
 export const HELLO_MS = 250;
@@ -99,7 +99,7 @@ export class Link implements Transport {
     if (m.hub !== this.hub) return;
     if (m.t === 'lost')
       return this.finish(new kit.ErrorInfo(m.error.message, m.error.code, m.error.statusCode), m.fatal);
-    if (m.transport) this.name = m.transport as TransportName;
+    if (isTransportName(m.transport)) this.name = m.transport;
     this.sink.onMessage(m.pm);
     if (m.pm.action === kit.Action.CLOSED) {
       this.finish(undefined);

@@ -5,6 +5,8 @@
  * real protocol upstream for all of them.
  */
 import type { ProtocolMessage } from '@encke/protocol/types';
+import type { TransportName } from '../transports/names.js';
+import type { IsArrayValue } from '../util/unknown.js';
 
 /** Which tabs hold each clientId entered on each channel: channel → clientId → tab ids. */
 export type Holders = Record<string, Record<string, string[]>>;
@@ -41,6 +43,63 @@ export interface WireError {
   message: string;
   code: number;
   statusCode: number;
+}
+
+// What comes over a BroadcastChannel or a SharedWorker's port is checked, not cast: any script of
+// the origin can post there. A message of another shape is ignored.
+
+type Fields = Record<string, unknown>;
+const isFields = (v: unknown): v is Fields => typeof v == 'object' && v !== null && !(Array.isArray as IsArrayValue)(v);
+const isString = (v: unknown): v is string => typeof v == 'string';
+const isStrings = (v: unknown): boolean => (Array.isArray as IsArrayValue)(v) && v.every(isString);
+const isRecordOf = (v: unknown, is: (x: unknown) => boolean): boolean => isFields(v) && Object.values(v).every(is);
+/** A ProtocolMessage as the codec checks one from a server (codec/codec.ts): an object with a numeric action. */
+const isPm = (v: unknown): v is ProtocolMessage => isFields(v) && typeof v.action == 'number';
+
+/**
+ * The transport names (names.ts's TRANSPORTS, checked complete by the type): a copy, as importing that
+ * list here would move it into a chunk of its own that the core loads (~130 B min+gzip, docs/client.md).
+ */
+const NAMES: Record<TransportName, 1> = {
+  web_socket: 1,
+  xhr_streaming: 1,
+  xhr_polling: 1,
+  polling: 1,
+  sse: 1,
+  jsonp: 1,
+  iframe: 1,
+  multipart: 1,
+};
+
+/** One of the transports a link can name as the shared connection's (a hub says which with CONNECTED). */
+export const isTransportName = (v: unknown): v is TransportName => isString(v) && Object.hasOwn(NAMES, v);
+
+/** A tab's message, as a hub takes it. */
+export function isToHub(m: unknown): m is ToHub {
+  if (!isFields(m)) return false;
+  if (m.t === 'init') return isFields(m.options);
+  if (!isString(m.tab)) return false;
+  if (m.t === 'open') return (m.clientId === undefined || isString(m.clientId)) && (m.noEcho ?? true) === true;
+  return m.t === 'bye' || (m.t === 'pm' && isPm(m.pm));
+}
+
+/** A hub's message, as a tab's link takes it. */
+export function isToTab(m: unknown): m is ToTab {
+  if (!isFields(m) || !isString(m.hub)) return false;
+  if (m.t === 'leader') return true;
+  if (m.t === 'state')
+    return isString(m.tab) && isString(m.recoveryKey) && isRecordOf(m.holders, (c) => isRecordOf(c, isStrings));
+  if (!isString(m.to)) return false;
+  if (m.t === 'pm') return isPm(m.pm) && (m.transport === undefined || isString(m.transport));
+  const e = m.error;
+  return (
+    m.t === 'lost' &&
+    typeof m.fatal == 'boolean' &&
+    isFields(e) &&
+    isString(e.message) &&
+    typeof e.code == 'number' &&
+    typeof e.statusCode == 'number'
+  );
 }
 
 /** Where a hub posts what it says to tabs. */

@@ -7,7 +7,7 @@
 import type { EntriesOf } from '../util/unknown.js';
 import type { TransportContext } from '../transports/transport.js';
 import type { Medium } from './medium.js';
-import { groupName, type ToHub, type ToTab } from './wire.js';
+import { groupName, isToTab, type ToHub, type ToTab } from './wire.js';
 
 /** Options that cannot (or must not) go to the worker. */
 const LOCAL_ONLY = new Set([
@@ -25,8 +25,9 @@ export function workerMedium(ctx: TransportContext): Medium {
   const worker = new SharedWorker(o.sharedWorkerUrl ?? '', { type: 'module', name: groupName(o) });
   const port = worker.port;
   const listeners = new Set<(m: ToTab) => void>();
-  port.onmessage = (ev: MessageEvent<ToTab>) => {
-    for (const fn of [...listeners]) fn(ev.data);
+  port.onmessage = (ev: MessageEvent<unknown>) => {
+    const m = ev.data;
+    if (isToTab(m)) for (const fn of [...listeners]) fn(m);
   };
   const options = Object.fromEntries(
     (Object.entries as EntriesOf)(o).filter(([k, v]) => !LOCAL_ONLY.has(k) && typeof v !== 'function'),

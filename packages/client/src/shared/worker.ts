@@ -7,7 +7,7 @@ import { kit } from '../kit.js';
 import { Realtime } from '../realtime.js';
 import { Hub } from './hub.js';
 import { startUpstream } from './upstream.js';
-import type { TabPost, ToHub } from './wire.js';
+import { isToHub, type TabPost, type ToHub } from './wire.js';
 
 const ports = new Map<string, MessagePort>();
 let hub: Hub | undefined;
@@ -31,5 +31,6 @@ function heard(port: MessagePort, m: ToHub): void {
 (globalThis as unknown as { onconnect: ((ev: MessageEvent) => void) | null }).onconnect = (ev) => {
   const port = ev.ports[0];
   if (!port) return;
-  port.onmessage = (e: MessageEvent<ToHub>) => heard(port, e.data);
+  // Checked, not cast: any script of the origin can connect to this worker and post to it.
+  port.onmessage = (e: MessageEvent<unknown>) => isToHub(e.data) && heard(port, e.data);
 };
