@@ -297,14 +297,16 @@ export class CometTransport implements Transport, ParkOwner, Parkable {
     if (socket.writableLength > this.ctx.options.maxOutboundBuffer) this.slowConsumer();
   }
 
-  /** The frame ends the recv: a parked poll's shared answer, or a stream's last chunk and end, in one write (`lastWay`). */
+  /** The frame ends the recv (a poll's shared answer, a stream's last chunk and end; `STREAM_ON`: not yet) in one write. */
   private writeLast(recv: Recv, frame: OutboundFrame): void {
     const { faults, options } = this.ctx;
     const way = streams.lastWay(recv, frame, this.replay === null, faults, options.maxOutboundBuffer);
     if (way === streams.BATCH_WAY) return writeAlone(this, frame);
     this.streamed = true;
-    this.recv = null;
-    this.lastRecvEnd = this.lastOutbound = this.ctx.clock.now();
+    if (way !== streams.STREAM_ON) {
+      this.recv = null;
+      this.lastRecvEnd = this.lastOutbound = this.ctx.clock.now();
+    }
     this.ctx.metrics.wrote('comet', streams.writeLastWay(way, recv, frame));
   }
 

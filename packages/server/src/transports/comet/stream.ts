@@ -110,14 +110,44 @@ export function streamLast(recv: Recv, parked: ParkedResponse, frame: OutboundFr
 export const BATCH_WAY = 0;
 const POLL_ANSWER = 1;
 const STREAM_LAST = 2;
+/** An ending stream gets the frame as its next chunk and stays open: the frame ended its share (`mayEndWith`). */
+export const STREAM_ON = 3;
+
+/**
+ * Most streams one fan-out frame ends. The heartbeat pass visits a twentieth of the connections at a
+ * time, each every interval, so the streams it finds past their lifetime come in bursts: at S7's churn
+ * (1,000 streams living 15-30 s) 7-20 of one slice's connections, all ended by the next fan-out frame,
+ * i.e. that many renewals (ends, next recvs read, heads written) in one fan-out in ~1 of 9 fan-outs
+ * and none in the others (bench/README, `cstrm4`). Four a frame spreads them over the next frames (at
+ * 20 messages a second, 80 ends a second against ~44 renewals per second per 1,000 streams); one still
+ * ending at its next visit ends there (as a quiet one does), so the spread holds a stream one interval
+ * at most.
+ */
+const MAX_ENDS_PER_FRAME = 4;
+/** The frame the last stream end went with, and how many more streams it may end. */
+let endingFrame: OutboundFrame | null = null;
+let endsLeft = 0;
+
+/** Whether `frame` may end one more stream (counted: at most `MAX_ENDS_PER_FRAME`). */
+function mayEndWith(frame: OutboundFrame): boolean {
+  if (frame !== endingFrame) {
+    endingFrame = frame;
+    endsLeft = MAX_ENDS_PER_FRAME;
+  }
+  if (endsLeft === 0) return false;
+  endsLeft--;
+  return true;
+}
 
 /**
  * How a fan-out's frame that ends `recv` goes out. A parked plain poll (`pollable`: its client does
  * not acknowledge answers) gets the frame's shared answer in one write (`answerParked`), as a
  * WebSocket gets the frame's bytes: no batch array, no framing choice, no answer built. A parked plain
  * stream past its lifetime gets the frame's chunk and its end in one write (`streamLast`), if they fit
- * in `maxBuffer`. Anything else goes the batch way, as does a frame that does not encode (dropped
- * there, reported once).
+ * in `maxBuffer`. A frame that has ended its share of streams (`mayEndWith`) goes to every other
+ * ending plain stream (parked or not) as its chunk alone (`STREAM_ON`): that stream ends after a later
+ * frame, or at its next visit. Anything else goes the batch way (an ending stream not parked ends
+ * there), as does a frame that does not encode (dropped there, reported once).
  */
 export function lastWay(
   recv: Recv,
@@ -127,15 +157,23 @@ export function lastWay(
   maxBuffer: number,
 ): number {
   if (pollable && parkedPoll(recv) !== null) return frame.encodes(recv.format, faults) ? POLL_ANSWER : BATCH_WAY;
-  const parked = endingParked(recv);
-  const chunk = parked === null ? null : frame.cometIfEncodes(recv.format, faults);
-  return parked === null || chunk === null || parked.writableLength + chunk.length > maxBuffer
-    ? BATCH_WAY
-    : STREAM_LAST;
+  const socket = recv.ending ? streamSocket(recv) : null;
+  const chunk = socket === null ? null : frame.cometIfEncodes(recv.format, faults);
+  if (socket === null || chunk === null || socket.writableLength + chunk.length > maxBuffer) return BATCH_WAY;
+  if (!mayEndWith(frame)) return STREAM_ON;
+  return endingParked(recv) === null ? BATCH_WAY : STREAM_LAST;
+}
+
+/** The socket of an open plain stream with chunked encoding (parked or not), ending or not; else null. */
+function streamSocket(recv: Recv): Socket | null {
+  if (!recv.open || recv.mode.framing !== undefined) return null;
+  if (recv.parked !== null) return recv.parked.socket;
+  return chunked(recv) ? recv.res!.socket : null;
 }
 
 /** Writes `frame` to `recv` the way `lastWay` chose (not the batch way); returns the bytes counted as written. */
 export function writeLastWay(way: number, recv: Recv, frame: OutboundFrame): number {
+  if (way === STREAM_ON) return streamOne(recv, streamSocket(recv)!, frame.cometChunk(recv.format));
   const parked = recv.parked;
   if (parked === null) return 0;
   if (way === POLL_ANSWER) return answerParked(parked, frame, recv.format);
