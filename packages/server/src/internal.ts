@@ -81,6 +81,7 @@ export { secretMatches } from './auth/secret.js';
 /** WebSocket framing (control-frames tests: a template's frame as the transport writes it). */
 export { wsFrame, WS_OPCODE_BINARY, WS_OPCODE_TEXT } from './wire/ws-framing.js';
 export { encodeMsgpackFast, msgpackBytes } from './wire/msgpack-value.js';
+export { encodeWithoutDerivedFields, isItemId, withoutDerivedFields } from './wire/derived-fields.js';
 /** Idle memory, second pass (issue 19): the session's on-demand state, derived secrets, lean attachments. */
 export { SessionFields } from './session/session-fields.js';
 export { Attachment } from './session/attachment.js';

@@ -5,6 +5,7 @@
  */
 import { encodeJson, type Format, type ProtocolMessage } from '@encke/protocol';
 import { encodeMsgpackFast } from './msgpack-value.js';
+import { encodeWithoutDerivedFields } from './derived-fields.js';
 import type { Faults } from '../util/faults.js';
 import { wsFrame, wsHeaderText, wsTextFrame, WS_OPCODE_BINARY, WS_OPCODE_TEXT } from './ws-framing.js';
 
@@ -60,8 +61,12 @@ export interface FrameEncoding {
 /**
  * The protocol's encoders for every frame without a template; msgpack written by msgpack-value.ts
  * (the encoder's bytes in about a third of its instructions), which hands anything unusual to the encoder.
+ * A MESSAGE frame's messages leave out the fields the client derives from the frame (derived-fields.ts).
  */
-const ENCODERS: FrameEncoding = { json: encodeJson, msgpack: encodeMsgpackFast };
+const ENCODERS: FrameEncoding = {
+  json: (pm) => encodeWithoutDerivedFields(pm, encodeJson),
+  msgpack: (pm) => encodeWithoutDerivedFields(pm, encodeMsgpackFast),
+};
 
 export class OutboundFrame {
   private jsonText: string | undefined = undefined;

@@ -9,6 +9,7 @@
 import {
   Action,
   MessageAction,
+  encodeJson,
   isArrayValue,
   isMutationAction,
   isPlainObject,
@@ -72,7 +73,9 @@ const ITEMS_MEMO = {};
 export function frameItems(frame: OutboundFrame): FrameItems {
   return frame.memo(ITEMS_MEMO, (f) => {
     const isMessage = f.pm.action === Action.MESSAGE;
-    const items = wireItems(f.json(), isMessage ? 'messages' : 'presence');
+    // The full messages (encodeJson of the frame's own ProtocolMessage), not the frame's realtime JSON: an
+    // event is a message alone, with no ProtocolMessage to derive its id, connectionId and timestamp from.
+    const items = wireItems(encodeJson(f.pm), isMessage ? 'messages' : 'presence');
     const channel = f.pm.channel;
     return {
       event: isMessage ? 'message' : 'presence',
