@@ -11,13 +11,12 @@
  * out between two visits (a stream still ending at its next visit would end there instead).
  */
 import assert from 'node:assert/strict';
-import { Agent } from 'node:http';
 import { after, before, describe, it } from 'node:test';
 import { Action, type ProtocolMessage } from '@encke/protocol';
 import { FakeClock } from '@encke/server/internal';
 import { eventually, rest } from './helpers/ably.js';
-import { JSON_TYPE, cometRequest } from './helpers/raw-comet.js';
-import { KEYS, startServer, type TestServer } from './helpers/server.js';
+import { RenewingStream } from './helpers/renewing-stream.js';
+import { startServer, type TestServer } from './helpers/server.js';
 
 /** Its heartbeat interval is a third of it, the 50 ms minimum: a sweep of one slice. */
 const MAX_IDLE_INTERVAL = 150;
@@ -28,72 +27,33 @@ const STREAMS = 10;
 const MAX_ENDS_PER_FRAME = 4;
 const PER_VISIT = 3;
 const CHANNEL = 'renewal-spread';
-const AUTH = `key=${encodeURIComponent(KEYS.full)}`;
 
-/** A streaming comet subscriber that renews its recv as ably-js does, keeping what each stream carried apart. */
-class Subscriber {
-  /** Per stream, in order: the names of the messages it carried. */
-  readonly streams: string[][] = [];
-  /** Per ended stream: what the test was doing when its end was read (`phase()`). */
+/** A streaming subscriber on CHANNEL that notes, per ended stream, what the test was doing when its end was read. */
+class Subscriber extends RenewingStream {
   readonly endedIn: string[] = [];
-  connectionId = '';
-  attached = false;
-  private key = '';
-  private running = true;
-  private readonly agent = new Agent({ keepAlive: true });
 
-  constructor(
-    private readonly port: number,
-    private readonly phase: () => string,
-  ) {}
-
-  async open(): Promise<void> {
-    void this.run(`/comet/connect?${AUTH}&heartbeats=true&v=6`);
-    await eventually(() => this.key !== '', 5000, 'CONNECTED');
-    const res = await cometRequest(this.port, `/comet/${this.key}/send?${AUTH}`, {
-      method: 'POST',
-      agent: this.agent,
-      body: JSON.stringify([{ action: Action.ATTACH, channel: CHANNEL }]),
-      headers: { 'content-type': JSON_TYPE },
-    });
-    assert.equal(res.status, 204);
-    await eventually(() => this.attached, 5000, 'ATTACHED');
+  constructor(port: number, phase: () => string) {
+    super(port, () => this.endedIn.push(phase()));
   }
 
-  private async run(first: string): Promise<void> {
-    let path = first;
-    while (this.running) {
-      const names: string[] = [];
-      this.streams.push(names);
-      await cometRequest(this.port, path, {
-        agent: this.agent,
-        headers: { accept: JSON_TYPE },
-        onBatch: (batch) => {
-          for (const pm of batch) this.take(pm, names);
-        },
-      }).catch(() => (this.running = false));
-      if (this.running) this.endedIn.push(this.phase());
-      path = `/comet/${this.key}/recv?${AUTH}`;
-    }
+  override async open(): Promise<void> {
+    await super.open();
+    await this.send([{ action: Action.ATTACH, channel: CHANNEL }]);
+    await eventually(() => this.carried((pm) => pm.action === Action.ATTACHED), 5000, 'ATTACHED');
   }
 
-  private take(pm: ProtocolMessage, names: string[]): void {
-    if (pm.action === Action.CONNECTED) {
-      this.connectionId = pm.connectionId!;
-      this.key = pm.connectionDetails!.connectionKey!;
-    } else if (pm.action === Action.ATTACHED) this.attached = true;
-    else if (pm.action === Action.MESSAGE) for (const m of pm.messages ?? []) names.push(m.name ?? '');
+  /** Per stream, in order: the names of the messages it carried. */
+  names(): string[][] {
+    return this.streams.map((s) => s.flatMap((pm) => (pm.action === Action.MESSAGE ? namesIn(pm) : [])));
   }
 
   got(name: string): boolean {
-    return this.streams.some((s) => s.includes(name));
+    return this.carried((pm) => pm.action === Action.MESSAGE && namesIn(pm).includes(name));
   }
+}
 
-  async close(): Promise<void> {
-    this.running = false;
-    await cometRequest(this.port, `/comet/${this.key}/close?${AUTH}`, { agent: this.agent }).catch(() => undefined);
-    this.agent.destroy();
-  }
+function namesIn(pm: ProtocolMessage): string[] {
+  return (pm.messages ?? []).map((m) => m.name ?? '');
 }
 
 describe('comet stream renewals spread over fan-outs (fake clock)', () => {
@@ -140,7 +100,7 @@ describe('comet stream renewals spread over fan-outs (fake clock)', () => {
         assert.ok(n <= MAX_ENDS_PER_FRAME, `${n} streams ended with ${p} (${seen})`);
       }
       // Nothing lost or reordered across the renewals.
-      for (const s of subs) assert.deepEqual(s.streams.flat(), names);
+      for (const s of subs) assert.deepEqual(s.names().flat(), names);
     } finally {
       await Promise.all(subs.map((s) => s.close()));
     }

@@ -7,79 +7,24 @@
  * whether the visit cut the stream, before the client could have opened the next one.
  */
 import assert from 'node:assert/strict';
-import { Agent } from 'node:http';
 import { after, before, describe, it } from 'node:test';
 import { Action, type ProtocolMessage } from '@encke/protocol';
 import { FakeClock, slicesFor } from '@encke/server/internal';
 import { eventually } from './helpers/ably.js';
-import { JSON_TYPE, cometRequest } from './helpers/raw-comet.js';
-import { KEYS, startServer, type TestServer } from './helpers/server.js';
+import { RenewingStream } from './helpers/renewing-stream.js';
+import { startServer, type TestServer } from './helpers/server.js';
 
 const MAX_IDLE_INTERVAL = 15_000;
 /** The node's heartbeat interval for that maxIdleInterval (a third of it): each connection's visit period. */
 const HEARTBEAT_INTERVAL = MAX_IDLE_INTERVAL / 3;
 const MAX_STREAM = 20_000;
 const STEP = HEARTBEAT_INTERVAL / slicesFor(HEARTBEAT_INTERVAL);
-const AUTH = `key=${encodeURIComponent(KEYS.full)}`;
 
-/** A streaming comet connection that renews its recv as ably-js does, keeping what each stream carried apart. */
-class Streams {
-  readonly streams: ProtocolMessage[][] = [];
-  connectionId = '';
-  private key = '';
-  private running = true;
-  private readonly agent = new Agent({ keepAlive: true });
-
-  constructor(private readonly port: number) {}
-
-  async open(): Promise<void> {
-    void this.run(`/comet/connect?${AUTH}&heartbeats=true&v=6`);
-    await eventually(() => this.key !== '', 5000, 'CONNECTED');
-  }
-
-  private async run(first: string): Promise<void> {
-    let path = first;
-    while (this.running) {
-      const got: ProtocolMessage[] = [];
-      this.streams.push(got);
-      await cometRequest(this.port, path, {
-        agent: this.agent,
-        headers: { accept: JSON_TYPE },
-        onBatch: (batch) => {
-          for (const pm of batch) {
-            got.push(pm);
-            if (pm.action === Action.CONNECTED) {
-              this.connectionId = pm.connectionId!;
-              this.key = pm.connectionDetails!.connectionKey!;
-            }
-          }
-        },
-      }).catch(() => (this.running = false));
-      path = `/comet/${this.key}/recv?${AUTH}`;
-    }
-  }
-
-  /** A client HEARTBEAT with `id`; resolves once its answer came down a stream (a batch written to it). */
-  async ping(id: string): Promise<void> {
-    const res = await cometRequest(this.port, `/comet/${this.key}/send?${AUTH}`, {
-      method: 'POST',
-      agent: this.agent,
-      body: JSON.stringify([{ action: Action.HEARTBEAT, id }]),
-      headers: { 'content-type': JSON_TYPE },
-    });
-    assert.equal(res.status, 204);
-    await eventually(() => this.answered(id), 5000, `HEARTBEAT ${id} answered`);
-  }
-
-  private answered(id: string): boolean {
-    return this.streams.some((s) => s.some((pm) => pm.action === Action.HEARTBEAT && pm.id === id));
-  }
-
-  async close(): Promise<void> {
-    this.running = false;
-    await cometRequest(this.port, `/comet/${this.key}/close?${AUTH}`, { agent: this.agent }).catch(() => undefined);
-    this.agent.destroy();
-  }
+/** A client HEARTBEAT with `id`; resolves once its answer came down a stream (a batch written to it). */
+async function ping(client: RenewingStream, id: string): Promise<void> {
+  await client.send([{ action: Action.HEARTBEAT, id }]);
+  const answer = (pm: ProtocolMessage): boolean => pm.action === Action.HEARTBEAT && pm.id === id;
+  await eventually(() => client.carried(answer), 5000, `HEARTBEAT ${id} answered`);
 }
 
 describe('comet stream renewal (fake clock)', () => {
@@ -92,7 +37,7 @@ describe('comet stream renewal (fake clock)', () => {
   after(() => ts.close());
 
   it('a stream written to since its last visit is not cut at the visit that finds it expired, but right after its next batch', async () => {
-    const client = new Streams(ts.port);
+    const client = new RenewingStream(ts.port);
     await client.open();
     const held = (): boolean => ts.server.inspect.connection(client.connectionId)?.cometRecvHeld === true;
     try {
@@ -100,7 +45,7 @@ describe('comet stream renewal (fake clock)', () => {
       // Past every lifetime and the visit after it; a batch written before every visit.
       for (let t = 0, i = 0; t <= MAX_STREAM + HEARTBEAT_INTERVAL; t += STEP, i++) {
         ids.push(`p${i}`);
-        await client.ping(`p${i}`);
+        await ping(client, `p${i}`);
         // A stream ended by that batch: the client's next recv is held again before the clock moves.
         await eventually(held, 5000, 'the next recv held');
         clock.advance(STEP);
