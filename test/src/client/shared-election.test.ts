@@ -19,7 +19,7 @@ import {
 } from '@encke/client/internal/shared/leader';
 import { HELLO_MS, Link } from '@encke/client/internal/shared/tab';
 import type { UpstreamClient } from '@encke/client/internal/shared/upstream';
-import type { ToHub, ToTab } from '@encke/client/internal/shared/wire';
+import { isToHub, type ToHub, type ToTab } from '@encke/client/internal/shared/wire';
 import { FakeClock } from '../helpers/fake-clock.js';
 import { FakeUpstream, message, serial } from '../helpers/fake-upstream.js';
 import { jsonObject } from '../helpers/json.js';
@@ -125,6 +125,17 @@ function browser(): Browser {
   return b;
 }
 
+/** A leader whose connection starts only when `release` is called (until then, no hub answers). */
+function slowLeader(b: Browser): { leader: LeaderMedium; release: () => void } {
+  const env = b.env();
+  let start: (() => void) | undefined;
+  const slow: LeaderEnv = {
+    ...env,
+    upstream: (r) => new Promise((resolve) => (start = () => void env.upstream(r).then(resolve))),
+  };
+  return { leader: new LeaderMedium(slow), release: () => start?.() };
+}
+
 /** A tab's link over a medium, recording what its connection would hear. */
 function link(
   b: Browser,
@@ -162,26 +173,19 @@ describe('@encke/client shared connection: leader election over BroadcastChannel
 
   it('a link with no leader yet says hello every HELLO_MS until one answers', async () => {
     const b = browser();
-    const env = b.env();
-    let release: (() => void) | undefined;
     // The leader's connection takes a while to start.
-    const slow: LeaderEnv = {
-      ...env,
-      upstream: (r) => new Promise((resolve) => (release = () => void env.upstream(r).then(resolve))),
-    };
-    const leader = new LeaderMedium(slow);
+    const { leader, release } = slowLeader(b);
     const follower = new LeaderMedium(b.env());
     const l = link(b, follower, 'f');
     const hellos: ToHub[] = [];
     const spy = b.buses.make('encke:test');
     spy.onmessage = (ev) => {
-      const m = ev.data as ToHub;
-      if (m.t === 'open') hellos.push(m);
+      if (isToHub(ev.data) && ev.data.t === 'open') hellos.push(ev.data);
     };
     await b.clock.advance(HELLO_MS * 4);
     assert.ok(hellos.length >= 4, `${hellos.length} hellos`);
     assert.equal(l.heard.length, 0);
-    release?.();
+    release();
     await b.clock.advance(HELLO_MS);
     assert.ok(leader.leader);
     assert.equal(l.heard[0]?.action, Action.CONNECTED);
@@ -258,13 +262,7 @@ describe('@encke/client shared connection: what any script of the origin posts o
 
   it('a tab ignores hub messages of another shape: no forged hub takes its link, no forged state or loss counts', async () => {
     const b = browser();
-    const env = b.env();
-    let release: (() => void) | undefined;
-    const slow: LeaderEnv = {
-      ...env,
-      upstream: (r) => new Promise((resolve) => (release = () => void env.upstream(r).then(resolve))),
-    };
-    const leader = new LeaderMedium(slow);
+    const { leader, release } = slowLeader(b);
     const follower = new LeaderMedium(b.env());
     const l = link(b, follower, 'f');
     const tab = follower.tab;
@@ -287,7 +285,7 @@ describe('@encke/client shared connection: what any script of the origin posts o
     assert.deepEqual(l.closed, [], 'the link did not end');
     assert.equal(follower.state, undefined, 'no state taken from a forged message');
     assert.equal(leader.state, undefined);
-    release?.();
+    release();
     await b.clock.advance(HELLO_MS);
     assert.equal(l.heard[0]?.action, Action.CONNECTED, 'the real hub connects the link');
   });
