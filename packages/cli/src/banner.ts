@@ -13,8 +13,6 @@ export interface BannerInput {
   devKey?: { key: string; file: string; created: boolean };
   /** Where the chat demo and the admin dashboard are (web.ts), when they are on. */
   web?: readonly string[];
-  /** V8 flags set for the server (tune.ts); none: V8's defaults. */
-  v8?: readonly string[];
 }
 
 /** The server's base URL as people reach it (`http://127.0.0.1:8080`). */
@@ -23,7 +21,7 @@ export function baseUrl(address: AddressInfo, tls: boolean): string {
   return `${tls ? 'https' : 'http'}://${host}:${address.port}`;
 }
 
-export function banner({ version, address, tls, sandbox, devKey, web, v8 }: BannerInput): string {
+export function banner({ version, address, tls, sandbox, devKey, web }: BannerInput): string {
   const url = baseUrl(address, tls);
   const lines = [`encke ${version} is running on ${url} (health: ${url}/health, readiness: ${url}/ready)`];
   if (sandbox) lines.push('Sandbox mode: POST /apps creates an app.', `WARNING: ${SANDBOX_WARNING}`);
@@ -37,10 +35,5 @@ export function banner({ version, address, tls, sandbox, devKey, web, v8 }: Bann
     );
   }
   if (web) lines.push(...web);
-  lines.push(
-    v8 && v8.length > 0
-      ? `V8 tier-up tuned for a message server: ${v8.join(' ')} (ENCKE_V8_TUNING=off for V8's defaults).`
-      : "V8's default tier-up thresholds (ENCKE_V8_TUNING=off).",
-  );
   return `\n${lines.join('\n')}\n\n`;
 }

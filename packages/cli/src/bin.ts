@@ -1,5 +1,3 @@
-// First: V8's tier-up thresholds, before the server's code first runs (tune.ts).
-import './tune.js';
 import { main } from './cli.js';
 
 // Exit as soon as the command is done: a stopped server may still hold timers or sockets that

@@ -13,7 +13,6 @@ import { loadOrCreateDevKey, type DevKey } from './dev-key.js';
 import { CliError, ExitCode, startError } from './errors.js';
 import { createLogger } from './log.js';
 import { onStop } from './signals.js';
-import { v8Tuning } from './tune.js';
 import { devApp, webBanner } from './web.js';
 
 export { parseCommand, USAGE, VALID_FLAGS, DEV_KEY_FILE, type ParsedCommand, type ServeCommand } from './args.js';
@@ -52,7 +51,6 @@ export async function main(argv: string[]): Promise<number> {
 }
 
 async function serve(cmd: ServeCommand): Promise<number> {
-  if (v8Tuning.problem !== undefined) throw new CliError(v8Tuning.problem, ExitCode.usage);
   const logger = createLogger(cmd.logLevel, cmd.logFormat);
   exitOnUncaught(logger);
   let devKey: DevKey | undefined;
@@ -85,7 +83,6 @@ async function serve(cmd: ServeCommand): Promise<number> {
       sandbox: cmd.options.sandbox === true,
       devKey: devKey && file !== undefined ? { ...devKey, file } : undefined,
       web: webBanner(baseUrl(address, cmd.options.tlsCert !== undefined), cmd.options, cmd.web),
-      v8: v8Tuning.flags,
     }),
   );
   return stopping;

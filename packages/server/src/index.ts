@@ -34,7 +34,6 @@ export type * from './engine/app-store.js';
 export { formatSerial, parseSerial } from './engine/serial.js';
 export { systemClock, type Clock, type TimerHandle } from './util/clock.js';
 export { silentLogger, type Logger } from './util/logger.js';
-export { tuneV8, V8_TUNING, V8_TUNING_ENV } from './util/v8-tuning.js';
 export {
   Metrics,
   type MetricsSnapshot,
