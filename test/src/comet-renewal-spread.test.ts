@@ -11,12 +11,12 @@
  * out between two visits (a stream still ending at its next visit would end there instead).
  */
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import { Action, type ProtocolMessage } from '@encke/protocol';
 import { FakeClock } from '@encke/server/internal';
 import { eventually, rest } from './helpers/ably.js';
 import { RenewingStream } from './helpers/renewing-stream.js';
-import { startServer, type TestServer } from './helpers/server.js';
+import { serverPerSuite } from './helpers/suite.js';
 
 /** Its heartbeat interval is a third of it, the 50 ms minimum: a sweep of one slice. */
 const MAX_IDLE_INTERVAL = 150;
@@ -57,15 +57,11 @@ function namesIn(pm: ProtocolMessage): string[] {
 }
 
 describe('comet stream renewals spread over fan-outs (fake clock)', () => {
-  let ts: TestServer;
-  let clock: FakeClock;
-  before(async () => {
-    clock = new FakeClock(Date.now());
-    ts = await startServer({ clock, maxIdleInterval: MAX_IDLE_INTERVAL, maxCometStreamDuration: MAX_STREAM });
-  });
-  after(() => ts.close());
+  const clock = new FakeClock(Date.now());
+  const suite = serverPerSuite({ clock, maxIdleInterval: MAX_IDLE_INTERVAL, maxCometStreamDuration: MAX_STREAM });
 
   it(`a fan-out frame ends at most ${MAX_ENDS_PER_FRAME} streams; the others end after the next frames, nothing lost`, async () => {
+    const ts = suite.ts;
     let phase = 'open';
     const subs: Subscriber[] = [];
     for (let i = 0; i < STREAMS; i++) subs.push(new Subscriber(ts.port, () => phase));

@@ -7,12 +7,12 @@
  * whether the visit cut the stream, before the client could have opened the next one.
  */
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import { Action, type ProtocolMessage } from '@encke/protocol';
 import { FakeClock, slicesFor } from '@encke/server/internal';
 import { eventually } from './helpers/ably.js';
 import { RenewingStream } from './helpers/renewing-stream.js';
-import { startServer, type TestServer } from './helpers/server.js';
+import { serverPerSuite } from './helpers/suite.js';
 
 const MAX_IDLE_INTERVAL = 15_000;
 /** The node's heartbeat interval for that maxIdleInterval (a third of it): each connection's visit period. */
@@ -28,15 +28,11 @@ async function ping(client: RenewingStream, id: string): Promise<void> {
 }
 
 describe('comet stream renewal (fake clock)', () => {
-  let ts: TestServer;
-  let clock: FakeClock;
-  before(async () => {
-    clock = new FakeClock(Date.now());
-    ts = await startServer({ clock, maxIdleInterval: MAX_IDLE_INTERVAL, maxCometStreamDuration: MAX_STREAM });
-  });
-  after(() => ts.close());
+  const clock = new FakeClock(Date.now());
+  const suite = serverPerSuite({ clock, maxIdleInterval: MAX_IDLE_INTERVAL, maxCometStreamDuration: MAX_STREAM });
 
   it('a stream written to since its last visit is not cut at the visit that finds it expired, but right after its next batch', async () => {
+    const ts = suite.ts;
     const client = new RenewingStream(ts.port);
     await client.open();
     const held = (): boolean => ts.server.inspect.connection(client.connectionId)?.cometRecvHeld === true;
