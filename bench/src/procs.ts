@@ -74,9 +74,13 @@ export class ServerProcess {
   /** Starts a server of `kind`; `args` follow the kind on main.js' command line. */
   static async start(kind: ServerKind, args: readonly string[] = [], how: ServerStart = {}): Promise<ServerProcess> {
     const profileDir = process.env.BENCH_CPU_PROF;
+    // BENCH_SERVER_NODE_ARGS: node options for the server process alone (a diagnostic: `--trace-deopt`,
+    // `--trace-turbo-inlining`, `--perf-basic-prof`), space-separated; NODE_OPTIONS would reach the generator too.
+    const extra = process.env.BENCH_SERVER_NODE_ARGS?.split(' ').filter((a) => a !== '') ?? [];
     const execArgv = [
       '--expose-gc',
       ...(profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : []),
+      ...extra,
       ...(how.nodeArgs ?? []),
     ];
     // A wrapper (valgrind) runs node itself: fork starts `execPath ...execArgv main.js`, so node
