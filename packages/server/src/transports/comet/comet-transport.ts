@@ -21,16 +21,17 @@
  *   coming back with an older position gets the frames after it again.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Socket } from 'node:net';
 import { Action, type AblyError, type Format } from '@encke/protocol';
 import type { NodeContext } from '../../context.js';
 import type { ConnectionIssued, Inbound, Transport, TransportOwner } from '../../session/port.js';
 import { ParkedResponse, type NextRequestReader, type ParkOwner, type Parkable } from '../../http/parked.js';
-import type { TimerHandle } from '../../util/clock.js';
 import { compactTime } from '../../util/compact-time.js';
 import { OutboundFrame, encodableFrames, writeAlone } from '../../wire/frame.js';
 import type { RecvMode } from './framing/select.js';
-import { buffered, destroyRecv, heldRecv, recvExpiry, type RecvResponse, respond, type Recv } from './recv.js';
-import { REPLAY_FRAMES, RecvReplay, sseEventId } from './replay.js';
+import { answerRecv, buffered, destroyRecv, heldRecv, recvExpiry, type RecvResponse, type Recv } from './recv.js';
+import { sseEventId } from './replay.js';
+import { CometState } from './state.js';
 import * as streams from './stream.js';
 import { acceptedFormat } from './wire.js';
 
@@ -46,31 +47,11 @@ export interface CometKeys {
   readonly nextRequest: NextRequestReader | undefined;
 }
 
-export class CometTransport implements Transport, ParkOwner, Parkable {
+export class CometTransport extends CometState implements Transport, ParkOwner, Parkable {
   readonly kind = 'comet' as const;
-  private owner: TransportOwner | null = null;
-  /** The connection's id once a CONNECTED went through this transport (its keys are registered under it). */
-  private connectionId: string | undefined = undefined;
-  /** The newest connection key this transport carried (SSE event ids name it). */
-  private key = '';
-  /**
-   * What the SSE streams or acknowledged polls of this connection wrote, until the client confirms
-   * it; null until an SSE stream is used or unless the connect asked for acknowledged polling.
-   */
-  private replay: RecvReplay | null = null;
-  private recv: Recv | null = null;
-  private queue: OutboundFrame[] = [];
-  private ended = false;
-  private lastRecvEnd: number;
-  /** The held recv was cut by the client side; the transport is gone at the next tick unless another recv comes. */
-  private recvAborted = false;
-  private lastOutbound: number;
-  /** A batch was streamed since the last heartbeat visit (`tick` turns it into `lastOutbound`: a delivery reads no clock). */
-  private streamed = false;
-  private linger: TimerHandle | undefined = undefined;
 
   constructor(
-    private readonly ctx: NodeContext,
+    ctx: NodeContext,
     private readonly registry: CometKeys,
     /** The connection's body format; a request's `Accept` may ask for the other one. */
     readonly format: Format,
@@ -79,12 +60,7 @@ export class CometTransport implements Transport, ParkOwner, Parkable {
     /** The client acknowledges polled answers (`ack=0` on connect): each carries its position. */
     acknowledged = false,
   ) {
-    this.lastRecvEnd = this.lastOutbound = ctx.clock.now();
-    if (acknowledged) this.replay = this.newReplay();
-  }
-
-  private newReplay(): RecvReplay {
-    return new RecvReplay(Math.min(this.ctx.options.maxCometQueue, REPLAY_FRAMES));
+    super(ctx, acknowledged);
   }
 
   get isEnded(): boolean {
@@ -167,17 +143,14 @@ export class CometTransport implements Transport, ParkOwner, Parkable {
       // Lingering only to tell the client why the connection ended (after what it missed, if it says).
       const frames = this.queue;
       this.finish(false);
-      this.replay?.record(frames);
-      this.ctx.metrics.wrote(
-        'comet',
-        respond(res, again ? [...again, ...frames] : frames, format, mode.framing, this.replay?.count),
-      );
+      this.ctx.metrics.wrote('comet', answerRecv(res, frames, again, format, mode.framing, this.replay));
       return;
     }
     if (this.recv) this.endRecv([]);
     this.recvAborted = false;
     const recv = heldRecv(res, format, mode, recvExpiry(mode, this.ctx.clock, this.ctx.options.maxCometStreamDuration));
     this.recv = recv;
+    this.direct = null;
     recv.res?.on('close', () => this.recvClosed(recv));
     if (again && again.length > 0 && mode.stream) {
       this.ctx.metrics.wrote('comet', streams.streamBatch(recv, again, sseEventId(this.key, this.replay!.count)));
@@ -210,6 +183,7 @@ export class CometTransport implements Transport, ParkOwner, Parkable {
     if (!parked) return;
     recv.parked = parked;
     recv.res = null;
+    this.direct = null;
   }
 
   parkedClosed(parked: ParkedResponse): void {
@@ -225,6 +199,7 @@ export class CometTransport implements Transport, ParkOwner, Parkable {
   private recvClosed(recv: Recv): void {
     if (this.recv !== recv) return;
     this.recv = null;
+    this.direct = null;
     this.lastRecvEnd = this.ctx.clock.now();
     // An EventSource reconnects by itself (Last-Event-ID): wait for it as for any next recv.
     this.recvAborted = recv.mode.framing?.name !== 'sse';
@@ -256,15 +231,12 @@ export class CometTransport implements Transport, ParkOwner, Parkable {
   private endRecv(frames: readonly OutboundFrame[], again?: readonly OutboundFrame[]): void {
     const recv = this.recv!;
     this.recv = null;
+    this.direct = null;
     this.lastRecvEnd = this.lastOutbound = this.ctx.clock.now();
     if (recv.open) return this.ctx.metrics.wrote('comet', streams.streamEnd(recv, frames));
     const replay = recv.mode.stream ? null : this.replay;
-    replay?.record(frames);
-    const answer = again && again.length > 0 ? [...again, ...frames] : frames;
-    this.ctx.metrics.wrote(
-      'comet',
-      respond(recv.parked ?? recv.res!, answer, recv.format, recv.mode.framing, replay?.count),
-    );
+    const res = recv.parked ?? recv.res!;
+    this.ctx.metrics.wrote('comet', answerRecv(res, frames, again, recv.format, recv.mode.framing, replay));
   }
 
   // ---- Transport --------------------------------------------------------------------------------
@@ -284,17 +256,34 @@ export class CometTransport implements Transport, ParkOwner, Parkable {
 
   /** A fan-out's frame: on an open plain stream its shared chunk in one write (stream.ts), else `writeLast`. */
   writeOne(frame: OutboundFrame): void {
-    const recv = this.ended ? null : this.recv;
-    if (recv === null) return writeAlone(this, frame);
-    const socket = streams.directSocket(recv);
-    if (socket === null) return this.writeLast(recv, frame);
-    // A frame no encoder takes is dropped here, for this connection only (reported as a fault).
-    const chunk = frame.cometIfEncodes(recv.format, this.ctx.faults);
+    const socket = this.direct ?? this.directFor(frame);
+    if (socket === null) return;
+    const chunk = frame.cometIfEncodes(this.directFormat, this.ctx.faults);
     if (chunk === null) return;
     this.streamed = true;
-    this.ctx.metrics.wrote('comet', streams.streamOne(recv, socket, chunk));
+    socket.write(chunk);
+    this.ctx.metrics.wrote('comet', chunk.length);
     // (Not ending, not a forever-iframe: the stream goes on after this frame.)
     if (socket.writableLength > this.ctx.options.maxOutboundBuffer) this.slowConsumer();
+  }
+
+  /**
+   * `writeOne` without a `direct` socket: the held recv's, kept in `direct`, if the frame goes to it as
+   * its chunk alone; else null, the frame gone another way (or dropped: no encoder takes it, a fault).
+   */
+  private directFor(frame: OutboundFrame): Socket | null {
+    const recv = this.ended ? null : this.recv;
+    const socket = recv === null ? null : streams.directSocket(recv);
+    if (socket === null || recv === null) {
+      if (recv === null) writeAlone(this, frame);
+      else this.writeLast(recv, frame);
+      return null;
+    }
+    const chunk = frame.cometIfEncodes(recv.format, this.ctx.faults);
+    if (chunk === null) return null;
+    recv.bytes += chunk.length; // (the one direct chunk `Recv.bytes` counts)
+    this.directFormat = recv.format;
+    return (this.direct = socket);
   }
 
   /** The frame ends the recv (a poll's shared answer, a stream's last chunk and end; `STREAM_ON`: not yet) in one write. */
@@ -305,6 +294,7 @@ export class CometTransport implements Transport, ParkOwner, Parkable {
     this.streamed = true;
     if (way !== streams.STREAM_ON) {
       this.recv = null;
+      this.direct = null;
       this.lastRecvEnd = this.lastOutbound = this.ctx.clock.now();
     }
     this.ctx.metrics.wrote('comet', streams.writeLastWay(way, recv, frame));
@@ -350,8 +340,9 @@ export class CometTransport implements Transport, ParkOwner, Parkable {
       // Until the client's next recv arrives, what is published waits. A stream written to since
       // the last visit ends right after its next batch, when the channel has just delivered;
       // one that was quiet ends now (so does one that is still ending at the next visit).
-      if (this.streamed) recv.ending = true;
-      else return this.endRecv([]);
+      if (!this.streamed) return this.endRecv([]);
+      recv.ending = true;
+      this.direct = null;
     } else if (recv.ending) return this.endRecv([]);
     if (this.streamed) {
       // Written since the last visit (at most an interval ago): not idle towards the client.
@@ -385,6 +376,7 @@ export class CometTransport implements Transport, ParkOwner, Parkable {
   private finish(abort: boolean): void {
     this.ended = true;
     this.queue = [];
+    this.direct = null;
     this.ctx.clock.clearTimeout(this.linger);
     this.linger = undefined;
     if (this.recv) {

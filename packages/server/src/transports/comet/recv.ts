@@ -13,6 +13,7 @@ import { compactTime } from '../../util/compact-time.js';
 import { OutboundFrame, httpChunk } from '../../wire/frame.js';
 import type { Framing, FramingName } from './framing/framing.js';
 import type { RecvMode } from './framing/select.js';
+import type { RecvReplay } from './replay.js';
 import { contentType, encodeBatch, jsonBatch, jsonBatchBytes } from './wire.js';
 
 /** A held recv: the response frames are written to. */
@@ -32,7 +33,11 @@ export interface Recv {
    * batch (or at the next heartbeat visit if none comes), not between two of them.
    */
   ending: boolean;
-  /** Bytes written to the stream so far (the forever-iframe's budget). */
+  /**
+   * Bytes written to the stream so far (the forever-iframe's budget; 0: nothing written yet). A plain
+   * stream's fan-out chunks after its first direct one (CometTransport's `direct`) are not counted here:
+   * no framing has a budget, only whether anything was written matters.
+   */
   bytes: number;
 }
 
@@ -205,6 +210,23 @@ export function respond(
   if ('answer' in res) res.answer(status, headers, body);
   else res.writeHead(status, headers).end(body);
   return length;
+}
+
+/**
+ * A whole answer to a recv (`respond`): what the client said it missed (`again`, already recorded)
+ * and `frames`, which `replay` (the client acknowledges: the answer carries its position) records.
+ * Returns the body's size in bytes.
+ */
+export function answerRecv(
+  res: RecvResponse,
+  frames: readonly OutboundFrame[],
+  again: readonly OutboundFrame[] | undefined,
+  format: Format,
+  framing: Framing | undefined,
+  replay: RecvReplay | null,
+): number {
+  replay?.record(frames);
+  return respond(res, again && again.length > 0 ? [...again, ...frames] : frames, format, framing, replay?.count);
 }
 
 /**
