@@ -15,10 +15,12 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { after, before, describe, it } from 'node:test';
 import { decode } from '@msgpack/msgpack';
 import { Action } from '@encke/protocol';
+import { FakeClock } from '@encke/server/internal';
 import { eventually, rest } from './helpers/ably.js';
 import { cometRequest, jsonLineMessages } from './helpers/raw-comet.js';
 import { KEYS, startServer, type TestServer } from './helpers/server.js';
 import { SocketWriteSpy } from './helpers/socket-write-spy.js';
+import { serverPerSuite } from './helpers/suite.js';
 
 const FULL = `key=${encodeURIComponent(KEYS.full)}`;
 const HEAD_END = Buffer.from('\r\n\r\n');
@@ -292,5 +294,51 @@ describe('comet streams: a stream past its lifetime ends with its last fan-out f
     const body = second.subarray(second.indexOf(HEAD_END) + HEAD_END.length).toString('latin1');
     assert.equal(body, '3\r\n[]\n\r\n0\r\n\r\n');
     raw.socket.destroy();
+  });
+
+  it('a renewed stream that got fan-out frames ends with them, without an empty array', async () => {
+    const channel = 'direct-renewed-frames';
+    const stream = await openStream(ts, channel);
+    const { raw, id, key } = stream;
+    await eventually(() => ts.server.inspect.connection(id)?.cometRecvParked === true, 3000, 'parked');
+    await publishUntilEnded(ts, channel, [stream]);
+    const first = raw.bytes.length;
+    const rawRecvs = ts.server.inspect.cometRawRecvs;
+    raw.socket.write(`GET /comet/${key}/recv?${FULL} HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n`);
+    await eventually(() => ts.server.inspect.cometRawRecvs === rawRecvs + 1, 3000, 'renewal read raw');
+    // Fan-out frames go to the renewed stream straight to its socket (the transport's `direct`)...
+    for (const data of ['renewed-1', 'renewed-2']) {
+      await rest(ts, 'json').channels.get(channel).publish('n', data);
+      await eventually(() => raw.bytes.subarray(first).includes(data), 3000, data);
+    }
+    // ...and the stream ends with them: the client drops the transport, the stream's end alone follows.
+    assert.equal((await cometRequest(ts.port, `/comet/${key}/disconnect?${FULL}`)).status, 204);
+    await eventually(() => ended(raw), 3000, 'the renewed stream ended');
+    const second = raw.bytes.subarray(first);
+    const body = second.subarray(second.indexOf(HEAD_END) + HEAD_END.length).toString('latin1');
+    assert.match(body, /^[0-9a-f]+\r\n\[\{.*renewed-1.*\}\]\n\r\n[0-9a-f]+\r\n\[\{.*renewed-2.*\}\]\n\r\n0\r\n\r\n$/s);
+    raw.socket.destroy();
+  });
+});
+
+describe('comet streams: a stream cut by its client (fake clock: no visit ends the transport meanwhile)', () => {
+  const suite = serverPerSuite({ clock: new FakeClock(Date.now()), maxIdleInterval: 15_000 });
+
+  it('frames published after the cut wait for the next recv, none is written to the cut socket', async () => {
+    const ts = suite.ts;
+    const channel = 'direct-cut';
+    const { raw, id, key } = await openStream(ts, channel);
+    await rest(ts, 'json').channels.get(channel).publish('n', 'before-cut');
+    await eventually(() => raw.bytes.includes('before-cut'), 3000, 'a frame written straight to the stream');
+    raw.socket.destroy();
+    await eventually(() => ts.server.inspect.connection(id)?.cometRecvHeld === false, 3000, 'the cut seen');
+    const bytesOut = ts.server.metrics.snapshot().bytesOut.comet;
+    await rest(ts, 'json').channels.get(channel).publish('n', 'after-cut');
+    // (Waits for the fan-out: a recv opened before it would get the frame anyway.)
+    await sleep(200);
+    assert.equal(ts.server.metrics.snapshot().bytesOut.comet, bytesOut, 'nothing written while no recv is held');
+    const next = new RawStream(ts.port, `GET /comet/${key}/recv?${FULL} HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n`);
+    await eventually(() => next.bytes.includes('after-cut'), 3000, 'the frame on the next recv');
+    next.socket.destroy();
   });
 });
