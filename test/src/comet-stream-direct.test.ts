@@ -220,6 +220,22 @@ async function publishUntilEnded(ts: TestServer, channel: string, streams: { raw
   return endedAt;
 }
 
+/**
+ * A parked stream on `channel` ended by publishes past its lifetime, and its renewal (the next recv)
+ * read on the parked socket; `first`: the client's bytes before the renewal's answer.
+ */
+async function renewedStream(ts: TestServer, channel: string): Promise<{ raw: RawStream; key: string; first: number }> {
+  const stream = await openStream(ts, channel);
+  const { raw, id, key } = stream;
+  await eventually(() => ts.server.inspect.connection(id)?.cometRecvParked === true, 3000, 'parked');
+  await publishUntilEnded(ts, channel, [stream]);
+  const first = raw.bytes.length;
+  const rawRecvs = ts.server.inspect.cometRawRecvs;
+  raw.socket.write(`GET /comet/${key}/recv?${FULL} HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n`);
+  await eventually(() => ts.server.inspect.cometRawRecvs === rawRecvs + 1, 3000, 'renewal read raw');
+  return { raw, key, first };
+}
+
 describe('comet streams: a stream past its lifetime ends with its last fan-out frame', () => {
   let ts: TestServer;
   before(async () => {
@@ -279,14 +295,7 @@ describe('comet streams: a stream past its lifetime ends with its last fan-out f
   });
   it('a renewed stream ended before anything was written to it still carries an empty array', async () => {
     const channel = 'direct-renewed-empty';
-    const stream = await openStream(ts, channel);
-    const { raw, id, key } = stream;
-    await eventually(() => ts.server.inspect.connection(id)?.cometRecvParked === true, 3000, 'parked');
-    await publishUntilEnded(ts, channel, [stream]);
-    const first = raw.bytes.length;
-    const rawRecvs = ts.server.inspect.cometRawRecvs;
-    raw.socket.write(`GET /comet/${key}/recv?${FULL} HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n`);
-    await eventually(() => ts.server.inspect.cometRawRecvs === rawRecvs + 1, 3000, 'renewal read raw');
+    const { raw, key, first } = await renewedStream(ts, channel);
     // The client drops the transport: the held (already open) stream ends with nothing written to it.
     assert.equal((await cometRequest(ts.port, `/comet/${key}/disconnect?${FULL}`)).status, 204);
     await eventually(() => raw.bytes.length > first && ended(raw), 3000, 'the renewed stream ended');
@@ -298,14 +307,7 @@ describe('comet streams: a stream past its lifetime ends with its last fan-out f
 
   it('a renewed stream that got fan-out frames ends with them, without an empty array', async () => {
     const channel = 'direct-renewed-frames';
-    const stream = await openStream(ts, channel);
-    const { raw, id, key } = stream;
-    await eventually(() => ts.server.inspect.connection(id)?.cometRecvParked === true, 3000, 'parked');
-    await publishUntilEnded(ts, channel, [stream]);
-    const first = raw.bytes.length;
-    const rawRecvs = ts.server.inspect.cometRawRecvs;
-    raw.socket.write(`GET /comet/${key}/recv?${FULL} HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n`);
-    await eventually(() => ts.server.inspect.cometRawRecvs === rawRecvs + 1, 3000, 'renewal read raw');
+    const { raw, key, first } = await renewedStream(ts, channel);
     // Fan-out frames go to the renewed stream straight to its socket (the transport's `direct`)...
     for (const data of ['renewed-1', 'renewed-2']) {
       await rest(ts, 'json').channels.get(channel).publish('n', data);
