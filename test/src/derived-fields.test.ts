@@ -12,6 +12,7 @@ import { after, before, describe, it } from 'node:test';
 import type * as Ably from 'ably';
 import Ably1 from 'ably1';
 import { Action, type Message, type ProtocolMessage } from '@encke/protocol';
+import type { ServerOptions } from '@encke/server';
 import { closeAll, connect, realtime, rest } from './helpers/ably.js';
 import { enckeClient, type ClientVariant } from './helpers/encke-client.js';
 import { EventStreamReader } from './helpers/event-stream.js';
@@ -19,7 +20,8 @@ import { jsonObject } from './helpers/json.js';
 import { RawCometClient } from './helpers/raw-comet.js';
 import { RawClient } from './helpers/raw-ws.js';
 import { TestRedis } from './helpers/redis.js';
-import { KEYS, startServer, type TestServer } from './helpers/server.js';
+import { KEYS, type TestServer } from './helpers/server.js';
+import { serverPerSuite } from './helpers/suite.js';
 
 const DERIVED = ['id', 'connectionId', 'timestamp'] as const;
 
@@ -124,27 +126,27 @@ const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms
  * Raw frames of a server on `engine`: the fields gone where derived, kept where they differ. The memory
  * engine stamps the event with its messages' timestamp; Redis stamps it in its script (never going back
  * within a channel), so there a message's own timestamp may differ from its frame's and then stays.
+ * `keysInEngine`: how many keys an outside engine holds (checked above 0: the server really ran on it).
  */
-function rawFrames(engine: string, start: () => Promise<TestServer>, timestampsMayDiffer: boolean): void {
+function rawFrames(
+  engine: string,
+  options: () => ServerOptions,
+  timestampsMayDiffer: boolean,
+  keysInEngine?: () => Promise<number>,
+): void {
   /** What a message of `pm` must still carry of its timestamp: nothing, unless it may and does differ. */
   const ownTimestamp = (pm: ProtocolMessage): string[] =>
     timestampsMayDiffer && pm.messages!.some((m) => m.timestamp !== undefined && m.timestamp !== pm.timestamp)
       ? ['timestamp']
       : [];
   describe(`raw MESSAGE frames, ${engine} engine`, () => {
-    let ts: TestServer;
-    before(async () => {
-      ts = await start();
-    });
-    after(async () => {
-      await ts.close();
-    });
+    const suite = serverPerSuite(options);
 
     for (const raw of RAW) {
       it(`${raw.name}: a publish's frame carries id, connectionId and timestamp once; a message's own id stays`, async () => {
         const channel = `derived-raw-${raw.name.replace(/ /g, '-')}`;
-        const sub = await raw.open(ts);
-        const pub = await publisher(ts);
+        const sub = await raw.open(suite.ts);
+        const pub = await publisher(suite.ts);
         try {
           await sub.attach(channel);
           await pub.publish(channel, [
@@ -160,7 +162,8 @@ function rawFrames(engine: string, start: () => Promise<TestServer>, timestampsM
           assert.deepEqual(first.messages!.map(carried), [ownTimestamp(first), ownTimestamp(first)], 'left out');
           assert.deepEqual(second.messages!.map(carried), [['id', ...ownTimestamp(second)]], 'its own id stays');
           assert.equal(second.messages![0]!.id, 'own-id');
-          assert.deepEqual([derived(first, 0), derived(first, 1), derived(second, 0)], await stored(ts, channel));
+          assert.deepEqual([derived(first, 0), derived(first, 1), derived(second, 0)], await stored(suite.ts, channel));
+          if (keysInEngine) assert.ok((await keysInEngine()) > 0, `the channel's log is in ${engine}`);
         } finally {
           await sub.close();
           pub.close();
@@ -170,9 +173,9 @@ function rawFrames(engine: string, start: () => Promise<TestServer>, timestampsM
 
     it('a replayed batch of several publishes keeps each id and connectionId, and the timestamps that differ', async () => {
       const channel = 'derived-replay';
-      const sub = await wsSubscriber(ts, 'json');
-      const a = await publisher(ts);
-      const b = await publisher(ts);
+      const sub = await wsSubscriber(suite.ts, 'json');
+      const a = await publisher(suite.ts);
+      const b = await publisher(suite.ts);
       try {
         const { channelSerial } = await sub.attach(channel);
         await sub.detach(channel);
@@ -192,7 +195,7 @@ function rawFrames(engine: string, start: () => Promise<TestServer>, timestampsM
         assert.equal(typeof batch.messages![0]!.timestamp, 'number', "an earlier publish's timestamp stays");
         assert.deepEqual(
           [0, 1, 2, 3].map((i) => derived(batch, i)),
-          await stored(ts, channel),
+          await stored(suite.ts, channel),
         );
       } finally {
         await sub.close();
@@ -203,7 +206,7 @@ function rawFrames(engine: string, start: () => Promise<TestServer>, timestampsM
   });
 }
 
-rawFrames('memory', () => startServer(), false);
+rawFrames('memory', () => ({}), false);
 
 let redis: TestRedis;
 before(async () => {
@@ -214,18 +217,13 @@ after(async () => {
 });
 rawFrames(
   'redis',
-  () => startServer({ redis: redis.url, redisPrefix: `d${Math.random().toString(36).slice(2, 8)}:` }),
+  () => ({ redis: redis.url, redisPrefix: `d${Math.random().toString(36).slice(2, 8)}:` }),
   true,
+  async () => Number(await redis.command('DBSIZE')),
 );
 
 describe('clients get the fields back; SSE events carry them', () => {
-  let ts: TestServer;
-  before(async () => {
-    ts = await startServer();
-  });
-  after(async () => {
-    await ts.close();
-  });
+  const suite = serverPerSuite();
 
   /** Subscribes with `sdk`, publishes two messages in one call with ably-js 2.x, and checks what arrives. */
   async function receivesFullMessages(
@@ -239,14 +237,14 @@ describe('clients get the fields back; SSE events carry them', () => {
       got.push(m);
       if (got.length === 2) arrived();
     });
-    const pub = await connect(realtime(ts, { name: 'ws', transport: 'web_socket', format: 'json' }));
+    const pub = await connect(realtime(suite.ts, { name: 'ws', transport: 'web_socket', format: 'json' }));
     try {
       await pub.channels.get(channel).publish([
         { name: 'a', data: 'x' },
         { name: 'b', data: 'y' },
       ]);
       await both;
-      const full = await stored(ts, channel);
+      const full = await stored(suite.ts, channel);
       assert.deepEqual(got, full);
       assert.equal(got[0]!.connectionId, pub.connection.id);
       assert.match(got[1]!.id ?? '', new RegExp(`^${pub.connection.id}:\\d+:1$`));
@@ -262,7 +260,7 @@ describe('clients get the fields back; SSE events carry them', () => {
   ];
   for (const v of ABLY2) {
     it(`ably-js 2.x over ${v.name} gets id, connectionId and timestamp back`, async () => {
-      const sub = await connect(realtime(ts, { ...v }));
+      const sub = await connect(realtime(suite.ts, { ...v }));
       try {
         await receivesFullMessages(`derived-ably2-${v.transport}-${v.format}`, async (on) => {
           await sub.channels
@@ -279,7 +277,7 @@ describe('clients get the fields back; SSE events carry them', () => {
         key: KEYS.full,
         realtimeHost: '127.0.0.1',
         restHost: '127.0.0.1',
-        port: ts.port,
+        port: suite.ts.port,
         tls: false,
         useBinaryProtocol: v.format === 'msgpack',
         transports: [v.transport],
@@ -303,7 +301,7 @@ describe('clients get the fields back; SSE events carry them', () => {
   ];
   for (const v of OURS) {
     it(`our client over ${v.name} gets id, connectionId and timestamp back`, async () => {
-      const sub = enckeClient(ts, v);
+      const sub = enckeClient(suite.ts, v);
       try {
         const channel = `derived-ours-${v.transport}-${v.format}`;
         await receivesFullMessages(channel, async (on) => {
@@ -318,7 +316,7 @@ describe('clients get the fields back; SSE events carry them', () => {
   it('SSE events carry the full message (an event has no frame to derive from)', async () => {
     const channel = 'derived-sse';
     const reader = await EventStreamReader.open(
-      `http://127.0.0.1:${ts.port}/sse?channels=${channel}&v=1.2&key=${encodeURIComponent(KEYS.full)}`,
+      `http://127.0.0.1:${suite.ts.port}/sse?channels=${channel}&v=1.2&key=${encodeURIComponent(KEYS.full)}`,
     );
     try {
       await receivesFullMessages(channel, async (on) => {

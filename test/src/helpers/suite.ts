@@ -18,12 +18,15 @@ export interface SuiteServer {
   own<T extends Owned>(thing: T): T;
 }
 
-/** Registers the hooks of the calling describe block and returns its server. */
-export function serverPerSuite(options: ServerOptions = {}): SuiteServer {
+/**
+ * Registers the hooks of the calling describe block and returns its server. `options` may be a function,
+ * read in `before` (for what is known only then, e.g. the URL of a Redis started by an outer hook).
+ */
+export function serverPerSuite(options: ServerOptions | (() => ServerOptions) = {}): SuiteServer {
   let server: TestServer | undefined;
   const owned: Owned[] = [];
   before(async () => {
-    server = await startServer(options);
+    server = await startServer(typeof options === 'function' ? options() : options);
   });
   afterEach(() => {
     const all = owned.splice(0);
