@@ -61,9 +61,7 @@ export function streamDone(recv: Recv, maxIframeBytes: number): boolean {
  * HTTP/1.0 body without chunks, or the last batch of an ending stream).
  */
 export function directSocket(recv: Recv): Socket | null {
-  if (!recv.open || recv.ending || recv.mode.framing !== undefined) return null;
-  if (recv.parked !== null) return recv.parked.socket;
-  return chunked(recv) ? recv.res!.socket : null;
+  return recv.ending ? null : streamSocket(recv);
 }
 
 /**
