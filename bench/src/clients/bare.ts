@@ -6,7 +6,6 @@ import {
   STEP_TIMEOUT_MS,
   publisherOn,
   waiter,
-  within,
   type BenchClient,
   type ClientContext,
   type Conn,
@@ -33,7 +32,7 @@ export class BareWsClient implements BenchClient {
       },
     });
     for (const channel of channels) ws.sendText(`s:${channel}`);
-    await within(acked.promise, STEP_TIMEOUT_MS, 'bare ws subscribe');
+    await acked.within(STEP_TIMEOUT_MS, 'bare ws subscribe');
     live = true;
     return ws;
   }

@@ -92,32 +92,71 @@ export abstract class PollingClient implements BenchClient {
   }
 }
 
-/** A promise with its resolve/reject, for protocol steps answered asynchronously. */
-export interface Waiter {
-  promise: Promise<void>;
-  resolve(): void;
-  reject(err: Error): void;
+/**
+ * A protocol step answered asynchronously: a promise with its resolve/reject, bounded in time by
+ * `within` (one timer, cleared when the step settles). Each set-up step of every stack waits on one:
+ * no Promise.race, no promise per bound (bench/README, `gen6`: S3's generator CPU per open).
+ */
+export class Waiter {
+  readonly promise: Promise<void>;
+  settled = false;
+  private res!: () => void;
+  private rej!: (err: Error) => void;
+  private timer: NodeJS.Timeout | undefined;
+
+  constructor() {
+    this.promise = new Promise<void>((res, rej) => {
+      this.res = res;
+      this.rej = rej;
+    });
+    // A step may fail after nobody waits for it any more (a connection closing at the end).
+    this.promise.catch(() => undefined);
+  }
+
+  resolve(): void {
+    this.settle();
+    this.res();
+  }
+
+  reject(err: Error): void {
+    this.settle();
+    this.rej(err);
+  }
+
+  /** The step's promise, rejected when the step is not settled within `ms` (each protocol step is bounded in time). */
+  within(ms: number, what: string): Promise<void> {
+    if (!this.settled && this.timer === undefined)
+      this.timer = setTimeout(() => this.reject(new Error(`${what}: no answer within ${ms} ms`)), ms);
+    return this.promise;
+  }
+
+  private settle(): void {
+    this.settled = true;
+    if (this.timer === undefined) return;
+    clearTimeout(this.timer);
+    this.timer = undefined;
+  }
 }
 
 export function waiter(): Waiter {
-  let resolve!: () => void;
-  let reject!: (err: Error) => void;
-  const promise = new Promise<void>((res, rej) => {
-    resolve = res;
-    reject = rej;
-  });
-  // A step may fail after nobody waits for it any more (a connection closing at the end).
-  promise.catch(() => undefined);
-  return { promise, resolve, reject };
+  return new Waiter();
 }
 
-/** Rejects when `promise` takes longer than `ms` (each protocol step is bounded in time). */
+/** Rejects when `promise` takes longer than `ms` (each protocol step is bounded in time); steps with a Waiter use its `within`. */
 export function within<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`${what}: no answer within ${ms} ms`)), ms);
+  return new Promise<T>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`${what}: no answer within ${ms} ms`)), ms);
+    promise.then(
+      (value) => {
+        clearTimeout(timer);
+        resolve(value);
+      },
+      (err: unknown) => {
+        clearTimeout(timer);
+        reject(err instanceof Error ? err : new Error(String(err)));
+      },
+    );
   });
-  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
 }
 
 export const STEP_TIMEOUT_MS = 15_000;

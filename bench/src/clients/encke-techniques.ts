@@ -7,7 +7,8 @@
  */
 import { Action, type ProtocolMessage, isArrayValue, isPlainObject, parseJson } from '@encke/protocol';
 import { PollingClient, STEP_TIMEOUT_MS, within, type ClientContext, type Conn, type BenchClient } from './client.js';
-import { ENCKE_KEY, Handshake, PROTOCOL_VERSION } from './encke.js';
+import { Handshake } from './encke-handshake.js';
+import { ENCKE_KEY, PROTOCOL_VERSION } from './encke.js';
 import { PollLoop } from './raw-http.js';
 
 export type Technique = 'sse' | 'htmlfile' | 'multipart' | 'jsonp';
@@ -90,7 +91,7 @@ export class EnckeTechniqueClient extends PollingClient {
         `/comet/connect?${auth}&heartbeats=true&v=${PROTOCOL_VERSION}${envelope}`,
       );
       onText(first.body);
-      await within(hs.connected.promise, STEP_TIMEOUT_MS, 'jsonp CONNECTED');
+      await hs.connected.within(STEP_TIMEOUT_MS, 'jsonp CONNECTED');
       base = `/comet/${hs.connectionKey}`;
       loop.start(
         async () => {
@@ -108,7 +109,7 @@ export class EnckeTechniqueClient extends PollingClient {
       let current: Promise<unknown> = streamed(
         `/comet/connect?${auth}&heartbeats=true&v=${PROTOCOL_VERSION}${envelope}`,
       );
-      await within(hs.connected.promise, STEP_TIMEOUT_MS, `${this.technique} CONNECTED`);
+      await hs.connected.within(STEP_TIMEOUT_MS, `${this.technique} CONNECTED`);
       base = `/comet/${hs.connectionKey}`;
       loop.start(
         async () => {
@@ -124,7 +125,7 @@ export class EnckeTechniqueClient extends PollingClient {
       `${base}/send?${auth}`,
       JSON.stringify(channels.map((channel) => ({ action: Action.ATTACH, channel }))),
     );
-    await within(hs.attached.promise, STEP_TIMEOUT_MS, `${this.technique} ATTACHED`);
+    await hs.attached.within(STEP_TIMEOUT_MS, `${this.technique} ATTACHED`);
     return loop.live((sender) => sender.request('GET', `${base}/close?${auth}`));
   }
 }

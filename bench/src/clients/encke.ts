@@ -20,20 +20,21 @@ import {
   PollingClient,
   STEP_TIMEOUT_MS,
   publisherOn,
-  waiter,
-  within,
   type BenchClient,
   type ClientContext,
   type Conn,
   type Pub,
-  type Waiter,
 } from './client.js';
 import { PollLoop, RawHttp } from './raw-http.js';
 import { RawWs } from './raw-ws.js';
+import { attachJson, attachMsgpack } from './setup-frames.js';
+import { Handshake } from './encke-handshake.js';
 
 /** The full-capability key the encke bench server is started with. */
 export const ENCKE_KEY = 'bench.k1:bench-secret-not-for-production';
 export const PROTOCOL_VERSION = 6;
+/** The key as a query value, encoded once (not once an open). */
+const KEY_PARAM = encodeURIComponent(ENCKE_KEY);
 
 function asMessages(decoded: unknown): ProtocolMessage[] {
   if (Array.isArray(decoded)) return decoded as ProtocolMessage[];
@@ -65,57 +66,6 @@ function checkDocumentMode(ctx: ClientContext, options: AttachOptions): void {
     throw new Error('delta stacks run only document scenarios (S8): deltas must be decoded to be counted');
 }
 
-/** Tracks CONNECTED, ATTACHED and a presence member's first ACK for one connection during set-up. */
-export class Handshake {
-  readonly connected: Waiter = waiter();
-  readonly attached: Waiter = waiter();
-  readonly acked: Waiter = waiter();
-  connectionKey = '';
-  private awaiting = new Set<string>();
-
-  /** `delta`: every ATTACHED must grant `delta: 'vcdiff'` back. */
-  constructor(private readonly delta = false) {}
-
-  expect(channels: readonly string[]): void {
-    this.awaiting = new Set(channels);
-    if (this.awaiting.size === 0) this.attached.resolve();
-  }
-
-  /** Handles control messages; false when the connection is unusable. */
-  handle(pm: ProtocolMessage): boolean {
-    switch (pm.action) {
-      case Action.CONNECTED:
-        this.connectionKey = pm.connectionDetails?.connectionKey ?? '';
-        this.connected.resolve();
-        return true;
-      case Action.ATTACHED:
-        if (this.delta && pm.params?.delta !== DELTA_FORMAT) {
-          this.attached.reject(new Error(`encke: ATTACHED ${pm.channel ?? ''} without delta=${DELTA_FORMAT}`));
-          return false;
-        }
-        if (pm.channel !== undefined && this.awaiting.delete(pm.channel) && this.awaiting.size === 0)
-          this.attached.resolve();
-        return true;
-      case Action.ACK:
-        this.acked.resolve();
-        return true;
-      // A refused presence update is a failure of the run, like a lost connection.
-      case Action.NACK:
-      case Action.ERROR:
-      case Action.DISCONNECTED:
-      case Action.CLOSED: {
-        const err = new Error(`encke: action ${pm.action} ${JSON.stringify(pm.error ?? {})}`);
-        this.connected.reject(err);
-        this.attached.reject(err);
-        this.acked.reject(err);
-        return false;
-      }
-      default:
-        return true;
-    }
-  }
-}
-
 export class EnckeWsClient implements BenchClient {
   constructor(
     private readonly ctx: ClientContext,
@@ -127,11 +77,19 @@ export class EnckeWsClient implements BenchClient {
 
   private path(clientId?: string): string {
     const id = clientId === undefined ? '' : `&clientId=${encodeURIComponent(clientId)}`;
-    return `/?key=${encodeURIComponent(ENCKE_KEY)}${id}&format=${this.format}&heartbeats=false&v=${PROTOCOL_VERSION}`;
+    return `/?key=${KEY_PARAM}${id}&format=${this.format}&heartbeats=false&v=${PROTOCOL_VERSION}`;
   }
 
   private encode(pm: ProtocolMessage): string | Uint8Array {
     return this.format === 'json' ? encodeJson(pm) : encodeMsgpack(pm);
+  }
+
+  /** An ATTACH of `channel`: the codec's bytes, written without it when there are no params (setup-frames.ts). */
+  private attach(ws: RawWs, channel: string, params: Record<string, string> | undefined): void {
+    const bytes = params ? undefined : this.format === 'json' ? attachJson(channel) : attachMsgpack(channel);
+    if (typeof bytes === 'string') ws.sendText(bytes);
+    else if (bytes) ws.sendBinary(bytes);
+    else this.send(ws, { action: Action.ATTACH, channel, ...(params && { params }) });
   }
 
   private send(ws: RawWs, pm: ProtocolMessage): void {
@@ -155,26 +113,24 @@ export class EnckeWsClient implements BenchClient {
     let live = false;
     const ws = await RawWs.connect(ctx.port, this.path(clientId), {
       onMessage(payload) {
-        if (!reader && ctx.sink.scan(payload) > 0) return;
+        if ((!reader && ctx.sink.scan(payload) > 0) || hs.read(payload, format)) return;
         for (const pm of asMessages(decodeFrame(format === 'json' ? payload.toString('utf8') : payload, format))) {
           if (reader && pm.action === Action.MESSAGE) reader(pm);
           else if (!hs.handle(pm) && live) ws.close();
         }
       },
       onClose() {
-        const err = new Error('encke: connection closed');
-        hs.connected.reject(err);
-        hs.attached.reject(err);
-        hs.acked.reject(err);
+        hs.fail(new Error('encke: connection closed'));
         if (live) ctx.lost();
       },
     });
     ctx.documents?.track(ws);
-    await within(hs.connected.promise, STEP_TIMEOUT_MS, 'encke CONNECTED');
+    // encke writes CONNECTED with the 101: it has usually been read by now.
+    if (!hs.isConnected) await hs.connected.within(STEP_TIMEOUT_MS, 'encke CONNECTED');
     hs.expect(channels);
     const params = attachParams(this.options);
-    for (const channel of channels) this.send(ws, { action: Action.ATTACH, channel, ...(params && { params }) });
-    await within(hs.attached.promise, STEP_TIMEOUT_MS, 'encke ATTACHED');
+    for (const channel of channels) this.attach(ws, channel, params);
+    await hs.attached.within(STEP_TIMEOUT_MS, 'encke ATTACHED');
     return { ws, hs, goLive: () => (live = true) };
   }
 
@@ -192,7 +148,7 @@ export class EnckeWsClient implements BenchClient {
     const { ws, hs, goLive } = await this.open([channel], clientId);
     const enter = { action: PresenceAction.ENTER, data: typingData(false), encoding: 'json' };
     this.send(ws, { action: Action.PRESENCE, channel, msgSerial: 0, presence: [enter] });
-    await within(hs.acked.promise, STEP_TIMEOUT_MS, 'encke presence ENTER');
+    await hs.acked.within(STEP_TIMEOUT_MS, 'encke presence ENTER');
     ws.stampOnSend();
     goLive();
     let msgSerial = 1;
@@ -210,19 +166,19 @@ export class EnckeWsClient implements BenchClient {
     const ws = await RawWs.connect(ctx.port, this.path(), {
       onMessage: (payload) => {
         // ACKs are not decoded: only CONNECTED (and errors) matter to the publisher.
-        if (hs.connectionKey === '')
+        if (hs.connectionKey === '' && !hs.read(payload, this.format))
           for (const pm of asMessages(
             decodeFrame(this.format === 'json' ? payload.toString('utf8') : payload, this.format),
           ))
             hs.handle(pm);
       },
       onClose() {
-        hs.connected.reject(new Error('encke publisher: connection closed'));
+        hs.fail(new Error('encke publisher: connection closed'));
         // The server failed the publisher (e.g. past maxInboundQueue): what it still offers is lost.
         if (hs.connectionKey !== '') ctx.lost();
       },
     });
-    await within(hs.connected.promise, STEP_TIMEOUT_MS, 'encke publisher CONNECTED');
+    await hs.connected.within(STEP_TIMEOUT_MS, 'encke publisher CONNECTED');
     let msgSerial = 0;
     const { documents } = ctx;
     // Stamped as the frame is sent, as every stack's publisher is (raw-ws.ts); S8's documents are
@@ -302,7 +258,7 @@ export class EnckeCometClient extends PollingClient {
           if (!loop.closed && res.status >= 400) throw new Error(`comet stream: ${res.status}`);
         });
       let current: Promise<unknown> = streamed(`/comet/connect?${auth}&heartbeats=true&v=${PROTOCOL_VERSION}`);
-      await within(hs.connected.promise, STEP_TIMEOUT_MS, 'comet CONNECTED');
+      await hs.connected.within(STEP_TIMEOUT_MS, 'comet CONNECTED');
       base = `/comet/${hs.connectionKey}`;
       loop.start(
         async () => {
@@ -317,7 +273,7 @@ export class EnckeCometClient extends PollingClient {
         `/comet/connect?${auth}&heartbeats=true&v=${PROTOCOL_VERSION}&stream=false`,
       );
       handleBody(first.body);
-      await within(hs.connected.promise, STEP_TIMEOUT_MS, 'comet CONNECTED');
+      await hs.connected.within(STEP_TIMEOUT_MS, 'comet CONNECTED');
       base = `/comet/${hs.connectionKey}`;
       loop.start(
         async () => {
@@ -333,7 +289,7 @@ export class EnckeCometClient extends PollingClient {
     const attach = channels.map((channel) => ({ action: Action.ATTACH, channel, ...(params && { params }) }));
     const sent = await loop.sender.request('POST', `${base}/send?${auth}`, JSON.stringify(attach));
     handleBody(sent.body);
-    await within(hs.attached.promise, STEP_TIMEOUT_MS, 'comet ATTACHED');
+    await hs.attached.within(STEP_TIMEOUT_MS, 'comet ATTACHED');
     return loop.live((sender) => sender.request('GET', `${base}/close?${auth}`));
   }
 }

@@ -10,7 +10,6 @@ import {
   STEP_TIMEOUT_MS,
   publisherOn,
   waiter,
-  within,
   type BenchClient,
   type ClientContext,
   type Conn,
@@ -122,7 +121,7 @@ export class FayeWsClient implements BenchClient {
       },
     });
     ws.sendText(session.handshake());
-    await within(session.handshaken.promise, STEP_TIMEOUT_MS, 'faye handshake');
+    await session.handshaken.within(STEP_TIMEOUT_MS, 'faye handshake');
     return ws;
   }
 
@@ -132,7 +131,7 @@ export class FayeWsClient implements BenchClient {
     const ws = await this.open(session, true, () => live);
     ws.sendText(session.subscribe(channels));
     ws.sendText(session.connect());
-    await within(session.subscribed.promise, STEP_TIMEOUT_MS, 'faye subscribe');
+    await session.subscribed.within(STEP_TIMEOUT_MS, 'faye subscribe');
     live = true;
     return ws;
   }
@@ -153,9 +152,9 @@ export class FayeLongPollingClient extends PollingClient {
     const loop = new PollLoop(ctx.port, ctx.lost);
     const post = (body: string): Promise<Buffer> => loop.poller.request('POST', MOUNT, body).then((r) => r.body);
     session.handle(await post(session.handshake()));
-    await within(session.handshaken.promise, STEP_TIMEOUT_MS, 'faye handshake');
+    await session.handshaken.within(STEP_TIMEOUT_MS, 'faye handshake');
     session.handle(await post(session.subscribe(channels)));
-    await within(session.subscribed.promise, STEP_TIMEOUT_MS, 'faye subscribe');
+    await session.subscribed.within(STEP_TIMEOUT_MS, 'faye subscribe');
     const conn = loop.live(() => Promise.resolve());
     loop.start(
       async () => {

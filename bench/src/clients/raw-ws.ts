@@ -9,7 +9,7 @@
  * that the latency measured starts at the same point for every stack, whatever its client encodes
  * (a template string, JSON.stringify, a JavaScript msgpack encoder: bench/README, `mpack`).
  */
-import { randomBytes } from 'node:crypto';
+import { randomFillSync } from 'node:crypto';
 import { connect, type Socket } from 'node:net';
 import { nowUs } from '../payload.js';
 
@@ -25,6 +25,24 @@ const READ_BUFFER = Buffer.allocUnsafe(256 * 1024);
 const MARKER = Buffer.from('~BM', 'latin1');
 const STAMP_DIGITS = 13;
 const ZERO = 48;
+/**
+ * Random bytes for the upgrade keys and the masks, drawn from a pool filled 16 KB at a time: a
+ * `randomBytes` call per key and per mask was ~25k instructions an open (two calls into OpenSSL,
+ * as much as the rest of the client's upgrade), for every WebSocket stack alike (bench/README, `gen6`).
+ */
+const RANDOM = Buffer.allocUnsafe(16 * 1024);
+let randomAt = RANDOM.length;
+
+/** `n` (≤ 64) fresh random bytes: a view of the pool, valid until the next call (copy to keep). */
+function randomView(n: number): Buffer {
+  if (randomAt + n > RANDOM.length) {
+    randomFillSync(RANDOM);
+    randomAt = 0;
+  }
+  const view = RANDOM.subarray(randomAt, randomAt + n);
+  randomAt += n;
+  return view;
+}
 
 /**
  * Writes the current time over the digits of the first send-time marker in `frame` from `from`
@@ -51,7 +69,7 @@ export class RawWs {
   private pending: Buffer | null = null;
   private open = false;
   private closed = false;
-  private readonly mask = randomBytes(4);
+  private readonly mask = Buffer.from(randomView(4));
   private lastBinary = false;
   /** Data frames get the send time written into their marker as they are sent (`stampOnSend`). */
   private stamping = false;
@@ -116,7 +134,7 @@ export class RawWs {
         if (!upgraded) reject(new Error('closed during the upgrade'));
       });
       socket.once('connect', () => {
-        const key = randomBytes(16).toString('base64');
+        const key = randomView(16).toString('base64');
         socket.write(
           `GET ${path} HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n` +
             `Sec-WebSocket-Key: ${key}\r\nSec-WebSocket-Version: 13\r\n\r\n`,

@@ -10,7 +10,6 @@ import {
   STEP_TIMEOUT_MS,
   publisherOn,
   waiter,
-  within,
   type BenchClient,
   type ClientContext,
   type Conn,
@@ -78,9 +77,9 @@ export class SocketIoWsClient implements BenchClient {
         if (isLive()) ctx.lost();
       },
     });
-    await within(hs.open.promise, STEP_TIMEOUT_MS, 'socket.io open');
+    await hs.open.within(STEP_TIMEOUT_MS, 'socket.io open');
     ws.sendText(CONNECT);
-    await within(hs.connected.promise, STEP_TIMEOUT_MS, 'socket.io connect');
+    await hs.connected.within(STEP_TIMEOUT_MS, 'socket.io connect');
     return ws;
   }
 
@@ -93,7 +92,7 @@ export class SocketIoWsClient implements BenchClient {
       () => live,
     );
     ws.sendText(joinPacket(channels));
-    await within(hs.joined.promise, STEP_TIMEOUT_MS, 'socket.io join');
+    await hs.joined.within(STEP_TIMEOUT_MS, 'socket.io join');
     live = true;
     return ws;
   }
@@ -123,7 +122,7 @@ export class SocketIoPollingClient extends PollingClient {
     };
     const open = await loop.poller.request('GET', `${EIO}&transport=polling`);
     await handle('', open.body);
-    await within(hs.open.promise, STEP_TIMEOUT_MS, 'socket.io polling open');
+    await hs.open.within(STEP_TIMEOUT_MS, 'socket.io polling open');
     const path = `${EIO}&transport=polling&sid=${encodeURIComponent(hs.sid)}`;
     loop.start(
       async () => {
@@ -136,9 +135,9 @@ export class SocketIoPollingClient extends PollingClient {
       (err) => hs.fail(err),
     );
     await loop.sender.request('POST', path, CONNECT, TEXT);
-    await within(hs.connected.promise, STEP_TIMEOUT_MS, 'socket.io polling connect');
+    await hs.connected.within(STEP_TIMEOUT_MS, 'socket.io polling connect');
     await loop.sender.request('POST', path, joinPacket(channels), TEXT);
-    await within(hs.joined.promise, STEP_TIMEOUT_MS, 'socket.io polling join');
+    await hs.joined.within(STEP_TIMEOUT_MS, 'socket.io polling join');
     return loop.live((sender) => sender.request('POST', path, '1', TEXT));
   }
 }
