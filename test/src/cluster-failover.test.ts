@@ -8,7 +8,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import * as Ably from 'ably';
 import type { Logger } from '@encke/server';
@@ -73,13 +73,7 @@ function range(n: number): number[] {
 }
 
 describe('cluster failover', () => {
-  let redis: TestRedis;
-  before(async () => {
-    redis = await TestRedis.start();
-  });
-  after(async () => {
-    await redis.close();
-  });
+  const redis = TestRedis.perSuite();
 
   it('kill -9 of a node mid-stream: its clients resume elsewhere, every message arrives exactly once, in order', async () => {
     const prefix = `k${Math.random().toString(36).slice(2, 8)}:`;

@@ -7,7 +7,7 @@
  */
 import { dataOf, stringOf } from './helpers/field.js';
 import assert from 'node:assert/strict';
-import { after, afterEach, before, beforeEach, describe, it } from 'node:test';
+import { afterEach, beforeEach, describe, it } from 'node:test';
 import * as Ably from 'ably';
 import * as vcdiffDecoder from '@ably/vcdiff-decoder';
 import { Collector, closeAll, connect } from './helpers/ably.js';
@@ -44,14 +44,8 @@ function countingDecoder(): { decode: typeof vcdiffDecoder.decode; calls: () => 
 }
 
 describe('protocol features across two nodes on Redis', () => {
-  let redis: TestRedis;
+  const redis = TestRedis.perSuite();
   let cluster: TestCluster;
-  before(async () => {
-    redis = await TestRedis.start();
-  });
-  after(async () => {
-    await redis.close();
-  });
   beforeEach(async () => {
     cluster = await startCluster(redis, 2);
   });

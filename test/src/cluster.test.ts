@@ -5,7 +5,7 @@
  */
 import { bytesOf, dataOf } from './helpers/field.js';
 import assert from 'node:assert/strict';
-import { after, afterEach, before, beforeEach, describe, it } from 'node:test';
+import { afterEach, beforeEach, describe, it } from 'node:test';
 import * as Ably from 'ably';
 import { Action } from '@encke/protocol';
 import { Collector, closeAll, connect, connectionState, sleep } from './helpers/ably.js';
@@ -34,14 +34,8 @@ function numbers(items: Ably.Message[]): number[] {
 }
 
 describe('cluster of three nodes on Redis', () => {
-  let redis: TestRedis;
+  const redis = TestRedis.perSuite();
   let cluster: TestCluster;
-  before(async () => {
-    redis = await TestRedis.start();
-  });
-  after(async () => {
-    await redis.close();
-  });
   beforeEach(async () => {
     cluster = await startCluster(redis, 3);
   });

@@ -237,13 +237,7 @@ describe('admin dashboard: recent errors by code', () => {
 });
 
 describe('admin dashboard: a cluster', () => {
-  let redis: TestRedis;
-  before(async () => {
-    redis = await TestRedis.start();
-  });
-  after(async () => {
-    await redis.stop();
-  });
+  const redis = TestRedis.perSuite();
 
   it('a dashboard on one node hears every node, with its load; a node that stops turns silent', async () => {
     const cluster = await startCluster(redis, 2, {

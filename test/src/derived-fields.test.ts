@@ -8,7 +8,7 @@
  * to the stored message (REST history); SSE events, read without a frame, carry the full message.
  */
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import type * as Ably from 'ably';
 import Ably1 from 'ably1';
 import { Action, type Message, type ProtocolMessage } from '@encke/protocol';
@@ -208,13 +208,7 @@ function rawFrames(
 
 rawFrames('memory', () => ({}), false);
 
-let redis: TestRedis;
-before(async () => {
-  redis = await TestRedis.start();
-});
-after(async () => {
-  await redis.close();
-});
+const redis = TestRedis.perSuite();
 rawFrames(
   'redis',
   () => ({ redis: redis.url, redisPrefix: `d${Math.random().toString(36).slice(2, 8)}:` }),

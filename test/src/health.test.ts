@@ -4,7 +4,7 @@
  * when Redis returns.
  */
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import { closeAll, connect, connectionState, realtimeAt } from './helpers/ably.js';
 import { startCluster } from './helpers/cluster.js';
 import { httpGet, spawnEncke, until } from './helpers/process.js';
@@ -57,13 +57,7 @@ describe('/health and /ready', () => {
   );
 
   describe('on Redis', () => {
-    let redis: TestRedis;
-    before(async () => {
-      redis = await TestRedis.start();
-    });
-    after(async () => {
-      await redis.close();
-    });
+    const redis = TestRedis.perSuite();
 
     it(
       '/ready is 503 (engine) while Redis is down and 200 again once it is back; /health stays 200',

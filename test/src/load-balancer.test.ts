@@ -8,7 +8,7 @@ import { dataOf, objectOf } from './helpers/field.js';
 import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import * as Ably from 'ably';
 import { closeAll, Collector, connect, sleep } from './helpers/ably.js';
 import { docFile } from './helpers/deployment-doc.js';
@@ -65,13 +65,7 @@ const balancers: [string, (ports: number[]) => Promise<LoadBalancer>][] = [
 ];
 
 describe('behind a real load balancer (docs/deployment.md)', () => {
-  let redis: TestRedis;
-  before(async () => {
-    redis = await TestRedis.start();
-  });
-  after(async () => {
-    await redis.close();
-  });
+  const redis = TestRedis.perSuite();
 
   for (const [name, start] of balancers) {
     it(

@@ -248,11 +248,7 @@ describe('/metrics with a token', () => {
 });
 
 describe('metrics on Redis', () => {
-  let redis: TestRedis;
-  before(async () => {
-    redis = await TestRedis.start();
-  });
-  after(() => redis.close());
+  const redis = TestRedis.perSuite();
 
   it('counts a Redis reconnect', { timeout: 30_000 }, async () => {
     const cluster = await startCluster(redis, 1);

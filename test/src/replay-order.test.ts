@@ -125,13 +125,7 @@ function scenarios(engineName: string, start: () => Promise<TestServer>): void {
 
 scenarios('memory engine', () => startServer());
 
-let redis: TestRedis;
-before(async () => {
-  redis = await TestRedis.start();
-});
-after(async () => {
-  await redis.close();
-});
+const redis = TestRedis.perSuite();
 scenarios('redis engine', () =>
   startServer({ redis: redis.url, redisPrefix: `r${Math.random().toString(36).slice(2, 8)}:` }),
 );

@@ -4,20 +4,14 @@
  * serving the good ones, and logs each kind once, without the record's content.
  */
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import { encodeMsgpackValue } from '@encke/protocol';
 import { RedisEngine, channelKey, silentLogger, type Logger } from '@encke/server';
 import { FakeClock } from '@encke/server/internal';
 import { eventually } from '../helpers/ably.js';
 import { TestRedis } from '../helpers/redis.js';
 
-let redis: TestRedis;
-before(async () => {
-  redis = await TestRedis.start();
-});
-after(async () => {
-  await redis.close();
-});
+const redis = TestRedis.perSuite();
 
 /** A secret-looking string put in corrupt records: it must never reach the log. */
 const SECRET = 'sekrit-0123456789';

@@ -12,19 +12,13 @@
  */
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import { RedisEngine, channelKey, type Logger } from '@encke/server';
 import { FakeClock, PUBLISH_LUA } from '@encke/server/internal';
 import { TestRedis } from '../helpers/redis.js';
 import { eventually } from '../helpers/ably.js';
 
-let redis: TestRedis;
-before(async () => {
-  redis = await TestRedis.start();
-});
-after(async () => {
-  await redis.close();
-});
+const redis = TestRedis.perSuite();
 
 const random = (): string => Math.random().toString(36).slice(2, 8);
 

@@ -1,18 +1,12 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import { Err, MessageAction, PresenceAction } from '@encke/protocol';
 import { RedisEngine, channelKey, silentLogger } from '@encke/server';
 import { FakeClock } from '@encke/server/internal';
 import { TestRedis } from '../helpers/redis.js';
 import { engineSuite } from './suite.js';
 
-let redis: TestRedis;
-before(async () => {
-  redis = await TestRedis.start();
-});
-after(async () => {
-  await redis.close();
-});
+const redis = TestRedis.perSuite();
 
 const random = (): string => Math.random().toString(36).slice(2, 8);
 

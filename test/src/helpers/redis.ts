@@ -8,6 +8,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { after, before } from 'node:test';
 
 async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -39,22 +40,45 @@ async function waitForPort(port: number, timeoutMs: number): Promise<void> {
 export class TestRedis {
   private child: ChildProcess | undefined;
   private readonly dir = mkdtempSync(join(tmpdir(), 'encke-redis-'));
+  private assigned = 0;
 
-  private constructor(readonly port: number) {}
+  private constructor() {}
+
+  /** Its port; known once started. */
+  get port(): number {
+    if (this.assigned === 0) throw new Error('the test Redis starts in before(): read it inside a test or hook');
+    return this.assigned;
+  }
 
   get url(): string {
     return `redis://127.0.0.1:${this.port}`;
   }
 
   static async start(): Promise<TestRedis> {
+    const redis = new TestRedis();
+    await redis.begin();
+    return redis;
+  }
+
+  /**
+   * One redis-server for the tests of the calling describe block (or file, at its top level):
+   * started in `before`, killed and its directory removed in `after`.
+   */
+  static perSuite(): TestRedis {
+    const redis = new TestRedis();
+    before(() => redis.begin());
+    after(() => redis.close());
+    return redis;
+  }
+
+  private async begin(): Promise<void> {
     if (spawnSync('redis-server', ['--version']).error) {
       throw new Error(
         'redis-server is not installed: these tests need it (apt-get install redis-server; .ci/run does it)',
       );
     }
-    const redis = new TestRedis(await freePort());
-    await redis.launch();
-    return redis;
+    this.assigned = await freePort();
+    await this.launch();
   }
 
   private async launch(): Promise<void> {

@@ -10,7 +10,13 @@
  * see every event once and in order whatever the engine's transport did.
  */
 import { AblyError, Err, Flag } from '@encke/protocol';
-import { channelKey, type ChannelEvent, type ChannelKey, type OccupancyMetrics } from '../engine/channel-store.js';
+import {
+  channelKey,
+  noOccupancy,
+  type ChannelEvent,
+  type ChannelKey,
+  type OccupancyMetrics,
+} from '../engine/channel-store.js';
 import type { Engine } from '../engine/engine.js';
 import { formatSerial, hasEpoch, parseSerial } from '../engine/serial.js';
 import type { Faults } from '../util/faults.js';
@@ -223,15 +229,7 @@ export class LocalChannels {
 /** This node's attachments to `ch` by what their modes permit; null when there are none. */
 function occupancyOf(ch: LocalChannel): OccupancyMetrics | null {
   if (ch.subscriberCount === 0) return null;
-  const m: OccupancyMetrics = {
-    connections: 0,
-    publishers: 0,
-    subscribers: 0,
-    presenceConnections: 0,
-    presenceSubscribers: 0,
-    objectPublishers: 0,
-    objectSubscribers: 0,
-  };
+  const m = noOccupancy();
   for (const { modes } of ch.subscribers) {
     m.connections++;
     if (modes & Flag.PUBLISH) m.publishers++;

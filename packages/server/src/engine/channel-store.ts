@@ -172,6 +172,19 @@ export const OCCUPANCY_FIELDS: readonly (keyof OccupancyMetrics)[] = [
   'objectSubscribers',
 ];
 
+/** Occupancy with every count at zero: a fresh object, for counting into or for a channel nobody is attached to. */
+export function noOccupancy(): OccupancyMetrics {
+  return {
+    connections: 0,
+    publishers: 0,
+    subscribers: 0,
+    presenceConnections: 0,
+    presenceSubscribers: 0,
+    objectPublishers: 0,
+    objectSubscribers: 0,
+  };
+}
+
 /** Whether a value (one node's occupancy report, read back from a shared store) has every count. */
 export function isOccupancyMetrics(value: unknown): value is OccupancyMetrics {
   return isPlainObject(value) && OCCUPANCY_FIELDS.every((k) => typeof value[k] === 'number');

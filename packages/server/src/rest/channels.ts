@@ -9,7 +9,7 @@
 import { AblyError, Err } from '@encke/protocol';
 import type { AuthContext } from '../auth/authenticate.js';
 import { validateChannelName } from '../channels/names.js';
-import { channelKey, type ChannelList, type OccupancyMetrics } from '../engine/channel-store.js';
+import { channelKey, noOccupancy, type ChannelList } from '../engine/channel-store.js';
 import type { HttpRequest, Router } from '../http/router.js';
 import type { NodeContext } from '../context.js';
 import { listVisible } from './channel-listing.js';
@@ -20,16 +20,6 @@ export function registerChannelRoutes(router: Router, ctx: NodeContext): void {
   appRoute(router, ctx, 'GET', '/channels/:channel', (http, auth) => channelStatus(ctx, http, auth));
   appRoute(router, ctx, 'GET', '/channels', (http, auth) => listChannels(ctx, http, auth));
 }
-
-const NO_OCCUPANCY: OccupancyMetrics = {
-  connections: 0,
-  publishers: 0,
-  subscribers: 0,
-  presenceConnections: 0,
-  presenceSubscribers: 0,
-  objectPublishers: 0,
-  objectSubscribers: 0,
-};
 
 async function channelDetails(ctx: NodeContext, appId: string, name: string): Promise<object> {
   const key = channelKey(appId, name);
@@ -44,7 +34,7 @@ async function channelDetails(ctx: NodeContext, appId: string, name: string): Pr
     members.length > 0 ||
     (await store.readLast(key, 'message', 1)).length > 0 ||
     (await store.readLast(key, 'presence', 1)).length > 0;
-  const metrics = { ...(occupancy ?? NO_OCCUPANCY), presenceMembers: members.length };
+  const metrics = { ...(occupancy ?? noOccupancy()), presenceMembers: members.length };
   return { channelId: name, name, status: { isActive, occupancy: { metrics } } };
 }
 
