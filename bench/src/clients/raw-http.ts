@@ -90,6 +90,8 @@ export class RawHttp {
   private closeAfter = false;
   /** The status of the streamed response being read (0: none, reading a response header). */
   private streamStatus = 0;
+  /** The streamed response's `onChunk` (its request's, kept here: a delivery reads the client, not the request). */
+  private streamChunk: ((chunk: Buffer) => void) | undefined;
   /** Bytes read from the server so far, over every socket this client opened (headers included). */
   received = 0;
 
@@ -132,8 +134,14 @@ export class RawHttp {
           // per delivery) ran the generator's V8 into a major GC every ~2 s at S7's rate, whose
           // pauses delayed the reads of HTTP stacks only. What is left over is copied (the next
           // read overwrites the shared buffer); bodies handed out are copies (answers are read later).
-          this.buf = this.buf.length === 0 ? chunk : Buffer.concat([this.buf, chunk]);
-          this.parse();
+          // A streamed body's read with nothing left over before it is parsed where it lies: storing
+          // the read's view in the client (`this.buf`) ran V8's write barrier and touched more of the
+          // client per delivery than a WebSocket frame does (bench/README, `gen6`).
+          if (this.buf.length === 0 && this.streamStatus !== 0) this.parseStream(chunk);
+          else {
+            this.buf = this.buf.length === 0 ? chunk : Buffer.concat([this.buf, chunk]);
+            this.parse();
+          }
           if (this.buf.length > 0 && this.buf.buffer === READ_BUFFER.buffer) this.buf = Buffer.from(this.buf);
           return true;
         },
@@ -144,6 +152,7 @@ export class RawHttp {
       if (this.socket === socket) this.socket = null;
       this.buf = Buffer.alloc(0);
       this.streamStatus = 0;
+      this.streamChunk = undefined;
       this.fail(new Error('connection closed'));
     });
     this.socket = socket;
@@ -161,7 +170,7 @@ export class RawHttp {
 
   private parse(): void {
     if (this.streamStatus !== 0) {
-      this.parseStream();
+      this.parseStream(this.buf);
       return;
     }
     const buf = this.buf;
@@ -186,8 +195,8 @@ export class RawHttp {
       if (this.pending?.onChunk) {
         // Streaming: from here on the buffer holds body bytes only, handed over chunk by chunk.
         this.streamStatus = status;
-        this.buf = buf.subarray(bodyStart);
-        this.parseStream();
+        this.streamChunk = this.pending.onChunk;
+        this.parseStream(buf.subarray(bodyStart));
         return;
       }
       const chunks: Buffer[] = [];
@@ -216,14 +225,14 @@ export class RawHttp {
    * Per read, as the WebSocket client's frame parser (raw-ws.ts): the size line read in JavaScript,
    * one view per chunk handed out, nothing else made (bench/README, `cstrm2`).
    */
-  private parseStream(): void {
-    const buf = this.buf;
-    const onChunk = this.pending?.onChunk;
+  private parseStream(buf: Buffer): void {
+    const onChunk = this.streamChunk;
     let pos = 0;
     for (;;) {
       const next = chunkAt(buf, pos);
       if (next < 0) {
-        this.buf = pos === 0 ? buf : pos >= buf.length ? EMPTY : buf.subarray(pos);
+        const rest = pos === 0 ? buf : pos >= buf.length ? EMPTY : buf.subarray(pos);
+        if (this.buf !== rest) this.buf = rest;
         return;
       }
       pos = next;
@@ -233,6 +242,7 @@ export class RawHttp {
     }
     const status = this.streamStatus;
     this.streamStatus = 0;
+    this.streamChunk = undefined;
     this.buf = pos >= buf.length ? Buffer.alloc(0) : buf.subarray(pos);
     this.answer(status, Buffer.alloc(0));
   }
