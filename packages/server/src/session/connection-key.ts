@@ -107,11 +107,11 @@ function secretFrom(id: string, output: Buffer, at: number): string {
 /**
  * The secret of a connection that started on this node, derived from its id instead of kept in a
  * string of its own per connection (bench S3: 40 bytes an idle connection): the first 16 `[A-Za-z0-9]`
- * characters of the id's blocks (`blocks`) enciphered with this process's random AES-256 key. Ids are
- * public; without the key the secret cannot be told from random (AES as a pseudorandom function of
- * distinct blocks). An id of another shape (none that this node makes) takes SHA-256 of another random
- * key and the id. A connection taken over from another node keeps a random secret of its own
- * (Session), so keys handed out before a move do not come back.
+ * characters of the id's blocks (block n: its 12 characters, three zero bytes, n) enciphered with this
+ * process's random AES-256 key. Ids are public; without the key the secret cannot be told from random
+ * (AES as a pseudorandom function of distinct blocks). An id of another shape (none that this node
+ * makes) takes SHA-256 of another random key and the id. A connection taken over from another node
+ * keeps a random secret of its own (Session), so keys handed out before a move do not come back.
  */
 export function derivedConnectionSecret(connectionId: string): string {
   if (connectionId === issuedId) return secretFrom(connectionId, batchOutput, issuedAt);
