@@ -59,11 +59,11 @@ export function randomAlnum(length: number): string {
 }
 
 /**
- * `[A-Za-z0-9]` characters of `out` from `filled` on, made from `bytes` (each equally likely, as in
- * randomAlnum: a byte at or above UNBIASED_BELOW is skipped); returns how many are filled now.
+ * `[A-Za-z0-9]` characters of `out` from `filled` on, made from `bytes` (from `from` to `to`; each equally
+ * likely, as in randomAlnum: a byte at or above UNBIASED_BELOW is skipped); returns how many are filled now.
  */
-export function fillAlnum(out: Buffer, filled: number, bytes: Uint8Array): number {
-  for (let i = 0; i < bytes.length && filled < out.length; i++) {
+export function fillAlnum(out: Buffer, filled: number, bytes: Uint8Array, from = 0, to = bytes.length): number {
+  for (let i = from; i < to && filled < out.length; i++) {
     const b = bytes[i]!;
     if (b < UNBIASED_BELOW) out[filled++] = ALNUM[b % ALNUM.length]!;
   }
