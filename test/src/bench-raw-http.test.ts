@@ -8,6 +8,7 @@
  * and in order, end the stream, and read the next answer.
  */
 import { isArrayValue, isPlainObject } from '@encke/protocol';
+import fc from 'fast-check';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { createServer, type Server, type Socket } from 'node:net';
@@ -30,35 +31,33 @@ console.log(JSON.stringify({ status: streamed.status, chunks, plainStatus: plain
 process.exit(0);
 `;
 
-/** A small deterministic generator (mulberry32), so that a failure can be replayed. */
-function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 interface Plan {
   chunks: string[];
   wire: string;
 }
 
-/** Chunks of 1-600 characters (some with `;ext=…`), then the last chunk. */
+/** Chunks of 1-600 characters (some with `;ext=…`, sizes in either case of hex), then the last chunk. */
+const CHUNKS = fc.array(fc.record({ size: fc.integer({ min: 1, max: 600 }), upper: fc.boolean(), ext: fc.boolean() }), {
+  minLength: 150,
+  maxLength: 150,
+});
+/** The pieces the wire is written in (1-2,000 bytes, some after a 1 ms pause), taken in turn until it is all written. */
+const PIECES = fc.array(fc.record({ n: fc.integer({ min: 1, max: 2000 }), pause: fc.boolean() }), {
+  minLength: 64,
+  maxLength: 64,
+});
+
+/** The seed's plan (fast-check's generator, so that a failure can be replayed from its seed). */
 function plan(seed: number): Plan {
-  const rnd = random(seed);
+  const drawn = fc.sample(CHUNKS, { seed, numRuns: 1 })[0] ?? [];
   const chunks: string[] = [];
   let wire = 'HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n';
-  for (let i = 0; i < 150; i++) {
-    const size = 1 + Math.floor(rnd() ** 3 * 600);
+  drawn.forEach(({ size, upper, ext }, i) => {
     const body = `[${i}]` + 'x'.repeat(size).slice(String(i).length + 2);
     chunks.push(body);
-    const size16 = rnd() < 0.5 ? body.length.toString(16) : body.length.toString(16).toUpperCase();
-    wire += `${size16}${rnd() < 0.2 ? ';ext=1' : ''}\r\n${body}\r\n`;
-  }
+    const size16 = upper ? body.length.toString(16).toUpperCase() : body.length.toString(16);
+    wire += `${size16}${ext ? ';ext=1' : ''}\r\n${body}\r\n`;
+  });
   wire += '0\r\n\r\n';
   return { chunks, wire };
 }
@@ -84,15 +83,15 @@ function reportOf(text: string): Report {
   return { status: v.status, chunks: [...v.chunks], plainStatus: v.plainStatus, plain: v.plain };
 }
 
-/** Writes `wire` to the socket in random pieces of 1-2,000 bytes, each after the previous one was flushed and a turn. */
+/** Writes `wire` to the socket in the seed's pieces, each after the previous one was flushed and a turn (or 1 ms). */
 async function writeInPieces(socket: Socket, wire: string, seed: number): Promise<void> {
-  const rnd = random(seed ^ 0x5bd1e995);
+  const pieces = fc.sample(PIECES, { seed: seed ^ 0x5bd1e995, numRuns: 1 })[0] ?? [{ n: 2000, pause: false }];
   const bytes = Buffer.from(wire, 'latin1');
-  for (let at = 0; at < bytes.length;) {
-    const n = 1 + Math.floor(rnd() ** 2 * 2000);
+  for (let at = 0, k = 0; at < bytes.length; k++) {
+    const { n, pause } = pieces[k % pieces.length]!;
     const piece = bytes.subarray(at, at + n);
     at += n;
-    await new Promise<void>((resolve) => socket.write(piece, () => setTimeout(resolve, rnd() < 0.3 ? 1 : 0)));
+    await new Promise<void>((resolve) => socket.write(piece, () => setTimeout(resolve, pause ? 1 : 0)));
   }
 }
 
