@@ -15,7 +15,8 @@
  * as the stream runs and reported with the results.
  */
 import * as vcdiff from '@ably/vcdiff-decoder';
-import { Action, type Message, type ProtocolMessage } from '@encke/protocol';
+import { Action } from '@encke/protocol';
+import type { DocumentMessage, ServerFrame } from './clients/server-frame.js';
 import type { Sink } from './payload.js';
 
 export const DOCUMENT_BYTES = 1024;
@@ -200,7 +201,7 @@ export class Documents {
   }
 
   /** A new subscriber connection's handler for MESSAGE protocol messages. */
-  reader(): (pm: ProtocolMessage) => void {
+  reader(): (pm: ServerFrame) => void {
     const chain = new DocumentChain(this);
     return (pm) => {
       if (pm.action !== Action.MESSAGE) return;
@@ -220,10 +221,10 @@ export class Documents {
    * limit (the decoder takes tens of microseconds per call). Every delivery's result is still
    * compared with the published document.
    */
-  undoDelta(m: Message, base: Uint8Array | undefined): Uint8Array {
+  undoDelta(m: DocumentMessage, base: Uint8Array | undefined): Uint8Array {
     if (base === undefined) throw new Error('a delta without a base');
     const data = m.data;
-    const key = `${String((m.extras?.delta as { from?: unknown }).from)}\n${m.encoding ?? ''}\n${typeof data === 'string' ? data : data instanceof Uint8Array ? Buffer.from(data.buffer, data.byteOffset, data.byteLength).toString('latin1') : ''}`;
+    const key = `${String(m.delta?.from)}\n${m.encoding ?? ''}\n${typeof data === 'string' ? data : data instanceof Uint8Array ? Buffer.from(data.buffer, data.byteOffset, data.byteLength).toString('latin1') : ''}`;
     const known = this.decoded.get(key);
     if (known && Buffer.from(known.base.buffer, known.base.byteOffset, known.base.byteLength).equals(base))
       return known.doc;
@@ -282,10 +283,10 @@ class DocumentChain {
   constructor(private readonly docs: Documents) {}
 
   /** The document `m` carries, or undefined (counted as a mismatch) when it cannot be decoded. */
-  receive(m: Message): Uint8Array | undefined {
+  receive(m: DocumentMessage): Uint8Array | undefined {
     let doc: Uint8Array;
     try {
-      const delta = m.extras?.delta as { from?: unknown; format?: unknown } | undefined;
+      const { delta } = m;
       if (delta !== undefined && (delta.format !== DELTA_FORMAT || delta.from !== this.lastId))
         throw new Error('a delta from another base');
       doc = delta === undefined ? decodeData(m.data, m.encoding, undefined) : this.docs.undoDelta(m, this.base);

@@ -2,9 +2,10 @@
  * An encke connection's set-up as the generator's clients follow it (WebSocket and comet alike):
  * CONNECTED, each ATTACHED, a presence member's first ACK, and the failures that end a run.
  */
-import { Action, type Format, type ProtocolMessage } from '@encke/protocol';
+import { Action, type Format } from '@encke/protocol';
 import { DELTA_FORMAT } from '../documents.js';
 import { Waiter } from './client.js';
+import type { ServerFrame } from './server-frame.js';
 import { readSetup, setup } from './setup-frames.js';
 
 /**
@@ -53,10 +54,10 @@ export class Handshake {
   }
 
   /** Handles control messages; false when the connection is unusable. */
-  handle(pm: ProtocolMessage): boolean {
+  handle(pm: ServerFrame): boolean {
     switch (pm.action) {
       case Action.CONNECTED:
-        this.connectedWith(pm.connectionDetails?.connectionKey ?? '');
+        this.connectedWith(pm.connectionKey ?? '');
         return true;
       case Action.ATTACHED:
         if (this.delta && pm.params?.delta !== DELTA_FORMAT) {

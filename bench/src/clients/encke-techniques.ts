@@ -5,11 +5,12 @@
  * SSE API (`/sse`, subscribe-only). Payloads are found by their marker whatever the framing; the
  * set-up messages (CONNECTED, ATTACHED) are read out of the framing by a small bracket scanner.
  */
-import { Action, type ProtocolMessage, isArrayValue, isPlainObject, parseJson } from '@encke/protocol';
+import { Action, isArrayValue, parseJson } from '@encke/protocol';
 import { PollingClient, STEP_TIMEOUT_MS, within, type ClientContext, type Conn, type BenchClient } from './client.js';
 import { Handshake } from './encke-handshake.js';
 import { ENCKE_KEY, PROTOCOL_VERSION } from './encke.js';
 import { PollLoop } from './raw-http.js';
+import { serverFrames, type ServerFrame } from './server-frame.js';
 
 export type Technique = 'sse' | 'htmlfile' | 'multipart' | 'jsonp';
 
@@ -21,25 +22,19 @@ const ENVELOPE: Record<Technique, string> = {
   jsonp: '&envelope=jsonp&callback=cb',
 };
 
-/** A ProtocolMessage as a server writes it: an object with a numeric action (its other fields as they came). */
-function isWireMessage(value: unknown): value is ProtocolMessage {
-  return isPlainObject(value) && typeof value.action === 'number';
-}
-
-/** One JSON array of ProtocolMessages, checked for that shape. */
-function batchOf(text: string): ProtocolMessage[] {
+/** One JSON array of ProtocolMessages, checked (server-frame.ts). */
+function batchOf(text: string): ServerFrame[] {
   const value = parseJson(text);
-  if (!isArrayValue(value) || !value.every(isWireMessage))
-    throw new Error(`not a batch of protocol messages: ${text.slice(0, 200)}`);
-  return [...value];
+  if (!isArrayValue(value)) throw new Error(`not a batch of protocol messages: ${text.slice(0, 200)}`);
+  return serverFrames(value);
 }
 
 /**
  * The complete JSON arrays of ProtocolMessages (`[{"action":…}]`) in `text`, and what is left after
  * the last one (a piece of an array still arriving). Framing around them is skipped.
  */
-export function takeArrays(text: string): { arrays: ProtocolMessage[][]; rest: string } {
-  const arrays: ProtocolMessage[][] = [];
+export function takeArrays(text: string): { arrays: ServerFrame[][]; rest: string } {
+  const arrays: ServerFrame[][] = [];
   let from = 0;
   for (;;) {
     const start = text.indexOf('[{"action":', from);

@@ -29,17 +29,13 @@ import { PollLoop, RawHttp } from './raw-http.js';
 import { RawWs } from './raw-ws.js';
 import { attachJson, attachMsgpack } from './setup-frames.js';
 import { Handshake } from './encke-handshake.js';
+import { serverFrames } from './server-frame.js';
 
 /** The full-capability key the encke bench server is started with. */
 export const ENCKE_KEY = 'bench.k1:bench-secret-not-for-production';
 export const PROTOCOL_VERSION = 6;
 /** The key as a query value, encoded once (not once an open). */
 const KEY_PARAM = encodeURIComponent(ENCKE_KEY);
-
-function asMessages(decoded: unknown): ProtocolMessage[] {
-  if (Array.isArray(decoded)) return decoded as ProtocolMessage[];
-  return decoded && typeof decoded === 'object' ? [decoded as ProtocolMessage] : [];
-}
 
 /**
  * A typing indicator's presence data: `{typing}` plus, on updates, the send time `at` (the
@@ -114,7 +110,7 @@ export class EnckeWsClient implements BenchClient {
     const ws = await RawWs.connect(ctx.port, this.path(clientId), {
       onMessage(payload) {
         if ((!reader && ctx.sink.scan(payload) > 0) || hs.read(payload, format)) return;
-        for (const pm of asMessages(decodeFrame(format === 'json' ? payload.toString('utf8') : payload, format))) {
+        for (const pm of serverFrames(decodeFrame(format === 'json' ? payload.toString('utf8') : payload, format))) {
           if (reader && pm.action === Action.MESSAGE) reader(pm);
           else if (!hs.handle(pm) && live) ws.close();
         }
@@ -167,7 +163,7 @@ export class EnckeWsClient implements BenchClient {
       onMessage: (payload) => {
         // ACKs are not decoded: only CONNECTED (and errors) matter to the publisher.
         if (hs.connectionKey === '' && !hs.read(payload, this.format))
-          for (const pm of asMessages(
+          for (const pm of serverFrames(
             decodeFrame(this.format === 'json' ? payload.toString('utf8') : payload, this.format),
           ))
             hs.handle(pm);
@@ -215,8 +211,8 @@ export class EnckeCometClient extends PollingClient {
         `/comet/connect?key=${encodeURIComponent(ENCKE_KEY)}&heartbeats=true&v=${PROTOCOL_VERSION}&stream=false`,
       );
       if (res.status !== 200) return false;
-      const pm = asMessages(parseJson(res.body.toString('utf8')))[0];
-      const key = pm?.connectionDetails?.connectionKey;
+      const pm = serverFrames(parseJson(res.body.toString('utf8')))[0];
+      const key = pm?.connectionKey;
       if (pm?.action !== Action.CONNECTED || key === undefined) return false;
       await conn.request('GET', `/comet/${key}/close?key=${encodeURIComponent(ENCKE_KEY)}`);
       return true;
@@ -233,7 +229,7 @@ export class EnckeCometClient extends PollingClient {
     const handleBody = (body: Buffer): boolean => {
       if (body.length === 0 || (!reader && ctx.sink.scan(body) > 0)) return true;
       let ok = true;
-      for (const pm of asMessages(parseJson(body.toString('utf8')))) {
+      for (const pm of serverFrames(parseJson(body.toString('utf8')))) {
         if (reader && pm.action === Action.MESSAGE) reader(pm);
         else ok = hs.handle(pm) && ok;
       }

@@ -127,8 +127,8 @@ export class RawHttp {
       noDelay: true,
       onread: {
         buffer: READ_BUFFER,
-        callback: (n: number, b: Uint8Array): boolean => {
-          const chunk = (b as Buffer).subarray(0, n);
+        callback: (n: number): boolean => {
+          const chunk = READ_BUFFER.subarray(0, n);
           this.received += n;
           // Parsed where it was read, as raw-ws.ts does: a copy of every read (a new pooled Buffer
           // per delivery) ran the generator's V8 into a major GC every ~2 s at S7's rate, whose

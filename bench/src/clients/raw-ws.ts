@@ -101,8 +101,8 @@ export class RawWs {
         noDelay: true,
         onread: {
           buffer: READ_BUFFER,
-          callback: (n: number, buf: Uint8Array): boolean => {
-            const chunk = (buf as Buffer).subarray(0, n);
+          callback: (n: number): boolean => {
+            const chunk = READ_BUFFER.subarray(0, n);
             ws!.received += n;
             if (upgraded) ws!.onData(chunk);
             else onHandshake(Buffer.from(chunk));
