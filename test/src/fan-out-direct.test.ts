@@ -11,7 +11,7 @@ import assert from 'node:assert/strict';
 import type { Socket } from 'node:net';
 import { describe, it } from 'node:test';
 import { Action, type Format, type ProtocolMessage } from '@encke/protocol';
-import { LocalChannel, type OutboundFrame, WebSocketTransport } from '@encke/server/internal';
+import { LocalChannel, type OutboundFrame, Session, WebSocketTransport } from '@encke/server/internal';
 import { eventually, rest } from './helpers/ably.js';
 import { RawCometClient } from './helpers/raw-comet.js';
 import { RawClient } from './helpers/raw-ws.js';
@@ -44,14 +44,24 @@ interface DirectWrite {
   readonly inFanOut: boolean;
 }
 
-/** Records every WebSocket `writeOne` and whether a channel's flush (the fan-out) made it, until `stop`. */
-function recordDirect(): { calls: DirectWrite[]; stop: () => void } {
+/**
+ * Records every WebSocket `writeOne` and whether a channel's flush (the fan-out) made it, and counts the
+ * fan-out deliveries that went through the session (Session.deliverShared), until `stop`.
+ */
+function recordDirect(): { calls: DirectWrite[]; viaSession: () => number; stop: () => void } {
   const channel = LocalChannel.prototype;
   const transport = WebSocketTransport.prototype;
+  const session = Session.prototype;
   const { flush } = channel;
   const { writeOne } = transport;
+  const { deliverShared } = session;
   const calls: DirectWrite[] = [];
   let inFanOut = 0;
+  let viaSession = 0;
+  session.deliverShared = function (this: Session, frame: OutboundFrame, direct: boolean) {
+    viaSession++;
+    return deliverShared.call(this, frame, direct);
+  };
   channel.flush = function (this: LocalChannel, last: boolean) {
     inFanOut++;
     try {
@@ -66,9 +76,11 @@ function recordDirect(): { calls: DirectWrite[]; stop: () => void } {
   };
   return {
     calls,
+    viaSession: () => viaSession,
     stop: () => {
       channel.flush = flush;
       transport.writeOne = writeOne;
+      session.deliverShared = deliverShared;
     },
   };
 }
@@ -102,7 +114,8 @@ describe('fan-out written from the attachment', () => {
       await publisher.next(Action.ACK);
       const later = rec.calls.filter((c) => c.frames.some((pm) => carries(pm, 'later')));
       assert.equal(later.length, 1, 'one write');
-      assert.ok(later[0]!.inFanOut, 'written by the fan-out itself, not by a flush of a queue left marked');
+      assert.ok(later[0]!.inFanOut, 'written by the fan-out itself, not by a flush');
+      assert.equal(rec.viaSession(), 0, 'from the attachment: no queue left marked on the transport');
     });
 
     it(`echo=false: the publisher's own message is left out of the fan-out, the others' come (${format})`, async () => {
