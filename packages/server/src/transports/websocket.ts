@@ -49,8 +49,7 @@ const MSGPACK = 32;
 const ACCEPTING = 64;
 /** The 101 response is held (ws-handshake.ts) to go out with the first frame written within the upgrade. */
 const HANDSHAKE = 128;
-/** The session has frames waiting for this tick's flush (Transport.queued). */
-const QUEUED = 256;
+const QUEUED = 256; // the session has frames waiting for this tick's flush (Transport.queued, read by a fan-out)
 
 /**
  * The transport is the WebSocket itself: `ws` makes one of these for every upgrade (the server's
@@ -75,7 +74,7 @@ export class WebSocketTransport extends WebSocket implements Transport, WsPerCon
    */
   private peer: TransportOwner | EarlyFrames | null = null;
   /**
-   * ENDED, CORKED, PAUSED, HEARTBEATS, WROTE, MSGPACK, ACCEPTING (the accessors below). Its
+   * ENDED, CORKED, PAUSED, HEARTBEATS, WROTE, MSGPACK, ACCEPTING, QUEUED (the accessors below). Its
    * initializer, run once `ws`'s constructor has returned, shares `ws`'s per-connection defaults.
    */
   private flags: number = shareWsDefaults(this);
@@ -159,7 +158,6 @@ export class WebSocketTransport extends WebSocket implements Transport, WsPerCon
     this.flags = on ? this.flags | WROTE : this.flags & ~WROTE;
   }
 
-  /** Transport.queued: read by a fan-out's delivery (Attachment.deliverShared), in the flags `writeOne` reads anyway. */
   get queued(): boolean {
     return (this.flags & QUEUED) !== 0;
   }
@@ -227,11 +225,14 @@ export class WebSocketTransport extends WebSocket implements Transport, WsPerCon
   }
 
   private onMessage(data: RawData, isBinary: boolean): void {
-    if (this.ended) return;
+    // The flags read here, not through the `ended` and `format` getters: a call each in V8's baseline tier.
+    const flags = this.flags;
+    if ((flags & ENDED) !== 0) return;
     const bytes = frameBytes(data);
     let inbound: Inbound;
     try {
-      inbound = decodeInbound(bytes, isBinary, this.format, this.ctx.options.maxFrameSize);
+      const format = (flags & MSGPACK) !== 0 ? 'msgpack' : 'json';
+      inbound = decodeInbound(bytes, isBinary, format, this.ctx.options.maxFrameSize);
     } catch (err) {
       return this.fatal(AblyError.from(err));
     }

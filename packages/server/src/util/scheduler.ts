@@ -67,14 +67,15 @@ export class FlushScheduler {
     if (item.flushQueued) return;
     item.flushQueued = true;
     this.channels.push(item);
-    this.schedule();
+    // (Tested here: `schedule` is called only when there is something to do, a call less in the tick's others.)
+    if (!this.scheduled) this.schedule();
   }
 
   session(item: Flushable): void {
     if (item.flushQueued) return;
     item.flushQueued = true;
     this.sessions.push(item);
-    this.schedule();
+    if (!this.scheduled) this.schedule();
   }
 
   private schedule(): void {
