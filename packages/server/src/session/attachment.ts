@@ -169,7 +169,7 @@ export class Attachment implements Subscriber {
    */
   deliverShared(frame: OutboundFrame, direct: boolean): boolean {
     const out = this.out;
-    if (!direct || out === null || out.queued === true) return this.owner.deliverShared(frame, direct);
+    if (!direct || out === null || out.queued) return this.owner.deliverShared(frame, direct);
     try {
       out.writeOne(frame);
     } catch (err) {
