@@ -8,9 +8,9 @@
  * Real server, real clients over the wire, JSON and msgpack.
  */
 import assert from 'node:assert/strict';
-import type { Socket } from 'node:net';
+import { Socket } from 'node:net';
 import { describe, it } from 'node:test';
-import { Action, type Format, type ProtocolMessage } from '@encke/protocol';
+import { Action, readField, type Format, type ProtocolMessage } from '@encke/protocol';
 import { LocalChannel, type OutboundFrame, Session, WebSocketTransport } from '@encke/server/internal';
 import { eventually, rest } from './helpers/ably.js';
 import { RawCometClient } from './helpers/raw-comet.js';
@@ -27,8 +27,12 @@ const publishOn = (channel: string, data: string, msgSerial: number): ProtocolMe
 
 const carries = (pm: ProtocolMessage, data: string): boolean => pm.messages?.some((m) => m.data === data) ?? false;
 
-/** The ws client's TCP socket (ws keeps it private). */
-const tcpSocketOf = (client: RawClient): Socket => (client.ws as unknown as { _socket: Socket })._socket;
+/** The ws client's TCP socket (ws keeps it private, in `_socket`): read and checked, not cast. */
+function tcpSocketOf(client: RawClient): Socket {
+  const socket = readField(client.ws, '_socket');
+  assert.ok(socket instanceof Socket, "the ws client's socket");
+  return socket;
+}
 
 /** Sends `pms` in one TCP write: the server reads them in one go and handles them in one tick. */
 function sendTogether(client: RawClient, pms: ProtocolMessage[]): void {
