@@ -8,39 +8,15 @@
  * Real server, real clients over the wire, JSON and msgpack.
  */
 import assert from 'node:assert/strict';
-import { Socket } from 'node:net';
 import { describe, it } from 'node:test';
-import { Action, readField, type Format, type ProtocolMessage } from '@encke/protocol';
+import { Action, type Format, type ProtocolMessage } from '@encke/protocol';
 import { LocalChannel, type OutboundFrame, Session, WebSocketTransport } from '@encke/server/internal';
 import { eventually, rest } from './helpers/ably.js';
 import { RawCometClient } from './helpers/raw-comet.js';
 import { RawClient } from './helpers/raw-ws.js';
 import { KEYS, startServer } from './helpers/server.js';
 import { serverPerSuite } from './helpers/suite.js';
-
-const publishOn = (channel: string, data: string, msgSerial: number): ProtocolMessage => ({
-  action: Action.MESSAGE,
-  channel,
-  msgSerial,
-  messages: [{ name: 'n', data }],
-});
-
-const carries = (pm: ProtocolMessage, data: string): boolean => pm.messages?.some((m) => m.data === data) ?? false;
-
-/** The ws client's TCP socket (ws keeps it private, in `_socket`): read and checked, not cast. */
-function tcpSocketOf(client: RawClient): Socket {
-  const socket = readField(client.ws, '_socket');
-  assert.ok(socket instanceof Socket, "the ws client's socket");
-  return socket;
-}
-
-/** Sends `pms` in one TCP write: the server reads them in one go and handles them in one tick. */
-function sendTogether(client: RawClient, pms: ProtocolMessage[]): void {
-  const socket = tcpSocketOf(client);
-  socket.cork();
-  for (const pm of pms) client.send(pm);
-  socket.uncork();
-}
+import { carries, publishOn, sendTogether, tcpSocketOf } from './helpers/fan-out.js';
 
 /** One `writeOne` of a WebSocket transport: its frames, and whether it came within a channel's fan-out. */
 interface DirectWrite {

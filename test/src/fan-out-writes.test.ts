@@ -7,33 +7,13 @@
  * transport's write calls, with real clients over the wire.
  */
 import assert from 'node:assert/strict';
-import type { Socket } from 'node:net';
 import { describe, it } from 'node:test';
 import { Action, type Format, type ProtocolMessage } from '@encke/protocol';
 import { RawClient } from './helpers/raw-ws.js';
 import { recordWrites, type WriteCall } from './helpers/write-spy.js';
 import { KEYS } from './helpers/server.js';
 import { serverPerSuite } from './helpers/suite.js';
-
-/** The ws client's TCP socket (ws keeps it private), to send several frames in one write. */
-const tcpSocketOf = (client: RawClient): Socket => (client.ws as unknown as { _socket: Socket })._socket;
-
-/** Sends `pms` in one TCP write: the server reads them in one go and handles them in one tick. */
-function sendTogether(client: RawClient, pms: ProtocolMessage[]): void {
-  const socket = tcpSocketOf(client);
-  socket.cork();
-  for (const pm of pms) client.send(pm);
-  socket.uncork();
-}
-
-const publishOn = (channel: string, data: string, msgSerial: number): ProtocolMessage => ({
-  action: Action.MESSAGE,
-  channel,
-  msgSerial,
-  messages: [{ name: 'n', data }],
-});
-
-const carries = (pm: ProtocolMessage, data: string): boolean => pm.messages?.some((m) => m.data === data) ?? false;
+import { carries, publishOn, sendTogether } from './helpers/fan-out.js';
 
 describe('fan-out writes', () => {
   const suite = serverPerSuite();
