@@ -165,8 +165,6 @@ describe('Attachment: modes and flags in one integer, rare parts in one object',
     echo: true,
     enqueue: () => undefined,
     deliverShared: () => true,
-    transport: null,
-    writeFailed: () => undefined,
   };
   const MODES = Flag.SUBSCRIBE | Flag.PUBLISH | Flag.PRESENCE | Flag.OBJECT_PUBLISH;
 
@@ -234,15 +232,7 @@ describe('LocalChannel: traffic state made by the first event', () => {
     assert.equal(ch.lastSeq, 7);
     const got: OutboundFrame[] = [];
     const sub = new Attachment(
-      {
-        id: 'c',
-        appId: APP,
-        echo: true,
-        enqueue: (f) => got.push(f),
-        deliverShared: (f) => got.push(f) > 0,
-        transport: null,
-        writeFailed: () => undefined,
-      },
+      { id: 'c', appId: APP, echo: true, enqueue: (f) => got.push(f), deliverShared: (f) => got.push(f) > 0 },
       ch,
       'ch',
       Flag.SUBSCRIBE,

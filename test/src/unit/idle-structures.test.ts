@@ -142,8 +142,6 @@ describe('Attachments: one in a field of the session, a Map from two, no object 
     echo: true,
     enqueue: () => undefined,
     deliverShared: () => true,
-    transport: null,
-    writeFailed: () => undefined,
     attached: null,
   });
 

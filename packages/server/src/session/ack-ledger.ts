@@ -85,8 +85,7 @@ class AnswerRing {
         this.count--;
       }
     }
-    // (`slot` written out: this runs once a publish, in V8's baseline tier where a call costs as much as this.)
-    const s = (this.head + this.count++) & (this.serials.length - 1);
+    const s = this.slot(this.count++);
     this.serials[s] = msgSerial;
     this.answers[s] = answer;
     if (msgSerial > this.max) this.max = msgSerial;
@@ -149,8 +148,7 @@ export class AckLedger {
    * exactly these four keys: its frame is written from a template (ack-frame.ts) when it goes out.
    */
   reply(record: AckRecord, lastQueued: ProtocolMessage | undefined): OutboundFrame | null {
-    // `remember`, written out (a call less a publish, before the fan-out's first write: bench S7).
-    (this.answers ??= new AnswerRing()).set(record.msgSerial, answerOf(record));
+    this.remember(record);
     if (record.error)
       return replyFrame({ action: Action.NACK, msgSerial: record.msgSerial, count: 1, error: record.error });
     const result = { serials: record.serials ?? [] };

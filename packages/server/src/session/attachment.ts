@@ -11,7 +11,6 @@ import type { Subscriber } from '../channels/subscriber.js';
 import type { ChannelEvent } from '../engine/channel-store.js';
 import { OutboundFrame } from '../wire/frame.js';
 import type { MessageFilter } from '../filter/filter.js';
-import type { Transport } from './port.js';
 
 /** Events buffered while attaching before the attach gives up (the client retries). */
 export const MAX_ATTACH_BUFFER = 10_000;
@@ -29,10 +28,6 @@ export interface AttachmentOwner {
   enqueue(frame: OutboundFrame): void;
   /** A channel's fan-out frame, counted by the channel (Session.deliverShared). */
   deliverShared(frame: OutboundFrame, direct: boolean): boolean;
-  /** The transport carrying the connection now (null while disconnected): a new attachment's `out`. */
-  readonly transport: Transport | null;
-  /** A fan-out's write to `out` threw: fails this connection only, as a throw in its flush does. */
-  writeFailed(err: unknown): void;
 }
 
 /**
@@ -42,10 +37,7 @@ export interface AttachmentOwner {
 const LIVE = 1 << 28;
 const OVERFLOWED = 1 << 29;
 const DELTA = 1 << 30;
-/** The connection's `echo` (mirrored by `link`: the fan-out reads it here, not from the session). */
-const ECHO = 1 << 27;
-/** Mode flags are bits 16–25 (Flag in @encke/protocol). */
-const MODE_BITS = (1 << 26) - 1;
+const MODE_BITS = LIVE - 1;
 
 /** What only some attachments have: a qualified name, a filter, a delta base, events buffered while attaching. */
 class AttachmentExtras {
@@ -58,15 +50,8 @@ class AttachmentExtras {
 
 export class Attachment implements Subscriber {
   cursor = 0;
-  /** Granted modes, and LIVE, OVERFLOWED, DELTA, ECHO (the accessors below). */
+  /** Granted modes, and LIVE, OVERFLOWED, DELTA (the accessors below). */
   private state: number;
-  /**
-   * The connection's transport, mirrored from the session (`link`, on every bind, unbind and end), so that a
-   * fan-out's delivery reads the attachment and the transport, not the session in between (bench/README.md,
-   * "The fan-out's extra time: three objects touched per delivery"). Whether the session has frames
-   * waiting for this tick's flush is mirrored on the transport itself (Transport.queued).
-   */
-  private out: Transport | null;
   /** Null for most attachments (one field for four, bench S3). */
   private extras: AttachmentExtras | null = null;
 
@@ -76,8 +61,7 @@ export class Attachment implements Subscriber {
     name: string,
     modes: number,
   ) {
-    this.state = (modes & MODE_BITS) | (owner.echo ? ECHO : 0);
-    this.out = owner.transport;
+    this.state = modes & MODE_BITS;
     if (name !== channel.name) this.more.name = name;
   }
 
@@ -130,13 +114,7 @@ export class Attachment implements Subscriber {
   }
 
   get echo(): boolean {
-    return (this.state & ECHO) !== 0;
-  }
-
-  /** The session's transport and echo changed (bind, resume, upgrade, transport gone, end): mirror them. */
-  link(transport: Transport | null, echo: boolean): void {
-    this.out = transport;
-    this.state = echo ? this.state | ECHO : this.state & ~ECHO;
+    return this.owner.echo;
   }
 
   /** Granted channel mode flags. */
@@ -162,20 +140,8 @@ export class Attachment implements Subscriber {
     this.owner.enqueue(frame);
   }
 
-  /**
-   * Session.deliverShared without the session: with a transport and nothing queued on it, the tick's last
-   * channel (`direct`) writes at once; anything else (no transport, frames waiting, not `direct`) goes
-   * through the session, which queues or drops it as before.
-   */
   deliverShared(frame: OutboundFrame, direct: boolean): boolean {
-    const out = this.out;
-    if (!direct || out === null || out.queued) return this.owner.deliverShared(frame, direct);
-    try {
-      out.writeOne(frame);
-    } catch (err) {
-      this.owner.writeFailed(err);
-    }
-    return true;
+    return this.owner.deliverShared(frame, direct);
   }
 
   /**

@@ -78,15 +78,8 @@ export function startAlone(handler: InboundHandler, pm: Inbound): Promise<void> 
  * (`InboundQueue.awaiting`).
  */
 export function publishAlone(handler: InboundHandler, pm: Inbound): Promise<SendAnswer> | undefined {
-  // `startOne` written out: one call less a publish in V8's baseline tier (bench S7).
-  let answer: SendAnswer | Promise<SendAnswer>;
-  try {
-    answer = handler.publish(pm);
-  } catch (err) {
-    handler.failed(err, pm);
-    return undefined;
-  }
-  if (typeof answer !== 'function') return answer;
+  const answer = startOne(handler, pm);
+  if (answer === undefined || answer instanceof Promise) return answer;
   try {
     answer();
   } catch (err) {

@@ -61,13 +61,6 @@ export interface Transport {
    */
   readonly connectsAlone?: boolean;
   /**
-   * Set by the session while it has frames waiting for this tick's flush (Session.queue → flush): a
-   * fan-out's frame then goes behind them, not straight to `writeOne` (Attachment.deliverShared reads it
-   * here so that a delivery does not touch the session). Every transport declares it from its start, so
-   * that the session's first write of it changes no transport's shape.
-   */
-  queued: boolean;
-  /**
    * Writes frames in order. Called once per tick with everything the session has for the client.
    * `frames` is valid during the call only (a one-frame flush reuses one array): copy what is kept.
    */

@@ -30,7 +30,7 @@ import {
 import { Dispatcher } from './dispatch.js';
 import { InboundQueue, isPublish, publishAlone, startAlone } from './inbound.js';
 import { Membership } from './membership.js';
-import { SessionOutbound } from './session-outbound.js';
+import { SessionFields } from './session-fields.js';
 import { sharedParams } from './shared-params.js';
 import type { DisposeReason, SessionParams, SessionState } from './handle.js';
 import type { Inbound, Transport, TransportOwner } from './port.js';
@@ -38,12 +38,15 @@ import { TokenExpiry } from './token-expiry.js';
 import { Upgrades, superseded } from './upgrade.js';
 import type { SessionWithContext } from './with-context.js';
 
-export class Session extends SessionOutbound implements SessionWithContext, Flushable, AttachmentHolder {
+export class Session extends SessionFields implements SessionWithContext, Flushable, AttachmentHolder {
   flushQueued = false;
   readonly id: string;
   /** @internal The attachments (the `attachments` view keeps them here: none, the one, or a Map). */
   attached: AttachmentSlot = null;
+  private bound: Transport | null = null;
   private params: SessionParams;
+  /** The first frame waiting for this tick's flush; null when none (most connections, most of the time). */
+  private first: OutboundFrame | null = null;
 
   /** A new connection, or (`restored`) one taken over from another node. */
   constructor(
@@ -163,10 +166,8 @@ export class Session extends SessionOutbound implements SessionWithContext, Flus
     // Resumed within remainPresentFor: the members never left.
     this.membership?.cancelLeave();
     this.bound = transport;
-    transport.queued = this.first !== null;
     this.current = 'connected';
     this.params = sharedParams(params);
-    this.link();
     this.armTokenExpiry();
   }
 
@@ -197,8 +198,6 @@ export class Session extends SessionOutbound implements SessionWithContext, Flus
     if (transport !== this.bound) return;
     this.bound = null;
     this.first = this.more = null;
-    transport.queued = false;
-    this.link();
     this.tokenExpiry?.cancel();
     this.attachments.clear();
     if (this.current !== 'connected') return;
@@ -240,7 +239,62 @@ export class Session extends SessionOutbound implements SessionWithContext, Flus
     return this.membership?.leave(channel);
   }
 
-  // ---- outbound (the queue and the writes: session-outbound.ts) --------------------------------
+  // ---- outbound ---------------------------------------------------------------------------------
+
+  send(pm: ProtocolMessage): void {
+    this.enqueue(new OutboundFrame(pm));
+  }
+
+  /** `alone`: no other frame can come for this connection this tick, so with nothing queued it is written now. */
+  enqueue(frame: OutboundFrame, alone = false): void {
+    if (!this.bound) return;
+    this.ctx.stats.delivered(this.appId, frame);
+    this.ctx.metrics.sent(frame.pm);
+    if (alone && this.first === null) this.writeNow(this.bound, frame);
+    else this.queue(frame);
+  }
+
+  /**
+   * A channel's fan-out frame, counted by the channel: true if it goes out. `direct` (the tick's last channel,
+   * FlushScheduler): with nothing queued, no other frame comes this tick, so it is written now; anything
+   * queued (ATTACHED, ACK) goes first and the frame waits behind it.
+   */
+  deliverShared(frame: OutboundFrame, direct: boolean): boolean {
+    const transport = this.bound;
+    if (transport === null) return false;
+    if (direct && this.first === null) this.writeNow(transport, frame);
+    else this.queue(frame);
+    return true;
+  }
+
+  /** Writes `frame` at once (one write this tick); a throw fails this connection only, as in its flush. */
+  private writeNow(transport: Transport, frame: OutboundFrame): void {
+    try {
+      transport.writeOne(frame);
+    } catch (err) {
+      this.ctx.scheduler.fault(this, err);
+    }
+  }
+
+  private queue(frame: OutboundFrame): void {
+    // A delivery allocates nothing here: most connections get one frame a tick.
+    if (this.first === null) this.first = frame;
+    else if (this.more === null) this.more = [frame];
+    else this.more.push(frame);
+    this.ctx.scheduler.session(this);
+  }
+
+  flush(): void {
+    const first = this.first;
+    if (first === null) return;
+    const more = this.more;
+    this.first = this.more = null;
+    const transport = this.bound;
+    if (!transport) return;
+    if (more === null) return transport.writeOne(first);
+    more.unshift(first);
+    transport.write(more);
+  }
 
   /** Remembers and sends the reply to msgSerial so that a re-send gets the same answer. */
   acknowledge(record: AckRecord): void {
@@ -299,7 +353,6 @@ export class Session extends SessionOutbound implements SessionWithContext, Flus
     if (final.pm.error) this.ctx.metrics.errorSent(final.pm.error.code);
     const t = this.bound;
     this.bound = null;
-    this.link();
     t?.end(final);
   }
 

@@ -14,7 +14,7 @@ import { WebSocket, type RawData } from 'ws';
 import type { NodeContext } from '../context.js';
 import type { Inbound, Transport, TransportOwner } from '../session/port.js';
 import { compactTime } from '../util/compact-time.js';
-import { OutboundFrame, encodableFrames, writeWsFrame } from '../wire/frame.js';
+import { OutboundFrame, encodableFrames } from '../wire/frame.js';
 import { WS_PING_FRAME } from '../wire/ws-framing.js';
 import { holdResponse, writeResponse, writeResponseWith, type SocketOptions } from './ws-handshake.js';
 import { EarlyFrames, decodeInbound, frameBytes } from './ws-inbound.js';
@@ -49,7 +49,6 @@ const MSGPACK = 32;
 const ACCEPTING = 64;
 /** The 101 response is held (ws-handshake.ts) to go out with the first frame written within the upgrade. */
 const HANDSHAKE = 128;
-const QUEUED = 256; // the session has frames waiting for this tick's flush (Transport.queued, read by a fan-out)
 
 /**
  * The transport is the WebSocket itself: `ws` makes one of these for every upgrade (the server's
@@ -74,7 +73,7 @@ export class WebSocketTransport extends WebSocket implements Transport, WsPerCon
    */
   private peer: TransportOwner | EarlyFrames | null = null;
   /**
-   * ENDED, CORKED, PAUSED, HEARTBEATS, WROTE, MSGPACK, ACCEPTING, QUEUED (the accessors below). Its
+   * ENDED, CORKED, PAUSED, HEARTBEATS, WROTE, MSGPACK, ACCEPTING (the accessors below). Its
    * initializer, run once `ws`'s constructor has returned, shares `ws`'s per-connection defaults.
    */
   private flags: number = shareWsDefaults(this);
@@ -158,13 +157,6 @@ export class WebSocketTransport extends WebSocket implements Transport, WsPerCon
     this.flags = on ? this.flags | WROTE : this.flags & ~WROTE;
   }
 
-  get queued(): boolean {
-    return (this.flags & QUEUED) !== 0;
-  }
-  set queued(on: boolean) {
-    this.flags = on ? this.flags | QUEUED : this.flags & ~QUEUED;
-  }
-
   /** The wire format the client asked for (`format=`). */
   get format(): Format {
     return (this.flags & MSGPACK) !== 0 ? 'msgpack' : 'json';
@@ -225,14 +217,11 @@ export class WebSocketTransport extends WebSocket implements Transport, WsPerCon
   }
 
   private onMessage(data: RawData, isBinary: boolean): void {
-    // The flags read here, not through the `ended` and `format` getters: a call each in V8's baseline tier.
-    const flags = this.flags;
-    if ((flags & ENDED) !== 0) return;
+    if (this.ended) return;
     const bytes = frameBytes(data);
     let inbound: Inbound;
     try {
-      const format = (flags & MSGPACK) !== 0 ? 'msgpack' : 'json';
-      inbound = decodeInbound(bytes, isBinary, format, this.ctx.options.maxFrameSize);
+      inbound = decodeInbound(bytes, isBinary, this.format, this.ctx.options.maxFrameSize);
     } catch (err) {
       return this.fatal(AblyError.from(err));
     }
@@ -279,7 +268,7 @@ export class WebSocketTransport extends WebSocket implements Transport, WsPerCon
     if (!this.corked) socket.cork();
     this.corked = false;
     if ((this.flags & HANDSHAKE) !== 0) this.sendHandshake();
-    for (const f of frames) bytes += writeWsFrame(socket, f.wsWrite(this.format));
+    for (const f of frames) bytes += writeFrame(socket, f.wsWrite(this.format));
     socket.uncork();
     this.afterWrite(bytes);
   }
@@ -294,7 +283,7 @@ export class WebSocketTransport extends WebSocket implements Transport, WsPerCon
     const wire = frame.wsIfEncodes(this.format, this.ctx.faults);
     if (wire === null) return;
     let bytes: number;
-    if ((this.flags & HANDSHAKE) === 0) bytes = writeWsFrame(this._socket, wire);
+    if ((this.flags & HANDSHAKE) === 0) bytes = writeFrame(this._socket, wire);
     else {
       this.flags &= ~HANDSHAKE;
       bytes = writeResponseWith(this._socket, wire);
@@ -397,4 +386,11 @@ export class WebSocketTransport extends WebSocket implements Transport, WsPerCon
     this.ended = true;
     this.owner?.transportGone(this);
   }
+}
+
+/** Writes one encoded frame (a string is latin1 text: one char a byte); returns its size for the bytes-out count. */
+function writeFrame(socket: Duplex, frame: Buffer | string): number {
+  if (typeof frame === 'string') socket.write(frame, 'latin1');
+  else socket.write(frame);
+  return frame.length;
 }

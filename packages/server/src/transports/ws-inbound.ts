@@ -35,10 +35,8 @@ export function decodeInbound(bytes: Buffer, isBinary: boolean, format: Format, 
       `Frame of ${bytes.byteLength} bytes exceeds maxFrameSize ${maxFrameSize}`,
     );
   }
-  // ably-js sends JSON as text and msgpack as binary; JSON in a binary frame is accepted too. `toString()`
-  // with no argument is UTF-8 and takes node's direct path (`utf8Slice`), skipping the encoding's lookup
-  // and the range checks: ~1.3k instructions a publish in V8's baseline tier (bench S7).
-  const text = format === 'json' && !isBinary ? bytes.toString() : bytes;
+  // ably-js sends JSON as text and msgpack as binary; JSON in a binary frame is accepted too.
+  const text = format === 'json' && !isBinary ? bytes.toString('utf8') : bytes;
   try {
     return parseProtocolMessage(decodeFrame(text, format, decodeLimits(maxFrameSize)));
   } catch (err) {

@@ -67,15 +67,14 @@ export class FlushScheduler {
     if (item.flushQueued) return;
     item.flushQueued = true;
     this.channels.push(item);
-    // (Tested here: `schedule` is called only when there is something to do, a call less in the tick's others.)
-    if (!this.scheduled) this.schedule();
+    this.schedule();
   }
 
   session(item: Flushable): void {
     if (item.flushQueued) return;
     item.flushQueued = true;
     this.sessions.push(item);
-    if (!this.scheduled) this.schedule();
+    this.schedule();
   }
 
   private schedule(): void {

@@ -6,7 +6,6 @@
 import { encodeJson, type Format, type ProtocolMessage } from '@encke/protocol';
 import { encodeMsgpackFast } from './msgpack-value.js';
 import { encodeWithoutDerivedFields } from './derived-fields.js';
-import type { Duplex } from 'node:stream';
 import type { Faults } from '../util/faults.js';
 import { wsFrame, wsHeaderText, wsTextFrame, WS_OPCODE_BINARY, WS_OPCODE_TEXT } from './ws-framing.js';
 
@@ -211,11 +210,4 @@ export class OutboundFrame {
     if (format === 'json') return (this.wsText ??= wsTextFrame(this.json(), WS_OPCODE_TEXT));
     return (this.wsBinary ??= wsFrame(this.msgpack(), WS_OPCODE_BINARY));
   }
-}
-
-/** Writes one encoded WebSocket frame (a string is latin1 text: one char a byte); returns its size for the bytes-out count. */
-export function writeWsFrame(socket: Duplex, frame: Buffer | string): number {
-  if (typeof frame === 'string') socket.write(frame, 'latin1');
-  else socket.write(frame);
-  return frame.length;
 }

@@ -210,15 +210,13 @@ export class MemoryChannel {
   }
 
   append(input: ChannelEventInput, now: number, idempotencyWindow: number, retention?: LogRetention): PublishOutcome {
+    this.touch(now);
     if (retention) this.retention = retention;
     const all = input.messages;
     const dupes = idempotencyWindow > 0 && all ? this.findDuplicates(all, now, idempotencyWindow) : null;
     const fresh = dupes && all ? all.filter((_, i) => dupes[i] === undefined) : all;
-    if (dupes && fresh?.length === 0) {
-      this.touch(now);
-      return { event: null, serials: dupes as string[] };
-    }
-    // The input is copied once (appendEvent, field by field: stored-event.ts); appendEvent touches the channel.
+    if (dupes && fresh?.length === 0) return { event: null, serials: dupes as string[] };
+    // The input is copied once (appendEvent, field by field: stored-event.ts).
     const event = this.appendEvent(input, now);
     if (fresh !== all) event.messages = fresh;
     if (fresh) {
@@ -232,13 +230,8 @@ export class MemoryChannel {
           });
       }
     }
-    // `keep` written out, and the serials of a publish without duplicates read as they were given (no
-    // `serialsOf`): calls less a publish in V8's baseline tier, before the fan-out's first write (bench S7).
-    (this.log ??= new PackedLog()).push(event);
-    if (dupes !== null || !fresh) return { event, serials: serialsOf(all, dupes) };
-    const serials = new Array<string>(fresh.length);
-    for (let i = 0; i < fresh.length; i++) serials[i] = fresh[i]!.serial!;
-    return { event, serials };
+    this.keep(event);
+    return { event, serials: serialsOf(all, dupes) };
   }
 
   /** For each message, the serial of an earlier publish with the same id within the window, if any. */

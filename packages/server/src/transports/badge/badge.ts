@@ -21,8 +21,6 @@ const PART_HEAD = 'Content-Type: image/svg+xml\r\n\r\n';
 export class BadgeTransport implements Transport {
   readonly kind = 'badge' as const;
   readonly format = 'json' as const;
-  /** Transport.queued: the session has frames waiting for this tick's flush. */
-  queued = false;
   private owner: TransportOwner | null = null;
   private opened = false;
   private ended = false;

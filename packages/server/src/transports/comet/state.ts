@@ -22,8 +22,6 @@ export abstract class CometState {
    * its parked response.
    */
   protected direct: Socket | null = null;
-  /** Transport.queued: the session has frames waiting for this tick's flush (read by a fan-out's delivery). */
-  queued = false;
   protected directFormat: Format = 'json';
   /** A batch was streamed since the last heartbeat visit (`tick` turns it into `lastOutbound`: a delivery reads no clock). */
   protected streamed = false;

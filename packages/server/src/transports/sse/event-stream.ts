@@ -26,8 +26,6 @@ const LISTEN = Flag.SUBSCRIBE | Flag.PRESENCE_SUBSCRIBE;
 export class EventStreamTransport implements Transport, ParkOwner {
   readonly kind = 'sse' as const;
   readonly format = 'json' as const;
-  /** Transport.queued: the session has frames waiting for this tick's flush. */
-  queued = false;
   private owner: TransportOwner | null = null;
   private opened = false;
   private ended = false;
