@@ -1,5 +1,5 @@
 /**
- * What the fan-out tests (fan-out-writes, fan-out-direct) share: a publish by a raw client, whether a
+ * What the fan-out tests (fan-out-writes) use: a publish by a raw client, whether a
  * frame carries a message, and frames sent in one TCP write so that the server handles them in one tick.
  */
 import assert from 'node:assert/strict';
