@@ -41,6 +41,12 @@ function optionalString(value: unknown, what: string): string | undefined {
   return bad(`a ${what} that is not a string`);
 }
 
+/** `value` when absent or an object; anything else is refused, `refusal` saying what it is. */
+function optionalObject(value: unknown, refusal: string): Readonly<Record<string, unknown>> | undefined {
+  if (value === undefined || isPlainObject(value)) return value;
+  return bad(refusal);
+}
+
 function optionalNumber(value: unknown, what: string): number | undefined {
   if (value === undefined || typeof value === 'number') return value;
   return bad(`a ${what} that is not a number`);
@@ -66,18 +72,16 @@ function documentMessage(value: unknown, frameId: string | undefined, index: num
   else if (data !== undefined) bad('message data that is neither text nor bytes');
   const encoding = optionalString(value.encoding, 'message encoding');
   if (encoding !== undefined) m.encoding = encoding;
-  const { extras } = value;
-  if (extras !== undefined) {
-    if (!isPlainObject(extras)) return bad('message extras that are not an object');
-    const { delta } = extras;
-    if (delta !== undefined) {
-      if (!isPlainObject(delta)) return bad('a delta reference that is not an object');
-      m.delta = {};
-      const from = optionalString(delta.from, 'delta from');
-      if (from !== undefined) m.delta.from = from;
-      const format = optionalString(delta.format, 'delta format');
-      if (format !== undefined) m.delta.format = format;
-    }
+  const delta = optionalObject(
+    optionalObject(value.extras, 'message extras that are not an object')?.delta,
+    'a delta reference that is not an object',
+  );
+  if (delta !== undefined) {
+    m.delta = {};
+    const from = optionalString(delta.from, 'delta from');
+    if (from !== undefined) m.delta.from = from;
+    const format = optionalString(delta.format, 'delta format');
+    if (format !== undefined) m.delta.format = format;
   }
   return m;
 }
@@ -90,16 +94,12 @@ function serverFrame(value: unknown): ServerFrame {
   const id = optionalString(value.id, 'id');
   const channel = optionalString(value.channel, 'channel');
   if (channel !== undefined) frame.channel = channel;
-  const { connectionDetails } = value;
-  if (connectionDetails !== undefined) {
-    if (!isPlainObject(connectionDetails)) return bad('connectionDetails that are not an object');
-    const key = optionalString(connectionDetails.connectionKey, 'connectionKey');
-    if (key !== undefined) frame.connectionKey = key;
-  }
+  const details = optionalObject(value.connectionDetails, 'connectionDetails that are not an object');
+  const key = optionalString(details?.connectionKey, 'connectionKey');
+  if (key !== undefined) frame.connectionKey = key;
   if (value.params !== undefined) frame.params = params(value.params);
-  const { error } = value;
+  const error = optionalObject(value.error, 'an error that is not an object');
   if (error !== undefined) {
-    if (!isPlainObject(error)) return bad('an error that is not an object');
     frame.error = {};
     const code = optionalNumber(error.code, 'error code');
     if (code !== undefined) frame.error.code = code;
