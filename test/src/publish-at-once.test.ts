@@ -2,9 +2,9 @@
  * A publish with the memory engine runs to its ACK in the read that brought it (issue 19, S7 tail: a
  * publish's promise chain was a large part of its garbage): the engine answers at once
  * (ChannelStore.publish), the publisher and the session's publish take no promise, and a connection
- * with no earlier publish awaiting its answer sends the ACK (or NACK) without an inbound queue
- * (inbound.ts publishAlone). The fan-out of the publish is still framed at the end of the tick, after
- * the ACK was queued, as before. Observed on the server (the transport's message handler, the flush
+ * with no earlier publish awaiting its answer answers it without an inbound queue (inbound.ts
+ * publishAlone): a NACK is queued in the read; an ACK is owed, its session's flush scheduled in the
+ * read and the ACK made by that flush, after the fan-out (ack-after-fan-out.test.ts). Observed on the server (the transport's message handler, the flush
  * scheduler, the inbound queue), with real clients over the wire, JSON and msgpack; an engine that
  * answers later (Redis) keeps its promises (cluster and engine suites).
  */
@@ -39,7 +39,11 @@ describe('a publish with an engine that answers at once', () => {
       const echo = await publisher.next(Action.MESSAGE);
       assert.equal(echo.messages?.[0]?.data, 'd');
       assert.deepEqual(spy.fanOutsWhileHandling, [true], 'the engine handed the event over during the read');
-      assert.equal(spy.queuedWhileHandling[0], true, 'the ACK was queued before the handler returned');
+      assert.equal(
+        spy.queuedWhileHandling[0],
+        true,
+        'its flush, which makes the ACK, was scheduled before the handler returned',
+      );
       assert.equal(spy.queueReceives, 0, 'no inbound queue took the publish');
     });
 

@@ -57,6 +57,10 @@ export interface SessionHandle extends TransportOwner {
   enqueue(frame: OutboundFrame): void;
   flush(): void;
   acknowledge(record: AckRecord): void;
+  /** Owes a publish's ACK, made when the session flushes or before anything could overtake it (session-outbound.ts). */
+  deferAck(msgSerial: number, serials: (string | null)[], received: number): void;
+  /** The answer given to a msgSerial, if still remembered (ACKs owed are made first). */
+  answered(msgSerial: number): AckRecord | undefined;
   nack(msgSerial: number, err: AblyError): void;
   inboundIdle(): void;
   close(): void;

@@ -34,9 +34,9 @@ function required(msgSerial: number | undefined, action: number): number {
   return msgSerial;
 }
 
-/** Sends a re-sent msgSerial the answer it had. */
+/** Sends a re-sent msgSerial the answer it had (an ACK still owed, even from this read, is made first). */
 function answerAgain(session: SessionWithContext, msgSerial: number): void {
-  session.acknowledge(session.acks.answered(msgSerial) ?? { msgSerial, serials: [] });
+  session.acknowledge(session.answered(msgSerial) ?? { msgSerial, serials: [] });
 }
 
 /** NACKs a publish whose messages did not validate, keeping the exactly-once bookkeeping. */
@@ -74,16 +74,17 @@ export function startPublish(
   return acknowledgement(session, msgSerial, answer.serials, received);
 }
 
+/**
+ * The ACK is owed, not made: the session makes it when it flushes, after the fan-out's first write,
+ * or before anything could overtake it or look it up (session-outbound.ts).
+ */
 function acknowledgement(
   session: SessionWithContext,
   msgSerial: number,
   serials: (string | null)[],
   received: number,
 ): SendAnswer {
-  return () => {
-    session.acknowledge({ msgSerial, serials });
-    session.ctx.metrics.ackLatency.observe((performance.now() - received) / 1000);
-  };
+  return () => session.deferAck(msgSerial, serials, received);
 }
 
 function refusal(

@@ -7,17 +7,18 @@
  * The session owns its state. What each client message does lives in the operation modules
  * (dispatch.ts and what it calls), which change the session only through its methods and its
  * collaborators: the attachments (attachments.ts), the exactly-once ledger (ack-ledger.ts), the
- * inbound pipeline (inbound.ts) and the presence membership (membership.ts). What few connections
- * use (ack ledger, presence membership, timers, upgrades) is kept by SessionFields
- * (session-fields.ts): one object made by the first of it, none for an idle connection (bench S3).
+ * inbound pipeline (inbound.ts) and the presence membership (membership.ts). Its outbound frames
+ * (the tick's queue, the fan-out's direct write, the publisher's ACKs made after the fan-out) are
+ * SessionOutbound's (session-outbound.ts). What few connections use (ack ledger, presence
+ * membership, timers, upgrades) is kept by SessionFields (session-fields.ts): one object made by
+ * the first of it, none for an idle connection (bench S3).
  */
 import { AblyError, Action, Err, type ErrorInfo, type PresenceMessage, type ProtocolMessage } from '@encke/protocol';
 import type { AuthContext } from '../auth/authenticate.js';
 import type { NodeContext } from '../context.js';
 import type { ConnectionRecord } from '../engine/connection-store.js';
-import type { Flushable } from '../util/scheduler.js';
 import { OutboundFrame } from '../wire/frame.js';
-import { AckLedger, type AckRecord } from './ack-ledger.js';
+import { AckLedger } from './ack-ledger.js';
 import { Attachments, type AttachmentHolder, type AttachmentSlot } from './attachments.js';
 import { connectedFrame } from './connected-frame.js';
 import {
@@ -30,7 +31,7 @@ import {
 import { Dispatcher } from './dispatch.js';
 import { InboundQueue, isPublish, publishAlone, startAlone } from './inbound.js';
 import { Membership } from './membership.js';
-import { SessionFields } from './session-fields.js';
+import { SessionOutbound } from './session-outbound.js';
 import { sharedParams } from './shared-params.js';
 import type { DisposeReason, SessionParams, SessionState } from './handle.js';
 import type { Inbound, Transport, TransportOwner } from './port.js';
@@ -38,15 +39,11 @@ import { TokenExpiry } from './token-expiry.js';
 import { Upgrades, superseded } from './upgrade.js';
 import type { SessionWithContext } from './with-context.js';
 
-export class Session extends SessionFields implements SessionWithContext, Flushable, AttachmentHolder {
-  flushQueued = false;
+export class Session extends SessionOutbound implements SessionWithContext, AttachmentHolder {
   readonly id: string;
   /** @internal The attachments (the `attachments` view keeps them here: none, the one, or a Map). */
   attached: AttachmentSlot = null;
-  private bound: Transport | null = null;
   private params: SessionParams;
-  /** The first frame waiting for this tick's flush; null when none (most connections, most of the time). */
-  private first: OutboundFrame | null = null;
 
   /** A new connection, or (`restored`) one taken over from another node. */
   constructor(
@@ -155,6 +152,7 @@ export class Session extends SessionFields implements SessionWithContext, Flusha
 
   /** `bind` without CONNECTED: an upgrade transport that already had its own (upgrade.ts). */
   adopt(transport: Transport, params: SessionParams): void {
+    this.settleAcks();
     const previous = this.bound;
     if (previous && previous !== transport) {
       this.bound = null;
@@ -196,8 +194,8 @@ export class Session extends SessionFields implements SessionWithContext, Flusha
   transportGone(transport: Transport): void {
     if (this.upgrades?.forget(transport)) return;
     if (transport !== this.bound) return;
+    this.dropQueued();
     this.bound = null;
-    this.first = this.more = null;
     this.tokenExpiry?.cancel();
     this.attachments.clear();
     if (this.current !== 'connected') return;
@@ -237,73 +235,6 @@ export class Session extends SessionFields implements SessionWithContext, Flusha
   /** Makes this connection's members on `channel` leave (DETACH); resolves when done. */
   leavePresence(channel: string): Promise<void> | undefined {
     return this.membership?.leave(channel);
-  }
-
-  // ---- outbound ---------------------------------------------------------------------------------
-
-  send(pm: ProtocolMessage): void {
-    this.enqueue(new OutboundFrame(pm));
-  }
-
-  /** `alone`: no other frame can come for this connection this tick, so with nothing queued it is written now. */
-  enqueue(frame: OutboundFrame, alone = false): void {
-    if (!this.bound) return;
-    this.ctx.stats.delivered(this.appId, frame);
-    this.ctx.metrics.sent(frame.pm);
-    if (alone && this.first === null) this.writeNow(this.bound, frame);
-    else this.queue(frame);
-  }
-
-  /**
-   * A channel's fan-out frame, counted by the channel: true if it goes out. `direct` (the tick's last channel,
-   * FlushScheduler): with nothing queued, no other frame comes this tick, so it is written now; anything
-   * queued (ATTACHED, ACK) goes first and the frame waits behind it.
-   */
-  deliverShared(frame: OutboundFrame, direct: boolean): boolean {
-    const transport = this.bound;
-    if (transport === null) return false;
-    if (direct && this.first === null) this.writeNow(transport, frame);
-    else this.queue(frame);
-    return true;
-  }
-
-  /** Writes `frame` at once (one write this tick); a throw fails this connection only, as in its flush. */
-  private writeNow(transport: Transport, frame: OutboundFrame): void {
-    try {
-      transport.writeOne(frame);
-    } catch (err) {
-      this.ctx.scheduler.fault(this, err);
-    }
-  }
-
-  private queue(frame: OutboundFrame): void {
-    // A delivery allocates nothing here: most connections get one frame a tick.
-    if (this.first === null) this.first = frame;
-    else if (this.more === null) this.more = [frame];
-    else this.more.push(frame);
-    this.ctx.scheduler.session(this);
-  }
-
-  flush(): void {
-    const first = this.first;
-    if (first === null) return;
-    const more = this.more;
-    this.first = this.more = null;
-    const transport = this.bound;
-    if (!transport) return;
-    if (more === null) return transport.writeOne(first);
-    more.unshift(first);
-    transport.write(more);
-  }
-
-  /** Remembers and sends the reply to msgSerial so that a re-send gets the same answer. */
-  acknowledge(record: AckRecord): void {
-    const reply = this.acks.reply(record, (this.more !== null ? this.more[this.more.length - 1]! : this.first)?.pm);
-    if (reply) this.enqueue(reply);
-  }
-
-  nack(msgSerial: number, err: AblyError): void {
-    this.acknowledge({ msgSerial, error: err.toErrorInfo() });
   }
 
   // ---- inbound ----------------------------------------------------------------------------------
@@ -350,6 +281,7 @@ export class Session extends SessionFields implements SessionWithContext, Flusha
   }
 
   private endWith(final: OutboundFrame): void {
+    this.settleAcks();
     if (final.pm.error) this.ctx.metrics.errorSent(final.pm.error.code);
     const t = this.bound;
     this.bound = null;
@@ -363,6 +295,7 @@ export class Session extends SessionFields implements SessionWithContext, Flusha
   disconnect(err: AblyError): void {
     const t = this.bound;
     if (!t) return;
+    this.settleAcks();
     this.ctx.metrics.errorSent(err.code);
     t.end(new OutboundFrame({ action: Action.DISCONNECTED, error: err.toErrorInfo() }));
     this.transportGone(t);
@@ -380,7 +313,7 @@ export class Session extends SessionFields implements SessionWithContext, Flusha
     this.tokenExpiry?.cancel();
     this.expiry = undefined;
     this.inbound?.clear();
-    this.first = this.more = null;
+    this.dropQueued();
     this.attachments.clear();
     this.upgrades?.endAll();
     const livesOn = reason === 'moved' || (reason === 'shutdown' && this.ctx.records.shared);
