@@ -135,9 +135,9 @@ export abstract class SessionOutbound extends SessionFields implements Flushable
    * when the session flushes, or before anything could see it missing (this file's comment).
    */
   deferAck(msgSerial: number, serials: (string | null)[], received: number): void {
-    if (this.bound === null) return this.answerDue(new DueAck(msgSerial, serials, received, null));
     const due = (this.acksDue = new DueAck(msgSerial, serials, received, this.acksDue));
-    if (due.depth >= MAX_DUE_ACKS) this.settleAcks();
+    // No transport (an answer that came after it went): the ledger remembers it now, as it did in the read.
+    if (this.bound === null || due.depth >= MAX_DUE_ACKS) this.settleAcks();
     else this.ctx.scheduler.session(this);
   }
 
