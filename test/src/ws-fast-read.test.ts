@@ -5,10 +5,11 @@
  *   pongs between the fragments), pings and pongs, cut at random bytes across socket writes: the server
  *   acts on exactly those messages in order (each publish reaches a subscriber once, in order, and is
  *   ACKed), answers every ping with its data, and keeps the connection;
- * - a frame cut mid-header, mid-length and mid-payload is read whole, and the frames after it too;
+ * - a frame cut mid-header, mid-length and mid-payload is read whole, and the frames after it too; a
+ *   chunk that starts inside a frame goes to the Receiver even where its bytes read as a frame;
  * - bad frames (unmasked, RSV bits, reserved opcodes, a bad control frame, invalid UTF-8 text, over
- *   the payload limit, a 64-bit length) after a good one in the same write: the good one is acted on
- *   once and the connection closed with the code a plain `ws` server gives for the same bytes.
+ *   the payload limit, a 64-bit length) between good ones in the same write: the first is acted on
+ *   once, the last never, and the connection closed with the code a plain `ws` server gives.
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
@@ -160,6 +161,52 @@ describe("a client's frames read past ws's Receiver", () => {
     });
   }
 
+  for (const format of FORMATS) {
+    it(`hands a chunk that starts inside a frame to ws's Receiver, whatever its bytes look like (${format})`, async () => {
+      const channel = `fast-read-inside-${format}`;
+      const sub = await subscriber(format, channel);
+      const pub = await publisher(format, channel);
+      // Each cut leaves the Receiver inside a frame, and the next chunk's first bytes read as a complete
+      // binary frame of garbage: a pong cut after its first byte (the Receiver holds 1 byte; its mask
+      // starts 0x81), a publish cut after its header (the Receiver waits for the mask: 0x82 0x86 ...),
+      // a publish cut in its payload before a 0x82 (its data is 'Â' = C3 82 repeated, its mask zero).
+      const pong = frame(OP.pong, Buffer.from('ok'), { mask: Buffer.from([0x81, 1, 2, 3]) });
+      const data = ['header', 'Â'.repeat(100), 'last'];
+      const second = messageFrame(publish(channel, 0, data[0]!), format, { mask: Buffer.from([0x82, 0x86, 0, 0]) });
+      const third = messageFrame(publish(channel, 1, data[1]!), format, { mask: Buffer.alloc(4) });
+      const last = messageFrame(publish(channel, 2, data[2]!), format);
+      const head = (f: Buffer): number => ((f[1]! & 0x7f) === 126 ? 4 : 2);
+      let inThird = head(third) + 4;
+      while (!(third[inThird] === 0x82 && third[inThird - 1] === 0xc3)) inThird++;
+      const at2 = pong.length;
+      const at3 = at2 + second.length;
+      await pub.sendInPieces(Buffer.concat([pong, second, third, last]), [1, at2 + head(second), at3 + inThird]);
+      assert.deepEqual(await received(sub, channel, 3), data);
+      await pub.until(() => acked(pub).length >= 3, 'the ACKs');
+      assert.deepEqual(acked(pub), [0, 1, 2]);
+      assert.equal(pub.closed, false);
+      assert.equal(
+        pub.log.some((pm) => pm.action === Action.ERROR),
+        false,
+      );
+    });
+
+    it(`closes on a message begun inside a fragmented one read apart (${format})`, async () => {
+      const channel = `fast-read-frag-${format}`;
+      const sub = await subscriber(format, channel);
+      const pub = await publisher(format, channel);
+      const opcode = format === 'json' ? OP.text : OP.binary;
+      const first = messageFrame(publish(channel, 0, 'whole'), format);
+      const begun = frame(opcode, Buffer.from('{'), { fin: false });
+      const inside = messageFrame(publish(channel, 1, 'inside'), format);
+      await pub.sendInPieces(Buffer.concat([first, begun, inside]), [first.length + begun.length]);
+      assert.equal(await pub.closedWith(), 1002);
+      const marker = suite.own(await RawClient.connect(suite.ts.port, KEYS.full, format));
+      marker.send(publish(channel, 0, 'marker'));
+      assert.deepEqual(await received(sub, channel, 2), ['whole', 'marker']);
+    });
+  }
+
   describe('bad frames', () => {
     let plain: WebSocketServer;
     let plainPort = 0;
@@ -212,10 +259,10 @@ describe("a client's frames read past ws's Receiver", () => {
       { name: 'a close frame (1000)', bytes: frame(OP.close, Buffer.from([0x03, 0xe8])), code: 1000 },
     ];
 
-    /** The close code a plain `ws` server gives for a good text frame followed by `bytes`. */
+    /** The close code a plain `ws` server gives for `bytes` between two good text frames. */
     async function plainCode(bytes: Buffer): Promise<number | undefined> {
       const client = await FrameClient.open(plainPort, '/', null);
-      client.send(Buffer.concat([frame(OP.text, text), bytes]));
+      client.send(Buffer.concat([frame(OP.text, text), bytes, frame(OP.text, text)]));
       return client.closedWith();
     }
 
@@ -228,7 +275,9 @@ describe("a client's frames read past ws's Receiver", () => {
           assert.equal(await plainCode(row.bytes), row.code, `${row.name}: a plain ws server's code`);
           const pub = await publisher(format, channel);
           const good = `before ${row.name}`;
-          pub.send(Buffer.concat([messageFrame(publish(channel, 0, good), format), row.bytes]));
+          // A frame after the bad one: enough bytes for a frame's header and mask, never acted on.
+          const after = frame(OP.text, text);
+          pub.send(Buffer.concat([messageFrame(publish(channel, 0, good), format), row.bytes, after]));
           assert.equal(await pub.closedWith(), row.code, `${row.name}: the close code`);
           marker.send(publish(channel, i, `marker ${i}`));
           assert.deepEqual(await received(sub, channel, 2), [good, `marker ${i}`], `${row.name}: acted on once`);
