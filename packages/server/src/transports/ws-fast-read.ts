@@ -157,20 +157,30 @@ function readFrames(ws: WebSocket, receiver: Writable, chunk: Buffer): number {
   return at;
 }
 
-/** XORs chunk[start, stop) with the 4-byte mask just before `start` (in place, as `ws` does; its own inverse). */
+/** Words are XORed in the machine's byte order: the mask word below is built little-endian. */
+const LITTLE_ENDIAN = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
+
+/**
+ * XORs chunk[start, stop) with the 4-byte mask just before `start` (in place, as `ws` does; its own
+ * inverse). A word at a time where the payload is aligned: in V8's baseline tier, where a publish's
+ * read runs, each element access is a call, so a quarter of them.
+ */
 function unmask(chunk: Buffer, start: number, stop: number): void {
-  const m0 = chunk[start - 4]!;
-  const m1 = chunk[start - 3]!;
-  const m2 = chunk[start - 2]!;
-  const m3 = chunk[start - 1]!;
   let i = start;
-  for (; i + 4 <= stop; i += 4) {
-    chunk[i] = chunk[i]! ^ m0;
-    chunk[i + 1] = chunk[i + 1]! ^ m1;
-    chunk[i + 2] = chunk[i + 2]! ^ m2;
-    chunk[i + 3] = chunk[i + 3]! ^ m3;
+  if (LITTLE_ENDIAN && stop - start >= 16) {
+    // Bytes up to a 4-byte boundary of the ArrayBuffer, then words, then the bytes after the last word.
+    const lead = start + ((4 - ((chunk.byteOffset + start) & 3)) & 3);
+    for (; i < lead; i++) chunk[i] = chunk[i]! ^ chunk[start - 4 + ((i - start) & 3)]!;
+    const m = start - 4; // the mask
+    const d = i - start; // the first word's place in the mask
+    const word =
+      chunk[m + (d & 3)]! |
+      (chunk[m + ((d + 1) & 3)]! << 8) |
+      (chunk[m + ((d + 2) & 3)]! << 16) |
+      (chunk[m + ((d + 3) & 3)]! << 24);
+    const words = new Int32Array(chunk.buffer, chunk.byteOffset + i, (stop - i) >> 2);
+    for (let k = 0; k < words.length; k++) words[k] = words[k]! ^ word;
+    i += words.length << 2;
   }
-  if (i < stop) chunk[i] = chunk[i]! ^ m0;
-  if (i + 1 < stop) chunk[i + 1] = chunk[i + 1]! ^ m1;
-  if (i + 2 < stop) chunk[i + 2] = chunk[i + 2]! ^ m2;
+  for (; i < stop; i++) chunk[i] = chunk[i]! ^ chunk[start - 4 + ((i - start) & 3)]!;
 }
