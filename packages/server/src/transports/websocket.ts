@@ -1,8 +1,8 @@
 /**
  * The WebSocket transport (protocol fact sheet §1.2, ably-js wire notes §2). One ProtocolMessage per
- * frame: text for JSON, binary for msgpack. The `ws` library does the handshake, frame parsing,
- * pings and close; outbound frames are pre-framed once (OutboundFrame.ws) and written straight to
- * the socket, several per tick in one corked write.
+ * frame: text for JSON, binary for msgpack. The `ws` library does the handshake, frame parsing (common
+ * frames are read past its Receiver: ws-fast-read.ts), pings and close; outbound frames are pre-framed
+ * once (OutboundFrame.ws) and written straight to the socket, several per tick in one corked write.
  *
  * Auth failures are sent in-band after the upgrade (ERROR, then close): ably-js treats a refused
  * upgrade as a network error and retries forever.
@@ -18,6 +18,7 @@ import { OutboundFrame, encodableFrames } from '../wire/frame.js';
 import { WS_PING_FRAME } from '../wire/ws-framing.js';
 import { holdResponse, writeResponse, writeResponseWith, type SocketOptions } from './ws-handshake.js';
 import { EarlyFrames, decodeInbound, frameBytes } from './ws-inbound.js';
+import { readFramesFast } from './ws-fast-read.js';
 import { pongCallback, shareWsDefaults, type PongCallback, type WsPerConnection } from './ws-shared.js';
 
 // One set of listener functions for every connection (no closures per connection): `ws` calls
@@ -112,6 +113,7 @@ export class WebSocketTransport extends WebSocket implements Transport, WsPerCon
     this.on('message', onWsMessage);
     this.on('close', onWsClose);
     this.on('error', onWsError);
+    readFramesFast(this, socket);
     return this;
   }
 
