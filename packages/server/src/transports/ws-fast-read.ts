@@ -40,13 +40,11 @@ let receiverChecked: boolean | undefined;
  * expected; true if it did.
  */
 export function readFramesFast(ws: WebSocket, socket: Socket): boolean {
-  // The socket's lone 'data' listener, where node's EventEmitter keeps one: replaced by one store (no
-  // listener array made, no 'removeListener' walk; with the fields checked once, an open's cost of this
-  // is 2.3k instructions, not 19k: bench/README `wsin`).
-  const events = readField(socket, '_events');
-  if (typeof events !== 'object' || events === null) return false;
-  const listener = readField(events, 'data');
-  if (typeof listener !== 'function' || listener.name !== WS_DATA_LISTENER) return false;
+  // `ws`'s listener, the socket's only 'data' listener: replaced through the socket's public
+  // EventEmitter methods once `ws` is known to be as expected (its fields are checked once a process).
+  const listeners = socket.listeners('data');
+  const listener = listeners[0];
+  if (listeners.length !== 1 || typeof listener !== 'function' || listener.name !== WS_DATA_LISTENER) return false;
   if (readField(socket, kWebSocket) !== ws) {
     const key = socketKey(socket, ws);
     if (key === undefined) return false;
@@ -56,7 +54,11 @@ export function readFramesFast(ws: WebSocket, socket: Socket): boolean {
     const receiver = readField(ws, '_receiver');
     receiverChecked = receiver instanceof Writable && expectedReceiver(ws, receiver);
   }
-  return receiverChecked && Reflect.set(events, 'data', onData);
+  if (!receiverChecked) return false;
+  // (It is the only one: removing all 'data' listeners removes just it.)
+  socket.removeAllListeners('data');
+  socket.on('data', onData);
+  return true;
 }
 
 /** The symbol under which `ws` keeps `ws` on `socket` (the only one whose description is 'websocket'). */
