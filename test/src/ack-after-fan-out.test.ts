@@ -15,7 +15,7 @@ import { describe, it } from 'node:test';
 import { Action, Err, readField, type Format, type ProtocolMessage } from '@encke/protocol';
 import { AckLedger, WebSocketTransport } from '@encke/server/internal';
 import { WS_VARIANTS, closeAll, connect as connectSdk, eventually, realtime, rest } from './helpers/ably.js';
-import { RawClient } from './helpers/raw-ws.js';
+import { RawClient, receivedData } from './helpers/raw-ws.js';
 import { KEYS } from './helpers/server.js';
 import { serverPerSuite } from './helpers/suite.js';
 
@@ -99,16 +99,6 @@ describe("a publish's ACK made after the fan-out", () => {
     return client;
   }
 
-  /** The data of the messages `client` receives on `channel` until it has `count` of them. */
-  async function received(client: RawClient, channel: string, count: number): Promise<unknown[]> {
-    const data: unknown[] = [];
-    while (data.length < count) {
-      const pm = await client.next(Action.MESSAGE, 5000, (m) => m.channel === channel);
-      for (const m of pm.messages ?? []) data.push(m.data);
-    }
-    return data;
-  }
-
   async function logSerials(channel: string): Promise<string[]> {
     const page = await rest(suite.ts, 'json').channels.get(channel).history({ direction: 'forwards', limit: 1000 });
     return page.items.map((m) => {
@@ -125,7 +115,7 @@ describe("a publish's ACK made after the fan-out", () => {
       const from = publisher.log.length;
       const spy = suite.own(watchAckMaking());
       publisher.send(publish(channel, 0, 'own'));
-      assert.deepEqual(await received(other, channel, 1), ['own']);
+      assert.deepEqual(await receivedData(other, channel, 1), ['own']);
       await publisher.next(Action.MESSAGE, 5000, (m) => m.channel === channel);
       const actions = publisher.log
         .slice(from)
@@ -167,7 +157,7 @@ describe("a publish's ACK made after the fan-out", () => {
         Array.from({ length: count }, (_, i) => publish(channel, i, `m${i}`)),
       );
       assert.deepEqual(
-        await received(subscriber, channel, count),
+        await receivedData(subscriber, channel, count),
         Array.from({ length: count }, (_, i) => `m${i}`),
       );
       let covered = 0;
@@ -192,7 +182,7 @@ describe("a publish's ACK made after the fan-out", () => {
       const subscriber = await attached(format, channel);
       const publisher = await connect(format);
       together(publisher, [publish(channel, 0, 'once'), publish(channel, 0, 'once'), publish(channel, 1, 'then')]);
-      assert.deepEqual(await received(subscriber, channel, 2), ['once', 'then']);
+      assert.deepEqual(await receivedData(subscriber, channel, 2), ['once', 'then']);
       await publisher.next(Action.ACK, 5000, (pm) => pm.msgSerial! + pm.count! > 1);
       const [first, second] = await logSerials(channel);
       assert.deepEqual(ackResults(publisher), [
@@ -209,7 +199,7 @@ describe("a publish's ACK made after the fan-out", () => {
       const publisher = await connect(format);
       const id = `ackdefer-${format}:0`;
       together(publisher, [publish(channel, 0, 'x', id), publish(channel, 1, 'x', id), publish(channel, 2, 'y')]);
-      assert.deepEqual(await received(subscriber, channel, 2), ['x', 'y']);
+      assert.deepEqual(await receivedData(subscriber, channel, 2), ['x', 'y']);
       await publisher.next(Action.ACK, 5000, (pm) => pm.msgSerial! + pm.count! > 2);
       const [first, second] = await logSerials(channel);
       assert.deepEqual(ackResults(publisher), [
@@ -228,7 +218,7 @@ describe("a publish's ACK made after the fan-out", () => {
       assert.ok(key !== undefined);
       together(publisher, [publish(channel, 0, 'before the drop'), { action: Action.DISCONNECT }]);
       await publisher.waitClosed();
-      assert.deepEqual(await received(subscriber, channel, 1), ['before the drop']);
+      assert.deepEqual(await receivedData(subscriber, channel, 1), ['before the drop']);
       const resumed = await connect(format, KEYS.full, `&resume=${encodeURIComponent(key)}`);
       const again = resumed.log.find((pm) => pm.action === Action.CONNECTED);
       assert.equal(again?.connectionId, connected?.connectionId, 'resumed');
@@ -237,7 +227,11 @@ describe("a publish's ACK made after the fan-out", () => {
       await resumed.next(Action.ACK);
       assert.deepEqual(ackResults(resumed), [[0, await logSerials(channel)]], "the first publish's answer");
       resumed.send(publish(channel, 1, 'after'));
-      assert.deepEqual(await received(subscriber, channel, 1), ['after'], 'published once: the next is the new one');
+      assert.deepEqual(
+        await receivedData(subscriber, channel, 1),
+        ['after'],
+        'published once: the next is the new one',
+      );
     });
 
     it(`ends a connection closed right after a publish cleanly (${format})`, async () => {
@@ -250,11 +244,11 @@ describe("a publish's ACK made after the fan-out", () => {
       const got = replies(publisher, from);
       assert.equal(got[got.length - 1], String(Action.CLOSED), 'CLOSED is the last frame');
       assert.ok(got.length <= 2 && (got.length === 1 || got[0] === 'ACK 0+1'), `only an ACK before it: ${got.join()}`);
-      assert.deepEqual(await received(subscriber, channel, 1), ['last words']);
+      assert.deepEqual(await receivedData(subscriber, channel, 1), ['last words']);
       const next = await connect(format);
       next.send(publish(channel, 0, 'next'));
       assert.equal((await next.next(Action.ACK)).msgSerial, 0);
-      assert.deepEqual(await received(subscriber, channel, 1), ['next']);
+      assert.deepEqual(await receivedData(subscriber, channel, 1), ['next']);
     });
   }
 });

@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { Action, type Format, type ProtocolMessage } from '@encke/protocol';
 import { rest } from './helpers/ably.js';
-import { RawClient } from './helpers/raw-ws.js';
+import { RawClient, receivedData } from './helpers/raw-ws.js';
 import { KEYS } from './helpers/server.js';
 import { serverPerSuite } from './helpers/suite.js';
 
@@ -27,16 +27,6 @@ describe("a realtime publish's shortened path", () => {
     client.send({ action: Action.ATTACH, channel });
     await client.next(Action.ATTACHED);
     return client;
-  }
-
-  /** The data of the messages `client` receives on `channel` until it has `count` of them. */
-  async function received(client: RawClient, channel: string, count: number): Promise<unknown[]> {
-    const data: unknown[] = [];
-    while (data.length < count) {
-      const pm = await client.next(Action.MESSAGE, 5000, (m) => m.channel === channel);
-      for (const m of pm.messages ?? []) data.push(m.data);
-    }
-    return data;
   }
 
   function ackOf(client: RawClient, msgSerial: number): Promise<ProtocolMessage> {
@@ -76,9 +66,9 @@ describe("a realtime publish's shortened path", () => {
         client.send({ action: Action.MESSAGE, channel, msgSerial, messages: [{ data }] });
         await ackOf(client, msgSerial);
       }
-      assert.deepEqual(await received(subA, a, 4), ['one-a-0', 'one-a-1', 'one-a-2', 'two-a-0']);
-      assert.deepEqual(await received(subB, b, 2), ['one-b-0', 'two-b-0']);
-      assert.deepEqual(await received(otherA, a, 2), ['other-a-0', 'other-a-1']);
+      assert.deepEqual(await receivedData(subA, a, 4), ['one-a-0', 'one-a-1', 'one-a-2', 'two-a-0']);
+      assert.deepEqual(await receivedData(subB, b, 2), ['one-b-0', 'two-b-0']);
+      assert.deepEqual(await receivedData(otherA, a, 2), ['other-a-0', 'other-a-1']);
       // Nothing else came: a publish put on the wrong channel would be here.
       const late = (client: RawClient): number => client.log.filter((pm) => pm.action === Action.MESSAGE).length;
       assert.deepEqual([late(subA), late(subB), late(otherA)], [4, 2, 2]);

@@ -15,7 +15,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { Action, type Format, type ProtocolMessage } from '@encke/protocol';
 import { WebSocketServer } from 'ws';
-import { RawClient } from './helpers/raw-ws.js';
+import { RawClient, receivedData } from './helpers/raw-ws.js';
 import { FrameClient, OP, frame, messageFrame, type FrameShape } from './helpers/raw-frames.js';
 import { KEYS } from './helpers/server.js';
 import { serverPerSuite } from './helpers/suite.js';
@@ -76,16 +76,6 @@ describe("a client's frames read past ws's Receiver", () => {
     return client;
   }
 
-  /** The data of the next `count` messages `client` receives on `channel`. */
-  async function received(client: RawClient, channel: string, count: number): Promise<unknown[]> {
-    const data: unknown[] = [];
-    while (data.length < count) {
-      const pm = await client.next(Action.MESSAGE, 5000, (m) => m.channel === channel);
-      for (const m of pm.messages ?? []) data.push(m.data);
-    }
-    return data;
-  }
-
   /** The msgSerials the ACKs `client` received cover, in order. */
   function acked(client: FrameClient): number[] {
     const serials: number[] = [];
@@ -126,7 +116,7 @@ describe("a client's frames read past ws's Receiver", () => {
         const bytes = Buffer.concat(frames);
         const cuts = Array.from({ length: next(7) }, () => next(bytes.length)).sort((a, b) => a - b);
         await pub.sendInPieces(bytes, cuts);
-        assert.deepEqual(await received(sub, channel, sent.length), sent, `case ${c}: the messages in order`);
+        assert.deepEqual(await receivedData(sub, channel, sent.length), sent, `case ${c}: the messages in order`);
         await pub.until(() => acked(pub).length >= sent.length && pub.pongs.length >= pings.length, `case ${c}`);
         assert.deepEqual(
           acked(pub),
@@ -155,7 +145,7 @@ describe("a client's frames read past ws's Receiver", () => {
       assert.equal(b[1]! & 0x7f, 126, 'the second frame has a 16-bit length');
       // a and b's first byte; b's length's first byte; b to the middle of its payload; the rest and c.
       await pub.sendInPieces(Buffer.concat([a, b, c]), [a.length + 1, a.length + 3, a.length + 100]);
-      assert.deepEqual(await received(sub, channel, 3), data);
+      assert.deepEqual(await receivedData(sub, channel, 3), data);
       await pub.until(() => acked(pub).length >= 3, 'the ACKs');
       assert.deepEqual(acked(pub), [0, 1, 2]);
     });
@@ -181,7 +171,7 @@ describe("a client's frames read past ws's Receiver", () => {
       const at2 = pong.length;
       const at3 = at2 + second.length;
       await pub.sendInPieces(Buffer.concat([pong, second, third, last]), [1, at2 + head(second), at3 + inThird]);
-      assert.deepEqual(await received(sub, channel, 3), data);
+      assert.deepEqual(await receivedData(sub, channel, 3), data);
       await pub.until(() => acked(pub).length >= 3, 'the ACKs');
       assert.deepEqual(acked(pub), [0, 1, 2]);
       assert.equal(pub.closed, false);
@@ -203,7 +193,7 @@ describe("a client's frames read past ws's Receiver", () => {
       assert.equal(await pub.closedWith(), 1002);
       const marker = suite.own(await RawClient.connect(suite.ts.port, KEYS.full, format));
       marker.send(publish(channel, 0, 'marker'));
-      assert.deepEqual(await received(sub, channel, 2), ['whole', 'marker']);
+      assert.deepEqual(await receivedData(sub, channel, 2), ['whole', 'marker']);
     });
   }
 
@@ -280,7 +270,7 @@ describe("a client's frames read past ws's Receiver", () => {
           pub.send(Buffer.concat([messageFrame(publish(channel, 0, good), format), row.bytes, after]));
           assert.equal(await pub.closedWith(), row.code, `${row.name}: the close code`);
           marker.send(publish(channel, i, `marker ${i}`));
-          assert.deepEqual(await received(sub, channel, 2), [good, `marker ${i}`], `${row.name}: acted on once`);
+          assert.deepEqual(await receivedData(sub, channel, 2), [good, `marker ${i}`], `${row.name}: acted on once`);
         }
       });
     }
@@ -291,7 +281,7 @@ describe("a client's frames read past ws's Receiver", () => {
       const pub = await publisher('json', channel);
       const shapes: FrameShape[] = [{ form: 64 }, {}, { form: 16 }, {}];
       pub.send(Buffer.concat(shapes.map((s, i) => messageFrame(publish(channel, i, `n${i}`), 'json', s))));
-      assert.deepEqual(await received(sub, channel, 4), ['n0', 'n1', 'n2', 'n3']);
+      assert.deepEqual(await receivedData(sub, channel, 4), ['n0', 'n1', 'n2', 'n3']);
       await pub.until(() => acked(pub).length >= 4, 'the ACKs');
       assert.equal(pub.closed, false);
     });

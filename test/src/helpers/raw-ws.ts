@@ -72,3 +72,13 @@ export class RawClient extends Inbox {
     this.ws.terminate();
   }
 }
+
+/** The data of the messages `client` receives on `channel` until it has `count` of them. */
+export async function receivedData(client: RawClient, channel: string, count: number): Promise<unknown[]> {
+  const data: unknown[] = [];
+  while (data.length < count) {
+    const pm = await client.next(Action.MESSAGE, 5000, (m) => m.channel === channel);
+    for (const m of pm.messages ?? []) data.push(m.data);
+  }
+  return data;
+}
