@@ -44,7 +44,7 @@ export function readFramesFast(ws: WebSocket, socket: Socket): boolean {
   // EventEmitter methods once `ws` is known to be as expected (its fields are checked once a process).
   const listeners = socket.listeners('data');
   const listener = listeners[0];
-  if (listeners.length !== 1 || typeof listener !== 'function' || listener.name !== WS_DATA_LISTENER) return false;
+  if (listeners.length !== 1 || !isListener(listener) || listener.name !== WS_DATA_LISTENER) return false;
   if (readField(socket, kWebSocket) !== ws) {
     const key = socketKey(socket, ws);
     if (key === undefined) return false;
@@ -55,10 +55,17 @@ export function readFramesFast(ws: WebSocket, socket: Socket): boolean {
     receiverChecked = receiver instanceof Writable && expectedReceiver(ws, receiver);
   }
   if (!receiverChecked) return false;
-  // (It is the only one: removing all 'data' listeners removes just it.)
-  socket.removeAllListeners('data');
+  // Added, then `ws`'s removed: the socket's 'data' entry goes from `ws`'s listener to both to this one,
+  // and is never deleted. (Removing the only listener first deletes the entry, which turns the socket's
+  // event table into a dictionary: +0.34 MiB of heap per 1,000 connections in bench S3.)
   socket.on('data', onData);
+  socket.removeListener('data', listener);
   return true;
+}
+
+/** A listener as EventEmitter takes one back (`listeners()` types them `Function`). */
+function isListener(f: unknown): f is (...args: unknown[]) => void {
+  return typeof f === 'function';
 }
 
 /** The symbol under which `ws` keeps `ws` on `socket` (the only one whose description is 'websocket'). */
