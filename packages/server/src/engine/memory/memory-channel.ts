@@ -215,7 +215,7 @@ export class MemoryChannel {
     const all = input.messages;
     const dupes = idempotencyWindow > 0 && all ? this.findDuplicates(all, now, idempotencyWindow) : null;
     const fresh = dupes && all ? all.filter((_, i) => dupes[i] === undefined) : all;
-    if (dupes && fresh?.length === 0) return { event: null, serials: dupes as string[] };
+    if (dupes && fresh?.length === 0) return { event: null, serials: serialsOf(all, dupes) };
     // The input is copied once (appendEvent, field by field: stored-event.ts).
     const event = this.appendEvent(input, now);
     if (fresh !== all) event.messages = fresh;
